@@ -1,0 +1,62 @@
+// Backend set-up. tfjs picks the highest-priority registered backend at the first op, and
+// importing @tensorflow/tfjs-backend-wasm makes wasm that backend, so `initBackend` must be
+// awaited before any tensor is made.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { ConfigError, describe } from '../errors';
+import { setGradients } from './gradients';
+import { registerWasmKernels } from './wasm-kernels';
+
+/** Backends the library knows: `wasm` (default), `cpu` (pure JS reference), `tensorflow` (tfjs-node, if installed). */
+export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
+
+/** Options for {@link initBackend}. */
+export interface BackendOptions {
+  /**
+   * Install the library's faster matmul gradients (materialized transposes). Default true.
+   * The backward conv kernels that wasm lacks are always registered: without them conv nets cannot train.
+   */
+  readonly fastGradients?: boolean;
+}
+
+const KNOWN: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
+
+/** True when the user has installed @tensorflow/tfjs-node (never a dependency of this package). */
+export function hasTfjsNode(): boolean {
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Selects the backend (default `wasm`), registers the backward kernels wasm lacks, and installs
+ * the library's faster gradients.
+ * Await it before the first tensor op.
+ * @example await initBackend('cpu'); tf.getBackend() // 'cpu'
+ */
+export async function initBackend(name: BackendName = 'wasm', options: BackendOptions = {}): Promise<BackendName> {
+  if (!KNOWN.includes(name)) {
+    throw new ConfigError(`initBackend: backend must be one of ${KNOWN.join(', ')}, got ${describe(name)}. ` +
+      `Use 'wasm' (fast, default) or 'cpu' (reference).`);
+  }
+  if (name === 'tensorflow') {
+    if (!hasTfjsNode()) {
+      throw new ConfigError(`initBackend: backend 'tensorflow' needs @tensorflow/tfjs-node, got it not installed. ` +
+        `Install it yourself (npm i @tensorflow/tfjs-node) or use 'wasm'.`);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs-node');
+  }
+  const ok = await tf.setBackend(name);
+  if (!ok) {
+    throw new ConfigError(`initBackend: backend '${name}' to initialize, got a failure from tf.setBackend. ` +
+      `Check that the backend package loads in this process, or use 'cpu'.`);
+  }
+  await tf.ready();
+  registerWasmKernels();
+  setGradients({ fastMatMul: options.fastGradients ?? true });
+  return name;
+}

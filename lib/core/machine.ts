@@ -1,0 +1,48 @@
+// The machine a measurement ran on. Every latency or throughput figure carries one of these:
+// int8 speed depends on VNNI, SIMD speed on AVX2/AVX-512, and numbers mean nothing without them.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as tf from '@tensorflow/tfjs';
+
+/** Where a figure was measured. */
+export interface MachineInfo {
+  readonly cpuModel: string;
+  readonly cores: number;
+  /** The SIMD flags that matter for inference kernels, as the kernel reports them. */
+  readonly cpuFlags: string[];
+  readonly memoryBytes: number;
+  readonly platform: string;
+  readonly node: string;
+  readonly tfjs: string;
+  readonly backend: string;
+  readonly date: string;
+}
+
+const INTERESTING = ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_int8', 'neon', 'asimd', 'asimddp'];
+
+function cpuFlags(): string[] {
+  try {
+    const text = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    const line = text.split('\n').find((l) => /^(flags|Features)\s*:/.test(l)) ?? '';
+    const flags = new Set(line.split(':')[1]?.trim().split(/\s+/) ?? []);
+    return INTERESTING.filter((f) => flags.has(f));
+  } catch {
+    return [];
+  }
+}
+
+/** Describes this machine and the active tfjs backend. */
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    cpuFlags: cpuFlags(),
+    memoryBytes: os.totalmem(),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    tfjs: tf.version.tfjs,
+    backend: tf.getBackend() ?? 'none',
+    date: new Date().toISOString(),
+  };
+}

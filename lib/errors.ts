@@ -1,0 +1,47 @@
+// The library's error types. One base class, a few subclasses, one message format:
+// `<function>: <what was expected>, got <actual>. <how to fix>.`
+
+/** Base class of every error the library throws on purpose. */
+export class CompressionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** An option or argument is out of range, of the wrong type, or contradicts another. */
+export class ConfigError extends CompressionError {}
+
+/** A layer type (or layer configuration) that an operation does not support. */
+export class UnsupportedLayerError extends CompressionError {
+  constructor(message: string, readonly layerName?: string, readonly layerClass?: string) {
+    super(message);
+  }
+}
+
+/** A tensor or model has a shape other than the one required. */
+export class ShapeError extends CompressionError {}
+
+/** A data set or model file is missing, truncated, corrupt or malformed. */
+export class DataError extends CompressionError {
+  constructor(message: string, readonly file?: string) {
+    super(message);
+  }
+}
+
+/** A model cannot be written to a target format. */
+export class ExportError extends CompressionError {}
+
+/** Formats a value for an error message: short, and never a whole tensor or array. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (Array.isArray(value)) return value.length > 8 ? `an array of length ${value.length}` : JSON.stringify(value);
+  if (typeof value === 'object') {
+    const ctor = (value as object).constructor?.name;
+    return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
+  }
+  return typeof value;
+}

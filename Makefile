@@ -1,0 +1,61 @@
+# tfjs-compress: `make test` and `make verify` each set up what they need on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := /usr/bin/python3
+JUPYTER := /usr/bin/jupyter
+KERNEL_DIR := $(CURDIR)/build/jupyter
+APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client chromium
+export JUPYTER_PATH := $(KERNEL_DIR)
+export TS_NODE_TRANSPILE_ONLY := 1
+
+.PHONY: help setup deps apt kernel build test verify bench clean
+
+help:
+	@echo "make test    run the test suite (sets itself up)"
+	@echo "make verify  execute every notebook headlessly (sets itself up)"
+	@echo "make bench   run the benchmarks, writing results/bench-*.json"
+	@echo "make setup   npm packages, Debian packages, Jupyter kernel spec"
+	@echo "make clean   remove build output and cached baselines"
+
+# npm packages: reinstall when package-lock.json is newer than the install.
+node_modules/.install-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.install-stamp
+	@node scripts/link-self.cjs
+
+# Debian packages (Jupyter and chromium), installed only when missing.
+apt:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	  else \
+	    echo "missing Debian packages:$$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# The tslab kernel spec, written without IPython (tslab install needs it).
+kernel: deps
+	@node scripts/write-kernel-spec.cjs "$(KERNEL_DIR)"
+
+setup: deps apt kernel
+
+build: deps
+	npx tsc -p tsconfig.build.json
+
+test: deps build
+	npx mocha
+
+verify: setup build
+	$(PY) test/notebooks/run.py notebooks/*.ipynb
+
+bench: deps build
+	@for f in test/bench/*.bench.ts; do echo "== $$f"; node --import tsx "$$f" || exit 1; done
+
+clean:
+	rm -rf dist build node_modules/.cache/tfjs-compress

@@ -48,3 +48,6 @@ export { evaluate, predictLabels, inferLayout, runPredictor } from './train/eval
 export type { Evaluation, EvaluateOptions, Predictor } from './train/evaluate';
 export { consoleProgress } from './train/progress';
 export type { EpochLog, ProgressEvent, ProgressReporter } from './train/progress';
+
+// Charts and tables.
+export * as viz from './viz';

@@ -1,0 +1,132 @@
+// Plotly figure builders: plain data in, a plain Plotly spec out (no Plotly code runs here).
+// Display and rendering live in show.ts and render.ts.
+
+/** A Plotly figure: traces and layout, JSON-serializable. */
+export interface Figure {
+  readonly data: Record<string, unknown>[];
+  readonly layout: Record<string, unknown>;
+}
+
+/** Common chart options. */
+export interface ChartOptions {
+  readonly title?: string;
+  readonly xTitle?: string;
+  readonly yTitle?: string;
+  readonly logX?: boolean;
+  readonly logY?: boolean;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/** One line or scatter series. */
+export interface XYSeries {
+  readonly name: string;
+  readonly x: readonly (number | string)[];
+  readonly y: readonly number[];
+  /** Hover or label text per point. */
+  readonly text?: readonly string[];
+  /** Error bars (same length as y). */
+  readonly yError?: readonly number[];
+  readonly dash?: 'solid' | 'dash' | 'dot';
+}
+
+function layout(o: ChartOptions, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    title: o.title ? { text: o.title } : undefined,
+    xaxis: { title: { text: o.xTitle ?? '' }, type: o.logX ? 'log' : undefined, automargin: true },
+    yaxis: { title: { text: o.yTitle ?? '' }, type: o.logY ? 'log' : undefined, automargin: true },
+    width: o.width ?? 720,
+    height: o.height ?? 420,
+    margin: { l: 60, r: 20, t: o.title ? 50 : 20, b: 50 },
+    legend: { orientation: 'h', y: -0.2 },
+    template: undefined,
+    ...extra,
+  };
+}
+
+function xyTrace(s: XYSeries, mode: string): Record<string, unknown> {
+  return {
+    type: 'scatter', mode, name: s.name, x: [...s.x], y: [...s.y],
+    ...(s.text ? { text: [...s.text] } : {}),
+    ...(s.yError ? { error_y: { type: 'data', array: [...s.yError], visible: true } } : {}),
+    ...(s.dash ? { line: { dash: s.dash } } : {}),
+  };
+}
+
+/**
+ * Lines with markers, one trace per series.
+ * @example lineChart({title: 'Accuracy vs sparsity', series: [{name: 'fine-tuned', x: [0, 0.5], y: [0.98, 0.97]}]})
+ */
+export function lineChart(o: ChartOptions & { readonly series: readonly XYSeries[] }): Figure {
+  return { data: o.series.map((s) => xyTrace(s, 'lines+markers')), layout: layout(o) };
+}
+
+/** Points only (text labels shown when given). */
+export function scatterChart(o: ChartOptions & { readonly series: readonly XYSeries[]; readonly showText?: boolean }): Figure {
+  return { data: o.series.map((s) => ({ ...xyTrace(s, o.showText ? 'markers+text' : 'markers'), textposition: 'top center' })), layout: layout(o) };
+}
+
+/** Grouped bars: one trace per series over shared categories. */
+export function barChart(o: ChartOptions & {
+  readonly categories: readonly string[];
+  readonly series: readonly { readonly name: string; readonly values: readonly number[]; readonly errors?: readonly number[] }[];
+  readonly stacked?: boolean;
+}): Figure {
+  return {
+    data: o.series.map((s) => ({
+      type: 'bar', name: s.name, x: [...o.categories], y: [...s.values],
+      ...(s.errors ? { error_y: { type: 'data', array: [...s.errors], visible: true } } : {}),
+    })),
+    layout: layout(o, { barmode: o.stacked ? 'stack' : 'group' }),
+  };
+}
+
+/** Overlaid histograms. */
+export function histogram(o: ChartOptions & { readonly series: readonly { readonly name: string; readonly values: ArrayLike<number> }[]; readonly nbins?: number }): Figure {
+  return {
+    data: o.series.map((s) => ({ type: 'histogram', name: s.name, x: Array.from(s.values), opacity: 0.6, nbinsx: o.nbins ?? 80 })),
+    layout: layout(o, { barmode: 'overlay' }),
+  };
+}
+
+/** A heatmap of a matrix (rows top to bottom). */
+export function heatmap(o: ChartOptions & { readonly z: readonly (readonly number[])[]; readonly x?: readonly (string | number)[]; readonly y?: readonly (string | number)[]; readonly colorscale?: string }): Figure {
+  return {
+    data: [{ type: 'heatmap', z: o.z.map((r) => [...r]), ...(o.x ? { x: [...o.x] } : {}), ...(o.y ? { y: [...o.y] } : {}), colorscale: o.colorscale ?? 'Viridis' }],
+    layout: layout(o, { yaxis: { autorange: 'reversed', title: { text: o.yTitle ?? '' } } }),
+  };
+}
+
+/**
+ * A grid of grey images (e.g. sample digits), one heatmap subplot each, with titles.
+ * `images` are row-major uint8 (0-255) arrays of height x width.
+ */
+export function imageGrid(o: { readonly images: readonly ArrayLike<number>[]; readonly height: number; readonly width: number;
+  readonly titles?: readonly string[]; readonly columns?: number; readonly title?: string }): Figure {
+  const cols = o.columns ?? Math.min(o.images.length, 10);
+  const rows = Math.ceil(o.images.length / cols);
+  const data: Record<string, unknown>[] = [];
+  const lay: Record<string, unknown> = {
+    title: o.title ? { text: o.title } : undefined, width: Math.max(cols * 80, 300), height: rows * 95 + (o.title ? 60 : 20),
+    margin: { l: 10, r: 10, t: o.title ? 50 : 10, b: 10 }, showlegend: false, annotations: [],
+  };
+  const gap = 0.02;
+  o.images.forEach((img, k) => {
+    const r = Math.floor(k / cols);
+    const c = k % cols;
+    const z: number[][] = [];
+    for (let i = 0; i < o.height; i++) z.push(Array.from({ length: o.width }, (_, j) => Number(img[i * o.width + j])));
+    const ax = k === 0 ? '' : String(k + 1);
+    data.push({ type: 'heatmap', z, colorscale: 'Greys', reversescale: true, showscale: false, xaxis: `x${ax}`, yaxis: `y${ax}`, zmin: 0, zmax: 255 });
+    const x0 = c / cols + gap / 2;
+    const x1 = (c + 1) / cols - gap / 2;
+    const y1 = 1 - r / rows - 0.12 / rows;
+    const y0 = 1 - (r + 1) / rows + gap / 2;
+    lay[`xaxis${ax}`] = { domain: [x0, x1], visible: false };
+    lay[`yaxis${ax}`] = { domain: [y0, y1], visible: false, autorange: 'reversed', scaleanchor: `x${ax}` };
+    if (o.titles?.[k] !== undefined) {
+      (lay.annotations as unknown[]).push({ text: o.titles[k], x: (x0 + x1) / 2, y: y1, xref: 'paper', yref: 'paper', yanchor: 'bottom', showarrow: false, font: { size: 11 } });
+    }
+  });
+  return { data, layout: lay };
+}

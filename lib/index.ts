@@ -51,3 +51,4 @@ export type { EpochLog, ProgressEvent, ProgressReporter } from './train/progress
 
 // Charts and tables.
 export * as viz from './viz';
+export * as distill from './distill';

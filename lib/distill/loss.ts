@@ -43,9 +43,9 @@ export function distillationOptions(fn: string, options: DistillationLossOptions
 
 // tfjs has no stopGradient op: an identity whose gradient is zero. The teacher is frozen, so
 // nothing should flow back into its logits even when a caller differentiates through them.
-const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
-  value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-})) as unknown as tf.CustomGradientFunc<tf.Tensor>) as (x: tf.Tensor) => tf.Tensor;
+const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: tf.clone(args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as (x: tf.Tensor) => tf.Tensor;
 
 /**
  * Batch-mean KL(softmax(teacher / T) || softmax(student / T)) = mean_i sum_c p_t (log p_t - log p_s).

@@ -49,6 +49,8 @@ export type { Evaluation, EvaluateOptions, Predictor } from './train/evaluate';
 export { consoleProgress } from './train/progress';
 export type { EpochLog, ProgressEvent, ProgressReporter } from './train/progress';
 
-// Charts and tables.
+// Profiler, charts and tables.
+export * as profile from './profile';
 export * as viz from './viz';
 export * as distill from './distill';
+export * as quantize from './quantize';

@@ -1,0 +1,66 @@
+// Quantize, dequantize and fake-quantize with {@link QParams}. Fake quantization rounds in
+// float32 (x -> dequantize(quantize(x))) and passes gradients straight through inside the range
+// (the straight-through estimator of Bengio et al. 2013, as TensorFlow's fake_quant ops do).
+import * as tf from '@tensorflow/tfjs';
+import { ShapeError } from '../errors';
+import { QParams, broadcastParams } from './qparams';
+
+function checkChannels(fn: string, x: tf.Tensor, qp: QParams): void {
+  if (qp.axis === undefined) return;
+  if (qp.axis >= x.rank || x.shape[qp.axis] !== qp.scale.length) {
+    throw new ShapeError(`${fn}: ${qp.scale.length} channels on axis ${qp.axis}, got shape [${x.shape.join(', ')}]. ` +
+      `Choose the parameters from a tensor of this shape.`);
+  }
+}
+
+/**
+ * Integers q = clamp(round(x / scale) + zeroPoint, qmin, qmax), as an int32 tensor.
+ * Rounding is half to even (tfjs `round`), as ONNX QuantizeLinear rounds.
+ * @example quantize(tf.tensor1d([-1, 0, 3]), qparamsFromRange([-1], [3], {bits: 8})) // [0, 64, 255]
+ */
+export function quantize(x: tf.Tensor, qp: QParams): tf.Tensor {
+  checkChannels('quantize', x, qp);
+  return tf.tidy(() => {
+    const { scale, zeroPoint } = broadcastParams(qp, x.rank);
+    const q = tf.add(tf.round(tf.div(x, scale)), zeroPoint);
+    return tf.cast(tf.clipByValue(q, qp.qmin, qp.qmax), 'int32');
+  });
+}
+
+/** Real values scale * (q - zeroPoint), float32. */
+export function dequantize(q: tf.Tensor, qp: QParams): tf.Tensor {
+  checkChannels('dequantize', q, qp);
+  return tf.tidy(() => {
+    const { scale, zeroPoint } = broadcastParams(qp, q.rank);
+    return tf.mul(tf.sub(tf.cast(q, 'float32'), zeroPoint), scale);
+  });
+}
+
+/**
+ * dequantize(quantize(x)) in float32, with the straight-through gradient: dy passes unchanged
+ * where x is inside the representable range, and is zero where x was clipped.
+ */
+export function fakeQuantize(x: tf.Tensor, qp: QParams): tf.Tensor {
+  checkChannels('fakeQuantize', x, qp);
+  const f = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const { scale, zeroPoint } = broadcastParams(qp, input.rank);
+    const lo = tf.mul(tf.sub(qp.qmin, zeroPoint), scale);
+    const hi = tf.mul(tf.sub(qp.qmax, zeroPoint), scale);
+    const q = tf.clipByValue(tf.add(tf.round(tf.div(input, scale)), zeroPoint), qp.qmin, qp.qmax);
+    const value = tf.mul(tf.sub(q, zeroPoint), scale);
+    const inside = tf.logicalAnd(tf.greaterEqual(input, lo), tf.lessEqual(input, hi));
+    save([tf.cast(inside, 'float32')]);
+    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0] as tf.Tensor) };
+  });
+  return tf.tidy(() => f(x));
+}
+
+/** Mean squared error and SQNR (dB) of approximating `x` by `y` (plain numbers). */
+export function sqnr(x: tf.Tensor, y: tf.Tensor): { mse: number; sqnrDb: number } {
+  const [signal, noise] = tf.tidy(() => [tf.mean(tf.square(x)), tf.mean(tf.square(tf.sub(x, y)))]);
+  const s = signal.dataSync()[0] as number;
+  const n = noise.dataSync()[0] as number;
+  signal.dispose();
+  noise.dispose();
+  return { mse: n, sqnrDb: n === 0 ? Infinity : 10 * Math.log10(s / n) };
+}

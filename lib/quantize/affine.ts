@@ -42,7 +42,7 @@ export function dequantize(q: tf.Tensor, qp: QParams): tf.Tensor {
  */
 export function fakeQuantize(x: tf.Tensor, qp: QParams): tf.Tensor {
   checkChannels('fakeQuantize', x, qp);
-  const f = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     const { scale, zeroPoint } = broadcastParams(qp, input.rank);
     const lo = tf.mul(tf.sub(qp.qmin, zeroPoint), scale);
     const hi = tf.mul(tf.sub(qp.qmax, zeroPoint), scale);
@@ -51,7 +51,7 @@ export function fakeQuantize(x: tf.Tensor, qp: QParams): tf.Tensor {
     const inside = tf.logicalAnd(tf.greaterEqual(input, lo), tf.lessEqual(input, hi));
     save([tf.cast(inside, 'float32')]);
     return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0] as tf.Tensor) };
-  });
+  }) as unknown as tf.CustomGradientFunc<tf.Tensor>);
   return tf.tidy(() => f(x));
 }
 

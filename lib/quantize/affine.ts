@@ -51,7 +51,7 @@ export function fakeQuantize(x: tf.Tensor, qp: QParams): tf.Tensor {
     const inside = tf.logicalAnd(tf.greaterEqual(input, lo), tf.lessEqual(input, hi));
     save([tf.cast(inside, 'float32')]);
     return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0] as tf.Tensor) };
-  }) as unknown as tf.CustomGradientFunc<tf.Tensor>);
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return tf.tidy(() => f(x));
 }
 

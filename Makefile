@@ -49,7 +49,7 @@ build: deps
 	npx tsc -p tsconfig.build.json
 
 test: deps build
-	npx mocha
+	npx mocha 'test/**/*.test.ts'
 
 verify: setup build
 	$(PY) test/notebooks/run.py notebooks/*.ipynb

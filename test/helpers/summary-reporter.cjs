@@ -14,7 +14,7 @@ class SummaryReporter extends Spec {
     runner.on(EVENT_TEST_FAIL, () => failed++);
     runner.on(EVENT_TEST_PENDING, () => skipped++);
     runner.once(EVENT_RUN_END, () => {
-      setImmediate(() => console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`));
+      console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
     });
   }
 }

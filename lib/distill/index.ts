@@ -1,3 +1,8 @@
-// Knowledge distillation: the loss and the teacher-student trainer.
+// Knowledge distillation: the loss, the teacher-student trainer, and the course's teacher and
+// student recipes.
 export { distillationLoss, softKl, softTargets, distillationOptions, DISTILLATION_DEFAULTS } from './loss';
 export type { DistillationForm, DistillationLossOptions } from './loss';
+export { train } from './train';
+export type { DistillOptions, DistillReport } from './train';
+export { hintLoss } from './hint';
+export type { HintOptions } from './hint';

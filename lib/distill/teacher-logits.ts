@@ -1,0 +1,83 @@
+// The frozen teacher's logits, either computed for each batch or computed once over the whole
+// training set and gathered per batch. Caching is valid because `fit` draws its batch order from
+// the seed (epoch e shuffles with permutation(count, seed + e)), so the order is reproducible;
+// the labels of each gathered batch are compared with the batch's own to catch any drift.
+import * as tf from '@tensorflow/tfjs';
+import { CompressionError } from '../errors';
+import { permutation } from '../core/rng';
+import { Dataset } from '../data/dataset';
+import { batches, Batch, InputLayout } from '../data/tensors';
+import { inferLayout } from '../train/evaluate';
+
+/** Reshapes a batch's inputs to a model's layout: (n, 784) <-> (n, 28, 28, 1). Owned out. */
+export function toLayout(x: tf.Tensor, layout: InputLayout, height: number, width: number): tf.Tensor {
+  const n = x.shape[0] as number;
+  return tf.reshape(x, layout === 'flat' ? [n, height * width] : [n, height, width, 1]);
+}
+
+/** Supplies teacher logits for each training step of `fit`. */
+export interface TeacherLogitSource {
+  /** Call from fit's beforeStep. */
+  setStep(step: number): void;
+  /** Teacher logits (n, classes) for the current batch; call inside fit's loss (a tidy scope). */
+  logits(batch: Batch): tf.Tensor;
+  readonly mode: 'cached' | 'per-batch';
+  /** Time spent computing the cached logits up front (0 per-batch). */
+  readonly precomputeSeconds: number;
+}
+
+/** Teacher logits computed on the fly (inference mode) from each batch. */
+export function perBatchTeacher(teacher: tf.LayersModel, ds: Dataset): TeacherLogitSource {
+  const layout = inferLayout(teacher);
+  return {
+    mode: 'per-batch', precomputeSeconds: 0,
+    setStep: () => undefined,
+    logits: (b) => teacher.predict(toLayout(b.x, layout, ds.height, ds.width)) as tf.Tensor,
+  };
+}
+
+/** Teacher logits computed once over `ds` (in data order) and gathered for fit's seeded batches. */
+export async function cachedTeacher(teacher: tf.LayersModel, ds: Dataset, seed: number, batchSize: number): Promise<TeacherLogitSource> {
+  const layout = inferLayout(teacher);
+  const t0 = performance.now();
+  let table: Float32Array | undefined;
+  let classes = 0;
+  let row = 0;
+  for (const b of batches(ds, { batchSize: 1000, layout })) {
+    const out = tf.tidy(() => teacher.predict(b.x) as tf.Tensor);
+    classes = out.shape[1] as number;
+    table ??= new Float32Array(ds.count * classes);
+    table.set(await out.data() as Float32Array, row * classes);
+    row += b.labels.length;
+    out.dispose();
+  }
+  const logits = table ?? new Float32Array(0);
+  const precomputeSeconds = (performance.now() - t0) / 1000;
+  const nBatches = Math.ceil(ds.count / batchSize);
+  let order: Int32Array = new Int32Array(0);
+  let orderEpoch = -1;
+  let step = 1;
+  return {
+    mode: 'cached', precomputeSeconds,
+    setStep: (s) => { step = s; },
+    logits: (b) => {
+      const epoch = Math.floor((step - 1) / nBatches);
+      if (epoch !== orderEpoch) {
+        order = permutation(ds.count, seed + epoch);
+        orderEpoch = epoch;
+      }
+      const start = ((step - 1) % nBatches) * batchSize;
+      const n = b.labels.length;
+      const out = new Float32Array(n * classes);
+      for (let i = 0; i < n; i++) {
+        const k = order[start + i] as number;
+        if (ds.labels[k] !== b.labels[i]) {
+          throw new CompressionError(`distill.train: cached teacher logits in fit's batch order, got a batch whose labels differ at step ${step}. ` +
+            `Use teacherLogits: 'per-batch' (fit's batch order changed).`);
+        }
+        out.set(logits.subarray(k * classes, (k + 1) * classes), i * classes);
+      }
+      return tf.tensor2d(out, [n, classes]);
+    },
+  };
+}

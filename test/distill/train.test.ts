@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { train } from '../../lib/distill';
+import { makeDataset } from '../../lib/data/dataset';
+import { fit } from '../../lib/train/fit';
+import { simpleNet } from '../../lib/models/simplenet';
+import { ConfigError, ShapeError } from '../../lib/errors';
+import { Rng } from '../../lib/core/rng';
+import { expectNoLeak } from '../helpers/leak';
+import { maxAbsDiff } from '../helpers/backends';
+
+// 90 noisy 6x6 images of 3 classes: class k lights up rows 2k..2k+1.
+function toyData(seed: number, count = 90) {
+  const rng = new Rng(seed);
+  const images = new Uint8Array(count * 36);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const k = i % 3;
+    labels[i] = k;
+    for (let p = 0; p < 36; p++) images[i * 36 + p] = Math.floor(rng.next() * 60) + (Math.floor(p / 12) === k ? 180 : 0);
+  }
+  return makeDataset('toy', images, labels, 6, 6, ['a', 'b', 'c']);
+}
+
+const mlp = (seed: number, hidden: number[], input = 36) => simpleNet({ seed, hidden, inputSize: input, numClasses: 3 });
+function imageTeacher(seed: number): tf.LayersModel {
+  return tf.sequential({ layers: [
+    tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, name: 'tconv', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
+    tf.layers.flatten({ name: 'tflat' }),
+    tf.layers.dense({ units: 3, name: 'tout', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
+  ] });
+}
+const weightsOf = (m: tf.LayersModel) => m.getWeights();
+function maxWeightDiff(a: tf.LayersModel, b: tf.LayersModel): number {
+  return Math.max(...weightsOf(a).map((w, i) => maxAbsDiff(w, weightsOf(b)[i] as tf.Tensor)));
+}
+
+describe('distill/train', () => {
+  const data = toyData(1);
+  const val = toyData(2, 30);
+
+  it('with alpha 1 trains exactly like fit with the same seed (the cross-entropy twin)', async () => {
+    const teacher = mlp(5, [8]);
+    const [a, b] = [mlp(7, [4]), mlp(7, [4])];
+    await train(a, teacher, data, { epochs: 2, seed: 3, batchSize: 16, alpha: 1 });
+    await fit(b, data, { epochs: 2, seed: 3, batchSize: 16 });
+    expect(maxWeightDiff(a, b)).to.be.below(1e-6);
+    [teacher, a, b].forEach((m) => m.dispose());
+  });
+
+  it('cached teacher logits give the same student as per-batch teacher logits', async () => {
+    const teacher = imageTeacher(5);
+    const [a, b] = [mlp(7, [4]), mlp(7, [4])];
+    const ra = await train(a, teacher, data, { epochs: 3, seed: 4, batchSize: 16, alpha: 0.3, teacherLogits: 'cached' });
+    const rb = await train(b, teacher, data, { epochs: 3, seed: 4, batchSize: 16, alpha: 0.3, teacherLogits: 'per-batch' });
+    expect([ra.teacherLogits, rb.teacherLogits]).to.deep.equal(['cached', 'per-batch']);
+    expect(maxWeightDiff(a, b)).to.be.below(1e-5);
+    [teacher, a, b].forEach((m) => m.dispose());
+  });
+
+  it('keeps the teacher frozen, validates each epoch, and moves the student towards the teacher', async () => {
+    const teacher = mlp(5, [8]);
+    await fit(teacher, data, { epochs: 20, seed: 1, batchSize: 16, learningRate: 1e-2 });
+    const before = weightsOf(teacher).map((w) => w.clone());
+    const student = mlp(9, [4]);
+    const agreement = () => tf.tidy(() => {
+      const x = tf.tensor2d(Float32Array.from(data.images, (p) => p / 255), [data.count, 36]);
+      const same = tf.equal(tf.argMax(teacher.predict(x) as tf.Tensor, 1), tf.argMax(student.predict(x) as tf.Tensor, 1));
+      return tf.mean(tf.cast(same, 'float32')).dataSync()[0] as number;
+    });
+    const r = await train(student, teacher, data, { epochs: 8, seed: 2, batchSize: 16, alpha: 0, temperature: 2, learningRate: 1e-2, validation: val });
+    expect(r.epochs).to.have.length(8);
+    expect(r.epochs.every((e) => typeof e.valAccuracy === 'number')).to.equal(true);
+    expect(Math.max(...weightsOf(teacher).map((w, i) => maxAbsDiff(w, before[i] as tf.Tensor)))).to.equal(0);
+    expect(agreement()).to.be.above(0.9);
+    tf.dispose(before);
+    [teacher, student].forEach((m) => m.dispose());
+  });
+
+  it('trains with a FitNets hint through a learned projection (image teacher, flat student)', async () => {
+    const teacher = imageTeacher(5);
+    const student = mlp(7, [4]);
+    const w0 = student.getLayer('fc1').getWeights()[0]!.clone();
+    const r = await train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 16, hint: { studentLayer: 'fc1', teacherLayer: 'tconv', weight: 0.5 } });
+    expect(r.hint).to.deep.equal({ studentLayer: 'fc1', teacherLayer: 'tconv', weight: 0.5 });
+    expect(maxAbsDiff(w0, student.getLayer('fc1').getWeights()[0]!)).to.be.above(0);
+    w0.dispose();
+    [teacher, student].forEach((m) => m.dispose());
+  });
+
+  it('rejects mismatched models and bad options with typed errors', async () => {
+    const teacher = mlp(5, [8]);
+    const fourOut = simpleNet({ seed: 1, hidden: [4], inputSize: 36, numClasses: 4 });
+    const wrongInput = mlp(1, [4], 49);
+    const student = mlp(1, [4]);
+    const fail = async (p: Promise<unknown>) => { try { await p; } catch (e) { return e as Error; } throw new Error('expected a rejection'); };
+    const opts = { epochs: 1, seed: 1 };
+    const e1 = await fail(train(fourOut, teacher, data, opts));
+    expect(e1).to.be.instanceOf(ShapeError);
+    expect(e1.message).to.match(/same number of outputs, got teacher 3 and student 4/);
+    expect(await fail(train(wrongInput, teacher, data, opts))).to.be.instanceOf(ShapeError);
+    expect(await fail(train(student, teacher, data, { ...opts, temperature: -1 }))).to.be.instanceOf(ConfigError);
+    expect(await fail(train(student, teacher, data, { ...opts, teacherLogits: 'x' as 'cached' }))).to.be.instanceOf(ConfigError);
+    expect(await fail(train(student, student, data, opts))).to.be.instanceOf(ConfigError);
+    const e2 = await fail(train(student, teacher, data, { ...opts, hint: { studentLayer: 'nope', teacherLayer: 'fc1' } }));
+    expect(e2).to.be.instanceOf(ConfigError);
+    expect(e2.message).to.match(/hint.studentLayer/);
+    [teacher, fourOut, wrongInput, student].forEach((m) => m.dispose());
+  });
+
+  it('leaks no tensors (cached, per-batch, hint)', async () => {
+    const teacher = imageTeacher(5);
+    const student = mlp(7, [4]);
+    await train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32 }); // warm the optimizer/kernels
+    await expectNoLeak(() => train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, validation: val }));
+    await expectNoLeak(() => train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, teacherLogits: 'per-batch' }));
+    await expectNoLeak(() => train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, hint: { studentLayer: 'fc1', teacherLayer: 'tconv' } }));
+    [teacher, student].forEach((m) => m.dispose());
+  });
+});

@@ -54,3 +54,4 @@ export * as profile from './profile';
 export * as viz from './viz';
 export * as distill from './distill';
 export * as quantize from './quantize';
+export * as prune from './prune';

@@ -1,0 +1,14 @@
+// Pruning: fine-grained masks and schedules, sizes and a sparse runtime, sensitivity, and
+// channel pruning over a dependency graph. Exported as the `prune` namespace.
+export { magnitudeMask, globalMagnitudeMasks, randomMask, nonzeroMask, zerosFor } from './masks';
+export type { MaskOptions, RandomMaskOptions } from './masks';
+export { countZeros, sparsityOf, sparsityReport } from './sparsity';
+export type { SparsityReport, WeightSparsity } from './sparsity';
+export { PRUNABLE_CLASSES, prunableLayers } from './prunable';
+export { magnitude, computeMasks, applyMasks, masksFromZeros, stripPruning } from './magnitude';
+export type { MagnitudeOptions, MagnitudeReport, PruningMasks } from './magnitude';
+export { ConstantSparsity, PolynomialDecay } from './schedule';
+export type { PruningSchedule, ConstantSparsityOptions, PolynomialDecayOptions } from './schedule';
+export { pruningHooks, fineTune, iterativePrune } from './training';
+export type { PruningHooks, PruningHooksOptions, FineTuneOptions, FineTuneReport, IterativePruneOptions } from './training';
+export { cloneModel } from './clone';

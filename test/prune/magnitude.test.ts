@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
+import { simpleNet } from '../../lib/models/simplenet';
+import { magnitude, stripPruning, masksFromZeros } from '../../lib/prune/magnitude';
+import { sparsityReport } from '../../lib/prune/sparsity';
+import { expectNoLeak } from '../helpers/leak';
+
+function tinyNet(seed = 1): tf.LayersModel {
+  return simpleNet({ seed, hidden: [16, 8], inputSize: 12, numClasses: 3 });
+}
+
+describe('prune/magnitude', () => {
+  it('prunes a copy to the exact per-layer sparsity and leaves the input untouched', async () => {
+    const model = tinyNet();
+    const before = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const { model: pruned, masks, report } = await magnitude(model, { sparsity: 0.5 });
+    expect(model.getWeights().map((w) => Array.from(w.dataSync()))).to.deep.equal(before);
+    expect(report.sparsity.layers.map((l) => l.zeros)).to.deep.equal([96, 64, 12]);
+    expect(report.sparsity.kernels.sparsity).to.equal(0.5);
+    expect(Object.keys(masks)).to.deep.equal(['fc1', 'fc2', 'fc3']);
+    // the kept weights are the original values
+    const w0 = pruned.getLayer('fc1').getWeights()[0]!.dataSync();
+    const o0 = model.getLayer('fc1').getWeights()[0]!.dataSync();
+    for (let i = 0; i < w0.length; i++) expect(w0[i] === 0 || w0[i] === o0[i]).to.equal(true);
+    pruned.dispose();
+    Object.values(masks).forEach((m) => m.dispose());
+    model.dispose();
+  });
+
+  it('takes per-layer targets and skips by name', async () => {
+    const model = tinyNet();
+    const { model: pruned, masks, report } = await magnitude(model, { sparsity: 0.5, layers: { fc1: 0.75 }, skip: ['fc3'] });
+    expect(report.targets).to.deep.equal({ fc1: 0.75, fc2: 0.5 });
+    expect(report.sparsity.layers.map((l) => l.sparsity)).to.deep.equal([0.75, 0.5, 0]);
+    tf.dispose(Object.values(masks));
+    pruned.dispose();
+    model.dispose();
+  });
+
+  it('global scope hits the total exactly and random is the control', async () => {
+    const model = tinyNet();
+    const g = await magnitude(model, { sparsity: 0.8, scope: 'global' });
+    expect(g.report.sparsity.kernels.zeros).to.equal(Math.round(0.8 * (12 * 16 + 16 * 8 + 8 * 3)));
+    const r = await magnitude(model, { sparsity: 0.8, method: 'random', seed: 3 });
+    expect(r.report.sparsity.layers.map((l) => l.zeros)).to.deep.equal([154, 102, 19]);
+    for (const x of [g, r]) { x.model.dispose(); tf.dispose(Object.values(x.masks)); }
+    model.dispose();
+  });
+
+  it('gives typed errors for bad options', async () => {
+    const model = tinyNet();
+    const err = async (opts: object) => { try { await magnitude(model, opts as never); } catch (e) { return e; } return undefined; };
+    expect(await err({ sparsity: 1 })).to.be.instanceOf(ConfigError);
+    const unknown = await err({ sparsity: 0.5, skip: ['fc9'] }) as Error;
+    expect(unknown).to.be.instanceOf(ConfigError);
+    expect(unknown.message).to.match(/unknown layer "fc9".*fc1, fc2, fc3/);
+    expect(await err({ sparsity: 0.5, layers: { fc1: -1 } })).to.be.instanceOf(ConfigError);
+    expect(await err({ sparsity: 0.5, method: 'random' })).to.be.instanceOf(ConfigError);
+    const cnnish = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3], name: 'd' }), tf.layers.dropout({ rate: 0.1, name: 'drop' })] });
+    try { await magnitude(cnnish, { sparsity: 0.5, skip: ['drop'] }); expect.fail('no error'); } catch (e) {
+      expect(e).to.be.instanceOf(UnsupportedLayerError);
+      expect((e as Error).message).to.match(/"drop" of class Dropout/);
+    }
+    cnnish.dispose();
+    model.dispose();
+  });
+
+  it('stripPruning bakes the masks into a plain copy; masksFromZeros recovers them', async () => {
+    const model = tinyNet();
+    const { model: pruned, masks } = await magnitude(model, { sparsity: 0.6 });
+    const { model: plain, report } = await stripPruning(model, masks);
+    expect(report.kernels.sparsity).to.equal(sparsityReport(pruned).kernels.sparsity);
+    const rec = masksFromZeros(pruned);
+    expect(Array.from(rec.fc2!.dataSync())).to.deep.equal(Array.from(masks.fc2!.dataSync()));
+    tf.dispose([...Object.values(masks), ...Object.values(rec)]);
+    pruned.dispose();
+    plain.dispose();
+    model.dispose();
+  });
+
+  it('does not leak', async () => {
+    const model = tinyNet();
+    await expectNoLeak(() => magnitude(model, { sparsity: 0.5, scope: 'global' }));
+    await expectNoLeak(() => stripPruning(model));
+    model.dispose();
+  });
+});

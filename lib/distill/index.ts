@@ -5,4 +5,5 @@ export type { DistillationForm, DistillationLossOptions } from './loss';
 export { train } from './train';
 export type { DistillOptions, DistillReport } from './train';
 export { hintLoss } from './hint';
+export { teacherLogits } from './teacher-logits';
 export type { HintOptions } from './hint';

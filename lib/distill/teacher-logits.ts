@@ -3,7 +3,7 @@
 // the seed (epoch e shuffles with permutation(count, seed + e)), so the order is reproducible;
 // the labels of each gathered batch are compared with the batch's own to catch any drift.
 import * as tf from '@tensorflow/tfjs';
-import { CompressionError } from '../errors';
+import { CompressionError, ShapeError } from '../errors';
 import { permutation } from '../core/rng';
 import { Dataset } from '../data/dataset';
 import { batches, Batch, InputLayout } from '../data/tensors';
@@ -36,22 +36,36 @@ export function perBatchTeacher(teacher: tf.LayersModel, ds: Dataset): TeacherLo
   };
 }
 
-/** Teacher logits computed once over `ds` (in data order) and gathered for fit's seeded batches. */
-export async function cachedTeacher(teacher: tf.LayersModel, ds: Dataset, seed: number, batchSize: number): Promise<TeacherLogitSource> {
+/**
+ * The teacher's logits for every example of `ds`, in data order, as plain data (count x classes,
+ * row-major). Compute once and pass as `teacherLogits` to train several students on one teacher.
+ * @example const table = await teacherLogits(teacher, mnist.train) // Float32Array(600000)
+ */
+export async function teacherLogits(teacher: tf.LayersModel, ds: Dataset): Promise<Float32Array> {
   const layout = inferLayout(teacher);
-  const t0 = performance.now();
   let table: Float32Array | undefined;
-  let classes = 0;
   let row = 0;
   for (const b of batches(ds, { batchSize: 1000, layout })) {
     const out = tf.tidy(() => teacher.predict(b.x) as tf.Tensor);
-    classes = out.shape[1] as number;
+    const classes = out.shape[1] as number;
     table ??= new Float32Array(ds.count * classes);
     table.set(await out.data() as Float32Array, row * classes);
     row += b.labels.length;
     out.dispose();
   }
-  const logits = table ?? new Float32Array(0);
+  return table ?? new Float32Array(0);
+}
+
+/** Teacher logits from a table over `ds` (computed now unless given), gathered for fit's seeded batches. */
+export async function cachedTeacher(teacher: tf.LayersModel, ds: Dataset, seed: number, batchSize: number,
+  table?: Float32Array): Promise<TeacherLogitSource> {
+  const t0 = performance.now();
+  const logits = table ?? await teacherLogits(teacher, ds);
+  const classes = ds.classNames.length;
+  if (logits.length !== ds.count * classes) {
+    throw new ShapeError(`distill.train: teacherLogits of length ${ds.count * classes} (${ds.count} examples x ${classes} classes), got ${logits.length}. ` +
+      `Compute it with distill.teacherLogits(teacher, data) on the same data set.`);
+  }
   const precomputeSeconds = (performance.now() - t0) / 1000;
   const nBatches = Math.ceil(ds.count / batchSize);
   let order: Int32Array = new Int32Array(0);

@@ -23,8 +23,11 @@ export interface DistillOptions extends DistillationLossOptions {
   /** Evaluated (student) after each epoch. */
   readonly validation?: Dataset;
   readonly progress?: ProgressReporter;
-  /** 'cached' (default): teacher logits computed once for the training set; 'per-batch': each step. */
-  readonly teacherLogits?: 'cached' | 'per-batch';
+  /**
+   * 'cached' (default): teacher logits computed once for the training set; 'per-batch': each
+   * step; or a table from {@link teacherLogits} (reused across students of one teacher).
+   */
+  readonly teacherLogits?: 'cached' | 'per-batch' | Float32Array;
   /** Optional FitNets hint loss with a learned linear projection. */
   readonly hint?: HintOptions;
 }
@@ -65,8 +68,9 @@ function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: Datase
         `Use input shape [${pixels}] or [${data.height}, ${data.width}, 1].`);
     }
   }
-  if (options.teacherLogits !== undefined && options.teacherLogits !== 'cached' && options.teacherLogits !== 'per-batch') {
-    throw new ConfigError(`${fn}: teacherLogits 'cached' or 'per-batch', got ${describe(options.teacherLogits)}. Omit it for 'cached'.`);
+  const tl = options.teacherLogits;
+  if (tl !== undefined && tl !== 'cached' && tl !== 'per-batch' && !(tl instanceof Float32Array)) {
+    throw new ConfigError(`${fn}: teacherLogits 'cached' or 'per-batch', got ${describe(options.teacherLogits)}. Omit it for 'cached', or pass distill.teacherLogits(teacher, data).`);
   }
 }
 
@@ -80,9 +84,10 @@ export async function train(student: tf.LayersModel, teacher: tf.LayersModel, da
   validate(student, teacher, data, options);
   const { alpha, temperature, form } = distillationOptions('distill.train', options);
   const batchSize = options.batchSize ?? 128;
-  const mode = options.teacherLogits ?? 'cached';
+  const mode = options.teacherLogits === 'per-batch' ? 'per-batch' : 'cached';
+  const table = options.teacherLogits instanceof Float32Array ? options.teacherLogits : undefined;
   const source: TeacherLogitSource = mode === 'cached'
-    ? await cachedTeacher(teacher, data, options.seed, batchSize) : perBatchTeacher(teacher, data);
+    ? await cachedTeacher(teacher, data, options.seed, batchSize, table) : perBatchTeacher(teacher, data);
   const hint = options.hint ? makeHint('distill.train', student, teacher, options.hint, options.seed) : undefined;
   const teacherLayout = inferLayout(teacher);
   const loss = (logits: tf.Tensor, b: Batch): tf.Scalar => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { train } from '../../lib/distill';
+import { teacherLogits, train } from '../../lib/distill';
 import { makeDataset } from '../../lib/data/dataset';
 import { fit } from '../../lib/train/fit';
 import { simpleNet } from '../../lib/models/simplenet';
@@ -55,7 +55,15 @@ describe('distill/train', () => {
     const rb = await train(b, teacher, data, { epochs: 3, seed: 4, batchSize: 16, alpha: 0.3, teacherLogits: 'per-batch' });
     expect([ra.teacherLogits, rb.teacherLogits]).to.deep.equal(['cached', 'per-batch']);
     expect(maxWeightDiff(a, b)).to.be.below(1e-5);
-    [teacher, a, b].forEach((m) => m.dispose());
+    const table = await teacherLogits(teacher, data);
+    expect(table.length).to.equal(data.count * 3);
+    const c = mlp(7, [4]);
+    await train(c, teacher, data, { epochs: 3, seed: 4, batchSize: 16, alpha: 0.3, teacherLogits: table });
+    expect(maxWeightDiff(a, c)).to.equal(0);
+    let err: unknown;
+    try { await train(c, teacher, data, { epochs: 1, seed: 4, teacherLogits: table.subarray(3) }); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(ShapeError);
+    [teacher, a, b, c].forEach((m) => m.dispose());
   });
 
   it('keeps the teacher frozen, validates each epoch, and moves the student towards the teacher', async () => {

@@ -30,8 +30,13 @@ export interface XYSeries {
   readonly dash?: 'solid' | 'dash' | 'dot';
 }
 
+/** Drops undefined fields, so a figure is plain JSON. */
+function clean<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 function layout(o: ChartOptions, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
+  return clean({
     title: o.title ? { text: o.title } : undefined,
     xaxis: { title: { text: o.xTitle ?? '' }, type: o.logX ? 'log' : undefined, automargin: true },
     yaxis: { title: { text: o.yTitle ?? '' }, type: o.logY ? 'log' : undefined, automargin: true },
@@ -39,9 +44,8 @@ function layout(o: ChartOptions, extra: Record<string, unknown> = {}): Record<st
     height: o.height ?? 420,
     margin: { l: 60, r: 20, t: o.title ? 50 : 20, b: 50 },
     legend: { orientation: 'h', y: -0.2 },
-    template: undefined,
     ...extra,
-  };
+  });
 }
 
 function xyTrace(s: XYSeries, mode: string): Record<string, unknown> {
@@ -128,5 +132,5 @@ export function imageGrid(o: { readonly images: readonly ArrayLike<number>[]; re
       (lay.annotations as unknown[]).push({ text: o.titles[k], x: (x0 + x1) / 2, y: y1, xref: 'paper', yref: 'paper', yanchor: 'bottom', showarrow: false, font: { size: 11 } });
     }
   });
-  return { data, layout: lay };
+  return { data, layout: clean(lay) };
 }

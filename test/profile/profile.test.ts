@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { profileModel, modelSizes, graphSvg, latencyStats, quantile, measureLatency, modelLatency, peakActivationBytes } from '../../lib/profile';
+import { simpleNet } from '../../lib/models/simplenet';
+import { cnn } from '../../lib/models/cnn';
+import { ConfigError } from '../../lib/errors';
+import { expectNoLeak } from '../helpers/leak';
+
+describe('profile/profileModel', () => {
+  it('SimpleNet: 235,146 parameters and 234,752 MACs, per layer by hand', async () => {
+    const m = simpleNet({ seed: 0 });
+    const r = await profileModel(m);
+    expect(r.totals.params).to.equal(235146);
+    expect(r.totals.macs).to.equal(784 * 256 + 256 * 128 + 128 * 10);
+    expect(r.totals.macs).to.equal(234752);
+    expect(r.totals.flops).to.equal(2 * 234752);
+    expect(r.layers.map((l) => [l.name, l.params, l.macs])).to.deep.equal([['fc1', 200960, 200704], ['fc2', 32896, 32768], ['fc3', 1290, 1280]]);
+    expect(r.totals.weightBytes).to.equal(235146 * 4);
+    expect(r.totals.weightBytesByDtype).to.deep.equal({ float32: 235146 * 4 });
+    // Biases start at zero: 256 + 128 + 10 zeros.
+    expect(r.totals.zeroWeights).to.equal(394);
+    // Peak: input (784 floats) + fc1 output (256) live together while fc1 runs; then fc1 + fc2 outputs.
+    expect(r.totals.peakActivationBytes).to.equal((784 + 256) * 4);
+    m.dispose();
+  });
+
+  it('CNN: conv, BN, pooling MACs by hand; non-trainable BN statistics counted', async () => {
+    const m = cnn({ seed: 0 });
+    const r = await profileModel(m, { batchSize: 2 });
+    const by = Object.fromEntries(r.layers.map((l) => [l.name, l]));
+    expect(by.conv1?.macs).to.equal(28 * 28 * 8 * 5 * 5 * 1);
+    expect(by.bn1?.macs).to.equal(28 * 28 * 8);
+    expect(by.pool1?.macs).to.equal(14 * 14 * 8 * 4);
+    expect(by.conv2?.macs).to.equal(10 * 10 * 16 * 5 * 5 * 8);
+    expect(by.relu1?.macs).to.equal(0);
+    expect(by.flatten?.outputShape).to.deep.equal([400]);
+    expect(by.fc1?.macs).to.equal(400 * 128);
+    expect(by.bn1?.params).to.equal(32);
+    expect(by.bn1?.trainableParams).to.equal(16);
+    expect(r.totals.params).to.equal(m.countParams());
+    expect(r.totals.batchSize).to.equal(2);
+    expect(r.warnings).to.deep.equal([]);
+    m.dispose();
+  });
+
+  it('sparsity counts exact zeros', async () => {
+    const m = simpleNet({ seed: 0, hidden: [2], inputSize: 2, numClasses: 2 });
+    m.layers[0]?.setWeights([tf.tensor2d([[0, 1], [0, 0]]), tf.tensor1d([1, 1])]);
+    const r = await profileModel(m);
+    expect(r.layers[0]?.sparsity).to.equal(3 / 6);
+    m.dispose();
+  });
+
+  it('peak memory frees a tensor after its last consumer (a branch)', () => {
+    const mk = (name: string, inputs: string[], bytes: number) => ({ name, className: 'X', inputs, outputShape: [], params: 0, trainableParams: 0, macs: 0, weightBytes: 0, activationBytes: bytes, sparsity: 0 });
+    // a -> b, a -> c, (b, c) -> d: a lives until c runs.
+    const peak = peakActivationBytes([mk('a', [], 10), mk('b', ['a'], 100), mk('c', ['a'], 1000), mk('d', ['b', 'c'], 1)]);
+    expect(peak).to.equal(10 + 100 + 1000);
+  });
+
+  it('rejects what is not a layers model, and leaks nothing', async () => {
+    let err: unknown;
+    try { await profileModel({} as never); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(ConfigError);
+    await expectNoLeak(async () => { const m = cnn({ seed: 1 }); await profileModel(m); return m; });
+  });
+
+  it('modelSizes: weights are 4 bytes per parameter; zeros compress under gzip', async () => {
+    const m = simpleNet({ seed: 0 });
+    const dense = await modelSizes(m);
+    expect(dense.weightBytes).to.equal(235146 * 4);
+    m.setWeights(m.getWeights().map((w) => tf.zerosLike(w)));
+    const zero = await modelSizes(m);
+    expect(zero.weightBytes).to.equal(dense.weightBytes);
+    expect(zero.weightGzipBytes).to.be.lessThan(dense.weightGzipBytes / 50);
+    m.dispose();
+  });
+
+  it('graphSvg draws every layer and an arrow per edge', async () => {
+    const m = cnn({ seed: 0 });
+    const svg = graphSvg((await profileModel(m)).layers);
+    for (const name of ['conv1', 'bn1', 'pool2', 'fc2']) expect(svg).to.contain(`>${name} (`);
+    expect((svg.match(/<line /g) ?? []).length).to.equal(m.layers.length - 1);
+    m.dispose();
+  });
+});
+
+describe('profile/latency', () => {
+  it('quantile and latencyStats on known values', () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).to.equal(2.5);
+    const s = latencyStats([5, 1, 3, 2, 4]);
+    expect([s.p50Ms, s.minMs, s.meanMs, s.runs]).to.deep.equal([3, 1, 3, 5]);
+    expect(s.p99Ms).to.be.closeTo(4.96, 1e-9);
+  });
+
+  it('measureLatency runs warm-up plus the requested runs', async () => {
+    let calls = 0;
+    const s = await measureLatency(() => { calls++; }, { warmupRuns: 2, runs: 7 });
+    expect(calls).to.equal(9);
+    expect(s.runs).to.equal(7);
+    let err: unknown;
+    try { await measureLatency(() => 0, { runs: 0 }); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(ConfigError);
+  });
+
+  it('modelLatency measures each batch size and backend, restores the backend, leaks nothing', async () => {
+    const m = simpleNet({ seed: 0, hidden: [16] });
+    await expectNoLeak(async () => {
+      const rows = await modelLatency(m, { batchSizes: [1, 8], backends: ['cpu', 'wasm'], runs: 3, warmupRuns: 1 });
+      expect(rows.map((r) => [r.backend, r.batchSize])).to.deep.equal([['cpu', 1], ['cpu', 8], ['wasm', 1], ['wasm', 8]]);
+      expect(rows.every((r) => r.p50Ms > 0 && r.throughput > 0 && r.machine.cores > 0)).to.equal(true);
+    });
+    expect(tf.getBackend()).to.equal('wasm');
+    m.dispose();
+  });
+});

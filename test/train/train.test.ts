@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { fit } from '../../lib/train/fit';
+import { evaluate, predictLabels } from '../../lib/train/evaluate';
+import { consoleProgress, ProgressEvent } from '../../lib/train/progress';
+import { simpleNet } from '../../lib/models/simplenet';
+import { loadMnist } from '../../lib/data/mnist';
+import { sliceDataset } from '../../lib/data/dataset';
+import { ConfigError, ShapeError } from '../../lib/errors';
+import { expectNoLeak } from '../helpers/leak';
+
+describe('train', () => {
+  const { train, test } = loadMnist();
+  const small = sliceDataset(train, 0, 2000);
+  const smallTest = sliceDataset(test, 0, 1000);
+
+  it('fit is deterministic for a seed and learns (MNIST subset, 2 epochs)', async () => {
+    const run = async () => {
+      const m = simpleNet({ seed: 1, hidden: [32] });
+      const events: ProgressEvent[] = [];
+      const h = await fit(m, small, { epochs: 2, seed: 3, batchSize: 32, progress: (e) => events.push(e), validation: smallTest });
+      const w = Array.from((m.getWeights()[0] as tf.Tensor).dataSync().slice(0, 50));
+      const acc = (await evaluate(m, smallTest)).accuracy;
+      m.dispose();
+      return { h, w, acc, events };
+    };
+    const a = await run();
+    const b = await run();
+    expect(a.w).to.deep.equal(b.w);
+    expect(a.h.steps).to.equal(2 * Math.ceil(2000 / 32));
+    expect(a.h.epochs[1]?.loss).to.be.lessThan(a.h.epochs[0]?.loss as number);
+    expect(a.acc).to.be.greaterThan(0.8);
+    expect(a.h.epochs[1]?.valAccuracy).to.equal(a.acc);
+    expect(a.events.filter((e) => e.kind === 'epoch')).to.have.length(2);
+  });
+
+  it('fit calls beforeStep/afterStep once per step and leaks nothing', async () => {
+    const m = simpleNet({ seed: 1, hidden: [8] });
+    let before = 0;
+    let after = 0;
+    await expectNoLeak(() => fit(m, sliceDataset(train, 0, 256), { epochs: 1, seed: 1, batchSize: 64, beforeStep: () => before++, afterStep: () => after++ }).then(() => undefined));
+    expect([before, after]).to.deep.equal([4, 4]);
+    m.dispose();
+  });
+
+  it('a learning-rate function is applied per epoch', async () => {
+    const m = simpleNet({ seed: 1, hidden: [8] });
+    const seen: number[] = [];
+    await fit(m, sliceDataset(train, 0, 128), { epochs: 3, seed: 1, learningRate: (e) => { seen.push(e); return 1e-3 / (e + 1); } });
+    expect(seen).to.include.members([0, 1, 2]);
+    m.dispose();
+  });
+
+  it('bad options are ConfigErrors', async () => {
+    const m = simpleNet({ seed: 1, hidden: [8] });
+    for (const [opts, re] of [[{ epochs: -1, seed: 1 }, /epochs a non-negative integer/], [{ epochs: 1, seed: NaN }, /seed a number/],
+      [{ epochs: 1, seed: 1, learningRate: 0 }, /learningRate > 0/]] as const) {
+      let err: unknown;
+      try { await fit(m, small, opts); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(ConfigError);
+      expect((err as Error).message).to.match(re);
+    }
+    m.dispose();
+  });
+
+  it('evaluate and predictLabels agree, and a wrong-width model is a ShapeError', async () => {
+    const m = simpleNet({ seed: 2, hidden: [8] });
+    const ev = await evaluate(m, smallTest, { limit: 300 });
+    const labels = await predictLabels(m, sliceDataset(test, 0, 300));
+    let hits = 0;
+    labels.forEach((l, i) => { if (l === test.labels[i]) hits++; });
+    expect(ev.count).to.equal(300);
+    expect(ev.accuracy).to.be.closeTo(hits / 300, 1e-9);
+    const wrong = simpleNet({ seed: 2, hidden: [8], numClasses: 3 });
+    let err: unknown;
+    try { await evaluate(wrong, smallTest); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(ShapeError);
+    m.dispose();
+    wrong.dispose();
+  });
+
+  it('consoleProgress prints one line per epoch', () => {
+    const lines: string[] = [];
+    const orig = console.log;
+    console.log = (s: string) => { lines.push(s); };
+    try {
+      consoleProgress('x')({ kind: 'epoch', epochs: 2, log: { epoch: 1, loss: 0.5, valAccuracy: 0.9, seconds: 1, examplesPerSecond: 100 } });
+    } finally {
+      console.log = orig;
+    }
+    expect(lines).to.deep.equal(['x epoch 1/2  loss 0.5000  val acc 90.00%  1.0 s  100 ex/s']);
+  });
+});

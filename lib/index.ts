@@ -55,3 +55,6 @@ export * as viz from './viz';
 export * as distill from './distill';
 export * as quantize from './quantize';
 export * as prune from './prune';
+export * as serve from './serve';
+export * as monitor from './monitor';
+export * as exporters from './export';

@@ -1,0 +1,117 @@
+// What every layer converter receives: the graph being built, the layer's inputs as ONNX values,
+// and the quantization plan. Layouts: tfjs is NHWC, ONNX Conv/Pool are NCHW. Rank-4 values are
+// kept NCHW inside the graph (`nchw: true`) and transposed back only where order matters
+// (Flatten, the graph output).
+import * as tf from '@tensorflow/tfjs';
+import { ExportError } from '../../errors';
+import { GraphNode } from '../../quantize/model-graph';
+import { QuantPlan } from '../../quantize/plan';
+import { QParams } from '../../quantize/qparams';
+import { quantize } from '../../quantize/affine';
+import { OnnxGraph } from './builder';
+
+/** A value in the ONNX graph; `shape` is the tfjs (NHWC) shape without the batch dimension. */
+export interface OnnxValue {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly nchw: boolean;
+}
+
+/** State shared by the converters of one export. */
+export interface ConvertContext {
+  readonly g: OnnxGraph;
+  readonly plan?: QuantPlan;
+  /** Static plan: the quantization of each layer's output, by layer name. */
+  activation(name: string): QParams | undefined;
+}
+
+/** A layer converter: emits nodes for `node` and returns its output value. */
+export type Converter = (ctx: ConvertContext, node: GraphNode, inputs: readonly OnnxValue[]) => OnnxValue;
+
+/** A layer's weights as plain arrays (tfjs layout) with shapes. */
+export function layerWeights(node: GraphNode): { data: Float32Array; shape: number[] }[] {
+  return node.layer.getWeights().map((w) => ({ data: w.dataSync() as Float32Array, shape: w.shape.slice() }));
+}
+
+/** The layer's config value `key`. */
+export function config<T>(node: GraphNode, key: string): T {
+  return (node.layer.getConfig() as Record<string, unknown>)[key] as T;
+}
+
+/** ExportError for a configuration the converter does not handle. */
+export function unsupported(node: GraphNode, what: string, fix: string): ExportError {
+  return new ExportError(`toOnnx: ${node.className} layer "${node.name}" with ${what} is not supported, got it in the model. ${fix}.`);
+}
+
+/** Transposes a plain array of `shape` by `perm` (e.g. a conv kernel HWIO -> OIHW). */
+export function transposeData<T extends Float32Array | Int8Array | Uint8Array | Int32Array>(data: T, shape: readonly number[], perm: readonly number[]): T {
+  const rank = shape.length;
+  const strides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) strides[i] = (strides[i + 1] as number) * (shape[i + 1] as number);
+  const outShape = perm.map((p) => shape[p] as number);
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  const idx = new Array<number>(rank).fill(0);
+  for (let o = 0; o < data.length; o++) {
+    let src = 0;
+    for (let d = 0; d < rank; d++) src += (idx[d] as number) * (strides[perm[d] as number] as number);
+    out[o] = data[src] as number;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d] = (idx[d] as number) + 1;
+      if ((idx[d] as number) < (outShape[d] as number)) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Integer weights of `data` under `qp` (tfjs layout), as the ONNX integer type of `qp`. */
+export function quantizedData(data: Float32Array, shape: readonly number[], qp: QParams): Int8Array | Uint8Array {
+  const q = tf.tidy(() => quantize(tf.tensor(data, [...shape]), qp).dataSync());
+  if (qp.qmin < -128 || qp.qmax > 255 || (qp.signed && qp.qmax > 127)) {
+    throw new ExportError(`toOnnx: weights of at most 8 bits, got ${qp.bits}-bit integers. ONNX opset 13 stores int8/uint8: quantize weights with bits <= 8.`);
+  }
+  return qp.signed ? Int8Array.from(q) : Uint8Array.from(q);
+}
+
+/** DequantizeLinear of an integer constant with per-tensor or per-channel (`onnxAxis`) params. */
+export function dequantizeConstant(g: OnnxGraph, base: string, q: Int8Array | Uint8Array | Int32Array, dims: readonly number[], qp: QParams, onnxAxis: number): string {
+  const w = g.constant(`${base}_quantized`, q, dims);
+  const perChannel = qp.axis !== undefined;
+  const scale = g.constant(`${base}_scale`, Float32Array.from(qp.scale), perChannel ? [qp.scale.length] : []);
+  const zp = q instanceof Int32Array ? Int32Array.from(qp.zeroPoint) : q instanceof Int8Array ? Int8Array.from(qp.zeroPoint) : Uint8Array.from(qp.zeroPoint);
+  const zero = g.constant(`${base}_zero_point`, perChannel ? zp : zp.subarray(0, 1), perChannel ? [zp.length] : []);
+  return g.op('DequantizeLinear', [w, scale, zero], base, perChannel ? { axis: { int: onnxAxis } } : {});
+}
+
+/** QuantizeLinear -> DequantizeLinear of an activation with per-tensor params (8 bits). */
+export function quantizeDequantize(g: OnnxGraph, value: string, qp: QParams, base: string): string {
+  if (qp.axis !== undefined || qp.bits !== 8) {
+    throw new ExportError(`toOnnx: per-tensor 8-bit activations, got ${qp.bits} bits${qp.axis !== undefined ? ' per channel' : ''} at "${base}". ` +
+      `Calibrate activations with bits 8 per tensor for ONNX QDQ export.`);
+  }
+  const scale = g.constant(`${base}_scale`, Float32Array.of(qp.scale[0] as number), []);
+  const zero = g.constant(`${base}_zero_point`, qp.signed ? Int8Array.of(qp.zeroPoint[0] as number) : Uint8Array.of(qp.zeroPoint[0] as number), []);
+  const q = g.op('QuantizeLinear', [value, scale, zero], `${base}_quantized`);
+  return g.op('DequantizeLinear', [q, scale, zero], `${base}_dequantized`);
+}
+
+/** Emits a fused activation (Keras `activation` names) on `x`; channel axis for softmax. */
+export function emitActivation(g: OnnxGraph, node: GraphNode, x: string, activation: string, channelAxis: number): string {
+  const base = node.name;
+  switch (activation) {
+    case 'linear': return x;
+    case 'relu': return g.op('Relu', [x], `${base}_relu`);
+    case 'relu6': {
+      const lo = g.constant(`${base}_min`, Float32Array.of(0), []);
+      const hi = g.constant(`${base}_max`, Float32Array.of(6), []);
+      return g.op('Clip', [x, lo, hi], `${base}_relu6`);
+    }
+    case 'sigmoid': return g.op('Sigmoid', [x], `${base}_sigmoid`);
+    case 'tanh': return g.op('Tanh', [x], `${base}_tanh`);
+    case 'elu': return g.op('Elu', [x], `${base}_elu`, { alpha: { float: 1 } });
+    case 'softplus': return g.op('Softplus', [x], `${base}_softplus`);
+    case 'softmax': return g.op('Softmax', [x], `${base}_softmax`, { axis: { int: channelAxis } });
+    default:
+      throw unsupported(node, `activation "${activation}"`, 'Use linear, relu, relu6, sigmoid, tanh, elu, softplus or softmax');
+  }
+}

@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { toOnnx } from '../../lib/export/onnx/to-onnx';
+import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
+import { simpleNet } from '../../lib/models/simplenet';
+import { cnn } from '../../lib/models/cnn';
+import { ExportError } from '../../lib/errors';
+import { randomizeWeights, zooModel } from './fixtures';
+import { expectNoLeak } from '../helpers/leak';
+
+/** Max |tfjs - ORT| over a random batch. */
+async function compare(model: tf.LayersModel, batch: number): Promise<{ diff: number; ops: Record<string, number> }> {
+  const onnxModel = toOnnx(model);
+  const shape = [batch, ...(model.inputs[0] as tf.SymbolicTensor).shape.slice(1)] as number[];
+  const x = tf.randomUniform(shape, 0, 1, 'float32', 7);
+  const want = model.predict(x) as tf.Tensor;
+  const session = await ortSession(onnxModel);
+  const got = await runOrt(session, x.dataSync() as Float32Array, shape);
+  await session.release();
+  expect(got.dims).to.deep.equal(want.shape);
+  const w = want.dataSync();
+  let diff = 0;
+  for (let i = 0; i < w.length; i++) diff = Math.max(diff, Math.abs((w[i] as number) - (got.data[i] as number)));
+  tf.dispose([x, want]);
+  return { diff, ops: onnxModel.ops as Record<string, number> };
+}
+
+describe('export/onnx fp32', () => {
+  it('SimpleNet runs in ONNX Runtime and matches tfjs within 1e-4', async () => {
+    const m = simpleNet({ seed: 1 });
+    const { diff, ops } = await compare(m, 4);
+    expect(diff).to.be.below(1e-4);
+    expect(ops.Gemm).to.equal(3);
+    expect(ops.Relu).to.equal(2);
+    m.dispose();
+  });
+
+  it('the CNN (conv same/valid, BatchNormalization, pooling, Flatten in NHWC order) matches tfjs', async () => {
+    const m = cnn({ seed: 2 });
+    randomizeWeights(m, 3);
+    const { diff, ops } = await compare(m, 3);
+    expect(diff).to.be.below(1e-4);
+    expect(ops.Transpose).to.equal(2); // NHWC -> NCHW at the input, back before Flatten
+    m.dispose();
+  });
+
+  it('depthwise, strides, average/max/global pooling, Add, Concatenate, Dropout, ReLU, sigmoid, tanh and Softmax match tfjs', async () => {
+    const m = zooModel(5);
+    const { diff, ops } = await compare(m, 2);
+    expect(diff).to.be.below(1e-4);
+    expect(ops.Dropout).to.equal(undefined);
+    for (const op of ['Conv', 'Add', 'Concat', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'BatchNormalization', 'Softmax', 'Clip', 'Tanh', 'Sigmoid']) {
+      expect(ops[op], op).to.be.at.least(1);
+    }
+    m.dispose();
+  });
+
+  it('names the unsupported layer in an ExportError', () => {
+    const m = tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [4], units: 3 }), tf.layers.layerNormalization({ name: 'ln' })] });
+    expect(() => toOnnx(m)).to.throw(ExportError, /layer "ln" of class LayerNormalization/);
+    const rnn = tf.sequential({ layers: [tf.layers.simpleRNN({ name: 'rnn', inputShape: [3, 2], units: 2 })] });
+    expect(() => toOnnx(rnn)).to.throw(ExportError, /"rnn"/);
+    m.dispose();
+    rnn.dispose();
+  });
+
+  it('rejects unsupported configurations with an ExportError', () => {
+    const m = tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [4], units: 3, activation: 'selu' })] });
+    expect(() => toOnnx(m)).to.throw(ExportError, /activation "selu"/);
+    m.dispose();
+  });
+
+  it('leaks no tensors', async () => {
+    const m = cnn({ seed: 1 });
+    await expectNoLeak(() => { toOnnx(m); });
+    m.dispose();
+  });
+});

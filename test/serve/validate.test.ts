@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { parsePredictBody, RequestError } from '../../lib/serve/validate';
+
+const limits = { maxBatch: 4 };
+
+describe('serve/validate', () => {
+  it('accepts one example, a batch, and the nested form', () => {
+    const one = parsePredictBody({ input: [0, 1, 2, 3] }, [4], limits);
+    expect(Array.from(one.values)).to.deep.equal([0, 1, 2, 3]);
+    expect(one.count).to.equal(1);
+    expect(one.batch).to.equal(false);
+    const many = parsePredictBody({ inputs: [[1, 2], [3, 4]], dtype: 'float32' }, [2], limits);
+    expect(Array.from(many.values)).to.deep.equal([1, 2, 3, 4]);
+    expect(many.batch).to.equal(true);
+    const nested = parsePredictBody({ input: [[[1], [2]], [[3], [4]]] }, [2, 2, 1], limits);
+    expect(Array.from(nested.values)).to.deep.equal([1, 2, 3, 4]);
+    const flatForImage = parsePredictBody({ input: [1, 2, 3, 4] }, [2, 2, 1], limits);
+    expect(Array.from(flatForImage.values)).to.deep.equal([1, 2, 3, 4]);
+  });
+
+  const bad: [string, unknown, RegExp][] = [
+    ['not an object', [1, 2], /JSON object/],
+    ['neither field', { x: 1 }, /neither/],
+    ['both fields', { input: [1, 2, 3, 4], inputs: [[1, 2, 3, 4]] }, /both/],
+    ['wrong length', { input: [1, 2, 3] }, /4 numbers/],
+    ['a string value', { input: [1, '2', 3, 4] }, /input\[1\] must be a number/],
+    ['null value', { inputs: [[1, 2, 3, 4], [1, null, 3, 4]] }, /inputs\[1\]\[1\] must be a number/],
+    ['infinite value', { input: [1, 2, 1e999, 4] }, /finite/],
+    ['wrong dtype', { input: [1, 2, 3, 4], dtype: 'int32' }, /float32/],
+    ['empty batch', { inputs: [] }, /at least one/],
+    ['batch too large', { inputs: [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]] }, /at most 4/],
+    ['example not an array', { input: 5 }, /must be an array/],
+  ];
+  for (const [what, body, msg] of bad) {
+    it(`rejects ${what} with a 400 and a clear message`, () => {
+      let err: unknown;
+      try { parsePredictBody(body, [4], limits); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(RequestError);
+      expect((err as RequestError).status).to.equal(400);
+      expect((err as Error).message).to.match(msg);
+    });
+  }
+});

@@ -20,3 +20,5 @@ export { SparseMlp } from './sparse-mlp';
 export type { SparseDenseSpec, SparseActivation } from './sparse-mlp';
 export { sparseLatency } from './sparse-latency';
 export type { SparseLatencyRow, SparseLatencyOptions } from './sparse-latency';
+export { sensitivityScan } from './sensitivity';
+export type { SensitivityOptions, SensitivityReport, SensitivityRow } from './sensitivity';

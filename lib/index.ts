@@ -49,6 +49,9 @@ export type { Evaluation, EvaluateOptions, Predictor } from './train/evaluate';
 export { consoleProgress } from './train/progress';
 export type { EpochLog, ProgressEvent, ProgressReporter } from './train/progress';
 
+// The course's reference data (the brief's claims and the literature).
+export * as course from './course';
+
 // Profiler, charts and tables.
 export * as profile from './profile';
 export * as viz from './viz';

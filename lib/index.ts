@@ -61,3 +61,4 @@ export * as prune from './prune';
 export * as serve from './serve';
 export * as monitor from './monitor';
 export * as exporters from './export';
+export * as nas from './nas';

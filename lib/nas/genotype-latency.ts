@@ -1,0 +1,42 @@
+// Latency of a genotype, predicted from the lookup table or measured end to end, memoized by
+// genotype: the two functions a search takes as `latencyMs`.
+import { LatencyOptions } from '../profile/latency';
+import { buildModel } from './build';
+import { endToEndLatencyMs, LatencyTable } from './latency-table';
+import { Genotype, genotypeKey } from './space';
+
+/** Predicted latency (ms) of genotypes from a per-layer table (measuring new layers as needed). */
+export function latencyPredictor(table: LatencyTable): (g: Genotype) => Promise<number> {
+  const memo = new Map<string, number>();
+  return async (g) => {
+    const key = genotypeKey(g);
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
+    const model = buildModel(g, { seed: 0 });
+    try {
+      const ms = await table.predict(model);
+      memo.set(key, ms);
+      return ms;
+    } finally {
+      model.dispose();
+    }
+  };
+}
+
+/** Measured end-to-end latency (median ms at `batchSize`) of genotypes, memoized. */
+export function measuredLatency(batchSize = 256, options: LatencyOptions = {}): (g: Genotype) => Promise<number> {
+  const memo = new Map<string, number>();
+  return async (g) => {
+    const key = genotypeKey(g);
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
+    const model = buildModel(g, { seed: 0 });
+    try {
+      const ms = await endToEndLatencyMs(model, batchSize, options);
+      memo.set(key, ms);
+      return ms;
+    } finally {
+      model.dispose();
+    }
+  };
+}

@@ -1,0 +1,125 @@
+// A latency predictor from a lookup table of per-layer measurements (as in ProxylessNAS and
+// Once-for-All): each distinct layer (class, configuration, input shape) is timed alone once, and
+// a model's latency is predicted as the sum over its layers. Predictions are cheap, noise-free
+// given the table, and usable as a search constraint; `pearson` checks them against end-to-end
+// measurements.
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, describe } from '../errors';
+import { measureLatency, LatencyOptions } from '../profile/latency';
+
+/** Options of {@link LatencyTable}. */
+export interface LatencyTableOptions extends LatencyOptions {
+  /** Batch size of every measurement. Default 256. */
+  readonly batchSize?: number;
+}
+
+/** One table entry. */
+export interface LayerLatency {
+  readonly key: string;
+  readonly className: string;
+  readonly inputShape: number[];
+  readonly p50Ms: number;
+}
+
+function layerKey(layer: tf.layers.Layer): { key: string; inputShape: number[]; config: Record<string, unknown> } {
+  const config = { ...(layer.getConfig() as Record<string, unknown>) };
+  delete config.name;
+  delete config.trainable;
+  delete config.batchInputShape;
+  delete config.inputShape;
+  const inputShape = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
+  // Initializers do not change the cost; leave them out so equal layers share an entry.
+  for (const k of Object.keys(config)) if (/Initializer|Regularizer|Constraint/.test(k)) delete config[k];
+  return { key: `${layer.getClassName()}|${JSON.stringify(config)}|${inputShape.join('x')}`, inputShape, config };
+}
+
+// A fresh layer of a registered class from its configuration (weights fresh: only time matters).
+function layerFromConfig(className: string, config: Record<string, unknown>): tf.layers.Layer {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (!entry) throw new ConfigError(`nas.LatencyTable: a registered tfjs layer class, got ${describe(className)}. Use built-in layers.`);
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, { ...config } as tf.serialization.ConfigDict) as unknown as tf.layers.Layer;
+}
+
+/** Median time (ms) of the forward pass of `model` at `batchSize` (input random, output read back). */
+export async function endToEndLatencyMs(model: tf.LayersModel, batchSize = 256, options: LatencyOptions = {}): Promise<number> {
+  const inputShape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
+  const x = tf.randomUniform([batchSize, ...inputShape], 0, 1, 'float32', 7);
+  try {
+    const stats = await measureLatency(() => tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync()),
+      { warmupRuns: options.warmupRuns ?? 3, runs: options.runs ?? 15, minTimeMs: options.minTimeMs ?? 0, ...(options.maxRuns ? { maxRuns: options.maxRuns } : {}) });
+    return stats.p50Ms;
+  } finally {
+    x.dispose();
+  }
+}
+
+/** A per-layer latency lookup table, filled on demand by measuring each new layer alone. */
+export class LatencyTable {
+  readonly batchSize: number;
+  private readonly entries = new Map<string, LayerLatency>();
+
+  constructor(private readonly options: LatencyTableOptions = {}) {
+    this.batchSize = options.batchSize ?? 256;
+    if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) {
+      throw new ConfigError(`nas.LatencyTable: batchSize a positive integer, got ${describe(options.batchSize)}. Use e.g. 256.`);
+    }
+  }
+
+  /** The entries measured so far (plain data). */
+  get layers(): LayerLatency[] {
+    return [...this.entries.values()];
+  }
+
+  /** Measures the layers of `model` not yet in the table. The model is borrowed. */
+  async measure(model: tf.LayersModel): Promise<void> {
+    for (const layer of model.layers) {
+      const { key, inputShape, config } = layerKey(layer);
+      if (this.entries.has(key) || layer.getClassName() === 'InputLayer') continue;
+      const single = tf.sequential({
+        layers: [tf.layers.inputLayer({ inputShape }), layerFromConfig(layer.getClassName(), config)],
+      });
+      try {
+        const p50Ms = await endToEndLatencyMs(single, this.batchSize, this.options);
+        this.entries.set(key, { key, className: layer.getClassName(), inputShape, p50Ms });
+      } finally {
+        single.dispose();
+      }
+    }
+  }
+
+  /** Predicted latency (ms) of `model`: the sum of its layers' entries (measuring missing ones). */
+  async predict(model: tf.LayersModel): Promise<number> {
+    await this.measure(model);
+    let total = 0;
+    for (const layer of model.layers) {
+      if (layer.getClassName() === 'InputLayer') continue;
+      total += (this.entries.get(layerKey(layer).key) as LayerLatency).p50Ms;
+    }
+    return total;
+  }
+}
+
+/**
+ * Pearson correlation of two equally long series (NaN when either is constant).
+ * @example pearson([1, 2, 3], [2, 4, 7]) // 0.99
+ */
+export function pearson(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length || a.length < 2) {
+    throw new ConfigError(`nas.pearson: two series of equal length >= 2, got lengths ${a.length} and ${b.length}. Pass paired measurements.`);
+  }
+  const n = a.length;
+  const ma = a.reduce((s, v) => s + v, 0) / n;
+  const mb = b.reduce((s, v) => s + v, 0) / n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = (a[i] as number) - ma;
+    const db = (b[i] as number) - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}

@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { buildModel, checkGenotype, genotypeKey, mutate, sample, validateSpace, paretoFront, pearson, MlpSpace, CnnSpace, Genotype } from '../../lib/nas';
+import { Rng } from '../../lib/core/rng';
+import { ConfigError } from '../../lib/errors';
+import { expectNoLeak } from '../helpers/leak';
+
+const mlpSpace: MlpSpace = { kind: 'mlp', resolutions: [28, 14, 7], depths: [0, 1, 2], widths: [16, 32, 64], activations: ['relu', 'tanh'] };
+const cnnSpace: CnnSpace = { kind: 'cnn', resolutions: [28, 14], stages: [1, 2, 3], channels: [4, 8], kernelSizes: [3, 5], separable: [false, true], activations: ['relu'] };
+
+describe('nas/space, sample, mutate', () => {
+  it('rejects empty and contradictory spaces with ConfigError', () => {
+    expect(() => validateSpace({ ...mlpSpace, widths: [] })).to.throw(ConfigError, /non-empty list of widths/);
+    expect(() => validateSpace({ ...mlpSpace, resolutions: [10] })).to.throw(ConfigError, /resolutions/);
+    expect(() => validateSpace({ ...cnnSpace, resolutions: [7], stages: [3, 4] })).to.throw(ConfigError, /realizable/);
+    expect(() => validateSpace({ ...cnnSpace, kernelSizes: [2] })).to.throw(ConfigError, /odd/);
+    expect(() => validateSpace({ kind: 'rnn' } as unknown as MlpSpace)).to.throw(ConfigError, /kind 'mlp' or 'cnn'/);
+    expect(() => validateSpace({ ...mlpSpace, depths: [0], widths: [] })).to.not.throw();
+  });
+
+  it('samples seeded genotypes inside the space', () => {
+    for (const space of [mlpSpace, cnnSpace]) {
+      const a = Array.from({ length: 30 }, (_, i) => sample(space, new Rng(i)));
+      const b = Array.from({ length: 30 }, (_, i) => sample(space, new Rng(i)));
+      expect(a.map(genotypeKey)).to.deep.equal(b.map(genotypeKey));
+      a.forEach((g) => checkGenotype(g, space));
+      expect(new Set(a.map(genotypeKey)).size).to.be.above(15);
+    }
+    // A 7-pixel CNN cannot have 3 stages: never sampled.
+    const small: CnnSpace = { ...cnnSpace, resolutions: [7, 28] };
+    for (let i = 0; i < 50; i++) {
+      const g = sample(small, new Rng(i));
+      if (g.kind === 'cnn' && g.resolution === 7) expect(g.stages.length).to.be.at.most(2);
+    }
+  });
+
+  it('mutates into a different genotype that stays in the space', () => {
+    const rng = new Rng(4);
+    for (const space of [mlpSpace, cnnSpace]) {
+      let g: Genotype = sample(space, rng);
+      for (let i = 0; i < 40; i++) {
+        const child = mutate(g, space, rng);
+        expect(genotypeKey(child)).to.not.equal(genotypeKey(g));
+        checkGenotype(child, space);
+        g = child;
+      }
+    }
+    expect(genotypeKey({ kind: 'mlp', resolution: 14, widths: [64, 32], activation: 'relu' })).to.equal('mlp-r14-relu-64x32');
+  });
+
+  it('builds models whose parameter counts match the hand count', () => {
+    const mlp = buildModel({ kind: 'mlp', resolution: 14, widths: [32], activation: 'relu' }, { seed: 1 });
+    expect(mlp.countParams()).to.equal(196 * 32 + 32 + 32 * 10 + 10);
+    expect(mlp.inputs[0]!.shape).to.deep.equal([null, 784]);
+    const linear = buildModel({ kind: 'mlp', resolution: 28, widths: [], activation: 'relu' }, { seed: 1 });
+    expect(linear.countParams()).to.equal(7850);
+    // separable stage on 14x14: depthwise 3x3x1 (9) + pointwise 1x1x1x8 (8) + BN 4*8 (32); then 7x7x8 -> 10.
+    const cnn = buildModel({ kind: 'cnn', resolution: 14, stages: [{ channels: 8, kernelSize: 3, separable: true }], activation: 'relu' }, { seed: 1 });
+    expect(cnn.countParams()).to.equal(9 + 8 + 32 + 7 * 7 * 8 * 10 + 10);
+    expect(cnn.outputs[0]!.shape).to.deep.equal([null, 10]);
+    [mlp, linear, cnn].forEach((m) => m.dispose());
+  });
+
+  it('runs built models forward without leaks', async () => {
+    for (const g of [sample(mlpSpace, new Rng(1)), sample(cnnSpace, new Rng(2))]) {
+      const m = buildModel(g, { seed: 1 });
+      const x = tf.zeros(g.kind === 'mlp' ? [2, 784] : [2, 28, 28, 1]);
+      await expectNoLeak(() => m.predict(x));
+      x.dispose();
+      m.dispose();
+    }
+  });
+
+  it('extracts the Pareto front and computes Pearson correlation', () => {
+    const pts = [{ a: 0.9, l: 1 }, { a: 0.95, l: 2 }, { a: 0.9, l: 3 }, { a: 0.97, l: 5 }, { a: 0.96, l: 6 }];
+    const front = paretoFront(pts, [{ name: 'acc', value: (p) => p.a, maximize: true }, { name: 'lat', value: (p) => p.l, maximize: false }]);
+    expect(front).to.deep.equal([pts[0], pts[1], pts[3]]);
+    expect(pearson([1, 2, 3], [2, 4, 6])).to.be.closeTo(1, 1e-12);
+    expect(pearson([1, 2, 3], [3, 2, 1])).to.be.closeTo(-1, 1e-12);
+    expect(pearson([1, 2, 3, 4], [1, 3, 2, 4])).to.be.closeTo(0.8, 1e-12);
+    expect(() => pearson([1], [1])).to.throw(ConfigError);
+  });
+});

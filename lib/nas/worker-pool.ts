@@ -34,10 +34,13 @@ interface Job {
   readonly reject: (e: Error) => void;
 }
 
-function workerEntry(): { file: string; execArgv: string[] } {
+// The compiled worker when the library runs from dist/; else the TypeScript source, loaded
+// through tsx's CommonJS hook (a path to a .ts file would go to Node's ESM loader, which refuses it).
+function spawnWorker(workerData: unknown): Worker {
   const js = path.join(__dirname, 'worker.js');
-  if (fs.existsSync(js)) return { file: js, execArgv: [] };
-  return { file: path.join(__dirname, 'worker.ts'), execArgv: ['--import', 'tsx'] };
+  if (fs.existsSync(js)) return new Worker(js, { workerData });
+  const ts = path.join(__dirname, 'worker.ts');
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(ts)});`, { eval: true, workerData });
 }
 
 /** Scores candidates in parallel worker threads. Call `close()` when done. */
@@ -56,9 +59,8 @@ export class WorkerPoolEvaluator implements Evaluator {
     this.recipe = options.recipe ?? DEFAULT_PROXY;
     checkRecipe(this.recipe);
     this.concurrency = n;
-    const { file, execArgv } = workerEntry();
     for (let i = 0; i < n; i++) {
-      const worker = new Worker(file, { execArgv, workerData: { backend: options.backend ?? 'wasm' } });
+      const worker = spawnWorker({ backend: options.backend ?? 'wasm' });
       const slot: Slot = {
         worker, busy: false,
         exited: new Promise<number>((resolve) => worker.once('exit', (code) => { slot.exitCode = code; resolve(code); })),

@@ -1,0 +1,147 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import {
+  agingEvolution, randomSearch, genotypeKey, genotypeCost, buildModel, LatencyTable, latencyPredictor, proxyEvaluate,
+  LocalEvaluator, WorkerPoolEvaluator, Evaluator, Genotype, MlpSpace, CandidateResult, ProxyRecipe,
+} from '../../lib/nas';
+import { ConfigError } from '../../lib/errors';
+
+const space: MlpSpace = { kind: 'mlp', resolutions: [28, 14, 7], depths: [0, 1, 2], widths: [8, 16, 32, 64], activations: ['relu', 'tanh'] };
+
+// A synthetic landscape: accuracy grows with log-width and resolution; no training.
+function fakeAccuracy(g: Genotype): number {
+  if (g.kind !== 'mlp') return 0;
+  const w = g.widths.reduce((a, b) => a + Math.log2(b), 0);
+  return 0.5 + 0.02 * w + 0.05 * Math.log2(g.resolution / 7) + (g.activation === 'relu' ? 0.01 : 0);
+}
+class FakeEvaluator implements Evaluator {
+  readonly calls: Genotype[][] = [];
+  constructor(readonly concurrency = 2) {}
+  async evaluate(gs: readonly Genotype[]): Promise<CandidateResult[]> {
+    this.calls.push([...gs]);
+    return Promise.all(gs.map(async (g) => ({ key: genotypeKey(g), genotype: g, accuracy: fakeAccuracy(g), ...(await genotypeCost(g)), trainSeconds: 0, fromCache: false })));
+  }
+  async close(): Promise<void> {}
+}
+
+describe('nas/search', () => {
+  it('spends exactly the budget, in rounds of the evaluator concurrency, reproducibly', async () => {
+    for (const strategy of [randomSearch, agingEvolution]) {
+      const ev = new FakeEvaluator(3);
+      const a = await strategy(space, { budget: 10, seed: 5, evaluator: ev });
+      const b = await strategy(space, { budget: 10, seed: 5, evaluator: new FakeEvaluator(3) });
+      expect(a.history).to.have.length(10);
+      expect(ev.calls.map((c) => c.length)).to.deep.equal([3, 3, 3, 1]);
+      expect(a.history.map((s) => s.key)).to.deep.equal(b.history.map((s) => s.key));
+      a.bestSoFar.forEach((v, i) => expect(v).to.be.at.least(a.bestSoFar[i - 1] ?? 0));
+      expect(a.best.accuracy).to.equal(Math.max(...a.history.map((s) => s.accuracy)));
+    }
+  });
+
+  it('evolution mutates members of its population after the random phase', async () => {
+    const r = await agingEvolution(space, { budget: 24, seed: 2, evaluator: new FakeEvaluator(1), population: 6, sampleSize: 2 });
+    // Every child after the first P differs from some earlier candidate by a single decision, so it
+    // shares at least resolution, activation or the depth with an earlier one.
+    const earlier = (i: number) => r.history.slice(0, i);
+    for (let i = 6; i < r.history.length; i++) {
+      const c = r.history[i]!.genotype;
+      const close = earlier(i).some((p) => p.genotype.kind === 'mlp' && c.kind === 'mlp' &&
+        [p.genotype.resolution === c.resolution, p.genotype.activation === c.activation, p.genotype.widths.join() === c.widths.join()].filter(Boolean).length >= 2);
+      expect(close, `child ${r.history[i]!.key}`).to.equal(true);
+    }
+  });
+
+  it('meets constraints on params and latency, and records the latency', async () => {
+    const table = new LatencyTable({ batchSize: 8, runs: 3, warmupRuns: 1 });
+    const r = await randomSearch(space, { budget: 6, seed: 1, evaluator: new FakeEvaluator(), constraints: { maxParams: 5000, maxLatencyMs: 1e6 }, latencyMs: latencyPredictor(table) });
+    r.history.forEach((s) => {
+      expect(s.params).to.be.at.most(5000);
+      expect(s.latencyMs).to.be.a('number').and.above(0);
+    });
+    expect(table.layers.length).to.be.above(0);
+  });
+
+  it('rejects a budget of 0, an empty space and unsatisfiable constraints with ConfigError', async () => {
+    const ev = new FakeEvaluator();
+    const fail = async (p: Promise<unknown>) => { try { await p; } catch (e) { return e as Error; } throw new Error('expected a rejection'); };
+    const e0 = await fail(randomSearch(space, { budget: 0, seed: 1, evaluator: ev }));
+    expect(e0).to.be.instanceOf(ConfigError);
+    expect(e0.message).to.match(/budget a positive integer/);
+    expect(await fail(agingEvolution({ ...space, depths: [] }, { budget: 3, seed: 1, evaluator: ev }))).to.be.instanceOf(ConfigError);
+    const e2 = await fail(randomSearch(space, { budget: 3, seed: 1, evaluator: ev, constraints: { maxParams: 10 }, maxTries: 20 }));
+    expect(e2).to.be.instanceOf(ConfigError);
+    expect(e2.message).to.match(/meet the constraints/);
+    expect(await fail(randomSearch(space, { budget: 3, seed: 1, evaluator: ev, constraints: { maxLatencyMs: 1 } }))).to.be.instanceOf(ConfigError);
+    expect(await fail(agingEvolution(space, { budget: 3, seed: 1, evaluator: ev, population: 2, sampleSize: 3 }))).to.be.instanceOf(ConfigError);
+  });
+
+  it('predicts latency as the sum of per-layer entries, sharing equal layers', async () => {
+    const table = new LatencyTable({ batchSize: 4, runs: 3, warmupRuns: 1 });
+    const m = buildModel({ kind: 'mlp', resolution: 28, widths: [16, 16, 16], activation: 'relu' }, { seed: 1 });
+    const before = tf.memory().numTensors;
+    const ms = await table.predict(m);
+    expect(tf.memory().numTensors).to.equal(before);
+    // fc1 784->16, fc2 and fc3 16->16 (one entry), fc4 16->10
+    expect(table.layers).to.have.length(3);
+    const sum = table.layers.reduce((s, l) => s + l.p50Ms * (l.inputShape[0] === 16 && l.key.includes('"units":16') ? 2 : 1), 0);
+    expect(ms).to.be.closeTo(sum, 1e-9);
+    m.dispose();
+  });
+});
+
+describe('nas/evaluators (proxy training, worker threads)', function () {
+  this.timeout(120000);
+  const recipe: ProxyRecipe = { dataset: 'mnist', trainExamples: 1024, validationExamples: 512, epochs: 2, batchSize: 64, learningRate: 2e-3, seed: 0 };
+  const gs: Genotype[] = [
+    { kind: 'mlp', resolution: 7, widths: [8], activation: 'relu' },
+    { kind: 'mlp', resolution: 14, widths: [], activation: 'relu' },
+    { kind: 'mlp', resolution: 7, widths: [8], activation: 'relu' },
+  ];
+  let saved: string | undefined;
+  let tmp = '';
+  before(() => {
+    saved = process.env.TFJS_COMPRESS_CACHE;
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nas-test-'));
+    process.env.TFJS_COMPRESS_CACHE = tmp;
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.TFJS_COMPRESS_CACHE; else process.env.TFJS_COMPRESS_CACHE = saved;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('scores candidates in worker threads like in-process, then shuts the workers down cleanly', async () => {
+    const pool = new WorkerPoolEvaluator({ workers: 2, recipe });
+    const fromWorkers = await pool.evaluate(gs);
+    await pool.close();
+    expect(pool.exitCodes).to.deep.equal([0, 0]);
+    let err: unknown;
+    try { await pool.evaluate(gs); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(ConfigError);
+    expect(fromWorkers.map((r) => r.key)).to.deep.equal(gs.map(genotypeKey));
+    expect(fromWorkers[0]).to.deep.equal(fromWorkers[2]);
+    fromWorkers.forEach((r) => expect(r.accuracy).to.be.within(0, 1));
+    // The workers cached their models: in-process evaluation reads the same scores back.
+    const local = new LocalEvaluator(recipe);
+    const here = await local.evaluate(gs.slice(0, 2));
+    expect(here.map((r) => r.fromCache)).to.deep.equal([true, true]);
+    expect(here.map((r) => r.accuracy)).to.deep.equal(fromWorkers.slice(0, 2).map((r) => r.accuracy));
+    await local.close();
+  });
+
+  it('trains a proxy candidate deterministically without leaking tensors', async () => {
+    const g: Genotype = { kind: 'mlp', resolution: 14, widths: [8], activation: 'tanh' };
+    const before = tf.memory().numTensors;
+    const a = await proxyEvaluate(g, recipe);
+    expect(tf.memory().numTensors).to.equal(before);
+    expect(a.fromCache).to.equal(false);
+    expect(a.params).to.equal(196 * 8 + 8 + 8 * 10 + 10);
+    expect(a.accuracy).to.be.above(0.3); // 32 steps: far above chance (0.1)
+    const b = await proxyEvaluate(g, recipe);
+    expect(b.fromCache).to.equal(true);
+    expect(b.accuracy).to.equal(a.accuracy);
+    expect(() => new LocalEvaluator({ ...recipe, trainExamples: 60000 })).to.throw(ConfigError, /disjoint/);
+  });
+});

@@ -59,17 +59,20 @@ export function modelGraph(model: tf.LayersModel, fn = 'modelGraph'): GraphNode[
 
 /**
  * Runs the graph on `x` layer by layer, calling `after(node, output)` on each output (it may
- * return a replacement, e.g. a fake-quantized copy). Call inside tf.tidy. Single input and output.
+ * return a replacement, e.g. a fake-quantized copy) and `before(node, inputs)` on each layer's
+ * inputs. Call inside tf.tidy. Single input and output.
  */
 export function runGraph(graph: readonly GraphNode[], x: tf.Tensor,
-  after?: (node: GraphNode, y: tf.Tensor) => tf.Tensor): tf.Tensor {
+  after?: (node: GraphNode, y: tf.Tensor) => tf.Tensor,
+  before?: (node: GraphNode, inputs: tf.Tensor[]) => tf.Tensor[]): tf.Tensor {
   const values = new Map<string, tf.Tensor>();
   let last: tf.Tensor = x;
   for (const node of graph) {
     let y: tf.Tensor;
     if (node.className === 'InputLayer') y = x;
     else {
-      const ins = node.inputs.map((n) => values.get(n) as tf.Tensor);
+      let ins = node.inputs.map((n) => values.get(n) as tf.Tensor);
+      if (before) ins = before(node, ins);
       y = node.layer.apply(ins.length === 1 ? ins[0] as tf.Tensor : ins, { training: false }) as tf.Tensor;
     }
     if (after) y = after(node, y);

@@ -23,7 +23,8 @@ export const convertDense: Converter = (ctx, node, [x]) => {
     const acc = g.op('MatMulInteger', [xq, w, xz], `${base}_matmul`);
     const f = g.op('Cast', [acc], `${base}_float`, { to: { int: 1 } });
     const ws = g.constant(`${base}_kernel_scale`, Float32Array.from(wq.axis === undefined ? [wq.scale[0] as number] : wq.scale), wq.axis === undefined ? [] : [n]);
-    y = g.op('Mul', [g.op('Mul', [f, xs], `${base}_scaled_x`), ws], `${base}_scaled`);
+    // Mul(Cast(MatMulInteger), x_scale * w_scale): the pattern ONNX Runtime fuses into DynamicQuantizeMatMul.
+    y = g.op('Mul', [f, g.op('Mul', [xs, ws], `${base}_scale`)], `${base}_scaled`);
     if (bias) y = g.op('Add', [y, g.constant(`${base}_bias`, bias.data, [n])], `${base}_biased`);
   } else {
     let w: string;

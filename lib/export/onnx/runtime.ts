@@ -29,7 +29,7 @@ export async function ortSession(model: OnnxModel | Uint8Array, options: OrtSess
   const bytes = model instanceof Uint8Array ? model : model.bytes;
   try {
     return await onnxRuntime().InferenceSession.create(bytes, {
-      intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
+      intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3,
       graphOptimizationLevel: options.optimization ?? 'all',
       ...(options.optimizedModelFilePath ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
     });

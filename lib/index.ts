@@ -62,3 +62,4 @@ export * as serve from './serve';
 export * as monitor from './monitor';
 export * as exporters from './export';
 export * as nas from './nas';
+export * as bench from './bench';

@@ -1,0 +1,8 @@
+// Benchmarks and deployment experiments: load tests, the served models, runtimes and the
+// benchmark harness, and the comparison table.
+export { loadTest } from './load-test';
+export type { LoadRequest, LoadTestOptions, LoadTestResult } from './load-test';
+export { digitRequests, malformedRequests, loadWithActions } from './serve-scenario';
+export type { TimedAction } from './serve-scenario';
+export { deploymentModels } from './deploy-models';
+export type { DeployModel, DeploymentModelsOptions } from './deploy-models';

@@ -6,3 +6,7 @@ export { digitRequests, malformedRequests, loadWithActions } from './serve-scena
 export type { TimedAction } from './serve-scenario';
 export { deploymentModels } from './deploy-models';
 export type { DeployModel, DeploymentModelsOptions } from './deploy-models';
+export { tfjsRuntime, ortRuntime, functionRuntime, availableTfjsBackends } from './runtimes';
+export type { BenchRuntime, OrtRuntimeOptions } from './runtimes';
+export { benchmarkRuntimes, randomInputs, speedups } from './harness';
+export type { BenchRow, BenchmarkOptions } from './harness';

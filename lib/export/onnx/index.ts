@@ -4,3 +4,5 @@ export type { OnnxExportOptions, OnnxModel } from './to-onnx';
 export { OPSET, IR_VERSION } from './builder';
 export { ortSession, runOrt, onnxRuntime } from './runtime';
 export type { OrtSessionOptions } from './runtime';
+export { ortLatency } from './ort-latency';
+export type { OrtLatencyOptions, OrtLatencyRow } from './ort-latency';

@@ -1,0 +1,120 @@
+// Runtimes the benchmark harness can time, behind one small interface: a tfjs backend running a
+// layers model (wasm, cpu, and tensorflow when the user has tfjs-node), ONNX Runtime running
+// exported bytes (fp32 or INT8, with a thread count), or any function (e.g. prune's sparse MLP).
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, DataError, describe } from '../errors';
+import { hasTfjsNode } from '../core/backend';
+
+/** Something that runs a batch of row-major float32 inputs to completion. */
+export interface BenchRuntime {
+  /** e.g. 'tfjs-wasm', 'ort-int8', 'sparse-csr'. */
+  readonly name: string;
+  /** Threads used (1 unless the runtime says). */
+  readonly threads: number;
+  /** Called before this runtime's rows are measured (e.g. switch the tfjs backend). */
+  activate?(): Promise<void>;
+  /** Runs `batch` examples of `x` and returns once the output is read back. */
+  run(x: Float32Array, batch: number): unknown | Promise<unknown>;
+  /** Frees what the runtime holds (never the borrowed model). */
+  dispose?(): unknown | Promise<unknown>;
+}
+
+/** The tfjs backends available in this process: wasm and cpu, and tensorflow when tfjs-node is installed. */
+export function availableTfjsBackends(): string[] {
+  const out = ['wasm', 'cpu'];
+  if (hasTfjsNode()) out.push('tensorflow');
+  return out.filter((b) => b === 'tensorflow' || tf.engine().registryFactory[b] !== undefined);
+}
+
+/**
+ * A tfjs layers model (borrowed) on one backend; inputs are reshaped to the model's input shape.
+ * @example tfjsRuntime(model, 'wasm').run(new Float32Array(784), 1)
+ */
+export function tfjsRuntime(model: tf.LayersModel, backend: string): BenchRuntime {
+  const inputShape = ((model.inputs[0]?.shape ?? []).slice(1) as (number | null)[]).map((d) => d ?? 1);
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  let cached: { data: Float32Array; x: tf.Tensor } | undefined;
+  return {
+    name: `tfjs-${backend}`,
+    threads: 1,
+    async activate() {
+      if (backend === 'tensorflow' && !hasTfjsNode()) {
+        throw new ConfigError(`tfjsRuntime: backend 'tensorflow' needs @tensorflow/tfjs-node, got it not installed. Drop it or install tfjs-node yourself.`);
+      }
+      if (tf.getBackend() !== backend && !(await tf.setBackend(backend))) {
+        throw new ConfigError(`tfjsRuntime: backend '${backend}' to be available, got a failure from tf.setBackend. Call initBackend or drop it.`);
+      }
+      cached?.x.dispose();
+      cached = undefined;
+    },
+    run(x: Float32Array, batch: number) {
+      if (x.length !== batch * size) throw new ConfigError(`tfjsRuntime: ${batch} x ${size} inputs, got ${x.length} values. Pass row-major inputs of the model's shape.`);
+      if (!cached || cached.data !== x) {
+        cached?.x.dispose();
+        cached = { data: x, x: tf.tensor(x, [batch, ...inputShape], 'float32') }; // uploaded once per input, outside the timing loop's steady state
+      }
+      const input = cached.x;
+      return tf.tidy(() => (model.predict(input) as tf.Tensor).dataSync());
+    },
+    dispose() {
+      cached?.x.dispose();
+      cached = undefined;
+    },
+  };
+}
+
+type Ort = typeof import('onnxruntime-node');
+type Session = import('onnxruntime-node').InferenceSession;
+
+/** Options for {@link ortRuntime}. */
+export interface OrtRuntimeOptions {
+  /** Runtime name, e.g. 'ort-fp32' or 'ort-int8'. */
+  readonly name: string;
+  /** Intra-op threads. Default 1. */
+  readonly threads?: number;
+  /** Input shape without the batch dimension (as exported, NHWC for images). */
+  readonly inputShape: readonly number[];
+}
+
+/**
+ * ONNX Runtime (onnxruntime-node, CPU) over an exported model's bytes; the session is created on
+ * activate and released on dispose.
+ * @example ortRuntime(toOnnx(model).bytes, {name: 'ort-fp32', inputShape: [784]})
+ */
+export function ortRuntime(bytes: Uint8Array, options: OrtRuntimeOptions): BenchRuntime {
+  const threads = options.threads ?? 1;
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new ConfigError(`ortRuntime: threads a positive integer, got ${describe(threads)}. Use 1 or the core count.`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as Ort;
+  let session: Session | undefined;
+  return {
+    name: options.name,
+    threads,
+    async activate() {
+      if (session) return;
+      try {
+        session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+      } catch (e) {
+        throw new DataError(`ortRuntime: an ONNX model ONNX Runtime accepts, got "${(e as Error).message}". Re-export the model.`);
+      }
+    },
+    async run(x: Float32Array, batch: number) {
+      if (!session) throw new ConfigError(`ortRuntime: an activated runtime, got none. Call activate() first (the harness does).`);
+      const feeds = { [session.inputNames[0] as string]: new ort.Tensor('float32', x, [batch, ...options.inputShape]) };
+      const out = await session.run(feeds);
+      return out[session.outputNames[0] as string]?.data;
+    },
+    async dispose() {
+      await session?.release();
+      session = undefined;
+    },
+  };
+}
+
+/**
+ * Any synchronous or async function of (inputs, batch) as a runtime, e.g. prune's SparseMlp:
+ * `functionRuntime('sparse-csr', (x, n) => mlp.predict(x, n))`.
+ */
+export function functionRuntime(name: string, fn: (x: Float32Array, batch: number) => unknown, threads = 1): BenchRuntime {
+  return { name, threads, run: fn };
+}

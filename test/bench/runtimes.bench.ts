@@ -1,0 +1,49 @@
+// The runtimes side by side (`make bench`): SimpleNet on tfjs-wasm, tfjs-cpu (and tfjs-node when
+// installed), ONNX Runtime fp32 and static INT8 (QDQ) at 1 and 2 threads; the 90%-pruned SimpleNet
+// on the dense tfjs-wasm path and on prune's sparse (CSR) runtime. Batch sizes 1..256.
+// Writes results/bench.json (rows + machine) and prints speed-ups over tfjs-wasm at each batch.
+import * as tfc from '../../lib';
+import type { BenchRuntime } from '../../lib/bench';
+
+const BATCHES = [1, 8, 32, 128, 256];
+
+async function main(): Promise<void> {
+  await tfc.initBackend('wasm');
+  const { baseline, compressed } = await tfc.bench.deploymentModels();
+  const mnist = tfc.loadMnist();
+  const runtimes: BenchRuntime[] = tfc.bench.availableTfjsBackends().map((b) => tfc.bench.tfjsRuntime(baseline.model, b));
+  const notes: string[] = [];
+  const api = tfc as unknown as Record<string, Record<string, unknown> | undefined>;
+  if (typeof api.exporters?.toOnnx === 'function') {
+    const fp32 = tfc.exporters.toOnnx(baseline.model);
+    for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(fp32.bytes, { name: 'ort-fp32', threads, inputShape: [784] }));
+    if (typeof api.quantize?.postTraining === 'function') {
+      const q = await tfc.quantize.postTraining(baseline.model, { mode: 'static', calibration: mnist.train, calibrationCount: 1000 });
+      const int8 = tfc.exporters.toOnnx(q.model.model, { plan: q.model.plan });
+      for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(int8.bytes, { name: 'ort-int8', threads, inputShape: [784] }));
+      q.model.dispose();
+    } else notes.push('quantize.postTraining missing: no INT8 rows');
+  } else notes.push('exporters.toOnnx missing: no ONNX Runtime rows');
+  const rows = await tfc.bench.benchmarkRuntimes(runtimes, { model: 'simplenet', inputSize: 784, batchSizes: BATCHES });
+  const sparseRuntimes: BenchRuntime[] = [tfc.bench.tfjsRuntime(compressed.model, 'wasm')];
+  if (typeof api.prune?.SparseMlp === 'function') {
+    const mlp = tfc.prune.SparseMlp.fromModel(compressed.model);
+    sparseRuntimes.push(tfc.bench.functionRuntime('sparse-csr', (x, n) => mlp.predict(x, n)));
+  } else notes.push('prune.SparseMlp missing: no sparse rows');
+  rows.push(...await tfc.bench.benchmarkRuntimes(sparseRuntimes, { model: 'simplenet-pruned90', inputSize: 784, batchSizes: BATCHES }));
+
+  const table = tfc.bench.speedups(rows, 'tfjs-wasm').map((r) => ({ ...r, speedup: r.model === 'simplenet' ? r.speedup
+    : (rows.find((b) => b.model === 'simplenet' && b.runtime === 'tfjs-wasm' && b.batchSize === r.batchSize)?.p50Ms ?? NaN) / r.p50Ms }));
+  for (const r of table) {
+    console.log(`${r.model.padEnd(20)} ${`${r.runtime} x${r.threads}`.padEnd(14)} batch ${String(r.batchSize).padStart(3)}: p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, ` +
+      `${r.throughput.toFixed(0)} ex/s, x${r.speedup.toFixed(2)} vs dense tfjs-wasm`);
+  }
+  const machine = tfc.machineInfo();
+  console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, flags ${machine.cpuFlags.join(' ')}`);
+  notes.forEach((n) => console.log(`note: ${n}`));
+  tfc.saveResults('bench', { rows: table.map(({ machine: _m, ...r }) => r), batchSizes: BATCHES, notes, machine });
+  baseline.model.dispose();
+  compressed.model.dispose();
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

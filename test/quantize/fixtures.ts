@@ -1,0 +1,31 @@
+// Small trained models for quantization tests (seconds to train, no disk cache).
+import * as tf from '@tensorflow/tfjs';
+import { loadMnist } from '../../lib/data/mnist';
+import { sliceDataset, Dataset } from '../../lib/data/dataset';
+import { simpleNet } from '../../lib/models/simplenet';
+import { cnn } from '../../lib/models/cnn';
+import { fit } from '../../lib/train/fit';
+
+let data: { train: Dataset; test: Dataset } | undefined;
+/** 3,000 MNIST training and 500 test examples. */
+export function smallMnist(): { train: Dataset; test: Dataset } {
+  if (!data) {
+    const m = loadMnist();
+    data = { train: sliceDataset(m.train, 0, 3000), test: sliceDataset(m.test, 0, 500) };
+  }
+  return data;
+}
+
+/** A 784-64-32-10 MLP trained one epoch on 3,000 examples. */
+export async function tinyMlp(): Promise<tf.LayersModel> {
+  const model = simpleNet({ seed: 1, hidden: [64, 32] });
+  await fit(model, smallMnist().train, { epochs: 2, seed: 1, learningRate: 3e-3 });
+  return model;
+}
+
+/** The course CNN (4 and 8 filters) trained one epoch on 3,000 examples. */
+export async function tinyCnn(): Promise<tf.LayersModel> {
+  const model = cnn({ seed: 1, filters: [4, 8], hidden: 32 });
+  await fit(model, sliceDataset(smallMnist().train, 0, 1500), { epochs: 1, seed: 1, learningRate: 3e-3 });
+  return model;
+}

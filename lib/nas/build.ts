@@ -16,6 +16,19 @@ export interface BuildOptions {
 type Act = 'relu' | 'relu6' | 'elu' | 'tanh';
 
 /**
+ * The (28k, 28/k) matrix that averages k x k blocks of k consecutive 28-pixel image rows:
+ * entry (a * 28 + c, j) = 1/k^2 when floor(c / k) = j. Owned by the caller.
+ */
+export function poolMatrix(k: number): tf.Tensor2D {
+  const side = IMAGE_SIDE / k;
+  const m = new Float32Array(IMAGE_SIDE * k * side);
+  for (let a = 0; a < k; a++) {
+    for (let c = 0; c < IMAGE_SIDE; c++) m[(a * IMAGE_SIDE + c) * side + Math.floor(c / k)] = 1 / (k * k);
+  }
+  return tf.tensor2d(m, [IMAGE_SIDE * k, side]);
+}
+
+/**
  * Builds the model of a genotype, weights drawn from `seed`. The caller owns the model.
  * @example buildModel({kind: 'mlp', resolution: 14, widths: [32], activation: 'relu'}, {seed: 1}).countParams() // 196*32+32 + 32*10+10 = 6634
  */
@@ -33,8 +46,12 @@ export function buildModel(g: Genotype, options: BuildOptions): tf.LayersModel {
   if (g.kind === 'mlp') {
     const flatIn = { inputShape: [IMAGE_SIDE * IMAGE_SIDE] };
     if (pool > 1) {
-      layers.push(tf.layers.reshape({ name: 'image', targetShape: [IMAGE_SIDE, IMAGE_SIDE, 1], ...flatIn }));
-      layers.push(tf.layers.averagePooling2d({ name: 'pool', poolSize: pool, strides: pool }));
+      // Average pooling as a fixed matrix product: (n, 784) -> (n, R, 28k) groups of k image rows
+      // -> (n, R, R) by a frozen Dense -> (n, R*R). On wasm this is several times faster than
+      // AveragePooling2D on a one-channel image (measured in notebook 06), and uses only
+      // standard layers, so the model still serializes and exports.
+      layers.push(tf.layers.reshape({ name: 'rows', targetShape: [g.resolution, IMAGE_SIDE * pool], ...flatIn }));
+      layers.push(tf.layers.dense({ name: 'pool', units: g.resolution, useBias: false, trainable: false }));
       layers.push(tf.layers.flatten({ name: 'flatten' }));
     }
     g.widths.forEach((units, i) => layers.push(tf.layers.dense({
@@ -42,7 +59,13 @@ export function buildModel(g: Genotype, options: BuildOptions): tf.LayersModel {
       ...(layers.length === 0 ? flatIn : {}),
     })));
     layers.push(tf.layers.dense({ name: `fc${g.widths.length + 1}`, units: numClasses, kernelInitializer: glorot(), ...(layers.length === 0 ? flatIn : {}) }));
-    return tf.sequential({ name: 'nas_mlp', layers });
+    const model = tf.sequential({ name: 'nas_mlp', layers });
+    if (pool > 1) {
+      const w = poolMatrix(pool);
+      model.getLayer('pool').setWeights([w]);
+      w.dispose();
+    }
+    return model;
   }
   const imageIn = { inputShape: [IMAGE_SIDE, IMAGE_SIDE, 1] };
   if (pool > 1) layers.push(tf.layers.averagePooling2d({ name: 'pool', poolSize: pool, strides: pool, ...imageIn }));

@@ -137,7 +137,7 @@ describe('nas/evaluators (proxy training, worker threads)', function () {
     const a = await proxyEvaluate(g, recipe);
     expect(tf.memory().numTensors).to.equal(before);
     expect(a.fromCache).to.equal(false);
-    expect(a.params).to.equal(196 * 8 + 8 + 8 * 10 + 10);
+    expect(a.params).to.equal(56 * 14 + 196 * 8 + 8 + 8 * 10 + 10);
     expect(a.accuracy).to.be.above(0.3); // 32 steps: far above chance (0.1)
     const b = await proxyEvaluate(g, recipe);
     expect(b.fromCache).to.equal(true);

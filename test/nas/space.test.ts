@@ -4,6 +4,7 @@ import { buildModel, checkGenotype, genotypeKey, mutate, sample, validateSpace, 
 import { Rng } from '../../lib/core/rng';
 import { ConfigError } from '../../lib/errors';
 import { expectNoLeak } from '../helpers/leak';
+import { maxAbsDiff } from '../helpers/backends';
 
 const mlpSpace: MlpSpace = { kind: 'mlp', resolutions: [28, 14, 7], depths: [0, 1, 2], widths: [16, 32, 64], activations: ['relu', 'tanh'] };
 const cnnSpace: CnnSpace = { kind: 'cnn', resolutions: [28, 14], stages: [1, 2, 3], channels: [4, 8], kernelSizes: [3, 5], separable: [false, true], activations: ['relu'] };
@@ -50,7 +51,9 @@ describe('nas/space, sample, mutate', () => {
 
   it('builds models whose parameter counts match the hand count', () => {
     const mlp = buildModel({ kind: 'mlp', resolution: 14, widths: [32], activation: 'relu' }, { seed: 1 });
-    expect(mlp.countParams()).to.equal(196 * 32 + 32 + 32 * 10 + 10);
+    // the frozen pooling matrix (56 x 14) counts too
+    expect(mlp.countParams()).to.equal(56 * 14 + 196 * 32 + 32 + 32 * 10 + 10);
+    expect(mlp.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b as number), 1), 0)).to.equal(196 * 32 + 32 + 32 * 10 + 10);
     expect(mlp.inputs[0]!.shape).to.deep.equal([null, 784]);
     const linear = buildModel({ kind: 'mlp', resolution: 28, widths: [], activation: 'relu' }, { seed: 1 });
     expect(linear.countParams()).to.equal(7850);
@@ -59,6 +62,18 @@ describe('nas/space, sample, mutate', () => {
     expect(cnn.countParams()).to.equal(9 + 8 + 32 + 7 * 7 * 8 * 10 + 10);
     expect(cnn.outputs[0]!.shape).to.deep.equal([null, 10]);
     [mlp, linear, cnn].forEach((m) => m.dispose());
+  });
+
+  it('pools MLP inputs exactly like 2D average pooling', () => {
+    for (const resolution of [14, 7]) {
+      const m = buildModel({ kind: 'mlp', resolution, widths: [4], activation: 'relu' }, { seed: 1 });
+      const pooled = tf.model({ inputs: m.inputs, outputs: m.getLayer('flatten').output as tf.SymbolicTensor });
+      const x = tf.randomUniform([3, 784], 0, 1, 'float32', 2);
+      const want = tf.reshape(tf.avgPool(tf.reshape(x, [3, 28, 28, 1]) as tf.Tensor4D, 28 / resolution, 28 / resolution, 'valid'), [3, resolution * resolution]);
+      expect(maxAbsDiff(pooled.predict(x) as tf.Tensor, want)).to.be.below(1e-6);
+      tf.dispose([x, want]);
+      m.dispose();
+    }
   });
 
   it('runs built models forward without leaks', async () => {

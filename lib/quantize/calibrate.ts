@@ -59,10 +59,10 @@ export function calibrateRanges(model: tf.LayersModel, data: CalibrationData, op
   const layout = options.layout ?? ((graph[0]?.outputShape.length ?? 1) === 3 ? 'image' : 'flat');
   forEachCalibrationBatch(data, options, layout, (x) => {
     const recorded: [string, tf.Tensor][] = [];
-    const out = tf.tidy(() => runGraph(graph, x, (node, y) => {
+    const out = tf.tidy(() => runGraph(graph, x, { after: (node, y) => {
       if (points.has(node.name)) recorded.push([node.name, tf.keep(y)]);
       return y;
-    }));
+    } }));
     for (const [name, y] of recorded) {
       observers.get(name)?.observe(y.dataSync());
       if (y !== x) y.dispose();

@@ -9,7 +9,7 @@ export type { Observer, ObserverMethod, ObserverOptions } from './observers';
 export { calibrateRanges, quantizationPoints } from './calibrate';
 export type { CalibrationData, CalibrationOptions } from './calibrate';
 export { modelGraph, runGraph } from './model-graph';
-export type { GraphNode } from './model-graph';
+export type { GraphNode, GraphHooks } from './model-graph';
 export { foldBatchNorm } from './fold-batchnorm';
 export type { FoldReport } from './fold-batchnorm';
 export { rebuildModel } from './rebuild';
@@ -20,3 +20,5 @@ export { makeQuantizedModel, quantizedSizeBytes, dynamicQParams } from './quanti
 export type { QuantizedModel } from './quantized-model';
 export { postTraining, weightPlan, layerReport, kernelAxis } from './post-training';
 export type { PostTrainingOptions, PostTrainingReport, LayerQuantReport } from './post-training';
+export { quantizationAwareTraining, convertQat, weightLayerForward } from './qat';
+export type { QatOptions, QatReport, ActivationRanges } from './qat';

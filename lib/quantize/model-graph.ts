@@ -57,14 +57,18 @@ export function modelGraph(model: tf.LayersModel, fn = 'modelGraph'): GraphNode[
   return order;
 }
 
-/**
- * Runs the graph on `x` layer by layer, calling `after(node, output)` on each output (it may
- * return a replacement, e.g. a fake-quantized copy) and `before(node, inputs)` on each layer's
- * inputs. Call inside tf.tidy. Single input and output.
- */
-export function runGraph(graph: readonly GraphNode[], x: tf.Tensor,
-  after?: (node: GraphNode, y: tf.Tensor) => tf.Tensor,
-  before?: (node: GraphNode, inputs: tf.Tensor[]) => tf.Tensor[]): tf.Tensor {
+/** Hooks of {@link runGraph}. */
+export interface GraphHooks {
+  /** Replaces a layer's output (e.g. with a fake-quantized copy). */
+  readonly after?: (node: GraphNode, y: tf.Tensor) => tf.Tensor;
+  /** Replaces a layer's inputs. */
+  readonly before?: (node: GraphNode, inputs: tf.Tensor[]) => tf.Tensor[];
+  /** Computes a layer instead of `layer.apply` (return undefined to fall back). */
+  readonly apply?: (node: GraphNode, inputs: tf.Tensor[]) => tf.Tensor | undefined;
+}
+
+/** Runs the graph on `x` layer by layer (inference mode) with optional hooks. Call inside tf.tidy. Single input and output. */
+export function runGraph(graph: readonly GraphNode[], x: tf.Tensor, hooks: GraphHooks = {}): tf.Tensor {
   const values = new Map<string, tf.Tensor>();
   let last: tf.Tensor = x;
   for (const node of graph) {
@@ -72,10 +76,10 @@ export function runGraph(graph: readonly GraphNode[], x: tf.Tensor,
     if (node.className === 'InputLayer') y = x;
     else {
       let ins = node.inputs.map((n) => values.get(n) as tf.Tensor);
-      if (before) ins = before(node, ins);
-      y = node.layer.apply(ins.length === 1 ? ins[0] as tf.Tensor : ins, { training: false }) as tf.Tensor;
+      if (hooks.before) ins = hooks.before(node, ins);
+      y = hooks.apply?.(node, ins) ?? node.layer.apply(ins.length === 1 ? ins[0] as tf.Tensor : ins, { training: false }) as tf.Tensor;
     }
-    if (after) y = after(node, y);
+    if (hooks.after) y = hooks.after(node, y);
     values.set(node.name, y);
     last = y;
   }

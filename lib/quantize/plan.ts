@@ -35,7 +35,7 @@ export function biasQParams(input: QParams, weight: QParams): QParams {
   const s = input.scale[0] as number;
   const scale = Float32Array.from(weight.scale, (w) => w * s);
   return {
-    bits: 32, signed: true, symmetric: true, axis: 0, qmin: -(2 ** 31), qmax: 2 ** 31 - 1,
+    bits: 32, signed: true, symmetric: true, axis: weight.axis === undefined ? undefined : 0, qmin: -(2 ** 31), qmax: 2 ** 31 - 1,
     scale, zeroPoint: new Int32Array(scale.length),
   };
 }

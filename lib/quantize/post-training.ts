@@ -107,19 +107,19 @@ export function layerReport(q: QuantizedModel, probe?: tf.Tensor): LayerQuantRep
   if (probe) {
     const floatOut = new Map<string, tf.Tensor>();
     tf.tidy(() => {
-      runGraph(graph, probe, (node, y) => { floatOut.set(node.name, tf.keep(y)); return y; });
+      runGraph(graph, probe, { after: (node, y) => { floatOut.set(node.name, tf.keep(y)); return y; } });
     });
     // Record the simulated model's layer outputs by running its own graph with the plan's fake quantization.
     const sim = new Map<string, tf.Tensor>();
     const simGraph = modelGraph(q.dequantized);
     tf.tidy(() => {
-      runGraph(simGraph, probe, (node, y) => {
+      runGraph(simGraph, probe, { after: (node, y) => {
         const qp = q.plan.mode === 'static' ? q.plan.activations[node.name] : undefined;
         const v = qp ? fakeQuantize(y, qp) : y;
         sim.set(node.name, tf.keep(v));
         return v;
-      }, (node, ins) => (q.plan.mode === 'dynamic' && q.plan.weights[node.name] && node.className === 'Dense'
-        ? ins.map((t) => fakeQuantize(t, dynamicQParams(t, q.plan.activationBits))) : ins));
+      }, before: (node, ins) => (q.plan.mode === 'dynamic' && q.plan.weights[node.name] && node.className === 'Dense'
+        ? ins.map((t) => fakeQuantize(t, dynamicQParams(t, q.plan.activationBits))) : ins) });
     });
     for (const [name, f] of floatOut) {
       const s = sim.get(name);

@@ -65,14 +65,14 @@ export async function makeQuantizedModel(model: tf.LayersModel, plan: QuantPlan)
   const dqGraph = modelGraph(dequantized, 'quantize');
   const predict = (x: tf.Tensor): tf.Tensor => tf.tidy(() => {
     if (plan.mode === 'static') {
-      return runGraph(dqGraph, x, (node, y) => {
+      return runGraph(dqGraph, x, { after: (node, y) => {
         const qp = plan.activations[node.name];
         return qp ? fakeQuantize(y, qp) : y;
-      });
+      } });
     }
     if (plan.mode === 'dynamic') {
-      return runGraph(dqGraph, x, undefined, (node, ins) => (plan.weights[node.name] && node.className === 'Dense'
-        ? ins.map((t) => fakeQuantize(t, dynamicQParams(t, plan.activationBits))) : ins));
+      return runGraph(dqGraph, x, { before: (node, ins) => (plan.weights[node.name] && node.className === 'Dense'
+        ? ins.map((t) => fakeQuantize(t, dynamicQParams(t, plan.activationBits))) : ins) });
     }
     return dequantized.predict(x) as tf.Tensor;
   });

@@ -1,5 +1,5 @@
 // The two models the deployment chapter serves side by side: the dense fp32 SimpleNet baseline
-// and a compressed SimpleNet (magnitude-pruned to 90% sparsity, fine-tuned with the masks kept),
+// and a compressed SimpleNet (global magnitude pruning to 90% sparsity, fine-tuned with the masks kept),
 // both cached on disk so benchmarks and notebooks share them.
 import * as tf from '@tensorflow/tfjs';
 import { loadBaseline } from '../models/baselines';
@@ -24,7 +24,7 @@ export interface DeployModel {
 export interface DeploymentModelsOptions {
   /** Sparsity of the compressed model. Default 0.9. */
   readonly sparsity?: number;
-  /** Fine-tuning epochs after pruning. Default 2. */
+  /** Fine-tuning epochs after pruning. Default 3. */
   readonly epochs?: number;
   readonly seed?: number;
   readonly progress?: ProgressReporter;
@@ -48,14 +48,14 @@ function kernelSparsity(model: tf.LayersModel): number {
  */
 export async function deploymentModels(options: DeploymentModelsOptions = {}): Promise<{ baseline: DeployModel; compressed: DeployModel }> {
   const sparsity = options.sparsity ?? 0.9;
-  const epochs = options.epochs ?? 2;
+  const epochs = options.epochs ?? 3;
   const seed = options.seed ?? 0;
   const base = await loadBaseline('simplenet', { seed, progress: options.progress });
   const mnist = loadMnist();
-  const key = { what: 'deploy-compressed-simplenet', sparsity, epochs, seed, baseline: base.meta.testAccuracy, v: 1 };
+  const key = { what: 'deploy-compressed-simplenet', sparsity, epochs, seed, baseline: base.meta.testAccuracy, scope: 'global', v: 2 };
   const compressed = await cachedModel(key, 'deploy-pruned-simplenet', async () => {
-    const pruned = await magnitude(base.model, { sparsity });
-    const { model } = await fineTune(pruned.model, mnist.train, { epochs, seed, learningRate: 3e-4, masks: pruned.masks, progress: options.progress });
+    const pruned = await magnitude(base.model, { sparsity, scope: 'global' }); // one |w| threshold: layers keep what matters
+    const { model } = await fineTune(pruned.model, mnist.train, { epochs, seed, learningRate: (epoch: number) => (epoch < epochs - 1 ? 1e-3 : 3e-4), masks: pruned.masks, progress: options.progress });
     pruned.model.dispose();
     Object.values(pruned.masks).forEach((m) => m.dispose());
     return { model, meta: { testAccuracy: (await evaluate(model, mnist.test)).accuracy } };

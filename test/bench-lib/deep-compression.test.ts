@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
+import { huffmanBytes, huffmanDecode, huffmanEncode } from '../../lib/bench/huffman';
+import { deepCompress, kmeans1d } from '../../lib/bench/deep-compression';
+import { simpleNet } from '../../lib/models/simplenet';
+import { cnn } from '../../lib/models/cnn';
+import { Rng } from '../../lib/core/rng';
+import { expectNoLeak } from '../helpers/leak';
+
+describe('bench/huffman and deep compression', () => {
+  it('Huffman-codes by hand and round-trips', () => {
+    const s = huffmanEncode([0, 0, 0, 1], 2);
+    expect(s.bitLength).to.equal(4);
+    expect(Array.from(huffmanDecode(s))).to.deep.equal([0, 0, 0, 1]);
+    // Counts 4, 2, 1, 1 -> lengths 1, 2, 3, 3 -> 4*1 + 2*2 + 3 + 3 = 14 bits.
+    const syms = [0, 0, 0, 0, 1, 1, 2, 3];
+    const t = huffmanEncode(syms, 4);
+    expect(Array.from(t.codeLengths)).to.deep.equal([1, 2, 3, 3]);
+    expect(t.bitLength).to.equal(14);
+    expect(huffmanBytes(t)).to.equal(2 + 4);
+    expect(Array.from(huffmanDecode(t))).to.deep.equal(syms);
+    const rng = new Rng(3);
+    const long = Array.from({ length: 5000 }, () => Math.min(31, Math.floor(-Math.log(1 - rng.next()) * 4)));
+    expect(Array.from(huffmanDecode(huffmanEncode(long, 32)))).to.deep.equal(long);
+    expect(Array.from(huffmanDecode(huffmanEncode([7, 7, 7], 8)))).to.deep.equal([7, 7, 7]);
+    expect(() => huffmanEncode([2], 2)).to.throw(ConfigError, /symbols in \[0, 2\)/);
+  });
+
+  it('clusters 1-D values with linear initialization', () => {
+    const { centroids, assign } = kmeans1d(Float32Array.from([0, 0.1, 0.9, 1]), 2, 5);
+    expect(Array.from(centroids).map((c) => Math.round(c * 100) / 100)).to.deep.equal([0.05, 0.95]);
+    expect(Array.from(assign)).to.deep.equal([0, 0, 1, 1]);
+  });
+
+  it('keeps zeros exact, decodes shared weights within the cluster spread, and counts real bytes', async () => {
+    const model = simpleNet({ seed: 1, hidden: [40], inputSize: 64, numClasses: 10 });
+    // Prune 80% of fc1 by hand so gaps overflow 2^indexBits now and then.
+    const [k, b] = model.getLayer('fc1').getWeights() as [tf.Tensor, tf.Tensor];
+    const kv = k.dataSync().slice();
+    const rng = new Rng(2);
+    for (let i = 0; i < kv.length; i++) if (rng.next() < 0.8) kv[i] = 0;
+    const pk = tf.tensor(kv, k.shape);
+    model.getLayer('fc1').setWeights([pk, b]);
+    pk.dispose();
+    const { model: out, report, layers } = await deepCompress(model, { bits: 4, indexBits: 3 });
+    const dk = out.getLayer('fc1').getWeights()[0]?.dataSync() as Float32Array;
+    let maxErr = 0;
+    for (let i = 0; i < kv.length; i++) {
+      if (kv[i] === 0) expect(dk[i]).to.equal(0);
+      else { expect(dk[i]).to.not.equal(0); maxErr = Math.max(maxErr, Math.abs((dk[i] as number) - (kv[i] as number))); }
+    }
+    const range = Math.max(...Array.from(kv)) - Math.min(...Array.from(kv));
+    expect(maxErr).to.be.below(range / 15 + 1e-6);
+    const l = layers[0]!;
+    expect(l.entries).to.be.greaterThan(l.nonzeros); // fillers for gaps > 7
+    expect(report.denseBytes).to.equal((64 * 40 + 40 + 40 * 10 + 10) * 4);
+    expect(report.compressedBytes).to.equal(layers.reduce((a, x) => a + x.bytes, 0));
+    expect(report.compressionRatio).to.be.greaterThan(1);
+    out.dispose();
+    await expectNoLeak(async () => (await deepCompress(model, { bits: 3 })).model);
+    let err: unknown;
+    try { await deepCompress(model, { bits: 1 }); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(ConfigError);
+    model.dispose();
+    const conv = cnn({ seed: 1 });
+    err = undefined;
+    try { await deepCompress(conv); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(UnsupportedLayerError);
+    conv.dispose();
+  });
+});

@@ -17,9 +17,9 @@ const ROOT = path.resolve(__dirname, '../..');
 function rawGet(url: string, target: string): Promise<string> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const s = net.connect(Number(u.port), u.hostname, () => s.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    const s: net.Socket = net.connect(Number(u.port), u.hostname, () => s.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
     let out = '';
-    s.on('data', (d) => { out += d.toString(); });
+    s.on('data', (d: Buffer) => { out += d.toString(); });
     s.on('end', () => resolve(out.split('\r\n')[0] as string));
     s.on('error', reject);
   });

@@ -22,3 +22,7 @@ export { postTraining, weightPlan, layerReport, kernelAxis } from './post-traini
 export type { PostTrainingOptions, PostTrainingReport, LayerQuantReport } from './post-training';
 export { quantizationAwareTraining, convertQat, weightLayerForward } from './qat';
 export type { QatOptions, QatReport, ActivationRanges } from './qat';
+export { kmeansCluster, decodeShared, weightSharing } from './weight-sharing';
+export type { KMeansOptions, SharedTensor, WeightSharingOptions, WeightSharingLayer, WeightSharingReport } from './weight-sharing';
+export { huffmanEncode, huffmanDecode, huffmanLengths } from './huffman';
+export type { HuffmanEncoded } from './huffman';

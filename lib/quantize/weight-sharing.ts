@@ -1,0 +1,221 @@
+// Weight sharing (Deep Compression, Han et al. 2016, arXiv:1510.00149): per layer, k-means
+// clusters the kernel's values into 2^bits centroids; the layer stores a codebook and one index
+// per weight. Optional fine-tuning trains the centroids (the gradient of a centroid is the sum
+// of its weights' gradients). Huffman coding of the indices
+// gives the final size.
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, DataError, describe } from '../errors';
+import { Rng } from '../core/rng';
+import { Dataset } from '../data/dataset';
+import { InputLayout, batches } from '../data/tensors';
+import { huffmanEncode } from './huffman';
+import { modelGraph, runGraph } from './model-graph';
+import { WEIGHT_LAYERS } from './plan';
+import { rebuildModel } from './rebuild';
+import { weightLayerForward } from './qat';
+import { sqnr } from './affine';
+
+/** Options of {@link kmeansCluster}. */
+export interface KMeansOptions {
+  /** Codebook of 2^bits centroids, bits in [1, 16]. */
+  readonly bits: number;
+  readonly seed: number;
+  /** 'linear' (evenly spaced over [min, max]: best in Deep Compression, default), 'random' or 'density' (quantiles). */
+  readonly init?: 'linear' | 'random' | 'density';
+  readonly iterations?: number;
+}
+
+/** A clustered tensor: codebook + one index per value. */
+export interface SharedTensor {
+  readonly codebook: Float32Array;
+  readonly indices: Uint16Array;
+  readonly shape: readonly number[];
+}
+
+/**
+ * 1-D k-means (Lloyd) of `values`. Deterministic for a seed.
+ * @example kmeansCluster(new Float32Array([0, 0.1, 1, 1.1]), [4], {bits: 1, seed: 1}).codebook // [0.05, 1.05]
+ */
+export function kmeansCluster(values: Float32Array, shape: readonly number[], options: KMeansOptions): SharedTensor {
+  if (!(Number.isInteger(options.bits) && options.bits >= 1 && options.bits <= 16)) {
+    throw new ConfigError(`kmeansCluster: bits an integer in [1, 16], got ${describe(options.bits)}. Use 4 or 5 as Deep Compression does.`);
+  }
+  if (values.length === 0) throw new DataError(`kmeansCluster: a non-empty tensor, got 0 values. Pass a layer's kernel.`);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) throw new DataError(`kmeansCluster: finite weights, got ${describe(v)}. Repair the layer before clustering.`);
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const k = Math.min(2 ** options.bits, values.length);
+  const rng = new Rng(options.seed);
+  const sorted = values.slice().sort();
+  let c: Float64Array;
+  if (options.init === 'random') c = Float64Array.from({ length: k }, () => values[rng.int(values.length)] as number);
+  else if (options.init === 'density') c = Float64Array.from({ length: k }, (_, i) => sorted[Math.floor(((i + 0.5) / k) * sorted.length)] as number);
+  else c = Float64Array.from({ length: k }, (_, i) => (k === 1 ? (lo + hi) / 2 : lo + ((hi - lo) * i) / (k - 1)));
+  c.sort();
+  const indices = new Uint16Array(values.length);
+  const assign = (v: number): number => {
+    let a = 0;
+    let b = k - 1;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (v > ((c[m] as number) + (c[m + 1] as number)) / 2) a = m + 1;
+      else b = m;
+    }
+    return a;
+  };
+  for (let it = 0; it < (options.iterations ?? 30); it++) {
+    const sum = new Float64Array(k);
+    const cnt = new Float64Array(k);
+    let changed = it === 0;
+    for (let i = 0; i < values.length; i++) {
+      const j = assign(values[i] as number);
+      if (j !== indices[i]) changed = true;
+      indices[i] = j;
+      sum[j] = (sum[j] as number) + (values[i] as number);
+      cnt[j] = (cnt[j] as number) + 1;
+    }
+    for (let j = 0; j < k; j++) if ((cnt[j] as number) > 0) c[j] = (sum[j] as number) / (cnt[j] as number);
+    if (!changed) break;
+  }
+  for (let i = 0; i < values.length; i++) indices[i] = assign(values[i] as number);
+  return { codebook: Float32Array.from(c), indices, shape: [...shape] };
+}
+
+/** The values a SharedTensor stands for. */
+export function decodeShared(s: SharedTensor): Float32Array {
+  return Float32Array.from(s.indices, (i) => s.codebook[i] as number);
+}
+
+/** Options of {@link weightSharing}. */
+export interface WeightSharingOptions extends KMeansOptions {
+  /** Layers to cluster (default every Dense / Conv2D / DepthwiseConv2D kernel). */
+  readonly layers?: readonly string[];
+  /** Fine-tune the centroids (and biases) on this data set. */
+  readonly fineTune?: { readonly data: Dataset; readonly epochs: number; readonly learningRate?: number; readonly batchSize?: number; readonly layout?: InputLayout };
+}
+
+/** Per-layer sizes and error of weight sharing. */
+export interface WeightSharingLayer {
+  readonly layer: string;
+  readonly weights: number;
+  readonly clusters: number;
+  readonly sqnrDb: number;
+  /** Fixed-width indices (bits each, packed) + codebook (float32). */
+  readonly sizeBytes: number;
+  /** Huffman-coded indices (lengths table + stream) + codebook. */
+  readonly huffmanSizeBytes: number;
+}
+
+/** What {@link weightSharing} reports. */
+export interface WeightSharingReport {
+  readonly bits: number;
+  readonly layers: WeightSharingLayer[];
+  /** All parameters as float32. */
+  readonly floatSizeBytes: number;
+  /** Clustered kernels (fixed-width) + other parameters as float32. */
+  readonly sizeBytes: number;
+  /** Clustered kernels Huffman-coded + other parameters as float32. */
+  readonly huffmanSizeBytes: number;
+  readonly fineTuneSteps: number;
+}
+
+/**
+ * Clusters each kernel of `model` into 2^bits shared values (optionally fine-tuning the
+ * centroids); returns a new model with the shared values, the codebooks and a size report.
+ * The input model is not modified.
+ */
+export async function weightSharing(model: tf.LayersModel, options: WeightSharingOptions): Promise<{ model: tf.LayersModel; shared: Record<string, SharedTensor>; report: WeightSharingReport }> {
+  const shared: Record<string, SharedTensor> = {};
+  for (const layer of model.layers) {
+    if (!WEIGHT_LAYERS.has(layer.getClassName()) || (options.layers && !options.layers.includes(layer.name))) continue;
+    const k = layer.getWeights()[0] as tf.Tensor;
+    shared[layer.name] = kmeansCluster(k.dataSync() as Float32Array, k.shape, options);
+  }
+  const copy = await rebuildModel(model, {});
+  let steps = 0;
+  if (options.fineTune) steps = await fineTuneCentroids(copy, shared, options.fineTune, options.seed);
+  // Write the (possibly fine-tuned) shared values into the copy.
+  for (const [name, s] of Object.entries(shared)) {
+    const layer = copy.getLayer(name);
+    const ws = layer.getWeights();
+    const kernel = tf.tensor(decodeShared(s), [...s.shape]);
+    layer.setWeights([kernel, ...ws.slice(1)]);
+    kernel.dispose();
+  }
+  const layers: WeightSharingLayer[] = Object.entries(shared).map(([name, s]) => {
+    const original = model.getLayer(name).getWeights()[0] as tf.Tensor;
+    const clusteredT = copy.getLayer(name).getWeights()[0] as tf.Tensor;
+    const coded = huffmanEncode(s.indices, s.codebook.length);
+    const codebookBytes = 4 * s.codebook.length;
+    return {
+      layer: name, weights: s.indices.length, clusters: s.codebook.length, sqnrDb: sqnr(original, clusteredT).sqnrDb,
+      sizeBytes: Math.ceil((s.indices.length * options.bits) / 8) + codebookBytes,
+      huffmanSizeBytes: coded.sizeBytes + codebookBytes,
+    };
+  });
+  const floatSizeBytes = 4 * model.countParams();
+  const clusteredParams = layers.reduce((a, l) => a + l.weights, 0);
+  const rest = floatSizeBytes - 4 * clusteredParams;
+  return {
+    model: copy, shared,
+    report: {
+      bits: options.bits, layers, floatSizeBytes,
+      sizeBytes: rest + layers.reduce((a, l) => a + l.sizeBytes, 0),
+      huffmanSizeBytes: rest + layers.reduce((a, l) => a + l.huffmanSizeBytes, 0),
+      fineTuneSteps: steps,
+    },
+  };
+}
+
+async function fineTuneCentroids(model: tf.LayersModel, shared: Record<string, SharedTensor>, ft: NonNullable<WeightSharingOptions['fineTune']>, seed: number): Promise<number> {
+  const graph = modelGraph(model, 'weightSharing');
+  const layout = ft.layout ?? ((graph[0]?.outputShape.length ?? 1) === 3 ? 'image' : 'flat');
+  const names = Object.keys(shared);
+  const centroids = names.map((n) => {
+    const init = tf.tensor1d((shared[n] as SharedTensor).codebook);
+    const v = tf.variable(init);
+    init.dispose();
+    return v;
+  });
+  const indices = names.map((n) => tf.tensor1d(Int32Array.from((shared[n] as SharedTensor).indices), 'int32'));
+  const optimizer = tf.train.adam(ft.learningRate ?? 1e-4);
+  let steps = 0;
+  try {
+    for (let e = 0; e < ft.epochs; e++) {
+      for (const b of batches(ft.data, { batchSize: ft.batchSize ?? 128, seed: seed + e, layout })) {
+        // dL/dkernel, then each centroid's gradient is the sum over its weights (the segment sum
+        // is done here: wasm has no UnsortedSegmentSum kernel for tf.gather's gradient).
+        const kernels = names.map((n, i) => tf.tidy(() => tf.reshape(tf.gather(centroids[i] as tf.Variable, indices[i] as tf.Tensor), [...(shared[n] as SharedTensor).shape])));
+        const grads = tf.tidy(() => tf.grads((...ks: tf.Tensor[]) => {
+          const logits = runGraph(graph, b.x, {
+            apply: (node, ins) => {
+              const i = names.indexOf(node.name);
+              return i >= 0 ? weightLayerForward(node, ins[0] as tf.Tensor, ks[i] as tf.Tensor) : undefined;
+            },
+          });
+          return tf.losses.softmaxCrossEntropy(b.y, logits) as tf.Scalar;
+        })(kernels));
+        const named: { name: string; tensor: tf.Tensor }[] = [];
+        names.forEach((n, i) => {
+          const g = (grads[i] as tf.Tensor).dataSync();
+          const s = shared[n] as SharedTensor;
+          const sums = new Float32Array(s.codebook.length);
+          for (let j = 0; j < g.length; j++) sums[s.indices[j] as number]! += g[j] as number;
+          named.push({ name: (centroids[i] as tf.Variable).name, tensor: tf.tensor1d(sums) });
+        });
+        optimizer.applyGradients(named);
+        tf.dispose([...kernels, ...grads, ...named.map((t) => t.tensor)]);
+        steps++;
+      }
+    }
+    names.forEach((n, i) => { shared[n] = { ...(shared[n] as SharedTensor), codebook: Float32Array.from((centroids[i] as tf.Variable).dataSync()) }; });
+  } finally {
+    optimizer.dispose();
+    tf.dispose([...centroids, ...indices]);
+  }
+  return steps;
+}

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { kmeansCluster, decodeShared, weightSharing } from '../../lib/quantize/weight-sharing';
+import { huffmanEncode, huffmanDecode } from '../../lib/quantize/huffman';
+import { evaluate } from '../../lib/train/evaluate';
+import { ConfigError, DataError } from '../../lib/errors';
+import { Rng } from '../../lib/core/rng';
+import { sliceDataset } from '../../lib/data/dataset';
+import { expectNoLeak } from '../helpers/leak';
+import { smallMnist, tinyMlp } from './fixtures';
+
+describe('quantize/weight sharing and Huffman', () => {
+  it('k-means on two clear clusters finds their means', () => {
+    const s = kmeansCluster(new Float32Array([0, 0.1, 1, 1.1]), [4], { bits: 1, seed: 1 });
+    expect(Array.from(s.codebook)).to.deep.equal([Math.fround(0.05), Math.fround(1.05)]);
+    expect(Array.from(s.indices)).to.deep.equal([0, 0, 1, 1]);
+    expect(Array.from(decodeShared(s))).to.deep.equal([0.05, 0.05, 1.05, 1.05].map(Math.fround));
+  });
+
+  it('is deterministic for a seed and more clusters mean less error', () => {
+    const rng = new Rng(1);
+    const v = Float32Array.from({ length: 2000 }, () => rng.normal());
+    const a = kmeansCluster(v, [2000], { bits: 3, seed: 5, init: 'random' });
+    const b = kmeansCluster(v, [2000], { bits: 3, seed: 5, init: 'random' });
+    expect(Array.from(a.codebook)).to.deep.equal(Array.from(b.codebook));
+    const err = (bits: number) => {
+      const d = decodeShared(kmeansCluster(v, [2000], { bits, seed: 1 }));
+      return v.reduce((s, x, i) => s + (x - (d[i] as number)) ** 2, 0);
+    };
+    expect(err(2)).to.be.above(err(4));
+    expect(err(4)).to.be.above(err(6));
+  });
+
+  it('Huffman round-trips and codes skewed symbols in fewer bits than fixed width', () => {
+    const rng = new Rng(2);
+    const symbols = Uint16Array.from({ length: 5000 }, () => Math.min(15, Math.floor(-Math.log(rng.next() + 1e-9) * 2)));
+    const enc = huffmanEncode(symbols, 16);
+    expect(Array.from(huffmanDecode(enc))).to.deep.equal(Array.from(symbols));
+    expect(enc.bitLength).to.be.below(5000 * 4);
+    const one = huffmanEncode([3, 3, 3], 4);
+    expect(one.bitLength).to.equal(3);
+    expect(Array.from(huffmanDecode(one))).to.deep.equal([3, 3, 3]);
+    expect(huffmanEncode([0, 0, 0, 1], 2).bitLength).to.equal(4);
+    expect(() => huffmanEncode([5], 4)).to.throw(DataError);
+    expect(() => huffmanDecode({ ...enc, bitLength: 10 })).to.throw(DataError, /truncated/);
+  });
+
+  it('weightSharing clusters every kernel, keeps accuracy at 5 bits, and fine-tuning reports its steps', async () => {
+    const mlp = await tinyMlp();
+    const { train, test } = smallMnist();
+    const fp32 = (await evaluate(mlp, test)).accuracy;
+    const { model, shared, report } = await weightSharing(mlp, { bits: 5, seed: 1, fineTune: { data: sliceDataset(train, 0, 512), epochs: 1 } });
+    expect(Object.keys(shared)).to.deep.equal(['fc1', 'fc2', 'fc3']);
+    const distinct = new Set(model.getLayer('fc1').getWeights()[0]?.dataSync());
+    expect(distinct.size).to.be.at.most(32);
+    expect((await evaluate(model, test)).accuracy).to.be.above(fp32 - 0.02);
+    expect(report.fineTuneSteps).to.equal(4);
+    expect(report.huffmanSizeBytes).to.be.below(report.sizeBytes);
+    expect(report.sizeBytes / report.floatSizeBytes).to.be.below(0.2);
+    model.dispose();
+    mlp.dispose();
+  });
+
+  it('rejects bad bits and non-finite weights', () => {
+    expect(() => kmeansCluster(new Float32Array([1]), [1], { bits: 0, seed: 1 })).to.throw(ConfigError);
+    expect(() => kmeansCluster(new Float32Array([1, NaN]), [2], { bits: 2, seed: 1 })).to.throw(DataError);
+  });
+
+  it('leaks no tensors', async () => {
+    const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [784], units: 4, name: 'fc1' }), tf.layers.dense({ units: 10, name: 'fc2' })] });
+    await expectNoLeak(async () => {
+      const { model } = await weightSharing(m, { bits: 2, seed: 1, fineTune: { data: sliceDataset(smallMnist().train, 0, 64), epochs: 1 } });
+      return model;
+    });
+    m.dispose();
+  });
+});

@@ -58,4 +58,4 @@ bench: deps build
 	@for f in test/bench/*.bench.ts; do echo "== $$f"; node --import tsx "$$f" || exit 1; done
 
 clean:
-	rm -rf dist build node_modules/.cache/tfjs-compress
+	rm -rf dist build .cache/tfjs-compress

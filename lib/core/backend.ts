@@ -32,6 +32,23 @@ export function hasTfjsNode(): boolean {
 }
 
 /**
+ * tfjs's cpu backend prints "install our node backend" on its first tensor in Node. Here that
+ * advice cannot be followed (tfjs-node's installer downloads from outside the npm registry, see
+ * the README), and it lands in every notebook's stderr. Its first write is made once, quietly.
+ */
+function silenceCpuBanner(): void {
+  const env = tf.env();
+  const previous = env.getBool('IS_TEST');
+  env.set('IS_TEST', true);
+  try {
+    const cpu = tf.engine().findBackend('cpu');
+    if (cpu) cpu.disposeData(cpu.write(new Float32Array(1), [1], 'float32'));
+  } finally {
+    env.set('IS_TEST', previous);
+  }
+}
+
+/**
  * Selects the backend (default `wasm`), registers the backward kernels wasm lacks, and installs
  * the library's faster gradients.
  * Await it before the first tensor op.
@@ -50,6 +67,7 @@ export async function initBackend(name: BackendName = 'wasm', options: BackendOp
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-node');
   }
+  silenceCpuBanner();
   const ok = await tf.setBackend(name);
   if (!ok) {
     throw new ConfigError(`initBackend: backend '${name}' to initialize, got a failure from tf.setBackend. ` +

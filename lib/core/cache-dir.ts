@@ -1,6 +1,8 @@
 // Where trained baselines and converted data sets are cached: $TFJS_COMPRESS_CACHE if set,
-// else `node_modules/.cache/tfjs-compress` of the nearest project (the find-cache-dir
-// convention), else the OS temp folder. Never inside git; `make clean` removes it.
+// else `.cache/tfjs-compress` at the root of the nearest project (a folder with package.json
+// and node_modules), else the OS temp folder. Not under node_modules (the find-cache-dir
+// convention), because `npm ci` deletes node_modules and with it minutes of training.
+// Never inside git (.gitignore); `make clean` removes it.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -22,7 +24,7 @@ export function cacheDir(...sub: string[]): string {
   const root = env ? path.resolve(env)
     : (() => {
       const project = projectRoot(path.join(__dirname, '..', '..')) ?? projectRoot(process.cwd());
-      return project ? path.join(project, 'node_modules', '.cache', 'tfjs-compress') : path.join(os.tmpdir(), 'tfjs-compress-cache');
+      return project ? path.join(project, '.cache', 'tfjs-compress') : path.join(os.tmpdir(), 'tfjs-compress-cache');
     })();
   const dir = path.join(root, ...sub);
   fs.mkdirSync(dir, { recursive: true });

@@ -32,7 +32,9 @@ export function displayData(data: Record<string, unknown>): void {
 
 function figureText(fig: Figure): string {
   const title = (fig.layout.title as { text?: string } | undefined)?.text ?? 'figure';
-  const traces = fig.data.map((t) => `${String(t.name ?? t.type)} (${Array.isArray(t.y) ? t.y.length : Array.isArray(t.x) ? t.x.length : 0} points)`);
+  const points = (t: Record<string, unknown>) => (Array.isArray(t.y) ? t.y.length : Array.isArray(t.x) ? t.x.length : Array.isArray(t.z) ? t.z.length : 0);
+  if (fig.data.every((t) => t.type === 'heatmap' && t.name === undefined)) return `[Plotly chart] ${title}: ${fig.data.length} image(s)`;
+  const traces = fig.data.map((t) => `${String(t.name ?? t.type)} (${points(t)} points)`);
   return `[Plotly chart] ${title}: ${traces.join(', ')}`;
 }
 

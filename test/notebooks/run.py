@@ -48,6 +48,8 @@ def run_one(path, out_dir, timeout):
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
         error = e
+    except Exception as e:  # kernel could not start, etc.: a failure of this notebook, not of the run
+        error = e
     seconds = time.time() - started
     nb.cells.pop()  # the settle cell
     failures = []

@@ -36,6 +36,11 @@ export class FeedbackLog {
     if (this.records.length > this.windowSize) this.records.shift();
   }
 
+  /** Forgets every record (e.g. after a retrain). */
+  reset(): void {
+    this.records.length = 0;
+  }
+
   report(): FeedbackReport {
     const byVersion: Record<string, { count: number; accuracy: number }> = {};
     let correct = 0;

@@ -27,6 +27,10 @@ export class LatencyTracker {
     if (this.times.length > this.windowSize) this.times.shift();
   }
 
+  reset(): void {
+    this.times.length = 0;
+  }
+
   report(): LatencyReport {
     const s = [...this.times].sort((a, b) => a - b);
     const p99 = quantile(s, 0.99);

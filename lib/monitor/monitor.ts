@@ -37,6 +37,13 @@ export class Monitor {
     this.latency = new LatencyTracker(options.latencyObjectiveMs ?? 50);
   }
 
+  /** Starts a new observation period: empties the drift window, the feedback and the latencies. */
+  reset(): void {
+    this.drift.reset();
+    this.feedback.reset();
+    this.latency.reset();
+  }
+
   report(): MonitorReport {
     const drift = this.drift.report();
     const feedback = this.feedback.report();

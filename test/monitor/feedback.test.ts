@@ -3,6 +3,8 @@ import { ConfigError } from '../../lib/errors';
 import { FeedbackLog } from '../../lib/monitor/feedback';
 import { LatencyTracker } from '../../lib/monitor/latency';
 import { recommend } from '../../lib/monitor/recommend';
+import { Monitor } from '../../lib/monitor/monitor';
+import { buildReference } from '../../lib/monitor/reference';
 
 describe('monitor/feedback, latency and recommendation', () => {
   it('computes windowed accuracy per version', () => {
@@ -41,5 +43,18 @@ describe('monitor/feedback, latency and recommendation', () => {
     const none = recommend({ latency: fast });
     expect(none.action).to.equal('none');
     expect(none.reasons[0]).to.match(/within thresholds/);
+  });
+});
+
+describe('monitor/Monitor.reset', () => {
+  it('empties feedback and latency', () => {
+    const ref = buildReference(new Float32Array(80).map((_, i) => i % 5), 20, 4, new Float32Array(40).fill(0.5), 2);
+    const m = new Monitor(ref);
+    m.feedback.record(1, 1);
+    m.latency.record(3);
+    m.drift.observe(new Float32Array(4), 1, new Float32Array([0.4, 0.6]));
+    m.reset();
+    const r = m.report();
+    expect([r.feedback.count, r.latency.count, r.drift.samples]).to.deep.equal([0, 0, 0]);
   });
 });

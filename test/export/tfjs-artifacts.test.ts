@@ -1,0 +1,82 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { quantizedArtifacts, dequantizeArtifacts, converterRange, converterQuantize } from '../../lib/export/tfjs-artifacts';
+import { artifactsToModel } from '../../lib/data/model-io';
+import { simpleNet } from '../../lib/models/simplenet';
+import { cnn } from '../../lib/models/cnn';
+import { ConfigError } from '../../lib/errors';
+import { randomizeWeights } from './fixtures';
+import { maxAbsDiff } from '../helpers/backends';
+import { expectNoLeak } from '../helpers/leak';
+
+/** Model whose weights are the dequantized values (the reference stock tfjs must reproduce). */
+async function dequantizedModel(model: tf.LayersModel, values: Record<string, Float32Array>): Promise<tf.LayersModel> {
+  const json = model.toJSON(null, false);
+  const copy = await tf.models.modelFromJSON({ modelTopology: json } as unknown as Parameters<typeof tf.models.modelFromJSON>[0]);
+  for (const layer of copy.layers) {
+    if (!layer.weights.length) continue;
+    const src = model.getLayer(layer.name);
+    const ws = src.weights.map((w) => tf.tensor(values[w.originalName] as Float32Array, w.shape as number[]));
+    layer.setWeights(ws);
+    tf.dispose(ws);
+  }
+  return copy;
+}
+
+describe('export/tfjs quantized artifacts', () => {
+  it('nudges min so zero is exactly representable (converter rule), and leaves all-positive ranges alone', () => {
+    const r = converterRange(-1, 3, 'uint8');
+    expect(r.scale).to.be.closeTo(4 / 255, 1e-12);
+    expect(r.min / r.scale).to.equal(Math.round(r.min / r.scale)); // 0 is a grid point
+    expect(-r.min / r.scale).to.equal(64);
+    expect(converterRange(0.5, 2, 'uint8').min).to.equal(0.5);
+    const { q, scale, min } = converterQuantize(new Float32Array([-1, 0, 3]), 'uint8');
+    expect(Array.from(q)).to.deep.equal([0, 64, 255]);
+    expect(0 * scale + min + 64 * scale).to.be.closeTo(0, 1e-12);
+    expect(Array.from(converterQuantize(new Float32Array([2, 2]), 'uint16').q)).to.deep.equal([0, 0]);
+  });
+
+  for (const dtype of ['uint8', 'uint16', 'float16'] as const) {
+    it(`stock tf.loadLayersModel reads ${dtype} artifacts; outputs equal the dequantized model exactly`, async () => {
+      const m = cnn({ seed: 1 });
+      randomizeWeights(m, 2);
+      const { artifacts, report } = await quantizedArtifacts(m, { dtype });
+      const loaded = await artifactsToModel(artifacts);
+      const reference = await dequantizedModel(m, dequantizeArtifacts(artifacts));
+      const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 3);
+      const a = loaded.predict(x) as tf.Tensor;
+      const b = reference.predict(x) as tf.Tensor;
+      expect(maxAbsDiff(a, b)).to.equal(0);
+      const c = m.predict(x) as tf.Tensor;
+      expect(maxAbsDiff(a, c)).to.be.above(0).and.below(dtype === 'uint8' ? 0.5 : 0.01);
+      expect(report.sizeRatio).to.be.closeTo(dtype === 'uint8' ? 0.25 : 0.5, 0.01);
+      tf.dispose([x, a, b, c]);
+      [loaded, reference, m].forEach((t) => t.dispose());
+    });
+  }
+
+  it('selects weights with wildcards, like the converter flags', async () => {
+    const m = simpleNet({ seed: 1 });
+    const { artifacts, report } = await quantizedArtifacts(m, { dtype: 'uint8', weights: ['*/kernel'] });
+    const q = artifacts.modelJson.weightsManifest[0]?.weights.filter((w) => w.quantization).map((w) => w.name);
+    expect(q).to.deep.equal(['fc1/kernel', 'fc2/kernel', 'fc3/kernel']);
+    expect(report.weights.find((w) => w.name === 'fc1/bias')?.dtype).to.equal('float32');
+    const only = await quantizedArtifacts(m, { dtype: 'float16', weights: ['fc1/*'] });
+    expect(only.report.weights.filter((w) => w.dtype === 'float16').map((w) => w.name)).to.deep.equal(['fc1/kernel', 'fc1/bias']);
+    m.dispose();
+  });
+
+  it('rejects an unknown dtype with ConfigError', async () => {
+    const m = simpleNet({ seed: 1, hidden: [2] });
+    let err: unknown;
+    try { await quantizedArtifacts(m, { dtype: 'int8' as 'uint8' }); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(ConfigError);
+    m.dispose();
+  });
+
+  it('leaks no tensors', async () => {
+    const m = simpleNet({ seed: 1, hidden: [8] });
+    await expectNoLeak(async () => { await quantizedArtifacts(m, { dtype: 'uint8' }); });
+    m.dispose();
+  });
+});

@@ -41,12 +41,16 @@ function layerFromConfig(className: string, config: Record<string, unknown>): tf
   return fromConfig(cls, { ...config } as tf.serialization.ConfigDict) as unknown as tf.layers.Layer;
 }
 
-/** Median time (ms) of the forward pass of `model` at `batchSize` (input random, output read back). */
+/**
+ * Median time (ms) of the forward pass of `model` at `batchSize` (input random). Only the first
+ * output value is read back: wasm and cpu run ops synchronously, and copying a large output
+ * (a single pooling layer's, say) into fresh JavaScript memory would time the copy, not the layer.
+ */
 export async function endToEndLatencyMs(model: tf.LayersModel, batchSize = 256, options: LatencyOptions = {}): Promise<number> {
   const inputShape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
   const x = tf.randomUniform([batchSize, ...inputShape], 0, 1, 'float32', 7);
   try {
-    const stats = await measureLatency(() => tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync()),
+    const stats = await measureLatency(() => tf.tidy(() => tf.slice(tf.reshape(model.predict(x) as tf.Tensor, [-1]), 0, 1).dataSync()),
       { warmupRuns: options.warmupRuns ?? 3, runs: options.runs ?? 15, minTimeMs: options.minTimeMs ?? 0, ...(options.maxRuns ? { maxRuns: options.maxRuns } : {}) });
     return stats.p50Ms;
   } finally {
@@ -69,6 +73,21 @@ export class LatencyTable {
   /** The entries measured so far (plain data). */
   get layers(): LayerLatency[] {
     return [...this.entries.values()];
+  }
+
+  /** The table as plain data (to cache it: a table is measured once per machine). */
+  toJSON(): { batchSize: number; layers: LayerLatency[] } {
+    return { batchSize: this.batchSize, layers: this.layers };
+  }
+
+  /** A table from {@link toJSON}'s output; missing layers are measured with `options`. */
+  static fromJSON(json: { batchSize: number; layers: readonly LayerLatency[] }, options: LatencyTableOptions = {}): LatencyTable {
+    if (!json || !Array.isArray(json.layers)) {
+      throw new ConfigError(`nas.LatencyTable.fromJSON: {batchSize, layers} from toJSON(), got ${describe(json)}. Pass a saved table.`);
+    }
+    const table = new LatencyTable({ ...options, batchSize: json.batchSize });
+    for (const l of json.layers) table.entries.set(l.key, l);
+    return table;
   }
 
   /** Measures the layers of `model` not yet in the table. The model is borrowed. */

@@ -88,6 +88,8 @@ describe('nas/search', () => {
     expect(table.layers).to.have.length(3);
     const sum = table.layers.reduce((s, l) => s + l.p50Ms * (l.inputShape[0] === 16 && l.key.includes('"units":16') ? 2 : 1), 0);
     expect(ms).to.be.closeTo(sum, 1e-9);
+    const copy = LatencyTable.fromJSON(JSON.parse(JSON.stringify(table)));
+    expect(await copy.predict(m)).to.equal(ms); // read from the table, not re-measured
     m.dispose();
   });
 });

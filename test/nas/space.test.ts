@@ -53,7 +53,7 @@ describe('nas/space, sample, mutate', () => {
     const mlp = buildModel({ kind: 'mlp', resolution: 14, widths: [32], activation: 'relu' }, { seed: 1 });
     // the frozen pooling matrix (56 x 14) counts too
     expect(mlp.countParams()).to.equal(56 * 14 + 196 * 32 + 32 + 32 * 10 + 10);
-    expect(mlp.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b as number), 1), 0)).to.equal(196 * 32 + 32 + 32 * 10 + 10);
+    expect(mlp.trainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0)).to.equal(196 * 32 + 32 + 32 * 10 + 10);
     expect(mlp.inputs[0]!.shape).to.deep.equal([null, 784]);
     const linear = buildModel({ kind: 'mlp', resolution: 28, widths: [], activation: 'relu' }, { seed: 1 });
     expect(linear.countParams()).to.equal(7850);

@@ -1,8 +1,7 @@
 // Latency of a genotype, predicted from the lookup table or measured end to end, memoized by
 // genotype: the two functions a search takes as `latencyMs`.
-import { LatencyOptions } from '../profile/latency';
 import { buildModel } from './build';
-import { endToEndLatencyMs, LatencyTable } from './latency-table';
+import { EndToEndOptions, endToEndLatencyMs, LatencyTable } from './latency-table';
 import { Genotype, genotypeKey } from './space';
 
 /** Predicted latency (ms) of genotypes from a per-layer table (measuring new layers as needed). */
@@ -23,8 +22,8 @@ export function latencyPredictor(table: LatencyTable): (g: Genotype) => Promise<
   };
 }
 
-/** Measured end-to-end latency (median ms at `batchSize`) of genotypes, memoized. */
-export function measuredLatency(batchSize = 256, options: LatencyOptions = {}): (g: Genotype) => Promise<number> {
+/** Measured end-to-end latency (ms at `batchSize`, see endToEndLatencyMs) of genotypes, memoized. */
+export function measuredLatency(batchSize = 256, options: EndToEndOptions = {}): (g: Genotype) => Promise<number> {
   const memo = new Map<string, number>();
   return async (g) => {
     const key = genotypeKey(g);

@@ -17,5 +17,5 @@ export type { Constraints, SearchOptions, EvolutionOptions, SearchStep, SearchRe
 export { paretoFront, dominates } from './pareto';
 export type { Objective } from './pareto';
 export { LatencyTable, endToEndLatencyMs, pearson } from './latency-table';
-export type { LatencyTableOptions, LayerLatency } from './latency-table';
+export type { LatencyTableOptions, LayerLatency, EndToEndOptions } from './latency-table';
 export { latencyPredictor, measuredLatency } from './genotype-latency';

@@ -8,7 +8,7 @@ import { ConfigError, describe } from '../errors';
 import { measureLatency, LatencyOptions } from '../profile/latency';
 
 /** Options of {@link LatencyTable}. */
-export interface LatencyTableOptions extends LatencyOptions {
+export interface LatencyTableOptions extends EndToEndOptions {
   /** Batch size of every measurement. Default 256. */
   readonly batchSize?: number;
 }
@@ -18,7 +18,8 @@ export interface LayerLatency {
   readonly key: string;
   readonly className: string;
   readonly inputShape: number[];
-  readonly p50Ms: number;
+  /** The layer's time alone (ms), by the table's statistic (default the minimum over runs). */
+  readonly ms: number;
 }
 
 function layerKey(layer: tf.layers.Layer): { key: string; inputShape: number[]; config: Record<string, unknown> } {
@@ -27,6 +28,7 @@ function layerKey(layer: tf.layers.Layer): { key: string; inputShape: number[]; 
   delete config.trainable;
   delete config.batchInputShape;
   delete config.inputShape;
+  delete config.dtype; // present on a model's first layer only; the cost is the same
   const inputShape = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
   // Initializers do not change the cost; leave them out so equal layers share an entry.
   for (const k of Object.keys(config)) if (/Initializer|Regularizer|Constraint/.test(k)) delete config[k];
@@ -41,18 +43,27 @@ function layerFromConfig(className: string, config: Record<string, unknown>): tf
   return fromConfig(cls, { ...config } as tf.serialization.ConfigDict) as unknown as tf.layers.Layer;
 }
 
+/** Options of {@link endToEndLatencyMs}. */
+export interface EndToEndOptions extends LatencyOptions {
+  /**
+   * 'min' (default): the fastest run, the least disturbed estimate of the model's own cost on a
+   * shared, loaded machine (other processes only ever add time); 'p50': the median run.
+   */
+  readonly statistic?: 'min' | 'p50';
+}
+
 /**
- * Median time (ms) of the forward pass of `model` at `batchSize` (input random). Only the first
- * output value is read back: wasm and cpu run ops synchronously, and copying a large output
- * (a single pooling layer's, say) into fresh JavaScript memory would time the copy, not the layer.
+ * Time (ms) of the forward pass of `model` at `batchSize` (input random). Only the first output
+ * value is read back: wasm and cpu run ops synchronously, and copying a large output (a single
+ * pooling layer's, say) into fresh JavaScript memory would time the copy, not the layer.
  */
-export async function endToEndLatencyMs(model: tf.LayersModel, batchSize = 256, options: LatencyOptions = {}): Promise<number> {
+export async function endToEndLatencyMs(model: tf.LayersModel, batchSize = 256, options: EndToEndOptions = {}): Promise<number> {
   const inputShape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
   const x = tf.randomUniform([batchSize, ...inputShape], 0, 1, 'float32', 7);
   try {
     const stats = await measureLatency(() => tf.tidy(() => tf.slice(tf.reshape(model.predict(x) as tf.Tensor, [-1]), 0, 1).dataSync()),
       { warmupRuns: options.warmupRuns ?? 3, runs: options.runs ?? 15, minTimeMs: options.minTimeMs ?? 0, ...(options.maxRuns ? { maxRuns: options.maxRuns } : {}) });
-    return stats.p50Ms;
+    return options.statistic === 'p50' ? stats.p50Ms : stats.minMs;
   } finally {
     x.dispose();
   }
@@ -99,8 +110,8 @@ export class LatencyTable {
         layers: [tf.layers.inputLayer({ inputShape }), layerFromConfig(layer.getClassName(), config)],
       });
       try {
-        const p50Ms = await endToEndLatencyMs(single, this.batchSize, this.options);
-        this.entries.set(key, { key, className: layer.getClassName(), inputShape, p50Ms });
+        const ms = await endToEndLatencyMs(single, this.batchSize, this.options);
+        this.entries.set(key, { key, className: layer.getClassName(), inputShape, ms });
       } finally {
         single.dispose();
       }
@@ -113,7 +124,7 @@ export class LatencyTable {
     let total = 0;
     for (const layer of model.layers) {
       if (layer.getClassName() === 'InputLayer') continue;
-      total += (this.entries.get(layerKey(layer).key) as LayerLatency).p50Ms;
+      total += (this.entries.get(layerKey(layer).key) as LayerLatency).ms;
     }
     return total;
   }

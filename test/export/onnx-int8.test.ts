@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
+import { inspectOnnx } from '../../lib/export/onnx/inspect';
 import { postTraining } from '../../lib/quantize/post-training';
 import { QuantizedModel } from '../../lib/quantize/quantized-model';
 import { toTensors } from '../../lib/data/tensors';
@@ -35,6 +36,10 @@ describe('export/onnx INT8', () => {
     expect(agree).to.be.at.least(0.99);
     expect(ops.QuantizeLinear).to.equal(4); // input + 3 layer outputs
     expect(ops.DequantizeLinear).to.equal(4 + 3 + 3); // activations + kernels + int32 biases
+    const fused = `${require("os").tmpdir()}/tfjs-compress-qdq-${process.pid}.onnx`;
+    await (await ortSession(toOnnx(q.model, { plan: q.plan }), { optimizedModelFilePath: fused })).release();
+    expect(inspectOnnx(fused).ops["com.microsoft.QGemm"]).to.equal(3); // ORT fused every Dense into an int8 GEMM
+    require("fs").rmSync(fused);
     q.dispose();
   });
 

@@ -8,7 +8,7 @@ import { GraphNode } from '../../quantize/model-graph';
 import { QuantPlan } from '../../quantize/plan';
 import { QParams } from '../../quantize/qparams';
 import { quantize } from '../../quantize/affine';
-import { OnnxGraph } from './builder';
+import { Attr, OnnxGraph } from './builder';
 
 /** A value in the ONNX graph; `shape` is the tfjs (NHWC) shape without the batch dimension. */
 export interface OnnxValue {
@@ -78,9 +78,12 @@ export function dequantizeConstant(g: OnnxGraph, base: string, q: Int8Array | Ui
   const w = g.constant(`${base}_quantized`, q, dims);
   const perChannel = qp.axis !== undefined;
   const scale = g.constant(`${base}_scale`, Float32Array.from(qp.scale), perChannel ? [qp.scale.length] : []);
-  const zp = q instanceof Int32Array ? Int32Array.from(qp.zeroPoint) : q instanceof Int8Array ? Int8Array.from(qp.zeroPoint) : Uint8Array.from(qp.zeroPoint);
+  const attrs: Record<string, Attr> = perChannel ? { axis: { int: onnxAxis } } : {};
+  // int32 biases have zero point 0, ONNX's default when the input is omitted (saves 4 bytes a channel).
+  if (q instanceof Int32Array) return g.op('DequantizeLinear', [w, scale], base, attrs);
+  const zp = q instanceof Int8Array ? Int8Array.from(qp.zeroPoint) : Uint8Array.from(qp.zeroPoint);
   const zero = g.constant(`${base}_zero_point`, perChannel ? zp : zp.subarray(0, 1), perChannel ? [zp.length] : []);
-  return g.op('DequantizeLinear', [w, scale, zero], base, perChannel ? { axis: { int: onnxAxis } } : {});
+  return g.op('DequantizeLinear', [w, scale, zero], base, attrs);
 }
 
 /** QuantizeLinear -> DequantizeLinear of an activation with per-tensor params (8 bits). */

@@ -6,3 +6,5 @@ export { ortSession, runOrt, onnxRuntime } from './runtime';
 export type { OrtSessionOptions } from './runtime';
 export { ortLatency } from './ort-latency';
 export type { OrtLatencyOptions, OrtLatencyRow } from './ort-latency';
+export { inspectOnnx } from './inspect';
+export type { OnnxSummary } from './inspect';

@@ -17,6 +17,7 @@ export interface BenchRow {
   readonly p90Ms: number;
   readonly p99Ms: number;
   readonly meanMs: number;
+  readonly minMs: number;
   readonly runs: number;
   /** Examples per second at the median latency. */
   readonly throughput: number;

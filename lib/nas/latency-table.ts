@@ -1,6 +1,8 @@
 // A latency predictor from a lookup table of per-layer measurements (as in ProxylessNAS and
 // Once-for-All): each distinct layer (class, configuration, input shape) is timed alone once, and
-// a model's latency is predicted as the sum over its layers. Predictions are cheap, noise-free
+// a model's latency is predicted as the sum over its layers. Timing a layer alone also times the
+// fixed cost of one predict call (dispatch, readback); that overhead is measured once on an
+// empty model, subtracted from every entry and added back once per model. Predictions are cheap, noise-free
 // given the table, and usable as a search constraint; `pearson` checks them against end-to-end
 // measurements.
 import * as tf from '@tensorflow/tfjs';
@@ -73,6 +75,7 @@ export async function endToEndLatencyMs(model: tf.LayersModel, batchSize = 256, 
 export class LatencyTable {
   readonly batchSize: number;
   private readonly entries = new Map<string, LayerLatency>();
+  private overhead: number | undefined;
 
   constructor(private readonly options: LatencyTableOptions = {}) {
     this.batchSize = options.batchSize ?? 256;
@@ -87,17 +90,31 @@ export class LatencyTable {
   }
 
   /** The table as plain data (to cache it: a table is measured once per machine). */
-  toJSON(): { batchSize: number; layers: LayerLatency[] } {
-    return { batchSize: this.batchSize, layers: this.layers };
+  toJSON(): { batchSize: number; overheadMs?: number; layers: LayerLatency[] } {
+    return { batchSize: this.batchSize, ...(this.overhead === undefined ? {} : { overheadMs: this.overhead }), layers: this.layers };
+  }
+
+  /** The fixed cost (ms) of one predict call, measured on a model with one trivial layer. */
+  async overheadMs(): Promise<number> {
+    if (this.overhead === undefined) {
+      const empty = tf.sequential({ layers: [tf.layers.activation({ activation: 'linear', inputShape: [1] })] });
+      try {
+        this.overhead = await endToEndLatencyMs(empty, this.batchSize, this.options);
+      } finally {
+        empty.dispose();
+      }
+    }
+    return this.overhead;
   }
 
   /** A table from {@link toJSON}'s output; missing layers are measured with `options`. */
-  static fromJSON(json: { batchSize: number; layers: readonly LayerLatency[] }, options: LatencyTableOptions = {}): LatencyTable {
+  static fromJSON(json: { batchSize: number; overheadMs?: number; layers: readonly LayerLatency[] }, options: LatencyTableOptions = {}): LatencyTable {
     if (!json || !Array.isArray(json.layers)) {
       throw new ConfigError(`nas.LatencyTable.fromJSON: {batchSize, layers} from toJSON(), got ${describe(json)}. Pass a saved table.`);
     }
     const table = new LatencyTable({ ...options, batchSize: json.batchSize });
     for (const l of json.layers) table.entries.set(l.key, l);
+    table.overhead = json.overheadMs;
     return table;
   }
 
@@ -118,13 +135,17 @@ export class LatencyTable {
     }
   }
 
-  /** Predicted latency (ms) of `model`: the sum of its layers' entries (measuring missing ones). */
+  /**
+   * Predicted latency (ms) of `model`: one call overhead plus, per layer, its entry minus that
+   * overhead (at least 0). Missing layers are measured first.
+   */
   async predict(model: tf.LayersModel): Promise<number> {
     await this.measure(model);
-    let total = 0;
+    const overhead = await this.overheadMs();
+    let total = overhead;
     for (const layer of model.layers) {
       if (layer.getClassName() === 'InputLayer') continue;
-      total += (this.entries.get(layerKey(layer).key) as LayerLatency).ms;
+      total += Math.max(0, (this.entries.get(layerKey(layer).key) as LayerLatency).ms - overhead);
     }
     return total;
   }

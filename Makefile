@@ -48,7 +48,7 @@ setup: deps apt kernel
 build: deps
 	npx tsc -p tsconfig.build.json
 
-test: deps build
+test: setup build
 	npx mocha 'test/**/*.test.ts'
 
 verify: setup build

@@ -11,6 +11,7 @@ Usage: run.py notebooks/*.ipynb   (env NOTEBOOK_TIMEOUT: seconds per cell, defau
 """
 import os
 import sys
+import tempfile
 import time
 
 import nbformat
@@ -18,8 +19,18 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 BAD_MARKERS = ("UncaughtException", "UnhandledPromiseRejection", "check failed:")
-# A last cell that gives timers and pending promises a moment to fail before the kernel stops.
-SETTLE_SOURCE = "await new Promise((resolve) => setTimeout(resolve, 1000));"
+# A first cell records errors raised outside any cell (tslab prints those nowhere a client sees
+# them reliably); a last cell gives timers and pending promises a moment to fail, then reports
+# what was recorded. Both are removed from the executed copy.
+PRELUDE_SOURCE = """const tfcRunnerErrors: string[] = [];
+(globalThis as any).tfcRunnerErrors = tfcRunnerErrors;
+process.on('uncaughtException', (e: unknown) => { tfcRunnerErrors.push('UncaughtException: ' + String((e as Error)?.stack ?? e)); });
+process.on('unhandledRejection', (e: unknown) => { tfcRunnerErrors.push('UnhandledPromiseRejection: ' + String((e as Error)?.stack ?? e)); });"""
+SETTLE_SOURCE = """await new Promise((resolve) => setTimeout(resolve, 1000));
+{
+  const errors: string[] = (globalThis as any).tfcRunnerErrors ?? [];
+  if (errors.length) console.error(errors.join('\\n'));
+}"""
 
 
 def cell_problems(cell):
@@ -37,6 +48,7 @@ def cell_problems(cell):
 
 def run_one(path, out_dir, timeout):
     nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(PRELUDE_SOURCE))
     nb.cells.append(nbformat.v4.new_code_cell(SETTLE_SOURCE))
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="tslab", allow_errors=False,
@@ -44,23 +56,43 @@ def run_one(path, out_dir, timeout):
     )
     started = time.time()
     error = None
+    # The kernel's own stderr: tslab prints errors raised between cell executions (timers,
+    # promises) there rather than into a cell.
+    kernel_log = tempfile.TemporaryFile(mode="w+")
     try:
-        client.execute()
+        client.execute(stderr=kernel_log)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
         error = e
     except Exception as e:  # kernel could not start, etc.: a failure of this notebook, not of the run
         error = e
     seconds = time.time() - started
-    nb.cells.pop()  # the settle cell
     failures = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         problems = cell_problems(cell)
         if problems:
-            failures.append((index, cell, problems))
-    if error is not None and not failures:
-        failures.append((-1, None, [str(error).strip()[-3000:]]))
+            # Errors reported by the settle cell were raised outside cells, by a timer or promise.
+            shown = None if index in (0, len(nb.cells) - 1) else cell
+            if shown is None:
+                problems = ["(raised outside the cells, by a timer or promise) " + p for p in problems]
+            failures.append((index - 1, shown, problems))
+    kernel_log.seek(0)
+    stray = [line for line in kernel_log.read().splitlines() if any(m in line for m in BAD_MARKERS)]
+    kernel_log.close()
+    if stray:
+        failures.append((-1, None, ["(raised outside any cell, by a timer or promise) " + "\n".join(stray)[:3000]]))
+    if error is not None and not any(cell is not None for _, cell, _ in failures):
+        # tslab reports compile and runtime errors on the failing cell's stderr: show them.
+        ran = [(i - 1, c) for i, c in enumerate(nb.cells[:-1]) if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))]
+        if ran:
+            index, cell = ran[-1]
+            stderr = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stderr")
+            failures.append((index, cell, [stderr.strip() or str(error).strip()[-3000:]]))
+        else:
+            failures.append((-1, None, [str(error).strip()[-3000:]]))
+    nb.cells.pop()  # the settle and prelude cells are not part of the executed copy
+    nb.cells.pop(0)
     name = os.path.splitext(os.path.basename(path))[0]
     os.makedirs(out_dir, exist_ok=True)
     nbformat.write(nb, os.path.join(out_dir, name + ".ipynb"))

@@ -58,4 +58,5 @@ bench: deps build
 	@for f in test/bench/*.bench.ts; do echo "== $$f"; node --import tsx "$$f" || exit 1; done
 
 clean:
-	rm -rf dist build .cache/tfjs-compress
+	rm -rf dist build
+	rm -rf "$${TFJS_COMPRESS_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/tfjs-compress}"

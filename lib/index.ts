@@ -15,7 +15,7 @@ export { machineInfo } from './core/machine';
 export type { MachineInfo } from './core/machine';
 export { writeFileAtomic, writeJsonAtomic } from './core/atomic';
 export { hashConfig, sha256, stableStringify } from './core/hash';
-export { cacheDir } from './core/cache-dir';
+export { cacheDir, cacheRoot } from './core/cache-dir';
 export { check, CheckError } from './core/check';
 export { saveResults, readResults, resultsDir } from './core/results';
 export type { ResultsFile } from './core/results';

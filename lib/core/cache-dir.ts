@@ -1,32 +1,24 @@
-// Where trained baselines and converted data sets are cached: $TFJS_COMPRESS_CACHE if set,
-// else `.cache/tfjs-compress` at the root of the nearest project (a folder with package.json
-// and node_modules), else the OS temp folder. Not under node_modules (the find-cache-dir
-// convention), because `npm ci` deletes node_modules and with it minutes of training.
-// Never inside git (.gitignore); `make clean` removes it.
+// Where trained baselines and converted data sets are cached: $TFJS_COMPRESS_CACHE if set, else
+// $XDG_CACHE_HOME/tfjs-compress, else ~/.cache/tfjs-compress (the convention of ML model caches
+// such as torch's and Hugging Face's), else the OS temp folder when there is no home. Entries
+// are keyed by a hash of everything that determines them, so projects share them safely.
+// Not under node_modules: `npm ci` deletes that, and with it minutes of training.
+// Never inside git; `make clean` removes it.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-function projectRoot(start: string): string | undefined {
-  let dir = path.resolve(start);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'node_modules'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+/** The cache root: $TFJS_COMPRESS_CACHE, $XDG_CACHE_HOME/tfjs-compress or ~/.cache/tfjs-compress. */
+export function cacheRoot(): string {
+  if (process.env.TFJS_COMPRESS_CACHE) return path.resolve(process.env.TFJS_COMPRESS_CACHE);
+  if (process.env.XDG_CACHE_HOME) return path.join(path.resolve(process.env.XDG_CACHE_HOME), 'tfjs-compress');
+  const home = os.homedir();
+  return home ? path.join(home, '.cache', 'tfjs-compress') : path.join(os.tmpdir(), 'tfjs-compress-cache');
 }
 
 /** The cache folder (created on demand), optionally a sub-folder of it. */
 export function cacheDir(...sub: string[]): string {
-  const env = process.env.TFJS_COMPRESS_CACHE;
-  // Resolve from this file first, so notebooks (cwd = notebooks/) and scripts share one cache.
-  const root = env ? path.resolve(env)
-    : (() => {
-      const project = projectRoot(path.join(__dirname, '..', '..')) ?? projectRoot(process.cwd());
-      return project ? path.join(project, '.cache', 'tfjs-compress') : path.join(os.tmpdir(), 'tfjs-compress-cache');
-    })();
-  const dir = path.join(root, ...sub);
+  const dir = path.join(cacheRoot(), ...sub);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }

@@ -1,0 +1,17 @@
+// Shared helpers: backend set-up, randomness, hashing, atomic writes, cache, machine, results, checks.
+export { initBackend, hasTfjsNode } from './backend';
+export type { BackendName, BackendOptions } from './backend';
+export { setGradients, currentGradients } from './gradients';
+export type { GradientOptions } from './gradients';
+export { registerWasmKernels } from './wasm-kernels';
+export { convPadding } from './conv-padding';
+export type { PadAttr, Padding2D } from './conv-padding';
+export { Rng, permutation } from './rng';
+export { machineInfo } from './machine';
+export type { MachineInfo } from './machine';
+export { writeFileAtomic, writeJsonAtomic } from './atomic';
+export { hashConfig, sha256, stableStringify } from './hash';
+export { cacheDir, cacheRoot } from './cache-dir';
+export { check, CheckError } from './check';
+export { saveResults, readResults, resultsDir } from './results';
+export type { ResultsFile } from './results';

@@ -1,0 +1,9 @@
+// The course's models and the cache of trained models.
+export { simpleNet } from './simplenet';
+export type { SimpleNetOptions } from './simplenet';
+export { cnn } from './cnn';
+export type { CnnOptions } from './cnn';
+export { loadBaseline, loadDataset, BASELINE_RECIPES } from './baselines';
+export type { BaselineName, BaselineMeta, BaselineOptions, DatasetName } from './baselines';
+export { cachedModel, modelCacheDir } from './model-cache';
+export type { CachedModel } from './model-cache';

@@ -1,0 +1,65 @@
+// House rules, checked: the layering of lib/ (technique modules do not import each other; core
+// imports no technique), no printing from library code (except the reporters whose job it is),
+// a size budget per file, and an explicit index.ts in every folder.
+import * as fs from 'fs';
+import * as path from 'path';
+import { expect } from 'chai';
+
+const LIB = path.resolve(__dirname, '..', 'lib');
+const TECHNIQUES = ['prune', 'quantize', 'distill', 'nas'];
+// Files whose purpose is to print: progress reporters, notebook checks and display, CLI entry points.
+const MAY_PRINT = [/^train\/progress\.ts$/, /^core\/check\.ts$/, /^viz\/show\.ts$/, /(^|\/)cli\.ts$/, /(^|\/)main\.ts$/];
+
+function files(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? files(p) : e.name.endsWith('.ts') ? [p] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:import|export)[^'"]*from\s+['"](\.[^'"]+)['"]/g)].map((m) => path.relative(LIB, path.resolve(path.dirname(file), m[1] as string)));
+}
+
+const all = files(LIB).map((f) => path.relative(LIB, f));
+
+describe('house rules', () => {
+  it('technique modules (prune, quantize, distill, nas) do not import each other', () => {
+    const bad: string[] = [];
+    for (const f of all) {
+      const top = f.split(path.sep)[0] as string;
+      if (!TECHNIQUES.includes(top)) continue;
+      for (const imp of importsOf(path.join(LIB, f))) {
+        const target = imp.split(path.sep)[0] as string;
+        if (TECHNIQUES.includes(target) && target !== top) bad.push(`${f} imports ${imp}`);
+      }
+    }
+    expect(bad).to.deep.equal([]);
+  });
+
+  it('core, data and train import no technique, deployment or display module', () => {
+    const low = ['core', 'data', 'train', 'errors.ts'];
+    const high = [...TECHNIQUES, 'export', 'bench', 'serve', 'monitor', 'viz', 'profile', 'course', 'index.ts'];
+    const bad = all.filter((f) => low.includes(f.split(path.sep)[0] as string))
+      .flatMap((f) => importsOf(path.join(LIB, f)).filter((imp) => high.includes(imp.split(path.sep)[0] as string) || imp === 'index').map((imp) => `${f} imports ${imp}`));
+    expect(bad).to.deep.equal([]);
+  });
+
+  it('library code does not print (the caller decides what to show)', () => {
+    const bad = all.filter((f) => !MAY_PRINT.some((re) => re.test(f.split(path.sep).join('/'))))
+      .filter((f) => /\bconsole\.(log|info|warn|error)\(/.test(fs.readFileSync(path.join(LIB, f), 'utf8')));
+    expect(bad).to.deep.equal([]);
+  });
+
+  it('no file is past 400 lines', () => {
+    const big = all.map((f) => [f, fs.readFileSync(path.join(LIB, f), 'utf8').split('\n').length] as const).filter(([, n]) => n > 400);
+    expect(big).to.deep.equal([]);
+  });
+
+  it('every folder of lib has an index.ts naming its exports', () => {
+    const dirs = [...new Set(all.map((f) => path.dirname(f)).filter((d) => d !== '.'))].filter((d) => !d.includes(path.sep));
+    const missing = dirs.filter((d) => !fs.existsSync(path.join(LIB, d, 'index.ts')));
+    expect(missing).to.deep.equal([]);
+  });
+});

@@ -55,7 +55,8 @@ export interface EndToEndOptions extends LatencyOptions {
 }
 
 /**
- * Time (ms) of the forward pass of `model` at `batchSize` (input random). Only the first output
+ * Time (ms) of the forward pass of `model` at `batchSize` (input random), in one call (predict's
+ * own default splits a batch into chunks of 32, which would time 8 small calls). Only the first output
  * value is read back: wasm and cpu run ops synchronously, and copying a large output (a single
  * pooling layer's, say) into fresh JavaScript memory would time the copy, not the layer.
  */
@@ -63,7 +64,7 @@ export async function endToEndLatencyMs(model: tf.LayersModel, batchSize = 256, 
   const inputShape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
   const x = tf.randomUniform([batchSize, ...inputShape], 0, 1, 'float32', 7);
   try {
-    const stats = await measureLatency(() => tf.tidy(() => tf.slice(tf.reshape(model.predict(x) as tf.Tensor, [-1]), 0, 1).dataSync()),
+    const stats = await measureLatency(() => tf.tidy(() => tf.slice(tf.reshape(model.predict(x, { batchSize }) as tf.Tensor, [-1]), 0, 1).dataSync()),
       { warmupRuns: options.warmupRuns ?? 3, runs: options.runs ?? 15, minTimeMs: options.minTimeMs ?? 0, ...(options.maxRuns ? { maxRuns: options.maxRuns } : {}) });
     return options.statistic === 'p50' ? stats.p50Ms : stats.minMs;
   } finally {

@@ -2,7 +2,7 @@
 // feedback accuracy, latency objectives, and the retrain / re-compress recommendation.
 export { psi, klDivergence, smoothedProportions, quantileEdges, binIndex, binCounts } from './divergence';
 export { featureNames, inputFeatures, argmaxRows } from './features';
-export { buildReference, referenceFromModel } from './reference';
+export { buildReference, referenceFromModel, CONFIDENCE_EDGES } from './reference';
 export type { BinnedFeature, DriftReference, ReferenceOptions } from './reference';
 export { DriftDetector, DEFAULT_THRESHOLDS } from './drift';
 export type { DriftOptions, DriftReport, DriftStatus, DriftThresholds } from './drift';

@@ -1,5 +1,6 @@
 // The reference a deployed model is compared against: binned distributions of the input features
-// and of the predictions (class and confidence) on training data. Plain JSON, so it can be stored
+// and of the predictions (class and confidence) on training data, computed with the model version
+// being served (a new version changes the prediction distributions, so it needs its own reference). Plain JSON, so it can be stored
 // beside the model in the registry.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
@@ -28,9 +29,18 @@ export interface DriftReference {
 
 /** Options for {@link buildReference}. */
 export interface ReferenceOptions {
-  /** Quantile bins per feature. Default 10. */
+  /** Quantile bins per input feature. Default 10. */
   readonly bins?: number;
+  /**
+   * Fixed edges for the confidence (max probability). Default {@link CONFIDENCE_EDGES}: quantile
+   * edges would crowd near 1.0, where a well-trained model puts most of its training examples,
+   * and flag the ordinary train/test calibration gap as drift.
+   */
+  readonly confidenceEdges?: readonly number[];
 }
+
+/** Default confidence bins: (0, 0.5], (0.5, 0.7], (0.7, 0.9], (0.9, 0.99], (0.99, 0.999], (0.999, 1]. */
+export const CONFIDENCE_EDGES: readonly number[] = [0.5, 0.7, 0.9, 0.99, 0.999];
 
 function column(rows: Float32Array, count: number, width: number, j: number): Float32Array {
   const out = new Float32Array(count);
@@ -64,7 +74,9 @@ export function buildReference(values: ArrayLike<number>, count: number, example
   const { labels, confidences } = argmaxRows(probs, count, classes);
   const classCounts = new Array<number>(classes).fill(0);
   for (const l of labels) classCounts[l] = (classCounts[l] as number) + 1;
-  return { exampleSize, classes, count, features, predictedClass: smoothedProportions(classCounts), confidence: binned('confidence', confidences, bins) };
+  const confidenceEdges = [...(options.confidenceEdges ?? CONFIDENCE_EDGES)];
+  const confidence = { name: 'confidence', edges: confidenceEdges, proportions: smoothedProportions(binCounts(confidenceEdges, confidences)) };
+  return { exampleSize, classes, count, features, predictedClass: smoothedProportions(classCounts), confidence };
 }
 
 /**

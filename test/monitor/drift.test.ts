@@ -11,7 +11,7 @@ import { simpleNet } from '../../lib/models/simplenet';
 import { cachedModel } from '../../lib/models/model-cache';
 import { fit } from '../../lib/train/fit';
 import { DriftDetector } from '../../lib/monitor/drift';
-import { buildReference, DriftReference, referenceFromModel } from '../../lib/monitor/reference';
+import { buildReference, CONFIDENCE_EDGES, DriftReference, referenceFromModel } from '../../lib/monitor/reference';
 import { addNoise, rotateImages } from '../../lib/monitor/shifts';
 import { recommend } from '../../lib/monitor/recommend';
 import { expectNoLeak } from '../helpers/leak';
@@ -52,6 +52,11 @@ describe('monitor/drift on MNIST', function () {
     d.observe(values, count, probs);
     return d.report();
   }
+
+  it('bins confidence at fixed edges', () => {
+    expect(ref.confidence.edges).to.deep.equal([...CONFIDENCE_EDGES]);
+    expect(ref.confidence.proportions.reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-9);
+  });
 
   it('stays quiet on in-distribution test digits', () => {
     const r = window(pixels(mnist.test, 500, 2), 500);

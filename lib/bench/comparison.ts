@@ -81,7 +81,7 @@ export function firstNumber(data: unknown, paths: readonly string[]): { value: n
   return undefined;
 }
 
-const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`);
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
 const ratio = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(v < 10 ? 2 : 1)}x`);
 const claimText = (r: Range, kind: 'percent' | 'ratio') => {
   const f = (v: number) => (kind === 'percent' ? `${Math.round(v * 100)}` : `${v}`);

@@ -29,7 +29,7 @@ describe('bench/comparison', () => {
       literature: ['Jacob et al. 2018'], typicalUse: 'mobile, embedded',
     };
     const md = comparisonMarkdown([row], { machine: 'test cpu', date: '2026-01-01' });
-    expect(md).to.contain('| INT8 quantization | SimpleNet | 26% / 25% ✗ does not hold | 3.10x / 2-4x ✓ holds | 100% / 90-95% ✓✓ better | mobile, embedded |');
+    expect(md).to.contain('| INT8 quantization | SimpleNet | 26.0% / 25% ✗ does not hold | 3.10x / 2-4x ✓ holds | 99.9% / 90-95% ✓✓ better | mobile, embedded |');
     expect(md).to.contain('ort-int8 batch 256: 3.10x');
     expect(md).to.contain('test cpu');
   });

@@ -86,8 +86,8 @@ export function tableText(rows: readonly Record<string, unknown>[]): { markdown:
  * Displays rows as a table (HTML in notebooks, Markdown text elsewhere). Rows may also be an
  * arquero table (anything with `objects()`).
  */
-export function showTable(rows: readonly Record<string, unknown>[] | { objects(): Record<string, unknown>[] }, caption?: string): void {
-  const list = Array.isArray(rows) ? rows : (rows as { objects(): Record<string, unknown>[] }).objects();
+export function showTable(rows: readonly Record<string, unknown>[] | { objects(): object[] }, caption?: string): void {
+  const list = (Array.isArray(rows) ? rows : (rows as { objects(): object[] }).objects()) as readonly Record<string, unknown>[];
   const { markdown, html } = tableText(list);
   const cap = caption ? `<p><b>${escapeHtml(caption)}</b></p>` : '';
   displayData({ 'text/html': cap + html, 'text/markdown': (caption ? `**${caption}**\n\n` : '') + markdown, 'text/plain': (caption ? caption + '\n' : '') + markdown });

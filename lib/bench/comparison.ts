@@ -83,11 +83,16 @@ export function firstNumber(data: unknown, paths: readonly string[]): { value: n
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
 const ratio = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(v < 10 ? 2 : 1)}x`);
-const claimText = (r: Range, kind: 'percent' | 'ratio') => {
-  const f = (v: number) => (kind === 'percent' ? `${Math.round(v * 100)}` : `${v}`);
+/**
+ * A claimed range as the brief writes it: '30-50%', '1.5-2x', '2.5%'.
+ * @example formatRange({min: 0.3, max: 0.5}, 'percent') // '30-50%'
+ */
+export function formatRange(r: Range, kind: 'percent' | 'ratio'): string {
+  const f = (v: number) => (kind === 'percent' ? `${+(v * 100).toFixed(1)}` : `${+v.toFixed(2)}`);
   const u = kind === 'percent' ? '%' : 'x';
   return r.min === r.max ? `${f(r.min)}${u}` : `${f(r.min)}-${f(r.max)}${u}`;
-};
+}
+const claimText = formatRange;
 const mark = (v: Verdict) => (v === 'holds' ? '✓ holds' : v === 'better than claimed' ? '✓✓ better' : v === 'does not hold' ? '✗ does not hold' : '– not measured');
 
 /** The table as Markdown: one line per row, measured / claim / verdict per cell, then the notes. */

@@ -14,5 +14,5 @@ export { huffmanEncode, huffmanDecode, huffmanBytes } from './huffman';
 export type { HuffmanStream } from './huffman';
 export { deepCompress, decodeLayer, kmeans1d } from './deep-compression';
 export type { DeepCompressionOptions, DeepCompressionReport, CompressedLayer } from './deep-compression';
-export { verdict, cell, numberAt, firstNumber, comparisonMarkdown } from './comparison';
+export { verdict, cell, numberAt, firstNumber, comparisonMarkdown, formatRange } from './comparison';
 export type { Range, Verdict, ComparisonCell, SpeedFigure, ComparisonRow } from './comparison';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cell, comparisonMarkdown, firstNumber, numberAt, verdict } from '../../lib/bench/comparison';
+import { cell, comparisonMarkdown, firstNumber, formatRange, numberAt, verdict } from '../../lib/bench/comparison';
 
 describe('bench/comparison', () => {
   it('gives verdicts in the right direction', () => {
@@ -32,5 +32,7 @@ describe('bench/comparison', () => {
     expect(md).to.contain('| INT8 quantization | SimpleNet | 26.0% / 25% ✗ does not hold | 3.10x / 2-4x ✓ holds | 99.9% / 90-95% ✓✓ better | mobile, embedded |');
     expect(md).to.contain('ort-int8 batch 256: 3.10x');
     expect(md).to.contain('test cpu');
+    expect(formatRange({ min: 1 / 40, max: 1 / 40 }, 'percent')).to.equal('2.5%');
+    expect(formatRange({ min: 1.5, max: 2 }, 'ratio')).to.equal('1.5-2x');
   });
 });

@@ -46,20 +46,23 @@ export interface ComparisonRow {
 /**
  * Verdict of a measured value against a claimed range. `better` says which direction is better:
  * 'lower' for size, 'higher' for speed and accuracy kept. Inside the range: holds; on the good
- * side of it: better than claimed; on the bad side: does not hold. A tolerance absorbs rounding.
+ * side of it: better than claimed; on the bad side: does not hold. `relativeTolerance` widens the
+ * range by that fraction of each bound (the brief's figures are round numbers).
  * @example verdict(0.24, {min: 0.25, max: 0.25}, 'lower') // 'better than claimed'
  */
-export function verdict(measured: number | null | undefined, claim: Range, better: 'lower' | 'higher', tolerance = 1e-9): Verdict {
+export function verdict(measured: number | null | undefined, claim: Range, better: 'lower' | 'higher', relativeTolerance = 0): Verdict {
   if (measured === null || measured === undefined || !Number.isFinite(measured)) return 'not measured';
-  if (measured >= claim.min - tolerance && measured <= claim.max + tolerance) return 'holds';
-  const good = better === 'lower' ? measured < claim.min : measured > claim.max;
+  const lo = claim.min * (1 - relativeTolerance) - 1e-9;
+  const hi = claim.max * (1 + relativeTolerance) + 1e-9;
+  if (measured >= lo && measured <= hi) return 'holds';
+  const good = better === 'lower' ? measured < lo : measured > hi;
   return good ? 'better than claimed' : 'does not hold';
 }
 
-/** Builds a cell. */
-export function cell(measured: number | null | undefined, claim: Range, better: 'lower' | 'higher', note: string): ComparisonCell {
+/** Builds a cell (see {@link verdict} for the tolerance). */
+export function cell(measured: number | null | undefined, claim: Range, better: 'lower' | 'higher', note: string, relativeTolerance = 0): ComparisonCell {
   const m = measured === undefined || measured === null || !Number.isFinite(measured) ? null : measured;
-  return { measured: m, claim, verdict: verdict(m, claim, better), note };
+  return { measured: m, claim, verdict: verdict(m, claim, better, relativeTolerance), note };
 }
 
 /** Reads a dotted path (`'sparsity90.accuracyDrop'`) from nested plain data; undefined when absent or not a number. */

@@ -10,6 +10,9 @@ describe('bench/comparison', () => {
     expect(verdict(3, { min: 1.5, max: 2 }, 'higher')).to.equal('better than claimed');
     expect(verdict(undefined, { min: 1, max: 1 }, 'higher')).to.equal('not measured');
     expect(verdict(NaN, { min: 1, max: 1 }, 'higher')).to.equal('not measured');
+    expect(verdict(0.258, { min: 0.25, max: 0.25 }, 'lower', 0.05)).to.equal('holds');
+    expect(verdict(0.27, { min: 0.25, max: 0.25 }, 'lower', 0.05)).to.equal('does not hold');
+    expect(verdict(1.9, { min: 2, max: 3 }, 'higher', 0.05)).to.equal('holds');
   });
 
   it('reads dotted paths and the first candidate present', () => {

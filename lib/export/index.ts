@@ -1,5 +1,5 @@
 // Converters: ONNX (fp32, INT8 QDQ, dynamic INT8) and TensorFlow.js artifacts with the
 // converter's quantized weights.
 export * from './onnx';
-export { quantizedArtifacts, dequantizeArtifacts, converterRange, converterQuantize } from './tfjs-artifacts';
+export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize } from './tfjs-artifacts';
 export type { TfjsQuantDtype, TfjsQuantizeOptions, TfjsWeightReport, TfjsArtifactsReport } from './tfjs-artifacts';

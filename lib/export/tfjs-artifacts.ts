@@ -150,3 +150,30 @@ export function dequantizeArtifacts(artifacts: ModelArtifacts): Record<string, F
   }
   return out;
 }
+
+/**
+ * Float32 artifacts holding exactly the values stock tfjs decodes from `artifacts` (same
+ * topology): load both and compare outputs to check that a quantized file means what it says.
+ */
+export function toFloat32Artifacts(artifacts: ModelArtifacts): ModelArtifacts {
+  const values = dequantizeArtifacts(artifacts);
+  const specs = artifacts.modelJson.weightsManifest.flatMap((g) => g.weights);
+  const parts = specs.map((s) => (s.dtype === 'float32' ? values[s.name] as Float32Array : null));
+  const total = specs.reduce((a, s, i) => a + (parts[i] ? (parts[i] as Float32Array).byteLength : specBytes(s)), 0);
+  const weightData = new Uint8Array(total);
+  let o = 0;
+  let src = 0;
+  specs.forEach((s, i) => {
+    const p = parts[i];
+    const n = specBytes(s);
+    if (p) weightData.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), o);
+    else weightData.set(artifacts.weightData.subarray(src, src + n), o);
+    o += p ? p.byteLength : n;
+    src += n;
+  });
+  const weights = specs.map((s) => {
+    const { quantization: _q, ...rest } = s;
+    return rest;
+  });
+  return { modelJson: { ...artifacts.modelJson, weightsManifest: [{ paths: artifacts.modelJson.weightsManifest[0]?.paths ?? ['weights.bin'], weights }] }, weightData };
+}

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
-import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
+import { ortSession, runOrt, ortPredictLabels } from '../../lib/export/onnx/runtime';
+import { predictLabels } from '../../lib/train/evaluate';
+import { loadMnist } from '../../lib/data/mnist';
+import { sliceDataset } from '../../lib/data/dataset';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
 import { ExportError } from '../../lib/errors';
@@ -52,6 +55,17 @@ describe('export/onnx fp32', () => {
     for (const op of ['Conv', 'Add', 'Concat', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'BatchNormalization', 'Softmax', 'Clip', 'Tanh', 'Sigmoid']) {
       expect(ops[op], op).to.be.at.least(1);
     }
+    m.dispose();
+  });
+
+  it('ortPredictLabels predicts the same classes as tfjs for an fp32 export', async () => {
+    const m = simpleNet({ seed: 3, hidden: [32] });
+    const ds = sliceDataset(loadMnist().test, 0, 300);
+    const session = await ortSession(toOnnx(m));
+    const { labels, accuracy } = await ortPredictLabels(session, ds, { batchSize: 128 });
+    await session.release();
+    expect(Array.from(labels)).to.deep.equal(Array.from(await predictLabels(m, ds)));
+    expect(accuracy).to.be.within(0, 1);
     m.dispose();
   });
 

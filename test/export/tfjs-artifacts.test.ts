@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { quantizedArtifacts, dequantizeArtifacts, converterRange, converterQuantize } from '../../lib/export/tfjs-artifacts';
+import { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize } from '../../lib/export/tfjs-artifacts';
 import { artifactsToModel } from '../../lib/data/model-io';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
@@ -54,6 +54,19 @@ describe('export/tfjs quantized artifacts', () => {
       [loaded, reference, m].forEach((t) => t.dispose());
     });
   }
+
+  it('toFloat32Artifacts holds exactly what stock tfjs decodes (uint8 kernels only)', async () => {
+    const m = simpleNet({ seed: 4, hidden: [16] });
+    const { artifacts } = await quantizedArtifacts(m, { dtype: 'uint8', weights: ['*/kernel'] });
+    const f32 = toFloat32Artifacts(artifacts);
+    expect(f32.weightData.length).to.equal(4 * m.countParams());
+    const [a, b] = [await artifactsToModel(artifacts), await artifactsToModel(f32)];
+    const x = tf.randomUniform([3, 784], 0, 1, 'float32', 1);
+    const [ya, yb] = [a.predict(x) as tf.Tensor, b.predict(x) as tf.Tensor];
+    expect(maxAbsDiff(ya, yb)).to.equal(0);
+    tf.dispose([x, ya, yb]);
+    [a, b, m].forEach((t) => t.dispose());
+  });
 
   it('selects weights with wildcards, like the converter flags', async () => {
     const m = simpleNet({ seed: 1 });

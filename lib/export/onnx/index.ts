@@ -2,8 +2,8 @@
 export { toOnnx, CONVERTERS } from './to-onnx';
 export type { OnnxExportOptions, OnnxModel } from './to-onnx';
 export { OPSET, IR_VERSION } from './builder';
-export { ortSession, runOrt, onnxRuntime } from './runtime';
-export type { OrtSessionOptions } from './runtime';
+export { ortSession, runOrt, onnxRuntime, ortPredictLabels } from './runtime';
+export type { OrtSessionOptions, OrtPredictOptions } from './runtime';
 export { ortLatency } from './ort-latency';
 export type { OrtLatencyOptions, OrtLatencyRow } from './ort-latency';
 export { inspectOnnx } from './inspect';

@@ -3,6 +3,8 @@
 import { ConfigError, DataError, describe } from '../../errors';
 import type { InferenceSession } from 'onnxruntime-node';
 import { OnnxModel } from './to-onnx';
+import { Dataset } from '../../data/dataset';
+import { InputLayout, toTensors } from '../../data/tensors';
 
 /** Options of {@link ortSession}. */
 export interface OrtSessionOptions {
@@ -46,4 +48,37 @@ export async function runOrt(session: InferenceSession, data: Float32Array, dims
   const t = out[session.outputNames[0] as string];
   if (!t) throw new DataError(`runOrt: an output from the session, got none. Check the model's output name.`);
   return { data: t.data as Float32Array, dims: [...t.dims] };
+}
+
+/** Options of {@link ortPredictLabels}. */
+export interface OrtPredictOptions {
+  readonly layout?: InputLayout;
+  readonly batchSize?: number;
+  /** Use the first `limit` examples. */
+  readonly limit?: number;
+}
+
+/**
+ * Predicted class of each example of `ds` by an ONNX Runtime session (argmax of the output),
+ * and the accuracy against the labels.
+ */
+export async function ortPredictLabels(session: InferenceSession, ds: Dataset, options: OrtPredictOptions = {}): Promise<{ labels: Int32Array; accuracy: number }> {
+  const n = Math.min(options.limit ?? ds.count, ds.count);
+  const out = new Int32Array(n);
+  const batchSize = options.batchSize ?? 1000;
+  let correct = 0;
+  for (let s = 0; s < n; s += batchSize) {
+    const b = toTensors(ds, { layout: options.layout ?? 'flat', start: s, end: Math.min(n, s + batchSize) });
+    const { data, dims } = await runOrt(session, b.x.dataSync() as Float32Array, b.x.shape);
+    const classes = dims[1] as number;
+    for (let i = 0; i < (dims[0] as number); i++) {
+      let best = 0;
+      for (let j = 1; j < classes; j++) if ((data[i * classes + j] as number) > (data[i * classes + best] as number)) best = j;
+      out[s + i] = best;
+      if (best === b.labels[i]) correct++;
+    }
+    b.x.dispose();
+    b.y.dispose();
+  }
+  return { labels: out, accuracy: correct / Math.max(n, 1) };
 }

@@ -38,8 +38,10 @@ export function tfjsRuntime(model: tf.LayersModel, backend: string): BenchRuntim
     name: `tfjs-${backend}`,
     threads: 1,
     async activate() {
-      if (backend === 'tensorflow' && !hasTfjsNode()) {
-        throw new ConfigError(`tfjsRuntime: backend 'tensorflow' needs @tensorflow/tfjs-node, got it not installed. Drop it or install tfjs-node yourself.`);
+      if (backend === 'tensorflow') {
+        if (!hasTfjsNode()) throw new ConfigError(`tfjsRuntime: backend 'tensorflow' needs @tensorflow/tfjs-node, got it not installed. Drop it or install tfjs-node yourself.`);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require('@tensorflow/tfjs-node'); // registers the backend (the user installed it; never a dependency)
       }
       if (tf.getBackend() !== backend && !(await tf.setBackend(backend))) {
         throw new ConfigError(`tfjsRuntime: backend '${backend}' to be available, got a failure from tf.setBackend. Call initBackend or drop it.`);

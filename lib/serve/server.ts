@@ -212,6 +212,8 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     });
   });
   server.keepAliveTimeout = 5000;
+  server.requestTimeout = 30000; // a client that never finishes its body is cut off
+  server.headersTimeout = 10000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

@@ -84,6 +84,16 @@ describe('export/onnx fp32', () => {
     m.dispose();
   });
 
+  it('refuses non-finite weights with an ExportError naming the layer', () => {
+    const m = simpleNet({ seed: 1, hidden: [4] });
+    const [k, b] = m.getLayer('fc2').getWeights() as [tf.Tensor, tf.Tensor];
+    const bad = tf.tidy(() => tf.concat([tf.fill([1, 10], Infinity), k.slice([1, 0])]));
+    m.getLayer('fc2').setWeights([bad, b]);
+    expect(() => toOnnx(m)).to.throw(ExportError, /layer "fc2"/);
+    bad.dispose();
+    m.dispose();
+  });
+
   it('leaks no tensors', async () => {
     const m = cnn({ seed: 1 });
     await expectNoLeak(() => { toOnnx(m); });

@@ -30,7 +30,13 @@ export type Converter = (ctx: ConvertContext, node: GraphNode, inputs: readonly 
 
 /** A layer's weights as plain arrays (tfjs layout) with shapes. */
 export function layerWeights(node: GraphNode): { data: Float32Array; shape: number[] }[] {
-  return node.layer.getWeights().map((w) => ({ data: w.dataSync() as Float32Array, shape: w.shape.slice() }));
+  return node.layer.getWeights().map((w) => {
+    const data = w.dataSync() as Float32Array;
+    if (!data.every(Number.isFinite)) {
+      throw new ExportError(`toOnnx: finite weights, got NaN or Infinity in layer "${node.name}" (${node.className}). Repair or retrain that layer before exporting.`);
+    }
+    return { data, shape: w.shape.slice() };
+  });
 }
 
 /** The layer's config value `key`. */

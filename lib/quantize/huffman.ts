@@ -18,28 +18,44 @@ export interface HuffmanEncoded {
 
 const MAX_LENGTH = 30;
 
-/** Code lengths of a Huffman code for the frequencies (0 for absent symbols). */
+/**
+ * Code lengths of a Huffman code for the frequencies (0 for absent symbols). Two-queue
+ * construction (sorted leaves, then merged nodes in creation order): O(n log n).
+ */
 export function huffmanLengths(freqs: ArrayLike<number>): Uint8Array {
   const n = freqs.length;
   const lengths = new Uint8Array(n);
-  type Node = { w: number; symbols: number[] };
-  let nodes: Node[] = [];
-  for (let s = 0; s < n; s++) if ((freqs[s] as number) > 0) nodes.push({ w: freqs[s] as number, symbols: [s] });
-  if (nodes.length === 1) lengths[(nodes[0] as Node).symbols[0] as number] = 1;
-  // Merge the two lightest until one remains; each merge deepens its symbols by one bit.
-  nodes.sort((a, b) => a.w - b.w);
-  while (nodes.length > 1) {
-    const a = nodes.shift() as Node;
-    const b = nodes.shift() as Node;
-    for (const s of [...a.symbols, ...b.symbols]) lengths[s] = (lengths[s] as number) + 1;
-    const merged = { w: a.w + b.w, symbols: [...a.symbols, ...b.symbols] };
-    let i = 0;
-    while (i < nodes.length && (nodes[i] as Node).w <= merged.w) i++;
-    nodes = [...nodes.slice(0, i), merged, ...nodes.slice(i)];
+  const leaves = Array.from({ length: n }, (_, s) => s).filter((s) => (freqs[s] as number) > 0)
+    .sort((a, b) => (freqs[a] as number) - (freqs[b] as number) || a - b);
+  if (leaves.length === 1) lengths[leaves[0] as number] = 1;
+  if (leaves.length <= 1) return lengths;
+  // Nodes 0..m-1 are leaves (in sorted order), m.. are merged nodes; parent[] links them.
+  const m = leaves.length;
+  const weight = new Float64Array(2 * m - 1);
+  const parent = new Int32Array(2 * m - 1).fill(-1);
+  leaves.forEach((s, i) => { weight[i] = freqs[s] as number; });
+  let leaf = 0;
+  let merged = m;
+  let next = m;
+  const take = (): number => {
+    if (leaf < m && (merged >= next || (weight[leaf] as number) <= (weight[merged] as number))) return leaf++;
+    return merged++;
+  };
+  while (next < 2 * m - 1) {
+    const a = take();
+    const b = take();
+    weight[next] = (weight[a] as number) + (weight[b] as number);
+    parent[a] = next;
+    parent[b] = next;
+    next++;
   }
-  for (let s = 0; s < n; s++) {
-    if ((lengths[s] as number) > MAX_LENGTH) throw new ConfigError(`huffmanEncode: codes of at most ${MAX_LENGTH} bits, got ${lengths[s]} for symbol ${s}. Use fewer symbols.`);
-  }
+  const depth = new Int32Array(2 * m - 1);
+  for (let i = 2 * m - 3; i >= 0; i--) depth[i] = (depth[parent[i] as number] as number) + 1;
+  leaves.forEach((s, i) => {
+    const d = depth[i] as number;
+    if (d > MAX_LENGTH) throw new ConfigError(`huffmanEncode: codes of at most ${MAX_LENGTH} bits, got ${d} for symbol ${s}. Use fewer symbols.`);
+    lengths[s] = d;
+  });
   return lengths;
 }
 

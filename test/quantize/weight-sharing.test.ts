@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { kmeansCluster, decodeShared, weightSharing } from '../../lib/quantize/weight-sharing';
-import { huffmanEncode, huffmanDecode } from '../../lib/quantize/huffman';
+import { huffmanEncode, huffmanDecode, huffmanLengths } from '../../lib/quantize/huffman';
 import { evaluate } from '../../lib/train/evaluate';
 import { ConfigError, DataError } from '../../lib/errors';
 import { Rng } from '../../lib/core/rng';
@@ -29,6 +29,14 @@ describe('quantize/weight sharing and Huffman', () => {
     };
     expect(err(2)).to.be.above(err(4));
     expect(err(4)).to.be.above(err(6));
+  });
+
+  it('Huffman code lengths: a known answer, and the Kraft sum is exactly 1', () => {
+    expect(Array.from(huffmanLengths([1, 1, 2, 4, 0]))).to.deep.equal([3, 3, 2, 1, 0]);
+    const rng = new Rng(9);
+    const freqs = Array.from({ length: 300 }, () => 1 + rng.int(1000));
+    const kraft = Array.from(huffmanLengths(freqs)).reduce((a, l) => a + 2 ** -l, 0);
+    expect(kraft).to.be.closeTo(1, 1e-12);
   });
 
   it('Huffman round-trips and codes skewed symbols in fewer bits than fixed width', () => {

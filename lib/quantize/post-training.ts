@@ -72,6 +72,9 @@ function check(options: PostTrainingOptions): void {
   for (const [k, v] of [['weightBits', options.weightBits ?? 8], ['activationBits', options.activationBits ?? 8]] as const) {
     if (!(Number.isInteger(v) && v >= 2 && v <= 16)) throw new ConfigError(`postTraining: ${k} an integer in [2, 16], got ${describe(v)}. Use 8.`);
   }
+  if (options.granularity !== undefined && options.granularity !== 'per-tensor' && options.granularity !== 'per-channel') {
+    throw new ConfigError(`postTraining: granularity 'per-tensor' or 'per-channel', got ${describe(options.granularity)}. Use 'per-channel'.`);
+  }
   if (options.mode === 'static' && !options.calibration) {
     throw new DataError(`postTraining: calibration data for static quantization, got none. Pass calibration: a slice of the training set.`);
   }
@@ -86,6 +89,10 @@ export function kernelAxis(className: string, kernelShape: readonly number[]): n
 /** Weight qparams of each quantized layer. Throws DataError on non-finite kernels. */
 export function weightPlan(model: tf.LayersModel, options: Pick<PostTrainingOptions, 'weightBits' | 'granularity' | 'weightSymmetric' | 'layers'>, warnings: string[] = []): Record<string, QParams> {
   const out: Record<string, QParams> = {};
+  const unknown = (options.layers ?? []).filter((n) => !model.layers.some((l) => l.name === n));
+  if (unknown.length) {
+    throw new ConfigError(`postTraining: layer names of the model, got unknown ${JSON.stringify(unknown)}. Choose from ${model.layers.map((l) => l.name).join(', ')}.`);
+  }
   const bits = options.weightBits ?? 8;
   const symmetric = options.weightSymmetric ?? true;
   for (const layer of model.layers) {

@@ -98,6 +98,8 @@ describe('quantize/postTraining', () => {
     empty.dispose();
     await expectReject(postTraining(mlp, { mode: 'static', calibration: smallMnist().train, weightBits: 1 }), ConfigError, /weightBits/);
     await expectReject(postTraining(mlp, { mode: 'fast' as 'static' }), ConfigError, /mode/);
+    await expectReject(postTraining(mlp, { mode: 'weight-only', granularity: 'per-row' as 'per-tensor' }), ConfigError, /granularity/);
+    await expectReject(postTraining(mlp, { mode: 'weight-only', layers: ['fc9'] }), ConfigError, /"fc9"/);
     const bad = simpleNet({ seed: 1, hidden: [4] });
     const [k, b] = bad.getLayer('fc1').getWeights() as [tf.Tensor, tf.Tensor];
     const nanK = tf.tidy(() => tf.where(tf.equal(tf.range(0, k.size).reshape(k.shape), 3), tf.fill(k.shape, NaN), k));

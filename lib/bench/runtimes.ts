@@ -56,7 +56,7 @@ export function tfjsRuntime(model: tf.LayersModel, backend: string): BenchRuntim
         cached = { data: x, x: tf.tensor(x, [batch, ...inputShape], 'float32') }; // uploaded once per input, outside the timing loop's steady state
       }
       const input = cached.x;
-      return tf.tidy(() => (model.predict(input) as tf.Tensor).dataSync());
+      return tf.tidy(() => (model.predict(input, { batchSize: input.shape[0] }) as tf.Tensor).dataSync());
     },
     dispose() {
       cached?.x.dispose();

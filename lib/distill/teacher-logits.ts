@@ -32,7 +32,7 @@ export function perBatchTeacher(teacher: tf.LayersModel, ds: Dataset): TeacherLo
   return {
     mode: 'per-batch', precomputeSeconds: 0,
     setStep: () => undefined,
-    logits: (b) => teacher.predict(toLayout(b.x, layout, ds.height, ds.width)) as tf.Tensor,
+    logits: (b) => teacher.predict(toLayout(b.x, layout, ds.height, ds.width), { batchSize: b.x.shape[0] }) as tf.Tensor,
   };
 }
 
@@ -46,7 +46,7 @@ export async function teacherLogits(teacher: tf.LayersModel, ds: Dataset): Promi
   let table: Float32Array | undefined;
   let row = 0;
   for (const b of batches(ds, { batchSize: 1000, layout })) {
-    const out = tf.tidy(() => teacher.predict(b.x) as tf.Tensor);
+    const out = tf.tidy(() => teacher.predict(b.x, { batchSize: b.x.shape[0] }) as tf.Tensor);
     const classes = out.shape[1] as number;
     table ??= new Float32Array(ds.count * classes);
     table.set(await out.data() as Float32Array, row * classes);

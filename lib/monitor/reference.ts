@@ -86,7 +86,7 @@ export function buildReference(values: ArrayLike<number>, count: number, example
 export async function referenceFromModel(model: tf.LayersModel, x: tf.Tensor, options: ReferenceOptions = {}): Promise<DriftReference> {
   const count = x.shape[0] as number;
   const exampleSize = x.size / count;
-  const probsT = tf.tidy(() => tf.softmax(model.predict(x) as tf.Tensor));
+  const probsT = tf.tidy(() => tf.softmax(model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor));
   try {
     const probs = await probsT.data();
     const values = await x.data();

@@ -46,7 +46,7 @@ export function latencyStats(timesMs: readonly number[]): LatencyStats {
 
 /**
  * Times `fn` (sync or async; it must finish its work, e.g. read its output, before returning).
- * @example await measureLatency(() => model.predict(x).dataSync(), {runs: 50})
+ * @example await measureLatency(() => model.predict(x, {batchSize: 256}).dataSync(), {runs: 50})
  */
 export async function measureLatency(fn: () => unknown | Promise<unknown>, options: LatencyOptions = {}): Promise<LatencyStats> {
   const warmup = options.warmupRuns ?? 5;
@@ -105,7 +105,7 @@ export async function modelLatency(model: tf.LayersModel, options: ModelLatencyO
         if (!(Number.isInteger(bs) && bs > 0)) throw new ConfigError(`modelLatency: positive integer batch sizes, got ${describe(bs)}. Use e.g. [1, 256].`);
         const x = tf.randomUniform([bs, ...inputShape], 0, 1, 'float32', 1);
         try {
-          const stats = await measureLatency(() => tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync()), options);
+          const stats = await measureLatency(() => tf.tidy(() => (model.predict(x, { batchSize: bs }) as tf.Tensor).dataSync()), options);
           out.push({ ...stats, batchSize: bs, backend, throughput: (bs * 1000) / stats.p50Ms, machine: machineInfo() });
         } finally {
           x.dispose();

@@ -37,7 +37,7 @@ export async function sparseLatency(model: tf.LayersModel, inputs: tf.Tensor2D, 
     const x = tf.slice(inputs, [0, 0], [bs, -1]);
     const xs = (x.dataSync() as Float32Array).slice();
     try {
-      const dense = await measureLatency(() => tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync()), options);
+      const dense = await measureLatency(() => tf.tidy(() => (model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor).dataSync()), options);
       const sparse = await measureLatency(() => mlp.predict(xs, bs), options);
       rows.push({ batchSize: bs, backend: tf.getBackend(), dense, sparse, speedup: dense.p50Ms / sparse.p50Ms });
     } finally {

@@ -74,7 +74,7 @@ export async function makeQuantizedModel(model: tf.LayersModel, plan: QuantPlan)
       return runGraph(dqGraph, x, { before: (node, ins) => (plan.weights[node.name] && node.className === 'Dense'
         ? ins.map((t) => fakeQuantize(t, dynamicQParams(t, plan.activationBits))) : ins) });
     }
-    return dequantized.predict(x) as tf.Tensor;
+    return dequantized.predict(x, { batchSize: x.shape[0] }) as tf.Tensor;
   });
   return {
     model, dequantized, plan, predict, sizeBytes: quantizedSizeBytes(model, plan),

@@ -37,7 +37,7 @@ export async function handlePredict(slot: ModelSlot, body: unknown, maxBatch: nu
   monitor?: Monitor): Promise<{ count: number; body: unknown }> {
   const shape = slot.inputShape;
   const input = parsePredictBody(body, shape, { maxBatch });
-  const probsT = tf.tidy(() => tf.softmax(slot.model.predict(tf.tensor(input.values, [input.count, ...shape], 'float32')) as tf.Tensor));
+  const probsT = tf.tidy(() => tf.softmax(slot.model.predict(tf.tensor(input.values, [input.count, ...shape], 'float32'), { batchSize: input.count }) as tf.Tensor));
   let probs: Float32Array;
   try {
     probs = (await probsT.data()) as Float32Array;

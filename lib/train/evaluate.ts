@@ -24,7 +24,7 @@ export type Predictor = tf.LayersModel | ((x: tf.Tensor) => tf.Tensor);
 
 /** Runs a predictor on x (inference mode). The caller owns the result. */
 export function runPredictor(predictor: Predictor, x: tf.Tensor): tf.Tensor {
-  return typeof predictor === 'function' ? predictor(x) : (predictor.predict(x) as tf.Tensor);
+  return typeof predictor === 'function' ? predictor(x) : (predictor.predict(x, { batchSize: x.shape[0] }) as tf.Tensor);
 }
 
 /**

@@ -6,7 +6,7 @@
 // from the decoded streams so accuracy is measured on what the file holds.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, UnsupportedLayerError, describe } from '../errors';
-import { huffmanBytes, huffmanDecode, huffmanEncode, HuffmanStream } from './huffman';
+import { huffmanDecode, huffmanEncode, HuffmanEncoded } from '../quantize/huffman';
 
 /** Options for {@link deepCompress}. */
 export interface DeepCompressionOptions {
@@ -26,8 +26,8 @@ export interface CompressedLayer {
   /** Entries stored (nonzeros + fillers). */
   readonly entries: number;
   readonly centroids: Float32Array;
-  readonly codes: HuffmanStream;
-  readonly gaps: HuffmanStream;
+  readonly codes: HuffmanEncoded;
+  readonly gaps: HuffmanEncoded;
   readonly bias: Float32Array | undefined;
   readonly bytes: number;
 }
@@ -87,7 +87,7 @@ function encodeLayer(name: string, kernel: Float32Array, shape: number[], bias: 
   });
   const c = huffmanEncode(codes, 1 << bits);
   const g = huffmanEncode(gaps, maxGap + 1);
-  const bytes = huffmanBytes(c) + huffmanBytes(g) + centroids.length * 4 + (bias ? bias.length * 4 : 0) + 8; // 8: entry count + shape header
+  const bytes = c.sizeBytes + g.sizeBytes + centroids.length * 4 + (bias ? bias.length * 4 : 0) + 8; // 8: entry count + shape header
   return { name, shape, nonzeros: nz.length, entries: codes.length, centroids, codes: c, gaps: g, bias, bytes };
 }
 

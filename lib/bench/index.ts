@@ -10,8 +10,6 @@ export { tfjsRuntime, ortRuntime, functionRuntime, availableTfjsBackends } from 
 export type { BenchRuntime, OrtRuntimeOptions } from './runtimes';
 export { benchmarkRuntimes, randomInputs, speedups } from './harness';
 export type { BenchRow, BenchmarkOptions } from './harness';
-export { huffmanEncode, huffmanDecode, huffmanBytes } from './huffman';
-export type { HuffmanStream } from './huffman';
 export { deepCompress, decodeLayer, kmeans1d } from './deep-compression';
 export type { DeepCompressionOptions, DeepCompressionReport, CompressedLayer } from './deep-compression';
 export { verdict, cell, numberAt, firstNumber, comparisonMarkdown, formatRange } from './comparison';

@@ -1,32 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
-import { huffmanBytes, huffmanDecode, huffmanEncode } from '../../lib/bench/huffman';
 import { deepCompress, kmeans1d } from '../../lib/bench/deep-compression';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
 import { Rng } from '../../lib/core/rng';
 import { expectNoLeak } from '../helpers/leak';
 
-describe('bench/huffman and deep compression', () => {
-  it('Huffman-codes by hand and round-trips', () => {
-    const s = huffmanEncode([0, 0, 0, 1], 2);
-    expect(s.bitLength).to.equal(4);
-    expect(Array.from(huffmanDecode(s))).to.deep.equal([0, 0, 0, 1]);
-    // Counts 4, 2, 1, 1 -> lengths 1, 2, 3, 3 -> 4*1 + 2*2 + 3 + 3 = 14 bits.
-    const syms = [0, 0, 0, 0, 1, 1, 2, 3];
-    const t = huffmanEncode(syms, 4);
-    expect(Array.from(t.codeLengths)).to.deep.equal([1, 2, 3, 3]);
-    expect(t.bitLength).to.equal(14);
-    expect(huffmanBytes(t)).to.equal(2 + 4);
-    expect(Array.from(huffmanDecode(t))).to.deep.equal(syms);
-    const rng = new Rng(3);
-    const long = Array.from({ length: 5000 }, () => Math.min(31, Math.floor(-Math.log(1 - rng.next()) * 4)));
-    expect(Array.from(huffmanDecode(huffmanEncode(long, 32)))).to.deep.equal(long);
-    expect(Array.from(huffmanDecode(huffmanEncode([7, 7, 7], 8)))).to.deep.equal([7, 7, 7]);
-    expect(() => huffmanEncode([2], 2)).to.throw(ConfigError, /symbols in \[0, 2\)/);
-  });
-
+describe('bench/deep compression', () => {
   it('clusters 1-D values with linear initialization', () => {
     const { centroids, assign } = kmeans1d(Float32Array.from([0, 0.1, 0.9, 1]), 2, 5);
     expect(Array.from(centroids).map((c) => Math.round(c * 100) / 100)).to.deep.equal([0.05, 0.95]);

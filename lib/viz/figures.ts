@@ -127,7 +127,7 @@ export function imageGrid(o: { readonly images: readonly ArrayLike<number>[]; re
     const y1 = 1 - r / rows - 0.12 / rows;
     const y0 = 1 - (r + 1) / rows + gap / 2;
     lay[`xaxis${ax}`] = { domain: [x0, x1], visible: false };
-    lay[`yaxis${ax}`] = { domain: [y0, y1], visible: false, autorange: 'reversed', scaleanchor: `x${ax}` };
+    lay[`yaxis${ax}`] = { domain: [y0, y1], visible: false, autorange: 'reversed' }; // cells are sized near-square by width and height below
     if (o.titles?.[k] !== undefined) {
       (lay.annotations as unknown[]).push({ text: o.titles[k], x: (x0 + x1) / 2, y: y1, xref: 'paper', yref: 'paper', yanchor: 'bottom', showarrow: false, font: { size: 11 } });
     }

@@ -19,6 +19,7 @@ if (i < 0 || j < i) {
   console.error('update-readme: the results markers in README.md, got none. Restore them under "## Results".');
   process.exit(1);
 }
-const body = fs.readFileSync(table, 'utf8').trim();
+// The file's own headings sit under the README's "## Results": demote them two levels.
+const body = fs.readFileSync(table, 'utf8').trim().replace(/^(#+) /gm, '$1## ');
 fs.writeFileSync(readme, text.slice(0, i + start.length) + '\n' + body + '\n' + text.slice(j));
 console.log('README.md: results table updated');

@@ -1,11 +1,12 @@
 // Latency of a genotype, predicted from the lookup table or measured end to end, memoized by
 // genotype: the two functions a search takes as `latencyMs`.
+import * as tf from '@tensorflow/tfjs';
 import { buildModel } from './build';
 import { EndToEndOptions, endToEndLatencyMs, LatencyTable } from './latency-table';
 import { Genotype, genotypeKey } from './space';
 
-/** Predicted latency (ms) of genotypes from a per-layer table (measuring new layers as needed). */
-export function latencyPredictor(table: LatencyTable): (g: Genotype) => Promise<number> {
+/** Memoizes a latency function of a built model (seed 0; latency does not depend on weights) by genotype. */
+function memoizedByGenotype(latencyOf: (model: tf.LayersModel) => Promise<number>): (g: Genotype) => Promise<number> {
   const memo = new Map<string, number>();
   return async (g) => {
     const key = genotypeKey(g);
@@ -13,7 +14,7 @@ export function latencyPredictor(table: LatencyTable): (g: Genotype) => Promise<
     if (hit !== undefined) return hit;
     const model = buildModel(g, { seed: 0 });
     try {
-      const ms = await table.predict(model);
+      const ms = await latencyOf(model);
       memo.set(key, ms);
       return ms;
     } finally {
@@ -22,20 +23,12 @@ export function latencyPredictor(table: LatencyTable): (g: Genotype) => Promise<
   };
 }
 
+/** Predicted latency (ms) of genotypes from a per-layer table (measuring new layers as needed). */
+export function latencyPredictor(table: LatencyTable): (g: Genotype) => Promise<number> {
+  return memoizedByGenotype((model) => table.predict(model));
+}
+
 /** Measured end-to-end latency (ms at `batchSize`, see endToEndLatencyMs) of genotypes, memoized. */
 export function measuredLatency(batchSize = 256, options: EndToEndOptions = {}): (g: Genotype) => Promise<number> {
-  const memo = new Map<string, number>();
-  return async (g) => {
-    const key = genotypeKey(g);
-    const hit = memo.get(key);
-    if (hit !== undefined) return hit;
-    const model = buildModel(g, { seed: 0 });
-    try {
-      const ms = await endToEndLatencyMs(model, batchSize, options);
-      memo.set(key, ms);
-      return ms;
-    } finally {
-      model.dispose();
-    }
-  };
+  return memoizedByGenotype((model) => endToEndLatencyMs(model, batchSize, options));
 }

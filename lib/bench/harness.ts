@@ -4,21 +4,15 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { Rng } from '../core/rng';
 import { machineInfo, MachineInfo } from '../core/machine';
-import { LatencyOptions, measureLatency } from '../profile/latency';
+import { LatencyOptions, LatencyStats, measureLatency } from '../profile/latency';
 import { BenchRuntime } from './runtimes';
 
-/** One measured cell: a model on a runtime at a batch size. */
-export interface BenchRow {
+/** One measured cell: a model on a runtime at a batch size, with its latency statistics. */
+export interface BenchRow extends LatencyStats {
   readonly model: string;
   readonly runtime: string;
   readonly threads: number;
   readonly batchSize: number;
-  readonly p50Ms: number;
-  readonly p90Ms: number;
-  readonly p99Ms: number;
-  readonly meanMs: number;
-  readonly minMs: number;
-  readonly runs: number;
   /** Examples per second at the median latency. */
   readonly throughput: number;
   /** Process memory after the cell (resident set, V8 heap, array buffers incl. wasm memory). */

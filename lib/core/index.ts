@@ -15,3 +15,5 @@ export { cacheDir, cacheRoot } from './cache-dir';
 export { check, CheckError } from './check';
 export { saveResults, readResults, resultsDir } from './results';
 export type { ResultsFile } from './results';
+export { setOutput, writeOutput } from './output';
+export type { OutputSink } from './output';

@@ -8,6 +8,7 @@
 // Layouts: x and dy NHWC; conv filters [kh, kw, inC, outC]; depthwise filters [kh, kw, C, M].
 import * as tf from '@tensorflow/tfjs';
 import { convPadding, PadAttr } from './conv-padding';
+import { ConfigError } from '../errors';
 
 type Attrs = Record<string, unknown>;
 
@@ -71,7 +72,7 @@ export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape
 }
 
 function unsupported(kernel: string, what: string): never {
-  throw new Error(`${kernel} on wasm (tfjs-compress): ${what} is not supported by the registered kernel. Use the cpu backend for this model.`);
+  throw new ConfigError(`${kernel} (wasm, tfjs-compress): NHWC data and dilation 1, got ${what}. Train this model on the cpu backend (initBackend('cpu')).`);
 }
 
 const KERNELS: tf.KernelConfig[] = [

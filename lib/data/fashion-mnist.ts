@@ -5,7 +5,7 @@
 // size of the official split: per class, the first 6,000 images for training and the last
 // 1,000 for test; each split is then put in a fixed interleaved order (permutation, seed 0).
 // Whether it matches the official split image for image cannot be checked from the package.
-// Parsing 150 MB of JSON takes ~4 s, so the result is cached as IDX files (hash-checked).
+// Parsing 150 MB of JSON takes seconds, so the result is cached as IDX files (hash-checked).
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from '../errors';

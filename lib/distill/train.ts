@@ -5,24 +5,17 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, describe } from '../errors';
 import { Dataset } from '../data/dataset';
 import { Batch } from '../data/tensors';
-import { fit, trainableVariables } from '../train/fit';
+import { fit, FitOptions, trainableVariables } from '../train/fit';
 import { inferLayout } from '../train/evaluate';
-import { EpochLog, ProgressReporter } from '../train/progress';
+import { EpochLog } from '../train/progress';
 import { distillationLoss, distillationOptions, DistillationLossOptions } from './loss';
 import { cachedTeacher, perBatchTeacher, TeacherLogitSource, toLayout } from './teacher-logits';
 import { hintLoss, HintOptions, makeHint } from './hint';
 
 /** Options for {@link train}. */
-export interface DistillOptions extends DistillationLossOptions {
-  readonly epochs: number;
-  /** Seed of the batch order (and of the hint projection's initialization). */
-  readonly seed: number;
-  readonly batchSize?: number;
-  readonly learningRate?: number | ((epoch: number) => number);
-  readonly optimizer?: 'adam' | 'sgd';
-  /** Evaluated (student) after each epoch. */
-  readonly validation?: Dataset;
-  readonly progress?: ProgressReporter;
+/** The training-loop options are fit's (`seed` also seeds the hint projection; `validation` evaluates the student). */
+export interface DistillOptions extends DistillationLossOptions,
+  Pick<FitOptions, 'epochs' | 'seed' | 'batchSize' | 'learningRate' | 'optimizer' | 'validation' | 'progress'> {
   /**
    * 'cached' (default): teacher logits computed once for the training set; 'per-batch': each
    * step; or a table from {@link teacherLogits} (reused across students of one teacher).

@@ -49,7 +49,7 @@ export function loadDataset(name: DatasetName): DatasetSplits {
 
 /**
  * The trained baseline `name` on `dataset` (default MNIST, seed 0): from the cache when there,
- * else trained now (SimpleNet ~1 min, CNN a few minutes on wasm) and cached. Caller owns the model.
+ * else trained now (minutes on wasm; `meta.trainSeconds` records how long) and cached. Caller owns the model.
  * @example const {model, meta} = await loadBaseline('simplenet'); meta.testAccuracy // >= 0.98
  */
 export async function loadBaseline(name: BaselineName, options: BaselineOptions = {}): Promise<{ model: tf.LayersModel; meta: BaselineMeta; fromCache: boolean }> {

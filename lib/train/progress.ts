@@ -1,6 +1,7 @@
 // Training progress reporters. The library never prints on its own: a caller passes a reporter.
-// `consoleProgress()` prints one line per epoch (what a notebook shows) and, in a terminal, a
-// progress bar on stderr that redraws in place.
+// `consoleProgress()` shows one line per epoch through the output sink (what a notebook shows)
+// and, in a terminal, a progress bar on stderr that redraws in place.
+import { writeOutput } from '../core/output';
 
 /** What a training loop tells its reporter. */
 export type ProgressEvent =
@@ -19,7 +20,13 @@ export interface EpochLog {
 
 export type ProgressReporter = (event: ProgressEvent) => void;
 
-/** A reporter that prints epoch lines (and a bar on a TTY). `label` prefixes each line. */
+/** Formats an epoch line, e.g. `train epoch 1/2  loss 0.5000  val acc 90.00%  1.0 s  100 ex/s`. */
+export function formatEpoch(label: string, log: EpochLog, epochs: number): string {
+  const val = log.valAccuracy === undefined ? '' : `  val acc ${(log.valAccuracy * 100).toFixed(2)}%`;
+  return `${label} epoch ${log.epoch}/${epochs}  loss ${log.loss.toFixed(4)}${val}  ${log.seconds.toFixed(1)} s  ${Math.round(log.examplesPerSecond)} ex/s`;
+}
+
+/** A reporter that shows epoch lines (and a bar on a TTY). `label` prefixes each line. */
 export function consoleProgress(label = 'train'): ProgressReporter {
   const tty = Boolean(process.stderr.isTTY);
   return (e) => {
@@ -31,8 +38,6 @@ export function consoleProgress(label = 'train'): ProgressReporter {
       return;
     }
     if (tty) process.stderr.write('\r\x1b[K');
-    const l = e.log;
-    const val = l.valAccuracy === undefined ? '' : `  val acc ${(l.valAccuracy * 100).toFixed(2)}%`;
-    console.log(`${label} epoch ${l.epoch}/${e.epochs}  loss ${l.loss.toFixed(4)}${val}  ${l.seconds.toFixed(1)} s  ${Math.round(l.examplesPerSecond)} ex/s`);
+    writeOutput(formatEpoch(label, e.log, e.epochs));
   };
 }

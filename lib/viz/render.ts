@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { Figure } from './figures';
+import { ConfigError } from '../errors';
 
 export const CHROMIUM_PATH = process.env.TFJS_COMPRESS_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
@@ -49,7 +50,7 @@ async function getPage(): Promise<Page> {
  */
 export async function renderPng(fig: Figure): Promise<Uint8Array> {
   const reason = renderUnavailableReason();
-  if (reason) throw new Error(`renderPng: a chromium browser, got ${reason}.`);
+  if (reason) throw new ConfigError(`renderPng: a chromium browser, got ${reason}. Install Debian's chromium or set TFJS_COMPRESS_CHROMIUM.`);
   const p = await getPage();
   const width = Number(fig.layout.width ?? 720);
   const height = Number(fig.layout.height ?? 420);

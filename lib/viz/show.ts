@@ -4,6 +4,7 @@
 // show), and plain text (terminals). Outside a notebook, show() prints the text form.
 import { Figure } from './figures';
 import { renderPng, renderUnavailableReason } from './render';
+import { writeOutput } from '../core/output';
 
 type DisplayFn = (msg: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
 
@@ -20,11 +21,11 @@ function tslabDisplay(): DisplayFn | undefined {
 
 let warnedNoPng = false;
 
-/** Sends one display message with several MIME types (or prints its text when not in a notebook). */
+/** Sends one display message with several MIME types (outside a notebook: its text, to the output sink). */
 export function displayData(data: Record<string, unknown>): void {
   const write = tslabDisplay();
   if (!write) {
-    console.log(String(data['text/plain'] ?? data['text/markdown'] ?? ''));
+    writeOutput(String(data['text/plain'] ?? data['text/markdown'] ?? ''));
     return;
   }
   write({ data, metadata: {}, transient: {} }, false);
@@ -53,7 +54,7 @@ export async function show(fig: Figure): Promise<void> {
     data['image/png'] = Buffer.from(await renderPng(fig)).toString('base64');
   } else if (!warnedNoPng) {
     warnedNoPng = true;
-    console.log(`note: charts have no PNG here: ${reason}`);
+    displayData({ 'text/plain': `note: charts have no PNG here: ${reason}` });
   }
   displayData(data);
 }

@@ -83,6 +83,14 @@ describe('core/wasm-kernels: backward conv kernels on wasm equal the cpu referen
     mine.dispose();
   });
 
+  it('the registered wasm kernel refuses layouts it does not support with a ConfigError', () => {
+    const x = tf.zeros([1, 4, 4, 1]);
+    const dy = tf.zeros([1, 4, 4, 1]);
+    expect(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 1, 1] }))
+      .to.throw(ConfigError, /Conv2DBackpropFilter \(wasm, tfjs-compress\): NHWC data and dilation 1, got dataFormat NCHW/);
+    tf.dispose([x, dy]);
+  });
+
   it('conv2dInputGradStride1 declines padding it cannot express', () => {
     const dy = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;
     const w = tf.zeros([3, 3, 1, 1]) as tf.Tensor4D;

@@ -49,6 +49,13 @@ describe('data/model-io', () => {
     });
   });
 
+  it('saveModel and loadModel on disk leak no tensors', async () => {
+    const dir = tmp();
+    const model = simpleNet({ seed: 1, hidden: [8] });
+    await expectNoLeak(async () => { await saveModel(model, dir); return loadModel(dir); });
+    model.dispose();
+  });
+
   it('leaves no temporary files behind', async () => {
     const dir = tmp();
     const model = simpleNet({ seed: 1, hidden: [8] });

@@ -8,6 +8,7 @@ import { QuantizedModel } from '../../lib/quantize/quantized-model';
 import { toTensors } from '../../lib/data/tensors';
 import { ExportError } from '../../lib/errors';
 import { smallMnist, tinyCnn, tinyMlp } from '../quantize/fixtures';
+import { expectNoLeak } from '../helpers/leak';
 
 /** Fraction of inputs where ORT's argmax equals the simulated quantized tfjs model's. */
 async function agreement(q: QuantizedModel, layout: 'flat' | 'image'): Promise<{ agree: number; ops: Record<string, number> }> {
@@ -73,5 +74,12 @@ describe('export/onnx INT8', () => {
     const { model: q } = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 100, activationBits: 12 });
     expect(() => toOnnx(q.model, { plan: q.plan })).to.throw(ExportError, /8-bit activations/);
     q.dispose();
+  });
+
+  it('exporting static, dynamic and weight-only INT8 graphs leaks no tensors', async () => {
+    const plans = await Promise.all((['static', 'dynamic', 'weight-only'] as const).map((mode) =>
+      postTraining(mlp, { mode, calibration: smallMnist().train, calibrationCount: 100 })));
+    await expectNoLeak(() => { for (const { model: q } of plans) toOnnx(q.model, { plan: q.plan }); });
+    plans.forEach(({ model: q }) => q.dispose());
   });
 });

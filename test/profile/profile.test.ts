@@ -73,6 +73,7 @@ describe('profile/profileModel', () => {
     const zero = await modelSizes(m);
     expect(zero.weightBytes).to.equal(dense.weightBytes);
     expect(zero.weightGzipBytes).to.be.lessThan(dense.weightGzipBytes / 50);
+    await expectNoLeak(() => modelSizes(m).then(() => undefined));
     m.dispose();
   });
 

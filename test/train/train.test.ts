@@ -7,6 +7,7 @@ import { simpleNet } from '../../lib/models/simplenet';
 import { loadMnist } from '../../lib/data/mnist';
 import { sliceDataset } from '../../lib/data/dataset';
 import { ConfigError, ShapeError } from '../../lib/errors';
+import { setOutput } from '../../lib/core/output';
 import { expectNoLeak } from '../helpers/leak';
 
 describe('train', () => {
@@ -79,15 +80,21 @@ describe('train', () => {
     wrong.dispose();
   });
 
-  it('consoleProgress prints one line per epoch', () => {
+  it('consoleProgress shows one line per epoch through the output sink', () => {
     const lines: string[] = [];
-    const orig = console.log;
-    console.log = (s: string) => { lines.push(s); };
+    const previous = setOutput((s) => lines.push(s));
     try {
       consoleProgress('x')({ kind: 'epoch', epochs: 2, log: { epoch: 1, loss: 0.5, valAccuracy: 0.9, seconds: 1, examplesPerSecond: 100 } });
+      consoleProgress('x')({ kind: 'batch', epoch: 1, epochs: 2, batch: 10, batches: 20 });
     } finally {
-      console.log = orig;
+      setOutput(previous);
     }
     expect(lines).to.deep.equal(['x epoch 1/2  loss 0.5000  val acc 90.00%  1.0 s  100 ex/s']);
+  });
+
+  it('evaluate and predictLabels leak no tensors', async () => {
+    const m = simpleNet({ seed: 2, hidden: [8] });
+    await expectNoLeak(async () => { await evaluate(m, smallTest, { limit: 100, batchSize: 32 }); await predictLabels(m, sliceDataset(test, 0, 50)); });
+    m.dispose();
   });
 });

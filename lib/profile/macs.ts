@@ -1,12 +1,15 @@
 // Multiply-accumulates of one example's forward pass, per layer (FLOPs = 2 x MACs). Counting
 // rules (the glossary in lib/core/README.md): Dense and convolutions count their multiply-adds;
 // BatchNormalization one per output element; pooling one per window element of each output;
-// activations, Flatten, Dropout, Reshape, Add, Concatenate zero.
+// elementwise products one per output element per extra input (Multiply, e.g. squeeze-excite's
+// scaling); Rescaling (x * scale + offset) one per element; activations (swish included),
+// Flatten, Dropout, Reshape, ZeroPadding2D, Add, Concatenate zero. Papers count only the
+// convolutions and dense layers: these rules add 0.5-3% on ImageNet CNNs.
 import * as tf from '@tensorflow/tfjs';
 import { GraphNode } from './layer-graph';
 
 const ZERO = new Set(['InputLayer', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'Flatten', 'Dropout', 'SpatialDropout2D',
-  'Reshape', 'Permute', 'Add', 'Concatenate', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Subtract', 'ZeroPadding2D', 'Cropping2D', 'RepeatVector']);
+  'Reshape', 'Permute', 'Add', 'Concatenate', 'Average', 'Maximum', 'Minimum', 'Subtract', 'ZeroPadding2D', 'Cropping2D', 'RepeatVector']);
 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
@@ -52,7 +55,10 @@ export function layerMacs(layer: tf.layers.Layer, node: GraphNode): number | und
       return prod(inp) * kh * kw * (out[2] as number);
     }
     case 'BatchNormalization':
+    case 'Rescaling':
       return prod(out);
+    case 'Multiply':
+      return prod(out) * Math.max(node.inputShapes.length - 1, 0);
     case 'MaxPooling2D':
     case 'AveragePooling2D': {
       const [ph, pw] = pair(cfg.poolSize);

@@ -21,7 +21,7 @@ import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
 import { Rng } from '../../lib/core/rng';
 import { efficientNetB0, inceptionV3, mobileNetV2, resNet50, NORMALIZATION_COUNT_PARAMS } from '../fixtures/architectures';
-import { zeroRemovedChannels } from './zero-removed';
+import { zeroRemovedChannels } from '../helpers/zero-removed';
 
 interface Architecture {
   readonly name: string;

@@ -4,7 +4,7 @@
 // elementwise products one per output element per extra input (Multiply, e.g. squeeze-excite's
 // scaling); Rescaling (x * scale + offset) one per element; activations (swish included),
 // Flatten, Dropout, Reshape, ZeroPadding2D, Add, Concatenate zero. Papers count only the
-// convolutions and dense layers: these rules add 0.5-3% on ImageNet CNNs.
+// convolutions and dense layers: these rules add a few percent on ImageNet CNNs.
 import * as tf from '@tensorflow/tfjs';
 import { GraphNode } from './layer-graph';
 

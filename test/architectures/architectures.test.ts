@@ -10,8 +10,8 @@
 // window element (global pooling one per input element); Multiply one per output element;
 // Rescaling one per element; activations, padding, Add, Concatenate, Reshape, Dropout zero.
 // The papers count convolutions and fully connected layers only, in multiply-adds (He et al. call
-// them FLOPs, Tan & Le FLOPS): our totals sit 0.6-2.6% above what they count; the conv + dense
-// part is printed next to the total.
+// them FLOPs, Tan & Le FLOPS): our totals sit a few percent above what they count; the conv +
+// dense part is printed next to the total.
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { profileModel, ProfileReport } from '../../lib/profile/profile-model';
@@ -59,7 +59,7 @@ const ARCHITECTURES: readonly Architecture[] = [
   {
     name: 'EfficientNet-B0', build: () => efficientNetB0({ seed: SEED, classifierActivation: 'linear' }),
     kerasParams: 5_330_571, missingParams: NORMALIZATION_COUNT_PARAMS, inputRange: [0, 255],
-    paperMacs: 0.39e9, paperSource: 'Tan & Le 2019 (arXiv:1905.11946), Table 2: 0.39B FLOPS (multiply-adds)',
+    paperMacs: 0.39e9, paperSource: 'Tan & Le 2019 (arXiv:1905.11946), Table 2: 0.39B FLOPS (multiply-adds, the unit of MnasNet by the same authors)',
   },
 ];
 

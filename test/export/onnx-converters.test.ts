@@ -114,12 +114,14 @@ describe('export/onnx converters for Keras applications', () => {
     const m = build([5, 5, 3], (x) => {
       let y = call(tf.layers.rescaling({ scale: 1 / 255, name: 'to_unit' }), x);
       y = call(tf.layers.rescaling({ scale: 2, offset: -1, name: 'to_signed' }), y);
+      // Keras's ImageNet EfficientNet rescales per channel; tfjs types `scale` as a number but broadcasts a list.
+      y = call(tf.layers.rescaling({ scale: [1, 2, 3] as unknown as number, name: 'per_channel' }), y);
       y = call(tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'c' }), y);
       return call(tf.layers.flatten({ name: 'flat' }), y);
     });
     const { diff, ops } = await compare(m, [0, 255]);
     expect(diff).to.be.at.most(1e-5);
-    expect(ops.Mul).to.equal(2);
+    expect(ops.Mul).to.equal(3);
     expect(ops.Add).to.equal(1);
     m.dispose();
   });

@@ -57,7 +57,7 @@ export function transposeData<T extends Float32Array | Int8Array | Uint8Array | 
   const outShape = perm.map((p) => shape[p] as number);
   const out = new (data.constructor as new (n: number) => T)(data.length);
   if (rank === 4) {
-    // Conv kernels: plain loops (the general odometer below takes ~7 s for ResNet50's 25M weights).
+    // Conv kernels: plain loops (the general odometer below takes seconds on ResNet50's 25M weights).
     const [n0, n1, n2, n3] = outShape as [number, number, number, number];
     const [t0, t1, t2, t3] = perm.map((p) => strides[p] as number) as [number, number, number, number];
     let o = 0;

@@ -5,7 +5,7 @@
 // Numerics: the models end in logits (classifierActivation 'linear'), stricter than softmax
 // outputs, which squash differences; logits here are of order 0.1-1.
 //
-// MAC counting rules (lib/profile/macs.ts, glossary in lib/core/README.md): convolutions and
+// MAC counting rules (the registry lib/core/layers.ts, glossary in lib/core/README.md): convolutions and
 // Dense count their multiply-adds; BatchNormalization one per output element; pooling one per
 // window element (global pooling one per input element); Multiply one per output element;
 // Rescaling one per element; activations, padding, Add, Concatenate, Reshape, Dropout zero.

@@ -1,7 +1,7 @@
 // Request sets for the deployment load tests: real digits as predict bodies, a catalogue of
 // malformed requests (each must get a 4xx), and a load run with actions (hot-swap, rollback)
 // fired at set times while the load is on.
-import { Dataset } from '../data/dataset';
+import { ImageSet, imageSize } from '../data/image-set';
 import { permutation } from '../core/rng';
 import { loadTest, LoadRequest, LoadTestOptions, LoadTestResult } from './load-test';
 
@@ -10,13 +10,13 @@ import { loadTest, LoadRequest, LoadTestOptions, LoadTestResult } from './load-t
  * [0, 1] and written with 3 decimals.
  * @example digitRequests(loadMnist().test, {count: 16, seed: 1})[0].path // '/v1/predict'
  */
-export function digitRequests(ds: Dataset, options: { readonly count: number; readonly seed: number }): LoadRequest[] {
-  const px = ds.height * ds.width;
+export function digitRequests(ds: ImageSet, options: { readonly count: number; readonly seed: number }): LoadRequest[] {
+  const px = imageSize(ds);
   const idx = permutation(ds.count, options.seed);
   const out: LoadRequest[] = [];
   for (let n = 0; n < options.count; n++) {
     const off = (idx[n] as number) * px;
-    const input = Array.from(ds.images.subarray(off, off + px), (v) => Math.round((v / 255) * 1000) / 1000);
+    const input = Array.from(ds.images.subarray(off, off + px), (v: number) => Math.round((v / 255) * 1000) / 1000);
     out.push({ method: 'POST', path: '/v1/predict', body: JSON.stringify({ input }) });
   }
   return out;

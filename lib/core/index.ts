@@ -1,4 +1,8 @@
 // Shared helpers: backend set-up, randomness, hashing, atomic writes, cache, machine, results, checks.
+export { LAYERS, FUSABLE_ACTIVATIONS, layerEntry } from './layers';
+export type { LayerEntry, LayerClass, ChannelRole, KernelAxes, LayerShapes } from './layers';
+export { modelGraph, runGraph, consumersOf, requireLayersModel, isGraphModel } from './graph';
+export type { GraphNode, GraphHooks, RunGraphOptions } from './graph';
 export { initBackend, hasTfjsNode } from './backend';
 export type { BackendName, BackendOptions } from './backend';
 export { setGradients, currentGradients } from './gradients';

@@ -13,7 +13,7 @@ import { cacheDir } from '../core/cache-dir';
 import { sha256 } from '../core/hash';
 import { permutation } from '../core/rng';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic';
-import { Dataset, DatasetSplits, makeDataset, selectExamples } from './dataset';
+import { ImageSet, ImageSetSplits, makeImageSet, selectExamples } from './image-set';
 import { readVerified } from './integrity';
 import { decodeIdx, encodeIdx } from './idx';
 
@@ -65,7 +65,7 @@ function parseClass(file: string, label: number): Uint8Array[] {
   return images;
 }
 
-function buildSplits(): DatasetSplits {
+function buildSplits(): ImageSetSplits {
   const dir = packageDir();
   const train: Uint8Array[][] = [];
   const test: Uint8Array[][] = [];
@@ -79,25 +79,25 @@ function buildSplits(): DatasetSplits {
     train.push(images.slice(0, FASHION_MNIST_COUNTS.perClassTrain));
     test.push(images.slice(images.length - FASHION_MNIST_COUNTS.perClassTest));
   }
-  const assemble = (perClass: Uint8Array[][], split: 'train' | 'test'): Dataset => {
+  const assemble = (perClass: Uint8Array[][], split: 'train' | 'test'): ImageSet => {
     const n = perClass.reduce((a, c) => a + c.length, 0);
     const images = new Uint8Array(n * 784);
     const labels = new Uint8Array(n);
     let i = 0;
     perClass.forEach((imgs, c) => imgs.forEach((img) => { images.set(img, i * 784); labels[i++] = c; }));
-    const ordered = makeDataset(`fashion-mnist-${split}`, images, labels, 28, 28, FASHION_MNIST_CLASSES);
+    const ordered = makeImageSet(`fashion-mnist-${split}`, images, labels, { height: 28, width: 28 }, FASHION_MNIST_CLASSES);
     return selectExamples(ordered, permutation(n, 0));
   };
   return { train: assemble(train, 'train'), test: assemble(test, 'test') };
 }
 
-let cached: DatasetSplits | undefined;
+let cached: ImageSetSplits | undefined;
 
 /**
  * Loads Fashion-MNIST with the deterministic 60k/10k split described above, verified.
  * @example loadFashionMnist().test.count // 10000
  */
-export function loadFashionMnist(): DatasetSplits {
+export function loadFashionMnist(): ImageSetSplits {
   if (cached) return cached;
   const dir = cacheDir('data', SPLIT_VERSION);
   const manifestFile = path.join(dir, 'manifest.json');
@@ -110,8 +110,8 @@ export function loadFashionMnist(): DatasetSplits {
         return decodeIdx(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), p).data;
       };
       cached = {
-        train: makeDataset('fashion-mnist-train', read('train-images'), read('train-labels'), 28, 28, FASHION_MNIST_CLASSES),
-        test: makeDataset('fashion-mnist-test', read('test-images'), read('test-labels'), 28, 28, FASHION_MNIST_CLASSES),
+        train: makeImageSet('fashion-mnist-train', read('train-images'), read('train-labels'), { height: 28, width: 28 }, FASHION_MNIST_CLASSES),
+        test: makeImageSet('fashion-mnist-test', read('test-images'), read('test-labels'), { height: 28, width: 28 }, FASHION_MNIST_CLASSES),
       };
       if (cached.train.count === FASHION_MNIST_COUNTS.train && cached.test.count === FASHION_MNIST_COUNTS.test) return cached;
     } catch {

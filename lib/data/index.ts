@@ -1,12 +1,17 @@
-// Data sets (verified loaders), tensors and batches, model files.
+// The data contract (any DataSource: tf.data.Dataset, tensors, ImageSet), the course's verified
+// data sets as ImageSets, tensors and batches, and model files.
+export { batchesOf, checkSource, checkInputs, sourceCount, toTargets, isTfDataset } from './source';
+export type { DataSource, Examples, TfDataset, SourceBatch, SourceOptions } from './source';
+export { makeImageSet, sliceImageSet, selectExamples, classCounts, isImageSet, imageSize } from './image-set';
+export type { ImageSet, ImageSetSplits } from './image-set';
+export { resizeImageSet } from './resize';
+export type { ResizeOptions } from './resize';
 export { decodeIdx, encodeIdx, readIdx } from './idx';
 export type { IdxArray } from './idx';
-export { makeDataset, sliceDataset, selectExamples, classCounts } from './dataset';
-export type { Dataset, DatasetSplits } from './dataset';
 export { loadMnist, MNIST_CLASSES, MNIST_COUNTS } from './mnist';
 export type { MnistOptions } from './mnist';
 export { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_COUNTS } from './fashion-mnist';
-export { toTensors, batches } from './tensors';
-export type { Batch, BatchOptions, InputLayout, TensorOptions } from './tensors';
+export { toTensors, batches, imageInputShape } from './tensors';
+export type { Batch, BatchOptions, TensorOptions } from './tensors';
 export { saveModel, loadModel, modelToArtifacts, artifactsToModel, readArtifacts, writeArtifacts, specBytes } from './model-io';
 export type { ModelArtifacts, ModelJson } from './model-io';

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { decodeIdx } from './idx';
-import { Dataset, DatasetSplits, makeDataset } from './dataset';
+import { ImageSet, ImageSetSplits, makeImageSet } from './image-set';
 import { FileExpectation, readVerified } from './integrity';
 import { DataError } from '../errors';
 
@@ -36,7 +36,7 @@ function defaultDir(): string {
   }
 }
 
-let cached: DatasetSplits | undefined;
+let cached: ImageSetSplits | undefined;
 
 function readPart(dir: string, spec: { name: string; bytes: number; sha256: string }): { shape: number[]; data: Uint8Array } {
   const file = path.join(dir, spec.name);
@@ -50,13 +50,13 @@ function readPart(dir: string, spec: { name: string; bytes: number; sha256: stri
  * Loads MNIST's standard split, verified. The result is cached in the process (read-only use).
  * @example loadMnist().train.count // 60000
  */
-export function loadMnist(options: MnistOptions = {}): DatasetSplits {
+export function loadMnist(options: MnistOptions = {}): ImageSetSplits {
   const custom = options.dir !== undefined;
   if (!custom && cached) return cached;
   const dir = options.dir ?? defaultDir();
   const verify = options.verify ?? !custom;
   const part = (imgs: typeof FILES.trainImages | typeof FILES.testImages, lbls: typeof FILES.trainLabels | typeof FILES.testLabels,
-    split: 'train' | 'test'): Dataset => {
+    split: 'train' | 'test'): ImageSet => {
     const images = verify ? readPart(dir, imgs) : readPartLoose(dir, imgs.name);
     const labels = verify ? readPart(dir, lbls) : readPartLoose(dir, lbls.name);
     const n = labels.shape[0] as number;
@@ -64,7 +64,7 @@ export function loadMnist(options: MnistOptions = {}): DatasetSplits {
       throw new DataError(`loadMnist: ${MNIST_COUNTS[split]} ${split} images of 28x28 and as many labels in ${dir}, ` +
         `got images [${images.shape.join(', ')}] and labels [${labels.shape.join(', ')}]. Point dir at the official files.`, dir);
     }
-    return makeDataset(`mnist-${split}`, images.data, labels.data, 28, 28, MNIST_CLASSES);
+    return makeImageSet(`mnist-${split}`, images.data, labels.data, { height: 28, width: 28 }, MNIST_CLASSES);
   };
   const splits = { train: part(FILES.trainImages, FILES.trainLabels, 'train'), test: part(FILES.testImages, FILES.testLabels, 'test') };
   if (!custom) cached = splits;

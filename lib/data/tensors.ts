@@ -1,17 +1,17 @@
-// From uint8 data sets to tfjs tensors: normalization, layouts, one-hot labels, and seeded
+// From ImageSets to tfjs tensors: scaling, the model's input shape, one-hot targets, and seeded
 // shuffled batches that are disposed as the loop moves on.
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, describe } from '../errors';
+import { ConfigError, ShapeError, describe } from '../errors';
 import { permutation } from '../core/rng';
-import { Dataset } from './dataset';
+import { ImageSet, imageSize } from './image-set';
 
-/** `flat`: (n, h*w) for MLPs; `image`: (n, h, w, 1) NHWC for conv nets. */
-export type InputLayout = 'flat' | 'image';
-
-/** How the inputs are laid out and scaled. */
+/** How an ImageSet's pixels become model inputs. */
 export interface TensorOptions {
-  /** Default 'flat'. */
-  readonly layout?: InputLayout;
+  /**
+   * The model's input shape without the batch dimension, e.g. [784] for an MLP or [28, 28, 1]
+   * for a conv net (its element count must be the image's). Default [height, width, channels].
+   */
+  readonly inputShape?: readonly number[];
   /** Pixels are mapped to (p / 255 - mean) / std; default mean 0, std 1 (values in [0, 1]). */
   readonly mean?: number;
   readonly std?: number;
@@ -19,46 +19,46 @@ export interface TensorOptions {
 
 /** Inputs, one-hot targets and integer labels of some examples. */
 export interface Batch {
-  /** (n, h*w) or (n, h, w, 1), float32. */
-  readonly x: tf.Tensor;
+  /** (n, ...inputShape), float32. */
+  readonly xs: tf.Tensor;
   /** (n, classes) one-hot, float32. */
-  readonly y: tf.Tensor2D;
+  readonly ys: tf.Tensor2D;
   /** The integer labels (plain data). */
   readonly labels: Uint8Array;
 }
 
-function checkLayout(fn: string, layout: unknown): InputLayout {
-  if (layout !== 'flat' && layout !== 'image') {
-    throw new ConfigError(`${fn}: layout 'flat' or 'image', got ${describe(layout)}. Use 'flat' for MLPs and 'image' for conv nets.`);
+/** The input shape (without batch) ImageSet batches take for `options`; ShapeError when it cannot hold the images. */
+export function imageInputShape(set: ImageSet, inputShape: readonly number[] | undefined, fn: string): number[] {
+  const shape = inputShape ? [...inputShape] : [set.height, set.width, set.channels];
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!shape.every((d) => Number.isInteger(d) && d > 0) || n !== imageSize(set)) {
+    throw new ShapeError(`${fn}: a model input of ${imageSize(set)} values (the ${set.height}x${set.width}x${set.channels} images of '${set.name}'), ` +
+      `got input shape [${shape.join(', ')}]. Resize the images to the model's input (resizeImageSet) or use a model that takes them.`);
   }
-  return layout;
+  return shape;
 }
 
-/** Float32 pixels of examples indices (or a contiguous range), scaled. */
-function pixels(ds: Dataset, idx: ArrayLike<number>, mean: number, std: number): Float32Array {
-  const px = ds.height * ds.width;
+function pixels(set: ImageSet, idx: ArrayLike<number>, mean: number, std: number): Float32Array {
+  const px = imageSize(set);
   const out = new Float32Array(idx.length * px);
   const a = 1 / (255 * std);
   const b = -mean / std;
   for (let i = 0; i < idx.length; i++) {
     const off = (idx[i] as number) * px;
-    for (let k = 0; k < px; k++) out[i * px + k] = (ds.images[off + k] as number) * a + b;
+    for (let k = 0; k < px; k++) out[i * px + k] = (set.images[off + k] as number) * a + b;
   }
   return out;
 }
 
-function makeBatch(ds: Dataset, idx: ArrayLike<number>, options: TensorOptions, fn: string): Batch {
-  const layout = checkLayout(fn, options.layout ?? 'flat');
+function makeBatch(set: ImageSet, idx: ArrayLike<number>, shape: readonly number[], options: TensorOptions, fn: string): Batch {
   const std = options.std ?? 1;
-  if (!(std > 0)) throw new ConfigError(`${fn}: std > 0, got ${describe(std)}. Pass the data set's pixel std, e.g. 0.3081 for MNIST.`);
-  const data = pixels(ds, idx, options.mean ?? 0, std);
+  if (!(std > 0)) throw new ConfigError(`${fn}: std > 0, got ${describe(std)}. Pass the pixel std, e.g. 0.3081 for MNIST.`);
   const n = idx.length;
   const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) labels[i] = ds.labels[idx[i] as number] as number;
-  const shape = layout === 'flat' ? [n, ds.height * ds.width] : [n, ds.height, ds.width, 1];
-  const x = tf.tensor(data, shape, 'float32');
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), ds.classNames.length).toFloat()) as tf.Tensor2D;
-  return { x, y, labels };
+  for (let i = 0; i < n; i++) labels[i] = set.labels[idx[i] as number] as number;
+  const xs = tf.tensor(pixels(set, idx, options.mean ?? 0, std), [n, ...shape], 'float32');
+  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), set.classNames.length).toFloat()) as tf.Tensor2D;
+  return { xs, ys, labels };
 }
 
 function range(start: number, end: number): Int32Array {
@@ -68,16 +68,16 @@ function range(start: number, end: number): Int32Array {
 }
 
 /**
- * Examples `start..end` of a data set as tensors; the caller owns (and disposes) x and y.
- * @example const {x, y} = toTensors(loadMnist().test, {layout: 'image', end: 8}) // x: (8, 28, 28, 1)
+ * Examples `start..end` of an ImageSet as tensors; the caller owns (and disposes) xs and ys.
+ * @example const {xs, ys} = toTensors(loadMnist().test, {inputShape: [28, 28, 1], end: 8}) // xs: (8, 28, 28, 1)
  */
-export function toTensors(ds: Dataset, options: TensorOptions & { readonly start?: number; readonly end?: number } = {}): Batch {
+export function toTensors(set: ImageSet, options: TensorOptions & { readonly start?: number; readonly end?: number } = {}): Batch {
   const start = options.start ?? 0;
-  const end = options.end ?? ds.count;
-  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= ds.count && start < end)) {
-    throw new ConfigError(`toTensors: integers 0 <= start < end <= ${ds.count}, got start ${describe(start)}, end ${describe(end)}. Pass a non-empty range inside the data set.`);
+  const end = options.end ?? set.count;
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= set.count && start < end)) {
+    throw new ConfigError(`toTensors: integers 0 <= start < end <= ${set.count}, got start ${describe(start)}, end ${describe(end)}. Pass a non-empty range inside the set.`);
   }
-  return makeBatch(ds, range(start, end), options, 'toTensors');
+  return makeBatch(set, range(start, end), imageInputShape(set, options.inputShape, 'toTensors'), options, 'toTensors');
 }
 
 /** Options for {@link batches}. */
@@ -87,28 +87,31 @@ export interface BatchOptions extends TensorOptions {
   readonly seed?: number;
   /** Drop the last, smaller batch (default false). */
   readonly dropRemainder?: boolean;
+  /** Use only the first `limit` examples. */
+  readonly limit?: number;
 }
 
 /**
- * Iterates over a data set in batches. Each batch's tensors are disposed when the next batch is
+ * Iterates over an ImageSet in batches. Each batch's tensors are disposed when the next batch is
  * requested or the loop ends (also on break or throw), so a loop body must not keep them.
- * @example for (const b of batches(ds, {batchSize: 128, seed: 1})) { ... b.x ... }
+ * @example for (const b of batches(set, {batchSize: 128, seed: 1})) { ... b.xs ... }
  */
-export function* batches(ds: Dataset, options: BatchOptions): Generator<Batch, void, undefined> {
+export function* batches(set: ImageSet, options: BatchOptions): Generator<Batch, void, undefined> {
   const bs = options.batchSize;
   if (!(Number.isInteger(bs) && bs > 0)) {
     throw new ConfigError(`batches: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
   }
-  checkLayout('batches', options.layout ?? 'flat');
-  const order = options.seed === undefined ? range(0, ds.count) : permutation(ds.count, options.seed);
-  const last = options.dropRemainder ? Math.floor(ds.count / bs) * bs : ds.count;
+  const shape = imageInputShape(set, options.inputShape, 'batches');
+  const count = options.limit === undefined ? set.count : Math.min(set.count, Math.max(0, Math.floor(options.limit)));
+  const order = options.seed === undefined ? range(0, count) : permutation(count, options.seed);
+  const last = options.dropRemainder ? Math.floor(count / bs) * bs : count;
   for (let s = 0; s < last; s += bs) {
-    const batch = makeBatch(ds, order.subarray(s, Math.min(s + bs, last)), options, 'batches');
+    const batch = makeBatch(set, order.subarray(s, Math.min(s + bs, last)), shape, options, 'batches');
     try {
       yield batch;
     } finally {
-      batch.x.dispose();
-      batch.y.dispose();
+      batch.xs.dispose();
+      batch.ys.dispose();
     }
   }
 }

@@ -3,22 +3,23 @@
 // come per batch or from a table computed once for fit's seeded batch order.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, describe } from '../errors';
-import { Dataset } from '../data/dataset';
-import { Batch } from '../data/tensors';
+import { DataSource, SourceBatch, checkSource } from '../data/source';
+import { isImageSet } from '../data/image-set';
 import { fit, FitOptions, trainableVariables } from '../train/fit';
-import { inferLayout } from '../train/evaluate';
+import { asLogits, inputShapeOf, outputKind, outputUnits } from '../train/model-output';
 import { EpochLog } from '../train/progress';
 import { distillationLoss, distillationOptions, DistillationLossOptions } from './loss';
-import { cachedTeacher, perBatchTeacher, TeacherLogitSource, toLayout } from './teacher-logits';
+import { cachedTeacher, perBatchTeacher, TeacherLogitSource, toInputShape } from './teacher-logits';
 import { hintLoss, HintOptions, makeHint } from './hint';
 
 /** Options for {@link train}. */
 /** The training-loop options are fit's (`seed` also seeds the hint projection; `validation` evaluates the student). */
 export interface DistillOptions extends DistillationLossOptions,
-  Pick<FitOptions, 'epochs' | 'seed' | 'batchSize' | 'learningRate' | 'optimizer' | 'validation' | 'progress'> {
+  Pick<FitOptions, 'epochs' | 'seed' | 'batchSize' | 'learningRate' | 'optimizer' | 'validation' | 'progress' | 'mean' | 'std'> {
   /**
-   * 'cached' (default): teacher logits computed once for the training set; 'per-batch': each
-   * step; or a table from {@link teacherLogits} (reused across students of one teacher).
+   * 'cached' (default for ImageSets): teacher logits computed once for the training set;
+   * 'per-batch' (default, and the only choice, for tensors and tf.data): each step; or a table
+   * from {@link teacherLogits} (reused across students of one teacher).
    */
   readonly teacherLogits?: 'cached' | 'per-batch' | Float32Array;
   /** Optional FitNets hint loss with a learned linear projection. */
@@ -38,32 +39,30 @@ export interface DistillReport {
   readonly hint?: { readonly studentLayer: string; readonly teacherLayer: string; readonly weight: number };
 }
 
-const outputUnits = (m: tf.LayersModel) => m.outputs[0]?.shape[1];
-const inputElements = (m: tf.LayersModel) => (m.inputs[0]?.shape ?? []).slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
-
-function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: Dataset, options: DistillOptions): void {
+function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSource, options: DistillOptions): void {
   const fn = 'distill.train';
   if (!(student instanceof tf.LayersModel) || !(teacher instanceof tf.LayersModel)) {
     throw new ConfigError(`${fn}: student and teacher tf.LayersModels, got ${describe(student)} and ${describe(teacher)}. Build them with tf.sequential or tf.model.`);
   }
   if (student === teacher) throw new ConfigError(`${fn}: two different models, got the same model as student and teacher. Pass a fresh student.`);
-  const classes = data.classNames.length;
-  const [s, t] = [outputUnits(student), outputUnits(teacher)];
+  checkSource(data, fn);
+  const [s, t] = [outputUnits(student, fn), outputUnits(teacher, fn)];
   if (s !== t) {
     throw new ShapeError(`${fn}: teacher and student with the same number of outputs, got teacher ${t} and student ${s}. ` +
-      `Both must output one logit per class of the data set.`);
+      `Both must output one score per class of the data set.`);
   }
-  if (s !== classes) throw new ShapeError(`${fn}: models with ${classes} outputs (the data set's classes), got ${s}. Give the last layer one unit per class.`);
-  const pixels = data.height * data.width;
-  for (const [role, m] of [['student', student], ['teacher', teacher]] as const) {
-    if (inputElements(m) !== pixels) {
-      throw new ShapeError(`${fn}: a ${role} whose input has ${pixels} values (${data.height}x${data.width} images), got [${(m.inputs[0]?.shape ?? []).join(', ')}]. ` +
-        `Use input shape [${pixels}] or [${data.height}, ${data.width}, 1].`);
-    }
+  const size = (m: tf.LayersModel) => inputShapeOf(m, fn).reduce((a, b) => a * b, 1);
+  if (size(student) !== size(teacher)) {
+    throw new ShapeError(`${fn}: a teacher and a student that read the same inputs, got inputs [${inputShapeOf(teacher, fn).join(', ')}] and [${inputShapeOf(student, fn).join(', ')}]. ` +
+      `Give both models inputs of one size (a reshape between them is done for you).`);
   }
   const tl = options.teacherLogits;
   if (tl !== undefined && tl !== 'cached' && tl !== 'per-batch' && !(tl instanceof Float32Array)) {
-    throw new ConfigError(`${fn}: teacherLogits 'cached' or 'per-batch', got ${describe(options.teacherLogits)}. Omit it for 'cached', or pass distill.teacherLogits(teacher, data).`);
+    throw new ConfigError(`${fn}: teacherLogits 'cached' or 'per-batch', got ${describe(options.teacherLogits)}. Omit it for the default.`);
+  }
+  if ((tl === 'cached' || tl instanceof Float32Array) && !isImageSet(data)) {
+    throw new ConfigError(`${fn}: teacherLogits 'per-batch' for tensors or a tf.data.Dataset, got ${tl === 'cached' ? "'cached'" : 'a table'}. ` +
+      `Cached logits need an ImageSet (whose order fit reproduces); omit teacherLogits.`);
   }
 }
 
@@ -73,26 +72,30 @@ function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: Datase
  * run give the same batch order, so a cross-entropy twin is directly comparable.
  * @example await distill.train(simpleNet({seed: 1, hidden: [32]}), teacher, mnist.train, {epochs: 3, seed: 1})
  */
-export async function train(student: tf.LayersModel, teacher: tf.LayersModel, data: Dataset, options: DistillOptions): Promise<DistillReport> {
+export async function train(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSource, options: DistillOptions): Promise<DistillReport> {
   validate(student, teacher, data, options);
   const { alpha, temperature, form } = distillationOptions('distill.train', options);
   const batchSize = options.batchSize ?? 128;
-  const mode = options.teacherLogits === 'per-batch' ? 'per-batch' : 'cached';
+  const mode = options.teacherLogits === 'per-batch' || !isImageSet(data) ? 'per-batch' : 'cached';
   const table = options.teacherLogits instanceof Float32Array ? options.teacherLogits : undefined;
-  const source: TeacherLogitSource = mode === 'cached'
-    ? await cachedTeacher(teacher, data, options.seed, batchSize, table) : perBatchTeacher(teacher, data);
+  const source: TeacherLogitSource = mode === 'cached' && isImageSet(data)
+    ? await cachedTeacher(teacher, data, options.seed, batchSize, table) : perBatchTeacher(teacher);
   const hint = options.hint ? makeHint('distill.train', student, teacher, options.hint, options.seed) : undefined;
-  const teacherLayout = inferLayout(teacher);
-  const loss = (logits: tf.Tensor, b: Batch): tf.Scalar => {
-    const base = distillationLoss(logits, source.logits(b), b.y, { alpha, temperature, form });
+  const teacherShape = inputShapeOf(teacher, 'distill.train');
+  const studentKind = outputKind(student);
+  const loss = (logits: tf.Tensor, b: SourceBatch): tf.Scalar => {
+    if (!b.ys) throw new ConfigError(`distill.train: labelled data (ys) for the hard-label term, got a batch without targets. Give the data {xs, ys}.`);
+    const base = distillationLoss(studentKind === 'logits' ? logits : asLogits(logits, studentKind), source.logits(b), b.ys, { alpha, temperature, form });
     if (!hint) return base;
-    const tx = toLayout(b.x, teacherLayout, data.height, data.width);
-    return tf.add(base, tf.mul(hintLoss(hint.student(b.x), hint.teacher(tx), hint.projection as tf.Tensor as tf.Tensor2D), hint.weight)) as tf.Scalar;
+    const tx = toInputShape(b.xs, teacherShape);
+    return tf.add(base, tf.mul(hintLoss(hint.student(b.xs), hint.teacher(tx), hint.projection as tf.Tensor as tf.Tensor2D), hint.weight)) as tf.Scalar;
   };
   try {
     const history = await fit(student, data, {
       epochs: options.epochs, seed: options.seed, batchSize, loss,
       beforeStep: (step) => source.setStep(step),
+      ...(options.mean !== undefined ? { mean: options.mean } : {}),
+      ...(options.std !== undefined ? { std: options.std } : {}),
       ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
       ...(options.optimizer ? { optimizer: options.optimizer } : {}),
       ...(options.validation ? { validation: options.validation } : {}),

@@ -2,7 +2,7 @@
 // deterministically from a seed with a fixed recipe and cached on disk (see model-cache.ts).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { DatasetSplits } from '../data/dataset';
+import { ImageSetSplits } from '../data/image-set';
 import { loadMnist } from '../data/mnist';
 import { loadFashionMnist } from '../data/fashion-mnist';
 import { fit } from '../train/fit';
@@ -41,7 +41,7 @@ export interface BaselineMeta {
 }
 
 /** Loads MNIST or Fashion-MNIST by name. */
-export function loadDataset(name: DatasetName): DatasetSplits {
+export function loadDataset(name: DatasetName): ImageSetSplits {
   if (name === 'mnist') return loadMnist();
   if (name === 'fashion-mnist') return loadFashionMnist();
   throw new ConfigError(`loadDataset: 'mnist' or 'fashion-mnist', got ${describe(name)}. Use one of the two bundled data sets.`);

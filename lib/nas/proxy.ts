@@ -3,7 +3,7 @@
 // for full training (Real et al. 2019 and most NAS work do the same). Each trained candidate is
 // cached on disk by genotype and recipe, so repeated searches and notebooks retrain nothing.
 import { ConfigError, describe } from '../errors';
-import { sliceDataset } from '../data/dataset';
+import { sliceImageSet } from '../data/image-set';
 import { DatasetName, loadDataset } from '../models/baselines';
 import { cachedModel } from '../models/model-cache';
 import { fit } from '../train/fit';
@@ -75,8 +75,8 @@ export async function proxyEvaluate(g: Genotype, recipe: ProxyRecipe = DEFAULT_P
   const key = genotypeKey(g);
   const entry = await cachedModel<{ accuracy: number; trainSeconds: number }>({ genotype: g, recipe, version: RECIPE_VERSION }, `nas-${key}`, async () => {
     const data = loadDataset(recipe.dataset);
-    const train = sliceDataset(data.train, 0, recipe.trainExamples);
-    const val = sliceDataset(data.train, data.train.count - recipe.validationExamples);
+    const train = sliceImageSet(data.train, 0, recipe.trainExamples);
+    const val = sliceImageSet(data.train, data.train.count - recipe.validationExamples);
     const model = buildModel(g, { seed: recipe.seed });
     const t0 = performance.now();
     await fit(model, train, { epochs: recipe.epochs, seed: recipe.seed, batchSize: recipe.batchSize, learningRate: recipe.learningRate });

@@ -1,9 +1,6 @@
 // The profiler: parameters, MACs, sizes, sparsity, memory, latency, and the layer graph picture.
 export { profileModel, peakActivationBytes } from './profile-model';
 export type { LayerProfile, ProfileReport } from './profile-model';
-export { layerGraph } from './layer-graph';
-export type { GraphNode } from './layer-graph';
-export { layerMacs } from './macs';
 export { modelSizes, gzipBytes } from './sizes';
 export type { ModelSizes } from './sizes';
 export { measureLatency, modelLatency, latencyStats, quantile } from './latency';

@@ -1,9 +1,7 @@
 // The profiler: per layer and total parameters, MACs, weight bytes by dtype, activation bytes,
 // sparsity, and the peak memory of a forward pass.
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, describe } from '../errors';
-import { layerGraph, GraphNode } from './layer-graph';
-import { layerMacs } from './macs';
+import { modelGraph } from '../core/graph';
 
 /** One layer's profile. Byte counts are for one example unless named otherwise. */
 export interface LayerProfile {
@@ -51,18 +49,15 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64
  * @example (await profileModel(simpleNet({seed: 0}))).totals // {params: 235146, macs: 234752, ...}
  */
 export async function profileModel(model: tf.LayersModel, options: { readonly batchSize?: number } = {}): Promise<ProfileReport> {
-  if (!(model instanceof tf.LayersModel)) {
-    throw new ConfigError(`profileModel: a tf.LayersModel, got ${describe(model)}. Build or load a layers model first.`);
-  }
+  const graph = modelGraph(model, 'profileModel');
   const batchSize = options.batchSize ?? 1;
-  const graph = layerGraph(model);
   const warnings: string[] = [];
   const layers: LayerProfile[] = [];
   const byDtype: Record<string, number> = {};
   let zeros = 0;
-  for (let i = 0; i < model.layers.length; i++) {
-    const layer = model.layers[i] as tf.layers.Layer;
-    const node = graph[i] as GraphNode;
+  // The model input is accounted by peakActivationBytes, not as a layer.
+  for (const node of graph.filter((n) => n.className !== 'InputLayer')) {
+    const layer = node.layer;
     let params = 0;
     let trainable = 0;
     let weightBytes = 0;
@@ -78,10 +73,10 @@ export async function profileModel(model: tf.LayersModel, options: { readonly ba
       for (let k = 0; k < values.length; k++) if (values[k] === 0) layerZeros++;
     }
     zeros += layerZeros;
-    const macs = layerMacs(layer, node);
+    const macs = node.entry?.macs(node);
     if (macs === undefined) warnings.push(`profileModel: no MAC counting rule for layer '${layer.name}' (${node.className}); its MACs are left out of the total.`);
     layers.push({
-      name: layer.name, className: node.className, inputs: node.inputs, outputShape: node.outputShape,
+      name: layer.name, className: node.className, inputs: [...node.inputs], outputShape: [...node.outputShape],
       params, trainableParams: trainable, macs, weightBytes,
       activationBytes: node.outputShape.reduce((a, b) => a * Math.max(b, 1), 1) * 4,
       sparsity: params ? layerZeros / params : 0,

@@ -3,7 +3,7 @@
 // at high sparsity can take higher per-layer targets in `magnitude(model, {layers})`.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { Dataset } from '../data/dataset';
+import { DataSource } from '../data/source';
 import { evaluate, EvaluateOptions } from '../train/evaluate';
 import { magnitudeMask, randomMask, checkSparsity } from './masks';
 import { kernelOf, resolveTargets } from './prunable';
@@ -37,7 +37,7 @@ export interface SensitivityReport {
  * Accuracy with each layer pruned alone at each sparsity (the input model is not modified).
  * @example await sensitivityScan(model, mnist.test, {sparsities: [0.5, 0.9], limit: 2000})
  */
-export async function sensitivityScan(model: tf.LayersModel, data: Dataset, options: SensitivityOptions): Promise<SensitivityReport> {
+export async function sensitivityScan(model: tf.LayersModel, data: DataSource, options: SensitivityOptions): Promise<SensitivityReport> {
   if (!options || !Array.isArray(options.sparsities) || options.sparsities.length === 0) {
     throw new ConfigError(`sensitivityScan: a non-empty sparsities list, got ${describe(options?.sparsities)}. Use e.g. [0.5, 0.8, 0.9, 0.95].`);
   }
@@ -45,7 +45,7 @@ export async function sensitivityScan(model: tf.LayersModel, data: Dataset, opti
   const all = [...resolveTargets('sensitivityScan', model, { sparsity: 0 }).keys()];
   const names = options.layers ?? all;
   if (options.layers) resolveTargets('sensitivityScan', model, { sparsity: 0, layers: Object.fromEntries(names.map((n) => [n, 0])) });
-  const evalOptions: EvaluateOptions = { ...(options.layout ? { layout: options.layout } : {}), ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.batchSize ? { batchSize: options.batchSize } : {}) };
+  const evalOptions: EvaluateOptions = { ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.batchSize ? { batchSize: options.batchSize } : {}) };
   const work = await cloneModel(model);
   try {
     const base = await evaluate(work, data, evalOptions);

@@ -3,7 +3,7 @@
 // schedule, the masks are recomputed from the current magnitudes at the schedule's steps.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { Dataset } from '../data/dataset';
+import { DataSource } from '../data/source';
 import { fit, FitHistory, FitOptions } from '../train/fit';
 import { applyMasks, computeMasks, magnitude, masksFromZeros, PruningMasks } from './magnitude';
 import { PruningSchedule } from './schedule';
@@ -80,7 +80,7 @@ export interface FineTuneReport {
  * the masks of the model's exact zeros. The input is not modified.
  * @example const {model: tuned} = await fineTune(pruned, mnist.train, {epochs: 2, seed: 1})
  */
-export async function fineTune(model: tf.LayersModel, train: Dataset, options: FineTuneOptions): Promise<{ model: tf.LayersModel; report: FineTuneReport }> {
+export async function fineTune(model: tf.LayersModel, train: DataSource, options: FineTuneOptions): Promise<{ model: tf.LayersModel; report: FineTuneReport }> {
   const out = await cloneModel(model);
   const zeroMasks = !options.masks && !options.schedule ? masksFromZeros(out) : undefined;
   const hooks = pruningHooks(out, zeroMasks ? { ...options, masks: zeroMasks } : options);
@@ -111,7 +111,7 @@ export interface IterativePruneOptions extends Omit<FitOptions, 'afterStep' | 'e
  * Han et al.'s iterative pruning: prune by magnitude to each sparsity in turn and retrain with
  * the masks kept. Returns a new model; the input is not modified.
  */
-export async function iterativePrune(model: tf.LayersModel, train: Dataset, options: IterativePruneOptions): Promise<{ model: tf.LayersModel; report: { rounds: { sparsity: number; history: FitHistory }[]; sparsity: SparsityReport } }> {
+export async function iterativePrune(model: tf.LayersModel, train: DataSource, options: IterativePruneOptions): Promise<{ model: tf.LayersModel; report: { rounds: { sparsity: number; history: FitHistory }[]; sparsity: SparsityReport } }> {
   const { sparsities, epochsPerRound, skip, scope, ...fitOptions } = options;
   if (!Array.isArray(sparsities) || sparsities.length === 0 || sparsities.some((s, i) => i > 0 && s < (sparsities[i - 1] as number))) {
     throw new ConfigError(`iterativePrune: a non-empty increasing list of sparsities, got ${describe(sparsities)}. Use e.g. [0.5, 0.75, 0.9].`);

@@ -1,23 +1,28 @@
-// Calibration: run the float model on sample inputs, record every quantization point's
-// activations (the model input and each layer output) and let an observer choose each range.
+// Calibration: run the float model on sample inputs, batch by batch, and let an observer per
+// quantization point (the model input and each layer output) choose its range. Values are
+// observed as soon as a layer produces them and released after their last consumer, so memory is
+// bounded by one batch's live activations, whatever the number of examples.
 import * as tf from '@tensorflow/tfjs';
 import { DataError, describe } from '../errors';
-import { Dataset } from '../data/dataset';
-import { InputLayout, toTensors } from '../data/tensors';
-import { GraphNode, modelGraph, runGraph } from './model-graph';
+import { DataSource, batchesOf, checkSource } from '../data/source';
+import { GraphNode, modelGraph, runGraph } from '../core/graph';
+import { inputShapeOf } from '../train/model-output';
 import { ObserverOptions, createObserver } from './observers';
 import { PASS_THROUGH } from './plan';
 
-/** Calibration inputs: a data set (its first `count` examples) or a tensor of inputs (borrowed). */
-export type CalibrationData = Dataset | tf.Tensor;
+/** Calibration inputs: any DataSource (targets, if present, are not used). */
+export type CalibrationData = DataSource;
 
 /** Options of {@link calibrateRanges}. */
 export interface CalibrationOptions {
   readonly observer?: ObserverOptions;
-  /** Examples used from a Dataset (default 1000). */
+  /** Examples used (default 1000). */
   readonly count?: number;
+  /** Examples per forward pass (default 32); memory grows with it. */
   readonly batchSize?: number;
-  readonly layout?: InputLayout;
+  /** ImageSet pixel scaling. */
+  readonly mean?: number;
+  readonly std?: number;
 }
 
 /** Layers whose outputs get their own range (the rest inherit their input's). */
@@ -25,49 +30,33 @@ export function quantizationPoints(graph: readonly GraphNode[]): GraphNode[] {
   return graph.filter((n) => !PASS_THROUGH.has(n.className));
 }
 
-/** Calls `fn(x)` on each calibration batch (tensors disposed after). */
-export function forEachCalibrationBatch(data: CalibrationData, options: CalibrationOptions, layout: InputLayout, fn: (x: tf.Tensor) => void): number {
-  const batchSize = options.batchSize ?? 250;
-  if (data instanceof tf.Tensor) {
-    if (data.size === 0 || data.shape[0] === 0) throw new DataError(`calibrate: a non-empty calibration set, got shape [${data.shape.join(', ')}]. Pass some example inputs.`);
-    const n = data.shape[0] as number;
-    for (let s = 0; s < n; s += batchSize) {
-      const x = tf.slice(data, s, Math.min(batchSize, n - s));
-      fn(x);
-      x.dispose();
-    }
-    return n;
+/** Calls `fn(x)` on each calibration batch (tensors disposed after); returns the examples seen. */
+export async function forEachCalibrationBatch(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions, fn: (x: tf.Tensor) => void): Promise<number> {
+  checkSource(data, 'calibrate');
+  let seen = 0;
+  for await (const b of batchesOf(data, { batchSize: options.batchSize ?? 32, limit: options.count ?? 1000, inputShape: inputShapeOf(model, 'calibrate'), mean: options.mean, std: options.std, caller: 'calibrate' })) {
+    fn(b.xs);
+    seen += b.size;
   }
-  const count = Math.min(options.count ?? 1000, data.count);
-  if (!(count > 0)) throw new DataError(`calibrate: a non-empty calibration set, got ${describe(count)} examples. Pass a Dataset with examples (e.g. a slice of the training set).`);
-  for (let s = 0; s < count; s += batchSize) {
-    const b = toTensors(data, { layout, start: s, end: Math.min(count, s + batchSize) });
-    fn(b.x);
-    tf.dispose([b.x, b.y]);
-  }
-  return count;
+  if (seen === 0) throw new DataError(`calibrate: a non-empty calibration set, got ${describe(seen)} examples. Pass some example inputs (e.g. a slice of the training set).`);
+  return seen;
 }
 
 /**
  * The range of every quantization point of `model` (keyed by layer name; pass-through layers
  * get their input's range), chosen by the observer (default minmax) from the calibration data.
  */
-export function calibrateRanges(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions = {}): Record<string, { min: number; max: number }> {
+export async function calibrateRanges(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions = {}): Promise<Record<string, { min: number; max: number }>> {
   const graph = modelGraph(model, 'calibrate');
   const points = new Set(quantizationPoints(graph).map((n) => n.name));
   const observers = new Map([...points].map((n) => [n, createObserver(options.observer ?? { method: 'minmax' })]));
-  const layout = options.layout ?? ((graph[0]?.outputShape.length ?? 1) === 3 ? 'image' : 'flat');
-  forEachCalibrationBatch(data, options, layout, (x) => {
-    const recorded: [string, tf.Tensor][] = [];
-    const out = tf.tidy(() => runGraph(graph, x, { after: (node, y) => {
-      if (points.has(node.name)) recorded.push([node.name, tf.keep(y)]);
-      return y;
-    } }));
-    for (const [name, y] of recorded) {
-      observers.get(name)?.observe(y.dataSync());
-      if (y !== x) y.dispose();
-    }
-    if (!recorded.some(([, y]) => y === out)) out.dispose();
+  await forEachCalibrationBatch(model, data, options, (x) => {
+    tf.tidy(() => {
+      runGraph(graph, x, { after: (node, y) => {
+        if (points.has(node.name)) observers.get(node.name)?.observe(y.dataSync());
+        return y;
+      } }, { release: true });
+    });
   });
   const ranges: Record<string, { min: number; max: number }> = {};
   for (const node of graph) {

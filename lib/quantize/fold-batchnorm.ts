@@ -2,7 +2,7 @@
 // form): with s = gamma / sqrt(var + eps), W' = W * s (per output channel), b' = (b - mean) * s + beta.
 // Static INT8 runtimes fold BN before quantizing, so the quantized kernel is the folded one.
 import * as tf from '@tensorflow/tfjs';
-import { GraphNode, modelGraph } from './model-graph';
+import { GraphNode, modelGraph } from '../core/graph';
 import { rebuildModel } from './rebuild';
 
 /** What {@link foldBatchNorm} did. */

@@ -8,8 +8,6 @@ export { createObserver, quantizationMse } from './observers';
 export type { Observer, ObserverMethod, ObserverOptions } from './observers';
 export { calibrateRanges, quantizationPoints } from './calibrate';
 export type { CalibrationData, CalibrationOptions } from './calibrate';
-export { modelGraph, runGraph } from './model-graph';
-export type { GraphNode, GraphHooks } from './model-graph';
 export { foldBatchNorm } from './fold-batchnorm';
 export type { FoldReport } from './fold-batchnorm';
 export { rebuildModel } from './rebuild';

@@ -4,10 +4,10 @@
 // with a per-layer error report (SQNR of kernels and of layer outputs).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
-import { InputLayout } from '../data/tensors';
+import { sourceCount } from '../data/source';
 import { CalibrationData, calibrateRanges, forEachCalibrationBatch } from './calibrate';
 import { foldBatchNorm } from './fold-batchnorm';
-import { modelGraph, runGraph } from './model-graph';
+import { modelGraph, runGraph } from '../core/graph';
 import { ObserverOptions } from './observers';
 import { QuantMode, QuantPlan, WEIGHT_LAYERS } from './plan';
 import { QParams, chooseQParams, qparamsFromRange } from './qparams';
@@ -32,7 +32,6 @@ export interface PostTrainingOptions {
   readonly calibrationCount?: number;
   /** Static: how ranges are chosen (default minmax). */
   readonly observer?: ObserverOptions;
-  readonly layout?: InputLayout;
   /** Layer names to quantize (default every Dense / Conv2D / DepthwiseConv2D). */
   readonly layers?: readonly string[];
 }
@@ -147,10 +146,10 @@ export function layerReport(q: QuantizedModel, probe?: tf.Tensor): LayerQuantRep
   });
 }
 
-function firstInputs(data: CalibrationData, layout: InputLayout, n: number): tf.Tensor {
+async function firstInputs(model: tf.LayersModel, data: CalibrationData, n: number): Promise<tf.Tensor> {
   let got: tf.Tensor | undefined;
-  forEachCalibrationBatch(data, { count: n, batchSize: n }, layout, (x) => { got ??= x.clone(); });
-  return got as tf.Tensor;
+  await forEachCalibrationBatch(model, data, { count: n, batchSize: n }, (x) => { got ??= x.clone(); });
+  return got as unknown as tf.Tensor;
 }
 
 /**
@@ -161,7 +160,6 @@ function firstInputs(data: CalibrationData, layout: InputLayout, n: number): tf.
 export async function postTraining(model: tf.LayersModel, options: PostTrainingOptions): Promise<{ model: QuantizedModel; report: PostTrainingReport }> {
   check(options);
   const warnings: string[] = [];
-  const layout = options.layout ?? ((model.inputs[0]?.shape.length ?? 2) === 4 ? 'image' : 'flat');
   const folded = options.mode === 'static' ? await foldBatchNorm(model) : { model: await rebuildModel(model, {}), report: { folded: [], kept: [] } };
   const base = folded.model;
   let weights: Record<string, QParams>;
@@ -176,10 +174,11 @@ export async function postTraining(model: tf.LayersModel, options: PostTrainingO
   let calibrationExamples = 0;
   if (options.mode === 'static') {
     const calibration = options.calibration as CalibrationData;
-    calibrationExamples = calibration instanceof tf.Tensor ? calibration.shape[0] as number : Math.min(options.calibrationCount ?? 1000, calibration.count);
     let ranges: Record<string, { min: number; max: number }>;
     try {
-      ranges = calibrateRanges(base, calibration, { observer: options.observer, count: options.calibrationCount, layout });
+      const known = sourceCount(calibration);
+      calibrationExamples = Math.min(options.calibrationCount ?? 1000, known ?? Infinity);
+      ranges = await calibrateRanges(base, calibration, { observer: options.observer, count: options.calibrationCount });
     } catch (e) {
       base.dispose();
       throw e;
@@ -188,7 +187,7 @@ export async function postTraining(model: tf.LayersModel, options: PostTrainingO
   }
   const plan: QuantPlan = { mode: options.mode, weightBits: options.weightBits ?? 8, activationBits, weights, activations };
   const q = await makeQuantizedModel(base, plan);
-  const probe = options.calibration ? firstInputs(options.calibration, layout, 256) : undefined;
+  const probe = options.calibration ? await firstInputs(base, options.calibration, 256) : undefined;
   const layers = layerReport(q, probe);
   probe?.dispose();
   const floatSizeBytes = 4 * model.countParams();

@@ -5,12 +5,12 @@
 // form as post-training quantization (so it exports to ONNX the same way).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, UnsupportedLayerError, describe } from '../errors';
-import { Dataset } from '../data/dataset';
-import { InputLayout, batches } from '../data/tensors';
+import { DataSource } from '../data/source';
+import { fit } from '../train/fit';
 import { ProgressReporter } from '../train/progress';
 import { fakeQuantize } from './affine';
 import { foldBatchNorm } from './fold-batchnorm';
-import { GraphNode, modelGraph, runGraph } from './model-graph';
+import { GraphNode, modelGraph, runGraph } from '../core/graph';
 import { PASS_THROUGH, QuantPlan, WEIGHT_LAYERS } from './plan';
 import { QParams, chooseQParams, qparamsFromRange } from './qparams';
 import { QuantizedModel, makeQuantizedModel } from './quantized-model';
@@ -30,7 +30,6 @@ export interface QatOptions {
   readonly batchSize?: number;
   /** Weight of each batch in the activation ranges' moving average (default 0.01). */
   readonly averagingConstant?: number;
-  readonly layout?: InputLayout;
   readonly progress?: ProgressReporter;
 }
 
@@ -100,7 +99,7 @@ export async function convertQat(model: tf.LayersModel, ranges: ActivationRanges
  * The input model is not modified. Randomness (batch order) comes from `seed`.
  * @example const {model: q} = await quantize.quantizationAwareTraining(model, mnist.train, {epochs: 1, seed: 1, weightBits: 4});
  */
-export async function quantizationAwareTraining(model: tf.LayersModel, train: Dataset, options: QatOptions): Promise<{ model: QuantizedModel; report: QatReport }> {
+export async function quantizationAwareTraining(model: tf.LayersModel, train: DataSource, options: QatOptions): Promise<{ model: QuantizedModel; report: QatReport }> {
   check(options);
   const weightBits = options.weightBits ?? 8;
   const activationBits = options.activationBits ?? 8;
@@ -108,58 +107,51 @@ export async function quantizationAwareTraining(model: tf.LayersModel, train: Da
   const folded = await foldBatchNorm(model);
   const base = folded.model;
   const graph = modelGraph(base, 'quantizationAwareTraining');
-  const layout = options.layout ?? ((graph[0]?.outputShape.length ?? 1) === 3 ? 'image' : 'flat');
   const ranges: ActivationRanges = {};
   const axis = (n: GraphNode) => (options.granularity === 'per-tensor' ? undefined : kernelAxis(n.className, n.layer.weights[0]?.shape as number[]));
-  const optimizer = tf.train.adam(options.learningRate ?? 1e-4);
-  const variables = base.trainableWeights.map((w) => w.read() as tf.Variable);
-  const epochLosses: number[] = [];
-  let steps = 0;
-  try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      let lossSum = 0;
-      let seen = 0;
-      for (const b of batches(train, { batchSize: options.batchSize ?? 128, seed: options.seed + epoch, layout })) {
-        const kernelQ = new Map<string, QParams>();
-        for (const n of graph) {
-          if (WEIGHT_LAYERS.has(n.className)) kernelQ.set(n.name, chooseQParams(n.layer.weights[0]?.read() as tf.Tensor, { bits: weightBits, symmetric: true, axis: axis(n) }));
-        }
-        const observed: [string, tf.Tensor, tf.Tensor][] = [];
-        const loss = optimizer.minimize(() => {
-          const logits = runGraph(graph, b.x, {
-            apply: (node, ins) => {
-              const qp = kernelQ.get(node.name);
-              const kernel = node.layer.weights[0]?.read();
-              return qp && kernel ? weightLayerForward(node, ins[0] as tf.Tensor, fakeQuantize(kernel, qp)) : undefined;
-            },
-            after: (node, y) => {
-              if (PASS_THROUGH.has(node.className)) return y;
-              observed.push([node.name, tf.keep(tf.min(y)), tf.keep(tf.max(y))]);
-              const r = ranges[node.name];
-              return r ? fakeQuantize(y, qparamsFromRange([r.min], [r.max], { bits: activationBits })) : y;
-            },
-          });
-          return tf.losses.softmaxCrossEntropy(b.y, logits) as tf.Scalar;
-        }, true, variables) as tf.Scalar;
-        // Moving-average ranges (the first batch initializes them).
-        for (const [name, lo, hi] of observed) {
-          const l = lo.dataSync()[0] as number;
-          const h = hi.dataSync()[0] as number;
-          const r = ranges[name];
-          ranges[name] = r ? { min: r.min + c * (l - r.min), max: r.max + c * (h - r.max) } : { min: l, max: h };
-          tf.dispose([lo, hi]);
-        }
-        lossSum += (loss.dataSync()[0] as number) * b.labels.length;
-        seen += b.labels.length;
-        loss.dispose();
-        steps++;
+  let kernelQ = new Map<string, QParams>();
+  const observed: [string, tf.Tensor, tf.Tensor][] = [];
+  // fit's hooks: kernels' qparams from the current weights before each step; the fake-quantized
+  // forward pass; moving-average activation ranges after each step (the first batch initializes them).
+  const history = await fit(base, train, {
+    epochs: options.epochs, seed: options.seed, batchSize: options.batchSize ?? 128, learningRate: options.learningRate ?? 1e-4,
+    ...(options.progress ? { progress: options.progress } : {}),
+    beforeStep: () => {
+      kernelQ = new Map();
+      for (const n of graph) {
+        if (WEIGHT_LAYERS.has(n.className)) kernelQ.set(n.name, chooseQParams(n.layer.weights[0]?.read() as tf.Tensor, { bits: weightBits, symmetric: true, axis: axis(n) }));
       }
-      epochLosses.push(lossSum / Math.max(seen, 1));
-      options.progress?.({ kind: 'epoch', log: { epoch: epoch + 1, loss: lossSum / Math.max(seen, 1), seconds: 0, examplesPerSecond: 0 }, epochs: options.epochs });
-    }
-  } finally {
-    optimizer.dispose();
-  }
+    },
+    forward: (xs) => runGraph(graph, xs, {
+      apply: (node, ins) => {
+        const qp = kernelQ.get(node.name);
+        const kernel = node.layer.weights[0]?.read();
+        return qp && kernel ? weightLayerForward(node, ins[0] as tf.Tensor, fakeQuantize(kernel, qp)) : undefined;
+      },
+      after: (node, y) => {
+        if (PASS_THROUGH.has(node.className)) return y;
+        observed.push([node.name, tf.keep(tf.min(y)), tf.keep(tf.max(y))]);
+        const r = ranges[node.name];
+        return r ? fakeQuantize(y, qparamsFromRange([r.min], [r.max], { bits: activationBits })) : y;
+      },
+    }, { training: true }),
+    afterStep: () => {
+      for (const [name, lo, hi] of observed) {
+        const l = lo.dataSync()[0] as number;
+        const h = hi.dataSync()[0] as number;
+        const r = ranges[name];
+        ranges[name] = r ? { min: r.min + c * (l - r.min), max: r.max + c * (h - r.max) } : { min: l, max: h };
+        tf.dispose([lo, hi]);
+      }
+      observed.length = 0;
+    },
+  }).catch((e: unknown) => {
+    tf.dispose(observed.flatMap(([, lo, hi]) => [lo, hi]));
+    base.dispose();
+    throw e;
+  });
+  const steps = history.steps;
+  const epochLosses = history.epochs.map((e) => e.loss);
   for (const n of graph) if (!ranges[n.name] && PASS_THROUGH.has(n.className)) ranges[n.name] = ranges[n.inputs[0] as string] as { min: number; max: number };
   const q = await convertQat(base, ranges, { weightBits, activationBits, granularity: options.granularity });
   base.dispose();

@@ -4,7 +4,7 @@
 // layer's input for dynamic). tfjs has no int8 kernels, so this measures accuracy, not speed.
 import * as tf from '@tensorflow/tfjs';
 import { fakeQuantize } from './affine';
-import { GraphNode, modelGraph, runGraph } from './model-graph';
+import { GraphNode, modelGraph, runGraph } from '../core/graph';
 import { QuantPlan, WEIGHT_LAYERS, biasQParams } from './plan';
 import { QParams, qparamsFromRange } from './qparams';
 import { rebuildModel } from './rebuild';

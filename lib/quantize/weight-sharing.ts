@@ -6,10 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { Rng } from '../core/rng';
-import { Dataset } from '../data/dataset';
-import { InputLayout, batches } from '../data/tensors';
+import { DataSource } from '../data/source';
+import { fit } from '../train/fit';
 import { huffmanEncode } from './huffman';
-import { modelGraph, runGraph } from './model-graph';
+import { modelGraph, runGraph } from '../core/graph';
 import { WEIGHT_LAYERS } from './plan';
 import { rebuildModel } from './rebuild';
 import { weightLayerForward } from './qat';
@@ -95,7 +95,7 @@ export interface WeightSharingOptions extends KMeansOptions {
   /** Layers to cluster (default every Dense / Conv2D / DepthwiseConv2D kernel). */
   readonly layers?: readonly string[];
   /** Fine-tune the centroids (and biases) on this data set. */
-  readonly fineTune?: { readonly data: Dataset; readonly epochs: number; readonly learningRate?: number; readonly batchSize?: number; readonly layout?: InputLayout };
+  readonly fineTune?: { readonly data: DataSource; readonly epochs: number; readonly learningRate?: number; readonly batchSize?: number };
 }
 
 /** Per-layer sizes and error of weight sharing. */
@@ -171,9 +171,26 @@ export async function weightSharing(model: tf.LayersModel, options: WeightSharin
   };
 }
 
+/**
+ * The kernel of shared values `centroids[indices]` (shape `shape`) with the gradient of each
+ * centroid summed over its weights (a segment sum in plain data: wasm has no UnsortedSegmentSum
+ * kernel for tf.gather's own gradient).
+ */
+function sharedKernel(centroids: tf.Variable, indices: tf.Tensor, codes: Uint8Array | Uint16Array | Int32Array, shape: readonly number[]): tf.Tensor {
+  const op = tf.customGrad(((c: tf.Tensor) => ({
+    value: tf.reshape(tf.gather(c, indices), [...shape]),
+    gradFunc: (dy: tf.Tensor) => {
+      const g = dy.dataSync();
+      const sums = new Float32Array(c.size);
+      for (let j = 0; j < g.length; j++) sums[codes[j] as number]! += g[j] as number;
+      return tf.tensor1d(sums);
+    },
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(centroids);
+}
+
 async function fineTuneCentroids(model: tf.LayersModel, shared: Record<string, SharedTensor>, ft: NonNullable<WeightSharingOptions['fineTune']>, seed: number): Promise<number> {
   const graph = modelGraph(model, 'weightSharing');
-  const layout = ft.layout ?? ((graph[0]?.outputShape.length ?? 1) === 3 ? 'image' : 'flat');
   const names = Object.keys(shared);
   const centroids = names.map((n) => {
     const init = tf.tensor1d((shared[n] as SharedTensor).codebook);
@@ -182,40 +199,22 @@ async function fineTuneCentroids(model: tf.LayersModel, shared: Record<string, S
     return v;
   });
   const indices = names.map((n) => tf.tensor1d(Int32Array.from((shared[n] as SharedTensor).indices), 'int32'));
-  const optimizer = tf.train.adam(ft.learningRate ?? 1e-4);
-  let steps = 0;
   try {
-    for (let e = 0; e < ft.epochs; e++) {
-      for (const b of batches(ft.data, { batchSize: ft.batchSize ?? 128, seed: seed + e, layout })) {
-        // dL/dkernel, then each centroid's gradient is the sum over its weights (the segment sum
-        // is done here: wasm has no UnsortedSegmentSum kernel for tf.gather's gradient).
-        const kernels = names.map((n, i) => tf.tidy(() => tf.reshape(tf.gather(centroids[i] as tf.Variable, indices[i] as tf.Tensor), [...(shared[n] as SharedTensor).shape])));
-        const grads = tf.tidy(() => tf.grads((...ks: tf.Tensor[]) => {
-          const logits = runGraph(graph, b.x, {
-            apply: (node, ins) => {
-              const i = names.indexOf(node.name);
-              return i >= 0 ? weightLayerForward(node, ins[0] as tf.Tensor, ks[i] as tf.Tensor) : undefined;
-            },
-          });
-          return tf.losses.softmaxCrossEntropy(b.y, logits) as tf.Scalar;
-        })(kernels));
-        const named: { name: string; tensor: tf.Tensor }[] = [];
-        names.forEach((n, i) => {
-          const g = (grads[i] as tf.Tensor).dataSync();
-          const s = shared[n] as SharedTensor;
-          const sums = new Float32Array(s.codebook.length);
-          for (let j = 0; j < g.length; j++) sums[s.indices[j] as number]! += g[j] as number;
-          named.push({ name: (centroids[i] as tf.Variable).name, tensor: tf.tensor1d(sums) });
-        });
-        optimizer.applyGradients(named);
-        tf.dispose([...kernels, ...grads, ...named.map((t) => t.tensor)]);
-        steps++;
-      }
-    }
+    // fit trains only the centroids; the forward pass builds each clustered kernel from them.
+    const history = await fit(model, ft.data, {
+      epochs: ft.epochs, seed, batchSize: ft.batchSize ?? 128, learningRate: ft.learningRate ?? 1e-4, variables: centroids,
+      forward: (xs) => runGraph(graph, xs, {
+        apply: (node, ins) => {
+          const i = names.indexOf(node.name);
+          if (i < 0) return undefined;
+          const s = shared[node.name] as SharedTensor;
+          return weightLayerForward(node, ins[0] as tf.Tensor, sharedKernel(centroids[i] as tf.Variable, indices[i] as tf.Tensor, s.indices, s.shape));
+        },
+      }, { training: true }),
+    });
     names.forEach((n, i) => { shared[n] = { ...(shared[n] as SharedTensor), codebook: Float32Array.from((centroids[i] as tf.Variable).dataSync()) }; });
+    return history.steps;
   } finally {
-    optimizer.dispose();
     tf.dispose([...centroids, ...indices]);
   }
-  return steps;
 }

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, DataError, describe } from '../errors';
 import { writeJsonAtomic } from '../core/atomic';
-import { Dataset } from '../data/dataset';
+import { ImageSet, imageSize } from '../data/image-set';
 import { ModelArtifacts, writeArtifacts } from '../data/model-io';
 import { checkRegistryName } from './registry';
 import { startStaticServer, StaticServer } from './static-server';
@@ -30,7 +30,7 @@ export interface WebModelsInfo {
  * Writes `<dir>/<key>/model.json` + weights for each model, `<dir>/manifest.json`, and
  * `<dir>/samples.json` with the first `sampleCount` examples of `samples` (pixels 0-255, labels).
  */
-export function prepareWebModels(dir: string, models: readonly WebModel[], samples: Dataset, sampleCount = 200): WebModelsInfo {
+export function prepareWebModels(dir: string, models: readonly WebModel[], samples: ImageSet, sampleCount = 200): WebModelsInfo {
   if (models.length === 0) throw new ConfigError(`prepareWebModels: at least one model, got none. Pass the baseline and the compressed model.`);
   if (!(Number.isInteger(sampleCount) && sampleCount > 0 && sampleCount <= samples.count)) {
     throw new ConfigError(`prepareWebModels: sampleCount in [1, ${samples.count}], got ${describe(sampleCount)}. Use e.g. 200.`);
@@ -41,7 +41,7 @@ export function prepareWebModels(dir: string, models: readonly WebModel[], sampl
     const sizes = writeArtifacts(path.join(dir, m.key), m.artifacts);
     out.push({ key: m.key, label: m.label, note: m.note ?? '', path: m.key, fileBytes: sizes.modelJsonBytes + sizes.weightBytes });
   }
-  const px = samples.height * samples.width;
+  const px = imageSize(samples);
   const images: number[][] = [];
   for (let i = 0; i < sampleCount; i++) images.push(Array.from(samples.images.subarray(i * px, (i + 1) * px)));
   writeJsonAtomic(path.join(dir, 'manifest.json'), { models: out });

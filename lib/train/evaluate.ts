@@ -1,25 +1,32 @@
-// Accuracy and loss of a classifier that outputs logits, computed in batches without leaks.
+// Accuracy and loss of a classifier on any DataSource, computed in batches without leaks. The
+// model may output logits or probabilities; the loss is the model's own (see modelLoss).
 import * as tf from '@tensorflow/tfjs';
-import { ShapeError } from '../errors';
-import { Dataset } from '../data/dataset';
-import { batches, InputLayout } from '../data/tensors';
+import { ConfigError, ShapeError, describe } from '../errors';
+import { DataSource, SourceBatch, batchesOf, checkSource } from '../data/source';
+import { LossFn, inputShapeOf, modelLoss, outputUnits } from './model-output';
 
 /** Options for {@link evaluate}. */
 export interface EvaluateOptions {
-  readonly layout?: InputLayout;
   readonly batchSize?: number;
   /** Use only the first `limit` examples. */
   readonly limit?: number;
+  /** Pixel scaling of ImageSets (p / 255 - mean) / std. */
+  readonly mean?: number;
+  readonly std?: number;
+  /** Loss of (targets, outputs); default the model's own (cross-entropy on logits for functions). */
+  readonly loss?: LossFn;
+  /** Input shape (without batch) given to a function predictor; a model's own is used otherwise. */
+  readonly inputShape?: readonly number[];
 }
 
-/** Accuracy (fraction in [0, 1]) and mean cross-entropy of a logits model on a data set. */
+/** Accuracy (fraction in [0, 1]) and mean loss on a data set. */
 export interface Evaluation {
   readonly accuracy: number;
   readonly loss: number;
   readonly count: number;
 }
 
-/** Anything that maps a batch of inputs to logits: a LayersModel or a function. */
+/** Anything that maps a batch of inputs to class scores: a LayersModel or a function (e.g. a runtime). */
 export type Predictor = tf.LayersModel | ((x: tf.Tensor) => tf.Tensor);
 
 /** Runs a predictor on x (inference mode). The caller owns the result. */
@@ -27,50 +34,76 @@ export function runPredictor(predictor: Predictor, x: tf.Tensor): tf.Tensor {
   return typeof predictor === 'function' ? predictor(x) : (predictor.predict(x, { batchSize: x.shape[0] }) as tf.Tensor);
 }
 
-/**
- * Evaluates a classifier whose outputs are logits.
- * @example (await evaluate(model, loadMnist().test)).accuracy // e.g. 0.981
- */
-export async function evaluate(predictor: Predictor, ds: Dataset, options: EvaluateOptions = {}): Promise<Evaluation> {
-  const data = options.limit !== undefined && options.limit < ds.count
-    ? { ...ds, count: options.limit, labels: ds.labels.subarray(0, options.limit) } : ds;
-  let correct = 0;
-  let lossSum = 0;
-  for (const b of batches(data, { batchSize: options.batchSize ?? 1000, layout: options.layout ?? inferLayout(predictor) })) {
-    const [c, l] = tf.tidy(() => {
-      const logits = runPredictor(predictor, b.x);
-      if (logits.rank !== 2 || logits.shape[1] !== b.y.shape[1]) {
-        throw new ShapeError(`evaluate: logits of shape [n, ${b.y.shape[1]}], got [${logits.shape.join(', ')}]. ` +
-          `Pass a model whose last layer has one unit per class and no softmax.`);
-      }
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(b.y, 1)), 'float32'));
-      const loss = tf.mul(tf.losses.softmaxCrossEntropy(b.y, logits), b.y.shape[0]);
-      return [hits, loss];
-    });
-    correct += (await c.data())[0] as number;
-    lossSum += (await l.data())[0] as number;
-    c.dispose();
-    l.dispose();
+function checkPredictor(predictor: unknown, fn: string): asserts predictor is Predictor {
+  if (typeof predictor === 'function') return;
+  if (!(predictor instanceof tf.LayersModel)) {
+    throw new ConfigError(`${fn}: a tf.LayersModel or a function of inputs, got ${describe(predictor)}. ` +
+      `Pass the model (a graph model can be wrapped: (x) => graphModel.predict(x)).`);
   }
-  return { accuracy: correct / data.count, loss: lossSum / data.count, count: data.count };
 }
 
-/** 'image' for models whose input is rank 4, else 'flat'. */
-export function inferLayout(predictor: Predictor): InputLayout {
-  if (typeof predictor === 'function') return 'flat';
-  const shape = predictor.inputs[0]?.shape ?? [];
-  return shape.length === 4 ? 'image' : 'flat';
+async function* predictorBatches(predictor: Predictor, data: DataSource, options: EvaluateOptions, fn: string): AsyncGenerator<SourceBatch, void, undefined> {
+  const model = typeof predictor === 'function' ? undefined : predictor;
+  yield* batchesOf(data, {
+    batchSize: options.batchSize ?? 256, limit: options.limit, mean: options.mean, std: options.std, caller: fn,
+    ...(model ? { inputShape: inputShapeOf(model, fn), classes: outputUnits(model, fn) } : options.inputShape ? { inputShape: options.inputShape } : {}),
+  });
+}
+
+function classIndex(scores: tf.Tensor): tf.Tensor {
+  // One sigmoid unit: class 1 above 0.5 (or above logit 0); several: the argmax.
+  return scores.shape[1] === 1 ? tf.cast(tf.greater(tf.reshape(scores, [-1]), 0.5), 'int32') : tf.argMax(scores, 1);
+}
+
+/**
+ * Evaluates a classifier (logits or probabilities out) on labelled data.
+ * @example (await evaluate(model, loadMnist().test)).accuracy // e.g. 0.981
+ */
+export async function evaluate(predictor: Predictor, data: DataSource, options: EvaluateOptions = {}): Promise<Evaluation> {
+  checkPredictor(predictor, 'evaluate');
+  checkSource(data, 'evaluate');
+  const lossFn: LossFn = options.loss ?? (typeof predictor === 'function' ? (y, p) => tf.losses.softmaxCrossEntropy(y, p) as tf.Scalar : modelLoss(predictor));
+  let correct = 0;
+  let lossSum = 0;
+  let count = 0;
+  for await (const b of predictorBatches(predictor, data, options, 'evaluate')) {
+    const ys = b.ys;
+    if (!ys) throw new ConfigError(`evaluate: labelled data (ys), got a batch without targets. Give the data {xs, ys}.`);
+    const [c, l] = tf.tidy(() => {
+      const out = runPredictor(predictor, b.xs);
+      if (out.rank !== 2 || out.shape[1] !== ys.shape[1]) {
+        throw new ShapeError(`evaluate: outputs of shape [n, ${ys.shape[1]}] (one score per class of the data), got [${out.shape.join(', ')}]. ` +
+          `Pass a classifier whose last layer has one unit per class.`);
+      }
+      const truth = ys.shape[1] === 1 ? tf.cast(tf.greater(tf.reshape(ys, [-1]), 0.5), 'int32') : tf.argMax(ys, 1);
+      const hits = tf.sum(tf.cast(tf.equal(classIndex(out), truth), 'float32'));
+      return [hits, tf.mul(lossFn(ys, out), b.size)];
+    });
+    const [cv, lv] = await Promise.all([c.data(), l.data()]);
+    correct += cv[0] as number;
+    lossSum += lv[0] as number;
+    count += b.size;
+    tf.dispose([c, l]);
+  }
+  if (count === 0) throw new ConfigError(`evaluate: at least one example, got none. Pass a non-empty data set.`);
+  return { accuracy: correct / count, loss: lossSum / count, count };
 }
 
 /** Predicted class of each example (plain data). */
-export async function predictLabels(predictor: Predictor, ds: Dataset, options: EvaluateOptions = {}): Promise<Int32Array> {
-  const out = new Int32Array(ds.count);
-  let i = 0;
-  for (const b of batches(ds, { batchSize: options.batchSize ?? 1000, layout: options.layout ?? inferLayout(predictor) })) {
-    const p = tf.tidy(() => tf.argMax(runPredictor(predictor, b.x), 1));
-    out.set(await p.data() as Int32Array, i);
-    i += b.labels.length;
+export async function predictLabels(predictor: Predictor, data: DataSource, options: EvaluateOptions = {}): Promise<Int32Array> {
+  checkPredictor(predictor, 'predictLabels');
+  checkSource(data, 'predictLabels');
+  const parts: Int32Array[] = [];
+  for await (const b of predictorBatches(predictor, data, options, 'predictLabels')) {
+    const p = tf.tidy(() => classIndex(runPredictor(predictor, b.xs)));
+    parts.push(Int32Array.from(await p.data()));
     p.dispose();
+  }
+  const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
+  let i = 0;
+  for (const p of parts) {
+    out.set(p, i);
+    i += p.length;
   }
   return out;
 }

@@ -1,37 +1,42 @@
-// A seeded training loop for logits classifiers. Unlike model.fit (which shuffles with
-// Math.random), every batch order comes from the seed, so a run is reproducible; hooks let
-// pruning keep masks applied after each step and distillation swap the loss.
+// The one training loop: seeded (unlike model.fit, which shuffles with Math.random), on any
+// DataSource (a tf.data.Dataset as model.fitDataset takes, tensors, or an ImageSet), with the
+// model's own loss by default. Its hooks are how the techniques train: pruning re-applies masks
+// after each step, distillation swaps the loss, QAT and weight sharing swap the forward pass.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { Dataset } from '../data/dataset';
-import { batches, Batch, InputLayout } from '../data/tensors';
-import { evaluate, inferLayout } from './evaluate';
+import { DataSource, SourceBatch, batchesOf, checkSource, sourceCount } from '../data/source';
+import { evaluate } from './evaluate';
+import { inputShapeOf, modelLoss, outputUnits } from './model-output';
 import { EpochLog, ProgressReporter } from './progress';
 
 /** Options for {@link fit}. */
 export interface FitOptions {
   readonly epochs: number;
-  /** Seed of the batch order (epoch e uses seed + e). */
+  /** Seed of the batch order (epoch e uses seed + e; a tf.data.Dataset keeps its own order). */
   readonly seed: number;
   readonly batchSize?: number;
-  /** Adam learning rate (default 1e-3), or a function of the epoch (0-based). */
+  /** Learning rate (default 1e-3), or a function of the epoch (0-based). */
   readonly learningRate?: number | ((epoch: number) => number);
   /** 'adam' (default) or 'sgd' (with momentum 0.9). */
   readonly optimizer?: 'adam' | 'sgd';
-  readonly layout?: InputLayout;
   /** Evaluated after each epoch. */
-  readonly validation?: Dataset;
-  /** Loss from logits and batch; default softmax cross-entropy on the one-hot labels. */
-  readonly loss?: (logits: tf.Tensor, batch: Batch) => tf.Scalar;
+  readonly validation?: DataSource;
+  /** Loss from the model's outputs and the batch; default the model's own loss (see modelLoss). */
+  readonly loss?: (outputs: tf.Tensor, batch: SourceBatch) => tf.Scalar;
+  /** Forward pass in training mode; default `model.apply(xs, {training: true})`. */
+  readonly forward?: (xs: tf.Tensor) => tf.Tensor;
   /** Extra penalty added to the loss (e.g. L1 on BatchNorm gammas), computed inside the step. */
   readonly regularizer?: () => tf.Scalar;
   /** Called after every optimizer step (e.g. to re-apply pruning masks). Step counts from 1. */
   readonly afterStep?: (step: number) => void;
   /** Called before every step (e.g. to update a pruning schedule). */
-  readonly beforeStep?: (step: number) => void;
+  readonly beforeStep?: (step: number, batch: SourceBatch) => void;
   readonly progress?: ProgressReporter;
   /** Variables to train; default the model's trainable weights. */
   readonly variables?: tf.Variable[];
+  /** Pixel scaling of ImageSets (p / 255 - mean) / std. */
+  readonly mean?: number;
+  readonly std?: number;
 }
 
 /** What {@link fit} returns. */
@@ -41,12 +46,15 @@ export interface FitHistory {
 }
 
 function check(options: FitOptions): void {
+  if (!options || typeof options !== 'object') throw new ConfigError(`fit: an options object such as {epochs: 1, seed: 0}, got ${describe(options)}. Pass the options.`);
   if (!(Number.isInteger(options.epochs) && options.epochs >= 0)) {
     throw new ConfigError(`fit: epochs a non-negative integer, got ${describe(options.epochs)}. Use e.g. 3.`);
   }
   if (!Number.isFinite(options.seed)) throw new ConfigError(`fit: seed a number, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
   const lr = options.learningRate;
   if (typeof lr === 'number' && !(lr > 0)) throw new ConfigError(`fit: learningRate > 0, got ${describe(lr)}. Use e.g. 1e-3.`);
+  const bs = options.batchSize ?? 128;
+  if (!(Number.isInteger(bs) && bs > 0)) throw new ConfigError(`fit: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
 }
 
 /** The model's trainable variables. */
@@ -55,27 +63,36 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
 }
 
 /**
- * Trains `model` in place on `train` (inference-time BatchNormalization statistics are updated).
+ * Trains `model` in place (inference-time BatchNormalization statistics are updated).
  * @example await fit(model, loadMnist().train, {epochs: 1, seed: 1, progress: consoleProgress()})
+ * @example await fit(model, tf.data.array(items).batch(32), {epochs: 2, seed: 0})
  */
-export async function fit(model: tf.LayersModel, train: Dataset, options: FitOptions): Promise<FitHistory> {
+export async function fit(model: tf.LayersModel, data: DataSource, options: FitOptions): Promise<FitHistory> {
   check(options);
+  checkSource(data, 'fit');
+  const inputShape = inputShapeOf(model, 'fit');
+  const classes = outputUnits(model, 'fit');
   const batchSize = options.batchSize ?? 128;
-  const layout = options.layout ?? inferLayout(model);
   const lrAt = (e: number) => (typeof options.learningRate === 'function' ? options.learningRate(e) : options.learningRate ?? 1e-3);
   const makeOptimizer = (lr: number) => (options.optimizer === 'sgd' ? tf.train.momentum(lr, 0.9) : tf.train.adam(lr));
   let lr = lrAt(0);
-  let optimizer = makeOptimizer(lr);
+  const optimizer = makeOptimizer(lr);
   const variables = options.variables ?? trainableVariables(model);
-  const lossFn = options.loss ?? ((logits: tf.Tensor, b: Batch) => tf.losses.softmaxCrossEntropy(b.y, logits) as tf.Scalar);
+  const ownLoss = modelLoss(model);
+  const lossFn = options.loss ?? ((out: tf.Tensor, b: SourceBatch) => {
+    if (!b.ys) throw new ConfigError(`fit: targets (ys) to train on, got a batch without them. Give the data {xs, ys}, or pass a loss that needs none.`);
+    return ownLoss(b.ys, out);
+  });
+  const forward = options.forward ?? ((xs: tf.Tensor) => model.apply(xs, { training: true }) as tf.Tensor);
+  const count = sourceCount(data);
+  const nBatches = count === undefined ? undefined : Math.ceil(count / batchSize);
   const history: EpochLog[] = [];
-  const nBatches = Math.ceil(train.count / batchSize);
   let step = 0;
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const want = lrAt(epoch);
       if (want !== lr) {
-        // Adam keeps its moments in the optimizer; tfjs's learningRate is read at each step.
+        // Adam keeps its moments in the optimizer; tfjs reads learningRate at each step.
         (optimizer as unknown as { learningRate: number }).learningRate = want;
         lr = want;
       }
@@ -84,37 +101,33 @@ export async function fit(model: tf.LayersModel, train: Dataset, options: FitOpt
       let seen = 0;
       let batchIndex = 0;
       const pending: tf.Scalar[] = [];
-      for (const b of batches(train, { batchSize, seed: options.seed + epoch, layout })) {
-        step++;
-        options.beforeStep?.(step);
-        const loss = tf.tidy(() => optimizer.minimize(() => {
-          const logits = model.apply(b.x, { training: true }) as tf.Tensor;
-          const base = lossFn(logits, b);
-          return options.regularizer ? tf.add(base, options.regularizer()) as tf.Scalar : base;
-        }, true, variables) as tf.Scalar);
-        options.afterStep?.(step);
-        // Reading the loss every step would sync; keep a weighted scalar and read at epoch end.
-        pending.push(tf.tidy(() => tf.mul(loss, b.labels.length) as tf.Scalar));
-        loss.dispose();
-        seen += b.labels.length;
-        batchIndex++;
-        if (pending.length >= 50) {
-          const s = tf.addN(pending);
-          lossSum += (await s.data())[0] as number;
-          s.dispose();
-          pending.forEach((t) => t.dispose());
-          pending.length = 0;
-        }
-        options.progress?.({ kind: 'batch', epoch: epoch + 1, epochs: options.epochs, batch: batchIndex, batches: nBatches });
-      }
-      if (pending.length) {
+      const flush = async () => {
+        if (!pending.length) return;
         const s = tf.addN(pending);
         lossSum += (await s.data())[0] as number;
         s.dispose();
         pending.forEach((t) => t.dispose());
+        pending.length = 0;
+      };
+      for await (const b of batchesOf(data, { batchSize, seed: options.seed + epoch, inputShape, classes, mean: options.mean, std: options.std, caller: 'fit' })) {
+        step++;
+        options.beforeStep?.(step, b);
+        const loss = tf.tidy(() => optimizer.minimize(() => {
+          const base = lossFn(forward(b.xs), b);
+          return options.regularizer ? tf.add(base, options.regularizer()) as tf.Scalar : base;
+        }, true, variables) as tf.Scalar);
+        options.afterStep?.(step);
+        // Reading the loss every step would sync; keep weighted scalars and read them in groups.
+        pending.push(tf.tidy(() => tf.mul(loss, b.size) as tf.Scalar));
+        loss.dispose();
+        seen += b.size;
+        batchIndex++;
+        if (pending.length >= 50) await flush();
+        options.progress?.({ kind: 'batch', epoch: epoch + 1, epochs: options.epochs, batch: batchIndex, batches: nBatches ?? batchIndex });
       }
+      await flush();
       const seconds = (performance.now() - t0) / 1000;
-      const val = options.validation ? await evaluate(model, options.validation, { layout }) : undefined;
+      const val = options.validation ? await evaluate(model, options.validation, { mean: options.mean, std: options.std }) : undefined;
       const log: EpochLog = {
         epoch: epoch + 1, loss: lossSum / Math.max(seen, 1), seconds, examplesPerSecond: seen / seconds,
         ...(val ? { valAccuracy: val.accuracy, valLoss: val.loss } : {}),

@@ -45,7 +45,7 @@ async function channelBench(): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   await initBackend('wasm');
   const { model } = await loadBaseline('simplenet');
-  const { x, y } = toTensors(loadMnist().test, { layout: 'flat', start: 0, end: 256 });
+  const { xs: x, ys: y } = toTensors(loadMnist().test, { inputShape: [784], start: 0, end: 256 });
   const figures: Record<string, unknown> = {};
   for (const sparsity of [0.9, 0.95]) {
     const { model: pruned, masks } = await magnitude(model, { sparsity });

@@ -20,8 +20,8 @@ async function main(): Promise<void> {
   const mnist = loadMnist();
   const { model: qStatic } = await postTraining(model, { mode: 'static', calibration: mnist.train, calibrationCount: 1000 });
   const { model: qDynamic } = await postTraining(model, { mode: 'dynamic' });
-  const sample = toTensors(mnist.test, { layout: 'flat', start: 0, end: 256 });
-  const input = sample.x.dataSync() as Float32Array;
+  const sample = toTensors(mnist.test, { inputShape: [784], start: 0, end: 256 });
+  const input = sample.xs.dataSync() as Float32Array;
   const models = { fp32: toOnnx(model), int8Static: toOnnx(qStatic.model, { plan: qStatic.plan }), int8Dynamic: toOnnx(qDynamic.model, { plan: qDynamic.plan }) };
   const { rows } = await ortLatency(models, { batchSizes: [1, 256], threads: 1, rounds: 7, runs: 30, minTimeMs: 300, input });
   const p50 = (v: string, b: number) => rows.find((r) => r.variant === v && r.batchSize === b)?.p50Ms as number;
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     cpuFlags: cpu.cpuFlags, cpuModel: cpu.cpuModel,
     note: 'onnxruntime-node, one intra-op thread, medians over 7 interleaved rounds; speedup = fp32 p50 / int8 p50',
   });
-  tf.dispose([sample.x, sample.y]);
+  tf.dispose([sample.xs, sample.ys]);
   qStatic.dispose();
   qDynamic.dispose();
   model.dispose();

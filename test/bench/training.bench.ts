@@ -8,14 +8,14 @@ import { setGradients } from '../../lib/core/gradients';
 import { saveResults } from '../../lib/core/results';
 import { machineInfo } from '../../lib/core/machine';
 import { loadMnist } from '../../lib/data/mnist';
-import { sliceDataset } from '../../lib/data/dataset';
+import { sliceImageSet } from '../../lib/data/image-set';
 import { simpleNet } from '../../lib/models/simplenet';
 import { fit } from '../../lib/train/fit';
 
 async function throughput(label: string, backend: 'wasm' | 'cpu', fast: boolean, examples: number, repeats: number) {
   await tf.setBackend(backend);
   setGradients({ fastMatMul: fast });
-  const data = sliceDataset(loadMnist().train, 0, examples);
+  const data = sliceImageSet(loadMnist().train, 0, examples);
   const rates: number[] = [];
   let loss = NaN;
   for (let r = 0; r < repeats + 1; r++) {

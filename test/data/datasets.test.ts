@@ -4,7 +4,7 @@ import * as path from 'path';
 import { expect } from 'chai';
 import { loadMnist, MNIST_COUNTS } from '../../lib/data/mnist';
 import { loadFashionMnist, FASHION_MNIST_COUNTS } from '../../lib/data/fashion-mnist';
-import { classCounts, sliceDataset, selectExamples } from '../../lib/data/dataset';
+import { classCounts, sliceImageSet, selectExamples } from '../../lib/data/image-set';
 import { readVerified } from '../../lib/data/integrity';
 import { encodeIdx } from '../../lib/data/idx';
 import { sha256 } from '../../lib/core/hash';
@@ -93,22 +93,22 @@ describe('data/fashion-mnist', function () {
 });
 
 describe('data/dataset', () => {
-  const ds = { name: 't', images: Uint8Array.from({ length: 4 * 4 }, (_, i) => i), labels: Uint8Array.from([0, 1, 2, 1]), count: 4, height: 2, width: 2, classNames: ['a', 'b', 'c'] };
+  const ds = { name: 't', images: Uint8Array.from({ length: 4 * 4 }, (_, i) => i), labels: Uint8Array.from([0, 1, 2, 1]), count: 4, height: 2, width: 2, channels: 1, classNames: ['a', 'b', 'c'] };
 
   it('slices and selects examples', () => {
-    expect(Array.from(sliceDataset(ds, 1, 3).images)).to.deep.equal([4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(Array.from(sliceImageSet(ds, 1, 3).images)).to.deep.equal([4, 5, 6, 7, 8, 9, 10, 11]);
     const s = selectExamples(ds, [3, 0]);
     expect(Array.from(s.labels)).to.deep.equal([1, 0]);
     expect(Array.from(s.images.subarray(0, 4))).to.deep.equal([12, 13, 14, 15]);
   });
 
   it('rejects out-of-range slices and indices', () => {
-    expect(() => sliceDataset(ds, 3, 2)).to.throw(ConfigError, /sliceDataset: integers 0 <= start <= end <= 4/);
+    expect(() => sliceImageSet(ds, 3, 2)).to.throw(ConfigError, /sliceImageSet: integers 0 <= start <= end <= 4/);
     expect(() => selectExamples(ds, [4])).to.throw(ConfigError);
   });
 
   it('encodeIdx output of a slice can be read back by the MNIST reader shape rules', () => {
-    const bytes = encodeIdx({ shape: [2, 2, 2], data: sliceDataset(ds, 0, 2).images });
+    const bytes = encodeIdx({ shape: [2, 2, 2], data: sliceImageSet(ds, 0, 2).images });
     expect(bytes.length).to.equal(4 + 12 + 8);
   });
 });

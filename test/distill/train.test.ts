@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { teacherLogits, train } from '../../lib/distill';
-import { makeDataset } from '../../lib/data/dataset';
+import { makeImageSet } from '../../lib/data/image-set';
 import { fit } from '../../lib/train/fit';
 import { simpleNet } from '../../lib/models/simplenet';
 import { ConfigError, ShapeError } from '../../lib/errors';
@@ -19,7 +19,7 @@ function toyData(seed: number, count = 90) {
     labels[i] = k;
     for (let p = 0; p < 36; p++) images[i * 36 + p] = Math.floor(rng.next() * 60) + (Math.floor(p / 12) === k ? 180 : 0);
   }
-  return makeDataset('toy', images, labels, 6, 6, ['a', 'b', 'c']);
+  return makeImageSet('toy', images, labels, { height: 6, width: 6 }, ['a', 'b', 'c']);
 }
 
 const mlp = (seed: number, hidden: number[], input = 36) => simpleNet({ seed, hidden, inputSize: input, numClasses: 3 });

@@ -4,7 +4,7 @@ import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ortSession, runOrt, ortPredictLabels } from '../../lib/export/onnx/runtime';
 import { predictLabels } from '../../lib/train/evaluate';
 import { loadMnist } from '../../lib/data/mnist';
-import { sliceDataset } from '../../lib/data/dataset';
+import { sliceImageSet } from '../../lib/data/image-set';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
 import { ExportError } from '../../lib/errors';
@@ -60,7 +60,7 @@ describe('export/onnx fp32', () => {
 
   it('ortPredictLabels predicts the same classes as tfjs for an fp32 export', async () => {
     const m = simpleNet({ seed: 3, hidden: [32] });
-    const ds = sliceDataset(loadMnist().test, 0, 300);
+    const ds = sliceImageSet(loadMnist().test, 0, 300);
     const session = await ortSession(toOnnx(m));
     const { labels, accuracy } = await ortPredictLabels(session, ds, { batchSize: 128 });
     await session.release();

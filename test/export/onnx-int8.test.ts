@@ -13,7 +13,8 @@ import { expectNoLeak } from '../helpers/leak';
 /** Fraction of inputs where ORT's argmax equals the simulated quantized tfjs model's. */
 async function agreement(q: QuantizedModel, layout: 'flat' | 'image'): Promise<{ agree: number; ops: Record<string, number> }> {
   const onnx = toOnnx(q.model, { plan: q.plan });
-  const { x } = toTensors(smallMnist().test, { layout, start: 0, end: 500 });
+  const { xs: x, ys } = toTensors(smallMnist().test, { inputShape: layout === 'flat' ? [784] : [28, 28, 1], start: 0, end: 500 });
+  ys.dispose();
   const session = await ortSession(onnx);
   const got = await runOrt(session, x.dataSync() as Float32Array, x.shape);
   await session.release();

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
 import { loadMnist } from '../../lib/data/mnist';
 import { loadFashionMnist } from '../../lib/data/fashion-mnist';
-import { Dataset } from '../../lib/data/dataset';
+import { ImageSet } from '../../lib/data/image-set';
 import { permutation } from '../../lib/core/rng';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cachedModel } from '../../lib/models/model-cache';
@@ -20,7 +20,7 @@ import { expectNoLeak } from '../helpers/leak';
  * Pixels in [0, 1] of `count` examples drawn at random (seeded). Random, not contiguous: MNIST's
  * test set is ordered by writer population (SD-3 then SD-1), and PSI notices that shift.
  */
-function pixels(ds: Dataset, count: number, seed: number): Float32Array {
+function pixels(ds: ImageSet, count: number, seed: number): Float32Array {
   const px = ds.height * ds.width;
   const idx = permutation(ds.count, seed);
   const out = new Float32Array(count * px);

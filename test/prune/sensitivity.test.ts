@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
-import { makeDataset } from '../../lib/data/dataset';
+import { makeImageSet } from '../../lib/data/image-set';
 import { simpleNet } from '../../lib/models/simplenet';
 import { sensitivityScan } from '../../lib/prune/sensitivity';
 import { Rng } from '../../lib/core/rng';
@@ -11,7 +11,7 @@ function tinyData(n = 50) {
   const rng = new Rng(9);
   const images = new Uint8Array(n * 16).map(() => rng.int(256));
   const labels = new Uint8Array(n).map(() => rng.int(3));
-  return makeDataset('tiny', images, labels, 4, 4, ['a', 'b', 'c']);
+  return makeImageSet('tiny', images, labels, { height: 4, width: 4 }, ['a', 'b', 'c']);
 }
 
 describe('prune/sensitivity', () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
-import { makeDataset } from '../../lib/data/dataset';
+import { makeImageSet } from '../../lib/data/image-set';
 import { simpleNet } from '../../lib/models/simplenet';
 import { magnitude } from '../../lib/prune/magnitude';
 import { ConstantSparsity, PolynomialDecay } from '../../lib/prune/schedule';
@@ -16,7 +16,7 @@ function tinyData(n = 64) {
   for (let i = 0; i < images.length; i++) images[i] = rng.int(256);
   const labels = new Uint8Array(n);
   for (let i = 0; i < n; i++) labels[i] = rng.int(3);
-  return makeDataset('tiny', images, labels, 4, 4, ['a', 'b', 'c']);
+  return makeImageSet('tiny', images, labels, { height: 4, width: 4 }, ['a', 'b', 'c']);
 }
 const tinyNet = () => simpleNet({ seed: 1, hidden: [16, 8], inputSize: 16, numClasses: 3 });
 

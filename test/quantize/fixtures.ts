@@ -1,17 +1,17 @@
 // Small trained models for quantization tests (seconds to train, no disk cache).
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../../lib/data/mnist';
-import { sliceDataset, Dataset } from '../../lib/data/dataset';
+import { sliceImageSet, ImageSet } from '../../lib/data/image-set';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
 import { fit } from '../../lib/train/fit';
 
-let data: { train: Dataset; test: Dataset } | undefined;
+let data: { train: ImageSet; test: ImageSet } | undefined;
 /** 3,000 MNIST training and 500 test examples. */
-export function smallMnist(): { train: Dataset; test: Dataset } {
+export function smallMnist(): { train: ImageSet; test: ImageSet } {
   if (!data) {
     const m = loadMnist();
-    data = { train: sliceDataset(m.train, 0, 3000), test: sliceDataset(m.test, 0, 500) };
+    data = { train: sliceImageSet(m.train, 0, 3000), test: sliceImageSet(m.test, 0, 500) };
   }
   return data;
 }
@@ -26,6 +26,6 @@ export async function tinyMlp(): Promise<tf.LayersModel> {
 /** The course CNN (4 and 8 filters) trained one epoch on 3,000 examples. */
 export async function tinyCnn(): Promise<tf.LayersModel> {
   const model = cnn({ seed: 1, filters: [4, 8], hidden: 32 });
-  await fit(model, sliceDataset(smallMnist().train, 0, 1500), { epochs: 1, seed: 1, learningRate: 3e-3 });
+  await fit(model, sliceImageSet(smallMnist().train, 0, 1500), { epochs: 1, seed: 1, learningRate: 3e-3 });
   return model;
 }

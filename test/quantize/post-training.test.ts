@@ -38,7 +38,7 @@ describe('quantize/postTraining', () => {
     const { train, test } = smallMnist();
     const fp32 = (await evaluate(mlp, test)).accuracy;
     const { model: q, report } = await postTraining(mlp, { mode: 'static', calibration: train, calibrationCount: 500 });
-    const acc = (await evaluate(q.predict, test)).accuracy;
+    const acc = (await evaluate(q.predict, test, { inputShape: [784] })).accuracy;
     expect(Math.abs(fp32 - acc)).to.be.below(0.01);
     expect(report.sizeRatio).to.be.within(0.24, 0.27);
     expect(report.layers.map((l) => l.layer)).to.deep.equal(['fc1', 'fc2', 'fc3']);
@@ -62,7 +62,7 @@ describe('quantize/postTraining', () => {
   });
 
   it('dynamic mode quantizes each Dense input per batch (simulated output differs from weight-only)', async () => {
-    const x = toTensors(smallMnist().test, { layout: 'flat', start: 0, end: 50 }).x;
+    const x = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 50 }).xs;
     const { model: d } = await postTraining(mlp, { mode: 'dynamic' });
     const { model: w } = await postTraining(mlp, { mode: 'weight-only' });
     const a = d.predict(x);
@@ -74,10 +74,10 @@ describe('quantize/postTraining', () => {
     w.dispose();
   });
 
-  it('calibrateRanges gives pass-through layers their input range', () => {
+  it('calibrateRanges gives pass-through layers their input range', async () => {
     const m = cnn({ seed: 1, filters: [2, 2], hidden: 4 });
     const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 2);
-    const r = calibrateRanges(m, x);
+    const r = await calibrateRanges(m, { xs: x });
     expect(r.pool1).to.deep.equal(r.relu1);
     expect(r.flatten).to.deep.equal(r.pool2);
     tf.dispose(x);
@@ -94,7 +94,7 @@ describe('quantize/postTraining', () => {
     };
     await expectReject(postTraining(mlp, { mode: 'static' }), DataError, /calibration data/);
     const empty = tf.zeros([0, 784]);
-    await expectReject(postTraining(mlp, { mode: 'static', calibration: empty }), DataError, /non-empty calibration set/);
+    await expectReject(postTraining(mlp, { mode: 'static', calibration: { xs: empty } }), DataError, /non-empty calibration set/);
     empty.dispose();
     await expectReject(postTraining(mlp, { mode: 'static', calibration: smallMnist().train, weightBits: 1 }), ConfigError, /weightBits/);
     await expectReject(postTraining(mlp, { mode: 'fast' as 'static' }), ConfigError, /mode/);
@@ -110,10 +110,10 @@ describe('quantize/postTraining', () => {
   });
 
   it('leaks no tensors', async () => {
-    const x = toTensors(smallMnist().test, { layout: 'flat', start: 0, end: 20 }).x;
+    const x = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 20 }).xs;
     await expectNoLeak(async () => {
       for (const mode of ['weight-only', 'dynamic', 'static'] as const) {
-        const { model: q } = await postTraining(mlp, { mode, calibration: x });
+        const { model: q } = await postTraining(mlp, { mode, calibration: { xs: x } });
         q.predict(x).dispose();
         q.dispose();
       }

@@ -6,7 +6,7 @@ import { evaluate } from '../../lib/train/evaluate';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ConfigError } from '../../lib/errors';
 import { cnn } from '../../lib/models/cnn';
-import { sliceDataset } from '../../lib/data/dataset';
+import { sliceImageSet } from '../../lib/data/image-set';
 import { expectNoLeak } from '../helpers/leak';
 import { smallMnist, tinyMlp } from './fixtures';
 
@@ -19,10 +19,10 @@ describe('quantize/quantizationAwareTraining', () => {
     const { train, test } = smallMnist();
     const before = mlp.getLayer('fc1').getWeights()[0]?.dataSync().slice(0, 5);
     const { model: ptq } = await postTraining(mlp, { mode: 'static', calibration: train, calibrationCount: 500, weightBits: 2 });
-    const ptqAcc = (await evaluate(ptq.predict, test)).accuracy;
+    const ptqAcc = (await evaluate(ptq.predict, test, { inputShape: [784] })).accuracy;
     ptq.dispose();
     const { model: qat, report } = await quantizationAwareTraining(mlp, train, { epochs: 2, seed: 1, weightBits: 2, learningRate: 1e-3 });
-    const qatAcc = (await evaluate(qat.predict, test)).accuracy;
+    const qatAcc = (await evaluate(qat.predict, test, { inputShape: [784] })).accuracy;
     expect(qatAcc).to.be.above(ptqAcc + 0.05);
     expect(report.steps).to.equal(2 * Math.ceil(train.count / 128));
     expect(Object.keys(report.ranges)).to.include.members(['fc1_input', 'fc1', 'fc2', 'fc3']);
@@ -38,7 +38,7 @@ describe('quantize/quantizationAwareTraining', () => {
 
   it('folds BatchNormalization before fine-tuning a conv net', async () => {
     const m = cnn({ seed: 1, filters: [2, 2], hidden: 8 });
-    const { model: q, report } = await quantizationAwareTraining(m, sliceDataset(smallMnist().train, 0, 64), { epochs: 1, seed: 1, weightBits: 4 });
+    const { model: q, report } = await quantizationAwareTraining(m, sliceImageSet(smallMnist().train, 0, 64), { epochs: 1, seed: 1, weightBits: 4 });
     expect(report.foldedBatchNorm.map((f) => f.batchNorm)).to.deep.equal(['bn1', 'bn2']);
     expect(q.model.layers.map((l) => l.getClassName())).to.not.include('BatchNormalization');
     q.dispose();
@@ -52,7 +52,7 @@ describe('quantize/quantizationAwareTraining', () => {
   });
 
   it('leaks no tensors', async () => {
-    const small = sliceDataset(smallMnist().train, 0, 256);
+    const small = sliceImageSet(smallMnist().train, 0, 256);
     await expectNoLeak(async () => {
       const { model: q } = await quantizationAwareTraining(mlp, small, { epochs: 1, seed: 2, weightBits: 4 });
       q.dispose();

@@ -5,7 +5,7 @@ import { huffmanEncode, huffmanDecode, huffmanLengths } from '../../lib/quantize
 import { evaluate } from '../../lib/train/evaluate';
 import { ConfigError, DataError } from '../../lib/errors';
 import { Rng } from '../../lib/core/rng';
-import { sliceDataset } from '../../lib/data/dataset';
+import { sliceImageSet } from '../../lib/data/image-set';
 import { expectNoLeak } from '../helpers/leak';
 import { smallMnist, tinyMlp } from './fixtures';
 
@@ -57,7 +57,7 @@ describe('quantize/weight sharing and Huffman', () => {
     const mlp = await tinyMlp();
     const { train, test } = smallMnist();
     const fp32 = (await evaluate(mlp, test)).accuracy;
-    const { model, shared, report } = await weightSharing(mlp, { bits: 5, seed: 1, fineTune: { data: sliceDataset(train, 0, 512), epochs: 1 } });
+    const { model, shared, report } = await weightSharing(mlp, { bits: 5, seed: 1, fineTune: { data: sliceImageSet(train, 0, 512), epochs: 1 } });
     expect(Object.keys(shared)).to.deep.equal(['fc1', 'fc2', 'fc3']);
     const distinct = new Set(model.getLayer('fc1').getWeights()[0]?.dataSync());
     expect(distinct.size).to.be.at.most(32);
@@ -77,7 +77,7 @@ describe('quantize/weight sharing and Huffman', () => {
   it('leaks no tensors', async () => {
     const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [784], units: 4, name: 'fc1' }), tf.layers.dense({ units: 10, name: 'fc2' })] });
     await expectNoLeak(async () => {
-      const { model } = await weightSharing(m, { bits: 2, seed: 1, fineTune: { data: sliceDataset(smallMnist().train, 0, 64), epochs: 1 } });
+      const { model } = await weightSharing(m, { bits: 2, seed: 1, fineTune: { data: sliceImageSet(smallMnist().train, 0, 64), epochs: 1 } });
       return model;
     });
     m.dispose();

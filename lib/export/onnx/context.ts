@@ -4,7 +4,7 @@
 // (Flatten, the graph output).
 import * as tf from '@tensorflow/tfjs';
 import { ExportError } from '../../errors';
-import { GraphNode } from '../../quantize/model-graph';
+import { GraphNode } from '../../core/graph';
 import { QuantPlan } from '../../quantize/plan';
 import { QParams } from '../../quantize/qparams';
 import { quantize } from '../../quantize/affine';

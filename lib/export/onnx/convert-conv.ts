@@ -7,7 +7,7 @@ import { convPadding } from '../../core/conv-padding';
 import { quantize } from '../../quantize/affine';
 import { biasQParams } from '../../quantize/plan';
 import { Converter, ConvertContext, OnnxValue, config, dequantizeConstant, emitActivation, layerWeights, quantizedData, transposeData, unsupported } from './context';
-import { GraphNode } from '../../quantize/model-graph';
+import { GraphNode } from '../../core/graph';
 
 function pair(v: number | number[] | undefined, fallback: number): [number, number] {
   if (v === undefined || v === null) return [fallback, fallback];

@@ -3,8 +3,7 @@
 import { ConfigError, DataError, describe } from '../../errors';
 import type { InferenceSession } from 'onnxruntime-node';
 import { OnnxModel } from './to-onnx';
-import { Dataset } from '../../data/dataset';
-import { InputLayout, toTensors } from '../../data/tensors';
+import { DataSource, batchesOf } from '../../data/source';
 
 /** Options of {@link ortSession}. */
 export interface OrtSessionOptions {
@@ -50,35 +49,54 @@ export async function runOrt(session: InferenceSession, data: Float32Array, dims
   return { data: t.data as Float32Array, dims: [...t.dims] };
 }
 
+/** The session's first input shape without the batch dimension (-1 where free), when the model declares it. */
+export function sessionInputShape(session: InferenceSession): number[] | undefined {
+  const meta = session.inputMetadata?.[0] as { isTensor?: boolean; shape?: readonly (number | string)[] } | undefined;
+  if (!meta?.isTensor || !meta.shape?.length) return undefined;
+  return meta.shape.slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : -1));
+}
+
 /** Options of {@link ortPredictLabels}. */
 export interface OrtPredictOptions {
-  readonly layout?: InputLayout;
+  /** Input shape without the batch dimension (as exported, NHWC for images); default the data's own. */
+  readonly inputShape?: readonly number[];
   readonly batchSize?: number;
   /** Use the first `limit` examples. */
   readonly limit?: number;
 }
 
 /**
- * Predicted class of each example of `ds` by an ONNX Runtime session (argmax of the output),
- * and the accuracy against the labels.
+ * Predicted class of each example by an ONNX Runtime session (argmax of the output), and the
+ * accuracy against the labels when the data has them (NaN otherwise).
  */
-export async function ortPredictLabels(session: InferenceSession, ds: Dataset, options: OrtPredictOptions = {}): Promise<{ labels: Int32Array; accuracy: number }> {
-  const n = Math.min(options.limit ?? ds.count, ds.count);
-  const out = new Int32Array(n);
-  const batchSize = options.batchSize ?? 1000;
+export async function ortPredictLabels(session: InferenceSession, data: DataSource, options: OrtPredictOptions = {}): Promise<{ labels: Int32Array; accuracy: number }> {
+  const parts: Int32Array[] = [];
   let correct = 0;
-  for (let s = 0; s < n; s += batchSize) {
-    const b = toTensors(ds, { layout: options.layout ?? 'flat', start: s, end: Math.min(n, s + batchSize) });
-    const { data, dims } = await runOrt(session, b.x.dataSync() as Float32Array, b.x.shape);
+  let labelled = 0;
+  const inputShape = options.inputShape ?? sessionInputShape(session);
+  for await (const b of batchesOf(data, { batchSize: options.batchSize ?? 1000, limit: options.limit, inputShape, caller: 'ortPredictLabels' })) {
+    const { data: out, dims } = await runOrt(session, await b.xs.data() as Float32Array, b.xs.shape);
     const classes = dims[1] as number;
-    for (let i = 0; i < (dims[0] as number); i++) {
+    const truth = b.ys ? await b.ys.data() : undefined;
+    const labels = new Int32Array(dims[0] as number);
+    for (let i = 0; i < labels.length; i++) {
       let best = 0;
-      for (let j = 1; j < classes; j++) if ((data[i * classes + j] as number) > (data[i * classes + best] as number)) best = j;
-      out[s + i] = best;
-      if (best === b.labels[i]) correct++;
+      for (let j = 1; j < classes; j++) if ((out[i * classes + j] as number) > (out[i * classes + best] as number)) best = j;
+      labels[i] = best;
+      if (truth) {
+        let t = 0;
+        for (let j = 1; j < classes; j++) if ((truth[i * classes + j] as number) > (truth[i * classes + t] as number)) t = j;
+        if (t === best) correct++;
+        labelled++;
+      }
     }
-    b.x.dispose();
-    b.y.dispose();
+    parts.push(labels);
   }
-  return { labels: out, accuracy: correct / Math.max(n, 1) };
+  const labels = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    labels.set(p, o);
+    o += p.length;
+  }
+  return { labels, accuracy: labelled ? correct / labelled : NaN };
 }

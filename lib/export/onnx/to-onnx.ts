@@ -4,7 +4,7 @@
 // (DynamicQuantizeLinear + MatMulInteger). The graph's input and output keep tfjs's NHWC order.
 import * as tf from '@tensorflow/tfjs';
 import { ExportError } from '../../errors';
-import { GraphNode, modelGraph } from '../../quantize/model-graph';
+import { GraphNode, modelGraph } from '../../core/graph';
 import { QuantPlan } from '../../quantize/plan';
 import { OPSET, OnnxGraph } from './builder';
 import { ConvertContext, Converter, OnnxValue, quantizeDequantize } from './context';

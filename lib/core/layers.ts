@@ -1,0 +1,194 @@
+// The layer registry: everything the library knows about a tfjs layer class, in one entry per
+// class (after TFMOT's prune_registry and Torch-Pruning's op-type table). Profile (MACs), the
+// pruning dependency graph (channel roles and kernel axes), quantization (which kernel, which
+// axis, which activation fuses) and the exporters (one converter table per format, typed by
+// `LayerClass` so a new entry must be decided in each) all read it. Adding a layer type means
+// adding one entry here. Layouts: tfjs NHWC, conv kernels [kh, kw, inC, outC].
+
+/** How a layer treats the channel (last) axis, for structured pruning. */
+export type ChannelRole =
+  /** The model input. */
+  | 'input'
+  /** Makes new channels from all input channels (its kernel has an input and an output axis). */
+  | 'producer'
+  /** Per-channel weights that follow the input's channels (BatchNormalization, depthwise conv). */
+  | 'tied'
+  /** Output channels are the input channels (activations, pooling, padding, dropout). */
+  | 'pass'
+  /** Element-wise over inputs of one shape (Add, Multiply, ...): their channels are one group. */
+  | 'merge'
+  /** Channel-axis concatenation: the output channels are the inputs' side by side. */
+  | 'concat'
+  /** NHWC to flat: the channel space repeats once per spatial position. */
+  | 'flatten'
+  /** Channels cannot be followed through the layer: the graph freezes them on both sides. */
+  | 'opaque';
+
+/** Where a layer's kernel is and which of its axes carry the input and output channels. */
+export interface KernelAxes {
+  /** Index of the kernel in `layer.weights`. */
+  readonly index: number;
+  /** Axis of the kernel over input channels (producers). */
+  readonly inAxis?: number;
+  /** Axis over output channels (producers), or over the tied channels (depthwise). */
+  readonly outAxis: number;
+}
+
+/** What the MAC rules see of a layer: its config and shapes without the batch dimension. */
+export interface LayerShapes {
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly inputShapes: readonly (readonly number[])[];
+  readonly outputShape: readonly number[];
+}
+
+/** One registry entry. */
+export interface LayerEntry {
+  readonly className: string;
+  readonly role: ChannelRole;
+  /** The weight multiplying the input, for layers that have one. */
+  readonly kernel?: KernelAxes;
+  /** Multiply-accumulates of one example (FLOPs = 2 x MACs); the glossary's rules. */
+  readonly macs: (s: LayerShapes) => number;
+  /** The kernel is quantized by PTQ and QAT; its per-channel axis, or undefined for per tensor. */
+  readonly quantizeAxis?: (kernelShape: readonly number[]) => number | undefined;
+  /** Only moves or copies values (no arithmetic): an output on its input's quantization grid. */
+  readonly valuePreserving?: boolean;
+  /** The activation the layer applies, as a Keras name ('relu', 'relu6', ...), when it is one or has one inline. */
+  readonly activation?: (config: Readonly<Record<string, unknown>>) => string | undefined;
+  /**
+   * Why a configuration cannot be followed channel-wise, or undefined when it can
+   * (e.g. BatchNormalization over another axis); the dependency graph reports it.
+   */
+  readonly channelCheck?: (s: LayerShapes) => string | undefined;
+}
+
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * Math.max(b, 1), 1);
+const last = (xs: readonly number[]) => xs[xs.length - 1] as number;
+const zero = () => 0;
+
+function pair(v: unknown): [number, number] {
+  if (Array.isArray(v)) return [Number(v[0]), Number(v[1] ?? v[0])];
+  return [Number(v ?? 1), Number(v ?? 1)];
+}
+function single(v: unknown): number {
+  return Array.isArray(v) ? Number(v[0]) : Number(v ?? 1);
+}
+const inlineActivation = (c: Readonly<Record<string, unknown>>) => {
+  const a = c.activation as string | undefined;
+  return a && a !== 'linear' ? a : undefined;
+};
+const lastAxis = (c: Readonly<Record<string, unknown>>, rank: number) => c.axis === undefined || c.axis === -1 || c.axis === rank;
+
+function entry(className: string, role: ChannelRole, rest: Omit<LayerEntry, 'className' | 'role'> = { macs: zero }): LayerEntry {
+  return { className, role, ...rest };
+}
+const pass = (className: string, extra: Partial<LayerEntry> = {}) => entry(className, 'pass', { macs: zero, ...extra });
+const moves = (className: string) => pass(className, { valuePreserving: true });
+const activationLayer = (className: string, name: (c: Readonly<Record<string, unknown>>) => string | undefined) =>
+  pass(className, { activation: name });
+
+const pooling2d = (className: string, max: boolean) => pass(className, {
+  valuePreserving: max, macs: ({ config, outputShape }) => prod(outputShape) * prod(pair(config.poolSize)),
+});
+const pooling1d = (className: string, max: boolean) => pass(className, {
+  valuePreserving: max, macs: ({ config, outputShape }) => prod(outputShape) * single(config.poolSize),
+});
+const globalPooling = (className: string, max: boolean) => pass(className, {
+  valuePreserving: max, macs: ({ inputShapes }) => prod(inputShapes[0] ?? []),
+});
+
+const ENTRIES = {
+  InputLayer: entry('InputLayer', 'input'),
+  Dense: entry('Dense', 'producer', {
+    kernel: { index: 0, inAxis: 0, outAxis: 1 },
+    // (..., in) -> (..., units): each output element takes `in` MACs.
+    macs: ({ inputShapes, outputShape }) => prod(outputShape) * last(inputShapes[0] ?? [1]),
+    quantizeAxis: () => 1, activation: inlineActivation,
+    channelCheck: ({ inputShapes }) => ((inputShapes[0]?.length ?? 1) === 1 ? undefined : 'Dense on a rank-2 input (add a Flatten first)'),
+  }),
+  Conv1D: entry('Conv1D', 'producer', {
+    kernel: { index: 0, inAxis: 1, outAxis: 2 },
+    macs: ({ config, inputShapes, outputShape }) => prod(outputShape) * single(config.kernelSize) * last(inputShapes[0] ?? [1]),
+    quantizeAxis: () => 2, activation: inlineActivation,
+  }),
+  Conv2D: entry('Conv2D', 'producer', {
+    kernel: { index: 0, inAxis: 2, outAxis: 3 },
+    macs: ({ config, inputShapes, outputShape }) => prod(outputShape) * prod(pair(config.kernelSize)) * last(inputShapes[0] ?? [1]),
+    quantizeAxis: () => 3, activation: inlineActivation,
+    channelCheck: ({ config }) => (config.dataFormat === 'channelsFirst' ? 'Conv2D with dataFormat channelsLast' : undefined),
+  }),
+  Conv2DTranspose: entry('Conv2DTranspose', 'producer', {
+    // Kernel [kh, kw, outC, inC]: each input element is spread over a kh x kw window of every output channel.
+    kernel: { index: 0, inAxis: 3, outAxis: 2 },
+    macs: ({ config, inputShapes, outputShape }) => prod(inputShapes[0] ?? []) * prod(pair(config.kernelSize)) * last(outputShape),
+    activation: inlineActivation,
+  }),
+  DepthwiseConv2D: entry('DepthwiseConv2D', 'tied', {
+    // Kernel [kh, kw, inC, multiplier]: channel c of the output is c * multiplier + m.
+    kernel: { index: 0, outAxis: 2 },
+    macs: ({ config, outputShape }) => prod(outputShape) * prod(pair(config.kernelSize)),
+    quantizeAxis: (shape) => (shape[3] === 1 ? 2 : undefined), activation: inlineActivation,
+    channelCheck: ({ config }) => (Number(config.depthMultiplier ?? 1) !== 1 ? 'DepthwiseConv2D with depthMultiplier 1' : undefined),
+  }),
+  SeparableConv2D: entry('SeparableConv2D', 'opaque', {
+    macs: ({ config, inputShapes, outputShape }) => {
+      const inC = last(inputShapes[0] ?? [1]);
+      const mult = Number(config.depthMultiplier ?? 1);
+      const spatial = prod(outputShape.slice(0, -1));
+      return spatial * inC * mult * prod(pair(config.kernelSize)) + spatial * inC * mult * last(outputShape);
+    },
+    activation: inlineActivation,
+  }),
+  BatchNormalization: entry('BatchNormalization', 'tied', {
+    macs: ({ outputShape }) => prod(outputShape),
+    channelCheck: ({ config, outputShape }) => (lastAxis(config, outputShape.length) ? undefined : 'BatchNormalization over the last (channel) axis'),
+  }),
+  LayerNormalization: entry('LayerNormalization', 'opaque', { macs: ({ outputShape }) => prod(outputShape) }),
+  Activation: activationLayer('Activation', inlineActivation),
+  ReLU: activationLayer('ReLU', (c) => (c.maxValue === 6 ? 'relu6' : c.maxValue == null ? 'relu' : `relu(maxValue=${String(c.maxValue)})`)),
+  LeakyReLU: activationLayer('LeakyReLU', () => 'leaky_relu'),
+  ELU: activationLayer('ELU', () => 'elu'),
+  ThresholdedReLU: activationLayer('ThresholdedReLU', () => 'thresholded_relu'),
+  Softmax: activationLayer('Softmax', () => 'softmax'),
+  PReLU: entry('PReLU', 'tied', { macs: ({ outputShape }) => prod(outputShape), activation: () => 'prelu' }),
+  Dropout: moves('Dropout'), SpatialDropout1D: moves('SpatialDropout1D'), SpatialDropout2D: moves('SpatialDropout2D'),
+  GaussianNoise: moves('GaussianNoise'), GaussianDropout: moves('GaussianDropout'), AlphaDropout: moves('AlphaDropout'),
+  ZeroPadding2D: moves('ZeroPadding2D'), Cropping2D: moves('Cropping2D'), UpSampling2D: moves('UpSampling2D'),
+  MaxPooling2D: pooling2d('MaxPooling2D', true), AveragePooling2D: pooling2d('AveragePooling2D', false),
+  MaxPooling1D: pooling1d('MaxPooling1D', true), AveragePooling1D: pooling1d('AveragePooling1D', false),
+  GlobalMaxPooling2D: globalPooling('GlobalMaxPooling2D', true), GlobalAveragePooling2D: globalPooling('GlobalAveragePooling2D', false),
+  GlobalMaxPooling1D: globalPooling('GlobalMaxPooling1D', true), GlobalAveragePooling1D: globalPooling('GlobalAveragePooling1D', false),
+  Flatten: entry('Flatten', 'flatten', { macs: zero, valuePreserving: true }),
+  Reshape: entry('Reshape', 'pass', {
+    macs: zero, valuePreserving: true,
+    // Followable only when the channel (last) axis is untouched, as in squeeze-excite's (C) -> (1, 1, C).
+    channelCheck: ({ inputShapes, outputShape }) => (last(inputShapes[0] ?? [0]) === last(outputShape) ? undefined : 'Reshape that keeps the last (channel) axis'),
+  }),
+  Permute: entry('Permute', 'opaque', { macs: zero, valuePreserving: true }),
+  RepeatVector: entry('RepeatVector', 'opaque', { macs: zero, valuePreserving: true }),
+  Rescaling: entry('Rescaling', 'pass', { macs: ({ outputShape }) => prod(outputShape) }),
+  Add: entry('Add', 'merge', { macs: zero }),
+  Subtract: entry('Subtract', 'merge', { macs: zero }),
+  Multiply: entry('Multiply', 'merge', { macs: ({ outputShape }) => prod(outputShape) }),
+  Average: entry('Average', 'merge', { macs: zero }),
+  Maximum: entry('Maximum', 'merge', { macs: zero }),
+  Minimum: entry('Minimum', 'merge', { macs: zero }),
+  Concatenate: entry('Concatenate', 'concat', {
+    macs: zero, valuePreserving: true,
+    channelCheck: ({ config, outputShape }) => (lastAxis(config, outputShape.length) ? undefined : 'Concatenate on the last (channel) axis'),
+  }),
+} satisfies Record<string, LayerEntry>;
+
+/** The registry: one entry per supported tfjs layer class. */
+export const LAYERS: ReadonlyMap<string, LayerEntry> = new Map(Object.entries(ENTRIES));
+
+/** The class names the registry knows. */
+export type LayerClass = keyof typeof ENTRIES;
+
+/** The entry of a layer class, or undefined when the library has no rule for it. */
+export function layerEntry(className: string): LayerEntry | undefined {
+  return LAYERS.get(className);
+}
+
+/** Activations that deployment runtimes fuse into the convolution or matmul before them (TFLite, ONNX Runtime, PyTorch). */
+export const FUSABLE_ACTIVATIONS: ReadonlySet<string> = new Set(['relu', 'relu6']);

@@ -38,7 +38,12 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
-  if (Array.isArray(value)) return value.length > 8 ? `an array of length ${value.length}` : JSON.stringify(value);
+  if (Array.isArray(value)) {
+    // Short arrays of short scalars only: a nested or long-string array is described, never
+    // stringified (a deeply nested one would overflow the stack, a long string would be echoed).
+    const flat = value.length <= 8 && value.every((v) => v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 20));
+    return flat ? JSON.stringify(value) : `an array of length ${value.length}`;
+  }
   if (typeof value === 'object') {
     const ctor = (value as object).constructor?.name;
     return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';

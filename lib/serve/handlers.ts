@@ -1,10 +1,12 @@
-// The predict and feedback handlers: validated input in, softmax probabilities and labels out,
-// every prediction logged under an id so labelled feedback can be matched to it later.
-import * as tf from '@tensorflow/tfjs';
+// The predict and feedback handlers: a validated input goes through the batcher (computed in a
+// worker, softmax applied there), comes back as probabilities and labels; every prediction is
+// logged under an id so labelled feedback can be matched to it later.
+import { describe } from '../errors';
 import { Monitor } from '../monitor/monitor';
 import { argmaxRows } from '../monitor/features';
-import { ModelSlot } from './model-slot';
-import { parsePredictBody, RequestError } from './validate';
+import { BatchAnswer, Batcher } from './batcher';
+import { RequestError } from './request-error';
+import { parsePredictBody } from './validate';
 
 /** Recent predictions by id (bounded, oldest dropped first). */
 export class PredictionLog {
@@ -32,47 +34,52 @@ export interface Prediction {
   readonly probabilities: number[];
 }
 
-/** Runs a validated request on the leased slot. */
-export async function handlePredict(slot: ModelSlot, body: unknown, maxBatch: number, log: PredictionLog,
-  monitor?: Monitor): Promise<{ count: number; body: unknown }> {
-  const shape = slot.inputShape;
-  const input = parsePredictBody(body, shape, { maxBatch });
-  const probsT = tf.tidy(() => tf.softmax(slot.model.predict(tf.tensor(input.values, [input.count, ...shape], 'float32'), { batchSize: input.count }) as tf.Tensor));
-  let probs: Float32Array;
-  try {
-    probs = (await probsT.data()) as Float32Array;
-  } finally {
-    probsT.dispose();
-  }
+/** What the predict handler needs from the server. */
+export interface PredictContext {
+  readonly name: string;
+  readonly inputShape: readonly number[];
+  readonly maxBatchSize: number;
+  readonly batcher: Batcher;
+  readonly log: PredictionLog;
+  readonly monitor?: Monitor;
+}
+
+/** Validates `body`, computes it through the batcher, and builds the answer. */
+export async function handlePredict(ctx: PredictContext, body: unknown, parsed: () => void): Promise<{ count: number; body: unknown; answer: BatchAnswer }> {
+  const input = parsePredictBody(body, ctx.inputShape, { maxBatch: ctx.maxBatchSize });
+  parsed();
+  const answer = await ctx.batcher.submit(input.values, input.count);
+  const probs = answer.output;
   const classes = probs.length / input.count;
   const { labels } = argmaxRows(probs, input.count, classes);
-  if (monitor && monitor.drift.reference.exampleSize === input.values.length / input.count) {
-    monitor.drift.observe(input.values, input.count, probs);
+  if (ctx.monitor && ctx.monitor.drift.reference.exampleSize === input.values.length / input.count) {
+    ctx.monitor.drift.observe(input.values, input.count, probs);
   }
   const predictions: Prediction[] = [];
   for (let n = 0; n < input.count; n++) {
     const label = labels[n] as number;
-    predictions.push({ id: log.add(label, slot.version), label, probabilities: Array.from(probs.subarray(n * classes, (n + 1) * classes)) });
+    predictions.push({ id: ctx.log.add(label, answer.version), label, probabilities: Array.from(probs.subarray(n * classes, (n + 1) * classes)) });
   }
-  const head = { model: slot.name, version: slot.version };
-  return { count: input.count, body: input.batch ? { ...head, predictions } : { ...head, ...predictions[0] } };
+  const head = { model: ctx.name, version: answer.version };
+  return { count: input.count, body: input.batch ? { ...head, predictions } : { ...head, ...predictions[0] }, answer };
 }
 
 /** Records `{id, label}` or `{feedback: [{id, label}, ...]}` against logged predictions. */
 export function handleFeedback(body: unknown, log: PredictionLog, monitor?: Monitor): { recorded: number; unknownIds: string[] } {
   const b = body as { id?: unknown; label?: unknown; feedback?: unknown } | null;
   const items = b && typeof b === 'object' && Array.isArray(b.feedback) ? (b.feedback as unknown[]) : [b];
+  if (items.length > 10000) throw new RequestError(`/v1/feedback: at most 10000 feedback items, got ${items.length}. Send them in parts.`);
   let recorded = 0;
   const unknownIds: string[] = [];
-  for (const item of items) {
+  items.forEach((item, i) => {
     const it = item as { id?: unknown; label?: unknown } | null;
-    if (!it || typeof it !== 'object' || typeof it.id !== 'string' || !Number.isInteger(it.label) || (it.label as number) < 0) {
-      throw new RequestError(`/v1/feedback: {"id": "<prediction id>", "label": <class index>} or {"feedback": [...]}, got ${JSON.stringify(item)?.slice(0, 80)}.`);
+    if (!it || typeof it !== 'object' || typeof it.id !== 'string' || it.id.length > 200 || !Number.isInteger(it.label) || (it.label as number) < 0) {
+      throw new RequestError(`/v1/feedback: {"id": "<prediction id>", "label": <class index>} or {"feedback": [...]}, got ${describe(item)} at item ${i}.`);
     }
     const p = log.get(it.id);
-    if (!p) { unknownIds.push(it.id); continue; }
+    if (!p) { unknownIds.push(it.id); return; }
     monitor?.feedback.record(p.label, it.label as number, p.version);
     recorded++;
-  }
+  });
   return { recorded, unknownIds };
 }

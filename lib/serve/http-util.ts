@@ -1,47 +1,74 @@
-// Small HTTP helpers over Node's http: bounded body reading and JSON answers.
+// Small HTTP helpers over Node's http: bounded body reading (a client that goes away is a
+// ClientAbortError, not a server failure), JSON parsing, and JSON answers whose error messages are
+// capped, so a request never gets its own megabyte echoed back.
 import * as http from 'http';
-import { RequestError } from './validate';
+import { RequestError } from './request-error';
+
+/** The client closed the connection before the answer (nginx's 499 "client closed request"). */
+export class ClientAbortError extends RequestError {
+  constructor(route: string) {
+    super(`${route}: a complete request, got a connection closed by the client.`, 499);
+  }
+}
+
+/** Longest error message sent back (characters). */
+export const MAX_ERROR_CHARS = 400;
 
 /** Reads the request body up to `limitBytes`; a larger body is a 413 RequestError. */
-export function readBody(req: http.IncomingMessage, limitBytes: number): Promise<Buffer> {
+export function readBody(req: http.IncomingMessage, limitBytes: number, route: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limitBytes) {
       req.resume(); // drain so the connection can be reused
-      reject(new RequestError(`predict: a body of at most ${limitBytes} bytes, got ${declared} (Content-Length). Send smaller batches.`, 413));
+      reject(new RequestError(`${route}: a body of at most ${limitBytes} bytes, got ${declared} (Content-Length). Send smaller batches.`, 413));
       return;
     }
     const chunks: Buffer[] = [];
     let total = 0;
-    let failed = false;
+    let done = false;
+    const fail = (e: Error): void => {
+      if (done) return;
+      done = true;
+      reject(e);
+    };
     req.on('data', (c: Buffer) => {
-      if (failed) return;
+      if (done) return;
       total += c.length;
       if (total > limitBytes) {
-        failed = true;
-        reject(new RequestError(`predict: a body of at most ${limitBytes} bytes, got more. Send smaller batches.`, 413));
+        fail(new RequestError(`${route}: a body of at most ${limitBytes} bytes, got more. Send smaller batches.`, 413));
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks)); });
-    req.on('error', (e) => { if (!failed) { failed = true; reject(e); } });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks, total));
+    });
+    req.on('error', () => fail(new ClientAbortError(route)));
+    req.on('close', () => { if (!req.complete) fail(new ClientAbortError(route)); });
   });
 }
 
-/** Parses a JSON body; malformed JSON is a 400 RequestError. */
+/** Parses a JSON body; malformed JSON is a 400 RequestError (V8's message shows at most a short excerpt). */
 export function parseJson(buf: Buffer, route: string): unknown {
   if (buf.length === 0) throw new RequestError(`${route}: a JSON body, got an empty body.`);
   try {
     return JSON.parse(buf.toString('utf8'));
   } catch (e) {
-    throw new RequestError(`${route}: valid JSON, got a parse error (${(e as Error).message}). Send Content-Type application/json with a JSON object.`);
+    throw new RequestError(`${route}: valid JSON, got a parse error (${String((e as Error).message).slice(0, 120)}). Send Content-Type application/json with a JSON object.`);
   }
 }
 
-/** Sends a JSON answer. */
-export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+/** Sends a JSON answer (`head` true: headers only, for HEAD requests). */
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}, head = false): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+  res.end(head ? undefined : text);
+}
+
+/** Sends `{error, status}` with the message capped at MAX_ERROR_CHARS. */
+export function sendError(res: http.ServerResponse, status: number, message: string, headers: Readonly<Record<string, string>> = {}, head = false): void {
+  const error = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 3)}...` : message;
+  sendJson(res, status, { error, status }, headers, head);
 }

@@ -8,8 +8,22 @@ export interface ServerMetrics {
   /** Request latency in seconds, by route and status code. */
   readonly latency: Histogram<'route' | 'code'>;
   readonly requests: Counter<'route' | 'code'>;
-  /** Failed requests by route and kind ('validation', 'not_found', 'internal', ...). */
+  /**
+   * Failed requests by route and kind: 'validation', 'too_large', 'not_found', 'method',
+   * 'unauthorized', 'forbidden', 'media_type', 'conflict' (a swap refused by the contract),
+   * 'broken_model' (a swap refused: corrupt, oversized, non-finite), 'queue_full', 'timeout',
+   * 'client_abort' (the client went away: not a server failure), 'framing' (unparseable HTTP),
+   * 'internal'.
+   */
   readonly errors: Counter<'route' | 'kind'>;
+  /** Where a predict request's time goes, in seconds: read, parse, queue, compute, transfer, respond. */
+  readonly stages: Histogram<'stage'>;
+  /** Examples per computed batch. */
+  readonly batchExamples: Histogram;
+  /** Examples waiting in the batcher's queue. */
+  readonly queueExamples: Gauge;
+  /** Live inference workers (executor slots). */
+  readonly workers: Gauge;
   /** Examples predicted. */
   readonly predictions: Counter<'model' | 'version'>;
   /** 1 for the version being served, 0 for versions served before. */
@@ -22,8 +36,8 @@ export interface ServerMetrics {
   readonly inflight: Gauge;
 }
 
-/** Latency buckets (s): 0.25 ms .. 2.5 s, fine where a small model answers. */
-export const LATENCY_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Latency buckets (s): 0.25 ms .. 10 s, fine where a small model answers, wide enough for timeouts. */
+export const LATENCY_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Creates the metrics in a new Registry, names prefixed with `prefix` (default `tfc_`). */
 export function createMetrics(prefix = 'tfc_'): ServerMetrics {
@@ -40,6 +54,10 @@ export function createMetrics(prefix = 'tfc_'): ServerMetrics {
     drift: new Gauge({ name: `${prefix}drift_score`, help: 'Population stability index of the recent window vs the reference.', labelNames: ['kind'], registers }),
     feedbackAccuracy: new Gauge({ name: `${prefix}feedback_accuracy`, help: 'Accuracy over the labelled feedback window.', registers }),
     inflight: new Gauge({ name: `${prefix}inflight_requests`, help: 'Requests being handled.', registers }),
+    stages: new Histogram({ name: `${prefix}stage_duration_seconds`, help: 'Time of each stage of a predict request.', labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers }),
+    batchExamples: new Histogram({ name: `${prefix}batch_examples`, help: 'Examples per computed batch.', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], registers }),
+    queueExamples: new Gauge({ name: `${prefix}queue_examples`, help: 'Examples waiting in the batch queue.', registers }),
+    workers: new Gauge({ name: `${prefix}workers`, help: 'Live inference workers.', registers }),
   };
 }
 

@@ -1,12 +1,16 @@
-// A model registry on disk: `<registryDir>/<name>/<version>/model.json` (+ weights), one folder
-// per immutable version, written by `saveModel`. The server reads it to load, hot-swap and roll
-// back versions; publishing a new version never touches the ones being served.
+// A model registry on disk: `<registryDir>/<name>/<version>/`, one folder per immutable version,
+// holding either a TensorFlow.js layers model (model.json + weights) or an ONNX model (model.onnx
+// + serving.json, its serving manifest). The server loads, hot-swaps and rolls back versions;
+// publishing writes a hidden folder and renames it into place, so a version appears whole or not
+// at all, and two publishers of one version cannot both succeed (the second rename fails).
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { loadModel, saveModel } from '../data/model-io';
-import { writeJsonAtomic } from '../core/atomic';
+import { writeFileAtomic, writeJsonAtomic } from '../core/atomic';
+import { MANIFEST_FILE, ONNX_FILE, ServingManifest, onnxServingManifest, readServingManifest } from './serving-manifest';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -24,13 +28,27 @@ export function compareVersions(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
 
-/** The versions of `name` in the registry (folders holding a model.json), oldest first. */
+/** Which runtime a version folder is for. */
+export type VersionFormat = 'tfjs' | 'onnx';
+
+function formatOf(dir: string): VersionFormat | undefined {
+  if (fs.existsSync(path.join(dir, 'model.json'))) return 'tfjs';
+  if (fs.existsSync(path.join(dir, MANIFEST_FILE))) return 'onnx';
+  return undefined;
+}
+
+/** The versions of `name` in the registry (folders holding a model), oldest first. */
 export function listVersions(registryDir: string, name: string): string[] {
   checkRegistryName('listVersions', 'model name', name);
   const dir = path.join(registryDir, name);
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && NAME.test(d.name) && fs.existsSync(path.join(dir, d.name, 'model.json')))
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new DataError(`listVersions: a registry folder at ${dir}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Pass the folder publishModel wrote.`, dir);
+  }
+  return entries.filter((d) => d.isDirectory() && NAME.test(d.name) && formatOf(path.join(dir, d.name)) !== undefined)
     .map((d) => d.name)
     .sort(compareVersions);
 }
@@ -40,8 +58,8 @@ export function latestVersion(registryDir: string, name: string): string {
   const versions = listVersions(registryDir, name);
   const last = versions[versions.length - 1];
   if (last === undefined) {
-    throw new DataError(`latestVersion: at least one version folder with a model.json under ${path.join(registryDir, name)}, got none. ` +
-      `Publish one with serve.publishModel(model, {registryDir, name, version}).`, path.join(registryDir, name));
+    throw new DataError(`latestVersion: at least one version folder with a model under ${path.join(registryDir, name)}, got none. ` +
+      `Publish one with serve.publishModel or serve.publishOnnx.`, path.join(registryDir, name));
   }
   return last;
 }
@@ -49,6 +67,25 @@ export function latestVersion(registryDir: string, name: string): string {
 /** The folder of one version. */
 export function versionDir(registryDir: string, name: string, version: string): string {
   return path.join(registryDir, checkRegistryName('versionDir', 'model name', name), checkRegistryName('versionDir', 'version', version));
+}
+
+/** A version as the server loads it: its folder, format, and for ONNX its serving manifest. */
+export interface VersionSource {
+  readonly version: string;
+  readonly dir: string;
+  readonly format: VersionFormat;
+  readonly manifest?: ServingManifest;
+}
+
+/** Finds one version in the registry (DataError when absent or its manifest is broken). */
+export function versionSource(registryDir: string, name: string, version: string): VersionSource {
+  const dir = versionDir(registryDir, name, version);
+  const format = formatOf(dir);
+  if (!format) {
+    throw new DataError(`versionSource: version '${version}' of ${name} in the registry (one of [${listVersions(registryDir, name).join(', ')}]), ` +
+      `got no model.json or serving.json in ${dir}. Publish it first or pick an existing version.`, dir);
+  }
+  return format === 'onnx' ? { version, dir, format, manifest: readServingManifest(dir) } : { version, dir, format };
 }
 
 /** Where and under which version to publish a model. */
@@ -60,28 +97,72 @@ export interface PublishOptions {
   readonly meta?: Record<string, unknown>;
 }
 
+function fsyncPath(p: string): void {
+  const fd = fs.openSync(p, 'r');
+  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+}
+
+/** Writes a version into a hidden folder, flushes it, and renames it into place (exclusive). */
+async function publishFolder(fn: string, options: PublishOptions, write: (dir: string) => Promise<number>): Promise<{ dir: string; weightBytes: number }> {
+  const dir = versionDir(options.registryDir, options.name, options.version);
+  const exists = (): ConfigError => new ConfigError(`${fn}: a new version for ${options.name}, got '${options.version}' which exists in ${options.registryDir}. ` +
+    `Versions are immutable: publish under a new version.`);
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw exists();
+  const parent = path.dirname(dir);
+  fs.mkdirSync(parent, { recursive: true });
+  const tmp = path.join(parent, `.publish-${options.version}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    fs.mkdirSync(tmp);
+    const weightBytes = await write(tmp);
+    if (options.meta) writeJsonAtomic(path.join(tmp, 'meta.json'), options.meta);
+    for (const f of fs.readdirSync(tmp)) fsyncPath(path.join(tmp, f));
+    fsyncPath(tmp);
+    try {
+      fs.renameSync(tmp, dir); // fails with ENOTEMPTY / EEXIST when another publisher won
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw exists();
+      throw e;
+    }
+    fsyncPath(parent);
+    return { dir, weightBytes };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 /**
- * Saves `model` as a new version in the registry (model.json + weights.bin, atomically). Refuses
- * to overwrite an existing version: versions are immutable so rollbacks are exact.
+ * Saves a layers model as a new version (model.json + weights). Refuses to overwrite an existing
+ * version: versions are immutable so rollbacks are exact.
  * @example await publishModel(model, {registryDir: '/srv/models', name: 'simplenet', version: '1'})
  */
 export async function publishModel(model: tf.LayersModel, options: PublishOptions): Promise<{ dir: string; weightBytes: number }> {
-  const dir = versionDir(options.registryDir, options.name, options.version);
-  if (fs.existsSync(path.join(dir, 'model.json'))) {
-    throw new ConfigError(`publishModel: a new version for ${options.name}, got '${options.version}' which exists in ${options.registryDir}. ` +
-      `Versions are immutable: publish under a new version.`);
-  }
-  const { weightBytes } = await saveModel(model, dir);
-  if (options.meta) writeJsonAtomic(path.join(dir, 'meta.json'), options.meta);
-  return { dir, weightBytes };
+  return publishFolder('publishModel', options, async (dir) => (await saveModel(model, dir)).weightBytes);
 }
 
-/** Loads one version from the registry (caller owns the model). */
+/**
+ * Saves an ONNX model (`exporters.toOnnx(...)` or its bytes) as a new version: model.onnx and
+ * serving.json, the serving manifest read from the graph (shapes, dtypes, logits or
+ * probabilities, size, sha256). A graph the server cannot serve is refused here, not at swap time.
+ * @example await publishOnnx(exporters.toOnnx(q.model, {plan: q.plan}), {registryDir, name: 'cnn', version: '2'})
+ */
+export async function publishOnnx(onnxModel: Uint8Array | { readonly bytes: Uint8Array }, options: PublishOptions): Promise<{ dir: string; weightBytes: number; manifest: ServingManifest }> {
+  const bytes = onnxModel instanceof Uint8Array ? onnxModel : onnxModel?.bytes;
+  if (!(bytes instanceof Uint8Array)) throw new ConfigError(`publishOnnx: ONNX bytes or an OnnxModel, got ${describe(onnxModel)}. Pass exporters.toOnnx(model).`);
+  const manifest = onnxServingManifest(bytes);
+  const r = await publishFolder('publishOnnx', options, async (dir) => {
+    writeFileAtomic(path.join(dir, ONNX_FILE), bytes);
+    writeJsonAtomic(path.join(dir, MANIFEST_FILE), manifest);
+    return bytes.length;
+  });
+  return { ...r, manifest };
+}
+
+/** Loads a TensorFlow.js version from the registry (caller owns the model). */
 export async function loadVersion(registryDir: string, name: string, version: string): Promise<tf.LayersModel> {
-  const dir = versionDir(registryDir, name, version);
-  if (!fs.existsSync(path.join(dir, 'model.json'))) {
-    throw new DataError(`loadVersion: version '${version}' of ${name} in the registry (one of [${listVersions(registryDir, name).join(', ')}]), ` +
-      `got no model.json in ${dir}. Publish it first or pick an existing version.`, dir);
+  const src = versionSource(registryDir, name, version);
+  if (src.format !== 'tfjs') {
+    throw new ConfigError(`loadVersion: a TensorFlow.js version, got an ONNX one in ${src.dir}. Run it with exporters.ortSession, or serve it with startServer.`);
   }
-  return loadModel(dir);
+  return loadModel(src.dir);
 }

@@ -1,17 +1,35 @@
-// The inference server: Node's http, a JSON predict API over a versioned model registry, atomic
-// hot-swap and rollback, health and readiness, Prometheus metrics, request validation, optional
-// monitoring (drift, feedback, latency) and graceful shutdown. Binds 127.0.0.1 unless told.
+// The inference server: Node's http, a JSON predict API over a versioned model registry
+// (TensorFlow.js and ONNX versions), inference in worker threads behind a dynamic batcher with a
+// bounded queue and per-request deadlines, safe hot-swap and rollback behind an authenticated
+// admin API, health and readiness, Prometheus metrics, optional monitoring (drift, feedback,
+// latency) and graceful shutdown. Binds 127.0.0.1 unless told. The event loop parses and answers;
+// it never computes, so /healthz and /metrics answer while the workers are busy.
+//
+// Statuses: 400 malformed, 401 no or wrong admin token, 403 admin off / from a web page / foreign
+// Host, 404, 405 (with Allow), 409 a swap the serving contract refuses, 413 body too large, 415
+// admin body not JSON, 422 a swap to a broken model (corrupt, oversized, NaN outputs), 503 queue
+// full or shutting down (with Retry-After: come back later), 504 no answer within timeoutMs (the
+// request was accepted but the compute behind the server did not answer in time: a gateway
+// timeout, gRPC's DEADLINE_EXCEEDED; it is not 503 because retrying the same request at once is
+// not what helps). A client that goes away is counted as 'client_abort', never as a 5xx.
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import * as tf from '@tensorflow/tfjs';
+import * as os from 'os';
 import { ConfigError, describe } from '../errors';
 import { Monitor } from '../monitor/monitor';
+import { AdminGuard, AdminOptions } from './admin-auth';
+import { Batcher } from './batcher';
+import { ServingContract, exampleSize } from './contract';
+import { Executor, InlineExecutor } from './executor';
 import { createMetrics, ServerMetrics } from './metrics';
-import { ModelSlot } from './model-slot';
-import { latestVersion, listVersions, loadVersion, checkRegistryName } from './registry';
-import { RequestError } from './validate';
-import { handleFeedback, handlePredict, PredictionLog } from './handlers';
-import { parseJson, readBody, sendJson } from './http-util';
+import { ModelManager, SwapResult } from './model-manager';
+import { latestVersion, checkRegistryName } from './registry';
+import { RequestError } from './request-error';
+import { ExecutorStats } from './worker-protocol';
+import { WorkerPool } from './worker-pool';
+import { PredictionLog } from './handlers';
+import { Route, createRouter, errorKind } from './routes';
+import { sendError } from './http-util';
 
 /** Options for {@link startServer}. */
 export interface ServerOptions {
@@ -22,16 +40,38 @@ export interface ServerOptions {
   readonly version?: string;
   /** Port; 0 (default) picks a free one. */
   readonly port?: number;
-  /** Default '127.0.0.1'. */
+  /** Address to bind. Default '127.0.0.1' (loopback only); an empty string is refused. */
   readonly host?: string;
-  /** Largest request body (bytes). Default 1 MiB (a 256 x 784 batch of JSON floats fits). */
+  /** Largest request body (bytes). Default: room for maxBatchSize examples at 16 characters a number. */
   readonly maxBodyBytes?: number;
-  /** Largest batch per request. Default 256. */
-  readonly maxBatch?: number;
+  /** Most examples in one request and in one computed batch. Default 256. */
+  readonly maxBatchSize?: number;
+  /** Longest a request waits for others to fill its batch (ms). Default 2. */
+  readonly maxDelayMs?: number;
+  /** Gather requests into batches. Default true; false computes each request alone. */
+  readonly batching?: boolean;
+  /** Most examples waiting for a worker; beyond, 503 + Retry-After. Default 4 full batches per worker. */
+  readonly maxQueueExamples?: number;
+  /** Per-request deadline, arrival to answer (ms); past it, 504. Default 10,000. */
+  readonly timeoutMs?: number;
+  /** Inference worker threads. Default one per core; 0 computes on the main thread (the design before workers, for comparison). */
+  readonly workers?: number;
+  /** ONNX Runtime intra-op threads per worker. Default 1. */
+  readonly ortThreads?: number;
+  /** Largest model files read at load, in bytes. Default 512 MiB. */
+  readonly maxModelBytes?: number;
+  /** Examples of the warm-up batch every version must answer with finite outputs. Default 8. */
+  readonly warmUpBatchSize?: number;
+  /** The admin API (swap, rollback). Off without a token unless `insecure` on loopback. */
+  readonly admin?: AdminOptions;
   /** Monitor fed with every prediction (drift, latency) and every feedback. */
   readonly monitor?: Monitor;
   /** How long close() waits for in-flight requests (ms). Default 10,000. */
   readonly shutdownTimeoutMs?: number;
+  /** A client must send its headers within this (ms). Default 10,000. */
+  readonly headersTimeoutMs?: number;
+  /** A client must send its whole request within this (ms). Default 30,000. */
+  readonly requestTimeoutMs?: number;
 }
 
 /** A running server. */
@@ -40,207 +80,161 @@ export interface InferenceServer {
   readonly port: number;
   readonly metrics: ServerMetrics;
   readonly monitor?: Monitor;
+  /** What clients send and get (fixed for the server's life). */
+  readonly contract: ServingContract;
   /** The version being served. */
   active(): { model: string; version: string };
   /** Versions served so far, oldest first (the rollback stack). */
   history(): string[];
-  /** Loads `version`, warms it up, and swaps it in atomically; in-flight requests finish on the old one. */
-  swap(version: string): Promise<{ previous: string; active: string }>;
+  /** Loads, checks and warms up `version`, then swaps it in; in-flight batches finish on the old one. */
+  swap(version: string): Promise<SwapResult>;
   /** Swaps back to the version served before the current one. */
-  rollback(): Promise<{ previous: string; active: string }>;
-  /** Stops accepting, lets in-flight requests finish, frees the models. */
+  rollback(): Promise<SwapResult>;
+  /** What each worker (or the main thread) holds: tensors, bytes, loaded versions. */
+  executorStats(): Promise<ExecutorStats[]>;
+  /** Stops accepting, lets in-flight requests finish, frees the models and the workers. */
   close(): Promise<void>;
 }
 
-const ROUTES = new Set(['/v1/predict', '/v1/feedback', '/v1/models', '/v1/monitor', '/v1/admin/swap', '/v1/admin/rollback', '/healthz', '/readyz', '/metrics']);
-
-async function loadSlot(registryDir: string, name: string, version: string): Promise<ModelSlot> {
-  const model = await loadVersion(registryDir, name, version);
-  const slot = new ModelSlot(model, name, version);
-  tf.tidy(() => { (model.predict(tf.zeros([1, ...slot.inputShape])) as tf.Tensor).dataSync(); }); // warm-up
-  return slot;
+function positive(name: string, v: number, integer = true): number {
+  if (!(Number.isFinite(v) && v > 0 && (!integer || Number.isInteger(v)))) {
+    throw new ConfigError(`startServer: ${name} a positive ${integer ? 'integer' : 'number'}, got ${describe(v)}. Leave it out for the default.`);
+  }
+  return v;
 }
 
 /**
  * Starts the server. Endpoints: POST /v1/predict {input} | {inputs}; POST /v1/feedback {id, label};
  * GET /v1/models; GET /v1/monitor; POST /v1/admin/swap {version}; POST /v1/admin/rollback;
- * GET /healthz; GET /readyz; GET /metrics.
- * @example const s = await startServer({registryDir, model: 'simplenet', port: 0}); ...; await s.close();
+ * GET|HEAD /healthz, /readyz, /metrics.
+ * @example const s = await startServer({registryDir, model: 'simplenet', admin: {token}}); ...; await s.close();
  */
 export async function startServer(options: ServerOptions): Promise<InferenceServer> {
   const name = checkRegistryName('startServer', 'model name', options.model);
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  const maxBatch = options.maxBatch ?? 256;
-  if (!(Number.isInteger(maxBatch) && maxBatch > 0) || !(Number.isInteger(maxBodyBytes) && maxBodyBytes > 0)) {
-    throw new ConfigError(`startServer: positive integer maxBatch and maxBodyBytes, got ${describe(maxBatch)} and ${describe(maxBodyBytes)}. Use e.g. 256 and 1048576.`);
+  const host = options.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host.trim() === '') {
+    throw new ConfigError(`startServer: a host to bind (e.g. '127.0.0.1'), got ${describe(host)}. An empty host would bind every interface; say '0.0.0.0' if that is meant.`);
   }
+  const maxBatchSize = positive('maxBatchSize', options.maxBatchSize ?? 256);
+  const workers = options.workers ?? os.availableParallelism();
+  if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64)) throw new ConfigError(`startServer: workers an integer in [0, 64], got ${describe(workers)}. Use one per core.`);
+  const runner = {
+    ortThreads: positive('ortThreads', options.ortThreads ?? 1),
+    maxModelBytes: positive('maxModelBytes', options.maxModelBytes ?? 512 * 1024 * 1024),
+    warmUpBatchSize: Math.min(positive('warmUpBatchSize', options.warmUpBatchSize ?? 8), maxBatchSize),
+  };
+  const admin = new AdminGuard(options.admin, host);
+  const firstVersion = options.version ?? latestVersion(options.registryDir, name);
+  const executor: Executor = workers === 0 ? new InlineExecutor() : await WorkerPool.start({ workers });
+  let manager: ModelManager;
+  try {
+    manager = await ModelManager.open(executor, { registryDir: options.registryDir, name, runner }, firstVersion);
+  } catch (e) {
+    await executor.close();
+    throw e;
+  }
+  const contract = manager.contract;
   const metrics = createMetrics();
-  const monitor = options.monitor;
+  const batcher = new Batcher(executor, manager, {
+    maxBatchSize, maxDelayMs: options.maxDelayMs ?? 2, batching: options.batching ?? true,
+    maxQueueExamples: options.maxQueueExamples ?? maxBatchSize * 4 * executor.slots, timeoutMs: options.timeoutMs ?? 10000,
+  }, (b) => metrics.batchExamples.observe(b.examples));
   const log = new PredictionLog(10000);
-  let slot = await loadSlot(options.registryDir, name, options.version ?? latestVersion(options.registryDir, name));
-  const served: string[] = [slot.version];
-  metrics.modelVersion.set({ model: name, version: slot.version }, 1);
+  metrics.modelVersion.set({ model: name, version: manager.version }, 1);
   let closing = false;
   let inflight = 0;
-  let swapping: Promise<unknown> = Promise.resolve();
 
-  const install = async (version: string, kind: 'swap' | 'rollback'): Promise<{ previous: string; active: string }> => {
-    const next = await loadSlot(options.registryDir, name, version);
-    const old = slot;
-    slot = next; // the atomic step: later requests lease the new slot
-    old.retire(); // disposed once its last in-flight request releases it
-    metrics.modelVersion.set({ model: name, version: old.version }, 0);
-    metrics.modelVersion.set({ model: name, version: next.version }, 1);
+  const swapped = (kind: 'swap' | 'rollback') => (r: SwapResult): SwapResult => {
+    metrics.modelVersion.set({ model: name, version: r.previous }, 0);
+    metrics.modelVersion.set({ model: name, version: r.active }, 1);
     metrics.swaps.inc({ model: name, kind });
-    monitor?.drift.reset();
-    return { previous: old.version, active: next.version };
-  };
-  const serialize = <T>(fn: () => Promise<T>): Promise<T> => {
-    const p = swapping.then(fn, fn);
-    swapping = p.catch(() => undefined);
-    return p;
-  };
-  const swap = (version: string) => serialize(async () => {
-    checkRegistryName('swap', 'version', version);
-    const r = await install(version, 'swap');
-    served.push(version);
+    options.monitor?.drift.reset();
     return r;
-  });
-  const rollback = () => serialize(async () => {
-    const prev = served[served.length - 2];
-    if (prev === undefined) throw new ConfigError(`rollback: a version served before ${slot.version}, got none. Swap to another version first.`);
-    const r = await install(prev, 'rollback');
-    served.pop();
-    return r;
-  });
-  const updateGauges = (): void => {
-    if (!monitor) return;
-    const d = monitor.drift.report();
-    metrics.drift.set({ kind: 'input' }, d.inputPsi);
-    metrics.drift.set({ kind: 'prediction' }, d.predictionPsi);
-    const f = monitor.feedback.report();
-    if (f.count > 0) metrics.feedbackAccuracy.set(f.accuracy);
   };
+  const swap = (version: string) => manager.swap(version).then(swapped('swap'));
+  const rollback = () => manager.rollback().then(swapped('rollback'));
 
-  const route = async (req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<number> => {
-    const method = req.method ?? 'GET';
-    const expect = (m: string): void => {
-      if (method !== m) throw new RequestError(`${path}: method ${m}, got ${method}.`, 405);
-    };
-    const json = async (): Promise<unknown> => parseJson(await readBody(req, maxBodyBytes), path);
-    switch (path) {
-      case '/healthz': expect('GET'); sendJson(res, 200, { status: 'ok' }); return 200;
-      case '/readyz': {
-        expect('GET');
-        const ready = !closing && !slot.isDisposed;
-        sendJson(res, ready ? 200 : 503, { ready, model: name, version: slot.version });
-        return ready ? 200 : 503;
-      }
-      case '/metrics': {
-        expect('GET');
-        updateGauges();
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
-        return 200;
-      }
-      case '/v1/models': expect('GET'); sendJson(res, 200, { model: name, version: slot.version, versions: listVersions(options.registryDir, name), history: [...served] }); return 200;
-      case '/v1/monitor': {
-        expect('GET');
-        if (!monitor) throw new RequestError(`/v1/monitor: a server started with a monitor, got none. Pass options.monitor to startServer.`, 404);
-        updateGauges();
-        sendJson(res, 200, monitor.report());
-        return 200;
-      }
-      case '/v1/predict': {
-        expect('POST');
-        const body = await json();
-        const leased = slot;
-        leased.acquire();
-        try {
-          const t0 = performance.now();
-          const out = await handlePredict(leased, body, maxBatch, log, monitor);
-          monitor?.latency.record(performance.now() - t0);
-          metrics.predictions.inc({ model: name, version: leased.version }, out.count);
-          sendJson(res, 200, out.body);
-        } finally {
-          leased.release();
-        }
-        return 200;
-      }
-      case '/v1/feedback': expect('POST'); sendJson(res, 200, handleFeedback(await json(), log, monitor)); return 200;
-      case '/v1/admin/swap': {
-        expect('POST');
-        const body = await json();
-        const version = (body as { version?: unknown } | null)?.version;
-        if (typeof version !== 'string' || !listVersions(options.registryDir, name).includes(version)) {
-          throw new RequestError(`/v1/admin/swap: {"version": one of [${listVersions(options.registryDir, name).join(', ')}]}, got ${describe(version)}.`);
-        }
-        sendJson(res, 200, await swap(version));
-        return 200;
-      }
-      case '/v1/admin/rollback': {
-        expect('POST');
-        if (served.length < 2) throw new RequestError(`/v1/admin/rollback: a version served before ${slot.version}, got none.`, 409);
-        sendJson(res, 200, await rollback());
-        return 200;
-      }
-      default: throw new RequestError(`${path}: one of ${[...ROUTES].join(', ')}, got an unknown path.`, 404);
-    }
-  };
+  const route: Route = createRouter({
+    name, registryDir: options.registryDir, contract, metrics, monitor: options.monitor, log, batcher, manager,
+    maxBatchSize, inputShape: contract.input.shape,
+    maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes ?? maxBatchSize * exampleSize(contract.input) * 16 + 65536),
+    swap, rollback, admin, ready: () => !closing,
+    gauges: () => {
+      metrics.queueExamples.set(batcher.queuedExamples);
+      metrics.workers.set(executor.liveSlots());
+    },
+  });
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ headersTimeout: options.headersTimeoutMs ?? 10000, requestTimeout: options.requestTimeoutMs ?? 30000, connectionsCheckingInterval: 500 }, (req, res) => {
     inflight++;
     metrics.inflight.inc();
     const t0 = performance.now();
-    const path = (req.url ?? '/').split('?')[0] as string;
-    const label = ROUTES.has(path) ? path : 'other';
+    let closedEarly = false;
+    res.on('close', () => { if (!res.writableEnded) closedEarly = true; });
     if (closing) res.setHeader('connection', 'close');
-    route(req, res, path).catch((e: unknown) => {
+    route(req, res, t0).catch((e: unknown) => {
       const status = e instanceof RequestError ? e.status : 500;
-      const kind = status === 413 ? 'too_large' : status === 404 ? 'not_found' : status === 405 ? 'method' : status < 500 ? 'validation' : 'internal';
-      metrics.errors.inc({ route: label, kind });
-      if (!res.headersSent) sendJson(res, status, { error: e instanceof Error ? e.message : String(e), status });
-      else res.end();
+      if (!res.headersSent && !closedEarly) {
+        sendError(res, status, e instanceof Error ? e.message : String(e), e instanceof RequestError ? e.headers : {}, req.method === 'HEAD');
+      } else res.end();
       return status;
     }).then((code) => {
-      metrics.requests.inc({ route: label, code: String(code) });
-      metrics.latency.observe({ route: label, code: String(code) }, (performance.now() - t0) / 1000);
+      const label = (req.url ?? '/').split('?')[0] as string;
+      const status = closedEarly ? 499 : code;
+      const r = route.label(label);
+      if (status >= 400) metrics.errors.inc({ route: r, kind: errorKind(status) });
+      metrics.requests.inc({ route: r, code: String(status) });
+      metrics.latency.observe({ route: r, code: String(status) }, (performance.now() - t0) / 1000);
     }).finally(() => {
       inflight--;
       metrics.inflight.dec();
     });
   });
   server.keepAliveTimeout = 5000;
-  server.requestTimeout = 30000; // a client that never finishes its body is cut off
-  server.headersTimeout = 10000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    metrics.errors.inc({ route: 'other', kind: 'framing' });
+    if (err.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return; }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+    admin.listening((server.address() as AddressInfo).port);
+  } catch (e) {
+    server.close();
+    await manager.close();
+    await executor.close();
+    throw e;
+  }
   const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   let closed: Promise<void> | undefined;
 
   return {
-    url: `http://${host}:${addr.port}`,
+    url: `http://${shown}:${addr.port}`,
     port: addr.port,
     metrics,
-    monitor,
-    active: () => ({ model: name, version: slot.version }),
-    history: () => [...served],
+    monitor: options.monitor,
+    contract,
+    active: () => ({ model: name, version: manager.version }),
+    history: () => manager.history(),
     swap,
     rollback,
+    executorStats: () => executor.stats(),
     close: () => (closed ??= (async () => {
       closing = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = Date.now() + (options.shutdownTimeoutMs ?? 10000);
       while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      batcher.close();
       server.closeAllConnections();
       await stopped;
-      await swapping;
-      slot.retire();
+      await manager.close();
+      await executor.close();
     })()),
   };
 }

@@ -1,15 +1,11 @@
 // Validation of predict requests. Every request is checked before it reaches the model: JSON
 // object, `input` (one example) or `inputs` (a batch), each example of the model's shape (flat or
-// nested), numbers only, all finite, batch size bounded. Failures become a 400 with a message
-// that says what was expected, what came, and how to fix it.
-
-/** A request rejected by validation; `status` is the HTTP status to answer with. */
-export class RequestError extends Error {
-  constructor(message: string, readonly status = 400) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
+// nested), numbers only, each finite in float32 (1e39 would become Infinity), batch size bounded.
+// Failures become a 400 with a message that says what was expected, what came, and how to fix it,
+// and never repeats the input: only kinds and lengths are described, and nothing recurses deeper
+// than the model's input rank, so a body nested a million levels deep is a plain 400.
+import { describe } from '../errors';
+import { RequestError } from './request-error';
 
 /** A validated batch: row-major float32 values, the example count, and whether it was a batch. */
 export interface PredictInput {
@@ -33,7 +29,9 @@ function writeExample(ex: unknown, shape: readonly number[], out: Float32Array, 
     for (let i = 0; i < size; i++) {
       const v = ex[i];
       if (typeof v !== 'number') throw new RequestError(`predict: ${where}[${i}] must be a number (dtype float32), got ${kind(v)}.`);
-      if (!Number.isFinite(v)) throw new RequestError(`predict: ${where}[${i}] must be finite, got a non-finite number.`);
+      if (!Number.isFinite(Math.fround(v))) {
+        throw new RequestError(`predict: ${where}[${i}] must be finite in float32 (|x| <= 3.4028235e38), got ${Number.isFinite(v) ? 'a number outside that range' : 'a non-finite number'}.`);
+      }
       out[offset + i] = v;
     }
     return;
@@ -65,7 +63,7 @@ export function parsePredictBody(body: unknown, shape: readonly number[], limits
   }
   const b = body as Record<string, unknown>;
   if (b.dtype !== undefined && b.dtype !== 'float32') {
-    throw new RequestError(`predict: dtype "float32" (or no dtype), got ${JSON.stringify(b.dtype)}. Send float32 values as JSON numbers.`);
+    throw new RequestError(`predict: dtype "float32" (or no dtype), got ${describe(b.dtype)}. Send float32 values as JSON numbers.`);
   }
   const hasOne = b.input !== undefined;
   const hasMany = b.inputs !== undefined;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { parsePredictBody, RequestError } from '../../lib/serve/validate';
+import { parsePredictBody } from '../../lib/serve/validate';
+import { RequestError } from '../../lib/serve/request-error';
 
 const limits = { maxBatch: 4 };
 

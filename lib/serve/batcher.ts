@@ -1,0 +1,183 @@
+// Dynamic batching, as Triton's dynamic batcher and TF Serving's batching layer do it: requests
+// wait in one bounded FIFO queue; whenever an executor slot is free, the queued requests are
+// gathered into one batch of at most `maxBatchSize` examples, once the batch is full or its
+// oldest request has waited `maxDelayMs`. A full queue refuses at once (503 + Retry-After:
+// back off), and a request not answered within `timeoutMs` of its arrival gets 504 (the
+// compute behind the server did not answer in time; see RequestError statuses in server.ts).
+import { ConfigError, describe } from '../errors';
+import { Executor } from './executor';
+import { RequestError } from './request-error';
+
+/** Options of {@link Batcher}. */
+export interface BatcherOptions {
+  /** Most examples in one batch (and in one request). */
+  readonly maxBatchSize: number;
+  /** Longest a request waits for others to join its batch (ms); 0 dispatches as soon as a slot is free. */
+  readonly maxDelayMs: number;
+  /** Most examples waiting in the queue; more is refused with 503. */
+  readonly maxQueueExamples: number;
+  /** Per-request deadline from arrival to answer (ms); past it the answer is 504. */
+  readonly timeoutMs: number;
+  /** False: one request per batch (no gathering). */
+  readonly batching: boolean;
+}
+
+/** The model version a batch runs on, leased for the batch's duration. */
+export interface ModelLease {
+  acquire(): { key: string; version: string };
+  release(key: string): void;
+}
+
+/** One request's answer and where its time went. */
+export interface BatchAnswer {
+  /** Probabilities, `count` rows. */
+  readonly output: Float32Array;
+  readonly version: string;
+  readonly queueMs: number;
+  /** The worker's compute time of the whole batch this request was part of. */
+  readonly computeMs: number;
+  /** Dispatch to answer minus compute: messaging between threads. */
+  readonly transferMs: number;
+  readonly batchExamples: number;
+}
+
+/** What the batcher reports after each batch (for metrics). */
+export type BatchObserver = (b: { examples: number; requests: number; computeMs: number }) => void;
+
+interface Job {
+  readonly values: Float32Array;
+  readonly count: number;
+  readonly arrived: number;
+  readonly resolve: (a: BatchAnswer) => void;
+  readonly reject: (e: Error) => void;
+  timer?: NodeJS.Timeout;
+  state: 'queued' | 'running' | 'done';
+}
+
+export function checkBatcherOptions(o: BatcherOptions): BatcherOptions {
+  const bad = (k: string, v: unknown, want: string): ConfigError => new ConfigError(`Batcher: ${k} ${want}, got ${describe(v)}. Use the defaults of startServer.`);
+  if (!(Number.isInteger(o.maxBatchSize) && o.maxBatchSize >= 1)) throw bad('maxBatchSize', o.maxBatchSize, 'a positive integer');
+  if (!(Number.isFinite(o.maxDelayMs) && o.maxDelayMs >= 0 && o.maxDelayMs <= 1000)) throw bad('maxDelayMs', o.maxDelayMs, 'in [0, 1000]');
+  if (!(Number.isInteger(o.maxQueueExamples) && o.maxQueueExamples >= o.maxBatchSize)) throw bad('maxQueueExamples', o.maxQueueExamples, `an integer >= maxBatchSize (${o.maxBatchSize})`);
+  if (!(Number.isFinite(o.timeoutMs) && o.timeoutMs > 0)) throw bad('timeoutMs', o.timeoutMs, 'a positive number of milliseconds');
+  return o;
+}
+
+/** The bounded queue and the dynamic batcher in front of an executor. */
+export class Batcher {
+  private queue: Job[] = [];
+  private queued = 0;
+  private delayTimer?: NodeJS.Timeout;
+  private closed = false;
+  /** Examples per second, smoothed, for Retry-After. */
+  private rate = 0;
+
+  constructor(private readonly executor: Executor, private readonly lease: ModelLease, private readonly options: BatcherOptions,
+    private readonly observe?: BatchObserver) {
+    checkBatcherOptions(options);
+    executor.onFree = () => this.pump();
+  }
+
+  /** Examples waiting (not yet dispatched). */
+  get queuedExamples(): number {
+    return this.queued;
+  }
+
+  /**
+   * Queues `count` examples (row-major `values`, not modified) and resolves with their
+   * probabilities. Rejects with a RequestError: 503 when the queue is full or the server
+   * closing, 504 past the deadline.
+   */
+  submit(values: Float32Array, count: number): Promise<BatchAnswer> {
+    if (this.closed) return Promise.reject(new RequestError(`predict: a running server, got one shutting down. Retry on another instance.`, 503, { 'retry-after': '1' }));
+    if (this.queued + count > this.options.maxQueueExamples) {
+      const seconds = Math.min(60, Math.max(1, Math.ceil(this.rate > 0 ? (this.queued + count) / this.rate : 1)));
+      return Promise.reject(new RequestError(`predict: room in the queue (${this.options.maxQueueExamples} examples at most), got ${this.queued} waiting. ` +
+        `Retry after ${seconds} s, or send fewer concurrent requests.`, 503, { 'retry-after': String(seconds) }));
+    }
+    return new Promise<BatchAnswer>((resolve, reject) => {
+      const job: Job = { values, count, arrived: performance.now(), resolve, reject, state: 'queued' };
+      job.timer = setTimeout(() => this.expire(job), this.options.timeoutMs);
+      this.queue.push(job);
+      this.queued += count;
+      this.pump();
+    });
+  }
+
+  /** Refuses new requests (503); queued and running ones are still answered. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private expire(job: Job): void {
+    if (job.state === 'done') return;
+    if (job.state === 'queued') {
+      this.queue.splice(this.queue.indexOf(job), 1);
+      this.queued -= job.count;
+    }
+    const where = job.state === 'queued' ? 'while queued' : 'while computing';
+    job.state = 'done';
+    job.reject(new RequestError(`predict: an answer within ${this.options.timeoutMs} ms, got none (${where}). The server is overloaded: retry later or send smaller batches.`, 504));
+  }
+
+  private pump(): void {
+    clearTimeout(this.delayTimer);
+    this.delayTimer = undefined;
+    while (this.queue.length > 0 && this.executor.freeSlots() > 0) {
+      const waited = performance.now() - (this.queue[0] as Job).arrived;
+      if (this.options.batching && this.queued < this.options.maxBatchSize && waited < this.options.maxDelayMs) {
+        this.delayTimer = setTimeout(() => this.pump(), this.options.maxDelayMs - waited);
+        return;
+      }
+      const jobs: Job[] = [];
+      let examples = 0;
+      while (this.queue.length > 0) {
+        const next = this.queue[0] as Job;
+        if (jobs.length > 0 && (!this.options.batching || examples + next.count > this.options.maxBatchSize)) break;
+        this.queue.shift();
+        jobs.push(next);
+        examples += next.count;
+      }
+      this.queued -= examples;
+      void this.dispatch(jobs, examples);
+    }
+  }
+
+  private async dispatch(jobs: Job[], examples: number): Promise<void> {
+    const size = (jobs[0] as Job).values.length / (jobs[0] as Job).count;
+    const batch = new Float32Array(examples * size); // a copy: the executor may take its buffer to another thread
+    let offset = 0;
+    for (const j of jobs) {
+      batch.set(j.values, offset);
+      offset += j.values.length;
+      j.state = 'running';
+    }
+    const started = performance.now();
+    const { key, version } = this.lease.acquire();
+    try {
+      const r = await this.executor.run(key, batch, examples);
+      const elapsed = performance.now() - started;
+      this.rate = 0.8 * this.rate + 0.2 * (examples / Math.max(elapsed, 1e-3)) * 1000 * this.executor.slots;
+      this.observe?.({ examples, requests: jobs.length, computeMs: r.computeMs });
+      const classes = r.output.length / examples;
+      let row = 0;
+      for (const j of jobs) {
+        const output = r.output.subarray(row * classes, (row + j.count) * classes);
+        row += j.count;
+        if (j.state === 'done') continue;
+        j.state = 'done';
+        clearTimeout(j.timer);
+        j.resolve({ output, version, queueMs: started - j.arrived, computeMs: r.computeMs, transferMs: elapsed - r.computeMs, batchExamples: examples });
+      }
+    } catch (e) {
+      for (const j of jobs) {
+        if (j.state === 'done') continue;
+        j.state = 'done';
+        clearTimeout(j.timer);
+        j.reject(e as Error);
+      }
+    } finally {
+      this.lease.release(key);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// An inference worker thread: its own tfjs wasm backend and its own ONNX Runtime sessions, the
+// model versions the main thread loads into it, and one batch at a time. Started by WorkerPool;
+// not a public entry point.
+import { parentPort } from 'worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../core/backend';
+import { ModelRunner, loadRunner } from './model-runner';
+import { ExecutorStats, RunResult, WorkerReply, WorkerRequest, WorkerValue, serializeError } from './worker-protocol';
+
+const port = parentPort;
+const runners = new Map<string, ModelRunner>();
+
+function stats(): ExecutorStats {
+  const m = tf.memory();
+  return { numTensors: m.numTensors, numBytes: m.numBytes, models: [...runners.keys()], heapUsedBytes: process.memoryUsage().heapUsed };
+}
+
+async function handle(msg: WorkerRequest): Promise<WorkerValue> {
+  switch (msg.op) {
+    case 'load': {
+      await runners.get(msg.key)?.dispose();
+      runners.delete(msg.key);
+      const runner = await loadRunner(msg.source, msg.options);
+      runners.set(msg.key, runner);
+      return runner.contract;
+    }
+    case 'run': {
+      const runner = runners.get(msg.key);
+      if (!runner) throw new Error(`inference worker: model '${msg.key}' loaded, got none`);
+      const t0 = performance.now();
+      const output = await runner.run(msg.values, msg.count);
+      return { output, computeMs: performance.now() - t0 } satisfies RunResult;
+    }
+    case 'unload': {
+      const runner = runners.get(msg.key);
+      runners.delete(msg.key);
+      await runner?.dispose();
+      return null;
+    }
+    case 'stats': return stats();
+  }
+}
+
+if (port) {
+  initBackend('wasm').then(() => {
+    port.on('message', (msg: WorkerRequest) => {
+      handle(msg).then((value) => {
+        const transfer = value && 'computeMs' in value ? [value.output.buffer as ArrayBuffer] : [];
+        port.postMessage({ id: msg.id, ok: true, value } satisfies WorkerReply, transfer);
+      }, (e: unknown) => {
+        port.postMessage({ id: msg.id, ok: false, error: serializeError(e) } satisfies WorkerReply);
+      });
+    });
+    port.postMessage({ id: -1, ok: true, value: 'ready' } satisfies WorkerReply);
+  }, (e: unknown) => {
+    throw e; // the pool sees the worker's 'error' event and reports it
+  });
+}

@@ -1,0 +1,176 @@
+// The server's inference workers: one worker thread per core by default, each with its own tfjs
+// wasm backend and its own ONNX Runtime sessions, each running one batch at a time, so the event
+// loop never computes. Every worker holds every loaded version; a worker that dies (out of
+// memory on a hostile model file, say) fails only its own batch and is replaced, with the
+// loaded versions loaded again.
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { ConfigError, DataError, describe } from '../errors';
+import { ServingContract } from './contract';
+import { Executor } from './executor';
+import type { RunnerOptions } from './model-runner';
+import type { VersionSource } from './registry';
+import { ExecutorStats, RunResult, WorkerCommand, WorkerReply, reviveError } from './worker-protocol';
+
+/** Options of {@link WorkerPool.start}. */
+export interface WorkerPoolOptions {
+  /** Worker threads. Default: one per core (os.availableParallelism()). */
+  readonly workers?: number;
+  /** Heap limit of each worker (MiB): a model file that would exhaust it kills the worker, not the server. Default 1024. */
+  readonly workerHeapMb?: number;
+  /** How long a worker may take to start (ms). Default 60,000. */
+  readonly startTimeoutMs?: number;
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+interface Slot { worker: Worker; busy: boolean; alive: boolean; pending: Map<number, Pending> }
+
+/** The worker's script: compiled JavaScript beside this file, or the TypeScript source under tsx. */
+function spawn(heapMb: number): Worker {
+  const resourceLimits = { maxOldGenerationSizeMb: heapMb };
+  if (__filename.endsWith('.ts')) {
+    const file = path.join(__dirname, 'inference-worker.ts');
+    return new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, { eval: true, resourceLimits });
+  }
+  return new Worker(path.join(__dirname, 'inference-worker.js'), { resourceLimits });
+}
+
+/** A pool of inference worker threads. */
+export class WorkerPool implements Executor {
+  onFree?: () => void;
+  /** Workers replaced after dying. */
+  respawns = 0;
+  private readonly pool: Slot[] = [];
+  private readonly loaded = new Map<string, { source: VersionSource; options: RunnerOptions }>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(readonly slots: number, private readonly heapMb: number, private readonly startTimeoutMs: number) {}
+
+  /**
+   * Starts the workers and waits until each has its backend ready.
+   * @example const pool = await WorkerPool.start({workers: 2}); ...; await pool.close();
+   */
+  static async start(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
+    const n = options.workers ?? os.availableParallelism();
+    if (!(Number.isInteger(n) && n >= 1 && n <= 64)) throw new ConfigError(`WorkerPool.start: workers an integer in [1, 64], got ${describe(n)}. Use one per core.`);
+    const pool = new WorkerPool(n, options.workerHeapMb ?? 1024, options.startTimeoutMs ?? 60000);
+    try {
+      await Promise.all(Array.from({ length: n }, () => pool.addSlot()));
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  private addSlot(): Promise<Slot> {
+    const slot: Slot = { worker: spawn(this.heapMb), busy: true, alive: true, pending: new Map() };
+    this.pool.push(slot);
+    return new Promise<Slot>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new DataError(`WorkerPool: a worker ready within ${this.startTimeoutMs} ms, got none. The machine is overloaded or the backend failed to start.`)); void slot.worker.terminate(); }, this.startTimeoutMs);
+      slot.worker.on('message', (m: WorkerReply) => {
+        if (m.id === -1) { clearTimeout(timer); slot.busy = false; resolve(slot); return; }
+        const p = slot.pending.get(m.id);
+        slot.pending.delete(m.id);
+        if (m.ok) p?.resolve(m.value);
+        else p?.reject(reviveError(m.error));
+      });
+      const died = (why: string): void => {
+        clearTimeout(timer);
+        if (!slot.alive) return;
+        slot.alive = false;
+        const err = new DataError(`WorkerPool: a running inference worker, got one that ${why}. Its batch failed; the worker is replaced.`);
+        reject(err);
+        for (const p of slot.pending.values()) p.reject(err);
+        slot.pending.clear();
+        this.pool.splice(this.pool.indexOf(slot), 1);
+        if (!this.closed) void this.replace();
+      };
+      slot.worker.on('error', (e: Error) => died(`failed (${e.message.slice(0, 200)})`));
+      slot.worker.on('exit', (code) => died(`exited with code ${code}`));
+    });
+  }
+
+  /** A new worker for a dead one, with every loaded version loaded again. */
+  private async replace(): Promise<void> {
+    this.respawns++;
+    let slot: Slot | undefined;
+    try {
+      slot = await this.addSlot();
+      slot.busy = true;
+      for (const [key, { source, options }] of this.loaded) await this.send(slot, { op: 'load', key, source, options });
+      slot.busy = false;
+      this.onFree?.();
+    } catch {
+      // The pool serves on with the workers it has (freeSlots() shows it).
+      if (slot?.alive) {
+        slot.alive = false;
+        this.pool.splice(this.pool.indexOf(slot), 1);
+        void slot.worker.terminate();
+      }
+    }
+  }
+
+  private send<T>(slot: Slot, msg: WorkerCommand, transfer: ArrayBuffer[] = []): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (!slot.alive) { reject(new DataError(`WorkerPool: a running inference worker, got a dead one. Retry the request.`)); return; }
+      slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      slot.worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  freeSlots(): number {
+    return this.pool.filter((s) => s.alive && !s.busy).length;
+  }
+
+  liveSlots(): number {
+    return this.pool.filter((s) => s.alive).length;
+  }
+
+  async load(key: string, source: VersionSource, options: RunnerOptions): Promise<ServingContract> {
+    const slots = this.pool.filter((s) => s.alive);
+    const results = await Promise.allSettled(slots.map((s) => this.send<ServingContract>(s, { op: 'load', key, source, options })));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed || slots.length === 0) {
+      await this.unload(key);
+      throw failed ? failed.reason : new DataError(`WorkerPool.load: at least one live worker, got none. Restart the server.`);
+    }
+    this.loaded.set(key, { source, options });
+    return (results[0] as PromiseFulfilledResult<ServingContract>).value;
+  }
+
+  async run(key: string, values: Float32Array, count: number): Promise<RunResult> {
+    const slot = this.pool.find((s) => s.alive && !s.busy);
+    if (!slot) throw new Error('WorkerPool.run: a free worker, got none (the batcher dispatches only to free slots)');
+    slot.busy = true;
+    try {
+      return await this.send<RunResult>(slot, { op: 'run', key, values, count }, [values.buffer as ArrayBuffer]);
+    } finally {
+      slot.busy = false;
+      this.onFree?.();
+    }
+  }
+
+  async unload(key: string): Promise<void> {
+    this.loaded.delete(key);
+    await Promise.allSettled(this.pool.filter((s) => s.alive).map((s) => this.send(s, { op: 'unload', key })));
+  }
+
+  async stats(): Promise<ExecutorStats[]> {
+    return Promise.all(this.pool.filter((s) => s.alive).map((s) => this.send<ExecutorStats>(s, { op: 'stats' })));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.pool.splice(0);
+    await Promise.allSettled(slots.map(async (s) => {
+      s.alive = false;
+      for (const p of s.pending.values()) p.reject(new DataError(`WorkerPool: an open pool, got one closing. Retry on a running server.`));
+      s.pending.clear();
+      await s.worker.terminate();
+    }));
+  }
+}

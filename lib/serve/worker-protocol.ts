@@ -1,0 +1,69 @@
+// The messages between the server's main thread and its inference workers, and how typed errors
+// cross the thread boundary (structured clone keeps neither classes nor prototypes).
+import { CompressionError, ConfigError, DataError, ExportError, ShapeError, UnsupportedLayerError } from '../errors';
+import { ContractError, ServingContract } from './contract';
+import type { RunnerOptions } from './model-runner';
+import type { VersionSource } from './registry';
+
+/** What the main thread asks a worker to do. */
+export type WorkerCommand =
+  | { readonly op: 'load'; readonly key: string; readonly source: VersionSource; readonly options: RunnerOptions }
+  | { readonly op: 'run'; readonly key: string; readonly values: Float32Array; readonly count: number }
+  | { readonly op: 'unload'; readonly key: string }
+  | { readonly op: 'stats' };
+
+/** A command with the `id` that pairs it with its reply. */
+export type WorkerRequest = WorkerCommand & { readonly id: number };
+
+/** The value of a successful reply. */
+export type WorkerValue = ServingContract | RunResult | ExecutorStats | null;
+
+/** A batch's answer: probabilities (row-major) and the time the worker spent computing them. */
+export interface RunResult {
+  readonly output: Float32Array;
+  readonly computeMs: number;
+}
+
+/** What one executor slot holds (for leak checks and /metrics). */
+export interface ExecutorStats {
+  /** tf.memory() of the thread: live tensors and their bytes. */
+  readonly numTensors: number;
+  readonly numBytes: number;
+  /** Loaded model keys. */
+  readonly models: string[];
+  readonly heapUsedBytes: number;
+}
+
+/** A typed error as plain data. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly file?: string;
+}
+
+/** A worker's reply. */
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly value: WorkerValue }
+  | { readonly id: number; readonly ok: false; readonly error: SerializedError }
+  | { readonly id: -1; readonly ok: true; readonly value: 'ready' };
+
+/** Plain data of an error (name, message, file). */
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) return { name: e.name, message: e.message, ...(e instanceof DataError && e.file ? { file: e.file } : {}) };
+  return { name: 'Error', message: String(e) };
+}
+
+const CLASSES: Record<string, new (message: string) => CompressionError> = {
+  ConfigError, ShapeError, ContractError, ExportError,
+  UnsupportedLayerError: UnsupportedLayerError as new (message: string) => CompressionError,
+};
+
+/** The error again, as its library class when it was one (other errors come back as Error). */
+export function reviveError(s: SerializedError): Error {
+  if (s.name === 'DataError') return new DataError(s.message, s.file);
+  const Cls = CLASSES[s.name];
+  if (Cls) return new Cls(s.message);
+  const e = new Error(s.message);
+  e.name = s.name;
+  return e;
+}

@@ -22,9 +22,12 @@ const autocannon = require('autocannon') as Autocannon;
 
 /** One request of the cycle each connection sends. */
 export interface LoadRequest {
-  readonly method?: 'GET' | 'POST';
+  /** Default POST. */
+  readonly method?: string;
   readonly path: string;
   readonly body?: string;
+  /** Extra headers; a body is sent as application/json unless these say otherwise. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Options for {@link loadTest}. */
@@ -97,7 +100,8 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
     requests: options.requests.map((q) => ({
       method: q.method ?? 'POST',
       path: q.path,
-      ...(q.body !== undefined ? { body: q.body, headers: { 'content-type': 'application/json' } } : {}),
+      ...(q.body !== undefined ? { body: q.body } : {}),
+      headers: { ...(q.body !== undefined ? { 'content-type': 'application/json' } : {}), ...q.headers },
     })),
   });
   const statusCounts: Record<string, number> = {};

@@ -50,11 +50,24 @@ function checkOutput(out: Float32Array, count: number, output: TensorContract, v
   }
 }
 
+/** Throws a DataError naming the first weight that holds NaN or Infinity (ReLU can hide them from the warm-up). */
+function checkFiniteWeights(model: tf.LayersModel, source: VersionSource): void {
+  for (const w of model.weights) {
+    const values = w.read().dataSync();
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new DataError(`loadRunner: finite weights in version '${source.version}', got ${values[bad]} in ${w.name} at index ${bad}. ` +
+        `Training diverged or the file is damaged: check the model before publishing it.`, source.dir);
+    }
+  }
+}
+
 async function tfjsRunner(source: VersionSource, options: RunnerOptions): Promise<ModelRunner> {
   const model = await loadModel(source.dir);
   try {
     const contract = layersModelContract(model);
     if (options.expected) checkContract('swap', options.expected, contract, source.version);
+    checkFiniteWeights(model, source);
     const shape = contract.input.shape;
     return {
       contract,

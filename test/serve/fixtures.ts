@@ -7,6 +7,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { onnx } from 'onnx-proto';
 import { simpleNet } from '../../lib/models/simplenet';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { publishModel, publishOnnx, versionDir } from '../../lib/serve/registry';
@@ -25,10 +26,11 @@ export async function tinyRegistry(name = 'tiny'): Promise<string> {
   return dir;
 }
 
-/** A model whose first kernel holds NaN: it loads, and answers NaN. */
-function nanModel(): tf.LayersModel {
+/** A model with NaN in the kernel of its first (`first`) or last Dense layer. */
+function nanModel(first: boolean): tf.LayersModel {
   const m = simpleNet({ seed: 5, hidden: [8], inputSize: 4, numClasses: 3 });
-  const layer = m.layers.find((l) => l.getWeights().length > 0) as tf.layers.Layer;
+  const dense = m.layers.filter((l) => l.getWeights().length > 0);
+  const layer = dense[first ? 0 : dense.length - 1] as tf.layers.Layer;
   const [k, b] = layer.getWeights() as [tf.Tensor, tf.Tensor];
   const bad = tf.fill(k.shape, NaN);
   layer.setWeights([bad, b]);
@@ -36,9 +38,22 @@ function nanModel(): tf.LayersModel {
   return m;
 }
 
+/** ONNX bytes of `model` with every float32 initializer's first value set to NaN. */
+function poisonOnnx(bytes: Uint8Array): Uint8Array {
+  const m = onnx.ModelProto.decode(bytes);
+  for (const t of m.graph?.initializer ?? []) {
+    if (t.dataType === 1 && t.rawData && t.rawData.length >= 4) {
+      const raw = Buffer.from(t.rawData);
+      raw.writeFloatLE(NaN, 0);
+      t.rawData = raw;
+    }
+  }
+  return onnx.ModelProto.encode(m).finish();
+}
+
 /**
  * Publishes the versions a swap must refuse, and one it must accept, next to '1' and '2':
- * 'onnx' (the same contract as ONNX: accepted), 'wide' (5 inputs: 409), 'nan' (NaN weights: 422),
+ * 'onnx' (the same contract as ONNX: accepted), 'wide' (5 inputs: 409), 'nan' / 'nan-hidden' / 'nan-onnx' (NaN weights: 422),
  * 'truncated' (weights.bin cut short: 422), 'tampered-onnx' (bytes changed after publishing: 422),
  * 'garbage-onnx' (random bytes with a matching manifest: 422), 'bad-manifest' (serving.json
  * mistyped: 422), 'huge-onnx' (over a 256 KiB maxModelBytes: 422).
@@ -64,9 +79,14 @@ export async function hostileVersions(dir: string, name = 'tiny'): Promise<{ ref
   const wide = simpleNet({ seed: 4, hidden: [8], inputSize: 5, numClasses: 3 });
   await publishModel(wide, opts('wide'));
   wide.dispose();
-  const nan = nanModel();
-  await publishModel(nan, opts('nan'));
-  nan.dispose();
+  for (const [version, first] of [['nan', false], ['nan-hidden', true]] as const) {
+    const nan = nanModel(first);
+    await publishModel(nan, opts(version));
+    nan.dispose();
+  }
+  const clean = simpleNet({ seed: 8, hidden: [8], inputSize: 4, numClasses: 3 });
+  await publishOnnx(poisonOnnx(toOnnx(clean).bytes), opts('nan-onnx'));
+  clean.dispose();
   const cut = simpleNet({ seed: 6, hidden: [8], inputSize: 4, numClasses: 3 });
   await publishModel(cut, opts('truncated'));
   cut.dispose();
@@ -76,7 +96,7 @@ export async function hostileVersions(dir: string, name = 'tiny'): Promise<{ ref
   await publishOnnx(toOnnx(huge), opts('huge-onnx'));
   huge.dispose();
   return {
-    refused: { wide: 409, nan: 422, truncated: 422, 'tampered-onnx': 422, 'garbage-onnx': 422, 'bad-manifest': 422, 'huge-onnx': 422 },
+    refused: { wide: 409, nan: 422, 'nan-hidden': 422, 'nan-onnx': 422, truncated: 422, 'tampered-onnx': 422, 'garbage-onnx': 422, 'bad-manifest': 422, 'huge-onnx': 422 },
     accepted: ['onnx'],
   };
 }

@@ -5,6 +5,11 @@ import { RequestError } from '../../lib/serve/request-error';
 const limits = { maxBatch: 4 };
 
 describe('serve/validate', () => {
+  it('accepts the largest float32 and rounds to float32', () => {
+    const v = parsePredictBody({ input: [3.4028234663852886e38, -3.4028234663852886e38, 1e-45, 0.1] }, [4], limits).values;
+    expect(Array.from(v)).to.deep.equal([3.4028234663852886e38, -3.4028234663852886e38, Math.fround(1e-45), Math.fround(0.1)]);
+  });
+
   it('accepts one example, a batch, and the nested form', () => {
     const one = parsePredictBody({ input: [0, 1, 2, 3] }, [4], limits);
     expect(Array.from(one.values)).to.deep.equal([0, 1, 2, 3]);
@@ -27,6 +32,10 @@ describe('serve/validate', () => {
     ['a string value', { input: [1, '2', 3, 4] }, /input\[1\] must be a number/],
     ['null value', { inputs: [[1, 2, 3, 4], [1, null, 3, 4]] }, /inputs\[1\]\[1\] must be a number/],
     ['infinite value', { input: [1, 2, 1e999, 4] }, /finite/],
+    ['a value past float32 (1e39 would become Infinity)', { input: [1, 2, 1e39, 4] }, /float32.*outside that range/],
+    ['a value past -float32', { input: [1, 2, -3.5e38, 4] }, /outside that range/],
+    ['a nested array a million deep', { input: JSON.parse(`${'['.repeat(1e6)}${']'.repeat(1e6)}`) }, /4 numbers/],
+    ['a dtype nested deep', { input: [1, 2, 3, 4], dtype: JSON.parse(`${'['.repeat(1e5)}${']'.repeat(1e5)}`) }, /an array of length 1/],
     ['wrong dtype', { input: [1, 2, 3, 4], dtype: 'int32' }, /float32/],
     ['empty batch', { inputs: [] }, /at least one/],
     ['batch too large', { inputs: [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]] }, /at most 4/],
@@ -39,6 +48,7 @@ describe('serve/validate', () => {
       expect(err).to.be.instanceOf(RequestError);
       expect((err as RequestError).status).to.equal(400);
       expect((err as Error).message).to.match(msg);
+      expect((err as Error).message.length).to.be.lessThan(300);
     });
   }
 });

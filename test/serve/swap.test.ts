@@ -1,0 +1,74 @@
+// Swaps an unlucky operator or an attacker would try, under load: incompatible, NaN, truncated,
+// tampered, garbage, mistyped-manifest and oversized versions are refused with 409 / 422 and the
+// reason, while the load sees not one failed request and the workers keep not one extra tensor.
+import { expect } from 'chai';
+import { loadTest } from '../../lib/bench/load-test';
+import { startServer, InferenceServer } from '../../lib/serve/server';
+import { metricValue } from '../../lib/serve/metrics';
+import { ADMIN_TOKEN, TEST_MAX_MODEL_BYTES, admin, hostileVersions, tinyRegistry } from './fixtures';
+
+const BODIES = [[0.1, 0.2, 0.3, 0.4], [1, 0, -1, 0.5], [0, 0, 0, 0]].map((input) => ({ method: 'POST' as const, path: '/v1/predict', body: JSON.stringify({ input }) }));
+
+describe('serve: swaps under load (real HTTP, worker threads)', () => {
+  let dir: string;
+  let plan: { refused: Record<string, number>; accepted: string[] };
+  let server: InferenceServer;
+  before(async () => {
+    dir = await tinyRegistry();
+    plan = await hostileVersions(dir);
+    server = await startServer({ registryDir: dir, model: 'tiny', version: '1', workers: 2, admin: { token: ADMIN_TOKEN }, maxModelBytes: TEST_MAX_MODEL_BYTES });
+  });
+  after(async () => { await server.close(); });
+
+  it('refuses every broken or incompatible version with 409/422 and the reason; 0 failed client requests', async () => {
+    const baseline = await server.executorStats();
+    const refusals: { version: string; status: number; error: string }[] = [];
+    const accepted: number[] = [];
+    const load = loadTest({ url: server.url, requests: BODIES, connections: 8, durationSeconds: 6 });
+    await new Promise((r) => setTimeout(r, 500));
+    for (let round = 0; round < 3; round++) {
+      for (const version of Object.keys(plan.refused)) {
+        const r = await admin(server.url, '/v1/admin/swap', { version });
+        refusals.push({ version, status: r.status, error: r.body.error });
+      }
+      for (const version of [...plan.accepted, '2', '1']) accepted.push((await admin(server.url, '/v1/admin/swap', { version })).status);
+    }
+    const result = await load;
+    for (const r of refusals) {
+      expect(r.status, `${r.version}: ${r.error}`).to.equal(plan.refused[r.version]);
+      expect(r.error).to.be.a('string').and.not.match(/TypeError|undefined/);
+    }
+    expect(refusals).to.have.length(3 * Object.keys(plan.refused).length);
+    expect(refusals.find((r) => r.version === 'wide')?.error).to.match(/float32\[5\].*float32\[4\]/);
+    expect(refusals.find((r) => r.version === 'nan')?.error).to.match(/finite weights/);
+    expect(refusals.find((r) => r.version === 'nan-onnx')?.error).to.match(/finite outputs/);
+    expect(refusals.find((r) => r.version === 'tampered-onnx')?.error).to.match(/sha256/);
+    expect(refusals.find((r) => r.version === 'huge-onnx')?.error).to.match(/maxModelBytes/);
+    expect(accepted.every((s) => s === 200)).to.equal(true);
+    expect(result.requests).to.be.greaterThan(100);
+    expect(result.errors + result.timeouts, 'socket errors and timeouts').to.equal(0);
+    expect(result.status2xx, JSON.stringify(result.statusCounts)).to.equal(result.requests);
+    expect(server.active().version).to.equal('1');
+    // Nothing of the refused or retired versions is left in any worker.
+    await new Promise((r) => setTimeout(r, 200));
+    const after = await server.executorStats();
+    expect(after.map((s) => s.numTensors)).to.deep.equal(baseline.map((s) => s.numTensors));
+    expect(after.map((s) => s.numBytes)).to.deep.equal(baseline.map((s) => s.numBytes));
+    expect(after.every((s) => s.models.length === 1)).to.equal(true);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metricValue(text, 'tfc_errors_total', { route: '/v1/admin/swap', kind: 'conflict' })).to.equal(3);
+    expect(metricValue(text, 'tfc_errors_total', { route: '/v1/admin/swap', kind: 'broken_model' })).to.equal(3 * (Object.keys(plan.refused).length - 1));
+    expect(text).to.not.match(/code="5\d\d"/);
+  });
+
+  it('30 refused NaN swaps leave the workers exactly as they were', async () => {
+    const baseline = await server.executorStats();
+    for (let i = 0; i < 30; i++) {
+      let err: unknown;
+      try { await server.swap('nan'); } catch (e) { err = e; }
+      expect((err as Error).name).to.equal('DataError');
+    }
+    const after = await server.executorStats();
+    expect(after.map((s) => [s.numTensors, s.numBytes, s.models.length])).to.deep.equal(baseline.map((s) => [s.numTensors, s.numBytes, s.models.length]));
+  });
+});

@@ -1,0 +1,22 @@
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'fs'; import * as os from 'os'; import * as path from 'path';
+import { initBackend } from './lib/core/backend';
+import { profileModel } from './lib/profile';
+import { writeArtifacts, loadGraphModel } from './lib/data/model-io';
+const real = require('/work/wt/realmodel/test/fixtures/real-models.ts');
+(async () => {
+  await initBackend('wasm');
+  const a = real.bundledArtifacts(real.NSFW_MOBILENET_V2_MID);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-real-'));
+  writeArtifacts(dir, { modelJson: { ...a.modelJson, weightsManifest: a.modelJson.weightsManifest.map((g: any, i: number) => ({ ...g, paths: g.paths.map((p: string) => p + '.bin') })) }, weightData: a.weightData });
+  console.log(dir, fs.readdirSync(dir));
+  const t0 = Date.now();
+  const g = await loadGraphModel(dir);
+  console.log('load ms', Date.now() - t0, g.inputs, g.outputs.map(o=>o.name));
+  const n0 = tf.memory().numTensors;
+  const t1 = Date.now();
+  const r = await profileModel(g);
+  console.log('profile ms', Date.now() - t1, 'leak', tf.memory().numTensors - n0);
+  console.log(JSON.stringify(r.totals), r.warnings.slice(0, 10), r.layers.length);
+  const ops: Record<string, number> = {}; for (const l of r.layers) ops[l.className] = (ops[l.className] ?? 0) + 1; console.log(ops);
+})();

@@ -21,7 +21,8 @@ export interface TfjsQuantizeOptions {
 /** Per-weight outcome. */
 export interface TfjsWeightReport {
   readonly name: string;
-  readonly dtype: TfjsQuantDtype | 'float32';
+  /** The stored dtype: a quantization dtype, or the weight's own dtype when it is stored as is. */
+  readonly dtype: TfjsQuantDtype | tf.io.WeightsManifestEntry['dtype'];
   readonly sizeBytes: number;
   readonly scale?: number;
   readonly min?: number;
@@ -35,7 +36,8 @@ export interface TfjsArtifactsReport {
   readonly sizeRatio: number;
 }
 
-function globToRegExp(pattern: string): RegExp {
+/** A weight-name pattern as a RegExp: `*` matches any text (the converter's --quantize_* '*' patterns). */
+export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 

@@ -5,6 +5,7 @@
 // `tf.loadLayersModel` dequantizes them to float32 at load: files shrink, compute does not.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { ModelArtifacts, modelToArtifacts, specBytes } from '../data/model-io';
 import { toFloat16, fromFloat16 } from '../quantize/float16';
 
@@ -84,6 +85,7 @@ export function converterQuantize(values: Float32Array, dtype: 'uint8' | 'uint16
  * @example const {artifacts} = await quantizedArtifacts(model, {dtype: 'uint8'}); writeArtifacts(dir, artifacts);
  */
 export async function quantizedArtifacts(model: tf.LayersModel, options: TfjsQuantizeOptions): Promise<{ artifacts: ModelArtifacts; report: TfjsArtifactsReport }> {
+  requireLayersModel(model, 'exporters.quantizedArtifacts');
   if (!['uint8', 'uint16', 'float16'].includes(options.dtype)) {
     throw new ConfigError(`quantizedArtifacts: dtype 'uint8', 'uint16' or 'float16', got ${describe(options.dtype)}. Use 'uint8' for the smallest file.`);
   }

@@ -45,7 +45,7 @@ describe('core: graph models', () => {
     it(`the hand-written ${name} graph runs in stock tf.loadGraphModel and equals the same math in tfjs ops (cpu) and its layers model`, async () => {
       const f = make(7);
       const g = await stockGraphModel(f.artifacts);
-      const x = tf.randomUniform([3, ...f.inputShape], 0, 1, 'float32', 9) as tf.Tensor4D;
+      const x = tf.randomUniform([3, ...f.inputShape] as [number, number, number, number], 0, 1, 'float32', 9) as tf.Tensor4D;
       const y = g.predict(x) as tf.Tensor;
       const reference = await onBackend('cpu', () => {
         const xc = tf.tensor(x.dataSync(), x.shape) as tf.Tensor4D;

@@ -4,6 +4,7 @@
 // zero input of the signature's shape, sparsity and peak activation memory. Nodes play the part
 // of layers in the same ProfileReport: `className` is the op. Weights (Const nodes) are counted
 // in the first node that reads them; integer constants (shapes, axes) are weights but not params.
+// A graph model's weights are constants (tfjs cannot train it): trainableParams is 0.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { graphModelToArtifacts, specBytes } from '../data/model-io';

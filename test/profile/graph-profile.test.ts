@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { profileModel, graphOpMacs } from '../../lib/profile';
+import { profileModel, graphOpMacs, modelSizes } from '../../lib/profile';
+import { quantizeGraphArtifacts } from '../../lib/export';
 import { ConfigError } from '../../lib/errors';
 import { expectNoLeak } from '../helpers/leak';
 import { GraphDefBuilder, mnistGraph, mobilenetGraph, stockGraphModel } from '../fixtures/graph-models';
@@ -100,6 +101,20 @@ describe('profile/profileModel on graph models', () => {
     expect(Array.from(after.dataSync())).to.deep.equal(Array.from(before.dataSync()));
     tf.dispose([x, before, after]);
     g.dispose();
+  });
+
+  it('modelSizes of a graph model: its files as loaded, quantized weights at their stored width', async () => {
+    const f = mnistGraph(1);
+    f.layers.dispose();
+    const float = await stockGraphModel(f.artifacts);
+    const q = await stockGraphModel(quantizeGraphArtifacts(f.artifacts, { dtype: 'uint8' }).artifacts);
+    const [a, b] = [await modelSizes(float), await modelSizes(q)];
+    expect(a.weightBytes).to.equal(f.artifacts.weightData.length);
+    expect(b.weightBytes).to.equal(20170 + 8);
+    expect(a.totalBytes).to.equal(a.weightBytes + a.modelJsonBytes);
+    expect(b.weightGzipBytes).to.be.below(a.weightGzipBytes);
+    float.dispose();
+    q.dispose();
   });
 
   it('graphOpMacs: MatMul as Dense, transposed inputs, and ops without a rule', () => {

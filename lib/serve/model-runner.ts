@@ -63,7 +63,7 @@ function checkFiniteWeights(model: tf.LayersModel, source: VersionSource): void 
 }
 
 async function tfjsRunner(source: VersionSource, options: RunnerOptions): Promise<ModelRunner> {
-  const model = await loadModel(source.dir);
+  const model = await loadModel(source.dir, { maxModelJsonBytes: Math.min(options.maxModelBytes, 64 * 1024 * 1024), maxWeightBytes: options.maxModelBytes, caller: 'swap' });
   try {
     const contract = layersModelContract(model);
     if (options.expected) checkContract('swap', options.expected, contract, source.version);

@@ -56,7 +56,7 @@ function poisonOnnx(bytes: Uint8Array): Uint8Array {
  * 'onnx' (the same contract as ONNX: accepted), 'wide' (5 inputs: 409), 'nan' / 'nan-hidden' / 'nan-onnx' (NaN weights: 422),
  * 'truncated' (weights.bin cut short: 422), 'tampered-onnx' (bytes changed after publishing: 422),
  * 'garbage-onnx' (random bytes with a matching manifest: 422), 'bad-manifest' (serving.json
- * mistyped: 422), 'huge-onnx' (over a 256 KiB maxModelBytes: 422).
+ * mistyped: 422), 'huge-onnx' and 'huge' (over a 256 KiB maxModelBytes: 422).
  */
 export async function hostileVersions(dir: string, name = 'tiny'): Promise<{ refused: Record<string, number>; accepted: string[] }> {
   const opts = (version: string) => ({ registryDir: dir, name, version });
@@ -94,14 +94,15 @@ export async function hostileVersions(dir: string, name = 'tiny'): Promise<{ ref
   fs.writeFileSync(wfile, fs.readFileSync(wfile).subarray(0, 20));
   const huge = simpleNet({ seed: 7, hidden: [20000], inputSize: 4, numClasses: 3 });
   await publishOnnx(toOnnx(huge), opts('huge-onnx'));
+  await publishModel(huge, opts('huge'));
   huge.dispose();
   return {
-    refused: { wide: 409, nan: 422, 'nan-hidden': 422, 'nan-onnx': 422, truncated: 422, 'tampered-onnx': 422, 'garbage-onnx': 422, 'bad-manifest': 422, 'huge-onnx': 422 },
+    refused: { wide: 409, nan: 422, 'nan-hidden': 422, 'nan-onnx': 422, truncated: 422, 'tampered-onnx': 422, 'garbage-onnx': 422, 'bad-manifest': 422, 'huge-onnx': 422, huge: 422 },
     accepted: ['onnx'],
   };
 }
 
-/** The maxModelBytes the hostile versions are meant for ('huge-onnx' is over it). */
+/** The maxModelBytes the hostile versions are meant for ('huge-onnx' and 'huge' are over it). */
 export const TEST_MAX_MODEL_BYTES = 256 * 1024;
 
 /** POSTs JSON (or a raw string) and returns status, headers and parsed body. */

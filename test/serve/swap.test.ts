@@ -44,6 +44,7 @@ describe('serve: swaps under load (real HTTP, worker threads)', () => {
     expect(refusals.find((r) => r.version === 'nan-onnx')?.error).to.match(/finite outputs/);
     expect(refusals.find((r) => r.version === 'tampered-onnx')?.error).to.match(/sha256/);
     expect(refusals.find((r) => r.version === 'huge-onnx')?.error).to.match(/maxModelBytes/);
+    expect(refusals.find((r) => r.version === 'huge')?.error).to.match(/at most 262144 bytes/);
     expect(accepted.every((s) => s === 200)).to.equal(true);
     expect(result.requests).to.be.greaterThan(100);
     expect(result.errors + result.timeouts, 'socket errors and timeouts').to.equal(0);

@@ -2,6 +2,8 @@
 // benchmark harness, and the comparison table.
 export { loadTest } from './load-test';
 export type { LoadRequest, LoadTestOptions, LoadTestResult } from './load-test';
+export { loadRounds, roundOrder } from './load-rounds';
+export type { RoundTarget, LoadRoundsOptions, RoundsSummary } from './load-rounds';
 export { digitRequests, malformedRequests, loadWithActions } from './serve-scenario';
 export type { TimedAction } from './serve-scenario';
 export { deploymentModels } from './deploy-models';

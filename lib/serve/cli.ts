@@ -1,7 +1,7 @@
 // Command-line entry point of the inference server (a script, so it may print):
 //   node dist/serve/cli.js --registry models --model simplenet [--version 2] [--port 8080] [--host 127.0.0.1]
-//     [--workers 2] [--ort-threads 1] [--max-batch-size 256] [--max-delay-ms 2] [--max-queue-examples N]
-//     [--timeout-ms 10000] [--admin-token-file FILE | TFC_ADMIN_TOKEN=... | --insecure-admin]
+//     [--workers 2] [--worker-nice 0] [--ort-threads 1] [--max-batch-size 256] [--max-delay-ms 2] [--max-queue-examples N]
+//     [--timeout-ms 10000] [--no-batching] [--admin-token-file FILE | TFC_ADMIN_TOKEN=... | --insecure-admin]
 // (or `node --import tsx lib/serve/cli.ts ...` from the sources). Unknown flags and bad values are
 // usage errors (exit code 2). The admin API (swap, rollback) is on with a token from a file or the
 // TFC_ADMIN_TOKEN environment variable; --insecure-admin turns it on without one, on loopback only.
@@ -13,11 +13,12 @@ import { ADMIN_TOKEN_ENV, AdminOptions, readAdminTokenFile } from './admin-auth'
 import { ServerOptions, startServer } from './server';
 
 const USAGE = `usage: cli --registry <dir> --model <name> [--version <v>] [--port <n>] [--host <addr>]
-  [--workers <n>] [--ort-threads <n>] [--max-batch-size <n>] [--max-delay-ms <ms>] [--max-queue-examples <n>]
-  [--timeout-ms <ms>] [--max-body-bytes <n>] [--admin-token-file <file> | --insecure-admin]
+  [--workers <n>] [--worker-nice <0-19>] [--ort-threads <n>] [--max-batch-size <n>] [--max-delay-ms <ms>] [--max-queue-examples <n>]
+  [--timeout-ms <ms>] [--max-body-bytes <n>] [--no-batching] [--admin-token-file <file> | --insecure-admin]
+  --workers 0 computes on the main thread (the design before worker threads; for comparison only).
   The admin token can also come from the ${ADMIN_TOKEN_ENV} environment variable.\n`;
 
-const NUMBERS = ['port', 'workers', 'ort-threads', 'max-batch-size', 'max-delay-ms', 'max-queue-examples', 'timeout-ms', 'max-body-bytes'] as const;
+const NUMBERS = ['port', 'workers', 'worker-nice', 'ort-threads', 'max-batch-size', 'max-delay-ms', 'max-queue-examples', 'timeout-ms', 'max-body-bytes'] as const;
 
 function usage(message: string): never {
   process.stderr.write(`${message}\n${USAGE}`);
@@ -32,7 +33,7 @@ function parse(argv: string[]): ServerOptions {
       args: argv, strict: true, allowPositionals: false,
       options: {
         registry: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, host: { type: 'string' },
-        'admin-token-file': { type: 'string' }, 'insecure-admin': { type: 'boolean' }, help: { type: 'boolean' },
+        'admin-token-file': { type: 'string' }, 'insecure-admin': { type: 'boolean' }, 'no-batching': { type: 'boolean' }, help: { type: 'boolean' },
         ...Object.fromEntries(NUMBERS.map((k) => [k, { type: 'string' as const }])),
       },
     }).values;
@@ -58,8 +59,9 @@ function parse(argv: string[]): ServerOptions {
   else if (values['insecure-admin']) admin = { insecure: true };
   return {
     registryDir: str('registry') as string, model: str('model') as string, version: str('version'), host: str('host'), port: num('port') ?? 8080,
-    workers: num('workers'), ortThreads: num('ort-threads'), maxBatchSize: num('max-batch-size'), maxDelayMs: num('max-delay-ms'),
+    workers: num('workers'), workerNice: num('worker-nice'), ortThreads: num('ort-threads'), maxBatchSize: num('max-batch-size'), maxDelayMs: num('max-delay-ms'),
     maxQueueExamples: num('max-queue-examples'), timeoutMs: num('timeout-ms'), maxBodyBytes: num('max-body-bytes'), admin,
+    batching: values['no-batching'] ? false : undefined,
   };
 }
 

@@ -7,6 +7,7 @@ import { ServingContract } from './contract';
 import { ModelRunner, RunnerOptions, loadRunner } from './model-runner';
 import type { VersionSource } from './registry';
 import { ExecutorStats, RunResult } from './worker-protocol';
+import { PredictInput, decodePredict } from './validate';
 
 /** Computes batches on loaded model versions. */
 export interface Executor {
@@ -24,6 +25,8 @@ export interface Executor {
   run(key: string, values: Float32Array, count: number): Promise<RunResult>;
   /** Frees a version in every slot. */
   unload(key: string): Promise<void>;
+  /** Parses and validates a predict body (RequestError 400 when malformed). */
+  decode(body: Uint8Array, shape: readonly number[], maxBatch: number): Promise<PredictInput>;
   /** What each slot holds. */
   stats(): Promise<ExecutorStats[]>;
   close(): Promise<void>;
@@ -68,6 +71,10 @@ export class InlineExecutor implements Executor {
     const runner = this.runners.get(key);
     this.runners.delete(key);
     await runner?.dispose();
+  }
+
+  async decode(body: Uint8Array, shape: readonly number[], maxBatch: number): Promise<PredictInput> {
+    return decodePredict(body, shape, { maxBatch });
   }
 
   async stats(): Promise<ExecutorStats[]> {

@@ -1,12 +1,12 @@
 // The predict and feedback handlers: a validated input goes through the batcher (computed in a
-// worker, softmax applied there), comes back as probabilities and labels; every prediction is
+// worker, softmax applied there) and comes back as probabilities and labels; every prediction is
 // logged under an id so labelled feedback can be matched to it later.
 import { describe } from '../errors';
 import { Monitor } from '../monitor/monitor';
 import { argmaxRows } from '../monitor/features';
 import { BatchAnswer, Batcher } from './batcher';
 import { RequestError } from './request-error';
-import { parsePredictBody } from './validate';
+import { PredictInput } from './validate';
 
 /** Recent predictions by id (bounded, oldest dropped first). */
 export class PredictionLog {
@@ -37,17 +37,15 @@ export interface Prediction {
 /** What the predict handler needs from the server. */
 export interface PredictContext {
   readonly name: string;
-  readonly inputShape: readonly number[];
-  readonly maxBatchSize: number;
+  /** Parses and validates a body (on the main thread, or in a worker when it is large). */
+  decode(body: Uint8Array): Promise<PredictInput>;
   readonly batcher: Batcher;
   readonly log: PredictionLog;
   readonly monitor?: Monitor;
 }
 
-/** Validates `body`, computes it through the batcher, and builds the answer. */
-export async function handlePredict(ctx: PredictContext, body: unknown, parsed: () => void): Promise<{ count: number; body: unknown; answer: BatchAnswer }> {
-  const input = parsePredictBody(body, ctx.inputShape, { maxBatch: ctx.maxBatchSize });
-  parsed();
+/** Computes a validated input through the batcher and builds the answer. */
+export async function handlePredict(ctx: PredictContext, input: PredictInput): Promise<{ count: number; body: unknown; answer: BatchAnswer }> {
   const answer = await ctx.batcher.submit(input.values, input.count);
   const probs = answer.output;
   const classes = probs.length / input.count;

@@ -1,6 +1,6 @@
 // Small HTTP helpers over Node's http: bounded body reading (a client that goes away is a
-// ClientAbortError, not a server failure), JSON parsing, and JSON answers whose error messages are
-// capped, so a request never gets its own megabyte echoed back.
+// ClientAbortError, not a server failure) and JSON answers whose error messages are capped, so a
+// request never gets its own megabyte echoed back.
 import * as http from 'http';
 import { RequestError } from './request-error';
 
@@ -48,16 +48,6 @@ export function readBody(req: http.IncomingMessage, limitBytes: number, route: s
     req.on('error', () => fail(new ClientAbortError(route)));
     req.on('close', () => { if (!req.complete) fail(new ClientAbortError(route)); });
   });
-}
-
-/** Parses a JSON body; malformed JSON is a 400 RequestError (V8's message shows at most a short excerpt). */
-export function parseJson(buf: Buffer, route: string): unknown {
-  if (buf.length === 0) throw new RequestError(`${route}: a JSON body, got an empty body.`);
-  try {
-    return JSON.parse(buf.toString('utf8'));
-  } catch (e) {
-    throw new RequestError(`${route}: valid JSON, got a parse error (${String((e as Error).message).slice(0, 120)}). Send Content-Type application/json with a JSON object.`);
-  }
 }
 
 /** Sends a JSON answer (`head` true: headers only, for HEAD requests). */

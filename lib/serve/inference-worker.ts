@@ -1,10 +1,13 @@
 // An inference worker thread: its own tfjs wasm backend and its own ONNX Runtime sessions, the
-// model versions the main thread loads into it, and one batch at a time. Started by WorkerPool;
-// not a public entry point.
-import { parentPort } from 'worker_threads';
+// model versions the main thread loads into it, and one batch at a time; it also decodes large
+// predict bodies (JSON parse and validation), so the main thread never holds a megabyte parse.
+// Started by WorkerPool; not a public entry point.
+import * as os from 'os';
+import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../core/backend';
 import { ModelRunner, loadRunner } from './model-runner';
+import { decodePredict } from './validate';
 import { ExecutorStats, RunResult, WorkerReply, WorkerRequest, WorkerValue, serializeError } from './worker-protocol';
 
 const port = parentPort;
@@ -38,14 +41,18 @@ async function handle(msg: WorkerRequest): Promise<WorkerValue> {
       return null;
     }
     case 'stats': return stats();
+    case 'decode': return decodePredict(msg.body, msg.shape, { maxBatch: msg.maxBatch });
   }
 }
 
 if (port) {
+  // A positive nice value lowers this thread only (Linux schedules threads): the event loop wins the CPU.
+  const nice = (workerData as { nice?: number } | undefined)?.nice ?? 0;
+  if (nice > 0) os.setPriority(0, nice);
   initBackend('wasm').then(() => {
     port.on('message', (msg: WorkerRequest) => {
       handle(msg).then((value) => {
-        const transfer = value && 'computeMs' in value ? [value.output.buffer as ArrayBuffer] : [];
+        const transfer = value && 'computeMs' in value ? [value.output.buffer as ArrayBuffer] : value && 'values' in value ? [value.values.buffer as ArrayBuffer] : [];
         port.postMessage({ id: msg.id, ok: true, value } satisfies WorkerReply, transfer);
       }, (e: unknown) => {
         port.postMessage({ id: msg.id, ok: false, error: serializeError(e) } satisfies WorkerReply);

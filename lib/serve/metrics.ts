@@ -1,6 +1,6 @@
 // Prometheus metrics of the inference server, through prom-client, in a Registry of its own (so
 // two servers in one process, or a host application's metrics, never collide).
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The server's metrics. */
 export interface ServerMetrics {
@@ -39,10 +39,15 @@ export interface ServerMetrics {
 /** Latency buckets (s): 0.25 ms .. 10 s, fine where a small model answers, wide enough for timeouts. */
 export const LATENCY_BUCKETS = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** Creates the metrics in a new Registry, names prefixed with `prefix` (default `tfc_`). */
+/**
+ * Creates the metrics in a new Registry, names prefixed with `prefix` (default `tfc_`), with
+ * prom-client's process metrics beside them (CPU, memory, GC, and the event loop's delay since
+ * the last scrape: `tfc_nodejs_eventloop_lag_p99_seconds` shows whether the loop stays free).
+ */
 export function createMetrics(prefix = 'tfc_'): ServerMetrics {
   const registry = new Registry();
   const registers = [registry];
+  collectDefaultMetrics({ register: registry, prefix, eventLoopMonitoringPrecision: 10 });
   return {
     registry,
     latency: new Histogram({ name: `${prefix}request_duration_seconds`, help: 'Request latency in seconds.', labelNames: ['route', 'code'], buckets: LATENCY_BUCKETS, registers }),

@@ -10,7 +10,8 @@ import { ServerMetrics } from './metrics';
 import { ModelManager, SwapResult } from './model-manager';
 import { listVersions } from './registry';
 import { RequestError } from './request-error';
-import { parseJson, readBody, sendJson } from './http-util';
+import { readBody, sendJson } from './http-util';
+import { parseJson } from './validate';
 
 /** What the routes need from the server. */
 export interface RouterContext extends PredictContext {
@@ -113,10 +114,11 @@ export function createRouter(ctx: RouterContext): Route {
     '/v1/predict': {
       methods: ['POST'],
       handle: async (req, res, _head, t0) => {
-        const body = await json(req, '/v1/predict');
+        const bytes = await readBody(req, ctx.maxBodyBytes, '/v1/predict');
         const t1 = performance.now();
-        let t2 = t1;
-        const out = await handlePredict(ctx, body, () => { t2 = performance.now(); });
+        const input = await ctx.decode(bytes);
+        const t2 = performance.now();
+        const out = await handlePredict(ctx, input);
         const t3 = performance.now();
         sendJson(res, 200, out.body);
         const a = out.answer;

@@ -28,6 +28,7 @@ import { RequestError } from './request-error';
 import { ExecutorStats } from './worker-protocol';
 import { WorkerPool } from './worker-pool';
 import { PredictionLog } from './handlers';
+import { decodePredict } from './validate';
 import { Route, createRouter, errorKind } from './routes';
 import { sendError } from './http-util';
 
@@ -56,10 +57,14 @@ export interface ServerOptions {
   readonly timeoutMs?: number;
   /** Inference worker threads. Default one per core; 0 computes on the main thread (the design before workers, for comparison). */
   readonly workers?: number;
+  /** Nice value of the worker threads (0-19, Linux): above 0 the event loop gets the CPU before inference. Default 0. */
+  readonly workerNice?: number;
   /** ONNX Runtime intra-op threads per worker. Default 1. */
   readonly ortThreads?: number;
   /** Largest model files read at load, in bytes. Default 512 MiB. */
   readonly maxModelBytes?: number;
+  /** Bodies of at least this many bytes are parsed and validated in a worker, not on the event loop. Default 64 KiB. */
+  readonly parseOffloadBytes?: number;
   /** Examples of the warm-up batch every version must answer with finite outputs. Default 8. */
   readonly warmUpBatchSize?: number;
   /** The admin API (swap, rollback). Off without a token unless `insecure` on loopback. */
@@ -125,7 +130,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   };
   const admin = new AdminGuard(options.admin, host);
   const firstVersion = options.version ?? latestVersion(options.registryDir, name);
-  const executor: Executor = workers === 0 ? new InlineExecutor() : await WorkerPool.start({ workers });
+  const executor: Executor = workers === 0 ? new InlineExecutor() : await WorkerPool.start({ workers, workerNice: options.workerNice });
   let manager: ModelManager;
   try {
     manager = await ModelManager.open(executor, { registryDir: options.registryDir, name, runner }, firstVersion);
@@ -140,6 +145,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     maxQueueExamples: options.maxQueueExamples ?? maxBatchSize * 4 * executor.slots, timeoutMs: options.timeoutMs ?? 10000,
   }, (b) => metrics.batchExamples.observe(b.examples));
   const log = new PredictionLog(10000);
+  const parseOffloadBytes = options.parseOffloadBytes ?? 64 * 1024;
   metrics.modelVersion.set({ model: name, version: manager.version }, 1);
   let closing = false;
   let inflight = 0;
@@ -156,7 +162,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
 
   const route: Route = createRouter({
     name, registryDir: options.registryDir, contract, metrics, monitor: options.monitor, log, batcher, manager,
-    maxBatchSize, inputShape: contract.input.shape,
+    decode: (bytes) => (bytes.length >= parseOffloadBytes ? executor.decode(bytes, contract.input.shape, maxBatchSize) : Promise.resolve(decodePredict(bytes, contract.input.shape, { maxBatch: maxBatchSize }))),
     maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes ?? maxBatchSize * exampleSize(contract.input) * 16 + 65536),
     swap, rollback, admin, ready: () => !closing,
     gauges: () => {

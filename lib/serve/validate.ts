@@ -81,3 +81,18 @@ export function parsePredictBody(body: unknown, shape: readonly number[], limits
   examples.forEach((ex, i) => writeExample(ex, shape, values, i * size, hasOne ? 'input' : `inputs[${i}]`));
   return { values, count: examples.length, batch: hasMany };
 }
+
+/** Parses a JSON body; malformed JSON is a 400 RequestError (V8's message shows at most a short excerpt). */
+export function parseJson(buf: Uint8Array, route: string): unknown {
+  if (buf.length === 0) throw new RequestError(`${route}: a JSON body, got an empty body.`);
+  try {
+    return JSON.parse(Buffer.from(buf.buffer, buf.byteOffset, buf.length).toString('utf8'));
+  } catch (e) {
+    throw new RequestError(`${route}: valid JSON, got a parse error (${String((e as Error).message).slice(0, 120)}). Send Content-Type application/json with a JSON object.`);
+  }
+}
+
+/** A predict body from its bytes: {@link parseJson} then {@link parsePredictBody}. */
+export function decodePredict(buf: Uint8Array, shape: readonly number[], limits: ValidationLimits): PredictInput {
+  return parsePredictBody(parseJson(buf, '/v1/predict'), shape, limits);
+}

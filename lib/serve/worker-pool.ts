@@ -12,6 +12,7 @@ import { Executor } from './executor';
 import type { RunnerOptions } from './model-runner';
 import type { VersionSource } from './registry';
 import { ExecutorStats, RunResult, WorkerCommand, WorkerReply, reviveError } from './worker-protocol';
+import { PredictInput, decodePredict } from './validate';
 
 /** Options of {@link WorkerPool.start}. */
 export interface WorkerPoolOptions {
@@ -21,19 +22,21 @@ export interface WorkerPoolOptions {
   readonly workerHeapMb?: number;
   /** How long a worker may take to start (ms). Default 60,000. */
   readonly startTimeoutMs?: number;
+  /** Nice value of the worker threads, 0 to 19 (Linux): above 0 the event loop gets the CPU first. Default 0. */
+  readonly workerNice?: number;
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 interface Slot { worker: Worker; busy: boolean; alive: boolean; pending: Map<number, Pending> }
 
 /** The worker's script: compiled JavaScript beside this file, or the TypeScript source under tsx. */
-function spawn(heapMb: number): Worker {
-  const resourceLimits = { maxOldGenerationSizeMb: heapMb };
+function spawn(heapMb: number, nice: number): Worker {
+  const opts = { resourceLimits: { maxOldGenerationSizeMb: heapMb }, workerData: { nice } };
   if (__filename.endsWith('.ts')) {
     const file = path.join(__dirname, 'inference-worker.ts');
-    return new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, { eval: true, resourceLimits });
+    return new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, { eval: true, ...opts });
   }
-  return new Worker(path.join(__dirname, 'inference-worker.js'), { resourceLimits });
+  return new Worker(path.join(__dirname, 'inference-worker.js'), opts);
 }
 
 /** A pool of inference worker threads. */
@@ -46,7 +49,7 @@ export class WorkerPool implements Executor {
   private nextId = 1;
   private closed = false;
 
-  private constructor(readonly slots: number, private readonly heapMb: number, private readonly startTimeoutMs: number) {}
+  private constructor(readonly slots: number, private readonly heapMb: number, private readonly startTimeoutMs: number, private readonly nice: number) {}
 
   /**
    * Starts the workers and waits until each has its backend ready.
@@ -55,7 +58,9 @@ export class WorkerPool implements Executor {
   static async start(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
     const n = options.workers ?? os.availableParallelism();
     if (!(Number.isInteger(n) && n >= 1 && n <= 64)) throw new ConfigError(`WorkerPool.start: workers an integer in [1, 64], got ${describe(n)}. Use one per core.`);
-    const pool = new WorkerPool(n, options.workerHeapMb ?? 1024, options.startTimeoutMs ?? 60000);
+    const nice = options.workerNice ?? 0;
+    if (!(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new ConfigError(`WorkerPool.start: workerNice an integer in [0, 19], got ${describe(nice)}. Use 0, or 10 to favour the event loop.`);
+    const pool = new WorkerPool(n, options.workerHeapMb ?? 1024, options.startTimeoutMs ?? 60000, nice);
     try {
       await Promise.all(Array.from({ length: n }, () => pool.addSlot()));
     } catch (e) {
@@ -66,7 +71,7 @@ export class WorkerPool implements Executor {
   }
 
   private addSlot(): Promise<Slot> {
-    const slot: Slot = { worker: spawn(this.heapMb), busy: true, alive: true, pending: new Map() };
+    const slot: Slot = { worker: spawn(this.heapMb, this.nice), busy: true, alive: true, pending: new Map() };
     this.pool.push(slot);
     return new Promise<Slot>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new DataError(`WorkerPool: a worker ready within ${this.startTimeoutMs} ms, got none. The machine is overloaded or the backend failed to start.`)); void slot.worker.terminate(); }, this.startTimeoutMs);
@@ -152,6 +157,14 @@ export class WorkerPool implements Executor {
       slot.busy = false;
       this.onFree?.();
     }
+  }
+
+  /** Decodes on the live worker with the fewest messages waiting (a busy one queues it after its batch). */
+  async decode(body: Uint8Array, shape: readonly number[], maxBatch: number): Promise<PredictInput> {
+    const slot = this.pool.filter((s) => s.alive).sort((a, b) => a.pending.size - b.pending.size)[0];
+    if (!slot) return decodePredict(body, shape, { maxBatch });
+    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : body.slice();
+    return this.send<PredictInput>(slot, { op: 'decode', body: own, shape, maxBatch }, [own.buffer as ArrayBuffer]);
   }
 
   async unload(key: string): Promise<void> {

@@ -4,19 +4,22 @@ import { CompressionError, ConfigError, DataError, ExportError, ShapeError, Unsu
 import { ContractError, ServingContract } from './contract';
 import type { RunnerOptions } from './model-runner';
 import type { VersionSource } from './registry';
+import { RequestError } from './request-error';
+import type { PredictInput } from './validate';
 
 /** What the main thread asks a worker to do. */
 export type WorkerCommand =
   | { readonly op: 'load'; readonly key: string; readonly source: VersionSource; readonly options: RunnerOptions }
   | { readonly op: 'run'; readonly key: string; readonly values: Float32Array; readonly count: number }
   | { readonly op: 'unload'; readonly key: string }
+  | { readonly op: 'decode'; readonly body: Uint8Array; readonly shape: readonly number[]; readonly maxBatch: number }
   | { readonly op: 'stats' };
 
 /** A command with the `id` that pairs it with its reply. */
 export type WorkerRequest = WorkerCommand & { readonly id: number };
 
 /** The value of a successful reply. */
-export type WorkerValue = ServingContract | RunResult | ExecutorStats | null;
+export type WorkerValue = ServingContract | RunResult | ExecutorStats | PredictInput | null;
 
 /** A batch's answer: probabilities (row-major) and the time the worker spent computing them. */
 export interface RunResult {
@@ -39,6 +42,8 @@ export interface SerializedError {
   readonly name: string;
   readonly message: string;
   readonly file?: string;
+  /** A RequestError's HTTP status. */
+  readonly status?: number;
 }
 
 /** A worker's reply. */
@@ -49,6 +54,7 @@ export type WorkerReply =
 
 /** Plain data of an error (name, message, file). */
 export function serializeError(e: unknown): SerializedError {
+  if (e instanceof RequestError) return { name: e.name, message: e.message, status: e.status };
   if (e instanceof Error) return { name: e.name, message: e.message, ...(e instanceof DataError && e.file ? { file: e.file } : {}) };
   return { name: 'Error', message: String(e) };
 }
@@ -61,6 +67,7 @@ const CLASSES: Record<string, new (message: string) => CompressionError> = {
 /** The error again, as its library class when it was one (other errors come back as Error). */
 export function reviveError(s: SerializedError): Error {
   if (s.name === 'DataError') return new DataError(s.message, s.file);
+  if (s.name === 'RequestError') return new RequestError(s.message, s.status);
   const Cls = CLASSES[s.name];
   if (Cls) return new Cls(s.message);
   const e = new Error(s.message);

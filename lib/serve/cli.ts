@@ -1,6 +1,6 @@
 // Command-line entry point of the inference server (a script, so it may print):
 //   node dist/serve/cli.js --registry models --model simplenet [--version 2] [--port 8080] [--host 127.0.0.1]
-//     [--workers 2] [--worker-nice 0] [--ort-threads 1] [--max-batch-size 256] [--max-delay-ms 2] [--max-queue-examples N]
+//     [--workers 2] [--worker-nice 0] [--ort-threads 1] [--max-batch-size 256] [--max-delay-ms 0] [--max-queue-examples N]
 //     [--timeout-ms 10000] [--no-batching] [--admin-token-file FILE | TFC_ADMIN_TOKEN=... | --insecure-admin]
 // (or `node --import tsx lib/serve/cli.ts ...` from the sources). Unknown flags and bad values are
 // usage errors (exit code 2). The admin API (swap, rollback) is on with a token from a file or the

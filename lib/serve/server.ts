@@ -47,7 +47,7 @@ export interface ServerOptions {
   readonly maxBodyBytes?: number;
   /** Most examples in one request and in one computed batch. Default 256. */
   readonly maxBatchSize?: number;
-  /** Longest a request waits for others to fill its batch (ms). Default 2. */
+  /** Longest a request waits for others to fill its batch while a worker is free (ms). Default 0: a free worker takes what is queued at once; batches still form while the workers are busy. */
   readonly maxDelayMs?: number;
   /** Gather requests into batches. Default true; false computes each request alone. */
   readonly batching?: boolean;
@@ -63,7 +63,7 @@ export interface ServerOptions {
   readonly ortThreads?: number;
   /** Largest model files read at load, in bytes. Default 512 MiB. */
   readonly maxModelBytes?: number;
-  /** Bodies of at least this many bytes are parsed and validated in a worker, not on the event loop. Default 64 KiB. */
+  /** Bodies of at least this many bytes, arriving while other requests are in flight, are parsed and validated in a worker, not on the event loop. Default 64 KiB. */
   readonly parseOffloadBytes?: number;
   /** Examples of the warm-up batch every version must answer with finite outputs. Default 8. */
   readonly warmUpBatchSize?: number;
@@ -141,7 +141,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   const contract = manager.contract;
   const metrics = createMetrics();
   const batcher = new Batcher(executor, manager, {
-    maxBatchSize, maxDelayMs: options.maxDelayMs ?? 2, batching: options.batching ?? true,
+    maxBatchSize, maxDelayMs: options.maxDelayMs ?? 0, batching: options.batching ?? true,
     maxQueueExamples: options.maxQueueExamples ?? maxBatchSize * 4 * executor.slots, timeoutMs: options.timeoutMs ?? 10000,
   }, (b) => metrics.batchExamples.observe(b.examples));
   const log = new PredictionLog(10000);
@@ -162,7 +162,11 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
 
   const route: Route = createRouter({
     name, registryDir: options.registryDir, contract, metrics, monitor: options.monitor, log, batcher, manager,
-    decode: (bytes) => (bytes.length >= parseOffloadBytes ? executor.decode(bytes, contract.input.shape, maxBatchSize) : Promise.resolve(decodePredict(bytes, contract.input.shape, { maxBatch: maxBatchSize }))),
+    // A large body is parsed in a worker when other requests are in flight (they would wait behind
+    // the parse); alone, it is parsed here and saves two thread hops.
+    decode: (bytes) => (bytes.length >= parseOffloadBytes && inflight > 1
+      ? executor.decode(bytes, contract.input.shape, maxBatchSize)
+      : Promise.resolve(decodePredict(bytes, contract.input.shape, { maxBatch: maxBatchSize }))),
     maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes ?? maxBatchSize * exampleSize(contract.input) * 16 + 65536),
     swap, rollback, admin, ready: () => !closing,
     gauges: () => {

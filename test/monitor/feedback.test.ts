@@ -28,6 +28,11 @@ describe('monitor/feedback, latency and recommendation', () => {
     expect(r.p50Ms).to.equal(1);
     expect(r.objectiveMet).to.equal(false);
     expect(new LatencyTracker(10).report().objectiveMet).to.equal(true);
+    const few = new LatencyTracker(10);
+    for (let i = 0; i < 99; i++) few.record(500);
+    expect(few.report().objectiveMet).to.equal(true); // 99 latencies: too few to judge a p99
+    few.record(500);
+    expect(few.report().objectiveMet).to.equal(false);
     expect(() => new LatencyTracker(0)).to.throw(ConfigError);
   });
 

@@ -21,12 +21,12 @@ async function channelBench(): Promise<Record<string, unknown>> {
   const { model } = await loadBaseline('cnn');
   let best: { ratio: number; macsRatio: number } | undefined;
   for (const ratio of [0.2, 0.3, 0.35, 0.4, 0.5, 0.75]) {
-    const c = await channels(model, { ratio, importance: 'l1' });
+    const c = await channels(model, { sparsity: ratio, importance: 'l1' });
     const macsRatio = c.report.macs.after / c.report.macs.before;
     if (!best || Math.abs(macsRatio - 0.5) < Math.abs(best.macsRatio - 0.5)) best = { ratio, macsRatio };
     c.model.dispose();
   }
-  const half = await channels(model, { ratio: best!.ratio, importance: 'l1' });
+  const half = await channels(model, { sparsity: best!.ratio, importance: 'l1' });
   const s1: number[] = [];
   const s256: number[] = [];
   for (let round = 0; round < 7; round++) {
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const { xs: x, ys: y } = toTensors(loadMnist().test, { inputShape: [784], start: 0, end: 256 });
   const figures: Record<string, unknown> = {};
   for (const sparsity of [0.9, 0.95]) {
-    const { model: pruned, masks } = await magnitude(model, { sparsity });
+    const { model: pruned } = await magnitude(model, { sparsity });
     const rows = await sparseLatency(pruned, x as tf.Tensor2D, { batchSizes: [1, 256], warmupRuns: 10, runs: 50, minTimeMs: 1500 });
     for (const r of rows) {
       console.log(`sparsity ${sparsity} batch ${r.batchSize}: dense tfjs-${r.backend} p50 ${r.dense.p50Ms.toFixed(3)} ms, ` +
@@ -62,7 +62,6 @@ async function main(): Promise<void> {
       sparseSpeedupBatch256: at(256)?.speedup,
     };
     pruned.dispose();
-    tf.dispose(Object.values(masks));
   }
   figures.half = await channelBench();
   saveResults('bench-pruning', { ...figures, backend: tf.getBackend(), note: 'sparsityNN: one-shot magnitude pruning of the SimpleNet baseline, speedup = dense p50 / sparse p50; half: channel-pruned CNN, speedup = original p50 / pruned p50' });

@@ -123,7 +123,7 @@ export class DependencyGraph {
     return out;
   }
 
-  /** The groups that have a producer, in the order their first producer appears in the model. */
+  /** The groups that have a producer, in the order their first producer appears in the model (members in model order too). */
   groups(): PruningGroup[] {
     const byRoot = new Map<number, { producers: string[]; tied: string[]; consumers: string[] }>();
     const get = (root: number) => {
@@ -135,11 +135,15 @@ export class DependencyGraph {
     for (const [name, s] of this.tiedTo) for (const r of new Set(this.leafIds(s))) get(r).tied.push(name);
     for (const [name, s] of this.consumed) for (const r of new Set(this.leafIds(s))) get(r).consumers.push(name);
     const order = new Map(this.nodes.map((n, i) => [n.name, i]));
+    const inOrder = (names: string[]) => names.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
     return [...byRoot.entries()]
       .filter(([, g]) => g.producers.length > 0)
       .map(([root, g]) => {
         const reason = this.frozenWhy.get(root);
-        return { id: root, channels: this.sizes[root] as number, ...g, frozen: reason !== undefined, ...(reason !== undefined ? { reason } : {}) };
+        return {
+          id: root, channels: this.sizes[root] as number, producers: inOrder(g.producers), tied: inOrder(g.tied), consumers: inOrder(g.consumers),
+          frozen: reason !== undefined, ...(reason !== undefined ? { reason } : {}),
+        };
       })
       .sort((a, b) => (order.get(a.producers[0] as string) ?? 0) - (order.get(b.producers[0] as string) ?? 0));
   }
@@ -150,7 +154,7 @@ export class DependencyGraph {
     if (entry?.role === 'input') return this.leaf(this.channelsOf(node), undefined, `starts at the model input (${name})`);
     if (skipped) {
       ins.forEach((s) => this.freeze(s, `is read by skipped layer ${name}`));
-      return this.leaf(this.channelsOf(node), undefined, `comes out of skipped layer ${name}`);
+      return this.leaf(this.channelsOf(node), entry?.role === 'producer' ? name : undefined, `comes out of skipped layer ${name}`);
     }
     if (!entry) throw this.unsupported(node, 'a layer class the layer registry knows (lib/core/layers.ts)');
     if (entry.role === 'opaque') throw this.unsupported(node, 'a layer whose channels can be followed one by one (this class mixes or moves them)');
@@ -259,6 +263,8 @@ function flattens(node: GraphNode): boolean {
 /** A softmax over the last (channel) axis: every output channel depends on every input channel. */
 function mixesChannels(node: GraphNode): boolean {
   if (node.entry?.activation?.(node.config) !== 'softmax') return false;
+  // The Activation layer and inline activations use the last axis; a Softmax layer its `axis` (tfjs defaults to 1).
   const axis = node.config.axis;
-  return axis === undefined || axis === -1 || axis === node.outputShape.length;
+  const axes = Array.isArray(axis) ? axis : [axis];
+  return axes.some((a) => a === undefined || a === -1 || a === node.outputShape.length);
 }

@@ -14,6 +14,10 @@ import { convertAveragePooling2D, convertGlobalAveragePooling2D, convertGlobalMa
 import {
   convertActivation, convertAdd, convertBatchNormalization, convertConcatenate, convertDropout, convertFlatten, convertReLU, convertSoftmax,
 } from './convert-layers';
+import { convertZeroPadding2D } from './convert-padding';
+import { convertMultiply } from './convert-multiply';
+import { convertReshape } from './convert-reshape';
+import { convertRescaling } from './convert-rescaling';
 
 /** One converter per supported layer class. */
 export const CONVERTERS: Readonly<Record<string, Converter>> = {
@@ -22,6 +26,7 @@ export const CONVERTERS: Readonly<Record<string, Converter>> = {
   GlobalAveragePooling2D: convertGlobalAveragePooling2D, GlobalMaxPooling2D: convertGlobalMaxPooling2D,
   BatchNormalization: convertBatchNormalization, Activation: convertActivation, ReLU: convertReLU, Softmax: convertSoftmax,
   Flatten: convertFlatten, Dropout: convertDropout, Add: convertAdd, Concatenate: convertConcatenate,
+  ZeroPadding2D: convertZeroPadding2D, Multiply: convertMultiply, Reshape: convertReshape, Rescaling: convertRescaling,
 };
 
 /** Options of {@link toOnnx}. */
@@ -56,12 +61,8 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
     throw new ExportError(`toOnnx: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`);
   }
   const graph: GraphNode[] = modelGraph(model, 'toOnnx');
-  for (const node of graph) {
-    if (node.className !== 'InputLayer' && !CONVERTERS[node.className]) {
-      throw new ExportError(`toOnnx: layers of classes ${Object.keys(CONVERTERS).join(', ')}, got layer "${node.name}" of class ${node.className}. ` +
-        `Replace or remove that layer before exporting, or add a converter in lib/export/onnx.`);
-    }
-  }
+  const missing = graph.filter((n) => n.className !== 'InputLayer' && !CONVERTERS[n.className]);
+  if (missing.length > 0) throw unsupportedLayers(missing);
   const plan = options.plan;
   const g = new OnnxGraph();
   const ctx: ConvertContext = { g, plan, activation: (name) => (plan?.mode === 'static' ? plan.activations[name] : undefined) };
@@ -98,4 +99,15 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
     bytes, sizeBytes: bytes.length, opset: OPSET, mode: plan?.mode ?? 'float32', inputName, outputName: outName,
     inputShape, outputShape: out.shape, ops,
   };
+}
+
+/** The error for layer classes without a converter: every such layer, what is supported, what to do. */
+function unsupportedLayers(missing: readonly GraphNode[]): ExportError {
+  const classes = [...new Set(missing.map((n) => n.className))];
+  const shown = missing.slice(0, 5).map((n) => `layer "${n.name}" of class ${n.className}`).join(', ');
+  const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
+  return new ExportError(`toOnnx: layers with an ONNX converter (${Object.keys(CONVERTERS).join(', ')}), got ${shown}${more}. ` +
+    `${classes.join(', ')} ${classes.length === 1 ? 'has' : 'have'} no converter yet: replace ${missing.length === 1 ? 'that layer' : 'those layers'} with supported ones ` +
+    `(an activation as an Activation layer with a supported activation), or add a converter (one small file in lib/export/onnx, registered in CONVERTERS) ` +
+    `and open an issue or pull request at tfjs-compress naming the layer class.`);
 }

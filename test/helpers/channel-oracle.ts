@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GraphNode, modelGraph } from '../../lib/core/graph';
 import { ChannelReport } from '../../lib/prune/channels';
+import { cloneModel } from '../../lib/prune/clone';
 
 /** Marks removed channel positions of every layer's output (true = removed). */
 function removedPositions(graph: readonly GraphNode[], report: ChannelReport, skip: ReadonlySet<string>): Map<string, boolean[]> {
@@ -75,4 +76,23 @@ export function zeroRemovedInputs(model: tf.LayersModel, report: ChannelReport, 
     tf.dispose(fresh);
   }
   return count;
+}
+
+/**
+ * The two distances the oracle checks, on inputs `x` (borrowed): `changed` = max |original -
+ * oracle| (the removed channels mattered, so the check can fail) and `diff` = max |pruned -
+ * oracle| (removing them is reading them nowhere). `model` and `pruned` are not modified.
+ */
+export async function oracleDistances(model: tf.LayersModel, pruned: tf.LayersModel, report: ChannelReport, x: tf.Tensor, skip: readonly string[] = []): Promise<{ changed: number; diff: number; scale: number }> {
+  const oracle = await cloneModel(model);
+  try {
+    if (zeroRemovedInputs(oracle, report, skip) === 0) throw new Error('channel-oracle: no channel was removed, nothing to check');
+    return tf.tidy(() => {
+      const [y, yPruned, yOracle] = [model, pruned, oracle].map((m) => m.predict(x) as tf.Tensor) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const max = (t: tf.Tensor) => tf.max(t).dataSync()[0] as number;
+      return { changed: max(tf.abs(tf.sub(y, yOracle))), diff: max(tf.abs(tf.sub(yPruned, yOracle))), scale: max(tf.abs(y)) };
+    });
+  } finally {
+    oracle.dispose();
+  }
 }

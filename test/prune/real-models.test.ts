@@ -11,27 +11,11 @@ import { toTensors } from '../../lib/data/tensors';
 import { evaluate } from '../../lib/train/evaluate';
 import { channels } from '../../lib/prune/channels';
 import { magnitude } from '../../lib/prune/magnitude';
-import { cloneModel } from '../../lib/prune/clone';
 import { loadMnistCnn, loadNsfwMobileNetV2, loadNsfwMobileNetV2Mid, realPhotoBatch } from '../fixtures/real-models';
-import { zeroRemovedInputs } from '../helpers/channel-oracle';
-import { maxAbsDiff } from '../helpers/backends';
+import { oracleDistances } from '../helpers/channel-oracle';
 
 function note(line: string): void {
   console.log(`      measured: ${line}`);
-}
-
-/** Outputs of the pruned model and of the original with the removed channels unread, on x. */
-async function oracleDiffs(model: tf.LayersModel, pruned: tf.LayersModel, report: Parameters<typeof zeroRemovedInputs>[1], x: tf.Tensor): Promise<{ changed: number; diff: number }> {
-  const oracle = await cloneModel(model);
-  try {
-    expect(zeroRemovedInputs(oracle, report)).to.be.greaterThan(0);
-    return tf.tidy(() => {
-      const [y, yPruned, yOracle] = [model, pruned, oracle].map((m) => m.predict(x) as tf.Tensor) as [tf.Tensor, tf.Tensor, tf.Tensor];
-      return { changed: maxAbsDiff(y, yOracle), diff: maxAbsDiff(yPruned, yOracle) };
-    });
-  } finally {
-    oracle.dispose();
-  }
 }
 
 describe('prune on real models from npm packages', () => {
@@ -41,7 +25,7 @@ describe('prune on real models from npm packages', () => {
     const test = sliceImageSet(mnist.test, 0, 500);
     const { model: pruned, report } = await channels(model, { sparsity: 0.3 });
     const { xs } = toTensors(test, { inputShape: [28, 28, 1], start: 0, end: 64 });
-    const { changed, diff } = await oracleDiffs(model, pruned, report, xs);
+    const { changed, diff } = await oracleDistances(model, pruned, report, xs);
     xs.dispose();
     expect(changed).to.be.greaterThan(1e-3);
     expect(diff).to.be.lessThan(1e-5);
@@ -56,7 +40,7 @@ describe('prune on real models from npm packages', () => {
     const photos = realPhotoBatch();
     const x = photos.slice([0, 0, 0, 0], [2, 224, 224, 3]);
     const { model: pruned, report } = await channels(model, { sparsity: 0.3 });
-    const { changed, diff } = await oracleDiffs(model, pruned, report, x);
+    const { changed, diff } = await oracleDistances(model, pruned, report, x);
     note(`nsfwjs MobileNetV2 ${report.params.before} -> ${report.params.after} params, ${report.macs.before} -> ${report.macs.after} MACs; ` +
       `max |original - oracle| ${changed}, max |pruned - oracle| ${diff} (probabilities)`);
     expect(changed).to.be.greaterThan(1e-3);

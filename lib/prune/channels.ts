@@ -28,7 +28,7 @@ export interface ChannelOptions {
   readonly skip?: readonly string[];
   /** How channels are ranked (default 'l1'). */
   readonly importance?: ImportanceCriterion;
-  /** Seed of 'random' importance (default 0). */
+  /** Seed of 'random' importance (required for it). */
   readonly seed?: number;
   /** Channels every group keeps at least (default 1). */
   readonly minChannels?: number;
@@ -82,7 +82,9 @@ function validate(model: tf.LayersModel, options: ChannelOptions): void {
   if (options.importance !== undefined && !CRITERIA.includes(options.importance)) {
     throw new ConfigError(`${FN}: importance ${CRITERIA.map((c) => `'${c}'`).join(', ')}, got ${describe(options.importance)}. Use 'l1' (Li et al.) or 'bn' (Network Slimming).`);
   }
-  if (options.seed !== undefined && !Number.isFinite(options.seed)) throw new ConfigError(`${FN}: seed a number, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
+  if ((options.seed !== undefined || options.importance === 'random') && !Number.isFinite(options.seed)) {
+    throw new ConfigError(`${FN}: a numeric seed${options.importance === 'random' ? " for importance 'random'" : ''}, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
+  }
   const min = options.minChannels ?? 1;
   if (!(Number.isInteger(min) && min >= 1)) throw new ConfigError(`${FN}: minChannels a positive integer, got ${describe(min)}. Use 1.`);
 }

@@ -21,7 +21,7 @@ export interface SensitivityOptions extends EvaluateOptions {
   readonly skip?: readonly string[];
   /** 'magnitude' (default) or 'random' (the control). */
   readonly method?: 'magnitude' | 'random';
-  /** Seed of the random masks (default 0). */
+  /** Seed of the random masks (required for method 'random'). */
   readonly seed?: number;
 }
 
@@ -55,6 +55,7 @@ export async function sensitivityScan(model: tf.LayersModel, data: DataSource, o
   }
   const method = options.method ?? 'magnitude';
   if (method !== 'magnitude' && method !== 'random') throw new ConfigError(`${FN}: method 'magnitude' or 'random', got ${describe(method)}. Use 'magnitude'.`);
+  if (method === 'random' && !Number.isFinite(options.seed)) throw new ConfigError(`${FN}: a numeric seed for method 'random', got ${describe(options.seed)}. Pass e.g. seed: 1.`);
   options.sparsities.forEach((s) => checkSparsity(FN, s));
   const names = [...resolveTargets(FN, model, { sparsity: 0, ...(options.skip ? { skip: options.skip } : {}) }).keys()];
   const { sparsities: _s, skip: _k, method: _m, seed: _d, ...evalOptions } = options;
@@ -68,7 +69,7 @@ export async function sensitivityScan(model: tf.LayersModel, data: DataSource, o
       try {
         for (const s of options.sparsities) {
           tf.tidy(() => {
-            const mask = method === 'random' ? randomMask(original, { sparsity: s, seed: options.seed ?? 0 }) : magnitudeMask(original, { sparsity: s });
+            const mask = method === 'random' ? randomMask(original, { sparsity: s, seed: options.seed as number }) : magnitudeMask(original, { sparsity: s });
             v.write(tf.mul(original, mask));
           });
           const e = await evaluate(work, data, evalOptions);

@@ -81,6 +81,25 @@ describe('prune/magnitude', () => {
     model.dispose();
   });
 
+  it('prunes every layer whose registry entry has a kernel: conv, depthwise, transposed conv, dense', async () => {
+    const model = tf.sequential({ layers: [
+      tf.layers.conv2d({ inputShape: [4, 4, 2], filters: 4, kernelSize: 3, padding: 'same', name: 'c', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      tf.layers.batchNormalization({ name: 'bn' }),
+      tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'dw', depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      tf.layers.conv2dTranspose({ filters: 3, kernelSize: 2, strides: 2, name: 'up', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+      tf.layers.flatten({ name: 'f' }),
+      tf.layers.dense({ units: 2, name: 'd', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })] });
+    const { model: pruned, report } = await magnitude(model, { sparsity: 0.5 });
+    expect(report.sparsity.layers.map((l) => [l.name, l.className, l.zeros])).to.deep.equal([
+      ['c', 'Conv2D', 36], ['dw', 'DepthwiseConv2D', 18], ['up', 'Conv2DTranspose', 24], ['d', 'Dense', 192]]);
+    let err: unknown;
+    try { await magnitude(model, { sparsity: 0.5, layers: { bn: 0.5 } }); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(UnsupportedLayerError);
+    expect((err as Error).message).to.match(/^prune\.magnitude: layers to name a layer with a prunable kernel \(Dense, Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D\), got "bn" of class BatchNormalization\. Remove it from layers\./);
+    pruned.dispose();
+    model.dispose();
+  });
+
   it('does not leak', async () => {
     const model = tinyNet();
     await expectNoLeak(() => magnitude(model, { sparsity: 0.5, scope: 'global' }));

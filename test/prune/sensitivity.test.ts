@@ -35,6 +35,7 @@ describe('prune/sensitivity', () => {
       [{ sparsities: [0.5], skip: ['nope'] }, /skip to name layers of the model, got unknown layer "nope"/],
       [{ sparsities: [0.5], layers: ['fc2'] }, /skip \(the prunable layers left out of the scan.*got layers: \["fc2"\]/],
       [{ sparsities: [0.5], method: 'l1' }, /method 'magnitude' or 'random', got "l1"/],
+      [{ sparsities: [0.5], method: 'random' }, /a numeric seed for method 'random', got undefined/],
     ] as const) {
       let err: unknown;
       try { await sensitivityScan(model, tinyData(), opts as never); } catch (e) { err = e; }

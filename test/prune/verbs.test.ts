@@ -58,7 +58,8 @@ describe('prune verbs: one shape, one vocabulary', () => {
       [{ sparsity: 0.5, layers: { fc1: 0.25 }, skip: ['fc1'] }, /got "fc1", whose channels cannot be pruned \(the group comes out of skipped layer fc1\)/],
       [{ sparsity: 1 }, /sparsity in \[0, 1\), got 1/],
       [{ sparsity: 0.5, layers: { fc2: 0.5 } }, /layers to name Dense\/Conv layers whose channels can be pruned, got "fc2", whose channels cannot be pruned \(the group reaches the model output \(fc2\)\)/],
-      [{ sparsity: 0.5, seed: 'x' }, /seed a number, got "x"/],
+      [{ sparsity: 0.5, seed: 'x' }, /a numeric seed, got "x"/],
+      [{ sparsity: 0.5, importance: 'random' }, /a numeric seed for importance 'random', got undefined\. Pass e\.g\. seed: 1\./],
       [{ sparsity: 0.5, minChannels: 0 }, /minChannels a positive integer, got 0/],
     ] as const) {
       let e2: unknown;

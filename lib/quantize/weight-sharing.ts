@@ -5,6 +5,7 @@
 // gives the final size.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { Rng } from '../core/rng';
 import { DataSource } from '../data/source';
 import { fit } from '../train/fit';
@@ -129,6 +130,7 @@ export interface WeightSharingReport {
  * The input model is not modified.
  */
 export async function weightSharing(model: tf.LayersModel, options: WeightSharingOptions): Promise<{ model: tf.LayersModel; shared: Record<string, SharedTensor>; report: WeightSharingReport }> {
+  requireLayersModel(model, 'quantize.weightSharing');
   const shared: Record<string, SharedTensor> = {};
   for (const layer of model.layers) {
     if (!WEIGHT_LAYERS.has(layer.getClassName()) || (options.layers && !options.layers.includes(layer.name))) continue;

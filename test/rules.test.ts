@@ -1,5 +1,5 @@
 // House rules, checked: the layering of lib/ (technique modules do not import each other; core
-// imports no technique), no printing from library code (only the output channel core/output.ts),
+// imports no technique; nothing but lib/index.ts imports the course), no printing from library code (only the output channel core/output.ts),
 // a size budget per file, and an explicit index.ts in every folder.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -43,6 +43,12 @@ describe('house rules', () => {
     const high = [...TECHNIQUES, 'export', 'bench', 'serve', 'monitor', 'viz', 'profile', 'course', 'index.ts'];
     const bad = all.filter((f) => low.includes(f.split(path.sep)[0] as string))
       .flatMap((f) => importsOf(path.join(LIB, f)).filter((imp) => high.includes(imp.split(path.sep)[0] as string) || imp === 'index').map((imp) => `${f} imports ${imp}`));
+    expect(bad).to.deep.equal([]);
+  });
+
+  it('only lib/index.ts imports the course: the library never depends on its own course', () => {
+    const bad = all.filter((f) => f !== 'index.ts' && f.split(path.sep)[0] !== 'course')
+      .flatMap((f) => importsOf(path.join(LIB, f)).filter((imp) => imp.split(path.sep)[0] === 'course').map((imp) => `${f} imports ${imp}`));
     expect(bad).to.deep.equal([]);
   });
 

@@ -1,4 +1,4 @@
-// Shared helpers: backend set-up, randomness, hashing, atomic writes, cache, machine, results, checks.
+// Shared helpers: backend set-up, randomness, hashing, atomic writes, cache, machine, output.
 export { initBackend, hasTfjsNode } from './backend';
 export type { BackendName, BackendOptions } from './backend';
 export { setGradients, currentGradients } from './gradients';
@@ -12,8 +12,5 @@ export type { MachineInfo } from './machine';
 export { writeFileAtomic, writeJsonAtomic } from './atomic';
 export { hashConfig, sha256, stableStringify } from './hash';
 export { cacheDir, cacheRoot } from './cache-dir';
-export { check, CheckError } from './check';
-export { saveResults, readResults, resultsDir } from './results';
-export type { ResultsFile } from './results';
 export { setOutput, writeOutput } from './output';
 export type { OutputSink } from './output';

@@ -8,7 +8,7 @@ import { Batch } from '../data/tensors';
 import { fit, FitOptions, trainableVariables } from '../train/fit';
 import { inferLayout } from '../train/evaluate';
 import { EpochLog } from '../train/progress';
-import { distillationLoss, distillationOptions, DistillationLossOptions } from './loss';
+import { distillationLoss, distillationOptions, DistillationLossOptions, SoftScale } from './loss';
 import { cachedTeacher, perBatchTeacher, TeacherLogitSource, toLayout } from './teacher-logits';
 import { hintLoss, HintOptions, makeHint } from './hint';
 
@@ -34,7 +34,7 @@ export interface DistillReport {
   readonly teacherSeconds: number;
   readonly alpha: number;
   readonly temperature: number;
-  readonly form: 'brief' | 'hinton';
+  readonly softScale: SoftScale;
   readonly hint?: { readonly studentLayer: string; readonly teacherLayer: string; readonly weight: number };
 }
 
@@ -75,7 +75,7 @@ function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: Datase
  */
 export async function train(student: tf.LayersModel, teacher: tf.LayersModel, data: Dataset, options: DistillOptions): Promise<DistillReport> {
   validate(student, teacher, data, options);
-  const { alpha, temperature, form } = distillationOptions('distill.train', options);
+  const { alpha, temperature, softScale } = distillationOptions('distill.train', options);
   const batchSize = options.batchSize ?? 128;
   const mode = options.teacherLogits === 'per-batch' ? 'per-batch' : 'cached';
   const table = options.teacherLogits instanceof Float32Array ? options.teacherLogits : undefined;
@@ -84,7 +84,7 @@ export async function train(student: tf.LayersModel, teacher: tf.LayersModel, da
   const hint = options.hint ? makeHint('distill.train', student, teacher, options.hint, options.seed) : undefined;
   const teacherLayout = inferLayout(teacher);
   const loss = (logits: tf.Tensor, b: Batch): tf.Scalar => {
-    const base = distillationLoss(logits, source.logits(b), b.y, { alpha, temperature, form });
+    const base = distillationLoss(logits, source.logits(b), b.y, { alpha, temperature, softScale });
     if (!hint) return base;
     const tx = toLayout(b.x, teacherLayout, data.height, data.width);
     return tf.add(base, tf.mul(hintLoss(hint.student(b.x), hint.teacher(tx), hint.projection as tf.Tensor as tf.Tensor2D), hint.weight)) as tf.Scalar;
@@ -101,7 +101,7 @@ export async function train(student: tf.LayersModel, teacher: tf.LayersModel, da
     });
     return {
       epochs: history.epochs, steps: history.steps, teacherLogits: mode, teacherSeconds: source.precomputeSeconds,
-      alpha, temperature, form,
+      alpha, temperature, softScale,
       ...(options.hint ? { hint: { studentLayer: options.hint.studentLayer, teacherLayer: options.hint.teacherLayer, weight: hint?.weight ?? 1 } } : {}),
     };
   } finally {

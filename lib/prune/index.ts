@@ -12,7 +12,7 @@ export type { PruningSchedule, ConstantSparsityOptions, PolynomialDecayOptions }
 export { pruningHooks, fineTune, iterativePrune } from './training';
 export type { PruningHooks, PruningHooksOptions, FineTuneOptions, FineTuneReport, IterativePruneOptions } from './training';
 export { cloneModel } from './clone';
-export { encodeCsr, decodeCsr, csrBytes, serializeCsr, deserializeCsr, gapAt } from './csr';
+export { encodeCsr, decodeCsr, csrBytes, serializeCsr, deserializeCsr, gapAt, packGaps } from './csr';
 export type { CsrEncoding, IndexBits } from './csr';
 export { sizeReport, encodeModel, kernelMatrix } from './size';
 export type { SizeReport } from './size';

@@ -5,7 +5,7 @@
 // Writes results/bench-pruning.json. Run: node --import tsx test/bench/pruning.bench.ts
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
-import { saveResults } from '../../lib/core/results';
+import { saveResults } from '../../lib/course/results';
 import { loadBaseline } from '../../lib/models/baselines';
 import { loadMnist } from '../../lib/data/mnist';
 import { toTensors } from '../../lib/data/tensors';

@@ -5,7 +5,7 @@
 // Writes results/bench-quantization.json. Run: node --import tsx test/bench/quantization.bench.ts
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
-import { saveResults } from '../../lib/core/results';
+import { saveResults } from '../../lib/course/results';
 import { machineInfo } from '../../lib/core/machine';
 import { loadBaseline } from '../../lib/models/baselines';
 import { loadMnist } from '../../lib/data/mnist';

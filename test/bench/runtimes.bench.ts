@@ -9,7 +9,7 @@ const BATCHES = [1, 8, 32, 128, 256];
 
 async function main(): Promise<void> {
   await tfc.initBackend('wasm');
-  const { baseline, compressed } = await tfc.bench.deploymentModels();
+  const { baseline, compressed } = await tfc.course.deploymentModels();
   const mnist = tfc.loadMnist();
   const runtimes: BenchRuntime[] = tfc.bench.availableTfjsBackends().map((b) => tfc.bench.tfjsRuntime(baseline.model, b));
   const notes: string[] = [];
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const machine = tfc.machineInfo();
   console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, flags ${machine.cpuFlags.join(' ')}`);
   notes.forEach((n) => console.log(`note: ${n}`));
-  tfc.saveResults('bench', { rows: table.map(({ machine: _m, ...r }) => r), batchSizes: BATCHES, notes, machine });
+  tfc.course.saveResults('bench', { rows: table.map(({ machine: _m, ...r }) => r), batchSizes: BATCHES, notes, machine });
   baseline.model.dispose();
   compressed.model.dispose();
 }

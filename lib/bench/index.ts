@@ -2,6 +2,6 @@
 export { loadTest } from './load-test';
 export type { LoadRequest, LoadTestOptions, LoadTestResult } from './load-test';
 export { tfjsRuntime, ortRuntime, functionRuntime, availableTfjsBackends } from './runtimes';
-export type { BenchRuntime, OrtRuntimeOptions } from './runtimes';
-export { benchmarkRuntimes, randomInputs, speedups } from './harness';
+export type { BenchRuntime, RuntimeOptions, OrtRuntimeOptions, FunctionRuntimeOptions } from './runtimes';
+export { benchmark, randomInputs, speedups } from './harness';
 export type { BenchRow, BenchmarkOptions } from './harness';

@@ -1,4 +1,4 @@
-// Shared helpers: backend set-up, randomness, hashing, atomic writes, cache, machine, output.
+// Shared helpers: backend set-up, randomness, hashing, atomic writes, cache, machine, latency timing, output.
 export { initBackend, hasTfjsNode } from './backend';
 export type { BackendName, BackendOptions } from './backend';
 export { setGradients, currentGradients } from './gradients';
@@ -8,6 +8,8 @@ export { convPadding } from './conv-padding';
 export type { PadAttr, Padding2D } from './conv-padding';
 export { Rng, permutation } from './rng';
 export { machineInfo } from './machine';
+export { measureLatency, timeRuns, latencyStats, quantile } from './latency';
+export type { LatencyOptions, LatencyStats } from './latency';
 export type { MachineInfo } from './machine';
 export { writeFileAtomic, writeJsonAtomic } from './atomic';
 export { hashConfig, sha256, stableStringify } from './hash';

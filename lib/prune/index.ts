@@ -18,8 +18,6 @@ export { sizeReport, encodeModel, kernelMatrix } from './size';
 export type { SizeReport } from './size';
 export { SparseMlp } from './sparse-mlp';
 export type { SparseDenseSpec, SparseActivation } from './sparse-mlp';
-export { sparseLatency } from './sparse-latency';
-export type { SparseLatencyRow, SparseLatencyOptions } from './sparse-latency';
 export { sensitivityScan } from './sensitivity';
 export type { SensitivityOptions, SensitivityReport, SensitivityRow } from './sensitivity';
 export { DependencyGraph } from './graph';

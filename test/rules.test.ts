@@ -52,6 +52,13 @@ describe('house rules', () => {
     expect(bad).to.deep.equal([]);
   });
 
+  it('one ONNX Runtime session factory: only export/onnx/runtime.ts loads onnxruntime-node or creates a session', () => {
+    const bad = all.filter((f) => f.split(path.sep).join('/') !== 'export/onnx/runtime.ts')
+      .filter((f) => /InferenceSession\.create|require\(['"]onnxruntime-node['"]\)|await import\(['"]onnxruntime-node['"]\)|^import (?!type )[^;]*from ['"]onnxruntime-node['"]/m
+        .test(fs.readFileSync(path.join(LIB, f), 'utf8')));
+    expect(bad).to.deep.equal([]);
+  });
+
   it('library code does not print (the caller decides what to show)', () => {
     const bad = all.filter((f) => !MAY_PRINT.some((re) => re.test(f.split(path.sep).join('/'))))
       .filter((f) => /\bconsole\.(log|info|warn|error)\(/.test(fs.readFileSync(path.join(LIB, f), 'utf8')));

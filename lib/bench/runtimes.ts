@@ -3,10 +3,12 @@
 // exported model (fp32 or INT8, with a thread count), or any function (e.g. prune's SparseMlp).
 // Each knows the shape of one example, so the harness feeds any model its own input shape.
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, DataError, ShapeError, describe } from '../errors';
+import { ConfigError, ShapeError, describe } from '../errors';
 import { hasTfjsNode } from '../core/backend';
+import type { InferenceSession } from 'onnxruntime-node';
 import type { OnnxModel } from '../export/onnx/to-onnx';
 import { inspectOnnx } from '../export/onnx/inspect';
+import { onnxRuntime, ortSession } from '../export/onnx/runtime';
 
 /** Something that runs a batch of row-major float32 inputs to completion. */
 export interface BenchRuntime {
@@ -87,9 +89,6 @@ export function tfjsRuntime(net: tf.LayersModel, backend: string, options: Runti
   };
 }
 
-type Ort = typeof import('onnxruntime-node');
-type Session = import('onnxruntime-node').InferenceSession;
-
 /** Options for {@link ortRuntime}. */
 export interface OrtRuntimeOptions extends RuntimeOptions {
   /** Runtime name, e.g. 'ort-fp32' or 'ort-int8'. Default 'ort'. */
@@ -101,8 +100,8 @@ export interface OrtRuntimeOptions extends RuntimeOptions {
 }
 
 /**
- * ONNX Runtime (onnxruntime-node, CPU) over an exported model (or its bytes); the session is
- * created on the first activate and released on dispose.
+ * ONNX Runtime (onnxruntime-node, CPU) over an exported model (or its bytes); the session (from
+ * exporters' `ortSession`) is created on the first activate and released on dispose.
  * @example ortRuntime(toOnnx(model), {name: 'ort-fp32'})
  */
 export function ortRuntime(source: OnnxModel | Uint8Array, options: OrtRuntimeOptions = {}): BenchRuntime {
@@ -110,25 +109,18 @@ export function ortRuntime(source: OnnxModel | Uint8Array, options: OrtRuntimeOp
   if (!(Number.isInteger(threads) && threads >= 1)) throw new ConfigError(`ortRuntime: threads a positive integer, got ${describe(threads)}. Use 1 or the core count.`);
   const bytes = source instanceof Uint8Array ? source : source.bytes;
   const inputShape = checkShape('ortRuntime', options.inputShape ?? (source instanceof Uint8Array ? inspectOnnx(bytes).inputShape : source.inputShape));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ort = require('onnxruntime-node') as Ort;
-  let session: Session | undefined;
+  let session: InferenceSession | undefined;
   return {
     name: options.name ?? 'ort',
     ...(options.model !== undefined ? { model: options.model } : {}),
     threads,
     inputShape,
     async activate() {
-      if (session) return;
-      try {
-        session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
-      } catch (e) {
-        throw new DataError(`ortRuntime: an ONNX model ONNX Runtime accepts, got "${(e as Error).message}". Re-export the model.`);
-      }
+      session ??= await ortSession(bytes, { threads });
     },
     async run(x: Float32Array, batch: number) {
       if (!session) throw new ConfigError(`ortRuntime: an activated runtime, got none. Call activate() first (the harness does).`);
-      const feeds = { [session.inputNames[0] as string]: new ort.Tensor('float32', x, [batch, ...inputShape]) };
+      const feeds = { [session.inputNames[0] as string]: new (onnxRuntime().Tensor)('float32', x, [batch, ...inputShape]) };
       const out = await session.run(feeds);
       return out[session.outputNames[0] as string]?.data;
     },

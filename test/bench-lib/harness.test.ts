@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { ConfigError, ShapeError } from '../../lib/errors';
+import { ConfigError, DataError, ShapeError } from '../../lib/errors';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
@@ -94,6 +94,10 @@ describe('bench/harness and runtimes', () => {
     expect(err).to.be.instanceOf(ConfigError);
     expect(() => tfjsRuntime(model, 'wasm').run(new Float32Array(3), 1)).to.throw(ConfigError, /1 x 8/);
     expect(() => ortRuntime(new Uint8Array(1), { inputShape: [8], threads: 0 })).to.throw(ConfigError);
+    err = undefined;
+    try { await benchmark([ortRuntime(new Uint8Array([1, 2, 3]), { inputShape: [8] })]); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(DataError); // from the one session factory, exporters' ortSession
+    expect((err as Error).message).to.match(/^ortSession: an ONNX model ONNX Runtime accepts/);
     expect(() => functionRuntime('g', () => 0, { inputShape: [] })).to.throw(ShapeError, /input shape/);
     const free = tf.sequential({ layers: [ // images of any size
       tf.layers.conv2d({ inputShape: [null, null, 1] as unknown as number[], filters: 2, kernelSize: 1 }), tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 2 })] });

@@ -59,6 +59,11 @@ describe('house rules', () => {
     expect(bad).to.deep.equal([]);
   });
 
+  it('lib/index.ts names its exports: namespaces and explicit lists, no `export *` of a folder', () => {
+    const text = fs.readFileSync(path.join(LIB, 'index.ts'), 'utf8');
+    expect(text.match(/^export \* from .*$/gm) ?? []).to.deep.equal([]);
+  });
+
   it('library code does not print (the caller decides what to show)', () => {
     const bad = all.filter((f) => !MAY_PRINT.some((re) => re.test(f.split(path.sep).join('/'))))
       .filter((f) => /\bconsole\.(log|info|warn|error)\(/.test(fs.readFileSync(path.join(LIB, f), 'utf8')));

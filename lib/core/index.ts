@@ -1,4 +1,5 @@
-// Shared helpers: backend set-up, randomness, hashing, atomic writes, cache, machine, latency timing, output.
+// Shared helpers: backend set-up, randomness, hashing, atomic writes, cache, machine, latency timing,
+// output, optional packages.
 export { initBackend, hasTfjsNode } from './backend';
 export type { BackendName, BackendOptions } from './backend';
 export { setGradients, currentGradients } from './gradients';
@@ -15,4 +16,5 @@ export { writeFileAtomic, writeJsonAtomic } from './atomic';
 export { hashConfig, sha256, stableStringify } from './hash';
 export { cacheDir, cacheRoot } from './cache-dir';
 export { setOutput, writeOutput } from './output';
+export { OPTIONAL_PACKAGES, requireOptional, resolveOptional, hasOptional } from './optional-package';
 export type { OutputSink } from './output';

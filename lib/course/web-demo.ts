@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, DataError, describe } from '../errors';
 import { writeJsonAtomic } from '../core/atomic';
+import { requireOptional } from '../core/optional-package';
 import { Dataset } from '../data/dataset';
 import { ModelArtifacts, writeArtifacts } from '../data/model-io';
 import { checkRegistryName } from '../serve/registry';
@@ -110,8 +111,7 @@ export interface BrowserRunOptions {
  * measurements, saves a screenshot, and returns what the page measured.
  */
 export async function runWebDemoInBrowser(url: string, options: BrowserRunOptions): Promise<BrowserResult> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  const { chromium } = requireOptional<typeof import('playwright-core')>('playwright-core', 'runWebDemoInBrowser');
   const browser = await chromium.launch({ executablePath: options.executablePath ?? CHROMIUM_PATH, args: [...(options.args ?? CHROMIUM_ARGS)], headless: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });

@@ -105,7 +105,7 @@ export async function benchmark(runtimes: readonly BenchRuntime[], options: Benc
         for (const [i, rt] of runtimes.entries()) {
           await rt.activate?.();
           const x = inputFor(rt.inputShape.reduce((a, d) => a * d, 1), b);
-          times[i]?.push(await timeRuns(() => rt.run(x, b), timing));
+          times[i]?.push(await timeRuns(() => rt.run(x, b), timing, 'bench.benchmark'));
           memory[i] = process.memoryUsage();
         }
       }

@@ -53,13 +53,13 @@ export function latencyStats(timesMs: readonly number[]): LatencyStats {
  * The timings (ms) of `fn`'s timed runs, after its warm-up runs. `fn` may be sync or async; it
  * must finish its work (e.g. read its output back) before returning.
  */
-export async function timeRuns(fn: () => unknown | Promise<unknown>, options: LatencyOptions = {}): Promise<number[]> {
+export async function timeRuns(fn: () => unknown | Promise<unknown>, options: LatencyOptions = {}, caller = 'timeRuns'): Promise<number[]> {
   const warmup = options.warmupRuns ?? 5;
   const runs = options.runs ?? 30;
   const minTime = options.minTimeMs ?? 0;
   const maxRuns = options.maxRuns ?? 10000;
   if (!(Number.isInteger(runs) && runs > 0) || !(Number.isInteger(warmup) && warmup >= 0)) {
-    throw new ConfigError(`measureLatency: runs a positive integer and warmupRuns >= 0, got runs ${describe(runs)}, warmupRuns ${describe(warmup)}. Use e.g. runs 30.`);
+    throw new ConfigError(`${caller}: runs a positive integer and warmupRuns >= 0, got runs ${describe(runs)}, warmupRuns ${describe(warmup)}. Use e.g. runs 30.`);
   }
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
@@ -79,5 +79,5 @@ export async function timeRuns(fn: () => unknown | Promise<unknown>, options: La
  * @example await measureLatency(() => model.predict(x, {batchSize: 256}).dataSync(), {runs: 50})
  */
 export async function measureLatency(fn: () => unknown | Promise<unknown>, options: LatencyOptions = {}): Promise<LatencyStats> {
-  return latencyStats(await timeRuns(fn, options));
+  return latencyStats(await timeRuns(fn, options, 'measureLatency'));
 }

@@ -84,7 +84,7 @@ describe('bench/harness and runtimes', () => {
   it('rejects bad batch sizes, rounds, inputs, empty runtime lists and wrong shapes with typed errors', async () => {
     const model = simpleNet({ seed: 1, hidden: [4], inputSize: 8, numClasses: 3 });
     const f = functionRuntime('f', () => 0, { inputShape: [8] });
-    for (const opts of [{ batchSizes: [0] }, { batchSizes: [1.5] }, { rounds: 0 }, { input: new Float32Array(0) }]) {
+    for (const opts of [{ batchSizes: [0] }, { batchSizes: [1.5] }, { rounds: 0 }, { input: new Float32Array(0) }, { runs: 0 }, { warmupRuns: -1 }]) {
       let err: unknown;
       try { await benchmark([f], opts); } catch (e) { err = e; }
       expect(err, JSON.stringify(opts)).to.be.instanceOf(ConfigError);

@@ -19,6 +19,7 @@ describe('core/latency', () => {
     let err: unknown;
     try { await measureLatency(() => 0, { runs: 0 }); } catch (e) { err = e; }
     expect(err).to.be.instanceOf(ConfigError);
+    expect((err as Error).message).to.match(/^measureLatency: runs a positive integer/);
   });
 
   it('timeRuns keeps running until minTimeMs is measured, up to maxRuns', async () => {

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   await tfc.initBackend('wasm');
   const { baseline, compressed } = await tfc.course.deploymentModels();
   const mnist = tfc.loadMnist();
-  const runtimes: BenchRuntime[] = tfc.bench.availableTfjsBackends().map((b) => tfc.bench.tfjsRuntime(baseline.model, b));
+  const runtimes: BenchRuntime[] = tfc.bench.availableTfjsBackends().filter((b) => b !== 'cpu').map((b) => tfc.bench.tfjsRuntime(baseline.model, b));
   const notes: string[] = [];
   const api = tfc as unknown as Record<string, Record<string, unknown> | undefined>;
   if (typeof api.exporters?.toOnnx === 'function') {
@@ -29,8 +29,12 @@ async function main(): Promise<void> {
     const mlp = tfc.prune.SparseMlp.fromModel(compressed.model);
     sparseRuntimes.push(tfc.bench.functionRuntime('sparse-csr', (x, n) => mlp.predict(x, n), { model: 'simplenet-pruned90', inputShape: [mlp.inputSize] }));
   } else notes.push('prune.SparseMlp missing: no sparse rows');
-  // One harness call: every runtime interleaved in the same rounds.
-  const rows = await tfc.bench.benchmark([...runtimes, ...sparseRuntimes], { model: 'simplenet', batchSizes: BATCHES });
+  // One harness call: every runtime interleaved in the same rounds; then the pure-JS cpu backend
+  // on its own (its garbage would slow whatever runs next).
+  const rows = [
+    ...await tfc.bench.benchmark([...runtimes, ...sparseRuntimes], { model: 'simplenet', batchSizes: BATCHES }),
+    ...await tfc.bench.benchmark([tfc.bench.tfjsRuntime(baseline.model, 'cpu')], { model: 'simplenet', batchSizes: BATCHES, rounds: 2 }),
+  ];
 
   const table = tfc.bench.speedups(rows, 'tfjs-wasm').map((r) => ({ ...r, speedup: r.model === 'simplenet' ? r.speedup
     : (rows.find((b) => b.model === 'simplenet' && b.runtime === 'tfjs-wasm' && b.batchSize === r.batchSize)?.p50Ms ?? NaN) / r.p50Ms }));

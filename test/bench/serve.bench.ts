@@ -18,7 +18,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
 import { Rng } from '../../lib/core/rng';
-import { resultsDir, saveResults } from '../../lib/core/results';
+import { resultsDir, saveResults } from '../../lib/course/results';
 import { loadMnist } from '../../lib/data/mnist';
 import { loadBaseline } from '../../lib/models/baselines';
 import { postTraining } from '../../lib/quantize/post-training';
@@ -27,7 +27,7 @@ import { publishModel, publishOnnx } from '../../lib/serve/registry';
 import { metricValue } from '../../lib/serve/metrics';
 import { LoadRequest } from '../../lib/bench/load-test';
 import { RoundsSummary, loadRounds } from '../../lib/bench/load-rounds';
-import { digitRequests } from '../../lib/bench/serve-scenario';
+import { digitRequests } from '../../lib/course/serve-scenario';
 import { mobileNetV2 } from '../fixtures/architectures/mobilenet-v2';
 
 const ROUND_SECONDS = Number(process.env.SERVE_BENCH_ROUND_SECONDS ?? 10); // 2 rounds a server: 20 s at 32 connections

@@ -18,6 +18,8 @@ export interface LoadRoundsOptions {
   readonly roundSeconds?: number;
   /** Rounds per server (default 2): the order is A B ... B A, repeated. */
   readonly rounds?: number;
+  /** Per-request client timeout (s). Default 10. */
+  readonly timeoutSeconds?: number;
   /** Called before each round (e.g. to start a probe) and after it with the result. */
   readonly onRound?: (name: string, phase: 'start' | 'end', result?: LoadTestResult) => void | Promise<void>;
 }
@@ -28,6 +30,7 @@ export interface RoundsSummary {
   readonly rounds: LoadTestResult[];
   readonly requests: number;
   readonly durationSeconds: number;
+  /** Successful (2xx) answers per second over its rounds. */
   readonly throughputRps: number;
   /** Socket errors, timeouts and non-2xx answers over all rounds. */
   readonly failed: number;
@@ -58,17 +61,18 @@ export async function loadRounds(targets: readonly RoundTarget[], options: LoadR
   for (const name of roundOrder(targets.map((t) => t.name), rounds)) {
     const t = byName.get(name) as RoundTarget;
     await options.onRound?.(name, 'start');
-    const r = await loadTest({ url: t.url, requests: t.requests, connections: options.connections ?? 32, durationSeconds: options.roundSeconds ?? 10 });
+    const r = await loadTest({ url: t.url, requests: t.requests, connections: options.connections ?? 32, durationSeconds: options.roundSeconds ?? 10, timeoutSeconds: options.timeoutSeconds });
     results.get(name)?.push(r);
     await options.onRound?.(name, 'end', r);
   }
   return targets.map((t) => {
     const rs = results.get(t.name) as LoadTestResult[];
     const requests = rs.reduce((a, r) => a + r.requests, 0);
+    const ok = rs.reduce((a, r) => a + r.status2xx, 0);
     const durationSeconds = rs.reduce((a, r) => a + r.durationSeconds, 0);
     const p50s = rs.map((r) => r.latencyP50Ms).sort((a, b) => a - b);
     return {
-      name: t.name, rounds: rs, requests, durationSeconds, throughputRps: requests / durationSeconds,
+      name: t.name, rounds: rs, requests, durationSeconds, throughputRps: ok / durationSeconds,
       failed: rs.reduce((a, r) => a + r.errors + r.timeouts + (r.requests - r.status2xx), 0),
       latencyP99MsMax: Math.max(...rs.map((r) => r.latencyP99Ms)),
       latencyP50Ms: p50s[Math.floor((p50s.length - 1) / 2)] as number,

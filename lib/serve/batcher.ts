@@ -7,6 +7,7 @@
 import { ConfigError, describe } from '../errors';
 import { Executor } from './executor';
 import { RequestError } from './request-error';
+import { WorkerLostError } from './worker-pool';
 
 /** Options of {@link Batcher}. */
 export interface BatcherOptions {
@@ -170,11 +171,13 @@ export class Batcher {
         j.resolve({ output, version, queueMs: started - j.arrived, computeMs: r.computeMs, transferMs: elapsed - r.computeMs, batchExamples: examples });
       }
     } catch (e) {
+      // A worker that died failed this batch through no fault of the requests: 503, retry.
+      const err = e instanceof WorkerLostError ? new RequestError(`predict: an answer, got a failed worker (${e.message}). Retry the request.`, 503, { 'retry-after': '1' }) : e as Error;
       for (const j of jobs) {
         if (j.state === 'done') continue;
         j.state = 'done';
         clearTimeout(j.timer);
-        j.reject(e as Error);
+        j.reject(err);
       }
     } finally {
       this.lease.release(key);

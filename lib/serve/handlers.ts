@@ -67,17 +67,19 @@ export function handleFeedback(body: unknown, log: PredictionLog, monitor?: Moni
   const b = body as { id?: unknown; label?: unknown; feedback?: unknown } | null;
   const items = b && typeof b === 'object' && Array.isArray(b.feedback) ? (b.feedback as unknown[]) : [b];
   if (items.length > 10000) throw new RequestError(`/v1/feedback: at most 10000 feedback items, got ${items.length}. Send them in parts.`);
-  let recorded = 0;
-  const unknownIds: string[] = [];
   items.forEach((item, i) => {
     const it = item as { id?: unknown; label?: unknown } | null;
     if (!it || typeof it !== 'object' || typeof it.id !== 'string' || it.id.length > 200 || !Number.isInteger(it.label) || (it.label as number) < 0) {
       throw new RequestError(`/v1/feedback: {"id": "<prediction id>", "label": <class index>} or {"feedback": [...]}, got ${describe(item)} at item ${i}.`);
     }
-    const p = log.get(it.id);
-    if (!p) { unknownIds.push(it.id); return; }
-    monitor?.feedback.record(p.label, it.label as number, p.version);
-    recorded++;
   });
+  let recorded = 0; // every item checked first: a malformed one records none
+  const unknownIds: string[] = [];
+  for (const it of items as { id: string; label: number }[]) {
+    const p = log.get(it.id);
+    if (!p) { unknownIds.push(it.id); continue; }
+    monitor?.feedback.record(p.label, it.label, p.version);
+    recorded++;
+  }
   return { recorded, unknownIds };
 }

@@ -43,7 +43,10 @@ export interface ServerOptions {
   readonly port?: number;
   /** Address to bind. Default '127.0.0.1' (loopback only); an empty string is refused. */
   readonly host?: string;
-  /** Largest request body (bytes). Default: room for maxBatchSize examples at 16 characters a number. */
+  /**
+   * Largest request body (bytes), parsed in memory: keep it to tens of MiB. Default: room for
+   * maxBatchSize examples at 16 characters a number, at most 64 MiB.
+   */
   readonly maxBodyBytes?: number;
   /** Most examples in one request and in one computed batch. Default 256. */
   readonly maxBatchSize?: number;
@@ -121,6 +124,8 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     throw new ConfigError(`startServer: a host to bind (e.g. '127.0.0.1'), got ${describe(host)}. An empty host would bind every interface; say '0.0.0.0' if that is meant.`);
   }
   const maxBatchSize = positive('maxBatchSize', options.maxBatchSize ?? 256);
+  const port = options.port ?? 0;
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new ConfigError(`startServer: port an integer in [0, 65535], got ${describe(port)}. Use 0 for a free port.`);
   const workers = options.workers ?? os.availableParallelism();
   if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64)) throw new ConfigError(`startServer: workers an integer in [0, 64], got ${describe(workers)}. Use one per core.`);
   const runner = {
@@ -167,7 +172,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     decode: (bytes) => (bytes.length >= parseOffloadBytes && inflight > 1
       ? executor.decode(bytes, contract.input.shape, maxBatchSize)
       : Promise.resolve(decodePredict(bytes, contract.input.shape, { maxBatch: maxBatchSize }))),
-    maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes ?? maxBatchSize * exampleSize(contract.input) * 16 + 65536),
+    maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes ?? Math.min(maxBatchSize * exampleSize(contract.input) * 16 + 65536, 64 * 1024 * 1024)),
     swap, rollback, admin, ready: () => !closing,
     gauges: () => {
       metrics.queueExamples.set(batcher.queuedExamples);
@@ -210,7 +215,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => resolve());
+      server.listen(port, host, () => resolve());
     });
     admin.listening((server.address() as AddressInfo).port);
   } catch (e) {

@@ -1,8 +1,9 @@
 // The server's inference workers: one worker thread per core by default, each with its own tfjs
 // wasm backend and its own ONNX Runtime sessions, each running one batch at a time, so the event
-// loop never computes. Every worker holds every loaded version; a worker that dies (out of
-// memory on a hostile model file, say) fails only its own batch and is replaced, with the
-// loaded versions loaded again.
+// loop never computes. Every worker holds every loaded version; a worker that dies (an uncaught
+// error in a runtime, say) fails only its own batch and is replaced, with the loaded versions
+// loaded again. (A worker's heap limit is no safety net: V8 may abort the whole process when a
+// worker's allocation fails, so sizes are capped before anything is parsed or loaded.)
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
@@ -18,20 +19,21 @@ import { PredictInput, decodePredict } from './validate';
 export interface WorkerPoolOptions {
   /** Worker threads. Default: one per core (os.availableParallelism()). */
   readonly workers?: number;
-  /** Heap limit of each worker (MiB): a model file that would exhaust it kills the worker, not the server. Default 1024. */
-  readonly workerHeapMb?: number;
   /** How long a worker may take to start (ms). Default 60,000. */
   readonly startTimeoutMs?: number;
   /** Nice value of the worker threads, 0 to 19 (Linux): above 0 the event loop gets the CPU first. Default 0. */
   readonly workerNice?: number;
 }
 
+/** The worker computing a batch died (its batch failed, the worker is replaced): retry the request. */
+export class WorkerLostError extends DataError {}
+
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 interface Slot { worker: Worker; busy: boolean; alive: boolean; pending: Map<number, Pending> }
 
 /** The worker's script: compiled JavaScript beside this file, or the TypeScript source under tsx. */
-function spawn(heapMb: number, nice: number): Worker {
-  const opts = { resourceLimits: { maxOldGenerationSizeMb: heapMb }, workerData: { nice } };
+function spawn(nice: number): Worker {
+  const opts = { workerData: { nice } };
   if (__filename.endsWith('.ts')) {
     const file = path.join(__dirname, 'inference-worker.ts');
     return new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, { eval: true, ...opts });
@@ -49,7 +51,7 @@ export class WorkerPool implements Executor {
   private nextId = 1;
   private closed = false;
 
-  private constructor(readonly slots: number, private readonly heapMb: number, private readonly startTimeoutMs: number, private readonly nice: number) {}
+  private constructor(readonly slots: number, private readonly startTimeoutMs: number, private readonly nice: number) {}
 
   /**
    * Starts the workers and waits until each has its backend ready.
@@ -60,7 +62,7 @@ export class WorkerPool implements Executor {
     if (!(Number.isInteger(n) && n >= 1 && n <= 64)) throw new ConfigError(`WorkerPool.start: workers an integer in [1, 64], got ${describe(n)}. Use one per core.`);
     const nice = options.workerNice ?? 0;
     if (!(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new ConfigError(`WorkerPool.start: workerNice an integer in [0, 19], got ${describe(nice)}. Use 0, or 10 to favour the event loop.`);
-    const pool = new WorkerPool(n, options.workerHeapMb ?? 1024, options.startTimeoutMs ?? 60000, nice);
+    const pool = new WorkerPool(n, options.startTimeoutMs ?? 60000, nice);
     try {
       await Promise.all(Array.from({ length: n }, () => pool.addSlot()));
     } catch (e) {
@@ -71,7 +73,7 @@ export class WorkerPool implements Executor {
   }
 
   private addSlot(): Promise<Slot> {
-    const slot: Slot = { worker: spawn(this.heapMb, this.nice), busy: true, alive: true, pending: new Map() };
+    const slot: Slot = { worker: spawn(this.nice), busy: true, alive: true, pending: new Map() };
     this.pool.push(slot);
     return new Promise<Slot>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new DataError(`WorkerPool: a worker ready within ${this.startTimeoutMs} ms, got none. The machine is overloaded or the backend failed to start.`)); void slot.worker.terminate(); }, this.startTimeoutMs);
@@ -86,7 +88,7 @@ export class WorkerPool implements Executor {
         clearTimeout(timer);
         if (!slot.alive) return;
         slot.alive = false;
-        const err = new DataError(`WorkerPool: a running inference worker, got one that ${why}. Its batch failed; the worker is replaced.`);
+        const err = new WorkerLostError(`WorkerPool: a running inference worker, got one that ${why}. Its batch failed; the worker is replaced.`);
         reject(err);
         for (const p of slot.pending.values()) p.reject(err);
         slot.pending.clear();
@@ -121,7 +123,7 @@ export class WorkerPool implements Executor {
   private send<T>(slot: Slot, msg: WorkerCommand, transfer: ArrayBuffer[] = []): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      if (!slot.alive) { reject(new DataError(`WorkerPool: a running inference worker, got a dead one. Retry the request.`)); return; }
+      if (!slot.alive) { reject(new WorkerLostError(`WorkerPool: a running inference worker, got a dead one. Retry the request.`)); return; }
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       slot.worker.postMessage({ ...msg, id }, transfer);
     });

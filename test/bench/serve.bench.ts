@@ -100,7 +100,8 @@ async function main(): Promise<void> {
     children.push(c);
     return c;
   };
-  const MAIN_THREAD = ['--workers', '0', '--no-batching'];
+  // The design before worker threads: the main thread computes each request alone, with no deadline.
+  const MAIN_THREAD = ['--workers', '0', '--no-batching', '--timeout-ms', '600000'];
   const results: Record<string, unknown> = { connections: CONNECTIONS, roundSeconds: ROUND_SECONDS, roundsPerServer: 2, loadAverageAtStart: os.loadavg() };
   let failed = 0;
   try {
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
       { name: 'tfjsMainThread', url: tfjsMain!.url, requests: digits },
       { name: 'ortInt8Batched', url: ortInt8!.url, requests: digits },
       { name: 'ortFp32Batched', url: ortFp32!.url, requests: digits },
-    ], { connections: CONNECTIONS, roundSeconds: ROUND_SECONDS });
+    ], { connections: CONNECTIONS, roundSeconds: ROUND_SECONDS, timeoutSeconds: 60 });
     const [a, b, c] = cnnRuns as [RoundsSummary, RoundsSummary, RoundsSummary];
     failed += a.failed + b.failed + c.failed;
     results.ortInt8VsTfjsThroughputRatio = b.throughputRps / a.throughputRps;
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
     const [twoByOne, oneByTwo] = await loadRounds([
       { name: 'twoWorkersOneThread', url: ortInt8!.url, requests: digits },
       { name: 'oneWorkerTwoThreads', url: oneWorker.url, requests: digits },
-    ], { connections: CONNECTIONS, roundSeconds: ROUND_SECONDS }) as [RoundsSummary, RoundsSummary];
+    ], { connections: CONNECTIONS, roundSeconds: ROUND_SECONDS, timeoutSeconds: 60 }) as [RoundsSummary, RoundsSummary];
     failed += twoByOne.failed + oneByTwo.failed;
     results.workerLayout = {
       twoWorkersOneThread: summary(twoByOne), oneWorkerTwoThreads: summary(oneByTwo),
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
     const [ma, mo] = await loadRounds([
       { name: 'tfjsMainThread', url: mbTfjs.url, requests: images },
       { name: 'ortInt8Batched', url: mbOrt.url, requests: images },
-    ], { connections: CONNECTIONS, roundSeconds: ROUND_SECONDS }) as [RoundsSummary, RoundsSummary];
+    ], { connections: CONNECTIONS, roundSeconds: ROUND_SECONDS, timeoutSeconds: 60 }) as [RoundsSummary, RoundsSummary];
     failed += ma.failed + mo.failed;
     results.mobilenetV2 = {
       model: `MobileNetV2 alpha 0.35, ${shape.join('x')}, 10 classes, seeded weights (${mb.countParams()} params); INT8 static PTQ on 256 uniform images`,
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
     const [sw, sm] = await loadRounds([
       { name: 'workersBatched', url: snWorkers.url, requests: digits },
       { name: 'mainThread', url: snMain.url, requests: digits },
-    ], { connections: CONNECTIONS, roundSeconds: ROUND_SECONDS }) as [RoundsSummary, RoundsSummary];
+    ], { connections: CONNECTIONS, roundSeconds: ROUND_SECONDS, timeoutSeconds: 60 }) as [RoundsSummary, RoundsSummary];
     failed += sw.failed + sm.failed;
     const timeGoes = { workersBatched: { ...summary(sw), stagesMs: await stages(snWorkers.url) }, mainThread: { ...summary(sm), stagesMs: await stages(snMain.url) } };
     console.log(`SimpleNet: workers ${sw.throughputRps.toFixed(0)} req/s, stages ${JSON.stringify(timeGoes.workersBatched.stagesMs, (_k, v) => (typeof v === 'number' ? +v.toFixed(3) : v))}`);
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
     let probe: Promise<number[]> | undefined;
     const lag = async (url: string) => (metricValue(await (await fetch(`${url}/metrics`)).text(), 'tfc_nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
     const batchRuns = await loadRounds(Object.entries(urls).map(([name, url]) => ({ name, url, requests: batches })), {
-      connections: 8, roundSeconds: ROUND_SECONDS,
+      connections: 8, roundSeconds: ROUND_SECONDS, timeoutSeconds: 60,
       onRound: async (name, phase) => {
         const url = urls[name] as string;
         if (phase === 'start') {

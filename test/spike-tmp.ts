@@ -1,0 +1,17 @@
+import { TfliteModelWriter } from '../lib/export/tflite/model-writer';
+import { BuiltinOptions, Slots, ActivationFunction } from '../lib/export/tflite/schema';
+import { table, f } from '../lib/export/tflite/flatbuffer';
+const w = new TfliteModelWriter();
+const x = w.activation('x', [1, 3], 0);
+const W = w.constant('w', Float32Array.from([1, 2, 3, -1, -2, -3]), [2, 3]);
+const B = w.constant('b', Float32Array.from([0.5, 0.25]), [2]);
+const y = w.activation('y', [1, 2], 0);
+w.operator('FULLY_CONNECTED', 1, [x, W, B], [y], { type: BuiltinOptions.FullyConnectedOptions, write: (b) => table(b, Slots.FullyConnectedOptions.numFields, { [Slots.FullyConnectedOptions.fused_activation_function]: f.int8(ActivationFunction.RELU) }) });
+const bytes = w.encode([x], [y], 'spike');
+console.log(bytes.length);
+const { TFLiteNodeModelRunner } = require('tfjs-tflite-node');
+const r = new TFLiteNodeModelRunner(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), { threads: 1 });
+const ins = r.getInputs(); console.log(ins[0].dataType, ins[0].shape);
+ins[0].data().set([1, 1, 1]);
+r.infer();
+console.log(Array.from(r.getOutputs()[0].data()));

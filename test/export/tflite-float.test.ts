@@ -5,31 +5,12 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { toTflite } from '../../lib/export/tflite/to-tflite';
 import { inspectTflite } from '../../lib/export/tflite/inspect';
-import { runTflite, tfliteInterpreter } from '../../lib/export/tflite/runtime';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
-import { Rng } from '../../lib/core/rng';
 import { efficientNetB0, mobileNetV2 } from '../fixtures/architectures';
 import { randomizeWeights, zooModel } from './fixtures';
 import { expectNoLeak } from '../helpers/leak';
-
-/** Seeded inputs of `shape` (batch first) in [lo, hi). */
-export function randomInput(shape: readonly number[], seed: number, lo = -1, hi = 1): Float32Array {
-  const rng = new Rng(seed);
-  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rng.next());
-}
-
-/** Max |tflite - tfjs| over `n` seeded inputs, run at batch `batch` in TFLite. */
-function maxDiff(model: tf.LayersModel, n: number, batch: number, lo = -1, hi = 1): number {
-  const shape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
-  const x = randomInput([n, ...shape], 7, lo, hi);
-  const want = tf.tidy(() => (model.predict(tf.tensor(x, [n, ...shape])) as tf.Tensor).dataSync());
-  const got = runTflite(tfliteInterpreter(toTflite(model, { batchSize: batch })), x);
-  expect(got.length).to.equal(want.length);
-  let d = 0;
-  for (let i = 0; i < got.length; i++) d = Math.max(d, Math.abs((got[i] as number) - (want[i] as number)));
-  return d;
-}
+import { tfliteMaxDiff as maxDiff } from './tflite-fixtures';
 
 describe('export/tflite float32', () => {
   it('SimpleNet: three FULLY_CONNECTED ops with fused RELU; TFLite outputs within 1e-4 of tfjs', () => {

@@ -1,4 +1,5 @@
-// Converters: ONNX (fp32, INT8 QDQ, dynamic INT8) and TensorFlow.js artifacts with the
+// Converters: ONNX (fp32, INT8 QDQ, dynamic INT8), TensorFlow Lite (fp32, full-integer INT8), Core ML
+// (NeuralNetwork; structural validation only) and TensorFlow.js artifacts with the
 // converter's quantized weights.
 export {
   toOnnx, CONVERTERS, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, ortLatency, inspectOnnx,
@@ -6,3 +7,8 @@ export {
 export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OrtLatencyOptions, OrtLatencyRow, OnnxSummary } from './onnx';
 export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize } from './tfjs-artifacts';
 export type { TfjsQuantDtype, TfjsQuantizeOptions, TfjsWeightReport, TfjsArtifactsReport } from './tfjs-artifacts';
+export { toTflite, TFLITE_CONVERTERS, inspectTflite, tfliteInterpreter, runTflite, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from './tflite';
+export type { TfliteExportOptions, TfliteModel, TfliteSummary, TfliteTensorSummary, TfliteOperatorSummary, TfliteInterpreter, TfliteInterpreterOptions } from './tflite';
+export { toCoreML, COREML_CONVERTERS } from './coreml';
+export type { CoreMLExportOptions, CoreMLModel, CoreMLWeightMode, DecodedEqualReport } from './coreml';
+export * as coreml from './coreml';

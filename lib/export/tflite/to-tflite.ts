@@ -19,18 +19,13 @@ import { convertFlatten, convertIdentity, convertReshape, convertZeroPadding2D }
 import { convertAdd, convertConcatenate, convertMaximum, convertMinimum, convertMultiply, convertSubtract } from './convert-merge';
 import { convertBatchNormalization, convertRescaling } from './convert-affine';
 import { unsupported } from './weights';
+import { Refusal, converterFor, refuse } from '../layer-data';
 
-/** A layer class the exporter refuses: why, and what to do instead. */
-export interface TfliteRefusal {
-  readonly refused: string;
-  readonly fix: string;
-}
-const refuse = (refused: string, fix: string): TfliteRefusal => ({ refused, fix });
 const NONE = 'no TFLite converter yet';
 const REPLACE = 'Replace the layer with supported ones before exporting, or add a converter in lib/export/tflite';
 
 /** One entry per registry class (typed by LayerClass, so a new registry entry must be decided here). */
-export const TFLITE_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer'>]: Converter | TfliteRefusal } = {
+export const TFLITE_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer'>]: Converter | Refusal } = {
   Dense: convertDense,
   Conv1D: refuse(NONE, 'Use Conv2D on a [1, width, channels] image'),
   Conv2D: convertConv2D,
@@ -81,13 +76,7 @@ export const TFLITE_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer
 /** The converter of a layer, or an ExportError naming the layer, why and what to do. */
 function converterOf(node: GraphNode): Converter {
   if (node.className === 'FakeQuantize') return convertIdentity;
-  const c = (TFLITE_CONVERTERS as Readonly<Record<string, Converter | TfliteRefusal>>)[node.className];
-  if (c === undefined) {
-    throw new ExportError(`toTflite: layers of classes the library knows, got layer "${node.name}" of class ${node.className}, which has no registry entry. ` +
-      `Replace it with supported layers before exporting, or add it to lib/core/layers.ts and a converter in lib/export/tflite.`);
-  }
-  if (typeof c !== 'function') throw new ExportError(`toTflite: a layer TFLite export supports, got layer "${node.name}" of class ${node.className} (${c.refused}). ${c.fix}.`);
-  return c;
+  return converterFor<Converter>(TFLITE_CONVERTERS, node, 'toTflite', 'lib/export/tflite');
 }
 
 /** Options of {@link toTflite}. */

@@ -8,29 +8,15 @@ import { ExportError } from '../../errors';
 import { GraphNode } from '../../core/graph';
 import { QParams } from '../../quantize/qparams';
 import { quantize } from '../../quantize/affine';
+import { batchNormParams, config, layerWeights as sharedLayerWeights, transpose4, unsupportedConfig } from '../layer-data';
+
+export { config, transpose4 };
 
 /** A layer's weights as plain arrays (tfjs layout). ExportError on NaN or Infinity. */
-export function layerWeights(node: GraphNode): { data: Float32Array; shape: number[] }[] {
-  return node.layer.getWeights().map((w) => {
-    const data = w.dataSync() as Float32Array;
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i] as number)) {
-        throw new ExportError(`toTflite: finite weights, got ${data[i]} in layer "${node.name}" (${node.className}). Repair or retrain that layer before exporting.`);
-      }
-    }
-    return { data, shape: w.shape.slice() };
-  });
-}
-
-/** The layer's config value `key`. */
-export function config<T>(node: GraphNode, key: string): T {
-  return node.config[key] as T;
-}
+export const layerWeights = (node: GraphNode): { data: Float32Array; shape: number[] }[] => sharedLayerWeights(node, 'toTflite');
 
 /** ExportError for a layer configuration the converter does not handle, naming the layer and the way out. */
-export function unsupported(node: GraphNode, what: string, fix: string): ExportError {
-  return new ExportError(`toTflite: a ${node.className} configuration TFLite export supports, got layer "${node.name}" with ${what}. ${fix}.`);
-}
+export const unsupported = (node: GraphNode, what: string, fix: string): ExportError => unsupportedConfig('toTflite', node, what, fix);
 
 /** Checks that kernel parameters are what TFLite's int8 kernels take: symmetric signed, at most 8 bits. */
 export function checkKernelParams(node: GraphNode, qp: QParams): void {
@@ -65,32 +51,10 @@ export function quantizeBias(bias: Float32Array, inputScale: number, qp: QParams
   return { data, scale };
 }
 
-/** Transposes a rank-4 array of `shape` by `perm` (e.g. HWIO -> OHWI). */
-export function transpose4<T extends Float32Array | Int8Array>(data: T, shape: readonly number[], perm: readonly number[]): T {
-  const [, s1, s2, s3] = shape as [number, number, number, number];
-  const strides = [s1 * s2 * s3, s2 * s3, s3, 1];
-  const [n0, n1, n2, n3] = perm.map((p) => shape[p] as number) as [number, number, number, number];
-  const [t0, t1, t2, t3] = perm.map((p) => strides[p] as number) as [number, number, number, number];
-  const out = new (data.constructor as new (n: number) => T)(data.length);
-  let o = 0;
-  for (let a = 0; a < n0; a++) for (let b = 0; b < n1; b++) for (let c = 0; c < n2; c++) {
-    const base = a * t0 + b * t1 + c * t2;
-    for (let d = 0; d < n3; d++) out[o++] = data[base + d * t3] as number;
-  }
-  return out;
-}
-
 /** Inference-mode BatchNormalization as y = x * scale + shift per channel. */
 export function batchNormAffine(node: GraphNode): { scale: Float32Array; shift: Float32Array } {
-  const ws = layerWeights(node);
-  const c = (ws[ws.length - 1] as { data: Float32Array }).data.length;
-  let i = 0;
-  const gamma = config<boolean>(node, 'scale') !== false ? (ws[i++] as { data: Float32Array }).data : new Float32Array(c).fill(1);
-  const beta = config<boolean>(node, 'center') !== false ? (ws[i++] as { data: Float32Array }).data : new Float32Array(c);
-  const mean = (ws[i++] as { data: Float32Array }).data;
-  const variance = (ws[i++] as { data: Float32Array }).data;
-  const eps = config<number>(node, 'epsilon') ?? 1e-3;
-  const scale = Float32Array.from(gamma, (g, k) => g / Math.sqrt((variance[k] as number) + eps));
+  const { gamma, beta, mean, variance, epsilon } = batchNormParams(node, 'toTflite');
+  const scale = Float32Array.from(gamma, (g, k) => g / Math.sqrt((variance[k] as number) + epsilon));
   const shift = Float32Array.from(beta, (b, k) => b - (mean[k] as number) * (scale[k] as number));
   return { scale, shift };
 }

@@ -1,11 +1,13 @@
 // Converters: ONNX (fp32, INT8 QDQ, dynamic INT8), TensorFlow Lite (fp32, full-integer INT8), Core ML
-// (NeuralNetwork; structural validation only) and TensorFlow.js artifacts with the
-// converter's quantized weights.
+// (NeuralNetwork; structural validation only) and TensorFlow.js artifacts with the converter's
+// quantized weights, for layers and graph models (the converter's --quantize_* flags in JS).
 export {
-  toOnnx, CONVERTERS, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, ortLatency, inspectOnnx,
+  toOnnx, CONVERTERS, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, inspectOnnx,
 } from './onnx';
-export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OrtLatencyOptions, OrtLatencyRow, OnnxSummary } from './onnx';
-export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize } from './tfjs-artifacts';
+export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OnnxSummary } from './onnx';
+export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize, globToRegExp } from './tfjs-artifacts';
+export { quantizeGraphArtifacts, measureArtifactsError } from './graph-artifacts';
+export type { ArtifactsQuantizeReport, ArtifactsErrorOptions, ArtifactsError } from './graph-artifacts';
 export type { TfjsQuantDtype, TfjsQuantizeOptions, TfjsWeightReport, TfjsArtifactsReport } from './tfjs-artifacts';
 export { toTflite, TFLITE_CONVERTERS, inspectTflite, tfliteInterpreter, runTflite, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from './tflite';
 export type { TfliteExportOptions, TfliteModel, TfliteSummary, TfliteTensorSummary, TfliteOperatorSummary, TfliteInterpreter, TfliteInterpreterOptions } from './tflite';

@@ -12,14 +12,12 @@ export type { PruningSchedule, ConstantSparsityOptions, PolynomialDecayOptions }
 export { pruningHooks, fineTune, iterativePrune } from './training';
 export type { PruningHooks, PruningHooksOptions, FineTuneOptions, FineTuneReport, IterativePruneOptions } from './training';
 export { cloneModel } from './clone';
-export { encodeCsr, decodeCsr, csrBytes, serializeCsr, deserializeCsr, gapAt } from './csr';
+export { encodeCsr, decodeCsr, csrBytes, serializeCsr, deserializeCsr, gapAt, packGaps } from './csr';
 export type { CsrEncoding, IndexBits } from './csr';
 export { sizeReport, encodeModel, kernelMatrix } from './size';
 export type { SizeReport } from './size';
 export { SparseMlp } from './sparse-mlp';
 export type { SparseDenseSpec, SparseActivation } from './sparse-mlp';
-export { sparseLatency } from './sparse-latency';
-export type { SparseLatencyRow, SparseLatencyOptions } from './sparse-latency';
 export { sensitivityScan } from './sensitivity';
 export type { SensitivityOptions, SensitivityReport, SensitivityRow } from './sensitivity';
 export { DependencyGraph } from './graph';

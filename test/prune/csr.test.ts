@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, ShapeError } from '../../lib/errors';
-import { csrBytes, decodeCsr, deserializeCsr, encodeCsr, gapAt, serializeCsr } from '../../lib/prune/csr';
+import { csrBytes, decodeCsr, deserializeCsr, encodeCsr, gapAt, packGaps, serializeCsr } from '../../lib/prune/csr';
 import { sizeReport } from '../../lib/prune/size';
 import { magnitude } from '../../lib/prune/magnitude';
 import { simpleNet } from '../../lib/models/simplenet';
@@ -43,6 +43,14 @@ describe('prune/csr', () => {
         expect(decodeCsr(deserializeCsr(serializeCsr(enc)))).to.deep.equal(m);
       }
     }
+  });
+
+  it('packGaps packs by hand and matches what encodeCsr stores', () => {
+    expect(Array.from(packGaps([1, 2, 15], 4))).to.deep.equal([0x21, 0x0f]);
+    expect(Array.from(packGaps([1, 200], 8))).to.deep.equal([1, 200]);
+    const enc = encodeCsr(new Float32Array([0, 0, 3, 0, 0, 0, 0, 4, 5, 0]), 1, 10, 4);
+    expect(Array.from(packGaps(Array.from({ length: enc.values.length }, (_, i) => gapAt(enc, i)), 4))).to.deep.equal(Array.from(enc.gaps));
+    expect(() => packGaps([16], 4)).to.throw(ConfigError, /\[0, 16\)/);
   });
 
   it('rejects bad shapes and index widths', () => {

@@ -1,10 +1,12 @@
 // Running exported .tflite files in Node with tfjs-tflite-node's interpreter (the TFLite 2.9 C
-// library it ships, through the N-API binding its install script builds). Its native binding is
-// loaded directly, and lazily: the package's JavaScript entry would load a second copy of
-// tfjs-core (it pins another version), and importing the library must not load native code.
+// library it ships, through the N-API binding its install script builds; an optional package of
+// tfjs-compress). Its native binding is loaded directly, and lazily: the package's JavaScript
+// entry would load a second copy of tfjs-core (it pins another version), and importing the
+// library must not load native code.
 // The interpreter's shapes are the file's (no resizing): export with the batch size you run.
 import * as path from 'path';
 import { ConfigError, DataError, describe } from '../../errors';
+import { resolveOptional } from '../../core/optional-package';
 import { TfliteModel } from './to-tflite';
 
 /** What the binding's tensors expose. */
@@ -23,22 +25,17 @@ type NativeInterpreterClass = new (model: ArrayBuffer, options: { threads?: numb
 
 let native: NativeInterpreterClass | undefined;
 
-/** The binding's Interpreter class; ConfigError with the fix when the binding was not built. */
+/** The binding's Interpreter class; MissingPackageError / ConfigError with the fix when it cannot load. */
 function interpreterClass(): NativeInterpreterClass {
   if (native) return native;
-  let root: string;
-  try {
-    root = path.dirname(require.resolve('tfjs-tflite-node/package.json'));
-  } catch {
-    throw new ConfigError(`tfliteInterpreter: the package tfjs-tflite-node, got it not installed. Run npm ci (it is a dependency of tfjs-compress).`);
-  }
+  const root = path.dirname(resolveOptional('tfjs-tflite-node', 'tfliteInterpreter', '/package.json'));
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     native = (require(path.join(root, 'build', 'Release', 'node_tflite_binding.node')) as { Interpreter: NativeInterpreterClass }).Interpreter;
   } catch (e) {
     throw new ConfigError(`tfliteInterpreter: tfjs-tflite-node's native binding, got "${(e as Error).message.split('\n')[0]}". ` +
-      `Its install script builds it with node-gyp (g++, make, python3): run "npm rebuild tfjs-tflite-node" after installing them, ` +
-      `and keep "tfjs-tflite-node": true in package.json's allowScripts.`);
+      `Its install script builds it with node-gyp (g++, make, python3): install those, allow the script (npm install-scripts approve tfjs-tflite-node) ` +
+      `and run npm rebuild tfjs-tflite-node.`);
   }
   return native;
 }

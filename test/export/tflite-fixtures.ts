@@ -22,3 +22,27 @@ export function tfliteMaxDiff(model: tf.LayersModel, n: number, batch: number, l
   for (let i = 0; i < got.length; i++) d = Math.max(d, Math.abs((got[i] as number) - (want[i] as number)));
   return d;
 }
+
+/** Fraction of rows whose argmax agrees between two row-major [n, k] outputs. */
+export function top1Agreement(a: ArrayLike<number>, b: ArrayLike<number>, k: number): number {
+  const n = a.length / k;
+  const argmax = (v: ArrayLike<number>, i: number) => {
+    let best = 0;
+    for (let j = 1; j < k; j++) if ((v[i * k + j] as number) > (v[i * k + best] as number)) best = j;
+    return best;
+  };
+  let same = 0;
+  for (let i = 0; i < n; i++) if (argmax(a, i) === argmax(b, i)) same++;
+  return same / n;
+}
+
+/** SQNR (dB) of `approx` against `reference`. */
+export function sqnrDb(approx: ArrayLike<number>, reference: ArrayLike<number>): number {
+  let signal = 0;
+  let noise = 0;
+  for (let i = 0; i < reference.length; i++) {
+    signal += (reference[i] as number) ** 2;
+    noise += ((approx[i] as number) - (reference[i] as number)) ** 2;
+  }
+  return 10 * Math.log10(signal / noise);
+}

@@ -130,9 +130,9 @@ export class TfliteContext {
     return grid ? { shape, int8: this.int8Tensor(name, shape, grid), grid } : { shape, float: this.floatTensor(name, shape) };
   }
 
-  /** Records that `node` ran in float32 inside an INT8 export. */
+  /** Records that `node` ran in float32 inside an INT8 export (the first reason per layer). */
   ranInFloat(node: GraphNode, reason: string): void {
-    if (this.quant) this.floatLayers.push({ layer: node.name, reason });
+    if (this.quant && !this.floatLayers.some((f) => f.layer === node.name)) this.floatLayers.push({ layer: node.name, reason });
   }
 }
 

@@ -9,7 +9,7 @@ export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterR
 export { quantizeGraphArtifacts, measureArtifactsError } from './graph-artifacts';
 export type { ArtifactsQuantizeReport, ArtifactsErrorOptions, ArtifactsError } from './graph-artifacts';
 export type { TfjsQuantDtype, TfjsQuantizeOptions, TfjsWeightReport, TfjsArtifactsReport } from './tfjs-artifacts';
-export { toTflite, TFLITE_CONVERTERS, inspectTflite, tfliteInterpreter, runTflite, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from './tflite';
+export { toTflite, TFLITE_CONVERTERS, inspectTflite, tfliteInterpreter, runTflite, tflitePredictor, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from './tflite';
 export type { TfliteExportOptions, TfliteModel, TfliteSummary, TfliteTensorSummary, TfliteOperatorSummary, TfliteInterpreter, TfliteInterpreterOptions } from './tflite';
 export { toCoreML, COREML_CONVERTERS } from './coreml';
 export type { CoreMLExportOptions, CoreMLModel, CoreMLWeightMode, DecodedEqualReport } from './coreml';

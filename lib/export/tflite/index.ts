@@ -4,6 +4,6 @@ export { toTflite, TFLITE_CONVERTERS } from './to-tflite';
 export type { TfliteExportOptions, TfliteModel } from './to-tflite';
 export { inspectTflite } from './inspect';
 export type { TfliteSummary, TfliteTensorSummary, TfliteOperatorSummary } from './inspect';
-export { tfliteInterpreter, runTflite } from './runtime';
+export { tfliteInterpreter, runTflite, tflitePredictor } from './runtime';
 export type { TfliteInterpreter, TfliteInterpreterOptions } from './runtime';
 export { FILE_IDENTIFIER as TFLITE_FILE_IDENTIFIER, SCHEMA_VERSION as TFLITE_SCHEMA_VERSION } from './schema';

@@ -5,6 +5,7 @@
 // library must not load native code.
 // The interpreter's shapes are the file's (no resizing): export with the batch size you run.
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../../errors';
 import { resolveOptional } from '../../core/optional-package';
 import { TfliteModel } from './to-tflite';
@@ -113,4 +114,16 @@ export function runTflite(interp: TfliteInterpreter, x: Float32Array): Float32Ar
     out.set(y.subarray(0, m * outSize), i * outSize);
   }
   return out;
+}
+
+/**
+ * The interpreter as a tfjs predictor function (x -> output tensor), for evaluate / predictLabels.
+ * The caller owns the returned tensor; `x` is borrowed.
+ * @example await predictLabels(tflitePredictor(tfliteInterpreter(toTflite(m, {batchSize: 100}))), mnist.test, {inputShape: [784]})
+ */
+export function tflitePredictor(interp: TfliteInterpreter): (x: tf.Tensor) => tf.Tensor {
+  return (x: tf.Tensor) => {
+    const out = runTflite(interp, x.dataSync() as Float32Array);
+    return tf.tensor(out, [x.shape[0] as number, ...interp.outputShape.slice(1)]);
+  };
 }

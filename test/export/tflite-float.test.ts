@@ -7,7 +7,7 @@ import { toTflite } from '../../lib/export/tflite/to-tflite';
 import { inspectTflite } from '../../lib/export/tflite/inspect';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
-import { efficientNetB0, mobileNetV2 } from '../fixtures/architectures';
+import { efficientNetB0, inceptionV3, mobileNetV2, resNet50 } from '../fixtures/architectures';
 import { randomizeWeights, zooModel } from './fixtures';
 import { expectNoLeak } from '../helpers/leak';
 import { tfliteMaxDiff as maxDiff } from './tflite-fixtures';
@@ -66,6 +66,18 @@ describe('export/tflite float32', () => {
     expect(s.ops.RESHAPE).to.be.at.least(1);
     expect(maxDiff(model, 2, 1, 0, 255)).to.be.below(1e-4);
     model.dispose();
+  });
+
+  it('small ResNet50 (ZeroPadding2D, MaxPooling2D, Add + ReLU fused) and InceptionV3 (AveragePooling2D, Concatenate) within 1e-4', () => {
+    const resnet = resNet50({ seed: 2, width: 0.25, inputShape: [64, 64, 3], classes: 10, classifierActivation: 'linear' });
+    const inception = inceptionV3({ seed: 2, width: 0.25, inputShape: [75, 75, 3], classes: 10, classifierActivation: 'linear' });
+    const r = inspectTflite(toTflite(resnet).bytes);
+    expect(r.operators.filter((o) => o.op === 'ADD').every((o) => o.fusedActivation === 'RELU')).to.equal(true);
+    expect(inspectTflite(toTflite(inception).bytes).ops.CONCATENATION).to.be.at.least(10);
+    expect(maxDiff(resnet, 1, 1)).to.be.below(1e-4);
+    expect(maxDiff(inception, 1, 1)).to.be.below(1e-4);
+    resnet.dispose();
+    inception.dispose();
   });
 
   it('exporting leaks no tensors', async () => {

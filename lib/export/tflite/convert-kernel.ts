@@ -40,7 +40,9 @@ function kernelAndBias(node: GraphNode, out: OutputPlan): { kernel: Float32Array
   const bn = out.batchNorm;
   if (!bn) return { kernel: k.data, shape: k.shape, bias };
   // The output channel of kernel entry i is i % channels in all three layouts.
-  const kernel = Float32Array.from(k.data, (w, i) => w * (bn.scale[i % channels] as number));
+  // (A plain loop: Float32Array.from with a map function is ~10x slower on ResNet50's 25M weights.)
+  const kernel = new Float32Array(k.data.length);
+  for (let i = 0, c = 0; i < kernel.length; i++, c = c + 1 === channels ? 0 : c + 1) kernel[i] = (k.data[i] as number) * (bn.scale[c] as number);
   return { kernel, shape: k.shape, bias: Float32Array.from(bias, (b, c) => b * (bn.scale[c] as number) + (bn.shift[c] as number)) };
 }
 

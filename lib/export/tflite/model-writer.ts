@@ -86,8 +86,9 @@ export class TfliteModelWriter {
 
   /** Serializes the model with `inputs` and `outputs` as the subgraph's tensor indices. */
   encode(inputs: readonly number[], outputs: readonly number[], description: string): Uint8Array {
-    const dataBytes = this.buffers.reduce((a, x) => a + x.length + 32, 0);
-    const b = new Builder(Math.max(1024, dataBytes + 64 * this.tensors.length + 1024));
+    // Sized for everything up front: growing doubles and copies the whole buffer.
+    const dataBytes = this.buffers.reduce((a, x) => a + x.length + 48, 0);
+    const b = new Builder(Math.max(1024, dataBytes + 256 * this.tensors.length + 128 * this.operators.length + 4096));
     const codes: { op: OperatorName; version: number }[] = [];
     const codeIndex = new Map<string, number>();
     for (const o of this.operators) {

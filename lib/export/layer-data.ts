@@ -77,3 +77,34 @@ export function converterFor<C extends (...args: never[]) => unknown>(table: Rea
   if (typeof c !== 'function') throw new ExportError(`${fn}: a layer it can export, got layer "${node.name}" of class ${node.className} (${(c as Refusal).refused}). ${(c as Refusal).fix}.`);
   return c as C;
 }
+
+/**
+ * The refusals every exporter shares (layer classes none converts yet), worded for one exporter:
+ * `none` says why, `replace` what to do. Spread into each converter table.
+ */
+export function sharedRefusals(none: string, replace: string) {
+  return {
+    Conv1D: refuse(none, 'Use Conv2D on a [1, width, channels] image'),
+    Conv2DTranspose: refuse(none, replace),
+    SeparableConv2D: refuse(none, 'Rebuild it as DepthwiseConv2D followed by a 1x1 Conv2D (the same computation)'),
+    LayerNormalization: refuse(none, replace),
+    ThresholdedReLU: refuse(none, replace),
+    PReLU: refuse(none, 'Use LeakyReLU (one slope) or ReLU'),
+    Cropping2D: refuse(none, replace),
+    UpSampling2D: refuse(none, replace),
+    MaxPooling1D: refuse(none, 'Use MaxPooling2D on a [1, width, channels] image'),
+    AveragePooling1D: refuse(none, 'Use AveragePooling2D on a [1, width, channels] image'),
+    GlobalMaxPooling1D: refuse(none, replace),
+    GlobalAveragePooling1D: refuse(none, replace),
+    Permute: refuse(none, replace),
+    RepeatVector: refuse(none, replace),
+  } as const;
+}
+
+/** The dropout and noise layers, the identity at inference: the same converter for each. */
+export function inferenceIdentities<C>(identity: C) {
+  return {
+    Dropout: identity, SpatialDropout1D: identity, SpatialDropout2D: identity,
+    GaussianNoise: identity, GaussianDropout: identity, AlphaDropout: identity,
+  } as const;
+}

@@ -8,7 +8,7 @@ import { ConfigError, ExportError, describe } from '../../errors';
 import { GraphNode, modelGraph, requireLayersModel } from '../../core/graph';
 import { LayerClass } from '../../core/layers';
 import { QuantPlan } from '../../quantize/plan';
-import { Refusal, converterFor, refuse } from '../layer-data';
+import { Refusal, converterFor, refuse, sharedRefusals, inferenceIdentities } from '../layer-data';
 import { ARRAY_FLOAT32, COREML_SPEC_VERSION, modelType } from './proto';
 import { Converter, CoreMLContext, CoreMLValue, coremlShape } from './context';
 import { CoreMLWeightMode } from './weights';
@@ -23,14 +23,11 @@ const REPLACE = 'Replace the layer with supported ones before exporting, or add 
 
 /** One entry per registry class (typed by LayerClass, so a new registry entry must be decided here). */
 export const COREML_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer'>]: Converter | Refusal } = {
+  ...sharedRefusals(NONE, REPLACE),
   Dense: convertDense,
-  Conv1D: refuse(NONE, 'Use Conv2D on a [1, width, channels] image'),
   Conv2D: convertConv2D,
-  Conv2DTranspose: refuse(NONE, REPLACE),
   DepthwiseConv2D: convertDepthwiseConv2D,
-  SeparableConv2D: refuse(NONE, 'Rebuild it as DepthwiseConv2D followed by a 1x1 Conv2D (the same computation)'),
   BatchNormalization: convertBatchNormalization,
-  LayerNormalization: refuse(NONE, REPLACE),
   Activation: convertActivation,
   ReLU: convertReLU,
   LeakyReLU: convertLeakyReLU,
@@ -39,26 +36,15 @@ export const COREML_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer
     if (alpha !== undefined && alpha !== 1) throw new ExportError(`toCoreML: ELU with alpha 1, got alpha ${alpha} in layer "${node.name}". Use Activation('elu').`);
     return emitActivation(ctx, node, x as CoreMLValue, 'elu');
   },
-  ThresholdedReLU: refuse(NONE, REPLACE),
   Softmax: convertSoftmax,
-  PReLU: refuse(NONE, 'Use LeakyReLU (one slope) or ReLU'),
-  Dropout: convertIdentity, SpatialDropout1D: convertIdentity, SpatialDropout2D: convertIdentity,
-  GaussianNoise: convertIdentity, GaussianDropout: convertIdentity, AlphaDropout: convertIdentity,
+  ...inferenceIdentities(convertIdentity),
   ZeroPadding2D: convertZeroPadding2D,
-  Cropping2D: refuse(NONE, REPLACE),
-  UpSampling2D: refuse(NONE, REPLACE),
   MaxPooling2D: convertMaxPooling2D,
   AveragePooling2D: convertAveragePooling2D,
-  MaxPooling1D: refuse(NONE, 'Use MaxPooling2D on a [1, width, channels] image'),
-  AveragePooling1D: refuse(NONE, 'Use AveragePooling2D on a [1, width, channels] image'),
   GlobalMaxPooling2D: convertGlobalMaxPooling2D,
   GlobalAveragePooling2D: convertGlobalAveragePooling2D,
-  GlobalMaxPooling1D: refuse(NONE, REPLACE),
-  GlobalAveragePooling1D: refuse(NONE, REPLACE),
   Flatten: convertFlatten,
   Reshape: convertReshape,
-  Permute: refuse(NONE, REPLACE),
-  RepeatVector: refuse(NONE, REPLACE),
   Rescaling: convertRescaling,
   Add: convertAdd,
   Subtract: refuse(NONE, 'Use Add with a Rescaling of scale -1 on the second input'),

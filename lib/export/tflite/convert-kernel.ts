@@ -115,40 +115,37 @@ export const convertDense: Converter = (ctx, node, [x], out) => {
   });
 };
 
-export const convertConv2D: Converter = (ctx, node, [x], out) => {
-  checkChannelsLast(node);
-  const { kernel, shape, bias } = kernelAndBias(node, out);
-  const [kh, kw, inC, outC] = shape as [number, number, number, number];
-  const [sh, sw] = pair(config(node, 'strides'), 1);
-  const [dh, dw] = pair(config(node, 'dilationRate'), 1);
-  const S = Slots.Conv2DOptions;
-  return emitKernelOp(ctx, node, x as TfliteValue, out, {
-    op: 'CONV_2D', kernel, kernelShape: shape, bias,
-    // [kh, kw, inC, outC] -> OHWI [outC, kh, kw, inC]
-    layout: (d) => transpose4(d, shape, [3, 0, 1, 2]), tfliteShape: [outC, kh, kw, inC], quantizedDimension: 0,
-    options: options(BuiltinOptions.Conv2DOptions, (b) => table(b, S.numFields, {
+/** CONV_2D or DEPTHWISE_CONV_2D: the same window options, their own kernel layout and channel axis. */
+function convolution(depthwise: boolean): Converter {
+  return (ctx, node, [x], out) => {
+    checkChannelsLast(node);
+    const { kernel, shape, bias } = kernelAndBias(node, out);
+    const [kh, kw, inC, last] = shape as [number, number, number, number];
+    const [sh, sw] = pair(config(node, 'strides'), 1);
+    const [dh, dw] = pair(config(node, 'dilationRate'), 1);
+    const S = depthwise ? Slots.DepthwiseConv2DOptions : Slots.Conv2DOptions;
+    const window = {
       [S.padding]: f.int8(padding(node)), [S.stride_w]: f.int32(sw), [S.stride_h]: f.int32(sh),
       [S.fused_activation_function]: f.int8(ActivationFunction[out.activation]), [S.dilation_w_factor]: f.int32(dw, 1), [S.dilation_h_factor]: f.int32(dh, 1),
-    })),
-    outShape: [(x as TfliteValue).shape[0] as number, ...node.outputShape],
-  });
-};
+    };
+    const common = { kernel, kernelShape: shape, bias, outShape: [(x as TfliteValue).shape[0] as number, ...node.outputShape] };
+    if (depthwise) {
+      const D = Slots.DepthwiseConv2DOptions;
+      return emitKernelOp(ctx, node, x as TfliteValue, out, {
+        ...common, op: 'DEPTHWISE_CONV_2D',
+        // [kh, kw, inC, mult] -> [1, kh, kw, inC * mult]: the same order, channel c * mult + m.
+        layout: (d) => d, tfliteShape: [1, kh, kw, inC * last], quantizedDimension: 3,
+        options: options(BuiltinOptions.DepthwiseConv2DOptions, (b) => table(b, D.numFields, { ...window, [D.depth_multiplier]: f.int32(last) })),
+      });
+    }
+    return emitKernelOp(ctx, node, x as TfliteValue, out, {
+      ...common, op: 'CONV_2D',
+      // [kh, kw, inC, outC] -> OHWI [outC, kh, kw, inC]
+      layout: (d) => transpose4(d, shape, [3, 0, 1, 2]), tfliteShape: [last, kh, kw, inC], quantizedDimension: 0,
+      options: options(BuiltinOptions.Conv2DOptions, (b) => table(b, Slots.Conv2DOptions.numFields, window)),
+    });
+  };
+}
 
-export const convertDepthwiseConv2D: Converter = (ctx, node, [x], out) => {
-  checkChannelsLast(node);
-  const { kernel, shape, bias } = kernelAndBias(node, out);
-  const [kh, kw, inC, mult] = shape as [number, number, number, number];
-  const [sh, sw] = pair(config(node, 'strides'), 1);
-  const [dh, dw] = pair(config(node, 'dilationRate'), 1);
-  const S = Slots.DepthwiseConv2DOptions;
-  return emitKernelOp(ctx, node, x as TfliteValue, out, {
-    op: 'DEPTHWISE_CONV_2D', kernel, kernelShape: shape, bias,
-    // [kh, kw, inC, mult] -> [1, kh, kw, inC * mult]: the same order, channel c * mult + m.
-    layout: (d) => d, tfliteShape: [1, kh, kw, inC * mult], quantizedDimension: 3,
-    options: options(BuiltinOptions.DepthwiseConv2DOptions, (b) => table(b, S.numFields, {
-      [S.padding]: f.int8(padding(node)), [S.stride_w]: f.int32(sw), [S.stride_h]: f.int32(sh), [S.depth_multiplier]: f.int32(mult),
-      [S.fused_activation_function]: f.int8(ActivationFunction[out.activation]), [S.dilation_w_factor]: f.int32(dw, 1), [S.dilation_h_factor]: f.int32(dh, 1),
-    })),
-    outShape: [(x as TfliteValue).shape[0] as number, ...node.outputShape],
-  });
-};
+export const convertConv2D = convolution(false);
+export const convertDepthwiseConv2D = convolution(true);

@@ -19,21 +19,18 @@ import { convertFlatten, convertIdentity, convertReshape, convertZeroPadding2D }
 import { convertAdd, convertConcatenate, convertMaximum, convertMinimum, convertMultiply, convertSubtract } from './convert-merge';
 import { convertBatchNormalization, convertRescaling } from './convert-affine';
 import { unsupported } from './weights';
-import { Refusal, converterFor, refuse } from '../layer-data';
+import { Refusal, converterFor, refuse, sharedRefusals, inferenceIdentities } from '../layer-data';
 
 const NONE = 'no TFLite converter yet';
 const REPLACE = 'Replace the layer with supported ones before exporting, or add a converter in lib/export/tflite';
 
 /** One entry per registry class (typed by LayerClass, so a new registry entry must be decided here). */
 export const TFLITE_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer'>]: Converter | Refusal } = {
+  ...sharedRefusals(NONE, REPLACE),
   Dense: convertDense,
-  Conv1D: refuse(NONE, 'Use Conv2D on a [1, width, channels] image'),
   Conv2D: convertConv2D,
-  Conv2DTranspose: refuse(NONE, REPLACE),
   DepthwiseConv2D: convertDepthwiseConv2D,
-  SeparableConv2D: refuse(NONE, 'Rebuild it as DepthwiseConv2D followed by a 1x1 Conv2D (the same computation)'),
   BatchNormalization: convertBatchNormalization,
-  LayerNormalization: refuse(NONE, REPLACE),
   Activation: convertActivation,
   ReLU: convertReLU,
   LeakyReLU: convertLeakyReLU,
@@ -42,27 +39,15 @@ export const TFLITE_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer
     if (alpha !== undefined && alpha !== 1) throw unsupported(node, `alpha ${alpha}`, 'TFLite ELU has alpha 1: use ELU with alpha 1');
     return emitActivation(ctx, node, x as TfliteValue, 'elu', out.grid);
   },
-  ThresholdedReLU: refuse(NONE, REPLACE),
   Softmax: convertSoftmax,
-  PReLU: refuse(NONE, 'Use LeakyReLU (one slope) or ReLU'),
-  // The identity at inference.
-  Dropout: convertIdentity, SpatialDropout1D: convertIdentity, SpatialDropout2D: convertIdentity,
-  GaussianNoise: convertIdentity, GaussianDropout: convertIdentity, AlphaDropout: convertIdentity,
+  ...inferenceIdentities(convertIdentity),
   ZeroPadding2D: convertZeroPadding2D,
-  Cropping2D: refuse(NONE, REPLACE),
-  UpSampling2D: refuse(NONE, REPLACE),
   MaxPooling2D: convertMaxPooling2D,
   AveragePooling2D: convertAveragePooling2D,
-  MaxPooling1D: refuse(NONE, 'Use MaxPooling2D on a [1, width, channels] image'),
-  AveragePooling1D: refuse(NONE, 'Use AveragePooling2D on a [1, width, channels] image'),
   GlobalMaxPooling2D: convertGlobalMaxPooling2D,
   GlobalAveragePooling2D: convertGlobalAveragePooling2D,
-  GlobalMaxPooling1D: refuse(NONE, REPLACE),
-  GlobalAveragePooling1D: refuse(NONE, REPLACE),
   Flatten: convertFlatten,
   Reshape: convertReshape,
-  Permute: refuse(NONE, REPLACE),
-  RepeatVector: refuse(NONE, REPLACE),
   Rescaling: convertRescaling,
   Add: convertAdd,
   Subtract: convertSubtract,

@@ -6,6 +6,7 @@
 // its interpreter without the XNNPACK delegate (the C library ships it, the binding does not add
 // it), so TFLite runs its builtin CPU kernels here.
 // Writes results/bench-tflite.json. Run: node --import tsx test/bench/tflite.bench.ts
+import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
 import { saveResults } from '../../lib/course/results';
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const mnist = loadMnist();
   const results: Record<string, unknown> = {};
   const allRows: BenchRow[] = [];
+  const loadBefore = os.loadavg();
   for (const [name, inputShape] of [['simplenet', [784]], ['cnn', [28, 28, 1]]] as const) {
     const { model } = await loadBaseline(name);
     const { model: q } = await postTraining(model, { mode: 'static', calibration: mnist.train, calibrationCount: 1000 });
@@ -68,6 +70,8 @@ async function main(): Promise<void> {
     ...results,
     rows: allRows.map(({ machine: _machine, ...r }) => r),
     cpuFlags: cpu.cpuFlags, cpuModel: cpu.cpuModel,
+    // 1-minute load average before and after: other processes share the cores (2-thread rows suffer first).
+    loadAverage: { before: loadBefore[0], after: os.loadavg()[0], cores: cpu.cores },
     note: 'tfjs-tflite-node 0.0.2 (TFLite 2.9 C library, builtin CPU kernels: the binding adds no XNNPACK delegate) and onnxruntime-node 1.30; ' +
       'one static INT8 plan for both (.tflite full-integer, ONNX QDQ); medians over 5 interleaved rounds; speedup = fp32 p50 / int8 p50; ' +
       'batch sizes are fixed in each .tflite file (one export per batch size)',

@@ -113,7 +113,7 @@ export class TfliteContext {
 
   /** The same values on `grid` (an int8 -> int8 QUANTIZE unless already there). */
   requantize(v: TfliteValue, grid: QParams, name: string): TfliteValue {
-    if (sameGrid(v.grid, grid) && v.int8 !== undefined) return v;
+    if (sameGrid(v.grid, grid)) return v.int8 !== undefined ? v : { shape: v.shape, int8: this.asInt8(v, name), grid };
     const src = this.asInt8(v, name);
     const out = this.int8Tensor(`${name}/requantized`, v.shape, grid);
     this.op('QUANTIZE', true, [src], [out]);

@@ -22,3 +22,4 @@ export * as monitor from './monitor';
 export * as exporters from './export';
 export * as nas from './nas';
 export * as bench from './bench';
+export * as pipeline from './pipeline';

@@ -71,7 +71,7 @@ describe('data/image-folder', () => {
     // The red JPEG: first pixel close to (250, 10, 10); grey = 0.2989 r + 0.587 g + 0.114 b.
     const i = Array.from(rgb.images).findIndex((v, j) => j % 27 === 0 && v > 200);
     expect(i).to.be.at.least(0);
-    const [r, g, b] = [rgb.images[i], rgb.images[i + 1], rgb.images[i + 2]] as number[];
+    const [r, g, b] = [0, 1, 2].map((c) => rgb.images[i + c] as number) as [number, number, number];
     expect(Math.abs(r - 250) + Math.abs(g - 10) + Math.abs(b - 10)).to.be.below(12);
     expect(Math.abs((grey.images[i / 3] as number) - Math.round(0.2989 * r + 0.587 * g + 0.114 * b))).to.be.at.most(1);
   });

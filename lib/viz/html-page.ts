@@ -10,7 +10,9 @@ export type HtmlBlock =
   | { readonly text: string }
   | { readonly table: { readonly columns: readonly string[]; readonly rows: readonly (readonly (string | number)[])[] } }
   | { readonly figure: Figure }
-  | { readonly code: string };
+  | { readonly code: string }
+  /** An SVG drawing made by the library (trusted markup, e.g. profile.graphSvg). */
+  | { readonly svg: string };
 
 /**
  * The page's HTML.
@@ -21,6 +23,7 @@ export function htmlPage(title: string, blocks: readonly HtmlBlock[]): string {
     if ('heading' in b) return `<h2>${escapeXml(b.heading)}</h2>`;
     if ('text' in b) return `<p>${escapeXml(b.text)}</p>`;
     if ('code' in b) return `<pre>${escapeXml(b.code)}</pre>`;
+    if ('svg' in b) return `<figure>${b.svg}</figure>`;
     if ('figure' in b) {
       return `<figure>${figureSvg(b.figure)}<script type="application/vnd.plotly.v1+json">${JSON.stringify(b.figure).replace(/</g, '\\u003c')}</script></figure>`;
     }

@@ -28,31 +28,27 @@ export function onnxBaseline(original: StageModel, warnings: string[]): BenchTar
   }
 }
 
-/** Times the targets on the stage's runtimes. `onRow` sees each row as it is measured. */
+/**
+ * Times the targets on the stage's runtimes, all in one interleaved benchmark (bench.benchmark:
+ * round-robin rounds, so a shared machine's noise hits every artifact alike). `onRow` sees each row.
+ */
 export async function runBench(stage: BenchStage, targets: readonly BenchTarget[], inputShape: readonly number[], seed: number,
   onRow?: (row: BenchReportRow) => void): Promise<BenchReportRow[]> {
   const runtimes = stage.runtimes ?? ['tfjs-wasm', 'ort'];
   const threads = stage.threads ?? [1];
   const shape = inputShape.map((d) => Math.max(d, 1));
-  const list: { stage: string; rt: bench.BenchRuntime }[] = [];
+  const list: bench.BenchRuntime[] = [];
   for (const t of targets) {
     if (t.kind === 'tfjs') {
-      for (const r of runtimes.filter((x) => x.startsWith('tfjs-'))) list.push({ stage: t.label, rt: bench.tfjsRuntime(t.model, r.slice('tfjs-'.length)) });
+      for (const r of runtimes.filter((x) => x.startsWith('tfjs-'))) list.push(bench.tfjsRuntime(t.model, r.slice('tfjs-'.length), { model: t.label, inputShape: shape }));
     } else if (runtimes.includes('ort')) {
-      for (const n of threads) list.push({ stage: t.label, rt: bench.ortRuntime(t.bytes, { name: `ort`, threads: n, inputShape: shape }) });
+      for (const n of threads) list.push(bench.ortRuntime(t.bytes, { name: 'ort', threads: n, inputShape: shape, model: t.label }));
     }
   }
-  const rows: BenchReportRow[] = [];
-  for (const { stage: label, rt } of list) {
-    const measured = await bench.benchmarkRuntimes([rt], {
-      model: label, inputSize: shape.reduce((a, b) => a * b, 1), batchSizes: stage.batchSizes ?? [1, 32], seed,
-      ...(stage.rounds ? { runs: stage.rounds * 10 } : {}),
-    });
-    for (const r of measured) {
-      const row = { ...r, stage: label };
-      rows.push(row);
-      onRow?.(row);
-    }
-  }
-  return rows;
+  if (!list.length) return [];
+  const rows = await bench.benchmark(list, {
+    batchSizes: stage.batchSizes ?? [1, 32], seed, ...(stage.rounds ? { rounds: stage.rounds } : {}),
+    onRow: (r) => onRow?.({ ...r, stage: r.model }),
+  });
+  return rows.map((r) => ({ ...r, stage: r.model }));
 }

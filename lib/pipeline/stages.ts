@@ -80,14 +80,11 @@ export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageC
   let report: unknown;
   if (stage.method === 'magnitude') {
     const r = await prune.magnitude(model, { sparsity: stage.sparsity, ...(layers ? { layers } : {}), ...(skip ? { skip } : {}) });
-    const masks = (r as { masks?: Record<string, tf.Tensor> }).masks;
-    if (masks) tf.dispose(Object.values(masks));
     pruned = r.model;
     report = r.report;
   } else {
-    // `sparsity` is the fraction of each group's channels removed (older releases call it `ratio`).
-    const options = { sparsity: stage.sparsity, ratio: stage.sparsity, ...(layers ? { layers } : {}), ...(skip ? { skip } : {}) };
-    const r = await prune.channels(model, options as unknown as prune.ChannelOptions);
+    // `sparsity` is the fraction of each group's channels removed.
+    const r = await prune.channels(model, { sparsity: stage.sparsity, ...(layers ? { layers } : {}), ...(skip ? { skip } : {}) });
     pruned = r.model;
     report = r.report;
   }

@@ -56,7 +56,7 @@ kernel: deps
 setup: deps apt kernel
 
 build: deps
-	npx tsc -p tsconfig.build.json
+	npm run --silent build
 
 test: setup build
 	npx mocha 'test/**/*.test.ts'

@@ -1,4 +1,5 @@
-// Command-line entry point of the inference server (a script, so it may print):
+// Command-line entry point of the inference server (a script, so it may print), also reached as
+// `tfjs-compress serve ...` (lib/cli/main.ts hands over to it):
 //   node dist/serve/cli.js --registry models --model simplenet [--version 2] [--port 8080] [--host 127.0.0.1]
 //     [--workers 2] [--worker-nice 0] [--ort-threads 1] [--max-batch-size 256] [--max-delay-ms 0] [--max-queue-examples N]
 //     [--timeout-ms 10000] [--no-batching] [--admin-token-file FILE | TFC_ADMIN_TOKEN=... | --insecure-admin]
@@ -12,7 +13,7 @@ import { ConfigError } from '../errors';
 import { ADMIN_TOKEN_ENV, AdminOptions, readAdminTokenFile } from './admin-auth';
 import { ServerOptions, startServer } from './server';
 
-const USAGE = `usage: cli --registry <dir> --model <name> [--version <v>] [--port <n>] [--host <addr>]
+const USAGE = `usage: tfjs-compress serve --registry <dir> --model <name> [--version <v>] [--port <n>] [--host <addr>]
   [--workers <n>] [--worker-nice <0-19>] [--ort-threads <n>] [--max-batch-size <n>] [--max-delay-ms <ms>] [--max-queue-examples <n>]
   [--timeout-ms <ms>] [--max-body-bytes <n>] [--no-batching] [--admin-token-file <file> | --insecure-admin]
   --workers 0 computes on the main thread (the design before worker threads; for comparison only).

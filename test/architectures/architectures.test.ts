@@ -19,6 +19,8 @@ import { DependencyGraph, PruningGroup } from '../../lib/prune/graph';
 import { channels } from '../../lib/prune/channels';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
+import { toTflite } from '../../lib/export/tflite/to-tflite';
+import { runTflite, tfliteInterpreter } from '../../lib/export/tflite/runtime';
 import { Rng } from '../../lib/core/rng';
 import { efficientNetB0, inceptionV3, mobileNetV2, resNet50, NORMALIZATION_COUNT_PARAMS } from '../fixtures/architectures';
 import { zeroRemovedChannels } from '../helpers/zero-removed';
@@ -190,6 +192,21 @@ describe('full-size Keras architectures (slow)', function () {
           expect(diff).to.be.at.most(1e-4);
         } finally {
           await session.release();
+          x.dispose();
+        }
+      });
+
+      it('exports to TFLite fp32 and runs in TFLite (tfjs-tflite-node) within 1e-4 of tfjs (logits)', () => {
+        const x = input(model, 2, arch.inputRange);
+        try {
+          const tflite = toTflite(model, { batchSize: 2 });
+          const got = runTflite(tfliteInterpreter(tflite), x.dataSync() as Float32Array);
+          const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+          const diff = maxAbsDiff(want, got);
+          console.log(`      ${arch.name}: TFLite ${tflite.sizeBytes} bytes, max |tfjs - TFLite| = ${diff.toExponential(2)}`);
+          expect(got.length).to.equal(2000);
+          expect(diff).to.be.at.most(1e-4);
+        } finally {
           x.dispose();
         }
       });

@@ -108,7 +108,7 @@ describe('serve: the admin API and the command line', () => {
     for (const args of [['--regsitry', dir], [...base, '--host', ''], [...base, '--workers', 'two'], [...base, '--host', '0.0.0.0', '--insecure-admin'], [...base, 'extra']]) {
       const run = cli(args, { TFC_ADMIN_TOKEN: '' });
       expect(await run.exit, args.join(' ')).to.equal(2);
-      expect(run.stderr()).to.match(/usage: cli/);
+      expect(run.stderr()).to.match(/usage: tfjs-compress serve/);
     }
   });
 

@@ -1,12 +1,13 @@
 // A model registry on disk: `<registryDir>/<name>/<version>/model.json` (+ weights), one folder
-// per immutable version, written by `saveModel`. The server reads it to load, hot-swap and roll
-// back versions; publishing a new version never touches the ones being served.
+// per immutable version. The server reads it to load, hot-swap and roll back versions; publishing
+// writes a hidden folder, flushes it and renames it into place (core/atomic-folder.ts): a version
+// appears whole or not at all, and of two publishers of one version exactly one succeeds.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
-import { loadModel, saveModel } from '../data/model-io';
-import { writeJsonAtomic } from '../core/atomic';
+import { loadModel, modelToArtifacts, writeArtifactFiles } from '../data/model-io';
+import { writeFolderAtomic } from '../core/atomic-folder';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -61,19 +62,22 @@ export interface PublishOptions {
 }
 
 /**
- * Saves `model` as a new version in the registry (model.json + weights.bin, atomically). Refuses
- * to overwrite an existing version: versions are immutable so rollbacks are exact.
+ * Saves `model` as a new version in the registry (model.json + weights.bin, and meta.json), as one
+ * unit. Refuses to overwrite an existing version, atomically (versions are immutable so rollbacks
+ * are exact; of two concurrent publishers of one version, the second gets the ConfigError).
  * @example await publishModel(model, {registryDir: '/srv/models', name: 'simplenet', version: '1'})
  */
 export async function publishModel(model: tf.LayersModel, options: PublishOptions): Promise<{ dir: string; weightBytes: number }> {
   const dir = versionDir(options.registryDir, options.name, options.version);
-  if (fs.existsSync(path.join(dir, 'model.json'))) {
-    throw new ConfigError(`publishModel: a new version for ${options.name}, got '${options.version}' which exists in ${options.registryDir}. ` +
-      `Versions are immutable: publish under a new version.`);
-  }
-  const { weightBytes } = await saveModel(model, dir);
-  if (options.meta) writeJsonAtomic(path.join(dir, 'meta.json'), options.meta);
-  return { dir, weightBytes };
+  const exists = (): ConfigError => new ConfigError(`publishModel: a new version for ${options.name}, got '${options.version}' which exists in ${options.registryDir}. ` +
+    `Versions are immutable: publish under a new version.`);
+  if (fs.existsSync(path.join(dir, 'model.json'))) throw exists();
+  const artifacts = await modelToArtifacts(model);
+  writeFolderAtomic(dir, (tmp) => {
+    writeArtifactFiles(tmp, artifacts);
+    if (options.meta) fs.writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify(options.meta, null, 2) + '\n');
+  }, { caller: 'publishModel', exclusive: exists });
+  return { dir, weightBytes: artifacts.weightData.length };
 }
 
 /** Loads one version from the registry (caller owns the model). */

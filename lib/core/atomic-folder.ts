@@ -6,9 +6,9 @@
 //   exclusive:        rename(tmp, dir) fails when dir holds anything: exactly one writer wins
 //   replacing:        rename(dir, old); rename(tmp, dir); remove old
 // A crash between the two renames of a replacement leaves `old` (whole) and no `dir`: the next
-// writer or reader of `dir` renames `old` back (the interrupted save never returned, so the old
-// folder is the committed one). Temporary folders of processes that no longer run are removed
-// then too. Names: `.<base>.tmp-<pid>-<thread>-<random>` and `.<base>.old-<pid>-<thread>-<random>`.
+// writer or reader of `dir` (or of a sibling) renames `old` back (the interrupted save never
+// returned, so the old folder is the committed one). Temporary folders of processes that no
+// longer run are removed then too. Names: `.<base>.tmp-<pid>-<thread>-<random>` and `.<base>.old-<pid>-<thread>-<random>`.
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -56,15 +56,14 @@ function fsyncTree(dir: string): void {
 }
 
 /**
- * Finishes or undoes what crashed writers of `dir` left beside it: restores an old folder when a
- * replacement was interrupted between its two renames (and `dir` is missing), and removes
- * temporary folders of processes that are gone. Entries of live processes are left alone.
- * Returns true when `dir` was restored.
+ * Finishes or undoes what crashed writers left in the folder holding `dir`: an old folder whose
+ * replacement was interrupted between its two renames is renamed back when its target is
+ * missing (removed otherwise), and temporary folders are removed, for every target there, but
+ * only those of processes that are gone. Returns true when `dir` itself was restored.
  */
 export function recoverFolder(dir: string): boolean {
   const target = path.resolve(dir);
   const parent = path.dirname(target);
-  const base = path.basename(target);
   let names: string[];
   try {
     names = fs.readdirSync(parent);
@@ -75,17 +74,22 @@ export function recoverFolder(dir: string): boolean {
   let changed = false;
   for (const name of names) {
     const m = STALE.exec(name);
-    if (!m || m[1] !== base) continue;
+    if (!m) continue;
     const pid = Number(m[3]);
     if (pid === process.pid || alive(pid)) continue;
     const p = path.join(parent, name);
-    if (m[2] === 'old' && !fs.existsSync(target)) {
-      fs.renameSync(p, target);
-      restored = true;
-    } else {
-      fs.rmSync(p, { recursive: true, force: true });
+    const own = path.join(parent, m[1] as string);
+    try {
+      if (m[2] === 'old' && !fs.existsSync(own)) {
+        fs.renameSync(p, own);
+        if (own === target) restored = true;
+      } else {
+        fs.rmSync(p, { recursive: true, force: true });
+      }
+      changed = true;
+    } catch {
+      // Another process recovered it first, or no permission: leave it.
     }
-    changed = true;
   }
   if (changed) fsyncPath(parent);
   return restored;

@@ -39,6 +39,15 @@ export interface WriteOptions {
    * several files is split at 4 MiB, the converter's shard size).
    */
   readonly shardSizeBytes?: number;
+  /** More files written in the same unit beside the model, by name (e.g. `meta.json`). */
+  readonly extraFiles?: Readonly<Record<string, string | Uint8Array>>;
+  /**
+   * Refuse a folder that exists and is not empty, atomically: of two writers of one folder
+   * exactly one succeeds, the other gets this error (default a ConfigError). Registries use it.
+   */
+  readonly exclusive?: boolean | (() => Error);
+  /** The function named in errors. Default 'writeArtifacts'. */
+  readonly caller?: string;
 }
 
 /** The converter's default shard size (tensorflowjs_converter --weight_shard_size_bytes). */
@@ -127,8 +136,10 @@ export function shardNames(g: number, bytes: number, shardSizeBytes = SHARD_SIZE
   return Array.from({ length: n }, (_, i) => `group${g}-shard${i + 1}of${n}.bin`);
 }
 
+interface FileBytes { readonly name: string; readonly data: Uint8Array }
+
 /** The files of artifacts laid out as a folder: model.json (with the manifest as written) and each weight file's bytes. */
-function layout(dir: string, artifacts: ModelArtifacts, options: WriteOptions, fn: string): { json: string; files: { name: string; data: Uint8Array }[] } {
+function layout(dir: string, artifacts: ModelArtifacts, options: WriteOptions, fn: string): { json: string; files: FileBytes[]; extra: FileBytes[] } {
   const groups = checkManifest(artifacts.modelJson, fn, '<artifacts>');
   const shard = options.shardSizeBytes ?? SHARD_SIZE_BYTES;
   if (!(Number.isInteger(shard) && shard > 0)) throw new DataError(`${fn}: shardSizeBytes a positive integer, got ${describe(options.shardSizeBytes)}. Use e.g. 4194304 (4 MiB).`);
@@ -162,7 +173,14 @@ function layout(dir: string, artifacts: ModelArtifacts, options: WriteOptions, f
     });
     return { paths, weights: g.weights };
   });
-  return { json: JSON.stringify({ ...artifacts.modelJson, weightsManifest: manifest }), files };
+  const extra = Object.entries(options.extraFiles ?? {}).map(([name, data]) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || names.has(name)) {
+      throw new DataError(`${fn}: extra file names of letters, digits, '.', '_' or '-' that the model does not use, got "${name}". Rename the file.`);
+    }
+    names.add(name);
+    return { name, data: typeof data === 'string' ? new TextEncoder().encode(data) : data };
+  });
+  return { json: JSON.stringify({ ...artifacts.modelJson, weightsManifest: manifest }), files, extra };
 }
 
 /** The files of the model in `dir` (model.json and what its manifest names), to replace; others are kept. */
@@ -186,14 +204,14 @@ function modelFilesIn(dir: string): Set<string> {
  * writeFolderAtomic, e.g. a registry version with more files beside the model).
  */
 export function writeArtifactFiles(dir: string, artifacts: ModelArtifacts, options: WriteOptions = {}): WrittenModel {
-  return writeLayout(dir, layout(dir, artifacts, options, 'writeArtifacts'), artifacts.weightData.length);
+  return writeLayout(dir, layout(dir, artifacts, options, options.caller ?? 'writeArtifacts'), artifacts.weightData.length);
 }
 
 /** What {@link writeArtifacts} wrote. */
 export interface WrittenModel { readonly modelJsonBytes: number; readonly weightBytes: number; readonly files: string[] }
 
 function writeLayout(dir: string, lay: ReturnType<typeof layout>, weightBytes: number): WrittenModel {
-  for (const f of lay.files) {
+  for (const f of lay.files.concat(lay.extra)) {
     fs.mkdirSync(path.dirname(path.join(dir, f.name)), { recursive: true });
     fs.writeFileSync(path.join(dir, f.name), f.data);
   }
@@ -202,16 +220,18 @@ function writeLayout(dir: string, lay: ReturnType<typeof layout>, weightBytes: n
 }
 
 /**
- * Writes artifacts as `dir/model.json` + the weight files of its manifest, as one unit: a new
- * folder renamed into place, flushed to disk. An existing model in `dir` is replaced whole; other
- * files in `dir` are kept. Returns the sizes and the weight file names written (they change when
+ * Writes artifacts as `dir/model.json` + the weight files of its manifest (+ `extraFiles`), as one
+ * unit: a new folder renamed into place, flushed to disk. An existing model in `dir` is replaced
+ * whole (or refused, with `exclusive`); other files in `dir` are kept. Returns the sizes and the weight file names written (they change when
  * re-sharding).
  * @example writeArtifacts('/models/a', artifacts, {shardSizeBytes: 4 * 2 ** 20});
  */
 export function writeArtifacts(dir: string, artifacts: ModelArtifacts, options: WriteOptions = {}): WrittenModel {
-  const lay = layout(dir, artifacts, options, 'writeArtifacts'); // bad artifacts are refused before the disk is touched
+  const fn = options.caller ?? 'writeArtifacts';
+  const lay = layout(dir, artifacts, options, fn); // bad artifacts are refused before the disk is touched
   writeFolderAtomic(dir, (tmp) => { writeLayout(tmp, lay, artifacts.weightData.length); }, {
-    caller: 'writeArtifacts',
+    caller: fn,
+    exclusive: options.exclusive,
     carryOver: (old) => {
       const owned = modelFilesIn(old);
       return fs.readdirSync(old).filter((n) => !owned.has(n) && !n.endsWith('.tmp'));

@@ -1,13 +1,12 @@
 // A model registry on disk: `<registryDir>/<name>/<version>/model.json` (+ weights), one folder
 // per immutable version. The server reads it to load, hot-swap and roll back versions; publishing
-// writes a hidden folder, flushes it and renames it into place (core/atomic-folder.ts): a version
+// writes a hidden folder, flushes it and renames it into place (writeArtifacts, exclusive): a version
 // appears whole or not at all, and of two publishers of one version exactly one succeeds.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
-import { loadModel, modelToArtifacts, writeArtifactFiles } from '../data/model-io';
-import { writeFolderAtomic } from '../core/atomic-folder';
+import { loadModel, modelToArtifacts, writeArtifacts } from '../data/model-io';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -73,11 +72,9 @@ export async function publishModel(model: tf.LayersModel, options: PublishOption
     `Versions are immutable: publish under a new version.`);
   if (fs.existsSync(path.join(dir, 'model.json'))) throw exists();
   const artifacts = await modelToArtifacts(model);
-  writeFolderAtomic(dir, (tmp) => {
-    writeArtifactFiles(tmp, artifacts);
-    if (options.meta) fs.writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify(options.meta, null, 2) + '\n');
-  }, { caller: 'publishModel', exclusive: exists });
-  return { dir, weightBytes: artifacts.weightData.length };
+  const extraFiles: Record<string, string> = options.meta ? { 'meta.json': JSON.stringify(options.meta, null, 2) + '\n' } : {};
+  const { weightBytes } = writeArtifacts(dir, artifacts, { caller: 'publishModel', exclusive: exists, extraFiles });
+  return { dir, weightBytes };
 }
 
 /** Loads one version from the registry (caller owns the model). */

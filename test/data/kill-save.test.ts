@@ -9,15 +9,14 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as ts from 'typescript';
 import { expect } from 'chai';
 import { simpleNet } from '../../lib/models/simplenet';
 import { ModelArtifacts, modelToArtifacts, writeArtifacts } from '../../lib/data/model-io';
 import { readArtifacts } from '../../lib/data/model-read';
 import { recoverFolder } from '../../lib/core/atomic-folder';
 import { Rng } from '../../lib/core/rng';
+import { transpileLib } from '../helpers/transpile';
 
-const ROOT = path.resolve(__dirname, '../..');
 const LIB_FILES = ['errors.ts', 'core/atomic.ts', 'core/atomic-folder.ts', 'data/model-files.ts', 'data/model-read.ts'];
 const CHILD = `
 const fs = require('fs'); const path = require('path'); const readline = require('readline');
@@ -81,11 +80,7 @@ describe('data/model files under kill -9 (child processes, real files)', functio
   });
 
   before(async () => {
-    for (const f of LIB_FILES) {
-      const js = ts.transpileModule(fs.readFileSync(path.join(ROOT, 'lib', f), 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
-      fs.mkdirSync(path.dirname(path.join(base, 'lib', f)), { recursive: true });
-      fs.writeFileSync(path.join(base, 'lib', f.replace(/\.ts$/, '.js')), js);
-    }
+    transpileLib(base, LIB_FILES);
     fs.writeFileSync(path.join(base, 'child.js'), CHILD);
     for (const seed of [1, 2, 3]) {
       const m = simpleNet({ seed, hidden: [96] });

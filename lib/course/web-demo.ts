@@ -7,8 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, DataError, describe } from '../errors';
-import { writeFileAtomic, writeJsonAtomic } from '../core/atomic';
-import { writeFolderAtomic } from '../core/atomic-folder';
+import { writeFileAtomic, writeFolderAtomicSync, writeJsonAtomic } from '../core/atomic';
 import { resolveOptional } from '../core/optional-package';
 import { ImageSet, imageSize } from '../data/image-set';
 import { ModelArtifacts, writeArtifacts } from '../data/model-io';
@@ -81,10 +80,10 @@ function writeModel(dir: string, m: WebModel): Omit<WebModelEntry, 'key' | 'labe
     // model.json without weights: the topology and the weight specs the decoded values fill, in order.
     const specs = m.artifacts.modelJson.weightsManifest.flatMap((g) => g.weights);
     const json = { format: 'tfjs-compress/deep-compression', modelTopology: m.artifacts.modelJson.modelTopology, weightSpecs: specs, weightsFile: DEEP_COMPRESSION_FILE };
-    writeFolderAtomic(folder, (tmp) => {
+    writeFolderAtomicSync(folder, (tmp) => {
       fs.writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(json));
       fs.writeFileSync(path.join(tmp, DEEP_COMPRESSION_FILE), m.encoded);
-    }, { caller: 'prepareWebModels' });
+    }, { caller: 'prepareWebModels', force: true });
     let denseFileBytes: number | undefined;
     if (m.dense) {
       const w = writeArtifacts(path.join(dir, `${m.key}-dense`), m.dense);

@@ -20,3 +20,12 @@ export { writeArtifacts, writeArtifactFiles, checkManifest, specBytes, weightByt
 export type { ModelArtifacts, ModelJson, WriteOptions, WrittenModel } from './model-files';
 export { readArtifacts, readArtifactsAsync } from './model-read';
 export type { ReadOptions } from './model-read';
+export { parseNpy, readNpy, encodeNpy } from './npy';
+export type { NpyArray, NpyDtype, NpyReadOptions } from './npy';
+export { decodeImage, imageFormat } from './image-decode';
+export type { DecodedImage, DecodeOptions } from './image-decode';
+export { loadImageFolder, imageFolderIndex } from './image-folder';
+export type { ImageFolderOptions, ImageFolderEntry } from './image-folder';
+export { loadDataFiles } from './data-files';
+export type { DataFilesOptions, LoadedData } from './data-files';
+export { pathSha256 } from './digest';

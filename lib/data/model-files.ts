@@ -3,13 +3,13 @@
 // shards (`group1-shard1of3.bin`, ...) as tensorflowjs_converter writes them, with quantized
 // entries (uint8 / uint16 / float16 with a `quantization` field). This file checks manifests and
 // writes folders; model-read.ts reads them safely. A folder is written as one unit (a temporary
-// folder flushed and renamed into place: core/atomic-folder.ts), so a crash never leaves the
+// folder flushed and renamed into place: core/atomic.ts), so a crash never leaves the
 // model.json of one model beside the weights of another.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, describe } from '../errors';
-import { writeFolderAtomic } from '../core/atomic-folder';
+import { writeFolderAtomicSync } from '../core/atomic';
 
 /** The in-memory artifacts of a model: its model.json and all weight bytes, in manifest order. */
 export interface ModelArtifacts {
@@ -229,9 +229,10 @@ function writeLayout(dir: string, lay: ReturnType<typeof layout>, weightBytes: n
 export function writeArtifacts(dir: string, artifacts: ModelArtifacts, options: WriteOptions = {}): WrittenModel {
   const fn = options.caller ?? 'writeArtifacts';
   const lay = layout(dir, artifacts, options, fn); // bad artifacts are refused before the disk is touched
-  writeFolderAtomic(dir, (tmp) => { writeLayout(tmp, lay, artifacts.weightData.length); }, {
+  writeFolderAtomicSync(dir, (tmp) => { writeLayout(tmp, lay, artifacts.weightData.length); }, {
     caller: fn,
-    exclusive: options.exclusive,
+    force: !options.exclusive,
+    ...(typeof options.exclusive === 'function' ? { onExists: options.exclusive } : {}),
     carryOver: (old) => {
       const owned = modelFilesIn(old);
       return fs.readdirSync(old).filter((n) => !owned.has(n) && !n.endsWith('.tmp'));

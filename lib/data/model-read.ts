@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from '../errors';
-import { recoverFolder } from '../core/atomic-folder';
+import { recoverFolder } from '../core/atomic';
 import { ModelArtifacts, ModelJson, checkManifest, specBytes, weightByteLengths } from './model-files';
 
 /** Limits of {@link readArtifacts}. */

@@ -3,3 +3,6 @@ export { lineChart, scatterChart, barChart, histogram, heatmap, imageGrid } from
 export type { Figure, ChartOptions, XYSeries } from './figures';
 export { show, showTable, showMarkdown, showSvg, showPng, displayData, tableText } from './show';
 export { renderPng, saveFigure, closeRenderer, renderUnavailableReason, CHROMIUM_PATH, CHROMIUM_ARGS } from './render';
+export { figureSvg, escapeXml } from './svg';
+export { htmlPage } from './html-page';
+export type { HtmlBlock } from './html-page';

@@ -39,7 +39,6 @@ describe('course/Deep Compression file and the page decoder', () => {
       dc.model.dispose();
     }
     pruned.model.dispose();
-    Object.values(pruned.masks).forEach((m) => m.dispose());
     base.dispose();
   });
 

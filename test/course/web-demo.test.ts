@@ -117,7 +117,6 @@ describe('course/web demo in headless Chromium', function () {
       `pruned download ${dc?.downloadBytes} bytes vs ${dc?.denseFileBytes} dense`);
     demo.decoded.dispose();
     pruned.model.dispose();
-    Object.values(pruned.masks).forEach((m) => m.dispose());
     baseline.dispose();
   });
 });

@@ -13,11 +13,11 @@ import { expect } from 'chai';
 import { simpleNet } from '../../lib/models/simplenet';
 import { ModelArtifacts, modelToArtifacts, writeArtifacts } from '../../lib/data/model-io';
 import { readArtifacts } from '../../lib/data/model-read';
-import { recoverFolder } from '../../lib/core/atomic-folder';
+import { recoverFolder } from '../../lib/core/atomic';
 import { Rng } from '../../lib/core/rng';
 import { transpileLib } from '../helpers/transpile';
 
-const LIB_FILES = ['errors.ts', 'core/atomic.ts', 'core/atomic-folder.ts', 'data/model-files.ts', 'data/model-read.ts'];
+const LIB_FILES = ['errors.ts', 'core/atomic.ts', 'data/model-files.ts', 'data/model-read.ts'];
 const CHILD = `
 const fs = require('fs'); const path = require('path'); const readline = require('readline');
 const { writeArtifacts } = require('./lib/data/model-files.js');

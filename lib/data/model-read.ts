@@ -242,6 +242,11 @@ function wrap(e: unknown, dir: string, fn: string): unknown {
   return new DataError(`${fn}: a readable model folder at ${dir}, got ${errCode(e)}. Check the folder and its permissions.`, dir);
 }
 
+type Outcome = { readonly value: unknown } | { readonly error: unknown };
+type Plan = Generator<Op, ModelArtifacts, unknown>;
+/** Hands an operation's outcome back to the plan: its value, or its error thrown at the `yield`. */
+const resume = (plan: Plan, o: Outcome): IteratorResult<Op, ModelArtifacts> => ('error' in o ? plan.throw(o.error) : plan.next(o.value));
+
 /**
  * Reads `dir/model.json` and every weight file it names (layers or graph model, sharded and
  * quantized manifests included), checking paths, file types, sizes and the manifest before and
@@ -251,19 +256,14 @@ function wrap(e: unknown, dir: string, fn: string): unknown {
 export function readArtifacts(dir: string, options: ReadOptions = {}): ModelArtifacts {
   const plan = readPlan(dir, options);
   try {
-    let r = plan.next();
-    while (!r.done) {
-      let value: unknown;
-      let failed = false;
+    const run = (op: Op): Outcome => {
       try {
-        value = execSync(r.value);
-      } catch (e) {
-        failed = true;
-        value = e;
+        return { value: execSync(op) };
+      } catch (error) {
+        return { error };
       }
-      r = failed ? plan.throw(value) : plan.next(value);
-    }
-    return r.value;
+    };
+    for (let r = plan.next(); ; r = resume(plan, run(r.value))) if (r.done) return r.value;
   } catch (e) {
     throw wrap(e, dir, options.caller ?? 'readArtifacts');
   }
@@ -277,19 +277,8 @@ export function readArtifacts(dir: string, options: ReadOptions = {}): ModelArti
 export async function readArtifactsAsync(dir: string, options: ReadOptions = {}): Promise<ModelArtifacts> {
   const plan = readPlan(dir, options);
   try {
-    let r = plan.next();
-    while (!r.done) {
-      let value: unknown;
-      let failed = false;
-      try {
-        value = await execAsync(r.value);
-      } catch (e) {
-        failed = true;
-        value = e;
-      }
-      r = failed ? plan.throw(value) : plan.next(value);
-    }
-    return r.value;
+    const run = (op: Op): Promise<Outcome> => execAsync(op).then((value) => ({ value }), (error: unknown) => ({ error }));
+    for (let r = plan.next(); ; r = resume(plan, await run(r.value))) if (r.done) return r.value;
   } catch (e) {
     throw wrap(e, dir, options.caller ?? 'readArtifacts');
   }

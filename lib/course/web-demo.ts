@@ -1,53 +1,124 @@
-// The course's browser deployment: write the models and sample digits where the static page (web/) finds
-// them, serve page + models + the tfjs bundle on 127.0.0.1, and drive the page in headless
-// Chromium (playwright-core with the system's chromium) to read its measurements and screenshot.
+// The course's browser deployment: write the models and sample digits where the static page
+// (web/) finds them, and serve page + models + the runtimes on 127.0.0.1: TensorFlow.js's browser
+// bundle and its wasm backend, onnxruntime-web and its wasm, all from node_modules (no CDN).
+// Three kinds of model: TensorFlow.js files (model.json + weights), a pruned model in its Deep
+// Compression encoding (model.json without weights + weights.tfdc, decoded in the page), and
+// ONNX files (run by onnxruntime-web). web-demo-browser.ts drives the page in headless Chromium.
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, DataError, describe } from '../errors';
-import { writeJsonAtomic } from '../core/atomic';
-import { requireOptional } from '../core/optional-package';
+import { writeFileAtomic, writeFolderAtomicSync, writeJsonAtomic } from '../core/atomic';
+import { resolveOptional } from '../core/optional-package';
 import { ImageSet, imageSize } from '../data/image-set';
 import { ModelArtifacts, writeArtifacts } from '../data/model-io';
+import { OnnxModel } from '../export/onnx/to-onnx';
 import { checkRegistryName } from '../serve/registry';
 import { startStaticServer, StaticServer } from '../serve/static-server';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../viz/render';
 
-/** One model for the page: its artifacts (float32 or quantized manifest) and how to label it. */
-export interface WebModel {
+interface WebModelBase {
   readonly key: string;
   readonly label: string;
-  readonly artifacts: ModelArtifacts;
-  /** e.g. 'uint8 weights from exporters' or 'fp32: no quantized exporter available'. */
+  /** e.g. 'fp32 weights' or 'INT8 QDQ, static calibration on 1,000 images'. */
   readonly note?: string;
+}
+
+/** One model for the page and how to label it. */
+export type WebModel =
+  /** TensorFlow.js files (float32 or quantized manifest), run by tfjs. */
+  | (WebModelBase & { readonly kind?: 'tfjs'; readonly artifacts: ModelArtifacts })
+  /**
+   * A model whose weights ship in the Deep Compression encoding (`encodeDeepCompression`): the
+   * page decodes them into the topology of `artifacts` (the decoded model's), run by tfjs.
+   * `dense` (the same model as plain TensorFlow.js files) is written beside it for comparison.
+   */
+  | (WebModelBase & { readonly kind: 'tfjs-deep-compression'; readonly artifacts: ModelArtifacts; readonly encoded: Uint8Array; readonly dense?: ModelArtifacts })
+  /** An ONNX model, run by onnxruntime-web. */
+  | (WebModelBase & { readonly kind: 'onnx'; readonly onnx: OnnxModel });
+
+/** One model as written for the page (what manifest.json lists). */
+export interface WebModelEntry {
+  readonly key: string;
+  readonly label: string;
+  readonly note: string;
+  readonly kind: 'tfjs' | 'tfjs-deep-compression' | 'onnx';
+  readonly runtime: 'tfjs' | 'onnxruntime-web';
+  readonly path: string;
+  /** The files the page downloads, with their sizes on disk. */
+  readonly files: Record<string, number>;
+  readonly fileBytes: number;
+  /** Deep Compression: the bytes of the same model as dense TensorFlow.js files (in `<key>-dense/`). */
+  readonly denseFileBytes?: number;
+  /** What the page shows in its format column. */
+  readonly format: string;
+  /** ONNX: the graph's input and output names and the input shape without the batch dimension. */
+  readonly inputName?: string;
+  readonly outputName?: string;
+  readonly inputShape?: readonly number[];
 }
 
 /** What {@link prepareWebModels} wrote. */
 export interface WebModelsInfo {
   readonly dir: string;
-  readonly models: { key: string; label: string; note: string; path: string; fileBytes: number }[];
+  readonly models: WebModelEntry[];
   readonly samples: number;
 }
 
+export const DEEP_COMPRESSION_FILE = 'weights.tfdc';
+
+function sizes(dir: string, names: readonly string[]): Record<string, number> {
+  return Object.fromEntries(names.map((n) => [n, fs.statSync(path.join(dir, n)).size]));
+}
+
+function writeModel(dir: string, m: WebModel): Omit<WebModelEntry, 'key' | 'label' | 'note' | 'path' | 'fileBytes'> {
+  const folder = path.join(dir, m.key);
+  if (m.kind === 'onnx') {
+    writeFileAtomic(path.join(folder, 'model.onnx'), m.onnx.bytes);
+    return { kind: 'onnx', runtime: 'onnxruntime-web', files: sizes(folder, ['model.onnx']), format: m.onnx.mode === 'float32' ? 'ONNX float32' : `ONNX INT8 (${m.onnx.mode})`,
+      inputName: m.onnx.inputName, outputName: m.onnx.outputName, inputShape: m.onnx.inputShape };
+  }
+  if (m.kind === 'tfjs-deep-compression') {
+    // model.json without weights: the topology and the weight specs the decoded values fill, in order.
+    const specs = m.artifacts.modelJson.weightsManifest.flatMap((g) => g.weights);
+    const json = { format: 'tfjs-compress/deep-compression', modelTopology: m.artifacts.modelJson.modelTopology, weightSpecs: specs, weightsFile: DEEP_COMPRESSION_FILE };
+    writeFolderAtomicSync(folder, (tmp) => {
+      fs.writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(json));
+      fs.writeFileSync(path.join(tmp, DEEP_COMPRESSION_FILE), m.encoded);
+    }, { caller: 'prepareWebModels', force: true });
+    let denseFileBytes: number | undefined;
+    if (m.dense) {
+      const w = writeArtifacts(path.join(dir, `${m.key}-dense`), m.dense);
+      denseFileBytes = w.modelJsonBytes + w.weightBytes;
+    }
+    return { kind: m.kind, runtime: 'tfjs', files: sizes(folder, ['model.json', DEEP_COMPRESSION_FILE]), denseFileBytes, format: 'Deep Compression (CSR + shared weights + Huffman)' };
+  }
+  const w = writeArtifacts(folder, m.artifacts);
+  const quantized = m.artifacts.modelJson.weightsManifest.flatMap((g) => g.weights).find((s) => s.quantization)?.quantization?.dtype;
+  return { kind: 'tfjs', runtime: 'tfjs', files: sizes(folder, ['model.json', ...w.files]), format: quantized ? `${quantized} quantized` : 'float32' };
+}
+
 /**
- * Writes `<dir>/<key>/model.json` + weights for each model, `<dir>/manifest.json`, and
- * `<dir>/samples.json` with the first `sampleCount` examples of `samples` (pixels 0-255, labels).
+ * Writes each model under `<dir>/<key>/`, `<dir>/manifest.json`, and `<dir>/samples.json` with
+ * the first `sampleCount` examples of `samples` (pixels 0-255, labels).
  */
 export function prepareWebModels(dir: string, models: readonly WebModel[], samples: ImageSet, sampleCount = 200): WebModelsInfo {
-  if (models.length === 0) throw new ConfigError(`prepareWebModels: at least one model, got none. Pass the baseline and the compressed model.`);
+  if (models.length === 0) throw new ConfigError(`prepareWebModels: at least one model, got none. Pass the baseline and the compressed models.`);
   if (!(Number.isInteger(sampleCount) && sampleCount > 0 && sampleCount <= samples.count)) {
     throw new ConfigError(`prepareWebModels: sampleCount in [1, ${samples.count}], got ${describe(sampleCount)}. Use e.g. 200.`);
   }
-  const out: WebModelsInfo['models'] = [];
+  const keys = new Set<string>();
+  const out: WebModelEntry[] = [];
   for (const m of models) {
     checkRegistryName('prepareWebModels', 'model key', m.key);
-    const sizes = writeArtifacts(path.join(dir, m.key), m.artifacts);
-    out.push({ key: m.key, label: m.label, note: m.note ?? '', path: m.key, fileBytes: sizes.modelJsonBytes + sizes.weightBytes });
+    if (keys.has(m.key) || keys.has(`${m.key}-dense`)) throw new ConfigError(`prepareWebModels: distinct model keys, got "${m.key}" twice. Rename one.`);
+    keys.add(m.key).add(`${m.key}-dense`);
+    const written = writeModel(dir, m);
+    out.push({ key: m.key, label: m.label, note: m.note ?? '', path: m.key, ...written, fileBytes: Object.values(written.files).reduce((a, b) => a + b, 0) });
   }
   const px = imageSize(samples);
   const images: number[][] = [];
   for (let i = 0; i < sampleCount; i++) images.push(Array.from(samples.images.subarray(i * px, (i + 1) * px)));
   writeJsonAtomic(path.join(dir, 'manifest.json'), { models: out });
-  fs.writeFileSync(path.join(dir, 'samples.json'), JSON.stringify({ images, labels: Array.from(samples.labels.subarray(0, sampleCount)) }));
+  writeFileAtomic(path.join(dir, 'samples.json'), JSON.stringify({ images, labels: Array.from(samples.labels.subarray(0, sampleCount)) }));
   return { dir, models: out, samples: sampleCount };
 }
 
@@ -60,75 +131,32 @@ export function webRoot(): string {
   return dir;
 }
 
-/** Serves web/ at /, `modelsDir` at /models/ and tfjs's browser bundle at /tf.min.js, on 127.0.0.1. */
-export async function startWebDemo(modelsDir: string, port = 0): Promise<StaticServer> {
-  return startStaticServer({
-    mounts: { '/': webRoot(), '/models/': modelsDir },
-    files: { '/tf.min.js': require.resolve('@tensorflow/tfjs/dist/tf.min.js') },
-    port,
-  });
-}
-
-/** One model's figures as the page measured them. */
-export interface BrowserModelResult {
-  readonly key: string;
-  readonly label: string;
-  readonly note: string;
-  readonly format: string;
-  readonly downloadBytes: number;
-  readonly loadMs: number;
-  readonly p50Batch1Ms: number;
-  readonly p90Batch1Ms: number;
-  readonly p50Batch32Ms: number;
-  readonly sampleAccuracy: number;
-  readonly samples: number;
-}
-
-/** What the page reported. */
-export interface BrowserResult {
-  readonly backend: string;
-  readonly tfjs: string;
-  readonly userAgent: string;
-  readonly models: BrowserModelResult[];
-  readonly screenshot: string;
-  /** Text of the page's status line. */
-  readonly status: string;
-}
-
-/** Options for {@link runWebDemoInBrowser}. */
-export interface BrowserRunOptions {
-  /** PNG written here (folders created). */
-  readonly screenshotPath: string;
-  /** tfjs backend in the page ('cpu', 'webgl'); default: the page's choice. */
-  readonly backend?: string;
-  readonly timeoutMs?: number;
-  readonly executablePath?: string;
-  readonly args?: readonly string[];
+/** The folders and files the page loads its runtimes from, all inside node_modules. */
+export function webRuntimeFiles(): { mounts: Record<string, string>; files: Record<string, string> } {
+  const tfjsWasm = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js'));
+  const ort = path.dirname(resolveOptional('onnxruntime-web', 'startWebDemo', '/wasm'));
+  const pick = (dir: string, names: string[]) => Object.fromEntries(names.map((n) => [n, path.join(dir, n)]));
+  return {
+    mounts: {},
+    files: {
+      '/tf.min.js': require.resolve('@tensorflow/tfjs/dist/tf.min.js'),
+      ...Object.fromEntries(Object.entries(pick(tfjsWasm, ['tf-backend-wasm.min.js', 'tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']))
+        .map(([n, p]) => [`/tfjs-backend-wasm/${n}`, p])),
+      ...Object.fromEntries(Object.entries(pick(ort, ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']))
+        .map(([n, p]) => [`/ort/${n}`, p])),
+    },
+  };
 }
 
 /**
- * Opens the demo page (served at `url`, loopback) in headless Chromium, waits for its
- * measurements, saves a screenshot, and returns what the page measured.
+ * Serves web/ at /, `modelsDir` at /models/, and the runtimes' browser files (tfjs, its wasm
+ * backend, onnxruntime-web) from node_modules, on 127.0.0.1.
+ * @example const s = await startWebDemo(dir); // open s.url in a browser
  */
-export async function runWebDemoInBrowser(url: string, options: BrowserRunOptions): Promise<BrowserResult> {
-  const { chromium } = requireOptional<typeof import('playwright-core')>('playwright-core', 'runWebDemoInBrowser');
-  const browser = await chromium.launch({ executablePath: options.executablePath ?? CHROMIUM_PATH, args: [...(options.args ?? CHROMIUM_ARGS)], headless: true });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${url}/${options.backend ? `?backend=${encodeURIComponent(options.backend)}` : ''}`);
-    await page.waitForFunction(() => (window as unknown as { __results?: { done?: boolean } }).__results?.done === true, undefined, { timeout: options.timeoutMs ?? 60000 });
-    const raw = await page.evaluate(() => (window as unknown as { __results: Record<string, unknown> }).__results);
-    const status = (await page.textContent('#status')) ?? '';
-    fs.mkdirSync(path.dirname(options.screenshotPath), { recursive: true });
-    await page.screenshot({ path: options.screenshotPath, fullPage: true });
-    if (raw.error || errors.length) {
-      throw new DataError(`runWebDemoInBrowser: the page to finish without errors, got "${String(raw.error ?? errors.join('; '))}". See the screenshot ${options.screenshotPath}.`);
-    }
-    const models = (raw.models as (BrowserModelResult & { predicted?: unknown })[]).map(({ predicted: _p, ...m }) => m);
-    return { backend: String(raw.backend), tfjs: String(raw.tfjs), userAgent: String(raw.userAgent), models, screenshot: options.screenshotPath, status };
-  } finally {
-    await browser.close();
+export async function startWebDemo(modelsDir: string, port = 0, host = '127.0.0.1'): Promise<StaticServer> {
+  if (!fs.existsSync(path.join(modelsDir, 'manifest.json'))) {
+    throw new DataError(`startWebDemo: a models folder with manifest.json (from prepareWebModels), got ${modelsDir}. Run prepareWebModels first.`, modelsDir);
   }
+  const runtimes = webRuntimeFiles();
+  return startStaticServer({ mounts: { '/': webRoot(), '/models/': modelsDir, ...runtimes.mounts }, files: runtimes.files, port, host });
 }

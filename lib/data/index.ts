@@ -16,8 +16,10 @@ export type { Batch, BatchOptions, TensorOptions } from './tensors';
 export {
   saveModel, loadModel, modelToArtifacts, artifactsToModel, loadGraphModel, artifactsToGraphModel, graphModelToArtifacts,
 } from './model-io';
-export { readArtifacts, writeArtifacts, specBytes, weightByteLengths, isGraphArtifacts, shardNames, SHARD_SIZE_BYTES } from './model-files';
-export type { ModelArtifacts, ModelJson, ReadOptions, WriteOptions } from './model-files';
+export { writeArtifacts, writeArtifactFiles, checkManifest, specBytes, weightByteLengths, isGraphArtifacts, shardNames, SHARD_SIZE_BYTES } from './model-files';
+export type { ModelArtifacts, ModelJson, WriteOptions, WrittenModel } from './model-files';
+export { readArtifacts, readArtifactsAsync } from './model-read';
+export type { ReadOptions } from './model-read';
 export { parseNpy, readNpy, encodeNpy } from './npy';
 export type { NpyArray, NpyDtype, NpyReadOptions } from './npy';
 export { decodeImage, imageFormat } from './image-decode';

@@ -1,15 +1,15 @@
 // TensorFlow.js model folders on disk, either format: `model.json` (a layers-model or a
 // graph-model topology plus a weightsManifest) and the weight files it names, in groups of
 // shards (`group1-shard1of3.bin`, ...) as tensorflowjs_converter writes them, with quantized
-// entries (uint8 / uint16 / float16 with a `quantization` field). Reading is safe on files from
-// anywhere: every path stays inside the folder, sizes are checked before anything is read, and
-// a missing, truncated or corrupt file is a DataError naming it. Writes are atomic (weights
-// first, model.json last), so a crash never leaves a model.json pointing at partial weights.
+// entries (uint8 / uint16 / float16 with a `quantization` field). This file checks manifests and
+// writes folders; model-read.ts reads them safely. A folder is written as one unit (a temporary
+// folder flushed and renamed into place: core/atomic.ts), so a crash never leaves the
+// model.json of one model beside the weights of another.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, describe } from '../errors';
-import { writeFileAtomic } from '../core/atomic';
+import { writeFolderAtomicSync } from '../core/atomic';
 
 /** The in-memory artifacts of a model: its model.json and all weight bytes, in manifest order. */
 export interface ModelArtifacts {
@@ -31,16 +31,6 @@ export interface ModelJson {
   [key: string]: unknown;
 }
 
-/** Limits of {@link readArtifacts}. */
-export interface ReadOptions {
-  /** Largest model.json read, in bytes. Default 64 MiB. */
-  readonly maxModelJsonBytes?: number;
-  /** Largest total of the weight files, in bytes, checked before reading them. Default 2 GiB. */
-  readonly maxWeightBytes?: number;
-  /** The function named in error messages. Default 'readArtifacts'. */
-  readonly caller?: string;
-}
-
 /** Options of {@link writeArtifacts}. */
 export interface WriteOptions {
   /**
@@ -49,11 +39,19 @@ export interface WriteOptions {
    * several files is split at 4 MiB, the converter's shard size).
    */
   readonly shardSizeBytes?: number;
+  /** More files written in the same unit beside the model, by name (e.g. `meta.json`). */
+  readonly extraFiles?: Readonly<Record<string, string | Uint8Array>>;
+  /**
+   * Refuse a folder that exists and is not empty, atomically: of two writers of one folder
+   * exactly one succeeds, the other gets this error (default a ConfigError). Registries use it.
+   */
+  readonly exclusive?: boolean | (() => Error);
+  /** The function named in errors. Default 'writeArtifacts'. */
+  readonly caller?: string;
 }
 
 /** The converter's default shard size (tensorflowjs_converter --weight_shard_size_bytes). */
 export const SHARD_SIZE_BYTES = 4 * 1024 * 1024;
-const MIB = 1024 * 1024;
 const DTYPES = new Set(['float32', 'int32', 'bool', 'string', 'complex64']);
 const QUANT_DTYPES = new Set(['uint8', 'uint16', 'float16']);
 const ELEMENT_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
@@ -116,8 +114,8 @@ function checkSpec(s: unknown, where: string, fn: string, file: string): tf.io.W
   return e;
 }
 
-/** Checks the manifest's structure; returns it typed. */
-function checkManifest(json: ModelJson, fn: string, file: string): ModelJson['weightsManifest'] {
+/** Checks the manifest's structure (DataError naming the entry otherwise); returns it typed. */
+export function checkManifest(json: ModelJson, fn: string, file: string): ModelJson['weightsManifest'] {
   const names = new Set<string>();
   json.weightsManifest.forEach((g, gi) => {
     if (!g || !Array.isArray(g.paths) || !g.paths.every((p) => typeof p === 'string') || !Array.isArray(g.weights)) {
@@ -132,126 +130,16 @@ function checkManifest(json: ModelJson, fn: string, file: string): ModelJson['we
   return json.weightsManifest;
 }
 
-/** `name` resolved inside `dir` (no absolute paths, no `..` out of it, no symlink out of it). */
-function insideFolder(dir: string, realDir: string, name: string, fn: string): string {
-  const shown = path.join(dir, name);
-  const outside = () => new DataError(`${fn}: weight file paths inside the model folder ${dir}, got "${name}". ` +
-    `The model.json names a file elsewhere: move the weight files beside it and list them by name.`, shown);
-  if (!name || name.includes('\0') || path.isAbsolute(name) || /^[a-z][a-z0-9+.-]*:/i.test(name)) throw outside();
-  const rel = path.relative(realDir, path.resolve(realDir, name));
-  if (rel.startsWith('..') || path.isAbsolute(rel)) throw outside();
-  let real: string;
-  try {
-    real = fs.realpathSync(path.resolve(realDir, name));
-  } catch (e) {
-    throw new DataError(`${fn}: the weights file ${shown} named in model.json, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. ` +
-      `Copy the weights file beside model.json, or save the model again.`, shown);
-  }
-  const realRel = path.relative(realDir, real);
-  if (realRel.startsWith('..') || path.isAbsolute(realRel)) throw outside();
-  return real;
-}
-
-function readJson(dir: string, fn: string, maxBytes: number): ModelJson {
-  const jsonFile = path.join(dir, 'model.json');
-  let size: number;
-  try {
-    const st = fs.statSync(jsonFile);
-    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a regular file' });
-    size = st.size;
-  } catch (e) {
-    throw new DataError(`${fn}: a model.json in ${dir}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. ` +
-      `Check the folder, or save the model there with saveModel.`, jsonFile);
-  }
-  if (size > maxBytes) {
-    throw new DataError(`${fn}: a model.json of at most ${maxBytes} bytes, got ${size} in ${jsonFile}. ` +
-      `Raise maxModelJsonBytes if the file is trusted.`, jsonFile);
-  }
-  let json: ModelJson;
-  try {
-    json = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as ModelJson;
-  } catch (e) {
-    throw new DataError(`${fn}: valid JSON in ${jsonFile}, got ${(e as Error).message}. The file is damaged: save the model again.`, jsonFile);
-  }
-  if (!json || typeof json !== 'object' || !json.modelTopology || typeof json.modelTopology !== 'object' || !Array.isArray(json.weightsManifest)) {
-    throw new DataError(`${fn}: a model.json with modelTopology and weightsManifest in ${jsonFile}, got ` +
-      `${json && typeof json === 'object' ? `keys [${Object.keys(json).join(', ')}]` : typeof json}. Is this a TensorFlow.js model (layers-model or graph-model)?`, jsonFile);
-  }
-  return json;
-}
-
-/**
- * Reads `dir/model.json` and every weight file it names (layers or graph model, sharded and
- * quantized manifests included), checking paths, sizes and the manifest before and after reading.
- * @example const {modelJson, weightData} = readArtifacts('/models/mobilenet'); // any converter output
- */
-export function readArtifacts(dir: string, options: ReadOptions = {}): ModelArtifacts {
-  const fn = options.caller ?? 'readArtifacts';
-  const json = readJson(dir, fn, options.maxModelJsonBytes ?? 64 * MIB);
-  const jsonFile = path.join(dir, 'model.json');
-  const groups = checkManifest(json, fn, jsonFile);
-  const realDir = fs.realpathSync(dir);
-  const files = groups.map((g) => g.paths.map((p) => {
-    const real = insideFolder(dir, realDir, p, fn);
-    const st = fs.statSync(real);
-    if (!st.isFile()) throw new DataError(`${fn}: a weights file at ${path.join(dir, p)}, got a folder or device. Copy the weight files beside model.json.`, path.join(dir, p));
-    return { shown: path.join(dir, p), real, bytes: st.size };
-  }));
-  const total = files.flat().reduce((a, f) => a + f.bytes, 0);
-  const maxWeightBytes = options.maxWeightBytes ?? 2048 * MIB;
-  if (total > maxWeightBytes) {
-    throw new DataError(`${fn}: weight files of at most ${maxWeightBytes} bytes in all, got ${total} in ${dir}. ` +
-      `Raise maxWeightBytes if the model is trusted and fits in memory.`, dir);
-  }
-  // Fixed-size groups are checked from the file sizes before reading a byte.
-  groups.forEach((g, gi) => {
-    if (g.weights.some((w) => w.dtype === 'string' && !w.quantization)) return;
-    const expected = g.weights.reduce((a, s) => a + specBytes(s), 0);
-    const got = (files[gi] ?? []).reduce((a, f) => a + f.bytes, 0);
-    if (expected !== got) {
-      const names = (files[gi] ?? []).map((f) => `${path.basename(f.shown)} (${f.bytes} bytes)`).join(', ');
-      throw new DataError(`${fn}: ${expected} weight bytes as model.json's manifest says, got ${got} in ${names || 'no file'} of ${dir}. ` +
-        `The weights file is truncated or belongs to another model: save the model again.`, files[gi]?.[0]?.shown ?? dir);
-    }
-  });
-  const weightData = new Uint8Array(total);
-  let off = 0;
-  for (const f of files.flat()) {
-    const fd = fs.openSync(f.real, 'r');
-    try {
-      const n = fs.readSync(fd, weightData, off, f.bytes, 0);
-      if (n !== f.bytes) throw new DataError(`${fn}: ${f.bytes} bytes in ${f.shown}, got ${n} (the file changed while reading). Read the model again.`, f.shown);
-    } finally {
-      fs.closeSync(fd);
-    }
-    off += f.bytes;
-  }
-  // Variable-size (string) groups: walk the values.
-  let start = 0;
-  groups.forEach((g, gi) => {
-    const got = (files[gi] ?? []).reduce((a, f) => a + f.bytes, 0);
-    const used = weightByteLengths(g.weights, weightData.subarray(start, start + got), fn, files[gi]?.[0]?.shown ?? dir).reduce((a, b) => a + b, 0);
-    if (used !== got) {
-      throw new DataError(`${fn}: ${used} weight bytes as model.json's manifest says, got ${got} in group ${gi + 1} of ${dir}. ` +
-        `The weights file is truncated or belongs to another model: save the model again.`, files[gi]?.[0]?.shown ?? dir);
-    }
-    start += got;
-  });
-  return { modelJson: json, weightData };
-}
-
 /** The converter's shard file names of group `g` (1-based) holding `bytes` bytes. */
 export function shardNames(g: number, bytes: number, shardSizeBytes = SHARD_SIZE_BYTES): string[] {
   const n = Math.max(1, Math.ceil(bytes / shardSizeBytes));
   return Array.from({ length: n }, (_, i) => `group${g}-shard${i + 1}of${n}.bin`);
 }
 
-/**
- * Writes artifacts as `dir/model.json` + the weight files of its manifest (atomically, weights
- * first). Returns the model.json actually written (its paths change when re-sharding).
- */
-export function writeArtifacts(dir: string, artifacts: ModelArtifacts, options: WriteOptions = {}): { modelJsonBytes: number; weightBytes: number; files: string[] } {
-  const fn = 'writeArtifacts';
+interface FileBytes { readonly name: string; readonly data: Uint8Array }
+
+/** The files of artifacts laid out as a folder: model.json (with the manifest as written) and each weight file's bytes. */
+function layout(dir: string, artifacts: ModelArtifacts, options: WriteOptions, fn: string): { json: string; files: FileBytes[]; extra: FileBytes[] } {
   const groups = checkManifest(artifacts.modelJson, fn, '<artifacts>');
   const shard = options.shardSizeBytes ?? SHARD_SIZE_BYTES;
   if (!(Number.isInteger(shard) && shard > 0)) throw new DataError(`${fn}: shardSizeBytes a positive integer, got ${describe(options.shardSizeBytes)}. Use e.g. 4194304 (4 MiB).`);
@@ -260,9 +148,8 @@ export function writeArtifacts(dir: string, artifacts: ModelArtifacts, options: 
   if (used !== artifacts.weightData.length) {
     throw new DataError(`${fn}: ${used} weight bytes as the manifest says, got ${artifacts.weightData.length}. Build the artifacts and their manifest together.`);
   }
-  fs.mkdirSync(dir, { recursive: true });
-  const realDir = fs.realpathSync(dir);
-  const files: string[] = [];
+  const files: { name: string; data: Uint8Array }[] = [];
+  const names = new Set<string>(['model.json']);
   let k = 0;
   let off = 0;
   const manifest = groups.map((g, gi) => {
@@ -277,17 +164,79 @@ export function writeArtifacts(dir: string, artifacts: ModelArtifacts, options: 
         `Pass shardSizeBytes to re-shard.`);
     }
     paths.forEach((p, i) => {
-      const target = path.resolve(realDir, p);
-      const rel = path.relative(realDir, target);
-      if (!p || path.isAbsolute(p) || rel.startsWith('..') || path.isAbsolute(rel)) {
-        throw new DataError(`${fn}: weight file names inside ${dir}, got "${p}". Name the shards by file name only.`);
+      const rel = path.relative('/x', path.resolve('/x', p));
+      if (!p || p.includes('\\') || p.includes('\0') || path.isAbsolute(p) || rel.startsWith('..') || path.normalize(p) !== p || names.has(p)) {
+        throw new DataError(`${fn}: distinct weight file names inside ${dir} (not model.json), got "${p}". Name the shards by file name only.`);
       }
-      writeFileAtomic(target, data.subarray(i * per, Math.min((i + 1) * per, bytes)));
-      files.push(p);
+      names.add(p);
+      files.push({ name: p, data: data.subarray(i * per, Math.min((i + 1) * per, bytes)) });
     });
     return { paths, weights: g.weights };
   });
-  const json = JSON.stringify({ ...artifacts.modelJson, weightsManifest: manifest });
-  writeFileAtomic(path.join(dir, 'model.json'), json);
-  return { modelJsonBytes: Buffer.byteLength(json), weightBytes: artifacts.weightData.length, files };
+  const extra = Object.entries(options.extraFiles ?? {}).map(([name, data]) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || names.has(name)) {
+      throw new DataError(`${fn}: extra file names of letters, digits, '.', '_' or '-' that the model does not use, got "${name}". Rename the file.`);
+    }
+    names.add(name);
+    return { name, data: typeof data === 'string' ? new TextEncoder().encode(data) : data };
+  });
+  return { json: JSON.stringify({ ...artifacts.modelJson, weightsManifest: manifest }), files, extra };
+}
+
+/** The files of the model in `dir` (model.json and what its manifest names), to replace; others are kept. */
+function modelFilesIn(dir: string): Set<string> {
+  const owned = new Set(['model.json']);
+  try {
+    const file = path.join(dir, 'model.json');
+    if (fs.statSync(file).size > 16 * 1024 * 1024) return owned;
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelJson;
+    for (const g of Array.isArray(json?.weightsManifest) ? json.weightsManifest : []) {
+      for (const p of Array.isArray(g?.paths) ? g.paths : []) if (typeof p === 'string') owned.add(path.normalize(p).split(path.sep)[0] as string);
+    }
+  } catch {
+    // No readable model.json: only its name is the model's.
+  }
+  return owned;
+}
+
+/**
+ * Writes artifacts' files into `dir`, a fresh folder (no atomicity: for the `fill` of
+ * writeFolderAtomic, e.g. a registry version with more files beside the model).
+ */
+export function writeArtifactFiles(dir: string, artifacts: ModelArtifacts, options: WriteOptions = {}): WrittenModel {
+  return writeLayout(dir, layout(dir, artifacts, options, options.caller ?? 'writeArtifacts'), artifacts.weightData.length);
+}
+
+/** What {@link writeArtifacts} wrote. */
+export interface WrittenModel { readonly modelJsonBytes: number; readonly weightBytes: number; readonly files: string[] }
+
+function writeLayout(dir: string, lay: ReturnType<typeof layout>, weightBytes: number): WrittenModel {
+  for (const f of lay.files.concat(lay.extra)) {
+    fs.mkdirSync(path.dirname(path.join(dir, f.name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f.name), f.data);
+  }
+  fs.writeFileSync(path.join(dir, 'model.json'), lay.json);
+  return { modelJsonBytes: Buffer.byteLength(lay.json), weightBytes, files: lay.files.map((f) => f.name) };
+}
+
+/**
+ * Writes artifacts as `dir/model.json` + the weight files of its manifest (+ `extraFiles`), as one
+ * unit: a new folder renamed into place, flushed to disk. An existing model in `dir` is replaced
+ * whole (or refused, with `exclusive`); other files in `dir` are kept. Returns the sizes and the weight file names written (they change when
+ * re-sharding).
+ * @example writeArtifacts('/models/a', artifacts, {shardSizeBytes: 4 * 2 ** 20});
+ */
+export function writeArtifacts(dir: string, artifacts: ModelArtifacts, options: WriteOptions = {}): WrittenModel {
+  const fn = options.caller ?? 'writeArtifacts';
+  const lay = layout(dir, artifacts, options, fn); // bad artifacts are refused before the disk is touched
+  writeFolderAtomicSync(dir, (tmp) => { writeLayout(tmp, lay, artifacts.weightData.length); }, {
+    caller: fn,
+    force: !options.exclusive,
+    ...(typeof options.exclusive === 'function' ? { onExists: options.exclusive } : {}),
+    carryOver: (old) => {
+      const owned = modelFilesIn(old);
+      return fs.readdirSync(old).filter((n) => !owned.has(n) && !n.endsWith('.tmp'));
+    },
+  });
+  return { modelJsonBytes: Buffer.byteLength(lay.json), weightBytes: artifacts.weightData.length, files: lay.files.map((f) => f.name) };
 }

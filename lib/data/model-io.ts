@@ -1,14 +1,18 @@
 // TensorFlow.js models to and from their artifacts and folders, without tfjs-node: layers
 // models (`saveModel` / `loadModel`, what stock `tf.loadLayersModel` reads) and graph models
 // (`loadGraphModel`, the converter's output for SavedModels and TF Hub, built by stock
-// `tf.loadGraphModel`). Reading goes through model-files.ts (paths, sizes and manifests checked).
+// `tf.loadGraphModel`). Reading goes through model-read.ts (paths, file types, sizes and manifests
+// checked; asynchronous), writing through model-files.ts (one atomic folder).
 // A model that fails to build is disposed before the error is thrown: no half-built model leaks.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, ShapeError } from '../errors';
-import { ModelArtifacts, ModelJson, ReadOptions, isGraphArtifacts, readArtifacts, shardNames, writeArtifacts } from './model-files';
+import { ModelArtifacts, ModelJson, isGraphArtifacts, shardNames, writeArtifacts } from './model-files';
+import { ReadOptions, readArtifactsAsync } from './model-read';
 
-export { readArtifacts, writeArtifacts, specBytes, weightByteLengths, isGraphArtifacts, shardNames, SHARD_SIZE_BYTES } from './model-files';
-export type { ModelArtifacts, ModelJson, ReadOptions, WriteOptions } from './model-files';
+export { writeArtifacts, writeArtifactFiles, specBytes, weightByteLengths, isGraphArtifacts, shardNames, SHARD_SIZE_BYTES } from './model-files';
+export type { ModelArtifacts, ModelJson, WriteOptions, WrittenModel } from './model-files';
+export { readArtifacts, readArtifactsAsync } from './model-read';
+export type { ReadOptions } from './model-read';
 
 const WEIGHTS_FILE = 'weights.bin';
 
@@ -69,7 +73,8 @@ export async function graphModelToArtifacts(model: tf.GraphModel): Promise<Model
 }
 
 /**
- * Saves a layers model to `dir` (model.json + weights.bin), atomically.
+ * Saves a layers model to `dir` (model.json + weights.bin) as one unit: a new folder flushed and
+ * renamed into place, so a crash leaves the old model or the new one (see writeArtifacts).
  * @example await saveModel(model, '/tmp/simplenet'); // then stock tfjs can load it
  */
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<{ modelJsonBytes: number; weightBytes: number }> {
@@ -147,7 +152,7 @@ export async function artifactsToModel(artifacts: ModelArtifacts, source = '<mem
  * @example const model = await loadModel('/tmp/simplenet');
  */
 export async function loadModel(dir: string, options: ReadOptions = {}): Promise<tf.LayersModel> {
-  return artifactsToModel(readArtifacts(dir, { caller: 'loadModel', ...options }), `${dir}/model.json`);
+  return artifactsToModel(await readArtifactsAsync(dir, { caller: 'loadModel', ...options }), `${dir}/model.json`);
 }
 
 interface GraphNodeDef { name?: unknown; op?: unknown; input?: unknown }
@@ -208,5 +213,5 @@ export function artifactsToGraphModel(artifacts: ModelArtifacts, source = '<memo
  * @example const model = await loadGraphModel('/models/mobilenet_v2'); model.predict(tf.zeros([1, 224, 224, 3]));
  */
 export async function loadGraphModel(dir: string, options: ReadOptions = {}): Promise<tf.GraphModel> {
-  return artifactsToGraphModel(readArtifacts(dir, { caller: 'loadGraphModel', ...options }), `${dir}/model.json`);
+  return artifactsToGraphModel(await readArtifactsAsync(dir, { caller: 'loadGraphModel', ...options }), `${dir}/model.json`);
 }

@@ -43,6 +43,7 @@ export async function cachedModel<M>(key: unknown, label: string,
     }
   }
   const { model, meta } = await train();
+  fs.rmSync(metaFile, { force: true }); // a damaged entry's meta must not outlive it
   await saveModel(model, dir);
   writeJsonAtomic(metaFile, { key, meta }); // written last: its presence marks a complete entry
   return { model, meta, fromCache: false, dir };

@@ -1,15 +1,15 @@
 // A model registry on disk: `<registryDir>/<name>/<version>/`, one folder per immutable version,
 // holding either a TensorFlow.js layers model (model.json + weights) or an ONNX model (model.onnx
 // + serving.json, its serving manifest). The server loads, hot-swaps and rolls back versions;
-// publishing writes a hidden folder and renames it into place, so a version appears whole or not
-// at all, and two publishers of one version cannot both succeed (the second rename fails).
-import { randomBytes } from 'crypto';
+// publishing writes the version with writeFolderAtomic (a hidden folder, flushed, renamed into
+// place, exclusive): a version appears whole or not at all, and of two publishers of one version
+// exactly one succeeds.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
-import { loadModel, saveModel } from '../data/model-io';
-import { writeFileAtomic, writeJsonAtomic } from '../core/atomic';
+import { loadModel, modelToArtifacts, writeArtifacts } from '../data/model-io';
+import { writeFileAtomic, writeFolderAtomic, writeJsonAtomic } from '../core/atomic';
 import { MANIFEST_FILE, ONNX_FILE, ServingManifest, onnxServingManifest, readServingManifest } from './serving-manifest';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -97,47 +97,30 @@ export interface PublishOptions {
   readonly meta?: Record<string, unknown>;
 }
 
-function fsyncPath(p: string): void {
-  const fd = fs.openSync(p, 'r');
-  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
-}
-
-/** Writes a version into a hidden folder, flushes it, and renames it into place (exclusive). */
+/** Writes a version folder as one unit (writeFolderAtomic: hidden folder, fsync, rename; exclusive). */
 async function publishFolder(fn: string, options: PublishOptions, write: (dir: string) => Promise<number>): Promise<{ dir: string; weightBytes: number }> {
   const dir = versionDir(options.registryDir, options.name, options.version);
   const exists = (): ConfigError => new ConfigError(`${fn}: a new version for ${options.name}, got '${options.version}' which exists in ${options.registryDir}. ` +
     `Versions are immutable: publish under a new version.`);
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw exists();
-  const parent = path.dirname(dir);
-  fs.mkdirSync(parent, { recursive: true });
-  const tmp = path.join(parent, `.publish-${options.version}-${process.pid}-${randomBytes(6).toString('hex')}`);
-  try {
-    fs.mkdirSync(tmp);
-    const weightBytes = await write(tmp);
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const weightBytes = await writeFolderAtomic(dir, async (tmp) => {
+    const n = await write(tmp);
     if (options.meta) writeJsonAtomic(path.join(tmp, 'meta.json'), options.meta);
-    for (const f of fs.readdirSync(tmp)) fsyncPath(path.join(tmp, f));
-    fsyncPath(tmp);
-    try {
-      fs.renameSync(tmp, dir); // fails with ENOTEMPTY / EEXIST when another publisher won
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw exists();
-      throw e;
-    }
-    fsyncPath(parent);
-    return { dir, weightBytes };
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+    return n;
+  }, { caller: fn, onExists: exists });
+  return { dir, weightBytes };
 }
 
 /**
- * Saves a layers model as a new version (model.json + weights). Refuses to overwrite an existing
- * version: versions are immutable so rollbacks are exact.
+ * Saves a layers model as a new version (model.json + weights, and meta.json), as one unit.
+ * Refuses to overwrite an existing version, atomically (versions are immutable so rollbacks are
+ * exact; of two concurrent publishers of one version, the second gets the ConfigError).
  * @example await publishModel(model, {registryDir: '/srv/models', name: 'simplenet', version: '1'})
  */
 export async function publishModel(model: tf.LayersModel, options: PublishOptions): Promise<{ dir: string; weightBytes: number }> {
-  return publishFolder('publishModel', options, async (dir) => (await saveModel(model, dir)).weightBytes);
+  const artifacts = await modelToArtifacts(model);
+  return publishFolder('publishModel', options, async (dir) => writeArtifacts(dir, artifacts, { caller: 'publishModel' }).weightBytes);
 }
 
 /**

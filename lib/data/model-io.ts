@@ -56,6 +56,8 @@ export async function modelToArtifacts(model: tf.LayersModel): Promise<ModelArti
       generatedBy: a.generatedBy,
       convertedBy: a.convertedBy ?? null,
       weightsManifest: [{ paths: [WEIGHTS_FILE], weights: a.weightSpecs ?? [] }],
+      // model.setUserDefinedMetadata (e.g. a quantized model's plan), as tfjs's own model.json keeps it.
+      ...(a.userDefinedMetadata ? { userDefinedMetadata: a.userDefinedMetadata } : {}),
     },
     weightData,
   };
@@ -138,6 +140,7 @@ export async function artifactsToModel(artifacts: ModelArtifacts, source = '<mem
       modelTopology: artifacts.modelJson.modelTopology as object,
       weightSpecs: artifacts.modelJson.weightsManifest.flatMap((g) => g.weights),
       weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer,
+      ...(artifacts.modelJson.userDefinedMetadata ? { userDefinedMetadata: artifacts.modelJson.userDefinedMetadata as Record<string, unknown> } : {}),
     }));
   } catch (e) {
     const msg = (e as Error).message ?? String(e);

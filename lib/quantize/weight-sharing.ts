@@ -9,8 +9,8 @@ import { Rng } from '../core/rng';
 import { DataSource } from '../data/source';
 import { fit } from '../train/fit';
 import { huffmanEncode } from './huffman';
-import { modelGraph, runGraph } from '../core/graph';
-import { WEIGHT_LAYERS } from './plan';
+import { modelGraph, requireLayersModel, runGraph } from '../core/graph';
+import { layerEntry } from '../core/layers';
 import { rebuildModel } from './rebuild';
 import { weightLayerForward } from './qat';
 import { sqnr } from './affine';
@@ -129,9 +129,10 @@ export interface WeightSharingReport {
  * The input model is not modified.
  */
 export async function weightSharing(model: tf.LayersModel, options: WeightSharingOptions): Promise<{ model: tf.LayersModel; shared: Record<string, SharedTensor>; report: WeightSharingReport }> {
+  requireLayersModel(model, 'quantize.weightSharing');
   const shared: Record<string, SharedTensor> = {};
   for (const layer of model.layers) {
-    if (!WEIGHT_LAYERS.has(layer.getClassName()) || (options.layers && !options.layers.includes(layer.name))) continue;
+    if (!layerEntry(layer.getClassName())?.quantizeAxis || (options.layers && !options.layers.includes(layer.name))) continue;
     const k = layer.getWeights()[0] as tf.Tensor;
     shared[layer.name] = kmeansCluster(k.dataSync() as Float32Array, k.shape, options);
   }

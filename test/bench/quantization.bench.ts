@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const { model: qDynamic } = await postTraining(model, { mode: 'dynamic' });
   const sample = toTensors(mnist.test, { inputShape: [784], start: 0, end: 256 });
   const input = sample.xs.dataSync() as Float32Array;
-  const models = { fp32: toOnnx(model), int8Static: toOnnx(qStatic.model, { plan: qStatic.plan }), int8Dynamic: toOnnx(qDynamic.model, { plan: qDynamic.plan }) };
+  const models = { fp32: toOnnx(model), int8Static: toOnnx(qStatic), int8Dynamic: toOnnx(qDynamic) };
   const { rows } = await ortLatency(models, { batchSizes: [1, 256], threads: 1, rounds: 7, runs: 30, minTimeMs: 300, input });
   const p50 = (v: string, b: number) => rows.find((r) => r.variant === v && r.batchSize === b)?.p50Ms as number;
   const figures: Record<string, unknown> = {};

@@ -40,7 +40,7 @@ function median(v: readonly number[]): number {
 
 /**
  * Measures each model at each batch size in ONNX Runtime (CPU, `threads` threads).
- * @example await ortLatency({fp32: toOnnx(m), int8: toOnnx(q.model, {plan: q.plan})}, {batchSizes: [1, 256]})
+ * @example await ortLatency({fp32: toOnnx(m), int8: toOnnx(q)}, {batchSizes: [1, 256]}) // q from quantize.postTraining
  */
 export async function ortLatency(models: Readonly<Record<string, OnnxModel>>, options: OrtLatencyOptions = {}): Promise<{ rows: OrtLatencyRow[]; machine: MachineInfo; threads: number }> {
   const batchSizes = options.batchSizes ?? [1, 256];

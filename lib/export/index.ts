@@ -6,3 +6,5 @@ export {
 export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OrtLatencyOptions, OrtLatencyRow, OnnxSummary } from './onnx';
 export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize } from './tfjs-artifacts';
 export type { TfjsQuantDtype, TfjsQuantizeOptions, TfjsWeightReport, TfjsArtifactsReport } from './tfjs-artifacts';
+export { weightError } from './weight-error';
+export type { WeightError } from './weight-error';

@@ -22,9 +22,10 @@ export class Reservoir {
     return Math.max(this.rng.next(), Number.MIN_VALUE);
   }
 
+  /** Draws the stream index (0-based) of the next value to keep, `seen` values having gone by. */
   private skip(): void {
     this.w *= Math.exp(Math.log(this.u()) / this.capacity);
-    this.next = this.seen + Math.floor(Math.log(this.u()) / Math.log(1 - this.w)) + 1;
+    this.next = this.seen + Math.floor(Math.log(this.u()) / Math.log(1 - this.w));
   }
 
   /** Offers every value of `data` to the sample. */

@@ -1,7 +1,7 @@
 // Converters: ONNX (fp32, INT8 QDQ, dynamic INT8) and TensorFlow.js artifacts with the
 // converter's quantized weights.
 export {
-  toOnnx, CONVERTERS, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, ortLatency, inspectOnnx,
+  toOnnx, CONVERTERS, hasConverter, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, ortLatency, inspectOnnx,
 } from './onnx';
 export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OrtLatencyOptions, OrtLatencyRow, OnnxSummary } from './onnx';
 export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize } from './tfjs-artifacts';

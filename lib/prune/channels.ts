@@ -112,6 +112,11 @@ export async function channels(model: tf.LayersModel, options: ChannelOptions): 
     if (cls === 'Dense' || cls === 'Conv2D' || cls === 'Conv1D') widths.set(layer.name, graph.keptIndices(graph.spaces.get(layer.name)!, kept).length);
   }
   for (const l of topology.config.layers) {
+    if (l.class_name === 'Reshape') {
+      // The target shape's last axis is the (possibly flattened) channel axis: it follows the kept channels.
+      const target = l.config.target_shape as number[]; // Keras JSON (snake_case)
+      if (target[target.length - 1] !== -1) target[target.length - 1] = graph.keptIndices(graph.spaces.get(l.config.name as string)!, kept).length;
+    }
     const w = widths.get(l.config.name as string);
     if (w === undefined) continue;
     if (l.class_name === 'Dense') l.config.units = w;

@@ -5,7 +5,9 @@
 // weights follow it); pooling, activations and dropout pass it through; Add unites its inputs'
 // spaces into one group (a residual block and its shortcut drop the same channels, Li et al.
 // 2017); Concatenate lays its inputs' spaces side by side (offsets); Flatten of NHWC [H, W, C]
-// repeats the space H*W times (flat index = (h*W + w)*C + c). A group is one united space:
+// repeats the space H*W times (flat index = (h*W + w)*C + c), and so does a Reshape to rank 1; a
+// Reshape that keeps the last axis (squeeze-excite's [C] -> [1, 1, C]) passes the space through;
+// Rescaling (x * scale + offset, no weights) passes it through. A group is one united space:
 // everything in it loses the same channels. Model inputs and outputs are frozen.
 import * as tf from '@tensorflow/tfjs';
 import { UnsupportedLayerError, describe } from '../errors';
@@ -36,7 +38,7 @@ const TIED = new Set(['BatchNormalization', 'DepthwiseConv2D']);
 const PASS = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'Dropout', 'SpatialDropout1D',
   'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'MaxPooling1D', 'MaxPooling2D', 'AveragePooling1D',
   'AveragePooling2D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
-  'ZeroPadding2D', 'Cropping2D', 'UpSampling2D']);
+  'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling']);
 const MERGE = new Set(['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum']);
 
 /** Inbound layers of a layer (its single call in the model). */
@@ -92,10 +94,15 @@ export class DependencyGraph {
         out = in0;
       } else if (PASS.has(cls)) {
         out = in0;
-      } else if (cls === 'Flatten') {
+      } else if (cls === 'Flatten' || (cls === 'Reshape' && rank === 2)) {
         const inShape = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
         const spatial = inShape.slice(0, -1).reduce((a, b) => a * b, 1);
         out = spatial === 1 ? in0 : { kind: 'flatten', base: in0, spatial };
+      } else if (cls === 'Reshape') {
+        // Row-major: flat index = s * C + c on both sides when the last axis keeps its size C.
+        const inShape = (layer.input as tf.SymbolicTensor).shape;
+        if (inShape[inShape.length - 1] !== lastDim(layer)) throw this.unsupported(layer, 'Reshape that keeps the last (channel) axis, or flattens');
+        out = in0;
       } else if (MERGE.has(cls)) {
         const leaves = ins.map((s) => (s.kind === 'leaf' ? s : undefined));
         if (leaves.some((s) => !s)) throw this.unsupported(layer, `${cls} of tensors that each come from one layer's channels (not a Concatenate or Flatten)`);

@@ -147,7 +147,7 @@ describe('export/onnx INT8', () => {
   it('every registry class has a converter or an explicit refusal, and a refusal is an ExportError naming the layer and what to do', () => {
     for (const cls of LAYERS.keys()) if (cls !== 'InputLayer') expect((CONVERTERS as Record<string, unknown>)[cls], cls).to.not.equal(undefined);
     const m = tf.sequential({ layers: [tf.layers.conv1d({ name: 'c1d', inputShape: [8, 2], filters: 2, kernelSize: 3 })] });
-    expect(() => toOnnx(m)).to.throw(ExportError, /toOnnx: a layer ONNX export supports, got layer "c1d" of class Conv1D \(no ONNX converter yet\)\. Use Conv2D/);
+    expect(() => toOnnx(m)).to.throw(ExportError, /got layer "c1d" of class Conv1D\. Conv1D has no converter yet \(Conv1D: Use Conv2D on a \[1, width, channels\] image\)/);
     m.dispose();
     expect(() => toOnnx(new tf.GraphModel('memory://none') as unknown as tf.LayersModel)).to.throw(ConfigError, /toOnnx: a tf.LayersModel, got a tf.GraphModel/);
   });

@@ -43,6 +43,21 @@ describe('profile/profileModel', () => {
     m.dispose();
   });
 
+  it('squeeze-excite and preprocessing: Multiply and Rescaling one MAC per element, padding, Reshape and swish none', async () => {
+    const x = tf.input({ shape: [6, 6, 3] });
+    const call = (l: tf.layers.Layer, t: tf.SymbolicTensor | tf.SymbolicTensor[]) => l.apply(t) as tf.SymbolicTensor;
+    const r = call(tf.layers.rescaling({ scale: 1 / 255, name: 'scale' }), x);
+    const p = call(tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: 'pad' }), r);
+    const c = call(tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, activation: 'swish', name: 'conv' }), p);
+    const g = call(tf.layers.globalAveragePooling2d({ name: 'gap' }), c);
+    const s = call(tf.layers.reshape({ targetShape: [1, 1, 4], name: 'rs' }), g);
+    const m = call(tf.layers.multiply({ name: 'excite' }), [c, s]);
+    const model = tf.model({ inputs: x, outputs: call(tf.layers.activation({ activation: 'swish', name: 'act' }), m) });
+    const by = Object.fromEntries((await profileModel(model)).layers.map((l) => [l.name, l.macs]));
+    expect(by).to.include({ scale: 6 * 6 * 3, pad: 0, conv: 3 * 3 * 4 * 3 * 3 * 3, gap: 3 * 3 * 4, rs: 0, excite: 3 * 3 * 4, act: 0 });
+    model.dispose();
+  });
+
   it('sparsity counts exact zeros', async () => {
     const m = simpleNet({ seed: 0, hidden: [2], inputSize: 2, numClasses: 2 });
     m.layers[0]?.setWeights([tf.tensor2d([[0, 1], [0, 0]]), tf.tensor1d([1, 1])]);

@@ -8,6 +8,7 @@ import { DependencyGraph } from '../../lib/prune/graph';
 import { slimmingRegularizer } from '../../lib/prune/importance';
 import { expectNoLeak } from '../helpers/leak';
 import { maxAbsDiff } from '../helpers/backends';
+import { zeroRemovedChannels } from '../helpers/zero-removed';
 
 const seeded = (s: number) => tf.initializers.glorotUniform({ seed: s });
 
@@ -39,6 +40,24 @@ function concatNet(): tf.LayersModel {
   const h = tf.layers.dense({ units: 8, activation: 'relu', name: 'h', kernelInitializer: seeded(3) }).apply(f) as tf.SymbolicTensor;
   const o = tf.layers.dense({ units: 2, name: 'o', kernelInitializer: seeded(4) }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: x, outputs: o });
+}
+
+/** rescaling -> conv -> BN -> swish -> squeeze-excite (GAP -> Reshape [1, 1, C] -> conv -> sigmoid conv -> Multiply) -> conv -> Reshape [flat] -> dense. */
+function squeezeExciteNet(): tf.LayersModel {
+  const x = tf.input({ shape: [5, 5, 3], name: 'in' });
+  const r = tf.layers.rescaling({ scale: 1 / 255, name: 'scale' }).apply(x) as tf.SymbolicTensor;
+  const c1 = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', useBias: false, name: 'c1', kernelInitializer: seeded(1) }).apply(r) as tf.SymbolicTensor;
+  const b1 = tf.layers.batchNormalization({ name: 'b1', gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 9 }) }).apply(c1) as tf.SymbolicTensor;
+  const a1 = tf.layers.activation({ activation: 'swish', name: 'a1' }).apply(b1) as tf.SymbolicTensor;
+  let se = tf.layers.globalAveragePooling2d({ name: 'squeeze' }).apply(a1) as tf.SymbolicTensor;
+  se = tf.layers.reshape({ targetShape: [1, 1, 6], name: 'se_reshape' }).apply(se) as tf.SymbolicTensor;
+  se = tf.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'swish', name: 'se_reduce', kernelInitializer: seeded(2), biasInitializer: seeded(3) }).apply(se) as tf.SymbolicTensor;
+  se = tf.layers.conv2d({ filters: 6, kernelSize: 1, activation: 'sigmoid', name: 'se_expand', kernelInitializer: seeded(4), biasInitializer: seeded(5) }).apply(se) as tf.SymbolicTensor;
+  const excite = tf.layers.multiply({ name: 'excite' }).apply([a1, se]) as tf.SymbolicTensor;
+  const c2 = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, name: 'c2', kernelInitializer: seeded(6), biasInitializer: seeded(7) }).apply(excite) as tf.SymbolicTensor;
+  const flat = tf.layers.reshape({ targetShape: [16], name: 'flat' }).apply(c2) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, name: 'out', kernelInitializer: seeded(8) }).apply(flat) as tf.SymbolicTensor;
+  return tf.model({ inputs: x, outputs: out });
 }
 
 /** Sets channel c of a conv/dense producer to exactly zero output (kernel slice and bias). */
@@ -92,6 +111,21 @@ describe('prune/graph', () => {
     // concat keeps ca:2 and cb:0,3 -> [2, 3, 6]; flatten of 2x2 positions repeats with stride 7
     expect(g.keptIndices(g.spaces.get('cat')!, kept)).to.deep.equal([2, 3, 6]);
     expect(g.keptIndices(g.spaces.get('flat')!, kept)).to.deep.equal([2, 3, 6, 9, 10, 13, 16, 17, 20, 23, 24, 27]);
+    model.dispose();
+  });
+
+  it('squeeze-excite: Multiply unites the gate with the block, Reshape [1, 1, C] passes channels, Reshape to rank 1 flattens', () => {
+    const model = squeezeExciteNet();
+    const g = new DependencyGraph(model);
+    const groups = g.groups();
+    expect(groups.map((x) => [x.producers, x.tied, x.consumers, x.frozen])).to.deep.equal([
+      [['c1', 'se_expand'], ['b1'], ['se_reduce', 'c2'], false],
+      [['se_reduce'], [], ['se_expand'], false],
+      [['c2'], [], ['out'], false],
+      [['out'], [], [], true],
+    ]);
+    // c2's [2, 2, 4] output flattened: channel 1 of the 4 kept at the 4 spatial positions.
+    expect(g.keptIndices(g.spaces.get('flat')!, new Map([[groups[2]!.id, [1]]]))).to.deep.equal([1, 5, 9, 13]);
     model.dispose();
   });
 
@@ -167,6 +201,18 @@ describe('prune/channels', () => {
     expect(report.groups.slice(0, 3).map((g) => g.kept)).to.deep.equal([[0, 2], [1, 3], [0, 1, 2, 4]]);
     expect(small.getLayer('h').getWeights()[0]!.shape).to.deep.equal([4 * 4, 4]);
     await expectSameOutputs(model, small, [4, 4, 1]);
+    small.dispose();
+    model.dispose();
+  });
+
+  it('squeeze-excite block: the pruned model equals the original with the removed channels zeroed', async () => {
+    const model = squeezeExciteNet();
+    const { model: small, report } = await channels(model, { ratio: 0.5 });
+    expect(report.groups.map((x) => [x.channelsBefore, x.channelsAfter])).to.deep.equal([[6, 3], [3, 1], [4, 2], [3, 3]]);
+    expect(small.getLayer('se_reshape').outputShape).to.deep.equal([null, 1, 1, 3]);
+    expect(small.getLayer('flat').outputShape).to.deep.equal([null, 8]);
+    expect(zeroRemovedChannels(model, report)).to.equal(3 + 2 + 2);
+    await expectSameOutputs(model, small, [5, 5, 3]);
     small.dispose();
     model.dispose();
   });

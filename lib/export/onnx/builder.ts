@@ -12,12 +12,14 @@ export const DataType = onnx.TensorProto.DataType;
 /** An ONNX attribute value with its type. */
 export type Attr = { int: number } | { float: number } | { ints: readonly number[] } | { str: string };
 
-type Data = Float32Array | Int8Array | Uint8Array | Int32Array;
+/** Constant data; int64 (shapes and pads of Reshape and Pad) as BigInt64Array. */
+type Data = Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
 
 function dataType(d: Data): number {
   if (d instanceof Float32Array) return DataType.FLOAT;
   if (d instanceof Int8Array) return DataType.INT8;
   if (d instanceof Uint8Array) return DataType.UINT8;
+  if (d instanceof BigInt64Array) return DataType.INT64;
   return DataType.INT32;
 }
 
@@ -49,6 +51,11 @@ export class OnnxGraph {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
     this.initializers.push({ name, dataType: dataType(data), dims: [...dims], rawData: bytes });
     return name;
+  }
+
+  /** Adds a 1-D int64 constant (a shape, pads) and returns its name. */
+  int64s(base: string, values: readonly number[]): string {
+    return this.constant(base, BigInt64Array.from(values, (v) => BigInt(v)), [values.length]);
   }
 
   /** Adds a node; returns its output names (fresh names from `base` unless given). */

@@ -74,6 +74,17 @@ export function transposeData<T extends Float32Array | Int8Array | Uint8Array | 
   for (let i = rank - 2; i >= 0; i--) strides[i] = (strides[i + 1] as number) * (shape[i + 1] as number);
   const outShape = perm.map((p) => shape[p] as number);
   const out = new (data.constructor as new (n: number) => T)(data.length);
+  if (rank === 4) {
+    // Conv kernels: plain loops (the general odometer below takes seconds on ResNet50's 25M weights).
+    const [n0, n1, n2, n3] = outShape as [number, number, number, number];
+    const [t0, t1, t2, t3] = perm.map((p) => strides[p] as number) as [number, number, number, number];
+    let o = 0;
+    for (let a = 0; a < n0; a++) for (let b = 0; b < n1; b++) for (let c = 0; c < n2; c++) {
+      const base = a * t0 + b * t1 + c * t2;
+      for (let d = 0; d < n3; d++) out[o++] = data[base + d * t3] as number;
+    }
+    return out;
+  }
   const idx = new Array<number>(rank).fill(0);
   for (let o = 0; o < data.length; o++) {
     let src = 0;
@@ -155,7 +166,9 @@ export function emitActivation(g: OnnxGraph, node: GraphNode, x: string, activat
     case 'elu': return g.op('Elu', [x], `${base}_elu`, { alpha: { float: 1 } });
     case 'softplus': return g.op('Softplus', [x], `${base}_softplus`);
     case 'softmax': return g.op('Softmax', [x], `${base}_softmax`, { axis: { int: channelAxis } });
+    // swish (SiLU) = x * sigmoid(x); opset 13 has no Swish op.
+    case 'swish': return g.op('Mul', [x, g.op('Sigmoid', [x], `${base}_swish_gate`)], `${base}_swish`);
     default:
-      throw unsupported(node, `activation "${activation}"`, 'Use linear, relu, relu6, sigmoid, tanh, elu, softplus or softmax');
+      throw unsupported(node, `activation "${activation}"`, 'Use linear, relu, relu6, sigmoid, tanh, elu, softplus, softmax or swish');
   }
 }

@@ -17,6 +17,10 @@ import {
   convertActivation, convertAdd, convertBatchNormalization, convertConcatenate, convertDropout, convertFlatten, convertReLU, convertSoftmax,
 } from './convert-layers';
 import { convertDynamicQuantize, convertFakeQuantize } from './convert-quantize';
+import { convertZeroPadding2D } from './convert-padding';
+import { convertMultiply } from './convert-multiply';
+import { convertReshape } from './convert-reshape';
+import { convertRescaling } from './convert-rescaling';
 
 /** A layer class the exporter refuses: why, and what to do instead. */
 export interface Refusal {
@@ -54,7 +58,7 @@ export const CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer'>]: Co
   GaussianNoise: convertDropout,
   GaussianDropout: convertDropout,
   AlphaDropout: convertDropout,
-  ZeroPadding2D: refuse(NONE, REPLACE),
+  ZeroPadding2D: convertZeroPadding2D,
   Cropping2D: refuse(NONE, REPLACE),
   UpSampling2D: refuse(NONE, REPLACE),
   MaxPooling2D: convertMaxPooling2D,
@@ -66,13 +70,13 @@ export const CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer'>]: Co
   GlobalMaxPooling1D: refuse(NONE, REPLACE),
   GlobalAveragePooling1D: refuse(NONE, REPLACE),
   Flatten: convertFlatten,
-  Reshape: refuse(NONE, REPLACE),
+  Reshape: convertReshape,
   Permute: refuse(NONE, REPLACE),
   RepeatVector: refuse(NONE, REPLACE),
-  Rescaling: refuse(NONE, 'Scale the inputs before the model instead'),
+  Rescaling: convertRescaling,
   Add: convertAdd,
   Subtract: refuse(NONE, REPLACE),
-  Multiply: refuse(NONE, REPLACE),
+  Multiply: convertMultiply,
   Average: refuse(NONE, REPLACE),
   Maximum: refuse(NONE, REPLACE),
   Minimum: refuse(NONE, REPLACE),
@@ -81,15 +85,14 @@ export const CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer'>]: Co
   DynamicQuantize: convertDynamicQuantize,
 };
 
-/** The converter of a layer, or an ExportError naming the layer, why and what to do. */
-function converterOf(node: GraphNode): Converter {
-  const c = (CONVERTERS as Readonly<Record<string, Converter | Refusal>>)[node.className];
-  if (c === undefined) {
-    throw new ExportError(`toOnnx: layers of classes the library knows, got layer "${node.name}" of class ${node.className}, which has no registry entry. ` +
-      `Replace it with supported layers before exporting, or add it to lib/core/layers.ts and a converter in lib/export/onnx.`);
-  }
-  if (typeof c !== 'function') throw new ExportError(`toOnnx: a layer ONNX export supports, got layer "${node.name}" of class ${node.className} (${c.refused}). ${c.fix}.`);
-  return c;
+/** The converter of a layer class, or its refusal (undefined: a class the registry does not know). */
+function entryOf(className: string): Converter | Refusal | undefined {
+  return (CONVERTERS as Readonly<Record<string, Converter | Refusal>>)[className];
+}
+
+/** True when layers of `className` convert to ONNX. */
+export function hasConverter(className: string): boolean {
+  return typeof entryOf(className) === 'function';
 }
 
 /** Options of {@link toOnnx}. */
@@ -131,7 +134,8 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
     throw new ExportError(`toOnnx: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`);
   }
   const graph: GraphNode[] = modelGraph(model, 'toOnnx');
-  const converters = new Map(graph.filter((n) => n.className !== 'InputLayer').map((n) => [n.name, converterOf(n)]));
+  const missing = graph.filter((n) => n.className !== 'InputLayer' && !hasConverter(n.className));
+  if (missing.length > 0) throw unsupportedLayers(missing);
   const plan = options.plan ?? planOf(model);
   // A float model with a static plan passed in: its points are the plan's activations.
   const planPoints = plan?.mode === 'static' && !graph.some((n) => n.layer instanceof FakeQuantize);
@@ -149,7 +153,7 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
       v = { name: inputName, shape: node.outputShape, nchw: false };
     } else {
       const inputs = node.inputs.map((n) => values.get(n) as OnnxValue);
-      v = (converters.get(node.name) as Converter)(ctx, node, inputs);
+      v = (entryOf(node.className) as Converter)(ctx, node, inputs);
       const first = inputs[0] as OnnxValue;
       if (node.layer instanceof FakeQuantize) {
         // v.grid set by the converter.
@@ -183,4 +187,22 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
     bytes, sizeBytes: bytes.length, opset: OPSET, mode: plan?.mode ?? 'float32', inputName, outputName: outName,
     inputShape, outputShape: out.shape, ops,
   };
+}
+
+/** The error for layers without a converter: every such layer, what is supported, why not, and what to do. */
+function unsupportedLayers(missing: readonly GraphNode[]): ExportError {
+  const classes = [...new Set(missing.map((n) => n.className))];
+  const shown = missing.slice(0, 5).map((n) => `layer "${n.name}" of class ${n.className}`).join(', ');
+  const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
+  const supported = Object.keys(CONVERTERS).filter(hasConverter);
+  const advice = classes.map((c) => {
+    const e = entryOf(c);
+    if (e === undefined) return `${c}: not in the layer registry (lib/core/layers.ts)`;
+    return typeof e === 'function' || e.fix === REPLACE ? undefined : `${c}: ${e.fix}`;
+  }).filter((a): a is string => a !== undefined);
+  return new ExportError(`toOnnx: layers with an ONNX converter (${supported.join(', ')}), got ${shown}${more}. ` +
+    `${classes.join(', ')} ${classes.length === 1 ? 'has' : 'have'} no converter yet${advice.length ? ` (${advice.join('; ')})` : ''}: ` +
+    `replace ${missing.length === 1 ? 'that layer' : 'those layers'} with supported ones ` +
+    `(an activation as an Activation layer with a supported activation), or add a converter (one small file in lib/export/onnx, registered in CONVERTERS) ` +
+    `and open an issue or pull request at tfjs-compress naming the layer class.`);
 }

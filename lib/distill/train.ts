@@ -3,6 +3,7 @@
 // come per batch or from a table computed once for fit's seeded batch order.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { DataSource, SourceBatch, checkSource } from '../data/source';
 import { isImageSet } from '../data/image-set';
 import { fit, FitOptions, trainableVariables } from '../train/fit';
@@ -73,6 +74,7 @@ function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSo
  * @example await distill.train(simpleNet({seed: 1, hidden: [32]}), teacher, mnist.train, {epochs: 3, seed: 1})
  */
 export async function train(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSource, options: DistillOptions): Promise<DistillReport> {
+  requireLayersModel(student, 'distill.train'); requireLayersModel(teacher, 'distill.train');
   validate(student, teacher, data, options);
   const { alpha, temperature, form } = distillationOptions('distill.train', options);
   const batchSize = options.batchSize ?? 128;

@@ -1,10 +1,12 @@
 // Converters: ONNX (fp32, INT8 QDQ, dynamic INT8) and TensorFlow.js artifacts with the
-// converter's quantized weights.
+// converter's quantized weights, for layers and graph models (the converter's --quantize_* flags in JS).
 export {
   toOnnx, CONVERTERS, hasConverter, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, ortLatency, inspectOnnx,
 } from './onnx';
 export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OrtLatencyOptions, OrtLatencyRow, OnnxSummary } from './onnx';
-export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize } from './tfjs-artifacts';
+export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize, globToRegExp } from './tfjs-artifacts';
+export { quantizeGraphArtifacts, measureArtifactsError } from './graph-artifacts';
+export type { ArtifactsQuantizeReport, ArtifactsErrorOptions, ArtifactsError } from './graph-artifacts';
 export type { TfjsQuantDtype, TfjsQuantizeOptions, TfjsWeightReport, TfjsArtifactsReport } from './tfjs-artifacts';
 export { weightError } from './weight-error';
 export type { WeightError } from './weight-error';

@@ -29,7 +29,8 @@ export interface TfjsQuantizeOptions {
 /** Per-weight outcome. */
 export interface TfjsWeightReport {
   readonly name: string;
-  readonly dtype: TfjsQuantDtype | 'float32';
+  /** The stored dtype: a quantization dtype, or the weight's own dtype when it is stored as is. */
+  readonly dtype: TfjsQuantDtype | tf.io.WeightsManifestEntry['dtype'];
   readonly sizeBytes: number;
   readonly scale?: number;
   readonly min?: number;
@@ -51,7 +52,8 @@ export interface TfjsArtifactsReport {
   readonly warnings: string[];
 }
 
-function globToRegExp(pattern: string): RegExp {
+/** A weight-name pattern as a RegExp: `*` matches any text (the converter's --quantize_* '*' patterns). */
+export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
@@ -106,13 +108,48 @@ function encode(values: Float32Array, dtype: TfjsQuantDtype): { bytes: Uint8Arra
 }
 
 /**
+ * One float32 weight stored as `dtype` ('auto': uint8 when its worst channel keeps `minSqnrDb`,
+ * else the better 2-byte type), with its report row and, below `minSqnrDb`, a warning.
+ * `axis`: the channel axis its error is measured along.
+ */
+export function encodeWeight(name: string, values: Float32Array, shape: readonly number[], axis: number | undefined, dtype: TfjsQuantDtype | 'auto', minSqnrDb: number):
+  { bytes: Uint8Array; quantization: tf.io.WeightsManifestEntry['quantization']; report: TfjsWeightReport; warning?: string } {
+  const tryType = (t: TfjsQuantDtype) => {
+    const e = encode(values, t);
+    return { dtype: t, ...e, error: weightError(values, e.decoded, shape, axis) };
+  };
+  let chosen = tryType(dtype === 'auto' ? 'uint8' : dtype);
+  let reason: string | undefined;
+  if (dtype === 'auto') {
+    if (chosen.error.minChannelSqnrDb >= minSqnrDb) reason = `uint8 keeps every channel at >= ${minSqnrDb} dB`;
+    else {
+      const [u16, f16] = [tryType('uint16'), tryType('float16')];
+      const better = f16.error.minChannelSqnrDb >= u16.error.minChannelSqnrDb ? f16 : u16;
+      reason = `uint8 would leave channel ${chosen.error.worstChannel} at ${chosen.error.minChannelSqnrDb.toFixed(1)} dB (one scale for channels of different ranges); ${better.dtype} keeps ${better.error.minChannelSqnrDb.toFixed(1)} dB`;
+      chosen = better;
+    }
+  }
+  const warning = chosen.error.minChannelSqnrDb < minSqnrDb
+    ? `${name}: ${chosen.dtype} leaves channel ${chosen.error.worstChannel} at ${chosen.error.minChannelSqnrDb.toFixed(1)} dB SQNR, below ${minSqnrDb} dB ` +
+      `(its channels' ranges differ too much for one scale per tensor). Use dtype 'auto' or 'float16' for this weight.`
+    : undefined;
+  return {
+    bytes: chosen.bytes, quantization: chosen.quantization, ...(warning ? { warning } : {}),
+    report: {
+      name, dtype: chosen.dtype, sizeBytes: chosen.bytes.byteLength, ...(chosen.scale !== undefined ? { scale: chosen.scale, min: chosen.min } : {}),
+      sqnrDb: chosen.error.sqnrDb, minChannelSqnrDb: chosen.error.minChannelSqnrDb, ...(reason ? { reason } : {}),
+    },
+  };
+}
+
+/**
  * Artifacts of `model` with the selected weights quantized (model.json manifest + one weights
  * buffer), loadable by stock `tf.loadLayersModel(tf.io.fromMemory(...))`, with each weight's
  * error per channel in the report. The model is not modified.
  * @example const {artifacts, report} = await quantizedArtifacts(model, {dtype: 'auto'}); writeArtifacts(dir, artifacts);
  */
 export async function quantizedArtifacts(model: tf.LayersModel, options: TfjsQuantizeOptions): Promise<{ artifacts: ModelArtifacts; report: TfjsArtifactsReport }> {
-  requireLayersModel(model, 'quantizedArtifacts');
+  requireLayersModel(model, 'exporters.quantizedArtifacts');
   if (!['uint8', 'uint16', 'float16', 'auto'].includes(options?.dtype)) {
     throw new ConfigError(`quantizedArtifacts: dtype 'uint8', 'uint16', 'float16' or 'auto', got ${describe(options?.dtype)}. Use 'auto' for the smallest file that keeps every channel.`);
   }
@@ -139,32 +176,11 @@ export async function quantizedArtifacts(model: tf.LayersModel, options: TfjsQua
     }
     const values = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
     const axis = axes.get(spec.name) ?? (spec.shape.length >= 2 ? spec.shape.length - 1 : undefined);
-    const tryType = (dtype: TfjsQuantDtype) => {
-      const e = encode(values, dtype);
-      return { dtype, ...e, error: weightError(values, e.decoded, spec.shape, axis) };
-    };
-    let chosen = tryType(options.dtype === 'auto' ? 'uint8' : options.dtype);
-    let reason: string | undefined;
-    if (options.dtype === 'auto') {
-      if (chosen.error.minChannelSqnrDb >= minSqnrDb) reason = `uint8 keeps every channel at >= ${minSqnrDb} dB`;
-      else {
-        const [u16, f16] = [tryType('uint16'), tryType('float16')];
-        const better = f16.error.minChannelSqnrDb >= u16.error.minChannelSqnrDb ? f16 : u16;
-        reason = `uint8 would leave channel ${chosen.error.worstChannel} at ${chosen.error.minChannelSqnrDb.toFixed(1)} dB (one scale for channels of different ranges); ${better.dtype} keeps ${better.error.minChannelSqnrDb.toFixed(1)} dB`;
-        chosen = better;
-      }
-    }
-    if (chosen.error.minChannelSqnrDb < minSqnrDb) {
-      warnings.push(`${spec.name}: ${chosen.dtype} leaves channel ${chosen.error.worstChannel} at ${chosen.error.minChannelSqnrDb.toFixed(1)} dB SQNR, below ${minSqnrDb} dB ` +
-        `(its channels' ranges differ too much for one scale per tensor). Use dtype 'auto' or 'float16' for this weight.`);
-    }
-    parts.push(chosen.bytes);
-    outSpecs.push({ ...spec, quantization: chosen.quantization });
-    weights.push({
-      name: spec.name, dtype: chosen.dtype, sizeBytes: chosen.bytes.byteLength,
-      ...(chosen.scale !== undefined ? { scale: chosen.scale, min: chosen.min } : {}),
-      sqnrDb: chosen.error.sqnrDb, minChannelSqnrDb: chosen.error.minChannelSqnrDb, ...(reason ? { reason } : {}),
-    });
+    const w = encodeWeight(spec.name, values, spec.shape, axis, options.dtype, minSqnrDb);
+    if (w.warning) warnings.push(w.warning);
+    parts.push(w.bytes);
+    outSpecs.push({ ...spec, quantization: w.quantization });
+    weights.push(w.report);
   }
   const total = parts.reduce((a, p) => a + p.length, 0);
   const weightData = new Uint8Array(total);

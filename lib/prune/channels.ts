@@ -5,6 +5,7 @@
 // weights on their channel axis). Li et al. 2017 (arXiv:1608.08710); Liu et al. 2017.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { profileModel } from '../profile/profile-model';
 import { DependencyGraph, PruningGroup } from './graph';
 import { ImportanceCriterion, groupImportance, keepTop } from './importance';
@@ -79,6 +80,7 @@ function validate(model: tf.LayersModel, options: ChannelOptions, groups: Prunin
  * @example const {model: small, report} = await channels(cnnModel, {ratio: 0.5, importance: 'l1'})
  */
 export async function channels(model: tf.LayersModel, options: ChannelOptions): Promise<{ model: tf.LayersModel; report: ChannelReport }> {
+  requireLayersModel(model, 'prune.channels');
   if (!options || typeof options !== 'object') throw new ConfigError(`channels: an options object such as {ratio: 0.5}, got ${describe(options)}. Pass the fraction of channels to remove.`);
   const skip = options.skip ?? [];
   const graph = new DependencyGraph(model, skip.filter((n) => { try { return !['Dense', 'Conv2D', 'Conv1D'].includes(model.getLayer(n).getClassName()); } catch { return false; } }));

@@ -3,6 +3,7 @@
 // the control) in a copy of the model, and returns the masks so fine-tuning keeps them.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { globalMagnitudeMasks, magnitudeMask, nonzeroMask, randomMask } from './masks';
 import { kernelOf, prunableLayers, resolveTargets } from './prunable';
 import { sparsityReport, SparsityReport } from './sparsity';
@@ -84,6 +85,7 @@ export function masksFromZeros(model: tf.LayersModel): PruningMasks {
  * @example const {model: pruned, report} = await magnitude(model, {sparsity: 0.9, skip: ['fc3']})
  */
 export async function magnitude(model: tf.LayersModel, options: MagnitudeOptions): Promise<{ model: tf.LayersModel; masks: PruningMasks; report: MagnitudeReport }> {
+  requireLayersModel(model, 'prune.magnitude');
   if (!options || typeof options !== 'object') throw new ConfigError(`magnitude: an options object such as {sparsity: 0.9}, got ${describe(options)}. Pass the target sparsity.`);
   const { masks, targets } = computeMasks(model, options, 'magnitude');
   const out = await cloneModel(model);

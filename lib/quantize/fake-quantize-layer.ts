@@ -6,7 +6,7 @@
 // the model (registered with tf.serialization, so tf.loadLayersModel rebuilds them once this
 // module is imported).
 import * as tf from '@tensorflow/tfjs';
-import { fakeQuantize } from './affine';
+import { chain, fakeQuantize } from './affine';
 import { QParams, integerRange } from './qparams';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -66,8 +66,10 @@ export function dynamicFakeQuantize(x: tf.Tensor, bits: number): tf.Tensor {
     const range = tf.sub(hi, lo);
     const scale = tf.where(tf.greater(range, 0), tf.div(range, qmax), tf.onesLike(range));
     const zero = tf.clipByValue(tf.round(tf.neg(tf.div(lo, scale))), 0, qmax);
-    const q = tf.clipByValue(tf.add(tf.round(tf.div(input, scale)), zero), 0, qmax);
-    return { value: tf.mul(tf.sub(q, zero), scale), gradFunc: (dy: tf.Tensor) => dy };
+    const value = chain(input, [
+      (t) => tf.div(t, scale), tf.round, (t) => tf.add(t, zero), (t) => tf.clipByValue(t, 0, qmax), (t) => tf.sub(t, zero), (t) => tf.mul(t, scale),
+    ]);
+    return { value, gradFunc: (dy: tf.Tensor) => dy };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return tf.tidy(() => f(x));
 }

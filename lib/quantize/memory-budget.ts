@@ -2,8 +2,9 @@
 // has one 4 GiB heap; when an allocation fails it aborts (`RuntimeError: Aborted()`) and every
 // later op fails, so the estimate is checked before anything runs. The estimate: peak bytes of
 // live activations per example (outputs freed after their last consumer, as runGraph with
-// `release` does) x examples per batch x forward passes run side by side, plus the weights
-// again (XNNPACK keeps a packed copy of each kernel), times a margin for op workspaces and
+// `release` does) plus two intermediates of the largest activation (an op chain such as fake
+// quantization holds two at once), x examples per batch x forward passes run side by side, plus
+// the weights again (XNNPACK keeps a packed copy of each kernel), times a margin for
 // fragmentation.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
@@ -19,7 +20,7 @@ const MARGIN = 1.5;
 /** The memory estimate of a batched forward pass (plain JSON). */
 export interface MemoryBudget {
   readonly backend: string;
-  /** Peak bytes of live activations per example in one forward pass. */
+  /** Peak bytes of live activations per example in one forward pass, with two intermediates of the largest. */
   readonly perExampleBytes: number;
   /** Forward passes run side by side (the error report runs the float and the quantized model together). */
   readonly passes: number;
@@ -35,14 +36,15 @@ export interface MemoryBudget {
 
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
-/** Peak bytes of live float32 activations of one example (the model input included), as the profiler counts them. */
+/** Peak bytes of live float32 activations of one example (the model input included, as the profiler counts them), plus two intermediates of the largest. */
 export function peakActivationBytesPerExample(model: tf.LayersModel, fn = 'memoryBudget'): number {
   const graph = modelGraph(model, fn);
   const bytes = (shape: readonly number[]) => 4 * shape.reduce((a, d) => a * Math.max(d, 1), 1);
   const inputBytes = graph.filter((n) => n.className === 'InputLayer').reduce((a, n) => a + bytes(n.outputShape), 0);
   const layers = graph.filter((n) => n.className !== 'InputLayer')
     .map((n) => ({ name: n.name, inputs: [...n.inputs], activationBytes: bytes(n.outputShape) }) as unknown as LayerProfile);
-  return peakActivationBytes(layers, inputBytes);
+  const largest = Math.max(inputBytes, ...layers.map((l) => l.activationBytes));
+  return peakActivationBytes(layers, inputBytes) + 2 * largest;
 }
 
 /** The estimate for `batchSize` examples and `passes` side-by-side forward passes on the current backend. */

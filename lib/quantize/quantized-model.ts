@@ -28,6 +28,8 @@ export function quantizedSizeBytes(model: tf.LayersModel, plan: QuantPlan): numb
   const grids = valueGridsOf(graph);
   for (const node of graph) {
     if (node.layer instanceof FakeQuantize) bytes += 4 + zeroPointBytes(node.layer.qparams.bits);
+    // ONNX BatchNormalization takes a scale and a bias: one without gamma or beta stores ones / zeros.
+    if (node.className === 'BatchNormalization') bytes += 4 * (node.outputShape.at(-1) as number) * ((node.config.scale === false ? 1 : 0) + (node.config.center === false ? 1 : 0));
     const qp = plan.weights[node.name];
     const k = node.entry?.kernel?.index ?? 0;
     const int32Bias = plan.mode === 'static' && qp && grids.get(node.inputs[0] as string);

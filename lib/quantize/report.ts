@@ -55,7 +55,8 @@ export async function outputErrors(float: tf.LayersModel, q: tf.LayersModel, dat
         if (node.className === 'InputLayer') f = x;
         else {
           const ins = node.inputs.map((n) => twins.get(n) as tf.Tensor);
-          f = isQuant(node) ? ins[0] as tf.Tensor : float.getLayer(node.name).apply(ins.length === 1 ? ins[0] as tf.Tensor : ins, { training: false }) as tf.Tensor;
+          // Each step in its own tidy: a layer's (or a sum's) intermediates must not pile up over the whole batch.
+          f = isQuant(node) ? ins[0] as tf.Tensor : tf.tidy(() => float.getLayer(node.name).apply(ins.length === 1 ? ins[0] as tf.Tensor : ins, { training: false }) as tf.Tensor);
           for (const n of node.inputs) {
             const l = (left.get(n) ?? 1) - 1;
             left.set(n, l);
@@ -70,7 +71,7 @@ export async function outputErrors(float: tf.LayersModel, q: tf.LayersModel, dat
         twins.set(node.name, f);
         left.set(node.name, (readers.get(node.name) ?? []).length);
         if (node.className !== 'InputLayer' && !(node.layer instanceof DynamicQuantize)) {
-          pending.push([node.name, tf.keep(tf.stack([tf.sum(tf.square(f)), tf.sum(tf.square(tf.sub(f, y)))]))]);
+          pending.push([node.name, tf.keep(tf.tidy(() => tf.stack([tf.sum(tf.square(f)), tf.sum(tf.square(tf.sub(f, y)))])))]);
         }
         return y;
       } }, { release: true });

@@ -32,6 +32,8 @@ export interface MobileNetStyleOptions {
   readonly lastFilters?: number;
   /** Stride of the stem conv; default 2. */
   readonly stemStride?: 1 | 2;
+  /** BatchNormalization momentum; default Keras's 0.999 (0.99 suits short trainings: the moving statistics follow in ~100 steps). */
+  readonly batchNormMomentum?: number;
 }
 
 /** Keras's _make_divisible: round to a multiple of `divisor`, never more than 10% below `v`. */
@@ -61,7 +63,7 @@ export function mobileNetStyle(options: MobileNetStyleOptions): tf.LayersModel {
   const rng = new Rng(options.seed);
   const he = () => tf.initializers.heUniform({ seed: rng.seed() });
   const sym = (l: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => l.apply(x) as tf.SymbolicTensor;
-  const bn = (name: string) => tf.layers.batchNormalization({ name, epsilon: 1e-3, momentum: 0.999 });
+  const bn = (name: string) => tf.layers.batchNormalization({ name, epsilon: 1e-3, momentum: options.batchNormMomentum ?? 0.999 });
   const relu6 = (name: string) => tf.layers.reLU({ name, maxValue: 6 });
   const spatial = (x: tf.SymbolicTensor) => [x.shape[1] as number, x.shape[2] as number] as const;
   const input = tf.input({ shape: [h0, w0, c0], name: 'input' });

@@ -94,7 +94,7 @@ function observeOnDevice(observer: Observer, y: tf.Tensor, rng: Rng, batches: nu
 
 /** Calibrates the points of `model`: ranges of every grid, with the decisions and figures of the run. */
 export async function calibrate(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions & { readonly caller?: string } = {}): Promise<Calibration> {
-  const caller = options.caller ?? 'calibrateRanges';
+  const caller = options.caller ?? 'quantize.calibrateRanges';
   requireLayersModel(model, caller);
   checkSource(data, caller);
   const graph: GraphNode[] = modelGraph(model, caller);
@@ -126,5 +126,5 @@ export async function calibrate(model: tf.LayersModel, data: CalibrationData, op
  * @example const ranges = await quantize.calibrateRanges(model, {xs}, {batchSize: 16}); ranges.relu1 // {min: 0, max: 5.9}
  */
 export async function calibrateRanges(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions = {}): Promise<Record<string, { min: number; max: number }>> {
-  return (await calibrate(model, data, { ...options, caller: 'calibrateRanges' })).ranges;
+  return (await calibrate(model, data, { ...options, caller: 'quantize.calibrateRanges' })).ranges;
 }

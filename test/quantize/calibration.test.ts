@@ -67,9 +67,9 @@ describe('quantize calibration: memory, shapes, bounded observers', () => {
     const calls: [string, () => Promise<unknown>][] = [
       ['quantize.postTraining', () => postTraining(m, { mode: 'static', calibration: { xs } })],
       ['quantize.postTraining', () => postTraining(m, { mode: 'dynamic', calibration: { xs } })],
-      ['calibrateRanges', () => calibrateRanges(m, { xs })],
+      ['quantize.calibrateRanges', () => calibrateRanges(m, { xs })],
       ['fit', () => quantizationAwareTraining(m, { xs, ys }, { epochs: 1, seed: 1 })],
-      ['calibrateRanges', () => calibrateRanges(m, tf.data.array([{ xs: small }]))],
+      ['quantize.calibrateRanges', () => calibrateRanges(m, tf.data.array([{ xs: small }]))],
     ];
     for (const [fn, call] of calls) {
       let err: unknown;

@@ -8,7 +8,7 @@ export { quantize, dequantize, fakeQuantize, sqnr } from './affine';
 export { toFloat16, fromFloat16, toFloat16Bits, fromFloat16Bits } from './float16';
 export { createObserver, quantizationMse } from './observers';
 export type { Observer, ObserverMethod, ObserverOptions, BatchSummary } from './observers';
-export { activationPoints, dynamicPoints } from './placement';
+export { activationPoints, dynamicPoints, inheritsGrid } from './placement';
 export type { ActivationPlacement, PlacementOptions, PointDecision } from './placement';
 export { calibrateRanges, CALIBRATION_BATCH_SIZE } from './calibrate';
 export type { CalibrationData, CalibrationOptions } from './calibrate';

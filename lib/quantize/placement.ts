@@ -36,6 +36,11 @@ export interface PointDecision {
   readonly reason: string;
 }
 
+/** True when a layer's output lies on its (single) input's grid: it only moves values. */
+export function inheritsGrid(node: Pick<GraphNode, 'entry' | 'inputs'>): boolean {
+  return Boolean(node.entry?.valuePreserving) && node.inputs.length === 1;
+}
+
 /** The activation a consumer would fuse, or undefined when it cannot be fused into its producer. */
 function fusableActivation(c: GraphNode): string | undefined {
   if (c.entry?.role !== 'pass' || c.entry.kernel || c.inputs.length !== 1) return undefined;
@@ -61,7 +66,7 @@ export function activationPoints(graph: readonly GraphNode[], options: Placement
     const inlineAct = node.entry?.activation?.(node.config);
     let d: PointDecision;
     if (node.className === 'InputLayer') d = own('model input');
-    else if (node.entry?.valuePreserving && node.inputs.length === 1) {
+    else if (inheritsGrid(node)) {
       const up = decided.get(node.inputs[0] as string);
       d = { ...base, point: false, ...(up?.grid ? { grid: up.grid } : {}), reason: up?.grid ? `only moves values: on the grid of ${up.grid}` : 'only moves values; its input is float' };
     } else if (placement === 'fused' && node.entry?.fusesActivation && (!inlineAct || FUSABLE_ACTIVATIONS.has(inlineAct)) && only && fusableActivation(only)) {

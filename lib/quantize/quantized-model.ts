@@ -9,7 +9,7 @@ import { fakeQuantize } from './affine';
 import { GraphNode, modelGraph } from '../core/graph';
 import { QuantPlan, attachPlan, biasQParams } from './plan';
 import { FakeQuantize } from './fake-quantize-layer';
-import { PointDecision, dynamicPoints } from './placement';
+import { PointDecision, dynamicPoints, inheritsGrid } from './placement';
 import { QParams } from './qparams';
 import { InsertedLayer, rebuildModel } from './rebuild';
 
@@ -51,7 +51,7 @@ export function valueGridsOf(graph: readonly GraphNode[]): Map<string, QParams |
   const grids = new Map<string, QParams | undefined>();
   for (const n of graph) {
     if (n.layer instanceof FakeQuantize) grids.set(n.name, n.layer.qparams);
-    else if (n.entry?.valuePreserving && n.inputs.length === 1) grids.set(n.name, grids.get(n.inputs[0] as string));
+    else if (inheritsGrid(n)) grids.set(n.name, grids.get(n.inputs[0] as string));
     else grids.set(n.name, undefined);
   }
   return grids;

@@ -8,6 +8,7 @@ import { GraphNode, modelGraph, requireLayersModel } from '../../core/graph';
 import { LayerClass } from '../../core/layers';
 import { QuantPlan, planOf } from '../../quantize/plan';
 import { FakeQuantize } from '../../quantize/fake-quantize-layer';
+import { inheritsGrid } from '../../quantize/placement';
 import { OPSET, OnnxGraph } from './builder';
 import { ConvertContext, Converter, OnnxValue, quantizeDequantize } from './context';
 import { convertDense } from './convert-dense';
@@ -157,7 +158,7 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
       const first = inputs[0] as OnnxValue;
       if (node.layer instanceof FakeQuantize) {
         // v.grid set by the converter.
-      } else if (node.entry?.valuePreserving && inputs.length === 1 && first.grid) {
+      } else if (inheritsGrid(node) && first.grid) {
         // Same values, same grid: ONNX Runtime's QDQ form puts the pair after such ops too.
         v = v.name === first.name ? { ...v, grid: first.grid } : { ...v, ...quantizeDequantize(g, v.name, first.grid.qp, node.name, first.grid) };
       } else if (!v.grid || inputs.some((i) => i.grid === v.grid)) {

@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { initBackend } from '../../lib/core/backend';
-import { saveResults } from '../../lib/core/results';
+import { saveResults } from '../../lib/course/results';
 import { machineInfo } from '../../lib/core/machine';
 import { loadModel, saveModel } from '../../lib/data/model-io';
 import { ImageSet, makeImageSet, sliceImageSet } from '../../lib/data/image-set';

@@ -32,9 +32,16 @@ export interface MemoryBudget {
   readonly inUseBytes: number;
   /** The heap limit minus what is in use; undefined on backends without a fixed heap (cpu). */
   readonly availableBytes?: number;
+  /** wasm: the size the heap has grown to so far (it never shrinks; freed blocks are reused). */
+  readonly heapBytes?: number;
 }
 
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+/** The wasm module's current memory size (tfjs-backend-wasm exposes its Emscripten module as `wasm`). */
+function heap(): number | undefined {
+  return (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
+}
 
 /** Peak bytes of live float32 activations of one example (the model input included, as the profiler counts them), plus two intermediates of the largest. */
 export function peakActivationBytesPerExample(model: tf.LayersModel, fn = 'memoryBudget'): number {
@@ -56,7 +63,7 @@ export function memoryBudget(model: tf.LayersModel, batchSize: number, passes: n
   return {
     backend, perExampleBytes, passes, weightBytes, batchSize, inUseBytes,
     estimateBytes: Math.ceil((perExampleBytes * passes * batchSize + weightBytes) * MARGIN),
-    ...(backend === 'wasm' ? { availableBytes: WASM_HEAP_MAX_BYTES - inUseBytes } : {}),
+    ...(backend === 'wasm' ? { availableBytes: WASM_HEAP_MAX_BYTES - inUseBytes, ...(heap() !== undefined ? { heapBytes: heap() } : {}) } : {}),
   };
 }
 

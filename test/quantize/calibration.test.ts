@@ -31,6 +31,7 @@ describe('quantize calibration: memory, shapes, bounded observers', () => {
     expect(b.weightBytes).to.equal(4 * m.countParams());
     expect(b.estimateBytes).to.equal(Math.ceil((b.perExampleBytes * 2 * 10 + 4 * m.countParams()) * 1.5));
     expect(b.availableBytes).to.equal(WASM_HEAP_MAX_BYTES - b.inUseBytes);
+    expect(b.heapBytes).to.be.above(0).and.at.most(WASM_HEAP_MAX_BYTES);
     m.dispose();
   });
 

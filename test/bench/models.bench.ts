@@ -82,12 +82,18 @@ async function main(): Promise<void> {
 
   // The naive placement, for comparison (same calibration images), and its tfjs simulation.
   const variants: Record<string, unknown> = {};
+  const fusedConvs = new Set<string>();
   for (const placement of ['fused', 'layer-output'] as ActivationPlacement[]) {
     const { model: q, report } = await postTraining(model, { mode: 'static', calibration, calibrationCount: CALIBRATION_IMAGES, activationPlacement: placement });
     const simulated = (await evaluate(q, data.test)).accuracy;
     const bytes = placement === 'fused' ? fusedBytes : toOnnx(q).bytes;
     const ort = placement === 'fused' ? fused : await ortFigures(bytes, data.test, fp32Labels);
+    // The convs whose ReLU6 the fused placement fuses: in the layer-output placement each has a point of its own before
+    // the ReLU6; how many of that grid's levels fall inside [0, 6].
+    if (placement === 'fused') report.points.filter((p) => /^fused with/.test(p.reason)).forEach((p) => fusedConvs.add(p.layer));
+    const levels = report.points.filter((p) => p.point && fusedConvs.has(p.layer)).map((p) => Math.min(255, 6 / (p.scale as number))).sort((a, b) => a - b);
     variants[placement] = {
+      ...(levels.length ? { preActivationLevelsInRelu6: { min: levels[0], median: levels[Math.floor(levels.length / 2)], points: levels.length } } : {}),
       ortAccuracy: ort.accuracy, accuracyDrop: fp32.accuracy - ort.accuracy, top1Agreement: ort.agreement, tfjsSimulatedAccuracy: simulated,
       points: report.points.filter((p) => p.point).length, onnxSizeBytes: bytes.length,
       ortIntegerOps: Object.fromEntries(Object.entries(ort.fusedOps).filter(([k]) => k.startsWith('com.microsoft.Q'))), ortFloatConvs: (ort.fusedOps.Conv ?? 0) + (ort.fusedOps['com.microsoft.FusedConv'] ?? 0),

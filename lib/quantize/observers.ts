@@ -148,12 +148,11 @@ export function quantizationMse(values: Float32Array, lo: number, hi: number, bi
 
 function mseRange(values: Float32Array, min: number, max: number, bits: number): { min: number; max: number } {
   if (values.length === 0) return { min, max };
-  const sample = values.length > 65536 ? values.filter((_, i) => i % Math.ceil(values.length / 65536) === 0) : values;
   let best = { min, max };
   let bestErr = Infinity;
   for (let k = 0; k <= 80; k++) {
     const a = 1 - k / 100; // shrink the range from 100% to 20%
-    const err = quantizationMse(sample, min * a, max * a, bits);
+    const err = quantizationMse(values, min * a, max * a, bits);
     if (err < bestErr) {
       bestErr = err;
       best = { min: min * a, max: max * a };

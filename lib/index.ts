@@ -28,8 +28,8 @@ export type { ImageFolderOptions, NpyArray, NpyDtype, DataFilesOptions, LoadedDa
 export type { ModelArtifacts, ReadOptions } from './data';
 
 // Models: the course's builders, cached trained baselines, any cached model.
-export { simpleNet, cnn, loadBaseline, BASELINE_RECIPES, cachedModel } from './models';
-export type { SimpleNetOptions, CnnOptions, BaselineName, BaselineOptions, CachedModel } from './models';
+export { simpleNet, cnn, mobileNetStyle, loadBaseline, BASELINE_RECIPES, loadMobileNetStyle, MOBILENET_STYLE_RECIPE, fashionMnist32, cachedModel } from './models';
+export type { SimpleNetOptions, CnnOptions, MobileNetStyleOptions, InvertedResidualStage, BaselineName, BaselineOptions, MobileNetStyleMeta, CachedModel } from './models';
 
 // Training and evaluation.
 export { fit, evaluate, predictLabels, consoleProgress, inputShapeOf, outputKind, modelLoss } from './train';

@@ -10,7 +10,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import type { OnnxModel } from '../export/onnx/to-onnx';
 import { inspectOnnx } from '../export/onnx/inspect';
 import { onnxRuntime, ortSession } from '../export/onnx/runtime';
-import type { QuantPlan } from '../quantize/plan';
+import { QuantPlan, planOf } from '../quantize/plan';
 import { toTflite } from '../export/tflite/to-tflite';
 import { TfliteInterpreter, tfliteInterpreter } from '../export/tflite/runtime';
 
@@ -154,9 +154,9 @@ export function functionRuntime(name: string, fn: (x: Float32Array, batch: numbe
 
 /** Options for {@link tfliteRuntime}. */
 export interface TfliteRuntimeOptions extends RuntimeOptions {
-  /** Runtime name. Default 'tflite-fp32', or 'tflite-int8' with a plan. */
+  /** Runtime name. Default 'tflite-fp32', or 'tflite-int8' for a statically quantized model. */
   readonly name?: string;
-  /** A static quantization plan: the full-integer INT8 export. */
+  /** A static quantization plan for a float model (default the model's own, planOf): the full-integer INT8 export. */
   readonly plan?: QuantPlan;
   /** Interpreter threads. Default 1. */
   readonly threads?: number;
@@ -165,23 +165,24 @@ export interface TfliteRuntimeOptions extends RuntimeOptions {
 /**
  * TFLite (tfjs-tflite-node's interpreter) running `net`'s .tflite export. TFLite shapes are fixed
  * here, so the model is exported once per batch size, on the first (untimed warm-up) run at it.
- * @example tfliteRuntime(q.model, {plan: q.plan, threads: 2}) // 'tflite-int8'
+ * @example tfliteRuntime((await quantize.postTraining(m, {mode: 'static', calibration})).model, {threads: 2}) // 'tflite-int8'
  */
 export function tfliteRuntime(net: tf.LayersModel, options: TfliteRuntimeOptions = {}): BenchRuntime {
   const threads = options.threads ?? 1;
+  const plan = options.plan ?? planOf(net);
   if (!(Number.isInteger(threads) && threads >= 1)) throw new ConfigError(`tfliteRuntime: threads a positive integer, got ${describe(threads)}. Use 1 or the core count.`);
   const inputShape = checkShape('tfliteRuntime', (net.inputs[0]?.shape ?? []).slice(1));
   let interpreters = new Map<number, TfliteInterpreter>();
   const interpreterAt = (batch: number): TfliteInterpreter => {
     let it = interpreters.get(batch);
     if (!it) {
-      it = tfliteInterpreter(toTflite(net, { batchSize: batch, ...(options.plan ? { plan: options.plan } : {}) }), { threads });
+      it = tfliteInterpreter(toTflite(net, { batchSize: batch, ...(plan ? { plan } : {}) }), { threads });
       interpreters.set(batch, it);
     }
     return it;
   };
   return {
-    ...functionRuntime(options.name ?? (options.plan ? 'tflite-int8' : 'tflite-fp32'), (x, batch) => interpreterAt(batch).run(x), {
+    ...functionRuntime(options.name ?? (plan ? 'tflite-int8' : 'tflite-fp32'), (x, batch) => interpreterAt(batch).run(x), {
       inputShape, threads, ...(options.model !== undefined ? { model: options.model } : {}),
     }),
     dispose() {

@@ -143,7 +143,9 @@ export function runGraph(graph: readonly GraphNode[], x: tf.Tensor, hooks: Graph
     else {
       let ins = node.inputs.map((n) => values.get(n) as tf.Tensor);
       if (hooks.before) ins = hooks.before(node, ins);
-      y = hooks.apply?.(node, ins) ?? node.layer.apply(ins.length === 1 ? ins[0] as tf.Tensor : ins, { training: options.training ?? false }) as tf.Tensor;
+      const apply = () => hooks.apply?.(node, ins) ?? node.layer.apply(ins.length === 1 ? ins[0] as tf.Tensor : ins, { training: options.training ?? false }) as tf.Tensor;
+      // With `release`, a layer's own intermediates (some tfjs layers do not tidy their call) go with it.
+      y = options.release ? tf.tidy(apply) : apply();
       if (options.release) {
         for (const name of node.inputs) {
           const left = (remaining.get(name) ?? 1) - 1;

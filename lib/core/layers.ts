@@ -56,6 +56,11 @@ export interface LayerEntry {
   /** The activation the layer applies, as a Keras name ('relu', 'relu6', ...), when it is one or has one inline. */
   readonly activation?: (config: Readonly<Record<string, unknown>>) => string | undefined;
   /**
+   * Deployment runtimes fuse a following activation of FUSABLE_ACTIVATIONS into this op
+   * (conv/dense + ReLU, Add + ReLU): no quantization point sits between them.
+   */
+  readonly fusesActivation?: boolean;
+  /**
    * Why a configuration cannot be followed channel-wise, or undefined when it can
    * (e.g. BatchNormalization over another axis); the dependency graph reports it.
    */
@@ -103,31 +108,31 @@ const ENTRIES = {
     kernel: { index: 0, inAxis: 0, outAxis: 1 },
     // (..., in) -> (..., units): each output element takes `in` MACs.
     macs: ({ inputShapes, outputShape }) => prod(outputShape) * last(inputShapes[0] ?? [1]),
-    quantizeAxis: () => 1, activation: inlineActivation,
+    quantizeAxis: () => 1, activation: inlineActivation, fusesActivation: true,
     channelCheck: ({ inputShapes }) => ((inputShapes[0]?.length ?? 1) === 1 ? undefined : 'Dense on a rank-2 input (add a Flatten first)'),
   }),
   Conv1D: entry('Conv1D', 'producer', {
     kernel: { index: 0, inAxis: 1, outAxis: 2 },
     macs: ({ config, inputShapes, outputShape }) => prod(outputShape) * single(config.kernelSize) * last(inputShapes[0] ?? [1]),
-    quantizeAxis: () => 2, activation: inlineActivation,
+    quantizeAxis: () => 2, activation: inlineActivation, fusesActivation: true,
   }),
   Conv2D: entry('Conv2D', 'producer', {
     kernel: { index: 0, inAxis: 2, outAxis: 3 },
     macs: ({ config, inputShapes, outputShape }) => prod(outputShape) * prod(pair(config.kernelSize)) * last(inputShapes[0] ?? [1]),
-    quantizeAxis: () => 3, activation: inlineActivation,
+    quantizeAxis: () => 3, activation: inlineActivation, fusesActivation: true,
     channelCheck: ({ config }) => (config.dataFormat === 'channelsFirst' ? 'Conv2D with dataFormat channelsLast' : undefined),
   }),
   Conv2DTranspose: entry('Conv2DTranspose', 'producer', {
     // Kernel [kh, kw, outC, inC]: each input element is spread over a kh x kw window of every output channel.
     kernel: { index: 0, inAxis: 3, outAxis: 2 },
     macs: ({ config, inputShapes, outputShape }) => prod(inputShapes[0] ?? []) * prod(pair(config.kernelSize)) * last(outputShape),
-    activation: inlineActivation,
+    activation: inlineActivation, fusesActivation: true,
   }),
   DepthwiseConv2D: entry('DepthwiseConv2D', 'tied', {
     // Kernel [kh, kw, inC, multiplier]: channel c of the output is c * multiplier + m.
     kernel: { index: 0, outAxis: 2 },
     macs: ({ config, outputShape }) => prod(outputShape) * prod(pair(config.kernelSize)),
-    quantizeAxis: (shape) => (shape[3] === 1 ? 2 : undefined), activation: inlineActivation,
+    quantizeAxis: (shape) => (shape[3] === 1 ? 2 : undefined), activation: inlineActivation, fusesActivation: true,
     channelCheck: ({ config }) => (Number(config.depthMultiplier ?? 1) !== 1 ? 'DepthwiseConv2D with depthMultiplier 1' : undefined),
   }),
   SeparableConv2D: entry('SeparableConv2D', 'opaque', {
@@ -137,7 +142,7 @@ const ENTRIES = {
       const spatial = prod(outputShape.slice(0, -1));
       return spatial * inC * mult * prod(pair(config.kernelSize)) + spatial * inC * mult * last(outputShape);
     },
-    activation: inlineActivation,
+    activation: inlineActivation, fusesActivation: true,
   }),
   BatchNormalization: entry('BatchNormalization', 'tied', {
     macs: ({ outputShape }) => prod(outputShape),
@@ -167,7 +172,7 @@ const ENTRIES = {
   Permute: entry('Permute', 'opaque', { macs: zero, valuePreserving: true }),
   RepeatVector: entry('RepeatVector', 'opaque', { macs: zero, valuePreserving: true }),
   Rescaling: entry('Rescaling', 'pass', { macs: ({ outputShape }) => prod(outputShape) }),
-  Add: entry('Add', 'merge', { macs: zero }),
+  Add: entry('Add', 'merge', { macs: zero, fusesActivation: true }),
   Subtract: entry('Subtract', 'merge', { macs: zero }),
   Multiply: entry('Multiply', 'merge', { macs: ({ outputShape }) => prod(outputShape) }),
   Average: entry('Average', 'merge', { macs: zero }),
@@ -177,6 +182,11 @@ const ENTRIES = {
     macs: zero, valuePreserving: true,
     channelCheck: ({ config, outputShape }) => (lastAxis(config, outputShape.length) ? undefined : 'Concatenate on the last (channel) axis'),
   }),
+  // The fake-quantization layers a quantized model carries (lib/quantize/fake-quantize-layer.ts):
+  // identity with rounding, so no channel change and no MACs; rounding is arithmetic, so a
+  // FakeQuantize output is its own grid, not its input's.
+  FakeQuantize: pass('FakeQuantize'),
+  DynamicQuantize: pass('DynamicQuantize'),
 } satisfies Record<string, LayerEntry>;
 
 /** The registry: one entry per supported tfjs layer class. */

@@ -39,13 +39,56 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: r
   });
 }
 
-/** dX of a depthwise conv: a transposed conv with the block-diagonal filter W[kh, kw, c, c*M + m] = f[kh, kw, c, m]. */
+/** dy with s - 1 zeros between its rows and columns (the stride undone): (n, (oh-1)*sh+1, (ow-1)*sw+1, c). */
+function dilate(dy: tf.Tensor4D, strides: [number, number]): tf.Tensor4D {
+  const [sh, sw] = strides;
+  if (sh === 1 && sw === 1) return dy;
+  const [n, oh, ow, c] = dy.shape;
+  const spread = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+  return tf.slice(tf.reshape(spread, [n, oh * sh, ow * sw, c]), [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c]) as tf.Tensor4D;
+}
+
+/**
+ * The padding of the stride-undone dy that turns dX into a plain 'valid' convolution with the
+ * spatially flipped filter, or undefined when the conv's padding cannot be expressed so.
+ */
+function inputGradPads(inputShape: readonly number[], dyShape: readonly number[], kH: number, kW: number, strides: [number, number], pad: PadAttr): [[number, number], [number, number]] | undefined {
+  const [, inH, inW] = inputShape as [number, number, number, number];
+  const [, oH, oW] = dyShape as [number, number, number, number];
+  const p = convPadding(pad, [inH, inW], [kH, kW], strides);
+  const top = kH - 1 - p.top;
+  const left = kW - 1 - p.left;
+  const bottom = inH + kH - 1 - ((oH - 1) * strides[0] + 1) - top;
+  const right = inW + kW - 1 - ((oW - 1) * strides[1] + 1) - left;
+  return Math.min(top, left, bottom, right) < 0 ? undefined : [[top, bottom], [left, right]];
+}
+
+/**
+ * dX of a depthwise conv, any stride: dy with the stride undone (zeros between), padded, then a
+ * depthwise conv with the spatially flipped filter, one multiplier at a time (output channel
+ * c * M + m reads input channel c). Falls back to a dense block-diagonal transposed conv where the
+ * padding cannot be expressed.
+ */
 export function depthwiseInputGrad(xShape: readonly number[], dy: tf.Tensor4D, filter: tf.Tensor4D, strides: [number, number], pad: PadAttr): tf.Tensor4D {
   return tf.tidy(() => {
     const [kH, kW, C, M] = filter.shape;
-    const eye = tf.reshape(tf.eye(C), [1, 1, C, C, 1]);
-    const dense = tf.reshape(tf.mul(tf.reshape(filter, [kH, kW, C, 1, M]), eye), [kH, kW, C, C * M]) as tf.Tensor4D;
-    return tf.conv2dTranspose(dy, dense, xShape as [number, number, number, number], strides, pad as 'same' | 'valid' | number);
+    const pads = inputGradPads(xShape, dy.shape, kH, kW, strides, pad);
+    if (!pads) {
+      const eye = tf.reshape(tf.eye(C), [1, 1, C, C, 1]);
+      const dense = tf.reshape(tf.mul(tf.reshape(filter, [kH, kW, C, 1, M]), eye), [kH, kW, C, C * M]) as tf.Tensor4D;
+      return tf.conv2dTranspose(dy, dense, xShape as [number, number, number, number], strides, pad as 'same' | 'valid' | number);
+    }
+    const flipped = tf.reverse(filter, [0, 1]);
+    const [n, oH, oW] = dy.shape;
+    const dy5 = tf.reshape(dy, [n, oH, oW, C, M]);
+    let sum: tf.Tensor4D | undefined;
+    for (let m = 0; m < M; m++) {
+      const dym = M === 1 ? dy : tf.reshape(tf.slice(dy5, [0, 0, 0, 0, m], [-1, -1, -1, -1, 1]), [n, oH, oW, C]) as tf.Tensor4D;
+      const f = tf.slice(flipped, [0, 0, 0, m], [-1, -1, -1, 1]) as tf.Tensor4D;
+      const dx = tf.depthwiseConv2d(tf.pad(dilate(dym, strides), [[0, 0], pads[0], pads[1], [0, 0]]), f, 1, 'valid');
+      sum = sum ? tf.add(sum, dx) as tf.Tensor4D : dx;
+    }
+    return sum as tf.Tensor4D;
   });
 }
 
@@ -106,25 +149,24 @@ const KERNELS: tf.KernelConfig[] = [
 ];
 
 /**
- * dX of a stride-1 conv as a plain convolution: dy padded by (k - 1 - pad) and convolved with the
- * filter flipped in space and with in/out channels swapped. wasm's own Conv2DBackpropInput is a
- * naive loop (~1 GFLOP/s); its Conv2D is XNNPACK. Returns undefined where this does not apply.
+ * dX of a conv as a plain convolution: dy with the stride undone (zeros between), padded by
+ * (k - 1 - pad), convolved with the filter flipped in space and with in/out channels swapped.
+ * wasm's own Conv2DBackpropInput is a naive loop (~1 GFLOP/s); its Conv2D is XNNPACK. Returns
+ * undefined where the padding cannot be expressed so.
  */
-export function conv2dInputGradStride1(inputShape: readonly number[], dy: tf.Tensor4D, filter: tf.Tensor4D, pad: PadAttr): tf.Tensor4D | undefined {
-  const [, inH, inW] = inputShape as [number, number, number, number];
+export function conv2dInputGrad(inputShape: readonly number[], dy: tf.Tensor4D, filter: tf.Tensor4D, strides: [number, number], pad: PadAttr): tf.Tensor4D | undefined {
   const [kH, kW] = filter.shape;
-  const [, oH, oW] = dy.shape;
-  const p = convPadding(pad, [inH, inW], [kH, kW], [1, 1]);
-  const top = kH - 1 - p.top;
-  const left = kW - 1 - p.left;
-  const bottom = inH + kH - 1 - oH - top;
-  const right = inW + kW - 1 - oW - left;
-  if (Math.min(top, left, bottom, right) < 0) return undefined;
+  const pads = inputGradPads(inputShape, dy.shape, kH, kW, strides, pad);
+  if (!pads) return undefined;
   return tf.tidy(() => {
     const w = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // (kh, kw, co, ci)
-    const dyp = tf.pad(dy, [[0, 0], [top, bottom], [left, right], [0, 0]]);
-    return tf.conv2d(dyp, w, 1, 'valid');
+    return tf.conv2d(tf.pad(dilate(dy, strides), [[0, 0], pads[0], pads[1], [0, 0]]), w, 1, 'valid');
   });
+}
+
+/** dX of a stride-1 conv (see conv2dInputGrad). */
+export function conv2dInputGradStride1(inputShape: readonly number[], dy: tf.Tensor4D, filter: tf.Tensor4D, pad: PadAttr): tf.Tensor4D | undefined {
+  return conv2dInputGrad(inputShape, dy, filter, [1, 1], pad);
 }
 
 let stockConv2dBackpropInput: tf.KernelConfig | undefined;
@@ -136,8 +178,8 @@ function fastConv2dBackpropInput(): tf.KernelConfig {
     backendName: 'wasm',
     kernelFunc: (args) => {
       const a = args.attrs as Attrs;
-      if ((a.dataFormat ?? 'NHWC') === 'NHWC' && pair(a.strides).every((s) => s === 1) && a.dimRoundingMode == null) {
-        const out = conv2dInputGradStride1(a.inputShape as number[], args.inputs.dy as tf.Tensor4D, args.inputs.filter as tf.Tensor4D, a.pad as PadAttr);
+      if ((a.dataFormat ?? 'NHWC') === 'NHWC' && a.dimRoundingMode == null) {
+        const out = conv2dInputGrad(a.inputShape as number[], args.inputs.dy as tf.Tensor4D, args.inputs.filter as tf.Tensor4D, pair(a.strides), a.pad as PadAttr);
         if (out) return out as unknown as tf.TensorInfo;
       }
       return stockKernel.kernelFunc(args);
@@ -146,7 +188,7 @@ function fastConv2dBackpropInput(): tf.KernelConfig {
 }
 
 /**
- * Registers the missing wasm backward kernels and the faster stride-1 Conv2DBackpropInput
+ * Registers the missing wasm backward kernels and the faster Conv2DBackpropInput
  * (idempotent). Returns the names it registered now.
  */
 export function registerWasmKernels(): string[] {

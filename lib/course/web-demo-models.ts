@@ -57,7 +57,7 @@ export async function webDemoModels(options: WebDemoModelsOptions): Promise<WebD
     const q = await postTraining(options.baseline, { mode: 'static', calibration: options.calibration, calibrationCount });
     let onnxInt8: OnnxModel;
     try {
-      onnxInt8 = toOnnx(q.model.model, { plan: q.model.plan });
+      onnxInt8 = toOnnx(q.model);
     } finally {
       q.model.dispose();
     }

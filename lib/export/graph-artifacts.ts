@@ -9,8 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, ShapeError, describe } from '../errors';
 import { ModelArtifacts, artifactsToGraphModel, artifactsToModel, isGraphArtifacts, shardNames, specBytes, weightByteLengths } from '../data/model-io';
-import { toFloat16 } from '../quantize/float16';
-import { TfjsArtifactsReport, TfjsQuantizeOptions, TfjsWeightReport, converterQuantize, globToRegExp } from './tfjs-artifacts';
+import { TfjsArtifactsReport, TfjsQuantizeOptions, TfjsWeightReport, encodeWeight, globToRegExp } from './tfjs-artifacts';
 
 /** What {@link quantizeGraphArtifacts} reports. */
 export interface ArtifactsQuantizeReport extends TfjsArtifactsReport {
@@ -23,8 +22,8 @@ function check(artifacts: ModelArtifacts, options: TfjsQuantizeOptions): RegExp[
   if (!artifacts || typeof artifacts !== 'object' || !(artifacts.weightData instanceof Uint8Array) || !Array.isArray(artifacts.modelJson?.weightsManifest)) {
     throw new ConfigError(`${fn}: artifacts {modelJson, weightData} (readArtifacts(dir) or graphModelToArtifacts(model)), got ${describe(artifacts)}. Read the model folder first.`);
   }
-  if (!options || !['uint8', 'uint16', 'float16'].includes(options.dtype)) {
-    throw new ConfigError(`${fn}: dtype 'uint8', 'uint16' or 'float16', got ${describe(options?.dtype)}. Use 'uint8' for the smallest file, 'uint16' or 'float16' for a small error.`);
+  if (!options || !['uint8', 'uint16', 'float16', 'auto'].includes(options.dtype)) {
+    throw new ConfigError(`${fn}: dtype 'uint8', 'uint16', 'float16' or 'auto', got ${describe(options?.dtype)}. Use 'uint8' for the smallest file, 'uint16' or 'float16' for a small error, 'auto' for uint8 where each weight's channels keep 25 dB.`);
   }
   const weights = options.weights ?? ['*'];
   if (!Array.isArray(weights) || weights.length === 0 || !weights.every((w) => typeof w === 'string' && w.length > 0)) {
@@ -86,13 +85,9 @@ export function quantizeGraphArtifacts(artifacts: ModelArtifacts, options: TfjsQ
       }
       // Copy: the weight may sit at an offset that is not a multiple of 4.
       const values = new Float32Array(raw.slice().buffer);
-      if (options.dtype === 'float16') {
-        const h = toFloat16(values);
-        push(new Uint8Array(h.buffer), { ...spec, quantization: { dtype: 'float16' } }, { name: spec.name, dtype: 'float16', sizeBytes: h.byteLength });
-      } else {
-        const { q, scale, min } = converterQuantize(values, options.dtype);
-        push(new Uint8Array(q.buffer, q.byteOffset, q.byteLength), { ...spec, quantization: { dtype: options.dtype, scale, min } }, { name: spec.name, dtype: options.dtype, sizeBytes: q.byteLength, scale, min });
-      }
+      const w = encodeWeight(spec.name, values, spec.shape, spec.shape.length >= 2 ? spec.shape.length - 1 : undefined, options.dtype, options.minSqnrDb ?? 25);
+      if (w.warning) warnings.push(`${fn}: ${w.warning}`);
+      push(w.bytes, { ...spec, quantization: w.quantization }, w.report);
     }
     return { paths: shardNames(gi + 1, groupBytes), weights: out };
   });

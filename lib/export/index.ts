@@ -2,7 +2,7 @@
 // (NeuralNetwork; structural validation only) and TensorFlow.js artifacts with the converter's
 // quantized weights, for layers and graph models (the converter's --quantize_* flags in JS).
 export {
-  toOnnx, CONVERTERS, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, inspectOnnx,
+  toOnnx, CONVERTERS, hasConverter, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, inspectOnnx,
 } from './onnx';
 export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OnnxSummary } from './onnx';
 export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize, globToRegExp } from './tfjs-artifacts';
@@ -14,3 +14,5 @@ export type { TfliteExportOptions, TfliteModel, TfliteSummary, TfliteTensorSumma
 export { toCoreML, COREML_CONVERTERS } from './coreml';
 export type { CoreMLExportOptions, CoreMLModel, CoreMLWeightMode, DecodedEqualReport } from './coreml';
 export * as coreml from './coreml';
+export { weightError } from './weight-error';
+export type { WeightError } from './weight-error';

@@ -3,20 +3,27 @@
 // them: per weight, affine uint8/uint16 with `{dtype, scale, min}` in the manifest (min nudged
 // so that 0 is exactly representable when the range covers it) or float16. Stock
 // `tf.loadLayersModel` dequantizes them to float32 at load: files shrink, compute does not.
+// One scale per tensor cannot serve channels of very different ranges (a BatchNormalization-
+// folded depthwise kernel can span 1000x between channels): each weight's error is measured per
+// channel, reported, warned about, and `dtype: 'auto'` keeps uint8 only where it holds.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { requireLayersModel } from '../core/graph';
 import { ModelArtifacts, modelToArtifacts, specBytes } from '../data/model-io';
 import { toFloat16, fromFloat16 } from '../quantize/float16';
+import { channelAxes, weightError } from './weight-error';
 
 /** The converter's weight quantization types. */
 export type TfjsQuantDtype = 'uint8' | 'uint16' | 'float16';
 
 /** Options of {@link quantizedArtifacts}. */
 export interface TfjsQuantizeOptions {
-  readonly dtype: TfjsQuantDtype;
+  /** One type for every selected weight, or 'auto': uint8 where its worst channel keeps `minSqnrDb`, else the better 2-byte type. */
+  readonly dtype: TfjsQuantDtype | 'auto';
   /** Weight names to quantize; `*` matches any text (e.g. `fc1/*`, or a star then `/kernel` for every kernel). Default: every float32 weight. */
   readonly weights?: readonly string[];
+  /** The worst channel's SQNR (dB) below which a weight is warned about ('auto': not stored as uint8). Default 25. */
+  readonly minSqnrDb?: number;
 }
 
 /** Per-weight outcome. */
@@ -27,6 +34,12 @@ export interface TfjsWeightReport {
   readonly sizeBytes: number;
   readonly scale?: number;
   readonly min?: number;
+  /** SQNR (dB) of the decoded weight against the float weight (Infinity when exact). */
+  readonly sqnrDb?: number;
+  /** The lowest SQNR of any output channel (per-channel axis of the registry, else the last axis). */
+  readonly minChannelSqnrDb?: number;
+  /** 'auto': why this type. */
+  readonly reason?: string;
 }
 
 /** What {@link quantizedArtifacts} reports. */
@@ -35,6 +48,8 @@ export interface TfjsArtifactsReport {
   readonly floatSizeBytes: number;
   readonly sizeBytes: number;
   readonly sizeRatio: number;
+  /** Weights whose worst channel is below `minSqnrDb`. */
+  readonly warnings: string[];
 }
 
 /** A weight-name pattern as a RegExp: `*` matches any text (the converter's --quantize_* '*' patterns). */
@@ -79,22 +94,75 @@ export function converterQuantize(values: Float32Array, dtype: 'uint8' | 'uint16
   return { q, scale: r.scale, min: r.min };
 }
 
+/** One weight encoded as `dtype`: its bytes, manifest quantization entry and decoded values. */
+function encode(values: Float32Array, dtype: TfjsQuantDtype): { bytes: Uint8Array; quantization: tf.io.WeightsManifestEntry['quantization']; decoded: Float32Array; scale?: number; min?: number } {
+  if (dtype === 'float16') {
+    const h = toFloat16(values);
+    return { bytes: new Uint8Array(h.buffer), quantization: { dtype: 'float16' }, decoded: fromFloat16(h) };
+  }
+  const { q, scale, min } = converterQuantize(values, dtype);
+  return {
+    bytes: new Uint8Array(q.buffer, q.byteOffset, q.byteLength), quantization: { dtype, scale, min }, scale, min,
+    decoded: Float32Array.from(q, (v) => v * scale + min),
+  };
+}
+
+/**
+ * One float32 weight stored as `dtype` ('auto': uint8 when its worst channel keeps `minSqnrDb`,
+ * else the better 2-byte type), with its report row and, below `minSqnrDb`, a warning.
+ * `axis`: the channel axis its error is measured along.
+ */
+export function encodeWeight(name: string, values: Float32Array, shape: readonly number[], axis: number | undefined, dtype: TfjsQuantDtype | 'auto', minSqnrDb: number):
+  { bytes: Uint8Array; quantization: tf.io.WeightsManifestEntry['quantization']; report: TfjsWeightReport; warning?: string } {
+  const tryType = (t: TfjsQuantDtype) => {
+    const e = encode(values, t);
+    return { dtype: t, ...e, error: weightError(values, e.decoded, shape, axis) };
+  };
+  let chosen = tryType(dtype === 'auto' ? 'uint8' : dtype);
+  let reason: string | undefined;
+  if (dtype === 'auto') {
+    if (chosen.error.minChannelSqnrDb >= minSqnrDb) reason = `uint8 keeps every channel at >= ${minSqnrDb} dB`;
+    else {
+      const [u16, f16] = [tryType('uint16'), tryType('float16')];
+      const better = f16.error.minChannelSqnrDb >= u16.error.minChannelSqnrDb ? f16 : u16;
+      reason = `uint8 would leave channel ${chosen.error.worstChannel} at ${chosen.error.minChannelSqnrDb.toFixed(1)} dB (one scale for channels of different ranges); ${better.dtype} keeps ${better.error.minChannelSqnrDb.toFixed(1)} dB`;
+      chosen = better;
+    }
+  }
+  const warning = chosen.error.minChannelSqnrDb < minSqnrDb
+    ? `${name}: ${chosen.dtype} leaves channel ${chosen.error.worstChannel} at ${chosen.error.minChannelSqnrDb.toFixed(1)} dB SQNR, below ${minSqnrDb} dB ` +
+      `(its channels' ranges differ too much for one scale per tensor). Use dtype 'auto' or 'float16' for this weight.`
+    : undefined;
+  return {
+    bytes: chosen.bytes, quantization: chosen.quantization, ...(warning ? { warning } : {}),
+    report: {
+      name, dtype: chosen.dtype, sizeBytes: chosen.bytes.byteLength, ...(chosen.scale !== undefined ? { scale: chosen.scale, min: chosen.min } : {}),
+      sqnrDb: chosen.error.sqnrDb, minChannelSqnrDb: chosen.error.minChannelSqnrDb, ...(reason ? { reason } : {}),
+    },
+  };
+}
+
 /**
  * Artifacts of `model` with the selected weights quantized (model.json manifest + one weights
- * buffer), loadable by stock `tf.loadLayersModel(tf.io.fromMemory(...))`. The model is not modified.
- * @example const {artifacts} = await quantizedArtifacts(model, {dtype: 'uint8'}); writeArtifacts(dir, artifacts);
+ * buffer), loadable by stock `tf.loadLayersModel(tf.io.fromMemory(...))`, with each weight's
+ * error per channel in the report. The model is not modified.
+ * @example const {artifacts, report} = await quantizedArtifacts(model, {dtype: 'auto'}); writeArtifacts(dir, artifacts);
  */
 export async function quantizedArtifacts(model: tf.LayersModel, options: TfjsQuantizeOptions): Promise<{ artifacts: ModelArtifacts; report: TfjsArtifactsReport }> {
   requireLayersModel(model, 'exporters.quantizedArtifacts');
-  if (!['uint8', 'uint16', 'float16'].includes(options.dtype)) {
-    throw new ConfigError(`quantizedArtifacts: dtype 'uint8', 'uint16' or 'float16', got ${describe(options.dtype)}. Use 'uint8' for the smallest file.`);
+  if (!['uint8', 'uint16', 'float16', 'auto'].includes(options?.dtype)) {
+    throw new ConfigError(`quantizedArtifacts: dtype 'uint8', 'uint16', 'float16' or 'auto', got ${describe(options?.dtype)}. Use 'auto' for the smallest file that keeps every channel.`);
   }
+  const minSqnrDb = options.minSqnrDb ?? 25;
+  if (!Number.isFinite(minSqnrDb)) throw new ConfigError(`quantizedArtifacts: minSqnrDb a number of dB, got ${describe(options.minSqnrDb)}. Use 25.`);
   const patterns = (options.weights ?? ['*']).map(globToRegExp);
+  const axes = channelAxes(model);
   const base = await modelToArtifacts(model);
   const specs = base.modelJson.weightsManifest.flatMap((g) => g.weights);
   const parts: Uint8Array[] = [];
   const outSpecs: tf.io.WeightsManifestEntry[] = [];
   const weights: TfjsWeightReport[] = [];
+  const warnings: string[] = [];
   let offset = 0;
   for (const spec of specs) {
     const n = specBytes(spec);
@@ -107,17 +175,12 @@ export async function quantizedArtifacts(model: tf.LayersModel, options: TfjsQua
       continue;
     }
     const values = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
-    if (options.dtype === 'float16') {
-      const h = toFloat16(values);
-      parts.push(new Uint8Array(h.buffer));
-      outSpecs.push({ ...spec, quantization: { dtype: 'float16' } });
-      weights.push({ name: spec.name, dtype: 'float16', sizeBytes: h.byteLength });
-    } else {
-      const { q, scale, min } = converterQuantize(values, options.dtype);
-      parts.push(new Uint8Array(q.buffer, q.byteOffset, q.byteLength));
-      outSpecs.push({ ...spec, quantization: { dtype: options.dtype, scale, min } });
-      weights.push({ name: spec.name, dtype: options.dtype, sizeBytes: q.byteLength, scale, min });
-    }
+    const axis = axes.get(spec.name) ?? (spec.shape.length >= 2 ? spec.shape.length - 1 : undefined);
+    const w = encodeWeight(spec.name, values, spec.shape, axis, options.dtype, minSqnrDb);
+    if (w.warning) warnings.push(w.warning);
+    parts.push(w.bytes);
+    outSpecs.push({ ...spec, quantization: w.quantization });
+    weights.push(w.report);
   }
   const total = parts.reduce((a, p) => a + p.length, 0);
   const weightData = new Uint8Array(total);
@@ -130,7 +193,7 @@ export async function quantizedArtifacts(model: tf.LayersModel, options: TfjsQua
     modelJson: { ...base.modelJson, convertedBy: 'tfjs-compress', weightsManifest: [{ paths: base.modelJson.weightsManifest[0]?.paths ?? ['weights.bin'], weights: outSpecs }] },
     weightData,
   };
-  return { artifacts, report: { weights, floatSizeBytes: base.weightData.length, sizeBytes: total, sizeRatio: total / base.weightData.length } };
+  return { artifacts, report: { weights, floatSizeBytes: base.weightData.length, sizeBytes: total, sizeRatio: total / base.weightData.length, warnings } };
 }
 
 /**

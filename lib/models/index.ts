@@ -2,6 +2,10 @@
 export { simpleNet } from './simplenet';
 export type { SimpleNetOptions } from './simplenet';
 export { cnn } from './cnn';
+export { mobileNetStyle, makeDivisible, MOBILENET_V2_STAGES } from './mobilenet-style';
+export type { MobileNetStyleOptions, InvertedResidualStage } from './mobilenet-style';
+export { loadMobileNetStyle, fashionMnist32, MOBILENET_STYLE_RECIPE } from './mobilenet-baseline';
+export type { MobileNetStyleMeta } from './mobilenet-baseline';
 export type { CnnOptions } from './cnn';
 export { loadBaseline, loadDataset, BASELINE_RECIPES } from './baselines';
 export type { BaselineName, BaselineMeta, BaselineOptions, DatasetName } from './baselines';

@@ -8,7 +8,7 @@ export { runPrune, runQuantize, runExport, matchLayers, firstInputs } from './st
 export type { StageContext, StageOutcome } from './stages';
 export { runBench, onnxBaseline } from './bench-stage';
 export type { BenchTarget, BenchReportRow } from './bench-stage';
-export { openModel, saveStageModel, disposeStageModel, planOfStage, stageInputShape, stageClasses, stageScores, scoreAccuracy, modelBytes, PLAN_FILE } from './stage-model';
+export { openModel, saveStageModel, disposeStageModel, planOfStage, stageInputShape, stageClasses, stageScores, scoreAccuracy, modelBytes } from './stage-model';
 export type { StageModel, ScoreFn } from './stage-model';
 export { reportMarkdown, reportHtml, reportFigures, stageTable, benchTable, speedupOf, packageVersion } from './report';
 export type { PipelineReport, StageRecord, InputRecord } from './report';

@@ -17,7 +17,7 @@ import { ProgressReporter } from '../train/progress';
 import { DataSpec, Recipe, Stage } from './recipe';
 import { BenchReportRow, BenchTarget, onnxBaseline, runBench } from './bench-stage';
 import { StageContext, StageOutcome, runExport, runPrune, runQuantize } from './stages';
-import { StageModel, disposeStageModel, modelBytes, openModel, stageClasses, stageInputShape, stageScores, scoreAccuracy } from './stage-model';
+import { StageModel, disposeStageModel, modelBytes, openModel, planOfStage, stageClasses, stageInputShape, stageScores, scoreAccuracy } from './stage-model';
 import { InputRecord, PipelineReport, StageRecord, packageVersion, reportHtml, reportMarkdown } from './report';
 
 /** What the runner tells its caller while it works. */
@@ -157,7 +157,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
         if (out.onnx) targets.push({ label: name, kind: 'onnx', bytes: out.onnx });
         if (out.model) {
           current = out.model;
-          if (out.model.kind === 'layers' && !out.model.quantized) targets.push({ label: name, kind: 'tfjs', model: out.model.model });
+          if (out.model.kind === 'layers' && !planOfStage(out.model)) targets.push({ label: name, kind: 'tfjs', model: out.model.model });
         }
       }
       const drops = records.map((r) => r.accuracyDrop).filter((d): d is number => d !== undefined && Number.isFinite(d));

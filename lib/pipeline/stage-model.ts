@@ -11,45 +11,28 @@ import { readArtifacts } from '../data/model-read';
 import { artifactsToGraphModel, artifactsToModel, modelToArtifacts } from '../data/model-io';
 import { DataSource, batchesOf } from '../data/source';
 import { inputShapeOf, outputUnits } from '../train/model-output';
-import { QuantPlan } from '../quantize/plan';
-import { QuantizedModel } from '../quantize/quantized-model';
-import { planFromJson, planToJson } from './plan-json';
+import { QuantPlan, planOf } from '../quantize/plan';
 
-/** A model between stages. Layers models may carry a quantization plan and its simulated forward pass. */
+/** A model between stages: a layers model (float, or quantized with its plan in its metadata), or a graph model with its artifacts. */
 export type StageModel =
-  | { readonly kind: 'layers'; readonly model: tf.LayersModel; readonly quantized?: QuantizedModel }
+  | { readonly kind: 'layers'; readonly model: tf.LayersModel }
   | { readonly kind: 'graph'; readonly model: tf.GraphModel; readonly artifacts: ModelArtifacts };
 
-/** The file a quantization plan is stored in beside a quantized model's model.json. */
-export const PLAN_FILE = 'quantization-plan.json';
-
-/** Opens a model folder (layers or graph model; a quantized folder with its plan). */
+/** Opens a model folder (a layers model, quantized ones with their plan in model.json, or a graph model). */
 export async function openModel(dir: string): Promise<StageModel> {
   const artifacts = readArtifacts(dir, { caller: 'openModel' });
   if (isGraphArtifacts(artifacts)) return { kind: 'graph', model: artifactsToGraphModel(artifacts, `${dir}/model.json`), artifacts };
-  const model = await artifactsToModel(artifacts, `${dir}/model.json`);
-  const planFile = path.join(dir, PLAN_FILE);
-  if (!fs.existsSync(planFile)) return { kind: 'layers', model };
-  try {
-    const plan = planFromJson(JSON.parse(fs.readFileSync(planFile, 'utf8')), planFile);
-    const { makeQuantizedModel } = await import('../quantize/quantized-model');
-    const { rebuildModel } = await import('../quantize/rebuild');
-    const quantized = await makeQuantizedModel(await rebuildModel(model, {}), plan);
-    return { kind: 'layers', model: quantized.model, quantized };
-  } finally {
-    model.dispose();
-  }
+  return { kind: 'layers', model: await artifactsToModel(artifacts, `${dir}/model.json`) };
 }
 
 /** Frees a stage model. */
 export function disposeStageModel(m: StageModel): void {
-  if (m.kind === 'layers' && m.quantized) m.quantized.dispose();
-  else m.model.dispose();
+  m.model.dispose();
 }
 
 /** The plan of a quantized layers model, if any. */
 export function planOfStage(m: StageModel): QuantPlan | undefined {
-  return m.kind === 'layers' ? m.quantized?.plan : undefined;
+  return m.kind === 'layers' ? planOf(m.model) : undefined;
 }
 
 /** Input shape without the batch dimension (-1 where free). */
@@ -59,12 +42,10 @@ export function stageInputShape(m: StageModel): number[] {
   return shape.slice(1).map((d) => (d == null || d < 0 ? -1 : d));
 }
 
-/** Writes a stage model as a model folder (model.json + weights; a plan beside a quantized one). Returns the model files' names. */
+/** Writes a stage model as a model folder (model.json + weights; a quantized model's plan is in model.json). Returns the model files' names. */
 export async function saveStageModel(m: StageModel, dir: string): Promise<string[]> {
   const artifacts = m.kind === 'graph' ? m.artifacts : await modelToArtifacts(m.model);
   const { files } = writeArtifacts(dir, artifacts);
-  const plan = planOfStage(m);
-  if (plan) fs.writeFileSync(path.join(dir, PLAN_FILE), `${JSON.stringify(planToJson(plan), null, 1)}\n`);
   return ['model.json', ...files];
 }
 
@@ -79,11 +60,10 @@ export function modelBytes(p: string): number {
 /** Scores of a batch: class scores (n, classes) as a tensor or as flat values. */
 export type ScoreFn = (xs: tf.Tensor) => Promise<tf.Tensor | { data: Float32Array; dims: readonly number[] }>;
 
-/** The forward pass of a stage model as a ScoreFn (the simulated quantized pass for a quantized model). */
+/** The forward pass of a stage model as a ScoreFn (a quantized model simulates its integer arithmetic). */
 export function stageScores(m: StageModel): ScoreFn {
   if (m.kind === 'graph') return async (xs) => m.model.predict(xs) as tf.Tensor;
-  const q = m.quantized;
-  return async (xs) => (q ? q.predict(xs) : m.model.predict(xs, { batchSize: xs.shape[0] }) as tf.Tensor);
+  return async (xs) => m.model.predict(xs, { batchSize: xs.shape[0] }) as tf.Tensor;
 }
 
 /** Accuracy of `score` on labelled data: argmax of the scores against the labels, in batches. */

@@ -62,7 +62,7 @@ export function matchLayers(names: readonly string[], patterns: readonly string[
 function layersOf(m: StageModel, verb: string): tf.LayersModel {
   // The library's own refusal of a graph model, naming what works on it instead.
   requireLayersModel(m.model, verb);
-  if (m.kind === 'layers' && m.quantized) throw new ConfigError(`${verb}: a float model, got a quantized one. Put quantization after pruning in the recipe.`);
+  if (m.kind === 'layers' && planOfStage(m)) throw new ConfigError(`${verb}: a float model, got a quantized one. Put quantization after pruning in the recipe.`);
   return m.model;
 }
 
@@ -147,15 +147,14 @@ export async function runQuantize(stage: QuantizeStage, input: StageModel, ctx: 
   const mode = stage.mode ?? 'static';
   const calibration = ctx.data.calibration;
   if (mode === 'static' && !calibration) throw new ConfigError(`quantize: calibration data for mode 'static', got none. Pass --data (recipe: data.calibration) with a few hundred examples.`);
-  const quantizable = model.layers.filter((l) => quantize.WEIGHT_LAYERS.has(l.getClassName())).map((l) => l.name);
-  const skip = stage.skip ? new Set(matchLayers(model.layers.map((l) => l.name), stage.skip, 'skip')) : undefined;
+  const skip = stage.skip ? matchLayers(model.layers.map((l) => l.name), stage.skip, 'skip') : undefined;
   const { model: q, report } = await quantize.postTraining(model, {
     mode, ...(stage.weightBits ? { weightBits: stage.weightBits } : {}), ...(stage.activationBits ? { activationBits: stage.activationBits } : {}),
     ...(stage.granularity ? { granularity: stage.granularity } : {}), ...(calibration ? { calibration: calibration.source } : {}),
     ...(stage.calibration?.count ? { calibrationCount: stage.calibration.count } : {}), ...(stage.calibration?.observer ? { observer: { method: stage.calibration.observer } } : {}),
-    ...(skip ? { layers: quantizable.filter((n) => !skip.has(n)) } : {}),
+    ...(skip ? { skip } : {}),
   });
-  return tfjsOutcome({ kind: 'layers', model: q.model, quantized: q }, report);
+  return tfjsOutcome({ kind: 'layers', model: q }, report);
 }
 
 async function ortScore(bytes: Uint8Array): Promise<{ score: ScoreFn; dispose: () => Promise<void> }> {

@@ -37,20 +37,43 @@ export function dequantize(q: tf.Tensor, qp: QParams): tf.Tensor {
 }
 
 /**
+ * Runs `steps` one after another, freeing each intermediate as soon as the next exists, so a
+ * chain over a large activation holds at most two of its intermediates at once.
+ */
+export function chain(x: tf.Tensor, steps: readonly ((t: tf.Tensor) => tf.Tensor)[]): tf.Tensor {
+  let t = x;
+  for (const step of steps) {
+    const next = step(t);
+    if (t !== x) t.dispose();
+    t = next;
+  }
+  return t;
+}
+
+/**
  * dequantize(quantize(x)) in float32, with the straight-through gradient: dy passes unchanged
- * where x is inside the representable range, and is zero where x was clipped.
+ * where x is inside the representable range, and is zero where x was clipped. The forward pass
+ * holds at most two full-size intermediates (the range mask is computed only for the gradient).
  */
 export function fakeQuantize(x: tf.Tensor, qp: QParams): tf.Tensor {
   checkChannels('fakeQuantize', x, qp);
   const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     const { scale, zeroPoint } = broadcastParams(qp, input.rank);
-    const lo = tf.mul(tf.sub(qp.qmin, zeroPoint), scale);
-    const hi = tf.mul(tf.sub(qp.qmax, zeroPoint), scale);
-    const q = tf.clipByValue(tf.add(tf.round(tf.div(input, scale)), zeroPoint), qp.qmin, qp.qmax);
-    const value = tf.mul(tf.sub(q, zeroPoint), scale);
-    const inside = tf.logicalAnd(tf.greaterEqual(input, lo), tf.lessEqual(input, hi));
-    save([tf.cast(inside, 'float32')]);
-    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0] as tf.Tensor) };
+    save([input]);
+    const value = chain(input, [
+      (t) => tf.div(t, scale), tf.round, (t) => tf.add(t, zeroPoint), (t) => tf.clipByValue(t, qp.qmin, qp.qmax),
+      (t) => tf.sub(t, zeroPoint), (t) => tf.mul(t, scale),
+    ]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
+        const p = broadcastParams(qp, dy.rank);
+        const lo = tf.mul(tf.sub(qp.qmin, p.zeroPoint), p.scale);
+        const hi = tf.mul(tf.sub(qp.qmax, p.zeroPoint), p.scale);
+        const v = saved[0] as tf.Tensor;
+        return tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(v, lo), tf.lessEqual(v, hi)), 'float32'));
+      }),
+    };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return tf.tidy(() => f(x));
 }

@@ -1,14 +1,19 @@
 // Calibration: run the float model on sample inputs, batch by batch, and let an observer per
-// quantization point (the model input and each layer output) choose its range. Values are
-// observed as soon as a layer produces them and released after their last consumer, so memory is
-// bounded by one batch's live activations, whatever the number of examples.
+// quantization point (placement.ts decides which layer outputs those are) choose its range.
+// Each point's batch is reduced on the device to its exact min and max (and, for the methods
+// that need values, a uniform sample of at most `sampleSize` values) before anything is read;
+// values are released after their last consumer. Memory: one batch's live activations on the
+// backend (checked against wasm's heap before the first batch) and a fixed-size sample per
+// point in JavaScript, whatever the number of examples.
 import * as tf from '@tensorflow/tfjs';
-import { DataError, describe } from '../errors';
-import { DataSource, batchesOf, checkSource } from '../data/source';
-import { GraphNode, modelGraph, runGraph } from '../core/graph';
+import { ConfigError, DataError, describe } from '../errors';
+import { DataSource, batchesOf, checkSource, sourceCount } from '../data/source';
+import { GraphNode, modelGraph, requireLayersModel, runGraph } from '../core/graph';
+import { Rng } from '../core/rng';
 import { inputShapeOf } from '../train/model-output';
-import { ObserverOptions, createObserver } from './observers';
-import { PASS_THROUGH } from './plan';
+import { Observer, ObserverOptions, createObserver } from './observers';
+import { ActivationPlacement, PointDecision, activationPoints } from './placement';
+import { MemoryBudget, fitBatchSize } from './memory-budget';
 
 /** Calibration inputs: any DataSource (targets, if present, are not used). */
 export type CalibrationData = DataSource;
@@ -18,50 +23,108 @@ export interface CalibrationOptions {
   readonly observer?: ObserverOptions;
   /** Examples used (default 1000). */
   readonly count?: number;
-  /** Examples per forward pass (default 32); memory grows with it. */
+  /** Examples per forward pass (default 32, lowered to what fits in wasm's heap); memory grows with it. */
   readonly batchSize?: number;
+  /** Where the points are (default 'fused'). */
+  readonly placement?: ActivationPlacement;
+  /** Layers left float (see activationPoints). */
+  readonly skip?: readonly string[];
+  /** Seed of the observers' samples (default 0). */
+  readonly seed?: number;
   /** ImageSet pixel scaling. */
   readonly mean?: number;
   readonly std?: number;
 }
 
-/** Layers whose outputs get their own range (the rest inherit their input's). */
-export function quantizationPoints(graph: readonly GraphNode[]): GraphNode[] {
-  return graph.filter((n) => !PASS_THROUGH.has(n.className));
-}
+/** Default examples per calibration batch. */
+export const CALIBRATION_BATCH_SIZE = 32;
 
-/** Calls `fn(x)` on each calibration batch (tensors disposed after); returns the examples seen. */
-export async function forEachCalibrationBatch(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions, fn: (x: tf.Tensor) => void): Promise<number> {
-  checkSource(data, 'calibrate');
-  let seen = 0;
-  for await (const b of batchesOf(data, { batchSize: options.batchSize ?? 32, limit: options.count ?? 1000, inputShape: inputShapeOf(model, 'calibrate'), mean: options.mean, std: options.std, caller: 'calibrate' })) {
-    fn(b.xs);
-    seen += b.size;
+/** Throws a ConfigError unless `batchSize` is a positive integer (or absent). */
+export function checkBatchSize(batchSize: unknown, fn: string): void {
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && (batchSize as number) > 0)) {
+    throw new ConfigError(`${fn}: batchSize a positive integer, got ${describe(batchSize)}. Use e.g. ${CALIBRATION_BATCH_SIZE}.`);
   }
-  if (seen === 0) throw new DataError(`calibrate: a non-empty calibration set, got ${describe(seen)} examples. Pass some example inputs (e.g. a slice of the training set).`);
-  return seen;
 }
 
 /**
- * The range of every quantization point of `model` (keyed by layer name; pass-through layers
- * get their input's range), chosen by the observer (default minmax) from the calibration data.
+ * Calls `fn(x)` on each calibration batch (tensors disposed after); returns the examples seen.
+ * `passes`: forward passes the caller runs side by side on each batch (for the memory check).
  */
-export async function calibrateRanges(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions = {}): Promise<Record<string, { min: number; max: number }>> {
-  const graph = modelGraph(model, 'calibrate');
-  const points = new Set(quantizationPoints(graph).map((n) => n.name));
-  const observers = new Map([...points].map((n) => [n, createObserver(options.observer ?? { method: 'minmax' })]));
-  await forEachCalibrationBatch(model, data, options, (x) => {
+export async function forEachCalibrationBatch(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions & { readonly passes?: number; readonly caller?: string },
+  fn: (x: tf.Tensor) => void): Promise<{ examples: number; memory: MemoryBudget }> {
+  const caller = options.caller ?? 'calibrate';
+  checkSource(data, caller);
+  checkBatchSize(options.batchSize, caller);
+  const { batchSize, budget } = fitBatchSize(model, options.batchSize ?? CALIBRATION_BATCH_SIZE, options.passes ?? 1, options.batchSize !== undefined, caller);
+  let seen = 0;
+  for await (const b of batchesOf(data, { batchSize, limit: options.count ?? 1000, inputShape: inputShapeOf(model, caller), mean: options.mean, std: options.std, caller })) {
+    fn(b.xs);
+    seen += b.size;
+  }
+  if (seen === 0) throw new DataError(`${caller}: a non-empty calibration set, got ${describe(seen)} examples. Pass some example inputs (e.g. a slice of the training set).`);
+  return { examples: seen, memory: budget };
+}
+
+/** What {@link calibrate} found: each grid's range, the decisions, and the run's figures. */
+export interface Calibration {
+  /** Range of every layer output on a grid (points, and the value-moving layers after them), by layer name. */
+  readonly ranges: Record<string, { min: number; max: number }>;
+  readonly decisions: PointDecision[];
+  readonly examples: number;
+  readonly memory: MemoryBudget;
+}
+
+/** Feeds one point's batch to its observer: exact range and count, and a device-side uniform sample when the method needs values. */
+function observeOnDevice(observer: Observer, y: tf.Tensor, rng: Rng, batches: number): void {
+  // Each batch offers the reservoir about twice its share of the sample.
+  const sampleSize = Math.max(4096, Math.ceil((2 * (observer.options.sampleSize ?? 1 << 17)) / batches));
+  const [lo, hi, sample] = tf.tidy(() => {
+    const flat = tf.reshape(y, [-1]);
+    let s: tf.Tensor | undefined;
+    if (observer.wantsSample) {
+      // Random indices (not a stride, which could alias with the channel count and read one channel).
+      s = y.size <= sampleSize ? flat : tf.gather(flat, tf.tensor1d(Int32Array.from({ length: sampleSize }, () => rng.int(y.size)), 'int32'));
+    }
+    return [tf.min(flat), tf.max(flat), s];
+  });
+  const sampleValues = sample?.dataSync();
+  observer.observeBatch({ min: lo.dataSync()[0] as number, max: hi.dataSync()[0] as number, count: y.size, ...(sampleValues ? { sample: sampleValues } : {}) });
+  tf.dispose([lo, hi, sample ?? []]);
+}
+
+/** Calibrates the points of `model`: ranges of every grid, with the decisions and figures of the run. */
+export async function calibrate(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions & { readonly caller?: string } = {}): Promise<Calibration> {
+  const caller = options.caller ?? 'quantize.calibrateRanges';
+  requireLayersModel(model, caller);
+  checkSource(data, caller);
+  const graph: GraphNode[] = modelGraph(model, caller);
+  const decisions = activationPoints(graph, { placement: options.placement, skip: options.skip });
+  const method = options.observer ?? { method: 'minmax' };
+  const observers = new Map(decisions.filter((d) => d.point).map((d, i) => [d.layer, createObserver({ ...method, seed: (options.seed ?? 0) + i })]));
+  const rng = new Rng(options.seed ?? 0);
+  const count = Math.min(options.count ?? 1000, sourceCount(data) ?? Infinity);
+  const { examples, memory } = await forEachCalibrationBatch(model, data, { ...options, caller }, (x) => {
+    const batches = Number.isFinite(count) ? Math.ceil(count / (x.shape[0] as number)) : 16;
     tf.tidy(() => {
       runGraph(graph, x, { after: (node, y) => {
-        if (points.has(node.name)) observers.get(node.name)?.observe(y.dataSync());
+        const o = observers.get(node.name);
+        if (o) observeOnDevice(o, y, rng, batches);
         return y;
       } }, { release: true });
     });
   });
   const ranges: Record<string, { min: number; max: number }> = {};
-  for (const node of graph) {
-    const own = observers.get(node.name);
-    ranges[node.name] = own ? own.range() : ranges[node.inputs[0] as string] as { min: number; max: number };
-  }
-  return ranges;
+  for (const d of decisions) if (d.grid) ranges[d.layer] = (observers.get(d.grid) as Observer).range();
+  return { ranges, decisions, examples, memory };
+}
+
+/**
+ * The range of every layer output that lies on a quantization grid, keyed by layer name: each
+ * point's own (chosen by the observer, default minmax, from the calibration data), and its
+ * grid's for the layers that only move values after it. Outputs fused into a following
+ * activation have none (see activationPoints).
+ * @example const ranges = await quantize.calibrateRanges(model, {xs}, {batchSize: 16}); ranges.relu1 // {min: 0, max: 5.9}
+ */
+export async function calibrateRanges(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions = {}): Promise<Record<string, { min: number; max: number }>> {
+  return (await calibrate(model, data, { ...options, caller: 'quantize.calibrateRanges' })).ranges;
 }

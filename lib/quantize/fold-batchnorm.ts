@@ -1,8 +1,10 @@
-// Folding BatchNormalization into the preceding Dense / Conv2D / DepthwiseConv2D (inference
-// form): with s = gamma / sqrt(var + eps), W' = W * s (per output channel), b' = (b - mean) * s + beta.
-// Static INT8 runtimes fold BN before quantizing, so the quantized kernel is the folded one.
+// Folding BatchNormalization into the layer before it (inference form): with
+// s = gamma / sqrt(var + eps), W' = W * s along the kernel's output-channel axis and
+// b' = (b - mean) * s + beta. Static INT8 runtimes fold BN before quantizing, so the quantized
+// kernel is the folded one. Which layers can absorb it is read from the registry: those with a
+// kernel whose output channels are the BatchNormalization's channels.
 import * as tf from '@tensorflow/tfjs';
-import { GraphNode, modelGraph } from '../core/graph';
+import { GraphNode, consumersOf, modelGraph, requireLayersModel } from '../core/graph';
 import { rebuildModel } from './rebuild';
 
 /** What {@link foldBatchNorm} did. */
@@ -12,40 +14,43 @@ export interface FoldReport {
   readonly kept: string[];
 }
 
-const FOLDABLE = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
-
-function foldable(graph: GraphNode[], bn: GraphNode): GraphNode | undefined {
-  const producer = graph.find((n) => n.name === bn.inputs[0]);
-  if (!producer || !FOLDABLE.has(producer.className)) return undefined;
-  const cfg = producer.layer.getConfig() as { activation?: string };
-  if ((cfg.activation ?? 'linear') !== 'linear') return undefined;
-  const consumers = graph.filter((n) => n.inputs.includes(producer.name));
-  const axis = (bn.layer.getConfig() as { axis?: number }).axis ?? -1;
+function foldable(byName: Map<string, GraphNode>, consumers: Map<string, GraphNode[]>, bn: GraphNode): GraphNode | undefined {
+  const producer = byName.get(bn.inputs[0] as string);
+  const k = producer?.entry?.kernel;
+  // A kernel whose output axis carries the output channels (producers, and depthwise's tied channels).
+  if (!producer || !k || !producer.entry?.quantizeAxis) return undefined;
+  if (producer.entry.activation?.(producer.config)) return undefined;
+  const axis = (bn.config as { axis?: number }).axis ?? -1;
   const rank = bn.outputShape.length + 1;
-  if (consumers.length !== 1 || !(axis === -1 || axis === rank - 1)) return undefined;
+  if ((consumers.get(producer.name) ?? []).length !== 1 || !(axis === -1 || axis === rank - 1)) return undefined;
   return producer;
 }
 
 /**
- * A new model with every BatchNormalization that directly follows a linear Dense/Conv2D/
+ * A new model with every BatchNormalization that directly follows a linear Dense/Conv/
  * DepthwiseConv2D folded into it. Outputs equal the input model's (inference mode) up to float error.
  * @example const {model: folded} = await foldBatchNorm(cnn({seed: 1})); // no BatchNormalization layers
  */
 export async function foldBatchNorm(model: tf.LayersModel): Promise<{ model: tf.LayersModel; report: FoldReport }> {
-  const graph = modelGraph(model, 'foldBatchNorm');
+  requireLayersModel(model, 'quantize.foldBatchNorm');
+  const graph = modelGraph(model, 'quantize.foldBatchNorm');
+  const byName = new Map(graph.map((n) => [n.name, n]));
+  const consumers = consumersOf(graph);
   const remove = new Map<string, string>();
   const patch: Record<string, Record<string, unknown>> = {};
   const weights: Record<string, tf.Tensor[]> = {};
   const report: FoldReport = { folded: [], kept: [] };
   for (const bn of graph.filter((n) => n.className === 'BatchNormalization')) {
-    const producer = foldable(graph, bn);
+    const producer = foldable(byName, consumers, bn);
     if (!producer) {
       report.kept.push(bn.name);
       continue;
     }
-    const cfg = bn.layer.getConfig() as { epsilon?: number; scale?: boolean; center?: boolean };
+    const cfg = bn.config as { epsilon?: number; scale?: boolean; center?: boolean };
     const bw = bn.layer.getWeights();
     const pw = producer.layer.getWeights();
+    const outAxis = producer.entry?.kernel?.outAxis as number;
+    const tied = producer.entry?.role === 'tied';
     weights[producer.name] = tf.tidy(() => {
       let i = 0;
       const c = (bw[bw.length - 1] as tf.Tensor).size;
@@ -55,16 +60,16 @@ export async function foldBatchNorm(model: tf.LayersModel): Promise<{ model: tf.
       const variance = bw[i++] as tf.Tensor;
       const s = tf.div(gamma, tf.sqrt(tf.add(variance, cfg.epsilon ?? 1e-3)));
       const kernel = pw[0] as tf.Tensor;
-      // Depthwise kernels are [kh, kw, in, mult]; output channel = in * mult + m.
-      const sk = producer.className === 'DepthwiseConv2D' ? tf.reshape(s, kernel.shape.slice(2)) : s;
+      // s along the output axis; a depthwise kernel [kh, kw, in, mult] has output channel in * mult + m.
+      const shape = kernel.shape.map((d, a) => (a === outAxis || (tied && a > outAxis) ? d : 1));
       const bias = pw[1] ?? tf.zeros([c]);
-      return [tf.mul(kernel, sk), tf.add(tf.mul(tf.sub(bias, mean), s), beta)];
+      return [tf.mul(kernel, tf.reshape(s, shape)), tf.add(tf.mul(tf.sub(bias, mean), s), beta)];
     });
     patch[producer.name] = { use_bias: true };
     remove.set(bn.name, producer.name);
     report.folded.push({ layer: producer.name, batchNorm: bn.name });
   }
-  const folded = await rebuildModel(model, { remove, patch, weights });
+  const folded = await rebuildModel(model, { remove, patch, weights }, 'quantize.foldBatchNorm');
   Object.values(weights).forEach((ws) => tf.dispose(ws));
   return { model: folded, report };
 }

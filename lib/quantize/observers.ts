@@ -3,8 +3,11 @@
 // style EMA of per-batch ranges), Percentile (clip rare outliers), MSE (the clipping range that
 // minimizes the quantization error of the data seen), Entropy (TensorRT's KL-divergence
 // calibration over a 2048-bin histogram, Migacz 2017, "8-bit Inference with TensorRT").
+// Memory is bounded: the data-driven methods keep a fixed-size uniform sample (a seeded
+// reservoir), whatever the number of calibration examples.
 import { ConfigError, DataError, describe } from '../errors';
 import { qparamsFromRange } from './qparams';
+import { Reservoir } from './reservoir';
 
 /** The calibration methods. */
 export type ObserverMethod = 'minmax' | 'moving-average' | 'percentile' | 'mse' | 'entropy';
@@ -20,20 +23,39 @@ export interface ObserverOptions {
   readonly percentile?: number;
   /** entropy: histogram bins. Default 2048. */
   readonly bins?: number;
+  /** percentile, mse, entropy: values kept (a uniform sample of everything observed). Default 2^17. */
+  readonly sampleSize?: number;
+  /** Seed of the sample. Default 0. */
+  readonly seed?: number;
+}
+
+/** One batch as the streaming calibration sees it: its exact range and a sample of its values. */
+export interface BatchSummary {
+  readonly min: number;
+  readonly max: number;
+  /** Values in the batch. */
+  readonly count: number;
+  /** Some of the batch's values (all of them, or a uniform subsample), for the methods that need values. */
+  readonly sample?: ArrayLike<number>;
 }
 
 /** A range proposal from observed values. */
 export interface Observer {
   readonly options: ObserverOptions;
+  /** Observes a batch of values (checked finite). */
   observe(values: ArrayLike<number>): void;
+  /** Observes a batch summarized on the device (range exact, values sampled). */
+  observeBatch(batch: BatchSummary): void;
+  /** True when the method needs values (percentile, mse, entropy), not only ranges. */
+  readonly wantsSample: boolean;
   /** The proposed range; DataError when nothing (or nothing finite) was observed. */
   range(): { min: number; max: number };
   /** Values observed so far. */
   readonly count: number;
 }
 
-/** At most this many values are kept for the data-driven methods (a deterministic stride sample beyond). */
-const KEEP = 1 << 21;
+/** Values kept by default for the data-driven methods. */
+const SAMPLE_SIZE = 1 << 17;
 
 function checkOptions(o: ObserverOptions): void {
   const methods: ObserverMethod[] = ['minmax', 'moving-average', 'percentile', 'mse', 'entropy'];
@@ -44,6 +66,8 @@ function checkOptions(o: ObserverOptions): void {
   if (!(c > 0 && c <= 1)) throw new ConfigError(`createObserver: averagingConstant in (0, 1], got ${describe(c)}. Use 0.1.`);
   const p = o.percentile ?? 99.99;
   if (!(p > 50 && p <= 100)) throw new ConfigError(`createObserver: percentile in (50, 100], got ${describe(p)}. Use 99.99.`);
+  const k = o.sampleSize ?? SAMPLE_SIZE;
+  if (!(Number.isInteger(k) && k >= 256 && k <= 1 << 24)) throw new ConfigError(`createObserver: sampleSize an integer in [256, 2^24], got ${describe(k)}. Use ${SAMPLE_SIZE}.`);
 }
 
 /**
@@ -57,11 +81,23 @@ export function createObserver(options: ObserverOptions): Observer {
   let max = -Infinity;
   let emaMin = NaN;
   let emaMax = NaN;
-  const kept: Float32Array[] = [];
-  let keptCount = 0;
   const c = options.averagingConstant ?? 0.1;
+  const wantsSample = options.method === 'percentile' || options.method === 'mse' || options.method === 'entropy';
+  const kept = wantsSample ? new Reservoir(options.sampleSize ?? SAMPLE_SIZE, options.seed ?? 0) : undefined;
+  const observeBatch = (b: BatchSummary): void => {
+    if (b.count === 0) return;
+    if (!Number.isFinite(b.min) || !Number.isFinite(b.max)) {
+      throw new DataError(`observe: finite activations, got a batch with range [${describe(b.min)}, ${describe(b.max)}]. Check the model's weights and inputs for NaN/Infinity.`);
+    }
+    count += b.count;
+    min = Math.min(min, b.min);
+    max = Math.max(max, b.max);
+    emaMin = Number.isNaN(emaMin) ? b.min : emaMin + c * (b.min - emaMin);
+    emaMax = Number.isNaN(emaMax) ? b.max : emaMax + c * (b.max - emaMax);
+    if (kept && b.sample) kept.add(b.sample);
+  };
   return {
-    options,
+    options, wantsSample, observeBatch,
     get count() { return count; },
     observe(values) {
       let lo = Infinity;
@@ -72,43 +108,24 @@ export function createObserver(options: ObserverOptions): Observer {
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
-      if (values.length === 0) return;
-      count += values.length;
-      min = Math.min(min, lo);
-      max = Math.max(max, hi);
-      emaMin = Number.isNaN(emaMin) ? lo : emaMin + c * (lo - emaMin);
-      emaMax = Number.isNaN(emaMax) ? hi : emaMax + c * (hi - emaMax);
-      if (options.method === 'percentile' || options.method === 'mse' || options.method === 'entropy') {
-        const stride = Math.max(1, Math.ceil((keptCount + values.length) / KEEP));
-        const take = Float32Array.from({ length: Math.ceil(values.length / stride) }, (_, i) => values[i * stride] as number);
-        kept.push(take);
-        keptCount += take.length;
-      }
+      observeBatch({ min: lo, max: hi, count: values.length, sample: values });
     },
     range() {
       if (count === 0) throw new DataError(`${options.method} observer: at least one observed value, got none. Pass a non-empty calibration set.`);
       switch (options.method) {
         case 'minmax': return { min, max };
         case 'moving-average': return { min: emaMin, max: emaMax };
-        case 'percentile': return percentileRange(concat(kept), options.percentile ?? 99.99);
-        case 'mse': return mseRange(concat(kept), min, max, options.bits ?? 8);
-        case 'entropy': return entropyRange(concat(kept), min, max, options.bits ?? 8, options.bins ?? 2048);
+        case 'percentile': return percentileRange((kept as Reservoir).sample(), options.percentile ?? 99.99, min, max);
+        case 'mse': return mseRange((kept as Reservoir).sample(), min, max, options.bits ?? 8);
+        case 'entropy': return entropyRange((kept as Reservoir).sample(), min, max, options.bits ?? 8, options.bins ?? 2048);
       }
     },
   };
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function percentileRange(values: Float32Array, p: number): { min: number; max: number } {
+function percentileRange(values: Float32Array, p: number, min: number, max: number): { min: number; max: number } {
+  // p = 100 is the exact range (the sample may have missed the extremes).
+  if (p === 100 || values.length === 0) return { min, max };
   const sorted = values.slice().sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round((q / 100) * (sorted.length - 1))))] as number;
   return { min: at(100 - p), max: at(p) };
@@ -130,12 +147,12 @@ export function quantizationMse(values: Float32Array, lo: number, hi: number, bi
 }
 
 function mseRange(values: Float32Array, min: number, max: number, bits: number): { min: number; max: number } {
-  const sample = values.length > 65536 ? values.filter((_, i) => i % Math.ceil(values.length / 65536) === 0) : values;
+  if (values.length === 0) return { min, max };
   let best = { min, max };
   let bestErr = Infinity;
   for (let k = 0; k <= 80; k++) {
     const a = 1 - k / 100; // shrink the range from 100% to 20%
-    const err = quantizationMse(sample, min * a, max * a, bits);
+    const err = quantizationMse(values, min * a, max * a, bits);
     if (err < bestErr) {
       bestErr = err;
       best = { min: min * a, max: max * a };
@@ -170,6 +187,7 @@ function klDivergence(p: Float64Array, q: Float64Array): number {
 function entropyRange(values: Float32Array, min: number, max: number, bits: number, bins: number): { min: number; max: number } {
   const amax = Math.max(Math.abs(min), Math.abs(max));
   if (amax === 0) return { min: 0, max: 0 };
+  if (values.length === 0) return { min, max };
   const nonNegative = min >= 0;
   const levels = nonNegative ? 2 ** bits : 2 ** (bits - 1);
   const nBins = Math.max(bins, levels);

@@ -1,20 +1,30 @@
 // Post-training quantization (no retraining): weight-only, dynamic (the brief's
-// torch.quantization.quantize_dynamic: int8 weights, activations quantized per batch at run
-// time) and static (BatchNormalization folded, activation ranges calibrated on sample data),
-// with a per-layer error report (SQNR of kernels and of layer outputs).
+// torch.quantization.quantize_dynamic: int8 Dense kernels, their inputs quantized per batch at
+// run time) and static (BatchNormalization folded, activation ranges calibrated on sample data,
+// points after fused activations as runtimes place them). The result is a tf.LayersModel that
+// simulates the quantized model and carries its plan, with a per-layer error report.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
-import { requireLayersModel } from '../core/graph';
-import { sourceCount } from '../data/source';
-import { CalibrationData, calibrateRanges, forEachCalibrationBatch } from './calibrate';
+import { requireLayersModel, modelGraph } from '../core/graph';
+import { checkSource } from '../data/source';
+import { CalibrationData, CalibrationOptions, calibrate, checkBatchSize } from './calibrate';
 import { foldBatchNorm } from './fold-batchnorm';
-import { modelGraph, runGraph } from '../core/graph';
 import { ObserverOptions } from './observers';
-import { QuantMode, QuantPlan, WEIGHT_LAYERS } from './plan';
-import { QParams, chooseQParams, qparamsFromRange } from './qparams';
-import { QuantizedModel, dynamicQParams, makeQuantizedModel } from './quantized-model';
-import { fakeQuantize, sqnr } from './affine';
+import { ActivationPlacement, activationPoints } from './placement';
+import { QuantMode, QuantPlan, planOf } from './plan';
+import { QParams, qparamsFromRange } from './qparams';
+import { buildQuantizedModel, quantizedSizeBytes } from './quantized-model';
+import { LayerQuantReport, layerReports, outputErrors } from './report';
 import { rebuildModel } from './rebuild';
+import { PointReport, checkLayerOptions, pointReports, weightPlan } from './weight-plan';
+import { MemoryBudget } from './memory-budget';
+import { layerEntry } from '../core/layers';
+
+/** Per-layer overrides of {@link PostTrainingOptions}. */
+export interface LayerQuantOptions {
+  readonly weightBits?: number;
+  readonly granularity?: 'per-tensor' | 'per-channel';
+}
 
 /** Options of {@link postTraining}. */
 export interface PostTrainingOptions {
@@ -27,27 +37,22 @@ export interface PostTrainingOptions {
   readonly weightSymmetric?: boolean;
   /** Activation bits for dynamic and static (default 8). */
   readonly activationBits?: number;
+  /** Static: where activations are quantized (default 'fused': after fused activations, as runtimes do). */
+  readonly activationPlacement?: ActivationPlacement;
   /** Static: calibration inputs (required). Others: optional, used only for the error report. */
   readonly calibration?: CalibrationData;
-  /** Examples taken from a calibration Dataset (default 1000). */
+  /** Examples taken from the calibration data (default 1000); the error report uses at most 256 of them. */
   readonly calibrationCount?: number;
+  /** Examples per calibration forward pass (default 32, lowered to what fits in wasm's heap). */
+  readonly batchSize?: number;
   /** Static: how ranges are chosen (default minmax). */
   readonly observer?: ObserverOptions;
-  /** Layer names to quantize (default every Dense / Conv2D / DepthwiseConv2D). */
-  readonly layers?: readonly string[];
-}
-
-/** Per-layer error of a quantized model. */
-export interface LayerQuantReport {
-  readonly layer: string;
-  readonly className: string;
-  readonly params: number;
-  readonly bits: number;
-  readonly granularity: 'per-tensor' | 'per-channel';
-  /** SQNR (dB) of the dequantized kernel against the float kernel. */
-  readonly weightSqnrDb: number;
-  /** SQNR (dB) of this layer's output in the simulated model against the float model (when data was given). */
-  readonly outputSqnrDb?: number;
+  /** Seed of the observers' samples (percentile, mse, entropy). Default 0. */
+  readonly seed?: number;
+  /** Per-layer overrides, by layer name. */
+  readonly layers?: Readonly<Record<string, LayerQuantOptions>>;
+  /** Layers left float (their kernels, and their own output point). */
+  readonly skip?: readonly string[];
 }
 
 /** What {@link postTraining} reports (plain JSON). */
@@ -55,151 +60,111 @@ export interface PostTrainingReport {
   readonly mode: QuantMode;
   readonly weightBits: number;
   readonly activationBits: number;
+  readonly activationPlacement: ActivationPlacement;
   readonly observer?: string;
   readonly calibrationExamples: number;
+  /** Examples the per-layer output SQNR was measured on. */
+  readonly reportExamples: number;
   readonly foldedBatchNorm: { layer: string; batchNorm: string }[];
   readonly layers: LayerQuantReport[];
+  /** Static: every layer output, whether it is a quantization point, why, and its range and SQNR. */
+  readonly points: PointReport[];
   readonly floatSizeBytes: number;
+  /** Parameter bytes as the ONNX export stores them (see quantizedSizeBytes). */
   readonly sizeBytes: number;
   readonly sizeRatio: number;
+  /** The memory estimate of the calibration run (when there was one). */
+  readonly memory?: MemoryBudget;
   readonly warnings: string[];
 }
 
-function check(options: PostTrainingOptions): void {
-  if (!['weight-only', 'dynamic', 'static'].includes(options.mode)) {
-    throw new ConfigError(`postTraining: mode 'weight-only', 'dynamic' or 'static', got ${describe(options.mode)}. Use 'static' for full INT8.`);
+const MODES: readonly QuantMode[] = ['weight-only', 'dynamic', 'static'];
+/** The error report measures at most this many examples. */
+const REPORT_EXAMPLES = 256;
+
+function check(model: unknown, options: PostTrainingOptions): asserts model is tf.LayersModel {
+  requireLayersModel(model, 'quantize.postTraining');
+  if (!options || typeof options !== 'object') throw new ConfigError(`quantize.postTraining: an options object such as {mode: 'static', calibration}, got ${describe(options)}. Pass the options.`);
+  if (!MODES.includes(options.mode)) {
+    throw new ConfigError(`quantize.postTraining: mode 'weight-only', 'dynamic' or 'static', got ${describe(options.mode)}. Use 'static' for full INT8.`);
   }
+  if (planOf(model)) throw new ConfigError(`quantize.postTraining: a float model, got one already quantized (${planOf(model)?.mode}). Quantize the float model it came from.`);
   for (const [k, v] of [['weightBits', options.weightBits ?? 8], ['activationBits', options.activationBits ?? 8]] as const) {
-    if (!(Number.isInteger(v) && v >= 2 && v <= 16)) throw new ConfigError(`postTraining: ${k} an integer in [2, 16], got ${describe(v)}. Use 8.`);
+    if (!(Number.isInteger(v) && v >= 2 && v <= 16)) throw new ConfigError(`quantize.postTraining: ${k} an integer in [2, 16], got ${describe(v)}. Use 8.`);
   }
-  if (options.granularity !== undefined && options.granularity !== 'per-tensor' && options.granularity !== 'per-channel') {
-    throw new ConfigError(`postTraining: granularity 'per-tensor' or 'per-channel', got ${describe(options.granularity)}. Use 'per-channel'.`);
+  const placement = options.activationPlacement ?? 'fused';
+  if (placement !== 'fused' && placement !== 'layer-output') {
+    throw new ConfigError(`quantize.postTraining: activationPlacement 'fused' or 'layer-output', got ${describe(placement)}. Use 'fused'.`);
   }
+  checkBatchSize(options.batchSize, 'quantize.postTraining');
+  checkLayerOptions(model, options, 'quantize.postTraining');
   if (options.mode === 'static' && !options.calibration) {
-    throw new DataError(`postTraining: calibration data for static quantization, got none. Pass calibration: a slice of the training set.`);
+    throw new DataError(`quantize.postTraining: calibration data for static quantization, got none. Pass calibration: a slice of the training set.`);
   }
-}
-
-/** Quantization axis of a layer's kernel for per-channel granularity (undefined: per tensor). */
-export function kernelAxis(className: string, kernelShape: readonly number[]): number | undefined {
-  if (className === 'DepthwiseConv2D') return kernelShape[3] === 1 ? 2 : undefined;
-  return kernelShape.length - 1;
-}
-
-/** Weight qparams of each quantized layer. Throws DataError on non-finite kernels. */
-export function weightPlan(model: tf.LayersModel, options: Pick<PostTrainingOptions, 'weightBits' | 'granularity' | 'weightSymmetric' | 'layers'>, warnings: string[] = []): Record<string, QParams> {
-  const out: Record<string, QParams> = {};
-  const unknown = (options.layers ?? []).filter((n) => !model.layers.some((l) => l.name === n));
-  if (unknown.length) {
-    throw new ConfigError(`postTraining: layer names of the model, got unknown ${JSON.stringify(unknown)}. Choose from ${model.layers.map((l) => l.name).join(', ')}.`);
-  }
-  const bits = options.weightBits ?? 8;
-  const symmetric = options.weightSymmetric ?? true;
-  for (const layer of model.layers) {
-    if (!WEIGHT_LAYERS.has(layer.getClassName()) || (options.layers && !options.layers.includes(layer.name))) continue;
-    const kernel = layer.getWeights()[0] as tf.Tensor;
-    const finite = tf.tidy(() => tf.all(tf.isFinite(kernel)).dataSync()[0]);
-    if (!finite) throw new DataError(`postTraining: finite weights, got NaN or Infinity in the kernel of layer "${layer.name}". Retrain or repair that layer before quantizing.`);
-    let axis = options.granularity === 'per-tensor' ? undefined : kernelAxis(layer.getClassName(), kernel.shape);
-    if (options.granularity !== 'per-tensor' && axis === undefined) warnings.push(`${layer.name}: depth multiplier > 1, quantized per tensor`);
-    out[layer.name] = chooseQParams(kernel, { bits, symmetric, signed: symmetric, axis });
-  }
-  return out;
-}
-
-/** Per-layer SQNR of kernels and (with data) of outputs: float model vs simulated quantized model. */
-export function layerReport(q: QuantizedModel, probe?: tf.Tensor): LayerQuantReport[] {
-  const graph = modelGraph(q.model);
-  const outputs = new Map<string, { mse: number; sqnrDb: number }>();
-  if (probe) {
-    const floatOut = new Map<string, tf.Tensor>();
-    tf.tidy(() => {
-      runGraph(graph, probe, { after: (node, y) => { floatOut.set(node.name, tf.keep(y)); return y; } });
-    });
-    // Record the simulated model's layer outputs by running its own graph with the plan's fake quantization.
-    const sim = new Map<string, tf.Tensor>();
-    const simGraph = modelGraph(q.dequantized);
-    tf.tidy(() => {
-      runGraph(simGraph, probe, { after: (node, y) => {
-        const qp = q.plan.mode === 'static' ? q.plan.activations[node.name] : undefined;
-        const v = qp ? fakeQuantize(y, qp) : y;
-        sim.set(node.name, tf.keep(v));
-        return v;
-      }, before: (node, ins) => (q.plan.mode === 'dynamic' && q.plan.weights[node.name] && node.className === 'Dense'
-        ? ins.map((t) => fakeQuantize(t, dynamicQParams(t, q.plan.activationBits))) : ins) });
-    });
-    for (const [name, f] of floatOut) {
-      const s = sim.get(name);
-      if (s) outputs.set(name, sqnr(f, s));
-    }
-    for (const t of [...floatOut.values(), ...sim.values()]) if (t !== probe) t.dispose();
-  }
-  return graph.filter((n) => q.plan.weights[n.name]).map((n) => {
-    const qp = q.plan.weights[n.name] as QParams;
-    const w = n.layer.getWeights()[0] as tf.Tensor;
-    const dq = q.dequantized.getLayer(n.name).getWeights()[0] as tf.Tensor;
-    const out = outputs.get(n.name);
-    return {
-      layer: n.name, className: n.className, params: n.layer.countParams(), bits: qp.bits,
-      granularity: qp.axis === undefined ? 'per-tensor' : 'per-channel', weightSqnrDb: sqnr(w, dq).sqnrDb,
-      ...(out ? { outputSqnrDb: out.sqnrDb } : {}),
-    } as LayerQuantReport;
-  });
-}
-
-async function firstInputs(model: tf.LayersModel, data: CalibrationData, n: number): Promise<tf.Tensor> {
-  let got: tf.Tensor | undefined;
-  await forEachCalibrationBatch(model, data, { count: n, batchSize: n }, (x) => { got ??= x.clone(); });
-  return got as unknown as tf.Tensor;
+  if (options.calibration !== undefined) checkSource(options.calibration, 'quantize.postTraining');
 }
 
 /**
- * Quantizes `model` after training. The input model is not modified; the caller owns the
- * returned QuantizedModel (dispose it). Static mode folds BatchNormalization first.
+ * Quantizes `model` after training. Returns a new tf.LayersModel that computes what the
+ * quantized model computes (kernels on their integer grid, activations rounded at the plan's
+ * points) and carries its plan (`planOf`), so evaluate, fit, profileModel, saveModel and
+ * exporters.toOnnx take it like any model; and a JSON report. The input model is not modified.
+ * Static mode folds BatchNormalization first.
  * @example const {model: q, report} = await quantize.postTraining(model, {mode: 'static', calibration: mnist.train});
  */
-export async function postTraining(model: tf.LayersModel, options: PostTrainingOptions): Promise<{ model: QuantizedModel; report: PostTrainingReport }> {
-  requireLayersModel(model, 'quantize.postTraining');
-  check(options);
+export async function postTraining(model: tf.LayersModel, options: PostTrainingOptions): Promise<{ model: tf.LayersModel; report: PostTrainingReport }> {
+  check(model, options);
   const warnings: string[] = [];
-  const folded = options.mode === 'static' ? await foldBatchNorm(model) : { model: await rebuildModel(model, {}), report: { folded: [], kept: [] } };
+  const placement = options.activationPlacement ?? 'fused';
+  const folded = options.mode === 'static' ? await foldBatchNorm(model) : { model: await rebuildModel(model, {}, 'quantize.postTraining'), report: { folded: [], kept: [] } };
   const base = folded.model;
-  let weights: Record<string, QParams>;
+  let q: tf.LayersModel | undefined;
   try {
-    weights = weightPlan(base, options, warnings);
-  } catch (e) {
-    base.dispose();
-    throw e;
-  }
-  const activationBits = options.activationBits ?? 8;
-  const activations: Record<string, QParams> = {};
-  let calibrationExamples = 0;
-  if (options.mode === 'static') {
-    const calibration = options.calibration as CalibrationData;
-    let ranges: Record<string, { min: number; max: number }>;
-    try {
-      const known = sourceCount(calibration);
-      calibrationExamples = Math.min(options.calibrationCount ?? 1000, known ?? Infinity);
-      ranges = await calibrateRanges(base, calibration, { observer: options.observer, count: options.calibrationCount });
-    } catch (e) {
-      base.dispose();
-      throw e;
+    const weights = weightPlan(base, options, warnings);
+    if (options.mode === 'dynamic') {
+      const floatConvs = base.layers.filter((l) => l.getClassName() !== 'Dense' && layerEntry(l.getClassName())?.quantizeAxis && !options.skip?.includes(l.name));
+      if (floatConvs.length) {
+        warnings.push(`dynamic mode quantizes Dense kernels only (as PyTorch's quantize_dynamic; ONNX Runtime's ConvInteger is unoptimized on CPU): ` +
+          `${floatConvs.length} convolution layer(s) stay float (${floatConvs.slice(0, 5).map((l) => l.name).join(', ')}${floatConvs.length > 5 ? ', ...' : ''}). Use mode 'static' for convolutional models.`);
+      }
     }
-    for (const [name, r] of Object.entries(ranges)) activations[name] = qparamsFromRange([r.min], [r.max], { bits: activationBits });
-  }
-  const plan: QuantPlan = { mode: options.mode, weightBits: options.weightBits ?? 8, activationBits, weights, activations };
-  const q = await makeQuantizedModel(base, plan);
-  const probe = options.calibration ? await firstInputs(base, options.calibration, 256) : undefined;
-  const layers = layerReport(q, probe);
-  probe?.dispose();
-  const floatSizeBytes = 4 * model.countParams();
-  return {
-    model: q,
-    report: {
-      mode: options.mode, weightBits: plan.weightBits, activationBits,
+    const activationBits = options.activationBits ?? 8;
+    const calibration: CalibrationOptions & { caller: string } = {
+      caller: 'quantize.postTraining', placement, skip: options.skip, observer: options.observer, seed: options.seed,
+      count: options.calibrationCount, batchSize: options.batchSize,
+    };
+    let decisions = activationPoints(modelGraph(base, 'quantize.postTraining'), { placement, skip: options.skip });
+    const activations: Record<string, QParams> = {};
+    let ranges: Record<string, { min: number; max: number }> = {};
+    let calibrationExamples = 0;
+    let memory: MemoryBudget | undefined;
+    if (options.mode === 'static') {
+      const c = await calibrate(base, options.calibration as CalibrationData, calibration);
+      ({ ranges, decisions, memory } = c);
+      calibrationExamples = c.examples;
+      for (const d of decisions) if (d.point) activations[d.layer] = qparamsFromRange([(ranges[d.layer] as { min: number }).min], [(ranges[d.layer] as { max: number }).max], { bits: activationBits });
+    }
+    const plan: QuantPlan = { mode: options.mode, weightBits: options.weightBits ?? 8, activationBits, placement, weights, activations };
+    q = await buildQuantizedModel(base, plan, decisions);
+    const errors = options.calibration
+      ? await outputErrors(base, q, options.calibration, { ...calibration, count: Math.min(options.calibrationCount ?? 1000, REPORT_EXAMPLES) })
+      : undefined;
+    memory ??= errors?.memory;
+    const floatSizeBytes = 4 * model.countParams();
+    const sizeBytes = quantizedSizeBytes(q, plan);
+    const report: PostTrainingReport = {
+      mode: options.mode, weightBits: plan.weightBits, activationBits, activationPlacement: placement,
       ...(options.mode === 'static' ? { observer: options.observer?.method ?? 'minmax' } : {}),
-      calibrationExamples, foldedBatchNorm: folded.report.folded, layers,
-      floatSizeBytes, sizeBytes: q.sizeBytes, sizeRatio: q.sizeBytes / floatSizeBytes, warnings,
-    },
-  };
+      calibrationExamples, reportExamples: errors?.examples ?? 0, foldedBatchNorm: folded.report.folded,
+      layers: layerReports(base, q, plan, errors),
+      points: options.mode === 'static' ? pointReports(decisions, ranges, activations, errors?.pointSqnrDb) : [],
+      floatSizeBytes, sizeBytes, sizeRatio: sizeBytes / floatSizeBytes, ...(memory ? { memory } : {}), warnings,
+    };
+    return { model: q, report };
+  } catch (e) {
+    q?.dispose();
+    throw e;
+  } finally {
+    base.dispose();
+  }
 }

@@ -1,21 +1,21 @@
 // Quantization-aware training (Jacob et al. 2018, arXiv:1712.05877; TFMOT's QAT): fold
 // BatchNormalization, then fine-tune with fake quantization in the forward pass (kernels per
-// channel at `weightBits`, activations per tensor at `activationBits` with moving-average
-// ranges) and straight-through gradients, then convert to a QuantizedModel with the same plan
-// form as post-training quantization (so it exports to ONNX the same way).
+// channel at `weightBits`, activations per tensor at `activationBits` at the same points as
+// post-training quantization, with moving-average ranges) and straight-through gradients, then
+// convert to the same kind of quantized model (a tf.LayersModel carrying its plan).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, UnsupportedLayerError, describe } from '../errors';
-import { requireLayersModel } from '../core/graph';
 import { DataSource } from '../data/source';
 import { fit } from '../train/fit';
 import { ProgressReporter } from '../train/progress';
 import { fakeQuantize } from './affine';
 import { foldBatchNorm } from './fold-batchnorm';
-import { GraphNode, modelGraph, runGraph } from '../core/graph';
-import { PASS_THROUGH, QuantPlan, WEIGHT_LAYERS } from './plan';
-import { QParams, chooseQParams, qparamsFromRange } from './qparams';
-import { QuantizedModel, makeQuantizedModel } from './quantized-model';
-import { kernelAxis, weightPlan } from './post-training';
+import { GraphNode, modelGraph, requireLayersModel, runGraph } from '../core/graph';
+import { QuantPlan, planOf } from './plan';
+import { QParams, qparamsFromRange } from './qparams';
+import { buildQuantizedModel } from './quantized-model';
+import { ActivationPlacement, activationPoints } from './placement';
+import { LayerSelection, PointReport, checkLayerOptions, pointReports, weightPlan } from './weight-plan';
 
 /** Options of {@link quantizationAwareTraining}. */
 export interface QatOptions {
@@ -26,6 +26,11 @@ export interface QatOptions {
   readonly granularity?: 'per-tensor' | 'per-channel';
   /** Activation bits (default 8). */
   readonly activationBits?: number;
+  /** Where activations are quantized (default 'fused', as postTraining). */
+  readonly activationPlacement?: ActivationPlacement;
+  /** Per-layer overrides and layers left float, as postTraining. */
+  readonly layers?: LayerSelection['layers'];
+  readonly skip?: readonly string[];
   /** Adam learning rate (default 1e-4: fine-tuning). */
   readonly learningRate?: number;
   readonly batchSize?: number;
@@ -45,117 +50,140 @@ export interface QatReport {
   readonly epochLosses: number[];
   readonly foldedBatchNorm: { layer: string; batchNorm: string }[];
   readonly ranges: ActivationRanges;
+  readonly points: PointReport[];
 }
-
-const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
-  linear: (x) => x, relu: tf.relu, relu6: tf.relu6, sigmoid: tf.sigmoid, tanh: tf.tanh, elu: tf.elu,
-  softmax: (x) => tf.softmax(x), softplus: tf.softplus,
-};
 
 type Pair = [number, number];
 const pair = (v: unknown): Pair => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] as Pair : [v as number, v as number]);
 
-/** The forward op of a weight layer with its kernel replaced by `kernel` (gradients reach the layer's variables). */
+/**
+ * The forward op of a quantizable layer with its kernel replaced by `kernel` (gradients reach the
+ * layer's variables); its inline activation is the registry's, applied by tfjs's own activation layer.
+ */
 export function weightLayerForward(node: GraphNode, x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
-  const cfg = node.layer.getConfig() as Record<string, unknown>;
+  const cfg = node.config;
   const bias = node.layer.weights[1]?.read();
-  const act = ACTIVATIONS[(cfg.activation as string) ?? 'linear'];
-  if (!act) throw new UnsupportedLayerError(`quantizationAwareTraining: activations ${Object.keys(ACTIVATIONS).join(', ')}, got "${String(cfg.activation)}" in layer "${node.name}". Use a supported activation.`, node.name, node.className);
   let y: tf.Tensor;
-  if (node.className === 'Dense') y = tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
-  else {
-    const strides = pair(cfg.strides ?? 1);
-    const dilations = pair(cfg.dilationRate ?? 1);
-    const padding = cfg.padding as 'same' | 'valid';
-    y = node.className === 'Conv2D'
-      ? tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, padding, 'NHWC', dilations)
-      : tf.depthwiseConv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, padding, 'NHWC', dilations);
+  const strides = pair(cfg.strides ?? 1);
+  const dilations = pair(cfg.dilationRate ?? 1);
+  const padding = cfg.padding as 'same' | 'valid';
+  switch (node.className) {
+    case 'Dense': y = x.rank === 2 ? tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D) : tf.dot(x, kernel); break;
+    case 'Conv2D': y = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, padding, 'NHWC', dilations); break;
+    case 'DepthwiseConv2D': y = tf.depthwiseConv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, padding, 'NHWC', dilations); break;
+    case 'Conv1D': y = tf.conv1d(x as tf.Tensor3D, kernel as tf.Tensor3D, strides[0], padding, 'NWC', dilations[0]); break;
+    default:
+      throw new UnsupportedLayerError(`quantize: a Dense, Conv1D, Conv2D or DepthwiseConv2D layer to run with a replaced kernel, got "${node.name}" (${node.className}). ` +
+        `Put the layer in skip.`, node.name, node.className);
   }
   if (bias) y = tf.add(y, bias);
-  return act(y);
+  const act = node.entry?.activation?.(cfg);
+  return act ? tf.layers.activation({ activation: act as 'relu' }).apply(y) as tf.Tensor : y;
 }
 
-function check(o: QatOptions): void {
-  if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new ConfigError(`quantizationAwareTraining: epochs a non-negative integer, got ${describe(o.epochs)}. Use 1.`);
+function check(model: unknown, o: QatOptions): asserts model is tf.LayersModel {
+  requireLayersModel(model, 'quantize.quantizationAwareTraining');
+  if (!o || typeof o !== 'object') throw new ConfigError(`quantize.quantizationAwareTraining: an options object such as {epochs: 1, seed: 0}, got ${describe(o)}. Pass the options.`);
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new ConfigError(`quantize.quantizationAwareTraining: epochs a non-negative integer, got ${describe(o.epochs)}. Use 1.`);
   for (const [k, v] of [['weightBits', o.weightBits ?? 8], ['activationBits', o.activationBits ?? 8]] as const) {
-    if (!(Number.isInteger(v) && v >= 2 && v <= 16)) throw new ConfigError(`quantizationAwareTraining: ${k} an integer in [2, 16], got ${describe(v)}. Use 8 or 4.`);
+    if (!(Number.isInteger(v) && v >= 2 && v <= 16)) throw new ConfigError(`quantize.quantizationAwareTraining: ${k} an integer in [2, 16], got ${describe(v)}. Use 8 or 4.`);
   }
-}
-
-/** Builds the QuantizedModel of a QAT-trained (BN-folded) model from its learned activation ranges. Borrows `model`. */
-export async function convertQat(model: tf.LayersModel, ranges: ActivationRanges, options: Pick<QatOptions, 'weightBits' | 'activationBits' | 'granularity'> = {}): Promise<QuantizedModel> {
-  const { model: base } = await foldBatchNorm(model);
-  const activationBits = options.activationBits ?? 8;
-  const activations: Record<string, QParams> = {};
-  for (const [name, r] of Object.entries(ranges)) activations[name] = qparamsFromRange([r.min], [r.max], { bits: activationBits });
-  const plan: QuantPlan = {
-    mode: 'static', weightBits: options.weightBits ?? 8, activationBits,
-    weights: weightPlan(base, { weightBits: options.weightBits ?? 8, granularity: options.granularity }), activations,
-  };
-  return makeQuantizedModel(base, plan);
+  if (planOf(model)) throw new ConfigError(`quantize.quantizationAwareTraining: a float model, got one already quantized. Train the float model it came from.`);
+  checkLayerOptions(model, o, 'quantize.quantizationAwareTraining');
 }
 
 /**
- * Fine-tunes a copy of `model` with fake quantization and returns the converted quantized model.
- * The input model is not modified. Randomness (batch order) comes from `seed`.
+ * The quantized model of a QAT-trained model from its learned activation ranges (BatchNormalization
+ * folded first if still there). Borrows `model`; the caller owns the result.
+ */
+export async function convertQat(model: tf.LayersModel, ranges: ActivationRanges, options: Omit<QatOptions, 'epochs' | 'seed'> = {}): Promise<tf.LayersModel> {
+  requireLayersModel(model, 'quantize.convertQat');
+  if (planOf(model)) throw new ConfigError(`quantize.convertQat: a float model (the one QAT trained), got one already quantized. It needs no conversion: use it as it is.`);
+  const { model: base } = await foldBatchNorm(model);
+  try {
+    const activationBits = options.activationBits ?? 8;
+    const placement = options.activationPlacement ?? 'fused';
+    const decisions = activationPoints(modelGraph(base, 'quantize.convertQat'), { placement, skip: options.skip });
+    const activations: Record<string, QParams> = {};
+    for (const d of decisions.filter((x) => x.point)) {
+      const r = ranges[d.layer];
+      if (!r) throw new ConfigError(`quantize.convertQat: a range for every quantization point, got none for "${d.layer}". Pass the ranges from the QAT report of this model.`);
+      activations[d.layer] = qparamsFromRange([r.min], [r.max], { bits: activationBits });
+    }
+    const plan: QuantPlan = {
+      mode: 'static', weightBits: options.weightBits ?? 8, activationBits, placement,
+      weights: weightPlan(base, { ...options, mode: 'static' }), activations,
+    };
+    return await buildQuantizedModel(base, plan, decisions);
+  } finally {
+    base.dispose();
+  }
+}
+
+/**
+ * Fine-tunes a copy of `model` with fake quantization and returns the quantized model (a
+ * tf.LayersModel carrying its plan, as postTraining's). The input model is not modified.
+ * Randomness (batch order) comes from `seed`.
  * @example const {model: q} = await quantize.quantizationAwareTraining(model, mnist.train, {epochs: 1, seed: 1, weightBits: 4});
  */
-export async function quantizationAwareTraining(model: tf.LayersModel, train: DataSource, options: QatOptions): Promise<{ model: QuantizedModel; report: QatReport }> {
-  requireLayersModel(model, 'quantize.quantizationAwareTraining');
-  check(options);
+export async function quantizationAwareTraining(model: tf.LayersModel, train: DataSource, options: QatOptions): Promise<{ model: tf.LayersModel; report: QatReport }> {
+  check(model, options);
   const weightBits = options.weightBits ?? 8;
   const activationBits = options.activationBits ?? 8;
   const c = options.averagingConstant ?? 0.01;
   const folded = await foldBatchNorm(model);
   const base = folded.model;
-  const graph = modelGraph(base, 'quantizationAwareTraining');
-  const ranges: ActivationRanges = {};
-  const axis = (n: GraphNode) => (options.granularity === 'per-tensor' ? undefined : kernelAxis(n.className, n.layer.weights[0]?.shape as number[]));
-  let kernelQ = new Map<string, QParams>();
   const observed: [string, tf.Tensor, tf.Tensor][] = [];
-  // fit's hooks: kernels' qparams from the current weights before each step; the fake-quantized
-  // forward pass; moving-average activation ranges after each step (the first batch initializes them).
-  const history = await fit(base, train, {
-    epochs: options.epochs, seed: options.seed, batchSize: options.batchSize ?? 128, learningRate: options.learningRate ?? 1e-4,
-    ...(options.progress ? { progress: options.progress } : {}),
-    beforeStep: () => {
-      kernelQ = new Map();
-      for (const n of graph) {
-        if (WEIGHT_LAYERS.has(n.className)) kernelQ.set(n.name, chooseQParams(n.layer.weights[0]?.read() as tf.Tensor, { bits: weightBits, symmetric: true, axis: axis(n) }));
-      }
-    },
-    forward: (xs) => runGraph(graph, xs, {
-      apply: (node, ins) => {
-        const qp = kernelQ.get(node.name);
-        const kernel = node.layer.weights[0]?.read();
-        return qp && kernel ? weightLayerForward(node, ins[0] as tf.Tensor, fakeQuantize(kernel, qp)) : undefined;
+  try {
+    const graph = modelGraph(base, 'quantize.quantizationAwareTraining');
+    const decisions = activationPoints(graph, { placement: options.activationPlacement, skip: options.skip });
+    const points = new Set(decisions.filter((d) => d.point).map((d) => d.layer));
+    const ranges: ActivationRanges = {};
+    let kernelQ: Record<string, QParams> = {};
+    const selection = { ...options, mode: 'static' as const };
+    // fit's hooks: kernels' qparams from the current weights before each step; the fake-quantized
+    // forward pass; moving-average activation ranges after each step (the first batch initializes them).
+    const history = await fit(base, train, {
+      epochs: options.epochs, seed: options.seed, batchSize: options.batchSize ?? 128, learningRate: options.learningRate ?? 1e-4,
+      ...(options.progress ? { progress: options.progress } : {}),
+      beforeStep: () => { kernelQ = weightPlan(base, selection); },
+      forward: (xs) => runGraph(graph, xs, {
+        apply: (node, ins) => {
+          const qp = kernelQ[node.name];
+          const kernel = node.layer.weights[node.entry?.kernel?.index ?? 0]?.read();
+          return qp && kernel ? weightLayerForward(node, ins[0] as tf.Tensor, fakeQuantize(kernel, qp)) : undefined;
+        },
+        after: (node, y) => {
+          if (!points.has(node.name)) return y;
+          observed.push([node.name, tf.keep(tf.min(y)), tf.keep(tf.max(y))]);
+          const r = ranges[node.name];
+          return r ? fakeQuantize(y, qparamsFromRange([r.min], [r.max], { bits: activationBits })) : y;
+        },
+      }, { training: true }),
+      afterStep: () => {
+        for (const [name, lo, hi] of observed) {
+          const l = lo.dataSync()[0] as number;
+          const h = hi.dataSync()[0] as number;
+          const r = ranges[name];
+          ranges[name] = r ? { min: r.min + c * (l - r.min), max: r.max + c * (h - r.max) } : { min: l, max: h };
+          tf.dispose([lo, hi]);
+        }
+        observed.length = 0;
       },
-      after: (node, y) => {
-        if (PASS_THROUGH.has(node.className)) return y;
-        observed.push([node.name, tf.keep(tf.min(y)), tf.keep(tf.max(y))]);
-        const r = ranges[node.name];
-        return r ? fakeQuantize(y, qparamsFromRange([r.min], [r.max], { bits: activationBits })) : y;
+    });
+    for (const d of decisions) if (d.grid && !ranges[d.layer]) ranges[d.layer] = ranges[d.grid] as { min: number; max: number };
+    const q = await convertQat(base, ranges, options);
+    const activations = planOf(q)?.activations ?? {};
+    return {
+      model: q,
+      report: {
+        weightBits, activationBits, steps: history.steps, epochLosses: history.epochs.map((e) => e.loss), foldedBatchNorm: folded.report.folded,
+        ranges, points: pointReports(decisions, ranges, activations as Record<string, QParams>),
       },
-    }, { training: true }),
-    afterStep: () => {
-      for (const [name, lo, hi] of observed) {
-        const l = lo.dataSync()[0] as number;
-        const h = hi.dataSync()[0] as number;
-        const r = ranges[name];
-        ranges[name] = r ? { min: r.min + c * (l - r.min), max: r.max + c * (h - r.max) } : { min: l, max: h };
-        tf.dispose([lo, hi]);
-      }
-      observed.length = 0;
-    },
-  }).catch((e: unknown) => {
+    };
+  } finally {
     tf.dispose(observed.flatMap(([, lo, hi]) => [lo, hi]));
     base.dispose();
-    throw e;
-  });
-  const steps = history.steps;
-  const epochLosses = history.epochs.map((e) => e.loss);
-  for (const n of graph) if (!ranges[n.name] && PASS_THROUGH.has(n.className)) ranges[n.name] = ranges[n.inputs[0] as string] as { min: number; max: number };
-  const q = await convertQat(base, ranges, { weightBits, activationBits, granularity: options.granularity });
-  base.dispose();
-  return { model: q, report: { weightBits, activationBits, steps, epochLosses, foldedBatchNorm: folded.report.folded, ranges } };
+  }
 }
+

@@ -1,86 +1,110 @@
-// A quantized model as tfjs can run it: the float model the plan refers to, a copy whose
-// kernels are dequantize(quantize(w)), and the simulated quantized forward pass (activations
-// fake-quantized where the plan says: per layer output for static, per batch at each weight
-// layer's input for dynamic). tfjs has no int8 kernels, so this measures accuracy, not speed.
+// A quantized model as a real tf.LayersModel (TFMOT's quantize_apply design): the float model
+// the plan refers to (BatchNormalization folded for static plans) with every quantized kernel
+// replaced by dequantize(quantize(w)) (and static biases by their int32 grid), a FakeQuantize
+// layer after each activation point (static) or a DynamicQuantize layer before each quantized
+// Dense (dynamic), and the plan in its metadata. predict / evaluate / fit / profile / save /
+// export take it like any model. tfjs has no int8 kernels, so it measures accuracy, not speed.
 import * as tf from '@tensorflow/tfjs';
 import { fakeQuantize } from './affine';
-import { GraphNode, modelGraph, runGraph } from '../core/graph';
-import { QuantPlan, WEIGHT_LAYERS, biasQParams } from './plan';
-import { QParams, qparamsFromRange } from './qparams';
-import { rebuildModel } from './rebuild';
+import { GraphNode, modelGraph } from '../core/graph';
+import { QuantPlan, attachPlan, biasQParams } from './plan';
+import { FakeQuantize } from './fake-quantize-layer';
+import { PointDecision, dynamicPoints, inheritsGrid } from './placement';
+import { QParams } from './qparams';
+import { InsertedLayer, rebuildModel } from './rebuild';
 
-/** A model with its quantization plan and a simulated quantized forward pass. */
-export interface QuantizedModel {
-  /** The float model the plan refers to (BatchNormalization folded for static plans). Export this with the plan. */
-  readonly model: tf.LayersModel;
-  /** `model` with every quantized kernel (and static bias) replaced by its dequantized value. */
-  readonly dequantized: tf.LayersModel;
-  readonly plan: QuantPlan;
-  /** Simulated quantized forward pass (logits). The caller owns the result. */
-  predict(x: tf.Tensor): tf.Tensor;
-  /** Bytes of the quantized parameters (integer kernels, scales, zero points, int32 biases, other floats). */
-  readonly sizeBytes: number;
-  dispose(): void;
-}
+/** Bytes of zero points in ONNX for integers of `bits` (int8/uint8 containers, else 16-bit). */
+const zeroPointBytes = (bits: number) => (bits <= 8 ? 1 : 2);
 
-/** Bytes of a plan's parameters for `model` (kernels at `bits` packed, scales f32, zero points, the rest f32). */
+/**
+ * Bytes of a quantized model's parameters as the ONNX export stores them: integer kernels
+ * packed at `bits` (ONNX keeps integers narrower than 8 bits in 8-bit containers, so below 8
+ * bits the file is larger), their scales (float32) and zero points, int32 biases with their
+ * scales, one scale and zero point per activation point, and every other weight as float32.
+ */
 export function quantizedSizeBytes(model: tf.LayersModel, plan: QuantPlan): number {
   let bytes = 0;
-  for (const layer of model.layers) {
-    const qp = plan.weights[layer.name];
-    layer.weights.forEach((w, i) => {
+  const graph = modelGraph(model, 'quantizedSizeBytes');
+  const grids = valueGridsOf(graph);
+  for (const node of graph) {
+    if (node.layer instanceof FakeQuantize) bytes += 4 + zeroPointBytes(node.layer.qparams.bits);
+    // ONNX BatchNormalization takes a scale and a bias: one without gamma or beta stores ones / zeros.
+    if (node.className === 'BatchNormalization') bytes += 4 * (node.outputShape.at(-1) as number) * ((node.config.scale === false ? 1 : 0) + (node.config.center === false ? 1 : 0));
+    const qp = plan.weights[node.name];
+    const k = node.entry?.kernel?.index ?? 0;
+    const int32Bias = plan.mode === 'static' && qp && grids.get(node.inputs[0] as string);
+    node.layer.weights.forEach((w, i) => {
       const n = w.shape.reduce((a: number, b) => a * (b ?? 1), 1);
-      if (qp && i === 0) bytes += Math.ceil((n * plan.weightBits) / 8) + qp.scale.length * (4 + (plan.weightBits <= 8 ? 1 : 2));
+      if (qp && i === k) bytes += Math.ceil((n * qp.bits) / 8) + qp.scale.length * (4 + (plan.mode === 'dynamic' ? 0 : zeroPointBytes(qp.bits)));
+      else if (int32Bias && i === 1) bytes += 4 * n + 4 * qp.scale.length;
       else bytes += 4 * n;
     });
   }
   return bytes;
 }
 
-/** Dynamic quantization of an activation batch: asymmetric uint8 over [min(x, 0), max(x, 0)], as DynamicQuantizeLinear. */
-export function dynamicQParams(x: tf.Tensor, bits: number): QParams {
-  const [lo, hi] = tf.tidy(() => [tf.min(x), tf.max(x)]);
-  const qp = qparamsFromRange([lo.dataSync()[0] as number], [hi.dataSync()[0] as number], { bits });
-  tf.dispose([lo, hi]);
-  return qp;
+/**
+ * The grid each layer output of a quantized model lies on: a FakeQuantize layer's own, carried
+ * through the layers that only move values; undefined for float values.
+ */
+export function valueGridsOf(graph: readonly GraphNode[]): Map<string, QParams | undefined> {
+  const grids = new Map<string, QParams | undefined>();
+  for (const n of graph) {
+    if (n.layer instanceof FakeQuantize) grids.set(n.name, n.layer.qparams);
+    else if (inheritsGrid(n)) grids.set(n.name, grids.get(n.inputs[0] as string));
+    else grids.set(n.name, undefined);
+  }
+  return grids;
 }
 
-/** Builds the dequantized copy and the simulated forward pass of `model` under `plan`. Takes ownership of `model`. */
-export async function makeQuantizedModel(model: tf.LayersModel, plan: QuantPlan): Promise<QuantizedModel> {
-  const graph: GraphNode[] = modelGraph(model, 'quantize');
+function uniqueName(taken: Set<string>, base: string): string {
+  let name = base;
+  for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+  taken.add(name);
+  return name;
+}
+
+/**
+ * Builds the quantized model of `base` under `plan` (static points from `decisions`). Borrows
+ * `base`; the caller owns the result.
+ */
+export async function buildQuantizedModel(base: tf.LayersModel, plan: QuantPlan, decisions: readonly PointDecision[]): Promise<tf.LayersModel> {
+  const graph: GraphNode[] = modelGraph(base, 'quantize');
+  const gridOf = new Map(decisions.map((d) => [d.layer, d.grid]));
   const weights: Record<string, tf.Tensor[]> = {};
   for (const node of graph) {
     const qp = plan.weights[node.name];
-    if (!qp || !WEIGHT_LAYERS.has(node.className)) continue;
-    const ws = node.layer.getWeights();
-    const inQ = plan.mode === 'static' ? plan.activations[node.inputs[0] as string] : undefined;
-    weights[node.name] = ws.map((w, i) => {
-      if (i === 0) return fakeQuantize(w, qp);
+    if (!qp) continue;
+    const k = node.entry?.kernel?.index ?? 0;
+    const grid = gridOf.get(node.inputs[0] as string);
+    const inQ = plan.mode === 'static' && grid ? plan.activations[grid] : undefined;
+    weights[node.name] = node.layer.getWeights().map((w, i) => {
+      if (i === k) return fakeQuantize(w, qp);
       if (i === 1 && inQ) return fakeQuantize(w, biasQParams(inQ, qp));
       return w.clone();
     });
   }
-  const dequantized = await rebuildModel(model, { weights });
-  Object.values(weights).forEach((ws) => tf.dispose(ws));
-  const dqGraph = modelGraph(dequantized, 'quantize');
-  const predict = (x: tf.Tensor): tf.Tensor => tf.tidy(() => {
-    if (plan.mode === 'static') {
-      return runGraph(dqGraph, x, { after: (node, y) => {
-        const qp = plan.activations[node.name];
-        return qp ? fakeQuantize(y, qp) : y;
+  const taken = new Set(graph.map((n) => n.name));
+  const insert: InsertedLayer[] = [];
+  if (plan.mode === 'static') {
+    for (const d of decisions) {
+      const qp = d.point ? plan.activations[d.layer] : undefined;
+      if (!qp) continue;
+      insert.push({ after: d.layer, className: 'FakeQuantize', config: {
+        name: uniqueName(taken, `${d.layer}_quant`), trainable: false, bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric,
+        scale: qp.scale[0] as number, zero_point: qp.zeroPoint[0] as number,
       } });
     }
-    if (plan.mode === 'dynamic') {
-      return runGraph(dqGraph, x, { before: (node, ins) => (plan.weights[node.name] && node.className === 'Dense'
-        ? ins.map((t) => fakeQuantize(t, dynamicQParams(t, plan.activationBits))) : ins) });
+  } else if (plan.mode === 'dynamic') {
+    for (const p of dynamicPoints(graph, (n) => plan.weights[n] !== undefined)) {
+      insert.push({ after: p.input, consumers: [p.layer], className: 'DynamicQuantize', config: { name: uniqueName(taken, `${p.layer}_input_quant`), trainable: false, bits: plan.activationBits } });
     }
-    return dequantized.predict(x, { batchSize: x.shape[0] }) as tf.Tensor;
-  });
-  return {
-    model, dequantized, plan, predict, sizeBytes: quantizedSizeBytes(model, plan),
-    dispose() {
-      model.dispose();
-      dequantized.dispose();
-    },
-  };
+  }
+  try {
+    const model = await rebuildModel(base, { weights, insert }, 'quantize');
+    attachPlan(model, plan);
+    return model;
+  } finally {
+    Object.values(weights).forEach((ws) => tf.dispose(ws));
+  }
 }

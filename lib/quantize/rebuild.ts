@@ -1,7 +1,19 @@
-// Rebuilding a layers model from its topology with some layers removed, some configs patched
-// and some weights replaced: how BatchNormalization folding and the dequantized (simulated)
-// models are made without mutating the input model.
+// Rebuilding a layers model from its topology with edits: layers removed, configs patched,
+// weights replaced, and new layers inserted on an edge. How BatchNormalization folding and the
+// quantized models (kernels replaced, FakeQuantize layers inserted) are made without mutating
+// the input model. The result is always a functional model (a Sequential input is rewritten as
+// the equivalent functional graph), built by tfjs's own deserializer.
 import * as tf from '@tensorflow/tfjs';
+import { modelGraph } from '../core/graph';
+
+/** A layer to insert after `after` (Keras JSON: class name and snake_case config with a unique name). */
+export interface InsertedLayer {
+  readonly after: string;
+  readonly className: string;
+  readonly config: Record<string, unknown>;
+  /** Consumers of `after` that read the new layer instead (default: all of them, and the model output). */
+  readonly consumers?: readonly string[];
+}
 
 /** Edits applied by {@link rebuildModel}. */
 export interface RebuildEdits {
@@ -11,39 +23,70 @@ export interface RebuildEdits {
   readonly patch?: Readonly<Record<string, Record<string, unknown>>>;
   /** New weights by layer name (borrowed: copied into the new model). */
   readonly weights?: Readonly<Record<string, readonly tf.Tensor[]>>;
+  readonly insert?: readonly InsertedLayer[];
 }
 
-interface LayerJson { class_name: string; name?: string; config: Record<string, unknown>; inbound_nodes?: unknown }
+interface LayerJson { class_name: string; name: string; config: Record<string, unknown>; inbound_nodes: unknown[] }
 
-function rename(v: unknown, remove: ReadonlyMap<string, string>): unknown {
-  if (Array.isArray(v)) {
-    if (typeof v[0] === 'string' && remove.has(v[0])) return [remove.get(v[0]), ...v.slice(1)];
-    return v.map((x) => rename(x, remove));
-  }
-  return v;
-}
+const edge = (name: string) => [name, 0, 0, {}];
 
 /** A new model with the edits applied; other layers keep copies of their weights. The caller owns it. */
-export async function rebuildModel(model: tf.LayersModel, edits: RebuildEdits): Promise<tf.LayersModel> {
+export async function rebuildModel(model: tf.LayersModel, edits: RebuildEdits, fn = 'rebuildModel'): Promise<tf.LayersModel> {
+  const graph = modelGraph(model, fn);
   const remove = edits.remove ?? new Map<string, string>();
-  const json = model.toJSON(null, false) as unknown as { class_name: string; config: Record<string, unknown> };
-  const cfg = JSON.parse(JSON.stringify(json.config)) as { layers: LayerJson[]; output_layers?: unknown; name?: string };
-  cfg.layers = cfg.layers.filter((l) => !remove.has((l.config.name ?? l.name) as string));
-  for (const l of cfg.layers) {
-    const name = (l.config.name ?? l.name) as string;
-    Object.assign(l.config, edits.patch?.[name] ?? {});
-    if (l.inbound_nodes) l.inbound_nodes = rename(l.inbound_nodes, remove);
+  const json = model.toJSON(null, false) as unknown as { config: { name?: string; layers: { class_name: string; name?: string; config: Record<string, unknown> }[] } };
+  const configs = new Map(json.config.layers.map((l) => [(l.config.name ?? l.name) as string, l]));
+  const resolve = (name: string): string => {
+    let n = name;
+    for (let i = 0; remove.has(n) && i < graph.length; i++) n = remove.get(n) as string;
+    return n;
+  };
+  // Inserted layers: what each consumer reads instead of a producer, and what follows each producer.
+  const reroute = new Map<string, string>(); // `${consumer}\u0000${producer}` -> inserted layer
+  const after = new Map<string, InsertedLayer[]>();
+  const outputReroute = new Map<string, string>();
+  for (const ins of edits.insert ?? []) {
+    after.set(ins.after, [...(after.get(ins.after) ?? []), ins]);
+    const name = ins.config.name as string;
+    const readers = ins.consumers ?? graph.filter((n) => n.inputs.includes(ins.after)).map((n) => n.name);
+    for (const c of readers) reroute.set(`${c}\u0000${ins.after}`, name);
+    if (!ins.consumers) outputReroute.set(ins.after, name);
   }
-  if (cfg.output_layers) cfg.output_layers = rename(cfg.output_layers, remove);
-  const topology = { modelTopology: { class_name: json.class_name, config: cfg } };
-  const rebuilt = await tf.models.modelFromJSON(topology as unknown as Parameters<typeof tf.models.modelFromJSON>[0]);
+  const layers: LayerJson[] = [];
+  for (const node of graph) {
+    if (remove.has(node.name)) continue;
+    let entry: LayerJson;
+    if (node.className === 'InputLayer') {
+      const c = node.layer.getConfig() as { batchInputShape?: (number | null)[]; dtype?: string };
+      entry = { name: node.name, class_name: 'InputLayer', inbound_nodes: [],
+        config: { batch_input_shape: c.batchInputShape ?? [null, ...node.outputShape.map((d) => (d < 0 ? null : d))], dtype: c.dtype ?? 'float32', sparse: false, name: node.name } };
+    } else {
+      const src = configs.get(node.name) as { class_name: string; config: Record<string, unknown> };
+      const config: Record<string, unknown> = { ...JSON.parse(JSON.stringify(src.config)), ...(edits.patch?.[node.name] ?? {}) };
+      delete config.batch_input_shape; // a Sequential model's first layer: the InputLayer above carries it
+      delete config.input_shape;
+      const inputs = node.inputs.map((p) => {
+        const q = resolve(p);
+        return edge(reroute.get(`${node.name}\u0000${q}`) ?? q);
+      });
+      entry = { name: node.name, class_name: src.class_name, config, inbound_nodes: [inputs] };
+    }
+    layers.push(entry);
+    for (const ins of after.get(node.name) ?? []) {
+      layers.push({ name: ins.config.name as string, class_name: ins.className, config: ins.config, inbound_nodes: [[edge(node.name)]] });
+    }
+  }
+  const outputs = (model.outputs as unknown as { sourceLayer: tf.layers.Layer }[]).map((o) => {
+    const q = resolve(o.sourceLayer.name);
+    return [outputReroute.get(q) ?? q, 0, 0];
+  });
+  const inputs = (model.inputs as unknown as { sourceLayer: tf.layers.Layer }[]).map((i) => [i.sourceLayer.name, 0, 0]);
+  const topology = { class_name: 'Model', config: { name: json.config.name ?? model.name, layers, input_layers: inputs, output_layers: outputs } };
+  const rebuilt = await tf.models.modelFromJSON({ modelTopology: topology } as unknown as Parameters<typeof tf.models.modelFromJSON>[0]);
   for (const layer of rebuilt.layers) {
     const w = edits.weights?.[layer.name];
     if (w) layer.setWeights([...w]);
-    else if (layer.weights.length) {
-      const src = model.getLayer(layer.name).getWeights();
-      layer.setWeights(src);
-    }
+    else if (layer.weights.length) layer.setWeights(model.getLayer(layer.name).getWeights());
   }
   return rebuilt;
 }

@@ -5,13 +5,12 @@
 // gives the final size.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
-import { requireLayersModel } from '../core/graph';
 import { Rng } from '../core/rng';
 import { DataSource } from '../data/source';
 import { fit } from '../train/fit';
 import { huffmanEncode } from './huffman';
-import { modelGraph, runGraph } from '../core/graph';
-import { WEIGHT_LAYERS } from './plan';
+import { modelGraph, requireLayersModel, runGraph } from '../core/graph';
+import { layerEntry } from '../core/layers';
 import { rebuildModel } from './rebuild';
 import { weightLayerForward } from './qat';
 import { sqnr } from './affine';
@@ -158,7 +157,7 @@ export async function weightSharing(model: tf.LayersModel, options: WeightSharin
   requireLayersModel(model, 'quantize.weightSharing');
   const shared: Record<string, SharedTensor> = {};
   for (const layer of model.layers) {
-    if (!WEIGHT_LAYERS.has(layer.getClassName()) || (options.layers && !options.layers.includes(layer.name))) continue;
+    if (!layerEntry(layer.getClassName())?.quantizeAxis || (options.layers && !options.layers.includes(layer.name))) continue;
     const k = layer.getWeights()[0] as tf.Tensor;
     shared[layer.name] = kmeansCluster(k.dataSync() as Float32Array, k.shape, options);
   }

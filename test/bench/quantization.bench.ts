@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const { model: qDynamic } = await postTraining(model, { mode: 'dynamic' });
   const sample = toTensors(mnist.test, { inputShape: [784], start: 0, end: 256 });
   const input = sample.xs.dataSync() as Float32Array;
-  const models = { fp32: toOnnx(model), int8Static: toOnnx(qStatic.model, { plan: qStatic.plan }), int8Dynamic: toOnnx(qDynamic.model, { plan: qDynamic.plan }) };
+  const models = { fp32: toOnnx(model), int8Static: toOnnx(qStatic), int8Dynamic: toOnnx(qDynamic) };
   const rows = await benchmark(Object.entries(models).map(([v, m]) => ortRuntime(m, { name: `ort-${v}`, model: v, threads: 1 })),
     { batchSizes: [1, 256], rounds: 7, runs: 30, minTimeMs: 300, input });
   const p50 = (v: string, b: number) => rows.find((r) => r.model === v && r.batchSize === b)?.p50Ms as number;

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(fp32, { name: 'ort-fp32', threads }));
     if (typeof api.quantize?.postTraining === 'function') {
       const q = await tfc.quantize.postTraining(baseline.model, { mode: 'static', calibration: mnist.train, calibrationCount: 1000 });
-      const int8 = tfc.exporters.toOnnx(q.model.model, { plan: q.model.plan });
+      const int8 = tfc.exporters.toOnnx(q.model);
       for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(int8, { name: 'ort-int8', threads }));
       q.model.dispose();
     } else notes.push('quantize.postTraining missing: no INT8 rows');

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     const cnn = await loadBaseline('cnn');
     const q = await postTraining(cnn.model, { mode: 'static', calibration: mnist.train, calibrationCount: 1000 });
     await publishModel(cnn.model, { registryDir, name: 'cnn', version: 'tfjs-fp32' });
-    await publishOnnx(toOnnx(q.model.model, { plan: q.model.plan }), { registryDir, name: 'cnn', version: 'onnx-int8' });
+    await publishOnnx(toOnnx(q.model), { registryDir, name: 'cnn', version: 'onnx-int8' });
     await publishOnnx(toOnnx(cnn.model), { registryDir, name: 'cnn', version: 'onnx-fp32' });
     const digits = digitRequests(mnist.test, { count: 32, seed: 7 });
     const [tfjsMain, ortInt8, ortFp32] = await Promise.all([start('cnn', 'tfjs-fp32', MAIN_THREAD), start('cnn', 'onnx-int8', []), start('cnn', 'onnx-fp32', [])]);
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     const qm = await postTraining(mb, { mode: 'static', calibration: { xs: calibration }, calibrationCount: 256 });
     calibration.dispose();
     await publishModel(mb, { registryDir, name: 'mobilenetv2', version: 'tfjs-fp32' });
-    await publishOnnx(toOnnx(qm.model.model, { plan: qm.model.plan }), { registryDir, name: 'mobilenetv2', version: 'onnx-int8' });
+    await publishOnnx(toOnnx(qm.model), { registryDir, name: 'mobilenetv2', version: 'onnx-int8' });
     const images = imageRequests(shape, 8, 11);
     const [mbTfjs, mbOrt] = await Promise.all([start('mobilenetv2', 'tfjs-fp32', MAIN_THREAD), start('mobilenetv2', 'onnx-int8', [])]);
     const [ma, mo] = await loadRounds([
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     console.log(`MobileNetV2-0.35/64: tfjs main thread ${ma.throughputRps.toFixed(0)} req/s, ORT INT8 batched ${mo.throughputRps.toFixed(0)}; ratio ${(mo.throughputRps / ma.throughputRps).toFixed(2)}`);
     await Promise.all([mbTfjs.stop(), mbOrt.stop()]);
     mb.dispose();
-    qm.model.model.dispose();
+    qm.model.dispose();
 
     // 4. and 5. SimpleNet: where the time goes, and /healthz under 256-example batches.
     const simple = await loadBaseline('simplenet');
@@ -221,7 +221,7 @@ async function main(): Promise<void> {
     await Promise.all([snWorkers.stop(), snMain.stop(), snNice.stop()]);
     simple.model.dispose();
     cnn.model.dispose();
-    q.model.model.dispose();
+    q.model.dispose();
     results.failedRequests = failed;
     results.loadAverageAtEnd = os.loadavg(); // 1, 5, 15 min: other work on the machine while this ran
     results.loadGenerator = 'autocannon in the bench process; each server in its own process (lib/serve/cli.ts); /healthz probe in a third process';

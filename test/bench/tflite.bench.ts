@@ -36,9 +36,9 @@ async function main(): Promise<void> {
     const input = sample.xs.dataSync() as Float32Array;
     const runtimes: BenchRuntime[] = THREADS.flatMap((threads) => [
       tfliteRuntime(model, { name: `tflite-fp32-t${threads}`, threads }),
-      tfliteRuntime(q.model, { name: `tflite-int8-t${threads}`, plan: q.plan, threads }),
+      tfliteRuntime(q, { name: `tflite-int8-t${threads}`, threads }),
       ortRuntime(toOnnx(model), { name: `ort-fp32-t${threads}`, threads }),
-      ortRuntime(toOnnx(q.model, { plan: q.plan }), { name: `ort-int8-t${threads}`, threads }),
+      ortRuntime(toOnnx(q), { name: `ort-int8-t${threads}`, threads }),
     ]);
     const rows = await benchmark(runtimes, { model: name, batchSizes: BATCHES, rounds: 5, runs: 20, minTimeMs: 150, input });
     allRows.push(...rows);
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       }
     }
     const fp32Bytes = toTflite(model).sizeBytes;
-    const int8Bytes = toTflite(q.model, { plan: q.plan }).sizeBytes;
+    const int8Bytes = toTflite(q).sizeBytes;
     results[name] = { ...figures, tfliteFp32Bytes: fp32Bytes, tfliteInt8Bytes: int8Bytes, tfliteInt8SizeRatio: int8Bytes / fp32Bytes };
     tf.dispose([sample.xs, sample.ys]);
     q.dispose();

@@ -98,7 +98,7 @@ describe('core/wasm-kernels: backward conv kernels on wasm equal the cpu referen
     tf.dispose([dy, w]);
   });
 
-  for (const c of [{ pad: 'same' as const, stride: 1, m: 1 }, { pad: 'valid' as const, stride: 2, m: 2 }]) {
+  for (const c of [{ pad: 'same' as const, stride: 1, m: 1 }, { pad: 'valid' as const, stride: 2, m: 2 }, { pad: 'same' as const, stride: 2, m: 1 }]) {
     it(`DepthwiseConv2D gradients, ${c.pad}, stride ${c.stride}, multiplier ${c.m}`, async () => {
       const make = () => {
         const x = tf.randomNormal([2, 9, 9, 3], 0, 1, 'float32', 5) as tf.Tensor4D;

@@ -81,6 +81,21 @@ describe('core/graph: registry entries, shapes, graph models', () => {
     m.dispose();
   });
 
+  it("runGraph with release also frees a layer's own intermediates (ReLU with maxValue does not tidy its call)", () => {
+    const i = tf.input({ shape: [4] });
+    let y = i;
+    for (let k = 0; k < 4; k++) y = tf.layers.reLU({ maxValue: 6, name: `r${k}` }).apply(y) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: i, outputs: y });
+    const x = tf.randomUniform([2, 4], -10, 10, 'float32', 1);
+    const live: number[] = [];
+    const before = tf.memory().numTensors;
+    tf.tidy(() => runGraph(modelGraph(m), x, { after: (_n, v) => { live.push(tf.memory().numTensors - before); return v; } }, { release: true }));
+    // One live value per step (the previous one freed, nothing left behind by the layer).
+    expect(live).to.deep.equal([0, 1, 1, 1, 1]);
+    tf.dispose(x);
+    m.dispose();
+  });
+
   it('a graph model is refused with a ConfigError that says what works on it', async () => {
     const gm = new tf.GraphModel('memory://none');
     expect(() => requireLayersModel(gm, 'prune.channels')).to.throw(ConfigError, /got a tf.GraphModel .* has no layers to prune.* profile.profileModel/);

@@ -16,6 +16,7 @@ import { ConfigError, ExportError } from '../../lib/errors';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
 import { postTraining } from '../../lib/quantize/post-training';
+import { planOf } from '../../lib/quantize/plan';
 import { efficientNetB0, mobileNetV2 } from '../fixtures/architectures';
 import { randomizeWeights, zooModel } from './fixtures';
 import { smallMnist } from '../quantize/fixtures';
@@ -73,19 +74,19 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
   it('linear8 with a static plan stores the plan\'s int8 kernels (scale s, bias -128 s)', async () => {
     const model = simpleNet({ seed: 1, hidden: [32, 16] });
     const { model: q } = await postTraining(model, { mode: 'static', calibration: smallMnist().train, calibrationCount: 64 });
-    const m = toCoreML(q.model, { weights: 'linear8', plan: q.plan });
-    expect(decodedEqual(m.bytes, q.model, { weights: 'linear8' }).mismatches).to.deep.equal([]);
+    const m = toCoreML(q, { weights: 'linear8' });
+    expect(decodedEqual(m.bytes, q, { weights: 'linear8' }).mismatches).to.deep.equal([]);
     // The stored scales are the plan's, per output channel.
     const spec = modelType().toObject(modelType().decode(m.bytes)) as { neuralNetwork: { layers: { name: string; innerProduct?: { weights: { quantization: { linearQuantization: { scale: number[]; bias: number[] } } } } }[] } };
     const fc1 = spec.neuralNetwork.layers.find((l) => l.name === 'fc1')?.innerProduct?.weights.quantization.linearQuantization;
-    expect(fc1?.scale).to.deep.equal(Array.from((q.plan.weights.fc1 as { scale: Float32Array }).scale));
+    expect(fc1?.scale).to.deep.equal(Array.from((planOf(q)!.weights.fc1 as { scale: Float32Array }).scale));
     expect(fc1?.bias.map((b, i) => b / -(fc1.scale[i] as number))).to.satisfy((r: number[]) => r.every((x) => Math.abs(x - 128) < 1e-3));
     // A plan made for another model is refused, not written wrong.
     const other = simpleNet({ seed: 9, hidden: [32, 16] });
     const scaled = other.getLayer('fc1').getWeights().map((w) => tf.mul(w, 100));
     other.getLayer('fc1').setWeights(scaled);
     tf.dispose(scaled);
-    expect(() => toCoreML(other, { weights: 'linear8', plan: q.plan })).to.throw(ExportError, /the model the plan was made for/);
+    expect(() => toCoreML(other, { weights: 'linear8', plan: planOf(q)! })).to.throw(ExportError, /the model the plan was made for/);
     other.dispose();
     q.dispose();
     model.dispose();

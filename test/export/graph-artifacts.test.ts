@@ -135,7 +135,11 @@ describe('export/quantizeGraphArtifacts and measureArtifactsError', () => {
   it('bad options and bad inputs are typed errors; nothing leaks and the backend still works', async () => {
     const f = mnistGraph(3);
     f.layers.dispose();
-    expect(() => quantizeGraphArtifacts(f.artifacts, { dtype: 'int8' as never })).to.throw(ConfigError, /quantizeGraphArtifacts: dtype 'uint8', 'uint16' or 'float16', got "int8"/);
+    expect(() => quantizeGraphArtifacts(f.artifacts, { dtype: 'int8' as never })).to.throw(ConfigError, /quantizeGraphArtifacts: dtype 'uint8', 'uint16', 'float16' or 'auto', got "int8"/);
+    // 'auto' decides per weight, with the reason in the report (as quantizedArtifacts on layers models).
+    const encoded = quantizeGraphArtifacts(f.artifacts, { dtype: 'auto' }).report.weights.filter((w) => w.sqnrDb !== undefined);
+    expect(encoded.length).to.be.above(0);
+    expect(encoded.every((w) => typeof w.reason === 'string')).to.equal(true);
     expect(() => quantizeGraphArtifacts(f.artifacts, { dtype: 'uint8', weights: [] })).to.throw(ConfigError, /weights a non-empty list of name patterns/);
     expect(() => quantizeGraphArtifacts({} as never, { dtype: 'uint8' })).to.throw(ConfigError, /artifacts \{modelJson, weightData\}/);
     const q = quantizeGraphArtifacts(f.artifacts, { dtype: 'uint8' }).artifacts;

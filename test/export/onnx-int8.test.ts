@@ -1,86 +1,167 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { toOnnx } from '../../lib/export/onnx/to-onnx';
+import { CONVERTERS, toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
 import { inspectOnnx } from '../../lib/export/onnx/inspect';
 import { postTraining } from '../../lib/quantize/post-training';
-import { QuantizedModel } from '../../lib/quantize/quantized-model';
+import { foldBatchNorm } from '../../lib/quantize/fold-batchnorm';
+import { planOf } from '../../lib/quantize/plan';
+import { LAYERS } from '../../lib/core/layers';
 import { toTensors } from '../../lib/data/tensors';
-import { ExportError } from '../../lib/errors';
-import { smallMnist, tinyCnn, tinyMlp } from '../quantize/fixtures';
+import { ConfigError, ExportError } from '../../lib/errors';
+import { cnn } from '../../lib/models/cnn';
+import { smallMnist, residualModel, tinyCnn, tinyMlp } from '../quantize/fixtures';
 import { expectNoLeak } from '../helpers/leak';
 
-/** Fraction of inputs where ORT's argmax equals the simulated quantized tfjs model's. */
-async function agreement(q: QuantizedModel, layout: 'flat' | 'image'): Promise<{ agree: number; ops: Record<string, number> }> {
-  const onnx = toOnnx(q.model, { plan: q.plan });
-  const { xs: x, ys } = toTensors(smallMnist().test, { inputShape: layout === 'flat' ? [784] : [28, 28, 1], start: 0, end: 500 });
-  ys.dispose();
-  const session = await ortSession(onnx);
+/** ORT's outputs, and its argmax agreement with the quantized tfjs model's, on `x`. */
+async function runBoth(q: tf.LayersModel, x: tf.Tensor): Promise<{ agree: number; maxDiff: number; ort: Float32Array }> {
+  const session = await ortSession(toOnnx(q));
   const got = await runOrt(session, x.dataSync() as Float32Array, x.shape);
   await session.release();
-  const sim = tf.tidy(() => tf.argMax(q.predict(x), 1).dataSync());
-  const ort = tf.tidy(() => tf.argMax(tf.tensor2d(got.data, got.dims as [number, number]), 1).dataSync());
+  const want = tf.tidy(() => (q.predict(x) as tf.Tensor).dataSync());
+  const classes = got.dims[1] as number;
   let same = 0;
-  for (let i = 0; i < sim.length; i++) if (sim[i] === ort[i]) same++;
-  x.dispose();
-  return { agree: same / sim.length, ops: onnx.ops as Record<string, number> };
+  let maxDiff = 0;
+  for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs((want[i] as number) - (got.data[i] as number)));
+  const argmax = (v: ArrayLike<number>, r: number) => { let b = 0; for (let j = 1; j < classes; j++) if ((v[r * classes + j] as number) > (v[r * classes + b] as number)) b = j; return b; };
+  for (let r = 0; r < (got.dims[0] as number); r++) if (argmax(want, r) === argmax(got.data, r)) same++;
+  return { agree: same / (got.dims[0] as number), maxDiff, ort: got.data };
+}
+
+/** Op counts of the graph ONNX Runtime runs after its optimizations (QDQ fusion). */
+async function optimizedOps(bytes: Uint8Array): Promise<Record<string, number>> {
+  const file = path.join(os.tmpdir(), `tfjs-compress-opt-${process.pid}-${Math.random().toString(36).slice(2)}.onnx`);
+  await (await ortSession(bytes, { optimizedModelFilePath: file })).release();
+  const ops = inspectOnnx(file).ops;
+  fs.rmSync(file);
+  return ops;
 }
 
 describe('export/onnx INT8', () => {
   let mlp: tf.LayersModel;
   let conv: tf.LayersModel;
-  before(async () => { mlp = await tinyMlp(); conv = await tinyCnn(); });
-  after(() => { mlp.dispose(); conv.dispose(); });
+  let flat: tf.Tensor;
+  let images: tf.Tensor;
+  before(async () => {
+    mlp = await tinyMlp();
+    conv = await tinyCnn();
+    flat = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 500 }).xs;
+    images = toTensors(smallMnist().test, { inputShape: [28, 28, 1], start: 0, end: 500 }).xs;
+  });
+  after(() => { [mlp, conv].forEach((m) => m.dispose()); tf.dispose([flat, images]); });
 
-  it('static QDQ SimpleNet: ORT agrees with the simulated model on >= 99% of test inputs', async () => {
+  it('static QDQ SimpleNet, plan read from the model: ORT agrees with tfjs on >= 99% and fuses every Dense into QGemm', async () => {
     const { model: q } = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 500 });
-    const { agree, ops } = await agreement(q, 'flat');
-    expect(agree).to.be.at.least(0.99);
-    expect(ops.QuantizeLinear).to.equal(4); // input + 3 layer outputs
-    expect(ops.DequantizeLinear).to.equal(4 + 3 + 3); // activations + kernels + int32 biases
-    const fused = `${require("os").tmpdir()}/tfjs-compress-qdq-${process.pid}.onnx`;
-    await (await ortSession(toOnnx(q.model, { plan: q.plan }), { optimizedModelFilePath: fused })).release();
-    expect(inspectOnnx(fused).ops["com.microsoft.QGemm"]).to.equal(3); // ORT fused every Dense into an int8 GEMM
-    require("fs").rmSync(fused);
+    const onnx = toOnnx(q);
+    expect(onnx.mode).to.equal('static');
+    expect(onnx.ops.QuantizeLinear).to.equal(4); // input + 3 layer outputs (ReLU inline)
+    expect(onnx.ops.DequantizeLinear).to.equal(4 + 3 + 3); // activations + kernels + int32 biases
+    expect((await runBoth(q, flat)).agree).to.be.at.least(0.99);
+    expect((await optimizedOps(onnx.bytes))['com.microsoft.QGemm']).to.equal(3);
     q.dispose();
   });
 
-  it('static QDQ CNN (BatchNormalization folded, per-channel conv kernels): ORT agrees on >= 99%', async () => {
+  it('static QDQ CNN: BatchNormalization folded, conv + ReLU fused into QLinearConv (Conv -> Relu -> Q -> DQ), max pooling on its input grid', async () => {
     const { model: q, report } = await postTraining(conv, { mode: 'static', calibration: smallMnist().train, calibrationCount: 300 });
     expect(report.foldedBatchNorm.length).to.equal(2);
-    const { agree, ops } = await agreement(q, 'image');
-    expect(agree).to.be.at.least(0.99);
-    expect(ops.BatchNormalization).to.equal(undefined);
+    const onnx = toOnnx(q);
+    expect(onnx.ops.BatchNormalization).to.equal(undefined);
+    expect((await runBoth(q, images)).agree).to.be.at.least(0.99);
+    const fused = await optimizedOps(onnx.bytes);
+    expect(fused['com.microsoft.QLinearConv']).to.equal(2);
+    expect(fused['com.microsoft.QGemm']).to.equal(2);
+    expect(fused.Conv ?? 0).to.equal(0);
+    expect(fused.Relu ?? 0).to.equal(0); // absorbed: the QuantizeLinear after it clamps at the zero point
     q.dispose();
   });
 
-  it('dynamic INT8 (DynamicQuantizeLinear + MatMulInteger): ORT agrees on >= 99%', async () => {
+  it('static QDQ with Add + ReLU, a sigmoid, Concatenate and global average pooling: every op runs in int8 and equals tfjs', async () => {
+    const m = residualModel(3);
+    const x = tf.randomUniform([64, 8, 8, 4], -1, 1, 'float32', 1);
+    const { model: q } = await postTraining(m, { mode: 'static', calibration: { xs: x } });
+    const { maxDiff } = await runBoth(q, x);
+    const outScale = planOf(q)?.activations.out?.scale[0] as number;
+    expect(maxDiff).to.be.at.most(outScale * 1.0001); // at most one step of the output grid
+    const fused = await optimizedOps(toOnnx(q).bytes);
+    for (const op of ['QLinearConv', 'QLinearAdd', 'QLinearSigmoid', 'QLinearConcat', 'QLinearGlobalAveragePool', 'QGemm']) expect(fused[`com.microsoft.${op}`], op).to.be.at.least(1);
+    for (const op of ['Conv', 'Add', 'Concat', 'GlobalAveragePool', 'Gemm', 'Relu', 'Sigmoid']) expect(fused[op] ?? 0, op).to.equal(0);
+    tf.dispose(x);
+    [m, q].forEach((v) => v.dispose());
+  });
+
+  it('dynamic INT8: DynamicQuantizeLinear + MatMulInteger for Dense, convolutions float; ORT agrees on >= 99%', async () => {
     const { model: q } = await postTraining(mlp, { mode: 'dynamic' });
-    const { agree, ops } = await agreement(q, 'flat');
-    expect(agree).to.be.at.least(0.99);
-    expect(ops.MatMulInteger).to.equal(3);
-    expect(ops.DynamicQuantizeLinear).to.equal(3);
-    q.dispose();
+    const onnx = toOnnx(q);
+    expect(onnx.ops.MatMulInteger).to.equal(3);
+    expect(onnx.ops.DynamicQuantizeLinear).to.equal(3);
+    expect((await runBoth(q, flat)).agree).to.be.at.least(0.99);
+    const { model: qc } = await postTraining(conv, { mode: 'dynamic' });
+    const ops = toOnnx(qc).ops;
+    expect([ops.Conv, ops.ConvInteger, ops.MatMulInteger]).to.deep.equal([2, undefined, 2]);
+    expect((await runBoth(qc, images)).agree).to.be.at.least(0.99);
+    [q, qc].forEach((v) => v.dispose());
+  });
+
+  it("the report's sizeBytes is the ONNX file's parameter bytes, in every mode", async () => {
+    const m = residualModel(4);
+    const x = tf.randomUniform([16, 8, 8, 4], -1, 1, 'float32', 2);
+    for (const [model, calibration] of [[mlp, { xs: flat }], [conv, { xs: images }], [m, { xs: x }]] as const) {
+      for (const mode of ['weight-only', 'dynamic', 'static'] as const) {
+        const { model: q, report } = await postTraining(model, { mode, calibration, calibrationCount: 64 });
+        const onnx = toOnnx(q);
+        const { initializerBytes, nodes } = inspectOnnx(onnx.bytes);
+        expect(initializerBytes, `${model.name} ${mode}`).to.equal(report.sizeBytes);
+        // The rest of the file is protobuf: names, node and tensor headers.
+        expect(onnx.sizeBytes - initializerBytes, 'protobuf overhead').to.be.below(200 * nodes);
+        q.dispose();
+      }
+    }
+    tf.dispose(x);
+    m.dispose();
   });
 
   it('weight-only INT8 (DequantizeLinear kernels): ORT agrees on >= 99% and the file is about a quarter', async () => {
     const { model: q } = await postTraining(mlp, { mode: 'weight-only' });
-    const { agree } = await agreement(q, 'flat');
-    expect(agree).to.be.at.least(0.99);
-    expect(toOnnx(q.model, { plan: q.plan }).sizeBytes / toOnnx(mlp).sizeBytes).to.be.below(0.3);
+    expect((await runBoth(q, flat)).agree).to.be.at.least(0.99);
+    expect(toOnnx(q).sizeBytes / toOnnx(mlp).sizeBytes).to.be.below(0.3);
     q.dispose();
+  });
+
+  it('an explicit plan on the float model gives the same INT8 graph outputs', async () => {
+    const c = cnn({ seed: 4, filters: [2, 4], hidden: 8 });
+    const { model: q } = await postTraining(c, { mode: 'static', calibration: { xs: images }, calibrationCount: 100 });
+    const { model: folded } = await foldBatchNorm(c);
+    const x = images.slice(0, 50);
+    const s = await ortSession(toOnnx(folded, { plan: planOf(q) }));
+    const got = await runOrt(s, x.dataSync() as Float32Array, x.shape);
+    await s.release();
+    const { ort } = await runBoth(q, x);
+    expect(Array.from(got.data)).to.deep.equal(Array.from(ort));
+    tf.dispose(x);
+    [c, q, folded].forEach((v) => v.dispose());
+  });
+
+  it('every registry class has a converter or an explicit refusal, and a refusal is an ExportError naming the layer and what to do', () => {
+    for (const cls of LAYERS.keys()) if (cls !== 'InputLayer') expect((CONVERTERS as Record<string, unknown>)[cls], cls).to.not.equal(undefined);
+    const m = tf.sequential({ layers: [tf.layers.conv1d({ name: 'c1d', inputShape: [8, 2], filters: 2, kernelSize: 3 })] });
+    expect(() => toOnnx(m)).to.throw(ExportError, /got layer "c1d" of class Conv1D\. Conv1D has no converter yet \(Conv1D: Use Conv2D on a \[1, width, channels\] image\)/);
+    m.dispose();
+    expect(() => toOnnx(new tf.GraphModel('memory://none') as unknown as tf.LayersModel)).to.throw(ConfigError, /toOnnx: a tf.LayersModel, got a tf.GraphModel/);
   });
 
   it('refuses activations wider than 8 bits in QDQ form with an ExportError', async () => {
     const { model: q } = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 100, activationBits: 12 });
-    expect(() => toOnnx(q.model, { plan: q.plan })).to.throw(ExportError, /8-bit activations/);
+    expect(() => toOnnx(q)).to.throw(ExportError, /8-bit activations/);
     q.dispose();
   });
 
   it('exporting static, dynamic and weight-only INT8 graphs leaks no tensors', async () => {
     const plans = await Promise.all((['static', 'dynamic', 'weight-only'] as const).map((mode) =>
       postTraining(mlp, { mode, calibration: smallMnist().train, calibrationCount: 100 })));
-    await expectNoLeak(() => { for (const { model: q } of plans) toOnnx(q.model, { plan: q.plan }); });
+    await expectNoLeak(() => { for (const { model: q } of plans) toOnnx(q); });
     plans.forEach(({ model: q }) => q.dispose());
   });
 });

@@ -8,12 +8,8 @@ import { expect } from 'chai';
 import { toTflite } from '../../lib/export/tflite/to-tflite';
 import { inspectTflite, TfliteTensorSummary } from '../../lib/export/tflite/inspect';
 import { runTflite, tfliteInterpreter } from '../../lib/export/tflite/runtime';
-import { fuse } from '../../lib/export/tflite/fusion';
-import { perTensor } from '../../lib/export/tflite/weights';
 import { postTraining } from '../../lib/quantize/post-training';
-import { makeQuantizedModel, QuantizedModel } from '../../lib/quantize/quantized-model';
-import { rebuildModel } from '../../lib/quantize/rebuild';
-import { modelGraph } from '../../lib/core/graph';
+import { planOf } from '../../lib/quantize/plan';
 import { toTensors } from '../../lib/data/tensors';
 import { ExportError } from '../../lib/errors';
 import { smallMnist, tinyCnn, tinyMlp } from '../quantize/fixtures';
@@ -23,25 +19,18 @@ import { randomInput, sqnrDb, top1Agreement } from './tflite-fixtures';
 import { expectNoLeak } from '../helpers/leak';
 
 /** TFLite and simulated outputs on the first 500 MNIST test images. */
-function run(q: QuantizedModel, inputShape: number[], options: { perChannelFullyConnected?: boolean } = {}): { tflite: Float32Array; sim: Float32Array } {
+function run(q: tf.LayersModel, inputShape: number[], options: { perChannelFullyConnected?: boolean } = {}): { tflite: Float32Array; sim: Float32Array } {
   const { xs, ys } = toTensors(smallMnist().test, { inputShape, start: 0, end: 500 });
   ys.dispose();
-  const tflite = runTflite(tfliteInterpreter(toTflite(q.model, { plan: q.plan, batchSize: 50, ...options })), xs.dataSync() as Float32Array);
-  const sim = tf.tidy(() => q.predict(xs).dataSync() as Float32Array);
+  const tflite = runTflite(tfliteInterpreter(toTflite(q, { batchSize: 50, ...options })), xs.dataSync() as Float32Array);
+  const sim = tf.tidy(() => (q.predict(xs) as tf.Tensor).dataSync() as Float32Array);
   xs.dispose();
   return { tflite, sim };
 }
 
-/**
- * The simulated model of the plan as TFLite runs it: no point at the outputs of ops whose ReLU
- * TFLite fuses (it requantizes after the activation), per-tensor FULLY_CONNECTED kernels.
- */
-async function asTfliteRuns(q: QuantizedModel): Promise<QuantizedModel> {
-  const { ops } = fuse(modelGraph(q.model), false);
-  const fused = new Set([...ops].filter(([name, op]) => op.gridOf !== name).map(([name]) => name));
-  const activations = Object.fromEntries(Object.entries(q.plan.activations).filter(([k]) => !fused.has(k)));
-  const weights = Object.fromEntries(Object.entries(q.plan.weights).map(([k, v]) => [k, q.model.getLayer(k).getClassName() === 'Dense' ? perTensor(v) : v]));
-  return makeQuantizedModel(await rebuildModel(q.model, {}), { ...q.plan, activations, weights });
+/** Per-layer options that quantize every Dense kernel per tensor, as TFLite 2.9's FULLY_CONNECTED runs it. */
+function perTensorDense(model: tf.LayersModel): Record<string, { granularity: 'per-tensor' }> {
+  return Object.fromEntries(model.layers.filter((l) => l.getClassName() === 'Dense').map((l) => [l.name, { granularity: 'per-tensor' as const }]));
 }
 
 describe('export/tflite INT8', () => {
@@ -52,7 +41,7 @@ describe('export/tflite INT8', () => {
 
   it('SimpleNet: QUANTIZE, three int8 FULLY_CONNECTED with fused RELU, DEQUANTIZE; >= 99% top-1 agreement with the simulated model', async () => {
     const { model: q } = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 500, granularity: 'per-tensor' });
-    const t = toTflite(q.model, { plan: q.plan });
+    const t = toTflite(q);
     expect(t.mode).to.equal('int8');
     expect(t.floatLayers).to.deep.equal([]);
     const s = inspectTflite(t.bytes);
@@ -79,8 +68,8 @@ describe('export/tflite INT8', () => {
 
   it('per-channel FULLY_CONNECTED: re-quantized per tensor by default, because TFLite 2.9 returns zeros for per-channel kernels', async () => {
     const { model: q } = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 200 });
-    expect(q.plan.weights.fc1?.axis).to.equal(1); // the plan is per channel
-    const t = toTflite(q.model, { plan: q.plan });
+    expect(planOf(q)!.weights.fc1?.axis).to.equal(1); // the plan is per channel
+    const t = toTflite(q);
     expect(t.notes.filter((n) => /re-quantized per tensor/.test(n))).to.have.length(3);
     const fc1 = inspectTflite(t.bytes).tensors.find((x) => x.name === 'fc1/kernel');
     expect(fc1?.quantization?.scale).to.have.length(1);
@@ -95,7 +84,7 @@ describe('export/tflite INT8', () => {
   it('the CNN: per-channel CONV_2D kernels (OHWI, quantized_dimension 0), pooling and RESHAPE on their input grid; >= 99% agreement', async () => {
     const { model: q, report } = await postTraining(conv, { mode: 'static', calibration: smallMnist().train, calibrationCount: 300 });
     expect(report.foldedBatchNorm).to.have.length(2);
-    const t = toTflite(q.model, { plan: q.plan });
+    const t = toTflite(q);
     expect(t.floatLayers).to.deep.equal([]);
     const s = inspectTflite(t.bytes);
     expect(s.ops).to.deep.equal({ QUANTIZE: 1, CONV_2D: 2, MAX_POOL_2D: 2, RESHAPE: 1, FULLY_CONNECTED: 2, DEQUANTIZE: 1 });
@@ -109,7 +98,7 @@ describe('export/tflite INT8', () => {
     for (const o of s.operators.filter((y) => y.op === 'MAX_POOL_2D' || y.op === 'RESHAPE')) {
       expect(s.tensors[o.outputs[0]!]!.quantization).to.deep.equal(s.tensors[o.inputs[0]!]!.quantization);
     }
-    const sim = await asTfliteRuns(q);
+    const { model: sim } = await postTraining(conv, { mode: 'static', calibration: smallMnist().train, calibrationCount: 300, layers: perTensorDense(conv) });
     const { tflite } = run(q, [28, 28, 1]);
     const { sim: simulated } = run(sim, [28, 28, 1]);
     expect(top1Agreement(tflite, simulated, 10)).to.be.at.least(0.99);
@@ -122,7 +111,7 @@ describe('export/tflite INT8', () => {
     const calibration = tf.tensor(randomInput([128, 32, 32, 3], 1), [128, 32, 32, 3]);
     const { model: q } = await postTraining(model, { mode: 'static', calibration: { xs: calibration }, calibrationCount: 128 });
     calibration.dispose();
-    const t = toTflite(q.model, { plan: q.plan, batchSize: 8 });
+    const t = toTflite(q, { batchSize: 8 });
     const s = inspectTflite(t.bytes);
     expect(s.ops.DEPTHWISE_CONV_2D).to.equal(17);
     const dw = s.tensors.find((x) => x.name === 'expanded_conv_depthwise/kernel')!;
@@ -133,7 +122,7 @@ describe('export/tflite INT8', () => {
     const x = randomInput([16, 32, 32, 3], 9);
     const xt = tf.tensor(x, [16, 32, 32, 3]);
     const float = tf.tidy(() => (model.predict(xt) as tf.Tensor).dataSync());
-    const sim = tf.tidy(() => q.predict(xt).dataSync());
+    const sim = tf.tidy(() => (q.predict(xt) as tf.Tensor).dataSync());
     xt.dispose();
     const tflite = runTflite(tfliteInterpreter(t), x);
     expect(sqnrDb(tflite, float)).to.be.above(30);
@@ -147,7 +136,7 @@ describe('export/tflite INT8', () => {
     const calibration = tf.tensor(randomInput([64, 9, 8, 3], 2), [64, 9, 8, 3]);
     const { model: q } = await postTraining(model, { mode: 'static', calibration: { xs: calibration }, calibrationCount: 64 });
     calibration.dispose();
-    const t = toTflite(q.model, { plan: q.plan, batchSize: 4 });
+    const t = toTflite(q, { batchSize: 4 });
     expect(t.floatLayers.map((f) => f.layer)).to.deep.equal(['bn', 'd1', 'bn2']);
     const x = randomInput([8, 9, 8, 3], 3);
     const xt = tf.tensor(x, [8, 9, 8, 3]);
@@ -160,13 +149,13 @@ describe('export/tflite INT8', () => {
 
   it('refuses plans TFLite cannot run with typed errors naming the layer and the way out', async () => {
     const dynamic = await postTraining(mlp, { mode: 'dynamic' });
-    expect(() => toTflite(dynamic.model.model, { plan: dynamic.model.plan })).to.throw(ExportError, /static quantization plan.*mode 'dynamic'/);
+    expect(() => toTflite(dynamic.model)).to.throw(ExportError, /static quantization plan.*mode 'dynamic'/);
     dynamic.model.dispose();
     const wide = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 50, activationBits: 12 });
-    expect(() => toTflite(wide.model.model, { plan: wide.model.plan })).to.throw(ExportError, /8-bit activations, got 12 bits/);
+    expect(() => toTflite(wide.model)).to.throw(ExportError, /8-bit activations, got 12 bits/);
     wide.model.dispose();
     const asym = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 50, weightSymmetric: false });
-    expect(() => toTflite(asym.model.model, { plan: asym.model.plan })).to.throw(ExportError, /symmetric signed kernels.*layer "fc1"/);
+    expect(() => toTflite(asym.model)).to.throw(ExportError, /symmetric signed kernels.*layer "fc1"/);
     asym.model.dispose();
     const odd = tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [4], units: 3 }), tf.layers.layerNormalization({ name: 'norm' })] });
     expect(() => toTflite(odd)).to.throw(ExportError, /layer "norm" of class LayerNormalization.*lib\/export\/tflite/);
@@ -178,7 +167,7 @@ describe('export/tflite INT8', () => {
 
   it('exporting INT8 leaks no tensors', async () => {
     const { model: q } = await postTraining(conv, { mode: 'static', calibration: smallMnist().train, calibrationCount: 50 });
-    await expectNoLeak(() => { toTflite(q.model, { plan: q.plan }); });
+    await expectNoLeak(() => { toTflite(q); });
     q.dispose();
   });
 });

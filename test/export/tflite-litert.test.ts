@@ -14,6 +14,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../lib/viz/render';
 import { zooModel } from './fixtures';
 import { randomInput, sqnrDb, top1Agreement } from './tflite-fixtures';
 import { tfliteInterpreter } from '../../lib/export/tflite/runtime';
+import { inspectTflite } from '../../lib/export/tflite/inspect';
 import { postTraining } from '../../lib/quantize/post-training';
 import { toTensors } from '../../lib/data/tensors';
 import { smallMnist, tinyMlp } from '../quantize/fixtures';
@@ -95,14 +96,20 @@ describe('export/tflite in LiteRT.js (headless Chromium)', function () {
     const { xs, ys } = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 20 });
     const x = xs.dataSync() as Float32Array;
     tf.dispose([xs, ys]);
-    const perTensor = toTflite(q.model, { plan: q.plan, batchSize: 20 });
+    const perTensor = toTflite(q, { batchSize: 20 });
     const node = Array.from(tfliteInterpreter(perTensor).run(x));
     const browserPerTensor = await runInBrowser('int8.tflite', perTensor.bytes, x, [20, 784]);
-    // The same integer kernels on the same file: equal up to the float edges (QUANTIZE / DEQUANTIZE).
-    expect(Math.max(...browserPerTensor.map((v, i) => Math.abs(v - (node[i] as number))))).to.be.below(1e-5);
-    const perChannel = toTflite(q.model, { plan: q.plan, perChannelFullyConnected: true, batchSize: 20 });
+    // The same integer kernels on the same file. LiteRT.js is a newer TFLite whose requantization may
+    // round a tie the other way: at most one step of the output grid apart, and the same top-1.
+    const summary = inspectTflite(perTensor.bytes);
+    const dequantize = summary.operators.find((o) => o.op === 'DEQUANTIZE');
+    const outputStep = summary.tensors[dequantize?.inputs[0] as number]?.quantization?.scale[0];
+    const steps = Math.max(...browserPerTensor.map((v, i) => Math.abs(v - (node[i] as number)))) / (outputStep as number);
+    expect(steps, `max difference in output steps (step ${outputStep})`).to.be.at.most(1.0001);
+    expect(top1Agreement(browserPerTensor, node, 10)).to.equal(1);
+    const perChannel = toTflite(q, { perChannelFullyConnected: true, batchSize: 20 });
     const browserPerChannel = await runInBrowser('int8-per-channel.tflite', perChannel.bytes, x, [20, 784]);
-    const sim = tf.tidy(() => q.predict(tf.tensor(x, [20, 784])).dataSync());
+    const sim = tf.tidy(() => (q.predict(tf.tensor(x, [20, 784])) as tf.Tensor).dataSync());
     // LiteRT.js reads per-channel FULLY_CONNECTED scales: its logits follow the simulated (per-channel) model.
     expect(browserPerChannel.some((v) => v !== 0)).to.equal(true);
     expect(top1Agreement(browserPerChannel, sim, 10)).to.be.at.least(0.95);

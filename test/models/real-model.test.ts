@@ -11,7 +11,7 @@ import { profileModel } from '../../lib/profile/profile-model';
 import { quantizeGraphArtifacts } from '../../lib/export/graph-artifacts';
 import { dequantizeArtifacts } from '../../lib/export/tfjs-artifacts';
 import { specBytes } from '../../lib/data/model-io';
-import { CONVERTERS, toOnnx } from '../../lib/export/onnx/to-onnx';
+import { hasConverter, toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ortSession, ortPredictLabels, runOrt } from '../../lib/export/onnx/runtime';
 import {
   MNIST_CNN, NSFW_MOBILENET_V2, NSFW_MOBILENET_V2_MID, RealFile, RealModelInfo, bundledArtifacts, loadMnistCnn, loadNsfwMobileNetV2,
@@ -25,7 +25,7 @@ function note(line: string): void {
 
 /** Layer classes of a model that the ONNX exporter has no converter for. */
 function unconvertible(model: tf.LayersModel): string[] {
-  return [...new Set(model.layers.map((l) => l.getClassName()))].filter((c) => c !== 'InputLayer' && !CONVERTERS[c]);
+  return [...new Set(model.layers.map((l) => l.getClassName()))].filter((c) => c !== 'InputLayer' && !hasConverter(c));
 }
 
 /** Max |tfjs - ORT| of the exported model on x (NHWC), and the output shape ORT gave. */

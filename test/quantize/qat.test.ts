@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { quantizationAwareTraining, convertQat } from '../../lib/quantize/qat';
 import { postTraining } from '../../lib/quantize/post-training';
+import { planOf } from '../../lib/quantize/plan';
+import { FakeQuantize } from '../../lib/quantize/fake-quantize-layer';
 import { evaluate } from '../../lib/train/evaluate';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ConfigError } from '../../lib/errors';
@@ -15,23 +17,26 @@ describe('quantize/quantizationAwareTraining', () => {
   before(async () => { mlp = await tinyMlp(); });
   after(() => mlp.dispose());
 
-  it('at 2-bit weights, QAT recovers accuracy that PTQ loses, and leaves the input model unchanged', async () => {
+  it('at 2-bit weights, QAT recovers accuracy that PTQ loses, returns a quantized model, and leaves the input unchanged', async () => {
     const { train, test } = smallMnist();
     const before = mlp.getLayer('fc1').getWeights()[0]?.dataSync().slice(0, 5);
     const { model: ptq } = await postTraining(mlp, { mode: 'static', calibration: train, calibrationCount: 500, weightBits: 2 });
-    const ptqAcc = (await evaluate(ptq.predict, test, { inputShape: [784] })).accuracy;
+    const ptqAcc = (await evaluate(ptq, test)).accuracy;
     ptq.dispose();
     const { model: qat, report } = await quantizationAwareTraining(mlp, train, { epochs: 2, seed: 1, weightBits: 2, learningRate: 1e-3 });
-    const qatAcc = (await evaluate(qat.predict, test, { inputShape: [784] })).accuracy;
+    const qatAcc = (await evaluate(qat, test)).accuracy;
     expect(qatAcc).to.be.above(ptqAcc + 0.05);
     expect(report.steps).to.equal(2 * Math.ceil(train.count / 128));
     expect(Object.keys(report.ranges)).to.include.members(['fc1_input', 'fc1', 'fc2', 'fc3']);
+    expect(report.points.filter((p) => p.point).map((p) => p.layer)).to.deep.equal(['fc1_input', 'fc1', 'fc2', 'fc3']);
     expect(Array.from(mlp.getLayer('fc1').getWeights()[0]?.dataSync().slice(0, 5) ?? [])).to.deep.equal(Array.from(before ?? []));
-    // The converted model exports to ONNX QDQ like a PTQ model.
-    expect(toOnnx(qat.model, { plan: qat.plan }).ops.QuantizeLinear).to.equal(4);
-    // convertQat rebuilds the same plan from the learned ranges.
-    const again = await convertQat(qat.model, report.ranges, { weightBits: 2 });
-    expect(Array.from(again.plan.weights.fc1?.scale ?? [])).to.deep.equal(Array.from(qat.plan.weights.fc1?.scale ?? []));
+    expect(planOf(qat)?.weights.fc1?.bits).to.equal(2);
+    // The quantized model exports to ONNX QDQ like a PTQ model: input and three layer outputs.
+    expect(toOnnx(qat).ops.QuantizeLinear).to.equal(4);
+    // convertQat builds the same activation grids from the learned ranges.
+    const again = await convertQat(mlp, report.ranges, { weightBits: 2 });
+    const scales = (m: tf.LayersModel) => m.layers.filter((l) => l instanceof FakeQuantize).map((l) => (l as FakeQuantize).qparams.scale[0]);
+    expect(scales(again)).to.deep.equal(scales(qat));
     again.dispose();
     qat.dispose();
   });
@@ -40,15 +45,26 @@ describe('quantize/quantizationAwareTraining', () => {
     const m = cnn({ seed: 1, filters: [2, 2], hidden: 8 });
     const { model: q, report } = await quantizationAwareTraining(m, sliceImageSet(smallMnist().train, 0, 64), { epochs: 1, seed: 1, weightBits: 4 });
     expect(report.foldedBatchNorm.map((f) => f.batchNorm)).to.deep.equal(['bn1', 'bn2']);
-    expect(q.model.layers.map((l) => l.getClassName())).to.not.include('BatchNormalization');
+    expect(q.layers.map((l) => l.getClassName())).to.not.include('BatchNormalization');
+    // Conv + ReLU are fused: the points sit after the ReLUs.
+    expect(report.points.find((p) => p.layer === 'conv1')?.point).to.equal(false);
     q.dispose();
     m.dispose();
   });
 
-  it('rejects bad options with ConfigError', async () => {
-    let err: unknown;
-    try { await quantizationAwareTraining(mlp, smallMnist().train, { epochs: 1, seed: 1, weightBits: 17 }); } catch (e) { err = e; }
-    expect(err).to.be.instanceOf(ConfigError);
+  it('rejects bad options and quantized models with ConfigError', async () => {
+    const reject = async (p: Promise<unknown>, re: RegExp) => {
+      let err: unknown;
+      try { await p; } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(ConfigError);
+      expect((err as Error).message).to.match(re);
+    };
+    await reject(quantizationAwareTraining(mlp, smallMnist().train, { epochs: 1, seed: 1, weightBits: 17 }), /weightBits an integer in \[2, 16\], got 17/);
+    const { model: q } = await postTraining(mlp, { mode: 'weight-only' });
+    await reject(quantizationAwareTraining(q, smallMnist().train, { epochs: 1, seed: 1 }), /a float model, got one already quantized/);
+    await reject(convertQat(q, {}), /a float model \(the one QAT trained\)/);
+    await reject(convertQat(mlp, {}), /a range for every quantization point, got none for "fc1_input"/);
+    q.dispose();
   });
 
   it('leaks no tensors', async () => {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ExportError, describe } from '../../errors';
 import { GraphNode, modelGraph, requireLayersModel } from '../../core/graph';
 import { LayerClass } from '../../core/layers';
-import { QuantPlan } from '../../quantize/plan';
+import { QuantPlan, planOf } from '../../quantize/plan';
 import { Refusal, converterFor, refuse, sharedRefusals, inferenceIdentities } from '../layer-data';
 import { ARRAY_FLOAT32, COREML_SPEC_VERSION, modelType } from './proto';
 import { Converter, CoreMLContext, CoreMLValue, coremlShape } from './context';
@@ -53,6 +53,9 @@ export const COREML_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer
   Maximum: refuse(NONE, REPLACE),
   Minimum: refuse(NONE, REPLACE),
   Concatenate: convertConcatenate,
+  // Core ML's NeuralNetwork runs float activations: the points of a quantized model pass values through.
+  FakeQuantize: convertIdentity,
+  DynamicQuantize: convertIdentity,
 };
 
 /** Options of {@link toCoreML}. */
@@ -104,7 +107,8 @@ export function toCoreML(model: tf.LayersModel, options: CoreMLExportOptions = {
   const graph = modelGraph(model, 'toCoreML');
   const converters = new Map(graph.filter((n) => n.className !== 'InputLayer').map((n) =>
     [n.name, converterFor<Converter>(COREML_CONVERTERS, n, 'toCoreML', 'lib/export/coreml')]));
-  const ctx = new CoreMLContext({ weights, lutBits: options.lutBits ?? 4, seed: options.seed ?? 0, ...(options.plan ? { plan: options.plan } : {}) });
+  const plan = options.plan ?? planOf(model);
+  const ctx = new CoreMLContext({ weights, lutBits: options.lutBits ?? 4, seed: options.seed ?? 0, ...(plan ? { plan } : {}) });
   const inputNode = graph[0] as GraphNode;
   if (inputNode.outputShape.some((d) => !(d > 0))) {
     throw new ExportError(`toCoreML: a model input of fixed shape, got [${inputNode.outputShape.join(', ')}]. Build the model with a full inputShape.`);

@@ -1,28 +1,46 @@
-// What every layer converter receives: the graph being built, the layer's inputs as ONNX values,
-// and the quantization plan. Layouts: tfjs is NHWC, ONNX Conv/Pool are NCHW. Rank-4 values are
-// kept NCHW inside the graph (`nchw: true`) and transposed back only where order matters
-// (Flatten, the graph output).
+// What every layer converter receives: the graph being built, the layer's inputs as ONNX values
+// (each with the quantization grid it lies on, in static QDQ graphs), and the quantization
+// plan. Layouts: tfjs is NHWC, ONNX Conv/Pool are NCHW. Rank-4 values are kept NCHW inside the
+// graph (`nchw: true`) and transposed back only where order matters (Flatten, the graph output).
 import * as tf from '@tensorflow/tfjs';
 import { ExportError } from '../../errors';
 import { GraphNode } from '../../core/graph';
-import { QuantPlan } from '../../quantize/plan';
+import { QuantPlan, biasQParams } from '../../quantize/plan';
 import { QParams } from '../../quantize/qparams';
 import { quantize } from '../../quantize/affine';
 import { Attr, OnnxGraph } from './builder';
+
+/** The quantization grid a value lies on, with the names of its scale and zero-point constants. */
+export interface ValueGrid {
+  readonly qp: QParams;
+  readonly scale: string;
+  readonly zeroPoint: string;
+}
 
 /** A value in the ONNX graph; `shape` is the tfjs (NHWC) shape without the batch dimension. */
 export interface OnnxValue {
   readonly name: string;
   readonly shape: readonly number[];
   readonly nchw: boolean;
+  /** Static QDQ graphs: the grid of the QuantizeLinear/DequantizeLinear pair the value comes out of. */
+  readonly grid?: ValueGrid;
 }
 
 /** State shared by the converters of one export. */
 export interface ConvertContext {
   readonly g: OnnxGraph;
   readonly plan?: QuantPlan;
-  /** Static plan: the quantization of each layer's output, by layer name. */
-  activation(name: string): QParams | undefined;
+  /**
+   * Static QDQ graphs: the grid a layer's output is quantized to next (its FakeQuantize's), for
+   * converters that emit several ops and must put the QDQ pair between them (ONNX Runtime fuses
+   * DequantizeLinear -> GlobalAveragePool -> QuantizeLinear, not with a Flatten in between).
+   */
+  outputGrid(layer: string): QParams | undefined;
+}
+
+/** True when two per-tensor grids are the same. */
+export function sameGrid(a: QParams, b: QParams): boolean {
+  return a.bits === b.bits && a.signed === b.signed && a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0] && a.axis === b.axis;
 }
 
 /** A layer converter: emits nodes for `node` and returns its output value. */
@@ -103,16 +121,33 @@ export function dequantizeConstant(g: OnnxGraph, base: string, q: Int8Array | Ui
   return g.op('DequantizeLinear', [w, scale, zero], base, attrs);
 }
 
-/** QuantizeLinear -> DequantizeLinear of an activation with per-tensor params (8 bits). */
-export function quantizeDequantize(g: OnnxGraph, value: string, qp: QParams, base: string): string {
+/**
+ * QuantizeLinear -> DequantizeLinear of an activation with per-tensor 8-bit params (the
+ * constants of `grid` when given, so a value re-quantized on its input's grid shares them).
+ */
+export function quantizeDequantize(g: OnnxGraph, value: string, qp: QParams, base: string, grid?: ValueGrid): { name: string; grid: ValueGrid } {
   if (qp.axis !== undefined || qp.bits !== 8) {
     throw new ExportError(`toOnnx: per-tensor 8-bit activations, got ${qp.bits} bits${qp.axis !== undefined ? ' per channel' : ''} at "${base}". ` +
       `Calibrate activations with bits 8 per tensor for ONNX QDQ export.`);
   }
-  const scale = g.constant(`${base}_scale`, Float32Array.of(qp.scale[0] as number), []);
-  const zero = g.constant(`${base}_zero_point`, qp.signed ? Int8Array.of(qp.zeroPoint[0] as number) : Uint8Array.of(qp.zeroPoint[0] as number), []);
-  const q = g.op('QuantizeLinear', [value, scale, zero], `${base}_quantized`);
-  return g.op('DequantizeLinear', [q, scale, zero], `${base}_dequantized`);
+  const scale = grid?.scale ?? g.constant(`${base}_scale`, Float32Array.of(qp.scale[0] as number), []);
+  const zeroPoint = grid?.zeroPoint ?? g.constant(`${base}_zero_point`, qp.signed ? Int8Array.of(qp.zeroPoint[0] as number) : Uint8Array.of(qp.zeroPoint[0] as number), []);
+  const q = g.op('QuantizeLinear', [value, scale, zeroPoint], `${base}_quantized`);
+  return { name: g.op('DequantizeLinear', [q, scale, zeroPoint], `${base}_dequantized`), grid: { qp, scale, zeroPoint } };
+}
+
+/**
+ * The bias of a kernel layer: int32 with scale inputScale * weightScale (zero point 0) when the
+ * layer's input lies on a grid and its kernel is quantized (what QLinearConv / QGemm accumulate
+ * into); float32 otherwise. `dim`: the bias length.
+ */
+export function emitBias(ctx: ConvertContext, base: string, bias: Float32Array, input: OnnxValue, wq: QParams | undefined): string {
+  if (wq && input.grid && ctx.plan?.mode === 'static') {
+    const bq = biasQParams(input.grid.qp, wq);
+    const ints = tf.tidy(() => Int32Array.from(quantize(tf.tensor1d(bias), bq).dataSync()));
+    return dequantizeConstant(ctx.g, `${base}_bias`, ints, [bias.length], bq, 0);
+  }
+  return ctx.g.constant(`${base}_bias`, bias, [bias.length]);
 }
 
 /** Emits a fused activation (Keras `activation` names) on `x`; channel axis for softmax. */

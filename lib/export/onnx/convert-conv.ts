@@ -2,11 +2,8 @@
 // ONNX [out, in, kh, kw]; DepthwiseConv2D [kh, kw, in, mult] -> [in * mult, 1, kh, kw] with
 // group = in (output channel c * mult + m, as tfjs orders them). 'same' padding is made
 // explicit the way TensorFlow pads (extra row/column at the bottom/right).
-import * as tf from '@tensorflow/tfjs';
 import { convPadding } from '../../core/conv-padding';
-import { quantize } from '../../quantize/affine';
-import { biasQParams } from '../../quantize/plan';
-import { Converter, ConvertContext, OnnxValue, config, dequantizeConstant, emitActivation, layerWeights, quantizedData, transposeData, unsupported } from './context';
+import { Converter, ConvertContext, OnnxValue, config, dequantizeConstant, emitActivation, emitBias, layerWeights, quantizedData, transposeData, unsupported } from './context';
 import { GraphNode } from '../../core/graph';
 
 function pair(v: number | number[] | undefined, fallback: number): [number, number] {
@@ -27,6 +24,7 @@ function convert(ctx: ConvertContext, node: GraphNode, input: OnnxValue, depthwi
   const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
   const perm = depthwise ? [2, 3, 0, 1] : [3, 2, 0, 1];
   const dims = depthwise ? [cin * cout, 1, kh, kw] : [cout, cin, kh, kw];
+  // Dynamic plans leave convolutions float (see quantize's weightPlan).
   const wq = ctx.plan?.mode !== 'dynamic' ? ctx.plan?.weights[node.name] : undefined;
   const base = node.name;
   let wName: string;
@@ -37,12 +35,7 @@ function convert(ctx: ConvertContext, node: GraphNode, input: OnnxValue, depthwi
       throw unsupported(node, `weights quantized per channel along tfjs axis ${wq.axis}`, 'Quantize Conv2D kernels along axis -1 and depthwise kernels (multiplier 1) along axis 2');
     }
     wName = dequantizeConstant(g, `${base}_kernel`, transposeData(quantizedData(kernel.data, kernel.shape, wq), kernel.shape, perm), dims, wq, 0);
-    const inQ = ctx.plan?.mode === 'static' ? ctx.activation(node.inputs[0] as string) : undefined;
-    if (bias && inQ) {
-      const bq = biasQParams(inQ, wq);
-      const ints = tf.tidy(() => Int32Array.from(quantize(tf.tensor1d(bias.data), bq).dataSync()));
-      bName = dequantizeConstant(g, `${base}_bias`, ints, [dims[0] as number], bq, 0);
-    } else if (bias) bName = g.constant(`${base}_bias`, bias.data, [dims[0] as number]);
+    if (bias) bName = emitBias(ctx, base, bias.data, input, wq);
   } else {
     wName = g.constant(`${base}_kernel`, transposeData(kernel.data, kernel.shape, perm), dims);
     if (bias) bName = g.constant(`${base}_bias`, bias.data, [dims[0] as number]);

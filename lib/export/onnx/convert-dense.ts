@@ -1,10 +1,7 @@
 // Dense -> Gemm (float), Gemm over DequantizeLinear weights (weight-only and static QDQ, which
 // ONNX Runtime fuses into QGemm), or DynamicQuantizeLinear + MatMulInteger (dynamic INT8,
 // fused into DynamicQuantizeMatMul). tfjs kernel [in, out] is Gemm's B with transB = 0.
-import { biasQParams } from '../../quantize/plan';
-import { Converter, config, dequantizeConstant, emitActivation, layerWeights, quantizedData, unsupported } from './context';
-import { quantize } from '../../quantize/affine';
-import * as tf from '@tensorflow/tfjs';
+import { Converter, config, dequantizeConstant, emitActivation, emitBias, layerWeights, quantizedData, unsupported } from './context';
 
 export const convertDense: Converter = (ctx, node, [x]) => {
   const { g } = ctx;
@@ -31,12 +28,7 @@ export const convertDense: Converter = (ctx, node, [x]) => {
     let b: string | undefined;
     if (wq) {
       w = dequantizeConstant(g, `${base}_kernel`, quantizedData(kernel.data, kernel.shape, wq), [k, n], wq, 1);
-      const inQ = ctx.plan?.mode === 'static' ? ctx.activation(node.inputs[0] as string) : undefined;
-      if (bias && inQ) {
-        const bq = biasQParams(inQ, wq);
-        const ints = tf.tidy(() => Int32Array.from(quantize(tf.tensor1d(bias.data), bq).dataSync()));
-        b = dequantizeConstant(g, `${base}_bias`, ints, [n], bq, 0);
-      } else if (bias) b = g.constant(`${base}_bias`, bias.data, [n]);
+      if (bias) b = emitBias(ctx, base, bias.data, input, wq);
     } else {
       w = g.constant(`${base}_kernel`, kernel.data, [k, n]);
       if (bias) b = g.constant(`${base}_bias`, bias.data, [n]);

@@ -2,7 +2,7 @@
 // padding; AveragePool excludes padding from the mean, as tfjs does); global pooling ->
 // GlobalAveragePool / GlobalMaxPool + Flatten (tfjs global pooling drops the spatial axes).
 import { convPadding } from '../../core/conv-padding';
-import { Converter, OnnxValue, config } from './context';
+import { Converter, OnnxValue, config, quantizeDequantize } from './context';
 
 function pair(v: number | number[] | undefined | null, fallback: [number, number]): [number, number] {
   if (v === undefined || v === null) return fallback;
@@ -25,8 +25,12 @@ function pool(op: 'MaxPool' | 'AveragePool'): Converter {
 
 function globalPool(op: 'GlobalAveragePool' | 'GlobalMaxPool'): Converter {
   return (ctx, node, [x]) => {
-    const y = ctx.g.op(op, [(x as OnnxValue).name], `${node.name}_pooled`);
-    return { name: ctx.g.op('Flatten', [y], node.name, { axis: { int: 1 } }), shape: node.outputShape, nchw: false };
+    let y = ctx.g.op(op, [(x as OnnxValue).name], `${node.name}_pooled`);
+    // In a QDQ graph the pair goes right after the pooling (QLinearGlobalAveragePool), before the Flatten.
+    const qp = ctx.outputGrid(node.name);
+    const q = qp ? quantizeDequantize(ctx.g, y, qp, node.name) : undefined;
+    y = q?.name ?? y;
+    return { name: ctx.g.op('Flatten', [y], node.name, { axis: { int: 1 } }), shape: node.outputShape, nchw: false, ...(q ? { grid: q.grid } : {}) };
   };
 }
 

@@ -1,5 +1,6 @@
 // ONNX export (opset 13) and ONNX Runtime helpers.
-export { toOnnx, CONVERTERS } from './to-onnx';
+export { toOnnx, CONVERTERS, hasConverter } from './to-onnx';
+export type { Refusal } from './to-onnx';
 export type { OnnxExportOptions, OnnxModel } from './to-onnx';
 export { OPSET, IR_VERSION } from './builder';
 export { ortSession, runOrt, onnxRuntime, ortPredictLabels } from './runtime';

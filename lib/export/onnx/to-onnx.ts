@@ -4,8 +4,11 @@
 // (DynamicQuantizeLinear + MatMulInteger). The graph's input and output keep tfjs's NHWC order.
 import * as tf from '@tensorflow/tfjs';
 import { ExportError } from '../../errors';
-import { GraphNode, modelGraph } from '../../core/graph';
-import { QuantPlan } from '../../quantize/plan';
+import { GraphNode, modelGraph, requireLayersModel } from '../../core/graph';
+import { LayerClass } from '../../core/layers';
+import { QuantPlan, planOf } from '../../quantize/plan';
+import { FakeQuantize } from '../../quantize/fake-quantize-layer';
+import { inheritsGrid } from '../../quantize/placement';
 import { OPSET, OnnxGraph } from './builder';
 import { ConvertContext, Converter, OnnxValue, quantizeDequantize } from './context';
 import { convertDense } from './convert-dense';
@@ -14,24 +17,91 @@ import { convertAveragePooling2D, convertGlobalAveragePooling2D, convertGlobalMa
 import {
   convertActivation, convertAdd, convertBatchNormalization, convertConcatenate, convertDropout, convertFlatten, convertReLU, convertSoftmax,
 } from './convert-layers';
+import { convertDynamicQuantize, convertFakeQuantize } from './convert-quantize';
 import { convertZeroPadding2D } from './convert-padding';
 import { convertMultiply } from './convert-multiply';
 import { convertReshape } from './convert-reshape';
 import { convertRescaling } from './convert-rescaling';
 
-/** One converter per supported layer class. */
-export const CONVERTERS: Readonly<Record<string, Converter>> = {
-  Dense: convertDense, Conv2D: convertConv2D, DepthwiseConv2D: convertDepthwiseConv2D,
-  MaxPooling2D: convertMaxPooling2D, AveragePooling2D: convertAveragePooling2D,
-  GlobalAveragePooling2D: convertGlobalAveragePooling2D, GlobalMaxPooling2D: convertGlobalMaxPooling2D,
-  BatchNormalization: convertBatchNormalization, Activation: convertActivation, ReLU: convertReLU, Softmax: convertSoftmax,
-  Flatten: convertFlatten, Dropout: convertDropout, Add: convertAdd, Concatenate: convertConcatenate,
-  ZeroPadding2D: convertZeroPadding2D, Multiply: convertMultiply, Reshape: convertReshape, Rescaling: convertRescaling,
+/** A layer class the exporter refuses: why, and what to do instead. */
+export interface Refusal {
+  readonly refused: string;
+  readonly fix: string;
+}
+const refuse = (refused: string, fix: string): Refusal => ({ refused, fix });
+const NONE = 'no ONNX converter yet';
+const REPLACE = 'Replace the layer with supported ones before exporting, or add a converter in lib/export/onnx';
+
+/**
+ * One entry per registry class (typed by LayerClass, so a new registry entry must be decided
+ * here): its converter, or an explicit refusal with the reason.
+ */
+export const CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer'>]: Converter | Refusal } = {
+  Dense: convertDense,
+  Conv1D: refuse(NONE, 'Use Conv2D on a [1, width, channels] image'),
+  Conv2D: convertConv2D,
+  Conv2DTranspose: refuse(NONE, REPLACE),
+  DepthwiseConv2D: convertDepthwiseConv2D,
+  SeparableConv2D: refuse(NONE, 'Rebuild it as DepthwiseConv2D followed by a 1x1 Conv2D (the same computation)'),
+  BatchNormalization: convertBatchNormalization,
+  LayerNormalization: refuse(NONE, REPLACE),
+  Activation: convertActivation,
+  ReLU: convertReLU,
+  LeakyReLU: refuse(NONE, REPLACE),
+  ELU: refuse(NONE, "Use Activation('elu')"),
+  ThresholdedReLU: refuse(NONE, REPLACE),
+  Softmax: convertSoftmax,
+  PReLU: refuse(NONE, REPLACE),
+  // Identity at inference.
+  Dropout: convertDropout,
+  SpatialDropout1D: convertDropout,
+  SpatialDropout2D: convertDropout,
+  GaussianNoise: convertDropout,
+  GaussianDropout: convertDropout,
+  AlphaDropout: convertDropout,
+  ZeroPadding2D: convertZeroPadding2D,
+  Cropping2D: refuse(NONE, REPLACE),
+  UpSampling2D: refuse(NONE, REPLACE),
+  MaxPooling2D: convertMaxPooling2D,
+  AveragePooling2D: convertAveragePooling2D,
+  MaxPooling1D: refuse(NONE, 'Use MaxPooling2D on a [1, width, channels] image'),
+  AveragePooling1D: refuse(NONE, 'Use AveragePooling2D on a [1, width, channels] image'),
+  GlobalMaxPooling2D: convertGlobalMaxPooling2D,
+  GlobalAveragePooling2D: convertGlobalAveragePooling2D,
+  GlobalMaxPooling1D: refuse(NONE, REPLACE),
+  GlobalAveragePooling1D: refuse(NONE, REPLACE),
+  Flatten: convertFlatten,
+  Reshape: convertReshape,
+  Permute: refuse(NONE, REPLACE),
+  RepeatVector: refuse(NONE, REPLACE),
+  Rescaling: convertRescaling,
+  Add: convertAdd,
+  Subtract: refuse(NONE, REPLACE),
+  Multiply: convertMultiply,
+  Average: refuse(NONE, REPLACE),
+  Maximum: refuse(NONE, REPLACE),
+  Minimum: refuse(NONE, REPLACE),
+  Concatenate: convertConcatenate,
+  FakeQuantize: convertFakeQuantize,
+  DynamicQuantize: convertDynamicQuantize,
 };
+
+/** The converter of a layer class, or its refusal (undefined: a class the registry does not know). */
+function entryOf(className: string): Converter | Refusal | undefined {
+  return (CONVERTERS as Readonly<Record<string, Converter | Refusal>>)[className];
+}
+
+/** True when layers of `className` convert to ONNX. */
+export function hasConverter(className: string): boolean {
+  return typeof entryOf(className) === 'function';
+}
 
 /** Options of {@link toOnnx}. */
 export interface OnnxExportOptions {
-  /** A quantization plan (from quantize.postTraining or quantize.convertQat); fp32 when absent. */
+  /**
+   * A quantization plan; default the model's own (planOf: the models quantize.postTraining,
+   * quantizationAwareTraining and convertQat return carry it). fp32 when neither.
+   */
   readonly plan?: QuantPlan;
   readonly graphName?: string;
 }
@@ -52,20 +122,27 @@ export interface OnnxModel {
 }
 
 /**
- * Converts a single-input, single-output layers model to ONNX. Unsupported layers throw an
- * ExportError naming the layer and its class. The model is not modified.
- * @example const {bytes} = toOnnx(simpleNet({seed: 1})); // run it with onnxruntime-node
+ * Converts a single-input, single-output layers model to ONNX: fp32, or the INT8 form of its
+ * quantization plan (static: a QuantizeLinear/DequantizeLinear pair at each FakeQuantize layer,
+ * and again after each layer that only moves values, so every integer op has its DequantizeLinear
+ * right before it). Unsupported layers throw an ExportError naming the layer, why, and what to
+ * do. The model is not modified.
+ * @example const {bytes} = toOnnx((await quantize.postTraining(m, {mode: 'static', calibration})).model); // run it with onnxruntime-node
  */
 export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxModel {
+  requireLayersModel(model, 'toOnnx');
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new ExportError(`toOnnx: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`);
   }
   const graph: GraphNode[] = modelGraph(model, 'toOnnx');
-  const missing = graph.filter((n) => n.className !== 'InputLayer' && !CONVERTERS[n.className]);
+  const missing = graph.filter((n) => n.className !== 'InputLayer' && !hasConverter(n.className));
   if (missing.length > 0) throw unsupportedLayers(missing);
-  const plan = options.plan;
+  const plan = options.plan ?? planOf(model);
+  // A float model with a static plan passed in: its points are the plan's activations.
+  const planPoints = plan?.mode === 'static' && !graph.some((n) => n.layer instanceof FakeQuantize);
   const g = new OnnxGraph();
-  const ctx: ConvertContext = { g, plan, activation: (name) => (plan?.mode === 'static' ? plan.activations[name] : undefined) };
+  const quantizedNext = new Map(graph.filter((n) => n.layer instanceof FakeQuantize).map((n) => [n.inputs[0] as string, (n.layer as FakeQuantize).qparams]));
+  const ctx: ConvertContext = { g, ...(plan ? { plan } : {}), outputGrid: (layer) => quantizedNext.get(layer) };
   const values = new Map<string, OnnxValue>();
   const inputNode = graph[0] as GraphNode;
   const inputShape = inputNode.outputShape;
@@ -76,13 +153,25 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
     if (node.className === 'InputLayer') {
       v = { name: inputName, shape: node.outputShape, nchw: false };
     } else {
-      v = (CONVERTERS[node.className] as Converter)(ctx, node, node.inputs.map((n) => values.get(n) as OnnxValue));
+      const inputs = node.inputs.map((n) => values.get(n) as OnnxValue);
+      v = (entryOf(node.className) as Converter)(ctx, node, inputs);
+      const first = inputs[0] as OnnxValue;
+      if (node.layer instanceof FakeQuantize) {
+        // v.grid set by the converter.
+      } else if (inheritsGrid(node) && first.grid) {
+        // Same values, same grid: ONNX Runtime's QDQ form puts the pair after such ops too.
+        v = v.name === first.name ? { ...v, grid: first.grid } : { ...v, ...quantizeDequantize(g, v.name, first.grid.qp, node.name, first.grid) };
+      } else if (!v.grid || inputs.some((i) => i.grid === v.grid)) {
+        // A grid copied from an input by a converter that computes new values: not this output's.
+        v = { name: v.name, shape: v.shape, nchw: v.nchw };
+      }
     }
-    const qp = ctx.activation(node.name);
-    if (qp) v = { ...v, name: quantizeDequantize(g, v.name, qp, node.name) };
+    const qp = planPoints ? plan?.activations[node.name] : undefined;
+    if (qp) v = { ...v, ...quantizeDequantize(g, v.name, qp, node.name) };
     if (node.className === 'InputLayer' && v.shape.length === 3) {
-      // NHWC input -> NCHW inside the graph.
+      // NHWC input -> NCHW inside the graph (on the same grid).
       v = { ...v, name: g.op('Transpose', [v.name], 'input_nchw', { perm: { ints: [0, 3, 1, 2] } }), nchw: true };
+      if (v.grid) v = { ...v, ...quantizeDequantize(g, v.name, v.grid.qp, 'input_nchw', v.grid) };
     }
     values.set(node.name, v);
     last = v;
@@ -101,13 +190,20 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
   };
 }
 
-/** The error for layer classes without a converter: every such layer, what is supported, what to do. */
+/** The error for layers without a converter: every such layer, what is supported, why not, and what to do. */
 function unsupportedLayers(missing: readonly GraphNode[]): ExportError {
   const classes = [...new Set(missing.map((n) => n.className))];
   const shown = missing.slice(0, 5).map((n) => `layer "${n.name}" of class ${n.className}`).join(', ');
   const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
-  return new ExportError(`toOnnx: layers with an ONNX converter (${Object.keys(CONVERTERS).join(', ')}), got ${shown}${more}. ` +
-    `${classes.join(', ')} ${classes.length === 1 ? 'has' : 'have'} no converter yet: replace ${missing.length === 1 ? 'that layer' : 'those layers'} with supported ones ` +
+  const supported = Object.keys(CONVERTERS).filter(hasConverter);
+  const advice = classes.map((c) => {
+    const e = entryOf(c);
+    if (e === undefined) return `${c}: not in the layer registry (lib/core/layers.ts)`;
+    return typeof e === 'function' || e.fix === REPLACE ? undefined : `${c}: ${e.fix}`;
+  }).filter((a): a is string => a !== undefined);
+  return new ExportError(`toOnnx: layers with an ONNX converter (${supported.join(', ')}), got ${shown}${more}. ` +
+    `${classes.join(', ')} ${classes.length === 1 ? 'has' : 'have'} no converter yet${advice.length ? ` (${advice.join('; ')})` : ''}: ` +
+    `replace ${missing.length === 1 ? 'that layer' : 'those layers'} with supported ones ` +
     `(an activation as an Activation layer with a supported activation), or add a converter (one small file in lib/export/onnx, registered in CONVERTERS) ` +
     `and open an issue or pull request at tfjs-compress naming the layer class.`);
 }

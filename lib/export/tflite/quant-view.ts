@@ -8,6 +8,7 @@ import { ExportError } from '../../errors';
 import { GraphNode } from '../../core/graph';
 import { QuantPlan } from '../../quantize/plan';
 import { QParams } from '../../quantize/qparams';
+import { FakeQuantize } from '../../quantize/fake-quantize-layer';
 
 /** Per-layer quantization as the TFLite writer needs it. */
 export interface TfliteQuantization {
@@ -17,10 +18,9 @@ export interface TfliteQuantization {
   weight(layer: string): QParams | undefined;
 }
 
-/** A layer the graph walker found that rounds its input to a fixed grid (FakeQuantize). */
+/** The grid of a FakeQuantize layer (a quantized model's activation point). */
 function fakeQuantizeGrid(node: GraphNode): QParams | undefined {
-  if (node.className !== 'FakeQuantize') return undefined;
-  return (node.layer as unknown as { qparams?: QParams }).qparams;
+  return node.layer instanceof FakeQuantize ? node.layer.qparams : undefined;
 }
 
 /** The signed 8-bit form of an activation grid; ExportError for other widths or per-channel grids. */

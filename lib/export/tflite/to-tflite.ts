@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ExportError, describe } from '../../errors';
 import { GraphNode, modelGraph, requireLayersModel } from '../../core/graph';
 import { LayerClass } from '../../core/layers';
-import { QuantPlan } from '../../quantize/plan';
+import { QuantPlan, planOf } from '../../quantize/plan';
 import { Converter, OutputPlan, TfliteContext, TfliteValue, sameGrid } from './context';
 import { TfliteModelWriter } from './model-writer';
 import { tfliteQuantization } from './quant-view';
@@ -56,11 +56,13 @@ export const TFLITE_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer
   Maximum: convertMaximum,
   Minimum: convertMinimum,
   Concatenate: convertConcatenate,
+  // A quantized model's activation points: the grid is the exporter's (quant-view), the value passes.
+  FakeQuantize: convertIdentity,
+  DynamicQuantize: refuse('dynamic quantization', 'Quantize with mode \'static\' (full-integer INT8) for TFLite, or export the float model'),
 };
 
 /** The converter of a layer, or an ExportError naming the layer, why and what to do. */
 function converterOf(node: GraphNode): Converter {
-  if (node.className === 'FakeQuantize') return convertIdentity;
   return converterFor<Converter>(TFLITE_CONVERTERS, node, 'toTflite', 'lib/export/tflite');
 }
 
@@ -108,8 +110,9 @@ export function toTflite(model: tf.LayersModel, options: TfliteExportOptions = {
   const batch = options.batchSize ?? 1;
   if (!(Number.isInteger(batch) && batch >= 1)) throw new ConfigError(`toTflite: batchSize a positive integer, got ${describe(batch)}. Use 1.`);
   const graph = modelGraph(model, 'toTflite');
+  // The plan first: a dynamic or weight-only model gets the plan's reason, not its DynamicQuantize layers'.
+  const quant = tfliteQuantization(graph, options.plan ?? planOf(model));
   const converters = new Map(graph.filter((n) => n.className !== 'InputLayer').map((n) => [n.name, converterOf(n)]));
-  const quant = tfliteQuantization(graph, options.plan);
   const fusion = fuse(graph, !quant);
   const w = new TfliteModelWriter();
   const ctx = new TfliteContext(w, quant, { perChannelFullyConnected: options.perChannelFullyConnected ?? false });

@@ -1,0 +1,98 @@
+// Which kernels are quantized and how (read from the layer registry: the layers with a
+// `quantizeAxis`, per channel along it), with the verbs' shared per-layer options (`layers`
+// overrides, `skip`), and the report rows of the activation points.
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, DataError, describe } from '../errors';
+import { QParams, chooseQParams } from './qparams';
+import { PointDecision } from './placement';
+import { layerEntry } from '../core/layers';
+
+/** The per-layer options the quantize verbs share. */
+export interface LayerSelection {
+  readonly mode?: 'weight-only' | 'dynamic' | 'static';
+  readonly weightBits?: number;
+  readonly granularity?: 'per-tensor' | 'per-channel';
+  readonly weightSymmetric?: boolean;
+  readonly layers?: Readonly<Record<string, { readonly weightBits?: number; readonly granularity?: 'per-tensor' | 'per-channel' }>>;
+  readonly skip?: readonly string[];
+}
+
+/** One layer output in the report: point or not, why, and (points) its range, parameters and SQNR. */
+export interface PointReport {
+  readonly layer: string;
+  readonly className: string;
+  readonly point: boolean;
+  /** The point whose grid this output lies on, if any. */
+  readonly grid?: string;
+  readonly reason: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly scale?: number;
+  readonly zeroPoint?: number;
+  /** SQNR (dB) of the quantized activation against the float model's (when data was given). */
+  readonly sqnrDb?: number;
+}
+
+const GRANULARITIES = ['per-tensor', 'per-channel'];
+
+/** Validates granularity, `layers` and `skip` against the model; `fn` names the caller. */
+export function checkLayerOptions(model: tf.LayersModel, options: LayerSelection, fn: string): void {
+  if (options.granularity !== undefined && !GRANULARITIES.includes(options.granularity)) {
+    throw new ConfigError(`${fn}: granularity 'per-tensor' or 'per-channel', got ${describe(options.granularity)}. Use 'per-channel'.`);
+  }
+  const names = new Set(model.layers.map((l) => l.name));
+  const known = (n: string, what: string) => {
+    if (!names.has(n)) throw new ConfigError(`${fn}: ${what} to name layers of the model, got unknown layer "${n}". Choose from ${[...names].join(', ')}.`);
+  };
+  if (options.skip !== undefined && !Array.isArray(options.skip)) throw new ConfigError(`${fn}: skip a list of layer names, got ${describe(options.skip)}. Pass e.g. ['fc3'].`);
+  for (const n of options.skip ?? []) known(n, 'skip');
+  if (options.layers !== undefined && (typeof options.layers !== 'object' || Array.isArray(options.layers))) {
+    throw new ConfigError(`${fn}: layers an object of per-layer options by name, got ${describe(options.layers)}. Pass e.g. {fc1: {weightBits: 4}}, and skip: [...] to leave layers float.`);
+  }
+  for (const [n, o] of Object.entries(options.layers ?? {})) {
+    known(n, 'layers');
+    const bits = o.weightBits;
+    if (bits !== undefined && !(Number.isInteger(bits) && bits >= 2 && bits <= 16)) throw new ConfigError(`${fn}: layers.${n}.weightBits an integer in [2, 16], got ${describe(bits)}. Use 8 or 4.`);
+    if (o.granularity !== undefined && !GRANULARITIES.includes(o.granularity)) throw new ConfigError(`${fn}: layers.${n}.granularity 'per-tensor' or 'per-channel', got ${describe(o.granularity)}. Use 'per-channel'.`);
+  }
+}
+
+/**
+ * Kernel qparams of each quantized layer: every layer whose registry entry has a `quantizeAxis`
+ * (dynamic mode: Dense only, as PyTorch's quantize_dynamic), minus `skip`, per channel along
+ * that axis unless per-tensor. Throws DataError on non-finite kernels.
+ */
+export function weightPlan(model: tf.LayersModel, options: LayerSelection, warnings: string[] = []): Record<string, QParams> {
+  const out: Record<string, QParams> = {};
+  const symmetric = options.weightSymmetric ?? true;
+  const skip = new Set(options.skip ?? []);
+  for (const layer of model.layers) {
+    const entry = layerEntry(layer.getClassName());
+    if (!entry?.quantizeAxis || !entry.kernel || skip.has(layer.name)) continue;
+    if (options.mode === 'dynamic' && layer.getClassName() !== 'Dense') continue;
+    const kernel = layer.getWeights()[entry.kernel.index] as tf.Tensor;
+    const finite = tf.tidy(() => tf.all(tf.isFinite(kernel)).dataSync()[0]);
+    if (!finite) throw new DataError(`quantize: finite weights, got NaN or Infinity in the kernel of layer "${layer.name}". Retrain or repair that layer before quantizing.`);
+    const own = options.layers?.[layer.name] ?? {};
+    const granularity = own.granularity ?? options.granularity ?? 'per-channel';
+    const axis = granularity === 'per-tensor' ? undefined : entry.quantizeAxis(kernel.shape);
+    if (granularity === 'per-channel' && axis === undefined) warnings.push(`${layer.name}: no per-channel axis (e.g. depth multiplier > 1), quantized per tensor`);
+    out[layer.name] = chooseQParams(kernel, { bits: own.weightBits ?? options.weightBits ?? 8, symmetric, signed: symmetric, axis });
+  }
+  return out;
+}
+
+/** The report rows of the decisions, with ranges, parameters and SQNR where known. */
+export function pointReports(decisions: readonly PointDecision[], ranges: Record<string, { min: number; max: number }>,
+  activations: Record<string, QParams>, sqnrDb?: Record<string, number>): PointReport[] {
+  return decisions.map((d) => {
+    const r = d.point ? ranges[d.layer] : undefined;
+    const qp = d.point ? activations[d.layer] : undefined;
+    const s = sqnrDb?.[d.layer];
+    return {
+      layer: d.layer, className: d.className, point: d.point, ...(d.grid ? { grid: d.grid } : {}), reason: d.reason,
+      ...(r ? { min: r.min, max: r.max } : {}), ...(qp ? { scale: qp.scale[0] as number, zeroPoint: qp.zeroPoint[0] as number } : {}),
+      ...(s !== undefined ? { sqnrDb: s } : {}),
+    };
+  });
+}

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := /usr/bin/python3
 JUPYTER := /usr/bin/jupyter
 KERNEL_DIR := $(CURDIR)/build/jupyter
-APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client chromium
+APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client chromium redis-server
 export JUPYTER_PATH := $(KERNEL_DIR)
 export TS_NODE_TRANSPILE_ONLY := 1
 
@@ -25,7 +25,7 @@ node_modules/.install-stamp: package.json package-lock.json
 deps: node_modules/.install-stamp
 	@node scripts/link-self.cjs
 
-# Debian packages (Jupyter and chromium), installed only when missing.
+# Debian packages (Jupyter, chromium, and redis-server for the distributed-executor tests), installed only when missing.
 apt:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

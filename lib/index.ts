@@ -21,4 +21,6 @@ export * as serve from './serve';
 export * as monitor from './monitor';
 export * as exporters from './export';
 export * as nas from './nas';
+export * as exec from './exec';
+export * as jobs from './jobs';
 export * as bench from './bench';

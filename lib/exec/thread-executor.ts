@@ -26,10 +26,12 @@ export function availableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
+// When this process loads TypeScript (through tsx), so do the threads: job modules may be .ts files.
 function workerFile(): { filename: string; execArgv: string[] } {
   const js = path.join(__dirname, 'thread-worker.js');
-  if (fs.existsSync(js)) return { filename: js, execArgv: [] };
-  return { filename: path.join(__dirname, 'thread-worker.ts'), execArgv: ['--import', 'tsx'] };
+  const typescript = ['--import', 'tsx'];
+  if (fs.existsSync(js)) return { filename: js, execArgv: require.extensions['.ts'] ? typescript : [] };
+  return { filename: path.join(__dirname, 'thread-worker.ts'), execArgv: typescript };
 }
 
 /** Runs jobs on a pool of worker threads. Call `close()` when done. */

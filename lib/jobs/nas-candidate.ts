@@ -12,7 +12,7 @@ import { artifactsToModel, ModelArtifacts, modelToArtifacts } from '../data/mode
 import { defineJob, Executor } from '../exec';
 import { teacherLogits, train as distillTrain } from '../distill';
 import type { DistillationForm } from '../distill';
-import { CandidateResult, CandidateTrainer, checkProxyData, checkRecipe, dataFingerprint, DEFAULT_PROXY, Evaluator, Genotype, genotypeKey, NasTask, proxyEvaluate, ProxyRecipe } from '../nas';
+import { CandidateResult, CandidateTrainer, checkProxyData, checkRecipe, dataFingerprint, DEFAULT_PROXY, Evaluator, Genotype, genotypeKey, NasTask, proxyEvaluate, ProxyRecipe, recipeLearningRate } from '../nas';
 
 /** Distillation settings of the proxy training (Hinton et al.: form 'hinton' scales the soft term by T^2). */
 export interface ProxyDistillation {
@@ -57,7 +57,7 @@ export async function distillationTrainer(artifacts: ModelArtifacts, settings: P
         table = teacherMemo?.logits?.table;
       }
       await distillTrain(student, model, data, {
-        epochs: recipe.epochs, seed: recipe.seed, batchSize: recipe.batchSize, learningRate: recipe.learningRate,
+        epochs: recipe.epochs, seed: recipe.seed, batchSize: recipe.batchSize, learningRate: recipeLearningRate(recipe),
         alpha: settings.alpha, temperature: settings.temperature, form, ...(table ? { teacherLogits: table } : {}),
       });
     },

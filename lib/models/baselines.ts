@@ -108,13 +108,19 @@ export const baselineJob = defineJob('models.baseline', __filename, async (spec:
   return b.meta;
 });
 
+/** A prepared baseline: what was measured when it was trained, and whether that was in this call. */
+export interface PreparedBaseline {
+  readonly meta: BaselineMeta;
+  readonly trainedNow: boolean;
+}
+
 /**
  * Fills the cache with the baselines of `specs` that are missing, training them in parallel as
  * executor jobs (default: one worker thread per core, or the Redis queue of
  * TFJS_COMPRESS_REDIS_URL). Returns each baseline's meta, in order.
  * @example await prepareBaselines([{name: 'simplenet'}, {name: 'cnn'}]) // both trained at once on two cores
  */
-export async function prepareBaselines(specs: readonly BaselineSpec[], options: { readonly executor?: Executor } = {}): Promise<BaselineMeta[]> {
+export async function prepareBaselines(specs: readonly BaselineSpec[], options: { readonly executor?: Executor } = {}): Promise<PreparedBaseline[]> {
   for (const s of specs) {
     if (s?.name !== 'simplenet' && s?.name !== 'cnn') {
       throw new ConfigError(`prepareBaselines: specs {name: 'simplenet' | 'cnn', dataset?, seed?}, got ${describe(s?.name ?? s)}. Name a course baseline.`);
@@ -126,11 +132,11 @@ export async function prepareBaselines(specs: readonly BaselineSpec[], options: 
     if (options.executor) await options.executor.map(calls);
     else await withExecutor({ workers: Math.min(calls.length, availableWorkers()) }, (ex) => ex.map(calls));
   }
-  const out: BaselineMeta[] = [];
+  const out: PreparedBaseline[] = [];
   for (const s of specs) {
     const b = await loadBaseline(s.name, { ...(s.dataset ? { dataset: s.dataset } : {}), ...(s.seed !== undefined ? { seed: s.seed } : {}) });
     b.model.dispose();
-    out.push(b.meta);
+    out.push({ meta: b.meta, trainedNow: missing.includes(s) });
   }
   return out;
 }

@@ -8,7 +8,7 @@ export type { Activation, MlpSpace, CnnSpace, SearchSpace, MlpGenotype, CnnGenot
 export { sample, mutate } from './sample';
 export { buildModel, poolMatrix } from './build';
 export type { BuildOptions } from './build';
-export { proxyEvaluate, genotypeCost, checkRecipe, checkProxyData, dataFingerprint, DEFAULT_PROXY } from './proxy';
+export { proxyEvaluate, recipeLearningRate, genotypeCost, checkRecipe, checkProxyData, dataFingerprint, DEFAULT_PROXY } from './proxy';
 export type { ProxyRecipe, ProxyData, ProxyOptions, CandidateTrainer, CandidateResult } from './proxy';
 export { LocalEvaluator } from './evaluator';
 export type { Evaluator } from './evaluator';

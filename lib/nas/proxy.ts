@@ -24,6 +24,14 @@ export interface ProxyRecipe {
   readonly learningRate: number;
   /** Seed of the weights and the batch order. */
   readonly seed: number;
+  /** From this epoch (0-based) on, the learning rate is multiplied by `decayFactor` (a step schedule). */
+  readonly decayFromEpoch?: number;
+  readonly decayFactor?: number;
+}
+
+/** The recipe's learning rate at an epoch (0-based): a step schedule. */
+export function recipeLearningRate(recipe: ProxyRecipe): (epoch: number) => number {
+  return (e) => recipe.learningRate * (recipe.decayFromEpoch !== undefined && e >= recipe.decayFromEpoch ? recipe.decayFactor ?? 1 : 1);
 }
 
 export const DEFAULT_PROXY: ProxyRecipe = { epochs: 2, batchSize: 64, learningRate: 2e-3, seed: 0 };
@@ -57,6 +65,8 @@ export interface CandidateResult {
   readonly macs: number;
   readonly trainSeconds: number;
   readonly fromCache: boolean;
+  /** The cached trained model's folder (loadModel reads it); absent when the data could not be fingerprinted. */
+  readonly modelDir?: string;
 }
 
 const RECIPE_VERSION = 2;
@@ -70,6 +80,9 @@ export function checkRecipe(recipe: ProxyRecipe, fn = 'nas.proxy'): void {
   }
   if (!(recipe.learningRate > 0)) throw new ConfigError(`${fn}: learningRate > 0, got ${describe(recipe.learningRate)}. Use e.g. 2e-3.`);
   if (!Number.isFinite(recipe.seed)) throw new ConfigError(`${fn}: seed a number, got ${describe(recipe.seed)}. Pass e.g. seed: 0.`);
+  if (recipe.decayFromEpoch !== undefined && !(Number.isInteger(recipe.decayFromEpoch) && recipe.decayFromEpoch >= 0 && (recipe.decayFactor ?? 0) > 0)) {
+    throw new ConfigError(`${fn}: decayFromEpoch an integer >= 0 with decayFactor > 0, got ${describe(recipe.decayFromEpoch)} and ${describe(recipe.decayFactor)}. Use e.g. 6 and 0.3.`);
+  }
 }
 
 const fingerprints = new WeakMap<object, string>();
@@ -126,7 +139,7 @@ export async function proxyEvaluate(g: Genotype, data: ProxyData, recipe: ProxyR
     const model = buildModel(g, { seed: recipe.seed, task: data.task });
     const t0 = performance.now();
     if (trainer) await trainer.train(model, data.train, recipe);
-    else await fit(model, data.train, { epochs: recipe.epochs, seed: recipe.seed, batchSize: recipe.batchSize, learningRate: recipe.learningRate });
+    else await fit(model, data.train, { epochs: recipe.epochs, seed: recipe.seed, batchSize: recipe.batchSize, learningRate: recipeLearningRate(recipe) });
     const trainSeconds = (performance.now() - t0) / 1000;
     return { model, meta: { accuracy: (await evaluate(model, data.validation)).accuracy, trainSeconds } };
   };
@@ -134,10 +147,10 @@ export async function proxyEvaluate(g: Genotype, data: ProxyData, recipe: ProxyR
   const entry = trainFp && valFp
     ? await cachedModel<{ accuracy: number; trainSeconds: number }>(
       { genotype: g, recipe, task: data.task, data: [trainFp, valFp], trainer: trainer?.key ?? 'fit', version: RECIPE_VERSION }, `nas-${key}`, work)
-    : { ...(await work()), fromCache: false };
+    : { ...(await work()), fromCache: false, dir: undefined };
   try {
     const cost = await genotypeCost(g, data.task);
-    return { key, genotype: g, accuracy: entry.meta.accuracy, ...cost, trainSeconds: entry.meta.trainSeconds, fromCache: entry.fromCache };
+    return { key, genotype: g, accuracy: entry.meta.accuracy, ...cost, trainSeconds: entry.meta.trainSeconds, fromCache: entry.fromCache, ...(entry.dir ? { modelDir: entry.dir } : {}) };
   } finally {
     entry.model.dispose();
   }

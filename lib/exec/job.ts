@@ -21,10 +21,10 @@ export interface JobDefinition<A, R> {
   readonly run: (args: A) => Promise<R>;
 }
 
-/** One call of a job: what `Executor.map` takes. */
+/** One call of a job: what `Executor.map` takes (the args' type is the job's). */
 export interface JobCall<A = unknown> {
   /** A definition from defineJob, `{name, module}`, or a name known to the workers. */
-  readonly job: Pick<JobDefinition<A, unknown>, 'name' | 'module'> | { readonly name: string; readonly module?: string } | string;
+  readonly job: { readonly name: string; readonly module?: string } | string;
   readonly args: A;
 }
 

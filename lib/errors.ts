@@ -32,6 +32,17 @@ export class DataError extends CompressionError {
 /** A model cannot be written to a target format. */
 export class ExportError extends CompressionError {}
 
+/**
+ * A package needed on this code path is not installed: charts, the browser, load tests and the
+ * course's data sets use packages that are not dependencies of tfjs-compress. The message names
+ * the install command.
+ */
+export class MissingPackageError extends CompressionError {
+  constructor(message: string, readonly packageName: string) {
+    super(message);
+  }
+}
+
 /** Formats a value for an error message: short, and never a whole tensor or array. */
 export function describe(value: unknown): string {
   if (value === undefined) return 'undefined';

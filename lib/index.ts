@@ -1,26 +1,50 @@
-// tfjs-compress: the public API. Everything a user imports is exported here, explicitly;
-// techniques are namespaces (`prune.magnitude`, `quantize.postTraining`, ...).
-export * from './errors';
+// tfjs-compress: the public API. Every name a user imports is listed here explicitly: the errors,
+// a short list of set-up, data, model and training functions, and one namespace per technique or
+// tool (`prune.magnitude`, `quantize.postTraining`, `bench.benchmark`, ...). Anything else is internal.
 
-// Core, data, models and training (each folder's index.ts names its exports).
-export * from './core';
-export * from './data';
-export * from './models';
-export * from './train';
+// Errors (one base class; every message says what was expected, what was got, and how to fix it).
+export { CompressionError, ConfigError, UnsupportedLayerError, ShapeError, DataError, ExportError, MissingPackageError } from './errors';
 
-// The course's reference data (the brief's claims and the literature).
-export * as course from './course';
+// Set-up, the machine every figure is measured on, and where shown text goes.
+export { initBackend, hasTfjsNode, machineInfo, setOutput, Rng, permutation } from './core';
+export type { BackendName, BackendOptions, MachineInfo, OutputSink } from './core';
 
-// Profiler, charts and tables.
+// Files and the cache of trained models (atomic writes; entries keyed by a hash of their recipe).
+export { writeFileAtomic, writeJsonAtomic, cacheDir, hashConfig } from './core';
+
+// The layer registry and the one graph walker (what the library knows about each layer class).
+export { LAYERS, layerEntry, modelGraph, requireLayersModel } from './core';
+export type { LayerEntry, LayerClass, GraphNode } from './core';
+
+// The data contract (a tf.data.Dataset of {xs, ys}, tensors {xs, ys}, or an ImageSet), the course's
+// verified data sets as ImageSets, tensors and batches, model files.
+export { batchesOf, loadMnist, loadFashionMnist, readIdx, makeImageSet, sliceImageSet, selectExamples, classCounts, resizeImageSet, toTensors, batches } from './data';
+export type { DataSource, Examples, SourceBatch, ImageSet, ImageSetSplits, Batch, BatchOptions, TensorOptions } from './data';
+export { saveModel, loadModel, loadGraphModel, modelToArtifacts, artifactsToModel, readArtifacts, writeArtifacts } from './data';
+export type { ModelArtifacts } from './data';
+
+// Models: the course's builders, cached trained baselines, any cached model.
+export { simpleNet, cnn, loadBaseline, prepareBaselines, BASELINE_RECIPES, cachedModel } from './models';
+export type { SimpleNetOptions, CnnOptions, BaselineName, BaselineOptions, BaselineSpec, PreparedBaseline, CachedModel } from './models';
+
+// Training and evaluation.
+export { fit, evaluate, predictLabels, consoleProgress, inputShapeOf, outputKind, modelLoss } from './train';
+export type { FitOptions, FitHistory, Evaluation, EvaluateOptions, Predictor, ProgressReporter, EpochLog, OutputKind } from './train';
+
+// Techniques, converters, measurement, deployment and display.
 export * as profile from './profile';
-export * as viz from './viz';
-export * as distill from './distill';
-export * as quantize from './quantize';
 export * as prune from './prune';
-export * as serve from './serve';
-export * as monitor from './monitor';
-export * as exporters from './export';
+export * as quantize from './quantize';
+export * as distill from './distill';
 export * as nas from './nas';
+// Independent jobs on worker threads or, with a Redis URL, on any number of machines; the library's jobs.
 export * as exec from './exec';
 export * as jobs from './jobs';
+export * as exporters from './export';
 export * as bench from './bench';
+export * as serve from './serve';
+export * as monitor from './monitor';
+export * as viz from './viz';
+
+// The course (kept apart: no library folder imports it).
+export * as course from './course';

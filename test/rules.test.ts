@@ -1,5 +1,5 @@
 // House rules, checked: the layering of lib/ (technique modules do not import each other; core
-// imports no technique), no printing from library code (only the output channel core/output.ts),
+// imports no technique; nothing but lib/index.ts imports the course), no printing from library code (only the output channel core/output.ts),
 // a size budget per file, and an explicit index.ts in every folder.
 import * as fs from 'fs';
 import * as path from 'path';
@@ -44,6 +44,24 @@ describe('house rules', () => {
     const bad = all.filter((f) => low.includes(f.split(path.sep)[0] as string))
       .flatMap((f) => importsOf(path.join(LIB, f)).filter((imp) => high.includes(imp.split(path.sep)[0] as string) || imp === 'index').map((imp) => `${f} imports ${imp}`));
     expect(bad).to.deep.equal([]);
+  });
+
+  it('only lib/index.ts imports the course: the library never depends on its own course', () => {
+    const bad = all.filter((f) => f !== 'index.ts' && f.split(path.sep)[0] !== 'course')
+      .flatMap((f) => importsOf(path.join(LIB, f)).filter((imp) => imp.split(path.sep)[0] === 'course').map((imp) => `${f} imports ${imp}`));
+    expect(bad).to.deep.equal([]);
+  });
+
+  it('one ONNX Runtime session factory: only export/onnx/runtime.ts loads onnxruntime-node or creates a session', () => {
+    const bad = all.filter((f) => f.split(path.sep).join('/') !== 'export/onnx/runtime.ts')
+      .filter((f) => /InferenceSession\.create|require\(['"]onnxruntime-node['"]\)|await import\(['"]onnxruntime-node['"]\)|^import (?!type )[^;]*from ['"]onnxruntime-node['"]/m
+        .test(fs.readFileSync(path.join(LIB, f), 'utf8')));
+    expect(bad).to.deep.equal([]);
+  });
+
+  it('lib/index.ts names its exports: namespaces and explicit lists, no `export *` of a folder', () => {
+    const text = fs.readFileSync(path.join(LIB, 'index.ts'), 'utf8');
+    expect(text.match(/^export \* from .*$/gm) ?? []).to.deep.equal([]);
   });
 
   it('library code does not print (the caller decides what to show)', () => {

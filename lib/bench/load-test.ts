@@ -1,7 +1,9 @@
 // HTTP load tests with autocannon, bounded and on loopback only: a fixed duration (or request
 // count) at a fixed number of connections, summarized as throughput, latency percentiles and the
-// count of every kind of failure (socket errors, timeouts, non-2xx answers).
+// count of every kind of failure (socket errors, timeouts, non-2xx answers). autocannon is an
+// optional dependency, loaded on the first load test.
 import { ConfigError, describe } from '../errors';
+import { requireOptional } from '../core/optional-package';
 
 /** The part of autocannon's result used here (autocannon ships no type declarations). */
 interface AutocannonResult {
@@ -17,8 +19,6 @@ interface AutocannonResult {
   latency: { p50: number; p90: number; p99: number; max: number; average: number };
 }
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as Autocannon;
 
 /** One request of the cycle each connection sends. */
 export interface LoadRequest {
@@ -88,6 +88,7 @@ export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult
   const duration = bounded('loadTest', 'durationSeconds', options.durationSeconds ?? 10, 0.1, 120);
   if (options.amount !== undefined) bounded('loadTest', 'amount', options.amount, 1, 1e6);
   const base = options.url.replace(/\/$/, '');
+  const autocannon = requireOptional<Autocannon>('autocannon', 'loadTest');
   const r = await autocannon({
     url: base,
     connections,

@@ -1,4 +1,5 @@
-// Shared helpers: backend set-up, randomness, hashing, atomic writes, cache, machine, results, checks.
+// Shared helpers: backend set-up, randomness, hashing, atomic writes, cache, machine, latency timing,
+// output, optional packages.
 export { LAYERS, FUSABLE_ACTIVATIONS, layerEntry } from './layers';
 export type { LayerEntry, LayerClass, ChannelRole, KernelAxes, LayerShapes } from './layers';
 export { modelGraph, runGraph, consumersOf, requireLayersModel, isGraphModel } from './graph';
@@ -12,12 +13,12 @@ export { convPadding } from './conv-padding';
 export type { PadAttr, Padding2D } from './conv-padding';
 export { Rng, permutation } from './rng';
 export { machineInfo } from './machine';
+export { measureLatency, timeRuns, latencyStats, quantile } from './latency';
+export type { LatencyOptions, LatencyStats } from './latency';
 export type { MachineInfo } from './machine';
 export { writeFileAtomic, writeJsonAtomic } from './atomic';
 export { hashConfig, sha256, stableStringify } from './hash';
 export { cacheDir, cacheRoot } from './cache-dir';
-export { check, CheckError } from './check';
-export { saveResults, readResults, resultsDir } from './results';
-export type { ResultsFile } from './results';
 export { setOutput, writeOutput } from './output';
+export { OPTIONAL_PACKAGES, requireOptional, resolveOptional, hasOptional } from './optional-package';
 export type { OutputSink } from './output';

@@ -63,9 +63,12 @@ export const LITERATURE: readonly Citation[] = [
     finding: 'Pruned models give no latency gain on dense runtimes; size gains appear after removing pruning wrappers and compressing (gzip).' },
 ];
 
-/** Formats a claim range as the brief writes it ("30-50%", "1.5-2x"). */
+/**
+ * A claimed range as the brief writes it ('30-50%', '1.5-2x', '2.5%').
+ * @example formatClaim({min: 0.3, max: 0.5}, 'percent') // '30-50%'
+ */
 export function formatClaim(range: ClaimRange, kind: 'percent' | 'ratio'): string {
-  const f = (v: number) => (kind === 'percent' ? `${Math.round(v * 100)}` : `${v}`);
+  const f = (v: number) => (kind === 'percent' ? `${+(v * 100).toFixed(1)}` : `${+v.toFixed(2)}`);
   const unit = kind === 'percent' ? '%' : 'x';
   return range.min === range.max ? `${f(range.min)}${unit}` : `${f(range.min)}-${f(range.max)}${unit}`;
 }

@@ -1,3 +1,22 @@
-// The course's reference data: the brief's table (claims), literature citations, the course map.
+// The course: what the notebooks teach with and measure against, kept out of the library's
+// technique folders (no folder but this one and lib/index.ts imports it). The brief's table and
+// the literature, the comparison table, Deep Compression composed from the library's coders, the
+// brief's distillation loss, the served models and request sets of the deployment chapter,
+// simulated distribution shifts, the browser demo, results files and notebook checks.
 export { BRIEF_TABLE, LITERATURE, COURSE_MAP, formatClaim, citationsFor } from './brief';
 export type { BriefRow, Citation, ClaimRange } from './brief';
+export { verdict, cell, numberAt, firstNumber, comparisonMarkdown } from './comparison';
+export type { Verdict, ComparisonCell, SpeedFigure, ComparisonRow } from './comparison';
+export { deepCompress, decodeLayer } from './deep-compression';
+export type { DeepCompressionOptions, DeepCompressionReport, CompressedLayer } from './deep-compression';
+export { BRIEF_DISTILLATION, briefDistillationLoss } from './distillation';
+export { deploymentModels } from './deploy-models';
+export type { DeployModel, DeploymentModelsOptions } from './deploy-models';
+export { digitRequests, malformedRequests, loadWithActions } from './serve-scenario';
+export type { TimedAction } from './serve-scenario';
+export { addNoise, rotateImages } from './shifts';
+export { prepareWebModels, startWebDemo, runWebDemoInBrowser, webRoot } from './web-demo';
+export type { WebModel, WebModelsInfo, BrowserModelResult, BrowserResult, BrowserRunOptions } from './web-demo';
+export { saveResults, readResults, resultsDir } from './results';
+export type { ResultsFile } from './results';
+export { check, CheckError } from './check';

@@ -13,5 +13,8 @@ export type { MnistOptions } from './mnist';
 export { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_COUNTS } from './fashion-mnist';
 export { toTensors, batches, imageInputShape } from './tensors';
 export type { Batch, BatchOptions, TensorOptions } from './tensors';
-export { saveModel, loadModel, modelToArtifacts, artifactsToModel, readArtifacts, writeArtifacts, specBytes } from './model-io';
-export type { ModelArtifacts, ModelJson } from './model-io';
+export {
+  saveModel, loadModel, modelToArtifacts, artifactsToModel, loadGraphModel, artifactsToGraphModel, graphModelToArtifacts,
+} from './model-io';
+export { readArtifacts, writeArtifacts, specBytes, weightByteLengths, isGraphArtifacts, shardNames, SHARD_SIZE_BYTES } from './model-files';
+export type { ModelArtifacts, ModelJson, ReadOptions, WriteOptions } from './model-files';

@@ -1,37 +1,20 @@
-// TensorFlow.js layers models on disk without tfjs-node: the standard `model.json` plus one
-// weights file, the format stock `tf.loadLayersModel` reads. Writes are atomic (weights first,
-// model.json last, each through a rename), so a crash never leaves a model.json that points at
-// missing or partial weights.
-import * as fs from 'fs';
-import * as path from 'path';
+// TensorFlow.js models to and from their artifacts and folders, without tfjs-node: layers
+// models (`saveModel` / `loadModel`, what stock `tf.loadLayersModel` reads) and graph models
+// (`loadGraphModel`, the converter's output for SavedModels and TF Hub, built by stock
+// `tf.loadGraphModel`). Reading goes through model-files.ts (paths, sizes and manifests checked).
+// A model that fails to build is disposed before the error is thrown: no half-built model leaks.
 import * as tf from '@tensorflow/tfjs';
-import { DataError, ShapeError } from '../errors';
-import { writeFileAtomic } from '../core/atomic';
+import { ConfigError, DataError, ShapeError } from '../errors';
+import { ModelArtifacts, ModelJson, ReadOptions, isGraphArtifacts, readArtifacts, shardNames, writeArtifacts } from './model-files';
 
-/** The in-memory artifacts of a layers model (what `model.save` hands to an IO handler). */
-export interface ModelArtifacts {
-  /** The parsed model.json: modelTopology, format, generatedBy, convertedBy, weightsManifest. */
-  readonly modelJson: ModelJson;
-  /** Concatenated weight bytes (the single weights file). */
-  readonly weightData: Uint8Array;
-}
-
-/** The model.json structure read by `tf.loadLayersModel`. */
-export interface ModelJson {
-  modelTopology: unknown;
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string | null;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  [key: string]: unknown;
-}
+export { readArtifacts, writeArtifacts, specBytes, weightByteLengths, isGraphArtifacts, shardNames, SHARD_SIZE_BYTES } from './model-files';
+export type { ModelArtifacts, ModelJson, ReadOptions, WriteOptions } from './model-files';
 
 const WEIGHTS_FILE = 'weights.bin';
 
 function concat(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
   const parts = Array.isArray(data) ? data : [data];
-  const total = parts.reduce((a, p) => a + p.byteLength, 0);
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
   let off = 0;
   for (const p of parts) {
     out.set(new Uint8Array(p), off);
@@ -40,36 +23,49 @@ function concat(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
   return out;
 }
 
-/** Serializes a layers model to artifacts (float32 weights). */
+const toBuffer = (w: Uint8Array) => w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer;
+const specsOf = (a: ModelArtifacts) => a.modelJson.weightsManifest.flatMap((g) => g.weights);
+
+/** What `tf.io` loaders take, from our artifacts (signature and metadata included). */
+function toTfArtifacts(a: ModelArtifacts): tf.io.ModelArtifacts {
+  return tf.io.getModelArtifactsForJSONSync(a.modelJson as unknown as tf.io.ModelJSON, specsOf(a), toBuffer(a.weightData));
+}
+
+/** Our artifacts from what a tfjs save handler receives (one weights group). */
+function fromTfArtifacts(a: tf.io.ModelArtifacts, defaultFormat: string, paths?: string[]): ModelArtifacts {
+  const weightData = concat((a.weightData ?? new ArrayBuffer(0)) as ArrayBuffer | ArrayBuffer[]);
+  const modelJson: ModelJson = {
+    modelTopology: a.modelTopology,
+    format: a.format ?? defaultFormat,
+    generatedBy: a.generatedBy,
+    convertedBy: a.convertedBy ?? null,
+    weightsManifest: [{ paths: paths ?? shardNames(1, weightData.length), weights: a.weightSpecs ?? [] }],
+  };
+  for (const key of ['signature', 'userDefinedMetadata', 'modelInitializer', 'initializerSignature', 'trainingConfig'] as const) {
+    if (a[key] != null) modelJson[key] = a[key];
+  }
+  return { modelJson, weightData };
+}
+
+/** Serializes a layers model to artifacts (float32 weights, one weights.bin). */
 export async function modelToArtifacts(model: tf.LayersModel): Promise<ModelArtifacts> {
   let captured: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => {
     captured = a;
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
-  const a = captured as tf.io.ModelArtifacts;
-  const weightData = concat(a.weightData as ArrayBuffer | ArrayBuffer[]);
-  return {
-    modelJson: {
-      modelTopology: a.modelTopology,
-      format: a.format ?? 'layers-model',
-      generatedBy: a.generatedBy,
-      convertedBy: a.convertedBy ?? null,
-      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: a.weightSpecs ?? [] }],
-    },
-    weightData,
-  };
+  return fromTfArtifacts(captured as tf.io.ModelArtifacts, 'layers-model', [WEIGHTS_FILE]);
 }
 
-/** Writes artifacts as `dir/model.json` + the weights file(s) named in its manifest. */
-export function writeArtifacts(dir: string, artifacts: ModelArtifacts): { modelJsonBytes: number; weightBytes: number } {
-  const groups = artifacts.modelJson.weightsManifest;
-  const names = groups.flatMap((g) => g.paths);
-  if (names.length !== 1) throw new DataError(`writeArtifacts: one weights file in the manifest, got ${names.length}. Merge the shards first.`);
-  writeFileAtomic(path.join(dir, names[0] as string), artifacts.weightData);
-  const json = JSON.stringify(artifacts.modelJson);
-  writeFileAtomic(path.join(dir, 'model.json'), json);
-  return { modelJsonBytes: Buffer.byteLength(json), weightBytes: artifacts.weightData.length };
+/** The artifacts a graph model was loaded from (its topology, signature and stored, possibly quantized, weights). */
+export async function graphModelToArtifacts(model: tf.GraphModel): Promise<ModelArtifacts> {
+  if (!(model instanceof tf.GraphModel)) throw new ConfigError(`graphModelToArtifacts: a tf.GraphModel, got ${typeof model}. Load it with loadGraphModel or tf.loadGraphModel.`);
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    captured = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return fromTfArtifacts(captured as tf.io.ModelArtifacts, 'graph-model');
 }
 
 /**
@@ -77,75 +73,71 @@ export function writeArtifacts(dir: string, artifacts: ModelArtifacts): { modelJ
  * @example await saveModel(model, '/tmp/simplenet'); // then stock tfjs can load it
  */
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<{ modelJsonBytes: number; weightBytes: number }> {
-  return writeArtifacts(dir, await modelToArtifacts(model));
+  const { modelJsonBytes, weightBytes } = writeArtifacts(dir, await modelToArtifacts(model));
+  return { modelJsonBytes, weightBytes };
 }
 
-/** Reads `dir/model.json` and its weights, checking that the files agree. */
-export function readArtifacts(dir: string): ModelArtifacts {
-  const jsonFile = path.join(dir, 'model.json');
-  let text: string;
+/** Names of the variables tfjs holds now. */
+const variableNames = () => new Set(Object.keys(tf.engine().registeredVariables));
+
+/** The topology with every initializer replaced by Zeros: the probe model builds as fast as tfjs's own fast init. */
+function zeroInitializers(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(zeroInitializers);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) =>
+    [k, k.endsWith('_initializer') && v && typeof v === 'object' ? { class_name: 'Zeros', config: {} } : zeroInitializers(v)]));
+}
+
+/**
+ * Checks that the weights fit the layers (names and shapes) on a probe model built with zero
+ * initializers, with tfjs's own `loadWeights`, then disposes the probe and the decoded weights:
+ * a mismatch is a typed error and leaves nothing behind (stock tf.loadLayersModel leaks the
+ * half-built model and the decoded weights when it fails there).
+ */
+async function checkWeightsFit(artifacts: ModelArtifacts, source: string): Promise<void> {
+  const before = variableNames();
+  // modelFromJSON builds synchronously (no weightsManifest given): the variables it made are known now.
+  const pending = tf.models.modelFromJSON({ modelTopology: zeroInitializers(artifacts.modelJson.modelTopology) } as never);
+  const made = [...variableNames()].filter((n) => !before.has(n));
+  let probe: tf.LayersModel;
   try {
-    text = fs.readFileSync(jsonFile, 'utf8');
+    probe = await pending;
   } catch (e) {
-    throw new DataError(`loadModel: a model.json in ${dir}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. ` +
-      `Check the folder, or save the model there with saveModel.`, jsonFile);
+    const vars = tf.engine().registeredVariables;
+    for (const n of made) vars[n]?.dispose();
+    throw new DataError(`loadModel: a layers model tfjs can build from ${source}, got "${(e as Error).message}". ` +
+      `Check that model.json was written by saveModel or the tfjs converter (format layers-model), and register custom layers with tf.serialization.registerClass.`, source);
   }
-  let json: ModelJson;
+  const specs = specsOf(artifacts).filter((s) => s.group !== 'optimizer');
+  let weights: tf.NamedTensorMap = {};
   try {
-    json = JSON.parse(text) as ModelJson;
-  } catch (e) {
-    throw new DataError(`loadModel: valid JSON in ${jsonFile}, got ${(e as Error).message}. The file is damaged: save the model again.`, jsonFile);
-  }
-  if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new DataError(`loadModel: a model.json with modelTopology and weightsManifest in ${jsonFile}, got ` +
-      `${json && typeof json === 'object' ? `keys [${Object.keys(json).join(', ')}]` : typeof json}. Is this a TensorFlow.js layers model?`, jsonFile);
-  }
-  const parts: Uint8Array[] = [];
-  for (const group of json.weightsManifest) {
-    for (const p of group.paths ?? []) {
-      const f = path.join(dir, p);
-      try {
-        parts.push(new Uint8Array(fs.readFileSync(f)));
-      } catch (e) {
-        throw new DataError(`loadModel: the weights file ${f} named in model.json, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. ` +
-          `Copy the weights file beside model.json, or save the model again.`, f);
-      }
-    }
-  }
-  const weightData = concat(parts.map((p) => p.buffer.slice(p.byteOffset, p.byteOffset + p.byteLength) as ArrayBuffer));
-  const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const expected = specs.reduce((a, s) => a + specBytes(s), 0);
-  if (expected !== weightData.length) {
-    throw new DataError(`loadModel: ${expected} weight bytes as model.json's manifest says, got ${weightData.length} in ${dir}. ` +
-      `The weights file is truncated or belongs to another model: save the model again.`, dir);
-  }
-  return { modelJson: json, weightData };
-}
-
-/** Bytes one manifest entry occupies in the weights file (quantized entries included). */
-export function specBytes(spec: tf.io.WeightsManifestEntry): number {
-  const n = spec.shape.reduce((a, b) => a * b, 1);
-  const q = spec.quantization;
-  if (q) return n * (q.dtype === 'uint8' ? 1 : 2);
-  return n * (spec.dtype === 'float32' || spec.dtype === 'int32' ? 4 : spec.dtype === 'bool' ? 1 : 4);
-}
-
-/** Builds a layers model from artifacts with stock tfjs (`tf.loadLayersModel` + `tf.io.fromMemory`). */
-export async function artifactsToModel(artifacts: ModelArtifacts, source = '<memory>'): Promise<tf.LayersModel> {
-  const w = artifacts.weightData;
-  try {
-    return await tf.loadLayersModel(tf.io.fromMemory({
-      modelTopology: artifacts.modelJson.modelTopology as object,
-      weightSpecs: artifacts.modelJson.weightsManifest.flatMap((g) => g.weights),
-      weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer,
-    }));
+    weights = tf.io.decodeWeights(toBuffer(artifacts.weightData), specsOf(artifacts));
+    const modelWeights = Object.fromEntries(specs.map((s) => [s.name, weights[s.name] as tf.Tensor]));
+    probe.loadWeights(modelWeights, true);
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     if (/shape/i.test(msg)) {
       throw new ShapeError(`loadModel: weights whose shapes match the layers of ${source}, got a mismatch (${msg}). ` +
         `The weights belong to another architecture: save the model again.`);
     }
-    throw new DataError(`loadModel: a layers model tfjs can build from ${source}, got "${msg}". ` +
+    throw new DataError(`loadModel: one weight per layer variable in ${source}, got "${msg}". The weights belong to another model: save the model again.`, source);
+  } finally {
+    tf.dispose(Object.values(weights));
+    probe.dispose();
+  }
+}
+
+/** Builds a layers model from artifacts with stock tfjs (`tf.loadLayersModel` + `tf.io.fromMemory`); disposes everything on failure. */
+export async function artifactsToModel(artifacts: ModelArtifacts, source = '<memory>'): Promise<tf.LayersModel> {
+  if (isGraphArtifacts(artifacts)) {
+    throw new ConfigError(`loadModel: a layers model, got a graph model (format graph-model) in ${source}. Load it with loadGraphModel; ` +
+      `profile.profileModel and exporters.quantizeGraphArtifacts work on it.`);
+  }
+  await checkWeightsFit(artifacts, source);
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory(toTfArtifacts(artifacts)));
+  } catch (e) {
+    throw new DataError(`loadModel: a layers model tfjs can build from ${source}, got "${(e as Error).message}". ` +
       `Check that model.json was written by saveModel or the tfjs converter (format layers-model).`, source);
   }
 }
@@ -154,6 +146,67 @@ export async function artifactsToModel(artifacts: ModelArtifacts, source = '<mem
  * Loads a layers model saved by {@link saveModel} (or by the tfjs converter) from `dir`.
  * @example const model = await loadModel('/tmp/simplenet');
  */
-export async function loadModel(dir: string): Promise<tf.LayersModel> {
-  return artifactsToModel(readArtifacts(dir), path.join(dir, 'model.json'));
+export async function loadModel(dir: string, options: ReadOptions = {}): Promise<tf.LayersModel> {
+  return artifactsToModel(readArtifacts(dir, { caller: 'loadModel', ...options }), `${dir}/model.json`);
+}
+
+interface GraphNodeDef { name?: unknown; op?: unknown; input?: unknown }
+
+/** Checks a GraphDef topology so that tfjs's graph builder cannot fail half-way (it would leak the decoded weights). */
+function checkGraphTopology(artifacts: ModelArtifacts, source: string): void {
+  const fn = 'loadGraphModel';
+  const nodes = (artifacts.modelJson.modelTopology as { node?: GraphNodeDef[] }).node;
+  if (!Array.isArray(nodes) || nodes.length === 0) throw new DataError(`${fn}: a GraphDef with a node list in ${source}, got ${Array.isArray(nodes) ? 'no nodes' : 'no node list'}. Convert the model again.`, source);
+  const names = new Set<string>();
+  for (const n of nodes) {
+    if (!n || typeof n.name !== 'string' || typeof n.op !== 'string') {
+      throw new DataError(`${fn}: graph nodes with a name and an op in ${source}, got ${JSON.stringify(n).slice(0, 80)}. Convert the model again.`, source);
+    }
+    names.add(n.name);
+  }
+  const weights = new Set(specsOf(artifacts).map((s) => s.name));
+  for (const n of nodes) {
+    for (const i of Array.isArray(n.input) ? n.input as unknown[] : []) {
+      const producer = typeof i === 'string' ? i.replace(/^\^/, '').split(':')[0] as string : '';
+      if (!names.has(producer)) {
+        throw new DataError(`${fn}: node inputs that name graph nodes in ${source}, got "${String(i)}" as an input of "${n.name as string}". Convert the model again.`, source);
+      }
+    }
+    if (n.op === 'Const' && !weights.has(n.name as string)) {
+      throw new DataError(`${fn}: a weight for every Const node in ${source}, got none for "${n.name as string}". The weights manifest belongs to another model: convert it again.`, source);
+    }
+  }
+}
+
+/**
+ * Builds a graph model from artifacts with stock `tf.loadGraphModelSync`; nothing is left
+ * behind when it fails (the load is synchronous, inside an engine scope that keeps only the
+ * model's weights).
+ */
+export function artifactsToGraphModel(artifacts: ModelArtifacts, source = '<memory>'): tf.GraphModel {
+  if (!isGraphArtifacts(artifacts)) {
+    throw new ConfigError(`loadGraphModel: a graph model (format graph-model), got a ${artifacts.modelJson.format ?? 'layers'} model in ${source}. Load it with loadModel.`);
+  }
+  checkGraphTopology(artifacts, source);
+  const engine = tf.engine();
+  engine.startScope();
+  let model: tf.GraphModel;
+  try {
+    // The sync loader types its model by the sync handler; it is the same class as tf.loadGraphModel returns.
+    model = tf.loadGraphModelSync(toTfArtifacts(artifacts)) as unknown as tf.GraphModel;
+  } catch (e) {
+    engine.endScope();
+    throw new DataError(`loadGraphModel: a graph model tfjs can build from ${source}, got "${(e as Error).message}". Convert the model again.`, source);
+  }
+  engine.endScope(Object.values(model.weights).flat());
+  return model;
+}
+
+/**
+ * Loads a graph model (tensorflowjs_converter output: model.json with format graph-model and its
+ * shards, quantized ones included) from `dir` with stock tfjs.
+ * @example const model = await loadGraphModel('/models/mobilenet_v2'); model.predict(tf.zeros([1, 224, 224, 3]));
+ */
+export async function loadGraphModel(dir: string, options: ReadOptions = {}): Promise<tf.GraphModel> {
+  return artifactsToGraphModel(readArtifacts(dir, { caller: 'loadGraphModel', ...options }), `${dir}/model.json`);
 }

@@ -1,7 +1,7 @@
-// Knowledge distillation: the loss, the teacher-student trainer, and the course's teacher and
-// student recipes.
+// Knowledge distillation: the loss (soft term scaled by T^2 or not), the teacher-student trainer,
+// FitNets hints and precomputed teacher logits.
 export { distillationLoss, softKl, softTargets, distillationOptions, DISTILLATION_DEFAULTS } from './loss';
-export type { DistillationForm, DistillationLossOptions } from './loss';
+export type { SoftScale, DistillationLossOptions } from './loss';
 export { train } from './train';
 export type { DistillOptions, DistillReport } from './train';
 export { hintLoss } from './hint';

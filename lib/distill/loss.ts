@@ -5,11 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, describe } from '../errors';
 
 /**
- * `brief`: alpha * CE + (1 - alpha) * KL, as in the course brief (PyTorch's
- * `KLDivLoss(reduction='batchmean')`). `hinton`: the soft term is multiplied by T^2, so its
- * gradients keep their scale as T changes (they shrink as 1/T^2 otherwise).
+ * How the soft term is scaled. `temperatureSquared` (Hinton et al.): multiplied by T^2, so its
+ * gradients keep their scale as T changes (they shrink as 1/T^2 otherwise). `none`: left as is,
+ * alpha * CE + (1 - alpha) * KL (PyTorch's `KLDivLoss(reduction='batchmean')` without the factor).
  */
-export type DistillationForm = 'brief' | 'hinton';
+export type SoftScale = 'temperatureSquared' | 'none';
 
 /** Options for {@link distillationLoss}. */
 export interface DistillationLossOptions {
@@ -17,28 +17,28 @@ export interface DistillationLossOptions {
   readonly alpha?: number;
   /** Softmax temperature T > 0 of both distributions in the soft term. Default 4. */
   readonly temperature?: number;
-  /** Default 'brief'. */
-  readonly form?: DistillationForm;
+  /** Scale of the soft term. Default 'temperatureSquared' (Hinton et al.). */
+  readonly softScale?: SoftScale;
 }
 
-/** The defaults of the course brief. */
-export const DISTILLATION_DEFAULTS = { alpha: 0.7, temperature: 4, form: 'brief' } as const;
+/** The defaults: alpha 0.7, T 4, the soft term scaled by T^2. */
+export const DISTILLATION_DEFAULTS = { alpha: 0.7, temperature: 4, softScale: 'temperatureSquared' } as const;
 
 /** Validated options with defaults filled in. */
 export function distillationOptions(fn: string, options: DistillationLossOptions = {}): Required<DistillationLossOptions> {
   const alpha = options.alpha ?? DISTILLATION_DEFAULTS.alpha;
   const temperature = options.temperature ?? DISTILLATION_DEFAULTS.temperature;
-  const form = options.form ?? DISTILLATION_DEFAULTS.form;
+  const softScale = options.softScale ?? DISTILLATION_DEFAULTS.softScale;
   if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1)) {
     throw new ConfigError(`${fn}: alpha in [0, 1], got ${describe(alpha)}. Use e.g. 0.7 (the weight of the hard-label loss).`);
   }
   if (!(typeof temperature === 'number' && temperature > 0 && Number.isFinite(temperature))) {
     throw new ConfigError(`${fn}: temperature a finite number > 0, got ${describe(temperature)}. Use e.g. 4.`);
   }
-  if (form !== 'brief' && form !== 'hinton') {
-    throw new ConfigError(`${fn}: form 'brief' or 'hinton', got ${describe(form)}. Use 'hinton' to scale the soft term by T^2.`);
+  if (softScale !== 'temperatureSquared' && softScale !== 'none') {
+    throw new ConfigError(`${fn}: softScale 'temperatureSquared' or 'none', got ${describe(softScale)}. Use 'temperatureSquared' (Hinton et al.) unless you compare with an unscaled loss.`);
   }
-  return { alpha, temperature, form };
+  return { alpha, temperature, softScale };
 }
 
 // tfjs has no stopGradient op: an identity whose gradient is zero. The teacher is frozen, so
@@ -77,18 +77,18 @@ function checkShapes(student: tf.Tensor, teacher: tf.Tensor, labels: tf.Tensor):
 
 /**
  * alpha * CE(softmax(student), labels) + (1 - alpha) * k * KL(softmax(teacher/T) || softmax(student/T)),
- * batch means, where k = 1 (`brief`) or T^2 (`hinton`). Labels are one-hot. Inputs are borrowed;
+ * batch means, where k = T^2 (`softScale: 'temperatureSquared'`, the default) or 1 (`'none'`). Labels are one-hot. Inputs are borrowed;
  * the caller owns the scalar.
  * @example distillationLoss(tf.tensor2d([[0, 0]]), tf.tensor2d([[0, 0]]), tf.tensor2d([[1, 0]]), {alpha: 1}) // ln 2
  */
 export function distillationLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, labels: tf.Tensor,
   options: DistillationLossOptions = {}): tf.Scalar {
-  const { alpha, temperature, form } = distillationOptions('distillationLoss', options);
+  const { alpha, temperature, softScale } = distillationOptions('distillationLoss', options);
   checkShapes(studentLogits, teacherLogits, labels);
   return tf.tidy(() => {
     const hard = tf.losses.softmaxCrossEntropy(labels, studentLogits) as tf.Scalar;
     const soft = softKl(studentLogits, teacherLogits, temperature);
-    const scale = form === 'hinton' ? temperature * temperature : 1;
+    const scale = softScale === 'temperatureSquared' ? temperature * temperature : 1;
     return tf.add(tf.mul(hard, alpha), tf.mul(soft, (1 - alpha) * scale)) as tf.Scalar;
   });
 }

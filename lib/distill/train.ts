@@ -3,12 +3,13 @@
 // come per batch or from a table computed once for fit's seeded batch order.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { DataSource, SourceBatch, checkSource } from '../data/source';
 import { isImageSet } from '../data/image-set';
 import { fit, FitOptions, trainableVariables } from '../train/fit';
 import { asLogits, inputShapeOf, outputKind, outputUnits } from '../train/model-output';
 import { EpochLog } from '../train/progress';
-import { distillationLoss, distillationOptions, DistillationLossOptions } from './loss';
+import { distillationLoss, distillationOptions, DistillationLossOptions, SoftScale } from './loss';
 import { cachedTeacher, perBatchTeacher, TeacherLogitSource, toInputShape } from './teacher-logits';
 import { hintLoss, HintOptions, makeHint } from './hint';
 
@@ -35,7 +36,7 @@ export interface DistillReport {
   readonly teacherSeconds: number;
   readonly alpha: number;
   readonly temperature: number;
-  readonly form: 'brief' | 'hinton';
+  readonly softScale: SoftScale;
   readonly hint?: { readonly studentLayer: string; readonly teacherLayer: string; readonly weight: number };
 }
 
@@ -73,8 +74,9 @@ function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSo
  * @example await distill.train(simpleNet({seed: 1, hidden: [32]}), teacher, mnist.train, {epochs: 3, seed: 1})
  */
 export async function train(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSource, options: DistillOptions): Promise<DistillReport> {
+  requireLayersModel(student, 'distill.train'); requireLayersModel(teacher, 'distill.train');
   validate(student, teacher, data, options);
-  const { alpha, temperature, form } = distillationOptions('distill.train', options);
+  const { alpha, temperature, softScale } = distillationOptions('distill.train', options);
   const batchSize = options.batchSize ?? 128;
   const mode = options.teacherLogits === 'per-batch' || !isImageSet(data) ? 'per-batch' : 'cached';
   const table = options.teacherLogits instanceof Float32Array ? options.teacherLogits : undefined;
@@ -85,7 +87,7 @@ export async function train(student: tf.LayersModel, teacher: tf.LayersModel, da
   const studentKind = outputKind(student);
   const loss = (logits: tf.Tensor, b: SourceBatch): tf.Scalar => {
     if (!b.ys) throw new ConfigError(`distill.train: labelled data (ys) for the hard-label term, got a batch without targets. Give the data {xs, ys}.`);
-    const base = distillationLoss(studentKind === 'logits' ? logits : asLogits(logits, studentKind), source.logits(b), b.ys, { alpha, temperature, form });
+    const base = distillationLoss(studentKind === 'logits' ? logits : asLogits(logits, studentKind), source.logits(b), b.ys, { alpha, temperature, softScale });
     if (!hint) return base;
     const tx = toInputShape(b.xs, teacherShape);
     return tf.add(base, tf.mul(hintLoss(hint.student(b.xs), hint.teacher(tx), hint.projection as tf.Tensor as tf.Tensor2D), hint.weight)) as tf.Scalar;
@@ -104,7 +106,7 @@ export async function train(student: tf.LayersModel, teacher: tf.LayersModel, da
     });
     return {
       epochs: history.epochs, steps: history.steps, teacherLogits: mode, teacherSeconds: source.precomputeSeconds,
-      alpha, temperature, form,
+      alpha, temperature, softScale,
       ...(options.hint ? { hint: { studentLayer: options.hint.studentLayer, teacherLayer: options.hint.teacherLayer, weight: hint?.weight ?? 1 } } : {}),
     };
   } finally {

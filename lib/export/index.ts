@@ -1,8 +1,10 @@
 // Converters: ONNX (fp32, INT8 QDQ, dynamic INT8) and TensorFlow.js artifacts with the
-// converter's quantized weights.
+// converter's quantized weights, for layers and graph models (the converter's --quantize_* flags in JS).
 export {
-  toOnnx, CONVERTERS, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, ortLatency, inspectOnnx,
+  toOnnx, CONVERTERS, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, inspectOnnx,
 } from './onnx';
-export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OrtLatencyOptions, OrtLatencyRow, OnnxSummary } from './onnx';
-export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize } from './tfjs-artifacts';
+export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OnnxSummary } from './onnx';
+export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize, globToRegExp } from './tfjs-artifacts';
+export { quantizeGraphArtifacts, measureArtifactsError } from './graph-artifacts';
+export type { ArtifactsQuantizeReport, ArtifactsErrorOptions, ArtifactsError } from './graph-artifacts';
 export type { TfjsQuantDtype, TfjsQuantizeOptions, TfjsWeightReport, TfjsArtifactsReport } from './tfjs-artifacts';

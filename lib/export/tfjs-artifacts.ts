@@ -5,6 +5,7 @@
 // `tf.loadLayersModel` dequantizes them to float32 at load: files shrink, compute does not.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { ModelArtifacts, modelToArtifacts, specBytes } from '../data/model-io';
 import { toFloat16, fromFloat16 } from '../quantize/float16';
 
@@ -21,7 +22,8 @@ export interface TfjsQuantizeOptions {
 /** Per-weight outcome. */
 export interface TfjsWeightReport {
   readonly name: string;
-  readonly dtype: TfjsQuantDtype | 'float32';
+  /** The stored dtype: a quantization dtype, or the weight's own dtype when it is stored as is. */
+  readonly dtype: TfjsQuantDtype | tf.io.WeightsManifestEntry['dtype'];
   readonly sizeBytes: number;
   readonly scale?: number;
   readonly min?: number;
@@ -35,7 +37,8 @@ export interface TfjsArtifactsReport {
   readonly sizeRatio: number;
 }
 
-function globToRegExp(pattern: string): RegExp {
+/** A weight-name pattern as a RegExp: `*` matches any text (the converter's --quantize_* '*' patterns). */
+export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
@@ -82,6 +85,7 @@ export function converterQuantize(values: Float32Array, dtype: 'uint8' | 'uint16
  * @example const {artifacts} = await quantizedArtifacts(model, {dtype: 'uint8'}); writeArtifacts(dir, artifacts);
  */
 export async function quantizedArtifacts(model: tf.LayersModel, options: TfjsQuantizeOptions): Promise<{ artifacts: ModelArtifacts; report: TfjsArtifactsReport }> {
+  requireLayersModel(model, 'exporters.quantizedArtifacts');
   if (!['uint8', 'uint16', 'float16'].includes(options.dtype)) {
     throw new ConfigError(`quantizedArtifacts: dtype 'uint8', 'uint16' or 'float16', got ${describe(options.dtype)}. Use 'uint8' for the smallest file.`);
   }

@@ -11,14 +11,14 @@ import { isTfDataset } from '../data/source';
 import { artifactsToModel, ModelArtifacts, modelToArtifacts } from '../data/model-io';
 import { defineJob, Executor } from '../exec';
 import { teacherLogits, train as distillTrain } from '../distill';
-import type { DistillationForm } from '../distill';
+import type { SoftScale } from '../distill';
 import { CandidateResult, CandidateTrainer, checkProxyData, checkRecipe, dataFingerprint, DEFAULT_PROXY, Evaluator, Genotype, genotypeKey, NasTask, proxyEvaluate, ProxyRecipe, recipeLearningRate } from '../nas';
 
-/** Distillation settings of the proxy training (Hinton et al.: form 'hinton' scales the soft term by T^2). */
+/** Distillation settings of the proxy training (the soft term scaled by T^2 unless softScale says 'none'). */
 export interface ProxyDistillation {
   readonly alpha: number;
   readonly temperature: number;
-  readonly form?: DistillationForm;
+  readonly softScale?: SoftScale;
 }
 
 /** Arguments of the `nas.candidate` job (plain data). */
@@ -46,9 +46,9 @@ async function teacherModel(artifacts: ModelArtifacts): Promise<{ hash: string; 
 /** A candidate trainer that distills from `teacher` (logits computed once per training split). */
 export async function distillationTrainer(artifacts: ModelArtifacts, settings: ProxyDistillation): Promise<CandidateTrainer> {
   const { hash, model } = await teacherModel(artifacts);
-  const form = settings.form ?? 'hinton';
+  const softScale = settings.softScale ?? 'temperatureSquared';
   return {
-    key: { teacher: hash, alpha: settings.alpha, temperature: settings.temperature, form },
+    key: { teacher: hash, alpha: settings.alpha, temperature: settings.temperature, softScale },
     async train(student, data, recipe) {
       const fp = isImageSet(data) ? dataFingerprint(data) : undefined;
       let table: Float32Array | undefined;
@@ -58,7 +58,7 @@ export async function distillationTrainer(artifacts: ModelArtifacts, settings: P
       }
       await distillTrain(student, model, data, {
         epochs: recipe.epochs, seed: recipe.seed, batchSize: recipe.batchSize, learningRate: recipeLearningRate(recipe),
-        alpha: settings.alpha, temperature: settings.temperature, form, ...(table ? { teacherLogits: table } : {}),
+        alpha: settings.alpha, temperature: settings.temperature, softScale, ...(table ? { teacherLogits: table } : {}),
       });
     },
   };
@@ -101,7 +101,7 @@ export async function executorEvaluator(executor: Executor, data: ExecutorSearch
   const recipe = options.recipe ?? DEFAULT_PROXY;
   checkRecipe(recipe, fn);
   const teacher = options.teacher
-    ? { artifacts: await modelToArtifacts(options.teacher.model), alpha: options.teacher.alpha, temperature: options.teacher.temperature, ...(options.teacher.form ? { form: options.teacher.form } : {}) }
+    ? { artifacts: await modelToArtifacts(options.teacher.model), alpha: options.teacher.alpha, temperature: options.teacher.temperature, ...(options.teacher.softScale ? { softScale: options.teacher.softScale } : {}) }
     : undefined;
   let closed = false;
   return {

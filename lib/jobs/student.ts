@@ -7,7 +7,7 @@ import { ConfigError, describe } from '../errors';
 import { sliceImageSet } from '../data/image-set';
 import { defineJob } from '../exec';
 import { teacherLogits, train as distillTrain } from '../distill';
-import type { DistillationForm } from '../distill';
+import type { SoftScale } from '../distill';
 import { BaselineName, DatasetName, loadBaseline, loadDataset } from '../models/baselines';
 import { cachedModel } from '../models/model-cache';
 import { simpleNet } from '../models/simplenet';
@@ -23,7 +23,7 @@ export interface StudentRecipe {
 }
 
 /** A distillation setting, or 'ce' for the cross-entropy twin. */
-export type StudentSetting = 'ce' | { readonly alpha: number; readonly temperature: number; readonly form: DistillationForm; readonly teacher: BaselineName };
+export type StudentSetting = 'ce' | { readonly alpha: number; readonly temperature: number; readonly softScale: SoftScale; readonly teacher: BaselineName };
 
 /** Arguments of the `course.student` job. */
 export interface StudentArgs {
@@ -55,9 +55,9 @@ async function teacherFor(dataset: DatasetName, name: BaselineName, trainExample
 export const studentJob = defineJob('course.student', __filename, async (a: StudentArgs): Promise<{ testAccuracy: number; fromCache: boolean }> => {
   if (!(Number.isInteger(a.width) && a.width > 0)) throw new ConfigError(`course.student: width a positive integer, got ${describe(a.width)}. Use e.g. 32.`);
   const s = a.setting;
-  // The key of notebook 05's students (unchanged, so cached students stay valid).
+  // The key notebook 05's students always had (its 'brief' form is softScale 'none'), so cached students stay valid.
   const key = { kind: 'kd-student', version: 2, ds: a.dataset, width: a.width, seed: a.seed, recipe: a.recipe,
-    setting: s === 'ce' ? 'ce' : { a: s.alpha, T: s.temperature, f: s.form, teacher: `${s.teacher}-baseline-s0` } };
+    setting: s === 'ce' ? 'ce' : { a: s.alpha, T: s.temperature, f: s.softScale === 'none' ? 'brief' : 'hinton', teacher: `${s.teacher}-baseline-s0` } };
   const entry = await cachedModel(key, `kd-${a.dataset}-w${a.width}-s${a.seed}`, async () => {
     const data = loadDataset(a.dataset);
     const subset = sliceImageSet(data.train, 0, a.recipe.trainExamples);
@@ -67,7 +67,7 @@ export const studentJob = defineJob('course.student', __filename, async (a: Stud
       await fit(model, subset, opts);
     } else {
       const t = await teacherFor(a.dataset, s.teacher, a.recipe.trainExamples);
-      await distillTrain(model, t.model, subset, { ...opts, teacherLogits: t.logits, alpha: s.alpha, temperature: s.temperature, form: s.form });
+      await distillTrain(model, t.model, subset, { ...opts, teacherLogits: t.logits, alpha: s.alpha, temperature: s.temperature, softScale: s.softScale });
     }
     return { model, meta: { testAccuracy: (await evaluate(model, data.test)).accuracy } };
   });

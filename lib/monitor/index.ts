@@ -14,4 +14,3 @@ export { recommend } from './recommend';
 export type { Action, Recommendation, RecommendInput } from './recommend';
 export { Monitor } from './monitor';
 export type { MonitorOptions, MonitorReport } from './monitor';
-export { addNoise, rotateImages } from './shifts';

@@ -1,6 +1,6 @@
 // Latency objectives (SLOs): the recent request latencies against a p99 target.
 import { ConfigError, describe } from '../errors';
-import { quantile } from '../profile/latency';
+import { quantile } from '../core/latency';
 
 /** Recent latency against the objective. */
 export interface LatencyReport {

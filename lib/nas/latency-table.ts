@@ -7,7 +7,7 @@
 // measurements.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { measureLatency, LatencyOptions } from '../profile/latency';
+import { measureLatency, LatencyOptions } from '../core/latency';
 
 /** Options of {@link LatencyTable}. */
 export interface LatencyTableOptions extends EndToEndOptions {

@@ -1,54 +1,21 @@
 // The profiler: per layer and total parameters, MACs, weight bytes by dtype, activation bytes,
-// sparsity, and the peak memory of a forward pass.
+// sparsity, and the peak memory of a forward pass. Graph models are profiled by graph-profile.ts.
 import * as tf from '@tensorflow/tfjs';
-import { modelGraph } from '../core/graph';
+import { isGraphModel, modelGraph } from '../core/graph';
+import { LayerProfile, ProfileOptions, ProfileReport, peakActivationBytes } from './report';
+import { profileGraphModel } from './graph-profile';
 
-/** One layer's profile. Byte counts are for one example unless named otherwise. */
-export interface LayerProfile {
-  readonly name: string;
-  readonly className: string;
-  readonly inputs: string[];
-  readonly outputShape: number[];
-  readonly params: number;
-  readonly trainableParams: number;
-  /** MACs for one example; 0 for layers without arithmetic; undefined when unknown. */
-  readonly macs: number | undefined;
-  readonly weightBytes: number;
-  /** Bytes of this layer's float32 output for one example. */
-  readonly activationBytes: number;
-  /** Zero weights / weights (all of the layer's weights), 0 when it has none. */
-  readonly sparsity: number;
-}
-
-/** What {@link profileModel} returns. */
-export interface ProfileReport {
-  readonly layers: LayerProfile[];
-  readonly totals: {
-    readonly params: number;
-    readonly trainableParams: number;
-    readonly macs: number;
-    readonly flops: number;
-    readonly weightBytes: number;
-    readonly weightBytesByDtype: Record<string, number>;
-    readonly zeroWeights: number;
-    readonly sparsity: number;
-    /** Peak bytes of live activations in a forward pass at `batchSize` (tensors freed after their last use). */
-    readonly peakActivationBytes: number;
-    /** Weights plus peak activations. */
-    readonly peakMemoryBytes: number;
-    readonly batchSize: number;
-  };
-  /** Layers without a MAC counting rule (their MACs are left out of the total). */
-  readonly warnings: string[];
-}
+export type { LayerProfile, ProfileOptions, ProfileReport } from './report';
+export { peakActivationBytes } from './report';
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, string: 0 };
 
 /**
- * Profiles a layers model.
+ * Profiles a layers model, or a graph model (tf.loadGraphModel / loadGraphModel: nodes as layers).
  * @example (await profileModel(simpleNet({seed: 0}))).totals // {params: 235146, macs: 234752, ...}
  */
-export async function profileModel(model: tf.LayersModel, options: { readonly batchSize?: number } = {}): Promise<ProfileReport> {
+export async function profileModel(model: tf.LayersModel | tf.GraphModel, options: ProfileOptions = {}): Promise<ProfileReport> {
+  if (isGraphModel(model)) return profileGraphModel(model, options);
   const graph = modelGraph(model, 'profileModel');
   const batchSize = options.batchSize ?? 1;
   const warnings: string[] = [];
@@ -98,31 +65,3 @@ export async function profileModel(model: tf.LayersModel, options: { readonly ba
   };
 }
 
-/**
- * Peak live activation bytes for one example, executing layers in order and freeing each output
- * after its last consumer (model outputs are kept to the end). `inputBytes`: the model input.
- */
-export function peakActivationBytes(layers: readonly LayerProfile[], inputBytes = 0): number {
-  const lastUse = new Map<string, number>();
-  layers.forEach((l, i) => l.inputs.forEach((name) => lastUse.set(name, i)));
-  const produced = new Set(layers.map((l) => l.name));
-  // The model input (read by layers whose inbound layer is not in the list, as in Sequential models).
-  const alive = new Map<string, number>();
-  const external = [...lastUse.keys()].filter((n) => !produced.has(n));
-  external.forEach((n) => alive.set(n, inputBytes / Math.max(external.length, 1)));
-  let live = inputBytes;
-  let peak = live;
-  layers.forEach((l, i) => {
-    alive.set(l.name, l.activationBytes);
-    live += l.activationBytes;
-    peak = Math.max(peak, live);
-    for (const [name, bytes] of [...alive]) {
-      const last = lastUse.get(name);
-      if (last !== undefined && last <= i) {
-        alive.delete(name);
-        live -= bytes;
-      }
-    }
-  });
-  return peak;
-}

@@ -2,7 +2,8 @@
 // (gzip is what a web server sends, and what shows whether zeros from pruning pay off).
 import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
-import { modelToArtifacts } from '../data/model-io';
+import { graphModelToArtifacts, modelToArtifacts } from '../data/model-io';
+import { isGraphModel } from '../core/graph';
 
 /** Sizes in bytes. */
 export interface ModelSizes {
@@ -21,11 +22,12 @@ export function gzipBytes(data: Uint8Array | string): number {
 }
 
 /**
- * Serialized sizes of a layers model (float32 weights), raw and gzip.
+ * Serialized sizes of a layers model (float32 weights), or of a graph model's files as loaded
+ * (quantized weights at their stored width), raw and gzip.
  * @example (await modelSizes(simpleNet({seed: 0}))).weightBytes // 940584
  */
-export async function modelSizes(model: tf.LayersModel): Promise<ModelSizes> {
-  const a = await modelToArtifacts(model);
+export async function modelSizes(model: tf.LayersModel | tf.GraphModel): Promise<ModelSizes> {
+  const a = isGraphModel(model) ? await graphModelToArtifacts(model) : await modelToArtifacts(model);
   const json = JSON.stringify(a.modelJson);
   const jsonBytes = Buffer.byteLength(json);
   const wGz = gzipBytes(a.weightData);

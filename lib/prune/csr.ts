@@ -55,10 +55,22 @@ export function encodeCsr(dense: Float32Array, rows: number, cols: number, index
     }
     rowPtr[r + 1] = values.length;
   }
+  return { rows, cols, indexBits, values: Float32Array.from(values), gaps: packGaps(gaps, indexBits), rowPtr };
+}
+
+/**
+ * Packs (gap - 1) values `indexBits` bits each, as {@link CsrEncoding.gaps} stores them (low nibble first for 4 bits).
+ * @example packGaps([1, 2, 15], 4) // Uint8Array [0x21, 0x0f]
+ */
+export function packGaps(gaps: ArrayLike<number>, indexBits: IndexBits): Uint8Array {
   const packed = new Uint8Array(packedLength(gaps.length, indexBits));
-  if (indexBits === 8) packed.set(gaps);
-  else gaps.forEach((g, i) => { packed[i >> 1] = (packed[i >> 1] as number) | (g << ((i & 1) * 4)); });
-  return { rows, cols, indexBits, values: Float32Array.from(values), gaps: packed, rowPtr };
+  for (let i = 0; i < gaps.length; i++) {
+    const g = gaps[i] as number;
+    if (!(Number.isInteger(g) && g >= 0 && g < 2 ** indexBits)) throw new ConfigError(`packGaps: gaps in [0, ${2 ** indexBits}), got ${describe(g)} at index ${i}. Store gap - 1 of each entry.`);
+    if (indexBits === 8) packed[i] = g;
+    else packed[i >> 1] = (packed[i >> 1] as number) | (g << ((i & 1) * 4));
+  }
+  return packed;
 }
 
 /** The (gap - 1) of stored entry `i`. */

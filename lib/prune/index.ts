@@ -4,7 +4,7 @@ export { magnitudeMask, globalMagnitudeMasks, randomMask, nonzeroMask, zerosFor 
 export type { MaskOptions, RandomMaskOptions } from './masks';
 export { countZeros, sparsityOf, sparsityReport } from './sparsity';
 export type { SparsityReport, WeightSparsity } from './sparsity';
-export { PRUNABLE_CLASSES, prunableLayers } from './prunable';
+export { prunableLayers } from './prunable';
 export { magnitude, computeMasks, applyMasks, masksFromZeros, stripPruning } from './magnitude';
 export type { MagnitudeOptions, MagnitudeReport, PruningMasks } from './magnitude';
 export { ConstantSparsity, PolynomialDecay } from './schedule';
@@ -12,14 +12,12 @@ export type { PruningSchedule, ConstantSparsityOptions, PolynomialDecayOptions }
 export { pruningHooks, fineTune, iterativePrune } from './training';
 export type { PruningHooks, PruningHooksOptions, FineTuneOptions, FineTuneReport, IterativePruneOptions } from './training';
 export { cloneModel } from './clone';
-export { encodeCsr, decodeCsr, csrBytes, serializeCsr, deserializeCsr, gapAt } from './csr';
+export { encodeCsr, decodeCsr, csrBytes, serializeCsr, deserializeCsr, gapAt, packGaps } from './csr';
 export type { CsrEncoding, IndexBits } from './csr';
 export { sizeReport, encodeModel, kernelMatrix } from './size';
 export type { SizeReport } from './size';
 export { SparseMlp } from './sparse-mlp';
 export type { SparseDenseSpec, SparseActivation } from './sparse-mlp';
-export { sparseLatency } from './sparse-latency';
-export type { SparseLatencyRow, SparseLatencyOptions } from './sparse-latency';
 export { sensitivityScan } from './sensitivity';
 export type { SensitivityOptions, SensitivityReport, SensitivityRow } from './sensitivity';
 export { DependencyGraph } from './graph';

@@ -4,6 +4,7 @@
 // with a per-layer error report (SQNR of kernels and of layer outputs).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { sourceCount } from '../data/source';
 import { CalibrationData, calibrateRanges, forEachCalibrationBatch } from './calibrate';
 import { foldBatchNorm } from './fold-batchnorm';
@@ -158,6 +159,7 @@ async function firstInputs(model: tf.LayersModel, data: CalibrationData, n: numb
  * @example const {model: q, report} = await quantize.postTraining(model, {mode: 'static', calibration: mnist.train});
  */
 export async function postTraining(model: tf.LayersModel, options: PostTrainingOptions): Promise<{ model: QuantizedModel; report: PostTrainingReport }> {
+  requireLayersModel(model, 'quantize.postTraining');
   check(options);
   const warnings: string[] = [];
   const folded = options.mode === 'static' ? await foldBatchNorm(model) : { model: await rebuildModel(model, {}), report: { folded: [], kept: [] } };

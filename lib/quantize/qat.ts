@@ -5,6 +5,7 @@
 // form as post-training quantization (so it exports to ONNX the same way).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, UnsupportedLayerError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { DataSource } from '../data/source';
 import { fit } from '../train/fit';
 import { ProgressReporter } from '../train/progress';
@@ -100,6 +101,7 @@ export async function convertQat(model: tf.LayersModel, ranges: ActivationRanges
  * @example const {model: q} = await quantize.quantizationAwareTraining(model, mnist.train, {epochs: 1, seed: 1, weightBits: 4});
  */
 export async function quantizationAwareTraining(model: tf.LayersModel, train: DataSource, options: QatOptions): Promise<{ model: QuantizedModel; report: QatReport }> {
+  requireLayersModel(model, 'quantize.quantizationAwareTraining');
   check(options);
   const weightBits = options.weightBits ?? 8;
   const activationBits = options.activationBits ?? 8;

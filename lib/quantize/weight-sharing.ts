@@ -5,6 +5,7 @@
 // gives the final size.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { Rng } from '../core/rng';
 import { DataSource } from '../data/source';
 import { fit } from '../train/fit';
@@ -23,6 +24,12 @@ export interface KMeansOptions {
   /** 'linear' (evenly spaced over [min, max]: best in Deep Compression, default), 'random' or 'density' (quantiles). */
   readonly init?: 'linear' | 'random' | 'density';
   readonly iterations?: number;
+  /**
+   * Keep code 0 for the exact zeros (pruned weights): only the nonzero values are clustered, into
+   * 2^bits - 1 centroids (codes 1..), and codebook[0] is 0. Default false. Deep Compression
+   * clusters a pruned layer this way, so pruning survives weight sharing.
+   */
+  readonly reserveZero?: boolean;
 }
 
 /** A clustered tensor: codebook + one index per value. */
@@ -35,20 +42,39 @@ export interface SharedTensor {
 /**
  * 1-D k-means (Lloyd) of `values`. Deterministic for a seed.
  * @example kmeansCluster(new Float32Array([0, 0.1, 1, 1.1]), [4], {bits: 1, seed: 1}).codebook // [0.05, 1.05]
+ * @example kmeansCluster(new Float32Array([0, 0.1, 0, 1.1]), [4], {bits: 2, seed: 1, reserveZero: true}).indices // [0, 1, 0, 2]
  */
 export function kmeansCluster(values: Float32Array, shape: readonly number[], options: KMeansOptions): SharedTensor {
   if (!(Number.isInteger(options.bits) && options.bits >= 1 && options.bits <= 16)) {
     throw new ConfigError(`kmeansCluster: bits an integer in [1, 16], got ${describe(options.bits)}. Use 4 or 5 as Deep Compression does.`);
   }
   if (values.length === 0) throw new DataError(`kmeansCluster: a non-empty tensor, got 0 values. Pass a layer's kernel.`);
+  for (const v of values) {
+    if (!Number.isFinite(v)) throw new DataError(`kmeansCluster: finite weights, got ${describe(v)}. Repair the layer before clustering.`);
+  }
+  if (!options.reserveZero) {
+    const { codebook, indices } = lloyd(values, Math.min(2 ** options.bits, values.length), options);
+    return { codebook, indices, shape: [...shape] };
+  }
+  // Code 0 is the exact zero; the nonzeros get 2^bits - 1 centroids, codes 1...
+  const at: number[] = [];
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) at.push(i);
+  const indices = new Uint16Array(values.length);
+  if (at.length === 0) return { codebook: new Float32Array(1), indices, shape: [...shape] };
+  const nonzeros = Float32Array.from(at, (i) => values[i] as number);
+  const inner = lloyd(nonzeros, Math.min(2 ** options.bits - 1, nonzeros.length), options);
+  at.forEach((i, n) => { indices[i] = (inner.indices[n] as number) + 1; });
+  return { codebook: Float32Array.from([0, ...inner.codebook]), indices, shape: [...shape] };
+}
+
+/** Lloyd's iterations with k >= 1 sorted centroids over finite, non-empty `values`. */
+function lloyd(values: Float32Array, k: number, options: KMeansOptions): { codebook: Float32Array; indices: Uint16Array } {
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of values) {
-    if (!Number.isFinite(v)) throw new DataError(`kmeansCluster: finite weights, got ${describe(v)}. Repair the layer before clustering.`);
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
-  const k = Math.min(2 ** options.bits, values.length);
   const rng = new Rng(options.seed);
   const sorted = values.slice().sort();
   let c: Float64Array;
@@ -82,7 +108,7 @@ export function kmeansCluster(values: Float32Array, shape: readonly number[], op
     if (!changed) break;
   }
   for (let i = 0; i < values.length; i++) indices[i] = assign(values[i] as number);
-  return { codebook: Float32Array.from(c), indices, shape: [...shape] };
+  return { codebook: Float32Array.from(c), indices };
 }
 
 /** The values a SharedTensor stands for. */
@@ -129,6 +155,7 @@ export interface WeightSharingReport {
  * The input model is not modified.
  */
 export async function weightSharing(model: tf.LayersModel, options: WeightSharingOptions): Promise<{ model: tf.LayersModel; shared: Record<string, SharedTensor>; report: WeightSharingReport }> {
+  requireLayersModel(model, 'quantize.weightSharing');
   const shared: Record<string, SharedTensor> = {};
   for (const layer of model.layers) {
     if (!WEIGHT_LAYERS.has(layer.getClassName()) || (options.layers && !options.layers.includes(layer.name))) continue;
@@ -137,7 +164,7 @@ export async function weightSharing(model: tf.LayersModel, options: WeightSharin
   }
   const copy = await rebuildModel(model, {});
   let steps = 0;
-  if (options.fineTune) steps = await fineTuneCentroids(copy, shared, options.fineTune, options.seed);
+  if (options.fineTune) steps = await fineTuneCentroids(copy, shared, options.fineTune, options.seed, options.reserveZero ?? false);
   // Write the (possibly fine-tuned) shared values into the copy.
   for (const [name, s] of Object.entries(shared)) {
     const layer = copy.getLayer(name);
@@ -176,20 +203,21 @@ export async function weightSharing(model: tf.LayersModel, options: WeightSharin
  * centroid summed over its weights (a segment sum in plain data: wasm has no UnsortedSegmentSum
  * kernel for tf.gather's own gradient).
  */
-function sharedKernel(centroids: tf.Variable, indices: tf.Tensor, codes: Uint8Array | Uint16Array | Int32Array, shape: readonly number[]): tf.Tensor {
+function sharedKernel(centroids: tf.Variable, indices: tf.Tensor, codes: Uint8Array | Uint16Array | Int32Array, shape: readonly number[], reserveZero: boolean): tf.Tensor {
   const op = tf.customGrad(((c: tf.Tensor) => ({
     value: tf.reshape(tf.gather(c, indices), [...shape]),
     gradFunc: (dy: tf.Tensor) => {
       const g = dy.dataSync();
       const sums = new Float32Array(c.size);
       for (let j = 0; j < g.length; j++) sums[codes[j] as number]! += g[j] as number;
+      if (reserveZero) sums[0] = 0; // pruned weights stay exactly zero
       return tf.tensor1d(sums);
     },
   })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(centroids);
 }
 
-async function fineTuneCentroids(model: tf.LayersModel, shared: Record<string, SharedTensor>, ft: NonNullable<WeightSharingOptions['fineTune']>, seed: number): Promise<number> {
+async function fineTuneCentroids(model: tf.LayersModel, shared: Record<string, SharedTensor>, ft: NonNullable<WeightSharingOptions['fineTune']>, seed: number, reserveZero: boolean): Promise<number> {
   const graph = modelGraph(model, 'weightSharing');
   const names = Object.keys(shared);
   const centroids = names.map((n) => {
@@ -208,7 +236,7 @@ async function fineTuneCentroids(model: tf.LayersModel, shared: Record<string, S
           const i = names.indexOf(node.name);
           if (i < 0) return undefined;
           const s = shared[node.name] as SharedTensor;
-          return weightLayerForward(node, ins[0] as tf.Tensor, sharedKernel(centroids[i] as tf.Variable, indices[i] as tf.Tensor, s.indices, s.shape));
+          return weightLayerForward(node, ins[0] as tf.Tensor, sharedKernel(centroids[i] as tf.Variable, indices[i] as tf.Tensor, s.indices, s.shape, reserveZero));
         },
       }, { training: true }),
     });

@@ -11,5 +11,3 @@ export { ModelSlot } from './model-slot';
 export type { Prediction } from './handlers';
 export { startStaticServer } from './static-server';
 export type { StaticServer, StaticServerOptions } from './static-server';
-export { prepareWebModels, startWebDemo, runWebDemoInBrowser, webRoot, CHROMIUM_FLAGS } from './web-demo';
-export type { WebModel, WebModelsInfo, BrowserModelResult, BrowserResult, BrowserRunOptions } from './web-demo';

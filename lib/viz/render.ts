@@ -1,11 +1,13 @@
 // Static PNGs of Plotly figures, rendered by Debian's chromium through playwright-core (never a
 // browser that a tool downloads). One browser page is kept for the process and reused; it is
-// closed at exit. When chromium is absent, rendering reports why instead of failing.
+// closed at exit. When chromium or one of the two packages (optional dependencies) is absent,
+// rendering reports why instead of failing.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { Figure } from './figures';
 import { ConfigError } from '../errors';
+import { hasOptional, OPTIONAL_PACKAGES, requireOptional, resolveOptional } from '../core/optional-package';
 
 export const CHROMIUM_PATH = process.env.TFJS_COMPRESS_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
@@ -20,22 +22,21 @@ export function renderUnavailableReason(): string | undefined {
   if (!fs.existsSync(CHROMIUM_PATH)) {
     return `no chromium at ${CHROMIUM_PATH} (install Debian's chromium: apt-get install chromium), so charts show as Plotly JSON only`;
   }
+  for (const name of ['playwright-core', 'plotly.js-dist-min']) {
+    if (!hasOptional(name)) return `the npm package ${name} is not installed (npm install ${name}@${OPTIONAL_PACKAGES[name]}), so charts show as Plotly JSON only`;
+  }
   return undefined;
-}
-
-function plotlyBundle(): string {
-  return require.resolve('plotly.js-dist-min/plotly.min.js');
 }
 
 async function getPage(): Promise<Page> {
   if (page) return page;
   if (!starting) {
     starting = (async () => {
-      const { chromium } = await import('playwright-core');
+      const { chromium } = requireOptional<typeof import('playwright-core')>('playwright-core', 'renderPng');
       browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
       const p = await browser.newPage();
       await p.setContent('<html><body style="margin:0;background:white"><div id="plot"></div></body></html>');
-      await p.addScriptTag({ path: plotlyBundle() });
+      await p.addScriptTag({ path: resolveOptional('plotly.js-dist-min', 'renderPng', '/plotly.min.js') });
       page = p;
       process.once('exit', () => { void browser?.close(); });
       return p;
@@ -49,8 +50,9 @@ async function getPage(): Promise<Page> {
  * @example const png = await renderPng(lineChart({series: [{name: 'a', x: [0, 1], y: [1, 2]}]}));
  */
 export async function renderPng(fig: Figure): Promise<Uint8Array> {
-  const reason = renderUnavailableReason();
-  if (reason) throw new ConfigError(`renderPng: a chromium browser, got ${reason}. Install Debian's chromium or set TFJS_COMPRESS_CHROMIUM.`);
+  if (!fs.existsSync(CHROMIUM_PATH)) {
+    throw new ConfigError(`renderPng: a chromium browser, got ${renderUnavailableReason()}. Install Debian's chromium or set TFJS_COMPRESS_CHROMIUM.`);
+  }
   const p = await getPage();
   const width = Number(fig.layout.width ?? 720);
   const height = Number(fig.layout.height ?? 420);

@@ -195,9 +195,9 @@ describe('full-size Keras architectures (slow)', function () {
       });
 
       // Last: it zeroes channels of the fixture in place.
-      it('prune.channels at ratio 0.3 equals zeroing the removed channels in the original', async () => {
+      it('prune.channels at sparsity 0.3 equals zeroing the removed channels in the original', async () => {
         const numTensors = tf.memory().numTensors;
-        const { model: pruned, report } = await channels(model, { ratio: 0.3 });
+        const { model: pruned, report } = await channels(model, { sparsity: 0.3 });
         const x = input(model, 2, arch.inputRange);
         try {
           const cut = report.groups.filter((g) => g.channelsAfter < g.channelsBefore);

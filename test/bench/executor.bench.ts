@@ -12,7 +12,7 @@ import * as path from 'path';
 import { ChildProcess, spawn } from 'child_process';
 import { initBackend } from '../../lib/core/backend';
 import { machineInfo } from '../../lib/core/machine';
-import { saveResults } from '../../lib/core/results';
+import { saveResults } from '../../lib/course/results';
 import { BullMqExecutor, Executor, JobCall, ThreadExecutor } from '../../lib/exec';
 import { studentJob } from '../../lib/jobs';
 import { startRedis } from '../helpers/redis';

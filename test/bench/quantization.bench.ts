@@ -5,14 +5,15 @@
 // Writes results/bench-quantization.json. Run: node --import tsx test/bench/quantization.bench.ts
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
-import { saveResults } from '../../lib/core/results';
+import { saveResults } from '../../lib/course/results';
 import { machineInfo } from '../../lib/core/machine';
 import { loadBaseline } from '../../lib/models/baselines';
 import { loadMnist } from '../../lib/data/mnist';
 import { toTensors } from '../../lib/data/tensors';
 import { postTraining } from '../../lib/quantize/post-training';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
-import { ortLatency } from '../../lib/export/onnx/ort-latency';
+import { benchmark } from '../../lib/bench/harness';
+import { ortRuntime } from '../../lib/bench/runtimes';
 
 async function main(): Promise<void> {
   await initBackend('wasm');
@@ -23,8 +24,9 @@ async function main(): Promise<void> {
   const sample = toTensors(mnist.test, { inputShape: [784], start: 0, end: 256 });
   const input = sample.xs.dataSync() as Float32Array;
   const models = { fp32: toOnnx(model), int8Static: toOnnx(qStatic.model, { plan: qStatic.plan }), int8Dynamic: toOnnx(qDynamic.model, { plan: qDynamic.plan }) };
-  const { rows } = await ortLatency(models, { batchSizes: [1, 256], threads: 1, rounds: 7, runs: 30, minTimeMs: 300, input });
-  const p50 = (v: string, b: number) => rows.find((r) => r.variant === v && r.batchSize === b)?.p50Ms as number;
+  const rows = await benchmark(Object.entries(models).map(([v, m]) => ortRuntime(m, { name: `ort-${v}`, model: v, threads: 1 })),
+    { batchSizes: [1, 256], rounds: 7, runs: 30, minTimeMs: 300, input });
+  const p50 = (v: string, b: number) => rows.find((r) => r.model === v && r.batchSize === b)?.p50Ms as number;
   const figures: Record<string, unknown> = {};
   for (const b of [1, 256]) {
     const fp32 = p50('fp32', b);

@@ -9,28 +9,32 @@ const BATCHES = [1, 8, 32, 128, 256];
 
 async function main(): Promise<void> {
   await tfc.initBackend('wasm');
-  const { baseline, compressed } = await tfc.bench.deploymentModels();
+  const { baseline, compressed } = await tfc.course.deploymentModels();
   const mnist = tfc.loadMnist();
-  const runtimes: BenchRuntime[] = tfc.bench.availableTfjsBackends().map((b) => tfc.bench.tfjsRuntime(baseline.model, b));
+  const runtimes: BenchRuntime[] = tfc.bench.availableTfjsBackends().filter((b) => b !== 'cpu').map((b) => tfc.bench.tfjsRuntime(baseline.model, b));
   const notes: string[] = [];
   const api = tfc as unknown as Record<string, Record<string, unknown> | undefined>;
   if (typeof api.exporters?.toOnnx === 'function') {
     const fp32 = tfc.exporters.toOnnx(baseline.model);
-    for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(fp32.bytes, { name: 'ort-fp32', threads, inputShape: [784] }));
+    for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(fp32, { name: 'ort-fp32', threads }));
     if (typeof api.quantize?.postTraining === 'function') {
       const q = await tfc.quantize.postTraining(baseline.model, { mode: 'static', calibration: mnist.train, calibrationCount: 1000 });
       const int8 = tfc.exporters.toOnnx(q.model.model, { plan: q.model.plan });
-      for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(int8.bytes, { name: 'ort-int8', threads, inputShape: [784] }));
+      for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(int8, { name: 'ort-int8', threads }));
       q.model.dispose();
     } else notes.push('quantize.postTraining missing: no INT8 rows');
   } else notes.push('exporters.toOnnx missing: no ONNX Runtime rows');
-  const rows = await tfc.bench.benchmarkRuntimes(runtimes, { model: 'simplenet', inputSize: 784, batchSizes: BATCHES });
-  const sparseRuntimes: BenchRuntime[] = [tfc.bench.tfjsRuntime(compressed.model, 'wasm')];
+  const sparseRuntimes: BenchRuntime[] = [tfc.bench.tfjsRuntime(compressed.model, 'wasm', { model: 'simplenet-pruned90' })];
   if (typeof api.prune?.SparseMlp === 'function') {
     const mlp = tfc.prune.SparseMlp.fromModel(compressed.model);
-    sparseRuntimes.push(tfc.bench.functionRuntime('sparse-csr', (x, n) => mlp.predict(x, n)));
+    sparseRuntimes.push(tfc.bench.functionRuntime('sparse-csr', (x, n) => mlp.predict(x, n), { model: 'simplenet-pruned90', inputShape: [mlp.inputSize] }));
   } else notes.push('prune.SparseMlp missing: no sparse rows');
-  rows.push(...await tfc.bench.benchmarkRuntimes(sparseRuntimes, { model: 'simplenet-pruned90', inputSize: 784, batchSizes: BATCHES }));
+  // One harness call: every runtime interleaved in the same rounds; then the pure-JS cpu backend
+  // on its own (its garbage would slow whatever runs next).
+  const rows = [
+    ...await tfc.bench.benchmark([...runtimes, ...sparseRuntimes], { model: 'simplenet', batchSizes: BATCHES }),
+    ...await tfc.bench.benchmark([tfc.bench.tfjsRuntime(baseline.model, 'cpu')], { model: 'simplenet', batchSizes: BATCHES, rounds: 2 }),
+  ];
 
   const table = tfc.bench.speedups(rows, 'tfjs-wasm').map((r) => ({ ...r, speedup: r.model === 'simplenet' ? r.speedup
     : (rows.find((b) => b.model === 'simplenet' && b.runtime === 'tfjs-wasm' && b.batchSize === r.batchSize)?.p50Ms ?? NaN) / r.p50Ms }));
@@ -41,7 +45,7 @@ async function main(): Promise<void> {
   const machine = tfc.machineInfo();
   console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, flags ${machine.cpuFlags.join(' ')}`);
   notes.forEach((n) => console.log(`note: ${n}`));
-  tfc.saveResults('bench', { rows: table.map(({ machine: _m, ...r }) => r), batchSizes: BATCHES, notes, machine });
+  tfc.course.saveResults('bench', { rows: table.map(({ machine: _m, ...r }) => r), batchSizes: BATCHES, notes, machine });
   baseline.model.dispose();
   compressed.model.dispose();
 }

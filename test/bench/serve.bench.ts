@@ -10,13 +10,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../../lib/core/backend';
-import { saveResults } from '../../lib/core/results';
+import { saveResults } from '../../lib/course/results';
 import { machineInfo } from '../../lib/core/machine';
 import { loadMnist } from '../../lib/data/mnist';
 import { publishModel } from '../../lib/serve/registry';
-import { deploymentModels } from '../../lib/bench/deploy-models';
+import { deploymentModels } from '../../lib/course/deploy-models';
 import { loadTest } from '../../lib/bench/load-test';
-import { digitRequests, loadWithActions, malformedRequests } from '../../lib/bench/serve-scenario';
+import { digitRequests, loadWithActions, malformedRequests } from '../../lib/course/serve-scenario';
 
 const SECONDS = Number(process.env.SERVE_BENCH_SECONDS ?? 20);
 const CONNECTIONS = 32;

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
 import { setGradients } from '../../lib/core/gradients';
-import { saveResults } from '../../lib/core/results';
+import { saveResults } from '../../lib/course/results';
 import { machineInfo } from '../../lib/core/machine';
 import { loadMnist } from '../../lib/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';

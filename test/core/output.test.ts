@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { setOutput, writeOutput } from '../../lib/core/output';
-import { check, CheckError } from '../../lib/core/check';
 
-describe('core/output and core/check', () => {
+describe('core/output', () => {
   it('writeOutput goes to the sink set, and setOutput returns the previous one', () => {
     const got: string[] = [];
     const previous = setOutput((t) => got.push(t));
@@ -16,17 +15,5 @@ describe('core/output and core/check', () => {
       setOutput(previous);
     }
     expect(got).to.deep.equal(['hello', 'again']);
-  });
-
-  it('check shows the claim when it holds, and throws a CheckError naming it when not', () => {
-    const got: string[] = [];
-    const previous = setOutput((t) => got.push(t));
-    try {
-      check('two is two', 2 === 2, 'detail');
-      expect(() => check('one is two', false, 'x')).to.throw(CheckError, 'check failed: one is two (x)');
-    } finally {
-      setOutput(previous);
-    }
-    expect(got).to.deep.equal(['✓ two is two (detail)']);
   });
 });

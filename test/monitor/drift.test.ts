@@ -12,7 +12,7 @@ import { cachedModel } from '../../lib/models/model-cache';
 import { fit } from '../../lib/train/fit';
 import { DriftDetector } from '../../lib/monitor/drift';
 import { buildReference, CONFIDENCE_EDGES, DriftReference, referenceFromModel } from '../../lib/monitor/reference';
-import { addNoise, rotateImages } from '../../lib/monitor/shifts';
+import { addNoise, rotateImages } from '../../lib/course/shifts';
 import { recommend } from '../../lib/monitor/recommend';
 import { expectNoLeak } from '../helpers/leak';
 

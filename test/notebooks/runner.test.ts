@@ -34,7 +34,7 @@ describe('test/notebooks/run.py (the course runner)', function () {
       notebook(dir, 'good', ['const x: number = 1 + 1;\nconsole.log(x);']),
       notebook(dir, 'late-throw', ["setTimeout(() => { throw new Error('thrown later'); }, 10);\nconsole.log('cell finished');"]),
       notebook(dir, 'rejection', ["(async () => { await new Promise((r) => setTimeout(r, 10)); throw new Error('nobody awaited me'); })();\nconsole.log('cell finished');"]),
-      notebook(dir, 'check', ["import * as tfc from 'tfjs-compress';\nconst one: number = 1;\ntfc.check('one is two', one === 2);"]),
+      notebook(dir, 'check', ["import * as tfc from 'tfjs-compress';\nconst one: number = 1;\ntfc.course.check('one is two', one === 2);"]),
       notebook(dir, 'type-error', ["const s: string = 42;"]),
     ];
     let out = '';

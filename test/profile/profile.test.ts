@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { profileModel, modelSizes, graphSvg, latencyStats, quantile, measureLatency, modelLatency, peakActivationBytes } from '../../lib/profile';
+import { profileModel, modelSizes, graphSvg, peakActivationBytes } from '../../lib/profile';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
 import { ConfigError } from '../../lib/errors';
@@ -97,36 +97,6 @@ describe('profile/profileModel', () => {
     const svg = graphSvg((await profileModel(m)).layers);
     for (const name of ['conv1', 'bn1', 'pool2', 'fc2']) expect(svg).to.contain(`>${name} (`);
     expect((svg.match(/<line /g) ?? []).length).to.equal(m.layers.length - 1);
-    m.dispose();
-  });
-});
-
-describe('profile/latency', () => {
-  it('quantile and latencyStats on known values', () => {
-    expect(quantile([1, 2, 3, 4], 0.5)).to.equal(2.5);
-    const s = latencyStats([5, 1, 3, 2, 4]);
-    expect([s.p50Ms, s.minMs, s.meanMs, s.runs]).to.deep.equal([3, 1, 3, 5]);
-    expect(s.p99Ms).to.be.closeTo(4.96, 1e-9);
-  });
-
-  it('measureLatency runs warm-up plus the requested runs', async () => {
-    let calls = 0;
-    const s = await measureLatency(() => { calls++; }, { warmupRuns: 2, runs: 7 });
-    expect(calls).to.equal(9);
-    expect(s.runs).to.equal(7);
-    let err: unknown;
-    try { await measureLatency(() => 0, { runs: 0 }); } catch (e) { err = e; }
-    expect(err).to.be.instanceOf(ConfigError);
-  });
-
-  it('modelLatency measures each batch size and backend, restores the backend, leaks nothing', async () => {
-    const m = simpleNet({ seed: 0, hidden: [16] });
-    await expectNoLeak(async () => {
-      const rows = await modelLatency(m, { batchSizes: [1, 8], backends: ['cpu', 'wasm'], runs: 3, warmupRuns: 1 });
-      expect(rows.map((r) => [r.backend, r.batchSize])).to.deep.equal([['cpu', 1], ['cpu', 8], ['wasm', 1], ['wasm', 8]]);
-      expect(rows.every((r) => r.p50Ms > 0 && r.throughput > 0 && r.machine.cores > 0)).to.equal(true);
-    });
-    expect(tf.getBackend()).to.equal('wasm');
     m.dispose();
   });
 });

@@ -7,6 +7,7 @@ import { ConfigError, DataError } from '../../lib/errors';
 import { Rng } from '../../lib/core/rng';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { expectNoLeak } from '../helpers/leak';
+import { simpleNet } from '../../lib/models/simplenet';
 import { smallMnist, tinyMlp } from './fixtures';
 
 describe('quantize/weight sharing and Huffman', () => {
@@ -29,6 +30,22 @@ describe('quantize/weight sharing and Huffman', () => {
     };
     expect(err(2)).to.be.above(err(4));
     expect(err(4)).to.be.above(err(6));
+  });
+
+  it('reserveZero keeps code 0 for the exact zeros and learns 2^bits - 1 centroids for the rest', () => {
+    const s = kmeansCluster(new Float32Array([0, 0.1, 0, 1.1, 0.6, 0]), [6], { bits: 2, seed: 1, reserveZero: true });
+    expect(Array.from(s.codebook)).to.deep.equal([0, 0.1, 0.6, 1.1].map(Math.fround));
+    expect(Array.from(s.indices)).to.deep.equal([0, 1, 0, 3, 2, 0]);
+    const rng = new Rng(4);
+    const v = Float32Array.from({ length: 3000 }, () => (rng.next() < 0.7 ? 0 : rng.normal()));
+    const big = kmeansCluster(v, [3000], { bits: 3, seed: 1, reserveZero: true });
+    expect(big.codebook.length).to.equal(8);
+    expect(big.codebook[0]).to.equal(0);
+    expect(new Set(Array.from(big.codebook.subarray(1))).size).to.equal(7);
+    v.forEach((x, i) => expect(big.indices[i] === 0).to.equal(x === 0));
+    const none = kmeansCluster(new Float32Array(4), [4], { bits: 3, seed: 1, reserveZero: true });
+    expect(Array.from(none.codebook)).to.deep.equal([0]);
+    expect(Array.from(decodeShared(none))).to.deep.equal([0, 0, 0, 0]);
   });
 
   it('Huffman code lengths: a known answer, and the Kraft sum is exactly 1', () => {
@@ -66,6 +83,23 @@ describe('quantize/weight sharing and Huffman', () => {
     expect(report.huffmanSizeBytes).to.be.below(report.sizeBytes);
     expect(report.sizeBytes / report.floatSizeBytes).to.be.below(0.2);
     model.dispose();
+    mlp.dispose();
+  });
+
+  it('weightSharing with reserveZero keeps pruned weights exactly zero through fine-tuning', async () => {
+    const mlp = await tinyMlp();
+    const pruned = simpleNet({ seed: 1, hidden: [64, 32] }); // tinyMlp's architecture, weights set below
+    const ws = mlp.getWeights().map((w) => tf.tidy(() => (w.rank === 2 ? tf.where(tf.less(tf.abs(w), 0.05), tf.zerosLike(w), w) : w.clone())));
+    pruned.setWeights(ws);
+    tf.dispose(ws);
+    const zerosOf = (m: tf.LayersModel) => m.getWeights().filter((w) => w.rank === 2).map((w) => Array.from(w.dataSync()).flatMap((x, i) => (x === 0 ? [i] : [])));
+    const before = zerosOf(pruned);
+    expect(before.flat().length).to.be.greaterThan(0);
+    const { model, shared } = await weightSharing(pruned, { bits: 3, seed: 1, reserveZero: true, fineTune: { data: sliceImageSet(smallMnist().train, 0, 256), epochs: 1 } });
+    expect(zerosOf(model)).to.deep.equal(before);
+    for (const s of Object.values(shared)) expect(s.codebook[0]).to.equal(0);
+    model.dispose();
+    pruned.dispose();
     mlp.dispose();
   });
 

@@ -4,7 +4,5 @@ export type { OnnxExportOptions, OnnxModel } from './to-onnx';
 export { OPSET, IR_VERSION } from './builder';
 export { ortSession, runOrt, onnxRuntime, ortPredictLabels } from './runtime';
 export type { OrtSessionOptions, OrtPredictOptions } from './runtime';
-export { ortLatency } from './ort-latency';
-export type { OrtLatencyOptions, OrtLatencyRow } from './ort-latency';
 export { inspectOnnx } from './inspect';
 export type { OnnxSummary } from './inspect';

@@ -11,6 +11,8 @@ export interface OnnxSummary {
   readonly ops: Record<string, number>;
   readonly nodes: number;
   readonly initializerBytes: number;
+  /** Shape of the first graph input, batch dimension excluded; null where a dimension is symbolic. */
+  readonly inputShape: (number | null)[];
 }
 
 /**
@@ -31,5 +33,9 @@ export function inspectOnnx(source: Uint8Array | string): OnnxSummary {
   }
   const initializerBytes = (m.graph?.initializer ?? []).reduce((a, t) => a + (t.rawData?.length ?? 0), 0);
   const opset = Number(m.opsetImport?.find((o) => !o.domain)?.version ?? 0);
-  return { opset, ops, nodes: m.graph?.node?.length ?? 0, initializerBytes };
+  const initializers = new Set((m.graph?.initializer ?? []).map((t) => t.name));
+  const input = (m.graph?.input ?? []).find((v) => !initializers.has(v.name));
+  const dims = input?.type?.tensorType?.shape?.dim ?? [];
+  const inputShape = dims.slice(1).map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : null));
+  return { opset, ops, nodes: m.graph?.node?.length ?? 0, initializerBytes, inputShape };
 }

@@ -1,5 +1,6 @@
 // Running exported models in ONNX Runtime for Node (onnxruntime-node, CPU). Loaded lazily, so
-// importing the library does not load the native binary.
+// importing the library does not load the native binary. `ortSession` is the library's one
+// session factory: everything that runs ONNX Runtime (bench's ortRuntime too) gets its session here.
 import { ConfigError, DataError, describe } from '../../errors';
 import type { InferenceSession } from 'onnxruntime-node';
 import { OnnxModel } from './to-onnx';

@@ -1,22 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
-import { deepCompress, kmeans1d } from '../../lib/bench/deep-compression';
+import { decodeLayer, deepCompress } from '../../lib/course/deep-compression';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
 import { Rng } from '../../lib/core/rng';
 import { expectNoLeak } from '../helpers/leak';
 
-describe('bench/deep compression', () => {
-  it('clusters 1-D values with linear initialization', () => {
-    const { centroids, assign } = kmeans1d(Float32Array.from([0, 0.1, 0.9, 1]), 2, 5);
-    expect(Array.from(centroids).map((c) => Math.round(c * 100) / 100)).to.deep.equal([0.05, 0.95]);
-    expect(Array.from(assign)).to.deep.equal([0, 0, 1, 1]);
-  });
-
+describe('course/deep compression', () => {
   it('keeps zeros exact, decodes shared weights within the cluster spread, and counts real bytes', async () => {
     const model = simpleNet({ seed: 1, hidden: [40], inputSize: 64, numClasses: 10 });
-    // Prune 80% of fc1 by hand so gaps overflow 2^indexBits now and then.
+    // Prune 80% of fc1 by hand so gaps overflow 2^indexBits (16 at 4 bits) now and then.
     const [k, b] = model.getLayer('fc1').getWeights() as [tf.Tensor, tf.Tensor];
     const kv = k.dataSync().slice();
     const rng = new Rng(2);
@@ -24,7 +18,7 @@ describe('bench/deep compression', () => {
     const pk = tf.tensor(kv, k.shape);
     model.getLayer('fc1').setWeights([pk, b]);
     pk.dispose();
-    const { model: out, report, layers } = await deepCompress(model, { bits: 4, indexBits: 3 });
+    const { model: out, report, layers } = await deepCompress(model, { bits: 4, indexBits: 4 });
     const dk = out.getLayer('fc1').getWeights()[0]?.dataSync() as Float32Array;
     let maxErr = 0;
     for (let i = 0; i < kv.length; i++) {
@@ -34,7 +28,10 @@ describe('bench/deep compression', () => {
     const range = Math.max(...Array.from(kv)) - Math.min(...Array.from(kv));
     expect(maxErr).to.be.below(range / 15 + 1e-6);
     const l = layers[0]!;
-    expect(l.entries).to.be.greaterThan(l.nonzeros); // fillers for gaps > 7
+    expect(l.entries).to.be.greaterThan(l.nonzeros); // padding entries for gaps > 16
+    expect(l.nonzeros).to.equal(kv.filter((v) => v !== 0).length);
+    expect(l.centroids.length).to.equal(15); // 2^4 - 1: code 0 is the zero
+    expect(Array.from(decodeLayer(l))).to.deep.equal(Array.from(dk));
     expect(report.denseBytes).to.equal((64 * 40 + 40 + 40 * 10 + 10) * 4);
     expect(report.compressedBytes).to.equal(layers.reduce((a, x) => a + x.bytes, 0));
     expect(report.compressionRatio).to.be.greaterThan(1);
@@ -43,11 +40,28 @@ describe('bench/deep compression', () => {
     let err: unknown;
     try { await deepCompress(model, { bits: 1 }); } catch (e) { err = e; }
     expect(err).to.be.instanceOf(ConfigError);
+    err = undefined;
+    try { await deepCompress(model, { indexBits: 5 as 4 }); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(ConfigError);
     model.dispose();
     const conv = cnn({ seed: 1 });
     err = undefined;
     try { await deepCompress(conv); } catch (e) { err = e; }
     expect(err).to.be.instanceOf(UnsupportedLayerError);
     conv.dispose();
+  });
+
+  it('stores an all-zero kernel in a few header bytes, and decodes it to zeros', async () => {
+    const model = simpleNet({ seed: 3, hidden: [8], inputSize: 16, numClasses: 4 });
+    const [k, b] = model.getLayer('fc1').getWeights() as [tf.Tensor, tf.Tensor];
+    const zeros = tf.zerosLike(k);
+    model.getLayer('fc1').setWeights([zeros, b]);
+    zeros.dispose();
+    const { model: out, layers } = await deepCompress(model, { bits: 3 });
+    const fc1 = layers.find((l) => l.name === 'fc1')!;
+    expect(fc1.entries).to.equal(0);
+    expect(Array.from(out.getLayer('fc1').getWeights()[0]!.dataSync())).to.deep.equal(new Array(16 * 8).fill(0));
+    out.dispose();
+    model.dispose();
   });
 });

@@ -1,12 +1,7 @@
 // The course's capstone table: each row of the brief's table (size, speed, accuracy kept) as
 // measured by the notebooks, beside the brief's claim, with a verdict per cell and a Markdown
 // rendering. Plain data in, plain data out: the notebook reads the results files and measures.
-
-/** A claimed range (fractions for size and accuracy kept, ratios for speed). */
-export interface Range {
-  readonly min: number;
-  readonly max: number;
-}
+import { ClaimRange, formatClaim } from './brief';
 
 /** How a measured value compares with the brief's claim. */
 export type Verdict = 'holds' | 'better than claimed' | 'does not hold' | 'not measured';
@@ -14,7 +9,7 @@ export type Verdict = 'holds' | 'better than claimed' | 'does not hold' | 'not m
 /** One cell: measured value, claim, verdict and why. */
 export interface ComparisonCell {
   readonly measured: number | null;
-  readonly claim: Range;
+  readonly claim: ClaimRange;
   readonly verdict: Verdict;
   /** Where the figure comes from and what explains the verdict. */
   readonly note: string;
@@ -50,7 +45,7 @@ export interface ComparisonRow {
  * range by that fraction of each bound (the brief's figures are round numbers).
  * @example verdict(0.24, {min: 0.25, max: 0.25}, 'lower') // 'better than claimed'
  */
-export function verdict(measured: number | null | undefined, claim: Range, better: 'lower' | 'higher', relativeTolerance = 0): Verdict {
+export function verdict(measured: number | null | undefined, claim: ClaimRange, better: 'lower' | 'higher', relativeTolerance = 0): Verdict {
   if (measured === null || measured === undefined || !Number.isFinite(measured)) return 'not measured';
   const lo = claim.min * (1 - relativeTolerance) - 1e-9;
   const hi = claim.max * (1 + relativeTolerance) + 1e-9;
@@ -60,7 +55,7 @@ export function verdict(measured: number | null | undefined, claim: Range, bette
 }
 
 /** Builds a cell (see {@link verdict} for the tolerance). */
-export function cell(measured: number | null | undefined, claim: Range, better: 'lower' | 'higher', note: string, relativeTolerance = 0): ComparisonCell {
+export function cell(measured: number | null | undefined, claim: ClaimRange, better: 'lower' | 'higher', note: string, relativeTolerance = 0): ComparisonCell {
   const m = measured === undefined || measured === null || !Number.isFinite(measured) ? null : measured;
   return { measured: m, claim, verdict: verdict(m, claim, better, relativeTolerance), note };
 }
@@ -86,16 +81,6 @@ export function firstNumber(data: unknown, paths: readonly string[]): { value: n
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
 const ratio = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(v < 10 ? 2 : 1)}x`);
-/**
- * A claimed range as the brief writes it: '30-50%', '1.5-2x', '2.5%'.
- * @example formatRange({min: 0.3, max: 0.5}, 'percent') // '30-50%'
- */
-export function formatRange(r: Range, kind: 'percent' | 'ratio'): string {
-  const f = (v: number) => (kind === 'percent' ? `${+(v * 100).toFixed(1)}` : `${+v.toFixed(2)}`);
-  const u = kind === 'percent' ? '%' : 'x';
-  return r.min === r.max ? `${f(r.min)}${u}` : `${f(r.min)}-${f(r.max)}${u}`;
-}
-const claimText = formatRange;
 const mark = (v: Verdict) => (v === 'holds' ? '✓ holds' : v === 'better than claimed' ? '✓✓ better' : v === 'does not hold' ? '✗ does not hold' : '– not measured');
 
 /** The table as Markdown: one line per row, measured / claim / verdict per cell, then the notes. */
@@ -111,9 +96,9 @@ export function comparisonMarkdown(rows: readonly ComparisonRow[], header: { rea
     '|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.technique} | ${r.model} | ${pct(r.size.measured)} / ${claimText(r.size.claim, 'percent')} ${mark(r.size.verdict)} | ` +
-      `${ratio(r.speed.measured)} / ${claimText(r.speed.claim, 'ratio')} ${mark(r.speed.verdict)} | ` +
-      `${pct(r.accuracyKept.measured)} / ${claimText(r.accuracyKept.claim, 'percent')} ${mark(r.accuracyKept.verdict)} | ${r.typicalUse} |`);
+    lines.push(`| ${r.technique} | ${r.model} | ${pct(r.size.measured)} / ${formatClaim(r.size.claim, 'percent')} ${mark(r.size.verdict)} | ` +
+      `${ratio(r.speed.measured)} / ${formatClaim(r.speed.claim, 'ratio')} ${mark(r.speed.verdict)} | ` +
+      `${pct(r.accuracyKept.measured)} / ${formatClaim(r.accuracyKept.claim, 'percent')} ${mark(r.accuracyKept.verdict)} | ${r.typicalUse} |`);
   }
   lines.push('', '## Notes and literature', '');
   for (const r of rows) {

@@ -1,14 +1,16 @@
-// The browser deployment: write the models and sample digits where the static page (web/) finds
+// The course's browser deployment: write the models and sample digits where the static page (web/) finds
 // them, serve page + models + the tfjs bundle on 127.0.0.1, and drive the page in headless
 // Chromium (playwright-core with the system's chromium) to read its measurements and screenshot.
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, DataError, describe } from '../errors';
 import { writeJsonAtomic } from '../core/atomic';
+import { requireOptional } from '../core/optional-package';
 import { ImageSet, imageSize } from '../data/image-set';
 import { ModelArtifacts, writeArtifacts } from '../data/model-io';
-import { checkRegistryName } from './registry';
-import { startStaticServer, StaticServer } from './static-server';
+import { checkRegistryName } from '../serve/registry';
+import { startStaticServer, StaticServer } from '../serve/static-server';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../viz/render';
 
 /** One model for the page: its artifacts (float32 or quantized manifest) and how to label it. */
 export interface WebModel {
@@ -104,17 +106,13 @@ export interface BrowserRunOptions {
   readonly args?: readonly string[];
 }
 
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
-
 /**
  * Opens the demo page (served at `url`, loopback) in headless Chromium, waits for its
  * measurements, saves a screenshot, and returns what the page measured.
  */
 export async function runWebDemoInBrowser(url: string, options: BrowserRunOptions): Promise<BrowserResult> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { chromium } = require('playwright-core') as typeof import('playwright-core');
-  const browser = await chromium.launch({ executablePath: options.executablePath ?? '/usr/bin/chromium', args: [...(options.args ?? CHROMIUM_FLAGS)], headless: true });
+  const { chromium } = requireOptional<typeof import('playwright-core')>('playwright-core', 'runWebDemoInBrowser');
+  const browser = await chromium.launch({ executablePath: options.executablePath ?? CHROMIUM_PATH, args: [...(options.args ?? CHROMIUM_ARGS)], headless: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     const errors: string[] = [];

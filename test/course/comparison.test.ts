@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { cell, comparisonMarkdown, firstNumber, formatRange, numberAt, verdict } from '../../lib/bench/comparison';
+import { cell, comparisonMarkdown, firstNumber, numberAt, verdict } from '../../lib/course/comparison';
+import { formatClaim } from '../../lib/course/brief';
 
-describe('bench/comparison', () => {
+describe('course/comparison', () => {
   it('gives verdicts in the right direction', () => {
     expect(verdict(0.24, { min: 0.25, max: 0.25 }, 'lower')).to.equal('better than claimed');
     expect(verdict(0.25, { min: 0.25, max: 0.25 }, 'lower')).to.equal('holds');
@@ -35,7 +36,7 @@ describe('bench/comparison', () => {
     expect(md).to.contain('| INT8 quantization | SimpleNet | 26.0% / 25% ✗ does not hold | 3.10x / 2-4x ✓ holds | 99.9% / 90-95% ✓✓ better | mobile, embedded |');
     expect(md).to.contain('ort-int8 batch 256: 3.10x');
     expect(md).to.contain('test cpu');
-    expect(formatRange({ min: 1 / 40, max: 1 / 40 }, 'percent')).to.equal('2.5%');
-    expect(formatRange({ min: 1.5, max: 2 }, 'ratio')).to.equal('1.5-2x');
+    expect(formatClaim({ min: 1 / 40, max: 1 / 40 }, 'percent')).to.equal('2.5%');
+    expect(formatClaim({ min: 1.5, max: 2 }, 'ratio')).to.equal('1.5-2x');
   });
 });

@@ -1,7 +1,7 @@
 // Checks for notebooks and scripts: each states a claim the prose makes and fails loudly when
 // the measurement does not support it, so `make verify` catches a course that drifts.
 import { CompressionError } from '../errors';
-import { writeOutput } from './output';
+import { writeOutput } from '../core/output';
 
 /** A claim of the course that the measurement did not support. */
 export class CheckError extends CompressionError {}

@@ -3,7 +3,7 @@
 // fired at set times while the load is on.
 import { ImageSet, imageSize } from '../data/image-set';
 import { permutation } from '../core/rng';
-import { loadTest, LoadRequest, LoadTestOptions, LoadTestResult } from './load-test';
+import { loadTest, LoadRequest, LoadTestOptions, LoadTestResult } from '../bench/load-test';
 
 /**
  * `count` single-example predict requests of random (seeded) examples of `ds`, pixels scaled to

@@ -4,8 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from '../errors';
-import { writeJsonAtomic } from './atomic';
-import { machineInfo, MachineInfo } from './machine';
+import { writeJsonAtomic } from '../core/atomic';
+import { machineInfo, MachineInfo } from '../core/machine';
 
 /** A results file's contents. */
 export interface ResultsFile {

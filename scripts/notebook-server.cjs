@@ -6,7 +6,10 @@
 //     lib/viz/plotly-html.ts) and opens on notebooks/;
 //   - finds the tslab kernel through an absolute JUPYTER_PATH (build/jupyter), wherever it starts;
 //   - listens on 127.0.0.1 only, with a token passed in the environment (not on the command line);
-//   - adds --allow-root when run as root.
+//   - adds --allow-root when run as root;
+//   - loads scripts/jupyter-config.py: after each save that changed only outputs, git's stale
+//     "modified" mark is cleared (nbstrip.cjs --refresh), so running notebooks in place keeps
+//     `git status` clean while they keep their outputs on disk.
 // Notebooks opened this way write their results under build/results/ (TFJS_COMPRESS_RESULTS is
 // left unset), so exploring the course leaves git clean. The browser test
 // (test/notebooks/ui.test.ts) starts the server through the same functions.
@@ -49,7 +52,7 @@ function serverCommand(o) {
   const root = path.resolve(o.root ?? ROOT);
   const env = o.env ?? process.env;
   const kernels = path.join(root, 'build', 'jupyter');
-  const args = [`--notebook-dir=${root}`, '--ip=127.0.0.1', `--port=${o.port}`, '--port-retries=0'];
+  const args = [`--notebook-dir=${root}`, '--ip=127.0.0.1', `--port=${o.port}`, '--port-retries=0', `--config=${path.join(ROOT, 'scripts', 'jupyter-config.py')}`];
   if (!o.browser) args.push('--no-browser');
   if ((o.uid ?? process.getuid?.() ?? -1) === 0) args.push('--allow-root');
   // Open on the course's folder (the classic Notebook; JupyterLab opens its own workspace).
@@ -62,6 +65,7 @@ function serverCommand(o) {
       JUPYTER_PATH: [kernels, env.JUPYTER_PATH].filter(Boolean).join(path.delimiter),
       JUPYTER_TOKEN: o.token,
       TFJS_COMPRESS_NOTEBOOK_ROOT: root,
+      TFJS_COMPRESS_NODE: process.execPath,
       TFJS_COMPRESS_RESULTS: undefined,
     },
   };

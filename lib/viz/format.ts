@@ -2,7 +2,8 @@
 // (viz.showTable, viz.tableText, the course's Markdown tables).
 //
 // The rule: a column's name says its quantity. An explicit `formats` entry for the column wins;
-// otherwise the name is read (camelCase split into words, case-insensitive) in this order:
+// otherwise the name is read (as written and with camelCase split into words, case-insensitive),
+// and the first rule that matches decides:
 //   1. a unit written in the name says the values are already in that unit:
 //      `%` -> percent (98.23), `points` -> points (0.04), `dB`/`Db` -> dB (35.5), `bytes` ->
 //      bytes (1,234,567), `/s` or `throughput` -> a rate (2,054), `ms` -> milliseconds (3 significant digits:
@@ -37,9 +38,9 @@ const RULES: readonly (readonly [RegExp, Quantity])[] = [
   [/\bparams\b|\bparameters\b|\bmacs\b|\bflops\b|\belements\b|\bzeros\b|\bnonzeros\b|\bcount\b/, 'integer'],
 ];
 
-/** The words of a column name: camelCase split, lower case (`weightSqnrDb` -> `weight sqnr db`). */
-function words(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').toLowerCase();
+/** A column name read two ways: lower case as written (`SQNR dB`), and camelCase split (`weightSqnrDb` -> `weight sqnr db`). */
+function readings(name: string): string[] {
+  return [name.toLowerCase(), name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase()];
 }
 
 /**
@@ -48,8 +49,8 @@ function words(name: string): string {
  * @example columnQuantity('p50 ms') // 'ms'
  */
 export function columnQuantity(name: string): Quantity {
-  const w = words(name);
-  for (const [re, q] of RULES) if (re.test(w)) return q;
+  const names = readings(name);
+  for (const [re, q] of RULES) if (names.some((n) => re.test(n))) return q;
   return 'number';
 }
 

@@ -1,9 +1,12 @@
 // The course in the real notebook UI: Debian's classic Notebook started with `make notebook`'s
 // settings (scripts/notebook-server.cjs), driven in Debian's Chromium through playwright-core.
-// A copy of 00-introduction (under build/, so it resolves the package like the course does) is
-// opened, every cell run from the Cell menu; no cell may show an error, every chart must be drawn
-// by plotly.js in the page (not only its PNG), and the run must leave the committed notebooks,
-// the committed results and git status as they were. A screenshot goes to build/ui-test/.
+// A copy of 00-introduction is opened, every cell run from the Cell menu and the notebook saved
+// from the File menu; no cell may show an error and every chart must be drawn by plotly.js in the
+// page (not only its PNG). The copy lives in a throwaway git repository under build/ set up as
+// this one is (.gitattributes, .gitignore, the clean filter), so the test also shows what running
+// the course in place does to git: the saved notebook keeps its outputs, and `git status` stays
+// clean. The repository's own notebooks, results and git status must not change. A screenshot
+// goes to build/ui-test/.
 import { execFileSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -24,7 +27,23 @@ const server = require('../../scripts/notebook-server.cjs') as {
 const ROOT = path.resolve(__dirname, '..', '..');
 const NOTEBOOK = path.join(ROOT, 'notebooks', '00-introduction.ipynb');
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-const gitStatus = () => execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ROOT, encoding: 'utf8' });
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8',
+  env: { ...process.env, GIT_AUTHOR_NAME: 'ui test', GIT_AUTHOR_EMAIL: 'ui@test', GIT_COMMITTER_NAME: 'ui test', GIT_COMMITTER_EMAIL: 'ui@test' } });
+const gitStatus = (cwd = ROOT) => git(cwd, 'status', '--porcelain', '--untracked-files=all');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { strip } = require('../../scripts/nbstrip.cjs') as { strip(text: string): string };
+
+/** A git repository holding a copy of the notebook, with this repository's attributes, ignores and clean filter. */
+function throwawayRepo(): string {
+  const dir = fs.mkdtempSync(path.join(ROOT, 'build', 'ui-test-'));
+  git(dir, 'init', '-q');
+  git(dir, 'config', 'filter.nbstrip.clean', `node ${JSON.stringify(path.join(ROOT, 'scripts', 'nbstrip.cjs'))}`);
+  for (const f of ['.gitattributes', '.gitignore']) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+  fs.copyFileSync(NOTEBOOK, path.join(dir, '00-introduction.ipynb'));
+  git(dir, 'add', '.');
+  git(dir, 'commit', '-qm', 'the course notebook');
+  return dir;
+}
 
 interface RunState { total: number; executed: number; busy: boolean; errors: string[] }
 
@@ -72,9 +91,8 @@ describe('the course in the classic Notebook (browser test)', function () {
     const before = { notebook: sha256(NOTEBOOK), status: gitStatus() };
     const committedResults = path.join(ROOT, 'results', '00-introduction.json');
     const committedBefore = fs.existsSync(committedResults) ? sha256(committedResults) : '';
-    const dir = fs.mkdtempSync(path.join(ROOT, 'build', 'ui-test-'));
+    const dir = throwawayRepo();
     const copy = path.join(dir, '00-introduction.ipynb');
-    fs.copyFileSync(NOTEBOOK, copy);
     const rel = path.relative(ROOT, copy).split(path.sep).join('/');
     const started = Date.now();
     const srv = await server.startServer({ ui: { kind: 'classic', bin: classic }, root: ROOT, stdio: 'pipe' });
@@ -112,6 +130,17 @@ describe('the course in the classic Notebook (browser test)', function () {
       for (const c of charts) expect(c).to.include({ plotted: true, png: false }).and.to.have.property('traces').greaterThan(0);
       expect(pageErrors).to.deep.equal([]);
       expect(fs.statSync(shot).size).to.be.greaterThan(10000);
+      // Save from the File menu: the file keeps its outputs, git sees no change.
+      const sizeBefore = fs.statSync(copy).size;
+      await page.click('#filelink');
+      await page.click('#save_checkpoint > a');
+      await page.waitForFunction(() => (window as unknown as { Jupyter: { notebook: { dirty: boolean } } }).Jupyter.notebook.dirty === false, undefined, { timeout: 30000 });
+      await page.waitForTimeout(500);
+      const saved = fs.readFileSync(copy, 'utf8');
+      expect(saved).to.contain('"output_type": "display_data"');
+      expect(saved.length).to.be.greaterThan(sizeBefore);
+      expect(strip(saved)).to.equal(git(dir, 'show', 'HEAD:00-introduction.ipynb')); // the UI's file cleans to the committed text
+      expect(gitStatus(dir), 'git status of the notebook run in place').to.equal('');
     } finally {
       await browser?.close();
       await srv.stop();

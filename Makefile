@@ -4,13 +4,15 @@ SHELL := /bin/bash
 PY := /usr/bin/python3
 JUPYTER := /usr/bin/jupyter
 KERNEL_DIR := $(CURDIR)/build/jupyter
-APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client jupyter-notebook chromium
+APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client jupyter-notebook chromium protobuf-compiler
+# What node-gyp needs to build tfjs-tflite-node's binding during npm ci (on the machine image; checked anyway).
+BUILD_PACKAGES := g++ make python3
 # make verify and make bench refresh the committed results/ on purpose; any other run writes build/results/.
 COMMITTED_RESULTS := TFJS_COMPRESS_RESULTS=$(CURDIR)/results
 export JUPYTER_PATH := $(KERNEL_DIR)
 export TS_NODE_TRANSPILE_ONLY := 1
 
-.PHONY: help setup deps apt kernel git-filter build test verify notebook bench clean
+.PHONY: help setup deps apt build-tools install-missing kernel git-filter build test verify notebook bench clean
 
 help:
 	@echo "make test    run the test suite (sets itself up)"
@@ -20,18 +22,26 @@ help:
 	@echo "make setup   npm packages, Debian packages, Jupyter kernel spec"
 	@echo "make clean   remove build output and cached baselines"
 
-# npm packages: reinstall when package-lock.json is newer than the install.
+# npm packages: reinstall when package-lock.json is newer than the install. tfjs-tflite-node's
+# install script (allowed in package.json's allowScripts) compiles its binding: build tools first.
 node_modules/.install-stamp: package.json package-lock.json
+	@$(MAKE) --no-print-directory build-tools
 	npm ci --no-audit --no-fund
 	@touch $@
 
 deps: node_modules/.install-stamp
 	@node scripts/link-self.cjs
 
-# Debian packages (Jupyter and chromium), installed only when missing.
+# Debian packages (Jupyter, chromium, protoc), installed only when missing.
 apt:
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(APT_PACKAGES)"
+
+build-tools:
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(BUILD_PACKAGES)"
+
+install-missing:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
@@ -56,7 +66,7 @@ git-filter:
 setup: deps apt kernel git-filter
 
 build: deps
-	npx tsc -p tsconfig.build.json
+	npm run --silent build
 
 test: setup build
 	npx mocha 'test/**/*.test.ts'

@@ -10,7 +10,7 @@ export { initBackend, hasTfjsNode, machineInfo, setOutput, Rng, permutation } fr
 export type { BackendName, BackendOptions, MachineInfo, OutputSink } from './core';
 
 // Files and the cache of trained models (atomic writes; entries keyed by a hash of their recipe).
-export { writeFileAtomic, writeJsonAtomic, cacheDir, hashConfig } from './core';
+export { writeFileAtomic, writeJsonAtomic, writeFolderAtomic, cacheDir, hashConfig } from './core';
 
 // The layer registry and the one graph walker (what the library knows about each layer class).
 export { LAYERS, layerEntry, modelGraph, requireLayersModel } from './core';
@@ -21,6 +21,9 @@ export type { LayerEntry, LayerClass, GraphNode } from './core';
 export { batchesOf, loadMnist, loadFashionMnist, readIdx, makeImageSet, sliceImageSet, selectExamples, classCounts, resizeImageSet, toTensors, batches } from './data';
 export type { DataSource, Examples, SourceBatch, ImageSet, ImageSetSplits, Batch, BatchOptions, TensorOptions } from './data';
 export { saveModel, loadModel, loadGraphModel, modelToArtifacts, artifactsToModel, readArtifacts, writeArtifacts } from './data';
+// Data from files: image folders (one subfolder per class), .npy arrays, either for a model's input.
+export { loadImageFolder, imageFolderIndex, decodeImage, parseNpy, readNpy, encodeNpy, loadDataFiles, pathSha256 } from './data';
+export type { ImageFolderOptions, NpyArray, NpyDtype, DataFilesOptions, LoadedData } from './data';
 export type { ModelArtifacts } from './data';
 
 // Models: the course's builders, cached trained baselines, any cached model.
@@ -42,6 +45,9 @@ export * as bench from './bench';
 export * as serve from './serve';
 export * as monitor from './monitor';
 export * as viz from './viz';
+// Recipes and the pipeline behind `tfjs-compress run`, and the command line itself.
+export * as pipeline from './pipeline';
+export * as cli from './cli';
 
 // The course (kept apart: no library folder imports it).
 export * as course from './course';

@@ -1,7 +1,7 @@
 // Benchmarks: HTTP load tests, runtimes and the benchmark harness.
 export { loadTest } from './load-test';
 export type { LoadRequest, LoadTestOptions, LoadTestResult } from './load-test';
-export { tfjsRuntime, ortRuntime, functionRuntime, availableTfjsBackends } from './runtimes';
-export type { BenchRuntime, RuntimeOptions, OrtRuntimeOptions, FunctionRuntimeOptions } from './runtimes';
+export { tfjsRuntime, ortRuntime, tfliteRuntime, functionRuntime, availableTfjsBackends } from './runtimes';
+export type { BenchRuntime, RuntimeOptions, OrtRuntimeOptions, TfliteRuntimeOptions, FunctionRuntimeOptions } from './runtimes';
 export { benchmark, randomInputs, speedups } from './harness';
 export type { BenchRow, BenchmarkOptions } from './harness';

@@ -1,6 +1,7 @@
 // Runtimes the benchmark harness can time, behind one small interface: a tfjs backend running a
 // layers model (wasm, cpu, and tensorflow when the user has tfjs-node), ONNX Runtime running an
-// exported model (fp32 or INT8, with a thread count), or any function (e.g. prune's SparseMlp).
+// exported model (fp32 or INT8, with a thread count), TFLite running the model's .tflite export
+// (tfjs-tflite-node), or any function (e.g. prune's SparseMlp).
 // Each knows the shape of one example, so the harness feeds any model its own input shape.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, describe } from '../errors';
@@ -9,6 +10,9 @@ import type { InferenceSession } from 'onnxruntime-node';
 import type { OnnxModel } from '../export/onnx/to-onnx';
 import { inspectOnnx } from '../export/onnx/inspect';
 import { onnxRuntime, ortSession } from '../export/onnx/runtime';
+import type { QuantPlan } from '../quantize/plan';
+import { toTflite } from '../export/tflite/to-tflite';
+import { TfliteInterpreter, tfliteInterpreter } from '../export/tflite/runtime';
 
 /** Something that runs a batch of row-major float32 inputs to completion. */
 export interface BenchRuntime {
@@ -146,4 +150,42 @@ export interface FunctionRuntimeOptions extends RuntimeOptions {
 export function functionRuntime(name: string, fn: (x: Float32Array, batch: number) => unknown, options: FunctionRuntimeOptions): BenchRuntime {
   const inputShape = checkShape('functionRuntime', options?.inputShape ?? []);
   return { name, ...(options.model !== undefined ? { model: options.model } : {}), threads: options.threads ?? 1, inputShape, run: fn };
+}
+
+/** Options for {@link tfliteRuntime}. */
+export interface TfliteRuntimeOptions extends RuntimeOptions {
+  /** Runtime name. Default 'tflite-fp32', or 'tflite-int8' with a plan. */
+  readonly name?: string;
+  /** A static quantization plan: the full-integer INT8 export. */
+  readonly plan?: QuantPlan;
+  /** Interpreter threads. Default 1. */
+  readonly threads?: number;
+}
+
+/**
+ * TFLite (tfjs-tflite-node's interpreter) running `net`'s .tflite export. TFLite shapes are fixed
+ * here, so the model is exported once per batch size, on the first (untimed warm-up) run at it.
+ * @example tfliteRuntime(q.model, {plan: q.plan, threads: 2}) // 'tflite-int8'
+ */
+export function tfliteRuntime(net: tf.LayersModel, options: TfliteRuntimeOptions = {}): BenchRuntime {
+  const threads = options.threads ?? 1;
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new ConfigError(`tfliteRuntime: threads a positive integer, got ${describe(threads)}. Use 1 or the core count.`);
+  const inputShape = checkShape('tfliteRuntime', (net.inputs[0]?.shape ?? []).slice(1));
+  let interpreters = new Map<number, TfliteInterpreter>();
+  const interpreterAt = (batch: number): TfliteInterpreter => {
+    let it = interpreters.get(batch);
+    if (!it) {
+      it = tfliteInterpreter(toTflite(net, { batchSize: batch, ...(options.plan ? { plan: options.plan } : {}) }), { threads });
+      interpreters.set(batch, it);
+    }
+    return it;
+  };
+  return {
+    ...functionRuntime(options.name ?? (options.plan ? 'tflite-int8' : 'tflite-fp32'), (x, batch) => interpreterAt(batch).run(x), {
+      inputShape, threads, ...(options.model !== undefined ? { model: options.model } : {}),
+    }),
+    dispose() {
+      interpreters = new Map(); // the binding frees each interpreter when it is garbage-collected
+    },
+  };
 }

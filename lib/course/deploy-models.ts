@@ -55,9 +55,8 @@ export async function deploymentModels(options: DeploymentModelsOptions = {}): P
   const key = { what: 'deploy-compressed-simplenet', sparsity, epochs, seed, baseline: base.meta.testAccuracy, scope: 'global', v: 2 };
   const compressed = await cachedModel(key, 'deploy-pruned-simplenet', async () => {
     const pruned = await magnitude(base.model, { sparsity, scope: 'global' }); // one |w| threshold: layers keep what matters
-    const { model } = await fineTune(pruned.model, mnist.train, { epochs, seed, learningRate: (epoch: number) => (epoch < epochs - 1 ? 1e-3 : 3e-4), masks: pruned.masks, progress: options.progress });
+    const { model } = await fineTune(pruned.model, mnist.train, { epochs, seed, learningRate: (epoch: number) => (epoch < epochs - 1 ? 1e-3 : 3e-4), progress: options.progress }); // the pruned zeros stay zero
     pruned.model.dispose();
-    Object.values(pruned.masks).forEach((m) => m.dispose());
     return { model, meta: { testAccuracy: (await evaluate(model, mnist.test)).accuracy } };
   });
   return {

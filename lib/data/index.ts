@@ -18,3 +18,12 @@ export {
 } from './model-io';
 export { readArtifacts, writeArtifacts, specBytes, weightByteLengths, isGraphArtifacts, shardNames, SHARD_SIZE_BYTES } from './model-files';
 export type { ModelArtifacts, ModelJson, ReadOptions, WriteOptions } from './model-files';
+export { parseNpy, readNpy, encodeNpy } from './npy';
+export type { NpyArray, NpyDtype, NpyReadOptions } from './npy';
+export { decodeImage, imageFormat } from './image-decode';
+export type { DecodedImage, DecodeOptions } from './image-decode';
+export { loadImageFolder, imageFolderIndex } from './image-folder';
+export type { ImageFolderOptions, ImageFolderEntry } from './image-folder';
+export { loadDataFiles } from './data-files';
+export type { DataFilesOptions, LoadedData } from './data-files';
+export { pathSha256 } from './digest';

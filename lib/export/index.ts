@@ -1,5 +1,6 @@
-// Converters: ONNX (fp32, INT8 QDQ, dynamic INT8) and TensorFlow.js artifacts with the
-// converter's quantized weights, for layers and graph models (the converter's --quantize_* flags in JS).
+// Converters: ONNX (fp32, INT8 QDQ, dynamic INT8), TensorFlow Lite (fp32, full-integer INT8), Core ML
+// (NeuralNetwork; structural validation only) and TensorFlow.js artifacts with the converter's
+// quantized weights, for layers and graph models (the converter's --quantize_* flags in JS).
 export {
   toOnnx, CONVERTERS, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, inspectOnnx,
 } from './onnx';
@@ -8,3 +9,8 @@ export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterR
 export { quantizeGraphArtifacts, measureArtifactsError } from './graph-artifacts';
 export type { ArtifactsQuantizeReport, ArtifactsErrorOptions, ArtifactsError } from './graph-artifacts';
 export type { TfjsQuantDtype, TfjsQuantizeOptions, TfjsWeightReport, TfjsArtifactsReport } from './tfjs-artifacts';
+export { toTflite, TFLITE_CONVERTERS, inspectTflite, tfliteInterpreter, runTflite, tflitePredictor, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from './tflite';
+export type { TfliteExportOptions, TfliteModel, TfliteSummary, TfliteTensorSummary, TfliteOperatorSummary, TfliteInterpreter, TfliteInterpreterOptions } from './tflite';
+export { toCoreML, COREML_CONVERTERS } from './coreml';
+export type { CoreMLExportOptions, CoreMLModel, CoreMLWeightMode, DecodedEqualReport } from './coreml';
+export * as coreml from './coreml';

@@ -1,27 +1,34 @@
 // Channel (structured) pruning: remove whole neurons / filters so the network is physically
 // smaller and faster on any dense runtime. Groups come from the dependency graph; each group
 // keeps its highest-importance channels; a new model is built with the reduced widths and the
-// kept weights copied (kernels sliced on their input and output axes, BatchNorm and depthwise
-// weights on their channel axis). Li et al. 2017 (arXiv:1608.08710); Liu et al. 2017.
+// kept weights copied: each kernel is sliced on the input and output axes its registry entry
+// names, and every per-channel weight (a bias, BatchNormalization's four vectors, PReLU's alpha)
+// on its last axis. Li et al. 2017 (arXiv:1608.08710); Liu et al. 2017 (arXiv:1708.06519).
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, describe } from '../errors';
-import { requireLayersModel } from '../core/graph';
+import { ConfigError, UnsupportedLayerError, describe } from '../errors';
+import { GraphNode, requireLayersModel } from '../core/graph';
 import { profileModel } from '../profile/profile-model';
-import { DependencyGraph, PruningGroup } from './graph';
+import { DependencyGraph, PruningGroup, Space } from './graph';
 import { ImportanceCriterion, groupImportance, keepTop } from './importance';
 import { checkSparsity } from './masks';
 
+const FN = 'prune.channels';
+const CRITERIA: readonly ImportanceCriterion[] = ['l1', 'l2', 'bn', 'random'];
+
 /** Options for {@link channels}. */
 export interface ChannelOptions {
-  /** Fraction of each group's channels removed, in [0, 1). */
-  readonly ratio: number;
-  /** Per-group ratio by the name of one of the group's producers (Dense/Conv layer). */
+  /** Fraction of each group's channels removed, in [0, 1) (rounded to whole channels). */
+  readonly sparsity: number;
+  /** Per-group sparsity by layer name: a producer's (Dense/Conv) name sets its group's. */
   readonly layers?: Readonly<Record<string, number>>;
-  /** Producers whose group is left whole, and unsupported layers to treat as black boxes. */
+  /**
+   * Layers left untouched, as black boxes: their weights are copied as they are and the channels
+   * they read and write are not pruned. This is also how an unsupported layer is let through.
+   */
   readonly skip?: readonly string[];
-  /** Default 'l1'. */
+  /** How channels are ranked (default 'l1'). */
   readonly importance?: ImportanceCriterion;
-  /** Seed of 'random' importance (default 0). */
+  /** Seed of 'random' importance (required for it). */
   readonly seed?: number;
   /** Channels every group keeps at least (default 1). */
   readonly minChannels?: number;
@@ -36,14 +43,19 @@ export interface ChannelGroupReport {
   readonly channelsAfter: number;
   /** Indices kept, in the original numbering. */
   readonly kept: number[];
+  /** The sparsity the group was pruned at (absent when it was left whole). */
+  readonly sparsity?: number;
   /** Why the group was left whole, if it was. */
   readonly reason?: string;
 }
 
 /** What {@link channels} did. */
 export interface ChannelReport {
+  /** The default sparsity asked for. */
+  readonly sparsity: number;
   readonly importance: ImportanceCriterion;
   readonly groups: ChannelGroupReport[];
+  /** Output channels of every producer and tied layer. */
   readonly layers: { name: string; className: string; channelsBefore: number; channelsAfter: number }[];
   readonly params: { before: number; after: number };
   /** Per example. */
@@ -51,118 +63,143 @@ export interface ChannelReport {
   readonly warnings: string[];
 }
 
-function materialize(t: tf.Tensor): tf.Tensor {
-  return tf.tensor(t.dataSync(), t.shape, t.dtype);
-}
-
 type LayerJson = { class_name: string; config: Record<string, unknown> };
 
-function validate(model: tf.LayersModel, options: ChannelOptions, groups: PruningGroup[]): void {
-  checkSparsity('channels', options?.ratio, 'ratio');
-  const names = new Set(model.layers.map((l) => l.name));
-  const producers = new Set(groups.flatMap((g) => g.producers));
-  for (const n of options.skip ?? []) {
-    if (!names.has(n)) throw new ConfigError(`channels: skip to name layers of the model, got unknown layer "${n}". Layers are: ${[...names].join(', ')}.`);
+function validate(model: tf.LayersModel, options: ChannelOptions): void {
+  if (!options || typeof options !== 'object') {
+    throw new ConfigError(`${FN}: an options object such as {sparsity: 0.5}, got ${describe(options)}. Pass the fraction of channels to remove.`);
   }
-  for (const [n, r] of Object.entries(options.layers ?? {})) {
-    if (!producers.has(n) || groups.some((g) => g.frozen && g.producers.includes(n))) {
-      throw new ConfigError(`channels: layers to name Dense/Conv layers whose channels can be pruned, got ${names.has(n) ? `"${n}", whose channels cannot be pruned (not Dense/Conv, or they reach a model output)` : `unknown layer "${n}"`}. ` +
-        `Prunable producers are: ${groups.filter((g) => !g.frozen).flatMap((g) => g.producers).join(', ')}.`);
-    }
-    checkSparsity('channels', r, `layers.${n}`);
+  if ('ratio' in options) {
+    throw new ConfigError(`${FN}: sparsity (the fraction of channels removed, the word magnitude pruning uses too), got ratio: ${describe((options as { ratio?: unknown }).ratio)}. ` +
+      `Rename ratio to sparsity, e.g. {sparsity: 0.5}.`);
+  }
+  checkSparsity(FN, options.sparsity);
+  const names = new Set(model.layers.map((l) => l.name));
+  if (options.skip !== undefined && !Array.isArray(options.skip)) throw new ConfigError(`${FN}: skip a list of layer names, got ${describe(options.skip)}. Pass e.g. skip: ['conv1'].`);
+  for (const n of options.skip ?? []) {
+    if (!names.has(n)) throw new ConfigError(`${FN}: skip to name layers of the model, got unknown layer "${n}". Layers are: ${[...names].join(', ')}.`);
+  }
+  if (options.importance !== undefined && !CRITERIA.includes(options.importance)) {
+    throw new ConfigError(`${FN}: importance ${CRITERIA.map((c) => `'${c}'`).join(', ')}, got ${describe(options.importance)}. Use 'l1' (Li et al.) or 'bn' (Network Slimming).`);
+  }
+  if ((options.seed !== undefined || options.importance === 'random') && !Number.isFinite(options.seed)) {
+    throw new ConfigError(`${FN}: a numeric seed${options.importance === 'random' ? " for importance 'random'" : ''}, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
   }
   const min = options.minChannels ?? 1;
-  if (!(Number.isInteger(min) && min >= 1)) throw new ConfigError(`channels: minChannels a positive integer, got ${describe(min)}. Use 1.`);
+  if (!(Number.isInteger(min) && min >= 1)) throw new ConfigError(`${FN}: minChannels a positive integer, got ${describe(min)}. Use 1.`);
+}
+
+function validateLayers(model: tf.LayersModel, options: ChannelOptions, groups: readonly PruningGroup[]): void {
+  const names = new Set(model.layers.map((l) => l.name));
+  const open = groups.filter((g) => !g.frozen).flatMap((g) => g.producers);
+  for (const [n, s] of Object.entries(options.layers ?? {})) {
+    if (!open.includes(n)) {
+      const why = !names.has(n) ? `unknown layer "${n}"` : groups.some((g) => g.producers.includes(n))
+        ? `"${n}", whose channels cannot be pruned (the group ${groups.find((g) => g.producers.includes(n))?.reason ?? 'is frozen'})`
+        : `"${n}", which produces no channels of its own (not a Dense/Conv layer)`;
+      throw new ConfigError(`${FN}: layers to name Dense/Conv layers whose channels can be pruned, got ${why}. Prunable producers are: ${open.join(', ')}.`);
+    }
+    checkSparsity(FN, s, `layers.${n}`);
+  }
+}
+
+/** Gathers `indices` on `axis` into a fresh buffer (see the note where weights are set). */
+function sliced(w: tf.Tensor, indices: readonly number[], axis: number): tf.Tensor {
+  return tf.tidy(() => {
+    const g = indices.length === w.shape[axis] ? w : tf.gather(w, tf.tensor1d(indices as number[], 'int32'), axis);
+    return tf.tensor(g.dataSync(), g.shape, g.dtype);
+  });
 }
 
 /**
  * Removes channels from a copy of `model` (the input is not modified; the caller owns the result).
- * @example const {model: small, report} = await channels(cnnModel, {ratio: 0.5, importance: 'l1'})
+ * @example const {model: small, report} = await channels(cnnModel, {sparsity: 0.5, importance: 'l1'})
  */
 export async function channels(model: tf.LayersModel, options: ChannelOptions): Promise<{ model: tf.LayersModel; report: ChannelReport }> {
-  requireLayersModel(model, 'prune.channels');
-  if (!options || typeof options !== 'object') throw new ConfigError(`channels: an options object such as {ratio: 0.5}, got ${describe(options)}. Pass the fraction of channels to remove.`);
-  const skip = options.skip ?? [];
-  const graph = new DependencyGraph(model, skip.filter((n) => { try { return !['Dense', 'Conv2D', 'Conv1D'].includes(model.getLayer(n).getClassName()); } catch { return false; } }));
+  requireLayersModel(model, FN);
+  validate(model, options);
+  const skip = new Set(options.skip ?? []);
+  const graph = new DependencyGraph(model, [...skip], FN);
   const groups = graph.groups();
-  validate(model, options, groups);
+  validateLayers(model, options, groups);
   const importance = options.importance ?? 'l1';
   const minChannels = options.minChannels ?? 1;
   const warnings: string[] = [];
   const kept = new Map<number, number[]>();
   const groupReports: ChannelGroupReport[] = groups.map((g) => {
     const base = { producers: g.producers, tied: g.tied, consumers: g.consumers, channelsBefore: g.channels };
-    const whole = (reason: string) => ({ ...base, channelsAfter: g.channels, kept: [...Array(g.channels).keys()], reason });
-    if (g.frozen) return whole('reaches a model input or output, or a skipped layer');
-    const skipped = g.producers.find((p) => skip.includes(p));
-    if (skipped) return whole(`producer ${skipped} is in skip`);
+    if (g.frozen) return { ...base, channelsAfter: g.channels, kept: [...Array(g.channels).keys()], reason: g.reason ?? 'frozen' };
     const named = g.producers.map((p) => options.layers?.[p]).filter((r): r is number => r !== undefined);
-    const ratio = named.length ? Math.max(...named) : options.ratio;
-    const keep = Math.max(Math.min(minChannels, g.channels), g.channels - Math.round(ratio * g.channels));
+    const sparsity = named.length ? Math.max(...named) : options.sparsity;
+    const keep = Math.max(Math.min(minChannels, g.channels), g.channels - Math.round(sparsity * g.channels));
     const { scores, fallback } = groupImportance(model, g, importance, options.seed ?? 0);
     if (fallback) warnings.push(fallback);
     const k = keepTop(scores, keep);
     kept.set(g.id, k);
-    return { ...base, channelsAfter: k.length, kept: k };
+    return { ...base, channelsAfter: k.length, kept: k, sparsity };
   });
+  const keptOf = (name: string) => graph.keptIndices(graph.spaces.get(name) as Space, kept);
+  const untouched = (node: GraphNode) => skip.has(node.name) || !node.entry || node.entry.role === 'opaque';
 
-  // New topology: Dense units and Conv filters follow their output space; the rest is inferred.
+  // New topology: widths follow the kept channels (Dense units, Conv filters, a Reshape's last axis).
   const topology = model.toJSON(null, false) as unknown as { config: { layers: LayerJson[] } };
-  const widths = new Map<string, number>();
-  for (const layer of model.layers) {
-    const cls = layer.getClassName();
-    if (cls === 'Dense' || cls === 'Conv2D' || cls === 'Conv1D') widths.set(layer.name, graph.keptIndices(graph.spaces.get(layer.name)!, kept).length);
-  }
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   for (const l of topology.config.layers) {
-    if (l.class_name === 'Reshape') {
-      // The target shape's last axis is the (possibly flattened) channel axis: it follows the kept channels.
-      const target = l.config.target_shape as number[]; // Keras JSON (snake_case)
-      if (target[target.length - 1] !== -1) target[target.length - 1] = graph.keptIndices(graph.spaces.get(l.config.name as string)!, kept).length;
+    const node = byName.get(l.config.name as string);
+    if (!node || untouched(node)) continue;
+    const width = keptOf(node.name).length;
+    if (node.entry?.role === 'producer') {
+      const key = ['filters', 'units'].find((k) => k in l.config);
+      if (!key) throw new UnsupportedLayerError(`${FN}: a producer with a filters or units setting, got layer "${node.name}" of class ${node.className}. Add "${node.name}" to skip.`, node.name, node.className);
+      l.config[key] = width;
     }
-    const w = widths.get(l.config.name as string);
-    if (w === undefined) continue;
-    if (l.class_name === 'Dense') l.config.units = w;
-    else l.config.filters = w;
+    const target = l.config.target_shape;
+    if (Array.isArray(target) && target[target.length - 1] !== -1) target[target.length - 1] = width;
   }
   const out = await tf.models.modelFromJSON({ modelTopology: topology } as never);
   try {
-    for (const layer of model.layers) {
-      if (layer.weights.length === 0) continue;
-      const cls = layer.getClassName();
-      const inSpace = graph.inputs.get(layer.name)?.[0];
-      const outSpace = graph.spaces.get(layer.name)!;
+    for (const node of graph.nodes) {
+      if (node.layer.weights.length === 0) continue;
       // Fresh buffers: tfjs-wasm's gather output shares its data with an internal 4-D reshape,
       // and a variable assigned from it is later read with that 4-D shape by fused kernels.
-      const weights = tf.tidy(() => layer.getWeights().map((w, i) => materialize((() => {
-        if (cls === 'Dense' || cls === 'Conv2D' || cls === 'Conv1D') {
-          if (i === 0) {
-            const inIdx = graph.keptIndices(inSpace!, kept);
-            const sliced = tf.gather(w, inIdx, w.rank - 2);
-            return tf.gather(sliced, graph.keptIndices(outSpace, kept), w.rank - 1);
-          }
-          return tf.gather(w, graph.keptIndices(outSpace, kept), 0);
+      const weights = tf.tidy(() => node.layer.getWeights().map((w, i) => {
+        if (untouched(node)) return w.clone();
+        const outKept = keptOf(node.name);
+        const kernel = node.entry?.kernel;
+        if (kernel && i === kernel.index) {
+          const inSpace = graph.inputs.get(node.name)?.[0];
+          const byInput = kernel.inAxis !== undefined && inSpace ? sliced(w, graph.keptIndices(inSpace, kept), kernel.inAxis) : w;
+          return sliced(byInput, outKept, kernel.outAxis);
         }
-        if (cls === 'BatchNormalization') return tf.gather(w, graph.keptIndices(outSpace, kept), 0);
-        if (cls === 'DepthwiseConv2D') return i === 0 ? tf.gather(w, graph.keptIndices(outSpace, kept), 2) : tf.gather(w, graph.keptIndices(outSpace, kept), 0);
-        return w; // skipped (opaque) layers: channels around them are frozen
-      })())));
-      out.getLayer(layer.name).setWeights(weights);
-      tf.dispose(weights);
+        // Per-channel weights carry the channels on their last axis; one value is shared by all.
+        const c = w.shape[w.rank - 1];
+        if (c === 1) return w.clone();
+        if (c !== graph.size(graph.spaces.get(node.name) as Space)) {
+          throw new UnsupportedLayerError(`${FN}: per-channel weights on the last axis, got weight ${i} of layer "${node.name}" (${node.className}) ` +
+            `of shape [${w.shape.join(', ')}]. Add "${node.name}" to skip.`, node.name, node.className);
+        }
+        return sliced(w, outKept, w.rank - 1);
+      }));
+      try {
+        out.getLayer(node.name).setWeights(weights);
+      } finally {
+        tf.dispose(weights);
+      }
     }
   } catch (e) {
     out.dispose();
     throw e;
   }
   const [pb, pa] = await Promise.all([profileModel(model), profileModel(out)]);
-  const layers = model.layers.filter((l) => widths.has(l.name) || l.getClassName() === 'BatchNormalization' || l.getClassName() === 'DepthwiseConv2D').map((l) => ({
-    name: l.name, className: l.getClassName(),
-    channelsBefore: graph.size(graph.spaces.get(l.name)!), channelsAfter: graph.keptIndices(graph.spaces.get(l.name)!, kept).length,
+  const layers = graph.nodes.filter((n) => n.entry?.role === 'producer' || n.entry?.role === 'tied').map((n) => ({
+    name: n.name, className: n.className,
+    channelsBefore: graph.size(graph.spaces.get(n.name) as Space), channelsAfter: keptOf(n.name).length,
   }));
   warnings.push(...pa.warnings);
   return {
     model: out,
     report: {
-      importance, groups: groupReports, layers,
+      sparsity: options.sparsity, importance, groups: groupReports, layers,
       params: { before: pb.totals.params, after: pa.totals.params },
       macs: { before: pb.totals.macs, after: pa.totals.macs },
       warnings,

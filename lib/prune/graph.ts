@@ -1,22 +1,32 @@
 // The dependency graph of structured pruning (after Torch-Pruning's DepGraph, Fang et al. 2023,
-// arXiv:2301.12900, in a small vocabulary): every tensor's last axis is a channel `Space`.
-// Dense/Conv layers create a space (they are its producers) and consume their input's space;
-// BatchNormalization and DepthwiseConv2D are tied to their input's space (their per-channel
-// weights follow it); pooling, activations and dropout pass it through; Add unites its inputs'
-// spaces into one group (a residual block and its shortcut drop the same channels, Li et al.
-// 2017); Concatenate lays its inputs' spaces side by side (offsets); Flatten of NHWC [H, W, C]
-// repeats the space H*W times (flat index = (h*W + w)*C + c), and so does a Reshape to rank 1; a
-// Reshape that keeps the last axis (squeeze-excite's [C] -> [1, 1, C]) passes the space through;
-// Rescaling (x * scale + offset, no weights) passes it through. A group is one united space:
-// everything in it loses the same channels. Model inputs and outputs are frozen.
+// arXiv:2301.12900, in a small vocabulary): every tensor's last axis is a channel `Space`. It
+// walks the one graph walker (`modelGraph`) and reads each layer's channel role from the layer
+// registry (lib/core/layers.ts), so a layer type is known here once it has an entry there:
+// - producers (Dense, Conv) create a space and consume their input's (their kernel's `inAxis`
+//   reads it, its `outAxis` writes the new one);
+// - tied layers (BatchNormalization, depthwise conv, PReLU) follow their input's space: their
+//   per-channel weights lose the same channels;
+// - pass layers (activations, pooling, padding, dropout, a Reshape that keeps the last axis such
+//   as squeeze-excite's (C) -> (1, 1, C)) hand the space on; a softmax over channels mixes them,
+//   so its space is frozen;
+// - merge layers (Add, Multiply, ...) unite their inputs' spaces into one group: a residual
+//   block and its shortcut, or squeeze-excite's gate and its block, drop the same channels (Li
+//   et al. 2017). An input of one channel broadcast against C is frozen, not united;
+// - Concatenate lays its inputs' spaces side by side (offsets); Flatten of NHWC [H, W, C] (or a
+//   Reshape to rank 1) repeats the space H*W times (flat index = (h*W + w)*C + c).
+// A group is one united space: everything in it loses the same channels. Model inputs and
+// outputs, and the channels around a skipped layer (a black box), are frozen.
 import * as tf from '@tensorflow/tfjs';
 import { UnsupportedLayerError, describe } from '../errors';
+import { GraphNode, modelGraph } from '../core/graph';
 
 /** A tensor's channel space. */
 export type Space =
   | { readonly kind: 'leaf'; readonly id: number; readonly size: number }
   | { readonly kind: 'concat'; readonly parts: readonly Space[] }
   | { readonly kind: 'flatten'; readonly base: Space; readonly spatial: number };
+
+type Leaf = Space & { kind: 'leaf' };
 
 /** A set of channels that must be pruned together, and who reads and writes them. */
 export interface PruningGroup {
@@ -25,98 +35,48 @@ export interface PruningGroup {
   readonly channels: number;
   /** Layers whose output channels these are (Dense, Conv): their kernels lose output slices. */
   readonly producers: string[];
-  /** Per-channel layers tied to the space (BatchNormalization, DepthwiseConv2D). */
+  /** Per-channel layers tied to the space (BatchNormalization, DepthwiseConv2D, PReLU). */
   readonly tied: string[];
   /** Layers reading the space (maybe through Concatenate or Flatten): kernels lose input slices. */
   readonly consumers: string[];
-  /** True when the channels reach a model input or output, or an opaque (skipped) layer. */
+  /** True when the channels cannot be pruned: they reach a model input or output, a skipped layer or a softmax. */
   readonly frozen: boolean;
+  /** Why the group is frozen (the first reason found). */
+  readonly reason?: string;
 }
 
-const PRODUCERS = new Set(['Dense', 'Conv2D', 'Conv1D']);
-const TIED = new Set(['BatchNormalization', 'DepthwiseConv2D']);
-const PASS = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'Dropout', 'SpatialDropout1D',
-  'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'MaxPooling1D', 'MaxPooling2D', 'AveragePooling1D',
-  'AveragePooling2D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
-  'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling']);
-const MERGE = new Set(['Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum']);
-
-/** Inbound layers of a layer (its single call in the model). */
-export function inboundLayers(layer: tf.layers.Layer): tf.layers.Layer[] {
-  const nodes = (layer as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] }).inboundNodes ?? [];
-  if (nodes.length > 1) {
-    throw new UnsupportedLayerError(`DependencyGraph: each layer called once, got layer "${layer.name}" called ${nodes.length} times (a shared layer). ` +
-      `Add "${layer.name}" to skip, or build the model without sharing layers.`, layer.name, layer.getClassName());
-  }
-  return nodes[0]?.inboundLayers ?? [];
-}
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** The channel dependency graph of a layers model. */
 export class DependencyGraph {
+  /** The layers in topological order (the one walker's nodes). */
+  readonly nodes: readonly GraphNode[];
   /** Output space of every layer (InputLayers included), by name. */
   readonly spaces = new Map<string, Space>();
   /** Input spaces of every layer, by name. */
   readonly inputs = new Map<string, Space[]>();
   private readonly parent: number[] = [];
   private readonly sizes: number[] = [];
-  private readonly frozenIds = new Set<number>();
+  private readonly frozenWhy = new Map<number, string>();
   private readonly producerOf = new Map<number, string[]>();
   private readonly tiedTo: [string, Space][] = [];
   private readonly consumed: [string, Space][] = [];
 
   /**
-   * Builds the graph. Layers named in `opaque` are treated as black boxes whose input and output
-   * channels stay as they are; any other layer type without a rule gives an UnsupportedLayerError.
+   * Builds the graph of `model` (borrowed). Layers named in `skip` are black boxes whose input
+   * and output channels stay as they are; a layer the registry cannot follow channel-wise gives
+   * an UnsupportedLayerError naming it and this way out. `fn` names the caller in errors.
    */
-  constructor(readonly model: tf.LayersModel, opaque: readonly string[] = []) {
-    for (const layer of model.layers) {
-      const cls = layer.getClassName();
-      const ins = inboundLayers(layer).map((l) => this.spaceOf(l));
-      this.inputs.set(layer.name, ins);
-      const cfg = layer.getConfig() as Record<string, unknown>;
-      const rank = ((layer.outputShape as number[]) ?? []).length;
-      const in0 = ins[0];
-      let out: Space;
-      if (cls === 'InputLayer') {
-        out = this.spaceOf(layer);
-      } else if (opaque.includes(layer.name)) {
-        ins.forEach((s) => this.freeze(s));
-        out = this.leaf(lastDim(layer), undefined, true);
-      } else if (!in0) {
-        throw this.unsupported(layer, 'a layer with an input');
-      } else if (PRODUCERS.has(cls)) {
-        this.consumed.push([layer.name, in0]);
-        out = this.leaf(lastDim(layer), layer.name);
-      } else if (TIED.has(cls)) {
-        if (cls === 'BatchNormalization' && !(cfg.axis === -1 || cfg.axis === rank - 1)) throw this.unsupported(layer, 'BatchNormalization over the last axis');
-        if (cls === 'DepthwiseConv2D' && Number(cfg.depthMultiplier ?? 1) !== 1) throw this.unsupported(layer, 'DepthwiseConv2D with depthMultiplier 1');
-        this.tiedTo.push([layer.name, in0]);
-        out = in0;
-      } else if (PASS.has(cls)) {
-        out = in0;
-      } else if (cls === 'Flatten' || (cls === 'Reshape' && rank === 2)) {
-        const inShape = (layer.input as tf.SymbolicTensor).shape.slice(1) as number[];
-        const spatial = inShape.slice(0, -1).reduce((a, b) => a * b, 1);
-        out = spatial === 1 ? in0 : { kind: 'flatten', base: in0, spatial };
-      } else if (cls === 'Reshape') {
-        // Row-major: flat index = s * C + c on both sides when the last axis keeps its size C.
-        const inShape = (layer.input as tf.SymbolicTensor).shape;
-        if (inShape[inShape.length - 1] !== lastDim(layer)) throw this.unsupported(layer, 'Reshape that keeps the last (channel) axis, or flattens');
-        out = in0;
-      } else if (MERGE.has(cls)) {
-        const leaves = ins.map((s) => (s.kind === 'leaf' ? s : undefined));
-        if (leaves.some((s) => !s)) throw this.unsupported(layer, `${cls} of tensors that each come from one layer's channels (not a Concatenate or Flatten)`);
-        leaves.slice(1).forEach((s) => this.union(leaves[0] as Space & { kind: 'leaf' }, s as Space & { kind: 'leaf' }));
-        out = in0;
-      } else if (cls === 'Concatenate') {
-        if (!(cfg.axis === -1 || cfg.axis === rank - 1)) throw this.unsupported(layer, 'Concatenate on the last (channel) axis');
-        out = { kind: 'concat', parts: ins };
-      } else {
-        throw this.unsupported(layer, 'a layer type the dependency graph knows');
-      }
-      this.spaces.set(layer.name, out);
+  constructor(readonly model: tf.LayersModel, readonly skip: readonly string[] = [], private readonly fn = 'DependencyGraph') {
+    this.nodes = modelGraph(model, fn);
+    const skipped = new Set(skip);
+    for (const node of this.nodes) {
+      const ins = node.inputs.map((n) => this.spaces.get(n) as Space);
+      this.inputs.set(node.name, ins);
+      this.spaces.set(node.name, this.follow(node, ins, skipped.has(node.name)));
     }
-    for (const t of model.outputs) this.freeze(this.spaces.get(t.sourceLayer.name) as Space);
+    for (const t of model.outputs) this.freeze(this.spaces.get(t.sourceLayer.name) as Space, `reaches the model output (${t.sourceLayer.name})`);
   }
 
   /** Root id of a leaf's group. */
@@ -163,7 +123,7 @@ export class DependencyGraph {
     return out;
   }
 
-  /** The groups, in the order their first producer appears in the model. */
+  /** The groups that have a producer, in the order their first producer appears in the model (members in model order too). */
   groups(): PruningGroup[] {
     const byRoot = new Map<number, { producers: string[]; tied: string[]; consumers: string[] }>();
     const get = (root: number) => {
@@ -172,39 +132,108 @@ export class DependencyGraph {
       return g;
     };
     for (const [id, names] of this.producerOf) get(this.find(id)).producers.push(...names);
-    for (const [name, s] of this.tiedTo) for (const r of this.leafIds(s)) get(r).tied.push(name);
+    for (const [name, s] of this.tiedTo) for (const r of new Set(this.leafIds(s))) get(r).tied.push(name);
     for (const [name, s] of this.consumed) for (const r of new Set(this.leafIds(s))) get(r).consumers.push(name);
-    const order = new Map(this.model.layers.map((l, i) => [l.name, i]));
+    const order = new Map(this.nodes.map((n, i) => [n.name, i]));
+    const inOrder = (names: string[]) => names.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
     return [...byRoot.entries()]
       .filter(([, g]) => g.producers.length > 0)
-      .map(([root, g]) => ({ id: root, channels: this.sizes[root] as number, ...g, frozen: this.frozenIds.has(root) }))
+      .map(([root, g]) => {
+        const reason = this.frozenWhy.get(root);
+        return {
+          id: root, channels: this.sizes[root] as number, producers: inOrder(g.producers), tied: inOrder(g.tied), consumers: inOrder(g.consumers),
+          frozen: reason !== undefined, ...(reason !== undefined ? { reason } : {}),
+        };
+      })
       .sort((a, b) => (order.get(a.producers[0] as string) ?? 0) - (order.get(b.producers[0] as string) ?? 0));
   }
 
-  private spaceOf(layer: tf.layers.Layer): Space {
-    const s = this.spaces.get(layer.name);
-    if (s) return s;
-    if (layer.getClassName() !== 'InputLayer') throw this.unsupported(layer, 'layers in topological order');
-    const leaf = this.leaf(lastDim(layer), undefined, true);
-    this.spaces.set(layer.name, leaf);
-    return leaf;
+  /** The output space of one layer, from its registry role. */
+  private follow(node: GraphNode, ins: Space[], skipped: boolean): Space {
+    const { entry, name } = node;
+    if (entry?.role === 'input') return this.leaf(this.channelsOf(node), undefined, `starts at the model input (${name})`);
+    if (skipped) {
+      ins.forEach((s) => this.freeze(s, `is read by skipped layer ${name}`));
+      return this.leaf(this.channelsOf(node), entry?.role === 'producer' ? name : undefined, `comes out of skipped layer ${name}`);
+    }
+    if (!entry) throw this.unsupported(node, 'a layer class the layer registry knows (lib/core/layers.ts)');
+    if (entry.role === 'opaque') throw this.unsupported(node, 'a layer whose channels can be followed one by one (this class mixes or moves them)');
+    const in0 = ins[0];
+    if (!in0) throw this.unsupported(node, 'a layer with an input');
+    if (entry.role === 'flatten' || (entry.role === 'pass' && flattens(node))) return this.flatten(node, in0);
+    const why = entry.channelCheck?.(node);
+    if (why) throw this.unsupported(node, why);
+    switch (entry.role) {
+      case 'producer': {
+        this.consumed.push([name, in0]);
+        const out = this.leaf(this.channelsOf(node), name);
+        if (mixesChannels(node)) this.freeze(out, `goes through a softmax over channels (${name})`);
+        return out;
+      }
+      case 'tied':
+        this.tiedTo.push([name, in0]);
+        return in0;
+      case 'pass':
+        if (mixesChannels(node)) this.freeze(in0, `goes through a softmax over channels (${name})`);
+        return in0;
+      case 'merge':
+        return this.merge(node, ins);
+      case 'concat':
+        return { kind: 'concat', parts: ins };
+      default:
+        throw this.unsupported(node, `a layer with a channel role, not ${describe(entry.role)}`);
+    }
   }
 
-  private leaf(size: number, producer?: string, frozen = false): Space {
+  /** Element-wise inputs share their channels: one group. An input of 1 channel broadcast against C is frozen instead. */
+  private merge(node: GraphNode, ins: Space[]): Space {
+    const c = this.channelsOf(node);
+    const same: Leaf[] = [];
+    for (const s of ins) {
+      if (this.size(s) === 1 && c > 1) {
+        this.freeze(s, `is broadcast over ${c} channels in ${node.name}`);
+        continue;
+      }
+      if (s.kind !== 'leaf') throw this.unsupported(node, `${node.className} of tensors that each come from one layer's channels (not a Concatenate or Flatten)`);
+      same.push(s);
+    }
+    const first = same[0];
+    if (!first) throw this.unsupported(node, 'a merge with an input of the output\'s channels');
+    same.slice(1).forEach((s) => this.union(first, s));
+    return first;
+  }
+
+  private flatten(node: GraphNode, in0: Space): Space {
+    const shape = node.inputShapes[0] ?? [];
+    if (shape.some((d) => d < 0)) throw this.unsupported(node, `a flatten of a known shape, not ${shapeText(shape)}`);
+    const spatial = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    return spatial === 1 ? in0 : { kind: 'flatten', base: in0, spatial };
+  }
+
+  private channelsOf(node: GraphNode): number {
+    const d = node.outputShape[node.outputShape.length - 1];
+    if (!(typeof d === 'number' && d > 0)) {
+      throw new UnsupportedLayerError(`${this.fn}: a known channel count, got ${describe(d)} for layer "${node.name}". Give the model fixed input shapes.`, node.name, node.className);
+    }
+    return d;
+  }
+
+  private leaf(size: number, producer?: string, frozen?: string): Leaf {
     const id = this.parent.length;
     this.parent.push(id);
     this.sizes.push(size);
     if (producer) this.producerOf.set(id, [producer]);
-    if (frozen) this.frozenIds.add(id);
+    if (frozen) this.frozenWhy.set(id, frozen);
     return { kind: 'leaf', id, size };
   }
 
-  private union(a: Space & { kind: 'leaf' }, b: Space & { kind: 'leaf' }): void {
+  private union(a: Leaf, b: Leaf): void {
     const ra = this.find(a.id);
     const rb = this.find(b.id);
     if (ra === rb) return;
     this.parent[rb] = ra;
-    if (this.frozenIds.has(rb)) this.frozenIds.add(ra);
+    const why = this.frozenWhy.get(rb);
+    if (why !== undefined && !this.frozenWhy.has(ra)) this.frozenWhy.set(ra, why);
     const pb = this.producerOf.get(rb);
     if (pb) {
       this.producerOf.set(ra, [...(this.producerOf.get(ra) ?? []), ...pb]);
@@ -212,23 +241,30 @@ export class DependencyGraph {
     }
   }
 
-  private freeze(space: Space): void {
-    for (const r of this.leafIds(space)) this.frozenIds.add(r);
+  private freeze(space: Space, why: string): void {
+    for (const r of this.leafIds(space)) if (!this.frozenWhy.has(r)) this.frozenWhy.set(r, why);
   }
 
-  private unsupported(layer: tf.layers.Layer, expected: string): UnsupportedLayerError {
-    return new UnsupportedLayerError(`channels: ${expected}, got layer "${layer.name}" of class ${layer.getClassName()}. ` +
-      `Add "${layer.name}" to the skip option: its input and output channels are then left unpruned.`, layer.name, layer.getClassName());
+  private unsupported(node: GraphNode, expected: string): UnsupportedLayerError {
+    return new UnsupportedLayerError(`${this.fn}: ${expected}, got layer "${node.name}" of class ${node.className} ` +
+      `(input ${node.inputShapes.map(shapeText).join(' and ') || 'none'}, output ${shapeText(node.outputShape)}). ` +
+      `Add "${node.name}" to skip to treat it as a black box: its input and output channels are then left unpruned.`, node.name, node.className);
   }
 }
 
-function lastDim(layer: tf.layers.Layer): number {
-  const shape = (layer.getClassName() === 'InputLayer' ? (layer as unknown as { batchInputShape: number[] }).batchInputShape : layer.outputShape) as number[];
-  const d = shape[shape.length - 1];
-  if (!(typeof d === 'number' && d > 0)) throw new UnsupportedLayerError(`channels: a known channel count, got ${describe(d)} for layer "${layer.name}". Give the model fixed input shapes.`, layer.name);
-  return d;
+/** A layer that only reshapes a higher-rank input to rank 1 (same elements) is a row-major flatten. */
+function flattens(node: GraphNode): boolean {
+  const input = node.inputShapes[0] ?? [];
+  const elements = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
+  return node.inputs.length === 1 && input.length > 1 && node.outputShape.length === 1 && input.every((d) => d > 0) &&
+    elements(input) === elements(node.outputShape);
 }
 
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
+/** A softmax over the last (channel) axis: every output channel depends on every input channel. */
+function mixesChannels(node: GraphNode): boolean {
+  if (node.entry?.activation?.(node.config) !== 'softmax') return false;
+  // The Activation layer and inline activations use the last axis; a Softmax layer its `axis` (tfjs defaults to 1).
+  const axis = node.config.axis;
+  const axes = Array.isArray(axis) ? axis : [axis];
+  return axes.some((a) => a === undefined || a === -1 || a === node.outputShape.length);
 }

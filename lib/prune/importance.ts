@@ -5,16 +5,23 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { Rng } from '../core/rng';
+import { layerEntry } from '../core/layers';
 import { PruningGroup } from './graph';
+import { kernelOf } from './prunable';
 
 /** How channels are ranked; the lowest scores are removed first. */
 export type ImportanceCriterion = 'l1' | 'l2' | 'bn' | 'random';
 
-/** Norms of the last-axis slices of a kernel: [..., C] -> C values (L1 or L2). */
-export function channelNorms(kernel: tf.Tensor, p: 1 | 2): Float32Array {
+/**
+ * Norms of a kernel's slices along its output-channel `axis` (default the last): C values (L1 or L2).
+ * @example channelNorms(tf.tensor2d([[1, -2], [3, 0]]), 1) // [4, 2]
+ */
+export function channelNorms(kernel: tf.Tensor, p: 1 | 2, axis = kernel.rank - 1): Float32Array {
   return tf.tidy(() => {
-    const c = kernel.shape[kernel.rank - 1] as number;
-    const m = tf.reshape(kernel, [-1, c]);
+    const c = kernel.shape[axis] as number;
+    const perm = [...Array(kernel.rank).keys()].filter((a) => a !== axis);
+    const last = axis === kernel.rank - 1 ? kernel : tf.transpose(kernel, [...perm, axis]);
+    const m = tf.reshape(last, [-1, c]);
     const n = p === 1 ? tf.sum(tf.abs(m), 0) : tf.sqrt(tf.sum(tf.square(m), 0));
     return n.dataSync() as Float32Array;
   }).slice();
@@ -47,10 +54,11 @@ export function groupImportance(model: tf.LayersModel, group: PruningGroup, crit
     return { scores: r.scores, fallback: `group of ${group.producers.join(', ')} has no BatchNormalization scale: ranked by l1` };
   }
   if (criterion !== 'l1' && criterion !== 'l2') {
-    throw new ConfigError(`channels: importance 'l1', 'l2', 'bn' or 'random', got ${describe(criterion)}. Use 'l1' (Li et al.) or 'bn' (Network Slimming).`);
+    throw new ConfigError(`groupImportance: importance 'l1', 'l2', 'bn' or 'random', got ${describe(criterion)}. Use 'l1' (Li et al.) or 'bn' (Network Slimming).`);
   }
   for (const n of group.producers) {
-    const norms = channelNorms(model.getLayer(n).getWeights()[0] as tf.Tensor, criterion === 'l1' ? 1 : 2);
+    const layer = model.getLayer(n);
+    const norms = channelNorms(kernelOf(layer).read(), criterion === 'l1' ? 1 : 2, layerEntry(layer.getClassName())?.kernel?.outAxis);
     for (let i = 0; i < scores.length; i++) scores[i] = (scores[i] as number) + (norms[i] as number);
   }
   return { scores };

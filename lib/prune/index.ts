@@ -4,7 +4,7 @@ export { magnitudeMask, globalMagnitudeMasks, randomMask, nonzeroMask, zerosFor 
 export type { MaskOptions, RandomMaskOptions } from './masks';
 export { countZeros, sparsityOf, sparsityReport } from './sparsity';
 export type { SparsityReport, WeightSparsity } from './sparsity';
-export { PRUNABLE_CLASSES, prunableLayers } from './prunable';
+export { prunableLayers } from './prunable';
 export { magnitude, computeMasks, applyMasks, masksFromZeros, stripPruning } from './magnitude';
 export type { MagnitudeOptions, MagnitudeReport, PruningMasks } from './magnitude';
 export { ConstantSparsity, PolynomialDecay } from './schedule';

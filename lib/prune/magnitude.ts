@@ -1,6 +1,7 @@
 // Model-level fine-grained pruning: `magnitude(model, opts)` zeroes the smallest-|w| kernel
 // entries of each prunable layer (or across layers with one global threshold, or at random as
-// the control) in a copy of the model, and returns the masks so fine-tuning keeps them.
+// the control) in a copy of the model. The pruned model carries its masks as its exact zeros:
+// `fineTune` keeps them by default, and `masksFromZeros` recovers them for a custom loop.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { requireLayersModel } from '../core/graph';
@@ -8,6 +9,8 @@ import { globalMagnitudeMasks, magnitudeMask, nonzeroMask, randomMask } from './
 import { kernelOf, prunableLayers, resolveTargets } from './prunable';
 import { sparsityReport, SparsityReport } from './sparsity';
 import { cloneModel } from './clone';
+
+const FN = 'prune.magnitude';
 
 /** Masks by layer name (1 keeps, 0 prunes), shaped like each layer's kernel. Caller owns them. */
 export type PruningMasks = Record<string, tf.Tensor>;
@@ -38,7 +41,7 @@ export interface MagnitudeReport {
   readonly sparsity: SparsityReport;
 }
 
-/** Computes masks for `model`'s prunable layers (model borrowed, masks owned by the caller). */
+/** Computes masks for `model`'s prunable layers (model borrowed, masks owned by the caller). A graph model gets a ConfigError. */
 export function computeMasks(model: tf.LayersModel, options: MagnitudeOptions, fn = 'computeMasks'): { masks: PruningMasks; targets: Map<string, number> } {
   const method = options.method ?? 'magnitude';
   const scope = options.scope ?? 'layer';
@@ -46,7 +49,7 @@ export function computeMasks(model: tf.LayersModel, options: MagnitudeOptions, f
   if (scope !== 'layer' && scope !== 'global') throw new ConfigError(`${fn}: scope 'layer' or 'global', got ${describe(scope)}. Use 'layer'.`);
   if (method === 'random' && !Number.isFinite(options.seed)) throw new ConfigError(`${fn}: a numeric seed for method 'random', got ${describe(options.seed)}. Pass e.g. seed: 1.`);
   const targets = resolveTargets(fn, model, options);
-  const layers = new Map(prunableLayers(model).map((l) => [l.name, l]));
+  const layers = new Map(prunableLayers(model, fn).map((l) => [l.name, l]));
   const masks: PruningMasks = {};
   const globalNames = scope === 'global' && method === 'magnitude' ? [...targets.keys()].filter((n) => options.layers?.[n] === undefined) : [];
   if (globalNames.length) {
@@ -71,28 +74,39 @@ export function applyMasks(model: tf.LayersModel, masks: PruningMasks): void {
   }
 }
 
-/** Masks of the exact zeros of each prunable kernel of `model` (all its prunable layers). */
+/**
+ * Masks of the exact zeros of each prunable kernel of `model` (all its prunable layers): the
+ * masks `magnitude` applied (a kept weight that is exactly zero would count as pruned).
+ * The caller owns the masks.
+ */
 export function masksFromZeros(model: tf.LayersModel): PruningMasks {
   const masks: PruningMasks = {};
-  for (const l of prunableLayers(model)) masks[l.name] = nonzeroMask(kernelOf(l).read());
+  for (const l of prunableLayers(model, 'masksFromZeros')) masks[l.name] = nonzeroMask(kernelOf(l).read());
   return masks;
 }
 
 /**
  * Prunes a copy of `model`: the brief's `l1_unstructured(amount=0.3)` on every layer is
  * `magnitude(model, {sparsity: 0.3})`. The input is not modified; the caller owns the returned
- * model and masks.
+ * model. Its zeros are the masks: `fineTune(pruned, data, ...)` keeps them.
  * @example const {model: pruned, report} = await magnitude(model, {sparsity: 0.9, skip: ['fc3']})
  */
-export async function magnitude(model: tf.LayersModel, options: MagnitudeOptions): Promise<{ model: tf.LayersModel; masks: PruningMasks; report: MagnitudeReport }> {
-  requireLayersModel(model, 'prune.magnitude');
-  if (!options || typeof options !== 'object') throw new ConfigError(`magnitude: an options object such as {sparsity: 0.9}, got ${describe(options)}. Pass the target sparsity.`);
-  const { masks, targets } = computeMasks(model, options, 'magnitude');
-  const out = await cloneModel(model);
-  applyMasks(out, masks);
+export async function magnitude(model: tf.LayersModel, options: MagnitudeOptions): Promise<{ model: tf.LayersModel; report: MagnitudeReport }> {
+  requireLayersModel(model, FN);
+  if (!options || typeof options !== 'object') throw new ConfigError(`${FN}: an options object such as {sparsity: 0.9}, got ${describe(options)}. Pass the target sparsity.`);
+  const { masks, targets } = computeMasks(model, options, FN);
+  let out: tf.LayersModel | undefined;
+  try {
+    out = await cloneModel(model);
+    applyMasks(out, masks);
+  } catch (e) {
+    out?.dispose();
+    throw e;
+  } finally {
+    tf.dispose(Object.values(masks));
+  }
   return {
     model: out,
-    masks,
     report: {
       method: options.method ?? 'magnitude',
       scope: options.scope ?? 'layer',
@@ -108,6 +122,7 @@ export async function magnitude(model: tf.LayersModel, options: MagnitudeOptions
  * removing; the name follows TFMOT's `strip_pruning`.
  */
 export async function stripPruning(model: tf.LayersModel, masks?: PruningMasks): Promise<{ model: tf.LayersModel; report: SparsityReport }> {
+  requireLayersModel(model, 'prune.stripPruning');
   const out = await cloneModel(model);
   if (masks) applyMasks(out, masks);
   return { model: out, report: sparsityReport(out) };

@@ -1,15 +1,28 @@
-// Which layers fine-grained pruning touches (their first weight, the kernel), and how per-layer
-// options are resolved by layer name, with a typed error for names the model does not have.
+// Which layers fine-grained pruning touches: those whose registry entry has a kernel (Dense,
+// Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, ...; lib/core/layers.ts), and how per-layer
+// options (`layers` overrides, `skip`) are resolved by layer name, with a typed error for names
+// the model does not have.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, UnsupportedLayerError } from '../errors';
+import { LAYERS, layerEntry } from '../core/layers';
+import { requireLayersModel } from '../core/graph';
 import { checkSparsity } from './masks';
 
-/** Layer classes whose kernel (first weight) can be pruned. */
-export const PRUNABLE_CLASSES: readonly string[] = ['Dense', 'Conv1D', 'Conv2D', 'DepthwiseConv2D'];
+/** The layer classes with a kernel, from the registry. */
+function kernelClasses(): string[] {
+  return [...LAYERS.values()].filter((e) => e.kernel).map((e) => e.className);
+}
 
-/** The model's layers with a prunable kernel, in model order. */
-export function prunableLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  return model.layers.filter((l) => PRUNABLE_CLASSES.includes(l.getClassName()) && l.weights.length > 0);
+/** Index of a layer's kernel in `layer.weights`, or undefined when it has none. */
+function kernelIndex(layer: tf.layers.Layer): number | undefined {
+  const index = layerEntry(layer.getClassName())?.kernel?.index;
+  return index !== undefined && index < layer.weights.length ? index : undefined;
+}
+
+/** The model's layers with a prunable kernel, in model order. A graph model is refused with a ConfigError. */
+export function prunableLayers(model: tf.LayersModel, fn = 'prunableLayers'): tf.layers.Layer[] {
+  requireLayersModel(model, fn);
+  return model.layers.filter((l) => kernelIndex(l) !== undefined);
 }
 
 /** Per-layer targets: a default sparsity, overrides by name, and names to skip. */
@@ -21,19 +34,19 @@ export interface LayerTargets {
 
 /**
  * The sparsity for each prunable layer (layers skipped are absent). Unknown names give a
- * ConfigError listing the model's prunable layers; a non-prunable layer named gives an
+ * ConfigError listing the model's prunable layers; a layer without a kernel named gives an
  * UnsupportedLayerError.
  */
 export function resolveTargets(fn: string, model: tf.LayersModel, targets: LayerTargets): Map<string, number> {
   const base = checkSparsity(fn, targets.sparsity);
-  const prunable = prunableLayers(model);
+  const prunable = prunableLayers(model, fn);
   const names = new Set(prunable.map((l) => l.name));
   const all = new Map(model.layers.map((l) => [l.name, l]));
   const checkName = (name: string, option: string) => {
     if (names.has(name)) return;
     const layer = all.get(name);
     if (layer) {
-      throw new UnsupportedLayerError(`${fn}: ${option} to name a layer with a prunable kernel (${PRUNABLE_CLASSES.join(', ')}), ` +
+      throw new UnsupportedLayerError(`${fn}: ${option} to name a layer with a prunable kernel (${kernelClasses().join(', ')}), ` +
         `got "${name}" of class ${layer.getClassName()}. Remove it from ${option}.`, name, layer.getClassName());
     }
     throw new ConfigError(`${fn}: ${option} to name layers of the model, got unknown layer "${name}". ` +
@@ -52,7 +65,12 @@ export function resolveTargets(fn: string, model: tf.LayersModel, targets: Layer
   return out;
 }
 
-/** The kernel variable of a prunable layer. */
+/** The kernel variable of a prunable layer (where its registry entry says it is). */
 export function kernelOf(layer: tf.layers.Layer): tf.LayerVariable {
-  return layer.weights[0] as tf.LayerVariable;
+  const index = kernelIndex(layer);
+  if (index === undefined) {
+    throw new UnsupportedLayerError(`kernelOf: a layer with a prunable kernel (${kernelClasses().join(', ')}), got "${layer.name}" of class ${layer.getClassName()}. ` +
+      `Pass one of the model's prunable layers (prune.prunableLayers).`, layer.name, layer.getClassName());
+  }
+  return layer.weights[index] as tf.LayerVariable;
 }

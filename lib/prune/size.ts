@@ -32,7 +32,7 @@ export function kernelMatrix(kernel: tf.Tensor): { data: Float32Array; rows: num
 /** The CSR encodings of a model's prunable kernels, by layer name. */
 export function encodeModel(model: tf.LayersModel, indexBits: IndexBits = 4): Record<string, CsrEncoding> {
   const out: Record<string, CsrEncoding> = {};
-  for (const l of prunableLayers(model)) {
+  for (const l of prunableLayers(model, 'encodeModel')) {
     const m = kernelMatrix(kernelOf(l).read());
     out[l.name] = encodeCsr(m.data, m.rows, m.cols, indexBits);
   }
@@ -55,7 +55,7 @@ function gzip(parts: Uint8Array[]): number {
 export function sizeReport(model: tf.LayersModel, options: { indexBits?: IndexBits } = {}): SizeReport {
   const indexBits = options.indexBits ?? 4;
   if (indexBits !== 4 && indexBits !== 8) throw new ConfigError(`sizeReport: indexBits 4 or 8, got ${describe(indexBits)}. Use 4 or 8.`);
-  const kernels = new Map(prunableLayers(model).map((l) => [kernelOf(l).read(), l.name]));
+  const kernels = new Map(prunableLayers(model, 'sizeReport').map((l) => [kernelOf(l).read(), l.name]));
   const enc = encodeModel(model, indexBits);
   const denseParts: Uint8Array[] = [];
   const sparseParts: Uint8Array[] = [];

@@ -40,9 +40,9 @@ export function sparsityOf(t: tf.Tensor): number {
   return t.size === 0 ? 0 : countZeros(t) / t.size;
 }
 
-/** Sparsity of every prunable kernel (Dense, Conv1D, Conv2D, DepthwiseConv2D) and totals. */
+/** Sparsity of every prunable kernel (the layers with a kernel in the registry) and totals. */
 export function sparsityReport(model: tf.LayersModel): SparsityReport {
-  const layers: WeightSparsity[] = prunableLayers(model).map((layer) => {
+  const layers: WeightSparsity[] = prunableLayers(model, 'sparsityReport').map((layer) => {
     const w = layer.weights[0] as tf.LayerVariable;
     const v = w.read();
     const zeros = countZeros(v);

@@ -3,6 +3,7 @@
 // schedule, the masks are recomputed from the current magnitudes at the schedule's steps.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
+import { requireLayersModel } from '../core/graph';
 import { DataSource } from '../data/source';
 import { fit, FitHistory, FitOptions } from '../train/fit';
 import { applyMasks, computeMasks, magnitude, masksFromZeros, PruningMasks } from './magnitude';
@@ -12,11 +13,13 @@ import { cloneModel } from './clone';
 
 /** Options for {@link pruningHooks}. */
 export interface PruningHooksOptions {
-  /** Fixed masks to keep applied (e.g. from `magnitude`). Borrowed. */
+  /** Fixed masks to keep applied (e.g. `masksFromZeros(pruned)`). Borrowed. */
   readonly masks?: PruningMasks;
   /** Or a schedule: masks recomputed by magnitude at its pruning steps. */
   readonly schedule?: PruningSchedule;
+  /** With a schedule: per-layer final sparsity by layer name (followed in proportion), as in `magnitude`. */
   readonly layers?: Readonly<Record<string, number>>;
+  /** With a schedule: layers left dense, as in `magnitude`. */
   readonly skip?: readonly string[];
   readonly scope?: 'layer' | 'global';
 }
@@ -35,6 +38,7 @@ export interface PruningHooks {
  * @example const h = pruningHooks(model, {schedule: new PolynomialDecay({...})}); await fit(model, train, {..., afterStep: h.afterStep}); h.dispose();
  */
 export function pruningHooks(model: tf.LayersModel, options: PruningHooksOptions): PruningHooks {
+  requireLayersModel(model, 'prune.pruningHooks');
   if (!options || (!options.masks && !options.schedule) || (options.masks && options.schedule)) {
     throw new ConfigError(`pruningHooks: exactly one of masks or schedule, got ${options?.masks ? 'masks' : ''}${options?.masks && options?.schedule ? ' and ' : ''}${options?.schedule ? 'schedule' : ''}${!options?.masks && !options?.schedule ? 'neither' : ''}. ` +
       `Pass the masks from magnitude(), or a ConstantSparsity / PolynomialDecay schedule.`);
@@ -76,14 +80,25 @@ export interface FineTuneReport {
 }
 
 /**
- * Fine-tunes a copy of `model` with its pruning kept: with `masks`, or a `schedule`, or (neither)
- * the masks of the model's exact zeros. The input is not modified.
+ * Fine-tunes a copy of `model` on any DataSource with its pruning kept: with `masks`, or a
+ * `schedule`, or (neither) the masks of the model's exact zeros, which is what `magnitude`
+ * left. The input is not modified.
  * @example const {model: tuned} = await fineTune(pruned, mnist.train, {epochs: 2, seed: 1})
  */
 export async function fineTune(model: tf.LayersModel, train: DataSource, options: FineTuneOptions): Promise<{ model: tf.LayersModel; report: FineTuneReport }> {
+  requireLayersModel(model, 'prune.fineTune');
+  if (!options || typeof options !== 'object') throw new ConfigError(`prune.fineTune: an options object such as {epochs: 2, seed: 1}, got ${describe(options)}. Pass fit's options.`);
   const out = await cloneModel(model);
-  const zeroMasks = !options.masks && !options.schedule ? masksFromZeros(out) : undefined;
-  const hooks = pruningHooks(out, zeroMasks ? { ...options, masks: zeroMasks } : options);
+  let zeroMasks: PruningMasks | undefined;
+  let hooks: PruningHooks;
+  try {
+    zeroMasks = !options.masks && !options.schedule ? masksFromZeros(out) : undefined;
+    hooks = pruningHooks(out, zeroMasks ? { ...options, masks: zeroMasks } : options);
+  } catch (e) {
+    out.dispose();
+    if (zeroMasks) tf.dispose(Object.values(zeroMasks));
+    throw e;
+  }
   try {
     const { masks: _m, schedule: _s, layers: _l, skip: _k, scope: _c, ...fitOptions } = options;
     const history = await fit(out, train, { ...fitOptions, afterStep: hooks.afterStep });
@@ -108,24 +123,34 @@ export interface IterativePruneOptions extends Omit<FitOptions, 'afterStep' | 'e
 }
 
 /**
- * Han et al.'s iterative pruning: prune by magnitude to each sparsity in turn and retrain with
- * the masks kept. Returns a new model; the input is not modified.
+ * Han et al.'s iterative pruning: prune by magnitude to each sparsity in turn and retrain on any
+ * DataSource with the masks kept. Returns a new model; the input is not modified.
  */
 export async function iterativePrune(model: tf.LayersModel, train: DataSource, options: IterativePruneOptions): Promise<{ model: tf.LayersModel; report: { rounds: { sparsity: number; history: FitHistory }[]; sparsity: SparsityReport } }> {
+  requireLayersModel(model, 'prune.iterativePrune');
+  if (!options || typeof options !== 'object') throw new ConfigError(`prune.iterativePrune: an options object such as {sparsities: [0.5, 0.8], epochsPerRound: 1, seed: 1}, got ${describe(options)}. Pass the rounds.`);
   const { sparsities, epochsPerRound, skip, scope, ...fitOptions } = options;
   if (!Array.isArray(sparsities) || sparsities.length === 0 || sparsities.some((s, i) => i > 0 && s < (sparsities[i - 1] as number))) {
-    throw new ConfigError(`iterativePrune: a non-empty increasing list of sparsities, got ${describe(sparsities)}. Use e.g. [0.5, 0.75, 0.9].`);
+    throw new ConfigError(`prune.iterativePrune: a non-empty increasing list of sparsities, got ${describe(sparsities)}. Use e.g. [0.5, 0.75, 0.9].`);
   }
   let current = model;
   const rounds: { sparsity: number; history: FitHistory }[] = [];
-  for (const [i, s] of sparsities.entries()) {
-    const pruned = await magnitude(current, { sparsity: s, ...(skip ? { skip } : {}), ...(scope ? { scope } : {}) });
+  try {
+    for (const [i, s] of sparsities.entries()) {
+      const pruned = await magnitude(current, { sparsity: s, ...(skip ? { skip } : {}), ...(scope ? { scope } : {}) });
+      if (current !== model) current.dispose();
+      current = model;
+      try {
+        const tuned = await fineTune(pruned.model, train, { ...fitOptions, seed: fitOptions.seed + 1000 * i, epochs: epochsPerRound });
+        current = tuned.model;
+        rounds.push({ sparsity: s, history: tuned.report.history });
+      } finally {
+        pruned.model.dispose();
+      }
+    }
+  } catch (e) {
     if (current !== model) current.dispose();
-    const tuned = await fineTune(pruned.model, train, { ...fitOptions, seed: fitOptions.seed + 1000 * i, epochs: epochsPerRound, masks: pruned.masks });
-    pruned.model.dispose();
-    Object.values(pruned.masks).forEach((m) => m.dispose());
-    current = tuned.model;
-    rounds.push({ sparsity: s, history: tuned.report.history });
+    throw e;
   }
   return { model: current, report: { rounds, sparsity: sparsityReport(current) } };
 }

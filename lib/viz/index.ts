@@ -9,3 +9,6 @@ export { formatValue, columnQuantity } from './format';
 export type { Quantity, ColumnFormats } from './format';
 export { summariseFigure } from './summarise';
 export { renderPng, saveFigure, closeRenderer, renderUnavailableReason, CHROMIUM_PATH, CHROMIUM_ARGS } from './render';
+export { figureSvg, escapeXml } from './svg';
+export { htmlPage } from './html-page';
+export type { HtmlBlock } from './html-page';

@@ -19,6 +19,8 @@ import { DependencyGraph, PruningGroup } from '../../lib/prune/graph';
 import { channels } from '../../lib/prune/channels';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
+import { toTflite } from '../../lib/export/tflite/to-tflite';
+import { runTflite, tfliteInterpreter } from '../../lib/export/tflite/runtime';
 import { Rng } from '../../lib/core/rng';
 import { efficientNetB0, inceptionV3, mobileNetV2, resNet50, NORMALIZATION_COUNT_PARAMS } from '../fixtures/architectures';
 import { zeroRemovedChannels } from '../helpers/zero-removed';
@@ -194,10 +196,25 @@ describe('full-size Keras architectures (slow)', function () {
         }
       });
 
+      it('exports to TFLite fp32 and runs in TFLite (tfjs-tflite-node) within 1e-4 of tfjs (logits)', () => {
+        const x = input(model, 2, arch.inputRange);
+        try {
+          const tflite = toTflite(model, { batchSize: 2 });
+          const got = runTflite(tfliteInterpreter(tflite), x.dataSync() as Float32Array);
+          const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+          const diff = maxAbsDiff(want, got);
+          console.log(`      ${arch.name}: TFLite ${tflite.sizeBytes} bytes, max |tfjs - TFLite| = ${diff.toExponential(2)}`);
+          expect(got.length).to.equal(2000);
+          expect(diff).to.be.at.most(1e-4);
+        } finally {
+          x.dispose();
+        }
+      });
+
       // Last: it zeroes channels of the fixture in place.
-      it('prune.channels at ratio 0.3 equals zeroing the removed channels in the original', async () => {
+      it('prune.channels at sparsity 0.3 equals zeroing the removed channels in the original', async () => {
         const numTensors = tf.memory().numTensors;
-        const { model: pruned, report } = await channels(model, { ratio: 0.3 });
+        const { model: pruned, report } = await channels(model, { sparsity: 0.3 });
         const x = input(model, 2, arch.inputRange);
         try {
           const cut = report.groups.filter((g) => g.channelsAfter < g.channelsBefore);

@@ -67,8 +67,8 @@ describe('Keras architectures, small variants', () => {
       });
 
       // Last: it zeroes channels of the fixture in place.
-      it('prune.channels at ratio 0.3 equals zeroing the removed channels in the original', async () => {
-        const { model: pruned, report } = await channels(model, { ratio: 0.3 });
+      it('prune.channels at sparsity 0.3 equals zeroing the removed channels in the original', async () => {
+        const { model: pruned, report } = await channels(model, { sparsity: 0.3 });
         try {
           expect(report.params.after).to.be.below(report.params.before);
           const want = tf.tidy(() => (pruned.predict(x) as tf.Tensor).dataSync());

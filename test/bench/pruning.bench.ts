@@ -23,12 +23,12 @@ async function channelBench(): Promise<Record<string, unknown>> {
   const { model } = await loadBaseline('cnn');
   let best: { ratio: number; macsRatio: number } | undefined;
   for (const ratio of [0.2, 0.3, 0.35, 0.4, 0.5, 0.75]) {
-    const c = await channels(model, { ratio, importance: 'l1' });
+    const c = await channels(model, { sparsity: ratio, importance: 'l1' });
     const macsRatio = c.report.macs.after / c.report.macs.before;
     if (!best || Math.abs(macsRatio - 0.5) < Math.abs(best.macsRatio - 0.5)) best = { ratio, macsRatio };
     c.model.dispose();
   }
-  const half = await channels(model, { ratio: best!.ratio, importance: 'l1' });
+  const half = await channels(model, { sparsity: best!.ratio, importance: 'l1' });
   const rows = await benchmark([tfjsRuntime(model, 'wasm', { model: 'original' }), tfjsRuntime(half.model, 'wasm', { model: 'pruned' })],
     { batchSizes: [1, 256], rounds: 7, runs: 15, warmupRuns: 3, minTimeMs: 500 });
   const roundsOf = (m: string, b: number) => rows.find((r) => r.model === m && r.batchSize === b)?.roundP50Ms as number[];
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const { xs: x, ys: y } = toTensors(loadMnist().test, { inputShape: [784], start: 0, end: 256 });
   const figures: Record<string, unknown> = {};
   for (const sparsity of [0.9, 0.95]) {
-    const { model: pruned, masks } = await magnitude(model, { sparsity });
+    const { model: pruned } = await magnitude(model, { sparsity });
     const mlp = SparseMlp.fromModel(pruned);
     const rows = await benchmark([tfjsRuntime(pruned, 'wasm'), functionRuntime('sparse-csr', (v, n) => mlp.predict(v, n), { inputShape: [mlp.inputSize] })],
       { batchSizes: [1, 256], rounds: 5, warmupRuns: 10, runs: 50, minTimeMs: 500, input: x.dataSync() as Float32Array });
@@ -59,7 +59,6 @@ async function main(): Promise<void> {
     }
     figures[`sparsity${Math.round(sparsity * 100)}`] = { batch1: batch(1), batch256: batch(256), sparseSpeedupBatch1: batch(1).speedup, sparseSpeedupBatch256: batch(256).speedup };
     pruned.dispose();
-    tf.dispose(Object.values(masks));
   }
   figures.half = await channelBench();
   saveResults('bench-pruning', { ...figures, backend: tf.getBackend(), note: 'sparsityNN: one-shot magnitude pruning of the SimpleNet baseline, speedup = dense p50 / sparse p50; half: channel-pruned CNN, speedup = original p50 / pruned p50' });

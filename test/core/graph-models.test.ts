@@ -76,7 +76,7 @@ describe('core: graph models', () => {
     const data = { xs: tf.zeros([4, 28, 28, 1]), ys: tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 10) };
     const verbs: [string, () => unknown][] = [
       ['prune.magnitude', () => prune.magnitude(g, { sparsity: 0.5 })],
-      ['prune.channels', () => prune.channels(g, { ratio: 0.5 } as never)],
+      ['prune.channels', () => prune.channels(g, { sparsity: 0.5 })],
       ['quantize.postTraining', () => quantize.postTraining(g, { mode: 'weight-only' } as never)],
       ['quantize.quantizationAwareTraining', () => quantize.quantizationAwareTraining(g, data, { epochs: 1, seed: 1 } as never)],
       ['quantize.weightSharing', () => quantize.weightSharing(g, { clusters: 4, seed: 1 } as never)],

@@ -135,7 +135,7 @@ describe('prune/graph', () => {
       tf.layers.reshape({ targetShape: [2, 4], name: 'rs' }),
       tf.layers.flatten({ name: 'f' }),
       tf.layers.dense({ units: 2, name: 'd2' })] });
-    expect(() => new DependencyGraph(model)).to.throw(UnsupportedLayerError, /layer "rs" of class Reshape\. Add "rs" to the skip option/);
+    expect(() => new DependencyGraph(model)).to.throw(UnsupportedLayerError, /Reshape that keeps the last \(channel\) axis, got layer "rs" of class Reshape \(input \[8\], output \[2, 4\]\)\. Add "rs" to skip to treat it as a black box/);
     model.dispose();
   });
 });
@@ -143,7 +143,7 @@ describe('prune/graph', () => {
 describe('prune/channels', () => {
   it('shrinks SimpleNet neurons and its weights are the kept slices', async () => {
     const model = simpleNet({ seed: 1, hidden: [8, 6], inputSize: 5, numClasses: 3 });
-    const { model: small, report } = await channels(model, { ratio: 0.5 });
+    const { model: small, report } = await channels(model, { sparsity: 0.5 });
     expect(report.layers.map((l) => [l.name, l.channelsBefore, l.channelsAfter])).to.deep.equal([['fc1', 8, 4], ['fc2', 6, 3], ['fc3', 3, 3]]);
     expect(report.params).to.deep.equal({ before: 5 * 8 + 8 + 8 * 6 + 6 + 6 * 3 + 3, after: 5 * 4 + 4 + 4 * 3 + 3 + 3 * 3 + 3 });
     expect(report.macs).to.deep.equal({ before: 40 + 48 + 18, after: 20 + 12 + 9 });
@@ -155,9 +155,9 @@ describe('prune/channels', () => {
     model.dispose();
   });
 
-  it('ratio 0 keeps the outputs identical (sequential CNN with BN and Flatten)', async () => {
+  it('sparsity 0 keeps the outputs identical (sequential CNN with BN and Flatten)', async () => {
     const model = cnn({ seed: 1, filters: [4, 6], hidden: 8 });
-    const { model: same, report } = await channels(model, { ratio: 0 });
+    const { model: same, report } = await channels(model, { sparsity: 0 });
     expect(report.params.after).to.equal(report.params.before);
     await expectSameOutputs(model, same, [28, 28, 1]);
     same.dispose();
@@ -169,7 +169,7 @@ describe('prune/channels', () => {
     zeroBn(model, 'bn1', [1, 3]);
     zeroBn(model, 'bn2', [0, 2, 5]);
     zeroChannel(model, 'fc1', [2, 4, 7, 0]);
-    const { model: small, report } = await channels(model, { ratio: 0.5, importance: 'bn', layers: { fc1: 0.5 } });
+    const { model: small, report } = await channels(model, { sparsity: 0.5, importance: 'bn', layers: { fc1: 0.5 } });
     expect(report.groups.map((g) => g.kept)).to.deep.equal([[0, 2], [1, 3, 4], [1, 3, 5, 6], [...Array(10).keys()]]);
     expect(report.warnings.some((w) => /fc1.*ranked by l1/.test(w))).to.equal(true);
     expect(report.macs.after).to.be.lessThan(report.macs.before / 2);
@@ -183,7 +183,7 @@ describe('prune/channels', () => {
     zeroBn(model, 'b1', [1, 4]);
     zeroBn(model, 'b2', [1, 4]);
     zeroChannel(model, 'c3', [0, 2]);
-    const { model: small, report } = await channels(model, { ratio: 0.34, importance: 'bn', layers: { c3: 0.4 } });
+    const { model: small, report } = await channels(model, { sparsity: 0.34, importance: 'bn', layers: { c3: 0.4 } });
     expect(report.groups[0]!.kept).to.deep.equal([0, 2, 3, 5]);
     expect(report.groups[1]!.kept).to.deep.equal([1, 3, 4]);
     expect((small.getLayer('dw').getWeights()[0]!).shape).to.deep.equal([3, 3, 4, 1]);
@@ -197,7 +197,7 @@ describe('prune/channels', () => {
     zeroChannel(model, 'ca', [1]);
     zeroChannel(model, 'cb', [0, 2]);
     zeroChannel(model, 'h', [3, 5, 6, 7]);
-    const { model: small, report } = await channels(model, { ratio: 0.5, layers: { ca: 0.34 } });
+    const { model: small, report } = await channels(model, { sparsity: 0.5, layers: { ca: 0.34 } });
     expect(report.groups.slice(0, 3).map((g) => g.kept)).to.deep.equal([[0, 2], [1, 3], [0, 1, 2, 4]]);
     expect(small.getLayer('h').getWeights()[0]!.shape).to.deep.equal([4 * 4, 4]);
     await expectSameOutputs(model, small, [4, 4, 1]);
@@ -207,7 +207,7 @@ describe('prune/channels', () => {
 
   it('squeeze-excite block: the pruned model equals the original with the removed channels zeroed', async () => {
     const model = squeezeExciteNet();
-    const { model: small, report } = await channels(model, { ratio: 0.5 });
+    const { model: small, report } = await channels(model, { sparsity: 0.5 });
     expect(report.groups.map((x) => [x.channelsBefore, x.channelsAfter])).to.deep.equal([[6, 3], [3, 1], [4, 2], [3, 3]]);
     expect(small.getLayer('se_reshape').outputShape).to.deep.equal([null, 1, 1, 3]);
     expect(small.getLayer('flat').outputShape).to.deep.equal([null, 8]);
@@ -224,22 +224,22 @@ describe('prune/channels', () => {
       tf.layers.flatten({ name: 'f' }),
       tf.layers.dense({ units: 6, name: 'd2' }),
       tf.layers.dense({ units: 2, name: 'd3' })] });
-    const { model: small, report } = await channels(model, { ratio: 0.5, skip: ['rs'] });
+    const { model: small, report } = await channels(model, { sparsity: 0.5, skip: ['rs'] });
     expect(report.layers.map((l) => l.channelsAfter)).to.deep.equal([8, 3, 2]);
-    await expectNoLeak(async () => (await channels(model, { ratio: 0.5, skip: ['rs', 'd2'] })).model);
+    await expectNoLeak(async () => (await channels(model, { sparsity: 0.5, skip: ['rs', 'd2'] })).model);
     small.dispose();
     model.dispose();
   });
 
   it('random and l2 importance are seeded and valid; bad options are typed errors', async () => {
     const model = simpleNet({ seed: 1, hidden: [8], inputSize: 5, numClasses: 3 });
-    const r1 = await channels(model, { ratio: 0.5, importance: 'random', seed: 3 });
-    const r2 = await channels(model, { ratio: 0.5, importance: 'random', seed: 3 });
+    const r1 = await channels(model, { sparsity: 0.5, importance: 'random', seed: 3 });
+    const r2 = await channels(model, { sparsity: 0.5, importance: 'random', seed: 3 });
     expect(r1.report.groups[0]!.kept).to.deep.equal(r2.report.groups[0]!.kept);
-    const l2 = await channels(model, { ratio: 0.25, importance: 'l2' });
+    const l2 = await channels(model, { sparsity: 0.25, importance: 'l2' });
     expect(l2.report.groups[0]!.channelsAfter).to.equal(6);
     [r1, r2, l2].forEach((r) => r.model.dispose());
-    for (const opts of [{ ratio: 1 }, { ratio: 0.5, layers: { fc9: 0.5 } }, { ratio: 0.5, layers: { fc2: 0.5 } }, { ratio: 0.5, skip: ['x'] }, { ratio: 0.5, importance: 'l3' }]) {
+    for (const opts of [{ sparsity: 1 }, { sparsity: 0.5, layers: { fc9: 0.5 } }, { sparsity: 0.5, layers: { fc2: 0.5 } }, { sparsity: 0.5, skip: ['x'] }, { sparsity: 0.5, importance: 'l3' }]) {
       let err: unknown;
       try { await channels(model, opts as never); } catch (e) { err = e; }
       expect(err, JSON.stringify(opts)).to.be.instanceOf(ConfigError);
@@ -261,7 +261,7 @@ describe('prune/channels', () => {
 
   it('does not leak', async () => {
     const model = residualNet();
-    await expectNoLeak(() => channels(model, { ratio: 0.5, importance: 'bn' }));
+    await expectNoLeak(() => channels(model, { sparsity: 0.5, importance: 'bn' }));
     model.dispose();
   });
 });

@@ -29,17 +29,25 @@ describe('prune/sensitivity', () => {
 
   it('rejects bad options and unknown layers', async () => {
     const model = simpleNet({ seed: 1, hidden: [4], inputSize: 16, numClasses: 3 });
-    for (const opts of [{ sparsities: [] }, { sparsities: [1.2] }, { sparsities: [0.5], layers: ['nope'] }]) {
+    for (const [opts, message] of [
+      [{ sparsities: [] }, /a non-empty sparsities list, got \[\]/],
+      [{ sparsities: [1.2] }, /sparsity in \[0, 1\), got 1.2/],
+      [{ sparsities: [0.5], skip: ['nope'] }, /skip to name layers of the model, got unknown layer "nope"/],
+      [{ sparsities: [0.5], layers: ['fc2'] }, /skip \(the prunable layers left out of the scan.*got layers: \["fc2"\]/],
+      [{ sparsities: [0.5], method: 'l1' }, /method 'magnitude' or 'random', got "l1"/],
+      [{ sparsities: [0.5], method: 'random' }, /a numeric seed for method 'random', got undefined/],
+    ] as const) {
       let err: unknown;
-      try { await sensitivityScan(model, tinyData(), opts); } catch (e) { err = e; }
-      expect(err).to.be.instanceOf(ConfigError);
+      try { await sensitivityScan(model, tinyData(), opts as never); } catch (e) { err = e; }
+      expect(err, JSON.stringify(opts)).to.be.instanceOf(ConfigError);
+      expect((err as Error).message).to.match(/^prune\.sensitivityScan: /).and.to.match(message);
     }
     model.dispose();
   });
 
   it('does not leak', async () => {
     const model = simpleNet({ seed: 1, hidden: [4], inputSize: 16, numClasses: 3 });
-    await expectNoLeak(() => sensitivityScan(model, tinyData(), { sparsities: [0.5], layers: ['fc2'] }));
+    await expectNoLeak(() => sensitivityScan(model, tinyData(), { sparsities: [0.5], skip: ['fc1'] }));
     model.dispose();
   });
 });

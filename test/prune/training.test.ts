@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError, ShapeError } from '../../lib/errors';
 import { makeImageSet } from '../../lib/data/image-set';
 import { simpleNet } from '../../lib/models/simplenet';
 import { magnitude } from '../../lib/prune/magnitude';
 import { ConstantSparsity, PolynomialDecay } from '../../lib/prune/schedule';
 import { fineTune, iterativePrune, pruningHooks } from '../../lib/prune/training';
 import { sparsityReport } from '../../lib/prune/sparsity';
+import { sensitivityScan } from '../../lib/prune/sensitivity';
 import { expectNoLeak } from '../helpers/leak';
 import { Rng } from '../../lib/core/rng';
 
@@ -48,7 +49,7 @@ describe('prune/schedule', () => {
 describe('prune/training', () => {
   it('fineTune keeps pruned weights exactly zero and does not modify its input', async () => {
     const model = tinyNet();
-    const { model: pruned, masks } = await magnitude(model, { sparsity: 0.7 });
+    const { model: pruned } = await magnitude(model, { sparsity: 0.7 });
     const before = sparsityReport(pruned).layers.map((l) => l.zeros);
     const w0 = Array.from(pruned.getWeights()[0]!.dataSync());
     const { model: tuned, report } = await fineTune(pruned, tinyData(), { epochs: 2, seed: 1, batchSize: 16, learningRate: 1e-2 });
@@ -56,7 +57,6 @@ describe('prune/training', () => {
     expect(Array.from(pruned.getWeights()[0]!.dataSync())).to.deep.equal(w0);
     // and the kept weights did train
     expect(Array.from(tuned.getWeights()[0]!.dataSync())).to.not.deep.equal(w0);
-    tf.dispose([...Object.values(masks)]);
     [model, pruned, tuned].forEach((m) => m.dispose());
   });
 
@@ -88,6 +88,75 @@ describe('prune/training', () => {
     const model = tinyNet();
     const schedule = new ConstantSparsity({ targetSparsity: 0.5, frequency: 2 });
     await expectNoLeak(() => fineTune(model, tinyData(32), { epochs: 1, seed: 1, batchSize: 16, schedule }));
+    model.dispose();
+  });
+});
+
+describe('prune with any DataSource (an RGB conv net ending in softmax)', () => {
+  // 3 classes of 6x6x3 images: class c has a bright channel c.
+  const n = 48;
+  const xsData = new Float32Array(n * 6 * 6 * 3);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+  for (let i = 0; i < n; i++) for (let p = 0; p < 36; p++) for (let c = 0; c < 3; c++) xsData[(i * 36 + p) * 3 + c] = (c === i % 3 ? 0.8 : 0.1) + ((i * 7 + p) % 5) * 0.02;
+  const rgbNet = () => tf.sequential({ layers: [
+    tf.layers.conv2d({ inputShape: [6, 6, 3], filters: 8, kernelSize: 3, activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+    tf.layers.globalAveragePooling2d({ name: 'gap' }),
+    tf.layers.dense({ units: 3, activation: 'softmax', name: 'probs', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) })] });
+  /** The same examples as tensors {xs, ys} (what model.fit takes) and as a batched tf.data.Dataset of {xs, ys} (what model.fitDataset takes). */
+  function sources() {
+    const tensors = { xs: tf.tensor4d(xsData, [n, 6, 6, 3]), ys: tf.tensor1d(labels, 'int32') };
+    const images = Array.from({ length: n }, (_, i) => tf.tensor3d(xsData.subarray(i * 108, (i + 1) * 108), [6, 6, 3]));
+    const dataset = tf.data.zip({ xs: tf.data.array(images), ys: tf.data.array(Array.from(labels)) }).batch(16) as unknown as tf.data.Dataset<tf.TensorContainer>;
+    return { tensors, dataset, dispose: () => tf.dispose([tensors.xs, tensors.ys, ...images]) };
+  }
+
+  it('fineTune, iterativePrune and sensitivityScan run on tensors and on a tf.data.Dataset, keeping the zeros', async () => {
+    const model = rgbNet();
+    const { tensors, dataset, dispose } = sources();
+    const { model: pruned } = await magnitude(model, { sparsity: 0.5 });
+    const zeros = sparsityReport(pruned).layers.map((l) => l.zeros);
+    expect(zeros).to.deep.equal([Math.round(0.5 * 3 * 3 * 3 * 8), Math.round(0.5 * 8 * 3)]);
+    await expectNoLeak(async () => {
+      for (const data of [tensors, dataset]) {
+        const { model: tuned, report } = await fineTune(pruned, data, { epochs: 3, seed: 1, batchSize: 16, learningRate: 0.03 });
+        expect(report.sparsity.layers.map((l) => l.zeros)).to.deep.equal(zeros);
+        expect(report.history.steps).to.equal(9);
+        expect(report.history.epochs[2]!.loss).to.be.lessThan(report.history.epochs[0]!.loss);
+        tuned.dispose();
+        const it = await iterativePrune(model, data, { sparsities: [0.25, 0.5], epochsPerRound: 1, seed: 1, batchSize: 16 });
+        expect(it.report.sparsity.layers.map((l) => l.zeros)).to.deep.equal(zeros);
+        it.model.dispose();
+        const scan = await sensitivityScan(model, data, { sparsities: [0, 0.9] });
+        expect(scan.rows.map((r) => `${r.layer}@${r.sparsity}`)).to.deep.equal(['conv@0', 'conv@0.9', 'probs@0', 'probs@0.9']);
+        expect(scan.rows[0]!.accuracy).to.equal(scan.baseline.accuracy);
+      }
+    });
+    // Both sources hold the same examples in the same order: the same scan.
+    const [a, b] = [await sensitivityScan(model, tensors, { sparsities: [0.5] }), await sensitivityScan(model, dataset, { sparsities: [0.5] })];
+    expect(b.rows.map((r) => r.accuracy)).to.deep.equal(a.rows.map((r) => r.accuracy));
+    expect(b.baseline.loss).to.be.closeTo(a.baseline.loss, 1e-5);
+    dispose();
+    pruned.dispose();
+    model.dispose();
+  });
+
+  it('wrong data is a typed error before training, nothing leaks and the backend stays usable', async () => {
+    const model = rgbNet();
+    const gray = { xs: tf.zeros([4, 6, 6, 1]), ys: tf.tensor1d([0, 1, 2, 0], 'int32') };
+    const before = tf.memory().numTensors;
+    for (const call of [
+      () => fineTune(model, gray, { epochs: 1, seed: 1 }),
+      () => iterativePrune(model, gray, { sparsities: [0.5], epochsPerRound: 1, seed: 1 }),
+      () => sensitivityScan(model, gray, { sparsities: [0.5] }),
+    ]) {
+      let err: unknown;
+      try { await call(); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(ShapeError);
+      expect((err as Error).message).to.match(/inputs of shape \[n, 6, 6, 3\] \(the model's input\), got \[4, 6, 6, 1\]/);
+    }
+    expect(tf.memory().numTensors).to.equal(before);
+    expect(tf.tidy(() => (model.predict(tf.ones([1, 6, 6, 3])) as tf.Tensor).shape)).to.deep.equal([1, 3]);
+    tf.dispose([gray.xs, gray.ys]);
     model.dispose();
   });
 });

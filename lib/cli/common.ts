@@ -1,0 +1,87 @@
+// What the subcommands share: the context they run in (progress, output), opening the MODEL
+// argument, reading --data into the data contract, and the data options' help texts.
+import * as path from 'path';
+import { LoadedData, loadDataFiles } from '../data/data-files';
+import { StageModel, openModel } from '../pipeline/stage-model';
+import { OptionSpec, ParsedArgs, UsageError, numberArg, stringArg } from './args';
+import { Progress } from './progress';
+
+/** What a subcommand gets besides its arguments. */
+export interface CommandContext {
+  readonly progress: Progress;
+  /** Human-readable output (stdout), unless --json. */
+  readonly print: (text: string) => void;
+}
+
+/** A subcommand's result: the JSON printed with --json, and the text printed otherwise. */
+export interface CommandResult {
+  readonly json: unknown;
+  readonly text: string;
+  /** Exit code 1 with the text on stderr (e.g. a failed check), even though outputs were written. */
+  readonly failed?: boolean;
+}
+
+/** Options of the commands that read data. */
+export const DATA_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  data: { type: 'string', value: 'DIR|FILE.npy', description: 'data: a folder of class subfolders (PNG/JPEG) or a .npy file of inputs' },
+  labels: { type: 'string', value: 'FILE.npy', description: 'labels for .npy inputs (integers, or one-hot rows)' },
+  scale: { type: 'string', value: 'X', description: '.npy inputs are multiplied by X (e.g. 1/255); image folders are always scaled to [0, 1]' },
+  limit: { type: 'string', value: 'N', description: 'use at most N examples of the data' },
+  'image-shape': { type: 'string', value: 'HxWxC', description: 'image size for models whose input is not HxWxC (e.g. 28x28x1 for a flat 784 input)' },
+  seed: { type: 'string', value: 'N', description: 'seed of data shuffles and fine-tuning (default 0)' },
+};
+
+/** Opens the MODEL argument (a model folder). */
+export async function openModelArg(p: string, progress: Progress): Promise<StageModel> {
+  progress.step(`opening ${p}`);
+  return openModel(path.resolve(p));
+}
+
+/** Loads --data for a model input, or undefined without --data. */
+export function loadDataArg(args: ParsedArgs, inputShape: readonly number[], progress: Progress): LoadedData | undefined {
+  const data = stringArg(args, 'data');
+  const labels = stringArg(args, 'labels');
+  if (!data) {
+    if (labels) throw new UsageError('--labels needs --data (the inputs the labels belong to).');
+    return undefined;
+  }
+  const shape = stringArg(args, 'image-shape');
+  let imageShape: [number, number, number] | undefined;
+  if (shape !== undefined) {
+    const m = /^(\d+)x(\d+)x([13])$/.exec(shape);
+    if (!m) throw new UsageError(`--image-shape must be HxWxC with C 1 or 3, e.g. 28x28x1, got ${JSON.stringify(shape.slice(0, 40))}.`);
+    imageShape = [Number(m[1]), Number(m[2]), Number(m[3])];
+  }
+  const scale = numberArg(args, 'scale');
+  const limit = numberArg(args, 'limit', { integer: true, min: 1 });
+  progress.step(`loading data from ${data}`);
+  return loadDataFiles(path.resolve(data), {
+    inputShape, seed: seedArg(args), ...(labels ? { labels: path.resolve(labels) } : {}), ...(scale !== undefined ? { scale } : {}),
+    ...(limit !== undefined ? { limit } : {}), ...(imageShape ? { imageShape } : {}), onImage: (d, t) => progress.update('images', d, t),
+  });
+}
+
+/** --seed, default 0. */
+export function seedArg(args: ParsedArgs): number {
+  return numberArg(args, 'seed', { integer: true, min: 0, max: 2 ** 31 - 1 }) ?? 0;
+}
+
+/** The required --out folder. */
+export function outArg(args: ParsedArgs): string {
+  const out = stringArg(args, 'out');
+  if (!out) throw new UsageError('--out DIR is required (the folder to write; it must not exist unless --force).');
+  return path.resolve(out);
+}
+
+/** Bytes as text, e.g. "4.58 MiB (4,799,528 bytes)". */
+export function formatBytes(n: number): string {
+  const unit = n >= 1024 ** 2 ? [1024 ** 2, 'MiB'] as const : n >= 1024 ? [1024, 'KiB'] as const : [1, 'bytes'] as const;
+  return unit[0] === 1 ? `${n} bytes` : `${(n / unit[0]).toFixed(2)} ${unit[1]} (${n.toLocaleString('en-US')} bytes)`;
+}
+
+/** A plain-text table with aligned columns. */
+export function textTable(columns: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const cells = [columns, ...rows].map((r) => r.map(String));
+  const widths = columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')).join('\n');
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The `tfjs-compress` executable (package.json "bin"): `npx tfjs-compress profile ./model`.
+// `serve` hands over to the inference server's own command line (lib/serve/cli.ts), which reads
+// process.argv itself; every other subcommand runs in runCli.
+import * as path from 'path';
+import { runCli } from './cli';
+
+const argv = process.argv.slice(2);
+if (argv[0] === 'serve') {
+  process.argv = [process.argv[0] as string, path.join(__dirname, '..', 'serve', 'cli.js'), ...argv.slice(1)];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('../serve/cli');
+} else {
+  runCli(argv).then((code) => process.exit(code), (e: unknown) => {
+    process.stderr.write(`tfjs-compress: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,207 @@
+// One function per recipe stage kind, each a thin call of the library's verb: prune.magnitude /
+// prune.channels (+ prune.fineTune), quantize.postTraining (layers) or
+// exporters.quantizeGraphArtifacts (graph models), exporters.toOnnx / quantizedArtifacts. A stage
+// returns the model the next stage starts from (optimizing stages), how to write its artifact,
+// and how to score that artifact in the runtime it is meant for. No technique logic lives here:
+// only the translation of recipe fields (with `*` layer-name patterns) into the verbs' options.
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors';
+import { requireLayersModel } from '../core/graph';
+import * as prune from '../prune';
+import * as quantize from '../quantize';
+import * as exporters from '../export';
+import { ModelArtifacts, writeArtifacts } from '../data/model-files';
+import { artifactsToGraphModel, artifactsToModel, modelToArtifacts } from '../data/model-io';
+import { LoadedData } from '../data/data-files';
+import { batchesOf } from '../data/source';
+import { ProgressReporter } from '../train/progress';
+import { ExportStage, PruneStage, QuantizeStage } from './recipe';
+import { ScoreFn, StageModel, planOfStage, saveStageModel, stageInputShape, stageScores } from './stage-model';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** What stages see of the run. */
+export interface StageContext {
+  readonly seed: number;
+  readonly data: { readonly calibration?: LoadedData; readonly evaluation?: LoadedData; readonly training?: LoadedData };
+  /** Epoch and batch progress of fine-tuning. */
+  readonly trainProgress?: ProgressReporter;
+}
+
+/** The outcome of one stage. */
+export interface StageOutcome {
+  /** The model later stages start from (optimizing stages). Owned by the caller. */
+  readonly model?: StageModel;
+  /** 'tfjs-layers', 'tfjs-graph', 'onnx', ... */
+  readonly format: string;
+  /** Writes the artifact into `dir`; returns the model file names (what `sizeBytes` counts). */
+  write(dir: string): Promise<string[]>;
+  /** Scores the artifact for accuracy, and where it runs. */
+  readonly score: ScoreFn;
+  readonly runtime: 'tfjs' | 'ort';
+  /** ONNX bytes (for benchmarking in ONNX Runtime). */
+  readonly onnx?: Uint8Array;
+  /** The library's report (plain JSON). */
+  readonly report: unknown;
+  /** Frees what scoring holds (not `model`). */
+  dispose(): Promise<void> | void;
+}
+
+/** Layer names matching any `*` pattern (ModelOpt-style wildcards); an unmatched pattern is a ConfigError. */
+export function matchLayers(names: readonly string[], patterns: readonly string[], field: string): string[] {
+  const out = new Set<string>();
+  for (const p of patterns) {
+    const re = exporters.globToRegExp(p);
+    const hit = names.filter((n) => re.test(n));
+    if (!hit.length) throw new ConfigError(`recipe: ${field} patterns that match layer names, got "${p}" matching none. Layers are: ${names.slice(0, 40).join(', ')}${names.length > 40 ? ', ...' : ''}.`);
+    hit.forEach((n) => out.add(n));
+  }
+  return [...out];
+}
+
+function layersOf(m: StageModel, verb: string): tf.LayersModel {
+  // The library's own refusal of a graph model, naming what works on it instead.
+  requireLayersModel(m.model, verb);
+  if (m.kind === 'layers' && m.quantized) throw new ConfigError(`${verb}: a float model, got a quantized one. Put quantization after pruning in the recipe.`);
+  return m.model;
+}
+
+const tfjsOutcome = (model: StageModel, report: unknown): StageOutcome => ({
+  model, format: model.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers', write: (dir) => saveStageModel(model, dir), score: stageScores(model), runtime: 'tfjs', report, dispose: () => undefined,
+});
+
+/** Prunes a float layers model by magnitude or channels, then optionally fine-tunes it on the training data. */
+export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageContext): Promise<StageOutcome> {
+  const model = layersOf(input, stage.method === 'magnitude' ? 'prune.magnitude' : 'prune.channels');
+  const names = model.layers.map((l) => l.name);
+  const skip = stage.skip ? matchLayers(names, stage.skip, 'skip') : undefined;
+  const layers = stage.layers ? Object.fromEntries(Object.entries(stage.layers).flatMap(([p, s]) => matchLayers(names, [p], 'layers').map((n) => [n, s]))) : undefined;
+  let pruned: tf.LayersModel;
+  let report: unknown;
+  if (stage.method === 'magnitude') {
+    const r = await prune.magnitude(model, { sparsity: stage.sparsity, ...(layers ? { layers } : {}), ...(skip ? { skip } : {}) });
+    pruned = r.model;
+    report = r.report;
+  } else {
+    // `sparsity` is the fraction of each group's channels removed.
+    const r = await prune.channels(model, { sparsity: stage.sparsity, ...(layers ? { layers } : {}), ...(skip ? { skip } : {}) });
+    pruned = r.model;
+    report = r.report;
+  }
+  if (stage.fineTune && stage.fineTune.epochs > 0) {
+    const training = ctx.data.training;
+    if (!training) {
+      pruned.dispose();
+      throw new ConfigError(`recipe: data.training to fine-tune on, got none. Add "data": {"training": {"path": ...}} or drop fineTune.`);
+    }
+    try {
+      const tuned = await prune.fineTune(pruned, training.source, {
+        epochs: stage.fineTune.epochs, seed: ctx.seed, batchSize: stage.fineTune.batchSize ?? 64,
+        ...(stage.fineTune.learningRate ? { learningRate: stage.fineTune.learningRate } : {}), ...(ctx.trainProgress ? { progress: ctx.trainProgress } : {}),
+      });
+      report = { prune: report, fineTune: tuned.report };
+      pruned.dispose();
+      pruned = tuned.model;
+    } catch (e) {
+      pruned.dispose();
+      throw e;
+    }
+  }
+  return tfjsOutcome({ kind: 'layers', model: pruned }, report);
+}
+
+/** First examples of some data as one input tensor (for output-error measurements). Owned by the caller. */
+export async function firstInputs(data: LoadedData, inputShape: readonly number[], limit: number): Promise<tf.Tensor> {
+  const parts: tf.Tensor[] = [];
+  for await (const b of batchesOf(data.source, { batchSize: limit, limit, inputShape, caller: 'quantize' })) parts.push(b.xs.clone());
+  const x = tf.concat(parts);
+  tf.dispose(parts);
+  return x;
+}
+
+async function quantizeGraph(stage: QuantizeStage, input: StageModel & { kind: 'graph' }, ctx: StageContext): Promise<StageOutcome> {
+  const dtype = stage.dtype ?? 'uint8';
+  const { artifacts, report } = exporters.quantizeGraphArtifacts(input.artifacts, { dtype, ...(stage.weights ? { weights: stage.weights } : {}) });
+  const data = ctx.data.evaluation ?? ctx.data.calibration;
+  let error: exporters.ArtifactsError | undefined;
+  if (data) {
+    const x = await firstInputs(data, stageInputShape(input), 256);
+    try {
+      error = await exporters.measureArtifactsError(input.artifacts, artifacts, x);
+    } finally {
+      x.dispose();
+    }
+  }
+  const model: StageModel = { kind: 'graph', model: artifactsToGraphModel(artifacts, `${dtype} artifacts`), artifacts };
+  return tfjsOutcome(model, { dtype, ...report, ...(error ? { outputError: error } : {}) });
+}
+
+/** Post-training quantization of a layers model, or the converter's weight quantization of a graph model. */
+export async function runQuantize(stage: QuantizeStage, input: StageModel, ctx: StageContext): Promise<StageOutcome> {
+  if (input.kind === 'graph') {
+    if (stage.mode) throw new ConfigError(`quantize: a layers model for mode '${stage.mode}', got a graph model. Graph models take dtype uint8, uint16 or float16 (weight quantization of the files).`);
+    return quantizeGraph(stage, input, ctx);
+  }
+  if (stage.dtype) throw new ConfigError(`quantize: dtype (tfjs file weight storage) with graph models only, got it for a layers model. Use export --to tfjs --dtype ${stage.dtype}, or mode.`);
+  const model = layersOf(input, 'quantize.postTraining');
+  const mode = stage.mode ?? 'static';
+  const calibration = ctx.data.calibration;
+  if (mode === 'static' && !calibration) throw new ConfigError(`quantize: calibration data for mode 'static', got none. Pass --data (recipe: data.calibration) with a few hundred examples.`);
+  const quantizable = model.layers.filter((l) => quantize.WEIGHT_LAYERS.has(l.getClassName())).map((l) => l.name);
+  const skip = stage.skip ? new Set(matchLayers(model.layers.map((l) => l.name), stage.skip, 'skip')) : undefined;
+  const { model: q, report } = await quantize.postTraining(model, {
+    mode, ...(stage.weightBits ? { weightBits: stage.weightBits } : {}), ...(stage.activationBits ? { activationBits: stage.activationBits } : {}),
+    ...(stage.granularity ? { granularity: stage.granularity } : {}), ...(calibration ? { calibration: calibration.source } : {}),
+    ...(stage.calibration?.count ? { calibrationCount: stage.calibration.count } : {}), ...(stage.calibration?.observer ? { observer: { method: stage.calibration.observer } } : {}),
+    ...(skip ? { layers: quantizable.filter((n) => !skip.has(n)) } : {}),
+  });
+  return tfjsOutcome({ kind: 'layers', model: q.model, quantized: q }, report);
+}
+
+async function ortScore(bytes: Uint8Array): Promise<{ score: ScoreFn; dispose: () => Promise<void> }> {
+  const session = await exporters.ortSession(bytes);
+  return {
+    score: async (xs) => exporters.runOrt(session, await xs.data() as Float32Array, xs.shape),
+    dispose: () => session.release(),
+  };
+}
+
+/** Writes the current model in another format: ONNX (with its quantization plan), TensorFlow.js files, TFLite, Core ML. */
+export async function runExport(stage: ExportStage, input: StageModel): Promise<StageOutcome> {
+  if (stage.to === 'onnx') {
+    requireLayersModel(input.model, 'exporters.toOnnx');
+    const model = input.model;
+    const plan = planOfStage(input);
+    const onnx = exporters.toOnnx(model, plan ? { plan } : {});
+    const { score, dispose } = await ortScore(onnx.bytes);
+    return {
+      format: 'onnx', onnx: onnx.bytes, score, runtime: 'ort', dispose,
+      report: { mode: onnx.mode, opset: onnx.opset, sizeBytes: onnx.sizeBytes, ops: onnx.ops, inputShape: onnx.inputShape, outputShape: onnx.outputShape },
+      write: async (dir) => { fs.writeFileSync(path.join(dir, 'model.onnx'), onnx.bytes); return ['model.onnx']; },
+    };
+  }
+  if (stage.to === 'tfjs') {
+    const dtype = stage.dtype ?? 'float32';
+    let artifacts: ModelArtifacts;
+    let report: unknown;
+    if (input.kind === 'graph') {
+      if (dtype === 'float32') ({ artifacts } = { artifacts: input.artifacts });
+      else ({ artifacts, report } = exporters.quantizeGraphArtifacts(input.artifacts, { dtype: dtype as exporters.TfjsQuantDtype }));
+    } else if (dtype === 'float32') {
+      artifacts = await modelToArtifacts(input.model);
+    } else {
+      ({ artifacts, report } = await exporters.quantizedArtifacts(input.model, { dtype: dtype as exporters.TfjsQuantDtype }));
+    }
+    const loaded: StageModel = input.kind === 'graph'
+      ? { kind: 'graph', model: artifactsToGraphModel(artifacts, 'the exported files'), artifacts }
+      : { kind: 'layers', model: await artifactsToModel(artifacts, 'the exported files') };
+    return {
+      format: input.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers', score: stageScores(loaded), runtime: 'tfjs', report: report ?? { dtype },
+      dispose: () => { loaded.model.dispose(); },
+      write: async (dir) => ['model.json', ...writeArtifacts(dir, artifacts).files],
+    };
+  }
+  const writer = (exporters as unknown as Record<string, unknown>)[stage.to === 'tflite' ? 'toTflite' : 'toCoreML'];
+  throw new ConfigError(`export: a format this version can write (onnx, tfjs), got '${stage.to}'${writer ? '' : `: this build of tfjs-compress has no exporters.${stage.to === 'tflite' ? 'toTflite' : 'toCoreML'}`}. ` +
+    `Export to onnx or tfjs, or update tfjs-compress.`);
+}

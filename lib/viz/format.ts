@@ -15,8 +15,9 @@
 //      `count` -> integers with thousands separators;
 //   3. anything else: integers with thousands separators, other numbers with 4 significant digits
 //      (trailing zeros dropped).
-// Values that are not numbers are shown as text. A column whose values are all numbers is
-// right-aligned; any other column is left-aligned.
+// Values that are not numbers are shown as text. A column whose values are all numbers (or
+// strings that are formatted numbers, such as "98.23%") is right-aligned; any other column is
+// left-aligned.
 
 /** The quantities a table cell can show. */
 export type Quantity = 'fraction' | 'percent' | 'drop' | 'points' | 'ratio' | 'bytes' | 'integer' | 'ms' | 'seconds' | 'db' | 'number' | 'text';
@@ -96,8 +97,11 @@ export function formatValue(v: unknown, quantity: Quantity = 'number'): string {
   }
 }
 
-/** Whether a column is shown right-aligned: every non-empty value is a number. */
+/** A string that is a number already formatted by quantity: 1,234 / 98.23% / 3.25x / 0.04 pt / -0.5. */
+const FORMATTED_NUMBER = /^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?(%|x| pt)?$/;
+
+/** Whether a column is shown right-aligned: every non-empty value is a number (or a formatted one). */
 export function isNumericColumn(values: readonly unknown[]): boolean {
   const present = values.filter((v) => v !== undefined && v !== null && v !== '');
-  return present.length > 0 && present.every((v) => typeof v === 'number');
+  return present.length > 0 && present.every((v) => typeof v === 'number' || (typeof v === 'string' && FORMATTED_NUMBER.test(v)));
 }

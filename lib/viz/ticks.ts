@@ -1,7 +1,7 @@
 // Ticks of logarithmic axes that read well: Plotly's automatic log ticks label minor positions
-// with a bare leading digit ("5, 2, 10k"). Over a decade or more the ticks here are the powers of
-// ten (1, 10, 100, 1k, 10k); within less than a decade, 1-2-5 steps or every digit, written out
-// in full (0.2, 0.5, 1).
+// with a bare leading digit ("5, 2, 10k"). Here every tick is written in full: over more than
+// three decades the powers of ten (1, 10, 100, 1k, 10k), over fewer 1-2-5 steps (100, 200, 500,
+// 1k), and within a narrow range every digit (0.3, 0.4, 0.5).
 
 /** Plotly axis fields for explicit ticks. */
 export interface AxisTicks {
@@ -40,7 +40,7 @@ export function logAxisTicks(values: Iterable<number>): AxisTicks | undefined {
   const b = Math.ceil(Math.log10(hi));
   const powers = Array.from({ length: b - a + 1 }, (_, k) => +(10 ** (a + k)).toPrecision(12));
   let vals: number[];
-  if (hi / lo >= 10) {
+  if (hi / lo > 1000) {
     const step = Math.ceil(powers.length / 8);
     vals = powers.filter((_, k) => k % step === 0);
   } else {

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { columnQuantity, formatValue, isNumericColumn } from '../../lib/viz/format';
 import { tableText } from '../../lib/viz/table';
+import { htmlPage } from '../../lib/viz/html-page';
 
 describe('viz/format', () => {
   it('reads the quantity from glossary keys and from display names that state a unit', () => {
@@ -54,6 +55,13 @@ describe('viz/format', () => {
     expect(isNumericColumn([1, 2.5, undefined])).to.equal(true);
     expect(isNumericColumn([1, 'see notebook 01'])).to.equal(false);
     expect(isNumericColumn([undefined, ''])).to.equal(false);
+    expect(isNumericColumn(['98.23%', '3.25x', '1,234', '0.04 pt', -0.5])).to.equal(true); // already formatted numbers
+    expect(isNumericColumn(['30-50%'])).to.equal(false);
+  });
+
+  it('the HTML report page uses the same formatter and alignment', () => {
+    const html = htmlPage('t', [{ table: { columns: ['stage', 'size (bytes)', 'accuracy'], rows: [['original', 940584, 0.98231]] } }]);
+    expect(html).to.contain('<td style="text-align: left">original</td><td style="text-align: right">940,584</td><td style="text-align: right">98.23%</td>');
   });
 
   it('tableText formats by column name, and an explicit format wins', () => {

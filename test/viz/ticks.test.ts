@@ -8,16 +8,17 @@ describe('viz/ticks', () => {
     expect([1, 10, 100, 1000, 10000, 2e6, 3e9, 0.01, 0.2].map(tickLabel)).to.deep.equal(['1', '10', '100', '1k', '10k', '2M', '3G', '0.01', '0.2']);
   });
 
-  it('uses powers of ten over a decade or more, at most about 8 of them', () => {
+  it('uses powers of ten over more than three decades, at most about 8 of them', () => {
     expect(logAxisTicks([3, 4000])?.ticktext).to.deep.equal(['1', '10', '100', '1k', '10k']);
-    expect(logAxisTicks([0.013, 0.9])?.ticktext).to.deep.equal(['0.01', '0.1', '1']);
+    expect(logAxisTicks([0.0013, 9])?.ticktext).to.deep.equal(['0.001', '0.01', '0.1', '1', '10']);
     const wide = logAxisTicks([1e-3, 1e12]);
     expect(wide?.tickvals.length).to.be.at.most(9);
     expect(wide?.tickvals.every((v) => Number.isInteger(Math.log10(v)))).to.equal(true);
   });
 
-  it('uses 1-2-5 steps (or every digit) within less than a decade, written in full', () => {
+  it('uses 1-2-5 steps up to three decades (or every digit in a narrow range), written in full', () => {
     expect(logAxisTicks([0.15, 0.9])?.ticktext).to.deep.equal(['0.1', '0.2', '0.5', '1']);
+    expect(logAxisTicks([30000, 940000])?.ticktext).to.deep.equal(['20k', '50k', '100k', '200k', '500k', '1M']);
     expect(logAxisTicks([0.25, 0.48])?.ticktext).to.deep.equal(['0.2', '0.3', '0.4', '0.5']);
     expect(logAxisTicks([0.31, 0.48])).to.equal(undefined); // one digit inside: Plotly's own ticks then
     expect(logAxisTicks([]) ).to.equal(undefined);
@@ -26,8 +27,8 @@ describe('viz/ticks', () => {
 
   it('is applied by the builders to their log axes only', () => {
     const line = lineChart({ logX: true, logY: true, series: [{ name: 'a', x: [1, 2, 4, 8, 16, 32, 64, 128, 256], y: [500, 2000, 9000, 40000, 60000, 61000, 62000, 63000, 64000] }] });
-    expect((line.layout.xaxis as { ticktext: string[] }).ticktext).to.deep.equal(['1', '10', '100', '1k']);
-    expect((line.layout.yaxis as { ticktext: string[] }).ticktext).to.deep.equal(['100', '1k', '10k', '100k']);
+    expect((line.layout.xaxis as { ticktext: string[] }).ticktext).to.deep.equal(['1', '2', '5', '10', '20', '50', '100', '200', '500']);
+    expect((line.layout.yaxis as { ticktext: string[] }).ticktext).to.deep.equal(['200', '500', '1k', '2k', '5k', '10k', '20k', '50k', '100k']);
     expect((line.layout.xaxis as { type: string }).type).to.equal('log');
     const bar = barChart({ logY: true, categories: ['a', 'b'], series: [{ name: 's', values: [0.05, 30] }] });
     expect((bar.layout.yaxis as { tickmode: string }).tickmode).to.equal('array');

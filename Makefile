@@ -15,12 +15,12 @@ export TS_NODE_TRANSPILE_ONLY := 1
 .PHONY: help setup deps apt build-tools install-missing kernel git-filter build test verify notebook bench clean
 
 help:
-	@echo "make test    run the test suite (sets itself up)"
-	@echo "make verify  execute every notebook headlessly (sets itself up)"
 	@echo "make notebook  open the course in JupyterLab or the classic Notebook (sets itself up)"
-	@echo "make bench   run the benchmarks, writing results/bench-*.json"
-	@echo "make setup   npm packages, Debian packages, Jupyter kernel spec"
-	@echo "make clean   remove build output and cached baselines"
+	@echo "make test      run the test suite (sets itself up)"
+	@echo "make verify    execute every notebook headlessly, refreshing results/ (sets itself up)"
+	@echo "make bench     run the benchmarks, writing results/bench-*.json"
+	@echo "make setup     npm packages, Debian packages, Jupyter kernel spec, notebook git filter"
+	@echo "make clean     remove build output and cached baselines"
 
 # npm packages: reinstall when package-lock.json is newer than the install. tfjs-tflite-node's
 # install script (allowed in package.json's allowScripts) compiles its binding: build tools first.

@@ -73,7 +73,7 @@ function tfcBase() {
 function tfcUrls(src) {
   var e = tfcBase(), list = [];
   if (!e.base) return list;
-  if (e.nb) {
+  if (e.nb && src.fromNotebook) {
     var parts = [], ok = true;
     e.nb.split('/').slice(0, -1).concat(src.fromNotebook.split('/')).forEach(function (s) {
       if (s === '..') { if (parts.length) parts.pop(); else ok = false; } else if (s && s !== '.') parts.push(s);

@@ -75,6 +75,9 @@ describe('test/notebooks/run.py (the course runner)', function () {
     const good = JSON.parse(fs.readFileSync(path.join(executed, 'good.ipynb'), 'utf8')) as { cells: { execution_count: number }[] };
     expect(good.cells.map((c) => c.execution_count)).to.deep.equal([1, 2]);
     expect(fs.statSync(path.join(executed, 'charts.ipynb')).size).to.be.lessThan(400000);
+    const charts = JSON.parse(fs.readFileSync(path.join(executed, 'charts.ipynb'), 'utf8')) as { cells: { outputs: { output_type: string; data?: Record<string, unknown> }[] }[] };
+    const shown = charts.cells.flatMap((c) => c.outputs).filter((o) => o.output_type === 'display_data' && o.data && 'text/html' in o.data);
+    expect(shown.map((o) => Object.keys(o.data as object).sort())).to.deep.equal(Array(2).fill(['application/vnd.plotly.v1+json', 'image/png', 'text/html', 'text/plain']));
 
     // The HTML loads plotly.js once, has one plot div per chart, and draws both in a browser.
     const html = fs.readFileSync(path.join(executed, 'charts.html'), 'utf8');

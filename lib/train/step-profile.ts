@@ -43,6 +43,8 @@ export interface StepProfile {
   readonly examplesPerSecond: { readonly wall: number; readonly cpu: number };
   /** The kernels of one step, largest first; a kernel that another kernel calls is listed too. */
   readonly kernels: KernelTime[];
+  /** Steps whose kernels were profiled (each kernel's time is its median over them). */
+  readonly profiledSteps: number;
   readonly backend: string;
 }
 
@@ -55,6 +57,8 @@ export interface StepProfileOptions {
   /** Default: the library's Adam (fusedAdam, as fit uses), learning rate 1e-3. Borrowed. */
   readonly optimizer?: tf.Optimizer;
   readonly seed?: number;
+  /** Steps profiled kernel by kernel (default 5). */
+  readonly profiledSteps?: number;
 }
 
 const cpuNow = (): number => {
@@ -75,14 +79,15 @@ export async function profileStep(model: tf.LayersModel, data: DataSource, optio
   const batchSize = options.batchSize ?? 128;
   const steps = options.steps ?? 20;
   const rounds = options.rounds ?? 3;
-  for (const [k, v] of [['batchSize', batchSize], ['steps', steps], ['rounds', rounds]] as [string, number][]) {
+  const profiled = options.profiledSteps ?? 5;
+  for (const [k, v] of [['batchSize', batchSize], ['steps', steps], ['rounds', rounds], ['profiledSteps', profiled]] as [string, number][]) {
     if (!(Number.isInteger(v) && v > 0)) throw new ConfigError(`${fn}: ${k} a positive integer, got ${describe(v)}. Use e.g. batchSize 128, steps 20, rounds 3.`);
   }
   const optimizer = options.optimizer ?? fusedAdam(1e-3);
   const variables = trainableVariables(model);
   const loss = modelLoss(model);
   const lossOf = (b: SourceBatch) => loss(b.ys as tf.Tensor, model.apply(b.xs, { training: true }) as tf.Tensor);
-  const limit = (rounds + 1) * steps * batchSize + batchSize;
+  const limit = ((rounds + 1) * steps + profiled) * batchSize;
   const it = batchesOf(data, { batchSize, seed: options.seed ?? 0, limit, inputShape: inputShapeOf(model, fn), classes: outputUnits(model, fn), caller: fn });
   const perRound = { data: [] as number[][], forward: [] as number[][], backward: [] as number[][], optimizer: [] as number[][] };
   let kernels: KernelTime[] = [];
@@ -101,7 +106,9 @@ export async function profileStep(model: tf.LayersModel, data: DataSource, optio
         if (!b.ys) throw new ConfigError(`${fn}: batches with targets (ys), got a batch without them. Pass {xs, ys} or an ImageSet.`);
         add('data', w, c);
         w = performance.now(); c = cpuNow();
-        tf.dispose(lossOf(b));
+        tf.tidy(() => {
+          lossOf(b);
+        });
         add('forward', w, c);
         w = performance.now(); c = cpuNow();
         const { value, grads } = optimizer.computeGradients(() => lossOf(b), variables);
@@ -114,8 +121,13 @@ export async function profileStep(model: tf.LayersModel, data: DataSource, optio
       if (r === 0) continue; // warm-up round
       for (const k of Object.keys(sums) as (keyof typeof sums)[]) perRound[k].push(sums[k].map((t) => t / steps));
     }
-    const next = await it.next();
-    if (!next.done) kernels = await profileKernels(() => lossOf(next.value), optimizer, variables);
+    const runs: KernelTime[][] = [];
+    for (let p = 0; p < profiled; p++) {
+      const next = await it.next();
+      if (next.done) break;
+      runs.push(await profileKernels(() => lossOf(next.value), optimizer, variables));
+    }
+    kernels = medianKernels(runs);
   } finally {
     await it.return(undefined);
     if (!options.optimizer) optimizer.dispose();
@@ -131,7 +143,7 @@ export async function profileStep(model: tf.LayersModel, data: DataSource, optio
   const total = (key: keyof PhaseTime) => Object.values(phases).reduce((a, p) => a + p[key], 0);
   const step = { wallMs: total('wallMs'), cpuMs: total('cpuMs') };
   return {
-    batchSize, steps: rounds * steps, phases, step, kernels, backend: tf.getBackend(),
+    batchSize, steps: rounds * steps, phases, step, kernels, profiledSteps: profiled, backend: tf.getBackend(),
     examplesPerSecond: { wall: (batchSize * 1000) / step.wallMs, cpu: (batchSize * 1000) / step.cpuMs },
   };
 }
@@ -140,7 +152,9 @@ export async function profileStep(model: tf.LayersModel, data: DataSource, optio
 const kernelsOf = async (f: () => void) => [...(await tf.profile(f)).kernels];
 
 async function profileKernels(lossFn: () => tf.Scalar, optimizer: tf.Optimizer, variables: tf.Variable[]): Promise<KernelTime[]> {
-  const forward = await kernelsOf(() => tf.dispose(lossFn()));
+  const forward = await kernelsOf(() => tf.tidy(() => {
+    lossFn();
+  }));
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
   const gradients = await kernelsOf(() => {
     result = optimizer.computeGradients(lossFn, variables);
@@ -161,5 +175,19 @@ async function profileKernels(lossFn: () => tf.Scalar, optimizer: tf.Optimizer, 
     e.ms += Number(k.kernelTimeMs);
     byKey.set(key, e);
   }
-  return [...byKey.values()].sort((a, b) => b.ms - a.ms);
+  return [...byKey.values()];
+}
+
+/** Per kernel (phase, name, shapes), the median of its per-step time over the profiled steps, largest first. */
+function medianKernels(runs: KernelTime[][]): KernelTime[] {
+  const byKey = new Map<string, { first: KernelTime; ms: number[] }>();
+  for (const run of runs) {
+    for (const k of run) {
+      const key = `${k.phase} ${k.name} ${JSON.stringify(k.inputShapes)}`;
+      const e = byKey.get(key) ?? { first: k, ms: [] };
+      e.ms.push(k.ms);
+      byKey.set(key, e);
+    }
+  }
+  return [...byKey.values()].map((e) => ({ ...e.first, ms: median(e.ms) })).sort((a, b) => b.ms - a.ms);
 }

@@ -6,7 +6,7 @@
 export { CompressionError, ConfigError, UnsupportedLayerError, ShapeError, DataError, ExportError, MissingPackageError } from './errors';
 
 // Set-up, the machine every figure is measured on, and where shown text goes.
-export { initBackend, hasTfjsNode, machineInfo, setOutput, Rng, permutation } from './core';
+export { initBackend, hasTfjsNode, machineInfo, wasmThreads, setOutput, Rng, permutation } from './core';
 export type { BackendName, BackendOptions, MachineInfo, OutputSink } from './core';
 
 // Files and the cache of trained models (atomic writes; entries keyed by a hash of their recipe).
@@ -24,12 +24,12 @@ export { saveModel, loadModel, loadGraphModel, modelToArtifacts, artifactsToMode
 export type { ModelArtifacts } from './data';
 
 // Models: the course's builders, cached trained baselines, any cached model.
-export { simpleNet, cnn, loadBaseline, BASELINE_RECIPES, cachedModel } from './models';
-export type { SimpleNetOptions, CnnOptions, BaselineName, BaselineOptions, CachedModel } from './models';
+export { simpleNet, cnn, loadBaseline, BASELINE_RECIPES, cachedModel, loadWideCnn, WIDE_CNN_RECIPE } from './models';
+export type { SimpleNetOptions, CnnOptions, BaselineName, BaselineOptions, CachedModel, WideCnnMeta } from './models';
 
 // Training and evaluation.
-export { fit, evaluate, predictLabels, consoleProgress, inputShapeOf, outputKind, modelLoss } from './train';
-export type { FitOptions, FitHistory, Evaluation, EvaluateOptions, Predictor, ProgressReporter, EpochLog, OutputKind } from './train';
+export { fit, evaluate, predictLabels, consoleProgress, inputShapeOf, outputKind, modelLoss, fusedAdam, FusedAdam, profileStep } from './train';
+export type { FitOptions, FitHistory, Evaluation, EvaluateOptions, Predictor, ProgressReporter, EpochLog, OutputKind, StepProfile, StepProfileOptions, StepPhase, PhaseTime, KernelTime } from './train';
 
 // Techniques, converters, measurement, deployment and display.
 export * as profile from './profile';

@@ -23,7 +23,7 @@ describe('core/wasm-threads: tfjs\'s threaded SIMD binary in Node', () => {
     expect(maxDiff(threaded.matmul as number[], single.matmul as number[])).to.be.lessThan(1e-4);
     expect(maxDiff(threaded.conv as number[], single.conv as number[])).to.be.lessThan(1e-4);
     expect(Math.abs((threaded.loss as number) - (single.loss as number))).to.be.lessThan(1e-5);
-    expect(threaded.numTensors).to.equal(single.numTensors);
+    expect([threaded.leaked, single.leaked]).to.deep.equal([0, 0]);
   });
 
   it('refuses to switch while wasm tensors are alive, and the backend stays usable', async () => {

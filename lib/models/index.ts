@@ -11,3 +11,5 @@ export { loadBaseline, loadDataset, prepareBaselines, baselineCached, baselineJo
 export type { BaselineName, BaselineMeta, BaselineOptions, BaselineSpec, PreparedBaseline, DatasetName } from './baselines';
 export { cachedModel, modelCacheDir } from './model-cache';
 export type { CachedModel } from './model-cache';
+export { loadWideCnn, WIDE_CNN_RECIPE } from './wide-cnn';
+export type { WideCnnMeta } from './wide-cnn';

@@ -105,14 +105,22 @@ export async function profileStep(model: tf.LayersModel, data: DataSource, optio
         const b = next.value;
         if (!b.ys) throw new ConfigError(`${fn}: batches with targets (ys), got a batch without them. Pass {xs, ys} or an ImageSet.`);
         add('data', w, c);
+        // One computeGradients call: the time inside the loss function is the forward pass (kernels
+        // run synchronously while the tape records), the rest of the call is the backward pass.
+        const inside = [0, 0];
         w = performance.now(); c = cpuNow();
-        tf.tidy(() => {
-          lossOf(b);
-        });
-        add('forward', w, c);
-        w = performance.now(); c = cpuNow();
-        const { value, grads } = optimizer.computeGradients(() => lossOf(b), variables);
-        add('backward', w, c);
+        const { value, grads } = optimizer.computeGradients(() => {
+          const w1 = performance.now(), c1 = cpuNow();
+          const l = lossOf(b);
+          inside[0] = performance.now() - w1;
+          inside[1] = cpuNow() - c1;
+          return l;
+        }, variables);
+        const callWall = performance.now() - w, callCpu = cpuNow() - c;
+        (sums.forward[0] as number) += inside[0] as number;
+        (sums.forward[1] as number) += inside[1] as number;
+        (sums.backward[0] as number) += callWall - (inside[0] as number);
+        (sums.backward[1] as number) += Math.max(0, callCpu - (inside[1] as number));
         w = performance.now(); c = cpuNow();
         optimizer.applyGradients(grads);
         add('optimizer', w, c);
@@ -132,14 +140,8 @@ export async function profileStep(model: tf.LayersModel, data: DataSource, optio
     await it.return(undefined);
     if (!options.optimizer) optimizer.dispose();
   }
-  const phases = Object.fromEntries((Object.keys(perRound) as StepPhase[]).map((k) => {
-    const sum = perRound[k];
-    const forward = k === 'backward' ? perRound.forward : undefined;
-    // computeGradients runs the forward pass again: the backward pass is what it adds.
-    const wall = sum.map((t, i) => (t[0] as number) - (forward ? forward[i]?.[0] as number : 0));
-    const cpu = sum.map((t, i) => (t[1] as number) - (forward ? forward[i]?.[1] as number : 0));
-    return [k, { wallMs: median(wall), cpuMs: median(cpu) }];
-  })) as Record<StepPhase, PhaseTime>;
+  const phases = Object.fromEntries((Object.keys(perRound) as StepPhase[]).map((k) =>
+    [k, { wallMs: median(perRound[k].map((t) => t[0] as number)), cpuMs: median(perRound[k].map((t) => t[1] as number)) }])) as Record<StepPhase, PhaseTime>;
   const total = (key: keyof PhaseTime) => Object.values(phases).reduce((a, p) => a + p[key], 0);
   const step = { wallMs: total('wallMs'), cpuMs: total('cpuMs') };
   return {

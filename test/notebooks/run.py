@@ -94,6 +94,19 @@ def write_html(nb, out_dir, name):
         shutil.copyfile(PLOTLY_JS, target)
 
 
+def slowest_cells(nb, n=3):
+    """The n slowest code cells as (seconds, index), from the timing nbclient records in each cell."""
+    from datetime import datetime
+    times = []
+    for index, cell in enumerate(nb.cells):
+        t = cell.get("metadata", {}).get("execution", {})
+        start, end = t.get("iopub.status.busy"), t.get("iopub.status.idle")
+        if cell.cell_type == "code" and start and end:
+            parse = lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))
+            times.append(((parse(end) - parse(start)).total_seconds(), index))
+    return sorted(times, reverse=True)[:n]
+
+
 def run_one(path, out_dir, timeout):
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(PRELUDE_SOURCE))
@@ -141,6 +154,7 @@ def run_one(path, out_dir, timeout):
             failures.append((-1, None, [str(error).strip()[-3000:]]))
     nb.cells.pop()  # the settle and prelude cells are not part of the executed copy
     nb.cells.pop(0)
+    slow = slowest_cells(nb)
     renumber(nb)
     name = os.path.splitext(os.path.basename(path))[0]
     os.makedirs(out_dir, exist_ok=True)
@@ -154,7 +168,7 @@ def run_one(path, out_dir, timeout):
         write_html(nb, out_dir, name)
     except Exception as e:  # HTML is a convenience; its failure must not hide the result
         print(f"  (no HTML for {name}: {e})")
-    return failures, seconds, size
+    return failures, seconds, size, slow
 
 
 def main(paths):
@@ -163,7 +177,7 @@ def main(paths):
     passed = failed = 0
     for path in paths:
         print(f"== {path}", flush=True)
-        failures, seconds, size = run_one(path, out_dir, timeout)
+        failures, seconds, size, slow = run_one(path, out_dir, timeout)
         if failures:
             failed += 1
             print(f"FAIL {path} ({seconds:.0f} s, {size / 1e6:.2f} MB)")
@@ -176,6 +190,8 @@ def main(paths):
         else:
             passed += 1
             print(f"ok   {path} ({seconds:.0f} s, {size / 1e6:.2f} MB)", flush=True)
+        if slow:
+            print("     slowest cells: " + ", ".join(f"cell {i} {t:.0f} s" for t, i in slow), flush=True)
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

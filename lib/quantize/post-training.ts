@@ -29,10 +29,22 @@ export interface LayerQuantOptions {
 /** Options of {@link postTraining}. */
 export interface PostTrainingOptions {
   readonly mode: QuantMode;
-  /** Kernel bits, 2-16 (default 8). Below 8 the integers still travel in int8 containers in ONNX. */
+  /**
+   * Kernel bits, 2-16 (default 8). Below 8 the integers still travel in int8 containers in ONNX,
+   * except weight-only int4 Dense kernels (blockwise, packed two per byte as MatMulNBits).
+   */
   readonly weightBits?: number;
-  /** 'per-channel' (default; one scale per output channel) or 'per-tensor'. */
+  /**
+   * 'per-channel' (default; one scale per output channel) or 'per-tensor'. Weight-only int4
+   * without a granularity is blockwise for Dense kernels (see blockSize).
+   */
   readonly granularity?: 'per-tensor' | 'per-channel';
+  /**
+   * Weight-only int4: Dense kernels quantized in blocks of this many inputs, one scale per block
+   * and output channel (32, 64 or 128; default 32), exported as ONNX Runtime's MatMulNBits.
+   * Convolution kernels stay 8-bit per channel.
+   */
+  readonly blockSize?: number;
   /** Symmetric signed kernels (int8, zero point 0; default) or asymmetric unsigned (uint8). */
   readonly weightSymmetric?: boolean;
   /** Activation bits for dynamic and static (default 8). */
@@ -61,6 +73,8 @@ export interface PostTrainingReport {
   readonly weightBits: number;
   readonly activationBits: number;
   readonly activationPlacement: ActivationPlacement;
+  /** Weight-only int4: the block size of the blockwise Dense kernels. */
+  readonly blockSize?: number;
   readonly observer?: string;
   readonly calibrationExamples: number;
   /** Examples the per-layer output SQNR was measured on. */
@@ -111,6 +125,7 @@ function check(model: unknown, options: PostTrainingOptions): asserts model is t
  * exporters.toOnnx take it like any model; and a JSON report. The input model is not modified.
  * Static mode folds BatchNormalization first.
  * @example const {model: q, report} = await quantize.postTraining(model, {mode: 'static', calibration: mnist.train});
+ * @example const {model: q4} = await quantize.postTraining(model, {mode: 'weight-only', weightBits: 4, blockSize: 32}); // MatMulNBits in ONNX
  */
 export async function postTraining(model: tf.LayersModel, options: PostTrainingOptions): Promise<{ model: tf.LayersModel; report: PostTrainingReport }> {
   check(model, options);
@@ -154,6 +169,7 @@ export async function postTraining(model: tf.LayersModel, options: PostTrainingO
     const sizeBytes = quantizedSizeBytes(q, plan);
     const report: PostTrainingReport = {
       mode: options.mode, weightBits: plan.weightBits, activationBits, activationPlacement: placement,
+      ...(Object.values(weights).some((w) => w.blockSize) ? { blockSize: Object.values(weights).find((w) => w.blockSize)?.blockSize } : {}),
       ...(options.mode === 'static' ? { observer: options.observer?.method ?? 'minmax' } : {}),
       calibrationExamples, reportExamples: errors?.examples ?? 0, foldedBatchNorm: folded.report.folded,
       layers: layerReports(base, q, plan, errors),

@@ -49,6 +49,11 @@ export interface PostTrainingOptions {
   readonly weightSymmetric?: boolean;
   /** Activation bits for dynamic and static (default 8). */
   readonly activationBits?: number;
+  /**
+   * Static: symmetric signed activations (int8, zero point 0; the grid TensorRT reads) instead of
+   * asymmetric unsigned (uint8, the default: a full grid for post-ReLU values). Default false.
+   */
+  readonly activationSymmetric?: boolean;
   /** Static: where activations are quantized (default 'fused': after fused activations, as runtimes do). */
   readonly activationPlacement?: ActivationPlacement;
   /** Static: calibration inputs (required). Others: optional, used only for the error report. */
@@ -111,6 +116,9 @@ function check(model: unknown, options: PostTrainingOptions): asserts model is t
     throw new ConfigError(`quantize.postTraining: activationPlacement 'fused' or 'layer-output', got ${describe(placement)}. Use 'fused'.`);
   }
   checkBatchSize(options.batchSize, 'quantize.postTraining');
+  if (options.activationSymmetric !== undefined && typeof options.activationSymmetric !== 'boolean') {
+    throw new ConfigError(`quantize.postTraining: activationSymmetric true or false, got ${describe(options.activationSymmetric)}. Use true for TensorRT's symmetric int8 activations.`);
+  }
   checkLayerOptions(model, options, 'quantize.postTraining');
   if (options.mode === 'static' && !options.calibration) {
     throw new DataError(`quantize.postTraining: calibration data for static quantization, got none. Pass calibration: a slice of the training set.`);
@@ -157,7 +165,11 @@ export async function postTraining(model: tf.LayersModel, options: PostTrainingO
       const c = await calibrate(base, options.calibration as CalibrationData, calibration);
       ({ ranges, decisions, memory } = c);
       calibrationExamples = c.examples;
-      for (const d of decisions) if (d.point) activations[d.layer] = qparamsFromRange([(ranges[d.layer] as { min: number }).min], [(ranges[d.layer] as { max: number }).max], { bits: activationBits });
+      const symmetric = options.activationSymmetric === true;
+      for (const d of decisions) {
+        const r = ranges[d.layer];
+        if (d.point && r) activations[d.layer] = qparamsFromRange([r.min], [r.max], { bits: activationBits, symmetric, signed: symmetric });
+      }
     }
     const plan: QuantPlan = { mode: options.mode, weightBits: options.weightBits ?? 8, activationBits, placement, weights, activations };
     q = await buildQuantizedModel(base, plan, decisions);

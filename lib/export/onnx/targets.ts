@@ -1,7 +1,7 @@
 // ONNX target profiles: what each runtime's published rules accept in a quantized ONNX file, in
 // one table that both the exporter (toOnnx's `target`) and the checker (checkOnnxTarget) read.
-// Checked against the vendors' published rules and run in ONNX Runtime; not run in TensorRT or
-// OpenVINO here (neither installs on this machine). Sources:
+// Checked against the vendor's published rules and run in ONNX Runtime; not run in
+// TensorRT/OpenVINO here (neither installs on this machine). Sources:
 // - TensorRT: onnx/onnx-tensorrt docs/operators.md (TensorRT 8.5 support matrix: QuantizeLinear /
 //   DequantizeLinear INT8 with zero point 0; DynamicQuantizeLinear, MatMulInteger, ConvInteger,
 //   QLinearConv, QLinearMatMul unsupported) and NVIDIA's explicit-quantization guide (symmetric

@@ -1,24 +1,27 @@
-# tfjs-compress: `make test` and `make verify` each set up what they need on a fresh clone.
+# tfjs-compress: `make test`, `make verify` and `make notebook` each set up what they need on a fresh clone.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := /usr/bin/python3
 JUPYTER := /usr/bin/jupyter
 KERNEL_DIR := $(CURDIR)/build/jupyter
-APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client chromium protobuf-compiler
+APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client jupyter-notebook chromium protobuf-compiler redis-server
 # What node-gyp needs to build tfjs-tflite-node's binding during npm ci (on the machine image; checked anyway).
 BUILD_PACKAGES := g++ make python3
+# make verify and make bench refresh the committed results/ on purpose; any other run writes build/results/.
+COMMITTED_RESULTS := TFJS_COMPRESS_RESULTS=$(CURDIR)/results
 export JUPYTER_PATH := $(KERNEL_DIR)
 export TS_NODE_TRANSPILE_ONLY := 1
 
-.PHONY: help setup deps apt build-tools install-missing kernel build test verify bench demo clean
+.PHONY: help setup deps apt build-tools install-missing kernel git-filter build test verify notebook bench demo clean
 
 help:
-	@echo "make test    run the test suite (sets itself up)"
-	@echo "make verify  execute every notebook headlessly (sets itself up)"
-	@echo "make bench   run the benchmarks, writing results/bench-*.json"
-	@echo "make demo    serve the browser demo on 127.0.0.1 and print its URL (DEMO_PORT=8765)"
-	@echo "make setup   npm packages, Debian packages, Jupyter kernel spec"
-	@echo "make clean   remove build output and cached baselines"
+	@echo "make notebook  open the course in JupyterLab or the classic Notebook (sets itself up)"
+	@echo "make test      run the test suite (sets itself up)"
+	@echo "make verify    execute every notebook headlessly, refreshing results/ (sets itself up)"
+	@echo "make bench     run the benchmarks, writing results/bench-*.json"
+	@echo "make demo      serve the browser demo on 127.0.0.1 and print its URL (DEMO_PORT=8765)"
+	@echo "make setup     npm packages, Debian packages, Jupyter kernel spec, notebook git filter"
+	@echo "make clean     remove build output and cached baselines"
 
 # npm packages: reinstall when package-lock.json is newer than the install. tfjs-tflite-node's
 # install script (allowed in package.json's allowScripts) compiles its binding: build tools first.
@@ -30,7 +33,7 @@ node_modules/.install-stamp: package.json package-lock.json
 deps: node_modules/.install-stamp
 	@node scripts/link-self.cjs
 
-# Debian packages (Jupyter, chromium, protoc), installed only when missing.
+# Debian packages (Jupyter, chromium, protoc, and redis-server for the distributed-executor tests), installed only when missing.
 apt:
 	@$(MAKE) --no-print-directory install-missing PACKAGES="$(APT_PACKAGES)"
 
@@ -54,7 +57,14 @@ install-missing:
 kernel: deps
 	@node scripts/write-kernel-spec.cjs "$(KERNEL_DIR)"
 
-setup: deps apt kernel
+# Notebooks are committed without outputs: a git clean filter strips them (scripts/nbstrip.cjs,
+# .gitattributes), registered in this clone's git config.
+git-filter:
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git config filter.nbstrip.clean 'node scripts/nbstrip.cjs'; \
+	fi
+
+setup: deps apt kernel git-filter
 
 build: deps
 	npm run --silent build
@@ -63,10 +73,14 @@ test: setup build
 	npx mocha 'test/**/*.test.ts'
 
 verify: setup build
-	$(PY) test/notebooks/run.py notebooks/*.ipynb
+	$(COMMITTED_RESULTS) $(PY) test/notebooks/run.py notebooks/*.ipynb
+
+# JupyterLab when installed, else Debian's classic Notebook (installed when missing, as root).
+notebook: deps kernel git-filter build
+	@node scripts/notebook-server.cjs
 
 bench: deps build
-	@for f in test/bench/*.bench.ts; do echo "== $$f"; node --import tsx "$$f" || exit 1; done
+	@for f in test/bench/*.bench.ts; do echo "== $$f"; $(COMMITTED_RESULTS) node --import tsx "$$f" || exit 1; done
 
 # The browser demo: tfjs fp32, the pruned model in its Deep Compression encoding, ONNX fp32 and
 # INT8 in onnxruntime-web, all served from this machine (loopback only; no CDN).

@@ -6,7 +6,7 @@
 export { CompressionError, ConfigError, UnsupportedLayerError, ShapeError, DataError, ExportError, MissingPackageError } from './errors';
 
 // Set-up, the machine every figure is measured on, and where shown text goes.
-export { initBackend, hasTfjsNode, machineInfo, setOutput, Rng, permutation } from './core';
+export { initBackend, hasTfjsNode, machineInfo, wasmThreads, setOutput, Rng, permutation } from './core';
 export type { BackendName, BackendOptions, MachineInfo, OutputSink } from './core';
 
 // Files and the cache of trained models (atomic writes; entries keyed by a hash of their recipe).
@@ -28,12 +28,12 @@ export type { ImageFolderOptions, NpyArray, NpyDtype, DataFilesOptions, LoadedDa
 export type { ModelArtifacts, ReadOptions } from './data';
 
 // Models: the course's builders, cached trained baselines, any cached model.
-export { simpleNet, cnn, mobileNetStyle, loadBaseline, BASELINE_RECIPES, loadMobileNetStyle, MOBILENET_STYLE_RECIPE, fashionMnist32, cachedModel } from './models';
-export type { SimpleNetOptions, CnnOptions, MobileNetStyleOptions, InvertedResidualStage, BaselineName, BaselineOptions, MobileNetStyleMeta, CachedModel } from './models';
+export { simpleNet, cnn, mobileNetStyle, loadBaseline, prepareBaselines, BASELINE_RECIPES, loadMobileNetStyle, MOBILENET_STYLE_RECIPE, fashionMnist32, cachedModel, loadWideCnn, WIDE_CNN_RECIPE } from './models';
+export type { SimpleNetOptions, CnnOptions, MobileNetStyleOptions, InvertedResidualStage, BaselineName, BaselineOptions, BaselineSpec, PreparedBaseline, MobileNetStyleMeta, CachedModel, WideCnnMeta } from './models';
 
 // Training and evaluation.
-export { fit, evaluate, predictLabels, consoleProgress, inputShapeOf, outputKind, modelLoss } from './train';
-export type { FitOptions, FitHistory, Evaluation, EvaluateOptions, Predictor, ProgressReporter, EpochLog, OutputKind } from './train';
+export { fit, evaluate, predictLabels, consoleProgress, inputShapeOf, outputKind, modelLoss, fusedAdam, FusedAdam, profileStep } from './train';
+export type { FitOptions, FitHistory, Evaluation, EvaluateOptions, Predictor, ProgressReporter, EpochLog, OutputKind, StepProfile, StepProfileOptions, StepPhase, PhaseTime, KernelTime } from './train';
 
 // Techniques, converters, measurement, deployment and display.
 export * as profile from './profile';
@@ -41,6 +41,9 @@ export * as prune from './prune';
 export * as quantize from './quantize';
 export * as distill from './distill';
 export * as nas from './nas';
+// Independent jobs on worker threads or, with a Redis URL, on any number of machines; the library's jobs.
+export * as exec from './exec';
+export * as jobs from './jobs';
 export * as exporters from './export';
 export * as bench from './bench';
 export * as serve from './serve';

@@ -5,13 +5,15 @@
 // format nbformat writes (sorted keys, one-space indent, trailing newline). `make setup` registers it:
 //   git config filter.nbstrip.clean 'node scripts/nbstrip.cjs'   and .gitattributes: *.ipynb filter=nbstrip
 // Anything that is not a notebook passes through unchanged (a filter must never lose a file).
-const chunks = [];
-process.stdin.on('data', (c) => chunks.push(c));
-process.stdin.on('end', () => {
-  const text = Buffer.concat(chunks).toString('utf8');
-  process.stdout.write(strip(text));
-});
-
+//
+// `node scripts/nbstrip.cjs --refresh FILE...` clears git's stale "modified" mark of notebooks a run
+// changed only in outputs: git compares the file size recorded in its index before it runs a clean
+// filter, so a notebook saved with new outputs shows as modified although `git diff` is empty (as
+// with nbstripout). For each tracked FILE whose cleaned text equals the staged blob, it runs
+// `git add FILE`, which changes no content and records the new size; other files are left alone.
+// The Jupyter server of `make notebook` runs it after every save (scripts/jupyter-config.py).
+const { execFileSync } = require('child_process');
+const path = require('path');
 /** The stripped notebook text, or the input itself when it is not a notebook. */
 function strip(text) {
   let nb;
@@ -45,4 +47,30 @@ function sortKeys(v) {
   return v;
 }
 
-module.exports = { strip };
+/** Refreshes the index entry of each notebook whose cleaned text equals its staged blob; returns those refreshed. */
+function refresh(files) {
+  const refreshed = [];
+  for (const file of files) {
+    const cwd = path.dirname(path.resolve(file));
+    const name = path.basename(file);
+    const git = (...args) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    try {
+      const staged = git('ls-files', '--stage', '--', name).split(/\s+/)[1];
+      if (staged && git('hash-object', '--', name) === staged) {
+        git('add', '--', name);
+        refreshed.push(file);
+      }
+    } catch { /* not in a git work tree, or git is busy: leave the file as it is */ }
+  }
+  return refreshed;
+}
+
+module.exports = { strip, refresh };
+
+if (require.main === module && process.argv[2] === '--refresh') {
+  refresh(process.argv.slice(3));
+} else if (require.main === module) {
+  const chunks = [];
+  process.stdin.on('data', (c) => chunks.push(c));
+  process.stdin.on('end', () => process.stdout.write(strip(Buffer.concat(chunks).toString('utf8'))));
+}

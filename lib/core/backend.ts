@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { ConfigError, describe } from '../errors';
 import { setGradients } from './gradients';
 import { registerWasmKernels } from './wasm-kernels';
+import { setWasmThreads } from './wasm-threads';
 
 /** Backends the library knows: `wasm` (default), `cpu` (pure JS reference), `tensorflow` (tfjs-node, if installed). */
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
@@ -17,6 +18,12 @@ export interface BackendOptions {
    * The backward conv kernels that wasm lacks are always registered: without them conv nets cannot train.
    */
   readonly fastGradients?: boolean;
+  /**
+   * XNNPACK threads of the wasm backend: 1 is tfjs's own single-threaded SIMD binary; 2-8 loads
+   * tfjs's threaded SIMD binary with Node worker threads (see wasm-threads.ts). Default: leave as
+   * it is (1 at start). Choose it before the first wasm tensor.
+   */
+  readonly threads?: number;
 }
 
 const KNOWN: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
@@ -49,10 +56,11 @@ function silenceCpuBanner(): void {
 }
 
 /**
- * Selects the backend (default `wasm`), registers the backward kernels wasm lacks, and installs
- * the library's faster gradients.
+ * Selects the backend (default `wasm`, optionally with several threads), registers the backward
+ * kernels wasm lacks, and installs the library's faster gradients.
  * Await it before the first tensor op.
  * @example await initBackend('cpu'); tf.getBackend() // 'cpu'
+ * @example await initBackend('wasm', {threads: 2}); machineInfo().wasmThreads // 2
  */
 export async function initBackend(name: BackendName = 'wasm', options: BackendOptions = {}): Promise<BackendName> {
   if (!KNOWN.includes(name)) {
@@ -66,6 +74,10 @@ export async function initBackend(name: BackendName = 'wasm', options: BackendOp
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-node');
+  }
+  if (options.threads !== undefined) {
+    if (name !== 'wasm') throw new ConfigError(`initBackend: threads for the 'wasm' backend only, got threads with '${name}'. Drop threads, or use 'wasm'.`);
+    await setWasmThreads(options.threads);
   }
   silenceCpuBanner();
   const ok = await tf.setBackend(name);

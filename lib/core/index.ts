@@ -9,6 +9,7 @@ export type { BackendName, BackendOptions } from './backend';
 export { setGradients, currentGradients } from './gradients';
 export type { GradientOptions } from './gradients';
 export { registerWasmKernels } from './wasm-kernels';
+export { wasmThreads, MAX_WASM_THREADS } from './wasm-threads';
 export { convPadding } from './conv-padding';
 export type { PadAttr, Padding2D } from './conv-padding';
 export { Rng, permutation } from './rng';

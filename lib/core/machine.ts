@@ -1,8 +1,10 @@
 // The machine a measurement ran on. Every latency or throughput figure carries one of these:
-// int8 speed depends on VNNI, SIMD speed on AVX2/AVX-512, and numbers mean nothing without them.
+// int8 speed depends on VNNI, SIMD speed on AVX2/AVX-512, the wasm backend's speed on its
+// threads, and a shared machine's timings on its load; numbers mean nothing without them.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
+import { wasmThreads } from './wasm-threads';
 
 /** Where a figure was measured. */
 export interface MachineInfo {
@@ -15,6 +17,10 @@ export interface MachineInfo {
   readonly node: string;
   readonly tfjs: string;
   readonly backend: string;
+  /** XNNPACK threads of the wasm backend (1 unless initBackend was given threads). */
+  readonly wasmThreads: number;
+  /** os.loadavg() when described: 1, 5 and 15-minute run-queue averages. On a shared machine, read timings against it. */
+  readonly loadAverage: number[];
   readonly date: string;
 }
 
@@ -43,6 +49,8 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     tfjs: tf.version.tfjs,
     backend: tf.getBackend() ?? 'none',
+    wasmThreads: wasmThreads(),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
     date: new Date().toISOString(),
   };
 }

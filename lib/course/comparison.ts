@@ -2,6 +2,7 @@
 // measured by the notebooks, beside the brief's claim, with a verdict per cell and a Markdown
 // rendering. Plain data in, plain data out: the notebook reads the results files and measures.
 import { ClaimRange, formatClaim } from './brief';
+import { formatValue } from '../viz/format';
 
 /** How a measured value compares with the brief's claim. */
 export type Verdict = 'holds' | 'better than claimed' | 'does not hold' | 'not measured';
@@ -79,8 +80,9 @@ export function firstNumber(data: unknown, paths: readonly string[]): { value: n
   return undefined;
 }
 
-const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
-const ratio = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(v < 10 ? 2 : 1)}x`);
+// Measured values in the table's formatter (lib/viz/format.ts): shares as percentages, speed-ups as ratios.
+const pct = (v: number | null) => (v === null ? 'n/a' : formatValue(v, 'fraction'));
+const ratio = (v: number | null) => (v === null ? 'n/a' : formatValue(v, 'ratio'));
 const mark = (v: Verdict) => (v === 'holds' ? '✓ holds' : v === 'better than claimed' ? '✓✓ better' : v === 'does not hold' ? '✗ does not hold' : '– not measured');
 
 /** The table as Markdown: one line per row, measured / claim / verdict per cell, then the notes. */
@@ -104,7 +106,7 @@ export function comparisonMarkdown(rows: readonly ComparisonRow[], header: { rea
   lines.push('', '## Notes and literature', '');
   for (const r of rows) {
     lines.push(`**${r.technique}** (${r.notebook}).`, `- size: ${r.size.note}`, `- speed: ${r.speed.note}` +
-      (r.speed.figures.length ? ` Figures: ${r.speed.figures.map((f) => `${f.runtime} batch ${f.batchSize}: ${f.speedup.toFixed(2)}x`).join('; ')}.` : ''),
+      (r.speed.figures.length ? ` Figures: ${r.speed.figures.map((f) => `${f.runtime} batch ${f.batchSize}: ${ratio(f.speedup)}`).join('; ')}.` : ''),
     `- accuracy: ${r.accuracyKept.note}`, ...r.literature.map((l) => `- literature: ${l}`), '');
   }
   return lines.join('\n');

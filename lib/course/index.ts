@@ -2,7 +2,8 @@
 // technique folders (no folder but this one and lib/index.ts imports it). The brief's table and
 // the literature, the comparison table, Deep Compression composed from the library's coders, the
 // brief's distillation loss, the served models and request sets of the deployment chapter,
-// simulated distribution shifts, the browser demo, results files and notebook checks.
+// simulated distribution shifts, the browser demo, results files and notebook checks, and channel
+// pruning's speed measured like for like.
 export { BRIEF_TABLE, COURSE_ROWS, LITERATURE, COURSE_MAP, formatClaim, citationsFor } from './brief';
 export type { BriefRow, CourseRow, TableRowKey, Citation, ClaimRange } from './brief';
 export { verdict, cell, numberAt, firstNumber, comparisonMarkdown } from './comparison';
@@ -25,3 +26,5 @@ export type { BrowserModelResult, BrowserResult, BrowserRound, BrowserRunOptions
 export { saveResults, readResults, resultsDir } from './results';
 export type { ResultsFile } from './results';
 export { check, CheckError } from './check';
+export { sparsityForMacs, prunedAndTuned, pruningSpeedups, layerTimes } from './channel-speed';
+export type { MacsCandidate, TunedMeta, PrunedAndTunedOptions, SpeedFigure as PruningSpeedFigure, PruningSpeedups, PruningSpeedupOptions } from './channel-speed';

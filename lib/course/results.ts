@@ -1,6 +1,11 @@
-// Results files: each notebook writes the figures it measured to `results/<name>.json` (named
-// metrics plus the machine), which later notebooks and the README table read. Units follow the
-// glossary: accuracy as a fraction, sizes in bytes, speed-ups and size ratios as plain ratios.
+// Results files: each notebook writes the figures it measured to `<results folder>/<name>.json`
+// (named metrics plus the machine), which later notebooks and the README table read. Units follow
+// the glossary: accuracy as a fraction, sizes in bytes, speed-ups and size ratios as plain ratios.
+//
+// Which folder: `make verify` and `make bench` refresh the committed `results/` on purpose (they
+// set TFJS_COMPRESS_RESULTS to it); any other run (a notebook opened with `make notebook`, a
+// script) writes under `build/results/`, outside git, so exploring the course leaves git clean.
+// Reading falls back to the committed file when this run has not written one yet.
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from '../errors';
@@ -14,16 +19,34 @@ export interface ResultsFile {
   readonly metrics: Record<string, unknown>;
 }
 
-/** The results folder: $TFJS_COMPRESS_RESULTS, else `results/` of the repository root (found from cwd). */
-export function resultsDir(): string {
-  if (process.env.TFJS_COMPRESS_RESULTS) return path.resolve(process.env.TFJS_COMPRESS_RESULTS);
+/** The environment variable naming the results folder (`make verify` sets it to the committed `results/`). */
+export const RESULTS_ENV = 'TFJS_COMPRESS_RESULTS';
+
+/** The repository root above cwd (a folder with package.json and notebooks/), or undefined. */
+function courseRoot(): string | undefined {
   let dir = process.cwd();
   for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'notebooks'))) return path.join(dir, 'results');
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'notebooks'))) return dir;
     const parent = path.dirname(dir);
-    if (parent === dir) return path.join(process.cwd(), 'results');
+    if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/**
+ * The folder results are written to: $TFJS_COMPRESS_RESULTS when set, else `build/results/` of the
+ * repository root (found from cwd), else `results/` under cwd outside a repository.
+ */
+export function resultsDir(): string {
+  if (process.env[RESULTS_ENV]) return path.resolve(process.env[RESULTS_ENV] as string);
+  const root = courseRoot();
+  return root ? path.join(root, 'build', 'results') : path.join(process.cwd(), 'results');
+}
+
+/** The committed results folder (`results/` of the repository), or undefined outside one. */
+export function committedResultsDir(): string | undefined {
+  const root = courseRoot();
+  return root ? path.join(root, 'results') : undefined;
 }
 
 /**
@@ -46,13 +69,20 @@ export function saveResults(name: string, metrics: Record<string, unknown>): str
   return file;
 }
 
-/** Reads `results/<name>.json`; a DataError says which notebook to run when it is missing. */
+/**
+ * Reads `<name>.json` from {@link resultsDir}; when this run has not written it (and
+ * $TFJS_COMPRESS_RESULTS is not set), from the committed `results/`. A DataError says which
+ * notebook to run when neither has it.
+ */
 export function readResults(name: string): ResultsFile {
   const file = path.join(resultsDir(), `${name}.json`);
+  const committed = committedResultsDir();
+  const fallback = !process.env[RESULTS_ENV] && committed ? path.join(committed, `${name}.json`) : undefined;
+  const source = !fs.existsSync(file) && fallback && fs.existsSync(fallback) ? fallback : file;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as ResultsFile;
+    return JSON.parse(fs.readFileSync(source, 'utf8')) as ResultsFile;
   } catch (e) {
-    throw new DataError(`readResults: ${file} written by notebook ${name}, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. ` +
+    throw new DataError(`readResults: ${file}${fallback ? ` or ${fallback}` : ''} written by notebook ${name}, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. ` +
       `Run that notebook first (make verify runs them in order).`, file);
   }
 }

@@ -1,17 +1,17 @@
-// Architecture search: a search space as data, seeded sampling and mutation, a genotype-to-model
-// builder, proxy training behind an Evaluator (in-process or worker threads), random search and
-// aging evolution under constraints, the Pareto front, and a per-layer latency predictor.
-export { validateSpace, genotypeKey, checkGenotype, stagesAllowed, ACTIVATIONS, IMAGE_SIDE } from './space';
-export type { Activation, MlpSpace, CnnSpace, SearchSpace, MlpGenotype, CnnGenotype, CnnStage, Genotype } from './space';
+// Architecture search on any data: a task (input shape, classes), a search space as data, seeded
+// sampling and mutation, a genotype-to-model builder, proxy training on the caller's splits behind
+// an Evaluator (in-process here; on an executor's threads or queue in lib/jobs), random search
+// and aging evolution under constraints, the Pareto front, a per-layer latency predictor, and
+// rank correlations of proxy scores with full training.
+export { validateSpace, genotypeKey, checkGenotype, stagesAllowed, ACTIVATIONS, taskOf, checkTask, poolFactor } from './space';
+export type { Activation, MlpSpace, CnnSpace, SearchSpace, MlpGenotype, CnnGenotype, CnnStage, Genotype, NasTask } from './space';
 export { sample, mutate } from './sample';
-export { buildModel, genotypeLayout } from './build';
+export { buildModel, poolMatrix } from './build';
 export type { BuildOptions } from './build';
-export { proxyEvaluate, genotypeCost, checkRecipe, DEFAULT_PROXY } from './proxy';
-export type { ProxyRecipe, CandidateResult } from './proxy';
+export { proxyEvaluate, recipeLearningRate, genotypeCost, checkRecipe, checkProxyData, dataFingerprint, DEFAULT_PROXY } from './proxy';
+export type { ProxyRecipe, ProxyData, ProxyOptions, CandidateTrainer, CandidateResult } from './proxy';
 export { LocalEvaluator } from './evaluator';
 export type { Evaluator } from './evaluator';
-export { WorkerPoolEvaluator } from './worker-pool';
-export type { WorkerPoolOptions } from './worker-pool';
 export { randomSearch, agingEvolution } from './search';
 export type { Constraints, SearchOptions, EvolutionOptions, SearchStep, SearchResult } from './search';
 export { paretoFront, dominates } from './pareto';
@@ -19,3 +19,4 @@ export type { Objective } from './pareto';
 export { LatencyTable, endToEndLatencyMs, pearson } from './latency-table';
 export type { LatencyTableOptions, LayerLatency, EndToEndOptions } from './latency-table';
 export { latencyPredictor, measuredLatency } from './genotype-latency';
+export { spearman, kendall, ranks } from './rank-correlation';

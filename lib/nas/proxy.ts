@@ -1,34 +1,59 @@
-// Short proxy training: a candidate is scored by its validation accuracy after a few epochs on a
-// subset of the training split (never the test split), a cheap and rank-preserving-enough stand-in
-// for full training (Real et al. 2019 and most NAS work do the same). Each trained candidate is
-// cached on disk by genotype and recipe, so repeated searches and notebooks retrain nothing.
+// Short proxy training: a candidate is scored by its accuracy on the caller's validation split
+// after a few epochs on the caller's training split (never the test split), a cheap stand-in for
+// full training that ranks candidates (Real et al. 2019 and most NAS work do the same). The data
+// is any DataSource; its task (input shape, classes) shapes the models. How a candidate trains is
+// pluggable (default `fit` with the model's own loss; distillation from a teacher, as
+// Once-for-All trains its sub-networks, is a trainer). Each trained candidate is cached on disk by
+// genotype, recipe, trainer and a fingerprint of the data, so repeated searches retrain nothing.
+import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { sliceImageSet } from '../data/image-set';
-import { DatasetName, loadDataset } from '../models/baselines';
+import { sha256 } from '../core/hash';
+import { DataSource, checkSource, isTfDataset } from '../data/source';
+import { isImageSet } from '../data/image-set';
 import { cachedModel } from '../models/model-cache';
 import { fit } from '../train/fit';
 import { evaluate } from '../train/evaluate';
 import { profileModel } from '../profile/profile-model';
 import { buildModel } from './build';
-import { Genotype, genotypeKey } from './space';
+import { checkTask, Genotype, genotypeKey, NasTask } from './space';
 
-/** How candidates are trained and scored. Part of the cache key. */
+/** How candidates are trained. Part of the cache key. */
 export interface ProxyRecipe {
-  readonly dataset: DatasetName;
-  /** Train on the first `trainExamples` of the training split. */
-  readonly trainExamples: number;
-  /** Score on the last `validationExamples` of the training split (held out from training). */
-  readonly validationExamples: number;
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
   /** Seed of the weights and the batch order. */
   readonly seed: number;
+  /** From this epoch (0-based) on, the learning rate is multiplied by `decayFactor` (a step schedule). */
+  readonly decayFromEpoch?: number;
+  readonly decayFactor?: number;
 }
 
-export const DEFAULT_PROXY: ProxyRecipe = {
-  dataset: 'mnist', trainExamples: 10000, validationExamples: 10000, epochs: 2, batchSize: 64, learningRate: 2e-3, seed: 0,
-};
+/** The recipe's learning rate at an epoch (0-based): a step schedule. */
+export function recipeLearningRate(recipe: ProxyRecipe): (epoch: number) => number {
+  return (e) => recipe.learningRate * (recipe.decayFromEpoch !== undefined && e >= recipe.decayFromEpoch ? recipe.decayFactor ?? 1 : 1);
+}
+
+export const DEFAULT_PROXY: ProxyRecipe = { epochs: 2, batchSize: 64, learningRate: 2e-3, seed: 0 };
+
+/** The data of a proxy: the task and the caller's training and validation splits. */
+export interface ProxyData {
+  readonly task: NasTask;
+  readonly train: DataSource;
+  readonly validation: DataSource;
+}
+
+/** Trains a candidate in place; `key` (plain data) names the trainer in cache keys. */
+export interface CandidateTrainer {
+  readonly key: unknown;
+  train(model: tf.LayersModel, data: DataSource, recipe: ProxyRecipe): Promise<void>;
+}
+
+/** Options of {@link proxyEvaluate}. */
+export interface ProxyOptions {
+  /** Default: `fit` with the model's own loss. */
+  readonly trainer?: CandidateTrainer;
+}
 
 /** A scored candidate (plain data, as sent back by workers). */
 export interface CandidateResult {
@@ -40,24 +65,50 @@ export interface CandidateResult {
   readonly macs: number;
   readonly trainSeconds: number;
   readonly fromCache: boolean;
+  /** The cached trained model's folder (loadModel reads it); absent when the data could not be fingerprinted. */
+  readonly modelDir?: string;
 }
 
-const RECIPE_VERSION = 1;
+const RECIPE_VERSION = 2;
 
-/** Throws ConfigError unless the recipe fits the data set. */
-export function checkRecipe(recipe: ProxyRecipe, trainCount = 60000): void {
-  const ints: [string, number][] = [['trainExamples', recipe.trainExamples], ['validationExamples', recipe.validationExamples], ['epochs', recipe.epochs], ['batchSize', recipe.batchSize]];
+/** Throws ConfigError unless the recipe's numbers are valid. */
+export function checkRecipe(recipe: ProxyRecipe, fn = 'nas.proxy'): void {
+  if (!recipe || typeof recipe !== 'object') throw new ConfigError(`${fn}: a recipe {epochs, batchSize, learningRate, seed}, got ${describe(recipe)}. Start from nas.DEFAULT_PROXY.`);
+  const ints: [string, number][] = [['epochs', recipe.epochs], ['batchSize', recipe.batchSize]];
   for (const [name, v] of ints) {
-    if (!(Number.isInteger(v) && v > 0)) throw new ConfigError(`nas.proxy: ${name} a positive integer, got ${describe(v)}. See DEFAULT_PROXY.`);
+    if (!(Number.isInteger(v) && v > 0)) throw new ConfigError(`${fn}: ${name} a positive integer, got ${describe(v)}. See nas.DEFAULT_PROXY.`);
   }
-  if (recipe.trainExamples + recipe.validationExamples > trainCount) {
-    throw new ConfigError(`nas.proxy: trainExamples + validationExamples <= ${trainCount} (disjoint parts of the training split), got ${recipe.trainExamples + recipe.validationExamples}. Use fewer examples.`);
+  if (!(recipe.learningRate > 0)) throw new ConfigError(`${fn}: learningRate > 0, got ${describe(recipe.learningRate)}. Use e.g. 2e-3.`);
+  if (!Number.isFinite(recipe.seed)) throw new ConfigError(`${fn}: seed a number, got ${describe(recipe.seed)}. Pass e.g. seed: 0.`);
+  if (recipe.decayFromEpoch !== undefined && !(Number.isInteger(recipe.decayFromEpoch) && recipe.decayFromEpoch >= 0 && (recipe.decayFactor ?? 0) > 0)) {
+    throw new ConfigError(`${fn}: decayFromEpoch an integer >= 0 with decayFactor > 0, got ${describe(recipe.decayFromEpoch)} and ${describe(recipe.decayFactor)}. Use e.g. 6 and 0.3.`);
   }
 }
 
-/** Params and MACs (one example) of a genotype's model, without training it. */
-export async function genotypeCost(g: Genotype): Promise<{ params: number; macs: number }> {
-  const model = buildModel(g, { seed: 0 });
+const fingerprints = new WeakMap<object, string>();
+
+/**
+ * A content hash of a data source (ImageSet pixels and labels, or tensor values); undefined for a
+ * tf.data.Dataset, which cannot be read without consuming it (such candidates are not cached).
+ */
+export function dataFingerprint(source: DataSource): string | undefined {
+  if (isTfDataset(source)) return undefined;
+  const memo = fingerprints.get(source as object);
+  if (memo) return memo;
+  let fp: string;
+  if (isImageSet(source)) {
+    fp = sha256(`${source.count}x${source.height}x${source.width}x${source.channels}|${sha256(source.images)}|${sha256(source.labels)}`);
+  } else {
+    const bytes = (t: tf.Tensor) => new Uint8Array((t.dataSync() as Float32Array).slice().buffer);
+    fp = sha256(`${source.xs.shape.join('x')}|${sha256(bytes(source.xs))}|${source.ys ? sha256(bytes(source.ys)) : '-'}`);
+  }
+  fingerprints.set(source as object, fp);
+  return fp;
+}
+
+/** Params and MACs (one example) of a genotype's model for a task, without training it. */
+export async function genotypeCost(g: Genotype, task: NasTask): Promise<{ params: number; macs: number }> {
+  const model = buildModel(g, { seed: 0, task });
   try {
     const report = await profileModel(model);
     return { params: report.totals.params, macs: report.totals.macs };
@@ -66,28 +117,41 @@ export async function genotypeCost(g: Genotype): Promise<{ params: number; macs:
   }
 }
 
+/** Checks the data of a proxy (task, and both splits data sources). */
+export function checkProxyData(data: ProxyData, fn = 'nas.proxyEvaluate'): void {
+  if (!data || typeof data !== 'object') throw new ConfigError(`${fn}: {task, train, validation}, got ${describe(data)}. Pass the task and two data splits.`);
+  checkTask(data.task, fn);
+  checkSource(data.train, fn);
+  checkSource(data.validation, fn);
+}
+
 /**
- * Trains a genotype with the proxy recipe (or reads it from the cache) and scores it.
- * @example (await proxyEvaluate(g, DEFAULT_PROXY)).accuracy // e.g. 0.95
+ * Trains a genotype with the proxy recipe on `data.train` (or reads it from the cache) and scores
+ * it on `data.validation`.
+ * @example (await proxyEvaluate(g, {task: taskOf(train), train, validation: val})).accuracy // e.g. 0.95
  */
-export async function proxyEvaluate(g: Genotype, recipe: ProxyRecipe = DEFAULT_PROXY): Promise<CandidateResult> {
+export async function proxyEvaluate(g: Genotype, data: ProxyData, recipe: ProxyRecipe = DEFAULT_PROXY, options: ProxyOptions = {}): Promise<CandidateResult> {
+  checkProxyData(data);
   checkRecipe(recipe);
   const key = genotypeKey(g);
-  const entry = await cachedModel<{ accuracy: number; trainSeconds: number }>({ genotype: g, recipe, version: RECIPE_VERSION }, `nas-${key}`, async () => {
-    const data = loadDataset(recipe.dataset);
-    const train = sliceImageSet(data.train, 0, recipe.trainExamples);
-    const val = sliceImageSet(data.train, data.train.count - recipe.validationExamples);
-    const model = buildModel(g, { seed: recipe.seed });
+  const trainer = options.trainer;
+  const work = async () => {
+    const model = buildModel(g, { seed: recipe.seed, task: data.task });
     const t0 = performance.now();
-    await fit(model, train, { epochs: recipe.epochs, seed: recipe.seed, batchSize: recipe.batchSize, learningRate: recipe.learningRate });
+    if (trainer) await trainer.train(model, data.train, recipe);
+    else await fit(model, data.train, { epochs: recipe.epochs, seed: recipe.seed, batchSize: recipe.batchSize, learningRate: recipeLearningRate(recipe) });
     const trainSeconds = (performance.now() - t0) / 1000;
-    return { model, meta: { accuracy: (await evaluate(model, val)).accuracy, trainSeconds } };
-  });
+    return { model, meta: { accuracy: (await evaluate(model, data.validation)).accuracy, trainSeconds } };
+  };
+  const [trainFp, valFp] = [dataFingerprint(data.train), dataFingerprint(data.validation)];
+  const entry = trainFp && valFp
+    ? await cachedModel<{ accuracy: number; trainSeconds: number }>(
+      { genotype: g, recipe, task: data.task, data: [trainFp, valFp], trainer: trainer?.key ?? 'fit', version: RECIPE_VERSION }, `nas-${key}`, work)
+    : { ...(await work()), fromCache: false, dir: undefined };
   try {
-    const cost = await genotypeCost(g);
-    return { key, genotype: g, accuracy: entry.meta.accuracy, ...cost, trainSeconds: entry.meta.trainSeconds, fromCache: entry.fromCache };
+    const cost = await genotypeCost(g, data.task);
+    return { key, genotype: g, accuracy: entry.meta.accuracy, ...cost, trainSeconds: entry.meta.trainSeconds, fromCache: entry.fromCache, ...(entry.dir ? { modelDir: entry.dir } : {}) };
   } finally {
     entry.model.dispose();
   }
 }
-

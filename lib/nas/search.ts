@@ -2,13 +2,15 @@
 // baseline) and regularized (aging) evolution (Real et al. 2019, arXiv:1802.01548): keep a
 // population queue; each child mutates the best of `sampleSize` random members; the oldest member
 // dies. Constraints (params, MACs, latency) are checked before training: infeasible proposals are
-// re-drawn, so the budget is spent only on candidates that meet them.
+// re-drawn, so the budget is spent only on candidates that meet them. Candidates are proposed in
+// rounds of a fixed size (not the evaluator's worker count), so a seed gives the same search on
+// one core, two, or a cluster.
 import { ConfigError, describe } from '../errors';
 import { Rng } from '../core/rng';
 import { Evaluator } from './evaluator';
 import { CandidateResult, genotypeCost } from './proxy';
 import { mutate, sample } from './sample';
-import { Genotype, genotypeKey, SearchSpace, validateSpace } from './space';
+import { Genotype, genotypeKey, NasTask, SearchSpace, validateSpace } from './space';
 
 /** Limits a candidate must meet to be trained. */
 export interface Constraints {
@@ -24,6 +26,13 @@ export interface SearchOptions {
   readonly budget: number;
   readonly seed: number;
   readonly evaluator: Evaluator;
+  /** The input shape and classes the candidates are built for (for their cost). */
+  readonly task: NasTask;
+  /**
+   * Candidates proposed (and evaluated in parallel) per round; default 4. Part of the search's
+   * definition (evolution only sees results of finished rounds), independent of the workers.
+   */
+  readonly roundSize?: number;
   readonly constraints?: Constraints;
   /** Latency (ms) of a genotype, measured or predicted (e.g. from a LatencyTable); recorded for each candidate. */
   readonly latencyMs?: (g: Genotype) => Promise<number>;
@@ -58,7 +67,9 @@ export interface SearchResult {
 }
 
 function checkOptions(fn: string, space: SearchSpace, options: SearchOptions): void {
-  validateSpace(space, fn);
+  validateSpace(space, fn, options.task);
+  const round = options.roundSize ?? 4;
+  if (!(Number.isInteger(round) && round > 0)) throw new ConfigError(`${fn}: roundSize a positive integer, got ${describe(round)}. Use e.g. 4.`);
   if (!(Number.isInteger(options.budget) && options.budget > 0)) {
     throw new ConfigError(`${fn}: budget a positive integer (evaluations), got ${describe(options.budget)}. Use e.g. 20.`);
   }
@@ -77,7 +88,7 @@ type Feasibility = { ok: true; latencyMs?: number } | { ok: false };
 async function feasible(g: Genotype, options: SearchOptions): Promise<Feasibility> {
   const c = options.constraints ?? {};
   if (c.maxParams !== undefined || c.maxMacs !== undefined) {
-    const cost = await genotypeCost(g);
+    const cost = await genotypeCost(g, options.task);
     if ((c.maxParams !== undefined && cost.params > c.maxParams) || (c.maxMacs !== undefined && cost.macs > c.maxMacs)) return { ok: false };
   }
   const latencyMs = options.latencyMs ? await options.latencyMs(g) : undefined;
@@ -102,7 +113,7 @@ async function propose(fn: string, draw: () => Genotype, options: SearchOptions,
     `Relax the constraints or allow smaller architectures.`);
 }
 
-/** The loop both strategies share: propose `concurrency` candidates per round, evaluate, record. */
+/** The loop both strategies share: propose `roundSize` candidates per round, evaluate, record. */
 async function run(strategy: 'random' | 'evolution', fn: string, options: SearchOptions,
   proposer: (rng: Rng, index: number) => Genotype, onResult: (s: SearchStep) => void): Promise<SearchResult> {
   const rng = new Rng(options.seed);
@@ -111,7 +122,7 @@ async function run(strategy: 'random' | 'evolution', fn: string, options: Search
   const bestSoFar: number[] = [];
   let best: SearchStep | undefined;
   while (history.length < options.budget) {
-    const k = Math.min(options.evaluator.concurrency, options.budget - history.length);
+    const k = Math.min(options.roundSize ?? 4, options.budget - history.length);
     const proposals: { g: Genotype; latencyMs?: number }[] = [];
     for (let i = 0; i < k; i++) proposals.push(await propose(fn, () => proposer(rng, history.length + i), options, memo));
     const results = await options.evaluator.evaluate(proposals.map((p) => p.g));
@@ -130,7 +141,7 @@ async function run(strategy: 'random' | 'evolution', fn: string, options: Search
 
 /**
  * Random search: `budget` independent feasible samples.
- * @example await nas.randomSearch(space, {budget: 20, seed: 1, evaluator})
+ * @example await nas.randomSearch(space, {budget: 20, seed: 1, evaluator, task: nas.taskOf(train)})
  */
 export async function randomSearch(space: SearchSpace, options: SearchOptions): Promise<SearchResult> {
   checkOptions('nas.randomSearch', space, options);
@@ -139,7 +150,7 @@ export async function randomSearch(space: SearchSpace, options: SearchOptions): 
 
 /**
  * Regularized (aging) evolution with tournament selection.
- * @example await nas.agingEvolution(space, {budget: 20, seed: 1, evaluator, population: 8, sampleSize: 3})
+ * @example await nas.agingEvolution(space, {budget: 20, seed: 1, evaluator, task, population: 8, sampleSize: 3})
  */
 export async function agingEvolution(space: SearchSpace, options: EvolutionOptions): Promise<SearchResult> {
   const fn = 'nas.agingEvolution';

@@ -1,8 +1,44 @@
-// A search space declared as data, and its genotypes. An MLP genotype picks an input resolution
-// (28, or 14 / 7 by average pooling), a depth, a width per layer and an activation; a CNN
-// genotype picks a resolution and per stage the channels, kernel size and whether the stage is
-// depthwise-separable (MobileNet, Howard et al. 2017). Every stage halves the resolution.
+// A search space declared as data, and its genotypes, for a task (the input shape h x w x c and
+// the number of classes, declared or read from the data). An MLP genotype picks an input
+// resolution (the image height, or a divisor of it reached by average pooling), a depth, a width
+// per layer and an activation; a CNN genotype picks a resolution and per stage the channels,
+// kernel size and whether the stage is depthwise-separable (MobileNet, Howard et al. 2017).
+// Every stage halves the resolution.
 import { ConfigError, describe } from '../errors';
+import { ImageSet } from '../data/image-set';
+
+/** What a search is for: the input of one example (h, w, c; NHWC) and the number of classes. */
+export interface NasTask {
+  readonly inputShape: readonly [number, number, number];
+  readonly classes: number;
+}
+
+/**
+ * The task of an ImageSet: its image shape and class count.
+ * @example taskOf(loadMnist().train) // {inputShape: [28, 28, 1], classes: 10}
+ */
+export function taskOf(set: ImageSet): NasTask {
+  return { inputShape: [set.height, set.width, set.channels], classes: set.classNames.length };
+}
+
+/** Throws ConfigError unless `task` is {inputShape: [h, w, c], classes} with positive integers (classes >= 2). */
+export function checkTask(task: NasTask, fn = 'nas.checkTask'): void {
+  const s = task?.inputShape;
+  if (!Array.isArray(s) || s.length !== 3 || !s.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new ConfigError(`${fn}: a task with inputShape [height, width, channels] of positive integers, got ${describe(s)}. ` +
+      `Declare it, e.g. {inputShape: [28, 28, 1], classes: 10}, or use nas.taskOf(imageSet).`);
+  }
+  if (!(Number.isInteger(task.classes) && task.classes >= 2)) {
+    throw new ConfigError(`${fn}: a task with classes an integer >= 2, got ${describe(task.classes)}. Pass the number of classes of the data.`);
+  }
+}
+
+/** The pooling factor that brings the task's height to `resolution`, or undefined when none does (both sides must divide). */
+export function poolFactor(task: NasTask, resolution: number): number | undefined {
+  const [h, w] = task.inputShape;
+  const k = h / resolution;
+  return Number.isInteger(k) && k >= 1 && w % k === 0 ? k : undefined;
+}
 
 export type Activation = 'relu' | 'relu6' | 'elu' | 'tanh';
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'relu6', 'elu', 'tanh'];
@@ -10,7 +46,7 @@ export const ACTIVATIONS: readonly Activation[] = ['relu', 'relu6', 'elu', 'tanh
 /** Choices of an MLP search space (each list holds the allowed values of one decision). */
 export interface MlpSpace {
   readonly kind: 'mlp';
-  /** Input side after pooling; must divide the image side (28): 28, 14, 7, 4, 2, 1. */
+  /** Input height after pooling; each must divide the task's height (and its width at the same factor), e.g. 28, 14, 7 for 28x28 images. */
   readonly resolutions: readonly number[];
   /** Number of hidden layers (0 = linear classifier). */
   readonly depths: readonly number[];
@@ -55,9 +91,6 @@ export interface CnnGenotype {
 
 export type Genotype = MlpGenotype | CnnGenotype;
 
-/** The image side of the course's data sets. */
-export const IMAGE_SIDE = 28;
-
 function list(fn: string, name: string, values: readonly unknown[] | undefined, ok: (v: unknown) => boolean, hint: string): void {
   if (!Array.isArray(values) || values.length === 0) {
     throw new ConfigError(`${fn}: a non-empty list of ${name}, got ${describe(values)}. ${hint}.`);
@@ -67,17 +100,23 @@ function list(fn: string, name: string, values: readonly unknown[] | undefined, 
 }
 
 const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
-const resolutionOk = (v: unknown) => posInt(v) && IMAGE_SIDE % (v as number) === 0;
-
 /**
  * Checks a space: every list non-empty and valid, and at least one genotype realizable
- * (e.g. a CNN's stages must not pool the image below 1 pixel). Throws ConfigError otherwise.
+ * (e.g. a CNN's stages must not pool the image below 1 pixel); with a task, every resolution
+ * reachable by pooling its images. Throws ConfigError otherwise.
  */
-export function validateSpace(space: SearchSpace, fn = 'nas.validateSpace'): void {
+export function validateSpace(space: SearchSpace, fn = 'nas.validateSpace', task?: NasTask): void {
   if (!space || (space.kind !== 'mlp' && space.kind !== 'cnn')) {
     throw new ConfigError(`${fn}: a space of kind 'mlp' or 'cnn', got ${describe((space as { kind?: unknown } | undefined)?.kind ?? space)}. Declare e.g. {kind: 'mlp', resolutions: [28, 14], ...}.`);
   }
-  list(fn, 'resolutions', space.resolutions, resolutionOk, 'Use sides that divide 28, e.g. [28, 14]');
+  if (task) {
+    checkTask(task, fn);
+    const [h, w] = task.inputShape;
+    list(fn, 'resolutions', space.resolutions, (v) => posInt(v) && poolFactor(task, v as number) !== undefined,
+      `Use heights that divide the input's ${h} (its width ${w} by the same factor), e.g. [${h}${h % 2 === 0 && w % 2 === 0 ? `, ${h / 2}` : ''}]`);
+  } else {
+    list(fn, 'resolutions', space.resolutions, posInt, 'Use positive integers, e.g. [28, 14]');
+  }
   list(fn, 'activations', space.activations, (v) => ACTIVATIONS.includes(v as Activation), `Use ${ACTIVATIONS.join(', ')}`);
   if (space.kind === 'mlp') {
     list(fn, 'depths', space.depths, (v) => Number.isInteger(v) && (v as number) >= 0, 'Use integers >= 0, e.g. [1, 2]');

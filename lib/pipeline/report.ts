@@ -6,7 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { MachineInfo } from '../core/machine';
 import { barChart } from '../viz/figures';
-import { HtmlBlock, htmlPage } from '../viz/html-page';
+import { HtmlBlock, htmlPage, rowObjects } from '../viz/html-page';
+import { tableText } from '../viz/table';
 import { BenchReportRow } from './bench-stage';
 import { Recipe } from './recipe';
 
@@ -106,7 +107,7 @@ export function benchTable(r: PipelineReport): { columns: string[]; rows: (strin
 }
 
 function markdownTable(t: { columns: string[]; rows: (string | number)[][] }): string {
-  return [`| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return tableText(rowObjects(t.columns, t.rows)).markdown; // the one table formatter (lib/viz/format.ts)
 }
 
 /** report.md */

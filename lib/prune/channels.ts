@@ -32,6 +32,13 @@ export interface ChannelOptions {
   readonly seed?: number;
   /** Channels every group keeps at least (default 1). */
   readonly minChannels?: number;
+  /**
+   * Round each group's kept channels to the nearest multiple of this (default 1: no rounding),
+   * never below it nor above the channels there are (Torch-Pruning's round_to). Runtimes compute
+   * channels in tiles: XNNPACK's wasm SIMD kernels (tfjs-wasm) in tiles of 8 output channels, so
+   * 5 filters cost what 8 do. Pruning to whole tiles turns removed MACs into time.
+   */
+  readonly roundTo?: number;
 }
 
 /** One group's outcome. */
@@ -54,6 +61,8 @@ export interface ChannelReport {
   /** The default sparsity asked for. */
   readonly sparsity: number;
   readonly importance: ImportanceCriterion;
+  /** Kept channels were rounded to multiples of this (1: no rounding). */
+  readonly roundTo: number;
   readonly groups: ChannelGroupReport[];
   /** Output channels of every producer and tied layer. */
   readonly layers: { name: string; className: string; channelsBefore: number; channelsAfter: number }[];
@@ -87,6 +96,8 @@ function validate(model: tf.LayersModel, options: ChannelOptions): void {
   }
   const min = options.minChannels ?? 1;
   if (!(Number.isInteger(min) && min >= 1)) throw new ConfigError(`${FN}: minChannels a positive integer, got ${describe(min)}. Use 1.`);
+  const roundTo = options.roundTo ?? 1;
+  if (!(Number.isInteger(roundTo) && roundTo >= 1)) throw new ConfigError(`${FN}: roundTo a positive integer, got ${describe(roundTo)}. Use 1 (no rounding) or the runtime's tile, e.g. 8.`);
 }
 
 function validateLayers(model: tf.LayersModel, options: ChannelOptions, groups: readonly PruningGroup[]): void {
@@ -101,6 +112,12 @@ function validateLayers(model: tf.LayersModel, options: ChannelOptions, groups: 
     }
     checkSparsity(FN, s, `layers.${n}`);
   }
+}
+
+/** `keep` rounded to the nearest multiple of `roundTo`, within [min(roundTo, channels), channels]. */
+export function roundKept(keep: number, channels: number, roundTo: number): number {
+  if (roundTo <= 1 || keep === channels) return keep;
+  return Math.min(channels, Math.max(Math.min(roundTo, channels), roundTo * Math.round(keep / roundTo)));
 }
 
 /** Gathers `indices` on `axis` into a fresh buffer (see the note where weights are set). */
@@ -131,7 +148,8 @@ export async function channels(model: tf.LayersModel, options: ChannelOptions): 
     if (g.frozen) return { ...base, channelsAfter: g.channels, kept: [...Array(g.channels).keys()], reason: g.reason ?? 'frozen' };
     const named = g.producers.map((p) => options.layers?.[p]).filter((r): r is number => r !== undefined);
     const sparsity = named.length ? Math.max(...named) : options.sparsity;
-    const keep = Math.max(Math.min(minChannels, g.channels), g.channels - Math.round(sparsity * g.channels));
+    const unrounded = Math.max(Math.min(minChannels, g.channels), g.channels - Math.round(sparsity * g.channels));
+    const keep = roundKept(unrounded, g.channels, options.roundTo ?? 1);
     const { scores, fallback } = groupImportance(model, g, importance, options.seed ?? 0);
     if (fallback) warnings.push(fallback);
     const k = keepTop(scores, keep);
@@ -199,7 +217,7 @@ export async function channels(model: tf.LayersModel, options: ChannelOptions): 
   return {
     model: out,
     report: {
-      sparsity: options.sparsity, importance, groups: groupReports, layers,
+      sparsity: options.sparsity, importance, roundTo: options.roundTo ?? 1, groups: groupReports, layers,
       params: { before: pb.totals.params, after: pa.totals.params },
       macs: { before: pb.totals.macs, after: pa.totals.macs },
       warnings,

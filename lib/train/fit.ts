@@ -8,6 +8,7 @@ import { DataSource, SourceBatch, batchesOf, checkSource, sourceCount } from '..
 import { evaluate } from './evaluate';
 import { inputShapeOf, modelLoss, outputUnits } from './model-output';
 import { EpochLog, ProgressReporter } from './progress';
+import { fusedAdam } from './fused-adam';
 
 /** Options for {@link fit}. */
 export interface FitOptions {
@@ -17,8 +18,12 @@ export interface FitOptions {
   readonly batchSize?: number;
   /** Learning rate (default 1e-3), or a function of the epoch (0-based). */
   readonly learningRate?: number | ((epoch: number) => number);
-  /** 'adam' (default) or 'sgd' (with momentum 0.9). */
-  readonly optimizer?: 'adam' | 'sgd';
+  /**
+   * 'adam' (default: tf.train.adam's update with one kernel per variable, see fusedAdam), 'sgd'
+   * (with momentum 0.9), or an optimizer of your own (borrowed: not disposed; a learningRate
+   * function sets its `learningRate` field each epoch).
+   */
+  readonly optimizer?: 'adam' | 'sgd' | tf.Optimizer;
   /** Evaluated after each epoch. */
   readonly validation?: DataSource;
   /** Loss from the model's outputs and the batch; default the model's own loss (see modelLoss). */
@@ -45,6 +50,9 @@ export interface FitHistory {
   readonly steps: number;
 }
 
+// tf.Optimizer's instanceof test reads .minimize of its argument: guard null and primitives.
+const isOptimizer = (o: unknown): o is tf.Optimizer => typeof o === 'object' && o !== null && o instanceof tf.Optimizer;
+
 function check(options: FitOptions): void {
   if (!options || typeof options !== 'object') throw new ConfigError(`fit: an options object such as {epochs: 1, seed: 0}, got ${describe(options)}. Pass the options.`);
   if (!(Number.isInteger(options.epochs) && options.epochs >= 0)) {
@@ -53,6 +61,10 @@ function check(options: FitOptions): void {
   if (!Number.isFinite(options.seed)) throw new ConfigError(`fit: seed a number, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
   const lr = options.learningRate;
   if (typeof lr === 'number' && !(lr > 0)) throw new ConfigError(`fit: learningRate > 0, got ${describe(lr)}. Use e.g. 1e-3.`);
+  const opt = options.optimizer;
+  if (!(opt === undefined || opt === 'adam' || opt === 'sgd' || isOptimizer(opt))) {
+    throw new ConfigError(`fit: optimizer 'adam', 'sgd' or a tf.Optimizer, got ${describe(opt)}. Use e.g. optimizer: 'adam' or tf.train.rmsprop(1e-3).`);
+  }
   const bs = options.batchSize ?? 128;
   if (!(Number.isInteger(bs) && bs > 0)) throw new ConfigError(`fit: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
 }
@@ -74,9 +86,11 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
   const classes = outputUnits(model, 'fit');
   const batchSize = options.batchSize ?? 128;
   const lrAt = (e: number) => (typeof options.learningRate === 'function' ? options.learningRate(e) : options.learningRate ?? 1e-3);
-  const makeOptimizer = (lr: number) => (options.optimizer === 'sgd' ? tf.train.momentum(lr, 0.9) : tf.train.adam(lr));
-  let lr = lrAt(0);
-  const optimizer = makeOptimizer(lr);
+  const own = isOptimizer(options.optimizer) ? undefined : options.optimizer === 'sgd' ? tf.train.momentum(lrAt(0), 0.9) : fusedAdam(lrAt(0));
+  const optimizer = own ?? options.optimizer as tf.Optimizer;
+  // A borrowed optimizer keeps its own rate unless a learningRate is given.
+  const setsRate = own !== undefined || options.learningRate !== undefined;
+  let lr = own ? lrAt(0) : NaN;
   const variables = options.variables ?? trainableVariables(model);
   const ownLoss = modelLoss(model);
   const lossFn = options.loss ?? ((out: tf.Tensor, b: SourceBatch) => {
@@ -91,7 +105,7 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const want = lrAt(epoch);
-      if (want !== lr) {
+      if (setsRate && want !== lr) {
         // Adam keeps its moments in the optimizer; tfjs reads learningRate at each step.
         (optimizer as unknown as { learningRate: number }).learningRate = want;
         lr = want;
@@ -136,7 +150,7 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
       options.progress?.({ kind: 'epoch', log, epochs: options.epochs });
     }
   } finally {
-    optimizer.dispose();
+    own?.dispose();
   }
   return { epochs: history, steps: step };
 }

@@ -1,4 +1,5 @@
-// The one training loop, evaluation, what a model takes and gives, and progress reporting.
+// The one training loop, evaluation, what a model takes and gives, progress reporting, the
+// library's Adam (one kernel per variable) and where a training step's time goes.
 export { fit, trainableVariables } from './fit';
 export type { FitOptions, FitHistory } from './fit';
 export { evaluate, predictLabels, runPredictor } from './evaluate';
@@ -7,3 +8,6 @@ export { inputShapeOf, outputUnits, outputKind, modelLoss, asLogits } from './mo
 export type { OutputKind, LossFn } from './model-output';
 export { consoleProgress, formatEpoch } from './progress';
 export type { EpochLog, ProgressEvent, ProgressReporter } from './progress';
+export { fusedAdam, FusedAdam, FUSED_ADAM_KERNEL } from './fused-adam';
+export { profileStep } from './step-profile';
+export type { StepProfile, StepProfileOptions, StepPhase, PhaseTime, KernelTime } from './step-profile';

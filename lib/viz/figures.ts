@@ -1,5 +1,8 @@
 // Plotly figure builders: plain data in, a plain Plotly spec out (no Plotly code runs here).
-// Display and rendering live in show.ts and render.ts.
+// Display and rendering live in show.ts and render.ts. Log axes get explicit ticks (ticks.ts);
+// histograms are binned here (bins.ts), so a figure holds counts, not every value.
+import { histogramBins } from './bins';
+import { logAxisTicks } from './ticks';
 
 /** A Plotly figure: traces and layout, JSON-serializable. */
 export interface Figure {
@@ -48,6 +51,20 @@ function layout(o: ChartOptions, extra: Record<string, unknown> = {}): Record<st
   });
 }
 
+function numbers(values: readonly unknown[]): number[] {
+  return values.filter((v): v is number => typeof v === 'number');
+}
+
+/** Adds readable ticks to the log axes of a figure's layout, from the values they show. */
+function withLogTicks(fig: Figure, o: ChartOptions, x: () => number[], y: () => number[]): Figure {
+  const layout = { ...fig.layout };
+  for (const [key, on, values] of [['xaxis', o.logX, x], ['yaxis', o.logY, y]] as const) {
+    const ticks = on ? logAxisTicks(values()) : undefined;
+    if (ticks) layout[key] = { ...(layout[key] as Record<string, unknown>), ...ticks };
+  }
+  return { data: fig.data, layout };
+}
+
 function xyTrace(s: XYSeries, mode: string): Record<string, unknown> {
   return {
     type: 'scatter', mode, name: s.name, x: [...s.x], y: [...s.y],
@@ -62,12 +79,14 @@ function xyTrace(s: XYSeries, mode: string): Record<string, unknown> {
  * @example lineChart({title: 'Accuracy vs sparsity', series: [{name: 'fine-tuned', x: [0, 0.5], y: [0.98, 0.97]}]})
  */
 export function lineChart(o: ChartOptions & { readonly series: readonly XYSeries[] }): Figure {
-  return { data: o.series.map((s) => xyTrace(s, 'lines+markers')), layout: layout(o) };
+  return withLogTicks({ data: o.series.map((s) => xyTrace(s, 'lines+markers')), layout: layout(o) }, o,
+    () => o.series.flatMap((s) => numbers(s.x)), () => o.series.flatMap((s) => [...s.y]));
 }
 
 /** Points only (text labels shown when given). */
 export function scatterChart(o: ChartOptions & { readonly series: readonly XYSeries[]; readonly showText?: boolean }): Figure {
-  return { data: o.series.map((s) => ({ ...xyTrace(s, o.showText ? 'markers+text' : 'markers'), textposition: 'top center' })), layout: layout(o) };
+  return withLogTicks({ data: o.series.map((s) => ({ ...xyTrace(s, o.showText ? 'markers+text' : 'markers'), textposition: 'top center' })), layout: layout(o) }, o,
+    () => o.series.flatMap((s) => numbers(s.x)), () => o.series.flatMap((s) => [...s.y]));
 }
 
 /** Grouped bars: one trace per series over shared categories. */
@@ -76,21 +95,30 @@ export function barChart(o: ChartOptions & {
   readonly series: readonly { readonly name: string; readonly values: readonly number[]; readonly errors?: readonly number[] }[];
   readonly stacked?: boolean;
 }): Figure {
-  return {
+  const fig: Figure = {
     data: o.series.map((s) => ({
       type: 'bar', name: s.name, x: [...o.categories], y: [...s.values],
       ...(s.errors ? { error_y: { type: 'data', array: [...s.errors], visible: true } } : {}),
     })),
     layout: layout(o, { barmode: o.stacked ? 'stack' : 'group' }),
   };
+  const totals = o.categories.map((_, k) => o.series.reduce((a, s) => a + (s.values[k] ?? 0), 0));
+  return withLogTicks(fig, o, () => [], () => o.series.flatMap((s) => [...s.values]).concat(o.stacked ? totals : []));
 }
 
-/** Overlaid histograms. */
+/**
+ * Overlaid histograms, binned here into shared bins of a nice width (about `nbins`, default 80):
+ * one bar trace of counts per series.
+ * @example histogram({series: [{name: 'w', values: [0, 1, 1, 2]}], nbins: 2}).data[0] // bars at 0.5, 1.5, 2.5 with counts 1, 2, 1
+ */
 export function histogram(o: ChartOptions & { readonly series: readonly { readonly name: string; readonly values: ArrayLike<number> }[]; readonly nbins?: number }): Figure {
-  return {
-    data: o.series.map((s) => ({ type: 'histogram', name: s.name, x: Array.from(s.values), opacity: 0.6, nbinsx: o.nbins ?? 80 })),
-    layout: layout(o, { barmode: 'overlay' }),
-  };
+  const bins = histogramBins(o.series.map((s) => s.values), o.nbins ?? 80);
+  const data = o.series.map((s, k) => ({
+    type: 'bar', name: s.name, x: bins.centres, y: bins.counts[k] as number[], width: bins.size, opacity: o.series.length > 1 ? 0.6 : 1,
+    hovertemplate: `[%{customdata[0]}, %{customdata[1]}): %{y}<extra>${s.name.replace(/[<>]/g, '')}</extra>`,
+    customdata: bins.centres.map((c) => [+(c - bins.size / 2).toPrecision(6), +(c + bins.size / 2).toPrecision(6)]),
+  }));
+  return withLogTicks({ data, layout: layout(o, { barmode: 'overlay', bargap: 0 }) }, o, () => [...bins.centres], () => bins.counts.flat());
 }
 
 /** A heatmap of a matrix (rows top to bottom). */

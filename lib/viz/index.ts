@@ -1,7 +1,13 @@
-// Charts and tables: figure builders (plain data -> Plotly spec), notebook display, PNG rendering.
+// Charts and tables: figure builders (plain data -> Plotly spec), notebook display (interactive
+// HTML + PNG + Plotly JSON), PNG rendering, and the one formatter every table uses.
 export { lineChart, scatterChart, barChart, histogram, heatmap, imageGrid } from './figures';
 export type { Figure, ChartOptions, XYSeries } from './figures';
-export { show, showTable, showMarkdown, showSvg, showPng, displayData, tableText } from './show';
+export { show, showTable, showMarkdown, showSvg, showPng, displayData } from './show';
+export { tableText } from './table';
+export type { TableOptions, TableText } from './table';
+export { formatValue, columnQuantity } from './format';
+export type { Quantity, ColumnFormats } from './format';
+export { summariseFigure } from './summarise';
 export { renderPng, saveFigure, closeRenderer, renderUnavailableReason, CHROMIUM_PATH, CHROMIUM_ARGS } from './render';
 export { figureSvg, escapeXml } from './svg';
 export { htmlPage } from './html-page';

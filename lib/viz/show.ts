@@ -1,9 +1,19 @@
 // Displaying figures, tables and text in a tslab notebook. A figure is sent as ONE display
-// message with three MIME types: the Plotly JSON (JupyterLab's Plotly renderer draws it
-// interactively), a PNG rendered headless (what the classic Notebook, nbconvert HTML and GitHub
-// show), and plain text (terminals). Outside a notebook, show() prints the text form.
+// message with four MIME types, each for the viewers that pick it:
+//   application/vnd.plotly.v1+json  JupyterLab with plotly's extension (and VS Code) draw it;
+//   text/html                       pages that run scripts (classic Notebook, JupyterLab without
+//                                   the extension, nbconvert HTML) draw it with plotly.js, loaded
+//                                   once per page (plotly-html.ts); the PNG is inside as fallback;
+//   image/png                       viewers that run no scripts (GitHub, untrusted notebooks);
+//   text/plain                      terminals.
+// Large traces are summarised first (summarise.ts) and the PNG is drawn from the same summary.
+// Tables format every number by its column's quantity (format.ts, table.ts).
+// Outside a notebook, show() and showTable() print their text form.
 import { Figure } from './figures';
 import { renderPng, renderUnavailableReason } from './render';
+import { summariseFigure } from './summarise';
+import { plotlyHtml, plotlySource } from './plotly-html';
+import { tableText, TableOptions } from './table';
 import { writeOutput } from '../core/output';
 
 type DisplayFn = (msg: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
@@ -39,59 +49,54 @@ function figureText(fig: Figure): string {
   return `[Plotly chart] ${title}: ${traces.join(', ')}`;
 }
 
+/** A figure whose JSON is larger than this is shown as its PNG only (the JSON travels twice in the notebook). */
+export const MAX_FIGURE_JSON_BYTES = 400_000;
+
 /**
- * Displays a Plotly figure: interactive JSON + PNG + text. Without chromium, JSON + text, and
- * one notice saying why there is no PNG.
+ * Displays a Plotly figure: Plotly JSON, interactive HTML, PNG and text (see the file header).
+ * Without chromium there is no PNG (one notice says why); without plotly.js-dist-min, no HTML.
  * @example await show(lineChart({series: [{name: 'a', x: [0, 1], y: [1, 2]}]}))
  */
 export async function show(fig: Figure): Promise<void> {
-  const data: Record<string, unknown> = {
-    'application/vnd.plotly.v1+json': { data: fig.data, layout: fig.layout, config: { responsive: true } },
-    'text/plain': figureText(fig),
-  };
+  const { figure, notes } = summariseFigure(fig);
+  const spec = { data: figure.data, layout: figure.layout };
+  const jsonBytes = Buffer.byteLength(JSON.stringify(spec));
+  const tooLarge = jsonBytes > MAX_FIGURE_JSON_BYTES;
+  if (tooLarge) notes.push(`its JSON is ${jsonBytes.toLocaleString('en-US')} bytes (limit ${MAX_FIGURE_JSON_BYTES.toLocaleString('en-US')}), so only its picture is kept`);
+  const text = figureText(figure) + (notes.length ? `\n(summarised: ${notes.join('; ')})` : '');
+  const data: Record<string, unknown> = { 'text/plain': text };
   const reason = renderUnavailableReason();
+  let png: string | undefined;
   if (!reason) {
-    data['image/png'] = Buffer.from(await renderPng(fig)).toString('base64');
+    png = Buffer.from(await renderPng(figure)).toString('base64');
+    data['image/png'] = png;
   } else if (!warnedNoPng) {
     warnedNoPng = true;
     displayData({ 'text/plain': `note: charts have no PNG here: ${reason}` });
   }
+  const source = plotlySource();
+  if (!tooLarge) {
+    data['application/vnd.plotly.v1+json'] = { ...spec, config: { responsive: true } };
+    if (source) data['text/html'] = plotlyHtml(figure, { png, alt: figureText(figure), source });
+  }
   displayData(data);
+}
+
+/**
+ * Displays rows as a table (HTML in notebooks, Markdown text elsewhere), each number formatted by
+ * its column's quantity (format.ts: read from the column name, or given in `options.formats`).
+ * Rows may also be an arquero table (anything with `objects()`).
+ * @example showTable([{model: 'SimpleNet', accuracy: 0.9823}], 'Accuracy') // accuracy shown as 98.23%
+ */
+export function showTable(rows: readonly Record<string, unknown>[] | { objects(): object[] }, caption?: string, options: TableOptions = {}): void {
+  const list = (Array.isArray(rows) ? rows : (rows as { objects(): object[] }).objects()) as readonly Record<string, unknown>[];
+  const { markdown, html } = tableText(list, options);
+  const cap = caption ? `<p><b>${escapeHtml(caption)}</b></p>` : '';
+  displayData({ 'text/html': cap + html, 'text/markdown': (caption ? `**${caption}**\n\n` : '') + markdown, 'text/plain': (caption ? caption + '\n' : '') + markdown });
 }
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function cellText(v: unknown): string {
-  if (typeof v === 'number') {
-    if (Number.isInteger(v)) return v.toLocaleString('en-US');
-    return Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toPrecision(4);
-  }
-  if (v === undefined || v === null) return '';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
-}
-
-/** Markdown and HTML renderings of rows (columns: union of keys, in first-seen order). */
-export function tableText(rows: readonly Record<string, unknown>[]): { markdown: string; html: string; columns: string[] } {
-  const columns: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
-  const md = [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${columns.map((c) => cellText(r[c]).replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
-  const html = `<table><thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>` +
-    rows.map((r) => `<tr>${columns.map((c) => `<td>${escapeHtml(cellText(r[c]))}</td>`).join('')}</tr>`).join('') + '</tbody></table>';
-  return { markdown: md, html, columns };
-}
-
-/**
- * Displays rows as a table (HTML in notebooks, Markdown text elsewhere). Rows may also be an
- * arquero table (anything with `objects()`).
- */
-export function showTable(rows: readonly Record<string, unknown>[] | { objects(): object[] }, caption?: string): void {
-  const list = (Array.isArray(rows) ? rows : (rows as { objects(): object[] }).objects()) as readonly Record<string, unknown>[];
-  const { markdown, html } = tableText(list);
-  const cap = caption ? `<p><b>${escapeHtml(caption)}</b></p>` : '';
-  displayData({ 'text/html': cap + html, 'text/markdown': (caption ? `**${caption}**\n\n` : '') + markdown, 'text/plain': (caption ? caption + '\n' : '') + markdown });
 }
 
 /** Displays Markdown. */

@@ -33,7 +33,7 @@ describe('course/comparison', () => {
       literature: ['Jacob et al. 2018'], typicalUse: 'mobile, embedded',
     };
     const md = comparisonMarkdown([row], { machine: 'test cpu', date: '2026-01-01' });
-    expect(md).to.contain('| INT8 quantization | SimpleNet | 26.0% / 25% ✗ does not hold | 3.10x / 2-4x ✓ holds | 99.9% / 90-95% ✓✓ better | mobile, embedded |');
+    expect(md).to.contain('| INT8 quantization | SimpleNet | 26.00% / 25% ✗ does not hold | 3.10x / 2-4x ✓ holds | 99.90% / 90-95% ✓✓ better | mobile, embedded |');
     expect(md).to.contain('ort-int8 batch 256: 3.10x');
     expect(md).to.contain('test cpu');
     expect(formatClaim({ min: 1 / 40, max: 1 / 40 }, 'percent')).to.equal('2.5%');

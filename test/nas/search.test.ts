@@ -5,11 +5,14 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import {
   agingEvolution, randomSearch, genotypeKey, genotypeCost, buildModel, LatencyTable, latencyPredictor, proxyEvaluate,
-  LocalEvaluator, WorkerPoolEvaluator, Evaluator, Genotype, MlpSpace, CandidateResult, ProxyRecipe,
+  LocalEvaluator, Evaluator, Genotype, MlpSpace, CandidateResult, ProxyRecipe, NasTask, taskOf,
 } from '../../lib/nas';
 import { ConfigError } from '../../lib/errors';
+import { loadMnist } from '../../lib/data/mnist';
+import { sliceImageSet } from '../../lib/data/image-set';
 
 const space: MlpSpace = { kind: 'mlp', resolutions: [28, 14, 7], depths: [0, 1, 2], widths: [8, 16, 32, 64], activations: ['relu', 'tanh'] };
+const task: NasTask = { inputShape: [28, 28, 1], classes: 10 };
 
 // A synthetic landscape: accuracy grows with log-width and resolution; no training.
 function fakeAccuracy(g: Genotype): number {
@@ -22,17 +25,17 @@ class FakeEvaluator implements Evaluator {
   constructor(readonly concurrency = 2) {}
   async evaluate(gs: readonly Genotype[]): Promise<CandidateResult[]> {
     this.calls.push([...gs]);
-    return Promise.all(gs.map(async (g) => ({ key: genotypeKey(g), genotype: g, accuracy: fakeAccuracy(g), ...(await genotypeCost(g)), trainSeconds: 0, fromCache: false })));
+    return Promise.all(gs.map(async (g) => ({ key: genotypeKey(g), genotype: g, accuracy: fakeAccuracy(g), ...(await genotypeCost(g, task)), trainSeconds: 0, fromCache: false })));
   }
   async close(): Promise<void> {}
 }
 
 describe('nas/search', () => {
-  it('spends exactly the budget, in rounds of the evaluator concurrency, reproducibly', async () => {
+  it('spends exactly the budget, in rounds of roundSize whatever the evaluator\'s workers, reproducibly', async () => {
     for (const strategy of [randomSearch, agingEvolution]) {
-      const ev = new FakeEvaluator(3);
-      const a = await strategy(space, { budget: 10, seed: 5, evaluator: ev });
-      const b = await strategy(space, { budget: 10, seed: 5, evaluator: new FakeEvaluator(3) });
+      const ev = new FakeEvaluator(1);
+      const a = await strategy(space, { budget: 10, seed: 5, evaluator: ev, task, roundSize: 3 });
+      const b = await strategy(space, { budget: 10, seed: 5, evaluator: new FakeEvaluator(4), task, roundSize: 3 });
       expect(a.history).to.have.length(10);
       expect(ev.calls.map((c) => c.length)).to.deep.equal([3, 3, 3, 1]);
       expect(a.history.map((s) => s.key)).to.deep.equal(b.history.map((s) => s.key));
@@ -42,7 +45,7 @@ describe('nas/search', () => {
   });
 
   it('evolution mutates members of its population after the random phase', async () => {
-    const r = await agingEvolution(space, { budget: 24, seed: 2, evaluator: new FakeEvaluator(1), population: 6, sampleSize: 2 });
+    const r = await agingEvolution(space, { budget: 24, seed: 2, evaluator: new FakeEvaluator(1), task, roundSize: 1, population: 6, sampleSize: 2 });
     // Every child after the first P differs from some earlier candidate by a single decision, so it
     // shares at least resolution, activation or the depth with an earlier one.
     const earlier = (i: number) => r.history.slice(0, i);
@@ -56,7 +59,7 @@ describe('nas/search', () => {
 
   it('meets constraints on params and latency, and records the latency', async () => {
     const table = new LatencyTable({ batchSize: 8, runs: 3, warmupRuns: 1 });
-    const r = await randomSearch(space, { budget: 6, seed: 1, evaluator: new FakeEvaluator(), constraints: { maxParams: 5000, maxLatencyMs: 1e6 }, latencyMs: latencyPredictor(table) });
+    const r = await randomSearch(space, { budget: 6, seed: 1, evaluator: new FakeEvaluator(), task, constraints: { maxParams: 5000, maxLatencyMs: 1e6 }, latencyMs: latencyPredictor(table, task) });
     r.history.forEach((s) => {
       expect(s.params).to.be.at.most(5000);
       expect(s.latencyMs).to.be.a('number').and.above(0);
@@ -67,25 +70,27 @@ describe('nas/search', () => {
   it('rejects a budget of 0, an empty space and unsatisfiable constraints with ConfigError', async () => {
     const ev = new FakeEvaluator();
     const fail = async (p: Promise<unknown>) => { try { await p; } catch (e) { return e as Error; } throw new Error('expected a rejection'); };
-    const e0 = await fail(randomSearch(space, { budget: 0, seed: 1, evaluator: ev }));
+    const e0 = await fail(randomSearch(space, { budget: 0, seed: 1, evaluator: ev, task }));
     expect(e0).to.be.instanceOf(ConfigError);
     expect(e0.message).to.match(/budget a positive integer/);
-    expect(await fail(agingEvolution({ ...space, depths: [] }, { budget: 3, seed: 1, evaluator: ev }))).to.be.instanceOf(ConfigError);
-    const e2 = await fail(randomSearch(space, { budget: 3, seed: 1, evaluator: ev, constraints: { maxParams: 10 }, maxTries: 20 }));
+    expect(await fail(agingEvolution({ ...space, depths: [] }, { budget: 3, seed: 1, evaluator: ev, task }))).to.be.instanceOf(ConfigError);
+    const e2 = await fail(randomSearch(space, { budget: 3, seed: 1, evaluator: ev, task, constraints: { maxParams: 10 }, maxTries: 20 }));
     expect(e2).to.be.instanceOf(ConfigError);
     expect(e2.message).to.match(/meet the constraints/);
-    expect(await fail(randomSearch(space, { budget: 3, seed: 1, evaluator: ev, constraints: { maxLatencyMs: 1 } }))).to.be.instanceOf(ConfigError);
-    expect(await fail(agingEvolution(space, { budget: 3, seed: 1, evaluator: ev, population: 2, sampleSize: 3 }))).to.be.instanceOf(ConfigError);
+    expect(await fail(randomSearch(space, { budget: 3, seed: 1, evaluator: ev, task, constraints: { maxLatencyMs: 1 } }))).to.be.instanceOf(ConfigError);
+    expect(await fail(agingEvolution(space, { budget: 3, seed: 1, evaluator: ev, task, population: 2, sampleSize: 3 }))).to.be.instanceOf(ConfigError);
+    expect(await fail(randomSearch(space, { budget: 3, seed: 1, evaluator: ev, task, roundSize: 0 }))).to.be.instanceOf(ConfigError);
+    expect(await fail(randomSearch(space, { budget: 3, seed: 1, evaluator: ev, task: { inputShape: [30, 30, 1], classes: 10 } }))).to.be.instanceOf(ConfigError);
   });
 
   it('predicts latency as the sum of per-layer entries, sharing equal layers', async () => {
     const table = new LatencyTable({ batchSize: 4, runs: 3, warmupRuns: 1 });
-    const m = buildModel({ kind: 'mlp', resolution: 28, widths: [16, 16, 16], activation: 'relu' }, { seed: 1 });
+    const m = buildModel({ kind: 'mlp', resolution: 28, widths: [16, 16, 16], activation: 'relu' }, { seed: 1, task });
     const before = tf.memory().numTensors;
     const ms = await table.predict(m);
     expect(tf.memory().numTensors).to.equal(before);
-    // fc1 784->16, fc2 and fc3 16->16 (one entry), fc4 16->10
-    expect(table.layers).to.have.length(3);
+    // flatten, fc1 784->16, fc2 and fc3 16->16 (one entry), fc4 16->10
+    expect(table.layers).to.have.length(4);
     const o = await table.overheadMs();
     const sum = table.layers.reduce((s, l) => s + Math.max(0, l.ms - o) * (l.inputShape[0] === 16 && l.key.includes('"units":16') ? 2 : 1), o);
     expect(ms).to.be.closeTo(sum, 1e-9);
@@ -95,14 +100,9 @@ describe('nas/search', () => {
   });
 });
 
-describe('nas/evaluators (proxy training, worker threads)', function () {
+describe('nas/proxy on any data (in-process)', function () {
   this.timeout(120000);
-  const recipe: ProxyRecipe = { dataset: 'mnist', trainExamples: 1024, validationExamples: 512, epochs: 2, batchSize: 64, learningRate: 2e-3, seed: 0 };
-  const gs: Genotype[] = [
-    { kind: 'mlp', resolution: 7, widths: [8], activation: 'relu' },
-    { kind: 'mlp', resolution: 14, widths: [], activation: 'relu' },
-    { kind: 'mlp', resolution: 7, widths: [8], activation: 'relu' },
-  ];
+  const recipe: ProxyRecipe = { epochs: 2, batchSize: 64, learningRate: 2e-3, seed: 0 };
   let saved: string | undefined;
   let tmp = '';
   before(() => {
@@ -115,36 +115,40 @@ describe('nas/evaluators (proxy training, worker threads)', function () {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('scores candidates in worker threads like in-process, then shuts the workers down cleanly', async () => {
-    const pool = new WorkerPoolEvaluator({ workers: 2, recipe });
-    const fromWorkers = await pool.evaluate(gs);
-    await pool.close();
-    expect(pool.exitCodes).to.deep.equal([0, 0]);
-    let err: unknown;
-    try { await pool.evaluate(gs); } catch (e) { err = e; }
-    expect(err).to.be.instanceOf(ConfigError);
-    expect(fromWorkers.map((r) => r.key)).to.deep.equal(gs.map(genotypeKey));
-    expect(fromWorkers[0]).to.deep.equal(fromWorkers[2]);
-    fromWorkers.forEach((r) => expect(r.accuracy).to.be.within(0, 1));
-    // The workers cached their models: in-process evaluation reads the same scores back.
-    const local = new LocalEvaluator(recipe);
-    const here = await local.evaluate(gs.slice(0, 2));
-    expect(here.map((r) => r.fromCache)).to.deep.equal([true, true]);
-    expect(here.map((r) => r.accuracy)).to.deep.equal(fromWorkers.slice(0, 2).map((r) => r.accuracy));
-    await local.close();
-  });
-
-  it('trains a proxy candidate deterministically without leaking tensors', async () => {
+  it('trains a candidate on the caller\'s MNIST split deterministically, caches it, and does not leak', async () => {
+    const mnist = loadMnist();
+    const data = { task: taskOf(mnist.train), train: sliceImageSet(mnist.train, 0, 1024), validation: sliceImageSet(mnist.train, 59488) };
     const g: Genotype = { kind: 'mlp', resolution: 14, widths: [8], activation: 'tanh' };
     const before = tf.memory().numTensors;
-    const a = await proxyEvaluate(g, recipe);
+    const a = await proxyEvaluate(g, data, recipe);
     expect(tf.memory().numTensors).to.equal(before);
     expect(a.fromCache).to.equal(false);
     expect(a.params).to.equal(56 * 14 + 196 * 8 + 8 + 8 * 10 + 10);
     expect(a.accuracy).to.be.above(0.3); // 32 steps: far above chance (0.1)
-    const b = await proxyEvaluate(g, recipe);
+    const b = await proxyEvaluate(g, data, recipe);
     expect(b.fromCache).to.equal(true);
     expect(b.accuracy).to.equal(a.accuracy);
-    expect(() => new LocalEvaluator({ ...recipe, trainExamples: 60000 })).to.throw(ConfigError, /disjoint/);
+    // Other training data is another candidate: not read from the cache.
+    const c = await proxyEvaluate(g, { ...data, train: sliceImageSet(mnist.train, 1024, 2048) }, recipe);
+    expect(c.fromCache).to.equal(false);
+  });
+
+  it('searches RGB images of another size and class count, from tensors and from a tf.data.Dataset', async () => {
+    // 3 classes of 12x8 RGB images: the class is the brightest channel.
+    const n = 192;
+    const xs = tf.tidy(() => tf.randomUniform([n, 12, 8, 3], 0, 1, 'float32', 5));
+    const ys = tf.tidy(() => tf.argMax(tf.mean(xs, [1, 2]), 1));
+    const rgb: NasTask = { inputShape: [12, 8, 3], classes: 3 };
+    const rgbSpace: MlpSpace = { kind: 'mlp', resolutions: [12, 6], depths: [1], widths: [8, 16], activations: ['relu'] };
+    const local = new LocalEvaluator({ task: rgb, train: { xs, ys }, validation: { xs, ys } }, { ...recipe, epochs: 3, batchSize: 32 });
+    const r = await randomSearch(rgbSpace, { budget: 2, seed: 1, evaluator: local, task: rgb });
+    expect(r.history).to.have.length(2);
+    r.history.forEach((h) => expect(h.accuracy).to.be.within(0, 1));
+    const ds = tf.data.zip({ xs: tf.data.array(tf.unstack(xs)), ys: tf.data.array(tf.unstack(ys)) }).batch(32);
+    const fromDataset = await proxyEvaluate(r.best.genotype, { task: rgb, train: ds as unknown as tf.data.Dataset<tf.TensorContainer>, validation: { xs, ys } }, { ...recipe, epochs: 1 });
+    expect(fromDataset.fromCache).to.equal(false); // a dataset has no fingerprint: not cached
+    expect(() => new LocalEvaluator({ task: rgb, train: { xs, ys }, validation: { xs, ys } }, { ...recipe, epochs: 0 })).to.throw(ConfigError, /epochs a positive integer/);
+    tf.dispose([xs, ys]);
+    await local.close();
   });
 });

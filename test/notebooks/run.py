@@ -7,9 +7,16 @@ UnhandledPromiseRejection). This runner checks every output for those, and for f
 prints the failing cell with its stderr, writes executed copies and HTML to build/notebooks/,
 and ends with a line `N passed, N failed`.
 
+An executed notebook must stay under MAX_NOTEBOOK_BYTES (2 MB): charts store summarised data
+and no plotly.js (lib/viz/show.ts), so a larger file is a regression and fails the run, naming
+its largest outputs. The HTML uses the course template (template/course): plotly.js is loaded
+once per page from a copy next to the HTML, so every chart is interactive, and long code lines
+wrap. Execution counts are renumbered after the injected first cell is removed (In [1] first).
+
 Usage: run.py notebooks/*.ipynb   (env NOTEBOOK_TIMEOUT: seconds per cell, default 1800)
 """
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -19,6 +26,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 BAD_MARKERS = ("UncaughtException", "UnhandledPromiseRejection", "check failed:")
+MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "template")
+PLOTLY_JS = os.path.join(ROOT, "node_modules", "plotly.js-dist-min", "plotly.min.js")
 # A first cell records errors raised outside any cell (tslab prints those nowhere a client sees
 # them reliably); a last cell gives timers and pending promises a moment to fail, then reports
 # what was recorded. Both are removed from the executed copy.
@@ -44,6 +55,43 @@ def cell_problems(cell):
             if any(m in text for m in BAD_MARKERS):
                 problems.append(text.strip())
     return problems
+
+
+def renumber(nb):
+    """Execution counts as if the injected first cell had not run: the first cell is In [1]."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if isinstance(cell.get("execution_count"), int):
+            cell.execution_count -= 1
+        for out in cell.get("outputs", []):
+            if isinstance(out.get("execution_count"), int):
+                out["execution_count"] -= 1
+
+
+def largest_outputs(nb, n=3):
+    """The n largest outputs of a notebook: (bytes, cell index, MIME type)."""
+    import json
+    sizes = []
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            for mime, data in out.get("data", {}).items():
+                sizes.append((len(json.dumps(data)), index, mime))
+            if "text" in out:
+                sizes.append((len(out["text"]), index, "stream"))
+    return sorted(sizes, reverse=True)[:n]
+
+
+def write_html(nb, out_dir, name):
+    """The executed notebook as HTML (course template), with plotly.min.js copied beside it once."""
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(extra_template_basedirs=[TEMPLATES], template_name="course")
+    html, _ = exporter.from_notebook_node(nb)
+    with open(os.path.join(out_dir, name + ".html"), "w", encoding="utf-8") as f:
+        f.write(html)
+    target = os.path.join(out_dir, "plotly.min.js")
+    if os.path.exists(PLOTLY_JS) and (not os.path.exists(target) or os.path.getsize(target) != os.path.getsize(PLOTLY_JS)):
+        shutil.copyfile(PLOTLY_JS, target)
 
 
 def run_one(path, out_dir, timeout):
@@ -93,17 +141,20 @@ def run_one(path, out_dir, timeout):
             failures.append((-1, None, [str(error).strip()[-3000:]]))
     nb.cells.pop()  # the settle and prelude cells are not part of the executed copy
     nb.cells.pop(0)
+    renumber(nb)
     name = os.path.splitext(os.path.basename(path))[0]
     os.makedirs(out_dir, exist_ok=True)
-    nbformat.write(nb, os.path.join(out_dir, name + ".ipynb"))
+    executed = os.path.join(out_dir, name + ".ipynb")
+    nbformat.write(nb, executed)
+    size = os.path.getsize(executed)
+    if size > MAX_NOTEBOOK_BYTES:
+        top = ", ".join(f"cell {i} {mime} {b:,} bytes" for b, i, mime in largest_outputs(nb))
+        failures.append((-1, None, [f"the executed notebook is {size:,} bytes, over the {MAX_NOTEBOOK_BYTES:,}-byte limit; largest outputs: {top}"]))
     try:
-        from nbconvert import HTMLExporter
-        html, _ = HTMLExporter().from_notebook_node(nb)
-        with open(os.path.join(out_dir, name + ".html"), "w", encoding="utf-8") as f:
-            f.write(html)
+        write_html(nb, out_dir, name)
     except Exception as e:  # HTML is a convenience; its failure must not hide the result
         print(f"  (no HTML for {name}: {e})")
-    return failures, seconds
+    return failures, seconds, size
 
 
 def main(paths):
@@ -112,10 +163,10 @@ def main(paths):
     passed = failed = 0
     for path in paths:
         print(f"== {path}", flush=True)
-        failures, seconds = run_one(path, out_dir, timeout)
+        failures, seconds, size = run_one(path, out_dir, timeout)
         if failures:
             failed += 1
-            print(f"FAIL {path} ({seconds:.0f} s)")
+            print(f"FAIL {path} ({seconds:.0f} s, {size / 1e6:.2f} MB)")
             for index, cell, problems in failures:
                 if cell is not None:
                     print(f"--- cell {index}:")
@@ -124,7 +175,7 @@ def main(paths):
                     print("  error: " + p.replace("\n", "\n         ")[:4000])
         else:
             passed += 1
-            print(f"ok   {path} ({seconds:.0f} s)", flush=True)
+            print(f"ok   {path} ({seconds:.0f} s, {size / 1e6:.2f} MB)", flush=True)
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -99,4 +99,21 @@ describe('profile/profileModel', () => {
     expect((svg.match(/<line /g) ?? []).length).to.equal(m.layers.length - 1);
     m.dispose();
   });
+
+  it('graphSvg has a title and is cropped to its boxes: the first box right under the title, the last inside the picture', async () => {
+    const m = cnn({ seed: 0 });
+    const layers = (await profileModel(m)).layers;
+    const svg = graphSvg(layers);
+    expect(svg).to.match(/<title>Layer graph: \d+ layers, [\d.]+k params, [\d.]+k MACs<\/title>/);
+    expect(graphSvg(layers, { title: 'CNN <a>' })).to.contain('<title>CNN &lt;a&gt;</title>');
+    const height = Number(/height="([\d.]+)"/.exec(svg)?.[1]);
+    const ys = [...svg.matchAll(/<rect x="[\d.]+" y="([\d.]+)" width="230" height="46"/g)].map((r) => Number(r[1]));
+    expect(ys).to.have.length(layers.length);
+    expect(Math.min(...ys)).to.be.lessThan(60); // no empty row for the undrawn input layer
+    expect(Math.max(...ys) + 46).to.be.at.most(height); // the last box is not cut off
+    expect(height - (Math.max(...ys) + 46)).to.be.lessThan(30); // and no large blank margin below it
+    const ids = new Set([...`${svg}${graphSvg(layers)}`.matchAll(/marker id="([^"]+)"/g)].map((r) => r[1]));
+    expect(ids.size).to.equal(2); // two pictures on one page do not share an id
+    m.dispose();
+  });
 });

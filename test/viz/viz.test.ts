@@ -40,7 +40,11 @@ describe('viz', function () {
     expect(JSON.parse(JSON.stringify(f))).to.deep.equal(f);
     const b = barChart({ categories: ['p', 'q'], series: [{ name: 's', values: [1, 2] }] });
     expect(b.data[0]).to.include({ type: 'bar' });
-    expect(histogram({ series: [{ name: 'h', values: new Float32Array([1, 2]) }] }).data[0]?.x).to.deep.equal([1, 2]);
+    const h = histogram({ series: [{ name: 'h', values: new Float32Array([1, 2, 2]) }, { name: 'g', values: [3] }], nbins: 2 });
+    expect(h.data.map((t) => t.type)).to.deep.equal(['bar', 'bar']); // binned here: counts, not values
+    expect(h.data[0]?.x).to.deep.equal(h.data[1]?.x); // shared bins
+    expect((h.data[0]?.y as number[]).reduce((a, b) => a + b, 0)).to.equal(3);
+    expect((h.data[1]?.y as number[]).reduce((a, b) => a + b, 0)).to.equal(1);
     const g = imageGrid({ images: [new Uint8Array(4), new Uint8Array(4)], height: 2, width: 2, titles: ['a', 'b'] });
     expect(g.data).to.have.length(2);
     expect(g.layout).to.have.property('xaxis2');
@@ -68,7 +72,10 @@ describe('viz', function () {
     const t = tableText([{ a: 1, b: '<x>' }, { a: 0.12345, c: 1234567 }]);
     expect(t.columns).to.deep.equal(['a', 'b', 'c']);
     expect(t.markdown.split('\n')[0]).to.equal('| a | b | c |');
+    expect(t.markdown.split('\n')[1]).to.equal('|---:|:---|---:|'); // numbers right, text left
     expect(t.markdown).to.contain('| 0.1235 |  | 1,234,567 |');
     expect(t.html).to.contain('&lt;x&gt;');
+    expect(t.html).to.contain('<td style="text-align: left">&lt;x&gt;</td>');
+    expect(t.html).to.contain('<th style="text-align: right">c</th>');
   });
 });

@@ -1,0 +1,83 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { InlineExecutor, ThreadExecutor, JobError, checkJobValue } from '../../lib/exec';
+import { ConfigError } from '../../lib/errors';
+import { busy, failing, trainTiny } from './fixtures/jobs';
+
+describe('exec/threads', function () {
+  this.timeout(120000);
+  const calls = [1, 2, 3, 4, 5].map((seed) => ({ job: trainTiny, args: { seed, epochs: 2 } }));
+
+  it('gives the same numbers inline, on one thread and on two, in input order', async () => {
+    const inline = new InlineExecutor();
+    const before = tf.memory().numTensors;
+    const reference = await inline.map<{ seed: number; weightSum: number; loss: number }>(calls);
+    expect(tf.memory().numTensors).to.equal(before);
+    expect(reference.map((r) => r.seed)).to.deep.equal([1, 2, 3, 4, 5]);
+    expect(new Set(reference.map((r) => r.weightSum)).size).to.equal(5); // different seeds, different runs
+    for (const workers of [1, 2]) {
+      const ex = new ThreadExecutor({ workers });
+      try {
+        expect(ex.threads).to.equal(workers);
+        expect(await ex.map(calls)).to.deep.equal(reference);
+      } finally {
+        await ex.close();
+      }
+      expect(ex.threads).to.equal(0);
+    }
+  });
+
+  it('runs two jobs at once on two threads', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-'));
+    const ex = new ThreadExecutor({ workers: 2 });
+    try {
+      await ex.run(busy, { id: 0, ms: 10, dir }); // warm up one thread's backend
+      const t0 = Date.now();
+      const r = await ex.map<{ rounds: number }>([1, 2].map((id) => ({ job: busy, args: { id, ms: 1500, dir } })));
+      const wall = Date.now() - t0;
+      expect(r).to.have.length(2);
+      // Serial would take >= 3 s; in parallel both finish in about 1.5 s plus start-up.
+      expect(wall).to.be.below(2900);
+    } finally {
+      await ex.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rethrows the job\'s typed error, and refuses arguments that cannot cross threads', async () => {
+    const ex = new ThreadExecutor({ workers: 1 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-'));
+    try {
+      let err: unknown;
+      try { await ex.run(failing, { kind: 'config', dir }); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(ConfigError);
+      expect((err as Error).message).to.match(/^test\.failing: a good input/);
+      err = undefined;
+      try { await ex.run(failing, { kind: 'flaky', dir }); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(JobError);
+      expect((err as Error).message).to.match(/flaky failure 1/);
+      const ds = tf.data.array([1, 2, 3]);
+      expect(() => checkJobValue({ data: ds }, 'f')).to.throw(ConfigError, /tf\.data\.Dataset cannot cross threads or machines/);
+      err = undefined;
+      try { await ex.map([{ job: trainTiny, args: { seed: 1, data: ds } }]); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(ConfigError);
+      expect((err as Error).message).to.match(/at args\.data/);
+      err = undefined;
+      try { await ex.map([{ job: 'no.such.job', args: {} }]); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(ConfigError);
+      expect((err as Error).message).to.match(/a registered job, got 'no\.such\.job'/);
+      // The pool still works after failures.
+      expect((await ex.run(trainTiny, { seed: 7, epochs: 1 })).seed).to.equal(7);
+    } finally {
+      await ex.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    let closed: unknown;
+    try { await ex.run(trainTiny, { seed: 1, epochs: 1 }); } catch (e) { closed = e; }
+    expect(closed).to.be.instanceOf(ConfigError);
+    expect(() => new ThreadExecutor({ workers: 0 })).to.throw(ConfigError, /workers an integer/);
+  });
+});

@@ -30,14 +30,42 @@ export const BRIEF_TABLE: readonly BriefRow[] = [
   { key: 'nas', technique: 'architecture search', sizeFraction: { min: 0.05, max: 0.2 }, speedup: { min: 5, max: 10 }, accuracyKept: { min: 0.8, max: 0.9 }, typicalUse: 'dedicated hardware', notebook: '06-nas' },
 ];
 
+/**
+ * Rows the course adds to the brief's table (deployment formats measured in notebook 07), each
+ * with the claim it is measured against and where that claim comes from (the brief has none).
+ */
+export interface CourseRow {
+  readonly key: 'tfliteInt8' | 'int4';
+  readonly technique: string;
+  readonly sizeFraction: ClaimRange;
+  readonly speedup: ClaimRange;
+  readonly accuracyKept: ClaimRange;
+  readonly typicalUse: string;
+  readonly notebook: string;
+  /** Where each claimed range comes from. */
+  readonly claimSources: { readonly size: string; readonly speed: string; readonly accuracy: string };
+}
+
+export const COURSE_ROWS: readonly CourseRow[] = [
+  { key: 'tfliteInt8', technique: 'INT8 in TensorFlow Lite (full-integer)', sizeFraction: { min: 0.25, max: 0.25 }, speedup: { min: 2, max: 4 }, accuracyKept: { min: 0.9, max: 0.95 },
+    typicalUse: 'mobile, embedded (TFLite / LiteRT)', notebook: '07-convert',
+    claimSources: { size: "the brief's INT8 row", speed: "the brief's INT8 row", accuracy: "the brief's INT8 row" } },
+  { key: 'int4', technique: 'int4 weight-only (blockwise, ONNX MatMulNBits)', sizeFraction: { min: 0.125, max: 0.125 }, speedup: { min: 1.89, max: 1.89 }, accuracyKept: { min: 0.995, max: 1 },
+    typicalUse: 'memory-bound inference (large Dense/MatMul layers, batch 1)', notebook: '07-convert',
+    claimSources: { size: '4 bits instead of 32, before scales (arithmetic)', speed: 'torchao README: Llama-3-8B in int4 1.89x faster (an LLM on a GPU)', accuracy: "the course's goal: at most 0.5 points lost on SimpleNet" } },
+];
+
+/** A row key of the comparison table: the brief's rows and the course's. */
+export type TableRowKey = BriefRow['key'] | CourseRow['key'];
+
 /** A figure from the literature, to cite beside a measurement. */
 export interface Citation {
   readonly key: string;
   readonly reference: string;
   readonly arxiv?: string;
   readonly finding: string;
-  /** The brief rows it speaks to. */
-  readonly rows: readonly BriefRow['key'][];
+  /** The table rows it speaks to. */
+  readonly rows: readonly TableRowKey[];
 }
 
 export const LITERATURE: readonly Citation[] = [
@@ -57,8 +85,12 @@ export const LITERATURE: readonly Citation[] = [
     finding: 'LeNet-300-100 winning tickets at 10-20% of the weights.' },
   { key: 'real2019', reference: 'Real et al. 2019, Regularized Evolution', arxiv: '1802.01548', rows: ['nas'],
     finding: 'Aging evolution matches or beats RL search at equal compute; Li & Talwalkar 2019: random search is a strong NAS baseline; Cai et al. 2020 (Once-for-All) specialize sub-networks per latency budget.' },
-  { key: 'tflite-ptq', reference: 'TensorFlow Lite post-training quantization documentation', rows: ['int8'],
+  { key: 'tflite-ptq', reference: 'TensorFlow Lite post-training quantization documentation', rows: ['int8', 'tfliteInt8'],
     finding: 'Dynamic range: 4x smaller, 2-3x faster; full integer: 4x smaller, 3x+ faster (on CPUs with int8 kernels).' },
+  { key: 'torchao-int4', reference: 'torchao README (pytorch/ao)', rows: ['int4'],
+    finding: 'Headline: "Quantize Llama-3-8B to int4 for 1.89x faster inference with 58% less memory" (an 8-billion-parameter LLM on a GPU, where generating tokens is memory-bound).' },
+  { key: 'ort-matmulnbits', reference: 'ONNX Runtime contrib operators: MatMulNBits (microsoft/onnxruntime docs/ContribOperators.md)', rows: ['int4'],
+    finding: 'Weights quantized blockwise along K (block size a power of two >= 16), 2, 4 or 8 bits packed into uint8, one scale (and optional zero point) per block; dequantized then multiplied, or the input quantized to int8 when accuracy_level is 4.' },
   { key: 'tfmot', reference: 'TensorFlow Model Optimization guide', rows: ['weightPruning'],
     finding: 'Pruned models give no latency gain on dense runtimes; size gains appear after removing pruning wrappers and compressing (gzip).' },
 ];
@@ -74,7 +106,7 @@ export function formatClaim(range: ClaimRange, kind: 'percent' | 'ratio'): strin
 }
 
 /** The citations that speak to a row of the table. */
-export function citationsFor(row: BriefRow['key']): Citation[] {
+export function citationsFor(row: TableRowKey): Citation[] {
   return LITERATURE.filter((c) => c.rows.includes(row));
 }
 
@@ -87,7 +119,7 @@ export const COURSE_MAP: readonly { readonly notebook: string; readonly stage: s
   { notebook: '04-quantization', stage: 'optimize', covers: 'PTQ, calibration, QAT, weight sharing; INT8 speed in ONNX Runtime' },
   { notebook: '05-distillation', stage: 'optimize', covers: 'teacher-student training, temperature, the T^2 factor' },
   { notebook: '06-nas', stage: 'optimize', covers: 'search under a latency budget, random vs evolution, Pareto front' },
-  { notebook: '07-convert', stage: 'convert', covers: 'TensorFlow.js quantized artifacts, ONNX fp32 and INT8' },
+  { notebook: '07-convert', stage: 'convert', covers: 'TensorFlow.js quantized artifacts, ONNX fp32/INT8/int4, TFLite, Core ML, TensorRT and OpenVINO profiles' },
   { notebook: '08-benchmark', stage: 'benchmark', covers: 'runtimes side by side across batch sizes' },
   { notebook: '09-deploy-and-monitor', stage: 'deploy, monitor', covers: 'inference server, hot-swap, metrics, drift, browser page' },
   { notebook: '10-comparison-table', stage: 'summary', covers: 'every cell of the table, measured, beside the brief and the literature' },

@@ -4,8 +4,8 @@
 // brief's distillation loss, the served models and request sets of the deployment chapter,
 // simulated distribution shifts, the browser demo, results files and notebook checks, and channel
 // pruning's speed measured like for like.
-export { BRIEF_TABLE, LITERATURE, COURSE_MAP, formatClaim, citationsFor } from './brief';
-export type { BriefRow, Citation, ClaimRange } from './brief';
+export { BRIEF_TABLE, COURSE_ROWS, LITERATURE, COURSE_MAP, formatClaim, citationsFor } from './brief';
+export type { BriefRow, CourseRow, TableRowKey, Citation, ClaimRange } from './brief';
 export { verdict, cell, numberAt, firstNumber, comparisonMarkdown } from './comparison';
 export type { Verdict, ComparisonCell, SpeedFigure, ComparisonRow } from './comparison';
 export { deepCompress, decodeLayer } from './deep-compression';

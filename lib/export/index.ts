@@ -1,11 +1,12 @@
-// Converters: ONNX (fp32, INT8 QDQ, dynamic INT8), TensorFlow Lite (fp32, full-integer INT8), Core ML
+// Converters: ONNX (fp32, INT8 QDQ, dynamic INT8, int4 MatMulNBits; target profiles for ONNX Runtime,
+// TensorRT and OpenVINO with a rule checker), TensorFlow Lite (fp32, full-integer INT8), Core ML
 // (NeuralNetwork; structural validation only) and TensorFlow.js artifacts with the converter's
 // quantized weights, for layers and graph models (the converter's --quantize_* flags in JS); the
 // inference form (BatchNormalization folded, ReLU fused) that deployment converters run.
 export {
-  toOnnx, CONVERTERS, hasConverter, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, inspectOnnx,
+  toOnnx, CONVERTERS, hasConverter, OPSET, IR_VERSION, ortSession, runOrt, onnxRuntime, ortPredictLabels, inspectOnnx, checkOnnxTarget, TARGETS, ONNX_TARGETS,
 } from './onnx';
-export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OnnxSummary } from './onnx';
+export type { OnnxExportOptions, OnnxModel, OrtSessionOptions, OrtPredictOptions, OnnxSummary, OnnxTarget, TargetProfile, TargetViolation } from './onnx';
 export { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize, globToRegExp } from './tfjs-artifacts';
 export { quantizeGraphArtifacts, measureArtifactsError } from './graph-artifacts';
 export { inferenceForm } from './inference-form';

@@ -52,6 +52,8 @@ export interface QuantizeStage {
   readonly weightBits?: number;
   readonly activationBits?: number;
   readonly granularity?: 'per-tensor' | 'per-channel';
+  /** Weight-only int4: Dense kernels in blocks of this many inputs (32, 64, 128). */
+  readonly blockSize?: number;
   readonly calibration?: { readonly count?: number; readonly observer?: 'minmax' | 'moving-average' | 'percentile' | 'mse' | 'entropy' };
   readonly skip?: readonly string[];
   /** Graph models (and tfjs files): the converter's weight quantization. */
@@ -130,6 +132,7 @@ const STAGES: Record<string, Record<string, Field>> = {
     weightBits: { schema: { type: 'number', integer: true, min: 2, max: 16, hint: 'Use 8.' } },
     activationBits: { schema: { type: 'number', integer: true, min: 2, max: 16, hint: 'Use 8.' } },
     granularity: { schema: { type: 'string', enum: ['per-tensor', 'per-channel'] } },
+    blockSize: { schema: { type: 'number', integer: true, min: 32, max: 128, hint: 'Use 32, 64 or 128 (with mode weight-only and weightBits 4).' } },
     calibration: {
       schema: {
         type: 'object', fields: {

@@ -16,7 +16,8 @@ import { profileModel } from '../profile/profile-model';
 import { ProgressReporter } from '../train/progress';
 import { DataSpec, Recipe, Stage } from './recipe';
 import { BenchReportRow, BenchTarget, onnxBaseline, runBench } from './bench-stage';
-import { StageContext, StageOutcome, runExport, runPrune, runQuantize } from './stages';
+import { StageContext, StageOutcome, runPrune, runQuantize } from './stages';
+import { runExport } from './export-stage';
 import { StageModel, disposeStageModel, modelBytes, openModel, planOfStage, stageClasses, stageInputShape, stageScores, scoreAccuracy } from './stage-model';
 import { InputRecord, PipelineReport, StageRecord, packageVersion, reportHtml, reportMarkdown } from './report';
 
@@ -111,7 +112,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
     const warnings: string[] = [];
     const evaluation = data.evaluation;
     const classes = stageClasses(original);
-    const accuracyOf = async (score: StageOutcome['score']) => (evaluation?.labelled
+    const accuracyOf = async (score: StageOutcome['score']) => (evaluation?.labelled && score
       ? scoreAccuracy(score, evaluation.source, { inputShape, batchSize: EVAL_BATCH, ...(classes ? { classes } : {}) }) : undefined);
     p.step('stage 0: the original model');
     const t0 = Date.now();
@@ -151,7 +152,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
         records.push({
           index: i + 1, name, kind: stage.kind, artifact: name, files, format: out.format, sizeBytes, sizeRatio: sizeBytes / originalBytes,
           ...(out.model ? await describeModel(out.model) : {}),
-          ...(acc ? { accuracy: acc.accuracy, accuracyDrop: (base?.accuracy ?? NaN) - acc.accuracy, examples: acc.count, evaluatedOn: out.runtime === 'ort' ? 'ort' : `tfjs-${tf.getBackend()}` } : {}),
+          ...(acc ? { accuracy: acc.accuracy, accuracyDrop: (base?.accuracy ?? NaN) - acc.accuracy, examples: acc.count, evaluatedOn: out.runtime === 'tfjs' ? `tfjs-${tf.getBackend()}` : out.runtime } : {}),
           seconds: (Date.now() - t) / 1000, report: out.report,
         });
         if (out.onnx) targets.push({ label: name, kind: 'onnx', bytes: out.onnx });

@@ -1,6 +1,6 @@
 // One function per recipe stage kind, each a thin call of the library's verb: prune.magnitude /
 // prune.channels (+ prune.fineTune), quantize.postTraining (layers) or
-// exporters.quantizeGraphArtifacts (graph models), exporters.toOnnx / quantizedArtifacts. A stage
+// exporters.quantizeGraphArtifacts (graph models); exports are in export-stage.ts. A stage
 // returns the model the next stage starts from (optimizing stages), how to write its artifact,
 // and how to score that artifact in the runtime it is meant for. No technique logic lives here:
 // only the translation of recipe fields (with `*` layer-name patterns) into the verbs' options.
@@ -10,15 +10,12 @@ import { requireLayersModel } from '../core/graph';
 import * as prune from '../prune';
 import * as quantize from '../quantize';
 import * as exporters from '../export';
-import { ModelArtifacts, writeArtifacts } from '../data/model-files';
-import { artifactsToGraphModel, artifactsToModel, modelToArtifacts } from '../data/model-io';
+import { artifactsToGraphModel } from '../data/model-io';
 import { LoadedData } from '../data/data-files';
 import { batchesOf } from '../data/source';
 import { ProgressReporter } from '../train/progress';
-import { ExportStage, PruneStage, QuantizeStage } from './recipe';
+import { PruneStage, QuantizeStage } from './recipe';
 import { ScoreFn, StageModel, planOfStage, saveStageModel, stageInputShape, stageScores } from './stage-model';
-import * as fs from 'fs';
-import * as path from 'path';
 
 /** What stages see of the run. */
 export interface StageContext {
@@ -36,9 +33,10 @@ export interface StageOutcome {
   readonly format: string;
   /** Writes the artifact into `dir`; returns the model file names (what `sizeBytes` counts). */
   write(dir: string): Promise<string[]>;
-  /** Scores the artifact for accuracy, and where it runs. */
-  readonly score: ScoreFn;
-  readonly runtime: 'tfjs' | 'ort';
+  /** Scores the artifact for accuracy (absent when nothing here runs it). */
+  readonly score?: ScoreFn;
+  /** Where `score` runs ('none': no runtime here, as for Core ML on Linux). */
+  readonly runtime: 'tfjs' | 'ort' | 'tflite' | 'none';
   /** ONNX bytes (for benchmarking in ONNX Runtime). */
   readonly onnx?: Uint8Array;
   /** The library's report (plain JSON). */
@@ -150,57 +148,10 @@ export async function runQuantize(stage: QuantizeStage, input: StageModel, ctx: 
   const skip = stage.skip ? matchLayers(model.layers.map((l) => l.name), stage.skip, 'skip') : undefined;
   const { model: q, report } = await quantize.postTraining(model, {
     mode, ...(stage.weightBits ? { weightBits: stage.weightBits } : {}), ...(stage.activationBits ? { activationBits: stage.activationBits } : {}),
-    ...(stage.granularity ? { granularity: stage.granularity } : {}), ...(calibration ? { calibration: calibration.source } : {}),
+    ...(stage.granularity ? { granularity: stage.granularity } : {}), ...(stage.blockSize ? { blockSize: stage.blockSize } : {}), ...(calibration ? { calibration: calibration.source } : {}),
     ...(stage.calibration?.count ? { calibrationCount: stage.calibration.count } : {}), ...(stage.calibration?.observer ? { observer: { method: stage.calibration.observer } } : {}),
     ...(skip ? { skip } : {}),
   });
   return tfjsOutcome({ kind: 'layers', model: q }, report);
 }
 
-async function ortScore(bytes: Uint8Array): Promise<{ score: ScoreFn; dispose: () => Promise<void> }> {
-  const session = await exporters.ortSession(bytes);
-  return {
-    score: async (xs) => exporters.runOrt(session, await xs.data() as Float32Array, xs.shape),
-    dispose: () => session.release(),
-  };
-}
-
-/** Writes the current model in another format: ONNX (with its quantization plan), TensorFlow.js files, TFLite, Core ML. */
-export async function runExport(stage: ExportStage, input: StageModel): Promise<StageOutcome> {
-  if (stage.to === 'onnx') {
-    requireLayersModel(input.model, 'exporters.toOnnx');
-    const model = input.model;
-    const plan = planOfStage(input);
-    const onnx = exporters.toOnnx(model, plan ? { plan } : {});
-    const { score, dispose } = await ortScore(onnx.bytes);
-    return {
-      format: 'onnx', onnx: onnx.bytes, score, runtime: 'ort', dispose,
-      report: { mode: onnx.mode, opset: onnx.opset, sizeBytes: onnx.sizeBytes, ops: onnx.ops, inputShape: onnx.inputShape, outputShape: onnx.outputShape },
-      write: async (dir) => { fs.writeFileSync(path.join(dir, 'model.onnx'), onnx.bytes); return ['model.onnx']; },
-    };
-  }
-  if (stage.to === 'tfjs') {
-    const dtype = stage.dtype ?? 'float32';
-    let artifacts: ModelArtifacts;
-    let report: unknown;
-    if (input.kind === 'graph') {
-      if (dtype === 'float32') ({ artifacts } = { artifacts: input.artifacts });
-      else ({ artifacts, report } = exporters.quantizeGraphArtifacts(input.artifacts, { dtype: dtype as exporters.TfjsQuantDtype }));
-    } else if (dtype === 'float32') {
-      artifacts = await modelToArtifacts(input.model);
-    } else {
-      ({ artifacts, report } = await exporters.quantizedArtifacts(input.model, { dtype: dtype as exporters.TfjsQuantDtype }));
-    }
-    const loaded: StageModel = input.kind === 'graph'
-      ? { kind: 'graph', model: artifactsToGraphModel(artifacts, 'the exported files'), artifacts }
-      : { kind: 'layers', model: await artifactsToModel(artifacts, 'the exported files') };
-    return {
-      format: input.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers', score: stageScores(loaded), runtime: 'tfjs', report: report ?? { dtype },
-      dispose: () => { loaded.model.dispose(); },
-      write: async (dir) => ['model.json', ...writeArtifacts(dir, artifacts).files],
-    };
-  }
-  const writer = (exporters as unknown as Record<string, unknown>)[stage.to === 'tflite' ? 'toTflite' : 'toCoreML'];
-  throw new ConfigError(`export: a format this version can write (onnx, tfjs), got '${stage.to}'${writer ? '' : `: this build of tfjs-compress has no exporters.${stage.to === 'tflite' ? 'toTflite' : 'toCoreML'}`}. ` +
-    `Export to onnx or tfjs, or update tfjs-compress.`);
-}

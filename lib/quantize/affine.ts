@@ -4,13 +4,33 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors';
 import { QParams, broadcastParams } from './qparams';
+import { blockParams, checkBlocks, fromBlocks, toBlocks } from './blockwise';
 
 function checkChannels(fn: string, x: tf.Tensor, qp: QParams): void {
+  if (qp.blockSize !== undefined) return checkBlocks(fn, x.shape, qp);
   if (qp.axis === undefined) return;
   if (qp.axis >= x.rank || x.shape[qp.axis] !== qp.scale.length) {
     throw new ShapeError(`${fn}: ${qp.scale.length} channels on axis ${qp.axis}, got shape [${x.shape.join(', ')}]. ` +
       `Choose the parameters from a tensor of this shape.`);
   }
+}
+
+/**
+ * How parameters meet a tensor: per tensor and per channel broadcast directly; blockwise
+ * parameters broadcast against the blocked view (`into`), and results come back with `back`.
+ */
+interface ParamView {
+  readonly scale: tf.Tensor;
+  readonly zeroPoint: tf.Tensor;
+  into(t: tf.Tensor): tf.Tensor;
+  back(t: tf.Tensor): tf.Tensor;
+}
+
+/** The parameter view of `qp` for tensors of `shape` (call inside tidy). */
+function paramView(qp: QParams, shape: readonly number[]): ParamView {
+  if (qp.blockSize === undefined) return { ...broadcastParams(qp, shape.length), into: (t) => t, back: (t) => t };
+  const axis = qp.axis as number;
+  return { ...blockParams(qp, shape), into: (t) => toBlocks(t, axis, qp.blockSize as number), back: (t) => fromBlocks(t, shape, axis) };
 }
 
 /**
@@ -21,9 +41,9 @@ function checkChannels(fn: string, x: tf.Tensor, qp: QParams): void {
 export function quantize(x: tf.Tensor, qp: QParams): tf.Tensor {
   checkChannels('quantize', x, qp);
   return tf.tidy(() => {
-    const { scale, zeroPoint } = broadcastParams(qp, x.rank);
-    const q = tf.add(tf.round(tf.div(x, scale)), zeroPoint);
-    return tf.cast(tf.clipByValue(q, qp.qmin, qp.qmax), 'int32');
+    const v = paramView(qp, x.shape);
+    const q = tf.add(tf.round(tf.div(v.into(x), v.scale)), v.zeroPoint);
+    return tf.cast(v.back(tf.clipByValue(q, qp.qmin, qp.qmax)), 'int32');
   });
 }
 
@@ -31,8 +51,8 @@ export function quantize(x: tf.Tensor, qp: QParams): tf.Tensor {
 export function dequantize(q: tf.Tensor, qp: QParams): tf.Tensor {
   checkChannels('dequantize', q, qp);
   return tf.tidy(() => {
-    const { scale, zeroPoint } = broadcastParams(qp, q.rank);
-    return tf.mul(tf.sub(tf.cast(q, 'float32'), zeroPoint), scale);
+    const v = paramView(qp, q.shape);
+    return v.back(tf.mul(tf.sub(v.into(tf.cast(q, 'float32')), v.zeroPoint), v.scale));
   });
 }
 
@@ -58,20 +78,22 @@ export function chain(x: tf.Tensor, steps: readonly ((t: tf.Tensor) => tf.Tensor
 export function fakeQuantize(x: tf.Tensor, qp: QParams): tf.Tensor {
   checkChannels('fakeQuantize', x, qp);
   const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    const { scale, zeroPoint } = broadcastParams(qp, input.rank);
+    const { scale, zeroPoint, into, back } = paramView(qp, input.shape);
     save([input]);
-    const value = chain(input, [
+    const blocked = into(input);
+    const value = chain(blocked, [
       (t) => tf.div(t, scale), tf.round, (t) => tf.add(t, zeroPoint), (t) => tf.clipByValue(t, qp.qmin, qp.qmax),
-      (t) => tf.sub(t, zeroPoint), (t) => tf.mul(t, scale),
+      (t) => tf.sub(t, zeroPoint), (t) => tf.mul(t, scale), ...(qp.blockSize === undefined ? [] : [back]),
     ]);
+    if (blocked !== input) blocked.dispose();
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
-        const p = broadcastParams(qp, dy.rank);
+        const p = paramView(qp, dy.shape);
         const lo = tf.mul(tf.sub(qp.qmin, p.zeroPoint), p.scale);
         const hi = tf.mul(tf.sub(qp.qmax, p.zeroPoint), p.scale);
-        const v = saved[0] as tf.Tensor;
-        return tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(v, lo), tf.lessEqual(v, hi)), 'float32'));
+        const v = p.into(saved[0] as tf.Tensor);
+        return tf.mul(dy, p.back(tf.cast(tf.logicalAnd(tf.greaterEqual(v, lo), tf.lessEqual(v, hi)), 'float32')));
       }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

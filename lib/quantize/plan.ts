@@ -55,13 +55,14 @@ function fromBase64(text: string): Uint8Array {
 }
 
 /** QParams as JSON (per-channel arrays as base64 of their little-endian bytes: compact and exact). */
-interface QParamsJson { bits: number; signed: boolean; symmetric: boolean; axis: number | null; qmin: number; qmax: number; scale: string; zeroPoint: string }
+interface QParamsJson { bits: number; signed: boolean; symmetric: boolean; axis: number | null; qmin: number; qmax: number; scale: string; zeroPoint: string; blockSize?: number }
 
 function qparamsToJson(qp: QParams): QParamsJson {
   return {
     bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric, axis: qp.axis ?? null, qmin: qp.qmin, qmax: qp.qmax,
     scale: toBase64(new Uint8Array(qp.scale.buffer, qp.scale.byteOffset, qp.scale.byteLength)),
     zeroPoint: toBase64(new Uint8Array(qp.zeroPoint.buffer, qp.zeroPoint.byteOffset, qp.zeroPoint.byteLength)),
+    ...(qp.blockSize !== undefined ? { blockSize: qp.blockSize } : {}),
   };
 }
 
@@ -71,6 +72,7 @@ function qparamsFromJson(j: QParamsJson): QParams {
   return {
     bits: j.bits, signed: j.signed, symmetric: j.symmetric, ...(j.axis === null ? {} : { axis: j.axis }), qmin: j.qmin, qmax: j.qmax,
     scale: new Float32Array(s.buffer, s.byteOffset, s.byteLength / 4), zeroPoint: new Int32Array(z.buffer, z.byteOffset, z.byteLength / 4),
+    ...(typeof j.blockSize === 'number' ? { blockSize: j.blockSize } : {}),
   };
 }
 

@@ -29,14 +29,31 @@ export interface LayerQuantOptions {
 /** Options of {@link postTraining}. */
 export interface PostTrainingOptions {
   readonly mode: QuantMode;
-  /** Kernel bits, 2-16 (default 8). Below 8 the integers still travel in int8 containers in ONNX. */
+  /**
+   * Kernel bits, 2-16 (default 8). Below 8 the integers still travel in int8 containers in ONNX,
+   * except weight-only int4 Dense kernels (blockwise, packed two per byte as MatMulNBits).
+   */
   readonly weightBits?: number;
-  /** 'per-channel' (default; one scale per output channel) or 'per-tensor'. */
+  /**
+   * 'per-channel' (default; one scale per output channel) or 'per-tensor'. Weight-only int4
+   * without a granularity is blockwise for Dense kernels (see blockSize).
+   */
   readonly granularity?: 'per-tensor' | 'per-channel';
+  /**
+   * Weight-only int4: Dense kernels quantized in blocks of this many inputs, one scale per block
+   * and output channel (32, 64 or 128; default 32), exported as ONNX Runtime's MatMulNBits.
+   * Convolution kernels stay 8-bit per channel.
+   */
+  readonly blockSize?: number;
   /** Symmetric signed kernels (int8, zero point 0; default) or asymmetric unsigned (uint8). */
   readonly weightSymmetric?: boolean;
   /** Activation bits for dynamic and static (default 8). */
   readonly activationBits?: number;
+  /**
+   * Static: symmetric signed activations (int8, zero point 0; the grid TensorRT reads) instead of
+   * asymmetric unsigned (uint8, the default: a full grid for post-ReLU values). Default false.
+   */
+  readonly activationSymmetric?: boolean;
   /** Static: where activations are quantized (default 'fused': after fused activations, as runtimes do). */
   readonly activationPlacement?: ActivationPlacement;
   /** Static: calibration inputs (required). Others: optional, used only for the error report. */
@@ -61,6 +78,8 @@ export interface PostTrainingReport {
   readonly weightBits: number;
   readonly activationBits: number;
   readonly activationPlacement: ActivationPlacement;
+  /** Weight-only int4: the block size of the blockwise Dense kernels. */
+  readonly blockSize?: number;
   readonly observer?: string;
   readonly calibrationExamples: number;
   /** Examples the per-layer output SQNR was measured on. */
@@ -97,6 +116,9 @@ function check(model: unknown, options: PostTrainingOptions): asserts model is t
     throw new ConfigError(`quantize.postTraining: activationPlacement 'fused' or 'layer-output', got ${describe(placement)}. Use 'fused'.`);
   }
   checkBatchSize(options.batchSize, 'quantize.postTraining');
+  if (options.activationSymmetric !== undefined && typeof options.activationSymmetric !== 'boolean') {
+    throw new ConfigError(`quantize.postTraining: activationSymmetric true or false, got ${describe(options.activationSymmetric)}. Use true for TensorRT's symmetric int8 activations.`);
+  }
   checkLayerOptions(model, options, 'quantize.postTraining');
   if (options.mode === 'static' && !options.calibration) {
     throw new DataError(`quantize.postTraining: calibration data for static quantization, got none. Pass calibration: a slice of the training set.`);
@@ -111,6 +133,7 @@ function check(model: unknown, options: PostTrainingOptions): asserts model is t
  * exporters.toOnnx take it like any model; and a JSON report. The input model is not modified.
  * Static mode folds BatchNormalization first.
  * @example const {model: q, report} = await quantize.postTraining(model, {mode: 'static', calibration: mnist.train});
+ * @example const {model: q4} = await quantize.postTraining(model, {mode: 'weight-only', weightBits: 4, blockSize: 32}); // MatMulNBits in ONNX
  */
 export async function postTraining(model: tf.LayersModel, options: PostTrainingOptions): Promise<{ model: tf.LayersModel; report: PostTrainingReport }> {
   check(model, options);
@@ -142,7 +165,11 @@ export async function postTraining(model: tf.LayersModel, options: PostTrainingO
       const c = await calibrate(base, options.calibration as CalibrationData, calibration);
       ({ ranges, decisions, memory } = c);
       calibrationExamples = c.examples;
-      for (const d of decisions) if (d.point) activations[d.layer] = qparamsFromRange([(ranges[d.layer] as { min: number }).min], [(ranges[d.layer] as { max: number }).max], { bits: activationBits });
+      const symmetric = options.activationSymmetric === true;
+      for (const d of decisions) {
+        const r = ranges[d.layer];
+        if (d.point && r) activations[d.layer] = qparamsFromRange([r.min], [r.max], { bits: activationBits, symmetric, signed: symmetric });
+      }
     }
     const plan: QuantPlan = { mode: options.mode, weightBits: options.weightBits ?? 8, activationBits, placement, weights, activations };
     q = await buildQuantizedModel(base, plan, decisions);
@@ -154,6 +181,7 @@ export async function postTraining(model: tf.LayersModel, options: PostTrainingO
     const sizeBytes = quantizedSizeBytes(q, plan);
     const report: PostTrainingReport = {
       mode: options.mode, weightBits: plan.weightBits, activationBits, activationPlacement: placement,
+      ...(Object.values(weights).some((w) => w.blockSize) ? { blockSize: Object.values(weights).find((w) => w.blockSize)?.blockSize } : {}),
       ...(options.mode === 'static' ? { observer: options.observer?.method ?? 'minmax' } : {}),
       calibrationExamples, reportExamples: errors?.examples ?? 0, foldedBatchNorm: folded.report.folded,
       layers: layerReports(base, q, plan, errors),

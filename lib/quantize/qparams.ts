@@ -1,8 +1,10 @@
 // Quantization parameters of the affine mapping x ~ scale * (q - zeroPoint) (Jacob et al. 2018,
 // arXiv:1712.05877): bits, symmetric or asymmetric, signed or unsigned integers, per tensor or per
-// channel along any axis. Zero is always exactly representable (zero padding and ReLU need it).
+// channel along any axis, or blockwise (per channel and per block of the other axis of a
+// rank-2 kernel). Zero is always exactly representable (zero padding and ReLU need it).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
+import { toBlocks } from './blockwise';
 
 /** How a tensor is quantized (plain data). */
 export interface QuantSpec {
@@ -14,6 +16,11 @@ export interface QuantSpec {
   readonly signed?: boolean;
   /** Per-channel along this axis (negative counts from the end); per tensor when absent. */
   readonly axis?: number;
+  /**
+   * Blockwise (rank-2 tensors, with `axis`): blocks of this many consecutive values along the
+   * other axis, one scale and zero point per block and channel (see blockwise.ts).
+   */
+  readonly blockSize?: number;
 }
 
 /** Quantization parameters: one scale and zero point per channel (one entry when per tensor). */
@@ -25,8 +32,11 @@ export interface QParams {
   readonly axis?: number;
   readonly qmin: number;
   readonly qmax: number;
+  /** One per channel; blockwise, one per (block, channel) in the tensor's layout with the block axis shrunk to the block count. */
   readonly scale: Float32Array;
   readonly zeroPoint: Int32Array;
+  /** Blockwise: values per block along the non-channel axis of a rank-2 tensor. */
+  readonly blockSize?: number;
 }
 
 /** The integer range of a spec: symmetric signed uses the restricted range [-(2^(b-1)-1), 2^(b-1)-1]. */
@@ -93,15 +103,28 @@ export function resolveAxis(fn: string, axis: number, rank: number): number {
 }
 
 /**
- * Chooses scale and zero point from the min and max of `x` (per tensor, or per channel along
- * `spec.axis`). The input is borrowed. Throws DataError on non-finite values.
+ * Chooses scale and zero point from the min and max of `x` (per tensor, per channel along
+ * `spec.axis`, or per block and channel with `spec.blockSize`). The input is borrowed. Throws
+ * DataError on non-finite values.
  * @example chooseQParams(tf.tensor1d([-1, 0, 3]), {bits: 8}) // scale 4/255, zeroPoint 64
+ * @example chooseQParams(tf.tensor2d([[1], [2], [-4], [0]]), {bits: 4, symmetric: true, axis: 1, blockSize: 2}).scale // [2/7, 4/7]
  */
 export function chooseQParams(x: tf.Tensor, spec: QuantSpec): QParams {
   checkBits('chooseQParams', spec.bits);
   if (x.size === 0) throw new DataError(`chooseQParams: a non-empty tensor, got shape [${x.shape.join(', ')}]. Pass the weights or recorded activations.`);
   const axis = spec.axis === undefined ? undefined : resolveAxis('chooseQParams', spec.axis, x.rank);
+  const blockSize = spec.blockSize;
+  if (blockSize !== undefined && !(Number.isInteger(blockSize) && blockSize >= 1 && x.rank === 2 && axis !== undefined)) {
+    throw new ConfigError(`chooseQParams: blockSize a positive integer with a channel axis on a rank-2 tensor, got blockSize ${describe(blockSize)}, axis ${describe(spec.axis)}, ` +
+      `shape [${x.shape.join(', ')}]. Quantize a Dense kernel [in, out] with axis 1 and blockSize 32.`);
+  }
   const [mins, maxs] = tf.tidy(() => {
+    if (blockSize !== undefined) {
+      // Zero padding of the last block cannot change a range that always includes 0.
+      const blocks = toBlocks(x, axis as number, blockSize);
+      const inner = axis === 1 ? 1 : 2;
+      return [tf.min(blocks, inner), tf.max(blocks, inner)];
+    }
     const reduce = axis === undefined ? undefined : x.shape.map((_, i) => i).filter((i) => i !== axis);
     return [tf.min(x, reduce), tf.max(x, reduce)];
   });
@@ -109,7 +132,8 @@ export function chooseQParams(x: tf.Tensor, spec: QuantSpec): QParams {
   const hi = maxs.dataSync();
   mins.dispose();
   maxs.dispose();
-  return qparamsFromRange(lo, hi, spec, axis);
+  const qp = qparamsFromRange(lo, hi, spec, axis);
+  return blockSize === undefined ? qp : { ...qp, blockSize };
 }
 
 /** Scale and zero point shaped to broadcast against a tensor of `rank` (per channel: 1s except `axis`). */

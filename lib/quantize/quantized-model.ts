@@ -12,15 +12,32 @@ import { FakeQuantize } from './fake-quantize-layer';
 import { PointDecision, dynamicPoints, inheritsGrid } from './placement';
 import { QParams } from './qparams';
 import { InsertedLayer, rebuildModel } from './rebuild';
+import { blockCount } from './blockwise';
 
 /** Bytes of zero points in ONNX for integers of `bits` (int8/uint8 containers, else 16-bit). */
 const zeroPointBytes = (bits: number) => (bits <= 8 ? 1 : 2);
 
 /**
+ * Bytes of a blockwise kernel [K, N] as ONNX Runtime's MatMulNBits stores it: `bits`-bit
+ * integers packed into bytes per (channel, block), the last block padded to whole; one float32
+ * scale per (channel, block); zero points packed the same way per channel, or none for
+ * symmetric signed integers (stored shifted by 2^(bits-1), MatMulNBits' default zero point).
+ * @example blockwiseBytes(qp4x32, [784, 256]) // 256 * 25 * (16 + 4) = 128000
+ */
+export function blockwiseBytes(qp: QParams, shape: readonly number[]): number {
+  const axis = qp.axis as number;
+  const channels = shape[axis] as number;
+  const blocks = blockCount(shape[1 - axis] as number, qp.blockSize as number);
+  const zeroPoints = qp.signed && qp.symmetric ? 0 : channels * Math.ceil((blocks * qp.bits) / 8);
+  return channels * blocks * Math.ceil(((qp.blockSize as number) * qp.bits) / 8) + 4 * channels * blocks + zeroPoints;
+}
+
+/**
  * Bytes of a quantized model's parameters as the ONNX export stores them: integer kernels
  * packed at `bits` (ONNX keeps integers narrower than 8 bits in 8-bit containers, so below 8
- * bits the file is larger), their scales (float32) and zero points, int32 biases with their
- * scales, one scale and zero point per activation point, and every other weight as float32.
+ * bits the file is larger; blockwise kernels are packed as MatMulNBits packs them, see
+ * blockwiseBytes), their scales (float32) and zero points, int32 biases with their scales,
+ * one scale and zero point per activation point, and every other weight as float32.
  */
 export function quantizedSizeBytes(model: tf.LayersModel, plan: QuantPlan): number {
   let bytes = 0;
@@ -35,7 +52,8 @@ export function quantizedSizeBytes(model: tf.LayersModel, plan: QuantPlan): numb
     const int32Bias = plan.mode === 'static' && qp && grids.get(node.inputs[0] as string);
     node.layer.weights.forEach((w, i) => {
       const n = w.shape.reduce((a: number, b) => a * (b ?? 1), 1);
-      if (qp && i === k) bytes += Math.ceil((n * qp.bits) / 8) + qp.scale.length * (4 + (plan.mode === 'dynamic' ? 0 : zeroPointBytes(qp.bits)));
+      if (qp && i === k && qp.blockSize !== undefined) bytes += blockwiseBytes(qp, w.shape as number[]);
+      else if (qp && i === k) bytes += Math.ceil((n * qp.bits) / 8) + qp.scale.length * (4 + (plan.mode === 'dynamic' ? 0 : zeroPointBytes(qp.bits)));
       else if (int32Bias && i === 1) bytes += 4 * n + 4 * qp.scale.length;
       else bytes += 4 * n;
     });

@@ -17,7 +17,9 @@ export interface LayerQuantReport {
   readonly className: string;
   readonly params: number;
   readonly bits: number;
-  readonly granularity: 'per-tensor' | 'per-channel';
+  readonly granularity: 'per-tensor' | 'per-channel' | 'per-block';
+  /** Blockwise kernels: values per block along the input axis. */
+  readonly blockSize?: number;
   /** SQNR (dB) of the dequantized kernel against the float kernel. */
   readonly weightSqnrDb: number;
   /** SQNR (dB) of this layer's output in the quantized model against the float model (when data was given). */
@@ -96,7 +98,8 @@ export function layerReports(float: tf.LayersModel, q: tf.LayersModel, plan: Qua
     const out = outputs?.sqnrDb[n.name];
     return {
       layer: n.name, className: n.className, params: n.layer.countParams(), bits: qp.bits,
-      granularity: qp.axis === undefined ? 'per-tensor' : 'per-channel',
+      granularity: qp.blockSize !== undefined ? 'per-block' : qp.axis === undefined ? 'per-tensor' : 'per-channel',
+      ...(qp.blockSize !== undefined ? { blockSize: qp.blockSize } : {}),
       weightSqnrDb: sqnr(n.layer.getWeights()[k] as tf.Tensor, q.getLayer(n.name).getWeights()[k] as tf.Tensor).sqnrDb,
       ...(out !== undefined ? { outputSqnrDb: out } : {}),
     } as LayerQuantReport;

@@ -1,6 +1,7 @@
 // Which kernels are quantized and how (read from the layer registry: the layers with a
-// `quantizeAxis`, per channel along it), with the verbs' shared per-layer options (`layers`
-// overrides, `skip`), and the report rows of the activation points.
+// `quantizeAxis`, per channel along it; weight-only int4 Dense kernels blockwise), with the
+// verbs' shared per-layer options (`layers` overrides, `skip`), and the report rows of the
+// activation points.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { QParams, chooseQParams } from './qparams';
@@ -13,6 +14,8 @@ export interface LayerSelection {
   readonly weightBits?: number;
   readonly granularity?: 'per-tensor' | 'per-channel';
   readonly weightSymmetric?: boolean;
+  /** Weight-only int4: Dense kernels in blocks of this many inputs (see {@link blockwiseLayer}). */
+  readonly blockSize?: number;
   readonly layers?: Readonly<Record<string, { readonly weightBits?: number; readonly granularity?: 'per-tensor' | 'per-channel' }>>;
   readonly skip?: readonly string[];
 }
@@ -34,6 +37,25 @@ export interface PointReport {
 }
 
 const GRANULARITIES = ['per-tensor', 'per-channel'];
+/** Block sizes of weight-only int4 (powers of two ONNX Runtime's MatMulNBits takes; 32 is its most common). */
+export const BLOCK_SIZES: readonly number[] = [32, 64, 128];
+/** The default block size of weight-only int4. */
+export const DEFAULT_BLOCK_SIZE = 32;
+
+/**
+ * True when weight-only int4 quantizes the layer blockwise: weight-only mode, 4 bits, no
+ * explicit granularity, and a Dense kernel (the MatMul that ONNX Runtime's MatMulNBits runs).
+ */
+export function blockwiseLayer(className: string, options: LayerSelection, own: { readonly weightBits?: number; readonly granularity?: string }): boolean {
+  return options.mode === 'weight-only' && className === 'Dense' && (own.weightBits ?? options.weightBits ?? 8) === 4 &&
+    (own.granularity ?? options.granularity) === undefined;
+}
+
+/** True when int4 blockwise mode keeps a convolution kernel at 8 bits per channel (no 4-bit blockwise convolution here). */
+function int4KeepsConvAt8(className: string, options: LayerSelection, own: { readonly weightBits?: number; readonly granularity?: string }): boolean {
+  return options.mode === 'weight-only' && className !== 'Dense' && options.weightBits === 4 && own.weightBits === undefined &&
+    (own.granularity ?? options.granularity) === undefined;
+}
 
 /** Validates granularity, `layers` and `skip` against the model; `fn` names the caller. */
 export function checkLayerOptions(model: tf.LayersModel, options: LayerSelection, fn: string): void {
@@ -44,6 +66,14 @@ export function checkLayerOptions(model: tf.LayersModel, options: LayerSelection
   const known = (n: string, what: string) => {
     if (!names.has(n)) throw new ConfigError(`${fn}: ${what} to name layers of the model, got unknown layer "${n}". Choose from ${[...names].join(', ')}.`);
   };
+  if (options.blockSize !== undefined) {
+    const bs = options.blockSize;
+    if (!BLOCK_SIZES.includes(bs)) throw new ConfigError(`${fn}: blockSize a power of two in [32, 128], got ${describe(bs)}. Use 32 (or 64, 128: fewer scales, coarser blocks).`);
+    if (options.mode !== 'weight-only' || (options.weightBits ?? 8) !== 4 || options.granularity !== undefined) {
+      throw new ConfigError(`${fn}: blockSize with mode 'weight-only', weightBits 4 and no granularity, got mode ${describe(options.mode)}, weightBits ${describe(options.weightBits ?? 8)}` +
+        `${options.granularity !== undefined ? `, granularity ${describe(options.granularity)}` : ''}. Pass {mode: 'weight-only', weightBits: 4, blockSize: ${bs}}, or drop blockSize.`);
+    }
+  }
   if (options.skip !== undefined && !Array.isArray(options.skip)) throw new ConfigError(`${fn}: skip a list of layer names, got ${describe(options.skip)}. Pass e.g. ['fc3'].`);
   for (const n of options.skip ?? []) known(n, 'skip');
   if (options.layers !== undefined && (typeof options.layers !== 'object' || Array.isArray(options.layers))) {
@@ -60,12 +90,15 @@ export function checkLayerOptions(model: tf.LayersModel, options: LayerSelection
 /**
  * Kernel qparams of each quantized layer: every layer whose registry entry has a `quantizeAxis`
  * (dynamic mode: Dense only, as PyTorch's quantize_dynamic), minus `skip`, per channel along
- * that axis unless per-tensor. Throws DataError on non-finite kernels.
+ * that axis unless per-tensor. Weight-only int4 without an explicit granularity: Dense kernels
+ * blockwise (blocks of `blockSize` inputs, default 32) and convolution kernels kept at 8 bits
+ * per channel (with a warning). Throws DataError on non-finite kernels.
  */
 export function weightPlan(model: tf.LayersModel, options: LayerSelection, warnings: string[] = []): Record<string, QParams> {
   const out: Record<string, QParams> = {};
   const symmetric = options.weightSymmetric ?? true;
   const skip = new Set(options.skip ?? []);
+  const keptAt8: string[] = [];
   for (const layer of model.layers) {
     const entry = layerEntry(layer.getClassName());
     if (!entry?.quantizeAxis || !entry.kernel || skip.has(layer.name)) continue;
@@ -77,7 +110,14 @@ export function weightPlan(model: tf.LayersModel, options: LayerSelection, warni
     const granularity = own.granularity ?? options.granularity ?? 'per-channel';
     const axis = granularity === 'per-tensor' ? undefined : entry.quantizeAxis(kernel.shape);
     if (granularity === 'per-channel' && axis === undefined) warnings.push(`${layer.name}: no per-channel axis (e.g. depth multiplier > 1), quantized per tensor`);
-    out[layer.name] = chooseQParams(kernel, { bits: own.weightBits ?? options.weightBits ?? 8, symmetric, signed: symmetric, axis });
+    const keep8 = int4KeepsConvAt8(layer.getClassName(), options, own);
+    if (keep8) keptAt8.push(layer.name);
+    const blockSize = blockwiseLayer(layer.getClassName(), options, own) ? options.blockSize ?? DEFAULT_BLOCK_SIZE : undefined;
+    out[layer.name] = chooseQParams(kernel, { bits: keep8 ? 8 : own.weightBits ?? options.weightBits ?? 8, symmetric, signed: symmetric, axis, ...(blockSize ? { blockSize } : {}) });
+  }
+  if (keptAt8.length) {
+    warnings.push(`weight-only int4 is blockwise for Dense kernels only (ONNX Runtime's MatMulNBits is a MatMul): ${keptAt8.length} convolution kernel(s) kept at 8 bits per channel ` +
+      `(${keptAt8.slice(0, 5).join(', ')}${keptAt8.length > 5 ? ', ...' : ''}). Pass granularity 'per-channel' for 4-bit per-channel kernels everywhere (stored in 8-bit containers in ONNX).`);
   }
   return out;
 }

@@ -98,15 +98,15 @@ describe('cli: the executable on course and architecture models', function () {
     expect(ex.report.ops.QuantizeLinear).to.be.greaterThan(0);
   });
 
-  it('export --to tfjs --dtype uint8 writes the converter\'s quantized manifest; tflite without an exporter is a typed refusal', () => {
+  it('export --to tfjs --dtype uint8 writes the converter\'s quantized manifest; --dtype with another format is a usage error', () => {
     const web = path.join(dir, 'web');
     let r = cli(['export', cnnDir, '--to', 'tfjs', '--dtype', 'uint8', '--out', web, '--json']);
     expect(r.status, r.stderr).to.equal(0);
     const json = JSON.parse(fs.readFileSync(path.join(web, 'model.json'), 'utf8'));
     expect(json.weightsManifest[0].weights.some((w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'uint8')).to.equal(true);
-    r = cli(['export', cnnDir, '--to', 'coreml', '--out', path.join(dir, 'coreml')]);
-    expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/ConfigError: export: a format this version can write/);
+    r = cli(['export', cnnDir, '--to', 'coreml', '--dtype', 'uint8', '--out', path.join(dir, 'coreml')]);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/--dtype applies to --to tfjs, got --to coreml/);
     expect(fs.existsSync(path.join(dir, 'coreml'))).to.equal(false);
   });
 

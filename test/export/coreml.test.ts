@@ -89,6 +89,10 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
     expect(() => toCoreML(other, { weights: 'linear8', plan: planOf(q)! })).to.throw(ExportError, /the model the plan was made for/);
     other.dispose();
     q.dispose();
+    // Blockwise int4 has no NeuralNetwork form: refused, with the way out.
+    const { model: q4 } = await postTraining(model, { mode: 'weight-only', weightBits: 4 });
+    expect(() => toCoreML(q4, { weights: 'linear8' })).to.throw(ExportError, /got blockwise int4 parameters \(blocks of 32\) for layer "fc1"\. Export weight-only int4 to ONNX/);
+    q4.dispose();
     model.dispose();
   });
 

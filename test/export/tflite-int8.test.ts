@@ -151,6 +151,9 @@ describe('export/tflite INT8', () => {
     const dynamic = await postTraining(mlp, { mode: 'dynamic' });
     expect(() => toTflite(dynamic.model)).to.throw(ExportError, /static quantization plan.*mode 'dynamic'/);
     dynamic.model.dispose();
+    const int4 = await postTraining(mlp, { mode: 'weight-only', weightBits: 4 });
+    expect(() => toTflite(int4.model)).to.throw(ExportError, /static quantization plan.*mode 'weight-only'/);
+    int4.model.dispose();
     const wide = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 50, activationBits: 12 });
     expect(() => toTflite(wide.model)).to.throw(ExportError, /8-bit activations, got 12 bits/);
     wide.model.dispose();

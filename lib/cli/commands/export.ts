@@ -1,11 +1,11 @@
 // `tfjs-compress export MODEL --to FORMAT --out DIR`: exporters.toOnnx (fp32, or INT8 with the
 // plan a quantize step wrote beside the model), TensorFlow.js files with quantized weights
-// (uint8 / uint16 / float16, the Python converter's --quantize_* in JS), TFLite and Core ML when
-// this build has their exporters.
+// (uint8 / uint16 / float16, the Python converter's --quantize_* in JS), TFLite (fp32, or INT8
+// from a static plan) and Core ML (linear 8-bit kernels from the plan; structural check only).
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFolderAtomic } from '../../core/atomic';
-import { runExport } from '../../pipeline/stages';
+import { runExport } from '../../pipeline/export-stage';
 import { disposeStageModel } from '../../pipeline/stage-model';
 import { CommandSpec, ParsedArgs, UsageError, choiceArg } from '../args';
 import { CommandContext, CommandResult, formatBytes, openModelArg, outArg } from '../common';

@@ -21,6 +21,7 @@ export const QUANTIZE: CommandSpec = {
     bits: { type: 'string', value: 'N', description: 'weight bits, 2-16 (default 8)' },
     'activation-bits': { type: 'string', value: 'N', description: 'activation bits for dynamic and static, 2-16 (default 8)' },
     granularity: { type: 'string', value: 'per-channel|per-tensor', description: 'weight scales (default per-channel)' },
+    'block-size': { type: 'string', value: '32|64|128', description: 'weight-only --bits 4: Dense kernels in blocks of this many inputs (default 32; ONNX MatMulNBits)' },
     count: { type: 'string', value: 'N', description: 'calibration examples taken from --data (default 1000)' },
     observer: { type: 'string', value: 'minmax|moving-average|percentile|mse|entropy', description: 'how activation ranges are chosen (default minmax)' },
     skip: { type: 'string', value: 'A,B', description: 'layer names (or * patterns) kept in float' },
@@ -30,6 +31,7 @@ export const QUANTIZE: CommandSpec = {
   },
   notes: [
     'example: tfjs-compress quantize ./model --mode static --data ./calibration --out ./int8',
+    '         tfjs-compress quantize ./model --mode weight-only --bits 4 --block-size 32 --out ./int4',
     '         tfjs-compress quantize ./graph-model --dtype uint16 --data inputs.npy --out ./graph-uint16',
   ],
 };
@@ -41,6 +43,7 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
   const weightBits = numberArg(args, 'bits', { integer: true, min: 2, max: 16 });
   const activationBits = numberArg(args, 'activation-bits', { integer: true, min: 2, max: 16 });
   const granularity = choiceArg(args, 'granularity', ['per-channel', 'per-tensor'] as const);
+  const blockSize = numberArg(args, 'block-size', { integer: true, min: 1 });
   const count = numberArg(args, 'count', { integer: true, min: 1 });
   const observer = choiceArg(args, 'observer', ['minmax', 'moving-average', 'percentile', 'mse', 'entropy'] as const);
   const list = (k: string) => stringArg(args, k)?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -53,7 +56,7 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
     const result = await runQuantize({
       kind: 'quantize', ...(m.kind === 'graph' ? { dtype: dtype ?? 'uint8' } : { mode: mode ?? 'static' }),
       ...(m.kind === 'graph' && mode ? { mode } : {}), ...(m.kind === 'layers' && dtype ? { dtype } : {}),
-      ...(weightBits ? { weightBits } : {}), ...(activationBits ? { activationBits } : {}), ...(granularity ? { granularity } : {}),
+      ...(weightBits ? { weightBits } : {}), ...(activationBits ? { activationBits } : {}), ...(granularity ? { granularity } : {}), ...(blockSize ? { blockSize } : {}),
       ...(count || observer ? { calibration: { ...(count ? { count } : {}), ...(observer ? { observer } : {}) } } : {}),
       ...(skip?.length ? { skip } : {}), ...(weights?.length ? { weights } : {}),
     }, m, { seed: seedArg(args), data: data ? { calibration: data, evaluation: data } : {} });

@@ -81,6 +81,10 @@ function roundEven(x: number): number {
 /** linear8 per output channel: the plan's symmetric parameters, or each channel's [min, max] over 255 steps. */
 function linear8(values: Float32Array, channels: number, layer: string, planned?: QParams): WeightParamsMessage {
   const per = values.length / channels;
+  if (planned?.blockSize !== undefined) {
+    throw new ExportError(`toCoreML: kernel parameters with one scale per output channel (NeuralNetwork linear quantization), got blockwise int4 parameters (blocks of ${planned.blockSize}) ` +
+      `for layer "${layer}". Export weight-only int4 to ONNX (MatMulNBits), or use weights 'lut' (4-bit palettization) without the plan.`);
+  }
   if (planned && planned.axis !== undefined && planned.scale.length !== channels) {
     throw new ExportError(`toCoreML: a plan whose kernel parameters fit layer "${layer}" (${channels} output channels), got ${planned.scale.length} scales. ` +
       `Export the model the plan was made for (the model quantize.postTraining returns, BatchNormalization folded).`);

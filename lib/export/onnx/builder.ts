@@ -6,6 +6,8 @@ import { onnx } from 'onnx-proto';
 export const OPSET = 13;
 /** IR version 7 (ONNX 1.8), read by every ONNX Runtime since 1.6. */
 export const IR_VERSION = 7;
+/** ONNX Runtime's contrib-op domain (MatMulNBits), imported at version 1 when a node uses it. */
+export const MS_DOMAIN = 'com.microsoft';
 
 export const DataType = onnx.TensorProto.DataType;
 
@@ -58,19 +60,19 @@ export class OnnxGraph {
     return this.constant(base, BigInt64Array.from(values, (v) => BigInt(v)), [values.length]);
   }
 
-  /** Adds a node; returns its output names (fresh names from `base` unless given). */
-  node(op: string, inputs: readonly string[], base: string, attrs: Record<string, Attr> = {}, outputs = 1): string[] {
+  /** Adds a node (of the standard domain unless `domain`); returns its output names (fresh names from `base`). */
+  node(op: string, inputs: readonly string[], base: string, attrs: Record<string, Attr> = {}, outputs = 1, domain?: string): string[] {
     const outs = Array.from({ length: outputs }, (_, i) => this.unique(outputs === 1 ? base : `${base}_${i}`));
     this.nodes.push({
       opType: op, name: this.unique(`${base}/${op}`), input: [...inputs], output: outs,
-      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)), ...(domain ? { domain } : {}),
     });
     return outs;
   }
 
   /** One-output node. */
-  op(op: string, inputs: readonly string[], base: string, attrs: Record<string, Attr> = {}): string {
-    return this.node(op, inputs, base, attrs)[0] as string;
+  op(op: string, inputs: readonly string[], base: string, attrs: Record<string, Attr> = {}, domain?: string): string {
+    return this.node(op, inputs, base, attrs, 1, domain)[0] as string;
   }
 
   /** Serializes to an ONNX model file (float32 input and output with a symbolic batch dimension). */
@@ -81,7 +83,7 @@ export class OnnxGraph {
     });
     const model: onnx.IModelProto = {
       irVersion: IR_VERSION, producerName: 'tfjs-compress', producerVersion: '0.1.0',
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: OPSET }, ...(this.nodes.some((n) => n.domain === MS_DOMAIN) ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
       graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: [valueInfo(input)], output: [valueInfo(output)] },
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();

@@ -9,6 +9,7 @@ import { QuantPlan, biasQParams } from '../../quantize/plan';
 import { QParams } from '../../quantize/qparams';
 import { quantize } from '../../quantize/affine';
 import { Attr, OnnxGraph } from './builder';
+import { TargetProfile } from './targets';
 
 /** The quantization grid a value lies on, with the names of its scale and zero-point constants. */
 export interface ValueGrid {
@@ -30,6 +31,8 @@ export interface OnnxValue {
 export interface ConvertContext {
   readonly g: OnnxGraph;
   readonly plan?: QuantPlan;
+  /** The runtime the file is shaped for (its rules: activation grids, bias form, kernels it takes). */
+  readonly target: TargetProfile;
   /**
    * Static QDQ graphs: the grid a layer's output is quantized to next (its FakeQuantize's), for
    * converters that emit several ops and must put the QDQ pair between them (ONNX Runtime fuses
@@ -138,11 +141,12 @@ export function quantizeDequantize(g: OnnxGraph, value: string, qp: QParams, bas
 
 /**
  * The bias of a kernel layer: int32 with scale inputScale * weightScale (zero point 0) when the
- * layer's input lies on a grid and its kernel is quantized (what QLinearConv / QGemm accumulate
- * into); float32 otherwise. `dim`: the bias length.
+ * layer's input lies on a grid, its kernel is quantized and the target takes int32 biases (what
+ * QLinearConv / QGemm accumulate into); float32 otherwise (the values are the same: a static
+ * model's biases already lie on that grid).
  */
 export function emitBias(ctx: ConvertContext, base: string, bias: Float32Array, input: OnnxValue, wq: QParams | undefined): string {
-  if (wq && input.grid && ctx.plan?.mode === 'static') {
+  if (wq && input.grid && ctx.plan?.mode === 'static' && ctx.target.int32Bias) {
     const bq = biasQParams(input.grid.qp, wq);
     const ints = tf.tidy(() => Int32Array.from(quantize(tf.tensor1d(bias), bq).dataSync()));
     return dequantizeConstant(ctx.g, `${base}_bias`, ints, [bias.length], bq, 0);

@@ -5,6 +5,7 @@
 import { convPadding } from '../../core/conv-padding';
 import { Converter, ConvertContext, OnnxValue, config, dequantizeConstant, emitActivation, emitBias, layerWeights, quantizedData, transposeData, unsupported } from './context';
 import { GraphNode } from '../../core/graph';
+import { checkTargetKernel } from './targets';
 
 function pair(v: number | number[] | undefined, fallback: number): [number, number] {
   if (v === undefined || v === null) return [fallback, fallback];
@@ -30,6 +31,8 @@ function convert(ctx: ConvertContext, node: GraphNode, input: OnnxValue, depthwi
   let wName: string;
   let bName: string | undefined;
   if (wq) {
+    if (wq.blockSize !== undefined) throw unsupported(node, 'blockwise weights', 'Quantize convolution kernels per channel (weight-only int4 keeps them 8-bit)');
+    checkTargetKernel(ctx.target, node, wq);
     // Per-channel scales must run along ONNX's output-channel axis 0.
     if (wq.axis !== undefined && !(wq.axis === 3 && !depthwise) && !(depthwise && wq.axis === 2 && cout === 1)) {
       throw unsupported(node, `weights quantized per channel along tfjs axis ${wq.axis}`, 'Quantize Conv2D kernels along axis -1 and depthwise kernels (multiplier 1) along axis 2');

@@ -1,7 +1,10 @@
 // Dense -> Gemm (float), Gemm over DequantizeLinear weights (weight-only and static QDQ, which
-// ONNX Runtime fuses into QGemm), or DynamicQuantizeLinear + MatMulInteger (dynamic INT8,
-// fused into DynamicQuantizeMatMul). tfjs kernel [in, out] is Gemm's B with transB = 0.
+// ONNX Runtime fuses into QGemm), DynamicQuantizeLinear + MatMulInteger (dynamic INT8, fused
+// into DynamicQuantizeMatMul), or MatMulNBits (weight-only int4, blockwise). tfjs kernel
+// [in, out] is Gemm's B with transB = 0.
 import { Converter, config, dequantizeConstant, emitActivation, emitBias, layerWeights, quantizedData, unsupported } from './context';
+import { emitMatMulNBits, packMatMulNBits } from './matmul-nbits';
+import { checkTargetKernel } from './targets';
 
 export const convertDense: Converter = (ctx, node, [x]) => {
   const { g } = ctx;
@@ -11,9 +14,12 @@ export const convertDense: Converter = (ctx, node, [x]) => {
   if (!kernel) throw unsupported(node, 'no kernel', 'Build the model before exporting');
   const [k, n] = kernel.shape as [number, number];
   const wq = ctx.plan?.weights[node.name];
+  if (wq) checkTargetKernel(ctx.target, node, wq);
   const base = node.name;
   let y: string;
-  if (wq && ctx.plan?.mode === 'dynamic') {
+  if (wq?.blockSize !== undefined) {
+    y = emitMatMulNBits(g, base, input.name, packMatMulNBits(kernel.data, kernel.shape, wq, ctx.target.zeroPoints), bias?.data);
+  } else if (wq && ctx.plan?.mode === 'dynamic') {
     if (wq.zeroPoint.some((z) => z !== 0) || !wq.signed) throw unsupported(node, 'asymmetric weights in dynamic mode', 'Use symmetric int8 weights');
     const [xq, xs, xz] = g.node('DynamicQuantizeLinear', [input.name], `${base}_input`, {}, 3) as [string, string, string];
     const w = g.constant(`${base}_kernel_quantized`, quantizedData(kernel.data, kernel.shape, wq), [k, n]);

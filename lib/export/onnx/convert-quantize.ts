@@ -7,7 +7,8 @@ import { Converter, OnnxValue, quantizeDequantize, sameGrid } from './context';
 
 export const convertFakeQuantize: Converter = (ctx, node, [x]) => {
   const input = x as OnnxValue;
-  const qp = (node.layer as FakeQuantize).qparams;
+  // The grid the target takes (toOnnx's outputGrid map holds it, converted once).
+  const qp = ctx.outputGrid(node.inputs[0] as string) ?? (node.layer as FakeQuantize).qparams;
   // An input already on this grid (a converter placed the pair inside its ops) shares its constants.
   const reuse = input.grid && sameGrid(input.grid.qp, qp) ? input.grid : undefined;
   const { name, grid } = quantizeDequantize(ctx.g, input.name, qp, node.inputs[0] as string, reuse);

@@ -6,4 +6,8 @@ export { OPSET, IR_VERSION } from './builder';
 export { ortSession, runOrt, onnxRuntime, ortPredictLabels } from './runtime';
 export type { OrtSessionOptions, OrtPredictOptions } from './runtime';
 export { inspectOnnx } from './inspect';
+export { TARGETS, ONNX_TARGETS } from './targets';
+export type { OnnxTarget, TargetProfile } from './targets';
+export { checkOnnxTarget } from './check-target';
+export type { TargetViolation } from './check-target';
 export type { OnnxSummary } from './inspect';

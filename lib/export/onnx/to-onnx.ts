@@ -22,6 +22,8 @@ import { convertZeroPadding2D } from './convert-padding';
 import { convertMultiply } from './convert-multiply';
 import { convertReshape } from './convert-reshape';
 import { convertRescaling } from './convert-rescaling';
+import { OnnxTarget, checkTargetMode, targetGrid, targetProfile } from './targets';
+import { QParams } from '../../quantize/qparams';
 
 /** A layer class the exporter refuses: why, and what to do instead. */
 export interface Refusal {
@@ -104,6 +106,15 @@ export interface OnnxExportOptions {
    */
   readonly plan?: QuantPlan;
   readonly graphName?: string;
+  /**
+   * The runtime the file is shaped for (default 'ort'): 'tensorrt' writes signed int8 QDQ only
+   * (zero point 0, symmetric per-tensor activations, per-channel weights on the output-channel
+   * axis, float biases); 'openvino' writes QDQ pairs OpenVINO turns into FakeQuantize (int8
+   * weights, float biases, MatMulNBits zero points one float per block). Activation grids a
+   * target does not take are re-derived as the symmetric int8 grid over the same range (listed
+   * in `regridded`). See targets.ts for the rules and their sources; checkOnnxTarget checks a file.
+   */
+  readonly target?: OnnxTarget;
 }
 
 /** An exported ONNX model. */
@@ -112,6 +123,9 @@ export interface OnnxModel {
   readonly sizeBytes: number;
   readonly opset: number;
   readonly mode: 'float32' | QuantPlan['mode'];
+  readonly target: OnnxTarget;
+  /** Activation points whose planned grid the target does not take, written on its symmetric int8 grid instead. */
+  readonly regridded: readonly string[];
   readonly inputName: string;
   readonly outputName: string;
   /** Input and output shapes without the batch dimension (NHWC for images, like tfjs). */
@@ -138,11 +152,19 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
   const missing = graph.filter((n) => n.className !== 'InputLayer' && !hasConverter(n.className));
   if (missing.length > 0) throw unsupportedLayers(missing);
   const plan = options.plan ?? planOf(model);
+  const target = targetProfile(options.target ?? 'ort', 'toOnnx');
+  checkTargetMode(target, plan?.mode);
   // A float model with a static plan passed in: its points are the plan's activations.
   const planPoints = plan?.mode === 'static' && !graph.some((n) => n.layer instanceof FakeQuantize);
   const g = new OnnxGraph();
-  const quantizedNext = new Map(graph.filter((n) => n.layer instanceof FakeQuantize).map((n) => [n.inputs[0] as string, (n.layer as FakeQuantize).qparams]));
-  const ctx: ConvertContext = { g, ...(plan ? { plan } : {}), outputGrid: (layer) => quantizedNext.get(layer) };
+  const regridded: string[] = [];
+  const grid = (layer: string, qp: QParams) => {
+    const t = targetGrid(target, qp);
+    if (t !== qp && !regridded.includes(layer)) regridded.push(layer);
+    return t;
+  };
+  const quantizedNext = new Map(graph.filter((n) => n.layer instanceof FakeQuantize).map((n) => [n.inputs[0] as string, grid(n.inputs[0] as string, (n.layer as FakeQuantize).qparams)]));
+  const ctx: ConvertContext = { g, target, ...(plan ? { plan } : {}), outputGrid: (layer) => quantizedNext.get(layer) };
   const values = new Map<string, OnnxValue>();
   const inputNode = graph[0] as GraphNode;
   const inputShape = inputNode.outputShape;
@@ -166,7 +188,8 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
         v = { name: v.name, shape: v.shape, nchw: v.nchw };
       }
     }
-    const qp = planPoints ? plan?.activations[node.name] : undefined;
+    const planned = planPoints ? plan?.activations[node.name] : undefined;
+    const qp = planned ? grid(node.name, planned) : undefined;
     if (qp) v = { ...v, ...quantizeDequantize(g, v.name, qp, node.name) };
     if (node.className === 'InputLayer' && v.shape.length === 3) {
       // NHWC input -> NCHW inside the graph (on the same grid).
@@ -185,7 +208,7 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
   const ops: Record<string, number> = {};
   for (const n of g.nodes) ops[n.opType as string] = (ops[n.opType as string] ?? 0) + 1;
   return {
-    bytes, sizeBytes: bytes.length, opset: OPSET, mode: plan?.mode ?? 'float32', inputName, outputName: outName,
+    bytes, sizeBytes: bytes.length, opset: OPSET, mode: plan?.mode ?? 'float32', target: target.target, regridded, inputName, outputName: outName,
     inputShape, outputShape: out.shape, ops,
   };
 }

@@ -11,6 +11,7 @@ import { consoleProgress } from '../train/progress';
 import { deploymentModels } from './deploy-models';
 import { prepareWebModels, startWebDemo } from './web-demo';
 import { webDemoModels } from './web-demo-models';
+import { closeOnSignals, runMain } from '../core/process-main';
 
 const USAGE = 'usage: cli [--port <n>] [--host 127.0.0.1|::1|localhost] [--dir <folder>]\n';
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -55,14 +56,7 @@ async function main(): Promise<void> {
   });
   for (const m of info.models) process.stdout.write(`  ${m.key}: ${m.fileBytes} bytes (${m.format})\n`);
   process.stdout.write(`browser demo at ${server.url}/  (models in ${dir}; Ctrl-C to stop)\n`);
-  const stop = (): void => {
-    server.close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignals(() => server.close());
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -150,29 +150,36 @@ async function* fromTfDataset(ds: TfDataset, o: SourceOptions, fn: string): Asyn
         seen += take;
         continue;
       }
-      const b = emitStacked(pending, emit);
       const parts = pending;
       pending = [];
-      try {
-        yield b;
-      } finally {
-        tf.dispose([...parts.flatMap((p) => [p.xs, p.ys ?? []]), b.xs, b.ys ?? []]);
-      }
-      seen += b.size;
+      seen += yield* flushStacked(parts, emit);
     }
     if (pending.length) {
-      const b = emitStacked(pending, emit);
       const parts = pending;
       pending = [];
-      try {
-        yield b;
-      } finally {
-        tf.dispose([...parts.flatMap((p) => [p.xs, p.ys ?? []]), b.xs, b.ys ?? []]);
-      }
+      yield* flushStacked(parts, emit);
     }
   } finally {
     tf.dispose(pending.flatMap((p) => [p.xs, p.ys ?? []]));
   }
+}
+
+/** Stacks unbatched elements into one batch and yields it; the elements and the batch are freed after (or on failure). Returns its size. */
+function* flushStacked(parts: readonly { xs: tf.Tensor; ys?: tf.Tensor }[], emit: (xs: tf.Tensor, ys: tf.Tensor | undefined) => SourceBatch): Generator<SourceBatch, number, undefined> {
+  const elements = parts.flatMap((p) => [p.xs, p.ys ?? []]).flat();
+  let b: SourceBatch;
+  try {
+    b = emitStacked(parts, emit);
+  } catch (e) {
+    tf.dispose(elements);
+    throw e;
+  }
+  try {
+    yield b;
+  } finally {
+    tf.dispose([...elements, b.xs, b.ys ?? []]);
+  }
+  return b.size;
 }
 
 function emitStacked(parts: readonly { xs: tf.Tensor; ys?: tf.Tensor }[], emit: (xs: tf.Tensor, ys: tf.Tensor | undefined) => SourceBatch): SourceBatch {

@@ -6,6 +6,7 @@
 import { modulePath } from './job';
 import { startBullMqWorker } from './bullmq-worker';
 import { REDIS_URL_ENV } from './create';
+import { closeOnSignals, runMain } from '../core/process-main';
 
 function parse(argv: string[]): { url?: string; queue?: string; threads?: number; modules: string[]; lockMs?: number; stalledMs?: number } {
   const out: { url?: string; queue?: string; threads?: number; modules: string[]; lockMs?: number; stalledMs?: number } = { modules: [] };
@@ -33,12 +34,7 @@ async function main(): Promise<void> {
     ...(a.lockMs ? { lockDurationMs: a.lockMs } : {}), ...(a.stalledMs ? { stalledIntervalMs: a.stalledMs } : {}),
   });
   console.log(`tfjs-compress worker ${process.pid} ready: queue ${handle.worker.name}, ${handle.threads.concurrency} threads`);
-  const stop = () => void handle.close().then(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  closeOnSignals(() => handle.close());
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
-  process.exit(1);
-});
+runMain(main);

@@ -12,6 +12,7 @@ import { initBackend } from '../core/backend';
 import { ConfigError } from '../errors';
 import { ADMIN_TOKEN_ENV, AdminOptions, readAdminTokenFile } from './admin-auth';
 import { ServerOptions, startServer } from './server';
+import { closeOnSignals, runMain } from '../core/process-main';
 
 const USAGE = `usage: tfjs-compress serve --registry <dir> --model <name> [--version <v>] [--port <n>] [--host <addr>]
   [--workers <n>] [--worker-nice <0-19>] [--ort-threads <n>] [--max-batch-size <n>] [--max-delay-ms <ms>] [--max-queue-examples <n>]
@@ -83,14 +84,7 @@ async function main(): Promise<void> {
   }
   const adminState = options.admin?.token ? 'admin API on (token)' : options.admin?.insecure ? 'admin API on WITHOUT a token (loopback)' : 'admin API off (no token)';
   process.stdout.write(`serving ${options.model}@${server.active().version} at ${server.url} (${adminState})\n`);
-  const stop = (): void => {
-    server.close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignals(() => server.close());
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+runMain(main);

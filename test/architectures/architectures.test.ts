@@ -22,48 +22,9 @@ import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
 import { toTflite } from '../../lib/export/tflite/to-tflite';
 import { runTflite, tfliteInterpreter } from '../../lib/export/tflite/runtime';
 import { Rng } from '../../lib/core/rng';
-import { efficientNetB0, inceptionV3, mobileNetV2, resNet50, NORMALIZATION_COUNT_PARAMS } from '../fixtures/architectures';
+import { ARCHITECTURES } from '../fixtures/architectures/catalog';
 import { zeroRemovedChannels } from '../helpers/zero-removed';
 
-interface Architecture {
-  readonly name: string;
-  readonly build: () => tf.LayersModel;
-  /** keras.applications' model.summary() total, 1000 classes, include_top. */
-  readonly kerasParams: number;
-  /** Parameters Keras counts that the tfjs model cannot hold (tfjs lacks the layer; see the builder). */
-  readonly missingParams: number;
-  /** Published multiply-adds of one forward pass, and where they come from. */
-  readonly paperMacs: number;
-  readonly paperSource: string;
-  /** Input value range the model expects. */
-  readonly inputRange: readonly [number, number];
-}
-
-const SEED = 1;
-const ARCHITECTURES: readonly Architecture[] = [
-  {
-    name: 'MobileNetV2', build: () => mobileNetV2({ seed: SEED, classifierActivation: 'linear' }),
-    kerasParams: 3_538_984, missingParams: 0, inputRange: [-1, 1],
-    paperMacs: 300e6, paperSource: 'Sandler et al. 2018 (arXiv:1801.04381), Table 4: 300M MAdds',
-  },
-  {
-    name: 'ResNet50', build: () => resNet50({ seed: SEED, classifierActivation: 'linear' }),
-    kerasParams: 25_636_712, missingParams: 0, inputRange: [-1, 1],
-    paperMacs: 3.8e9, paperSource: 'He et al. 2015 (arXiv:1512.03385), Table 1: 3.8 x 10^9 FLOPs (multiply-adds, Sec. 3.3)',
-  },
-  {
-    name: 'InceptionV3', build: () => inceptionV3({ seed: SEED, classifierActivation: 'linear' }),
-    kerasParams: 23_851_784, missingParams: 0, inputRange: [-1, 1],
-    // The paper's abstract rounds to "5 billion multiply-adds"; torchvision's model table (5.71
-    // GFLOPS, counted as multiply-adds) and timm's card (5.7 GMACs) give the exact figure.
-    paperMacs: 5.71e9, paperSource: 'torchvision Inception_V3_Weights: 5.71 G multiply-adds (Szegedy et al. 2015 abstract: "5 billion")',
-  },
-  {
-    name: 'EfficientNet-B0', build: () => efficientNetB0({ seed: SEED, classifierActivation: 'linear' }),
-    kerasParams: 5_330_571, missingParams: NORMALIZATION_COUNT_PARAMS, inputRange: [0, 255],
-    paperMacs: 0.39e9, paperSource: 'Tan & Le 2019 (arXiv:1905.11946), Table 2: 0.39B FLOPS (multiply-adds, the unit of MnasNet by the same authors)',
-  },
-];
 
 /** A seeded input batch in the model's range. */
 function input(model: tf.LayersModel, batch: number, [lo, hi]: readonly [number, number]): tf.Tensor {

@@ -2,8 +2,10 @@
 // (TensorFlow.js and ONNX versions), inference in worker threads behind a dynamic batcher with a
 // bounded queue and per-request deadlines, safe hot-swap and rollback behind an authenticated
 // admin API, health and readiness, Prometheus metrics, optional monitoring (drift, feedback,
-// latency) and graceful shutdown. Binds 127.0.0.1 unless told. The event loop parses and answers;
-// it never computes, so /healthz and /metrics answer while the workers are busy.
+// latency) and graceful shutdown. Binds 127.0.0.1 unless told. The event loop moves bytes: it
+// reads bodies, parses the small ones (large ones go to a worker as the socket's chunks), and
+// writes the answers the workers encoded; it never computes, and the workers run at a lower
+// priority (nice 10 on Linux), so /healthz and /metrics answer while the workers are busy.
 //
 // Statuses: 400 malformed, 401 no or wrong admin token, 403 admin off / from a web page / foreign
 // Host, 404, 405 (with Allow), 409 a swap the serving contract refuses, 413 body too large, 415

@@ -4,7 +4,9 @@
 // oldest request has waited `maxDelayMs`. A full queue refuses at once (503 + Retry-After:
 // back off), and a request not answered within `timeoutMs` of its arrival gets 504 (the
 // compute behind the server did not answer in time; see RequestError statuses in server.ts).
+// The executor also encodes each request's answer (answer.ts), so the event loop gets bytes to send.
 import { ConfigError, describe } from '../errors';
+import { AnswerPart } from './answer';
 import { Executor } from './executor';
 import { RequestError } from './request-error';
 import { WorkerLostError } from './worker-pool';
@@ -21,6 +23,16 @@ export interface BatcherOptions {
   readonly timeoutMs: number;
   /** False: one request per batch (no gathering). */
   readonly batching: boolean;
+  /** Model name written in every answer. */
+  readonly model: string;
+}
+
+/** How one request is queued. */
+export interface SubmitOptions {
+  /** True when the request sent a batch (`inputs`): its answer lists predictions. */
+  readonly batch: boolean;
+  /** The caller gives up `values` (it does not read them later): a batch of this request alone may hand their buffer to a worker instead of a copy. Default false. */
+  readonly transfer?: boolean;
 }
 
 /** The model version a batch runs on, leased for the batch's duration. */
@@ -33,11 +45,19 @@ export interface ModelLease {
 export interface BatchAnswer {
   /** Probabilities, `count` rows. */
   readonly output: Float32Array;
+  /** The answer's JSON body (UTF-8), encoded by the executor. */
+  readonly body: Uint8Array;
+  /** Predicted class of each row. */
+  readonly labels: Int32Array;
+  /** Prediction number of the first row: the ids in `body` are `${version}-${firstId + n}`. */
+  readonly firstId: number;
   readonly version: string;
   readonly queueMs: number;
   /** The worker's compute time of the whole batch this request was part of. */
   readonly computeMs: number;
-  /** Dispatch to answer minus compute: messaging between threads. */
+  /** The executor's time encoding the answers of the whole batch. */
+  readonly encodeMs: number;
+  /** Dispatch to answer minus compute and encoding: messaging between threads. */
   readonly transferMs: number;
   readonly batchExamples: number;
 }
@@ -48,6 +68,9 @@ export type BatchObserver = (b: { examples: number; requests: number; computeMs:
 interface Job {
   readonly values: Float32Array;
   readonly count: number;
+  readonly batch: boolean;
+  /** The executor may take `values`' buffer. */
+  readonly owned: boolean;
   readonly arrived: number;
   readonly resolve: (a: BatchAnswer) => void;
   readonly reject: (e: Error) => void;
@@ -72,6 +95,8 @@ export class Batcher {
   private closed = false;
   /** Examples per second, smoothed, for Retry-After. */
   private rate = 0;
+  /** Prediction number of the next example dispatched (ids are unique for the batcher's life). */
+  private nextId = 1;
 
   constructor(private readonly executor: Executor, private readonly lease: ModelLease, private readonly options: BatcherOptions,
     private readonly observe?: BatchObserver) {
@@ -85,11 +110,11 @@ export class Batcher {
   }
 
   /**
-   * Queues `count` examples (row-major `values`, not modified) and resolves with their
-   * probabilities. Rejects with a RequestError: 503 when the queue is full or the server
-   * closing, 504 past the deadline.
+   * Queues `count` examples (row-major `values`, not modified; given up when `options.transfer`)
+   * and resolves with their probabilities and encoded answer. Rejects with a RequestError: 503
+   * when the queue is full or the server closing, 504 past the deadline.
    */
-  submit(values: Float32Array, count: number): Promise<BatchAnswer> {
+  submit(values: Float32Array, count: number, options: SubmitOptions): Promise<BatchAnswer> {
     if (this.closed) return Promise.reject(new RequestError(`predict: a running server, got one shutting down. Retry on another instance.`, 503, { 'retry-after': '1' }));
     if (this.queued + count > this.options.maxQueueExamples) {
       const seconds = Math.min(60, Math.max(1, Math.ceil(this.rate > 0 ? (this.queued + count) / this.rate : 1)));
@@ -97,7 +122,8 @@ export class Batcher {
         `Retry after ${seconds} s, or send fewer concurrent requests.`, 503, { 'retry-after': String(seconds) }));
     }
     return new Promise<BatchAnswer>((resolve, reject) => {
-      const job: Job = { values, count, arrived: performance.now(), resolve, reject, state: 'queued' };
+      const owned = options.transfer === true && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
+      const job: Job = { values, count, batch: options.batch, owned, arrived: performance.now(), resolve, reject, state: 'queued' };
       job.timer = setTimeout(() => this.expire(job), this.options.timeoutMs);
       this.queue.push(job);
       this.queued += count;
@@ -145,31 +171,47 @@ export class Batcher {
   }
 
   private async dispatch(jobs: Job[], examples: number): Promise<void> {
-    const size = (jobs[0] as Job).values.length / (jobs[0] as Job).count;
-    const batch = new Float32Array(examples * size); // a copy: the executor may take its buffer to another thread
-    let offset = 0;
+    const first = jobs[0] as Job;
+    let batch: Float32Array;
+    if (jobs.length === 1 && first.owned) batch = first.values; // the caller gave it up: no copy
+    else {
+      batch = new Float32Array(examples * (first.values.length / first.count)); // a copy: the executor may take its buffer to another thread
+      let offset = 0;
+      for (const j of jobs) {
+        batch.set(j.values, offset);
+        offset += j.values.length;
+      }
+    }
+    const parts: AnswerPart[] = [];
     for (const j of jobs) {
-      batch.set(j.values, offset);
-      offset += j.values.length;
       j.state = 'running';
+      parts.push({ count: j.count, batch: j.batch, firstId: this.nextId });
+      this.nextId += j.count;
     }
     const started = performance.now();
     const { key, version } = this.lease.acquire();
     try {
-      const r = await this.executor.run(key, batch, examples);
+      const r = await this.executor.run(key, batch, examples, { model: this.options.model, version, parts });
       const elapsed = performance.now() - started;
+      const encodeMs = r.encodeMs ?? 0;
       this.rate = 0.8 * this.rate + 0.2 * (examples / Math.max(elapsed, 1e-3)) * 1000 * this.executor.slots;
       this.observe?.({ examples, requests: jobs.length, computeMs: r.computeMs });
+      const answers = r.answers;
+      if (!answers || answers.bodies.length !== jobs.length) throw new Error(`Batcher: ${jobs.length} encoded answers, got ${answers?.bodies.length ?? 'none'}`);
       const classes = r.output.length / examples;
       let row = 0;
-      for (const j of jobs) {
-        const output = r.output.subarray(row * classes, (row + j.count) * classes);
+      jobs.forEach((j, k) => {
+        const rows = [row, row + j.count];
         row += j.count;
-        if (j.state === 'done') continue;
+        if (j.state === 'done') return;
         j.state = 'done';
         clearTimeout(j.timer);
-        j.resolve({ output, version, queueMs: started - j.arrived, computeMs: r.computeMs, transferMs: elapsed - r.computeMs, batchExamples: examples });
-      }
+        j.resolve({
+          output: r.output.subarray(rows[0] as number * classes, rows[1] as number * classes), body: answers.bodies[k] as Uint8Array,
+          labels: answers.labels.subarray(rows[0], rows[1]), firstId: (parts[k] as AnswerPart).firstId, version,
+          queueMs: started - j.arrived, computeMs: r.computeMs, encodeMs, transferMs: elapsed - r.computeMs - encodeMs, batchExamples: examples,
+        });
+      });
     } catch (e) {
       // A worker that died failed this batch through no fault of the requests: 503, retry.
       const err = e instanceof WorkerLostError ? new RequestError(`predict: an answer, got a failed worker (${e.message}). Retry the request.`, 503, { 'retry-after': '1' }) : e as Error;

@@ -1,7 +1,7 @@
 // Command-line entry point of the inference server (a script, so it may print), also reached as
 // `tfjs-compress serve ...` (lib/cli/main.ts hands over to it):
 //   node dist/serve/cli.js --registry models --model simplenet [--version 2] [--port 8080] [--host 127.0.0.1]
-//     [--workers 2] [--worker-nice 0] [--ort-threads 1] [--max-batch-size 256] [--max-delay-ms 0] [--max-queue-examples N]
+//     [--workers 2] [--worker-nice 10] [--ort-threads 1] [--max-batch-size 256] [--max-delay-ms 0] [--max-queue-examples N]
 //     [--timeout-ms 10000] [--no-batching] [--admin-token-file FILE | TFC_ADMIN_TOKEN=... | --insecure-admin]
 // (or `node --import tsx lib/serve/cli.ts ...` from the sources). Unknown flags and bad values are
 // usage errors (exit code 2). The admin API (swap, rollback) is on with a token from a file or the
@@ -18,6 +18,7 @@ const USAGE = `usage: tfjs-compress serve --registry <dir> --model <name> [--ver
   [--workers <n>] [--worker-nice <0-19>] [--ort-threads <n>] [--max-batch-size <n>] [--max-delay-ms <ms>] [--max-queue-examples <n>]
   [--timeout-ms <ms>] [--max-body-bytes <n>] [--no-batching] [--admin-token-file <file> | --insecure-admin]
   --workers 0 computes on the main thread (the design before worker threads; for comparison only).
+  --worker-nice (default 10, Linux) lowers the workers' priority so the event loop answers first; 0 competes equally.
   The admin token can also come from the ${ADMIN_TOKEN_ENV} environment variable.\n`;
 
 const NUMBERS = ['port', 'workers', 'worker-nice', 'ort-threads', 'max-batch-size', 'max-delay-ms', 'max-queue-examples', 'timeout-ms', 'max-body-bytes'] as const;

@@ -3,10 +3,11 @@
 // InlineExecutor (the main thread: the design before the pool, kept to measure what the pool
 // gains; while it computes, the event loop answers nothing, not even /healthz).
 import * as tf from '@tensorflow/tfjs';
-import { ServingContract } from './contract';
+import { AnswerRequest, encodeAnswers } from './answer';
+import { ServingContract, exampleSize } from './contract';
 import { ModelRunner, RunnerOptions, loadRunner } from './model-runner';
 import type { VersionSource } from './registry';
-import { ExecutorStats, RunResult } from './worker-protocol';
+import { ExecutorStats, RunResult, threadNice } from './worker-protocol';
 import { PredictInput, decodePredict } from './validate';
 
 /** Computes batches on loaded model versions. */
@@ -21,15 +22,28 @@ export interface Executor {
   onFree?: () => void;
   /** Loads a version into every slot under `key`; on any failure none keeps it. */
   load(key: string, source: VersionSource, options: RunnerOptions): Promise<ServingContract>;
-  /** Runs one batch on a free slot (call only when freeSlots() > 0). */
-  run(key: string, values: Float32Array, count: number): Promise<RunResult>;
+  /**
+   * Runs one batch on a free slot (call only when freeSlots() > 0), and encodes its answers when
+   * `answer` says how. The executor may take `values`' buffer (transfer it to another thread).
+   */
+  run(key: string, values: Float32Array, count: number, answer?: AnswerRequest): Promise<RunResult>;
   /** Frees a version in every slot. */
   unload(key: string): Promise<void>;
-  /** Parses and validates a predict body (RequestError 400 when malformed). */
-  decode(body: Uint8Array, shape: readonly number[], maxBatch: number): Promise<PredictInput>;
+  /** Parses and validates a predict body, given as the chunks it came in (RequestError 400 when malformed); may take the chunks' buffers. */
+  decode(chunks: readonly Uint8Array[], shape: readonly number[], maxBatch: number): Promise<PredictInput>;
   /** What each slot holds. */
   stats(): Promise<ExecutorStats[]>;
   close(): Promise<void>;
+}
+
+/** Runs a batch on a loaded runner and, when asked, encodes its answers (in the thread that computed it). */
+export async function runBatch(runner: ModelRunner, values: Float32Array, count: number, answer?: AnswerRequest): Promise<RunResult> {
+  const t0 = performance.now();
+  const output = await runner.run(values, count);
+  const t1 = performance.now();
+  if (!answer) return { output, computeMs: t1 - t0 };
+  const answers = encodeAnswers(output, exampleSize(runner.contract.output), answer);
+  return { output, answers, computeMs: t1 - t0, encodeMs: performance.now() - t1 };
 }
 
 /** One slot on the main thread, on the process's tfjs backend. */
@@ -54,13 +68,12 @@ export class InlineExecutor implements Executor {
     return runner.contract;
   }
 
-  async run(key: string, values: Float32Array, count: number): Promise<RunResult> {
+  async run(key: string, values: Float32Array, count: number, answer?: AnswerRequest): Promise<RunResult> {
     const runner = this.runners.get(key);
     if (!runner) throw new Error(`InlineExecutor: model '${key}' loaded, got none`);
     this.busy = true;
-    const t0 = performance.now();
     try {
-      return { output: await runner.run(values, count), computeMs: performance.now() - t0 };
+      return await runBatch(runner, values, count, answer);
     } finally {
       this.busy = false;
       this.onFree?.();
@@ -73,13 +86,13 @@ export class InlineExecutor implements Executor {
     await runner?.dispose();
   }
 
-  async decode(body: Uint8Array, shape: readonly number[], maxBatch: number): Promise<PredictInput> {
-    return decodePredict(body, shape, { maxBatch });
+  async decode(chunks: readonly Uint8Array[], shape: readonly number[], maxBatch: number): Promise<PredictInput> {
+    return decodePredict(chunks, shape, { maxBatch });
   }
 
   async stats(): Promise<ExecutorStats[]> {
     const m = tf.memory();
-    return [{ numTensors: m.numTensors, numBytes: m.numBytes, models: [...this.runners.keys()], heapUsedBytes: process.memoryUsage().heapUsed }];
+    return [{ numTensors: m.numTensors, numBytes: m.numBytes, models: [...this.runners.keys()], heapUsedBytes: process.memoryUsage().heapUsed, nice: threadNice() }];
   }
 
   async close(): Promise<void> {

@@ -1,65 +1,69 @@
 // The predict and feedback handlers: a validated input goes through the batcher (computed in a
-// worker, softmax applied there) and comes back as probabilities and labels; every prediction is
-// logged under an id so labelled feedback can be matched to it later.
+// worker, softmax applied and the answer's JSON encoded there) and its bytes come back to be
+// sent; every prediction is logged under an id so labelled feedback can be matched to it later.
 import { describe } from '../errors';
 import { Monitor } from '../monitor/monitor';
-import { argmaxRows } from '../monitor/features';
 import { BatchAnswer, Batcher } from './batcher';
 import { RequestError } from './request-error';
 import { PredictInput } from './validate';
 
-/** Recent predictions by id (bounded, oldest dropped first). */
+/**
+ * The labels of the latest `capacity` predictions, by id (`${version}-${n}`, n the prediction
+ * number the batcher gave): a ring indexed by n, so logging a 256-example answer is 256 array
+ * writes, with no string built or map entry made on the event loop.
+ */
 export class PredictionLog {
-  private readonly entries = new Map<string, { label: number; version: string }>();
-  private counter = 0;
+  private readonly numbers: Float64Array;
+  private readonly labels: Int32Array;
+  private readonly versions: (string | undefined)[];
 
-  constructor(readonly capacity: number) {}
-
-  add(label: number, version: string): string {
-    const id = `${version}-${++this.counter}`;
-    this.entries.set(id, { label, version });
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-    return id;
+  constructor(readonly capacity: number) {
+    this.numbers = new Float64Array(capacity).fill(-1);
+    this.labels = new Int32Array(capacity);
+    this.versions = new Array<string | undefined>(capacity);
   }
 
+  /** Logs predictions `firstId`, `firstId + 1`, ... of `version` with their labels. */
+  record(firstId: number, labels: ArrayLike<number>, version: string): void {
+    for (let n = 0; n < labels.length; n++) {
+      const slot = (firstId + n) % this.capacity;
+      this.numbers[slot] = firstId + n;
+      this.labels[slot] = labels[n] as number;
+      this.versions[slot] = version;
+    }
+  }
+
+  /** The logged prediction `id`, or undefined when unknown or already dropped. */
   get(id: string): { label: number; version: string } | undefined {
-    return this.entries.get(id);
+    const dash = id.lastIndexOf('-');
+    const digits = id.slice(dash + 1);
+    if (dash < 1 || !/^(0|[1-9][0-9]{0,14})$/.test(digits)) return undefined; // the form predictionId writes, nothing else
+    const n = Number(digits);
+    const slot = n % this.capacity;
+    const version = id.slice(0, dash);
+    if (this.numbers[slot] !== n || this.versions[slot] !== version) return undefined;
+    return { label: this.labels[slot] as number, version };
   }
-}
-
-/** One answered prediction. */
-export interface Prediction {
-  readonly id: string;
-  readonly label: number;
-  readonly probabilities: number[];
 }
 
 /** What the predict handler needs from the server. */
 export interface PredictContext {
   readonly name: string;
-  /** Parses and validates a body (on the main thread, or in a worker when it is large). */
-  decode(body: Uint8Array): Promise<PredictInput>;
+  /** Parses and validates a body given as the chunks it came in (on the main thread, or in a worker when it is large). */
+  decode(chunks: Buffer[]): Promise<PredictInput>;
   readonly batcher: Batcher;
   readonly log: PredictionLog;
   readonly monitor?: Monitor;
 }
 
-/** Computes a validated input through the batcher and builds the answer. */
-export async function handlePredict(ctx: PredictContext, input: PredictInput): Promise<{ count: number; body: unknown; answer: BatchAnswer }> {
-  const answer = await ctx.batcher.submit(input.values, input.count);
-  const probs = answer.output;
-  const classes = probs.length / input.count;
-  const { labels } = argmaxRows(probs, input.count, classes);
-  if (ctx.monitor && ctx.monitor.drift.reference.exampleSize === input.values.length / input.count) {
-    ctx.monitor.drift.observe(input.values, input.count, probs);
-  }
-  const predictions: Prediction[] = [];
-  for (let n = 0; n < input.count; n++) {
-    const label = labels[n] as number;
-    predictions.push({ id: ctx.log.add(label, answer.version), label, probabilities: Array.from(probs.subarray(n * classes, (n + 1) * classes)) });
-  }
-  const head = { model: ctx.name, version: answer.version };
-  return { count: input.count, body: input.batch ? { ...head, predictions } : { ...head, ...predictions[0] }, answer };
+/** Computes a validated input through the batcher; resolves with the answer's bytes (encoded in the worker). */
+export async function handlePredict(ctx: PredictContext, input: PredictInput): Promise<{ count: number; body: Uint8Array; answer: BatchAnswer }> {
+  const observe = ctx.monitor && ctx.monitor.drift.reference.exampleSize === input.values.length / input.count ? ctx.monitor : undefined;
+  // Without a monitor nothing reads the values again: a request alone in its batch hands them to the worker.
+  const answer = await ctx.batcher.submit(input.values, input.count, { batch: input.batch, transfer: !observe });
+  ctx.log.record(answer.firstId, answer.labels, answer.version);
+  observe?.drift.observe(input.values, input.count, answer.output);
+  return { count: input.count, body: answer.body, answer };
 }
 
 /** Records `{id, label}` or `{feedback: [{id, label}, ...]}` against logged predictions. */

@@ -15,7 +15,16 @@ export class ClientAbortError extends RequestError {
 export const MAX_ERROR_CHARS = 400;
 
 /** Reads the request body up to `limitBytes`; a larger body is a 413 RequestError. */
-export function readBody(req: http.IncomingMessage, limitBytes: number, route: string): Promise<Buffer> {
+export async function readBody(req: http.IncomingMessage, limitBytes: number, route: string): Promise<Buffer> {
+  const chunks = await readBodyChunks(req, limitBytes, route);
+  return chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks);
+}
+
+/**
+ * Reads the request body up to `limitBytes` as the chunks the socket gave (not joined: a large
+ * body goes to a worker as they are, and is joined there); a larger body is a 413 RequestError.
+ */
+export function readBodyChunks(req: http.IncomingMessage, limitBytes: number, route: string): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limitBytes) {
@@ -43,7 +52,7 @@ export function readBody(req: http.IncomingMessage, limitBytes: number, route: s
     req.on('end', () => {
       if (done) return;
       done = true;
-      resolve(Buffer.concat(chunks, total));
+      resolve(chunks);
     });
     req.on('error', () => fail(new ClientAbortError(route)));
     req.on('close', () => { if (!req.complete) fail(new ClientAbortError(route)); });
@@ -55,6 +64,12 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(head ? undefined : text);
+}
+
+/** Sends a JSON body already encoded (UTF-8 bytes): the event loop writes it as it is. */
+export function sendJsonBytes(res: http.ServerResponse, status: number, body: Uint8Array): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.byteLength });
+  res.end(body);
 }
 
 /** Sends `{error, status}` with the message capped at MAX_ERROR_CHARS. */

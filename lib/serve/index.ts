@@ -17,6 +17,6 @@ export { createMetrics, metricValue, LATENCY_BUCKETS } from './metrics';
 export type { ServerMetrics } from './metrics';
 export type { SwapResult } from './model-manager';
 export type { ExecutorStats } from './worker-protocol';
-export type { Prediction } from './handlers';
+export type { Prediction } from './answer';
 export { startStaticServer } from './static-server';
 export type { StaticServer, StaticServerOptions } from './static-server';

@@ -1,21 +1,23 @@
 // An inference worker thread: its own tfjs wasm backend and its own ONNX Runtime sessions, the
-// model versions the main thread loads into it, and one batch at a time; it also decodes large
-// predict bodies (JSON parse and validation), so the main thread never holds a megabyte parse.
+// model versions the main thread loads into it, and one batch at a time, whose answers it also
+// encodes (JSON bytes, transferred back); it also decodes large predict bodies (JSON parse and
+// validation), so the main thread never holds a megabyte parse nor builds a 60 KB answer.
 // Started by WorkerPool; not a public entry point.
 import * as os from 'os';
 import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../core/backend';
+import { runBatch } from './executor';
 import { ModelRunner, loadRunner } from './model-runner';
 import { decodePredict } from './validate';
-import { ExecutorStats, RunResult, WorkerReply, WorkerRequest, WorkerValue, serializeError } from './worker-protocol';
+import { ExecutorStats, WorkerReply, WorkerRequest, WorkerValue, resultTransfer, serializeError, threadNice } from './worker-protocol';
 
 const port = parentPort;
 const runners = new Map<string, ModelRunner>();
 
 function stats(): ExecutorStats {
   const m = tf.memory();
-  return { numTensors: m.numTensors, numBytes: m.numBytes, models: [...runners.keys()], heapUsedBytes: process.memoryUsage().heapUsed };
+  return { numTensors: m.numTensors, numBytes: m.numBytes, models: [...runners.keys()], heapUsedBytes: process.memoryUsage().heapUsed, nice: threadNice() };
 }
 
 async function handle(msg: WorkerRequest): Promise<WorkerValue> {
@@ -30,9 +32,7 @@ async function handle(msg: WorkerRequest): Promise<WorkerValue> {
     case 'run': {
       const runner = runners.get(msg.key);
       if (!runner) throw new Error(`inference worker: model '${msg.key}' loaded, got none`);
-      const t0 = performance.now();
-      const output = await runner.run(msg.values, msg.count);
-      return { output, computeMs: performance.now() - t0 } satisfies RunResult;
+      return runBatch(runner, msg.values, msg.count, msg.answer);
     }
     case 'unload': {
       const runner = runners.get(msg.key);
@@ -41,18 +41,23 @@ async function handle(msg: WorkerRequest): Promise<WorkerValue> {
       return null;
     }
     case 'stats': return stats();
-    case 'decode': return decodePredict(msg.body, msg.shape, { maxBatch: msg.maxBatch });
+    case 'decode': return decodePredict(msg.chunks, msg.shape, { maxBatch: msg.maxBatch });
   }
 }
 
 if (port) {
-  // A positive nice value lowers this thread only (Linux schedules threads): the event loop wins the CPU.
+  // On Linux the nice value belongs to each thread (setpriority(PRIO_PROCESS, 0) names the calling
+  // thread), so this lowers this worker alone and the event loop wins the CPU when both want it.
+  // Elsewhere it would renice the whole process: left alone there. Best effort: a sandbox that
+  // refuses it leaves the worker at the process's priority (stats() reports the value in force).
   const nice = (workerData as { nice?: number } | undefined)?.nice ?? 0;
-  if (nice > 0) os.setPriority(0, nice);
+  if (nice > 0 && process.platform === 'linux') {
+    try { os.setPriority(0, nice); } catch { /* keeps the process's priority */ }
+  }
   initBackend('wasm').then(() => {
     port.on('message', (msg: WorkerRequest) => {
       handle(msg).then((value) => {
-        const transfer = value && 'computeMs' in value ? [value.output.buffer as ArrayBuffer] : value && 'values' in value ? [value.values.buffer as ArrayBuffer] : [];
+        const transfer = value && 'computeMs' in value ? resultTransfer(value) : value && 'values' in value ? [value.values.buffer as ArrayBuffer] : [];
         port.postMessage({ id: msg.id, ok: true, value } satisfies WorkerReply, transfer);
       }, (e: unknown) => {
         port.postMessage({ id: msg.id, ok: false, error: serializeError(e) } satisfies WorkerReply);

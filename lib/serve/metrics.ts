@@ -16,7 +16,7 @@ export interface ServerMetrics {
    * 'internal'.
    */
   readonly errors: Counter<'route' | 'kind'>;
-  /** Where a predict request's time goes, in seconds: read, parse, queue, compute, transfer, respond. */
+  /** Where a predict request's time goes, in seconds: read, parse, queue, compute, encode (the answer's JSON, in the worker), transfer, respond. */
   readonly stages: Histogram<'stage'>;
   /** Examples per computed batch. */
   readonly batchExamples: Histogram;

@@ -10,7 +10,7 @@ import { ServerMetrics } from './metrics';
 import { ModelManager, SwapResult } from './model-manager';
 import { listVersions } from './registry';
 import { RequestError } from './request-error';
-import { readBody, sendJson } from './http-util';
+import { readBody, readBodyChunks, sendJson, sendJsonBytes } from './http-util';
 import { parseJson } from './validate';
 
 /** What the routes need from the server. */
@@ -114,18 +114,19 @@ export function createRouter(ctx: RouterContext): Route {
     '/v1/predict': {
       methods: ['POST'],
       handle: async (req, res, _head, t0) => {
-        const bytes = await readBody(req, ctx.maxBodyBytes, '/v1/predict');
+        const chunks = await readBodyChunks(req, ctx.maxBodyBytes, '/v1/predict');
         const t1 = performance.now();
-        const input = await ctx.decode(bytes);
+        const input = await ctx.decode(chunks);
         const t2 = performance.now();
         const out = await handlePredict(ctx, input);
         const t3 = performance.now();
-        sendJson(res, 200, out.body);
+        sendJsonBytes(res, 200, out.body);
         const a = out.answer;
         stage('read', t1 - t0);
         stage('parse', t2 - t1);
         stage('queue', a.queueMs);
         stage('compute', a.computeMs);
+        stage('encode', a.encodeMs);
         stage('transfer', Math.max(0, a.transferMs));
         stage('respond', performance.now() - t3);
         ctx.monitor?.latency.record(performance.now() - t0);

@@ -2,8 +2,10 @@
 // (TensorFlow.js and ONNX versions), inference in worker threads behind a dynamic batcher with a
 // bounded queue and per-request deadlines, safe hot-swap and rollback behind an authenticated
 // admin API, health and readiness, Prometheus metrics, optional monitoring (drift, feedback,
-// latency) and graceful shutdown. Binds 127.0.0.1 unless told. The event loop parses and answers;
-// it never computes, so /healthz and /metrics answer while the workers are busy.
+// latency) and graceful shutdown. Binds 127.0.0.1 unless told. The event loop moves bytes: it
+// reads bodies, parses the small ones (large ones go to a worker as the socket's chunks), and
+// writes the answers the workers encoded; it never computes, and the workers run at a lower
+// priority (nice 10 on Linux), so /healthz and /metrics answer while the workers are busy.
 //
 // Statuses: 400 malformed, 401 no or wrong admin token, 403 admin off / from a web page / foreign
 // Host, 404, 405 (with Allow), 409 a swap the serving contract refuses, 413 body too large, 415
@@ -60,7 +62,7 @@ export interface ServerOptions {
   readonly timeoutMs?: number;
   /** Inference worker threads. Default one per core; 0 computes on the main thread (the design before workers, for comparison). */
   readonly workers?: number;
-  /** Nice value of the worker threads (0-19, Linux): above 0 the event loop gets the CPU before inference. Default 0. */
+  /** Nice value of the worker threads (0-19, Linux; ignored elsewhere): above 0 the event loop gets the CPU before inference. Default 10 (DEFAULT_WORKER_NICE in worker-pool.ts says why). */
   readonly workerNice?: number;
   /** ONNX Runtime intra-op threads per worker. Default 1. */
   readonly ortThreads?: number;
@@ -146,7 +148,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   const contract = manager.contract;
   const metrics = createMetrics();
   const batcher = new Batcher(executor, manager, {
-    maxBatchSize, maxDelayMs: options.maxDelayMs ?? 0, batching: options.batching ?? true,
+    model: name, maxBatchSize, maxDelayMs: options.maxDelayMs ?? 0, batching: options.batching ?? true,
     maxQueueExamples: options.maxQueueExamples ?? maxBatchSize * 4 * executor.slots, timeoutMs: options.timeoutMs ?? 10000,
   }, (b) => metrics.batchExamples.observe(b.examples));
   const log = new PredictionLog(10000);
@@ -167,11 +169,11 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
 
   const route: Route = createRouter({
     name, registryDir: options.registryDir, contract, metrics, monitor: options.monitor, log, batcher, manager,
-    // A large body is parsed in a worker when other requests are in flight (they would wait behind
-    // the parse); alone, it is parsed here and saves two thread hops.
-    decode: (bytes) => (bytes.length >= parseOffloadBytes && inflight > 1
-      ? executor.decode(bytes, contract.input.shape, maxBatchSize)
-      : Promise.resolve(decodePredict(bytes, contract.input.shape, { maxBatch: maxBatchSize }))),
+    // A large body is joined, parsed and validated in a worker when other requests are in flight
+    // (they would wait behind the parse); alone, it is parsed here and saves two thread hops.
+    decode: (chunks) => (chunks.reduce((n, c) => n + c.length, 0) >= parseOffloadBytes && inflight > 1
+      ? executor.decode(chunks, contract.input.shape, maxBatchSize)
+      : Promise.resolve(decodePredict(chunks, contract.input.shape, { maxBatch: maxBatchSize }))),
     maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes ?? Math.min(maxBatchSize * exampleSize(contract.input) * 16 + 65536, 64 * 1024 * 1024)),
     swap, rollback, admin, ready: () => !closing,
     gauges: () => {

@@ -92,7 +92,8 @@ export function parseJson(buf: Uint8Array, route: string): unknown {
   }
 }
 
-/** A predict body from its bytes: {@link parseJson} then {@link parsePredictBody}. */
-export function decodePredict(buf: Uint8Array, shape: readonly number[], limits: ValidationLimits): PredictInput {
+/** A predict body from its bytes (one buffer, or the chunks it came in): {@link parseJson} then {@link parsePredictBody}. */
+export function decodePredict(body: Uint8Array | readonly Uint8Array[], shape: readonly number[], limits: ValidationLimits): PredictInput {
+  const buf = body instanceof Uint8Array ? body : body.length === 1 ? body[0] as Uint8Array : Buffer.concat(body);
   return parsePredictBody(parseJson(buf, '/v1/predict'), shape, limits);
 }

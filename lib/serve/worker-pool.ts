@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { ConfigError, DataError, describe } from '../errors';
+import type { AnswerRequest } from './answer';
 import { ServingContract } from './contract';
 import { Executor } from './executor';
 import type { RunnerOptions } from './model-runner';
@@ -21,9 +22,19 @@ export interface WorkerPoolOptions {
   readonly workers?: number;
   /** How long a worker may take to start (ms). Default 60,000. */
   readonly startTimeoutMs?: number;
-  /** Nice value of the worker threads, 0 to 19 (Linux): above 0 the event loop gets the CPU first. Default 0. */
+  /** Nice value of the worker threads, 0 to 19 (Linux; ignored elsewhere): above 0 the event loop gets the CPU first. Default {@link DEFAULT_WORKER_NICE}. */
   readonly workerNice?: number;
 }
+
+/**
+ * Default nice value of the inference workers (Linux). A nice-10 thread weighs about a tenth of a
+ * nice-0 one in the scheduler, so when the workers keep every core busy, the event loop still
+ * runs as soon as a request arrives: /healthz answers and requests are read and answered while
+ * batches compute. Workers use whatever CPU the event loop leaves, so throughput stays. The cost:
+ * on a machine where other nice-0 work runs in the same scheduling group (the same session or
+ * cgroup), inference yields to it; pass workerNice 0 to compete equally.
+ */
+export const DEFAULT_WORKER_NICE = 10;
 
 /** The worker computing a batch died (its batch failed, the worker is replaced): retry the request. */
 export class WorkerLostError extends DataError {}
@@ -60,7 +71,7 @@ export class WorkerPool implements Executor {
   static async start(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
     const n = options.workers ?? os.availableParallelism();
     if (!(Number.isInteger(n) && n >= 1 && n <= 64)) throw new ConfigError(`WorkerPool.start: workers an integer in [1, 64], got ${describe(n)}. Use one per core.`);
-    const nice = options.workerNice ?? 0;
+    const nice = options.workerNice ?? DEFAULT_WORKER_NICE;
     if (!(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new ConfigError(`WorkerPool.start: workerNice an integer in [0, 19], got ${describe(nice)}. Use 0, or 10 to favour the event loop.`);
     const pool = new WorkerPool(n, options.startTimeoutMs ?? 60000, nice);
     try {
@@ -149,24 +160,28 @@ export class WorkerPool implements Executor {
     return (results[0] as PromiseFulfilledResult<ServingContract>).value;
   }
 
-  async run(key: string, values: Float32Array, count: number): Promise<RunResult> {
+  async run(key: string, values: Float32Array, count: number, answer?: AnswerRequest): Promise<RunResult> {
     const slot = this.pool.find((s) => s.alive && !s.busy);
     if (!slot) throw new Error('WorkerPool.run: a free worker, got none (the batcher dispatches only to free slots)');
     slot.busy = true;
     try {
-      return await this.send<RunResult>(slot, { op: 'run', key, values, count }, [values.buffer as ArrayBuffer]);
+      return await this.send<RunResult>(slot, { op: 'run', key, values, count, answer }, [values.buffer as ArrayBuffer]);
     } finally {
       slot.busy = false;
       this.onFree?.();
     }
   }
 
-  /** Decodes on the live worker with the fewest messages waiting (a busy one queues it after its batch). */
-  async decode(body: Uint8Array, shape: readonly number[], maxBatch: number): Promise<PredictInput> {
+  /**
+   * Decodes on the live worker with the fewest messages waiting (a busy one queues it after its
+   * batch). The chunks go as they are (joined in the worker): each one that is alone on its
+   * ArrayBuffer is transferred, the others copied.
+   */
+  async decode(chunks: readonly Uint8Array[], shape: readonly number[], maxBatch: number): Promise<PredictInput> {
     const slot = this.pool.filter((s) => s.alive).sort((a, b) => a.pending.size - b.pending.size)[0];
-    if (!slot) return decodePredict(body, shape, { maxBatch });
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : body.slice();
-    return this.send<PredictInput>(slot, { op: 'decode', body: own, shape, maxBatch }, [own.buffer as ArrayBuffer]);
+    if (!slot) return decodePredict(chunks, shape, { maxBatch });
+    const own = chunks.map((c) => (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c : c.slice()));
+    return this.send<PredictInput>(slot, { op: 'decode', chunks: own, shape, maxBatch }, own.map((c) => c.buffer as ArrayBuffer));
   }
 
   async unload(key: string): Promise<void> {

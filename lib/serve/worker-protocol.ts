@@ -1,6 +1,8 @@
 // The messages between the server's main thread and its inference workers, and how typed errors
 // cross the thread boundary (structured clone keeps neither classes nor prototypes).
+import * as os from 'os';
 import { CompressionError, ConfigError, DataError, ExportError, ShapeError, UnsupportedLayerError } from '../errors';
+import type { AnswerRequest, EncodedAnswers } from './answer';
 import { ContractError, ServingContract } from './contract';
 import type { RunnerOptions } from './model-runner';
 import type { VersionSource } from './registry';
@@ -10,9 +12,9 @@ import type { PredictInput } from './validate';
 /** What the main thread asks a worker to do. */
 export type WorkerCommand =
   | { readonly op: 'load'; readonly key: string; readonly source: VersionSource; readonly options: RunnerOptions }
-  | { readonly op: 'run'; readonly key: string; readonly values: Float32Array; readonly count: number }
+  | { readonly op: 'run'; readonly key: string; readonly values: Float32Array; readonly count: number; readonly answer?: AnswerRequest }
   | { readonly op: 'unload'; readonly key: string }
-  | { readonly op: 'decode'; readonly body: Uint8Array; readonly shape: readonly number[]; readonly maxBatch: number }
+  | { readonly op: 'decode'; readonly chunks: readonly Uint8Array[]; readonly shape: readonly number[]; readonly maxBatch: number }
   | { readonly op: 'stats' };
 
 /** A command with the `id` that pairs it with its reply. */
@@ -21,10 +23,18 @@ export type WorkerRequest = WorkerCommand & { readonly id: number };
 /** The value of a successful reply. */
 export type WorkerValue = ServingContract | RunResult | ExecutorStats | PredictInput | null;
 
-/** A batch's answer: probabilities (row-major) and the time the worker spent computing them. */
+/** A batch's answer: probabilities (row-major), the encoded answers when asked for, and the time the worker spent computing them. */
 export interface RunResult {
   readonly output: Float32Array;
+  readonly answers?: EncodedAnswers;
   readonly computeMs: number;
+  /** Time spent encoding the answers (ms), after the compute. */
+  readonly encodeMs?: number;
+}
+
+/** The ArrayBuffers of a result, to transfer instead of copy. */
+export function resultTransfer(r: RunResult): ArrayBuffer[] {
+  return [r.output.buffer as ArrayBuffer, ...(r.answers ? [r.answers.labels.buffer as ArrayBuffer, ...r.answers.bodies.map((b) => b.buffer as ArrayBuffer)] : [])];
 }
 
 /** What one executor slot holds (for leak checks and /metrics). */
@@ -35,6 +45,13 @@ export interface ExecutorStats {
   /** Loaded model keys. */
   readonly models: string[];
   readonly heapUsedBytes: number;
+  /** Nice value of the thread that computes (Linux: per thread; elsewhere the process's). */
+  readonly nice: number;
+}
+
+/** The calling thread's nice value on Linux (the process's elsewhere). */
+export function threadNice(): number {
+  return os.getPriority(0);
 }
 
 /** A typed error as plain data. */

@@ -7,11 +7,12 @@
 //      beside them: ortInt8VsTfjsThroughputRatio (goal >= 3, 0 errors);
 //   2. the worker layout for ORT: 2 workers x 1 intra-op thread against 1 worker x 2 threads;
 //   3. a MobileNetV2-class model (alpha 0.35, 64x64x3, seeded weights): the same comparison;
-//   4. SimpleNet: where a request's time goes (read, parse, queue, compute, transfer, respond);
+//   4. SimpleNet: where a request's time goes (read, parse, queue, compute, encode, transfer, respond);
 //   5. /healthz latency (a probe in a third process) while 8 clients send 256-example batches:
-//      healthzP99MsUnderBatchLoad (goal <= 50; the default server), beside workers at nice 10
-//      and the main-thread design, with each server's own event-loop delay.
-import { spawn } from 'child_process';
+//      healthzP99MsUnderBatchLoad (goal <= 50; the default server: workers at nice 10), beside
+//      workers at nice 0 and the main-thread design, with each server's own event-loop delay
+//      percentiles per round (and idle, for reference) and the load average of the machine.
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -34,7 +35,7 @@ const ROUND_SECONDS = Number(process.env.SERVE_BENCH_ROUND_SECONDS ?? 10); // 2 
 const CONNECTIONS = 32;
 const ROOT = path.resolve(__dirname, '../..');
 
-interface Child { url: string; stop: () => Promise<number | null> }
+interface Child { url: string; pid: number; stop: () => Promise<number | null> }
 
 async function startChild(registryDir: string, model: string, version: string, args: string[]): Promise<Child> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'lib/serve/cli.ts'), '--registry', registryDir, '--model', model, '--version', version, '--port', '0', ...args],
@@ -46,7 +47,20 @@ async function startChild(registryDir: string, model: string, version: string, a
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let stopping: Promise<number | null> | undefined;
-  return { url, stop: () => (stopping ??= (child.kill('SIGTERM'), exited)) };
+  return { url, pid: child.pid as number, stop: () => (stopping ??= (child.kill('SIGTERM'), exited)) };
+}
+
+/** How many threads of process `pid` run at each nice value (Linux /proc; the main thread is one of them). */
+function threadsByNice(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const nice = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16] as string; // field 19 of proc(5)
+      out[nice] = (out[nice] ?? 0) + 1;
+    }
+  } catch { /* not Linux */ }
+  return out;
 }
 
 /** GETs /healthz every `everyMs` for `ms` from a separate process; resolves with the latencies (ms; -1 for a failure). */
@@ -76,7 +90,7 @@ const summary = (r: RoundsSummary) => ({
 async function stages(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const s of ['read', 'parse', 'queue', 'compute', 'transfer', 'respond']) {
+  for (const s of ['read', 'parse', 'queue', 'compute', 'encode', 'transfer', 'respond']) {
     out[s] = ((metricValue(text, 'tfc_stage_duration_seconds_sum', { stage: s }) ?? 0) / (metricValue(text, 'tfc_stage_duration_seconds_count', { stage: s }) ?? 1)) * 1000;
   }
   out.serverTotal = ((metricValue(text, 'tfc_request_duration_seconds_sum', { route: '/v1/predict', code: '200' }) ?? 0) / (metricValue(text, 'tfc_request_duration_seconds_count', { route: '/v1/predict', code: '200' }) ?? 1)) * 1000;
@@ -88,6 +102,14 @@ function imageRequests(shape: readonly number[], count: number, seed: number): L
   const rng = new Rng(seed);
   const size = shape.reduce((a, b) => a * b, 1);
   return Array.from({ length: count }, () => ({ path: '/v1/predict', body: JSON.stringify({ input: Array.from({ length: size }, () => Math.round(rng.next() * 1000) / 1000) }) }));
+}
+
+/** A server's event-loop delay since its last scrape (ms), from its own metrics; the scrape resets it. */
+interface LoopDelay { p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; meanMs: number }
+async function loopDelay(url: string): Promise<LoopDelay> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const ms = (q: string) => (metricValue(text, `tfc_nodejs_eventloop_lag_${q}_seconds`) ?? NaN) * 1000;
+  return { p50Ms: ms('p50'), p90Ms: ms('p90'), p99Ms: ms('p99'), maxMs: ms('max'), meanMs: ms('mean') };
 }
 
 async function main(): Promise<void> {
@@ -102,7 +124,9 @@ async function main(): Promise<void> {
   };
   // The design before worker threads: the main thread computes each request alone, with no deadline.
   const MAIN_THREAD = ['--workers', '0', '--no-batching', '--timeout-ms', '600000'];
-  const results: Record<string, unknown> = { connections: CONNECTIONS, roundSeconds: ROUND_SECONDS, roundsPerServer: 2, loadAverageAtStart: os.loadavg() };
+  let commit = 'unknown';
+  try { commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { /* not a git checkout */ }
+  const results: Record<string, unknown> = { commit, connections: CONNECTIONS, roundSeconds: ROUND_SECONDS, roundsPerServer: 2, loadAverageAtStart: os.loadavg() };
   let failed = 0;
   try {
     // 1. The course CNN.
@@ -184,41 +208,57 @@ async function main(): Promise<void> {
     console.log(`SimpleNet: workers ${sw.throughputRps.toFixed(0)} req/s, stages ${JSON.stringify(timeGoes.workersBatched.stagesMs, (_k, v) => (typeof v === 'number' ? +v.toFixed(3) : v))}`);
     console.log(`SimpleNet: main thread ${sm.throughputRps.toFixed(0)} req/s, stages ${JSON.stringify(timeGoes.mainThread.stagesMs, (_k, v) => (typeof v === 'number' ? +v.toFixed(3) : v))}`);
     const batches: LoadRequest[] = [0, 1, 2, 3].map((k) => ({ path: '/v1/predict', body: JSON.stringify({ inputs: digitRequests(mnist.test, { count: 256, seed: 100 + k }).map((r) => JSON.parse(r.body as string).input) }) }));
-    const snNice = await start('simplenet', '1', ['--worker-nice', '10']);
-    const urls: Record<string, string> = { workersBatched: snWorkers.url, workersNice10: snNice.url, mainThread: snMain.url };
-    const probes: Record<string, number[]> = { workersBatched: [], workersNice10: [], mainThread: [] };
-    const loopLagMs: Record<string, number[]> = { workersBatched: [], workersNice10: [], mainThread: [] };
+    const snNice0 = await start('simplenet', '1', ['--worker-nice', '0']);
+    const urls: Record<string, string> = { workersBatched: snWorkers.url, workersNice0: snNice0.url, mainThread: snMain.url };
+    const pids: Record<string, number> = { workersBatched: snWorkers.pid, workersNice0: snNice0.pid, mainThread: snMain.pid };
+    const names = Object.keys(urls);
+    const probes: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+    const loopDelays: Record<string, LoopDelay[]> = Object.fromEntries(names.map((n) => [n, []]));
+    const loadAverages: Record<string, number[][]> = Object.fromEntries(names.map((n) => [n, []]));
+    // Each server's event-loop delay while idle (3 s, no load): the floor of the figures under load.
+    await Promise.all(names.map((n) => loopDelay(urls[n] as string)));
+    await new Promise((r) => setTimeout(r, 3000));
+    const idleLoopDelay = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await loopDelay(urls[n] as string)] as const)));
     let probe: Promise<number[]> | undefined;
-    const lag = async (url: string) => (metricValue(await (await fetch(`${url}/metrics`)).text(), 'tfc_nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
-    const batchRuns = await loadRounds(Object.entries(urls).map(([name, url]) => ({ name, url, requests: batches })), {
+    const batchRuns = await loadRounds(names.map((name) => ({ name, url: urls[name] as string, requests: batches })), {
       connections: 8, roundSeconds: ROUND_SECONDS, timeoutSeconds: 60,
       onRound: async (name, phase) => {
         const url = urls[name] as string;
         if (phase === 'start') {
-          await lag(url); // a scrape resets the server's event-loop delay histogram
+          await loopDelay(url); // a scrape resets the server's event-loop delay histogram
+          loadAverages[name]?.push(os.loadavg());
           probe = probeHealthz(url, ROUND_SECONDS * 1000 - 500, 20);
         } else {
           probes[name]?.push(...(await (probe as Promise<number[]>)));
-          loopLagMs[name]?.push(await lag(url));
+          loopDelays[name]?.push(await loopDelay(url));
+          loadAverages[name]?.push(os.loadavg());
         }
       },
     });
-    const health = (xs: number[]) => ({ samples: xs.length, failed: xs.filter((x) => x < 0).length, p50Ms: quantile(xs.filter((x) => x >= 0), 0.5), p99Ms: quantile(xs.filter((x) => x >= 0), 0.99), maxMs: Math.max(...xs) });
+    const health = (xs: number[]) => ({ samples: xs.length, failed: xs.filter((x) => x < 0).length, p50Ms: quantile(xs.filter((x) => x >= 0), 0.5), p90Ms: quantile(xs.filter((x) => x >= 0), 0.9), p99Ms: quantile(xs.filter((x) => x >= 0), 0.99), maxMs: Math.max(...xs) });
     const healthz: Record<string, unknown> = {
       load: '8 connections, 256-example SimpleNet batches (~1 MB JSON each); a probe process GETs /healthz every 20 ms',
+      servers: 'workersBatched: the default server (no options); workersNice0: --worker-nice 0; mainThread: --workers 0 --no-batching (threadsByNice: each process\'s threads by nice value)',
+      eventLoopDelay: 'the server\'s own monitorEventLoopDelay (prom-client, 10 ms resolution: an idle loop reads about 10 ms), per round, reset at its start',
     };
+    const fmt = (d: LoopDelay) => `p50 ${d.p50Ms.toFixed(1)} / p90 ${d.p90Ms.toFixed(1)} / p99 ${d.p99Ms.toFixed(1)} / max ${d.maxMs.toFixed(1)}`;
     for (const r of batchRuns) {
       failed += r.failed;
       const h = health(probes[r.name] as number[]);
-      healthz[r.name] = { healthz: h, serverEventLoopLagP99MsByRound: loopLagMs[r.name], batchRequests: summary(r) };
-      console.log(`/healthz under 8 x 256-example batches, ${r.name}: p50 ${h.p50Ms.toFixed(1)} ms, p99 ${h.p99Ms.toFixed(1)} ms, ${r.throughputRps.toFixed(1)} batches/s, ` +
-        `server event-loop delay p99 ${loopLagMs[r.name]?.map((x) => x.toFixed(1)).join(' / ')} ms`);
+      healthz[r.name] = {
+        healthz: h, eventLoopDelayMsByRound: loopDelays[r.name], eventLoopDelayMsIdle: idleLoopDelay[r.name], threadsByNice: threadsByNice(pids[r.name] as number),
+        loadAverageAtRoundStartAndEnd: loadAverages[r.name], batchRequests: summary(r),
+      };
+      console.log(`/healthz under 8 x 256-example batches, ${r.name}: p50 ${h.p50Ms.toFixed(1)} ms, p99 ${h.p99Ms.toFixed(1)} ms, ${r.throughputRps.toFixed(1)} batches/s; ` +
+        `event-loop delay (ms) ${loopDelays[r.name]?.map(fmt).join(' | ')}; idle ${fmt(idleLoopDelay[r.name] as LoopDelay)}; load average ${loadAverages[r.name]?.map((l) => (l[0] as number).toFixed(2)).join(' -> ')}`);
     }
     const hw = (healthz.workersBatched as { healthz: { p99Ms: number } }).healthz;
     results.healthzP99MsUnderBatchLoad = hw.p99Ms;
+    results.healthzLoadAverage = { note: 'os.loadavg() (1, 5, 15 min) at the start and end of each round of the default server; 2 cores', rounds: loadAverages.workersBatched };
+    results.healthzEventLoopDelayMs = { byRound: loopDelays.workersBatched, idle: idleLoopDelay.workersBatched };
     results.simplenet = { testAccuracy: simple.meta.testAccuracy, whereTheTimeGoes: timeGoes };
     results.healthzUnderBatchLoad = healthz;
-    await Promise.all([snWorkers.stop(), snMain.stop(), snNice.stop()]);
+    await Promise.all([snWorkers.stop(), snMain.stop(), snNice0.stop()]);
     simple.model.dispose();
     cnn.model.dispose();
     q.model.dispose();

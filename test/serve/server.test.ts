@@ -43,11 +43,16 @@ describe('serve/server (real HTTP on 127.0.0.1, inference in worker threads)', (
     // 40 concurrent requests, gathered into shared batches: each still gets its own rows.
     const answers = await Promise.all(rows.map((r) => post(`${server.url}/v1/predict`, { input: r })));
     answers.forEach((a, i) => expectClose(a.body.probabilities, expected[3 + i] as number[]));
+    const ids = [one.body.id, ...batch.body.predictions.map((p: { id: string }) => p.id), ...answers.map((a) => a.body.id)];
+    expect(new Set(ids).size).to.equal(44); // every prediction its own id, across shared batches
+    ids.forEach((id) => expect(id).to.match(/^1-\d+$/));
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const batches = metricValue(text, 'tfc_batch_examples_count') as number;
     const examples = metricValue(text, 'tfc_batch_examples_sum') as number;
     expect(examples).to.equal(1 + 3 + 40); // warm-up batches run at load, not through the batcher
     expect(batches).to.be.lessThan(2 + 40);
+    // The answers' JSON was encoded in the workers, for every request.
+    expect(metricValue(text, 'tfc_stage_duration_seconds_count', { stage: 'encode' })).to.equal(metricValue(text, 'tfc_requests_total', { route: '/v1/predict', code: '200' }));
     expect(metricValue(text, 'tfc_workers')).to.equal(2);
     const stats = await server.executorStats();
     expect(stats).to.have.length(2);

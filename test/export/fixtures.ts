@@ -1,7 +1,10 @@
 // Small models covering every layer kind the ONNX exporter supports, with non-trivial
 // BatchNormalization statistics so a wrong axis or layout shows.
 import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
 import { Rng } from '../../lib/core/rng';
+import { toOnnx } from '../../lib/export/onnx/to-onnx';
+import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
 
 /** Sets every weight of `model` to seeded random values (variances positive). */
 export function randomizeWeights(model: tf.LayersModel, seed: number): void {
@@ -41,4 +44,21 @@ export function zooModel(seed: number): tf.LayersModel {
   const model = tf.model({ inputs: inp, outputs: out, name: 'zoo' });
   randomizeWeights(model, seed);
   return model;
+}
+
+/** Max |tfjs - ORT| of `model`'s fp32 ONNX export on a seeded uniform batch, and the exported op counts. */
+export async function compareWithOrt(model: tf.LayersModel, batch: number, range: [number, number], seed: number): Promise<{ diff: number; ops: Record<string, number> }> {
+  const onnxModel = toOnnx(model);
+  const shape = [batch, ...(model.inputs[0] as tf.SymbolicTensor).shape.slice(1)] as number[];
+  const x = tf.randomUniform(shape, range[0], range[1], 'float32', seed);
+  const want = model.predict(x) as tf.Tensor;
+  const session = await ortSession(onnxModel);
+  const got = await runOrt(session, x.dataSync() as Float32Array, shape);
+  await session.release();
+  expect(got.dims).to.deep.equal(want.shape);
+  const w = want.dataSync();
+  let diff = 0;
+  for (let i = 0; i < w.length; i++) diff = Math.max(diff, Math.abs((w[i] as number) - (got.data[i] as number)));
+  tf.dispose([x, want]);
+  return { diff, ops: onnxModel.ops as Record<string, number> };
 }

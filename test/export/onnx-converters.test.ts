@@ -5,26 +5,14 @@ import { expect } from 'chai';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
 import { ExportError } from '../../lib/errors';
-import { randomizeWeights } from './fixtures';
+import { compareWithOrt, randomizeWeights } from './fixtures';
 
 type Sym = tf.SymbolicTensor;
 const call = (layer: tf.layers.Layer, x: Sym | Sym[]) => layer.apply(x) as Sym;
 
 /** Max |tfjs - ORT| on a seeded batch of 2, and the exported op counts. */
-async function compare(model: tf.LayersModel, range: [number, number] = [-1, 1]): Promise<{ diff: number; ops: Record<string, number> }> {
-  const onnxModel = toOnnx(model);
-  const shape = [2, ...(model.inputs[0] as Sym).shape.slice(1)] as number[];
-  const x = tf.randomUniform(shape, range[0], range[1], 'float32', 11);
-  const want = model.predict(x) as tf.Tensor;
-  const session = await ortSession(onnxModel);
-  const got = await runOrt(session, x.dataSync() as Float32Array, shape);
-  await session.release();
-  expect(got.dims).to.deep.equal(want.shape);
-  const w = want.dataSync();
-  let diff = 0;
-  for (let i = 0; i < w.length; i++) diff = Math.max(diff, Math.abs((w[i] as number) - (got.data[i] as number)));
-  tf.dispose([x, want]);
-  return { diff, ops: onnxModel.ops as Record<string, number> };
+function compare(model: tf.LayersModel, range: [number, number] = [-1, 1]): Promise<{ diff: number; ops: Record<string, number> }> {
+  return compareWithOrt(model, 2, range, 11);
 }
 
 /** A functional model from `inputShape` through `body`, with seeded random weights. */

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     url: a.url ?? process.env[REDIS_URL_ENV] ?? '', ...(a.queue ? { queue: a.queue } : {}), ...(a.threads ? { threads: a.threads } : {}),
     ...(a.lockMs ? { lockDurationMs: a.lockMs } : {}), ...(a.stalledMs ? { stalledIntervalMs: a.stalledMs } : {}),
   });
-  console.log(`tfjs-compress worker ${process.pid} ready: queue ${handle.worker.name}, ${handle.threads.concurrency} threads`);
+  process.stdout.write(`tfjs-compress worker ${process.pid} ready: queue ${handle.worker.name}, ${handle.threads.concurrency} threads\n`);
   closeOnSignals(() => handle.close());
 }
 

@@ -1,5 +1,6 @@
 // The executable on the course's CNN and a full-size architecture (MobileNetV2, small variant):
 // every subcommand end to end, --json, --help, exit codes, and bad input that must leave nothing.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -172,6 +173,14 @@ describe('cli: the executable on course and architecture models', function () {
     r = cli(['run', path.join(dir, 'nope.json'), '--out', path.join(dir, 'run-missing')]);
     expect(r.status).to.equal(1);
     expect(r.stderr).to.match(/DataError: run: a recipe file/);
+
+    // A FIFO named like a model file: refused by its stat, never opened (reading it would block forever).
+    const fifo = path.join(dir, 'fifo.onnx');
+    execFileSync('mkfifo', [fifo]);
+    r = cli(['bench', fifo]);
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/DataError: bench: an \.onnx file at .*fifo\.onnx, got not a regular file/);
+    fs.rmSync(fifo);
 
     const existing = path.join(dir, 'pruned');
     const mtime = fs.statSync(path.join(existing, 'weights.bin')).mtimeMs;

@@ -27,7 +27,19 @@ export const BENCH: CommandSpec = {
   notes: ['example: tfjs-compress bench ./model --runtimes tfjs-wasm,ort --batch-sizes 1,32,256 --threads 1,2'],
 };
 
+/** ONNX's protobuf limit: a larger model.onnx cannot be a valid single-file model. */
+const MAX_ONNX_BYTES = 2 * 1024 ** 3;
+
 async function onnxFile(file: string): Promise<{ bytes: Uint8Array; inputShape: number[] }> {
+  let size: number;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a regular file' });
+    size = st.size;
+  } catch (e) {
+    throw new DataError(`bench: an .onnx file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`, file);
+  }
+  if (size > MAX_ONNX_BYTES) throw new DataError(`bench: an .onnx file of at most ${MAX_ONNX_BYTES} bytes (protobuf's limit), got ${size} in ${file}. Export the model with external data split off, or bench its folder.`, file);
   const bytes = new Uint8Array(fs.readFileSync(file));
   const session = await exporters.ortSession(bytes);
   try {

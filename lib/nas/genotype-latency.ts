@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModel } from './build';
 import { EndToEndOptions, endToEndLatencyMs, LatencyTable } from './latency-table';
 import { Genotype, genotypeKey, NasTask } from './space';
+import { ConfigError, describe } from '../errors';
 
 /** Memoizes a latency function of a built model (seed 0; latency does not depend on weights) by genotype. */
 function memoizedByGenotype(task: NasTask, latencyOf: (model: tf.LayersModel) => Promise<number>): (g: Genotype) => Promise<number> {
@@ -31,4 +32,51 @@ export function latencyPredictor(table: LatencyTable, task: NasTask): (g: Genoty
 /** Measured end-to-end latency (ms at `batchSize`, see endToEndLatencyMs) of genotypes, memoized. */
 export function measuredLatency(task: NasTask, batchSize = 256, options: EndToEndOptions = {}): (g: Genotype) => Promise<number> {
   return memoizedByGenotype(task, (model) => endToEndLatencyMs(model, batchSize, options));
+}
+
+/** Options of {@link pairedLatency}. */
+export interface PairedLatencyOptions {
+  /** The reference model's latency (ms) in the caller's units, e.g. its median over earlier rounds. */
+  readonly referenceMs: number;
+  readonly batchSize?: number;
+  /** Paired rounds per genotype (default 7). */
+  readonly rounds?: number;
+}
+
+/**
+ * Measured latency of genotypes against a reference model, as MnasNet measures every candidate on
+ * the target device: per round one forward pass of the reference and one of the candidate, back
+ * to back, the order alternating; the result is `referenceMs` times the median per-round ratio
+ * (candidate / reference), so load that slows both runs of a pair cancels. Memoized by genotype,
+ * so a search decides each genotype once.
+ * @example const lat = nas.pairedLatency(task, simple.model, {referenceMs: 3.6}); await lat(g) // ms, SimpleNet's 3.6 ms scaled by the paired ratio
+ */
+export function pairedLatency(task: NasTask, reference: tf.LayersModel, options: PairedLatencyOptions): (g: Genotype) => Promise<number> {
+  const fn = 'nas.pairedLatency';
+  const rounds = options?.rounds ?? 7;
+  const batchSize = options?.batchSize ?? 256;
+  if (!(typeof options?.referenceMs === 'number' && options.referenceMs > 0)) {
+    throw new ConfigError(`${fn}: referenceMs a number > 0 (the reference model's latency), got ${describe(options?.referenceMs)}. Measure it first, e.g. with endToEndLatencyMs.`);
+  }
+  if (!(Number.isInteger(rounds) && rounds > 0) || !(Number.isInteger(batchSize) && batchSize > 0)) {
+    throw new ConfigError(`${fn}: rounds and batchSize positive integers, got ${describe(rounds)} and ${describe(batchSize)}. Use e.g. rounds 7, batchSize 256.`);
+  }
+  return memoizedByGenotype(task, async (model) => {
+    const once = (m: tf.LayersModel) => endToEndLatencyMs(m, batchSize, { runs: 1, warmupRuns: 0 });
+    await endToEndLatencyMs(model, batchSize, { runs: 1, warmupRuns: 2 });
+    const ratios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      if (r % 2 === 0) {
+        const ref = await once(reference);
+        ratios.push((await once(model)) / ref);
+      } else {
+        const cand = await once(model);
+        ratios.push(cand / (await once(reference)));
+      }
+    }
+    ratios.sort((a, b) => a - b);
+    const mid = ratios.length / 2;
+    const median = ratios.length % 2 ? ratios[Math.floor(mid)] as number : ((ratios[mid - 1] as number) + (ratios[mid] as number)) / 2;
+    return options.referenceMs * median;
+  });
 }

@@ -18,5 +18,6 @@ export { paretoFront, dominates } from './pareto';
 export type { Objective } from './pareto';
 export { LatencyTable, endToEndLatencyMs, pearson } from './latency-table';
 export type { LatencyTableOptions, LayerLatency, EndToEndOptions } from './latency-table';
-export { latencyPredictor, measuredLatency } from './genotype-latency';
+export { latencyPredictor, measuredLatency, pairedLatency } from './genotype-latency';
+export type { PairedLatencyOptions } from './genotype-latency';
 export { spearman, kendall, ranks } from './rank-correlation';

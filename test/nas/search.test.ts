@@ -4,7 +4,7 @@ import * as path from 'path';
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import {
-  agingEvolution, randomSearch, genotypeKey, genotypeCost, buildModel, LatencyTable, latencyPredictor, proxyEvaluate,
+  agingEvolution, randomSearch, genotypeKey, genotypeCost, buildModel, LatencyTable, latencyPredictor, pairedLatency, proxyEvaluate,
   LocalEvaluator, Evaluator, Genotype, MlpSpace, CandidateResult, ProxyRecipe, NasTask, taskOf,
 } from '../../lib/nas';
 import { ConfigError } from '../../lib/errors';
@@ -81,6 +81,21 @@ describe('nas/search', () => {
     expect(await fail(agingEvolution(space, { budget: 3, seed: 1, evaluator: ev, task, population: 2, sampleSize: 3 }))).to.be.instanceOf(ConfigError);
     expect(await fail(randomSearch(space, { budget: 3, seed: 1, evaluator: ev, task, roundSize: 0 }))).to.be.instanceOf(ConfigError);
     expect(await fail(randomSearch(space, { budget: 3, seed: 1, evaluator: ev, task: { inputShape: [30, 30, 1], classes: 10 } }))).to.be.instanceOf(ConfigError);
+  });
+
+  it('times genotypes against a reference in paired rounds: scaled to referenceMs, memoized, no leaks, typed errors', async () => {
+    const big = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 1024 }), tf.layers.dense({ units: 1024 }), tf.layers.dense({ units: 10 })] });
+    const before = tf.memory().numTensors;
+    const lat = pairedLatency(task, big, { referenceMs: 100, batchSize: 32, rounds: 3 });
+    const tiny: Genotype = { kind: 'mlp', resolution: 28, widths: [8], activation: 'relu' };
+    const ms = await lat(tiny);
+    // 784x8 against 784x1024 + 1024x1024: far under the reference's 100 "ms"
+    expect(ms).to.be.greaterThan(0).and.lessThan(100);
+    expect(await lat(tiny)).to.equal(ms); // decided once per genotype
+    expect(tf.memory().numTensors).to.equal(before);
+    expect(() => pairedLatency(task, big, { referenceMs: 0 })).to.throw(ConfigError, /referenceMs/);
+    expect(() => pairedLatency(task, big, { referenceMs: 1, rounds: 0 })).to.throw(ConfigError, /rounds/);
+    big.dispose();
   });
 
   it('predicts latency as the sum of per-layer entries, sharing equal layers', async () => {

@@ -1,8 +1,6 @@
 // The course's trained baselines: SimpleNet and the CNN on MNIST or Fashion-MNIST, trained
 // deterministically from a seed with a fixed recipe and cached on disk (see model-cache.ts).
-// Independent baselines train in parallel, one per core, as executor jobs (prepareBaselines).
-import * as fs from 'fs';
-import * as path from 'path';
+// Independent course models train in parallel, one per core, as executor jobs (prepare.ts).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { ImageSetSplits } from '../data/image-set';
@@ -11,8 +9,7 @@ import { loadFashionMnist } from '../data/fashion-mnist';
 import { fit } from '../train/fit';
 import { evaluate } from '../train/evaluate';
 import { EpochLog, ProgressReporter } from '../train/progress';
-import { cachedModel, modelCacheDir } from './model-cache';
-import { availableCores as availableWorkers, defineJob, Executor, withExecutor } from '../exec';
+import { cachedModel } from './model-cache';
 import { simpleNet } from './simplenet';
 import { cnn } from './cnn';
 
@@ -45,7 +42,7 @@ export interface BaselineMeta {
 }
 
 /** The cache key and label of a baseline. */
-function baselineKey(name: BaselineName, dataset: DatasetName, seed: number): { key: unknown; label: string } {
+export function baselineKey(name: BaselineName, dataset: DatasetName, seed: number): { key: unknown; label: string } {
   return { key: { name, dataset, seed, recipe: BASELINE_RECIPES[name], version: RECIPE_VERSION }, label: `${name}-${dataset}-s${seed}` };
 }
 
@@ -86,57 +83,4 @@ export async function loadBaseline(name: BaselineName, options: BaselineOptions 
     };
   });
   return { model: entry.model, meta: entry.meta, fromCache: entry.fromCache };
-}
-
-/** One baseline to prepare. */
-export interface BaselineSpec {
-  readonly name: BaselineName;
-  readonly dataset?: DatasetName;
-  readonly seed?: number;
-}
-
-/** True when the baseline is in the cache (nothing to train). */
-export function baselineCached(spec: BaselineSpec): boolean {
-  const { key, label } = baselineKey(spec.name, spec.dataset ?? 'mnist', spec.seed ?? 0);
-  return fs.existsSync(path.join(modelCacheDir(key, label), 'meta.json'));
-}
-
-/** Trains (or reads) one baseline in a worker and returns what was measured. */
-export const baselineJob = defineJob('models.baseline', __filename, async (spec: BaselineSpec): Promise<BaselineMeta> => {
-  const b = await loadBaseline(spec.name, { ...(spec.dataset ? { dataset: spec.dataset } : {}), ...(spec.seed !== undefined ? { seed: spec.seed } : {}) });
-  b.model.dispose();
-  return b.meta;
-});
-
-/** A prepared baseline: what was measured when it was trained, and whether that was in this call. */
-export interface PreparedBaseline {
-  readonly meta: BaselineMeta;
-  readonly trainedNow: boolean;
-}
-
-/**
- * Fills the cache with the baselines of `specs` that are missing, training them in parallel as
- * executor jobs (default: one worker thread per core, or the Redis queue of
- * TFJS_COMPRESS_REDIS_URL). Returns each baseline's meta, in order.
- * @example await prepareBaselines([{name: 'simplenet'}, {name: 'cnn'}]) // both trained at once on two cores
- */
-export async function prepareBaselines(specs: readonly BaselineSpec[], options: { readonly executor?: Executor } = {}): Promise<PreparedBaseline[]> {
-  for (const s of specs) {
-    if (s?.name !== 'simplenet' && s?.name !== 'cnn') {
-      throw new ConfigError(`prepareBaselines: specs {name: 'simplenet' | 'cnn', dataset?, seed?}, got ${describe(s?.name ?? s)}. Name a course baseline.`);
-    }
-  }
-  const missing = specs.filter((s) => !baselineCached(s));
-  const calls = missing.map((args) => ({ job: baselineJob, args }));
-  if (calls.length > 1) {
-    if (options.executor) await options.executor.map(calls);
-    else await withExecutor({ workers: Math.min(calls.length, availableWorkers()) }, (ex) => ex.map(calls));
-  }
-  const out: PreparedBaseline[] = [];
-  for (const s of specs) {
-    const b = await loadBaseline(s.name, { ...(s.dataset ? { dataset: s.dataset } : {}), ...(s.seed !== undefined ? { seed: s.seed } : {}) });
-    b.model.dispose();
-    out.push({ meta: b.meta, trainedNow: missing.includes(s) });
-  }
-  return out;
 }

@@ -7,9 +7,11 @@ export type { MobileNetStyleOptions, InvertedResidualStage } from './mobilenet-s
 export { loadMobileNetStyle, fashionMnist32, MOBILENET_STYLE_RECIPE } from './mobilenet-baseline';
 export type { MobileNetStyleMeta } from './mobilenet-baseline';
 export type { CnnOptions } from './cnn';
-export { loadBaseline, loadDataset, prepareBaselines, baselineCached, baselineJob, BASELINE_RECIPES } from './baselines';
-export type { BaselineName, BaselineMeta, BaselineOptions, BaselineSpec, PreparedBaseline, DatasetName } from './baselines';
-export { cachedModel, modelCacheDir } from './model-cache';
+export { loadBaseline, loadDataset, BASELINE_RECIPES } from './baselines';
+export type { BaselineName, BaselineMeta, BaselineOptions, DatasetName } from './baselines';
+export { prepareBaselines, baselineCached, baselineJob } from './prepare';
+export type { BaselineSpec, PreparedBaseline, PreparedMeta } from './prepare';
+export { cachedModel, cachedMeta, modelCacheDir } from './model-cache';
 export type { CachedModel } from './model-cache';
 export { loadWideCnn, WIDE_CNN_RECIPE } from './wide-cnn';
 export type { WideCnnMeta } from './wide-cnn';

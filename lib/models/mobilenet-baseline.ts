@@ -44,6 +44,11 @@ export function fashionMnist32(seed = 0): ImageSetSplits {
   return { train: resizeImageSet(subset, shape), test: resizeImageSet(f.test, shape) };
 }
 
+/** The MobileNetV2-style baseline's cache key and label. */
+export function mobileNetStyleCacheEntry(seed = 0): { key: unknown; label: string } {
+  return { key: { name: 'mobilenet-style', dataset: 'fashion-mnist-32x32x3', seed, recipe: MOBILENET_STYLE_RECIPE }, label: `mobilenet-style-fmnist32-s${seed}` };
+}
+
 /**
  * The trained MobileNetV2-style baseline (from the cache, or trained now and cached: minutes on
  * wasm; `meta.trainSeconds` records how long), with its data. Caller owns the model.
@@ -54,7 +59,8 @@ export async function loadMobileNetStyle(options: { readonly seed?: number; read
   const seed = options.seed ?? 0;
   const r = MOBILENET_STYLE_RECIPE;
   const data = fashionMnist32(seed);
-  const entry = await cachedModel<MobileNetStyleMeta>({ name: 'mobilenet-style', dataset: 'fashion-mnist-32x32x3', seed, recipe: r }, `mobilenet-style-fmnist32-s${seed}`, async () => {
+  const { key, label } = mobileNetStyleCacheEntry(seed);
+  const entry = await cachedModel<MobileNetStyleMeta>(key, label, async () => {
     const model = mobileNetStyle({ seed, alpha: r.alpha, inputShape: r.inputShape, classes: 10, stages: r.stages, lastFilters: r.lastFilters, batchNormMomentum: r.batchNormMomentum });
     const t0 = performance.now();
     const history = await fit(model, data.train, {

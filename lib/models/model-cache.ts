@@ -25,6 +25,15 @@ export function modelCacheDir(key: unknown, label = 'model'): string {
   return path.join(cacheDir('models'), `${label.replace(/[^a-zA-Z0-9_-]/g, '_')}-${hashConfig(key)}`);
 }
 
+/** What was recorded when the entry for `key` was trained, or undefined when it is not cached (or its meta is damaged). */
+export function cachedMeta<M>(key: unknown, label: string): M | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(modelCacheDir(key, label), 'meta.json'), 'utf8')) as { meta: M }).meta;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Returns the cached model for `key`, or builds it with `train`, caches it, and returns it.
  * The caller owns the returned model.

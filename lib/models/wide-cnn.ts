@@ -30,13 +30,19 @@ export interface WideCnnMeta {
   readonly backend: string;
 }
 
+/** The wide CNN's cache key and label. */
+export function wideCnnCacheEntry(): { key: unknown; label: string } {
+  return { key: { name: 'cnn-wide', dataset: 'mnist', recipe: WIDE_CNN_RECIPE, version: VERSION }, label: 'cnn-wide-mnist' };
+}
+
 /**
  * The trained wide CNN (16/32 filters) from the cache, or trained now and cached. Caller owns the model.
  * @example const {model, meta} = await loadWideCnn(); meta.testAccuracy // about 0.98
  */
 export async function loadWideCnn(options: { readonly progress?: ProgressReporter } = {}): Promise<{ model: tf.LayersModel; meta: WideCnnMeta; fromCache: boolean }> {
   const r = WIDE_CNN_RECIPE;
-  const entry = await cachedModel<WideCnnMeta>({ name: 'cnn-wide', dataset: 'mnist', recipe: r, version: VERSION }, 'cnn-wide-mnist', async () => {
+  const { key, label } = wideCnnCacheEntry();
+  const entry = await cachedModel<WideCnnMeta>(key, label, async () => {
     const { train, test } = loadMnist();
     const model = cnn({ seed: r.seed, filters: [r.filters[0], r.filters[1]], hidden: r.hidden });
     const t0 = performance.now();

@@ -11,7 +11,7 @@ import { sliceImageSet } from '../../lib/data/image-set';
 import { simpleNet } from '../../lib/models/simplenet';
 import { fit } from '../../lib/train/fit';
 import { ConfigError } from '../../lib/errors';
-import { prepareBaselines, baselineCached } from '../../lib/models/baselines';
+import { prepareBaselines, baselineCached } from '../../lib/models/prepare';
 
 describe('jobs/nas-candidate (a search on threads)', function () {
   this.timeout(300000);
@@ -71,6 +71,6 @@ describe('jobs/nas-candidate (a search on threads)', function () {
     let err: unknown;
     try { await prepareBaselines([{ name: 'resnet' as never }]); } catch (e) { err = e; }
     expect(err).to.be.instanceOf(ConfigError);
-    expect((err as Error).message).to.match(/prepareBaselines: specs \{name: 'simplenet' \| 'cnn'/);
+    expect((err as Error).message).to.match(/prepareBaselines: specs \{name: 'simplenet' \| 'cnn' \| 'mobilenet-style' \| 'cnn-wide'/);
   });
 });

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
-import { cachedModel } from '../../lib/models/model-cache';
+import { cachedMeta, cachedModel } from '../../lib/models/model-cache';
 import { loadBaseline } from '../../lib/models/baselines';
 import { ConfigError } from '../../lib/errors';
 import { expectNoLeak } from '../helpers/leak';
@@ -60,6 +60,8 @@ describe('models/model-cache', () => {
     expect(first.fromCache).to.equal(false);
     expect(second.fromCache).to.equal(true);
     expect(second.meta).to.deep.equal({ note: 'x' });
+    expect(cachedMeta({ k: 1 }, 'test')).to.deep.equal({ note: 'x' }); // without loading the model
+    expect(cachedMeta({ k: 'never trained' }, 'test')).to.equal(undefined);
     expect(Array.from((second.model.getWeights()[0] as tf.Tensor).dataSync())).to.deep.equal(Array.from((first.model.getWeights()[0] as tf.Tensor).dataSync()));
     fs.writeFileSync(path.join(second.dir, 'weights.bin'), 'garbage');
     const third = await cachedModel({ k: 1 }, 'test', train);

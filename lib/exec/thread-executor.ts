@@ -4,12 +4,11 @@
 // its job (a JobError) and piscina starts a new one. The library runs from dist/ (compiled) or
 // from TypeScript through tsx (tests): then the threads load tsx too.
 import * as os from 'os';
-import * as path from 'path';
-import * as fs from 'fs';
 import { Piscina } from 'piscina';
 import { BackendName } from '../core/backend';
 import { ConfigError, describe } from '../errors';
 import { Executor, callTarget } from './executor';
+import { threadEntry } from './thread-entry';
 import { checkJobValue, fromFailure, JobCall, JobDefinition, JobError } from './job';
 import type { ThreadReply, ThreadTask } from './thread-worker';
 
@@ -24,14 +23,6 @@ export interface ThreadExecutorOptions {
 /** The cores this process may use. */
 export function availableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-}
-
-// When this process loads TypeScript (through tsx), so do the threads: job modules may be .ts files.
-function workerFile(): { filename: string; execArgv: string[] } {
-  const js = path.join(__dirname, 'thread-worker.js');
-  const typescript = ['--import', 'tsx'];
-  if (fs.existsSync(js)) return { filename: js, execArgv: require.extensions['.ts'] ? typescript : [] };
-  return { filename: path.join(__dirname, 'thread-worker.ts'), execArgv: typescript };
 }
 
 /** Runs jobs on a pool of worker threads. Call `close()` when done. */
@@ -49,7 +40,7 @@ export class ThreadExecutor implements Executor {
     }
     this.concurrency = n;
     this.backend = options.backend ?? 'wasm';
-    const { filename, execArgv } = workerFile();
+    const { filename, execArgv } = threadEntry(__dirname, 'thread-worker');
     // Threads stay up between jobs (each holds a warm backend); they end with close().
     this.pool = new Piscina({ filename, minThreads: n, maxThreads: n, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, execArgv });
   }

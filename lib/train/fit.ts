@@ -9,6 +9,7 @@ import { evaluate } from './evaluate';
 import { inputShapeOf, modelLoss, outputUnits } from './model-output';
 import { EpochLog, ProgressReporter } from './progress';
 import { fusedAdam } from './fused-adam';
+import { DataParallel, SINGLE_PROCESS_OPTIONS } from './data-parallel';
 
 /** Options for {@link fit}. */
 export interface FitOptions {
@@ -42,6 +43,16 @@ export interface FitOptions {
   /** Pixel scaling of ImageSets (p / 255 - mean) / std. */
   readonly mean?: number;
   readonly std?: number;
+  /**
+   * Replicas that share each batch (default 1): this thread and workers - 1 worker threads, each
+   * with its own backend, gradients averaged every step (data parallelism, see data-parallel.ts).
+   * With more than 1, the model's own loss and forward pass are used, the optimizer is 'adam' or
+   * 'sgd', and loss, forward, regularizer, afterStep, beforeStep and variables are refused.
+   * Measured on a 2-core machine (results/bench-training.json, dataParallel): slower than one
+   * worker, because the two replicas slow each other down and each step's exchange costs more
+   * than half a small network's step saves; it pays with more cores or larger steps.
+   */
+  readonly workers?: number;
 }
 
 /** What {@link fit} returns. */
@@ -67,6 +78,16 @@ function check(options: FitOptions): void {
   }
   const bs = options.batchSize ?? 128;
   if (!(Number.isInteger(bs) && bs > 0)) throw new ConfigError(`fit: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
+  const workers = options.workers ?? 1;
+  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new ConfigError(`fit: workers an integer from 1 to 64, got ${describe(workers)}. Use e.g. 2 (one per core).`);
+  if (workers > 1) {
+    const set = SINGLE_PROCESS_OPTIONS.filter((k) => options[k] !== undefined);
+    if (set.length || isOptimizer(opt)) {
+      throw new ConfigError(`fit: workers > 1 trains with the model's own loss and forward pass and optimizer 'adam' or 'sgd', got ${[...set, ...(isOptimizer(opt) ? ['an optimizer object'] : [])].join(', ')}. ` +
+        'Drop those options, or train with workers: 1.');
+    }
+    if (bs < workers) throw new ConfigError(`fit: a batchSize of at least workers (${workers}), got ${describe(bs)}. Use a larger batch or fewer workers.`);
+  }
 }
 
 /** The model's trainable variables. */
@@ -102,6 +123,10 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
   const nBatches = count === undefined ? undefined : Math.ceil(count / batchSize);
   const history: EpochLog[] = [];
   let step = 0;
+  const parallel = (options.workers ?? 1) > 1 ? await DataParallel.start(model, {
+    workers: options.workers as number, optimizer: options.optimizer === 'sgd' ? 'sgd' : 'adam', learningRate: lr, batchSize,
+    inputShape, targetShape: (model.outputs[0]?.shape ?? []).slice(1) as number[], own: optimizer, variables,
+  }) : undefined;
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const want = lrAt(epoch);
@@ -126,7 +151,7 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
       for await (const b of batchesOf(data, { batchSize, seed: options.seed + epoch, inputShape, classes, mean: options.mean, std: options.std, caller: 'fit' })) {
         step++;
         options.beforeStep?.(step, b);
-        const loss = tf.tidy(() => optimizer.minimize(() => {
+        const loss = parallel ? parallel.step(b, lr) : tf.tidy(() => optimizer.minimize(() => {
           const base = lossFn(forward(b.xs), b);
           return options.regularizer ? tf.add(base, options.regularizer()) as tf.Scalar : base;
         }, true, variables) as tf.Scalar);
@@ -150,6 +175,7 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
       options.progress?.({ kind: 'epoch', log, epochs: options.epochs });
     }
   } finally {
+    await parallel?.close();
     own?.dispose();
   }
   return { epochs: history, steps: step };

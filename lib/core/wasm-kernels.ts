@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convPadding, PadAttr } from './conv-padding';
 import { ConfigError } from '../errors';
+import { registerWasmGradKernels } from './wasm-grad-kernels';
 
 type Attrs = Record<string, unknown>;
 
@@ -188,8 +189,8 @@ function fastConv2dBackpropInput(): tf.KernelConfig {
 }
 
 /**
- * Registers the missing wasm backward kernels and the faster Conv2DBackpropInput
- * (idempotent). Returns the names it registered now.
+ * Registers the missing wasm backward kernels, the faster Conv2DBackpropInput, and the one-pass
+ * MaxPoolGrad and ClipByValue gradient (wasm-grad-kernels.ts) (idempotent). Returns the names it registered now.
  */
 export function registerWasmKernels(): string[] {
   const added: string[] = [];
@@ -207,5 +208,6 @@ export function registerWasmKernels(): string[] {
       added.push('Conv2DBackpropInput');
     }
   }
+  added.push(...registerWasmGradKernels());
   return added;
 }

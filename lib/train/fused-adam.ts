@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { adamSimd } from './adam-simd';
+import { HeapBackend } from '../core/wasm-grad-kernels';
 
 /** The kernel's name in tfjs's registry (one per backend, registered on first use). */
 export const FUSED_ADAM_KERNEL = 'TfcFusedAdam';
@@ -50,14 +51,6 @@ export function adamStep(x: Float32Array, m: Float32Array, v: Float32Array, g: F
   }
 }
 
-/** The wasm backend's heap access, as its BackendWasm class declares it. */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-  getMemoryOffset(dataId: object): number;
-  /** The emscripten module: its memory is asm.memory (SIMD build) or wasmMemory (threaded build). */
-  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
-}
 /** What every tfjs backend offers (cpu returns its own arrays without copying). */
 interface PlainBackend {
   readSync(dataId: object): unknown;

@@ -34,7 +34,7 @@ describe('core/wasm-grad-kernels: one-pass backward kernels on wasm', () => {
     const before = tf.memory().numTensors;
     for (const [i, [shape, size, stride, pad]] of cases.entries()) {
       const x = tied(shape, i);
-      const outShape = tf.tidy(() => tf.maxPool(tf.zeros(shape) as tf.Tensor4D, size, stride, pad).shape);
+      const outShape = tf.tidy(() => tf.maxPool(tf.zeros(shape as [number, number, number, number]) as tf.Tensor4D, size, stride, pad).shape);
       const dy = tf.tidy(() => tf.randomNormal(outShape, 0, 1, 'float32', 10 + i).dataSync() as Float32Array);
       const cpu = await poolGrad('cpu', x, shape, dy, size, stride, pad);
       const wasm = await poolGrad('wasm', x, shape, dy, size, stride, pad);

@@ -13,21 +13,8 @@
 //   activation; here one pass gives dy where min <= x <= max and 0 elsewhere, the same bits.
 import * as tf from '@tensorflow/tfjs';
 import { convPadding, PadAttr } from './conv-padding';
+import { HeapBackend, overrideWasmKernel, pair } from './wasm-override';
 
-/** The wasm backend's heap access, as its BackendWasm class declares it. */
-export interface HeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-  getMemoryOffset(dataId: object): number;
-  /** The emscripten module: its memory is asm.memory (SIMD build) or wasmMemory (threaded build). */
-  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
-}
-
-function pair(v: unknown): [number, number] {
-  if (Array.isArray(v)) return [Number(v[0]), Number(v[1] ?? v[0])];
-  const n = v == null ? 1 : Number(v);
-  return [n, n];
-}
 
 /** dx of max pooling over non-overlapping windows (NHWC float32), into a new heap tensor. */
 export function maxPoolGradHeap(b: HeapBackend, dy: tf.TensorInfo, x: tf.TensorInfo, filter: [number, number], strides: [number, number], pad: PadAttr): tf.TensorInfo {
@@ -80,23 +67,15 @@ export function maxPoolGradHeap(b: HeapBackend, dy: tf.TensorInfo, x: tf.TensorI
 
 let stockMaxPoolGrad: tf.KernelConfig | undefined;
 
-function fastMaxPoolGrad(): tf.KernelConfig {
-  const stock = stockMaxPoolGrad as tf.KernelConfig;
-  return {
-    kernelName: 'MaxPoolGrad',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const a = args.attrs as Record<string, unknown>;
-      const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-      const filter = pair(a.filterSize);
-      const strides = pair(a.strides);
-      const plain = a.dimRoundingMode == null && dy.dtype === 'float32' && input.dtype === 'float32' && input.shape.length === 4;
-      if (plain && strides[0] >= filter[0] && strides[1] >= filter[1]) {
-        return maxPoolGradHeap(args.backend as HeapBackend, dy, input, filter, strides, a.pad as PadAttr);
-      }
-      return stock.kernelFunc(args);
-    },
-  };
+/** The one-pass MaxPoolGrad where windows do not overlap; undefined (the stock kernel) elsewhere. */
+function fastMaxPoolGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | undefined {
+  const a = args.attrs as Record<string, unknown>;
+  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const filter = pair(a.filterSize);
+  const strides = pair(a.strides);
+  const plain = a.dimRoundingMode == null && dy.dtype === 'float32' && input.dtype === 'float32' && input.shape.length === 4;
+  if (!plain || strides[0] < filter[0] || strides[1] < filter[1]) return undefined;
+  return maxPoolGradHeap(args.backend as HeapBackend, dy, input, filter, strides, a.pad as PadAttr);
 }
 
 /** The kernel computing ClipByValue's gradient in one pass (wasm only). */
@@ -150,12 +129,8 @@ export function registerWasmGradKernels(): string[] {
   if (registered) return [];
   registered = true;
   const added: string[] = [];
-  stockMaxPoolGrad = tf.getKernel('MaxPoolGrad', 'wasm');
-  if (stockMaxPoolGrad) {
-    tf.unregisterKernel('MaxPoolGrad', 'wasm');
-    tf.registerKernel(fastMaxPoolGrad());
-    added.push('MaxPoolGrad');
-  }
+  stockMaxPoolGrad = overrideWasmKernel('MaxPoolGrad', fastMaxPoolGrad);
+  if (stockMaxPoolGrad) added.push('MaxPoolGrad');
   if (tf.getKernel(CLIP_GRAD_KERNEL, 'wasm') === undefined) tf.registerKernel(clipGradKernel);
   tf.registerGradient(clipGradient);
   added.push('ClipByValue gradient');

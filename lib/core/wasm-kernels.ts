@@ -10,14 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import { convPadding, PadAttr } from './conv-padding';
 import { ConfigError } from '../errors';
 import { registerWasmGradKernels } from './wasm-grad-kernels';
+import { overrideWasmKernel, pair } from './wasm-override';
 
 type Attrs = Record<string, unknown>;
-
-function pair(v: unknown): [number, number] {
-  if (Array.isArray(v)) return [Number(v[0]), Number(v[1] ?? v[0])];
-  const n = v == null ? 1 : Number(v);
-  return [n, n];
-}
 
 function padded(x: tf.Tensor4D, pad: PadAttr, kH: number, kW: number, strides: [number, number]): tf.Tensor4D {
   const p = convPadding(pad, [x.shape[1], x.shape[2]], [kH, kW], strides);
@@ -170,23 +165,14 @@ export function conv2dInputGradStride1(inputShape: readonly number[], dy: tf.Ten
   return conv2dInputGrad(inputShape, dy, filter, [1, 1], pad);
 }
 
-let stockConv2dBackpropInput: tf.KernelConfig | undefined;
-
-function fastConv2dBackpropInput(): tf.KernelConfig {
-  const stockKernel = stockConv2dBackpropInput as tf.KernelConfig;
-  return {
-    kernelName: 'Conv2DBackpropInput',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const a = args.attrs as Attrs;
-      if ((a.dataFormat ?? 'NHWC') === 'NHWC' && a.dimRoundingMode == null) {
-        const out = conv2dInputGrad(a.inputShape as number[], args.inputs.dy as tf.Tensor4D, args.inputs.filter as tf.Tensor4D, pair(a.strides), a.pad as PadAttr);
-        if (out) return out as unknown as tf.TensorInfo;
-      }
-      return stockKernel.kernelFunc(args);
-    },
-  };
+/** The faster Conv2DBackpropInput where the padding allows; undefined (the stock kernel) elsewhere. */
+function fastConv2dBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | undefined {
+  const a = args.attrs as Attrs;
+  if ((a.dataFormat ?? 'NHWC') !== 'NHWC' || a.dimRoundingMode != null) return undefined;
+  return conv2dInputGrad(a.inputShape as number[], args.inputs.dy as tf.Tensor4D, args.inputs.filter as tf.Tensor4D, pair(a.strides), a.pad as PadAttr) as unknown as tf.TensorInfo | undefined;
 }
+
+let conv2dBackpropInputReplaced = false;
 
 /**
  * Registers the missing wasm backward kernels, the faster Conv2DBackpropInput, and the one-pass
@@ -200,13 +186,9 @@ export function registerWasmKernels(): string[] {
       added.push(k.kernelName);
     }
   }
-  if (stockConv2dBackpropInput === undefined) {
-    stockConv2dBackpropInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
-    if (stockConv2dBackpropInput) {
-      tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-      tf.registerKernel(fastConv2dBackpropInput());
-      added.push('Conv2DBackpropInput');
-    }
+  if (!conv2dBackpropInputReplaced) {
+    conv2dBackpropInputReplaced = true;
+    if (overrideWasmKernel('Conv2DBackpropInput', fastConv2dBackpropInput)) added.push('Conv2DBackpropInput');
   }
   added.push(...registerWasmGradKernels());
   return added;

@@ -7,8 +7,8 @@
 // npyjs brings a fetch dependency. Hostile files are expected: the size is capped before reading,
 // the header is parsed as the three known keys only, the byte count must equal shape x item size,
 // and every failure is a DataError naming the file. Little-endian, C order only.
-import * as fs from 'fs';
 import { DataError, describe } from '../errors';
+import { readRegularFile } from '../core/read-file';
 
 /** Element types of the arrays read and written (after conversion: int64 -> int32, float64 -> float32 on request). */
 export type NpyDtype = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
@@ -161,16 +161,8 @@ export function parseNpy(bytes: Uint8Array, file = '<memory>'): NpyArray {
 /** Reads and parses a `.npy` file, its size checked before reading. */
 export function readNpy(file: string, options: NpyReadOptions = {}): NpyArray {
   const maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
-  let size: number;
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a regular file' });
-    size = st.size;
-  } catch (e) {
-    throw new DataError(`readNpy: a .npy file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`, file);
-  }
-  if (size > maxBytes) throw new DataError(`readNpy: a .npy file of at most ${maxBytes} bytes, got ${size} in ${file}. Raise maxBytes if the file is trusted and fits in memory.`, file);
-  return parseNpy(new Uint8Array(fs.readFileSync(file)), file);
+  const bytes = readRegularFile(file, { fn: 'readNpy', what: 'a .npy file', maxBytes, tooLargeAdvice: 'Raise maxBytes if the file is trusted and fits in memory.' });
+  return parseNpy(bytes, file);
 }
 
 const CODES: Partial<Record<NpyDtype, string>> = { float32: '<f4', float64: '<f8', int8: '|i1', uint8: '|u1', int16: '<i2', uint16: '<u2', int32: '<i4', uint32: '<u4', bool: '|b1' };

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { adamSimd } from './adam-simd';
-import { HeapBackend } from '../core/wasm-grad-kernels';
+import { HeapBackend } from '../core/wasm-override';
 
 /** The kernel's name in tfjs's registry (one per backend, registered on first use). */
 export const FUSED_ADAM_KERNEL = 'TfcFusedAdam';

@@ -2,7 +2,6 @@
 // and thread counts, with the library's benchmark harness. MODEL is a model folder (run in tfjs,
 // and exported to ONNX for ONNX Runtime, INT8 when the folder carries a quantization plan) or an
 // .onnx file (ONNX Runtime only).
-import * as fs from 'fs';
 import * as path from 'path';
 import * as exporters from '../../export';
 import { sessionInputShape } from '../../export/onnx/runtime';
@@ -10,6 +9,7 @@ import { DataError } from '../../errors';
 import { BenchTarget, runBench } from '../../pipeline/bench-stage';
 import { disposeStageModel, planOfStage, stageInputShape, StageModel } from '../../pipeline/stage-model';
 import { requireLayersModel } from '../../core/graph';
+import { readRegularFile } from '../../core/read-file';
 import { CommandSpec, ParsedArgs, choiceListArg, intListArg, numberArg } from '../args';
 import { CommandContext, CommandResult, openModelArg, seedArg, textTable } from '../common';
 
@@ -31,16 +31,8 @@ export const BENCH: CommandSpec = {
 const MAX_ONNX_BYTES = 2 * 1024 ** 3;
 
 async function onnxFile(file: string): Promise<{ bytes: Uint8Array; inputShape: number[] }> {
-  let size: number;
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a regular file' });
-    size = st.size;
-  } catch (e) {
-    throw new DataError(`bench: an .onnx file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`, file);
-  }
-  if (size > MAX_ONNX_BYTES) throw new DataError(`bench: an .onnx file of at most ${MAX_ONNX_BYTES} bytes (protobuf's limit), got ${size} in ${file}. Export the model with external data split off, or bench its folder.`, file);
-  const bytes = new Uint8Array(fs.readFileSync(file));
+  const bytes = readRegularFile(file, { fn: 'bench', what: 'an .onnx file', maxBytes: MAX_ONNX_BYTES,
+    tooLargeAdvice: "The limit is protobuf's: export the model with external data split off, or bench its folder." });
   const session = await exporters.ortSession(bytes);
   try {
     const shape = sessionInputShape(session);

@@ -12,7 +12,7 @@ COMMITTED_RESULTS := TFJS_COMPRESS_RESULTS=$(CURDIR)/results
 export JUPYTER_PATH := $(KERNEL_DIR)
 export TS_NODE_TRANSPILE_ONLY := 1
 
-.PHONY: help setup deps apt build-tools install-missing kernel git-filter build test verify notebook bench demo clean
+.PHONY: help setup deps apt build-tools install-missing kernel git-filter build lint format test verify notebook bench demo clean
 
 help:
 	@echo "make notebook  open the course in JupyterLab or the classic Notebook (sets itself up)"
@@ -20,6 +20,7 @@ help:
 	@echo "make verify    execute every notebook headlessly, refreshing results/ (sets itself up)"
 	@echo "make bench     run the benchmarks, writing results/bench-*.json"
 	@echo "make demo      serve the browser demo on 127.0.0.1 and print its URL (DEMO_PORT=8765)"
+	@echo "make lint      Prettier and ESLint (make format rewrites the files)"
 	@echo "make setup     npm packages, Debian packages, Jupyter kernel spec, notebook git filter"
 	@echo "make clean     remove build output and cached baselines"
 
@@ -69,7 +70,14 @@ setup: deps apt kernel git-filter
 build: deps
 	npm run --silent build
 
-test: setup build
+# Prettier (formatting, .prettierrc.json) and ESLint with typescript-eslint (eslint.config.mjs).
+lint: deps
+	npm run --silent lint
+
+format: deps
+	npm run --silent format
+
+test: setup build lint
 	npx mocha 'test/**/*.test.ts'
 
 verify: setup build

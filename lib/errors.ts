@@ -14,7 +14,11 @@ export class ConfigError extends CompressionError {}
 
 /** A layer type (or layer configuration) that an operation does not support. */
 export class UnsupportedLayerError extends CompressionError {
-  constructor(message: string, readonly layerName?: string, readonly layerClass?: string) {
+  constructor(
+    message: string,
+    readonly layerName?: string,
+    readonly layerClass?: string,
+  ) {
     super(message);
   }
 }
@@ -24,7 +28,10 @@ export class ShapeError extends CompressionError {}
 
 /** A data set or model file is missing, truncated, corrupt or malformed. */
 export class DataError extends CompressionError {
-  constructor(message: string, readonly file?: string) {
+  constructor(
+    message: string,
+    readonly file?: string,
+  ) {
     super(message);
   }
 }
@@ -38,7 +45,10 @@ export class ExportError extends CompressionError {}
  * the install command.
  */
 export class MissingPackageError extends CompressionError {
-  constructor(message: string, readonly packageName: string) {
+  constructor(
+    message: string,
+    readonly packageName: string,
+  ) {
     super(message);
   }
 }
@@ -52,7 +62,12 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) {
     // Short arrays of short scalars only: a nested or long-string array is described, never
     // stringified (a deeply nested one would overflow the stack, a long string would be echoed).
-    const flat = value.length <= 8 && value.every((v) => v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 20));
+    const flat =
+      value.length <= 8 &&
+      value.every(
+        (v) =>
+          v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 20),
+      );
     return flat ? JSON.stringify(value) : `an array of length ${value.length}`;
   }
   if (typeof value === 'object') {

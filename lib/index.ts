@@ -3,7 +3,15 @@
 // tool (`prune.magnitude`, `quantize.postTraining`, `bench.benchmark`, ...). Anything else is internal.
 
 // Errors (one base class; every message says what was expected, what was got, and how to fix it).
-export { CompressionError, ConfigError, UnsupportedLayerError, ShapeError, DataError, ExportError, MissingPackageError } from './errors';
+export {
+  CompressionError,
+  ConfigError,
+  UnsupportedLayerError,
+  ShapeError,
+  DataError,
+  ExportError,
+  MissingPackageError,
+} from './errors';
 
 // Set-up, the machine every figure is measured on, and where shown text goes.
 export { initBackend, hasTfjsNode, machineInfo, wasmThreads, setOutput, Rng, permutation } from './core';
@@ -19,21 +27,110 @@ export type { LayerEntry, LayerClass, GraphNode } from './core';
 
 // The data contract (a tf.data.Dataset of {xs, ys}, tensors {xs, ys}, or an ImageSet), the course's
 // verified data sets as ImageSets, tensors and batches, model files.
-export { batchesOf, loadMnist, loadFashionMnist, readIdx, makeImageSet, sliceImageSet, selectExamples, classCounts, resizeImageSet, toTensors, batches } from './data';
-export type { DataSource, Examples, SourceBatch, ImageSet, ImageSetSplits, Batch, BatchOptions, TensorOptions } from './data';
-export { saveModel, loadModel, loadGraphModel, modelToArtifacts, artifactsToModel, readArtifacts, readArtifactsAsync, writeArtifacts } from './data';
+export {
+  batchesOf,
+  loadMnist,
+  loadFashionMnist,
+  readIdx,
+  makeImageSet,
+  sliceImageSet,
+  selectExamples,
+  classCounts,
+  resizeImageSet,
+  toTensors,
+  batches,
+} from './data';
+export type {
+  DataSource,
+  Examples,
+  SourceBatch,
+  ImageSet,
+  ImageSetSplits,
+  Batch,
+  BatchOptions,
+  TensorOptions,
+} from './data';
+export {
+  saveModel,
+  loadModel,
+  loadGraphModel,
+  modelToArtifacts,
+  artifactsToModel,
+  readArtifacts,
+  readArtifactsAsync,
+  writeArtifacts,
+} from './data';
 // Data from files: image folders (one subfolder per class), .npy arrays, either for a model's input.
-export { loadImageFolder, imageFolderIndex, decodeImage, parseNpy, readNpy, encodeNpy, loadDataFiles, pathSha256 } from './data';
+export {
+  loadImageFolder,
+  imageFolderIndex,
+  decodeImage,
+  parseNpy,
+  readNpy,
+  encodeNpy,
+  loadDataFiles,
+  pathSha256,
+} from './data';
 export type { ImageFolderOptions, NpyArray, NpyDtype, DataFilesOptions, LoadedData } from './data';
 export type { ModelArtifacts, ReadOptions } from './data';
 
 // Models: the course's builders, cached trained baselines, any cached model.
-export { simpleNet, cnn, mobileNetStyle, loadBaseline, prepareBaselines, BASELINE_RECIPES, loadMobileNetStyle, MOBILENET_STYLE_RECIPE, fashionMnist32, cachedModel, loadWideCnn, WIDE_CNN_RECIPE } from './models';
-export type { SimpleNetOptions, CnnOptions, MobileNetStyleOptions, InvertedResidualStage, BaselineName, BaselineOptions, BaselineSpec, PreparedBaseline, MobileNetStyleMeta, CachedModel, WideCnnMeta } from './models';
+export {
+  simpleNet,
+  cnn,
+  mobileNetStyle,
+  loadBaseline,
+  prepareBaselines,
+  BASELINE_RECIPES,
+  loadMobileNetStyle,
+  MOBILENET_STYLE_RECIPE,
+  fashionMnist32,
+  cachedModel,
+  loadWideCnn,
+  WIDE_CNN_RECIPE,
+} from './models';
+export type {
+  SimpleNetOptions,
+  CnnOptions,
+  MobileNetStyleOptions,
+  InvertedResidualStage,
+  BaselineName,
+  BaselineOptions,
+  BaselineSpec,
+  PreparedBaseline,
+  MobileNetStyleMeta,
+  CachedModel,
+  WideCnnMeta,
+} from './models';
 
 // Training and evaluation.
-export { fit, evaluate, predictLabels, consoleProgress, inputShapeOf, outputKind, modelLoss, fusedAdam, FusedAdam, profileStep } from './train';
-export type { FitOptions, FitHistory, Evaluation, EvaluateOptions, Predictor, ProgressReporter, EpochLog, OutputKind, StepProfile, StepProfileOptions, StepPhase, PhaseTime, KernelTime } from './train';
+export {
+  fit,
+  evaluate,
+  predictLabels,
+  consoleProgress,
+  inputShapeOf,
+  outputKind,
+  modelLoss,
+  fusedAdam,
+  FusedAdam,
+  profileStep,
+} from './train';
+export type {
+  FitOptions,
+  FitHistory,
+  Evaluation,
+  EvaluateOptions,
+  Predictor,
+  ProgressReporter,
+  EpochLog,
+  OutputKind,
+  StepProfile,
+  StepProfileOptions,
+  StepPhase,
+  PhaseTime,
+  KernelTime,
+} from './train';
 
 // Techniques, converters, measurement, deployment and display.
 export * as profile from './profile';

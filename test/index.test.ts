@@ -10,16 +10,54 @@ const ROOT = path.resolve(__dirname, '..');
 
 describe('lib/index', () => {
   it('exports the errors, the namespaces and the set-up, data, model and training functions', () => {
-    for (const ns of ['profile', 'prune', 'quantize', 'distill', 'nas', 'exporters', 'bench', 'serve', 'monitor', 'viz', 'course']) {
+    for (const ns of [
+      'profile',
+      'prune',
+      'quantize',
+      'distill',
+      'nas',
+      'exporters',
+      'bench',
+      'serve',
+      'monitor',
+      'viz',
+      'course',
+    ]) {
       expect(typeof (tfc as unknown as Record<string, unknown>)[ns], ns).to.equal('object');
     }
-    for (const e of [tfc.ConfigError, tfc.DataError, tfc.ShapeError, tfc.UnsupportedLayerError, tfc.ExportError, tfc.MissingPackageError]) {
+    for (const e of [
+      tfc.ConfigError,
+      tfc.DataError,
+      tfc.ShapeError,
+      tfc.UnsupportedLayerError,
+      tfc.ExportError,
+      tfc.MissingPackageError,
+    ]) {
       expect(new e('x', 'y')).to.be.instanceOf(tfc.CompressionError);
     }
-    for (const f of [tfc.initBackend, tfc.machineInfo, tfc.loadMnist, tfc.fit, tfc.evaluate, tfc.saveModel, tfc.loadModel, tfc.simpleNet]) expect(f).to.be.a('function');
+    for (const f of [
+      tfc.initBackend,
+      tfc.machineInfo,
+      tfc.loadMnist,
+      tfc.fit,
+      tfc.evaluate,
+      tfc.saveModel,
+      tfc.loadModel,
+      tfc.simpleNet,
+    ])
+      expect(f).to.be.a('function');
     // Internals stay internal.
     const names = Object.keys(tfc);
-    for (const internal of ['registerWasmKernels', 'setGradients', 'convPadding', 'describe', 'check', 'saveResults', 'measureLatency']) expect(names, internal).to.not.include(internal);
+    for (const internal of [
+      'registerWasmKernels',
+      'setGradients',
+      'convPadding',
+      'describe',
+      'check',
+      'saveResults',
+      'measureLatency',
+    ])
+      expect(names, internal).to.not.include(internal);
   });
 
   it('loads none of the optional packages on import', function () {
@@ -27,8 +65,12 @@ describe('lib/index', () => {
     const script = `require('tsx/cjs'); require(${JSON.stringify(path.join(ROOT, 'lib'))});
       const loaded = new Set(Object.keys(require.cache).map((f) => (/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(f) || [])[1]).filter(Boolean));
       process.stdout.write(JSON.stringify([...loaded]));`;
-    const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as string[];
+    const loaded = JSON.parse(
+      execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }),
+    ) as string[];
     expect(loaded).to.include('@tensorflow/tfjs-core'); // the probe works
-    expect(loaded.filter((p) => p in OPTIONAL_PACKAGES || p === 'arquero' || p === 'onnxruntime-node')).to.deep.equal([]);
+    expect(loaded.filter((p) => p in OPTIONAL_PACKAGES || p === 'arquero' || p === 'onnxruntime-node')).to.deep.equal(
+      [],
+    );
   });
 });

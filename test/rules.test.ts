@@ -20,7 +20,9 @@ function files(dir: string): string[] {
 
 function importsOf(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:import|export)[^'"]*from\s+['"](\.[^'"]+)['"]/g)].map((m) => path.relative(LIB, path.resolve(path.dirname(file), m[1] as string)));
+  return [...text.matchAll(/(?:import|export)[^'"]*from\s+['"](\.[^'"]+)['"]/g)].map((m) =>
+    path.relative(LIB, path.resolve(path.dirname(file), m[1] as string)),
+  );
 }
 
 const all = files(LIB).map((f) => path.relative(LIB, f));
@@ -42,21 +44,35 @@ describe('house rules', () => {
   it('core, data and train import no technique, deployment or display module', () => {
     const low = ['core', 'data', 'train', 'errors.ts'];
     const high = [...TECHNIQUES, 'export', 'bench', 'serve', 'monitor', 'viz', 'profile', 'course', 'index.ts'];
-    const bad = all.filter((f) => low.includes(f.split(path.sep)[0] as string))
-      .flatMap((f) => importsOf(path.join(LIB, f)).filter((imp) => high.includes(imp.split(path.sep)[0] as string) || imp === 'index').map((imp) => `${f} imports ${imp}`));
+    const bad = all
+      .filter((f) => low.includes(f.split(path.sep)[0] as string))
+      .flatMap((f) =>
+        importsOf(path.join(LIB, f))
+          .filter((imp) => high.includes(imp.split(path.sep)[0] as string) || imp === 'index')
+          .map((imp) => `${f} imports ${imp}`),
+      );
     expect(bad).to.deep.equal([]);
   });
 
   it('only lib/index.ts imports the course: the library never depends on its own course', () => {
-    const bad = all.filter((f) => f !== 'index.ts' && f.split(path.sep)[0] !== 'course')
-      .flatMap((f) => importsOf(path.join(LIB, f)).filter((imp) => imp.split(path.sep)[0] === 'course').map((imp) => `${f} imports ${imp}`));
+    const bad = all
+      .filter((f) => f !== 'index.ts' && f.split(path.sep)[0] !== 'course')
+      .flatMap((f) =>
+        importsOf(path.join(LIB, f))
+          .filter((imp) => imp.split(path.sep)[0] === 'course')
+          .map((imp) => `${f} imports ${imp}`),
+      );
     expect(bad).to.deep.equal([]);
   });
 
   it('one ONNX Runtime session factory: only export/onnx/runtime.ts loads onnxruntime-node or creates a session', () => {
-    const bad = all.filter((f) => f.split(path.sep).join('/') !== 'export/onnx/runtime.ts')
-      .filter((f) => /InferenceSession\.create|require\(['"]onnxruntime-node['"]\)|await import\(['"]onnxruntime-node['"]\)|^import (?!type )[^;]*from ['"]onnxruntime-node['"]/m
-        .test(fs.readFileSync(path.join(LIB, f), 'utf8')));
+    const bad = all
+      .filter((f) => f.split(path.sep).join('/') !== 'export/onnx/runtime.ts')
+      .filter((f) =>
+        /InferenceSession\.create|require\(['"]onnxruntime-node['"]\)|await import\(['"]onnxruntime-node['"]\)|^import (?!type )[^;]*from ['"]onnxruntime-node['"]/m.test(
+          fs.readFileSync(path.join(LIB, f), 'utf8'),
+        ),
+      );
     expect(bad).to.deep.equal([]);
   });
 
@@ -66,18 +82,23 @@ describe('house rules', () => {
   });
 
   it('library code does not print (the caller decides what to show)', () => {
-    const bad = all.filter((f) => !MAY_PRINT.some((re) => re.test(f.split(path.sep).join('/'))))
+    const bad = all
+      .filter((f) => !MAY_PRINT.some((re) => re.test(f.split(path.sep).join('/'))))
       .filter((f) => /\bconsole\.(log|info|warn|error)\(/.test(fs.readFileSync(path.join(LIB, f), 'utf8')));
     expect(bad).to.deep.equal([]);
   });
 
   it('no file is past 400 lines', () => {
-    const big = all.map((f) => [f, fs.readFileSync(path.join(LIB, f), 'utf8').split('\n').length] as const).filter(([, n]) => n > 400);
+    const big = all
+      .map((f) => [f, fs.readFileSync(path.join(LIB, f), 'utf8').split('\n').length] as const)
+      .filter(([, n]) => n > 400);
     expect(big).to.deep.equal([]);
   });
 
   it('every folder of lib has an index.ts naming its exports', () => {
-    const dirs = [...new Set(all.map((f) => path.dirname(f)).filter((d) => d !== '.'))].filter((d) => !d.includes(path.sep));
+    const dirs = [...new Set(all.map((f) => path.dirname(f)).filter((d) => d !== '.'))].filter(
+      (d) => !d.includes(path.sep),
+    );
     const missing = dirs.filter((d) => !fs.existsSync(path.join(LIB, d, 'index.ts')));
     expect(missing).to.deep.equal([]);
   });

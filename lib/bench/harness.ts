@@ -60,14 +60,26 @@ export function randomInputs(batch: number, inputSize: number, seed: number): Fl
   return x;
 }
 
-function validate(runtimes: readonly BenchRuntime[], batchSizes: readonly number[], rounds: number, input: Float32Array | undefined): void {
-  if (runtimes.length === 0) throw new ConfigError(`bench.benchmark: at least one runtime, got none. Pass e.g. [tfjsRuntime(model, 'wasm')].`);
+function validate(
+  runtimes: readonly BenchRuntime[],
+  batchSizes: readonly number[],
+  rounds: number,
+  input: Float32Array | undefined,
+): void {
+  if (runtimes.length === 0)
+    throw new ConfigError(`bench.benchmark: at least one runtime, got none. Pass e.g. [tfjsRuntime(model, 'wasm')].`);
   for (const b of batchSizes) {
-    if (!(Number.isInteger(b) && b > 0 && b <= 4096)) throw new ConfigError(`bench.benchmark: batch sizes integers in [1, 4096], got ${describe(b)}. Use e.g. [1, 32, 256].`);
+    if (!(Number.isInteger(b) && b > 0 && b <= 4096))
+      throw new ConfigError(
+        `bench.benchmark: batch sizes integers in [1, 4096], got ${describe(b)}. Use e.g. [1, 32, 256].`,
+      );
   }
-  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new ConfigError(`bench.benchmark: rounds a positive integer, got ${describe(rounds)}. Use 5.`);
+  if (!(Number.isInteger(rounds) && rounds >= 1))
+    throw new ConfigError(`bench.benchmark: rounds a positive integer, got ${describe(rounds)}. Use 5.`);
   if (input !== undefined && !(input instanceof Float32Array && input.length > 0)) {
-    throw new ConfigError(`bench.benchmark: input a non-empty Float32Array, got ${describe(input)}. Pass example values, or omit it for random inputs.`);
+    throw new ConfigError(
+      `bench.benchmark: input a non-empty Float32Array, got ${describe(input)}. Pass example values, or omit it for random inputs.`,
+    );
   }
 }
 
@@ -78,18 +90,28 @@ function validate(runtimes: readonly BenchRuntime[], batchSizes: readonly number
  * (`onRow` sees them as each batch size completes).
  * @example await benchmark([tfjsRuntime(model, 'wasm'), ortRuntime(toOnnx(model))], {model: 'simplenet', batchSizes: [1, 256]})
  */
-export async function benchmark(runtimes: readonly BenchRuntime[], options: BenchmarkOptions = {}): Promise<BenchRow[]> {
+export async function benchmark(
+  runtimes: readonly BenchRuntime[],
+  options: BenchmarkOptions = {},
+): Promise<BenchRow[]> {
   const batchSizes = options.batchSizes ?? [1, 32, 256];
   const rounds = options.rounds ?? 5;
   validate(runtimes, batchSizes, rounds, options.input);
-  const timing = { warmupRuns: options.warmupRuns ?? 3, runs: options.runs ?? 10, minTimeMs: options.minTimeMs ?? 100, maxRuns: options.maxRuns ?? 2000 };
+  const timing = {
+    warmupRuns: options.warmupRuns ?? 3,
+    runs: options.runs ?? 10,
+    minTimeMs: options.minTimeMs ?? 100,
+    maxRuns: options.maxRuns ?? 2000,
+  };
   const inputs = new Map<string, Float32Array>();
   const inputFor = (size: number, batch: number): Float32Array => {
     const key = `${size}x${batch}`;
     let x = inputs.get(key);
     if (!x) {
       const given = options.input;
-      x = given ? Float32Array.from({ length: size * batch }, (_, i) => given[i % given.length] as number) : randomInputs(batch, size, (options.seed ?? 0) + batch);
+      x = given
+        ? Float32Array.from({ length: size * batch }, (_, i) => given[i % given.length] as number)
+        : randomInputs(batch, size, (options.seed ?? 0) + batch);
       inputs.set(key, x);
     }
     return x;
@@ -104,7 +126,10 @@ export async function benchmark(runtimes: readonly BenchRuntime[], options: Benc
       for (let r = 0; r < rounds; r++) {
         for (const [i, rt] of runtimes.entries()) {
           await rt.activate?.();
-          const x = inputFor(rt.inputShape.reduce((a, d) => a * d, 1), b);
+          const x = inputFor(
+            rt.inputShape.reduce((a, d) => a * d, 1),
+            b,
+          );
           times[i]?.push(await timeRuns(() => rt.run(x, b), timing, 'bench.benchmark'));
           memory[i] = process.memoryUsage();
         }
@@ -112,12 +137,24 @@ export async function benchmark(runtimes: readonly BenchRuntime[], options: Benc
       for (const [i, rt] of runtimes.entries()) {
         const perRound = times[i] as number[][];
         const roundP50Ms = perRound.map((t) => latencyStats(t).p50Ms);
-        const p50Ms = quantile([...roundP50Ms].sort((p, q) => p - q), 0.5);
+        const p50Ms = quantile(
+          [...roundP50Ms].sort((p, q) => p - q),
+          0.5,
+        );
         const mem = memory[i] as NodeJS.MemoryUsage;
         const row: BenchRow = {
-          model: rt.model ?? options.model ?? 'model', runtime: rt.name, threads: rt.threads, batchSize: b,
-          ...latencyStats(perRound.flat()), p50Ms, roundP50Ms, throughput: (b * 1000) / p50Ms,
-          rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, arrayBuffersBytes: mem.arrayBuffers, machine,
+          model: rt.model ?? options.model ?? 'model',
+          runtime: rt.name,
+          threads: rt.threads,
+          batchSize: b,
+          ...latencyStats(perRound.flat()),
+          p50Ms,
+          roundP50Ms,
+          throughput: (b * 1000) / p50Ms,
+          rssBytes: mem.rss,
+          heapUsedBytes: mem.heapUsed,
+          arrayBuffersBytes: mem.arrayBuffers,
+          machine,
         };
         rows[i]?.push(row);
         options.onRow?.(row);

@@ -4,6 +4,12 @@ export type { LoadRequest, LoadTestOptions, LoadTestResult } from './load-test';
 export { loadRounds, roundOrder } from './load-rounds';
 export type { RoundTarget, LoadRoundsOptions, RoundsSummary } from './load-rounds';
 export { tfjsRuntime, ortRuntime, tfliteRuntime, functionRuntime, availableTfjsBackends } from './runtimes';
-export type { BenchRuntime, RuntimeOptions, OrtRuntimeOptions, TfliteRuntimeOptions, FunctionRuntimeOptions } from './runtimes';
+export type {
+  BenchRuntime,
+  RuntimeOptions,
+  OrtRuntimeOptions,
+  TfliteRuntimeOptions,
+  FunctionRuntimeOptions,
+} from './runtimes';
 export { benchmark, randomInputs, speedups } from './harness';
 export type { BenchRow, BenchmarkOptions } from './harness';

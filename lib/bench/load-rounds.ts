@@ -51,17 +51,31 @@ export function roundOrder(names: readonly string[], rounds: number): string[] {
  * Load-tests `targets` in alternating rounds and sums each server's rounds.
  * @example const [a, b] = await loadRounds([{name: 'tfjs', url: u1, requests}, {name: 'ort', url: u2, requests}], {roundSeconds: 10});
  */
-export async function loadRounds(targets: readonly RoundTarget[], options: LoadRoundsOptions = {}): Promise<RoundsSummary[]> {
+export async function loadRounds(
+  targets: readonly RoundTarget[],
+  options: LoadRoundsOptions = {},
+): Promise<RoundsSummary[]> {
   const rounds = options.rounds ?? 2;
   if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20) || targets.length === 0) {
-    throw new ConfigError(`loadRounds: at least one target and rounds an integer in [1, 20], got ${targets.length} targets and ${describe(rounds)}. Use rounds: 2.`);
+    throw new ConfigError(
+      `loadRounds: at least one target and rounds an integer in [1, 20], got ${targets.length} targets and ${describe(rounds)}. Use rounds: 2.`,
+    );
   }
   const byName = new Map(targets.map((t) => [t.name, t]));
   const results = new Map<string, LoadTestResult[]>(targets.map((t) => [t.name, []]));
-  for (const name of roundOrder(targets.map((t) => t.name), rounds)) {
+  for (const name of roundOrder(
+    targets.map((t) => t.name),
+    rounds,
+  )) {
     const t = byName.get(name) as RoundTarget;
     await options.onRound?.(name, 'start');
-    const r = await loadTest({ url: t.url, requests: t.requests, connections: options.connections ?? 32, durationSeconds: options.roundSeconds ?? 10, timeoutSeconds: options.timeoutSeconds });
+    const r = await loadTest({
+      url: t.url,
+      requests: t.requests,
+      connections: options.connections ?? 32,
+      durationSeconds: options.roundSeconds ?? 10,
+      timeoutSeconds: options.timeoutSeconds,
+    });
     results.get(name)?.push(r);
     await options.onRound?.(name, 'end', r);
   }
@@ -72,7 +86,11 @@ export async function loadRounds(targets: readonly RoundTarget[], options: LoadR
     const durationSeconds = rs.reduce((a, r) => a + r.durationSeconds, 0);
     const p50s = rs.map((r) => r.latencyP50Ms).sort((a, b) => a - b);
     return {
-      name: t.name, rounds: rs, requests, durationSeconds, throughputRps: ok / durationSeconds,
+      name: t.name,
+      rounds: rs,
+      requests,
+      durationSeconds,
+      throughputRps: ok / durationSeconds,
       failed: rs.reduce((a, r) => a + r.errors + r.timeouts + (r.requests - r.status2xx), 0),
       latencyP99MsMax: Math.max(...rs.map((r) => r.latencyP99Ms)),
       latencyP50Ms: p50s[Math.floor((p50s.length - 1) / 2)] as number,

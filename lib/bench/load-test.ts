@@ -72,7 +72,8 @@ export interface LoadTestResult {
 const LOOPBACK = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/;
 
 function bounded(fn: string, name: string, v: number, lo: number, hi: number): number {
-  if (!(Number.isFinite(v) && v >= lo && v <= hi)) throw new ConfigError(`${fn}: ${name} in [${lo}, ${hi}], got ${describe(v)}. Keep load tests bounded.`);
+  if (!(Number.isFinite(v) && v >= lo && v <= hi))
+    throw new ConfigError(`${fn}: ${name} in [${lo}, ${hi}], got ${describe(v)}. Keep load tests bounded.`);
   return v;
 }
 
@@ -82,10 +83,14 @@ function bounded(fn: string, name: string, v: number, lo: number, hi: number): n
  */
 export async function loadTest(options: LoadTestOptions): Promise<LoadTestResult> {
   if (typeof options.url !== 'string' || !LOOPBACK.test(options.url)) {
-    throw new ConfigError(`loadTest: a loopback URL (http://127.0.0.1:PORT), got ${describe(options.url)}. Load tests here never leave the machine.`);
+    throw new ConfigError(
+      `loadTest: a loopback URL (http://127.0.0.1:PORT), got ${describe(options.url)}. Load tests here never leave the machine.`,
+    );
   }
   if (!Array.isArray(options.requests) || options.requests.length === 0) {
-    throw new ConfigError(`loadTest: at least one request, got ${describe(options.requests)}. Pass e.g. [{method: 'POST', path: '/v1/predict', body}].`);
+    throw new ConfigError(
+      `loadTest: at least one request, got ${describe(options.requests)}. Pass e.g. [{method: 'POST', path: '/v1/predict', body}].`,
+    );
   }
   const connections = bounded('loadTest', 'connections', options.connections ?? 32, 1, 256);
   const duration = bounded('loadTest', 'durationSeconds', options.durationSeconds ?? 10, 0.1, 120);

@@ -47,7 +47,9 @@ export function availableTfjsBackends(): string[] {
 
 function checkShape(fn: string, shape: readonly (number | null)[]): number[] {
   if (shape.length === 0 || !shape.every((d) => Number.isInteger(d) && (d as number) > 0)) {
-    throw new ShapeError(`${fn}: an input shape of positive integers (batch excluded), got ${describe(shape)}. Pass inputShape for a model with free dimensions.`);
+    throw new ShapeError(
+      `${fn}: an input shape of positive integers (batch excluded), got ${describe(shape)}. Pass inputShape for a model with free dimensions.`,
+    );
   }
   return shape as number[];
 }
@@ -56,7 +58,11 @@ function checkShape(fn: string, shape: readonly (number | null)[]): number[] {
  * A tfjs layers model (borrowed) on one backend, fed inputs of the model's own input shape.
  * @example tfjsRuntime(model, 'wasm').run(new Float32Array(784), 1)
  */
-export function tfjsRuntime(net: tf.LayersModel, backend: string, options: RuntimeOptions & { readonly inputShape?: readonly number[] } = {}): BenchRuntime {
+export function tfjsRuntime(
+  net: tf.LayersModel,
+  backend: string,
+  options: RuntimeOptions & { readonly inputShape?: readonly number[] } = {},
+): BenchRuntime {
   const inputShape = checkShape('tfjsRuntime', options.inputShape ?? (net.inputs[0]?.shape ?? []).slice(1));
   const size = inputShape.reduce((a, b) => a * b, 1);
   let cached: { data: Float32Array; x: tf.Tensor } | undefined;
@@ -67,18 +73,26 @@ export function tfjsRuntime(net: tf.LayersModel, backend: string, options: Runti
     inputShape,
     async activate() {
       if (backend === 'tensorflow') {
-        if (!hasTfjsNode()) throw new ConfigError(`tfjsRuntime: backend 'tensorflow' needs @tensorflow/tfjs-node, got it not installed. Drop it or install tfjs-node yourself.`);
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        if (!hasTfjsNode())
+          throw new ConfigError(
+            `tfjsRuntime: backend 'tensorflow' needs @tensorflow/tfjs-node, got it not installed. Drop it or install tfjs-node yourself.`,
+          );
+
         require('@tensorflow/tfjs-node'); // registers the backend (the user installed it; never a dependency)
       }
       if (tf.getBackend() !== backend && !(await tf.setBackend(backend))) {
-        throw new ConfigError(`tfjsRuntime: backend '${backend}' to be available, got a failure from tf.setBackend. Call initBackend or drop it.`);
+        throw new ConfigError(
+          `tfjsRuntime: backend '${backend}' to be available, got a failure from tf.setBackend. Call initBackend or drop it.`,
+        );
       }
       cached?.x.dispose();
       cached = undefined;
     },
     run(x: Float32Array, batch: number) {
-      if (x.length !== batch * size) throw new ConfigError(`tfjsRuntime: ${batch} x ${size} inputs, got ${x.length} values. Pass row-major inputs of the model's shape.`);
+      if (x.length !== batch * size)
+        throw new ConfigError(
+          `tfjsRuntime: ${batch} x ${size} inputs, got ${x.length} values. Pass row-major inputs of the model's shape.`,
+        );
       if (!cached || cached.data !== x) {
         cached?.x.dispose();
         cached = { data: x, x: tf.tensor(x, [batch, ...inputShape], 'float32') }; // uploaded once per input, outside the steady state
@@ -110,9 +124,13 @@ export interface OrtRuntimeOptions extends RuntimeOptions {
  */
 export function ortRuntime(source: OnnxModel | Uint8Array, options: OrtRuntimeOptions = {}): BenchRuntime {
   const threads = options.threads ?? 1;
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new ConfigError(`ortRuntime: threads a positive integer, got ${describe(threads)}. Use 1 or the core count.`);
+  if (!(Number.isInteger(threads) && threads >= 1))
+    throw new ConfigError(`ortRuntime: threads a positive integer, got ${describe(threads)}. Use 1 or the core count.`);
   const bytes = source instanceof Uint8Array ? source : source.bytes;
-  const inputShape = checkShape('ortRuntime', options.inputShape ?? (source instanceof Uint8Array ? inspectOnnx(bytes).inputShape : source.inputShape));
+  const inputShape = checkShape(
+    'ortRuntime',
+    options.inputShape ?? (source instanceof Uint8Array ? inspectOnnx(bytes).inputShape : source.inputShape),
+  );
   let session: InferenceSession | undefined;
   return {
     name: options.name ?? 'ort',
@@ -123,8 +141,11 @@ export function ortRuntime(source: OnnxModel | Uint8Array, options: OrtRuntimeOp
       session ??= await ortSession(bytes, { threads });
     },
     async run(x: Float32Array, batch: number) {
-      if (!session) throw new ConfigError(`ortRuntime: an activated runtime, got none. Call activate() first (the harness does).`);
-      const feeds = { [session.inputNames[0] as string]: new (onnxRuntime().Tensor)('float32', x, [batch, ...inputShape]) };
+      if (!session)
+        throw new ConfigError(`ortRuntime: an activated runtime, got none. Call activate() first (the harness does).`);
+      const feeds = {
+        [session.inputNames[0] as string]: new (onnxRuntime().Tensor)('float32', x, [batch, ...inputShape]),
+      };
       const out = await session.run(feeds);
       return out[session.outputNames[0] as string]?.data;
     },
@@ -147,9 +168,19 @@ export interface FunctionRuntimeOptions extends RuntimeOptions {
  * Any synchronous or async function of (inputs, batch) as a runtime, e.g. prune's SparseMlp:
  * `functionRuntime('sparse-csr', (x, n) => mlp.predict(x, n), {inputShape: [mlp.inputSize]})`.
  */
-export function functionRuntime(name: string, fn: (x: Float32Array, batch: number) => unknown, options: FunctionRuntimeOptions): BenchRuntime {
+export function functionRuntime(
+  name: string,
+  fn: (x: Float32Array, batch: number) => unknown,
+  options: FunctionRuntimeOptions,
+): BenchRuntime {
   const inputShape = checkShape('functionRuntime', options?.inputShape ?? []);
-  return { name, ...(options.model !== undefined ? { model: options.model } : {}), threads: options.threads ?? 1, inputShape, run: fn };
+  return {
+    name,
+    ...(options.model !== undefined ? { model: options.model } : {}),
+    threads: options.threads ?? 1,
+    inputShape,
+    run: fn,
+  };
 }
 
 /** Options for {@link tfliteRuntime}. */
@@ -170,7 +201,10 @@ export interface TfliteRuntimeOptions extends RuntimeOptions {
 export function tfliteRuntime(net: tf.LayersModel, options: TfliteRuntimeOptions = {}): BenchRuntime {
   const threads = options.threads ?? 1;
   const plan = options.plan ?? planOf(net);
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new ConfigError(`tfliteRuntime: threads a positive integer, got ${describe(threads)}. Use 1 or the core count.`);
+  if (!(Number.isInteger(threads) && threads >= 1))
+    throw new ConfigError(
+      `tfliteRuntime: threads a positive integer, got ${describe(threads)}. Use 1 or the core count.`,
+    );
   const inputShape = checkShape('tfliteRuntime', (net.inputs[0]?.shape ?? []).slice(1));
   let interpreters = new Map<number, TfliteInterpreter>();
   const interpreterAt = (batch: number): TfliteInterpreter => {
@@ -182,9 +216,15 @@ export function tfliteRuntime(net: tf.LayersModel, options: TfliteRuntimeOptions
     return it;
   };
   return {
-    ...functionRuntime(options.name ?? (plan ? 'tflite-int8' : 'tflite-fp32'), (x, batch) => interpreterAt(batch).run(x), {
-      inputShape, threads, ...(options.model !== undefined ? { model: options.model } : {}),
-    }),
+    ...functionRuntime(
+      options.name ?? (plan ? 'tflite-int8' : 'tflite-fp32'),
+      (x, batch) => interpreterAt(batch).run(x),
+      {
+        inputShape,
+        threads,
+        ...(options.model !== undefined ? { model: options.model } : {}),
+      },
+    ),
     dispose() {
       interpreters = new Map(); // the binding frees each interpreter when it is garbage-collected
     },

@@ -6,7 +6,10 @@ import { parseArgs } from 'util';
 
 /** A mistake in how the command was typed (exit code 2). */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -50,8 +53,12 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
-      args: [...argv], strict: true, allowPositionals: true,
-      options: Object.fromEntries(Object.entries(options).map(([k, o]) => [k, { type: o.type, ...(o.short ? { short: o.short } : {}) }])),
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: Object.fromEntries(
+        Object.entries(options).map(([k, o]) => [k, { type: o.type, ...(o.short ? { short: o.short } : {}) }]),
+      ),
     }) as typeof parsed;
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, '.'), spec.name);
@@ -59,7 +66,10 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
   if (parsed.values.help) return parsed;
   if (parsed.positionals.length !== spec.positionals.length) {
     const want = spec.positionals.map((p) => p.name).join(' ') || 'no arguments';
-    throw new UsageError(`${spec.name} takes ${want}, got ${parsed.positionals.length ? parsed.positionals.map((p) => JSON.stringify(p)).join(' ') : 'none'}.`, spec.name);
+    throw new UsageError(
+      `${spec.name} takes ${want}, got ${parsed.positionals.length ? parsed.positionals.map((p) => JSON.stringify(p)).join(' ') : 'none'}.`,
+      spec.name,
+    );
   }
   return parsed;
 }
@@ -68,13 +78,22 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
 export function helpText(spec: CommandSpec): string {
   const options = { ...spec.options, ...COMMON };
   const flag = (k: string, o: OptionSpec) => `${o.short ? `-${o.short}, ` : ''}--${k}${o.value ? ` ${o.value}` : ''}`;
-  const width = Math.max(...Object.entries(options).map(([k, o]) => flag(k, o).length), ...spec.positionals.map((p) => p.name.length)) + 2;
+  const width =
+    Math.max(
+      ...Object.entries(options).map(([k, o]) => flag(k, o).length),
+      ...spec.positionals.map((p) => p.name.length),
+    ) + 2;
   const lines = [
-    `usage: tfjs-compress ${spec.name} ${spec.positionals.map((p) => p.name).join(' ')} [options]`.replace(/\s+\[options\]$/, ' [options]'),
+    `usage: tfjs-compress ${spec.name} ${spec.positionals.map((p) => p.name).join(' ')} [options]`.replace(
+      /\s+\[options\]$/,
+      ' [options]',
+    ),
     '',
     spec.summary,
     '',
-    ...(spec.positionals.length ? ['arguments:', ...spec.positionals.map((p) => `  ${p.name.padEnd(width)}${p.description}`), ''] : []),
+    ...(spec.positionals.length
+      ? ['arguments:', ...spec.positionals.map((p) => `  ${p.name.padEnd(width)}${p.description}`), '']
+      : []),
     'options:',
     ...Object.entries(options).map(([k, o]) => `  ${flag(k, o).padEnd(width)}${o.description}`),
     ...(spec.notes?.length ? ['', ...spec.notes] : []),
@@ -89,15 +108,27 @@ export function stringArg(args: ParsedArgs, name: string): string | undefined {
 }
 
 /** A numeric option within bounds, or undefined when absent; a UsageError otherwise. `1/255` style fractions are accepted. */
-export function numberArg(args: ParsedArgs, name: string, o: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+export function numberArg(
+  args: ParsedArgs,
+  name: string,
+  o: { integer?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   const v = stringArg(args, name);
   if (v === undefined) return undefined;
   const frac = /^\s*(-?[\d.]+)\s*\/\s*([\d.]+)\s*$/.exec(v);
   const n = frac ? Number(frac[1]) / Number(frac[2]) : v.trim() === '' ? NaN : Number(v);
-  const ok = Number.isFinite(n) && (!o.integer || Number.isInteger(n)) && (o.min === undefined || n >= o.min) && (o.max === undefined || n <= o.max);
+  const ok =
+    Number.isFinite(n) &&
+    (!o.integer || Number.isInteger(n)) &&
+    (o.min === undefined || n >= o.min) &&
+    (o.max === undefined || n <= o.max);
   if (!ok) {
-    const range = [o.min !== undefined ? `>= ${o.min}` : '', o.max !== undefined ? `<= ${o.max}` : ''].filter(Boolean).join(' and ');
-    throw new UsageError(`--${name} must be ${o.integer ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}, got ${JSON.stringify(v.slice(0, 40))}.`);
+    const range = [o.min !== undefined ? `>= ${o.min}` : '', o.max !== undefined ? `<= ${o.max}` : '']
+      .filter(Boolean)
+      .join(' and ');
+    throw new UsageError(
+      `--${name} must be ${o.integer ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}, got ${JSON.stringify(v.slice(0, 40))}.`,
+    );
   }
   return n;
 }
@@ -109,7 +140,9 @@ export function intListArg(args: ParsedArgs, name: string, max = 4096): number[]
   const parts = v.split(',').map((s) => s.trim());
   const nums = parts.map(Number);
   if (!parts.length || !nums.every((n) => Number.isInteger(n) && n >= 1 && n <= max)) {
-    throw new UsageError(`--${name} must be comma-separated integers in [1, ${max}], got ${JSON.stringify(v.slice(0, 40))}.`);
+    throw new UsageError(
+      `--${name} must be comma-separated integers in [1, ${max}], got ${JSON.stringify(v.slice(0, 40))}.`,
+    );
   }
   return nums;
 }
@@ -118,16 +151,22 @@ export function intListArg(args: ParsedArgs, name: string, max = 4096): number[]
 export function choiceArg<T extends string>(args: ParsedArgs, name: string, choices: readonly T[]): T | undefined {
   const v = stringArg(args, name);
   if (v === undefined) return undefined;
-  if (!choices.includes(v as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(v.slice(0, 40))}.`);
+  if (!choices.includes(v as T))
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(v.slice(0, 40))}.`);
   return v as T;
 }
 
 /** A comma-separated list of choices, or undefined. */
-export function choiceListArg<T extends string>(args: ParsedArgs, name: string, choices: readonly T[]): T[] | undefined {
+export function choiceListArg<T extends string>(
+  args: ParsedArgs,
+  name: string,
+  choices: readonly T[],
+): T[] | undefined {
   const v = stringArg(args, name);
   if (v === undefined) return undefined;
   const parts = v.split(',').map((s) => s.trim());
   const bad = parts.filter((p) => !choices.includes(p as T));
-  if (bad.length) throw new UsageError(`--${name} must list values among ${choices.join(', ')}, got ${JSON.stringify(bad[0])}.`);
+  if (bad.length)
+    throw new UsageError(`--${name} must list values among ${choices.join(', ')}, got ${JSON.stringify(bad[0])}.`);
   return parts as T[];
 }

@@ -19,7 +19,12 @@ type Runner = (args: ParsedArgs, ctx: CommandContext) => Promise<CommandResult>;
 
 /** The subcommands, in the order help lists them. */
 export const COMMANDS: readonly (readonly [CommandSpec, Runner])[] = [
-  [PROFILE, runProfile], [QUANTIZE, runQuantizeCommand], [PRUNE, runPruneCommand], [EXPORT, runExportCommand], [BENCH, runBenchCommand], [RUN, runRunCommand],
+  [PROFILE, runProfile],
+  [QUANTIZE, runQuantizeCommand],
+  [PRUNE, runPruneCommand],
+  [EXPORT, runExportCommand],
+  [BENCH, runBenchCommand],
+  [RUN, runRunCommand],
 ];
 
 const SERVE_SUMMARY = 'Serve models from a registry over HTTP (see `tfjs-compress serve --help`).';
@@ -28,17 +33,24 @@ const SERVE_SUMMARY = 'Serve models from a registry over HTTP (see `tfjs-compres
 export function mainHelp(): string {
   const width = 10;
   return [
-    'usage: tfjs-compress <command> [arguments] [options]', '',
-    'Compress TensorFlow.js models without Python: profile, prune, quantize, export and benchmark your own model folders.', '',
+    'usage: tfjs-compress <command> [arguments] [options]',
+    '',
+    'Compress TensorFlow.js models without Python: profile, prune, quantize, export and benchmark your own model folders.',
+    '',
     'commands:',
     ...COMMANDS.map(([s]) => `  ${s.name.padEnd(width)}${s.summary}`),
-    `  ${'serve'.padEnd(width)}${SERVE_SUMMARY}`, '',
-    'Run `tfjs-compress <command> --help` for a command\'s options.',
-    'Exit codes: 0 done, 1 failed (a typed error says why), 2 usage error.', '',
+    `  ${'serve'.padEnd(width)}${SERVE_SUMMARY}`,
+    '',
+    "Run `tfjs-compress <command> --help` for a command's options.",
+    'Exit codes: 0 done, 1 failed (a typed error says why), 2 usage error.',
+    '',
   ].join('\n');
 }
 
-const write = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => { stream.write(text, () => resolve()); });
+const write = (stream: NodeJS.WriteStream, text: string) =>
+  new Promise<void>((resolve) => {
+    stream.write(text, () => resolve());
+  });
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
@@ -81,13 +93,22 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      await write(process.stderr, `tfjs-compress ${spec.name}: ${e.message}\nRun \`tfjs-compress ${spec.name} --help\` for its arguments and options.\n`);
+      await write(
+        process.stderr,
+        `tfjs-compress ${spec.name}: ${e.message}\nRun \`tfjs-compress ${spec.name} --help\` for its arguments and options.\n`,
+      );
       return 2;
     }
     const typed = e instanceof CompressionError;
-    const message = typed ? `${(e as Error).name}: ${(e as Error).message}` : `unexpected error: ${(e as Error)?.stack ?? String(e)}`;
+    const message = typed
+      ? `${(e as Error).name}: ${(e as Error).message}`
+      : `unexpected error: ${(e as Error)?.stack ?? String(e)}`;
     await write(process.stderr, `tfjs-compress ${spec.name}: ${message}\n`);
-    if (json) await write(process.stdout, `${JSON.stringify({ error: { name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) } })}\n`);
+    if (json)
+      await write(
+        process.stdout,
+        `${JSON.stringify({ error: { name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) } })}\n`,
+      );
     return 1;
   }
 }

@@ -23,11 +23,23 @@ export interface CommandResult {
 
 /** Options of the commands that read data. */
 export const DATA_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  data: { type: 'string', value: 'DIR|FILE.npy', description: 'data: a folder of class subfolders (PNG/JPEG) or a .npy file of inputs' },
+  data: {
+    type: 'string',
+    value: 'DIR|FILE.npy',
+    description: 'data: a folder of class subfolders (PNG/JPEG) or a .npy file of inputs',
+  },
   labels: { type: 'string', value: 'FILE.npy', description: 'labels for .npy inputs (integers, or one-hot rows)' },
-  scale: { type: 'string', value: 'X', description: '.npy inputs are multiplied by X (e.g. 1/255); image folders are always scaled to [0, 1]' },
+  scale: {
+    type: 'string',
+    value: 'X',
+    description: '.npy inputs are multiplied by X (e.g. 1/255); image folders are always scaled to [0, 1]',
+  },
   limit: { type: 'string', value: 'N', description: 'use at most N examples of the data' },
-  'image-shape': { type: 'string', value: 'HxWxC', description: 'image size for models whose input is not HxWxC (e.g. 28x28x1 for a flat 784 input)' },
+  'image-shape': {
+    type: 'string',
+    value: 'HxWxC',
+    description: 'image size for models whose input is not HxWxC (e.g. 28x28x1 for a flat 784 input)',
+  },
   seed: { type: 'string', value: 'N', description: 'seed of data shuffles and fine-tuning (default 0)' },
 };
 
@@ -38,7 +50,11 @@ export async function openModelArg(p: string, progress: Progress): Promise<Stage
 }
 
 /** Loads --data for a model input, or undefined without --data. */
-export function loadDataArg(args: ParsedArgs, inputShape: readonly number[], progress: Progress): LoadedData | undefined {
+export function loadDataArg(
+  args: ParsedArgs,
+  inputShape: readonly number[],
+  progress: Progress,
+): LoadedData | undefined {
   const data = stringArg(args, 'data');
   const labels = stringArg(args, 'labels');
   if (!data) {
@@ -49,15 +65,23 @@ export function loadDataArg(args: ParsedArgs, inputShape: readonly number[], pro
   let imageShape: [number, number, number] | undefined;
   if (shape !== undefined) {
     const m = /^(\d+)x(\d+)x([13])$/.exec(shape);
-    if (!m) throw new UsageError(`--image-shape must be HxWxC with C 1 or 3, e.g. 28x28x1, got ${JSON.stringify(shape.slice(0, 40))}.`);
+    if (!m)
+      throw new UsageError(
+        `--image-shape must be HxWxC with C 1 or 3, e.g. 28x28x1, got ${JSON.stringify(shape.slice(0, 40))}.`,
+      );
     imageShape = [Number(m[1]), Number(m[2]), Number(m[3])];
   }
   const scale = numberArg(args, 'scale');
   const limit = numberArg(args, 'limit', { integer: true, min: 1 });
   progress.step(`loading data from ${data}`);
   return loadDataFiles(path.resolve(data), {
-    inputShape, seed: seedArg(args), ...(labels ? { labels: path.resolve(labels) } : {}), ...(scale !== undefined ? { scale } : {}),
-    ...(limit !== undefined ? { limit } : {}), ...(imageShape ? { imageShape } : {}), onImage: (d, t) => progress.update('images', d, t),
+    inputShape,
+    seed: seedArg(args),
+    ...(labels ? { labels: path.resolve(labels) } : {}),
+    ...(scale !== undefined ? { scale } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+    ...(imageShape ? { imageShape } : {}),
+    onImage: (d, t) => progress.update('images', d, t),
   });
 }
 
@@ -75,7 +99,8 @@ export function outArg(args: ParsedArgs): string {
 
 /** Bytes as text, e.g. "4.58 MiB (4,799,528 bytes)". */
 export function formatBytes(n: number): string {
-  const unit = n >= 1024 ** 2 ? [1024 ** 2, 'MiB'] as const : n >= 1024 ? [1024, 'KiB'] as const : [1, 'bytes'] as const;
+  const unit =
+    n >= 1024 ** 2 ? ([1024 ** 2, 'MiB'] as const) : n >= 1024 ? ([1024, 'KiB'] as const) : ([1, 'bytes'] as const);
   return unit[0] === 1 ? `${n} bytes` : `${(n / unit[0]).toFixed(2)} ${unit[1]} (${n.toLocaleString('en-US')} bytes)`;
 }
 
@@ -83,5 +108,7 @@ export function formatBytes(n: number): string {
 export function textTable(columns: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [columns, ...rows].map((r) => r.map(String));
   const widths = columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')).join('\n');
+  return cells
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  '))
+    .join('\n');
 }

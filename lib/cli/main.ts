@@ -8,11 +8,14 @@ import { runCli } from './cli';
 const argv = process.argv.slice(2);
 if (argv[0] === 'serve') {
   process.argv = [process.argv[0] as string, path.join(__dirname, '..', 'serve', 'cli.js'), ...argv.slice(1)];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   require('../serve/cli');
 } else {
-  runCli(argv).then((code) => process.exit(code), (e: unknown) => {
-    process.stderr.write(`tfjs-compress: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(1);
-  });
+  runCli(argv).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`tfjs-compress: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }

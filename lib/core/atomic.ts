@@ -26,7 +26,11 @@ export function fsyncPath(p: string): void {
     fs.fsyncSync(fd);
   } catch (e) {
     // Some file systems refuse fsync on folders; the renames are still atomic there.
-    if (!fs.fstatSync(fd).isDirectory() || !['EINVAL', 'ENOTSUP', 'EISDIR', 'EPERM', 'EACCES', 'EBADF'].includes(code(e))) throw e;
+    if (
+      !fs.fstatSync(fd).isDirectory() ||
+      !['EINVAL', 'ENOTSUP', 'EISDIR', 'EPERM', 'EACCES', 'EBADF'].includes(code(e))
+    )
+      throw e;
   } finally {
     fs.closeSync(fd);
   }
@@ -141,7 +145,10 @@ function carry(oldDir: string, tmp: string, names: readonly string[], fn: string
     if (fs.existsSync(to)) continue; // the new folder has its own
     const st = fs.lstatSync(from, { throwIfNoEntry: false });
     if (!st) continue;
-    if (st.isDirectory()) throw new ConfigError(`${fn}: a folder holding files only, got the sub-folder ${from}. Save the model into a folder of its own.`);
+    if (st.isDirectory())
+      throw new ConfigError(
+        `${fn}: a folder holding files only, got the sub-folder ${from}. Save the model into a folder of its own.`,
+      );
     if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), to);
     else {
       try {
@@ -153,7 +160,14 @@ function carry(oldDir: string, tmp: string, names: readonly string[], fn: string
   }
 }
 
-interface Pending { readonly fn: string; readonly target: string; readonly parent: string; readonly base: string; readonly tmp: string; readonly exists: () => Error }
+interface Pending {
+  readonly fn: string;
+  readonly target: string;
+  readonly parent: string;
+  readonly base: string;
+  readonly tmp: string;
+  readonly exists: () => Error;
+}
 
 const tempName = (parent: string, base: string, kind: 'tmp' | 'old'): string =>
   path.join(parent, `.${base}.${kind}-${process.pid}-${threadId}-${randomBytes(6).toString('hex')}`);
@@ -165,11 +179,19 @@ function begin(dir: string, options: FolderWriteOptions): Pending {
   try {
     fs.mkdirSync(parent, { recursive: true });
   } catch (e) {
-    throw new DataError(`${fn}: a folder (or a path where one can be made) at ${parent}, got ${code(e)}. Pass a folder path whose parents are folders.`, parent);
+    throw new DataError(
+      `${fn}: a folder (or a path where one can be made) at ${parent}, got ${code(e)}. Pass a folder path whose parents are folders.`,
+      parent,
+    );
   }
   recoverFolder(target);
-  const exists = options.onExists ?? ((): Error => new ConfigError(`${fn}: an output folder that does not exist yet, got ${dir}, which exists. ` +
-    `Choose another folder, or pass --force (force: true) to replace it.`));
+  const exists =
+    options.onExists ??
+    ((): Error =>
+      new ConfigError(
+        `${fn}: an output folder that does not exist yet, got ${dir}, which exists. ` +
+          `Choose another folder, or pass --force (force: true) to replace it.`,
+      ));
   const st = fs.statSync(target, { throwIfNoEntry: false });
   if (st && !options.force && (!st.isDirectory() || fs.readdirSync(target).length > 0)) throw exists();
   const tmp = tempName(parent, path.basename(target), 'tmp');
@@ -181,7 +203,8 @@ function commit(p: Pending, options: FolderWriteOptions): void {
   const olds: string[] = [];
   try {
     for (let attempt = 0; ; attempt++) {
-      if (options.force && options.carryOver && fs.existsSync(p.target)) carry(p.target, p.tmp, options.carryOver(p.target), p.fn);
+      if (options.force && options.carryOver && fs.existsSync(p.target))
+        carry(p.target, p.tmp, options.carryOver(p.target), p.fn);
       fsyncTree(p.tmp);
       try {
         fs.renameSync(p.tmp, p.target); // succeeds when the target is absent or an empty folder
@@ -191,7 +214,10 @@ function commit(p: Pending, options: FolderWriteOptions): void {
         if (!options.force) throw p.exists();
         if (attempt >= 4) throw e;
       }
-      if (!fs.lstatSync(p.target).isDirectory()) throw new ConfigError(`${p.fn}: a folder (or nothing) at ${p.target}, got a file. Remove it or pick another path.`);
+      if (!fs.lstatSync(p.target).isDirectory())
+        throw new ConfigError(
+          `${p.fn}: a folder (or nothing) at ${p.target}, got a file. Remove it or pick another path.`,
+        );
       const old = tempName(p.parent, p.base, 'old');
       try {
         fs.renameSync(p.target, old);
@@ -220,8 +246,12 @@ function commit(p: Pending, options: FolderWriteOptions): void {
 
 function fail(p: Pending, e: unknown): Error {
   fs.rmSync(p.tmp, { recursive: true, force: true });
-  return e instanceof Error && !(e as NodeJS.ErrnoException).code ? e
-    : new DataError(`${p.fn}: the folder ${p.target} written, got ${code(e)} (${(e as Error).message}). Check the disk and permissions; ${p.target} is unchanged.`, p.target);
+  return e instanceof Error && !(e as NodeJS.ErrnoException).code
+    ? e
+    : new DataError(
+        `${p.fn}: the folder ${p.target} written, got ${code(e)} (${(e as Error).message}). Check the disk and permissions; ${p.target} is unchanged.`,
+        p.target,
+      );
 }
 
 /**
@@ -230,7 +260,11 @@ function fail(p: Pending, e: unknown): Error {
  * is refused unless `force`. On any failure the temporary folder is removed and `dir` is as it was.
  * @example await writeFolderAtomic('out/model', async (tmp) => { await saveModel(model, tmp); });
  */
-export async function writeFolderAtomic<T>(dir: string, fill: (tmp: string) => T | Promise<T>, options: FolderWriteOptions = {}): Promise<T> {
+export async function writeFolderAtomic<T>(
+  dir: string,
+  fill: (tmp: string) => T | Promise<T>,
+  options: FolderWriteOptions = {},
+): Promise<T> {
   const p = begin(dir, options);
   try {
     const result = await fill(p.tmp);

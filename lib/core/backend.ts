@@ -64,26 +64,35 @@ function silenceCpuBanner(): void {
  */
 export async function initBackend(name: BackendName = 'wasm', options: BackendOptions = {}): Promise<BackendName> {
   if (!KNOWN.includes(name)) {
-    throw new ConfigError(`initBackend: backend must be one of ${KNOWN.join(', ')}, got ${describe(name)}. ` +
-      `Use 'wasm' (fast, default) or 'cpu' (reference).`);
+    throw new ConfigError(
+      `initBackend: backend must be one of ${KNOWN.join(', ')}, got ${describe(name)}. ` +
+        `Use 'wasm' (fast, default) or 'cpu' (reference).`,
+    );
   }
   if (name === 'tensorflow') {
     if (!hasTfjsNode()) {
-      throw new ConfigError(`initBackend: backend 'tensorflow' needs @tensorflow/tfjs-node, got it not installed. ` +
-        `Install it yourself (npm i @tensorflow/tfjs-node) or use 'wasm'.`);
+      throw new ConfigError(
+        `initBackend: backend 'tensorflow' needs @tensorflow/tfjs-node, got it not installed. ` +
+          `Install it yourself (npm i @tensorflow/tfjs-node) or use 'wasm'.`,
+      );
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     require('@tensorflow/tfjs-node');
   }
   if (options.threads !== undefined) {
-    if (name !== 'wasm') throw new ConfigError(`initBackend: threads for the 'wasm' backend only, got threads with '${name}'. Drop threads, or use 'wasm'.`);
+    if (name !== 'wasm')
+      throw new ConfigError(
+        `initBackend: threads for the 'wasm' backend only, got threads with '${name}'. Drop threads, or use 'wasm'.`,
+      );
     await setWasmThreads(options.threads);
   }
   silenceCpuBanner();
   const ok = await tf.setBackend(name);
   if (!ok) {
-    throw new ConfigError(`initBackend: backend '${name}' to initialize, got a failure from tf.setBackend. ` +
-      `Check that the backend package loads in this process, or use 'cpu'.`);
+    throw new ConfigError(
+      `initBackend: backend '${name}' to initialize, got a failure from tf.setBackend. ` +
+        `Check that the backend package loads in this process, or use 'cpu'.`,
+    );
   }
   await tf.ready();
   registerWasmKernels();

@@ -24,8 +24,10 @@ export function cacheDir(...sub: string[]): string {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
     // ENOTDIR / EEXIST: a path component is a file; EACCES: not writable.
-    throw new ConfigError(`cacheDir: a cache folder at ${dir} (or a path where one can be made), got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. ` +
-      `Point TFJS_COMPRESS_CACHE at a writable folder, or remove the file in the way.`);
+    throw new ConfigError(
+      `cacheDir: a cache folder at ${dir} (or a path where one can be made), got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. ` +
+        `Point TFJS_COMPRESS_CACHE at a writable folder, or remove the file in the way.`,
+    );
   }
   return dir;
 }

@@ -17,8 +17,11 @@ export interface Padding2D {
  * @example convPadding('same', [28, 28], [5, 5], [1, 1]) // {top: 2, bottom: 2, left: 2, right: 2}
  */
 export function convPadding(
-  pad: PadAttr, [inH, inW]: readonly [number, number], [kH, kW]: readonly [number, number],
-  [sH, sW]: readonly [number, number], [dH, dW]: readonly [number, number] = [1, 1],
+  pad: PadAttr,
+  [inH, inW]: readonly [number, number],
+  [kH, kW]: readonly [number, number],
+  [sH, sW]: readonly [number, number],
+  [dH, dW]: readonly [number, number] = [1, 1],
 ): Padding2D {
   if (pad === 'valid') return { top: 0, bottom: 0, left: 0, right: 0 };
   if (typeof pad === 'number') return { top: pad, bottom: pad, left: pad, right: pad };

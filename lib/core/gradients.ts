@@ -18,7 +18,6 @@ function transposeLast2(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, perm);
 }
 
-
 /** Matmul gradient with materialized transposes (same maths as tfjs's BatchMatMul_grad). */
 const fastMatMulGrad: GradConfig = {
   kernelName: 'BatchMatMul',
@@ -60,7 +59,8 @@ const fastBatchNormGrad: GradConfig = {
     return {
       x: () => tf.mul(dyT, tf.mul(inv, scaleValue)),
       mean: () => tf.reshape(tf.sum(tf.mul(tf.neg(inv), dyScaled), axes), mean.shape),
-      variance: () => tf.reshape(tf.sum(tf.mul(tf.mul(tf.mul(tf.pow(inv, 3), -0.5), xMinusMean), dyScaled), axes), mean.shape),
+      variance: () =>
+        tf.reshape(tf.sum(tf.mul(tf.mul(tf.mul(tf.pow(inv, 3), -0.5), xMinusMean), dyScaled), axes), mean.shape),
       scale: () => tf.reshape(tf.sum(tf.mul(dyT, tf.mul(xMinusMean, inv)), axes), mean.shape),
       offset: () => tf.reshape(tf.sum(dyT, axes), mean.shape),
     };

@@ -28,7 +28,9 @@ interface SymbolicLike {
   tensorIndex: number;
   shape: (number | null)[];
 }
-interface NodeLike { inputTensors: SymbolicLike[] }
+interface NodeLike {
+  inputTensors: SymbolicLike[];
+}
 
 const dropBatch = (shape: readonly (number | null)[]): number[] => shape.slice(1).map((d) => (d == null ? -1 : d));
 
@@ -44,12 +46,16 @@ export function isGraphModel(model: unknown): model is tf.GraphModel {
 export function requireLayersModel(model: unknown, fn: string): asserts model is tf.LayersModel {
   if (model instanceof tf.LayersModel) return;
   if (isGraphModel(model)) {
-    throw new ConfigError(`${fn}: a tf.LayersModel, got a tf.GraphModel (a converted SavedModel or TF Hub model, loaded with tf.loadGraphModel). ` +
-      `A graph model has no layers to ${fn.startsWith('prune') ? 'prune' : fn.startsWith('quantize') ? 'quantize or calibrate' : fn.startsWith('distill') ? 'train' : 'rewrite'}: ` +
-      `convert the Keras model with tensorflowjs_converter --output_format tfjs_layers_model, or use profile.profileModel and ` +
-      `exporters.quantizeGraphArtifacts (weight quantization of the files), which work on graph models.`);
+    throw new ConfigError(
+      `${fn}: a tf.LayersModel, got a tf.GraphModel (a converted SavedModel or TF Hub model, loaded with tf.loadGraphModel). ` +
+        `A graph model has no layers to ${fn.startsWith('prune') ? 'prune' : fn.startsWith('quantize') ? 'quantize or calibrate' : fn.startsWith('distill') ? 'train' : 'rewrite'}: ` +
+        `convert the Keras model with tensorflowjs_converter --output_format tfjs_layers_model, or use profile.profileModel and ` +
+        `exporters.quantizeGraphArtifacts (weight quantization of the files), which work on graph models.`,
+    );
   }
-  throw new ConfigError(`${fn}: a tf.LayersModel, got ${describe(model)}. Build one with tf.sequential / tf.model or load it with loadModel.`);
+  throw new ConfigError(
+    `${fn}: a tf.LayersModel, got ${describe(model)}. Build one with tf.sequential / tf.model or load it with loadModel.`,
+  );
 }
 
 /**
@@ -65,31 +71,47 @@ export function modelGraph(model: tf.LayersModel, fn = 'modelGraph'): GraphNode[
     const layer = t.sourceLayer;
     if (done.has(layer.name)) return;
     if (visiting.has(layer.name)) {
-      throw new UnsupportedLayerError(`${fn}: an acyclic layer graph, got a cycle through layer "${layer.name}". Rebuild the model with tf.model.`, layer.name, layer.getClassName());
+      throw new UnsupportedLayerError(
+        `${fn}: an acyclic layer graph, got a cycle through layer "${layer.name}". Rebuild the model with tf.model.`,
+        layer.name,
+        layer.getClassName(),
+      );
     }
     visiting.add(layer.name);
     const className = layer.getClassName();
     const inbound = (layer as unknown as { inboundNodes: NodeLike[] }).inboundNodes ?? [];
     if (inbound.length > 1 && className !== 'InputLayer') {
-      throw new UnsupportedLayerError(`${fn}: each layer applied once, got layer "${layer.name}" (${className}) applied ` +
-        `${inbound.length} times (a shared layer). Give each call its own layer.`, layer.name, className);
+      throw new UnsupportedLayerError(
+        `${fn}: each layer applied once, got layer "${layer.name}" (${className}) applied ` +
+          `${inbound.length} times (a shared layer). Give each call its own layer.`,
+        layer.name,
+        className,
+      );
     }
     const node = inbound[t.nodeIndex];
     const inputs = className === 'InputLayer' || !node ? [] : node.inputTensors;
     for (const i of inputs) {
       if (i.tensorIndex !== 0) {
-        throw new UnsupportedLayerError(`${fn}: single-output layers, got output ${i.tensorIndex} of "${i.sourceLayer.name}" (${i.sourceLayer.getClassName()}). ` +
-          `Split the layer into single-output layers.`, i.sourceLayer.name, i.sourceLayer.getClassName());
+        throw new UnsupportedLayerError(
+          `${fn}: single-output layers, got output ${i.tensorIndex} of "${i.sourceLayer.name}" (${i.sourceLayer.getClassName()}). ` +
+            `Split the layer into single-output layers.`,
+          i.sourceLayer.name,
+          i.sourceLayer.getClassName(),
+        );
       }
       visit(i);
     }
     visiting.delete(layer.name);
     done.add(layer.name);
-    const outputShape = className === 'InputLayer'
-      ? dropBatch((layer as unknown as { batchInputShape: (number | null)[] }).batchInputShape ?? t.shape)
-      : dropBatch(t.shape);
+    const outputShape =
+      className === 'InputLayer'
+        ? dropBatch((layer as unknown as { batchInputShape: (number | null)[] }).batchInputShape ?? t.shape)
+        : dropBatch(t.shape);
     order.push({
-      layer, name: layer.name, className, entry: layerEntry(className),
+      layer,
+      name: layer.name,
+      className,
+      entry: layerEntry(className),
       config: layer.getConfig() as Record<string, unknown>,
       inputs: inputs.map((i) => i.sourceLayer.name),
       inputShapes: inputs.map((i) => dropBatch(i.shape)),
@@ -132,7 +154,12 @@ export interface RunGraphOptions {
  * Runs the graph on `x` layer by layer with optional hooks. Single input and output; call inside
  * tf.tidy (or own the result). With `release`, peak memory is that of the live values only.
  */
-export function runGraph(graph: readonly GraphNode[], x: tf.Tensor, hooks: GraphHooks = {}, options: RunGraphOptions = {}): tf.Tensor {
+export function runGraph(
+  graph: readonly GraphNode[],
+  x: tf.Tensor,
+  hooks: GraphHooks = {},
+  options: RunGraphOptions = {},
+): tf.Tensor {
   const values = new Map<string, tf.Tensor>();
   const remaining = new Map<string, number>();
   for (const n of graph) for (const i of n.inputs) remaining.set(i, (remaining.get(i) ?? 0) + 1);
@@ -143,7 +170,11 @@ export function runGraph(graph: readonly GraphNode[], x: tf.Tensor, hooks: Graph
     else {
       let ins = node.inputs.map((n) => values.get(n) as tf.Tensor);
       if (hooks.before) ins = hooks.before(node, ins);
-      const apply = () => hooks.apply?.(node, ins) ?? node.layer.apply(ins.length === 1 ? ins[0] as tf.Tensor : ins, { training: options.training ?? false }) as tf.Tensor;
+      const apply = () =>
+        hooks.apply?.(node, ins) ??
+        (node.layer.apply(ins.length === 1 ? (ins[0] as tf.Tensor) : ins, {
+          training: options.training ?? false,
+        }) as tf.Tensor);
       // With `release`, a layer's own intermediates (some tfjs layers do not tidy their call) go with it.
       y = options.release ? tf.tidy(apply) : apply();
       if (options.release) {

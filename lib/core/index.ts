@@ -17,7 +17,14 @@ export { machineInfo } from './machine';
 export { measureLatency, timeRuns, latencyStats, quantile } from './latency';
 export type { LatencyOptions, LatencyStats } from './latency';
 export type { MachineInfo } from './machine';
-export { writeFileAtomic, writeJsonAtomic, writeFolderAtomic, writeFolderAtomicSync, recoverFolder, fsyncPath } from './atomic';
+export {
+  writeFileAtomic,
+  writeJsonAtomic,
+  writeFolderAtomic,
+  writeFolderAtomicSync,
+  recoverFolder,
+  fsyncPath,
+} from './atomic';
 export type { FolderWriteOptions } from './atomic';
 export { hashConfig, sha256, stableStringify } from './hash';
 export { cacheDir, cacheRoot } from './cache-dir';

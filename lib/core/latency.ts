@@ -44,8 +44,12 @@ export function quantile(sorted: readonly number[], q: number): number {
 export function latencyStats(timesMs: readonly number[]): LatencyStats {
   const s = [...timesMs].sort((a, b) => a - b);
   return {
-    p50Ms: quantile(s, 0.5), p90Ms: quantile(s, 0.9), p99Ms: quantile(s, 0.99),
-    meanMs: s.reduce((a, b) => a + b, 0) / Math.max(s.length, 1), minMs: s[0] ?? NaN, runs: s.length,
+    p50Ms: quantile(s, 0.5),
+    p90Ms: quantile(s, 0.9),
+    p99Ms: quantile(s, 0.99),
+    meanMs: s.reduce((a, b) => a + b, 0) / Math.max(s.length, 1),
+    minMs: s[0] ?? NaN,
+    runs: s.length,
   };
 }
 
@@ -53,13 +57,19 @@ export function latencyStats(timesMs: readonly number[]): LatencyStats {
  * The timings (ms) of `fn`'s timed runs, after its warm-up runs. `fn` may be sync or async; it
  * must finish its work (e.g. read its output back) before returning.
  */
-export async function timeRuns(fn: () => unknown | Promise<unknown>, options: LatencyOptions = {}, caller = 'timeRuns'): Promise<number[]> {
+export async function timeRuns(
+  fn: () => unknown | Promise<unknown>,
+  options: LatencyOptions = {},
+  caller = 'timeRuns',
+): Promise<number[]> {
   const warmup = options.warmupRuns ?? 5;
   const runs = options.runs ?? 30;
   const minTime = options.minTimeMs ?? 0;
   const maxRuns = options.maxRuns ?? 10000;
   if (!(Number.isInteger(runs) && runs > 0) || !(Number.isInteger(warmup) && warmup >= 0)) {
-    throw new ConfigError(`${caller}: runs a positive integer and warmupRuns >= 0, got runs ${describe(runs)}, warmupRuns ${describe(warmup)}. Use e.g. runs 30.`);
+    throw new ConfigError(
+      `${caller}: runs a positive integer and warmupRuns >= 0, got runs ${describe(runs)}, warmupRuns ${describe(warmup)}. Use e.g. runs 30.`,
+    );
   }
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
@@ -78,6 +88,9 @@ export async function timeRuns(fn: () => unknown | Promise<unknown>, options: La
  * Times `fn` (see {@link timeRuns}) and summarizes the timings.
  * @example await measureLatency(() => model.predict(x, {batchSize: 256}).dataSync(), {runs: 50})
  */
-export async function measureLatency(fn: () => unknown | Promise<unknown>, options: LatencyOptions = {}): Promise<LatencyStats> {
+export async function measureLatency(
+  fn: () => unknown | Promise<unknown>,
+  options: LatencyOptions = {},
+): Promise<LatencyStats> {
   return latencyStats(await timeRuns(fn, options, 'measureLatency'));
 }

@@ -82,9 +82,14 @@ const inlineActivation = (c: Readonly<Record<string, unknown>>) => {
   const a = c.activation as string | undefined;
   return a && a !== 'linear' ? a : undefined;
 };
-const lastAxis = (c: Readonly<Record<string, unknown>>, rank: number) => c.axis === undefined || c.axis === -1 || c.axis === rank;
+const lastAxis = (c: Readonly<Record<string, unknown>>, rank: number) =>
+  c.axis === undefined || c.axis === -1 || c.axis === rank;
 
-function entry(className: string, role: ChannelRole, rest: Omit<LayerEntry, 'className' | 'role'> = { macs: zero }): LayerEntry {
+function entry(
+  className: string,
+  role: ChannelRole,
+  rest: Omit<LayerEntry, 'className' | 'role'> = { macs: zero },
+): LayerEntry {
   return { className, role, ...rest };
 }
 const pass = (className: string, extra: Partial<LayerEntry> = {}) => entry(className, 'pass', { macs: zero, ...extra });
@@ -92,15 +97,21 @@ const moves = (className: string) => pass(className, { valuePreserving: true });
 const activationLayer = (className: string, name: (c: Readonly<Record<string, unknown>>) => string | undefined) =>
   pass(className, { activation: name });
 
-const pooling2d = (className: string, max: boolean) => pass(className, {
-  valuePreserving: max, macs: ({ config, outputShape }) => prod(outputShape) * prod(pair(config.poolSize)),
-});
-const pooling1d = (className: string, max: boolean) => pass(className, {
-  valuePreserving: max, macs: ({ config, outputShape }) => prod(outputShape) * single(config.poolSize),
-});
-const globalPooling = (className: string, max: boolean) => pass(className, {
-  valuePreserving: max, macs: ({ inputShapes }) => prod(inputShapes[0] ?? []),
-});
+const pooling2d = (className: string, max: boolean) =>
+  pass(className, {
+    valuePreserving: max,
+    macs: ({ config, outputShape }) => prod(outputShape) * prod(pair(config.poolSize)),
+  });
+const pooling1d = (className: string, max: boolean) =>
+  pass(className, {
+    valuePreserving: max,
+    macs: ({ config, outputShape }) => prod(outputShape) * single(config.poolSize),
+  });
+const globalPooling = (className: string, max: boolean) =>
+  pass(className, {
+    valuePreserving: max,
+    macs: ({ inputShapes }) => prod(inputShapes[0] ?? []),
+  });
 
 const ENTRIES = {
   InputLayer: entry('InputLayer', 'input'),
@@ -108,32 +119,47 @@ const ENTRIES = {
     kernel: { index: 0, inAxis: 0, outAxis: 1 },
     // (..., in) -> (..., units): each output element takes `in` MACs.
     macs: ({ inputShapes, outputShape }) => prod(outputShape) * last(inputShapes[0] ?? [1]),
-    quantizeAxis: () => 1, activation: inlineActivation, fusesActivation: true,
-    channelCheck: ({ inputShapes }) => ((inputShapes[0]?.length ?? 1) === 1 ? undefined : 'Dense on a rank-2 input (add a Flatten first)'),
+    quantizeAxis: () => 1,
+    activation: inlineActivation,
+    fusesActivation: true,
+    channelCheck: ({ inputShapes }) =>
+      (inputShapes[0]?.length ?? 1) === 1 ? undefined : 'Dense on a rank-2 input (add a Flatten first)',
   }),
   Conv1D: entry('Conv1D', 'producer', {
     kernel: { index: 0, inAxis: 1, outAxis: 2 },
-    macs: ({ config, inputShapes, outputShape }) => prod(outputShape) * single(config.kernelSize) * last(inputShapes[0] ?? [1]),
-    quantizeAxis: () => 2, activation: inlineActivation, fusesActivation: true,
+    macs: ({ config, inputShapes, outputShape }) =>
+      prod(outputShape) * single(config.kernelSize) * last(inputShapes[0] ?? [1]),
+    quantizeAxis: () => 2,
+    activation: inlineActivation,
+    fusesActivation: true,
   }),
   Conv2D: entry('Conv2D', 'producer', {
     kernel: { index: 0, inAxis: 2, outAxis: 3 },
-    macs: ({ config, inputShapes, outputShape }) => prod(outputShape) * prod(pair(config.kernelSize)) * last(inputShapes[0] ?? [1]),
-    quantizeAxis: () => 3, activation: inlineActivation, fusesActivation: true,
-    channelCheck: ({ config }) => (config.dataFormat === 'channelsFirst' ? 'Conv2D with dataFormat channelsLast' : undefined),
+    macs: ({ config, inputShapes, outputShape }) =>
+      prod(outputShape) * prod(pair(config.kernelSize)) * last(inputShapes[0] ?? [1]),
+    quantizeAxis: () => 3,
+    activation: inlineActivation,
+    fusesActivation: true,
+    channelCheck: ({ config }) =>
+      config.dataFormat === 'channelsFirst' ? 'Conv2D with dataFormat channelsLast' : undefined,
   }),
   Conv2DTranspose: entry('Conv2DTranspose', 'producer', {
     // Kernel [kh, kw, outC, inC]: each input element is spread over a kh x kw window of every output channel.
     kernel: { index: 0, inAxis: 3, outAxis: 2 },
-    macs: ({ config, inputShapes, outputShape }) => prod(inputShapes[0] ?? []) * prod(pair(config.kernelSize)) * last(outputShape),
-    activation: inlineActivation, fusesActivation: true,
+    macs: ({ config, inputShapes, outputShape }) =>
+      prod(inputShapes[0] ?? []) * prod(pair(config.kernelSize)) * last(outputShape),
+    activation: inlineActivation,
+    fusesActivation: true,
   }),
   DepthwiseConv2D: entry('DepthwiseConv2D', 'tied', {
     // Kernel [kh, kw, inC, multiplier]: channel c of the output is c * multiplier + m.
     kernel: { index: 0, outAxis: 2 },
     macs: ({ config, outputShape }) => prod(outputShape) * prod(pair(config.kernelSize)),
-    quantizeAxis: (shape) => (shape[3] === 1 ? 2 : undefined), activation: inlineActivation, fusesActivation: true,
-    channelCheck: ({ config }) => (Number(config.depthMultiplier ?? 1) !== 1 ? 'DepthwiseConv2D with depthMultiplier 1' : undefined),
+    quantizeAxis: (shape) => (shape[3] === 1 ? 2 : undefined),
+    activation: inlineActivation,
+    fusesActivation: true,
+    channelCheck: ({ config }) =>
+      Number(config.depthMultiplier ?? 1) !== 1 ? 'DepthwiseConv2D with depthMultiplier 1' : undefined,
   }),
   SeparableConv2D: entry('SeparableConv2D', 'opaque', {
     macs: ({ config, inputShapes, outputShape }) => {
@@ -142,32 +168,48 @@ const ENTRIES = {
       const spatial = prod(outputShape.slice(0, -1));
       return spatial * inC * mult * prod(pair(config.kernelSize)) + spatial * inC * mult * last(outputShape);
     },
-    activation: inlineActivation, fusesActivation: true,
+    activation: inlineActivation,
+    fusesActivation: true,
   }),
   BatchNormalization: entry('BatchNormalization', 'tied', {
     macs: ({ outputShape }) => prod(outputShape),
-    channelCheck: ({ config, outputShape }) => (lastAxis(config, outputShape.length) ? undefined : 'BatchNormalization over the last (channel) axis'),
+    channelCheck: ({ config, outputShape }) =>
+      lastAxis(config, outputShape.length) ? undefined : 'BatchNormalization over the last (channel) axis',
   }),
   LayerNormalization: entry('LayerNormalization', 'opaque', { macs: ({ outputShape }) => prod(outputShape) }),
   Activation: activationLayer('Activation', inlineActivation),
-  ReLU: activationLayer('ReLU', (c) => (c.maxValue === 6 ? 'relu6' : c.maxValue == null ? 'relu' : `relu(maxValue=${String(c.maxValue)})`)),
+  ReLU: activationLayer('ReLU', (c) =>
+    c.maxValue === 6 ? 'relu6' : c.maxValue == null ? 'relu' : `relu(maxValue=${String(c.maxValue)})`,
+  ),
   LeakyReLU: activationLayer('LeakyReLU', () => 'leaky_relu'),
   ELU: activationLayer('ELU', () => 'elu'),
   ThresholdedReLU: activationLayer('ThresholdedReLU', () => 'thresholded_relu'),
   Softmax: activationLayer('Softmax', () => 'softmax'),
   PReLU: entry('PReLU', 'tied', { macs: ({ outputShape }) => prod(outputShape), activation: () => 'prelu' }),
-  Dropout: moves('Dropout'), SpatialDropout1D: moves('SpatialDropout1D'), SpatialDropout2D: moves('SpatialDropout2D'),
-  GaussianNoise: moves('GaussianNoise'), GaussianDropout: moves('GaussianDropout'), AlphaDropout: moves('AlphaDropout'),
-  ZeroPadding2D: moves('ZeroPadding2D'), Cropping2D: moves('Cropping2D'), UpSampling2D: moves('UpSampling2D'),
-  MaxPooling2D: pooling2d('MaxPooling2D', true), AveragePooling2D: pooling2d('AveragePooling2D', false),
-  MaxPooling1D: pooling1d('MaxPooling1D', true), AveragePooling1D: pooling1d('AveragePooling1D', false),
-  GlobalMaxPooling2D: globalPooling('GlobalMaxPooling2D', true), GlobalAveragePooling2D: globalPooling('GlobalAveragePooling2D', false),
-  GlobalMaxPooling1D: globalPooling('GlobalMaxPooling1D', true), GlobalAveragePooling1D: globalPooling('GlobalAveragePooling1D', false),
+  Dropout: moves('Dropout'),
+  SpatialDropout1D: moves('SpatialDropout1D'),
+  SpatialDropout2D: moves('SpatialDropout2D'),
+  GaussianNoise: moves('GaussianNoise'),
+  GaussianDropout: moves('GaussianDropout'),
+  AlphaDropout: moves('AlphaDropout'),
+  ZeroPadding2D: moves('ZeroPadding2D'),
+  Cropping2D: moves('Cropping2D'),
+  UpSampling2D: moves('UpSampling2D'),
+  MaxPooling2D: pooling2d('MaxPooling2D', true),
+  AveragePooling2D: pooling2d('AveragePooling2D', false),
+  MaxPooling1D: pooling1d('MaxPooling1D', true),
+  AveragePooling1D: pooling1d('AveragePooling1D', false),
+  GlobalMaxPooling2D: globalPooling('GlobalMaxPooling2D', true),
+  GlobalAveragePooling2D: globalPooling('GlobalAveragePooling2D', false),
+  GlobalMaxPooling1D: globalPooling('GlobalMaxPooling1D', true),
+  GlobalAveragePooling1D: globalPooling('GlobalAveragePooling1D', false),
   Flatten: entry('Flatten', 'flatten', { macs: zero, valuePreserving: true }),
   Reshape: entry('Reshape', 'pass', {
-    macs: zero, valuePreserving: true,
+    macs: zero,
+    valuePreserving: true,
     // Followable only when the channel (last) axis is untouched, as in squeeze-excite's (C) -> (1, 1, C).
-    channelCheck: ({ inputShapes, outputShape }) => (last(inputShapes[0] ?? [0]) === last(outputShape) ? undefined : 'Reshape that keeps the last (channel) axis'),
+    channelCheck: ({ inputShapes, outputShape }) =>
+      last(inputShapes[0] ?? [0]) === last(outputShape) ? undefined : 'Reshape that keeps the last (channel) axis',
   }),
   Permute: entry('Permute', 'opaque', { macs: zero, valuePreserving: true }),
   RepeatVector: entry('RepeatVector', 'opaque', { macs: zero, valuePreserving: true }),
@@ -179,8 +221,10 @@ const ENTRIES = {
   Maximum: entry('Maximum', 'merge', { macs: zero }),
   Minimum: entry('Minimum', 'merge', { macs: zero }),
   Concatenate: entry('Concatenate', 'concat', {
-    macs: zero, valuePreserving: true,
-    channelCheck: ({ config, outputShape }) => (lastAxis(config, outputShape.length) ? undefined : 'Concatenate on the last (channel) axis'),
+    macs: zero,
+    valuePreserving: true,
+    channelCheck: ({ config, outputShape }) =>
+      lastAxis(config, outputShape.length) ? undefined : 'Concatenate on the last (channel) axis',
   }),
   // The fake-quantization layers a quantized model carries (lib/quantize/fake-quantize-layer.ts):
   // identity with rounding, so no channel change and no MACs; rounding is arithmetic, so a

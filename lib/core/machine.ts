@@ -24,7 +24,22 @@ export interface MachineInfo {
   readonly date: string;
 }
 
-const INTERESTING = ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_int8', 'neon', 'asimd', 'asimddp'];
+const INTERESTING = [
+  'sse4_2',
+  'avx',
+  'avx2',
+  'fma',
+  'avx512f',
+  'avx512bw',
+  'avx512vl',
+  'avx512_vnni',
+  'avx_vnni',
+  'avx512_bf16',
+  'amx_int8',
+  'neon',
+  'asimd',
+  'asimddp',
+];
 
 function cpuFlags(): string[] {
   try {

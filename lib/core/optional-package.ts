@@ -24,8 +24,11 @@ function missing(fn: string, name: string, e: unknown): MissingPackageError | un
   const err = e as NodeJS.ErrnoException;
   if (err?.code !== 'MODULE_NOT_FOUND' || hasOptional(name)) return undefined; // installed: another failure, rethrown
   const version = OPTIONAL_PACKAGES[name];
-  return new MissingPackageError(`${fn}: the npm package ${name} installed, got it missing. ` +
-    `Run npm install ${name}${version ? `@${version}` : ''} (it is an optional dependency of tfjs-compress).`, name);
+  return new MissingPackageError(
+    `${fn}: the npm package ${name} installed, got it missing. ` +
+      `Run npm install ${name}${version ? `@${version}` : ''} (it is an optional dependency of tfjs-compress).`,
+    name,
+  );
 }
 
 /**
@@ -34,7 +37,6 @@ function missing(fn: string, name: string, e: unknown): MissingPackageError | un
  */
 export function requireOptional<T>(name: string, fn: string, subpath = ''): T {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(name + subpath) as T;
   } catch (e) {
     throw missing(fn, name, e) ?? e;

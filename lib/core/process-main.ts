@@ -5,7 +5,10 @@
 /** Closes `close` on the first SIGINT or SIGTERM, then exits 0 (1 when closing failed). */
 export function closeOnSignals(close: () => Promise<unknown>): void {
   const stop = (): void => {
-    close().then(() => process.exit(0), () => process.exit(1));
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -15,9 +15,15 @@ import * as tf from '@tensorflow/tfjs';
 import { convPadding, PadAttr } from './conv-padding';
 import { HeapBackend, overrideWasmKernel, pair } from './wasm-override';
 
-
 /** dx of max pooling over non-overlapping windows (NHWC float32), into a new heap tensor. */
-export function maxPoolGradHeap(b: HeapBackend, dy: tf.TensorInfo, x: tf.TensorInfo, filter: [number, number], strides: [number, number], pad: PadAttr): tf.TensorInfo {
+export function maxPoolGradHeap(
+  b: HeapBackend,
+  dy: tf.TensorInfo,
+  x: tf.TensorInfo,
+  filter: [number, number],
+  strides: [number, number],
+  pad: PadAttr,
+): tf.TensorInfo {
   const [N, H, W, C] = x.shape as [number, number, number, number];
   const [, oH, oW] = dy.shape as [number, number, number, number];
   const [fH, fW] = filter;
@@ -73,7 +79,8 @@ function fastMaxPoolGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | un
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const filter = pair(a.filterSize);
   const strides = pair(a.strides);
-  const plain = a.dimRoundingMode == null && dy.dtype === 'float32' && input.dtype === 'float32' && input.shape.length === 4;
+  const plain =
+    a.dimRoundingMode == null && dy.dtype === 'float32' && input.dtype === 'float32' && input.shape.length === 4;
   if (!plain || strides[0] < filter[0] || strides[1] < filter[1]) return undefined;
   return maxPoolGradHeap(args.backend as HeapBackend, dy, input, filter, strides, a.pad as PadAttr);
 }
@@ -96,7 +103,7 @@ const clipGradKernel: tf.KernelConfig = {
     const hi = Math.fround(a.clipValueMax);
     for (let i = 0; i < o.length; i++) {
       const v = xv[i] as number;
-      o[i] = v >= lo && v <= hi ? dyv[i] as number : 0;
+      o[i] = v >= lo && v <= hi ? (dyv[i] as number) : 0;
     }
     return out;
   },
@@ -110,10 +117,27 @@ const clipGradient: tf.GradConfig = {
     const [x] = saved as [tf.Tensor];
     const { clipValueMin, clipValueMax } = attrs as unknown as { clipValueMin: number; clipValueMax: number };
     const g = dy as tf.Tensor;
-    if (tf.getBackend() === 'wasm' && g.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(g.shape, x.shape)) {
-      return { x: () => tf.engine().runKernel(CLIP_GRAD_KERNEL, { dy: g, x } as unknown as tf.NamedTensorMap, { clipValueMin, clipValueMax } as unknown as tf.NamedAttrMap) as tf.Tensor };
+    if (
+      tf.getBackend() === 'wasm' &&
+      g.dtype === 'float32' &&
+      x.dtype === 'float32' &&
+      tf.util.arraysEqual(g.shape, x.shape)
+    ) {
+      return {
+        x: () =>
+          tf
+            .engine()
+            .runKernel(
+              CLIP_GRAD_KERNEL,
+              { dy: g, x } as unknown as tf.NamedTensorMap,
+              { clipValueMin, clipValueMax } as unknown as tf.NamedAttrMap,
+            ) as tf.Tensor,
+      };
     }
-    return { x: () => tf.where(tf.logicalAnd(tf.greaterEqual(x, clipValueMin), tf.lessEqual(x, clipValueMax)), g, tf.zerosLike(g)) };
+    return {
+      x: () =>
+        tf.where(tf.logicalAnd(tf.greaterEqual(x, clipValueMin), tf.lessEqual(x, clipValueMax)), g, tf.zerosLike(g)),
+    };
   },
 };
 

@@ -16,14 +16,27 @@ type Attrs = Record<string, unknown>;
 
 function padded(x: tf.Tensor4D, pad: PadAttr, kH: number, kW: number, strides: [number, number]): tf.Tensor4D {
   const p = convPadding(pad, [x.shape[1], x.shape[2]], [kH, kW], strides);
-  return p.top + p.bottom + p.left + p.right > 0 ? tf.pad(x, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]) : x;
+  return p.top + p.bottom + p.left + p.right > 0
+    ? tf.pad(x, [
+        [0, 0],
+        [p.top, p.bottom],
+        [p.left, p.right],
+        [0, 0],
+      ])
+    : x;
 }
 
 /**
  * dW[kh, kw, ci, co] = sum over n, oh, ow of xPadded[n, oh*s + kh, ow*s + kw, ci] * dy[n, oh, ow, co]:
  * a valid convolution of x^T (ci, Hp, Wp, n) by dy^T (oh, ow, n, co) with dilation s.
  */
-export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: readonly number[], strides: [number, number], pad: PadAttr): tf.Tensor4D {
+export function conv2dFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: readonly number[],
+  strides: [number, number],
+  pad: PadAttr,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const [kH, kW] = filterShape as [number, number];
     const xp = padded(x, pad, kH, kW, strides);
@@ -40,15 +53,33 @@ function dilate(dy: tf.Tensor4D, strides: [number, number]): tf.Tensor4D {
   const [sh, sw] = strides;
   if (sh === 1 && sw === 1) return dy;
   const [n, oh, ow, c] = dy.shape;
-  const spread = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
-  return tf.slice(tf.reshape(spread, [n, oh * sh, ow * sw, c]), [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c]) as tf.Tensor4D;
+  const spread = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, c]), [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
+  return tf.slice(
+    tf.reshape(spread, [n, oh * sh, ow * sw, c]),
+    [0, 0, 0, 0],
+    [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c],
+  ) as tf.Tensor4D;
 }
 
 /**
  * The padding of the stride-undone dy that turns dX into a plain 'valid' convolution with the
  * spatially flipped filter, or undefined when the conv's padding cannot be expressed so.
  */
-function inputGradPads(inputShape: readonly number[], dyShape: readonly number[], kH: number, kW: number, strides: [number, number], pad: PadAttr): [[number, number], [number, number]] | undefined {
+function inputGradPads(
+  inputShape: readonly number[],
+  dyShape: readonly number[],
+  kH: number,
+  kW: number,
+  strides: [number, number],
+  pad: PadAttr,
+): [[number, number], [number, number]] | undefined {
   const [, inH, inW] = inputShape as [number, number, number, number];
   const [, oH, oW] = dyShape as [number, number, number, number];
   const p = convPadding(pad, [inH, inW], [kH, kW], strides);
@@ -56,7 +87,12 @@ function inputGradPads(inputShape: readonly number[], dyShape: readonly number[]
   const left = kW - 1 - p.left;
   const bottom = inH + kH - 1 - ((oH - 1) * strides[0] + 1) - top;
   const right = inW + kW - 1 - ((oW - 1) * strides[1] + 1) - left;
-  return Math.min(top, left, bottom, right) < 0 ? undefined : [[top, bottom], [left, right]];
+  return Math.min(top, left, bottom, right) < 0
+    ? undefined
+    : [
+        [top, bottom],
+        [left, right],
+      ];
 }
 
 /**
@@ -65,31 +101,50 @@ function inputGradPads(inputShape: readonly number[], dyShape: readonly number[]
  * c * M + m reads input channel c). Falls back to a dense block-diagonal transposed conv where the
  * padding cannot be expressed.
  */
-export function depthwiseInputGrad(xShape: readonly number[], dy: tf.Tensor4D, filter: tf.Tensor4D, strides: [number, number], pad: PadAttr): tf.Tensor4D {
+export function depthwiseInputGrad(
+  xShape: readonly number[],
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  strides: [number, number],
+  pad: PadAttr,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const [kH, kW, C, M] = filter.shape;
     const pads = inputGradPads(xShape, dy.shape, kH, kW, strides, pad);
     if (!pads) {
       const eye = tf.reshape(tf.eye(C), [1, 1, C, C, 1]);
       const dense = tf.reshape(tf.mul(tf.reshape(filter, [kH, kW, C, 1, M]), eye), [kH, kW, C, C * M]) as tf.Tensor4D;
-      return tf.conv2dTranspose(dy, dense, xShape as [number, number, number, number], strides, pad as 'same' | 'valid' | number);
+      return tf.conv2dTranspose(
+        dy,
+        dense,
+        xShape as [number, number, number, number],
+        strides,
+        pad as 'same' | 'valid' | number,
+      );
     }
     const flipped = tf.reverse(filter, [0, 1]);
     const [n, oH, oW] = dy.shape;
     const dy5 = tf.reshape(dy, [n, oH, oW, C, M]);
     let sum: tf.Tensor4D | undefined;
     for (let m = 0; m < M; m++) {
-      const dym = M === 1 ? dy : tf.reshape(tf.slice(dy5, [0, 0, 0, 0, m], [-1, -1, -1, -1, 1]), [n, oH, oW, C]) as tf.Tensor4D;
+      const dym =
+        M === 1 ? dy : (tf.reshape(tf.slice(dy5, [0, 0, 0, 0, m], [-1, -1, -1, -1, 1]), [n, oH, oW, C]) as tf.Tensor4D);
       const f = tf.slice(flipped, [0, 0, 0, m], [-1, -1, -1, 1]) as tf.Tensor4D;
       const dx = tf.depthwiseConv2d(tf.pad(dilate(dym, strides), [[0, 0], pads[0], pads[1], [0, 0]]), f, 1, 'valid');
-      sum = sum ? tf.add(sum, dx) as tf.Tensor4D : dx;
+      sum = sum ? (tf.add(sum, dx) as tf.Tensor4D) : dx;
     }
     return sum as tf.Tensor4D;
   });
 }
 
 /** dFilter of a depthwise conv: per channel multiplier m, a depthwise conv of x by dy with the batch folded into channels. */
-export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: readonly number[], strides: [number, number], pad: PadAttr): tf.Tensor4D {
+export function depthwiseFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: readonly number[],
+  strides: [number, number],
+  pad: PadAttr,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const [kH, kW, C, M] = filterShape as [number, number, number, number];
     const n = x.shape[0];
@@ -111,7 +166,9 @@ export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape
 }
 
 function unsupported(kernel: string, what: string): never {
-  throw new ConfigError(`${kernel} (wasm, tfjs-compress): NHWC data and dilation 1, got ${what}. Train this model on the cpu backend (initBackend('cpu')).`);
+  throw new ConfigError(
+    `${kernel} (wasm, tfjs-compress): NHWC data and dilation 1, got ${what}. Train this model on the cpu backend (initBackend('cpu')).`,
+  );
 }
 
 const KERNELS: tf.KernelConfig[] = [
@@ -120,8 +177,15 @@ const KERNELS: tf.KernelConfig[] = [
     backendName: 'wasm',
     kernelFunc: ({ inputs, attrs }) => {
       const a = attrs as Attrs;
-      if ((a.dataFormat ?? 'NHWC') !== 'NHWC') unsupported('Conv2DBackpropFilter', `dataFormat ${String(a.dataFormat)}`);
-      return conv2dFilterGrad(inputs.x as tf.Tensor4D, inputs.dy as tf.Tensor4D, a.filterShape as number[], pair(a.strides), a.pad as PadAttr) as unknown as tf.TensorInfo;
+      if ((a.dataFormat ?? 'NHWC') !== 'NHWC')
+        unsupported('Conv2DBackpropFilter', `dataFormat ${String(a.dataFormat)}`);
+      return conv2dFilterGrad(
+        inputs.x as tf.Tensor4D,
+        inputs.dy as tf.Tensor4D,
+        a.filterShape as number[],
+        pair(a.strides),
+        a.pad as PadAttr,
+      ) as unknown as tf.TensorInfo;
     },
   },
   {
@@ -130,7 +194,13 @@ const KERNELS: tf.KernelConfig[] = [
     kernelFunc: ({ inputs, attrs }) => {
       const a = attrs as Attrs;
       if (pair(a.dilations).some((d) => d !== 1)) unsupported('DepthwiseConv2dNativeBackpropFilter', 'dilation > 1');
-      return depthwiseFilterGrad(inputs.x as tf.Tensor4D, inputs.dy as tf.Tensor4D, a.filterShape as number[], pair(a.strides), a.pad as PadAttr) as unknown as tf.TensorInfo;
+      return depthwiseFilterGrad(
+        inputs.x as tf.Tensor4D,
+        inputs.dy as tf.Tensor4D,
+        a.filterShape as number[],
+        pair(a.strides),
+        a.pad as PadAttr,
+      ) as unknown as tf.TensorInfo;
     },
   },
   {
@@ -139,7 +209,13 @@ const KERNELS: tf.KernelConfig[] = [
     kernelFunc: ({ inputs, attrs }) => {
       const a = attrs as Attrs;
       if (pair(a.dilations).some((d) => d !== 1)) unsupported('DepthwiseConv2dNativeBackpropInput', 'dilation > 1');
-      return depthwiseInputGrad(a.inputShape as number[], inputs.dy as tf.Tensor4D, inputs.filter as tf.Tensor4D, pair(a.strides), a.pad as PadAttr) as unknown as tf.TensorInfo;
+      return depthwiseInputGrad(
+        a.inputShape as number[],
+        inputs.dy as tf.Tensor4D,
+        inputs.filter as tf.Tensor4D,
+        pair(a.strides),
+        a.pad as PadAttr,
+      ) as unknown as tf.TensorInfo;
     },
   },
 ];
@@ -150,7 +226,13 @@ const KERNELS: tf.KernelConfig[] = [
  * wasm's own Conv2DBackpropInput is a naive loop (~1 GFLOP/s); its Conv2D is XNNPACK. Returns
  * undefined where the padding cannot be expressed so.
  */
-export function conv2dInputGrad(inputShape: readonly number[], dy: tf.Tensor4D, filter: tf.Tensor4D, strides: [number, number], pad: PadAttr): tf.Tensor4D | undefined {
+export function conv2dInputGrad(
+  inputShape: readonly number[],
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  strides: [number, number],
+  pad: PadAttr,
+): tf.Tensor4D | undefined {
   const [kH, kW] = filter.shape;
   const pads = inputGradPads(inputShape, dy.shape, kH, kW, strides, pad);
   if (!pads) return undefined;
@@ -161,7 +243,12 @@ export function conv2dInputGrad(inputShape: readonly number[], dy: tf.Tensor4D, 
 }
 
 /** dX of a stride-1 conv (see conv2dInputGrad). */
-export function conv2dInputGradStride1(inputShape: readonly number[], dy: tf.Tensor4D, filter: tf.Tensor4D, pad: PadAttr): tf.Tensor4D | undefined {
+export function conv2dInputGradStride1(
+  inputShape: readonly number[],
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  pad: PadAttr,
+): tf.Tensor4D | undefined {
   return conv2dInputGrad(inputShape, dy, filter, [1, 1], pad);
 }
 
@@ -169,7 +256,13 @@ export function conv2dInputGradStride1(inputShape: readonly number[], dy: tf.Ten
 function fastConv2dBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | undefined {
   const a = args.attrs as Attrs;
   if ((a.dataFormat ?? 'NHWC') !== 'NHWC' || a.dimRoundingMode != null) return undefined;
-  return conv2dInputGrad(a.inputShape as number[], args.inputs.dy as tf.Tensor4D, args.inputs.filter as tf.Tensor4D, pair(a.strides), a.pad as PadAttr) as unknown as tf.TensorInfo | undefined;
+  return conv2dInputGrad(
+    a.inputShape as number[],
+    args.inputs.dy as tf.Tensor4D,
+    args.inputs.filter as tf.Tensor4D,
+    pair(a.strides),
+    a.pad as PadAttr,
+  ) as unknown as tf.TensorInfo | undefined;
 }
 
 let conv2dBackpropInputReplaced = false;

@@ -26,7 +26,10 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
  * stock kernel (kept and called then). Returns the stock kernel, or undefined (nothing replaced)
  * when wasm has none.
  */
-export function overrideWasmKernel(kernelName: string, fast: (args: KernelArgs) => tf.TensorInfo | undefined): tf.KernelConfig | undefined {
+export function overrideWasmKernel(
+  kernelName: string,
+  fast: (args: KernelArgs) => tf.TensorInfo | undefined,
+): tf.KernelConfig | undefined {
   const stock = tf.getKernel(kernelName, 'wasm');
   if (!stock) return undefined;
   tf.unregisterKernel(kernelName, 'wasm');

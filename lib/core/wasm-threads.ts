@@ -40,8 +40,9 @@ function wasmOutDir(): string {
 
 /** The pthread worker's script as a file (Node's Worker needs a path), written once per content. */
 function workerFile(dir: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { wasmWorkerContents } = require(path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  const { wasmWorkerContents } = require(path.join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+    wasmWorkerContents: string;
+  };
   // The package keeps the script in a template literal, where "\n" inside its string literals
   // became real newlines; tfjs re-escapes them the same way before making its Blob.
   const text = wasmWorkerContents.replace(/\n/g, '\\n');
@@ -56,15 +57,21 @@ async function threadedBackend(threads: number): Promise<tf.KernelBackend> {
   const loader = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   const binary = fs.readFileSync(path.join(dir, 'tfjs-backend-wasm-threaded-simd.wasm'));
   const worker = workerFile(dir);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const factory = require(loader) as (config: Record<string, unknown>) => Promise<EmscriptenModule>;
   const module = await factory({
-    locateFile: (file: string, prefix: string) => (file.endsWith('.worker.js') ? worker : file.endsWith('.wasm') ? path.join(dir, file) : prefix + file),
+    locateFile: (file: string, prefix: string) =>
+      file.endsWith('.worker.js') ? worker : file.endsWith('.wasm') ? path.join(dir, file) : prefix + file,
     // What each pthread worker evaluates to get the module's code.
     mainScriptUrlOrBlob: loader,
-    instantiateWasm: (imports: { env: Record<string, unknown> }, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
+    instantiateWasm: (
+      imports: { env: Record<string, unknown> },
+      receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+    ) => {
       imports.env.emscripten_num_logical_cores = () => 2 * threads; // see the header, point 2
-      void WebAssembly.instantiate(binary, imports as unknown as WebAssembly.Imports).then((r) => receive(r.instance, r.module));
+      void WebAssembly.instantiate(binary, imports as unknown as WebAssembly.Imports).then((r) =>
+        receive(r.instance, r.module),
+      );
       return {};
     },
   });
@@ -79,7 +86,7 @@ async function threadedBackend(threads: number): Promise<tf.KernelBackend> {
   wasmBackend.setThreadsCount(threads);
   const backend = new wasmBackend.BackendWasm(module as never);
   // Idle pthreads must not keep Node running once the program is done.
-  for (const w of [...module.PThread?.runningWorkers ?? [], ...module.PThread?.unusedWorkers ?? []]) w.unref();
+  for (const w of [...(module.PThread?.runningWorkers ?? []), ...(module.PThread?.unusedWorkers ?? [])]) w.unref();
   return backend;
 }
 
@@ -96,14 +103,18 @@ export function wasmThreads(): number {
  */
 export async function setWasmThreads(threads: number, fn = 'initBackend'): Promise<void> {
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_WASM_THREADS)) {
-    throw new ConfigError(`${fn}: threads an integer in [1, ${MAX_WASM_THREADS}], got ${describe(threads)}. Use 1 (default) or 2 on a 2-core machine.`);
+    throw new ConfigError(
+      `${fn}: threads an integer in [1, ${MAX_WASM_THREADS}], got ${describe(threads)}. Use 1 (default) or 2 on a 2-core machine.`,
+    );
   }
   if (threads === activeThreads) return;
   const engine = tf.engine() as unknown as { registry: Record<string, tf.KernelBackend | undefined> };
   const live = engine.registry.wasm?.numDataIds() ?? 0;
   if (live > 0) {
-    throw new ConfigError(`${fn}: threads chosen before the first wasm tensor, got ${live} tensors alive on wasm. ` +
-      `Call initBackend('wasm', {threads: ${threads}}) at the start of the program, or dispose every wasm tensor first.`);
+    throw new ConfigError(
+      `${fn}: threads chosen before the first wasm tensor, got ${live} tensors alive on wasm. ` +
+        `Call initBackend('wasm', {threads: ${threads}}) at the start of the program, or dispose every wasm tensor first.`,
+    );
   }
   stockFactory ??= tf.findBackendFactory('wasm') as Factory;
   const wasActive = tf.getBackend() === 'wasm';

@@ -35,16 +35,25 @@ export interface MacsCandidate {
  * whose MACs are closest to `target` (a fraction of the original's), and all of them.
  * @example (await sparsityForMacs(model, 0.5, [0.3, 0.35, 0.4])).best.sparsity
  */
-export async function sparsityForMacs(model: tf.LayersModel, target: number, sparsities: readonly number[], options: Omit<ChannelOptions, 'sparsity'> = {}): Promise<{ best: MacsCandidate; candidates: MacsCandidate[] }> {
+export async function sparsityForMacs(
+  model: tf.LayersModel,
+  target: number,
+  sparsities: readonly number[],
+  options: Omit<ChannelOptions, 'sparsity'> = {},
+): Promise<{ best: MacsCandidate; candidates: MacsCandidate[] }> {
   if (!(target > 0 && target <= 1) || sparsities.length === 0) {
-    throw new ConfigError(`sparsityForMacs: a target in (0, 1] and at least one sparsity, got target ${describe(target)} and ${describe(sparsities)}. Use e.g. 0.5 and [0.3, 0.35, 0.4].`);
+    throw new ConfigError(
+      `sparsityForMacs: a target in (0, 1] and at least one sparsity, got target ${describe(target)} and ${describe(sparsities)}. Use e.g. 0.5 and [0.3, 0.35, 0.4].`,
+    );
   }
   const candidates: MacsCandidate[] = [];
   for (const sparsity of sparsities) {
     const { model: pruned, report } = await channels(model, { ...options, sparsity });
     pruned.dispose();
     candidates.push({
-      sparsity, macsRatio: report.macs.after / report.macs.before, paramsRatio: report.params.after / report.params.before,
+      sparsity,
+      macsRatio: report.macs.after / report.macs.before,
+      paramsRatio: report.params.after / report.params.before,
       convChannels: report.layers.filter((l) => l.className === 'Conv2D').map((l) => l.channelsAfter),
     });
   }
@@ -77,9 +86,20 @@ export interface PrunedAndTunedOptions {
  * `model` pruned with `options.prune` and fine-tuned, from the cache or made now (then cached).
  * The caller owns the returned model; the input is not modified.
  */
-export async function prunedAndTuned(model: tf.LayersModel, options: PrunedAndTunedOptions): Promise<{ model: tf.LayersModel; meta: TunedMeta; fromCache: boolean }> {
+export async function prunedAndTuned(
+  model: tf.LayersModel,
+  options: PrunedAndTunedOptions,
+): Promise<{ model: tf.LayersModel; meta: TunedMeta; fromCache: boolean }> {
   const lr = options.learningRate ?? 1e-3;
-  const key = { version: 1, base: options.baseKey, prune: options.prune, epochs: options.epochs, lr, train: [options.train.name, options.train.count], test: [options.test.name, options.test.count] };
+  const key = {
+    version: 1,
+    base: options.baseKey,
+    prune: options.prune,
+    epochs: options.epochs,
+    lr,
+    train: [options.train.name, options.train.count],
+    test: [options.test.name, options.test.count],
+  };
   const entry = await cachedModel<TunedMeta>(key, options.label, async () => {
     const t0 = performance.now();
     const { model: pruned } = await channels(model, options.prune);
@@ -118,16 +138,29 @@ export interface PruningSpeedupOptions {
  * ONNX Runtime (inference form exported), all six in the same interleaved rounds. Models are borrowed.
  * @example (await pruningSpeedups(cnnModel, pruned, {batchSizes: [256]})).tfjsWasm.batch256.speedup
  */
-export async function pruningSpeedups(original: tf.LayersModel, pruned: tf.LayersModel, options: PruningSpeedupOptions = {}): Promise<PruningSpeedups> {
+export async function pruningSpeedups(
+  original: tf.LayersModel,
+  pruned: tf.LayersModel,
+  options: PruningSpeedupOptions = {},
+): Promise<PruningSpeedups> {
   const [fo, fp] = [await inferenceForm(original), await inferenceForm(pruned)];
   try {
     const runtimes: BenchRuntime[] = [
-      tfjsRuntime(original, 'wasm', { model: 'tfjsWasm/original' }), tfjsRuntime(pruned, 'wasm', { model: 'tfjsWasm/pruned' }),
-      tfjsRuntime(fo.model, 'wasm', { model: 'tfjsWasmInferenceForm/original' }), tfjsRuntime(fp.model, 'wasm', { model: 'tfjsWasmInferenceForm/pruned' }),
-      ortRuntime(toOnnx(fo.model), { model: 'ort/original' }), ortRuntime(toOnnx(fp.model), { model: 'ort/pruned' }),
+      tfjsRuntime(original, 'wasm', { model: 'tfjsWasm/original' }),
+      tfjsRuntime(pruned, 'wasm', { model: 'tfjsWasm/pruned' }),
+      tfjsRuntime(fo.model, 'wasm', { model: 'tfjsWasmInferenceForm/original' }),
+      tfjsRuntime(fp.model, 'wasm', { model: 'tfjsWasmInferenceForm/pruned' }),
+      ortRuntime(toOnnx(fo.model), { model: 'ort/original' }),
+      ortRuntime(toOnnx(fp.model), { model: 'ort/pruned' }),
     ];
     const batchSizes = options.batchSizes ?? [1, 256];
-    const rows = await benchmark(runtimes, { batchSizes, rounds: options.rounds ?? 9, runs: options.runs ?? 5, warmupRuns: 2, minTimeMs: options.minTimeMs ?? 200 });
+    const rows = await benchmark(runtimes, {
+      batchSizes,
+      rounds: options.rounds ?? 9,
+      runs: options.runs ?? 5,
+      warmupRuns: 2,
+      minTimeMs: options.minTimeMs ?? 200,
+    });
     const row = (model: string, batch: number) => rows.find((r) => r.model === model && r.batchSize === batch);
     const figures = {} as PruningSpeedups;
     for (const runtime of ['tfjsWasm', 'tfjsWasmInferenceForm', 'ort'] as const) {
@@ -137,7 +170,12 @@ export async function pruningSpeedups(original: tf.LayersModel, pruned: tf.Layer
         const p = row(`${runtime}/pruned`, b);
         if (!o || !p) continue;
         const roundSpeedups = o.roundP50Ms.map((t, i) => t / (p.roundP50Ms[i] as number));
-        figures[runtime][`batch${b}`] = { speedup: median(roundSpeedups), roundSpeedups, originalP50Ms: o.p50Ms, prunedP50Ms: p.p50Ms };
+        figures[runtime][`batch${b}`] = {
+          speedup: median(roundSpeedups),
+          roundSpeedups,
+          originalP50Ms: o.p50Ms,
+          prunedP50Ms: p.p50Ms,
+        };
       }
     }
     return figures;
@@ -152,7 +190,10 @@ export async function pruningSpeedups(original: tf.LayersModel, pruned: tf.Layer
  * with its output read back, the models interleaved in `rounds` rounds; per layer the median over
  * rounds, and the median over rounds of each round's ratio to the first model's time.
  */
-export async function layerTimes(models: readonly tf.LayersModel[], options: { readonly batchSize?: number; readonly rounds?: number; readonly seed?: number } = {}): Promise<{ ms: Record<string, number>[]; ratioToFirst: Record<string, number>[] }> {
+export async function layerTimes(
+  models: readonly tf.LayersModel[],
+  options: { readonly batchSize?: number; readonly rounds?: number; readonly seed?: number } = {},
+): Promise<{ ms: Record<string, number>[]; ratioToFirst: Record<string, number>[] }> {
   const rounds = options.rounds ?? 9;
   const shape = [options.batchSize ?? 256, ...(models[0]?.inputs[0]?.shape.slice(1) as number[])];
   const x0 = tf.randomUniform(shape, 0, 1, 'float32', options.seed ?? 1);
@@ -179,8 +220,15 @@ export async function layerTimes(models: readonly tf.LayersModel[], options: { r
     x0.dispose();
   }
   const names = (m: number) => Object.keys(perRound[m]?.[0] ?? {});
-  const ms = perRound.map((rs, m) => Object.fromEntries(names(m).map((n) => [n, median(rs.map((t) => t[n] as number))])));
-  const ratioToFirst = perRound.map((rs, m) => Object.fromEntries(names(m).filter((n) => n in (perRound[0]?.[0] ?? {}))
-    .map((n) => [n, median(rs.map((t, r) => (t[n] as number) / (perRound[0]?.[r]?.[n] as number)))])));
+  const ms = perRound.map((rs, m) =>
+    Object.fromEntries(names(m).map((n) => [n, median(rs.map((t) => t[n] as number))])),
+  );
+  const ratioToFirst = perRound.map((rs, m) =>
+    Object.fromEntries(
+      names(m)
+        .filter((n) => n in (perRound[0]?.[0] ?? {}))
+        .map((n) => [n, median(rs.map((t, r) => (t[n] as number) / (perRound[0]?.[r]?.[n] as number)))]),
+    ),
+  );
   return { ms, ratioToFirst };
 }

@@ -24,7 +24,17 @@ function usage(message: string): never {
 function parse(argv: string[]): { port: number; host: string; dir: string } {
   let values: Record<string, string | boolean | undefined> = {};
   try {
-    values = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { port: { type: 'string' }, host: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean' } } }).values;
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        dir: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }).values;
   } catch (e) {
     usage((e as Error).message);
   }
@@ -33,9 +43,13 @@ function parse(argv: string[]): { port: number; host: string; dir: string } {
     process.exit(0);
   }
   const port = Number(values.port ?? 8765);
-  if (!(Number.isInteger(port) && port >= 0 && port < 65536)) usage(`--port must be an integer in [0, 65535], got ${JSON.stringify(String(values.port).slice(0, 20))}.`);
+  if (!(Number.isInteger(port) && port >= 0 && port < 65536))
+    usage(`--port must be an integer in [0, 65535], got ${JSON.stringify(String(values.port).slice(0, 20))}.`);
   const host = String(values.host ?? '127.0.0.1');
-  if (!LOOPBACK.has(host)) usage(`--host must be a loopback address (127.0.0.1, ::1 or localhost), got ${JSON.stringify(host.slice(0, 40))}: the demo is for this machine only.`);
+  if (!LOOPBACK.has(host))
+    usage(
+      `--host must be a loopback address (127.0.0.1, ::1 or localhost), got ${JSON.stringify(host.slice(0, 40))}: the demo is for this machine only.`,
+    );
   return { port, host, dir: path.resolve(String(values.dir ?? path.join(__dirname, '..', '..', 'build', 'web-demo'))) };
 }
 
@@ -45,7 +59,13 @@ async function main(): Promise<void> {
   process.stdout.write('preparing the models (the first run trains and caches them)...\n');
   const { baseline, compressed } = await deploymentModels({ progress: consoleProgress('pruned SimpleNet') });
   const mnist = loadMnist();
-  const demo = await webDemoModels({ baseline: baseline.model, pruned: compressed.model, calibration: mnist.train, baselineLabel: baseline.label, prunedLabel: compressed.label });
+  const demo = await webDemoModels({
+    baseline: baseline.model,
+    pruned: compressed.model,
+    calibration: mnist.train,
+    baselineLabel: baseline.label,
+    prunedLabel: compressed.label,
+  });
   const info = prepareWebModels(dir, demo.models, mnist.test, 200);
   demo.decoded.dispose();
   baseline.model.dispose();

@@ -23,14 +23,24 @@ class Writer {
     this.parts.push(b);
     this.bytes += n;
   }
-  u8(v: number): void { this.push(1, (d) => d.setUint8(0, v)); }
+  u8(v: number): void {
+    this.push(1, (d) => d.setUint8(0, v));
+  }
   u16(v: number): void {
-    if (!(Number.isInteger(v) && v >= 0 && v < 65536)) throw new ConfigError(`encodeDeepCompression: a 16-bit count, got ${v}. Split the layer.`);
+    if (!(Number.isInteger(v) && v >= 0 && v < 65536))
+      throw new ConfigError(`encodeDeepCompression: a 16-bit count, got ${v}. Split the layer.`);
     this.push(2, (d) => d.setUint16(0, v, true));
   }
-  u32(v: number): void { this.push(4, (d) => d.setUint32(0, v, true)); }
-  raw(b: Uint8Array): void { this.parts.push(b.slice()); this.bytes += b.length; }
-  f32s(a: Float32Array): void { this.push(4 * a.length, (d) => a.forEach((x, i) => d.setFloat32(4 * i, x, true))); }
+  u32(v: number): void {
+    this.push(4, (d) => d.setUint32(0, v, true));
+  }
+  raw(b: Uint8Array): void {
+    this.parts.push(b.slice());
+    this.bytes += b.length;
+  }
+  f32s(a: Float32Array): void {
+    this.push(4 * a.length, (d) => a.forEach((x, i) => d.setFloat32(4 * i, x, true)));
+  }
   text(s: string): void {
     const b = new TextEncoder().encode(s);
     this.u16(b.length);

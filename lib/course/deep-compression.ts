@@ -45,7 +45,14 @@ export interface CompressedLayer {
 
 /** The report of {@link deepCompress}. */
 export interface DeepCompressionReport {
-  readonly layers: { name: string; nonzeros: number; entries: number; bytes: number; codeBitsPerEntry: number; gapBitsPerEntry: number }[];
+  readonly layers: {
+    name: string;
+    nonzeros: number;
+    entries: number;
+    bytes: number;
+    codeBitsPerEntry: number;
+    gapBitsPerEntry: number;
+  }[];
   /** Dense float32 bytes of all weights (kernels and biases). */
   readonly denseBytes: number;
   /** Encoded bytes (streams, code-length tables, centroids, float32 biases, headers). */
@@ -58,19 +65,45 @@ export interface DeepCompressionReport {
 // Per layer: entry count and the two stream lengths (uint32 each).
 const HEADER_BYTES = 12;
 
-function encodeLayer(name: string, kernel: Float32Array, shape: number[], bias: Float32Array | undefined, options: Required<DeepCompressionOptions>): CompressedLayer {
+function encodeLayer(
+  name: string,
+  kernel: Float32Array,
+  shape: number[],
+  bias: Float32Array | undefined,
+  options: Required<DeepCompressionOptions>,
+): CompressedLayer {
   const csr = encodeCsr(kernel, 1, kernel.length, options.indexBits);
   const entries = csr.values.length;
-  const shared = entries > 0
-    ? kmeansCluster(csr.values, [entries], { bits: options.bits, seed: options.seed, iterations: options.iterations, reserveZero: true })
-    : { codebook: new Float32Array(1), indices: new Uint16Array(0) }; // an all-zero kernel stores nothing
+  const shared =
+    entries > 0
+      ? kmeansCluster(csr.values, [entries], {
+          bits: options.bits,
+          seed: options.seed,
+          iterations: options.iterations,
+          reserveZero: true,
+        })
+      : { codebook: new Float32Array(1), indices: new Uint16Array(0) }; // an all-zero kernel stores nothing
   const gapSymbols = Uint16Array.from({ length: entries }, (_, i) => gapAt(csr, i));
   // The code-length tables cover the symbols up to the largest one present.
   const codes = huffmanEncode(shared.indices, shared.codebook.length);
-  const gaps = huffmanEncode(gapSymbols, gapSymbols.reduce((m, g) => Math.max(m, g + 1), 1));
+  const gaps = huffmanEncode(
+    gapSymbols,
+    gapSymbols.reduce((m, g) => Math.max(m, g + 1), 1),
+  );
   const centroids = shared.codebook.slice(1);
   const bytes = HEADER_BYTES + codes.sizeBytes + gaps.sizeBytes + centroids.byteLength + (bias ? bias.byteLength : 0);
-  return { name, shape, nonzeros: entries - countZeros(csr.values), entries, centroids, codes, gaps, indexBits: options.indexBits, bias, bytes };
+  return {
+    name,
+    shape,
+    nonzeros: entries - countZeros(csr.values),
+    entries,
+    centroids,
+    codes,
+    gaps,
+    indexBits: options.indexBits,
+    bias,
+    bytes,
+  };
 }
 
 function countZeros(values: Float32Array): number {
@@ -82,18 +115,33 @@ function countZeros(values: Float32Array): number {
 /** Rebuilds a dense kernel (row-major, the layer's shape) from a layer's decoded streams. */
 export function decodeLayer(layer: CompressedLayer): Float32Array {
   const indices = huffmanDecode(layer.codes);
-  const values = decodeShared({ codebook: Float32Array.from([0, ...layer.centroids]), indices, shape: [indices.length] });
+  const values = decodeShared({
+    codebook: Float32Array.from([0, ...layer.centroids]),
+    indices,
+    shape: [indices.length],
+  });
   const size = layer.shape.reduce((a, b) => a * b, 1);
   return decodeCsr({
-    rows: 1, cols: size, indexBits: layer.indexBits, values,
-    gaps: packGaps(huffmanDecode(layer.gaps), layer.indexBits), rowPtr: Uint32Array.from([0, values.length]),
+    rows: 1,
+    cols: size,
+    indexBits: layer.indexBits,
+    values,
+    gaps: packGaps(huffmanDecode(layer.gaps), layer.indexBits),
+    rowPtr: Uint32Array.from([0, values.length]),
   });
 }
 
 function resolve(options: DeepCompressionOptions): Required<DeepCompressionOptions> {
-  const o = { bits: options.bits ?? 5, indexBits: options.indexBits ?? 8, iterations: options.iterations ?? 30, seed: options.seed ?? 0 };
+  const o = {
+    bits: options.bits ?? 5,
+    indexBits: options.indexBits ?? 8,
+    iterations: options.iterations ?? 30,
+    seed: options.seed ?? 0,
+  };
   if (!(Number.isInteger(o.bits) && o.bits >= 2 && o.bits <= 8) || (o.indexBits !== 4 && o.indexBits !== 8)) {
-    throw new ConfigError(`deepCompress: bits in [2, 8] and indexBits 4 or 8, got ${describe(o.bits)} and ${describe(o.indexBits)}. Use e.g. bits 4, indexBits 8.`);
+    throw new ConfigError(
+      `deepCompress: bits in [2, 8] and indexBits 4 or 8, got ${describe(o.bits)} and ${describe(o.indexBits)}. Use e.g. bits 4, indexBits 8.`,
+    );
   }
   return o;
 }
@@ -103,7 +151,10 @@ function resolve(options: DeepCompressionOptions): Required<DeepCompressionOptio
  * reports the sizes. The input is borrowed; the caller owns the returned model.
  * @example const {model, report} = await deepCompress(pruned, {bits: 4}); report.compressionRatio
  */
-export async function deepCompress(model: tf.LayersModel, options: DeepCompressionOptions = {}): Promise<{ model: tf.LayersModel; layers: CompressedLayer[]; report: DeepCompressionReport }> {
+export async function deepCompress(
+  model: tf.LayersModel,
+  options: DeepCompressionOptions = {},
+): Promise<{ model: tf.LayersModel; layers: CompressedLayer[]; report: DeepCompressionReport }> {
   const o = resolve(options);
   const layers: CompressedLayer[] = [];
   let denseBytes = 0;
@@ -111,7 +162,11 @@ export async function deepCompress(model: tf.LayersModel, options: DeepCompressi
     const cls = layer.getClassName();
     if (cls === 'InputLayer' || layer.getWeights().length === 0) continue;
     if (cls !== 'Dense') {
-      throw new UnsupportedLayerError(`deepCompress: Dense layers only, got layer "${layer.name}" of class ${cls}. Use it on MLPs such as SimpleNet.`, layer.name, cls);
+      throw new UnsupportedLayerError(
+        `deepCompress: Dense layers only, got layer "${layer.name}" of class ${cls}. Use it on MLPs such as SimpleNet.`,
+        layer.name,
+        cls,
+      );
     }
     const [k, b] = layer.getWeights() as [tf.Tensor, tf.Tensor | undefined];
     const kernel = k.dataSync() as Float32Array;
@@ -130,8 +185,19 @@ export async function deepCompress(model: tf.LayersModel, options: DeepCompressi
     model: rebuilt,
     layers,
     report: {
-      layers: layers.map((l) => ({ name: l.name, nonzeros: l.nonzeros, entries: l.entries, bytes: l.bytes, codeBitsPerEntry: l.codes.bitLength / l.entries, gapBitsPerEntry: l.gaps.bitLength / l.entries })),
-      denseBytes, compressedBytes, compressionRatio: denseBytes / compressedBytes, bits: o.bits, indexBits: o.indexBits,
+      layers: layers.map((l) => ({
+        name: l.name,
+        nonzeros: l.nonzeros,
+        entries: l.entries,
+        bytes: l.bytes,
+        codeBitsPerEntry: l.codes.bitLength / l.entries,
+        gapBitsPerEntry: l.gaps.bitLength / l.entries,
+      })),
+      denseBytes,
+      compressedBytes,
+      compressionRatio: denseBytes / compressedBytes,
+      bits: o.bits,
+      indexBits: o.indexBits,
     },
   };
 }

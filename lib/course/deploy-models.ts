@@ -46,24 +46,46 @@ function kernelSparsity(model: tf.LayersModel): number {
  * The baseline and the compressed SimpleNet (caller owns both models).
  * @example const {baseline, compressed} = await deploymentModels(); compressed.sparsity // ~0.9
  */
-export async function deploymentModels(options: DeploymentModelsOptions = {}): Promise<{ baseline: DeployModel; compressed: DeployModel }> {
+export async function deploymentModels(
+  options: DeploymentModelsOptions = {},
+): Promise<{ baseline: DeployModel; compressed: DeployModel }> {
   const sparsity = options.sparsity ?? 0.9;
   const epochs = options.epochs ?? 3;
   const seed = options.seed ?? 0;
   const base = await loadBaseline('simplenet', { seed, progress: options.progress });
   const mnist = loadMnist();
-  const key = { what: 'deploy-compressed-simplenet', sparsity, epochs, seed, baseline: base.meta.testAccuracy, scope: 'global', v: 2 };
+  const key = {
+    what: 'deploy-compressed-simplenet',
+    sparsity,
+    epochs,
+    seed,
+    baseline: base.meta.testAccuracy,
+    scope: 'global',
+    v: 2,
+  };
   const compressed = await cachedModel(key, 'deploy-pruned-simplenet', async () => {
     const pruned = await magnitude(base.model, { sparsity, scope: 'global' }); // one |w| threshold: layers keep what matters
-    const { model } = await fineTune(pruned.model, mnist.train, { epochs, seed, learningRate: (epoch: number) => (epoch < epochs - 1 ? 1e-3 : 3e-4), progress: options.progress }); // the pruned zeros stay zero
+    const { model } = await fineTune(pruned.model, mnist.train, {
+      epochs,
+      seed,
+      learningRate: (epoch: number) => (epoch < epochs - 1 ? 1e-3 : 3e-4),
+      progress: options.progress,
+    }); // the pruned zeros stay zero
     pruned.model.dispose();
     return { model, meta: { testAccuracy: (await evaluate(model, mnist.test)).accuracy } };
   });
   return {
-    baseline: { model: base.model, label: 'SimpleNet fp32 (dense)', testAccuracy: base.meta.testAccuracy, sparsity: kernelSparsity(base.model) },
+    baseline: {
+      model: base.model,
+      label: 'SimpleNet fp32 (dense)',
+      testAccuracy: base.meta.testAccuracy,
+      sparsity: kernelSparsity(base.model),
+    },
     compressed: {
-      model: compressed.model, label: `SimpleNet pruned ${Math.round(sparsity * 100)}% + fine-tuned`,
-      testAccuracy: compressed.meta.testAccuracy, sparsity: kernelSparsity(compressed.model),
+      model: compressed.model,
+      label: `SimpleNet pruned ${Math.round(sparsity * 100)}% + fine-tuned`,
+      testAccuracy: compressed.meta.testAccuracy,
+      sparsity: kernelSparsity(compressed.model),
     },
   };
 }

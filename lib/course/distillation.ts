@@ -13,6 +13,10 @@ export const BRIEF_DISTILLATION: Required<DistillationLossOptions> = { alpha: 0.
  * the caller owns the scalar.
  * @example briefDistillationLoss(tf.tensor2d([[0, 0]]), tf.tensor2d([[0, 0]]), tf.tensor2d([[1, 0]])) // 0.7 ln 2
  */
-export function briefDistillationLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+export function briefDistillationLoss(
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
+  labels: tf.Tensor,
+): tf.Scalar {
   return distillationLoss(studentLogits, teacherLogits, labels, BRIEF_DISTILLATION);
 }

@@ -27,4 +27,11 @@ export { saveResults, readResults, resultsDir } from './results';
 export type { ResultsFile } from './results';
 export { check, CheckError } from './check';
 export { sparsityForMacs, prunedAndTuned, pruningSpeedups, layerTimes } from './channel-speed';
-export type { MacsCandidate, TunedMeta, PrunedAndTunedOptions, SpeedFigure as PruningSpeedFigure, PruningSpeedups, PruningSpeedupOptions } from './channel-speed';
+export type {
+  MacsCandidate,
+  TunedMeta,
+  PrunedAndTunedOptions,
+  SpeedFigure as PruningSpeedFigure,
+  PruningSpeedups,
+  PruningSpeedupOptions,
+} from './channel-speed';

@@ -82,7 +82,10 @@ export function readResults(name: string): ResultsFile {
   try {
     return JSON.parse(fs.readFileSync(source, 'utf8')) as ResultsFile;
   } catch (e) {
-    throw new DataError(`readResults: ${file}${fallback ? ` or ${fallback}` : ''} written by notebook ${name}, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. ` +
-      `Run that notebook first (make verify runs them in order).`, file);
+    throw new DataError(
+      `readResults: ${file}${fallback ? ` or ${fallback}` : ''} written by notebook ${name}, got ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. ` +
+        `Run that notebook first (make verify runs them in order).`,
+      file,
+    );
   }
 }

@@ -23,9 +23,15 @@ export function digitRequests(ds: ImageSet, options: { readonly count: number; r
 }
 
 /** Malformed requests, one of each kind, for an input of `exampleSize` values; `maxBodyBytes` sizes the oversized one. */
-export function malformedRequests(exampleSize: number, maxBodyBytes = 1024 * 1024): { kind: string; request: LoadRequest }[] {
+export function malformedRequests(
+  exampleSize: number,
+  maxBodyBytes = 1024 * 1024,
+): { kind: string; request: LoadRequest }[] {
   const ok = new Array<number>(exampleSize).fill(0);
-  const post = (kind: string, body: string) => ({ kind, request: { method: 'POST' as const, path: '/v1/predict', body } });
+  const post = (kind: string, body: string) => ({
+    kind,
+    request: { method: 'POST' as const, path: '/v1/predict', body },
+  });
   const withAt = (v: string) => `{"input": [${ok.slice(1).join(',')},${v}]}`;
   return [
     post('not JSON', '{"input": [1, 2,'),
@@ -37,7 +43,10 @@ export function malformedRequests(exampleSize: number, maxBodyBytes = 1024 * 102
     post('wrong dtype', JSON.stringify({ input: ok, dtype: 'int8' })),
     post('empty batch', '{"inputs": []}'),
     post('input and inputs', JSON.stringify({ input: ok, inputs: [ok] })),
-    post('oversized body', JSON.stringify({ inputs: new Array(Math.ceil(maxBodyBytes / (2 * exampleSize)) + 1).fill(ok) })),
+    post(
+      'oversized body',
+      JSON.stringify({ inputs: new Array(Math.ceil(maxBodyBytes / (2 * exampleSize)) + 1).fill(ok) }),
+    ),
     { kind: 'wrong method', request: { method: 'GET', path: '/v1/predict' } },
   ];
 }
@@ -53,13 +62,22 @@ export interface TimedAction {
  * Runs a load test and fires `actions` at their times while it runs; returns the load result
  * and what each action returned (or the error it threw).
  */
-export async function loadWithActions(options: LoadTestOptions, actions: readonly TimedAction[]): Promise<{ load: LoadTestResult; actions: { name: string; atSeconds: number; result?: unknown; error?: string }[] }> {
-  const fired = actions.map((a) => new Promise<{ name: string; atSeconds: number; result?: unknown; error?: string }>((resolve) => {
-    setTimeout(() => {
-      a.run().then((result) => resolve({ name: a.name, atSeconds: a.atSeconds, result }),
-        (e: unknown) => resolve({ name: a.name, atSeconds: a.atSeconds, error: e instanceof Error ? e.message : String(e) }));
-    }, a.atSeconds * 1000);
-  }));
+export async function loadWithActions(
+  options: LoadTestOptions,
+  actions: readonly TimedAction[],
+): Promise<{ load: LoadTestResult; actions: { name: string; atSeconds: number; result?: unknown; error?: string }[] }> {
+  const fired = actions.map(
+    (a) =>
+      new Promise<{ name: string; atSeconds: number; result?: unknown; error?: string }>((resolve) => {
+        setTimeout(() => {
+          a.run().then(
+            (result) => resolve({ name: a.name, atSeconds: a.atSeconds, result }),
+            (e: unknown) =>
+              resolve({ name: a.name, atSeconds: a.atSeconds, error: e instanceof Error ? e.message : String(e) }),
+          );
+        }, a.atSeconds * 1000);
+      }),
+  );
   const load = await loadTest(options);
   return { load, actions: await Promise.all(fired) };
 }

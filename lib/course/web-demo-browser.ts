@@ -96,30 +96,54 @@ export interface BrowserRunOptions {
  */
 export async function runWebDemoInBrowser(url: string, options: BrowserRunOptions): Promise<BrowserResult> {
   const { chromium } = requireOptional<typeof import('playwright-core')>('playwright-core', 'runWebDemoInBrowser');
-  const browser = await chromium.launch({ executablePath: options.executablePath ?? CHROMIUM_PATH, args: [...(options.args ?? CHROMIUM_ARGS)], headless: true });
+  const browser = await chromium.launch({
+    executablePath: options.executablePath ?? CHROMIUM_PATH,
+    args: [...(options.args ?? CHROMIUM_ARGS)],
+    headless: true,
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
-    page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} for ${r.url()}`); });
+    page.on('response', (r) => {
+      if (r.status() >= 400) errors.push(`HTTP ${r.status()} for ${r.url()}`);
+    });
     const query = new URLSearchParams();
     if (options.backend) query.set('backend', options.backend);
     if (options.rounds) query.set('rounds', String(options.rounds));
     if (options.sampleMs) query.set('sampleMs', String(options.sampleMs));
     await page.goto(`${url}/${query.size ? `?${query}` : ''}`);
-    await page.waitForFunction(() => (window as unknown as { __results?: { done?: boolean } }).__results?.done === true, undefined, { timeout: options.timeoutMs ?? 180000 });
+    await page.waitForFunction(
+      () => (window as unknown as { __results?: { done?: boolean } }).__results?.done === true,
+      undefined,
+      { timeout: options.timeoutMs ?? 180000 },
+    );
     const raw = await page.evaluate(() => (window as unknown as { __results: Record<string, unknown> }).__results);
     const status = (await page.textContent('#status')) ?? '';
     const speedupText = (await page.textContent('#speedup')) ?? '';
     fs.mkdirSync(path.dirname(options.screenshotPath), { recursive: true });
     await page.screenshot({ path: options.screenshotPath, fullPage: true });
     if (raw.error || errors.length) {
-      throw new DataError(`runWebDemoInBrowser: the page to finish without errors, got "${String(raw.error ?? errors.join('; '))}". See the screenshot ${options.screenshotPath}.`);
+      throw new DataError(
+        `runWebDemoInBrowser: the page to finish without errors, got "${String(raw.error ?? errors.join('; '))}". See the screenshot ${options.screenshotPath}.`,
+      );
     }
     const r = raw as unknown as Omit<BrowserResult, 'screenshot' | 'status' | 'speedupText'>;
-    return { backend: r.backend, tfjs: r.tfjs, ort: r.ort, userAgent: r.userAgent, threads: r.threads, warmupRounds: r.warmupRounds, rounds: r.rounds, models: r.models,
-      sameArithmeticRatio: r.sameArithmeticRatio, screenshot: options.screenshotPath, status, speedupText };
+    return {
+      backend: r.backend,
+      tfjs: r.tfjs,
+      ort: r.ort,
+      userAgent: r.userAgent,
+      threads: r.threads,
+      warmupRounds: r.warmupRounds,
+      rounds: r.rounds,
+      models: r.models,
+      sameArithmeticRatio: r.sameArithmeticRatio,
+      screenshot: options.screenshotPath,
+      status,
+      speedupText,
+    };
   } finally {
     await browser.close();
   }

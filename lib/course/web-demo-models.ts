@@ -48,13 +48,19 @@ export interface WebDemoModels {
  */
 export async function webDemoModels(options: WebDemoModelsOptions): Promise<WebDemoModels> {
   if (!(options?.baseline instanceof tf.LayersModel) || !(options.pruned instanceof tf.LayersModel)) {
-    throw new ConfigError(`webDemoModels: {baseline, pruned} tf.LayersModels, got ${describe(options?.baseline)} and ${describe(options?.pruned)}. Pass the deployment models.`);
+    throw new ConfigError(
+      `webDemoModels: {baseline, pruned} tf.LayersModels, got ${describe(options?.baseline)} and ${describe(options?.pruned)}. Pass the deployment models.`,
+    );
   }
   const calibrationCount = options.calibrationCount ?? 1000;
   const dc = await deepCompress(options.pruned, options.deepCompression);
   try {
     const encoded = encodeDeepCompression(dc.layers);
-    const q = await postTraining(options.baseline, { mode: 'static', calibration: options.calibration, calibrationCount });
+    const q = await postTraining(options.baseline, {
+      mode: 'static',
+      calibration: options.calibration,
+      calibrationCount,
+    });
     let onnxInt8: OnnxModel;
     try {
       onnxInt8 = toOnnx(q.model);
@@ -64,14 +70,35 @@ export async function webDemoModels(options: WebDemoModelsOptions): Promise<WebD
     const onnxFp32 = toOnnx(options.baseline);
     const baselineLabel = options.baselineLabel ?? 'SimpleNet fp32 (dense)';
     const models: WebModel[] = [
-      { key: 'baseline', label: baselineLabel, note: 'TensorFlow.js files, float32', artifacts: await modelToArtifacts(options.baseline) },
       {
-        key: 'pruned-dc', kind: 'tfjs-deep-compression', label: options.prunedLabel ?? 'SimpleNet pruned', artifacts: await modelToArtifacts(dc.model), encoded,
+        key: 'baseline',
+        label: baselineLabel,
+        note: 'TensorFlow.js files, float32',
+        artifacts: await modelToArtifacts(options.baseline),
+      },
+      {
+        key: 'pruned-dc',
+        kind: 'tfjs-deep-compression',
+        label: options.prunedLabel ?? 'SimpleNet pruned',
+        artifacts: await modelToArtifacts(dc.model),
+        encoded,
         dense: await modelToArtifacts(options.pruned),
         note: `Deep Compression: ${dc.report.bits}-bit shared weights, ${dc.report.indexBits}-bit relative indices, Huffman; decoded in the page`,
       },
-      { key: 'onnx-fp32', kind: 'onnx', label: `${baselineLabel}, ONNX`, note: 'the same weights, exported to ONNX float32', onnx: onnxFp32 },
-      { key: 'onnx-int8', kind: 'onnx', label: 'SimpleNet INT8 (ONNX QDQ)', note: `static post-training quantization, ${calibrationCount} calibration images`, onnx: onnxInt8 },
+      {
+        key: 'onnx-fp32',
+        kind: 'onnx',
+        label: `${baselineLabel}, ONNX`,
+        note: 'the same weights, exported to ONNX float32',
+        onnx: onnxFp32,
+      },
+      {
+        key: 'onnx-int8',
+        kind: 'onnx',
+        label: 'SimpleNet INT8 (ONNX QDQ)',
+        note: `static post-training quantization, ${calibrationCount} calibration images`,
+        onnx: onnxInt8,
+      },
     ];
     return { models, decoded: dc.model, onnxFp32, onnxInt8, deepCompression: dc.report, encodedBytes: encoded.length };
   } catch (e) {

@@ -31,7 +31,12 @@ export type WebModel =
    * page decodes them into the topology of `artifacts` (the decoded model's), run by tfjs.
    * `dense` (the same model as plain TensorFlow.js files) is written beside it for comparison.
    */
-  | (WebModelBase & { readonly kind: 'tfjs-deep-compression'; readonly artifacts: ModelArtifacts; readonly encoded: Uint8Array; readonly dense?: ModelArtifacts })
+  | (WebModelBase & {
+      readonly kind: 'tfjs-deep-compression';
+      readonly artifacts: ModelArtifacts;
+      readonly encoded: Uint8Array;
+      readonly dense?: ModelArtifacts;
+    })
   /** An ONNX model, run by onnxruntime-web. */
   | (WebModelBase & { readonly kind: 'onnx'; readonly onnx: OnnxModel });
 
@@ -73,52 +78,101 @@ function writeModel(dir: string, m: WebModel): Omit<WebModelEntry, 'key' | 'labe
   const folder = path.join(dir, m.key);
   if (m.kind === 'onnx') {
     writeFileAtomic(path.join(folder, 'model.onnx'), m.onnx.bytes);
-    return { kind: 'onnx', runtime: 'onnxruntime-web', files: sizes(folder, ['model.onnx']), format: m.onnx.mode === 'float32' ? 'ONNX float32' : `ONNX INT8 (${m.onnx.mode})`,
-      inputName: m.onnx.inputName, outputName: m.onnx.outputName, inputShape: m.onnx.inputShape };
+    return {
+      kind: 'onnx',
+      runtime: 'onnxruntime-web',
+      files: sizes(folder, ['model.onnx']),
+      format: m.onnx.mode === 'float32' ? 'ONNX float32' : `ONNX INT8 (${m.onnx.mode})`,
+      inputName: m.onnx.inputName,
+      outputName: m.onnx.outputName,
+      inputShape: m.onnx.inputShape,
+    };
   }
   if (m.kind === 'tfjs-deep-compression') {
     // model.json without weights: the topology and the weight specs the decoded values fill, in order.
     const specs = m.artifacts.modelJson.weightsManifest.flatMap((g) => g.weights);
-    const json = { format: 'tfjs-compress/deep-compression', modelTopology: m.artifacts.modelJson.modelTopology, weightSpecs: specs, weightsFile: DEEP_COMPRESSION_FILE };
-    writeFolderAtomicSync(folder, (tmp) => {
-      fs.writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(json));
-      fs.writeFileSync(path.join(tmp, DEEP_COMPRESSION_FILE), m.encoded);
-    }, { caller: 'prepareWebModels', force: true });
+    const json = {
+      format: 'tfjs-compress/deep-compression',
+      modelTopology: m.artifacts.modelJson.modelTopology,
+      weightSpecs: specs,
+      weightsFile: DEEP_COMPRESSION_FILE,
+    };
+    writeFolderAtomicSync(
+      folder,
+      (tmp) => {
+        fs.writeFileSync(path.join(tmp, 'model.json'), JSON.stringify(json));
+        fs.writeFileSync(path.join(tmp, DEEP_COMPRESSION_FILE), m.encoded);
+      },
+      { caller: 'prepareWebModels', force: true },
+    );
     let denseFileBytes: number | undefined;
     if (m.dense) {
       const w = writeArtifacts(path.join(dir, `${m.key}-dense`), m.dense);
       denseFileBytes = w.modelJsonBytes + w.weightBytes;
     }
-    return { kind: m.kind, runtime: 'tfjs', files: sizes(folder, ['model.json', DEEP_COMPRESSION_FILE]), denseFileBytes, format: 'Deep Compression (CSR + shared weights + Huffman)' };
+    return {
+      kind: m.kind,
+      runtime: 'tfjs',
+      files: sizes(folder, ['model.json', DEEP_COMPRESSION_FILE]),
+      denseFileBytes,
+      format: 'Deep Compression (CSR + shared weights + Huffman)',
+    };
   }
   const w = writeArtifacts(folder, m.artifacts);
-  const quantized = m.artifacts.modelJson.weightsManifest.flatMap((g) => g.weights).find((s) => s.quantization)?.quantization?.dtype;
-  return { kind: 'tfjs', runtime: 'tfjs', files: sizes(folder, ['model.json', ...w.files]), format: quantized ? `${quantized} quantized` : 'float32' };
+  const quantized = m.artifacts.modelJson.weightsManifest.flatMap((g) => g.weights).find((s) => s.quantization)
+    ?.quantization?.dtype;
+  return {
+    kind: 'tfjs',
+    runtime: 'tfjs',
+    files: sizes(folder, ['model.json', ...w.files]),
+    format: quantized ? `${quantized} quantized` : 'float32',
+  };
 }
 
 /**
  * Writes each model under `<dir>/<key>/`, `<dir>/manifest.json`, and `<dir>/samples.json` with
  * the first `sampleCount` examples of `samples` (pixels 0-255, labels).
  */
-export function prepareWebModels(dir: string, models: readonly WebModel[], samples: ImageSet, sampleCount = 200): WebModelsInfo {
-  if (models.length === 0) throw new ConfigError(`prepareWebModels: at least one model, got none. Pass the baseline and the compressed models.`);
+export function prepareWebModels(
+  dir: string,
+  models: readonly WebModel[],
+  samples: ImageSet,
+  sampleCount = 200,
+): WebModelsInfo {
+  if (models.length === 0)
+    throw new ConfigError(
+      `prepareWebModels: at least one model, got none. Pass the baseline and the compressed models.`,
+    );
   if (!(Number.isInteger(sampleCount) && sampleCount > 0 && sampleCount <= samples.count)) {
-    throw new ConfigError(`prepareWebModels: sampleCount in [1, ${samples.count}], got ${describe(sampleCount)}. Use e.g. 200.`);
+    throw new ConfigError(
+      `prepareWebModels: sampleCount in [1, ${samples.count}], got ${describe(sampleCount)}. Use e.g. 200.`,
+    );
   }
   const keys = new Set<string>();
   const out: WebModelEntry[] = [];
   for (const m of models) {
     checkRegistryName('prepareWebModels', 'model key', m.key);
-    if (keys.has(m.key) || keys.has(`${m.key}-dense`)) throw new ConfigError(`prepareWebModels: distinct model keys, got "${m.key}" twice. Rename one.`);
+    if (keys.has(m.key) || keys.has(`${m.key}-dense`))
+      throw new ConfigError(`prepareWebModels: distinct model keys, got "${m.key}" twice. Rename one.`);
     keys.add(m.key).add(`${m.key}-dense`);
     const written = writeModel(dir, m);
-    out.push({ key: m.key, label: m.label, note: m.note ?? '', path: m.key, ...written, fileBytes: Object.values(written.files).reduce((a, b) => a + b, 0) });
+    out.push({
+      key: m.key,
+      label: m.label,
+      note: m.note ?? '',
+      path: m.key,
+      ...written,
+      fileBytes: Object.values(written.files).reduce((a, b) => a + b, 0),
+    });
   }
   const px = imageSize(samples);
   const images: number[][] = [];
   for (let i = 0; i < sampleCount; i++) images.push(Array.from(samples.images.subarray(i * px, (i + 1) * px)));
   writeJsonAtomic(path.join(dir, 'manifest.json'), { models: out });
-  writeFileAtomic(path.join(dir, 'samples.json'), JSON.stringify({ images, labels: Array.from(samples.labels.subarray(0, sampleCount)) }));
+  writeFileAtomic(
+    path.join(dir, 'samples.json'),
+    JSON.stringify({ images, labels: Array.from(samples.labels.subarray(0, sampleCount)) }),
+  );
   return { dir, models: out, samples: sampleCount };
 }
 
@@ -126,7 +180,10 @@ export function prepareWebModels(dir: string, models: readonly WebModel[], sampl
 export function webRoot(): string {
   const dir = path.resolve(__dirname, '../../web');
   if (!fs.existsSync(path.join(dir, 'index.html'))) {
-    throw new DataError(`webRoot: the page at ${dir}/index.html, got no such file. Reinstall the package (web/ ships with it).`, dir);
+    throw new DataError(
+      `webRoot: the page at ${dir}/index.html, got no such file. Reinstall the package (web/ ships with it).`,
+      dir,
+    );
   }
   return dir;
 }
@@ -140,10 +197,21 @@ export function webRuntimeFiles(): { mounts: Record<string, string>; files: Reco
     mounts: {},
     files: {
       '/tf.min.js': require.resolve('@tensorflow/tfjs/dist/tf.min.js'),
-      ...Object.fromEntries(Object.entries(pick(tfjsWasm, ['tf-backend-wasm.min.js', 'tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']))
-        .map(([n, p]) => [`/tfjs-backend-wasm/${n}`, p])),
-      ...Object.fromEntries(Object.entries(pick(ort, ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']))
-        .map(([n, p]) => [`/ort/${n}`, p])),
+      ...Object.fromEntries(
+        Object.entries(
+          pick(tfjsWasm, [
+            'tf-backend-wasm.min.js',
+            'tfjs-backend-wasm.wasm',
+            'tfjs-backend-wasm-simd.wasm',
+            'tfjs-backend-wasm-threaded-simd.wasm',
+          ]),
+        ).map(([n, p]) => [`/tfjs-backend-wasm/${n}`, p]),
+      ),
+      ...Object.fromEntries(
+        Object.entries(
+          pick(ort, ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']),
+        ).map(([n, p]) => [`/ort/${n}`, p]),
+      ),
     },
   };
 }
@@ -155,8 +223,16 @@ export function webRuntimeFiles(): { mounts: Record<string, string>; files: Reco
  */
 export async function startWebDemo(modelsDir: string, port = 0, host = '127.0.0.1'): Promise<StaticServer> {
   if (!fs.existsSync(path.join(modelsDir, 'manifest.json'))) {
-    throw new DataError(`startWebDemo: a models folder with manifest.json (from prepareWebModels), got ${modelsDir}. Run prepareWebModels first.`, modelsDir);
+    throw new DataError(
+      `startWebDemo: a models folder with manifest.json (from prepareWebModels), got ${modelsDir}. Run prepareWebModels first.`,
+      modelsDir,
+    );
   }
   const runtimes = webRuntimeFiles();
-  return startStaticServer({ mounts: { '/': webRoot(), '/models/': modelsDir, ...runtimes.mounts }, files: runtimes.files, port, host });
+  return startStaticServer({
+    mounts: { '/': webRoot(), '/models/': modelsDir, ...runtimes.mounts },
+    files: runtimes.files,
+    port,
+    host,
+  });
 }

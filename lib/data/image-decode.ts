@@ -57,11 +57,19 @@ function fromRgba(rgba: Uint8Array, width: number, height: number, channels: 1 |
 export function decodeImage(bytes: Uint8Array, file = '<memory>', options: DecodeOptions = {}): DecodedImage {
   const fn = 'decodeImage';
   const channels = options.channels ?? 3;
-  if (channels !== 1 && channels !== 3) throw new DataError(`${fn}: channels 1 or 3, got ${describe(channels)}. Use 3 for RGB models, 1 for grey ones.`, file);
+  if (channels !== 1 && channels !== 3)
+    throw new DataError(
+      `${fn}: channels 1 or 3, got ${describe(channels)}. Use 3 for RGB models, 1 for grey ones.`,
+      file,
+    );
   const maxPixels = options.maxPixels ?? 50_000_000;
   const format = imageFormat(bytes);
-  const broken = (e: unknown) => new DataError(`${fn}: a valid ${format === 'png' ? 'PNG' : 'JPEG'} image in ${file}, got "${(e as Error).message ?? String(e)}". ` +
-    `The file is corrupt or truncated: re-export it, or remove it from the folder.`, file);
+  const broken = (e: unknown) =>
+    new DataError(
+      `${fn}: a valid ${format === 'png' ? 'PNG' : 'JPEG'} image in ${file}, got "${(e as Error).message ?? String(e)}". ` +
+        `The file is corrupt or truncated: re-export it, or remove it from the folder.`,
+      file,
+    );
   if (format === 'png') {
     // IHDR is the first chunk: width and height at bytes 16-23, checked before inflating anything.
     if (bytes.length < 24) throw broken(new Error('file shorter than a PNG header'));
@@ -69,7 +77,10 @@ export function decodeImage(bytes: Uint8Array, file = '<memory>', options: Decod
     const width = view.getUint32(16);
     const height = view.getUint32(20);
     if (width * height > maxPixels) {
-      throw new DataError(`${fn}: an image of at most ${maxPixels} pixels in ${file}, got ${width}x${height}. Downscale it first, or raise maxPixels if it is trusted.`, file);
+      throw new DataError(
+        `${fn}: an image of at most ${maxPixels} pixels in ${file}, got ${width}x${height}. Downscale it first, or raise maxPixels if it is trusted.`,
+        file,
+      );
     }
     let png: PNG;
     try {
@@ -82,13 +93,22 @@ export function decodeImage(bytes: Uint8Array, file = '<memory>', options: Decod
   if (format === 'jpeg') {
     let img: { width: number; height: number; data: Uint8Array };
     try {
-      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
+      img = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: maxPixels / 1e6,
+        maxMemoryUsageInMB: 1024,
+      });
     } catch (e) {
       throw broken(e);
     }
-    if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 4) throw broken(new Error('no pixels decoded'));
+    if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 4)
+      throw broken(new Error('no pixels decoded'));
     return fromRgba(img.data, img.width, img.height, channels);
   }
-  throw new DataError(`${fn}: a PNG or JPEG image in ${file}, got bytes that are neither (starting ${Buffer.from(bytes.subarray(0, 4)).toString('hex')}). ` +
-    `Convert the image to PNG or JPEG, or remove it from the folder.`, file);
+  throw new DataError(
+    `${fn}: a PNG or JPEG image in ${file}, got bytes that are neither (starting ${Buffer.from(bytes.subarray(0, 4)).toString('hex')}). ` +
+      `Convert the image to PNG or JPEG, or remove it from the folder.`,
+    file,
+  );
 }

@@ -65,11 +65,17 @@ function realInside(root: string, p: string, fn: string): string {
   try {
     real = fs.realpathSync(p);
   } catch (e) {
-    throw new DataError(`${fn}: a readable entry at ${p}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Fix or remove it.`, p);
+    throw new DataError(
+      `${fn}: a readable entry at ${p}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Fix or remove it.`,
+      p,
+    );
   }
   const rel = path.relative(root, real);
   if (rel.startsWith('..') || path.isAbsolute(rel)) {
-    throw new DataError(`${fn}: entries inside the image folder ${root}, got ${p} pointing to ${real}. Copy the files into the folder instead of linking them.`, p);
+    throw new DataError(
+      `${fn}: entries inside the image folder ${root}, got ${p} pointing to ${real}. Copy the files into the folder instead of linking them.`,
+      p,
+    );
   }
   return real;
 }
@@ -78,57 +84,110 @@ function realInside(root: string, p: string, fn: string): string {
  * The class names and labelled files of an image folder (sorted: classes by name, files by name).
  * @example imageFolderIndex('data/train').classNames // ['cat', 'dog']
  */
-export function imageFolderIndex(dir: string, fn = 'imageFolderIndex'): { classNames: string[]; entries: ImageFolderEntry[] } {
+export function imageFolderIndex(
+  dir: string,
+  fn = 'imageFolderIndex',
+): { classNames: string[]; entries: ImageFolderEntry[] } {
   let root: string;
   try {
     root = fs.realpathSync(dir);
     if (!fs.statSync(root).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'not a folder' });
   } catch (e) {
-    throw new DataError(`${fn}: an image folder (one subfolder per class) at ${dir}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`, dir);
+    throw new DataError(
+      `${fn}: an image folder (one subfolder per class) at ${dir}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`,
+      dir,
+    );
   }
-  const classDirs = fs.readdirSync(root, { withFileTypes: true })
+  const classDirs = fs
+    .readdirSync(root, { withFileTypes: true })
     .filter((e) => !e.name.startsWith('.'))
-    .filter((e) => e.isDirectory() || (e.isSymbolicLink() && fs.statSync(realInside(root, path.join(root, e.name), fn)).isDirectory()))
-    .map((e) => e.name).sort();
-  if (classDirs.length === 0) throw new DataError(`${fn}: one subfolder per class in ${dir}, got none. Arrange the images as ${dir}/<class name>/<image>.png.`, dir);
-  if (classDirs.length > 256) throw new DataError(`${fn}: at most 256 classes (labels are stored as uint8), got ${classDirs.length} subfolders in ${dir}. Split the task or use tensors.`, dir);
+    .filter(
+      (e) =>
+        e.isDirectory() ||
+        (e.isSymbolicLink() && fs.statSync(realInside(root, path.join(root, e.name), fn)).isDirectory()),
+    )
+    .map((e) => e.name)
+    .sort();
+  if (classDirs.length === 0)
+    throw new DataError(
+      `${fn}: one subfolder per class in ${dir}, got none. Arrange the images as ${dir}/<class name>/<image>.png.`,
+      dir,
+    );
+  if (classDirs.length > 256)
+    throw new DataError(
+      `${fn}: at most 256 classes (labels are stored as uint8), got ${classDirs.length} subfolders in ${dir}. Split the task or use tensors.`,
+      dir,
+    );
   const entries: ImageFolderEntry[] = [];
   classDirs.forEach((name, label) => {
     const classDir = realInside(root, path.join(root, name), fn);
-    const files = fs.readdirSync(classDir, { withFileTypes: true })
-      .filter((e) => !e.name.startsWith('.') && EXTENSIONS.has(path.extname(e.name).toLowerCase()) && (e.isFile() || e.isSymbolicLink()))
-      .map((e) => e.name).sort();
+    const files = fs
+      .readdirSync(classDir, { withFileTypes: true })
+      .filter(
+        (e) =>
+          !e.name.startsWith('.') &&
+          EXTENSIONS.has(path.extname(e.name).toLowerCase()) &&
+          (e.isFile() || e.isSymbolicLink()),
+      )
+      .map((e) => e.name)
+      .sort();
     for (const f of files) entries.push({ file: realInside(root, path.join(classDir, f), fn), label });
   });
-  if (entries.length === 0) throw new DataError(`${fn}: PNG or JPEG files in the class folders of ${dir}, got none. Put the images in ${dir}/<class name>/.`, dir);
+  if (entries.length === 0)
+    throw new DataError(
+      `${fn}: PNG or JPEG files in the class folders of ${dir}, got none. Put the images in ${dir}/<class name>/.`,
+      dir,
+    );
   return { classNames: classDirs, entries };
 }
 
 function check(options: ImageFolderOptions, fn: string): void {
-  for (const [k, v] of [['height', options.height], ['width', options.width]] as const) {
-    if (!(Number.isInteger(v) && v > 0 && v <= 4096)) throw new ConfigError(`${fn}: ${k} an integer in [1, 4096], got ${describe(v)}. Pass the model's input size.`);
+  for (const [k, v] of [
+    ['height', options.height],
+    ['width', options.width],
+  ] as const) {
+    if (!(Number.isInteger(v) && v > 0 && v <= 4096))
+      throw new ConfigError(`${fn}: ${k} an integer in [1, 4096], got ${describe(v)}. Pass the model's input size.`);
   }
   const c = options.channels ?? 3;
   if (c !== 1 && c !== 3) throw new ConfigError(`${fn}: channels 1 or 3, got ${describe(c)}. Use 3 for RGB models.`);
   const split = options.validationSplit;
-  if (split !== undefined && !(split > 0 && split < 1)) throw new ConfigError(`${fn}: validationSplit in (0, 1), got ${describe(split)}. Use e.g. 0.2.`);
-  if ((split === undefined) !== (options.subset === undefined) || (options.subset !== undefined && !['training', 'validation'].includes(options.subset))) {
-    throw new ConfigError(`${fn}: validationSplit together with subset 'training' or 'validation', got ${describe(split)} and ${describe(options.subset)}. Pass both (as Keras does), or neither.`);
+  if (split !== undefined && !(split > 0 && split < 1))
+    throw new ConfigError(`${fn}: validationSplit in (0, 1), got ${describe(split)}. Use e.g. 0.2.`);
+  if (
+    (split === undefined) !== (options.subset === undefined) ||
+    (options.subset !== undefined && !['training', 'validation'].includes(options.subset))
+  ) {
+    throw new ConfigError(
+      `${fn}: validationSplit together with subset 'training' or 'validation', got ${describe(split)} and ${describe(options.subset)}. Pass both (as Keras does), or neither.`,
+    );
   }
-  if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit > 0)) throw new ConfigError(`${fn}: limit a positive integer, got ${describe(options.limit)}. Omit it to load every image.`);
+  if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit > 0))
+    throw new ConfigError(
+      `${fn}: limit a positive integer, got ${describe(options.limit)}. Omit it to load every image.`,
+    );
 }
 
 /** The decoded, resized pixels of one file (HWC uint8). */
 function loadOne(file: string, options: ImageFolderOptions, fn: string): Uint8Array {
   const maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
   const size = fs.statSync(file).size;
-  if (size > maxFileBytes) throw new DataError(`${fn}: image files of at most ${maxFileBytes} bytes, got ${size} in ${file}. Downscale it, or raise maxFileBytes if it is trusted.`, file);
+  if (size > maxFileBytes)
+    throw new DataError(
+      `${fn}: image files of at most ${maxFileBytes} bytes, got ${size} in ${file}. Downscale it, or raise maxFileBytes if it is trusted.`,
+      file,
+    );
   const channels = options.channels ?? 3;
-  const img = decodeImage(new Uint8Array(fs.readFileSync(file)), file, { channels, ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
+  const img = decodeImage(new Uint8Array(fs.readFileSync(file)), file, {
+    channels,
+    ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
+  });
   if (img.height === options.height && img.width === options.width) return img.data;
   const t = tf.tidy(() => {
     const x = tf.tensor3d(img.data, [img.height, img.width, channels], 'int32').toFloat();
-    return tf.clipByValue(tf.round(tf.image.resizeBilinear(x, [options.height, options.width], false, true)), 0, 255).toInt();
+    return tf
+      .clipByValue(tf.round(tf.image.resizeBilinear(x, [options.height, options.width], false, true)), 0, 255)
+      .toInt();
   });
   const out = Uint8Array.from(t.dataSync());
   t.dispose();
@@ -148,17 +207,24 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions): Image
   if (options.validationSplit !== undefined) {
     const nVal = Math.floor(options.validationSplit * entries.length);
     if (nVal === 0 || nVal === entries.length) {
-      throw new DataError(`${fn}: a validationSplit that leaves images on both sides, got ${options.validationSplit} of ${entries.length} images. Use a larger folder or another fraction.`, dir);
+      throw new DataError(
+        `${fn}: a validationSplit that leaves images on both sides, got ${options.validationSplit} of ${entries.length} images. Use a larger folder or another fraction.`,
+        dir,
+      );
     }
-    picked = options.subset === 'validation' ? picked.slice(entries.length - nVal) : picked.slice(0, entries.length - nVal);
+    picked =
+      options.subset === 'validation' ? picked.slice(entries.length - nVal) : picked.slice(0, entries.length - nVal);
   }
   if (options.limit !== undefined) picked = picked.slice(0, options.limit);
   const channels = options.channels ?? 3;
   const px = options.height * options.width * channels;
   const maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
   if (picked.length * px > maxBytes) {
-    throw new DataError(`${fn}: an image set of at most ${maxBytes} bytes, got ${picked.length} images of ${options.height}x${options.width}x${channels} ` +
-      `(${picked.length * px} bytes) in ${dir}. Load a subset (limit, or validationSplit and subset), or raise maxBytes.`, dir);
+    throw new DataError(
+      `${fn}: an image set of at most ${maxBytes} bytes, got ${picked.length} images of ${options.height}x${options.width}x${channels} ` +
+        `(${picked.length * px} bytes) in ${dir}. Load a subset (limit, or validationSplit and subset), or raise maxBytes.`,
+      dir,
+    );
   }
   const images = new Uint8Array(picked.length * px);
   const labels = new Uint8Array(picked.length);
@@ -167,5 +233,11 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions): Image
     labels[k] = e.label;
     options.onImage?.(k + 1, picked.length);
   });
-  return makeImageSet(path.basename(path.resolve(dir)), images, labels, { height: options.height, width: options.width, channels }, classNames);
+  return makeImageSet(
+    path.basename(path.resolve(dir)),
+    images,
+    labels,
+    { height: options.height, width: options.width, channels },
+    classNames,
+  );
 }

@@ -26,29 +26,50 @@ export interface ImageSetSplits {
 /** True for an ImageSet (a plain object with uint8 images and labels). */
 export function isImageSet(value: unknown): value is ImageSet {
   const v = value as Partial<ImageSet> | null;
-  return !!v && typeof v === 'object' && v.images instanceof Uint8Array && v.labels instanceof Uint8Array && typeof v.height === 'number';
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    v.images instanceof Uint8Array &&
+    v.labels instanceof Uint8Array &&
+    typeof v.height === 'number'
+  );
 }
 
 /** Values of one image. */
-export const imageSize = (s: Pick<ImageSet, 'height' | 'width' | 'channels'>): number => s.height * s.width * s.channels;
+export const imageSize = (s: Pick<ImageSet, 'height' | 'width' | 'channels'>): number =>
+  s.height * s.width * s.channels;
 
 /** Builds an ImageSet and checks that its arrays agree with its counts. */
-export function makeImageSet(name: string, images: Uint8Array, labels: Uint8Array, shape: { readonly height: number; readonly width: number; readonly channels?: number },
-  classNames: readonly string[]): ImageSet {
+export function makeImageSet(
+  name: string,
+  images: Uint8Array,
+  labels: Uint8Array,
+  shape: { readonly height: number; readonly width: number; readonly channels?: number },
+  classNames: readonly string[],
+): ImageSet {
   const count = labels.length;
   const channels = shape.channels ?? 1;
-  for (const [k, v] of [['height', shape.height], ['width', shape.width], ['channels', channels]] as const) {
-    if (!(Number.isInteger(v) && v > 0)) throw new ConfigError(`makeImageSet: ${k} a positive integer, got ${describe(v)}. Pass the images' shape.`);
+  for (const [k, v] of [
+    ['height', shape.height],
+    ['width', shape.width],
+    ['channels', channels],
+  ] as const) {
+    if (!(Number.isInteger(v) && v > 0))
+      throw new ConfigError(`makeImageSet: ${k} a positive integer, got ${describe(v)}. Pass the images' shape.`);
   }
   const size = shape.height * shape.width * channels;
   if (images.length !== count * size) {
-    throw new DataError(`makeImageSet: ${count} images of ${shape.height}x${shape.width}x${channels} values for '${name}', got ${images.length} bytes. ` +
-      `The image and label arrays do not belong together: check the files (or reinstall the data package).`);
+    throw new DataError(
+      `makeImageSet: ${count} images of ${shape.height}x${shape.width}x${channels} values for '${name}', got ${images.length} bytes. ` +
+        `The image and label arrays do not belong together: check the files (or reinstall the data package).`,
+    );
   }
   for (let i = 0; i < count; i++) {
     if ((labels[i] as number) >= classNames.length) {
-      throw new DataError(`makeImageSet: labels in [0, ${classNames.length}) for '${name}', got ${labels[i]} at index ${i}. ` +
-        `The labels are corrupt or the class list is short: check the label file.`);
+      throw new DataError(
+        `makeImageSet: labels in [0, ${classNames.length}) for '${name}', got ${labels[i]} at index ${i}. ` +
+          `The labels are corrupt or the class list is short: check the label file.`,
+      );
     }
   }
   return { name, images, labels, count, height: shape.height, width: shape.width, channels, classNames };
@@ -57,11 +78,18 @@ export function makeImageSet(name: string, images: Uint8Array, labels: Uint8Arra
 /** The examples `start..end` (end exclusive) as a new ImageSet sharing no memory with the source. */
 export function sliceImageSet(set: ImageSet, start: number, end: number = set.count): ImageSet {
   if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= set.count && start <= end)) {
-    throw new ConfigError(`sliceImageSet: integers 0 <= start <= end <= ${set.count}, got start ${describe(start)}, end ${describe(end)}. ` +
-      `Pass indices inside the set.`);
+    throw new ConfigError(
+      `sliceImageSet: integers 0 <= start <= end <= ${set.count}, got start ${describe(start)}, end ${describe(end)}. ` +
+        `Pass indices inside the set.`,
+    );
   }
   const px = imageSize(set);
-  return { ...set, images: set.images.slice(start * px, end * px), labels: set.labels.slice(start, end), count: end - start };
+  return {
+    ...set,
+    images: set.images.slice(start * px, end * px),
+    labels: set.labels.slice(start, end),
+    count: end - start,
+  };
 }
 
 /** The examples at `indices`, in that order. */
@@ -72,7 +100,9 @@ export function selectExamples(set: ImageSet, indices: ArrayLike<number>, name =
   for (let i = 0; i < indices.length; i++) {
     const j = indices[i] as number;
     if (!(Number.isInteger(j) && j >= 0 && j < set.count)) {
-      throw new ConfigError(`selectExamples: integer indices in [0, ${set.count}), got ${describe(j)}. Pass indices inside the set.`);
+      throw new ConfigError(
+        `selectExamples: integer indices in [0, ${set.count}), got ${describe(j)}. Pass indices inside the set.`,
+      );
     }
     images.set(set.images.subarray(j * px, (j + 1) * px), i * px);
     labels[i] = set.labels[j] as number;

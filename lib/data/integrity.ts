@@ -17,14 +17,23 @@ export function readVerified(expect: FileExpectation, fix: string): Buffer {
   try {
     data = fs.readFileSync(expect.file);
   } catch (e) {
-    throw new DataError(`readVerified: the data file ${expect.file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'} reading it. ${fix}`, expect.file);
+    throw new DataError(
+      `readVerified: the data file ${expect.file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'} reading it. ${fix}`,
+      expect.file,
+    );
   }
   if (data.length !== expect.bytes) {
-    throw new DataError(`readVerified: ${expect.bytes} bytes in ${expect.file}, got ${data.length} (${data.length < expect.bytes ? 'truncated' : 'too long'}). ${fix}`, expect.file);
+    throw new DataError(
+      `readVerified: ${expect.bytes} bytes in ${expect.file}, got ${data.length} (${data.length < expect.bytes ? 'truncated' : 'too long'}). ${fix}`,
+      expect.file,
+    );
   }
   const hash = sha256(data);
   if (hash !== expect.sha256) {
-    throw new DataError(`readVerified: sha256 ${expect.sha256} for ${expect.file}, got ${hash} (corrupt or modified). ${fix}`, expect.file);
+    throw new DataError(
+      `readVerified: sha256 ${expect.sha256} for ${expect.file}, got ${hash} (corrupt or modified). ${fix}`,
+      expect.file,
+    );
   }
   return data;
 }

@@ -54,7 +54,15 @@ export interface WriteOptions {
 export const SHARD_SIZE_BYTES = 4 * 1024 * 1024;
 const DTYPES = new Set(['float32', 'int32', 'bool', 'string', 'complex64']);
 const QUANT_DTYPES = new Set(['uint8', 'uint16', 'float16']);
-const ELEMENT_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+const ELEMENT_BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
 
 /** True when the artifacts hold a graph model (format graph-model, or a GraphDef topology). */
 export function isGraphArtifacts(artifacts: ModelArtifacts): boolean {
@@ -69,14 +77,19 @@ export function isGraphArtifacts(artifacts: ModelArtifacts): boolean {
 export function specBytes(spec: tf.io.WeightsManifestEntry): number {
   const n = spec.shape.reduce((a, b) => a * b, 1);
   const q = spec.quantization;
-  return n * (ELEMENT_BYTES[q ? q.dtype as string : spec.dtype] ?? 4);
+  return n * (ELEMENT_BYTES[q ? (q.dtype as string) : spec.dtype] ?? 4);
 }
 
 /**
  * Bytes of each entry of `specs` in `data` (string tensors: a 4-byte little-endian length before
  * each value, as the converter writes them). Throws a DataError when the data ends early.
  */
-export function weightByteLengths(specs: readonly tf.io.WeightsManifestEntry[], data: Uint8Array, fn = 'weightByteLengths', file = '<memory>'): number[] {
+export function weightByteLengths(
+  specs: readonly tf.io.WeightsManifestEntry[],
+  data: Uint8Array,
+  fn = 'weightByteLengths',
+  file = '<memory>',
+): number[] {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let off = 0;
   return specs.map((s) => {
@@ -90,8 +103,11 @@ export function weightByteLengths(specs: readonly tf.io.WeightsManifestEntry[], 
       }
     }
     if (off + n > data.length) {
-      throw new DataError(`${fn}: ${n} bytes for weight "${s.name}" at byte ${off} as model.json's manifest says, got ${Math.max(data.length - off, 0)} left in ${file}. ` +
-        `The weight files are truncated or belong to another model: copy them again.`, file);
+      throw new DataError(
+        `${fn}: ${n} bytes for weight "${s.name}" at byte ${off} as model.json's manifest says, got ${Math.max(data.length - off, 0)} left in ${file}. ` +
+          `The weight files are truncated or belong to another model: copy them again.`,
+        file,
+      );
     }
     off += n;
     return n;
@@ -100,13 +116,20 @@ export function weightByteLengths(specs: readonly tf.io.WeightsManifestEntry[], 
 
 function checkSpec(s: unknown, where: string, fn: string, file: string): tf.io.WeightsManifestEntry {
   const e = s as tf.io.WeightsManifestEntry;
-  const bad = (what: string, got: unknown) => new DataError(`${fn}: ${what} in ${where} of ${file}, got ${describe(got)}. The model.json is damaged: convert or save the model again.`, file);
+  const bad = (what: string, got: unknown) =>
+    new DataError(
+      `${fn}: ${what} in ${where} of ${file}, got ${describe(got)}. The model.json is damaged: convert or save the model again.`,
+      file,
+    );
   if (!e || typeof e !== 'object' || typeof e.name !== 'string') throw bad('a weight entry with a name', e);
-  if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`a shape of non-negative integers for weight "${e.name}"`, e.shape);
-  if (!DTYPES.has(e.dtype)) throw bad(`a dtype (float32, int32, bool, string, complex64) for weight "${e.name}"`, e.dtype);
+  if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw bad(`a shape of non-negative integers for weight "${e.name}"`, e.shape);
+  if (!DTYPES.has(e.dtype))
+    throw bad(`a dtype (float32, int32, bool, string, complex64) for weight "${e.name}"`, e.dtype);
   const q = e.quantization;
   if (q !== undefined) {
-    if (!q || !QUANT_DTYPES.has(q.dtype as string)) throw bad(`a quantization dtype uint8, uint16 or float16 for weight "${e.name}"`, q?.dtype);
+    if (!q || !QUANT_DTYPES.has(q.dtype as string))
+      throw bad(`a quantization dtype uint8, uint16 or float16 for weight "${e.name}"`, q?.dtype);
     if (q.dtype !== 'float16' && !(Number.isFinite(q.scale) && Number.isFinite(q.min))) {
       throw bad(`finite quantization scale and min for weight "${e.name}"`, [q.scale, q.min]);
     }
@@ -119,11 +142,18 @@ export function checkManifest(json: ModelJson, fn: string, file: string): ModelJ
   const names = new Set<string>();
   json.weightsManifest.forEach((g, gi) => {
     if (!g || !Array.isArray(g.paths) || !g.paths.every((p) => typeof p === 'string') || !Array.isArray(g.weights)) {
-      throw new DataError(`${fn}: weightsManifest[${gi}] with paths (strings) and weights, got ${describe(g)} in ${file}. The model.json is damaged: convert or save the model again.`, file);
+      throw new DataError(
+        `${fn}: weightsManifest[${gi}] with paths (strings) and weights, got ${describe(g)} in ${file}. The model.json is damaged: convert or save the model again.`,
+        file,
+      );
     }
     g.weights.forEach((w, wi) => {
       const e = checkSpec(w, `weightsManifest[${gi}].weights[${wi}]`, fn, file);
-      if (names.has(e.name)) throw new DataError(`${fn}: unique weight names, got "${e.name}" twice in ${file}. The model.json is damaged: convert or save the model again.`, file);
+      if (names.has(e.name))
+        throw new DataError(
+          `${fn}: unique weight names, got "${e.name}" twice in ${file}. The model.json is damaged: convert or save the model again.`,
+          file,
+        );
       names.add(e.name);
     });
   });
@@ -136,17 +166,34 @@ export function shardNames(g: number, bytes: number, shardSizeBytes = SHARD_SIZE
   return Array.from({ length: n }, (_, i) => `group${g}-shard${i + 1}of${n}.bin`);
 }
 
-interface FileBytes { readonly name: string; readonly data: Uint8Array }
+interface FileBytes {
+  readonly name: string;
+  readonly data: Uint8Array;
+}
 
 /** The files of artifacts laid out as a folder: model.json (with the manifest as written) and each weight file's bytes. */
-function layout(dir: string, artifacts: ModelArtifacts, options: WriteOptions, fn: string): { json: string; files: FileBytes[]; extra: FileBytes[] } {
+function layout(
+  dir: string,
+  artifacts: ModelArtifacts,
+  options: WriteOptions,
+  fn: string,
+): { json: string; files: FileBytes[]; extra: FileBytes[] } {
   const groups = checkManifest(artifacts.modelJson, fn, '<artifacts>');
   const shard = options.shardSizeBytes ?? SHARD_SIZE_BYTES;
-  if (!(Number.isInteger(shard) && shard > 0)) throw new DataError(`${fn}: shardSizeBytes a positive integer, got ${describe(options.shardSizeBytes)}. Use e.g. 4194304 (4 MiB).`);
-  const lengths = weightByteLengths(groups.flatMap((g) => g.weights), artifacts.weightData, fn);
+  if (!(Number.isInteger(shard) && shard > 0))
+    throw new DataError(
+      `${fn}: shardSizeBytes a positive integer, got ${describe(options.shardSizeBytes)}. Use e.g. 4194304 (4 MiB).`,
+    );
+  const lengths = weightByteLengths(
+    groups.flatMap((g) => g.weights),
+    artifacts.weightData,
+    fn,
+  );
   const used = lengths.reduce((a, b) => a + b, 0);
   if (used !== artifacts.weightData.length) {
-    throw new DataError(`${fn}: ${used} weight bytes as the manifest says, got ${artifacts.weightData.length}. Build the artifacts and their manifest together.`);
+    throw new DataError(
+      `${fn}: ${used} weight bytes as the manifest says, got ${artifacts.weightData.length}. Build the artifacts and their manifest together.`,
+    );
   }
   const files: { name: string; data: Uint8Array }[] = [];
   const names = new Set<string>(['model.json']);
@@ -160,13 +207,25 @@ function layout(dir: string, artifacts: ModelArtifacts, options: WriteOptions, f
     const paths = options.shardSizeBytes !== undefined ? shardNames(gi + 1, bytes, shard) : g.paths;
     const per = paths.length === 1 ? Math.max(bytes, 1) : shard;
     if (Math.max(1, Math.ceil(bytes / per)) !== paths.length) {
-      throw new DataError(`${fn}: ${Math.max(1, Math.ceil(bytes / per))} shard paths for the ${bytes} bytes of group ${gi + 1} at ${per} bytes a shard, got ${paths.length}. ` +
-        `Pass shardSizeBytes to re-shard.`);
+      throw new DataError(
+        `${fn}: ${Math.max(1, Math.ceil(bytes / per))} shard paths for the ${bytes} bytes of group ${gi + 1} at ${per} bytes a shard, got ${paths.length}. ` +
+          `Pass shardSizeBytes to re-shard.`,
+      );
     }
     paths.forEach((p, i) => {
       const rel = path.relative('/x', path.resolve('/x', p));
-      if (!p || p.includes('\\') || p.includes('\0') || path.isAbsolute(p) || rel.startsWith('..') || path.normalize(p) !== p || names.has(p)) {
-        throw new DataError(`${fn}: distinct weight file names inside ${dir} (not model.json), got "${p}". Name the shards by file name only.`);
+      if (
+        !p ||
+        p.includes('\\') ||
+        p.includes('\0') ||
+        path.isAbsolute(p) ||
+        rel.startsWith('..') ||
+        path.normalize(p) !== p ||
+        names.has(p)
+      ) {
+        throw new DataError(
+          `${fn}: distinct weight file names inside ${dir} (not model.json), got "${p}". Name the shards by file name only.`,
+        );
       }
       names.add(p);
       files.push({ name: p, data: data.subarray(i * per, Math.min((i + 1) * per, bytes)) });
@@ -175,7 +234,9 @@ function layout(dir: string, artifacts: ModelArtifacts, options: WriteOptions, f
   });
   const extra = Object.entries(options.extraFiles ?? {}).map(([name, data]) => {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || names.has(name)) {
-      throw new DataError(`${fn}: extra file names of letters, digits, '.', '_' or '-' that the model does not use, got "${name}". Rename the file.`);
+      throw new DataError(
+        `${fn}: extra file names of letters, digits, '.', '_' or '-' that the model does not use, got "${name}". Rename the file.`,
+      );
     }
     names.add(name);
     return { name, data: typeof data === 'string' ? new TextEncoder().encode(data) : data };
@@ -191,7 +252,8 @@ function modelFilesIn(dir: string): Set<string> {
     if (fs.statSync(file).size > 16 * 1024 * 1024) return owned;
     const json = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelJson;
     for (const g of Array.isArray(json?.weightsManifest) ? json.weightsManifest : []) {
-      for (const p of Array.isArray(g?.paths) ? g.paths : []) if (typeof p === 'string') owned.add(path.normalize(p).split(path.sep)[0] as string);
+      for (const p of Array.isArray(g?.paths) ? g.paths : [])
+        if (typeof p === 'string') owned.add(path.normalize(p).split(path.sep)[0] as string);
     }
   } catch {
     // No readable model.json: only its name is the model's.
@@ -204,11 +266,19 @@ function modelFilesIn(dir: string): Set<string> {
  * writeFolderAtomic, e.g. a registry version with more files beside the model).
  */
 export function writeArtifactFiles(dir: string, artifacts: ModelArtifacts, options: WriteOptions = {}): WrittenModel {
-  return writeLayout(dir, layout(dir, artifacts, options, options.caller ?? 'writeArtifacts'), artifacts.weightData.length);
+  return writeLayout(
+    dir,
+    layout(dir, artifacts, options, options.caller ?? 'writeArtifacts'),
+    artifacts.weightData.length,
+  );
 }
 
 /** What {@link writeArtifacts} wrote. */
-export interface WrittenModel { readonly modelJsonBytes: number; readonly weightBytes: number; readonly files: string[] }
+export interface WrittenModel {
+  readonly modelJsonBytes: number;
+  readonly weightBytes: number;
+  readonly files: string[];
+}
 
 function writeLayout(dir: string, lay: ReturnType<typeof layout>, weightBytes: number): WrittenModel {
   for (const f of lay.files.concat(lay.extra)) {
@@ -229,14 +299,24 @@ function writeLayout(dir: string, lay: ReturnType<typeof layout>, weightBytes: n
 export function writeArtifacts(dir: string, artifacts: ModelArtifacts, options: WriteOptions = {}): WrittenModel {
   const fn = options.caller ?? 'writeArtifacts';
   const lay = layout(dir, artifacts, options, fn); // bad artifacts are refused before the disk is touched
-  writeFolderAtomicSync(dir, (tmp) => { writeLayout(tmp, lay, artifacts.weightData.length); }, {
-    caller: fn,
-    force: !options.exclusive,
-    ...(typeof options.exclusive === 'function' ? { onExists: options.exclusive } : {}),
-    carryOver: (old) => {
-      const owned = modelFilesIn(old);
-      return fs.readdirSync(old).filter((n) => !owned.has(n) && !n.endsWith('.tmp'));
+  writeFolderAtomicSync(
+    dir,
+    (tmp) => {
+      writeLayout(tmp, lay, artifacts.weightData.length);
     },
-  });
-  return { modelJsonBytes: Buffer.byteLength(lay.json), weightBytes: artifacts.weightData.length, files: lay.files.map((f) => f.name) };
+    {
+      caller: fn,
+      force: !options.exclusive,
+      ...(typeof options.exclusive === 'function' ? { onExists: options.exclusive } : {}),
+      carryOver: (old) => {
+        const owned = modelFilesIn(old);
+        return fs.readdirSync(old).filter((n) => !owned.has(n) && !n.endsWith('.tmp'));
+      },
+    },
+  );
+  return {
+    modelJsonBytes: Buffer.byteLength(lay.json),
+    weightBytes: artifacts.weightData.length,
+    files: lay.files.map((f) => f.name),
+  };
 }

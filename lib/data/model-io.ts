@@ -9,7 +9,15 @@ import { ConfigError, DataError, ShapeError } from '../errors';
 import { ModelArtifacts, ModelJson, isGraphArtifacts, shardNames, writeArtifacts } from './model-files';
 import { ReadOptions, readArtifactsAsync } from './model-read';
 
-export { writeArtifacts, writeArtifactFiles, specBytes, weightByteLengths, isGraphArtifacts, shardNames, SHARD_SIZE_BYTES } from './model-files';
+export {
+  writeArtifacts,
+  writeArtifactFiles,
+  specBytes,
+  weightByteLengths,
+  isGraphArtifacts,
+  shardNames,
+  SHARD_SIZE_BYTES,
+} from './model-files';
 export type { ModelArtifacts, ModelJson, WriteOptions, WrittenModel } from './model-files';
 export { readArtifacts, readArtifactsAsync } from './model-read';
 export type { ReadOptions } from './model-read';
@@ -32,7 +40,11 @@ const specsOf = (a: ModelArtifacts) => a.modelJson.weightsManifest.flatMap((g) =
 
 /** What `tf.io` loaders take, from our artifacts (signature and metadata included). */
 function toTfArtifacts(a: ModelArtifacts): tf.io.ModelArtifacts {
-  return tf.io.getModelArtifactsForJSONSync(a.modelJson as unknown as tf.io.ModelJSON, specsOf(a), toBuffer(a.weightData));
+  return tf.io.getModelArtifactsForJSONSync(
+    a.modelJson as unknown as tf.io.ModelJSON,
+    specsOf(a),
+    toBuffer(a.weightData),
+  );
 }
 
 /** Our artifacts from what a tfjs save handler receives (one weights group). */
@@ -45,7 +57,13 @@ function fromTfArtifacts(a: tf.io.ModelArtifacts, defaultFormat: string, paths?:
     convertedBy: a.convertedBy ?? null,
     weightsManifest: [{ paths: paths ?? shardNames(1, weightData.length), weights: a.weightSpecs ?? [] }],
   };
-  for (const key of ['signature', 'userDefinedMetadata', 'modelInitializer', 'initializerSignature', 'trainingConfig'] as const) {
+  for (const key of [
+    'signature',
+    'userDefinedMetadata',
+    'modelInitializer',
+    'initializerSignature',
+    'trainingConfig',
+  ] as const) {
     if (a[key] != null) modelJson[key] = a[key];
   }
   return { modelJson, weightData };
@@ -54,21 +72,28 @@ function fromTfArtifacts(a: tf.io.ModelArtifacts, defaultFormat: string, paths?:
 /** Serializes a layers model to artifacts (float32 weights, one weights.bin). */
 export async function modelToArtifacts(model: tf.LayersModel): Promise<ModelArtifacts> {
   let captured: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    captured = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      captured = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   return fromTfArtifacts(captured as tf.io.ModelArtifacts, 'layers-model', [WEIGHTS_FILE]);
 }
 
 /** The artifacts a graph model was loaded from (its topology, signature and stored, possibly quantized, weights). */
 export async function graphModelToArtifacts(model: tf.GraphModel): Promise<ModelArtifacts> {
-  if (!(model instanceof tf.GraphModel)) throw new ConfigError(`graphModelToArtifacts: a tf.GraphModel, got ${typeof model}. Load it with loadGraphModel or tf.loadGraphModel.`);
+  if (!(model instanceof tf.GraphModel))
+    throw new ConfigError(
+      `graphModelToArtifacts: a tf.GraphModel, got ${typeof model}. Load it with loadGraphModel or tf.loadGraphModel.`,
+    );
   let captured: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    captured = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      captured = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   return fromTfArtifacts(captured as tf.io.ModelArtifacts, 'graph-model');
 }
 
@@ -77,7 +102,10 @@ export async function graphModelToArtifacts(model: tf.GraphModel): Promise<Model
  * renamed into place, so a crash leaves the old model or the new one (see writeArtifacts).
  * @example await saveModel(model, '/tmp/simplenet'); // then stock tfjs can load it
  */
-export async function saveModel(model: tf.LayersModel, dir: string): Promise<{ modelJsonBytes: number; weightBytes: number }> {
+export async function saveModel(
+  model: tf.LayersModel,
+  dir: string,
+): Promise<{ modelJsonBytes: number; weightBytes: number }> {
   const { modelJsonBytes, weightBytes } = writeArtifacts(dir, await modelToArtifacts(model));
   return { modelJsonBytes, weightBytes };
 }
@@ -89,8 +117,14 @@ const variableNames = () => new Set(Object.keys(tf.engine().registeredVariables)
 function zeroInitializers(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(zeroInitializers);
   if (!value || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) =>
-    [k, k.endsWith('_initializer') && v && typeof v === 'object' ? { class_name: 'Zeros', config: {} } : zeroInitializers(v)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      k.endsWith('_initializer') && v && typeof v === 'object'
+        ? { class_name: 'Zeros', config: {} }
+        : zeroInitializers(v),
+    ]),
+  );
 }
 
 /**
@@ -102,7 +136,9 @@ function zeroInitializers(value: unknown): unknown {
 async function checkWeightsFit(artifacts: ModelArtifacts, source: string): Promise<void> {
   const before = variableNames();
   // modelFromJSON builds synchronously (no weightsManifest given): the variables it made are known now.
-  const pending = tf.models.modelFromJSON({ modelTopology: zeroInitializers(artifacts.modelJson.modelTopology) } as never);
+  const pending = tf.models.modelFromJSON({
+    modelTopology: zeroInitializers(artifacts.modelJson.modelTopology),
+  } as never);
   const made = [...variableNames()].filter((n) => !before.has(n));
   let probe: tf.LayersModel;
   try {
@@ -110,8 +146,11 @@ async function checkWeightsFit(artifacts: ModelArtifacts, source: string): Promi
   } catch (e) {
     const vars = tf.engine().registeredVariables;
     for (const n of made) vars[n]?.dispose();
-    throw new DataError(`loadModel: a layers model tfjs can build from ${source}, got "${(e as Error).message}". ` +
-      `Check that model.json was written by saveModel or the tfjs converter (format layers-model), and register custom layers with tf.serialization.registerClass.`, source);
+    throw new DataError(
+      `loadModel: a layers model tfjs can build from ${source}, got "${(e as Error).message}". ` +
+        `Check that model.json was written by saveModel or the tfjs converter (format layers-model), and register custom layers with tf.serialization.registerClass.`,
+      source,
+    );
   }
   const specs = specsOf(artifacts).filter((s) => s.group !== 'optimizer');
   let weights: tf.NamedTensorMap = {};
@@ -122,10 +161,15 @@ async function checkWeightsFit(artifacts: ModelArtifacts, source: string): Promi
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     if (/shape/i.test(msg)) {
-      throw new ShapeError(`loadModel: weights whose shapes match the layers of ${source}, got a mismatch (${msg}). ` +
-        `The weights belong to another architecture: save the model again.`);
+      throw new ShapeError(
+        `loadModel: weights whose shapes match the layers of ${source}, got a mismatch (${msg}). ` +
+          `The weights belong to another architecture: save the model again.`,
+      );
     }
-    throw new DataError(`loadModel: one weight per layer variable in ${source}, got "${msg}". The weights belong to another model: save the model again.`, source);
+    throw new DataError(
+      `loadModel: one weight per layer variable in ${source}, got "${msg}". The weights belong to another model: save the model again.`,
+      source,
+    );
   } finally {
     tf.dispose(Object.values(weights));
     probe.dispose();
@@ -135,15 +179,20 @@ async function checkWeightsFit(artifacts: ModelArtifacts, source: string): Promi
 /** Builds a layers model from artifacts with stock tfjs (`tf.loadLayersModel` + `tf.io.fromMemory`); disposes everything on failure. */
 export async function artifactsToModel(artifacts: ModelArtifacts, source = '<memory>'): Promise<tf.LayersModel> {
   if (isGraphArtifacts(artifacts)) {
-    throw new ConfigError(`loadModel: a layers model, got a graph model (format graph-model) in ${source}. Load it with loadGraphModel; ` +
-      `profile.profileModel and exporters.quantizeGraphArtifacts work on it.`);
+    throw new ConfigError(
+      `loadModel: a layers model, got a graph model (format graph-model) in ${source}. Load it with loadGraphModel; ` +
+        `profile.profileModel and exporters.quantizeGraphArtifacts work on it.`,
+    );
   }
   await checkWeightsFit(artifacts, source);
   try {
     return await tf.loadLayersModel(tf.io.fromMemory(toTfArtifacts(artifacts)));
   } catch (e) {
-    throw new DataError(`loadModel: a layers model tfjs can build from ${source}, got "${(e as Error).message}". ` +
-      `Check that model.json was written by saveModel or the tfjs converter (format layers-model).`, source);
+    throw new DataError(
+      `loadModel: a layers model tfjs can build from ${source}, got "${(e as Error).message}". ` +
+        `Check that model.json was written by saveModel or the tfjs converter (format layers-model).`,
+      source,
+    );
   }
 }
 
@@ -155,30 +204,47 @@ export async function loadModel(dir: string, options: ReadOptions = {}): Promise
   return artifactsToModel(await readArtifactsAsync(dir, { caller: 'loadModel', ...options }), `${dir}/model.json`);
 }
 
-interface GraphNodeDef { name?: unknown; op?: unknown; input?: unknown }
+interface GraphNodeDef {
+  name?: unknown;
+  op?: unknown;
+  input?: unknown;
+}
 
 /** Checks a GraphDef topology so that tfjs's graph builder cannot fail half-way (it would leak the decoded weights). */
 function checkGraphTopology(artifacts: ModelArtifacts, source: string): void {
   const fn = 'loadGraphModel';
   const nodes = (artifacts.modelJson.modelTopology as { node?: GraphNodeDef[] }).node;
-  if (!Array.isArray(nodes) || nodes.length === 0) throw new DataError(`${fn}: a GraphDef with a node list in ${source}, got ${Array.isArray(nodes) ? 'no nodes' : 'no node list'}. Convert the model again.`, source);
+  if (!Array.isArray(nodes) || nodes.length === 0)
+    throw new DataError(
+      `${fn}: a GraphDef with a node list in ${source}, got ${Array.isArray(nodes) ? 'no nodes' : 'no node list'}. Convert the model again.`,
+      source,
+    );
   const names = new Set<string>();
   for (const n of nodes) {
     if (!n || typeof n.name !== 'string' || typeof n.op !== 'string') {
-      throw new DataError(`${fn}: graph nodes with a name and an op in ${source}, got ${JSON.stringify(n).slice(0, 80)}. Convert the model again.`, source);
+      throw new DataError(
+        `${fn}: graph nodes with a name and an op in ${source}, got ${JSON.stringify(n).slice(0, 80)}. Convert the model again.`,
+        source,
+      );
     }
     names.add(n.name);
   }
   const weights = new Set(specsOf(artifacts).map((s) => s.name));
   for (const n of nodes) {
-    for (const i of Array.isArray(n.input) ? n.input as unknown[] : []) {
-      const producer = typeof i === 'string' ? i.replace(/^\^/, '').split(':')[0] as string : '';
+    for (const i of Array.isArray(n.input) ? (n.input as unknown[]) : []) {
+      const producer = typeof i === 'string' ? (i.replace(/^\^/, '').split(':')[0] as string) : '';
       if (!names.has(producer)) {
-        throw new DataError(`${fn}: node inputs that name graph nodes in ${source}, got "${String(i)}" as an input of "${n.name as string}". Convert the model again.`, source);
+        throw new DataError(
+          `${fn}: node inputs that name graph nodes in ${source}, got "${String(i)}" as an input of "${n.name as string}". Convert the model again.`,
+          source,
+        );
       }
     }
     if (n.op === 'Const' && !weights.has(n.name as string)) {
-      throw new DataError(`${fn}: a weight for every Const node in ${source}, got none for "${n.name as string}". The weights manifest belongs to another model: convert it again.`, source);
+      throw new DataError(
+        `${fn}: a weight for every Const node in ${source}, got none for "${n.name as string}". The weights manifest belongs to another model: convert it again.`,
+        source,
+      );
     }
   }
 }
@@ -190,7 +256,9 @@ function checkGraphTopology(artifacts: ModelArtifacts, source: string): void {
  */
 export function artifactsToGraphModel(artifacts: ModelArtifacts, source = '<memory>'): tf.GraphModel {
   if (!isGraphArtifacts(artifacts)) {
-    throw new ConfigError(`loadGraphModel: a graph model (format graph-model), got a ${artifacts.modelJson.format ?? 'layers'} model in ${source}. Load it with loadModel.`);
+    throw new ConfigError(
+      `loadGraphModel: a graph model (format graph-model), got a ${artifacts.modelJson.format ?? 'layers'} model in ${source}. Load it with loadModel.`,
+    );
   }
   checkGraphTopology(artifacts, source);
   const engine = tf.engine();
@@ -201,7 +269,10 @@ export function artifactsToGraphModel(artifacts: ModelArtifacts, source = '<memo
     model = tf.loadGraphModelSync(toTfArtifacts(artifacts)) as unknown as tf.GraphModel;
   } catch (e) {
     engine.endScope();
-    throw new DataError(`loadGraphModel: a graph model tfjs can build from ${source}, got "${(e as Error).message}". Convert the model again.`, source);
+    throw new DataError(
+      `loadGraphModel: a graph model tfjs can build from ${source}, got "${(e as Error).message}". Convert the model again.`,
+      source,
+    );
   }
   engine.endScope(Object.values(model.weights).flat());
   return model;
@@ -213,5 +284,8 @@ export function artifactsToGraphModel(artifacts: ModelArtifacts, source = '<memo
  * @example const model = await loadGraphModel('/models/mobilenet_v2'); model.predict(tf.zeros([1, 224, 224, 3]));
  */
 export async function loadGraphModel(dir: string, options: ReadOptions = {}): Promise<tf.GraphModel> {
-  return artifactsToGraphModel(await readArtifactsAsync(dir, { caller: 'loadGraphModel', ...options }), `${dir}/model.json`);
+  return artifactsToGraphModel(
+    await readArtifactsAsync(dir, { caller: 'loadGraphModel', ...options }),
+    `${dir}/model.json`,
+  );
 }

@@ -36,7 +36,13 @@ type Op =
   | { readonly op: 'read'; readonly fd: number; readonly into: Uint8Array }
   | { readonly op: 'close'; readonly fd: number };
 
-interface FileInfo { readonly shown: string; readonly real: string; readonly bytes: number; readonly dev: number; readonly ino: number }
+interface FileInfo {
+  readonly shown: string;
+  readonly real: string;
+  readonly bytes: number;
+  readonly dev: number;
+  readonly ino: number;
+}
 
 const errCode = (e: unknown): string => (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? 'an error';
 const inside = (root: string, p: string): boolean => {
@@ -45,9 +51,15 @@ const inside = (root: string, p: string): boolean => {
 };
 
 /** Opens `real` (a regular file, checked before and after opening), returns its fd and stats. */
-function* openRegular(real: string, fail: (got: string) => DataError): Generator<Op, { fd: number; st: fs.Stats }, unknown> {
+function* openRegular(
+  real: string,
+  fail: (got: string) => DataError,
+): Generator<Op, { fd: number; st: fs.Stats }, unknown> {
   const pre = (yield { op: 'lstat', path: real }) as fs.Stats;
-  if (!pre.isFile()) throw fail(pre.isDirectory() ? 'a folder' : pre.isFIFO() ? 'a FIFO' : pre.isSymbolicLink() ? 'a link' : 'a device or socket');
+  if (!pre.isFile())
+    throw fail(
+      pre.isDirectory() ? 'a folder' : pre.isFIFO() ? 'a FIFO' : pre.isSymbolicLink() ? 'a link' : 'a device or socket',
+    );
   const fd = (yield { op: 'open', path: real }) as number;
   try {
     const st = (yield { op: 'fstat', fd }) as fs.Stats;
@@ -62,15 +74,23 @@ function* openRegular(real: string, fail: (got: string) => DataError): Generator
 /** The real path of `name` inside `realDir`; DataError when it is absolute, a URL, or leads out. */
 function* resolveInside(dir: string, realDir: string, name: string, fn: string): Generator<Op, string, unknown> {
   const shown = path.join(dir, name);
-  const outside = (): DataError => new DataError(`${fn}: weight file paths inside the model folder ${dir}, got "${name}". ` +
-    `The model.json names a file elsewhere: move the weight files beside it and list them by name.`, shown);
-  if (!name || name.includes('\0') || path.isAbsolute(name) || name.includes('\\') || /^[a-z][a-z0-9+.-]*:/i.test(name)) throw outside();
+  const outside = (): DataError =>
+    new DataError(
+      `${fn}: weight file paths inside the model folder ${dir}, got "${name}". ` +
+        `The model.json names a file elsewhere: move the weight files beside it and list them by name.`,
+      shown,
+    );
+  if (!name || name.includes('\0') || path.isAbsolute(name) || name.includes('\\') || /^[a-z][a-z0-9+.-]*:/i.test(name))
+    throw outside();
   if (!inside(realDir, path.resolve(realDir, name))) throw outside();
   let real: string;
   try {
     real = (yield { op: 'realpath', path: path.resolve(realDir, name) }) as string;
   } catch (e) {
-    throw new DataError(`${fn}: the weights file ${shown} named in model.json, got ${errCode(e)}. Copy the weights file beside model.json, or save the model again.`, shown);
+    throw new DataError(
+      `${fn}: the weights file ${shown} named in model.json, got ${errCode(e)}. Copy the weights file beside model.json, or save the model again.`,
+      shown,
+    );
   }
   if (!inside(realDir, real)) throw outside();
   return real;
@@ -81,12 +101,24 @@ function parseModelJson(text: string, file: string, fn: string): ModelJson {
   try {
     json = JSON.parse(text) as ModelJson;
   } catch (e) {
-    throw new DataError(`${fn}: valid JSON in ${file}, got ${(e as Error).message}. The file is damaged: save the model again.`, file);
+    throw new DataError(
+      `${fn}: valid JSON in ${file}, got ${(e as Error).message}. The file is damaged: save the model again.`,
+      file,
+    );
   }
-  if (!json || typeof json !== 'object' || !json.modelTopology || typeof json.modelTopology !== 'object' || !Array.isArray(json.weightsManifest)) {
-    throw new DataError(`${fn}: a model.json with modelTopology and weightsManifest in ${file}, got ` +
-      `${json && typeof json === 'object' && !Array.isArray(json) ? `keys [${Object.keys(json).slice(0, 8).join(', ')}]` : Array.isArray(json) ? 'an array' : typeof json}. ` +
-      `Is this a TensorFlow.js model (layers-model or graph-model)?`, file);
+  if (
+    !json ||
+    typeof json !== 'object' ||
+    !json.modelTopology ||
+    typeof json.modelTopology !== 'object' ||
+    !Array.isArray(json.weightsManifest)
+  ) {
+    throw new DataError(
+      `${fn}: a model.json with modelTopology and weightsManifest in ${file}, got ` +
+        `${json && typeof json === 'object' && !Array.isArray(json) ? `keys [${Object.keys(json).slice(0, 8).join(', ')}]` : Array.isArray(json) ? 'an array' : typeof json}. ` +
+        `Is this a TensorFlow.js model (layers-model or graph-model)?`,
+      file,
+    );
   }
   return json;
 }
@@ -96,7 +128,11 @@ function* readPlan(dir: string, options: ReadOptions): Generator<Op, ModelArtifa
   const maxJson = options.maxModelJsonBytes ?? 16 * MIB;
   const maxWeights = options.maxWeightBytes ?? 2048 * MIB;
   const jsonFile = path.join(dir, 'model.json');
-  const noJson = (got: string): DataError => new DataError(`${fn}: a model.json in ${dir}, got ${got}. Check the folder, or save the model there with saveModel.`, jsonFile);
+  const noJson = (got: string): DataError =>
+    new DataError(
+      `${fn}: a model.json in ${dir}, got ${got}. Check the folder, or save the model there with saveModel.`,
+      jsonFile,
+    );
   let realDir: string;
   try {
     realDir = (yield { op: 'realpath', path: dir }) as string;
@@ -117,7 +153,10 @@ function* readPlan(dir: string, options: ReadOptions): Generator<Op, ModelArtifa
     const { fd, st } = yield* openRegular(realJson, (got) => noJson(got));
     try {
       if (st.size > maxJson) {
-        throw new DataError(`${fn}: a model.json of at most ${maxJson} bytes, got ${st.size} in ${jsonFile}. Raise maxModelJsonBytes if the file is trusted.`, jsonFile);
+        throw new DataError(
+          `${fn}: a model.json of at most ${maxJson} bytes, got ${st.size} in ${jsonFile}. Raise maxModelJsonBytes if the file is trusted.`,
+          jsonFile,
+        );
       }
       const buf = new Uint8Array(st.size);
       const n = (yield { op: 'read', fd, into: buf }) as number;
@@ -137,12 +176,22 @@ function* readPlan(dir: string, options: ReadOptions): Generator<Op, ModelArtifa
     for (const p of g.paths) {
       const shown = path.join(dir, p);
       const real = yield* resolveInside(dir, realDir, p, fn);
-      const { fd, st } = yield* openRegular(real, (got) => new DataError(`${fn}: a regular weights file at ${shown}, got ${got}. Copy the weight files beside model.json.`, shown));
+      const { fd, st } = yield* openRegular(
+        real,
+        (got) =>
+          new DataError(
+            `${fn}: a regular weights file at ${shown}, got ${got}. Copy the weight files beside model.json.`,
+            shown,
+          ),
+      );
       yield { op: 'close', fd };
       const id = `${st.dev}:${st.ino}`;
       if (seen.has(id)) {
-        throw new DataError(`${fn}: each weights file named once in the manifest, got ${shown} again (or a link to a file named before). ` +
-          `The model.json is damaged or hostile: convert or save the model again.`, shown);
+        throw new DataError(
+          `${fn}: each weights file named once in the manifest, got ${shown} again (or a link to a file named before). ` +
+            `The model.json is damaged or hostile: convert or save the model again.`,
+          shown,
+        );
       }
       seen.add(id);
       row.push({ shown, real, bytes: st.size, dev: st.dev, ino: st.ino });
@@ -151,7 +200,10 @@ function* readPlan(dir: string, options: ReadOptions): Generator<Op, ModelArtifa
   }
   const total = files.flat().reduce((a, f) => a + f.bytes, 0);
   if (total > maxWeights) {
-    throw new DataError(`${fn}: weight files of at most ${maxWeights} bytes in all, got ${total} in ${dir}. Raise maxWeightBytes if the model is trusted and fits in memory.`, dir);
+    throw new DataError(
+      `${fn}: weight files of at most ${maxWeights} bytes in all, got ${total} in ${dir}. Raise maxWeightBytes if the model is trusted and fits in memory.`,
+      dir,
+    );
   }
   // Fixed-size groups are checked against the manifest from the sizes, before allocating.
   groups.forEach((g, gi) => {
@@ -160,18 +212,32 @@ function* readPlan(dir: string, options: ReadOptions): Generator<Op, ModelArtifa
     const got = (files[gi] ?? []).reduce((a, f) => a + f.bytes, 0);
     if (expected !== got) {
       const names = (files[gi] ?? []).map((f) => `${path.basename(f.shown)} (${f.bytes} bytes)`).join(', ');
-      throw new DataError(`${fn}: ${expected} weight bytes as model.json's manifest says, got ${got} in ${names || 'no file'} of ${dir}. ` +
-        `The weights file is truncated or belongs to another model: save the model again.`, files[gi]?.[0]?.shown ?? dir);
+      throw new DataError(
+        `${fn}: ${expected} weight bytes as model.json's manifest says, got ${got} in ${names || 'no file'} of ${dir}. ` +
+          `The weights file is truncated or belongs to another model: save the model again.`,
+        files[gi]?.[0]?.shown ?? dir,
+      );
     }
   });
   const weightData = new Uint8Array(total);
   let off = 0;
   for (const f of files.flat()) {
-    const { fd, st } = yield* openRegular(f.real, (got) => new DataError(`${fn}: a regular weights file at ${f.shown}, got ${got}. Read the model again.`, f.shown));
+    const { fd, st } = yield* openRegular(
+      f.real,
+      (got) => new DataError(`${fn}: a regular weights file at ${f.shown}, got ${got}. Read the model again.`, f.shown),
+    );
     try {
-      if (st.dev !== f.dev || st.ino !== f.ino || st.size !== f.bytes) throw new DataError(`${fn}: ${f.bytes} bytes in ${f.shown}, got a file that changed while reading. Read the model again.`, f.shown);
+      if (st.dev !== f.dev || st.ino !== f.ino || st.size !== f.bytes)
+        throw new DataError(
+          `${fn}: ${f.bytes} bytes in ${f.shown}, got a file that changed while reading. Read the model again.`,
+          f.shown,
+        );
       const n = (yield { op: 'read', fd, into: weightData.subarray(off, off + f.bytes) }) as number;
-      if (n !== f.bytes) throw new DataError(`${fn}: ${f.bytes} bytes in ${f.shown}, got ${n} (the file changed while reading). Read the model again.`, f.shown);
+      if (n !== f.bytes)
+        throw new DataError(
+          `${fn}: ${f.bytes} bytes in ${f.shown}, got ${n} (the file changed while reading). Read the model again.`,
+          f.shown,
+        );
     } finally {
       yield { op: 'close', fd };
     }
@@ -181,10 +247,18 @@ function* readPlan(dir: string, options: ReadOptions): Generator<Op, ModelArtifa
   let start = 0;
   groups.forEach((g, gi) => {
     const got = (files[gi] ?? []).reduce((a, f) => a + f.bytes, 0);
-    const used = weightByteLengths(g.weights, weightData.subarray(start, start + got), fn, files[gi]?.[0]?.shown ?? dir).reduce((a, b) => a + b, 0);
+    const used = weightByteLengths(
+      g.weights,
+      weightData.subarray(start, start + got),
+      fn,
+      files[gi]?.[0]?.shown ?? dir,
+    ).reduce((a, b) => a + b, 0);
     if (used !== got) {
-      throw new DataError(`${fn}: ${used} weight bytes as model.json's manifest says, got ${got} in group ${gi + 1} of ${dir}. ` +
-        `The weights file is truncated or belongs to another model: save the model again.`, files[gi]?.[0]?.shown ?? dir);
+      throw new DataError(
+        `${fn}: ${used} weight bytes as model.json's manifest says, got ${got} in group ${gi + 1} of ${dir}. ` +
+          `The weights file is truncated or belongs to another model: save the model again.`,
+        files[gi]?.[0]?.shown ?? dir,
+      );
     }
     start += got;
   });
@@ -203,12 +277,18 @@ function readFullSync(fd: number, into: Uint8Array): number {
 
 function execSync(op: Op): unknown {
   switch (op.op) {
-    case 'realpath': return fs.realpathSync(op.path);
-    case 'lstat': return fs.lstatSync(op.path);
-    case 'open': return fs.openSync(op.path, OPEN_FLAGS);
-    case 'fstat': return fs.fstatSync(op.fd);
-    case 'read': return readFullSync(op.fd, op.into);
-    case 'close': return fs.closeSync(op.fd);
+    case 'realpath':
+      return fs.realpathSync(op.path);
+    case 'lstat':
+      return fs.lstatSync(op.path);
+    case 'open':
+      return fs.openSync(op.path, OPEN_FLAGS);
+    case 'fstat':
+      return fs.fstatSync(op.fd);
+    case 'read':
+      return readFullSync(op.fd, op.into);
+    case 'close':
+      return fs.closeSync(op.fd);
   }
 }
 
@@ -227,25 +307,35 @@ async function readFull(fd: number, into: Uint8Array): Promise<number> {
 
 function execAsync(op: Op): Promise<unknown> {
   switch (op.op) {
-    case 'realpath': return call<string>((cb) => fs.realpath(op.path, cb));
-    case 'lstat': return call<fs.Stats>((cb) => fs.lstat(op.path, cb));
-    case 'open': return call<number>((cb) => fs.open(op.path, OPEN_FLAGS, cb));
-    case 'fstat': return call<fs.Stats>((cb) => fs.fstat(op.fd, cb));
-    case 'read': return readFull(op.fd, op.into);
-    case 'close': return call<void>((cb) => fs.close(op.fd, (e) => cb(e, undefined)));
+    case 'realpath':
+      return call<string>((cb) => fs.realpath(op.path, cb));
+    case 'lstat':
+      return call<fs.Stats>((cb) => fs.lstat(op.path, cb));
+    case 'open':
+      return call<number>((cb) => fs.open(op.path, OPEN_FLAGS, cb));
+    case 'fstat':
+      return call<fs.Stats>((cb) => fs.fstat(op.fd, cb));
+    case 'read':
+      return readFull(op.fd, op.into);
+    case 'close':
+      return call<void>((cb) => fs.close(op.fd, (e) => cb(e, undefined)));
   }
 }
 
 /** Any file-system error not already a DataError becomes one (an fd is never left open: the plan closes it). */
 function wrap(e: unknown, dir: string, fn: string): unknown {
   if (e instanceof DataError) return e;
-  return new DataError(`${fn}: a readable model folder at ${dir}, got ${errCode(e)}. Check the folder and its permissions.`, dir);
+  return new DataError(
+    `${fn}: a readable model folder at ${dir}, got ${errCode(e)}. Check the folder and its permissions.`,
+    dir,
+  );
 }
 
 type Outcome = { readonly value: unknown } | { readonly error: unknown };
 type Plan = Generator<Op, ModelArtifacts, unknown>;
 /** Hands an operation's outcome back to the plan: its value, or its error thrown at the `yield`. */
-const resume = (plan: Plan, o: Outcome): IteratorResult<Op, ModelArtifacts> => ('error' in o ? plan.throw(o.error) : plan.next(o.value));
+const resume = (plan: Plan, o: Outcome): IteratorResult<Op, ModelArtifacts> =>
+  'error' in o ? plan.throw(o.error) : plan.next(o.value);
 
 /**
  * Reads `dir/model.json` and every weight file it names (layers or graph model, sharded and
@@ -277,7 +367,11 @@ export function readArtifacts(dir: string, options: ReadOptions = {}): ModelArti
 export async function readArtifactsAsync(dir: string, options: ReadOptions = {}): Promise<ModelArtifacts> {
   const plan = readPlan(dir, options);
   try {
-    const run = (op: Op): Promise<Outcome> => execAsync(op).then((value) => ({ value }), (error: unknown) => ({ error }));
+    const run = (op: Op): Promise<Outcome> =>
+      execAsync(op).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
     for (let r = plan.next(); ; r = resume(plan, await run(r.value))) if (r.done) return r.value;
   } catch (e) {
     throw wrap(e, dir, options.caller ?? 'readArtifacts');

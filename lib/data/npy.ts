@@ -11,14 +11,16 @@ import { DataError, describe } from '../errors';
 import { readRegularFile } from '../core/read-file';
 
 /** Element types of the arrays read and written (after conversion: int64 -> int32, float64 -> float32 on request). */
-export type NpyDtype = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
+export type NpyDtype =
+  'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
 
 /** A parsed array: values in C (row-major) order. 64-bit integers are converted to int32 (checked to fit). */
 export interface NpyArray {
   /** The dtype stored in the file. */
   readonly dtype: NpyDtype;
   readonly shape: number[];
-  readonly data: Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+  readonly data:
+    Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 }
 
 /** Limits of {@link readNpy}. */
@@ -29,9 +31,17 @@ export interface NpyReadOptions {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const DESCR: Record<string, { dtype: NpyDtype; bytes: number }> = {
-  f4: { dtype: 'float32', bytes: 4 }, f8: { dtype: 'float64', bytes: 8 }, i1: { dtype: 'int8', bytes: 1 }, u1: { dtype: 'uint8', bytes: 1 },
-  i2: { dtype: 'int16', bytes: 2 }, u2: { dtype: 'uint16', bytes: 2 }, i4: { dtype: 'int32', bytes: 4 }, u4: { dtype: 'uint32', bytes: 4 },
-  i8: { dtype: 'int64', bytes: 8 }, u8: { dtype: 'uint64', bytes: 8 }, b1: { dtype: 'bool', bytes: 1 },
+  f4: { dtype: 'float32', bytes: 4 },
+  f8: { dtype: 'float64', bytes: 8 },
+  i1: { dtype: 'int8', bytes: 1 },
+  u1: { dtype: 'uint8', bytes: 1 },
+  i2: { dtype: 'int16', bytes: 2 },
+  u2: { dtype: 'uint16', bytes: 2 },
+  i4: { dtype: 'int32', bytes: 4 },
+  u4: { dtype: 'uint32', bytes: 4 },
+  i8: { dtype: 'int64', bytes: 8 },
+  u8: { dtype: 'uint64', bytes: 8 },
+  b1: { dtype: 'bool', bytes: 1 },
 };
 
 type Literal = string | boolean | number[];
@@ -40,7 +50,9 @@ type Literal = string | boolean | number[];
 function parseHeaderDict(text: string, bad: (what: string, got: unknown) => DataError): Record<string, Literal> {
   const out: Record<string, Literal> = {};
   let i = 0;
-  const ws = () => { while (i < text.length && /\s/.test(text[i] as string)) i++; };
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i] as string)) i++;
+  };
   const expect = (c: string) => {
     ws();
     if (text[i] !== c) throw bad(`'${c}' at character ${i} of the header`, text.slice(i, i + 12));
@@ -58,14 +70,23 @@ function parseHeaderDict(text: string, bad: (what: string, got: unknown) => Data
   };
   const value = (): Literal => {
     ws();
-    if (text.startsWith('True', i)) { i += 4; return true; }
-    if (text.startsWith('False', i)) { i += 5; return false; }
+    if (text.startsWith('True', i)) {
+      i += 4;
+      return true;
+    }
+    if (text.startsWith('False', i)) {
+      i += 5;
+      return false;
+    }
     if (text[i] === '(') {
       i++;
       const dims: number[] = [];
       for (;;) {
         ws();
-        if (text[i] === ')') { i++; return dims; }
+        if (text[i] === ')') {
+          i++;
+          return dims;
+        }
         const m = /^(\d{1,15})L?/.exec(text.slice(i));
         if (!m) throw bad('non-negative integers in the shape tuple', text.slice(i, i + 12));
         dims.push(Number(m[1]));
@@ -80,7 +101,10 @@ function parseHeaderDict(text: string, bad: (what: string, got: unknown) => Data
   expect('{');
   for (;;) {
     ws();
-    if (text[i] === '}') { i++; break; }
+    if (text[i] === '}') {
+      i++;
+      break;
+    }
     const key = str();
     expect(':');
     if (key in out) throw bad('each header key once', key);
@@ -97,7 +121,8 @@ function int64ToInt32(big: BigInt64Array | BigUint64Array, bad: (what: string, g
   const out = new Int32Array(big.length);
   for (let k = 0; k < big.length; k++) {
     const v = big[k] as bigint;
-    if (v > 2147483647n || v < -2147483648n) throw bad('64-bit integers that fit in int32 (tfjs has no int64)', `${v} at index ${k}`);
+    if (v > 2147483647n || v < -2147483648n)
+      throw bad('64-bit integers that fit in int32 (tfjs has no int64)', `${v} at index ${k}`);
     out[k] = Number(v);
   }
   return out;
@@ -109,9 +134,17 @@ function int64ToInt32(big: BigInt64Array | BigUint64Array, bad: (what: string, g
  */
 export function parseNpy(bytes: Uint8Array, file = '<memory>'): NpyArray {
   const fn = 'parseNpy';
-  const bad = (what: string, got: unknown) => new DataError(`${fn}: ${what} in ${file}, got ${typeof got === 'string' ? JSON.stringify(got) : describe(got)}. ` +
-    `Save the array with numpy.save (little-endian, C order), e.g. np.save(f, np.ascontiguousarray(x, dtype='<f4')).`, file);
-  if (bytes.length < 10 || !MAGIC.every((b, k) => bytes[k] === b)) throw bad('a .npy file (magic \\x93NUMPY)', `${bytes.length} bytes starting ${Buffer.from(bytes.subarray(0, 6)).toString('latin1')}`);
+  const bad = (what: string, got: unknown) =>
+    new DataError(
+      `${fn}: ${what} in ${file}, got ${typeof got === 'string' ? JSON.stringify(got) : describe(got)}. ` +
+        `Save the array with numpy.save (little-endian, C order), e.g. np.save(f, np.ascontiguousarray(x, dtype='<f4')).`,
+      file,
+    );
+  if (bytes.length < 10 || !MAGIC.every((b, k) => bytes[k] === b))
+    throw bad(
+      'a .npy file (magic \\x93NUMPY)',
+      `${bytes.length} bytes starting ${Buffer.from(bytes.subarray(0, 6)).toString('latin1')}`,
+    );
   const major = bytes[6] as number;
   if (major < 1 || major > 3) throw bad('format version 1.0, 2.0 or 3.0', `${major}.${bytes[7]}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -123,36 +156,58 @@ export function parseNpy(bytes: Uint8Array, file = '<memory>'): NpyArray {
   const header = Buffer.from(bytes.subarray(8 + lenBytes, start)).toString(major === 3 ? 'utf8' : 'latin1');
   const dict = parseHeaderDict(header, bad);
   const keys = Object.keys(dict).sort().join(',');
-  if (keys !== 'descr,fortran_order,shape') throw bad("header keys 'descr', 'fortran_order' and 'shape'", Object.keys(dict).join(', '));
+  if (keys !== 'descr,fortran_order,shape')
+    throw bad("header keys 'descr', 'fortran_order' and 'shape'", Object.keys(dict).join(', '));
   const descr = dict.descr;
   const shape = dict.shape;
   if (typeof descr !== 'string') throw bad("'descr' a dtype string such as '<f4'", descr);
   if (!Array.isArray(shape)) throw bad("'shape' a tuple of integers", shape);
-  if (dict.fortran_order !== false) throw bad("C order (fortran_order False)", dict.fortran_order);
+  if (dict.fortran_order !== false) throw bad('C order (fortran_order False)', dict.fortran_order);
   const m = /^([<|=]?)([a-z]\d+)$/.exec(descr);
   const kind = m ? DESCR[m[2] as string] : undefined;
-  if (!m || !kind) throw bad(`a little-endian dtype among ${Object.keys(DESCR).map((k) => `'<${k}'`).join(', ')}`, descr);
+  if (!m || !kind)
+    throw bad(
+      `a little-endian dtype among ${Object.keys(DESCR)
+        .map((k) => `'<${k}'`)
+        .join(', ')}`,
+      descr,
+    );
   if (m[1] === '' && kind.bytes > 1) throw bad('an explicit byte order in descr', descr);
   const count = shape.reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(count * kind.bytes)) throw bad('a shape whose size fits in memory', `(${shape.join(', ')})`);
+  if (!Number.isSafeInteger(count * kind.bytes))
+    throw bad('a shape whose size fits in memory', `(${shape.join(', ')})`);
   const dataBytes = bytes.length - start;
   if (dataBytes !== count * kind.bytes) {
-    throw bad(`${count * kind.bytes} data bytes for shape (${shape.join(', ')}) of ${descr}`, `${dataBytes} (${dataBytes < count * kind.bytes ? 'truncated' : 'trailing bytes'})`);
+    throw bad(
+      `${count * kind.bytes} data bytes for shape (${shape.join(', ')}) of ${descr}`,
+      `${dataBytes} (${dataBytes < count * kind.bytes ? 'truncated' : 'trailing bytes'})`,
+    );
   }
   // Copy: the values may sit at an offset that is not a multiple of the item size.
   const raw = bytes.slice(start).buffer;
   const data = (() => {
     switch (kind.dtype) {
-      case 'float32': return new Float32Array(raw);
-      case 'float64': return new Float64Array(raw);
-      case 'int8': return new Int8Array(raw);
-      case 'uint8': case 'bool': return new Uint8Array(raw);
-      case 'int16': return new Int16Array(raw);
-      case 'uint16': return new Uint16Array(raw);
-      case 'int32': return new Int32Array(raw);
-      case 'uint32': return new Uint32Array(raw);
-      case 'int64': return int64ToInt32(new BigInt64Array(raw), bad);
-      case 'uint64': return int64ToInt32(new BigUint64Array(raw), bad);
+      case 'float32':
+        return new Float32Array(raw);
+      case 'float64':
+        return new Float64Array(raw);
+      case 'int8':
+        return new Int8Array(raw);
+      case 'uint8':
+      case 'bool':
+        return new Uint8Array(raw);
+      case 'int16':
+        return new Int16Array(raw);
+      case 'uint16':
+        return new Uint16Array(raw);
+      case 'int32':
+        return new Int32Array(raw);
+      case 'uint32':
+        return new Uint32Array(raw);
+      case 'int64':
+        return int64ToInt32(new BigInt64Array(raw), bad);
+      case 'uint64':
+        return int64ToInt32(new BigUint64Array(raw), bad);
     }
   })();
   return { dtype: kind.dtype, shape: [...shape], data };
@@ -161,11 +216,26 @@ export function parseNpy(bytes: Uint8Array, file = '<memory>'): NpyArray {
 /** Reads and parses a `.npy` file, its size checked before reading. */
 export function readNpy(file: string, options: NpyReadOptions = {}): NpyArray {
   const maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
-  const bytes = readRegularFile(file, { fn: 'readNpy', what: 'a .npy file', maxBytes, tooLargeAdvice: 'Raise maxBytes if the file is trusted and fits in memory.' });
+  const bytes = readRegularFile(file, {
+    fn: 'readNpy',
+    what: 'a .npy file',
+    maxBytes,
+    tooLargeAdvice: 'Raise maxBytes if the file is trusted and fits in memory.',
+  });
   return parseNpy(bytes, file);
 }
 
-const CODES: Partial<Record<NpyDtype, string>> = { float32: '<f4', float64: '<f8', int8: '|i1', uint8: '|u1', int16: '<i2', uint16: '<u2', int32: '<i4', uint32: '<u4', bool: '|b1' };
+const CODES: Partial<Record<NpyDtype, string>> = {
+  float32: '<f4',
+  float64: '<f8',
+  int8: '|i1',
+  uint8: '|u1',
+  int16: '<i2',
+  uint16: '<u2',
+  int32: '<i4',
+  uint32: '<u4',
+  bool: '|b1',
+};
 
 /**
  * Encodes an array as a version 1.0 `.npy` file (header padded to 64 bytes, as numpy does).
@@ -175,7 +245,9 @@ export function encodeNpy(array: NpyArray): Uint8Array {
   const code = CODES[array.dtype];
   const count = array.shape.reduce((a, b) => a * b, 1);
   if (!code || count !== array.data.length) {
-    throw new DataError(`encodeNpy: a dtype among ${Object.keys(CODES).join(', ')} and ${count} values for shape [${array.shape.join(', ')}], got ${describe(array.dtype)} with ${array.data.length} values. Pass matching data.`);
+    throw new DataError(
+      `encodeNpy: a dtype among ${Object.keys(CODES).join(', ')} and ${count} values for shape [${array.shape.join(', ')}], got ${describe(array.dtype)} with ${array.data.length} values. Pass matching data.`,
+    );
   }
   const shape = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
   let header = `{'descr': '${code}', 'fortran_order': False, 'shape': ${shape}, }`;

@@ -19,11 +19,19 @@ export interface ResizeOptions {
  */
 export function resizeImageSet(set: ImageSet, options: ResizeOptions): ImageSet {
   const channels = options.channels ?? set.channels;
-  for (const [k, v] of [['height', options.height], ['width', options.width]] as const) {
-    if (!(Number.isInteger(v) && v > 0 && v <= 4096)) throw new ConfigError(`resizeImageSet: ${k} an integer in [1, 4096], got ${describe(v)}. Pass the model's input size.`);
+  for (const [k, v] of [
+    ['height', options.height],
+    ['width', options.width],
+  ] as const) {
+    if (!(Number.isInteger(v) && v > 0 && v <= 4096))
+      throw new ConfigError(
+        `resizeImageSet: ${k} an integer in [1, 4096], got ${describe(v)}. Pass the model's input size.`,
+      );
   }
-  if (channels !== 1 && channels !== 3) throw new ConfigError(`resizeImageSet: channels 1 or 3, got ${describe(channels)}. Use 3 for RGB models.`);
-  if (set.channels !== 1 && set.channels !== 3) throw new ConfigError(`resizeImageSet: images with 1 or 3 channels, got ${set.channels}. Convert them first.`);
+  if (channels !== 1 && channels !== 3)
+    throw new ConfigError(`resizeImageSet: channels 1 or 3, got ${describe(channels)}. Use 3 for RGB models.`);
+  if (set.channels !== 1 && set.channels !== 3)
+    throw new ConfigError(`resizeImageSet: images with 1 or 3 channels, got ${set.channels}. Convert them first.`);
   const out = { ...set, height: options.height, width: options.width, channels };
   const inSize = imageSize(set);
   const outSize = imageSize(out);
@@ -32,8 +40,11 @@ export function resizeImageSet(set: ImageSet, options: ResizeOptions): ImageSet 
   for (let s = 0; s < set.count; s += chunk) {
     const n = Math.min(chunk, set.count - s);
     const t = tf.tidy(() => {
-      let x: tf.Tensor4D = tf.tensor4d(set.images.subarray(s * inSize, (s + n) * inSize), [n, set.height, set.width, set.channels], 'int32').toFloat();
-      if (set.height !== options.height || set.width !== options.width) x = tf.image.resizeBilinear(x, [options.height, options.width], false, true);
+      let x: tf.Tensor4D = tf
+        .tensor4d(set.images.subarray(s * inSize, (s + n) * inSize), [n, set.height, set.width, set.channels], 'int32')
+        .toFloat();
+      if (set.height !== options.height || set.width !== options.width)
+        x = tf.image.resizeBilinear(x, [options.height, options.width], false, true);
       if (set.channels === 1 && channels === 3) x = tf.tile(x, [1, 1, 1, 3]);
       if (set.channels === 3 && channels === 1) x = tf.mean(x, 3, true);
       return tf.clipByValue(tf.round(x), 0, 255).toInt();

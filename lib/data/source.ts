@@ -64,14 +64,19 @@ export function checkSource(value: unknown, fn: string): asserts value is DataSo
   if (isImageSet(value) || isTfDataset(value)) return;
   const v = value as Partial<Examples> | null;
   if (v && typeof v === 'object' && v.xs instanceof tf.Tensor && (v.ys === undefined || v.ys instanceof tf.Tensor)) {
-    if (v.xs.isDisposed || v.ys?.isDisposed) throw new DataError(`${fn}: live tensors, got a disposed xs or ys. Keep the tensors until the call returns.`);
+    if (v.xs.isDisposed || v.ys?.isDisposed)
+      throw new DataError(`${fn}: live tensors, got a disposed xs or ys. Keep the tensors until the call returns.`);
     if (v.ys && v.ys.shape[0] !== v.xs.shape[0]) {
-      throw new ShapeError(`${fn}: xs and ys with one row per example, got ${v.xs.shape[0]} inputs and ${v.ys.shape[0]} targets. Pass matching tensors.`);
+      throw new ShapeError(
+        `${fn}: xs and ys with one row per example, got ${v.xs.shape[0]} inputs and ${v.ys.shape[0]} targets. Pass matching tensors.`,
+      );
     }
     return;
   }
-  throw new ConfigError(`${fn}: data as a tf.data.Dataset of {xs, ys}, tensors {xs, ys} or an ImageSet, got ${describe(value)}. ` +
-    `Pass what you would give model.fitDataset or model.fit.`);
+  throw new ConfigError(
+    `${fn}: data as a tf.data.Dataset of {xs, ys}, tensors {xs, ys} or an ImageSet, got ${describe(value)}. ` +
+      `Pass what you would give model.fitDataset or model.fit.`,
+  );
 }
 
 /** Number of examples when it is known without reading the source (undefined for tf.data). */
@@ -85,7 +90,8 @@ export function sourceCount(source: DataSource): number | undefined {
 export function toTargets(ys: tf.Tensor, classes: number | undefined): tf.Tensor {
   return tf.tidy(() => {
     const labels = ys.rank === 1 || (ys.rank === 2 && ys.shape[1] === 1 && (classes ?? 1) > 1);
-    if (labels && classes !== undefined && classes > 1) return tf.oneHot(tf.cast(tf.reshape(ys, [-1]), 'int32'), classes).toFloat();
+    if (labels && classes !== undefined && classes > 1)
+      return tf.oneHot(tf.cast(tf.reshape(ys, [-1]), 'int32'), classes).toFloat();
     return ys.dtype === 'float32' ? ys.clone() : tf.cast(ys, 'float32');
   });
 }
@@ -96,22 +102,31 @@ export function checkInputs(xs: tf.Tensor, inputShape: readonly number[] | undef
   const got = xs.shape.slice(1);
   const ok = got.length === inputShape.length && inputShape.every((d, i) => d === -1 || d === null || d === got[i]);
   if (!ok) {
-    throw new ShapeError(`${fn}: inputs of shape [n, ${inputShape.map((d) => (d === -1 || d === null ? '?' : d)).join(', ')}] (the model's input), ` +
-      `got [${xs.shape.join(', ')}]. Resize or reshape the data to the model's input before calling ${fn}.`);
+    throw new ShapeError(
+      `${fn}: inputs of shape [n, ${inputShape.map((d) => (d === -1 || d === null ? '?' : d)).join(', ')}] (the model's input), ` +
+        `got [${xs.shape.join(', ')}]. Resize or reshape the data to the model's input before calling ${fn}.`,
+    );
   }
 }
 
 function elementParts(el: tf.TensorContainer, fn: string): { xs: tf.Tensor; ys?: tf.Tensor } {
   if (el instanceof tf.Tensor) return { xs: el };
-  if (Array.isArray(el) && el[0] instanceof tf.Tensor) return { xs: el[0], ...(el[1] instanceof tf.Tensor ? { ys: el[1] } : {}) };
+  if (Array.isArray(el) && el[0] instanceof tf.Tensor)
+    return { xs: el[0], ...(el[1] instanceof tf.Tensor ? { ys: el[1] } : {}) };
   const o = el as { xs?: unknown; ys?: unknown } | null;
   if (o && o.xs instanceof tf.Tensor) return { xs: o.xs, ...(o.ys instanceof tf.Tensor ? { ys: o.ys } : {}) };
   tf.dispose(el as tf.TensorContainer);
-  throw new DataError(`${fn}: dataset elements {xs, ys} (or [xs, ys]) of tensors, got ${describe(el)}. ` +
-    `Map the dataset to {xs, ys}, as model.fitDataset expects (multi-input models are not supported).`);
+  throw new DataError(
+    `${fn}: dataset elements {xs, ys} (or [xs, ys]) of tensors, got ${describe(el)}. ` +
+      `Map the dataset to {xs, ys}, as model.fitDataset expects (multi-input models are not supported).`,
+  );
 }
 
-async function* fromTfDataset(ds: TfDataset, o: SourceOptions, fn: string): AsyncGenerator<SourceBatch, void, undefined> {
+async function* fromTfDataset(
+  ds: TfDataset,
+  o: SourceOptions,
+  fn: string,
+): AsyncGenerator<SourceBatch, void, undefined> {
   const inputRank = o.inputShape?.length;
   const it = await ds.iterator();
   let seen = 0;
@@ -165,7 +180,10 @@ async function* fromTfDataset(ds: TfDataset, o: SourceOptions, fn: string): Asyn
 }
 
 /** Stacks unbatched elements into one batch and yields it; the elements and the batch are freed after (or on failure). Returns its size. */
-function* flushStacked(parts: readonly { xs: tf.Tensor; ys?: tf.Tensor }[], emit: (xs: tf.Tensor, ys: tf.Tensor | undefined) => SourceBatch): Generator<SourceBatch, number, undefined> {
+function* flushStacked(
+  parts: readonly { xs: tf.Tensor; ys?: tf.Tensor }[],
+  emit: (xs: tf.Tensor, ys: tf.Tensor | undefined) => SourceBatch,
+): Generator<SourceBatch, number, undefined> {
   const elements = parts.flatMap((p) => [p.xs, p.ys ?? []]).flat();
   let b: SourceBatch;
   try {
@@ -182,7 +200,10 @@ function* flushStacked(parts: readonly { xs: tf.Tensor; ys?: tf.Tensor }[], emit
   return b.size;
 }
 
-function emitStacked(parts: readonly { xs: tf.Tensor; ys?: tf.Tensor }[], emit: (xs: tf.Tensor, ys: tf.Tensor | undefined) => SourceBatch): SourceBatch {
+function emitStacked(
+  parts: readonly { xs: tf.Tensor; ys?: tf.Tensor }[],
+  emit: (xs: tf.Tensor, ys: tf.Tensor | undefined) => SourceBatch,
+): SourceBatch {
   const xs = tf.stack(parts.map((p) => p.xs));
   const ys = parts.every((p) => p.ys) ? tf.stack(parts.map((p) => p.ys as tf.Tensor)) : undefined;
   try {
@@ -224,23 +245,36 @@ function* fromExamples(ex: Examples, o: SourceOptions, fn: string): Generator<So
  * or the loop ends (also on break or throw), so a loop body must not keep its tensors.
  * @example for await (const b of batchesOf({xs, ys}, {batchSize: 32, inputShape: [32, 32, 3], classes: 10})) { ... }
  */
-export async function* batchesOf(source: DataSource, options: SourceOptions = {}): AsyncGenerator<SourceBatch, void, undefined> {
+export async function* batchesOf(
+  source: DataSource,
+  options: SourceOptions = {},
+): AsyncGenerator<SourceBatch, void, undefined> {
   const fn = options.caller ?? 'batchesOf';
   checkSource(source, fn);
   const bs = options.batchSize ?? 128;
-  if (!(Number.isInteger(bs) && bs > 0)) throw new ConfigError(`${fn}: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
+  if (!(Number.isInteger(bs) && bs > 0))
+    throw new ConfigError(`${fn}: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
   if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit > 0)) {
-    throw new ConfigError(`${fn}: limit a positive integer, got ${describe(options.limit)}. Omit it to use every example.`);
+    throw new ConfigError(
+      `${fn}: limit a positive integer, got ${describe(options.limit)}. Omit it to use every example.`,
+    );
   }
   if (isImageSet(source)) {
     if (options.classes !== undefined && options.classes !== source.classNames.length) {
-      throw new ShapeError(`${fn}: a model with one output per class of '${source.name}' (${source.classNames.length}), got ${options.classes} outputs. ` +
-        `Give the last layer ${source.classNames.length} units, or pass data with ${options.classes} classes.`);
+      throw new ShapeError(
+        `${fn}: a model with one output per class of '${source.name}' (${source.classNames.length}), got ${options.classes} outputs. ` +
+          `Give the last layer ${source.classNames.length} units, or pass data with ${options.classes} classes.`,
+      );
     }
     for (const b of imageBatches(source, {
-      batchSize: bs, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.limit !== undefined ? { limit: options.limit } : {}),
-      ...(options.inputShape ? { inputShape: options.inputShape } : {}), mean: options.mean, std: options.std,
-    })) yield { xs: b.xs, ys: b.ys, size: b.labels.length, labels: b.labels };
+      batchSize: bs,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(options.inputShape ? { inputShape: options.inputShape } : {}),
+      mean: options.mean,
+      std: options.std,
+    }))
+      yield { xs: b.xs, ys: b.ys, size: b.labels.length, labels: b.labels };
     return;
   }
   if (isTfDataset(source)) {

@@ -32,8 +32,10 @@ export function imageInputShape(set: ImageSet, inputShape: readonly number[] | u
   const shape = inputShape ? [...inputShape] : [set.height, set.width, set.channels];
   const n = shape.reduce((a, b) => a * b, 1);
   if (!shape.every((d) => Number.isInteger(d) && d > 0) || n !== imageSize(set)) {
-    throw new ShapeError(`${fn}: a model input of ${imageSize(set)} values (the ${set.height}x${set.width}x${set.channels} images of '${set.name}'), ` +
-      `got input shape [${shape.join(', ')}]. Resize the images to the model's input (resizeImageSet) or use a model that takes them.`);
+    throw new ShapeError(
+      `${fn}: a model input of ${imageSize(set)} values (the ${set.height}x${set.width}x${set.channels} images of '${set.name}'), ` +
+        `got input shape [${shape.join(', ')}]. Resize the images to the model's input (resizeImageSet) or use a model that takes them.`,
+    );
   }
   return shape;
 }
@@ -50,9 +52,16 @@ function pixels(set: ImageSet, idx: ArrayLike<number>, mean: number, std: number
   return out;
 }
 
-function makeBatch(set: ImageSet, idx: ArrayLike<number>, shape: readonly number[], options: TensorOptions, fn: string): Batch {
+function makeBatch(
+  set: ImageSet,
+  idx: ArrayLike<number>,
+  shape: readonly number[],
+  options: TensorOptions,
+  fn: string,
+): Batch {
   const std = options.std ?? 1;
-  if (!(std > 0)) throw new ConfigError(`${fn}: std > 0, got ${describe(std)}. Pass the pixel std, e.g. 0.3081 for MNIST.`);
+  if (!(std > 0))
+    throw new ConfigError(`${fn}: std > 0, got ${describe(std)}. Pass the pixel std, e.g. 0.3081 for MNIST.`);
   const n = idx.length;
   const labels = new Uint8Array(n);
   for (let i = 0; i < n; i++) labels[i] = set.labels[idx[i] as number] as number;
@@ -71,11 +80,16 @@ function range(start: number, end: number): Int32Array {
  * Examples `start..end` of an ImageSet as tensors; the caller owns (and disposes) xs and ys.
  * @example const {xs, ys} = toTensors(loadMnist().test, {inputShape: [28, 28, 1], end: 8}) // xs: (8, 28, 28, 1)
  */
-export function toTensors(set: ImageSet, options: TensorOptions & { readonly start?: number; readonly end?: number } = {}): Batch {
+export function toTensors(
+  set: ImageSet,
+  options: TensorOptions & { readonly start?: number; readonly end?: number } = {},
+): Batch {
   const start = options.start ?? 0;
   const end = options.end ?? set.count;
   if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= set.count && start < end)) {
-    throw new ConfigError(`toTensors: integers 0 <= start < end <= ${set.count}, got start ${describe(start)}, end ${describe(end)}. Pass a non-empty range inside the set.`);
+    throw new ConfigError(
+      `toTensors: integers 0 <= start < end <= ${set.count}, got start ${describe(start)}, end ${describe(end)}. Pass a non-empty range inside the set.`,
+    );
   }
   return makeBatch(set, range(start, end), imageInputShape(set, options.inputShape, 'toTensors'), options, 'toTensors');
 }

@@ -31,7 +31,9 @@ function layerOutput(fn: string, model: tf.LayersModel, name: string, role: stri
   try {
     layer = model.getLayer(name);
   } catch {
-    throw new ConfigError(`${fn}: hint.${role}Layer the name of a ${role} layer (${model.layers.map((l) => l.name).join(', ')}), got ${describe(name)}. Pick one of those.`);
+    throw new ConfigError(
+      `${fn}: hint.${role}Layer the name of a ${role} layer (${model.layers.map((l) => l.name).join(', ')}), got ${describe(name)}. Pick one of those.`,
+    );
   }
   return layer.output as tf.SymbolicTensor;
 }
@@ -41,7 +43,13 @@ const flatten = (t: tf.Tensor): tf.Tensor2D => tf.reshape(t, [t.shape[0] as numb
 const elements = (shape: (number | null)[]) => shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
 
 /** Builds the hint pieces for a student and teacher (models borrowed; sub-models share their layers). */
-export function makeHint(fn: string, student: tf.LayersModel, teacher: tf.LayersModel, options: HintOptions, seed: number): Hint {
+export function makeHint(
+  fn: string,
+  student: tf.LayersModel,
+  teacher: tf.LayersModel,
+  options: HintOptions,
+  seed: number,
+): Hint {
   const weight = options.weight ?? 1;
   if (!(weight >= 0 && Number.isFinite(weight))) {
     throw new ConfigError(`${fn}: hint.weight a finite number >= 0, got ${describe(weight)}. Use e.g. 1.`);
@@ -53,15 +61,28 @@ export function makeHint(fn: string, student: tf.LayersModel, teacher: tf.Layers
   const ds = elements(sOut.shape);
   const dt = elements(tOut.shape);
   // tidy disposes the initial value; the variable (its own tensor) survives tidy.
-  const projection = tf.tidy(() => tf.variable(tf.initializers.glorotUniform({ seed }).apply([ds, dt]) as tf.Tensor2D, true, `hint_projection_${++hintCount}`));
+  const projection = tf.tidy(() =>
+    tf.variable(
+      tf.initializers.glorotUniform({ seed }).apply([ds, dt]) as tf.Tensor2D,
+      true,
+      `hint_projection_${++hintCount}`,
+    ),
+  );
   return {
-    weight, projection,
+    weight,
+    projection,
     student: (x) => flatten(sFeatures.apply(x, { training: true }) as tf.Tensor),
     teacher: (x) => flatten(tFeatures.predict(x) as tf.Tensor),
   };
 }
 
 /** Mean squared error between projected student features and teacher features. Owned out. */
-export function hintLoss(studentFeatures: tf.Tensor2D, teacherFeatures: tf.Tensor2D, projection: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.square(tf.sub(tf.matMul(studentFeatures, projection), teacherFeatures))) as tf.Scalar);
+export function hintLoss(
+  studentFeatures: tf.Tensor2D,
+  teacherFeatures: tf.Tensor2D,
+  projection: tf.Tensor2D,
+): tf.Scalar {
+  return tf.tidy(
+    () => tf.mean(tf.square(tf.sub(tf.matMul(studentFeatures, projection), teacherFeatures))) as tf.Scalar,
+  );
 }

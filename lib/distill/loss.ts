@@ -25,18 +25,25 @@ export interface DistillationLossOptions {
 export const DISTILLATION_DEFAULTS = { alpha: 0.7, temperature: 4, softScale: 'temperatureSquared' } as const;
 
 /** Validated options with defaults filled in. */
-export function distillationOptions(fn: string, options: DistillationLossOptions = {}): Required<DistillationLossOptions> {
+export function distillationOptions(
+  fn: string,
+  options: DistillationLossOptions = {},
+): Required<DistillationLossOptions> {
   const alpha = options.alpha ?? DISTILLATION_DEFAULTS.alpha;
   const temperature = options.temperature ?? DISTILLATION_DEFAULTS.temperature;
   const softScale = options.softScale ?? DISTILLATION_DEFAULTS.softScale;
   if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1)) {
-    throw new ConfigError(`${fn}: alpha in [0, 1], got ${describe(alpha)}. Use e.g. 0.7 (the weight of the hard-label loss).`);
+    throw new ConfigError(
+      `${fn}: alpha in [0, 1], got ${describe(alpha)}. Use e.g. 0.7 (the weight of the hard-label loss).`,
+    );
   }
   if (!(typeof temperature === 'number' && temperature > 0 && Number.isFinite(temperature))) {
     throw new ConfigError(`${fn}: temperature a finite number > 0, got ${describe(temperature)}. Use e.g. 4.`);
   }
   if (softScale !== 'temperatureSquared' && softScale !== 'none') {
-    throw new ConfigError(`${fn}: softScale 'temperatureSquared' or 'none', got ${describe(softScale)}. Use 'temperatureSquared' (Hinton et al.) unless you compare with an unscaled loss.`);
+    throw new ConfigError(
+      `${fn}: softScale 'temperatureSquared' or 'none', got ${describe(softScale)}. Use 'temperatureSquared' (Hinton et al.) unless you compare with an unscaled loss.`,
+    );
   }
   return { alpha, temperature, softScale };
 }
@@ -44,7 +51,8 @@ export function distillationOptions(fn: string, options: DistillationLossOptions
 // tfjs has no stopGradient op: an identity whose gradient is zero. The teacher is frozen, so
 // nothing should flow back into its logits even when a caller differentiates through them.
 const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-  value: tf.clone(args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+  value: tf.clone(args[0] as tf.Tensor),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
 })) as (x: tf.Tensor) => tf.Tensor;
 
 /**
@@ -64,14 +72,20 @@ export function softKl(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, tempe
 function checkShapes(student: tf.Tensor, teacher: tf.Tensor, labels: tf.Tensor): void {
   const s = student.shape;
   if (s.length !== 2) {
-    throw new ShapeError(`distillationLoss: student logits of rank 2 (batch, classes), got shape [${s.join(', ')}]. Pass the model's logits (no softmax).`);
+    throw new ShapeError(
+      `distillationLoss: student logits of rank 2 (batch, classes), got shape [${s.join(', ')}]. Pass the model's logits (no softmax).`,
+    );
   }
   if (teacher.shape.length !== 2 || teacher.shape[0] !== s[0] || teacher.shape[1] !== s[1]) {
-    throw new ShapeError(`distillationLoss: teacher logits of shape [${s.join(', ')}] like the student's, got [${teacher.shape.join(', ')}]. ` +
-      `Teacher and student must predict the same classes for the same batch.`);
+    throw new ShapeError(
+      `distillationLoss: teacher logits of shape [${s.join(', ')}] like the student's, got [${teacher.shape.join(', ')}]. ` +
+        `Teacher and student must predict the same classes for the same batch.`,
+    );
   }
   if (labels.shape.length !== 2 || labels.shape[0] !== s[0] || labels.shape[1] !== s[1]) {
-    throw new ShapeError(`distillationLoss: one-hot labels of shape [${s.join(', ')}], got [${labels.shape.join(', ')}]. Pass batch.y (one-hot).`);
+    throw new ShapeError(
+      `distillationLoss: one-hot labels of shape [${s.join(', ')}], got [${labels.shape.join(', ')}]. Pass batch.y (one-hot).`,
+    );
   }
 }
 
@@ -81,8 +95,12 @@ function checkShapes(student: tf.Tensor, teacher: tf.Tensor, labels: tf.Tensor):
  * the caller owns the scalar.
  * @example distillationLoss(tf.tensor2d([[0, 0]]), tf.tensor2d([[0, 0]]), tf.tensor2d([[1, 0]]), {alpha: 1}) // ln 2
  */
-export function distillationLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, labels: tf.Tensor,
-  options: DistillationLossOptions = {}): tf.Scalar {
+export function distillationLoss(
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
+  labels: tf.Tensor,
+  options: DistillationLossOptions = {},
+): tf.Scalar {
   const { alpha, temperature, softScale } = distillationOptions('distillationLoss', options);
   checkShapes(studentLogits, teacherLogits, labels);
   return tf.tidy(() => {

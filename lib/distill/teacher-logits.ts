@@ -20,7 +20,9 @@ export function toInputShape(x: tf.Tensor, shape: readonly number[]): tf.Tensor 
 /** The teacher's logits for inputs `x` (any shape with the teacher's element count). Owned out. */
 export function teacherOutputs(teacher: tf.LayersModel, x: tf.Tensor): tf.Tensor {
   const shape = inputShapeOf(teacher, 'distill.train');
-  return tf.tidy(() => asLogits(teacher.predict(toInputShape(x, shape), { batchSize: x.shape[0] }) as tf.Tensor, outputKind(teacher)));
+  return tf.tidy(() =>
+    asLogits(teacher.predict(toInputShape(x, shape), { batchSize: x.shape[0] }) as tf.Tensor, outputKind(teacher)),
+  );
 }
 
 /** Supplies teacher logits for each training step of `fit`. */
@@ -36,7 +38,12 @@ export interface TeacherLogitSource {
 
 /** Teacher logits computed on the fly (inference mode) from each batch. */
 export function perBatchTeacher(teacher: tf.LayersModel): TeacherLogitSource {
-  return { mode: 'per-batch', precomputeSeconds: 0, setStep: () => undefined, logits: (b) => teacherOutputs(teacher, b.xs) };
+  return {
+    mode: 'per-batch',
+    precomputeSeconds: 0,
+    setStep: () => undefined,
+    logits: (b) => teacherOutputs(teacher, b.xs),
+  };
 }
 
 /**
@@ -51,7 +58,7 @@ export async function teacherLogits(teacher: tf.LayersModel, ds: ImageSet): Prom
     const out = teacherOutputs(teacher, b.xs);
     const classes = out.shape[1] as number;
     table ??= new Float32Array(ds.count * classes);
-    table.set(await out.data() as Float32Array, row * classes);
+    table.set((await out.data()) as Float32Array, row * classes);
     row += b.labels.length;
     out.dispose();
   }
@@ -59,14 +66,21 @@ export async function teacherLogits(teacher: tf.LayersModel, ds: ImageSet): Prom
 }
 
 /** Teacher logits from a table over `ds` (computed now unless given), gathered for fit's seeded batches. */
-export async function cachedTeacher(teacher: tf.LayersModel, ds: ImageSet, seed: number, batchSize: number,
-  table?: Float32Array): Promise<TeacherLogitSource> {
+export async function cachedTeacher(
+  teacher: tf.LayersModel,
+  ds: ImageSet,
+  seed: number,
+  batchSize: number,
+  table?: Float32Array,
+): Promise<TeacherLogitSource> {
   const t0 = performance.now();
-  const logits = table ?? await teacherLogits(teacher, ds);
+  const logits = table ?? (await teacherLogits(teacher, ds));
   const classes = ds.classNames.length;
   if (logits.length !== ds.count * classes) {
-    throw new ShapeError(`distill.train: teacherLogits of length ${ds.count * classes} (${ds.count} examples x ${classes} classes), got ${logits.length}. ` +
-      `Compute it with distill.teacherLogits(teacher, data) on the same data set.`);
+    throw new ShapeError(
+      `distill.train: teacherLogits of length ${ds.count * classes} (${ds.count} examples x ${classes} classes), got ${logits.length}. ` +
+        `Compute it with distill.teacherLogits(teacher, data) on the same data set.`,
+    );
   }
   const precomputeSeconds = (performance.now() - t0) / 1000;
   const nBatches = Math.ceil(ds.count / batchSize);
@@ -74,8 +88,11 @@ export async function cachedTeacher(teacher: tf.LayersModel, ds: ImageSet, seed:
   let orderEpoch = -1;
   let step = 1;
   return {
-    mode: 'cached', precomputeSeconds,
-    setStep: (s) => { step = s; },
+    mode: 'cached',
+    precomputeSeconds,
+    setStep: (s) => {
+      step = s;
+    },
     logits: (b) => {
       const epoch = Math.floor((step - 1) / nBatches);
       if (epoch !== orderEpoch) {
@@ -89,8 +106,10 @@ export async function cachedTeacher(teacher: tf.LayersModel, ds: ImageSet, seed:
       for (let i = 0; i < n; i++) {
         const k = order[start + i] as number;
         if (ds.labels[k] !== labels[i]) {
-          throw new CompressionError(`distill.train: cached teacher logits in fit's batch order, got a batch whose labels differ at step ${step}. ` +
-            `Use teacherLogits: 'per-batch' (fit's batch order changed).`);
+          throw new CompressionError(
+            `distill.train: cached teacher logits in fit's batch order, got a batch whose labels differ at step ${step}. ` +
+              `Use teacherLogits: 'per-batch' (fit's batch order changed).`,
+          );
         }
         out.set(logits.subarray(k * classes, (k + 1) * classes), i * classes);
       }

@@ -15,8 +15,13 @@ import { hintLoss, HintOptions, makeHint } from './hint';
 
 /** Options for {@link train}. */
 /** The training-loop options are fit's (`seed` also seeds the hint projection; `validation` evaluates the student). */
-export interface DistillOptions extends DistillationLossOptions,
-  Pick<FitOptions, 'epochs' | 'seed' | 'batchSize' | 'learningRate' | 'optimizer' | 'validation' | 'progress' | 'mean' | 'std'> {
+export interface DistillOptions
+  extends
+    DistillationLossOptions,
+    Pick<
+      FitOptions,
+      'epochs' | 'seed' | 'batchSize' | 'learningRate' | 'optimizer' | 'validation' | 'progress' | 'mean' | 'std'
+    > {
   /**
    * 'cached' (default for ImageSets): teacher logits computed once for the training set;
    * 'per-batch' (default, and the only choice, for tensors and tf.data): each step; or a table
@@ -43,27 +48,40 @@ export interface DistillReport {
 function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSource, options: DistillOptions): void {
   const fn = 'distill.train';
   if (!(student instanceof tf.LayersModel) || !(teacher instanceof tf.LayersModel)) {
-    throw new ConfigError(`${fn}: student and teacher tf.LayersModels, got ${describe(student)} and ${describe(teacher)}. Build them with tf.sequential or tf.model.`);
+    throw new ConfigError(
+      `${fn}: student and teacher tf.LayersModels, got ${describe(student)} and ${describe(teacher)}. Build them with tf.sequential or tf.model.`,
+    );
   }
-  if (student === teacher) throw new ConfigError(`${fn}: two different models, got the same model as student and teacher. Pass a fresh student.`);
+  if (student === teacher)
+    throw new ConfigError(
+      `${fn}: two different models, got the same model as student and teacher. Pass a fresh student.`,
+    );
   checkSource(data, fn);
   const [s, t] = [outputUnits(student, fn), outputUnits(teacher, fn)];
   if (s !== t) {
-    throw new ShapeError(`${fn}: teacher and student with the same number of outputs, got teacher ${t} and student ${s}. ` +
-      `Both must output one score per class of the data set.`);
+    throw new ShapeError(
+      `${fn}: teacher and student with the same number of outputs, got teacher ${t} and student ${s}. ` +
+        `Both must output one score per class of the data set.`,
+    );
   }
   const size = (m: tf.LayersModel) => inputShapeOf(m, fn).reduce((a, b) => a * b, 1);
   if (size(student) !== size(teacher)) {
-    throw new ShapeError(`${fn}: a teacher and a student that read the same inputs, got inputs [${inputShapeOf(teacher, fn).join(', ')}] and [${inputShapeOf(student, fn).join(', ')}]. ` +
-      `Give both models inputs of one size (a reshape between them is done for you).`);
+    throw new ShapeError(
+      `${fn}: a teacher and a student that read the same inputs, got inputs [${inputShapeOf(teacher, fn).join(', ')}] and [${inputShapeOf(student, fn).join(', ')}]. ` +
+        `Give both models inputs of one size (a reshape between them is done for you).`,
+    );
   }
   const tl = options.teacherLogits;
   if (tl !== undefined && tl !== 'cached' && tl !== 'per-batch' && !(tl instanceof Float32Array)) {
-    throw new ConfigError(`${fn}: teacherLogits 'cached' or 'per-batch', got ${describe(options.teacherLogits)}. Omit it for the default.`);
+    throw new ConfigError(
+      `${fn}: teacherLogits 'cached' or 'per-batch', got ${describe(options.teacherLogits)}. Omit it for the default.`,
+    );
   }
   if ((tl === 'cached' || tl instanceof Float32Array) && !isImageSet(data)) {
-    throw new ConfigError(`${fn}: teacherLogits 'per-batch' for tensors or a tf.data.Dataset, got ${tl === 'cached' ? "'cached'" : 'a table'}. ` +
-      `Cached logits need an ImageSet (whose order fit reproduces); omit teacherLogits.`);
+    throw new ConfigError(
+      `${fn}: teacherLogits 'per-batch' for tensors or a tf.data.Dataset, got ${tl === 'cached' ? "'cached'" : 'a table'}. ` +
+        `Cached logits need an ImageSet (whose order fit reproduces); omit teacherLogits.`,
+    );
   }
 }
 
@@ -73,28 +91,50 @@ function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSo
  * run give the same batch order, so a cross-entropy twin is directly comparable.
  * @example await distill.train(simpleNet({seed: 1, hidden: [32]}), teacher, mnist.train, {epochs: 3, seed: 1})
  */
-export async function train(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSource, options: DistillOptions): Promise<DistillReport> {
-  requireLayersModel(student, 'distill.train'); requireLayersModel(teacher, 'distill.train');
+export async function train(
+  student: tf.LayersModel,
+  teacher: tf.LayersModel,
+  data: DataSource,
+  options: DistillOptions,
+): Promise<DistillReport> {
+  requireLayersModel(student, 'distill.train');
+  requireLayersModel(teacher, 'distill.train');
   validate(student, teacher, data, options);
   const { alpha, temperature, softScale } = distillationOptions('distill.train', options);
   const batchSize = options.batchSize ?? 128;
   const mode = options.teacherLogits === 'per-batch' || !isImageSet(data) ? 'per-batch' : 'cached';
   const table = options.teacherLogits instanceof Float32Array ? options.teacherLogits : undefined;
-  const source: TeacherLogitSource = mode === 'cached' && isImageSet(data)
-    ? await cachedTeacher(teacher, data, options.seed, batchSize, table) : perBatchTeacher(teacher);
+  const source: TeacherLogitSource =
+    mode === 'cached' && isImageSet(data)
+      ? await cachedTeacher(teacher, data, options.seed, batchSize, table)
+      : perBatchTeacher(teacher);
   const hint = options.hint ? makeHint('distill.train', student, teacher, options.hint, options.seed) : undefined;
   const teacherShape = inputShapeOf(teacher, 'distill.train');
   const studentKind = outputKind(student);
   const loss = (logits: tf.Tensor, b: SourceBatch): tf.Scalar => {
-    if (!b.ys) throw new ConfigError(`distill.train: labelled data (ys) for the hard-label term, got a batch without targets. Give the data {xs, ys}.`);
-    const base = distillationLoss(studentKind === 'logits' ? logits : asLogits(logits, studentKind), source.logits(b), b.ys, { alpha, temperature, softScale });
+    if (!b.ys)
+      throw new ConfigError(
+        `distill.train: labelled data (ys) for the hard-label term, got a batch without targets. Give the data {xs, ys}.`,
+      );
+    const base = distillationLoss(
+      studentKind === 'logits' ? logits : asLogits(logits, studentKind),
+      source.logits(b),
+      b.ys,
+      { alpha, temperature, softScale },
+    );
     if (!hint) return base;
     const tx = toInputShape(b.xs, teacherShape);
-    return tf.add(base, tf.mul(hintLoss(hint.student(b.xs), hint.teacher(tx), hint.projection as tf.Tensor as tf.Tensor2D), hint.weight)) as tf.Scalar;
+    return tf.add(
+      base,
+      tf.mul(hintLoss(hint.student(b.xs), hint.teacher(tx), hint.projection as tf.Tensor as tf.Tensor2D), hint.weight),
+    ) as tf.Scalar;
   };
   try {
     const history = await fit(student, data, {
-      epochs: options.epochs, seed: options.seed, batchSize, loss,
+      epochs: options.epochs,
+      seed: options.seed,
+      batchSize,
+      loss,
       beforeStep: (step) => source.setStep(step),
       ...(options.mean !== undefined ? { mean: options.mean } : {}),
       ...(options.std !== undefined ? { std: options.std } : {}),
@@ -105,9 +145,22 @@ export async function train(student: tf.LayersModel, teacher: tf.LayersModel, da
       ...(hint ? { variables: [...trainableVariables(student), hint.projection] } : {}),
     });
     return {
-      epochs: history.epochs, steps: history.steps, teacherLogits: mode, teacherSeconds: source.precomputeSeconds,
-      alpha, temperature, softScale,
-      ...(options.hint ? { hint: { studentLayer: options.hint.studentLayer, teacherLayer: options.hint.teacherLayer, weight: hint?.weight ?? 1 } } : {}),
+      epochs: history.epochs,
+      steps: history.steps,
+      teacherLogits: mode,
+      teacherSeconds: source.precomputeSeconds,
+      alpha,
+      temperature,
+      softScale,
+      ...(options.hint
+        ? {
+            hint: {
+              studentLayer: options.hint.studentLayer,
+              teacherLayer: options.hint.teacherLayer,
+              weight: hint?.weight ?? 1,
+            },
+          }
+        : {}),
     };
   } finally {
     hint?.projection.dispose();

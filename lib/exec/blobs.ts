@@ -34,7 +34,12 @@ export function encodeBlobs(value: unknown): { value: unknown; blobs: Map<string
       return { $blob: hash, type: v.constructor.name as BlobRef['type'], length: v.length } satisfies BlobRef;
     }
     if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, walk(x)]));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([, x]) => x !== undefined)
+          .map(([k, x]) => [k, walk(x)]),
+      );
     return v;
   };
   return { value: walk(value), blobs };
@@ -57,7 +62,10 @@ export function decodeBlobs(value: unknown, bytes: ReadonlyMap<string, Uint8Arra
   const walk = (v: unknown): unknown => {
     if (isBlobRef(v)) {
       const b = bytes.get(v.$blob);
-      if (!b) throw new DataError(`exec: the bytes of blob ${v.$blob.slice(0, 12)} in the queue, got none (expired or never stored). Submit the job again.`);
+      if (!b)
+        throw new DataError(
+          `exec: the bytes of blob ${v.$blob.slice(0, 12)} in the queue, got none (expired or never stored). Submit the job again.`,
+        );
       const Ctor = CTORS[v.type];
       // Copy into a fresh, aligned buffer: a Redis buffer may start at any byte offset.
       const copy = new Uint8Array(b.byteLength);

@@ -9,7 +9,15 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ConfigError, describe } from '../errors';
 import { encodeBlobs } from './blobs';
-import { blobKey, BullMqWorkerHandle, checkRedisUrl, DEFAULT_QUEUE, QueuedJob, StallOptions, startBullMqWorker } from './bullmq-worker';
+import {
+  blobKey,
+  BullMqWorkerHandle,
+  checkRedisUrl,
+  DEFAULT_QUEUE,
+  QueuedJob,
+  StallOptions,
+  startBullMqWorker,
+} from './bullmq-worker';
 import { callTarget, Executor } from './executor';
 import { checkJobValue, fromFailure, JobCall, JobDefinition, JobFailure } from './job';
 
@@ -55,15 +63,26 @@ export class BullMqExecutor implements Executor {
     checkRedisUrl(options.url, fn);
     const attempts = options.attempts ?? 3;
     const local = options.localWorkers ?? 0;
-    if (!(Number.isInteger(attempts) && attempts >= 1)) throw new ConfigError(`${fn}: attempts an integer >= 1, got ${describe(attempts)}. Use e.g. 3.`);
-    if (!(Number.isInteger(local) && local >= 0)) throw new ConfigError(`${fn}: localWorkers an integer >= 0, got ${describe(local)}. Use 0 to leave the work to remote workers.`);
+    if (!(Number.isInteger(attempts) && attempts >= 1))
+      throw new ConfigError(`${fn}: attempts an integer >= 1, got ${describe(attempts)}. Use e.g. 3.`);
+    if (!(Number.isInteger(local) && local >= 0))
+      throw new ConfigError(
+        `${fn}: localWorkers an integer >= 0, got ${describe(local)}. Use 0 to leave the work to remote workers.`,
+      );
     this.queueName = options.queue ?? DEFAULT_QUEUE;
     const connection = { url: options.url };
     this.queue = new Queue<QueuedJob>(this.queueName, { connection });
     this.events = new QueueEvents(this.queueName, { connection });
     this.redis = new Redis(options.url, { maxRetriesPerRequest: null });
-    this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady(),
-      local > 0 ? startBullMqWorker({ ...options, queue: this.queueName, threads: local }).then((w) => { this.local = w; }) : undefined]);
+    this.ready = Promise.all([
+      this.queue.waitUntilReady(),
+      this.events.waitUntilReady(),
+      local > 0
+        ? startBullMqWorker({ ...options, queue: this.queueName, threads: local }).then((w) => {
+            this.local = w;
+          })
+        : undefined,
+    ]);
   }
 
   /** Local worker threads (0: all work is done by workers elsewhere). */
@@ -76,7 +95,8 @@ export class BullMqExecutor implements Executor {
   }
 
   async map<R = unknown>(calls: readonly JobCall[]): Promise<R[]> {
-    if (this.closed) throw new ConfigError('exec.BullMqExecutor: an open executor, got one already closed. Create a new executor.');
+    if (this.closed)
+      throw new ConfigError('exec.BullMqExecutor: an open executor, got one already closed. Create a new executor.');
     const encoded = calls.map((call) => {
       const { name, module } = callTarget(call, 'exec.BullMqExecutor');
       checkJobValue(call.args, `exec: job '${name}'`);
@@ -88,7 +108,8 @@ export class BullMqExecutor implements Executor {
     const opts = {
       attempts: this.options.attempts ?? 3,
       backoff: { type: 'exponential', delay: this.options.backoffMs ?? 1000 },
-      removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 },
+      removeOnComplete: { age: 3600 },
+      removeOnFail: { age: 24 * 3600 },
     };
     const jobs = await this.queue.addBulk(encoded.map((e) => ({ name: e.data.name, data: e.data, opts })));
     const settled = await Promise.allSettled(jobs.map((j: Job<QueuedJob>) => j.waitUntilFinished(this.events)));
@@ -107,7 +128,7 @@ export class BullMqExecutor implements Executor {
       seen.add(hash);
       const key = blobKey(this.queueName, hash);
       // Refresh the expiry of bytes already there; upload only what is missing.
-      if (await this.redis.expire(key, ttl) === 1) continue;
+      if ((await this.redis.expire(key, ttl)) === 1) continue;
       await this.redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', ttl);
     }
   }

@@ -54,12 +54,18 @@ export const DEFAULT_QUEUE = 'tfjs-compress';
 /** Throws ConfigError unless `url` is a redis:// or rediss:// URL. */
 export function checkRedisUrl(url: unknown, fn: string): asserts url is string {
   if (typeof url !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(url)) {
-    throw new ConfigError(`${fn}: a Redis URL such as redis://127.0.0.1:6379, got ${describe(url)}. Set TFJS_COMPRESS_REDIS_URL or pass url.`);
+    throw new ConfigError(
+      `${fn}: a Redis URL such as redis://127.0.0.1:6379, got ${describe(url)}. Set TFJS_COMPRESS_REDIS_URL or pass url.`,
+    );
   }
 }
 
 /** BullMQ's worker options from ours. */
-export function stallSettings(o: StallOptions): { lockDuration?: number; stalledInterval?: number; maxStalledCount?: number } {
+export function stallSettings(o: StallOptions): {
+  lockDuration?: number;
+  stalledInterval?: number;
+  maxStalledCount?: number;
+} {
   return {
     ...(o.lockDurationMs !== undefined ? { lockDuration: o.lockDurationMs } : {}),
     ...(o.stalledIntervalMs !== undefined ? { stalledInterval: o.stalledIntervalMs } : {}),
@@ -71,7 +77,11 @@ export function stallSettings(o: StallOptions): { lockDuration?: number; stalled
 class BlobCache {
   private readonly bytes = new Map<string, Uint8Array>();
   private total = 0;
-  constructor(private readonly redis: Redis, private readonly queue: string, private readonly maxBytes = 2 ** 30) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly queue: string,
+    private readonly maxBytes = 2 ** 30,
+  ) {}
 
   async get(hashes: readonly string[]): Promise<Map<string, Uint8Array>> {
     for (const h of hashes) {
@@ -97,22 +107,35 @@ class BlobCache {
 export async function startBullMqWorker(options: BullMqWorkerOptions): Promise<BullMqWorkerHandle> {
   checkRedisUrl(options.url, 'exec.startBullMqWorker');
   const queue = options.queue ?? DEFAULT_QUEUE;
-  const threads = new ThreadExecutor({ workers: options.threads ?? availableCores(), ...(options.backend ? { backend: options.backend } : {}) });
+  const threads = new ThreadExecutor({
+    workers: options.threads ?? availableCores(),
+    ...(options.backend ? { backend: options.backend } : {}),
+  });
   const redis = new Redis(options.url, { maxRetriesPerRequest: null });
   const blobs = new BlobCache(redis, queue);
-  const worker = new Worker<QueuedJob>(queue, async (job) => {
-    const data = job.data;
-    const args = decodeBlobs(data.args, await blobs.get(blobHashes(data.args)));
-    const reply = await threads.runTask({ name: data.name, ...(data.module ? { module: data.module } : {}), args, backend: threads.backend });
-    if (reply.ok) return reply.result;
-    // The message carries the error's class, so the submitter rethrows the library's typed error.
-    const text = JSON.stringify(reply.failure);
-    throw isRetryable(reply.failure) ? new Error(text) : new UnrecoverableError(text);
-  }, { connection: { url: options.url }, concurrency: threads.concurrency, ...stallSettings(options) });
+  const worker = new Worker<QueuedJob>(
+    queue,
+    async (job) => {
+      const data = job.data;
+      const args = decodeBlobs(data.args, await blobs.get(blobHashes(data.args)));
+      const reply = await threads.runTask({
+        name: data.name,
+        ...(data.module ? { module: data.module } : {}),
+        args,
+        backend: threads.backend,
+      });
+      if (reply.ok) return reply.result;
+      // The message carries the error's class, so the submitter rethrows the library's typed error.
+      const text = JSON.stringify(reply.failure);
+      throw isRetryable(reply.failure) ? new Error(text) : new UnrecoverableError(text);
+    },
+    { connection: { url: options.url }, concurrency: threads.concurrency, ...stallSettings(options) },
+  );
   worker.on('error', () => undefined); // connection errors are retried by ioredis; do not crash the process
   await worker.waitUntilReady();
   return {
-    worker, threads,
+    worker,
+    threads,
     async close() {
       await worker.close();
       await threads.close();

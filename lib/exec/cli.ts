@@ -8,8 +8,22 @@ import { startBullMqWorker } from './bullmq-worker';
 import { REDIS_URL_ENV } from './create';
 import { closeOnSignals, runMain } from '../core/process-main';
 
-function parse(argv: string[]): { url?: string; queue?: string; threads?: number; modules: string[]; lockMs?: number; stalledMs?: number } {
-  const out: { url?: string; queue?: string; threads?: number; modules: string[]; lockMs?: number; stalledMs?: number } = { modules: [] };
+function parse(argv: string[]): {
+  url?: string;
+  queue?: string;
+  threads?: number;
+  modules: string[];
+  lockMs?: number;
+  stalledMs?: number;
+} {
+  const out: {
+    url?: string;
+    queue?: string;
+    threads?: number;
+    modules: string[];
+    lockMs?: number;
+    stalledMs?: number;
+  } = { modules: [] };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) break;
@@ -30,10 +44,15 @@ async function main(): Promise<void> {
   // Jobs register when their module loads: here, or when a job naming its module first arrives.
   for (const m of a.modules) require(modulePath(m));
   const handle = await startBullMqWorker({
-    url: a.url ?? process.env[REDIS_URL_ENV] ?? '', ...(a.queue ? { queue: a.queue } : {}), ...(a.threads ? { threads: a.threads } : {}),
-    ...(a.lockMs ? { lockDurationMs: a.lockMs } : {}), ...(a.stalledMs ? { stalledIntervalMs: a.stalledMs } : {}),
+    url: a.url ?? process.env[REDIS_URL_ENV] ?? '',
+    ...(a.queue ? { queue: a.queue } : {}),
+    ...(a.threads ? { threads: a.threads } : {}),
+    ...(a.lockMs ? { lockDurationMs: a.lockMs } : {}),
+    ...(a.stalledMs ? { stalledIntervalMs: a.stalledMs } : {}),
   });
-  process.stdout.write(`tfjs-compress worker ${process.pid} ready: queue ${handle.worker.name}, ${handle.threads.concurrency} threads\n`);
+  process.stdout.write(
+    `tfjs-compress worker ${process.pid} ready: queue ${handle.worker.name}, ${handle.threads.concurrency} threads\n`,
+  );
   closeOnSignals(() => handle.close());
 }
 

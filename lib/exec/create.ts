@@ -25,7 +25,8 @@ function envInt(name: string): number | undefined {
   const v = process.env[name];
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 0)) throw new ConfigError(`exec.createExecutor: ${name} an integer >= 0, got ${describe(v)}. Unset it or set e.g. 2.`);
+  if (!(Number.isInteger(n) && n >= 0))
+    throw new ConfigError(`exec.createExecutor: ${name} an integer >= 0, got ${describe(v)}. Unset it or set e.g. 2.`);
   return n;
 }
 
@@ -38,13 +39,23 @@ export function createExecutor(options: CreateExecutorOptions = {}): Executor {
   const url = options.redisUrl ?? process.env[REDIS_URL_ENV];
   if (url) {
     const queue = options.queue ?? process.env.TFJS_COMPRESS_QUEUE;
-    return new BullMqExecutor({ url, ...(queue ? { queue } : {}), localWorkers: options.workers ?? envInt('TFJS_COMPRESS_LOCAL_WORKERS') ?? availableCores() });
+    return new BullMqExecutor({
+      url,
+      ...(queue ? { queue } : {}),
+      localWorkers: options.workers ?? envInt('TFJS_COMPRESS_LOCAL_WORKERS') ?? availableCores(),
+    });
   }
-  return new ThreadExecutor({ ...(options.workers !== undefined ? { workers: options.workers } : {}), ...(options.backend ? { backend: options.backend } : {}) });
+  return new ThreadExecutor({
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
+  });
 }
 
 /** Runs `fn` with an executor from {@link createExecutor} and closes it afterwards, also on error. */
-export async function withExecutor<T>(options: CreateExecutorOptions, fn: (executor: Executor) => Promise<T>): Promise<T> {
+export async function withExecutor<T>(
+  options: CreateExecutorOptions,
+  fn: (executor: Executor) => Promise<T>,
+): Promise<T> {
   const executor = createExecutor(options);
   try {
     return await fn(executor);

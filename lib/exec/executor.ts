@@ -22,8 +22,11 @@ export interface Executor {
 /** The job name and module of a call. */
 export function callTarget(call: JobCall, fn: string): { name: string; module?: string } {
   if (typeof call.job === 'string') return { name: call.job };
-  if (call.job && typeof call.job.name === 'string') return call.job.module ? { name: call.job.name, module: call.job.module } : { name: call.job.name };
-  throw new ConfigError(`${fn}: a job definition (from exec.defineJob) or a job name, got ${typeof call.job}. Pass {job, args}.`);
+  if (call.job && typeof call.job.name === 'string')
+    return call.job.module ? { name: call.job.name, module: call.job.module } : { name: call.job.name };
+  throw new ConfigError(
+    `${fn}: a job definition (from exec.defineJob) or a job name, got ${typeof call.job}. Pass {job, args}.`,
+  );
 }
 
 /** Runs jobs in this thread, one after another: the reference the other executors must match. */
@@ -37,12 +40,13 @@ export class InlineExecutor implements Executor {
   }
 
   async map<R = unknown>(calls: readonly JobCall[]): Promise<R[]> {
-    if (this.closed) throw new ConfigError('exec.InlineExecutor: an open executor, got one already closed. Create a new executor.');
+    if (this.closed)
+      throw new ConfigError('exec.InlineExecutor: an open executor, got one already closed. Create a new executor.');
     const out: R[] = [];
     for (const call of calls) {
       const { name, module } = callTarget(call, 'exec.InlineExecutor');
       checkJobValue(call.args, `exec: job '${name}'`);
-      out.push(await runJob(name, module, call.args) as R);
+      out.push((await runJob(name, module, call.args)) as R);
     }
     return out;
   }

@@ -5,13 +5,22 @@
 // named with it, so any worker can load the code that runs it (require by path).
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { CompressionError, ConfigError, DataError, ExportError, ShapeError, UnsupportedLayerError, describe } from '../errors';
+import {
+  CompressionError,
+  ConfigError,
+  DataError,
+  ExportError,
+  ShapeError,
+  UnsupportedLayerError,
+  describe,
+} from '../errors';
 
 /** Typed arrays a job argument may hold (copied to threads, stored once per run in Redis). */
 export type JobArray = Uint8Array | Int32Array | Float32Array | Float64Array;
 
 /** A job argument: JSON values and typed arrays, nested in plain objects and arrays. */
-export type JobValue = null | boolean | number | string | JobArray | readonly JobValue[] | { readonly [key: string]: JobValue | undefined };
+export type JobValue =
+  null | boolean | number | string | JobArray | readonly JobValue[] | { readonly [key: string]: JobValue | undefined };
 
 /** A registered job: its name, the module that defines it, and the handler. */
 export interface JobDefinition<A, R> {
@@ -30,7 +39,11 @@ export interface JobCall<A = unknown> {
 
 /** A job that failed in a worker: the original error's class name and message. */
 export class JobError extends CompressionError {
-  constructor(message: string, readonly job: string, readonly errorName: string) {
+  constructor(
+    message: string,
+    readonly job: string,
+    readonly errorName: string,
+  ) {
     super(message);
   }
 }
@@ -42,7 +55,8 @@ const LIB_ROOT = path.resolve(__dirname, '..');
 export function moduleName(file: string): string {
   const abs = path.resolve(file);
   const rel = path.relative(LIB_ROOT, abs);
-  if (!rel.startsWith('..') && !path.isAbsolute(rel)) return `tfjs-compress:${rel.replace(/\\/g, '/').replace(/\.(ts|js)$/, '')}`;
+  if (!rel.startsWith('..') && !path.isAbsolute(rel))
+    return `tfjs-compress:${rel.replace(/\\/g, '/').replace(/\.(ts|js)$/, '')}`;
   return abs;
 }
 
@@ -57,13 +71,20 @@ export function modulePath(name: string): string {
  */
 export function defineJob<A, R>(name: string, file: string, run: (args: A) => Promise<R>): JobDefinition<A, R> {
   if (typeof name !== 'string' || !/^[a-zA-Z][\w.-]*$/.test(name)) {
-    throw new ConfigError(`exec.defineJob: a name of letters, digits, '.', '-' or '_', got ${describe(name)}. Use e.g. 'nas.proxy'.`);
+    throw new ConfigError(
+      `exec.defineJob: a name of letters, digits, '.', '-' or '_', got ${describe(name)}. Use e.g. 'nas.proxy'.`,
+    );
   }
-  if (typeof run !== 'function') throw new ConfigError(`exec.defineJob: a handler function for '${name}', got ${describe(run)}. Pass an async function.`);
+  if (typeof run !== 'function')
+    throw new ConfigError(
+      `exec.defineJob: a handler function for '${name}', got ${describe(run)}. Pass an async function.`,
+    );
   const module = moduleName(file);
   const existing = registry.get(name);
   if (existing && existing.module !== module) {
-    throw new ConfigError(`exec.defineJob: one definition per job name, got '${name}' from ${existing.module} and ${module}. Rename one of them.`);
+    throw new ConfigError(
+      `exec.defineJob: one definition per job name, got '${name}' from ${existing.module} and ${module}. Rename one of them.`,
+    );
   }
   const def: JobDefinition<A, R> = { name, module, run };
   registry.set(name, def as JobDefinition<unknown, unknown>);
@@ -76,14 +97,18 @@ export function findJob(name: string, module?: string): JobDefinition<unknown, u
     try {
       require(modulePath(module));
     } catch (e) {
-      throw new ConfigError(`exec: the module of job '${name}' loadable here, got an error loading ${module}: ${(e as Error).message}. ` +
-        `Install the same version of the code on every worker.`);
+      throw new ConfigError(
+        `exec: the module of job '${name}' loadable here, got an error loading ${module}: ${(e as Error).message}. ` +
+          `Install the same version of the code on every worker.`,
+      );
     }
   }
   const def = registry.get(name);
   if (!def) {
-    throw new ConfigError(`exec: a registered job, got '${name}' (known: ${[...registry.keys()].join(', ') || 'none'}). ` +
-      `Define it with exec.defineJob and start workers with its module.`);
+    throw new ConfigError(
+      `exec: a registered job, got '${name}' (known: ${[...registry.keys()].join(', ') || 'none'}). ` +
+        `Define it with exec.defineJob and start workers with its module.`,
+    );
   }
   return def;
 }
@@ -101,7 +126,9 @@ export function isJobArray(v: unknown): v is JobArray {
  */
 export function checkJobValue(value: unknown, fn: string, where = 'args', arrays = true): void {
   const fail = (at: string, got: string, fix: string): never => {
-    throw new ConfigError(`${fn}: ${arrays ? 'job arguments of JSON values and typed arrays' : 'a JSON job result'}, got ${got} at ${at}. ${fix}.`);
+    throw new ConfigError(
+      `${fn}: ${arrays ? 'job arguments of JSON values and typed arrays' : 'a JSON job result'}, got ${got} at ${at}. ${fix}.`,
+    );
   };
   const walk = (v: unknown, at: string): void => {
     if (v === null || typeof v === 'boolean' || typeof v === 'string') return;
@@ -110,10 +137,20 @@ export function checkJobValue(value: unknown, fn: string, where = 'args', arrays
       return;
     }
     if (v instanceof tf.data.Dataset) {
-      fail(at, 'a tf.data.Dataset', 'A tf.data.Dataset cannot cross threads or machines: pass an ImageSet (its pixels are plain arrays), or run in this process with a local evaluator');
+      fail(
+        at,
+        'a tf.data.Dataset',
+        'A tf.data.Dataset cannot cross threads or machines: pass an ImageSet (its pixels are plain arrays), or run in this process with a local evaluator',
+      );
     }
-    if (v instanceof tf.Tensor) fail(at, 'a tf.Tensor', 'Tensors live in one thread\'s backend: pass their values (await t.data()) or an ImageSet');
-    if (v instanceof tf.LayersModel) fail(at, 'a tf.LayersModel', 'Pass the model as artifacts (modelToArtifacts) and rebuild it in the job');
+    if (v instanceof tf.Tensor)
+      fail(
+        at,
+        'a tf.Tensor',
+        "Tensors live in one thread's backend: pass their values (await t.data()) or an ImageSet",
+      );
+    if (v instanceof tf.LayersModel)
+      fail(at, 'a tf.LayersModel', 'Pass the model as artifacts (modelToArtifacts) and rebuild it in the job');
     if (isJobArray(v)) {
       if (!arrays) fail(at, describe(v), 'Return plain numbers (Array.from) or store large arrays in a file');
       return;
@@ -132,7 +169,12 @@ export function checkJobValue(value: unknown, fn: string, where = 'args', arrays
 }
 
 const ERROR_CLASSES: Record<string, new (message: string) => CompressionError> = {
-  ConfigError, ShapeError, DataError, ExportError, UnsupportedLayerError, CompressionError,
+  ConfigError,
+  ShapeError,
+  DataError,
+  ExportError,
+  UnsupportedLayerError,
+  CompressionError,
 };
 
 /** An error from a worker as plain data. */
@@ -149,7 +191,9 @@ export function toFailure(e: unknown): JobFailure {
 /** The library's typed error again for a failure of one of its classes, else a JobError. */
 export function fromFailure(f: JobFailure, job: string): CompressionError {
   const Known = ERROR_CLASSES[f.name];
-  return Known ? new Known(f.message) : new JobError(`exec: job '${job}' completed, got ${f.name}: ${f.message}`, job, f.name);
+  return Known
+    ? new Known(f.message)
+    : new JobError(`exec: job '${job}' completed, got ${f.name}: ${f.message}`, job, f.name);
 }
 
 /** Whether retrying could help: the library's typed errors are about the input, so a retry would fail again. */

@@ -36,13 +36,22 @@ export class ThreadExecutor implements Executor {
   constructor(options: ThreadExecutorOptions = {}) {
     const n = options.workers ?? availableCores();
     if (!(Number.isInteger(n) && n > 0 && n <= 256)) {
-      throw new ConfigError(`exec.ThreadExecutor: workers an integer in [1, 256], got ${describe(n)}. Use e.g. os.availableParallelism().`);
+      throw new ConfigError(
+        `exec.ThreadExecutor: workers an integer in [1, 256], got ${describe(n)}. Use e.g. os.availableParallelism().`,
+      );
     }
     this.concurrency = n;
     this.backend = options.backend ?? 'wasm';
     const { filename, execArgv } = threadEntry(__dirname, 'thread-worker');
     // Threads stay up between jobs (each holds a warm backend); they end with close().
-    this.pool = new Piscina({ filename, minThreads: n, maxThreads: n, idleTimeout: 2 ** 31 - 1, concurrentTasksPerWorker: 1, execArgv });
+    this.pool = new Piscina({
+      filename,
+      minThreads: n,
+      maxThreads: n,
+      idleTimeout: 2 ** 31 - 1,
+      concurrentTasksPerWorker: 1,
+      execArgv,
+    });
   }
 
   run<A, R>(job: JobDefinition<A, R>, args: A): Promise<R> {
@@ -50,7 +59,8 @@ export class ThreadExecutor implements Executor {
   }
 
   async map<R = unknown>(calls: readonly JobCall[]): Promise<R[]> {
-    if (this.closed) throw new ConfigError('exec.ThreadExecutor: an open executor, got one already closed. Create a new executor.');
+    if (this.closed)
+      throw new ConfigError('exec.ThreadExecutor: an open executor, got one already closed. Create a new executor.');
     const tasks: ThreadTask[] = calls.map((call) => {
       const { name, module } = callTarget(call, 'exec.ThreadExecutor');
       checkJobValue(call.args, `exec: job '${name}'`);
@@ -62,16 +72,31 @@ export class ThreadExecutor implements Executor {
       if (reply.ok) return reply.result as R;
       const name = tasks[i]?.name ?? '?';
       const err = fromFailure(reply.failure, name);
-      throw err instanceof JobError || reply.failure.name !== 'WorkerExit' ? err : new JobError(reply.failure.message, name, 'WorkerExit');
+      throw err instanceof JobError || reply.failure.name !== 'WorkerExit'
+        ? err
+        : new JobError(reply.failure.message, name, 'WorkerExit');
     });
   }
 
   /** Runs one task; a failure comes back as plain data (what the BullMQ worker forwards). */
   runTask(task: ThreadTask): Promise<ThreadReply> {
-    if (this.closed) return Promise.resolve({ ok: false, failure: { name: 'ConfigError', message: 'exec.ThreadExecutor: an open executor, got one already closed. Create a new executor.' } });
+    if (this.closed)
+      return Promise.resolve({
+        ok: false,
+        failure: {
+          name: 'ConfigError',
+          message: 'exec.ThreadExecutor: an open executor, got one already closed. Create a new executor.',
+        },
+      });
     return (this.pool.run(task) as Promise<ThreadReply>).then(
       (reply) => reply,
-      (e: unknown): ThreadReply => ({ ok: false, failure: { name: 'WorkerExit', message: `the worker thread running it stopped (${(e as Error)?.message ?? e})` } }),
+      (e: unknown): ThreadReply => ({
+        ok: false,
+        failure: {
+          name: 'WorkerExit',
+          message: `the worker thread running it stopped (${(e as Error)?.message ?? e})`,
+        },
+      }),
     );
   }
 

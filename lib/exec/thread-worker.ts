@@ -14,7 +14,8 @@ export interface ThreadTask {
 }
 
 /** What a worker thread sends back. */
-export type ThreadReply = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly failure: JobFailure };
+export type ThreadReply =
+  { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly failure: JobFailure };
 
 let ready: Promise<unknown> | undefined;
 

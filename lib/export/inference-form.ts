@@ -28,7 +28,8 @@ function fusable(graph: GraphNode[], node: GraphNode): { producer: GraphNode; ac
   const activation = node.entry?.activation?.(node.config);
   if (!activation || !FUSABLE_ACTIVATIONS.has(activation) || node.inputs.length !== 1) return undefined;
   const producer = graph.find((n) => n.name === node.inputs[0]);
-  if (!producer || !PRODUCERS.has(producer.className) || producer.entry?.activation?.(producer.config) !== undefined) return undefined;
+  if (!producer || !PRODUCERS.has(producer.className) || producer.entry?.activation?.(producer.config) !== undefined)
+    return undefined;
   if (graph.filter((n) => n.inputs.includes(producer.name)).length !== 1) return undefined;
   return { producer, activation };
 }
@@ -39,7 +40,9 @@ function fusable(graph: GraphNode[], node: GraphNode): { producer: GraphNode; ac
  * caller owns the result.
  * @example const {model: deployed, report} = await inferenceForm(cnn({seed: 1})); deployed.layers.length // 7 (11 before)
  */
-export async function inferenceForm(model: tf.LayersModel): Promise<{ model: tf.LayersModel; report: InferenceFormReport }> {
+export async function inferenceForm(
+  model: tf.LayersModel,
+): Promise<{ model: tf.LayersModel; report: InferenceFormReport }> {
   modelGraph(model, 'exporters.inferenceForm'); // typed refusals first (graph models, shared layers)
   const folded = await foldBatchNorm(model);
   try {

@@ -11,7 +11,9 @@ export function layerWeights(node: GraphNode, fn: string): { data: Float32Array;
     const data = w.dataSync() as Float32Array;
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i] as number)) {
-        throw new ExportError(`${fn}: finite weights, got ${data[i]} in layer "${node.name}" (${node.className}). Repair or retrain that layer before exporting.`);
+        throw new ExportError(
+          `${fn}: finite weights, got ${data[i]} in layer "${node.name}" (${node.className}). Repair or retrain that layer before exporting.`,
+        );
       }
     }
     return { data, shape: w.shape.slice() };
@@ -25,31 +27,44 @@ export function config<T>(node: GraphNode, key: string): T {
 
 /** ExportError for a layer configuration an exporter does not handle, naming the layer and the way out. */
 export function unsupportedConfig(fn: string, node: GraphNode, what: string, fix: string): ExportError {
-  return new ExportError(`${fn}: a ${node.className} configuration it supports, got layer "${node.name}" with ${what}. ${fix}.`);
+  return new ExportError(
+    `${fn}: a ${node.className} configuration it supports, got layer "${node.name}" with ${what}. ${fix}.`,
+  );
 }
 
 /** Transposes a rank-4 array of `shape` by `perm` (e.g. HWIO -> OHWI: perm [3, 0, 1, 2]). */
-export function transpose4<T extends Float32Array | Int8Array>(data: T, shape: readonly number[], perm: readonly number[]): T {
+export function transpose4<T extends Float32Array | Int8Array>(
+  data: T,
+  shape: readonly number[],
+  perm: readonly number[],
+): T {
   const [, s1, s2, s3] = shape as [number, number, number, number];
   const strides = [s1 * s2 * s3, s2 * s3, s3, 1];
   const [n0, n1, n2, n3] = perm.map((p) => shape[p] as number) as [number, number, number, number];
   const [t0, t1, t2, t3] = perm.map((p) => strides[p] as number) as [number, number, number, number];
   const out = new (data.constructor as new (n: number) => T)(data.length);
   let o = 0;
-  for (let a = 0; a < n0; a++) for (let b = 0; b < n1; b++) for (let c = 0; c < n2; c++) {
-    const base = a * t0 + b * t1 + c * t2;
-    for (let d = 0; d < n3; d++) out[o++] = data[base + d * t3] as number;
-  }
+  for (let a = 0; a < n0; a++)
+    for (let b = 0; b < n1; b++)
+      for (let c = 0; c < n2; c++) {
+        const base = a * t0 + b * t1 + c * t2;
+        for (let d = 0; d < n3; d++) out[o++] = data[base + d * t3] as number;
+      }
   return out;
 }
 
 /** BatchNormalization's per-channel parameters (gamma 1 and beta 0 when the layer has none). */
-export function batchNormParams(node: GraphNode, fn: string): { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number } {
+export function batchNormParams(
+  node: GraphNode,
+  fn: string,
+): { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number } {
   const ws = layerWeights(node, fn);
   const c = (ws[ws.length - 1] as { data: Float32Array }).data.length;
   let i = 0;
-  const gamma = config<boolean>(node, 'scale') !== false ? (ws[i++] as { data: Float32Array }).data : new Float32Array(c).fill(1);
-  const beta = config<boolean>(node, 'center') !== false ? (ws[i++] as { data: Float32Array }).data : new Float32Array(c);
+  const gamma =
+    config<boolean>(node, 'scale') !== false ? (ws[i++] as { data: Float32Array }).data : new Float32Array(c).fill(1);
+  const beta =
+    config<boolean>(node, 'center') !== false ? (ws[i++] as { data: Float32Array }).data : new Float32Array(c);
   const mean = (ws[i++] as { data: Float32Array }).data;
   const variance = (ws[i++] as { data: Float32Array }).data;
   return { gamma, beta, mean, variance, epsilon: config<number>(node, 'epsilon') ?? 1e-3 };
@@ -68,13 +83,23 @@ export const refuse = (refused: string, fix: string): Refusal => ({ refused, fix
  * The converter of `node` in `table` (keyed by layer class), or an ExportError naming the layer,
  * why, and what to do. `folder` is where a new converter would go (e.g. lib/export/tflite).
  */
-export function converterFor<C extends (...args: never[]) => unknown>(table: Readonly<Record<string, C | Refusal>>, node: GraphNode, fn: string, folder: string): C {
+export function converterFor<C extends (...args: never[]) => unknown>(
+  table: Readonly<Record<string, C | Refusal>>,
+  node: GraphNode,
+  fn: string,
+  folder: string,
+): C {
   const c = table[node.className];
   if (c === undefined) {
-    throw new ExportError(`${fn}: layers of classes the library knows, got layer "${node.name}" of class ${node.className}, which has no registry entry. ` +
-      `Replace it with supported layers before exporting, or add it to lib/core/layers.ts and a converter in ${folder}.`);
+    throw new ExportError(
+      `${fn}: layers of classes the library knows, got layer "${node.name}" of class ${node.className}, which has no registry entry. ` +
+        `Replace it with supported layers before exporting, or add it to lib/core/layers.ts and a converter in ${folder}.`,
+    );
   }
-  if (typeof c !== 'function') throw new ExportError(`${fn}: a layer it can export, got layer "${node.name}" of class ${node.className} (${(c as Refusal).refused}). ${(c as Refusal).fix}.`);
+  if (typeof c !== 'function')
+    throw new ExportError(
+      `${fn}: a layer it can export, got layer "${node.name}" of class ${node.className} (${(c as Refusal).refused}). ${(c as Refusal).fix}.`,
+    );
   return c as C;
 }
 
@@ -104,7 +129,11 @@ export function sharedRefusals(none: string, replace: string) {
 /** The dropout and noise layers, the identity at inference: the same converter for each. */
 export function inferenceIdentities<C>(identity: C) {
   return {
-    Dropout: identity, SpatialDropout1D: identity, SpatialDropout2D: identity,
-    GaussianNoise: identity, GaussianDropout: identity, AlphaDropout: identity,
+    Dropout: identity,
+    SpatialDropout1D: identity,
+    SpatialDropout2D: identity,
+    GaussianNoise: identity,
+    GaussianDropout: identity,
+    AlphaDropout: identity,
   } as const;
 }

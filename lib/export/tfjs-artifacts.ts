@@ -54,7 +54,12 @@ export interface TfjsArtifactsReport {
 
 /** A weight-name pattern as a RegExp: `*` matches any text (the converter's --quantize_* '*' patterns). */
 export function globToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 /** Python's round (half to even). */
@@ -64,7 +69,11 @@ function roundHalfEven(x: number): number {
 }
 
 /** The converter's affine range: scale = (max - min) / qmax, min nudged so 0 maps to an integer when covered. */
-export function converterRange(min: number, max: number, dtype: 'uint8' | 'uint16'): { scale: number; min: number; max: number } {
+export function converterRange(
+  min: number,
+  max: number,
+  dtype: 'uint8' | 'uint16',
+): { scale: number; min: number; max: number } {
   const qmax = dtype === 'uint8' ? 255 : 65535;
   if (min === max) return { scale: 1, min, max };
   const scale = (max - min) / qmax;
@@ -76,11 +85,15 @@ export function converterRange(min: number, max: number, dtype: 'uint8' | 'uint1
 }
 
 /** Quantizes float32 values as the converter does; returns integers and metadata. */
-export function converterQuantize(values: Float32Array, dtype: 'uint8' | 'uint16'): { q: Uint8Array | Uint16Array; scale: number; min: number } {
+export function converterQuantize(
+  values: Float32Array,
+  dtype: 'uint8' | 'uint16',
+): { q: Uint8Array | Uint16Array; scale: number; min: number } {
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of values) {
-    if (!Number.isFinite(v)) throw new DataError(`quantizedArtifacts: finite weights, got ${describe(v)}. Repair the model before exporting.`);
+    if (!Number.isFinite(v))
+      throw new DataError(`quantizedArtifacts: finite weights, got ${describe(v)}. Repair the model before exporting.`);
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
@@ -95,14 +108,26 @@ export function converterQuantize(values: Float32Array, dtype: 'uint8' | 'uint16
 }
 
 /** One weight encoded as `dtype`: its bytes, manifest quantization entry and decoded values. */
-function encode(values: Float32Array, dtype: TfjsQuantDtype): { bytes: Uint8Array; quantization: tf.io.WeightsManifestEntry['quantization']; decoded: Float32Array; scale?: number; min?: number } {
+function encode(
+  values: Float32Array,
+  dtype: TfjsQuantDtype,
+): {
+  bytes: Uint8Array;
+  quantization: tf.io.WeightsManifestEntry['quantization'];
+  decoded: Float32Array;
+  scale?: number;
+  min?: number;
+} {
   if (dtype === 'float16') {
     const h = toFloat16(values);
     return { bytes: new Uint8Array(h.buffer), quantization: { dtype: 'float16' }, decoded: fromFloat16(h) };
   }
   const { q, scale, min } = converterQuantize(values, dtype);
   return {
-    bytes: new Uint8Array(q.buffer, q.byteOffset, q.byteLength), quantization: { dtype, scale, min }, scale, min,
+    bytes: new Uint8Array(q.buffer, q.byteOffset, q.byteLength),
+    quantization: { dtype, scale, min },
+    scale,
+    min,
     decoded: Float32Array.from(q, (v) => v * scale + min),
   };
 }
@@ -112,8 +137,19 @@ function encode(values: Float32Array, dtype: TfjsQuantDtype): { bytes: Uint8Arra
  * else the better 2-byte type), with its report row and, below `minSqnrDb`, a warning.
  * `axis`: the channel axis its error is measured along.
  */
-export function encodeWeight(name: string, values: Float32Array, shape: readonly number[], axis: number | undefined, dtype: TfjsQuantDtype | 'auto', minSqnrDb: number):
-  { bytes: Uint8Array; quantization: tf.io.WeightsManifestEntry['quantization']; report: TfjsWeightReport; warning?: string } {
+export function encodeWeight(
+  name: string,
+  values: Float32Array,
+  shape: readonly number[],
+  axis: number | undefined,
+  dtype: TfjsQuantDtype | 'auto',
+  minSqnrDb: number,
+): {
+  bytes: Uint8Array;
+  quantization: tf.io.WeightsManifestEntry['quantization'];
+  report: TfjsWeightReport;
+  warning?: string;
+} {
   const tryType = (t: TfjsQuantDtype) => {
     const e = encode(values, t);
     return { dtype: t, ...e, error: weightError(values, e.decoded, shape, axis) };
@@ -129,15 +165,23 @@ export function encodeWeight(name: string, values: Float32Array, shape: readonly
       chosen = better;
     }
   }
-  const warning = chosen.error.minChannelSqnrDb < minSqnrDb
-    ? `${name}: ${chosen.dtype} leaves channel ${chosen.error.worstChannel} at ${chosen.error.minChannelSqnrDb.toFixed(1)} dB SQNR, below ${minSqnrDb} dB ` +
-      `(its channels' ranges differ too much for one scale per tensor). Use dtype 'auto' or 'float16' for this weight.`
-    : undefined;
+  const warning =
+    chosen.error.minChannelSqnrDb < minSqnrDb
+      ? `${name}: ${chosen.dtype} leaves channel ${chosen.error.worstChannel} at ${chosen.error.minChannelSqnrDb.toFixed(1)} dB SQNR, below ${minSqnrDb} dB ` +
+        `(its channels' ranges differ too much for one scale per tensor). Use dtype 'auto' or 'float16' for this weight.`
+      : undefined;
   return {
-    bytes: chosen.bytes, quantization: chosen.quantization, ...(warning ? { warning } : {}),
+    bytes: chosen.bytes,
+    quantization: chosen.quantization,
+    ...(warning ? { warning } : {}),
     report: {
-      name, dtype: chosen.dtype, sizeBytes: chosen.bytes.byteLength, ...(chosen.scale !== undefined ? { scale: chosen.scale, min: chosen.min } : {}),
-      sqnrDb: chosen.error.sqnrDb, minChannelSqnrDb: chosen.error.minChannelSqnrDb, ...(reason ? { reason } : {}),
+      name,
+      dtype: chosen.dtype,
+      sizeBytes: chosen.bytes.byteLength,
+      ...(chosen.scale !== undefined ? { scale: chosen.scale, min: chosen.min } : {}),
+      sqnrDb: chosen.error.sqnrDb,
+      minChannelSqnrDb: chosen.error.minChannelSqnrDb,
+      ...(reason ? { reason } : {}),
     },
   };
 }
@@ -148,13 +192,19 @@ export function encodeWeight(name: string, values: Float32Array, shape: readonly
  * error per channel in the report. The model is not modified.
  * @example const {artifacts, report} = await quantizedArtifacts(model, {dtype: 'auto'}); writeArtifacts(dir, artifacts);
  */
-export async function quantizedArtifacts(model: tf.LayersModel, options: TfjsQuantizeOptions): Promise<{ artifacts: ModelArtifacts; report: TfjsArtifactsReport }> {
+export async function quantizedArtifacts(
+  model: tf.LayersModel,
+  options: TfjsQuantizeOptions,
+): Promise<{ artifacts: ModelArtifacts; report: TfjsArtifactsReport }> {
   requireLayersModel(model, 'exporters.quantizedArtifacts');
   if (!['uint8', 'uint16', 'float16', 'auto'].includes(options?.dtype)) {
-    throw new ConfigError(`quantizedArtifacts: dtype 'uint8', 'uint16', 'float16' or 'auto', got ${describe(options?.dtype)}. Use 'auto' for the smallest file that keeps every channel.`);
+    throw new ConfigError(
+      `quantizedArtifacts: dtype 'uint8', 'uint16', 'float16' or 'auto', got ${describe(options?.dtype)}. Use 'auto' for the smallest file that keeps every channel.`,
+    );
   }
   const minSqnrDb = options.minSqnrDb ?? 25;
-  if (!Number.isFinite(minSqnrDb)) throw new ConfigError(`quantizedArtifacts: minSqnrDb a number of dB, got ${describe(options.minSqnrDb)}. Use 25.`);
+  if (!Number.isFinite(minSqnrDb))
+    throw new ConfigError(`quantizedArtifacts: minSqnrDb a number of dB, got ${describe(options.minSqnrDb)}. Use 25.`);
   const patterns = (options.weights ?? ['*']).map(globToRegExp);
   const axes = channelAxes(model);
   const base = await modelToArtifacts(model);
@@ -190,10 +240,23 @@ export async function quantizedArtifacts(model: tf.LayersModel, options: TfjsQua
     o += p.length;
   }
   const artifacts: ModelArtifacts = {
-    modelJson: { ...base.modelJson, convertedBy: 'tfjs-compress', weightsManifest: [{ paths: base.modelJson.weightsManifest[0]?.paths ?? ['weights.bin'], weights: outSpecs }] },
+    modelJson: {
+      ...base.modelJson,
+      convertedBy: 'tfjs-compress',
+      weightsManifest: [{ paths: base.modelJson.weightsManifest[0]?.paths ?? ['weights.bin'], weights: outSpecs }],
+    },
     weightData,
   };
-  return { artifacts, report: { weights, floatSizeBytes: base.weightData.length, sizeBytes: total, sizeRatio: total / base.weightData.length, warnings } };
+  return {
+    artifacts,
+    report: {
+      weights,
+      floatSizeBytes: base.weightData.length,
+      sizeBytes: total,
+      sizeRatio: total / base.weightData.length,
+      warnings,
+    },
+  };
 }
 
 /**
@@ -209,7 +272,8 @@ export function dequantizeArtifacts(artifacts: ModelArtifacts): Record<string, F
     offset += n;
     const q = spec.quantization;
     if (!q) out[spec.name] = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
-    else if (q.dtype === 'float16') out[spec.name] = fromFloat16(new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2));
+    else if (q.dtype === 'float16')
+      out[spec.name] = fromFloat16(new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2));
     else {
       const ints = q.dtype === 'uint8' ? raw : new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2);
       out[spec.name] = Float32Array.from(ints, (v) => v * (q.scale as number) + (q.min as number));
@@ -225,7 +289,7 @@ export function dequantizeArtifacts(artifacts: ModelArtifacts): Record<string, F
 export function toFloat32Artifacts(artifacts: ModelArtifacts): ModelArtifacts {
   const values = dequantizeArtifacts(artifacts);
   const specs = artifacts.modelJson.weightsManifest.flatMap((g) => g.weights);
-  const parts = specs.map((s) => (s.dtype === 'float32' ? values[s.name] as Float32Array : null));
+  const parts = specs.map((s) => (s.dtype === 'float32' ? (values[s.name] as Float32Array) : null));
   const total = specs.reduce((a, s, i) => a + (parts[i] ? (parts[i] as Float32Array).byteLength : specBytes(s)), 0);
   const weightData = new Uint8Array(total);
   let o = 0;
@@ -242,5 +306,11 @@ export function toFloat32Artifacts(artifacts: ModelArtifacts): ModelArtifacts {
     const { quantization: _q, ...rest } = s;
     return rest;
   });
-  return { modelJson: { ...artifacts.modelJson, weightsManifest: [{ paths: artifacts.modelJson.weightsManifest[0]?.paths ?? ['weights.bin'], weights }] }, weightData };
+  return {
+    modelJson: {
+      ...artifacts.modelJson,
+      weightsManifest: [{ paths: artifacts.modelJson.weightsManifest[0]?.paths ?? ['weights.bin'], weights }],
+    },
+    weightData,
+  };
 }

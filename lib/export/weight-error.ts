@@ -13,13 +13,19 @@ export interface WeightError {
   readonly worstChannel: number;
 }
 
-const db = (signal: number, noise: number) => (noise === 0 ? Infinity : signal === 0 ? -Infinity : 10 * Math.log10(signal / noise));
+const db = (signal: number, noise: number) =>
+  noise === 0 ? Infinity : signal === 0 ? -Infinity : 10 * Math.log10(signal / noise);
 
 /**
  * Overall and worst-channel SQNR of `decoded` against `values` (shape `shape`), channels along `axis`.
  * @example weightError(Float32Array.of(1, 0.01), Float32Array.of(1, 0), [1, 2], 1).minChannelSqnrDb // 0 (the second channel lost)
  */
-export function weightError(values: Float32Array, decoded: Float32Array, shape: readonly number[], axis?: number): WeightError {
+export function weightError(
+  values: Float32Array,
+  decoded: Float32Array,
+  shape: readonly number[],
+  axis?: number,
+): WeightError {
   const channels = axis === undefined ? 1 : (shape[axis] as number);
   const inner = axis === undefined ? values.length : shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const signal = new Float64Array(channels);

@@ -12,7 +12,21 @@ import { artifactsToModel, ModelArtifacts, modelToArtifacts } from '../data/mode
 import { defineJob, Executor } from '../exec';
 import { teacherLogits, train as distillTrain } from '../distill';
 import type { SoftScale } from '../distill';
-import { CandidateResult, CandidateTrainer, checkProxyData, checkRecipe, dataFingerprint, DEFAULT_PROXY, Evaluator, Genotype, genotypeKey, NasTask, proxyEvaluate, ProxyRecipe, recipeLearningRate } from '../nas';
+import {
+  CandidateResult,
+  CandidateTrainer,
+  checkProxyData,
+  checkRecipe,
+  dataFingerprint,
+  DEFAULT_PROXY,
+  Evaluator,
+  Genotype,
+  genotypeKey,
+  NasTask,
+  proxyEvaluate,
+  ProxyRecipe,
+  recipeLearningRate,
+} from '../nas';
 
 /** Distillation settings of the proxy training (the soft term scaled by T^2 unless softScale says 'none'). */
 export interface ProxyDistillation {
@@ -35,7 +49,8 @@ export interface NasCandidateArgs {
 let teacherMemo: { hash: string; model: tf.LayersModel; logits?: { data: string; table: Float32Array } } | undefined;
 
 async function teacherModel(artifacts: ModelArtifacts): Promise<{ hash: string; model: tf.LayersModel }> {
-  const hash = sha256(artifacts.weightData).slice(0, 16) + sha256(JSON.stringify(artifacts.modelJson.modelTopology)).slice(0, 16);
+  const hash =
+    sha256(artifacts.weightData).slice(0, 16) + sha256(JSON.stringify(artifacts.modelJson.modelTopology)).slice(0, 16);
   if (teacherMemo?.hash !== hash) {
     teacherMemo?.model.dispose();
     teacherMemo = { hash, model: await artifactsToModel(artifacts, 'the teacher of nas.candidate') };
@@ -44,7 +59,10 @@ async function teacherModel(artifacts: ModelArtifacts): Promise<{ hash: string; 
 }
 
 /** A candidate trainer that distills from `teacher` (logits computed once per training split). */
-export async function distillationTrainer(artifacts: ModelArtifacts, settings: ProxyDistillation): Promise<CandidateTrainer> {
+export async function distillationTrainer(
+  artifacts: ModelArtifacts,
+  settings: ProxyDistillation,
+): Promise<CandidateTrainer> {
   const { hash, model } = await teacherModel(artifacts);
   const softScale = settings.softScale ?? 'temperatureSquared';
   return {
@@ -53,22 +71,38 @@ export async function distillationTrainer(artifacts: ModelArtifacts, settings: P
       const fp = isImageSet(data) ? dataFingerprint(data) : undefined;
       let table: Float32Array | undefined;
       if (isImageSet(data) && fp) {
-        if (teacherMemo && teacherMemo.hash === hash && teacherMemo.logits?.data !== fp) teacherMemo.logits = { data: fp, table: await teacherLogits(model, data) };
+        if (teacherMemo && teacherMemo.hash === hash && teacherMemo.logits?.data !== fp)
+          teacherMemo.logits = { data: fp, table: await teacherLogits(model, data) };
         table = teacherMemo?.logits?.table;
       }
       await distillTrain(student, model, data, {
-        epochs: recipe.epochs, seed: recipe.seed, batchSize: recipe.batchSize, learningRate: recipeLearningRate(recipe),
-        alpha: settings.alpha, temperature: settings.temperature, softScale, ...(table ? { teacherLogits: table } : {}),
+        epochs: recipe.epochs,
+        seed: recipe.seed,
+        batchSize: recipe.batchSize,
+        learningRate: recipeLearningRate(recipe),
+        alpha: settings.alpha,
+        temperature: settings.temperature,
+        softScale,
+        ...(table ? { teacherLogits: table } : {}),
       });
     },
   };
 }
 
 /** Trains and scores one candidate (the job run by every worker). */
-export const nasCandidate = defineJob('nas.candidate', __filename, async (a: NasCandidateArgs): Promise<CandidateResult> => {
-  const trainer = a.teacher ? await distillationTrainer(a.teacher.artifacts, a.teacher) : undefined;
-  return proxyEvaluate(a.genotype, { task: a.task, train: a.train, validation: a.validation }, a.recipe, trainer ? { trainer } : {});
-});
+export const nasCandidate = defineJob(
+  'nas.candidate',
+  __filename,
+  async (a: NasCandidateArgs): Promise<CandidateResult> => {
+    const trainer = a.teacher ? await distillationTrainer(a.teacher.artifacts, a.teacher) : undefined;
+    return proxyEvaluate(
+      a.genotype,
+      { task: a.task, train: a.train, validation: a.validation },
+      a.recipe,
+      trainer ? { trainer } : {},
+    );
+  },
+);
 
 /** The data of an executor-backed search: ImageSets, which can be copied to other threads and machines. */
 export interface ExecutorSearchData {
@@ -89,19 +123,33 @@ export interface ExecutorEvaluatorOptions {
  * The executor stays the caller's: `close()` does not close it.
  * @example const ev = await executorEvaluator(exec.createExecutor(), {task: nas.taskOf(train), train, validation});
  */
-export async function executorEvaluator(executor: Executor, data: ExecutorSearchData, options: ExecutorEvaluatorOptions = {}): Promise<Evaluator> {
+export async function executorEvaluator(
+  executor: Executor,
+  data: ExecutorSearchData,
+  options: ExecutorEvaluatorOptions = {},
+): Promise<Evaluator> {
   const fn = 'nas.executorEvaluator';
-  for (const [name, split] of [['train', data?.train], ['validation', data?.validation]] as const) {
+  for (const [name, split] of [
+    ['train', data?.train],
+    ['validation', data?.validation],
+  ] as const) {
     if (!isImageSet(split)) {
-      throw new ConfigError(`${fn}: ${name} data as an ImageSet (plain arrays that can be copied to worker threads and machines), got ${isTfDataset(split) ? 'a tf.data.Dataset' : describe(split)}. ` +
-        `tf.data datasets and tensors cannot cross threads: collect the examples into an ImageSet (makeImageSet), or use nas.LocalEvaluator in this process.`);
+      throw new ConfigError(
+        `${fn}: ${name} data as an ImageSet (plain arrays that can be copied to worker threads and machines), got ${isTfDataset(split) ? 'a tf.data.Dataset' : describe(split)}. ` +
+          `tf.data datasets and tensors cannot cross threads: collect the examples into an ImageSet (makeImageSet), or use nas.LocalEvaluator in this process.`,
+      );
     }
   }
   checkProxyData(data, fn);
   const recipe = options.recipe ?? DEFAULT_PROXY;
   checkRecipe(recipe, fn);
   const teacher = options.teacher
-    ? { artifacts: await modelToArtifacts(options.teacher.model), alpha: options.teacher.alpha, temperature: options.teacher.temperature, ...(options.teacher.softScale ? { softScale: options.teacher.softScale } : {}) }
+    ? {
+        artifacts: await modelToArtifacts(options.teacher.model),
+        alpha: options.teacher.alpha,
+        temperature: options.teacher.temperature,
+        ...(options.teacher.softScale ? { softScale: options.teacher.softScale } : {}),
+      }
     : undefined;
   let closed = false;
   return {
@@ -111,9 +159,19 @@ export async function executorEvaluator(executor: Executor, data: ExecutorSearch
       // Equal genotypes in one round are trained once.
       const keys = genotypes.map(genotypeKey);
       const unique = [...new Map(genotypes.map((g, i) => [keys[i] as string, g])).entries()];
-      const results = await executor.map<CandidateResult>(unique.map(([, genotype]) => ({
-        job: nasCandidate, args: { genotype, recipe, task: data.task, train: data.train, validation: data.validation, ...(teacher ? { teacher } : {}) },
-      })));
+      const results = await executor.map<CandidateResult>(
+        unique.map(([, genotype]) => ({
+          job: nasCandidate,
+          args: {
+            genotype,
+            recipe,
+            task: data.task,
+            train: data.train,
+            validation: data.validation,
+            ...(teacher ? { teacher } : {}),
+          },
+        })),
+      );
       const byKey = new Map(unique.map(([k], i) => [k, results[i] as CandidateResult]));
       return keys.map((k) => byKey.get(k) as CandidateResult);
     },

@@ -37,41 +37,82 @@ export interface PrunePointMeta {
  */
 export async function prunedSimpleNet(a: PrunePointArgs): Promise<CachedModel<PrunePointMeta>> {
   const fn = 'prunedSimpleNet';
-  if (a?.method !== 'finetune' && a?.method !== 'polynomial') throw new ConfigError(`${fn}: method 'finetune' or 'polynomial', got ${describe(a?.method)}. Use one of the two.`);
-  if (!(typeof a.sparsity === 'number' && a.sparsity > 0 && a.sparsity < 1)) throw new ConfigError(`${fn}: sparsity in (0, 1), got ${describe(a.sparsity)}. Use e.g. 0.9.`);
+  if (a?.method !== 'finetune' && a?.method !== 'polynomial')
+    throw new ConfigError(`${fn}: method 'finetune' or 'polynomial', got ${describe(a?.method)}. Use one of the two.`);
+  if (!(typeof a.sparsity === 'number' && a.sparsity > 0 && a.sparsity < 1))
+    throw new ConfigError(`${fn}: sparsity in (0, 1), got ${describe(a.sparsity)}. Use e.g. 0.9.`);
   const scope = a.scope ?? 'global';
-  if (scope !== 'global' && scope !== 'layer') throw new ConfigError(`${fn}: scope 'global' or 'layer', got ${describe(scope)}.`);
-  if (scope === 'layer' && a.method !== 'finetune') throw new ConfigError(`${fn}: scope 'layer' with method 'finetune', got method ${describe(a.method)}.`);
+  if (scope !== 'global' && scope !== 'layer')
+    throw new ConfigError(`${fn}: scope 'global' or 'layer', got ${describe(scope)}.`);
+  if (scope === 'layer' && a.method !== 'finetune')
+    throw new ConfigError(`${fn}: scope 'layer' with method 'finetune', got method ${describe(a.method)}.`);
   const base = await loadBaseline('simplenet');
   try {
     const { train, test } = loadMnist();
-    const recipe = { version: 1, baseline: { seed: base.meta.seed, testAccuracy: base.meta.testAccuracy }, batchSize: 128 };
+    const recipe = {
+      version: 1,
+      baseline: { seed: base.meta.seed, testAccuracy: base.meta.testAccuracy },
+      batchSize: 128,
+    };
     const epochs = a.method === 'finetune' ? 3 : 4;
     const pct = Math.round(a.sparsity * 100);
     const label = scope === 'layer' ? `prune-simplenet-${a.method}-layer-${pct}` : `prune-simplenet-${a.method}-${pct}`;
-    return await cachedModel<PrunePointMeta>({ ...recipe, method: a.method, sparsity: a.sparsity, scope, epochs }, label, async () => {
-      const t0 = performance.now();
-      let out: tf.LayersModel;
-      if (a.method === 'finetune') {
-        const p = await magnitude(base.model, { sparsity: a.sparsity, ...(scope === 'global' ? { scope: 'global' as const } : {}) });
-        out = (await fineTune(p.model, train, { epochs: 3, seed: 1, learningRate: (e) => (e < 2 ? 1e-3 : 3e-4) })).model; // the zeros stay zero
-        p.model.dispose();
-      } else {
-        const stepsPerEpoch = Math.ceil(train.count / 128);
-        const schedule = new PolynomialDecay({ initialSparsity: 0, finalSparsity: a.sparsity, beginStep: 0, endStep: 2 * stepsPerEpoch, frequency: 50 });
-        out = (await fineTune(base.model, train, { epochs: 4, seed: 1, learningRate: (e) => (e < 3 ? 1e-3 : 3e-4), schedule, scope: 'global' })).model;
-      }
-      const acc = (await evaluate(out, test)).accuracy;
-      return { model: out, meta: { testAccuracy: acc, sparsity: sparsityReport(out).kernels.sparsity, seconds: (performance.now() - t0) / 1000 } };
-    });
+    return await cachedModel<PrunePointMeta>(
+      { ...recipe, method: a.method, sparsity: a.sparsity, scope, epochs },
+      label,
+      async () => {
+        const t0 = performance.now();
+        let out: tf.LayersModel;
+        if (a.method === 'finetune') {
+          const p = await magnitude(base.model, {
+            sparsity: a.sparsity,
+            ...(scope === 'global' ? { scope: 'global' as const } : {}),
+          });
+          out = (await fineTune(p.model, train, { epochs: 3, seed: 1, learningRate: (e) => (e < 2 ? 1e-3 : 3e-4) }))
+            .model; // the zeros stay zero
+          p.model.dispose();
+        } else {
+          const stepsPerEpoch = Math.ceil(train.count / 128);
+          const schedule = new PolynomialDecay({
+            initialSparsity: 0,
+            finalSparsity: a.sparsity,
+            beginStep: 0,
+            endStep: 2 * stepsPerEpoch,
+            frequency: 50,
+          });
+          out = (
+            await fineTune(base.model, train, {
+              epochs: 4,
+              seed: 1,
+              learningRate: (e) => (e < 3 ? 1e-3 : 3e-4),
+              schedule,
+              scope: 'global',
+            })
+          ).model;
+        }
+        const acc = (await evaluate(out, test)).accuracy;
+        return {
+          model: out,
+          meta: {
+            testAccuracy: acc,
+            sparsity: sparsityReport(out).kernels.sparsity,
+            seconds: (performance.now() - t0) / 1000,
+          },
+        };
+      },
+    );
   } finally {
     base.model.dispose();
   }
 }
 
 /** Trains (or reads) one sweep point in a worker and returns what was measured. */
-export const prunePointJob = defineJob('course.prunePoint', __filename, async (a: PrunePointArgs): Promise<PrunePointMeta & { fromCache: boolean }> => {
-  const entry = await prunedSimpleNet(a);
-  entry.model.dispose();
-  return { ...entry.meta, fromCache: entry.fromCache };
-});
+export const prunePointJob = defineJob(
+  'course.prunePoint',
+  __filename,
+  async (a: PrunePointArgs): Promise<PrunePointMeta & { fromCache: boolean }> => {
+    const entry = await prunedSimpleNet(a);
+    entry.model.dispose();
+    return { ...entry.meta, fromCache: entry.fromCache };
+  },
+);

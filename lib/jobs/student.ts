@@ -23,7 +23,14 @@ export interface StudentRecipe {
 }
 
 /** A distillation setting, or 'ce' for the cross-entropy twin. */
-export type StudentSetting = 'ce' | { readonly alpha: number; readonly temperature: number; readonly softScale: SoftScale; readonly teacher: BaselineName };
+export type StudentSetting =
+  | 'ce'
+  | {
+      readonly alpha: number;
+      readonly temperature: number;
+      readonly softScale: SoftScale;
+      readonly teacher: BaselineName;
+    };
 
 /** Arguments of the `course.student` job. */
 export interface StudentArgs {
@@ -38,7 +45,11 @@ export interface StudentArgs {
 // Per thread: the teachers and their logits on the training subset, reused across students.
 const teachers = new Map<string, Promise<{ model: tf.LayersModel; logits: Float32Array }>>();
 
-async function teacherFor(dataset: DatasetName, name: BaselineName, trainExamples: number): Promise<{ model: tf.LayersModel; logits: Float32Array }> {
+async function teacherFor(
+  dataset: DatasetName,
+  name: BaselineName,
+  trainExamples: number,
+): Promise<{ model: tf.LayersModel; logits: Float32Array }> {
   const k = `${dataset}/${name}/${trainExamples}`;
   let t = teachers.get(k);
   if (!t) {
@@ -52,25 +63,56 @@ async function teacherFor(dataset: DatasetName, name: BaselineName, trainExample
 }
 
 /** Trains (or reads from the cache) one student and returns its test accuracy. */
-export const studentJob = defineJob('course.student', __filename, async (a: StudentArgs): Promise<{ testAccuracy: number; fromCache: boolean }> => {
-  if (!(Number.isInteger(a.width) && a.width > 0)) throw new ConfigError(`course.student: width a positive integer, got ${describe(a.width)}. Use e.g. 32.`);
-  const s = a.setting;
-  // The key notebook 05's students always had (its 'brief' form is softScale 'none'), so cached students stay valid.
-  const key = { kind: 'kd-student', version: 2, ds: a.dataset, width: a.width, seed: a.seed, recipe: a.recipe,
-    setting: s === 'ce' ? 'ce' : { a: s.alpha, T: s.temperature, f: s.softScale === 'none' ? 'brief' : 'hinton', teacher: `${s.teacher}-baseline-s0` } };
-  const entry = await cachedModel(key, `kd-${a.dataset}-w${a.width}-s${a.seed}`, async () => {
-    const data = loadDataset(a.dataset);
-    const subset = sliceImageSet(data.train, 0, a.recipe.trainExamples);
-    const model = simpleNet({ seed: a.seed, hidden: [a.width] });
-    const opts = { epochs: a.recipe.epochs, seed: a.seed, batchSize: a.recipe.batchSize, learningRate: a.recipe.learningRate };
-    if (s === 'ce') {
-      await fit(model, subset, opts);
-    } else {
-      const t = await teacherFor(a.dataset, s.teacher, a.recipe.trainExamples);
-      await distillTrain(model, t.model, subset, { ...opts, teacherLogits: t.logits, alpha: s.alpha, temperature: s.temperature, softScale: s.softScale });
-    }
-    return { model, meta: { testAccuracy: (await evaluate(model, data.test)).accuracy } };
-  });
-  entry.model.dispose();
-  return { testAccuracy: entry.meta.testAccuracy, fromCache: entry.fromCache };
-});
+export const studentJob = defineJob(
+  'course.student',
+  __filename,
+  async (a: StudentArgs): Promise<{ testAccuracy: number; fromCache: boolean }> => {
+    if (!(Number.isInteger(a.width) && a.width > 0))
+      throw new ConfigError(`course.student: width a positive integer, got ${describe(a.width)}. Use e.g. 32.`);
+    const s = a.setting;
+    // The key notebook 05's students always had (its 'brief' form is softScale 'none'), so cached students stay valid.
+    const key = {
+      kind: 'kd-student',
+      version: 2,
+      ds: a.dataset,
+      width: a.width,
+      seed: a.seed,
+      recipe: a.recipe,
+      setting:
+        s === 'ce'
+          ? 'ce'
+          : {
+              a: s.alpha,
+              T: s.temperature,
+              f: s.softScale === 'none' ? 'brief' : 'hinton',
+              teacher: `${s.teacher}-baseline-s0`,
+            },
+    };
+    const entry = await cachedModel(key, `kd-${a.dataset}-w${a.width}-s${a.seed}`, async () => {
+      const data = loadDataset(a.dataset);
+      const subset = sliceImageSet(data.train, 0, a.recipe.trainExamples);
+      const model = simpleNet({ seed: a.seed, hidden: [a.width] });
+      const opts = {
+        epochs: a.recipe.epochs,
+        seed: a.seed,
+        batchSize: a.recipe.batchSize,
+        learningRate: a.recipe.learningRate,
+      };
+      if (s === 'ce') {
+        await fit(model, subset, opts);
+      } else {
+        const t = await teacherFor(a.dataset, s.teacher, a.recipe.trainExamples);
+        await distillTrain(model, t.model, subset, {
+          ...opts,
+          teacherLogits: t.logits,
+          alpha: s.alpha,
+          temperature: s.temperature,
+          softScale: s.softScale,
+        });
+      }
+      return { model, meta: { testAccuracy: (await evaluate(model, data.test)).accuracy } };
+    });
+    entry.model.dispose();
+    return { testAccuracy: entry.meta.testAccuracy, fromCache: entry.fromCache };
+  },
+);

@@ -46,14 +46,19 @@ export function baselineKey(name: BaselineName, dataset: DatasetName, seed: numb
   // The CNN's max pooling trains through the library's MaxPoolGrad (first maximum, wasm-grad-kernels.ts) since
   // gradients 2; the stock wasm kernel breaks ties differently, so its CNNs are other models.
   const gradients = name === 'cnn' ? { gradients: 2 } : {};
-  return { key: { name, dataset, seed, recipe: BASELINE_RECIPES[name], version: RECIPE_VERSION, ...gradients }, label: `${name}-${dataset}-s${seed}` };
+  return {
+    key: { name, dataset, seed, recipe: BASELINE_RECIPES[name], version: RECIPE_VERSION, ...gradients },
+    label: `${name}-${dataset}-s${seed}`,
+  };
 }
 
 /** Loads MNIST or Fashion-MNIST by name. */
 export function loadDataset(name: DatasetName): ImageSetSplits {
   if (name === 'mnist') return loadMnist();
   if (name === 'fashion-mnist') return loadFashionMnist();
-  throw new ConfigError(`loadDataset: 'mnist' or 'fashion-mnist', got ${describe(name)}. Use one of the two bundled data sets.`);
+  throw new ConfigError(
+    `loadDataset: 'mnist' or 'fashion-mnist', got ${describe(name)}. Use one of the two bundled data sets.`,
+  );
 }
 
 /**
@@ -61,9 +66,14 @@ export function loadDataset(name: DatasetName): ImageSetSplits {
  * else trained now (minutes on wasm; `meta.trainSeconds` records how long) and cached. Caller owns the model.
  * @example const {model, meta} = await loadBaseline('simplenet'); meta.testAccuracy // >= 0.98
  */
-export async function loadBaseline(name: BaselineName, options: BaselineOptions = {}): Promise<{ model: tf.LayersModel; meta: BaselineMeta; fromCache: boolean }> {
+export async function loadBaseline(
+  name: BaselineName,
+  options: BaselineOptions = {},
+): Promise<{ model: tf.LayersModel; meta: BaselineMeta; fromCache: boolean }> {
   if (name !== 'simplenet' && name !== 'cnn') {
-    throw new ConfigError(`loadBaseline: 'simplenet' or 'cnn', got ${describe(name)}. Build other models with simpleNet() or cnn() and fit().`);
+    throw new ConfigError(
+      `loadBaseline: 'simplenet' or 'cnn', got ${describe(name)}. Build other models with simpleNet() or cnn() and fit().`,
+    );
   }
   const dataset = options.dataset ?? 'mnist';
   const seed = options.seed ?? 0;
@@ -74,7 +84,9 @@ export async function loadBaseline(name: BaselineName, options: BaselineOptions 
     const model = name === 'simplenet' ? simpleNet({ seed }) : cnn({ seed });
     const t0 = performance.now();
     const history = await fit(model, data.train, {
-      epochs: recipe.epochs, seed, batchSize: recipe.batchSize,
+      epochs: recipe.epochs,
+      seed,
+      batchSize: recipe.batchSize,
       learningRate: (e) => recipe.learningRate * (e >= recipe.decayFrom ? recipe.decay : 1),
       ...(options.progress ? { progress: options.progress } : {}),
     });
@@ -82,7 +94,15 @@ export async function loadBaseline(name: BaselineName, options: BaselineOptions 
     const test = await evaluate(model, data.test);
     return {
       model,
-      meta: { name, dataset, seed, testAccuracy: test.accuracy, trainSeconds, history: history.epochs, backend: tf.getBackend() },
+      meta: {
+        name,
+        dataset,
+        seed,
+        testAccuracy: test.accuracy,
+        trainSeconds,
+        history: history.epochs,
+        backend: tf.getBackend(),
+      },
     };
   });
   return { model: entry.model, meta: entry.meta, fromCache: entry.fromCache };

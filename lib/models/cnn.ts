@@ -25,9 +25,16 @@ export function cnn(options: CnnOptions): tf.LayersModel {
   const [f1, f2] = options.filters ?? [8, 16];
   const hidden = options.hidden ?? 128;
   const numClasses = options.numClasses ?? 10;
-  for (const [name, v] of [['filters[0]', f1], ['filters[1]', f2], ['hidden', hidden], ['numClasses', numClasses]] as [string, number][]) {
+  for (const [name, v] of [
+    ['filters[0]', f1],
+    ['filters[1]', f2],
+    ['hidden', hidden],
+    ['numClasses', numClasses],
+  ] as [string, number][]) {
     if (!(Number.isInteger(v) && v > 0)) {
-      throw new ConfigError(`cnn: ${name} a positive integer, got ${describe(v)}. Use e.g. filters [8, 16], hidden 128.`);
+      throw new ConfigError(
+        `cnn: ${name} a positive integer, got ${describe(v)}. Use e.g. filters [8, 16], hidden 128.`,
+      );
     }
   }
   const rng = new Rng(options.seed);
@@ -36,11 +43,26 @@ export function cnn(options: CnnOptions): tf.LayersModel {
   return tf.sequential({
     name: 'cnn',
     layers: [
-      tf.layers.conv2d({ name: 'conv1', inputShape: [28, 28, 1], filters: f1, kernelSize: 5, padding: 'same', useBias: false, kernelInitializer: he() }),
+      tf.layers.conv2d({
+        name: 'conv1',
+        inputShape: [28, 28, 1],
+        filters: f1,
+        kernelSize: 5,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: he(),
+      }),
       tf.layers.batchNormalization({ name: 'bn1' }),
       tf.layers.activation({ name: 'relu1', activation: 'relu' }),
       tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }),
-      tf.layers.conv2d({ name: 'conv2', filters: f2, kernelSize: 5, padding: 'valid', useBias: false, kernelInitializer: he() }),
+      tf.layers.conv2d({
+        name: 'conv2',
+        filters: f2,
+        kernelSize: 5,
+        padding: 'valid',
+        useBias: false,
+        kernelInitializer: he(),
+      }),
       tf.layers.batchNormalization({ name: 'bn2' }),
       tf.layers.activation({ name: 'relu2', activation: 'relu' }),
       tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }),

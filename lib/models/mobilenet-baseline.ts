@@ -17,12 +17,21 @@ import { InvertedResidualStage, mobileNetStyle } from './mobilenet-style';
 export const MOBILENET_STYLE_RECIPE = {
   alpha: 0.35,
   inputShape: [32, 32, 3] as const,
-  stages: [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 2, 2]] as readonly InvertedResidualStage[],
+  stages: [
+    [1, 16, 1, 1],
+    [6, 24, 2, 2],
+    [6, 32, 3, 2],
+    [6, 64, 2, 2],
+  ] as readonly InvertedResidualStage[],
   lastFilters: 512,
   batchNormMomentum: 0.99,
   /** Training examples: a seeded uniform subset of the 60,000. */
   trainExamples: 20000,
-  epochs: 4, batchSize: 64, learningRate: 2e-3, decayFrom: 3, decay: 0.3,
+  epochs: 4,
+  batchSize: 64,
+  learningRate: 2e-3,
+  decayFrom: 3,
+  decay: 0.3,
   version: 1,
 };
 
@@ -40,13 +49,19 @@ export interface MobileNetStyleMeta {
 export function fashionMnist32(seed = 0): ImageSetSplits {
   const f = loadFashionMnist();
   const shape = { height: 32, width: 32, channels: 3 };
-  const subset: ImageSet = selectExamples(f.train, permutation(f.train.count, seed).subarray(0, MOBILENET_STYLE_RECIPE.trainExamples));
+  const subset: ImageSet = selectExamples(
+    f.train,
+    permutation(f.train.count, seed).subarray(0, MOBILENET_STYLE_RECIPE.trainExamples),
+  );
   return { train: resizeImageSet(subset, shape), test: resizeImageSet(f.test, shape) };
 }
 
 /** The MobileNetV2-style baseline's cache key and label. */
 export function mobileNetStyleCacheEntry(seed = 0): { key: unknown; label: string } {
-  return { key: { name: 'mobilenet-style', dataset: 'fashion-mnist-32x32x3', seed, recipe: MOBILENET_STYLE_RECIPE }, label: `mobilenet-style-fmnist32-s${seed}` };
+  return {
+    key: { name: 'mobilenet-style', dataset: 'fashion-mnist-32x32x3', seed, recipe: MOBILENET_STYLE_RECIPE },
+    label: `mobilenet-style-fmnist32-s${seed}`,
+  };
 }
 
 /**
@@ -54,22 +69,44 @@ export function mobileNetStyleCacheEntry(seed = 0): { key: unknown; label: strin
  * wasm; `meta.trainSeconds` records how long), with its data. Caller owns the model.
  * @example const {model, data} = await loadMobileNetStyle(); (await evaluate(model, data.test)).accuracy
  */
-export async function loadMobileNetStyle(options: { readonly seed?: number; readonly progress?: ProgressReporter } = {}):
-  Promise<{ model: tf.LayersModel; meta: MobileNetStyleMeta; data: ImageSetSplits; fromCache: boolean }> {
+export async function loadMobileNetStyle(
+  options: { readonly seed?: number; readonly progress?: ProgressReporter } = {},
+): Promise<{ model: tf.LayersModel; meta: MobileNetStyleMeta; data: ImageSetSplits; fromCache: boolean }> {
   const seed = options.seed ?? 0;
   const r = MOBILENET_STYLE_RECIPE;
   const data = fashionMnist32(seed);
   const { key, label } = mobileNetStyleCacheEntry(seed);
   const entry = await cachedModel<MobileNetStyleMeta>(key, label, async () => {
-    const model = mobileNetStyle({ seed, alpha: r.alpha, inputShape: r.inputShape, classes: 10, stages: r.stages, lastFilters: r.lastFilters, batchNormMomentum: r.batchNormMomentum });
+    const model = mobileNetStyle({
+      seed,
+      alpha: r.alpha,
+      inputShape: r.inputShape,
+      classes: 10,
+      stages: r.stages,
+      lastFilters: r.lastFilters,
+      batchNormMomentum: r.batchNormMomentum,
+    });
     const t0 = performance.now();
     const history = await fit(model, data.train, {
-      epochs: r.epochs, seed, batchSize: r.batchSize, learningRate: (e) => r.learningRate * (e >= r.decayFrom ? r.decay : 1),
+      epochs: r.epochs,
+      seed,
+      batchSize: r.batchSize,
+      learningRate: (e) => r.learningRate * (e >= r.decayFrom ? r.decay : 1),
       ...(options.progress ? { progress: options.progress } : {}),
     });
     const trainSeconds = (performance.now() - t0) / 1000;
     const test = await evaluate(model, data.test);
-    return { model, meta: { seed, recipe: r, testAccuracy: test.accuracy, trainSeconds, history: history.epochs, backend: tf.getBackend() } };
+    return {
+      model,
+      meta: {
+        seed,
+        recipe: r,
+        testAccuracy: test.accuracy,
+        trainSeconds,
+        history: history.epochs,
+        backend: tf.getBackend(),
+      },
+    };
   });
   return { model: entry.model, meta: entry.meta, data, fromCache: entry.fromCache };
 }

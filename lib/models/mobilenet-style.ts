@@ -15,7 +15,13 @@ export type InvertedResidualStage = readonly [t: number, c: number, n: number, s
 
 /** Keras's MobileNetV2 stages. */
 export const MOBILENET_V2_STAGES: readonly InvertedResidualStage[] = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
 ];
 
 /** Options of {@link mobileNetStyle}. */
@@ -45,7 +51,10 @@ export function makeDivisible(v: number, divisor = 8): number {
 /** Keras's correct_pad for a 3x3 stride-2 conv: ((top, bottom), (left, right)) on an h x w input. */
 function correctPad(h: number, w: number): [[number, number], [number, number]] {
   const adjust = [1 - (h % 2), 1 - (w % 2)];
-  return [[1 - (adjust[0] as number), 1], [1 - (adjust[1] as number), 1]];
+  return [
+    [1 - (adjust[0] as number), 1],
+    [1 - (adjust[1] as number), 1],
+  ];
 }
 
 /**
@@ -56,21 +65,39 @@ export function mobileNetStyle(options: MobileNetStyleOptions): tf.LayersModel {
   const alpha = options.alpha ?? 1;
   const [h0, w0, c0] = options.inputShape ?? [224, 224, 3];
   const classes = options.classes ?? 1000;
-  for (const [name, v, ok] of [['alpha', alpha, alpha > 0 && alpha <= 4], ['classes', classes, Number.isInteger(classes) && classes > 1],
-    ['inputShape', h0, [h0, w0, c0].every((d) => Number.isInteger(d) && d > 0)]] as const) {
-    if (!ok) throw new ConfigError(`mobileNetStyle: ${name} valid (alpha in (0, 4], classes an integer > 1, inputShape positive integers), got ${describe(v)}. Use e.g. {alpha: 0.35, inputShape: [32, 32, 3], classes: 10}.`);
+  for (const [name, v, ok] of [
+    ['alpha', alpha, alpha > 0 && alpha <= 4],
+    ['classes', classes, Number.isInteger(classes) && classes > 1],
+    ['inputShape', h0, [h0, w0, c0].every((d) => Number.isInteger(d) && d > 0)],
+  ] as const) {
+    if (!ok)
+      throw new ConfigError(
+        `mobileNetStyle: ${name} valid (alpha in (0, 4], classes an integer > 1, inputShape positive integers), got ${describe(v)}. Use e.g. {alpha: 0.35, inputShape: [32, 32, 3], classes: 10}.`,
+      );
   }
   const rng = new Rng(options.seed);
   const he = () => tf.initializers.heUniform({ seed: rng.seed() });
   const sym = (l: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => l.apply(x) as tf.SymbolicTensor;
-  const bn = (name: string) => tf.layers.batchNormalization({ name, epsilon: 1e-3, momentum: options.batchNormMomentum ?? 0.999 });
+  const bn = (name: string) =>
+    tf.layers.batchNormalization({ name, epsilon: 1e-3, momentum: options.batchNormMomentum ?? 0.999 });
   const relu6 = (name: string) => tf.layers.reLU({ name, maxValue: 6 });
   const spatial = (x: tf.SymbolicTensor) => [x.shape[1] as number, x.shape[2] as number] as const;
   const input = tf.input({ shape: [h0, w0, c0], name: 'input' });
   const stemStride = options.stemStride ?? 2;
   let x = input;
   if (stemStride === 2) x = sym(tf.layers.zeroPadding2d({ name: 'Conv1_pad', padding: correctPad(...spatial(x)) }), x);
-  x = sym(tf.layers.conv2d({ name: 'Conv1', filters: makeDivisible(32 * alpha), kernelSize: 3, strides: stemStride, padding: stemStride === 2 ? 'valid' : 'same', useBias: false, kernelInitializer: he() }), x);
+  x = sym(
+    tf.layers.conv2d({
+      name: 'Conv1',
+      filters: makeDivisible(32 * alpha),
+      kernelSize: 3,
+      strides: stemStride,
+      padding: stemStride === 2 ? 'valid' : 'same',
+      useBias: false,
+      kernelInitializer: he(),
+    }),
+    x,
+  );
   x = sym(relu6('Conv1_relu'), sym(bn('bn_Conv1'), x));
   let block = 0;
   for (const [t, c, n, s] of options.stages ?? MOBILENET_V2_STAGES) {
@@ -81,22 +108,64 @@ export function mobileNetStyle(options: MobileNetStyleOptions): tf.LayersModel {
       const prefix = block === 0 ? 'expanded_conv_' : `block_${block}_`;
       const inputs = x;
       if (block > 0) {
-        x = sym(tf.layers.conv2d({ name: `${prefix}expand`, filters: t * inC, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: he() }), x);
+        x = sym(
+          tf.layers.conv2d({
+            name: `${prefix}expand`,
+            filters: t * inC,
+            kernelSize: 1,
+            padding: 'same',
+            useBias: false,
+            kernelInitializer: he(),
+          }),
+          x,
+        );
         x = sym(relu6(`${prefix}expand_relu`), sym(bn(`${prefix}expand_BN`), x));
       }
-      if (stride === 2) x = sym(tf.layers.zeroPadding2d({ name: `${prefix}pad`, padding: correctPad(...spatial(x)) }), x);
-      x = sym(tf.layers.depthwiseConv2d({ name: `${prefix}depthwise`, kernelSize: 3, strides: stride, padding: stride === 2 ? 'valid' : 'same', useBias: false, depthwiseInitializer: he() }), x);
+      if (stride === 2)
+        x = sym(tf.layers.zeroPadding2d({ name: `${prefix}pad`, padding: correctPad(...spatial(x)) }), x);
+      x = sym(
+        tf.layers.depthwiseConv2d({
+          name: `${prefix}depthwise`,
+          kernelSize: 3,
+          strides: stride,
+          padding: stride === 2 ? 'valid' : 'same',
+          useBias: false,
+          depthwiseInitializer: he(),
+        }),
+        x,
+      );
       x = sym(relu6(`${prefix}depthwise_relu`), sym(bn(`${prefix}depthwise_BN`), x));
-      x = sym(tf.layers.conv2d({ name: `${prefix}project`, filters: outC, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: he() }), x);
+      x = sym(
+        tf.layers.conv2d({
+          name: `${prefix}project`,
+          filters: outC,
+          kernelSize: 1,
+          padding: 'same',
+          useBias: false,
+          kernelInitializer: he(),
+        }),
+        x,
+      );
       x = sym(bn(`${prefix}project_BN`), x);
       if (inC === outC && stride === 1) x = sym(tf.layers.add({ name: `${prefix}add` }), [inputs, x]);
       block++;
     }
   }
   const last = options.lastFilters ?? (alpha > 1 ? makeDivisible(1280 * alpha) : 1280);
-  x = sym(tf.layers.conv2d({ name: 'Conv_1', filters: last, kernelSize: 1, useBias: false, kernelInitializer: he() }), x);
+  x = sym(
+    tf.layers.conv2d({ name: 'Conv_1', filters: last, kernelSize: 1, useBias: false, kernelInitializer: he() }),
+    x,
+  );
   x = sym(relu6('out_relu'), sym(bn('Conv_1_bn'), x));
   x = sym(tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }), x);
-  const out = sym(tf.layers.dense({ name: 'predictions', units: classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed() }) }), x);
+  const out = sym(
+    tf.layers.dense({
+      name: 'predictions',
+      units: classes,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed() }),
+    }),
+    x,
+  );
   return tf.model({ inputs: input, outputs: out, name: `mobilenet_style_${alpha}_${h0}` });
 }

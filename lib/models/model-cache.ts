@@ -38,8 +38,11 @@ export function cachedMeta<M>(key: unknown, label: string): M | undefined {
  * Returns the cached model for `key`, or builds it with `train`, caches it, and returns it.
  * The caller owns the returned model.
  */
-export async function cachedModel<M>(key: unknown, label: string,
-  train: () => Promise<{ model: tf.LayersModel; meta: M }>): Promise<CachedModel<M>> {
+export async function cachedModel<M>(
+  key: unknown,
+  label: string,
+  train: () => Promise<{ model: tf.LayersModel; meta: M }>,
+): Promise<CachedModel<M>> {
   const dir = modelCacheDir(key, label);
   const metaFile = path.join(dir, 'meta.json');
   if (fs.existsSync(metaFile)) {

@@ -41,15 +41,25 @@ export function baselineCached(spec: BaselineSpec): boolean {
 
 /** Reads (or trains and caches) one course model and returns its meta; the model is disposed. */
 async function prepareOne(spec: BaselineSpec): Promise<{ meta: PreparedMeta }> {
-  const b = spec.name === 'mobilenet-style' ? await loadMobileNetStyle({ ...(spec.seed !== undefined ? { seed: spec.seed } : {}) })
-    : spec.name === 'cnn-wide' ? await loadWideCnn()
-      : await loadBaseline(spec.name, { ...(spec.dataset ? { dataset: spec.dataset } : {}), ...(spec.seed !== undefined ? { seed: spec.seed } : {}) });
+  const b =
+    spec.name === 'mobilenet-style'
+      ? await loadMobileNetStyle({ ...(spec.seed !== undefined ? { seed: spec.seed } : {}) })
+      : spec.name === 'cnn-wide'
+        ? await loadWideCnn()
+        : await loadBaseline(spec.name, {
+            ...(spec.dataset ? { dataset: spec.dataset } : {}),
+            ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
+          });
   b.model.dispose();
   return { meta: b.meta };
 }
 
 /** Trains (or reads) one course model in a worker and returns what was measured. */
-export const baselineJob = defineJob('models.baseline', __filename, async (spec: BaselineSpec): Promise<PreparedMeta> => (await prepareOne(spec)).meta);
+export const baselineJob = defineJob(
+  'models.baseline',
+  __filename,
+  async (spec: BaselineSpec): Promise<PreparedMeta> => (await prepareOne(spec)).meta,
+);
 
 /**
  * Fills the cache with the course models of `specs` that are missing, training them in parallel
@@ -58,10 +68,15 @@ export const baselineJob = defineJob('models.baseline', __filename, async (spec:
  * meta, in order.
  * @example await prepareBaselines([{name: 'mobilenet-style'}, {name: 'cnn'}, {name: 'simplenet'}]) // trained at once on two cores
  */
-export async function prepareBaselines(specs: readonly BaselineSpec[], options: { readonly executor?: Executor } = {}): Promise<PreparedBaseline[]> {
+export async function prepareBaselines(
+  specs: readonly BaselineSpec[],
+  options: { readonly executor?: Executor } = {},
+): Promise<PreparedBaseline[]> {
   for (const s of specs) {
-    if (!NAMES.includes(s?.name as typeof NAMES[number])) {
-      throw new ConfigError(`prepareBaselines: specs {name: ${NAMES.map((n) => `'${n}'`).join(' | ')}, dataset?, seed?}, got ${describe(s?.name ?? s)}. Name a course model.`);
+    if (!NAMES.includes(s?.name as (typeof NAMES)[number])) {
+      throw new ConfigError(
+        `prepareBaselines: specs {name: ${NAMES.map((n) => `'${n}'`).join(' | ')}, dataset?, seed?}, got ${describe(s?.name ?? s)}. Name a course model.`,
+      );
     }
   }
   const missing = specs.filter((s) => !baselineCached(s));

@@ -23,22 +23,30 @@ export function simpleNet(options: SimpleNetOptions): tf.LayersModel {
   const hidden = options.hidden ?? [256, 128];
   const inputSize = options.inputSize ?? 784;
   const numClasses = options.numClasses ?? 10;
-  for (const [name, v] of [['inputSize', inputSize], ['numClasses', numClasses], ...hidden.map((h, i) => [`hidden[${i}]`, h])] as [string, number][]) {
+  for (const [name, v] of [
+    ['inputSize', inputSize],
+    ['numClasses', numClasses],
+    ...hidden.map((h, i) => [`hidden[${i}]`, h]),
+  ] as [string, number][]) {
     if (!(Number.isInteger(v) && v > 0)) {
-      throw new ConfigError(`simpleNet: ${name} a positive integer, got ${describe(v)}. Use widths such as [256, 128].`);
+      throw new ConfigError(
+        `simpleNet: ${name} a positive integer, got ${describe(v)}. Use widths such as [256, 128].`,
+      );
     }
   }
   const rng = new Rng(options.seed);
   const widths = [...hidden, numClasses];
   const model = tf.sequential({ name: 'simplenet' });
   widths.forEach((units, i) => {
-    model.add(tf.layers.dense({
-      name: `fc${i + 1}`,
-      units,
-      activation: i < widths.length - 1 ? 'relu' : 'linear',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed() }),
-      ...(i === 0 ? { inputShape: [inputSize] } : {}),
-    }));
+    model.add(
+      tf.layers.dense({
+        name: `fc${i + 1}`,
+        units,
+        activation: i < widths.length - 1 ? 'relu' : 'linear',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed() }),
+        ...(i === 0 ? { inputShape: [inputSize] } : {}),
+      }),
+    );
   });
   return model;
 }

@@ -17,7 +17,13 @@ import { cnn } from './cnn';
 
 /** The wide CNN's fixed recipe (part of its cache key). */
 export const WIDE_CNN_RECIPE = {
-  filters: [16, 32], hidden: 128, examples: 20000, epochs: 1, batchSize: 64, learningRate: 2e-3, seed: 0,
+  filters: [16, 32],
+  hidden: 128,
+  examples: 20000,
+  epochs: 1,
+  batchSize: 64,
+  learningRate: 2e-3,
+  seed: 0,
 } as const;
 // 2: trained through the library's MaxPoolGrad (wasm-grad-kernels.ts), which breaks ties as TensorFlow does.
 const VERSION = 2;
@@ -33,14 +39,19 @@ export interface WideCnnMeta {
 
 /** The wide CNN's cache key and label. */
 export function wideCnnCacheEntry(): { key: unknown; label: string } {
-  return { key: { name: 'cnn-wide', dataset: 'mnist', recipe: WIDE_CNN_RECIPE, version: VERSION }, label: 'cnn-wide-mnist' };
+  return {
+    key: { name: 'cnn-wide', dataset: 'mnist', recipe: WIDE_CNN_RECIPE, version: VERSION },
+    label: 'cnn-wide-mnist',
+  };
 }
 
 /**
  * The trained wide CNN (16/32 filters) from the cache, or trained now and cached. Caller owns the model.
  * @example const {model, meta} = await loadWideCnn(); meta.testAccuracy // about 0.98
  */
-export async function loadWideCnn(options: { readonly progress?: ProgressReporter } = {}): Promise<{ model: tf.LayersModel; meta: WideCnnMeta; fromCache: boolean }> {
+export async function loadWideCnn(
+  options: { readonly progress?: ProgressReporter } = {},
+): Promise<{ model: tf.LayersModel; meta: WideCnnMeta; fromCache: boolean }> {
   const r = WIDE_CNN_RECIPE;
   const { key, label } = wideCnnCacheEntry();
   const entry = await cachedModel<WideCnnMeta>(key, label, async () => {
@@ -48,7 +59,10 @@ export async function loadWideCnn(options: { readonly progress?: ProgressReporte
     const model = cnn({ seed: r.seed, filters: [r.filters[0], r.filters[1]], hidden: r.hidden });
     const t0 = performance.now();
     const history = await fit(model, sliceImageSet(train, 0, r.examples), {
-      epochs: r.epochs, seed: r.seed, batchSize: r.batchSize, learningRate: r.learningRate,
+      epochs: r.epochs,
+      seed: r.seed,
+      batchSize: r.batchSize,
+      learningRate: r.learningRate,
       ...(options.progress ? { progress: options.progress } : {}),
     });
     const trainSeconds = (performance.now() - t0) / 1000;

@@ -20,11 +20,15 @@ export function smoothedProportions(counts: ArrayLike<number>, alpha = 0.5): num
 
 function checkPair(fn: string, p: ArrayLike<number>, q: ArrayLike<number>): void {
   if (p.length !== q.length || p.length === 0) {
-    throw new ConfigError(`${fn}: two non-empty distributions over the same bins, got lengths ${p.length} and ${q.length}. Bin both with the same edges.`);
+    throw new ConfigError(
+      `${fn}: two non-empty distributions over the same bins, got lengths ${p.length} and ${q.length}. Bin both with the same edges.`,
+    );
   }
   for (let i = 0; i < p.length; i++) {
     if (!((p[i] as number) > 0) || !((q[i] as number) > 0)) {
-      throw new ConfigError(`${fn}: strictly positive proportions, got ${describe(p[i])} and ${describe(q[i])} at bin ${i}. Use smoothedProportions on counts.`);
+      throw new ConfigError(
+        `${fn}: strictly positive proportions, got ${describe(p[i])} and ${describe(q[i])} at bin ${i}. Use smoothedProportions on counts.`,
+      );
     }
   }
 }
@@ -36,7 +40,8 @@ function checkPair(fn: string, p: ArrayLike<number>, q: ArrayLike<number>): void
 export function psi(e: ArrayLike<number>, a: ArrayLike<number>): number {
   checkPair('psi', e, a);
   let s = 0;
-  for (let i = 0; i < e.length; i++) s += ((a[i] as number) - (e[i] as number)) * Math.log((a[i] as number) / (e[i] as number));
+  for (let i = 0; i < e.length; i++)
+    s += ((a[i] as number) - (e[i] as number)) * Math.log((a[i] as number) / (e[i] as number));
   return s;
 }
 
@@ -57,8 +62,10 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number
  * @example quantileEdges([1, 2, 3, 4], 2) // [2]
  */
 export function quantileEdges(values: ArrayLike<number>, bins: number): number[] {
-  if (!(Number.isInteger(bins) && bins >= 2)) throw new ConfigError(`quantileEdges: an integer bins >= 2, got ${describe(bins)}. Use e.g. 10.`);
-  if (values.length === 0) throw new ConfigError(`quantileEdges: at least one reference value, got none. Pass reference data.`);
+  if (!(Number.isInteger(bins) && bins >= 2))
+    throw new ConfigError(`quantileEdges: an integer bins >= 2, got ${describe(bins)}. Use e.g. 10.`);
+  if (values.length === 0)
+    throw new ConfigError(`quantileEdges: at least one reference value, got none. Pass reference data.`);
   const s = Float64Array.from(values).sort();
   const edges: number[] = [];
   for (let k = 1; k < bins; k++) {

@@ -54,15 +54,22 @@ export class DriftDetector {
   private next = 0;
   private filled = 0;
 
-  constructor(readonly reference: DriftReference, options: DriftOptions = {}) {
+  constructor(
+    readonly reference: DriftReference,
+    options: DriftOptions = {},
+  ) {
     this.windowSize = options.windowSize ?? 500;
     this.minSamples = options.minSamples ?? Math.min(200, this.windowSize);
     this.thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
     if (!(Number.isInteger(this.windowSize) && this.windowSize > 0 && this.minSamples <= this.windowSize)) {
-      throw new ConfigError(`DriftDetector: a positive integer windowSize >= minSamples, got windowSize ${describe(this.windowSize)}, minSamples ${describe(this.minSamples)}. Use e.g. 500 and 200.`);
+      throw new ConfigError(
+        `DriftDetector: a positive integer windowSize >= minSamples, got windowSize ${describe(this.windowSize)}, minSamples ${describe(this.minSamples)}. Use e.g. 500 and 200.`,
+      );
     }
     if (!(this.thresholds.warn > 0 && this.thresholds.alert >= this.thresholds.warn)) {
-      throw new ConfigError(`DriftDetector: thresholds 0 < warn <= alert, got ${JSON.stringify(this.thresholds)}. Use e.g. {warn: 0.1, alert: 0.25}.`);
+      throw new ConfigError(
+        `DriftDetector: thresholds 0 < warn <= alert, got ${JSON.stringify(this.thresholds)}. Use e.g. {warn: 0.1, alert: 0.25}.`,
+      );
     }
     this.nf = reference.features.length;
     this.feats = new Float32Array(this.windowSize * this.nf);
@@ -74,8 +81,10 @@ export class DriftDetector {
   observe(values: ArrayLike<number>, count: number, probs: ArrayLike<number>): void {
     const { exampleSize, classes } = this.reference;
     if (values.length !== count * exampleSize || probs.length !== count * classes) {
-      throw new ConfigError(`DriftDetector.observe: ${count * exampleSize} values and ${count * classes} probabilities, got ${values.length} and ${probs.length}. ` +
-        `Pass inputs of the reference's example size.`);
+      throw new ConfigError(
+        `DriftDetector.observe: ${count * exampleSize} values and ${count * classes} probabilities, got ${values.length} and ${probs.length}. ` +
+          `Pass inputs of the reference's example size.`,
+      );
     }
     const f = inputFeatures(values, count, exampleSize);
     const { labels, confidences } = argmaxRows(probs, count, classes);
@@ -102,32 +111,61 @@ export class DriftDetector {
     let inputPsi = 0;
     let worst = '';
     if (n === 0) {
-      return { samples: 0, status: 'insufficient', inputPsi: 0, predictionPsi: 0, predictionKl: 0, confidencePsi: 0, featurePsi, alerts: [] };
+      return {
+        samples: 0,
+        status: 'insufficient',
+        inputPsi: 0,
+        predictionPsi: 0,
+        predictionKl: 0,
+        confidencePsi: 0,
+        featurePsi,
+        alerts: [],
+      };
     }
     ref.features.forEach((feat, j) => {
       const col = new Float32Array(n);
       for (let i = 0; i < n; i++) col[i] = this.feats[i * this.nf + j] as number;
       const v = psi(feat.proportions, smoothedProportions(binCounts(feat.edges, col)));
       featurePsi[feat.name] = v;
-      if (v > inputPsi) { inputPsi = v; worst = feat.name; }
+      if (v > inputPsi) {
+        inputPsi = v;
+        worst = feat.name;
+      }
     });
     const classCounts = new Array<number>(ref.classes).fill(0);
-    for (let i = 0; i < n; i++) classCounts[this.labels[i] as number] = (classCounts[this.labels[i] as number] as number) + 1;
+    for (let i = 0; i < n; i++)
+      classCounts[this.labels[i] as number] = (classCounts[this.labels[i] as number] as number) + 1;
     const recent = smoothedProportions(classCounts);
     const predictionPsi = psi(ref.predictedClass, recent);
     const predictionKl = klDivergence(recent, ref.predictedClass);
-    const confidencePsi = psi(ref.confidence.proportions, smoothedProportions(binCounts(ref.confidence.edges, this.conf.subarray(0, n))));
+    const confidencePsi = psi(
+      ref.confidence.proportions,
+      smoothedProportions(binCounts(ref.confidence.edges, this.conf.subarray(0, n))),
+    );
     const alerts: string[] = [];
     const t = this.thresholds;
     const level = (v: number): DriftStatus => (v > t.alert ? 'alert' : v > t.warn ? 'warn' : 'ok');
     const rank = { insufficient: 0, ok: 1, warn: 2, alert: 3 };
     let status: DriftStatus = 'ok';
-    for (const [what, v] of [[`input feature ${worst}`, inputPsi], ['predicted classes', predictionPsi], ['prediction confidence', confidencePsi]] as const) {
+    for (const [what, v] of [
+      [`input feature ${worst}`, inputPsi],
+      ['predicted classes', predictionPsi],
+      ['prediction confidence', confidencePsi],
+    ] as const) {
       const l = level(v);
       if (l !== 'ok') alerts.push(`${l}: PSI of ${what} is ${v.toFixed(3)} (warn > ${t.warn}, alert > ${t.alert})`);
       if (rank[l] > rank[status]) status = l;
     }
     if (n < this.minSamples) status = 'insufficient';
-    return { samples: n, status, inputPsi, predictionPsi, predictionKl, confidencePsi, featurePsi, alerts: n < this.minSamples ? [] : alerts };
+    return {
+      samples: n,
+      status,
+      inputPsi,
+      predictionPsi,
+      predictionKl,
+      confidencePsi,
+      featurePsi,
+      alerts: n < this.minSamples ? [] : alerts,
+    };
   }
 }

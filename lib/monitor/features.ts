@@ -43,7 +43,8 @@ export function inputFeatures(values: ArrayLike<number>, count: number, exampleS
       s2 += v * v;
       if (v > 0.5) ink++;
       const cell = square
-        ? Math.min(2, Math.floor((Math.floor(i / side) * 3) / side)) * 3 + Math.min(2, Math.floor(((i % side) * 3) / side))
+        ? Math.min(2, Math.floor((Math.floor(i / side) * 3) / side)) * 3 +
+          Math.min(2, Math.floor(((i % side) * 3) / side))
         : Math.min(3, Math.floor((i * 4) / exampleSize));
       sums[cell] = (sums[cell] as number) + v;
       sizes[cell] = (sizes[cell] as number) + 1;
@@ -58,7 +59,11 @@ export function inputFeatures(values: ArrayLike<number>, count: number, exampleS
 }
 
 /** Index of the largest value and the value, per row of a row-major (count, classes) array. */
-export function argmaxRows(probs: ArrayLike<number>, count: number, classes: number): { labels: Int32Array; confidences: Float32Array } {
+export function argmaxRows(
+  probs: ArrayLike<number>,
+  count: number,
+  classes: number,
+): { labels: Int32Array; confidences: Float32Array } {
   const labels = new Int32Array(count);
   const confidences = new Float32Array(count);
   for (let n = 0; n < count; n++) {
@@ -66,7 +71,10 @@ export function argmaxRows(probs: ArrayLike<number>, count: number, classes: num
     let bv = -Infinity;
     for (let k = 0; k < classes; k++) {
       const v = probs[n * classes + k] as number;
-      if (v > bv) { bv = v; best = k; }
+      if (v > bv) {
+        bv = v;
+        best = k;
+      }
     }
     labels[n] = best;
     confidences[n] = bv;

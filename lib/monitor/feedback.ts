@@ -30,7 +30,9 @@ export class FeedbackLog {
 
   record(predicted: number, label: number, version = 'unknown'): void {
     if (!Number.isInteger(label) || label < 0 || !Number.isInteger(predicted) || predicted < 0) {
-      throw new ConfigError(`FeedbackLog.record: non-negative integer predicted and label, got ${describe(predicted)} and ${describe(label)}. Send the class index.`);
+      throw new ConfigError(
+        `FeedbackLog.record: non-negative integer predicted and label, got ${describe(predicted)} and ${describe(label)}. Send the class index.`,
+      );
     }
     this.records.push({ predicted, label, version });
     if (this.records.length > this.windowSize) this.records.shift();
@@ -47,9 +49,16 @@ export class FeedbackLog {
     for (const r of this.records) {
       const v = (byVersion[r.version] ??= { count: 0, accuracy: 0 });
       v.count++;
-      if (r.predicted === r.label) { correct++; v.accuracy++; }
+      if (r.predicted === r.label) {
+        correct++;
+        v.accuracy++;
+      }
     }
     for (const v of Object.values(byVersion)) v.accuracy /= v.count;
-    return { count: this.records.length, accuracy: this.records.length ? correct / this.records.length : NaN, byVersion };
+    return {
+      count: this.records.length,
+      accuracy: this.records.length ? correct / this.records.length : NaN,
+      byVersion,
+    };
   }
 }

@@ -19,10 +19,20 @@ export interface LatencyReport {
 export class LatencyTracker {
   private readonly times: number[] = [];
 
-  constructor(readonly objectiveP99Ms: number, readonly windowSize = 2000, readonly minSamples = 100) {
-    if (!(objectiveP99Ms > 0) || !(Number.isInteger(windowSize) && windowSize > 0) || !(Number.isInteger(minSamples) && minSamples >= 1)) {
-      throw new ConfigError(`LatencyTracker: objectiveP99Ms > 0, a positive integer windowSize and minSamples, got ${describe(objectiveP99Ms)}, ${describe(windowSize)} and ${describe(minSamples)}. ` +
-        `Use e.g. 50 ms, 2000 and 100.`);
+  constructor(
+    readonly objectiveP99Ms: number,
+    readonly windowSize = 2000,
+    readonly minSamples = 100,
+  ) {
+    if (
+      !(objectiveP99Ms > 0) ||
+      !(Number.isInteger(windowSize) && windowSize > 0) ||
+      !(Number.isInteger(minSamples) && minSamples >= 1)
+    ) {
+      throw new ConfigError(
+        `LatencyTracker: objectiveP99Ms > 0, a positive integer windowSize and minSamples, got ${describe(objectiveP99Ms)}, ${describe(windowSize)} and ${describe(minSamples)}. ` +
+          `Use e.g. 50 ms, 2000 and 100.`,
+      );
     }
   }
 
@@ -38,6 +48,12 @@ export class LatencyTracker {
   report(): LatencyReport {
     const s = [...this.times].sort((a, b) => a - b);
     const p99 = quantile(s, 0.99);
-    return { count: s.length, p50Ms: quantile(s, 0.5), p99Ms: p99, objectiveP99Ms: this.objectiveP99Ms, objectiveMet: s.length < this.minSamples || p99 <= this.objectiveP99Ms };
+    return {
+      count: s.length,
+      p50Ms: quantile(s, 0.5),
+      p99Ms: p99,
+      objectiveP99Ms: this.objectiveP99Ms,
+      objectiveMet: s.length < this.minSamples || p99 <= this.objectiveP99Ms,
+    };
   }
 }

@@ -31,7 +31,10 @@ export class Monitor {
   readonly feedback: FeedbackLog;
   readonly latency: LatencyTracker;
 
-  constructor(reference: DriftReference, readonly options: MonitorOptions = {}) {
+  constructor(
+    reference: DriftReference,
+    readonly options: MonitorOptions = {},
+  ) {
     this.drift = new DriftDetector(reference, options);
     this.feedback = new FeedbackLog(options.feedbackWindow ?? 1000);
     this.latency = new LatencyTracker(options.latencyObjectiveMs ?? 50);
@@ -49,8 +52,12 @@ export class Monitor {
     const feedback = this.feedback.report();
     const latency = this.latency.report();
     const recommendation = recommend({
-      drift, feedback, latency, referenceAccuracy: this.options.referenceAccuracy,
-      accuracyTolerance: this.options.accuracyTolerance, minFeedback: this.options.minFeedback,
+      drift,
+      feedback,
+      latency,
+      referenceAccuracy: this.options.referenceAccuracy,
+      accuracyTolerance: this.options.accuracyTolerance,
+      minFeedback: this.options.minFeedback,
     });
     return { drift, feedback, latency, recommendation };
   }

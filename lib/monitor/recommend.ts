@@ -49,7 +49,9 @@ export function recommend(input: RecommendInput): Recommendation {
     const drop = input.referenceAccuracy - f.accuracy;
     if (drop > tol) {
       retrain = true;
-      reasons.push(`accuracy on ${f.count} labelled examples is ${f.accuracy.toFixed(4)}, ${drop.toFixed(4)} below the release accuracy ${input.referenceAccuracy.toFixed(4)} (tolerance ${tol})`);
+      reasons.push(
+        `accuracy on ${f.count} labelled examples is ${f.accuracy.toFixed(4)}, ${drop.toFixed(4)} below the release accuracy ${input.referenceAccuracy.toFixed(4)} (tolerance ${tol})`,
+      );
     }
   }
   const l = input.latency;

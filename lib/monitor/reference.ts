@@ -58,15 +58,25 @@ function binned(name: string, values: ArrayLike<number>, bins: number): BinnedFe
  * the model's class probabilities on them (row-major (count, classes)).
  * @example buildReference(trainPixels, 2000, 784, trainProbs, 10)
  */
-export function buildReference(values: ArrayLike<number>, count: number, exampleSize: number,
-  probs: ArrayLike<number>, classes: number, options: ReferenceOptions = {}): DriftReference {
+export function buildReference(
+  values: ArrayLike<number>,
+  count: number,
+  exampleSize: number,
+  probs: ArrayLike<number>,
+  classes: number,
+  options: ReferenceOptions = {},
+): DriftReference {
   const bins = options.bins ?? 10;
   if (!(Number.isInteger(count) && count >= 2 * bins)) {
-    throw new ConfigError(`buildReference: at least ${2 * bins} reference examples (2 per bin), got ${describe(count)}. Pass more training examples.`);
+    throw new ConfigError(
+      `buildReference: at least ${2 * bins} reference examples (2 per bin), got ${describe(count)}. Pass more training examples.`,
+    );
   }
   if (values.length !== count * exampleSize || probs.length !== count * classes) {
-    throw new ConfigError(`buildReference: ${count * exampleSize} input values and ${count * classes} probabilities, got ${values.length} and ${probs.length}. ` +
-      `Pass row-major arrays of count examples.`);
+    throw new ConfigError(
+      `buildReference: ${count * exampleSize} input values and ${count * classes} probabilities, got ${values.length} and ${probs.length}. ` +
+        `Pass row-major arrays of count examples.`,
+    );
   }
   const names = featureNames(exampleSize);
   const rows = inputFeatures(values, count, exampleSize);
@@ -75,7 +85,11 @@ export function buildReference(values: ArrayLike<number>, count: number, example
   const classCounts = new Array<number>(classes).fill(0);
   for (const l of labels) classCounts[l] = (classCounts[l] as number) + 1;
   const confidenceEdges = [...(options.confidenceEdges ?? CONFIDENCE_EDGES)];
-  const confidence = { name: 'confidence', edges: confidenceEdges, proportions: smoothedProportions(binCounts(confidenceEdges, confidences)) };
+  const confidence = {
+    name: 'confidence',
+    edges: confidenceEdges,
+    proportions: smoothedProportions(binCounts(confidenceEdges, confidences)),
+  };
   return { exampleSize, classes, count, features, predictedClass: smoothedProportions(classCounts), confidence };
 }
 
@@ -83,7 +97,11 @@ export function buildReference(values: ArrayLike<number>, count: number, example
  * Runs `model` (logits out) on `x` (borrowed) and builds the reference from x and softmax(logits).
  * @example const ref = await referenceFromModel(model, toTensors(mnist.train, {end: 2000}).x)
  */
-export async function referenceFromModel(model: tf.LayersModel, x: tf.Tensor, options: ReferenceOptions = {}): Promise<DriftReference> {
+export async function referenceFromModel(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  options: ReferenceOptions = {},
+): Promise<DriftReference> {
   const count = x.shape[0] as number;
   const exampleSize = x.size / count;
   const probsT = tf.tidy(() => tf.softmax(model.predict(x, { batchSize: x.shape[0] }) as tf.Tensor));

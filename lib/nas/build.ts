@@ -27,7 +27,8 @@ export function poolMatrix(k: number, width: number, channels = 1): tf.Tensor2D 
   const m = new Float32Array(k * width * channels * out);
   for (let a = 0; a < k; a++) {
     for (let x = 0; x < width; x++) {
-      for (let ch = 0; ch < channels; ch++) m[((a * width + x) * channels + ch) * out + Math.floor(x / k) * channels + ch] = 1 / (k * k);
+      for (let ch = 0; ch < channels; ch++)
+        m[((a * width + x) * channels + ch) * out + Math.floor(x / k) * channels + ch] = 1 / (k * k);
     }
   }
   return tf.tensor2d(m, [k * width * channels, out]);
@@ -38,7 +39,8 @@ export function poolMatrix(k: number, width: number, channels = 1): tf.Tensor2D 
  * @example buildModel({kind: 'mlp', resolution: 14, widths: [32], activation: 'relu'}, {seed: 1, task: {inputShape: [28, 28, 1], classes: 10}}).countParams() // 196*32+32 + 32*10+10 = 6634 (+ 784 frozen pooling weights)
  */
 export function buildModel(g: Genotype, options: BuildOptions): tf.LayersModel {
-  if (!Number.isFinite(options?.seed)) throw new ConfigError(`nas.buildModel: seed a number, got ${describe(options?.seed)}. Pass e.g. seed: 1.`);
+  if (!Number.isFinite(options?.seed))
+    throw new ConfigError(`nas.buildModel: seed a number, got ${describe(options?.seed)}. Pass e.g. seed: 1.`);
   checkTask(options.task, 'nas.buildModel');
   const [h, w, c] = options.task.inputShape;
   const numClasses = options.task.classes;
@@ -47,8 +49,10 @@ export function buildModel(g: Genotype, options: BuildOptions): tf.LayersModel {
   const he = () => tf.initializers.heUniform({ seed: rng.seed() });
   const pool = poolFactor(options.task, g.resolution);
   if (pool === undefined) {
-    throw new ConfigError(`nas.buildModel: a resolution that divides the input's height ${h} (and its width ${w} by the same factor), got ${describe(g.resolution)}. ` +
-      `Use e.g. ${h} or ${h / 2}.`);
+    throw new ConfigError(
+      `nas.buildModel: a resolution that divides the input's height ${h} (and its width ${w} by the same factor), got ${describe(g.resolution)}. ` +
+        `Use e.g. ${h} or ${h / 2}.`,
+    );
   }
   const layers: tf.layers.Layer[] = [];
   if (g.kind === 'mlp') {
@@ -64,9 +68,16 @@ export function buildModel(g: Genotype, options: BuildOptions): tf.LayersModel {
     } else {
       layers.push(tf.layers.flatten({ name: 'flatten', ...imageIn }));
     }
-    g.widths.forEach((units, i) => layers.push(tf.layers.dense({
-      name: `fc${i + 1}`, units, activation: g.activation as Act, kernelInitializer: g.activation === 'tanh' ? glorot() : he(),
-    })));
+    g.widths.forEach((units, i) =>
+      layers.push(
+        tf.layers.dense({
+          name: `fc${i + 1}`,
+          units,
+          activation: g.activation as Act,
+          kernelInitializer: g.activation === 'tanh' ? glorot() : he(),
+        }),
+      ),
+    );
     layers.push(tf.layers.dense({ name: `fc${g.widths.length + 1}`, units: numClasses, kernelInitializer: glorot() }));
     const model = tf.sequential({ name: 'nas_mlp', layers });
     if (pool > 1) {
@@ -78,17 +89,46 @@ export function buildModel(g: Genotype, options: BuildOptions): tf.LayersModel {
   }
   const imageIn = { inputShape: [h, w, c] };
   if (Math.min(h, w) / pool / 2 ** g.stages.length < 1) {
-    throw new ConfigError(`nas.buildModel: stages that leave at least one pixel (each halves the image), got ${g.stages.length} stages on ${h / pool}x${w / pool}. ` +
-      `Use fewer stages or a larger resolution.`);
+    throw new ConfigError(
+      `nas.buildModel: stages that leave at least one pixel (each halves the image), got ${g.stages.length} stages on ${h / pool}x${w / pool}. ` +
+        `Use fewer stages or a larger resolution.`,
+    );
   }
   if (pool > 1) layers.push(tf.layers.averagePooling2d({ name: 'pool', poolSize: pool, strides: pool, ...imageIn }));
   g.stages.forEach((s, i) => {
     const first = layers.length === 0 ? imageIn : {};
     if (s.separable) {
-      layers.push(tf.layers.depthwiseConv2d({ name: `dw${i + 1}`, kernelSize: s.kernelSize, padding: 'same', useBias: false, depthwiseInitializer: he(), ...first }));
-      layers.push(tf.layers.conv2d({ name: `pw${i + 1}`, filters: s.channels, kernelSize: 1, useBias: false, kernelInitializer: he() }));
+      layers.push(
+        tf.layers.depthwiseConv2d({
+          name: `dw${i + 1}`,
+          kernelSize: s.kernelSize,
+          padding: 'same',
+          useBias: false,
+          depthwiseInitializer: he(),
+          ...first,
+        }),
+      );
+      layers.push(
+        tf.layers.conv2d({
+          name: `pw${i + 1}`,
+          filters: s.channels,
+          kernelSize: 1,
+          useBias: false,
+          kernelInitializer: he(),
+        }),
+      );
     } else {
-      layers.push(tf.layers.conv2d({ name: `conv${i + 1}`, filters: s.channels, kernelSize: s.kernelSize, padding: 'same', useBias: false, kernelInitializer: he(), ...first }));
+      layers.push(
+        tf.layers.conv2d({
+          name: `conv${i + 1}`,
+          filters: s.channels,
+          kernelSize: s.kernelSize,
+          padding: 'same',
+          useBias: false,
+          kernelInitializer: he(),
+          ...first,
+        }),
+      );
     }
     layers.push(tf.layers.batchNormalization({ name: `bn${i + 1}` }));
     layers.push(tf.layers.activation({ name: `act${i + 1}`, activation: g.activation as Act }));

@@ -4,7 +4,16 @@
 // parallel. Anything else that scores genotypes only has to implement this interface.
 import { ConfigError } from '../errors';
 import { Genotype } from './space';
-import { CandidateResult, checkProxyData, checkRecipe, DEFAULT_PROXY, proxyEvaluate, ProxyData, ProxyOptions, ProxyRecipe } from './proxy';
+import {
+  CandidateResult,
+  checkProxyData,
+  checkRecipe,
+  DEFAULT_PROXY,
+  proxyEvaluate,
+  ProxyData,
+  ProxyOptions,
+  ProxyRecipe,
+} from './proxy';
 
 /** Scores genotypes. `evaluate` keeps the order of its input. */
 export interface Evaluator {
@@ -20,13 +29,18 @@ export class LocalEvaluator implements Evaluator {
   readonly concurrency = 1;
   private closed = false;
 
-  constructor(readonly data: ProxyData, readonly recipe: ProxyRecipe = DEFAULT_PROXY, readonly options: ProxyOptions = {}) {
+  constructor(
+    readonly data: ProxyData,
+    readonly recipe: ProxyRecipe = DEFAULT_PROXY,
+    readonly options: ProxyOptions = {},
+  ) {
     checkProxyData(data, 'nas.LocalEvaluator');
     checkRecipe(recipe, 'nas.LocalEvaluator');
   }
 
   async evaluate(genotypes: readonly Genotype[]): Promise<CandidateResult[]> {
-    if (this.closed) throw new ConfigError('nas.LocalEvaluator: an open evaluator, got one already closed. Create a new evaluator.');
+    if (this.closed)
+      throw new ConfigError('nas.LocalEvaluator: an open evaluator, got one already closed. Create a new evaluator.');
     const out: CandidateResult[] = [];
     for (const g of genotypes) out.push(await proxyEvaluate(g, this.data, this.recipe, this.options));
     return out;

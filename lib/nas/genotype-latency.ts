@@ -7,7 +7,10 @@ import { Genotype, genotypeKey, NasTask } from './space';
 import { ConfigError, describe } from '../errors';
 
 /** Memoizes a latency function of a built model (seed 0; latency does not depend on weights) by genotype. */
-function memoizedByGenotype(task: NasTask, latencyOf: (model: tf.LayersModel) => Promise<number>): (g: Genotype) => Promise<number> {
+function memoizedByGenotype(
+  task: NasTask,
+  latencyOf: (model: tf.LayersModel) => Promise<number>,
+): (g: Genotype) => Promise<number> {
   const memo = new Map<string, number>();
   return async (g) => {
     const key = genotypeKey(g);
@@ -30,7 +33,11 @@ export function latencyPredictor(table: LatencyTable, task: NasTask): (g: Genoty
 }
 
 /** Measured end-to-end latency (ms at `batchSize`, see endToEndLatencyMs) of genotypes, memoized. */
-export function measuredLatency(task: NasTask, batchSize = 256, options: EndToEndOptions = {}): (g: Genotype) => Promise<number> {
+export function measuredLatency(
+  task: NasTask,
+  batchSize = 256,
+  options: EndToEndOptions = {},
+): (g: Genotype) => Promise<number> {
   return memoizedByGenotype(task, (model) => endToEndLatencyMs(model, batchSize, options));
 }
 
@@ -51,15 +58,23 @@ export interface PairedLatencyOptions {
  * so a search decides each genotype once.
  * @example const lat = nas.pairedLatency(task, simple.model, {referenceMs: 3.6}); await lat(g) // ms, SimpleNet's 3.6 ms scaled by the paired ratio
  */
-export function pairedLatency(task: NasTask, reference: tf.LayersModel, options: PairedLatencyOptions): (g: Genotype) => Promise<number> {
+export function pairedLatency(
+  task: NasTask,
+  reference: tf.LayersModel,
+  options: PairedLatencyOptions,
+): (g: Genotype) => Promise<number> {
   const fn = 'nas.pairedLatency';
   const rounds = options?.rounds ?? 7;
   const batchSize = options?.batchSize ?? 256;
   if (!(typeof options?.referenceMs === 'number' && options.referenceMs > 0)) {
-    throw new ConfigError(`${fn}: referenceMs a number > 0 (the reference model's latency), got ${describe(options?.referenceMs)}. Measure it first, e.g. with endToEndLatencyMs.`);
+    throw new ConfigError(
+      `${fn}: referenceMs a number > 0 (the reference model's latency), got ${describe(options?.referenceMs)}. Measure it first, e.g. with endToEndLatencyMs.`,
+    );
   }
   if (!(Number.isInteger(rounds) && rounds > 0) || !(Number.isInteger(batchSize) && batchSize > 0)) {
-    throw new ConfigError(`${fn}: rounds and batchSize positive integers, got ${describe(rounds)} and ${describe(batchSize)}. Use e.g. rounds 7, batchSize 256.`);
+    throw new ConfigError(
+      `${fn}: rounds and batchSize positive integers, got ${describe(rounds)} and ${describe(batchSize)}. Use e.g. rounds 7, batchSize 256.`,
+    );
   }
   return memoizedByGenotype(task, async (model) => {
     const once = (m: tf.LayersModel) => endToEndLatencyMs(m, batchSize, { runs: 1, warmupRuns: 0 });
@@ -76,7 +91,10 @@ export function pairedLatency(task: NasTask, reference: tf.LayersModel, options:
     }
     ratios.sort((a, b) => a - b);
     const mid = ratios.length / 2;
-    const median = ratios.length % 2 ? ratios[Math.floor(mid)] as number : ((ratios[mid - 1] as number) + (ratios[mid] as number)) / 2;
+    const median =
+      ratios.length % 2
+        ? (ratios[Math.floor(mid)] as number)
+        : ((ratios[mid - 1] as number) + (ratios[mid] as number)) / 2;
     return options.referenceMs * median;
   });
 }

@@ -3,12 +3,39 @@
 // an Evaluator (in-process here; on an executor's threads or queue in lib/jobs), random search
 // and aging evolution under constraints, the Pareto front, a per-layer latency predictor, and
 // rank correlations of proxy scores with full training.
-export { validateSpace, genotypeKey, checkGenotype, stagesAllowed, ACTIVATIONS, taskOf, checkTask, poolFactor } from './space';
-export type { Activation, MlpSpace, CnnSpace, SearchSpace, MlpGenotype, CnnGenotype, CnnStage, Genotype, NasTask } from './space';
+export {
+  validateSpace,
+  genotypeKey,
+  checkGenotype,
+  stagesAllowed,
+  ACTIVATIONS,
+  taskOf,
+  checkTask,
+  poolFactor,
+} from './space';
+export type {
+  Activation,
+  MlpSpace,
+  CnnSpace,
+  SearchSpace,
+  MlpGenotype,
+  CnnGenotype,
+  CnnStage,
+  Genotype,
+  NasTask,
+} from './space';
 export { sample, mutate } from './sample';
 export { buildModel, poolMatrix } from './build';
 export type { BuildOptions } from './build';
-export { proxyEvaluate, recipeLearningRate, genotypeCost, checkRecipe, checkProxyData, dataFingerprint, DEFAULT_PROXY } from './proxy';
+export {
+  proxyEvaluate,
+  recipeLearningRate,
+  genotypeCost,
+  checkRecipe,
+  checkProxyData,
+  dataFingerprint,
+  DEFAULT_PROXY,
+} from './proxy';
 export type { ProxyRecipe, ProxyData, ProxyOptions, CandidateTrainer, CandidateResult } from './proxy';
 export { LocalEvaluator } from './evaluator';
 export type { Evaluator } from './evaluator';

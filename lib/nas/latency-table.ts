@@ -40,7 +40,10 @@ function layerKey(layer: tf.layers.Layer): { key: string; inputShape: number[]; 
 // A fresh layer of a registered class from its configuration (weights fresh: only time matters).
 function layerFromConfig(className: string, config: Record<string, unknown>): tf.layers.Layer {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
-  if (!entry) throw new ConfigError(`nas.LatencyTable: a registered tfjs layer class, got ${describe(className)}. Use built-in layers.`);
+  if (!entry)
+    throw new ConfigError(
+      `nas.LatencyTable: a registered tfjs layer class, got ${describe(className)}. Use built-in layers.`,
+    );
   const [cls, fromConfig] = entry;
   return fromConfig(cls, { ...config } as tf.serialization.ConfigDict) as unknown as tf.layers.Layer;
 }
@@ -60,12 +63,23 @@ export interface EndToEndOptions extends LatencyOptions {
  * value is read back: wasm and cpu run ops synchronously, and copying a large output (a single
  * pooling layer's, say) into fresh JavaScript memory would time the copy, not the layer.
  */
-export async function endToEndLatencyMs(model: tf.LayersModel, batchSize = 256, options: EndToEndOptions = {}): Promise<number> {
+export async function endToEndLatencyMs(
+  model: tf.LayersModel,
+  batchSize = 256,
+  options: EndToEndOptions = {},
+): Promise<number> {
   const inputShape = (model.inputs[0]?.shape ?? []).slice(1) as number[];
   const x = tf.randomUniform([batchSize, ...inputShape], 0, 1, 'float32', 7);
   try {
-    const stats = await measureLatency(() => tf.tidy(() => tf.slice(tf.reshape(model.predict(x, { batchSize }) as tf.Tensor, [-1]), 0, 1).dataSync()),
-      { warmupRuns: options.warmupRuns ?? 3, runs: options.runs ?? 15, minTimeMs: options.minTimeMs ?? 0, ...(options.maxRuns ? { maxRuns: options.maxRuns } : {}) });
+    const stats = await measureLatency(
+      () => tf.tidy(() => tf.slice(tf.reshape(model.predict(x, { batchSize }) as tf.Tensor, [-1]), 0, 1).dataSync()),
+      {
+        warmupRuns: options.warmupRuns ?? 3,
+        runs: options.runs ?? 15,
+        minTimeMs: options.minTimeMs ?? 0,
+        ...(options.maxRuns ? { maxRuns: options.maxRuns } : {}),
+      },
+    );
     return options.statistic === 'p50' ? stats.p50Ms : stats.minMs;
   } finally {
     x.dispose();
@@ -81,7 +95,9 @@ export class LatencyTable {
   constructor(private readonly options: LatencyTableOptions = {}) {
     this.batchSize = options.batchSize ?? 256;
     if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) {
-      throw new ConfigError(`nas.LatencyTable: batchSize a positive integer, got ${describe(options.batchSize)}. Use e.g. 256.`);
+      throw new ConfigError(
+        `nas.LatencyTable: batchSize a positive integer, got ${describe(options.batchSize)}. Use e.g. 256.`,
+      );
     }
   }
 
@@ -92,7 +108,11 @@ export class LatencyTable {
 
   /** The table as plain data (to cache it: a table is measured once per machine). */
   toJSON(): { batchSize: number; overheadMs?: number; layers: LayerLatency[] } {
-    return { batchSize: this.batchSize, ...(this.overhead === undefined ? {} : { overheadMs: this.overhead }), layers: this.layers };
+    return {
+      batchSize: this.batchSize,
+      ...(this.overhead === undefined ? {} : { overheadMs: this.overhead }),
+      layers: this.layers,
+    };
   }
 
   /** The fixed cost (ms) of one predict call, measured on a model with one trivial layer. */
@@ -109,9 +129,14 @@ export class LatencyTable {
   }
 
   /** A table from {@link toJSON}'s output; missing layers are measured with `options`. */
-  static fromJSON(json: { batchSize: number; overheadMs?: number; layers: readonly LayerLatency[] }, options: LatencyTableOptions = {}): LatencyTable {
+  static fromJSON(
+    json: { batchSize: number; overheadMs?: number; layers: readonly LayerLatency[] },
+    options: LatencyTableOptions = {},
+  ): LatencyTable {
     if (!json || !Array.isArray(json.layers)) {
-      throw new ConfigError(`nas.LatencyTable.fromJSON: {batchSize, layers} from toJSON(), got ${describe(json)}. Pass a saved table.`);
+      throw new ConfigError(
+        `nas.LatencyTable.fromJSON: {batchSize, layers} from toJSON(), got ${describe(json)}. Pass a saved table.`,
+      );
     }
     const table = new LatencyTable({ ...options, batchSize: json.batchSize });
     for (const l of json.layers) table.entries.set(l.key, l);
@@ -158,7 +183,9 @@ export class LatencyTable {
  */
 export function pearson(a: readonly number[], b: readonly number[]): number {
   if (a.length !== b.length || a.length < 2) {
-    throw new ConfigError(`nas.pearson: two series of equal length >= 2, got lengths ${a.length} and ${b.length}. Pass paired measurements.`);
+    throw new ConfigError(
+      `nas.pearson: two series of equal length >= 2, got lengths ${a.length} and ${b.length}. Pass paired measurements.`,
+    );
   }
   const n = a.length;
   const ma = a.reduce((s, v) => s + v, 0) / n;

@@ -31,7 +31,9 @@ export interface ProxyRecipe {
 
 /** The recipe's learning rate at an epoch (0-based): a step schedule. */
 export function recipeLearningRate(recipe: ProxyRecipe): (epoch: number) => number {
-  return (e) => recipe.learningRate * (recipe.decayFromEpoch !== undefined && e >= recipe.decayFromEpoch ? recipe.decayFactor ?? 1 : 1);
+  return (e) =>
+    recipe.learningRate *
+    (recipe.decayFromEpoch !== undefined && e >= recipe.decayFromEpoch ? (recipe.decayFactor ?? 1) : 1);
 }
 
 export const DEFAULT_PROXY: ProxyRecipe = { epochs: 2, batchSize: 64, learningRate: 2e-3, seed: 0 };
@@ -73,15 +75,29 @@ const RECIPE_VERSION = 2;
 
 /** Throws ConfigError unless the recipe's numbers are valid. */
 export function checkRecipe(recipe: ProxyRecipe, fn = 'nas.proxy'): void {
-  if (!recipe || typeof recipe !== 'object') throw new ConfigError(`${fn}: a recipe {epochs, batchSize, learningRate, seed}, got ${describe(recipe)}. Start from nas.DEFAULT_PROXY.`);
-  const ints: [string, number][] = [['epochs', recipe.epochs], ['batchSize', recipe.batchSize]];
+  if (!recipe || typeof recipe !== 'object')
+    throw new ConfigError(
+      `${fn}: a recipe {epochs, batchSize, learningRate, seed}, got ${describe(recipe)}. Start from nas.DEFAULT_PROXY.`,
+    );
+  const ints: [string, number][] = [
+    ['epochs', recipe.epochs],
+    ['batchSize', recipe.batchSize],
+  ];
   for (const [name, v] of ints) {
-    if (!(Number.isInteger(v) && v > 0)) throw new ConfigError(`${fn}: ${name} a positive integer, got ${describe(v)}. See nas.DEFAULT_PROXY.`);
+    if (!(Number.isInteger(v) && v > 0))
+      throw new ConfigError(`${fn}: ${name} a positive integer, got ${describe(v)}. See nas.DEFAULT_PROXY.`);
   }
-  if (!(recipe.learningRate > 0)) throw new ConfigError(`${fn}: learningRate > 0, got ${describe(recipe.learningRate)}. Use e.g. 2e-3.`);
-  if (!Number.isFinite(recipe.seed)) throw new ConfigError(`${fn}: seed a number, got ${describe(recipe.seed)}. Pass e.g. seed: 0.`);
-  if (recipe.decayFromEpoch !== undefined && !(Number.isInteger(recipe.decayFromEpoch) && recipe.decayFromEpoch >= 0 && (recipe.decayFactor ?? 0) > 0)) {
-    throw new ConfigError(`${fn}: decayFromEpoch an integer >= 0 with decayFactor > 0, got ${describe(recipe.decayFromEpoch)} and ${describe(recipe.decayFactor)}. Use e.g. 6 and 0.3.`);
+  if (!(recipe.learningRate > 0))
+    throw new ConfigError(`${fn}: learningRate > 0, got ${describe(recipe.learningRate)}. Use e.g. 2e-3.`);
+  if (!Number.isFinite(recipe.seed))
+    throw new ConfigError(`${fn}: seed a number, got ${describe(recipe.seed)}. Pass e.g. seed: 0.`);
+  if (
+    recipe.decayFromEpoch !== undefined &&
+    !(Number.isInteger(recipe.decayFromEpoch) && recipe.decayFromEpoch >= 0 && (recipe.decayFactor ?? 0) > 0)
+  ) {
+    throw new ConfigError(
+      `${fn}: decayFromEpoch an integer >= 0 with decayFactor > 0, got ${describe(recipe.decayFromEpoch)} and ${describe(recipe.decayFactor)}. Use e.g. 6 and 0.3.`,
+    );
   }
 }
 
@@ -97,10 +113,14 @@ export function dataFingerprint(source: DataSource): string | undefined {
   if (memo) return memo;
   let fp: string;
   if (isImageSet(source)) {
-    fp = sha256(`${source.count}x${source.height}x${source.width}x${source.channels}|${sha256(source.images)}|${sha256(source.labels)}`);
+    fp = sha256(
+      `${source.count}x${source.height}x${source.width}x${source.channels}|${sha256(source.images)}|${sha256(source.labels)}`,
+    );
   } else {
     const bytes = (t: tf.Tensor) => new Uint8Array((t.dataSync() as Float32Array).slice().buffer);
-    fp = sha256(`${source.xs.shape.join('x')}|${sha256(bytes(source.xs))}|${source.ys ? sha256(bytes(source.ys)) : '-'}`);
+    fp = sha256(
+      `${source.xs.shape.join('x')}|${sha256(bytes(source.xs))}|${source.ys ? sha256(bytes(source.ys)) : '-'}`,
+    );
   }
   fingerprints.set(source as object, fp);
   return fp;
@@ -119,7 +139,10 @@ export async function genotypeCost(g: Genotype, task: NasTask): Promise<{ params
 
 /** Checks the data of a proxy (task, and both splits data sources). */
 export function checkProxyData(data: ProxyData, fn = 'nas.proxyEvaluate'): void {
-  if (!data || typeof data !== 'object') throw new ConfigError(`${fn}: {task, train, validation}, got ${describe(data)}. Pass the task and two data splits.`);
+  if (!data || typeof data !== 'object')
+    throw new ConfigError(
+      `${fn}: {task, train, validation}, got ${describe(data)}. Pass the task and two data splits.`,
+    );
   checkTask(data.task, fn);
   checkSource(data.train, fn);
   checkSource(data.validation, fn);
@@ -130,7 +153,12 @@ export function checkProxyData(data: ProxyData, fn = 'nas.proxyEvaluate'): void 
  * it on `data.validation`.
  * @example (await proxyEvaluate(g, {task: taskOf(train), train, validation: val})).accuracy // e.g. 0.95
  */
-export async function proxyEvaluate(g: Genotype, data: ProxyData, recipe: ProxyRecipe = DEFAULT_PROXY, options: ProxyOptions = {}): Promise<CandidateResult> {
+export async function proxyEvaluate(
+  g: Genotype,
+  data: ProxyData,
+  recipe: ProxyRecipe = DEFAULT_PROXY,
+  options: ProxyOptions = {},
+): Promise<CandidateResult> {
   checkProxyData(data);
   checkRecipe(recipe);
   const key = genotypeKey(g);
@@ -139,18 +167,43 @@ export async function proxyEvaluate(g: Genotype, data: ProxyData, recipe: ProxyR
     const model = buildModel(g, { seed: recipe.seed, task: data.task });
     const t0 = performance.now();
     if (trainer) await trainer.train(model, data.train, recipe);
-    else await fit(model, data.train, { epochs: recipe.epochs, seed: recipe.seed, batchSize: recipe.batchSize, learningRate: recipeLearningRate(recipe) });
+    else
+      await fit(model, data.train, {
+        epochs: recipe.epochs,
+        seed: recipe.seed,
+        batchSize: recipe.batchSize,
+        learningRate: recipeLearningRate(recipe),
+      });
     const trainSeconds = (performance.now() - t0) / 1000;
     return { model, meta: { accuracy: (await evaluate(model, data.validation)).accuracy, trainSeconds } };
   };
   const [trainFp, valFp] = [dataFingerprint(data.train), dataFingerprint(data.validation)];
-  const entry = trainFp && valFp
-    ? await cachedModel<{ accuracy: number; trainSeconds: number }>(
-      { genotype: g, recipe, task: data.task, data: [trainFp, valFp], trainer: trainer?.key ?? 'fit', version: RECIPE_VERSION }, `nas-${key}`, work)
-    : { ...(await work()), fromCache: false, dir: undefined };
+  const entry =
+    trainFp && valFp
+      ? await cachedModel<{ accuracy: number; trainSeconds: number }>(
+          {
+            genotype: g,
+            recipe,
+            task: data.task,
+            data: [trainFp, valFp],
+            trainer: trainer?.key ?? 'fit',
+            version: RECIPE_VERSION,
+          },
+          `nas-${key}`,
+          work,
+        )
+      : { ...(await work()), fromCache: false, dir: undefined };
   try {
     const cost = await genotypeCost(g, data.task);
-    return { key, genotype: g, accuracy: entry.meta.accuracy, ...cost, trainSeconds: entry.meta.trainSeconds, fromCache: entry.fromCache, ...(entry.dir ? { modelDir: entry.dir } : {}) };
+    return {
+      key,
+      genotype: g,
+      accuracy: entry.meta.accuracy,
+      ...cost,
+      trainSeconds: entry.meta.trainSeconds,
+      fromCache: entry.fromCache,
+      ...(entry.dir ? { modelDir: entry.dir } : {}),
+    };
   } finally {
     entry.model.dispose();
   }

@@ -7,7 +7,9 @@ import { pearson } from './latency-table';
 
 function checkPairs(fn: string, a: readonly number[], b: readonly number[]): void {
   if (a.length !== b.length || a.length < 2 || ![...a, ...b].every(Number.isFinite)) {
-    throw new ConfigError(`${fn}: two series of equal length >= 2 of finite numbers, got lengths ${a.length} and ${b.length}. Pass paired scores.`);
+    throw new ConfigError(
+      `${fn}: two series of equal length >= 2 of finite numbers, got lengths ${a.length} and ${b.length}. Pass paired scores.`,
+    );
   }
 }
 
@@ -17,7 +19,11 @@ export function ranks(values: readonly number[]): number[] {
   const out = new Array<number>(values.length);
   for (let i = 0; i < order.length;) {
     let j = i;
-    while (j + 1 < order.length && (order[j + 1] as readonly [number, number])[0] === (order[i] as readonly [number, number])[0]) j++;
+    while (
+      j + 1 < order.length &&
+      (order[j + 1] as readonly [number, number])[0] === (order[i] as readonly [number, number])[0]
+    )
+      j++;
     for (let k = i; k <= j; k++) out[(order[k] as readonly [number, number])[1]] = (i + j) / 2 + 1;
     i = j + 1;
   }

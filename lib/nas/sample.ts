@@ -2,21 +2,44 @@
 // 2019: "hidden state" / "op" mutations), re-drawing until the child differs from its parent
 // when the space allows it.
 import { Rng } from '../core/rng';
-import { CnnSpace, CnnStage, Genotype, genotypeKey, MlpSpace, SearchSpace, stagesAllowed, validateSpace } from './space';
+import {
+  CnnSpace,
+  CnnStage,
+  Genotype,
+  genotypeKey,
+  MlpSpace,
+  SearchSpace,
+  stagesAllowed,
+  validateSpace,
+} from './space';
 
 function sampleStage(space: CnnSpace, rng: Rng): CnnStage {
-  return { channels: rng.pick(space.channels), kernelSize: rng.pick(space.kernelSizes), separable: rng.pick(space.separable) };
+  return {
+    channels: rng.pick(space.channels),
+    kernelSize: rng.pick(space.kernelSizes),
+    separable: rng.pick(space.separable),
+  };
 }
 
 function sampleWith(space: SearchSpace, rng: Rng): Genotype {
   if (space.kind === 'mlp') {
     const depth = rng.pick(space.depths);
-    return { kind: 'mlp', resolution: rng.pick(space.resolutions), widths: Array.from({ length: depth }, () => rng.pick(space.widths)), activation: rng.pick(space.activations) };
+    return {
+      kind: 'mlp',
+      resolution: rng.pick(space.resolutions),
+      widths: Array.from({ length: depth }, () => rng.pick(space.widths)),
+      activation: rng.pick(space.activations),
+    };
   }
   const realizable = space.resolutions.filter((r) => stagesAllowed(space, r).length > 0);
   const resolution = rng.pick(realizable);
   const n = rng.pick(stagesAllowed(space, resolution));
-  return { kind: 'cnn', resolution, stages: Array.from({ length: n }, () => sampleStage(space, rng)), activation: rng.pick(space.activations) };
+  return {
+    kind: 'cnn',
+    resolution,
+    stages: Array.from({ length: n }, () => sampleStage(space, rng)),
+    activation: rng.pick(space.activations),
+  };
 }
 
 /**
@@ -31,8 +54,10 @@ export function sample(space: SearchSpace, rng: Rng): Genotype {
 function mutateMlp(g: Genotype & { kind: 'mlp' }, space: MlpSpace, rng: Rng): Genotype {
   const widths = [...g.widths];
   switch (rng.int(4)) {
-    case 0: return { ...g, resolution: rng.pick(space.resolutions) };
-    case 1: return { ...g, activation: rng.pick(space.activations) };
+    case 0:
+      return { ...g, resolution: rng.pick(space.resolutions) };
+    case 1:
+      return { ...g, activation: rng.pick(space.activations) };
     case 2: {
       const depth = rng.pick(space.depths);
       while (widths.length > depth) widths.splice(rng.int(widths.length), 1);
@@ -55,16 +80,23 @@ function mutateCnn(g: Genotype & { kind: 'cnn' }, space: CnnSpace, rng: Rng): Ge
       const resolution = rng.pick(space.resolutions);
       return stagesAllowed(space, resolution).includes(stages.length) ? { ...g, resolution } : g;
     }
-    case 1: return { ...g, activation: rng.pick(space.activations) };
+    case 1:
+      return { ...g, activation: rng.pick(space.activations) };
     case 2: {
       const n = rng.pick(stagesAllowed(space, g.resolution));
       while (stages.length > n) stages.splice(rng.int(stages.length), 1);
       while (stages.length < n) stages.splice(rng.int(stages.length + 1), 0, sampleStage(space, rng));
       return { ...g, stages };
     }
-    case 3: stages[i] = { ...stage, channels: rng.pick(space.channels) }; return { ...g, stages };
-    case 4: stages[i] = { ...stage, kernelSize: rng.pick(space.kernelSizes) }; return { ...g, stages };
-    default: stages[i] = { ...stage, separable: rng.pick(space.separable) }; return { ...g, stages };
+    case 3:
+      stages[i] = { ...stage, channels: rng.pick(space.channels) };
+      return { ...g, stages };
+    case 4:
+      stages[i] = { ...stage, kernelSize: rng.pick(space.kernelSizes) };
+      return { ...g, stages };
+    default:
+      stages[i] = { ...stage, separable: rng.pick(space.separable) };
+      return { ...g, stages };
   }
 }
 
@@ -77,8 +109,12 @@ export function mutate(parent: Genotype, space: SearchSpace, rng: Rng): Genotype
   const key = genotypeKey(parent);
   let child = parent;
   for (let tries = 0; tries < 20 && genotypeKey(child) === key; tries++) {
-    child = parent.kind === 'mlp' && space.kind === 'mlp' ? mutateMlp(parent, space, rng)
-      : parent.kind === 'cnn' && space.kind === 'cnn' ? mutateCnn(parent, space, rng) : sampleWith(space, rng);
+    child =
+      parent.kind === 'mlp' && space.kind === 'mlp'
+        ? mutateMlp(parent, space, rng)
+        : parent.kind === 'cnn' && space.kind === 'cnn'
+          ? mutateCnn(parent, space, rng)
+          : sampleWith(space, rng);
   }
   return child;
 }

@@ -69,17 +69,24 @@ export interface SearchResult {
 function checkOptions(fn: string, space: SearchSpace, options: SearchOptions): void {
   validateSpace(space, fn, options.task);
   const round = options.roundSize ?? 4;
-  if (!(Number.isInteger(round) && round > 0)) throw new ConfigError(`${fn}: roundSize a positive integer, got ${describe(round)}. Use e.g. 4.`);
+  if (!(Number.isInteger(round) && round > 0))
+    throw new ConfigError(`${fn}: roundSize a positive integer, got ${describe(round)}. Use e.g. 4.`);
   if (!(Number.isInteger(options.budget) && options.budget > 0)) {
-    throw new ConfigError(`${fn}: budget a positive integer (evaluations), got ${describe(options.budget)}. Use e.g. 20.`);
+    throw new ConfigError(
+      `${fn}: budget a positive integer (evaluations), got ${describe(options.budget)}. Use e.g. 20.`,
+    );
   }
-  if (!Number.isFinite(options.seed)) throw new ConfigError(`${fn}: seed a number, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
+  if (!Number.isFinite(options.seed))
+    throw new ConfigError(`${fn}: seed a number, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
   const c = options.constraints ?? {};
   for (const [name, v] of Object.entries(c)) {
-    if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ConfigError(`${fn}: constraints.${name} a number > 0, got ${describe(v)}. Omit it for no limit.`);
+    if (v !== undefined && !(typeof v === 'number' && v > 0))
+      throw new ConfigError(`${fn}: constraints.${name} a number > 0, got ${describe(v)}. Omit it for no limit.`);
   }
   if (c.maxLatencyMs !== undefined && !options.latencyMs) {
-    throw new ConfigError(`${fn}: a latencyMs function with constraints.maxLatencyMs, got none. Pass e.g. latencyMs: nas.latencyPredictor(table).`);
+    throw new ConfigError(
+      `${fn}: a latencyMs function with constraints.maxLatencyMs, got none. Pass e.g. latencyMs: nas.latencyPredictor(table).`,
+    );
   }
 }
 
@@ -89,7 +96,8 @@ async function feasible(g: Genotype, options: SearchOptions): Promise<Feasibilit
   const c = options.constraints ?? {};
   if (c.maxParams !== undefined || c.maxMacs !== undefined) {
     const cost = await genotypeCost(g, options.task);
-    if ((c.maxParams !== undefined && cost.params > c.maxParams) || (c.maxMacs !== undefined && cost.macs > c.maxMacs)) return { ok: false };
+    if ((c.maxParams !== undefined && cost.params > c.maxParams) || (c.maxMacs !== undefined && cost.macs > c.maxMacs))
+      return { ok: false };
   }
   const latencyMs = options.latencyMs ? await options.latencyMs(g) : undefined;
   if (c.maxLatencyMs !== undefined && (latencyMs as number) > c.maxLatencyMs) return { ok: false };
@@ -97,7 +105,12 @@ async function feasible(g: Genotype, options: SearchOptions): Promise<Feasibilit
 }
 
 /** Draws proposals until one meets the constraints (memoized per genotype). */
-async function propose(fn: string, draw: () => Genotype, options: SearchOptions, memo: Map<string, Feasibility>): Promise<{ g: Genotype; latencyMs?: number }> {
+async function propose(
+  fn: string,
+  draw: () => Genotype,
+  options: SearchOptions,
+  memo: Map<string, Feasibility>,
+): Promise<{ g: Genotype; latencyMs?: number }> {
   const tries = options.maxTries ?? 200;
   for (let i = 0; i < tries; i++) {
     const g = draw();
@@ -109,13 +122,20 @@ async function propose(fn: string, draw: () => Genotype, options: SearchOptions,
     }
     if (f.ok) return f.latencyMs === undefined ? { g } : { g, latencyMs: f.latencyMs };
   }
-  throw new ConfigError(`${fn}: a space with candidates that meet the constraints, got none in ${tries} proposals (constraints ${JSON.stringify(options.constraints ?? {})}). ` +
-    `Relax the constraints or allow smaller architectures.`);
+  throw new ConfigError(
+    `${fn}: a space with candidates that meet the constraints, got none in ${tries} proposals (constraints ${JSON.stringify(options.constraints ?? {})}). ` +
+      `Relax the constraints or allow smaller architectures.`,
+  );
 }
 
 /** The loop both strategies share: propose `roundSize` candidates per round, evaluate, record. */
-async function run(strategy: 'random' | 'evolution', fn: string, options: SearchOptions,
-  proposer: (rng: Rng, index: number) => Genotype, onResult: (s: SearchStep) => void): Promise<SearchResult> {
+async function run(
+  strategy: 'random' | 'evolution',
+  fn: string,
+  options: SearchOptions,
+  proposer: (rng: Rng, index: number) => Genotype,
+  onResult: (s: SearchStep) => void,
+): Promise<SearchResult> {
   const rng = new Rng(options.seed);
   const memo = new Map<string, Feasibility>();
   const history: SearchStep[] = [];
@@ -124,7 +144,8 @@ async function run(strategy: 'random' | 'evolution', fn: string, options: Search
   while (history.length < options.budget) {
     const k = Math.min(options.roundSize ?? 4, options.budget - history.length);
     const proposals: { g: Genotype; latencyMs?: number }[] = [];
-    for (let i = 0; i < k; i++) proposals.push(await propose(fn, () => proposer(rng, history.length + i), options, memo));
+    for (let i = 0; i < k; i++)
+      proposals.push(await propose(fn, () => proposer(rng, history.length + i), options, memo));
     const results = await options.evaluator.evaluate(proposals.map((p) => p.g));
     results.forEach((r, i) => {
       const lat = proposals[i]?.latencyMs;
@@ -145,7 +166,13 @@ async function run(strategy: 'random' | 'evolution', fn: string, options: Search
  */
 export async function randomSearch(space: SearchSpace, options: SearchOptions): Promise<SearchResult> {
   checkOptions('nas.randomSearch', space, options);
-  return run('random', 'nas.randomSearch', options, (rng) => sample(space, rng), () => undefined);
+  return run(
+    'random',
+    'nas.randomSearch',
+    options,
+    (rng) => sample(space, rng),
+    () => undefined,
+  );
 }
 
 /**
@@ -158,7 +185,9 @@ export async function agingEvolution(space: SearchSpace, options: EvolutionOptio
   const P = options.population ?? 10;
   const S = options.sampleSize ?? 3;
   if (!(Number.isInteger(P) && P >= 2 && Number.isInteger(S) && S >= 1 && S <= P)) {
-    throw new ConfigError(`${fn}: integers population >= 2 and 1 <= sampleSize <= population, got population ${describe(P)}, sampleSize ${describe(S)}. Use e.g. 10 and 3.`);
+    throw new ConfigError(
+      `${fn}: integers population >= 2 and 1 <= sampleSize <= population, got population ${describe(P)}, sampleSize ${describe(S)}. Use e.g. 10 and 3.`,
+    );
   }
   const population: SearchStep[] = [];
   // Candidate i < P is random; later ones mutate the winner of a tournament among S random members.

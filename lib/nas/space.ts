@@ -25,11 +25,15 @@ export function taskOf(set: ImageSet): NasTask {
 export function checkTask(task: NasTask, fn = 'nas.checkTask'): void {
   const s = task?.inputShape;
   if (!Array.isArray(s) || s.length !== 3 || !s.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new ConfigError(`${fn}: a task with inputShape [height, width, channels] of positive integers, got ${describe(s)}. ` +
-      `Declare it, e.g. {inputShape: [28, 28, 1], classes: 10}, or use nas.taskOf(imageSet).`);
+    throw new ConfigError(
+      `${fn}: a task with inputShape [height, width, channels] of positive integers, got ${describe(s)}. ` +
+        `Declare it, e.g. {inputShape: [28, 28, 1], classes: 10}, or use nas.taskOf(imageSet).`,
+    );
   }
   if (!(Number.isInteger(task.classes) && task.classes >= 2)) {
-    throw new ConfigError(`${fn}: a task with classes an integer >= 2, got ${describe(task.classes)}. Pass the number of classes of the data.`);
+    throw new ConfigError(
+      `${fn}: a task with classes an integer >= 2, got ${describe(task.classes)}. Pass the number of classes of the data.`,
+    );
   }
 }
 
@@ -91,12 +95,19 @@ export interface CnnGenotype {
 
 export type Genotype = MlpGenotype | CnnGenotype;
 
-function list(fn: string, name: string, values: readonly unknown[] | undefined, ok: (v: unknown) => boolean, hint: string): void {
+function list(
+  fn: string,
+  name: string,
+  values: readonly unknown[] | undefined,
+  ok: (v: unknown) => boolean,
+  hint: string,
+): void {
   if (!Array.isArray(values) || values.length === 0) {
     throw new ConfigError(`${fn}: a non-empty list of ${name}, got ${describe(values)}. ${hint}.`);
   }
   const bad = values.find((v) => !ok(v));
-  if (bad !== undefined) throw new ConfigError(`${fn}: ${name} ${hint.toLowerCase()}, got ${describe(bad)}. Fix the space's ${name}.`);
+  if (bad !== undefined)
+    throw new ConfigError(`${fn}: ${name} ${hint.toLowerCase()}, got ${describe(bad)}. Fix the space's ${name}.`);
 }
 
 const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
@@ -107,31 +118,59 @@ const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
  */
 export function validateSpace(space: SearchSpace, fn = 'nas.validateSpace', task?: NasTask): void {
   if (!space || (space.kind !== 'mlp' && space.kind !== 'cnn')) {
-    throw new ConfigError(`${fn}: a space of kind 'mlp' or 'cnn', got ${describe((space as { kind?: unknown } | undefined)?.kind ?? space)}. Declare e.g. {kind: 'mlp', resolutions: [28, 14], ...}.`);
+    throw new ConfigError(
+      `${fn}: a space of kind 'mlp' or 'cnn', got ${describe((space as { kind?: unknown } | undefined)?.kind ?? space)}. Declare e.g. {kind: 'mlp', resolutions: [28, 14], ...}.`,
+    );
   }
   if (task) {
     checkTask(task, fn);
     const [h, w] = task.inputShape;
-    list(fn, 'resolutions', space.resolutions, (v) => posInt(v) && poolFactor(task, v as number) !== undefined,
-      `Use heights that divide the input's ${h} (its width ${w} by the same factor), e.g. [${h}${h % 2 === 0 && w % 2 === 0 ? `, ${h / 2}` : ''}]`);
+    list(
+      fn,
+      'resolutions',
+      space.resolutions,
+      (v) => posInt(v) && poolFactor(task, v as number) !== undefined,
+      `Use heights that divide the input's ${h} (its width ${w} by the same factor), e.g. [${h}${h % 2 === 0 && w % 2 === 0 ? `, ${h / 2}` : ''}]`,
+    );
   } else {
     list(fn, 'resolutions', space.resolutions, posInt, 'Use positive integers, e.g. [28, 14]');
   }
-  list(fn, 'activations', space.activations, (v) => ACTIVATIONS.includes(v as Activation), `Use ${ACTIVATIONS.join(', ')}`);
+  list(
+    fn,
+    'activations',
+    space.activations,
+    (v) => ACTIVATIONS.includes(v as Activation),
+    `Use ${ACTIVATIONS.join(', ')}`,
+  );
   if (space.kind === 'mlp') {
-    list(fn, 'depths', space.depths, (v) => Number.isInteger(v) && (v as number) >= 0, 'Use integers >= 0, e.g. [1, 2]');
-    if (space.depths.some((d) => d > 0)) list(fn, 'widths', space.widths, posInt, 'Use positive integers, e.g. [32, 64]');
+    list(
+      fn,
+      'depths',
+      space.depths,
+      (v) => Number.isInteger(v) && (v as number) >= 0,
+      'Use integers >= 0, e.g. [1, 2]',
+    );
+    if (space.depths.some((d) => d > 0))
+      list(fn, 'widths', space.widths, posInt, 'Use positive integers, e.g. [32, 64]');
     return;
   }
   list(fn, 'stages', space.stages, posInt, 'Use positive integers, e.g. [1, 2]');
   list(fn, 'channels', space.channels, posInt, 'Use positive integers, e.g. [8, 16]');
-  list(fn, 'kernelSizes', space.kernelSizes, (v) => posInt(v) && (v as number) % 2 === 1, 'Use odd positive integers, e.g. [3, 5]');
+  list(
+    fn,
+    'kernelSizes',
+    space.kernelSizes,
+    (v) => posInt(v) && (v as number) % 2 === 1,
+    'Use odd positive integers, e.g. [3, 5]',
+  );
   list(fn, 'separable', space.separable, (v) => typeof v === 'boolean', 'Use booleans, e.g. [false, true]');
   const maxRes = Math.max(...space.resolutions);
   const minStages = Math.min(...space.stages);
   if (maxRes / 2 ** minStages < 1) {
-    throw new ConfigError(`${fn}: a realizable space (each stage halves the side), got resolutions up to ${maxRes} with at least ${minStages} stages. ` +
-      `Allow fewer stages or a larger resolution.`);
+    throw new ConfigError(
+      `${fn}: a realizable space (each stage halves the side), got resolutions up to ${maxRes} with at least ${minStages} stages. ` +
+        `Allow fewer stages or a larger resolution.`,
+    );
   }
 }
 
@@ -142,14 +181,17 @@ export function stagesAllowed(space: CnnSpace, resolution: number): number[] {
 
 /** A stable, readable key of a genotype (for caches and de-duplication), e.g. `mlp-r14-relu-64x32`. */
 export function genotypeKey(g: Genotype): string {
-  if (g.kind === 'mlp') return `mlp-r${g.resolution}-${g.activation}-${g.widths.length ? g.widths.join('x') : 'linear'}`;
+  if (g.kind === 'mlp')
+    return `mlp-r${g.resolution}-${g.activation}-${g.widths.length ? g.widths.join('x') : 'linear'}`;
   return `cnn-r${g.resolution}-${g.activation}-${g.stages.map((s) => `${s.separable ? 's' : 'c'}${s.kernelSize}k${s.channels}`).join('-')}`;
 }
 
 /** Throws ConfigError unless `g` is a genotype of `space`. */
 export function checkGenotype(g: Genotype, space: SearchSpace, fn = 'nas.checkGenotype'): void {
   const fail = (what: string) => {
-    throw new ConfigError(`${fn}: a genotype of the space, got ${describe(genotypeKey(g))} (${what}). Sample genotypes with nas.sample.`);
+    throw new ConfigError(
+      `${fn}: a genotype of the space, got ${describe(genotypeKey(g))} (${what}). Sample genotypes with nas.sample.`,
+    );
   };
   if (g.kind !== space.kind) fail(`kind ${g.kind} in a ${space.kind} space`);
   if (!space.resolutions.includes(g.resolution)) fail(`resolution ${g.resolution}`);
@@ -160,6 +202,14 @@ export function checkGenotype(g: Genotype, space: SearchSpace, fn = 'nas.checkGe
   }
   if (g.kind === 'cnn' && space.kind === 'cnn') {
     if (!stagesAllowed(space, g.resolution).includes(g.stages.length)) fail(`${g.stages.length} stages`);
-    if (g.stages.some((s) => !space.channels.includes(s.channels) || !space.kernelSizes.includes(s.kernelSize) || !space.separable.includes(s.separable))) fail('a stage outside the space');
+    if (
+      g.stages.some(
+        (s) =>
+          !space.channels.includes(s.channels) ||
+          !space.kernelSizes.includes(s.kernelSize) ||
+          !space.separable.includes(s.separable),
+      )
+    )
+      fail('a stage outside the space');
   }
 }

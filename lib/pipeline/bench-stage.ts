@@ -32,22 +32,31 @@ export function onnxBaseline(original: StageModel, warnings: string[]): BenchTar
  * Times the targets on the stage's runtimes, all in one interleaved benchmark (bench.benchmark:
  * round-robin rounds, so a shared machine's noise hits every artifact alike). `onRow` sees each row.
  */
-export async function runBench(stage: BenchStage, targets: readonly BenchTarget[], inputShape: readonly number[], seed: number,
-  onRow?: (row: BenchReportRow) => void): Promise<BenchReportRow[]> {
+export async function runBench(
+  stage: BenchStage,
+  targets: readonly BenchTarget[],
+  inputShape: readonly number[],
+  seed: number,
+  onRow?: (row: BenchReportRow) => void,
+): Promise<BenchReportRow[]> {
   const runtimes = stage.runtimes ?? ['tfjs-wasm', 'ort'];
   const threads = stage.threads ?? [1];
   const shape = inputShape.map((d) => Math.max(d, 1));
   const list: bench.BenchRuntime[] = [];
   for (const t of targets) {
     if (t.kind === 'tfjs') {
-      for (const r of runtimes.filter((x) => x.startsWith('tfjs-'))) list.push(bench.tfjsRuntime(t.model, r.slice('tfjs-'.length), { model: t.label, inputShape: shape }));
+      for (const r of runtimes.filter((x) => x.startsWith('tfjs-')))
+        list.push(bench.tfjsRuntime(t.model, r.slice('tfjs-'.length), { model: t.label, inputShape: shape }));
     } else if (runtimes.includes('ort')) {
-      for (const n of threads) list.push(bench.ortRuntime(t.bytes, { name: 'ort', threads: n, inputShape: shape, model: t.label }));
+      for (const n of threads)
+        list.push(bench.ortRuntime(t.bytes, { name: 'ort', threads: n, inputShape: shape, model: t.label }));
     }
   }
   if (!list.length) return [];
   const rows = await bench.benchmark(list, {
-    batchSizes: stage.batchSizes ?? [1, 32], seed, ...(stage.rounds ? { rounds: stage.rounds } : {}),
+    batchSizes: stage.batchSizes ?? [1, 32],
+    seed,
+    ...(stage.rounds ? { rounds: stage.rounds } : {}),
     onRow: (r) => onRow?.({ ...r, stage: r.model }),
   });
   return rows.map((r) => ({ ...r, stage: r.model }));

@@ -15,15 +15,17 @@ import { ScoreFn, StageModel, planOfStage, stageScores } from './stage-model';
 import { StageOutcome } from './stages';
 
 /** Writes one file and returns its name (what the stage's sizeBytes counts). */
-const writeFile = (name: string, bytes: Uint8Array) => async (dir: string): Promise<string[]> => {
-  fs.writeFileSync(path.join(dir, name), bytes);
-  return [name];
-};
+const writeFile =
+  (name: string, bytes: Uint8Array) =>
+  async (dir: string): Promise<string[]> => {
+    fs.writeFileSync(path.join(dir, name), bytes);
+    return [name];
+  };
 
 async function ortScore(bytes: Uint8Array): Promise<{ score: ScoreFn; dispose: () => Promise<void> }> {
   const session = await exporters.ortSession(bytes);
   return {
-    score: async (xs) => exporters.runOrt(session, await xs.data() as Float32Array, xs.shape),
+    score: async (xs) => exporters.runOrt(session, (await xs.data()) as Float32Array, xs.shape),
     dispose: () => session.release(),
   };
 }
@@ -33,7 +35,7 @@ function tfliteScore(file: exporters.TfliteModel): ScoreFn {
   let interp: exporters.TfliteInterpreter | undefined;
   return async (xs) => {
     interp ??= exporters.tfliteInterpreter(file);
-    const data = exporters.runTflite(interp, await xs.data() as Float32Array);
+    const data = exporters.runTflite(interp, (await xs.data()) as Float32Array);
     return { data, dims: [xs.shape[0] as number, ...interp.outputShape.slice(1)] };
   };
 }
@@ -41,7 +43,8 @@ function tfliteScore(file: exporters.TfliteModel): ScoreFn {
 /** Writes the current model in another format: ONNX (with its quantization plan), TensorFlow.js files, TFLite, Core ML. */
 export async function runExport(stage: ExportStage, input: StageModel): Promise<StageOutcome> {
   if (stage.to === 'tfjs') return tfjsExport(stage, input);
-  const verb = stage.to === 'onnx' ? 'exporters.toOnnx' : stage.to === 'tflite' ? 'exporters.toTflite' : 'exporters.toCoreML';
+  const verb =
+    stage.to === 'onnx' ? 'exporters.toOnnx' : stage.to === 'tflite' ? 'exporters.toTflite' : 'exporters.toCoreML';
   requireLayersModel(input.model, verb);
   const model = input.model;
   const plan = planOfStage(input);
@@ -49,15 +52,40 @@ export async function runExport(stage: ExportStage, input: StageModel): Promise<
     const onnx = exporters.toOnnx(model, plan ? { plan } : {});
     const { score, dispose } = await ortScore(onnx.bytes);
     return {
-      format: 'onnx', onnx: onnx.bytes, score, runtime: 'ort', dispose, write: writeFile('model.onnx', onnx.bytes),
-      report: { mode: onnx.mode, opset: onnx.opset, sizeBytes: onnx.sizeBytes, ops: onnx.ops, inputShape: onnx.inputShape, outputShape: onnx.outputShape },
+      format: 'onnx',
+      onnx: onnx.bytes,
+      score,
+      runtime: 'ort',
+      dispose,
+      write: writeFile('model.onnx', onnx.bytes),
+      report: {
+        mode: onnx.mode,
+        opset: onnx.opset,
+        sizeBytes: onnx.sizeBytes,
+        ops: onnx.ops,
+        inputShape: onnx.inputShape,
+        outputShape: onnx.outputShape,
+      },
     };
   }
   if (stage.to === 'tflite') {
     const file = exporters.toTflite(model, plan ? { plan } : {});
     return {
-      format: 'tflite', score: tfliteScore(file), runtime: 'tflite', dispose: () => undefined, write: writeFile('model.tflite', file.bytes),
-      report: { mode: file.mode, sizeBytes: file.sizeBytes, batchSize: file.batchSize, ops: file.ops, inputShape: file.inputShape, outputShape: file.outputShape, floatLayers: file.floatLayers, notes: file.notes },
+      format: 'tflite',
+      score: tfliteScore(file),
+      runtime: 'tflite',
+      dispose: () => undefined,
+      write: writeFile('model.tflite', file.bytes),
+      report: {
+        mode: file.mode,
+        sizeBytes: file.sizeBytes,
+        batchSize: file.batchSize,
+        ops: file.ops,
+        inputShape: file.inputShape,
+        outputShape: file.outputShape,
+        floatLayers: file.floatLayers,
+        notes: file.notes,
+      },
     };
   }
   // Core ML: a plan's int8 kernels as linear 8-bit weights; a float model as float32.
@@ -65,9 +93,21 @@ export async function runExport(stage: ExportStage, input: StageModel): Promise<
   const file = exporters.toCoreML(model, { weights, ...(plan ? { plan } : {}) });
   const check = exporters.coreml.decodedEqual(file.bytes, model, { weights });
   return {
-    format: 'coreml', runtime: 'none', dispose: () => undefined, write: writeFile('model.mlmodel', file.bytes),
-    report: { weights, sizeBytes: file.sizeBytes, specificationVersion: file.specificationVersion, layers: file.layers, quantizedKernels: file.quantizedKernels,
-      decodedEqual: check.equal, fieldsChecked: check.checked, mismatches: check.mismatches.slice(0, 10), validation: 'structural only (decoded and compared with the model); not run in Core ML here' },
+    format: 'coreml',
+    runtime: 'none',
+    dispose: () => undefined,
+    write: writeFile('model.mlmodel', file.bytes),
+    report: {
+      weights,
+      sizeBytes: file.sizeBytes,
+      specificationVersion: file.specificationVersion,
+      layers: file.layers,
+      quantizedKernels: file.quantizedKernels,
+      decodedEqual: check.equal,
+      fieldsChecked: check.checked,
+      mismatches: check.mismatches.slice(0, 10),
+      validation: 'structural only (decoded and compared with the model); not run in Core ML here',
+    },
   };
 }
 
@@ -78,18 +118,29 @@ async function tfjsExport(stage: ExportStage, input: StageModel): Promise<StageO
   let report: unknown;
   if (input.kind === 'graph') {
     if (dtype === 'float32') ({ artifacts } = { artifacts: input.artifacts });
-    else ({ artifacts, report } = exporters.quantizeGraphArtifacts(input.artifacts, { dtype: dtype as exporters.TfjsQuantDtype }));
+    else
+      ({ artifacts, report } = exporters.quantizeGraphArtifacts(input.artifacts, {
+        dtype: dtype as exporters.TfjsQuantDtype,
+      }));
   } else if (dtype === 'float32') {
     artifacts = await modelToArtifacts(input.model);
   } else {
-    ({ artifacts, report } = await exporters.quantizedArtifacts(input.model, { dtype: dtype as exporters.TfjsQuantDtype }));
+    ({ artifacts, report } = await exporters.quantizedArtifacts(input.model, {
+      dtype: dtype as exporters.TfjsQuantDtype,
+    }));
   }
-  const loaded: StageModel = input.kind === 'graph'
-    ? { kind: 'graph', model: artifactsToGraphModel(artifacts, 'the exported files'), artifacts }
-    : { kind: 'layers', model: await artifactsToModel(artifacts, 'the exported files') };
+  const loaded: StageModel =
+    input.kind === 'graph'
+      ? { kind: 'graph', model: artifactsToGraphModel(artifacts, 'the exported files'), artifacts }
+      : { kind: 'layers', model: await artifactsToModel(artifacts, 'the exported files') };
   return {
-    format: input.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers', score: stageScores(loaded), runtime: 'tfjs', report: report ?? { dtype },
-    dispose: () => { loaded.model.dispose(); },
+    format: input.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers',
+    score: stageScores(loaded),
+    runtime: 'tfjs',
+    report: report ?? { dtype },
+    dispose: () => {
+      loaded.model.dispose();
+    },
     write: async (dir) => ['model.json', ...writeArtifacts(dir, artifacts).files],
   };
 }

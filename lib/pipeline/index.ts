@@ -9,7 +9,17 @@ export { runExport } from './export-stage';
 export type { StageContext, StageOutcome } from './stages';
 export { runBench, onnxBaseline } from './bench-stage';
 export type { BenchTarget, BenchReportRow } from './bench-stage';
-export { openModel, saveStageModel, disposeStageModel, planOfStage, stageInputShape, stageClasses, stageScores, scoreAccuracy, modelBytes } from './stage-model';
+export {
+  openModel,
+  saveStageModel,
+  disposeStageModel,
+  planOfStage,
+  stageInputShape,
+  stageClasses,
+  stageScores,
+  scoreAccuracy,
+  modelBytes,
+} from './stage-model';
 export type { StageModel, ScoreFn } from './stage-model';
 export { reportMarkdown, reportHtml, reportFigures, stageTable, benchTable, speedupOf, packageVersion } from './report';
 export type { PipelineReport, StageRecord, InputRecord } from './report';

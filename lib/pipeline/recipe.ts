@@ -54,7 +54,10 @@ export interface QuantizeStage {
   readonly granularity?: 'per-tensor' | 'per-channel';
   /** Weight-only int4: Dense kernels in blocks of this many inputs (32, 64, 128). */
   readonly blockSize?: number;
-  readonly calibration?: { readonly count?: number; readonly observer?: 'minmax' | 'moving-average' | 'percentile' | 'mse' | 'entropy' };
+  readonly calibration?: {
+    readonly count?: number;
+    readonly observer?: 'minmax' | 'moving-average' | 'percentile' | 'mse' | 'entropy';
+  };
   readonly skip?: readonly string[];
   /** Graph models (and tfjs files): the converter's weight quantization. */
   readonly dtype?: 'uint8' | 'uint16' | 'float16';
@@ -98,7 +101,8 @@ const fraction: Schema = { type: 'number', min: 0, max: 1, exclusiveMax: true, h
 const names: Schema = { type: 'array', items: { type: 'string' } };
 const positiveInt = (max: number, hint: string): Schema => ({ type: 'number', integer: true, min: 1, max, hint });
 const dataSpec: Schema = {
-  type: 'object', fields: {
+  type: 'object',
+  fields: {
     path: { schema: { type: 'string' }, required: true },
     labels: { schema: { type: 'string' } },
     scale: { schema: { type: 'number', hint: 'Use e.g. 0.00392156862745098 (1/255).' } },
@@ -111,14 +115,16 @@ const from: Field = { schema: { type: 'string', enum: ['previous', 'original'] }
 
 const STAGES: Record<string, Record<string, Field>> = {
   prune: {
-    ...common, from,
+    ...common,
+    from,
     method: { schema: { type: 'string', enum: ['magnitude', 'channels'] }, required: true },
     sparsity: { schema: fraction, required: true },
     layers: { schema: { type: 'record', values: fraction, hint: 'Map layer names (or * patterns) to sparsities.' } },
     skip: { schema: names },
     fineTune: {
       schema: {
-        type: 'object', fields: {
+        type: 'object',
+        fields: {
           epochs: { schema: { type: 'number', integer: true, min: 0, max: 1000, hint: 'Use e.g. 1.' }, required: true },
           batchSize: { schema: positiveInt(4096, 'Use e.g. 64.') },
           learningRate: { schema: { type: 'number', min: 1e-9, max: 10, hint: 'Use e.g. 0.0005.' } },
@@ -127,15 +133,25 @@ const STAGES: Record<string, Record<string, Field>> = {
     },
   },
   quantize: {
-    ...common, from,
+    ...common,
+    from,
     mode: { schema: { type: 'string', enum: ['weight-only', 'dynamic', 'static'] } },
     weightBits: { schema: { type: 'number', integer: true, min: 2, max: 16, hint: 'Use 8.' } },
     activationBits: { schema: { type: 'number', integer: true, min: 2, max: 16, hint: 'Use 8.' } },
     granularity: { schema: { type: 'string', enum: ['per-tensor', 'per-channel'] } },
-    blockSize: { schema: { type: 'number', integer: true, min: 32, max: 128, hint: 'Use 32, 64 or 128 (with mode weight-only and weightBits 4).' } },
+    blockSize: {
+      schema: {
+        type: 'number',
+        integer: true,
+        min: 32,
+        max: 128,
+        hint: 'Use 32, 64 or 128 (with mode weight-only and weightBits 4).',
+      },
+    },
     calibration: {
       schema: {
-        type: 'object', fields: {
+        type: 'object',
+        fields: {
           count: { schema: positiveInt(1_000_000, 'Use e.g. 256.') },
           observer: { schema: { type: 'string', enum: ['minmax', 'moving-average', 'percentile', 'mse', 'entropy'] } },
         },
@@ -152,7 +168,9 @@ const STAGES: Record<string, Record<string, Field>> = {
   },
   bench: {
     ...common,
-    runtimes: { schema: { type: 'array', minItems: 1, items: { type: 'string', enum: ['tfjs-wasm', 'tfjs-cpu', 'ort'] } } },
+    runtimes: {
+      schema: { type: 'array', minItems: 1, items: { type: 'string', enum: ['tfjs-wasm', 'tfjs-cpu', 'ort'] } },
+    },
     batchSizes: { schema: { type: 'array', minItems: 1, items: positiveInt(4096, 'Use e.g. [1, 32].') } },
     threads: { schema: { type: 'array', minItems: 1, items: positiveInt(256, 'Use e.g. [1, 2].') } },
     rounds: { schema: positiveInt(1000, 'Use e.g. 5.') },
@@ -160,14 +178,30 @@ const STAGES: Record<string, Record<string, Field>> = {
 };
 
 const RECIPE: Schema = {
-  type: 'object', fields: {
+  type: 'object',
+  fields: {
     version: { schema: { type: 'number', integer: true, min: 1, max: 1, hint: 'Write "version": 1.' }, required: true },
     name: { schema: { type: 'string' } },
     model: { schema: { type: 'string' }, required: true },
     seed: { schema: { type: 'number', integer: true, min: 0, max: 2 ** 31 - 1, hint: 'Use e.g. 0.' } },
-    data: { schema: { type: 'object', fields: { calibration: { schema: dataSpec }, evaluation: { schema: dataSpec }, training: { schema: dataSpec } } } },
-    stages: { schema: { type: 'array', minItems: 1, items: { type: 'union', tag: 'kind', variants: STAGES } }, required: true },
-    checks: { schema: { type: 'object', fields: { maxAccuracyDrop: { schema: { type: 'number', min: 0, max: 1, hint: 'Use a fraction such as 0.01.' } } } } },
+    data: {
+      schema: {
+        type: 'object',
+        fields: { calibration: { schema: dataSpec }, evaluation: { schema: dataSpec }, training: { schema: dataSpec } },
+      },
+    },
+    stages: {
+      schema: { type: 'array', minItems: 1, items: { type: 'union', tag: 'kind', variants: STAGES } },
+      required: true,
+    },
+    checks: {
+      schema: {
+        type: 'object',
+        fields: {
+          maxAccuracyDrop: { schema: { type: 'number', min: 0, max: 1, hint: 'Use a fraction such as 0.01.' } },
+        },
+      },
+    },
   },
 };
 
@@ -181,4 +215,6 @@ export function validateRecipe(value: unknown): Recipe {
 }
 
 /** The stage kinds and their fields (for help texts). */
-export const STAGE_FIELDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(Object.entries(STAGES).map(([k, f]) => [k, Object.keys(f)]));
+export const STAGE_FIELDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(STAGES).map(([k, f]) => [k, Object.keys(f)]),
+);

@@ -66,7 +66,8 @@ export interface PipelineReport {
 export function packageVersion(name: string, from = __dirname): string {
   for (const dir of require.resolve.paths(name) ?? []) {
     const file = path.join(dir, name, 'package.json');
-    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
+    if (fs.existsSync(file))
+      return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
   }
   let d = from;
   for (let i = 0; i < 5; i++, d = path.dirname(d)) {
@@ -81,28 +82,72 @@ export function packageVersion(name: string, from = __dirname): string {
 
 /** Speed-up of a bench row over the original's row on the same runtime, threads and batch size. */
 export function speedupOf(rows: readonly BenchReportRow[], row: BenchReportRow): number | undefined {
-  const base = rows.find((b) => b.stage === 'original' && b.runtime === row.runtime && b.threads === row.threads && b.batchSize === row.batchSize);
+  const base = rows.find(
+    (b) =>
+      b.stage === 'original' && b.runtime === row.runtime && b.threads === row.threads && b.batchSize === row.batchSize,
+  );
   return base ? base.p50Ms / row.p50Ms : undefined;
 }
 
 const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : `${(v * 100).toFixed(2)}%`);
-const num = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? '' : Number(v.toPrecision(d)).toString());
+const num = (v: number | undefined, d = 3) =>
+  v === undefined || !Number.isFinite(v) ? '' : Number(v.toPrecision(d)).toString();
 
 /** The per-stage table: size, accuracy. */
 export function stageTable(r: PipelineReport): { columns: string[]; rows: (string | number)[][] } {
   return {
-    columns: ['stage', 'kind', 'format', 'size (bytes)', 'size ratio', 'params', 'sparsity', 'accuracy', 'accuracy drop', 'evaluated on'],
-    rows: r.stages.filter((s) => s.kind !== 'bench').map((s) => [
-      s.name, s.kind, s.format ?? '', s.sizeBytes ?? '', num(s.sizeRatio), s.params ?? '', pct(s.sparsity), pct(s.accuracy), pct(s.accuracyDrop), s.evaluatedOn ?? '',
-    ]),
+    columns: [
+      'stage',
+      'kind',
+      'format',
+      'size (bytes)',
+      'size ratio',
+      'params',
+      'sparsity',
+      'accuracy',
+      'accuracy drop',
+      'evaluated on',
+    ],
+    rows: r.stages
+      .filter((s) => s.kind !== 'bench')
+      .map((s) => [
+        s.name,
+        s.kind,
+        s.format ?? '',
+        s.sizeBytes ?? '',
+        num(s.sizeRatio),
+        s.params ?? '',
+        pct(s.sparsity),
+        pct(s.accuracy),
+        pct(s.accuracyDrop),
+        s.evaluatedOn ?? '',
+      ]),
   };
 }
 
 /** The latency table: one row per artifact, runtime, threads and batch size. */
 export function benchTable(r: PipelineReport): { columns: string[]; rows: (string | number)[][] } {
   return {
-    columns: ['stage', 'runtime', 'threads', 'batch', 'p50 (ms)', 'p90 (ms)', 'throughput (ex/s)', 'speed-up vs original'],
-    rows: r.bench.map((b) => [b.stage, b.runtime, b.threads, b.batchSize, num(b.p50Ms, 4), num(b.p90Ms, 4), Math.round(b.throughput), num(speedupOf(r.bench, b))]),
+    columns: [
+      'stage',
+      'runtime',
+      'threads',
+      'batch',
+      'p50 (ms)',
+      'p90 (ms)',
+      'throughput (ex/s)',
+      'speed-up vs original',
+    ],
+    rows: r.bench.map((b) => [
+      b.stage,
+      b.runtime,
+      b.threads,
+      b.batchSize,
+      num(b.p50Ms, 4),
+      num(b.p90Ms, 4),
+      Math.round(b.throughput),
+      num(speedupOf(r.bench, b)),
+    ]),
   };
 }
 
@@ -114,30 +159,80 @@ function markdownTable(t: { columns: string[]; rows: (string | number)[][] }): s
 export function reportMarkdown(r: PipelineReport): string {
   const m = r.machine;
   return [
-    `# ${r.recipe.name ?? 'tfjs-compress run'}`, '',
-    `Seed ${r.seed}; ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}; ${m.cpuModel} (${m.cores} cores, ${m.cpuFlags.join(' ')}), ${m.platform}, node ${m.node}; started ${r.startedAt}, ${r.seconds.toFixed(1)} s.`, '',
-    '## Stages', '', markdownTable(stageTable(r)), '',
+    `# ${r.recipe.name ?? 'tfjs-compress run'}`,
+    '',
+    `Seed ${r.seed}; ${Object.entries(r.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(
+        ', ',
+      )}; ${m.cpuModel} (${m.cores} cores, ${m.cpuFlags.join(' ')}), ${m.platform}, node ${m.node}; started ${r.startedAt}, ${r.seconds.toFixed(1)} s.`,
+    '',
+    '## Stages',
+    '',
+    markdownTable(stageTable(r)),
+    '',
     ...(r.bench.length ? ['## Speed', '', markdownTable(benchTable(r)), ''] : []),
-    ...(r.checks ? [`## Checks`, '', `Largest accuracy drop ${pct(r.checks.worstDrop)} against at most ${pct(r.checks.maxAccuracyDrop)}: ${r.checks.passed ? 'passed' : 'FAILED'}.`, ''] : []),
-    '## Inputs', '', ...r.inputs.map((i) => `- ${i.role}: \`${i.path}\` sha256 \`${i.sha256}\``), '',
+    ...(r.checks
+      ? [
+          `## Checks`,
+          '',
+          `Largest accuracy drop ${pct(r.checks.worstDrop)} against at most ${pct(r.checks.maxAccuracyDrop)}: ${r.checks.passed ? 'passed' : 'FAILED'}.`,
+          '',
+        ]
+      : []),
+    '## Inputs',
+    '',
+    ...r.inputs.map((i) => `- ${i.role}: \`${i.path}\` sha256 \`${i.sha256}\``),
+    '',
     ...(r.warnings.length ? ['## Warnings', '', ...r.warnings.map((w) => `- ${w}`), ''] : []),
-    '## Recipe', '', '```json', JSON.stringify(r.recipe, null, 2), '```', '',
+    '## Recipe',
+    '',
+    '```json',
+    JSON.stringify(r.recipe, null, 2),
+    '```',
+    '',
   ].join('\n');
 }
 
 /** The report's charts: size and accuracy per stage, latency per artifact. */
 export function reportFigures(r: PipelineReport): ReturnType<typeof barChart>[] {
   const stages = r.stages.filter((s) => s.sizeBytes !== undefined);
-  const figs = [barChart({ title: 'Model size per stage', yTitle: 'bytes', categories: stages.map((s) => s.name), series: [{ name: 'size (bytes)', values: stages.map((s) => s.sizeBytes as number) }] })];
+  const figs = [
+    barChart({
+      title: 'Model size per stage',
+      yTitle: 'bytes',
+      categories: stages.map((s) => s.name),
+      series: [{ name: 'size (bytes)', values: stages.map((s) => s.sizeBytes as number) }],
+    }),
+  ];
   const scored = r.stages.filter((s) => s.accuracy !== undefined);
-  if (scored.length) figs.push(barChart({ title: 'Accuracy per stage', yTitle: 'accuracy', categories: scored.map((s) => s.name), series: [{ name: 'accuracy', values: scored.map((s) => s.accuracy as number) }] }));
+  if (scored.length)
+    figs.push(
+      barChart({
+        title: 'Accuracy per stage',
+        yTitle: 'accuracy',
+        categories: scored.map((s) => s.name),
+        series: [{ name: 'accuracy', values: scored.map((s) => s.accuracy as number) }],
+      }),
+    );
   if (r.bench.length) {
     const keys = [...new Set(r.bench.map((b) => `${b.runtime} x${b.threads} batch ${b.batchSize}`))];
     const labels = [...new Set(r.bench.map((b) => b.stage))];
-    figs.push(barChart({
-      title: 'Latency (p50)', yTitle: 'ms', categories: keys,
-      series: labels.map((l) => ({ name: l, values: keys.map((k) => r.bench.find((b) => b.stage === l && `${b.runtime} x${b.threads} batch ${b.batchSize}` === k)?.p50Ms ?? NaN) })),
-    }));
+    figs.push(
+      barChart({
+        title: 'Latency (p50)',
+        yTitle: 'ms',
+        categories: keys,
+        series: labels.map((l) => ({
+          name: l,
+          values: keys.map(
+            (k) =>
+              r.bench.find((b) => b.stage === l && `${b.runtime} x${b.threads} batch ${b.batchSize}` === k)?.p50Ms ??
+              NaN,
+          ),
+        })),
+      }),
+    );
   }
   return figs;
 }
@@ -145,13 +240,21 @@ export function reportFigures(r: PipelineReport): ReturnType<typeof barChart>[] 
 /** report.html (self-contained). */
 export function reportHtml(r: PipelineReport): string {
   const blocks: HtmlBlock[] = [
-    { text: `Seed ${r.seed}; ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}; ${r.machine.cpuModel}, ${r.machine.cores} cores (${r.machine.cpuFlags.join(' ')}).` },
-    { heading: 'Stages' }, { table: stageTable(r) },
+    {
+      text: `Seed ${r.seed}; ${Object.entries(r.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; ${r.machine.cpuModel}, ${r.machine.cores} cores (${r.machine.cpuFlags.join(' ')}).`,
+    },
+    { heading: 'Stages' },
+    { table: stageTable(r) },
     ...(r.bench.length ? [{ heading: 'Speed' }, { table: benchTable(r) }] : []),
-    { heading: 'Charts' }, ...reportFigures(r).map((figure) => ({ figure })),
-    { heading: 'Inputs' }, { table: { columns: ['role', 'path', 'sha256'], rows: r.inputs.map((i) => [i.role, i.path, i.sha256]) } },
+    { heading: 'Charts' },
+    ...reportFigures(r).map((figure) => ({ figure })),
+    { heading: 'Inputs' },
+    { table: { columns: ['role', 'path', 'sha256'], rows: r.inputs.map((i) => [i.role, i.path, i.sha256]) } },
     ...(r.warnings.length ? [{ heading: 'Warnings' }, ...r.warnings.map((text) => ({ text }))] : []),
-    { heading: 'Recipe' }, { code: JSON.stringify(r.recipe, null, 2) },
+    { heading: 'Recipe' },
+    { code: JSON.stringify(r.recipe, null, 2) },
   ];
   return htmlPage(r.recipe.name ?? 'tfjs-compress run', blocks);
 }

@@ -6,13 +6,24 @@ import { ConfigError, describe } from '../errors';
 
 /** What a value must be. */
 export type Schema =
-  | { readonly type: 'number'; readonly min?: number; readonly max?: number; readonly integer?: boolean; readonly exclusiveMax?: boolean; readonly hint?: string }
+  | {
+      readonly type: 'number';
+      readonly min?: number;
+      readonly max?: number;
+      readonly integer?: boolean;
+      readonly exclusiveMax?: boolean;
+      readonly hint?: string;
+    }
   | { readonly type: 'string'; readonly enum?: readonly string[]; readonly hint?: string }
   | { readonly type: 'boolean' }
   | { readonly type: 'array'; readonly items: Schema; readonly minItems?: number }
   | { readonly type: 'record'; readonly values: Schema; readonly hint?: string }
   | { readonly type: 'object'; readonly fields: Readonly<Record<string, Field>> }
-  | { readonly type: 'union'; readonly tag: string; readonly variants: Readonly<Record<string, Readonly<Record<string, Field>>>> }
+  | {
+      readonly type: 'union';
+      readonly tag: string;
+      readonly variants: Readonly<Record<string, Readonly<Record<string, Field>>>>;
+    }
   | { readonly type: 'oneOf'; readonly options: readonly Schema[]; readonly hint: string };
 
 /** A field of an object: its schema and whether it must be present. */
@@ -21,16 +32,38 @@ export interface Field {
   readonly required?: boolean;
 }
 
-const typeName = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : `${typeof v} ${describe(v)}`);
+const typeName = (v: unknown) =>
+  Array.isArray(v)
+    ? 'an array'
+    : v === null
+      ? 'null'
+      : typeof v === 'object'
+        ? 'an object'
+        : `${typeof v} ${describe(v)}`;
 
 function fail(fn: string, where: string, want: string, got: unknown, fix: string): never {
-  throw new ConfigError(`${fn}: ${where} ${want}, got ${typeof got === 'string' && got.startsWith('!') ? got.slice(1) : typeName(got)}. ${fix}`);
+  throw new ConfigError(
+    `${fn}: ${where} ${want}, got ${typeof got === 'string' && got.startsWith('!') ? got.slice(1) : typeName(got)}. ${fix}`,
+  );
 }
 
-function checkFields(fn: string, where: string, value: Record<string, unknown>, fields: Readonly<Record<string, Field>>, skip?: string): void {
+function checkFields(
+  fn: string,
+  where: string,
+  value: Record<string, unknown>,
+  fields: Readonly<Record<string, Field>>,
+  skip?: string,
+): void {
   for (const k of Object.keys(value)) {
     if (k === skip) continue;
-    if (!(k in fields)) fail(fn, `${where ? `${where}.` : ''}${k}`, 'is not a known field', `!${JSON.stringify(k)}`, `Known fields here: ${Object.keys(fields).join(', ')}.`);
+    if (!(k in fields))
+      fail(
+        fn,
+        `${where ? `${where}.` : ''}${k}`,
+        'is not a known field',
+        `!${JSON.stringify(k)}`,
+        `Known fields here: ${Object.keys(fields).join(', ')}.`,
+      );
   }
   for (const [k, f] of Object.entries(fields)) {
     const path = where ? `${where}.${k}` : k;
@@ -46,39 +79,77 @@ function checkFields(fn: string, where: string, value: Record<string, unknown>, 
 export function validate(fn: string, where: string, value: unknown, schema: Schema): void {
   switch (schema.type) {
     case 'number': {
-      const ok = typeof value === 'number' && Number.isFinite(value) && (!schema.integer || Number.isInteger(value)) &&
-        (schema.min === undefined || value >= schema.min) && (schema.max === undefined || (schema.exclusiveMax ? value < schema.max : value <= schema.max));
+      const ok =
+        typeof value === 'number' &&
+        Number.isFinite(value) &&
+        (!schema.integer || Number.isInteger(value)) &&
+        (schema.min === undefined || value >= schema.min) &&
+        (schema.max === undefined || (schema.exclusiveMax ? value < schema.max : value <= schema.max));
       if (!ok) {
         const range = `${schema.min !== undefined ? ` >= ${schema.min}` : ''}${schema.max !== undefined ? ` and ${schema.exclusiveMax ? '<' : '<='} ${schema.max}` : ''}`;
-        fail(fn, where, `must be ${schema.integer ? 'an integer' : 'a number'}${range}`, value, schema.hint ?? 'Fix the value.');
+        fail(
+          fn,
+          where,
+          `must be ${schema.integer ? 'an integer' : 'a number'}${range}`,
+          value,
+          schema.hint ?? 'Fix the value.',
+        );
       }
       return;
     }
     case 'string':
       if (typeof value !== 'string' || value === '' || (schema.enum && !schema.enum.includes(value))) {
-        fail(fn, where, schema.enum ? `must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}` : 'must be a non-empty string', value, schema.hint ?? 'Fix the value.');
+        fail(
+          fn,
+          where,
+          schema.enum
+            ? `must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`
+            : 'must be a non-empty string',
+          value,
+          schema.hint ?? 'Fix the value.',
+        );
       }
       return;
     case 'boolean':
       if (typeof value !== 'boolean') fail(fn, where, 'must be true or false', value, 'Fix the value.');
       return;
     case 'array':
-      if (!Array.isArray(value) || value.length < (schema.minItems ?? 0)) fail(fn, where, `must be an array${schema.minItems ? ` of at least ${schema.minItems} item(s)` : ''}`, value, 'Fix the value.');
+      if (!Array.isArray(value) || value.length < (schema.minItems ?? 0))
+        fail(
+          fn,
+          where,
+          `must be an array${schema.minItems ? ` of at least ${schema.minItems} item(s)` : ''}`,
+          value,
+          'Fix the value.',
+        );
       value.forEach((v, i) => validate(fn, `${where}[${i}]`, v, schema.items));
       return;
     case 'record':
-      if (!value || typeof value !== 'object' || Array.isArray(value)) fail(fn, where, 'must be an object', value, schema.hint ?? 'Fix the value.');
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) validate(fn, `${where}[${JSON.stringify(k)}]`, v, schema.values);
+      if (!value || typeof value !== 'object' || Array.isArray(value))
+        fail(fn, where, 'must be an object', value, schema.hint ?? 'Fix the value.');
+      for (const [k, v] of Object.entries(value as Record<string, unknown>))
+        validate(fn, `${where}[${JSON.stringify(k)}]`, v, schema.values);
       return;
     case 'object':
-      if (!value || typeof value !== 'object' || Array.isArray(value)) fail(fn, where || 'the recipe', 'must be an object', value, 'Write a JSON object.');
+      if (!value || typeof value !== 'object' || Array.isArray(value))
+        fail(fn, where || 'the recipe', 'must be an object', value, 'Write a JSON object.');
       checkFields(fn, where, value as Record<string, unknown>, schema.fields);
       return;
     case 'union': {
-      if (!value || typeof value !== 'object' || Array.isArray(value)) fail(fn, where, 'must be an object', value, 'Write a JSON object.');
+      if (!value || typeof value !== 'object' || Array.isArray(value))
+        fail(fn, where, 'must be an object', value, 'Write a JSON object.');
       const tag = (value as Record<string, unknown>)[schema.tag];
       const variant = typeof tag === 'string' ? schema.variants[tag] : undefined;
-      if (!variant) fail(fn, `${where}.${schema.tag}`, `must be one of ${Object.keys(schema.variants).map((k) => JSON.stringify(k)).join(', ')}`, tag ?? '!nothing', `Say which ${schema.tag} this is.`);
+      if (!variant)
+        fail(
+          fn,
+          `${where}.${schema.tag}`,
+          `must be one of ${Object.keys(schema.variants)
+            .map((k) => JSON.stringify(k))
+            .join(', ')}`,
+          tag ?? '!nothing',
+          `Say which ${schema.tag} this is.`,
+        );
       checkFields(fn, where, value as Record<string, unknown>, variant, schema.tag);
       return;
     }

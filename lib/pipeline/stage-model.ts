@@ -21,7 +21,8 @@ export type StageModel =
 /** Opens a model folder (a layers model, quantized ones with their plan in model.json, or a graph model). */
 export async function openModel(dir: string): Promise<StageModel> {
   const artifacts = readArtifacts(dir, { caller: 'openModel' });
-  if (isGraphArtifacts(artifacts)) return { kind: 'graph', model: artifactsToGraphModel(artifacts, `${dir}/model.json`), artifacts };
+  if (isGraphArtifacts(artifacts))
+    return { kind: 'graph', model: artifactsToGraphModel(artifacts, `${dir}/model.json`), artifacts };
   return { kind: 'layers', model: await artifactsToModel(artifacts, `${dir}/model.json`) };
 }
 
@@ -52,7 +53,9 @@ export async function saveStageModel(m: StageModel, dir: string): Promise<string
 /** Bytes of the model files of a folder (model.json and the weight files it names) or of one file. */
 export function modelBytes(p: string): number {
   if (fs.statSync(p).isFile()) return fs.statSync(p).size;
-  const json = JSON.parse(fs.readFileSync(path.join(p, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+  const json = JSON.parse(fs.readFileSync(path.join(p, 'model.json'), 'utf8')) as {
+    weightsManifest: { paths: string[] }[];
+  };
   const files = ['model.json', ...json.weightsManifest.flatMap((g) => g.paths)];
   return files.reduce((a, f) => a + fs.statSync(path.join(p, f)).size, 0);
 }
@@ -67,22 +70,38 @@ export function stageScores(m: StageModel): ScoreFn {
 }
 
 /** Accuracy of `score` on labelled data: argmax of the scores against the labels, in batches. */
-export async function scoreAccuracy(score: ScoreFn, data: DataSource, o: { inputShape: readonly number[]; classes?: number; batchSize?: number }): Promise<{ accuracy: number; count: number }> {
+export async function scoreAccuracy(
+  score: ScoreFn,
+  data: DataSource,
+  o: { inputShape: readonly number[]; classes?: number; batchSize?: number },
+): Promise<{ accuracy: number; count: number }> {
   let correct = 0;
   let count = 0;
-  for await (const b of batchesOf(data, { batchSize: o.batchSize ?? 256, inputShape: o.inputShape, ...(o.classes ? { classes: o.classes } : {}), caller: 'scoreAccuracy' })) {
-    if (!b.ys) throw new ConfigError(`scoreAccuracy: labelled data, got a batch without labels. Pass labels (an image folder, or --labels with .npy inputs).`);
+  for await (const b of batchesOf(data, {
+    batchSize: o.batchSize ?? 256,
+    inputShape: o.inputShape,
+    ...(o.classes ? { classes: o.classes } : {}),
+    caller: 'scoreAccuracy',
+  })) {
+    if (!b.ys)
+      throw new ConfigError(
+        `scoreAccuracy: labelled data, got a batch without labels. Pass labels (an image folder, or --labels with .npy inputs).`,
+      );
     const out = await score(b.xs);
-    const scores = out instanceof tf.Tensor ? { data: await out.data() as Float32Array, dims: out.shape } : out;
+    const scores = out instanceof tf.Tensor ? { data: (await out.data()) as Float32Array, dims: out.shape } : out;
     if (out instanceof tf.Tensor) out.dispose();
     const truth = await b.ys.data();
     const n = scores.dims[0] as number;
     const k = scores.data.length / n;
     const tk = truth.length / n;
-    if (k !== tk && tk !== 1) throw new ConfigError(`scoreAccuracy: one score per class of the labels (${tk}), got ${k} outputs. Evaluate a classifier on its own labels.`);
+    if (k !== tk && tk !== 1)
+      throw new ConfigError(
+        `scoreAccuracy: one score per class of the labels (${tk}), got ${k} outputs. Evaluate a classifier on its own labels.`,
+      );
     for (let i = 0; i < n; i++) {
       let best = 0;
-      for (let j = 1; j < k; j++) if ((scores.data[i * k + j] as number) > (scores.data[i * k + best] as number)) best = j;
+      for (let j = 1; j < k; j++)
+        if ((scores.data[i * k + j] as number) > (scores.data[i * k + best] as number)) best = j;
       let t = tk === 1 ? Math.round(truth[i] as number) : 0;
       if (tk > 1) for (let j = 1; j < tk; j++) if ((truth[i * tk + j] as number) > (truth[i * tk + t] as number)) t = j;
       if (best === t) correct++;

@@ -20,7 +20,11 @@ import { ScoreFn, StageModel, planOfStage, saveStageModel, stageInputShape, stag
 /** What stages see of the run. */
 export interface StageContext {
   readonly seed: number;
-  readonly data: { readonly calibration?: LoadedData; readonly evaluation?: LoadedData; readonly training?: LoadedData };
+  readonly data: {
+    readonly calibration?: LoadedData;
+    readonly evaluation?: LoadedData;
+    readonly training?: LoadedData;
+  };
   /** Epoch and batch progress of fine-tuning. */
   readonly trainProgress?: ProgressReporter;
 }
@@ -51,7 +55,10 @@ export function matchLayers(names: readonly string[], patterns: readonly string[
   for (const p of patterns) {
     const re = exporters.globToRegExp(p);
     const hit = names.filter((n) => re.test(n));
-    if (!hit.length) throw new ConfigError(`recipe: ${field} patterns that match layer names, got "${p}" matching none. Layers are: ${names.slice(0, 40).join(', ')}${names.length > 40 ? ', ...' : ''}.`);
+    if (!hit.length)
+      throw new ConfigError(
+        `recipe: ${field} patterns that match layer names, got "${p}" matching none. Layers are: ${names.slice(0, 40).join(', ')}${names.length > 40 ? ', ...' : ''}.`,
+      );
     hit.forEach((n) => out.add(n));
   }
   return [...out];
@@ -60,12 +67,19 @@ export function matchLayers(names: readonly string[], patterns: readonly string[
 function layersOf(m: StageModel, verb: string): tf.LayersModel {
   // The library's own refusal of a graph model, naming what works on it instead.
   requireLayersModel(m.model, verb);
-  if (m.kind === 'layers' && planOfStage(m)) throw new ConfigError(`${verb}: a float model, got a quantized one. Put quantization after pruning in the recipe.`);
+  if (m.kind === 'layers' && planOfStage(m))
+    throw new ConfigError(`${verb}: a float model, got a quantized one. Put quantization after pruning in the recipe.`);
   return m.model;
 }
 
 const tfjsOutcome = (model: StageModel, report: unknown): StageOutcome => ({
-  model, format: model.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers', write: (dir) => saveStageModel(model, dir), score: stageScores(model), runtime: 'tfjs', report, dispose: () => undefined,
+  model,
+  format: model.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers',
+  write: (dir) => saveStageModel(model, dir),
+  score: stageScores(model),
+  runtime: 'tfjs',
+  report,
+  dispose: () => undefined,
 });
 
 /** Prunes a float layers model by magnitude or channels, then optionally fine-tunes it on the training data. */
@@ -73,16 +87,28 @@ export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageC
   const model = layersOf(input, stage.method === 'magnitude' ? 'prune.magnitude' : 'prune.channels');
   const names = model.layers.map((l) => l.name);
   const skip = stage.skip ? matchLayers(names, stage.skip, 'skip') : undefined;
-  const layers = stage.layers ? Object.fromEntries(Object.entries(stage.layers).flatMap(([p, s]) => matchLayers(names, [p], 'layers').map((n) => [n, s]))) : undefined;
+  const layers = stage.layers
+    ? Object.fromEntries(
+        Object.entries(stage.layers).flatMap(([p, s]) => matchLayers(names, [p], 'layers').map((n) => [n, s])),
+      )
+    : undefined;
   let pruned: tf.LayersModel;
   let report: unknown;
   if (stage.method === 'magnitude') {
-    const r = await prune.magnitude(model, { sparsity: stage.sparsity, ...(layers ? { layers } : {}), ...(skip ? { skip } : {}) });
+    const r = await prune.magnitude(model, {
+      sparsity: stage.sparsity,
+      ...(layers ? { layers } : {}),
+      ...(skip ? { skip } : {}),
+    });
     pruned = r.model;
     report = r.report;
   } else {
     // `sparsity` is the fraction of each group's channels removed.
-    const r = await prune.channels(model, { sparsity: stage.sparsity, ...(layers ? { layers } : {}), ...(skip ? { skip } : {}) });
+    const r = await prune.channels(model, {
+      sparsity: stage.sparsity,
+      ...(layers ? { layers } : {}),
+      ...(skip ? { skip } : {}),
+    });
     pruned = r.model;
     report = r.report;
   }
@@ -90,12 +116,17 @@ export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageC
     const training = ctx.data.training;
     if (!training) {
       pruned.dispose();
-      throw new ConfigError(`recipe: data.training to fine-tune on, got none. Add "data": {"training": {"path": ...}} or drop fineTune.`);
+      throw new ConfigError(
+        `recipe: data.training to fine-tune on, got none. Add "data": {"training": {"path": ...}} or drop fineTune.`,
+      );
     }
     try {
       const tuned = await prune.fineTune(pruned, training.source, {
-        epochs: stage.fineTune.epochs, seed: ctx.seed, batchSize: stage.fineTune.batchSize ?? 64,
-        ...(stage.fineTune.learningRate ? { learningRate: stage.fineTune.learningRate } : {}), ...(ctx.trainProgress ? { progress: ctx.trainProgress } : {}),
+        epochs: stage.fineTune.epochs,
+        seed: ctx.seed,
+        batchSize: stage.fineTune.batchSize ?? 64,
+        ...(stage.fineTune.learningRate ? { learningRate: stage.fineTune.learningRate } : {}),
+        ...(ctx.trainProgress ? { progress: ctx.trainProgress } : {}),
       });
       report = { prune: report, fineTune: tuned.report };
       pruned.dispose();
@@ -111,15 +142,23 @@ export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageC
 /** First examples of some data as one input tensor (for output-error measurements). Owned by the caller. */
 export async function firstInputs(data: LoadedData, inputShape: readonly number[], limit: number): Promise<tf.Tensor> {
   const parts: tf.Tensor[] = [];
-  for await (const b of batchesOf(data.source, { batchSize: limit, limit, inputShape, caller: 'quantize' })) parts.push(b.xs.clone());
+  for await (const b of batchesOf(data.source, { batchSize: limit, limit, inputShape, caller: 'quantize' }))
+    parts.push(b.xs.clone());
   const x = tf.concat(parts);
   tf.dispose(parts);
   return x;
 }
 
-async function quantizeGraph(stage: QuantizeStage, input: StageModel & { kind: 'graph' }, ctx: StageContext): Promise<StageOutcome> {
+async function quantizeGraph(
+  stage: QuantizeStage,
+  input: StageModel & { kind: 'graph' },
+  ctx: StageContext,
+): Promise<StageOutcome> {
   const dtype = stage.dtype ?? 'uint8';
-  const { artifacts, report } = exporters.quantizeGraphArtifacts(input.artifacts, { dtype, ...(stage.weights ? { weights: stage.weights } : {}) });
+  const { artifacts, report } = exporters.quantizeGraphArtifacts(input.artifacts, {
+    dtype,
+    ...(stage.weights ? { weights: stage.weights } : {}),
+  });
   const data = ctx.data.evaluation ?? ctx.data.calibration;
   let error: exporters.ArtifactsError | undefined;
   if (data) {
@@ -137,21 +176,40 @@ async function quantizeGraph(stage: QuantizeStage, input: StageModel & { kind: '
 /** Post-training quantization of a layers model, or the converter's weight quantization of a graph model. */
 export async function runQuantize(stage: QuantizeStage, input: StageModel, ctx: StageContext): Promise<StageOutcome> {
   if (input.kind === 'graph') {
-    if (stage.mode) throw new ConfigError(`quantize: a layers model for mode '${stage.mode}', got a graph model. Graph models take dtype uint8, uint16 or float16 (weight quantization of the files).`);
+    if (stage.mode)
+      throw new ConfigError(
+        `quantize: a layers model for mode '${stage.mode}', got a graph model. Graph models take dtype uint8, uint16 or float16 (weight quantization of the files).`,
+      );
     return quantizeGraph(stage, input, ctx);
   }
-  if (stage.dtype) throw new ConfigError(`quantize: dtype (tfjs file weight storage) with graph models only, got it for a layers model. Use export --to tfjs --dtype ${stage.dtype}, or mode.`);
+  if (stage.dtype)
+    throw new ConfigError(
+      `quantize: dtype (tfjs file weight storage) with graph models only, got it for a layers model. Use export --to tfjs --dtype ${stage.dtype}, or mode.`,
+    );
   const model = layersOf(input, 'quantize.postTraining');
   const mode = stage.mode ?? 'static';
   const calibration = ctx.data.calibration;
-  if (mode === 'static' && !calibration) throw new ConfigError(`quantize: calibration data for mode 'static', got none. Pass --data (recipe: data.calibration) with a few hundred examples.`);
-  const skip = stage.skip ? matchLayers(model.layers.map((l) => l.name), stage.skip, 'skip') : undefined;
+  if (mode === 'static' && !calibration)
+    throw new ConfigError(
+      `quantize: calibration data for mode 'static', got none. Pass --data (recipe: data.calibration) with a few hundred examples.`,
+    );
+  const skip = stage.skip
+    ? matchLayers(
+        model.layers.map((l) => l.name),
+        stage.skip,
+        'skip',
+      )
+    : undefined;
   const { model: q, report } = await quantize.postTraining(model, {
-    mode, ...(stage.weightBits ? { weightBits: stage.weightBits } : {}), ...(stage.activationBits ? { activationBits: stage.activationBits } : {}),
-    ...(stage.granularity ? { granularity: stage.granularity } : {}), ...(stage.blockSize ? { blockSize: stage.blockSize } : {}), ...(calibration ? { calibration: calibration.source } : {}),
-    ...(stage.calibration?.count ? { calibrationCount: stage.calibration.count } : {}), ...(stage.calibration?.observer ? { observer: { method: stage.calibration.observer } } : {}),
+    mode,
+    ...(stage.weightBits ? { weightBits: stage.weightBits } : {}),
+    ...(stage.activationBits ? { activationBits: stage.activationBits } : {}),
+    ...(stage.granularity ? { granularity: stage.granularity } : {}),
+    ...(stage.blockSize ? { blockSize: stage.blockSize } : {}),
+    ...(calibration ? { calibration: calibration.source } : {}),
+    ...(stage.calibration?.count ? { calibrationCount: stage.calibration.count } : {}),
+    ...(stage.calibration?.observer ? { observer: { method: stage.calibration.observer } } : {}),
     ...(skip ? { skip } : {}),
   });
   return tfjsOutcome({ kind: 'layers', model: q }, report);
 }
-

@@ -9,7 +9,13 @@
 import { LayerClass, layerEntry } from '../core/layers';
 
 /** A GraphDef attr value in its JSON form ({i: "1"}, {list: {i: [...]}}, {b: true}, ...). */
-export type AttrValue = { i?: string | number; f?: number; b?: boolean; s?: string; list?: { i?: (string | number)[] } };
+export type AttrValue = {
+  i?: string | number;
+  f?: number;
+  b?: boolean;
+  s?: string;
+  list?: { i?: (string | number)[] };
+};
 
 /** What a MAC rule sees of a node: attrs and shapes at batch 1, weights' shapes included. */
 export interface OpShapes {
@@ -39,7 +45,10 @@ export function perExample(shape: readonly number[]): number[] {
   return shape.length > 0 && shape[0] === 1 ? shape.slice(1) : [...shape];
 }
 
-const conv = (layer: LayerClass): OpRule => ({ layer, config: (s) => ({ kernelSize: (s.inputs[1] ?? [1, 1]).slice(0, 2) }) });
+const conv = (layer: LayerClass): OpRule => ({
+  layer,
+  config: (s) => ({ kernelSize: (s.inputs[1] ?? [1, 1]).slice(0, 2) }),
+});
 const pool = (layer: LayerClass): OpRule => ({ layer, config: (s) => ({ poolSize: ints(s.attr.ksize).slice(1, 3) }) });
 // (..., M, K) x (K, N): K is a's last axis, or its second last when a is transposed.
 const matmul = (transposeA: string): OpRule => ({
@@ -52,29 +61,86 @@ const matmul = (transposeA: string): OpRule => ({
 const as = (layer: LayerClass): OpRule => ({ layer });
 
 const RULES: Readonly<Record<string, OpRule>> = {
-  Conv2D: conv('Conv2D'), _FusedConv2D: conv('Conv2D'),
-  DepthwiseConv2dNative: conv('DepthwiseConv2D'), DepthwiseConv2d: conv('DepthwiseConv2D'), FusedDepthwiseConv2dNative: conv('DepthwiseConv2D'),
+  Conv2D: conv('Conv2D'),
+  _FusedConv2D: conv('Conv2D'),
+  DepthwiseConv2dNative: conv('DepthwiseConv2D'),
+  DepthwiseConv2d: conv('DepthwiseConv2D'),
+  FusedDepthwiseConv2dNative: conv('DepthwiseConv2D'),
   // Inputs (output_shape, filter, x); filter [kh, kw, outC, inC].
-  Conv2DBackpropInput: { layer: 'Conv2DTranspose', config: (s) => ({ kernelSize: (s.inputs[1] ?? [1, 1]).slice(0, 2) }), input: (s) => perExample(s.inputs[2] ?? []) },
-  MatMul: matmul('transpose_a'), _FusedMatMul: matmul('transpose_a'), BatchMatMul: matmul('adj_x'), BatchMatMulV2: matmul('adj_x'),
-  MaxPool: pool('MaxPooling2D'), AvgPool: pool('AveragePooling2D'),
-  Mean: as('GlobalAveragePooling2D'), Max: as('GlobalMaxPooling2D'),
-  FusedBatchNorm: as('BatchNormalization'), FusedBatchNormV2: as('BatchNormalization'), FusedBatchNormV3: as('BatchNormalization'),
-  Mul: as('Multiply'), Add: as('Add'), AddV2: as('Add'), AddN: as('Add'), BiasAdd: as('Add'), Sub: as('Subtract'),
-  Maximum: as('Maximum'), Minimum: as('Minimum'),
-  Relu: as('Activation'), Relu6: as('Activation'), Elu: as('Activation'), Selu: as('Activation'), LeakyRelu: as('Activation'),
-  Sigmoid: as('Activation'), Tanh: as('Activation'), Softplus: as('Activation'), Softsign: as('Activation'),
-  Softmax: as('Softmax'), LogSoftmax: as('Softmax'), Prelu: as('PReLU'),
-  Reshape: as('Reshape'), Squeeze: as('Reshape'), ExpandDims: as('Reshape'),
-  Pad: as('ZeroPadding2D'), PadV2: as('ZeroPadding2D'), MirrorPad: as('ZeroPadding2D'),
-  ConcatV2: as('Concatenate'), Concat: as('Concatenate'), Pack: as('Concatenate'),
-  Transpose: as('Permute'), ResizeNearestNeighbor: as('UpSampling2D'),
+  Conv2DBackpropInput: {
+    layer: 'Conv2DTranspose',
+    config: (s) => ({ kernelSize: (s.inputs[1] ?? [1, 1]).slice(0, 2) }),
+    input: (s) => perExample(s.inputs[2] ?? []),
+  },
+  MatMul: matmul('transpose_a'),
+  _FusedMatMul: matmul('transpose_a'),
+  BatchMatMul: matmul('adj_x'),
+  BatchMatMulV2: matmul('adj_x'),
+  MaxPool: pool('MaxPooling2D'),
+  AvgPool: pool('AveragePooling2D'),
+  Mean: as('GlobalAveragePooling2D'),
+  Max: as('GlobalMaxPooling2D'),
+  FusedBatchNorm: as('BatchNormalization'),
+  FusedBatchNormV2: as('BatchNormalization'),
+  FusedBatchNormV3: as('BatchNormalization'),
+  Mul: as('Multiply'),
+  Add: as('Add'),
+  AddV2: as('Add'),
+  AddN: as('Add'),
+  BiasAdd: as('Add'),
+  Sub: as('Subtract'),
+  Maximum: as('Maximum'),
+  Minimum: as('Minimum'),
+  Relu: as('Activation'),
+  Relu6: as('Activation'),
+  Elu: as('Activation'),
+  Selu: as('Activation'),
+  LeakyRelu: as('Activation'),
+  Sigmoid: as('Activation'),
+  Tanh: as('Activation'),
+  Softplus: as('Activation'),
+  Softsign: as('Activation'),
+  Softmax: as('Softmax'),
+  LogSoftmax: as('Softmax'),
+  Prelu: as('PReLU'),
+  Reshape: as('Reshape'),
+  Squeeze: as('Reshape'),
+  ExpandDims: as('Reshape'),
+  Pad: as('ZeroPadding2D'),
+  PadV2: as('ZeroPadding2D'),
+  MirrorPad: as('ZeroPadding2D'),
+  ConcatV2: as('Concatenate'),
+  Concat: as('Concatenate'),
+  Pack: as('Concatenate'),
+  Transpose: as('Permute'),
+  ResizeNearestNeighbor: as('UpSampling2D'),
 };
 
 /** Ops that only move, copy or describe values: zero MACs, with no layer counterpart. */
 const MOVES: ReadonlySet<string> = new Set([
-  'Identity', 'IdentityN', 'StopGradient', 'Snapshot', 'Cast', 'Shape', 'ShapeN', 'Size', 'Rank', 'StridedSlice', 'Slice',
-  'Unpack', 'Split', 'SplitV', 'Tile', 'Fill', 'ZerosLike', 'OnesLike', 'GatherV2', 'Gather', 'Range', 'BroadcastTo', 'NoOp',
+  'Identity',
+  'IdentityN',
+  'StopGradient',
+  'Snapshot',
+  'Cast',
+  'Shape',
+  'ShapeN',
+  'Size',
+  'Rank',
+  'StridedSlice',
+  'Slice',
+  'Unpack',
+  'Split',
+  'SplitV',
+  'Tile',
+  'Fill',
+  'ZerosLike',
+  'OnesLike',
+  'GatherV2',
+  'Gather',
+  'Range',
+  'BroadcastTo',
+  'NoOp',
 ]);
 
 /** The graph ops with a MAC rule (registry-backed or zero), for documentation and tests. */

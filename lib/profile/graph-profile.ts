@@ -11,7 +11,12 @@ import { graphModelToArtifacts, specBytes } from '../data/model-io';
 import { AttrValue, graphOpMacs, perExample } from './graph-ops';
 import { LayerProfile, ProfileOptions, ProfileReport, peakActivationBytes } from './report';
 
-interface NodeDef { name: string; op: string; input?: string[]; attr?: Record<string, AttrValue> }
+interface NodeDef {
+  name: string;
+  op: string;
+  input?: string[];
+  attr?: Record<string, AttrValue>;
+}
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, string: 0 };
 const NOT_PROFILED = new Set(['Const', 'Placeholder', 'PlaceholderWithDefault', 'NoOp']);
@@ -46,7 +51,9 @@ function zeroInputs(model: tf.GraphModel, options: ProfileOptions): tf.NamedTens
   const feeds: tf.NamedTensorMap = {};
   const keys = model.inputNodes;
   if (options.inputShape && keys.length !== 1) {
-    throw new ConfigError(`profileModel: inputShape for a model with one input, got ${keys.length} inputs (${keys.join(', ')}). Fix the input shapes in the converter (--control_flow_v2 or a fixed signature).`);
+    throw new ConfigError(
+      `profileModel: inputShape for a model with one input, got ${keys.length} inputs (${keys.join(', ')}). Fix the input shapes in the converter (--control_flow_v2 or a fixed signature).`,
+    );
   }
   model.inputs.forEach((info, i) => {
     const shape = info.shape;
@@ -54,18 +61,31 @@ function zeroInputs(model: tf.GraphModel, options: ProfileOptions): tf.NamedTens
     let full: number[];
     if (options.inputShape) full = [1, ...options.inputShape];
     else if (free) {
-      throw new ConfigError(`profileModel: a graph model input with a fixed shape, got ${shape ? `[${shape.join(', ')}]` : 'no shape'} for input "${info.name}". ` +
-        `Pass the shape without the batch dimension, e.g. {inputShape: [224, 224, 3]}.`);
+      throw new ConfigError(
+        `profileModel: a graph model input with a fixed shape, got ${shape ? `[${shape.join(', ')}]` : 'no shape'} for input "${info.name}". ` +
+          `Pass the shape without the batch dimension, e.g. {inputShape: [224, 224, 3]}.`,
+      );
     } else full = [1, ...(shape as number[]).slice(1)];
-    if (info.dtype === 'string') throw new ConfigError(`profileModel: numeric graph model inputs, got a string input "${info.name}". Profile the numeric part of the model.`);
+    if (info.dtype === 'string')
+      throw new ConfigError(
+        `profileModel: numeric graph model inputs, got a string input "${info.name}". Profile the numeric part of the model.`,
+      );
     feeds[keys[i] as string] = tf.zeros(full, info.dtype === 'int32' || info.dtype === 'bool' ? info.dtype : 'float32');
   });
   return feeds;
 }
 
 /** Runs the model once and returns each requested node's output shape and dtype. */
-async function nodeShapes(model: tf.GraphModel, names: string[], options: ProfileOptions): Promise<Map<string, { shape: number[]; dtype: string }>> {
-  const weightIds = new Set(Object.values(model.weights).flat().map((t) => t.id));
+async function nodeShapes(
+  model: tf.GraphModel,
+  names: string[],
+  options: ProfileOptions,
+): Promise<Map<string, { shape: number[]; dtype: string }>> {
+  const weightIds = new Set(
+    Object.values(model.weights)
+      .flat()
+      .map((t) => t.id),
+  );
   const feeds = zeroInputs(model, options);
   const out = new Map<string, { shape: number[]; dtype: string }>();
   let results: tf.Tensor[] = [];
@@ -85,8 +105,12 @@ async function nodeShapes(model: tf.GraphModel, names: string[], options: Profil
     });
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new DataError(`profileModel: a graph model that runs on a zero input of shape ${Object.values(feeds).map((t) => `[${t.shape.join(', ')}]`).join(', ')}, ` +
-      `got "${(e as Error).message}". Pass the input shape the model expects with {inputShape: [...]}.`);
+    throw new DataError(
+      `profileModel: a graph model that runs on a zero input of shape ${Object.values(feeds)
+        .map((t) => `[${t.shape.join(', ')}]`)
+        .join(', ')}, ` +
+        `got "${(e as Error).message}". Pass the input shape the model expects with {inputShape: [...]}.`,
+    );
   } finally {
     tf.dispose(Object.values(feeds));
     tf.dispose(results.filter((t) => t && !weightIds.has(t.id)));
@@ -100,13 +124,23 @@ async function nodeShapes(model: tf.GraphModel, names: string[], options: Profil
  */
 export async function profileGraphModel(model: tf.GraphModel, options: ProfileOptions = {}): Promise<ProfileReport> {
   const batchSize = options.batchSize ?? 1;
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new ConfigError(`profileModel: batchSize a positive integer, got ${describe(options.batchSize)}. Use e.g. 1.`);
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new ConfigError(
+      `profileModel: batchSize a positive integer, got ${describe(options.batchSize)}. Use e.g. 1.`,
+    );
   const artifacts = await graphModelToArtifacts(model);
   const defs = (artifacts.modelJson.modelTopology as { node?: NodeDef[] }).node ?? [];
   const nodes = new Map(defs.map((n) => [n.name, n]));
-  const order = topoOrder(nodes, model.outputs.map((o) => producerOf(o.name)));
+  const order = topoOrder(
+    nodes,
+    model.outputs.map((o) => producerOf(o.name)),
+  );
   const profiled = order.filter((n) => !NOT_PROFILED.has(n.op));
-  const shapes = await nodeShapes(model, profiled.map((n) => n.name), options);
+  const shapes = await nodeShapes(
+    model,
+    profiled.map((n) => n.name),
+    options,
+  );
   const specs = new Map(artifacts.modelJson.weightsManifest.flatMap((g) => g.weights).map((s) => [s.name, s]));
   const isWeight = (name: string) => nodes.get(name)?.op === 'Const' && specs.has(name);
   const shapeOf = (name: string): number[] => {
@@ -145,18 +179,40 @@ export async function profileGraphModel(model: tf.GraphModel, options: ProfileOp
     }
     zeros += nodeZeros;
     const out = shapes.get(node.name);
-    const macs = out ? graphOpMacs(node.op, { attr: node.attr ?? {}, inputs: inputs.map(shapeOf), isWeight: inputs.map(isWeight), output: out.shape }) : undefined;
-    if (!out) warnings.push(`profileModel: node '${node.name}' (${node.op}) gave no tensor when run; its shape and MACs are unknown.`);
-    else if (macs === undefined) warnings.push(`profileModel: no MAC counting rule for node '${node.name}' (${node.op}); its MACs are left out of the total.`);
+    const macs = out
+      ? graphOpMacs(node.op, {
+          attr: node.attr ?? {},
+          inputs: inputs.map(shapeOf),
+          isWeight: inputs.map(isWeight),
+          output: out.shape,
+        })
+      : undefined;
+    if (!out)
+      warnings.push(
+        `profileModel: node '${node.name}' (${node.op}) gave no tensor when run; its shape and MACs are unknown.`,
+      );
+    else if (macs === undefined)
+      warnings.push(
+        `profileModel: no MAC counting rule for node '${node.name}' (${node.op}); its MACs are left out of the total.`,
+      );
     layers.push({
-      name: node.name, className: node.op, inputs: inputs.filter((i) => !isWeight(i)),
-      outputShape: perExample(out?.shape ?? []), params, trainableParams: 0, macs, weightBytes,
+      name: node.name,
+      className: node.op,
+      inputs: inputs.filter((i) => !isWeight(i)),
+      outputShape: perExample(out?.shape ?? []),
+      params,
+      trainableParams: 0,
+      macs,
+      weightBytes,
       activationBytes: out ? prod(out.shape) * (BYTES[out.dtype] ?? 4) : 0,
       sparsity: params ? nodeZeros / params : 0,
     });
   }
   const unread = [...specs.keys()].filter((n) => !claimed.has(n));
-  if (unread.length) warnings.push(`profileModel: ${unread.length} weight(s) read by no node the outputs depend on (e.g. '${unread[0]}'); they are left out of the totals.`);
+  if (unread.length)
+    warnings.push(
+      `profileModel: ${unread.length} weight(s) read by no node the outputs depend on (e.g. '${unread[0]}'); they are left out of the totals.`,
+    );
   const params = layers.reduce((a, l) => a + l.params, 0);
   const macs = layers.reduce((a, l) => a + (l.macs ?? 0), 0);
   const weightBytes = layers.reduce((a, l) => a + l.weightBytes, 0);
@@ -165,8 +221,18 @@ export async function profileGraphModel(model: tf.GraphModel, options: ProfileOp
   return {
     layers,
     totals: {
-      params, trainableParams: 0, macs, flops: 2 * macs, weightBytes, weightBytesByDtype: byDtype, storedWeightBytesByDtype: storedByDtype,
-      zeroWeights: zeros, sparsity: params ? zeros / params : 0, peakActivationBytes: peak, peakMemoryBytes: weightBytes + peak, batchSize,
+      params,
+      trainableParams: 0,
+      macs,
+      flops: 2 * macs,
+      weightBytes,
+      weightBytesByDtype: byDtype,
+      storedWeightBytesByDtype: storedByDtype,
+      zeroWeights: zeros,
+      sparsity: params ? zeros / params : 0,
+      peakActivationBytes: peak,
+      peakMemoryBytes: weightBytes + peak,
+      batchSize,
     },
     warnings,
   };

@@ -46,35 +46,48 @@ export function graphSvg(layers: readonly LayerProfile[], options: GraphSvgOptio
   const margin = 12;
   const params = layers.reduce((a, l) => a + l.params, 0);
   const macs = layers.reduce((a, l) => a + (l.macs ?? 0), 0);
-  const title = options.title ?? `Layer graph: ${layers.length} layers, ${compact(params)} params, ${compact(macs)} MACs`;
+  const title =
+    options.title ?? `Layer graph: ${layers.length} layers, ${compact(params)} params, ${compact(macs)} MACs`;
   const titleH = 28;
   const maxPerRow = Math.max(1, ...[...rows.values()].map((r) => r.length));
   const width = Math.max(maxPerRow * (boxW + gapX) - gapX, title.length * 8.5) + 2 * margin;
   const pos = new Map<string, { x: number; y: number }>();
   for (const [r, row] of rows) {
     const rowWidth = row.length * (boxW + gapX) - gapX;
-    row.forEach((l, i) => pos.set(l.name, { x: (width - rowWidth) / 2 + i * (boxW + gapX), y: margin + titleH + r * (boxH + gapY) }));
+    row.forEach((l, i) =>
+      pos.set(l.name, { x: (width - rowWidth) / 2 + i * (boxW + gapX), y: margin + titleH + r * (boxH + gapY) }),
+    );
   }
   const height = margin + titleH + rows.size * (boxH + gapY) - gapY + margin;
   const arrow = `tfc-arrow-${++pictures}`; // one id per picture: several SVGs share a page
-  const parts: string[] = [`<text x="${width / 2}" y="${margin + 15}" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`];
+  const parts: string[] = [
+    `<text x="${width / 2}" y="${margin + 15}" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
+  ];
   for (const l of layers) {
     const to = pos.get(l.name) as { x: number; y: number };
     for (const i of l.inputs) {
       const from = pos.get(i);
       if (!from) continue;
-      parts.push(`<line x1="${from.x + boxW / 2}" y1="${from.y + boxH}" x2="${to.x + boxW / 2}" y2="${to.y}" stroke="#555" stroke-width="1.2" marker-end="url(#${arrow})"/>`);
+      parts.push(
+        `<line x1="${from.x + boxW / 2}" y1="${from.y + boxH}" x2="${to.x + boxW / 2}" y2="${to.y}" stroke="#555" stroke-width="1.2" marker-end="url(#${arrow})"/>`,
+      );
     }
   }
   for (const l of layers) {
     const p = pos.get(l.name) as { x: number; y: number };
     const weighty = l.params > 0;
     const detail = `[${l.outputShape.join('x')}]${weighty ? `  ${compact(l.params)} params` : ''}${l.macs ? `  ${compact(l.macs)} MACs` : ''}`;
-    parts.push(`<rect x="${p.x}" y="${p.y}" width="${boxW}" height="${boxH}" rx="6" fill="${weighty ? '#dbe9f6' : '#f2f2f2'}" stroke="#4a6f96"/>`);
-    parts.push(`<text x="${p.x + boxW / 2}" y="${p.y + 18}" text-anchor="middle" font-size="12" font-weight="bold">${esc(l.name)} (${esc(l.className)})</text>`);
+    parts.push(
+      `<rect x="${p.x}" y="${p.y}" width="${boxW}" height="${boxH}" rx="6" fill="${weighty ? '#dbe9f6' : '#f2f2f2'}" stroke="#4a6f96"/>`,
+    );
+    parts.push(
+      `<text x="${p.x + boxW / 2}" y="${p.y + 18}" text-anchor="middle" font-size="12" font-weight="bold">${esc(l.name)} (${esc(l.className)})</text>`,
+    );
     parts.push(`<text x="${p.x + boxW / 2}" y="${p.y + 35}" text-anchor="middle" font-size="11">${esc(detail)}</text>`);
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">` +
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">` +
     `<title>${esc(title)}</title><defs><marker id="${arrow}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>` +
-    `<rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>`;
+    `<rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>`
+  );
 }

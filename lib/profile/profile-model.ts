@@ -14,7 +14,10 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64
  * Profiles a layers model, or a graph model (tf.loadGraphModel / loadGraphModel: nodes as layers).
  * @example (await profileModel(simpleNet({seed: 0}))).totals // {params: 235146, macs: 234752, ...}
  */
-export async function profileModel(model: tf.LayersModel | tf.GraphModel, options: ProfileOptions = {}): Promise<ProfileReport> {
+export async function profileModel(
+  model: tf.LayersModel | tf.GraphModel,
+  options: ProfileOptions = {},
+): Promise<ProfileReport> {
   if (isGraphModel(model)) return profileGraphModel(model, options);
   const graph = modelGraph(model, 'profileModel');
   const batchSize = options.batchSize ?? 1;
@@ -41,10 +44,19 @@ export async function profileModel(model: tf.LayersModel | tf.GraphModel, option
     }
     zeros += layerZeros;
     const macs = node.entry?.macs(node);
-    if (macs === undefined) warnings.push(`profileModel: no MAC counting rule for layer '${layer.name}' (${node.className}); its MACs are left out of the total.`);
+    if (macs === undefined)
+      warnings.push(
+        `profileModel: no MAC counting rule for layer '${layer.name}' (${node.className}); its MACs are left out of the total.`,
+      );
     layers.push({
-      name: layer.name, className: node.className, inputs: [...node.inputs], outputShape: [...node.outputShape],
-      params, trainableParams: trainable, macs, weightBytes,
+      name: layer.name,
+      className: node.className,
+      inputs: [...node.inputs],
+      outputShape: [...node.outputShape],
+      params,
+      trainableParams: trainable,
+      macs,
+      weightBytes,
       activationBytes: node.outputShape.reduce((a, b) => a * Math.max(b, 1), 1) * 4,
       sparsity: params ? layerZeros / params : 0,
     });
@@ -52,16 +64,26 @@ export async function profileModel(model: tf.LayersModel | tf.GraphModel, option
   const params = layers.reduce((a, l) => a + l.params, 0);
   const macs = layers.reduce((a, l) => a + (l.macs ?? 0), 0);
   const weightBytes = layers.reduce((a, l) => a + l.weightBytes, 0);
-  const inputBytes = model.inputs.reduce((a, t) => a + (t.shape.slice(1) as number[]).reduce((x, d) => x * Math.max(d ?? 1, 1), 1) * 4, 0);
+  const inputBytes = model.inputs.reduce(
+    (a, t) => a + (t.shape.slice(1) as number[]).reduce((x, d) => x * Math.max(d ?? 1, 1), 1) * 4,
+    0,
+  );
   const peak = peakActivationBytes(layers, inputBytes) * batchSize;
   return {
     layers,
     totals: {
-      params, trainableParams: layers.reduce((a, l) => a + l.trainableParams, 0), macs, flops: 2 * macs, weightBytes,
-      weightBytesByDtype: byDtype, zeroWeights: zeros, sparsity: params ? zeros / params : 0,
-      peakActivationBytes: peak, peakMemoryBytes: weightBytes + peak, batchSize,
+      params,
+      trainableParams: layers.reduce((a, l) => a + l.trainableParams, 0),
+      macs,
+      flops: 2 * macs,
+      weightBytes,
+      weightBytesByDtype: byDtype,
+      zeroWeights: zeros,
+      sparsity: params ? zeros / params : 0,
+      peakActivationBytes: peak,
+      peakMemoryBytes: weightBytes + peak,
+      batchSize,
     },
     warnings,
   };
 }
-

@@ -32,7 +32,10 @@ export async function modelSizes(model: tf.LayersModel | tf.GraphModel): Promise
   const jsonBytes = Buffer.byteLength(json);
   const wGz = gzipBytes(a.weightData);
   return {
-    modelJsonBytes: jsonBytes, weightBytes: a.weightData.length, totalBytes: jsonBytes + a.weightData.length,
-    weightGzipBytes: wGz, totalGzipBytes: wGz + gzipBytes(json),
+    modelJsonBytes: jsonBytes,
+    weightBytes: a.weightData.length,
+    totalBytes: jsonBytes + a.weightData.length,
+    weightGzipBytes: wGz,
+    totalGzipBytes: wGz + gzipBytes(json),
   };
 }

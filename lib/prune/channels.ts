@@ -76,28 +76,46 @@ type LayerJson = { class_name: string; config: Record<string, unknown> };
 
 function validate(model: tf.LayersModel, options: ChannelOptions): void {
   if (!options || typeof options !== 'object') {
-    throw new ConfigError(`${FN}: an options object such as {sparsity: 0.5}, got ${describe(options)}. Pass the fraction of channels to remove.`);
+    throw new ConfigError(
+      `${FN}: an options object such as {sparsity: 0.5}, got ${describe(options)}. Pass the fraction of channels to remove.`,
+    );
   }
   if ('ratio' in options) {
-    throw new ConfigError(`${FN}: sparsity (the fraction of channels removed, the word magnitude pruning uses too), got ratio: ${describe((options as { ratio?: unknown }).ratio)}. ` +
-      `Rename ratio to sparsity, e.g. {sparsity: 0.5}.`);
+    throw new ConfigError(
+      `${FN}: sparsity (the fraction of channels removed, the word magnitude pruning uses too), got ratio: ${describe((options as { ratio?: unknown }).ratio)}. ` +
+        `Rename ratio to sparsity, e.g. {sparsity: 0.5}.`,
+    );
   }
   checkSparsity(FN, options.sparsity);
   const names = new Set(model.layers.map((l) => l.name));
-  if (options.skip !== undefined && !Array.isArray(options.skip)) throw new ConfigError(`${FN}: skip a list of layer names, got ${describe(options.skip)}. Pass e.g. skip: ['conv1'].`);
+  if (options.skip !== undefined && !Array.isArray(options.skip))
+    throw new ConfigError(
+      `${FN}: skip a list of layer names, got ${describe(options.skip)}. Pass e.g. skip: ['conv1'].`,
+    );
   for (const n of options.skip ?? []) {
-    if (!names.has(n)) throw new ConfigError(`${FN}: skip to name layers of the model, got unknown layer "${n}". Layers are: ${[...names].join(', ')}.`);
+    if (!names.has(n))
+      throw new ConfigError(
+        `${FN}: skip to name layers of the model, got unknown layer "${n}". Layers are: ${[...names].join(', ')}.`,
+      );
   }
   if (options.importance !== undefined && !CRITERIA.includes(options.importance)) {
-    throw new ConfigError(`${FN}: importance ${CRITERIA.map((c) => `'${c}'`).join(', ')}, got ${describe(options.importance)}. Use 'l1' (Li et al.) or 'bn' (Network Slimming).`);
+    throw new ConfigError(
+      `${FN}: importance ${CRITERIA.map((c) => `'${c}'`).join(', ')}, got ${describe(options.importance)}. Use 'l1' (Li et al.) or 'bn' (Network Slimming).`,
+    );
   }
   if ((options.seed !== undefined || options.importance === 'random') && !Number.isFinite(options.seed)) {
-    throw new ConfigError(`${FN}: a numeric seed${options.importance === 'random' ? " for importance 'random'" : ''}, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
+    throw new ConfigError(
+      `${FN}: a numeric seed${options.importance === 'random' ? " for importance 'random'" : ''}, got ${describe(options.seed)}. Pass e.g. seed: 1.`,
+    );
   }
   const min = options.minChannels ?? 1;
-  if (!(Number.isInteger(min) && min >= 1)) throw new ConfigError(`${FN}: minChannels a positive integer, got ${describe(min)}. Use 1.`);
+  if (!(Number.isInteger(min) && min >= 1))
+    throw new ConfigError(`${FN}: minChannels a positive integer, got ${describe(min)}. Use 1.`);
   const roundTo = options.roundTo ?? 1;
-  if (!(Number.isInteger(roundTo) && roundTo >= 1)) throw new ConfigError(`${FN}: roundTo a positive integer, got ${describe(roundTo)}. Use 1 (no rounding) or the runtime's tile, e.g. 8.`);
+  if (!(Number.isInteger(roundTo) && roundTo >= 1))
+    throw new ConfigError(
+      `${FN}: roundTo a positive integer, got ${describe(roundTo)}. Use 1 (no rounding) or the runtime's tile, e.g. 8.`,
+    );
 }
 
 function validateLayers(model: tf.LayersModel, options: ChannelOptions, groups: readonly PruningGroup[]): void {
@@ -105,10 +123,14 @@ function validateLayers(model: tf.LayersModel, options: ChannelOptions, groups: 
   const open = groups.filter((g) => !g.frozen).flatMap((g) => g.producers);
   for (const [n, s] of Object.entries(options.layers ?? {})) {
     if (!open.includes(n)) {
-      const why = !names.has(n) ? `unknown layer "${n}"` : groups.some((g) => g.producers.includes(n))
-        ? `"${n}", whose channels cannot be pruned (the group ${groups.find((g) => g.producers.includes(n))?.reason ?? 'is frozen'})`
-        : `"${n}", which produces no channels of its own (not a Dense/Conv layer)`;
-      throw new ConfigError(`${FN}: layers to name Dense/Conv layers whose channels can be pruned, got ${why}. Prunable producers are: ${open.join(', ')}.`);
+      const why = !names.has(n)
+        ? `unknown layer "${n}"`
+        : groups.some((g) => g.producers.includes(n))
+          ? `"${n}", whose channels cannot be pruned (the group ${groups.find((g) => g.producers.includes(n))?.reason ?? 'is frozen'})`
+          : `"${n}", which produces no channels of its own (not a Dense/Conv layer)`;
+      throw new ConfigError(
+        `${FN}: layers to name Dense/Conv layers whose channels can be pruned, got ${why}. Prunable producers are: ${open.join(', ')}.`,
+      );
     }
     checkSparsity(FN, s, `layers.${n}`);
   }
@@ -132,7 +154,10 @@ function sliced(w: tf.Tensor, indices: readonly number[], axis: number): tf.Tens
  * Removes channels from a copy of `model` (the input is not modified; the caller owns the result).
  * @example const {model: small, report} = await channels(cnnModel, {sparsity: 0.5, importance: 'l1'})
  */
-export async function channels(model: tf.LayersModel, options: ChannelOptions): Promise<{ model: tf.LayersModel; report: ChannelReport }> {
+export async function channels(
+  model: tf.LayersModel,
+  options: ChannelOptions,
+): Promise<{ model: tf.LayersModel; report: ChannelReport }> {
   requireLayersModel(model, FN);
   validate(model, options);
   const skip = new Set(options.skip ?? []);
@@ -145,7 +170,8 @@ export async function channels(model: tf.LayersModel, options: ChannelOptions): 
   const kept = new Map<number, number[]>();
   const groupReports: ChannelGroupReport[] = groups.map((g) => {
     const base = { producers: g.producers, tied: g.tied, consumers: g.consumers, channelsBefore: g.channels };
-    if (g.frozen) return { ...base, channelsAfter: g.channels, kept: [...Array(g.channels).keys()], reason: g.reason ?? 'frozen' };
+    if (g.frozen)
+      return { ...base, channelsAfter: g.channels, kept: [...Array(g.channels).keys()], reason: g.reason ?? 'frozen' };
     const named = g.producers.map((p) => options.layers?.[p]).filter((r): r is number => r !== undefined);
     const sparsity = named.length ? Math.max(...named) : options.sparsity;
     const unrounded = Math.max(Math.min(minChannels, g.channels), g.channels - Math.round(sparsity * g.channels));
@@ -168,7 +194,12 @@ export async function channels(model: tf.LayersModel, options: ChannelOptions): 
     const width = keptOf(node.name).length;
     if (node.entry?.role === 'producer') {
       const key = ['filters', 'units'].find((k) => k in l.config);
-      if (!key) throw new UnsupportedLayerError(`${FN}: a producer with a filters or units setting, got layer "${node.name}" of class ${node.className}. Add "${node.name}" to skip.`, node.name, node.className);
+      if (!key)
+        throw new UnsupportedLayerError(
+          `${FN}: a producer with a filters or units setting, got layer "${node.name}" of class ${node.className}. Add "${node.name}" to skip.`,
+          node.name,
+          node.className,
+        );
       l.config[key] = width;
     }
     const target = l.config.target_shape;
@@ -180,24 +211,31 @@ export async function channels(model: tf.LayersModel, options: ChannelOptions): 
       if (node.layer.weights.length === 0) continue;
       // Fresh buffers: tfjs-wasm's gather output shares its data with an internal 4-D reshape,
       // and a variable assigned from it is later read with that 4-D shape by fused kernels.
-      const weights = tf.tidy(() => node.layer.getWeights().map((w, i) => {
-        if (untouched(node)) return w.clone();
-        const outKept = keptOf(node.name);
-        const kernel = node.entry?.kernel;
-        if (kernel && i === kernel.index) {
-          const inSpace = graph.inputs.get(node.name)?.[0];
-          const byInput = kernel.inAxis !== undefined && inSpace ? sliced(w, graph.keptIndices(inSpace, kept), kernel.inAxis) : w;
-          return sliced(byInput, outKept, kernel.outAxis);
-        }
-        // Per-channel weights carry the channels on their last axis; one value is shared by all.
-        const c = w.shape[w.rank - 1];
-        if (c === 1) return w.clone();
-        if (c !== graph.size(graph.spaces.get(node.name) as Space)) {
-          throw new UnsupportedLayerError(`${FN}: per-channel weights on the last axis, got weight ${i} of layer "${node.name}" (${node.className}) ` +
-            `of shape [${w.shape.join(', ')}]. Add "${node.name}" to skip.`, node.name, node.className);
-        }
-        return sliced(w, outKept, w.rank - 1);
-      }));
+      const weights = tf.tidy(() =>
+        node.layer.getWeights().map((w, i) => {
+          if (untouched(node)) return w.clone();
+          const outKept = keptOf(node.name);
+          const kernel = node.entry?.kernel;
+          if (kernel && i === kernel.index) {
+            const inSpace = graph.inputs.get(node.name)?.[0];
+            const byInput =
+              kernel.inAxis !== undefined && inSpace ? sliced(w, graph.keptIndices(inSpace, kept), kernel.inAxis) : w;
+            return sliced(byInput, outKept, kernel.outAxis);
+          }
+          // Per-channel weights carry the channels on their last axis; one value is shared by all.
+          const c = w.shape[w.rank - 1];
+          if (c === 1) return w.clone();
+          if (c !== graph.size(graph.spaces.get(node.name) as Space)) {
+            throw new UnsupportedLayerError(
+              `${FN}: per-channel weights on the last axis, got weight ${i} of layer "${node.name}" (${node.className}) ` +
+                `of shape [${w.shape.join(', ')}]. Add "${node.name}" to skip.`,
+              node.name,
+              node.className,
+            );
+          }
+          return sliced(w, outKept, w.rank - 1);
+        }),
+      );
       try {
         out.getLayer(node.name).setWeights(weights);
       } finally {
@@ -209,15 +247,23 @@ export async function channels(model: tf.LayersModel, options: ChannelOptions): 
     throw e;
   }
   const [pb, pa] = await Promise.all([profileModel(model), profileModel(out)]);
-  const layers = graph.nodes.filter((n) => n.entry?.role === 'producer' || n.entry?.role === 'tied').map((n) => ({
-    name: n.name, className: n.className,
-    channelsBefore: graph.size(graph.spaces.get(n.name) as Space), channelsAfter: keptOf(n.name).length,
-  }));
+  const layers = graph.nodes
+    .filter((n) => n.entry?.role === 'producer' || n.entry?.role === 'tied')
+    .map((n) => ({
+      name: n.name,
+      className: n.className,
+      channelsBefore: graph.size(graph.spaces.get(n.name) as Space),
+      channelsAfter: keptOf(n.name).length,
+    }));
   warnings.push(...pa.warnings);
   return {
     model: out,
     report: {
-      sparsity: options.sparsity, importance, roundTo: options.roundTo ?? 1, groups: groupReports, layers,
+      sparsity: options.sparsity,
+      importance,
+      roundTo: options.roundTo ?? 1,
+      groups: groupReports,
+      layers,
       params: { before: pb.totals.params, after: pa.totals.params },
       macs: { before: pb.totals.macs, after: pa.totals.macs },
       warnings,

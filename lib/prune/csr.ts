@@ -31,9 +31,14 @@ function packedLength(entries: number, bits: IndexBits): number {
  * @example encodeCsr(new Float32Array([0, 2, 0, 0, 0, 3]), 2, 3, 4) // values [2, 3], gaps (gap-1) [1, 2]
  */
 export function encodeCsr(dense: Float32Array, rows: number, cols: number, indexBits: IndexBits = 4): CsrEncoding {
-  if (indexBits !== 4 && indexBits !== 8) throw new ConfigError(`encodeCsr: indexBits 4 or 8, got ${describe(indexBits)}. Use 4 for fully-connected layers (Deep Compression uses 5) or 8 for conv.`);
+  if (indexBits !== 4 && indexBits !== 8)
+    throw new ConfigError(
+      `encodeCsr: indexBits 4 or 8, got ${describe(indexBits)}. Use 4 for fully-connected layers (Deep Compression uses 5) or 8 for conv.`,
+    );
   if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 0 && cols >= 0) || rows * cols !== dense.length) {
-    throw new ShapeError(`encodeCsr: rows * cols = dense.length, got ${rows} x ${cols} for ${dense.length} values. Pass the matrix's shape.`);
+    throw new ShapeError(
+      `encodeCsr: rows * cols = dense.length, got ${rows} x ${cols} for ${dense.length} values. Pass the matrix's shape.`,
+    );
   }
   const maxGap = 2 ** indexBits;
   const values: number[] = [];
@@ -44,7 +49,8 @@ export function encodeCsr(dense: Float32Array, rows: number, cols: number, index
     for (let c = 0; c < cols; c++) {
       const v = dense[r * cols + c] as number;
       if (v === 0) continue;
-      while (c - prev > maxGap) { // bridge a long gap with padding zeros
+      while (c - prev > maxGap) {
+        // bridge a long gap with padding zeros
         prev += maxGap;
         values.push(0);
         gaps.push(maxGap - 1);
@@ -66,7 +72,10 @@ export function packGaps(gaps: ArrayLike<number>, indexBits: IndexBits): Uint8Ar
   const packed = new Uint8Array(packedLength(gaps.length, indexBits));
   for (let i = 0; i < gaps.length; i++) {
     const g = gaps[i] as number;
-    if (!(Number.isInteger(g) && g >= 0 && g < 2 ** indexBits)) throw new ConfigError(`packGaps: gaps in [0, ${2 ** indexBits}), got ${describe(g)} at index ${i}. Store gap - 1 of each entry.`);
+    if (!(Number.isInteger(g) && g >= 0 && g < 2 ** indexBits))
+      throw new ConfigError(
+        `packGaps: gaps in [0, ${2 ** indexBits}), got ${describe(g)} at index ${i}. Store gap - 1 of each entry.`,
+      );
     if (indexBits === 8) packed[i] = g;
     else packed[i >> 1] = (packed[i >> 1] as number) | (g << ((i & 1) * 4));
   }

@@ -68,7 +68,11 @@ export class DependencyGraph {
    * and output channels stay as they are; a layer the registry cannot follow channel-wise gives
    * an UnsupportedLayerError naming it and this way out. `fn` names the caller in errors.
    */
-  constructor(readonly model: tf.LayersModel, readonly skip: readonly string[] = [], private readonly fn = 'DependencyGraph') {
+  constructor(
+    readonly model: tf.LayersModel,
+    readonly skip: readonly string[] = [],
+    private readonly fn = 'DependencyGraph',
+  ) {
     this.nodes = modelGraph(model, fn);
     const skipped = new Set(skip);
     for (const node of this.nodes) {
@@ -76,7 +80,8 @@ export class DependencyGraph {
       this.inputs.set(node.name, ins);
       this.spaces.set(node.name, this.follow(node, ins, skipped.has(node.name)));
     }
-    for (const t of model.outputs) this.freeze(this.spaces.get(t.sourceLayer.name) as Space, `reaches the model output (${t.sourceLayer.name})`);
+    for (const t of model.outputs)
+      this.freeze(this.spaces.get(t.sourceLayer.name) as Space, `reaches the model output (${t.sourceLayer.name})`);
   }
 
   /** Root id of a leaf's group. */
@@ -141,8 +146,13 @@ export class DependencyGraph {
       .map(([root, g]) => {
         const reason = this.frozenWhy.get(root);
         return {
-          id: root, channels: this.sizes[root] as number, producers: inOrder(g.producers), tied: inOrder(g.tied), consumers: inOrder(g.consumers),
-          frozen: reason !== undefined, ...(reason !== undefined ? { reason } : {}),
+          id: root,
+          channels: this.sizes[root] as number,
+          producers: inOrder(g.producers),
+          tied: inOrder(g.tied),
+          consumers: inOrder(g.consumers),
+          frozen: reason !== undefined,
+          ...(reason !== undefined ? { reason } : {}),
         };
       })
       .sort((a, b) => (order.get(a.producers[0] as string) ?? 0) - (order.get(b.producers[0] as string) ?? 0));
@@ -151,13 +161,22 @@ export class DependencyGraph {
   /** The output space of one layer, from its registry role. */
   private follow(node: GraphNode, ins: Space[], skipped: boolean): Space {
     const { entry, name } = node;
-    if (entry?.role === 'input') return this.leaf(this.channelsOf(node), undefined, `starts at the model input (${name})`);
+    if (entry?.role === 'input')
+      return this.leaf(this.channelsOf(node), undefined, `starts at the model input (${name})`);
     if (skipped) {
       ins.forEach((s) => this.freeze(s, `is read by skipped layer ${name}`));
-      return this.leaf(this.channelsOf(node), entry?.role === 'producer' ? name : undefined, `comes out of skipped layer ${name}`);
+      return this.leaf(
+        this.channelsOf(node),
+        entry?.role === 'producer' ? name : undefined,
+        `comes out of skipped layer ${name}`,
+      );
     }
     if (!entry) throw this.unsupported(node, 'a layer class the layer registry knows (lib/core/layers.ts)');
-    if (entry.role === 'opaque') throw this.unsupported(node, 'a layer whose channels can be followed one by one (this class mixes or moves them)');
+    if (entry.role === 'opaque')
+      throw this.unsupported(
+        node,
+        'a layer whose channels can be followed one by one (this class mixes or moves them)',
+      );
     const in0 = ins[0];
     if (!in0) throw this.unsupported(node, 'a layer with an input');
     if (entry.role === 'flatten' || (entry.role === 'pass' && flattens(node))) return this.flatten(node, in0);
@@ -194,11 +213,15 @@ export class DependencyGraph {
         this.freeze(s, `is broadcast over ${c} channels in ${node.name}`);
         continue;
       }
-      if (s.kind !== 'leaf') throw this.unsupported(node, `${node.className} of tensors that each come from one layer's channels (not a Concatenate or Flatten)`);
+      if (s.kind !== 'leaf')
+        throw this.unsupported(
+          node,
+          `${node.className} of tensors that each come from one layer's channels (not a Concatenate or Flatten)`,
+        );
       same.push(s);
     }
     const first = same[0];
-    if (!first) throw this.unsupported(node, 'a merge with an input of the output\'s channels');
+    if (!first) throw this.unsupported(node, "a merge with an input of the output's channels");
     same.slice(1).forEach((s) => this.union(first, s));
     return first;
   }
@@ -213,7 +236,11 @@ export class DependencyGraph {
   private channelsOf(node: GraphNode): number {
     const d = node.outputShape[node.outputShape.length - 1];
     if (!(typeof d === 'number' && d > 0)) {
-      throw new UnsupportedLayerError(`${this.fn}: a known channel count, got ${describe(d)} for layer "${node.name}". Give the model fixed input shapes.`, node.name, node.className);
+      throw new UnsupportedLayerError(
+        `${this.fn}: a known channel count, got ${describe(d)} for layer "${node.name}". Give the model fixed input shapes.`,
+        node.name,
+        node.className,
+      );
     }
     return d;
   }
@@ -246,9 +273,13 @@ export class DependencyGraph {
   }
 
   private unsupported(node: GraphNode, expected: string): UnsupportedLayerError {
-    return new UnsupportedLayerError(`${this.fn}: ${expected}, got layer "${node.name}" of class ${node.className} ` +
-      `(input ${node.inputShapes.map(shapeText).join(' and ') || 'none'}, output ${shapeText(node.outputShape)}). ` +
-      `Add "${node.name}" to skip to treat it as a black box: its input and output channels are then left unpruned.`, node.name, node.className);
+    return new UnsupportedLayerError(
+      `${this.fn}: ${expected}, got layer "${node.name}" of class ${node.className} ` +
+        `(input ${node.inputShapes.map(shapeText).join(' and ') || 'none'}, output ${shapeText(node.outputShape)}). ` +
+        `Add "${node.name}" to skip to treat it as a black box: its input and output channels are then left unpruned.`,
+      node.name,
+      node.className,
+    );
   }
 }
 
@@ -256,8 +287,13 @@ export class DependencyGraph {
 function flattens(node: GraphNode): boolean {
   const input = node.inputShapes[0] ?? [];
   const elements = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
-  return node.inputs.length === 1 && input.length > 1 && node.outputShape.length === 1 && input.every((d) => d > 0) &&
-    elements(input) === elements(node.outputShape);
+  return (
+    node.inputs.length === 1 &&
+    input.length > 1 &&
+    node.outputShape.length === 1 &&
+    input.every((d) => d > 0) &&
+    elements(input) === elements(node.outputShape)
+  );
 }
 
 /** A softmax over the last (channel) axis: every output channel depends on every input channel. */

@@ -17,14 +17,16 @@ export type ImportanceCriterion = 'l1' | 'l2' | 'bn' | 'random';
  * @example channelNorms(tf.tensor2d([[1, -2], [3, 0]]), 1) // [4, 2]
  */
 export function channelNorms(kernel: tf.Tensor, p: 1 | 2, axis = kernel.rank - 1): Float32Array {
-  return tf.tidy(() => {
-    const c = kernel.shape[axis] as number;
-    const perm = [...Array(kernel.rank).keys()].filter((a) => a !== axis);
-    const last = axis === kernel.rank - 1 ? kernel : tf.transpose(kernel, [...perm, axis]);
-    const m = tf.reshape(last, [-1, c]);
-    const n = p === 1 ? tf.sum(tf.abs(m), 0) : tf.sqrt(tf.sum(tf.square(m), 0));
-    return n.dataSync() as Float32Array;
-  }).slice();
+  return tf
+    .tidy(() => {
+      const c = kernel.shape[axis] as number;
+      const perm = [...Array(kernel.rank).keys()].filter((a) => a !== axis);
+      const last = axis === kernel.rank - 1 ? kernel : tf.transpose(kernel, [...perm, axis]);
+      const m = tf.reshape(last, [-1, c]);
+      const n = p === 1 ? tf.sum(tf.abs(m), 0) : tf.sqrt(tf.sum(tf.square(m), 0));
+      return n.dataSync() as Float32Array;
+    })
+    .slice();
 }
 
 /**
@@ -32,7 +34,12 @@ export function channelNorms(kernel: tf.Tensor, p: 1 | 2, axis = kernel.rank - 1
  * BatchNormalization layer falls back to 'l1' and says so in `fallback`.
  * @example groupImportance(model, group, 'l1', 0).scores // Float32Array of group.channels
  */
-export function groupImportance(model: tf.LayersModel, group: PruningGroup, criterion: ImportanceCriterion, seed: number): { scores: Float32Array; fallback?: string } {
+export function groupImportance(
+  model: tf.LayersModel,
+  group: PruningGroup,
+  criterion: ImportanceCriterion,
+  seed: number,
+): { scores: Float32Array; fallback?: string } {
   const scores = new Float32Array(group.channels);
   if (criterion === 'random') {
     const rng = new Rng(seed + group.id);
@@ -51,14 +58,23 @@ export function groupImportance(model: tf.LayersModel, group: PruningGroup, crit
       return { scores };
     }
     const r = groupImportance(model, group, 'l1', seed);
-    return { scores: r.scores, fallback: `group of ${group.producers.join(', ')} has no BatchNormalization scale: ranked by l1` };
+    return {
+      scores: r.scores,
+      fallback: `group of ${group.producers.join(', ')} has no BatchNormalization scale: ranked by l1`,
+    };
   }
   if (criterion !== 'l1' && criterion !== 'l2') {
-    throw new ConfigError(`groupImportance: importance 'l1', 'l2', 'bn' or 'random', got ${describe(criterion)}. Use 'l1' (Li et al.) or 'bn' (Network Slimming).`);
+    throw new ConfigError(
+      `groupImportance: importance 'l1', 'l2', 'bn' or 'random', got ${describe(criterion)}. Use 'l1' (Li et al.) or 'bn' (Network Slimming).`,
+    );
   }
   for (const n of group.producers) {
     const layer = model.getLayer(n);
-    const norms = channelNorms(kernelOf(layer).read(), criterion === 'l1' ? 1 : 2, layerEntry(layer.getClassName())?.kernel?.outAxis);
+    const norms = channelNorms(
+      kernelOf(layer).read(),
+      criterion === 'l1' ? 1 : 2,
+      layerEntry(layer.getClassName())?.kernel?.outAxis,
+    );
     for (let i = 0; i < scores.length; i++) scores[i] = (scores[i] as number) + (norms[i] as number);
   }
   return { scores };
@@ -77,11 +93,16 @@ export function keepTop(scores: Float32Array, keep: number): number[] {
  */
 export function slimmingRegularizer(model: tf.LayersModel, options: { readonly lambda: number }): () => tf.Scalar {
   if (!(typeof options?.lambda === 'number' && options.lambda >= 0)) {
-    throw new ConfigError(`slimmingRegularizer: lambda >= 0, got ${describe(options?.lambda)}. Network Slimming uses 1e-4 to 1e-5.`);
+    throw new ConfigError(
+      `slimmingRegularizer: lambda >= 0, got ${describe(options?.lambda)}. Network Slimming uses 1e-4 to 1e-5.`,
+    );
   }
   const gammas = model.layers
     .filter((l) => l.getClassName() === 'BatchNormalization' && (l.getConfig() as { scale?: boolean }).scale !== false)
     .map((l) => l.weights[0] as tf.LayerVariable);
-  if (gammas.length === 0) throw new ConfigError(`slimmingRegularizer: a model with BatchNormalization layers (with scale), got none in ${model.name}. Add BatchNormalization after the conv layers.`);
+  if (gammas.length === 0)
+    throw new ConfigError(
+      `slimmingRegularizer: a model with BatchNormalization layers (with scale), got none in ${model.name}. Add BatchNormalization after the conv layers.`,
+    );
   return () => tf.tidy(() => tf.mul(options.lambda, tf.addN(gammas.map((g) => tf.sum(tf.abs(g.read()))))) as tf.Scalar);
 }

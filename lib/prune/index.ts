@@ -10,7 +10,13 @@ export type { MagnitudeOptions, MagnitudeReport, PruningMasks } from './magnitud
 export { ConstantSparsity, PolynomialDecay } from './schedule';
 export type { PruningSchedule, ConstantSparsityOptions, PolynomialDecayOptions } from './schedule';
 export { pruningHooks, fineTune, iterativePrune } from './training';
-export type { PruningHooks, PruningHooksOptions, FineTuneOptions, FineTuneReport, IterativePruneOptions } from './training';
+export type {
+  PruningHooks,
+  PruningHooksOptions,
+  FineTuneOptions,
+  FineTuneReport,
+  IterativePruneOptions,
+} from './training';
 export { cloneModel } from './clone';
 export { encodeCsr, decodeCsr, csrBytes, serializeCsr, deserializeCsr, gapAt, packGaps } from './csr';
 export type { CsrEncoding, IndexBits } from './csr';

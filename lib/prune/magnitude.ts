@@ -42,26 +42,46 @@ export interface MagnitudeReport {
 }
 
 /** Computes masks for `model`'s prunable layers (model borrowed, masks owned by the caller). A graph model gets a ConfigError. */
-export function computeMasks(model: tf.LayersModel, options: MagnitudeOptions, fn = 'computeMasks'): { masks: PruningMasks; targets: Map<string, number> } {
+export function computeMasks(
+  model: tf.LayersModel,
+  options: MagnitudeOptions,
+  fn = 'computeMasks',
+): { masks: PruningMasks; targets: Map<string, number> } {
   const method = options.method ?? 'magnitude';
   const scope = options.scope ?? 'layer';
-  if (method !== 'magnitude' && method !== 'random') throw new ConfigError(`${fn}: method 'magnitude' or 'random', got ${describe(method)}. Use 'magnitude'.`);
-  if (scope !== 'layer' && scope !== 'global') throw new ConfigError(`${fn}: scope 'layer' or 'global', got ${describe(scope)}. Use 'layer'.`);
-  if (method === 'random' && !Number.isFinite(options.seed)) throw new ConfigError(`${fn}: a numeric seed for method 'random', got ${describe(options.seed)}. Pass e.g. seed: 1.`);
+  if (method !== 'magnitude' && method !== 'random')
+    throw new ConfigError(`${fn}: method 'magnitude' or 'random', got ${describe(method)}. Use 'magnitude'.`);
+  if (scope !== 'layer' && scope !== 'global')
+    throw new ConfigError(`${fn}: scope 'layer' or 'global', got ${describe(scope)}. Use 'layer'.`);
+  if (method === 'random' && !Number.isFinite(options.seed))
+    throw new ConfigError(
+      `${fn}: a numeric seed for method 'random', got ${describe(options.seed)}. Pass e.g. seed: 1.`,
+    );
   const targets = resolveTargets(fn, model, options);
   const layers = new Map(prunableLayers(model, fn).map((l) => [l.name, l]));
   const masks: PruningMasks = {};
-  const globalNames = scope === 'global' && method === 'magnitude' ? [...targets.keys()].filter((n) => options.layers?.[n] === undefined) : [];
+  const globalNames =
+    scope === 'global' && method === 'magnitude'
+      ? [...targets.keys()].filter((n) => options.layers?.[n] === undefined)
+      : [];
   if (globalNames.length) {
-    const ms = globalMagnitudeMasks(globalNames.map((n) => kernelOf(layers.get(n) as tf.layers.Layer).read()), { sparsity: options.sparsity });
-    globalNames.forEach((n, i) => { masks[n] = ms[i] as tf.Tensor; });
+    const ms = globalMagnitudeMasks(
+      globalNames.map((n) => kernelOf(layers.get(n) as tf.layers.Layer).read()),
+      { sparsity: options.sparsity },
+    );
+    globalNames.forEach((n, i) => {
+      masks[n] = ms[i] as tf.Tensor;
+    });
   }
   let k = 0;
   for (const [name, s] of targets) {
     k++;
     if (masks[name]) continue;
     const w = kernelOf(layers.get(name) as tf.layers.Layer).read();
-    masks[name] = method === 'random' ? randomMask(w, { sparsity: s, seed: (options.seed as number) + k }) : magnitudeMask(w, { sparsity: s });
+    masks[name] =
+      method === 'random'
+        ? randomMask(w, { sparsity: s, seed: (options.seed as number) + k })
+        : magnitudeMask(w, { sparsity: s });
   }
   return { masks, targets };
 }
@@ -70,7 +90,9 @@ export function computeMasks(model: tf.LayersModel, options: MagnitudeOptions, f
 export function applyMasks(model: tf.LayersModel, masks: PruningMasks): void {
   for (const [name, mask] of Object.entries(masks)) {
     const v = kernelOf(model.getLayer(name));
-    tf.tidy(() => { v.write(tf.mul(v.read(), mask)); });
+    tf.tidy(() => {
+      v.write(tf.mul(v.read(), mask));
+    });
   }
 }
 
@@ -91,9 +113,15 @@ export function masksFromZeros(model: tf.LayersModel): PruningMasks {
  * model. Its zeros are the masks: `fineTune(pruned, data, ...)` keeps them.
  * @example const {model: pruned, report} = await magnitude(model, {sparsity: 0.9, skip: ['fc3']})
  */
-export async function magnitude(model: tf.LayersModel, options: MagnitudeOptions): Promise<{ model: tf.LayersModel; report: MagnitudeReport }> {
+export async function magnitude(
+  model: tf.LayersModel,
+  options: MagnitudeOptions,
+): Promise<{ model: tf.LayersModel; report: MagnitudeReport }> {
   requireLayersModel(model, FN);
-  if (!options || typeof options !== 'object') throw new ConfigError(`${FN}: an options object such as {sparsity: 0.9}, got ${describe(options)}. Pass the target sparsity.`);
+  if (!options || typeof options !== 'object')
+    throw new ConfigError(
+      `${FN}: an options object such as {sparsity: 0.9}, got ${describe(options)}. Pass the target sparsity.`,
+    );
   const { masks, targets } = computeMasks(model, options, FN);
   let out: tf.LayersModel | undefined;
   try {
@@ -121,7 +149,10 @@ export async function magnitude(model: tf.LayersModel, options: MagnitudeOptions
  * as they are). Masks here live beside the model, not in wrapper layers, so nothing else needs
  * removing; the name follows TFMOT's `strip_pruning`.
  */
-export async function stripPruning(model: tf.LayersModel, masks?: PruningMasks): Promise<{ model: tf.LayersModel; report: SparsityReport }> {
+export async function stripPruning(
+  model: tf.LayersModel,
+  masks?: PruningMasks,
+): Promise<{ model: tf.LayersModel; report: SparsityReport }> {
   requireLayersModel(model, 'prune.stripPruning');
   const out = await cloneModel(model);
   if (masks) applyMasks(out, masks);

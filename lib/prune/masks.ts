@@ -20,7 +20,9 @@ export interface RandomMaskOptions extends MaskOptions {
 /** Throws a ConfigError unless `sparsity` is a number in [0, 1). */
 export function checkSparsity(fn: string, sparsity: unknown, what = 'sparsity'): number {
   if (!(typeof sparsity === 'number' && sparsity >= 0 && sparsity < 1)) {
-    throw new ConfigError(`${fn}: ${what} in [0, 1), got ${describe(sparsity)}. Pass a fraction such as 0.9 (90% zeros).`);
+    throw new ConfigError(
+      `${fn}: ${what} in [0, 1), got ${describe(sparsity)}. Pass a fraction such as 0.9 (90% zeros).`,
+    );
   }
   return sparsity;
 }
@@ -106,7 +108,8 @@ export function globalMagnitudeMasks(weights: readonly tf.Tensor[], options: Mas
  */
 export function randomMask(weight: tf.Tensor, options: RandomMaskOptions): tf.Tensor {
   const s = checkSparsity('randomMask', options?.sparsity);
-  if (!Number.isFinite(options.seed)) throw new ConfigError(`randomMask: a numeric seed, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
+  if (!Number.isFinite(options.seed))
+    throw new ConfigError(`randomMask: a numeric seed, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
   const n = weight.size;
   const perm = permutation(n, options.seed);
   const keep = new Uint8Array(n).fill(1);

@@ -46,11 +46,17 @@ export function resolveTargets(fn: string, model: tf.LayersModel, targets: Layer
     if (names.has(name)) return;
     const layer = all.get(name);
     if (layer) {
-      throw new UnsupportedLayerError(`${fn}: ${option} to name a layer with a prunable kernel (${kernelClasses().join(', ')}), ` +
-        `got "${name}" of class ${layer.getClassName()}. Remove it from ${option}.`, name, layer.getClassName());
+      throw new UnsupportedLayerError(
+        `${fn}: ${option} to name a layer with a prunable kernel (${kernelClasses().join(', ')}), ` +
+          `got "${name}" of class ${layer.getClassName()}. Remove it from ${option}.`,
+        name,
+        layer.getClassName(),
+      );
     }
-    throw new ConfigError(`${fn}: ${option} to name layers of the model, got unknown layer "${name}". ` +
-      `Prunable layers are: ${[...names].join(', ')}.`);
+    throw new ConfigError(
+      `${fn}: ${option} to name layers of the model, got unknown layer "${name}". ` +
+        `Prunable layers are: ${[...names].join(', ')}.`,
+    );
   };
   for (const name of targets.skip ?? []) checkName(name, 'skip');
   for (const [name, s] of Object.entries(targets.layers ?? {})) {
@@ -69,8 +75,12 @@ export function resolveTargets(fn: string, model: tf.LayersModel, targets: Layer
 export function kernelOf(layer: tf.layers.Layer): tf.LayerVariable {
   const index = kernelIndex(layer);
   if (index === undefined) {
-    throw new UnsupportedLayerError(`kernelOf: a layer with a prunable kernel (${kernelClasses().join(', ')}), got "${layer.name}" of class ${layer.getClassName()}. ` +
-      `Pass one of the model's prunable layers (prune.prunableLayers).`, layer.name, layer.getClassName());
+    throw new UnsupportedLayerError(
+      `kernelOf: a layer with a prunable kernel (${kernelClasses().join(', ')}), got "${layer.name}" of class ${layer.getClassName()}. ` +
+        `Pass one of the model's prunable layers (prune.prunableLayers).`,
+      layer.name,
+      layer.getClassName(),
+    );
   }
   return layer.weights[index] as tf.LayerVariable;
 }

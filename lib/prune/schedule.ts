@@ -13,9 +13,12 @@ export interface PruningSchedule {
 }
 
 function checkSteps(fn: string, begin: number, end: number, frequency: number): void {
-  if (!(Number.isInteger(begin) && begin >= 0)) throw new ConfigError(`${fn}: beginStep a non-negative integer, got ${describe(begin)}. Use e.g. 0.`);
-  if (!(Number.isInteger(end) && (end === -1 || end >= begin))) throw new ConfigError(`${fn}: endStep -1 or an integer >= beginStep, got ${describe(end)}. Use e.g. 1000.`);
-  if (!(Number.isInteger(frequency) && frequency > 0)) throw new ConfigError(`${fn}: frequency a positive integer, got ${describe(frequency)}. Use e.g. 100.`);
+  if (!(Number.isInteger(begin) && begin >= 0))
+    throw new ConfigError(`${fn}: beginStep a non-negative integer, got ${describe(begin)}. Use e.g. 0.`);
+  if (!(Number.isInteger(end) && (end === -1 || end >= begin)))
+    throw new ConfigError(`${fn}: endStep -1 or an integer >= beginStep, got ${describe(end)}. Use e.g. 1000.`);
+  if (!(Number.isInteger(frequency) && frequency > 0))
+    throw new ConfigError(`${fn}: frequency a positive integer, got ${describe(frequency)}. Use e.g. 100.`);
 }
 
 /** Options of {@link ConstantSparsity}. */
@@ -46,7 +49,11 @@ export class ConstantSparsity implements PruningSchedule {
   }
 
   shouldPrune(step: number): boolean {
-    return step >= this.beginStep && (this.endStep === -1 || step <= this.endStep) && (step - this.beginStep) % this.frequency === 0;
+    return (
+      step >= this.beginStep &&
+      (this.endStep === -1 || step <= this.endStep) &&
+      (step - this.beginStep) % this.frequency === 0
+    );
   }
 
   sparsityAt(step: number): number {
@@ -54,7 +61,13 @@ export class ConstantSparsity implements PruningSchedule {
   }
 
   toJSON(): Record<string, unknown> {
-    return { kind: 'ConstantSparsity', targetSparsity: this.targetSparsity, beginStep: this.beginStep, endStep: this.endStep, frequency: this.frequency };
+    return {
+      kind: 'ConstantSparsity',
+      targetSparsity: this.targetSparsity,
+      beginStep: this.beginStep,
+      endStep: this.endStep,
+      frequency: this.frequency,
+    };
   }
 }
 
@@ -89,13 +102,20 @@ export class PolynomialDecay implements PruningSchedule {
     this.power = options.power ?? 3;
     this.frequency = options.frequency ?? 100;
     checkSteps('PolynomialDecay', this.beginStep, this.endStep, this.frequency);
-    if (this.endStep === -1) throw new ConfigError(`PolynomialDecay: an endStep >= beginStep, got -1. Set endStep to the step where finalSparsity is reached.`);
-    if (!(this.power > 0)) throw new ConfigError(`PolynomialDecay: power > 0, got ${describe(this.power)}. Use 3 (Zhu & Gupta).`);
+    if (this.endStep === -1)
+      throw new ConfigError(
+        `PolynomialDecay: an endStep >= beginStep, got -1. Set endStep to the step where finalSparsity is reached.`,
+      );
+    if (!(this.power > 0))
+      throw new ConfigError(`PolynomialDecay: power > 0, got ${describe(this.power)}. Use 3 (Zhu & Gupta).`);
   }
 
   shouldPrune(step: number): boolean {
-    return step >= this.beginStep && step <= this.endStep &&
-      ((step - this.beginStep) % this.frequency === 0 || step === this.endStep);
+    return (
+      step >= this.beginStep &&
+      step <= this.endStep &&
+      ((step - this.beginStep) % this.frequency === 0 || step === this.endStep)
+    );
   }
 
   sparsityAt(step: number): number {
@@ -106,6 +126,14 @@ export class PolynomialDecay implements PruningSchedule {
   }
 
   toJSON(): Record<string, unknown> {
-    return { kind: 'PolynomialDecay', initialSparsity: this.initialSparsity, finalSparsity: this.finalSparsity, beginStep: this.beginStep, endStep: this.endStep, power: this.power, frequency: this.frequency };
+    return {
+      kind: 'PolynomialDecay',
+      initialSparsity: this.initialSparsity,
+      finalSparsity: this.finalSparsity,
+      beginStep: this.beginStep,
+      endStep: this.endStep,
+      power: this.power,
+      frequency: this.frequency,
+    };
   }
 }

@@ -44,18 +44,30 @@ export interface SensitivityReport {
  * model is not modified; a working copy is pruned and restored layer by layer).
  * @example await sensitivityScan(model, mnist.test, {sparsities: [0.5, 0.9], limit: 2000})
  */
-export async function sensitivityScan(model: tf.LayersModel, data: DataSource, options: SensitivityOptions): Promise<SensitivityReport> {
+export async function sensitivityScan(
+  model: tf.LayersModel,
+  data: DataSource,
+  options: SensitivityOptions,
+): Promise<SensitivityReport> {
   requireLayersModel(model, FN);
   if (!options || !Array.isArray(options.sparsities) || options.sparsities.length === 0) {
-    throw new ConfigError(`${FN}: a non-empty sparsities list, got ${describe(options?.sparsities)}. Use e.g. [0.5, 0.8, 0.9, 0.95].`);
+    throw new ConfigError(
+      `${FN}: a non-empty sparsities list, got ${describe(options?.sparsities)}. Use e.g. [0.5, 0.8, 0.9, 0.95].`,
+    );
   }
   if ('layers' in options) {
-    throw new ConfigError(`${FN}: skip (the prunable layers left out of the scan; \`layers\` means per-layer sparsity everywhere in prune), ` +
-      `got layers: ${describe((options as { layers?: unknown }).layers)}. Pass skip with the layers not to scan.`);
+    throw new ConfigError(
+      `${FN}: skip (the prunable layers left out of the scan; \`layers\` means per-layer sparsity everywhere in prune), ` +
+        `got layers: ${describe((options as { layers?: unknown }).layers)}. Pass skip with the layers not to scan.`,
+    );
   }
   const method = options.method ?? 'magnitude';
-  if (method !== 'magnitude' && method !== 'random') throw new ConfigError(`${FN}: method 'magnitude' or 'random', got ${describe(method)}. Use 'magnitude'.`);
-  if (method === 'random' && !Number.isFinite(options.seed)) throw new ConfigError(`${FN}: a numeric seed for method 'random', got ${describe(options.seed)}. Pass e.g. seed: 1.`);
+  if (method !== 'magnitude' && method !== 'random')
+    throw new ConfigError(`${FN}: method 'magnitude' or 'random', got ${describe(method)}. Use 'magnitude'.`);
+  if (method === 'random' && !Number.isFinite(options.seed))
+    throw new ConfigError(
+      `${FN}: a numeric seed for method 'random', got ${describe(options.seed)}. Pass e.g. seed: 1.`,
+    );
   options.sparsities.forEach((s) => checkSparsity(FN, s));
   const names = [...resolveTargets(FN, model, { sparsity: 0, ...(options.skip ? { skip: options.skip } : {}) }).keys()];
   const { sparsities: _s, skip: _k, method: _m, seed: _d, ...evalOptions } = options;
@@ -69,7 +81,10 @@ export async function sensitivityScan(model: tf.LayersModel, data: DataSource, o
       try {
         for (const s of options.sparsities) {
           tf.tidy(() => {
-            const mask = method === 'random' ? randomMask(original, { sparsity: s, seed: options.seed as number }) : magnitudeMask(original, { sparsity: s });
+            const mask =
+              method === 'random'
+                ? randomMask(original, { sparsity: s, seed: options.seed as number })
+                : magnitudeMask(original, { sparsity: s });
             v.write(tf.mul(original, mask));
           });
           const e = await evaluate(work, data, evalOptions);

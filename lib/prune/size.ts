@@ -54,7 +54,8 @@ function gzip(parts: Uint8Array[]): number {
  */
 export function sizeReport(model: tf.LayersModel, options: { indexBits?: IndexBits } = {}): SizeReport {
   const indexBits = options.indexBits ?? 4;
-  if (indexBits !== 4 && indexBits !== 8) throw new ConfigError(`sizeReport: indexBits 4 or 8, got ${describe(indexBits)}. Use 4 or 8.`);
+  if (indexBits !== 4 && indexBits !== 8)
+    throw new ConfigError(`sizeReport: indexBits 4 or 8, got ${describe(indexBits)}. Use 4 or 8.`);
   const kernels = new Map(prunableLayers(model, 'sizeReport').map((l) => [kernelOf(l).read(), l.name]));
   const enc = encodeModel(model, indexBits);
   const denseParts: Uint8Array[] = [];
@@ -70,7 +71,13 @@ export function sizeReport(model: tf.LayersModel, options: { indexBits?: IndexBi
       sparseParts.push(serializeCsr(e));
       let nz = 0;
       for (const v of e.values) if (v !== 0) nz++;
-      layers.push({ name, denseBytes: bytes.length, sparseBytes: csrBytes(e), storedEntries: e.values.length, nonzeros: nz });
+      layers.push({
+        name,
+        denseBytes: bytes.length,
+        sparseBytes: csrBytes(e),
+        storedEntries: e.values.length,
+        nonzeros: nz,
+      });
     } else {
       sparseParts.push(bytes);
     }
@@ -78,7 +85,12 @@ export function sizeReport(model: tf.LayersModel, options: { indexBits?: IndexBi
   const denseBytes = denseParts.reduce((a, p) => a + p.length, 0);
   const sparseBytes = sparseParts.reduce((a, p) => a + p.length, 0);
   return {
-    denseBytes, gzipBytes: gzip(denseParts), sparseBytes, sparseGzipBytes: gzip(sparseParts), indexBits,
-    sparseBytesRatio: denseBytes ? sparseBytes / denseBytes : 0, layers,
+    denseBytes,
+    gzipBytes: gzip(denseParts),
+    sparseBytes,
+    sparseGzipBytes: gzip(sparseParts),
+    indexBits,
+    sparseBytesRatio: denseBytes ? sparseBytes / denseBytes : 0,
+    layers,
   };
 }

@@ -42,12 +42,27 @@ function fromEncoding(spec: SparseDenseSpec): SparseLayer {
     for (let i = enc.rowPtr[r] as number; i < (enc.rowPtr[r + 1] as number); i++) {
       c += gapAt(enc, i) + 1;
       const v = enc.values[i] as number;
-      if (v !== 0) { cols.push(c); values.push(v); } // padding entries do no work at run time
+      if (v !== 0) {
+        cols.push(c);
+        values.push(v);
+      } // padding entries do no work at run time
     }
     rowPtr[r + 1] = values.length;
   }
-  if (spec.bias.length !== enc.cols) throw new ShapeError(`SparseMlp: a bias of ${enc.cols} values for layer ${spec.name}, got ${spec.bias.length}. Pass the layer's own bias.`);
-  return { name: spec.name, inputs: enc.rows, outputs: enc.cols, rowPtr, cols: Int32Array.from(cols), values: Float32Array.from(values), bias: spec.bias, activation: spec.activation };
+  if (spec.bias.length !== enc.cols)
+    throw new ShapeError(
+      `SparseMlp: a bias of ${enc.cols} values for layer ${spec.name}, got ${spec.bias.length}. Pass the layer's own bias.`,
+    );
+  return {
+    name: spec.name,
+    inputs: enc.rows,
+    outputs: enc.cols,
+    rowPtr,
+    cols: Int32Array.from(cols),
+    values: Float32Array.from(values),
+    bias: spec.bias,
+    activation: spec.activation,
+  };
 }
 
 /** A pruned MLP run from sparse storage. Plain data: nothing to dispose. */
@@ -59,7 +74,10 @@ export class SparseMlp {
     for (let i = 1; i < this.layers.length; i++) {
       const a = this.layers[i - 1] as SparseLayer;
       const b = this.layers[i] as SparseLayer;
-      if (a.outputs !== b.inputs) throw new ShapeError(`SparseMlp: layer ${b.name} to take ${a.outputs} inputs (from ${a.name}), got ${b.inputs}. Pass the layers in order.`);
+      if (a.outputs !== b.inputs)
+        throw new ShapeError(
+          `SparseMlp: layer ${b.name} to take ${a.outputs} inputs (from ${a.name}), got ${b.inputs}. Pass the layers in order.`,
+        );
     }
   }
 
@@ -75,17 +93,30 @@ export class SparseMlp {
       if (cls === 'InputLayer') continue;
       const cfg = layer.getConfig() as { activation?: string; useBias?: boolean; use_bias?: boolean };
       if (cls !== 'Dense') {
-        throw new UnsupportedLayerError(`SparseMlp.fromModel: only Dense layers, got layer "${layer.name}" of class ${cls}. ` +
-          `Run other models with tfjs, or build the MLP from Dense layers only.`, layer.name, cls);
+        throw new UnsupportedLayerError(
+          `SparseMlp.fromModel: only Dense layers, got layer "${layer.name}" of class ${cls}. ` +
+            `Run other models with tfjs, or build the MLP from Dense layers only.`,
+          layer.name,
+          cls,
+        );
       }
       if (cfg.activation !== 'relu' && cfg.activation !== 'linear') {
-        throw new UnsupportedLayerError(`SparseMlp.fromModel: relu or linear activations, got ${describe(cfg.activation)} in layer "${layer.name}". ` +
-          `Output logits (no softmax) and use relu in hidden layers.`, layer.name, cls);
+        throw new UnsupportedLayerError(
+          `SparseMlp.fromModel: relu or linear activations, got ${describe(cfg.activation)} in layer "${layer.name}". ` +
+            `Output logits (no softmax) and use relu in hidden layers.`,
+          layer.name,
+          cls,
+        );
       }
       const weights = layer.getWeights();
       const k = kernelMatrix(weights[0] as tf.Tensor);
       const bias = weights[1] ? (weights[1].dataSync() as Float32Array).slice() : new Float32Array(k.cols);
-      specs.push({ name: layer.name, kernel: encodeCsr(k.data, k.rows, k.cols, indexBits), bias, activation: cfg.activation });
+      specs.push({
+        name: layer.name,
+        kernel: encodeCsr(k.data, k.rows, k.cols, indexBits),
+        bias,
+        activation: cfg.activation,
+      });
     }
     return new SparseMlp(specs);
   }
@@ -111,7 +142,9 @@ export class SparseMlp {
    */
   predict(x: Float32Array, batch: number): Float32Array {
     if (x.length !== batch * this.inputSize) {
-      throw new ShapeError(`SparseMlp.predict: ${batch} x ${this.inputSize} inputs, got ${x.length} values. Pass a row-major [batch, ${this.inputSize}] array.`);
+      throw new ShapeError(
+        `SparseMlp.predict: ${batch} x ${this.inputSize} inputs, got ${x.length} values. Pass a row-major [batch, ${this.inputSize}] array.`,
+      );
     }
     let act = x;
     for (const l of this.layers) {

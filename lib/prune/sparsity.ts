@@ -46,7 +46,14 @@ export function sparsityReport(model: tf.LayersModel): SparsityReport {
     const w = layer.weights[0] as tf.LayerVariable;
     const v = w.read();
     const zeros = countZeros(v);
-    return { name: layer.name, className: layer.getClassName(), shape: v.shape, zeros, elements: v.size, sparsity: v.size ? zeros / v.size : 0 };
+    return {
+      name: layer.name,
+      className: layer.getClassName(),
+      shape: v.shape,
+      zeros,
+      elements: v.size,
+      sparsity: v.size ? zeros / v.size : 0,
+    };
   });
   const kz = layers.reduce((a, l) => a + l.zeros, 0);
   const ke = layers.reduce((a, l) => a + l.elements, 0);

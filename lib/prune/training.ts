@@ -40,18 +40,31 @@ export interface PruningHooks {
 export function pruningHooks(model: tf.LayersModel, options: PruningHooksOptions): PruningHooks {
   requireLayersModel(model, 'prune.pruningHooks');
   if (!options || (!options.masks && !options.schedule) || (options.masks && options.schedule)) {
-    throw new ConfigError(`pruningHooks: exactly one of masks or schedule, got ${options?.masks ? 'masks' : ''}${options?.masks && options?.schedule ? ' and ' : ''}${options?.schedule ? 'schedule' : ''}${!options?.masks && !options?.schedule ? 'neither' : ''}. ` +
-      `Pass the masks from magnitude(), or a ConstantSparsity / PolynomialDecay schedule.`);
+    throw new ConfigError(
+      `pruningHooks: exactly one of masks or schedule, got ${options?.masks ? 'masks' : ''}${options?.masks && options?.schedule ? ' and ' : ''}${options?.schedule ? 'schedule' : ''}${!options?.masks && !options?.schedule ? 'neither' : ''}. ` +
+        `Pass the masks from magnitude(), or a ConstantSparsity / PolynomialDecay schedule.`,
+    );
   }
   let owned: PruningMasks | undefined;
   let current: PruningMasks = options.masks ?? {};
   const schedule = options.schedule;
-  const free = () => { if (owned) Object.values(owned).forEach((m) => m.dispose()); };
+  const free = () => {
+    if (owned) Object.values(owned).forEach((m) => m.dispose());
+  };
   return {
     afterStep(step: number) {
       if (schedule?.shouldPrune(step)) {
         const s = schedule.sparsityAt(step);
-        const next = computeMasks(model, { sparsity: s, ...(options.layers ? { layers: scaleLayers(options.layers, schedule, step) } : {}), ...(options.skip ? { skip: options.skip } : {}), ...(options.scope ? { scope: options.scope } : {}) }, 'pruningHooks').masks;
+        const next = computeMasks(
+          model,
+          {
+            sparsity: s,
+            ...(options.layers ? { layers: scaleLayers(options.layers, schedule, step) } : {}),
+            ...(options.skip ? { skip: options.skip } : {}),
+            ...(options.scope ? { scope: options.scope } : {}),
+          },
+          'pruningHooks',
+        ).masks;
         free();
         owned = next;
         current = next;
@@ -64,7 +77,11 @@ export function pruningHooks(model: tf.LayersModel, options: PruningHooksOptions
 }
 
 /** Per-layer targets follow the schedule in proportion (layer target x schedule progress). */
-function scaleLayers(layers: Readonly<Record<string, number>>, schedule: PruningSchedule, step: number): Record<string, number> {
+function scaleLayers(
+  layers: Readonly<Record<string, number>>,
+  schedule: PruningSchedule,
+  step: number,
+): Record<string, number> {
   const final = schedule.sparsityAt(Number.MAX_SAFE_INTEGER);
   const f = final > 0 ? schedule.sparsityAt(step) / final : 1;
   return Object.fromEntries(Object.entries(layers).map(([k, v]) => [k, Math.min(v * f, 0.999)]));
@@ -85,9 +102,16 @@ export interface FineTuneReport {
  * left. The input is not modified.
  * @example const {model: tuned} = await fineTune(pruned, mnist.train, {epochs: 2, seed: 1})
  */
-export async function fineTune(model: tf.LayersModel, train: DataSource, options: FineTuneOptions): Promise<{ model: tf.LayersModel; report: FineTuneReport }> {
+export async function fineTune(
+  model: tf.LayersModel,
+  train: DataSource,
+  options: FineTuneOptions,
+): Promise<{ model: tf.LayersModel; report: FineTuneReport }> {
   requireLayersModel(model, 'prune.fineTune');
-  if (!options || typeof options !== 'object') throw new ConfigError(`prune.fineTune: an options object such as {epochs: 2, seed: 1}, got ${describe(options)}. Pass fit's options.`);
+  if (!options || typeof options !== 'object')
+    throw new ConfigError(
+      `prune.fineTune: an options object such as {epochs: 2, seed: 1}, got ${describe(options)}. Pass fit's options.`,
+    );
   const out = await cloneModel(model);
   let zeroMasks: PruningMasks | undefined;
   let hooks: PruningHooks;
@@ -126,12 +150,28 @@ export interface IterativePruneOptions extends Omit<FitOptions, 'afterStep' | 'e
  * Han et al.'s iterative pruning: prune by magnitude to each sparsity in turn and retrain on any
  * DataSource with the masks kept. Returns a new model; the input is not modified.
  */
-export async function iterativePrune(model: tf.LayersModel, train: DataSource, options: IterativePruneOptions): Promise<{ model: tf.LayersModel; report: { rounds: { sparsity: number; history: FitHistory }[]; sparsity: SparsityReport } }> {
+export async function iterativePrune(
+  model: tf.LayersModel,
+  train: DataSource,
+  options: IterativePruneOptions,
+): Promise<{
+  model: tf.LayersModel;
+  report: { rounds: { sparsity: number; history: FitHistory }[]; sparsity: SparsityReport };
+}> {
   requireLayersModel(model, 'prune.iterativePrune');
-  if (!options || typeof options !== 'object') throw new ConfigError(`prune.iterativePrune: an options object such as {sparsities: [0.5, 0.8], epochsPerRound: 1, seed: 1}, got ${describe(options)}. Pass the rounds.`);
+  if (!options || typeof options !== 'object')
+    throw new ConfigError(
+      `prune.iterativePrune: an options object such as {sparsities: [0.5, 0.8], epochsPerRound: 1, seed: 1}, got ${describe(options)}. Pass the rounds.`,
+    );
   const { sparsities, epochsPerRound, skip, scope, ...fitOptions } = options;
-  if (!Array.isArray(sparsities) || sparsities.length === 0 || sparsities.some((s, i) => i > 0 && s < (sparsities[i - 1] as number))) {
-    throw new ConfigError(`prune.iterativePrune: a non-empty increasing list of sparsities, got ${describe(sparsities)}. Use e.g. [0.5, 0.75, 0.9].`);
+  if (
+    !Array.isArray(sparsities) ||
+    sparsities.length === 0 ||
+    sparsities.some((s, i) => i > 0 && s < (sparsities[i - 1] as number))
+  ) {
+    throw new ConfigError(
+      `prune.iterativePrune: a non-empty increasing list of sparsities, got ${describe(sparsities)}. Use e.g. [0.5, 0.75, 0.9].`,
+    );
   }
   let current = model;
   const rounds: { sparsity: number; history: FitHistory }[] = [];
@@ -141,7 +181,11 @@ export async function iterativePrune(model: tf.LayersModel, train: DataSource, o
       if (current !== model) current.dispose();
       current = model;
       try {
-        const tuned = await fineTune(pruned.model, train, { ...fitOptions, seed: fitOptions.seed + 1000 * i, epochs: epochsPerRound });
+        const tuned = await fineTune(pruned.model, train, {
+          ...fitOptions,
+          seed: fitOptions.seed + 1000 * i,
+          epochs: epochsPerRound,
+        });
         current = tuned.model;
         rounds.push({ sparsity: s, history: tuned.report.history });
       } finally {

@@ -10,8 +10,10 @@ function checkChannels(fn: string, x: tf.Tensor, qp: QParams): void {
   if (qp.blockSize !== undefined) return checkBlocks(fn, x.shape, qp);
   if (qp.axis === undefined) return;
   if (qp.axis >= x.rank || x.shape[qp.axis] !== qp.scale.length) {
-    throw new ShapeError(`${fn}: ${qp.scale.length} channels on axis ${qp.axis}, got shape [${x.shape.join(', ')}]. ` +
-      `Choose the parameters from a tensor of this shape.`);
+    throw new ShapeError(
+      `${fn}: ${qp.scale.length} channels on axis ${qp.axis}, got shape [${x.shape.join(', ')}]. ` +
+        `Choose the parameters from a tensor of this shape.`,
+    );
   }
 }
 
@@ -30,7 +32,11 @@ interface ParamView {
 function paramView(qp: QParams, shape: readonly number[]): ParamView {
   if (qp.blockSize === undefined) return { ...broadcastParams(qp, shape.length), into: (t) => t, back: (t) => t };
   const axis = qp.axis as number;
-  return { ...blockParams(qp, shape), into: (t) => toBlocks(t, axis, qp.blockSize as number), back: (t) => fromBlocks(t, shape, axis) };
+  return {
+    ...blockParams(qp, shape),
+    into: (t) => toBlocks(t, axis, qp.blockSize as number),
+    back: (t) => fromBlocks(t, shape, axis),
+  };
 }
 
 /**
@@ -82,19 +88,25 @@ export function fakeQuantize(x: tf.Tensor, qp: QParams): tf.Tensor {
     save([input]);
     const blocked = into(input);
     const value = chain(blocked, [
-      (t) => tf.div(t, scale), tf.round, (t) => tf.add(t, zeroPoint), (t) => tf.clipByValue(t, qp.qmin, qp.qmax),
-      (t) => tf.sub(t, zeroPoint), (t) => tf.mul(t, scale), ...(qp.blockSize === undefined ? [] : [back]),
+      (t) => tf.div(t, scale),
+      tf.round,
+      (t) => tf.add(t, zeroPoint),
+      (t) => tf.clipByValue(t, qp.qmin, qp.qmax),
+      (t) => tf.sub(t, zeroPoint),
+      (t) => tf.mul(t, scale),
+      ...(qp.blockSize === undefined ? [] : [back]),
     ]);
     if (blocked !== input) blocked.dispose();
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
-        const p = paramView(qp, dy.shape);
-        const lo = tf.mul(tf.sub(qp.qmin, p.zeroPoint), p.scale);
-        const hi = tf.mul(tf.sub(qp.qmax, p.zeroPoint), p.scale);
-        const v = p.into(saved[0] as tf.Tensor);
-        return tf.mul(dy, p.back(tf.cast(tf.logicalAnd(tf.greaterEqual(v, lo), tf.lessEqual(v, hi)), 'float32')));
-      }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const p = paramView(qp, dy.shape);
+          const lo = tf.mul(tf.sub(qp.qmin, p.zeroPoint), p.scale);
+          const hi = tf.mul(tf.sub(qp.qmax, p.zeroPoint), p.scale);
+          const v = p.into(saved[0] as tf.Tensor);
+          return tf.mul(dy, p.back(tf.cast(tf.logicalAnd(tf.greaterEqual(v, lo), tf.lessEqual(v, hi)), 'float32')));
+        }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return tf.tidy(() => f(x));

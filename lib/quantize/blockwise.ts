@@ -18,14 +18,18 @@ export function checkBlocks(fn: string, shape: readonly number[], qp: QParams): 
   const bs = qp.blockSize as number;
   const axis = qp.axis;
   if (shape.length !== 2 || (axis !== 0 && axis !== 1)) {
-    throw new ShapeError(`${fn}: blockwise parameters for a rank-2 kernel with a channel axis 0 or 1, got shape [${shape.join(', ')}] and axis ${axis}. ` +
-      `Quantize Dense kernels blockwise; other kernels per channel.`);
+    throw new ShapeError(
+      `${fn}: blockwise parameters for a rank-2 kernel with a channel axis 0 or 1, got shape [${shape.join(', ')}] and axis ${axis}. ` +
+        `Quantize Dense kernels blockwise; other kernels per channel.`,
+    );
   }
   const channels = shape[axis] as number;
   const blocks = blockCount(shape[1 - axis] as number, bs);
   if (qp.scale.length !== blocks * channels || qp.zeroPoint.length !== blocks * channels) {
-    throw new ShapeError(`${fn}: ${blocks} blocks x ${channels} channels of parameters for shape [${shape.join(', ')}] with blocks of ${bs}, ` +
-      `got ${qp.scale.length} scales. Choose the parameters from a tensor of this shape.`);
+    throw new ShapeError(
+      `${fn}: ${blocks} blocks x ${channels} channels of parameters for shape [${shape.join(', ')}] with blocks of ${bs}, ` +
+        `got ${qp.scale.length} scales. Choose the parameters from a tensor of this shape.`,
+    );
   }
 }
 
@@ -41,7 +45,21 @@ export function toBlocks(x: tf.Tensor, axis: number, blockSize: number): tf.Tens
     const channels = x.shape[axis] as number;
     const blocks = blockCount(length, blockSize);
     const pad = blocks * blockSize - length;
-    const padded = pad === 0 ? x : tf.pad(x, along === 0 ? [[0, pad], [0, 0]] : [[0, 0], [0, pad]]);
+    const padded =
+      pad === 0
+        ? x
+        : tf.pad(
+            x,
+            along === 0
+              ? [
+                  [0, pad],
+                  [0, 0],
+                ]
+              : [
+                  [0, 0],
+                  [0, pad],
+                ],
+          );
     return tf.reshape(padded, along === 0 ? [blocks, blockSize, channels] : [channels, blocks, blockSize]);
   });
 }
@@ -62,5 +80,8 @@ export function blockParams(qp: QParams, shape: readonly number[]): { scale: tf.
   const channels = shape[axis] as number;
   const blocks = blockCount(shape[1 - axis] as number, qp.blockSize as number);
   const dims = axis === 1 ? [blocks, 1, channels] : [channels, blocks, 1];
-  return { scale: tf.tensor(qp.scale, dims, 'float32'), zeroPoint: tf.tensor(Float32Array.from(qp.zeroPoint), dims, 'float32') };
+  return {
+    scale: tf.tensor(qp.scale, dims, 'float32'),
+    zeroPoint: tf.tensor(Float32Array.from(qp.zeroPoint), dims, 'float32'),
+  };
 }

@@ -42,7 +42,9 @@ export const CALIBRATION_BATCH_SIZE = 32;
 /** Throws a ConfigError unless `batchSize` is a positive integer (or absent). */
 export function checkBatchSize(batchSize: unknown, fn: string): void {
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && (batchSize as number) > 0)) {
-    throw new ConfigError(`${fn}: batchSize a positive integer, got ${describe(batchSize)}. Use e.g. ${CALIBRATION_BATCH_SIZE}.`);
+    throw new ConfigError(
+      `${fn}: batchSize a positive integer, got ${describe(batchSize)}. Use e.g. ${CALIBRATION_BATCH_SIZE}.`,
+    );
   }
 }
 
@@ -50,18 +52,38 @@ export function checkBatchSize(batchSize: unknown, fn: string): void {
  * Calls `fn(x)` on each calibration batch (tensors disposed after); returns the examples seen.
  * `passes`: forward passes the caller runs side by side on each batch (for the memory check).
  */
-export async function forEachCalibrationBatch(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions & { readonly passes?: number; readonly caller?: string },
-  fn: (x: tf.Tensor) => void): Promise<{ examples: number; memory: MemoryBudget }> {
+export async function forEachCalibrationBatch(
+  model: tf.LayersModel,
+  data: CalibrationData,
+  options: CalibrationOptions & { readonly passes?: number; readonly caller?: string },
+  fn: (x: tf.Tensor) => void,
+): Promise<{ examples: number; memory: MemoryBudget }> {
   const caller = options.caller ?? 'calibrate';
   checkSource(data, caller);
   checkBatchSize(options.batchSize, caller);
-  const { batchSize, budget } = fitBatchSize(model, options.batchSize ?? CALIBRATION_BATCH_SIZE, options.passes ?? 1, options.batchSize !== undefined, caller);
+  const { batchSize, budget } = fitBatchSize(
+    model,
+    options.batchSize ?? CALIBRATION_BATCH_SIZE,
+    options.passes ?? 1,
+    options.batchSize !== undefined,
+    caller,
+  );
   let seen = 0;
-  for await (const b of batchesOf(data, { batchSize, limit: options.count ?? 1000, inputShape: inputShapeOf(model, caller), mean: options.mean, std: options.std, caller })) {
+  for await (const b of batchesOf(data, {
+    batchSize,
+    limit: options.count ?? 1000,
+    inputShape: inputShapeOf(model, caller),
+    mean: options.mean,
+    std: options.std,
+    caller,
+  })) {
     fn(b.xs);
     seen += b.size;
   }
-  if (seen === 0) throw new DataError(`${caller}: a non-empty calibration set, got ${describe(seen)} examples. Pass some example inputs (e.g. a slice of the training set).`);
+  if (seen === 0)
+    throw new DataError(
+      `${caller}: a non-empty calibration set, got ${describe(seen)} examples. Pass some example inputs (e.g. a slice of the training set).`,
+    );
   return { examples: seen, memory: budget };
 }
 
@@ -83,34 +105,63 @@ function observeOnDevice(observer: Observer, y: tf.Tensor, rng: Rng, batches: nu
     let s: tf.Tensor | undefined;
     if (observer.wantsSample) {
       // Random indices (not a stride, which could alias with the channel count and read one channel).
-      s = y.size <= sampleSize ? flat : tf.gather(flat, tf.tensor1d(Int32Array.from({ length: sampleSize }, () => rng.int(y.size)), 'int32'));
+      s =
+        y.size <= sampleSize
+          ? flat
+          : tf.gather(
+              flat,
+              tf.tensor1d(
+                Int32Array.from({ length: sampleSize }, () => rng.int(y.size)),
+                'int32',
+              ),
+            );
     }
     return [tf.min(flat), tf.max(flat), s];
   });
   const sampleValues = sample?.dataSync();
-  observer.observeBatch({ min: lo.dataSync()[0] as number, max: hi.dataSync()[0] as number, count: y.size, ...(sampleValues ? { sample: sampleValues } : {}) });
+  observer.observeBatch({
+    min: lo.dataSync()[0] as number,
+    max: hi.dataSync()[0] as number,
+    count: y.size,
+    ...(sampleValues ? { sample: sampleValues } : {}),
+  });
   tf.dispose([lo, hi, sample ?? []]);
 }
 
 /** Calibrates the points of `model`: ranges of every grid, with the decisions and figures of the run. */
-export async function calibrate(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions & { readonly caller?: string } = {}): Promise<Calibration> {
+export async function calibrate(
+  model: tf.LayersModel,
+  data: CalibrationData,
+  options: CalibrationOptions & { readonly caller?: string } = {},
+): Promise<Calibration> {
   const caller = options.caller ?? 'quantize.calibrateRanges';
   requireLayersModel(model, caller);
   checkSource(data, caller);
   const graph: GraphNode[] = modelGraph(model, caller);
   const decisions = activationPoints(graph, { placement: options.placement, skip: options.skip });
   const method = options.observer ?? { method: 'minmax' };
-  const observers = new Map(decisions.filter((d) => d.point).map((d, i) => [d.layer, createObserver({ ...method, seed: (options.seed ?? 0) + i })]));
+  const observers = new Map(
+    decisions
+      .filter((d) => d.point)
+      .map((d, i) => [d.layer, createObserver({ ...method, seed: (options.seed ?? 0) + i })]),
+  );
   const rng = new Rng(options.seed ?? 0);
   const count = Math.min(options.count ?? 1000, sourceCount(data) ?? Infinity);
   const { examples, memory } = await forEachCalibrationBatch(model, data, { ...options, caller }, (x) => {
     const batches = Number.isFinite(count) ? Math.ceil(count / (x.shape[0] as number)) : 16;
     tf.tidy(() => {
-      runGraph(graph, x, { after: (node, y) => {
-        const o = observers.get(node.name);
-        if (o) observeOnDevice(o, y, rng, batches);
-        return y;
-      } }, { release: true });
+      runGraph(
+        graph,
+        x,
+        {
+          after: (node, y) => {
+            const o = observers.get(node.name);
+            if (o) observeOnDevice(o, y, rng, batches);
+            return y;
+          },
+        },
+        { release: true },
+      );
     });
   });
   const ranges: Record<string, { min: number; max: number }> = {};
@@ -125,6 +176,10 @@ export async function calibrate(model: tf.LayersModel, data: CalibrationData, op
  * activation have none (see activationPoints).
  * @example const ranges = await quantize.calibrateRanges(model, {xs}, {batchSize: 16}); ranges.relu1 // {min: 0, max: 5.9}
  */
-export async function calibrateRanges(model: tf.LayersModel, data: CalibrationData, options: CalibrationOptions = {}): Promise<Record<string, { min: number; max: number }>> {
+export async function calibrateRanges(
+  model: tf.LayersModel,
+  data: CalibrationData,
+  options: CalibrationOptions = {},
+): Promise<Record<string, { min: number; max: number }>> {
   return (await calibrate(model, data, { ...options, caller: 'quantize.calibrateRanges' })).ranges;
 }

@@ -20,7 +20,8 @@ export interface FakeQuantizeArgs extends LayerArgs {
   readonly zeroPoint: number;
 }
 
-const single = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor => (Array.isArray(inputs) ? inputs[0] as tf.Tensor : inputs);
+const single = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor =>
+  Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
 
 /** Static fake quantization: x -> scale * (clamp(round(x / scale) + zeroPoint) - zeroPoint). */
 export class FakeQuantize extends tf.layers.Layer {
@@ -32,12 +33,27 @@ export class FakeQuantize extends tf.layers.Layer {
     const signed = args.signed ?? false;
     const symmetric = args.symmetric ?? false;
     const { qmin, qmax } = integerRange({ bits: args.bits, signed, symmetric });
-    this.qparams = { bits: args.bits, signed, symmetric, qmin, qmax, scale: Float32Array.of(args.scale), zeroPoint: Int32Array.of(args.zeroPoint) };
+    this.qparams = {
+      bits: args.bits,
+      signed,
+      symmetric,
+      qmin,
+      qmax,
+      scale: Float32Array.of(args.scale),
+      zeroPoint: Int32Array.of(args.zeroPoint),
+    };
   }
 
   /** A layer for the per-tensor grid `qp`. */
   static of(qp: QParams, name: string): FakeQuantize {
-    return new FakeQuantize({ name, bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric, scale: qp.scale[0] as number, zeroPoint: qp.zeroPoint[0] as number });
+    return new FakeQuantize({
+      name,
+      bits: qp.bits,
+      signed: qp.signed,
+      symmetric: qp.symmetric,
+      scale: qp.scale[0] as number,
+      zeroPoint: qp.zeroPoint[0] as number,
+    });
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
@@ -50,7 +66,14 @@ export class FakeQuantize extends tf.layers.Layer {
 
   override getConfig(): tf.serialization.ConfigDict {
     const qp = this.qparams;
-    return { ...super.getConfig(), bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric, scale: qp.scale[0] as number, zeroPoint: qp.zeroPoint[0] as number };
+    return {
+      ...super.getConfig(),
+      bits: qp.bits,
+      signed: qp.signed,
+      symmetric: qp.symmetric,
+      scale: qp.scale[0] as number,
+      zeroPoint: qp.zeroPoint[0] as number,
+    };
   }
 }
 
@@ -67,7 +90,12 @@ export function dynamicFakeQuantize(x: tf.Tensor, bits: number): tf.Tensor {
     const scale = tf.where(tf.greater(range, 0), tf.div(range, qmax), tf.onesLike(range));
     const zero = tf.clipByValue(tf.round(tf.neg(tf.div(lo, scale))), 0, qmax);
     const value = chain(input, [
-      (t) => tf.div(t, scale), tf.round, (t) => tf.add(t, zero), (t) => tf.clipByValue(t, 0, qmax), (t) => tf.sub(t, zero), (t) => tf.mul(t, scale),
+      (t) => tf.div(t, scale),
+      tf.round,
+      (t) => tf.add(t, zero),
+      (t) => tf.clipByValue(t, 0, qmax),
+      (t) => tf.sub(t, zero),
+      (t) => tf.mul(t, scale),
     ]);
     return { value, gradFunc: (dy: tf.Tensor) => dy };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -21,12 +21,12 @@ export function toFloat16Bits(value: number): number {
     const half = 1 << (shift - 1);
     const rest = mant & ((1 << shift) - 1);
     let m = mant >>> shift;
-    if (rest > half || (rest === half && (m & 1))) m++;
+    if (rest > half || (rest === half && m & 1)) m++;
     return sign | m;
   }
   const rest = mant & 0x1fff;
   let m = mant >>> 13;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
+  if (rest > 0x1000 || (rest === 0x1000 && m & 1)) {
     m++;
     if (m === 0x400) {
       m = 0;

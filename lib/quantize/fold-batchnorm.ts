@@ -14,7 +14,11 @@ export interface FoldReport {
   readonly kept: string[];
 }
 
-function foldable(byName: Map<string, GraphNode>, consumers: Map<string, GraphNode[]>, bn: GraphNode): GraphNode | undefined {
+function foldable(
+  byName: Map<string, GraphNode>,
+  consumers: Map<string, GraphNode[]>,
+  bn: GraphNode,
+): GraphNode | undefined {
   const producer = byName.get(bn.inputs[0] as string);
   const k = producer?.entry?.kernel;
   // A kernel whose output axis carries the output channels (producers, and depthwise's tied channels).
@@ -54,8 +58,8 @@ export async function foldBatchNorm(model: tf.LayersModel): Promise<{ model: tf.
     weights[producer.name] = tf.tidy(() => {
       let i = 0;
       const c = (bw[bw.length - 1] as tf.Tensor).size;
-      const gamma = cfg.scale !== false ? bw[i++] as tf.Tensor : tf.ones([c]);
-      const beta = cfg.center !== false ? bw[i++] as tf.Tensor : tf.zeros([c]);
+      const gamma = cfg.scale !== false ? (bw[i++] as tf.Tensor) : tf.ones([c]);
+      const beta = cfg.center !== false ? (bw[i++] as tf.Tensor) : tf.zeros([c]);
       const mean = bw[i++] as tf.Tensor;
       const variance = bw[i++] as tf.Tensor;
       const s = tf.div(gamma, tf.sqrt(tf.add(variance, cfg.epsilon ?? 1e-3)));

@@ -25,7 +25,8 @@ const MAX_LENGTH = 30;
 export function huffmanLengths(freqs: ArrayLike<number>): Uint8Array {
   const n = freqs.length;
   const lengths = new Uint8Array(n);
-  const leaves = Array.from({ length: n }, (_, s) => s).filter((s) => (freqs[s] as number) > 0)
+  const leaves = Array.from({ length: n }, (_, s) => s)
+    .filter((s) => (freqs[s] as number) > 0)
     .sort((a, b) => (freqs[a] as number) - (freqs[b] as number) || a - b);
   if (leaves.length === 1) lengths[leaves[0] as number] = 1;
   if (leaves.length <= 1) return lengths;
@@ -33,7 +34,9 @@ export function huffmanLengths(freqs: ArrayLike<number>): Uint8Array {
   const m = leaves.length;
   const weight = new Float64Array(2 * m - 1);
   const parent = new Int32Array(2 * m - 1).fill(-1);
-  leaves.forEach((s, i) => { weight[i] = freqs[s] as number; });
+  leaves.forEach((s, i) => {
+    weight[i] = freqs[s] as number;
+  });
   let leaf = 0;
   let merged = m;
   let next = m;
@@ -53,15 +56,26 @@ export function huffmanLengths(freqs: ArrayLike<number>): Uint8Array {
   for (let i = 2 * m - 3; i >= 0; i--) depth[i] = (depth[parent[i] as number] as number) + 1;
   leaves.forEach((s, i) => {
     const d = depth[i] as number;
-    if (d > MAX_LENGTH) throw new ConfigError(`huffmanEncode: codes of at most ${MAX_LENGTH} bits, got ${d} for symbol ${s}. Use fewer symbols.`);
+    if (d > MAX_LENGTH)
+      throw new ConfigError(
+        `huffmanEncode: codes of at most ${MAX_LENGTH} bits, got ${d} for symbol ${s}. Use fewer symbols.`,
+      );
     lengths[s] = d;
   });
   return lengths;
 }
 
 /** Canonical codes from lengths: shorter codes first, ties by symbol. */
-function canonical(lengths: Uint8Array): { codes: Uint32Array; order: number[]; firstCode: number[]; countAt: number[]; offset: number[] } {
-  const order = Array.from(lengths.keys()).filter((s) => (lengths[s] as number) > 0).sort((a, b) => (lengths[a] as number) - (lengths[b] as number) || a - b);
+function canonical(lengths: Uint8Array): {
+  codes: Uint32Array;
+  order: number[];
+  firstCode: number[];
+  countAt: number[];
+  offset: number[];
+} {
+  const order = Array.from(lengths.keys())
+    .filter((s) => (lengths[s] as number) > 0)
+    .sort((a, b) => (lengths[a] as number) - (lengths[b] as number) || a - b);
   const codes = new Uint32Array(lengths.length);
   const firstCode = new Array<number>(MAX_LENGTH + 2).fill(0);
   const countAt = new Array<number>(MAX_LENGTH + 2).fill(0);
@@ -92,7 +106,10 @@ export function huffmanEncode(symbols: ArrayLike<number>, nSymbols: number): Huf
   const freqs = new Float64Array(nSymbols);
   for (let i = 0; i < symbols.length; i++) {
     const s = symbols[i] as number;
-    if (!(Number.isInteger(s) && s >= 0 && s < nSymbols)) throw new DataError(`huffmanEncode: symbols in [0, ${nSymbols}), got ${describe(s)} at index ${i}. Pass cluster indices.`);
+    if (!(Number.isInteger(s) && s >= 0 && s < nSymbols))
+      throw new DataError(
+        `huffmanEncode: symbols in [0, ${nSymbols}), got ${describe(s)} at index ${i}. Pass cluster indices.`,
+      );
     freqs[s] = (freqs[s] as number) + 1;
   }
   const lengths = huffmanLengths(freqs);
@@ -119,7 +136,10 @@ export function huffmanDecode(encoded: HuffmanEncoded): Uint16Array {
     let code = 0;
     let len = 0;
     for (;;) {
-      if (pos >= encoded.bitLength) throw new DataError(`huffmanDecode: ${encoded.count} symbols in ${encoded.bitLength} bits, got the stream exhausted at symbol ${i}. The stream is truncated.`);
+      if (pos >= encoded.bitLength)
+        throw new DataError(
+          `huffmanDecode: ${encoded.count} symbols in ${encoded.bitLength} bits, got the stream exhausted at symbol ${i}. The stream is truncated.`,
+        );
       code = (code << 1) | (((encoded.bytes[pos >>> 3] as number) >>> (7 - (pos & 7))) & 1);
       pos++;
       len++;
@@ -128,7 +148,10 @@ export function huffmanDecode(encoded: HuffmanEncoded): Uint16Array {
         out[i] = order[(offset[len] as number) + k] as number;
         break;
       }
-      if (len > MAX_LENGTH) throw new DataError(`huffmanDecode: codes of at most ${MAX_LENGTH} bits, got an invalid code at symbol ${i}. The stream is corrupt.`);
+      if (len > MAX_LENGTH)
+        throw new DataError(
+          `huffmanDecode: codes of at most ${MAX_LENGTH} bits, got an invalid code at symbol ${i}. The stream is corrupt.`,
+        );
     }
   }
   return out;

@@ -27,6 +27,12 @@ export type { PointReport } from './weight-plan';
 export { quantizationAwareTraining, convertQat } from './qat';
 export type { QatOptions, QatReport, ActivationRanges } from './qat';
 export { kmeansCluster, decodeShared, weightSharing } from './weight-sharing';
-export type { KMeansOptions, SharedTensor, WeightSharingOptions, WeightSharingLayer, WeightSharingReport } from './weight-sharing';
+export type {
+  KMeansOptions,
+  SharedTensor,
+  WeightSharingOptions,
+  WeightSharingLayer,
+  WeightSharingReport,
+} from './weight-sharing';
 export { huffmanEncode, huffmanDecode, huffmanLengths } from './huffman';
 export type { HuffmanEncoded } from './huffman';

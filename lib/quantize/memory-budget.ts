@@ -48,22 +48,38 @@ export function peakActivationBytesPerExample(model: tf.LayersModel, fn = 'memor
   const graph = modelGraph(model, fn);
   const bytes = (shape: readonly number[]) => 4 * shape.reduce((a, d) => a * Math.max(d, 1), 1);
   const inputBytes = graph.filter((n) => n.className === 'InputLayer').reduce((a, n) => a + bytes(n.outputShape), 0);
-  const layers = graph.filter((n) => n.className !== 'InputLayer')
-    .map((n) => ({ name: n.name, inputs: [...n.inputs], activationBytes: bytes(n.outputShape) }) as unknown as LayerProfile);
+  const layers = graph
+    .filter((n) => n.className !== 'InputLayer')
+    .map(
+      (n) =>
+        ({ name: n.name, inputs: [...n.inputs], activationBytes: bytes(n.outputShape) }) as unknown as LayerProfile,
+    );
   const largest = Math.max(inputBytes, ...layers.map((l) => l.activationBytes));
   return peakActivationBytes(layers, inputBytes) + 2 * largest;
 }
 
 /** The estimate for `batchSize` examples and `passes` side-by-side forward passes on the current backend. */
-export function memoryBudget(model: tf.LayersModel, batchSize: number, passes: number, fn = 'memoryBudget'): MemoryBudget {
+export function memoryBudget(
+  model: tf.LayersModel,
+  batchSize: number,
+  passes: number,
+  fn = 'memoryBudget',
+): MemoryBudget {
   const perExampleBytes = peakActivationBytesPerExample(model, fn);
   const weightBytes = 4 * model.countParams();
   const inUseBytes = tf.memory().numBytes;
   const backend = tf.getBackend();
   return {
-    backend, perExampleBytes, passes, weightBytes, batchSize, inUseBytes,
+    backend,
+    perExampleBytes,
+    passes,
+    weightBytes,
+    batchSize,
+    inUseBytes,
     estimateBytes: Math.ceil((perExampleBytes * passes * batchSize + weightBytes) * MARGIN),
-    ...(backend === 'wasm' ? { availableBytes: WASM_HEAP_MAX_BYTES - inUseBytes, ...(heap() !== undefined ? { heapBytes: heap() } : {}) } : {}),
+    ...(backend === 'wasm'
+      ? { availableBytes: WASM_HEAP_MAX_BYTES - inUseBytes, ...(heap() !== undefined ? { heapBytes: heap() } : {}) }
+      : {}),
   };
 }
 
@@ -72,15 +88,24 @@ export function memoryBudget(model: tf.LayersModel, batchSize: number, passes: n
  * smaller one when the caller left the default (`explicit` false), else a ConfigError naming the
  * estimate, the limit and the batch size that fits. Nothing is allocated.
  */
-export function fitBatchSize(model: tf.LayersModel, batchSize: number, passes: number, explicit: boolean, fn: string): { batchSize: number; budget: MemoryBudget } {
+export function fitBatchSize(
+  model: tf.LayersModel,
+  batchSize: number,
+  passes: number,
+  explicit: boolean,
+  fn: string,
+): { batchSize: number; budget: MemoryBudget } {
   const budget = memoryBudget(model, batchSize, passes, fn);
-  if (budget.availableBytes === undefined || budget.estimateBytes <= budget.availableBytes) return { batchSize, budget };
+  if (budget.availableBytes === undefined || budget.estimateBytes <= budget.availableBytes)
+    return { batchSize, budget };
   const perBatch = budget.perExampleBytes * passes * MARGIN;
   const fits = Math.floor((budget.availableBytes - budget.weightBytes * MARGIN) / perBatch);
   if (!explicit && fits >= 1) return { batchSize: fits, budget: memoryBudget(model, fits, passes, fn) };
   const limit = `wasm's ${mb(WASM_HEAP_MAX_BYTES)} heap minus ${mb(budget.inUseBytes)} held by live tensors = ${mb(budget.availableBytes)}`;
   const estimate = `an estimated ${mb(budget.estimateBytes)} for batchSize ${batchSize} (${mb(budget.perExampleBytes)} of live activations per example x ${passes} pass${passes > 1 ? 'es' : ''}, plus weights, x ${MARGIN} margin)`;
-  throw new ConfigError(fits >= 1
-    ? `${fn}: a batch that fits in ${limit}, got ${estimate}. Pass batchSize: ${fits} or less.`
-    : `${fn}: a model whose single example fits in ${limit}, got ${estimate}. Free other tensors, or run this step on the cpu backend (initBackend('cpu')).`);
+  throw new ConfigError(
+    fits >= 1
+      ? `${fn}: a batch that fits in ${limit}, got ${estimate}. Pass batchSize: ${fits} or less.`
+      : `${fn}: a model whose single example fits in ${limit}, got ${estimate}. Free other tensors, or run this step on the cpu backend (initBackend('cpu')).`,
+  );
 }

@@ -59,15 +59,24 @@ const SAMPLE_SIZE = 1 << 17;
 
 function checkOptions(o: ObserverOptions): void {
   const methods: ObserverMethod[] = ['minmax', 'moving-average', 'percentile', 'mse', 'entropy'];
-  if (!methods.includes(o.method)) throw new ConfigError(`createObserver: method one of ${methods.join(', ')}, got ${describe(o.method)}. Use 'minmax' to start.`);
+  if (!methods.includes(o.method))
+    throw new ConfigError(
+      `createObserver: method one of ${methods.join(', ')}, got ${describe(o.method)}. Use 'minmax' to start.`,
+    );
   const bits = o.bits ?? 8;
-  if (!(Number.isInteger(bits) && bits >= 2 && bits <= 16)) throw new ConfigError(`createObserver: bits an integer in [2, 16], got ${describe(bits)}. Use 8.`);
+  if (!(Number.isInteger(bits) && bits >= 2 && bits <= 16))
+    throw new ConfigError(`createObserver: bits an integer in [2, 16], got ${describe(bits)}. Use 8.`);
   const c = o.averagingConstant ?? 0.1;
-  if (!(c > 0 && c <= 1)) throw new ConfigError(`createObserver: averagingConstant in (0, 1], got ${describe(c)}. Use 0.1.`);
+  if (!(c > 0 && c <= 1))
+    throw new ConfigError(`createObserver: averagingConstant in (0, 1], got ${describe(c)}. Use 0.1.`);
   const p = o.percentile ?? 99.99;
-  if (!(p > 50 && p <= 100)) throw new ConfigError(`createObserver: percentile in (50, 100], got ${describe(p)}. Use 99.99.`);
+  if (!(p > 50 && p <= 100))
+    throw new ConfigError(`createObserver: percentile in (50, 100], got ${describe(p)}. Use 99.99.`);
   const k = o.sampleSize ?? SAMPLE_SIZE;
-  if (!(Number.isInteger(k) && k >= 256 && k <= 1 << 24)) throw new ConfigError(`createObserver: sampleSize an integer in [256, 2^24], got ${describe(k)}. Use ${SAMPLE_SIZE}.`);
+  if (!(Number.isInteger(k) && k >= 256 && k <= 1 << 24))
+    throw new ConfigError(
+      `createObserver: sampleSize an integer in [256, 2^24], got ${describe(k)}. Use ${SAMPLE_SIZE}.`,
+    );
 }
 
 /**
@@ -87,7 +96,9 @@ export function createObserver(options: ObserverOptions): Observer {
   const observeBatch = (b: BatchSummary): void => {
     if (b.count === 0) return;
     if (!Number.isFinite(b.min) || !Number.isFinite(b.max)) {
-      throw new DataError(`observe: finite activations, got a batch with range [${describe(b.min)}, ${describe(b.max)}]. Check the model's weights and inputs for NaN/Infinity.`);
+      throw new DataError(
+        `observe: finite activations, got a batch with range [${describe(b.min)}, ${describe(b.max)}]. Check the model's weights and inputs for NaN/Infinity.`,
+      );
     }
     count += b.count;
     min = Math.min(min, b.min);
@@ -97,27 +108,42 @@ export function createObserver(options: ObserverOptions): Observer {
     if (kept && b.sample) kept.add(b.sample);
   };
   return {
-    options, wantsSample, observeBatch,
-    get count() { return count; },
+    options,
+    wantsSample,
+    observeBatch,
+    get count() {
+      return count;
+    },
     observe(values) {
       let lo = Infinity;
       let hi = -Infinity;
       for (let i = 0; i < values.length; i++) {
         const v = values[i] as number;
-        if (!Number.isFinite(v)) throw new DataError(`observe: finite activations, got ${describe(v)} at index ${i}. Check the model's weights and inputs for NaN/Infinity.`);
+        if (!Number.isFinite(v))
+          throw new DataError(
+            `observe: finite activations, got ${describe(v)} at index ${i}. Check the model's weights and inputs for NaN/Infinity.`,
+          );
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
       observeBatch({ min: lo, max: hi, count: values.length, sample: values });
     },
     range() {
-      if (count === 0) throw new DataError(`${options.method} observer: at least one observed value, got none. Pass a non-empty calibration set.`);
+      if (count === 0)
+        throw new DataError(
+          `${options.method} observer: at least one observed value, got none. Pass a non-empty calibration set.`,
+        );
       switch (options.method) {
-        case 'minmax': return { min, max };
-        case 'moving-average': return { min: emaMin, max: emaMax };
-        case 'percentile': return percentileRange((kept as Reservoir).sample(), options.percentile ?? 99.99, min, max);
-        case 'mse': return mseRange((kept as Reservoir).sample(), min, max, options.bits ?? 8);
-        case 'entropy': return entropyRange((kept as Reservoir).sample(), min, max, options.bits ?? 8, options.bins ?? 2048);
+        case 'minmax':
+          return { min, max };
+        case 'moving-average':
+          return { min: emaMin, max: emaMax };
+        case 'percentile':
+          return percentileRange((kept as Reservoir).sample(), options.percentile ?? 99.99, min, max);
+        case 'mse':
+          return mseRange((kept as Reservoir).sample(), min, max, options.bits ?? 8);
+        case 'entropy':
+          return entropyRange((kept as Reservoir).sample(), min, max, options.bits ?? 8, options.bins ?? 2048);
       }
     },
   };
@@ -127,7 +153,8 @@ function percentileRange(values: Float32Array, p: number, min: number, max: numb
   // p = 100 is the exact range (the sample may have missed the extremes).
   if (p === 100 || values.length === 0) return { min, max };
   const sorted = values.slice().sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round((q / 100) * (sorted.length - 1))))] as number;
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.round((q / 100) * (sorted.length - 1))))] as number;
   return { min: at(100 - p), max: at(p) };
 }
 
@@ -184,7 +211,13 @@ function klDivergence(p: Float64Array, q: Float64Array): number {
  * quantization levels and expand them back over their non-empty bins (Q), and keep the threshold
  * with the smallest KL(P || Q). Non-negative data (after ReLU) uses all 2^bits levels on [0, T].
  */
-function entropyRange(values: Float32Array, min: number, max: number, bits: number, bins: number): { min: number; max: number } {
+function entropyRange(
+  values: Float32Array,
+  min: number,
+  max: number,
+  bits: number,
+  bins: number,
+): { min: number; max: number } {
   const amax = Math.max(Math.abs(min), Math.abs(max));
   if (amax === 0) return { min: 0, max: 0 };
   if (values.length === 0) return { min, max };
@@ -193,7 +226,8 @@ function entropyRange(values: Float32Array, min: number, max: number, bits: numb
   const nBins = Math.max(bins, levels);
   const width = amax / nBins;
   const hist = new Float64Array(nBins);
-  for (let i = 0; i < values.length; i++) hist[Math.min(nBins - 1, Math.floor(Math.abs(values[i] as number) / width))]! += 1;
+  for (let i = 0; i < values.length; i++)
+    hist[Math.min(nBins - 1, Math.floor(Math.abs(values[i] as number) / width))]! += 1;
   let bestKl = Infinity;
   let bestI = nBins;
   const step = Math.max(1, Math.floor((nBins - levels) / 512));

@@ -62,22 +62,43 @@ export function activationPoints(graph: readonly GraphNode[], options: Placement
     const own = (reason: string): PointDecision => ({ ...base, point: true, grid: node.name, reason });
     const float = (reason: string): PointDecision => ({ ...base, point: false, reason });
     const outs = consumers.get(node.name) ?? [];
-    const only = outs.length === 1 ? outs[0] as GraphNode : undefined;
+    const only = outs.length === 1 ? (outs[0] as GraphNode) : undefined;
     const inlineAct = node.entry?.activation?.(node.config);
     let d: PointDecision;
     if (node.className === 'InputLayer') d = own('model input');
     else if (inheritsGrid(node)) {
       const up = decided.get(node.inputs[0] as string);
-      d = { ...base, point: false, ...(up?.grid ? { grid: up.grid } : {}), reason: up?.grid ? `only moves values: on the grid of ${up.grid}` : 'only moves values; its input is float' };
-    } else if (placement === 'fused' && node.entry?.fusesActivation && (!inlineAct || FUSABLE_ACTIVATIONS.has(inlineAct)) && only && fusableActivation(only)) {
+      d = {
+        ...base,
+        point: false,
+        ...(up?.grid ? { grid: up.grid } : {}),
+        reason: up?.grid ? `only moves values: on the grid of ${up.grid}` : 'only moves values; its input is float',
+      };
+    } else if (
+      placement === 'fused' &&
+      node.entry?.fusesActivation &&
+      (!inlineAct || FUSABLE_ACTIVATIONS.has(inlineAct)) &&
+      only &&
+      fusableActivation(only)
+    ) {
       d = float(`fused with ${only.name} (${fusableActivation(only)}): quantized after the activation`);
     } else if (skip.has(node.name)) d = float('in skip: left float');
     else if (!node.entry) d = own(`output of ${node.className} (no registry entry: treated as opaque)`);
-    else if (node.entry.activation && !node.entry.kernel && node.entry.role === 'pass') d = own(`activation output (${inlineAct ?? 'activation'})`);
-    else if (node.className === 'Concatenate') d = own('concatenation: own grid (ONNX Runtime QLinearConcat requantizes each input)');
+    else if (node.entry.activation && !node.entry.kernel && node.entry.role === 'pass')
+      d = own(`activation output (${inlineAct ?? 'activation'})`);
+    else if (node.className === 'Concatenate')
+      d = own('concatenation: own grid (ONNX Runtime QLinearConcat requantizes each input)');
     else if (placement === 'layer-output') d = own('layer output (layer-output placement)');
-    else if (node.entry.fusesActivation && only && only.entry?.role === 'pass' && only.entry.activation && !only.entry.kernel) {
-      d = own(`output of ${node.className}: its consumer ${only.name} (${only.entry.activation(only.config) ?? only.className}) is not fusable`);
+    else if (
+      node.entry.fusesActivation &&
+      only &&
+      only.entry?.role === 'pass' &&
+      only.entry.activation &&
+      !only.entry.kernel
+    ) {
+      d = own(
+        `output of ${node.className}: its consumer ${only.name} (${only.entry.activation(only.config) ?? only.className}) is not fusable`,
+      );
     } else d = own(`output of ${node.className}${inlineAct ? ` (${inlineAct})` : ''}`);
     decided.set(node.name, d);
   }
@@ -88,6 +109,11 @@ export function activationPoints(graph: readonly GraphNode[], options: Placement
  * Dynamic quantization's points: the input of each quantized Dense layer, quantized per batch at
  * run time (PyTorch's quantize_dynamic and ONNX Runtime's DynamicQuantizeLinear + MatMulInteger).
  */
-export function dynamicPoints(graph: readonly GraphNode[], quantized: (name: string) => boolean): { layer: string; input: string }[] {
-  return graph.filter((n) => n.className === 'Dense' && quantized(n.name)).map((n) => ({ layer: n.name, input: n.inputs[0] as string }));
+export function dynamicPoints(
+  graph: readonly GraphNode[],
+  quantized: (name: string) => boolean,
+): { layer: string; input: string }[] {
+  return graph
+    .filter((n) => n.className === 'Dense' && quantized(n.name))
+    .map((n) => ({ layer: n.name, input: n.inputs[0] as string }));
 }

@@ -37,8 +37,14 @@ export function biasQParams(input: QParams, weight: QParams): QParams {
   const s = input.scale[0] as number;
   const scale = Float32Array.from(weight.scale, (w) => w * s);
   return {
-    bits: 32, signed: true, symmetric: true, axis: weight.axis === undefined ? undefined : 0, qmin: -(2 ** 31), qmax: 2 ** 31 - 1,
-    scale, zeroPoint: new Int32Array(scale.length),
+    bits: 32,
+    signed: true,
+    symmetric: true,
+    axis: weight.axis === undefined ? undefined : 0,
+    qmin: -(2 ** 31),
+    qmax: 2 ** 31 - 1,
+    scale,
+    zeroPoint: new Int32Array(scale.length),
   };
 }
 
@@ -55,11 +61,26 @@ function fromBase64(text: string): Uint8Array {
 }
 
 /** QParams as JSON (per-channel arrays as base64 of their little-endian bytes: compact and exact). */
-interface QParamsJson { bits: number; signed: boolean; symmetric: boolean; axis: number | null; qmin: number; qmax: number; scale: string; zeroPoint: string; blockSize?: number }
+interface QParamsJson {
+  bits: number;
+  signed: boolean;
+  symmetric: boolean;
+  axis: number | null;
+  qmin: number;
+  qmax: number;
+  scale: string;
+  zeroPoint: string;
+  blockSize?: number;
+}
 
 function qparamsToJson(qp: QParams): QParamsJson {
   return {
-    bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric, axis: qp.axis ?? null, qmin: qp.qmin, qmax: qp.qmax,
+    bits: qp.bits,
+    signed: qp.signed,
+    symmetric: qp.symmetric,
+    axis: qp.axis ?? null,
+    qmin: qp.qmin,
+    qmax: qp.qmax,
     scale: toBase64(new Uint8Array(qp.scale.buffer, qp.scale.byteOffset, qp.scale.byteLength)),
     zeroPoint: toBase64(new Uint8Array(qp.zeroPoint.buffer, qp.zeroPoint.byteOffset, qp.zeroPoint.byteLength)),
     ...(qp.blockSize !== undefined ? { blockSize: qp.blockSize } : {}),
@@ -70,8 +91,14 @@ function qparamsFromJson(j: QParamsJson): QParams {
   const s = fromBase64(j.scale);
   const z = fromBase64(j.zeroPoint);
   return {
-    bits: j.bits, signed: j.signed, symmetric: j.symmetric, ...(j.axis === null ? {} : { axis: j.axis }), qmin: j.qmin, qmax: j.qmax,
-    scale: new Float32Array(s.buffer, s.byteOffset, s.byteLength / 4), zeroPoint: new Int32Array(z.buffer, z.byteOffset, z.byteLength / 4),
+    bits: j.bits,
+    signed: j.signed,
+    symmetric: j.symmetric,
+    ...(j.axis === null ? {} : { axis: j.axis }),
+    qmin: j.qmin,
+    qmax: j.qmax,
+    scale: new Float32Array(s.buffer, s.byteOffset, s.byteLength / 4),
+    zeroPoint: new Int32Array(z.buffer, z.byteOffset, z.byteLength / 4),
     ...(typeof j.blockSize === 'number' ? { blockSize: j.blockSize } : {}),
   };
 }
@@ -82,7 +109,14 @@ export function attachPlan(model: tf.LayersModel, plan: QuantPlan): void {
   const weights = Object.fromEntries(Object.entries(plan.weights).map(([k, v]) => [k, qparamsToJson(v)]));
   model.setUserDefinedMetadata({
     ...previous,
-    [KEY]: { version: 1, mode: plan.mode, weightBits: plan.weightBits, activationBits: plan.activationBits, placement: plan.placement, weights },
+    [KEY]: {
+      version: 1,
+      mode: plan.mode,
+      weightBits: plan.weightBits,
+      activationBits: plan.activationBits,
+      placement: plan.placement,
+      weights,
+    },
   });
 }
 
@@ -94,15 +128,33 @@ export function attachPlan(model: tf.LayersModel, plan: QuantPlan): void {
  */
 export function planOf(model: tf.LayersModel): QuantPlan | undefined {
   const meta = (model.getUserDefinedMetadata?.() ?? {}) as Record<string, unknown>;
-  const p = meta[KEY] as { version: number; mode: QuantMode; weightBits: number; activationBits: number; placement: ActivationPlacement; weights: Record<string, QParamsJson> } | undefined;
+  const p = meta[KEY] as
+    | {
+        version: number;
+        mode: QuantMode;
+        weightBits: number;
+        activationBits: number;
+        placement: ActivationPlacement;
+        weights: Record<string, QParamsJson>;
+      }
+    | undefined;
   if (!p) return undefined;
   if (p.version !== 1 || typeof p.weights !== 'object') {
-    throw new DataError(`planOf: quantization metadata of version 1, got ${JSON.stringify(p.version)}. Quantize the float model again with this version of the library.`);
+    throw new DataError(
+      `planOf: quantization metadata of version 1, got ${JSON.stringify(p.version)}. Quantize the float model again with this version of the library.`,
+    );
   }
   const activations: Record<string, QParams> = {};
   for (const node of modelGraph(model, 'planOf')) {
     if (node.layer instanceof FakeQuantize) activations[node.inputs[0] as string] = node.layer.qparams;
   }
   const weights = Object.fromEntries(Object.entries(p.weights).map(([k, v]) => [k, qparamsFromJson(v)]));
-  return { mode: p.mode, weightBits: p.weightBits, activationBits: p.activationBits, placement: p.placement, weights, activations };
+  return {
+    mode: p.mode,
+    weightBits: p.weightBits,
+    activationBits: p.activationBits,
+    placement: p.placement,
+    weights,
+    activations,
+  };
 }

@@ -103,25 +103,43 @@ const REPORT_EXAMPLES = 256;
 
 function check(model: unknown, options: PostTrainingOptions): asserts model is tf.LayersModel {
   requireLayersModel(model, 'quantize.postTraining');
-  if (!options || typeof options !== 'object') throw new ConfigError(`quantize.postTraining: an options object such as {mode: 'static', calibration}, got ${describe(options)}. Pass the options.`);
+  if (!options || typeof options !== 'object')
+    throw new ConfigError(
+      `quantize.postTraining: an options object such as {mode: 'static', calibration}, got ${describe(options)}. Pass the options.`,
+    );
   if (!MODES.includes(options.mode)) {
-    throw new ConfigError(`quantize.postTraining: mode 'weight-only', 'dynamic' or 'static', got ${describe(options.mode)}. Use 'static' for full INT8.`);
+    throw new ConfigError(
+      `quantize.postTraining: mode 'weight-only', 'dynamic' or 'static', got ${describe(options.mode)}. Use 'static' for full INT8.`,
+    );
   }
-  if (planOf(model)) throw new ConfigError(`quantize.postTraining: a float model, got one already quantized (${planOf(model)?.mode}). Quantize the float model it came from.`);
-  for (const [k, v] of [['weightBits', options.weightBits ?? 8], ['activationBits', options.activationBits ?? 8]] as const) {
-    if (!(Number.isInteger(v) && v >= 2 && v <= 16)) throw new ConfigError(`quantize.postTraining: ${k} an integer in [2, 16], got ${describe(v)}. Use 8.`);
+  if (planOf(model))
+    throw new ConfigError(
+      `quantize.postTraining: a float model, got one already quantized (${planOf(model)?.mode}). Quantize the float model it came from.`,
+    );
+  for (const [k, v] of [
+    ['weightBits', options.weightBits ?? 8],
+    ['activationBits', options.activationBits ?? 8],
+  ] as const) {
+    if (!(Number.isInteger(v) && v >= 2 && v <= 16))
+      throw new ConfigError(`quantize.postTraining: ${k} an integer in [2, 16], got ${describe(v)}. Use 8.`);
   }
   const placement = options.activationPlacement ?? 'fused';
   if (placement !== 'fused' && placement !== 'layer-output') {
-    throw new ConfigError(`quantize.postTraining: activationPlacement 'fused' or 'layer-output', got ${describe(placement)}. Use 'fused'.`);
+    throw new ConfigError(
+      `quantize.postTraining: activationPlacement 'fused' or 'layer-output', got ${describe(placement)}. Use 'fused'.`,
+    );
   }
   checkBatchSize(options.batchSize, 'quantize.postTraining');
   if (options.activationSymmetric !== undefined && typeof options.activationSymmetric !== 'boolean') {
-    throw new ConfigError(`quantize.postTraining: activationSymmetric true or false, got ${describe(options.activationSymmetric)}. Use true for TensorRT's symmetric int8 activations.`);
+    throw new ConfigError(
+      `quantize.postTraining: activationSymmetric true or false, got ${describe(options.activationSymmetric)}. Use true for TensorRT's symmetric int8 activations.`,
+    );
   }
   checkLayerOptions(model, options, 'quantize.postTraining');
   if (options.mode === 'static' && !options.calibration) {
-    throw new DataError(`quantize.postTraining: calibration data for static quantization, got none. Pass calibration: a slice of the training set.`);
+    throw new DataError(
+      `quantize.postTraining: calibration data for static quantization, got none. Pass calibration: a slice of the training set.`,
+    );
   }
   if (options.calibration !== undefined) checkSource(options.calibration, 'quantize.postTraining');
 }
@@ -135,26 +153,45 @@ function check(model: unknown, options: PostTrainingOptions): asserts model is t
  * @example const {model: q, report} = await quantize.postTraining(model, {mode: 'static', calibration: mnist.train});
  * @example const {model: q4} = await quantize.postTraining(model, {mode: 'weight-only', weightBits: 4, blockSize: 32}); // MatMulNBits in ONNX
  */
-export async function postTraining(model: tf.LayersModel, options: PostTrainingOptions): Promise<{ model: tf.LayersModel; report: PostTrainingReport }> {
+export async function postTraining(
+  model: tf.LayersModel,
+  options: PostTrainingOptions,
+): Promise<{ model: tf.LayersModel; report: PostTrainingReport }> {
   check(model, options);
   const warnings: string[] = [];
   const placement = options.activationPlacement ?? 'fused';
-  const folded = options.mode === 'static' ? await foldBatchNorm(model) : { model: await rebuildModel(model, {}, 'quantize.postTraining'), report: { folded: [], kept: [] } };
+  const folded =
+    options.mode === 'static'
+      ? await foldBatchNorm(model)
+      : { model: await rebuildModel(model, {}, 'quantize.postTraining'), report: { folded: [], kept: [] } };
   const base = folded.model;
   let q: tf.LayersModel | undefined;
   try {
     const weights = weightPlan(base, options, warnings);
     if (options.mode === 'dynamic') {
-      const floatConvs = base.layers.filter((l) => l.getClassName() !== 'Dense' && layerEntry(l.getClassName())?.quantizeAxis && !options.skip?.includes(l.name));
+      const floatConvs = base.layers.filter(
+        (l) =>
+          l.getClassName() !== 'Dense' && layerEntry(l.getClassName())?.quantizeAxis && !options.skip?.includes(l.name),
+      );
       if (floatConvs.length) {
-        warnings.push(`dynamic mode quantizes Dense kernels only (as PyTorch's quantize_dynamic; ONNX Runtime's ConvInteger is unoptimized on CPU): ` +
-          `${floatConvs.length} convolution layer(s) stay float (${floatConvs.slice(0, 5).map((l) => l.name).join(', ')}${floatConvs.length > 5 ? ', ...' : ''}). Use mode 'static' for convolutional models.`);
+        warnings.push(
+          `dynamic mode quantizes Dense kernels only (as PyTorch's quantize_dynamic; ONNX Runtime's ConvInteger is unoptimized on CPU): ` +
+            `${floatConvs.length} convolution layer(s) stay float (${floatConvs
+              .slice(0, 5)
+              .map((l) => l.name)
+              .join(', ')}${floatConvs.length > 5 ? ', ...' : ''}). Use mode 'static' for convolutional models.`,
+        );
       }
     }
     const activationBits = options.activationBits ?? 8;
     const calibration: CalibrationOptions & { caller: string } = {
-      caller: 'quantize.postTraining', placement, skip: options.skip, observer: options.observer, seed: options.seed,
-      count: options.calibrationCount, batchSize: options.batchSize,
+      caller: 'quantize.postTraining',
+      placement,
+      skip: options.skip,
+      observer: options.observer,
+      seed: options.seed,
+      count: options.calibrationCount,
+      batchSize: options.batchSize,
     };
     let decisions = activationPoints(modelGraph(base, 'quantize.postTraining'), { placement, skip: options.skip });
     const activations: Record<string, QParams> = {};
@@ -168,25 +205,51 @@ export async function postTraining(model: tf.LayersModel, options: PostTrainingO
       const symmetric = options.activationSymmetric === true;
       for (const d of decisions) {
         const r = ranges[d.layer];
-        if (d.point && r) activations[d.layer] = qparamsFromRange([r.min], [r.max], { bits: activationBits, symmetric, signed: symmetric });
+        if (d.point && r)
+          activations[d.layer] = qparamsFromRange([r.min], [r.max], {
+            bits: activationBits,
+            symmetric,
+            signed: symmetric,
+          });
       }
     }
-    const plan: QuantPlan = { mode: options.mode, weightBits: options.weightBits ?? 8, activationBits, placement, weights, activations };
+    const plan: QuantPlan = {
+      mode: options.mode,
+      weightBits: options.weightBits ?? 8,
+      activationBits,
+      placement,
+      weights,
+      activations,
+    };
     q = await buildQuantizedModel(base, plan, decisions);
     const errors = options.calibration
-      ? await outputErrors(base, q, options.calibration, { ...calibration, count: Math.min(options.calibrationCount ?? 1000, REPORT_EXAMPLES) })
+      ? await outputErrors(base, q, options.calibration, {
+          ...calibration,
+          count: Math.min(options.calibrationCount ?? 1000, REPORT_EXAMPLES),
+        })
       : undefined;
     memory ??= errors?.memory;
     const floatSizeBytes = 4 * model.countParams();
     const sizeBytes = quantizedSizeBytes(q, plan);
     const report: PostTrainingReport = {
-      mode: options.mode, weightBits: plan.weightBits, activationBits, activationPlacement: placement,
-      ...(Object.values(weights).some((w) => w.blockSize) ? { blockSize: Object.values(weights).find((w) => w.blockSize)?.blockSize } : {}),
+      mode: options.mode,
+      weightBits: plan.weightBits,
+      activationBits,
+      activationPlacement: placement,
+      ...(Object.values(weights).some((w) => w.blockSize)
+        ? { blockSize: Object.values(weights).find((w) => w.blockSize)?.blockSize }
+        : {}),
       ...(options.mode === 'static' ? { observer: options.observer?.method ?? 'minmax' } : {}),
-      calibrationExamples, reportExamples: errors?.examples ?? 0, foldedBatchNorm: folded.report.folded,
+      calibrationExamples,
+      reportExamples: errors?.examples ?? 0,
+      foldedBatchNorm: folded.report.folded,
       layers: layerReports(base, q, plan, errors),
       points: options.mode === 'static' ? pointReports(decisions, ranges, activations, errors?.pointSqnrDb) : [],
-      floatSizeBytes, sizeBytes, sizeRatio: sizeBytes / floatSizeBytes, ...(memory ? { memory } : {}), warnings,
+      floatSizeBytes,
+      sizeBytes,
+      sizeRatio: sizeBytes / floatSizeBytes,
+      ...(memory ? { memory } : {}),
+      warnings,
     };
     return { model: q, report };
   } catch (e) {

@@ -54,7 +54,7 @@ export interface QatReport {
 }
 
 type Pair = [number, number];
-const pair = (v: unknown): Pair => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] as Pair : [v as number, v as number]);
+const pair = (v: unknown): Pair => (Array.isArray(v) ? ([v[0], v[1] ?? v[0]] as Pair) : [v as number, v as number]);
 
 /**
  * The forward op of a quantizable layer with its kernel replaced by `kernel` (gradients reach the
@@ -68,27 +68,54 @@ export function weightLayerForward(node: GraphNode, x: tf.Tensor, kernel: tf.Ten
   const dilations = pair(cfg.dilationRate ?? 1);
   const padding = cfg.padding as 'same' | 'valid';
   switch (node.className) {
-    case 'Dense': y = x.rank === 2 ? tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D) : tf.dot(x, kernel); break;
-    case 'Conv2D': y = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, padding, 'NHWC', dilations); break;
-    case 'DepthwiseConv2D': y = tf.depthwiseConv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, padding, 'NHWC', dilations); break;
-    case 'Conv1D': y = tf.conv1d(x as tf.Tensor3D, kernel as tf.Tensor3D, strides[0], padding, 'NWC', dilations[0]); break;
+    case 'Dense':
+      y = x.rank === 2 ? tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D) : tf.dot(x, kernel);
+      break;
+    case 'Conv2D':
+      y = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, padding, 'NHWC', dilations);
+      break;
+    case 'DepthwiseConv2D':
+      y = tf.depthwiseConv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, padding, 'NHWC', dilations);
+      break;
+    case 'Conv1D':
+      y = tf.conv1d(x as tf.Tensor3D, kernel as tf.Tensor3D, strides[0], padding, 'NWC', dilations[0]);
+      break;
     default:
-      throw new UnsupportedLayerError(`quantize: a Dense, Conv1D, Conv2D or DepthwiseConv2D layer to run with a replaced kernel, got "${node.name}" (${node.className}). ` +
-        `Put the layer in skip.`, node.name, node.className);
+      throw new UnsupportedLayerError(
+        `quantize: a Dense, Conv1D, Conv2D or DepthwiseConv2D layer to run with a replaced kernel, got "${node.name}" (${node.className}). ` +
+          `Put the layer in skip.`,
+        node.name,
+        node.className,
+      );
   }
   if (bias) y = tf.add(y, bias);
   const act = node.entry?.activation?.(cfg);
-  return act ? tf.layers.activation({ activation: act as 'relu' }).apply(y) as tf.Tensor : y;
+  return act ? (tf.layers.activation({ activation: act as 'relu' }).apply(y) as tf.Tensor) : y;
 }
 
 function check(model: unknown, o: QatOptions): asserts model is tf.LayersModel {
   requireLayersModel(model, 'quantize.quantizationAwareTraining');
-  if (!o || typeof o !== 'object') throw new ConfigError(`quantize.quantizationAwareTraining: an options object such as {epochs: 1, seed: 0}, got ${describe(o)}. Pass the options.`);
-  if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new ConfigError(`quantize.quantizationAwareTraining: epochs a non-negative integer, got ${describe(o.epochs)}. Use 1.`);
-  for (const [k, v] of [['weightBits', o.weightBits ?? 8], ['activationBits', o.activationBits ?? 8]] as const) {
-    if (!(Number.isInteger(v) && v >= 2 && v <= 16)) throw new ConfigError(`quantize.quantizationAwareTraining: ${k} an integer in [2, 16], got ${describe(v)}. Use 8 or 4.`);
+  if (!o || typeof o !== 'object')
+    throw new ConfigError(
+      `quantize.quantizationAwareTraining: an options object such as {epochs: 1, seed: 0}, got ${describe(o)}. Pass the options.`,
+    );
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 0))
+    throw new ConfigError(
+      `quantize.quantizationAwareTraining: epochs a non-negative integer, got ${describe(o.epochs)}. Use 1.`,
+    );
+  for (const [k, v] of [
+    ['weightBits', o.weightBits ?? 8],
+    ['activationBits', o.activationBits ?? 8],
+  ] as const) {
+    if (!(Number.isInteger(v) && v >= 2 && v <= 16))
+      throw new ConfigError(
+        `quantize.quantizationAwareTraining: ${k} an integer in [2, 16], got ${describe(v)}. Use 8 or 4.`,
+      );
   }
-  if (planOf(model)) throw new ConfigError(`quantize.quantizationAwareTraining: a float model, got one already quantized. Train the float model it came from.`);
+  if (planOf(model))
+    throw new ConfigError(
+      `quantize.quantizationAwareTraining: a float model, got one already quantized. Train the float model it came from.`,
+    );
   checkLayerOptions(model, o, 'quantize.quantizationAwareTraining');
 }
 
@@ -96,9 +123,16 @@ function check(model: unknown, o: QatOptions): asserts model is tf.LayersModel {
  * The quantized model of a QAT-trained model from its learned activation ranges (BatchNormalization
  * folded first if still there). Borrows `model`; the caller owns the result.
  */
-export async function convertQat(model: tf.LayersModel, ranges: ActivationRanges, options: Omit<QatOptions, 'epochs' | 'seed'> = {}): Promise<tf.LayersModel> {
+export async function convertQat(
+  model: tf.LayersModel,
+  ranges: ActivationRanges,
+  options: Omit<QatOptions, 'epochs' | 'seed'> = {},
+): Promise<tf.LayersModel> {
   requireLayersModel(model, 'quantize.convertQat');
-  if (planOf(model)) throw new ConfigError(`quantize.convertQat: a float model (the one QAT trained), got one already quantized. It needs no conversion: use it as it is.`);
+  if (planOf(model))
+    throw new ConfigError(
+      `quantize.convertQat: a float model (the one QAT trained), got one already quantized. It needs no conversion: use it as it is.`,
+    );
   const { model: base } = await foldBatchNorm(model);
   try {
     const activationBits = options.activationBits ?? 8;
@@ -107,12 +141,19 @@ export async function convertQat(model: tf.LayersModel, ranges: ActivationRanges
     const activations: Record<string, QParams> = {};
     for (const d of decisions.filter((x) => x.point)) {
       const r = ranges[d.layer];
-      if (!r) throw new ConfigError(`quantize.convertQat: a range for every quantization point, got none for "${d.layer}". Pass the ranges from the QAT report of this model.`);
+      if (!r)
+        throw new ConfigError(
+          `quantize.convertQat: a range for every quantization point, got none for "${d.layer}". Pass the ranges from the QAT report of this model.`,
+        );
       activations[d.layer] = qparamsFromRange([r.min], [r.max], { bits: activationBits });
     }
     const plan: QuantPlan = {
-      mode: 'static', weightBits: options.weightBits ?? 8, activationBits, placement,
-      weights: weightPlan(base, { ...options, mode: 'static' }), activations,
+      mode: 'static',
+      weightBits: options.weightBits ?? 8,
+      activationBits,
+      placement,
+      weights: weightPlan(base, { ...options, mode: 'static' }),
+      activations,
     };
     return await buildQuantizedModel(base, plan, decisions);
   } finally {
@@ -126,7 +167,11 @@ export async function convertQat(model: tf.LayersModel, ranges: ActivationRanges
  * Randomness (batch order) comes from `seed`.
  * @example const {model: q} = await quantize.quantizationAwareTraining(model, mnist.train, {epochs: 1, seed: 1, weightBits: 4});
  */
-export async function quantizationAwareTraining(model: tf.LayersModel, train: DataSource, options: QatOptions): Promise<{ model: tf.LayersModel; report: QatReport }> {
+export async function quantizationAwareTraining(
+  model: tf.LayersModel,
+  train: DataSource,
+  options: QatOptions,
+): Promise<{ model: tf.LayersModel; report: QatReport }> {
   check(model, options);
   const weightBits = options.weightBits ?? 8;
   const activationBits = options.activationBits ?? 8;
@@ -144,22 +189,33 @@ export async function quantizationAwareTraining(model: tf.LayersModel, train: Da
     // fit's hooks: kernels' qparams from the current weights before each step; the fake-quantized
     // forward pass; moving-average activation ranges after each step (the first batch initializes them).
     const history = await fit(base, train, {
-      epochs: options.epochs, seed: options.seed, batchSize: options.batchSize ?? 128, learningRate: options.learningRate ?? 1e-4,
+      epochs: options.epochs,
+      seed: options.seed,
+      batchSize: options.batchSize ?? 128,
+      learningRate: options.learningRate ?? 1e-4,
       ...(options.progress ? { progress: options.progress } : {}),
-      beforeStep: () => { kernelQ = weightPlan(base, selection); },
-      forward: (xs) => runGraph(graph, xs, {
-        apply: (node, ins) => {
-          const qp = kernelQ[node.name];
-          const kernel = node.layer.weights[node.entry?.kernel?.index ?? 0]?.read();
-          return qp && kernel ? weightLayerForward(node, ins[0] as tf.Tensor, fakeQuantize(kernel, qp)) : undefined;
-        },
-        after: (node, y) => {
-          if (!points.has(node.name)) return y;
-          observed.push([node.name, tf.keep(tf.min(y)), tf.keep(tf.max(y))]);
-          const r = ranges[node.name];
-          return r ? fakeQuantize(y, qparamsFromRange([r.min], [r.max], { bits: activationBits })) : y;
-        },
-      }, { training: true }),
+      beforeStep: () => {
+        kernelQ = weightPlan(base, selection);
+      },
+      forward: (xs) =>
+        runGraph(
+          graph,
+          xs,
+          {
+            apply: (node, ins) => {
+              const qp = kernelQ[node.name];
+              const kernel = node.layer.weights[node.entry?.kernel?.index ?? 0]?.read();
+              return qp && kernel ? weightLayerForward(node, ins[0] as tf.Tensor, fakeQuantize(kernel, qp)) : undefined;
+            },
+            after: (node, y) => {
+              if (!points.has(node.name)) return y;
+              observed.push([node.name, tf.keep(tf.min(y)), tf.keep(tf.max(y))]);
+              const r = ranges[node.name];
+              return r ? fakeQuantize(y, qparamsFromRange([r.min], [r.max], { bits: activationBits })) : y;
+            },
+          },
+          { training: true },
+        ),
       afterStep: () => {
         for (const [name, lo, hi] of observed) {
           const l = lo.dataSync()[0] as number;
@@ -171,14 +227,20 @@ export async function quantizationAwareTraining(model: tf.LayersModel, train: Da
         observed.length = 0;
       },
     });
-    for (const d of decisions) if (d.grid && !ranges[d.layer]) ranges[d.layer] = ranges[d.grid] as { min: number; max: number };
+    for (const d of decisions)
+      if (d.grid && !ranges[d.layer]) ranges[d.layer] = ranges[d.grid] as { min: number; max: number };
     const q = await convertQat(base, ranges, options);
     const activations = planOf(q)?.activations ?? {};
     return {
       model: q,
       report: {
-        weightBits, activationBits, steps: history.steps, epochLosses: history.epochs.map((e) => e.loss), foldedBatchNorm: folded.report.folded,
-        ranges, points: pointReports(decisions, ranges, activations as Record<string, QParams>),
+        weightBits,
+        activationBits,
+        steps: history.steps,
+        epochLosses: history.epochs.map((e) => e.loss),
+        foldedBatchNorm: folded.report.folded,
+        ranges,
+        points: pointReports(decisions, ranges, activations as Record<string, QParams>),
       },
     };
   } finally {
@@ -186,4 +248,3 @@ export async function quantizationAwareTraining(model: tf.LayersModel, train: Da
     base.dispose();
   }
 }
-

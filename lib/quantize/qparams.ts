@@ -59,10 +59,17 @@ function checkBits(fn: string, bits: number): void {
  * include 0, and the zero point rounded, so 0 maps exactly to an integer).
  * @example qparamsFromRange([-1], [3], {bits: 8}).scale[0] // 4 / 255
  */
-export function qparamsFromRange(min: ArrayLike<number>, max: ArrayLike<number>, spec: QuantSpec, axis?: number): QParams {
+export function qparamsFromRange(
+  min: ArrayLike<number>,
+  max: ArrayLike<number>,
+  spec: QuantSpec,
+  axis?: number,
+): QParams {
   checkBits('chooseQParams', spec.bits);
   if (min.length !== max.length || min.length === 0) {
-    throw new ConfigError(`chooseQParams: min and max of equal non-zero length, got ${min.length} and ${max.length}. Pass one value per channel.`);
+    throw new ConfigError(
+      `chooseQParams: min and max of equal non-zero length, got ${min.length} and ${max.length}. Pass one value per channel.`,
+    );
   }
   const symmetric = spec.symmetric ?? false;
   const signed = spec.signed ?? symmetric;
@@ -74,8 +81,10 @@ export function qparamsFromRange(min: ArrayLike<number>, max: ArrayLike<number>,
     const lo = Math.min(min[c] as number, 0);
     const hi = Math.max(max[c] as number, 0);
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-      throw new DataError(`chooseQParams: finite ranges, got [${describe(min[c])}, ${describe(max[c])}] at channel ${c}. ` +
-        `Remove NaN/Infinity from the weights or activations first.`);
+      throw new DataError(
+        `chooseQParams: finite ranges, got [${describe(min[c])}, ${describe(max[c])}] at channel ${c}. ` +
+          `Remove NaN/Infinity from the weights or activations first.`,
+      );
     }
     if (symmetric) {
       const amax = Math.max(-lo, hi);
@@ -96,8 +105,10 @@ export function qparamsFromRange(min: ArrayLike<number>, max: ArrayLike<number>,
 export function resolveAxis(fn: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!(Number.isInteger(a) && a >= 0 && a < rank)) {
-    throw new ConfigError(`${fn}: axis in [${-rank}, ${rank - 1}] for a rank-${rank} tensor, got ${describe(axis)}. ` +
-      `Use -1 for the output channels of a Dense or Conv2D kernel.`);
+    throw new ConfigError(
+      `${fn}: axis in [${-rank}, ${rank - 1}] for a rank-${rank} tensor, got ${describe(axis)}. ` +
+        `Use -1 for the output channels of a Dense or Conv2D kernel.`,
+    );
   }
   return a;
 }
@@ -111,12 +122,20 @@ export function resolveAxis(fn: string, axis: number, rank: number): number {
  */
 export function chooseQParams(x: tf.Tensor, spec: QuantSpec): QParams {
   checkBits('chooseQParams', spec.bits);
-  if (x.size === 0) throw new DataError(`chooseQParams: a non-empty tensor, got shape [${x.shape.join(', ')}]. Pass the weights or recorded activations.`);
+  if (x.size === 0)
+    throw new DataError(
+      `chooseQParams: a non-empty tensor, got shape [${x.shape.join(', ')}]. Pass the weights or recorded activations.`,
+    );
   const axis = spec.axis === undefined ? undefined : resolveAxis('chooseQParams', spec.axis, x.rank);
   const blockSize = spec.blockSize;
-  if (blockSize !== undefined && !(Number.isInteger(blockSize) && blockSize >= 1 && x.rank === 2 && axis !== undefined)) {
-    throw new ConfigError(`chooseQParams: blockSize a positive integer with a channel axis on a rank-2 tensor, got blockSize ${describe(blockSize)}, axis ${describe(spec.axis)}, ` +
-      `shape [${x.shape.join(', ')}]. Quantize a Dense kernel [in, out] with axis 1 and blockSize 32.`);
+  if (
+    blockSize !== undefined &&
+    !(Number.isInteger(blockSize) && blockSize >= 1 && x.rank === 2 && axis !== undefined)
+  ) {
+    throw new ConfigError(
+      `chooseQParams: blockSize a positive integer with a channel axis on a rank-2 tensor, got blockSize ${describe(blockSize)}, axis ${describe(spec.axis)}, ` +
+        `shape [${x.shape.join(', ')}]. Quantize a Dense kernel [in, out] with axis 1 and blockSize 32.`,
+    );
   }
   const [mins, maxs] = tf.tidy(() => {
     if (blockSize !== undefined) {
@@ -138,9 +157,14 @@ export function chooseQParams(x: tf.Tensor, spec: QuantSpec): QParams {
 
 /** Scale and zero point shaped to broadcast against a tensor of `rank` (per channel: 1s except `axis`). */
 export function broadcastParams(qp: QParams, rank: number): { scale: tf.Tensor; zeroPoint: tf.Tensor } {
-  const shape = qp.axis === undefined ? [] : Array.from({ length: rank }, (_, i) => (i === qp.axis ? qp.scale.length : 1));
+  const shape =
+    qp.axis === undefined ? [] : Array.from({ length: rank }, (_, i) => (i === qp.axis ? qp.scale.length : 1));
   return {
     scale: tf.tensor(qp.axis === undefined ? (qp.scale[0] as number) : qp.scale, shape, 'float32'),
-    zeroPoint: tf.tensor(qp.axis === undefined ? (qp.zeroPoint[0] as number) : Float32Array.from(qp.zeroPoint), shape, 'float32'),
+    zeroPoint: tf.tensor(
+      qp.axis === undefined ? (qp.zeroPoint[0] as number) : Float32Array.from(qp.zeroPoint),
+      shape,
+      'float32',
+    ),
   };
 }

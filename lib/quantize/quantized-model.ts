@@ -46,14 +46,21 @@ export function quantizedSizeBytes(model: tf.LayersModel, plan: QuantPlan): numb
   for (const node of graph) {
     if (node.layer instanceof FakeQuantize) bytes += 4 + zeroPointBytes(node.layer.qparams.bits);
     // ONNX BatchNormalization takes a scale and a bias: one without gamma or beta stores ones / zeros.
-    if (node.className === 'BatchNormalization') bytes += 4 * (node.outputShape.at(-1) as number) * ((node.config.scale === false ? 1 : 0) + (node.config.center === false ? 1 : 0));
+    if (node.className === 'BatchNormalization')
+      bytes +=
+        4 *
+        (node.outputShape.at(-1) as number) *
+        ((node.config.scale === false ? 1 : 0) + (node.config.center === false ? 1 : 0));
     const qp = plan.weights[node.name];
     const k = node.entry?.kernel?.index ?? 0;
     const int32Bias = plan.mode === 'static' && qp && grids.get(node.inputs[0] as string);
     node.layer.weights.forEach((w, i) => {
       const n = w.shape.reduce((a: number, b) => a * (b ?? 1), 1);
       if (qp && i === k && qp.blockSize !== undefined) bytes += blockwiseBytes(qp, w.shape as number[]);
-      else if (qp && i === k) bytes += Math.ceil((n * qp.bits) / 8) + qp.scale.length * (4 + (plan.mode === 'dynamic' ? 0 : zeroPointBytes(qp.bits)));
+      else if (qp && i === k)
+        bytes +=
+          Math.ceil((n * qp.bits) / 8) +
+          qp.scale.length * (4 + (plan.mode === 'dynamic' ? 0 : zeroPointBytes(qp.bits)));
       else if (int32Bias && i === 1) bytes += 4 * n + 4 * qp.scale.length;
       else bytes += 4 * n;
     });
@@ -86,7 +93,11 @@ function uniqueName(taken: Set<string>, base: string): string {
  * Builds the quantized model of `base` under `plan` (static points from `decisions`). Borrows
  * `base`; the caller owns the result.
  */
-export async function buildQuantizedModel(base: tf.LayersModel, plan: QuantPlan, decisions: readonly PointDecision[]): Promise<tf.LayersModel> {
+export async function buildQuantizedModel(
+  base: tf.LayersModel,
+  plan: QuantPlan,
+  decisions: readonly PointDecision[],
+): Promise<tf.LayersModel> {
   const graph: GraphNode[] = modelGraph(base, 'quantize');
   const gridOf = new Map(decisions.map((d) => [d.layer, d.grid]));
   const weights: Record<string, tf.Tensor[]> = {};
@@ -108,14 +119,28 @@ export async function buildQuantizedModel(base: tf.LayersModel, plan: QuantPlan,
     for (const d of decisions) {
       const qp = d.point ? plan.activations[d.layer] : undefined;
       if (!qp) continue;
-      insert.push({ after: d.layer, className: 'FakeQuantize', config: {
-        name: uniqueName(taken, `${d.layer}_quant`), trainable: false, bits: qp.bits, signed: qp.signed, symmetric: qp.symmetric,
-        scale: qp.scale[0] as number, zero_point: qp.zeroPoint[0] as number,
-      } });
+      insert.push({
+        after: d.layer,
+        className: 'FakeQuantize',
+        config: {
+          name: uniqueName(taken, `${d.layer}_quant`),
+          trainable: false,
+          bits: qp.bits,
+          signed: qp.signed,
+          symmetric: qp.symmetric,
+          scale: qp.scale[0] as number,
+          zero_point: qp.zeroPoint[0] as number,
+        },
+      });
     }
   } else if (plan.mode === 'dynamic') {
     for (const p of dynamicPoints(graph, (n) => plan.weights[n] !== undefined)) {
-      insert.push({ after: p.input, consumers: [p.layer], className: 'DynamicQuantize', config: { name: uniqueName(taken, `${p.layer}_input_quant`), trainable: false, bits: plan.activationBits } });
+      insert.push({
+        after: p.input,
+        consumers: [p.layer],
+        className: 'DynamicQuantize',
+        config: { name: uniqueName(taken, `${p.layer}_input_quant`), trainable: false, bits: plan.activationBits },
+      });
     }
   }
   try {

@@ -26,15 +26,26 @@ export interface RebuildEdits {
   readonly insert?: readonly InsertedLayer[];
 }
 
-interface LayerJson { class_name: string; name: string; config: Record<string, unknown>; inbound_nodes: unknown[] }
+interface LayerJson {
+  class_name: string;
+  name: string;
+  config: Record<string, unknown>;
+  inbound_nodes: unknown[];
+}
 
 const edge = (name: string) => [name, 0, 0, {}];
 
 /** A new model with the edits applied; other layers keep copies of their weights. The caller owns it. */
-export async function rebuildModel(model: tf.LayersModel, edits: RebuildEdits, fn = 'rebuildModel'): Promise<tf.LayersModel> {
+export async function rebuildModel(
+  model: tf.LayersModel,
+  edits: RebuildEdits,
+  fn = 'rebuildModel',
+): Promise<tf.LayersModel> {
   const graph = modelGraph(model, fn);
   const remove = edits.remove ?? new Map<string, string>();
-  const json = model.toJSON(null, false) as unknown as { config: { name?: string; layers: { class_name: string; name?: string; config: Record<string, unknown> }[] } };
+  const json = model.toJSON(null, false) as unknown as {
+    config: { name?: string; layers: { class_name: string; name?: string; config: Record<string, unknown> }[] };
+  };
   const configs = new Map(json.config.layers.map((l) => [(l.config.name ?? l.name) as string, l]));
   const resolve = (name: string): string => {
     let n = name;
@@ -58,11 +69,23 @@ export async function rebuildModel(model: tf.LayersModel, edits: RebuildEdits, f
     let entry: LayerJson;
     if (node.className === 'InputLayer') {
       const c = node.layer.getConfig() as { batchInputShape?: (number | null)[]; dtype?: string };
-      entry = { name: node.name, class_name: 'InputLayer', inbound_nodes: [],
-        config: { batch_input_shape: c.batchInputShape ?? [null, ...node.outputShape.map((d) => (d < 0 ? null : d))], dtype: c.dtype ?? 'float32', sparse: false, name: node.name } };
+      entry = {
+        name: node.name,
+        class_name: 'InputLayer',
+        inbound_nodes: [],
+        config: {
+          batch_input_shape: c.batchInputShape ?? [null, ...node.outputShape.map((d) => (d < 0 ? null : d))],
+          dtype: c.dtype ?? 'float32',
+          sparse: false,
+          name: node.name,
+        },
+      };
     } else {
       const src = configs.get(node.name) as { class_name: string; config: Record<string, unknown> };
-      const config: Record<string, unknown> = { ...JSON.parse(JSON.stringify(src.config)), ...(edits.patch?.[node.name] ?? {}) };
+      const config: Record<string, unknown> = {
+        ...JSON.parse(JSON.stringify(src.config)),
+        ...(edits.patch?.[node.name] ?? {}),
+      };
       delete config.batch_input_shape; // a Sequential model's first layer: the InputLayer above carries it
       delete config.input_shape;
       const inputs = node.inputs.map((p) => {
@@ -73,7 +96,12 @@ export async function rebuildModel(model: tf.LayersModel, edits: RebuildEdits, f
     }
     layers.push(entry);
     for (const ins of after.get(node.name) ?? []) {
-      layers.push({ name: ins.config.name as string, class_name: ins.className, config: ins.config, inbound_nodes: [[edge(node.name)]] });
+      layers.push({
+        name: ins.config.name as string,
+        class_name: ins.className,
+        config: ins.config,
+        inbound_nodes: [[edge(node.name)]],
+      });
     }
   }
   const outputs = (model.outputs as unknown as { sourceLayer: tf.layers.Layer }[]).map((o) => {
@@ -81,8 +109,13 @@ export async function rebuildModel(model: tf.LayersModel, edits: RebuildEdits, f
     return [outputReroute.get(q) ?? q, 0, 0];
   });
   const inputs = (model.inputs as unknown as { sourceLayer: tf.layers.Layer }[]).map((i) => [i.sourceLayer.name, 0, 0]);
-  const topology = { class_name: 'Model', config: { name: json.config.name ?? model.name, layers, input_layers: inputs, output_layers: outputs } };
-  const rebuilt = await tf.models.modelFromJSON({ modelTopology: topology } as unknown as Parameters<typeof tf.models.modelFromJSON>[0]);
+  const topology = {
+    class_name: 'Model',
+    config: { name: json.config.name ?? model.name, layers, input_layers: inputs, output_layers: outputs },
+  };
+  const rebuilt = await tf.models.modelFromJSON({ modelTopology: topology } as unknown as Parameters<
+    typeof tf.models.modelFromJSON
+  >[0]);
   for (const layer of rebuilt.layers) {
     const w = edits.weights?.[layer.name];
     if (w) layer.setWeights([...w]);

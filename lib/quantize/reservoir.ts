@@ -13,7 +13,10 @@ export class Reservoir {
   private w = 1;
   private readonly rng: Rng;
 
-  constructor(readonly capacity: number, seed: number) {
+  constructor(
+    readonly capacity: number,
+    seed: number,
+  ) {
     this.values = new Float32Array(capacity);
     this.rng = new Rng(seed);
   }

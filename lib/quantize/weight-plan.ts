@@ -16,7 +16,9 @@ export interface LayerSelection {
   readonly weightSymmetric?: boolean;
   /** Weight-only int4: Dense kernels in blocks of this many inputs (see {@link blockwiseLayer}). */
   readonly blockSize?: number;
-  readonly layers?: Readonly<Record<string, { readonly weightBits?: number; readonly granularity?: 'per-tensor' | 'per-channel' }>>;
+  readonly layers?: Readonly<
+    Record<string, { readonly weightBits?: number; readonly granularity?: 'per-tensor' | 'per-channel' }>
+  >;
   readonly skip?: readonly string[];
 }
 
@@ -46,44 +48,78 @@ export const DEFAULT_BLOCK_SIZE = 32;
  * True when weight-only int4 quantizes the layer blockwise: weight-only mode, 4 bits, no
  * explicit granularity, and a Dense kernel (the MatMul that ONNX Runtime's MatMulNBits runs).
  */
-export function blockwiseLayer(className: string, options: LayerSelection, own: { readonly weightBits?: number; readonly granularity?: string }): boolean {
-  return options.mode === 'weight-only' && className === 'Dense' && (own.weightBits ?? options.weightBits ?? 8) === 4 &&
-    (own.granularity ?? options.granularity) === undefined;
+export function blockwiseLayer(
+  className: string,
+  options: LayerSelection,
+  own: { readonly weightBits?: number; readonly granularity?: string },
+): boolean {
+  return (
+    options.mode === 'weight-only' &&
+    className === 'Dense' &&
+    (own.weightBits ?? options.weightBits ?? 8) === 4 &&
+    (own.granularity ?? options.granularity) === undefined
+  );
 }
 
 /** True when int4 blockwise mode keeps a convolution kernel at 8 bits per channel (no 4-bit blockwise convolution here). */
-function int4KeepsConvAt8(className: string, options: LayerSelection, own: { readonly weightBits?: number; readonly granularity?: string }): boolean {
-  return options.mode === 'weight-only' && className !== 'Dense' && options.weightBits === 4 && own.weightBits === undefined &&
-    (own.granularity ?? options.granularity) === undefined;
+function int4KeepsConvAt8(
+  className: string,
+  options: LayerSelection,
+  own: { readonly weightBits?: number; readonly granularity?: string },
+): boolean {
+  return (
+    options.mode === 'weight-only' &&
+    className !== 'Dense' &&
+    options.weightBits === 4 &&
+    own.weightBits === undefined &&
+    (own.granularity ?? options.granularity) === undefined
+  );
 }
 
 /** Validates granularity, `layers` and `skip` against the model; `fn` names the caller. */
 export function checkLayerOptions(model: tf.LayersModel, options: LayerSelection, fn: string): void {
   if (options.granularity !== undefined && !GRANULARITIES.includes(options.granularity)) {
-    throw new ConfigError(`${fn}: granularity 'per-tensor' or 'per-channel', got ${describe(options.granularity)}. Use 'per-channel'.`);
+    throw new ConfigError(
+      `${fn}: granularity 'per-tensor' or 'per-channel', got ${describe(options.granularity)}. Use 'per-channel'.`,
+    );
   }
   const names = new Set(model.layers.map((l) => l.name));
   const known = (n: string, what: string) => {
-    if (!names.has(n)) throw new ConfigError(`${fn}: ${what} to name layers of the model, got unknown layer "${n}". Choose from ${[...names].join(', ')}.`);
+    if (!names.has(n))
+      throw new ConfigError(
+        `${fn}: ${what} to name layers of the model, got unknown layer "${n}". Choose from ${[...names].join(', ')}.`,
+      );
   };
   if (options.blockSize !== undefined) {
     const bs = options.blockSize;
-    if (!BLOCK_SIZES.includes(bs)) throw new ConfigError(`${fn}: blockSize a power of two in [32, 128], got ${describe(bs)}. Use 32 (or 64, 128: fewer scales, coarser blocks).`);
+    if (!BLOCK_SIZES.includes(bs))
+      throw new ConfigError(
+        `${fn}: blockSize a power of two in [32, 128], got ${describe(bs)}. Use 32 (or 64, 128: fewer scales, coarser blocks).`,
+      );
     if (options.mode !== 'weight-only' || (options.weightBits ?? 8) !== 4 || options.granularity !== undefined) {
-      throw new ConfigError(`${fn}: blockSize with mode 'weight-only', weightBits 4 and no granularity, got mode ${describe(options.mode)}, weightBits ${describe(options.weightBits ?? 8)}` +
-        `${options.granularity !== undefined ? `, granularity ${describe(options.granularity)}` : ''}. Pass {mode: 'weight-only', weightBits: 4, blockSize: ${bs}}, or drop blockSize.`);
+      throw new ConfigError(
+        `${fn}: blockSize with mode 'weight-only', weightBits 4 and no granularity, got mode ${describe(options.mode)}, weightBits ${describe(options.weightBits ?? 8)}` +
+          `${options.granularity !== undefined ? `, granularity ${describe(options.granularity)}` : ''}. Pass {mode: 'weight-only', weightBits: 4, blockSize: ${bs}}, or drop blockSize.`,
+      );
     }
   }
-  if (options.skip !== undefined && !Array.isArray(options.skip)) throw new ConfigError(`${fn}: skip a list of layer names, got ${describe(options.skip)}. Pass e.g. ['fc3'].`);
+  if (options.skip !== undefined && !Array.isArray(options.skip))
+    throw new ConfigError(`${fn}: skip a list of layer names, got ${describe(options.skip)}. Pass e.g. ['fc3'].`);
   for (const n of options.skip ?? []) known(n, 'skip');
   if (options.layers !== undefined && (typeof options.layers !== 'object' || Array.isArray(options.layers))) {
-    throw new ConfigError(`${fn}: layers an object of per-layer options by name, got ${describe(options.layers)}. Pass e.g. {fc1: {weightBits: 4}}, and skip: [...] to leave layers float.`);
+    throw new ConfigError(
+      `${fn}: layers an object of per-layer options by name, got ${describe(options.layers)}. Pass e.g. {fc1: {weightBits: 4}}, and skip: [...] to leave layers float.`,
+    );
   }
   for (const [n, o] of Object.entries(options.layers ?? {})) {
     known(n, 'layers');
     const bits = o.weightBits;
-    if (bits !== undefined && !(Number.isInteger(bits) && bits >= 2 && bits <= 16)) throw new ConfigError(`${fn}: layers.${n}.weightBits an integer in [2, 16], got ${describe(bits)}. Use 8 or 4.`);
-    if (o.granularity !== undefined && !GRANULARITIES.includes(o.granularity)) throw new ConfigError(`${fn}: layers.${n}.granularity 'per-tensor' or 'per-channel', got ${describe(o.granularity)}. Use 'per-channel'.`);
+    if (bits !== undefined && !(Number.isInteger(bits) && bits >= 2 && bits <= 16))
+      throw new ConfigError(`${fn}: layers.${n}.weightBits an integer in [2, 16], got ${describe(bits)}. Use 8 or 4.`);
+    if (o.granularity !== undefined && !GRANULARITIES.includes(o.granularity))
+      throw new ConfigError(
+        `${fn}: layers.${n}.granularity 'per-tensor' or 'per-channel', got ${describe(o.granularity)}. Use 'per-channel'.`,
+      );
   }
 }
 
@@ -94,7 +130,11 @@ export function checkLayerOptions(model: tf.LayersModel, options: LayerSelection
  * blockwise (blocks of `blockSize` inputs, default 32) and convolution kernels kept at 8 bits
  * per channel (with a warning). Throws DataError on non-finite kernels.
  */
-export function weightPlan(model: tf.LayersModel, options: LayerSelection, warnings: string[] = []): Record<string, QParams> {
+export function weightPlan(
+  model: tf.LayersModel,
+  options: LayerSelection,
+  warnings: string[] = [],
+): Record<string, QParams> {
   const out: Record<string, QParams> = {};
   const symmetric = options.weightSymmetric ?? true;
   const skip = new Set(options.skip ?? []);
@@ -105,33 +145,56 @@ export function weightPlan(model: tf.LayersModel, options: LayerSelection, warni
     if (options.mode === 'dynamic' && layer.getClassName() !== 'Dense') continue;
     const kernel = layer.getWeights()[entry.kernel.index] as tf.Tensor;
     const finite = tf.tidy(() => tf.all(tf.isFinite(kernel)).dataSync()[0]);
-    if (!finite) throw new DataError(`quantize: finite weights, got NaN or Infinity in the kernel of layer "${layer.name}". Retrain or repair that layer before quantizing.`);
+    if (!finite)
+      throw new DataError(
+        `quantize: finite weights, got NaN or Infinity in the kernel of layer "${layer.name}". Retrain or repair that layer before quantizing.`,
+      );
     const own = options.layers?.[layer.name] ?? {};
     const granularity = own.granularity ?? options.granularity ?? 'per-channel';
     const axis = granularity === 'per-tensor' ? undefined : entry.quantizeAxis(kernel.shape);
-    if (granularity === 'per-channel' && axis === undefined) warnings.push(`${layer.name}: no per-channel axis (e.g. depth multiplier > 1), quantized per tensor`);
+    if (granularity === 'per-channel' && axis === undefined)
+      warnings.push(`${layer.name}: no per-channel axis (e.g. depth multiplier > 1), quantized per tensor`);
     const keep8 = int4KeepsConvAt8(layer.getClassName(), options, own);
     if (keep8) keptAt8.push(layer.name);
-    const blockSize = blockwiseLayer(layer.getClassName(), options, own) ? options.blockSize ?? DEFAULT_BLOCK_SIZE : undefined;
-    out[layer.name] = chooseQParams(kernel, { bits: keep8 ? 8 : own.weightBits ?? options.weightBits ?? 8, symmetric, signed: symmetric, axis, ...(blockSize ? { blockSize } : {}) });
+    const blockSize = blockwiseLayer(layer.getClassName(), options, own)
+      ? (options.blockSize ?? DEFAULT_BLOCK_SIZE)
+      : undefined;
+    out[layer.name] = chooseQParams(kernel, {
+      bits: keep8 ? 8 : (own.weightBits ?? options.weightBits ?? 8),
+      symmetric,
+      signed: symmetric,
+      axis,
+      ...(blockSize ? { blockSize } : {}),
+    });
   }
   if (keptAt8.length) {
-    warnings.push(`weight-only int4 is blockwise for Dense kernels only (ONNX Runtime's MatMulNBits is a MatMul): ${keptAt8.length} convolution kernel(s) kept at 8 bits per channel ` +
-      `(${keptAt8.slice(0, 5).join(', ')}${keptAt8.length > 5 ? ', ...' : ''}). Pass granularity 'per-channel' for 4-bit per-channel kernels everywhere (stored in 8-bit containers in ONNX).`);
+    warnings.push(
+      `weight-only int4 is blockwise for Dense kernels only (ONNX Runtime's MatMulNBits is a MatMul): ${keptAt8.length} convolution kernel(s) kept at 8 bits per channel ` +
+        `(${keptAt8.slice(0, 5).join(', ')}${keptAt8.length > 5 ? ', ...' : ''}). Pass granularity 'per-channel' for 4-bit per-channel kernels everywhere (stored in 8-bit containers in ONNX).`,
+    );
   }
   return out;
 }
 
 /** The report rows of the decisions, with ranges, parameters and SQNR where known. */
-export function pointReports(decisions: readonly PointDecision[], ranges: Record<string, { min: number; max: number }>,
-  activations: Record<string, QParams>, sqnrDb?: Record<string, number>): PointReport[] {
+export function pointReports(
+  decisions: readonly PointDecision[],
+  ranges: Record<string, { min: number; max: number }>,
+  activations: Record<string, QParams>,
+  sqnrDb?: Record<string, number>,
+): PointReport[] {
   return decisions.map((d) => {
     const r = d.point ? ranges[d.layer] : undefined;
     const qp = d.point ? activations[d.layer] : undefined;
     const s = sqnrDb?.[d.layer];
     return {
-      layer: d.layer, className: d.className, point: d.point, ...(d.grid ? { grid: d.grid } : {}), reason: d.reason,
-      ...(r ? { min: r.min, max: r.max } : {}), ...(qp ? { scale: qp.scale[0] as number, zeroPoint: qp.zeroPoint[0] as number } : {}),
+      layer: d.layer,
+      className: d.className,
+      point: d.point,
+      ...(d.grid ? { grid: d.grid } : {}),
+      reason: d.reason,
+      ...(r ? { min: r.min, max: r.max } : {}),
+      ...(qp ? { scale: qp.scale[0] as number, zeroPoint: qp.zeroPoint[0] as number } : {}),
       ...(s !== undefined ? { sqnrDb: s } : {}),
     };
   });

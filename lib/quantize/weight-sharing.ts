@@ -45,11 +45,15 @@ export interface SharedTensor {
  */
 export function kmeansCluster(values: Float32Array, shape: readonly number[], options: KMeansOptions): SharedTensor {
   if (!(Number.isInteger(options.bits) && options.bits >= 1 && options.bits <= 16)) {
-    throw new ConfigError(`kmeansCluster: bits an integer in [1, 16], got ${describe(options.bits)}. Use 4 or 5 as Deep Compression does.`);
+    throw new ConfigError(
+      `kmeansCluster: bits an integer in [1, 16], got ${describe(options.bits)}. Use 4 or 5 as Deep Compression does.`,
+    );
   }
-  if (values.length === 0) throw new DataError(`kmeansCluster: a non-empty tensor, got 0 values. Pass a layer's kernel.`);
+  if (values.length === 0)
+    throw new DataError(`kmeansCluster: a non-empty tensor, got 0 values. Pass a layer's kernel.`);
   for (const v of values) {
-    if (!Number.isFinite(v)) throw new DataError(`kmeansCluster: finite weights, got ${describe(v)}. Repair the layer before clustering.`);
+    if (!Number.isFinite(v))
+      throw new DataError(`kmeansCluster: finite weights, got ${describe(v)}. Repair the layer before clustering.`);
   }
   if (!options.reserveZero) {
     const { codebook, indices } = lloyd(values, Math.min(2 ** options.bits, values.length), options);
@@ -62,12 +66,18 @@ export function kmeansCluster(values: Float32Array, shape: readonly number[], op
   if (at.length === 0) return { codebook: new Float32Array(1), indices, shape: [...shape] };
   const nonzeros = Float32Array.from(at, (i) => values[i] as number);
   const inner = lloyd(nonzeros, Math.min(2 ** options.bits - 1, nonzeros.length), options);
-  at.forEach((i, n) => { indices[i] = (inner.indices[n] as number) + 1; });
+  at.forEach((i, n) => {
+    indices[i] = (inner.indices[n] as number) + 1;
+  });
   return { codebook: Float32Array.from([0, ...inner.codebook]), indices, shape: [...shape] };
 }
 
 /** Lloyd's iterations with k >= 1 sorted centroids over finite, non-empty `values`. */
-function lloyd(values: Float32Array, k: number, options: KMeansOptions): { codebook: Float32Array; indices: Uint16Array } {
+function lloyd(
+  values: Float32Array,
+  k: number,
+  options: KMeansOptions,
+): { codebook: Float32Array; indices: Uint16Array } {
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of values) {
@@ -78,7 +88,8 @@ function lloyd(values: Float32Array, k: number, options: KMeansOptions): { codeb
   const sorted = values.slice().sort();
   let c: Float64Array;
   if (options.init === 'random') c = Float64Array.from({ length: k }, () => values[rng.int(values.length)] as number);
-  else if (options.init === 'density') c = Float64Array.from({ length: k }, (_, i) => sorted[Math.floor(((i + 0.5) / k) * sorted.length)] as number);
+  else if (options.init === 'density')
+    c = Float64Array.from({ length: k }, (_, i) => sorted[Math.floor(((i + 0.5) / k) * sorted.length)] as number);
   else c = Float64Array.from({ length: k }, (_, i) => (k === 1 ? (lo + hi) / 2 : lo + ((hi - lo) * i) / (k - 1)));
   c.sort();
   const indices = new Uint16Array(values.length);
@@ -120,7 +131,12 @@ export interface WeightSharingOptions extends KMeansOptions {
   /** Layers to cluster (default every Dense / Conv2D / DepthwiseConv2D kernel). */
   readonly layers?: readonly string[];
   /** Fine-tune the centroids (and biases) on this data set. */
-  readonly fineTune?: { readonly data: DataSource; readonly epochs: number; readonly learningRate?: number; readonly batchSize?: number };
+  readonly fineTune?: {
+    readonly data: DataSource;
+    readonly epochs: number;
+    readonly learningRate?: number;
+    readonly batchSize?: number;
+  };
 }
 
 /** Per-layer sizes and error of weight sharing. */
@@ -153,17 +169,22 @@ export interface WeightSharingReport {
  * centroids); returns a new model with the shared values, the codebooks and a size report.
  * The input model is not modified.
  */
-export async function weightSharing(model: tf.LayersModel, options: WeightSharingOptions): Promise<{ model: tf.LayersModel; shared: Record<string, SharedTensor>; report: WeightSharingReport }> {
+export async function weightSharing(
+  model: tf.LayersModel,
+  options: WeightSharingOptions,
+): Promise<{ model: tf.LayersModel; shared: Record<string, SharedTensor>; report: WeightSharingReport }> {
   requireLayersModel(model, 'quantize.weightSharing');
   const shared: Record<string, SharedTensor> = {};
   for (const layer of model.layers) {
-    if (!layerEntry(layer.getClassName())?.quantizeAxis || (options.layers && !options.layers.includes(layer.name))) continue;
+    if (!layerEntry(layer.getClassName())?.quantizeAxis || (options.layers && !options.layers.includes(layer.name)))
+      continue;
     const k = layer.getWeights()[0] as tf.Tensor;
     shared[layer.name] = kmeansCluster(k.dataSync() as Float32Array, k.shape, options);
   }
   const copy = await rebuildModel(model, {});
   let steps = 0;
-  if (options.fineTune) steps = await fineTuneCentroids(copy, shared, options.fineTune, options.seed, options.reserveZero ?? false);
+  if (options.fineTune)
+    steps = await fineTuneCentroids(copy, shared, options.fineTune, options.seed, options.reserveZero ?? false);
   // Write the (possibly fine-tuned) shared values into the copy.
   for (const [name, s] of Object.entries(shared)) {
     const layer = copy.getLayer(name);
@@ -178,7 +199,10 @@ export async function weightSharing(model: tf.LayersModel, options: WeightSharin
     const coded = huffmanEncode(s.indices, s.codebook.length);
     const codebookBytes = 4 * s.codebook.length;
     return {
-      layer: name, weights: s.indices.length, clusters: s.codebook.length, sqnrDb: sqnr(original, clusteredT).sqnrDb,
+      layer: name,
+      weights: s.indices.length,
+      clusters: s.codebook.length,
+      sqnrDb: sqnr(original, clusteredT).sqnrDb,
       sizeBytes: Math.ceil((s.indices.length * options.bits) / 8) + codebookBytes,
       huffmanSizeBytes: coded.sizeBytes + codebookBytes,
     };
@@ -187,9 +211,12 @@ export async function weightSharing(model: tf.LayersModel, options: WeightSharin
   const clusteredParams = layers.reduce((a, l) => a + l.weights, 0);
   const rest = floatSizeBytes - 4 * clusteredParams;
   return {
-    model: copy, shared,
+    model: copy,
+    shared,
     report: {
-      bits: options.bits, layers, floatSizeBytes,
+      bits: options.bits,
+      layers,
+      floatSizeBytes,
       sizeBytes: rest + layers.reduce((a, l) => a + l.sizeBytes, 0),
       huffmanSizeBytes: rest + layers.reduce((a, l) => a + l.huffmanSizeBytes, 0),
       fineTuneSteps: steps,
@@ -202,7 +229,13 @@ export async function weightSharing(model: tf.LayersModel, options: WeightSharin
  * centroid summed over its weights (a segment sum in plain data: wasm has no UnsortedSegmentSum
  * kernel for tf.gather's own gradient).
  */
-function sharedKernel(centroids: tf.Variable, indices: tf.Tensor, codes: Uint8Array | Uint16Array | Int32Array, shape: readonly number[], reserveZero: boolean): tf.Tensor {
+function sharedKernel(
+  centroids: tf.Variable,
+  indices: tf.Tensor,
+  codes: Uint8Array | Uint16Array | Int32Array,
+  shape: readonly number[],
+  reserveZero: boolean,
+): tf.Tensor {
   const op = tf.customGrad(((c: tf.Tensor) => ({
     value: tf.reshape(tf.gather(c, indices), [...shape]),
     gradFunc: (dy: tf.Tensor) => {
@@ -216,7 +249,13 @@ function sharedKernel(centroids: tf.Variable, indices: tf.Tensor, codes: Uint8Ar
   return op(centroids);
 }
 
-async function fineTuneCentroids(model: tf.LayersModel, shared: Record<string, SharedTensor>, ft: NonNullable<WeightSharingOptions['fineTune']>, seed: number, reserveZero: boolean): Promise<number> {
+async function fineTuneCentroids(
+  model: tf.LayersModel,
+  shared: Record<string, SharedTensor>,
+  ft: NonNullable<WeightSharingOptions['fineTune']>,
+  seed: number,
+  reserveZero: boolean,
+): Promise<number> {
   const graph = modelGraph(model, 'weightSharing');
   const names = Object.keys(shared);
   const centroids = names.map((n) => {
@@ -229,17 +268,36 @@ async function fineTuneCentroids(model: tf.LayersModel, shared: Record<string, S
   try {
     // fit trains only the centroids; the forward pass builds each clustered kernel from them.
     const history = await fit(model, ft.data, {
-      epochs: ft.epochs, seed, batchSize: ft.batchSize ?? 128, learningRate: ft.learningRate ?? 1e-4, variables: centroids,
-      forward: (xs) => runGraph(graph, xs, {
-        apply: (node, ins) => {
-          const i = names.indexOf(node.name);
-          if (i < 0) return undefined;
-          const s = shared[node.name] as SharedTensor;
-          return weightLayerForward(node, ins[0] as tf.Tensor, sharedKernel(centroids[i] as tf.Variable, indices[i] as tf.Tensor, s.indices, s.shape, reserveZero));
-        },
-      }, { training: true }),
+      epochs: ft.epochs,
+      seed,
+      batchSize: ft.batchSize ?? 128,
+      learningRate: ft.learningRate ?? 1e-4,
+      variables: centroids,
+      forward: (xs) =>
+        runGraph(
+          graph,
+          xs,
+          {
+            apply: (node, ins) => {
+              const i = names.indexOf(node.name);
+              if (i < 0) return undefined;
+              const s = shared[node.name] as SharedTensor;
+              return weightLayerForward(
+                node,
+                ins[0] as tf.Tensor,
+                sharedKernel(centroids[i] as tf.Variable, indices[i] as tf.Tensor, s.indices, s.shape, reserveZero),
+              );
+            },
+          },
+          { training: true },
+        ),
     });
-    names.forEach((n, i) => { shared[n] = { ...(shared[n] as SharedTensor), codebook: Float32Array.from((centroids[i] as tf.Variable).dataSync()) }; });
+    names.forEach((n, i) => {
+      shared[n] = {
+        ...(shared[n] as SharedTensor),
+        codebook: Float32Array.from((centroids[i] as tf.Variable).dataSync()),
+      };
+    });
     return history.steps;
   } finally {
     tf.dispose([...centroids, ...indices]);

@@ -33,11 +33,16 @@ export function readAdminTokenFile(file: string): string {
   let text: string;
   try {
     const st = fs.statSync(file);
-    if (!st.isFile() || st.size > 4096) throw new ConfigError(`readAdminTokenFile: a regular file of at most 4096 bytes at ${file}, got ${st.isFile() ? `${st.size} bytes` : 'something else'}. Write the token alone in a file.`);
+    if (!st.isFile() || st.size > 4096)
+      throw new ConfigError(
+        `readAdminTokenFile: a regular file of at most 4096 bytes at ${file}, got ${st.isFile() ? `${st.size} bytes` : 'something else'}. Write the token alone in a file.`,
+      );
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError(`readAdminTokenFile: a readable token file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`);
+    throw new ConfigError(
+      `readAdminTokenFile: a readable token file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`,
+    );
   }
   return (text.split(/\r?\n/)[0] ?? '').trim();
 }
@@ -53,14 +58,21 @@ export class AdminGuard {
    * Validates `options` for a server bound to `host` (ConfigError: a malformed token, or
    * `insecure` on a non-loopback address).
    */
-  constructor(readonly options: AdminOptions | undefined, private readonly host: string) {
+  constructor(
+    readonly options: AdminOptions | undefined,
+    private readonly host: string,
+  ) {
     const token = options?.token;
     if (token !== undefined && (typeof token !== 'string' || !TOKEN.test(token))) {
-      throw new ConfigError(`startServer: an admin token of 16 to 512 visible ASCII characters, got ${typeof token === 'string' ? `${token.length} characters` : describe(token)}. ` +
-        `Generate one with: openssl rand -hex 32.`);
+      throw new ConfigError(
+        `startServer: an admin token of 16 to 512 visible ASCII characters, got ${typeof token === 'string' ? `${token.length} characters` : describe(token)}. ` +
+          `Generate one with: openssl rand -hex 32.`,
+      );
     }
     if (options?.insecure && token === undefined && !isLoopback(host)) {
-      throw new ConfigError(`startServer: insecure admin (no token) only on a loopback address, got host ${describe(host)}. Pass an admin token, or bind 127.0.0.1.`);
+      throw new ConfigError(
+        `startServer: insecure admin (no token) only on a loopback address, got host ${describe(host)}. Pass an admin token, or bind 127.0.0.1.`,
+      );
     }
     this.tokenDigest = token === undefined ? undefined : digest(token);
   }
@@ -69,7 +81,9 @@ export class AdminGuard {
   listening(port: number): void {
     const h = this.host;
     const names = isLoopback(h) ? ['127.0.0.1', 'localhost', '[::1]'] : [h.includes(':') ? `[${h}]` : h];
-    this.hosts = new Set([...names.map((n) => `${n}:${port}`), ...(this.options?.allowedHosts ?? [])].map((x) => x.toLowerCase()));
+    this.hosts = new Set(
+      [...names.map((n) => `${n}:${port}`), ...(this.options?.allowedHosts ?? [])].map((x) => x.toLowerCase()),
+    );
   }
 
   /** True when the admin API answers at all. */
@@ -80,26 +94,41 @@ export class AdminGuard {
   /** Throws a RequestError (401, 403 or 415) unless `req` may act as admin. */
   check(req: http.IncomingMessage, route: string): void {
     if (!this.enabled) {
-      throw new RequestError(`${route}: a server started with an admin token, got one without. Start it with --admin-token-file <file> or ${ADMIN_TOKEN_ENV}.`, 403);
+      throw new RequestError(
+        `${route}: a server started with an admin token, got one without. Start it with --admin-token-file <file> or ${ADMIN_TOKEN_ENV}.`,
+        403,
+      );
     }
     const origin = req.headers.origin;
     const site = req.headers['sec-fetch-site'];
     if (origin !== undefined || (site !== undefined && site !== 'none')) {
-      throw new RequestError(`${route}: an admin request from a script or shell (no Origin), got one from a web page${typeof origin === 'string' ? ` (Origin ${describe(origin)})` : ''}. Admin actions are not for browsers.`, 403);
+      throw new RequestError(
+        `${route}: an admin request from a script or shell (no Origin), got one from a web page${typeof origin === 'string' ? ` (Origin ${describe(origin)})` : ''}. Admin actions are not for browsers.`,
+        403,
+      );
     }
     const host = (req.headers.host ?? '').toLowerCase();
     if (!this.hosts.has(host)) {
-      throw new RequestError(`${route}: a Host header naming this server (${[...this.hosts].join(', ')}), got ${describe(host)}. Use the server's own address.`, 403);
+      throw new RequestError(
+        `${route}: a Host header naming this server (${[...this.hosts].join(', ')}), got ${describe(host)}. Use the server's own address.`,
+        403,
+      );
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/json') {
-      throw new RequestError(`${route}: Content-Type application/json, got ${describe(req.headers['content-type'] ?? 'none')}. Send a JSON body.`, 415);
+      throw new RequestError(
+        `${route}: Content-Type application/json, got ${describe(req.headers['content-type'] ?? 'none')}. Send a JSON body.`,
+        415,
+      );
     }
     if (this.tokenDigest) {
       const m = /^Bearer ([\x21-\x7e]{1,512})$/.exec(req.headers.authorization ?? '');
       if (!m || !timingSafeEqual(digest(m[1] as string), this.tokenDigest)) {
-        throw new RequestError(`${route}: an Authorization: Bearer <admin token> header, got ${m ? 'a wrong token' : 'none'}. Send the server's admin token.`, 401,
-          { 'www-authenticate': 'Bearer realm="tfjs-compress admin"' });
+        throw new RequestError(
+          `${route}: an Authorization: Bearer <admin token> header, got ${m ? 'a wrong token' : 'none'}. Send the server's admin token.`,
+          401,
+          { 'www-authenticate': 'Bearer realm="tfjs-compress admin"' },
+        );
       }
     }
   }

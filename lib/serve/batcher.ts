@@ -79,11 +79,16 @@ interface Job {
 }
 
 export function checkBatcherOptions(o: BatcherOptions): BatcherOptions {
-  const bad = (k: string, v: unknown, want: string): ConfigError => new ConfigError(`Batcher: ${k} ${want}, got ${describe(v)}. Use the defaults of startServer.`);
-  if (!(Number.isInteger(o.maxBatchSize) && o.maxBatchSize >= 1)) throw bad('maxBatchSize', o.maxBatchSize, 'a positive integer');
-  if (!(Number.isFinite(o.maxDelayMs) && o.maxDelayMs >= 0 && o.maxDelayMs <= 1000)) throw bad('maxDelayMs', o.maxDelayMs, 'in [0, 1000]');
-  if (!(Number.isInteger(o.maxQueueExamples) && o.maxQueueExamples >= o.maxBatchSize)) throw bad('maxQueueExamples', o.maxQueueExamples, `an integer >= maxBatchSize (${o.maxBatchSize})`);
-  if (!(Number.isFinite(o.timeoutMs) && o.timeoutMs > 0)) throw bad('timeoutMs', o.timeoutMs, 'a positive number of milliseconds');
+  const bad = (k: string, v: unknown, want: string): ConfigError =>
+    new ConfigError(`Batcher: ${k} ${want}, got ${describe(v)}. Use the defaults of startServer.`);
+  if (!(Number.isInteger(o.maxBatchSize) && o.maxBatchSize >= 1))
+    throw bad('maxBatchSize', o.maxBatchSize, 'a positive integer');
+  if (!(Number.isFinite(o.maxDelayMs) && o.maxDelayMs >= 0 && o.maxDelayMs <= 1000))
+    throw bad('maxDelayMs', o.maxDelayMs, 'in [0, 1000]');
+  if (!(Number.isInteger(o.maxQueueExamples) && o.maxQueueExamples >= o.maxBatchSize))
+    throw bad('maxQueueExamples', o.maxQueueExamples, `an integer >= maxBatchSize (${o.maxBatchSize})`);
+  if (!(Number.isFinite(o.timeoutMs) && o.timeoutMs > 0))
+    throw bad('timeoutMs', o.timeoutMs, 'a positive number of milliseconds');
   return o;
 }
 
@@ -98,8 +103,12 @@ export class Batcher {
   /** Prediction number of the next example dispatched (ids are unique for the batcher's life). */
   private nextId = 1;
 
-  constructor(private readonly executor: Executor, private readonly lease: ModelLease, private readonly options: BatcherOptions,
-    private readonly observe?: BatchObserver) {
+  constructor(
+    private readonly executor: Executor,
+    private readonly lease: ModelLease,
+    private readonly options: BatcherOptions,
+    private readonly observe?: BatchObserver,
+  ) {
     checkBatcherOptions(options);
     executor.onFree = () => this.pump();
   }
@@ -115,15 +124,36 @@ export class Batcher {
    * when the queue is full or the server closing, 504 past the deadline.
    */
   submit(values: Float32Array, count: number, options: SubmitOptions): Promise<BatchAnswer> {
-    if (this.closed) return Promise.reject(new RequestError(`predict: a running server, got one shutting down. Retry on another instance.`, 503, { 'retry-after': '1' }));
+    if (this.closed)
+      return Promise.reject(
+        new RequestError(`predict: a running server, got one shutting down. Retry on another instance.`, 503, {
+          'retry-after': '1',
+        }),
+      );
     if (this.queued + count > this.options.maxQueueExamples) {
       const seconds = Math.min(60, Math.max(1, Math.ceil(this.rate > 0 ? (this.queued + count) / this.rate : 1)));
-      return Promise.reject(new RequestError(`predict: room in the queue (${this.options.maxQueueExamples} examples at most), got ${this.queued} waiting. ` +
-        `Retry after ${seconds} s, or send fewer concurrent requests.`, 503, { 'retry-after': String(seconds) }));
+      return Promise.reject(
+        new RequestError(
+          `predict: room in the queue (${this.options.maxQueueExamples} examples at most), got ${this.queued} waiting. ` +
+            `Retry after ${seconds} s, or send fewer concurrent requests.`,
+          503,
+          { 'retry-after': String(seconds) },
+        ),
+      );
     }
     return new Promise<BatchAnswer>((resolve, reject) => {
-      const owned = options.transfer === true && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
-      const job: Job = { values, count, batch: options.batch, owned, arrived: performance.now(), resolve, reject, state: 'queued' };
+      const owned =
+        options.transfer === true && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
+      const job: Job = {
+        values,
+        count,
+        batch: options.batch,
+        owned,
+        arrived: performance.now(),
+        resolve,
+        reject,
+        state: 'queued',
+      };
       job.timer = setTimeout(() => this.expire(job), this.options.timeoutMs);
       this.queue.push(job);
       this.queued += count;
@@ -144,7 +174,12 @@ export class Batcher {
     }
     const where = job.state === 'queued' ? 'while queued' : 'while computing';
     job.state = 'done';
-    job.reject(new RequestError(`predict: an answer within ${this.options.timeoutMs} ms, got none (${where}). The server is overloaded: retry later or send smaller batches.`, 504));
+    job.reject(
+      new RequestError(
+        `predict: an answer within ${this.options.timeoutMs} ms, got none (${where}). The server is overloaded: retry later or send smaller batches.`,
+        504,
+      ),
+    );
   }
 
   private pump(): void {
@@ -173,7 +208,8 @@ export class Batcher {
   private async dispatch(jobs: Job[], examples: number): Promise<void> {
     const first = jobs[0] as Job;
     let batch: Float32Array;
-    if (jobs.length === 1 && first.owned) batch = first.values; // the caller gave it up: no copy
+    if (jobs.length === 1 && first.owned)
+      batch = first.values; // the caller gave it up: no copy
     else {
       batch = new Float32Array(examples * (first.values.length / first.count)); // a copy: the executor may take its buffer to another thread
       let offset = 0;
@@ -197,7 +233,8 @@ export class Batcher {
       this.rate = 0.8 * this.rate + 0.2 * (examples / Math.max(elapsed, 1e-3)) * 1000 * this.executor.slots;
       this.observe?.({ examples, requests: jobs.length, computeMs: r.computeMs });
       const answers = r.answers;
-      if (!answers || answers.bodies.length !== jobs.length) throw new Error(`Batcher: ${jobs.length} encoded answers, got ${answers?.bodies.length ?? 'none'}`);
+      if (!answers || answers.bodies.length !== jobs.length)
+        throw new Error(`Batcher: ${jobs.length} encoded answers, got ${answers?.bodies.length ?? 'none'}`);
       const classes = r.output.length / examples;
       let row = 0;
       jobs.forEach((j, k) => {
@@ -207,14 +244,26 @@ export class Batcher {
         j.state = 'done';
         clearTimeout(j.timer);
         j.resolve({
-          output: r.output.subarray(rows[0] as number * classes, rows[1] as number * classes), body: answers.bodies[k] as Uint8Array,
-          labels: answers.labels.subarray(rows[0], rows[1]), firstId: (parts[k] as AnswerPart).firstId, version,
-          queueMs: started - j.arrived, computeMs: r.computeMs, encodeMs, transferMs: elapsed - r.computeMs - encodeMs, batchExamples: examples,
+          output: r.output.subarray((rows[0] as number) * classes, (rows[1] as number) * classes),
+          body: answers.bodies[k] as Uint8Array,
+          labels: answers.labels.subarray(rows[0], rows[1]),
+          firstId: (parts[k] as AnswerPart).firstId,
+          version,
+          queueMs: started - j.arrived,
+          computeMs: r.computeMs,
+          encodeMs,
+          transferMs: elapsed - r.computeMs - encodeMs,
+          batchExamples: examples,
         });
       });
     } catch (e) {
       // A worker that died failed this batch through no fault of the requests: 503, retry.
-      const err = e instanceof WorkerLostError ? new RequestError(`predict: an answer, got a failed worker (${e.message}). Retry the request.`, 503, { 'retry-after': '1' }) : e as Error;
+      const err =
+        e instanceof WorkerLostError
+          ? new RequestError(`predict: an answer, got a failed worker (${e.message}). Retry the request.`, 503, {
+              'retry-after': '1',
+            })
+          : (e as Error);
       for (const j of jobs) {
         if (j.state === 'done') continue;
         j.state = 'done';

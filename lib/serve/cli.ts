@@ -21,7 +21,17 @@ const USAGE = `usage: tfjs-compress serve --registry <dir> --model <name> [--ver
   --worker-nice (default 10, Linux) lowers the workers' priority so the event loop answers first; 0 competes equally.
   The admin token can also come from the ${ADMIN_TOKEN_ENV} environment variable.\n`;
 
-const NUMBERS = ['port', 'workers', 'worker-nice', 'ort-threads', 'max-batch-size', 'max-delay-ms', 'max-queue-examples', 'timeout-ms', 'max-body-bytes'] as const;
+const NUMBERS = [
+  'port',
+  'workers',
+  'worker-nice',
+  'ort-threads',
+  'max-batch-size',
+  'max-delay-ms',
+  'max-queue-examples',
+  'timeout-ms',
+  'max-body-bytes',
+] as const;
 
 function usage(message: string): never {
   process.stderr.write(`${message}\n${USAGE}`);
@@ -33,25 +43,38 @@ function parse(argv: string[]): ServerOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
+      args: argv,
+      strict: true,
+      allowPositionals: false,
       options: {
-        registry: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, host: { type: 'string' },
-        'admin-token-file': { type: 'string' }, 'insecure-admin': { type: 'boolean' }, 'no-batching': { type: 'boolean' }, help: { type: 'boolean' },
+        registry: { type: 'string' },
+        model: { type: 'string' },
+        version: { type: 'string' },
+        host: { type: 'string' },
+        'admin-token-file': { type: 'string' },
+        'insecure-admin': { type: 'boolean' },
+        'no-batching': { type: 'boolean' },
+        help: { type: 'boolean' },
         ...Object.fromEntries(NUMBERS.map((k) => [k, { type: 'string' as const }])),
       },
     }).values;
   } catch (e) {
     usage((e as Error).message);
   }
-  if (values.help) { process.stdout.write(USAGE); process.exit(0); }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
   const str = (k: string): string | undefined => values[k] as string | undefined;
   if (!str('registry') || !str('model')) usage('--registry and --model are required.');
-  if (str('host') !== undefined && str('host')?.trim() === '') usage('--host must not be empty (an empty host binds every interface; say 0.0.0.0 if that is meant).');
+  if (str('host') !== undefined && str('host')?.trim() === '')
+    usage('--host must not be empty (an empty host binds every interface; say 0.0.0.0 if that is meant).');
   const num = (k: string): number | undefined => {
     const v = str(k);
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0) usage(`--${k} must be a non-negative number, got ${JSON.stringify(v.slice(0, 40))}.`);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+      usage(`--${k} must be a non-negative number, got ${JSON.stringify(v.slice(0, 40))}.`);
     return n;
   };
   let admin: AdminOptions | undefined;
@@ -61,9 +84,20 @@ function parse(argv: string[]): ServerOptions {
   else if (envToken !== undefined && envToken !== '') admin = { token: envToken.trim() };
   else if (values['insecure-admin']) admin = { insecure: true };
   return {
-    registryDir: str('registry') as string, model: str('model') as string, version: str('version'), host: str('host'), port: num('port') ?? 8080,
-    workers: num('workers'), workerNice: num('worker-nice'), ortThreads: num('ort-threads'), maxBatchSize: num('max-batch-size'), maxDelayMs: num('max-delay-ms'),
-    maxQueueExamples: num('max-queue-examples'), timeoutMs: num('timeout-ms'), maxBodyBytes: num('max-body-bytes'), admin,
+    registryDir: str('registry') as string,
+    model: str('model') as string,
+    version: str('version'),
+    host: str('host'),
+    port: num('port') ?? 8080,
+    workers: num('workers'),
+    workerNice: num('worker-nice'),
+    ortThreads: num('ort-threads'),
+    maxBatchSize: num('max-batch-size'),
+    maxDelayMs: num('max-delay-ms'),
+    maxQueueExamples: num('max-queue-examples'),
+    timeoutMs: num('timeout-ms'),
+    maxBodyBytes: num('max-body-bytes'),
+    admin,
     batching: values['no-batching'] ? false : undefined,
   };
 }
@@ -83,7 +117,11 @@ async function main(): Promise<void> {
     if (e instanceof ConfigError) usage(e.message);
     throw e;
   }
-  const adminState = options.admin?.token ? 'admin API on (token)' : options.admin?.insecure ? 'admin API on WITHOUT a token (loopback)' : 'admin API off (no token)';
+  const adminState = options.admin?.token
+    ? 'admin API on (token)'
+    : options.admin?.insecure
+      ? 'admin API on WITHOUT a token (loopback)'
+      : 'admin API off (no token)';
   process.stdout.write(`serving ${options.model}@${server.active().version} at ${server.url} (${adminState})\n`);
   closeOnSignals(() => server.close());
 }

@@ -40,8 +40,10 @@ const show = (t: TensorContract): string => `${t.dtype}[${t.shape.join(', ')}]`;
 export function fixedShape(fn: string, what: string, shape: readonly (number | null | string | undefined)[]): number[] {
   const rest = shape.slice(1);
   if (shape.length < 2 || !rest.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0)) {
-    throw new ShapeError(`${fn}: a ${what} of fixed size per example (batch first, e.g. [null, 784]), got ${describe([...shape])}. ` +
-      `Give the model a fixed input size before serving it.`);
+    throw new ShapeError(
+      `${fn}: a ${what} of fixed size per example (batch first, e.g. [null, 784]), got ${describe([...shape])}. ` +
+        `Give the model a fixed input size before serving it.`,
+    );
   }
   return rest as number[];
 }
@@ -57,13 +59,16 @@ export function endsInSoftmax(model: tf.LayersModel): boolean {
 /** The contract of a single-input, single-output layers model. */
 export function layersModelContract(model: tf.LayersModel): ServingContract {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new ShapeError(`layersModelContract: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. ` +
-      `Serve each head as its own model.`);
+    throw new ShapeError(
+      `layersModelContract: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. ` +
+        `Serve each head as its own model.`,
+    );
   }
   const input = model.inputs[0] as tf.SymbolicTensor;
   const output = model.outputs[0] as tf.SymbolicTensor;
   for (const t of [input, output]) {
-    if (t.dtype !== 'float32') throw new ShapeError(`layersModelContract: float32 inputs and outputs, got ${t.dtype}. Cast inside the model.`);
+    if (t.dtype !== 'float32')
+      throw new ShapeError(`layersModelContract: float32 inputs and outputs, got ${t.dtype}. Cast inside the model.`);
   }
   return {
     input: { shape: fixedShape('layersModelContract', 'input shape', input.shape), dtype: 'float32' },
@@ -89,7 +94,9 @@ export function contractMismatch(current: ServingContract, next: ServingContract
 export function checkContract(fn: string, current: ServingContract, next: ServingContract, version: string): void {
   const why = contractMismatch(current, next);
   if (why) {
-    throw new ContractError(`${fn}: version '${version}' with the serving contract input ${show(current.input)} -> output ${show(current.output)}, ` +
-      `got ${why}. Publish the model under a new name, or restart the server on it.`);
+    throw new ContractError(
+      `${fn}: version '${version}' with the serving contract input ${show(current.input)} -> output ${show(current.output)}, ` +
+        `got ${why}. Publish the model under a new name, or restart the server on it.`,
+    );
   }
 }

@@ -37,7 +37,12 @@ export interface Executor {
 }
 
 /** Runs a batch on a loaded runner and, when asked, encodes its answers (in the thread that computed it). */
-export async function runBatch(runner: ModelRunner, values: Float32Array, count: number, answer?: AnswerRequest): Promise<RunResult> {
+export async function runBatch(
+  runner: ModelRunner,
+  values: Float32Array,
+  count: number,
+  answer?: AnswerRequest,
+): Promise<RunResult> {
   const t0 = performance.now();
   const output = await runner.run(values, count);
   const t1 = performance.now();
@@ -92,7 +97,15 @@ export class InlineExecutor implements Executor {
 
   async stats(): Promise<ExecutorStats[]> {
     const m = tf.memory();
-    return [{ numTensors: m.numTensors, numBytes: m.numBytes, models: [...this.runners.keys()], heapUsedBytes: process.memoryUsage().heapUsed, nice: threadNice() }];
+    return [
+      {
+        numTensors: m.numTensors,
+        numBytes: m.numBytes,
+        models: [...this.runners.keys()],
+        heapUsedBytes: process.memoryUsage().heapUsed,
+        nice: threadNice(),
+      },
+    ];
   }
 
   async close(): Promise<void> {

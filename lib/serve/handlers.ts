@@ -57,8 +57,14 @@ export interface PredictContext {
 }
 
 /** Computes a validated input through the batcher; resolves with the answer's bytes (encoded in the worker). */
-export async function handlePredict(ctx: PredictContext, input: PredictInput): Promise<{ count: number; body: Uint8Array; answer: BatchAnswer }> {
-  const observe = ctx.monitor && ctx.monitor.drift.reference.exampleSize === input.values.length / input.count ? ctx.monitor : undefined;
+export async function handlePredict(
+  ctx: PredictContext,
+  input: PredictInput,
+): Promise<{ count: number; body: Uint8Array; answer: BatchAnswer }> {
+  const observe =
+    ctx.monitor && ctx.monitor.drift.reference.exampleSize === input.values.length / input.count
+      ? ctx.monitor
+      : undefined;
   // Without a monitor nothing reads the values again: a request alone in its batch hands them to the worker.
   const answer = await ctx.batcher.submit(input.values, input.count, { batch: input.batch, transfer: !observe });
   ctx.log.record(answer.firstId, answer.labels, answer.version);
@@ -67,21 +73,38 @@ export async function handlePredict(ctx: PredictContext, input: PredictInput): P
 }
 
 /** Records `{id, label}` or `{feedback: [{id, label}, ...]}` against logged predictions. */
-export function handleFeedback(body: unknown, log: PredictionLog, monitor?: Monitor): { recorded: number; unknownIds: string[] } {
+export function handleFeedback(
+  body: unknown,
+  log: PredictionLog,
+  monitor?: Monitor,
+): { recorded: number; unknownIds: string[] } {
   const b = body as { id?: unknown; label?: unknown; feedback?: unknown } | null;
   const items = b && typeof b === 'object' && Array.isArray(b.feedback) ? (b.feedback as unknown[]) : [b];
-  if (items.length > 10000) throw new RequestError(`/v1/feedback: at most 10000 feedback items, got ${items.length}. Send them in parts.`);
+  if (items.length > 10000)
+    throw new RequestError(`/v1/feedback: at most 10000 feedback items, got ${items.length}. Send them in parts.`);
   items.forEach((item, i) => {
     const it = item as { id?: unknown; label?: unknown } | null;
-    if (!it || typeof it !== 'object' || typeof it.id !== 'string' || it.id.length > 200 || !Number.isInteger(it.label) || (it.label as number) < 0) {
-      throw new RequestError(`/v1/feedback: {"id": "<prediction id>", "label": <class index>} or {"feedback": [...]}, got ${describe(item)} at item ${i}.`);
+    if (
+      !it ||
+      typeof it !== 'object' ||
+      typeof it.id !== 'string' ||
+      it.id.length > 200 ||
+      !Number.isInteger(it.label) ||
+      (it.label as number) < 0
+    ) {
+      throw new RequestError(
+        `/v1/feedback: {"id": "<prediction id>", "label": <class index>} or {"feedback": [...]}, got ${describe(item)} at item ${i}.`,
+      );
     }
   });
   let recorded = 0; // every item checked first: a malformed one records none
   const unknownIds: string[] = [];
   for (const it of items as { id: string; label: number }[]) {
     const p = log.get(it.id);
-    if (!p) { unknownIds.push(it.id); continue; }
+    if (!p) {
+      unknownIds.push(it.id);
+      continue;
+    }
     monitor?.feedback.record(p.label, it.label, p.version);
     recorded++;
   }

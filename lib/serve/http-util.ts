@@ -17,7 +17,7 @@ export const MAX_ERROR_CHARS = 400;
 /** Reads the request body up to `limitBytes`; a larger body is a 413 RequestError. */
 export async function readBody(req: http.IncomingMessage, limitBytes: number, route: string): Promise<Buffer> {
   const chunks = await readBodyChunks(req, limitBytes, route);
-  return chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks);
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }
 
 /**
@@ -29,7 +29,12 @@ export function readBodyChunks(req: http.IncomingMessage, limitBytes: number, ro
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limitBytes) {
       req.resume(); // drain so the connection can be reused
-      reject(new RequestError(`${route}: a body of at most ${limitBytes} bytes, got ${declared} (Content-Length). Send smaller batches.`, 413));
+      reject(
+        new RequestError(
+          `${route}: a body of at most ${limitBytes} bytes, got ${declared} (Content-Length). Send smaller batches.`,
+          413,
+        ),
+      );
       return;
     }
     const chunks: Buffer[] = [];
@@ -55,14 +60,26 @@ export function readBodyChunks(req: http.IncomingMessage, limitBytes: number, ro
       resolve(chunks);
     });
     req.on('error', () => fail(new ClientAbortError(route)));
-    req.on('close', () => { if (!req.complete) fail(new ClientAbortError(route)); });
+    req.on('close', () => {
+      if (!req.complete) fail(new ClientAbortError(route));
+    });
   });
 }
 
 /** Sends a JSON answer (`head` true: headers only, for HEAD requests). */
-export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}, head = false): void {
+export function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: http.OutgoingHttpHeaders = {},
+  head = false,
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(head ? undefined : text);
 }
 
@@ -73,7 +90,13 @@ export function sendJsonBytes(res: http.ServerResponse, status: number, body: Ui
 }
 
 /** Sends `{error, status}` with the message capped at MAX_ERROR_CHARS. */
-export function sendError(res: http.ServerResponse, status: number, message: string, headers: Readonly<Record<string, string>> = {}, head = false): void {
+export function sendError(
+  res: http.ServerResponse,
+  status: number,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+  head = false,
+): void {
   const error = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 3)}...` : message;
   sendJson(res, status, { error, status }, headers, head);
 }

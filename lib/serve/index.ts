@@ -2,7 +2,16 @@
 // versions), worker threads, dynamic batching, safe swaps, an authenticated admin API, metrics.
 export { startServer } from './server';
 export type { ServerOptions, InferenceServer } from './server';
-export { publishModel, publishOnnx, listVersions, latestVersion, loadVersion, versionDir, versionSource, compareVersions } from './registry';
+export {
+  publishModel,
+  publishOnnx,
+  listVersions,
+  latestVersion,
+  loadVersion,
+  versionDir,
+  versionSource,
+  compareVersions,
+} from './registry';
 export type { PublishOptions, VersionSource, VersionFormat } from './registry';
 export { onnxServingManifest, readServingManifest } from './serving-manifest';
 export type { ServingManifest } from './serving-manifest';

@@ -10,14 +10,28 @@ import { initBackend } from '../core/backend';
 import { runBatch } from './executor';
 import { ModelRunner, loadRunner } from './model-runner';
 import { decodePredict } from './validate';
-import { ExecutorStats, WorkerReply, WorkerRequest, WorkerValue, resultTransfer, serializeError, threadNice } from './worker-protocol';
+import {
+  ExecutorStats,
+  WorkerReply,
+  WorkerRequest,
+  WorkerValue,
+  resultTransfer,
+  serializeError,
+  threadNice,
+} from './worker-protocol';
 
 const port = parentPort;
 const runners = new Map<string, ModelRunner>();
 
 function stats(): ExecutorStats {
   const m = tf.memory();
-  return { numTensors: m.numTensors, numBytes: m.numBytes, models: [...runners.keys()], heapUsedBytes: process.memoryUsage().heapUsed, nice: threadNice() };
+  return {
+    numTensors: m.numTensors,
+    numBytes: m.numBytes,
+    models: [...runners.keys()],
+    heapUsedBytes: process.memoryUsage().heapUsed,
+    nice: threadNice(),
+  };
 }
 
 async function handle(msg: WorkerRequest): Promise<WorkerValue> {
@@ -40,8 +54,10 @@ async function handle(msg: WorkerRequest): Promise<WorkerValue> {
       await runner?.dispose();
       return null;
     }
-    case 'stats': return stats();
-    case 'decode': return decodePredict(msg.chunks, msg.shape, { maxBatch: msg.maxBatch });
+    case 'stats':
+      return stats();
+    case 'decode':
+      return decodePredict(msg.chunks, msg.shape, { maxBatch: msg.maxBatch });
   }
 }
 
@@ -52,19 +68,34 @@ if (port) {
   // refuses it leaves the worker at the process's priority (stats() reports the value in force).
   const nice = (workerData as { nice?: number } | undefined)?.nice ?? 0;
   if (nice > 0 && process.platform === 'linux') {
-    try { os.setPriority(0, nice); } catch { /* keeps the process's priority */ }
+    try {
+      os.setPriority(0, nice);
+    } catch {
+      /* keeps the process's priority */
+    }
   }
-  initBackend('wasm').then(() => {
-    port.on('message', (msg: WorkerRequest) => {
-      handle(msg).then((value) => {
-        const transfer = value && 'computeMs' in value ? resultTransfer(value) : value && 'values' in value ? [value.values.buffer as ArrayBuffer] : [];
-        port.postMessage({ id: msg.id, ok: true, value } satisfies WorkerReply, transfer);
-      }, (e: unknown) => {
-        port.postMessage({ id: msg.id, ok: false, error: serializeError(e) } satisfies WorkerReply);
+  initBackend('wasm').then(
+    () => {
+      port.on('message', (msg: WorkerRequest) => {
+        handle(msg).then(
+          (value) => {
+            const transfer =
+              value && 'computeMs' in value
+                ? resultTransfer(value)
+                : value && 'values' in value
+                  ? [value.values.buffer as ArrayBuffer]
+                  : [];
+            port.postMessage({ id: msg.id, ok: true, value } satisfies WorkerReply, transfer);
+          },
+          (e: unknown) => {
+            port.postMessage({ id: msg.id, ok: false, error: serializeError(e) } satisfies WorkerReply);
+          },
+        );
       });
-    });
-    port.postMessage({ id: -1, ok: true, value: 'ready' } satisfies WorkerReply);
-  }, (e: unknown) => {
-    throw e; // the pool sees the worker's 'error' event and reports it
-  });
+      port.postMessage({ id: -1, ok: true, value: 'ready' } satisfies WorkerReply);
+    },
+    (e: unknown) => {
+      throw e; // the pool sees the worker's 'error' event and reports it
+    },
+  );
 }

@@ -40,12 +40,20 @@ export class ModelManager implements ModelLease {
   private chain: Promise<unknown> = Promise.resolve();
   private unloads: Promise<void>[] = [];
 
-  private constructor(private readonly executor: Executor, private readonly options: ModelManagerOptions, readonly contract: ServingContract) {}
+  private constructor(
+    private readonly executor: Executor,
+    private readonly options: ModelManagerOptions,
+    readonly contract: ServingContract,
+  ) {}
 
   /** Loads `version` as the first active version; its contract is the server's. */
   static async open(executor: Executor, options: ModelManagerOptions, version: string): Promise<ModelManager> {
     const key = `${checkRegistryName('startServer', 'version', version)}#0`;
-    const contract = await executor.load(key, versionSource(options.registryDir, options.name, version), options.runner);
+    const contract = await executor.load(
+      key,
+      versionSource(options.registryDir, options.name, version),
+      options.runner,
+    );
     const m = new ModelManager(executor, options, contract);
     m.active = { key, version, leases: 0, retired: false };
     m.entries.set(key, m.active);
@@ -92,7 +100,10 @@ export class ModelManager implements ModelLease {
   rollback(): Promise<SwapResult> {
     return this.serialize(async () => {
       const prev = this.served[this.served.length - 2];
-      if (prev === undefined) throw new ConfigError(`rollback: a version served before ${this.active.version}, got none. Swap to another version first.`);
+      if (prev === undefined)
+        throw new ConfigError(
+          `rollback: a version served before ${this.active.version}, got none. Swap to another version first.`,
+        );
       const r = await this.install(prev);
       this.served.pop();
       return r;

@@ -37,7 +37,7 @@ function softmaxRows(x: Float32Array, classes: number): Float32Array {
     let max = -Infinity;
     for (let j = 0; j < classes; j++) max = Math.max(max, x[r + j] as number);
     let sum = 0;
-    for (let j = 0; j < classes; j++) sum += (x[r + j] = Math.exp((x[r + j] as number) - max));
+    for (let j = 0; j < classes; j++) sum += x[r + j] = Math.exp((x[r + j] as number) - max);
     for (let j = 0; j < classes; j++) x[r + j] = (x[r + j] as number) / sum;
   }
   return x;
@@ -46,7 +46,9 @@ function softmaxRows(x: Float32Array, classes: number): Float32Array {
 function checkOutput(out: Float32Array, count: number, output: TensorContract, version: string): void {
   const want = count * exampleSize(output);
   if (out.length !== want) {
-    throw new DataError(`modelRunner: ${want} output values for ${count} examples of version '${version}', got ${out.length}. The model does not match its own declared output shape.`);
+    throw new DataError(
+      `modelRunner: ${want} output values for ${count} examples of version '${version}', got ${out.length}. The model does not match its own declared output shape.`,
+    );
   }
 }
 
@@ -56,14 +58,21 @@ function checkFiniteWeights(model: tf.LayersModel, source: VersionSource): void 
     const values = w.read().dataSync();
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
-      throw new DataError(`loadRunner: finite weights in version '${source.version}', got ${values[bad]} in ${w.name} at index ${bad}. ` +
-        `Training diverged or the file is damaged: check the model before publishing it.`, source.dir);
+      throw new DataError(
+        `loadRunner: finite weights in version '${source.version}', got ${values[bad]} in ${w.name} at index ${bad}. ` +
+          `Training diverged or the file is damaged: check the model before publishing it.`,
+        source.dir,
+      );
     }
   }
 }
 
 async function tfjsRunner(source: VersionSource, options: RunnerOptions): Promise<ModelRunner> {
-  const model = await loadModel(source.dir, { maxModelJsonBytes: Math.min(options.maxModelBytes, 64 * 1024 * 1024), maxWeightBytes: options.maxModelBytes, caller: 'swap' });
+  const model = await loadModel(source.dir, {
+    maxModelJsonBytes: Math.min(options.maxModelBytes, 64 * 1024 * 1024),
+    maxWeightBytes: options.maxModelBytes,
+    caller: 'swap',
+  });
   try {
     const contract = layersModelContract(model);
     if (options.expected) checkContract('swap', options.expected, contract, source.version);
@@ -72,7 +81,9 @@ async function tfjsRunner(source: VersionSource, options: RunnerOptions): Promis
     return {
       contract,
       run: async (values, count) => {
-        const y = tf.tidy(() => model.predict(tf.tensor(values, [count, ...shape], 'float32'), { batchSize: count }) as tf.Tensor);
+        const y = tf.tidy(
+          () => model.predict(tf.tensor(values, [count, ...shape], 'float32'), { batchSize: count }) as tf.Tensor,
+        );
         let out: Float32Array;
         try {
           out = (await y.data()) as Float32Array;
@@ -82,7 +93,9 @@ async function tfjsRunner(source: VersionSource, options: RunnerOptions): Promis
         checkOutput(out, count, contract.output, source.version);
         return contract.outputKind === 'logits' ? softmaxRows(out, exampleSize(contract.output)) : out;
       },
-      dispose: async () => { model.dispose(); },
+      dispose: async () => {
+        model.dispose();
+      },
     };
   } catch (e) {
     model.dispose();
@@ -92,17 +105,27 @@ async function tfjsRunner(source: VersionSource, options: RunnerOptions): Promis
 
 async function onnxRunner(source: VersionSource, options: RunnerOptions): Promise<ModelRunner> {
   const manifest = source.manifest;
-  if (!manifest) throw new DataError(`modelRunner: a serving manifest for ONNX version '${source.version}', got none. Publish it with publishOnnx.`, source.dir);
+  if (!manifest)
+    throw new DataError(
+      `modelRunner: a serving manifest for ONNX version '${source.version}', got none. Publish it with publishOnnx.`,
+      source.dir,
+    );
   const contract = manifest.contract;
   if (options.expected) checkContract('swap', options.expected, contract, source.version);
   const bytes = await readOnnxFile(source.dir, manifest, options.maxModelBytes);
   const session: InferenceSession = await ortSession(bytes, { threads: options.ortThreads });
   try {
     const declared = sessionInputShape(session);
-    if (session.inputNames[0] !== manifest.inputName || session.outputNames[0] !== manifest.outputName ||
-      (declared && declared.join(',') !== contract.input.shape.join(','))) {
-      throw new DataError(`modelRunner: an ONNX model as serving.json describes it (input ${manifest.inputName} [${contract.input.shape.join(', ')}]), ` +
-        `got input ${session.inputNames[0]} [${declared?.join(', ') ?? '?'}]. Publish the version again.`, source.dir);
+    if (
+      session.inputNames[0] !== manifest.inputName ||
+      session.outputNames[0] !== manifest.outputName ||
+      (declared && declared.join(',') !== contract.input.shape.join(','))
+    ) {
+      throw new DataError(
+        `modelRunner: an ONNX model as serving.json describes it (input ${manifest.inputName} [${contract.input.shape.join(', ')}]), ` +
+          `got input ${session.inputNames[0]} [${declared?.join(', ') ?? '?'}]. Publish the version again.`,
+        source.dir,
+      );
     }
   } catch (e) {
     await session.release();
@@ -140,14 +163,20 @@ export async function loadRunner(source: VersionSource, options: RunnerOptions):
     const out = await runner.run(warmUpBatch(runner.contract, options.warmUpBatchSize), options.warmUpBatchSize);
     const bad = out.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
-      throw new DataError(`loadRunner: finite outputs of version '${source.version}' on its warm-up batch, got ${out[bad]} at output ${bad}. ` +
-        `The weights hold NaN or Infinity, or overflow: check the model before publishing it.`, source.dir);
+      throw new DataError(
+        `loadRunner: finite outputs of version '${source.version}' on its warm-up batch, got ${out[bad]} at output ${bad}. ` +
+          `The weights hold NaN or Infinity, or overflow: check the model before publishing it.`,
+        source.dir,
+      );
     }
     return runner;
   } catch (e) {
     await runner?.dispose();
     if (e instanceof CompressionError) throw e;
-    throw new DataError(`loadRunner: version '${source.version}' loaded and run by the runtime, got "${(e as Error)?.message ?? String(e)}". ` +
-      `The model files are damaged or use an operation the runtime lacks: publish the version again.`, source.dir);
+    throw new DataError(
+      `loadRunner: version '${source.version}' loaded and run by the runtime, got "${(e as Error)?.message ?? String(e)}". ` +
+        `The model files are damaged or use an operation the runtime lacks: publish the version again.`,
+      source.dir,
+    );
   }
 }

@@ -10,15 +10,23 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { loadModel, modelToArtifacts, writeArtifacts } from '../data/model-io';
 import { writeFileAtomic, writeFolderAtomic, writeJsonAtomic } from '../core/atomic';
-import { MANIFEST_FILE, ONNX_FILE, ServingManifest, onnxServingManifest, readServingManifest } from './serving-manifest';
+import {
+  MANIFEST_FILE,
+  ONNX_FILE,
+  ServingManifest,
+  onnxServingManifest,
+  readServingManifest,
+} from './serving-manifest';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Throws a ConfigError unless `value` is a safe registry name or version (no path tricks). */
 export function checkRegistryName(fn: string, what: string, value: unknown): string {
   if (typeof value !== 'string' || !NAME.test(value) || value.includes('..')) {
-    throw new ConfigError(`${fn}: a ${what} of letters, digits, '.', '_' or '-' (at most 64), got ${describe(value)}. ` +
-      `Use e.g. 'simplenet' and '1'.`);
+    throw new ConfigError(
+      `${fn}: a ${what} of letters, digits, '.', '_' or '-' (at most 64), got ${describe(value)}. ` +
+        `Use e.g. 'simplenet' and '1'.`,
+    );
   }
   return value;
 }
@@ -46,9 +54,13 @@ export function listVersions(registryDir: string, name: string): string[] {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new DataError(`listVersions: a registry folder at ${dir}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Pass the folder publishModel wrote.`, dir);
+    throw new DataError(
+      `listVersions: a registry folder at ${dir}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Pass the folder publishModel wrote.`,
+      dir,
+    );
   }
-  return entries.filter((d) => d.isDirectory() && NAME.test(d.name) && formatOf(path.join(dir, d.name)) !== undefined)
+  return entries
+    .filter((d) => d.isDirectory() && NAME.test(d.name) && formatOf(path.join(dir, d.name)) !== undefined)
     .map((d) => d.name)
     .sort(compareVersions);
 }
@@ -58,15 +70,22 @@ export function latestVersion(registryDir: string, name: string): string {
   const versions = listVersions(registryDir, name);
   const last = versions[versions.length - 1];
   if (last === undefined) {
-    throw new DataError(`latestVersion: at least one version folder with a model under ${path.join(registryDir, name)}, got none. ` +
-      `Publish one with serve.publishModel or serve.publishOnnx.`, path.join(registryDir, name));
+    throw new DataError(
+      `latestVersion: at least one version folder with a model under ${path.join(registryDir, name)}, got none. ` +
+        `Publish one with serve.publishModel or serve.publishOnnx.`,
+      path.join(registryDir, name),
+    );
   }
   return last;
 }
 
 /** The folder of one version. */
 export function versionDir(registryDir: string, name: string, version: string): string {
-  return path.join(registryDir, checkRegistryName('versionDir', 'model name', name), checkRegistryName('versionDir', 'version', version));
+  return path.join(
+    registryDir,
+    checkRegistryName('versionDir', 'model name', name),
+    checkRegistryName('versionDir', 'version', version),
+  );
 }
 
 /** A version as the server loads it: its folder, format, and for ONNX its serving manifest. */
@@ -82,8 +101,11 @@ export function versionSource(registryDir: string, name: string, version: string
   const dir = versionDir(registryDir, name, version);
   const format = formatOf(dir);
   if (!format) {
-    throw new DataError(`versionSource: version '${version}' of ${name} in the registry (one of [${listVersions(registryDir, name).join(', ')}]), ` +
-      `got no model.json or serving.json in ${dir}. Publish it first or pick an existing version.`, dir);
+    throw new DataError(
+      `versionSource: version '${version}' of ${name} in the registry (one of [${listVersions(registryDir, name).join(', ')}]), ` +
+        `got no model.json or serving.json in ${dir}. Publish it first or pick an existing version.`,
+      dir,
+    );
   }
   return format === 'onnx' ? { version, dir, format, manifest: readServingManifest(dir) } : { version, dir, format };
 }
@@ -98,17 +120,28 @@ export interface PublishOptions {
 }
 
 /** Writes a version folder as one unit (writeFolderAtomic: hidden folder, fsync, rename; exclusive). */
-async function publishFolder(fn: string, options: PublishOptions, write: (dir: string) => Promise<number>): Promise<{ dir: string; weightBytes: number }> {
+async function publishFolder(
+  fn: string,
+  options: PublishOptions,
+  write: (dir: string) => Promise<number>,
+): Promise<{ dir: string; weightBytes: number }> {
   const dir = versionDir(options.registryDir, options.name, options.version);
-  const exists = (): ConfigError => new ConfigError(`${fn}: a new version for ${options.name}, got '${options.version}' which exists in ${options.registryDir}. ` +
-    `Versions are immutable: publish under a new version.`);
+  const exists = (): ConfigError =>
+    new ConfigError(
+      `${fn}: a new version for ${options.name}, got '${options.version}' which exists in ${options.registryDir}. ` +
+        `Versions are immutable: publish under a new version.`,
+    );
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw exists();
   fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const weightBytes = await writeFolderAtomic(dir, async (tmp) => {
-    const n = await write(tmp);
-    if (options.meta) writeJsonAtomic(path.join(tmp, 'meta.json'), options.meta);
-    return n;
-  }, { caller: fn, onExists: exists });
+  const weightBytes = await writeFolderAtomic(
+    dir,
+    async (tmp) => {
+      const n = await write(tmp);
+      if (options.meta) writeJsonAtomic(path.join(tmp, 'meta.json'), options.meta);
+      return n;
+    },
+    { caller: fn, onExists: exists },
+  );
   return { dir, weightBytes };
 }
 
@@ -118,9 +151,16 @@ async function publishFolder(fn: string, options: PublishOptions, write: (dir: s
  * exact; of two concurrent publishers of one version, the second gets the ConfigError).
  * @example await publishModel(model, {registryDir: '/srv/models', name: 'simplenet', version: '1'})
  */
-export async function publishModel(model: tf.LayersModel, options: PublishOptions): Promise<{ dir: string; weightBytes: number }> {
+export async function publishModel(
+  model: tf.LayersModel,
+  options: PublishOptions,
+): Promise<{ dir: string; weightBytes: number }> {
   const artifacts = await modelToArtifacts(model);
-  return publishFolder('publishModel', options, async (dir) => writeArtifacts(dir, artifacts, { caller: 'publishModel' }).weightBytes);
+  return publishFolder(
+    'publishModel',
+    options,
+    async (dir) => writeArtifacts(dir, artifacts, { caller: 'publishModel' }).weightBytes,
+  );
 }
 
 /**
@@ -129,9 +169,15 @@ export async function publishModel(model: tf.LayersModel, options: PublishOption
  * probabilities, size, sha256). A graph the server cannot serve is refused here, not at swap time.
  * @example await publishOnnx(exporters.toOnnx((await quantize.postTraining(m, {mode: 'static', calibration})).model), {registryDir, name: 'cnn', version: '2'})
  */
-export async function publishOnnx(onnxModel: Uint8Array | { readonly bytes: Uint8Array }, options: PublishOptions): Promise<{ dir: string; weightBytes: number; manifest: ServingManifest }> {
+export async function publishOnnx(
+  onnxModel: Uint8Array | { readonly bytes: Uint8Array },
+  options: PublishOptions,
+): Promise<{ dir: string; weightBytes: number; manifest: ServingManifest }> {
   const bytes = onnxModel instanceof Uint8Array ? onnxModel : onnxModel?.bytes;
-  if (!(bytes instanceof Uint8Array)) throw new ConfigError(`publishOnnx: ONNX bytes or an OnnxModel, got ${describe(onnxModel)}. Pass exporters.toOnnx(model).`);
+  if (!(bytes instanceof Uint8Array))
+    throw new ConfigError(
+      `publishOnnx: ONNX bytes or an OnnxModel, got ${describe(onnxModel)}. Pass exporters.toOnnx(model).`,
+    );
   const manifest = onnxServingManifest(bytes);
   const r = await publishFolder('publishOnnx', options, async (dir) => {
     writeFileAtomic(path.join(dir, ONNX_FILE), bytes);
@@ -145,7 +191,9 @@ export async function publishOnnx(onnxModel: Uint8Array | { readonly bytes: Uint
 export async function loadVersion(registryDir: string, name: string, version: string): Promise<tf.LayersModel> {
   const src = versionSource(registryDir, name, version);
   if (src.format !== 'tfjs') {
-    throw new ConfigError(`loadVersion: a TensorFlow.js version, got an ONNX one in ${src.dir}. Run it with exporters.ortSession, or serve it with startServer.`);
+    throw new ConfigError(
+      `loadVersion: a TensorFlow.js version, got an ONNX one in ${src.dir}. Run it with exporters.ortSession, or serve it with startServer.`,
+    );
   }
   return loadModel(src.dir);
 }

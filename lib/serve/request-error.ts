@@ -3,7 +3,11 @@
 
 /** A request the server refuses or cannot answer; `status` is the HTTP status to send. */
 export class RequestError extends Error {
-  constructor(message: string, readonly status = 400, readonly headers: Readonly<Record<string, string>> = {}) {
+  constructor(
+    message: string,
+    readonly status = 400,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
     super(message);
     this.name = 'RequestError';
   }

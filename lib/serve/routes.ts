@@ -30,11 +30,23 @@ export interface RouterContext extends PredictContext {
 }
 
 /** Handles one request and resolves with the status sent; `label` names a path for metrics. */
-export type Route = ((req: http.IncomingMessage, res: http.ServerResponse, t0: number) => Promise<number>) & { label(path: string): string };
+export type Route = ((req: http.IncomingMessage, res: http.ServerResponse, t0: number) => Promise<number>) & {
+  label(path: string): string;
+};
 
 const KINDS: Record<number, string> = {
-  400: 'validation', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method', 409: 'conflict', 413: 'too_large',
-  415: 'media_type', 422: 'broken_model', 499: 'client_abort', 503: 'queue_full', 504: 'timeout',
+  400: 'validation',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method',
+  409: 'conflict',
+  413: 'too_large',
+  415: 'media_type',
+  422: 'broken_model',
+  499: 'client_abort',
+  503: 'queue_full',
+  504: 'timeout',
 };
 
 /** The metrics `kind` of an error status. */
@@ -47,31 +59,41 @@ function swapRefusal(e: unknown): RequestError {
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof ContractError) return new RequestError(message, 409);
   if (e instanceof ConfigError) return new RequestError(message, 400);
-  return new RequestError(e instanceof CompressionError ? message : `swap: a model that loads and runs, got "${message}". Publish the version again.`, 422);
+  return new RequestError(
+    e instanceof CompressionError
+      ? message
+      : `swap: a model that loads and runs, got "${message}". Publish the version again.`,
+    422,
+  );
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, head: boolean, t0: number) => Promise<number>;
 
 /** The routes of one server. */
 export function createRouter(ctx: RouterContext): Route {
-  const json = async (req: http.IncomingMessage, path: string): Promise<unknown> => parseJson(await readBody(req, ctx.maxBodyBytes, path), path);
+  const json = async (req: http.IncomingMessage, path: string): Promise<unknown> =>
+    parseJson(await readBody(req, ctx.maxBodyBytes, path), path);
   const stage = (name: string, ms: number): void => ctx.metrics.stages.observe({ stage: name }, ms / 1000);
-  const get = (body: () => unknown | Promise<unknown>): Handler => async (_req, res, head) => {
-    sendJson(res, 200, await body(), {}, head);
-    return 200;
-  };
-  const adminAction = (path: string, act: (body: unknown) => Promise<SwapResult>): Handler => async (req, res) => {
-    ctx.admin.check(req, path);
-    const body = await json(req, path);
-    let r: SwapResult;
-    try {
-      r = await act(body);
-    } catch (e) {
-      throw e instanceof RequestError ? e : swapRefusal(e);
-    }
-    sendJson(res, 200, r);
-    return 200;
-  };
+  const get =
+    (body: () => unknown | Promise<unknown>): Handler =>
+    async (_req, res, head) => {
+      sendJson(res, 200, await body(), {}, head);
+      return 200;
+    };
+  const adminAction =
+    (path: string, act: (body: unknown) => Promise<SwapResult>): Handler =>
+    async (req, res) => {
+      ctx.admin.check(req, path);
+      const body = await json(req, path);
+      let r: SwapResult;
+      try {
+        r = await act(body);
+      } catch (e) {
+        throw e instanceof RequestError ? e : swapRefusal(e);
+      }
+      sendJson(res, 200, r);
+      return 200;
+    };
 
   const table: Record<string, { methods: readonly string[]; handle: Handler }> = {
     '/healthz': { methods: ['GET', 'HEAD'], handle: get(() => ({ status: 'ok' })) },
@@ -79,7 +101,13 @@ export function createRouter(ctx: RouterContext): Route {
       methods: ['GET', 'HEAD'],
       handle: async (_req, res, head) => {
         const ready = ctx.ready();
-        sendJson(res, ready ? 200 : 503, { ready, model: ctx.name, version: ctx.manager.version }, ready ? {} : { 'retry-after': '1' }, head);
+        sendJson(
+          res,
+          ready ? 200 : 503,
+          { ready, model: ctx.name, version: ctx.manager.version },
+          ready ? {} : { 'retry-after': '1' },
+          head,
+        );
         return ready ? 200 : 503;
       },
     },
@@ -95,19 +123,32 @@ export function createRouter(ctx: RouterContext): Route {
           if (f.count > 0) ctx.metrics.feedbackAccuracy.set(f.accuracy);
         }
         const text = await ctx.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
+        res.writeHead(200, {
+          'content-type': ctx.metrics.registry.contentType,
+          'content-length': Buffer.byteLength(text),
+        });
         res.end(head ? undefined : text);
         return 200;
       },
     },
     '/v1/models': {
       methods: ['GET', 'HEAD'],
-      handle: get(() => ({ model: ctx.name, version: ctx.manager.version, versions: listVersions(ctx.registryDir, ctx.name), history: ctx.manager.history(), contract: ctx.contract })),
+      handle: get(() => ({
+        model: ctx.name,
+        version: ctx.manager.version,
+        versions: listVersions(ctx.registryDir, ctx.name),
+        history: ctx.manager.history(),
+        contract: ctx.contract,
+      })),
     },
     '/v1/monitor': {
       methods: ['GET', 'HEAD'],
       handle: get(() => {
-        if (!ctx.monitor) throw new RequestError(`/v1/monitor: a server started with a monitor, got none. Pass options.monitor to startServer.`, 404);
+        if (!ctx.monitor)
+          throw new RequestError(
+            `/v1/monitor: a server started with a monitor, got none. Pass options.monitor to startServer.`,
+            404,
+          );
         return ctx.monitor.report();
       }),
     },
@@ -134,14 +175,23 @@ export function createRouter(ctx: RouterContext): Route {
         return 200;
       },
     },
-    '/v1/feedback': { methods: ['POST'], handle: async (req, res) => { sendJson(res, 200, handleFeedback(await json(req, '/v1/feedback'), ctx.log, ctx.monitor)); return 200; } },
+    '/v1/feedback': {
+      methods: ['POST'],
+      handle: async (req, res) => {
+        sendJson(res, 200, handleFeedback(await json(req, '/v1/feedback'), ctx.log, ctx.monitor));
+        return 200;
+      },
+    },
     '/v1/admin/swap': {
       methods: ['POST'],
       handle: adminAction('/v1/admin/swap', async (body) => {
         const version = (body as { version?: unknown } | null)?.version;
         const versions = listVersions(ctx.registryDir, ctx.name);
         if (typeof version !== 'string' || !versions.includes(version)) {
-          throw new RequestError(`/v1/admin/swap: {"version": one of [${versions.slice(-20).join(', ')}]}, got ${typeof version === 'string' ? 'an unknown version' : 'no version string'}.`, 404);
+          throw new RequestError(
+            `/v1/admin/swap: {"version": one of [${versions.slice(-20).join(', ')}]}, got ${typeof version === 'string' ? 'an unknown version' : 'no version string'}.`,
+            404,
+          );
         }
         return ctx.swap(version);
       }),
@@ -149,7 +199,8 @@ export function createRouter(ctx: RouterContext): Route {
     '/v1/admin/rollback': {
       methods: ['POST'],
       handle: adminAction('/v1/admin/rollback', async () => {
-        if (ctx.manager.history().length < 2) throw new RequestError(`/v1/admin/rollback: a version served before ${ctx.manager.version}, got none.`, 409);
+        if (ctx.manager.history().length < 2)
+          throw new RequestError(`/v1/admin/rollback: a version served before ${ctx.manager.version}, got none.`, 409);
         return ctx.rollback();
       }),
     },
@@ -159,9 +210,15 @@ export function createRouter(ctx: RouterContext): Route {
     const path = (req.url ?? '/').split('?')[0] as string;
     const method = req.method ?? 'GET';
     const r = table[path];
-    if (!r) throw new RequestError(`${path.slice(0, 100)}: one of ${Object.keys(table).join(', ')}, got an unknown path.`, 404);
+    if (!r)
+      throw new RequestError(
+        `${path.slice(0, 100)}: one of ${Object.keys(table).join(', ')}, got an unknown path.`,
+        404,
+      );
     if (!r.methods.includes(method)) {
-      throw new RequestError(`${path}: method ${r.methods.join(' or ')}, got ${method.slice(0, 20)}.`, 405, { allow: r.methods.join(', ') });
+      throw new RequestError(`${path}: method ${r.methods.join(' or ')}, got ${method.slice(0, 20)}.`, 405, {
+        allow: r.methods.join(', '),
+      });
     }
     return r.handle(req, res, method === 'HEAD', t0);
   };

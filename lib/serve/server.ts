@@ -108,7 +108,9 @@ export interface InferenceServer {
 
 function positive(name: string, v: number, integer = true): number {
   if (!(Number.isFinite(v) && v > 0 && (!integer || Number.isInteger(v)))) {
-    throw new ConfigError(`startServer: ${name} a positive ${integer ? 'integer' : 'number'}, got ${describe(v)}. Leave it out for the default.`);
+    throw new ConfigError(
+      `startServer: ${name} a positive ${integer ? 'integer' : 'number'}, got ${describe(v)}. Leave it out for the default.`,
+    );
   }
   return v;
 }
@@ -123,13 +125,17 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   const name = checkRegistryName('startServer', 'model name', options.model);
   const host = options.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host.trim() === '') {
-    throw new ConfigError(`startServer: a host to bind (e.g. '127.0.0.1'), got ${describe(host)}. An empty host would bind every interface; say '0.0.0.0' if that is meant.`);
+    throw new ConfigError(
+      `startServer: a host to bind (e.g. '127.0.0.1'), got ${describe(host)}. An empty host would bind every interface; say '0.0.0.0' if that is meant.`,
+    );
   }
   const maxBatchSize = positive('maxBatchSize', options.maxBatchSize ?? 256);
   const port = options.port ?? 0;
-  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new ConfigError(`startServer: port an integer in [0, 65535], got ${describe(port)}. Use 0 for a free port.`);
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535))
+    throw new ConfigError(`startServer: port an integer in [0, 65535], got ${describe(port)}. Use 0 for a free port.`);
   const workers = options.workers ?? os.availableParallelism();
-  if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64)) throw new ConfigError(`startServer: workers an integer in [0, 64], got ${describe(workers)}. Use one per core.`);
+  if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64))
+    throw new ConfigError(`startServer: workers an integer in [0, 64], got ${describe(workers)}. Use one per core.`);
   const runner = {
     ortThreads: positive('ortThreads', options.ortThreads ?? 1),
     maxModelBytes: positive('maxModelBytes', options.maxModelBytes ?? 512 * 1024 * 1024),
@@ -137,7 +143,8 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   };
   const admin = new AdminGuard(options.admin, host);
   const firstVersion = options.version ?? latestVersion(options.registryDir, name);
-  const executor: Executor = workers === 0 ? new InlineExecutor() : await WorkerPool.start({ workers, workerNice: options.workerNice });
+  const executor: Executor =
+    workers === 0 ? new InlineExecutor() : await WorkerPool.start({ workers, workerNice: options.workerNice });
   let manager: ModelManager;
   try {
     manager = await ModelManager.open(executor, { registryDir: options.registryDir, name, runner }, firstVersion);
@@ -147,70 +154,116 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   }
   const contract = manager.contract;
   const metrics = createMetrics();
-  const batcher = new Batcher(executor, manager, {
-    model: name, maxBatchSize, maxDelayMs: options.maxDelayMs ?? 0, batching: options.batching ?? true,
-    maxQueueExamples: options.maxQueueExamples ?? maxBatchSize * 4 * executor.slots, timeoutMs: options.timeoutMs ?? 10000,
-  }, (b) => metrics.batchExamples.observe(b.examples));
+  const batcher = new Batcher(
+    executor,
+    manager,
+    {
+      model: name,
+      maxBatchSize,
+      maxDelayMs: options.maxDelayMs ?? 0,
+      batching: options.batching ?? true,
+      maxQueueExamples: options.maxQueueExamples ?? maxBatchSize * 4 * executor.slots,
+      timeoutMs: options.timeoutMs ?? 10000,
+    },
+    (b) => metrics.batchExamples.observe(b.examples),
+  );
   const log = new PredictionLog(10000);
   const parseOffloadBytes = options.parseOffloadBytes ?? 64 * 1024;
   metrics.modelVersion.set({ model: name, version: manager.version }, 1);
   let closing = false;
   let inflight = 0;
 
-  const swapped = (kind: 'swap' | 'rollback') => (r: SwapResult): SwapResult => {
-    metrics.modelVersion.set({ model: name, version: r.previous }, 0);
-    metrics.modelVersion.set({ model: name, version: r.active }, 1);
-    metrics.swaps.inc({ model: name, kind });
-    options.monitor?.drift.reset();
-    return r;
-  };
+  const swapped =
+    (kind: 'swap' | 'rollback') =>
+    (r: SwapResult): SwapResult => {
+      metrics.modelVersion.set({ model: name, version: r.previous }, 0);
+      metrics.modelVersion.set({ model: name, version: r.active }, 1);
+      metrics.swaps.inc({ model: name, kind });
+      options.monitor?.drift.reset();
+      return r;
+    };
   const swap = (version: string) => manager.swap(version).then(swapped('swap'));
   const rollback = () => manager.rollback().then(swapped('rollback'));
 
   const route: Route = createRouter({
-    name, registryDir: options.registryDir, contract, metrics, monitor: options.monitor, log, batcher, manager,
+    name,
+    registryDir: options.registryDir,
+    contract,
+    metrics,
+    monitor: options.monitor,
+    log,
+    batcher,
+    manager,
     // A large body is joined, parsed and validated in a worker when other requests are in flight
     // (they would wait behind the parse); alone, it is parsed here and saves two thread hops.
-    decode: (chunks) => (chunks.reduce((n, c) => n + c.length, 0) >= parseOffloadBytes && inflight > 1
-      ? executor.decode(chunks, contract.input.shape, maxBatchSize)
-      : Promise.resolve(decodePredict(chunks, contract.input.shape, { maxBatch: maxBatchSize }))),
-    maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes ?? Math.min(maxBatchSize * exampleSize(contract.input) * 16 + 65536, 64 * 1024 * 1024)),
-    swap, rollback, admin, ready: () => !closing,
+    decode: (chunks) =>
+      chunks.reduce((n, c) => n + c.length, 0) >= parseOffloadBytes && inflight > 1
+        ? executor.decode(chunks, contract.input.shape, maxBatchSize)
+        : Promise.resolve(decodePredict(chunks, contract.input.shape, { maxBatch: maxBatchSize })),
+    maxBodyBytes: positive(
+      'maxBodyBytes',
+      options.maxBodyBytes ?? Math.min(maxBatchSize * exampleSize(contract.input) * 16 + 65536, 64 * 1024 * 1024),
+    ),
+    swap,
+    rollback,
+    admin,
+    ready: () => !closing,
     gauges: () => {
       metrics.queueExamples.set(batcher.queuedExamples);
       metrics.workers.set(executor.liveSlots());
     },
   });
 
-  const server = http.createServer({ headersTimeout: options.headersTimeoutMs ?? 10000, requestTimeout: options.requestTimeoutMs ?? 30000, connectionsCheckingInterval: 500 }, (req, res) => {
-    inflight++;
-    metrics.inflight.inc();
-    const t0 = performance.now();
-    let closedEarly = false;
-    res.on('close', () => { if (!res.writableEnded) closedEarly = true; });
-    if (closing) res.setHeader('connection', 'close');
-    route(req, res, t0).catch((e: unknown) => {
-      const status = e instanceof RequestError ? e.status : 500;
-      if (!res.headersSent && !closedEarly) {
-        sendError(res, status, e instanceof Error ? e.message : String(e), e instanceof RequestError ? e.headers : {}, req.method === 'HEAD');
-      } else res.end();
-      return status;
-    }).then((code) => {
-      const label = (req.url ?? '/').split('?')[0] as string;
-      const status = closedEarly ? 499 : code;
-      const r = route.label(label);
-      if (status >= 400) metrics.errors.inc({ route: r, kind: errorKind(status) });
-      metrics.requests.inc({ route: r, code: String(status) });
-      metrics.latency.observe({ route: r, code: String(status) }, (performance.now() - t0) / 1000);
-    }).finally(() => {
-      inflight--;
-      metrics.inflight.dec();
-    });
-  });
+  const server = http.createServer(
+    {
+      headersTimeout: options.headersTimeoutMs ?? 10000,
+      requestTimeout: options.requestTimeoutMs ?? 30000,
+      connectionsCheckingInterval: 500,
+    },
+    (req, res) => {
+      inflight++;
+      metrics.inflight.inc();
+      const t0 = performance.now();
+      let closedEarly = false;
+      res.on('close', () => {
+        if (!res.writableEnded) closedEarly = true;
+      });
+      if (closing) res.setHeader('connection', 'close');
+      route(req, res, t0)
+        .catch((e: unknown) => {
+          const status = e instanceof RequestError ? e.status : 500;
+          if (!res.headersSent && !closedEarly) {
+            sendError(
+              res,
+              status,
+              e instanceof Error ? e.message : String(e),
+              e instanceof RequestError ? e.headers : {},
+              req.method === 'HEAD',
+            );
+          } else res.end();
+          return status;
+        })
+        .then((code) => {
+          const label = (req.url ?? '/').split('?')[0] as string;
+          const status = closedEarly ? 499 : code;
+          const r = route.label(label);
+          if (status >= 400) metrics.errors.inc({ route: r, kind: errorKind(status) });
+          metrics.requests.inc({ route: r, code: String(status) });
+          metrics.latency.observe({ route: r, code: String(status) }, (performance.now() - t0) / 1000);
+        })
+        .finally(() => {
+          inflight--;
+          metrics.inflight.dec();
+        });
+    },
+  );
   server.keepAliveTimeout = 5000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     metrics.errors.inc({ route: 'other', kind: 'framing' });
-    if (err.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return; }
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
@@ -241,17 +294,18 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     swap,
     rollback,
     executorStats: () => executor.stats(),
-    close: () => (closed ??= (async () => {
-      closing = true;
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const deadline = Date.now() + (options.shutdownTimeoutMs ?? 10000);
-      while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      batcher.close();
-      server.closeAllConnections();
-      await stopped;
-      await manager.close();
-      await executor.close();
-    })()),
+    close: () =>
+      (closed ??= (async () => {
+        closing = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = Date.now() + (options.shutdownTimeoutMs ?? 10000);
+        while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        batcher.close();
+        server.closeAllConnections();
+        await stopped;
+        await manager.close();
+        await executor.close();
+      })()),
   };
 }

@@ -30,9 +30,17 @@ const FLOAT = 1; // onnx.TensorProto.DataType.FLOAT
 
 function declared(v: onnx.IValueInfoProto | undefined, what: string): { name: string; shape: (number | null)[] } {
   const t = v?.type?.tensorType;
-  if (!v?.name || !t) throw new DataError(`onnxServingManifest: a graph ${what} that is a tensor, got ${describe(v?.name)}. Export with exporters.toOnnx.`);
-  if (t.elemType !== FLOAT) throw new DataError(`onnxServingManifest: a float32 graph ${what}, got ONNX element type ${t.elemType}. Serve models with float32 inputs and outputs.`);
-  const shape = (t.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : null));
+  if (!v?.name || !t)
+    throw new DataError(
+      `onnxServingManifest: a graph ${what} that is a tensor, got ${describe(v?.name)}. Export with exporters.toOnnx.`,
+    );
+  if (t.elemType !== FLOAT)
+    throw new DataError(
+      `onnxServingManifest: a float32 graph ${what}, got ONNX element type ${t.elemType}. Serve models with float32 inputs and outputs.`,
+    );
+  const shape = (t.shape?.dim ?? []).map((d) =>
+    d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : null,
+  );
   return { name: v.name, shape };
 }
 
@@ -58,19 +66,27 @@ export function onnxServingManifest(bytes: Uint8Array): ServingManifest {
   try {
     m = onnx.ModelProto.decode(bytes);
   } catch (e) {
-    throw new DataError(`onnxServingManifest: an ONNX model, got bytes that do not decode ("${(e as Error).message}"). Pass exporters.toOnnx(model).bytes.`);
+    throw new DataError(
+      `onnxServingManifest: an ONNX model, got bytes that do not decode ("${(e as Error).message}"). Pass exporters.toOnnx(model).bytes.`,
+    );
   }
   const g = m.graph;
   const inits = new Set((g?.initializer ?? []).map((t) => t.name));
   const inputs = (g?.input ?? []).filter((v) => !inits.has(v.name ?? ''));
   if (!g || inputs.length !== 1 || (g.output ?? []).length !== 1) {
-    throw new DataError(`onnxServingManifest: a graph with one input and one output, got ${inputs.length} and ${(g?.output ?? []).length}. Serve each head as its own model.`);
+    throw new DataError(
+      `onnxServingManifest: a graph with one input and one output, got ${inputs.length} and ${(g?.output ?? []).length}. Serve each head as its own model.`,
+    );
   }
   const input = declared(inputs[0], 'input');
   const output = declared(g.output?.[0], 'output');
   return {
-    format: 'onnx', file: ONNX_FILE, sizeBytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'),
-    inputName: input.name, outputName: output.name,
+    format: 'onnx',
+    file: ONNX_FILE,
+    sizeBytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    inputName: input.name,
+    outputName: output.name,
     contract: {
       input: { shape: fixedShape('onnxServingManifest', 'input shape', input.shape), dtype: 'float32' },
       output: { shape: fixedShape('onnxServingManifest', 'output shape', output.shape), dtype: 'float32' },
@@ -79,13 +95,22 @@ export function onnxServingManifest(bytes: Uint8Array): ServingManifest {
   };
 }
 
-const isShape = (s: unknown): boolean => Array.isArray(s) && s.length > 0 && s.length <= 8 && s.every((d) => Number.isInteger(d) && d > 0 && d <= 1 << 24);
-const isTensor = (t: unknown): boolean => !!t && typeof t === 'object' && isShape((t as { shape?: unknown }).shape) && (t as { dtype?: unknown }).dtype === 'float32';
+const isShape = (s: unknown): boolean =>
+  Array.isArray(s) && s.length > 0 && s.length <= 8 && s.every((d) => Number.isInteger(d) && d > 0 && d <= 1 << 24);
+const isTensor = (t: unknown): boolean =>
+  !!t &&
+  typeof t === 'object' &&
+  isShape((t as { shape?: unknown }).shape) &&
+  (t as { dtype?: unknown }).dtype === 'float32';
 
 /** Reads and checks `dir/serving.json` (size-capped, every field typed). */
 export function readServingManifest(dir: string): ServingManifest {
   const file = path.join(dir, MANIFEST_FILE);
-  const bad = (got: string): DataError => new DataError(`readServingManifest: a serving.json written by publishOnnx in ${dir}, got ${got}. Publish the version again.`, file);
+  const bad = (got: string): DataError =>
+    new DataError(
+      `readServingManifest: a serving.json written by publishOnnx in ${dir}, got ${got}. Publish the version again.`,
+      file,
+    );
   let text: string;
   try {
     const st = fs.lstatSync(file);
@@ -103,9 +128,20 @@ export function readServingManifest(dir: string): ServingManifest {
     throw bad('invalid JSON');
   }
   const c = (j?.contract ?? {}) as Record<string, unknown>;
-  const ok = j && typeof j === 'object' && j.format === 'onnx' && j.file === ONNX_FILE && Number.isInteger(j.sizeBytes) && (j.sizeBytes as number) > 0 &&
-    typeof j.sha256 === 'string' && /^[0-9a-f]{64}$/.test(j.sha256) && typeof j.inputName === 'string' && typeof j.outputName === 'string' &&
-    isTensor(c.input) && isTensor(c.output) && (c.outputKind === 'logits' || c.outputKind === 'probabilities');
+  const ok =
+    j &&
+    typeof j === 'object' &&
+    j.format === 'onnx' &&
+    j.file === ONNX_FILE &&
+    Number.isInteger(j.sizeBytes) &&
+    (j.sizeBytes as number) > 0 &&
+    typeof j.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(j.sha256) &&
+    typeof j.inputName === 'string' &&
+    typeof j.outputName === 'string' &&
+    isTensor(c.input) &&
+    isTensor(c.output) &&
+    (c.outputKind === 'logits' || c.outputKind === 'probabilities');
   if (!ok) throw bad('missing or mistyped fields');
   return j as unknown as ServingManifest;
 }
@@ -116,8 +152,12 @@ export function readServingManifest(dir: string): ServingManifest {
  */
 export async function readOnnxFile(dir: string, manifest: ServingManifest, maxBytes: number): Promise<Uint8Array> {
   const file = path.join(dir, ONNX_FILE);
-  const fail = (got: string): DataError => new DataError(`readOnnxFile: ${file} as serving.json describes it (${manifest.sizeBytes} bytes, at most ${maxBytes}), ` +
-    `got ${got}. Publish the version again, or raise maxModelBytes if the model is that large.`, file);
+  const fail = (got: string): DataError =>
+    new DataError(
+      `readOnnxFile: ${file} as serving.json describes it (${manifest.sizeBytes} bytes, at most ${maxBytes}), ` +
+        `got ${got}. Publish the version again, or raise maxModelBytes if the model is that large.`,
+      file,
+    );
   if (manifest.sizeBytes > maxBytes) throw fail(`a manifest declaring ${manifest.sizeBytes} bytes`);
   let handle: fs.promises.FileHandle | undefined;
   try {
@@ -132,7 +172,8 @@ export async function readOnnxFile(dir: string, manifest: ServingManifest, maxBy
     const bytes = new Uint8Array(st.size);
     const { bytesRead } = await handle.read(bytes, 0, st.size, 0);
     if (bytesRead !== st.size) throw fail(`${bytesRead} bytes read`);
-    if (createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) throw fail('other bytes (sha256 differs)');
+    if (createHash('sha256').update(bytes).digest('hex') !== manifest.sha256)
+      throw fail('other bytes (sha256 differs)');
     return bytes;
   } catch (e) {
     if (e instanceof DataError) throw e;

@@ -30,15 +30,26 @@ export interface StaticServer {
 }
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8', '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.wasm': 'application/wasm',
-  '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+  '.onnx': 'application/octet-stream',
 };
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW;
 
 class HttpStatus extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -55,7 +66,9 @@ function candidate(options: StaticServerOptions, urlPath: string): { file: strin
   }
   const direct = options.files?.[urlPath];
   if (direct) return { file: path.resolve(direct), root: path.resolve(direct) };
-  const prefix = Object.keys(options.mounts).filter((p) => urlPath.startsWith(p)).sort((a, b) => b.length - a.length)[0];
+  const prefix = Object.keys(options.mounts)
+    .filter((p) => urlPath.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
   if (prefix === undefined) throw new HttpStatus(404, 'not found');
   const root = path.resolve(options.mounts[prefix] as string);
   let rel = urlPath.slice(prefix.length);
@@ -65,7 +78,15 @@ function candidate(options: StaticServerOptions, urlPath: string): { file: strin
   return { file, root };
 }
 
-const ERRNO_STATUS: Record<string, number> = { ENOENT: 404, ENOTDIR: 404, ELOOP: 404, EISDIR: 404, ENAMETOOLONG: 414, EACCES: 403, EPERM: 403 };
+const ERRNO_STATUS: Record<string, number> = {
+  ENOENT: 404,
+  ENOTDIR: 404,
+  ELOOP: 404,
+  EISDIR: 404,
+  ENAMETOOLONG: 414,
+  EACCES: 403,
+  EPERM: 403,
+};
 
 /** Opens a regular file inside its root's real folder; the caller closes the descriptor. */
 async function openInside(file: string, root: string): Promise<{ fd: number; st: fs.Stats; real: string }> {
@@ -79,7 +100,9 @@ async function openInside(file: string, root: string): Promise<{ fd: number; st:
   if (!inside(realRoot, real)) throw new HttpStatus(404, 'not found'); // a link out of the mount
   const pre = await fs.promises.lstat(real);
   if (!pre.isFile()) throw new HttpStatus(404, 'not found'); // folders, FIFOs, devices, sockets
-  const fd = await new Promise<number>((resolve, reject) => fs.open(real, OPEN_FLAGS, (e, d) => (e ? reject(e) : resolve(d))));
+  const fd = await new Promise<number>((resolve, reject) =>
+    fs.open(real, OPEN_FLAGS, (e, d) => (e ? reject(e) : resolve(d))),
+  );
   const st = await new Promise<fs.Stats>((resolve, reject) => fs.fstat(fd, (e, s) => (e ? reject(e) : resolve(s))));
   if (!st.isFile() || st.ino !== pre.ino || st.dev !== pre.dev) {
     fs.close(fd, () => undefined);
@@ -94,7 +117,8 @@ function parseRange(header: string, size: number): [number, number] {
   if (!m || (m[1] === '' && m[2] === '')) throw new HttpStatus(416, 'one byte range, e.g. bytes=0-1023');
   let start: number;
   let end: number;
-  if (m[1] === '') { // the last N bytes
+  if (m[1] === '') {
+    // the last N bytes
     start = Math.max(0, size - Number(m[2]));
     end = size - 1;
   } else {
@@ -122,8 +146,10 @@ async function serve(options: StaticServerOptions, req: http.IncomingMessage, re
   let closeFd = true;
   try {
     const headers: http.OutgoingHttpHeaders = {
-      'content-type': TYPES[path.extname(real).toLowerCase()] ?? 'application/octet-stream', 'accept-ranges': 'bytes',
-      'cache-control': 'no-store', 'x-content-type-options': 'nosniff',
+      'content-type': TYPES[path.extname(real).toLowerCase()] ?? 'application/octet-stream',
+      'accept-ranges': 'bytes',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
     };
     let [start, end] = [0, st.size - 1];
     let status = 200;
@@ -131,7 +157,9 @@ async function serve(options: StaticServerOptions, req: http.IncomingMessage, re
       try {
         [start, end] = parseRange(req.headers.range, st.size);
       } catch (e) {
-        res.writeHead(416, { 'content-range': `bytes */${st.size}`, 'content-type': 'text/plain' }).end((e as Error).message);
+        res
+          .writeHead(416, { 'content-range': `bytes */${st.size}`, 'content-type': 'text/plain' })
+          .end((e as Error).message);
         return;
       }
       status = 206;
@@ -147,8 +175,14 @@ async function serve(options: StaticServerOptions, req: http.IncomingMessage, re
     const stream = fs.createReadStream('', { fd, start, end, autoClose: true, highWaterMark: 256 * 1024 });
     closeFd = false;
     await new Promise<void>((resolve) => {
-      stream.on('error', () => { res.destroy(); resolve(); });
-      res.on('close', () => { stream.destroy(); resolve(); });
+      stream.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+      res.on('close', () => {
+        stream.destroy();
+        resolve();
+      });
       stream.pipe(res);
     });
   } finally {
@@ -162,11 +196,18 @@ async function serve(options: StaticServerOptions, req: http.IncomingMessage, re
  */
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
   const host = options.host ?? '127.0.0.1';
-  if (!host) throw new ConfigError(`startStaticServer: a host to bind such as 127.0.0.1, got an empty string (every interface). Pass host explicitly.`);
+  if (!host)
+    throw new ConfigError(
+      `startStaticServer: a host to bind such as 127.0.0.1, got an empty string (every interface). Pass host explicitly.`,
+    );
   const server = http.createServer((req, res) => {
     serve(options, req, res).catch((e: unknown) => {
-      const status = e instanceof HttpStatus ? e.status : ERRNO_STATUS[(e as NodeJS.ErrnoException)?.code ?? ''] ?? 500;
-      if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 404 ? 'not found' : e instanceof HttpStatus ? e.message : 'error');
+      const status =
+        e instanceof HttpStatus ? e.status : (ERRNO_STATUS[(e as NodeJS.ErrnoException)?.code ?? ''] ?? 500);
+      if (!res.headersSent)
+        res
+          .writeHead(status, { 'content-type': 'text/plain' })
+          .end(status === 404 ? 'not found' : e instanceof HttpStatus ? e.message : 'error');
       else res.destroy();
     });
   });
@@ -179,6 +220,10 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
   const addr = server.address() as AddressInfo;
   return {
     url: `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`,
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -24,13 +24,17 @@ function kind(v: unknown): string {
 /** Writes one example (flat or nested to `shape`) into `out` at `offset`; throws RequestError. */
 function writeExample(ex: unknown, shape: readonly number[], out: Float32Array, offset: number, where: string): void {
   const size = shape.reduce((a, b) => a * b, 1);
-  if (!Array.isArray(ex)) throw new RequestError(`predict: ${where} must be an array of ${size} numbers, got ${kind(ex)}.`);
+  if (!Array.isArray(ex))
+    throw new RequestError(`predict: ${where} must be an array of ${size} numbers, got ${kind(ex)}.`);
   if (ex.length === size && (shape.length === 1 || ex.length === 0 || !Array.isArray(ex[0]))) {
     for (let i = 0; i < size; i++) {
       const v = ex[i];
-      if (typeof v !== 'number') throw new RequestError(`predict: ${where}[${i}] must be a number (dtype float32), got ${kind(v)}.`);
+      if (typeof v !== 'number')
+        throw new RequestError(`predict: ${where}[${i}] must be a number (dtype float32), got ${kind(v)}.`);
       if (!Number.isFinite(Math.fround(v))) {
-        throw new RequestError(`predict: ${where}[${i}] must be finite in float32 (|x| <= 3.4028235e38), got ${Number.isFinite(v) ? 'a number outside that range' : 'a non-finite number'}.`);
+        throw new RequestError(
+          `predict: ${where}[${i}] must be finite in float32 (|x| <= 3.4028235e38), got ${Number.isFinite(v) ? 'a number outside that range' : 'a non-finite number'}.`,
+        );
       }
       out[offset + i] = v;
     }
@@ -39,8 +43,10 @@ function writeExample(ex: unknown, shape: readonly number[], out: Float32Array, 
   // Nested form: must match the shape exactly, level by level.
   const [head, ...rest] = shape;
   if (rest.length === 0 || ex.length !== head) {
-    throw new RequestError(`predict: ${where} must hold ${size} numbers (flat) or be nested as [${shape.join(', ')}], ` +
-      `got ${kind(ex)}. Send one example of the model's input shape.`);
+    throw new RequestError(
+      `predict: ${where} must hold ${size} numbers (flat) or be nested as [${shape.join(', ')}], ` +
+        `got ${kind(ex)}. Send one example of the model's input shape.`,
+    );
   }
   const inner = rest.reduce((a, b) => a * b, 1);
   for (let i = 0; i < head; i++) writeExample(ex[i], rest, out, offset + i * inner, `${where}[${i}]`);
@@ -63,18 +69,26 @@ export function parsePredictBody(body: unknown, shape: readonly number[], limits
   }
   const b = body as Record<string, unknown>;
   if (b.dtype !== undefined && b.dtype !== 'float32') {
-    throw new RequestError(`predict: dtype "float32" (or no dtype), got ${describe(b.dtype)}. Send float32 values as JSON numbers.`);
+    throw new RequestError(
+      `predict: dtype "float32" (or no dtype), got ${describe(b.dtype)}. Send float32 values as JSON numbers.`,
+    );
   }
   const hasOne = b.input !== undefined;
   const hasMany = b.inputs !== undefined;
   if (hasOne === hasMany) {
-    throw new RequestError(`predict: exactly one of "input" (one example) or "inputs" (a batch), got ${hasOne ? 'both' : 'neither'}.`);
+    throw new RequestError(
+      `predict: exactly one of "input" (one example) or "inputs" (a batch), got ${hasOne ? 'both' : 'neither'}.`,
+    );
   }
   const examples: unknown[] = hasOne ? [b.input] : (b.inputs as unknown[]);
-  if (!Array.isArray(examples)) throw new RequestError(`predict: "inputs" must be an array of examples, got ${kind(b.inputs)}.`);
-  if (examples.length === 0) throw new RequestError(`predict: "inputs" must hold at least one example, got an empty array.`);
+  if (!Array.isArray(examples))
+    throw new RequestError(`predict: "inputs" must be an array of examples, got ${kind(b.inputs)}.`);
+  if (examples.length === 0)
+    throw new RequestError(`predict: "inputs" must hold at least one example, got an empty array.`);
   if (examples.length > limits.maxBatch) {
-    throw new RequestError(`predict: at most ${limits.maxBatch} examples per request, got ${examples.length}. Split the batch.`);
+    throw new RequestError(
+      `predict: at most ${limits.maxBatch} examples per request, got ${examples.length}. Split the batch.`,
+    );
   }
   const size = shape.reduce((a, c) => a * c, 1);
   const values = new Float32Array(examples.length * size);
@@ -88,12 +102,18 @@ export function parseJson(buf: Uint8Array, route: string): unknown {
   try {
     return JSON.parse(Buffer.from(buf.buffer, buf.byteOffset, buf.length).toString('utf8'));
   } catch (e) {
-    throw new RequestError(`${route}: valid JSON, got a parse error (${String((e as Error).message).slice(0, 120)}). Send Content-Type application/json with a JSON object.`);
+    throw new RequestError(
+      `${route}: valid JSON, got a parse error (${String((e as Error).message).slice(0, 120)}). Send Content-Type application/json with a JSON object.`,
+    );
   }
 }
 
 /** A predict body from its bytes (one buffer, or the chunks it came in): {@link parseJson} then {@link parsePredictBody}. */
-export function decodePredict(body: Uint8Array | readonly Uint8Array[], shape: readonly number[], limits: ValidationLimits): PredictInput {
-  const buf = body instanceof Uint8Array ? body : body.length === 1 ? body[0] as Uint8Array : Buffer.concat(body);
+export function decodePredict(
+  body: Uint8Array | readonly Uint8Array[],
+  shape: readonly number[],
+  limits: ValidationLimits,
+): PredictInput {
+  const buf = body instanceof Uint8Array ? body : body.length === 1 ? (body[0] as Uint8Array) : Buffer.concat(body);
   return parsePredictBody(parseJson(buf, '/v1/predict'), shape, limits);
 }

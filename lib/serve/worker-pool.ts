@@ -40,14 +40,22 @@ export const DEFAULT_WORKER_NICE = 10;
 export class WorkerLostError extends DataError {}
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
-interface Slot { worker: Worker; busy: boolean; alive: boolean; pending: Map<number, Pending> }
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+  alive: boolean;
+  pending: Map<number, Pending>;
+}
 
 /** The worker's script: compiled JavaScript beside this file, or the TypeScript source under tsx. */
 function spawn(nice: number): Worker {
   const opts = { workerData: { nice } };
   if (__filename.endsWith('.ts')) {
     const file = path.join(__dirname, 'inference-worker.ts');
-    return new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, { eval: true, ...opts });
+    return new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, {
+      eval: true,
+      ...opts,
+    });
   }
   return new Worker(path.join(__dirname, 'inference-worker.js'), opts);
 }
@@ -62,7 +70,11 @@ export class WorkerPool implements Executor {
   private nextId = 1;
   private closed = false;
 
-  private constructor(readonly slots: number, private readonly startTimeoutMs: number, private readonly nice: number) {}
+  private constructor(
+    readonly slots: number,
+    private readonly startTimeoutMs: number,
+    private readonly nice: number,
+  ) {}
 
   /**
    * Starts the workers and waits until each has its backend ready.
@@ -70,9 +82,13 @@ export class WorkerPool implements Executor {
    */
   static async start(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
     const n = options.workers ?? os.availableParallelism();
-    if (!(Number.isInteger(n) && n >= 1 && n <= 64)) throw new ConfigError(`WorkerPool.start: workers an integer in [1, 64], got ${describe(n)}. Use one per core.`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 64))
+      throw new ConfigError(`WorkerPool.start: workers an integer in [1, 64], got ${describe(n)}. Use one per core.`);
     const nice = options.workerNice ?? DEFAULT_WORKER_NICE;
-    if (!(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new ConfigError(`WorkerPool.start: workerNice an integer in [0, 19], got ${describe(nice)}. Use 0, or 10 to favour the event loop.`);
+    if (!(Number.isInteger(nice) && nice >= 0 && nice <= 19))
+      throw new ConfigError(
+        `WorkerPool.start: workerNice an integer in [0, 19], got ${describe(nice)}. Use 0, or 10 to favour the event loop.`,
+      );
     const pool = new WorkerPool(n, options.startTimeoutMs ?? 60000, nice);
     try {
       await Promise.all(Array.from({ length: n }, () => pool.addSlot()));
@@ -87,9 +103,21 @@ export class WorkerPool implements Executor {
     const slot: Slot = { worker: spawn(this.nice), busy: true, alive: true, pending: new Map() };
     this.pool.push(slot);
     return new Promise<Slot>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new DataError(`WorkerPool: a worker ready within ${this.startTimeoutMs} ms, got none. The machine is overloaded or the backend failed to start.`)); void slot.worker.terminate(); }, this.startTimeoutMs);
+      const timer = setTimeout(() => {
+        reject(
+          new DataError(
+            `WorkerPool: a worker ready within ${this.startTimeoutMs} ms, got none. The machine is overloaded or the backend failed to start.`,
+          ),
+        );
+        void slot.worker.terminate();
+      }, this.startTimeoutMs);
       slot.worker.on('message', (m: WorkerReply) => {
-        if (m.id === -1) { clearTimeout(timer); slot.busy = false; resolve(slot); return; }
+        if (m.id === -1) {
+          clearTimeout(timer);
+          slot.busy = false;
+          resolve(slot);
+          return;
+        }
         const p = slot.pending.get(m.id);
         slot.pending.delete(m.id);
         if (m.ok) p?.resolve(m.value);
@@ -99,7 +127,9 @@ export class WorkerPool implements Executor {
         clearTimeout(timer);
         if (!slot.alive) return;
         slot.alive = false;
-        const err = new WorkerLostError(`WorkerPool: a running inference worker, got one that ${why}. Its batch failed; the worker is replaced.`);
+        const err = new WorkerLostError(
+          `WorkerPool: a running inference worker, got one that ${why}. Its batch failed; the worker is replaced.`,
+        );
         reject(err);
         for (const p of slot.pending.values()) p.reject(err);
         slot.pending.clear();
@@ -134,7 +164,10 @@ export class WorkerPool implements Executor {
   private send<T>(slot: Slot, msg: WorkerCommand, transfer: ArrayBuffer[] = []): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      if (!slot.alive) { reject(new WorkerLostError(`WorkerPool: a running inference worker, got a dead one. Retry the request.`)); return; }
+      if (!slot.alive) {
+        reject(new WorkerLostError(`WorkerPool: a running inference worker, got a dead one. Retry the request.`));
+        return;
+      }
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       slot.worker.postMessage({ ...msg, id }, transfer);
     });
@@ -150,11 +183,15 @@ export class WorkerPool implements Executor {
 
   async load(key: string, source: VersionSource, options: RunnerOptions): Promise<ServingContract> {
     const slots = this.pool.filter((s) => s.alive);
-    const results = await Promise.allSettled(slots.map((s) => this.send<ServingContract>(s, { op: 'load', key, source, options })));
+    const results = await Promise.allSettled(
+      slots.map((s) => this.send<ServingContract>(s, { op: 'load', key, source, options })),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed || slots.length === 0) {
       await this.unload(key);
-      throw failed ? failed.reason : new DataError(`WorkerPool.load: at least one live worker, got none. Restart the server.`);
+      throw failed
+        ? failed.reason
+        : new DataError(`WorkerPool.load: at least one live worker, got none. Restart the server.`);
     }
     this.loaded.set(key, { source, options });
     return (results[0] as PromiseFulfilledResult<ServingContract>).value;
@@ -165,7 +202,9 @@ export class WorkerPool implements Executor {
     if (!slot) throw new Error('WorkerPool.run: a free worker, got none (the batcher dispatches only to free slots)');
     slot.busy = true;
     try {
-      return await this.send<RunResult>(slot, { op: 'run', key, values, count, answer }, [values.buffer as ArrayBuffer]);
+      return await this.send<RunResult>(slot, { op: 'run', key, values, count, answer }, [
+        values.buffer as ArrayBuffer,
+      ]);
     } finally {
       slot.busy = false;
       this.onFree?.();
@@ -181,7 +220,11 @@ export class WorkerPool implements Executor {
     const slot = this.pool.filter((s) => s.alive).sort((a, b) => a.pending.size - b.pending.size)[0];
     if (!slot) return decodePredict(chunks, shape, { maxBatch });
     const own = chunks.map((c) => (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c : c.slice()));
-    return this.send<PredictInput>(slot, { op: 'decode', chunks: own, shape, maxBatch }, own.map((c) => c.buffer as ArrayBuffer));
+    return this.send<PredictInput>(
+      slot,
+      { op: 'decode', chunks: own, shape, maxBatch },
+      own.map((c) => c.buffer as ArrayBuffer),
+    );
   }
 
   async unload(key: string): Promise<void> {
@@ -196,11 +239,14 @@ export class WorkerPool implements Executor {
   async close(): Promise<void> {
     this.closed = true;
     const slots = this.pool.splice(0);
-    await Promise.allSettled(slots.map(async (s) => {
-      s.alive = false;
-      for (const p of s.pending.values()) p.reject(new DataError(`WorkerPool: an open pool, got one closing. Retry on a running server.`));
-      s.pending.clear();
-      await s.worker.terminate();
-    }));
+    await Promise.allSettled(
+      slots.map(async (s) => {
+        s.alive = false;
+        for (const p of s.pending.values())
+          p.reject(new DataError(`WorkerPool: an open pool, got one closing. Retry on a running server.`));
+        s.pending.clear();
+        await s.worker.terminate();
+      }),
+    );
   }
 }

@@ -12,9 +12,20 @@ import type { PredictInput } from './validate';
 /** What the main thread asks a worker to do. */
 export type WorkerCommand =
   | { readonly op: 'load'; readonly key: string; readonly source: VersionSource; readonly options: RunnerOptions }
-  | { readonly op: 'run'; readonly key: string; readonly values: Float32Array; readonly count: number; readonly answer?: AnswerRequest }
+  | {
+      readonly op: 'run';
+      readonly key: string;
+      readonly values: Float32Array;
+      readonly count: number;
+      readonly answer?: AnswerRequest;
+    }
   | { readonly op: 'unload'; readonly key: string }
-  | { readonly op: 'decode'; readonly chunks: readonly Uint8Array[]; readonly shape: readonly number[]; readonly maxBatch: number }
+  | {
+      readonly op: 'decode';
+      readonly chunks: readonly Uint8Array[];
+      readonly shape: readonly number[];
+      readonly maxBatch: number;
+    }
   | { readonly op: 'stats' };
 
 /** A command with the `id` that pairs it with its reply. */
@@ -34,7 +45,12 @@ export interface RunResult {
 
 /** The ArrayBuffers of a result, to transfer instead of copy. */
 export function resultTransfer(r: RunResult): ArrayBuffer[] {
-  return [r.output.buffer as ArrayBuffer, ...(r.answers ? [r.answers.labels.buffer as ArrayBuffer, ...r.answers.bodies.map((b) => b.buffer as ArrayBuffer)] : [])];
+  return [
+    r.output.buffer as ArrayBuffer,
+    ...(r.answers
+      ? [r.answers.labels.buffer as ArrayBuffer, ...r.answers.bodies.map((b) => b.buffer as ArrayBuffer)]
+      : []),
+  ];
 }
 
 /** What one executor slot holds (for leak checks and /metrics). */
@@ -72,12 +88,16 @@ export type WorkerReply =
 /** Plain data of an error (name, message, file). */
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof RequestError) return { name: e.name, message: e.message, status: e.status };
-  if (e instanceof Error) return { name: e.name, message: e.message, ...(e instanceof DataError && e.file ? { file: e.file } : {}) };
+  if (e instanceof Error)
+    return { name: e.name, message: e.message, ...(e instanceof DataError && e.file ? { file: e.file } : {}) };
   return { name: 'Error', message: String(e) };
 }
 
 const CLASSES: Record<string, new (message: string) => CompressionError> = {
-  ConfigError, ShapeError, ContractError, ExportError,
+  ConfigError,
+  ShapeError,
+  ContractError,
+  ExportError,
   UnsupportedLayerError: UnsupportedLayerError as new (message: string) => CompressionError,
 };
 

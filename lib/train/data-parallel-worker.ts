@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   if (init.loss) model.compile({ optimizer: 'sgd', loss: init.loss });
   const loss = modelLoss(model);
   const variables = trainableVariables(model);
-  const optimizer: tf.Optimizer = init.optimizer === 'sgd' ? tf.train.momentum(init.learningRate, 0.9) : fusedAdam(init.learningRate);
+  const optimizer: tf.Optimizer =
+    init.optimizer === 'sgd' ? tf.train.momentum(init.learningRate, 0.9) : fusedAdam(init.learningRate);
   const rate = optimizer as unknown as { learningRate: number };
   const avg = new Float32Array(shared.total);
   const inputSize = init.inputShape.reduce((a, b) => a * b, 1);
@@ -45,11 +46,15 @@ async function main(): Promise<void> {
     stopped();
     const k = Atomics.load(ctrl, ctrlIndex.count(replica));
     const counts = Array.from({ length: P }, (_, r) => Atomics.load(ctrl, ctrlIndex.count(r)));
-    const { value, grads: g } = optimizer.computeGradients(() => tf.tidy(() => {
-      const xs = tf.tensor(xsBuf.subarray(0, k * inputSize), [k, ...init.inputShape]);
-      const ys = tf.tensor(ysBuf.subarray(0, k * targetSize), [k, ...init.targetShape]);
-      return loss(ys, model.apply(xs, { training: true }) as tf.Tensor);
-    }), variables);
+    const { value, grads: g } = optimizer.computeGradients(
+      () =>
+        tf.tidy(() => {
+          const xs = tf.tensor(xsBuf.subarray(0, k * inputSize), [k, ...init.inputShape]);
+          const ys = tf.tensor(ysBuf.subarray(0, k * targetSize), [k, ...init.targetShape]);
+          return loss(ys, model.apply(xs, { training: true }) as tf.Tensor);
+        }),
+      variables,
+    );
     writeGradients(g, variables, grads, replica * shared.total);
     scalars[1 + replica] = value.dataSync()[0] as number;
     value.dispose();

@@ -26,7 +26,8 @@ import { modelLoss } from './model-output';
  * ("done"), and the step whose gradients it has read ("read").
  */
 export const ctrlIndex = {
-  step: 0, stop: 1,
+  step: 0,
+  stop: 1,
   count: (r: number) => 2 + r,
   done: (r: number, P: number) => 2 + P + r,
   read: (r: number, P: number) => 2 + 2 * P + r,
@@ -64,13 +65,22 @@ export interface PeerInit {
 }
 
 /** Blocks until `check()` holds, waiting on ctrl[word]; `failed()` is polled between waits. */
-export function waitWord(ctrl: Int32Array, word: number, value: number, failed: () => void, timeoutMs = Infinity): void {
+export function waitWord(
+  ctrl: Int32Array,
+  word: number,
+  value: number,
+  failed: () => void,
+  timeoutMs = Infinity,
+): void {
   const t0 = Date.now();
   for (;;) {
     const now = Atomics.load(ctrl, word);
     if (now >= value) return;
     failed();
-    if (Date.now() - t0 > timeoutMs) throw new CompressionError(`fit: a data-parallel peer did not answer within ${timeoutMs / 1000} s. Train with workers: 1.`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new CompressionError(
+        `fit: a data-parallel peer did not answer within ${timeoutMs / 1000} s. Train with workers: 1.`,
+      );
     Atomics.wait(ctrl, word, now, 50);
   }
 }
@@ -79,7 +89,12 @@ export function waitWord(ctrl: Int32Array, word: number, value: number, failed: 
  * Averages the replicas' gradients (weighted by their example counts, replica 0 first) into
  * `out`: the same float operations in every replica, so the same bits.
  */
-export function averageGradients(grads: Float32Array, total: number, counts: readonly number[], out: Float32Array): void {
+export function averageGradients(
+  grads: Float32Array,
+  total: number,
+  counts: readonly number[],
+  out: Float32Array,
+): void {
   const n = counts.reduce((a, b) => a + b, 0);
   const view = (r: number) => grads.subarray(r * total, (r + 1) * total);
   const g0 = view(0);
@@ -100,7 +115,12 @@ export function averageGradients(grads: Float32Array, total: number, counts: rea
 }
 
 /** Writes each variable's gradient into `dest` from `offset`, in variable order. */
-export function writeGradients(grads: tf.NamedTensorMap, variables: readonly tf.Variable[], dest: Float32Array, offset: number): void {
+export function writeGradients(
+  grads: tf.NamedTensorMap,
+  variables: readonly tf.Variable[],
+  dest: Float32Array,
+  offset: number,
+): void {
   for (const v of variables) {
     dest.set(grads[v.name]?.dataSync() as Float32Array, offset);
     offset += v.size;
@@ -130,7 +150,14 @@ interface Peer {
 const PEER_TIMEOUT_MS = 120_000;
 
 /** The options of fit that a data-parallel step cannot honour (they are functions or objects of this thread). */
-export const SINGLE_PROCESS_OPTIONS = ['loss', 'forward', 'regularizer', 'afterStep', 'beforeStep', 'variables'] as const;
+export const SINGLE_PROCESS_OPTIONS = [
+  'loss',
+  'forward',
+  'regularizer',
+  'afterStep',
+  'beforeStep',
+  'variables',
+] as const;
 
 /** Replicas of a model in peer threads, stepping with this thread's replica. */
 export class DataParallel {
@@ -160,20 +187,35 @@ export class DataParallel {
    * Starts `workers - 1` peer threads holding copies of `model` (its topology and weights) and
    * an optimizer of the same kind as this thread's.
    */
-  static async start(model: tf.LayersModel, options: {
-    readonly workers: number; readonly optimizer: 'adam' | 'sgd'; readonly learningRate: number; readonly batchSize: number;
-    readonly inputShape: number[]; readonly targetShape: number[]; readonly own: tf.Optimizer; readonly variables: tf.Variable[];
-  }): Promise<DataParallel> {
+  static async start(
+    model: tf.LayersModel,
+    options: {
+      readonly workers: number;
+      readonly optimizer: 'adam' | 'sgd';
+      readonly learningRate: number;
+      readonly batchSize: number;
+      readonly inputShape: number[];
+      readonly targetShape: number[];
+      readonly own: tf.Optimizer;
+      readonly variables: tf.Variable[];
+    },
+  ): Promise<DataParallel> {
     const fn = 'fit';
     const lossSpec = (model as unknown as { loss?: unknown }).loss;
     if (lossSpec !== undefined && typeof lossSpec !== 'string') {
-      throw new ConfigError(`${fn}: workers > 1 needs a model compiled with a loss by name (or not compiled), got a loss ${describe(lossSpec)}. ` +
-        `Compile with e.g. loss: 'categoricalCrossentropy', or train with workers: 1.`);
+      throw new ConfigError(
+        `${fn}: workers > 1 needs a model compiled with a loss by name (or not compiled), got a loss ${describe(lossSpec)}. ` +
+          `Compile with e.g. loss: 'categoricalCrossentropy', or train with workers: 1.`,
+      );
     }
     const P = options.workers;
     const total = options.variables.reduce((a, v) => a + v.size, 0);
     const shared: SharedState = {
-      replicas: P, total, ctrl: new SharedArrayBuffer(ctrlWords(P) * 4), scalars: new SharedArrayBuffer((1 + P) * 4), grads: new SharedArrayBuffer(P * total * 4),
+      replicas: P,
+      total,
+      ctrl: new SharedArrayBuffer(ctrlWords(P) * 4),
+      scalars: new SharedArrayBuffer((1 + P) * 4),
+      grads: new SharedArrayBuffer(P * total * 4),
     };
     const ctrl = new Int32Array(shared.ctrl);
     for (let r = 1; r < P; r++) ctrl[ctrlIndex.read(r, P)] = -1; // each peer stores 0 when its replica is built
@@ -190,17 +232,46 @@ export class DataParallel {
         const ys = new SharedArrayBuffer(share * targetSize * 4);
         const { port1, port2 } = new MessageChannel();
         const init: PeerInit = {
-          replica: r, shared, topology, weights, loss: typeof lossSpec === 'string' ? lossSpec : undefined, optimizer: options.optimizer,
-          learningRate: options.learningRate, backend: tf.getBackend(), inputShape: options.inputShape, targetShape: options.targetShape, xs, ys, errors: port2,
+          replica: r,
+          shared,
+          topology,
+          weights,
+          loss: typeof lossSpec === 'string' ? lossSpec : undefined,
+          optimizer: options.optimizer,
+          learningRate: options.learningRate,
+          backend: tf.getBackend(),
+          inputShape: options.inputShape,
+          targetShape: options.targetShape,
+          xs,
+          ys,
+          errors: port2,
         };
         // A .ts entry (tests, through tsx) is loaded by a CommonJS bootstrap that registers tsx first.
         const worker = filename.endsWith('.ts')
-          ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(filename)});`, { eval: true, workerData: init, transferList: [port2] })
+          ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(filename)});`, {
+              eval: true,
+              workerData: init,
+              transferList: [port2],
+            })
           : new Worker(filename, { workerData: init, transferList: [port2], execArgv });
         const ready = new Promise<void>((resolve, reject) => {
-          worker.on('message', (m) => { if (m === 'ready') resolve(); });
-          worker.on('error', (e) => reject(new CompressionError(`fit: a data-parallel peer failed to start: ${e?.message ?? e}. Train with workers: 1.`)));
-          worker.on('exit', (code) => reject(new CompressionError(`fit: a data-parallel peer exited (code ${code}) before it was ready. Train with workers: 1.`)));
+          worker.on('message', (m) => {
+            if (m === 'ready') resolve();
+          });
+          worker.on('error', (e) =>
+            reject(
+              new CompressionError(
+                `fit: a data-parallel peer failed to start: ${e?.message ?? e}. Train with workers: 1.`,
+              ),
+            ),
+          );
+          worker.on('exit', (code) =>
+            reject(
+              new CompressionError(
+                `fit: a data-parallel peer exited (code ${code}) before it was ready. Train with workers: 1.`,
+              ),
+            ),
+          );
         });
         peers.push({ worker, xs: new Float32Array(xs), ys: new Float32Array(ys), errors: port1, ready });
       }
@@ -231,15 +302,20 @@ export class DataParallel {
    */
   step(b: SourceBatch, lr: number): tf.Scalar {
     if (this.closed) throw new ConfigError('fit: a data-parallel step after close. Start a new fit.');
-    if (!b.ys) throw new ConfigError(`fit: targets (ys) to train on, got a batch without them. Give the data {xs, ys}.`);
+    if (!b.ys)
+      throw new ConfigError(`fit: targets (ys) to train on, got a batch without them. Give the data {xs, ys}.`);
     const { ctrl, P } = this;
     const n = b.size;
     const counts = Array.from({ length: P }, (_, i) => Math.floor(n / P) + (i < n % P ? 1 : 0));
     const s = ++this.stepIndex;
     // Every replica has read the previous step's gradients before any is overwritten.
     for (let r = 1; r < P; r++) waitWord(ctrl, ctrlIndex.read(r, P), s - 1, () => this.checkPeers(), PEER_TIMEOUT_MS);
-    const x = (b.xs.dtype === 'float32' ? b.xs.dataSync() : tf.tidy(() => tf.cast(b.xs, 'float32').dataSync())) as Float32Array;
-    const y = (b.ys.dtype === 'float32' ? b.ys.dataSync() : tf.tidy(() => tf.cast(b.ys as tf.Tensor, 'float32').dataSync())) as Float32Array;
+    const x = (
+      b.xs.dtype === 'float32' ? b.xs.dataSync() : tf.tidy(() => tf.cast(b.xs, 'float32').dataSync())
+    ) as Float32Array;
+    const y = (
+      b.ys.dtype === 'float32' ? b.ys.dataSync() : tf.tidy(() => tf.cast(b.ys as tf.Tensor, 'float32').dataSync())
+    ) as Float32Array;
     const xPer = x.length / n;
     const yPer = y.length / n;
     let row = counts[0] as number;
@@ -255,11 +331,15 @@ export class DataParallel {
     Atomics.notify(ctrl, ctrlIndex.step);
     const k0 = counts[0] as number;
     const loss = modelLoss(this.model);
-    const { value, grads } = this.optimizer.computeGradients(() => tf.tidy(() => {
-      const xs = tf.slice(b.xs, 0, k0);
-      const ys = tf.slice(b.ys as tf.Tensor, 0, k0);
-      return loss(ys, this.model.apply(xs, { training: true }) as tf.Tensor);
-    }), this.variables);
+    const { value, grads } = this.optimizer.computeGradients(
+      () =>
+        tf.tidy(() => {
+          const xs = tf.slice(b.xs, 0, k0);
+          const ys = tf.slice(b.ys as tf.Tensor, 0, k0);
+          return loss(ys, this.model.apply(xs, { training: true }) as tf.Tensor);
+        }),
+      this.variables,
+    );
     try {
       writeGradients(grads, this.variables, this.grads, 0);
       this.scalars[1] = value.dataSync()[0] as number;

@@ -31,22 +31,39 @@ export type Predictor = tf.LayersModel | ((x: tf.Tensor) => tf.Tensor);
 
 /** Runs a predictor on x (inference mode). The caller owns the result. */
 export function runPredictor(predictor: Predictor, x: tf.Tensor): tf.Tensor {
-  return typeof predictor === 'function' ? predictor(x) : (predictor.predict(x, { batchSize: x.shape[0] }) as tf.Tensor);
+  return typeof predictor === 'function'
+    ? predictor(x)
+    : (predictor.predict(x, { batchSize: x.shape[0] }) as tf.Tensor);
 }
 
 function checkPredictor(predictor: unknown, fn: string): asserts predictor is Predictor {
   if (typeof predictor === 'function') return;
   if (!(predictor instanceof tf.LayersModel)) {
-    throw new ConfigError(`${fn}: a tf.LayersModel or a function of inputs, got ${describe(predictor)}. ` +
-      `Pass the model (a graph model can be wrapped: (x) => graphModel.predict(x)).`);
+    throw new ConfigError(
+      `${fn}: a tf.LayersModel or a function of inputs, got ${describe(predictor)}. ` +
+        `Pass the model (a graph model can be wrapped: (x) => graphModel.predict(x)).`,
+    );
   }
 }
 
-async function* predictorBatches(predictor: Predictor, data: DataSource, options: EvaluateOptions, fn: string): AsyncGenerator<SourceBatch, void, undefined> {
+async function* predictorBatches(
+  predictor: Predictor,
+  data: DataSource,
+  options: EvaluateOptions,
+  fn: string,
+): AsyncGenerator<SourceBatch, void, undefined> {
   const model = typeof predictor === 'function' ? undefined : predictor;
   yield* batchesOf(data, {
-    batchSize: options.batchSize ?? 256, limit: options.limit, mean: options.mean, std: options.std, caller: fn,
-    ...(model ? { inputShape: inputShapeOf(model, fn), classes: outputUnits(model, fn) } : options.inputShape ? { inputShape: options.inputShape } : {}),
+    batchSize: options.batchSize ?? 256,
+    limit: options.limit,
+    mean: options.mean,
+    std: options.std,
+    caller: fn,
+    ...(model
+      ? { inputShape: inputShapeOf(model, fn), classes: outputUnits(model, fn) }
+      : options.inputShape
+        ? { inputShape: options.inputShape }
+        : {}),
   });
 }
 
@@ -59,21 +76,32 @@ function classIndex(scores: tf.Tensor): tf.Tensor {
  * Evaluates a classifier (logits or probabilities out) on labelled data.
  * @example (await evaluate(model, loadMnist().test)).accuracy // e.g. 0.981
  */
-export async function evaluate(predictor: Predictor, data: DataSource, options: EvaluateOptions = {}): Promise<Evaluation> {
+export async function evaluate(
+  predictor: Predictor,
+  data: DataSource,
+  options: EvaluateOptions = {},
+): Promise<Evaluation> {
   checkPredictor(predictor, 'evaluate');
   checkSource(data, 'evaluate');
-  const lossFn: LossFn = options.loss ?? (typeof predictor === 'function' ? (y, p) => tf.losses.softmaxCrossEntropy(y, p) as tf.Scalar : modelLoss(predictor));
+  const lossFn: LossFn =
+    options.loss ??
+    (typeof predictor === 'function'
+      ? (y, p) => tf.losses.softmaxCrossEntropy(y, p) as tf.Scalar
+      : modelLoss(predictor));
   let correct = 0;
   let lossSum = 0;
   let count = 0;
   for await (const b of predictorBatches(predictor, data, options, 'evaluate')) {
     const ys = b.ys;
-    if (!ys) throw new ConfigError(`evaluate: labelled data (ys), got a batch without targets. Give the data {xs, ys}.`);
+    if (!ys)
+      throw new ConfigError(`evaluate: labelled data (ys), got a batch without targets. Give the data {xs, ys}.`);
     const [c, l] = tf.tidy(() => {
       const out = runPredictor(predictor, b.xs);
       if (out.rank !== 2 || out.shape[1] !== ys.shape[1]) {
-        throw new ShapeError(`evaluate: outputs of shape [n, ${ys.shape[1]}] (one score per class of the data), got [${out.shape.join(', ')}]. ` +
-          `Pass a classifier whose last layer has one unit per class.`);
+        throw new ShapeError(
+          `evaluate: outputs of shape [n, ${ys.shape[1]}] (one score per class of the data), got [${out.shape.join(', ')}]. ` +
+            `Pass a classifier whose last layer has one unit per class.`,
+        );
       }
       const truth = ys.shape[1] === 1 ? tf.cast(tf.greater(tf.reshape(ys, [-1]), 0.5), 'int32') : tf.argMax(ys, 1);
       const hits = tf.sum(tf.cast(tf.equal(classIndex(out), truth), 'float32'));
@@ -90,7 +118,11 @@ export async function evaluate(predictor: Predictor, data: DataSource, options: 
 }
 
 /** Predicted class of each example (plain data). */
-export async function predictLabels(predictor: Predictor, data: DataSource, options: EvaluateOptions = {}): Promise<Int32Array> {
+export async function predictLabels(
+  predictor: Predictor,
+  data: DataSource,
+  options: EvaluateOptions = {},
+): Promise<Int32Array> {
   checkPredictor(predictor, 'predictLabels');
   checkSource(data, 'predictLabels');
   const parts: Int32Array[] = [];

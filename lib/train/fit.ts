@@ -65,28 +65,42 @@ export interface FitHistory {
 const isOptimizer = (o: unknown): o is tf.Optimizer => typeof o === 'object' && o !== null && o instanceof tf.Optimizer;
 
 function check(options: FitOptions): void {
-  if (!options || typeof options !== 'object') throw new ConfigError(`fit: an options object such as {epochs: 1, seed: 0}, got ${describe(options)}. Pass the options.`);
+  if (!options || typeof options !== 'object')
+    throw new ConfigError(
+      `fit: an options object such as {epochs: 1, seed: 0}, got ${describe(options)}. Pass the options.`,
+    );
   if (!(Number.isInteger(options.epochs) && options.epochs >= 0)) {
     throw new ConfigError(`fit: epochs a non-negative integer, got ${describe(options.epochs)}. Use e.g. 3.`);
   }
-  if (!Number.isFinite(options.seed)) throw new ConfigError(`fit: seed a number, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
+  if (!Number.isFinite(options.seed))
+    throw new ConfigError(`fit: seed a number, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
   const lr = options.learningRate;
-  if (typeof lr === 'number' && !(lr > 0)) throw new ConfigError(`fit: learningRate > 0, got ${describe(lr)}. Use e.g. 1e-3.`);
+  if (typeof lr === 'number' && !(lr > 0))
+    throw new ConfigError(`fit: learningRate > 0, got ${describe(lr)}. Use e.g. 1e-3.`);
   const opt = options.optimizer;
   if (!(opt === undefined || opt === 'adam' || opt === 'sgd' || isOptimizer(opt))) {
-    throw new ConfigError(`fit: optimizer 'adam', 'sgd' or a tf.Optimizer, got ${describe(opt)}. Use e.g. optimizer: 'adam' or tf.train.rmsprop(1e-3).`);
+    throw new ConfigError(
+      `fit: optimizer 'adam', 'sgd' or a tf.Optimizer, got ${describe(opt)}. Use e.g. optimizer: 'adam' or tf.train.rmsprop(1e-3).`,
+    );
   }
   const bs = options.batchSize ?? 128;
-  if (!(Number.isInteger(bs) && bs > 0)) throw new ConfigError(`fit: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
+  if (!(Number.isInteger(bs) && bs > 0))
+    throw new ConfigError(`fit: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
   const workers = options.workers ?? 1;
-  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new ConfigError(`fit: workers an integer from 1 to 64, got ${describe(workers)}. Use e.g. 2 (one per core).`);
+  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64))
+    throw new ConfigError(`fit: workers an integer from 1 to 64, got ${describe(workers)}. Use e.g. 2 (one per core).`);
   if (workers > 1) {
     const set = SINGLE_PROCESS_OPTIONS.filter((k) => options[k] !== undefined);
     if (set.length || isOptimizer(opt)) {
-      throw new ConfigError(`fit: workers > 1 trains with the model's own loss and forward pass and optimizer 'adam' or 'sgd', got ${[...set, ...(isOptimizer(opt) ? ['an optimizer object'] : [])].join(', ')}. ` +
-        'Drop those options, or train with workers: 1.');
+      throw new ConfigError(
+        `fit: workers > 1 trains with the model's own loss and forward pass and optimizer 'adam' or 'sgd', got ${[...set, ...(isOptimizer(opt) ? ['an optimizer object'] : [])].join(', ')}. ` +
+          'Drop those options, or train with workers: 1.',
+      );
     }
-    if (bs < workers) throw new ConfigError(`fit: a batchSize of at least workers (${workers}), got ${describe(bs)}. Use a larger batch or fewer workers.`);
+    if (bs < workers)
+      throw new ConfigError(
+        `fit: a batchSize of at least workers (${workers}), got ${describe(bs)}. Use a larger batch or fewer workers.`,
+      );
   }
 }
 
@@ -106,27 +120,46 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
   const inputShape = inputShapeOf(model, 'fit');
   const classes = outputUnits(model, 'fit');
   const batchSize = options.batchSize ?? 128;
-  const lrAt = (e: number) => (typeof options.learningRate === 'function' ? options.learningRate(e) : options.learningRate ?? 1e-3);
-  const own = isOptimizer(options.optimizer) ? undefined : options.optimizer === 'sgd' ? tf.train.momentum(lrAt(0), 0.9) : fusedAdam(lrAt(0));
-  const optimizer = own ?? options.optimizer as tf.Optimizer;
+  const lrAt = (e: number) =>
+    typeof options.learningRate === 'function' ? options.learningRate(e) : (options.learningRate ?? 1e-3);
+  const own = isOptimizer(options.optimizer)
+    ? undefined
+    : options.optimizer === 'sgd'
+      ? tf.train.momentum(lrAt(0), 0.9)
+      : fusedAdam(lrAt(0));
+  const optimizer = own ?? (options.optimizer as tf.Optimizer);
   // A borrowed optimizer keeps its own rate unless a learningRate is given.
   const setsRate = own !== undefined || options.learningRate !== undefined;
   let lr = own ? lrAt(0) : NaN;
   const variables = options.variables ?? trainableVariables(model);
   const ownLoss = modelLoss(model);
-  const lossFn = options.loss ?? ((out: tf.Tensor, b: SourceBatch) => {
-    if (!b.ys) throw new ConfigError(`fit: targets (ys) to train on, got a batch without them. Give the data {xs, ys}, or pass a loss that needs none.`);
-    return ownLoss(b.ys, out);
-  });
+  const lossFn =
+    options.loss ??
+    ((out: tf.Tensor, b: SourceBatch) => {
+      if (!b.ys)
+        throw new ConfigError(
+          `fit: targets (ys) to train on, got a batch without them. Give the data {xs, ys}, or pass a loss that needs none.`,
+        );
+      return ownLoss(b.ys, out);
+    });
   const forward = options.forward ?? ((xs: tf.Tensor) => model.apply(xs, { training: true }) as tf.Tensor);
   const count = sourceCount(data);
   const nBatches = count === undefined ? undefined : Math.ceil(count / batchSize);
   const history: EpochLog[] = [];
   let step = 0;
-  const parallel = (options.workers ?? 1) > 1 ? await DataParallel.start(model, {
-    workers: options.workers as number, optimizer: options.optimizer === 'sgd' ? 'sgd' : 'adam', learningRate: lr, batchSize,
-    inputShape, targetShape: (model.outputs[0]?.shape ?? []).slice(1) as number[], own: optimizer, variables,
-  }) : undefined;
+  const parallel =
+    (options.workers ?? 1) > 1
+      ? await DataParallel.start(model, {
+          workers: options.workers as number,
+          optimizer: options.optimizer === 'sgd' ? 'sgd' : 'adam',
+          learningRate: lr,
+          batchSize,
+          inputShape,
+          targetShape: (model.outputs[0]?.shape ?? []).slice(1) as number[],
+          own: optimizer,
+          variables,
+        })
+      : undefined;
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const want = lrAt(epoch);
@@ -148,13 +181,30 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
         pending.forEach((t) => t.dispose());
         pending.length = 0;
       };
-      for await (const b of batchesOf(data, { batchSize, seed: options.seed + epoch, inputShape, classes, mean: options.mean, std: options.std, caller: 'fit' })) {
+      for await (const b of batchesOf(data, {
+        batchSize,
+        seed: options.seed + epoch,
+        inputShape,
+        classes,
+        mean: options.mean,
+        std: options.std,
+        caller: 'fit',
+      })) {
         step++;
         options.beforeStep?.(step, b);
-        const loss = parallel ? parallel.step(b, lr) : tf.tidy(() => optimizer.minimize(() => {
-          const base = lossFn(forward(b.xs), b);
-          return options.regularizer ? tf.add(base, options.regularizer()) as tf.Scalar : base;
-        }, true, variables) as tf.Scalar);
+        const loss = parallel
+          ? parallel.step(b, lr)
+          : tf.tidy(
+              () =>
+                optimizer.minimize(
+                  () => {
+                    const base = lossFn(forward(b.xs), b);
+                    return options.regularizer ? (tf.add(base, options.regularizer()) as tf.Scalar) : base;
+                  },
+                  true,
+                  variables,
+                ) as tf.Scalar,
+            );
         options.afterStep?.(step);
         // Reading the loss every step would sync; keep weighted scalars and read them in groups.
         pending.push(tf.tidy(() => tf.mul(loss, b.size) as tf.Scalar));
@@ -162,13 +212,24 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
         seen += b.size;
         batchIndex++;
         if (pending.length >= 50) await flush();
-        options.progress?.({ kind: 'batch', epoch: epoch + 1, epochs: options.epochs, batch: batchIndex, batches: nBatches ?? batchIndex });
+        options.progress?.({
+          kind: 'batch',
+          epoch: epoch + 1,
+          epochs: options.epochs,
+          batch: batchIndex,
+          batches: nBatches ?? batchIndex,
+        });
       }
       await flush();
       const seconds = (performance.now() - t0) / 1000;
-      const val = options.validation ? await evaluate(model, options.validation, { mean: options.mean, std: options.std }) : undefined;
+      const val = options.validation
+        ? await evaluate(model, options.validation, { mean: options.mean, std: options.std })
+        : undefined;
       const log: EpochLog = {
-        epoch: epoch + 1, loss: lossSum / Math.max(seen, 1), seconds, examplesPerSecond: seen / seconds,
+        epoch: epoch + 1,
+        loss: lossSum / Math.max(seen, 1),
+        seconds,
+        examplesPerSecond: seen / seconds,
         ...(val ? { valAccuracy: val.accuracy, valLoss: val.loss } : {}),
       };
       history.push(log);

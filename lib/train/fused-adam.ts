@@ -34,11 +34,25 @@ interface AdamAttrs {
  * float32 order: m1 = m*b1 + g*(1-b1); v1 = v*b2 + g^2*(1-b2);
  * x1 = (m1/(1-b1^t)) / (sqrt(v1/(1-b2^t)) + eps) * -lr + x.
  */
-export function adamStep(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array,
-  x1: Float32Array, m1: Float32Array, v1: Float32Array, a: AdamAttrs): void {
+export function adamStep(
+  x: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  g: Float32Array,
+  x1: Float32Array,
+  m1: Float32Array,
+  v1: Float32Array,
+  a: AdamAttrs,
+): void {
   const f = Math.fround;
-  const b1 = f(a.beta1), c1 = f(1 - a.beta1), b2 = f(a.beta2), c2 = f(1 - a.beta2);
-  const d1 = f(a.oneMinusAccBeta1), d2 = f(a.oneMinusAccBeta2), eps = f(a.epsilon), nlr = f(-a.learningRate);
+  const b1 = f(a.beta1),
+    c1 = f(1 - a.beta1),
+    b2 = f(a.beta2),
+    c2 = f(1 - a.beta2);
+  const d1 = f(a.oneMinusAccBeta1),
+    d2 = f(a.oneMinusAccBeta2),
+    eps = f(a.epsilon),
+    nlr = f(-a.learningRate);
   const n = x.length;
   for (let i = 0; i < n; i++) {
     const gi = g[i] as number;
@@ -59,20 +73,48 @@ interface PlainBackend {
 
 const sizeOf = (t: tf.TensorInfo): number => t.shape.reduce((p, d) => p * d, 1);
 
-function kernelFunc({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
+function kernelFunc({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo[] {
   const { x, m, v, g } = inputs as Record<'x' | 'm' | 'v' | 'g', tf.TensorInfo>;
   const a = attrs as unknown as AdamAttrs;
   if ('typedArrayFromHeap' in (backend as object)) {
     const b = backend as HeapBackend;
     // Allocate first: an allocation may grow the heap and detach views made before it.
-    const outs = [b.makeOutput([...x.shape], 'float32'), b.makeOutput([...x.shape], 'float32'), b.makeOutput([...x.shape], 'float32')] as const;
+    const outs = [
+      b.makeOutput([...x.shape], 'float32'),
+      b.makeOutput([...x.shape], 'float32'),
+      b.makeOutput([...x.shape], 'float32'),
+    ] as const;
     const memory = b.wasm.asm?.memory ?? b.wasm.wasmMemory;
     const simd = memory ? adamSimd(memory) : undefined;
     if (simd) {
       const f = Math.fround;
       const ptr = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
-      simd(ptr(x), ptr(m), ptr(v), ptr(g), ptr(outs[0]), ptr(outs[1]), ptr(outs[2]), sizeOf(x),
-        f(a.beta1), f(1 - a.beta1), f(a.beta2), f(1 - a.beta2), f(a.oneMinusAccBeta1), f(a.oneMinusAccBeta2), f(a.epsilon), f(-a.learningRate));
+      simd(
+        ptr(x),
+        ptr(m),
+        ptr(v),
+        ptr(g),
+        ptr(outs[0]),
+        ptr(outs[1]),
+        ptr(outs[2]),
+        sizeOf(x),
+        f(a.beta1),
+        f(1 - a.beta1),
+        f(a.beta2),
+        f(1 - a.beta2),
+        f(a.oneMinusAccBeta1),
+        f(a.oneMinusAccBeta2),
+        f(a.epsilon),
+        f(-a.learningRate),
+      );
       return [...outs];
     }
     const view = (t: tf.TensorInfo) => b.typedArrayFromHeap(t);
@@ -84,14 +126,22 @@ function kernelFunc({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap;
   const size = (read(x) as Float32Array).length;
   const [x1, m1, v1] = [new Float32Array(size), new Float32Array(size), new Float32Array(size)];
   adamStep(read(x), read(m), read(v), read(g), x1, m1, v1, a);
-  return [b.makeTensorInfo([...x.shape], 'float32', x1), b.makeTensorInfo([...x.shape], 'float32', m1), b.makeTensorInfo([...x.shape], 'float32', v1)];
+  return [
+    b.makeTensorInfo([...x.shape], 'float32', x1),
+    b.makeTensorInfo([...x.shape], 'float32', m1),
+    b.makeTensorInfo([...x.shape], 'float32', v1),
+  ];
 }
 
 /** Registers the kernel for the active backend if it is not there yet (idempotent). */
 function ensureKernel(): void {
   const backendName = tf.getBackend();
   if (tf.getKernel(FUSED_ADAM_KERNEL, backendName) === undefined) {
-    tf.registerKernel({ kernelName: FUSED_ADAM_KERNEL, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    tf.registerKernel({
+      kernelName: FUSED_ADAM_KERNEL,
+      backendName,
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
   }
 }
 
@@ -113,11 +163,23 @@ export class FusedAdam extends tf.Optimizer {
   private firstMoments: Moment[] = [];
   private secondMoments: Moment[] = [];
 
-  constructor(public learningRate: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon: number = tf.backend().epsilon()) {
+  constructor(
+    public learningRate: number,
+    readonly beta1 = 0.9,
+    readonly beta2 = 0.999,
+    readonly epsilon: number = tf.backend().epsilon(),
+  ) {
     super();
-    for (const [name, value, ok] of [['learningRate', learningRate, learningRate > 0], ['beta1', beta1, beta1 >= 0 && beta1 < 1],
-      ['beta2', beta2, beta2 >= 0 && beta2 < 1], ['epsilon', epsilon, epsilon > 0]] as [string, number, boolean][]) {
-      if (!(Number.isFinite(value) && ok)) throw new ConfigError(`fusedAdam: ${name} ${name.startsWith('beta') ? 'in [0, 1)' : '> 0'}, got ${describe(value)}. Use tfjs's defaults (1e-3, 0.9, 0.999, 1e-7).`);
+    for (const [name, value, ok] of [
+      ['learningRate', learningRate, learningRate > 0],
+      ['beta1', beta1, beta1 >= 0 && beta1 < 1],
+      ['beta2', beta2, beta2 >= 0 && beta2 < 1],
+      ['epsilon', epsilon, epsilon > 0],
+    ] as [string, number, boolean][]) {
+      if (!(Number.isFinite(value) && ok))
+        throw new ConfigError(
+          `fusedAdam: ${name} ${name.startsWith('beta') ? 'in [0, 1)' : '> 0'}, got ${describe(value)}. Use tfjs's defaults (1e-3, 0.9, 0.999, 1e-7).`,
+        );
     }
     this.accBeta1 = Math.fround(beta1);
     this.accBeta2 = Math.fround(beta2);
@@ -125,23 +187,40 @@ export class FusedAdam extends tf.Optimizer {
 
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     ensureKernel();
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => v.name)
+      : Object.keys(variableGradients);
     const f = Math.fround;
     const attrs: AdamAttrs = {
-      learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
-      oneMinusAccBeta1: f(1 - this.accBeta1), oneMinusAccBeta2: f(1 - this.accBeta2),
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      oneMinusAccBeta1: f(1 - this.accBeta1),
+      oneMinusAccBeta2: f(1 - this.accBeta2),
     };
     tf.tidy(() => {
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name] as tf.Variable;
-        this.firstMoments[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        this.secondMoments[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        this.firstMoments[i] ??= {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+        this.secondMoments[i] ??= {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
         const gradient = Array.isArray(variableGradients) ? variableGradients[i]?.tensor : variableGradients[name];
         if (gradient == null) return;
         const m = (this.firstMoments[i] as Moment).variable;
         const v = (this.secondMoments[i] as Moment).variable;
-        const [x1, m1, v1] = tf.engine().runKernel(FUSED_ADAM_KERNEL,
-          { x: value, m, v, g: gradient } as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        const [x1, m1, v1] = tf
+          .engine()
+          .runKernel(
+            FUSED_ADAM_KERNEL,
+            { x: value, m, v, g: gradient } as unknown as tf.NamedTensorMap,
+            attrs as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor[];
         m.assign(m1 as tf.Tensor);
         v.assign(v1 as tf.Tensor);
         value.assign(x1 as tf.Tensor);
@@ -171,8 +250,12 @@ export class FusedAdam extends tf.Optimizer {
     this.accBeta2 = tf.tidy(() => tf.pow(this.beta2, t).dataSync()[0] as number);
     const count = values.length / 2;
     this.dispose();
-    this.firstMoments = values.slice(0, count).map((v) => ({ originalName: v.name, variable: v.tensor.variable(false) }));
-    this.secondMoments = values.slice(count, 2 * count).map((v) => ({ originalName: v.name, variable: v.tensor.variable(false) }));
+    this.firstMoments = values
+      .slice(0, count)
+      .map((v) => ({ originalName: v.name, variable: v.tensor.variable(false) }));
+    this.secondMoments = values
+      .slice(count, 2 * count)
+      .map((v) => ({ originalName: v.name, variable: v.tensor.variable(false) }));
   }
 
   getConfig(): tf.serialization.ConfigDict {

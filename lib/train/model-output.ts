@@ -13,7 +13,9 @@ export type OutputKind = 'logits' | 'probabilities';
 export function inputShapeOf(model: tf.LayersModel, fn = 'inputShapeOf'): number[] {
   requireLayersModel(model, fn);
   if (model.inputs.length !== 1) {
-    throw new ConfigError(`${fn}: a model with one input, got ${model.inputs.length}. Wrap the multi-input model in a single-input one.`);
+    throw new ConfigError(
+      `${fn}: a model with one input, got ${model.inputs.length}. Wrap the multi-input model in a single-input one.`,
+    );
   }
   return (model.inputs[0]?.shape ?? []).slice(1).map((d) => (d == null ? -1 : d));
 }
@@ -21,10 +23,16 @@ export function inputShapeOf(model: tf.LayersModel, fn = 'inputShapeOf'): number
 /** Units of the model's (single) output's last axis. */
 export function outputUnits(model: tf.LayersModel, fn = 'outputUnits'): number {
   requireLayersModel(model, fn);
-  if (model.outputs.length !== 1) throw new ConfigError(`${fn}: a model with one output, got ${model.outputs.length}. Build a single-output model for this.`);
+  if (model.outputs.length !== 1)
+    throw new ConfigError(
+      `${fn}: a model with one output, got ${model.outputs.length}. Build a single-output model for this.`,
+    );
   const shape = model.outputs[0]?.shape ?? [];
   const units = shape[shape.length - 1];
-  if (!(typeof units === 'number' && units > 0)) throw new ShapeError(`${fn}: an output with a fixed last dimension, got [${shape.join(', ')}]. Give the model a fixed number of outputs.`);
+  if (!(typeof units === 'number' && units > 0))
+    throw new ShapeError(
+      `${fn}: an output with a fixed last dimension, got [${shape.join(', ')}]. Give the model a fixed number of outputs.`,
+    );
   return units;
 }
 
@@ -48,17 +56,20 @@ const EPS = 1e-7;
  * categorical (or binary, for one sigmoid unit) cross-entropy on probabilities.
  */
 export function modelLoss(model: tf.LayersModel): LossFn {
-  const compiled = (model as unknown as { lossFunctions?: ((a: tf.Tensor, b: tf.Tensor) => tf.Tensor)[] }).lossFunctions;
+  const compiled = (model as unknown as { lossFunctions?: ((a: tf.Tensor, b: tf.Tensor) => tf.Tensor)[] })
+    .lossFunctions;
   const f = compiled?.length === 1 ? compiled[0] : undefined;
   if (f) return (y, p) => tf.mean(f(y, p)) as tf.Scalar;
   if (outputKind(model) === 'logits') return (y, p) => tf.losses.softmaxCrossEntropy(y, p) as tf.Scalar;
   if ((model.outputs[0]?.shape.at(-1) ?? 0) === 1) {
-    return (y, p) => tf.tidy(() => {
-      const q = tf.clipByValue(p, EPS, 1 - EPS);
-      return tf.neg(tf.mean(tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q)))))) as tf.Scalar;
-    });
+    return (y, p) =>
+      tf.tidy(() => {
+        const q = tf.clipByValue(p, EPS, 1 - EPS);
+        return tf.neg(tf.mean(tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q)))))) as tf.Scalar;
+      });
   }
-  return (y, p) => tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, EPS, 1))), -1))) as tf.Scalar);
+  return (y, p) =>
+    tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, EPS, 1))), -1))) as tf.Scalar);
 }
 
 /**

@@ -5,7 +5,14 @@ import { writeOutput } from '../core/output';
 
 /** What a training loop tells its reporter. */
 export type ProgressEvent =
-  | { readonly kind: 'batch'; readonly epoch: number; readonly epochs: number; readonly batch: number; readonly batches: number; readonly loss?: number }
+  | {
+      readonly kind: 'batch';
+      readonly epoch: number;
+      readonly epochs: number;
+      readonly batch: number;
+      readonly batches: number;
+      readonly loss?: number;
+    }
   | { readonly kind: 'epoch'; readonly log: EpochLog; readonly epochs: number };
 
 /** One epoch's record. Accuracy is a fraction in [0, 1]. */
@@ -34,7 +41,9 @@ export function consoleProgress(label = 'train'): ProgressReporter {
       if (!tty || e.batch % 10 !== 0) return;
       const width = 30;
       const done = Math.round((e.batch / e.batches) * width);
-      process.stderr.write(`\r${label} epoch ${e.epoch}/${e.epochs} [${'='.repeat(done)}${' '.repeat(width - done)}] ${e.batch}/${e.batches}`);
+      process.stderr.write(
+        `\r${label} epoch ${e.epoch}/${e.epochs} [${'='.repeat(done)}${' '.repeat(width - done)}] ${e.batch}/${e.batches}`,
+      );
       return;
     }
     if (tty) process.stderr.write('\r\x1b[K');

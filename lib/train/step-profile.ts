@@ -73,23 +73,47 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
  * phase, and profiles the kernels of one more step.
  * @example const p = await profileStep(simpleNet({seed: 0}), loadMnist().train, {batchSize: 128}); p.phases.optimizer.cpuMs
  */
-export async function profileStep(model: tf.LayersModel, data: DataSource, options: StepProfileOptions = {}): Promise<StepProfile> {
+export async function profileStep(
+  model: tf.LayersModel,
+  data: DataSource,
+  options: StepProfileOptions = {},
+): Promise<StepProfile> {
   const fn = 'profileStep';
   checkSource(data, fn);
   const batchSize = options.batchSize ?? 128;
   const steps = options.steps ?? 20;
   const rounds = options.rounds ?? 3;
   const profiled = options.profiledSteps ?? 5;
-  for (const [k, v] of [['batchSize', batchSize], ['steps', steps], ['rounds', rounds], ['profiledSteps', profiled]] as [string, number][]) {
-    if (!(Number.isInteger(v) && v > 0)) throw new ConfigError(`${fn}: ${k} a positive integer, got ${describe(v)}. Use e.g. batchSize 128, steps 20, rounds 3.`);
+  for (const [k, v] of [
+    ['batchSize', batchSize],
+    ['steps', steps],
+    ['rounds', rounds],
+    ['profiledSteps', profiled],
+  ] as [string, number][]) {
+    if (!(Number.isInteger(v) && v > 0))
+      throw new ConfigError(
+        `${fn}: ${k} a positive integer, got ${describe(v)}. Use e.g. batchSize 128, steps 20, rounds 3.`,
+      );
   }
   const optimizer = options.optimizer ?? fusedAdam(1e-3);
   const variables = trainableVariables(model);
   const loss = modelLoss(model);
   const lossOf = (b: SourceBatch) => loss(b.ys as tf.Tensor, model.apply(b.xs, { training: true }) as tf.Tensor);
   const limit = ((rounds + 1) * steps + profiled) * batchSize;
-  const it = batchesOf(data, { batchSize, seed: options.seed ?? 0, limit, inputShape: inputShapeOf(model, fn), classes: outputUnits(model, fn), caller: fn });
-  const perRound = { data: [] as number[][], forward: [] as number[][], backward: [] as number[][], optimizer: [] as number[][] };
+  const it = batchesOf(data, {
+    batchSize,
+    seed: options.seed ?? 0,
+    limit,
+    inputShape: inputShapeOf(model, fn),
+    classes: outputUnits(model, fn),
+    caller: fn,
+  });
+  const perRound = {
+    data: [] as number[][],
+    forward: [] as number[][],
+    backward: [] as number[][],
+    optimizer: [] as number[][],
+  };
   let kernels: KernelTime[] = [];
   try {
     for (let r = 0; r <= rounds; r++) {
@@ -99,29 +123,38 @@ export async function profileStep(model: tf.LayersModel, data: DataSource, optio
         (sums[phase][1] as number) += cpuNow() - c0;
       };
       for (let s = 0; s < steps; s++) {
-        let w = performance.now(), c = cpuNow();
+        let w = performance.now(),
+          c = cpuNow();
         const next = await it.next();
-        if (next.done) throw new ConfigError(`${fn}: at least ${limit} examples, got fewer. Pass more data or fewer steps.`);
+        if (next.done)
+          throw new ConfigError(`${fn}: at least ${limit} examples, got fewer. Pass more data or fewer steps.`);
         const b = next.value;
-        if (!b.ys) throw new ConfigError(`${fn}: batches with targets (ys), got a batch without them. Pass {xs, ys} or an ImageSet.`);
+        if (!b.ys)
+          throw new ConfigError(
+            `${fn}: batches with targets (ys), got a batch without them. Pass {xs, ys} or an ImageSet.`,
+          );
         add('data', w, c);
         // One computeGradients call: the time inside the loss function is the forward pass (kernels
         // run synchronously while the tape records), the rest of the call is the backward pass.
         const inside = [0, 0];
-        w = performance.now(); c = cpuNow();
+        w = performance.now();
+        c = cpuNow();
         const { value, grads } = optimizer.computeGradients(() => {
-          const w1 = performance.now(), c1 = cpuNow();
+          const w1 = performance.now(),
+            c1 = cpuNow();
           const l = lossOf(b);
           inside[0] = performance.now() - w1;
           inside[1] = cpuNow() - c1;
           return l;
         }, variables);
-        const callWall = performance.now() - w, callCpu = cpuNow() - c;
+        const callWall = performance.now() - w,
+          callCpu = cpuNow() - c;
         (sums.forward[0] as number) += inside[0] as number;
         (sums.forward[1] as number) += inside[1] as number;
         (sums.backward[0] as number) += callWall - (inside[0] as number);
         (sums.backward[1] as number) += Math.max(0, callCpu - (inside[1] as number));
-        w = performance.now(); c = cpuNow();
+        w = performance.now();
+        c = cpuNow();
         optimizer.applyGradients(grads);
         add('optimizer', w, c);
         tf.dispose([value, ...Object.values(grads)]);
@@ -140,12 +173,22 @@ export async function profileStep(model: tf.LayersModel, data: DataSource, optio
     await it.return(undefined);
     if (!options.optimizer) optimizer.dispose();
   }
-  const phases = Object.fromEntries((Object.keys(perRound) as StepPhase[]).map((k) =>
-    [k, { wallMs: median(perRound[k].map((t) => t[0] as number)), cpuMs: median(perRound[k].map((t) => t[1] as number)) }])) as Record<StepPhase, PhaseTime>;
+  const phases = Object.fromEntries(
+    (Object.keys(perRound) as StepPhase[]).map((k) => [
+      k,
+      { wallMs: median(perRound[k].map((t) => t[0] as number)), cpuMs: median(perRound[k].map((t) => t[1] as number)) },
+    ]),
+  ) as Record<StepPhase, PhaseTime>;
   const total = (key: keyof PhaseTime) => Object.values(phases).reduce((a, p) => a + p[key], 0);
   const step = { wallMs: total('wallMs'), cpuMs: total('cpuMs') };
   return {
-    batchSize, steps: rounds * steps, phases, step, kernels, profiledSteps: profiled, backend: tf.getBackend(),
+    batchSize,
+    steps: rounds * steps,
+    phases,
+    step,
+    kernels,
+    profiledSteps: profiled,
+    backend: tf.getBackend(),
     examplesPerSecond: { wall: (batchSize * 1000) / step.wallMs, cpu: (batchSize * 1000) / step.cpuMs },
   };
 }
@@ -153,10 +196,16 @@ export async function profileStep(model: tf.LayersModel, data: DataSource, optio
 // tf.profile returns the engine's one profile object each time: copy its kernels before the next call.
 const kernelsOf = async (f: () => void) => [...(await tf.profile(f)).kernels];
 
-async function profileKernels(lossFn: () => tf.Scalar, optimizer: tf.Optimizer, variables: tf.Variable[]): Promise<KernelTime[]> {
-  const forward = await kernelsOf(() => tf.tidy(() => {
-    lossFn();
-  }));
+async function profileKernels(
+  lossFn: () => tf.Scalar,
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+): Promise<KernelTime[]> {
+  const forward = await kernelsOf(() =>
+    tf.tidy(() => {
+      lossFn();
+    }),
+  );
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
   const gradients = await kernelsOf(() => {
     result = optimizer.computeGradients(lossFn, variables);
@@ -169,7 +218,10 @@ async function profileKernels(lossFn: () => tf.Scalar, optimizer: tf.Optimizer, 
     ...gradients.map((k, i) => ({ k, phase: (i < forward.length ? 'forward' : 'backward') as KernelTime['phase'] })),
     ...update.map((k) => ({ k, phase: 'optimizer' as const })),
   ];
-  const byKey = new Map<string, { name: string; inputShapes: number[][]; calls: number; ms: number; phase: KernelTime['phase'] }>();
+  const byKey = new Map<
+    string,
+    { name: string; inputShapes: number[][]; calls: number; ms: number; phase: KernelTime['phase'] }
+  >();
   for (const { k, phase } of tagged) {
     const key = `${phase} ${k.name} ${JSON.stringify(k.inputShapes)}`;
     const e = byKey.get(key) ?? { name: k.name, inputShapes: k.inputShapes as number[][], calls: 0, ms: 0, phase };

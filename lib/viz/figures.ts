@@ -58,7 +58,10 @@ function numbers(values: readonly unknown[]): number[] {
 /** Adds readable ticks to the log axes of a figure's layout, from the values they show. */
 function withLogTicks(fig: Figure, o: ChartOptions, x: () => number[], y: () => number[]): Figure {
   const layout = { ...fig.layout };
-  for (const [key, on, values] of [['xaxis', o.logX, x], ['yaxis', o.logY, y]] as const) {
+  for (const [key, on, values] of [
+    ['xaxis', o.logX, x],
+    ['yaxis', o.logY, y],
+  ] as const) {
     const ticks = on ? logAxisTicks(values()) : undefined;
     if (ticks) layout[key] = { ...(layout[key] as Record<string, unknown>), ...ticks };
   }
@@ -67,7 +70,11 @@ function withLogTicks(fig: Figure, o: ChartOptions, x: () => number[], y: () => 
 
 function xyTrace(s: XYSeries, mode: string): Record<string, unknown> {
   return {
-    type: 'scatter', mode, name: s.name, x: [...s.x], y: [...s.y],
+    type: 'scatter',
+    mode,
+    name: s.name,
+    x: [...s.x],
+    y: [...s.y],
     ...(s.text ? { text: [...s.text] } : {}),
     ...(s.yError ? { error_y: { type: 'data', array: [...s.yError], visible: true } } : {}),
     ...(s.dash ? { line: { dash: s.dash } } : {}),
@@ -79,31 +86,61 @@ function xyTrace(s: XYSeries, mode: string): Record<string, unknown> {
  * @example lineChart({title: 'Accuracy vs sparsity', series: [{name: 'fine-tuned', x: [0, 0.5], y: [0.98, 0.97]}]})
  */
 export function lineChart(o: ChartOptions & { readonly series: readonly XYSeries[] }): Figure {
-  return withLogTicks({ data: o.series.map((s) => xyTrace(s, 'lines+markers')), layout: layout(o) }, o,
-    () => o.series.flatMap((s) => numbers(s.x)), () => o.series.flatMap((s) => [...s.y]));
+  return withLogTicks(
+    { data: o.series.map((s) => xyTrace(s, 'lines+markers')), layout: layout(o) },
+    o,
+    () => o.series.flatMap((s) => numbers(s.x)),
+    () => o.series.flatMap((s) => [...s.y]),
+  );
 }
 
 /** Points only (text labels shown when given). */
-export function scatterChart(o: ChartOptions & { readonly series: readonly XYSeries[]; readonly showText?: boolean }): Figure {
-  return withLogTicks({ data: o.series.map((s) => ({ ...xyTrace(s, o.showText ? 'markers+text' : 'markers'), textposition: 'top center' })), layout: layout(o) }, o,
-    () => o.series.flatMap((s) => numbers(s.x)), () => o.series.flatMap((s) => [...s.y]));
+export function scatterChart(
+  o: ChartOptions & { readonly series: readonly XYSeries[]; readonly showText?: boolean },
+): Figure {
+  return withLogTicks(
+    {
+      data: o.series.map((s) => ({
+        ...xyTrace(s, o.showText ? 'markers+text' : 'markers'),
+        textposition: 'top center',
+      })),
+      layout: layout(o),
+    },
+    o,
+    () => o.series.flatMap((s) => numbers(s.x)),
+    () => o.series.flatMap((s) => [...s.y]),
+  );
 }
 
 /** Grouped bars: one trace per series over shared categories. */
-export function barChart(o: ChartOptions & {
-  readonly categories: readonly string[];
-  readonly series: readonly { readonly name: string; readonly values: readonly number[]; readonly errors?: readonly number[] }[];
-  readonly stacked?: boolean;
-}): Figure {
+export function barChart(
+  o: ChartOptions & {
+    readonly categories: readonly string[];
+    readonly series: readonly {
+      readonly name: string;
+      readonly values: readonly number[];
+      readonly errors?: readonly number[];
+    }[];
+    readonly stacked?: boolean;
+  },
+): Figure {
   const fig: Figure = {
     data: o.series.map((s) => ({
-      type: 'bar', name: s.name, x: [...o.categories], y: [...s.values],
+      type: 'bar',
+      name: s.name,
+      x: [...o.categories],
+      y: [...s.values],
       ...(s.errors ? { error_y: { type: 'data', array: [...s.errors], visible: true } } : {}),
     })),
     layout: layout(o, { barmode: o.stacked ? 'stack' : 'group' }),
   };
   const totals = o.categories.map((_, k) => o.series.reduce((a, s) => a + (s.values[k] ?? 0), 0));
-  return withLogTicks(fig, o, () => [], () => o.series.flatMap((s) => [...s.values]).concat(o.stacked ? totals : []));
+  return withLogTicks(
+    fig,
+    o,
+    () => [],
+    () => o.series.flatMap((s) => [...s.values]).concat(o.stacked ? totals : []),
+  );
 }
 
 /**
@@ -111,20 +148,53 @@ export function barChart(o: ChartOptions & {
  * one bar trace of counts per series.
  * @example histogram({series: [{name: 'w', values: [0, 1, 1, 2]}], nbins: 2}).data[0] // bars at 0.5, 1.5, 2.5 with counts 1, 2, 1
  */
-export function histogram(o: ChartOptions & { readonly series: readonly { readonly name: string; readonly values: ArrayLike<number> }[]; readonly nbins?: number }): Figure {
-  const bins = histogramBins(o.series.map((s) => s.values), o.nbins ?? 80);
+export function histogram(
+  o: ChartOptions & {
+    readonly series: readonly { readonly name: string; readonly values: ArrayLike<number> }[];
+    readonly nbins?: number;
+  },
+): Figure {
+  const bins = histogramBins(
+    o.series.map((s) => s.values),
+    o.nbins ?? 80,
+  );
   const data = o.series.map((s, k) => ({
-    type: 'bar', name: s.name, x: bins.centres, y: bins.counts[k] as number[], width: bins.size, opacity: o.series.length > 1 ? 0.6 : 1,
+    type: 'bar',
+    name: s.name,
+    x: bins.centres,
+    y: bins.counts[k] as number[],
+    width: bins.size,
+    opacity: o.series.length > 1 ? 0.6 : 1,
     hovertemplate: `[%{customdata[0]}, %{customdata[1]}): %{y}<extra>${s.name.replace(/[<>]/g, '')}</extra>`,
     customdata: bins.centres.map((c) => [+(c - bins.size / 2).toPrecision(6), +(c + bins.size / 2).toPrecision(6)]),
   }));
-  return withLogTicks({ data, layout: layout(o, { barmode: 'overlay', bargap: 0 }) }, o, () => [...bins.centres], () => bins.counts.flat());
+  return withLogTicks(
+    { data, layout: layout(o, { barmode: 'overlay', bargap: 0 }) },
+    o,
+    () => [...bins.centres],
+    () => bins.counts.flat(),
+  );
 }
 
 /** A heatmap of a matrix (rows top to bottom). */
-export function heatmap(o: ChartOptions & { readonly z: readonly (readonly number[])[]; readonly x?: readonly (string | number)[]; readonly y?: readonly (string | number)[]; readonly colorscale?: string }): Figure {
+export function heatmap(
+  o: ChartOptions & {
+    readonly z: readonly (readonly number[])[];
+    readonly x?: readonly (string | number)[];
+    readonly y?: readonly (string | number)[];
+    readonly colorscale?: string;
+  },
+): Figure {
   return {
-    data: [{ type: 'heatmap', z: o.z.map((r) => [...r]), ...(o.x ? { x: [...o.x] } : {}), ...(o.y ? { y: [...o.y] } : {}), colorscale: o.colorscale ?? 'Viridis' }],
+    data: [
+      {
+        type: 'heatmap',
+        z: o.z.map((r) => [...r]),
+        ...(o.x ? { x: [...o.x] } : {}),
+        ...(o.y ? { y: [...o.y] } : {}),
+        colorscale: o.colorscale ?? 'Viridis',
+      },
+    ],
     layout: layout(o, { yaxis: { autorange: 'reversed', title: { text: o.yTitle ?? '' } } }),
   };
 }
@@ -133,14 +203,24 @@ export function heatmap(o: ChartOptions & { readonly z: readonly (readonly numbe
  * A grid of grey images (e.g. sample digits), one heatmap subplot each, with titles.
  * `images` are row-major uint8 (0-255) arrays of height x width.
  */
-export function imageGrid(o: { readonly images: readonly ArrayLike<number>[]; readonly height: number; readonly width: number;
-  readonly titles?: readonly string[]; readonly columns?: number; readonly title?: string }): Figure {
+export function imageGrid(o: {
+  readonly images: readonly ArrayLike<number>[];
+  readonly height: number;
+  readonly width: number;
+  readonly titles?: readonly string[];
+  readonly columns?: number;
+  readonly title?: string;
+}): Figure {
   const cols = o.columns ?? Math.min(o.images.length, 10);
   const rows = Math.ceil(o.images.length / cols);
   const data: Record<string, unknown>[] = [];
   const lay: Record<string, unknown> = {
-    title: o.title ? { text: o.title } : undefined, width: Math.max(cols * 80, 300), height: rows * 95 + (o.title ? 60 : 20),
-    margin: { l: 10, r: 10, t: o.title ? 50 : 10, b: 10 }, showlegend: false, annotations: [],
+    title: o.title ? { text: o.title } : undefined,
+    width: Math.max(cols * 80, 300),
+    height: rows * 95 + (o.title ? 60 : 20),
+    margin: { l: 10, r: 10, t: o.title ? 50 : 10, b: 10 },
+    showlegend: false,
+    annotations: [],
   };
   const gap = 0.02;
   o.images.forEach((img, k) => {
@@ -149,7 +229,17 @@ export function imageGrid(o: { readonly images: readonly ArrayLike<number>[]; re
     const z: number[][] = [];
     for (let i = 0; i < o.height; i++) z.push(Array.from({ length: o.width }, (_, j) => Number(img[i * o.width + j])));
     const ax = k === 0 ? '' : String(k + 1);
-    data.push({ type: 'heatmap', z, colorscale: 'Greys', reversescale: true, showscale: false, xaxis: `x${ax}`, yaxis: `y${ax}`, zmin: 0, zmax: 255 });
+    data.push({
+      type: 'heatmap',
+      z,
+      colorscale: 'Greys',
+      reversescale: true,
+      showscale: false,
+      xaxis: `x${ax}`,
+      yaxis: `y${ax}`,
+      zmin: 0,
+      zmax: 255,
+    });
     const x0 = c / cols + gap / 2;
     const x1 = (c + 1) / cols - gap / 2;
     const y1 = 1 - r / rows - 0.12 / rows;
@@ -157,7 +247,16 @@ export function imageGrid(o: { readonly images: readonly ArrayLike<number>[]; re
     lay[`xaxis${ax}`] = { domain: [x0, x1], visible: false };
     lay[`yaxis${ax}`] = { domain: [y0, y1], visible: false, autorange: 'reversed' }; // cells are sized near-square by width and height below
     if (o.titles?.[k] !== undefined) {
-      (lay.annotations as unknown[]).push({ text: o.titles[k], x: (x0 + x1) / 2, y: y1, xref: 'paper', yref: 'paper', yanchor: 'bottom', showarrow: false, font: { size: 11 } });
+      (lay.annotations as unknown[]).push({
+        text: o.titles[k],
+        x: (x0 + x1) / 2,
+        y: y1,
+        xref: 'paper',
+        yref: 'paper',
+        yanchor: 'bottom',
+        showarrow: false,
+        font: { size: 11 },
+      });
     }
   });
   return { data, layout: clean(lay) };

@@ -20,7 +20,19 @@
 // left-aligned.
 
 /** The quantities a table cell can show. */
-export type Quantity = 'fraction' | 'percent' | 'drop' | 'points' | 'ratio' | 'bytes' | 'integer' | 'ms' | 'seconds' | 'db' | 'number' | 'text';
+export type Quantity =
+  | 'fraction'
+  | 'percent'
+  | 'drop'
+  | 'points'
+  | 'ratio'
+  | 'bytes'
+  | 'integer'
+  | 'ms'
+  | 'seconds'
+  | 'db'
+  | 'number'
+  | 'text';
 
 /** Per-column quantities that override the naming rule, keyed by column name. */
 export type ColumnFormats = Readonly<Record<string, Quantity>>;
@@ -85,15 +97,26 @@ export function formatValue(v: unknown, quantity: Quantity = 'number'): string {
   if (Number.isNaN(v)) return 'n/a';
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
   switch (quantity) {
-    case 'fraction': return `${fixed(v * 100, 2)}%`;
-    case 'percent': case 'points': return fixed(v, 2);
-    case 'drop': return `${fixed(v * 100, 2)} pt`;
-    case 'ratio': return `${fixed(v, 2)}x`;
-    case 'db': return fixed(v, 1);
-    case 'seconds': return fixed(v, 1);
-    case 'ms': return significant(v, 3);
-    case 'bytes': case 'integer': return Number.isInteger(v) || Math.abs(v) >= 100 ? GROUPED.format(v) : significant(v, 4);
-    case 'number': return Number.isInteger(v) ? GROUPED.format(v) : significant(v, 4);
+    case 'fraction':
+      return `${fixed(v * 100, 2)}%`;
+    case 'percent':
+    case 'points':
+      return fixed(v, 2);
+    case 'drop':
+      return `${fixed(v * 100, 2)} pt`;
+    case 'ratio':
+      return `${fixed(v, 2)}x`;
+    case 'db':
+      return fixed(v, 1);
+    case 'seconds':
+      return fixed(v, 1);
+    case 'ms':
+      return significant(v, 3);
+    case 'bytes':
+    case 'integer':
+      return Number.isInteger(v) || Math.abs(v) >= 100 ? GROUPED.format(v) : significant(v, 4);
+    case 'number':
+      return Number.isInteger(v) ? GROUPED.format(v) : significant(v, 4);
   }
 }
 
@@ -103,5 +126,8 @@ const FORMATTED_NUMBER = /^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?(%|x| pt)?$/;
 /** Whether a column is shown right-aligned: every non-empty value is a number (or a formatted one). */
 export function isNumericColumn(values: readonly unknown[]): boolean {
   const present = values.filter((v) => v !== undefined && v !== null && v !== '');
-  return present.length > 0 && present.every((v) => typeof v === 'number' || (typeof v === 'string' && FORMATTED_NUMBER.test(v)));
+  return (
+    present.length > 0 &&
+    present.every((v) => typeof v === 'number' || (typeof v === 'string' && FORMATTED_NUMBER.test(v)))
+  );
 }

@@ -9,14 +9,19 @@ import { tableText } from './table';
 export type HtmlBlock =
   | { readonly heading: string }
   | { readonly text: string }
-  | { readonly table: { readonly columns: readonly string[]; readonly rows: readonly (readonly (string | number)[])[] } }
+  | {
+      readonly table: { readonly columns: readonly string[]; readonly rows: readonly (readonly (string | number)[])[] };
+    }
   | { readonly figure: Figure }
   | { readonly code: string }
   /** An SVG drawing made by the library (trusted markup, e.g. profile.graphSvg). */
   | { readonly svg: string };
 
 /** Rows as objects keyed by column, for the table formatter. */
-export function rowObjects(columns: readonly string[], rows: readonly (readonly (string | number)[])[]): Record<string, string | number>[] {
+export function rowObjects(
+  columns: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+): Record<string, string | number>[] {
   return rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i] ?? ''])));
 }
 
@@ -25,17 +30,19 @@ export function rowObjects(columns: readonly string[], rows: readonly (readonly 
  * @example htmlPage('Profile', [{heading: 'Totals'}, {table: {columns: ['params'], rows: [[235146]]}}])
  */
 export function htmlPage(title: string, blocks: readonly HtmlBlock[]): string {
-  const body = blocks.map((b) => {
-    if ('heading' in b) return `<h2>${escapeXml(b.heading)}</h2>`;
-    if ('text' in b) return `<p>${escapeXml(b.text)}</p>`;
-    if ('code' in b) return `<pre>${escapeXml(b.code)}</pre>`;
-    if ('svg' in b) return `<figure>${b.svg}</figure>`;
-    if ('figure' in b) {
-      return `<figure>${figureSvg(b.figure)}<script type="application/vnd.plotly.v1+json">${JSON.stringify(b.figure).replace(/</g, '\\u003c')}</script></figure>`;
-    }
-    // The one table formatter: numbers by their column's quantity, numbers right, text left.
-    return tableText(rowObjects(b.table.columns, b.table.rows)).html;
-  }).join('\n');
+  const body = blocks
+    .map((b) => {
+      if ('heading' in b) return `<h2>${escapeXml(b.heading)}</h2>`;
+      if ('text' in b) return `<p>${escapeXml(b.text)}</p>`;
+      if ('code' in b) return `<pre>${escapeXml(b.code)}</pre>`;
+      if ('svg' in b) return `<figure>${b.svg}</figure>`;
+      if ('figure' in b) {
+        return `<figure>${figureSvg(b.figure)}<script type="application/vnd.plotly.v1+json">${JSON.stringify(b.figure).replace(/</g, '\\u003c')}</script></figure>`;
+      }
+      // The one table formatter: numbers by their column's quantity, numbers right, text left.
+      return tableText(rowObjects(b.table.columns, b.table.rows)).html;
+    })
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title>
 <style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}

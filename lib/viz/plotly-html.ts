@@ -23,7 +23,8 @@ export interface PlotlySource {
 export const NOTEBOOK_ROOT_ENV = 'TFJS_COMPRESS_NOTEBOOK_ROOT';
 
 const posix = (p: string) => p.split(path.sep).join('/');
-const inside = (file: string, dir: string) => !path.relative(dir, file).startsWith('..') && !path.isAbsolute(path.relative(dir, file));
+const inside = (file: string, dir: string) =>
+  !path.relative(dir, file).startsWith('..') && !path.isAbsolute(path.relative(dir, file));
 
 /** Where plotly.js is, as seen by a Jupyter server; undefined when plotly.js-dist-min is not installed. */
 export function plotlySource(cwd = process.cwd()): PlotlySource | undefined {
@@ -49,7 +50,10 @@ export function plotlySource(cwd = process.cwd()): PlotlySource | undefined {
 
 /** JSON that is safe inside a <script> element. */
 function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function escapeAttr(s: string): string {
@@ -119,7 +123,10 @@ function tfcDraw(id, spec, src) {
  * The HTML of a chart: a div with the PNG (when given) that a script replaces by the interactive
  * Plotly figure. `source` says where Jupyter can serve plotly.js from (see {@link plotlySource}).
  */
-export function plotlyHtml(fig: Figure, options: { readonly png?: string; readonly alt: string; readonly source?: PlotlySource }): string {
+export function plotlyHtml(
+  fig: Figure,
+  options: { readonly png?: string; readonly alt: string; readonly source?: PlotlySource },
+): string {
   const id = `tfc-plot-${randomUUID()}`;
   const width = Number(fig.layout.width ?? 720);
   const height = Number(fig.layout.height ?? 420);
@@ -128,6 +135,8 @@ export function plotlyHtml(fig: Figure, options: { readonly png?: string; readon
     : '';
   const spec = { data: fig.data, layout: fig.layout, config: { displaylogo: false } };
   const source: PlotlySource = options.source ?? { fromNotebook: '', fromRoot: [] };
-  return `<div id="${id}" class="tfc-plotly" style="width: ${width}px; min-height: ${height}px; max-width: 100%">${img}</div>\n` +
-    `<script type="text/javascript">(function () {${LOADER}\ntfcDraw(${scriptJson(id)}, ${scriptJson(spec)}, ${scriptJson(source)});\n})();</script>`;
+  return (
+    `<div id="${id}" class="tfc-plotly" style="width: ${width}px; min-height: ${height}px; max-width: 100%">${img}</div>\n` +
+    `<script type="text/javascript">(function () {${LOADER}\ntfcDraw(${scriptJson(id)}, ${scriptJson(spec)}, ${scriptJson(source)});\n})();</script>`
+  );
 }

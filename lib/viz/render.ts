@@ -6,12 +6,23 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { Figure } from './figures';
+
+/** A Plotly.js function, called inside the page. */
+type PlotlyFn = (...args: unknown[]) => unknown;
 import { ConfigError } from '../errors';
 import { hasOptional, OPTIONAL_PACKAGES, requireOptional, resolveOptional } from '../core/optional-package';
 
 export const CHROMIUM_PATH = process.env.TFJS_COMPRESS_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 let browser: Browser | undefined;
 let page: Page | undefined;
@@ -23,7 +34,8 @@ export function renderUnavailableReason(): string | undefined {
     return `no chromium at ${CHROMIUM_PATH} (install Debian's chromium: apt-get install chromium), so charts show as Plotly JSON only`;
   }
   for (const name of ['playwright-core', 'plotly.js-dist-min']) {
-    if (!hasOptional(name)) return `the npm package ${name} is not installed (npm install ${name}@${OPTIONAL_PACKAGES[name]}), so charts show as Plotly JSON only`;
+    if (!hasOptional(name))
+      return `the npm package ${name} is not installed (npm install ${name}@${OPTIONAL_PACKAGES[name]}), so charts show as Plotly JSON only`;
   }
   return undefined;
 }
@@ -38,7 +50,9 @@ async function getPage(): Promise<Page> {
       await p.setContent('<html><body style="margin:0;background:white"><div id="plot"></div></body></html>');
       await p.addScriptTag({ path: resolveOptional('plotly.js-dist-min', 'renderPng', '/plotly.min.js') });
       page = p;
-      process.once('exit', () => { void browser?.close(); });
+      process.once('exit', () => {
+        void browser?.close();
+      });
       return p;
     })();
   }
@@ -51,19 +65,25 @@ async function getPage(): Promise<Page> {
  */
 export async function renderPng(fig: Figure): Promise<Uint8Array> {
   if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new ConfigError(`renderPng: a chromium browser, got ${renderUnavailableReason()}. Install Debian's chromium or set TFJS_COMPRESS_CHROMIUM.`);
+    throw new ConfigError(
+      `renderPng: a chromium browser, got ${renderUnavailableReason()}. Install Debian's chromium or set TFJS_COMPRESS_CHROMIUM.`,
+    );
   }
   const p = await getPage();
   const width = Number(fig.layout.width ?? 720);
   const height = Number(fig.layout.height ?? 420);
-  const url: string = await p.evaluate(async ({ data, layout, width, height }) => {
-    const Plotly = (globalThis as unknown as { Plotly: { newPlot: Function; toImage: Function; purge: Function } }).Plotly;
-    const el = document.getElementById('plot') as HTMLElement;
-    await Plotly.newPlot(el, data, { ...layout, width, height }, { staticPlot: true });
-    const img = await Plotly.toImage(el, { format: 'png', width, height });
-    Plotly.purge(el);
-    return img as string;
-  }, { data: fig.data, layout: fig.layout, width, height });
+  const url: string = await p.evaluate(
+    async ({ data, layout, width, height }) => {
+      const Plotly = (globalThis as unknown as { Plotly: { newPlot: PlotlyFn; toImage: PlotlyFn; purge: PlotlyFn } })
+        .Plotly;
+      const el = document.getElementById('plot') as HTMLElement;
+      await Plotly.newPlot(el, data, { ...layout, width, height }, { staticPlot: true });
+      const img = await Plotly.toImage(el, { format: 'png', width, height });
+      Plotly.purge(el);
+      return img as string;
+    },
+    { data: fig.data, layout: fig.layout, width, height },
+  );
   return new Uint8Array(Buffer.from(url.replace(/^data:image\/png;base64,/, ''), 'base64'));
 }
 

@@ -16,12 +16,15 @@ import { plotlyHtml, plotlySource } from './plotly-html';
 import { tableText, TableOptions } from './table';
 import { writeOutput } from '../core/output';
 
-type DisplayFn = (msg: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+type DisplayFn = (
+  msg: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> },
+  update: boolean,
+) => void;
 
 function tslabDisplay(): DisplayFn | undefined {
   try {
     // tslab's own jupyter module holds the display hook of the cell being executed.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: DisplayFn | null };
     return jupyter.lastWriteDisplayData ?? undefined;
   } catch {
@@ -43,8 +46,10 @@ export function displayData(data: Record<string, unknown>): void {
 
 function figureText(fig: Figure): string {
   const title = (fig.layout.title as { text?: string } | undefined)?.text ?? 'figure';
-  const points = (t: Record<string, unknown>) => (Array.isArray(t.y) ? t.y.length : Array.isArray(t.x) ? t.x.length : Array.isArray(t.z) ? t.z.length : 0);
-  if (fig.data.every((t) => t.type === 'heatmap' && t.name === undefined)) return `[Plotly chart] ${title}: ${fig.data.length} image(s)`;
+  const points = (t: Record<string, unknown>) =>
+    Array.isArray(t.y) ? t.y.length : Array.isArray(t.x) ? t.x.length : Array.isArray(t.z) ? t.z.length : 0;
+  if (fig.data.every((t) => t.type === 'heatmap' && t.name === undefined))
+    return `[Plotly chart] ${title}: ${fig.data.length} image(s)`;
   const traces = fig.data.map((t) => `${String(t.name ?? t.type)} (${points(t)} points)`);
   return `[Plotly chart] ${title}: ${traces.join(', ')}`;
 }
@@ -62,7 +67,10 @@ export async function show(fig: Figure): Promise<void> {
   const spec = { data: figure.data, layout: figure.layout };
   const jsonBytes = Buffer.byteLength(JSON.stringify(spec));
   const tooLarge = jsonBytes > MAX_FIGURE_JSON_BYTES;
-  if (tooLarge) notes.push(`its JSON is ${jsonBytes.toLocaleString('en-US')} bytes (limit ${MAX_FIGURE_JSON_BYTES.toLocaleString('en-US')}), so only its picture is kept`);
+  if (tooLarge)
+    notes.push(
+      `its JSON is ${jsonBytes.toLocaleString('en-US')} bytes (limit ${MAX_FIGURE_JSON_BYTES.toLocaleString('en-US')}), so only its picture is kept`,
+    );
   const text = figureText(figure) + (notes.length ? `\n(summarised: ${notes.join('; ')})` : '');
   const data: Record<string, unknown> = { 'text/plain': text };
   const reason = renderUnavailableReason();
@@ -88,11 +96,22 @@ export async function show(fig: Figure): Promise<void> {
  * Rows may also be an arquero table (anything with `objects()`).
  * @example showTable([{model: 'SimpleNet', accuracy: 0.9823}], 'Accuracy') // accuracy shown as 98.23%
  */
-export function showTable(rows: readonly Record<string, unknown>[] | { objects(): object[] }, caption?: string, options: TableOptions = {}): void {
-  const list = (Array.isArray(rows) ? rows : (rows as { objects(): object[] }).objects()) as readonly Record<string, unknown>[];
+export function showTable(
+  rows: readonly Record<string, unknown>[] | { objects(): object[] },
+  caption?: string,
+  options: TableOptions = {},
+): void {
+  const list = (Array.isArray(rows) ? rows : (rows as { objects(): object[] }).objects()) as readonly Record<
+    string,
+    unknown
+  >[];
   const { markdown, html } = tableText(list, options);
   const cap = caption ? `<p><b>${escapeHtml(caption)}</b></p>` : '';
-  displayData({ 'text/html': cap + html, 'text/markdown': (caption ? `**${caption}**\n\n` : '') + markdown, 'text/plain': (caption ? caption + '\n' : '') + markdown });
+  displayData({
+    'text/html': cap + html,
+    'text/markdown': (caption ? `**${caption}**\n\n` : '') + markdown,
+    'text/plain': (caption ? caption + '\n' : '') + markdown,
+  });
 }
 
 function escapeHtml(s: string): string {

@@ -51,7 +51,8 @@ function pick(t: Trace, indices: readonly number[]): Trace {
     if (arrayLength(t[key]) === n) out[key] = indices.map((i) => (t[key] as ArrayLike<unknown>)[i]);
   }
   const err = t.error_y as { array?: unknown } | undefined;
-  if (err && arrayLength(err.array) === n) out.error_y = { ...err, array: indices.map((i) => (err.array as ArrayLike<unknown>)[i]) };
+  if (err && arrayLength(err.array) === n)
+    out.error_y = { ...err, array: indices.map((i) => (err.array as ArrayLike<unknown>)[i]) };
   return out;
 }
 
@@ -59,10 +60,16 @@ function summariseScatter(t: Trace, i: number, notes: string[]): Trace {
   const n = arrayLength(t.y) || arrayLength(t.x);
   if (n <= SUMMARY_LIMITS.points) return t;
   const lines = String(t.mode ?? 'lines').includes('lines');
-  const indices = lines && arrayLength(t.y) === n
-    ? minMaxIndices(t.y as ArrayLike<unknown>, SUMMARY_LIMITS.points)
-    : Array.from({ length: Math.ceil(n / Math.ceil(n / SUMMARY_LIMITS.points)) }, (_, k) => k * Math.ceil(n / SUMMARY_LIMITS.points));
-  notes.push(`${traceName(t, i)}: ${n.toLocaleString('en-US')} points ${lines ? 'reduced to each bucket\'s min and max' : 'sampled'}, ${indices.length.toLocaleString('en-US')} kept`);
+  const indices =
+    lines && arrayLength(t.y) === n
+      ? minMaxIndices(t.y as ArrayLike<unknown>, SUMMARY_LIMITS.points)
+      : Array.from(
+          { length: Math.ceil(n / Math.ceil(n / SUMMARY_LIMITS.points)) },
+          (_, k) => k * Math.ceil(n / SUMMARY_LIMITS.points),
+        );
+  notes.push(
+    `${traceName(t, i)}: ${n.toLocaleString('en-US')} points ${lines ? "reduced to each bucket's min and max" : 'sampled'}, ${indices.length.toLocaleString('en-US')} kept`,
+  );
   return pick(t, indices);
 }
 
@@ -79,10 +86,14 @@ function summariseHeatmap(t: Trace, i: number, notes: string[]): Trace {
     for (let c = 0; c < cols; c += f) {
       let sum = 0;
       let count = 0;
-      for (let a = r; a < Math.min(rows, r + f); a++) for (let b = c; b < Math.min(cols, c + f); b++) {
-        const v = (z[a] as number[])[b] as number;
-        if (Number.isFinite(v)) { sum += v; count++; }
-      }
+      for (let a = r; a < Math.min(rows, r + f); a++)
+        for (let b = c; b < Math.min(cols, c + f); b++) {
+          const v = (z[a] as number[])[b] as number;
+          if (Number.isFinite(v)) {
+            sum += v;
+            count++;
+          }
+        }
       row.push(count ? sum / count : NaN);
     }
     out.push(row);
@@ -98,14 +109,24 @@ function summariseHeatmap(t: Trace, i: number, notes: string[]): Trace {
  */
 export function summariseFigure(fig: Figure): Summary {
   const notes: string[] = [];
-  const hist = fig.data.map((t, i) => ({ t, i })).filter(({ t }) => t.type === 'histogram' && arrayLength(t.x) > 0 && t.y === undefined);
+  const hist = fig.data
+    .map((t, i) => ({ t, i }))
+    .filter(({ t }) => t.type === 'histogram' && arrayLength(t.x) > 0 && t.y === undefined);
   const binned = new Map<number, Trace>();
-  if (hist.some(({ t }) => arrayLength(t.x) > SUMMARY_LIMITS.points) && hist.every(({ t }) => !t.histnorm && !t.cumulative)) {
-    const bins = histogramBins(hist.map(({ t }) => (t.x as ArrayLike<number>)), Number(hist[0]?.t.nbinsx ?? 80));
+  if (
+    hist.some(({ t }) => arrayLength(t.x) > SUMMARY_LIMITS.points) &&
+    hist.every(({ t }) => !t.histnorm && !t.cumulative)
+  ) {
+    const bins = histogramBins(
+      hist.map(({ t }) => t.x as ArrayLike<number>),
+      Number(hist[0]?.t.nbinsx ?? 80),
+    );
     hist.forEach(({ t, i }, k) => {
       const { x: _x, nbinsx: _n, ...rest } = t;
       binned.set(i, { ...rest, type: 'bar', x: bins.centres, y: bins.counts[k], width: bins.size });
-      notes.push(`${traceName(t, i)}: ${arrayLength(t.x).toLocaleString('en-US')} values binned into ${bins.centres.length} bins of width ${bins.size}`);
+      notes.push(
+        `${traceName(t, i)}: ${arrayLength(t.x).toLocaleString('en-US')} values binned into ${bins.centres.length} bins of width ${bins.size}`,
+      );
     });
   }
   const data = fig.data.map((t, i) => {
@@ -114,6 +135,7 @@ export function summariseFigure(fig: Figure): Summary {
     if (t.type === 'heatmap') return summariseHeatmap(t, i, notes);
     return t;
   });
-  const layout = binned.size && fig.layout.barmode === undefined ? { ...fig.layout, barmode: 'overlay', bargap: 0 } : fig.layout;
+  const layout =
+    binned.size && fig.layout.barmode === undefined ? { ...fig.layout, barmode: 'overlay', bargap: 0 } : fig.layout;
   return { figure: notes.length ? { data, layout } : fig, notes };
 }

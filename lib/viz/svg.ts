@@ -30,30 +30,42 @@ export function figureSvg(fig: Figure): string {
   const h = height - m.t - m.b;
   const max = niceMax(Math.max(0, ...traces.flatMap((t) => t.y.filter(Number.isFinite))));
   const title = (fig.layout.title as { text?: string } | undefined)?.text ?? '';
-  const yTitle = ((fig.layout.yaxis as { title?: { text?: string } } | undefined)?.title?.text) ?? '';
+  const yTitle = (fig.layout.yaxis as { title?: { text?: string } } | undefined)?.title?.text ?? '';
   const group = w / Math.max(categories.length, 1);
   const bar = (group * 0.8) / Math.max(traces.length, 1);
-  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`];
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+  ];
   out.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
   for (let k = 0; k <= 4; k++) {
     const v = (max * k) / 4;
     const y = m.t + h - (h * k) / 4;
-    out.push(`<line x1="${m.l}" x2="${m.l + w}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${Number(v.toPrecision(3))}</text>`);
+    out.push(
+      `<line x1="${m.l}" x2="${m.l + w}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${Number(v.toPrecision(3))}</text>`,
+    );
   }
-  out.push(`<text transform="translate(16 ${m.t + h / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yTitle)}</text>`);
+  out.push(
+    `<text transform="translate(16 ${m.t + h / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yTitle)}</text>`,
+  );
   traces.forEach((t, s) => {
     t.x.forEach((c, i) => {
       const v = t.y[i] as number;
       if (!Number.isFinite(v)) return;
       const x = m.l + categories.indexOf(String(c)) * group + group * 0.1 + s * bar;
       const bh = (h * Math.max(v, 0)) / max;
-      out.push(`<rect x="${x.toFixed(1)}" y="${(m.t + h - bh).toFixed(1)}" width="${bar.toFixed(1)}" height="${bh.toFixed(1)}" fill="${COLORS[s % COLORS.length]}"><title>${escapeXml(`${t.name ?? ''} ${c}: ${v}`)}</title></rect>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${(m.t + h - bh).toFixed(1)}" width="${bar.toFixed(1)}" height="${bh.toFixed(1)}" fill="${COLORS[s % COLORS.length]}"><title>${escapeXml(`${t.name ?? ''} ${c}: ${v}`)}</title></rect>`,
+      );
     });
   });
-  categories.forEach((c, i) => out.push(`<text x="${m.l + (i + 0.5) * group}" y="${m.t + h + 16}" text-anchor="middle">${escapeXml(c)}</text>`));
+  categories.forEach((c, i) =>
+    out.push(`<text x="${m.l + (i + 0.5) * group}" y="${m.t + h + 16}" text-anchor="middle">${escapeXml(c)}</text>`),
+  );
   traces.forEach((t, s) => {
     const x = m.l + s * 140;
-    out.push(`<rect x="${x}" y="${height - 30}" width="10" height="10" fill="${COLORS[s % COLORS.length]}"/><text x="${x + 14}" y="${height - 21}">${escapeXml(t.name ?? '')}</text>`);
+    out.push(
+      `<rect x="${x}" y="${height - 30}" width="10" height="10" fill="${COLORS[s % COLORS.length]}"/><text x="${x + 14}" y="${height - 21}">${escapeXml(t.name ?? '')}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('');

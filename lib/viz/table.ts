@@ -32,11 +32,16 @@ export function tableText(rows: readonly Record<string, unknown>[], options: Tab
   const quantities = columns.map((c) => options.formats?.[c] ?? columnQuantity(c));
   const numeric = columns.map((c) => isNumericColumn(rows.map((r) => r[c])));
   const cells = rows.map((r) => columns.map((c, j) => formatValue(r[c], quantities[j])));
-  const md = [`| ${columns.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`, `|${numeric.map((n) => (n ? '---:' : ':---')).join('|')}|`,
-    ...cells.map((row) => `| ${row.map((s) => s.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
+  const md = [
+    `| ${columns.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`,
+    `|${numeric.map((n) => (n ? '---:' : ':---')).join('|')}|`,
+    ...cells.map((row) => `| ${row.map((s) => s.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
   // Inline alignment: the classic Notebook's stylesheet right-aligns every cell otherwise.
   const align = (j: number) => ` style="text-align: ${numeric[j] ? 'right' : 'left'}"`;
-  const html = `<table><thead><tr>${columns.map((c, j) => `<th${align(j)}>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>` +
-    cells.map((row) => `<tr>${row.map((s, j) => `<td${align(j)}>${escapeHtml(s)}</td>`).join('')}</tr>`).join('') + '</tbody></table>';
+  const html =
+    `<table><thead><tr>${columns.map((c, j) => `<th${align(j)}>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>` +
+    cells.map((row) => `<tr>${row.map((s, j) => `<td${align(j)}>${escapeHtml(s)}</td>`).join('')}</tr>`).join('') +
+    '</tbody></table>';
   return { markdown: md, html, columns, quantities, numeric };
 }

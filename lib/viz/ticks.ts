@@ -12,7 +12,11 @@ export interface AxisTicks {
 
 /** A tick label: 1k, 10k, 1M above a thousand, the plain number below. */
 export function tickLabel(v: number): string {
-  for (const [unit, p] of [['G', 1e9], ['M', 1e6], ['k', 1e3]] as const) {
+  for (const [unit, p] of [
+    ['G', 1e9],
+    ['M', 1e6],
+    ['k', 1e3],
+  ] as const) {
     if (v >= p) return `${+(v / p).toPrecision(3)}${unit}`;
   }
   return String(+v.toPrecision(3));

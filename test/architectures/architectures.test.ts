@@ -25,12 +25,14 @@ import { Rng } from '../../lib/core/rng';
 import { ARCHITECTURES } from '../fixtures/architectures/catalog';
 import { zeroRemovedChannels } from '../helpers/zero-removed';
 
-
 /** A seeded input batch in the model's range. */
 function input(model: tf.LayersModel, batch: number, [lo, hi]: readonly [number, number]): tf.Tensor {
   const shape = [batch, ...(model.inputs[0] as tf.SymbolicTensor).shape.slice(1)] as number[];
   const rng = new Rng(7);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rng.next()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rng.next()),
+    shape,
+  );
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -50,20 +52,38 @@ function groupOf(groups: readonly PruningGroup[], name: string): PruningGroup {
 const GRAPH_CHECKS: Record<string, (graph: DependencyGraph, groups: PruningGroup[]) => void> = {
   // Residual Adds: the projections of blocks 1-2, 3-5, 6-9, 10-12, 13-15 each form one group.
   MobileNetV2(_graph, groups) {
-    for (const blocks of [[1, 2], [3, 4, 5], [6, 7, 8, 9], [10, 11, 12], [13, 14, 15]]) {
+    for (const blocks of [
+      [1, 2],
+      [3, 4, 5],
+      [6, 7, 8, 9],
+      [10, 11, 12],
+      [13, 14, 15],
+    ]) {
       const g = groupOf(groups, `block_${blocks[0]}_project`);
       expect([...g.producers].sort()).to.deep.equal(blocks.map((b) => `block_${b}_project`).sort());
       expect(g.tied).to.include.members(blocks.map((b) => `block_${b}_project_BN`));
       expect(g.frozen).to.equal(false);
     }
-    expect(groupOf(groups, 'Conv1').tied).to.include.members(['bn_Conv1', 'expanded_conv_depthwise', 'expanded_conv_depthwise_BN']);
+    expect(groupOf(groups, 'Conv1').tied).to.include.members([
+      'bn_Conv1',
+      'expanded_conv_depthwise',
+      'expanded_conv_depthwise_BN',
+    ]);
     expect(groupOf(groups, 'block_1_expand').tied).to.include.members(['block_1_depthwise', 'block_1_depthwise_BN']);
   },
   // Each stage's Adds unite its projection shortcut and every block's last conv.
   ResNet50(_graph, groups) {
-    for (const [stage, blocks] of [[2, 3], [3, 4], [4, 6], [5, 3]] as const) {
+    for (const [stage, blocks] of [
+      [2, 3],
+      [3, 4],
+      [4, 6],
+      [5, 3],
+    ] as const) {
       const g = groupOf(groups, `conv${stage}_block1_0_conv`);
-      const convs = [`conv${stage}_block1_0_conv`, ...Array.from({ length: blocks }, (_, i) => `conv${stage}_block${i + 1}_3_conv`)];
+      const convs = [
+        `conv${stage}_block1_0_conv`,
+        ...Array.from({ length: blocks }, (_, i) => `conv${stage}_block${i + 1}_3_conv`),
+      ];
       expect([...g.producers].sort()).to.deep.equal(convs.sort());
       expect(g.channels).to.equal(256 * 2 ** (stage - 2));
       expect(g.frozen).to.equal(false);
@@ -80,10 +100,27 @@ const GRAPH_CHECKS: Record<string, (graph: DependencyGraph, groups: PruningGroup
       if (s?.kind !== 'concat') throw new Error(`${name} is not a concatenation`);
       return s.parts.map((p) => [p.kind, graph.size(p)]);
     };
-    expect(parts('mixed0')).to.deep.equal([['leaf', 64], ['leaf', 64], ['leaf', 96], ['leaf', 32]]);
-    expect(parts('mixed3')).to.deep.equal([['leaf', 384], ['leaf', 96], ['concat', 288]]);
-    expect(parts('mixed9')).to.deep.equal([['leaf', 320], ['concat', 768], ['concat', 768], ['leaf', 192]]);
-    expect(parts('mixed9_0')).to.deep.equal([['leaf', 384], ['leaf', 384]]);
+    expect(parts('mixed0')).to.deep.equal([
+      ['leaf', 64],
+      ['leaf', 64],
+      ['leaf', 96],
+      ['leaf', 32],
+    ]);
+    expect(parts('mixed3')).to.deep.equal([
+      ['leaf', 384],
+      ['leaf', 96],
+      ['concat', 288],
+    ]);
+    expect(parts('mixed9')).to.deep.equal([
+      ['leaf', 320],
+      ['concat', 768],
+      ['concat', 768],
+      ['leaf', 192],
+    ]);
+    expect(parts('mixed9_0')).to.deep.equal([
+      ['leaf', 384],
+      ['leaf', 384],
+    ]);
     // Keeping only channel 0 of every group, mixed9's channels are at the parts' offsets.
     const keepFirst = new Map(groups.map((g) => [g.id, [0]]));
     expect(graph.keptIndices(graph.spaces.get('mixed9')!, keepFirst)).to.deep.equal([0, 320, 704, 1088, 1472, 1856]);
@@ -100,7 +137,12 @@ const GRAPH_CHECKS: Record<string, (graph: DependencyGraph, groups: PruningGroup
       expect(reduce.producers).to.deep.equal([`block${b}_se_reduce`]);
       expect(reduce.consumers).to.deep.equal([`block${b}_se_expand`]);
     }
-    expect(groupOf(groups, 'block6a_project_conv').producers).to.have.members(['block6a_project_conv', 'block6b_project_conv', 'block6c_project_conv', 'block6d_project_conv']);
+    expect(groupOf(groups, 'block6a_project_conv').producers).to.have.members([
+      'block6a_project_conv',
+      'block6b_project_conv',
+      'block6c_project_conv',
+      'block6d_project_conv',
+    ]);
   },
 };
 
@@ -125,9 +167,13 @@ describe('full-size Keras architectures (slow)', function () {
       });
 
       it('has MACs within 5% of the published figure', () => {
-        const convDense = profile.layers.filter((l) => ['Conv2D', 'DepthwiseConv2D', 'Dense'].includes(l.className)).reduce((a, l) => a + (l.macs ?? 0), 0);
+        const convDense = profile.layers
+          .filter((l) => ['Conv2D', 'DepthwiseConv2D', 'Dense'].includes(l.className))
+          .reduce((a, l) => a + (l.macs ?? 0), 0);
         const ratio = profile.totals.macs / arch.paperMacs;
-        console.log(`      ${arch.name}: ${profile.totals.macs} MACs (conv + dense ${convDense}); published ${arch.paperMacs} [${arch.paperSource}]; ratio ${ratio.toFixed(4)}`);
+        console.log(
+          `      ${arch.name}: ${profile.totals.macs} MACs (conv + dense ${convDense}); published ${arch.paperMacs} [${arch.paperSource}]; ratio ${ratio.toFixed(4)}`,
+        );
         expect(profile.warnings).to.deep.equal([]);
         expect(Math.abs(ratio - 1)).to.be.below(0.05);
       });
@@ -148,7 +194,9 @@ describe('full-size Keras architectures (slow)', function () {
           const got = await runOrt(session, x.dataSync() as Float32Array, x.shape);
           const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
           const diff = maxAbsDiff(want, got.data);
-          console.log(`      ${arch.name}: ONNX ${onnxModel.sizeBytes} bytes, max |tfjs - ORT| = ${diff.toExponential(2)}`);
+          console.log(
+            `      ${arch.name}: ONNX ${onnxModel.sizeBytes} bytes, max |tfjs - ORT| = ${diff.toExponential(2)}`,
+          );
           expect(got.dims).to.deep.equal([2, 1000]);
           expect(diff).to.be.at.most(1e-4);
         } finally {
@@ -164,7 +212,9 @@ describe('full-size Keras architectures (slow)', function () {
           const got = runTflite(tfliteInterpreter(tflite), x.dataSync() as Float32Array);
           const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
           const diff = maxAbsDiff(want, got);
-          console.log(`      ${arch.name}: TFLite ${tflite.sizeBytes} bytes, max |tfjs - TFLite| = ${diff.toExponential(2)}`);
+          console.log(
+            `      ${arch.name}: TFLite ${tflite.sizeBytes} bytes, max |tfjs - TFLite| = ${diff.toExponential(2)}`,
+          );
           expect(got.length).to.equal(2000);
           expect(diff).to.be.at.most(1e-4);
         } finally {
@@ -188,8 +238,10 @@ describe('full-size Keras architectures (slow)', function () {
           const zeroedChannels = zeroRemovedChannels(model, report);
           const got = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
           const diff = maxAbsDiff(want, got);
-          console.log(`      ${arch.name}: ${cut.length} groups cut, ${zeroedChannels} channels; params ${report.params.before} -> ${report.params.after}, ` +
-            `MACs ${report.macs.before} -> ${report.macs.after}; max |pruned - zeroed| = ${diff.toExponential(2)}, vs unpruned ${maxAbsDiff(want, before).toExponential(2)}`);
+          console.log(
+            `      ${arch.name}: ${cut.length} groups cut, ${zeroedChannels} channels; params ${report.params.before} -> ${report.params.after}, ` +
+              `MACs ${report.macs.before} -> ${report.macs.after}; max |pruned - zeroed| = ${diff.toExponential(2)}, vs unpruned ${maxAbsDiff(want, before).toExponential(2)}`,
+          );
           expect(diff).to.be.at.most(1e-4);
           // Pruning changed the function: the comparison is not trivially equal.
           expect(maxAbsDiff(want, before)).to.be.above(100 * Math.max(diff, 1e-7));

@@ -12,20 +12,39 @@ import { zeroRemovedChannels } from '../helpers/zero-removed';
 
 const SMALL: readonly { name: string; build: () => tf.LayersModel; range: [number, number]; ops: string[] }[] = [
   {
-    name: 'MobileNetV2 alpha 0.35, 96x96, 10 classes', range: [-1, 1], ops: ['Pad', 'Clip', 'Add'],
-    build: () => mobileNetV2({ seed: 2, alpha: 0.35, inputShape: [96, 96, 3], classes: 10, classifierActivation: 'linear' }),
+    name: 'MobileNetV2 alpha 0.35, 96x96, 10 classes',
+    range: [-1, 1],
+    ops: ['Pad', 'Clip', 'Add'],
+    build: () =>
+      mobileNetV2({ seed: 2, alpha: 0.35, inputShape: [96, 96, 3], classes: 10, classifierActivation: 'linear' }),
   },
   {
-    name: 'ResNet50 width 0.25, 64x64, 10 classes', range: [-1, 1], ops: ['Pad', 'MaxPool', 'Add'],
-    build: () => resNet50({ seed: 2, width: 0.25, inputShape: [64, 64, 3], classes: 10, classifierActivation: 'linear' }),
+    name: 'ResNet50 width 0.25, 64x64, 10 classes',
+    range: [-1, 1],
+    ops: ['Pad', 'MaxPool', 'Add'],
+    build: () =>
+      resNet50({ seed: 2, width: 0.25, inputShape: [64, 64, 3], classes: 10, classifierActivation: 'linear' }),
   },
   {
-    name: 'InceptionV3 width 0.25, 75x75, 10 classes', range: [-1, 1], ops: ['Concat', 'AveragePool'],
-    build: () => inceptionV3({ seed: 2, width: 0.25, inputShape: [75, 75, 3], classes: 10, classifierActivation: 'linear' }),
+    name: 'InceptionV3 width 0.25, 75x75, 10 classes',
+    range: [-1, 1],
+    ops: ['Concat', 'AveragePool'],
+    build: () =>
+      inceptionV3({ seed: 2, width: 0.25, inputShape: [75, 75, 3], classes: 10, classifierActivation: 'linear' }),
   },
   {
-    name: 'EfficientNet width 0.5, depth 0.5, 64x64, 10 classes', range: [0, 255], ops: ['Pad', 'Mul', 'Sigmoid', 'Reshape'],
-    build: () => efficientNetB0({ seed: 2, widthCoefficient: 0.5, depthCoefficient: 0.5, inputShape: [64, 64, 3], classes: 10, classifierActivation: 'linear' }),
+    name: 'EfficientNet width 0.5, depth 0.5, 64x64, 10 classes',
+    range: [0, 255],
+    ops: ['Pad', 'Mul', 'Sigmoid', 'Reshape'],
+    build: () =>
+      efficientNetB0({
+        seed: 2,
+        widthCoefficient: 0.5,
+        depthCoefficient: 0.5,
+        inputShape: [64, 64, 3],
+        classes: 10,
+        classifierActivation: 'linear',
+      }),
   },
 ];
 
@@ -42,7 +61,13 @@ describe('Keras architectures, small variants', () => {
       let x: tf.Tensor;
       before(() => {
         model = arch.build();
-        x = tf.randomUniform([2, ...(model.inputs[0] as tf.SymbolicTensor).shape.slice(1)] as number[], arch.range[0], arch.range[1], 'float32', 5);
+        x = tf.randomUniform(
+          [2, ...(model.inputs[0] as tf.SymbolicTensor).shape.slice(1)] as number[],
+          arch.range[0],
+          arch.range[1],
+          'float32',
+          5,
+        );
       });
       after(() => {
         model.dispose();

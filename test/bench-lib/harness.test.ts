@@ -11,14 +11,38 @@ import { availableTfjsBackends, functionRuntime, ortRuntime, tfjsRuntime } from 
 describe('bench/harness and runtimes', () => {
   it('measures runtimes in interleaved rounds: warm-up and timed runs of each in turn, round after round', async () => {
     const calls: string[] = [];
-    const rt = (name: string) => functionRuntime(name, (_x, n) => { calls.push(`${name}${n}`); }, { inputShape: [3] });
-    const rows = await benchmark([rt('a'), rt('b')], { model: 'm', batchSizes: [1, 2], rounds: 2, warmupRuns: 1, runs: 2, minTimeMs: 0 });
+    const rt = (name: string) =>
+      functionRuntime(
+        name,
+        (_x, n) => {
+          calls.push(`${name}${n}`);
+        },
+        { inputShape: [3] },
+      );
+    const rows = await benchmark([rt('a'), rt('b')], {
+      model: 'm',
+      batchSizes: [1, 2],
+      rounds: 2,
+      warmupRuns: 1,
+      runs: 2,
+      minTimeMs: 0,
+    });
     const round = (n: number) => [`a${n}`, `a${n}`, `a${n}`, `b${n}`, `b${n}`, `b${n}`];
     expect(calls).to.deep.equal([...round(1), ...round(1), ...round(2), ...round(2)]);
-    expect(rows.map((r) => `${r.model}/${r.runtime}/${r.batchSize}`)).to.deep.equal(['m/a/1', 'm/a/2', 'm/b/1', 'm/b/2']);
+    expect(rows.map((r) => `${r.model}/${r.runtime}/${r.batchSize}`)).to.deep.equal([
+      'm/a/1',
+      'm/a/2',
+      'm/b/1',
+      'm/b/2',
+    ]);
     for (const r of rows) {
       expect(r.roundP50Ms.length).to.equal(2);
-      expect(r.p50Ms).to.equal(quantile([...r.roundP50Ms].sort((p, q) => p - q), 0.5));
+      expect(r.p50Ms).to.equal(
+        quantile(
+          [...r.roundP50Ms].sort((p, q) => p - q),
+          0.5,
+        ),
+      );
       expect(r.runs).to.equal(4);
       expect(r.p99Ms).to.be.at.least(r.p50Ms);
       expect(r.throughput).to.be.closeTo((r.batchSize * 1000) / r.p50Ms, 1e-6);
@@ -30,13 +54,32 @@ describe('bench/harness and runtimes', () => {
     const before = tf.memory().numTensors;
     let calls = 0;
     const seen: number[] = [];
-    const rows = await benchmark([
-      tfjsRuntime(model, 'wasm'), tfjsRuntime(model, 'cpu'),
-      ortRuntime(toOnnx(model), { name: 'ort-fp32', threads: 2, model: 'tiny-onnx' }),
-      functionRuntime('noop', (x, n) => { calls++; seen.push(x.length / n); }, { inputShape: [8] }),
-    ], { model: 'tiny', batchSizes: [1, 4], rounds: 2, runs: 3, minTimeMs: 0, warmupRuns: 1 });
-    expect(rows.map((r) => `${r.model}/${r.runtime}/${r.threads}/${r.batchSize}`)).to.deep.equal(
-      ['tiny/tfjs-wasm/1/1', 'tiny/tfjs-wasm/1/4', 'tiny/tfjs-cpu/1/1', 'tiny/tfjs-cpu/1/4', 'tiny-onnx/ort-fp32/2/1', 'tiny-onnx/ort-fp32/2/4', 'tiny/noop/1/1', 'tiny/noop/1/4']);
+    const rows = await benchmark(
+      [
+        tfjsRuntime(model, 'wasm'),
+        tfjsRuntime(model, 'cpu'),
+        ortRuntime(toOnnx(model), { name: 'ort-fp32', threads: 2, model: 'tiny-onnx' }),
+        functionRuntime(
+          'noop',
+          (x, n) => {
+            calls++;
+            seen.push(x.length / n);
+          },
+          { inputShape: [8] },
+        ),
+      ],
+      { model: 'tiny', batchSizes: [1, 4], rounds: 2, runs: 3, minTimeMs: 0, warmupRuns: 1 },
+    );
+    expect(rows.map((r) => `${r.model}/${r.runtime}/${r.threads}/${r.batchSize}`)).to.deep.equal([
+      'tiny/tfjs-wasm/1/1',
+      'tiny/tfjs-wasm/1/4',
+      'tiny/tfjs-cpu/1/1',
+      'tiny/tfjs-cpu/1/4',
+      'tiny-onnx/ort-fp32/2/1',
+      'tiny-onnx/ort-fp32/2/4',
+      'tiny/noop/1/1',
+      'tiny/noop/1/4',
+    ]);
     expect(calls).to.equal(2 * 2 * 4);
     expect(new Set(seen)).to.deep.equal(new Set([8]));
     for (const r of rows) {
@@ -52,15 +95,35 @@ describe('bench/harness and runtimes', () => {
     model.dispose();
   });
 
-  it('feeds every runtime its model\'s own input shape (images, ONNX bytes) and repeats given inputs', async () => {
+  it("feeds every runtime its model's own input shape (images, ONNX bytes) and repeats given inputs", async () => {
     const conv = cnn({ seed: 1, filters: [2, 2], hidden: 4 });
     const onnx = toOnnx(conv);
-    const shapes = [tfjsRuntime(conv, 'wasm').inputShape, ortRuntime(onnx.bytes).inputShape, ortRuntime(onnx).inputShape];
-    expect(shapes).to.deep.equal([[28, 28, 1], [28, 28, 1], [28, 28, 1]]);
+    const shapes = [
+      tfjsRuntime(conv, 'wasm').inputShape,
+      ortRuntime(onnx.bytes).inputShape,
+      ortRuntime(onnx).inputShape,
+    ];
+    expect(shapes).to.deep.equal([
+      [28, 28, 1],
+      [28, 28, 1],
+      [28, 28, 1],
+    ]);
     const got: Float32Array[] = [];
     const input = Float32Array.from([0.25, 0.5]);
-    await benchmark([tfjsRuntime(conv, 'wasm'), ortRuntime(onnx.bytes), functionRuntime('spy', (x) => { got.push(x); }, { inputShape: [2, 3] })],
-      { batchSizes: [2], rounds: 1, runs: 1, warmupRuns: 0, minTimeMs: 0, input });
+    await benchmark(
+      [
+        tfjsRuntime(conv, 'wasm'),
+        ortRuntime(onnx.bytes),
+        functionRuntime(
+          'spy',
+          (x) => {
+            got.push(x);
+          },
+          { inputShape: [2, 3] },
+        ),
+      ],
+      { batchSizes: [2], rounds: 1, runs: 1, warmupRuns: 0, minTimeMs: 0, input },
+    );
     expect(got[0]?.length).to.equal(12);
     expect(Array.from(got[0] as Float32Array).slice(0, 4)).to.deep.equal([0.25, 0.5, 0.25, 0.5]);
     conv.dispose();
@@ -84,23 +147,48 @@ describe('bench/harness and runtimes', () => {
   it('rejects bad batch sizes, rounds, inputs, empty runtime lists and wrong shapes with typed errors', async () => {
     const model = simpleNet({ seed: 1, hidden: [4], inputSize: 8, numClasses: 3 });
     const f = functionRuntime('f', () => 0, { inputShape: [8] });
-    for (const opts of [{ batchSizes: [0] }, { batchSizes: [1.5] }, { rounds: 0 }, { input: new Float32Array(0) }, { runs: 0 }, { warmupRuns: -1 }]) {
+    for (const opts of [
+      { batchSizes: [0] },
+      { batchSizes: [1.5] },
+      { rounds: 0 },
+      { input: new Float32Array(0) },
+      { runs: 0 },
+      { warmupRuns: -1 },
+    ]) {
       let err: unknown;
-      try { await benchmark([f], opts); } catch (e) { err = e; }
+      try {
+        await benchmark([f], opts);
+      } catch (e) {
+        err = e;
+      }
       expect(err, JSON.stringify(opts)).to.be.instanceOf(ConfigError);
     }
     let err: unknown;
-    try { await benchmark([]); } catch (e) { err = e; }
+    try {
+      await benchmark([]);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     expect(() => tfjsRuntime(model, 'wasm').run(new Float32Array(3), 1)).to.throw(ConfigError, /1 x 8/);
     expect(() => ortRuntime(new Uint8Array(1), { inputShape: [8], threads: 0 })).to.throw(ConfigError);
     err = undefined;
-    try { await benchmark([ortRuntime(new Uint8Array([1, 2, 3]), { inputShape: [8] })]); } catch (e) { err = e; }
+    try {
+      await benchmark([ortRuntime(new Uint8Array([1, 2, 3]), { inputShape: [8] })]);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(DataError); // from the one session factory, exporters' ortSession
     expect((err as Error).message).to.match(/^ortSession: an ONNX model ONNX Runtime accepts/);
     expect(() => functionRuntime('g', () => 0, { inputShape: [] })).to.throw(ShapeError, /input shape/);
-    const free = tf.sequential({ layers: [ // images of any size
-      tf.layers.conv2d({ inputShape: [null, null, 1] as unknown as number[], filters: 2, kernelSize: 1 }), tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 2 })] });
+    const free = tf.sequential({
+      layers: [
+        // images of any size
+        tf.layers.conv2d({ inputShape: [null, null, 1] as unknown as number[], filters: 2, kernelSize: 1 }),
+        tf.layers.globalAveragePooling2d({}),
+        tf.layers.dense({ units: 2 }),
+      ],
+    });
     expect(() => tfjsRuntime(free, 'wasm')).to.throw(ShapeError, /inputShape/);
     expect(tfjsRuntime(free, 'wasm', { inputShape: [5, 5, 1] }).inputShape).to.deep.equal([5, 5, 1]);
     free.dispose();

@@ -31,14 +31,25 @@ async function architectures(): Promise<Record<string, unknown>> {
     const model = arch.build();
     const report = await profileModel(model);
     const seconds = (performance.now() - t0) / 1000;
-    const convDense = report.layers.filter((l) => ['Conv2D', 'DepthwiseConv2D', 'Dense'].includes(l.className)).reduce((a, l) => a + (l.macs ?? 0), 0);
+    const convDense = report.layers
+      .filter((l) => ['Conv2D', 'DepthwiseConv2D', 'Dense'].includes(l.className))
+      .reduce((a, l) => a + (l.macs ?? 0), 0);
     out[arch.name] = {
-      params: report.totals.params, kerasParams: arch.kerasParams, paramsMissingInTfjs: arch.missingParams,
+      params: report.totals.params,
+      kerasParams: arch.kerasParams,
+      paramsMissingInTfjs: arch.missingParams,
       paramsEqualKeras: report.totals.params === arch.kerasParams - arch.missingParams,
-      macs: report.totals.macs, convDenseMacs: convDense, paperMacs: arch.paperMacs, macsRatio: report.totals.macs / arch.paperMacs,
-      convDenseMacsRatio: convDense / arch.paperMacs, paperSource: arch.paperSource, buildAndProfileSeconds: seconds,
+      macs: report.totals.macs,
+      convDenseMacs: convDense,
+      paperMacs: arch.paperMacs,
+      macsRatio: report.totals.macs / arch.paperMacs,
+      convDenseMacsRatio: convDense / arch.paperMacs,
+      paperSource: arch.paperSource,
+      buildAndProfileSeconds: seconds,
     };
-    console.log(`${arch.name}: ${report.totals.params} params (Keras ${arch.kerasParams}), ${report.totals.macs} MACs, ${(report.totals.macs / arch.paperMacs).toFixed(3)}x the paper's; ${seconds.toFixed(1)} s`);
+    console.log(
+      `${arch.name}: ${report.totals.params} params (Keras ${arch.kerasParams}), ${report.totals.macs} MACs, ${(report.totals.macs / arch.paperMacs).toFixed(3)}x the paper's; ${seconds.toFixed(1)} s`,
+    );
     model.dispose();
   }
   return out;
@@ -62,7 +73,8 @@ async function realModel(): Promise<Record<string, unknown>> {
       const got = await runOrt(session, xs.dataSync() as Float32Array, xs.shape);
       tf.dispose([xs, ys]);
       const k = want.length / (end - start);
-      for (let i = 0; i < want.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs((want[i] as number) - (got.data[i] as number)));
+      for (let i = 0; i < want.length; i++)
+        maxAbsDiff = Math.max(maxAbsDiff, Math.abs((want[i] as number) - (got.data[i] as number)));
       for (let i = 0; i < end - start; i++) {
         const label = test.labels[start + i];
         const a = argmax(want, i, k);
@@ -77,11 +89,20 @@ async function realModel(): Promise<Record<string, unknown>> {
     model.dispose();
   }
   const r = {
-    package: MNIST_CNN.packageName, version: MNIST_CNN.packageVersion, licence: MNIST_CNN.licence, params: MNIST_CNN.expectedParams,
-    onnxSizeBytes: onnx.sizeBytes, tfjsAccuracy: tfjsCorrect / test.count, ortFp32Accuracy: ortCorrect / test.count,
-    ortFp32Top1Agreement: agree / test.count, onnxFp32MaxAbsDiff: maxAbsDiff, images: test.count,
+    package: MNIST_CNN.packageName,
+    version: MNIST_CNN.packageVersion,
+    licence: MNIST_CNN.licence,
+    params: MNIST_CNN.expectedParams,
+    onnxSizeBytes: onnx.sizeBytes,
+    tfjsAccuracy: tfjsCorrect / test.count,
+    ortFp32Accuracy: ortCorrect / test.count,
+    ortFp32Top1Agreement: agree / test.count,
+    onnxFp32MaxAbsDiff: maxAbsDiff,
+    images: test.count,
   };
-  console.log(`${r.package}@${r.version}: tfjs ${r.tfjsAccuracy}, ORT fp32 ${r.ortFp32Accuracy}, max |ORT - tfjs| ${maxAbsDiff.toExponential(2)}`);
+  console.log(
+    `${r.package}@${r.version}: tfjs ${r.tfjsAccuracy}, ORT fp32 ${r.ortFp32Accuracy}, max |ORT - tfjs| ${maxAbsDiff.toExponential(2)}`,
+  );
   return r;
 }
 

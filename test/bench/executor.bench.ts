@@ -21,9 +21,25 @@ import { busy } from '../exec/fixtures/jobs';
 const ROOT = path.resolve(__dirname, '..', '..');
 const JOBS = 8;
 const sweep: JobCall[] = Array.from({ length: JOBS }, (_, i) => ({
-  job: studentJob, args: { dataset: 'mnist', width: [16, 32][i % 2], seed: 100 + i, recipe: { trainExamples: 4000, epochs: 12, batchSize: 128, learningRate: 2e-3 }, setting: 'ce' },
+  job: studentJob,
+  args: {
+    dataset: 'mnist',
+    width: [16, 32][i % 2],
+    seed: 100 + i,
+    recipe: { trainExamples: 4000, epochs: 12, batchSize: 128, learningRate: 2e-3 },
+    setting: 'ce',
+  },
 }));
-const warmup: JobCall[] = [0, 1].map((i) => ({ job: studentJob, args: { dataset: 'mnist', width: 4, seed: 900 + i, recipe: { trainExamples: 256, epochs: 1, batchSize: 128, learningRate: 2e-3 }, setting: 'ce' } }));
+const warmup: JobCall[] = [0, 1].map((i) => ({
+  job: studentJob,
+  args: {
+    dataset: 'mnist',
+    width: 4,
+    seed: 900 + i,
+    recipe: { trainExamples: 256, epochs: 1, batchSize: 128, learningRate: 2e-3 },
+    setting: 'ce',
+  },
+}));
 
 /** A fresh, empty model cache (so every job trains), inherited by threads and child processes started after. */
 function freshCache(): string {
@@ -32,7 +48,9 @@ function freshCache(): string {
   return dir;
 }
 
-async function timeSweep(make: () => Promise<{ ex: Executor; stop?: () => Promise<void> }>): Promise<{ seconds: number; jobsPerMinute: number }> {
+async function timeSweep(
+  make: () => Promise<{ ex: Executor; stop?: () => Promise<void> }>,
+): Promise<{ seconds: number; jobsPerMinute: number }> {
   const dir = freshCache();
   const { ex, stop } = await make();
   try {
@@ -40,7 +58,8 @@ async function timeSweep(make: () => Promise<{ ex: Executor; stop?: () => Promis
     const t0 = performance.now();
     const r = await ex.map<{ fromCache: boolean }>(sweep);
     const seconds = (performance.now() - t0) / 1000;
-    if (r.some((x) => x.fromCache)) throw new Error('a sweep job was read from the cache: the measurement would be meaningless');
+    if (r.some((x) => x.fromCache))
+      throw new Error('a sweep job was read from the cache: the measurement would be meaningless');
     return { seconds, jobsPerMinute: (60 * JOBS) / seconds };
   } finally {
     await ex.close();
@@ -50,23 +69,54 @@ async function timeSweep(make: () => Promise<{ ex: Executor; stop?: () => Promis
 }
 
 function startWorker(url: string, queue: string, module?: string): Promise<ChildProcess> {
-  const args = ['--import', 'tsx', path.join(ROOT, 'lib', 'exec', 'cli.ts'), '--redis', url, '--queue', queue, '--threads', '1', '--lock-ms', '4000', '--stalled-ms', '1000'];
-  const proc = spawn(process.execPath, module ? [...args, '--module', module] : args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  const args = [
+    '--import',
+    'tsx',
+    path.join(ROOT, 'lib', 'exec', 'cli.ts'),
+    '--redis',
+    url,
+    '--queue',
+    queue,
+    '--threads',
+    '1',
+    '--lock-ms',
+    '4000',
+    '--stalled-ms',
+    '1000',
+  ];
+  const proc = spawn(process.execPath, module ? [...args, '--module', module] : args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  });
   return new Promise((resolve, reject) => {
-    proc.stdout?.on('data', (d) => { if (/ready/.test(String(d))) resolve(proc); });
+    proc.stdout?.on('data', (d) => {
+      if (/ready/.test(String(d))) resolve(proc);
+    });
     proc.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
   });
 }
 
 async function stopWorkers(ps: ChildProcess[]): Promise<void> {
-  await Promise.all(ps.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); }))));
+  await Promise.all(
+    ps.map((p) =>
+      p.exitCode !== null || p.signalCode !== null
+        ? undefined
+        : new Promise((r) => {
+            p.once('exit', r);
+            p.kill('SIGTERM');
+          }),
+    ),
+  );
 }
 
 async function main(): Promise<void> {
   await initBackend('wasm');
   const loadBefore = os.loadavg();
   const one = await timeSweep(async () => ({ ex: new ThreadExecutor({ workers: 1 }) }));
-  console.log(`threads, 1 worker: ${one.jobsPerMinute.toFixed(1)} jobs/min (${one.seconds.toFixed(1)} s for ${JOBS} jobs)`);
+  console.log(
+    `threads, 1 worker: ${one.jobsPerMinute.toFixed(1)} jobs/min (${one.seconds.toFixed(1)} s for ${JOBS} jobs)`,
+  );
   const two = await timeSweep(async () => ({ ex: new ThreadExecutor({ workers: 2 }) }));
   console.log(`threads, 2 workers: ${two.jobsPerMinute.toFixed(1)} jobs/min (${two.seconds.toFixed(1)} s)`);
   const redis = await startRedis();
@@ -82,10 +132,15 @@ async function main(): Promise<void> {
     // A worker killed mid-job: its job must complete on the other.
     const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-kill-'));
     const fixture = path.join(ROOT, 'test', 'exec', 'fixtures', 'jobs.ts');
-    const workers = await Promise.all([startWorker(redis.url, 'kill', fixture), startWorker(redis.url, 'kill', fixture)]);
+    const workers = await Promise.all([
+      startWorker(redis.url, 'kill', fixture),
+      startWorker(redis.url, 'kill', fixture),
+    ]);
     const ex = new BullMqExecutor({ url: redis.url, queue: 'kill', attempts: 3, backoffMs: 200 });
     try {
-      const running = ex.map<{ id: number; pid: number }>([1, 2, 3, 4].map((id) => ({ job: busy, args: { id, ms: 3000, dir: marks } })));
+      const running = ex.map<{ id: number; pid: number }>(
+        [1, 2, 3, 4].map((id) => ({ job: busy, args: { id, ms: 3000, dir: marks } })),
+      );
       const victim = workers[0] as ChildProcess;
       let started: string[] = [];
       for (let i = 0; i < 400 && started.length === 0; i++) {
@@ -95,8 +150,12 @@ async function main(): Promise<void> {
       victim.kill('SIGKILL');
       const results = await running;
       killedJobsStarted = started.length;
-      killedJobsCompleted = started.map((f) => Number(f.split('.')[0])).filter((id) => results.find((r) => r.id === id)?.pid === workers[1]?.pid).length;
-      console.log(`killed a worker running ${killedJobsStarted} job(s): ${killedJobsCompleted} completed by the other worker`);
+      killedJobsCompleted = started
+        .map((f) => Number(f.split('.')[0]))
+        .filter((id) => results.find((r) => r.id === id)?.pid === workers[1]?.pid).length;
+      console.log(
+        `killed a worker running ${killedJobsStarted} job(s): ${killedJobsCompleted} completed by the other worker`,
+      );
     } finally {
       await ex.close();
       await stopWorkers(workers);
@@ -107,15 +166,30 @@ async function main(): Promise<void> {
   }
   const speedupTwoWorkers = two.jobsPerMinute / one.jobsPerMinute;
   const relativeToThreads = bull.jobsPerMinute / two.jobsPerMinute;
-  console.log(`threads.speedupTwoWorkers ${speedupTwoWorkers.toFixed(2)} (goal >= 1.7), bullmq.relativeToThreads ${relativeToThreads.toFixed(2)} (goal >= 0.9)`);
+  console.log(
+    `threads.speedupTwoWorkers ${speedupTwoWorkers.toFixed(2)} (goal >= 1.7), bullmq.relativeToThreads ${relativeToThreads.toFixed(2)} (goal >= 0.9)`,
+  );
   const file = saveResults('bench-executor', {
-    sweep: { jobs: JOBS, job: 'course.student (CE, 784-16/32-10, 4000 MNIST images, 12 epochs)', ...sweep[0]?.args as object },
+    sweep: {
+      jobs: JOBS,
+      job: 'course.student (CE, 784-16/32-10, 4000 MNIST images, 12 epochs)',
+      ...(sweep[0]?.args as object),
+    },
     threads: { oneWorker: one, twoWorkers: two, speedupTwoWorkers },
-    bullmq: { twoWorkerProcesses: bull, relativeToThreads, killedJobsStarted, killedJobsCompleted, redis: 'redis-server on 127.0.0.1, --save "" --appendonly no' },
+    bullmq: {
+      twoWorkerProcesses: bull,
+      relativeToThreads,
+      killedJobsStarted,
+      killedJobsCompleted,
+      redis: 'redis-server on 127.0.0.1, --save "" --appendonly no',
+    },
     loadAverage: { before: loadBefore, after: os.loadavg() },
     machine: machineInfo(),
   });
   console.log(`wrote ${file}`);
 }
 
-void main().catch((e: unknown) => { console.error(e); process.exitCode = 1; });
+void main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -41,7 +41,11 @@ async function main(): Promise<void> {
     const modes: Record<string, unknown> = {};
     for (const mode of ['static', 'dynamic', 'weight-only'] as const) {
       const t0 = performance.now();
-      const { model: q, report } = await postTraining(model, { mode, calibration: { xs: calibration }, calibrationCount: CALIBRATION_IMAGES });
+      const { model: q, report } = await postTraining(model, {
+        mode,
+        calibration: { xs: calibration },
+        calibrationCount: CALIBRATION_IMAGES,
+      });
       const quantizeSeconds = (performance.now() - t0) / 1000;
       const onnx = toOnnx(q);
       const session = await ortSession(onnx, { optimizedModelFilePath: file });
@@ -49,17 +53,25 @@ async function main(): Promise<void> {
       await session.release();
       const want = tf.tidy(() => (q.predict(x) as tf.Tensor).dataSync());
       let maxAbsDiff = 0;
-      for (let i = 0; i < want.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs((want[i] as number) - (got.data[i] as number)));
+      for (let i = 0; i < want.length; i++)
+        maxAbsDiff = Math.max(maxAbsDiff, Math.abs((want[i] as number) - (got.data[i] as number)));
       const ops = inspectOnnx(file).ops;
       const step = planOf(q)?.activations.predictions?.scale[0];
       modes[mode] = {
-        quantizeSeconds, maxAbsDiff, ...(step ? { maxAbsDiffInOutputSteps: maxAbsDiff / step } : {}),
-        sizeBytes: report.sizeBytes, floatSizeBytes: report.floatSizeBytes, onnxInitializerBytes: inspectOnnx(onnx.bytes).initializerBytes,
-        calibrationBatchSize: report.memory?.batchSize, ortQLinearConvs: ops['com.microsoft.QLinearConv'] ?? 0,
+        quantizeSeconds,
+        maxAbsDiff,
+        ...(step ? { maxAbsDiffInOutputSteps: maxAbsDiff / step } : {}),
+        sizeBytes: report.sizeBytes,
+        floatSizeBytes: report.floatSizeBytes,
+        onnxInitializerBytes: inspectOnnx(onnx.bytes).initializerBytes,
+        calibrationBatchSize: report.memory?.batchSize,
+        ortQLinearConvs: ops['com.microsoft.QLinearConv'] ?? 0,
         ortFloatConvs: (ops.Conv ?? 0) + (ops['com.microsoft.FusedConv'] ?? 0) + (ops['com.microsoft.nchwc.Conv'] ?? 0),
       };
-      console.log(`${name} ${mode}: ${quantizeSeconds.toFixed(1)} s, max |ORT - tfjs| ${maxAbsDiff.toExponential(2)}${step ? ` (${(maxAbsDiff / step).toFixed(2)} output steps)` : ''}, ` +
-        `${report.sizeBytes} of ${report.floatSizeBytes} bytes, QLinearConv ${ops['com.microsoft.QLinearConv'] ?? 0}, calibration batch ${report.memory?.batchSize}`);
+      console.log(
+        `${name} ${mode}: ${quantizeSeconds.toFixed(1)} s, max |ORT - tfjs| ${maxAbsDiff.toExponential(2)}${step ? ` (${(maxAbsDiff / step).toFixed(2)} output steps)` : ''}, ` +
+          `${report.sizeBytes} of ${report.floatSizeBytes} bytes, QLinearConv ${ops['com.microsoft.QLinearConv'] ?? 0}, calibration batch ${report.memory?.batchSize}`,
+      );
       q.dispose();
     }
     out[name] = { params: model.countParams(), calibrationImages: CALIBRATION_IMAGES, modes };
@@ -70,4 +82,7 @@ async function main(): Promise<void> {
   saveResults('bench-models', { architecturesInt8: out });
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -33,15 +33,26 @@ async function channelBench(): Promise<Record<string, unknown>> {
     pruned.dispose();
     for (const [runtime, byBatch] of Object.entries(s)) {
       for (const [batch, f] of Object.entries(byBatch)) {
-        console.log(`${label} (sparsity ${best.sparsity}, roundTo ${roundTo}, channels ${best.convChannels.join('/')}, ${(best.macsRatio * 100).toFixed(1)}% of MACs) ${runtime} ${batch}: ` +
-          `${f.speedup.toFixed(2)}x (original ${f.originalP50Ms.toFixed(2)} ms, pruned ${f.prunedP50Ms.toFixed(2)} ms; rounds ${f.roundSpeedups.map((r) => r.toFixed(2)).join(' ')})`);
+        console.log(
+          `${label} (sparsity ${best.sparsity}, roundTo ${roundTo}, channels ${best.convChannels.join('/')}, ${(best.macsRatio * 100).toFixed(1)}% of MACs) ${runtime} ${batch}: ` +
+            `${f.speedup.toFixed(2)}x (original ${f.originalP50Ms.toFixed(2)} ms, pruned ${f.prunedP50Ms.toFixed(2)} ms; rounds ${f.roundSpeedups.map((r) => r.toFixed(2)).join(' ')})`,
+        );
       }
     }
     figures[label] = {
-      sparsity: best.sparsity, roundTo, convChannels: best.convChannels, macsRatio: best.macsRatio, paramsRatio: best.paramsRatio, candidates,
-      speedupBatch256: s.tfjsWasm.batch256?.speedup, speedupBatch1: s.tfjsWasm.batch1?.speedup,
-      speedupBatch256InferenceForm: s.tfjsWasmInferenceForm.batch256?.speedup, ortSpeedupBatch256: s.ort.batch256?.speedup, ortSpeedupBatch1: s.ort.batch1?.speedup,
-      speedups: s, idealSpeedup: 1 / best.macsRatio,
+      sparsity: best.sparsity,
+      roundTo,
+      convChannels: best.convChannels,
+      macsRatio: best.macsRatio,
+      paramsRatio: best.paramsRatio,
+      candidates,
+      speedupBatch256: s.tfjsWasm.batch256?.speedup,
+      speedupBatch1: s.tfjsWasm.batch1?.speedup,
+      speedupBatch256InferenceForm: s.tfjsWasmInferenceForm.batch256?.speedup,
+      ortSpeedupBatch256: s.ort.batch256?.speedup,
+      ortSpeedupBatch1: s.ort.batch1?.speedup,
+      speedups: s,
+      idealSpeedup: 1 / best.macsRatio,
     };
   };
   const cnnBase = await loadBaseline('cnn');
@@ -63,21 +74,48 @@ async function main(): Promise<void> {
   for (const sparsity of [0.9, 0.95]) {
     const { model: pruned } = await magnitude(model, { sparsity });
     const mlp = SparseMlp.fromModel(pruned);
-    const rows = await benchmark([tfjsRuntime(pruned, 'wasm'), functionRuntime('sparse-csr', (v, n) => mlp.predict(v, n), { inputShape: [mlp.inputSize] })],
-      { batchSizes: [1, 256], rounds: 5, warmupRuns: 10, runs: 50, minTimeMs: 500, input: x.dataSync() as Float32Array });
-    const at = (runtime: string, bs: number) => rows.find((r) => r.runtime === runtime && r.batchSize === bs)?.p50Ms as number;
-    const batch = (bs: number) => ({ denseP50Ms: at('tfjs-wasm', bs), sparseP50Ms: at('sparse-csr', bs), speedup: at('tfjs-wasm', bs) / at('sparse-csr', bs) });
+    const rows = await benchmark(
+      [
+        tfjsRuntime(pruned, 'wasm'),
+        functionRuntime('sparse-csr', (v, n) => mlp.predict(v, n), { inputShape: [mlp.inputSize] }),
+      ],
+      {
+        batchSizes: [1, 256],
+        rounds: 5,
+        warmupRuns: 10,
+        runs: 50,
+        minTimeMs: 500,
+        input: x.dataSync() as Float32Array,
+      },
+    );
+    const at = (runtime: string, bs: number) =>
+      rows.find((r) => r.runtime === runtime && r.batchSize === bs)?.p50Ms as number;
+    const batch = (bs: number) => ({
+      denseP50Ms: at('tfjs-wasm', bs),
+      sparseP50Ms: at('sparse-csr', bs),
+      speedup: at('tfjs-wasm', bs) / at('sparse-csr', bs),
+    });
     for (const bs of [1, 256]) {
       const f = batch(bs);
-      console.log(`sparsity ${sparsity} batch ${bs}: dense tfjs-wasm p50 ${f.denseP50Ms.toFixed(3)} ms, sparse p50 ${f.sparseP50Ms.toFixed(3)} ms, ratio dense/sparse ${f.speedup.toFixed(2)}x`);
+      console.log(
+        `sparsity ${sparsity} batch ${bs}: dense tfjs-wasm p50 ${f.denseP50Ms.toFixed(3)} ms, sparse p50 ${f.sparseP50Ms.toFixed(3)} ms, ratio dense/sparse ${f.speedup.toFixed(2)}x`,
+      );
     }
-    figures[`sparsity${Math.round(sparsity * 100)}`] = { batch1: batch(1), batch256: batch(256), sparseSpeedupBatch1: batch(1).speedup, sparseSpeedupBatch256: batch(256).speedup };
+    figures[`sparsity${Math.round(sparsity * 100)}`] = {
+      batch1: batch(1),
+      batch256: batch(256),
+      sparseSpeedupBatch1: batch(1).speedup,
+      sparseSpeedupBatch256: batch(256).speedup,
+    };
     pruned.dispose();
   }
   Object.assign(figures, await channelBench());
   saveResults('bench-pruning', {
-    ...figures, backend: tf.getBackend(), loadAverage: { start: loadAtStart, end: os.loadavg() },
-    note: 'sparsityNN: one-shot magnitude pruning of the SimpleNet baseline, speedup = dense p50 / sparse p50. half (the course CNN), large and largeRounded (the 16/32-filter CNN; ' +
+    ...figures,
+    backend: tf.getBackend(),
+    loadAverage: { start: loadAtStart, end: os.loadavg() },
+    note:
+      'sparsityNN: one-shot magnitude pruning of the SimpleNet baseline, speedup = dense p50 / sparse p50. half (the course CNN), large and largeRounded (the 16/32-filter CNN; ' +
       'largeRounded keeps whole tiles of 8 channels): channel pruning at the sparsity closest to half the MACs; speedup = median over interleaved rounds of original p50 / pruned p50; ' +
       'speedupBatch256: tfjs-wasm, both models as trained; speedupBatch256InferenceForm: tfjs-wasm, both with BatchNormalization folded and ReLU fused; ortSpeedupBatch256: ONNX Runtime, both exported in inference form.',
   });
@@ -85,4 +123,7 @@ async function main(): Promise<void> {
   model.dispose();
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -19,22 +19,36 @@ async function main(): Promise<void> {
   await initBackend('wasm');
   const { model } = await loadBaseline('simplenet');
   const mnist = loadMnist();
-  const { model: qStatic } = await postTraining(model, { mode: 'static', calibration: mnist.train, calibrationCount: 1000 });
+  const { model: qStatic } = await postTraining(model, {
+    mode: 'static',
+    calibration: mnist.train,
+    calibrationCount: 1000,
+  });
   const { model: qDynamic } = await postTraining(model, { mode: 'dynamic' });
   const sample = toTensors(mnist.test, { inputShape: [784], start: 0, end: 256 });
   const input = sample.xs.dataSync() as Float32Array;
   const models = { fp32: toOnnx(model), int8Static: toOnnx(qStatic), int8Dynamic: toOnnx(qDynamic) };
-  const rows = await benchmark(Object.entries(models).map(([v, m]) => ortRuntime(m, { name: `ort-${v}`, model: v, threads: 1 })),
-    { batchSizes: [1, 256], rounds: 7, runs: 30, minTimeMs: 300, input });
+  const rows = await benchmark(
+    Object.entries(models).map(([v, m]) => ortRuntime(m, { name: `ort-${v}`, model: v, threads: 1 })),
+    { batchSizes: [1, 256], rounds: 7, runs: 30, minTimeMs: 300, input },
+  );
   const p50 = (v: string, b: number) => rows.find((r) => r.model === v && r.batchSize === b)?.p50Ms as number;
   const figures: Record<string, unknown> = {};
   for (const b of [1, 256]) {
     const fp32 = p50('fp32', b);
     const s = fp32 / p50('int8Static', b);
     const d = fp32 / p50('int8Dynamic', b);
-    console.log(`batch ${b}: ORT fp32 p50 ${fp32.toFixed(4)} ms, int8 static (QDQ) ${p50('int8Static', b).toFixed(4)} ms (${s.toFixed(2)}x), ` +
-      `int8 dynamic ${p50('int8Dynamic', b).toFixed(4)} ms (${d.toFixed(2)}x)`);
-    figures[`batch${b}`] = { fp32P50Ms: fp32, int8StaticP50Ms: p50('int8Static', b), int8DynamicP50Ms: p50('int8Dynamic', b), int8StaticSpeedup: s, int8DynamicSpeedup: d };
+    console.log(
+      `batch ${b}: ORT fp32 p50 ${fp32.toFixed(4)} ms, int8 static (QDQ) ${p50('int8Static', b).toFixed(4)} ms (${s.toFixed(2)}x), ` +
+        `int8 dynamic ${p50('int8Dynamic', b).toFixed(4)} ms (${d.toFixed(2)}x)`,
+    );
+    figures[`batch${b}`] = {
+      fp32P50Ms: fp32,
+      int8StaticP50Ms: p50('int8Static', b),
+      int8DynamicP50Ms: p50('int8Dynamic', b),
+      int8StaticSpeedup: s,
+      int8DynamicSpeedup: d,
+    };
   }
   const cpu = machineInfo();
   console.log(`CPU ${cpu.cpuModel}, flags ${cpu.cpuFlags.join(' ')}`);
@@ -44,10 +58,12 @@ async function main(): Promise<void> {
       int8SpeedupBatch256: p50('fp32', 256) / p50('int8Static', 256),
       dynamicSpeedupBatch1: p50('fp32', 1) / p50('int8Dynamic', 1),
       dynamicSpeedupBatch256: p50('fp32', 256) / p50('int8Dynamic', 256),
-      threads: 1, ...figures,
+      threads: 1,
+      ...figures,
       sizeBytes: Object.fromEntries(Object.entries(models).map(([k, m]) => [k, m.sizeBytes])),
     },
-    cpuFlags: cpu.cpuFlags, cpuModel: cpu.cpuModel,
+    cpuFlags: cpu.cpuFlags,
+    cpuModel: cpu.cpuModel,
     note: 'onnxruntime-node, one intra-op thread, medians over 7 interleaved rounds; speedup = fp32 p50 / int8 p50',
   });
   tf.dispose([sample.xs, sample.ys]);
@@ -56,4 +72,7 @@ async function main(): Promise<void> {
   model.dispose();
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -11,43 +11,77 @@ async function main(): Promise<void> {
   await tfc.initBackend('wasm');
   const { baseline, compressed } = await tfc.course.deploymentModels();
   const mnist = tfc.loadMnist();
-  const runtimes: BenchRuntime[] = tfc.bench.availableTfjsBackends().filter((b) => b !== 'cpu').map((b) => tfc.bench.tfjsRuntime(baseline.model, b));
+  const runtimes: BenchRuntime[] = tfc.bench
+    .availableTfjsBackends()
+    .filter((b) => b !== 'cpu')
+    .map((b) => tfc.bench.tfjsRuntime(baseline.model, b));
   const notes: string[] = [];
   const api = tfc as unknown as Record<string, Record<string, unknown> | undefined>;
   if (typeof api.exporters?.toOnnx === 'function') {
     const fp32 = tfc.exporters.toOnnx(baseline.model);
     for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(fp32, { name: 'ort-fp32', threads }));
     if (typeof api.quantize?.postTraining === 'function') {
-      const q = await tfc.quantize.postTraining(baseline.model, { mode: 'static', calibration: mnist.train, calibrationCount: 1000 });
+      const q = await tfc.quantize.postTraining(baseline.model, {
+        mode: 'static',
+        calibration: mnist.train,
+        calibrationCount: 1000,
+      });
       const int8 = tfc.exporters.toOnnx(q.model);
       for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(int8, { name: 'ort-int8', threads }));
       q.model.dispose();
     } else notes.push('quantize.postTraining missing: no INT8 rows');
   } else notes.push('exporters.toOnnx missing: no ONNX Runtime rows');
-  const sparseRuntimes: BenchRuntime[] = [tfc.bench.tfjsRuntime(compressed.model, 'wasm', { model: 'simplenet-pruned90' })];
+  const sparseRuntimes: BenchRuntime[] = [
+    tfc.bench.tfjsRuntime(compressed.model, 'wasm', { model: 'simplenet-pruned90' }),
+  ];
   if (typeof api.prune?.SparseMlp === 'function') {
     const mlp = tfc.prune.SparseMlp.fromModel(compressed.model);
-    sparseRuntimes.push(tfc.bench.functionRuntime('sparse-csr', (x, n) => mlp.predict(x, n), { model: 'simplenet-pruned90', inputShape: [mlp.inputSize] }));
+    sparseRuntimes.push(
+      tfc.bench.functionRuntime('sparse-csr', (x, n) => mlp.predict(x, n), {
+        model: 'simplenet-pruned90',
+        inputShape: [mlp.inputSize],
+      }),
+    );
   } else notes.push('prune.SparseMlp missing: no sparse rows');
   // One harness call: every runtime interleaved in the same rounds; then the pure-JS cpu backend
   // on its own (its garbage would slow whatever runs next).
   const rows = [
-    ...await tfc.bench.benchmark([...runtimes, ...sparseRuntimes], { model: 'simplenet', batchSizes: BATCHES }),
-    ...await tfc.bench.benchmark([tfc.bench.tfjsRuntime(baseline.model, 'cpu')], { model: 'simplenet', batchSizes: BATCHES, rounds: 2 }),
+    ...(await tfc.bench.benchmark([...runtimes, ...sparseRuntimes], { model: 'simplenet', batchSizes: BATCHES })),
+    ...(await tfc.bench.benchmark([tfc.bench.tfjsRuntime(baseline.model, 'cpu')], {
+      model: 'simplenet',
+      batchSizes: BATCHES,
+      rounds: 2,
+    })),
   ];
 
-  const table = tfc.bench.speedups(rows, 'tfjs-wasm').map((r) => ({ ...r, speedup: r.model === 'simplenet' ? r.speedup
-    : (rows.find((b) => b.model === 'simplenet' && b.runtime === 'tfjs-wasm' && b.batchSize === r.batchSize)?.p50Ms ?? NaN) / r.p50Ms }));
+  const table = tfc.bench.speedups(rows, 'tfjs-wasm').map((r) => ({
+    ...r,
+    speedup:
+      r.model === 'simplenet'
+        ? r.speedup
+        : (rows.find((b) => b.model === 'simplenet' && b.runtime === 'tfjs-wasm' && b.batchSize === r.batchSize)
+            ?.p50Ms ?? NaN) / r.p50Ms,
+  }));
   for (const r of table) {
-    console.log(`${r.model.padEnd(20)} ${`${r.runtime} x${r.threads}`.padEnd(14)} batch ${String(r.batchSize).padStart(3)}: p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, ` +
-      `${r.throughput.toFixed(0)} ex/s, x${r.speedup.toFixed(2)} vs dense tfjs-wasm`);
+    console.log(
+      `${r.model.padEnd(20)} ${`${r.runtime} x${r.threads}`.padEnd(14)} batch ${String(r.batchSize).padStart(3)}: p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, ` +
+        `${r.throughput.toFixed(0)} ex/s, x${r.speedup.toFixed(2)} vs dense tfjs-wasm`,
+    );
   }
   const machine = tfc.machineInfo();
   console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, flags ${machine.cpuFlags.join(' ')}`);
   notes.forEach((n) => console.log(`note: ${n}`));
-  tfc.course.saveResults('bench', { rows: table.map(({ machine: _m, ...r }) => r), batchSizes: BATCHES, notes, machine });
+  tfc.course.saveResults('bench', {
+    rows: table.map(({ machine: _m, ...r }) => r),
+    batchSizes: BATCHES,
+    notes,
+    machine,
+  });
   baseline.model.dispose();
   compressed.model.dispose();
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -30,8 +30,16 @@ describe('cli: the executable on course and architecture models', function () {
   it('--help for the program and every subcommand exits 0 and names the options; no arguments and an unknown command exit 2', () => {
     const top = cli(['--help']);
     expect(top.status).to.equal(0);
-    for (const c of ['profile', 'quantize', 'prune', 'export', 'bench', 'run', 'serve']) expect(top.stdout).to.include(`  ${c}`);
-    for (const [c, flag] of [['profile', '--html'], ['quantize', '--mode'], ['prune', '--sparsity'], ['export', '--to'], ['bench', '--batch-sizes'], ['run', '--out']]) {
+    for (const c of ['profile', 'quantize', 'prune', 'export', 'bench', 'run', 'serve'])
+      expect(top.stdout).to.include(`  ${c}`);
+    for (const [c, flag] of [
+      ['profile', '--html'],
+      ['quantize', '--mode'],
+      ['prune', '--sparsity'],
+      ['export', '--to'],
+      ['bench', '--batch-sizes'],
+      ['run', '--out'],
+    ]) {
       const r = cli([c as string, '--help']);
       expect(r.status, c).to.equal(0);
       expect(r.stdout, c).to.include(flag);
@@ -53,7 +61,9 @@ describe('cli: the executable on course and architecture models', function () {
     expect(report.totals.params).to.equal(direct.totals.params);
     expect(report.totals.macs).to.equal(direct.totals.macs);
     expect(report.layers.map((l: { name: string }) => l.name)).to.deep.equal(direct.layers.map((l) => l.name));
-    expect(report.fileBytes).to.equal(fs.statSync(path.join(cnnDir, 'model.json')).size + fs.statSync(path.join(cnnDir, 'weights.bin')).size);
+    expect(report.fileBytes).to.equal(
+      fs.statSync(path.join(cnnDir, 'model.json')).size + fs.statSync(path.join(cnnDir, 'weights.bin')).size,
+    );
   });
 
   it('profile --html writes one self-contained page with the layer table and charts', () => {
@@ -73,9 +83,17 @@ describe('cli: the executable on course and architecture models', function () {
     const pr = JSON.parse(r.stdout);
     expect(pr.report.sparsity.overall ?? pr.report.sparsity.sparsity ?? pr.report.sparsity).to.not.equal(undefined);
     const json = JSON.parse(fs.readFileSync(path.join(pruned, 'model.json'), 'utf8'));
-    const stock = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(fs.readFileSync(path.join(pruned, 'weights.bin'))).buffer }));
+    const stock = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: new Uint8Array(fs.readFileSync(path.join(pruned, 'weights.bin'))).buffer,
+      }),
+    );
     const kernels = stock.layers.flatMap((l) => l.getWeights().slice(0, 1)).filter((w) => w.rank >= 2);
-    const zeros = kernels.reduce((a, w) => a + (w.dataSync() as Float32Array).filter((v) => v === 0).length, 0) / kernels.reduce((a, w) => a + w.size, 0);
+    const zeros =
+      kernels.reduce((a, w) => a + (w.dataSync() as Float32Array).filter((v) => v === 0).length, 0) /
+      kernels.reduce((a, w) => a + w.size, 0);
     expect(zeros).to.be.closeTo(0.5, 0.01);
     stock.dispose();
 
@@ -84,7 +102,10 @@ describe('cli: the executable on course and architecture models', function () {
     expect(r.status, r.stderr).to.equal(0);
     expect(entries(q)).to.include.members(['model.json', 'weights.bin']);
     // The plan travels in model.json (the quantized model's metadata), read back by planOf.
-    expect(JSON.parse(fs.readFileSync(path.join(q, 'model.json'), 'utf8')).userDefinedMetadata?.tfjsCompressQuantization?.mode).to.equal('static');
+    expect(
+      JSON.parse(fs.readFileSync(path.join(q, 'model.json'), 'utf8')).userDefinedMetadata?.tfjsCompressQuantization
+        ?.mode,
+    ).to.equal('static');
 
     const onnxDir = path.join(dir, 'onnx');
     r = cli(['export', q, '--to', 'onnx', '--out', onnxDir, '--json']);
@@ -99,12 +120,16 @@ describe('cli: the executable on course and architecture models', function () {
     expect(ex.report.ops.QuantizeLinear).to.be.greaterThan(0);
   });
 
-  it('export --to tfjs --dtype uint8 writes the converter\'s quantized manifest; --dtype with another format is a usage error', () => {
+  it("export --to tfjs --dtype uint8 writes the converter's quantized manifest; --dtype with another format is a usage error", () => {
     const web = path.join(dir, 'web');
     let r = cli(['export', cnnDir, '--to', 'tfjs', '--dtype', 'uint8', '--out', web, '--json']);
     expect(r.status, r.stderr).to.equal(0);
     const json = JSON.parse(fs.readFileSync(path.join(web, 'model.json'), 'utf8'));
-    expect(json.weightsManifest[0].weights.some((w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'uint8')).to.equal(true);
+    expect(
+      json.weightsManifest[0].weights.some(
+        (w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'uint8',
+      ),
+    ).to.equal(true);
     r = cli(['export', cnnDir, '--to', 'coreml', '--dtype', 'uint8', '--out', path.join(dir, 'coreml')]);
     expect(r.status).to.equal(2);
     expect(r.stderr).to.match(/--dtype applies to --to tfjs, got --to coreml/);
@@ -115,7 +140,9 @@ describe('cli: the executable on course and architecture models', function () {
     const r = cli(['bench', cnnDir, '--runtimes', 'tfjs-wasm,ort', '--batch-sizes', '1,4', '--rounds', '2', '--json']);
     expect(r.status, r.stderr).to.equal(0);
     const { rows } = JSON.parse(r.stdout);
-    expect(rows.map((x: { runtime: string; batchSize: number }) => `${x.runtime}/${x.batchSize}`).sort()).to.deep.equal(['ort/1', 'ort/4', 'tfjs-wasm/1', 'tfjs-wasm/4']);
+    expect(rows.map((x: { runtime: string; batchSize: number }) => `${x.runtime}/${x.batchSize}`).sort()).to.deep.equal(
+      ['ort/1', 'ort/4', 'tfjs-wasm/1', 'tfjs-wasm/4'],
+    );
     for (const row of rows) {
       expect(row.roundP50Ms).to.have.length(2);
       const sorted = [...row.roundP50Ms].sort((a: number, b: number) => a - b);
@@ -125,7 +152,13 @@ describe('cli: the executable on course and architecture models', function () {
 
   it('a full-size architecture (MobileNetV2, alpha 0.35 at 96x96): profile counts and channel pruning through the executable', async () => {
     const mnDir = path.join(dir, 'mobilenet');
-    const model = mobileNetV2({ seed: 2, alpha: 0.35, inputShape: [96, 96, 3], classes: 10, classifierActivation: 'linear' });
+    const model = mobileNetV2({
+      seed: 2,
+      alpha: 0.35,
+      inputShape: [96, 96, 3],
+      classes: 10,
+      classifierActivation: 'linear',
+    });
     await saveModel(model, mnDir);
     const params = model.countParams();
     model.dispose();
@@ -161,7 +194,20 @@ describe('cli: the executable on course and architecture models', function () {
     expect(r.status).to.equal(1);
     expect(r.stderr).to.match(/DataError: parseNpy: .*wrong\.npy/);
     const mnist = mnistNpy(dir, 8);
-    r = cli(['prune', path.join(dir, 'mobilenet'), '--sparsity', '0.2', '--epochs', '1', '--data', mnist.xs, '--labels', mnist.ys, '--out', path.join(dir, 'p-wrong')]);
+    r = cli([
+      'prune',
+      path.join(dir, 'mobilenet'),
+      '--sparsity',
+      '0.2',
+      '--epochs',
+      '1',
+      '--data',
+      mnist.xs,
+      '--labels',
+      mnist.ys,
+      '--out',
+      path.join(dir, 'p-wrong'),
+    ]);
     expect(r.status).to.equal(1);
     expect(r.stderr).to.match(/ShapeError: loadDataFiles: inputs of shape \[n, 96, 96, 3\]/);
 
@@ -188,7 +234,11 @@ describe('cli: the executable on course and architecture models', function () {
     expect(r.status).to.equal(1);
     expect(r.stderr).to.match(/ConfigError: .*exists.*--force/);
     expect(fs.statSync(path.join(existing, 'weights.bin')).mtimeMs).to.equal(mtime);
-    expect(entries(dir).filter((e) => !before.includes(e) && !e.startsWith('broken') && !e.startsWith('mnist-') && e !== 'wrong.npy')).to.deep.equal([]);
+    expect(
+      entries(dir).filter(
+        (e) => !before.includes(e) && !e.startsWith('broken') && !e.startsWith('mnist-') && e !== 'wrong.npy',
+      ),
+    ).to.deep.equal([]);
     r = cli(['prune', cnnDir, '--sparsity', '0.2', '--out', existing, '--force']);
     expect(r.status, r.stderr).to.equal(0);
     expect(entries(dir).filter((e) => e.includes('.tmp-') || e.includes('.old-'))).to.deep.equal([]);

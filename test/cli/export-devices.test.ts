@@ -13,13 +13,14 @@ import { planOf } from '../../lib/quantize/plan';
 import { smallMnist, tinyCnn } from '../quantize/fixtures';
 import { cli, entries, mnistNpy, tmpDir } from './helpers';
 
-const argmax = (v: ArrayLike<number>, k: number) => Array.from({ length: v.length / k }, (_, r) => {
-  let b = 0;
-  for (let j = 1; j < k; j++) if ((v[r * k + j] as number) > (v[r * k + b] as number)) b = j;
-  return b;
-});
+const argmax = (v: ArrayLike<number>, k: number) =>
+  Array.from({ length: v.length / k }, (_, r) => {
+    let b = 0;
+    for (let j = 1; j < k; j++) if ((v[r * k + j] as number) > (v[r * k + b] as number)) b = j;
+    return b;
+  });
 
-describe('cli: export --to tflite | coreml, with the model\'s own plan', function () {
+describe("cli: export --to tflite | coreml, with the model's own plan", function () {
   this.timeout(600_000);
   let dir: string;
   let floatDir: string;
@@ -51,7 +52,10 @@ describe('cli: export --to tflite | coreml, with the model\'s own plan', functio
     expect(entries(fp32Out)).to.deep.equal(['export-report.json', 'model.tflite']);
     const float = await loadModel(floatDir);
     const want = tf.tidy(() => (float.predict(x) as tf.Tensor).dataSync());
-    const got = runTflite(tfliteInterpreter(new Uint8Array(fs.readFileSync(path.join(fp32Out, 'model.tflite')))), x.dataSync() as Float32Array);
+    const got = runTflite(
+      tfliteInterpreter(new Uint8Array(fs.readFileSync(path.join(fp32Out, 'model.tflite')))),
+      x.dataSync() as Float32Array,
+    );
     expect(Array.from(want).reduce((m, w, i) => Math.max(m, Math.abs(w - (got[i] as number))), 0)).to.be.at.most(1e-4);
 
     const int8Out = path.join(dir, 'tflite-int8');
@@ -61,24 +65,45 @@ describe('cli: export --to tflite | coreml, with the model\'s own plan', functio
     expect(ex.report.mode).to.equal('int8');
     expect(Object.keys(ex.report.ops)).to.include.members(['QUANTIZE', 'CONV_2D', 'FULLY_CONNECTED', 'DEQUANTIZE']);
     const q = await loadModel(int8Dir);
-    const sim = argmax(tf.tidy(() => (q.predict(x) as tf.Tensor).dataSync()), 10);
-    const lite = argmax(runTflite(tfliteInterpreter(new Uint8Array(fs.readFileSync(path.join(int8Out, 'model.tflite')))), x.dataSync() as Float32Array), 10);
+    const sim = argmax(
+      tf.tidy(() => (q.predict(x) as tf.Tensor).dataSync()),
+      10,
+    );
+    const lite = argmax(
+      runTflite(
+        tfliteInterpreter(new Uint8Array(fs.readFileSync(path.join(int8Out, 'model.tflite')))),
+        x.dataSync() as Float32Array,
+      ),
+      10,
+    );
     expect(lite.filter((v, i) => v === sim[i]).length / lite.length).to.be.at.least(0.98);
-    expect(fs.statSync(path.join(int8Out, 'model.tflite')).size / fs.statSync(path.join(fp32Out, 'model.tflite')).size).to.be.below(0.35);
+    expect(
+      fs.statSync(path.join(int8Out, 'model.tflite')).size / fs.statSync(path.join(fp32Out, 'model.tflite')).size,
+    ).to.be.below(0.35);
     [float, q].forEach((m) => m.dispose());
   });
 
-  it('--to coreml: float32 from a float folder, the plan\'s linear 8-bit kernels from a quantized one, decoded equal (structural check only)', async () => {
-    for (const [src, weights] of [[floatDir, 'float32'], [int8Dir, 'linear8']] as const) {
+  it("--to coreml: float32 from a float folder, the plan's linear 8-bit kernels from a quantized one, decoded equal (structural check only)", async () => {
+    for (const [src, weights] of [
+      [floatDir, 'float32'],
+      [int8Dir, 'linear8'],
+    ] as const) {
       const out = path.join(dir, `coreml-${weights}`);
       const r = cli(['export', src, '--to', 'coreml', '--out', out, '--json']);
       expect(r.status, r.stderr).to.equal(0);
       const ex = JSON.parse(r.stdout);
-      expect([ex.format, ex.report.weights, ex.report.decodedEqual, ex.files]).to.deep.equal(['coreml', weights, true, ['model.mlmodel']]);
+      expect([ex.format, ex.report.weights, ex.report.decodedEqual, ex.files]).to.deep.equal([
+        'coreml',
+        weights,
+        true,
+        ['model.mlmodel'],
+      ]);
       expect(ex.report.validation).to.match(/structural only .* not run in Core ML here/);
       // Independently of the report: decode the written file against the model folder.
       const m = await loadModel(src);
-      expect(decodedEqual(new Uint8Array(fs.readFileSync(path.join(out, 'model.mlmodel'))), m, { weights }).equal).to.equal(true);
+      expect(
+        decodedEqual(new Uint8Array(fs.readFileSync(path.join(out, 'model.mlmodel'))), m, { weights }).equal,
+      ).to.equal(true);
       if (weights === 'linear8') expect(planOf(m)?.mode).to.equal('static');
       m.dispose();
     }
@@ -90,39 +115,92 @@ describe('cli: export --to tflite | coreml, with the model\'s own plan', functio
     const out = path.join(dir, 'tflite-dynamic');
     const r = cli(['export', dyn, '--to', 'tflite', '--out', out]);
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/ExportError: toTflite: a static quantization plan \(full-integer INT8\) or none \(fp32\), got mode 'dynamic'/);
+    expect(r.stderr).to.match(
+      /ExportError: toTflite: a static quantization plan \(full-integer INT8\) or none \(fp32\), got mode 'dynamic'/,
+    );
     expect(fs.existsSync(out)).to.equal(false);
     const int4 = path.join(dir, 'int4');
-    let q = cli(['quantize', floatDir, '--mode', 'weight-only', '--bits', '4', '--block-size', '64', '--out', int4, '--json']);
+    let q = cli([
+      'quantize',
+      floatDir,
+      '--mode',
+      'weight-only',
+      '--bits',
+      '4',
+      '--block-size',
+      '64',
+      '--out',
+      int4,
+      '--json',
+    ]);
     expect(q.status, q.stderr).to.equal(0);
     expect(JSON.parse(q.stdout).report.blockSize).to.equal(64);
     const ml = path.join(dir, 'coreml-int4');
     q = cli(['export', int4, '--to', 'coreml', '--out', ml]);
     expect(q.status).to.equal(1);
-    expect(q.stderr).to.match(/ExportError: toCoreML: .*got blockwise int4 parameters \(blocks of 64\) for layer "fc1"/);
+    expect(q.stderr).to.match(
+      /ExportError: toCoreML: .*got blockwise int4 parameters \(blocks of 64\) for layer "fc1"/,
+    );
     expect(fs.existsSync(ml)).to.equal(false);
     q = cli(['export', int4, '--to', 'onnx', '--out', path.join(dir, 'onnx-int4'), '--json']);
     expect(q.status, q.stderr).to.equal(0);
     expect(JSON.parse(q.stdout).report.ops.MatMulNBits).to.equal(2);
-    expect(cli(['quantize', floatDir, '--mode', 'weight-only', '--bits', '4', '--block-size', '48', '--out', path.join(dir, 'bad')]).stderr).to.match(/ConfigError: quantize\.postTraining: blockSize a power of two in \[32, 128\], got 48/);
+    expect(
+      cli([
+        'quantize',
+        floatDir,
+        '--mode',
+        'weight-only',
+        '--bits',
+        '4',
+        '--block-size',
+        '48',
+        '--out',
+        path.join(dir, 'bad'),
+      ]).stderr,
+    ).to.match(/ConfigError: quantize\.postTraining: blockSize a power of two in \[32, 128\], got 48/);
   });
 
-  it('a recipe\'s tflite stage is scored in TFLite, its coreml stage is not scored (no runtime) but carries the structural check', () => {
+  it("a recipe's tflite stage is scored in TFLite, its coreml stage is not scored (no runtime) but carries the structural check", () => {
     const evalData = mnistNpy(dir, 300, 2000);
     const recipe = {
-      version: 1, model: floatDir, seed: 1,
-      data: { calibration: { path: data.xs, scale: 1 / 255 }, evaluation: { path: evalData.xs, labels: evalData.ys, scale: 1 / 255 } },
-      stages: [{ kind: 'quantize', mode: 'static', calibration: { count: 200 } }, { kind: 'export', to: 'tflite' }, { kind: 'export', to: 'coreml' }],
+      version: 1,
+      model: floatDir,
+      seed: 1,
+      data: {
+        calibration: { path: data.xs, scale: 1 / 255 },
+        evaluation: { path: evalData.xs, labels: evalData.ys, scale: 1 / 255 },
+      },
+      stages: [
+        { kind: 'quantize', mode: 'static', calibration: { count: 200 } },
+        { kind: 'export', to: 'tflite' },
+        { kind: 'export', to: 'coreml' },
+      ],
     };
     const file = path.join(dir, 'recipe.json');
     fs.writeFileSync(file, JSON.stringify(recipe));
     const out = path.join(dir, 'run');
     const r = cli(['run', file, '--out', out, '--json']);
     expect(r.status, r.stderr).to.equal(0);
-    const stages = JSON.parse(r.stdout).stages as { name: string; evaluatedOn?: string; accuracy?: number; files?: string[]; report?: { decodedEqual?: boolean } }[];
+    const stages = JSON.parse(r.stdout).stages as {
+      name: string;
+      evaluatedOn?: string;
+      accuracy?: number;
+      files?: string[];
+      report?: { decodedEqual?: boolean };
+    }[];
     const [quantized, lite, ml] = [stages[1], stages[2], stages[3]];
-    expect([lite?.name, lite?.evaluatedOn, lite?.files]).to.deep.equal(['02-export-tflite', 'tflite', ['model.tflite']]);
+    expect([lite?.name, lite?.evaluatedOn, lite?.files]).to.deep.equal([
+      '02-export-tflite',
+      'tflite',
+      ['model.tflite'],
+    ]);
     expect(Math.abs((lite?.accuracy as number) - (quantized?.accuracy as number))).to.be.at.most(0.02);
-    expect([ml?.name, ml?.evaluatedOn, ml?.accuracy, ml?.report?.decodedEqual]).to.deep.equal(['03-export-coreml', undefined, undefined, true]);
+    expect([ml?.name, ml?.evaluatedOn, ml?.accuracy, ml?.report?.decodedEqual]).to.deep.equal([
+      '03-export-coreml',
+      undefined,
+      undefined,
+      true,
+    ]);
   });
 });

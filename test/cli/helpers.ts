@@ -19,7 +19,12 @@ export interface CliRun {
 /** Runs `tfjs-compress ...args` in `cwd`; fails clearly when dist is not built. */
 export function cli(args: readonly string[], cwd = os.tmpdir()): CliRun {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (make test builds first).`);
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, FORCE_COLOR: '0' } });
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -33,7 +38,10 @@ export function mnistNpy(dir: string, n: number, offset = 0): { xs: string; ys: 
   const { test } = loadMnist();
   const xs = path.join(dir, `mnist-x-${offset}-${n}.npy`);
   const ys = path.join(dir, `mnist-y-${offset}-${n}.npy`);
-  fs.writeFileSync(xs, encodeNpy({ dtype: 'uint8', shape: [n, 28, 28, 1], data: test.images.slice(offset * 784, (offset + n) * 784) }));
+  fs.writeFileSync(
+    xs,
+    encodeNpy({ dtype: 'uint8', shape: [n, 28, 28, 1], data: test.images.slice(offset * 784, (offset + n) * 784) }),
+  );
   fs.writeFileSync(ys, encodeNpy({ dtype: 'uint8', shape: [n], data: test.labels.slice(offset, offset + n) }));
   return { xs, ys };
 }

@@ -30,21 +30,35 @@ function accuracy(scores: Float32Array, k: number, labels: Uint8Array): number {
 /** Stock tfjs, no library code: tf.loadLayersModel over the folder's files. */
 async function stockLayers(dir: string): Promise<tf.LayersModel> {
   const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  const data = Buffer.concat(json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => fs.readFileSync(path.join(dir, p)))));
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights), weightData: new Uint8Array(data).buffer }));
+  const data = Buffer.concat(
+    json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => fs.readFileSync(path.join(dir, p)))),
+  );
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
+      weightData: new Uint8Array(data).buffer,
+    }),
+  );
 }
 
 describe('cli: run a recipe on the real npm model and on a graph model', function () {
   this.timeout(900_000);
 
-  it('prune + static INT8 + ONNX + bench on mnist-react-tfjs: loadable artifacts, and the report\'s size, accuracy and timings check out', async () => {
+  it("prune + static INT8 + ONNX + bench on mnist-react-tfjs: loadable artifacts, and the report's size, accuracy and timings check out", async () => {
     const dir = tmpDir();
     const model = verifiedModelFiles(MNIST_CNN).dir;
     const calib = mnistNpy(dir, 200, 0);
     const evalData = mnistNpy(dir, 500, 5000);
     const recipe = {
-      version: 1, name: 'mnist cnn', model, seed: 1,
-      data: { calibration: { path: path.basename(calib.xs), scale: 1 / 255 }, evaluation: { path: path.basename(evalData.xs), labels: path.basename(evalData.ys), scale: 1 / 255 } },
+      version: 1,
+      name: 'mnist cnn',
+      model,
+      seed: 1,
+      data: {
+        calibration: { path: path.basename(calib.xs), scale: 1 / 255 },
+        evaluation: { path: path.basename(evalData.xs), labels: path.basename(evalData.ys), scale: 1 / 255 },
+      },
       stages: [
         { kind: 'prune', method: 'magnitude', sparsity: 0.5 },
         { kind: 'quantize', mode: 'static', calibration: { count: 200 } },
@@ -72,10 +86,20 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
     expect(inputs.evaluation).to.equal(sha(evalData.xs));
     expect(inputs.labels).to.equal(sha(evalData.ys));
 
-    const [original, pruned, quantized, onnx] = report.stages as { name: string; artifact: string; files: string[]; sizeBytes: number; accuracy: number; examples: number }[];
+    const [original, pruned, quantized, onnx] = report.stages as {
+      name: string;
+      artifact: string;
+      files: string[];
+      sizeBytes: number;
+      accuracy: number;
+      examples: number;
+    }[];
     // Sizes: exactly the bytes of the files on disk.
     for (const s of [pruned, quantized, onnx]) {
-      const bytes = (s?.files ?? []).reduce((a, f) => a + fs.statSync(path.join(out, s?.artifact as string, f)).size, 0);
+      const bytes = (s?.files ?? []).reduce(
+        (a, f) => a + fs.statSync(path.join(out, s?.artifact as string, f)).size,
+        0,
+      );
       expect(s?.sizeBytes, s?.name).to.equal(bytes);
     }
     expect(original?.sizeBytes).to.equal(MNIST_CNN.files.reduce((a, f) => a + f.bytes, 0));
@@ -84,14 +108,19 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
     const xs = new Uint8Array(fs.readFileSync(evalData.xs)).slice(128);
     const labels = new Uint8Array(fs.readFileSync(evalData.ys)).slice(128);
     const x = tf.tidy(() => tf.tensor4d(xs, [500, 28, 28, 1], 'float32').mul(1 / 255));
-    for (const [s, dir2] of [[original, model], [pruned, path.join(out, pruned?.artifact as string)]] as const) {
+    for (const [s, dir2] of [
+      [original, model],
+      [pruned, path.join(out, pruned?.artifact as string)],
+    ] as const) {
       const m = await stockLayers(dir2);
       const y = tf.tidy(() => m.predict(x, { batchSize: 256 }) as tf.Tensor);
-      expect(accuracy(await y.data() as Float32Array, 10, labels), s?.name).to.equal(s?.accuracy);
+      expect(accuracy((await y.data()) as Float32Array, 10, labels), s?.name).to.equal(s?.accuracy);
       tf.dispose([y]);
       m.dispose();
     }
-    const session = await ortSession(new Uint8Array(fs.readFileSync(path.join(out, onnx?.artifact as string, 'model.onnx'))));
+    const session = await ortSession(
+      new Uint8Array(fs.readFileSync(path.join(out, onnx?.artifact as string, 'model.onnx'))),
+    );
     const parts: Float32Array[] = [];
     for (let s = 0; s < 500; s += 256) {
       const n = Math.min(256, 500 - s);
@@ -111,7 +140,12 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
 
     // Speed: one row per artifact and runtime, p50 the median of its own round medians, speed-ups from those rows.
     const rows = report.bench as { stage: string; runtime: string; p50Ms: number; roundP50Ms: number[] }[];
-    expect(rows.map((b) => `${b.stage}@${b.runtime}`).sort()).to.deep.equal(['01-prune-magnitude-0.5@tfjs-wasm', '03-export-onnx@ort', 'original@ort', 'original@tfjs-wasm']);
+    expect(rows.map((b) => `${b.stage}@${b.runtime}`).sort()).to.deep.equal([
+      '01-prune-magnitude-0.5@tfjs-wasm',
+      '03-export-onnx@ort',
+      'original@ort',
+      'original@tfjs-wasm',
+    ]);
     for (const b of rows) {
       expect(b.roundP50Ms).to.have.length(3);
       expect(b.p50Ms).to.equal([...b.roundP50Ms].sort((p, q) => p - q)[1]);
@@ -131,12 +165,29 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
     fixture.layers.dispose();
     const inputs = path.join(dir, 'inputs.npy');
     const n = 32;
-    fs.writeFileSync(inputs, encodeNpy({ dtype: 'float32', shape: [n, 28, 28, 1], data: Float32Array.from({ length: n * 784 }, (_, i) => ((i * 7919) % 256) / 255) }));
+    fs.writeFileSync(
+      inputs,
+      encodeNpy({
+        dtype: 'float32',
+        shape: [n, 28, 28, 1],
+        data: Float32Array.from({ length: n * 784 }, (_, i) => ((i * 7919) % 256) / 255),
+      }),
+    );
     const recipeFile = path.join(dir, 'graph.json');
-    fs.writeFileSync(recipeFile, JSON.stringify({
-      version: 1, model: 'graph', data: { evaluation: { path: 'inputs.npy' } },
-      stages: ['uint8', 'uint16', 'float16'].map((dtype) => ({ kind: 'quantize', dtype, from: 'original', name: dtype })),
-    }));
+    fs.writeFileSync(
+      recipeFile,
+      JSON.stringify({
+        version: 1,
+        model: 'graph',
+        data: { evaluation: { path: 'inputs.npy' } },
+        stages: ['uint8', 'uint16', 'float16'].map((dtype) => ({
+          kind: 'quantize',
+          dtype,
+          from: 'original',
+          name: dtype,
+        })),
+      }),
+    );
     const out = path.join(dir, 'out');
     const r = cli(['run', recipeFile, '--out', out, '--json']);
     expect(r.status, r.stderr).to.equal(0);
@@ -173,14 +224,33 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
     expect(fs.existsSync(path.join(dir, 'pruned')) || fs.existsSync(path.join(dir, 'onnx'))).to.equal(false);
   });
 
-  it('a recipe with an unknown field, a bad value or a missing file fails with the field\'s path and writes nothing', () => {
+  it("a recipe with an unknown field, a bad value or a missing file fails with the field's path and writes nothing", () => {
     const dir = tmpDir();
     const cases: [unknown, RegExp][] = [
-      [{ version: 1, model: 'm', stages: [{ kind: 'prune', method: 'magnitude', sparsity: 0.5, sparsty: 1 }] }, /stages\[0\]\.sparsty is not a known field/],
-      [{ version: 1, model: 'm', stages: [{ kind: 'export', to: 'onnx' }, { kind: 'prune', method: 'magnitude', sparsity: 1.5 }] }, /stages\[1\]\.sparsity must be a number >= 0 and < 1, got number 1\.5/],
-      [{ version: 1, model: 'm', stages: [{ kind: 'distill' }] }, /stages\[0\]\.kind must be one of "prune", "quantize", "export", "bench"/],
+      [
+        { version: 1, model: 'm', stages: [{ kind: 'prune', method: 'magnitude', sparsity: 0.5, sparsty: 1 }] },
+        /stages\[0\]\.sparsty is not a known field/,
+      ],
+      [
+        {
+          version: 1,
+          model: 'm',
+          stages: [
+            { kind: 'export', to: 'onnx' },
+            { kind: 'prune', method: 'magnitude', sparsity: 1.5 },
+          ],
+        },
+        /stages\[1\]\.sparsity must be a number >= 0 and < 1, got number 1\.5/,
+      ],
+      [
+        { version: 1, model: 'm', stages: [{ kind: 'distill' }] },
+        /stages\[0\]\.kind must be one of "prune", "quantize", "export", "bench"/,
+      ],
       [{ version: 1, model: 'm', stages: [], extra: true }, /extra is not a known field/],
-      [{ version: 1, model: 'missing-model', stages: [{ kind: 'export', to: 'onnx' }] }, /DataError: openModel: a model.json in .*missing-model/],
+      [
+        { version: 1, model: 'missing-model', stages: [{ kind: 'export', to: 'onnx' }] },
+        /DataError: openModel: a model.json in .*missing-model/,
+      ],
     ];
     cases.forEach(([recipe, re], i) => {
       const file = path.join(dir, `r${i}.json`);

@@ -2,7 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { initBackend } from '../../lib/core/backend';
 import { setGradients, currentGradients } from '../../lib/core/gradients';
-import { conv2dFilterGrad, conv2dInputGradStride1, depthwiseFilterGrad, depthwiseInputGrad } from '../../lib/core/wasm-kernels';
+import {
+  conv2dFilterGrad,
+  conv2dInputGradStride1,
+  depthwiseFilterGrad,
+  depthwiseInputGrad,
+} from '../../lib/core/wasm-kernels';
 import { ConfigError } from '../../lib/errors';
 import { cnn } from '../../lib/models/cnn';
 import { onBackend, maxAbsDiff } from '../helpers/backends';
@@ -28,14 +33,22 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 describe('core/backend', () => {
   it('initBackend rejects an unknown backend with a ConfigError naming the choices', async () => {
     let err: unknown;
-    try { await initBackend('webgpu' as never); } catch (e) { err = e; }
+    try {
+      await initBackend('webgpu' as never);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as Error).message).to.match(/initBackend: backend must be one of wasm, cpu, tensorflow, got "webgpu"/);
   });
 
   it('initBackend(tensorflow) without tfjs-node says how to install it', async () => {
     let err: unknown;
-    try { await initBackend('tensorflow'); } catch (e) { err = e; }
+    try {
+      await initBackend('tensorflow');
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as Error).message).to.match(/tfjs-node/);
     expect(tf.getBackend()).to.equal('wasm');
@@ -48,14 +61,19 @@ describe('core/backend', () => {
 
 describe('core/wasm-kernels: backward conv kernels on wasm equal the cpu reference', () => {
   const cases: { pad: 'same' | 'valid'; stride: number; k: number }[] = [
-    { pad: 'same', stride: 1, k: 5 }, { pad: 'valid', stride: 1, k: 3 }, { pad: 'same', stride: 2, k: 3 }, { pad: 'valid', stride: 2, k: 3 },
+    { pad: 'same', stride: 1, k: 5 },
+    { pad: 'valid', stride: 1, k: 3 },
+    { pad: 'same', stride: 2, k: 3 },
+    { pad: 'valid', stride: 2, k: 3 },
   ];
   for (const c of cases) {
     it(`Conv2D filter and input gradients, ${c.pad} padding, stride ${c.stride}, kernel ${c.k}`, async () => {
       const make = () => {
         const x = tf.randomNormal([3, 9, 8, 2], 0, 1, 'float32', 1) as tf.Tensor4D;
         const w = tf.randomNormal([c.k, c.k, 2, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
-        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad))));
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad))),
+        );
         const [dx, dw] = g([x, w]);
         return tf.concat([tf.reshape(dx as tf.Tensor, [-1]), tf.reshape(dw as tf.Tensor, [-1])]);
       };
@@ -70,13 +88,19 @@ describe('core/wasm-kernels: backward conv kernels on wasm equal the cpu referen
       const dy = tf.randomNormal([2, 4, 3, 5], 0, 1, 'float32', 4) as tf.Tensor4D;
       return conv2dFilterGrad(x, dy, [3, 3, 3, 5], [2, 2], 'valid');
     };
-    const ref = await onBackend('cpu', () => tf.tidy(() => {
-      const x = tf.randomNormal([2, 10, 7, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
-      const dy = tf.randomNormal([2, 4, 3, 5], 0, 1, 'float32', 4) as tf.Tensor4D;
-      return tf.conv2d(x, tf.zeros([3, 3, 3, 5]) as tf.Tensor4D, 2, 'valid').shape.length === 4
-        ? (tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 2, 'valid'), dy)))(tf.zeros([3, 3, 3, 5]))).dataSync() as Float32Array
-        : new Float32Array();
-    }));
+    const ref = await onBackend('cpu', () =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([2, 10, 7, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+        const dy = tf.randomNormal([2, 4, 3, 5], 0, 1, 'float32', 4) as tf.Tensor4D;
+        return tf.conv2d(x, tf.zeros([3, 3, 3, 5]) as tf.Tensor4D, 2, 'valid').shape.length === 4
+          ? (tf
+              .grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 2, 'valid'), dy)))(
+                tf.zeros([3, 3, 3, 5]),
+              )
+              .dataSync() as Float32Array)
+          : new Float32Array();
+      }),
+    );
     const mine = tf.tidy(f);
     expect(mine.shape).to.deep.equal([3, 3, 3, 5]);
     expect(maxDiff(ref, mine.dataSync() as Float32Array)).to.be.lessThan(1e-3);
@@ -86,8 +110,18 @@ describe('core/wasm-kernels: backward conv kernels on wasm equal the cpu referen
   it('the registered wasm kernel refuses layouts it does not support with a ConfigError', () => {
     const x = tf.zeros([1, 4, 4, 1]);
     const dy = tf.zeros([1, 4, 4, 1]);
-    expect(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 1, 1] }))
-      .to.throw(ConfigError, /Conv2DBackpropFilter \(wasm, tfjs-compress\): NHWC data and dilation 1, got dataFormat NCHW/);
+    expect(() =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          { strides: [1, 1], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 1, 1] },
+        ),
+    ).to.throw(
+      ConfigError,
+      /Conv2DBackpropFilter \(wasm, tfjs-compress\): NHWC data and dilation 1, got dataFormat NCHW/,
+    );
     tf.dispose([x, dy]);
   });
 
@@ -98,12 +132,18 @@ describe('core/wasm-kernels: backward conv kernels on wasm equal the cpu referen
     tf.dispose([dy, w]);
   });
 
-  for (const c of [{ pad: 'same' as const, stride: 1, m: 1 }, { pad: 'valid' as const, stride: 2, m: 2 }, { pad: 'same' as const, stride: 2, m: 1 }]) {
+  for (const c of [
+    { pad: 'same' as const, stride: 1, m: 1 },
+    { pad: 'valid' as const, stride: 2, m: 2 },
+    { pad: 'same' as const, stride: 2, m: 1 },
+  ]) {
     it(`DepthwiseConv2D gradients, ${c.pad}, stride ${c.stride}, multiplier ${c.m}`, async () => {
       const make = () => {
         const x = tf.randomNormal([2, 9, 9, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
         const w = tf.randomNormal([3, 3, 3, c.m], 0, 1, 'float32', 6) as tf.Tensor4D;
-        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad))));
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.square(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad))),
+        );
         const [dx, dw] = g([x, w]);
         return tf.concat([tf.reshape(dx as tf.Tensor, [-1]), tf.reshape(dw as tf.Tensor, [-1])]);
       };
@@ -113,12 +153,17 @@ describe('core/wasm-kernels: backward conv kernels on wasm equal the cpu referen
   }
 
   it('the depthwise helpers do not leak', async () => {
-    await expectNoLeak(() => tf.tidy(() => {
-      const x = tf.ones([1, 5, 5, 2]) as tf.Tensor4D;
-      const dy = tf.ones([1, 5, 5, 2]) as tf.Tensor4D;
-      const w = tf.ones([3, 3, 2, 1]) as tf.Tensor4D;
-      return [depthwiseFilterGrad(x, dy, [3, 3, 2, 1], [1, 1], 'same'), depthwiseInputGrad([1, 5, 5, 2], dy, w, [1, 1], 'same')];
-    }));
+    await expectNoLeak(() =>
+      tf.tidy(() => {
+        const x = tf.ones([1, 5, 5, 2]) as tf.Tensor4D;
+        const dy = tf.ones([1, 5, 5, 2]) as tf.Tensor4D;
+        const w = tf.ones([3, 3, 2, 1]) as tf.Tensor4D;
+        return [
+          depthwiseFilterGrad(x, dy, [3, 3, 2, 1], [1, 1], 'same'),
+          depthwiseInputGrad([1, 5, 5, 2], dy, w, [1, 1], 'same'),
+        ];
+      }),
+    );
   });
 
   it('one training step of the CNN gives the same weights on wasm and cpu, without leaks', async () => {
@@ -127,7 +172,11 @@ describe('core/wasm-kernels: backward conv kernels on wasm equal the cpu referen
       const x = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 7);
       const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32'), 10);
       const opt = tf.train.sgd(0.1);
-      tf.tidy(() => { opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar); });
+      tf.tidy(() => {
+        opt.minimize(
+          () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        );
+      });
       const flat = tf.tidy(() => tf.concat(model.getWeights().map((w) => tf.reshape(w, [-1]))));
       const out = flat.dataSync() as Float32Array;
       tf.dispose([x, y, flat]);
@@ -147,7 +196,12 @@ describe('core/wasm-kernels: backward conv kernels on wasm equal the cpu referen
 describe('core/gradients: the fast gradients equal tfjs stock gradients', () => {
   afterEach(() => setGradients({ fastMatMul: true }));
 
-  for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+  for (const [ta, tb] of [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ] as const) {
     it(`matmul gradient with transposeA=${ta}, transposeB=${tb}`, () => {
       const run = (fast: boolean) => {
         setGradients({ fastMatMul: fast });
@@ -183,7 +237,10 @@ describe('core/gradients: the fast gradients equal tfjs stock gradients', () => 
   });
 
   it('batch-norm gradient (all five inputs) for 4-D and 2-D inputs', () => {
-    for (const shape of [[2, 3, 3, 4], [6, 4]]) {
+    for (const shape of [
+      [2, 3, 3, 4],
+      [6, 4],
+    ]) {
       const run = (fast: boolean) => {
         setGradients({ fastMatMul: fast });
         return tf.tidy(() => {
@@ -193,7 +250,8 @@ describe('core/gradients: the fast gradients equal tfjs stock gradients', () => 
           const scale = tf.randomNormal([4], 1, 0.1, 'float32', 15);
           const offset = tf.randomNormal([4], 0, 1, 'float32', 16);
           const g = tf.grads((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) =>
-            tf.sum(tf.square(tf.batchNorm(a, m, v, o, s, 1e-3))));
+            tf.sum(tf.square(tf.batchNorm(a, m, v, o, s, 1e-3))),
+          );
           return tf.concat(g([x, mean, variance, scale, offset]).map((t) => tf.reshape(t, [-1])));
         });
       };

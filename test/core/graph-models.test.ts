@@ -12,7 +12,10 @@ import { mnistGraph, mobilenetGraph, stockGraphModel } from '../fixtures/graph-m
 /** The fixture's weights by their short name (layer/op), decoded by stock tfjs. */
 function weights(a: ModelArtifacts): Record<string, tf.Tensor> {
   const w = a.weightData;
-  const map = tf.io.decodeWeights(w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer, a.modelJson.weightsManifest.flatMap((g) => g.weights));
+  const map = tf.io.decodeWeights(
+    w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer,
+    a.modelJson.weightsManifest.flatMap((g) => g.weights),
+  );
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k.split('/').slice(-3, -1).join('/'), v]));
 }
 
@@ -30,22 +33,37 @@ function mnistMath(w: Record<string, tf.Tensor>, x: tf.Tensor4D): tf.Tensor {
 function mobilenetMath(w: Record<string, tf.Tensor>, x: tf.Tensor4D): tf.Tensor {
   const t = (k: string) => w[k] as tf.Tensor;
   const relu6 = (v: tf.Tensor) => tf.clipByValue(v, 0, 6);
-  const stem = relu6(tf.add(tf.conv2d(x, t('stem/Conv2D') as tf.Tensor4D, 2, 'same'), t('stem/BiasAdd'))) as tf.Tensor4D;
-  const dw1 = relu6(tf.add(tf.depthwiseConv2d(stem, t('dw1/depthwise') as tf.Tensor4D, 1, 'same'), t('dw1/BiasAdd'))) as tf.Tensor4D;
+  const stem = relu6(
+    tf.add(tf.conv2d(x, t('stem/Conv2D') as tf.Tensor4D, 2, 'same'), t('stem/BiasAdd')),
+  ) as tf.Tensor4D;
+  const dw1 = relu6(
+    tf.add(tf.depthwiseConv2d(stem, t('dw1/depthwise') as tf.Tensor4D, 1, 'same'), t('dw1/BiasAdd')),
+  ) as tf.Tensor4D;
   const pw1 = tf.add(tf.conv2d(dw1, t('pw1/Conv2D') as tf.Tensor4D, 1, 'valid'), t('pw1/BiasAdd'));
   const r = relu6(tf.add(stem, pw1)) as tf.Tensor4D;
-  const dw2 = relu6(tf.add(tf.depthwiseConv2d(r, t('dw2/depthwise') as tf.Tensor4D, 2, 'same'), t('dw2/BiasAdd'))) as tf.Tensor4D;
+  const dw2 = relu6(
+    tf.add(tf.depthwiseConv2d(r, t('dw2/depthwise') as tf.Tensor4D, 2, 'same'), t('dw2/BiasAdd')),
+  ) as tf.Tensor4D;
   const pw2 = relu6(tf.add(tf.conv2d(dw2, t('pw2/Conv2D') as tf.Tensor4D, 1, 'valid'), t('pw2/BiasAdd')));
   const gap = tf.mean(pw2, [1, 2]) as tf.Tensor2D;
   return tf.softmax(tf.add(tf.matMul(gap, t('logits/MatMul') as tf.Tensor2D), t('logits/BiasAdd')));
 }
 
 describe('core: graph models', () => {
-  for (const [name, make, math] of [['MNIST CNN', mnistGraph, mnistMath], ['MobileNet block', mobilenetGraph, mobilenetMath]] as const) {
+  for (const [name, make, math] of [
+    ['MNIST CNN', mnistGraph, mnistMath],
+    ['MobileNet block', mobilenetGraph, mobilenetMath],
+  ] as const) {
     it(`the hand-written ${name} graph runs in stock tf.loadGraphModel and equals the same math in tfjs ops (cpu) and its layers model`, async () => {
       const f = make(7);
       const g = await stockGraphModel(f.artifacts);
-      const x = tf.randomUniform([3, ...f.inputShape] as [number, number, number, number], 0, 1, 'float32', 9) as tf.Tensor4D;
+      const x = tf.randomUniform(
+        [3, ...f.inputShape] as [number, number, number, number],
+        0,
+        1,
+        'float32',
+        9,
+      ) as tf.Tensor4D;
       const y = g.predict(x) as tf.Tensor;
       const reference = await onBackend('cpu', () => {
         const xc = tf.tensor(x.dataSync(), x.shape) as tf.Tensor4D;
@@ -71,14 +89,17 @@ describe('core: graph models', () => {
   it('every verb that needs layers refuses a graph model with a ConfigError naming itself and what to do; the backend still works', async () => {
     const f = mnistGraph(1);
     f.layers.dispose();
-    const g = await stockGraphModel(f.artifacts) as unknown as tf.LayersModel;
+    const g = (await stockGraphModel(f.artifacts)) as unknown as tf.LayersModel;
     const other = simpleNet({ seed: 1 });
     const data = { xs: tf.zeros([4, 28, 28, 1]), ys: tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 10) };
     const verbs: [string, () => unknown][] = [
       ['prune.magnitude', () => prune.magnitude(g, { sparsity: 0.5 })],
       ['prune.channels', () => prune.channels(g, { sparsity: 0.5 })],
       ['quantize.postTraining', () => quantize.postTraining(g, { mode: 'weight-only' } as never)],
-      ['quantize.quantizationAwareTraining', () => quantize.quantizationAwareTraining(g, data, { epochs: 1, seed: 1 } as never)],
+      [
+        'quantize.quantizationAwareTraining',
+        () => quantize.quantizationAwareTraining(g, data, { epochs: 1, seed: 1 } as never),
+      ],
       ['quantize.weightSharing', () => quantize.weightSharing(g, { clusters: 4, seed: 1 } as never)],
       ['quantize.calibrateRanges', () => quantize.calibrateRanges(g, data)],
       ['quantize.convertQat', () => quantize.convertQat(g, {})],
@@ -93,7 +114,11 @@ describe('core: graph models', () => {
     const before = tf.memory().numTensors;
     for (const [fn, call] of verbs) {
       let err: unknown;
-      try { await call(); } catch (e) { err = e; }
+      try {
+        await call();
+      } catch (e) {
+        err = e;
+      }
       expect(err, fn).to.be.instanceOf(CompressionError);
       expect(err, fn).to.be.instanceOf(ConfigError);
       const msg = (err as Error).message;

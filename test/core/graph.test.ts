@@ -25,7 +25,9 @@ describe('core/graph', () => {
     const want = m.predict(x) as tf.Tensor;
     const got = tf.tidy(() => runGraph(g, x));
     expect(maxAbsDiff(want, got)).to.be.below(1e-6);
-    const zeroed = tf.tidy(() => runGraph(g, x, { apply: (node) => (node.name === 'fc2' ? tf.zeros([3, 10]) : undefined) }));
+    const zeroed = tf.tidy(() =>
+      runGraph(g, x, { apply: (node) => (node.name === 'fc2' ? tf.zeros([3, 10]) : undefined) }),
+    );
     expect(Array.from(zeroed.dataSync()).every((v) => v === 0)).to.equal(true);
     const doubled = tf.tidy(() => runGraph(g, x, { after: (node, y) => (node.name === 'fc2' ? tf.mul(y, 2) : y) }));
     expect(maxAbsDiff(doubled, tf.mul(want, 2))).to.be.below(1e-5);
@@ -58,7 +60,11 @@ describe('core/graph: registry entries, shapes, graph models', () => {
     expect(conv1?.entry?.kernel).to.deep.equal({ index: 0, inAxis: 2, outAxis: 3 });
     expect(conv1?.inputShapes).to.deep.equal([[28, 28, 1]]);
     expect(g.find((n) => n.name === 'bn1')?.entry?.role).to.equal('tied');
-    expect(consumersOf(g).get('conv1')?.map((n) => n.name)).to.deep.equal(['bn1']);
+    expect(
+      consumersOf(g)
+        .get('conv1')
+        ?.map((n) => n.name),
+    ).to.deep.equal(['bn1']);
     m.dispose();
   });
 
@@ -72,7 +78,17 @@ describe('core/graph: registry entries, shapes, graph models', () => {
     const want = m.predict(x) as tf.Tensor;
     const before = tf.memory().numTensors;
     let liveAtC = 0;
-    const got = runGraph(modelGraph(m), x, { before: (node, ins) => { if (node.name === 'c') liveAtC = tf.memory().numTensors - before; return ins; } }, { release: true });
+    const got = runGraph(
+      modelGraph(m),
+      x,
+      {
+        before: (node, ins) => {
+          if (node.name === 'c') liveAtC = tf.memory().numTensors - before;
+          return ins;
+        },
+      },
+      { release: true },
+    );
     // At c: a's and b's outputs are alive (c reads both), nothing else was made.
     expect(liveAtC).to.equal(2);
     expect(tf.memory().numTensors - before).to.equal(1);
@@ -89,7 +105,19 @@ describe('core/graph: registry entries, shapes, graph models', () => {
     const x = tf.randomUniform([2, 4], -10, 10, 'float32', 1);
     const live: number[] = [];
     const before = tf.memory().numTensors;
-    tf.tidy(() => runGraph(modelGraph(m), x, { after: (_n, v) => { live.push(tf.memory().numTensors - before); return v; } }, { release: true }));
+    tf.tidy(() =>
+      runGraph(
+        modelGraph(m),
+        x,
+        {
+          after: (_n, v) => {
+            live.push(tf.memory().numTensors - before);
+            return v;
+          },
+        },
+        { release: true },
+      ),
+    );
     // One live value per step (the previous one freed, nothing left behind by the layer).
     expect(live).to.deep.equal([0, 1, 1, 1, 1]);
     tf.dispose(x);
@@ -98,8 +126,14 @@ describe('core/graph: registry entries, shapes, graph models', () => {
 
   it('a graph model is refused with a ConfigError that says what works on it', async () => {
     const gm = new tf.GraphModel('memory://none');
-    expect(() => requireLayersModel(gm, 'prune.channels')).to.throw(ConfigError, /got a tf.GraphModel .* has no layers to prune.* profile.profileModel/);
-    expect(() => modelGraph(gm as unknown as tf.LayersModel, 'toOnnx')).to.throw(ConfigError, /toOnnx: a tf.LayersModel, got a tf.GraphModel/);
+    expect(() => requireLayersModel(gm, 'prune.channels')).to.throw(
+      ConfigError,
+      /got a tf.GraphModel .* has no layers to prune.* profile.profileModel/,
+    );
+    expect(() => modelGraph(gm as unknown as tf.LayersModel, 'toOnnx')).to.throw(
+      ConfigError,
+      /toOnnx: a tf.LayersModel, got a tf.GraphModel/,
+    );
     expect(() => requireLayersModel({}, 'fit')).to.throw(ConfigError, /fit: a tf.LayersModel, got an object/);
   });
 });

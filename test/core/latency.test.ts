@@ -13,17 +13,31 @@ describe('core/latency', () => {
 
   it('measureLatency runs warm-up plus the requested runs', async () => {
     let calls = 0;
-    const s = await measureLatency(() => { calls++; }, { warmupRuns: 2, runs: 7 });
+    const s = await measureLatency(
+      () => {
+        calls++;
+      },
+      { warmupRuns: 2, runs: 7 },
+    );
     expect(calls).to.equal(9);
     expect(s.runs).to.equal(7);
     let err: unknown;
-    try { await measureLatency(() => 0, { runs: 0 }); } catch (e) { err = e; }
+    try {
+      await measureLatency(() => 0, { runs: 0 });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as Error).message).to.match(/^measureLatency: runs a positive integer/);
   });
 
   it('timeRuns keeps running until minTimeMs is measured, up to maxRuns', async () => {
-    const wait = () => { const end = performance.now() + 1; while (performance.now() < end) { /* busy 1 ms */ } };
+    const wait = () => {
+      const end = performance.now() + 1;
+      while (performance.now() < end) {
+        /* busy 1 ms */
+      }
+    };
     const t = await timeRuns(wait, { warmupRuns: 0, runs: 2, minTimeMs: 10 });
     const total = t.reduce((a, b) => a + b, 0);
     expect(t.length).to.be.at.least(2);

@@ -31,7 +31,8 @@ describe('core/layers (the registry)', () => {
   });
 
   it('MAC rules by hand: Dense, Conv2D, depthwise, BatchNormalization, pooling, activations', () => {
-    const mac = (cls: string, config: Record<string, unknown>, inputShapes: number[][], outputShape: number[]) => layerEntry(cls)?.macs({ config, inputShapes, outputShape });
+    const mac = (cls: string, config: Record<string, unknown>, inputShapes: number[][], outputShape: number[]) =>
+      layerEntry(cls)?.macs({ config, inputShapes, outputShape });
     expect(mac('Dense', {}, [[784]], [256])).to.equal(784 * 256);
     expect(mac('Conv2D', { kernelSize: [3, 3] }, [[8, 8, 3]], [6, 6, 5])).to.equal(6 * 6 * 5 * 9 * 3);
     expect(mac('DepthwiseConv2D', { kernelSize: 3 }, [[8, 8, 3]], [6, 6, 3])).to.equal(6 * 6 * 3 * 9);

@@ -15,12 +15,20 @@ describe('course/channel-speed', () => {
   it('sparsityForMacs picks the candidate whose MACs are closest to the target', async () => {
     const model = cnn({ seed: 1 });
     const { best, candidates } = await sparsityForMacs(model, 0.5, [0.2, 0.35, 0.5]);
-    expect(candidates.map((c) => c.convChannels)).to.deep.equal([[6, 13], [5, 10], [4, 8]]);
+    expect(candidates.map((c) => c.convChannels)).to.deep.equal([
+      [6, 13],
+      [5, 10],
+      [4, 8],
+    ]);
     const distance = (c: { macsRatio: number }) => Math.abs(c.macsRatio - 0.5);
     expect(candidates.every((c) => distance(best) <= distance(c))).to.equal(true);
     expect(best.sparsity).to.equal(0.35);
     let err: unknown;
-    try { await sparsityForMacs(model, 0, [0.5]); } catch (e) { err = e; }
+    try {
+      await sparsityForMacs(model, 0, [0.5]);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     model.dispose();
   });
@@ -60,14 +68,28 @@ describe('course/channel-speed', () => {
     try {
       const { train, test } = loadMnist();
       const model = cnn({ seed: 1 });
-      const options = { prune: { sparsity: 0.5 }, train: sliceImageSet(train, 0, 256), test: sliceImageSet(test, 0, 200), epochs: 1, baseKey: 'untrained cnn seed 1', label: 'test-tuned' };
+      const options = {
+        prune: { sparsity: 0.5 },
+        train: sliceImageSet(train, 0, 256),
+        test: sliceImageSet(test, 0, 200),
+        epochs: 1,
+        baseKey: 'untrained cnn seed 1',
+        label: 'test-tuned',
+      };
       const first = await prunedAndTuned(model, options);
       const second = await prunedAndTuned(model, options);
       expect([first.fromCache, second.fromCache]).to.deep.equal([false, true]);
       expect(second.meta).to.deep.equal(first.meta);
       expect((second.model.getLayer('conv2').getConfig() as { filters: number }).filters).to.equal(8);
       const x = tf.randomUniform([2, 28, 28, 1]);
-      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(first.model.predict(x) as tf.Tensor, second.model.predict(x) as tf.Tensor))).dataSync()[0])).to.be.lessThan(1e-6);
+      expect(
+        tf.tidy(
+          () =>
+            tf
+              .max(tf.abs(tf.sub(first.model.predict(x) as tf.Tensor, second.model.predict(x) as tf.Tensor)))
+              .dataSync()[0],
+        ),
+      ).to.be.lessThan(1e-6);
       tf.dispose([x]);
       [model, first.model, second.model].forEach((m) => m.dispose());
     } finally {

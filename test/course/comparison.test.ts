@@ -26,14 +26,23 @@ describe('course/comparison', () => {
 
   it('renders a Markdown row per technique with measured, claim and verdict', () => {
     const row = {
-      key: 'int8', technique: 'INT8 quantization', notebook: '04-quantization', model: 'SimpleNet',
+      key: 'int8',
+      technique: 'INT8 quantization',
+      notebook: '04-quantization',
+      model: 'SimpleNet',
       size: cell(0.26, { min: 0.25, max: 0.25 }, 'lower', 'file ratio'),
-      speed: { ...cell(3.1, { min: 2, max: 4 }, 'higher', 'ORT'), figures: [{ runtime: 'ort-int8', batchSize: 256, speedup: 3.1 }] },
+      speed: {
+        ...cell(3.1, { min: 2, max: 4 }, 'higher', 'ORT'),
+        figures: [{ runtime: 'ort-int8', batchSize: 256, speedup: 3.1 }],
+      },
       accuracyKept: cell(0.999, { min: 0.9, max: 0.95 }, 'higher', 'ok'),
-      literature: ['Jacob et al. 2018'], typicalUse: 'mobile, embedded',
+      literature: ['Jacob et al. 2018'],
+      typicalUse: 'mobile, embedded',
     };
     const md = comparisonMarkdown([row], { machine: 'test cpu', date: '2026-01-01' });
-    expect(md).to.contain('| INT8 quantization | SimpleNet | 26.00% / 25% ✗ does not hold | 3.10x / 2-4x ✓ holds | 99.90% / 90-95% ✓✓ better | mobile, embedded |');
+    expect(md).to.contain(
+      '| INT8 quantization | SimpleNet | 26.00% / 25% ✗ does not hold | 3.10x / 2-4x ✓ holds | 99.90% / 90-95% ✓✓ better | mobile, embedded |',
+    );
     expect(md).to.contain('ort-int8 batch 256: 3.10x');
     expect(md).to.contain('test cpu');
     expect(formatClaim({ min: 1 / 40, max: 1 / 40 }, 'percent')).to.equal('2.5%');

@@ -17,25 +17,37 @@ interface Decoder {
 const decoderPath = path.resolve(__dirname, '../../web/dc-decoder.mjs');
 
 describe('course/Deep Compression file and the page decoder', () => {
-  it('the page decoder gives back exactly the library\'s decoded kernels and the biases; the file is the encoding\'s size plus names', async () => {
+  it("the page decoder gives back exactly the library's decoded kernels and the biases; the file is the encoding's size plus names", async () => {
     const dec = (await import(decoderPath)) as Decoder;
     const base = simpleNet({ seed: 3, hidden: [48, 24], inputSize: 100, numClasses: 10 });
     const pruned = await magnitude(base, { sparsity: 0.9, scope: 'global' });
-    for (const [bits, indexBits] of [[5, 8], [3, 4], [8, 4]] as const) {
+    for (const [bits, indexBits] of [
+      [5, 8],
+      [3, 4],
+      [8, 4],
+    ] as const) {
       const dc = await deepCompress(pruned.model, { bits, indexBits });
       const bytes = encodeDeepCompression(dc.layers);
       const decoded = dec.decodeDeepCompression(bytes);
       for (const l of dc.layers) {
-        expect(Array.from(decoded.get(`${l.name}/kernel`) as Float32Array), `${l.name} ${bits}/${indexBits}`).to.deep.equal(Array.from(decodeLayer(l)));
-        expect(Array.from(decoded.get(`${l.name}/bias`) as Float32Array)).to.deep.equal(Array.from(l.bias as Float32Array));
+        expect(
+          Array.from(decoded.get(`${l.name}/kernel`) as Float32Array),
+          `${l.name} ${bits}/${indexBits}`,
+        ).to.deep.equal(Array.from(decodeLayer(l)));
+        expect(Array.from(decoded.get(`${l.name}/bias`) as Float32Array)).to.deep.equal(
+          Array.from(l.bias as Float32Array),
+        );
       }
       const names = dc.layers.reduce((a, l) => a + `${l.name}/kernel`.length + `${l.name}/bias`.length, 0);
-      const headers = 8 + dc.layers.reduce((a, l) => a + 2 + 2 + 1 + 4 * l.shape.length + 1 + 4 + 2 + 2 * (2 + 4 + 4) + 4, 0);
+      const headers =
+        8 + dc.layers.reduce((a, l) => a + 2 + 2 + 1 + 4 * l.shape.length + 1 + 4 + 2 + 2 * (2 + 4 + 4) + 4, 0);
       expect(bytes.length).to.equal(dc.report.compressedBytes - 12 * dc.layers.length + names + headers);
       // The weight data the page builds loads into the decoded model's topology and predicts as it does.
       const artifacts = await modelToArtifacts(dc.model);
       const specs = artifacts.modelJson.weightsManifest.flatMap((g) => g.weights);
-      expect(Array.from(new Uint8Array(dec.weightData(specs, decoded)))).to.deep.equal(Array.from(artifacts.weightData));
+      expect(Array.from(new Uint8Array(dec.weightData(specs, decoded)))).to.deep.equal(
+        Array.from(artifacts.weightData),
+      );
       dc.model.dispose();
     }
     pruned.model.dispose();
@@ -51,7 +63,9 @@ describe('course/Deep Compression file and the page decoder', () => {
     const bad = bytes.slice();
     bad[0] = 0;
     expect(() => dec.decodeDeepCompression(bad)).to.throw(/a TFDC version 1 file/);
-    expect(() => dec.huffmanSymbols({ lengths: Uint8Array.from([1, 1]), bitLength: 3, count: 4, bits: Uint8Array.from([0]) })).to.throw(/ending at symbol 3/);
+    expect(() =>
+      dec.huffmanSymbols({ lengths: Uint8Array.from([1, 1]), bitLength: 3, count: 4, bits: Uint8Array.from([0]) }),
+    ).to.throw(/ending at symbol 3/);
     dc.model.dispose();
     m.dispose();
   });

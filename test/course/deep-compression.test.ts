@@ -23,7 +23,10 @@ describe('course/deep compression', () => {
     let maxErr = 0;
     for (let i = 0; i < kv.length; i++) {
       if (kv[i] === 0) expect(dk[i]).to.equal(0);
-      else { expect(dk[i]).to.not.equal(0); maxErr = Math.max(maxErr, Math.abs((dk[i] as number) - (kv[i] as number))); }
+      else {
+        expect(dk[i]).to.not.equal(0);
+        maxErr = Math.max(maxErr, Math.abs((dk[i] as number) - (kv[i] as number)));
+      }
     }
     const range = Math.max(...Array.from(kv)) - Math.min(...Array.from(kv));
     expect(maxErr).to.be.below(range / 15 + 1e-6);
@@ -38,15 +41,27 @@ describe('course/deep compression', () => {
     out.dispose();
     await expectNoLeak(async () => (await deepCompress(model, { bits: 3 })).model);
     let err: unknown;
-    try { await deepCompress(model, { bits: 1 }); } catch (e) { err = e; }
+    try {
+      await deepCompress(model, { bits: 1 });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     err = undefined;
-    try { await deepCompress(model, { indexBits: 5 as 4 }); } catch (e) { err = e; }
+    try {
+      await deepCompress(model, { indexBits: 5 as 4 });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     model.dispose();
     const conv = cnn({ seed: 1 });
     err = undefined;
-    try { await deepCompress(conv); } catch (e) { err = e; }
+    try {
+      await deepCompress(conv);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(UnsupportedLayerError);
     conv.dispose();
   });

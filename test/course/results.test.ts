@@ -52,7 +52,10 @@ describe('course/results', () => {
       expect(fs.realpathSync(file)).to.equal(path.join(real, 'build', 'results', 'nb.json'));
       expect(readResults('nb').metrics).to.deep.equal({ from: 'this run' });
       expect(JSON.parse(fs.readFileSync(path.join(repo, 'results', 'nb.json'), 'utf8'))).to.deep.equal(committed); // untouched
-      expect(() => readResults('99-missing')).to.throw(DataError, /build\/results\/99-missing\.json or .*results\/99-missing\.json/);
+      expect(() => readResults('99-missing')).to.throw(
+        DataError,
+        /build\/results\/99-missing\.json or .*results\/99-missing\.json/,
+      );
     } finally {
       process.chdir(cwd);
       fs.rmSync(repo, { recursive: true, force: true });

@@ -19,15 +19,26 @@ import { OnnxModel } from '../../lib/export/onnx/to-onnx';
 const ROOT = path.resolve(__dirname, '../..');
 
 /** Largest |a - b|, and whether the labels agree wherever the reference's top two differ by more than `margin`. */
-function compare(page: number[], ref: Float32Array, classes: number, margin: number): { maxDiff: number; labelsAgree: boolean } {
+function compare(
+  page: number[],
+  ref: Float32Array,
+  classes: number,
+  margin: number,
+): { maxDiff: number; labelsAgree: boolean } {
   let maxDiff = 0;
   let labelsAgree = true;
   for (let i = 0; i < ref.length / classes; i++) {
     const row = Array.from(ref.subarray(i * classes, (i + 1) * classes));
     const sorted = [...row].sort((a, b) => b - a);
     const pageRow = page.slice(i * classes, (i + 1) * classes);
-    row.forEach((v, c) => { maxDiff = Math.max(maxDiff, Math.abs(v - (pageRow[c] as number))); });
-    if ((sorted[0] as number) - (sorted[1] as number) > margin && pageRow.indexOf(Math.max(...pageRow)) !== row.indexOf(sorted[0] as number)) labelsAgree = false;
+    row.forEach((v, c) => {
+      maxDiff = Math.max(maxDiff, Math.abs(v - (pageRow[c] as number)));
+    });
+    if (
+      (sorted[0] as number) - (sorted[1] as number) > margin &&
+      pageRow.indexOf(Math.max(...pageRow)) !== row.indexOf(sorted[0] as number)
+    )
+      labelsAgree = false;
   }
   return { maxDiff, labelsAgree };
 }
@@ -39,7 +50,14 @@ describe('course/web demo in headless Chromium', function () {
     const mnist = loadMnist();
     const baseline = simpleNet({ seed: 1, hidden: [64, 32] });
     const pruned = await magnitude(baseline, { sparsity: 0.9, scope: 'global' });
-    const demo = await webDemoModels({ baseline, pruned: pruned.model, calibration: mnist.train, calibrationCount: 200, baselineLabel: 'MLP 64-32 fp32', prunedLabel: 'MLP 64-32 pruned 90%' });
+    const demo = await webDemoModels({
+      baseline,
+      pruned: pruned.model,
+      calibration: mnist.train,
+      calibrationCount: 200,
+      baselineLabel: 'MLP 64-32 fp32',
+      prunedLabel: 'MLP 64-32 pruned 90%',
+    });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-web-'));
     const n = 64;
     const info = prepareWebModels(dir, demo.models, mnist.test, n);
@@ -64,10 +82,15 @@ describe('course/web demo in headless Chromium', function () {
       const entry = info.models[i];
       expect(m.files, m.key).to.deep.equal(entry?.files);
       expect(m.downloadBytes, m.key).to.equal(entry?.fileBytes);
-      for (const [name, bytes] of Object.entries(m.files)) expect(bytes).to.equal(fs.statSync(path.join(dir, m.key, name)).size);
+      for (const [name, bytes] of Object.entries(m.files))
+        expect(bytes).to.equal(fs.statSync(path.join(dir, m.key, name)).size);
     });
     const dc = r.models[1];
-    expect(dc?.denseFileBytes).to.equal(fs.readdirSync(path.join(dir, 'pruned-dc-dense')).reduce((a, f) => a + fs.statSync(path.join(dir, 'pruned-dc-dense', f)).size, 0));
+    expect(dc?.denseFileBytes).to.equal(
+      fs
+        .readdirSync(path.join(dir, 'pruned-dc-dense'))
+        .reduce((a, f) => a + fs.statSync(path.join(dir, 'pruned-dc-dense', f)).size, 0),
+    );
     expect(dc?.files['weights.tfdc']).to.equal(demo.encodedBytes);
     expect(dc?.downloadBytes).to.be.lessThan((dc?.denseFileBytes as number) / 4);
 
@@ -77,12 +100,18 @@ describe('course/web demo in headless Chromium', function () {
     const tfjsOut = (m: tf.LayersModel) => tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array);
     const ortOut = async (m: OnnxModel) => {
       const s = await ortSession(m);
-      try { return (await runOrt(s, xData, [n, 784])).data; } finally { await s.release(); }
+      try {
+        return (await runOrt(s, xData, [n, 784])).data;
+      } finally {
+        await s.release();
+      }
     };
     const refs = [tfjsOut(baseline), tfjsOut(demo.decoded), await ortOut(demo.onnxFp32), await ortOut(demo.onnxInt8)];
     x.dispose();
     const diffs = r.models.map((m, i) => ({ key: m.key, ...compare(m.outputs, refs[i] as Float32Array, 10, 1e-3) }));
-    console.log(`      page vs Node, max |output difference|: ${diffs.map((d) => `${d.key} ${d.maxDiff.toExponential(1)}`).join(', ')}`);
+    console.log(
+      `      page vs Node, max |output difference|: ${diffs.map((d) => `${d.key} ${d.maxDiff.toExponential(1)}`).join(', ')}`,
+    );
     for (const d of diffs) {
       expect(d.labelsAgree, d.key).to.equal(true);
       expect(d.maxDiff, d.key).to.be.lessThan(d.key === 'onnx-int8' ? 1e-3 : 1e-4);
@@ -100,10 +129,14 @@ describe('course/web demo in headless Chromium', function () {
         expect(round.order).to.deep.equal([...keys.slice(shift), ...keys.slice(0, shift)]); // a rotation
         for (const k of keys) expect(round.ms[k]).to.be.greaterThan(0);
       }
-      for (const k of keys) expect(mine.filter((x1) => x1.order[0] === k).length, `${k} first at batch ${batch}`).to.equal(rounds / keys.length);
+      for (const k of keys)
+        expect(mine.filter((x1) => x1.order[0] === k).length, `${k} first at batch ${batch}`).to.equal(
+          rounds / keys.length,
+        );
     }
     for (const m of r.models) {
-      for (const v of [m.p50Batch1Ms, m.p50Batch32Ms, m.speedupBatch1, m.speedupBatch32, m.minBatch1Ms]) expect(v).to.be.greaterThan(0);
+      for (const v of [m.p50Batch1Ms, m.p50Batch32Ms, m.speedupBatch1, m.speedupBatch32, m.minBatch1Ms])
+        expect(v).to.be.greaterThan(0);
       expect(m.p90Batch32Ms).to.be.at.least(m.p50Batch32Ms);
       expect(m.minBatch32Ms).to.be.at.most(m.p50Batch32Ms);
     }
@@ -111,10 +144,14 @@ describe('course/web demo in headless Chromium', function () {
     expect(r.sameArithmeticRatio?.key).to.equal('pruned-dc');
     expect(r.sameArithmeticRatio?.batch32).to.equal(dc?.speedupBatch32);
     const int8 = r.models[3] as (typeof r.models)[number];
-    expect(r.speedupText).to.contain(`×${int8.speedupBatch1.toFixed(2)} at batch 1, ×${int8.speedupBatch32.toFixed(2)} at batch 32`);
+    expect(r.speedupText).to.contain(
+      `×${int8.speedupBatch1.toFixed(2)} at batch 1, ×${int8.speedupBatch32.toFixed(2)} at batch 32`,
+    );
     expect(fs.statSync(screenshotPath).size).to.be.greaterThan(10000);
-    console.log(`      ${r.userAgent.match(/Chrome\/[\d.]+/)?.[0]}, tfjs ${r.tfjs} (${r.backend}), onnxruntime-web ${r.ort}: INT8 vs tfjs fp32 x${int8.speedupBatch1.toFixed(2)} (batch 1), x${int8.speedupBatch32.toFixed(2)} (batch 32); ` +
-      `pruned download ${dc?.downloadBytes} bytes vs ${dc?.denseFileBytes} dense`);
+    console.log(
+      `      ${r.userAgent.match(/Chrome\/[\d.]+/)?.[0]}, tfjs ${r.tfjs} (${r.backend}), onnxruntime-web ${r.ort}: INT8 vs tfjs fp32 x${int8.speedupBatch1.toFixed(2)} (batch 1), x${int8.speedupBatch32.toFixed(2)} (batch 32); ` +
+        `pruned download ${dc?.downloadBytes} bytes vs ${dc?.denseFileBytes} dense`,
+    );
     demo.decoded.dispose();
     pruned.model.dispose();
     baseline.dispose();

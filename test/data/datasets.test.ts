@@ -34,7 +34,11 @@ describe('data/mnist', () => {
     const img = path.join(dir, 't10k-images-idx3-ubyte');
     fs.truncateSync(img, 1000);
     let err: unknown;
-    try { loadMnist({ dir }); } catch (e) { err = e; }
+    try {
+      loadMnist({ dir });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(DataError);
     expect((err as Error).message).to.contain(img);
     expect((err as Error).message).to.match(/truncated/);
@@ -42,7 +46,11 @@ describe('data/mnist', () => {
 
   it('a folder without the files says which file is missing and what to put there', () => {
     let err: unknown;
-    try { loadMnist({ dir: tmp() }); } catch (e) { err = e; }
+    try {
+      loadMnist({ dir: tmp() });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(DataError);
     expect((err as Error).message).to.match(/train-images-idx3-ubyte \(or train-images-idx3-ubyte\.gz\)/);
   });
@@ -59,7 +67,11 @@ describe('data/integrity', () => {
     const f = path.join(tmp(), 'a.bin');
     fs.writeFileSync(f, 'jello');
     let err: unknown;
-    try { readVerified({ file: f, bytes: 5, sha256: sha256('hello') }, 'Reinstall it.'); } catch (e) { err = e; }
+    try {
+      readVerified({ file: f, bytes: 5, sha256: sha256('hello') }, 'Reinstall it.');
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(DataError);
     expect((err as Error).message).to.match(/corrupt or modified\)\. Reinstall it\./);
   });
@@ -67,7 +79,10 @@ describe('data/integrity', () => {
   it('rejects a truncated or missing file', () => {
     const f = path.join(tmp(), 'a.bin');
     fs.writeFileSync(f, 'hel');
-    expect(() => readVerified({ file: f, bytes: 5, sha256: sha256('hello') }, 'fix')).to.throw(DataError, /got 3 \(truncated\)/);
+    expect(() => readVerified({ file: f, bytes: 5, sha256: sha256('hello') }, 'fix')).to.throw(
+      DataError,
+      /got 3 \(truncated\)/,
+    );
     expect(() => readVerified({ file: f + '.x', bytes: 5, sha256: '' }, 'fix')).to.throw(DataError, /ENOENT/);
   });
 });
@@ -93,7 +108,16 @@ describe('data/fashion-mnist', function () {
 });
 
 describe('data/dataset', () => {
-  const ds = { name: 't', images: Uint8Array.from({ length: 4 * 4 }, (_, i) => i), labels: Uint8Array.from([0, 1, 2, 1]), count: 4, height: 2, width: 2, channels: 1, classNames: ['a', 'b', 'c'] };
+  const ds = {
+    name: 't',
+    images: Uint8Array.from({ length: 4 * 4 }, (_, i) => i),
+    labels: Uint8Array.from([0, 1, 2, 1]),
+    count: 4,
+    height: 2,
+    width: 2,
+    channels: 1,
+    classNames: ['a', 'b', 'c'],
+  };
 
   it('slices and selects examples', () => {
     expect(Array.from(sliceImageSet(ds, 1, 3).images)).to.deep.equal([4, 5, 6, 7, 8, 9, 10, 11]);

@@ -7,7 +7,11 @@ import { decodeIdx, encodeIdx, readIdx } from '../../lib/data/idx';
 import { DataError } from '../../lib/errors';
 
 function thrown(fn: () => unknown): Error {
-  try { fn(); } catch (e) { return e as Error; }
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('expected a throw');
 }
 
@@ -19,7 +23,7 @@ describe('data/idx', () => {
   });
 
   it('round-trips encode/decode for rank 3, raw and gzip', () => {
-    const data = Uint8Array.from({ length: 2 * 3 * 4 }, (_, i) => i * 7 % 256);
+    const data = Uint8Array.from({ length: 2 * 3 * 4 }, (_, i) => (i * 7) % 256);
     const bytes = encodeIdx({ shape: [2, 3, 4], data });
     for (const b of [bytes, new Uint8Array(zlib.gzipSync(bytes))]) {
       const back = decodeIdx(b);
@@ -37,7 +41,9 @@ describe('data/idx', () => {
 
   it('bad magic, other dtypes and corrupt gzip are DataErrors', () => {
     expect(thrown(() => decodeIdx(new Uint8Array([1, 2, 3, 4, 5])))).to.be.instanceOf(DataError);
-    expect(thrown(() => decodeIdx(new Uint8Array([0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0]))).message).to.match(/dtype 0x08/);
+    expect(thrown(() => decodeIdx(new Uint8Array([0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0]))).message).to.match(
+      /dtype 0x08/,
+    );
     expect(thrown(() => decodeIdx(new Uint8Array([0x1f, 0x8b, 1, 2, 3]))).message).to.match(/corrupt/);
   });
 

@@ -42,30 +42,46 @@ lines.on('line', (line) => {
 });
 `;
 
-interface Child { readonly proc: ChildProcess; readonly lines: string[]; readonly ready: Promise<void>; readonly exited: Promise<void> }
+interface Child {
+  readonly proc: ChildProcess;
+  readonly lines: string[];
+  readonly ready: Promise<void>;
+  readonly exited: Promise<void>;
+}
 
 function startChild(dir: string, args: string[]): Child {
-  const proc = spawn(process.execPath, [path.join(dir, 'child.js'), ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [path.join(dir, 'child.js'), ...args], {
+    cwd: dir,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let buf = '';
   let stderr = '';
   let onReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => { onReady = resolve; });
+  const ready = new Promise<void>((resolve) => {
+    onReady = resolve;
+  });
   proc.stdout?.on('data', (d: Buffer) => {
     buf += d.toString();
     const parts = buf.split('\n');
     buf = parts.pop() as string;
-    for (const l of parts) (l === 'ready' ? onReady() : lines.push(l));
+    for (const l of parts) l === 'ready' ? onReady() : lines.push(l);
   });
-  proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
-  void exited.then(() => { if (stderr && !proc.killed) lines.push(`stderr ${stderr}`); });
+  void exited.then(() => {
+    if (stderr && !proc.killed) lines.push(`stderr ${stderr}`);
+  });
   return { proc, lines, ready, exited };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
-const hiddenUnder = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.startsWith('.')) : []);
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+const hiddenUnder = (dir: string): string[] =>
+  fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.startsWith('.')) : [];
 
 describe('data/model files under kill -9 (child processes, real files)', function () {
   this.timeout(600000);
@@ -143,10 +159,16 @@ describe('data/model files under kill -9 (child processes, real files)', functio
         tally.publishes += done.length;
         done.forEach((v) => published.add(v));
         if (hiddenUnder(versionsDir).length) tally.midWrite++;
-        const listed = fs.existsSync(versionsDir) ? fs.readdirSync(versionsDir).filter((n) => !n.startsWith('.')).map(Number) : [];
+        const listed = fs.existsSync(versionsDir)
+          ? fs
+              .readdirSync(versionsDir)
+              .filter((n) => !n.startsWith('.'))
+              .map(Number)
+          : [];
         for (const v of published) if (!listed.includes(v)) tally.lost++;
         for (const v of listed.filter((x) => x >= nextVersion)) {
-          if (!published.has(v) && v !== (done.length ? (done[done.length - 1] as number) + 1 : nextVersion)) tally.unexpected++;
+          if (!published.has(v) && v !== (done.length ? (done[done.length - 1] as number) + 1 : nextVersion))
+            tally.unexpected++;
           try {
             const dir = path.join(versionsDir, String(v));
             const got = identify(readArtifacts(dir));
@@ -164,18 +186,26 @@ describe('data/model files under kill -9 (child processes, real files)', functio
     pending.save.proc.kill('SIGKILL');
     pending.publish.proc.kill('SIGKILL');
     await Promise.all([pending.save.exited, pending.publish.exited]);
-    const leftBefore = hiddenUnder(base).filter((n) => n.startsWith('.saved.')).length + hiddenUnder(versionsDir).length;
+    const leftBefore =
+      hiddenUnder(base).filter((n) => n.startsWith('.saved.')).length + hiddenUnder(versionsDir).length;
     recoverFolder(saveDir); // the next start of a writer of each folder
     recoverFolder(path.join(versionsDir, String(nextVersion)));
     const leftAfter = hiddenUnder(base).filter((n) => n.startsWith('.saved.')).length + hiddenUnder(versionsDir).length;
-    console.log(`      ${tally.kills} kills (${tally.saves} saves and ${tally.publishes} publishes completed between them; ${tally.midWrite} kills left a temporary folder): ` +
-      `${tally.mixed} mixed, ${tally.lost} lost, ${tally.unexpected} unexpected versions; temporary folders left after the last kill ${leftBefore}, after the next start ${leftAfter}`);
+    console.log(
+      `      ${tally.kills} kills (${tally.saves} saves and ${tally.publishes} publishes completed between them; ${tally.midWrite} kills left a temporary folder): ` +
+        `${tally.mixed} mixed, ${tally.lost} lost, ${tally.unexpected} unexpected versions; temporary folders left after the last kill ${leftBefore}, after the next start ${leftAfter}`,
+    );
     expect(problems).to.deep.equal([]);
     expect(tally.kills).to.equal(100);
     expect(tally.saves).to.be.greaterThan(0);
     expect(tally.publishes).to.be.greaterThan(0);
     expect(tally.midWrite, 'some kills should land inside a write').to.be.greaterThan(0);
-    expect({ mixed: tally.mixed, lost: tally.lost, unexpected: tally.unexpected, leftAfter }).to.deep.equal({ mixed: 0, lost: 0, unexpected: 0, leftAfter: 0 });
+    expect({ mixed: tally.mixed, lost: tally.lost, unexpected: tally.unexpected, leftAfter }).to.deep.equal({
+      mixed: 0,
+      lost: 0,
+      unexpected: 0,
+      leftAfter: 0,
+    });
   });
 
   it('two processes publishing the same version: exactly one succeeds each time, the other gets a ConfigError', async () => {
@@ -203,7 +233,9 @@ describe('data/model files under kill -9 (child processes, real files)', functio
     a.proc.kill('SIGKILL');
     b.proc.kill('SIGKILL');
     await Promise.all([a.exited, b.exited]);
-    console.log(`      ${rounds} races: ${oneWinner} with exactly one winner (first process won ${winners.a}, second ${winners.b})`);
+    console.log(
+      `      ${rounds} races: ${oneWinner} with exactly one winner (first process won ${winners.a}, second ${winners.b})`,
+    );
     expect(oneWinner).to.equal(rounds);
     expect(hiddenUnder(path.join(registry, 'm'))).to.deep.equal([]);
   });

@@ -4,7 +4,16 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import {
-  loadModel, saveModel, modelToArtifacts, artifactsToModel, loadGraphModel, artifactsToGraphModel, graphModelToArtifacts, readArtifacts, writeArtifacts, weightByteLengths,
+  loadModel,
+  saveModel,
+  modelToArtifacts,
+  artifactsToModel,
+  loadGraphModel,
+  artifactsToGraphModel,
+  graphModelToArtifacts,
+  readArtifacts,
+  writeArtifacts,
+  weightByteLengths,
 } from '../../lib/data/model-io';
 import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
@@ -18,7 +27,11 @@ function tmp(): string {
 }
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
-  try { await p; } catch (e) { return e as Error; }
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('expected a rejection');
 }
 
@@ -32,7 +45,9 @@ describe('data/model-io', () => {
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
     const weightData = new Uint8Array(fs.readFileSync(path.join(dir, 'weights.bin'))).buffer;
     // Stock tfjs, no library code: tf.loadLayersModel on the files' contents.
-    const stock = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }));
+    const stock = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }),
+    );
     const loaded = await loadModel(dir);
     const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 2);
     const [a, b, c] = [model, stock, loaded].map((m) => m.predict(x) as tf.Tensor);
@@ -55,7 +70,10 @@ describe('data/model-io', () => {
   it('saveModel and loadModel on disk leak no tensors', async () => {
     const dir = tmp();
     const model = simpleNet({ seed: 1, hidden: [8] });
-    await expectNoLeak(async () => { await saveModel(model, dir); return loadModel(dir); });
+    await expectNoLeak(async () => {
+      await saveModel(model, dir);
+      return loadModel(dir);
+    });
     model.dispose();
   });
 
@@ -121,9 +139,28 @@ describe('data/model-io', () => {
     const variables = () => Object.keys(tf.engine().registeredVariables).length;
     const cases: [string, (j: any) => void, Function][] = [
       // fc1's kernel [400, 128] declared [128, 400]: same bytes, other shape.
-      ['shape', (j) => { const w = j.weightsManifest[0].weights.find((x: any) => x.name === 'fc1/kernel'); w.shape = [128, 400]; }, ShapeError],
-      ['name', (j) => { j.weightsManifest[0].weights.find((x: any) => x.name === 'fc2/bias').name = 'fc9/bias'; }, DataError],
-      ['class', (j) => { j.modelTopology.config.layers[9].class_name = 'NoSuchLayer'; }, DataError],
+      [
+        'shape',
+        (j) => {
+          const w = j.weightsManifest[0].weights.find((x: any) => x.name === 'fc1/kernel');
+          w.shape = [128, 400];
+        },
+        ShapeError,
+      ],
+      [
+        'name',
+        (j) => {
+          j.weightsManifest[0].weights.find((x: any) => x.name === 'fc2/bias').name = 'fc9/bias';
+        },
+        DataError,
+      ],
+      [
+        'class',
+        (j) => {
+          j.modelTopology.config.layers[9].class_name = 'NoSuchLayer';
+        },
+        DataError,
+      ],
     ];
     for (const [what, edit, type] of cases) {
       const json = JSON.parse(original);
@@ -172,7 +209,9 @@ describe('data/model-io: graph models and model folders', () => {
       const back = await graphModelToArtifacts(m);
       expect(back.weightData).to.deep.equal(f.artifacts.weightData);
       expect(back.modelJson.format).to.equal('graph-model');
-      expect(back.modelJson.weightsManifest[0]?.weights).to.deep.equal(f.artifacts.modelJson.weightsManifest[0]?.weights);
+      expect(back.modelJson.weightsManifest[0]?.weights).to.deep.equal(
+        f.artifacts.modelJson.weightsManifest[0]?.weights,
+      );
       m.dispose();
     });
   });
@@ -199,7 +238,12 @@ describe('data/model-io: graph models and model folders', () => {
     f.layers.dispose();
     const outside = tmp();
     fs.writeFileSync(path.join(outside, 'stolen.bin'), f.artifacts.weightData);
-    const names = ['../' + path.basename(outside) + '/stolen.bin', path.join(outside, 'stolen.bin'), 'https://example.com/w.bin', 'link.bin'];
+    const names = [
+      '../' + path.basename(outside) + '/stolen.bin',
+      path.join(outside, 'stolen.bin'),
+      'https://example.com/w.bin',
+      'link.bin',
+    ];
     for (const name of names) {
       const dir = tmp();
       writeArtifacts(dir, f.artifacts);
@@ -232,12 +276,48 @@ describe('data/model-io: graph models and model folders', () => {
     writeArtifacts(dir, f.artifacts, { shardSizeBytes: 4096 });
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
     const corrupt: [string, (j: any) => void, RegExp][] = [
-      ['quantization without scale', (j) => { j.weightsManifest[0].weights[0].quantization = { dtype: 'uint8' }; }, /finite quantization scale and min/],
-      ['unknown dtype', (j) => { j.weightsManifest[0].weights[0].dtype = 'float64'; }, /a dtype \(float32/],
-      ['negative dim', (j) => { j.weightsManifest[0].weights[0].shape = [-1, 3]; }, /a shape of non-negative integers/],
-      ['duplicate name', (j) => { j.weightsManifest[0].weights[1].name = j.weightsManifest[0].weights[0].name; }, /unique weight names/],
-      ['dangling input', (j) => { j.modelTopology.node[3].input[0] = 'nowhere'; }, /node inputs that name graph nodes/],
-      ['Const without weight', (j) => { j.modelTopology.node.push({ name: 'orphan', op: 'Const', attr: {} }); }, /a weight for every Const node/],
+      [
+        'quantization without scale',
+        (j) => {
+          j.weightsManifest[0].weights[0].quantization = { dtype: 'uint8' };
+        },
+        /finite quantization scale and min/,
+      ],
+      [
+        'unknown dtype',
+        (j) => {
+          j.weightsManifest[0].weights[0].dtype = 'float64';
+        },
+        /a dtype \(float32/,
+      ],
+      [
+        'negative dim',
+        (j) => {
+          j.weightsManifest[0].weights[0].shape = [-1, 3];
+        },
+        /a shape of non-negative integers/,
+      ],
+      [
+        'duplicate name',
+        (j) => {
+          j.weightsManifest[0].weights[1].name = j.weightsManifest[0].weights[0].name;
+        },
+        /unique weight names/,
+      ],
+      [
+        'dangling input',
+        (j) => {
+          j.modelTopology.node[3].input[0] = 'nowhere';
+        },
+        /node inputs that name graph nodes/,
+      ],
+      [
+        'Const without weight',
+        (j) => {
+          j.modelTopology.node.push({ name: 'orphan', op: 'Const', attr: {} });
+        },
+        /a weight for every Const node/,
+      ],
     ];
     for (const [what, edit, re] of corrupt) {
       const j = JSON.parse(JSON.stringify(json));
@@ -252,13 +332,23 @@ describe('data/model-io: graph models and model folders', () => {
 
   it('weightByteLengths walks string tensors (4-byte length before each value)', () => {
     const data = new Uint8Array([2, 0, 0, 0, 104, 105, 0, 0, 0, 0, 1, 0, 0, 0]);
-    const specs = [{ name: 's', shape: [2], dtype: 'string' as const }, { name: 'b', shape: [4], dtype: 'bool' as const }];
+    const specs = [
+      { name: 's', shape: [2], dtype: 'string' as const },
+      { name: 'b', shape: [4], dtype: 'bool' as const },
+    ];
     expect(weightByteLengths(specs, data)).to.deep.equal([10, 4]);
     expect(() => weightByteLengths(specs, data.subarray(0, 12))).to.throw(DataError, /truncated/);
     // A string group read back from a folder.
     const dir = tmp();
     fs.writeFileSync(path.join(dir, 'w.bin'), data);
-    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ modelTopology: { node: [] }, format: 'graph-model', weightsManifest: [{ paths: ['w.bin'], weights: specs }] }));
+    fs.writeFileSync(
+      path.join(dir, 'model.json'),
+      JSON.stringify({
+        modelTopology: { node: [] },
+        format: 'graph-model',
+        weightsManifest: [{ paths: ['w.bin'], weights: specs }],
+      }),
+    );
     expect(readArtifacts(dir).weightData.length).to.equal(14);
   });
 });

@@ -10,17 +10,24 @@ import { DataError, ShapeError } from '../../lib/errors';
 // Bytes written by numpy 1.24.2 itself (np.save / numpy.lib.format.write_array), as hex: the
 // oracle for the reader. Regenerate with /usr/bin/python3 (Debian's python3-numpy).
 const NUMPY = {
-  v1f32: '934e554d5059010076007b276465736372273a20273c6634272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028322c2033292c207d202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a000000000000803e0000003f0000403f0000803f0000a03f',
-  v2f64: '934e554d50590200740000007b276465736372273a20273c6638272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028312c2032292c207d20202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a000000000000f83f00000000000002c0',
+  v1f32:
+    '934e554d5059010076007b276465736372273a20273c6634272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028322c2033292c207d202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a000000000000803e0000003f0000403f0000803f0000a03f',
+  v2f64:
+    '934e554d50590200740000007b276465736372273a20273c6638272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028312c2032292c207d20202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a000000000000f83f00000000000002c0',
   v3u8: '934e554d50590300740000007b276465736372273a20277c7531272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028322c20322c2031292c207d20202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a010203ff',
   i64: '934e554d5059010076007b276465736372273a20273c6938272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028332c292c207d2020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a000000000000000007000000000000000900000000000000',
   be: '934e554d5059010076007b276465736372273a20273e6634272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028322c292c207d2020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a3f80000040000000',
-  fortran: '934e554d5059010076007b276465736372273a20273c6634272c2027666f727472616e5f6f72646572273a20547275652c20277368617065273a2028322c2033292c207d20202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a00000000000040400000803f00008040000000400000a040',
+  fortran:
+    '934e554d5059010076007b276465736372273a20273c6634272c2027666f727472616e5f6f72646572273a20547275652c20277368617065273a2028322c2033292c207d20202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a00000000000040400000803f00008040000000400000a040',
 };
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 
 function errorOf(fn: () => unknown): Error {
-  try { fn(); } catch (e) { return e as Error; }
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('expected an error');
 }
 
@@ -42,7 +49,10 @@ describe('data/npy', () => {
     expect(Array.from(a.data)).to.deep.equal([0, 7, 9]);
     const big = bytes(NUMPY.i64);
     big[big.length - 1] = 0x01; // the last value becomes 9 + 2^56
-    expect(errorOf(() => parseNpy(big, 'labels.npy'))).to.be.instanceOf(DataError).with.property('message').that.matches(/int32.*labels\.npy/);
+    expect(errorOf(() => parseNpy(big, 'labels.npy')))
+      .to.be.instanceOf(DataError)
+      .with.property('message')
+      .that.matches(/int32.*labels\.npy/);
   });
 
   it('writes what numpy writes (byte for byte) and reads its own output back', () => {
@@ -60,7 +70,16 @@ describe('data/npy', () => {
       ['trailing', new Uint8Array([...bytes(NUMPY.v1f32), 0, 0, 0, 0]), /trailing bytes/],
       ['not npy', new Uint8Array(Buffer.from('PK\x03\x04 this is a zip')), /magic/],
       ['header cut', bytes(NUMPY.v1f32).slice(0, 40), /header of 118 bytes/],
-      ['extra key', new Uint8Array(Buffer.from(Buffer.from(NUMPY.v1f32, 'hex').toString('latin1').replace("'shape': (2, 3), }", "'shape': (2, 3),'x':1}"), 'latin1')), /quoted string|header keys/],
+      [
+        'extra key',
+        new Uint8Array(
+          Buffer.from(
+            Buffer.from(NUMPY.v1f32, 'hex').toString('latin1').replace("'shape': (2, 3), }", "'shape': (2, 3),'x':1}"),
+            'latin1',
+          ),
+        ),
+        /quoted string|header keys/,
+      ],
     ];
     for (const [name, data, re] of cases) {
       const e = errorOf(() => parseNpy(data, 'x.npy'));
@@ -89,15 +108,24 @@ describe('data/npy', () => {
     const file = path.join(dir, 'x.npy');
     fs.writeFileSync(file, bytes(NUMPY.v1f32));
     expect(readNpy(file).shape).to.deep.equal([2, 3]);
-    expect(errorOf(() => readNpy(file, { maxBytes: 100 }))).to.be.instanceOf(DataError).with.property('message').that.matches(/at most 100 bytes/);
-    expect(errorOf(() => readNpy(path.join(dir, 'missing.npy')))).to.be.instanceOf(DataError).with.property('message').that.matches(/ENOENT/);
+    expect(errorOf(() => readNpy(file, { maxBytes: 100 })))
+      .to.be.instanceOf(DataError)
+      .with.property('message')
+      .that.matches(/at most 100 bytes/);
+    expect(errorOf(() => readNpy(path.join(dir, 'missing.npy'))))
+      .to.be.instanceOf(DataError)
+      .with.property('message')
+      .that.matches(/ENOENT/);
   });
 
   it('loadDataFiles gives tensors {xs, ys} checked against the model input, and leaks nothing on a misfit', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-npy-'));
     const xs = path.join(dir, 'xs.npy');
     const ys = path.join(dir, 'ys.npy');
-    fs.writeFileSync(xs, encodeNpy({ dtype: 'uint8', shape: [3, 2, 2, 1], data: Uint8Array.from({ length: 12 }, (_, i) => i * 20) }));
+    fs.writeFileSync(
+      xs,
+      encodeNpy({ dtype: 'uint8', shape: [3, 2, 2, 1], data: Uint8Array.from({ length: 12 }, (_, i) => i * 20) }),
+    );
     fs.writeFileSync(ys, bytes(NUMPY.i64));
     const before = tf.memory().numTensors;
     const data = loadDataFiles(xs, { inputShape: [2, 2, 1], labels: ys, scale: 1 / 255 });
@@ -114,7 +142,10 @@ describe('data/npy', () => {
     expect(e.message).to.match(/\[n, 28, 28, 1\].*got \[3, 2, 2, 1\]/);
     expect(tf.memory().numTensors).to.equal(before);
     fs.writeFileSync(ys, encodeNpy({ dtype: 'int32', shape: [2], data: Int32Array.of(0, 1) }));
-    expect(errorOf(() => loadDataFiles(xs, { inputShape: [2, 2, 1], labels: ys }))).to.be.instanceOf(ShapeError).with.property('message').that.matches(/one label per example/);
+    expect(errorOf(() => loadDataFiles(xs, { inputShape: [2, 2, 1], labels: ys })))
+      .to.be.instanceOf(ShapeError)
+      .with.property('message')
+      .that.matches(/one label per example/);
     expect(tf.memory().numTensors).to.equal(before);
   });
 });

@@ -11,11 +11,23 @@ describe('distill/distillationLoss', () => {
   // Row 1: student [1, 0], teacher [0, 1], label 0. Row 2: both [0, 0], label 1.
   // With two classes, KL between softmax([a, 0]) and softmax([0, a]) is tanh(a / 2) * a, and
   // CE of logits [1, 0] on label 0 is -ln(sigmoid(1)).
-  const s = () => tf.tensor2d([[1, 0], [0, 0]]);
-  const t = () => tf.tensor2d([[0, 1], [0, 0]]);
-  const y = () => tf.tensor2d([[1, 0], [0, 1]]);
+  const s = () =>
+    tf.tensor2d([
+      [1, 0],
+      [0, 0],
+    ]);
+  const t = () =>
+    tf.tensor2d([
+      [0, 1],
+      [0, 0],
+    ]);
+  const y = () =>
+    tf.tensor2d([
+      [1, 0],
+      [0, 1],
+    ]);
   const ce = (-Math.log(sigmoid(1)) + Math.log(2)) / 2;
-  const kl = (T: number) => (Math.tanh(1 / (2 * T)) / T) / 2;
+  const kl = (T: number) => Math.tanh(1 / (2 * T)) / T / 2;
 
   it('matches the hand-computed unscaled form (batch means, softScale none)', () => {
     for (const T of [1, 2, 4]) {
@@ -42,14 +54,21 @@ describe('distill/distillationLoss', () => {
 
   it('soft-term gradients shrink as 1/T^2 unscaled and keep their scale with T^2', () => {
     const rng = new Rng(3);
-    const rand = () => tf.tensor2d(Array.from({ length: 40 }, () => 2 * rng.normal()), [4, 10]);
+    const rand = () =>
+      tf.tensor2d(
+        Array.from({ length: 40 }, () => 2 * rng.normal()),
+        [4, 10],
+      );
     const student = rand();
     const teacher = rand();
     const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 10).toFloat();
-    const gradNorm = (T: number, softScale: 'none' | 'temperatureSquared') => tf.tidy(() => {
-      const g = tf.grad((z: tf.Tensor) => distillationLoss(z, teacher, labels, { alpha: 0, temperature: T, softScale }))(student);
-      return tf.norm(g).dataSync()[0] as number;
-    });
+    const gradNorm = (T: number, softScale: 'none' | 'temperatureSquared') =>
+      tf.tidy(() => {
+        const g = tf.grad((z: tf.Tensor) =>
+          distillationLoss(z, teacher, labels, { alpha: 0, temperature: T, softScale }),
+        )(student);
+        return tf.norm(g).dataSync()[0] as number;
+      });
     const unscaledRatio = gradNorm(10, 'none') / gradNorm(20, 'none');
     const scaledRatio = gradNorm(10, 'temperatureSquared') / gradNorm(20, 'temperatureSquared');
     expect(unscaledRatio).to.be.closeTo(4, 0.4);

@@ -17,18 +17,28 @@ function toyData(seed: number, count = 90) {
   for (let i = 0; i < count; i++) {
     const k = i % 3;
     labels[i] = k;
-    for (let p = 0; p < 36; p++) images[i * 36 + p] = Math.floor(rng.next() * 60) + (Math.floor(p / 12) === k ? 180 : 0);
+    for (let p = 0; p < 36; p++)
+      images[i * 36 + p] = Math.floor(rng.next() * 60) + (Math.floor(p / 12) === k ? 180 : 0);
   }
   return makeImageSet('toy', images, labels, { height: 6, width: 6 }, ['a', 'b', 'c']);
 }
 
-const mlp = (seed: number, hidden: number[], input = 36) => simpleNet({ seed, hidden, inputSize: input, numClasses: 3 });
+const mlp = (seed: number, hidden: number[], input = 36) =>
+  simpleNet({ seed, hidden, inputSize: input, numClasses: 3 });
 function imageTeacher(seed: number): tf.LayersModel {
-  return tf.sequential({ layers: [
-    tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, name: 'tconv', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
-    tf.layers.flatten({ name: 'tflat' }),
-    tf.layers.dense({ units: 3, name: 'tout', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
-  ] });
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [6, 6, 1],
+        filters: 2,
+        kernelSize: 3,
+        name: 'tconv',
+        kernelInitializer: tf.initializers.glorotUniform({ seed }),
+      }),
+      tf.layers.flatten({ name: 'tflat' }),
+      tf.layers.dense({ units: 3, name: 'tout', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
+    ],
+  });
 }
 const weightsOf = (m: tf.LayersModel) => m.getWeights();
 function maxWeightDiff(a: tf.LayersModel, b: tf.LayersModel): number {
@@ -51,8 +61,20 @@ describe('distill/train', () => {
   it('cached teacher logits give the same student as per-batch teacher logits', async () => {
     const teacher = imageTeacher(5);
     const [a, b] = [mlp(7, [4]), mlp(7, [4])];
-    const ra = await train(a, teacher, data, { epochs: 3, seed: 4, batchSize: 16, alpha: 0.3, teacherLogits: 'cached' });
-    const rb = await train(b, teacher, data, { epochs: 3, seed: 4, batchSize: 16, alpha: 0.3, teacherLogits: 'per-batch' });
+    const ra = await train(a, teacher, data, {
+      epochs: 3,
+      seed: 4,
+      batchSize: 16,
+      alpha: 0.3,
+      teacherLogits: 'cached',
+    });
+    const rb = await train(b, teacher, data, {
+      epochs: 3,
+      seed: 4,
+      batchSize: 16,
+      alpha: 0.3,
+      teacherLogits: 'per-batch',
+    });
     expect([ra.teacherLogits, rb.teacherLogits]).to.deep.equal(['cached', 'per-batch']);
     expect(maxWeightDiff(a, b)).to.be.below(1e-5);
     const table = await teacherLogits(teacher, data);
@@ -61,7 +83,11 @@ describe('distill/train', () => {
     await train(c, teacher, data, { epochs: 3, seed: 4, batchSize: 16, alpha: 0.3, teacherLogits: table });
     expect(maxWeightDiff(a, c)).to.equal(0);
     let err: unknown;
-    try { await train(c, teacher, data, { epochs: 1, seed: 4, teacherLogits: table.subarray(3) }); } catch (e) { err = e; }
+    try {
+      await train(c, teacher, data, { epochs: 1, seed: 4, teacherLogits: table.subarray(3) });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ShapeError);
     [teacher, a, b, c].forEach((m) => m.dispose());
   });
@@ -71,12 +97,27 @@ describe('distill/train', () => {
     await fit(teacher, data, { epochs: 20, seed: 1, batchSize: 16, learningRate: 1e-2 });
     const before = weightsOf(teacher).map((w) => w.clone());
     const student = mlp(9, [4]);
-    const agreement = () => tf.tidy(() => {
-      const x = tf.tensor2d(Float32Array.from(data.images, (p) => p / 255), [data.count, 36]);
-      const same = tf.equal(tf.argMax(teacher.predict(x) as tf.Tensor, 1), tf.argMax(student.predict(x) as tf.Tensor, 1));
-      return tf.mean(tf.cast(same, 'float32')).dataSync()[0] as number;
+    const agreement = () =>
+      tf.tidy(() => {
+        const x = tf.tensor2d(
+          Float32Array.from(data.images, (p) => p / 255),
+          [data.count, 36],
+        );
+        const same = tf.equal(
+          tf.argMax(teacher.predict(x) as tf.Tensor, 1),
+          tf.argMax(student.predict(x) as tf.Tensor, 1),
+        );
+        return tf.mean(tf.cast(same, 'float32')).dataSync()[0] as number;
+      });
+    const r = await train(student, teacher, data, {
+      epochs: 8,
+      seed: 2,
+      batchSize: 16,
+      alpha: 0,
+      temperature: 2,
+      learningRate: 1e-2,
+      validation: val,
     });
-    const r = await train(student, teacher, data, { epochs: 8, seed: 2, batchSize: 16, alpha: 0, temperature: 2, learningRate: 1e-2, validation: val });
     expect(r.epochs).to.have.length(8);
     expect(r.epochs.every((e) => typeof e.valAccuracy === 'number')).to.equal(true);
     expect(Math.max(...weightsOf(teacher).map((w, i) => maxAbsDiff(w, before[i] as tf.Tensor)))).to.equal(0);
@@ -89,7 +130,12 @@ describe('distill/train', () => {
     const teacher = imageTeacher(5);
     const student = mlp(7, [4]);
     const w0 = student.getLayer('fc1').getWeights()[0]!.clone();
-    const r = await train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 16, hint: { studentLayer: 'fc1', teacherLayer: 'tconv', weight: 0.5 } });
+    const r = await train(student, teacher, data, {
+      epochs: 1,
+      seed: 1,
+      batchSize: 16,
+      hint: { studentLayer: 'fc1', teacherLayer: 'tconv', weight: 0.5 },
+    });
     expect(r.hint).to.deep.equal({ studentLayer: 'fc1', teacherLayer: 'tconv', weight: 0.5 });
     expect(maxAbsDiff(w0, student.getLayer('fc1').getWeights()[0]!)).to.be.above(0);
     w0.dispose();
@@ -101,16 +147,27 @@ describe('distill/train', () => {
     const fourOut = simpleNet({ seed: 1, hidden: [4], inputSize: 36, numClasses: 4 });
     const wrongInput = mlp(1, [4], 49);
     const student = mlp(1, [4]);
-    const fail = async (p: Promise<unknown>) => { try { await p; } catch (e) { return e as Error; } throw new Error('expected a rejection'); };
+    const fail = async (p: Promise<unknown>) => {
+      try {
+        await p;
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected a rejection');
+    };
     const opts = { epochs: 1, seed: 1 };
     const e1 = await fail(train(fourOut, teacher, data, opts));
     expect(e1).to.be.instanceOf(ShapeError);
     expect(e1.message).to.match(/same number of outputs, got teacher 3 and student 4/);
     expect(await fail(train(wrongInput, teacher, data, opts))).to.be.instanceOf(ShapeError);
     expect(await fail(train(student, teacher, data, { ...opts, temperature: -1 }))).to.be.instanceOf(ConfigError);
-    expect(await fail(train(student, teacher, data, { ...opts, teacherLogits: 'x' as 'cached' }))).to.be.instanceOf(ConfigError);
+    expect(await fail(train(student, teacher, data, { ...opts, teacherLogits: 'x' as 'cached' }))).to.be.instanceOf(
+      ConfigError,
+    );
     expect(await fail(train(student, student, data, opts))).to.be.instanceOf(ConfigError);
-    const e2 = await fail(train(student, teacher, data, { ...opts, hint: { studentLayer: 'nope', teacherLayer: 'fc1' } }));
+    const e2 = await fail(
+      train(student, teacher, data, { ...opts, hint: { studentLayer: 'nope', teacherLayer: 'fc1' } }),
+    );
     expect(e2).to.be.instanceOf(ConfigError);
     expect(e2.message).to.match(/hint.studentLayer/);
     [teacher, fourOut, wrongInput, student].forEach((m) => m.dispose());
@@ -121,8 +178,17 @@ describe('distill/train', () => {
     const student = mlp(7, [4]);
     await train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32 }); // warm the optimizer/kernels
     await expectNoLeak(() => train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, validation: val }));
-    await expectNoLeak(() => train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, teacherLogits: 'per-batch' }));
-    await expectNoLeak(() => train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, hint: { studentLayer: 'fc1', teacherLayer: 'tconv' } }));
+    await expectNoLeak(() =>
+      train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, teacherLogits: 'per-batch' }),
+    );
+    await expectNoLeak(() =>
+      train(student, teacher, data, {
+        epochs: 1,
+        seed: 1,
+        batchSize: 32,
+        hint: { studentLayer: 'fc1', teacherLayer: 'tconv' },
+      }),
+    );
     [teacher, student].forEach((m) => m.dispose());
   });
 });

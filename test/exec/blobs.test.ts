@@ -12,7 +12,11 @@ describe('exec/blobs (typed arrays through a JSON queue)', () => {
     expect(blobs.size).to.equal(3); // u appears twice, stored once
     const json = JSON.parse(JSON.stringify(enc)) as unknown;
     expect(blobHashes(json)).to.have.length(3);
-    const back = decodeBlobs(json, blobs) as { a: Uint8Array; b: [Float32Array, Uint8Array]; c: { d: string; e: number; sub: Float32Array } };
+    const back = decodeBlobs(json, blobs) as {
+      a: Uint8Array;
+      b: [Float32Array, Uint8Array];
+      c: { d: string; e: number; sub: Float32Array };
+    };
     expect(back.a).to.be.instanceOf(Uint8Array);
     expect(Array.from(back.a)).to.deep.equal([1, 2, 3, 250]);
     expect(back.b[0]).to.be.instanceOf(Float32Array);

@@ -18,13 +18,35 @@ const FIXTURE = path.join(__dirname, 'fixtures', 'jobs.ts');
 
 /** Starts `lib/exec/cli.ts` as a worker process; resolves once it is ready. */
 function startWorker(url: string, queue: string): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'lib', 'exec', 'cli.ts'),
-    '--redis', url, '--queue', queue, '--threads', '1', '--module', FIXTURE, '--lock-ms', '3000', '--stalled-ms', '1000'],
-  { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'lib', 'exec', 'cli.ts'),
+      '--redis',
+      url,
+      '--queue',
+      queue,
+      '--threads',
+      '1',
+      '--module',
+      FIXTURE,
+      '--lock-ms',
+      '3000',
+      '--stalled-ms',
+      '1000',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   return new Promise((resolve, reject) => {
     let err = '';
-    proc.stderr?.on('data', (d) => { err += String(d); });
-    proc.stdout?.on('data', (d) => { if (/ready/.test(String(d))) resolve(proc); });
+    proc.stderr?.on('data', (d) => {
+      err += String(d);
+    });
+    proc.stdout?.on('data', (d) => {
+      if (/ready/.test(String(d))) resolve(proc);
+    });
     proc.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${err}`)));
   });
 }
@@ -46,7 +68,9 @@ describe('exec/bullmq (redis-server, two worker processes)', function () {
   after(async () => {
     await redis?.stop();
   });
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bullmq-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bullmq-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('completes every job when a worker is killed (SIGKILL) mid-job: its job finishes on the other', async () => {
@@ -79,7 +103,7 @@ describe('exec/bullmq (redis-server, two worker processes)', function () {
     }
   });
 
-  it('gives the inline executor\'s numbers, retries a flaky job, and does not retry a typed error', async () => {
+  it("gives the inline executor's numbers, retries a flaky job, and does not retry a typed error", async () => {
     const queue = 'semantics-test';
     const workers = await Promise.all([startWorker(redis.url, queue), startWorker(redis.url, queue)]);
     const ex = new BullMqExecutor({ url: redis.url, queue, attempts: 3, backoffMs: 100 });
@@ -89,10 +113,18 @@ describe('exec/bullmq (redis-server, two worker processes)', function () {
       expect(await ex.run(failing, { kind: 'flaky', dir, flaky: 2 })).to.deep.equal({ attempts: 3 });
       fs.rmSync(path.join(dir, 'attempts'));
       let err: unknown;
-      try { await ex.run(failing, { kind: 'flaky', dir, flaky: 5 }); } catch (e) { err = e; }
+      try {
+        await ex.run(failing, { kind: 'flaky', dir, flaky: 5 });
+      } catch (e) {
+        err = e;
+      }
       expect((err as Error).message).to.match(/flaky failure 3/); // gave up after 3 attempts
       err = undefined;
-      try { await ex.run(failing, { kind: 'config', dir }); } catch (e) { err = e; }
+      try {
+        await ex.run(failing, { kind: 'config', dir });
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as Error).message).to.match(/^test\.failing: a good input/);
       // Typed arrays travel as blobs, stored once in Redis by content hash.

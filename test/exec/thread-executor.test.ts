@@ -47,26 +47,45 @@ describe('exec/threads', function () {
     }
   });
 
-  it('rethrows the job\'s typed error, and refuses arguments that cannot cross threads', async () => {
+  it("rethrows the job's typed error, and refuses arguments that cannot cross threads", async () => {
     const ex = new ThreadExecutor({ workers: 1 });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-'));
     try {
       let err: unknown;
-      try { await ex.run(failing, { kind: 'config', dir }); } catch (e) { err = e; }
+      try {
+        await ex.run(failing, { kind: 'config', dir });
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as Error).message).to.match(/^test\.failing: a good input/);
       err = undefined;
-      try { await ex.run(failing, { kind: 'flaky', dir }); } catch (e) { err = e; }
+      try {
+        await ex.run(failing, { kind: 'flaky', dir });
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(JobError);
       expect((err as Error).message).to.match(/flaky failure 1/);
       const ds = tf.data.array([1, 2, 3]);
-      expect(() => checkJobValue({ data: ds }, 'f')).to.throw(ConfigError, /tf\.data\.Dataset cannot cross threads or machines/);
+      expect(() => checkJobValue({ data: ds }, 'f')).to.throw(
+        ConfigError,
+        /tf\.data\.Dataset cannot cross threads or machines/,
+      );
       err = undefined;
-      try { await ex.map([{ job: trainTiny, args: { seed: 1, data: ds } }]); } catch (e) { err = e; }
+      try {
+        await ex.map([{ job: trainTiny, args: { seed: 1, data: ds } }]);
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as Error).message).to.match(/at args\.data/);
       err = undefined;
-      try { await ex.map([{ job: 'no.such.job', args: {} }]); } catch (e) { err = e; }
+      try {
+        await ex.map([{ job: 'no.such.job', args: {} }]);
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as Error).message).to.match(/a registered job, got 'no\.such\.job'/);
       // The pool still works after failures.
@@ -76,7 +95,11 @@ describe('exec/threads', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     let closed: unknown;
-    try { await ex.run(trainTiny, { seed: 1, epochs: 1 }); } catch (e) { closed = e; }
+    try {
+      await ex.run(trainTiny, { seed: 1, epochs: 1 });
+    } catch (e) {
+      closed = e;
+    }
     expect(closed).to.be.instanceOf(ConfigError);
     expect(() => new ThreadExecutor({ workers: 0 })).to.throw(ConfigError, /workers an integer/);
   });

@@ -53,9 +53,12 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
   });
 
   it('the CNN, the zoo of layer kinds and small MobileNetV2 / EfficientNet-B0 decode equal to their models', () => {
-    const models = [cnn({ seed: 2 }), zooModel(11),
+    const models = [
+      cnn({ seed: 2 }),
+      zooModel(11),
       mobileNetV2({ seed: 4, alpha: 0.35, inputShape: [32, 32, 3], classes: 10 }),
-      efficientNetB0({ seed: 5, widthCoefficient: 0.25, depthCoefficient: 0.25, inputShape: [32, 32, 3], classes: 10 })];
+      efficientNetB0({ seed: 5, widthCoefficient: 0.25, depthCoefficient: 0.25, inputShape: [32, 32, 3], classes: 10 }),
+    ];
     randomizeWeights(models[0] as tf.LayersModel, 5);
     for (const model of models) {
       for (const weights of ['float32', 'linear8'] as const) {
@@ -64,34 +67,64 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
       }
     }
     const cnnLayers = toCoreML(models[0] as tf.LayersModel).layers;
-    expect(cnnLayers).to.deep.equal({ convolution: 2, batchnorm: 2, activation: 3, pooling: 2, flatten: 1, innerProduct: 2 });
+    expect(cnnLayers).to.deep.equal({
+      convolution: 2,
+      batchnorm: 2,
+      activation: 3,
+      pooling: 2,
+      flatten: 1,
+      innerProduct: 2,
+    });
     const mobile = toCoreML(models[2] as tf.LayersModel).layers;
     expect(mobile.clip).to.be.above(0); // ReLU6 as clip [0, 6]
     expect(mobile.padding).to.be.above(0); // ZeroPadding2D
     models.forEach((m) => m.dispose());
   });
 
-  it('linear8 with a static plan stores the plan\'s int8 kernels (scale s, bias -128 s)', async () => {
+  it("linear8 with a static plan stores the plan's int8 kernels (scale s, bias -128 s)", async () => {
     const model = simpleNet({ seed: 1, hidden: [32, 16] });
-    const { model: q } = await postTraining(model, { mode: 'static', calibration: smallMnist().train, calibrationCount: 64 });
+    const { model: q } = await postTraining(model, {
+      mode: 'static',
+      calibration: smallMnist().train,
+      calibrationCount: 64,
+    });
     const m = toCoreML(q, { weights: 'linear8' });
     expect(decodedEqual(m.bytes, q, { weights: 'linear8' }).mismatches).to.deep.equal([]);
     // The stored scales are the plan's, per output channel.
-    const spec = modelType().toObject(modelType().decode(m.bytes)) as { neuralNetwork: { layers: { name: string; innerProduct?: { weights: { quantization: { linearQuantization: { scale: number[]; bias: number[] } } } } }[] } };
-    const fc1 = spec.neuralNetwork.layers.find((l) => l.name === 'fc1')?.innerProduct?.weights.quantization.linearQuantization;
+    const spec = modelType().toObject(modelType().decode(m.bytes)) as {
+      neuralNetwork: {
+        layers: {
+          name: string;
+          innerProduct?: { weights: { quantization: { linearQuantization: { scale: number[]; bias: number[] } } } };
+        }[];
+      };
+    };
+    const fc1 = spec.neuralNetwork.layers.find((l) => l.name === 'fc1')?.innerProduct?.weights.quantization
+      .linearQuantization;
     expect(fc1?.scale).to.deep.equal(Array.from((planOf(q)!.weights.fc1 as { scale: Float32Array }).scale));
-    expect(fc1?.bias.map((b, i) => b / -(fc1.scale[i] as number))).to.satisfy((r: number[]) => r.every((x) => Math.abs(x - 128) < 1e-3));
+    expect(fc1?.bias.map((b, i) => b / -(fc1.scale[i] as number))).to.satisfy((r: number[]) =>
+      r.every((x) => Math.abs(x - 128) < 1e-3),
+    );
     // A plan made for another model is refused, not written wrong.
     const other = simpleNet({ seed: 9, hidden: [32, 16] });
-    const scaled = other.getLayer('fc1').getWeights().map((w) => tf.mul(w, 100));
+    const scaled = other
+      .getLayer('fc1')
+      .getWeights()
+      .map((w) => tf.mul(w, 100));
     other.getLayer('fc1').setWeights(scaled);
     tf.dispose(scaled);
-    expect(() => toCoreML(other, { weights: 'linear8', plan: planOf(q)! })).to.throw(ExportError, /the model the plan was made for/);
+    expect(() => toCoreML(other, { weights: 'linear8', plan: planOf(q)! })).to.throw(
+      ExportError,
+      /the model the plan was made for/,
+    );
     other.dispose();
     q.dispose();
     // Blockwise int4 has no NeuralNetwork form: refused, with the way out.
     const { model: q4 } = await postTraining(model, { mode: 'weight-only', weightBits: 4 });
-    expect(() => toCoreML(q4, { weights: 'linear8' })).to.throw(ExportError, /got blockwise int4 parameters \(blocks of 32\) for layer "fc1"\. Export weight-only int4 to ONNX/);
+    expect(() => toCoreML(q4, { weights: 'linear8' })).to.throw(
+      ExportError,
+      /got blockwise int4 parameters \(blocks of 32\) for layer "fc1"\. Export weight-only int4 to ONNX/,
+    );
     q4.dispose();
     model.dispose();
   });
@@ -117,7 +150,11 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
       const model = cnn({ seed: 2 });
       const m = toCoreML(model, { weights: 'lut', lutBits: 4 });
       model.dispose();
-      const text = execFileSync('/usr/bin/protoc', [`--proto_path=${dir}`, '--decode=CoreML.Specification.Model', 'coreml.proto'], { input: Buffer.from(m.bytes) }).toString();
+      const text = execFileSync(
+        '/usr/bin/protoc',
+        [`--proto_path=${dir}`, '--decode=CoreML.Specification.Model', 'coreml.proto'],
+        { input: Buffer.from(m.bytes) },
+      ).toString();
       expect(text).to.match(/^specificationVersion: 4/);
       expect(text.match(/^\s+layers \{/gm)?.length).to.equal(12);
       expect(text).to.contain('name: "conv1"');
@@ -132,7 +169,12 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
   });
 
   it('refuses unsupported layers, non-finite weights and unknown options with typed errors', () => {
-    const odd = tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [4], units: 3 }), tf.layers.layerNormalization({ name: 'norm' })] });
+    const odd = tf.sequential({
+      layers: [
+        tf.layers.dense({ name: 'fc', inputShape: [4], units: 3 }),
+        tf.layers.layerNormalization({ name: 'norm' }),
+      ],
+    });
     expect(() => toCoreML(odd)).to.throw(ExportError, /layer "norm" of class LayerNormalization.*lib\/export\/coreml/);
     odd.dispose();
     const model = simpleNet({ seed: 1, hidden: [4, 4] });
@@ -144,7 +186,10 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
     broken.setWeights([nanKernel, b]);
     nanKernel.dispose();
     expect(() => toCoreML(model)).to.throw(ExportError, /finite weights, got NaN in layer "fc2"/);
-    expect(() => toCoreML(simpleNet({ seed: 1 }), { weights: 'int4' as never })).to.throw(ConfigError, /weights one of/);
+    expect(() => toCoreML(simpleNet({ seed: 1 }), { weights: 'int4' as never })).to.throw(
+      ConfigError,
+      /weights one of/,
+    );
     expect(() => toCoreML(simpleNet({ seed: 1 }), { weights: 'lut', lutBits: 9 })).to.throw(ConfigError, /lutBits/);
     model.dispose();
   });

@@ -13,8 +13,14 @@ export function randomizeWeights(model: tf.LayersModel, seed: number): void {
     const ws = layer.getWeights();
     if (!ws.length) continue;
     const isBn = layer.getClassName() === 'BatchNormalization';
-    const fresh = ws.map((w, i) => tf.tensor(Float32Array.from({ length: w.size }, () =>
-      isBn && i === ws.length - 1 ? 0.5 + rng.next() : (rng.next() - 0.5) * (isBn ? 1 : 0.6)), w.shape));
+    const fresh = ws.map((w, i) =>
+      tf.tensor(
+        Float32Array.from({ length: w.size }, () =>
+          isBn && i === ws.length - 1 ? 0.5 + rng.next() : (rng.next() - 0.5) * (isBn ? 1 : 0.6),
+        ),
+        w.shape,
+      ),
+    );
     layer.setWeights(fresh);
     fresh.forEach((t) => t.dispose());
   }
@@ -23,8 +29,12 @@ export function randomizeWeights(model: tf.LayersModel, seed: number): void {
 /** A functional image model with conv, depthwise, pooling, BN, Add, Concatenate and activations. */
 export function zooModel(seed: number): tf.LayersModel {
   const inp = tf.input({ shape: [9, 8, 3], name: 'image' });
-  const c1 = tf.layers.conv2d({ name: 'c1', filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(inp) as tf.SymbolicTensor;
-  const dw = tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, padding: 'same', depthMultiplier: 2, activation: 'relu6' }).apply(c1) as tf.SymbolicTensor;
+  const c1 = tf.layers
+    .conv2d({ name: 'c1', filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' })
+    .apply(inp) as tf.SymbolicTensor;
+  const dw = tf.layers
+    .depthwiseConv2d({ name: 'dw', kernelSize: 3, padding: 'same', depthMultiplier: 2, activation: 'relu6' })
+    .apply(c1) as tf.SymbolicTensor;
   const bn = tf.layers.batchNormalization({ name: 'bn' }).apply(dw) as tf.SymbolicTensor;
   const c2 = tf.layers.conv2d({ name: 'c2', filters: 8, kernelSize: 1, useBias: false }).apply(c1) as tf.SymbolicTensor;
   const add = tf.layers.add({ name: 'add' }).apply([bn, c2]) as tf.SymbolicTensor;
@@ -47,7 +57,12 @@ export function zooModel(seed: number): tf.LayersModel {
 }
 
 /** Max |tfjs - ORT| of `model`'s fp32 ONNX export on a seeded uniform batch, and the exported op counts. */
-export async function compareWithOrt(model: tf.LayersModel, batch: number, range: [number, number], seed: number): Promise<{ diff: number; ops: Record<string, number> }> {
+export async function compareWithOrt(
+  model: tf.LayersModel,
+  batch: number,
+  range: [number, number],
+  seed: number,
+): Promise<{ diff: number; ops: Record<string, number> }> {
   const onnxModel = toOnnx(model);
   const shape = [batch, ...(model.inputs[0] as tf.SymbolicTensor).shape.slice(1)] as number[];
   const x = tf.randomUniform(shape, range[0], range[1], 'float32', seed);

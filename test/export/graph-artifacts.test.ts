@@ -4,7 +4,14 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { quantizeGraphArtifacts, measureArtifactsError, quantizedArtifacts, converterQuantize } from '../../lib/export';
-import { ModelArtifacts, loadGraphModel, modelToArtifacts, readArtifacts, writeArtifacts, weightByteLengths } from '../../lib/data/model-io';
+import {
+  ModelArtifacts,
+  loadGraphModel,
+  modelToArtifacts,
+  readArtifacts,
+  writeArtifacts,
+  weightByteLengths,
+} from '../../lib/data/model-io';
 import { profileModel } from '../../lib/profile';
 import { cnn } from '../../lib/models/cnn';
 import { ConfigError, ShapeError } from '../../lib/errors';
@@ -24,7 +31,11 @@ function bytesOf(a: ModelArtifacts, name: string): Uint8Array {
 }
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
-  try { await p; } catch (e) { return e as Error; }
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('expected a rejection');
 }
 
@@ -33,17 +44,25 @@ describe('export/quantizeGraphArtifacts and measureArtifactsError', () => {
     const f = mobilenetGraph(5);
     f.layers.dispose();
     const specs = f.artifacts.modelJson.weightsManifest[0]?.weights ?? [];
-    const floats = specs.filter((s) => s.dtype === 'float32').reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+    const floats = specs
+      .filter((s) => s.dtype === 'float32')
+      .reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
     const intBytes = f.artifacts.weightData.length - 4 * floats;
     expect(intBytes, 'the Mean axes stay int32').to.equal(2 * 4);
     const x = tf.randomUniform([32, 32, 32, 3], 0, 1, 'float32', 11);
     const errors: Record<string, number> = {};
-    for (const [dtype, bytes] of [['uint8', 1], ['uint16', 2], ['float16', 2]] as const) {
+    for (const [dtype, bytes] of [
+      ['uint8', 1],
+      ['uint16', 2],
+      ['float16', 2],
+    ] as const) {
       const { artifacts, report } = quantizeGraphArtifacts(f.artifacts, { dtype });
       expect(artifacts.weightData.length, dtype).to.equal(bytes * floats + intBytes);
       expect(report.sizeBytes).to.equal(artifacts.weightData.length);
       expect(report.floatSizeBytes).to.equal(f.artifacts.weightData.length);
-      expect(report.weights.filter((w) => w.dtype === dtype).length).to.equal(specs.filter((s) => s.dtype === 'float32').length);
+      expect(report.weights.filter((w) => w.dtype === dtype).length).to.equal(
+        specs.filter((s) => s.dtype === 'float32').length,
+      );
       expect(report.weights.filter((w) => w.dtype === 'int32').length).to.equal(1);
       expect(report.warnings).to.deep.equal([]);
       const e = await measureArtifactsError(f.artifacts, artifacts, x);
@@ -68,7 +87,10 @@ describe('export/quantizeGraphArtifacts and measureArtifactsError', () => {
       expect(files).to.deep.equal(['group1-shard1of1.bin']);
       // Stock tfjs on the files' bytes (no library reader).
       const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-      const g = await stockGraphModel({ modelJson: json, weightData: new Uint8Array(fs.readFileSync(path.join(dir, files[0] as string))) });
+      const g = await stockGraphModel({
+        modelJson: json,
+        weightData: new Uint8Array(fs.readFileSync(path.join(dir, files[0] as string))),
+      });
       const name = 'StatefulPartitionedCall/sequential/fc1/MatMul/ReadVariableOp';
       const spec = json.weightsManifest[0].weights.find((w: tf.io.WeightsManifestEntry) => w.name === name);
       const original = new Float32Array(bytesOf(f.artifacts, name).buffer);
@@ -77,12 +99,22 @@ describe('export/quantizeGraphArtifacts and measureArtifactsError', () => {
         const { q, scale, min } = converterQuantize(original, 'uint8');
         expect(spec.quantization).to.deep.equal({ dtype: 'uint8', scale, min });
         expect(Array.from(decoded)).to.deep.equal(Array.from(q, (v) => Math.fround(v * scale + min)));
-        expect(Math.max(...decoded.map((v, i) => Math.abs(v - (original[i] as number))))).to.be.at.most(scale / 2 + 1e-7);
+        expect(Math.max(...decoded.map((v, i) => Math.abs(v - (original[i] as number))))).to.be.at.most(
+          scale / 2 + 1e-7,
+        );
       } else {
         expect(spec.quantization).to.deep.equal({ dtype: 'float16' });
         expect(decoded.length).to.equal(576 * 32);
-        expect(Array.from(decoded)).to.deep.equal(Array.from(fromFloat16(new Uint16Array(bytesOf(artifacts, name).buffer))));
-        expect(Math.max(...decoded.map((v, i) => Math.abs(v - (original[i] as number)) / Math.max(Math.abs(original[i] as number), 2 ** -14)))).to.be.at.most(2 ** -11);
+        expect(Array.from(decoded)).to.deep.equal(
+          Array.from(fromFloat16(new Uint16Array(bytesOf(artifacts, name).buffer))),
+        );
+        expect(
+          Math.max(
+            ...decoded.map(
+              (v, i) => Math.abs(v - (original[i] as number)) / Math.max(Math.abs(original[i] as number), 2 ** -14),
+            ),
+          ),
+        ).to.be.at.most(2 ** -11);
       }
       g.dispose();
     }
@@ -93,8 +125,12 @@ describe('export/quantizeGraphArtifacts and measureArtifactsError', () => {
     for (const dtype of ['uint8', 'uint16', 'float16'] as const) {
       const ours = quantizeGraphArtifacts(await modelToArtifacts(m), { dtype });
       const layers = await quantizedArtifacts(m, { dtype });
-      expect(Buffer.from(ours.artifacts.weightData).equals(Buffer.from(layers.artifacts.weightData)), dtype).to.equal(true);
-      expect(ours.artifacts.modelJson.weightsManifest[0]?.weights).to.deep.equal(layers.artifacts.modelJson.weightsManifest[0]?.weights);
+      expect(Buffer.from(ours.artifacts.weightData).equals(Buffer.from(layers.artifacts.weightData)), dtype).to.equal(
+        true,
+      );
+      expect(ours.artifacts.modelJson.weightsManifest[0]?.weights).to.deep.equal(
+        layers.artifacts.modelJson.weightsManifest[0]?.weights,
+      );
       const e = await measureArtifactsError(await modelToArtifacts(m), ours.artifacts, tf.zeros([2, 28, 28, 1]));
       expect(e.top1Agreement).to.be.a('number');
     }
@@ -105,8 +141,12 @@ describe('export/quantizeGraphArtifacts and measureArtifactsError', () => {
     const f = mobilenetGraph(5);
     f.layers.dispose();
     const { report } = quantizeGraphArtifacts(f.artifacts, { dtype: 'uint8', weights: ['*/stem/*', '*/nothing/*'] });
-    expect(report.weights.filter((w) => w.dtype === 'uint8').map((w) => w.name.split('/').slice(-3).join('/'))).to.deep.equal(['stem/Conv2D/ReadVariableOp', 'stem/BiasAdd/ReadVariableOp']);
-    expect(report.warnings).to.deep.equal([`quantizeGraphArtifacts: the pattern '*/nothing/*' matches no weight; weight names look like '${report.weights[0]?.name}'.`]);
+    expect(
+      report.weights.filter((w) => w.dtype === 'uint8').map((w) => w.name.split('/').slice(-3).join('/')),
+    ).to.deep.equal(['stem/Conv2D/ReadVariableOp', 'stem/BiasAdd/ReadVariableOp']);
+    expect(report.warnings).to.deep.equal([
+      `quantizeGraphArtifacts: the pattern '*/nothing/*' matches no weight; weight names look like '${report.weights[0]?.name}'.`,
+    ]);
     const once = quantizeGraphArtifacts(f.artifacts, { dtype: 'uint8' }).artifacts;
     const twice = quantizeGraphArtifacts(once, { dtype: 'float16' });
     expect(Buffer.from(twice.artifacts.weightData).equals(Buffer.from(once.weightData))).to.equal(true);
@@ -124,7 +164,12 @@ describe('export/quantizeGraphArtifacts and measureArtifactsError', () => {
     const { artifacts } = quantizeGraphArtifacts(readArtifacts(src), { dtype: 'uint16' });
     const out = tmp();
     writeArtifacts(out, artifacts, { shardSizeBytes: 16384 });
-    expect(fs.readdirSync(out).filter((n) => n.endsWith('.bin')).sort()).to.deep.equal(['group1-shard1of3.bin', 'group1-shard2of3.bin', 'group1-shard3of3.bin']);
+    expect(
+      fs
+        .readdirSync(out)
+        .filter((n) => n.endsWith('.bin'))
+        .sort(),
+    ).to.deep.equal(['group1-shard1of3.bin', 'group1-shard2of3.bin', 'group1-shard3of3.bin']);
     const g = await loadGraphModel(out);
     const r = await profileModel(g);
     expect(r.totals.storedWeightBytesByDtype).to.deep.equal({ uint16: 2 * r.totals.params, int32: 8 });
@@ -135,13 +180,24 @@ describe('export/quantizeGraphArtifacts and measureArtifactsError', () => {
   it('bad options and bad inputs are typed errors; nothing leaks and the backend still works', async () => {
     const f = mnistGraph(3);
     f.layers.dispose();
-    expect(() => quantizeGraphArtifacts(f.artifacts, { dtype: 'int8' as never })).to.throw(ConfigError, /quantizeGraphArtifacts: dtype 'uint8', 'uint16', 'float16' or 'auto', got "int8"/);
+    expect(() => quantizeGraphArtifacts(f.artifacts, { dtype: 'int8' as never })).to.throw(
+      ConfigError,
+      /quantizeGraphArtifacts: dtype 'uint8', 'uint16', 'float16' or 'auto', got "int8"/,
+    );
     // 'auto' decides per weight, with the reason in the report (as quantizedArtifacts on layers models).
-    const encoded = quantizeGraphArtifacts(f.artifacts, { dtype: 'auto' }).report.weights.filter((w) => w.sqnrDb !== undefined);
+    const encoded = quantizeGraphArtifacts(f.artifacts, { dtype: 'auto' }).report.weights.filter(
+      (w) => w.sqnrDb !== undefined,
+    );
     expect(encoded.length).to.be.above(0);
     expect(encoded.every((w) => typeof w.reason === 'string')).to.equal(true);
-    expect(() => quantizeGraphArtifacts(f.artifacts, { dtype: 'uint8', weights: [] })).to.throw(ConfigError, /weights a non-empty list of name patterns/);
-    expect(() => quantizeGraphArtifacts({} as never, { dtype: 'uint8' })).to.throw(ConfigError, /artifacts \{modelJson, weightData\}/);
+    expect(() => quantizeGraphArtifacts(f.artifacts, { dtype: 'uint8', weights: [] })).to.throw(
+      ConfigError,
+      /weights a non-empty list of name patterns/,
+    );
+    expect(() => quantizeGraphArtifacts({} as never, { dtype: 'uint8' })).to.throw(
+      ConfigError,
+      /artifacts \{modelJson, weightData\}/,
+    );
     const q = quantizeGraphArtifacts(f.artifacts, { dtype: 'uint8' }).artifacts;
     await expectNoLeak(async () => {
       const bad = tf.zeros([2, 8, 8, 1]);

@@ -13,8 +13,14 @@ function cnnWithStatistics(): tf.LayersModel {
   for (const name of ['bn1', 'bn2']) {
     const bn = m.getLayer(name);
     const c = (bn.getWeights()[0] as tf.Tensor).size;
-    bn.setWeights(tf.tidy(() => [tf.randomUniform([c], 0.5, 1.5, 'float32', 1), tf.randomUniform([c], -0.2, 0.2, 'float32', 2),
-      tf.randomUniform([c], -0.3, 0.3, 'float32', 3), tf.randomUniform([c], 0.5, 2, 'float32', 4)]));
+    bn.setWeights(
+      tf.tidy(() => [
+        tf.randomUniform([c], 0.5, 1.5, 'float32', 1),
+        tf.randomUniform([c], -0.2, 0.2, 'float32', 2),
+        tf.randomUniform([c], -0.3, 0.3, 'float32', 3),
+        tf.randomUniform([c], 0.5, 2, 'float32', 4),
+      ]),
+    );
   }
   return m;
 }
@@ -25,9 +31,23 @@ describe('export/inference-form', () => {
     const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 5);
     await expectNoLeak(async () => {
       const { model: deployed, report } = await inferenceForm(model);
-      expect(deployed.layers.map((l) => l.getClassName()).filter((c) => c !== 'InputLayer')).to.deep.equal(['Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dense']);
-      expect(report.folded).to.deep.equal([{ layer: 'conv1', batchNorm: 'bn1' }, { layer: 'conv2', batchNorm: 'bn2' }]);
-      expect(report.fused).to.deep.equal([{ layer: 'conv1', activation: 'relu', activationLayer: 'relu1' }, { layer: 'conv2', activation: 'relu', activationLayer: 'relu2' }]);
+      expect(deployed.layers.map((l) => l.getClassName()).filter((c) => c !== 'InputLayer')).to.deep.equal([
+        'Conv2D',
+        'MaxPooling2D',
+        'Conv2D',
+        'MaxPooling2D',
+        'Flatten',
+        'Dense',
+        'Dense',
+      ]);
+      expect(report.folded).to.deep.equal([
+        { layer: 'conv1', batchNorm: 'bn1' },
+        { layer: 'conv2', batchNorm: 'bn2' },
+      ]);
+      expect(report.fused).to.deep.equal([
+        { layer: 'conv1', activation: 'relu', activationLayer: 'relu1' },
+        { layer: 'conv2', activation: 'relu', activationLayer: 'relu2' },
+      ]);
       expect((deployed.getLayer('conv1').getConfig() as { activation: string }).activation).to.equal('relu');
       const diff = tf.tidy(() => maxAbsDiff(model.predict(x) as tf.Tensor, deployed.predict(x) as tf.Tensor));
       expect(diff).to.be.lessThan(1e-4);
@@ -53,7 +73,9 @@ describe('export/inference-form', () => {
     expect(deployed.layers.map((l) => l.name)).to.not.include('r6');
     expect(deployed.layers.map((l) => l.name)).to.include.members(['sig', 'r']);
     const x = tf.randomNormal([3, 5], 0, 3, 'float32', 1);
-    expect(tf.tidy(() => maxAbsDiff(model.predict(x) as tf.Tensor, deployed.predict(x) as tf.Tensor))).to.be.lessThan(1e-5);
+    expect(tf.tidy(() => maxAbsDiff(model.predict(x) as tf.Tensor, deployed.predict(x) as tf.Tensor))).to.be.lessThan(
+      1e-5,
+    );
     tf.dispose([x]);
     model.dispose();
     deployed.dispose();
@@ -64,7 +86,11 @@ describe('export/inference-form', () => {
     const graph = await stockGraphModel(fixture.artifacts);
     fixture.layers.dispose();
     let err: unknown;
-    try { await inferenceForm(graph as never); } catch (e) { err = e; }
+    try {
+      await inferenceForm(graph as never);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as Error).message).to.match(/^exporters.inferenceForm: a tf.LayersModel, got a tf.GraphModel/);
     graph.dispose();

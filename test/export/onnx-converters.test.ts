@@ -3,7 +3,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
-import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
 import { ExportError } from '../../lib/errors';
 import { compareWithOrt, randomizeWeights } from './fixtures';
 
@@ -11,7 +10,10 @@ type Sym = tf.SymbolicTensor;
 const call = (layer: tf.layers.Layer, x: Sym | Sym[]) => layer.apply(x) as Sym;
 
 /** Max |tfjs - ORT| on a seeded batch of 2, and the exported op counts. */
-function compare(model: tf.LayersModel, range: [number, number] = [-1, 1]): Promise<{ diff: number; ops: Record<string, number> }> {
+function compare(
+  model: tf.LayersModel,
+  range: [number, number] = [-1, 1],
+): Promise<{ diff: number; ops: Record<string, number> }> {
   return compareWithOrt(model, 2, range, 11);
 }
 
@@ -25,7 +27,18 @@ function build(inputShape: number[], body: (x: Sym) => Sym, seed = 3): tf.Layers
 
 describe('export/onnx converters for Keras applications', () => {
   it('ZeroPadding2D -> Pad: asymmetric ((top, bottom), (left, right)) padding in NHWC order', async () => {
-    const m = build([5, 6, 3], (x) => call(tf.layers.zeroPadding2d({ padding: [[0, 1], [2, 3]], name: 'pad' }), x));
+    const m = build([5, 6, 3], (x) =>
+      call(
+        tf.layers.zeroPadding2d({
+          padding: [
+            [0, 1],
+            [2, 3],
+          ],
+          name: 'pad',
+        }),
+        x,
+      ),
+    );
     expect(m.outputs[0]?.shape).to.deep.equal([null, 6, 11, 3]);
     const { diff, ops } = await compare(m);
     expect(diff).to.be.at.most(1e-5);
@@ -35,7 +48,16 @@ describe('export/onnx converters for Keras applications', () => {
 
   it('ZeroPadding2D before a strided valid conv (Keras correct_pad) and a symmetric integer padding', async () => {
     const m = build([8, 7, 2], (x) => {
-      let y = call(tf.layers.zeroPadding2d({ padding: [[0, 1], [1, 1]], name: 'pad1' }), x);
+      let y = call(
+        tf.layers.zeroPadding2d({
+          padding: [
+            [0, 1],
+            [1, 1],
+          ],
+          name: 'pad1',
+        }),
+        x,
+      );
       y = call(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'valid', name: 'dw' }), y);
       y = call(tf.layers.zeroPadding2d({ padding: 2, name: 'pad2' }), y);
       y = call(tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, name: 'conv' }), y);
@@ -133,10 +155,19 @@ describe('export/onnx converters for Keras applications', () => {
     const a = call(tf.layers.upSampling2d({ name: 'up' }), x);
     const b = call(tf.layers.layerNormalization({ name: 'ln' }), a);
     const m = tf.model({ inputs: x, outputs: call(tf.layers.cropping2D({ cropping: 1, name: 'crop' }), b) });
-    const err = (() => { try { toOnnx(m); } catch (e) { return e as Error; } return undefined; })();
+    const err = (() => {
+      try {
+        toOnnx(m);
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
     expect(err).to.be.instanceOf(ExportError);
     const msg = (err as Error).message;
-    expect(msg).to.match(/^toOnnx: layers with an ONNX converter \(Dense, Conv2D, .*ZeroPadding2D.*\), got layer "up" of class UpSampling2D, layer "ln" of class LayerNormalization, layer "crop" of class Cropping2D\./);
+    expect(msg).to.match(
+      /^toOnnx: layers with an ONNX converter \(Dense, Conv2D, .*ZeroPadding2D.*\), got layer "up" of class UpSampling2D, layer "ln" of class LayerNormalization, layer "crop" of class Cropping2D\./,
+    );
     expect(msg).to.match(/UpSampling2D, LayerNormalization, Cropping2D have no converter yet/);
     expect(msg).to.match(/add a converter .*CONVERTERS.* open an issue/);
     m.dispose();
@@ -145,7 +176,10 @@ describe('export/onnx converters for Keras applications', () => {
   it('Multiply of inputs of different ranks is refused with an ExportError', () => {
     const x = tf.input({ shape: [3, 3, 2] });
     const v = call(tf.layers.dense({ units: 2, name: 'v' }), call(tf.layers.globalAveragePooling2d({ name: 'g' }), x));
-    const m = tf.model({ inputs: x, outputs: call(tf.layers.flatten({ name: 'f' }), call(tf.layers.multiply({ name: 'mul' }), [x, v])) });
+    const m = tf.model({
+      inputs: x,
+      outputs: call(tf.layers.flatten({ name: 'f' }), call(tf.layers.multiply({ name: 'mul' }), [x, v])),
+    });
     expect(() => toOnnx(m)).to.throw(ExportError, /Multiply layer "mul" with inputs of ranks 4 and 2/);
     m.dispose();
   });

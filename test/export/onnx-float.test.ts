@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
-import { ortSession, runOrt, ortPredictLabels } from '../../lib/export/onnx/runtime';
+import { ortSession, ortPredictLabels } from '../../lib/export/onnx/runtime';
 import { predictLabels } from '../../lib/train/evaluate';
 import { loadMnist } from '../../lib/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
@@ -40,7 +40,19 @@ describe('export/onnx fp32', () => {
     const { diff, ops } = await compare(m, 2);
     expect(diff).to.be.below(1e-4);
     expect(ops.Dropout).to.equal(undefined);
-    for (const op of ['Conv', 'Add', 'Concat', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'BatchNormalization', 'Softmax', 'Clip', 'Tanh', 'Sigmoid']) {
+    for (const op of [
+      'Conv',
+      'Add',
+      'Concat',
+      'AveragePool',
+      'MaxPool',
+      'GlobalAveragePool',
+      'BatchNormalization',
+      'Softmax',
+      'Clip',
+      'Tanh',
+      'Sigmoid',
+    ]) {
       expect(ops[op], op).to.be.at.least(1);
     }
     m.dispose();
@@ -58,7 +70,12 @@ describe('export/onnx fp32', () => {
   });
 
   it('names the unsupported layer in an ExportError', () => {
-    const m = tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [4], units: 3 }), tf.layers.layerNormalization({ name: 'ln' })] });
+    const m = tf.sequential({
+      layers: [
+        tf.layers.dense({ name: 'fc', inputShape: [4], units: 3 }),
+        tf.layers.layerNormalization({ name: 'ln' }),
+      ],
+    });
     expect(() => toOnnx(m)).to.throw(ExportError, /layer "ln" of class LayerNormalization/);
     const rnn = tf.sequential({ layers: [tf.layers.simpleRNN({ name: 'rnn', inputShape: [3, 2], units: 2 })] });
     expect(() => toOnnx(rnn)).to.throw(ExportError, /"rnn"/);
@@ -67,7 +84,9 @@ describe('export/onnx fp32', () => {
   });
 
   it('rejects unsupported configurations with an ExportError', () => {
-    const m = tf.sequential({ layers: [tf.layers.dense({ name: 'fc', inputShape: [4], units: 3, activation: 'selu' })] });
+    const m = tf.sequential({
+      layers: [tf.layers.dense({ name: 'fc', inputShape: [4], units: 3, activation: 'selu' })],
+    });
     expect(() => toOnnx(m)).to.throw(ExportError, /activation "selu"/);
     m.dispose();
   });
@@ -84,7 +103,9 @@ describe('export/onnx fp32', () => {
 
   it('leaks no tensors', async () => {
     const m = cnn({ seed: 1 });
-    await expectNoLeak(() => { toOnnx(m); });
+    await expectNoLeak(() => {
+      toOnnx(m);
+    });
     m.dispose();
   });
 });

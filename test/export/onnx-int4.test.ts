@@ -14,7 +14,11 @@ import { expectNoLeak } from '../helpers/leak';
 import { smallMnist, tinyCnn, tinyMlp } from '../quantize/fixtures';
 
 /** Max |ORT - tfjs| of the quantized model on `x`, and the largest |output| (for scale). */
-async function ortVsTfjs(q: tf.LayersModel, x: tf.Tensor, options: Parameters<typeof toOnnx>[1] = {}): Promise<{ maxDiff: number; maxAbs: number }> {
+async function ortVsTfjs(
+  q: tf.LayersModel,
+  x: tf.Tensor,
+  options: Parameters<typeof toOnnx>[1] = {},
+): Promise<{ maxDiff: number; maxAbs: number }> {
   const session = await ortSession(toOnnx(q, options));
   const got = await runOrt(session, x.dataSync() as Float32Array, x.shape);
   await session.release();
@@ -32,8 +36,15 @@ async function ortVsTfjs(q: tf.LayersModel, x: tf.Tensor, options: Parameters<ty
 function handParams(n: number, blocks: number, zp?: number[]): QParams {
   const signed = zp === undefined;
   return {
-    bits: 4, signed, symmetric: signed, axis: 1, qmin: signed ? -7 : 0, qmax: signed ? 7 : 15, blockSize: 32,
-    scale: new Float32Array(n * blocks).fill(1), zeroPoint: Int32Array.from(zp ?? new Array(n * blocks).fill(0)),
+    bits: 4,
+    signed,
+    symmetric: signed,
+    axis: 1,
+    qmin: signed ? -7 : 0,
+    qmax: signed ? 7 : 15,
+    blockSize: 32,
+    scale: new Float32Array(n * blocks).fill(1),
+    zeroPoint: Int32Array.from(zp ?? new Array(n * blocks).fill(0)),
   };
 }
 
@@ -44,14 +55,28 @@ describe('export/onnx int4 weight-only (MatMulNBits)', () => {
     mlp = await tinyMlp();
     flat = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 300 }).xs;
   });
-  after(() => { mlp.dispose(); flat.dispose(); });
+  after(() => {
+    mlp.dispose();
+    flat.dispose();
+  });
 
-  it('packs in ONNX Runtime\'s layout: [N, nBlocks, 16] bytes, low nibble first, values shifted by 8 (hand-checked)', () => {
+  it("packs in ONNX Runtime's layout: [N, nBlocks, 16] bytes, low nibble first, values shifted by 8 (hand-checked)", () => {
     // K = 40 (two blocks, the second padded), N = 2; column 0 holds (r mod 15) - 7, column 1 its negation.
     const data = new Float32Array(80);
-    for (let r = 0; r < 40; r++) { data[r * 2] = (r % 15) - 7; data[r * 2 + 1] = 7 - (r % 15); }
+    for (let r = 0; r < 40; r++) {
+      data[r * 2] = (r % 15) - 7;
+      data[r * 2 + 1] = 7 - (r % 15);
+    }
     const m = packMatMulNBits(data, [40, 2], handParams(2, 2));
-    expect([m.k, m.n, m.blocks, m.blockSize, m.b.length, m.scales.length, m.zeroPoints]).to.deep.equal([40, 2, 2, 32, 2 * 2 * 16, 4, undefined]);
+    expect([m.k, m.n, m.blocks, m.blockSize, m.b.length, m.scales.length, m.zeroPoints]).to.deep.equal([
+      40,
+      2,
+      2,
+      32,
+      2 * 2 * 16,
+      4,
+      undefined,
+    ]);
     // Column 0, block 0: stored values (r mod 15) + 1 = 1, 2, 3, ...: byte 0 = 1 | 2 << 4.
     expect(Array.from(m.b.subarray(0, 3))).to.deep.equal([0x21, 0x43, 0x65]);
     // Column 0, block 1 (rows 32-39, then 24 padding values at the zero point 8): rows 32, 33 -> 3, 4.
@@ -66,13 +91,23 @@ describe('export/onnx int4 weight-only (MatMulNBits)', () => {
     const m = packMatMulNBits(new Float32Array(96 * 2), [96, 2], handParams(2, 3, [1, 2, 3, 4, 5, 6]));
     // ORT layout per channel: channel 0 -> 1, 3, 5 ; channel 1 -> 2, 4, 6 ; ceil(3 / 2) = 2 bytes each.
     expect(Array.from(m.zeroPoints as Uint8Array)).to.deep.equal([1 | (3 << 4), 5, 2 | (4 << 4), 6]);
-    expect(Array.from(packMatMulNBits(new Float32Array(96 * 2), [96, 2], handParams(2, 3, [1, 2, 3, 4, 5, 6]), 'float').zeroPoints as Float32Array)).to.deep.equal([1, 3, 5, 2, 4, 6]);
+    expect(
+      Array.from(
+        packMatMulNBits(new Float32Array(96 * 2), [96, 2], handParams(2, 3, [1, 2, 3, 4, 5, 6]), 'float')
+          .zeroPoints as Float32Array,
+      ),
+    ).to.deep.equal([1, 3, 5, 2, 4, 6]);
   });
 
   it('ONNX Runtime computes what the simulated tfjs model computes (|diff| <= 1e-5 of the output scale), every block size, symmetric or not', async () => {
     for (const blockSize of [32, 64, 128]) {
       for (const weightSymmetric of [true, false]) {
-        const { model: q } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4, blockSize, weightSymmetric });
+        const { model: q } = await postTraining(mlp, {
+          mode: 'weight-only',
+          weightBits: 4,
+          blockSize,
+          weightSymmetric,
+        });
         const onnx = toOnnx(q);
         expect(onnx.ops).to.deep.equal({ MatMulNBits: 3, Relu: 2, Identity: 1 });
         const { maxDiff, maxAbs } = await ortVsTfjs(q, flat);
@@ -82,7 +117,7 @@ describe('export/onnx int4 weight-only (MatMulNBits)', () => {
     }
   });
 
-  it('the report\'s sizeBytes equals the file\'s initializer bytes (MLP and CNN, symmetric and asymmetric), and the int4 file is under a fifth of fp32', async () => {
+  it("the report's sizeBytes equals the file's initializer bytes (MLP and CNN, symmetric and asymmetric), and the int4 file is under a fifth of fp32", async () => {
     const conv = await tinyCnn();
     const images = toTensors(smallMnist().test, { inputShape: [28, 28, 1], start: 0, end: 100 }).xs;
     for (const model of [mlp, conv]) {
@@ -108,7 +143,8 @@ describe('export/onnx int4 weight-only (MatMulNBits)', () => {
 
   it('declares com.microsoft opset 1 only when a MatMulNBits node is present', async () => {
     const { model: q } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4 });
-    const domains = (bytes: Uint8Array) => onnx.ModelProto.decode(bytes).opsetImport.map((o) => `${o.domain}:${o.version}`);
+    const domains = (bytes: Uint8Array) =>
+      onnx.ModelProto.decode(bytes).opsetImport.map((o) => `${o.domain}:${o.version}`);
     expect(domains(toOnnx(q).bytes)).to.deep.equal([':13', 'com.microsoft:1']);
     expect(domains(toOnnx(mlp).bytes)).to.deep.equal([':13']);
     q.dispose();
@@ -119,7 +155,10 @@ describe('export/onnx int4 weight-only (MatMulNBits)', () => {
     const { model: q } = await postTraining(conv, { mode: 'weight-only', weightBits: 4 });
     const plan = planOf(q) as NonNullable<ReturnType<typeof planOf>>;
     const bad = { ...plan, weights: { ...plan.weights, conv1: { ...(plan.weights.conv1 as QParams), blockSize: 32 } } };
-    expect(() => toOnnx(q, { plan: bad })).to.throw(ExportError, /Conv2D layer "conv1" with blockwise weights is not supported/);
+    expect(() => toOnnx(q, { plan: bad })).to.throw(
+      ExportError,
+      /Conv2D layer "conv1" with blockwise weights is not supported/,
+    );
     const eight = { ...plan, weights: { ...plan.weights, fc1: { ...(plan.weights.fc1 as QParams), bits: 8 } } };
     expect(() => toOnnx(q, { plan: eight })).to.throw(ExportError, /4-bit blockwise kernel parameters .* got 8 bits/);
     [q, conv].forEach((m) => m.dispose());
@@ -127,7 +166,10 @@ describe('export/onnx int4 weight-only (MatMulNBits)', () => {
 
   it('exporting leaks no tensors', async () => {
     const { model: q } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4, weightSymmetric: false });
-    await expectNoLeak(() => { toOnnx(q); toOnnx(q, { target: 'openvino' }); });
+    await expectNoLeak(() => {
+      toOnnx(q);
+      toOnnx(q, { target: 'openvino' });
+    });
     q.dispose();
   });
 });

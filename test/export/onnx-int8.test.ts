@@ -17,7 +17,10 @@ import { smallMnist, residualModel, tinyCnn, tinyMlp } from '../quantize/fixture
 import { expectNoLeak } from '../helpers/leak';
 
 /** ORT's outputs, and its argmax agreement with the quantized tfjs model's, on `x`. */
-async function runBoth(q: tf.LayersModel, x: tf.Tensor): Promise<{ agree: number; maxDiff: number; ort: Float32Array }> {
+async function runBoth(
+  q: tf.LayersModel,
+  x: tf.Tensor,
+): Promise<{ agree: number; maxDiff: number; ort: Float32Array }> {
   const session = await ortSession(toOnnx(q));
   const got = await runOrt(session, x.dataSync() as Float32Array, x.shape);
   await session.release();
@@ -25,8 +28,13 @@ async function runBoth(q: tf.LayersModel, x: tf.Tensor): Promise<{ agree: number
   const classes = got.dims[1] as number;
   let same = 0;
   let maxDiff = 0;
-  for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs((want[i] as number) - (got.data[i] as number)));
-  const argmax = (v: ArrayLike<number>, r: number) => { let b = 0; for (let j = 1; j < classes; j++) if ((v[r * classes + j] as number) > (v[r * classes + b] as number)) b = j; return b; };
+  for (let i = 0; i < want.length; i++)
+    maxDiff = Math.max(maxDiff, Math.abs((want[i] as number) - (got.data[i] as number)));
+  const argmax = (v: ArrayLike<number>, r: number) => {
+    let b = 0;
+    for (let j = 1; j < classes; j++) if ((v[r * classes + j] as number) > (v[r * classes + b] as number)) b = j;
+    return b;
+  };
   for (let r = 0; r < (got.dims[0] as number); r++) if (argmax(want, r) === argmax(got.data, r)) same++;
   return { agree: same / (got.dims[0] as number), maxDiff, ort: got.data };
 }
@@ -51,10 +59,17 @@ describe('export/onnx INT8', () => {
     flat = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 500 }).xs;
     images = toTensors(smallMnist().test, { inputShape: [28, 28, 1], start: 0, end: 500 }).xs;
   });
-  after(() => { [mlp, conv].forEach((m) => m.dispose()); tf.dispose([flat, images]); });
+  after(() => {
+    [mlp, conv].forEach((m) => m.dispose());
+    tf.dispose([flat, images]);
+  });
 
   it('static QDQ SimpleNet, plan read from the model: ORT agrees with tfjs on >= 99% and fuses every Dense into QGemm', async () => {
-    const { model: q } = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 500 });
+    const { model: q } = await postTraining(mlp, {
+      mode: 'static',
+      calibration: smallMnist().train,
+      calibrationCount: 500,
+    });
     const onnx = toOnnx(q);
     expect(onnx.mode).to.equal('static');
     expect(onnx.ops.QuantizeLinear).to.equal(4); // input + 3 layer outputs (ReLU inline)
@@ -65,7 +80,11 @@ describe('export/onnx INT8', () => {
   });
 
   it('static QDQ CNN: BatchNormalization folded, conv + ReLU fused into QLinearConv (Conv -> Relu -> Q -> DQ), max pooling on its input grid', async () => {
-    const { model: q, report } = await postTraining(conv, { mode: 'static', calibration: smallMnist().train, calibrationCount: 300 });
+    const { model: q, report } = await postTraining(conv, {
+      mode: 'static',
+      calibration: smallMnist().train,
+      calibrationCount: 300,
+    });
     expect(report.foldedBatchNorm.length).to.equal(2);
     const onnx = toOnnx(q);
     expect(onnx.ops.BatchNormalization).to.equal(undefined);
@@ -86,8 +105,17 @@ describe('export/onnx INT8', () => {
     const outScale = planOf(q)?.activations.out?.scale[0] as number;
     expect(maxDiff).to.be.at.most(outScale * 1.0001); // at most one step of the output grid
     const fused = await optimizedOps(toOnnx(q).bytes);
-    for (const op of ['QLinearConv', 'QLinearAdd', 'QLinearSigmoid', 'QLinearConcat', 'QLinearGlobalAveragePool', 'QGemm']) expect(fused[`com.microsoft.${op}`], op).to.be.at.least(1);
-    for (const op of ['Conv', 'Add', 'Concat', 'GlobalAveragePool', 'Gemm', 'Relu', 'Sigmoid']) expect(fused[op] ?? 0, op).to.equal(0);
+    for (const op of [
+      'QLinearConv',
+      'QLinearAdd',
+      'QLinearSigmoid',
+      'QLinearConcat',
+      'QLinearGlobalAveragePool',
+      'QGemm',
+    ])
+      expect(fused[`com.microsoft.${op}`], op).to.be.at.least(1);
+    for (const op of ['Conv', 'Add', 'Concat', 'GlobalAveragePool', 'Gemm', 'Relu', 'Sigmoid'])
+      expect(fused[op] ?? 0, op).to.equal(0);
     tf.dispose(x);
     [m, q].forEach((v) => v.dispose());
   });
@@ -108,7 +136,11 @@ describe('export/onnx INT8', () => {
   it("the report's sizeBytes is the ONNX file's parameter bytes, in every mode", async () => {
     const m = residualModel(4);
     const x = tf.randomUniform([16, 8, 8, 4], -1, 1, 'float32', 2);
-    for (const [model, calibration] of [[mlp, { xs: flat }], [conv, { xs: images }], [m, { xs: x }]] as const) {
+    for (const [model, calibration] of [
+      [mlp, { xs: flat }],
+      [conv, { xs: images }],
+      [m, { xs: x }],
+    ] as const) {
       for (const mode of ['weight-only', 'dynamic', 'static'] as const) {
         const { model: q, report } = await postTraining(model, { mode, calibration, calibrationCount: 64 });
         const onnx = toOnnx(q);
@@ -145,23 +177,42 @@ describe('export/onnx INT8', () => {
   });
 
   it('every registry class has a converter or an explicit refusal, and a refusal is an ExportError naming the layer and what to do', () => {
-    for (const cls of LAYERS.keys()) if (cls !== 'InputLayer') expect((CONVERTERS as Record<string, unknown>)[cls], cls).to.not.equal(undefined);
-    const m = tf.sequential({ layers: [tf.layers.conv1d({ name: 'c1d', inputShape: [8, 2], filters: 2, kernelSize: 3 })] });
-    expect(() => toOnnx(m)).to.throw(ExportError, /got layer "c1d" of class Conv1D\. Conv1D has no converter yet \(Conv1D: Use Conv2D on a \[1, width, channels\] image\)/);
+    for (const cls of LAYERS.keys())
+      if (cls !== 'InputLayer') expect((CONVERTERS as Record<string, unknown>)[cls], cls).to.not.equal(undefined);
+    const m = tf.sequential({
+      layers: [tf.layers.conv1d({ name: 'c1d', inputShape: [8, 2], filters: 2, kernelSize: 3 })],
+    });
+    expect(() => toOnnx(m)).to.throw(
+      ExportError,
+      /got layer "c1d" of class Conv1D\. Conv1D has no converter yet \(Conv1D: Use Conv2D on a \[1, width, channels\] image\)/,
+    );
     m.dispose();
-    expect(() => toOnnx(new tf.GraphModel('memory://none') as unknown as tf.LayersModel)).to.throw(ConfigError, /toOnnx: a tf.LayersModel, got a tf.GraphModel/);
+    expect(() => toOnnx(new tf.GraphModel('memory://none') as unknown as tf.LayersModel)).to.throw(
+      ConfigError,
+      /toOnnx: a tf.LayersModel, got a tf.GraphModel/,
+    );
   });
 
   it('refuses activations wider than 8 bits in QDQ form with an ExportError', async () => {
-    const { model: q } = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 100, activationBits: 12 });
+    const { model: q } = await postTraining(mlp, {
+      mode: 'static',
+      calibration: smallMnist().train,
+      calibrationCount: 100,
+      activationBits: 12,
+    });
     expect(() => toOnnx(q)).to.throw(ExportError, /8-bit activations/);
     q.dispose();
   });
 
   it('exporting static, dynamic and weight-only INT8 graphs leaks no tensors', async () => {
-    const plans = await Promise.all((['static', 'dynamic', 'weight-only'] as const).map((mode) =>
-      postTraining(mlp, { mode, calibration: smallMnist().train, calibrationCount: 100 })));
-    await expectNoLeak(() => { for (const { model: q } of plans) toOnnx(q); });
+    const plans = await Promise.all(
+      (['static', 'dynamic', 'weight-only'] as const).map((mode) =>
+        postTraining(mlp, { mode, calibration: smallMnist().train, calibrationCount: 100 }),
+      ),
+    );
+    await expectNoLeak(() => {
+      for (const { model: q } of plans) toOnnx(q);
+    });
     plans.forEach(({ model: q }) => q.dispose());
   });
 });

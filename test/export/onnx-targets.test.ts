@@ -22,7 +22,8 @@ async function agreement(bytes: Uint8Array, q: tf.LayersModel, x: tf.Tensor): Pr
   let same = 0;
   for (let r = 0; r < (got.dims[0] as number); r++) {
     let b = 0;
-    for (let j = 1; j < classes; j++) if ((got.data[r * classes + j] as number) > (got.data[r * classes + b] as number)) b = j;
+    for (let j = 1; j < classes; j++)
+      if ((got.data[r * classes + j] as number) > (got.data[r * classes + b] as number)) b = j;
     if (b === want[r]) same++;
   }
   return same / (got.dims[0] as number);
@@ -37,7 +38,9 @@ function handGraph(o: { zp: number; weightAxis: number; qThenRelu?: boolean }): 
   const x = o.qThenRelu ? g.op('Relu', [q], 'x_relu') : g.op('DequantizeLinear', [q, s, z], 'x_dq');
   const w = g.constant('w', Int8Array.from([1, -2, 3, -4, 5, -6, 7, -8]), [4, 2]);
   const wsAxis = o.weightAxis;
-  const ws = g.constant('ws', wsAxis === 1 ? Float32Array.of(0.5, 0.25) : Float32Array.of(0.5, 0.25, 1, 2), [wsAxis === 1 ? 2 : 4]);
+  const ws = g.constant('ws', wsAxis === 1 ? Float32Array.of(0.5, 0.25) : Float32Array.of(0.5, 0.25, 1, 2), [
+    wsAxis === 1 ? 2 : 4,
+  ]);
   const wz = g.constant('wz', new Int8Array(wsAxis === 1 ? 2 : 4), [wsAxis === 1 ? 2 : 4]);
   const wdq = g.op('DequantizeLinear', [w, ws, wz], 'w_dq', { axis: { int: wsAxis } });
   const y = g.op('Gemm', [x, wdq], 'fc');
@@ -56,31 +59,49 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
     flat = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 500 }).xs;
     images = toTensors(smallMnist().test, { inputShape: [28, 28, 1], start: 0, end: 300 }).xs;
   });
-  after(() => { [mlp, conv].forEach((m) => m.dispose()); tf.dispose([flat, images]); });
+  after(() => {
+    [mlp, conv].forEach((m) => m.dispose());
+    tf.dispose([flat, images]);
+  });
 
   it('checks hand-built graphs: uint8 and a nonzero zero point, weights per channel on the wrong axis, a QuantizeLinear not paired', () => {
     const ok = handGraph({ zp: 0, weightAxis: 1 });
     expect(checkOnnxTarget(ok, 'openvino')).to.deep.equal([]);
     // uint8 activations: TensorRT takes int8 only (the Q and the DQ both); zero point 3 breaks its zero-point rule twice.
-    const rules = (b: Uint8Array, t: typeof TARGETS[number]) => checkOnnxTarget(b, t).map((v) => `${v.op} ${v.tensor}: ${v.rule}`);
+    const rules = (b: Uint8Array, t: (typeof TARGETS)[number]) =>
+      checkOnnxTarget(b, t).map((v) => `${v.op} ${v.tensor}: ${v.rule}`);
     expect(rules(ok, 'tensorrt')).to.deep.equal([
-      'QuantizeLinear x_q: TensorRT: activations as int8, got uint8', 'DequantizeLinear x_dq: TensorRT: activations as int8, got uint8']);
+      'QuantizeLinear x_q: TensorRT: activations as int8, got uint8',
+      'DequantizeLinear x_dq: TensorRT: activations as int8, got uint8',
+    ]);
     const zp3 = handGraph({ zp: 3, weightAxis: 1 });
     expect(rules(zp3, 'tensorrt').filter((r) => /zero points must be 0/.test(r))).to.deep.equal([
-      'QuantizeLinear z: TensorRT: zero points must be 0 (symmetric quantization only)', 'DequantizeLinear z: TensorRT: zero points must be 0 (symmetric quantization only)']);
+      'QuantizeLinear z: TensorRT: zero points must be 0 (symmetric quantization only)',
+      'DequantizeLinear z: TensorRT: zero points must be 0 (symmetric quantization only)',
+    ]);
     expect(rules(zp3, 'ort')).to.deep.equal([]);
     // Gemm's B [K, N] (transB 0) has its output channels on axis 1; axis 0 is the input axis.
-    expect(rules(handGraph({ zp: 0, weightAxis: 0 }), 'tensorrt')).to.include('DequantizeLinear w: TensorRT: per-channel weights along the output-channel axis (1 for Gemm), got axis 0');
+    expect(rules(handGraph({ zp: 0, weightAxis: 0 }), 'tensorrt')).to.include(
+      'DequantizeLinear w: TensorRT: per-channel weights along the output-channel axis (1 for Gemm), got axis 0',
+    );
     expect(rules(handGraph({ zp: 0, weightAxis: 1, qThenRelu: true }), 'openvino')).to.deep.equal([
-      'QuantizeLinear x_q: OpenVINO: each QuantizeLinear read only by DequantizeLinear with the same scale and zero point (the pair that becomes one FakeQuantize)']);
+      'QuantizeLinear x_q: OpenVINO: each QuantizeLinear read only by DequantizeLinear with the same scale and zero point (the pair that becomes one FakeQuantize)',
+    ]);
     const v = checkOnnxTarget(zp3, 'tensorrt')[0];
     expect(Object.keys(v ?? {})).to.deep.equal(['node', 'op', 'tensor', 'rule', 'fix']);
     expect(v?.node).to.equal('x_q/QuantizeLinear');
   });
 
   it('static INT8 for TensorRT: 0 violations, signed int8 QDQ with zero points 0 and float biases; it runs in ONNX Runtime and agrees with the simulated model', async () => {
-    for (const [model, x] of [[mlp, flat], [conv, images]] as const) {
-      const { model: q } = await postTraining(model, { mode: 'static', calibration: smallMnist().train, calibrationCount: 300 });
+    for (const [model, x] of [
+      [mlp, flat],
+      [conv, images],
+    ] as const) {
+      const { model: q } = await postTraining(model, {
+        mode: 'static',
+        calibration: smallMnist().train,
+        calibrationCount: 300,
+      });
       const trt = toOnnx(q, { target: 'tensorrt' });
       expect(trt.target).to.equal('tensorrt');
       expect(checkOnnxTarget(trt.bytes, 'tensorrt'), model.name).to.deep.equal([]);
@@ -95,8 +116,13 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
     }
   });
 
-  it('activationSymmetric makes the plan itself TensorRT\'s: nothing re-derived, every target file agrees with the simulated model', async () => {
-    const { model: q, report } = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 300, activationSymmetric: true });
+  it("activationSymmetric makes the plan itself TensorRT's: nothing re-derived, every target file agrees with the simulated model", async () => {
+    const { model: q, report } = await postTraining(mlp, {
+      mode: 'static',
+      calibration: smallMnist().train,
+      calibrationCount: 300,
+      activationSymmetric: true,
+    });
     expect(report.points.filter((p) => p.point).every((p) => p.zeroPoint === 0)).to.equal(true);
     for (const target of TARGETS) {
       const file = toOnnx(q, { target });
@@ -108,21 +134,29 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
   });
 
   it('OpenVINO: QDQ pairs with int8 weights and float biases, 0 violations, runs in ONNX Runtime; int4 with one float zero point per block', async () => {
-    const { model: q } = await postTraining(conv, { mode: 'static', calibration: smallMnist().train, calibrationCount: 300 });
+    const { model: q } = await postTraining(conv, {
+      mode: 'static',
+      calibration: smallMnist().train,
+      calibrationCount: 300,
+    });
     const ov = toOnnx(q, { target: 'openvino' });
     expect(ov.regridded).to.deep.equal([]); // OpenVINO takes the uint8 grids as planned
     expect(checkOnnxTarget(ov.bytes, 'openvino')).to.deep.equal([]);
     expect(await agreement(ov.bytes, q, images)).to.be.at.least(0.99);
     q.dispose();
     const { model: q4 } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4, weightSymmetric: false });
-    expect(checkOnnxTarget(toOnnx(q4).bytes, 'openvino').map((v) => v.rule)).to.deep.equal(new Array(3).fill('OpenVINO: MatMulNBits zero points one float per block (packed 4-bit zero points are not read as such)'));
+    expect(checkOnnxTarget(toOnnx(q4).bytes, 'openvino').map((v) => v.rule)).to.deep.equal(
+      new Array(3).fill(
+        'OpenVINO: MatMulNBits zero points one float per block (packed 4-bit zero points are not read as such)',
+      ),
+    );
     const ov4 = toOnnx(q4, { target: 'openvino' });
     expect(checkOnnxTarget(ov4.bytes, 'openvino')).to.deep.equal([]);
     expect(await agreement(ov4.bytes, q4, flat)).to.equal(1);
     q4.dispose();
   });
 
-  it('negative: a dynamic-mode file breaks TensorRT\'s and OpenVINO\'s rules, and toOnnx refuses dynamic or int4 for TensorRT', async () => {
+  it("negative: a dynamic-mode file breaks TensorRT's and OpenVINO's rules, and toOnnx refuses dynamic or int4 for TensorRT", async () => {
     const { model: d } = await postTraining(mlp, { mode: 'dynamic' });
     const file = toOnnx(d).bytes;
     const trt = checkOnnxTarget(file, 'tensorrt');
@@ -131,12 +165,23 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
     expect(trt[0]?.fix).to.match(/Quantize with mode 'static'/);
     expect(checkOnnxTarget(file, 'openvino').length).to.equal(6);
     expect(checkOnnxTarget(file, 'ort')).to.deep.equal([]);
-    expect(() => toOnnx(d, { target: 'tensorrt' })).to.throw(ExportError, /toOnnx: a quantization mode TensorRT takes \(weight-only, static\), got 'dynamic'/);
+    expect(() => toOnnx(d, { target: 'tensorrt' })).to.throw(
+      ExportError,
+      /toOnnx: a quantization mode TensorRT takes \(weight-only, static\), got 'dynamic'/,
+    );
     const { model: q4 } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4 });
-    expect(() => toOnnx(q4, { target: 'tensorrt' })).to.throw(ExportError, /got blockwise int4 weights \(MatMulNBits, an ONNX Runtime contrib op\) in layer "fc1"/);
-    expect(checkOnnxTarget(toOnnx(q4).bytes, 'tensorrt').map((v) => v.op)).to.deep.equal(new Array(3).fill('com.microsoft.MatMulNBits'));
+    expect(() => toOnnx(q4, { target: 'tensorrt' })).to.throw(
+      ExportError,
+      /got blockwise int4 weights \(MatMulNBits, an ONNX Runtime contrib op\) in layer "fc1"/,
+    );
+    expect(checkOnnxTarget(toOnnx(q4).bytes, 'tensorrt').map((v) => v.op)).to.deep.equal(
+      new Array(3).fill('com.microsoft.MatMulNBits'),
+    );
     const { model: asym } = await postTraining(mlp, { mode: 'weight-only', weightSymmetric: false });
-    expect(() => toOnnx(asym, { target: 'openvino' })).to.throw(ExportError, /unsigned asymmetric weights in layer "fc1"/);
+    expect(() => toOnnx(asym, { target: 'openvino' })).to.throw(
+      ExportError,
+      /unsigned asymmetric weights in layer "fc1"/,
+    );
     [d, q4, asym].forEach((m) => m.dispose());
   });
 
@@ -151,11 +196,19 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
       expect(await agreement(file.bytes, w8, images), t).to.be.at.least(0.98);
     }
     w8.dispose();
-    expect(() => checkOnnxTarget(toOnnx(mlp).bytes, 'coreml' as 'ort')).to.throw(ConfigError, /checkOnnxTarget: target 'ort', 'tensorrt' or 'openvino', got "coreml"/);
+    expect(() => checkOnnxTarget(toOnnx(mlp).bytes, 'coreml' as 'ort')).to.throw(
+      ConfigError,
+      /checkOnnxTarget: target 'ort', 'tensorrt' or 'openvino', got "coreml"/,
+    );
     expect(() => toOnnx(mlp, { target: 'trt' as 'ort' })).to.throw(ConfigError, /toOnnx: target/);
-    expect(() => checkOnnxTarget(Uint8Array.of(0xff, 0xff, 0xff), 'ort')).to.throw(DataError, /checkOnnxTarget: an ONNX model file/);
+    expect(() => checkOnnxTarget(Uint8Array.of(0xff, 0xff, 0xff), 'ort')).to.throw(
+      DataError,
+      /checkOnnxTarget: an ONNX model file/,
+    );
     const { model: q } = await postTraining(mlp, { mode: 'static', calibration: { xs: flat }, calibrationCount: 100 });
-    await expectNoLeak(() => { for (const t of TARGETS) checkOnnxTarget(toOnnx(q, { target: t }).bytes, t); });
+    await expectNoLeak(() => {
+      for (const t of TARGETS) checkOnnxTarget(toOnnx(q, { target: t }).bytes, t);
+    });
     q.dispose();
   });
 });

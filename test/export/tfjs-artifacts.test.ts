@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { quantizedArtifacts, dequantizeArtifacts, toFloat32Artifacts, converterRange, converterQuantize } from '../../lib/export/tfjs-artifacts';
+import {
+  quantizedArtifacts,
+  dequantizeArtifacts,
+  toFloat32Artifacts,
+  converterRange,
+  converterQuantize,
+} from '../../lib/export/tfjs-artifacts';
 import { weightError } from '../../lib/export/weight-error';
 import { foldBatchNorm } from '../../lib/quantize/fold-batchnorm';
 import { artifactsToModel } from '../../lib/data/model-io';
@@ -14,7 +20,9 @@ import { expectNoLeak } from '../helpers/leak';
 /** Model whose weights are the dequantized values (the reference stock tfjs must reproduce). */
 async function dequantizedModel(model: tf.LayersModel, values: Record<string, Float32Array>): Promise<tf.LayersModel> {
   const json = model.toJSON(null, false);
-  const copy = await tf.models.modelFromJSON({ modelTopology: json } as unknown as Parameters<typeof tf.models.modelFromJSON>[0]);
+  const copy = await tf.models.modelFromJSON({ modelTopology: json } as unknown as Parameters<
+    typeof tf.models.modelFromJSON
+  >[0]);
   for (const layer of copy.layers) {
     if (!layer.weights.length) continue;
     const src = model.getLayer(layer.name);
@@ -50,7 +58,9 @@ describe('export/tfjs quantized artifacts', () => {
       const b = reference.predict(x) as tf.Tensor;
       expect(maxAbsDiff(a, b)).to.equal(0);
       const c = m.predict(x) as tf.Tensor;
-      expect(maxAbsDiff(a, c)).to.be.above(0).and.below(dtype === 'uint8' ? 0.5 : 0.01);
+      expect(maxAbsDiff(a, c))
+        .to.be.above(0)
+        .and.below(dtype === 'uint8' ? 0.5 : 0.01);
       expect(report.sizeRatio).to.be.closeTo(dtype === 'uint8' ? 0.25 : 0.5, 0.01);
       tf.dispose([x, a, b, c]);
       [loaded, reference, m].forEach((t) => t.dispose());
@@ -77,7 +87,10 @@ describe('export/tfjs quantized artifacts', () => {
     expect(q).to.deep.equal(['fc1/kernel', 'fc2/kernel', 'fc3/kernel']);
     expect(report.weights.find((w) => w.name === 'fc1/bias')?.dtype).to.equal('float32');
     const only = await quantizedArtifacts(m, { dtype: 'float16', weights: ['fc1/*'] });
-    expect(only.report.weights.filter((w) => w.dtype === 'float16').map((w) => w.name)).to.deep.equal(['fc1/kernel', 'fc1/bias']);
+    expect(only.report.weights.filter((w) => w.dtype === 'float16').map((w) => w.name)).to.deep.equal([
+      'fc1/kernel',
+      'fc1/bias',
+    ]);
     m.dispose();
   });
 
@@ -119,7 +132,9 @@ describe('export/tfjs quantized artifacts', () => {
     };
     const u8 = await quantizedArtifacts(folded, { dtype: 'uint8' });
     expect(u8.report.warnings.length).to.equal(1);
-    expect(u8.report.warnings[0]).to.match(/^dw\/depthwise_kernel: uint8 leaves channel [012] at -?\d+\.\d dB SQNR, below 25 dB/);
+    expect(u8.report.warnings[0]).to.match(
+      /^dw\/depthwise_kernel: uint8 leaves channel [012] at -?\d+\.\d dB SQNR, below 25 dB/,
+    );
     const auto = await quantizedArtifacts(folded, { dtype: 'auto' });
     const dwReport = auto.report.weights.find((w) => w.name === 'dw/depthwise_kernel');
     expect(dwReport?.dtype).to.be.oneOf(['uint16', 'float16']);
@@ -136,14 +151,20 @@ describe('export/tfjs quantized artifacts', () => {
   it('rejects an unknown dtype with ConfigError', async () => {
     const m = simpleNet({ seed: 1, hidden: [2] });
     let err: unknown;
-    try { await quantizedArtifacts(m, { dtype: 'int8' as 'uint8' }); } catch (e) { err = e; }
+    try {
+      await quantizedArtifacts(m, { dtype: 'int8' as 'uint8' });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     m.dispose();
   });
 
   it('leaks no tensors', async () => {
     const m = simpleNet({ seed: 1, hidden: [8] });
-    await expectNoLeak(async () => { await quantizedArtifacts(m, { dtype: 'uint8' }); });
+    await expectNoLeak(async () => {
+      await quantizedArtifacts(m, { dtype: 'uint8' });
+    });
     m.dispose();
   });
 });

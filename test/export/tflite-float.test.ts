@@ -1,7 +1,6 @@
 // fp32 TFLite export run in TFLite 2.9 (tfjs-tflite-node): outputs within 1e-4 of tfjs on the
 // course models, every supported layer kind, and small variants of the real architectures;
 // the written file decodes to what was intended (NHWC, fused activations, folded BatchNorm).
-import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { toTflite } from '../../lib/export/tflite/to-tflite';
 import { inspectTflite } from '../../lib/export/tflite/inspect';
@@ -59,7 +58,13 @@ describe('export/tflite float32', () => {
   });
 
   it('small EfficientNet-B0 (Rescaling, swish as LOGISTIC + MUL, squeeze-excite MUL, Reshape) within 1e-4', () => {
-    const model = efficientNetB0({ seed: 5, widthCoefficient: 0.25, depthCoefficient: 0.25, inputShape: [32, 32, 3], classes: 10 });
+    const model = efficientNetB0({
+      seed: 5,
+      widthCoefficient: 0.25,
+      depthCoefficient: 0.25,
+      inputShape: [32, 32, 3],
+      classes: 10,
+    });
     const s = inspectTflite(toTflite(model).bytes);
     expect(s.ops.LOGISTIC).to.be.at.least(2);
     expect(s.ops.HARD_SWISH ?? 0).to.equal(0);
@@ -69,8 +74,20 @@ describe('export/tflite float32', () => {
   });
 
   it('small ResNet50 (ZeroPadding2D, MaxPooling2D, Add + ReLU fused) and InceptionV3 (AveragePooling2D, Concatenate) within 1e-4', () => {
-    const resnet = resNet50({ seed: 2, width: 0.25, inputShape: [64, 64, 3], classes: 10, classifierActivation: 'linear' });
-    const inception = inceptionV3({ seed: 2, width: 0.25, inputShape: [75, 75, 3], classes: 10, classifierActivation: 'linear' });
+    const resnet = resNet50({
+      seed: 2,
+      width: 0.25,
+      inputShape: [64, 64, 3],
+      classes: 10,
+      classifierActivation: 'linear',
+    });
+    const inception = inceptionV3({
+      seed: 2,
+      width: 0.25,
+      inputShape: [75, 75, 3],
+      classes: 10,
+      classifierActivation: 'linear',
+    });
     const r = inspectTflite(toTflite(resnet).bytes);
     expect(r.operators.filter((o) => o.op === 'ADD').every((o) => o.fusedActivation === 'RELU')).to.equal(true);
     expect(inspectTflite(toTflite(inception).bytes).ops.CONCATENATION).to.be.at.least(10);
@@ -82,7 +99,9 @@ describe('export/tflite float32', () => {
 
   it('exporting leaks no tensors', async () => {
     const model = cnn({ seed: 2 });
-    await expectNoLeak(() => { toTflite(model); });
+    await expectNoLeak(() => {
+      toTflite(model);
+    });
     model.dispose();
   });
 });

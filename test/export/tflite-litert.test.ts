@@ -48,8 +48,11 @@ function serve(models: Map<string, Uint8Array>): Promise<http.Server> {
     const model = models.get(url.slice(1));
     if (model) return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(model));
     const file = path.resolve(ROOT, '.' + url.replace(/^\/litertjs/, ''));
-    if (!url.startsWith('/litertjs/') || !file.startsWith(ROOT) || !fs.existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
+    if (!url.startsWith('/litertjs/') || !file.startsWith(ROOT) || !fs.existsSync(file))
+      return void res.writeHead(404).end();
+    res
+      .writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' })
+      .end(fs.readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
@@ -76,7 +79,10 @@ describe('export/tflite in LiteRT.js (headless Chromium)', function () {
   });
   const runInBrowser = (name: string, bytes: Uint8Array, x: Float32Array, shape: number[]): Promise<number[]> => {
     models.set(name, bytes);
-    return (page as import('playwright-core').Page).evaluate(([url, input, dims]) => (window as unknown as { runModel: RunModel }).runModel(url, input, dims), [`/${name}`, Array.from(x), shape] as const);
+    return (page as import('playwright-core').Page).evaluate(
+      ([url, input, dims]) => (window as unknown as { runModel: RunModel }).runModel(url, input, dims),
+      [`/${name}`, Array.from(x), shape] as const,
+    );
   };
 
   it('runs the exported fp32 zoo model (conv, depthwise, BN, Add, pooling, concat, softmax) with outputs within 1e-4 of tfjs', async () => {
@@ -92,7 +98,11 @@ describe('export/tflite in LiteRT.js (headless Chromium)', function () {
 
   it('runs the INT8 SimpleNet as TFLite 2.9 in Node does, per-tensor FULLY_CONNECTED; and per-channel (which 2.9 zeroes)', async () => {
     const mlp = await tinyMlp();
-    const { model: q } = await postTraining(mlp, { mode: 'static', calibration: smallMnist().train, calibrationCount: 200 });
+    const { model: q } = await postTraining(mlp, {
+      mode: 'static',
+      calibration: smallMnist().train,
+      calibrationCount: 200,
+    });
     const { xs, ys } = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 20 });
     const x = xs.dataSync() as Float32Array;
     tf.dispose([xs, ys]);
@@ -104,7 +114,8 @@ describe('export/tflite in LiteRT.js (headless Chromium)', function () {
     const summary = inspectTflite(perTensor.bytes);
     const dequantize = summary.operators.find((o) => o.op === 'DEQUANTIZE');
     const outputStep = summary.tensors[dequantize?.inputs[0] as number]?.quantization?.scale[0];
-    const steps = Math.max(...browserPerTensor.map((v, i) => Math.abs(v - (node[i] as number)))) / (outputStep as number);
+    const steps =
+      Math.max(...browserPerTensor.map((v, i) => Math.abs(v - (node[i] as number)))) / (outputStep as number);
     expect(steps, `max difference in output steps (step ${outputStep})`).to.be.at.most(1.0001);
     expect(top1Agreement(browserPerTensor, node, 10)).to.equal(1);
     const perChannel = toTflite(q, { perChannelFullyConnected: true, batchSize: 20 });

@@ -16,7 +16,11 @@ import { ChannelReport } from '../../lib/prune/channels';
 import { cloneModel } from '../../lib/prune/clone';
 
 /** Marks removed channel positions of every layer's output (true = removed). */
-function removedPositions(graph: readonly GraphNode[], report: ChannelReport, skip: ReadonlySet<string>): Map<string, boolean[]> {
+function removedPositions(
+  graph: readonly GraphNode[],
+  report: ChannelReport,
+  skip: ReadonlySet<string>,
+): Map<string, boolean[]> {
   const out = new Map<string, boolean[]>();
   const width = (n: GraphNode) => n.outputShape[n.outputShape.length - 1] as number;
   for (const n of graph) {
@@ -71,7 +75,9 @@ export function zeroRemovedInputs(model: tf.LayersModel, report: ChannelReport, 
     if (hits === 0) continue;
     count += hits;
     const values = n.layer.getWeights();
-    const fresh = values.map((w, i) => (i === kernel.index ? zeroOnAxis(w, kernel.inAxis as number, marked) : w.clone()));
+    const fresh = values.map((w, i) =>
+      i === kernel.index ? zeroOnAxis(w, kernel.inAxis as number, marked) : w.clone(),
+    );
     n.layer.setWeights(fresh);
     tf.dispose(fresh);
   }
@@ -83,14 +89,29 @@ export function zeroRemovedInputs(model: tf.LayersModel, report: ChannelReport, 
  * oracle| (the removed channels mattered, so the check can fail) and `diff` = max |pruned -
  * oracle| (removing them is reading them nowhere). `model` and `pruned` are not modified.
  */
-export async function oracleDistances(model: tf.LayersModel, pruned: tf.LayersModel, report: ChannelReport, x: tf.Tensor, skip: readonly string[] = []): Promise<{ changed: number; diff: number; scale: number }> {
+export async function oracleDistances(
+  model: tf.LayersModel,
+  pruned: tf.LayersModel,
+  report: ChannelReport,
+  x: tf.Tensor,
+  skip: readonly string[] = [],
+): Promise<{ changed: number; diff: number; scale: number }> {
   const oracle = await cloneModel(model);
   try {
-    if (zeroRemovedInputs(oracle, report, skip) === 0) throw new Error('channel-oracle: no channel was removed, nothing to check');
+    if (zeroRemovedInputs(oracle, report, skip) === 0)
+      throw new Error('channel-oracle: no channel was removed, nothing to check');
     return tf.tidy(() => {
-      const [y, yPruned, yOracle] = [model, pruned, oracle].map((m) => m.predict(x) as tf.Tensor) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const [y, yPruned, yOracle] = [model, pruned, oracle].map((m) => m.predict(x) as tf.Tensor) as [
+        tf.Tensor,
+        tf.Tensor,
+        tf.Tensor,
+      ];
       const max = (t: tf.Tensor) => tf.max(t).dataSync()[0] as number;
-      return { changed: max(tf.abs(tf.sub(y, yOracle))), diff: max(tf.abs(tf.sub(yPruned, yOracle))), scale: max(tf.abs(y)) };
+      return {
+        changed: max(tf.abs(tf.sub(y, yOracle))),
+        diff: max(tf.abs(tf.sub(yPruned, yOracle))),
+        scale: max(tf.abs(y)),
+      };
     });
   } finally {
     oracle.dispose();

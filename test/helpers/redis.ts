@@ -28,7 +28,11 @@ export async function startRedis(): Promise<RedisServer> {
     throw new Error('redis-server is not installed: run `make setup` (Debian package redis-server).');
   }
   const port = await freePort();
-  const proc: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const proc: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10000;
   for (;;) {
@@ -36,16 +40,23 @@ export async function startRedis(): Promise<RedisServer> {
     client.on('error', () => undefined); // refused until the server listens: retried below
     try {
       await client.connect();
-      if (await client.ping() === 'PONG') { client.disconnect(); break; }
+      if ((await client.ping()) === 'PONG') {
+        client.disconnect();
+        break;
+      }
     } catch {
       client.disconnect();
-      if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`redis-server did not answer on port ${port}`); }
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error(`redis-server did not answer on port ${port}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   return {
-    url, pid: proc.pid as number,
+    url,
+    pid: proc.pid as number,
     async stop() {
       process.kill(proc.pid as number, 'SIGTERM');
       await exited;

@@ -11,7 +11,9 @@ const ROOT = path.resolve(__dirname, '../..');
 export function transpileLib(outDir: string, files: readonly string[]): void {
   for (const f of files) {
     const source = fs.readFileSync(path.join(ROOT, 'lib', f), 'utf8');
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+    const js = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    }).outputText;
     fs.mkdirSync(path.dirname(path.join(outDir, 'lib', f)), { recursive: true });
     fs.writeFileSync(path.join(outDir, 'lib', f.replace(/\.ts$/, '.js')), js);
   }

@@ -41,7 +41,8 @@ export function zeroRemovedChannels(model: tf.LayersModel, report: ChannelReport
       const fresh = layer.weights.map((v, i) => {
         const w = values[i] as tf.Tensor;
         const base = v.originalName.split('/').pop() as string;
-        if (cls === 'BatchNormalization') return ['gamma', 'beta', 'moving_mean'].includes(base) ? zeroed(w, 0, removed) : w.clone();
+        if (cls === 'BatchNormalization')
+          return ['gamma', 'beta', 'moving_mean'].includes(base) ? zeroed(w, 0, removed) : w.clone();
         if (cls === 'DepthwiseConv2D') return zeroed(w, w.rank === 4 ? 2 : 0, removed);
         return zeroed(w, w.rank - 1, removed); // Conv2D / Dense kernel and bias: output channel last
       });

@@ -14,7 +14,11 @@ describe('jobs/prune-point', () => {
     ];
     for (const [args, pattern] of bad) {
       let err: unknown;
-      try { await prunedSimpleNet(args as never); } catch (e) { err = e; }
+      try {
+        await prunedSimpleNet(args as never);
+      } catch (e) {
+        err = e;
+      }
       expect(err, JSON.stringify(args)).to.be.instanceOf(ConfigError);
       expect((err as Error).message).to.match(pattern);
     }

@@ -30,30 +30,51 @@ describe('models', () => {
   it('the CNN maps (n, 28, 28, 1) to (n, 10) through conv, BN, pooling and dense layers', () => {
     const m = cnn({ seed: 0 });
     expect(m.outputs[0]?.shape).to.deep.equal([null, 10]);
-    expect(m.layers.map((l) => l.getClassName())).to.include.members(['Conv2D', 'BatchNormalization', 'MaxPooling2D', 'Flatten', 'Dense']);
+    expect(m.layers.map((l) => l.getClassName())).to.include.members([
+      'Conv2D',
+      'BatchNormalization',
+      'MaxPooling2D',
+      'Flatten',
+      'Dense',
+    ]);
     m.dispose();
   });
 
   it('bad widths are ConfigErrors', () => {
-    expect(() => simpleNet({ seed: 0, hidden: [0] })).to.throw(ConfigError, /simpleNet: hidden\[0\] a positive integer, got 0/);
+    expect(() => simpleNet({ seed: 0, hidden: [0] })).to.throw(
+      ConfigError,
+      /simpleNet: hidden\[0\] a positive integer, got 0/,
+    );
     expect(() => cnn({ seed: 0, filters: [8, 2.5] })).to.throw(ConfigError, /filters\[1\]/);
   });
 
   it('loadBaseline rejects unknown names', async () => {
     let err: unknown;
-    try { await loadBaseline('resnet' as never); } catch (e) { err = e; }
+    try {
+      await loadBaseline('resnet' as never);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
   });
 });
 
 describe('models/model-cache', () => {
   const prev = process.env.TFJS_COMPRESS_CACHE;
-  before(() => { process.env.TFJS_COMPRESS_CACHE = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-cache-')); });
-  after(() => { if (prev === undefined) delete process.env.TFJS_COMPRESS_CACHE; else process.env.TFJS_COMPRESS_CACHE = prev; });
+  before(() => {
+    process.env.TFJS_COMPRESS_CACHE = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-cache-'));
+  });
+  after(() => {
+    if (prev === undefined) delete process.env.TFJS_COMPRESS_CACHE;
+    else process.env.TFJS_COMPRESS_CACHE = prev;
+  });
 
   it('trains once, then serves the same weights from disk; a damaged entry is retrained', async () => {
     let trained = 0;
-    const train = async () => { trained++; return { model: simpleNet({ seed: 9, hidden: [4] }), meta: { note: 'x' } }; };
+    const train = async () => {
+      trained++;
+      return { model: simpleNet({ seed: 9, hidden: [4] }), meta: { note: 'x' } };
+    };
     const first = await cachedModel({ k: 1 }, 'test', train);
     const second = await cachedModel({ k: 1 }, 'test', train);
     expect(trained).to.equal(1);
@@ -62,7 +83,9 @@ describe('models/model-cache', () => {
     expect(second.meta).to.deep.equal({ note: 'x' });
     expect(cachedMeta({ k: 1 }, 'test')).to.deep.equal({ note: 'x' }); // without loading the model
     expect(cachedMeta({ k: 'never trained' }, 'test')).to.equal(undefined);
-    expect(Array.from((second.model.getWeights()[0] as tf.Tensor).dataSync())).to.deep.equal(Array.from((first.model.getWeights()[0] as tf.Tensor).dataSync()));
+    expect(Array.from((second.model.getWeights()[0] as tf.Tensor).dataSync())).to.deep.equal(
+      Array.from((first.model.getWeights()[0] as tf.Tensor).dataSync()),
+    );
     fs.writeFileSync(path.join(second.dir, 'weights.bin'), 'garbage');
     const third = await cachedModel({ k: 1 }, 'test', train);
     expect(trained).to.equal(2);
@@ -72,8 +95,14 @@ describe('models/model-cache', () => {
 
   it('different keys are different entries, and nothing leaks', async () => {
     await expectNoLeak(async () => {
-      const a = await cachedModel({ k: 2 }, 'test', async () => ({ model: simpleNet({ seed: 1, hidden: [4] }), meta: 1 }));
-      const b = await cachedModel({ k: 3 }, 'test', async () => ({ model: simpleNet({ seed: 1, hidden: [4] }), meta: 2 }));
+      const a = await cachedModel({ k: 2 }, 'test', async () => ({
+        model: simpleNet({ seed: 1, hidden: [4] }),
+        meta: 1,
+      }));
+      const b = await cachedModel({ k: 3 }, 'test', async () => ({
+        model: simpleNet({ seed: 1, hidden: [4] }),
+        meta: 2,
+      }));
       expect(a.dir).to.not.equal(b.dir);
       return [a.model, b.model];
     });

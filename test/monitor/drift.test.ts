@@ -24,7 +24,8 @@ function pixels(ds: ImageSet, count: number, seed: number): Float32Array {
   const px = ds.height * ds.width;
   const idx = permutation(ds.count, seed);
   const out = new Float32Array(count * px);
-  for (let n = 0; n < count; n++) for (let k = 0; k < px; k++) out[n * px + k] = (ds.images[(idx[n] as number) * px + k] as number) / 255;
+  for (let n = 0; n < count; n++)
+    for (let k = 0; k < px; k++) out[n * px + k] = (ds.images[(idx[n] as number) * px + k] as number) / 255;
   return out;
 }
 
@@ -37,7 +38,11 @@ describe('monitor/drift on MNIST', function () {
   before(async () => {
     ({ model } = await cachedModel({ test: 'monitor-mlp', v: 1 }, 'test-monitor-mlp', async () => {
       const m = simpleNet({ seed: 5, hidden: [32] });
-      await fit(m, { ...mnist.train, count: 10000, labels: mnist.train.labels.subarray(0, 10000) }, { epochs: 1, seed: 5 });
+      await fit(
+        m,
+        { ...mnist.train, count: 10000, labels: mnist.train.labels.subarray(0, 10000) },
+        { epochs: 1, seed: 5 },
+      );
       return { model: m, meta: {} };
     }));
     const x = tf.tensor2d(pixels(mnist.train, 2000, 1), [2000, 784]);
@@ -69,7 +74,11 @@ describe('monitor/drift on MNIST', function () {
     const noisy = window(addNoise(digits, { std: 0.3, seed: 1 }), 500);
     const rotated = window(rotateImages(digits, 500, 90), 500);
     const fashion = window(pixels(loadFashionMnist().test, 500, 4), 500);
-    for (const [what, r] of [['noise', noisy], ['rotation', rotated], ['fashion', fashion]] as const) {
+    for (const [what, r] of [
+      ['noise', noisy],
+      ['rotation', rotated],
+      ['fashion', fashion],
+    ] as const) {
       expect(r.status, `${what}: ${JSON.stringify(r.featurePsi)}`).to.equal('alert');
       expect(r.alerts.length).to.be.greaterThan(0);
       expect(recommend({ drift: r }).action).to.equal('retrain');
@@ -83,7 +92,10 @@ describe('monitor/drift on MNIST', function () {
     expect(d.report().status).to.equal('insufficient');
     expect(() => d.observe(v, 9, new Float32Array(90))).to.throw(ConfigError, /example size/);
     expect(() => new DriftDetector(ref, { windowSize: 10, minSamples: 20 })).to.throw(ConfigError);
-    expect(() => buildReference(new Float32Array(4), 1, 4, new Float32Array(2), 2)).to.throw(ConfigError, /at least 20/);
+    expect(() => buildReference(new Float32Array(4), 1, 4, new Float32Array(2), 2)).to.throw(
+      ConfigError,
+      /at least 20/,
+    );
   });
 
   it('builds a reference without leaking tensors', async () => {

@@ -53,7 +53,13 @@ describe('monitor/feedback, latency and recommendation', () => {
 
 describe('monitor/Monitor.reset', () => {
   it('empties feedback and latency', () => {
-    const ref = buildReference(new Float32Array(80).map((_, i) => i % 5), 20, 4, new Float32Array(40).fill(0.5), 2);
+    const ref = buildReference(
+      new Float32Array(80).map((_, i) => i % 5),
+      20,
+      4,
+      new Float32Array(40).fill(0.5),
+      2,
+    );
     const m = new Monitor(ref);
     m.feedback.record(1, 1);
     m.latency.record(3);

@@ -15,7 +15,7 @@ import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../lib/viz';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const server = require('../../scripts/notebook-server.cjs') as {
   ROOT: string;
   findUi(envPath?: string): { kind: string; bin: string };
@@ -30,7 +30,7 @@ const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileS
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8',
   env: { ...process.env, GIT_AUTHOR_NAME: 'ui test', GIT_AUTHOR_EMAIL: 'ui@test', GIT_COMMITTER_NAME: 'ui test', GIT_COMMITTER_EMAIL: 'ui@test' } });
 const gitStatus = (cwd = ROOT) => git(cwd, 'status', '--porcelain', '--untracked-files=all');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { strip } = require('../../scripts/nbstrip.cjs') as { strip(text: string): string };
 
 /** A git repository holding a copy of the notebook, with this repository's attributes, ignores and clean filter. */

@@ -53,7 +53,11 @@ describe('profile/profileModel on graph models', () => {
     expect(by['gap/Mean']?.macs).to.equal(8 * 8 * 32);
     expect(by['gap/Mean']?.outputShape).to.deep.equal([32]);
     const l = await profileModel(f.layers, { batchSize: 4 });
-    expect([r.totals.params, r.totals.macs, r.totals.peakActivationBytes]).to.deep.equal([l.totals.params, l.totals.macs, l.totals.peakActivationBytes]);
+    expect([r.totals.params, r.totals.macs, r.totals.peakActivationBytes]).to.deep.equal([
+      l.totals.params,
+      l.totals.macs,
+      l.totals.peakActivationBytes,
+    ]);
     expect(r.totals.batchSize).to.equal(4);
     g.dispose();
     f.layers.dispose();
@@ -80,13 +84,25 @@ describe('profile/profileModel on graph models', () => {
     b.op('Identity', 'Identity', [m]);
     const g = await stockGraphModel(b.build());
     let err: unknown;
-    try { await profileModel(g); } catch (e) { err = e; }
+    try {
+      await profileModel(g);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
-    expect((err as Error).message).to.match(/profileModel: a graph model input with a fixed shape, got \[-1, -1, -1, 3\] for input "x"\. Pass .*inputShape: \[224, 224, 3\]/);
+    expect((err as Error).message).to.match(
+      /profileModel: a graph model input with a fixed shape, got \[-1, -1, -1, 3\] for input "x"\. Pass .*inputShape: \[224, 224, 3\]/,
+    );
     const r = await profileModel(g, { inputShape: [5, 4, 3] });
-    expect(r.layers.map((l) => [l.name, l.macs])).to.deep.equal([['sq', undefined], ['m', 5 * 4 * 3], ['Identity', 0]]);
+    expect(r.layers.map((l) => [l.name, l.macs])).to.deep.equal([
+      ['sq', undefined],
+      ['m', 5 * 4 * 3],
+      ['Identity', 0],
+    ]);
     expect(r.totals.macs).to.equal(60);
-    expect(r.warnings).to.deep.equal(["profileModel: no MAC counting rule for node 'sq' (Square); its MACs are left out of the total."]);
+    expect(r.warnings).to.deep.equal([
+      "profileModel: no MAC counting rule for node 'sq' (Square); its MACs are left out of the total.",
+    ]);
     g.dispose();
   });
 
@@ -118,9 +134,26 @@ describe('profile/profileModel on graph models', () => {
   });
 
   it('graphOpMacs: MatMul as Dense, transposed inputs, and ops without a rule', () => {
-    const mm = { attr: {}, inputs: [[1, 576], [576, 32]], isWeight: [false, true], output: [1, 32] };
+    const mm = {
+      attr: {},
+      inputs: [
+        [1, 576],
+        [576, 32],
+      ],
+      isWeight: [false, true],
+      output: [1, 32],
+    };
     expect(graphOpMacs('MatMul', mm)).to.equal(18432);
-    expect(graphOpMacs('MatMul', { ...mm, attr: { transpose_a: { b: true } }, inputs: [[576, 1], [576, 32]] })).to.equal(18432);
+    expect(
+      graphOpMacs('MatMul', {
+        ...mm,
+        attr: { transpose_a: { b: true } },
+        inputs: [
+          [576, 1],
+          [576, 32],
+        ],
+      }),
+    ).to.equal(18432);
     expect(graphOpMacs('Identity', mm)).to.equal(0);
     expect(graphOpMacs('Erf', mm)).to.equal(undefined);
   });

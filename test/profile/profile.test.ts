@@ -14,7 +14,11 @@ describe('profile/profileModel', () => {
     expect(r.totals.macs).to.equal(784 * 256 + 256 * 128 + 128 * 10);
     expect(r.totals.macs).to.equal(234752);
     expect(r.totals.flops).to.equal(2 * 234752);
-    expect(r.layers.map((l) => [l.name, l.params, l.macs])).to.deep.equal([['fc1', 200960, 200704], ['fc2', 32896, 32768], ['fc3', 1290, 1280]]);
+    expect(r.layers.map((l) => [l.name, l.params, l.macs])).to.deep.equal([
+      ['fc1', 200960, 200704],
+      ['fc2', 32896, 32768],
+      ['fc3', 1290, 1280],
+    ]);
     expect(r.totals.weightBytes).to.equal(235146 * 4);
     expect(r.totals.weightBytesByDtype).to.deep.equal({ float32: 235146 * 4 });
     // Biases start at zero: 256 + 128 + 10 zeros.
@@ -47,37 +51,84 @@ describe('profile/profileModel', () => {
     const x = tf.input({ shape: [6, 6, 3] });
     const call = (l: tf.layers.Layer, t: tf.SymbolicTensor | tf.SymbolicTensor[]) => l.apply(t) as tf.SymbolicTensor;
     const r = call(tf.layers.rescaling({ scale: 1 / 255, name: 'scale' }), x);
-    const p = call(tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: 'pad' }), r);
+    const p = call(
+      tf.layers.zeroPadding2d({
+        padding: [
+          [0, 1],
+          [0, 1],
+        ],
+        name: 'pad',
+      }),
+      r,
+    );
     const c = call(tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, activation: 'swish', name: 'conv' }), p);
     const g = call(tf.layers.globalAveragePooling2d({ name: 'gap' }), c);
     const s = call(tf.layers.reshape({ targetShape: [1, 1, 4], name: 'rs' }), g);
     const m = call(tf.layers.multiply({ name: 'excite' }), [c, s]);
     const model = tf.model({ inputs: x, outputs: call(tf.layers.activation({ activation: 'swish', name: 'act' }), m) });
     const by = Object.fromEntries((await profileModel(model)).layers.map((l) => [l.name, l.macs]));
-    expect(by).to.include({ scale: 6 * 6 * 3, pad: 0, conv: 3 * 3 * 4 * 3 * 3 * 3, gap: 3 * 3 * 4, rs: 0, excite: 3 * 3 * 4, act: 0 });
+    expect(by).to.include({
+      scale: 6 * 6 * 3,
+      pad: 0,
+      conv: 3 * 3 * 4 * 3 * 3 * 3,
+      gap: 3 * 3 * 4,
+      rs: 0,
+      excite: 3 * 3 * 4,
+      act: 0,
+    });
     model.dispose();
   });
 
   it('sparsity counts exact zeros', async () => {
     const m = simpleNet({ seed: 0, hidden: [2], inputSize: 2, numClasses: 2 });
-    m.layers[0]?.setWeights([tf.tensor2d([[0, 1], [0, 0]]), tf.tensor1d([1, 1])]);
+    m.layers[0]?.setWeights([
+      tf.tensor2d([
+        [0, 1],
+        [0, 0],
+      ]),
+      tf.tensor1d([1, 1]),
+    ]);
     const r = await profileModel(m);
     expect(r.layers[0]?.sparsity).to.equal(3 / 6);
     m.dispose();
   });
 
   it('peak memory frees a tensor after its last consumer (a branch)', () => {
-    const mk = (name: string, inputs: string[], bytes: number) => ({ name, className: 'X', inputs, outputShape: [], params: 0, trainableParams: 0, macs: 0, weightBytes: 0, activationBytes: bytes, sparsity: 0 });
+    const mk = (name: string, inputs: string[], bytes: number) => ({
+      name,
+      className: 'X',
+      inputs,
+      outputShape: [],
+      params: 0,
+      trainableParams: 0,
+      macs: 0,
+      weightBytes: 0,
+      activationBytes: bytes,
+      sparsity: 0,
+    });
     // a -> b, a -> c, (b, c) -> d: a lives until c runs.
-    const peak = peakActivationBytes([mk('a', [], 10), mk('b', ['a'], 100), mk('c', ['a'], 1000), mk('d', ['b', 'c'], 1)]);
+    const peak = peakActivationBytes([
+      mk('a', [], 10),
+      mk('b', ['a'], 100),
+      mk('c', ['a'], 1000),
+      mk('d', ['b', 'c'], 1),
+    ]);
     expect(peak).to.equal(10 + 100 + 1000);
   });
 
   it('rejects what is not a layers model, and leaks nothing', async () => {
     let err: unknown;
-    try { await profileModel({} as never); } catch (e) { err = e; }
+    try {
+      await profileModel({} as never);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
-    await expectNoLeak(async () => { const m = cnn({ seed: 1 }); await profileModel(m); return m; });
+    await expectNoLeak(async () => {
+      const m = cnn({ seed: 1 });
+      await profileModel(m);
+      return m;
+    });
   });
 
   it('modelSizes: weights are 4 bytes per parameter; zeros compress under gzip', async () => {

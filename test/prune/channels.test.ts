@@ -15,15 +15,23 @@ const seeded = (s: number) => tf.initializers.glorotUniform({ seed: s });
 /** conv -> BN -> relu -> [conv -> BN] + shortcut -> relu -> depthwise -> conv -> GAP -> dense. */
 function residualNet(): tf.LayersModel {
   const x = tf.input({ shape: [6, 6, 2], name: 'in' });
-  const c1 = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'c1', kernelInitializer: seeded(1) }).apply(x) as tf.SymbolicTensor;
+  const c1 = tf.layers
+    .conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'c1', kernelInitializer: seeded(1) })
+    .apply(x) as tf.SymbolicTensor;
   const b1 = tf.layers.batchNormalization({ name: 'b1' }).apply(c1) as tf.SymbolicTensor;
   const r1 = tf.layers.activation({ activation: 'relu', name: 'r1' }).apply(b1) as tf.SymbolicTensor;
-  const c2 = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'c2', kernelInitializer: seeded(2) }).apply(r1) as tf.SymbolicTensor;
+  const c2 = tf.layers
+    .conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'c2', kernelInitializer: seeded(2) })
+    .apply(r1) as tf.SymbolicTensor;
   const b2 = tf.layers.batchNormalization({ name: 'b2' }).apply(c2) as tf.SymbolicTensor;
   const add = tf.layers.add({ name: 'add' }).apply([r1, b2]) as tf.SymbolicTensor;
   const r2 = tf.layers.activation({ activation: 'relu', name: 'r2' }).apply(add) as tf.SymbolicTensor;
-  const dw = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'dw', depthwiseInitializer: seeded(3) }).apply(r2) as tf.SymbolicTensor;
-  const c3 = tf.layers.conv2d({ filters: 5, kernelSize: 1, name: 'c3', kernelInitializer: seeded(4) }).apply(dw) as tf.SymbolicTensor;
+  const dw = tf.layers
+    .depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'dw', depthwiseInitializer: seeded(3) })
+    .apply(r2) as tf.SymbolicTensor;
+  const c3 = tf.layers
+    .conv2d({ filters: 5, kernelSize: 1, name: 'c3', kernelInitializer: seeded(4) })
+    .apply(dw) as tf.SymbolicTensor;
   const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(c3) as tf.SymbolicTensor;
   const out = tf.layers.dense({ units: 3, name: 'out', kernelInitializer: seeded(5) }).apply(gap) as tf.SymbolicTensor;
   return tf.model({ inputs: x, outputs: out });
@@ -32,12 +40,32 @@ function residualNet(): tf.LayersModel {
 /** Two conv branches concatenated, pooled, flattened (NHWC), dense, dense. */
 function concatNet(): tf.LayersModel {
   const x = tf.input({ shape: [4, 4, 1], name: 'in' });
-  const a = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'ca', kernelInitializer: seeded(1) }).apply(x) as tf.SymbolicTensor;
-  const b = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'cb', kernelInitializer: seeded(2) }).apply(x) as tf.SymbolicTensor;
+  const a = tf.layers
+    .conv2d({
+      filters: 3,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      name: 'ca',
+      kernelInitializer: seeded(1),
+    })
+    .apply(x) as tf.SymbolicTensor;
+  const b = tf.layers
+    .conv2d({
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      name: 'cb',
+      kernelInitializer: seeded(2),
+    })
+    .apply(x) as tf.SymbolicTensor;
   const cat = tf.layers.concatenate({ name: 'cat' }).apply([a, b]) as tf.SymbolicTensor;
   const p = tf.layers.maxPooling2d({ poolSize: 2, name: 'pool' }).apply(cat) as tf.SymbolicTensor;
   const f = tf.layers.flatten({ name: 'flat' }).apply(p) as tf.SymbolicTensor;
-  const h = tf.layers.dense({ units: 8, activation: 'relu', name: 'h', kernelInitializer: seeded(3) }).apply(f) as tf.SymbolicTensor;
+  const h = tf.layers
+    .dense({ units: 8, activation: 'relu', name: 'h', kernelInitializer: seeded(3) })
+    .apply(f) as tf.SymbolicTensor;
   const o = tf.layers.dense({ units: 2, name: 'o', kernelInitializer: seeded(4) }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: x, outputs: o });
 }
@@ -46,15 +74,49 @@ function concatNet(): tf.LayersModel {
 function squeezeExciteNet(): tf.LayersModel {
   const x = tf.input({ shape: [5, 5, 3], name: 'in' });
   const r = tf.layers.rescaling({ scale: 1 / 255, name: 'scale' }).apply(x) as tf.SymbolicTensor;
-  const c1 = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', useBias: false, name: 'c1', kernelInitializer: seeded(1) }).apply(r) as tf.SymbolicTensor;
-  const b1 = tf.layers.batchNormalization({ name: 'b1', gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 9 }) }).apply(c1) as tf.SymbolicTensor;
+  const c1 = tf.layers
+    .conv2d({ filters: 6, kernelSize: 3, padding: 'same', useBias: false, name: 'c1', kernelInitializer: seeded(1) })
+    .apply(r) as tf.SymbolicTensor;
+  const b1 = tf.layers
+    .batchNormalization({
+      name: 'b1',
+      gammaInitializer: tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 9 }),
+    })
+    .apply(c1) as tf.SymbolicTensor;
   const a1 = tf.layers.activation({ activation: 'swish', name: 'a1' }).apply(b1) as tf.SymbolicTensor;
   let se = tf.layers.globalAveragePooling2d({ name: 'squeeze' }).apply(a1) as tf.SymbolicTensor;
   se = tf.layers.reshape({ targetShape: [1, 1, 6], name: 'se_reshape' }).apply(se) as tf.SymbolicTensor;
-  se = tf.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'swish', name: 'se_reduce', kernelInitializer: seeded(2), biasInitializer: seeded(3) }).apply(se) as tf.SymbolicTensor;
-  se = tf.layers.conv2d({ filters: 6, kernelSize: 1, activation: 'sigmoid', name: 'se_expand', kernelInitializer: seeded(4), biasInitializer: seeded(5) }).apply(se) as tf.SymbolicTensor;
+  se = tf.layers
+    .conv2d({
+      filters: 3,
+      kernelSize: 1,
+      activation: 'swish',
+      name: 'se_reduce',
+      kernelInitializer: seeded(2),
+      biasInitializer: seeded(3),
+    })
+    .apply(se) as tf.SymbolicTensor;
+  se = tf.layers
+    .conv2d({
+      filters: 6,
+      kernelSize: 1,
+      activation: 'sigmoid',
+      name: 'se_expand',
+      kernelInitializer: seeded(4),
+      biasInitializer: seeded(5),
+    })
+    .apply(se) as tf.SymbolicTensor;
   const excite = tf.layers.multiply({ name: 'excite' }).apply([a1, se]) as tf.SymbolicTensor;
-  const c2 = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, name: 'c2', kernelInitializer: seeded(6), biasInitializer: seeded(7) }).apply(excite) as tf.SymbolicTensor;
+  const c2 = tf.layers
+    .conv2d({
+      filters: 4,
+      kernelSize: 3,
+      strides: 2,
+      name: 'c2',
+      kernelInitializer: seeded(6),
+      biasInitializer: seeded(7),
+    })
+    .apply(excite) as tf.SymbolicTensor;
   const flat = tf.layers.reshape({ targetShape: [16], name: 'flat' }).apply(c2) as tf.SymbolicTensor;
   const out = tf.layers.dense({ units: 3, name: 'out', kernelInitializer: seeded(8) }).apply(flat) as tf.SymbolicTensor;
   return tf.model({ inputs: x, outputs: out });
@@ -64,11 +126,13 @@ function squeezeExciteNet(): tf.LayersModel {
 function zeroChannel(model: tf.LayersModel, name: string, cs: number[]): void {
   const layer = model.getLayer(name);
   const ws = layer.getWeights();
-  const fixed = tf.tidy(() => ws.map((w) => {
-    const c = w.shape[w.rank - 1] as number;
-    const keep = tf.tensor1d(Array.from({ length: c }, (_, i) => (cs.includes(i) ? 0 : 1)));
-    return tf.mul(w, keep);
-  }));
+  const fixed = tf.tidy(() =>
+    ws.map((w) => {
+      const c = w.shape[w.rank - 1] as number;
+      const keep = tf.tensor1d(Array.from({ length: c }, (_, i) => (cs.includes(i) ? 0 : 1)));
+      return tf.mul(w, keep);
+    }),
+  );
   layer.setWeights(fixed);
   tf.dispose(fixed);
 }
@@ -77,7 +141,11 @@ function zeroChannel(model: tf.LayersModel, name: string, cs: number[]): void {
 function zeroBn(model: tf.LayersModel, name: string, cs: number[]): void {
   const layer = model.getLayer(name);
   const ws = layer.getWeights();
-  const fixed = tf.tidy(() => ws.map((w, i) => (i < 2 ? tf.mul(w, tf.tensor1d(Array.from({ length: w.size }, (_, k) => (cs.includes(k) ? 0 : 1)))) : w.clone())));
+  const fixed = tf.tidy(() =>
+    ws.map((w, i) =>
+      i < 2 ? tf.mul(w, tf.tensor1d(Array.from({ length: w.size }, (_, k) => (cs.includes(k) ? 0 : 1)))) : w.clone(),
+    ),
+  );
   layer.setWeights(fixed);
   tf.dispose(fixed);
 }
@@ -107,7 +175,10 @@ describe('prune/graph', () => {
     const g = new DependencyGraph(model);
     const groups = g.groups();
     expect(groups.map((x) => x.producers)).to.deep.equal([['ca'], ['cb'], ['h'], ['o']]);
-    const kept = new Map([[groups[0]!.id, [2]], [groups[1]!.id, [0, 3]]]);
+    const kept = new Map([
+      [groups[0]!.id, [2]],
+      [groups[1]!.id, [0, 3]],
+    ]);
     // concat keeps ca:2 and cb:0,3 -> [2, 3, 6]; flatten of 2x2 positions repeats with stride 7
     expect(g.keptIndices(g.spaces.get('cat')!, kept)).to.deep.equal([2, 3, 6]);
     expect(g.keptIndices(g.spaces.get('flat')!, kept)).to.deep.equal([2, 3, 6, 9, 10, 13, 16, 17, 20, 23, 24, 27]);
@@ -130,12 +201,18 @@ describe('prune/graph', () => {
   });
 
   it('refuses an unsupported layer with its name and the way out', () => {
-    const model = tf.sequential({ layers: [
-      tf.layers.dense({ units: 8, inputShape: [4], name: 'd1' }),
-      tf.layers.reshape({ targetShape: [2, 4], name: 'rs' }),
-      tf.layers.flatten({ name: 'f' }),
-      tf.layers.dense({ units: 2, name: 'd2' })] });
-    expect(() => new DependencyGraph(model)).to.throw(UnsupportedLayerError, /Reshape that keeps the last \(channel\) axis, got layer "rs" of class Reshape \(input \[8\], output \[2, 4\]\)\. Add "rs" to skip to treat it as a black box/);
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 8, inputShape: [4], name: 'd1' }),
+        tf.layers.reshape({ targetShape: [2, 4], name: 'rs' }),
+        tf.layers.flatten({ name: 'f' }),
+        tf.layers.dense({ units: 2, name: 'd2' }),
+      ],
+    });
+    expect(() => new DependencyGraph(model)).to.throw(
+      UnsupportedLayerError,
+      /Reshape that keeps the last \(channel\) axis, got layer "rs" of class Reshape \(input \[8\], output \[2, 4\]\)\. Add "rs" to skip to treat it as a black box/,
+    );
     model.dispose();
   });
 });
@@ -144,8 +221,15 @@ describe('prune/channels', () => {
   it('shrinks SimpleNet neurons and its weights are the kept slices', async () => {
     const model = simpleNet({ seed: 1, hidden: [8, 6], inputSize: 5, numClasses: 3 });
     const { model: small, report } = await channels(model, { sparsity: 0.5 });
-    expect(report.layers.map((l) => [l.name, l.channelsBefore, l.channelsAfter])).to.deep.equal([['fc1', 8, 4], ['fc2', 6, 3], ['fc3', 3, 3]]);
-    expect(report.params).to.deep.equal({ before: 5 * 8 + 8 + 8 * 6 + 6 + 6 * 3 + 3, after: 5 * 4 + 4 + 4 * 3 + 3 + 3 * 3 + 3 });
+    expect(report.layers.map((l) => [l.name, l.channelsBefore, l.channelsAfter])).to.deep.equal([
+      ['fc1', 8, 4],
+      ['fc2', 6, 3],
+      ['fc3', 3, 3],
+    ]);
+    expect(report.params).to.deep.equal({
+      before: 5 * 8 + 8 + 8 * 6 + 6 + 6 * 3 + 3,
+      after: 5 * 4 + 4 + 4 * 3 + 3 + 3 * 3 + 3,
+    });
     expect(report.macs).to.deep.equal({ before: 40 + 48 + 18, after: 20 + 12 + 9 });
     const k1 = report.groups[0]!.kept;
     const w = model.getLayer('fc1').getWeights()[0]!.arraySync() as number[][];
@@ -186,7 +270,7 @@ describe('prune/channels', () => {
     const { model: small, report } = await channels(model, { sparsity: 0.34, importance: 'bn', layers: { c3: 0.4 } });
     expect(report.groups[0]!.kept).to.deep.equal([0, 2, 3, 5]);
     expect(report.groups[1]!.kept).to.deep.equal([1, 3, 4]);
-    expect((small.getLayer('dw').getWeights()[0]!).shape).to.deep.equal([3, 3, 4, 1]);
+    expect(small.getLayer('dw').getWeights()[0]!.shape).to.deep.equal([3, 3, 4, 1]);
     await expectSameOutputs(model, small, [6, 6, 2]);
     small.dispose();
     model.dispose();
@@ -198,7 +282,11 @@ describe('prune/channels', () => {
     zeroChannel(model, 'cb', [0, 2]);
     zeroChannel(model, 'h', [3, 5, 6, 7]);
     const { model: small, report } = await channels(model, { sparsity: 0.5, layers: { ca: 0.34 } });
-    expect(report.groups.slice(0, 3).map((g) => g.kept)).to.deep.equal([[0, 2], [1, 3], [0, 1, 2, 4]]);
+    expect(report.groups.slice(0, 3).map((g) => g.kept)).to.deep.equal([
+      [0, 2],
+      [1, 3],
+      [0, 1, 2, 4],
+    ]);
     expect(small.getLayer('h').getWeights()[0]!.shape).to.deep.equal([4 * 4, 4]);
     await expectSameOutputs(model, small, [4, 4, 1]);
     small.dispose();
@@ -208,7 +296,12 @@ describe('prune/channels', () => {
   it('squeeze-excite block: the pruned model equals the original with the removed channels zeroed', async () => {
     const model = squeezeExciteNet();
     const { model: small, report } = await channels(model, { sparsity: 0.5 });
-    expect(report.groups.map((x) => [x.channelsBefore, x.channelsAfter])).to.deep.equal([[6, 3], [3, 1], [4, 2], [3, 3]]);
+    expect(report.groups.map((x) => [x.channelsBefore, x.channelsAfter])).to.deep.equal([
+      [6, 3],
+      [3, 1],
+      [4, 2],
+      [3, 3],
+    ]);
     expect(small.getLayer('se_reshape').outputShape).to.deep.equal([null, 1, 1, 3]);
     expect(small.getLayer('flat').outputShape).to.deep.equal([null, 8]);
     expect(zeroRemovedChannels(model, report)).to.equal(3 + 2 + 2);
@@ -218,12 +311,15 @@ describe('prune/channels', () => {
   });
 
   it('skip leaves a group whole and lets an unsupported layer through as a black box', async () => {
-    const model = tf.sequential({ layers: [
-      tf.layers.dense({ units: 8, inputShape: [4], name: 'd1' }),
-      tf.layers.reshape({ targetShape: [2, 4], name: 'rs' }),
-      tf.layers.flatten({ name: 'f' }),
-      tf.layers.dense({ units: 6, name: 'd2' }),
-      tf.layers.dense({ units: 2, name: 'd3' })] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 8, inputShape: [4], name: 'd1' }),
+        tf.layers.reshape({ targetShape: [2, 4], name: 'rs' }),
+        tf.layers.flatten({ name: 'f' }),
+        tf.layers.dense({ units: 6, name: 'd2' }),
+        tf.layers.dense({ units: 2, name: 'd3' }),
+      ],
+    });
     const { model: small, report } = await channels(model, { sparsity: 0.5, skip: ['rs'] });
     expect(report.layers.map((l) => l.channelsAfter)).to.deep.equal([8, 3, 2]);
     await expectNoLeak(async () => (await channels(model, { sparsity: 0.5, skip: ['rs', 'd2'] })).model);
@@ -239,9 +335,19 @@ describe('prune/channels', () => {
     const l2 = await channels(model, { sparsity: 0.25, importance: 'l2' });
     expect(l2.report.groups[0]!.channelsAfter).to.equal(6);
     [r1, r2, l2].forEach((r) => r.model.dispose());
-    for (const opts of [{ sparsity: 1 }, { sparsity: 0.5, layers: { fc9: 0.5 } }, { sparsity: 0.5, layers: { fc2: 0.5 } }, { sparsity: 0.5, skip: ['x'] }, { sparsity: 0.5, importance: 'l3' }]) {
+    for (const opts of [
+      { sparsity: 1 },
+      { sparsity: 0.5, layers: { fc9: 0.5 } },
+      { sparsity: 0.5, layers: { fc2: 0.5 } },
+      { sparsity: 0.5, skip: ['x'] },
+      { sparsity: 0.5, importance: 'l3' },
+    ]) {
       let err: unknown;
-      try { await channels(model, opts as never); } catch (e) { err = e; }
+      try {
+        await channels(model, opts as never);
+      } catch (e) {
+        err = e;
+      }
       expect(err, JSON.stringify(opts)).to.be.instanceOf(ConfigError);
     }
     model.dispose();
@@ -255,7 +361,10 @@ describe('prune/channels', () => {
     expect(v.dataSync()[0]).to.be.closeTo(0.5 * (2 + 3), 1e-6); // gammas start at 1
     v.dispose();
     await expectNoLeak(() => reg());
-    expect(() => slimmingRegularizer(simpleNet({ seed: 1 }), { lambda: 1e-4 })).to.throw(ConfigError, /BatchNormalization/);
+    expect(() => slimmingRegularizer(simpleNet({ seed: 1 }), { lambda: 1e-4 })).to.throw(
+      ConfigError,
+      /BatchNormalization/,
+    );
     model.dispose();
   });
 

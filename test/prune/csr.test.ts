@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, ShapeError } from '../../lib/errors';
 import { csrBytes, decodeCsr, deserializeCsr, encodeCsr, gapAt, packGaps, serializeCsr } from '../../lib/prune/csr';
@@ -36,7 +35,13 @@ describe('prune/csr', () => {
 
   it('round-trips random matrices at many densities, 4 and 8 bits, through bytes too', () => {
     for (const bits of [4, 8] as const) {
-      for (const [d, seed] of [[0, 1], [0.02, 2], [0.1, 3], [0.5, 4], [1, 5]] as const) {
+      for (const [d, seed] of [
+        [0, 1],
+        [0.02, 2],
+        [0.1, 3],
+        [0.5, 4],
+        [1, 5],
+      ] as const) {
         const m = sparseMatrix(37, 300, d, seed);
         const enc = encodeCsr(m, 37, 300, bits);
         expect(decodeCsr(enc)).to.deep.equal(m);
@@ -49,7 +54,14 @@ describe('prune/csr', () => {
     expect(Array.from(packGaps([1, 2, 15], 4))).to.deep.equal([0x21, 0x0f]);
     expect(Array.from(packGaps([1, 200], 8))).to.deep.equal([1, 200]);
     const enc = encodeCsr(new Float32Array([0, 0, 3, 0, 0, 0, 0, 4, 5, 0]), 1, 10, 4);
-    expect(Array.from(packGaps(Array.from({ length: enc.values.length }, (_, i) => gapAt(enc, i)), 4))).to.deep.equal(Array.from(enc.gaps));
+    expect(
+      Array.from(
+        packGaps(
+          Array.from({ length: enc.values.length }, (_, i) => gapAt(enc, i)),
+          4,
+        ),
+      ),
+    ).to.deep.equal(Array.from(enc.gaps));
     expect(() => packGaps([16], 4)).to.throw(ConfigError, /\[0, 16\)/);
   });
 

@@ -34,7 +34,9 @@ describe('prune/magnitude', () => {
     const { model: pruned, report } = await magnitude(model, { sparsity: 0.5, layers: { fc1: 0.75 }, skip: ['fc3'] });
     expect(report.targets).to.deep.equal({ fc1: 0.75, fc2: 0.5 });
     expect(report.sparsity.layers.map((l) => l.sparsity)).to.deep.equal([0.75, 0.5, 0]);
-    expect(Array.from(pruned.getLayer('fc3').getWeights()[0]!.dataSync())).to.deep.equal(Array.from(model.getLayer('fc3').getWeights()[0]!.dataSync()));
+    expect(Array.from(pruned.getLayer('fc3').getWeights()[0]!.dataSync())).to.deep.equal(
+      Array.from(model.getLayer('fc3').getWeights()[0]!.dataSync()),
+    );
     pruned.dispose();
     model.dispose();
   });
@@ -51,15 +53,30 @@ describe('prune/magnitude', () => {
 
   it('gives typed errors for bad options', async () => {
     const model = tinyNet();
-    const err = async (opts: object) => { try { await magnitude(model, opts as never); } catch (e) { return e; } return undefined; };
+    const err = async (opts: object) => {
+      try {
+        await magnitude(model, opts as never);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
     expect(await err({ sparsity: 1 })).to.be.instanceOf(ConfigError);
-    const unknown = await err({ sparsity: 0.5, skip: ['fc9'] }) as Error;
+    const unknown = (await err({ sparsity: 0.5, skip: ['fc9'] })) as Error;
     expect(unknown).to.be.instanceOf(ConfigError);
     expect(unknown.message).to.match(/unknown layer "fc9".*fc1, fc2, fc3/);
     expect(await err({ sparsity: 0.5, layers: { fc1: -1 } })).to.be.instanceOf(ConfigError);
     expect(await err({ sparsity: 0.5, method: 'random' })).to.be.instanceOf(ConfigError);
-    const cnnish = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3], name: 'd' }), tf.layers.dropout({ rate: 0.1, name: 'drop' })] });
-    try { await magnitude(cnnish, { sparsity: 0.5, skip: ['drop'] }); expect.fail('no error'); } catch (e) {
+    const cnnish = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 2, inputShape: [3], name: 'd' }),
+        tf.layers.dropout({ rate: 0.1, name: 'drop' }),
+      ],
+    });
+    try {
+      await magnitude(cnnish, { sparsity: 0.5, skip: ['drop'] });
+      expect.fail('no error');
+    } catch (e) {
       expect(e).to.be.instanceOf(UnsupportedLayerError);
       expect((e as Error).message).to.match(/"drop" of class Dropout/);
     }
@@ -82,20 +99,51 @@ describe('prune/magnitude', () => {
   });
 
   it('prunes every layer whose registry entry has a kernel: conv, depthwise, transposed conv, dense', async () => {
-    const model = tf.sequential({ layers: [
-      tf.layers.conv2d({ inputShape: [4, 4, 2], filters: 4, kernelSize: 3, padding: 'same', name: 'c', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-      tf.layers.batchNormalization({ name: 'bn' }),
-      tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'dw', depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-      tf.layers.conv2dTranspose({ filters: 3, kernelSize: 2, strides: 2, name: 'up', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-      tf.layers.flatten({ name: 'f' }),
-      tf.layers.dense({ units: 2, name: 'd', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [4, 4, 2],
+          filters: 4,
+          kernelSize: 3,
+          padding: 'same',
+          name: 'c',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+        tf.layers.batchNormalization({ name: 'bn' }),
+        tf.layers.depthwiseConv2d({
+          kernelSize: 3,
+          padding: 'same',
+          name: 'dw',
+          depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
+        tf.layers.conv2dTranspose({
+          filters: 3,
+          kernelSize: 2,
+          strides: 2,
+          name: 'up',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+        }),
+        tf.layers.flatten({ name: 'f' }),
+        tf.layers.dense({ units: 2, name: 'd', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+      ],
+    });
     const { model: pruned, report } = await magnitude(model, { sparsity: 0.5 });
     expect(report.sparsity.layers.map((l) => [l.name, l.className, l.zeros])).to.deep.equal([
-      ['c', 'Conv2D', 36], ['dw', 'DepthwiseConv2D', 18], ['up', 'Conv2DTranspose', 24], ['d', 'Dense', 192]]);
+      ['c', 'Conv2D', 36],
+      ['dw', 'DepthwiseConv2D', 18],
+      ['up', 'Conv2DTranspose', 24],
+      ['d', 'Dense', 192],
+    ]);
     let err: unknown;
-    try { await magnitude(model, { sparsity: 0.5, layers: { bn: 0.5 } }); } catch (e) { err = e; }
+    try {
+      await magnitude(model, { sparsity: 0.5, layers: { bn: 0.5 } });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(UnsupportedLayerError);
-    expect((err as Error).message).to.match(/^prune\.magnitude: layers to name a layer with a prunable kernel \(Dense, Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D\), got "bn" of class BatchNormalization\. Remove it from layers\./);
+    expect((err as Error).message).to.match(
+      /^prune\.magnitude: layers to name a layer with a prunable kernel \(Dense, Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D\), got "bn" of class BatchNormalization\. Remove it from layers\./,
+    );
     pruned.dispose();
     model.dispose();
   });

@@ -7,7 +7,10 @@ import { expectNoLeak } from '../helpers/leak';
 
 describe('prune/masks', () => {
   it('magnitudeMask keeps the largest |w| (the documented example)', () => {
-    const w = tf.tensor2d([[0.1, -0.9], [0.4, -0.2]]);
+    const w = tf.tensor2d([
+      [0.1, -0.9],
+      [0.4, -0.2],
+    ]);
     const m = magnitudeMask(w, { sparsity: 0.5 });
     expect(Array.from(m.dataSync())).to.deep.equal([0, 1, 1, 0]);
     expect(m.shape).to.deep.equal([2, 2]);
@@ -74,7 +77,12 @@ describe('prune/masks', () => {
 
   it('does not leak', async () => {
     const w = tf.randomNormal([20, 5], 0, 1, 'float32', 1);
-    await expectNoLeak(() => [magnitudeMask(w, { sparsity: 0.5 }), randomMask(w, { sparsity: 0.5, seed: 1 }), ...globalMagnitudeMasks([w, w], { sparsity: 0.2 }), nonzeroMask(w)]);
+    await expectNoLeak(() => [
+      magnitudeMask(w, { sparsity: 0.5 }),
+      randomMask(w, { sparsity: 0.5, seed: 1 }),
+      ...globalMagnitudeMasks([w, w], { sparsity: 0.2 }),
+      nonzeroMask(w),
+    ]);
     w.dispose();
   });
 });

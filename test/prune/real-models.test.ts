@@ -30,8 +30,10 @@ describe('prune on real models from npm packages', () => {
     expect(changed).to.be.greaterThan(1e-3);
     expect(diff).to.be.lessThan(1e-5);
     const accuracy = async (m: tf.LayersModel) => (await evaluate(m, test)).accuracy;
-    note(`mnist_cnn ${report.params.before} -> ${report.params.after} params, ${report.macs.before} -> ${report.macs.after} MACs; ` +
-      `accuracy on 500 test digits ${await accuracy(model)} -> ${await accuracy(pruned)} (no fine-tuning); max |pruned - oracle| ${diff}`);
+    note(
+      `mnist_cnn ${report.params.before} -> ${report.params.after} params, ${report.macs.before} -> ${report.macs.after} MACs; ` +
+        `accuracy on 500 test digits ${await accuracy(model)} -> ${await accuracy(pruned)} (no fine-tuning); max |pruned - oracle| ${diff}`,
+    );
     [model, pruned].forEach((m) => m.dispose());
   });
 
@@ -41,8 +43,10 @@ describe('prune on real models from npm packages', () => {
     const x = photos.slice([0, 0, 0, 0], [2, 224, 224, 3]);
     const { model: pruned, report } = await channels(model, { sparsity: 0.3 });
     const { changed, diff } = await oracleDistances(model, pruned, report, x);
-    note(`nsfwjs MobileNetV2 ${report.params.before} -> ${report.params.after} params, ${report.macs.before} -> ${report.macs.after} MACs; ` +
-      `max |original - oracle| ${changed}, max |pruned - oracle| ${diff} (probabilities)`);
+    note(
+      `nsfwjs MobileNetV2 ${report.params.before} -> ${report.params.after} params, ${report.macs.before} -> ${report.macs.after} MACs; ` +
+        `max |original - oracle| ${changed}, max |pruned - oracle| ${diff} (probabilities)`,
+    );
     expect(changed).to.be.greaterThan(1e-3);
     expect(diff).to.be.lessThan(1e-5);
     tf.dispose([photos, x]);
@@ -51,11 +55,20 @@ describe('prune on real models from npm packages', () => {
 
   it('nsfwjs MobileNetV2Mid, a graph model: the prune verbs refuse it with a ConfigError saying what works', async () => {
     const model = await loadNsfwMobileNetV2Mid();
-    for (const [fn, call] of [['prune.channels', () => channels(model as never, { sparsity: 0.3 })], ['prune.magnitude', () => magnitude(model as never, { sparsity: 0.3 })]] as const) {
+    for (const [fn, call] of [
+      ['prune.channels', () => channels(model as never, { sparsity: 0.3 })],
+      ['prune.magnitude', () => magnitude(model as never, { sparsity: 0.3 })],
+    ] as const) {
       let err: unknown;
-      try { await call(); } catch (e) { err = e; }
+      try {
+        await call();
+      } catch (e) {
+        err = e;
+      }
       expect(err, fn).to.be.instanceOf(ConfigError);
-      expect((err as Error).message).to.match(new RegExp(`^${fn.replace('.', '\\.')}: a tf.LayersModel, got a tf.GraphModel .* has no layers to prune`));
+      expect((err as Error).message).to.match(
+        new RegExp(`^${fn.replace('.', '\\.')}: a tf.LayersModel, got a tf.GraphModel .* has no layers to prune`),
+      );
     }
     model.dispose();
   });

@@ -17,7 +17,8 @@ describe('prune/channels: roundTo (kept channels in whole tiles)', () => {
     const model = cnn({ seed: 1, filters: [16, 32] });
     const plain = await channels(model, { sparsity: 0.3 });
     const rounded = await channels(model, { sparsity: 0.3, roundTo: 8 });
-    const widths = (r: typeof plain) => r.report.layers.filter((l) => l.className === 'Conv2D').map((l) => l.channelsAfter);
+    const widths = (r: typeof plain) =>
+      r.report.layers.filter((l) => l.className === 'Conv2D').map((l) => l.channelsAfter);
     expect(widths(plain)).to.deep.equal([11, 22]);
     expect(widths(rounded)).to.deep.equal([8, 24]);
     expect(rounded.report.roundTo).to.equal(8);
@@ -29,7 +30,11 @@ describe('prune/channels: roundTo (kept channels in whole tiles)', () => {
   it('rejects a roundTo that is not a positive integer', async () => {
     const model = cnn({ seed: 1 });
     let err: unknown;
-    try { await channels(model, { sparsity: 0.3, roundTo: 0 }); } catch (e) { err = e; }
+    try {
+      await channels(model, { sparsity: 0.3, roundTo: 0 });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as Error).message).to.match(/prune.channels: roundTo a positive integer, got 0/);
     model.dispose();

@@ -43,9 +43,13 @@ describe('prune/sparse-mlp', () => {
   });
 
   it('refuses non-Dense layers and other activations, and bad input sizes', () => {
-    const conv = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 3, name: 'c' })] });
+    const conv = tf.sequential({
+      layers: [tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 3, name: 'c' })],
+    });
     expect(() => SparseMlp.fromModel(conv)).to.throw(UnsupportedLayerError, /layer "c" of class Conv2D/);
-    const soft = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'softmax', name: 'd' })] });
+    const soft = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'softmax', name: 'd' })],
+    });
     expect(() => SparseMlp.fromModel(soft)).to.throw(UnsupportedLayerError, /"softmax" in layer "d"/);
     const ok = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2, name: 'd2' })] });
     expect(() => SparseMlp.fromModel(ok).predict(new Float32Array(4), 1)).to.throw(ShapeError);

@@ -30,7 +30,13 @@ describe('prune/schedule', () => {
   });
 
   it('PolynomialDecay follows Zhu & Gupta', () => {
-    const s = new PolynomialDecay({ initialSparsity: 0.5, finalSparsity: 0.9, beginStep: 0, endStep: 100, frequency: 10 });
+    const s = new PolynomialDecay({
+      initialSparsity: 0.5,
+      finalSparsity: 0.9,
+      beginStep: 0,
+      endStep: 100,
+      frequency: 10,
+    });
     expect(s.sparsityAt(0)).to.be.closeTo(0.5, 1e-12);
     expect(s.sparsityAt(50)).to.be.closeTo(0.9 - 0.4 * 0.125, 1e-12);
     expect(s.sparsityAt(100)).to.be.closeTo(0.9, 1e-12);
@@ -52,7 +58,12 @@ describe('prune/training', () => {
     const { model: pruned } = await magnitude(model, { sparsity: 0.7 });
     const before = sparsityReport(pruned).layers.map((l) => l.zeros);
     const w0 = Array.from(pruned.getWeights()[0]!.dataSync());
-    const { model: tuned, report } = await fineTune(pruned, tinyData(), { epochs: 2, seed: 1, batchSize: 16, learningRate: 1e-2 });
+    const { model: tuned, report } = await fineTune(pruned, tinyData(), {
+      epochs: 2,
+      seed: 1,
+      batchSize: 16,
+      learningRate: 1e-2,
+    });
     expect(report.sparsity.layers.map((l) => l.zeros)).to.deep.equal(before);
     expect(Array.from(pruned.getWeights()[0]!.dataSync())).to.deep.equal(w0);
     // and the kept weights did train
@@ -62,7 +73,13 @@ describe('prune/training', () => {
 
   it('a PolynomialDecay schedule reaches its final sparsity', async () => {
     const model = tinyNet();
-    const schedule = new PolynomialDecay({ initialSparsity: 0, finalSparsity: 0.8, beginStep: 0, endStep: 6, frequency: 2 });
+    const schedule = new PolynomialDecay({
+      initialSparsity: 0,
+      finalSparsity: 0.8,
+      beginStep: 0,
+      endStep: 6,
+      frequency: 2,
+    });
     const { model: tuned, report } = await fineTune(model, tinyData(), { epochs: 2, seed: 1, batchSize: 16, schedule });
     expect(report.sparsity.layers.map((l) => l.sparsity)).to.deep.equal([0.80078125, 0.796875, 0.7916666666666666]);
     tuned.dispose();
@@ -71,7 +88,12 @@ describe('prune/training', () => {
 
   it('iterativePrune steps through its sparsities', async () => {
     const model = tinyNet();
-    const { model: out, report } = await iterativePrune(model, tinyData(), { sparsities: [0.5, 0.8], epochsPerRound: 1, seed: 1, batchSize: 32 });
+    const { model: out, report } = await iterativePrune(model, tinyData(), {
+      sparsities: [0.5, 0.8],
+      epochsPerRound: 1,
+      seed: 1,
+      batchSize: 32,
+    });
     expect(report.rounds.map((r) => r.sparsity)).to.deep.equal([0.5, 0.8]);
     expect(report.sparsity.layers[0]!.zeros).to.equal(Math.round(0.8 * 256));
     out.dispose();
@@ -97,16 +119,36 @@ describe('prune with any DataSource (an RGB conv net ending in softmax)', () => 
   const n = 48;
   const xsData = new Float32Array(n * 6 * 6 * 3);
   const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-  for (let i = 0; i < n; i++) for (let p = 0; p < 36; p++) for (let c = 0; c < 3; c++) xsData[(i * 36 + p) * 3 + c] = (c === i % 3 ? 0.8 : 0.1) + ((i * 7 + p) % 5) * 0.02;
-  const rgbNet = () => tf.sequential({ layers: [
-    tf.layers.conv2d({ inputShape: [6, 6, 3], filters: 8, kernelSize: 3, activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-    tf.layers.globalAveragePooling2d({ name: 'gap' }),
-    tf.layers.dense({ units: 3, activation: 'softmax', name: 'probs', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) })] });
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < 36; p++)
+      for (let c = 0; c < 3; c++) xsData[(i * 36 + p) * 3 + c] = (c === i % 3 ? 0.8 : 0.1) + ((i * 7 + p) % 5) * 0.02;
+  const rgbNet = () =>
+    tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [6, 6, 3],
+          filters: 8,
+          kernelSize: 3,
+          activation: 'relu',
+          name: 'conv',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+        tf.layers.globalAveragePooling2d({ name: 'gap' }),
+        tf.layers.dense({
+          units: 3,
+          activation: 'softmax',
+          name: 'probs',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
+      ],
+    });
   /** The same examples as tensors {xs, ys} (what model.fit takes) and as a batched tf.data.Dataset of {xs, ys} (what model.fitDataset takes). */
   function sources() {
     const tensors = { xs: tf.tensor4d(xsData, [n, 6, 6, 3]), ys: tf.tensor1d(labels, 'int32') };
     const images = Array.from({ length: n }, (_, i) => tf.tensor3d(xsData.subarray(i * 108, (i + 1) * 108), [6, 6, 3]));
-    const dataset = tf.data.zip({ xs: tf.data.array(images), ys: tf.data.array(Array.from(labels)) }).batch(16) as unknown as tf.data.Dataset<tf.TensorContainer>;
+    const dataset = tf.data
+      .zip({ xs: tf.data.array(images), ys: tf.data.array(Array.from(labels)) })
+      .batch(16) as unknown as tf.data.Dataset<tf.TensorContainer>;
     return { tensors, dataset, dispose: () => tf.dispose([tensors.xs, tensors.ys, ...images]) };
   }
 
@@ -118,21 +160,39 @@ describe('prune with any DataSource (an RGB conv net ending in softmax)', () => 
     expect(zeros).to.deep.equal([Math.round(0.5 * 3 * 3 * 3 * 8), Math.round(0.5 * 8 * 3)]);
     await expectNoLeak(async () => {
       for (const data of [tensors, dataset]) {
-        const { model: tuned, report } = await fineTune(pruned, data, { epochs: 3, seed: 1, batchSize: 16, learningRate: 0.03 });
+        const { model: tuned, report } = await fineTune(pruned, data, {
+          epochs: 3,
+          seed: 1,
+          batchSize: 16,
+          learningRate: 0.03,
+        });
         expect(report.sparsity.layers.map((l) => l.zeros)).to.deep.equal(zeros);
         expect(report.history.steps).to.equal(9);
         expect(report.history.epochs[2]!.loss).to.be.lessThan(report.history.epochs[0]!.loss);
         tuned.dispose();
-        const it = await iterativePrune(model, data, { sparsities: [0.25, 0.5], epochsPerRound: 1, seed: 1, batchSize: 16 });
+        const it = await iterativePrune(model, data, {
+          sparsities: [0.25, 0.5],
+          epochsPerRound: 1,
+          seed: 1,
+          batchSize: 16,
+        });
         expect(it.report.sparsity.layers.map((l) => l.zeros)).to.deep.equal(zeros);
         it.model.dispose();
         const scan = await sensitivityScan(model, data, { sparsities: [0, 0.9] });
-        expect(scan.rows.map((r) => `${r.layer}@${r.sparsity}`)).to.deep.equal(['conv@0', 'conv@0.9', 'probs@0', 'probs@0.9']);
+        expect(scan.rows.map((r) => `${r.layer}@${r.sparsity}`)).to.deep.equal([
+          'conv@0',
+          'conv@0.9',
+          'probs@0',
+          'probs@0.9',
+        ]);
         expect(scan.rows[0]!.accuracy).to.equal(scan.baseline.accuracy);
       }
     });
     // Both sources hold the same examples in the same order: the same scan.
-    const [a, b] = [await sensitivityScan(model, tensors, { sparsities: [0.5] }), await sensitivityScan(model, dataset, { sparsities: [0.5] })];
+    const [a, b] = [
+      await sensitivityScan(model, tensors, { sparsities: [0.5] }),
+      await sensitivityScan(model, dataset, { sparsities: [0.5] }),
+    ];
     expect(b.rows.map((r) => r.accuracy)).to.deep.equal(a.rows.map((r) => r.accuracy));
     expect(b.baseline.loss).to.be.closeTo(a.baseline.loss, 1e-5);
     dispose();
@@ -150,9 +210,15 @@ describe('prune with any DataSource (an RGB conv net ending in softmax)', () => 
       () => sensitivityScan(model, gray, { sparsities: [0.5] }),
     ]) {
       let err: unknown;
-      try { await call(); } catch (e) { err = e; }
+      try {
+        await call();
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(ShapeError);
-      expect((err as Error).message).to.match(/inputs of shape \[n, 6, 6, 3\] \(the model's input\), got \[4, 6, 6, 1\]/);
+      expect((err as Error).message).to.match(
+        /inputs of shape \[n, 6, 6, 3\] \(the model's input\), got \[4, 6, 6, 1\]/,
+      );
     }
     expect(tf.memory().numTensors).to.equal(before);
     expect(tf.tidy(() => (model.predict(tf.ones([1, 6, 6, 3])) as tf.Tensor).shape)).to.deep.equal([1, 3]);

@@ -14,7 +14,11 @@ import { expectNoLeak } from '../helpers/leak';
 import { miniMobileNet } from './fixtures';
 
 async function caught(p: Promise<unknown>): Promise<unknown> {
-  try { await p; } catch (e) { return e; }
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
   return undefined;
 }
 
@@ -39,15 +43,24 @@ describe('quantize calibration: memory, shapes, bounded observers', () => {
     // 64 x 64 x 4096 float32 per example: 64 MiB of activations; 64 of them do not fit in 4 GiB.
     const inp = tf.input({ shape: [64, 64, 3] });
     const wide = tf.layers.conv2d({ filters: 4096, kernelSize: 1, name: 'wide' }).apply(inp) as tf.SymbolicTensor;
-    const out = tf.layers.dense({ units: 2, name: 'out' }).apply(tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(wide)) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: 2, name: 'out' })
+      .apply(tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(wide)) as tf.SymbolicTensor;
     const m = tf.model({ inputs: inp, outputs: out });
     const xs = tf.zeros([64, 64, 64, 3]);
-    for (const call of [() => postTraining(m, { mode: 'static', calibration: { xs }, batchSize: 64 }), () => calibrateRanges(m, { xs }, { batchSize: 64 })]) {
+    for (const call of [
+      () => postTraining(m, { mode: 'static', calibration: { xs }, batchSize: 64 }),
+      () => calibrateRanges(m, { xs }, { batchSize: 64 }),
+    ]) {
       let err: unknown;
-      await expectNoLeak(async () => { err = await caught(call()); });
+      await expectNoLeak(async () => {
+        err = await caught(call());
+      });
       expect(err).to.be.instanceOf(ConfigError);
       const msg = (err as Error).message;
-      expect(msg).to.match(/a batch that fits in wasm's 4096 MiB heap minus \d+ MiB held by live tensors = \d+ MiB, got an estimated \d+ MiB for batchSize 64 \(\d+ MiB of live activations per example/);
+      expect(msg).to.match(
+        /a batch that fits in wasm's 4096 MiB heap minus \d+ MiB held by live tensors = \d+ MiB, got an estimated \d+ MiB for batchSize 64 \(\d+ MiB of live activations per example/,
+      );
       const suggested = Number(/Pass batchSize: (\d+) or less/.exec(msg)?.[1]);
       expect(suggested).to.be.within(1, 63);
       const ok = memoryBudget(m, suggested, 1);
@@ -61,7 +74,14 @@ describe('quantize calibration: memory, shapes, bounded observers', () => {
   });
 
   it('8x8 images for a 32x32 model: a ShapeError naming both shapes from postTraining, calibrateRanges and QAT; nothing leaks; the backend works', async () => {
-    const m = mobileNetStyle({ seed: 1, alpha: 0.35, inputShape: [32, 32, 3], classes: 4, stages: [[1, 16, 1, 1]], lastFilters: 16 });
+    const m = mobileNetStyle({
+      seed: 1,
+      alpha: 0.35,
+      inputShape: [32, 32, 3],
+      classes: 4,
+      stages: [[1, 16, 1, 1]],
+      lastFilters: 16,
+    });
     const xs = tf.randomUniform([6, 8, 8, 3]);
     const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1], 'int32'), 4);
     const small = tf.zeros([2, 8, 8, 3]);
@@ -74,9 +94,15 @@ describe('quantize calibration: memory, shapes, bounded observers', () => {
     ];
     for (const [fn, call] of calls) {
       let err: unknown;
-      await expectNoLeak(async () => { err = await caught(call()); });
+      await expectNoLeak(async () => {
+        err = await caught(call());
+      });
       expect(err, fn).to.be.instanceOf(ShapeError);
-      expect((err as Error).message).to.match(new RegExp(`^${fn.replace('.', '\\.')}: inputs of shape \\[n, 32, 32, 3\\] \\(the model's input\\), got \\[\\d, 8, 8, 3\\]`));
+      expect((err as Error).message).to.match(
+        new RegExp(
+          `^${fn.replace('.', '\\.')}: inputs of shape \\[n, 32, 32, 3\\] \\(the model's input\\), got \\[\\d, 8, 8, 3\\]`,
+        ),
+      );
       expect(backendWorks()).to.equal(true);
     }
     tf.dispose([xs, ys, small]);
@@ -89,7 +115,9 @@ describe('quantize calibration: memory, shapes, bounded observers', () => {
     const run = (batchSize: number) => postTraining(m, { mode: 'static', calibration: { xs }, batchSize });
     const [a, b] = [await run(4), await run(30)];
     expect(a.report.points.map((p) => [p.min, p.max])).to.deep.equal(b.report.points.map((p) => [p.min, p.max]));
-    a.report.layers.forEach((l, i) => expect(l.outputSqnrDb).to.be.closeTo(b.report.layers[i]?.outputSqnrDb as number, 1e-3));
+    a.report.layers.forEach((l, i) =>
+      expect(l.outputSqnrDb).to.be.closeTo(b.report.layers[i]?.outputSqnrDb as number, 1e-3),
+    );
     expect(a.report.memory?.batchSize).to.equal(4);
     [a.model, b.model, m].forEach((x) => x.dispose());
     tf.dispose(xs);
@@ -115,12 +143,16 @@ describe('quantize calibration: memory, shapes, bounded observers', () => {
 
   it('observers keep at most sampleSize values and still find the percentile of a long stream', () => {
     const o = createObserver({ method: 'percentile', percentile: 99, sampleSize: 4096, seed: 2 });
-    for (let b = 0; b < 20; b++) o.observe(Float32Array.from({ length: 50000 }, (_, i) => ((i * 7919 + b * 13) % 50000) / 50000));
+    for (let b = 0; b < 20; b++)
+      o.observe(Float32Array.from({ length: 50000 }, (_, i) => ((i * 7919 + b * 13) % 50000) / 50000));
     expect(o.count).to.equal(1_000_000);
     const r = o.range();
     expect(r.max).to.be.closeTo(0.99, 0.01);
     expect(r.min).to.be.closeTo(0.01, 0.01);
-    expect(() => createObserver({ method: 'mse', sampleSize: 10 })).to.throw(ConfigError, /sampleSize an integer in \[256, 2\^24\], got 10/);
+    expect(() => createObserver({ method: 'mse', sampleSize: 10 })).to.throw(
+      ConfigError,
+      /sampleSize an integer in \[256, 2\^24\], got 10/,
+    );
   });
 
   it('QAT and postTraining accept randomized MobileNetV2-style models and stream with a small batch', async () => {

@@ -39,7 +39,17 @@ export async function tinyCnn(): Promise<tf.LayersModel> {
  * BatchNormalization statistics.
  */
 export function miniMobileNet(seed: number): tf.LayersModel {
-  const m = mobileNetStyle({ seed, alpha: 0.35, inputShape: [16, 16, 3], classes: 4, stages: [[1, 16, 1, 1], [6, 24, 2, 2]], lastFilters: 32 });
+  const m = mobileNetStyle({
+    seed,
+    alpha: 0.35,
+    inputShape: [16, 16, 3],
+    classes: 4,
+    stages: [
+      [1, 16, 1, 1],
+      [6, 24, 2, 2],
+    ],
+    lastFilters: 32,
+  });
   randomizeWeights(m, seed);
   return m;
 }

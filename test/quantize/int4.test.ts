@@ -17,20 +17,30 @@ import { smallMnist, tinyCnn, tinyMlp } from './fixtures';
 
 async function expectReject(p: Promise<unknown>, type: new (...a: never[]) => Error, re: RegExp): Promise<void> {
   let err: unknown;
-  try { await p; } catch (e) { err = e; }
+  try {
+    await p;
+  } catch (e) {
+    err = e;
+  }
   expect(err, 'an error').to.be.instanceOf(type);
   expect((err as Error).message).to.match(re);
 }
 
 describe('quantize/postTraining weight-only int4 (blockwise)', () => {
   let mlp: tf.LayersModel;
-  before(async () => { mlp = await tinyMlp(); });
+  before(async () => {
+    mlp = await tinyMlp();
+  });
   after(() => mlp.dispose());
 
   it('Dense kernels in blocks of 32 by default: the model holds dequantize(quantize(kernel)), the plan survives save/load', async () => {
     const { model: q, report } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4 });
     expect(report.blockSize).to.equal(32);
-    expect(report.layers.map((l) => [l.layer, l.bits, l.granularity, l.blockSize])).to.deep.equal([['fc1', 4, 'per-block', 32], ['fc2', 4, 'per-block', 32], ['fc3', 4, 'per-block', 32]]);
+    expect(report.layers.map((l) => [l.layer, l.bits, l.granularity, l.blockSize])).to.deep.equal([
+      ['fc1', 4, 'per-block', 32],
+      ['fc2', 4, 'per-block', 32],
+      ['fc3', 4, 'per-block', 32],
+    ]);
     const plan = planOf(q);
     const qp = plan?.weights.fc1;
     expect(qp?.blockSize).to.equal(32);
@@ -43,7 +53,11 @@ describe('quantize/postTraining weight-only int4 (blockwise)', () => {
     const loaded = await loadModel(dir);
     expect(planOf(loaded)).to.deep.equal(plan);
     // Parameter bytes as MatMulNBits stores them: 16 bytes of int4 and one float32 scale per block of 32, no zero points (symmetric), float32 biases.
-    const bytes = [[784, 64], [64, 32], [32, 10]].reduce((a, [kk, n]) => a + (n as number) * Math.ceil((kk as number) / 32) * (16 + 4) + 4 * (n as number), 0);
+    const bytes = [
+      [784, 64],
+      [64, 32],
+      [32, 10],
+    ].reduce((a, [kk, n]) => a + (n as number) * Math.ceil((kk as number) / 32) * (16 + 4) + 4 * (n as number), 0);
     expect(report.sizeBytes).to.equal(bytes);
     expect(blockwiseBytes(qp as NonNullable<typeof qp>, [784, 64])).to.equal(64 * 25 * 20);
     want.dispose();
@@ -53,7 +67,11 @@ describe('quantize/postTraining weight-only int4 (blockwise)', () => {
 
   it('blocks keep more of each kernel than one scale per channel at 4 bits, and accuracy stays within 2 points of float', async () => {
     const { model: block, report: rb } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4, blockSize: 32 });
-    const { model: channel, report: rc } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4, granularity: 'per-channel' });
+    const { model: channel, report: rc } = await postTraining(mlp, {
+      mode: 'weight-only',
+      weightBits: 4,
+      granularity: 'per-channel',
+    });
     // fc1 (784 inputs) and fc2 (64) have several blocks per channel; fc3 (32 inputs) has one: the same scales as per channel.
     expect(rb.layers[0]?.weightSqnrDb).to.be.above(rc.layers[0]?.weightSqnrDb as number);
     expect(rb.layers[1]?.weightSqnrDb).to.be.above(rc.layers[1]?.weightSqnrDb as number);
@@ -69,7 +87,12 @@ describe('quantize/postTraining weight-only int4 (blockwise)', () => {
     const sizes: Record<string, number> = {};
     for (const blockSize of [32, 64, 128]) {
       for (const weightSymmetric of [true, false]) {
-        const { model: q, report } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4, blockSize, weightSymmetric });
+        const { model: q, report } = await postTraining(mlp, {
+          mode: 'weight-only',
+          weightBits: 4,
+          blockSize,
+          weightSymmetric,
+        });
         sizes[`${blockSize} ${weightSymmetric}`] = report.sizeBytes;
         const fc2 = planOf(q)?.weights.fc2;
         expect(fc2?.scale.length, `${blockSize}`).to.equal(Math.ceil(64 / blockSize) * 32);
@@ -80,34 +103,70 @@ describe('quantize/postTraining weight-only int4 (blockwise)', () => {
     // fc1 784 inputs: 7 blocks of 128 pad 112 rows per column, more than the 6 scales saved over blocks of 64.
     expect(sizes['128 true']).to.be.above(sizes['64 true'] as number);
     // Zero points: ceil(blocks / 2) bytes per output channel of each layer.
-    const zp = [[784, 64], [64, 32], [32, 10]].reduce((a, [k, n]) => a + (n as number) * Math.ceil(Math.ceil((k as number) / 32) / 2), 0);
+    const zp = [
+      [784, 64],
+      [64, 32],
+      [32, 10],
+    ].reduce((a, [k, n]) => a + (n as number) * Math.ceil(Math.ceil((k as number) / 32) / 2), 0);
     expect((sizes['32 false'] as number) - (sizes['32 true'] as number)).to.equal(zp);
   });
 
   it('convolution kernels stay 8-bit per channel (with a warning saying so); Dense kernels of the CNN go blockwise', async () => {
     const conv = await tinyCnn();
     const { model: q, report } = await postTraining(conv, { mode: 'weight-only', weightBits: 4 });
-    expect(report.layers.map((l) => [l.layer, l.bits, l.granularity])).to.deep.equal([['conv1', 8, 'per-channel'], ['conv2', 8, 'per-channel'], ['fc1', 4, 'per-block'], ['fc2', 4, 'per-block']]);
-    expect(report.warnings.join(' ')).to.match(/blockwise for Dense kernels only .*2 convolution kernel\(s\) kept at 8 bits per channel \(conv1, conv2\)/);
+    expect(report.layers.map((l) => [l.layer, l.bits, l.granularity])).to.deep.equal([
+      ['conv1', 8, 'per-channel'],
+      ['conv2', 8, 'per-channel'],
+      ['fc1', 4, 'per-block'],
+      ['fc2', 4, 'per-block'],
+    ]);
+    expect(report.warnings.join(' ')).to.match(
+      /blockwise for Dense kernels only .*2 convolution kernel\(s\) kept at 8 bits per channel \(conv1, conv2\)/,
+    );
     // An explicit per-layer width still applies to a convolution.
-    const { report: r2 } = await postTraining(conv, { mode: 'weight-only', weightBits: 4, layers: { conv1: { weightBits: 4 } } }).then((r) => { r.model.dispose(); return r; });
+    const { report: r2 } = await postTraining(conv, {
+      mode: 'weight-only',
+      weightBits: 4,
+      layers: { conv1: { weightBits: 4 } },
+    }).then((r) => {
+      r.model.dispose();
+      return r;
+    });
     expect(r2.layers.find((l) => l.layer === 'conv1')?.bits).to.equal(4);
     [q, conv].forEach((m) => m.dispose());
   });
 
   it('refuses a bad blockSize and blockSize outside weight-only int4 with ConfigError', async () => {
     for (const bs of [16, 48, 256, 32.5, '32', 0]) {
-      await expectReject(postTraining(mlp, { mode: 'weight-only', weightBits: 4, blockSize: bs as number }), ConfigError, /quantize\.postTraining: blockSize a power of two in \[32, 128\], got/);
+      await expectReject(
+        postTraining(mlp, { mode: 'weight-only', weightBits: 4, blockSize: bs as number }),
+        ConfigError,
+        /quantize\.postTraining: blockSize a power of two in \[32, 128\], got/,
+      );
     }
-    await expectReject(postTraining(mlp, { mode: 'static', calibration: smallMnist().train, weightBits: 4, blockSize: 32 }), ConfigError, /blockSize with mode 'weight-only', weightBits 4 and no granularity, got mode "static"/);
+    await expectReject(
+      postTraining(mlp, { mode: 'static', calibration: smallMnist().train, weightBits: 4, blockSize: 32 }),
+      ConfigError,
+      /blockSize with mode 'weight-only', weightBits 4 and no granularity, got mode "static"/,
+    );
     await expectReject(postTraining(mlp, { mode: 'weight-only', blockSize: 32 }), ConfigError, /weightBits 8/);
-    await expectReject(postTraining(mlp, { mode: 'weight-only', weightBits: 4, granularity: 'per-channel', blockSize: 64 }), ConfigError, /granularity "per-channel"/);
+    await expectReject(
+      postTraining(mlp, { mode: 'weight-only', weightBits: 4, granularity: 'per-channel', blockSize: 64 }),
+      ConfigError,
+      /granularity "per-channel"/,
+    );
   });
 
   it('leaks no tensors (quantize, predict, error paths)', async () => {
     const x = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 20 }).xs;
     await expectNoLeak(async () => {
-      const { model: q } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4, blockSize: 64, weightSymmetric: false, calibration: { xs: x } });
+      const { model: q } = await postTraining(mlp, {
+        mode: 'weight-only',
+        weightBits: 4,
+        blockSize: 64,
+        weightSymmetric: false,
+        calibration: { xs: x },
+      });
       (q.predict(x) as tf.Tensor).dispose();
       q.dispose();
       await postTraining(mlp, { mode: 'weight-only', weightBits: 4, blockSize: 48 }).catch(() => undefined);

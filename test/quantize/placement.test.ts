@@ -14,10 +14,20 @@ describe('quantize/placement (where activations are quantized)', () => {
     const { model: folded } = await foldBatchNorm(m);
     const ds = activationPoints(modelGraph(folded));
     expect(points(ds)).to.deep.equal([
-      'input', 'Conv1_relu', 'expanded_conv_depthwise_relu', 'expanded_conv_project',
-      'block_1_expand_relu', 'block_1_depthwise_relu', 'block_1_project',
-      'block_2_expand_relu', 'block_2_depthwise_relu', 'block_2_project', 'block_2_add',
-      'out_relu', 'global_average_pooling2d', 'predictions',
+      'input',
+      'Conv1_relu',
+      'expanded_conv_depthwise_relu',
+      'expanded_conv_project',
+      'block_1_expand_relu',
+      'block_1_depthwise_relu',
+      'block_1_project',
+      'block_2_expand_relu',
+      'block_2_depthwise_relu',
+      'block_2_project',
+      'block_2_add',
+      'out_relu',
+      'global_average_pooling2d',
+      'predictions',
     ]);
     expect(of(ds, 'Conv1')?.reason).to.match(/fused with Conv1_relu \(relu6\)/);
     expect(of(ds, 'block_1_depthwise')?.point).to.equal(false);
@@ -59,8 +69,14 @@ describe('quantize/placement (where activations are quantized)', () => {
   it('skip leaves a layer output float; dynamic points are the inputs of quantized Dense layers', () => {
     const m = simpleNet({ seed: 1 });
     const g = modelGraph(m);
-    expect(of(activationPoints(g, { skip: ['fc3'] }), 'fc3')).to.include({ point: false, reason: 'in skip: left float' });
-    expect(dynamicPoints(g, (n) => n !== 'fc2')).to.deep.equal([{ layer: 'fc1', input: 'fc1_input' }, { layer: 'fc3', input: 'fc2' }]);
+    expect(of(activationPoints(g, { skip: ['fc3'] }), 'fc3')).to.include({
+      point: false,
+      reason: 'in skip: left float',
+    });
+    expect(dynamicPoints(g, (n) => n !== 'fc2')).to.deep.equal([
+      { layer: 'fc1', input: 'fc1_input' },
+      { layer: 'fc3', input: 'fc2' },
+    ]);
     m.dispose();
   });
 });

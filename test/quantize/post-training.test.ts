@@ -22,28 +22,44 @@ import { maxAbsDiff } from '../helpers/backends';
 import { expectNoLeak } from '../helpers/leak';
 import { miniMobileNet, smallMnist, tinyCnn, tinyMlp } from './fixtures';
 
-const classesOf = (m: tf.LayersModel, cls: new (...a: never[]) => tf.layers.Layer) => m.layers.filter((l) => l instanceof cls).length;
+const classesOf = (m: tf.LayersModel, cls: new (...a: never[]) => tf.layers.Layer) =>
+  m.layers.filter((l) => l instanceof cls).length;
 
 async function expectReject(p: Promise<unknown>, type: new (...a: never[]) => Error, re: RegExp): Promise<void> {
   let err: unknown;
-  try { await p; } catch (e) { err = e; }
+  try {
+    await p;
+  } catch (e) {
+    err = e;
+  }
   expect(err, 'an error').to.be.instanceOf(type);
   expect((err as Error).message).to.match(re);
 }
 
 describe('quantize/postTraining', () => {
   let mlp: tf.LayersModel;
-  before(async () => { mlp = await tinyMlp(); });
+  before(async () => {
+    mlp = await tinyMlp();
+  });
   after(() => mlp.dispose());
 
   it('foldBatchNorm removes BatchNormalization and keeps outputs, depthwise multiplier 2 included (input model untouched)', async () => {
     const inp = tf.input({ shape: [6, 6, 3] });
-    const dw = tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, depthMultiplier: 2 }).apply(inp) as tf.SymbolicTensor;
-    const dwModel = tf.model({ inputs: inp, outputs: tf.layers.batchNormalization({ name: 'bn' }).apply(dw) as tf.SymbolicTensor });
+    const dw = tf.layers
+      .depthwiseConv2d({ name: 'dw', kernelSize: 3, depthMultiplier: 2 })
+      .apply(inp) as tf.SymbolicTensor;
+    const dwModel = tf.model({
+      inputs: inp,
+      outputs: tf.layers.batchNormalization({ name: 'bn' }).apply(dw) as tf.SymbolicTensor,
+    });
     for (const m of [cnn({ seed: 3 }), dwModel, zooModel(5)]) {
       randomizeWeights(m, 4);
       const { model: folded, report } = await foldBatchNorm(m);
-      if (m.name === 'cnn') expect(report.folded).to.deep.equal([{ layer: 'conv1', batchNorm: 'bn1' }, { layer: 'conv2', batchNorm: 'bn2' }]);
+      if (m.name === 'cnn')
+        expect(report.folded).to.deep.equal([
+          { layer: 'conv1', batchNorm: 'bn1' },
+          { layer: 'conv2', batchNorm: 'bn2' },
+        ]);
       else if (m === dwModel) expect(report).to.deep.equal({ folded: [{ layer: 'dw', batchNorm: 'bn' }], kept: [] });
       else expect(report).to.deep.equal({ folded: [], kept: ['bn', 'bn2'] }); // zoo's dw has relu6 inline: BN cannot fold across it
       expect(m.layers.map((l) => l.getClassName())).to.include('BatchNormalization');
@@ -110,8 +126,14 @@ describe('quantize/postTraining', () => {
     // pre = 218 x - 66 on each unit: inputs in [0, 1] span exactly [-66, 152]. The inputs are
     // multiples of 1/255, so the input grid is exact and only the placement differs.
     pre.setWeights([tf.mul(tf.eye(4), 218), tf.fill([4], -66)]);
-    const xs = tf.tidy(() => tf.div(tf.round(tf.concat([tf.zeros([1, 4]), tf.fill([1, 4], 255), tf.randomUniform([510, 4], 0, 255, 'float32', 7)])), 255));
-    const run = (activationPlacement: 'fused' | 'layer-output') => postTraining(m, { mode: 'static', calibration: { xs }, activationPlacement });
+    const xs = tf.tidy(() =>
+      tf.div(
+        tf.round(tf.concat([tf.zeros([1, 4]), tf.fill([1, 4], 255), tf.randomUniform([510, 4], 0, 255, 'float32', 7)])),
+        255,
+      ),
+    );
+    const run = (activationPlacement: 'fused' | 'layer-output') =>
+      postTraining(m, { mode: 'static', calibration: { xs }, activationPlacement });
     const [fused, naive] = [await run('fused'), await run('layer-output')];
     const prePoint = naive.report.points.find((p) => p.layer === 'pre');
     expect(6 / (prePoint?.scale as number)).to.be.closeTo((6 * 255) / 218, 1e-3);
@@ -132,9 +154,18 @@ describe('quantize/postTraining', () => {
     const [c8, c4, t4] = [await sq(8, 'per-channel'), await sq(4, 'per-channel'), await sq(4, 'per-tensor')];
     expect(c8).to.be.above(c4 + 15);
     expect(c4).to.be.above(t4);
-    const { model: q, report } = await postTraining(mlp, { mode: 'weight-only', layers: { fc1: { weightBits: 4, granularity: 'per-tensor' } }, skip: ['fc3'] });
-    expect(report.layers.map((l) => [l.layer, l.bits, l.granularity])).to.deep.equal([['fc1', 4, 'per-tensor'], ['fc2', 8, 'per-channel']]);
-    expect(maxAbsDiff(q.getLayer('fc3').getWeights()[0] as tf.Tensor, mlp.getLayer('fc3').getWeights()[0] as tf.Tensor)).to.equal(0);
+    const { model: q, report } = await postTraining(mlp, {
+      mode: 'weight-only',
+      layers: { fc1: { weightBits: 4, granularity: 'per-tensor' } },
+      skip: ['fc3'],
+    });
+    expect(report.layers.map((l) => [l.layer, l.bits, l.granularity])).to.deep.equal([
+      ['fc1', 4, 'per-tensor'],
+      ['fc2', 8, 'per-channel'],
+    ]);
+    expect(
+      maxAbsDiff(q.getLayer('fc3').getWeights()[0] as tf.Tensor, mlp.getLayer('fc3').getWeights()[0] as tf.Tensor),
+    ).to.equal(0);
     q.dispose();
   });
 
@@ -149,7 +180,9 @@ describe('quantize/postTraining', () => {
     const conv = cnn({ seed: 2, filters: [2, 2], hidden: 4 });
     const { model: dc, report } = await postTraining(conv, { mode: 'dynamic' });
     expect(Object.keys(planOf(dc)?.weights ?? {})).to.deep.equal(['fc1', 'fc2']);
-    expect(report.warnings.join(' ')).to.match(/Dense kernels only .* 2 convolution layer\(s\) stay float \(conv1, conv2\)/);
+    expect(report.warnings.join(' ')).to.match(
+      /Dense kernels only .* 2 convolution layer\(s\) stay float \(conv1, conv2\)/,
+    );
     tf.dispose([x, a, b]);
     [d, w, dc, conv].forEach((m) => m.dispose());
   });
@@ -173,19 +206,59 @@ describe('quantize/postTraining', () => {
   it('refuses bad input with typed errors', async () => {
     await expectReject(postTraining(mlp, { mode: 'static' }), DataError, /calibration data/);
     const empty = tf.zeros([0, 784]);
-    await expectReject(postTraining(mlp, { mode: 'static', calibration: { xs: empty } }), DataError, /non-empty calibration set/);
+    await expectReject(
+      postTraining(mlp, { mode: 'static', calibration: { xs: empty } }),
+      DataError,
+      /non-empty calibration set/,
+    );
     empty.dispose();
-    await expectReject(postTraining(mlp, { mode: 'static', calibration: smallMnist().train, weightBits: 1 }), ConfigError, /weightBits/);
+    await expectReject(
+      postTraining(mlp, { mode: 'static', calibration: smallMnist().train, weightBits: 1 }),
+      ConfigError,
+      /weightBits/,
+    );
     await expectReject(postTraining(mlp, { mode: 'fast' as 'static' }), ConfigError, /mode/);
-    await expectReject(postTraining(mlp, { mode: 'weight-only', granularity: 'per-row' as 'per-tensor' }), ConfigError, /granularity/);
-    await expectReject(postTraining(mlp, { mode: 'weight-only', skip: ['fc9'] }), ConfigError, /skip to name layers of the model, got unknown layer "fc9"/);
-    await expectReject(postTraining(mlp, { mode: 'weight-only', layers: ['fc1'] as never }), ConfigError, /layers an object of per-layer options/);
-    await expectReject(postTraining(mlp, { mode: 'weight-only', layers: { fc1: { weightBits: 20 } } }), ConfigError, /layers.fc1.weightBits/);
-    await expectReject(postTraining(mlp, { mode: 'static', calibration: smallMnist().train, batchSize: 0 }), ConfigError, /batchSize a positive integer/);
-    await expectReject(postTraining(mlp, { mode: 'static', calibration: smallMnist().train, activationPlacement: 'after' as 'fused' }), ConfigError, /activationPlacement/);
-    await expectReject(postTraining(new tf.GraphModel('memory://none') as unknown as tf.LayersModel, { mode: 'dynamic' }), ConfigError, /quantize.postTraining: a tf.LayersModel, got a tf.GraphModel/);
+    await expectReject(
+      postTraining(mlp, { mode: 'weight-only', granularity: 'per-row' as 'per-tensor' }),
+      ConfigError,
+      /granularity/,
+    );
+    await expectReject(
+      postTraining(mlp, { mode: 'weight-only', skip: ['fc9'] }),
+      ConfigError,
+      /skip to name layers of the model, got unknown layer "fc9"/,
+    );
+    await expectReject(
+      postTraining(mlp, { mode: 'weight-only', layers: ['fc1'] as never }),
+      ConfigError,
+      /layers an object of per-layer options/,
+    );
+    await expectReject(
+      postTraining(mlp, { mode: 'weight-only', layers: { fc1: { weightBits: 20 } } }),
+      ConfigError,
+      /layers.fc1.weightBits/,
+    );
+    await expectReject(
+      postTraining(mlp, { mode: 'static', calibration: smallMnist().train, batchSize: 0 }),
+      ConfigError,
+      /batchSize a positive integer/,
+    );
+    await expectReject(
+      postTraining(mlp, { mode: 'static', calibration: smallMnist().train, activationPlacement: 'after' as 'fused' }),
+      ConfigError,
+      /activationPlacement/,
+    );
+    await expectReject(
+      postTraining(new tf.GraphModel('memory://none') as unknown as tf.LayersModel, { mode: 'dynamic' }),
+      ConfigError,
+      /quantize.postTraining: a tf.LayersModel, got a tf.GraphModel/,
+    );
     const { model: q } = await postTraining(mlp, { mode: 'weight-only' });
-    await expectReject(postTraining(q, { mode: 'weight-only' }), ConfigError, /a float model, got one already quantized \(weight-only\)/);
+    await expectReject(
+      postTraining(q, { mode: 'weight-only' }),
+      ConfigError,
+      /a float model, got one already quantized \(weight-only\)/,
+    );
     q.dispose();
     const bad = simpleNet({ seed: 1, hidden: [4] });
     const [k, b] = bad.getLayer('fc1').getWeights() as [tf.Tensor, tf.Tensor];

@@ -29,14 +29,22 @@ describe('quantize primitives', () => {
   });
 
   it('zero is exactly representable even when the range excludes it', () => {
-    for (const [lo, hi] of [[0.3, 2.1], [-5, -0.2], [-0.37, 1.91]] as const) {
+    for (const [lo, hi] of [
+      [0.3, 2.1],
+      [-5, -0.2],
+      [-0.37, 1.91],
+    ] as const) {
       const qp = qparamsFromRange([lo], [hi], { bits: 8 });
       expect(dequantize(quantize(tf.scalar(0), qp), qp).dataSync()[0]).to.equal(0);
     }
   });
 
   it('per-channel along any axis: one scale per channel', () => {
-    const w = tf.tensor2d([[1, -4], [0.5, 2], [-2, 8]]); // channels on axis 1: amax 2 and 8
+    const w = tf.tensor2d([
+      [1, -4],
+      [0.5, 2],
+      [-2, 8],
+    ]); // channels on axis 1: amax 2 and 8
     const qp = chooseQParams(w, { bits: 8, symmetric: true, axis: -1 });
     expect(qp.axis).to.equal(1);
     expect(Array.from(qp.scale)).to.deep.equal([Math.fround(2 / 127), Math.fround(8 / 127)]);
@@ -53,7 +61,9 @@ describe('quantize primitives', () => {
         const x = tf.tensor1d(vals);
         const qp = chooseQParams(x, { bits, symmetric });
         const err = tf.tidy(() => tf.max(tf.abs(tf.sub(dequantize(quantize(x, qp), qp), x))).dataSync()[0] as number);
-        expect(err, `bits ${bits} symmetric ${symmetric}`).to.be.at.most((qp.scale[0] as number) / 2 * (1 + 1e-4) + 1e-6);
+        expect(err, `bits ${bits} symmetric ${symmetric}`).to.be.at.most(
+          ((qp.scale[0] as number) / 2) * (1 + 1e-4) + 1e-6,
+        );
         x.dispose();
       }
     }
@@ -85,7 +95,7 @@ describe('quantize primitives', () => {
   it('sqnr of a perfect copy is infinite and of a noisy one finite', () => {
     const x = tf.tensor1d([1, 2, 3]);
     expect(sqnr(x, x).sqnrDb).to.equal(Infinity);
-    expect(sqnr(x, tf.tensor1d([1.1, 2, 3])).sqnrDb).to.be.closeTo(10 * Math.log10((14 / 3) / (0.01 / 3)), 1e-3);
+    expect(sqnr(x, tf.tensor1d([1.1, 2, 3])).sqnrDb).to.be.closeTo(10 * Math.log10(14 / 3 / (0.01 / 3)), 1e-3);
   });
 
   it('rejects bits out of range, non-finite values, empty tensors and channel mismatches with typed errors', () => {

@@ -14,28 +14,43 @@ import { smallMnist, tinyMlp } from './fixtures';
 
 describe('quantize/quantizationAwareTraining', () => {
   let mlp: tf.LayersModel;
-  before(async () => { mlp = await tinyMlp(); });
+  before(async () => {
+    mlp = await tinyMlp();
+  });
   after(() => mlp.dispose());
 
   it('at 2-bit weights, QAT recovers accuracy that PTQ loses, returns a quantized model, and leaves the input unchanged', async () => {
     const { train, test } = smallMnist();
     const before = mlp.getLayer('fc1').getWeights()[0]?.dataSync().slice(0, 5);
-    const { model: ptq } = await postTraining(mlp, { mode: 'static', calibration: train, calibrationCount: 500, weightBits: 2 });
+    const { model: ptq } = await postTraining(mlp, {
+      mode: 'static',
+      calibration: train,
+      calibrationCount: 500,
+      weightBits: 2,
+    });
     const ptqAcc = (await evaluate(ptq, test)).accuracy;
     ptq.dispose();
-    const { model: qat, report } = await quantizationAwareTraining(mlp, train, { epochs: 2, seed: 1, weightBits: 2, learningRate: 1e-3 });
+    const { model: qat, report } = await quantizationAwareTraining(mlp, train, {
+      epochs: 2,
+      seed: 1,
+      weightBits: 2,
+      learningRate: 1e-3,
+    });
     const qatAcc = (await evaluate(qat, test)).accuracy;
     expect(qatAcc).to.be.above(ptqAcc + 0.05);
     expect(report.steps).to.equal(2 * Math.ceil(train.count / 128));
     expect(Object.keys(report.ranges)).to.include.members(['fc1_input', 'fc1', 'fc2', 'fc3']);
     expect(report.points.filter((p) => p.point).map((p) => p.layer)).to.deep.equal(['fc1_input', 'fc1', 'fc2', 'fc3']);
-    expect(Array.from(mlp.getLayer('fc1').getWeights()[0]?.dataSync().slice(0, 5) ?? [])).to.deep.equal(Array.from(before ?? []));
+    expect(Array.from(mlp.getLayer('fc1').getWeights()[0]?.dataSync().slice(0, 5) ?? [])).to.deep.equal(
+      Array.from(before ?? []),
+    );
     expect(planOf(qat)?.weights.fc1?.bits).to.equal(2);
     // The quantized model exports to ONNX QDQ like a PTQ model: input and three layer outputs.
     expect(toOnnx(qat).ops.QuantizeLinear).to.equal(4);
     // convertQat builds the same activation grids from the learned ranges.
     const again = await convertQat(mlp, report.ranges, { weightBits: 2 });
-    const scales = (m: tf.LayersModel) => m.layers.filter((l) => l instanceof FakeQuantize).map((l) => (l as FakeQuantize).qparams.scale[0]);
+    const scales = (m: tf.LayersModel) =>
+      m.layers.filter((l) => l instanceof FakeQuantize).map((l) => (l as FakeQuantize).qparams.scale[0]);
     expect(scales(again)).to.deep.equal(scales(qat));
     again.dispose();
     qat.dispose();
@@ -43,7 +58,11 @@ describe('quantize/quantizationAwareTraining', () => {
 
   it('folds BatchNormalization before fine-tuning a conv net', async () => {
     const m = cnn({ seed: 1, filters: [2, 2], hidden: 8 });
-    const { model: q, report } = await quantizationAwareTraining(m, sliceImageSet(smallMnist().train, 0, 64), { epochs: 1, seed: 1, weightBits: 4 });
+    const { model: q, report } = await quantizationAwareTraining(m, sliceImageSet(smallMnist().train, 0, 64), {
+      epochs: 1,
+      seed: 1,
+      weightBits: 4,
+    });
     expect(report.foldedBatchNorm.map((f) => f.batchNorm)).to.deep.equal(['bn1', 'bn2']);
     expect(q.layers.map((l) => l.getClassName())).to.not.include('BatchNormalization');
     // Conv + ReLU are fused: the points sit after the ReLUs.
@@ -55,13 +74,23 @@ describe('quantize/quantizationAwareTraining', () => {
   it('rejects bad options and quantized models with ConfigError', async () => {
     const reject = async (p: Promise<unknown>, re: RegExp) => {
       let err: unknown;
-      try { await p; } catch (e) { err = e; }
+      try {
+        await p;
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as Error).message).to.match(re);
     };
-    await reject(quantizationAwareTraining(mlp, smallMnist().train, { epochs: 1, seed: 1, weightBits: 17 }), /weightBits an integer in \[2, 16\], got 17/);
+    await reject(
+      quantizationAwareTraining(mlp, smallMnist().train, { epochs: 1, seed: 1, weightBits: 17 }),
+      /weightBits an integer in \[2, 16\], got 17/,
+    );
     const { model: q } = await postTraining(mlp, { mode: 'weight-only' });
-    await reject(quantizationAwareTraining(q, smallMnist().train, { epochs: 1, seed: 1 }), /a float model, got one already quantized/);
+    await reject(
+      quantizationAwareTraining(q, smallMnist().train, { epochs: 1, seed: 1 }),
+      /a float model, got one already quantized/,
+    );
     await reject(convertQat(q, {}), /a float model \(the one QAT trained\)/);
     await reject(convertQat(mlp, {}), /a range for every quantization point, got none for "fc1_input"/);
     q.dispose();

@@ -58,7 +58,9 @@ describe('quantize/weight sharing and Huffman', () => {
 
   it('Huffman round-trips and codes skewed symbols in fewer bits than fixed width', () => {
     const rng = new Rng(2);
-    const symbols = Uint16Array.from({ length: 5000 }, () => Math.min(15, Math.floor(-Math.log(rng.next() + 1e-9) * 2)));
+    const symbols = Uint16Array.from({ length: 5000 }, () =>
+      Math.min(15, Math.floor(-Math.log(rng.next() + 1e-9) * 2)),
+    );
     const enc = huffmanEncode(symbols, 16);
     expect(Array.from(huffmanDecode(enc))).to.deep.equal(Array.from(symbols));
     expect(enc.bitLength).to.be.below(5000 * 4);
@@ -74,7 +76,11 @@ describe('quantize/weight sharing and Huffman', () => {
     const mlp = await tinyMlp();
     const { train, test } = smallMnist();
     const fp32 = (await evaluate(mlp, test)).accuracy;
-    const { model, shared, report } = await weightSharing(mlp, { bits: 5, seed: 1, fineTune: { data: sliceImageSet(train, 0, 512), epochs: 1 } });
+    const { model, shared, report } = await weightSharing(mlp, {
+      bits: 5,
+      seed: 1,
+      fineTune: { data: sliceImageSet(train, 0, 512), epochs: 1 },
+    });
     expect(Object.keys(shared)).to.deep.equal(['fc1', 'fc2', 'fc3']);
     const distinct = new Set(model.getLayer('fc1').getWeights()[0]?.dataSync());
     expect(distinct.size).to.be.at.most(32);
@@ -89,13 +95,24 @@ describe('quantize/weight sharing and Huffman', () => {
   it('weightSharing with reserveZero keeps pruned weights exactly zero through fine-tuning', async () => {
     const mlp = await tinyMlp();
     const pruned = simpleNet({ seed: 1, hidden: [64, 32] }); // tinyMlp's architecture, weights set below
-    const ws = mlp.getWeights().map((w) => tf.tidy(() => (w.rank === 2 ? tf.where(tf.less(tf.abs(w), 0.05), tf.zerosLike(w), w) : w.clone())));
+    const ws = mlp
+      .getWeights()
+      .map((w) => tf.tidy(() => (w.rank === 2 ? tf.where(tf.less(tf.abs(w), 0.05), tf.zerosLike(w), w) : w.clone())));
     pruned.setWeights(ws);
     tf.dispose(ws);
-    const zerosOf = (m: tf.LayersModel) => m.getWeights().filter((w) => w.rank === 2).map((w) => Array.from(w.dataSync()).flatMap((x, i) => (x === 0 ? [i] : [])));
+    const zerosOf = (m: tf.LayersModel) =>
+      m
+        .getWeights()
+        .filter((w) => w.rank === 2)
+        .map((w) => Array.from(w.dataSync()).flatMap((x, i) => (x === 0 ? [i] : [])));
     const before = zerosOf(pruned);
     expect(before.flat().length).to.be.greaterThan(0);
-    const { model, shared } = await weightSharing(pruned, { bits: 3, seed: 1, reserveZero: true, fineTune: { data: sliceImageSet(smallMnist().train, 0, 256), epochs: 1 } });
+    const { model, shared } = await weightSharing(pruned, {
+      bits: 3,
+      seed: 1,
+      reserveZero: true,
+      fineTune: { data: sliceImageSet(smallMnist().train, 0, 256), epochs: 1 },
+    });
     expect(zerosOf(model)).to.deep.equal(before);
     for (const s of Object.values(shared)) expect(s.codebook[0]).to.equal(0);
     model.dispose();
@@ -109,9 +126,18 @@ describe('quantize/weight sharing and Huffman', () => {
   });
 
   it('leaks no tensors', async () => {
-    const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [784], units: 4, name: 'fc1' }), tf.layers.dense({ units: 10, name: 'fc2' })] });
+    const m = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [784], units: 4, name: 'fc1' }),
+        tf.layers.dense({ units: 10, name: 'fc2' }),
+      ],
+    });
     await expectNoLeak(async () => {
-      const { model } = await weightSharing(m, { bits: 2, seed: 1, fineTune: { data: sliceImageSet(smallMnist().train, 0, 64), epochs: 1 } });
+      const { model } = await weightSharing(m, {
+        bits: 2,
+        seed: 1,
+        fineTune: { data: sliceImageSet(smallMnist().train, 0, 64), epochs: 1 },
+      });
       return model;
     });
     m.dispose();

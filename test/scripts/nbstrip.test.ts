@@ -8,10 +8,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { expect } from 'chai';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { strip, refresh } = require('../../scripts/nbstrip.cjs') as { strip(text: string): string; refresh(files: string[]): string[] };
+const { strip, refresh } = require('../../scripts/nbstrip.cjs') as {
+  strip(text: string): string;
+  refresh(files: string[]): string[];
+};
 const ROOT = path.resolve(__dirname, '..', '..');
-const NOTEBOOKS = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).map((f) => path.join(ROOT, 'notebooks', f));
+const NOTEBOOKS = fs
+  .readdirSync(path.join(ROOT, 'notebooks'))
+  .filter((f) => f.endsWith('.ipynb'))
+  .map((f) => path.join(ROOT, 'notebooks', f));
 
 /** A notebook as a run leaves it: outputs, counts, the metadata Jupyter UIs add. */
 function executed(source: string): string {
@@ -19,14 +24,37 @@ function executed(source: string): string {
   nb.cells.forEach((c, i) => {
     if (c.cell_type !== 'code') return;
     c.execution_count = i + 1;
-    c.outputs = [{ output_type: 'stream', name: 'stdout', text: ['ran\n'] }, { output_type: 'display_data', data: { 'text/plain': ['x'] }, metadata: {} }];
-    c.metadata = { ...(c.metadata as object), scrolled: true, execution: { 'iopub.status.busy': '2025-01-01T00:00:00Z' }, collapsed: false };
+    c.outputs = [
+      { output_type: 'stream', name: 'stdout', text: ['ran\n'] },
+      { output_type: 'display_data', data: { 'text/plain': ['x'] }, metadata: {} },
+    ];
+    c.metadata = {
+      ...(c.metadata as object),
+      scrolled: true,
+      execution: { 'iopub.status.busy': '2025-01-01T00:00:00Z' },
+      collapsed: false,
+    };
   });
-  nb.metadata = { ...nb.metadata, widgets: { state: {} }, language_info: { ...(nb.metadata.language_info as object), version: '9.9.9' } };
+  nb.metadata = {
+    ...nb.metadata,
+    widgets: { state: {} },
+    language_info: { ...(nb.metadata.language_info as object), version: '9.9.9' },
+  };
   return JSON.stringify(nb, null, 2);
 }
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
+  });
 
 describe('scripts/nbstrip.cjs (the notebook clean filter)', function () {
   this.timeout(120000);
@@ -34,7 +62,10 @@ describe('scripts/nbstrip.cjs (the notebook clean filter)', function () {
   it('removes outputs, execution counts and per-run metadata, and is idempotent', () => {
     const original = fs.readFileSync(NOTEBOOKS[0] as string, 'utf8');
     const clean = strip(executed(original));
-    const nb = JSON.parse(clean) as { cells: Record<string, unknown>[]; metadata: { widgets?: unknown; language_info: { version?: string } } };
+    const nb = JSON.parse(clean) as {
+      cells: Record<string, unknown>[];
+      metadata: { widgets?: unknown; language_info: { version?: string } };
+    };
     const code = nb.cells.filter((c) => c.cell_type === 'code');
     expect(code.length).to.be.greaterThan(0);
     for (const c of code) {
@@ -54,10 +85,14 @@ describe('scripts/nbstrip.cjs (the notebook clean filter)', function () {
 
   it('writes what nbformat writes: every course notebook round-tripped through nbformat cleans to the same text', function () {
     if (!fs.existsSync('/usr/bin/python3')) this.skip();
-    const script = 'import sys, nbformat\nfor p in sys.argv[1:]:\n    nb = nbformat.read(p, as_version=4)\n    sys.stdout.write(nbformat.writes(nb) + "\\n\\0")';
+    const script =
+      'import sys, nbformat\nfor p in sys.argv[1:]:\n    nb = nbformat.read(p, as_version=4)\n    sys.stdout.write(nbformat.writes(nb) + "\\n\\0")';
     let out: string;
     try {
-      out = execFileSync('/usr/bin/python3', ['-c', script, ...NOTEBOOKS], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      out = execFileSync('/usr/bin/python3', ['-c', script, ...NOTEBOOKS], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
     } catch {
       return this.skip(); // nbformat (Debian's python3-nbformat) not installed: make setup installs it
     }
@@ -67,8 +102,14 @@ describe('scripts/nbstrip.cjs (the notebook clean filter)', function () {
       expect(strip(written[i] as string), path.basename(file)).to.equal(ours);
     });
     // nbformat's own text of a stripped notebook is the stripped text itself (sorted keys, indent 1).
-    const again = execFileSync('/usr/bin/python3', ['-c', 'import sys, nbformat; sys.stdout.write(nbformat.writes(nbformat.reads(sys.stdin.read(), as_version=4)) + "\\n")'],
-      { input: strip(fs.readFileSync(NOTEBOOKS[0] as string, 'utf8')), encoding: 'utf8' });
+    const again = execFileSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import sys, nbformat; sys.stdout.write(nbformat.writes(nbformat.reads(sys.stdin.read(), as_version=4)) + "\\n")',
+      ],
+      { input: strip(fs.readFileSync(NOTEBOOKS[0] as string, 'utf8')), encoding: 'utf8' },
+    );
     expect(again).to.equal(strip(fs.readFileSync(NOTEBOOKS[0] as string, 'utf8')));
   });
 

@@ -13,14 +13,26 @@ import { ADMIN_TOKEN, post, tinyRegistry } from './fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-function cli(args: string[], env: Record<string, string> = {}): { child: ReturnType<typeof spawn>; url: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'lib/serve/cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ReturnType<typeof spawn>; url: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'lib/serve/cli.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
   let err = '';
-  child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const url = new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(out); if (m) resolve(m[1] as string); });
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
     void exit.then((code) => reject(new Error(`cli exited ${code}: ${err}`)));
   });
   url.catch(() => undefined);
@@ -28,13 +40,29 @@ function cli(args: string[], env: Record<string, string> = {}): { child: ReturnT
 }
 
 /** A POST through Node's http (fetch does not let a caller set Host). */
-function httpPost(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }> {
+function httpPost(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: any; headers: Headers }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => { text += d.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text), headers: new Headers(res.headers as Record<string, string>) }));
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(text),
+            headers: new Headers(res.headers as Record<string, string>),
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -45,9 +73,17 @@ describe('serve: the admin API and the command line', () => {
   let server: InferenceServer;
   before(async () => {
     dir = await tinyRegistry();
-    server = await startServer({ registryDir: dir, model: 'tiny', version: '1', workers: 1, admin: { token: ADMIN_TOKEN } });
+    server = await startServer({
+      registryDir: dir,
+      model: 'tiny',
+      version: '1',
+      workers: 1,
+      admin: { token: ADMIN_TOKEN },
+    });
   });
-  after(async () => { await server.close(); });
+  after(async () => {
+    await server.close();
+  });
 
   it('refuses 8 kinds of unauthorized admin requests, then accepts the token', async () => {
     const swap = `${server.url}/v1/admin/swap`;
@@ -90,13 +126,25 @@ describe('serve: the admin API and the command line', () => {
     ];
     for (const [what, extra] of refused) {
       let err: unknown;
-      try { await startServer({ registryDir: dir, model: 'tiny', workers: 1, ...extra }); } catch (e) { err = e; }
+      try {
+        await startServer({ registryDir: dir, model: 'tiny', workers: 1, ...extra });
+      } catch (e) {
+        err = e;
+      }
       expect(err, what).to.be.instanceOf(ConfigError);
     }
-    const open = await startServer({ registryDir: dir, model: 'tiny', version: '1', workers: 1, admin: { insecure: true } });
+    const open = await startServer({
+      registryDir: dir,
+      model: 'tiny',
+      version: '1',
+      workers: 1,
+      admin: { insecure: true },
+    });
     try {
       expect((await post(`${open.url}/v1/admin/swap`, { version: '2' })).status).to.equal(200);
-      expect((await post(`${open.url}/v1/admin/swap`, '{"version": "1"}', { origin: 'http://evil.example' })).status).to.equal(403);
+      expect(
+        (await post(`${open.url}/v1/admin/swap`, '{"version": "1"}', { origin: 'http://evil.example' })).status,
+      ).to.equal(403);
     } finally {
       await open.close();
     }
@@ -105,7 +153,13 @@ describe('serve: the admin API and the command line', () => {
   it('exits with code 2 on unknown flags, an empty host, bad numbers and insecure admin off loopback', async function () {
     this.timeout(120000);
     const base = ['--registry', dir, '--model', 'tiny', '--port', '0', '--workers', '1'];
-    for (const args of [['--regsitry', dir], [...base, '--host', ''], [...base, '--workers', 'two'], [...base, '--host', '0.0.0.0', '--insecure-admin'], [...base, 'extra']]) {
+    for (const args of [
+      ['--regsitry', dir],
+      [...base, '--host', ''],
+      [...base, '--workers', 'two'],
+      [...base, '--host', '0.0.0.0', '--insecure-admin'],
+      [...base, 'extra'],
+    ]) {
       const run = cli(args, { TFC_ADMIN_TOKEN: '' });
       expect(await run.exit, args.join(' ')).to.equal(2);
       expect(run.stderr()).to.match(/usage: tfjs-compress serve/);
@@ -116,11 +170,26 @@ describe('serve: the admin API and the command line', () => {
     this.timeout(120000);
     const tokenFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-token-')), 'token');
     fs.writeFileSync(tokenFile, `${ADMIN_TOKEN}\n`, { mode: 0o600 });
-    const run = cli(['--registry', dir, '--model', 'tiny', '--version', '1', '--port', '0', '--workers', '1', '--admin-token-file', tokenFile]);
+    const run = cli([
+      '--registry',
+      dir,
+      '--model',
+      'tiny',
+      '--version',
+      '1',
+      '--port',
+      '0',
+      '--workers',
+      '1',
+      '--admin-token-file',
+      tokenFile,
+    ]);
     const url = await run.url;
     expect((await post(`${url}/v1/predict`, { input: [0.1, 0.2, 0.3, 0.4] })).status).to.equal(200);
     expect((await post(`${url}/v1/admin/swap`, { version: '2' })).status).to.equal(401);
-    expect((await post(`${url}/v1/admin/swap`, { version: '2' }, { authorization: `Bearer ${ADMIN_TOKEN}` })).status).to.equal(200);
+    expect(
+      (await post(`${url}/v1/admin/swap`, { version: '2' }, { authorization: `Bearer ${ADMIN_TOKEN}` })).status,
+    ).to.equal(200);
     run.child.kill('SIGTERM');
     expect(await run.exit).to.equal(0);
   });

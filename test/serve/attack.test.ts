@@ -14,21 +14,38 @@ const MAX_BODY = 64 * 1024;
 
 async function inParallel<T>(items: readonly T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => { while (next < items.length) await fn(items[next++] as T); }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
 }
 
 describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
   let server: InferenceServer;
   let port: number;
   const counted: Record<string, number> = {};
-  const count = (status: number): void => { counted[String(status)] = (counted[String(status)] ?? 0) + 1; };
+  const count = (status: number): void => {
+    counted[String(status)] = (counted[String(status)] ?? 0) + 1;
+  };
   before(async () => {
     const dir = await tinyRegistry();
-    server = await startServer({ registryDir: dir, model: 'tiny', version: '1', workers: 2, admin: { token: ADMIN_TOKEN }, maxBatchSize: MAX_BATCH,
-      maxBodyBytes: MAX_BODY, headersTimeoutMs: 1000, requestTimeoutMs: 2000 });
+    server = await startServer({
+      registryDir: dir,
+      model: 'tiny',
+      version: '1',
+      workers: 2,
+      admin: { token: ADMIN_TOKEN },
+      maxBatchSize: MAX_BATCH,
+      maxBodyBytes: MAX_BODY,
+      headersTimeoutMs: 1000,
+      requestTimeoutMs: 2000,
+    });
     port = server.port;
   });
-  after(async () => { await server.close(); });
+  after(async () => {
+    await server.close();
+  });
 
   it('answers 5,000 well-framed malformed requests of 45 kinds (and HEAD on predict) with 4xx only', async () => {
     const kinds = contentAttacks(4, MAX_BATCH, MAX_BODY);
@@ -38,14 +55,26 @@ describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
     count(head.status);
     // Each kind alone first: its own status, so a kind that slips through is named.
     for (const k of kinds) {
-      const res = await fetch(`${server.url}${k.request.path}`, { method: k.request.method, body: k.request.body,
-        headers: { ...(k.request.body !== undefined ? { 'content-type': 'application/json' } : {}), ...k.request.headers } }).catch(() => undefined);
+      const res = await fetch(`${server.url}${k.request.path}`, {
+        method: k.request.method,
+        body: k.request.body,
+        headers: {
+          ...(k.request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...k.request.headers,
+        },
+      }).catch(() => undefined);
       expect(res, k.kind).to.not.equal(undefined);
       expect(res?.status, k.kind).to.be.within(400, 499);
       count(res?.status as number);
       await res?.arrayBuffer();
     }
-    const r = await loadTest({ url: server.url, requests: kinds.map((k) => k.request), connections: 16, amount: 5000, timeoutSeconds: 20 });
+    const r = await loadTest({
+      url: server.url,
+      requests: kinds.map((k) => k.request),
+      connections: 16,
+      amount: 5000,
+      timeoutSeconds: 20,
+    });
     for (const [code, n] of Object.entries(r.statusCounts)) counted[code] = (counted[code] ?? 0) + n;
     expect(r.requests).to.equal(5000);
     expect(r.status4xx, JSON.stringify(r.statusCounts)).to.equal(5000);
@@ -74,19 +103,33 @@ describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
 
   it('cuts off slow senders (headers and bodies) with 408 within the configured timeouts', async () => {
     const t0 = Date.now();
-    const header = 'POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 40\r\n';
-    const slowHeaders = Array.from({ length: 4 }, () => rawRequest(port, header.split(''), { gapMs: 100, timeoutMs: 8000 }));
-    const slowBodies = Array.from({ length: 4 }, () => rawRequest(port, [`${header}\r\n`, ...'{"input": [0.1, 0.2, 0.3, 0.4]}   '.split('')], { gapMs: 300, timeoutMs: 8000 }));
+    const header =
+      'POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 40\r\n';
+    const slowHeaders = Array.from({ length: 4 }, () =>
+      rawRequest(port, header.split(''), { gapMs: 100, timeoutMs: 8000 }),
+    );
+    const slowBodies = Array.from({ length: 4 }, () =>
+      rawRequest(port, [`${header}\r\n`, ...'{"input": [0.1, 0.2, 0.3, 0.4]}   '.split('')], {
+        gapMs: 300,
+        timeoutMs: 8000,
+      }),
+    );
     const statuses = await Promise.all([...slowHeaders, ...slowBodies]);
     statuses.forEach(count);
-    expect(statuses.every((s) => s === 408), JSON.stringify(statuses)).to.equal(true);
+    expect(
+      statuses.every((s) => s === 408),
+      JSON.stringify(statuses),
+    ).to.equal(true);
     expect(Date.now() - t0).to.be.lessThan(8000);
   });
 
   it('is healthy and correct afterwards, and counted no 5xx', async () => {
     const total = Object.values(counted).reduce((a, b) => a + b, 0);
     expect(total).to.equal(45 + 1 + 5000 + 540 + 8);
-    expect(Object.keys(counted).filter((c) => Number(c) >= 500), JSON.stringify(counted)).to.deep.equal([]);
+    expect(
+      Object.keys(counted).filter((c) => Number(c) >= 500),
+      JSON.stringify(counted),
+    ).to.deep.equal([]);
     expect((await fetch(`${server.url}/healthz`)).status).to.equal(200);
     expect((await fetch(`${server.url}/readyz`)).status).to.equal(200);
     const p = await post(`${server.url}/v1/predict`, { input: [0.1, 0.2, 0.3, 0.4] });
@@ -96,7 +139,9 @@ describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
     expect(server.active().version).to.equal('2');
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).to.not.match(/tfc_requests_total\{[^}]*code="5\d\d"/);
-    expect(metricValue(text, 'tfc_errors_total', { route: '/v1/admin/swap', kind: 'unauthorized' })).to.be.greaterThan(0);
+    expect(metricValue(text, 'tfc_errors_total', { route: '/v1/admin/swap', kind: 'unauthorized' })).to.be.greaterThan(
+      0,
+    );
     expect(metricValue(text, 'tfc_errors_total', { route: 'other', kind: 'framing' })).to.be.greaterThan(0);
     expect(metricValue(text, 'tfc_workers')).to.equal(2);
   });

@@ -58,7 +58,10 @@ function poisonOnnx(bytes: Uint8Array): Uint8Array {
  * 'garbage-onnx' (random bytes with a matching manifest: 422), 'bad-manifest' (serving.json
  * mistyped: 422), 'huge-onnx' and 'huge' (over a 256 KiB maxModelBytes: 422).
  */
-export async function hostileVersions(dir: string, name = 'tiny'): Promise<{ refused: Record<string, number>; accepted: string[] }> {
+export async function hostileVersions(
+  dir: string,
+  name = 'tiny',
+): Promise<{ refused: Record<string, number>; accepted: string[] }> {
   const opts = (version: string) => ({ registryDir: dir, name, version });
   const ok = simpleNet({ seed: 3, hidden: [8], inputSize: 4, numClasses: 3 });
   await publishOnnx(toOnnx(ok), opts('onnx'));
@@ -72,14 +75,27 @@ export async function hostileVersions(dir: string, name = 'tiny'): Promise<{ ref
   const gdir = versionDir(dir, name, 'garbage-onnx');
   const manifest = JSON.parse(fs.readFileSync(path.join(gdir, 'serving.json'), 'utf8'));
   fs.writeFileSync(path.join(gdir, 'model.onnx'), garbage);
-  fs.writeFileSync(path.join(gdir, 'serving.json'), JSON.stringify({ ...manifest, sizeBytes: garbage.length, sha256: createHash('sha256').update(garbage).digest('hex') }));
+  fs.writeFileSync(
+    path.join(gdir, 'serving.json'),
+    JSON.stringify({
+      ...manifest,
+      sizeBytes: garbage.length,
+      sha256: createHash('sha256').update(garbage).digest('hex'),
+    }),
+  );
   await publishOnnx(toOnnx(ok), opts('bad-manifest'));
-  fs.writeFileSync(path.join(versionDir(dir, name, 'bad-manifest'), 'serving.json'), JSON.stringify({ ...manifest, contract: { input: { shape: 'x' } } }));
+  fs.writeFileSync(
+    path.join(versionDir(dir, name, 'bad-manifest'), 'serving.json'),
+    JSON.stringify({ ...manifest, contract: { input: { shape: 'x' } } }),
+  );
   ok.dispose();
   const wide = simpleNet({ seed: 4, hidden: [8], inputSize: 5, numClasses: 3 });
   await publishModel(wide, opts('wide'));
   wide.dispose();
-  for (const [version, first] of [['nan', false], ['nan-hidden', true]] as const) {
+  for (const [version, first] of [
+    ['nan', false],
+    ['nan-hidden', true],
+  ] as const) {
     const nan = nanModel(first);
     await publishModel(nan, opts(version));
     nan.dispose();
@@ -97,7 +113,18 @@ export async function hostileVersions(dir: string, name = 'tiny'): Promise<{ ref
   await publishModel(huge, opts('huge'));
   huge.dispose();
   return {
-    refused: { wide: 409, nan: 422, 'nan-hidden': 422, 'nan-onnx': 422, truncated: 422, 'tampered-onnx': 422, 'garbage-onnx': 422, 'bad-manifest': 422, 'huge-onnx': 422, huge: 422 },
+    refused: {
+      wide: 409,
+      nan: 422,
+      'nan-hidden': 422,
+      'nan-onnx': 422,
+      truncated: 422,
+      'tampered-onnx': 422,
+      'garbage-onnx': 422,
+      'bad-manifest': 422,
+      'huge-onnx': 422,
+      huge: 422,
+    },
     accepted: ['onnx'],
   };
 }
@@ -106,21 +133,41 @@ export async function hostileVersions(dir: string, name = 'tiny'): Promise<{ ref
 export const TEST_MAX_MODEL_BYTES = 256 * 1024;
 
 /** POSTs JSON (or a raw string) and returns status, headers and parsed body. */
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
-  try { parsed = JSON.parse(text); } catch { /* plain text */ }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* plain text */
+  }
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
 /** An admin POST with the test token. */
-export function admin(url: string, route: string, body: unknown = {}): Promise<{ status: number; body: any; headers: Headers }> {
+export function admin(
+  url: string,
+  route: string,
+  body: unknown = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
   return post(`${url}${route}`, body, { authorization: `Bearer ${ADMIN_TOKEN}` });
 }
 
 /** Sends raw bytes on a fresh connection; resolves with the status of the first answer, or 0 if the server closed without one. */
-export function rawRequest(port: number, chunks: readonly (string | Buffer)[], options: { gapMs?: number; timeoutMs?: number } = {}): Promise<number> {
+export function rawRequest(
+  port: number,
+  chunks: readonly (string | Buffer)[],
+  options: { gapMs?: number; timeoutMs?: number } = {},
+): Promise<number> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let data = '';
@@ -134,7 +181,10 @@ export function rawRequest(port: number, chunks: readonly (string | Buffer)[], o
       resolve(m ? Number(m[1]) : 0);
     };
     const timer = setTimeout(finish, options.timeoutMs ?? 10000);
-    socket.on('data', (d) => { data += d.toString('latin1'); if (/\r\n\r\n/.test(data)) finish(); });
+    socket.on('data', (d) => {
+      data += d.toString('latin1');
+      if (/\r\n\r\n/.test(data)) finish();
+    });
     socket.on('close', finish);
     socket.on('error', finish);
     socket.on('connect', async () => {

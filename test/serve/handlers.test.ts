@@ -25,7 +25,8 @@ describe('serve/handlers PredictionLog', () => {
   it('answers undefined to ids it never gave', () => {
     const log = new PredictionLog(3);
     log.record(0, [1], 'a');
-    for (const id of ['', 'a', 'a-', '-0', 'a-x', 'a-0.0', 'a-00', 'a--0', 'a-1e3', 'a-00000000000000000000', 'nope']) expect(log.get(id), id).to.equal(undefined);
+    for (const id of ['', 'a', 'a-', '-0', 'a-x', 'a-0.0', 'a-00', 'a--0', 'a-1e3', 'a-00000000000000000000', 'nope'])
+      expect(log.get(id), id).to.equal(undefined);
     expect(log.get('a-0')).to.deep.equal({ label: 1, version: 'a' });
   });
 });

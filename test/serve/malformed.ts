@@ -7,11 +7,21 @@ import { LoadRequest } from '../../lib/bench/load-test';
  * Well-framed requests with bad content, for an input of `size` values, `maxBatch` examples, `maxBodyBytes`.
  * (HEAD is checked apart: autocannon waits for the body a HEAD answer's Content-Length announces.)
  */
-export function contentAttacks(size: number, maxBatch: number, maxBodyBytes: number): { kind: string; request: LoadRequest }[] {
+export function contentAttacks(
+  size: number,
+  maxBatch: number,
+  maxBodyBytes: number,
+): { kind: string; request: LoadRequest }[] {
   const ok = new Array<number>(size).fill(0.5);
   const at = (v: string) => `{"input": [${ok.slice(1).join(',')},${v}]}`;
-  const post = (kind: string, body: string, path = '/v1/predict', headers?: Record<string, string>) => ({ kind, request: { method: 'POST', path, body, headers } });
-  const call = (kind: string, method: string, path: string, headers?: Record<string, string>) => ({ kind, request: { method, path, headers } });
+  const post = (kind: string, body: string, path = '/v1/predict', headers?: Record<string, string>) => ({
+    kind,
+    request: { method: 'POST', path, body, headers },
+  });
+  const call = (kind: string, method: string, path: string, headers?: Record<string, string>) => ({
+    kind,
+    request: { method, path, headers },
+  });
   const deep = (n: number) => `{"input": ${'['.repeat(n)}${']'.repeat(n)}}`;
   const bearer = { authorization: 'Bearer wrong-token-0123456789abcdef' };
   return [
@@ -69,10 +79,24 @@ const chunk = (body: string): string => `${Buffer.byteLength(body).toString(16)}
 export const FRAMING_ATTACKS: { kind: string; chunks: string[] }[] = [
   { kind: 'not HTTP', chunks: ['GARBAGE GARBAGE\r\n\r\n'] },
   { kind: 'HTTP/9.9', chunks: ['GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n'] },
-  { kind: 'two Content-Lengths', chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!'] },
-  { kind: 'Content-Length and chunked', chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'] },
-  { kind: 'bad chunk size', chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'] },
-  { kind: 'chunk longer than declared', chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n'] },
+  {
+    kind: 'two Content-Lengths',
+    chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!'],
+  },
+  {
+    kind: 'Content-Length and chunked',
+    chunks: [
+      'POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
+  },
+  {
+    kind: 'bad chunk size',
+    chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'],
+  },
+  {
+    kind: 'chunk longer than declared',
+    chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n'],
+  },
   { kind: 'NUL in a header', chunks: ['GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n'] },
   { kind: 'header without colon', chunks: ['GET /healthz HTTP/1.1\r\nHost x\r\n\r\n'] },
   { kind: 'negative Content-Length', chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n'] },
@@ -83,6 +107,16 @@ export const FRAMING_ATTACKS: { kind: string; chunks: string[] }[] = [
   { kind: 'obsolete line folding', chunks: ['GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  b\r\n\r\n'] },
   { kind: 'invalid method token', chunks: ['G(T /healthz HTTP/1.1\r\nHost: x\r\n\r\n'] },
   { kind: 'URL with a space', chunks: ['GET /heal thz HTTP/1.1\r\nHost: x\r\n\r\n'] },
-  { kind: 'chunked JSON nested deep', chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n', chunk(`{"input":${'['.repeat(10000)}${']'.repeat(10000)}}`), '0\r\n\r\n'] },
-  { kind: 'Content-Length larger than the body, then close', chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"input": [1'] },
+  {
+    kind: 'chunked JSON nested deep',
+    chunks: [
+      'POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+      chunk(`{"input":${'['.repeat(10000)}${']'.repeat(10000)}}`),
+      '0\r\n\r\n',
+    ],
+  },
+  {
+    kind: 'Content-Length larger than the body, then close',
+    chunks: ['POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"input": [1'],
+  },
 ];

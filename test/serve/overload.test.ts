@@ -26,10 +26,15 @@ describe('serve: overload (slow model, real HTTP)', () => {
   it('answers a flood beyond the bounded queue with 503 and Retry-After, the rest with 200', async () => {
     const s = await start({ maxBatchSize: 64, maxQueueExamples: 64 });
     try {
-      const answers = await Promise.all(Array.from({ length: 30 }, () => post(`${s.url}/v1/predict`, { inputs: rows(64) })));
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, () => post(`${s.url}/v1/predict`, { inputs: rows(64) })),
+      );
       const statuses = answers.map((a) => a.status);
       const refused = answers.filter((a) => a.status === 503);
-      expect(statuses.every((c) => c === 200 || c === 503), JSON.stringify(statuses)).to.equal(true);
+      expect(
+        statuses.every((c) => c === 200 || c === 503),
+        JSON.stringify(statuses),
+      ).to.equal(true);
       expect(refused.length).to.be.greaterThan(0);
       expect(statuses.filter((c) => c === 200).length).to.be.at.least(2);
       for (const r of refused) {
@@ -37,7 +42,9 @@ describe('serve: overload (slow model, real HTTP)', () => {
         expect(r.body.error).to.match(/room in the queue/);
       }
       const text = await (await fetch(`${s.url}/metrics`)).text();
-      expect(metricValue(text, 'tfc_errors_total', { route: '/v1/predict', kind: 'queue_full' })).to.equal(refused.length);
+      expect(metricValue(text, 'tfc_errors_total', { route: '/v1/predict', kind: 'queue_full' })).to.equal(
+        refused.length,
+      );
     } finally {
       await s.close();
     }
@@ -62,20 +69,31 @@ describe('serve: overload (slow model, real HTTP)', () => {
   });
 
   for (const workers of [1, 0]) {
-    it(workers ? '/healthz answers while a worker computes a 256-example batch' : 'with workers: 0 (the main thread computes) /healthz waits for the batch', async () => {
-      const s = await start({ workers, batching: workers > 0 });
-      try {
-        for (let round = 0; round < 3; round++) {
-          const order: string[] = [];
-          const predict = post(`${s.url}/v1/predict`, { inputs: rows(256) }).then((r) => { order.push('predict'); return r.status; });
-          await new Promise((res) => setTimeout(res, 30));
-          const health = fetch(`${s.url}/healthz`).then((r) => { order.push('healthz'); return r.status; });
-          expect(await Promise.all([predict, health])).to.deep.equal([200, 200]);
-          expect(order).to.deep.equal(workers ? ['healthz', 'predict'] : ['predict', 'healthz']);
+    it(
+      workers
+        ? '/healthz answers while a worker computes a 256-example batch'
+        : 'with workers: 0 (the main thread computes) /healthz waits for the batch',
+      async () => {
+        const s = await start({ workers, batching: workers > 0 });
+        try {
+          for (let round = 0; round < 3; round++) {
+            const order: string[] = [];
+            const predict = post(`${s.url}/v1/predict`, { inputs: rows(256) }).then((r) => {
+              order.push('predict');
+              return r.status;
+            });
+            await new Promise((res) => setTimeout(res, 30));
+            const health = fetch(`${s.url}/healthz`).then((r) => {
+              order.push('healthz');
+              return r.status;
+            });
+            expect(await Promise.all([predict, health])).to.deep.equal([200, 200]);
+            expect(order).to.deep.equal(workers ? ['healthz', 'predict'] : ['predict', 'healthz']);
+          }
+        } finally {
+          await s.close();
         }
-      } finally {
-        await s.close();
-      }
-    });
+      },
+    );
   }
 });

@@ -17,9 +17,13 @@ import { transpileLib } from '../helpers/transpile';
 function rawStatus(url: string, method: string, target: string): Promise<number> {
   const u = new URL(url);
   return new Promise((resolve) => {
-    const s: net.Socket = net.connect(Number(u.port), u.hostname, () => s.write(`${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    const s: net.Socket = net.connect(Number(u.port), u.hostname, () =>
+      s.write(`${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+    );
     let out = '';
-    s.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    s.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+    });
     s.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(out)?.[1] ?? 0)));
     s.on('error', () => resolve(0));
     s.setTimeout(5000, () => s.destroy());
@@ -56,18 +60,51 @@ describe('serve/static server', function () {
   it('refuses traversal, links out, FIFOs and devices on every route, opening nothing outside the roots', async () => {
     const roots = [web, models, single].map((p) => fs.realpathSync(p));
     const opened: string[] = [];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     const f = require('fs') as Record<string, (...a: unknown[]) => unknown>;
     const saved = { open: f.open, openSync: f.openSync, createReadStream: f.createReadStream };
-    f.open = (p: unknown, ...r: unknown[]) => { opened.push(String(p)); return (saved.open as (...a: unknown[]) => unknown)(p, ...r); };
-    f.openSync = (p: unknown, ...r: unknown[]) => { opened.push(String(p)); return (saved.openSync as (...a: unknown[]) => unknown)(p, ...r); };
+    f.open = (p: unknown, ...r: unknown[]) => {
+      opened.push(String(p));
+      return (saved.open as (...a: unknown[]) => unknown)(p, ...r);
+    };
+    f.openSync = (p: unknown, ...r: unknown[]) => {
+      opened.push(String(p));
+      return (saved.openSync as (...a: unknown[]) => unknown)(p, ...r);
+    };
     const s = await startStaticServer(options);
     const statuses: Record<string, number> = {};
     let attacks = 0;
     try {
-      const tricks = ['../secret.txt', '%2e%2e/secret.txt', '%2E%2E%2Fsecret.txt', '%252e%252e/secret.txt', '..%2fsecret.txt', '..%5csecret.txt', '..\\secret.txt',
-        '%2e%2e%5csecret.txt', '/etc/passwd', '%2fetc%2fpasswd', '//etc/passwd', '.%2e/secret.txt', '%00', 'index.html%00.png', './../secret.txt', 'a/../../secret.txt',
-        '%c0%ae%c0%ae/secret.txt', '%', '..', '.', 'up/secret.txt', 'out.txt', 'dev.bin', 'a/passwd.bin', 'a/zero.bin', 'a/fifo.bin', 'a', 'a/'];
+      const tricks = [
+        '../secret.txt',
+        '%2e%2e/secret.txt',
+        '%2E%2E%2Fsecret.txt',
+        '%252e%252e/secret.txt',
+        '..%2fsecret.txt',
+        '..%5csecret.txt',
+        '..\\secret.txt',
+        '%2e%2e%5csecret.txt',
+        '/etc/passwd',
+        '%2fetc%2fpasswd',
+        '//etc/passwd',
+        '.%2e/secret.txt',
+        '%00',
+        'index.html%00.png',
+        './../secret.txt',
+        'a/../../secret.txt',
+        '%c0%ae%c0%ae/secret.txt',
+        '%',
+        '..',
+        '.',
+        'up/secret.txt',
+        'out.txt',
+        'dev.bin',
+        'a/passwd.bin',
+        'a/zero.bin',
+        'a/fifo.bin',
+        'a',
+        'a/',
+      ];
       for (const prefix of ['/', '/models/', '/tf.min.js/', '/nowhere/']) {
         for (const t of tricks) {
           for (const method of ['GET', 'HEAD']) {
@@ -87,13 +124,17 @@ describe('serve/static server', function () {
       // The legitimate routes still work, including a link that stays inside its root.
       expect((await fetch(`${s.url}/`)).status).to.equal(200);
       expect((await fetch(`${s.url}/tf.min.js`)).status).to.equal(200);
-      expect(Array.from(new Uint8Array(await (await fetch(`${s.url}/models/a/alias.bin`)).arrayBuffer()))).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(
+        Array.from(new Uint8Array(await (await fetch(`${s.url}/models/a/alias.bin`)).arrayBuffer())),
+      ).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     } finally {
       Object.assign(f, saved);
       await s.close();
     }
     const outside = opened.filter((p) => !roots.some((r) => p === r || !path.relative(r, p).startsWith('..')));
-    console.log(`      ${attacks} traversal requests on 4 routes: ${JSON.stringify(statuses)}; files opened outside the roots: ${outside.length}`);
+    console.log(
+      `      ${attacks} traversal requests on 4 routes: ${JSON.stringify(statuses)}; files opened outside the roots: ${outside.length}`,
+    );
     expect(outside).to.deep.equal([]);
   });
 
@@ -109,7 +150,11 @@ describe('serve/static server', function () {
       expect((await fetch(`${s.url}/models/a/model.json`)).headers.get('content-type')).to.match(/^application\/json/);
       expect((await fetch(`${s.url}/models/a/w.bin`)).headers.get('x-content-type-options')).to.equal('nosniff');
       const r1 = await fetch(`${s.url}/models/a/w.bin`, { headers: { range: 'bytes=2-4' } });
-      expect([r1.status, r1.headers.get('content-range'), Array.from(new Uint8Array(await r1.arrayBuffer()))]).to.deep.equal([206, 'bytes 2-4/10', [2, 3, 4]]);
+      expect([
+        r1.status,
+        r1.headers.get('content-range'),
+        Array.from(new Uint8Array(await r1.arrayBuffer())),
+      ]).to.deep.equal([206, 'bytes 2-4/10', [2, 3, 4]]);
       const r2 = await fetch(`${s.url}/models/a/w.bin`, { headers: { range: 'bytes=-3' } });
       expect(Array.from(new Uint8Array(await r2.arrayBuffer()))).to.deep.equal([7, 8, 9]);
       const r3 = await fetch(`${s.url}/models/a/w.bin`, { headers: { range: 'bytes=10-' } });
@@ -129,7 +174,10 @@ describe('serve/static server', function () {
     } finally {
       await s.close();
     }
-    await startStaticServer({ ...options, host: '' }).then(() => expect.fail('bound every interface'), (e: unknown) => expect(e).to.be.instanceOf(ConfigError));
+    await startStaticServer({ ...options, host: '' }).then(
+      () => expect.fail('bound every interface'),
+      (e: unknown) => expect(e).to.be.instanceOf(ConfigError),
+    );
   });
 
   it('streams: 30 concurrent GETs of a 46 MB file keep the serving process small', async () => {
@@ -137,21 +185,31 @@ describe('serve/static server', function () {
     fs.writeFileSync(file, Buffer.alloc(46 * 1024 * 1024, 3));
     const dir = path.join(base, 'child');
     transpileLib(dir, ['errors.ts', 'serve/static-server.ts']);
-    fs.writeFileSync(path.join(dir, 'server.js'), `require('./lib/serve/static-server.js').startStaticServer({ mounts: { '/': ${JSON.stringify(models)} } })` +
-      `.then((s) => process.stdout.write(s.url + '\\n'));`);
+    fs.writeFileSync(
+      path.join(dir, 'server.js'),
+      `require('./lib/serve/static-server.js').startStaticServer({ mounts: { '/': ${JSON.stringify(models)} } })` +
+        `.then((s) => process.stdout.write(s.url + '\\n'));`,
+    );
     const child = spawn(process.execPath, [path.join(dir, 'server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
-      const url = await new Promise<string>((resolve) => child.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim())));
-      const rssKb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
+      const url = await new Promise<string>((resolve) =>
+        child.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim())),
+      );
+      const rssKb = (field: string) =>
+        Number(new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
       const idleKb = rssKb('VmRSS');
-      const sizes = await Promise.all(Array.from({ length: 30 }, async () => {
-        const res = await fetch(`${url}/big46.bin`);
-        let n = 0;
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) n += chunk.length;
-        return n;
-      }));
+      const sizes = await Promise.all(
+        Array.from({ length: 30 }, async () => {
+          const res = await fetch(`${url}/big46.bin`);
+          let n = 0;
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) n += chunk.length;
+          return n;
+        }),
+      );
       const peakMb = rssKb('VmHWM') / 1024;
-      console.log(`      30 x 46 MB streamed (${(sizes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(0)} MiB): server RSS idle ${(idleKb / 1024).toFixed(0)} MB, peak ${peakMb.toFixed(0)} MB`);
+      console.log(
+        `      30 x 46 MB streamed (${(sizes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(0)} MiB): server RSS idle ${(idleKb / 1024).toFixed(0)} MB, peak ${peakMb.toFixed(0)} MB`,
+      );
       expect(sizes.every((n) => n === 46 * 1024 * 1024)).to.equal(true);
       expect(peakMb - idleKb / 1024).to.be.lessThan(200);
     } finally {

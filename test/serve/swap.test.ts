@@ -7,7 +7,11 @@ import { startServer, InferenceServer } from '../../lib/serve/server';
 import { metricValue } from '../../lib/serve/metrics';
 import { ADMIN_TOKEN, TEST_MAX_MODEL_BYTES, admin, hostileVersions, tinyRegistry } from './fixtures';
 
-const BODIES = [[0.1, 0.2, 0.3, 0.4], [1, 0, -1, 0.5], [0, 0, 0, 0]].map((input) => ({ method: 'POST' as const, path: '/v1/predict', body: JSON.stringify({ input }) }));
+const BODIES = [
+  [0.1, 0.2, 0.3, 0.4],
+  [1, 0, -1, 0.5],
+  [0, 0, 0, 0],
+].map((input) => ({ method: 'POST' as const, path: '/v1/predict', body: JSON.stringify({ input }) }));
 
 describe('serve: swaps under load (real HTTP, worker threads)', () => {
   let dir: string;
@@ -16,9 +20,18 @@ describe('serve: swaps under load (real HTTP, worker threads)', () => {
   before(async () => {
     dir = await tinyRegistry();
     plan = await hostileVersions(dir);
-    server = await startServer({ registryDir: dir, model: 'tiny', version: '1', workers: 2, admin: { token: ADMIN_TOKEN }, maxModelBytes: TEST_MAX_MODEL_BYTES });
+    server = await startServer({
+      registryDir: dir,
+      model: 'tiny',
+      version: '1',
+      workers: 2,
+      admin: { token: ADMIN_TOKEN },
+      maxModelBytes: TEST_MAX_MODEL_BYTES,
+    });
   });
-  after(async () => { await server.close(); });
+  after(async () => {
+    await server.close();
+  });
 
   it('refuses every broken or incompatible version with 409/422 and the reason; 0 failed client requests', async () => {
     const baseline = await server.executorStats();
@@ -31,12 +44,15 @@ describe('serve: swaps under load (real HTTP, worker threads)', () => {
         const r = await admin(server.url, '/v1/admin/swap', { version });
         refusals.push({ version, status: r.status, error: r.body.error });
       }
-      for (const version of [...plan.accepted, '2', '1']) accepted.push((await admin(server.url, '/v1/admin/swap', { version })).status);
+      for (const version of [...plan.accepted, '2', '1'])
+        accepted.push((await admin(server.url, '/v1/admin/swap', { version })).status);
     }
     const result = await load;
     for (const r of refusals) {
       expect(r.status, `${r.version}: ${r.error}`).to.equal(plan.refused[r.version]);
-      expect(r.error).to.be.a('string').and.not.match(/TypeError|undefined/);
+      expect(r.error)
+        .to.be.a('string')
+        .and.not.match(/TypeError|undefined/);
     }
     expect(refusals).to.have.length(3 * Object.keys(plan.refused).length);
     expect(refusals.find((r) => r.version === 'wide')?.error).to.match(/float32\[5\].*float32\[4\]/);
@@ -58,7 +74,9 @@ describe('serve: swaps under load (real HTTP, worker threads)', () => {
     expect(after.every((s) => s.models.length === 1)).to.equal(true);
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(metricValue(text, 'tfc_errors_total', { route: '/v1/admin/swap', kind: 'conflict' })).to.equal(3);
-    expect(metricValue(text, 'tfc_errors_total', { route: '/v1/admin/swap', kind: 'broken_model' })).to.equal(3 * (Object.keys(plan.refused).length - 1));
+    expect(metricValue(text, 'tfc_errors_total', { route: '/v1/admin/swap', kind: 'broken_model' })).to.equal(
+      3 * (Object.keys(plan.refused).length - 1),
+    );
     expect(text).to.not.match(/code="5\d\d"/);
   });
 
@@ -66,10 +84,16 @@ describe('serve: swaps under load (real HTTP, worker threads)', () => {
     const baseline = await server.executorStats();
     for (let i = 0; i < 30; i++) {
       let err: unknown;
-      try { await server.swap('nan'); } catch (e) { err = e; }
+      try {
+        await server.swap('nan');
+      } catch (e) {
+        err = e;
+      }
       expect((err as Error).name).to.equal('DataError');
     }
     const after = await server.executorStats();
-    expect(after.map((s) => [s.numTensors, s.numBytes, s.models.length])).to.deep.equal(baseline.map((s) => [s.numTensors, s.numBytes, s.models.length]));
+    expect(after.map((s) => [s.numTensors, s.numBytes, s.models.length])).to.deep.equal(
+      baseline.map((s) => [s.numTensors, s.numBytes, s.models.length]),
+    );
   });
 });

@@ -8,7 +8,12 @@ import { loadMnist } from '../../lib/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { ConfigError } from '../../lib/errors';
 
-const maxAbsDiff = (a: tf.LayersModel, b: tf.LayersModel) => Math.max(...a.getWeights().map((w, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(w, b.getWeights()[i] as tf.Tensor))).dataSync()[0] as number)));
+const maxAbsDiff = (a: tf.LayersModel, b: tf.LayersModel) =>
+  Math.max(
+    ...a
+      .getWeights()
+      .map((w, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(w, b.getWeights()[i] as tf.Tensor))).dataSync()[0] as number)),
+  );
 
 describe('train/data-parallel (fit with workers)', function () {
   this.timeout(120000);
@@ -18,8 +23,19 @@ describe('train/data-parallel (fit with workers)', function () {
     const one = simpleNet({ seed: 3 });
     const two = simpleNet({ seed: 3 });
     const before = tf.memory().numTensors;
-    const h1 = await fit(one, train, { epochs: 2, seed: 1, batchSize: 128, learningRate: (e) => (e === 0 ? 1e-3 : 3e-4) });
-    const h2 = await fit(two, train, { epochs: 2, seed: 1, batchSize: 128, learningRate: (e) => (e === 0 ? 1e-3 : 3e-4), workers: 2 });
+    const h1 = await fit(one, train, {
+      epochs: 2,
+      seed: 1,
+      batchSize: 128,
+      learningRate: (e) => (e === 0 ? 1e-3 : 3e-4),
+    });
+    const h2 = await fit(two, train, {
+      epochs: 2,
+      seed: 1,
+      batchSize: 128,
+      learningRate: (e) => (e === 0 ? 1e-3 : 3e-4),
+      workers: 2,
+    });
     expect(tf.memory().numTensors).to.equal(before);
     expect(h2.steps).to.equal(h1.steps);
     h1.epochs.forEach((e, i) => expect(Math.abs(e.loss - (h2.epochs[i]?.loss as number))).to.be.lessThan(1e-3));
@@ -33,7 +49,14 @@ describe('train/data-parallel (fit with workers)', function () {
     const a = simpleNet({ seed: 4 });
     const b = simpleNet({ seed: 4 });
     const h1 = await fit(a, train, { epochs: 1, seed: 2, batchSize: 100, optimizer: 'sgd', learningRate: 0.01 });
-    const h3 = await fit(b, train, { epochs: 1, seed: 2, batchSize: 100, optimizer: 'sgd', learningRate: 0.01, workers: 3 });
+    const h3 = await fit(b, train, {
+      epochs: 1,
+      seed: 2,
+      batchSize: 100,
+      optimizer: 'sgd',
+      learningRate: 0.01,
+      workers: 3,
+    });
     expect(Math.abs((h1.epochs[0]?.loss as number) - (h3.epochs[0]?.loss as number))).to.be.lessThan(1e-3);
     expect(maxAbsDiff(a, b)).to.be.lessThan(1e-4);
     a.dispose();
@@ -55,13 +78,21 @@ describe('train/data-parallel (fit with workers)', function () {
     ];
     for (const [what, extra, pattern] of bad) {
       let err: unknown;
-      try { await fit(m, train, { epochs: 1, seed: 0, workers: 2, ...extra }); } catch (e) { err = e; }
+      try {
+        await fit(m, train, { epochs: 1, seed: 0, workers: 2, ...extra });
+      } catch (e) {
+        err = e;
+      }
       expect(err, what).to.be.instanceOf(ConfigError);
       expect((err as Error).message, what).to.match(pattern);
     }
     m.compile({ optimizer: 'sgd', loss: (y: tf.Tensor, p: tf.Tensor) => tf.losses.meanSquaredError(y, p) });
     let err: unknown;
-    try { await fit(m, train, { epochs: 1, seed: 0, workers: 2 }); } catch (e) { err = e; }
+    try {
+      await fit(m, train, { epochs: 1, seed: 0, workers: 2 });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as Error).message).to.match(/loss by name/);
     m.dispose();

@@ -13,7 +13,10 @@ import { expectNoLeak } from '../helpers/leak';
 /** Trains two variables (one with a size that is not a multiple of 4) for `steps` steps and returns their values. */
 function train(optimizer: tf.Optimizer, steps: number): Float32Array[] {
   // tidy frees the initial values; variables outlive it.
-  const [w, b] = tf.tidy(() => [tf.variable(tf.randomNormal([37, 11], 0, 1, 'float32', 1)), tf.variable(tf.randomNormal([11], 0, 1, 'float32', 2))]) as [tf.Variable, tf.Variable];
+  const [w, b] = tf.tidy(() => [
+    tf.variable(tf.randomNormal([37, 11], 0, 1, 'float32', 1)),
+    tf.variable(tf.randomNormal([11], 0, 1, 'float32', 2)),
+  ]) as [tf.Variable, tf.Variable];
   const x = tf.randomNormal([16, 37], 0, 1, 'float32', 3);
   for (let s = 0; s < steps; s++) {
     optimizer.minimize(() => tf.mean(tf.square(tf.sin(tf.add(tf.matMul(x, w), b)))) as tf.Scalar, false, [w, b]);
@@ -58,10 +61,23 @@ describe('train/fused-adam', () => {
   });
 
   it('adamStep on typed arrays follows the formula (hand-checkable first step)', () => {
-    const x = new Float32Array([1, -2]), m = new Float32Array(2), v = new Float32Array(2), g = new Float32Array([0.5, -4]);
+    const x = new Float32Array([1, -2]),
+      m = new Float32Array(2),
+      v = new Float32Array(2),
+      g = new Float32Array([0.5, -4]);
     const [x1, m1, v1] = [new Float32Array(2), new Float32Array(2), new Float32Array(2)];
-    adamStep(x, m, v, g, x1, m1, v1, { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, oneMinusAccBeta1: Math.fround(1 - Math.fround(0.9)), oneMinusAccBeta2: Math.fround(1 - Math.fround(0.999)) });
-    expect(Array.from(m1)).to.deep.equal([Math.fround(Math.fround(0.5) * Math.fround(1 - 0.9)), Math.fround(-4 * Math.fround(1 - 0.9))]);
+    adamStep(x, m, v, g, x1, m1, v1, {
+      learningRate: 0.1,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-7,
+      oneMinusAccBeta1: Math.fround(1 - Math.fround(0.9)),
+      oneMinusAccBeta2: Math.fround(1 - Math.fround(0.999)),
+    });
+    expect(Array.from(m1)).to.deep.equal([
+      Math.fround(Math.fround(0.5) * Math.fround(1 - 0.9)),
+      Math.fround(-4 * Math.fround(1 - 0.9)),
+    ]);
     expect(x1[0]).to.be.closeTo(0.9, 1e-6);
     expect(x1[1]).to.be.closeTo(-1.9, 1e-6);
   });
@@ -70,13 +86,23 @@ describe('train/fused-adam', () => {
     const straight = fusedAdam(0.01);
     const a = train(straight, 6);
     straight.dispose();
-    const [w, b] = tf.tidy(() => [tf.variable(tf.randomNormal([37, 11], 0, 1, 'float32', 1)), tf.variable(tf.randomNormal([11], 0, 1, 'float32', 2))]) as [tf.Variable, tf.Variable];
+    const [w, b] = tf.tidy(() => [
+      tf.variable(tf.randomNormal([37, 11], 0, 1, 'float32', 1)),
+      tf.variable(tf.randomNormal([11], 0, 1, 'float32', 2)),
+    ]) as [tf.Variable, tf.Variable];
     const x = tf.randomNormal([16, 37], 0, 1, 'float32', 3);
-    const step = (o: tf.Optimizer) => o.minimize(() => tf.mean(tf.square(tf.sin(tf.add(tf.matMul(x, w), b)))) as tf.Scalar, false, [w, b]);
+    const step = (o: tf.Optimizer) =>
+      o.minimize(() => tf.mean(tf.square(tf.sin(tf.add(tf.matMul(x, w), b)))) as tf.Scalar, false, [w, b]);
     const first = fusedAdam(0.01);
     for (let s = 0; s < 3; s++) step(first);
     const saved = await first.getWeights();
-    expect(saved.map((s) => s.name)).to.deep.equal(['iter', `${w.name}/m`, `${b.name}/m`, `${w.name}/v`, `${b.name}/v`]);
+    expect(saved.map((s) => s.name)).to.deep.equal([
+      'iter',
+      `${w.name}/m`,
+      `${b.name}/m`,
+      `${w.name}/v`,
+      `${b.name}/v`,
+    ]);
     const copies = saved.map((s) => ({ name: s.name, tensor: tf.clone(s.tensor) }));
     first.dispose();
     const second = fusedAdam(0.01);
@@ -97,7 +123,12 @@ describe('train/fused-adam', () => {
   });
 
   it('rejects bad hyper-parameters with ConfigErrors', () => {
-    for (const [args, re] of [[[0], /learningRate > 0, got 0/], [[1e-3, 1], /beta1 in \[0, 1\), got 1/], [[1e-3, 0.9, -0.1], /beta2 in \[0, 1\), got -0.1/], [[1e-3, 0.9, 0.999, 0], /epsilon > 0, got 0/]] as [number[], RegExp][]) {
+    for (const [args, re] of [
+      [[0], /learningRate > 0, got 0/],
+      [[1e-3, 1], /beta1 in \[0, 1\), got 1/],
+      [[1e-3, 0.9, -0.1], /beta2 in \[0, 1\), got -0.1/],
+      [[1e-3, 0.9, 0.999, 0], /epsilon > 0, got 0/],
+    ] as [number[], RegExp][]) {
       expect(() => new FusedAdam(...(args as [number]))).to.throw(ConfigError, re);
     }
   });
@@ -108,16 +139,28 @@ describe('train/fused-adam', () => {
     const withStock = simpleNet({ seed: 2, hidden: [16] });
     const stock = tf.train.adam(1e-3);
     const h1 = await fit(byDefault, data, { epochs: 2, seed: 1, batchSize: 64, learningRate: (e) => 1e-3 / (e + 1) });
-    const h2 = await fit(withStock, data, { epochs: 2, seed: 1, batchSize: 64, learningRate: (e) => 1e-3 / (e + 1), optimizer: stock });
+    const h2 = await fit(withStock, data, {
+      epochs: 2,
+      seed: 1,
+      batchSize: 64,
+      learningRate: (e) => 1e-3 / (e + 1),
+      optimizer: stock,
+    });
     expect(h1.epochs.map((e) => e.loss)).to.deep.equal(h2.epochs.map((e) => e.loss));
-    expect((byDefault.getWeights()[0] as tf.Tensor).dataSync()).to.deep.equal((withStock.getWeights()[0] as tf.Tensor).dataSync());
+    expect((byDefault.getWeights()[0] as tf.Tensor).dataSync()).to.deep.equal(
+      (withStock.getWeights()[0] as tf.Tensor).dataSync(),
+    );
     expect(stock.iterations).to.equal(16); // still usable: not disposed by fit
     stock.dispose();
     byDefault.dispose();
     withStock.dispose();
     let err: unknown;
     const small = simpleNet({ seed: 1, hidden: [4] });
-    try { await fit(small, data, { epochs: 1, seed: 1, optimizer: 'rmsprop' as never }); } catch (e) { err = e; }
+    try {
+      await fit(small, data, { epochs: 1, seed: 1, optimizer: 'rmsprop' as never });
+    } catch (e) {
+      err = e;
+    }
     small.dispose();
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as Error).message).to.match(/fit: optimizer 'adam', 'sgd' or a tf.Optimizer, got "rmsprop"/);

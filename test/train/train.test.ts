@@ -19,7 +19,13 @@ describe('train', () => {
     const run = async () => {
       const m = simpleNet({ seed: 1, hidden: [32] });
       const events: ProgressEvent[] = [];
-      const h = await fit(m, small, { epochs: 2, seed: 3, batchSize: 32, progress: (e) => events.push(e), validation: smallTest });
+      const h = await fit(m, small, {
+        epochs: 2,
+        seed: 3,
+        batchSize: 32,
+        progress: (e) => events.push(e),
+        validation: smallTest,
+      });
       const w = Array.from((m.getWeights()[0] as tf.Tensor).dataSync().slice(0, 50));
       const acc = (await evaluate(m, smallTest)).accuracy;
       m.dispose();
@@ -39,7 +45,15 @@ describe('train', () => {
     const m = simpleNet({ seed: 1, hidden: [8] });
     let before = 0;
     let after = 0;
-    await expectNoLeak(() => fit(m, sliceImageSet(train, 0, 256), { epochs: 1, seed: 1, batchSize: 64, beforeStep: () => before++, afterStep: () => after++ }).then(() => undefined));
+    await expectNoLeak(() =>
+      fit(m, sliceImageSet(train, 0, 256), {
+        epochs: 1,
+        seed: 1,
+        batchSize: 64,
+        beforeStep: () => before++,
+        afterStep: () => after++,
+      }).then(() => undefined),
+    );
     expect([before, after]).to.deep.equal([4, 4]);
     m.dispose();
   });
@@ -47,17 +61,31 @@ describe('train', () => {
   it('a learning-rate function is applied per epoch', async () => {
     const m = simpleNet({ seed: 1, hidden: [8] });
     const seen: number[] = [];
-    await fit(m, sliceImageSet(train, 0, 128), { epochs: 3, seed: 1, learningRate: (e) => { seen.push(e); return 1e-3 / (e + 1); } });
+    await fit(m, sliceImageSet(train, 0, 128), {
+      epochs: 3,
+      seed: 1,
+      learningRate: (e) => {
+        seen.push(e);
+        return 1e-3 / (e + 1);
+      },
+    });
     expect(seen).to.include.members([0, 1, 2]);
     m.dispose();
   });
 
   it('bad options are ConfigErrors', async () => {
     const m = simpleNet({ seed: 1, hidden: [8] });
-    for (const [opts, re] of [[{ epochs: -1, seed: 1 }, /epochs a non-negative integer/], [{ epochs: 1, seed: NaN }, /seed a number/],
-      [{ epochs: 1, seed: 1, learningRate: 0 }, /learningRate > 0/]] as const) {
+    for (const [opts, re] of [
+      [{ epochs: -1, seed: 1 }, /epochs a non-negative integer/],
+      [{ epochs: 1, seed: NaN }, /seed a number/],
+      [{ epochs: 1, seed: 1, learningRate: 0 }, /learningRate > 0/],
+    ] as const) {
       let err: unknown;
-      try { await fit(m, small, opts); } catch (e) { err = e; }
+      try {
+        await fit(m, small, opts);
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as Error).message).to.match(re);
     }
@@ -69,12 +97,18 @@ describe('train', () => {
     const ev = await evaluate(m, smallTest, { limit: 300 });
     const labels = await predictLabels(m, sliceImageSet(test, 0, 300));
     let hits = 0;
-    labels.forEach((l, i) => { if (l === test.labels[i]) hits++; });
+    labels.forEach((l, i) => {
+      if (l === test.labels[i]) hits++;
+    });
     expect(ev.count).to.equal(300);
     expect(ev.accuracy).to.be.closeTo(hits / 300, 1e-9);
     const wrong = simpleNet({ seed: 2, hidden: [8], numClasses: 3 });
     let err: unknown;
-    try { await evaluate(wrong, smallTest); } catch (e) { err = e; }
+    try {
+      await evaluate(wrong, smallTest);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ShapeError);
     m.dispose();
     wrong.dispose();
@@ -84,7 +118,11 @@ describe('train', () => {
     const lines: string[] = [];
     const previous = setOutput((s) => lines.push(s));
     try {
-      consoleProgress('x')({ kind: 'epoch', epochs: 2, log: { epoch: 1, loss: 0.5, valAccuracy: 0.9, seconds: 1, examplesPerSecond: 100 } });
+      consoleProgress('x')({
+        kind: 'epoch',
+        epochs: 2,
+        log: { epoch: 1, loss: 0.5, valAccuracy: 0.9, seconds: 1, examplesPerSecond: 100 },
+      });
       consoleProgress('x')({ kind: 'batch', epoch: 1, epochs: 2, batch: 10, batches: 20 });
     } finally {
       setOutput(previous);
@@ -94,7 +132,10 @@ describe('train', () => {
 
   it('evaluate and predictLabels leak no tensors', async () => {
     const m = simpleNet({ seed: 2, hidden: [8] });
-    await expectNoLeak(async () => { await evaluate(m, smallTest, { limit: 100, batchSize: 32 }); await predictLabels(m, sliceImageSet(test, 0, 50)); });
+    await expectNoLeak(async () => {
+      await evaluate(m, smallTest, { limit: 100, batchSize: 32 });
+      await predictLabels(m, sliceImageSet(test, 0, 50));
+    });
     m.dispose();
   });
 
@@ -106,11 +147,27 @@ describe('train', () => {
     const labels = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       labels[i] = i % 3;
-      for (let p = 0; p < 36; p++) for (let c = 0; c < 3; c++) xsData[(i * 36 + p) * 3 + c] = (c === i % 3 ? 0.8 : 0.1) + ((i * 7 + p) % 5) * 0.02;
+      for (let p = 0; p < 36; p++)
+        for (let c = 0; c < 3; c++) xsData[(i * 36 + p) * 3 + c] = (c === i % 3 ? 0.8 : 0.1) + ((i * 7 + p) % 5) * 0.02;
     }
-    const build = () => tf.sequential({ layers: [
-      tf.layers.conv2d({ inputShape: [6, 6, 3], filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-      tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) })] });
+    const build = () =>
+      tf.sequential({
+        layers: [
+          tf.layers.conv2d({
+            inputShape: [6, 6, 3],
+            filters: 8,
+            kernelSize: 3,
+            activation: 'relu',
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+          }),
+          tf.layers.globalAveragePooling2d({}),
+          tf.layers.dense({
+            units: 3,
+            activation: 'softmax',
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+          }),
+        ],
+      });
     const xs = tf.tensor4d(xsData, [n, 6, 6, 3]);
     const ys = tf.tensor1d(labels, 'int32');
     const a = build();
@@ -121,7 +178,11 @@ describe('train', () => {
     await expectNoLeak(async () => {
       const ha = await fit(a, { xs, ys }, { epochs: 15, seed: 1, batchSize: 16, learningRate: 0.03 });
       expect(ha.epochs[14]?.loss).to.be.lessThan(ha.epochs[0]?.loss as number);
-      const hb = await fit(b, ds as unknown as tf.data.Dataset<tf.TensorContainer>, { epochs: 15, seed: 1, learningRate: 0.03 });
+      const hb = await fit(b, ds as unknown as tf.data.Dataset<tf.TensorContainer>, {
+        epochs: 15,
+        seed: 1,
+        learningRate: 0.03,
+      });
       expect(hb.steps).to.equal(15 * 6);
       const ea = await evaluate(a, { xs, ys });
       const eb = await evaluate(b, ds as unknown as tf.data.Dataset<tf.TensorContainer>);
@@ -140,11 +201,19 @@ describe('train', () => {
     const m = simpleNet({ seed: 1, hidden: [4] });
     const bad = tf.zeros([4, 8, 8, 3]);
     let err: unknown;
-    try { await fit(m, { xs: bad }, { epochs: 1, seed: 0 }); } catch (e) { err = e; }
+    try {
+      await fit(m, { xs: bad }, { epochs: 1, seed: 0 });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ShapeError);
     expect((err as Error).message).to.match(/fit: inputs of shape \[n, 784\]/);
     err = undefined;
-    try { await fit(m, 'mnist' as never, { epochs: 1, seed: 0 }); } catch (e) { err = e; }
+    try {
+      await fit(m, 'mnist' as never, { epochs: 1, seed: 0 });
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(ConfigError);
     expect(tf.tidy(() => tf.add(tf.scalar(1), 1).dataSync()[0])).to.equal(2);
     bad.dispose();

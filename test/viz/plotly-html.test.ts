@@ -19,7 +19,7 @@ const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwA
 /** Inserts outputs as the classic Notebook does: scripts run while their element is still detached. */
 function page(head: string, bodyAttrs: string, outputs: string[]): string {
   return `<!DOCTYPE html><html><head>${head}</head><body ${bodyAttrs}><div id="cells"></div><script>
-    const outputs = ${JSON.stringify(outputs).replace(/</g, "\\u003c")};
+    const outputs = ${JSON.stringify(outputs).replace(/</g, '\\u003c')};
     for (const html of outputs) {
       const area = document.createElement('div');
       area.innerHTML = html;
@@ -66,8 +66,13 @@ describe('viz/plotly-html (in Chromium)', function () {
 
   function charts(n: number, cwd: string) {
     const source = plotlySource(cwd);
-    return Array.from({ length: n }, (_, i) => plotlyHtml(lineChart({ title: `chart ${i} </script>`, series: [{ name: 'a', x: [1, 2, 3], y: [i, 2, 1] }] }),
-      { png: PNG, alt: `chart ${i}`, source }));
+    return Array.from({ length: n }, (_, i) =>
+      plotlyHtml(lineChart({ title: `chart ${i} </script>`, series: [{ name: 'a', x: [1, 2, 3], y: [i, 2, 1] }] }), {
+        png: PNG,
+        alt: `chart ${i}`,
+        source,
+      }),
+    );
   }
 
   async function open(url: string, wait: boolean) {
@@ -75,25 +80,39 @@ describe('viz/plotly-html (in Chromium)', function () {
     const errors: string[] = [];
     p.on('pageerror', (e) => errors.push(e.message));
     await p.goto(base + url);
-    if (wait) await p.waitForFunction(() => document.querySelectorAll('.tfc-plotly.js-plotly-plot').length === 3, undefined, { timeout: 60000 });
+    if (wait)
+      await p.waitForFunction(() => document.querySelectorAll('.tfc-plotly.js-plotly-plot').length === 3, undefined, {
+        timeout: 60000,
+      });
     else await p.waitForTimeout(1500);
-    const state = await p.evaluate(() => Array.from(document.querySelectorAll('.tfc-plotly')).map((d) => ({
-      traces: ((d as unknown as { _fullData?: unknown[] })._fullData ?? []).length,
-      img: Boolean(d.querySelector('img')),
-      title: d.querySelector('.gtitle')?.textContent ?? '',
-    })));
+    const state = await p.evaluate(() =>
+      Array.from(document.querySelectorAll('.tfc-plotly')).map((d) => ({
+        traces: ((d as unknown as { _fullData?: unknown[] })._fullData ?? []).length,
+        img: Boolean(d.querySelector('img')),
+        title: d.querySelector('.gtitle')?.textContent ?? '',
+      })),
+    );
     await p.close();
     return { state, errors };
   }
 
   it('classic Notebook: loads plotly.js once from /files/ beside the notebook and draws every chart', async () => {
     requests.length = 0;
-    pages.set('/nb/notebooks/notebooks/x.ipynb', page('', 'data-base-url="/nb/" data-notebook-path="notebooks/x.ipynb"', charts(3, path.join(ROOT, 'notebooks'))));
+    pages.set(
+      '/nb/notebooks/notebooks/x.ipynb',
+      page('', 'data-base-url="/nb/" data-notebook-path="notebooks/x.ipynb"', charts(3, path.join(ROOT, 'notebooks'))),
+    );
     const { state, errors } = await open('/nb/notebooks/notebooks/x.ipynb', true);
     expect(errors).to.deep.equal([]);
-    expect(state.map((s) => [s.traces, s.img])).to.deep.equal([[1, false], [1, false], [1, false]]);
+    expect(state.map((s) => [s.traces, s.img])).to.deep.equal([
+      [1, false],
+      [1, false],
+      [1, false],
+    ]);
     expect(state[0]?.title).to.equal('chart 0 </script>'); // the spec survived inside the script element
-    expect(requests.filter((r) => r.endsWith('plotly.min.js'))).to.deep.equal(['/nb/files/node_modules/plotly.js-dist-min/plotly.min.js']);
+    expect(requests.filter((r) => r.endsWith('plotly.min.js'))).to.deep.equal([
+      '/nb/files/node_modules/plotly.js-dist-min/plotly.min.js',
+    ]);
   });
 
   it('JupyterLab: finds the base URL in the page config and the server root from TFJS_COMPRESS_NOTEBOOK_ROOT', async () => {
@@ -113,12 +132,21 @@ describe('viz/plotly-html (in Chromium)', function () {
     const { state, errors } = await open('/lab-base/lab/workspaces/auto-x', true);
     expect(errors).to.deep.equal([]);
     expect(state.every((s) => s.traces === 1 && !s.img)).to.equal(true);
-    expect(requests.filter((r) => r.endsWith('plotly.min.js'))).to.deep.equal(['/lab-base/files/node_modules/plotly.js-dist-min/plotly.min.js']);
+    expect(requests.filter((r) => r.endsWith('plotly.min.js'))).to.deep.equal([
+      '/lab-base/files/node_modules/plotly.js-dist-min/plotly.min.js',
+    ]);
   });
 
   it('a page that already has plotly.js (the HTML export) fetches nothing more', async () => {
     requests.length = 0;
-    pages.set('/export.html', page('<script src="/nb/files/node_modules/plotly.js-dist-min/plotly.min.js"></script>', '', charts(3, path.join(ROOT, 'notebooks'))));
+    pages.set(
+      '/export.html',
+      page(
+        '<script src="/nb/files/node_modules/plotly.js-dist-min/plotly.min.js"></script>',
+        '',
+        charts(3, path.join(ROOT, 'notebooks')),
+      ),
+    );
     const { state } = await open('/export.html', true);
     expect(state.every((s) => s.traces === 1)).to.equal(true);
     expect(requests.filter((r) => r.endsWith('plotly.min.js'))).to.have.length(1); // the page's own tag
@@ -126,11 +154,25 @@ describe('viz/plotly-html (in Chromium)', function () {
 
   it('keeps the PNG where plotly.js cannot be loaded (no Jupyter page, or nothing served)', async () => {
     pages.set('/static.html', page('', '', charts(3, path.join(ROOT, 'notebooks'))));
-    pages.set('/nb/notebooks/elsewhere/y.ipynb', page('', 'data-base-url="/nowhere/" data-notebook-path="elsewhere/y.ipynb"', charts(3, path.join(ROOT, 'notebooks'))));
+    pages.set(
+      '/nb/notebooks/elsewhere/y.ipynb',
+      page(
+        '',
+        'data-base-url="/nowhere/" data-notebook-path="elsewhere/y.ipynb"',
+        charts(3, path.join(ROOT, 'notebooks')),
+      ),
+    );
     for (const url of ['/static.html', '/nb/notebooks/elsewhere/y.ipynb']) {
       const { state, errors } = await open(url, false);
       expect(errors, url).to.deep.equal([]);
-      expect(state.map((s) => [s.traces, s.img]), url).to.deep.equal([[0, true], [0, true], [0, true]]);
+      expect(
+        state.map((s) => [s.traces, s.img]),
+        url,
+      ).to.deep.equal([
+        [0, true],
+        [0, true],
+        [0, true],
+      ]);
     }
   });
 });

@@ -7,11 +7,20 @@ import { histogram, lineChart } from '../../lib/viz/figures';
 
 describe('viz/bins and viz/summarise', () => {
   it('histogramBins: the hand-checkable example, shared nice bins, every finite value counted once', () => {
-    expect(histogramBins([[0, 1, 1, 2]], 2)).to.deep.equal({ start: 0, size: 1, centres: [0.5, 1.5, 2.5], counts: [[1, 2, 1]] });
+    expect(histogramBins([[0, 1, 1, 2]], 2)).to.deep.equal({
+      start: 0,
+      size: 1,
+      centres: [0.5, 1.5, 2.5],
+      counts: [[1, 2, 1]],
+    });
     const a = Array.from({ length: 10000 }, (_, i) => Math.sin(i) * 3);
     const b = [NaN, Infinity, -0.5, 7.25];
     const bins = histogramBins([a, b], 80);
-    expect([1, 2, 2.5, 5].map((m) => bins.size / 10 ** Math.floor(Math.log10(bins.size))).some((r) => [1, 2, 2.5, 5].includes(+r.toFixed(6)))).to.equal(true);
+    expect(
+      [1, 2, 2.5, 5]
+        .map(() => bins.size / 10 ** Math.floor(Math.log10(bins.size)))
+        .some((r) => [1, 2, 2.5, 5].includes(+r.toFixed(6))),
+    ).to.equal(true);
     expect(bins.counts[0]?.reduce((s, c) => s + c, 0)).to.equal(10000);
     expect(bins.counts[1]?.reduce((s, c) => s + c, 0)).to.equal(2); // NaN and Infinity skipped
     expect(bins.start).to.be.at.most(Math.min(...a));
@@ -30,7 +39,13 @@ describe('viz/bins and viz/summarise', () => {
   it('bins raw Plotly histograms with shared edges, keeping the counts exact', () => {
     const w = Array.from({ length: 200704 }, (_, i) => Math.cos(i) * 0.1);
     const nz = w.filter((_, i) => i % 13 === 0);
-    const s = summariseFigure({ data: [{ type: 'histogram', name: 'baseline', x: w, nbinsx: 60 }, { type: 'histogram', name: 'pruned', x: nz }], layout: {} });
+    const s = summariseFigure({
+      data: [
+        { type: 'histogram', name: 'baseline', x: w, nbinsx: 60 },
+        { type: 'histogram', name: 'pruned', x: nz },
+      ],
+      layout: {},
+    });
     expect(s.figure.data.map((t) => t.type)).to.deep.equal(['bar', 'bar']);
     expect(s.figure.data[0]?.x).to.deep.equal(s.figure.data[1]?.x);
     expect((s.figure.data[0]?.y as number[]).reduce((a, b) => a + b, 0)).to.equal(w.length);
@@ -40,10 +55,12 @@ describe('viz/bins and viz/summarise', () => {
     expect(s.figure.layout.barmode).to.equal('overlay');
   });
 
-  it('keeps each bucket\'s min and max of a long line, so a single spike survives', () => {
+  it("keeps each bucket's min and max of a long line, so a single spike survives", () => {
     const y = Array.from({ length: 100000 }, (_, i) => Math.sin(i / 1000));
     y[54321] = 50;
-    const s = summariseFigure(lineChart({ series: [{ name: 'loss', x: y.map((_, i) => i), y, text: y.map((_, i) => `step ${i}`) }] }));
+    const s = summariseFigure(
+      lineChart({ series: [{ name: 'loss', x: y.map((_, i) => i), y, text: y.map((_, i) => `step ${i}`) }] }),
+    );
     const t = s.figure.data[0] as { x: number[]; y: number[]; text: string[] };
     expect(t.y.length).to.be.at.most(SUMMARY_LIMITS.points);
     expect(Math.max(...t.y)).to.equal(50);
@@ -54,7 +71,17 @@ describe('viz/bins and viz/summarise', () => {
 
   it('samples point clouds and averages large heatmaps over blocks', () => {
     const n = 12000;
-    const cloud = summariseFigure({ data: [{ type: 'scatter', mode: 'markers', x: Array.from({ length: n }, (_, i) => i), y: Array.from({ length: n }, (_, i) => i % 7) }], layout: {} });
+    const cloud = summariseFigure({
+      data: [
+        {
+          type: 'scatter',
+          mode: 'markers',
+          x: Array.from({ length: n }, (_, i) => i),
+          y: Array.from({ length: n }, (_, i) => i % 7),
+        },
+      ],
+      layout: {},
+    });
     expect((cloud.figure.data[0]?.x as number[]).length).to.be.at.most(SUMMARY_LIMITS.points);
     const z = Array.from({ length: 400 }, (_, r) => Array.from({ length: 400 }, (_, c) => r + c));
     const heat = summariseFigure({ data: [{ type: 'heatmap', z }], layout: {} });
@@ -65,7 +92,9 @@ describe('viz/bins and viz/summarise', () => {
   });
 
   it('histogram() stores counts: a 200,000-value chart is a few kilobytes', () => {
-    const fig = histogram({ series: [{ name: 'w', values: Float32Array.from({ length: 200000 }, (_, i) => Math.sin(i)) }] });
+    const fig = histogram({
+      series: [{ name: 'w', values: Float32Array.from({ length: 200000 }, (_, i) => Math.sin(i)) }],
+    });
     expect(JSON.stringify(fig).length).to.be.lessThan(15000);
     expect(summariseFigure(fig).notes).to.deep.equal([]);
   });

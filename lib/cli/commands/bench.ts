@@ -18,7 +18,11 @@ export const BENCH: CommandSpec = {
   summary: 'Time a model on tfjs (wasm, cpu) and ONNX Runtime at several batch sizes and thread counts.',
   positionals: [{ name: 'MODEL', description: 'a TensorFlow.js model folder, or an .onnx file' }],
   options: {
-    runtimes: { type: 'string', value: 'R,S', description: 'among tfjs-wasm, tfjs-cpu, ort (default tfjs-wasm,ort; ort only for .onnx)' },
+    runtimes: {
+      type: 'string',
+      value: 'R,S',
+      description: 'among tfjs-wasm, tfjs-cpu, ort (default tfjs-wasm,ort; ort only for .onnx)',
+    },
     'batch-sizes': { type: 'string', value: 'N,M', description: 'batch sizes (default 1,32)' },
     threads: { type: 'string', value: 'N,M', description: 'ONNX Runtime intra-op threads (default 1)' },
     rounds: { type: 'string', value: 'N', description: 'measurement rounds (default 5)' },
@@ -31,12 +35,20 @@ export const BENCH: CommandSpec = {
 const MAX_ONNX_BYTES = 2 * 1024 ** 3;
 
 async function onnxFile(file: string): Promise<{ bytes: Uint8Array; inputShape: number[] }> {
-  const bytes = readRegularFile(file, { fn: 'bench', what: 'an .onnx file', maxBytes: MAX_ONNX_BYTES,
-    tooLargeAdvice: "The limit is protobuf's: export the model with external data split off, or bench its folder." });
+  const bytes = readRegularFile(file, {
+    fn: 'bench',
+    what: 'an .onnx file',
+    maxBytes: MAX_ONNX_BYTES,
+    tooLargeAdvice: "The limit is protobuf's: export the model with external data split off, or bench its folder.",
+  });
   const session = await exporters.ortSession(bytes);
   try {
     const shape = sessionInputShape(session);
-    if (!shape) throw new DataError(`bench: an ONNX model whose input declares its shape in ${file}, got none. Export it with a fixed input shape.`, file);
+    if (!shape)
+      throw new DataError(
+        `bench: an ONNX model whose input declares its shape in ${file}, got none. Export it with a fixed input shape.`,
+        file,
+      );
     return { bytes, inputShape: shape };
   } finally {
     await session.release();
@@ -46,7 +58,9 @@ async function onnxFile(file: string): Promise<{ bytes: Uint8Array; inputShape: 
 export async function runBenchCommand(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
   const target = args.positionals[0] as string;
   const isOnnx = target.toLowerCase().endsWith('.onnx');
-  const runtimes = choiceListArg(args, 'runtimes', ['tfjs-wasm', 'tfjs-cpu', 'ort'] as const) ?? (isOnnx ? ['ort' as const] : ['tfjs-wasm' as const, 'ort' as const]);
+  const runtimes =
+    choiceListArg(args, 'runtimes', ['tfjs-wasm', 'tfjs-cpu', 'ort'] as const) ??
+    (isOnnx ? ['ort' as const] : ['tfjs-wasm' as const, 'ort' as const]);
   const batchSizes = intListArg(args, 'batch-sizes') ?? [1, 32];
   const threads = intListArg(args, 'threads', 256) ?? [1];
   const rounds = numberArg(args, 'rounds', { integer: true, min: 1, max: 1000 }) ?? 5;
@@ -64,16 +78,39 @@ export async function runBenchCommand(args: ParsedArgs, ctx: CommandContext): Pr
       requireLayersModel(m.model, 'bench');
       inputShape = stageInputShape(m);
       const plan = planOfStage(m);
-      if (runtimes.some((r) => r.startsWith('tfjs-'))) targets.push({ label: path.basename(path.resolve(target)), kind: 'tfjs', model: m.model });
-      if (runtimes.includes('ort')) targets.push({ label: path.basename(path.resolve(target)), kind: 'onnx', bytes: exporters.toOnnx(m.model, plan ? { plan } : {}).bytes });
+      if (runtimes.some((r) => r.startsWith('tfjs-')))
+        targets.push({ label: path.basename(path.resolve(target)), kind: 'tfjs', model: m.model });
+      if (runtimes.includes('ort'))
+        targets.push({
+          label: path.basename(path.resolve(target)),
+          kind: 'onnx',
+          bytes: exporters.toOnnx(m.model, plan ? { plan } : {}).bytes,
+        });
     }
     ctx.progress.step(`timing on ${runtimes.join(', ')} at batch sizes ${batchSizes.join(', ')}`);
-    const rows = await runBench({ kind: 'bench', runtimes, batchSizes, threads, rounds }, targets, inputShape, seedArg(args),
-      (r) => ctx.progress.line(`  ${r.runtime} x${r.threads}, batch ${r.batchSize}: p50 ${r.p50Ms.toFixed(3)} ms`));
-    const table = textTable(['runtime', 'threads', 'batch', 'p50 ms', 'p90 ms', 'examples/s'],
-      rows.map((r) => [r.runtime, r.threads, r.batchSize, r.p50Ms.toFixed(3), r.p90Ms.toFixed(3), Math.round(r.throughput)]));
+    const rows = await runBench(
+      { kind: 'bench', runtimes, batchSizes, threads, rounds },
+      targets,
+      inputShape,
+      seedArg(args),
+      (r) => ctx.progress.line(`  ${r.runtime} x${r.threads}, batch ${r.batchSize}: p50 ${r.p50Ms.toFixed(3)} ms`),
+    );
+    const table = textTable(
+      ['runtime', 'threads', 'batch', 'p50 ms', 'p90 ms', 'examples/s'],
+      rows.map((r) => [
+        r.runtime,
+        r.threads,
+        r.batchSize,
+        r.p50Ms.toFixed(3),
+        r.p90Ms.toFixed(3),
+        Math.round(r.throughput),
+      ]),
+    );
     const machine = rows[0]?.machine;
-    return { json: { model: target, rows }, text: `${table}${machine ? `\n\n${machine.cpuModel}, ${machine.cores} cores (${machine.cpuFlags.join(' ')}), node ${machine.node}` : ''}` };
+    return {
+      json: { model: target, rows },
+      text: `${table}${machine ? `\n\n${machine.cpuModel}, ${machine.cores} cores (${machine.cpuFlags.join(' ')}), node ${machine.node}` : ''}`,
+    };
   } finally {
     if (m) disposeStageModel(m);
   }

@@ -12,7 +12,8 @@ import { CommandContext, CommandResult, formatBytes, openModelArg, textTable } f
 
 export const PROFILE: CommandSpec = {
   name: 'profile',
-  summary: 'Per-layer parameters, MACs, weight and activation bytes, sparsity; totals and file sizes of a model folder (layers or graph model).',
+  summary:
+    'Per-layer parameters, MACs, weight and activation bytes, sparsity; totals and file sizes of a model folder (layers or graph model).',
   positionals: [{ name: 'MODEL', description: 'a TensorFlow.js model folder (model.json and its weight files)' }],
   options: {
     html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML report (tables and charts)' },
@@ -31,7 +32,15 @@ export async function runProfile(args: ParsedArgs, ctx: CommandContext): Promise
     const report = await profileModel(m.model, { batchSize });
     const fileBytes = modelBytes(path.resolve(dir));
     const t = report.totals;
-    const rows = report.layers.map((l) => [l.name, l.className, `[${l.outputShape.join(',')}]`, l.params, l.macs ?? '?', l.weightBytes, `${(l.sparsity * 100).toFixed(1)}%`]);
+    const rows = report.layers.map((l) => [
+      l.name,
+      l.className,
+      `[${l.outputShape.join(',')}]`,
+      l.params,
+      l.macs ?? '?',
+      l.weightBytes,
+      `${(l.sparsity * 100).toFixed(1)}%`,
+    ]);
     const columns = ['layer', 'class', 'output', 'params', 'MACs', 'weight bytes', 'sparsity'];
     const summary = [
       `${m.kind === 'graph' ? 'graph' : 'layers'} model ${dir}: ${report.layers.length} ${m.kind === 'graph' ? 'nodes' : 'layers'}`,
@@ -41,18 +50,44 @@ export async function runProfile(args: ParsedArgs, ctx: CommandContext): Promise
     ];
     if (html) {
       const top = [...report.layers].sort((a, b) => (b.macs ?? 0) - (a.macs ?? 0)).slice(0, 20);
-      writeFileAtomic(path.resolve(html), htmlPage(`Profile of ${dir}`, [
-        { text: summary.join(' — ') },
-        { heading: 'Layers' }, { table: { columns, rows } },
-        { heading: 'Where the compute is' },
-        { figure: barChart({ title: 'MACs of the 20 largest layers', yTitle: 'MACs', categories: top.map((l) => l.name), series: [{ name: 'MACs', values: top.map((l) => l.macs ?? 0) }] }) },
-        { figure: barChart({ title: 'Parameters of the same layers', yTitle: 'params', categories: top.map((l) => l.name), series: [{ name: 'params', values: top.map((l) => l.params) }] }) },
-        ...(m.kind === 'layers' && report.layers.length <= 80 ? [{ heading: 'Graph' }, { svg: graphSvg(report.layers) }] : []),
-      ]));
+      writeFileAtomic(
+        path.resolve(html),
+        htmlPage(`Profile of ${dir}`, [
+          { text: summary.join(' — ') },
+          { heading: 'Layers' },
+          { table: { columns, rows } },
+          { heading: 'Where the compute is' },
+          {
+            figure: barChart({
+              title: 'MACs of the 20 largest layers',
+              yTitle: 'MACs',
+              categories: top.map((l) => l.name),
+              series: [{ name: 'MACs', values: top.map((l) => l.macs ?? 0) }],
+            }),
+          },
+          {
+            figure: barChart({
+              title: 'Parameters of the same layers',
+              yTitle: 'params',
+              categories: top.map((l) => l.name),
+              series: [{ name: 'params', values: top.map((l) => l.params) }],
+            }),
+          },
+          ...(m.kind === 'layers' && report.layers.length <= 80
+            ? [{ heading: 'Graph' }, { svg: graphSvg(report.layers) }]
+            : []),
+        ]),
+      );
       ctx.progress.line(`wrote ${html}`);
     }
     return {
-      json: { model: dir, format: m.kind === 'graph' ? 'graph-model' : 'layers-model', fileBytes, ...report, ...(html ? { html } : {}) },
+      json: {
+        model: dir,
+        format: m.kind === 'graph' ? 'graph-model' : 'layers-model',
+        fileBytes,
+        ...report,
+        ...(html ? { html } : {}),
+      },
       text: `${summary.join('\n')}\n\n${textTable(columns, rows)}`,
     };
   } finally {

@@ -4,25 +4,42 @@ import { writeFolderAtomic } from '../../core/atomic';
 import { runPrune } from '../../pipeline/stages';
 import { disposeStageModel, modelBytes, stageInputShape } from '../../pipeline/stage-model';
 import { CommandSpec, ParsedArgs, UsageError, choiceArg, numberArg, stringArg } from '../args';
-import { CommandContext, CommandResult, DATA_OPTIONS, loadDataArg, openModelArg, outArg, seedArg, formatBytes } from '../common';
+import {
+  CommandContext,
+  CommandResult,
+  DATA_OPTIONS,
+  loadDataArg,
+  openModelArg,
+  outArg,
+  seedArg,
+  formatBytes,
+} from '../common';
 import { trainReporter } from './progress-adapters';
 
 export const PRUNE: CommandSpec = {
   name: 'prune',
-  summary: 'Prune a layers model: magnitude (zero the smallest weights) or channels (remove whole filters/neurons), optionally fine-tuned on data.',
+  summary:
+    'Prune a layers model: magnitude (zero the smallest weights) or channels (remove whole filters/neurons), optionally fine-tuned on data.',
   positionals: [{ name: 'MODEL', description: 'a TensorFlow.js layers model folder' }],
   options: {
     out: { type: 'string', value: 'DIR', description: 'output model folder (must not exist unless --force)' },
     force: { type: 'boolean', description: 'replace an existing output folder' },
     method: { type: 'string', value: 'magnitude|channels', description: 'what to remove (default magnitude)' },
-    sparsity: { type: 'string', value: 'S', description: 'fraction removed in [0, 1) (weights for magnitude, channels per group for channels)' },
+    sparsity: {
+      type: 'string',
+      value: 'S',
+      description: 'fraction removed in [0, 1) (weights for magnitude, channels per group for channels)',
+    },
     skip: { type: 'string', value: 'A,B', description: 'layer names (or * patterns) left whole' },
     epochs: { type: 'string', value: 'N', description: 'fine-tune for N epochs on --data (labelled) after pruning' },
     'batch-size': { type: 'string', value: 'N', description: 'fine-tuning batch size (default 64)' },
     'learning-rate': { type: 'string', value: 'LR', description: 'fine-tuning learning rate (default 1e-3)' },
     ...DATA_OPTIONS,
   },
-  notes: ['example: tfjs-compress prune ./model --sparsity 0.5 --out ./pruned', '         tfjs-compress prune ./model --method channels --sparsity 0.3 --data ./train --epochs 1 --out ./pruned'],
+  notes: [
+    'example: tfjs-compress prune ./model --sparsity 0.5 --out ./pruned',
+    '         tfjs-compress prune ./model --method channels --sparsity 0.3 --data ./train --epochs 1 --out ./pruned',
+  ],
 };
 
 export async function runPruneCommand(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
@@ -34,19 +51,37 @@ export async function runPruneCommand(args: ParsedArgs, ctx: CommandContext): Pr
   const batchSize = numberArg(args, 'batch-size', { integer: true, min: 1, max: 4096 });
   const learningRate = numberArg(args, 'learning-rate', { min: 1e-9, max: 10 });
   if (epochs && !stringArg(args, 'data')) throw new UsageError('--epochs needs --data (labelled training examples).');
-  const skip = stringArg(args, 'skip')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const skip = stringArg(args, 'skip')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const m = await openModelArg(args.positionals[0] as string, ctx.progress);
   const data = epochs ? loadDataArg(args, stageInputShape(m), ctx.progress) : undefined;
   try {
     ctx.progress.step(`pruning (${method}, sparsity ${sparsity})`);
-    const result = await runPrune({
-      kind: 'prune', method, sparsity, ...(skip?.length ? { skip } : {}),
-      ...(epochs ? { fineTune: { epochs, ...(batchSize ? { batchSize } : {}), ...(learningRate ? { learningRate } : {}) } } : {}),
-    }, m, { seed: seedArg(args), data: data ? { training: data } : {}, trainProgress: trainReporter(ctx.progress) });
+    const result = await runPrune(
+      {
+        kind: 'prune',
+        method,
+        sparsity,
+        ...(skip?.length ? { skip } : {}),
+        ...(epochs
+          ? { fineTune: { epochs, ...(batchSize ? { batchSize } : {}), ...(learningRate ? { learningRate } : {}) } }
+          : {}),
+      },
+      m,
+      { seed: seedArg(args), data: data ? { training: data } : {}, trainProgress: trainReporter(ctx.progress) },
+    );
     try {
-      const files = await writeFolderAtomic(out, (dir) => result.write(dir), { force: Boolean(args.values.force), caller: 'prune' });
+      const files = await writeFolderAtomic(out, (dir) => result.write(dir), {
+        force: Boolean(args.values.force),
+        caller: 'prune',
+      });
       const sizeBytes = modelBytes(out);
-      return { json: { out, files, sizeBytes, report: result.report }, text: `wrote ${out} (${formatBytes(sizeBytes)})` };
+      return {
+        json: { out, files, sizeBytes, report: result.report },
+        text: `wrote ${out} (${formatBytes(sizeBytes)})`,
+      };
     } finally {
       if (result.model) disposeStageModel(result.model);
     }

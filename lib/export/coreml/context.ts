@@ -26,8 +26,10 @@ export interface LayerMessage {
 export function coremlShape(node: GraphNode, tfjsShape: readonly number[]): [number, number, number, number] {
   if (tfjsShape.length === 3) return [1, tfjsShape[2] as number, tfjsShape[0] as number, tfjsShape[1] as number];
   if (tfjsShape.length === 1) return [1, tfjsShape[0] as number, 1, 1];
-  throw new ExportError(`toCoreML: layers with [H, W, C] or [C] outputs, got [${tfjsShape.join(', ')}] at layer "${node.name}" (${node.className}). ` +
-    `Reshape to an image or a vector before it.`);
+  throw new ExportError(
+    `toCoreML: layers with [H, W, C] or [C] outputs, got [${tfjsShape.join(', ')}] at layer "${node.name}" (${node.className}). ` +
+      `Reshape to an image or a vector before it.`,
+  );
 }
 
 /** Options every converter reads. */
@@ -58,7 +60,13 @@ export class CoreMLContext {
   }
 
   /** Appends a layer of type `type` with parameters `params`; returns its output blob. */
-  layer(name: string, inputs: readonly CoreMLValue[], type: string, params: object, shape: CoreMLValue['shape']): CoreMLValue {
+  layer(
+    name: string,
+    inputs: readonly CoreMLValue[],
+    type: string,
+    params: object,
+    shape: CoreMLValue['shape'],
+  ): CoreMLValue {
     const layerName = this.unique(name);
     this.layers.push({ name: layerName, input: inputs.map((i) => i.name), output: [layerName], [type]: params });
     return { name: layerName, shape };
@@ -69,7 +77,14 @@ export class CoreMLContext {
     const mode = this.options.weights;
     if (mode === 'linear8' || mode === 'lut') this.quantizedKernels.push(node.name);
     const planned = this.options.plan?.weights[node.name];
-    return kernelParams(values, { mode, channels, lutBits: this.options.lutBits, seed: this.options.seed, layer: node.name, ...(planned ? { planned } : {}) });
+    return kernelParams(values, {
+      mode,
+      channels,
+      lutBits: this.options.lutBits,
+      seed: this.options.seed,
+      layer: node.name,
+      ...(planned ? { planned } : {}),
+    });
   }
 
   /** A bias or normalization parameter (float16 in float16 exports, float32 otherwise). */

@@ -24,7 +24,12 @@ export interface DecodedEqualReport {
 type Layer = { name: string; input?: string[]; output?: string[] } & Record<string, unknown>;
 
 /** How far a stored kernel value may be from the float weight, per storage mode. */
-function withinStorage(w: WeightParamsMessage, decoded: Float32Array, want: Float32Array, channels: number): string | undefined {
+function withinStorage(
+  w: WeightParamsMessage,
+  decoded: Float32Array,
+  want: Float32Array,
+  channels: number,
+): string | undefined {
   const q = w.quantization;
   const per = want.length / channels;
   for (let i = 0; i < want.length; i++) {
@@ -49,7 +54,11 @@ function withinStorage(w: WeightParamsMessage, decoded: Float32Array, want: Floa
  * only; not run in Core ML here.
  * @example decodedEqual(toCoreML(m).bytes, m).equal // true
  */
-export function decodedEqual(bytes: Uint8Array, model: tf.LayersModel, options: { readonly weights?: CoreMLWeightMode } = {}): DecodedEqualReport {
+export function decodedEqual(
+  bytes: Uint8Array,
+  model: tf.LayersModel,
+  options: { readonly weights?: CoreMLWeightMode } = {},
+): DecodedEqualReport {
   const mismatches: string[] = [];
   let checked = 0;
   const expect = (ok: boolean, what: string) => {
@@ -58,18 +67,32 @@ export function decodedEqual(bytes: Uint8Array, model: tf.LayersModel, options: 
   };
   let spec: Record<string, unknown>;
   try {
-    spec = modelType().toObject(modelType().decode(bytes), { longs: Number, defaults: true, arrays: true, oneofs: true }) as Record<string, unknown>;
+    spec = modelType().toObject(modelType().decode(bytes), {
+      longs: Number,
+      defaults: true,
+      arrays: true,
+      oneofs: true,
+    }) as Record<string, unknown>;
   } catch (e) {
     return { equal: false, checked: 1, mismatches: [`not a Core ML model: ${(e as Error).message}`] };
   }
   const graph = modelGraph(model, 'decodedEqual');
   type Feature = { name: string; type: { multiArrayType: { shape: number[]; dataType: number } } };
   const description = spec.description as { input: Feature[]; output: Feature[] };
-  expect(spec.specificationVersion === COREML_SPEC_VERSION, `specificationVersion ${String(spec.specificationVersion)}`);
+  expect(
+    spec.specificationVersion === COREML_SPEC_VERSION,
+    `specificationVersion ${String(spec.specificationVersion)}`,
+  );
   const inShape = coremlShape(graph[0] as (typeof graph)[number], (graph[0] as (typeof graph)[number]).outputShape);
   expect(description.input.length === 1 && description.input[0]?.name === 'input', 'one input feature named input');
-  expect(JSON.stringify(description.input[0]?.type.multiArrayType.shape) === JSON.stringify(inShape), `input shape ${JSON.stringify(description.input[0]?.type.multiArrayType.shape)} vs ${JSON.stringify(inShape)}`);
-  expect(description.output.length === 1 && description.output[0]?.name === 'output', 'one output feature named output');
+  expect(
+    JSON.stringify(description.input[0]?.type.multiArrayType.shape) === JSON.stringify(inShape),
+    `input shape ${JSON.stringify(description.input[0]?.type.multiArrayType.shape)} vs ${JSON.stringify(inShape)}`,
+  );
+  expect(
+    description.output.length === 1 && description.output[0]?.name === 'output',
+    'one output feature named output',
+  );
   const nn = spec.neuralNetwork as { layers: Layer[]; arrayInputShapeMapping: number } | undefined;
   if (!nn) return { equal: false, checked, mismatches: [...mismatches, 'no neuralNetwork'] };
   expect(nn.arrayInputShapeMapping === 1, 'EXACT_ARRAY_MAPPING');
@@ -96,7 +119,11 @@ export function decodedEqual(bytes: Uint8Array, model: tf.LayersModel, options: 
       const ws = layerWeights(node, 'decodedEqual');
       if (kernelLayer) {
         const k = ws[0] as { data: Float32Array; shape: number[] };
-        const p = (l.innerProduct ?? l.convolution) as Record<string, unknown> & { weights: WeightParamsMessage; bias?: WeightParamsMessage; hasBias: boolean };
+        const p = (l.innerProduct ?? l.convolution) as Record<string, unknown> & {
+          weights: WeightParamsMessage;
+          bias?: WeightParamsMessage;
+          hasBias: boolean;
+        };
         expect(!!p, `${node.name}: ${node.className === 'Dense' ? 'innerProduct' : 'convolution'} layer`);
         if (!p) continue;
         let want: Float32Array;
@@ -105,7 +132,10 @@ export function decodedEqual(bytes: Uint8Array, model: tf.LayersModel, options: 
           const [inF, units] = k.shape as [number, number];
           want = transpose4(k.data, [1, 1, inF, units], [0, 1, 3, 2]);
           channels = units;
-          expect(p.inputChannels === inF && p.outputChannels === units, `${node.name}: innerProduct ${String(p.inputChannels)}x${String(p.outputChannels)}`);
+          expect(
+            p.inputChannels === inF && p.outputChannels === units,
+            `${node.name}: innerProduct ${String(p.inputChannels)}x${String(p.outputChannels)}`,
+          );
         } else {
           const [kh, kw, inC, last] = k.shape as [number, number, number, number];
           const depthwise = node.className === 'DepthwiseConv2D';
@@ -113,14 +143,30 @@ export function decodedEqual(bytes: Uint8Array, model: tf.LayersModel, options: 
           channels = depthwise ? inC * last : last;
           const strides = node.config.strides as number[] | number;
           const s = Array.isArray(strides) ? strides : [strides, strides];
-          expect(p.outputChannels === channels && p.kernelChannels === (depthwise ? 1 : inC) && (p.nGroups as number) === (depthwise ? inC : 1),
-            `${node.name}: channels ${String(p.outputChannels)}/${String(p.kernelChannels)}/${String(p.nGroups)}`);
-          expect(JSON.stringify(p.kernelSize) === JSON.stringify([kh, kw]) && JSON.stringify(p.stride) === JSON.stringify(s), `${node.name}: kernel ${JSON.stringify(p.kernelSize)} stride ${JSON.stringify(p.stride)}`);
-          expect((node.config.padding === 'same') === !!p.same && (node.config.padding === 'valid') === !!p.valid, `${node.name}: padding`);
+          expect(
+            p.outputChannels === channels &&
+              p.kernelChannels === (depthwise ? 1 : inC) &&
+              (p.nGroups as number) === (depthwise ? inC : 1),
+            `${node.name}: channels ${String(p.outputChannels)}/${String(p.kernelChannels)}/${String(p.nGroups)}`,
+          );
+          expect(
+            JSON.stringify(p.kernelSize) === JSON.stringify([kh, kw]) && JSON.stringify(p.stride) === JSON.stringify(s),
+            `${node.name}: kernel ${JSON.stringify(p.kernelSize)} stride ${JSON.stringify(p.stride)}`,
+          );
+          expect(
+            (node.config.padding === 'same') === !!p.same && (node.config.padding === 'valid') === !!p.valid,
+            `${node.name}: padding`,
+          );
         }
         const decoded = decodeWeightParams(p.weights, want.length, channels);
         expect(decoded.length === want.length, `${node.name}: ${decoded.length} weights, want ${want.length}`);
-        const storedAs = p.weights.float16Value?.length ? 'float16' : p.weights.quantization?.linearQuantization ? 'linear8' : p.weights.quantization?.lookupTableQuantization ? 'lut' : 'float32';
+        const storedAs = p.weights.float16Value?.length
+          ? 'float16'
+          : p.weights.quantization?.linearQuantization
+            ? 'linear8'
+            : p.weights.quantization?.lookupTableQuantization
+              ? 'lut'
+              : 'float32';
         expect(storedAs === mode, `${node.name}: kernel stored as ${storedAs}, asked ${mode}`);
         const err = withinStorage(p.weights, decoded, want, channels);
         checked += want.length;
@@ -141,18 +187,36 @@ export function decodedEqual(bytes: Uint8Array, model: tf.LayersModel, options: 
         const c = (ws[ws.length - 1] as { data: Float32Array }).data.length;
         const mean = (ws[ws.length - 2] as { data: Float32Array }).data;
         const variance = (ws[ws.length - 1] as { data: Float32Array }).data;
-        for (const [field, want] of [['mean', mean], ['variance', variance]] as const) {
-          const err = withinStorage(bn[field] as WeightParamsMessage, decodeWeightParams(bn[field] as WeightParamsMessage, c, c), want, c);
+        for (const [field, want] of [
+          ['mean', mean],
+          ['variance', variance],
+        ] as const) {
+          const err = withinStorage(
+            bn[field] as WeightParamsMessage,
+            decodeWeightParams(bn[field] as WeightParamsMessage, c, c),
+            want,
+            c,
+          );
           checked += c;
           if (err) mismatches.push(`${node.name} ${field} ${err}`);
         }
       }
-    } else if (['MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D'].includes(node.className)) {
+    } else if (
+      ['MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D'].includes(node.className)
+    ) {
       const p = l?.pooling as Record<string, unknown> | undefined;
-      expect(!!p && p.type === (node.className.includes('Max') ? 0 : 1) && !!p.globalPooling === node.className.startsWith('Global'), `${node.name}: pooling type`);
+      expect(
+        !!p &&
+          p.type === (node.className.includes('Max') ? 0 : 1) &&
+          !!p.globalPooling === node.className.startsWith('Global'),
+        `${node.name}: pooling type`,
+      );
     } else if (['Add', 'Multiply', 'Concatenate'].includes(node.className)) {
       const type = node.className === 'Concatenate' ? 'concat' : node.className.toLowerCase();
-      expect(!!l?.[type] && (l.input ?? []).length === node.inputs.length, `${node.name}: ${type} of ${node.inputs.length} inputs`);
+      expect(
+        !!l?.[type] && (l.input ?? []).length === node.inputs.length,
+        `${node.name}: ${type} of ${node.inputs.length} inputs`,
+      );
     } else if (node.className === 'ZeroPadding2D') {
       expect(!!l?.padding, `${node.name}: padding layer`);
     }

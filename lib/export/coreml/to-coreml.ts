@@ -13,9 +13,27 @@ import { ARRAY_FLOAT32, COREML_SPEC_VERSION, modelType } from './proto';
 import { Converter, CoreMLContext, CoreMLValue, coremlShape } from './context';
 import { CoreMLWeightMode } from './weights';
 import {
-  convertActivation, convertAdd, convertAveragePooling2D, convertBatchNormalization, convertConcatenate, convertConv2D, convertDense,
-  convertDepthwiseConv2D, convertFlatten, convertGlobalAveragePooling2D, convertGlobalMaxPooling2D, convertIdentity, convertLeakyReLU,
-  convertMaxPooling2D, convertMultiply, convertReLU, convertRescaling, convertReshape, convertSoftmax, convertZeroPadding2D, emitActivation,
+  convertActivation,
+  convertAdd,
+  convertAveragePooling2D,
+  convertBatchNormalization,
+  convertConcatenate,
+  convertConv2D,
+  convertDense,
+  convertDepthwiseConv2D,
+  convertFlatten,
+  convertGlobalAveragePooling2D,
+  convertGlobalMaxPooling2D,
+  convertIdentity,
+  convertLeakyReLU,
+  convertMaxPooling2D,
+  convertMultiply,
+  convertReLU,
+  convertRescaling,
+  convertReshape,
+  convertSoftmax,
+  convertZeroPadding2D,
+  emitActivation,
 } from './convert-layers';
 
 const NONE = 'no Core ML converter yet';
@@ -33,7 +51,10 @@ export const COREML_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer
   LeakyReLU: convertLeakyReLU,
   ELU: (ctx, node, [x]) => {
     const alpha = node.config.alpha as number | undefined;
-    if (alpha !== undefined && alpha !== 1) throw new ExportError(`toCoreML: ELU with alpha 1, got alpha ${alpha} in layer "${node.name}". Use Activation('elu').`);
+    if (alpha !== undefined && alpha !== 1)
+      throw new ExportError(
+        `toCoreML: ELU with alpha 1, got alpha ${alpha} in layer "${node.name}". Use Activation('elu').`,
+      );
     return emitActivation(ctx, node, x as CoreMLValue, 'elu');
   },
   Softmax: convertSoftmax,
@@ -100,38 +121,68 @@ const MODES: readonly CoreMLWeightMode[] = ['float32', 'float16', 'linear8', 'lu
 export function toCoreML(model: tf.LayersModel, options: CoreMLExportOptions = {}): CoreMLModel {
   requireLayersModel(model, 'toCoreML');
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new ExportError(`toCoreML: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`);
+    throw new ExportError(
+      `toCoreML: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`,
+    );
   }
   const weights = options.weights ?? 'float32';
-  if (!MODES.includes(weights)) throw new ConfigError(`toCoreML: weights one of ${MODES.join(', ')}, got ${describe(weights)}. Use 'float16' or 'linear8'.`);
+  if (!MODES.includes(weights))
+    throw new ConfigError(
+      `toCoreML: weights one of ${MODES.join(', ')}, got ${describe(weights)}. Use 'float16' or 'linear8'.`,
+    );
   const graph = modelGraph(model, 'toCoreML');
-  const converters = new Map(graph.filter((n) => n.className !== 'InputLayer').map((n) =>
-    [n.name, converterFor<Converter>(COREML_CONVERTERS, n, 'toCoreML', 'lib/export/coreml')]));
+  const converters = new Map(
+    graph
+      .filter((n) => n.className !== 'InputLayer')
+      .map((n) => [n.name, converterFor<Converter>(COREML_CONVERTERS, n, 'toCoreML', 'lib/export/coreml')]),
+  );
   const plan = options.plan ?? planOf(model);
-  const ctx = new CoreMLContext({ weights, lutBits: options.lutBits ?? 4, seed: options.seed ?? 0, ...(plan ? { plan } : {}) });
+  const ctx = new CoreMLContext({
+    weights,
+    lutBits: options.lutBits ?? 4,
+    seed: options.seed ?? 0,
+    ...(plan ? { plan } : {}),
+  });
   const inputNode = graph[0] as GraphNode;
   if (inputNode.outputShape.some((d) => !(d > 0))) {
-    throw new ExportError(`toCoreML: a model input of fixed shape, got [${inputNode.outputShape.join(', ')}]. Build the model with a full inputShape.`);
+    throw new ExportError(
+      `toCoreML: a model input of fixed shape, got [${inputNode.outputShape.join(', ')}]. Build the model with a full inputShape.`,
+    );
   }
   const input: CoreMLValue = { name: 'input', shape: coremlShape(inputNode, inputNode.outputShape) };
   const values = new Map<string, CoreMLValue>();
   let last = input;
   for (const node of graph) {
-    last = node.className === 'InputLayer' ? input : (converters.get(node.name) as Converter)(ctx, node, node.inputs.map((n) => values.get(n) as CoreMLValue));
+    last =
+      node.className === 'InputLayer'
+        ? input
+        : (converters.get(node.name) as Converter)(
+            ctx,
+            node,
+            node.inputs.map((n) => values.get(n) as CoreMLValue),
+          );
     values.set(node.name, last);
   }
   const producer = ctx.layers.find((l) => l.output[0] === last.name);
-  if (!producer) throw new ExportError(`toCoreML: a model that computes something, got one whose output is its input. Add layers.`);
+  if (!producer)
+    throw new ExportError(`toCoreML: a model that computes something, got one whose output is its input. Add layers.`);
   // The network's output blob carries the output feature's name.
   producer.output = ['output'];
   for (const l of ctx.layers) l.input = l.input.map((n) => (n === last.name ? 'output' : n));
-  const feature = (name: string, shape: readonly number[]) => ({ name, type: { multiArrayType: { shape: [...shape], dataType: ARRAY_FLOAT32 } } });
+  const feature = (name: string, shape: readonly number[]) => ({
+    name,
+    type: { multiArrayType: { shape: [...shape], dataType: ARRAY_FLOAT32 } },
+  });
   const Model = modelType();
   const message = Model.fromObject({
     specificationVersion: COREML_SPEC_VERSION,
     description: {
-      input: [feature('input', input.shape)], output: [feature('output', last.shape)],
-      metadata: { shortDescription: options.description ?? `${model.name}, exported by tfjs-compress (weights: ${weights})`, author: 'tfjs-compress' },
+      input: [feature('input', input.shape)],
+      output: [feature('output', last.shape)],
+      metadata: {
+        shortDescription: options.description ?? `${model.name}, exported by tfjs-compress (weights: ${weights})`,
+        author: 'tfjs-compress',
+      },
     },
     neuralNetwork: { layers: ctx.layers, arrayInputShapeMapping: 1 },
   });
@@ -142,7 +193,15 @@ export function toCoreML(model: tf.LayersModel, options: CoreMLExportOptions = {
     counts[type] = (counts[type] ?? 0) + 1;
   }
   return {
-    bytes, sizeBytes: bytes.length, specificationVersion: COREML_SPEC_VERSION, weights, inputName: 'input', outputName: 'output',
-    inputShape: input.shape, outputShape: last.shape, layers: counts, quantizedKernels: ctx.quantizedKernels,
+    bytes,
+    sizeBytes: bytes.length,
+    specificationVersion: COREML_SPEC_VERSION,
+    weights,
+    inputName: 'input',
+    outputName: 'output',
+    inputShape: input.shape,
+    outputShape: last.shape,
+    layers: counts,
+    quantizedKernels: ctx.quantizedKernels,
   };
 }

@@ -82,12 +82,16 @@ function roundEven(x: number): number {
 function linear8(values: Float32Array, channels: number, layer: string, planned?: QParams): WeightParamsMessage {
   const per = values.length / channels;
   if (planned?.blockSize !== undefined) {
-    throw new ExportError(`toCoreML: kernel parameters with one scale per output channel (NeuralNetwork linear quantization), got blockwise int4 parameters (blocks of ${planned.blockSize}) ` +
-      `for layer "${layer}". Export weight-only int4 to ONNX (MatMulNBits), or use weights 'lut' (4-bit palettization) without the plan.`);
+    throw new ExportError(
+      `toCoreML: kernel parameters with one scale per output channel (NeuralNetwork linear quantization), got blockwise int4 parameters (blocks of ${planned.blockSize}) ` +
+        `for layer "${layer}". Export weight-only int4 to ONNX (MatMulNBits), or use weights 'lut' (4-bit palettization) without the plan.`,
+    );
   }
   if (planned && planned.axis !== undefined && planned.scale.length !== channels) {
-    throw new ExportError(`toCoreML: a plan whose kernel parameters fit layer "${layer}" (${channels} output channels), got ${planned.scale.length} scales. ` +
-      `Export the model the plan was made for (the model quantize.postTraining returns, BatchNormalization folded).`);
+    throw new ExportError(
+      `toCoreML: a plan whose kernel parameters fit layer "${layer}" (${channels} output channels), got ${planned.scale.length} scales. ` +
+        `Export the model the plan was made for (the model quantize.postTraining returns, BatchNormalization folded).`,
+    );
   }
   const scale: number[] = [];
   const bias: number[] = [];
@@ -103,7 +107,10 @@ function linear8(values: Float32Array, channels: number, layer: string, planned?
     } else {
       let lo = Infinity;
       let hi = -Infinity;
-      for (const v of row) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      for (const v of row) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
       s = (hi - lo) / 255;
       b = lo;
     }
@@ -112,8 +119,10 @@ function linear8(values: Float32Array, channels: number, layer: string, planned?
     for (let i = 0; i < per; i++) {
       const code = s > 0 ? roundEven(((row[i] as number) - b) / s) : 0;
       if (planned && (code < 1 || code > 255)) {
-        throw new ExportError(`toCoreML: kernel values inside the plan's int8 range, got ${row[i]} in layer "${layer}" (plan scale ${s}). ` +
-          `Export the model the plan was made for (the model quantize.postTraining returns, BatchNormalization folded).`);
+        throw new ExportError(
+          `toCoreML: kernel values inside the plan's int8 range, got ${row[i]} in layer "${layer}" (plan scale ${s}). ` +
+            `Export the model the plan was made for (the model quantize.postTraining returns, BatchNormalization folded).`,
+        );
       }
       q[c * per + i] = Math.min(255, Math.max(0, code));
     }
@@ -140,17 +149,25 @@ function lookupTable(values: Float32Array, bits: number, seed: number): WeightPa
     }
     codes[i] = order[lo] as number;
   });
-  return { rawValue: packBits(codes, bits), quantization: { numberOfBits: bits, lookupTableQuantization: { floatValue: Array.from(table) } } };
+  return {
+    rawValue: packBits(codes, bits),
+    quantization: { numberOfBits: bits, lookupTableQuantization: { floatValue: Array.from(table) } },
+  };
 }
 
 /** A kernel's WeightParams in `options.mode`. */
 export function kernelParams(values: Float32Array, options: KernelWeightOptions): WeightParamsMessage {
   switch (options.mode) {
-    case 'float32': case 'float16': return plainParams(values, options.mode);
-    case 'linear8': return linear8(values, options.channels, options.layer, options.planned);
+    case 'float32':
+    case 'float16':
+      return plainParams(values, options.mode);
+    case 'linear8':
+      return linear8(values, options.channels, options.layer, options.planned);
     case 'lut':
       if (!(Number.isInteger(options.lutBits) && options.lutBits >= 1 && options.lutBits <= 8)) {
-        throw new ConfigError(`toCoreML: lutBits an integer in [1, 8], got ${describe(options.lutBits)}. Use 4 (16-entry tables) or 6.`);
+        throw new ConfigError(
+          `toCoreML: lutBits an integer in [1, 8], got ${describe(options.lutBits)}. Use 4 (16-entry tables) or 6.`,
+        );
       }
       return lookupTable(values, options.lutBits, options.seed);
   }
@@ -161,7 +178,9 @@ export function decodeWeightParams(w: WeightParamsMessage, n: number, channels: 
   if (w.floatValue && w.floatValue.length) return Float32Array.from(w.floatValue);
   if (w.float16Value && w.float16Value.length) {
     const view = new DataView(w.float16Value.buffer, w.float16Value.byteOffset, w.float16Value.byteLength);
-    return Float32Array.from({ length: w.float16Value.length / 2 }, (_, i) => fromFloat16Bits(view.getUint16(2 * i, true)));
+    return Float32Array.from({ length: w.float16Value.length / 2 }, (_, i) =>
+      fromFloat16Bits(view.getUint16(2 * i, true)),
+    );
   }
   const q = w.quantization;
   const raw = w.rawValue ?? new Uint8Array(0);

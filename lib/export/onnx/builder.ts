@@ -57,15 +57,30 @@ export class OnnxGraph {
 
   /** Adds a 1-D int64 constant (a shape, pads) and returns its name. */
   int64s(base: string, values: readonly number[]): string {
-    return this.constant(base, BigInt64Array.from(values, (v) => BigInt(v)), [values.length]);
+    return this.constant(
+      base,
+      BigInt64Array.from(values, (v) => BigInt(v)),
+      [values.length],
+    );
   }
 
   /** Adds a node (of the standard domain unless `domain`); returns its output names (fresh names from `base`). */
-  node(op: string, inputs: readonly string[], base: string, attrs: Record<string, Attr> = {}, outputs = 1, domain?: string): string[] {
+  node(
+    op: string,
+    inputs: readonly string[],
+    base: string,
+    attrs: Record<string, Attr> = {},
+    outputs = 1,
+    domain?: string,
+  ): string[] {
     const outs = Array.from({ length: outputs }, (_, i) => this.unique(outputs === 1 ? base : `${base}_${i}`));
     this.nodes.push({
-      opType: op, name: this.unique(`${base}/${op}`), input: [...inputs], output: outs,
-      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)), ...(domain ? { domain } : {}),
+      opType: op,
+      name: this.unique(`${base}/${op}`),
+      input: [...inputs],
+      output: outs,
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+      ...(domain ? { domain } : {}),
     });
     return outs;
   }
@@ -76,15 +91,35 @@ export class OnnxGraph {
   }
 
   /** Serializes to an ONNX model file (float32 input and output with a symbolic batch dimension). */
-  encode(input: { name: string; shape: readonly number[] }, output: { name: string; shape: readonly number[] }, graphName: string): Uint8Array {
+  encode(
+    input: { name: string; shape: readonly number[] },
+    output: { name: string; shape: readonly number[] },
+    graphName: string,
+  ): Uint8Array {
     const valueInfo = (v: { name: string; shape: readonly number[] }): onnx.IValueInfoProto => ({
       name: v.name,
-      type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, ...v.shape.map((d) => ({ dimValue: d }))] } } },
+      type: {
+        tensorType: {
+          elemType: DataType.FLOAT,
+          shape: { dim: [{ dimParam: 'batch' }, ...v.shape.map((d) => ({ dimValue: d }))] },
+        },
+      },
     });
     const model: onnx.IModelProto = {
-      irVersion: IR_VERSION, producerName: 'tfjs-compress', producerVersion: '0.1.0',
-      opsetImport: [{ domain: '', version: OPSET }, ...(this.nodes.some((n) => n.domain === MS_DOMAIN) ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
-      graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: [valueInfo(input)], output: [valueInfo(output)] },
+      irVersion: IR_VERSION,
+      producerName: 'tfjs-compress',
+      producerVersion: '0.1.0',
+      opsetImport: [
+        { domain: '', version: OPSET },
+        ...(this.nodes.some((n) => n.domain === MS_DOMAIN) ? [{ domain: MS_DOMAIN, version: 1 }] : []),
+      ],
+      graph: {
+        name: graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: [valueInfo(input)],
+        output: [valueInfo(output)],
+      },
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
   }

@@ -43,7 +43,13 @@ export interface ConvertContext {
 
 /** True when two per-tensor grids are the same. */
 export function sameGrid(a: QParams, b: QParams): boolean {
-  return a.bits === b.bits && a.signed === b.signed && a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0] && a.axis === b.axis;
+  return (
+    a.bits === b.bits &&
+    a.signed === b.signed &&
+    a.scale[0] === b.scale[0] &&
+    a.zeroPoint[0] === b.zeroPoint[0] &&
+    a.axis === b.axis
+  );
 }
 
 /** A layer converter: emits nodes for `node` and returns its output value. */
@@ -54,7 +60,9 @@ export function layerWeights(node: GraphNode): { data: Float32Array; shape: numb
   return node.layer.getWeights().map((w) => {
     const data = w.dataSync() as Float32Array;
     if (!data.every(Number.isFinite)) {
-      throw new ExportError(`toOnnx: finite weights, got NaN or Infinity in layer "${node.name}" (${node.className}). Repair or retrain that layer before exporting.`);
+      throw new ExportError(
+        `toOnnx: finite weights, got NaN or Infinity in layer "${node.name}" (${node.className}). Repair or retrain that layer before exporting.`,
+      );
     }
     return { data, shape: w.shape.slice() };
   });
@@ -67,11 +75,17 @@ export function config<T>(node: GraphNode, key: string): T {
 
 /** ExportError for a configuration the converter does not handle. */
 export function unsupported(node: GraphNode, what: string, fix: string): ExportError {
-  return new ExportError(`toOnnx: ${node.className} layer "${node.name}" with ${what} is not supported, got it in the model. ${fix}.`);
+  return new ExportError(
+    `toOnnx: ${node.className} layer "${node.name}" with ${what} is not supported, got it in the model. ${fix}.`,
+  );
 }
 
 /** Transposes a plain array of `shape` by `perm` (e.g. a conv kernel HWIO -> OIHW). */
-export function transposeData<T extends Float32Array | Int8Array | Uint8Array | Int32Array>(data: T, shape: readonly number[], perm: readonly number[]): T {
+export function transposeData<T extends Float32Array | Int8Array | Uint8Array | Int32Array>(
+  data: T,
+  shape: readonly number[],
+  perm: readonly number[],
+): T {
   const rank = shape.length;
   const strides = new Array<number>(rank).fill(1);
   for (let i = rank - 2; i >= 0; i--) strides[i] = (strides[i + 1] as number) * (shape[i + 1] as number);
@@ -82,10 +96,12 @@ export function transposeData<T extends Float32Array | Int8Array | Uint8Array | 
     const [n0, n1, n2, n3] = outShape as [number, number, number, number];
     const [t0, t1, t2, t3] = perm.map((p) => strides[p] as number) as [number, number, number, number];
     let o = 0;
-    for (let a = 0; a < n0; a++) for (let b = 0; b < n1; b++) for (let c = 0; c < n2; c++) {
-      const base = a * t0 + b * t1 + c * t2;
-      for (let d = 0; d < n3; d++) out[o++] = data[base + d * t3] as number;
-    }
+    for (let a = 0; a < n0; a++)
+      for (let b = 0; b < n1; b++)
+        for (let c = 0; c < n2; c++) {
+          const base = a * t0 + b * t1 + c * t2;
+          for (let d = 0; d < n3; d++) out[o++] = data[base + d * t3] as number;
+        }
     return out;
   }
   const idx = new Array<number>(rank).fill(0);
@@ -106,13 +122,22 @@ export function transposeData<T extends Float32Array | Int8Array | Uint8Array | 
 export function quantizedData(data: Float32Array, shape: readonly number[], qp: QParams): Int8Array | Uint8Array {
   const q = tf.tidy(() => quantize(tf.tensor(data, [...shape]), qp).dataSync());
   if (qp.qmin < -128 || qp.qmax > 255 || (qp.signed && qp.qmax > 127)) {
-    throw new ExportError(`toOnnx: weights of at most 8 bits, got ${qp.bits}-bit integers. ONNX opset 13 stores int8/uint8: quantize weights with bits <= 8.`);
+    throw new ExportError(
+      `toOnnx: weights of at most 8 bits, got ${qp.bits}-bit integers. ONNX opset 13 stores int8/uint8: quantize weights with bits <= 8.`,
+    );
   }
   return qp.signed ? Int8Array.from(q) : Uint8Array.from(q);
 }
 
 /** DequantizeLinear of an integer constant with per-tensor or per-channel (`onnxAxis`) params. */
-export function dequantizeConstant(g: OnnxGraph, base: string, q: Int8Array | Uint8Array | Int32Array, dims: readonly number[], qp: QParams, onnxAxis: number): string {
+export function dequantizeConstant(
+  g: OnnxGraph,
+  base: string,
+  q: Int8Array | Uint8Array | Int32Array,
+  dims: readonly number[],
+  qp: QParams,
+  onnxAxis: number,
+): string {
   const w = g.constant(`${base}_quantized`, q, dims);
   const perChannel = qp.axis !== undefined;
   const scale = g.constant(`${base}_scale`, Float32Array.from(qp.scale), perChannel ? [qp.scale.length] : []);
@@ -128,15 +153,32 @@ export function dequantizeConstant(g: OnnxGraph, base: string, q: Int8Array | Ui
  * QuantizeLinear -> DequantizeLinear of an activation with per-tensor 8-bit params (the
  * constants of `grid` when given, so a value re-quantized on its input's grid shares them).
  */
-export function quantizeDequantize(g: OnnxGraph, value: string, qp: QParams, base: string, grid?: ValueGrid): { name: string; grid: ValueGrid } {
+export function quantizeDequantize(
+  g: OnnxGraph,
+  value: string,
+  qp: QParams,
+  base: string,
+  grid?: ValueGrid,
+): { name: string; grid: ValueGrid } {
   if (qp.axis !== undefined || qp.bits !== 8) {
-    throw new ExportError(`toOnnx: per-tensor 8-bit activations, got ${qp.bits} bits${qp.axis !== undefined ? ' per channel' : ''} at "${base}". ` +
-      `Calibrate activations with bits 8 per tensor for ONNX QDQ export.`);
+    throw new ExportError(
+      `toOnnx: per-tensor 8-bit activations, got ${qp.bits} bits${qp.axis !== undefined ? ' per channel' : ''} at "${base}". ` +
+        `Calibrate activations with bits 8 per tensor for ONNX QDQ export.`,
+    );
   }
   const scale = grid?.scale ?? g.constant(`${base}_scale`, Float32Array.of(qp.scale[0] as number), []);
-  const zeroPoint = grid?.zeroPoint ?? g.constant(`${base}_zero_point`, qp.signed ? Int8Array.of(qp.zeroPoint[0] as number) : Uint8Array.of(qp.zeroPoint[0] as number), []);
+  const zeroPoint =
+    grid?.zeroPoint ??
+    g.constant(
+      `${base}_zero_point`,
+      qp.signed ? Int8Array.of(qp.zeroPoint[0] as number) : Uint8Array.of(qp.zeroPoint[0] as number),
+      [],
+    );
   const q = g.op('QuantizeLinear', [value, scale, zeroPoint], `${base}_quantized`);
-  return { name: g.op('DequantizeLinear', [q, scale, zeroPoint], `${base}_dequantized`), grid: { qp, scale, zeroPoint } };
+  return {
+    name: g.op('DequantizeLinear', [q, scale, zeroPoint], `${base}_dequantized`),
+    grid: { qp, scale, zeroPoint },
+  };
 }
 
 /**
@@ -145,7 +187,13 @@ export function quantizeDequantize(g: OnnxGraph, value: string, qp: QParams, bas
  * QLinearConv / QGemm accumulate into); float32 otherwise (the values are the same: a static
  * model's biases already lie on that grid).
  */
-export function emitBias(ctx: ConvertContext, base: string, bias: Float32Array, input: OnnxValue, wq: QParams | undefined): string {
+export function emitBias(
+  ctx: ConvertContext,
+  base: string,
+  bias: Float32Array,
+  input: OnnxValue,
+  wq: QParams | undefined,
+): string {
   if (wq && input.grid && ctx.plan?.mode === 'static' && ctx.target.int32Bias) {
     const bq = biasQParams(input.grid.qp, wq);
     const ints = tf.tidy(() => Int32Array.from(quantize(tf.tensor1d(bias), bq).dataSync()));
@@ -155,24 +203,42 @@ export function emitBias(ctx: ConvertContext, base: string, bias: Float32Array, 
 }
 
 /** Emits a fused activation (Keras `activation` names) on `x`; channel axis for softmax. */
-export function emitActivation(g: OnnxGraph, node: GraphNode, x: string, activation: string, channelAxis: number): string {
+export function emitActivation(
+  g: OnnxGraph,
+  node: GraphNode,
+  x: string,
+  activation: string,
+  channelAxis: number,
+): string {
   const base = node.name;
   switch (activation) {
-    case 'linear': return x;
-    case 'relu': return g.op('Relu', [x], `${base}_relu`);
+    case 'linear':
+      return x;
+    case 'relu':
+      return g.op('Relu', [x], `${base}_relu`);
     case 'relu6': {
       const lo = g.constant(`${base}_min`, Float32Array.of(0), []);
       const hi = g.constant(`${base}_max`, Float32Array.of(6), []);
       return g.op('Clip', [x, lo, hi], `${base}_relu6`);
     }
-    case 'sigmoid': return g.op('Sigmoid', [x], `${base}_sigmoid`);
-    case 'tanh': return g.op('Tanh', [x], `${base}_tanh`);
-    case 'elu': return g.op('Elu', [x], `${base}_elu`, { alpha: { float: 1 } });
-    case 'softplus': return g.op('Softplus', [x], `${base}_softplus`);
-    case 'softmax': return g.op('Softmax', [x], `${base}_softmax`, { axis: { int: channelAxis } });
+    case 'sigmoid':
+      return g.op('Sigmoid', [x], `${base}_sigmoid`);
+    case 'tanh':
+      return g.op('Tanh', [x], `${base}_tanh`);
+    case 'elu':
+      return g.op('Elu', [x], `${base}_elu`, { alpha: { float: 1 } });
+    case 'softplus':
+      return g.op('Softplus', [x], `${base}_softplus`);
+    case 'softmax':
+      return g.op('Softmax', [x], `${base}_softmax`, { axis: { int: channelAxis } });
     // swish (SiLU) = x * sigmoid(x); opset 13 has no Swish op.
-    case 'swish': return g.op('Mul', [x, g.op('Sigmoid', [x], `${base}_swish_gate`)], `${base}_swish`);
+    case 'swish':
+      return g.op('Mul', [x, g.op('Sigmoid', [x], `${base}_swish_gate`)], `${base}_swish`);
     default:
-      throw unsupported(node, `activation "${activation}"`, 'Use linear, relu, relu6, sigmoid, tanh, elu, softplus, softmax or swish');
+      throw unsupported(
+        node,
+        `activation "${activation}"`,
+        'Use linear, relu, relu6, sigmoid, tanh, elu, softplus, softmax or swish',
+      );
   }
 }

@@ -14,7 +14,12 @@ export const convertBatchNormalization: Converter = (ctx, node, [x]) => {
   const input = x as OnnxValue;
   const axis = config<number>(node, 'axis') ?? -1;
   const channelAxis = onnxAxis(input, axis);
-  if (channelAxis !== 1) throw unsupported(node, `axis ${axis} on a rank-${input.shape.length + 1} input`, 'Normalize over the channel (last) axis');
+  if (channelAxis !== 1)
+    throw unsupported(
+      node,
+      `axis ${axis} on a rank-${input.shape.length + 1} input`,
+      'Normalize over the channel (last) axis',
+    );
   const ws = layerWeights(node);
   const c = input.shape[input.shape.length - 1] as number;
   const scale = config<boolean>(node, 'scale') !== false;
@@ -25,22 +30,33 @@ export const convertBatchNormalization: Converter = (ctx, node, [x]) => {
   const mean = (ws[i++] as { data: Float32Array }).data;
   const variance = (ws[i++] as { data: Float32Array }).data;
   const g = ctx.g;
-  const inputs = [input.name, g.constant(`${node.name}_gamma`, gamma, [c]), g.constant(`${node.name}_beta`, beta, [c]),
-    g.constant(`${node.name}_mean`, mean, [c]), g.constant(`${node.name}_variance`, variance, [c])];
-  const y = g.op('BatchNormalization', inputs, node.name, { epsilon: { float: config<number>(node, 'epsilon') ?? 1e-3 } });
+  const inputs = [
+    input.name,
+    g.constant(`${node.name}_gamma`, gamma, [c]),
+    g.constant(`${node.name}_beta`, beta, [c]),
+    g.constant(`${node.name}_mean`, mean, [c]),
+    g.constant(`${node.name}_variance`, variance, [c]),
+  ];
+  const y = g.op('BatchNormalization', inputs, node.name, {
+    epsilon: { float: config<number>(node, 'epsilon') ?? 1e-3 },
+  });
   return { ...input, name: y };
 };
 
 export const convertActivation: Converter = (ctx, node, [x]) => {
   const input = x as OnnxValue;
-  return { ...input, name: emitActivation(ctx.g, node, input.name, config<string>(node, 'activation'), onnxAxis(input, -1)) };
+  return {
+    ...input,
+    name: emitActivation(ctx.g, node, input.name, config<string>(node, 'activation'), onnxAxis(input, -1)),
+  };
 };
 
 export const convertReLU: Converter = (ctx, node, [x]) => {
   const input = x as OnnxValue;
   const maxValue = config<number | null>(node, 'maxValue');
   if (maxValue === 6) return { ...input, name: emitActivation(ctx.g, node, input.name, 'relu6', 1) };
-  if (maxValue !== null && maxValue !== undefined) throw unsupported(node, `maxValue ${maxValue}`, 'Use ReLU without maxValue or with 6');
+  if (maxValue !== null && maxValue !== undefined)
+    throw unsupported(node, `maxValue ${maxValue}`, 'Use ReLU without maxValue or with 6');
   return { ...input, name: emitActivation(ctx.g, node, input.name, 'relu', 1) };
 };
 
@@ -54,7 +70,9 @@ export const convertSoftmax: Converter = (ctx, node, [x]) => {
 export const convertFlatten: Converter = (ctx, node, [x]) => {
   const input = x as OnnxValue;
   if (input.shape.length === 1) return input;
-  const nhwc = input.nchw ? ctx.g.op('Transpose', [input.name], `${node.name}_nhwc`, { perm: { ints: [0, 2, 3, 1] } }) : input.name;
+  const nhwc = input.nchw
+    ? ctx.g.op('Transpose', [input.name], `${node.name}_nhwc`, { perm: { ints: [0, 2, 3, 1] } })
+    : input.name;
   return { name: ctx.g.op('Flatten', [nhwc], node.name, { axis: { int: 1 } }), shape: node.outputShape, nchw: false };
 };
 
@@ -70,7 +88,17 @@ export const convertAdd: Converter = (ctx, node, inputs) => {
 
 export const convertConcatenate: Converter = (ctx, node, inputs) => {
   const first = inputs[0] as OnnxValue;
-  if (inputs.some((v) => v.nchw !== first.nchw)) throw unsupported(node, 'inputs of different ranks', 'Concatenate tensors of one rank');
+  if (inputs.some((v) => v.nchw !== first.nchw))
+    throw unsupported(node, 'inputs of different ranks', 'Concatenate tensors of one rank');
   const axis = onnxAxis(first, config<number>(node, 'axis') ?? -1);
-  return { name: ctx.g.op('Concat', inputs.map((v) => v.name), node.name, { axis: { int: axis } }), shape: node.outputShape, nchw: first.nchw };
+  return {
+    name: ctx.g.op(
+      'Concat',
+      inputs.map((v) => v.name),
+      node.name,
+      { axis: { int: axis } },
+    ),
+    shape: node.outputShape,
+    nchw: first.nchw,
+  };
 };

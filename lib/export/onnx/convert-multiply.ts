@@ -6,7 +6,11 @@ import { Converter, OnnxValue, unsupported } from './context';
 export const convertMultiply: Converter = (ctx, node, inputs) => {
   const first = inputs[0] as OnnxValue;
   if (inputs.some((v) => v.nchw !== first.nchw || v.shape.length !== first.shape.length)) {
-    throw unsupported(node, `inputs of ranks ${inputs.map((v) => v.shape.length + 1).join(' and ')}`, 'Reshape the inputs to one rank first (e.g. [1, 1, C] for per-channel gates)');
+    throw unsupported(
+      node,
+      `inputs of ranks ${inputs.map((v) => v.shape.length + 1).join(' and ')}`,
+      'Reshape the inputs to one rank first (e.g. [1, 1, C] for per-channel gates)',
+    );
   }
   let y = first.name;
   for (let i = 1; i < inputs.length; i++) {

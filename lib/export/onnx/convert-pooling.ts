@@ -17,7 +17,9 @@ function pool(op: 'MaxPool' | 'AveragePool'): Converter {
     const s = pair(config(node, 'strides'), k);
     const p = convPadding(config<'same' | 'valid'>(node, 'padding'), [h, w], k, s);
     const y = ctx.g.op(op, [input.name], node.name, {
-      kernel_shape: { ints: k }, strides: { ints: s }, pads: { ints: [p.top, p.left, p.bottom, p.right] },
+      kernel_shape: { ints: k },
+      strides: { ints: s },
+      pads: { ints: [p.top, p.left, p.bottom, p.right] },
     });
     return { name: y, shape: node.outputShape, nchw: true };
   };
@@ -30,7 +32,12 @@ function globalPool(op: 'GlobalAveragePool' | 'GlobalMaxPool'): Converter {
     const qp = ctx.outputGrid(node.name);
     const q = qp ? quantizeDequantize(ctx.g, y, qp, node.name) : undefined;
     y = q?.name ?? y;
-    return { name: ctx.g.op('Flatten', [y], node.name, { axis: { int: 1 } }), shape: node.outputShape, nchw: false, ...(q ? { grid: q.grid } : {}) };
+    return {
+      name: ctx.g.op('Flatten', [y], node.name, { axis: { int: 1 } }),
+      shape: node.outputShape,
+      nchw: false,
+      ...(q ? { grid: q.grid } : {}),
+    };
   };
 }
 

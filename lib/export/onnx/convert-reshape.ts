@@ -14,14 +14,24 @@ export const convertReshape: Converter = (ctx, node, [x]) => {
   const input = x as OnnxValue;
   const { g } = ctx;
   const out = node.outputShape;
-  const src = input.nchw && !sameOrder(input.shape)
-    ? g.op('Transpose', [input.name], `${node.name}_nhwc`, { perm: { ints: [0, 2, 3, 1] } }) : input.name;
+  const src =
+    input.nchw && !sameOrder(input.shape)
+      ? g.op('Transpose', [input.name], `${node.name}_nhwc`, { perm: { ints: [0, 2, 3, 1] } })
+      : input.name;
   const toNchw = out.length === 3;
   if (toNchw && sameOrder(out)) {
     const [h, w, c] = out as [number, number, number];
-    return { name: g.op('Reshape', [src, g.int64s(`${node.name}_shape`, [0, c, h, w])], node.name), shape: out, nchw: true };
+    return {
+      name: g.op('Reshape', [src, g.int64s(`${node.name}_shape`, [0, c, h, w])], node.name),
+      shape: out,
+      nchw: true,
+    };
   }
-  const y = g.op('Reshape', [src, g.int64s(`${node.name}_shape`, [0, ...out])], toNchw ? `${node.name}_nhwc` : node.name);
+  const y = g.op(
+    'Reshape',
+    [src, g.int64s(`${node.name}_shape`, [0, ...out])],
+    toNchw ? `${node.name}_nhwc` : node.name,
+  );
   if (!toNchw) return { name: y, shape: out, nchw: false };
   return { name: g.op('Transpose', [y], node.name, { perm: { ints: [0, 3, 1, 2] } }), shape: out, nchw: true };
 };

@@ -24,7 +24,9 @@ export function inspectOnnx(source: Uint8Array | string): OnnxSummary {
   try {
     m = onnx.ModelProto.decode(typeof source === 'string' ? fs.readFileSync(source) : source);
   } catch (e) {
-    throw new DataError(`inspectOnnx: an ONNX model file, got "${(e as Error).message}". Pass bytes written by toOnnx or ONNX Runtime.`);
+    throw new DataError(
+      `inspectOnnx: an ONNX model file, got "${(e as Error).message}". Pass bytes written by toOnnx or ONNX Runtime.`,
+    );
   }
   const ops: Record<string, number> = {};
   for (const n of m.graph?.node ?? []) {
@@ -36,6 +38,10 @@ export function inspectOnnx(source: Uint8Array | string): OnnxSummary {
   const initializers = new Set((m.graph?.initializer ?? []).map((t) => t.name));
   const input = (m.graph?.input ?? []).find((v) => !initializers.has(v.name));
   const dims = input?.type?.tensorType?.shape?.dim ?? [];
-  const inputShape = dims.slice(1).map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : null));
+  const inputShape = dims
+    .slice(1)
+    .map((d) =>
+      d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : null,
+    );
   return { opset, ops, nodes: m.graph?.node?.length ?? 0, initializerBytes, inputShape };
 }

@@ -34,11 +34,18 @@ export interface MatMulNBitsData {
  * MatMulNBits' layout. The padding of the last block holds the zero point (dequantizes to 0).
  * @example packMatMulNBits(kernel, [784, 256], qp).b.length // 256 * 25 * 16
  */
-export function packMatMulNBits(data: Float32Array, shape: readonly number[], qp: QParams, zeroPoints: ZeroPointStorage = 'packed'): MatMulNBitsData {
+export function packMatMulNBits(
+  data: Float32Array,
+  shape: readonly number[],
+  qp: QParams,
+  zeroPoints: ZeroPointStorage = 'packed',
+): MatMulNBitsData {
   const [k, n] = shape as [number, number];
   if (qp.blockSize === undefined || qp.axis !== 1 || qp.bits !== 4 || shape.length !== 2) {
-    throw new ExportError(`toOnnx: 4-bit blockwise kernel parameters along the input axis of a [K, N] kernel, got ${qp.bits} bits, axis ${qp.axis}, ` +
-      `blockSize ${qp.blockSize}. Quantize with quantize.postTraining(model, {mode: 'weight-only', weightBits: 4}).`);
+    throw new ExportError(
+      `toOnnx: 4-bit blockwise kernel parameters along the input axis of a [K, N] kernel, got ${qp.bits} bits, axis ${qp.axis}, ` +
+        `blockSize ${qp.blockSize}. Quantize with quantize.postTraining(model, {mode: 'weight-only', weightBits: 4}).`,
+    );
   }
   const bs = qp.blockSize;
   const blocks = blockCount(k, bs);
@@ -55,7 +62,7 @@ export function packMatMulNBits(data: Float32Array, shape: readonly number[], qp
       scales[o] = qp.scale[p] as number;
       zp[o] = (qp.zeroPoint[p] as number) + shift;
       for (let i = 0; i < bs; i += 2) {
-        const at = (r: number) => (r < k ? (q[r * n + c] as number) + shift : zp[o] as number);
+        const at = (r: number) => (r < k ? (q[r * n + c] as number) + shift : (zp[o] as number));
         b[o * blob + i / 2] = (at(blk * bs + i) & 15) | ((at(blk * bs + i + 1) & 15) << 4);
       }
     }
@@ -66,19 +73,37 @@ export function packMatMulNBits(data: Float32Array, shape: readonly number[], qp
     else {
       const per = Math.ceil(blocks / 2);
       zeroPointData = new Uint8Array(n * per);
-      for (let c = 0; c < n; c++) for (let blk = 0; blk < blocks; blk++) zeroPointData[c * per + (blk >> 1)]! |= ((zp[c * blocks + blk] as number) & 15) << ((blk & 1) * 4);
+      for (let c = 0; c < n; c++)
+        for (let blk = 0; blk < blocks; blk++)
+          zeroPointData[c * per + (blk >> 1)]! |= ((zp[c * blocks + blk] as number) & 15) << ((blk & 1) * 4);
     }
   }
   return { k, n, bits: 4, blockSize: bs, blocks, b, scales, ...(zeroPointData ? { zeroPoints: zeroPointData } : {}) };
 }
 
 /** Emits MatMulNBits(x, B, scales[, zero points][, bias]) and returns its output name. */
-export function emitMatMulNBits(g: OnnxGraph, base: string, x: string, m: MatMulNBitsData, bias?: Float32Array): string {
-  const inputs = [x, g.constant(`${base}_kernel_packed`, m.b, [m.n, m.blocks, m.blockSize / 2]), g.constant(`${base}_kernel_scale`, m.scales, [m.n * m.blocks])];
+export function emitMatMulNBits(
+  g: OnnxGraph,
+  base: string,
+  x: string,
+  m: MatMulNBitsData,
+  bias?: Float32Array,
+): string {
+  const inputs = [
+    x,
+    g.constant(`${base}_kernel_packed`, m.b, [m.n, m.blocks, m.blockSize / 2]),
+    g.constant(`${base}_kernel_scale`, m.scales, [m.n * m.blocks]),
+  ];
   if (m.zeroPoints) inputs.push(g.constant(`${base}_kernel_zero_point`, m.zeroPoints, [m.zeroPoints.length]));
   if (bias) {
     while (inputs.length < 5) inputs.push(''); // zero_points and g_idx left out
     inputs.push(g.constant(`${base}_bias`, bias, [m.n]));
   }
-  return g.op('MatMulNBits', inputs, base, { K: { int: m.k }, N: { int: m.n }, bits: { int: m.bits }, block_size: { int: m.blockSize } }, MS_DOMAIN);
+  return g.op(
+    'MatMulNBits',
+    inputs,
+    base,
+    { K: { int: m.k }, N: { int: m.n }, bits: { int: m.bits }, block_size: { int: m.blockSize } },
+    MS_DOMAIN,
+  );
 }

@@ -25,23 +25,36 @@ export function onnxRuntime(): Ort {
 }
 
 /** An ONNX Runtime session over an exported model. The caller releases it (`await s.release()`). */
-export async function ortSession(model: OnnxModel | Uint8Array, options: OrtSessionOptions = {}): Promise<InferenceSession> {
+export async function ortSession(
+  model: OnnxModel | Uint8Array,
+  options: OrtSessionOptions = {},
+): Promise<InferenceSession> {
   const threads = options.threads ?? 1;
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new ConfigError(`ortSession: threads a positive integer, got ${describe(threads)}. Use 1.`);
+  if (!(Number.isInteger(threads) && threads >= 1))
+    throw new ConfigError(`ortSession: threads a positive integer, got ${describe(threads)}. Use 1.`);
   const bytes = model instanceof Uint8Array ? model : model.bytes;
   try {
     return await onnxRuntime().InferenceSession.create(bytes, {
-      intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3,
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      logSeverityLevel: 3,
       graphOptimizationLevel: options.optimization ?? 'all',
       ...(options.optimizedModelFilePath ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
     });
   } catch (e) {
-    throw new DataError(`ortSession: an ONNX model ONNX Runtime accepts, got "${(e as Error).message}". Re-export the model; report the layer if it persists.`);
+    throw new DataError(
+      `ortSession: an ONNX model ONNX Runtime accepts, got "${(e as Error).message}". Re-export the model; report the layer if it persists.`,
+    );
   }
 }
 
 /** Runs a single-input session on `data` of shape `dims` (batch first); returns the output's values and shape. */
-export async function runOrt(session: InferenceSession, data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: number[] }> {
+export async function runOrt(
+  session: InferenceSession,
+  data: Float32Array,
+  dims: readonly number[],
+): Promise<{ data: Float32Array; dims: number[] }> {
   const { Tensor } = onnxRuntime();
   const feeds = { [session.inputNames[0] as string]: new Tensor('float32', data, [...dims]) };
   const out = await session.run(feeds);
@@ -70,23 +83,34 @@ export interface OrtPredictOptions {
  * Predicted class of each example by an ONNX Runtime session (argmax of the output), and the
  * accuracy against the labels when the data has them (NaN otherwise).
  */
-export async function ortPredictLabels(session: InferenceSession, data: DataSource, options: OrtPredictOptions = {}): Promise<{ labels: Int32Array; accuracy: number }> {
+export async function ortPredictLabels(
+  session: InferenceSession,
+  data: DataSource,
+  options: OrtPredictOptions = {},
+): Promise<{ labels: Int32Array; accuracy: number }> {
   const parts: Int32Array[] = [];
   let correct = 0;
   let labelled = 0;
   const inputShape = options.inputShape ?? sessionInputShape(session);
-  for await (const b of batchesOf(data, { batchSize: options.batchSize ?? 1000, limit: options.limit, inputShape, caller: 'ortPredictLabels' })) {
-    const { data: out, dims } = await runOrt(session, await b.xs.data() as Float32Array, b.xs.shape);
+  for await (const b of batchesOf(data, {
+    batchSize: options.batchSize ?? 1000,
+    limit: options.limit,
+    inputShape,
+    caller: 'ortPredictLabels',
+  })) {
+    const { data: out, dims } = await runOrt(session, (await b.xs.data()) as Float32Array, b.xs.shape);
     const classes = dims[1] as number;
     const truth = b.ys ? await b.ys.data() : undefined;
     const labels = new Int32Array(dims[0] as number);
     for (let i = 0; i < labels.length; i++) {
       let best = 0;
-      for (let j = 1; j < classes; j++) if ((out[i * classes + j] as number) > (out[i * classes + best] as number)) best = j;
+      for (let j = 1; j < classes; j++)
+        if ((out[i * classes + j] as number) > (out[i * classes + best] as number)) best = j;
       labels[i] = best;
       if (truth) {
         let t = 0;
-        for (let j = 1; j < classes; j++) if ((truth[i * classes + j] as number) > (truth[i * classes + t] as number)) t = j;
+        for (let j = 1; j < classes; j++)
+          if ((truth[i * classes + j] as number) > (truth[i * classes + t] as number)) t = j;
         if (t === best) correct++;
         labelled++;
       }

@@ -53,31 +53,70 @@ const INTEGER_OPS = ['DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger', 'Q
 
 export const TARGETS: Readonly<Record<OnnxTarget, TargetProfile>> = {
   ort: {
-    target: 'ort', runtime: 'ONNX Runtime', modes: ['weight-only', 'dynamic', 'static'], activationTypes: ['int8', 'uint8'], weightTypes: ['int8', 'uint8'],
-    int32Bias: true, zeroPointZero: false, perTensorActivations: false, outputChannelAxis: false, qdqPairs: false, refusedOps: [], contribOps: '*',
-    zeroPoints: 'packed', sources: ['ONNX Runtime runs the file itself (onnxruntime-node); MatMulNBits as in microsoft/onnxruntime docs/ContribOperators.md'],
+    target: 'ort',
+    runtime: 'ONNX Runtime',
+    modes: ['weight-only', 'dynamic', 'static'],
+    activationTypes: ['int8', 'uint8'],
+    weightTypes: ['int8', 'uint8'],
+    int32Bias: true,
+    zeroPointZero: false,
+    perTensorActivations: false,
+    outputChannelAxis: false,
+    qdqPairs: false,
+    refusedOps: [],
+    contribOps: '*',
+    zeroPoints: 'packed',
+    sources: [
+      'ONNX Runtime runs the file itself (onnxruntime-node); MatMulNBits as in microsoft/onnxruntime docs/ContribOperators.md',
+    ],
   },
   tensorrt: {
-    target: 'tensorrt', runtime: 'TensorRT', modes: ['weight-only', 'static'], activationTypes: ['int8'], weightTypes: ['int8'],
-    int32Bias: false, zeroPointZero: true, perTensorActivations: true, outputChannelAxis: true, qdqPairs: false, refusedOps: INTEGER_OPS, contribOps: [],
+    target: 'tensorrt',
+    runtime: 'TensorRT',
+    modes: ['weight-only', 'static'],
+    activationTypes: ['int8'],
+    weightTypes: ['int8'],
+    int32Bias: false,
+    zeroPointZero: true,
+    perTensorActivations: true,
+    outputChannelAxis: true,
+    qdqPairs: false,
+    refusedOps: INTEGER_OPS,
+    contribOps: [],
     zeroPoints: 'packed',
-    sources: ['onnx/onnx-tensorrt docs/operators.md: QuantizeLinear/DequantizeLinear INT8 only, zero point must be 0; integer ops unsupported',
-      'NVIDIA TensorRT, explicit quantization: symmetric signed INT8, per-tensor activations, per-channel weights on the output-channel axis'],
+    sources: [
+      'onnx/onnx-tensorrt docs/operators.md: QuantizeLinear/DequantizeLinear INT8 only, zero point must be 0; integer ops unsupported',
+      'NVIDIA TensorRT, explicit quantization: symmetric signed INT8, per-tensor activations, per-channel weights on the output-channel axis',
+    ],
   },
   openvino: {
-    target: 'openvino', runtime: 'OpenVINO', modes: ['weight-only', 'static'], activationTypes: ['int8', 'uint8'], weightTypes: ['int8'],
-    int32Bias: false, zeroPointZero: false, perTensorActivations: true, outputChannelAxis: true, qdqPairs: true, refusedOps: INTEGER_OPS, contribOps: ['MatMulNBits'],
+    target: 'openvino',
+    runtime: 'OpenVINO',
+    modes: ['weight-only', 'static'],
+    activationTypes: ['int8', 'uint8'],
+    weightTypes: ['int8'],
+    int32Bias: false,
+    zeroPointZero: false,
+    perTensorActivations: true,
+    outputChannelAxis: true,
+    qdqPairs: true,
+    refusedOps: INTEGER_OPS,
+    contribOps: ['MatMulNBits'],
     zeroPoints: 'float',
-    sources: ['OpenVINO ConvertQuantizeDequantize: a Q/DQ pair becomes one FakeQuantize (i8 or u8, 256 levels, constant scale and zero point)',
+    sources: [
+      'OpenVINO ConvertQuantizeDequantize: a Q/DQ pair becomes one FakeQuantize (i8 or u8, 256 levels, constant scale and zero point)',
       'OpenVINO WeightsDequantizeToFakeQuantize: i8 weight constants',
-      'OpenVINO ONNX frontend com.microsoft/matmulnbits.cpp: zero points one per block ([N, n_blocks, 1])'],
+      'OpenVINO ONNX frontend com.microsoft/matmulnbits.cpp: zero points one per block ([N, n_blocks, 1])',
+    ],
   },
 };
 
 /** The profile of `target`; ConfigError for an unknown name (`fn` names the caller). */
 export function targetProfile(target: unknown, fn: string): TargetProfile {
   if (!ONNX_TARGETS.includes(target as OnnxTarget)) {
-    throw new ConfigError(`${fn}: target 'ort', 'tensorrt' or 'openvino', got ${describe(target)}. Use 'ort' for ONNX Runtime.`);
+    throw new ConfigError(
+      `${fn}: target 'ort', 'tensorrt' or 'openvino', got ${describe(target)}. Use 'ort' for ONNX Runtime.`,
+    );
   }
   return TARGETS[target as OnnxTarget];
 }
@@ -98,19 +137,30 @@ export function targetGrid(p: TargetProfile, qp: QParams): QParams {
 /** Refuses a quantization mode the target has no form for. */
 export function checkTargetMode(p: TargetProfile, mode: QuantMode | undefined): void {
   if (mode && !p.modes.includes(mode)) {
-    throw new ExportError(`toOnnx: a quantization mode ${p.runtime} takes (${p.modes.join(', ')}), got '${mode}' for target '${p.target}'. ` +
-      `Quantize with mode 'static' (QDQ) for ${p.runtime}, or export for target 'ort'.`);
+    throw new ExportError(
+      `toOnnx: a quantization mode ${p.runtime} takes (${p.modes.join(', ')}), got '${mode}' for target '${p.target}'. ` +
+        `Quantize with mode 'static' (QDQ) for ${p.runtime}, or export for target 'ort'.`,
+    );
   }
 }
 
 /** Refuses a kernel's quantization the target does not take (the layer named). */
 export function checkTargetKernel(p: TargetProfile, node: GraphNode, wq: QParams): void {
-  const fail = (what: string, fix: string) => new ExportError(`toOnnx: kernels ${p.runtime} takes for target '${p.target}', got ${what} in layer "${node.name}" (${node.className}). ${fix}.`);
+  const fail = (what: string, fix: string) =>
+    new ExportError(
+      `toOnnx: kernels ${p.runtime} takes for target '${p.target}', got ${what} in layer "${node.name}" (${node.className}). ${fix}.`,
+    );
   if (wq.blockSize !== undefined && p.contribOps !== '*' && !p.contribOps.includes('MatMulNBits')) {
-    throw fail('blockwise int4 weights (MatMulNBits, an ONNX Runtime contrib op)', `Export weight-only int4 for target 'ort' or 'openvino', or quantize to int8 for ${p.runtime}`);
+    throw fail(
+      'blockwise int4 weights (MatMulNBits, an ONNX Runtime contrib op)',
+      `Export weight-only int4 for target 'ort' or 'openvino', or quantize to int8 for ${p.runtime}`,
+    );
   }
   if (wq.blockSize !== undefined) return;
   if (!p.weightTypes.includes(wq.signed ? 'int8' : 'uint8') || (p.zeroPointZero && wq.zeroPoint.some((z) => z !== 0))) {
-    throw fail(`${wq.signed ? 'signed' : 'unsigned'} ${wq.symmetric ? 'symmetric' : 'asymmetric'} weights`, 'Quantize with weightSymmetric true (the default: int8, zero point 0)');
+    throw fail(
+      `${wq.signed ? 'signed' : 'unsigned'} ${wq.symmetric ? 'symmetric' : 'asymmetric'} weights`,
+      'Quantize with weightSymmetric true (the default: int8, zero point 0)',
+    );
   }
 }

@@ -13,9 +13,21 @@ import { OPSET, OnnxGraph } from './builder';
 import { ConvertContext, Converter, OnnxValue, quantizeDequantize } from './context';
 import { convertDense } from './convert-dense';
 import { convertConv2D, convertDepthwiseConv2D } from './convert-conv';
-import { convertAveragePooling2D, convertGlobalAveragePooling2D, convertGlobalMaxPooling2D, convertMaxPooling2D } from './convert-pooling';
 import {
-  convertActivation, convertAdd, convertBatchNormalization, convertConcatenate, convertDropout, convertFlatten, convertReLU, convertSoftmax,
+  convertAveragePooling2D,
+  convertGlobalAveragePooling2D,
+  convertGlobalMaxPooling2D,
+  convertMaxPooling2D,
+} from './convert-pooling';
+import {
+  convertActivation,
+  convertAdd,
+  convertBatchNormalization,
+  convertConcatenate,
+  convertDropout,
+  convertFlatten,
+  convertReLU,
+  convertSoftmax,
 } from './convert-layers';
 import { convertDynamicQuantize, convertFakeQuantize } from './convert-quantize';
 import { convertZeroPadding2D } from './convert-padding';
@@ -146,7 +158,9 @@ export interface OnnxModel {
 export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxModel {
   requireLayersModel(model, 'toOnnx');
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new ExportError(`toOnnx: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`);
+    throw new ExportError(
+      `toOnnx: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`,
+    );
   }
   const graph: GraphNode[] = modelGraph(model, 'toOnnx');
   const missing = graph.filter((n) => n.className !== 'InputLayer' && !hasConverter(n.className));
@@ -163,7 +177,11 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
     if (t !== qp && !regridded.includes(layer)) regridded.push(layer);
     return t;
   };
-  const quantizedNext = new Map(graph.filter((n) => n.layer instanceof FakeQuantize).map((n) => [n.inputs[0] as string, grid(n.inputs[0] as string, (n.layer as FakeQuantize).qparams)]));
+  const quantizedNext = new Map(
+    graph
+      .filter((n) => n.layer instanceof FakeQuantize)
+      .map((n) => [n.inputs[0] as string, grid(n.inputs[0] as string, (n.layer as FakeQuantize).qparams)]),
+  );
   const ctx: ConvertContext = { g, target, ...(plan ? { plan } : {}), outputGrid: (layer) => quantizedNext.get(layer) };
   const values = new Map<string, OnnxValue>();
   const inputNode = graph[0] as GraphNode;
@@ -182,7 +200,10 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
         // v.grid set by the converter.
       } else if (inheritsGrid(node) && first.grid) {
         // Same values, same grid: ONNX Runtime's QDQ form puts the pair after such ops too.
-        v = v.name === first.name ? { ...v, grid: first.grid } : { ...v, ...quantizeDequantize(g, v.name, first.grid.qp, node.name, first.grid) };
+        v =
+          v.name === first.name
+            ? { ...v, grid: first.grid }
+            : { ...v, ...quantizeDequantize(g, v.name, first.grid.qp, node.name, first.grid) };
       } else if (!v.grid || inputs.some((i) => i.grid === v.grid)) {
         // A grid copied from an input by a converter that computes new values: not this output's.
         v = { name: v.name, shape: v.shape, nchw: v.nchw };
@@ -201,32 +222,60 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
   }
   const out = last as OnnxValue;
   const outName = g.unique('output');
-  g.nodes.push(out.nchw
-    ? { opType: 'Transpose', name: g.unique('output/Transpose'), input: [out.name], output: [outName], attribute: [{ name: 'perm', type: 7, ints: [0, 2, 3, 1] }] }
-    : { opType: 'Identity', name: g.unique('output/Identity'), input: [out.name], output: [outName] });
-  const bytes = g.encode({ name: inputName, shape: inputShape }, { name: outName, shape: out.shape }, options.graphName ?? model.name);
+  g.nodes.push(
+    out.nchw
+      ? {
+          opType: 'Transpose',
+          name: g.unique('output/Transpose'),
+          input: [out.name],
+          output: [outName],
+          attribute: [{ name: 'perm', type: 7, ints: [0, 2, 3, 1] }],
+        }
+      : { opType: 'Identity', name: g.unique('output/Identity'), input: [out.name], output: [outName] },
+  );
+  const bytes = g.encode(
+    { name: inputName, shape: inputShape },
+    { name: outName, shape: out.shape },
+    options.graphName ?? model.name,
+  );
   const ops: Record<string, number> = {};
   for (const n of g.nodes) ops[n.opType as string] = (ops[n.opType as string] ?? 0) + 1;
   return {
-    bytes, sizeBytes: bytes.length, opset: OPSET, mode: plan?.mode ?? 'float32', target: target.target, regridded, inputName, outputName: outName,
-    inputShape, outputShape: out.shape, ops,
+    bytes,
+    sizeBytes: bytes.length,
+    opset: OPSET,
+    mode: plan?.mode ?? 'float32',
+    target: target.target,
+    regridded,
+    inputName,
+    outputName: outName,
+    inputShape,
+    outputShape: out.shape,
+    ops,
   };
 }
 
 /** The error for layers without a converter: every such layer, what is supported, why not, and what to do. */
 function unsupportedLayers(missing: readonly GraphNode[]): ExportError {
   const classes = [...new Set(missing.map((n) => n.className))];
-  const shown = missing.slice(0, 5).map((n) => `layer "${n.name}" of class ${n.className}`).join(', ');
+  const shown = missing
+    .slice(0, 5)
+    .map((n) => `layer "${n.name}" of class ${n.className}`)
+    .join(', ');
   const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
   const supported = Object.keys(CONVERTERS).filter(hasConverter);
-  const advice = classes.map((c) => {
-    const e = entryOf(c);
-    if (e === undefined) return `${c}: not in the layer registry (lib/core/layers.ts)`;
-    return typeof e === 'function' || e.fix === REPLACE ? undefined : `${c}: ${e.fix}`;
-  }).filter((a): a is string => a !== undefined);
-  return new ExportError(`toOnnx: layers with an ONNX converter (${supported.join(', ')}), got ${shown}${more}. ` +
-    `${classes.join(', ')} ${classes.length === 1 ? 'has' : 'have'} no converter yet${advice.length ? ` (${advice.join('; ')})` : ''}: ` +
-    `replace ${missing.length === 1 ? 'that layer' : 'those layers'} with supported ones ` +
-    `(an activation as an Activation layer with a supported activation), or add a converter (one small file in lib/export/onnx, registered in CONVERTERS) ` +
-    `and open an issue or pull request at tfjs-compress naming the layer class.`);
+  const advice = classes
+    .map((c) => {
+      const e = entryOf(c);
+      if (e === undefined) return `${c}: not in the layer registry (lib/core/layers.ts)`;
+      return typeof e === 'function' || e.fix === REPLACE ? undefined : `${c}: ${e.fix}`;
+    })
+    .filter((a): a is string => a !== undefined);
+  return new ExportError(
+    `toOnnx: layers with an ONNX converter (${supported.join(', ')}), got ${shown}${more}. ` +
+      `${classes.join(', ')} ${classes.length === 1 ? 'has' : 'have'} no converter yet${advice.length ? ` (${advice.join('; ')})` : ''}: ` +
+      `replace ${missing.length === 1 ? 'that layer' : 'those layers'} with supported ones ` +
+      `(an activation as an Activation layer with a supported activation), or add a converter (one small file in lib/export/onnx, registered in CONVERTERS) ` +
+      `and open an issue or pull request at tfjs-compress naming the layer class.`,
+  );
 }

@@ -34,16 +34,40 @@ export interface OutputPlan {
 }
 
 /** A layer converter: writes the ops of `node` and returns its output value. */
-export type Converter = (ctx: TfliteContext, node: GraphNode, inputs: readonly TfliteValue[], out: OutputPlan) => TfliteValue;
+export type Converter = (
+  ctx: TfliteContext,
+  node: GraphNode,
+  inputs: readonly TfliteValue[],
+  out: OutputPlan,
+) => TfliteValue;
 
 /**
  * Operator versions of int8 kernels, as TFLite's converter assigns them (tools/versioning/op_version.cc):
  * the runtime looks kernels up by (op, version), and float ops are version 1.
  */
 const INT8_VERSION: Partial<Record<OperatorName, number>> = {
-  CONV_2D: 3, DEPTHWISE_CONV_2D: 3, FULLY_CONNECTED: 4, ADD: 2, MUL: 2, SUB: 2, AVERAGE_POOL_2D: 2, MAX_POOL_2D: 2,
-  CONCATENATION: 2, SOFTMAX: 2, LOGISTIC: 2, TANH: 2, MEAN: 2, REDUCE_MAX: 2, PAD: 2, RELU: 2, RELU6: 2, LEAKY_RELU: 2,
-  MAXIMUM: 2, MINIMUM: 2, DEQUANTIZE: 2, QUANTIZE: 2,
+  CONV_2D: 3,
+  DEPTHWISE_CONV_2D: 3,
+  FULLY_CONNECTED: 4,
+  ADD: 2,
+  MUL: 2,
+  SUB: 2,
+  AVERAGE_POOL_2D: 2,
+  MAX_POOL_2D: 2,
+  CONCATENATION: 2,
+  SOFTMAX: 2,
+  LOGISTIC: 2,
+  TANH: 2,
+  MEAN: 2,
+  REDUCE_MAX: 2,
+  PAD: 2,
+  RELU: 2,
+  RELU6: 2,
+  LEAKY_RELU: 2,
+  MAXIMUM: 2,
+  MINIMUM: 2,
+  DEQUANTIZE: 2,
+  QUANTIZE: 2,
 };
 
 /** Per-tensor TFLite quantization of a grid. */
@@ -53,12 +77,25 @@ export function gridQuantization(qp: QParams): TensorQuantization {
 
 /** The signed 8-bit grid with this scale and zero point (fixed output grids of LOGISTIC, SOFTMAX, TANH). */
 export function fixedGrid(scale: number, zeroPoint: number): QParams {
-  return { bits: 8, signed: true, symmetric: false, qmin: -128, qmax: 127, scale: Float32Array.of(scale), zeroPoint: Int32Array.of(zeroPoint) };
+  return {
+    bits: 8,
+    signed: true,
+    symmetric: false,
+    qmin: -128,
+    qmax: 127,
+    scale: Float32Array.of(scale),
+    zeroPoint: Int32Array.of(zeroPoint),
+  };
 }
 
 /** True when two grids are the same map (as float32 scales). */
 export function sameGrid(a: QParams | undefined, b: QParams | undefined): boolean {
-  return !!a && !!b && Math.fround(a.scale[0] as number) === Math.fround(b.scale[0] as number) && a.zeroPoint[0] === b.zeroPoint[0];
+  return (
+    !!a &&
+    !!b &&
+    Math.fround(a.scale[0] as number) === Math.fround(b.scale[0] as number) &&
+    a.zeroPoint[0] === b.zeroPoint[0]
+  );
 }
 
 /** State shared by the converters of one export. */
@@ -68,10 +105,20 @@ export class TfliteContext {
   /** Other notes for the report (e.g. kernels re-quantized per tensor). */
   readonly notes: string[] = [];
 
-  constructor(readonly w: TfliteModelWriter, readonly quant: TfliteQuantization | undefined, readonly options: { readonly perChannelFullyConnected: boolean }) {}
+  constructor(
+    readonly w: TfliteModelWriter,
+    readonly quant: TfliteQuantization | undefined,
+    readonly options: { readonly perChannelFullyConnected: boolean },
+  ) {}
 
   /** Appends an op; `int8` picks the integer kernel's version. */
-  op(op: OperatorName, int8: boolean, inputs: readonly number[], outputs: readonly number[], options?: OperatorOptions): void {
+  op(
+    op: OperatorName,
+    int8: boolean,
+    inputs: readonly number[],
+    outputs: readonly number[],
+    options?: OperatorOptions,
+  ): void {
     this.w.operator(op, int8 ? (INT8_VERSION[op] ?? 1) : 1, inputs, outputs, options);
   }
 
@@ -103,7 +150,10 @@ export class TfliteContext {
   /** The value's int8 tensor (a QUANTIZE onto its grid the first time a float value is read as int8). */
   asInt8(v: TfliteValue, name: string): number {
     if (v.int8 === undefined) {
-      if (!v.grid) throw new ExportError(`toTflite: a quantization grid for "${name}", got none. Calibrate the model (quantize.postTraining with mode 'static').`);
+      if (!v.grid)
+        throw new ExportError(
+          `toTflite: a quantization grid for "${name}", got none. Calibrate the model (quantize.postTraining with mode 'static').`,
+        );
       const out = this.int8Tensor(`${name}/quantized`, v.shape, v.grid);
       this.op('QUANTIZE', false, [v.float as number], [out]);
       v.int8 = out;
@@ -127,12 +177,15 @@ export class TfliteContext {
 
   /** A new output value: int8 on `grid`, or float32. */
   output(name: string, shape: readonly number[], grid: QParams | undefined): TfliteValue {
-    return grid ? { shape, int8: this.int8Tensor(name, shape, grid), grid } : { shape, float: this.floatTensor(name, shape) };
+    return grid
+      ? { shape, int8: this.int8Tensor(name, shape, grid), grid }
+      : { shape, float: this.floatTensor(name, shape) };
   }
 
   /** Records that `node` ran in float32 inside an INT8 export (the first reason per layer). */
   ranInFloat(node: GraphNode, reason: string): void {
-    if (this.quant && !this.floatLayers.some((f) => f.layer === node.name)) this.floatLayers.push({ layer: node.name, reason });
+    if (this.quant && !this.floatLayers.some((f) => f.layer === node.name))
+      this.floatLayers.push({ layer: node.name, reason });
   }
 }
 

@@ -12,7 +12,16 @@ import { f, table } from './flatbuffer';
 import { OperatorOptions } from './model-writer';
 import { GraphNode } from '../../core/graph';
 import { QParams } from '../../quantize/qparams';
-import { checkKernelParams, config, layerWeights, perTensor, quantizeBias, quantizeKernel, transpose4, unsupported } from './weights';
+import {
+  checkKernelParams,
+  config,
+  layerWeights,
+  perTensor,
+  quantizeBias,
+  quantizeKernel,
+  transpose4,
+  unsupported,
+} from './weights';
 
 /** What a kernel layer writes, in TFLite terms. */
 interface KernelOp {
@@ -31,10 +40,16 @@ interface KernelOp {
 }
 
 /** Kernel and bias of `node`, with `out.batchNorm` folded in: W'[..., c] = W * scale[c], b' = b * scale[c] + shift[c]. */
-function kernelAndBias(node: GraphNode, out: OutputPlan): { kernel: Float32Array; shape: number[]; bias: Float32Array } {
+function kernelAndBias(
+  node: GraphNode,
+  out: OutputPlan,
+): { kernel: Float32Array; shape: number[]; bias: Float32Array } {
   const ws = layerWeights(node);
   const k = ws[0] as { data: Float32Array; shape: number[] };
-  const channels = node.className === 'DepthwiseConv2D' ? (k.shape[2] as number) * (k.shape[3] as number) : (k.shape[k.shape.length - 1] as number);
+  const channels =
+    node.className === 'DepthwiseConv2D'
+      ? (k.shape[2] as number) * (k.shape[3] as number)
+      : (k.shape[k.shape.length - 1] as number);
   const useBias = config<boolean>(node, 'useBias') !== false;
   const bias = useBias && ws[1] ? Float32Array.from(ws[1].data) : new Float32Array(channels);
   const bn = out.batchNorm;
@@ -42,8 +57,13 @@ function kernelAndBias(node: GraphNode, out: OutputPlan): { kernel: Float32Array
   // The output channel of kernel entry i is i % channels in all three layouts.
   // (A plain loop: Float32Array.from with a map function is ~10x slower on ResNet50's 25M weights.)
   const kernel = new Float32Array(k.data.length);
-  for (let i = 0, c = 0; i < kernel.length; i++, c = c + 1 === channels ? 0 : c + 1) kernel[i] = (k.data[i] as number) * (bn.scale[c] as number);
-  return { kernel, shape: k.shape, bias: Float32Array.from(bias, (b, c) => b * (bn.scale[c] as number) + (bn.shift[c] as number)) };
+  for (let i = 0, c = 0; i < kernel.length; i++, c = c + 1 === channels ? 0 : c + 1)
+    kernel[i] = (k.data[i] as number) * (bn.scale[c] as number);
+  return {
+    kernel,
+    shape: k.shape,
+    bias: Float32Array.from(bias, (b, c) => b * (bn.scale[c] as number) + (bn.shift[c] as number)),
+  };
 }
 
 /** Writes the op in int8 when the plan quantizes its kernel and its input and output have grids; else float32. */
@@ -54,25 +74,42 @@ function emitKernelOp(ctx: TfliteContext, node: GraphNode, x: TfliteValue, out: 
     let qp: QParams = planned;
     if (k.op === 'FULLY_CONNECTED' && qp.axis !== undefined && !ctx.options.perChannelFullyConnected) {
       qp = perTensor(qp);
-      ctx.notes.push(`${node.name}: FULLY_CONNECTED kernel re-quantized per tensor (scale ${qp.scale[0]}), as TFLite 2.9's int8 kernel reads one scale`);
+      ctx.notes.push(
+        `${node.name}: FULLY_CONNECTED kernel re-quantized per tensor (scale ${qp.scale[0]}), as TFLite 2.9's int8 kernel reads one scale`,
+      );
     }
     const input = ctx.asInt8(x, node.inputs[0] as string);
     const inScale = (x.grid as QParams).scale[0] as number;
     const perChannel = qp.axis !== undefined;
-    const w = ctx.constant(`${node.name}/kernel`, k.layout(quantizeKernel(k.kernel, k.kernelShape, qp)), k.tfliteShape, {
-      scale: Array.from(qp.scale), zeroPoint: Array.from(qp.scale, () => 0), ...(perChannel ? { dimension: k.quantizedDimension } : {}),
-    });
+    const w = ctx.constant(
+      `${node.name}/kernel`,
+      k.layout(quantizeKernel(k.kernel, k.kernelShape, qp)),
+      k.tfliteShape,
+      {
+        scale: Array.from(qp.scale),
+        zeroPoint: Array.from(qp.scale, () => 0),
+        ...(perChannel ? { dimension: k.quantizedDimension } : {}),
+      },
+    );
     const bias = quantizeBias(k.bias, inScale, qp);
     const b = ctx.constant(`${node.name}/bias`, bias.data, [k.bias.length], {
-      scale: bias.scale, zeroPoint: bias.scale.map(() => 0), ...(perChannel ? { dimension: 0 } : {}),
+      scale: bias.scale,
+      zeroPoint: bias.scale.map(() => 0),
+      ...(perChannel ? { dimension: 0 } : {}),
     });
     const y = ctx.output(node.name, k.outShape, out.grid);
     ctx.op(k.op, true, [input, w, b], [y.int8 as number], k.options);
     return y;
   }
   if (ctx.quant) {
-    ctx.ranInFloat(node, !planned ? 'its kernel is not quantized in the plan'
-      : !out.grid ? 'no calibrated grid at its output (an inline activation TFLite cannot fuse)' : 'its input has no grid');
+    ctx.ranInFloat(
+      node,
+      !planned
+        ? 'its kernel is not quantized in the plan'
+        : !out.grid
+          ? 'no calibrated grid at its output (an inline activation TFLite cannot fuse)'
+          : 'its input has no grid',
+    );
   }
   const input = ctx.asFloat(x, node.inputs[0] as string);
   const w = ctx.constant(`${node.name}/kernel`, k.layout(k.kernel), k.tfliteShape);
@@ -86,7 +123,11 @@ function padding(node: GraphNode): number {
   const p = config<string>(node, 'padding');
   if (p === 'same') return Padding.SAME;
   if (p === 'valid') return Padding.VALID;
-  throw unsupported(node, `padding '${p}'`, "Use padding 'same' or 'valid' (or a ZeroPadding2D before a 'valid' convolution)");
+  throw unsupported(
+    node,
+    `padding '${p}'`,
+    "Use padding 'same' or 'valid' (or a ZeroPadding2D before a 'valid' convolution)",
+  );
 }
 
 function pair(v: unknown, def: number): [number, number] {
@@ -95,7 +136,8 @@ function pair(v: unknown, def: number): [number, number] {
 }
 
 function checkChannelsLast(node: GraphNode): void {
-  if (config<string>(node, 'dataFormat') === 'channelsFirst') throw unsupported(node, "dataFormat 'channelsFirst'", "Use dataFormat 'channelsLast' (TFLite is NHWC)");
+  if (config<string>(node, 'dataFormat') === 'channelsFirst')
+    throw unsupported(node, "dataFormat 'channelsFirst'", "Use dataFormat 'channelsLast' (TFLite is NHWC)");
 }
 
 export const convertDense: Converter = (ctx, node, [x], out) => {
@@ -105,12 +147,20 @@ export const convertDense: Converter = (ctx, node, [x], out) => {
   const S = Slots.FullyConnectedOptions;
   const keepDims = input.shape.length > 2;
   return emitKernelOp(ctx, node, input, out, {
-    op: 'FULLY_CONNECTED', kernel, kernelShape: shape, bias,
+    op: 'FULLY_CONNECTED',
+    kernel,
+    kernelShape: shape,
+    bias,
     // [in, units] -> [units, in]
-    layout: (d) => transpose4(d, [1, 1, inF, units], [0, 1, 3, 2]), tfliteShape: [units, inF], quantizedDimension: 0,
-    options: options(BuiltinOptions.FullyConnectedOptions, (b) => table(b, S.numFields, {
-      [S.fused_activation_function]: f.int8(ActivationFunction[out.activation]), [S.keep_num_dims]: keepDims ? f.bool(true) : undefined,
-    })),
+    layout: (d) => transpose4(d, [1, 1, inF, units], [0, 1, 3, 2]),
+    tfliteShape: [units, inF],
+    quantizedDimension: 0,
+    options: options(BuiltinOptions.FullyConnectedOptions, (b) =>
+      table(b, S.numFields, {
+        [S.fused_activation_function]: f.int8(ActivationFunction[out.activation]),
+        [S.keep_num_dims]: keepDims ? f.bool(true) : undefined,
+      }),
+    ),
     outShape: [...input.shape.slice(0, -1), units],
   });
 };
@@ -125,23 +175,40 @@ function convolution(depthwise: boolean): Converter {
     const [dh, dw] = pair(config(node, 'dilationRate'), 1);
     const S = depthwise ? Slots.DepthwiseConv2DOptions : Slots.Conv2DOptions;
     const window = {
-      [S.padding]: f.int8(padding(node)), [S.stride_w]: f.int32(sw), [S.stride_h]: f.int32(sh),
-      [S.fused_activation_function]: f.int8(ActivationFunction[out.activation]), [S.dilation_w_factor]: f.int32(dw, 1), [S.dilation_h_factor]: f.int32(dh, 1),
+      [S.padding]: f.int8(padding(node)),
+      [S.stride_w]: f.int32(sw),
+      [S.stride_h]: f.int32(sh),
+      [S.fused_activation_function]: f.int8(ActivationFunction[out.activation]),
+      [S.dilation_w_factor]: f.int32(dw, 1),
+      [S.dilation_h_factor]: f.int32(dh, 1),
     };
-    const common = { kernel, kernelShape: shape, bias, outShape: [(x as TfliteValue).shape[0] as number, ...node.outputShape] };
+    const common = {
+      kernel,
+      kernelShape: shape,
+      bias,
+      outShape: [(x as TfliteValue).shape[0] as number, ...node.outputShape],
+    };
     if (depthwise) {
       const D = Slots.DepthwiseConv2DOptions;
       return emitKernelOp(ctx, node, x as TfliteValue, out, {
-        ...common, op: 'DEPTHWISE_CONV_2D',
+        ...common,
+        op: 'DEPTHWISE_CONV_2D',
         // [kh, kw, inC, mult] -> [1, kh, kw, inC * mult]: the same order, channel c * mult + m.
-        layout: (d) => d, tfliteShape: [1, kh, kw, inC * last], quantizedDimension: 3,
-        options: options(BuiltinOptions.DepthwiseConv2DOptions, (b) => table(b, D.numFields, { ...window, [D.depth_multiplier]: f.int32(last) })),
+        layout: (d) => d,
+        tfliteShape: [1, kh, kw, inC * last],
+        quantizedDimension: 3,
+        options: options(BuiltinOptions.DepthwiseConv2DOptions, (b) =>
+          table(b, D.numFields, { ...window, [D.depth_multiplier]: f.int32(last) }),
+        ),
       });
     }
     return emitKernelOp(ctx, node, x as TfliteValue, out, {
-      ...common, op: 'CONV_2D',
+      ...common,
+      op: 'CONV_2D',
       // [kh, kw, inC, outC] -> OHWI [outC, kh, kw, inC]
-      layout: (d) => transpose4(d, shape, [3, 0, 1, 2]), tfliteShape: [last, kh, kw, inC], quantizedDimension: 0,
+      layout: (d) => transpose4(d, shape, [3, 0, 1, 2]),
+      tfliteShape: [last, kh, kw, inC],
+      quantizedDimension: 0,
       options: options(BuiltinOptions.Conv2DOptions, (b) => table(b, Slots.Conv2DOptions.numFields, window)),
     });
   };

@@ -10,8 +10,15 @@ import { GraphNode } from '../../core/graph';
 import { config, unsupported } from './weights';
 
 /** An op whose int8 output lies on its input's grid: int8 when the input is, float32 otherwise. */
-export function onInputGrid(ctx: TfliteContext, node: GraphNode, x: TfliteValue, op: OperatorName, extra: readonly number[],
-  outShape: readonly number[], opts?: OperatorOptions): TfliteValue {
+export function onInputGrid(
+  ctx: TfliteContext,
+  node: GraphNode,
+  x: TfliteValue,
+  op: OperatorName,
+  extra: readonly number[],
+  outShape: readonly number[],
+  opts?: OperatorOptions,
+): TfliteValue {
   if (x.int8 !== undefined) {
     const y = ctx.output(node.name, outShape, x.grid);
     ctx.op(op, true, [x.int8, ...extra], [y.int8 as number], opts);
@@ -25,18 +32,26 @@ export function onInputGrid(ctx: TfliteContext, node: GraphNode, x: TfliteValue,
 function pool2d(op: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): Converter {
   return (ctx, node, [x]) => {
     const input = x as TfliteValue;
-    if (config<string>(node, 'dataFormat') === 'channelsFirst') throw unsupported(node, "dataFormat 'channelsFirst'", "Use dataFormat 'channelsLast' (TFLite is NHWC)");
+    if (config<string>(node, 'dataFormat') === 'channelsFirst')
+      throw unsupported(node, "dataFormat 'channelsFirst'", "Use dataFormat 'channelsLast' (TFLite is NHWC)");
     const pool = config<number | number[]>(node, 'poolSize');
     const [ph, pw] = Array.isArray(pool) ? [pool[0] as number, (pool[1] ?? pool[0]) as number] : [pool, pool];
     const strides = config<number | number[] | null>(node, 'strides') ?? [ph, pw];
-    const [sh, sw] = Array.isArray(strides) ? [strides[0] as number, (strides[1] ?? strides[0]) as number] : [strides, strides];
+    const [sh, sw] = Array.isArray(strides)
+      ? [strides[0] as number, (strides[1] ?? strides[0]) as number]
+      : [strides, strides];
     const pad = config<string>(node, 'padding');
     if (pad !== 'same' && pad !== 'valid') throw unsupported(node, `padding '${pad}'`, "Use padding 'same' or 'valid'");
     const S = Slots.Pool2DOptions;
-    const opts = options(BuiltinOptions.Pool2DOptions, (b) => table(b, S.numFields, {
-      [S.padding]: f.int8(pad === 'same' ? Padding.SAME : Padding.VALID), [S.stride_w]: f.int32(sw), [S.stride_h]: f.int32(sh),
-      [S.filter_width]: f.int32(pw), [S.filter_height]: f.int32(ph),
-    }));
+    const opts = options(BuiltinOptions.Pool2DOptions, (b) =>
+      table(b, S.numFields, {
+        [S.padding]: f.int8(pad === 'same' ? Padding.SAME : Padding.VALID),
+        [S.stride_w]: f.int32(sw),
+        [S.stride_h]: f.int32(sh),
+        [S.filter_width]: f.int32(pw),
+        [S.filter_height]: f.int32(ph),
+      }),
+    );
     return onInputGrid(ctx, node, input, op, [], [input.shape[0] as number, ...node.outputShape], opts);
   };
 }
@@ -55,8 +70,10 @@ function spatialAxes(ctx: TfliteContext, node: GraphNode): number {
 }
 
 function checkGlobal(node: GraphNode): void {
-  if (config<string>(node, 'dataFormat') === 'channelsFirst') throw unsupported(node, "dataFormat 'channelsFirst'", "Use dataFormat 'channelsLast' (TFLite is NHWC)");
-  if (config<boolean>(node, 'keepDims')) throw unsupported(node, 'keepDims true', 'Use keepDims false and a Reshape after it');
+  if (config<string>(node, 'dataFormat') === 'channelsFirst')
+    throw unsupported(node, "dataFormat 'channelsFirst'", "Use dataFormat 'channelsLast' (TFLite is NHWC)");
+  if (config<boolean>(node, 'keepDims'))
+    throw unsupported(node, 'keepDims true', 'Use keepDims false and a Reshape after it');
 }
 
 export const convertGlobalAveragePooling2D: Converter = (ctx, node, [x], out) => {
@@ -65,17 +82,37 @@ export const convertGlobalAveragePooling2D: Converter = (ctx, node, [x], out) =>
   const shape = [input.shape[0] as number, ...node.outputShape];
   if (ctx.int8([input], out)) {
     const y = ctx.output(node.name, shape, out.grid);
-    ctx.op('MEAN', true, [ctx.asInt8(input, node.inputs[0] as string), spatialAxes(ctx, node)], [y.int8 as number], reduceOptions());
+    ctx.op(
+      'MEAN',
+      true,
+      [ctx.asInt8(input, node.inputs[0] as string), spatialAxes(ctx, node)],
+      [y.int8 as number],
+      reduceOptions(),
+    );
     return y;
   }
   if (ctx.quant && out.grid) ctx.ranInFloat(node, 'its input has no grid');
   const y = ctx.output(node.name, shape, undefined);
-  ctx.op('MEAN', false, [ctx.asFloat(input, node.inputs[0] as string), spatialAxes(ctx, node)], [y.float as number], reduceOptions());
+  ctx.op(
+    'MEAN',
+    false,
+    [ctx.asFloat(input, node.inputs[0] as string), spatialAxes(ctx, node)],
+    [y.float as number],
+    reduceOptions(),
+  );
   return y;
 };
 
 export const convertGlobalMaxPooling2D: Converter = (ctx, node, [x]) => {
   checkGlobal(node);
   const input = x as TfliteValue;
-  return onInputGrid(ctx, node, input, 'REDUCE_MAX', [spatialAxes(ctx, node)], [input.shape[0] as number, ...node.outputShape], reduceOptions());
+  return onInputGrid(
+    ctx,
+    node,
+    input,
+    'REDUCE_MAX',
+    [spatialAxes(ctx, node)],
+    [input.shape[0] as number, ...node.outputShape],
+    reduceOptions(),
+  );
 };

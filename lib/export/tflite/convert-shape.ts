@@ -13,7 +13,12 @@ import { config, unsupported } from './weights';
 export const convertReshape: Converter = (ctx, node, [x]) => {
   const input = x as TfliteValue;
   const shape = [input.shape[0] as number, ...node.outputShape];
-  if (shape.some((d) => !(d > 0))) throw unsupported(node, `output shape [${node.outputShape.join(', ')}]`, 'Give the model a fully defined input shape');
+  if (shape.some((d) => !(d > 0)))
+    throw unsupported(
+      node,
+      `output shape [${node.outputShape.join(', ')}]`,
+      'Give the model a fully defined input shape',
+    );
   const S = Slots.ReshapeOptions;
   const opts = options(BuiltinOptions.ReshapeOptions, (b) => {
     const dims = int32Vector(b, shape);
@@ -24,21 +29,28 @@ export const convertReshape: Converter = (ctx, node, [x]) => {
 };
 
 export const convertFlatten: Converter = (ctx, node, inputs, out) => {
-  if (config<string>(node, 'dataFormat') === 'channelsFirst') throw unsupported(node, "dataFormat 'channelsFirst'", "Use dataFormat 'channelsLast'");
+  if (config<string>(node, 'dataFormat') === 'channelsFirst')
+    throw unsupported(node, "dataFormat 'channelsFirst'", "Use dataFormat 'channelsLast'");
   return convertReshape(ctx, node, inputs, out);
 };
 
 /** ZeroPadding2D's [[top, bottom], [left, right]] from its config (a number, a pair, or pairs). */
 function paddings(v: unknown): [[number, number], [number, number]] {
-  if (typeof v === 'number') return [[v, v], [v, v]];
+  if (typeof v === 'number')
+    return [
+      [v, v],
+      [v, v],
+    ];
   const [h, w] = v as [number | number[], number | number[]];
-  const side = (p: number | number[]): [number, number] => (Array.isArray(p) ? [p[0] as number, (p[1] ?? p[0]) as number] : [p, p]);
+  const side = (p: number | number[]): [number, number] =>
+    Array.isArray(p) ? [p[0] as number, (p[1] ?? p[0]) as number] : [p, p];
   return [side(h), side(w)];
 }
 
 export const convertZeroPadding2D: Converter = (ctx, node, [x]) => {
   const input = x as TfliteValue;
-  if (config<string>(node, 'dataFormat') === 'channelsFirst') throw unsupported(node, "dataFormat 'channelsFirst'", "Use dataFormat 'channelsLast' (TFLite is NHWC)");
+  if (config<string>(node, 'dataFormat') === 'channelsFirst')
+    throw unsupported(node, "dataFormat 'channelsFirst'", "Use dataFormat 'channelsLast' (TFLite is NHWC)");
   const [[t, b], [l, r]] = paddings(config(node, 'padding'));
   const pads = ctx.constant(`${node.name}/paddings`, Int32Array.of(0, 0, t, b, l, r, 0, 0), [4, 2]);
   const opts = options(BuiltinOptions.PadOptions, (bld) => table(bld, 0, {}));

@@ -69,11 +69,22 @@ export function table(b: Builder, numFields: number, fields: Readonly<Record<num
     if (!v) continue;
     const slot = Number(k);
     switch (v.kind) {
-      case 'offset': if (v.value) b.addFieldOffset(slot, v.value, 0); break;
-      case 'int8': b.addFieldInt8(slot, v.value as number, v.def ?? 0); break;
-      case 'bool': b.addFieldInt8(slot, v.value ? 1 : 0, 0); break;
-      case 'int32': case 'uint32': b.addFieldInt32(slot, v.value as number, v.def ?? 0); break;
-      case 'float32': b.addFieldFloat32(slot, v.value as number, v.def ?? 0); break;
+      case 'offset':
+        if (v.value) b.addFieldOffset(slot, v.value, 0);
+        break;
+      case 'int8':
+        b.addFieldInt8(slot, v.value as number, v.def ?? 0);
+        break;
+      case 'bool':
+        b.addFieldInt8(slot, v.value ? 1 : 0, 0);
+        break;
+      case 'int32':
+      case 'uint32':
+        b.addFieldInt32(slot, v.value as number, v.def ?? 0);
+        break;
+      case 'float32':
+        b.addFieldFloat32(slot, v.value as number, v.def ?? 0);
+        break;
     }
   }
   return b.endObject();
@@ -81,7 +92,10 @@ export function table(b: Builder, numFields: number, fields: Readonly<Record<num
 
 /** Reads one table of a flatbuffer by slot number. */
 export class TableReader {
-  constructor(readonly bb: ByteBuffer, readonly pos: number) {}
+  constructor(
+    readonly bb: ByteBuffer,
+    readonly pos: number,
+  ) {}
 
   /** Position of a field's data, or 0 when absent. */
   private field(slot: number): number {

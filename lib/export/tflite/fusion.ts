@@ -30,7 +30,8 @@ export interface Fusion {
   readonly aliases: ReadonlyMap<string, string>;
 }
 
-const toFused = (act: string | undefined): FusedActivation => (act === 'relu' ? 'RELU' : act === 'relu6' ? 'RELU6' : 'NONE');
+const toFused = (act: string | undefined): FusedActivation =>
+  act === 'relu' ? 'RELU' : act === 'relu6' ? 'RELU6' : 'NONE';
 
 /** The activation of a standalone activation layer, when TFLite can fuse it. */
 function fusableLayer(n: GraphNode): string | undefined {
@@ -54,7 +55,13 @@ export function fuse(graph: readonly GraphNode[], foldBatchNorm: boolean): Fusio
     let last = node.name;
     let batchNorm: FusedOp['batchNorm'];
     const next = only(node.name);
-    if (foldBatchNorm && !inline && FOLDS_BATCH_NORM.has(node.className) && next?.className === 'BatchNormalization' && lastAxisBatchNorm(next)) {
+    if (
+      foldBatchNorm &&
+      !inline &&
+      FOLDS_BATCH_NORM.has(node.className) &&
+      next?.className === 'BatchNormalization' &&
+      lastAxisBatchNorm(next)
+    ) {
       batchNorm = batchNormAffine(next);
       aliases.set(next.name, node.name);
       last = next.name;

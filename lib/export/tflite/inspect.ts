@@ -37,7 +37,8 @@ export interface TfliteSummary {
   readonly ops: Record<string, number>;
 }
 
-const nameOf = <T extends Record<string, number>>(e: T, v: number): string => Object.keys(e).find((k) => e[k] === v) ?? `#${v}`;
+const nameOf = <T extends Record<string, number>>(e: T, v: number): string =>
+  Object.keys(e).find((k) => e[k] === v) ?? `#${v}`;
 
 /** Slot of `fused_activation_function` in each options table that has one. */
 const FUSED_SLOT: Record<number, number> = {
@@ -57,7 +58,10 @@ const FUSED_SLOT: Record<number, number> = {
  */
 export function inspectTflite(bytes: Uint8Array): TfliteSummary {
   const model = rootTable(bytes, FILE_IDENTIFIER);
-  if (!model) throw new DataError(`inspectTflite: a TFLite flatbuffer (file identifier "${FILE_IDENTIFIER}"), got ${bytes.length} bytes without it. Pass the bytes of a .tflite file.`);
+  if (!model)
+    throw new DataError(
+      `inspectTflite: a TFLite flatbuffer (file identifier "${FILE_IDENTIFIER}"), got ${bytes.length} bytes without it. Pass the bytes of a .tflite file.`,
+    );
   const M = Slots.Model;
   const codes = model.tables(M.operator_codes).map((c) => {
     const C = Slots.OperatorCode;
@@ -74,9 +78,13 @@ export function inspectTflite(bytes: Uint8Array): TfliteSummary {
     const q = t.table(T.quantization);
     const scale = q ? q.float32s(Q.scale) : [];
     return {
-      name: t.string(T.name) ?? '', shape: t.int32s(T.shape), type: nameOf(TensorType, t.int8(T.type)),
+      name: t.string(T.name) ?? '',
+      shape: t.int32s(T.shape),
+      type: nameOf(TensorType, t.int8(T.type)),
       dataBytes: buffers[t.uint32(T.buffer)] ?? 0,
-      ...(q && scale.length ? { quantization: { scale, zeroPoint: q.int64s(Q.zero_point), dimension: q.int32(Q.quantized_dimension) } } : {}),
+      ...(q && scale.length
+        ? { quantization: { scale, zeroPoint: q.int64s(Q.zero_point), dimension: q.int32(Q.quantized_dimension) } }
+        : {}),
     };
   });
   const O = Slots.Operator;
@@ -86,7 +94,9 @@ export function inspectTflite(bytes: Uint8Array): TfliteSummary {
     const opts = o.table(O.builtin_options);
     const slot = FUSED_SLOT[type];
     return {
-      ...code, inputs: o.int32s(O.inputs), outputs: o.int32s(O.outputs),
+      ...code,
+      inputs: o.int32s(O.inputs),
+      outputs: o.int32s(O.outputs),
       ...(opts && slot !== undefined ? { fusedActivation: nameOf(ActivationFunction, opts.int8(slot)) } : {}),
     };
   });
@@ -94,7 +104,12 @@ export function inspectTflite(bytes: Uint8Array): TfliteSummary {
   for (const o of operators) ops[o.op] = (ops[o.op] ?? 0) + 1;
   const description = model.string(M.description);
   return {
-    version: model.uint32(M.version), ...(description ? { description } : {}),
-    inputs: graph.int32s(S.inputs), outputs: graph.int32s(S.outputs), tensors, operators, ops,
+    version: model.uint32(M.version),
+    ...(description ? { description } : {}),
+    inputs: graph.int32s(S.inputs),
+    outputs: graph.int32s(S.outputs),
+    tensors,
+    operators,
+    ops,
   };
 }

@@ -5,7 +5,13 @@
 // FULLY_CONNECTED weights [units, in].
 import { Builder } from 'flatbuffers';
 import {
-  BuiltinOperator, FILE_IDENTIFIER, OperatorName, SCHEMA_VERSION, Slots, TensorType, TensorTypeValue,
+  BuiltinOperator,
+  FILE_IDENTIFIER,
+  OperatorName,
+  SCHEMA_VERSION,
+  Slots,
+  TensorType,
+  TensorTypeValue,
 } from './schema';
 import { Offset, bytesVector, f, float32Vector, int32Vector, int64Vector, offsetVector, table } from './flatbuffer';
 
@@ -67,7 +73,13 @@ export class TfliteModelWriter {
 
   /** A tensor without data (an activation); returns its index. */
   activation(name: string, shape: readonly number[], type: TensorTypeValue, quantization?: TensorQuantization): number {
-    this.tensors.push({ name: this.unique(name), shape: [...shape], type, buffer: 0, ...(quantization ? { quantization } : {}) });
+    this.tensors.push({
+      name: this.unique(name),
+      shape: [...shape],
+      type,
+      buffer: 0,
+      ...(quantization ? { quantization } : {}),
+    });
     return this.tensors.length - 1;
   }
 
@@ -75,12 +87,24 @@ export class TfliteModelWriter {
   constant(name: string, data: TensorData, shape: readonly number[], quantization?: TensorQuantization): number {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
     this.buffers.push(bytes);
-    this.tensors.push({ name: this.unique(name), shape: [...shape], type: tensorType(data), buffer: this.buffers.length - 1, ...(quantization ? { quantization } : {}) });
+    this.tensors.push({
+      name: this.unique(name),
+      shape: [...shape],
+      type: tensorType(data),
+      buffer: this.buffers.length - 1,
+      ...(quantization ? { quantization } : {}),
+    });
     return this.tensors.length - 1;
   }
 
   /** Appends an operator (execution order is insertion order). */
-  operator(op: OperatorName, version: number, inputs: readonly number[], outputs: readonly number[], options?: OperatorOptions): void {
+  operator(
+    op: OperatorName,
+    version: number,
+    inputs: readonly number[],
+    outputs: readonly number[],
+    options?: OperatorOptions,
+  ): void {
     this.operators.push({ op, version, inputs, outputs, ...(options ? { options } : {}) });
   }
 
@@ -99,9 +123,11 @@ export class TfliteModelWriter {
       }
     }
     // Buffers first (the bulk of the file), each 16-byte aligned.
-    const buffers = this.buffers.map((bytes) => table(b, Slots.Buffer.numFields, {
-      [Slots.Buffer.data]: bytes.length ? f.offset(bytesVector(b, bytes)) : undefined,
-    }));
+    const buffers = this.buffers.map((bytes) =>
+      table(b, Slots.Buffer.numFields, {
+        [Slots.Buffer.data]: bytes.length ? f.offset(bytesVector(b, bytes)) : undefined,
+      }),
+    );
     const tensors = this.tensors.map((t) => {
       const shape = int32Vector(b, t.shape);
       const name = b.createString(t.name);
@@ -112,14 +138,18 @@ export class TfliteModelWriter {
         const scale = float32Vector(b, q.scale);
         const zero = int64Vector(b, q.zeroPoint);
         quantization = table(b, S.numFields, {
-          [S.scale]: f.offset(scale), [S.zero_point]: f.offset(zero),
+          [S.scale]: f.offset(scale),
+          [S.zero_point]: f.offset(zero),
           [S.quantized_dimension]: q.dimension !== undefined ? f.int32(q.dimension) : undefined,
         });
       }
       const T = Slots.Tensor;
       return table(b, T.numFields, {
-        [T.shape]: f.offset(shape), [T.type]: f.int8(t.type), [T.buffer]: f.uint32(t.buffer),
-        [T.name]: f.offset(name), [T.quantization]: quantization ? f.offset(quantization) : undefined,
+        [T.shape]: f.offset(shape),
+        [T.type]: f.int8(t.type),
+        [T.buffer]: f.uint32(t.buffer),
+        [T.name]: f.offset(name),
+        [T.quantization]: quantization ? f.offset(quantization) : undefined,
       });
     });
     const operators = this.operators.map((o) => {
@@ -129,28 +159,37 @@ export class TfliteModelWriter {
       const O = Slots.Operator;
       return table(b, O.numFields, {
         [O.opcode_index]: f.uint32(codeIndex.get(`${o.op}/${o.version}`) as number),
-        [O.inputs]: f.offset(ins), [O.outputs]: f.offset(outs),
+        [O.inputs]: f.offset(ins),
+        [O.outputs]: f.offset(outs),
         [O.builtin_options_type]: o.options ? f.int8(o.options.type) : undefined,
         [O.builtin_options]: options ? f.offset(options) : undefined,
       });
     });
     const S = Slots.SubGraph;
     const subgraph = table(b, S.numFields, {
-      [S.tensors]: f.offset(offsetVector(b, tensors)), [S.inputs]: f.offset(int32Vector(b, inputs)),
-      [S.outputs]: f.offset(int32Vector(b, outputs)), [S.operators]: f.offset(offsetVector(b, operators)),
+      [S.tensors]: f.offset(offsetVector(b, tensors)),
+      [S.inputs]: f.offset(int32Vector(b, inputs)),
+      [S.outputs]: f.offset(int32Vector(b, outputs)),
+      [S.operators]: f.offset(offsetVector(b, operators)),
       [S.name]: f.offset(b.createString('main')),
     });
     const C = Slots.OperatorCode;
     const opcodes = codes.map(({ op, version }) => {
       const code = BuiltinOperator[op];
       // Codes below 127 also go in the original byte field, which older runtimes read.
-      return table(b, C.numFields, { [C.deprecated_builtin_code]: f.int8(Math.min(code, 127)), [C.version]: f.int32(version, 1), [C.builtin_code]: f.int32(code) });
+      return table(b, C.numFields, {
+        [C.deprecated_builtin_code]: f.int8(Math.min(code, 127)),
+        [C.version]: f.int32(version, 1),
+        [C.builtin_code]: f.int32(code),
+      });
     });
     const M = Slots.Model;
     const desc = b.createString(description);
     const model = table(b, M.numFields, {
-      [M.version]: f.uint32(SCHEMA_VERSION), [M.operator_codes]: f.offset(offsetVector(b, opcodes)),
-      [M.subgraphs]: f.offset(offsetVector(b, [subgraph])), [M.description]: f.offset(desc),
+      [M.version]: f.uint32(SCHEMA_VERSION),
+      [M.operator_codes]: f.offset(offsetVector(b, opcodes)),
+      [M.subgraphs]: f.offset(offsetVector(b, [subgraph])),
+      [M.description]: f.offset(desc),
       [M.buffers]: f.offset(offsetVector(b, buffers)),
     });
     b.finish(model, FILE_IDENTIFIER);

@@ -26,23 +26,36 @@ function fakeQuantizeGrid(node: GraphNode): QParams | undefined {
 /** The signed 8-bit form of an activation grid; ExportError for other widths or per-channel grids. */
 export function int8Grid(qp: QParams, where: string): QParams {
   if (qp.bits !== 8 || qp.axis !== undefined) {
-    throw new ExportError(`toTflite: per-tensor 8-bit activations, got ${qp.bits} bits${qp.axis !== undefined ? ' per channel' : ''} at "${where}". ` +
-      `Calibrate activations with activationBits 8 (TFLite's int8 kernels take int8 activations only).`);
+    throw new ExportError(
+      `toTflite: per-tensor 8-bit activations, got ${qp.bits} bits${qp.axis !== undefined ? ' per channel' : ''} at "${where}". ` +
+        `Calibrate activations with activationBits 8 (TFLite's int8 kernels take int8 activations only).`,
+    );
   }
   if (qp.signed) return qp;
-  return { ...qp, signed: true, qmin: qp.qmin - 128, qmax: qp.qmax - 128, zeroPoint: Int32Array.from(qp.zeroPoint, (z) => z - 128) };
+  return {
+    ...qp,
+    signed: true,
+    qmin: qp.qmin - 128,
+    qmax: qp.qmax - 128,
+    zeroPoint: Int32Array.from(qp.zeroPoint, (z) => z - 128),
+  };
 }
 
 /**
  * The quantization of `graph` under `plan` (static mode), or undefined for a float export.
  * ExportError for plans TFLite's integer kernels cannot run (dynamic, weight-only).
  */
-export function tfliteQuantization(graph: readonly GraphNode[], plan: QuantPlan | undefined): TfliteQuantization | undefined {
+export function tfliteQuantization(
+  graph: readonly GraphNode[],
+  plan: QuantPlan | undefined,
+): TfliteQuantization | undefined {
   const hasFakeQuantize = graph.some((n) => fakeQuantizeGrid(n));
   if (!plan && !hasFakeQuantize) return undefined;
   if (plan && plan.mode !== 'static') {
-    throw new ExportError(`toTflite: a static quantization plan (full-integer INT8) or none (fp32), got mode '${plan.mode}'. ` +
-      `Quantize with quantize.postTraining(model, {mode: 'static', calibration}), or export the float model.`);
+    throw new ExportError(
+      `toTflite: a static quantization plan (full-integer INT8) or none (fp32), got mode '${plan.mode}'. ` +
+        `Quantize with quantize.postTraining(model, {mode: 'static', calibration}), or export the float model.`,
+    );
   }
   const grids = new Map<string, QParams>();
   for (const node of graph) {

@@ -31,12 +31,17 @@ function interpreterClass(): NativeInterpreterClass {
   if (native) return native;
   const root = path.dirname(resolveOptional('tfjs-tflite-node', 'tfliteInterpreter', '/package.json'));
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    native = (require(path.join(root, 'build', 'Release', 'node_tflite_binding.node')) as { Interpreter: NativeInterpreterClass }).Interpreter;
+    native = (
+      require(path.join(root, 'build', 'Release', 'node_tflite_binding.node')) as {
+        Interpreter: NativeInterpreterClass;
+      }
+    ).Interpreter;
   } catch (e) {
-    throw new ConfigError(`tfliteInterpreter: tfjs-tflite-node's native binding, got "${(e as Error).message.split('\n')[0]}". ` +
-      `Its install script builds it with node-gyp (g++, make, python3): install those, allow the script (npm install-scripts approve tfjs-tflite-node) ` +
-      `and run npm rebuild tfjs-tflite-node.`);
+    throw new ConfigError(
+      `tfliteInterpreter: tfjs-tflite-node's native binding, got "${(e as Error).message.split('\n')[0]}". ` +
+        `Its install script builds it with node-gyp (g++, make, python3): install those, allow the script (npm install-scripts approve tfjs-tflite-node) ` +
+        `and run npm rebuild tfjs-tflite-node.`,
+    );
   }
   return native;
 }
@@ -57,38 +62,56 @@ export interface TfliteInterpreter {
   run(x: Float32Array): Float32Array;
 }
 
-const dims = (t: NativeTensor): number[] => t.shape.split(',').filter((s) => s.length > 0).map(Number);
+const dims = (t: NativeTensor): number[] =>
+  t.shape
+    .split(',')
+    .filter((s) => s.length > 0)
+    .map(Number);
 
 /**
  * Loads `model` (a TfliteModel or .tflite bytes) into a TFLite interpreter. The interpreter's
  * native memory is freed when it is garbage-collected (the binding has no explicit release).
  * @example tfliteInterpreter(toTflite(simpleNet({seed: 1}))).run(new Float32Array(784))
  */
-export function tfliteInterpreter(model: TfliteModel | Uint8Array, options: TfliteInterpreterOptions = {}): TfliteInterpreter {
+export function tfliteInterpreter(
+  model: TfliteModel | Uint8Array,
+  options: TfliteInterpreterOptions = {},
+): TfliteInterpreter {
   const threads = options.threads ?? 1;
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new ConfigError(`tfliteInterpreter: threads a positive integer, got ${describe(threads)}. Use 1.`);
+  if (!(Number.isInteger(threads) && threads >= 1))
+    throw new ConfigError(`tfliteInterpreter: threads a positive integer, got ${describe(threads)}. Use 1.`);
   const bytes = model instanceof Uint8Array ? model : model.bytes;
   const Interpreter = interpreterClass();
   let interp: NativeInterpreter;
   try {
-    interp = new Interpreter(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, { threads });
+    interp = new Interpreter(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, {
+      threads,
+    });
   } catch (e) {
-    throw new DataError(`tfliteInterpreter: a .tflite model TFLite accepts, got "${(e as Error).message.trim()}". Re-export the model; report the layer if it persists.`);
+    throw new DataError(
+      `tfliteInterpreter: a .tflite model TFLite accepts, got "${(e as Error).message.trim()}". Re-export the model; report the layer if it persists.`,
+    );
   }
   const [input] = interp.getInputs();
   const [output] = interp.getOutputs();
   if (!input || !output || input.dataType !== 'float32' || output.dataType !== 'float32') {
-    throw new DataError(`tfliteInterpreter: one float32 input and output, got ${input?.dataType ?? 'none'} and ${output?.dataType ?? 'none'}. Export with toTflite.`);
+    throw new DataError(
+      `tfliteInterpreter: one float32 input and output, got ${input?.dataType ?? 'none'} and ${output?.dataType ?? 'none'}. Export with toTflite.`,
+    );
   }
   const inputShape = dims(input);
   const outputShape = dims(output);
   const inputSize = inputShape.reduce((a, b) => a * b, 1);
   return {
-    inputShape, outputShape, threads,
+    inputShape,
+    outputShape,
+    threads,
     run(x: Float32Array): Float32Array {
       if (x.length !== inputSize) {
-        throw new ConfigError(`tfliteInterpreter: ${inputSize} input values (shape [${inputShape.join(', ')}]), got ${x.length}. ` +
-          `Pass one batch of the exported size (export with batchSize to change it).`);
+        throw new ConfigError(
+          `tfliteInterpreter: ${inputSize} input values (shape [${inputShape.join(', ')}]), got ${x.length}. ` +
+            `Pass one batch of the exported size (export with batchSize to change it).`,
+        );
       }
       (input.data() as Float32Array).set(x);
       interp.infer();
@@ -102,7 +125,8 @@ export function runTflite(interp: TfliteInterpreter, x: Float32Array): Float32Ar
   const batch = interp.inputShape[0] as number;
   const inSize = interp.inputShape.slice(1).reduce((a, b) => a * b, 1);
   const outSize = interp.outputShape.slice(1).reduce((a, b) => a * b, 1);
-  if (x.length % inSize !== 0) throw new ConfigError(`runTflite: a multiple of ${inSize} values, got ${x.length}. Pass whole examples.`);
+  if (x.length % inSize !== 0)
+    throw new ConfigError(`runTflite: a multiple of ${inSize} values, got ${x.length}. Pass whole examples.`);
   const n = x.length / inSize;
   const out = new Float32Array(n * outSize);
   const buf = new Float32Array(batch * inSize);

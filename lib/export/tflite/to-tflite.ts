@@ -14,9 +14,21 @@ import { tfliteQuantization } from './quant-view';
 import { fuse } from './fusion';
 import { convertConv2D, convertDense, convertDepthwiseConv2D } from './convert-kernel';
 import { convertActivation, convertLeakyReLU, convertReLU, convertSoftmax, emitActivation } from './convert-activation';
-import { convertAveragePooling2D, convertGlobalAveragePooling2D, convertGlobalMaxPooling2D, convertMaxPooling2D } from './convert-pooling';
+import {
+  convertAveragePooling2D,
+  convertGlobalAveragePooling2D,
+  convertGlobalMaxPooling2D,
+  convertMaxPooling2D,
+} from './convert-pooling';
 import { convertFlatten, convertIdentity, convertReshape, convertZeroPadding2D } from './convert-shape';
-import { convertAdd, convertConcatenate, convertMaximum, convertMinimum, convertMultiply, convertSubtract } from './convert-merge';
+import {
+  convertAdd,
+  convertConcatenate,
+  convertMaximum,
+  convertMinimum,
+  convertMultiply,
+  convertSubtract,
+} from './convert-merge';
 import { convertBatchNormalization, convertRescaling } from './convert-affine';
 import { unsupported } from './weights';
 import { Refusal, converterFor, refuse, sharedRefusals, inferenceIdentities } from '../layer-data';
@@ -36,7 +48,8 @@ export const TFLITE_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer
   LeakyReLU: convertLeakyReLU,
   ELU: (ctx, node, [x], out) => {
     const alpha = node.config.alpha as number | undefined;
-    if (alpha !== undefined && alpha !== 1) throw unsupported(node, `alpha ${alpha}`, 'TFLite ELU has alpha 1: use ELU with alpha 1');
+    if (alpha !== undefined && alpha !== 1)
+      throw unsupported(node, `alpha ${alpha}`, 'TFLite ELU has alpha 1: use ELU with alpha 1');
     return emitActivation(ctx, node, x as TfliteValue, 'elu', out.grid);
   },
   Softmax: convertSoftmax,
@@ -58,7 +71,10 @@ export const TFLITE_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer
   Concatenate: convertConcatenate,
   // A quantized model's activation points: the grid is the exporter's (quant-view), the value passes.
   FakeQuantize: convertIdentity,
-  DynamicQuantize: refuse('dynamic quantization', 'Quantize with mode \'static\' (full-integer INT8) for TFLite, or export the float model'),
+  DynamicQuantize: refuse(
+    'dynamic quantization',
+    "Quantize with mode 'static' (full-integer INT8) for TFLite, or export the float model",
+  ),
 };
 
 /** The converter of a layer, or an ExportError naming the layer, why and what to do. */
@@ -105,10 +121,13 @@ export interface TfliteModel {
 export function toTflite(model: tf.LayersModel, options: TfliteExportOptions = {}): TfliteModel {
   requireLayersModel(model, 'toTflite');
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new ExportError(`toTflite: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`);
+    throw new ExportError(
+      `toTflite: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`,
+    );
   }
   const batch = options.batchSize ?? 1;
-  if (!(Number.isInteger(batch) && batch >= 1)) throw new ConfigError(`toTflite: batchSize a positive integer, got ${describe(batch)}. Use 1.`);
+  if (!(Number.isInteger(batch) && batch >= 1))
+    throw new ConfigError(`toTflite: batchSize a positive integer, got ${describe(batch)}. Use 1.`);
   const graph = modelGraph(model, 'toTflite');
   // The plan first: a dynamic or weight-only model gets the plan's reason, not its DynamicQuantize layers'.
   const quant = tfliteQuantization(graph, options.plan ?? planOf(model));
@@ -119,7 +138,9 @@ export function toTflite(model: tf.LayersModel, options: TfliteExportOptions = {
   const values = new Map<string, TfliteValue>();
   const inputNode = graph[0] as GraphNode;
   if (inputNode.outputShape.some((d) => !(d > 0))) {
-    throw new ExportError(`toTflite: a model input of fixed shape, got [${inputNode.outputShape.join(', ')}]. Build the model with a full inputShape.`);
+    throw new ExportError(
+      `toTflite: a model input of fixed shape, got [${inputNode.outputShape.join(', ')}]. Build the model with a full inputShape.`,
+    );
   }
   const inputTensor = ctx.floatTensor('input', [batch, ...inputNode.outputShape]);
   let last: TfliteValue | undefined;
@@ -133,10 +154,18 @@ export function toTflite(model: tf.LayersModel, options: TfliteExportOptions = {
     } else {
       const fused = fusion.ops.get(node.name);
       const out: OutputPlan = {
-        activation: fused?.activation ?? 'NONE', ...(fused?.batchNorm ? { batchNorm: fused.batchNorm } : {}),
-        ...(!fused?.after && quant?.grid(fused?.gridOf ?? node.name) ? { grid: quant.grid(fused?.gridOf ?? node.name) } : {}),
+        activation: fused?.activation ?? 'NONE',
+        ...(fused?.batchNorm ? { batchNorm: fused.batchNorm } : {}),
+        ...(!fused?.after && quant?.grid(fused?.gridOf ?? node.name)
+          ? { grid: quant.grid(fused?.gridOf ?? node.name) }
+          : {}),
       };
-      v = (converters.get(node.name) as Converter)(ctx, node, node.inputs.map((n) => values.get(n) as TfliteValue), out);
+      v = (converters.get(node.name) as Converter)(
+        ctx,
+        node,
+        node.inputs.map((n) => values.get(n) as TfliteValue),
+        out,
+      );
       if (fused?.after) v = emitActivation(ctx, node, v, fused.after, quant?.grid(node.name));
     }
     // The grid the layer's output must end on (a fused op's: its last fused layer's).
@@ -150,11 +179,18 @@ export function toTflite(model: tf.LayersModel, options: TfliteExportOptions = {
   }
   const out = last as TfliteValue;
   const output = ctx.asFloat(out, 'output');
-  if (output === inputTensor) throw new ExportError(`toTflite: a model that computes something, got one whose output is its input. Add layers.`);
+  if (output === inputTensor)
+    throw new ExportError(`toTflite: a model that computes something, got one whose output is its input. Add layers.`);
   const bytes = w.encode([inputTensor], [output], options.description ?? `tfjs-compress: ${model.name}`);
   return {
-    bytes, sizeBytes: bytes.length, mode: quant ? 'int8' : 'float32', batchSize: batch,
-    inputShape: inputNode.outputShape, outputShape: out.shape.slice(1), ops: w.opCounts(),
-    floatLayers: ctx.floatLayers, notes: ctx.notes,
+    bytes,
+    sizeBytes: bytes.length,
+    mode: quant ? 'int8' : 'float32',
+    batchSize: batch,
+    inputShape: inputNode.outputShape,
+    outputShape: out.shape.slice(1),
+    ops: w.opCounts(),
+    floatLayers: ctx.floatLayers,
+    notes: ctx.notes,
   };
 }

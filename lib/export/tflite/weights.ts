@@ -8,21 +8,31 @@ import { ExportError } from '../../errors';
 import { GraphNode } from '../../core/graph';
 import { QParams } from '../../quantize/qparams';
 import { quantize } from '../../quantize/affine';
-import { batchNormParams, config, layerWeights as sharedLayerWeights, transpose4, unsupportedConfig } from '../layer-data';
+import {
+  batchNormParams,
+  config,
+  layerWeights as sharedLayerWeights,
+  transpose4,
+  unsupportedConfig,
+} from '../layer-data';
 
 export { config, transpose4 };
 
 /** A layer's weights as plain arrays (tfjs layout). ExportError on NaN or Infinity. */
-export const layerWeights = (node: GraphNode): { data: Float32Array; shape: number[] }[] => sharedLayerWeights(node, 'toTflite');
+export const layerWeights = (node: GraphNode): { data: Float32Array; shape: number[] }[] =>
+  sharedLayerWeights(node, 'toTflite');
 
 /** ExportError for a layer configuration the converter does not handle, naming the layer and the way out. */
-export const unsupported = (node: GraphNode, what: string, fix: string): ExportError => unsupportedConfig('toTflite', node, what, fix);
+export const unsupported = (node: GraphNode, what: string, fix: string): ExportError =>
+  unsupportedConfig('toTflite', node, what, fix);
 
 /** Checks that kernel parameters are what TFLite's int8 kernels take: symmetric signed, at most 8 bits. */
 export function checkKernelParams(node: GraphNode, qp: QParams): void {
   if (!qp.signed || qp.zeroPoint.some((z) => z !== 0) || qp.bits > 8) {
-    throw new ExportError(`toTflite: symmetric signed kernels of at most 8 bits (zero point 0), got ${qp.bits}-bit ${qp.signed ? 'signed' : 'unsigned'} ` +
-      `integers with zero point ${qp.zeroPoint[0]} in layer "${node.name}". Quantize with weightSymmetric true and weightBits <= 8 (the defaults).`);
+    throw new ExportError(
+      `toTflite: symmetric signed kernels of at most 8 bits (zero point 0), got ${qp.bits}-bit ${qp.signed ? 'signed' : 'unsigned'} ` +
+        `integers with zero point ${qp.zeroPoint[0]} in layer "${node.name}". Quantize with weightSymmetric true and weightBits <= 8 (the defaults).`,
+    );
   }
 }
 
@@ -42,7 +52,11 @@ export function perTensor(qp: QParams): QParams {
 }
 
 /** int32 bias on scale inputScale * weightScale[c], zero point 0 (one scale when per tensor). */
-export function quantizeBias(bias: Float32Array, inputScale: number, qp: QParams): { data: Int32Array; scale: number[] } {
+export function quantizeBias(
+  bias: Float32Array,
+  inputScale: number,
+  qp: QParams,
+): { data: Int32Array; scale: number[] } {
   const scale = Array.from(qp.scale, (s) => Math.fround(s * inputScale));
   const data = Int32Array.from(bias, (b, c) => {
     const q = Math.round(b / (scale[qp.axis === undefined ? 0 : c] as number));

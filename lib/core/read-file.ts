@@ -1,9 +1,20 @@
-// Reading one whole file that may be hostile: a regular file (not a folder, FIFO or device, which
-// could block or never end), its size checked against a cap before any byte is read.
+// The one safe-open primitive: reading a whole file that may be hostile, from a folder that a user
+// or a client controls. Every reader of such files (data readers, model loaders, the static
+// server, the CLI) goes through it:
+//   1. with a `root`, the path must lie inside it (lexically, and after resolving links);
+//   2. the file is opened without following a final symlink (O_NOFOLLOW) and without blocking
+//      (O_NONBLOCK: opening a FIFO or a device returns at once instead of hanging);
+//   3. after opening, the open descriptor itself is checked: a regular file, at most `maxBytes`,
+//      and (with a root, on Linux) still inside the root, so a swap between the check and the
+//      open is caught;
+//   4. at most `maxBytes` are read, even if the file grows meanwhile.
+// A link inside the root that points to a file inside the root is read (the link is resolved
+// first, then its target opened with O_NOFOLLOW); one that points outside is refused.
 import * as fs from 'fs';
+import * as path from 'path';
 import { DataError } from '../errors';
 
-/** What {@link readRegularFile} names in its errors. */
+/** What {@link readRegularFile} names in its errors, and its limits. */
 export interface ReadFileOptions {
   /** The calling function, e.g. 'readNpy'. */
   readonly fn: string;
@@ -12,21 +23,129 @@ export interface ReadFileOptions {
   readonly maxBytes: number;
   /** How to get past the size cap, e.g. 'Raise maxBytes if the file is trusted.' */
   readonly tooLargeAdvice: string;
+  /** The folder the file must stay inside (after links are resolved). */
+  readonly root?: string;
+}
+
+const code = (e: unknown): string => (e as NodeJS.ErrnoException)?.code ?? 'an error';
+const FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+
+/** True when `p` is `root` or lies under it (both absolute and resolved). */
+export function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..' + path.sep) && rel !== '..' && !path.isAbsolute(rel));
+}
+
+function fail(o: ReadFileOptions, file: string, got: string, fix = 'Check the path.'): never {
+  throw new DataError(`${o.fn}: ${o.what} at ${file}, got ${got}. ${fix}`, file);
+}
+
+/** Resolves `file` (and checks it against the root); returns the path to open. */
+function target(file: string, o: ReadFileOptions): { real: string; root?: string } {
+  const abs = path.resolve(file);
+  let root: string | undefined;
+  if (o.root !== undefined) {
+    try {
+      root = fs.realpathSync(o.root);
+    } catch (e) {
+      fail(o, file, `a root folder ${o.root} that cannot be resolved (${code(e)})`);
+    }
+    if (!isInside(path.resolve(o.root), abs) && !isInside(root, abs)) {
+      fail(o, file, `a path outside ${o.root}`, 'Keep files inside their folder.');
+    }
+  }
+  let real: string;
+  try {
+    real = fs.realpathSync(abs);
+  } catch (e) {
+    return fail(o, file, code(e));
+  }
+  if (root !== undefined && !isInside(root, real)) {
+    fail(o, file, `a link to ${real}, outside ${o.root}`, 'Copy the file into the folder instead of linking it.');
+  }
+  return { real, ...(root !== undefined ? { root } : {}) };
+}
+
+/** Checks an open descriptor: a regular file within the cap, still inside the root. Returns its size. */
+function checkOpen(fd: number, file: string, root: string | undefined, o: ReadFileOptions): number {
+  const st = fs.fstatSync(fd);
+  if (!st.isFile())
+    fail(o, file, st.isDirectory() ? 'a folder' : 'something that is not a regular file (a FIFO, socket or device)');
+  if (st.size > o.maxBytes) {
+    throw new DataError(
+      `${o.fn}: ${o.what} of at most ${o.maxBytes} bytes, got ${st.size} in ${file}. ${o.tooLargeAdvice}`,
+      file,
+    );
+  }
+  if (root !== undefined && process.platform === 'linux') {
+    let opened: string | undefined;
+    try {
+      opened = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      opened = undefined; // no /proc: the checks before opening stand
+    }
+    if (opened !== undefined && !isInside(root, opened))
+      fail(o, file, `a file that moved outside the folder while it was opened`);
+  }
+  return st.size;
+}
+
+function openFlagsError(o: ReadFileOptions, file: string, e: unknown): never {
+  const c = code(e);
+  return fail(o, file, c === 'ELOOP' ? 'a symbolic link swapped in while it was opened' : c);
 }
 
 /**
- * The bytes of `file`, a regular file of at most `maxBytes`; DataError otherwise.
+ * The bytes of `file`: a regular file of at most `maxBytes`, inside `root` when given; DataError otherwise.
+ * Never blocks on a FIFO or device, never reads past the cap.
  * @example readRegularFile('x.npy', {fn: 'readNpy', what: 'a .npy file', maxBytes: 2 ** 31, tooLargeAdvice: 'Raise maxBytes.'})
  */
 export function readRegularFile(file: string, o: ReadFileOptions): Uint8Array {
-  let size: number;
+  const { real, root } = target(file, o);
+  let fd: number;
   try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a regular file' });
-    size = st.size;
+    fd = fs.openSync(real, FLAGS);
   } catch (e) {
-    throw new DataError(`${o.fn}: ${o.what} at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`, file);
+    return openFlagsError(o, file, e);
   }
-  if (size > o.maxBytes) throw new DataError(`${o.fn}: ${o.what} of at most ${o.maxBytes} bytes, got ${size} in ${file}. ${o.tooLargeAdvice}`, file);
-  return new Uint8Array(fs.readFileSync(file));
+  try {
+    const size = checkOpen(fd, file, root, o);
+    const out = new Uint8Array(size);
+    let done = 0;
+    while (done < size) {
+      const n = fs.readSync(fd, out, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === size ? out : out.subarray(0, done);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * As {@link readRegularFile}, without blocking the event loop (reads run in libuv's threads).
+ * @example const bytes = await readRegularFileAsync('imgs/a.png', {root: 'imgs', fn: 'loadImageFolder', what: 'an image', maxBytes: 1 << 25, tooLargeAdvice: 'Resize it.'})
+ */
+export async function readRegularFileAsync(file: string, o: ReadFileOptions): Promise<Uint8Array> {
+  const { real, root } = target(file, o);
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(real, FLAGS);
+  } catch (e) {
+    return openFlagsError(o, file, e);
+  }
+  try {
+    const size = checkOpen(handle.fd, file, root, o);
+    const out = new Uint8Array(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(out, done, size - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === size ? out : out.subarray(0, done);
+  } finally {
+    await handle.close();
+  }
 }

@@ -14,9 +14,24 @@ export { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_COUNTS } from '.
 export { toTensors, batches, imageInputShape } from './tensors';
 export type { Batch, BatchOptions, TensorOptions } from './tensors';
 export {
-  saveModel, loadModel, modelToArtifacts, artifactsToModel, loadGraphModel, artifactsToGraphModel, graphModelToArtifacts,
+  saveModel,
+  loadModel,
+  modelToArtifacts,
+  artifactsToModel,
+  loadGraphModel,
+  artifactsToGraphModel,
+  graphModelToArtifacts,
 } from './model-io';
-export { writeArtifacts, writeArtifactFiles, checkManifest, specBytes, weightByteLengths, isGraphArtifacts, shardNames, SHARD_SIZE_BYTES } from './model-files';
+export {
+  writeArtifacts,
+  writeArtifactFiles,
+  checkManifest,
+  specBytes,
+  weightByteLengths,
+  isGraphArtifacts,
+  shardNames,
+  SHARD_SIZE_BYTES,
+} from './model-files';
 export type { ModelArtifacts, ModelJson, WriteOptions, WrittenModel } from './model-files';
 export { readArtifacts, readArtifactsAsync } from './model-read';
 export type { ReadOptions } from './model-read';
@@ -29,3 +44,13 @@ export type { ImageFolderOptions, ImageFolderEntry } from './image-folder';
 export { loadDataFiles } from './data-files';
 export type { DataFilesOptions, LoadedData } from './data-files';
 export { pathSha256 } from './digest';
+export { resolvePreprocessing, preprocessPixels, preprocessValue, PREPROCESS_PRESETS } from './preprocess';
+export type { Preprocessing, ResolvedPreprocessing, PreprocessPreset } from './preprocess';
+export {
+  validateDeployment,
+  isRunRelativePath,
+  DEPLOYMENT_FILE,
+  ARTIFACT_FORMATS,
+  ARTIFACT_RUNTIMES,
+} from './deployment';
+export type { Deployment, DeploymentArtifact, ArtifactFormat, ArtifactRuntime } from './deployment';

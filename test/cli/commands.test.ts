@@ -220,12 +220,12 @@ describe('cli: the executable on course and architecture models', function () {
     expect(r.status).to.equal(1);
     expect(r.stderr).to.match(/DataError: run: a recipe file/);
 
-    // A FIFO named like a model file: refused by its stat, never opened (reading it would block forever).
+    // A FIFO named like a model file: opened without blocking (O_NONBLOCK) and refused by its fstat.
     const fifo = path.join(dir, 'fifo.onnx');
     execFileSync('mkfifo', [fifo]);
     r = cli(['bench', fifo]);
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/DataError: bench: an \.onnx file at .*fifo\.onnx, got not a regular file/);
+    expect(r.stderr).to.match(/DataError: bench: an \.onnx file at .*fifo\.onnx, got something that is not a regular file/);
     fs.rmSync(fifo);
 
     const existing = path.join(dir, 'pruned');

@@ -14,6 +14,8 @@ export interface BannerCheck {
 export interface BannerData {
   readonly checks: readonly BannerCheck[];
   readonly warnings: readonly string[];
+  /** The headline when there are no checks (default: "No checks were set"). */
+  readonly headline?: string;
 }
 
 /** Warnings shown before the rest fold into "N more". */
@@ -42,7 +44,7 @@ export function bannerHtml(b: BannerData): string {
       ? `Failed: ${failed.length} of ${b.checks.length} check${b.checks.length === 1 ? '' : 's'}`
       : status === 'passed'
         ? `Passed: ${passed.length === 1 ? 'the check' : `all ${passed.length} checks`}`
-        : 'No checks were set';
+        : (b.headline ?? 'No checks were set');
   const parts = [
     `<p class="tfc-banner-title">${status === 'failed' ? '&#10007;' : status === 'passed' ? '&#10003;' : '&#8226;'} ${escapeXml(headline)}${
       b.warnings.length ? `, ${b.warnings.length} warning${b.warnings.length === 1 ? '' : 's'}` : ''

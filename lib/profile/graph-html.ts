@@ -36,7 +36,7 @@ ${MODES.map(
 /** Opens the folding section that the address points to (a block's link). */
 export const GRAPH_SCRIPT = `(function () {
   function open() {
-    var d = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    var d = location.hash && document.getElementById(location.hash.slice(1));
     if (d && d.tagName === 'DETAILS') d.open = true;
   }
   window.addEventListener('hashchange', open);

@@ -1,12 +1,11 @@
 // The report of a pipeline run: what was run (the recipe, versions, seed, machine, the inputs'
 // sha256), what each stage produced (artifact, size, accuracy) and how fast each artifact ran,
-// as JSON, Markdown and a self-contained HTML page. Derived figures (ratios, drops, speed-ups)
+// as JSON and Markdown (the HTML page: report-html.ts). Derived figures (ratios, drops, speed-ups)
 // are computed here from the measured ones, in one place.
 import * as fs from 'fs';
 import * as path from 'path';
 import { MachineInfo } from '../core/machine';
-import { barChart } from '../viz/figures';
-import { HtmlBlock, htmlPage, rowObjects } from '../viz/html-page';
+import { rowObjects } from '../viz/html-page';
 import { tableText } from '../viz/table';
 import { BenchReportRow } from './bench-stage';
 import { Recipe } from './recipe';
@@ -194,67 +193,6 @@ export function reportMarkdown(r: PipelineReport): string {
   ].join('\n');
 }
 
-/** The report's charts: size and accuracy per stage, latency per artifact. */
-export function reportFigures(r: PipelineReport): ReturnType<typeof barChart>[] {
-  const stages = r.stages.filter((s) => s.sizeBytes !== undefined);
-  const figs = [
-    barChart({
-      title: 'Model size per stage',
-      yTitle: 'bytes',
-      categories: stages.map((s) => s.name),
-      series: [{ name: 'size (bytes)', values: stages.map((s) => s.sizeBytes as number) }],
-    }),
-  ];
-  const scored = r.stages.filter((s) => s.accuracy !== undefined);
-  if (scored.length)
-    figs.push(
-      barChart({
-        title: 'Accuracy per stage',
-        yTitle: 'accuracy',
-        categories: scored.map((s) => s.name),
-        series: [{ name: 'accuracy', values: scored.map((s) => s.accuracy as number) }],
-      }),
-    );
-  if (r.bench.length) {
-    const keys = [...new Set(r.bench.map((b) => `${b.runtime} x${b.threads} batch ${b.batchSize}`))];
-    const labels = [...new Set(r.bench.map((b) => b.stage))];
-    figs.push(
-      barChart({
-        title: 'Latency (p50)',
-        yTitle: 'ms',
-        categories: keys,
-        series: labels.map((l) => ({
-          name: l,
-          values: keys.map(
-            (k) =>
-              r.bench.find((b) => b.stage === l && `${b.runtime} x${b.threads} batch ${b.batchSize}` === k)?.p50Ms ??
-              NaN,
-          ),
-        })),
-      }),
-    );
-  }
-  return figs;
-}
-
-/** report.html (self-contained). */
-export function reportHtml(r: PipelineReport): string {
-  const blocks: HtmlBlock[] = [
-    {
-      text: `Seed ${r.seed}; ${Object.entries(r.versions)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}; ${r.machine.cpuModel}, ${r.machine.cores} cores (${r.machine.cpuFlags.join(' ')}).`,
-    },
-    { heading: 'Stages' },
-    { table: stageTable(r) },
-    ...(r.bench.length ? [{ heading: 'Speed' }, { table: benchTable(r) }] : []),
-    { heading: 'Charts' },
-    ...reportFigures(r).map((figure) => ({ figure })),
-    { heading: 'Inputs' },
-    { table: { columns: ['role', 'path', 'sha256'], rows: r.inputs.map((i) => [i.role, i.path, i.sha256]) } },
-    ...(r.warnings.length ? [{ heading: 'Warnings' }, ...r.warnings.map((text) => ({ text }))] : []),
-    { heading: 'Recipe' },
-    { code: JSON.stringify(r.recipe, null, 2) },
-  ];
-  return htmlPage(r.recipe.name ?? 'tfjs-compress run', blocks);
-}
+// The charts and the HTML page live beside this file (report-figures.ts, report-html.ts).
+export { reportFigures } from './report-figures';
+export { reportHtml } from './report-html';

@@ -1,5 +1,6 @@
 // The profiler: parameters, MACs, sizes, sparsity, memory, the latency primitive (bench.benchmark
-// times whole models on runtimes), and the layer graph picture.
+// times whole models on runtimes), the layer graph picture (any size: blocks for large models) and
+// the profile's HTML page.
 export { profileModel } from './profile-model';
 export { profileGraphModel } from './graph-profile';
 export { graphOpMacs, GRAPH_OPS_WITH_RULES } from './graph-ops';
@@ -10,4 +11,12 @@ export { modelSizes, gzipBytes } from './sizes';
 export type { ModelSizes } from './sizes';
 export { measureLatency, timeRuns, latencyStats, quantile } from '../core/latency';
 export type { LatencyOptions, LatencyStats } from '../core/latency';
-export { graphSvg } from './graph-svg';
+export { graphSvg, blockGraphSvg } from './graph-svg';
+export type { GraphSvgOptions } from './graph-svg';
+export { layerBlocks } from './graph-blocks';
+export type { LayerBlock, LayerBlockOptions } from './graph-blocks';
+export type { GraphColouring } from './graph-colour';
+export { layerPrecisions } from './precision';
+export type { PrecisionSources, WeightSpecLike } from './precision';
+export { profileHtml, profileFigures } from './report-html';
+export type { ProfileHtmlOptions } from './report-html';

@@ -2,7 +2,7 @@
 // Display and rendering live in show.ts and render.ts. Log axes get explicit ticks (ticks.ts);
 // histograms are binned here (bins.ts), so a figure holds counts, not every value.
 import { histogramBins } from './bins';
-import { logAxisTicks } from './ticks';
+import { AxisFormat, axisFormat } from './axes';
 
 /** A Plotly figure: traces and layout, JSON-serializable. */
 export interface Figure {
@@ -17,8 +17,13 @@ export interface ChartOptions {
   readonly yTitle?: string;
   readonly logX?: boolean;
   readonly logY?: boolean;
+  /** The quantity on the x axis: its ticks and hover values are written in its unit (axes.ts). */
+  readonly xFormat?: AxisFormat;
+  readonly yFormat?: AxisFormat;
   readonly width?: number;
   readonly height?: number;
+  /** Where the legend goes: 'bottom' (default, horizontal), 'right' (beside the plot, never over labels), 'none'. */
+  readonly legend?: 'bottom' | 'right' | 'none';
 }
 
 /** One line or scatter series. */
@@ -26,17 +31,31 @@ export interface XYSeries {
   readonly name: string;
   readonly x: readonly (number | string)[];
   readonly y: readonly number[];
-  /** Hover or label text per point. */
+  /** Label text per point (shown with `showText`, and in the hover). */
   readonly text?: readonly string[];
+  /** Hover text per point, replacing Plotly's default hover label. */
+  readonly hoverText?: readonly string[];
   /** Error bars (same length as y). */
   readonly yError?: readonly number[];
   readonly dash?: 'solid' | 'dash' | 'dot';
+  /** Marker diameter per point, in pixels. */
+  readonly markerSize?: readonly number[];
+  /** Marker symbol (Plotly's names: 'circle', 'star', 'diamond', ...). */
+  readonly symbol?: string;
+  /** One colour, or one per point. */
+  readonly color?: string | readonly string[];
 }
 
 /** Drops undefined fields, so a figure is plain JSON. */
 function clean<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
+
+const LEGENDS = {
+  bottom: { orientation: 'h', y: -0.2 },
+  right: { orientation: 'v', x: 1.02, xanchor: 'left', y: 1, yanchor: 'top', itemsizing: 'constant' },
+  none: undefined,
+} as const;
 
 function layout(o: ChartOptions, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return clean({
@@ -46,7 +65,8 @@ function layout(o: ChartOptions, extra: Record<string, unknown> = {}): Record<st
     width: o.width ?? 720,
     height: o.height ?? 420,
     margin: { l: 60, r: 20, t: o.title ? 50 : 20, b: 50 },
-    legend: { orientation: 'h', y: -0.2 },
+    legend: LEGENDS[o.legend ?? 'bottom'],
+    ...(o.legend === 'none' ? { showlegend: false } : {}),
     ...extra,
   });
 }
@@ -55,20 +75,30 @@ function numbers(values: readonly unknown[]): number[] {
   return values.filter((v): v is number => typeof v === 'number');
 }
 
-/** Adds readable ticks to the log axes of a figure's layout, from the values they show. */
+/** Writes each axis' ticks in its quantity (axes.ts); log axes get readable ticks from the values they show. */
 function withLogTicks(fig: Figure, o: ChartOptions, x: () => number[], y: () => number[]): Figure {
   const layout = { ...fig.layout };
-  for (const [key, on, values] of [
-    ['xaxis', o.logX, x],
-    ['yaxis', o.logY, y],
+  for (const [key, log, format, values] of [
+    ['xaxis', o.logX, o.xFormat, x],
+    ['yaxis', o.logY, o.yFormat, y],
   ] as const) {
-    const ticks = on ? logAxisTicks(values()) : undefined;
-    if (ticks) layout[key] = { ...(layout[key] as Record<string, unknown>), ...ticks };
+    if (!log && !format) continue;
+    const fields = axisFormat(format, values(), Boolean(log));
+    if (Object.keys(fields).length) layout[key] = { ...(layout[key] as Record<string, unknown>), ...fields };
   }
   return { data: fig.data, layout };
 }
 
 function xyTrace(s: XYSeries, mode: string): Record<string, unknown> {
+  const color = typeof s.color === 'string' ? s.color : s.color ? [...s.color] : undefined;
+  const marker =
+    s.markerSize || s.symbol || color
+      ? {
+          ...(s.markerSize ? { size: [...s.markerSize] } : {}),
+          ...(s.symbol ? { symbol: s.symbol } : {}),
+          ...(color ? { color } : {}),
+        }
+      : undefined;
   return {
     type: 'scatter',
     mode,
@@ -76,8 +106,10 @@ function xyTrace(s: XYSeries, mode: string): Record<string, unknown> {
     x: [...s.x],
     y: [...s.y],
     ...(s.text ? { text: [...s.text] } : {}),
+    ...(s.hoverText ? { hovertext: [...s.hoverText], hoverinfo: 'text' } : {}),
     ...(s.yError ? { error_y: { type: 'data', array: [...s.yError], visible: true } } : {}),
     ...(s.dash ? { line: { dash: s.dash } } : {}),
+    ...(marker ? { marker } : {}),
   };
 }
 
@@ -112,35 +144,76 @@ export function scatterChart(
   );
 }
 
-/** Grouped bars: one trace per series over shared categories. */
+/** One series of a bar chart. */
+export interface BarSeries {
+  readonly name: string;
+  readonly values: readonly number[];
+  /** Symmetric error bars. */
+  readonly errors?: readonly number[];
+  /** Error bars above the bar only (e.g. p90 - p50 over a p50 bar). */
+  readonly upperErrors?: readonly number[];
+  /** One colour for the series, or one per bar. */
+  readonly color?: string | readonly string[];
+  /** Hover text per bar, replacing Plotly's default hover label. */
+  readonly hoverText?: readonly string[];
+  /** Text drawn on each bar. */
+  readonly labels?: readonly string[];
+}
+
+function errorBars(s: BarSeries): Record<string, unknown> {
+  if (s.upperErrors)
+    return {
+      type: 'data',
+      symmetric: false,
+      array: [...s.upperErrors],
+      arrayminus: s.upperErrors.map(() => 0),
+      visible: true,
+    };
+  return s.errors ? { type: 'data', array: [...s.errors], visible: true } : {};
+}
+
+/**
+ * Grouped bars: one trace per series over shared categories. `orientation: 'h'` lays the bars
+ * along x with the categories down the y axis, first at the top (long names stay readable); its
+ * value axis is then x (`logX`, `xFormat`, `xTitle`).
+ * @example barChart({categories: ['fp32', 'int8'], series: [{name: 'size', values: [4.8e6, 1.2e6]}], yFormat: 'bytes'})
+ */
 export function barChart(
   o: ChartOptions & {
     readonly categories: readonly string[];
-    readonly series: readonly {
-      readonly name: string;
-      readonly values: readonly number[];
-      readonly errors?: readonly number[];
-    }[];
+    readonly series: readonly BarSeries[];
     readonly stacked?: boolean;
+    readonly orientation?: 'v' | 'h';
   },
 ): Figure {
+  const h = o.orientation === 'h';
   const fig: Figure = {
-    data: o.series.map((s) => ({
-      type: 'bar',
-      name: s.name,
-      x: [...o.categories],
-      y: [...s.values],
-      ...(s.errors ? { error_y: { type: 'data', array: [...s.errors], visible: true } } : {}),
-    })),
-    layout: layout(o, { barmode: o.stacked ? 'stack' : 'group' }),
+    data: o.series.map((s) => {
+      const err = errorBars(s);
+      const color = typeof s.color === 'string' ? s.color : s.color ? [...s.color] : undefined;
+      return {
+        type: 'bar',
+        name: s.name,
+        ...(h
+          ? { orientation: 'h', y: [...o.categories], x: [...s.values] }
+          : { x: [...o.categories], y: [...s.values] }),
+        ...(Object.keys(err).length ? { [h ? 'error_x' : 'error_y']: err } : {}),
+        ...(color ? { marker: { color } } : {}),
+        ...(s.hoverText ? { hovertext: [...s.hoverText], hoverinfo: 'text' } : {}),
+        ...(s.labels ? { text: [...s.labels], textposition: 'auto' } : {}),
+      };
+    }),
+    layout: layout(
+      h ? { ...o, height: o.height ?? Math.max(240, 80 + 22 * o.categories.length * Math.max(1, o.series.length)) } : o,
+      {
+        barmode: o.stacked ? 'stack' : 'group',
+        ...(h ? { yaxis: { title: { text: o.yTitle ?? '' }, automargin: true, autorange: 'reversed' } } : {}),
+      },
+    ),
   };
   const totals = o.categories.map((_, k) => o.series.reduce((a, s) => a + (s.values[k] ?? 0), 0));
-  return withLogTicks(
-    fig,
-    o,
-    () => [],
-    () => o.series.flatMap((s) => [...s.values]).concat(o.stacked ? totals : []),
-  );
+  const values = () => o.series.flatMap((s) => [...s.values]).concat(o.stacked ? totals : []);
+  return h ? withLogTicks(fig, o, values, () => []) : withLogTicks(fig, o, () => [], values);
 }
 
 /**

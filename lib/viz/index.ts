@@ -1,7 +1,9 @@
 // Charts and tables: figure builders (plain data -> Plotly spec), notebook display (interactive
 // HTML + PNG + Plotly JSON), PNG rendering, and the one formatter every table uses.
 export { lineChart, scatterChart, barChart, histogram, heatmap, imageGrid } from './figures';
-export type { Figure, ChartOptions, XYSeries } from './figures';
+export type { Figure, ChartOptions, XYSeries, BarSeries } from './figures';
+export { axisFormat, formatAs, formatBytesShort, formatCount } from './axes';
+export type { AxisFormat } from './axes';
 export { show, showTable, showMarkdown, showSvg, showPng, displayData } from './show';
 export { tableText } from './table';
 export type { TableOptions, TableText } from './table';
@@ -11,4 +13,7 @@ export { summariseFigure } from './summarise';
 export { renderPng, saveFigure, closeRenderer, renderUnavailableReason, CHROMIUM_PATH, CHROMIUM_ARGS } from './render';
 export { figureSvg, escapeXml } from './svg';
 export { htmlPage } from './html-page';
-export type { HtmlBlock } from './html-page';
+export type { HtmlBlock, HtmlPageOptions } from './html-page';
+export { bannerHtml, bannerStatus } from './banner';
+export type { BannerData, BannerCheck } from './banner';
+export { plotlyScriptTag } from './plotly-bundle';

@@ -10,6 +10,7 @@ import * as path from 'path';
 import { randomUUID } from 'crypto';
 import { Figure } from './figures';
 import { resolveOptional } from '../core/optional-package';
+import { PLOTLY_CONFIG } from './plotly-bundle';
 
 /** Where the page can fetch plotly.js: paths relative to the notebook's folder and to candidate server roots. */
 export interface PlotlySource {
@@ -49,7 +50,7 @@ export function plotlySource(cwd = process.cwd()): PlotlySource | undefined {
 }
 
 /** JSON that is safe inside a <script> element. */
-function scriptJson(v: unknown): string {
+export function scriptJson(v: unknown): string {
   return JSON.stringify(v)
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')
@@ -133,7 +134,7 @@ export function plotlyHtml(
   const img = options.png
     ? `<img src="data:image/png;base64,${options.png}" width="${width}" height="${height}" alt="${escapeAttr(options.alt)}" style="max-width: 100%; height: auto">`
     : '';
-  const spec = { data: fig.data, layout: fig.layout, config: { displaylogo: false } };
+  const spec = { data: fig.data, layout: fig.layout, config: PLOTLY_CONFIG };
   const source: PlotlySource = options.source ?? { fromNotebook: '', fromRoot: [] };
   return (
     `<div id="${id}" class="tfc-plotly" style="width: ${width}px; min-height: ${height}px; max-width: 100%">${img}</div>\n` +

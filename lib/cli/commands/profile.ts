@@ -2,11 +2,12 @@
 // model folder: per-layer table, totals, file sizes; --json for machines, --html for a report.
 import * as path from 'path';
 import { profileModel } from '../../profile/profile-model';
-import { graphSvg } from '../../profile/graph-svg';
-import { barChart } from '../../viz/figures';
-import { htmlPage } from '../../viz/html-page';
+import { profileHtml } from '../../profile/report-html';
+import { layerPrecisions } from '../../profile/precision';
 import { writeFileAtomic } from '../../core/atomic';
-import { modelBytes, disposeStageModel } from '../../pipeline/stage-model';
+import { readRegularFile } from '../../core/read-file';
+import type { ModelJson } from '../../data/model-files';
+import { StageModel, modelBytes, disposeStageModel, planOfStage } from '../../pipeline/stage-model';
 import { CommandSpec, ParsedArgs, numberArg, stringArg } from '../args';
 import { CommandContext, CommandResult, formatBytes, openModelArg, textTable } from '../common';
 
@@ -16,11 +17,39 @@ export const PROFILE: CommandSpec = {
     'Per-layer parameters, MACs, weight and activation bytes, sparsity; totals and file sizes of a model folder (layers or graph model).',
   positionals: [{ name: 'MODEL', description: 'a TensorFlow.js model folder (model.json and its weight files)' }],
   options: {
-    html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML report (tables and charts)' },
+    html: {
+      type: 'string',
+      value: 'FILE',
+      description: 'also write a self-contained HTML report (interactive charts and the layer graph; works offline)',
+    },
     'batch-size': { type: 'string', value: 'N', description: 'batch size of the peak-memory estimate (default 1)' },
   },
   notes: ['example: tfjs-compress profile ./model --html profile.html'],
 };
+
+/** The weights manifest entries of the model's model.json (how each weight is stored), for the graph's precision colours. */
+function manifestSpecs(dir: string, m: StageModel): ModelJson['weightsManifest'][number]['weights'] {
+  const json =
+    m.kind === 'graph'
+      ? m.artifacts.modelJson
+      : (JSON.parse(
+          Buffer.from(
+            readRegularFile(path.join(path.resolve(dir), 'model.json'), {
+              fn: 'profile',
+              what: 'a model.json',
+              maxBytes: 16 * 2 ** 20,
+              tooLargeAdvice: 'Profile a model whose model.json is at most 16 MiB.',
+            }),
+          ).toString('utf8'),
+        ) as ModelJson);
+  return json.weightsManifest.flatMap((g) => g.weights);
+}
+
+/** Weight bits of each layer of a quantized layers model (its plan), if any. */
+function planBits(m: StageModel): Record<string, number> {
+  const plan = planOfStage(m);
+  return plan ? Object.fromEntries(Object.entries(plan.weights).map(([layer, q]) => [layer, q.bits])) : {};
+}
 
 export async function runProfile(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
   const dir = args.positionals[0] as string;
@@ -49,34 +78,14 @@ export async function runProfile(args: ParsedArgs, ctx: CommandContext): Promise
       ...report.warnings.map((w) => `warning: ${w}`),
     ];
     if (html) {
-      const top = [...report.layers].sort((a, b) => (b.macs ?? 0) - (a.macs ?? 0)).slice(0, 20);
+      const precision = layerPrecisions(report.layers, { specs: manifestSpecs(dir, m), bits: planBits(m) });
       writeFileAtomic(
         path.resolve(html),
-        htmlPage(`Profile of ${dir}`, [
-          { text: summary.join(' — ') },
-          { heading: 'Layers' },
-          { table: { columns, rows } },
-          { heading: 'Where the compute is' },
-          {
-            figure: barChart({
-              title: 'MACs of the 20 largest layers',
-              yTitle: 'MACs',
-              categories: top.map((l) => l.name),
-              series: [{ name: 'MACs', values: top.map((l) => l.macs ?? 0) }],
-            }),
-          },
-          {
-            figure: barChart({
-              title: 'Parameters of the same layers',
-              yTitle: 'params',
-              categories: top.map((l) => l.name),
-              series: [{ name: 'params', values: top.map((l) => l.params) }],
-            }),
-          },
-          ...(m.kind === 'layers' && report.layers.length <= 80
-            ? [{ heading: 'Graph' }, { svg: graphSvg(report.layers) }]
-            : []),
-        ]),
+        profileHtml(report, {
+          title: `Profile of ${dir}`,
+          summary: summary.filter((line) => !line.startsWith('warning: ')), // the page lists warnings at its top
+          precision,
+        }),
       );
       ctx.progress.line(`wrote ${html}`);
     }

@@ -229,7 +229,9 @@ describe('cli: the executable on course and architecture models', function () {
     execFileSync('mkfifo', [fifo]);
     r = cli(['bench', fifo]);
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/DataError: bench: an \.onnx file at .*fifo\.onnx, got something that is not a regular file/);
+    expect(r.stderr).to.match(
+      /DataError: bench: an \.onnx file at .*fifo\.onnx, got something that is not a regular file/,
+    );
     fs.rmSync(fifo);
 
     const existing = path.join(dir, 'pruned');

@@ -74,6 +74,12 @@ export interface FolderWriteOptions {
    * where links fail), e.g. the files that are not part of a model. Default: none.
    */
   readonly carryOver?: (oldDir: string) => readonly string[];
+  /**
+   * When replacing: called with the existing folder right before it is moved aside (after the new
+   * folder is complete); throwing refuses the replacement and leaves both as they were. For
+   * re-checking, at the last moment, that the folder may be replaced (see safe-output.ts).
+   */
+  readonly beforeReplace?: (oldDir: string) => void;
 }
 
 const STALE = /^\.(.+)\.(tmp|old)-(\d+)-(\d+)-[0-9a-f]+$/;
@@ -218,6 +224,7 @@ function commit(p: Pending, options: FolderWriteOptions): void {
         throw new ConfigError(
           `${p.fn}: a folder (or nothing) at ${p.target}, got a file. Remove it or pick another path.`,
         );
+      options.beforeReplace?.(p.target);
       const old = tempName(p.parent, p.base, 'old');
       try {
         fs.renameSync(p.target, old);

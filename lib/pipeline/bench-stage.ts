@@ -30,15 +30,24 @@ export function onnxBaseline(original: StageModel, warnings: string[]): BenchTar
 
 /**
  * Times the targets on the stage's runtimes, all in one interleaved benchmark (bench.benchmark:
- * round-robin rounds, so a shared machine's noise hits every artifact alike). `onRow` sees each row.
+ * round-robin rounds, so a shared machine's noise hits every artifact alike). `watching` sees each row
+ * (a function, or `{onRow, onProgress}` with the rows done of the total).
  */
 export async function runBench(
   stage: BenchStage,
   targets: readonly BenchTarget[],
   inputShape: readonly number[],
   seed: number,
-  onRow?: (row: BenchReportRow) => void,
+  watching:
+    | ((row: BenchReportRow) => void)
+    | {
+        /** Sees each row as it is measured. */
+        readonly onRow?: (row: BenchReportRow) => void;
+        /** Rows measured of the total (progress). */
+        readonly onProgress?: (done: number, total: number) => void;
+      } = {},
 ): Promise<BenchReportRow[]> {
+  const watch = typeof watching === 'function' ? { onRow: watching } : watching;
   const runtimes = stage.runtimes ?? ['tfjs-wasm', 'ort'];
   const threads = stage.threads ?? [1];
   const shape = inputShape.map((d) => Math.max(d, 1));
@@ -53,11 +62,18 @@ export async function runBench(
     }
   }
   if (!list.length) return [];
+  const batchSizes = stage.batchSizes ?? [1, 32];
+  const total = list.length * batchSizes.length;
+  let done = 0;
+  watch.onProgress?.(0, total);
   const rows = await bench.benchmark(list, {
-    batchSizes: stage.batchSizes ?? [1, 32],
+    batchSizes,
     seed,
     ...(stage.rounds ? { rounds: stage.rounds } : {}),
-    onRow: (r) => onRow?.({ ...r, stage: r.model }),
+    onRow: (r) => {
+      watch.onRow?.({ ...r, stage: r.model });
+      watch.onProgress?.(++done, total);
+    },
   });
   return rows.map((r) => ({ ...r, stage: r.model }));
 }

@@ -17,7 +17,15 @@
 //   `calibration.observer` as the calibration method.
 // A recipe and its report reproduce a run: the report records the recipe, the versions, the seed,
 // the machine and the sha256 of every input file.
-import { Field, Schema, validate } from './schema';
+//
+// Validation (recipe-schema.ts) looks at own properties only and bounds every number, string
+// and list; then the checks that span fields: distinct stage names that are each one folder
+// name, one preprocessing for all the data, a bounded amount of benchmark work.
+import { ConfigError } from '../errors';
+import { checkPathSegment } from '../core/safe-output';
+import { Preprocessing, PreprocessPreset, ResolvedPreprocessing, resolvePreprocessing } from '../data/preprocess';
+import { RECIPE, STAGES } from './recipe-schema';
+import { validate } from './schema';
 
 /** Where data comes from: an image folder (class subfolders) or a .npy file of inputs. */
 export interface DataSpec {
@@ -31,6 +39,16 @@ export interface DataSpec {
   readonly limit?: number;
   /** Image folders for models with flat inputs: [height, width, channels]. */
   readonly imageShape?: [number, number, number];
+  /**
+   * How the model's inputs are made from 8-bit pixels: a preset ('unit' [0, 1], 'mobilenet'
+   * [-1, 1], 'caffe', 'torch', 'none') or explicit numbers. Image folders default to 'unit'.
+   * Recorded in deploy.json for serving.
+   */
+  readonly preprocessing?: PreprocessPreset | Preprocessing;
+  /** Name of class i of the model's output (Keras `class_names` order); an image folder's subfolders are mapped to these. */
+  readonly classNames?: readonly string[];
+  /** A text file with one class name per line (or a JSON list), relative to the recipe file; instead of classNames. */
+  readonly labelsFile?: string;
 }
 
 export interface PruneStage {
@@ -56,6 +74,8 @@ export interface QuantizeStage {
   readonly blockSize?: number;
   readonly calibration?: {
     readonly count?: number;
+    /** Examples per calibration forward pass (default 32, lowered to what fits in memory). */
+    readonly batchSize?: number;
     readonly observer?: 'minmax' | 'moving-average' | 'percentile' | 'mse' | 'entropy';
   };
   readonly skip?: readonly string[];
@@ -95,123 +115,113 @@ export interface Recipe {
   readonly data?: { readonly calibration?: DataSpec; readonly evaluation?: DataSpec; readonly training?: DataSpec };
   readonly stages: readonly Stage[];
   readonly checks?: { readonly maxAccuracyDrop?: number };
+  /** Which artifact deploy.json recommends: the runtime preferred among those within the checks (default 'ort'). */
+  readonly deploy?: { readonly prefer?: 'ort' | 'tfjs' | 'tflite' };
 }
 
-const fraction: Schema = { type: 'number', min: 0, max: 1, exclusiveMax: true, hint: 'Use a fraction such as 0.5.' };
-const names: Schema = { type: 'array', items: { type: 'string' } };
-const positiveInt = (max: number, hint: string): Schema => ({ type: 'number', integer: true, min: 1, max, hint });
-const dataSpec: Schema = {
-  type: 'object',
-  fields: {
-    path: { schema: { type: 'string' }, required: true },
-    labels: { schema: { type: 'string' } },
-    scale: { schema: { type: 'number', hint: 'Use e.g. 0.00392156862745098 (1/255).' } },
-    limit: { schema: positiveInt(10_000_000, 'Use e.g. 1000.') },
-    imageShape: { schema: { type: 'array', items: positiveInt(4096, 'Use [height, width, channels].'), minItems: 3 } },
-  },
-};
-const common: Record<string, Field> = { name: { schema: { type: 'string' } } };
-const from: Field = { schema: { type: 'string', enum: ['previous', 'original'] } };
+/** Bench work bound: sum of batch sizes x rounds x thread counts (examples timed per round-robin, roughly). */
+export const MAX_BENCH_WORK = 65_536;
 
-const STAGES: Record<string, Record<string, Field>> = {
-  prune: {
-    ...common,
-    from,
-    method: { schema: { type: 'string', enum: ['magnitude', 'channels'] }, required: true },
-    sparsity: { schema: fraction, required: true },
-    layers: { schema: { type: 'record', values: fraction, hint: 'Map layer names (or * patterns) to sparsities.' } },
-    skip: { schema: names },
-    fineTune: {
-      schema: {
-        type: 'object',
-        fields: {
-          epochs: { schema: { type: 'number', integer: true, min: 0, max: 1000, hint: 'Use e.g. 1.' }, required: true },
-          batchSize: { schema: positiveInt(4096, 'Use e.g. 64.') },
-          learningRate: { schema: { type: 'number', min: 1e-9, max: 10, hint: 'Use e.g. 0.0005.' } },
-        },
-      },
-    },
-  },
-  quantize: {
-    ...common,
-    from,
-    mode: { schema: { type: 'string', enum: ['weight-only', 'dynamic', 'static'] } },
-    weightBits: { schema: { type: 'number', integer: true, min: 2, max: 16, hint: 'Use 8.' } },
-    activationBits: { schema: { type: 'number', integer: true, min: 2, max: 16, hint: 'Use 8.' } },
-    granularity: { schema: { type: 'string', enum: ['per-tensor', 'per-channel'] } },
-    blockSize: {
-      schema: {
-        type: 'number',
-        integer: true,
-        min: 32,
-        max: 128,
-        hint: 'Use 32, 64 or 128 (with mode weight-only and weightBits 4).',
-      },
-    },
-    calibration: {
-      schema: {
-        type: 'object',
-        fields: {
-          count: { schema: positiveInt(1_000_000, 'Use e.g. 256.') },
-          observer: { schema: { type: 'string', enum: ['minmax', 'moving-average', 'percentile', 'mse', 'entropy'] } },
-        },
-      },
-    },
-    skip: { schema: names },
-    dtype: { schema: { type: 'string', enum: ['uint8', 'uint16', 'float16'] } },
-    weights: { schema: names },
-  },
-  export: {
-    ...common,
-    to: { schema: { type: 'string', enum: ['onnx', 'tfjs', 'tflite', 'coreml'] }, required: true },
-    dtype: { schema: { type: 'string', enum: ['float32', 'uint8', 'uint16', 'float16', 'auto'] } },
-  },
-  bench: {
-    ...common,
-    runtimes: {
-      schema: { type: 'array', minItems: 1, items: { type: 'string', enum: ['tfjs-wasm', 'tfjs-cpu', 'ort'] } },
-    },
-    batchSizes: { schema: { type: 'array', minItems: 1, items: positiveInt(4096, 'Use e.g. [1, 32].') } },
-    threads: { schema: { type: 'array', minItems: 1, items: positiveInt(256, 'Use e.g. [1, 2].') } },
-    rounds: { schema: positiveInt(1000, 'Use e.g. 5.') },
-  },
-};
+/** Names a stage folder may not take (the run folder's own files). */
+export const RESERVED_NAMES: readonly string[] = ['deploy.json', 'report.json', 'report.md', 'report.html', 'original'];
 
-const RECIPE: Schema = {
-  type: 'object',
-  fields: {
-    version: { schema: { type: 'number', integer: true, min: 1, max: 1, hint: 'Write "version": 1.' }, required: true },
-    name: { schema: { type: 'string' } },
-    model: { schema: { type: 'string' }, required: true },
-    seed: { schema: { type: 'number', integer: true, min: 0, max: 2 ** 31 - 1, hint: 'Use e.g. 0.' } },
-    data: {
-      schema: {
-        type: 'object',
-        fields: { calibration: { schema: dataSpec }, evaluation: { schema: dataSpec }, training: { schema: dataSpec } },
-      },
-    },
-    stages: {
-      schema: { type: 'array', minItems: 1, items: { type: 'union', tag: 'kind', variants: STAGES } },
-      required: true,
-    },
-    checks: {
-      schema: {
-        type: 'object',
-        fields: {
-          maxAccuracyDrop: { schema: { type: 'number', min: 0, max: 1, hint: 'Use a fraction such as 0.01.' } },
-        },
-      },
-    },
-  },
-};
+/** The data roles of a recipe. */
+export const DATA_ROLES = ['calibration', 'evaluation', 'training'] as const;
+
+/** The preprocessing of a data spec with every number spelled out (undefined when the spec gives none). */
+export function specPreprocessing(spec: DataSpec | undefined, where: string): ResolvedPreprocessing | undefined {
+  if (!spec?.preprocessing) return undefined;
+  const p = typeof spec.preprocessing === 'string' ? { preset: spec.preprocessing } : spec.preprocessing;
+  return resolvePreprocessing(p, `recipe: ${where}.preprocessing`);
+}
+
+/** The default folder name of stage `i` (1-based): `NN-kind-detail`, e.g. `02-quantize-static`. */
+export function defaultStageName(stage: Stage, i: number): string {
+  const detail =
+    stage.kind === 'prune'
+      ? `${stage.method}-${stage.sparsity}`
+      : stage.kind === 'quantize'
+        ? (stage.dtype ?? stage.mode ?? 'static')
+        : stage.kind === 'export'
+          ? `${stage.to}${stage.dtype ? `-${stage.dtype}` : ''}`
+          : '';
+  return `${String(i).padStart(2, '0')}-${stage.kind}${detail ? `-${detail}` : ''}`
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 64);
+}
 
 /**
- * Checks a parsed recipe and returns it typed; a ConfigError names the first bad field by its path.
+ * Every stage's folder name (its `name`, or the default): one validated path segment each
+ * (core/safe-output.ts), distinct ignoring case (case-insensitive file systems), and none of the
+ * run folder's own files.
+ */
+export function stageNames(recipe: Recipe): string[] {
+  const names = recipe.stages.map((s, i) =>
+    checkPathSegment(s.name ?? defaultStageName(s, i + 1), 'recipe', `stages[${i}].name`),
+  );
+  const seen = new Map<string, number>();
+  names.forEach((n, i) => {
+    const key = n.toLowerCase();
+    if (RESERVED_NAMES.includes(key))
+      throw new ConfigError(
+        `recipe: stages[${i}] a folder name other than ${RESERVED_NAMES.join(', ')}, got "${n}". Give the stage another "name".`,
+      );
+    const j = seen.get(key);
+    if (j !== undefined)
+      throw new ConfigError(
+        `recipe: stage names that differ (ignoring case), got "${n}" for stages[${j}] and stages[${i}]. Give the stages distinct "name"s.`,
+      );
+    seen.set(key, i);
+  });
+  return names;
+}
+
+function crossChecks(r: Recipe): void {
+  stageNames(r);
+  r.stages.forEach((s, i) => {
+    if (s.kind !== 'bench') return;
+    const work = (s.batchSizes ?? [1, 32]).reduce((a, b) => a + b, 0) * (s.rounds ?? 5) * (s.threads ?? [1]).length;
+    if (work > MAX_BENCH_WORK)
+      throw new ConfigError(
+        `recipe: stages[${i}] a benchmark of at most ${MAX_BENCH_WORK} examples per runtime (sum of batchSizes x rounds x threads), ` +
+          `got ${work}. Use fewer rounds or smaller batches, e.g. "batchSizes": [1, 32], "rounds": 5.`,
+      );
+  });
+  let shared: { where: string; json: string } | undefined;
+  for (const role of DATA_ROLES) {
+    const spec = r.data?.[role];
+    if (!spec) continue;
+    const where = `data.${role}`;
+    if (spec.classNames && spec.labelsFile)
+      throw new ConfigError(`recipe: ${where} classNames or labelsFile, got both. Keep one of them.`);
+    if (spec.classNames && new Set(spec.classNames).size !== spec.classNames.length)
+      throw new ConfigError(
+        `recipe: ${where}.classNames without repeats, got a name twice. Give each class its own name.`,
+      );
+    if (spec.preprocessing && spec.scale !== undefined)
+      throw new ConfigError(
+        `recipe: ${where} scale or preprocessing, got both. Use preprocessing (it says how 8-bit pixels become inputs), e.g. "unit" for x / 255.`,
+      );
+    const p = specPreprocessing(spec, where);
+    if (!p) continue;
+    const json = JSON.stringify(p);
+    if (shared && shared.json !== json)
+      throw new ConfigError(
+        `recipe: one preprocessing for all the data (the model takes one), got different ones in ${shared.where} and ${where}. Give the same preprocessing.`,
+      );
+    shared ??= { where, json };
+  }
+}
+
+/**
+ * Checks a parsed recipe and returns a typed copy of it (null-prototype objects, known fields
+ * only); a ConfigError names the first bad field by its path.
  * @example validateRecipe({version: 1, model: 'model', stages: [{kind: 'prune', method: 'magnitude', sparsity: 0.5}]})
  */
 export function validateRecipe(value: unknown): Recipe {
-  validate('recipe', '', value, RECIPE);
-  return value as Recipe;
+  const recipe = validate('recipe', '', value, RECIPE) as Recipe;
+  crossChecks(recipe);
+  return recipe;
 }
 
 /** The stage kinds and their fields (for help texts). */

@@ -5,12 +5,45 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { MachineInfo } from '../core/machine';
+import { ArtifactFormat, ArtifactRuntime, Deployment } from '../data/deployment';
 import { rowObjects } from '../viz/html-page';
 import { tableText } from '../viz/table';
 import { BenchReportRow } from './bench-stage';
 import { Recipe } from './recipe';
 
-/** One stage's record (stage 0 is the original model). */
+/** One artifact a stage wrote: its files as written, what runs it, and how it scored. */
+export interface ArtifactRecord {
+  /** The file to load, relative to the run folder ('02-quantize-static/model.onnx'). */
+  readonly file: string;
+  /** Every file of the artifact (what sizeBytes counts), relative to the run folder. */
+  readonly files: string[];
+  readonly format: ArtifactFormat;
+  readonly runtime: ArtifactRuntime;
+  /** False for a quantization plan (never ship it). */
+  readonly deployable: boolean;
+  /** Weight precision as stored: 'fp32', 'int8', 'uint8-weights', ... */
+  readonly precision: string;
+  /** How its weights are stored (tfjs: the manifest's dtypes; other formats: the precision). */
+  readonly storage: string;
+  readonly sizeBytes: number;
+  /** sizeBytes / the original's files as written. */
+  readonly sizeRatio: number;
+  readonly accuracy?: number;
+  /** The original's accuracy minus this one (a fraction). */
+  readonly accuracyDrop?: number;
+  readonly examples?: number;
+  /** Where it was scored ('ort', 'tflite', 'tfjs-wasm', 'tfjs-wasm (simulation)'). */
+  readonly evaluatedOn?: string;
+  /** Within the recipe's accuracy check (when there is one and the artifact was scored). */
+  readonly withinCheck?: boolean;
+  /** Layers the exporter left in float, and why. */
+  readonly floatLayers?: readonly { readonly layer: string; readonly reason: string }[];
+  readonly notes?: string[];
+  /** The exporter's own report. */
+  readonly report?: unknown;
+}
+
+/** One stage's record (stage 0 is the original model). The single-artifact fields describe its primary artifact. */
 export interface StageRecord {
   readonly index: number;
   readonly name: string;
@@ -21,8 +54,10 @@ export interface StageRecord {
   readonly files?: string[];
   readonly format?: string;
   readonly sizeBytes?: number;
-  /** sizeBytes / the original's. */
+  /** sizeBytes / the original's files as written. */
   readonly sizeRatio?: number;
+  /** How the primary artifact (or the original model) stores its weights, e.g. 'uint8-weights'. */
+  readonly storage?: string;
   readonly params?: number;
   readonly macs?: number;
   readonly sparsity?: number;
@@ -34,6 +69,11 @@ export interface StageRecord {
   readonly seconds: number;
   /** The library verb's own report. */
   readonly report?: unknown;
+  /** Every artifact the stage wrote (deployable ones first, then its plan). */
+  readonly artifacts?: ArtifactRecord[];
+  /** Artifacts the stage could not write, with the exporter's reason. */
+  readonly skipped?: { readonly format: ArtifactFormat; readonly reason: string }[];
+  readonly notes?: string[];
 }
 
 /** A file the run read. */
@@ -55,7 +95,15 @@ export interface PipelineReport {
   readonly bench: BenchReportRow[];
   /** Examples per batch when scoring accuracy. */
   readonly evaluationBatchSize: number;
-  readonly checks?: { readonly maxAccuracyDrop: number; readonly worstDrop: number; readonly passed: boolean };
+  /** Every scored deployable artifact against the recipe's checks; `failures` names those over the limit. */
+  readonly checks?: {
+    readonly maxAccuracyDrop: number;
+    readonly worstDrop: number;
+    readonly passed: boolean;
+    readonly failures?: { readonly file: string; readonly accuracyDrop: number }[];
+  };
+  /** deploy.json (the same content): which artifact to ship, and what every artifact is. */
+  readonly deploy?: Deployment;
   readonly warnings: string[];
   readonly startedAt: string;
   readonly seconds: number;
@@ -92,13 +140,53 @@ const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ?
 const num = (v: number | undefined, d = 3) =>
   v === undefined || !Number.isFinite(v) ? '' : Number(v.toPrecision(d)).toString();
 
-/** The per-stage table: size, accuracy. */
+/** The per-artifact table (stage 0 is the original model): files as written, precision, accuracy. */
 export function stageTable(r: PipelineReport): { columns: string[]; rows: (string | number)[][] } {
+  const rows: (string | number)[][] = [];
+  for (const s of r.stages) {
+    if (s.kind === 'bench') continue;
+    const model = [s.params ?? '', pct(s.sparsity)];
+    if (!s.artifacts?.length) {
+      rows.push([
+        s.name,
+        s.kind,
+        s.format ?? '',
+        s.artifact ? `${s.artifact}/` : '(input)',
+        'yes',
+        s.storage ?? '',
+        s.sizeBytes ?? '',
+        num(s.sizeRatio),
+        ...model,
+        pct(s.accuracy),
+        pct(s.accuracyDrop),
+        s.evaluatedOn ?? '',
+      ]);
+      continue;
+    }
+    for (const a of s.artifacts)
+      rows.push([
+        s.name,
+        s.kind,
+        a.format,
+        a.file.slice(s.name.length + 1),
+        a.deployable ? 'yes' : 'no (plan)',
+        a.precision,
+        a.sizeBytes,
+        num(a.sizeRatio),
+        ...model,
+        pct(a.accuracy),
+        pct(a.accuracyDrop),
+        a.evaluatedOn ?? '',
+      ]);
+  }
   return {
     columns: [
       'stage',
       'kind',
       'format',
+      'file',
+      'deployable',
+      'precision',
       'size (bytes)',
       'size ratio',
       'params',
@@ -107,21 +195,24 @@ export function stageTable(r: PipelineReport): { columns: string[]; rows: (strin
       'accuracy drop',
       'evaluated on',
     ],
-    rows: r.stages
-      .filter((s) => s.kind !== 'bench')
-      .map((s) => [
-        s.name,
-        s.kind,
-        s.format ?? '',
-        s.sizeBytes ?? '',
-        num(s.sizeRatio),
-        s.params ?? '',
-        pct(s.sparsity),
-        pct(s.accuracy),
-        pct(s.accuracyDrop),
-        s.evaluatedOn ?? '',
-      ]),
+    rows,
   };
+}
+
+/** Lines worth reading beside the tables: float layers, skipped artifacts, size notes. */
+export function artifactNotes(r: PipelineReport): string[] {
+  const out: string[] = [];
+  for (const s of r.stages) {
+    for (const a of s.artifacts ?? []) {
+      if (a.floatLayers?.length)
+        out.push(
+          `${a.file}: ${a.floatLayers.length} layer(s) left in float: ${a.floatLayers.map((f) => `${f.layer} (${f.reason})`).join('; ')}`,
+        );
+      for (const n of a.notes ?? []) out.push(`${a.file}: ${n}`);
+    }
+    for (const k of s.skipped ?? []) out.push(`${s.name}: no ${k.format} file: ${k.reason}`);
+  }
+  return out;
 }
 
 /** The latency table: one row per artifact, runtime, threads and batch size. */
@@ -176,9 +267,22 @@ export function reportMarkdown(r: PipelineReport): string {
           `## Checks`,
           '',
           `Largest accuracy drop ${pct(r.checks.worstDrop)} against at most ${pct(r.checks.maxAccuracyDrop)}: ${r.checks.passed ? 'passed' : 'FAILED'}.`,
+          ...(r.checks.failures ?? []).map((f) => `- over the limit: \`${f.file}\` (drop ${pct(f.accuracyDrop)})`),
           '',
         ]
       : []),
+    ...(r.deploy
+      ? [
+          '## Deployment',
+          '',
+          `Recommended: ${r.deploy.recommended ? `\`${r.deploy.recommended}\`` : 'none'}. ${r.deploy.reason}.`,
+          '',
+          `Input: [${r.deploy.input.shape.join(', ')}] ${r.deploy.input.dtype}${r.deploy.input.preprocessing ? `, preprocessing ${r.deploy.input.preprocessing.preset} (scale ${num(r.deploy.input.preprocessing.scale, 6)}, mean [${r.deploy.input.preprocessing.mean.join(', ')}], std [${r.deploy.input.preprocessing.std.join(', ')}], ${r.deploy.input.preprocessing.channelOrder})` : ''}.` +
+            `${r.deploy.output.classNames ? ` Classes: ${r.deploy.output.classNames.slice(0, 20).join(', ')}${r.deploy.output.classNames.length > 20 ? ', ...' : ''}.` : ''}`,
+          '',
+        ]
+      : []),
+    ...(artifactNotes(r).length ? ['## Notes', '', ...artifactNotes(r).map((n) => `- ${n}`), ''] : []),
     '## Inputs',
     '',
     ...r.inputs.map((i) => `- ${i.role}: \`${i.path}\` sha256 \`${i.sha256}\``),

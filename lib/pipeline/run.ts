@@ -1,35 +1,39 @@
-// Runs a recipe: opens the model and the data, runs each stage in order (each optimizing stage
-// starts from the previous one's model, or from the original with "from": "original"), writes
-// every stage's artifact into its own folder of the output (`01-prune/`, `02-quantize/`, ...),
-// scores each artifact on the evaluation data in the runtime it is meant for, benchmarks, and
-// writes report.json, report.md and report.html. The whole output folder is written atomically:
-// a failure anywhere leaves no output folder at all.
-import * as fs from 'fs';
-import * as path from 'path';
+// Runs a recipe: checks the output folder (core/safe-output.ts) before any work, opens the model
+// and the data, runs each stage in order (each optimizing stage starts from the previous one's
+// model, or from the original with "from": "original"), writes every stage's artifacts into its own
+// folder of the output (`01-prune/`, `02-quantize/`, ...; the layout is in artifact.ts), scores each
+// artifact on the evaluation data in the runtime it is meant for, benchmarks, and writes
+// deploy.json (which artifact to ship), report.json, report.md and report.html. The whole output
+// folder is written atomically: a failure anywhere leaves no output folder at all.
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors';
+import * as path from 'path';
+import * as fs from 'fs';
 import { machineInfo } from '../core/machine';
-import { writeFolderAtomic } from '../core/atomic';
-import { loadDataFiles, LoadedData } from '../data/data-files';
+import { checkOutputFolder, writeOutputFolder } from '../core/safe-output';
+import { DEPLOYMENT_FILE } from '../data/deployment';
 import { pathSha256 } from '../data/digest';
 import { profileModel } from '../profile/profile-model';
 import { ProgressReporter } from '../train/progress';
-import { DataSpec, Recipe, Stage } from './recipe';
+import { DATA_ROLES, Recipe, stageNames } from './recipe';
 import { BenchReportRow, BenchTarget, onnxBaseline, runBench } from './bench-stage';
 import { StageContext, StageOutcome, runPrune, runQuantize } from './stages';
 import { runExport } from './export-stage';
 import {
   StageModel,
   disposeStageModel,
-  modelBytes,
   openModel,
-  planOfStage,
   stageClasses,
   stageInputShape,
   stageScores,
   scoreAccuracy,
 } from './stage-model';
 import { InputRecord, PipelineReport, StageRecord, packageVersion, reportHtml, reportMarkdown } from './report';
+import { RunData, loadRunData, recipeInputs } from './run-data';
+import { recordArtifacts } from './record-artifacts';
+import { buildDeployment } from './deploy';
+import { deploymentInput, outputKind } from './deploy-input';
+import { tfjsFolderFiles } from './sizes';
+import { preflight } from './preflight';
 
 /** What the runner tells its caller while it works. */
 export interface PipelineProgress {
@@ -42,10 +46,10 @@ export interface PipelineProgress {
 export interface RunOptions {
   /** Paths in the recipe are relative to this folder (the recipe file's). */
   readonly baseDir: string;
-  /** The output folder (must not exist unless `force`). */
+  /** The output folder: new, or (with `force`) an earlier output of tfjs-compress; never an input. */
   readonly outDir: string;
   readonly force?: boolean;
-  /** The recipe file, hashed into the report. */
+  /** The recipe file, hashed into the report (and kept apart from the output). */
   readonly recipeFile?: string;
   readonly progress?: PipelineProgress;
 }
@@ -60,120 +64,91 @@ function trainReporter(p: PipelineProgress): ProgressReporter {
   };
 }
 
-function loadData(
-  spec: DataSpec | undefined,
-  role: string,
-  o: RunOptions,
-  inputShape: number[],
-  seed: number,
-  p: PipelineProgress,
-): LoadedData | undefined {
-  if (!spec) return undefined;
-  const r = (f: string) => path.resolve(o.baseDir, f);
-  p.step(`loading ${role} data from ${spec.path}`);
-  return loadDataFiles(r(spec.path), {
-    inputShape,
-    seed,
-    ...(spec.labels ? { labels: r(spec.labels) } : {}),
-    ...(spec.scale !== undefined ? { scale: spec.scale } : {}),
-    ...(spec.limit ? { limit: spec.limit } : {}),
-    ...(spec.imageShape ? { imageShape: spec.imageShape } : {}),
-    onImage: (d, t) => p.update('images', d, t),
-  });
-}
-
 async function describeModel(m: StageModel): Promise<Pick<StageRecord, 'params' | 'macs' | 'sparsity'>> {
   const profiled = await profileModel(m.model);
   return { params: profiled.totals.params, macs: profiled.totals.macs, sparsity: profiled.totals.sparsity };
 }
 
-function stageName(stage: Stage, i: number): string {
-  if (stage.name) return stage.name;
-  const detail =
-    stage.kind === 'prune'
-      ? `${stage.method}-${stage.sparsity}`
-      : stage.kind === 'quantize'
-        ? (stage.dtype ?? stage.mode ?? 'static')
-        : stage.kind === 'export'
-          ? `${stage.to}${stage.dtype ? `-${stage.dtype}` : ''}`
-          : '';
-  return `${String(i).padStart(2, '0')}-${stage.kind}${detail ? `-${detail}` : ''}`.replace(/[^A-Za-z0-9._-]/g, '_');
+/** The files the run read, with their sha256, named as the recipe names them. */
+function inputRecords(recipe: Recipe, baseDir: string, recipeFile: string | undefined): InputRecord[] {
+  const r = (f: string) => path.resolve(baseDir, f);
+  return [
+    ...(recipeFile ? [{ role: 'recipe' as const, path: recipeFile, sha256: pathSha256(recipeFile) }] : []),
+    { role: 'model', path: recipe.model, sha256: pathSha256(r(recipe.model)) },
+    ...DATA_ROLES.flatMap((role) => {
+      const spec = recipe.data?.[role];
+      if (!spec) return [];
+      const labels = [spec.labels, spec.labelsFile].filter((f): f is string => f !== undefined);
+      return [
+        { role, path: spec.path, sha256: pathSha256(r(spec.path)) },
+        ...labels.map((f) => ({ role: 'labels' as const, path: f, sha256: pathSha256(r(f)) })),
+      ];
+    }),
+  ];
 }
 
 /**
- * Runs `recipe` and writes its artifacts and report into `options.outDir`; returns the report.
+ * Runs `recipe` and writes its artifacts, deploy.json and report into `options.outDir`; returns the report.
  * @example const report = await runRecipe(validateRecipe(JSON.parse(text)), {baseDir: '.', outDir: 'out'});
  */
 export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<PipelineReport> {
   const p = options.progress ?? silent;
   const started = Date.now();
   const seed = recipe.seed ?? 0;
-  const names = recipe.stages.map((s, i) => stageName(s, i + 1));
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup)
-    throw new ConfigError(`recipe: stage names that differ, got "${dup}" twice. Give the stages distinct "name"s.`);
-  if (fs.existsSync(options.outDir) && !options.force) {
-    throw new ConfigError(
-      `runRecipe: an output folder that does not exist yet, got ${options.outDir}, which exists. Choose another folder, or pass --force to replace it.`,
-    );
-  }
+  const names = stageNames(recipe);
+  const inputs = recipeInputs(recipe, options.baseDir, options.recipeFile);
+  const safe = { caller: 'run', kind: 'run', force: Boolean(options.force), inputs };
+  checkOutputFolder(options.outDir, safe); // before any work: a bad --out costs nothing
   const modelDir = path.resolve(options.baseDir, recipe.model);
   p.step(`opening ${modelDir}`);
   const original = await openModel(modelDir);
   const owned: StageModel[] = [];
-  const data: { calibration?: LoadedData; evaluation?: LoadedData; training?: LoadedData } = {};
   const outcomes: StageOutcome[] = [];
+  let data: RunData | undefined;
   try {
     const inputShape = stageInputShape(original);
-    for (const role of ['calibration', 'evaluation', 'training'] as const) {
-      const d = loadData(recipe.data?.[role], role, options, inputShape, seed, p);
-      if (d) data[role] = d;
-    }
-    const inputs: InputRecord[] = [
-      ...(options.recipeFile
-        ? [{ role: 'recipe' as const, path: options.recipeFile, sha256: pathSha256(options.recipeFile) }]
-        : []),
-      { role: 'model', path: recipe.model, sha256: pathSha256(modelDir) },
-      ...(['calibration', 'evaluation', 'training'] as const).flatMap((role) => {
-        const spec = recipe.data?.[role];
-        if (!spec) return [];
-        return [
-          { role, path: spec.path, sha256: pathSha256(path.resolve(options.baseDir, spec.path)) },
-          ...(spec.labels
-            ? [
-                {
-                  role: 'labels' as const,
-                  path: spec.labels,
-                  sha256: pathSha256(path.resolve(options.baseDir, spec.labels)),
-                },
-              ]
-            : []),
-        ];
-      }),
-    ];
+    const classes = stageClasses(original);
+    data = loadRunData(recipe, {
+      baseDir: options.baseDir,
+      inputShape,
+      seed,
+      ...(classes !== undefined ? { classes } : {}),
+      onImage: (d, t) => p.update('images', d, t),
+      progress: (text) => p.step(text),
+    });
+    preflight(recipe, original.kind, {
+      calibration: Boolean(data.calibration),
+      training: Boolean(data.training?.labelled),
+      evaluationLabelled: Boolean(data.evaluation?.labelled),
+    });
+    const inputRecordsList = inputRecords(recipe, options.baseDir, options.recipeFile);
     const warnings: string[] = [];
     const evaluation = data.evaluation;
-    const classes = stageClasses(original);
-    const accuracyOf = async (score: StageOutcome['score']) =>
+    const accuracyOf = async (score: StageOutcome['score'], label: string) =>
       evaluation?.labelled && score
         ? scoreAccuracy(score, evaluation.source, {
             inputShape,
             batchSize: EVAL_BATCH,
             ...(classes ? { classes } : {}),
+            total: evaluation.count,
+            onBatch: (d, t) => p.update(`scoring ${label}`, d, t),
           })
         : undefined;
     p.step('stage 0: the original model');
     const t0 = Date.now();
-    const base = await accuracyOf(stageScores(original));
-    const originalBytes = modelBytes(modelDir);
+    const base = await accuracyOf(stageScores(original), 'the original model');
+    const originalFiles = tfjsFolderFiles(modelDir);
+    const originalSize = { sizeBytes: originalFiles.sizeBytes, storage: originalFiles.storage };
+    const max = recipe.checks?.maxAccuracyDrop;
     const records: StageRecord[] = [
       {
         index: 0,
         name: 'original',
         kind: 'original',
         format: original.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers',
-        sizeBytes: originalBytes,
+        sizeBytes: originalSize.sizeBytes,
         sizeRatio: 1,
+        storage: originalSize.storage,
         ...(await describeModel(original)),
         ...(base
           ? { accuracy: base.accuracy, accuracyDrop: 0, examples: base.count, evaluatedOn: `tfjs-${tf.getBackend()}` }
@@ -181,9 +156,19 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
         seconds: (Date.now() - t0) / 1000,
       },
     ];
-    const ctx: StageContext = { seed, data, trainProgress: trainReporter(p) };
+    const ctx: StageContext = {
+      seed,
+      data: {
+        ...(data.calibration ? { calibration: data.calibration } : {}),
+        ...(data.evaluation ? { evaluation: data.evaluation } : {}),
+        ...(data.training ? { training: data.training } : {}),
+      },
+      trainProgress: trainReporter(p),
+      update: (label, done, total) => p.update(label, done, total),
+    };
     let bench: BenchReportRow[] = [];
-    const report = await writeFolderAtomic(
+    const runData = data;
+    return await writeOutputFolder(
       options.outDir,
       async (tmp) => {
         let current = original;
@@ -195,9 +180,13 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
           const t = Date.now();
           if (stage.kind === 'bench') {
             const baseline = targets.some((x) => x.kind === 'onnx') ? onnxBaseline(original, warnings) : undefined;
-            bench = await runBench(stage, [...targets, ...(baseline ? [baseline] : [])], inputShape, seed, (r) =>
-              p.line(`  ${r.stage} on ${r.runtime} x${r.threads}, batch ${r.batchSize}: p50 ${r.p50Ms.toFixed(3)} ms`),
-            );
+            bench = await runBench(stage, [...targets, ...(baseline ? [baseline] : [])], inputShape, seed, {
+              onRow: (r) =>
+                p.line(
+                  `  ${r.stage} on ${r.runtime} x${r.threads}, batch ${r.batchSize}: p50 ${r.p50Ms.toFixed(3)} ms`,
+                ),
+              onProgress: (d, n) => p.update('bench', d, n),
+            });
             records.push({ index: i + 1, name, kind: 'bench', seconds: (Date.now() - t) / 1000 });
             continue;
           }
@@ -210,44 +199,71 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
                 : await runExport(stage, from);
           outcomes.push(out);
           if (out.model) owned.push(out.model);
-          const dir = path.join(tmp, name);
-          fs.mkdirSync(dir);
-          const files = await out.write(dir);
-          fs.writeFileSync(path.join(dir, 'stage-report.json'), `${JSON.stringify(out.report, null, 1)}\n`);
-          const acc = await accuracyOf(out.score);
-          const sizeBytes = files.reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0);
+          const artifacts = await recordArtifacts(name, out, {
+            runDir: tmp,
+            original: originalSize,
+            ...(base ? { baseAccuracy: base.accuracy } : {}),
+            ...(max !== undefined ? { maxAccuracyDrop: max } : {}),
+            accuracyOf,
+            line: (text) => p.line(text),
+          });
+          fs.writeFileSync(path.join(tmp, name, 'stage-report.json'), `${JSON.stringify(out.report, null, 1)}\n`);
+          const primary = artifacts.find((a) => a.deployable) ?? artifacts[0];
           records.push({
             index: i + 1,
             name,
             kind: stage.kind,
             artifact: name,
-            files,
-            format: out.format,
-            sizeBytes,
-            sizeRatio: sizeBytes / originalBytes,
-            ...(out.model ? await describeModel(out.model) : {}),
-            ...(acc
+            ...(primary
               ? {
-                  accuracy: acc.accuracy,
-                  accuracyDrop: (base?.accuracy ?? NaN) - acc.accuracy,
-                  examples: acc.count,
-                  evaluatedOn: out.runtime === 'tfjs' ? `tfjs-${tf.getBackend()}` : out.runtime,
+                  files: primary.files.map((f) => f.slice(name.length + 1)),
+                  format: primary.format,
+                  sizeBytes: primary.sizeBytes,
+                  sizeRatio: primary.sizeRatio,
+                  storage: primary.storage,
+                }
+              : {}),
+            ...(out.model ? await describeModel(out.model) : {}),
+            ...(primary?.accuracy !== undefined
+              ? {
+                  accuracy: primary.accuracy,
+                  accuracyDrop: primary.accuracyDrop ?? NaN,
+                  examples: primary.examples as number,
+                  evaluatedOn: primary.evaluatedOn as string,
                 }
               : {}),
             seconds: (Date.now() - t) / 1000,
             report: out.report,
+            artifacts,
+            ...(out.skipped.length ? { skipped: [...out.skipped] } : {}),
           });
-          if (out.onnx) targets.push({ label: name, kind: 'onnx', bytes: out.onnx });
-          if (out.model) {
-            current = out.model;
-            if (out.model.kind === 'layers' && !planOfStage(out.model))
-              targets.push({ label: name, kind: 'tfjs', model: out.model.model });
+          for (const a of out.artifacts) {
+            if (
+              a.onnx &&
+              !targets.some((x) => x.kind === 'onnx' && Buffer.from(x.bytes).equals(Buffer.from(a.onnx as Uint8Array)))
+            )
+              targets.push({ label: name, kind: 'onnx', bytes: a.onnx });
+            if (a.benchModel) targets.push({ label: name, kind: 'tfjs', model: a.benchModel });
           }
+          if (out.model) current = out.model;
         }
-        const drops = records
-          .map((r) => r.accuracyDrop)
-          .filter((d): d is number => d !== undefined && Number.isFinite(d));
-        const max = recipe.checks?.maxAccuracyDrop;
+        const scored = records
+          .flatMap((r) => r.artifacts ?? [])
+          .filter((a) => a.deployable && a.accuracyDrop !== undefined);
+        const drops = [0, ...scored.map((a) => a.accuracyDrop as number).filter(Number.isFinite)];
+        const failures = max === undefined ? [] : scored.filter((a) => !((a.accuracyDrop as number) <= max));
+        const deployment = buildDeployment(records, {
+          ...(max !== undefined ? { maxAccuracyDrop: max } : {}),
+          ...(recipe.deploy?.prefer ? { prefer: recipe.deploy.prefer } : {}),
+          input: deploymentInput(original, runData, warnings),
+          output: {
+            ...(runData.classNames && (classes === undefined || runData.classNames.length === classes)
+              ? { classNames: runData.classNames }
+              : {}),
+            ...(outputKind(original) ? { kind: outputKind(original) } : {}),
+          },
+        });
+        p.line(`recommended: ${deployment.recommended ?? 'none'} (${deployment.reason})`);
         const full: PipelineReport = {
           tool: 'tfjs-compress',
           versions: {
@@ -259,7 +275,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
           recipe,
           seed,
           machine: machineInfo(),
-          inputs,
+          inputs: inputRecordsList,
           stages: records,
           bench,
           evaluationBatchSize: EVAL_BATCH,
@@ -267,27 +283,29 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
             ? {
                 checks: {
                   maxAccuracyDrop: max,
-                  worstDrop: Math.max(0, ...drops),
-                  passed: drops.every((d) => d <= max),
+                  worstDrop: Math.max(...drops),
+                  passed: failures.length === 0,
+                  failures: failures.map((a) => ({ file: a.file, accuracyDrop: a.accuracyDrop as number })),
                 },
               }
             : {}),
+          deployment,
           warnings,
           startedAt: new Date(started).toISOString(),
           seconds: (Date.now() - started) / 1000,
         };
+        fs.writeFileSync(path.join(tmp, DEPLOYMENT_FILE), `${JSON.stringify(deployment, null, 1)}\n`);
         fs.writeFileSync(path.join(tmp, 'report.json'), `${JSON.stringify(full, null, 1)}\n`);
         fs.writeFileSync(path.join(tmp, 'report.md'), reportMarkdown(full));
         fs.writeFileSync(path.join(tmp, 'report.html'), reportHtml(full));
         return full;
       },
-      { force: options.force, caller: 'runRecipe' },
+      safe,
     );
-    return report;
   } finally {
     for (const o of outcomes) await o.dispose();
     for (const m of owned) disposeStageModel(m);
     disposeStageModel(original);
-    Object.values(data).forEach((d) => d?.dispose());
+    data?.dispose();
   }
 }

@@ -2,22 +2,35 @@
 // an unknown field is an error, and every error names the field by its path
 // (`stages[1].sparsity`), in the library's message format. Objects may be tagged unions on one
 // field (e.g. a stage's `kind`), each variant with its own fields.
+//
+// The input may be hostile: only own properties are looked at (`Object.hasOwn`), so keys such as
+// `__proto__`, `constructor`, `toString` or `hasOwnProperty` are unknown fields like any other,
+// and a tag such as "constructor" names no variant. Every number, string, list and record is
+// bounded. `validate` returns a copy built from the known fields only, in null-prototype objects.
 import { ConfigError, describe } from '../errors';
 
 /** What a value must be. */
 export type Schema =
   | {
       readonly type: 'number';
-      readonly min?: number;
-      readonly max?: number;
+      readonly min: number;
+      readonly max: number;
       readonly integer?: boolean;
+      readonly exclusiveMin?: boolean;
       readonly exclusiveMax?: boolean;
       readonly hint?: string;
     }
-  | { readonly type: 'string'; readonly enum?: readonly string[]; readonly hint?: string }
+  | {
+      readonly type: 'string';
+      readonly enum?: readonly string[];
+      /** At most this many characters (default 4096). */
+      readonly maxLength?: number;
+      readonly pattern?: RegExp;
+      readonly hint?: string;
+    }
   | { readonly type: 'boolean' }
-  | { readonly type: 'array'; readonly items: Schema; readonly minItems?: number }
-  | { readonly type: 'record'; readonly values: Schema; readonly hint?: string }
+  | { readonly type: 'array'; readonly items: Schema; readonly minItems?: number; readonly maxItems: number }
+  | { readonly type: 'record'; readonly values: Schema; readonly maxKeys: number; readonly hint?: string }
   | { readonly type: 'object'; readonly fields: Readonly<Record<string, Field>> }
   | {
       readonly type: 'union';
@@ -31,6 +44,10 @@ export interface Field {
   readonly schema: Schema;
   readonly required?: boolean;
 }
+
+const MAX_STRING = 4096;
+
+const own = (o: object, k: string): boolean => Object.hasOwn(o, k);
 
 const typeName = (v: unknown) =>
   Array.isArray(v)
@@ -47,99 +64,122 @@ function fail(fn: string, where: string, want: string, got: unknown, fix: string
   );
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function checkFields(
   fn: string,
   where: string,
   value: Record<string, unknown>,
   fields: Readonly<Record<string, Field>>,
   skip?: string,
-): void {
+): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
   for (const k of Object.keys(value)) {
     if (k === skip) continue;
-    if (!(k in fields))
+    if (!own(fields, k))
       fail(
         fn,
-        `${where ? `${where}.` : ''}${k}`,
+        `${where ? `${where}.` : ''}${k.length > 64 ? `${k.slice(0, 61)}...` : k}`,
         'is not a known field',
-        `!${JSON.stringify(k)}`,
+        `!${describe(k)}`,
         `Known fields here: ${Object.keys(fields).join(', ')}.`,
       );
   }
-  for (const [k, f] of Object.entries(fields)) {
+  if (skip !== undefined) out[skip] = value[skip];
+  for (const k of Object.keys(fields)) {
+    const f = fields[k] as Field;
     const path = where ? `${where}.${k}` : k;
-    if (value[k] === undefined) {
+    if (!own(value, k) || value[k] === undefined) {
       if (f.required) fail(fn, path, 'is required', '!nothing', `Add "${k}".`);
       continue;
     }
-    validate(fn, path, value[k], f.schema);
+    out[k] = validate(fn, path, value[k], f.schema);
   }
+  return out;
 }
 
-/** Throws a ConfigError naming `where` unless `value` fits `schema`. */
-export function validate(fn: string, where: string, value: unknown, schema: Schema): void {
+function range(s: Extract<Schema, { type: 'number' }>): string {
+  return ` ${s.exclusiveMin ? '>' : '>='} ${s.min} and ${s.exclusiveMax ? '<' : '<='} ${s.max}`;
+}
+
+/**
+ * Throws a ConfigError naming `where` unless `value` fits `schema`; returns a copy of the value
+ * made of its known fields only (objects and records with a null prototype).
+ */
+export function validate(fn: string, where: string, value: unknown, schema: Schema): unknown {
   switch (schema.type) {
     case 'number': {
       const ok =
         typeof value === 'number' &&
         Number.isFinite(value) &&
         (!schema.integer || Number.isInteger(value)) &&
-        (schema.min === undefined || value >= schema.min) &&
-        (schema.max === undefined || (schema.exclusiveMax ? value < schema.max : value <= schema.max));
-      if (!ok) {
-        const range = `${schema.min !== undefined ? ` >= ${schema.min}` : ''}${schema.max !== undefined ? ` and ${schema.exclusiveMax ? '<' : '<='} ${schema.max}` : ''}`;
+        (schema.exclusiveMin ? value > schema.min : value >= schema.min) &&
+        (schema.exclusiveMax ? value < schema.max : value <= schema.max);
+      if (!ok)
         fail(
           fn,
           where,
-          `must be ${schema.integer ? 'an integer' : 'a number'}${range}`,
+          `must be ${schema.integer ? 'an integer' : 'a number'}${range(schema)}`,
           value,
           schema.hint ?? 'Fix the value.',
         );
-      }
-      return;
+      return value;
     }
-    case 'string':
-      if (typeof value !== 'string' || value === '' || (schema.enum && !schema.enum.includes(value))) {
+    case 'string': {
+      const max = schema.maxLength ?? MAX_STRING;
+      if (
+        typeof value !== 'string' ||
+        value === '' ||
+        value.length > max ||
+        (schema.enum && !schema.enum.includes(value)) ||
+        (schema.pattern && !schema.pattern.test(value))
+      ) {
         fail(
           fn,
           where,
           schema.enum
             ? `must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`
-            : 'must be a non-empty string',
+            : `must be a non-empty string of at most ${max} characters${schema.pattern ? ' (see the hint)' : ''}`,
           value,
           schema.hint ?? 'Fix the value.',
         );
       }
-      return;
+      return value;
+    }
     case 'boolean':
       if (typeof value !== 'boolean') fail(fn, where, 'must be true or false', value, 'Fix the value.');
-      return;
+      return value;
     case 'array':
-      if (!Array.isArray(value) || value.length < (schema.minItems ?? 0))
+      if (!Array.isArray(value) || value.length < (schema.minItems ?? 0) || value.length > schema.maxItems)
         fail(
           fn,
           where,
-          `must be an array${schema.minItems ? ` of at least ${schema.minItems} item(s)` : ''}`,
-          value,
+          `must be an array of ${schema.minItems ?? 0} to ${schema.maxItems} item(s)`,
+          Array.isArray(value) ? `!an array of ${value.length}` : value,
           'Fix the value.',
         );
-      value.forEach((v, i) => validate(fn, `${where}[${i}]`, v, schema.items));
-      return;
-    case 'record':
-      if (!value || typeof value !== 'object' || Array.isArray(value))
-        fail(fn, where, 'must be an object', value, schema.hint ?? 'Fix the value.');
-      for (const [k, v] of Object.entries(value as Record<string, unknown>))
-        validate(fn, `${where}[${JSON.stringify(k)}]`, v, schema.values);
-      return;
+      return value.map((v, i) => validate(fn, `${where}[${i}]`, v, schema.items));
+    case 'record': {
+      if (!isPlainObject(value)) fail(fn, where, 'must be an object', value, schema.hint ?? 'Fix the value.');
+      const keys = Object.keys(value);
+      if (keys.length > schema.maxKeys)
+        fail(fn, where, `must have at most ${schema.maxKeys} keys`, `!${keys.length}`, schema.hint ?? 'Fix the value.');
+      const out: Record<string, unknown> = Object.create(null);
+      for (const k of keys) {
+        if (k === '' || k.length > 256)
+          fail(fn, where, 'keys of 1 to 256 characters', `!a key of ${k.length}`, schema.hint ?? 'Fix the key.');
+        out[k] = validate(fn, `${where}[${JSON.stringify(k.slice(0, 64))}]`, value[k], schema.values);
+      }
+      return out;
+    }
     case 'object':
-      if (!value || typeof value !== 'object' || Array.isArray(value))
-        fail(fn, where || 'the recipe', 'must be an object', value, 'Write a JSON object.');
-      checkFields(fn, where, value as Record<string, unknown>, schema.fields);
-      return;
+      if (!isPlainObject(value)) fail(fn, where || 'the recipe', 'must be an object', value, 'Write a JSON object.');
+      return checkFields(fn, where, value, schema.fields);
     case 'union': {
-      if (!value || typeof value !== 'object' || Array.isArray(value))
-        fail(fn, where, 'must be an object', value, 'Write a JSON object.');
-      const tag = (value as Record<string, unknown>)[schema.tag];
-      const variant = typeof tag === 'string' ? schema.variants[tag] : undefined;
+      if (!isPlainObject(value)) fail(fn, where, 'must be an object', value, 'Write a JSON object.');
+      const tag = own(value, schema.tag) ? value[schema.tag] : undefined;
+      const variant = typeof tag === 'string' && own(schema.variants, tag) ? schema.variants[tag] : undefined;
       if (!variant)
         fail(
           fn,
@@ -150,19 +190,39 @@ export function validate(fn: string, where: string, value: unknown, schema: Sche
           tag ?? '!nothing',
           `Say which ${schema.tag} this is.`,
         );
-      checkFields(fn, where, value as Record<string, unknown>, variant, schema.tag);
-      return;
+      return checkFields(fn, where, value, variant, schema.tag);
     }
     case 'oneOf': {
       for (const s of schema.options) {
         try {
-          validate(fn, where, value, s);
-          return;
+          return validate(fn, where, value, s);
         } catch (e) {
           if (!(e instanceof ConfigError)) throw e;
         }
       }
-      fail(fn, where, `must be ${schema.hint}`, value, 'Fix the value.');
+      return fail(fn, where, `must be ${schema.hint}`, value, 'Fix the value.');
     }
+  }
+}
+
+/** Every number schema reachable from `schema` (to check that each is bounded). */
+export function numberSchemas(schema: Schema, where = ''): { where: string; schema: Schema }[] {
+  switch (schema.type) {
+    case 'number':
+      return [{ where, schema }];
+    case 'array':
+      return numberSchemas(schema.items, `${where}[]`);
+    case 'record':
+      return numberSchemas(schema.values, `${where}{}`);
+    case 'object':
+      return Object.entries(schema.fields).flatMap(([k, f]) => numberSchemas(f.schema, `${where}.${k}`));
+    case 'union':
+      return Object.entries(schema.variants).flatMap(([v, fields]) =>
+        Object.entries(fields).flatMap(([k, f]) => numberSchemas(f.schema, `${where}<${v}>.${k}`)),
+      );
+    case 'oneOf':
+      return schema.options.flatMap((s) => numberSchemas(s, where));
+    default:
+      return [];
   }
 }

@@ -2,8 +2,6 @@
 // pruned, or quantized with its plan), a graph model with its artifacts, or an exported file.
 // Models are opened from folders with the library's safe readers; every artifact is scored the
 // same way (one pass over the evaluation data, argmax against the labels), whatever runs it.
-import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { ModelArtifacts, isGraphArtifacts, writeArtifacts } from '../data/model-files';
@@ -13,9 +11,16 @@ import { DataSource, batchesOf } from '../data/source';
 import { inputShapeOf, outputUnits } from '../train/model-output';
 import { QuantPlan, planOf } from '../quantize/plan';
 
+export { modelBytes } from './sizes';
+
 /** A model between stages: a layers model (float, or quantized with its plan in its metadata), or a graph model with its artifacts. */
 export type StageModel =
-  | { readonly kind: 'layers'; readonly model: tf.LayersModel }
+  | {
+      readonly kind: 'layers';
+      readonly model: tf.LayersModel;
+      /** A quantized model's float model (borrowed: the stage's input), for tfjs files with quantized storage. */
+      readonly float?: tf.LayersModel;
+    }
   | { readonly kind: 'graph'; readonly model: tf.GraphModel; readonly artifacts: ModelArtifacts };
 
 /** Opens a model folder (a layers model, quantized ones with their plan in model.json, or a graph model). */
@@ -50,16 +55,6 @@ export async function saveStageModel(m: StageModel, dir: string): Promise<string
   return ['model.json', ...files];
 }
 
-/** Bytes of the model files of a folder (model.json and the weight files it names) or of one file. */
-export function modelBytes(p: string): number {
-  if (fs.statSync(p).isFile()) return fs.statSync(p).size;
-  const json = JSON.parse(fs.readFileSync(path.join(p, 'model.json'), 'utf8')) as {
-    weightsManifest: { paths: string[] }[];
-  };
-  const files = ['model.json', ...json.weightsManifest.flatMap((g) => g.paths)];
-  return files.reduce((a, f) => a + fs.statSync(path.join(p, f)).size, 0);
-}
-
 /** Scores of a batch: class scores (n, classes) as a tensor or as flat values. */
 export type ScoreFn = (xs: tf.Tensor) => Promise<tf.Tensor | { data: Float32Array; dims: readonly number[] }>;
 
@@ -73,7 +68,14 @@ export function stageScores(m: StageModel): ScoreFn {
 export async function scoreAccuracy(
   score: ScoreFn,
   data: DataSource,
-  o: { inputShape: readonly number[]; classes?: number; batchSize?: number },
+  o: {
+    inputShape: readonly number[];
+    classes?: number;
+    batchSize?: number;
+    /** Examples scored so far of `total` (the data's count when known), after each batch. */
+    onBatch?: (done: number, total: number) => void;
+    total?: number;
+  },
 ): Promise<{ accuracy: number; count: number }> {
   let correct = 0;
   let count = 0;
@@ -107,6 +109,7 @@ export async function scoreAccuracy(
       if (best === t) correct++;
     }
     count += n;
+    o.onBatch?.(count, Math.max(count, o.total ?? count));
   }
   return { accuracy: count ? correct / count : NaN, count };
 }

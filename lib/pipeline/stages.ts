@@ -4,6 +4,8 @@
 // returns the model the next stage starts from (optimizing stages), how to write its artifact,
 // and how to score that artifact in the runtime it is meant for. No technique logic lives here:
 // only the translation of recipe fields (with `*` layer-name patterns) into the verbs' options.
+// A quantized layers model is written as what runs (see quantize-artifacts.ts), its FakeQuantize
+// simulation only as the stage's plan.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { requireLayersModel } from '../core/graph';
@@ -15,6 +17,9 @@ import { LoadedData } from '../data/data-files';
 import { batchesOf } from '../data/source';
 import { ProgressReporter } from '../train/progress';
 import { PruneStage, QuantizeStage } from './recipe';
+import { ArtifactOutcome, StageOutcome, stageOutcome } from './artifact';
+import { quantizedOutcome } from './quantize-artifacts';
+import { weightStorage } from './sizes';
 import { ScoreFn, StageModel, planOfStage, saveStageModel, stageInputShape, stageScores } from './stage-model';
 
 /** What stages see of the run. */
@@ -27,27 +32,11 @@ export interface StageContext {
   };
   /** Epoch and batch progress of fine-tuning. */
   readonly trainProgress?: ProgressReporter;
+  /** Progress of long steps (calibration, exports): `done` of `total` units. */
+  readonly update?: (label: string, done: number, total: number) => void;
 }
 
-/** The outcome of one stage. */
-export interface StageOutcome {
-  /** The model later stages start from (optimizing stages). Owned by the caller. */
-  readonly model?: StageModel;
-  /** 'tfjs-layers', 'tfjs-graph', 'onnx', ... */
-  readonly format: string;
-  /** Writes the artifact into `dir`; returns the model file names (what `sizeBytes` counts). */
-  write(dir: string): Promise<string[]>;
-  /** Scores the artifact for accuracy (absent when nothing here runs it). */
-  readonly score?: ScoreFn;
-  /** Where `score` runs ('none': no runtime here, as for Core ML on Linux). */
-  readonly runtime: 'tfjs' | 'ort' | 'tflite' | 'none';
-  /** ONNX bytes (for benchmarking in ONNX Runtime). */
-  readonly onnx?: Uint8Array;
-  /** The library's report (plain JSON). */
-  readonly report: unknown;
-  /** Frees what scoring holds (not `model`). */
-  dispose(): Promise<void> | void;
-}
+export type { StageOutcome } from './artifact';
 
 /** Layer names matching any `*` pattern (ModelOpt-style wildcards); an unmatched pattern is a ConfigError. */
 export function matchLayers(names: readonly string[], patterns: readonly string[], field: string): string[] {
@@ -72,15 +61,23 @@ function layersOf(m: StageModel, verb: string): tf.LayersModel {
   return m.model;
 }
 
-const tfjsOutcome = (model: StageModel, report: unknown): StageOutcome => ({
-  model,
-  format: model.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers',
-  write: (dir) => saveStageModel(model, dir),
-  score: stageScores(model),
-  runtime: 'tfjs',
-  report,
-  dispose: () => undefined,
-});
+/** The stage's model as tfjs files (float32 as in memory, or a graph model's own artifacts), scored as it is. */
+function tfjsOutcome(model: StageModel, report: unknown): StageOutcome {
+  const artifact: ArtifactOutcome = {
+    format: model.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers',
+    runtime: 'tfjs',
+    deployable: true,
+    precision:
+      model.kind === 'graph'
+        ? weightStorage(model.artifacts.modelJson.weightsManifest.flatMap((g) => g.weights))
+        : 'float32-weights',
+    file: 'model.json',
+    write: (dir) => saveStageModel(model, dir),
+    score: stageScores(model),
+    ...(model.kind === 'layers' ? { benchModel: model.model } : {}),
+  };
+  return stageOutcome({ model, artifacts: [artifact], report });
+}
 
 /** Prunes a float layers model by magnitude or channels, then optionally fine-tunes it on the training data. */
 export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageContext): Promise<StageOutcome> {
@@ -208,8 +205,17 @@ export async function runQuantize(stage: QuantizeStage, input: StageModel, ctx: 
     ...(stage.blockSize ? { blockSize: stage.blockSize } : {}),
     ...(calibration ? { calibration: calibration.source } : {}),
     ...(stage.calibration?.count ? { calibrationCount: stage.calibration.count } : {}),
+    ...(stage.calibration?.batchSize ? { batchSize: stage.calibration.batchSize } : {}),
     ...(stage.calibration?.observer ? { observer: { method: stage.calibration.observer } } : {}),
     ...(skip ? { skip } : {}),
+    ...(ctx.update
+      ? { onProgress: (label: string, done: number, total: number) => ctx.update?.(label, done, total) }
+      : {}),
   });
-  return tfjsOutcome({ kind: 'layers', model: q }, report);
+  try {
+    return await quantizedOutcome({ kind: 'layers', model: q, float: model }, report, ctx);
+  } catch (e) {
+    q.dispose();
+    throw e;
+  }
 }

@@ -34,6 +34,8 @@ export interface CalibrationOptions {
   /** ImageSet pixel scaling. */
   readonly mean?: number;
   readonly std?: number;
+  /** Called after each batch with the examples seen so far (progress). */
+  readonly onBatch?: (examples: number) => void;
 }
 
 /** Default examples per calibration batch. */
@@ -79,6 +81,7 @@ export async function forEachCalibrationBatch(
   })) {
     fn(b.xs);
     seen += b.size;
+    options.onBatch?.(seen);
   }
   if (seen === 0)
     throw new DataError(

@@ -4,8 +4,11 @@
 // live activations per example (outputs freed after their last consumer, as runGraph with
 // `release` does) plus two intermediates of the largest activation (an op chain such as fake
 // quantization holds two at once), x examples per batch x forward passes run side by side, plus
-// the weights again (XNNPACK keeps a packed copy of each kernel), times a margin for
-// fragmentation.
+// the weights again (XNNPACK keeps a packed copy of each kernel), plus what the caller will hold
+// besides by then (e.g. the folded and the quantized copies of the model while the error report
+// runs), times a margin for fragmentation. A caller that runs several steps (calibration, then
+// the error report's two side-by-side passes) checks the most demanding one before the first
+// starts, so the batch size it advises works for every step.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { modelGraph } from '../core/graph';
@@ -25,8 +28,10 @@ export interface MemoryBudget {
   /** Forward passes run side by side (the error report runs the float and the quantized model together). */
   readonly passes: number;
   readonly weightBytes: number;
+  /** Bytes the caller will hold besides by the time the passes run (e.g. other copies of the model). */
+  readonly extraBytes: number;
   readonly batchSize: number;
-  /** (perExampleBytes x passes x batchSize + weightBytes) x margin. */
+  /** (perExampleBytes x passes x batchSize + weightBytes + extraBytes) x margin. */
   readonly estimateBytes: number;
   /** Bytes held by live tensors now. */
   readonly inUseBytes: number;
@@ -64,6 +69,7 @@ export function memoryBudget(
   batchSize: number,
   passes: number,
   fn = 'memoryBudget',
+  extraBytes = 0,
 ): MemoryBudget {
   const perExampleBytes = peakActivationBytesPerExample(model, fn);
   const weightBytes = 4 * model.countParams();
@@ -74,19 +80,34 @@ export function memoryBudget(
     perExampleBytes,
     passes,
     weightBytes,
+    extraBytes,
     batchSize,
     inUseBytes,
-    estimateBytes: Math.ceil((perExampleBytes * passes * batchSize + weightBytes) * MARGIN),
+    estimateBytes: Math.ceil((perExampleBytes * passes * batchSize + weightBytes + extraBytes) * MARGIN),
     ...(backend === 'wasm'
       ? { availableBytes: WASM_HEAP_MAX_BYTES - inUseBytes, ...(heap() !== undefined ? { heapBytes: heap() } : {}) }
       : {}),
   };
 }
 
+/** The largest batch size whose estimate fits `budget.availableBytes` (0 when not even one example does). */
+export function largestFittingBatch(budget: MemoryBudget): number {
+  const available = budget.availableBytes;
+  if (available === undefined) return budget.batchSize;
+  const perBatch = budget.perExampleBytes * budget.passes;
+  const fixed = budget.weightBytes + budget.extraBytes;
+  const estimate = (n: number) => Math.ceil((perBatch * n + fixed) * MARGIN);
+  let fits = Math.max(0, Math.floor((available / MARGIN - fixed) / perBatch));
+  // The estimate rounds up: step down until the advised size passes the very test the caller runs.
+  while (fits > 0 && estimate(fits) > available) fits--;
+  return fits;
+}
+
 /**
  * The batch size to run `passes` forward passes of `model` with: `batchSize` when it fits, a
  * smaller one when the caller left the default (`explicit` false), else a ConfigError naming the
- * estimate, the limit and the batch size that fits. Nothing is allocated.
+ * estimate, the limit and the batch size that fits (with `extraBytes` the caller will hold besides).
+ * Nothing is allocated.
  */
 export function fitBatchSize(
   model: tf.LayersModel,
@@ -94,18 +115,18 @@ export function fitBatchSize(
   passes: number,
   explicit: boolean,
   fn: string,
+  extraBytes = 0,
 ): { batchSize: number; budget: MemoryBudget } {
-  const budget = memoryBudget(model, batchSize, passes, fn);
+  const budget = memoryBudget(model, batchSize, passes, fn, extraBytes);
   if (budget.availableBytes === undefined || budget.estimateBytes <= budget.availableBytes)
     return { batchSize, budget };
-  const perBatch = budget.perExampleBytes * passes * MARGIN;
-  const fits = Math.floor((budget.availableBytes - budget.weightBytes * MARGIN) / perBatch);
-  if (!explicit && fits >= 1) return { batchSize: fits, budget: memoryBudget(model, fits, passes, fn) };
+  const fits = largestFittingBatch(budget);
+  if (!explicit && fits >= 1) return { batchSize: fits, budget: memoryBudget(model, fits, passes, fn, extraBytes) };
   const limit = `wasm's ${mb(WASM_HEAP_MAX_BYTES)} heap minus ${mb(budget.inUseBytes)} held by live tensors = ${mb(budget.availableBytes)}`;
-  const estimate = `an estimated ${mb(budget.estimateBytes)} for batchSize ${batchSize} (${mb(budget.perExampleBytes)} of live activations per example x ${passes} pass${passes > 1 ? 'es' : ''}, plus weights, x ${MARGIN} margin)`;
+  const estimate = `an estimated ${mb(budget.estimateBytes)} for batchSize ${batchSize} (${mb(budget.perExampleBytes)} of live activations per example x ${passes} pass${passes > 1 ? 'es' : ''}, plus weights${budget.extraBytes ? ` and ${mb(budget.extraBytes)} of model copies held meanwhile` : ''}, x ${MARGIN} margin)`;
   throw new ConfigError(
     fits >= 1
-      ? `${fn}: a batch that fits in ${limit}, got ${estimate}. Pass batchSize: ${fits} or less.`
+      ? `${fn}: a batch that fits in ${limit}, got ${estimate}. Pass batchSize: ${fits} or less (a recipe's calibration.batchSize, the quantize command's --batch-size).`
       : `${fn}: a model whose single example fits in ${limit}, got ${estimate}. Free other tensors, or run this step on the cpu backend (initBackend('cpu')).`,
   );
 }

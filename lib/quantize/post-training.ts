@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { requireLayersModel, modelGraph } from '../core/graph';
-import { checkSource } from '../data/source';
-import { CalibrationData, CalibrationOptions, calibrate, checkBatchSize } from './calibrate';
+import { checkSource, sourceCount } from '../data/source';
+import { CALIBRATION_BATCH_SIZE, CalibrationData, CalibrationOptions, calibrate, checkBatchSize } from './calibrate';
 import { foldBatchNorm } from './fold-batchnorm';
 import { ObserverOptions } from './observers';
 import { ActivationPlacement, activationPoints } from './placement';
@@ -17,7 +17,7 @@ import { buildQuantizedModel, quantizedSizeBytes } from './quantized-model';
 import { LayerQuantReport, layerReports, outputErrors } from './report';
 import { rebuildModel } from './rebuild';
 import { PointReport, checkLayerOptions, pointReports, weightPlan } from './weight-plan';
-import { MemoryBudget } from './memory-budget';
+import { MemoryBudget, fitBatchSize } from './memory-budget';
 import { layerEntry } from '../core/layers';
 
 /** Per-layer overrides of {@link PostTrainingOptions}. */
@@ -70,6 +70,8 @@ export interface PostTrainingOptions {
   readonly layers?: Readonly<Record<string, LayerQuantOptions>>;
   /** Layers left float (their kernels, and their own output point). */
   readonly skip?: readonly string[];
+  /** Progress of the passes over the calibration data: `done` of `total` examples of the step named by `label`. */
+  readonly onProgress?: (label: 'calibration' | 'error report', done: number, total: number) => void;
 }
 
 /** What {@link postTraining} reports (plain JSON). */
@@ -158,6 +160,18 @@ export async function postTraining(
   options: PostTrainingOptions,
 ): Promise<{ model: tf.LayersModel; report: PostTrainingReport }> {
   check(model, options);
+  if (options.calibration !== undefined) {
+    // The most demanding pass first, before anything runs: the error report's two models side by
+    // side, while the folded and the quantized copies of the model are held (calibration needs less).
+    fitBatchSize(
+      model,
+      options.batchSize ?? CALIBRATION_BATCH_SIZE,
+      2,
+      options.batchSize !== undefined,
+      'quantize.postTraining',
+      2 * 4 * model.countParams(),
+    );
+  }
   const warnings: string[] = [];
   const placement = options.activationPlacement ?? 'fused';
   const folded =
@@ -198,8 +212,15 @@ export async function postTraining(
     let ranges: Record<string, { min: number; max: number }> = {};
     let calibrationExamples = 0;
     let memory: MemoryBudget | undefined;
+    const total = Math.min(
+      options.calibrationCount ?? 1000,
+      sourceCount(options.calibration as CalibrationData) ?? Infinity,
+    );
     if (options.mode === 'static') {
-      const c = await calibrate(base, options.calibration as CalibrationData, calibration);
+      const c = await calibrate(base, options.calibration as CalibrationData, {
+        ...calibration,
+        onBatch: (d) => options.onProgress?.('calibration', d, Math.max(d, total)),
+      });
       ({ ranges, decisions, memory } = c);
       calibrationExamples = c.examples;
       const symmetric = options.activationSymmetric === true;
@@ -226,6 +247,7 @@ export async function postTraining(
       ? await outputErrors(base, q, options.calibration, {
           ...calibration,
           count: Math.min(options.calibrationCount ?? 1000, REPORT_EXAMPLES),
+          onBatch: (d) => options.onProgress?.('error report', d, Math.max(d, Math.min(total, REPORT_EXAMPLES))),
         })
       : undefined;
     memory ??= errors?.memory;

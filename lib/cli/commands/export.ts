@@ -1,24 +1,34 @@
 // `tfjs-compress export MODEL --to FORMAT --out DIR`: exporters.toOnnx (fp32, or INT8 with the
-// plan a quantize step wrote beside the model), TensorFlow.js files with quantized weights
-// (uint8 / uint16 / float16, the Python converter's --quantize_* in JS), TFLite (fp32, or INT8
-// from a static plan) and Core ML (linear 8-bit kernels from the plan; structural check only).
+// plan a quantize step wrote), TensorFlow.js files with quantized weights (uint8 / uint16 /
+// float16, the Python converter's --quantize_* in JS), TFLite (fp32, or INT8 from a static plan)
+// and Core ML (linear 8-bit kernels from the plan; structural check only). MODEL may be the
+// output folder of `quantize`: its plan (plan/) is what gets exported. Sizes are the files as
+// written, against the original's files as written (pipeline/sizes.ts).
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeFolderAtomic } from '../../core/atomic';
+import { checkOutputFolder, hasOutputMarker, writeOutputFolder } from '../../core/safe-output';
 import { runExport } from '../../pipeline/export-stage';
+import { PLAN_FOLDER } from '../../pipeline/artifact';
 import { disposeStageModel } from '../../pipeline/stage-model';
+import { recordArtifacts, writtenLines } from '../../pipeline/record-artifacts';
+import { tfjsFolderFiles } from '../../pipeline/sizes';
 import { CommandSpec, ParsedArgs, UsageError, choiceArg } from '../args';
-import { CommandContext, CommandResult, formatBytes, openModelArg, outArg } from '../common';
+import { CommandContext, CommandResult, openModelArg, outArg } from '../common';
 
 export const EXPORT: CommandSpec = {
   name: 'export',
   summary:
     'Write a model in another format: ONNX (fp32, or INT8 from a quantized folder), TensorFlow.js with quantized weight files, TFLite, Core ML.',
-  positionals: [{ name: 'MODEL', description: 'a TensorFlow.js model folder (a quantized one carries its plan)' }],
+  positionals: [
+    {
+      name: 'MODEL',
+      description: 'a TensorFlow.js model folder, or the output of quantize (its plan/ is exported)',
+    },
+  ],
   options: {
     to: { type: 'string', value: 'onnx|tfjs|tflite|coreml', description: 'the target format' },
-    out: { type: 'string', value: 'DIR', description: 'output folder (must not exist unless --force)' },
-    force: { type: 'boolean', description: 'replace an existing output folder' },
+    out: { type: 'string', value: 'DIR', description: 'output folder: a new one, apart from the model' },
+    force: { type: 'boolean', description: 'replace an earlier output of tfjs-compress (never another folder)' },
     dtype: {
       type: 'string',
       value: 'float32|uint8|uint16|float16|auto',
@@ -40,24 +50,55 @@ export async function runExportCommand(args: ParsedArgs, ctx: CommandContext): P
     throw new UsageError(
       `--dtype applies to --to tfjs, got --to ${to}. Quantize for ONNX with the quantize command first.`,
     );
-  const m = await openModelArg(args.positionals[0] as string, ctx.progress);
+  const given = path.resolve(args.positionals[0] as string);
+  const safe = {
+    caller: 'export',
+    kind: 'export',
+    force: Boolean(args.values.force),
+    inputs: [{ role: 'the model', path: given }],
+  };
+  checkOutputFolder(out, safe); // before any work
+  // The output of `quantize`: export its plan (the quantized model), not its tfjs files.
+  const planDir = path.join(given, PLAN_FOLDER);
+  const fromPlan = hasOutputMarker(given) && fs.existsSync(path.join(planDir, 'model.json'));
+  if (fromPlan) ctx.progress.line(`  exporting the quantization plan in ${planDir}`);
+  const m = await openModelArg(fromPlan ? planDir : given, ctx.progress);
   try {
     ctx.progress.step(`exporting to ${to}`);
     const result = await runExport({ kind: 'export', to, ...(dtype ? { dtype } : {}) }, m);
     try {
-      const files = await writeFolderAtomic(
+      const original = tfjsFolderFiles(given);
+      const records = await writeOutputFolder(
         out,
         async (dir) => {
-          const written = await result.write(dir);
+          const written = await recordArtifacts('', result, {
+            runDir: dir,
+            original,
+            accuracyOf: async () => undefined,
+            line: (text) => ctx.progress.line(text),
+          });
           fs.writeFileSync(path.join(dir, 'export-report.json'), `${JSON.stringify(result.report, null, 1)}\n`);
           return written;
         },
-        { force: Boolean(args.values.force), caller: 'export' },
+        safe,
       );
-      const sizeBytes = files.reduce((a, f) => a + fs.statSync(path.join(out, f)).size, 0);
+      const a = records[0];
       return {
-        json: { out, format: result.format, files, sizeBytes, report: result.report },
-        text: `wrote ${path.join(out, files[0] as string)}${files.length > 1 ? ` and ${files.length - 1} more file(s)` : ''} (${formatBytes(sizeBytes)})`,
+        json: {
+          out,
+          format: result.format,
+          files: a?.files ?? [],
+          sizeBytes: a?.sizeBytes,
+          sizeRatio: a?.sizeRatio,
+          storage: a?.storage,
+          original: { sizeBytes: original.sizeBytes, storage: original.storage },
+          artifacts: records,
+          report: result.report,
+        },
+        text: [
+          ...writtenLines(out, records, original),
+          ...records.flatMap((r) => (r.notes ?? []).map((n) => `  ${r.file}: ${n}`)),
+        ].join('\n'),
       };
     } finally {
       await result.dispose();

@@ -1,6 +1,7 @@
 // `tfjs-compress prune MODEL --out DIR`: prune.magnitude or prune.channels (then prune.fineTune
 // on --data when --epochs is given), written as a model folder that stock tfjs loads.
-import { writeFolderAtomic } from '../../core/atomic';
+import * as path from 'path';
+import { checkOutputFolder, writeOutputFolder } from '../../core/safe-output';
 import { runPrune } from '../../pipeline/stages';
 import { disposeStageModel, modelBytes, stageInputShape } from '../../pipeline/stage-model';
 import { CommandSpec, ParsedArgs, UsageError, choiceArg, numberArg, stringArg } from '../args';
@@ -55,6 +56,20 @@ export async function runPruneCommand(args: ParsedArgs, ctx: CommandContext): Pr
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  // The one safe-output rule set (core/safe-output.ts): never an input, --force only over an earlier output.
+  const safe = {
+    caller: 'prune',
+    kind: 'prune',
+    force: Boolean(args.values.force),
+    inputs: [
+      { role: 'the model', path: path.resolve(args.positionals[0] as string) },
+      ...(['data', 'labels'] as const).flatMap((k) => {
+        const v = stringArg(args, k);
+        return v ? [{ role: `the --${k} file`, path: path.resolve(v) }] : [];
+      }),
+    ],
+  };
+  checkOutputFolder(out, safe);
   const m = await openModelArg(args.positionals[0] as string, ctx.progress);
   const data = epochs ? loadDataArg(args, stageInputShape(m), ctx.progress) : undefined;
   try {
@@ -73,10 +88,7 @@ export async function runPruneCommand(args: ParsedArgs, ctx: CommandContext): Pr
       { seed: seedArg(args), data: data ? { training: data } : {}, trainProgress: trainReporter(ctx.progress) },
     );
     try {
-      const files = await writeFolderAtomic(out, (dir) => result.write(dir), {
-        force: Boolean(args.values.force),
-        caller: 'prune',
-      });
+      const files = await writeOutputFolder(out, (dir) => result.write(dir), safe);
       const sizeBytes = modelBytes(out);
       return {
         json: { out, files, sizeBytes, report: result.report },

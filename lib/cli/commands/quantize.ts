@@ -1,23 +1,19 @@
 // `tfjs-compress quantize MODEL --out DIR`: layers models through quantize.postTraining
-// (weight-only, dynamic or static INT8 with calibration data; the folder carries the plan that
-// `export --to onnx` turns into QDQ / dynamic INT8), graph models through the converter's weight
+// (weight-only, dynamic or static INT8 with calibration data), written as what runs: model.onnx
+// (INT8 for ONNX Runtime), model.tflite (full-integer INT8, where the model converts), model.json +
+// weights (tfjs files with quantized weight storage that stock tfjs loads), and the plan apart in
+// plan/ (not deployable; `export DIR` reads it). Graph models through the converter's weight
 // quantization of their files (uint8 / uint16 / float16), with the output error measured on --data.
+// Sizes are the files as written, against the original's files as written (pipeline/sizes.ts).
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeFolderAtomic } from '../../core/atomic';
+import { checkOutputFolder, writeOutputFolder } from '../../core/safe-output';
 import { runQuantize } from '../../pipeline/stages';
-import { disposeStageModel, modelBytes, stageInputShape } from '../../pipeline/stage-model';
+import { disposeStageModel, stageInputShape } from '../../pipeline/stage-model';
+import { recordArtifacts, writtenLines } from '../../pipeline/record-artifacts';
+import { tfjsFolderFiles } from '../../pipeline/sizes';
 import { CommandSpec, ParsedArgs, choiceArg, numberArg, stringArg } from '../args';
-import {
-  CommandContext,
-  CommandResult,
-  DATA_OPTIONS,
-  formatBytes,
-  loadDataArg,
-  openModelArg,
-  outArg,
-  seedArg,
-} from '../common';
+import { CommandContext, CommandResult, DATA_OPTIONS, loadDataArg, openModelArg, outArg, seedArg } from '../common';
 
 export const QUANTIZE: CommandSpec = {
   name: 'quantize',
@@ -25,8 +21,8 @@ export const QUANTIZE: CommandSpec = {
     "Post-training quantization of a layers model (weight-only, dynamic, static INT8), or weight quantization of a graph model's files (uint8, uint16, float16).",
   positionals: [{ name: 'MODEL', description: 'a TensorFlow.js model folder' }],
   options: {
-    out: { type: 'string', value: 'DIR', description: 'output model folder (must not exist unless --force)' },
-    force: { type: 'boolean', description: 'replace an existing output folder' },
+    out: { type: 'string', value: 'DIR', description: 'output folder: a new one, apart from the model and data' },
+    force: { type: 'boolean', description: 'replace an earlier output of tfjs-compress (never another folder)' },
     mode: {
       type: 'string',
       value: 'weight-only|dynamic|static',
@@ -49,6 +45,11 @@ export const QUANTIZE: CommandSpec = {
       description: 'weight-only --bits 4: Dense kernels in blocks of this many inputs (default 32; ONNX MatMulNBits)',
     },
     count: { type: 'string', value: 'N', description: 'calibration examples taken from --data (default 1000)' },
+    'batch-size': {
+      type: 'string',
+      value: 'N',
+      description: 'calibration examples per forward pass (default 32, lowered to what fits in memory)',
+    },
     observer: {
       type: 'string',
       value: 'minmax|moving-average|percentile|mse|entropy',
@@ -68,6 +69,8 @@ export const QUANTIZE: CommandSpec = {
     ...DATA_OPTIONS,
   },
   notes: [
+    'A layers model gives DIR/model.onnx, DIR/model.tflite (static, where it converts), DIR/model.json + weights',
+    '(quantized weight files stock tfjs loads) and DIR/plan/ (the export plan, not deployable).',
     'example: tfjs-compress quantize ./model --mode static --data ./calibration --out ./int8',
     '         tfjs-compress quantize ./model --mode weight-only --bits 4 --block-size 32 --out ./int4',
     '         tfjs-compress quantize ./graph-model --dtype uint16 --data inputs.npy --out ./graph-uint16',
@@ -82,7 +85,8 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
   const activationBits = numberArg(args, 'activation-bits', { integer: true, min: 2, max: 16 });
   const granularity = choiceArg(args, 'granularity', ['per-channel', 'per-tensor'] as const);
   const blockSize = numberArg(args, 'block-size', { integer: true, min: 1 });
-  const count = numberArg(args, 'count', { integer: true, min: 1 });
+  const count = numberArg(args, 'count', { integer: true, min: 1, max: 1_000_000 });
+  const batchSize = numberArg(args, 'batch-size', { integer: true, min: 1, max: 4096 });
   const observer = choiceArg(args, 'observer', ['minmax', 'moving-average', 'percentile', 'mse', 'entropy'] as const);
   const list = (k: string) =>
     stringArg(args, k)
@@ -91,6 +95,16 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
       .filter(Boolean);
   const skip = list('skip');
   const weights = list('weights');
+  const modelDir = path.resolve(args.positionals[0] as string);
+  const inputs = [
+    { role: 'the model', path: modelDir },
+    ...(['data', 'labels'] as const).flatMap((k) => {
+      const v = stringArg(args, k);
+      return v ? [{ role: `the --${k} file`, path: path.resolve(v) }] : [];
+    }),
+  ];
+  const safe = { caller: 'quantize', kind: 'quantize', force: Boolean(args.values.force), inputs };
+  checkOutputFolder(out, safe); // before any work
   const m = await openModelArg(args.positionals[0] as string, ctx.progress);
   const data = loadDataArg(args, stageInputShape(m), ctx.progress);
   try {
@@ -107,31 +121,49 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
         ...(activationBits ? { activationBits } : {}),
         ...(granularity ? { granularity } : {}),
         ...(blockSize ? { blockSize } : {}),
-        ...(count || observer
-          ? { calibration: { ...(count ? { count } : {}), ...(observer ? { observer } : {}) } }
+        ...(count || observer || batchSize
+          ? {
+              calibration: {
+                ...(count ? { count } : {}),
+                ...(batchSize ? { batchSize } : {}),
+                ...(observer ? { observer } : {}),
+              },
+            }
           : {}),
         ...(skip?.length ? { skip } : {}),
         ...(weights?.length ? { weights } : {}),
       },
       m,
-      { seed: seedArg(args), data: data ? { calibration: data, evaluation: data } : {} },
+      {
+        seed: seedArg(args),
+        data: data ? { calibration: data, evaluation: data } : {},
+        update: (label, done, total) => ctx.progress.update(label, done, total),
+      },
     );
     try {
-      const files = await writeFolderAtomic(
+      const original = tfjsFolderFiles(modelDir);
+      const records = await writeOutputFolder(
         out,
         async (dir) => {
-          const written = await result.write(dir);
+          const written = await recordArtifacts('', result, {
+            runDir: dir,
+            original,
+            accuracyOf: async () => undefined,
+            line: (text) => ctx.progress.line(text),
+          });
           fs.writeFileSync(path.join(dir, 'quantize-report.json'), `${JSON.stringify(result.report, null, 1)}\n`);
           return written;
         },
-        { force: Boolean(args.values.force), caller: 'quantize' },
+        safe,
       );
-      const sizeBytes = modelBytes(out);
+      const primary = records.find((a) => a.deployable) ?? records[0];
       const err = (
         result.report as { outputError?: { maxAbsError: number; meanAbsError: number; top1Agreement?: number } }
       ).outputError;
       const text = [
-        `wrote ${out} (${formatBytes(sizeBytes)}; the original's files: ${formatBytes(modelBytes(args.positionals[0] as string))})`,
+        ...writtenLines(out, records, original),
+        ...records.flatMap((a) => (a.notes ?? []).map((n) => `  ${a.file}: ${n}`)),
+        ...result.skipped.map((k) => `  no ${k.format} file: ${k.reason}`),
         ...(err
           ? [
               `output error on ${stringArg(args, 'data')}: max |diff| ${err.maxAbsError.toExponential(3)}, mean ${err.meanAbsError.toExponential(3)}` +
@@ -139,7 +171,20 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
             ]
           : []),
       ];
-      return { json: { out, files, sizeBytes, report: result.report }, text: text.join('\n') };
+      return {
+        json: {
+          out,
+          files: records.flatMap((a) => a.files),
+          sizeBytes: primary?.sizeBytes,
+          sizeRatio: primary?.sizeRatio,
+          storage: primary?.storage,
+          original: { sizeBytes: original.sizeBytes, storage: original.storage },
+          artifacts: records,
+          skipped: result.skipped,
+          report: result.report,
+        },
+        text: text.join('\n'),
+      };
     } finally {
       if (result.model) disposeStageModel(result.model);
       await result.dispose();

@@ -1,10 +1,11 @@
 // `tfjs-compress run RECIPE --out DIR`: a whole pipeline from a recipe file (pipeline.runRecipe),
-// every stage's artifact and one report (report.json, report.md, report.html) in DIR.
-import * as fs from 'fs';
+// every stage's artifacts, deploy.json (which one to ship) and one report (report.json, report.md,
+// report.html) in DIR. `--dry-run` checks everything and prints the plan and an estimate instead.
 import * as path from 'path';
-import { ConfigError, DataError } from '../../errors';
-import { validateRecipe, STAGE_FIELDS } from '../../pipeline/recipe';
+import { STAGE_FIELDS } from '../../pipeline/recipe';
+import { readRecipeFile } from '../../pipeline/recipe-file';
 import { runRecipe } from '../../pipeline/run';
+import { planRecipe, planText } from '../../pipeline/dry-run';
 import { stageTable } from '../../pipeline/report';
 import { CommandSpec, ParsedArgs } from '../args';
 import { CommandContext, CommandResult, outArg, textTable } from '../common';
@@ -12,78 +13,72 @@ import { CommandContext, CommandResult, outArg, textTable } from '../common';
 export const RUN: CommandSpec = {
   name: 'run',
   summary:
-    "Run a compression pipeline from a recipe (JSON): optimize, convert and benchmark, writing every stage's artifact and one report.",
+    "Run a compression pipeline from a recipe (JSON): optimize, convert and benchmark, writing every stage's artifacts, deploy.json and one report.",
   positionals: [{ name: 'RECIPE', description: 'a recipe file (JSON); its paths are relative to it' }],
   options: {
-    out: { type: 'string', value: 'DIR', description: 'output folder (must not exist unless --force)' },
-    force: { type: 'boolean', description: 'replace an existing output folder' },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      description: 'output folder: a new one, never one holding the recipe, model or data',
+    },
+    force: { type: 'boolean', description: 'replace an earlier output of tfjs-compress (never another folder)' },
+    'dry-run': {
+      type: 'boolean',
+      description: 'check the recipe, model, data and output folder, print the plan and an estimate, write nothing',
+    },
   },
   notes: [
     'recipe: {"version": 1, "model": "./model", "seed": 0,',
-    '         "data": {"calibration": {"path": "./calib"}, "evaluation": {"path": "./test.npy", "labels": "./test-labels.npy", "scale": 0.00392156862745098}},',
+    '         "data": {"calibration": {"path": "./calib"},',
+    '                  "evaluation": {"path": "./test", "preprocessing": "mobilenet", "labelsFile": "./labels.txt"}},',
     '         "stages": [{"kind": "prune", ...}, {"kind": "quantize", ...}, {"kind": "export", "to": "onnx"}, {"kind": "bench"}],',
     '         "checks": {"maxAccuracyDrop": 0.01}}',
+    'data: "preprocessing" is a preset (unit, mobilenet, caffe, torch, none) or {scale, mean, std, channelOrder};',
+    '      "classNames" or "labelsFile" give the model\'s class order.',
     ...Object.entries(STAGE_FIELDS).map(([k, f]) => `stage "${k}": ${f.join(', ')}`),
+    'Each stage writes a folder of what runs (model.onnx, model.tflite, model.json + weights); a quantize stage',
+    'keeps its FakeQuantize simulation apart in plan/, which is not deployable. deploy.json names the artifact to ship.',
   ],
 };
 
 /** Reads and validates a recipe file. */
-export function readRecipe(file: string): { recipe: ReturnType<typeof validateRecipe>; text: string } {
-  let text: string;
-  try {
-    const st = fs.statSync(file);
-    if (st.size > 1024 * 1024)
-      throw new DataError(
-        `run: a recipe file of at most 1 MiB, got ${st.size} bytes in ${file}. Is this the recipe?`,
-        file,
-      );
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(
-      `run: a recipe file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`,
-      file,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(
-      `run: a recipe in JSON in ${file}, got "${(e as Error).message}". Fix the JSON (no comments, no trailing commas).`,
-    );
-  }
-  try {
-    return { recipe: validateRecipe(json), text };
-  } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(e.message.replace(/^recipe:/, `recipe ${file}:`));
-    throw e;
-  }
+export function readRecipe(file: string): ReturnType<typeof readRecipeFile> {
+  return readRecipeFile(file, 'run');
 }
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
 export async function runRunCommand(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
   const file = path.resolve(args.positionals[0] as string);
   const out = outArg(args);
   const { recipe } = readRecipe(file);
-  const report = await runRecipe(recipe, {
+  const options = {
     baseDir: path.dirname(file),
     outDir: out,
     force: Boolean(args.values.force),
     recipeFile: file,
     progress: ctx.progress,
-  });
+  };
+  if (args.values['dry-run']) {
+    const plan = await planRecipe(recipe, options);
+    return { json: { dryRun: true, ...plan }, text: planText(plan, out) };
+  }
+  const report = await runRecipe(recipe, options);
   const t = stageTable(report);
   const failed = report.checks ? !report.checks.passed : false;
+  const d = report.deployment;
   const text = [
-    `wrote ${out} (report.json, report.md, report.html)`,
+    `wrote ${out} (deploy.json, report.json, report.md, report.html)`,
     '',
     textTable(t.columns, t.rows),
     ...(report.checks
       ? [
           '',
-          `check: largest accuracy drop ${(report.checks.worstDrop * 100).toFixed(2)}% vs at most ${(report.checks.maxAccuracyDrop * 100).toFixed(2)}%: ${report.checks.passed ? 'passed' : 'FAILED'}`,
+          `check: largest accuracy drop ${pct(report.checks.worstDrop)} vs at most ${pct(report.checks.maxAccuracyDrop)}: ${report.checks.passed ? 'passed' : 'FAILED'}`,
+          ...(report.checks.failures ?? []).map((f) => `  over the limit: ${f.file} (drop ${pct(f.accuracyDrop)})`),
         ]
       : []),
+    ...(d ? ['', `recommended: ${d.recommended ?? 'none'}`, `  ${d.reason}`] : []),
   ];
   return { json: report, text: text.join('\n'), failed };
 }

@@ -1,0 +1,45 @@
+// What deploy.json says the model takes and gives: the input's per-example shape (free dimensions
+// filled from the data the run used) and dtype, the preprocessing the run applied to pixels, and
+// whether the output is probabilities (a final softmax).
+import * as tf from '@tensorflow/tfjs';
+import { isImageSet } from '../data/image-set';
+import { Deployment } from '../data/deployment';
+import { StageModel, stageInputShape } from './stage-model';
+import { RunData } from './run-data';
+
+/** The per-example shape of the data the run used (first role that has one). */
+function dataShape(data: RunData): readonly number[] | undefined {
+  for (const d of [data.evaluation, data.calibration, data.training]) {
+    const s = d?.source;
+    if (!s) continue;
+    if (isImageSet(s)) return [s.height, s.width, s.channels];
+    if (s instanceof Object && 'xs' in s && s.xs instanceof tf.Tensor) return s.xs.shape.slice(1);
+  }
+  return undefined;
+}
+
+/** deploy.json's `input`; a free dimension that no data fixes is written as 1, with a warning. */
+export function deploymentInput(model: StageModel, data: RunData, warnings: string[]): Deployment['input'] {
+  const shape = stageInputShape(model);
+  const fromData = dataShape(data);
+  const filled = shape.map((d, i) => {
+    if (d > 0) return d;
+    const v = fromData?.length === shape.length ? fromData[i] : undefined;
+    if (v !== undefined && v > 0) return v;
+    warnings.push(
+      `deploy.json: input dimension ${i + 1} is free in the model and no data fixed it; written as 1. Serve it with inputs of the size you trained on.`,
+    );
+    return 1;
+  });
+  const dtype = model.model.inputs[0]?.dtype === 'int32' ? 'int32' : 'float32';
+  return { shape: filled, dtype, ...(data.preprocessing ? { preprocessing: data.preprocessing } : {}) };
+}
+
+/** 'probabilities' when a layers model ends in a softmax; undefined when unknown. */
+export function outputKind(model: StageModel): Deployment['output']['kind'] {
+  if (model.kind !== 'layers') return undefined;
+  const last = model.model.layers.at(-1);
+  if (!last) return undefined;
+  const config = last.getConfig() as { activation?: unknown };
+  return last.getClassName() === 'Softmax' || config.activation === 'softmax' ? 'probabilities' : undefined;
+}

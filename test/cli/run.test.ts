@@ -12,7 +12,9 @@ import { writeArtifacts } from '../../lib/data/model-files';
 import { encodeNpy } from '../../lib/data/npy';
 import { MNIST_CNN, verifiedModelFiles } from '../fixtures/real-models';
 import { mnistGraph } from '../fixtures/graph-models';
-import { cli, mnistNpy, tmpDir } from './helpers';
+import { validateDeployment } from '../../lib/data/deployment';
+import { OUTPUT_MARKER } from '../../lib/core/safe-output';
+import { cli, entries, mnistNpy, tmpDir } from './helpers';
 
 const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -65,6 +67,7 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
         { kind: 'export', to: 'onnx' },
         { kind: 'bench', runtimes: ['tfjs-wasm', 'ort'], batchSizes: [1], rounds: 3 },
       ],
+      checks: { maxAccuracyDrop: 0.05 },
     };
     const recipeFile = path.join(dir, 'recipe.json');
     fs.writeFileSync(recipeFile, JSON.stringify(recipe));
@@ -132,17 +135,68 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
     parts.reduce((off, p) => (all.set(p, off), off + p.length), 0);
     expect(accuracy(all, 10, labels)).to.equal(onnx?.accuracy);
     expect(onnx?.examples).to.equal(500);
-    x.dispose();
-    // The quantized folder: stock tfjs loads it (the float model the plan refers to).
-    const qm = await stockLayers(path.join(out, quantized?.artifact as string));
-    expect(qm.countParams()).to.be.greaterThan(0);
+    // The quantize stage writes what runs, and its plan apart (not deployable).
+    const qdir = path.join(out, quantized?.artifact as string);
+    expect(entries(qdir)).to.include.members(['model.onnx', 'model.tflite', 'model.json', 'plan', 'stage-report.json']);
+    expect(entries(path.join(qdir, 'plan'))).to.include.members(['model.json', 'README.md']);
+    expect(fs.readFileSync(path.join(qdir, 'plan', 'README.md'), 'utf8')).to.match(/Not a deployable model/);
+    const planJson = JSON.parse(fs.readFileSync(path.join(qdir, 'plan', 'model.json'), 'utf8'));
+    expect(JSON.stringify(planJson.modelTopology)).to.include('FakeQuantize');
+    const qArtifacts = report.stages[2].artifacts as {
+      file: string;
+      format: string;
+      deployable: boolean;
+      precision: string;
+      accuracy: number;
+      sizeBytes: number;
+      files: string[];
+    }[];
+    const byFile = Object.fromEntries(qArtifacts.map((a) => [a.file.split('/').slice(1).join('/'), a]));
+    expect(Object.keys(byFile)).to.deep.equal(['model.onnx', 'model.tflite', 'model.json', 'plan/model.json']);
+    expect(byFile['plan/model.json']).to.include({ format: 'plan', deployable: false });
+    expect(byFile['model.onnx']).to.include({ format: 'onnx', deployable: true, precision: 'int8' });
+    expect(byFile['model.tflite']).to.include({ format: 'tflite', deployable: true, precision: 'int8' });
+    for (const a of qArtifacts)
+      expect(a.sizeBytes, a.file).to.equal(a.files.reduce((t, f) => t + fs.statSync(path.join(out, f)).size, 0));
+    // Stock tfjs (tf.loadLayersModel through tf.io.fromMemory) loads the tfjs files: float layers, uint8 weight manifests.
+    const tfjsJson = JSON.parse(fs.readFileSync(path.join(qdir, 'model.json'), 'utf8'));
+    expect(JSON.stringify(tfjsJson.modelTopology)).to.not.include('FakeQuantize');
+    const dtypes = new Set(
+      tfjsJson.weightsManifest.flatMap((g: { weights: { quantization?: { dtype: string } }[] }) =>
+        g.weights.map((w) => w.quantization?.dtype),
+      ),
+    );
+    expect(dtypes.has('uint8')).to.equal(true);
+    const qm = await stockLayers(qdir);
+    const qy = tf.tidy(() => qm.predict(x, { batchSize: 256 }) as tf.Tensor);
+    expect(accuracy((await qy.data()) as Float32Array, 10, labels)).to.equal(byFile['model.json']?.accuracy);
+    tf.dispose([qy]);
     qm.dispose();
+    x.dispose();
+    // ONNX Runtime loads the INT8 file the quantize stage wrote; it is the export stage's file, byte for byte.
+    const qOnnx = fs.readFileSync(path.join(qdir, 'model.onnx'));
+    expect(qOnnx.equals(fs.readFileSync(path.join(out, onnx?.artifact as string, 'model.onnx')))).to.equal(true);
+    expect(byFile['model.onnx']?.accuracy).to.equal(onnx?.accuracy);
 
-    // Speed: one row per artifact and runtime, p50 the median of its own round medians, speed-ups from those rows.
+    // deploy.json: valid, every artifact listed, the INT8 ONNX file recommended.
+    const deployment = validateDeployment(JSON.parse(fs.readFileSync(path.join(out, 'deploy.json'), 'utf8')));
+    expect(deployment).to.deep.equal(report.deployment);
+    expect(deployment.recommended).to.equal(`${quantized?.artifact}/model.onnx`);
+    expect(deployment.reason).to.match(/INT8 in ONNX Runtime|smallest artifact within/);
+    expect(deployment.artifacts.map((a) => a.file)).to.include.members([
+      `${pruned?.artifact}/model.json`,
+      `${quantized?.artifact}/plan/model.json`,
+      `${onnx?.artifact}/model.onnx`,
+    ]);
+    expect(deployment.input).to.deep.include({ shape: [28, 28, 1], dtype: 'float32' });
+    expect(deployment.output.kind).to.equal('probabilities');
+    expect(fs.existsSync(path.join(out, OUTPUT_MARKER))).to.equal(true);
+
+    // Speed: one row per artifact and runtime (identical ONNX files timed once), p50 the median of its own round medians, speed-ups from those rows.
     const rows = report.bench as { stage: string; runtime: string; p50Ms: number; roundP50Ms: number[] }[];
     expect(rows.map((b) => `${b.stage}@${b.runtime}`).sort()).to.deep.equal([
       '01-prune-magnitude-0.5@tfjs-wasm',
-      '03-export-onnx@ort',
+      '02-quantize-static@ort',
       'original@ort',
       'original@tfjs-wasm',
     ]);
@@ -151,9 +205,9 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
       expect(b.p50Ms).to.equal([...b.roundP50Ms].sort((p, q) => p - q)[1]);
     }
     const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
-    const int8 = rows.find((b) => b.stage === '03-export-onnx') as { p50Ms: number };
+    const int8 = rows.find((b) => b.stage === '02-quantize-static') as { p50Ms: number };
     const base = rows.find((b) => b.stage === 'original' && b.runtime === 'ort') as { p50Ms: number };
-    expect(md).to.include(`| 03-export-onnx | ort | 1 | 1 | ${Number(int8.p50Ms.toPrecision(4))} |`);
+    expect(md).to.include(`| 02-quantize-static | ort | 1 | 1 | ${Number(int8.p50Ms.toPrecision(4))} |`);
     expect(md).to.include(`| ${Number((base.p50Ms / int8.p50Ms).toPrecision(3))} |`);
   });
 

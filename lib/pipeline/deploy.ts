@@ -105,7 +105,7 @@ export function buildDeployment(stages: readonly StageRecord[], o: DeploymentOpt
       sizeBytes: a.sizeBytes,
       ...(a.accuracy !== undefined && Number.isFinite(a.accuracy) ? { accuracy: a.accuracy } : {}),
       ...(a.floatLayers?.length ? { floatLayers: a.floatLayers.map((f) => f.layer) } : {}),
-      ...(a.notes?.length ? { note: a.notes.join(' ').slice(0, 4096) } : {}),
+      ...(a.notes?.length ? { note: a.notes.join('; ').slice(0, 4096) } : {}),
     })),
   );
   return validateDeployment({

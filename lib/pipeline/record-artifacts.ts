@@ -67,7 +67,7 @@ export async function recordArtifacts(stage: string, out: StageOutcome, ctx: Rec
           .map((f) => `${f.layer} (${f.reason})`)
           .join('; ')}${a.floatLayers.length > 8 ? '; ...' : ''}`,
       );
-    if (size.note) ctx.line(`  ${file}: ${size.note}`);
+    if (size.note && a.deployable) ctx.line(`  ${file}: ${size.note}`);
     records.push({
       file,
       files: files.map(rel),

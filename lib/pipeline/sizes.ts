@@ -81,10 +81,11 @@ export function sizeFigures(
 ): SizeFigures {
   const sizeRatio = sizeBytes / original.sizeBytes;
   const smaller = (s: string) => /^(uint8|uint16|float16)/.test(s);
+  const float32 = (s: string) => s === 'float32-weights' || s === 'fp32';
   const note =
-    sizeRatio > 1 && smaller(original.storage) && !smaller(storage)
+    sizeRatio > 1 && smaller(original.storage) && float32(storage)
       ? `${sizeRatio.toFixed(2)}x the original's files because the original stores its weights as ${original.storage.replace(/-weights$/, '')} ` +
-        `(tfjs dequantizes them to float32 at load) and this artifact stores ${storage.replace(/-weights$/, '')}; the compute is not larger. ` +
+        `(tfjs dequantizes them to float32 at load) and this artifact stores float32; the compute is not larger. ` +
         `A quantize stage, or tfjs files with dtype uint8 or auto, store fewer bytes per weight.`
       : undefined;
   return { sizeBytes, sizeRatio, storage, ...(note ? { note } : {}) };

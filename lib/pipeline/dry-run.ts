@@ -249,7 +249,9 @@ export function planText(plan: RunPlan, out: string): string {
     '',
     'plan:',
     ...plan.stages.flatMap((s) => [
-      `  ${s.name}/ (${s.kind})`,
+      s.kind === 'bench'
+        ? `  ${s.name} (bench: times the artifacts above; writes no folder)`
+        : `  ${s.name}/ (${s.kind})`,
       ...s.artifacts.map(
         (a) =>
           `    ${pad(a.file.slice(s.name.length + 1), 18)} ${pad(a.format, 11)} ${pad(a.precision, 22)} ${a.deployable ? `runs in ${a.runtime}` : 'not deployable (the export plan)'}${a.condition ? `, ${a.condition}` : ''}`,

@@ -232,7 +232,7 @@ export function plannedArtifacts(
           deployable: true,
           precision: p.weightBits > 8 ? 'uint16-weights' : 'uint8-weights',
           estimatedBytes: (p.weightBits > 8 ? 2 : 1) * params,
-          condition: p.weightBits > 8 ? undefined : 'a 2-byte type for weights uint8 would spoil',
+          condition: p.weightBits > 8 ? undefined : 'a 2-byte type where uint8 would lose a channel',
         }),
         one({
           file: at(`${PLAN_FOLDER}/model.json`),

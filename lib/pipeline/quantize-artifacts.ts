@@ -88,8 +88,14 @@ export async function quantizedOutcome(
       disposers.push(onnx.dispose);
     }
     step(1);
-    const lite = await attempt('tflite', skipped, () => tfliteArtifact(m.model, plan));
-    if (lite) artifacts.push(lite);
+    if (plan.mode === 'static') {
+      const lite = await attempt('tflite', skipped, () => tfliteArtifact(m.model, plan));
+      if (lite) artifacts.push(lite);
+    } else
+      skipped.push({
+        format: 'tflite',
+        reason: `TFLite files here are full-integer INT8, made from mode 'static' only (this stage is '${plan.mode}')`,
+      });
     step(2);
     // 8 bits or fewer: uint8 where it keeps every channel (else a 2-byte type); more bits: uint16.
     const dtype = plan.weightBits > 8 ? 'uint16' : 'auto';

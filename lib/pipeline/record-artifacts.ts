@@ -103,7 +103,7 @@ export function writtenLines(
     `wrote ${out} (the original's files: ${kib(original.sizeBytes)}, ${original.storage})`,
     ...records.map(
       (a) =>
-        `  ${a.file.padEnd(16)} ${a.format.padEnd(11)} ${a.precision.padEnd(22)} ${kib(a.sizeBytes).padStart(11)}  ${a.sizeRatio.toFixed(3)}x` +
+        `  ${a.file.padEnd(16)} ${a.format.padEnd(11)} ${a.precision.padEnd(28)} ${kib(a.sizeBytes).padStart(11)}  ${a.sizeRatio.toFixed(3)}x` +
         `${a.deployable ? '' : '  not deployable: the export plan'}`,
     ),
   ];

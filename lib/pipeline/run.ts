@@ -263,7 +263,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
             ...(outputKind(original) ? { kind: outputKind(original) } : {}),
           },
         });
-        p.line(`recommended: ${deployment.recommended ?? 'none'} (${deployment.reason})`);
+        p.line(`recommended: ${deployment.recommended ?? 'none'}`);
         const full: PipelineReport = {
           tool: 'tfjs-compress',
           versions: {

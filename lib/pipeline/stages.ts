@@ -20,7 +20,7 @@ import { PruneStage, QuantizeStage } from './recipe';
 import { ArtifactOutcome, StageOutcome, stageOutcome } from './artifact';
 import { quantizedOutcome } from './quantize-artifacts';
 import { weightStorage } from './sizes';
-import { ScoreFn, StageModel, planOfStage, saveStageModel, stageInputShape, stageScores } from './stage-model';
+import { StageModel, planOfStage, saveStageModel, stageInputShape, stageScores } from './stage-model';
 
 /** What stages see of the run. */
 export interface StageContext {

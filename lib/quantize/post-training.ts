@@ -212,10 +212,9 @@ export async function postTraining(
     let ranges: Record<string, { min: number; max: number }> = {};
     let calibrationExamples = 0;
     let memory: MemoryBudget | undefined;
-    const total = Math.min(
-      options.calibrationCount ?? 1000,
-      sourceCount(options.calibration as CalibrationData) ?? Infinity,
-    );
+    const total = options.calibration
+      ? Math.min(options.calibrationCount ?? 1000, sourceCount(options.calibration) ?? Infinity)
+      : 0;
     if (options.mode === 'static') {
       const c = await calibrate(base, options.calibration as CalibrationData, {
         ...calibration,

@@ -104,11 +104,11 @@ describe('cli: the executable on course and architecture models', function () {
     const q = path.join(dir, 'int8');
     r = cli(['quantize', pruned, '--mode', 'static', '--data', data.xs, '--scale', '1/255', '--out', q]);
     expect(r.status, r.stderr).to.equal(0);
-    expect(entries(q)).to.include.members(['model.json', 'weights.bin']);
-    // The plan travels in model.json (the quantized model's metadata), read back by planOf.
+    expect(entries(q)).to.include.members(['model.json', 'weights.bin', 'model.onnx', 'plan']);
+    // The plan travels in plan/model.json (the quantized model's metadata), read back by planOf.
     expect(
-      JSON.parse(fs.readFileSync(path.join(q, 'model.json'), 'utf8')).userDefinedMetadata?.tfjsCompressQuantization
-        ?.mode,
+      JSON.parse(fs.readFileSync(path.join(q, 'plan', 'model.json'), 'utf8')).userDefinedMetadata
+        ?.tfjsCompressQuantization?.mode,
     ).to.equal('static');
 
     const onnxDir = path.join(dir, 'onnx');

@@ -10,6 +10,7 @@ import { toTensors } from '../../lib/data/tensors';
 import { runTflite, tfliteInterpreter } from '../../lib/export/tflite/runtime';
 import { decodedEqual } from '../../lib/export/coreml/decoded-equal';
 import { planOf } from '../../lib/quantize/plan';
+import { OUTPUT_MARKER } from '../../lib/core/safe-output';
 import { smallMnist, tinyCnn } from '../quantize/fixtures';
 import { cli, entries, mnistNpy, tmpDir } from './helpers';
 
@@ -49,7 +50,7 @@ describe("cli: export --to tflite | coreml, with the model's own plan", function
     let ex = JSON.parse(r.stdout);
     expect([ex.format, ex.report.mode, ex.files]).to.deep.equal(['tflite', 'float32', ['model.tflite']]);
     expect(ex.sizeBytes).to.equal(fs.statSync(path.join(fp32Out, 'model.tflite')).size);
-    expect(entries(fp32Out)).to.deep.equal(['export-report.json', 'model.tflite']);
+    expect(entries(fp32Out)).to.deep.equal([OUTPUT_MARKER, 'export-report.json', 'model.tflite']);
     const float = await loadModel(floatDir);
     const want = tf.tidy(() => (float.predict(x) as tf.Tensor).dataSync());
     const got = runTflite(
@@ -64,7 +65,7 @@ describe("cli: export --to tflite | coreml, with the model's own plan", function
     ex = JSON.parse(r.stdout);
     expect(ex.report.mode).to.equal('int8');
     expect(Object.keys(ex.report.ops)).to.include.members(['QUANTIZE', 'CONV_2D', 'FULLY_CONNECTED', 'DEQUANTIZE']);
-    const q = await loadModel(int8Dir);
+    const q = await loadModel(path.join(int8Dir, 'plan')); // the quantize folder's plan (its simulation)
     const sim = argmax(
       tf.tidy(() => (q.predict(x) as tf.Tensor).dataSync()),
       10,
@@ -100,7 +101,7 @@ describe("cli: export --to tflite | coreml, with the model's own plan", function
       ]);
       expect(ex.report.validation).to.match(/structural only .* not run in Core ML here/);
       // Independently of the report: decode the written file against the model folder.
-      const m = await loadModel(src);
+      const m = await loadModel(weights === 'linear8' ? path.join(src, 'plan') : src); // a quantize folder's plan
       expect(
         decodedEqual(new Uint8Array(fs.readFileSync(path.join(out, 'model.mlmodel'))), m, { weights }).equal,
       ).to.equal(true);

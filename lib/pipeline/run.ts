@@ -14,7 +14,7 @@ import { DEPLOYMENT_FILE } from '../data/deployment';
 import { pathSha256 } from '../data/digest';
 import { profileModel } from '../profile/profile-model';
 import { ProgressReporter } from '../train/progress';
-import { DATA_ROLES, Recipe, stageNames } from './recipe';
+import { DATA_ROLES, ExportStage, Recipe, stageNames } from './recipe';
 import { BenchReportRow, BenchTarget, onnxBaseline, runBench } from './bench-stage';
 import { StageContext, StageOutcome, runPrune, runQuantize } from './stages';
 import { runExport } from './export-stage';
@@ -67,6 +67,14 @@ function trainReporter(p: PipelineProgress): ProgressReporter {
 async function describeModel(m: StageModel): Promise<Pick<StageRecord, 'params' | 'macs' | 'sparsity'>> {
   const profiled = await profileModel(m.model);
   return { params: profiled.totals.params, macs: profiled.totals.macs, sparsity: profiled.totals.sparsity };
+}
+
+/** An export stage, with its one step reported (the CLI shows steps with totals). */
+async function exportWithProgress(stage: ExportStage, from: StageModel, p: PipelineProgress): Promise<StageOutcome> {
+  p.update(`export to ${stage.to}`, 0, 1);
+  const out = await runExport(stage, from);
+  p.update(`export to ${stage.to}`, 1, 1);
+  return out;
 }
 
 /** The files the run read, with their sha256, named as the recipe names them. */
@@ -196,7 +204,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
               ? await runPrune(stage, from, ctx)
               : stage.kind === 'quantize'
                 ? await runQuantize(stage, from, ctx)
-                : await runExport(stage, from);
+                : await exportWithProgress(stage, from, p);
           outcomes.push(out);
           if (out.model) owned.push(out.model);
           const artifacts = await recordArtifacts(name, out, {

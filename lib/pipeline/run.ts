@@ -297,7 +297,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
                 },
               }
             : {}),
-          deployment,
+          deploy: deployment,
           warnings,
           startedAt: new Date(started).toISOString(),
           seconds: (Date.now() - started) / 1000,

@@ -180,7 +180,7 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
 
     // deploy.json: valid, every artifact listed, the INT8 ONNX file recommended.
     const deployment = validateDeployment(JSON.parse(fs.readFileSync(path.join(out, 'deploy.json'), 'utf8')));
-    expect(deployment).to.deep.equal(report.deployment);
+    expect(deployment).to.deep.equal(report.deploy);
     expect(deployment.recommended).to.equal(`${quantized?.artifact}/model.onnx`);
     expect(deployment.reason).to.match(/INT8 in ONNX Runtime|smallest artifact within/);
     expect(deployment.artifacts.map((a) => a.file)).to.include.members([

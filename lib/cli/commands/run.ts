@@ -66,7 +66,7 @@ export async function runRunCommand(args: ParsedArgs, ctx: CommandContext): Prom
   const report = await runRecipe(recipe, options);
   const t = stageTable(report);
   const failed = report.checks ? !report.checks.passed : false;
-  const d = report.deployment;
+  const d = report.deploy;
   const text = [
     `wrote ${out} (deploy.json, report.json, report.md, report.html)`,
     '',

@@ -177,6 +177,12 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
     const qOnnx = fs.readFileSync(path.join(qdir, 'model.onnx'));
     expect(qOnnx.equals(fs.readFileSync(path.join(out, onnx?.artifact as string, 'model.onnx')))).to.equal(true);
     expect(byFile['model.onnx']?.accuracy).to.equal(onnx?.accuracy);
+    // `export` of the stage folder reads its plan/ (INT8), not its tfjs files.
+    const again = path.join(dir, 'again');
+    const ex = cli(['export', qdir, '--to', 'onnx', '--out', again, '--json']);
+    expect(ex.status, ex.stderr).to.equal(0);
+    expect(JSON.parse(ex.stdout).report.mode).to.equal('static');
+    expect(fs.readFileSync(path.join(again, 'model.onnx')).equals(qOnnx)).to.equal(true);
 
     // deploy.json: valid, every artifact listed, the INT8 ONNX file recommended.
     const deployment = validateDeployment(JSON.parse(fs.readFileSync(path.join(out, 'deploy.json'), 'utf8')));

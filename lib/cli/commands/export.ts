@@ -6,7 +6,7 @@
 // written, against the original's files as written (pipeline/sizes.ts).
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkOutputFolder, hasOutputMarker, writeOutputFolder } from '../../core/safe-output';
+import { checkOutputFolder, writeOutputFolder } from '../../core/safe-output';
 import { runExport } from '../../pipeline/export-stage';
 import { PLAN_FOLDER } from '../../pipeline/artifact';
 import { disposeStageModel } from '../../pipeline/stage-model';
@@ -22,7 +22,7 @@ export const EXPORT: CommandSpec = {
   positionals: [
     {
       name: 'MODEL',
-      description: 'a TensorFlow.js model folder, or the output of quantize (its plan/ is exported)',
+      description: "a TensorFlow.js model folder, or a quantize step's folder (its plan/ is exported)",
     },
   ],
   options: {
@@ -58,9 +58,10 @@ export async function runExportCommand(args: ParsedArgs, ctx: CommandContext): P
     inputs: [{ role: 'the model', path: given }],
   };
   checkOutputFolder(out, safe); // before any work
-  // The output of `quantize`: export its plan (the quantized model), not its tfjs files.
+  // A quantize step's folder (the quantize command's, or a run's quantize stage): export its plan
+  // (the quantized model), not its tfjs files (the float model with quantized weight storage).
   const planDir = path.join(given, PLAN_FOLDER);
-  const fromPlan = hasOutputMarker(given) && fs.existsSync(path.join(planDir, 'model.json'));
+  const fromPlan = fs.existsSync(path.join(planDir, 'model.json'));
   if (fromPlan) ctx.progress.line(`  exporting the quantization plan in ${planDir}`);
   const m = await openModelArg(fromPlan ? planDir : given, ctx.progress);
   try {

@@ -182,8 +182,11 @@ export function loadRole(spec: DataSpec, role: string, o: LoadRoleOptions): Load
     ...(limit ? { limit } : {}),
     ...(spec.imageShape ? { imageShape: spec.imageShape } : {}),
     ...(o.onImage ? { onImage: o.onImage } : {}),
-    // Loaders that know these apply them, and say so with `preprocessing` on what they return.
-    ...(preprocessing ? { preprocessing } : {}),
+    // Loaders that know these apply them, and say so with `preprocessing` on what they return
+    // (the recipe's own form: a preset name becomes {preset}).
+    ...(spec.preprocessing
+      ? { preprocessing: typeof spec.preprocessing === 'string' ? { preset: spec.preprocessing } : spec.preprocessing }
+      : {}),
     ...(classNames ? { classNames } : {}),
   } as DataFilesOptions;
   const loaded = loadDataFiles(r(spec.path), options);

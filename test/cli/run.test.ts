@@ -280,7 +280,15 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
     expect(c.stderr).to.match(/ConfigError: exporters\.toOnnx: a tf\.LayersModel, got a tf\.GraphModel/);
     c = cli(['quantize', graphDir, '--dtype', 'uint16', '--data', inputs, '--out', path.join(dir, 'q16'), '--json']);
     expect(c.status, c.stderr).to.equal(0);
-    expect(JSON.parse(c.stdout).report.outputError.maxAbsError).to.equal(err('uint16'));
+    const q16 = JSON.parse(c.stdout);
+    expect(q16.report.outputError.maxAbsError).to.equal(err('uint16'));
+    // One size comparison for the command and the run: files as written over the original's files as written.
+    expect([q16.sizeBytes, q16.sizeRatio, q16.storage]).to.deep.equal([
+      byName.uint16.sizeBytes,
+      byName.uint16.sizeRatio,
+      'uint16-weights',
+    ]);
+    expect(q16.original.sizeBytes).to.equal(report.stages[0].sizeBytes);
     expect(fs.existsSync(path.join(dir, 'pruned')) || fs.existsSync(path.join(dir, 'onnx'))).to.equal(false);
   });
 

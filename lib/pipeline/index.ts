@@ -29,5 +29,7 @@ export {
   modelBytes,
 } from './stage-model';
 export type { StageModel, ScoreFn } from './stage-model';
-export { reportMarkdown, reportHtml, reportFigures, stageTable, benchTable, speedupOf, packageVersion } from './report';
+export { reportMarkdown, stageTable, benchTable, speedupOf, packageVersion } from './report';
+export { reportHtml } from './report-html';
+export { reportFigures } from './report-figures';
 export type { PipelineReport, StageRecord, ArtifactRecord, InputRecord } from './report';

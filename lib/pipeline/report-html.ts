@@ -2,8 +2,7 @@
 // by name and number, then warnings); then what to ship (when the report names it), the stages,
 // the charts (the notebooks' Plotly figures, drawn offline by plotly.js written into the page),
 // the speed table, the inputs and the recipe. Every number on the page comes from the report.
-// The report's data, its Markdown and its tables stay in report.ts, which re-exports reportHtml
-// for its existing callers.
+// The report's data, its Markdown and its tables stay in report.ts.
 import { HtmlBlock, htmlPage } from '../viz/html-page';
 import type { PipelineReport } from './report';
 import { benchTable, stageTable } from './report';

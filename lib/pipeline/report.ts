@@ -296,7 +296,3 @@ export function reportMarkdown(r: PipelineReport): string {
     '',
   ].join('\n');
 }
-
-// The charts and the HTML page live beside this file (report-figures.ts, report-html.ts).
-export { reportFigures } from './report-figures';
-export { reportHtml } from './report-html';

@@ -27,7 +27,8 @@ import {
   stageScores,
   scoreAccuracy,
 } from './stage-model';
-import { InputRecord, PipelineReport, StageRecord, packageVersion, reportHtml, reportMarkdown } from './report';
+import { InputRecord, PipelineReport, StageRecord, packageVersion, reportMarkdown } from './report';
+import { reportHtml } from './report-html';
 import { RunData, loadRunData, recipeInputs } from './run-data';
 import { recordArtifacts } from './record-artifacts';
 import { buildDeployment } from './deploy';

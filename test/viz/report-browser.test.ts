@@ -14,7 +14,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../lib/viz/render';
 import { hasOptional } from '../../lib/core/optional-package';
 import { runRecipe } from '../../lib/pipeline/run';
-import { PipelineReport, reportFigures } from '../../lib/pipeline/report';
+import { PipelineReport } from '../../lib/pipeline/report';
+import { reportFigures } from '../../lib/pipeline/report-figures';
 import {
   profileModel,
   ProfileReport,

@@ -3,7 +3,9 @@
 // than the original, layers left in float), the recommended artifact, and charts whose every
 // number is the report's.
 import { expect } from 'chai';
-import { PipelineReport, reportFigures, reportHtml } from '../../lib/pipeline/report';
+import { PipelineReport } from '../../lib/pipeline/report';
+import { reportFigures } from '../../lib/pipeline/report-figures';
+import { reportHtml } from '../../lib/pipeline/report-html';
 import { recommendedStage, reportBanner, reportChecks } from '../../lib/pipeline/report-findings';
 import { stageLatency } from '../../lib/pipeline/report-figures';
 import { BenchReportRow } from '../../lib/pipeline/bench-stage';

@@ -250,6 +250,7 @@ async function main(): Promise<void> {
     if (e instanceof ConfigError) usage(e.message);
     throw e;
   }
+  closeOnSignals(() => server.close()); // before the line that says it serves: a client may stop it at once
   const admin = options.admin?.token
     ? 'admin API on (token)'
     : options.admin?.insecure
@@ -265,7 +266,6 @@ async function main(): Promise<void> {
     process.stderr.write(
       `warning: serving on ${host} without TLS: tokens and data cross the network in clear. Pass --tls-cert and --tls-key.\n`,
     );
-  closeOnSignals(() => server.close());
 }
 
 runMain(main);

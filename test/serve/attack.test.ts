@@ -47,7 +47,7 @@ describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
     await server.close();
   });
 
-  it('answers 5,000 well-framed malformed requests of 45 kinds (and HEAD on predict) with 4xx only', async () => {
+  it('answers 5,000 well-framed malformed requests of 45 kinds (and HEAD on predict) with 4xx only, 44 kinds flooded', async () => {
     const kinds = contentAttacks(4, MAX_BATCH, MAX_BODY);
     expect(kinds).to.have.length(45);
     const head = await fetch(`${server.url}/v1/predict`, { method: 'HEAD' });
@@ -68,9 +68,11 @@ describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
       count(res?.status as number);
       await res?.arrayBuffer();
     }
+    // The flood leaves out the body over the cap: its 413 closes the connection (the rest of the
+    // body is never read), which autocannon does not count as an answer (checked on its own below).
     const r = await loadTest({
       url: server.url,
-      requests: kinds.map((k) => k.request),
+      requests: kinds.filter((k) => k.kind !== 'body too large').map((k) => k.request),
       connections: 16,
       amount: 5000,
       timeoutSeconds: 20,

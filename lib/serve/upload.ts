@@ -54,6 +54,14 @@ export async function readUploads(
     bb.on('file', (_field, stream, _name, _encoding, _mime) => {
       const parts: Buffer[] = [];
       stream.on('data', (c: Buffer) => parts.push(c));
+      // A part cut short emits 'error' on its stream: unhandled, it would end the process.
+      stream.on('error', (e: unknown) =>
+        refuse(
+          new RequestError(
+            `${route}: a complete multipart/form-data body, got "${String((e as Error)?.message ?? e).slice(0, 80)}". Let the HTTP client build the form.`,
+          ),
+        ),
+      );
       stream.on('limit', () =>
         refuse(
           new RequestError(

@@ -102,7 +102,6 @@ export function kserveRoutes(ctx: RouterContext): Record<string, RouteEntry> {
             platform: ctx.manager.format === 'onnx' ? 'onnxruntime_onnx' : 'tensorflowjs',
             inputs: [{ name: V2_INPUT, datatype: 'FP32', shape: shape(c.input.shape) }],
             outputs: [{ name: V2_OUTPUT, datatype: 'FP32', shape: shape(c.output.shape) }],
-            ...(c.classNames ? { parameters: { classNames: c.classNames } } : {}),
           },
           {},
           r.head,

@@ -40,7 +40,7 @@ describe('serve: the lows (ports, first-load words, versions, rollback races) an
     dir = await tinyRegistry();
   });
 
-  it('refuses ports and numbers not written in decimal digits (0x1f90, 1e3, 8080.5, ' 80', 0b11, Infinity) with exit code 2', async function () {
+  it('refuses ports and numbers not written in decimal digits (0x1f90, 1e3, 8080.5, a leading space, 0b11, Infinity) with exit code 2', async function () {
     this.timeout(120000);
     const base = ['--registry', dir, '--model', 'tiny', '--workers', '1'];
     for (const [flag, value] of [

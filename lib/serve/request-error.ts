@@ -8,7 +8,12 @@ export class RequestError extends Error {
     readonly status = 400,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
+    // No stack trace: a refusal is an answer, not a bug, and a flood of 503s should not pay for
+    // thousands of captured stacks a second.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'RequestError';
   }
 }

@@ -127,6 +127,10 @@ function parse(argv: string[]): Parsed {
   if (target === undefined)
     for (const k of ['name', 'artifact', 'labels', 'preprocessing'])
       if (str(k) !== undefined) usage(`--${k} goes with a folder or file to serve, not with --model.`);
+  if (target !== undefined && str('version') !== undefined)
+    usage(
+      '--version picks a registry version with --model; a folder or file to serve is published as its own version.',
+    );
   if (str('host') !== undefined && str('host')?.trim() === '')
     usage('--host must not be empty (an empty host binds every interface; say 0.0.0.0 if that is meant).');
   const p = str('preprocessing');

@@ -319,6 +319,8 @@ async function main(): Promise<void> {
       deadlines,
       swaps,
       bodies,
+      serverEntry:
+        'lib/serve/cli.ts through tsx (each process and worker also holds the transpiler: idle RSS is higher than dist/)',
       loadAverageAtStart: loadAtStart,
       loadAverageAtEnd: os.loadavg(),
       machine: machineInfo(),

@@ -21,7 +21,7 @@ export const PRUNE: CommandSpec = {
   name: 'prune',
   summary:
     'Prune a layers model: magnitude (zero the smallest weights) or channels (remove whole filters/neurons), optionally fine-tuned on data.',
-  positionals: [{ name: 'MODEL', description: 'a TensorFlow.js layers model folder' }],
+  positionals: [{ name: 'MODEL', description: 'a TensorFlow.js layers model folder, or its model.json' }],
   options: {
     out: { type: 'string', value: 'DIR', description: 'output model folder (must not exist unless --force)' },
     force: { type: 'boolean', description: 'replace an existing output folder' },

@@ -109,6 +109,7 @@ export {
   evaluate,
   predictLabels,
   consoleProgress,
+  countProgress,
   inputShapeOf,
   outputKind,
   modelLoss,

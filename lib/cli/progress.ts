@@ -3,6 +3,7 @@
 // each step and at every quarter of a long one, or every half minute, each with its ETA, so logs
 // stay short and readable. With --json nothing but errors reaches stderr.
 import { SingleBar } from 'cli-progress';
+import { formatDuration } from '../train/progress';
 
 /** What commands tell the user while they work. */
 export interface Progress {
@@ -24,15 +25,6 @@ export interface StreamProgressOptions {
   readonly tty?: boolean;
   /** Clock in ms (tests). */
   readonly now?: () => number;
-}
-
-/** Seconds as "42 s", "3 min 05 s" or "1 h 02 min". */
-export function formatSeconds(s: number): string {
-  if (!Number.isFinite(s) || s < 0) return '?';
-  const r = Math.round(s);
-  if (r < 60) return `${r} s`;
-  if (r < 3600) return `${Math.floor(r / 60)} min ${String(r % 60).padStart(2, '0')} s`;
-  return `${Math.floor(r / 3600)} h ${String(Math.floor((r % 3600) / 60)).padStart(2, '0')} min`;
 }
 
 /** Seconds left at the rate seen so far, or undefined before any unit is done. */
@@ -94,7 +86,7 @@ export function streamProgress(options: StreamProgressOptions = {}): Progress {
         current.quarter = quarter;
         current.lastLog = t;
         stream.write(
-          `  ${label}: ${done}/${total} (${Math.round(frac * 100)}%${eta !== undefined && done < total ? `, ETA ${formatSeconds(eta)}` : ''})\n`,
+          `  ${label}: ${done}/${total} (${Math.round(frac * 100)}%${eta !== undefined && done < total ? `, ETA ${formatDuration(eta)}` : ''})\n`,
         );
       }
       if (done >= total) current = undefined;

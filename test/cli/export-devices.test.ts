@@ -157,7 +157,7 @@ describe("cli: export --to tflite | coreml, with the model's own plan", function
         '--out',
         path.join(dir, 'bad'),
       ]).stderr,
-    ).to.match(/ConfigError: quantize\.postTraining: blockSize a power of two in \[32, 128\], got 48/);
+    ).to.match(/ConfigError: expected blockSize a power of two in \[32, 128\], got 48/);
   });
 
   it("a recipe's tflite stage is scored in TFLite, its coreml stage is not scored (no runtime) but carries the structural check", () => {

@@ -99,14 +99,13 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Files of an artifact as written: the file, or every file of its folder for a model.json. */
+/** Bytes of an artifact as written: the file, or a model.json with the weight files its manifest names. */
 function artifactBytes(run: string, file: string): number {
   const full = path.join(run, file);
   if (path.basename(file) !== 'model.json') return fs.statSync(full).size;
-  const dir = path.dirname(full);
-  return fs
-    .readdirSync(dir)
-    .reduce((a, n) => a + (fs.statSync(path.join(dir, n)).isFile() ? fs.statSync(path.join(dir, n)).size : 0), 0);
+  const json = JSON.parse(fs.readFileSync(full, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+  const weights = json.weightsManifest.flatMap((g) => g.paths);
+  return weights.reduce((a, p) => a + fs.statSync(path.join(path.dirname(full), p)).size, fs.statSync(full).size);
 }
 
 async function main(): Promise<number> {

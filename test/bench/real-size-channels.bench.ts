@@ -5,8 +5,9 @@
 // `macsRatio` and L1 importance, twice: with the default channel counts (target 'any': kept
 // channels in multiples of every measured runtime's tile, see lib/prune/tile-table.ts) and with
 // `roundTo: 1` (counts as the sparsity falls, "unaligned").
-// Timed with the library's one harness (bench.benchmark: the original and its four pruned
-// variants in interleaved rounds) on ONNX Runtime (onnxruntime-node, CPU) at batch 1 on 1 thread
+// Timed with the library's one harness (bench.benchmark: each pruned variant in interleaved
+// rounds with the original, one pair at a time so that the two halves of a ratio are adjacent)
+// on ONNX Runtime (onnxruntime-node, CPU) at batch 1 on 1 thread
 // and at batch 8 on every core, and on tfjs-wasm at batch 1. A speed-up is the median over rounds
 // of (original time / pruned time) in the same round, so load on this shared machine hits both.
 // A default-pruned model's target is 'any', i.e. every runtime here: `cases` counts
@@ -20,8 +21,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
 import { machineInfo } from '../../lib/core/machine';
 import { resultsDir, saveResults } from '../../lib/course/results';
-import { benchmark } from '../../lib/bench/harness';
-import { BenchRuntime, ortRuntime, tfjsRuntime } from '../../lib/bench/runtimes';
+import { BenchRow, benchmark } from '../../lib/bench/harness';
+import { ortRuntime, tfjsRuntime } from '../../lib/bench/runtimes';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { channels, ChannelReport } from '../../lib/prune/channels';
 import { MEASURED_TILES } from '../../lib/prune/tile-table';
@@ -46,21 +47,27 @@ const ARCHITECTURES: Record<string, { weights: string; load: () => Promise<tf.La
   },
 };
 
+/** A model and its ONNX export (exported once, timed many times). */
+interface Timed {
+  readonly model: tf.LayersModel;
+  readonly onnx: Uint8Array;
+}
+
 /** The runtime settings every model is timed on. */
 const SETTINGS = [
-  { key: 'ortBatch1', batch: 1, make: (m: tf.LayersModel, label: string) => ortRuntime(toOnnx(m), { model: label }) },
+  { key: 'ortBatch1', batch: 1, make: (m: Timed, label: string) => ortRuntime(m.onnx, { model: label }) },
   {
     key: `ortBatch${FILL_BATCH}`,
     batch: FILL_BATCH,
-    make: (m: tf.LayersModel, label: string) => ortRuntime(toOnnx(m), { model: label, threads: FILL_THREADS }),
+    make: (m: Timed, label: string) => ortRuntime(m.onnx, { model: label, threads: FILL_THREADS }),
   },
-  { key: 'wasmBatch1', batch: 1, make: (m: tf.LayersModel, label: string) => tfjsRuntime(m, 'wasm', { model: label }) },
+  { key: 'wasmBatch1', batch: 1, make: (m: Timed, label: string) => tfjsRuntime(m.model, 'wasm', { model: label }) },
 ] as const;
 // Short slots and many rounds: the finer the interleaving, the closer in time each pair of a ratio.
 const TIMING: Record<string, { rounds: number; minTimeMs: number; runs: number; warmupRuns: number }> = {
   ortBatch1: { rounds: 15, minTimeMs: 150, runs: 5, warmupRuns: 2 },
   [`ortBatch${FILL_BATCH}`]: { rounds: 9, minTimeMs: 300, runs: 3, warmupRuns: 1 },
-  wasmBatch1: { rounds: 9, minTimeMs: 0, runs: 3, warmupRuns: 1 },
+  wasmBatch1: { rounds: 7, minTimeMs: 0, runs: 3, warmupRuns: 1 },
 };
 
 /** 'ortBatch1' -> 'ortSpeedupBatch1', 'wasmBatch1' -> 'wasmSpeedupBatch1'. */
@@ -107,25 +114,32 @@ async function measure(name: string): Promise<Record<string, unknown>> {
         );
       }
     }
-    const times: Record<string, Record<string, number[]>> = {}; // setting -> label -> round medians
-    const p50: Record<string, Record<string, number>> = {};
+    const original: Timed = { model, onnx: toOnnx(model).bytes };
+    const timed = new Map(variants.map((v) => [v.label, { model: v.model, onnx: toOnnx(v.model).bytes }]));
+    // setting -> variant -> {own, base}: round medians of the variant and of the original beside it.
+    const pairs: Record<string, Record<string, { own: BenchRow; base: BenchRow }>> = {};
     for (const setting of SETTINGS) {
       const t0 = performance.now();
-      const runtimes: BenchRuntime[] = [
-        setting.make(model, 'original'),
-        ...variants.map((v) => setting.make(v.model, v.label)),
-      ];
-      const rows = await benchmark(runtimes, { batchSizes: [setting.batch], seed: 1, ...TIMING[setting.key] });
-      times[setting.key] = Object.fromEntries(rows.map((r) => [r.model, r.roundP50Ms]));
-      p50[setting.key] = Object.fromEntries(rows.map((r) => [r.model, r.p50Ms]));
+      pairs[setting.key] = {};
+      for (const v of variants) {
+        const [base, own] = await benchmark(
+          [setting.make(original, 'original'), setting.make(timed.get(v.label) as Timed, v.label)],
+          { batchSizes: [setting.batch], seed: 1, ...TIMING[setting.key] },
+        );
+        (pairs[setting.key] as Record<string, { own: BenchRow; base: BenchRow }>)[v.label] = {
+          own: own as BenchRow,
+          base: base as BenchRow,
+        };
+      }
       console.log(
-        `${name} ${setting.key}: ${rows.map((r) => `${r.model} ${r.p50Ms.toFixed(2)} ms`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+        `${name} ${setting.key}: ${variants.map((v) => `${v.label} ${pairs[setting.key]?.[v.label]?.own.p50Ms.toFixed(2)} ms (original ${pairs[setting.key]?.[v.label]?.base.p50Ms.toFixed(2)})`).join(', ')} ` +
+          `(${((performance.now() - t0) / 1000).toFixed(0)} s)`,
       );
     }
+    const pair = (setting: string, label: string) => pairs[setting]?.[label] as { own: BenchRow; base: BenchRow };
     const speedup = (setting: string, label: string) => {
-      const base = times[setting]?.original as number[];
-      const own = times[setting]?.[label] as number[];
-      return median(own.map((t, i) => (base[i] as number) / t));
+      const { own, base } = pair(setting, label);
+      return median(own.roundP50Ms.map((t, i) => (base.roundP50Ms[i] as number) / t));
     };
     const figures = (v: Variant) => ({
       requestedMacsRatio: FRACTIONS[v.fraction],
@@ -136,7 +150,7 @@ async function measure(name: string): Promise<Record<string, unknown>> {
       ...(v.report.target ? { target: v.report.target } : {}),
       ...Object.fromEntries(
         SETTINGS.flatMap((s) => [
-          [`${s.key}Ms`, p50[s.key]?.[v.label]],
+          [`${s.key}Ms`, pair(s.key, v.label).own.p50Ms],
           [speedupKey(s.key), speedup(s.key, v.label)],
         ]),
       ),
@@ -146,7 +160,10 @@ async function measure(name: string): Promise<Record<string, unknown>> {
       inputShape: (model.inputs[0] as tf.SymbolicTensor).shape.slice(1),
       macs: profiled.totals.macs,
       params: profiled.totals.params,
-      original: Object.fromEntries(SETTINGS.map((s) => [`${s.key}Ms`, p50[s.key]?.original])),
+      // The original's p50: the median over the pairs it was timed in.
+      original: Object.fromEntries(
+        SETTINGS.map((s) => [`${s.key}Ms`, median(variants.map((v) => pair(s.key, v.label).base.p50Ms))]),
+      ),
     };
     for (const fraction of Object.keys(FRACTIONS) as Fraction[]) {
       const aligned = variants.find((v) => v.fraction === fraction && v.aligned) as Variant;

@@ -21,6 +21,8 @@ export const MEASURED_TILES: {
     readonly cores: number;
     readonly node: string;
     readonly tfjs: string;
+    readonly onnxruntimeNode: string;
+    readonly tfjsTfliteNode: string;
   };
   readonly runtimes: Readonly<Record<Exclude<PruneTarget, 'any'>, RuntimeTile>>;
 } = {
@@ -42,6 +44,8 @@ export const MEASURED_TILES: {
     cores: 2,
     node: 'v20.20.2',
     tfjs: '4.22.0',
+    onnxruntimeNode: '1.30.0',
+    tfjsTfliteNode: '0.0.2',
   },
   runtimes: {
     ort: { roundTo: 16, blocks: { conv: 16, 'inverted-residual': 16, dense: 1 } },

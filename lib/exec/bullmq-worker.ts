@@ -10,7 +10,7 @@
 // DataError or ConfigError, not retried) and the worker carries on.
 // Start one per machine with `node dist/exec/cli.js --redis redis://host:6379` (see cli.ts), or
 // from your own script after defining your jobs: `await exec.startBullMqWorker({url, jobs: [myJob]})`.
-import { UnrecoverableError, Worker } from 'bullmq';
+import { Job, JobJson, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BackendName } from '../core/backend';
 import { DataError } from '../errors';
@@ -102,6 +102,22 @@ class BlobCache {
   }
 }
 
+// Jobs whose stored data is not JSON: BullMQ would throw while reading them, before any processor
+// runs, and leave them stuck; here they reach the processor, which fails them typed.
+const unreadable = new WeakMap<Job, string>();
+
+class CheckedWorker extends Worker {
+  protected override createJob(data: JobJson, jobId: string): Job {
+    try {
+      return super.createJob(data, jobId);
+    } catch (e) {
+      const job = super.createJob({ ...data, data: '{}' }, jobId);
+      unreadable.set(job, (e as Error).message);
+      return job;
+    }
+  }
+}
+
 /**
  * Starts pulling jobs from the queue at `url` once connected; resolves when it is. Each job runs
  * on one of `threads` worker threads.
@@ -132,11 +148,16 @@ export function createBullMqWorker(options: BullMqWorkerOptions, fn: string): Bu
   log.watchClient(redis);
   const blobs = new BlobCache(redis, (hash) => blobKey(prefix, queue, hash));
   const where = `tfjs-compress worker (queue ${queue})`;
-  const worker = new Worker(
+  const worker = new CheckedWorker(
     queue,
     async (job) => {
       let failure: JobFailure;
       try {
+        const notJson = unreadable.get(job);
+        if (notJson !== undefined)
+          throw new DataError(
+            `${where}: a job payload in JSON, got data that does not parse (${notJson}). Remove the job.`,
+          );
         const { name, args } = parseJobPayload(job.data as unknown, 'queued', where);
         knownJob(name, threads.jobs, where);
         const refs = blobRefs(args, where);

@@ -165,7 +165,7 @@ export class RedisErrorLog {
         // a failing callback must not become an unhandled error on the client
       }
     } else {
-      writeOutput(`${this.where}: Redis at ${redactUrl(this.url)}: ${err.message}. Retrying until it answers.`);
+      writeOutput(`${this.where} (Redis at ${redactUrl(this.url)}): ${err.message}`);
     }
   }
 

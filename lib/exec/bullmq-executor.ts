@@ -13,7 +13,7 @@
 import type { EventEmitter } from 'events';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ConfigError, describe } from '../errors';
+import { CompressionError, ConfigError, describe } from '../errors';
 import { encodeBlobs } from './blobs';
 import { BullMqWorkerHandle, createBullMqWorker, StallOptions } from './bullmq-worker';
 import { Executor } from './executor';
@@ -60,7 +60,7 @@ export class BullMqExecutor implements Executor {
   readonly queueName: string;
   readonly prefix: string;
   private readonly queue: Queue;
-  private readonly events: QueueEvents;
+  private events: QueueEvents | undefined;
   private readonly redis: Redis;
   private readonly log: RedisErrorLog;
   private readonly ready: Promise<unknown>;
@@ -83,13 +83,19 @@ export class BullMqExecutor implements Executor {
     this.prefix = prefix;
     this.log = new RedisErrorLog(fn, options.url, options.onRedisError);
     this.queue = new Queue(queue, { connection, prefix });
-    this.events = new QueueEvents(queue, { connection, prefix });
     this.redis = new Redis({ ...connection, maxRetriesPerRequest: null });
     this.log.watch(this.queue);
-    this.log.watch(this.events);
     this.log.watchClient(this.redis);
-    this.local = local > 0 ? createBullMqWorker({ ...options, queue, prefix, threads: local }, fn) : undefined;
-    this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady(), this.local?.ready]);
+    this.local =
+      local > 0 ? createBullMqWorker({ ...options, queue, prefix, threads: local }, fn, this.log) : undefined;
+    // The event stream starts once Redis answers: BullMQ cannot close one that never connected.
+    const events = this.queue.waitUntilReady().then(() => {
+      if (this.closed) return;
+      this.events = new QueueEvents(queue, { connection, prefix });
+      this.log.watch(this.events);
+      return this.events.waitUntilReady();
+    });
+    this.ready = Promise.all([events, this.local?.ready]);
     this.ready.catch(() => undefined); // reported by map(), which awaits it
   }
 
@@ -120,7 +126,7 @@ export class BullMqExecutor implements Executor {
         names.join(', '),
       );
     await this.beforeDeadline(this.ready, deadline, () => timeout('no connection to Redis'));
-    await this.beforeDeadline(this.storeBlobs(encoded.flatMap((e) => [...e.blobs])), deadline, () =>
+    await this.beforeDeadline(this.refused(this.storeBlobs(encoded.flatMap((e) => [...e.blobs]))), deadline, () =>
       timeout('blobs not stored'),
     );
     const opts = {
@@ -130,7 +136,7 @@ export class BullMqExecutor implements Executor {
       removeOnFail: { age: 24 * 3600 },
     };
     const jobs = await this.beforeDeadline(
-      this.queue.addBulk(encoded.map((e) => ({ name: e.data.name, data: e.data, opts }))),
+      this.refused(this.queue.addBulk(encoded.map((e) => ({ name: e.data.name, data: e.data, opts })))),
       deadline,
       () => timeout('jobs not added'),
     );
@@ -138,6 +144,17 @@ export class BullMqExecutor implements Executor {
     return settled.map((s) => {
       if (s.ok) return s.value as R;
       throw s.error;
+    });
+  }
+
+  /** `p`, with a command Redis refused (no permission, out of memory, read-only...) as a ConfigError. */
+  private refused<T>(p: Promise<T>): Promise<T> {
+    return p.catch((e: unknown) => {
+      if (e instanceof CompressionError) throw e;
+      throw new ConfigError(
+        `exec.BullMqExecutor: Redis at ${redactUrl(this.options.url)} accepting the queue's commands, got ${JSON.stringify(String((e as Error)?.message ?? e).slice(0, 200))}. ` +
+          `Check that the user may use every key under '${this.prefix}:' (ACL ~${this.prefix}:*), and that the server accepts writes.`,
+      );
     });
   }
 
@@ -158,7 +175,7 @@ export class BullMqExecutor implements Executor {
   ): Promise<Settled[]> {
     const fn = 'exec.BullMqExecutor';
     // Per-job events (`completed:<id>`) are emitted by QueueEvents but not in its typed event map.
-    const events = this.events as unknown as EventEmitter;
+    const events = this.events as unknown as EventEmitter; // set once ready
     return new Promise((resolve) => {
       const results: Settled[] = new Array(jobs.length);
       const pending = new Map<string, number>(jobs.map((j, i) => [String(j.id), i]));
@@ -258,7 +275,7 @@ export class BullMqExecutor implements Executor {
     if (this.closed) return;
     this.closed = true;
     await this.local?.close();
-    await Promise.all([this.events.close(), this.queue.close()]).catch(() => undefined);
+    await Promise.all([this.events?.close(), this.queue.close()]).catch(() => undefined);
     this.redis.disconnect();
   }
 }

@@ -18,7 +18,7 @@ import { blobByteLength, BlobRef, blobRefs, checkBlobBytes, decodeBlobs } from '
 import { isRetryable, JobFailure, toFailure } from './failure';
 import { JobDefinition, knownJob } from './job';
 import { parseJobPayload } from './payload';
-import { blobKey, queueKeys, redisConnection, RedisErrorLog, RedisOptions } from './redis';
+import { blobKey, queueKeys, redisConnection, RedisErrorLog, RedisOptions, whenReady } from './redis';
 import { availableCores, ThreadExecutor } from './thread-executor';
 
 /** Lock and stall settings (BullMQ's; defaults lock 30 s, stalled check every 30 s, 1 recovery). */
@@ -42,7 +42,8 @@ export interface BullMqWorkerOptions extends RedisOptions, StallOptions {
 
 /** A running worker. */
 export interface BullMqWorkerHandle {
-  readonly worker: Worker;
+  /** The queue it pulls from. */
+  readonly queue: string;
   readonly threads: ThreadExecutor;
   /** Resolves once the worker is connected to Redis and pulling jobs. */
   readonly ready: Promise<void>;
@@ -135,7 +136,11 @@ export async function startBullMqWorker(options: BullMqWorkerOptions): Promise<B
 }
 
 /** A worker that connects in the background (`ready`), closeable at once. */
-export function createBullMqWorker(options: BullMqWorkerOptions, fn: string): BullMqWorkerHandle {
+export function createBullMqWorker(
+  options: BullMqWorkerOptions,
+  fn: string,
+  log = new RedisErrorLog(`tfjs-compress worker ${process.pid}`, options.url, options.onRedisError),
+): BullMqWorkerHandle {
   const connection = redisConnection(options.url, options.tls, fn);
   const { queue, prefix } = queueKeys(options, fn);
   const threads = new ThreadExecutor({
@@ -143,53 +148,56 @@ export function createBullMqWorker(options: BullMqWorkerOptions, fn: string): Bu
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),
   });
-  const log = new RedisErrorLog(`tfjs-compress worker ${process.pid}`, options.url, options.onRedisError);
   const redis = new Redis({ ...connection, maxRetriesPerRequest: null });
   log.watchClient(redis);
   const blobs = new BlobCache(redis, (hash) => blobKey(prefix, queue, hash));
   const where = `tfjs-compress worker (queue ${queue})`;
-  const worker = new CheckedWorker(
-    queue,
-    async (job) => {
-      let failure: JobFailure;
-      try {
-        const notJson = unreadable.get(job);
-        if (notJson !== undefined)
-          throw new DataError(
-            `${where}: a job payload in JSON, got data that does not parse (${notJson}). Remove the job.`,
-          );
-        const { name, args } = parseJobPayload(job.data as unknown, 'queued', where);
-        knownJob(name, threads.jobs, where);
-        const refs = blobRefs(args, where);
-        const decoded = refs.length ? decodeBlobs(args, await blobs.get(refs, where), where) : args;
-        const reply = await threads.runTask({ name, args: decoded });
-        if (reply.ok) return reply.result;
-        failure = reply.failure;
-      } catch (e) {
-        failure = toFailure(e);
-      }
-      // The message carries the error's class, so the submitter rethrows the library's typed error.
-      const text = JSON.stringify(failure);
-      throw isRetryable(failure) ? new Error(text) : new UnrecoverableError(text);
-    },
-    {
+  const processJob = async (job: Job): Promise<unknown> => {
+    let failure: JobFailure;
+    try {
+      const notJson = unreadable.get(job);
+      if (notJson !== undefined)
+        throw new DataError(
+          `${where}: a job payload in JSON, got data that does not parse (${notJson}). Remove the job.`,
+        );
+      const { name, args } = parseJobPayload(job.data as unknown, 'queued', where);
+      knownJob(name, threads.jobs, where);
+      const refs = blobRefs(args, where);
+      const decoded = refs.length ? decodeBlobs(args, await blobs.get(refs, where), where) : args;
+      const reply = await threads.runTask({ name, args: decoded });
+      if (reply.ok) return reply.result;
+      failure = reply.failure;
+    } catch (e) {
+      failure = toFailure(e);
+    }
+    // The message carries the error's class, so the submitter rethrows the library's typed error.
+    const text = JSON.stringify(failure);
+    throw isRetryable(failure) ? new Error(text) : new UnrecoverableError(text);
+  };
+  let worker: Worker | undefined;
+  let closed = false;
+  // The BullMQ worker starts once Redis answers: one that never connected cannot be closed.
+  const ready = whenReady(redis).then(async () => {
+    if (closed) return;
+    worker = new CheckedWorker(queue, processJob, {
       connection: { ...connection, maxRetriesPerRequest: null },
       prefix,
       concurrency: threads.concurrency,
       ...stallSettings(options),
-    },
-  );
-  log.watch(worker);
-  const ready = worker.waitUntilReady().then(() => undefined);
+    });
+    log.watch(worker);
+    await worker.waitUntilReady();
+  });
   ready.catch(() => undefined); // the caller awaits it
   let closing: Promise<void> | undefined;
   return {
-    worker,
+    queue,
     threads,
     ready,
     close() {
+      closed = true;
       closing ??= (async () => {
-        await worker.close().catch(() => undefined);
+        await worker?.close().catch(() => undefined);
         await threads.close();
         redis.disconnect();
       })();

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     ...(stalledMs ? { stalledIntervalMs: stalledMs } : {}),
   });
   process.stdout.write(
-    `tfjs-compress worker ${process.pid} ready: queue ${handle.worker.name}, ${handle.threads.concurrency} threads, ` +
+    `tfjs-compress worker ${process.pid} ready: queue ${handle.queue}, ${handle.threads.concurrency} threads, ` +
       `jobs ${[...handle.threads.jobs.keys()].join(', ')}\n`,
   );
   closeOnSignals(() => handle.close());

@@ -175,3 +175,22 @@ export class RedisErrorLog {
     if (!this.onError) writeOutput(`${this.where}: Redis at ${redactUrl(this.url)} answers again.`);
   }
 }
+
+/** Resolves when `client` (an ioredis client) is connected and ready; rejects when it ends first. */
+export function whenReady(client: EventEmitter & { readonly status: string }): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onReady = (): void => {
+      client.off('end', onEnd);
+      resolve();
+    };
+    const onEnd = (): void => {
+      client.off('ready', onReady);
+      reject(
+        new ConfigError('exec: a Redis connection, got one closed before it was ready. Check the URL and the server.'),
+      );
+    };
+    client.once('ready', onReady);
+    client.once('end', onEnd);
+  });
+}

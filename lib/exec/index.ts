@@ -3,7 +3,7 @@
 // Redis that workers on any number of machines pull from. Jobs are registered by name; a worker
 // runs only the jobs its own code registered; their arguments are JSON plus typed arrays, their
 // results JSON, and every payload is checked against one schema.
-export { defineJob, findJob, jobTable, libraryJobs } from './job';
+export { defineJob, findJob, jobTable, libraryJobs, checkJobArgs } from './job';
 export type { JobDefinition, JobCall, JobTable } from './job';
 export { checkJobValue, isJobArray, parseJobPayload, MAX_BLOB_BYTES, MAX_DEPTH } from './payload';
 export type { JobValue, JobArray, JobPayload, BlobRef } from './payload';

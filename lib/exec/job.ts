@@ -148,6 +148,15 @@ export function findJob(
   return def;
 }
 
+/**
+ * Throws ConfigError unless a job's arguments are an object (what every library job takes);
+ * a job's handler calls it first, since any writer to the queue chooses the arguments.
+ */
+export function checkJobArgs(args: unknown, job: string, shape: string): void {
+  if (args === null || typeof args !== 'object' || Array.isArray(args))
+    throw new ConfigError(`${job}: arguments ${shape}, got ${describe(args)}. Pass an object.`);
+}
+
 /** Runs a job in this thread (from `table`), then checks its result is JSON. */
 export async function runJob(name: string, args: unknown, table?: JobTable): Promise<unknown> {
   const def = findJob(name, table);

@@ -12,13 +12,14 @@ COMMITTED_RESULTS := TFJS_COMPRESS_RESULTS=$(CURDIR)/results
 export JUPYTER_PATH := $(KERNEL_DIR)
 export TS_NODE_TRANSPILE_ONLY := 1
 
-.PHONY: help setup deps apt build-tools install-missing kernel git-filter build pack journey lint format test verify notebook bench demo clean
+.PHONY: help setup deps apt build-tools install-missing kernel git-filter build pack journey lint format test verify notebook bench fuzz demo clean
 
 help:
 	@echo "make notebook  open the course in JupyterLab or the classic Notebook (sets itself up)"
 	@echo "make test      run the test suite (sets itself up)"
 	@echo "make verify    execute every notebook headlessly, refreshing results/ (sets itself up)"
 	@echo "make bench     run the benchmarks, writing results/bench-*.json"
+	@echo "make fuzz      fuzz every parser (FUZZ_RUNS cases each, FUZZ_SEED), writing results/bench-security.json"
 	@echo "make demo      serve the browser demo on 127.0.0.1 and print its URL (DEMO_PORT=8765)"
 	@echo "make journey   pack the package, install it into an empty app and use it as a new user (README blocks too)"
 	@echo "make pack      build/tfjs-compress-<version>.tgz, the package as npm would publish it"
@@ -103,6 +104,13 @@ notebook: deps kernel git-filter build
 
 bench: deps build
 	@for f in test/bench/*.bench.ts; do echo "== $$f"; $(COMMITTED_RESULTS) node --import tsx "$$f" || exit 1; done
+
+# Property-based fuzzing of every parser (fast-check, test/fuzz): FUZZ_RUNS cases each, FUZZ_SEED
+# (default from the clock, recorded); writes the fuzz section of results/bench-security.json.
+FUZZ_RUNS ?= 1000
+FUZZ_SEED ?=
+fuzz: deps
+	$(COMMITTED_RESULTS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SEED=$(FUZZ_SEED) node --import tsx test/fuzz/fuzz.ts
 
 # The browser demo: tfjs fp32, the pruned model in its Deep Compression encoding, ONNX fp32 and
 # INT8 in onnxruntime-web, all served from this machine (loopback only; no CDN).

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   const runs = envInt('FUZZ_RUNS', 1000);
   const seed = envInt('FUZZ_SEED', Date.now() % 2 ** 31);
   const caseTimeoutMs = envInt('FUZZ_CASE_MS', 5000);
-  const saveDir = path.resolve(__dirname, '..', '..', 'build', 'fuzz-findings');
+  const root = path.resolve(__dirname, '..', '..');
+  const saveDir = path.join(root, 'build', 'fuzz-findings');
   const loadBefore = os.loadavg();
   console.log(`fuzzing ${TARGETS.length} parsers, ${runs} cases each, seed ${seed}, ${caseTimeoutMs} ms per case`);
   const results: TargetResult[] = [];
@@ -56,7 +57,12 @@ async function main(): Promise<void> {
       results.map(({ findings, target, ...rest }) => [target, { ...rest, findings: findings.length }]),
     ),
     findings: results.flatMap((r) =>
-      r.findings.slice(0, 5).map((f) => ({ ...f, error: (f.error ?? '').split('\n')[0], knownOpen: isKnown(f) })),
+      r.findings.slice(0, 5).map((f) => ({
+        ...f,
+        error: (f.error ?? '').split('\n')[0],
+        ...(f.input ? { input: path.relative(root, f.input) } : {}),
+        knownOpen: isKnown(f),
+      })),
     ),
     knownOpen: KNOWN_OPEN,
     command: `make fuzz FUZZ_RUNS=${runs} FUZZ_SEED=${seed}`,

@@ -1,12 +1,14 @@
 // `make fuzz`: property-based fuzzing of every parser at scale. FUZZ_RUNS cases per parser
 // (default 1000), FUZZ_SEED (default: from the clock, printed and recorded), FUZZ_CASE_MS per-case
 // time limit (default 5000). Inputs of findings are saved under build/fuzz-findings/. Writes the
-// `fuzz` section of results/bench-security.json (other sections, such as the server's, are kept),
+// `fuzz` key of results/bench-security.json (read, modified, written atomically: the server's key is kept),
 // with every finding counted, known open ones included.
+import * as fs from 'fs';
 import * as path from 'path';
 import * as os from 'os';
+import { writeJsonAtomic } from '../../lib/core/atomic';
 import { machineInfo } from '../../lib/core/machine';
-import { saveResults } from '../../lib/course/results';
+import { resultsDir } from '../../lib/course/results';
 import { fuzzTarget, TargetResult } from './run';
 import { isKnown, KNOWN_OPEN } from './known';
 import { TARGETS } from './targets';
@@ -69,7 +71,10 @@ async function main(): Promise<void> {
     loadAverage: { before: loadBefore, after: os.loadavg() },
     machine: machineInfo(),
   };
-  const file = saveResults('bench-security', { fuzz });
+  // One file, one top-level section per bench (the server bench writes `server`): replace `fuzz`, keep the rest.
+  const file = path.join(resultsDir(), 'bench-security.json');
+  const previous = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  writeJsonAtomic(file, { ...previous, fuzz });
   console.log(
     `${fuzz.parsers} parsers, ${fuzz.cases} cases: ${fuzz.untypedErrors} untyped errors, ${fuzz.hangs} hangs, ${fuzz.crashes} crashes, ` +
       `${fuzz.leaks} leaks, ${fuzz.invalidResults} invalid results (seed ${seed}); wrote ${file}`,

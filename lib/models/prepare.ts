@@ -3,7 +3,7 @@
 // TFJS_COMPRESS_REDIS_URL), so a cold run keeps both cores busy instead of training one model
 // per notebook on one core.
 import { ConfigError, describe } from '../errors';
-import { availableCores as availableWorkers, defineJob, Executor, withExecutor } from '../exec';
+import { availableCores as availableWorkers, checkJobArgs, defineJob, Executor, withExecutor } from '../exec';
 import { BaselineMeta, BaselineName, DatasetName, baselineKey, loadBaseline } from './baselines';
 import { MobileNetStyleMeta, loadMobileNetStyle, mobileNetStyleCacheEntry } from './mobilenet-baseline';
 import { WideCnnMeta, loadWideCnn, wideCnnCacheEntry } from './wide-cnn';
@@ -58,7 +58,10 @@ async function prepareOne(spec: BaselineSpec): Promise<{ meta: PreparedMeta }> {
 export const baselineJob = defineJob(
   'models.baseline',
   __filename,
-  async (spec: BaselineSpec): Promise<PreparedMeta> => (await prepareOne(spec)).meta,
+  async (spec: BaselineSpec): Promise<PreparedMeta> => {
+    checkJobArgs(spec, 'models.baseline', '{name, dataset?, seed?}');
+    return (await prepareOne(spec)).meta;
+  },
 );
 
 /**

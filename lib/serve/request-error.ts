@@ -1,8 +1,10 @@
 // The error of one HTTP request: the status to answer with, extra headers (Retry-After, Allow,
 // WWW-Authenticate), and a message that says what was expected and what came.
 
+import { CompressionError } from '../errors';
+
 /** A request the server refuses or cannot answer; `status` is the HTTP status to send. */
-export class RequestError extends Error {
+export class RequestError extends CompressionError {
   constructor(
     message: string,
     readonly status = 400,
@@ -14,6 +16,5 @@ export class RequestError extends Error {
     Error.stackTraceLimit = 0;
     super(message);
     Error.stackTraceLimit = limit;
-    this.name = 'RequestError';
   }
 }

@@ -22,23 +22,6 @@ export const KNOWN_OPEN: readonly KnownFinding[] = [
       '(test/fuzz/findings/image-jpeg-7000x7000.bin, 725 bytes), and a 153-byte PNG declaring 7000x7000 at 4 bits decodes to 147 MB of pixels ' +
       'in about 18 s (test/fuzz/findings/image-png-7000x7000.bin); the pixel budget and decoding off the main thread are being moved to sharp',
   },
-  {
-    target: 'preprocess',
-    kind: 'invalid',
-    owner: 'data',
-    what:
-      'resolvePreprocessing accepts a std or scale so small that the outputs overflow float32 (1e-300, -3.9e-94, denormals such as 3e-323: ' +
-      'finite, non-zero, within the bound), and preprocessPixels then turns pixels 0..255 into Infinity ' +
-      '(test/fuzz/findings/preprocess-tiny-std.json): bound |std| and |scale| from below',
-  },
-  {
-    target: 'tflite-inspect',
-    kind: 'hang',
-    owner: 'realsize',
-    what:
-      'inspectTflite: a vector length read from the file is not bounded by the file size (lib/export/tflite/flatbuffer.ts TableReader.vector), ' +
-      'so Array.from({length}) walks up to 2^31 entries past the end (test/fuzz/findings/tflite-vector-length.bin, 237 bytes: over 120 s)',
-  },
 ];
 
 /** Whether `f` is a known open finding. */

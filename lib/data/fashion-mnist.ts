@@ -168,9 +168,9 @@ export function loadFashionMnist(): ImageSetSplits {
   const manifest: Record<string, { bytes: number; sha256: string }> = {};
   const arrays: Record<string, { shape: number[]; data: Uint8Array }> = {
     'train-images': { shape: [splits.train.count, 28, 28], data: splits.train.images },
-    'train-labels': { shape: [splits.train.count], data: splits.train.labels },
+    'train-labels': { shape: [splits.train.count], data: splits.train.labels as Uint8Array }, // 10 classes: one byte each
     'test-images': { shape: [splits.test.count, 28, 28], data: splits.test.images },
-    'test-labels': { shape: [splits.test.count], data: splits.test.labels },
+    'test-labels': { shape: [splits.test.count], data: splits.test.labels as Uint8Array },
   };
   for (const p of parts) {
     const bytes = encodeIdx(arrays[p] as { shape: number[]; data: Uint8Array });

@@ -201,10 +201,7 @@ export async function artifactsToModel(artifacts: ModelArtifacts, source = '<mem
  * @example const model = await loadModel('/tmp/simplenet'); // or '/tmp/simplenet/model.json'
  */
 export async function loadModel(dir: string, options: ReadOptions = {}): Promise<tf.LayersModel> {
-  return artifactsToModel(
-    await readArtifactsAsync(dir, { caller: 'loadModel', ...options }),
-    modelPaths(dir).jsonFile,
-  );
+  return artifactsToModel(await readArtifactsAsync(dir, { caller: 'loadModel', ...options }), modelPaths(dir).jsonFile);
 }
 
 interface GraphNodeDef {

@@ -132,7 +132,8 @@ function* readPlan(p: string, options: ReadOptions): Generator<Op, ModelArtifact
     for (const name of g.paths) {
       const shown = path.join(dir, name);
       const real = weightPath(dir, realDir, name, fn);
-      const id = (yield { op: 'open', file: real, o: weightFile(shown, maxWeights) }) as FileIdentity;
+      // Opened for its identity and size only (nothing read): the total is capped below.
+      const id = (yield { op: 'open', file: real, o: weightFile(shown, Number.MAX_SAFE_INTEGER) }) as FileIdentity;
       const key = `${id.dev}:${id.ino}`;
       if (seen.has(key)) {
         throw new DataError(
@@ -171,7 +172,7 @@ function* readPlan(p: string, options: ReadOptions): Generator<Op, ModelArtifact
   let off = 0;
   for (const f of files.flat()) {
     const into = weightData.subarray(off, off + f.id.size);
-    yield { op: 'read', file: f.real, o: { ...weightFile(f.shown, maxWeights), same: f.id, into } };
+    yield { op: 'read', file: f.real, o: { ...weightFile(f.shown, f.id.size), same: f.id, into } };
     off += f.id.size;
   }
   // Variable-size (string) groups: walk the values.

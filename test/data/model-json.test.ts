@@ -54,7 +54,9 @@ describe('data/model-json: hostile model.json files', function () {
     for (const d of [dir, dir2]) {
       for (const e of await bothErrors(d)) {
         expect(e, d).to.be.instanceOf(DataError);
-        expect((e as Error).message).to.match(/readArtifacts: a model.json nested at most 256 levels deep in .*model\.json/);
+        expect((e as Error).message).to.match(
+          /readArtifacts: a model.json nested at most 256 levels deep in .*model\.json/,
+        );
       }
       const loaded = await loadModel(d).catch((e: unknown) => e);
       expect(loaded).to.be.instanceOf(DataError);
@@ -90,7 +92,12 @@ describe('data/model-json: hostile model.json files', function () {
   it('input dimensions of 0 or -5 in a graph model (signature or placeholder) are refused; -1 stays free', async () => {
     const json = JSON.parse(fs.readFileSync(path.join(graphDir, 'model.json'), 'utf8'));
     const placeholder = json.modelTopology.node.find((n: { op: string }) => n.op === 'Placeholder');
-    expect(placeholder.attr.shape.shape.dim.map((d: { size: string }) => d.size)).to.deep.equal(['-1', '28', '28', '1']);
+    expect(placeholder.attr.shape.shape.dim.map((d: { size: string }) => d.size)).to.deep.equal([
+      '-1',
+      '28',
+      '28',
+      '1',
+    ]);
     const cases: [string, (j: typeof json) => void][] = [
       ['placeholder -5', (j) => (j.modelTopology.node[0].attr.shape.shape.dim[1].size = '-5')],
       ['placeholder 0', (j) => (j.modelTopology.node[0].attr.shape.shape.dim[2].size = '0')],

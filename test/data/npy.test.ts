@@ -137,7 +137,7 @@ describe('data/npy', () => {
     expect(Array.from(src.ys.dataSync())).to.deep.equal([0, 7, 9]);
     data.dispose();
     expect(tf.memory().numTensors).to.equal(before);
-    const e = await loadDataFiles(xs, { inputShape: [28, 28, 1], labels: ys }).catch((x: Error) => x);
+    const e = (await loadDataFiles(xs, { inputShape: [28, 28, 1], labels: ys }).catch((x: Error) => x)) as Error;
     expect(e).to.be.instanceOf(ShapeError);
     expect(e.message).to.match(/\[n, 28, 28, 1\].*got \[3, 2, 2, 1\]/);
     expect(tf.memory().numTensors).to.equal(before);

@@ -71,7 +71,7 @@ export function setPreprocessing(
   const p = asked !== undefined ? resolvePreprocessing(asked, fn) : (own ?? resolvePreprocessing(undefined, fn));
   if (own && !samePreprocessing(own, p)) {
     throw new ConfigError(
-      `${fn}: the preprocessing '${set.name}' was loaded with (${describePreprocessing(own)}), got ${describePreprocessing(p)}. ` +
+      `${fn}: the preprocessing the images of '${set.name}' were loaded with (${describePreprocessing(own)}), got ${describePreprocessing(p)}. ` +
         `Pass the preprocessing once, when loading the images.`,
     );
   }

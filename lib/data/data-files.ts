@@ -229,7 +229,8 @@ export async function loadDataFiles(p: string, options: DataFilesOptions): Promi
   if (st.isFile() && p.toLowerCase().endsWith('.npy')) return loadNpy(p, options, fn);
   if (!st.isDirectory())
     throw new DataError(
-      `${fn}: an image folder or a .npy file at ${p}, got another kind of file. Pass a folder of images or numpy arrays.`,
+      `${fn}: an image folder or a .npy file at ${p}, got ${st.isFile() ? 'a file that is not .npy' : 'something that is not a regular file (a FIFO, socket or device)'}. ` +
+        `Pass a folder of images or numpy arrays.`,
       p,
     );
   if (options.labels !== undefined || options.scale !== undefined) {

@@ -16,6 +16,7 @@ import { permutation } from '../core/rng';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic';
 import { ImageSet, ImageSetSplits, makeImageSet, selectExamples } from './image-set';
 import { readVerified } from './integrity';
+import { readRegularFile } from '../core/read-file';
 import { decodeIdx, encodeIdx } from './idx';
 
 export const FASHION_MNIST_CLASSES: readonly string[] = [
@@ -131,7 +132,13 @@ export function loadFashionMnist(): ImageSetSplits {
   const parts = ['train-images', 'train-labels', 'test-images', 'test-labels'];
   if (fs.existsSync(manifestFile)) {
     try {
-      const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Record<
+      const text = readRegularFile(manifestFile, {
+        fn: 'loadFashionMnist',
+        what: 'the cache manifest',
+        maxBytes: 64 * 1024,
+        tooLargeAdvice: 'Delete the cache folder.',
+      });
+      const manifest = JSON.parse(Buffer.from(text).toString('utf8')) as Record<
         string,
         { bytes: number; sha256: string }
       >;

@@ -57,7 +57,7 @@ export { readLabelsFile, parseLabelsFile, checkClassNames, MAX_CLASSES } from '.
 export type { ClassNameOptions } from './class-names';
 export { loadDataFiles } from './data-files';
 export type { DataFilesOptions, LoadedData } from './data-files';
-export { pathSha256 } from './digest';
+export { pathSha256, pathSha256Async } from './digest';
 export {
   resolvePreprocessing,
   preprocessPixels,

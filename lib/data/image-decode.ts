@@ -17,6 +17,7 @@
 import type * as SharpModule from 'sharp';
 import { DataError, describe } from '../errors';
 import { resizeBilinear } from './bilinear';
+import { imageHeaderSize } from './image-header';
 
 /** Decoded pixels, row-major HWC uint8. */
 export interface DecodedImage {
@@ -141,7 +142,8 @@ export async function decodeImage(
     );
   }
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const { width, height } = await header(buf, file, format, fn);
+  // The header in JavaScript (no thread hop); libvips' own reading of it when that fails.
+  const { width, height } = imageHeaderSize(bytes, format) ?? (await header(buf, file, format, fn));
   if (!(width > 0 && height > 0)) throw broken(fn, file, format, new Error('no image size in the header'));
   if (width * height > maxPixels) {
     throw new DataError(
@@ -176,15 +178,16 @@ export async function decodeImage(
   const gotH = inVips ? outH : height;
   const gotW = inVips ? outW : width;
   const { info } = raw;
-  if (info.channels !== 3 || info.width < gotW || info.height < gotH)
-    throw broken(fn, file, format, new Error(`decoded ${info.width}x${info.height}x${info.channels}`));
+  // Exactly the size asked of libvips (from the header): anything else means the decoder read
+  // another size than the header declared, and nothing is guessed.
+  if (info.channels !== 3 || info.width !== gotW || info.height !== gotH)
+    throw broken(
+      fn,
+      file,
+      format,
+      new Error(`decoded ${info.width}x${info.height}x${info.channels}, not the ${gotW}x${gotH} expected`),
+    );
   let rgb = new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
-  if (info.width !== gotW || info.height !== gotH) {
-    // The affine output may carry an extra row or column at the far edge: keep the top-left box.
-    const box = new Uint8Array(gotH * gotW * 3);
-    for (let y = 0; y < gotH; y++) box.set(rgb.subarray(y * info.width * 3, (y * info.width + gotW) * 3), y * gotW * 3);
-    rgb = box;
-  }
   if (gotH !== outH || gotW !== outW) rgb = resizeBilinear(rgb, gotH, gotW, 3, outH, outW);
   return { width: outW, height: outH, channels, data: channels === 3 ? rgb : toGrey(rgb) };
 }

@@ -6,7 +6,7 @@ import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { expect } from 'chai';
-import { decodeImage, imageFormat } from '../../lib/data/image-decode';
+import { VIPS_RESIZE_MIN_PIXELS, decodeImage, imageFormat } from '../../lib/data/image-decode';
 import { resizeBilinear, roundHalfEven } from '../../lib/data/bilinear';
 import { DataError } from '../../lib/errors';
 import { onBackend } from '../helpers/backends';
@@ -146,12 +146,15 @@ describe('data/image-decode (sharp)', function () {
     expect(Array.from(g.data)).to.deep.equal(luma);
   });
 
-  it('resizes as tf.image.resizeBilinear with half-pixel centres, within 1 level: downscale in libvips, upscale in JS', async () => {
+  it('resizes as tf.image.resizeBilinear with half-pixel centres, within 1 level: large downscales in libvips, the rest in JS', async () => {
     await onBackend('cpu', async () => {
+      expect(VIPS_RESIZE_MIN_PIXELS).to.equal(1_000_000);
       const cases: [number, number, number, number][] = [
-        [300, 400, 224, 224], // downscale (affine in libvips)
-        [1000, 700, 96, 128],
-        [64, 64, 32, 32], // exact 2x: every sample between 4 pixels
+        [1000, 1100, 224, 224], // large: downscaled by libvips' affine
+        [1500, 700, 96, 128],
+        [1200, 1000, 600, 500], // exact 2x: every sample between 4 pixels
+        [300, 400, 224, 224], // small: decoded, then resized in JS
+        [64, 64, 32, 32],
         [37, 53, 224, 224], // upscale (JS)
         [100, 50, 30, 90], // one axis each way (JS)
         [17, 17, 17, 17],

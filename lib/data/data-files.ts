@@ -19,6 +19,7 @@ import {
   ResolvedPreprocessing,
   describePreprocessing,
   isIdentityPreprocessing,
+  preprocessPixels,
   resolvePreprocessing,
 } from './preprocess';
 
@@ -34,7 +35,10 @@ export interface DataFilesOptions extends ClassNameOptions {
   readonly labels?: string;
   /** `.npy` data: float inputs are multiplied by this (e.g. 1/255 for uint8 pixels). Default 1. */
   readonly scale?: number;
-  /** Image folders: how pixels become inputs (a preset such as 'mobilenet', or scale/mean/std). Default 'unit' ([0, 1]). */
+  /**
+   * How pixels (0..255) become inputs: a preset such as 'mobilenet', or scale/mean/std. Image
+   * folders default to 'unit' ([0, 1]); a .npy is taken as stored unless this is given.
+   */
   readonly preprocessing?: Preprocessing;
   /** Image folders: the image size when the model's input is not (height, width, channels), e.g. [28, 28, 1] for a flat 784 input. */
   readonly imageShape?: readonly [number, number, number];
@@ -66,8 +70,8 @@ export interface LoadedData {
   readonly classNames?: readonly string[];
   /** Image folders: the preprocessing every batch applies (resolved: every number spelled out). */
   readonly preprocessing?: ResolvedPreprocessing;
-  /** The input dtype of the tensors (.npy) or batches. */
-  readonly inputDtype: 'float32' | 'int32';
+  /** The input dtype of the tensors (.npy) or batches; absent: float32. */
+  readonly inputDtype?: 'float32' | 'int32';
   /** The paths read (for hashing into a report). */
   readonly paths: string[];
   /** Frees the tensors of .npy data (nothing for image folders). */
@@ -122,6 +126,21 @@ function toTensor(a: NpyArray, shape: number[], dtype: 'float32' | 'int32', scal
   });
 }
 
+/** A .npy of pixel values (0..255) through a preprocessing: NHWC arrays per channel, flat ones with one mean and std. Owned out. */
+function pixelInputs(x: tf.Tensor, p: ResolvedPreprocessing, file: string, fn: string): tf.Tensor {
+  const last = x.shape[x.rank - 1];
+  if (x.rank >= 4 && (last === 1 || last === 3)) return preprocessPixels(x, p, fn);
+  if (p.mean.length > 1 || p.std.length > 1 || p.channelOrder === 'bgr') {
+    throw new ShapeError(
+      `${fn}: pixels of shape (n, height, width, 1 or 3) in ${file} for a per-channel preprocessing (${describePreprocessing(p)}), got (${x.shape.join(', ')}). ` +
+        `Save the images in NHWC layout, or use one mean and std.`,
+    );
+  }
+  const mean = p.mean[0] as number;
+  const std = p.std[0] as number;
+  return tf.tidy(() => tf.div(tf.sub(tf.mul(x, p.scale), mean), std));
+}
+
 /** The first `n` rows of an array. */
 function firstRows(a: NpyArray, n: number): NpyArray {
   const row = a.data.length / (a.shape[0] as number);
@@ -139,9 +158,15 @@ async function loadNpy(file: string, options: DataFilesOptions, fn: string): Pro
     throw new ConfigError(
       `${fn}: no scale for a model whose input is int32 (it takes the values as they are), got scale ${scale}. Drop scale.`,
     );
-  if (options.preprocessing !== undefined)
+  const preprocessing =
+    options.preprocessing !== undefined ? resolvePreprocessing(options.preprocessing, fn) : undefined;
+  if (preprocessing && scale !== 1)
     throw new ConfigError(
-      `${fn}: preprocessing only with image folders, got it with the .npy file ${file}. A .npy holds model inputs already; use scale for a plain factor.`,
+      `${fn}: scale or preprocessing for the .npy file ${file}, got both. Use preprocessing for pixel values (0..255), scale for a plain factor.`,
+    );
+  if (preprocessing && dtype === 'int32' && !isIdentityPreprocessing(preprocessing))
+    throw new ConfigError(
+      `${fn}: preprocessing 'none' for a model whose input is int32 (it takes raw values), got ${describePreprocessing(preprocessing)}. Drop preprocessing.`,
     );
   if (options.requireLabels && !options.labels)
     throw new DataError(
@@ -178,9 +203,14 @@ async function loadNpy(file: string, options: DataFilesOptions, fn: string): Pro
       );
   }
   const n = Math.min(xa.shape[0] as number, options.limit ?? Infinity);
-  const xs = toTensor(firstRows(xa, n), [n, ...xa.shape.slice(1)], dtype, scale, file, fn);
+  let xs = toTensor(firstRows(xa, n), [n, ...xa.shape.slice(1)], dtype, scale, file, fn);
   let ys: tf.Tensor | undefined;
   try {
+    if (preprocessing && dtype === 'float32') {
+      const pixels = xs;
+      xs = pixelInputs(pixels, preprocessing, file, fn);
+      pixels.dispose();
+    }
     checkInputs(xs, options.inputShape, fn);
     if (ya) ys = toTensor(firstRows(ya, n), [n, ...ya.shape.slice(1)], 'float32', 1, options.labels as string, fn);
     const source = { xs, ...(ys ? { ys } : {}) };
@@ -191,6 +221,7 @@ async function loadNpy(file: string, options: DataFilesOptions, fn: string): Pro
       count: n,
       labelled: Boolean(ys),
       ...(names ? { classNames: names } : {}),
+      ...(preprocessing ? { preprocessing } : {}),
       inputDtype: dtype,
       paths: [file, ...(options.labels ? [options.labels] : [])],
       dispose: () => tf.dispose([xs, ys ?? []]),

@@ -13,7 +13,7 @@ import { encodeNpy } from '../../lib/data/npy';
 import { preprocessValue, resolvePreprocessing } from '../../lib/data/preprocess';
 import { artifactsToGraphModel } from '../../lib/data/model-io';
 import { ImageSet } from '../../lib/data/image-set';
-import { ConfigError, DataError } from '../../lib/errors';
+import { ConfigError, DataError, ShapeError } from '../../lib/errors';
 import { GraphDefBuilder, attr } from '../fixtures/graph-models';
 import { png, rejection, tmpDir, writeTree } from './images';
 
@@ -108,6 +108,36 @@ describe('data: preprocessing as the model expects it, and the input dtype', fun
     );
     expect(e).to.be.instanceOf(ConfigError);
     expect(e.message).to.match(/preprocessing 'none' for a model whose input is int32 .*got 'mobilenet'/);
+  });
+
+  it('a .npy of pixel values takes a preprocessing too (NHWC per channel; flat with one mean and std)', async () => {
+    const dir = tmpDir('tfc-npy-pre-');
+    const nhwc = path.join(dir, 'px.npy');
+    fs.writeFileSync(
+      nhwc,
+      encodeNpy({ dtype: 'uint8', shape: [1, 1, 2, 3], data: Uint8Array.of(...RGB, 0, 127, 255) }),
+    );
+    const data = await loadDataFiles(nhwc, { inputShape: [1, 2, 3], preprocessing: { preset: 'caffe' } });
+    expect(data.preprocessing?.preset).to.equal('caffe');
+    const p = resolvePreprocessing({ preset: 'caffe' });
+    const got = Array.from((data.source as { xs: tf.Tensor }).xs.dataSync());
+    [...preprocessValue(RGB, p), ...preprocessValue([0, 127, 255], p)].forEach((v, i) =>
+      expect(got[i]).to.be.closeTo(v, 1e-4),
+    );
+    data.dispose();
+    const flat = path.join(dir, 'flat.npy');
+    fs.writeFileSync(flat, encodeNpy({ dtype: 'uint8', shape: [1, 4], data: Uint8Array.of(0, 51, 102, 255) }));
+    const unit = await loadDataFiles(flat, { inputShape: [4], preprocessing: { preset: 'mobilenet' } });
+    expect(
+      Array.from((unit.source as { xs: tf.Tensor }).xs.dataSync()).map((v) => Math.round(v * 1000) / 1000),
+    ).to.deep.equal([-1, -0.6, -0.2, 1]);
+    unit.dispose();
+    expect(
+      await rejection(loadDataFiles(flat, { inputShape: [4], preprocessing: { preset: 'caffe' } })),
+    ).to.be.instanceOf(ShapeError);
+    expect(
+      await rejection(loadDataFiles(flat, { inputShape: [4], preprocessing: { preset: 'unit' }, scale: 2 })),
+    ).to.be.instanceOf(ConfigError);
   });
 
   it('an int32 .npy stays int32 for an int32 graph input and runs; float whole numbers convert; fractions are refused', async () => {

@@ -50,15 +50,17 @@ const PRESETS: Readonly<Record<PreprocessPreset, Omit<ResolvedPreprocessing, 'pr
   none: { scale: 1, mean: [0], std: [1], channelOrder: 'rgb' },
 };
 
+// Bounds that keep every output finite in float32: |x * scale - mean| / |std| <= (255e6 + 1e6) / 1e-6.
 const LIMIT = 1e6;
+const SMALLEST = 1e-6;
 const finite = (v: unknown, nonZero: boolean): v is number =>
-  typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= LIMIT && (!nonZero || v !== 0);
+  typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= LIMIT && (!nonZero || Math.abs(v) >= SMALLEST);
 
 function perChannel(fn: string, name: string, value: number | readonly number[], nonZero: boolean): readonly number[] {
   const list = typeof value === 'number' ? [value] : value;
   if (!Array.isArray(list) || (list.length !== 1 && list.length !== 3) || !list.every((v) => finite(v, nonZero))) {
     throw new ConfigError(
-      `${fn}: ${name} as one number or three (one per channel), each finite${nonZero ? ', non-zero' : ''} ` +
+      `${fn}: ${name} as one number or three (one per channel), each finite${nonZero ? `, at least ${SMALLEST} in size` : ''} ` +
         `and within ±${LIMIT}, got ${describe(value)}. Write e.g. ${name === 'std' ? '[0.229, 0.224, 0.225]' : '[0.485, 0.456, 0.406]'}.`,
     );
   }
@@ -94,7 +96,7 @@ export function resolvePreprocessing(
   const base = PRESETS[preset];
   if (given.scale !== undefined && !finite(given.scale, true)) {
     throw new ConfigError(
-      `${fn}: scale a finite non-zero number within ±${LIMIT}, got ${describe(given.scale)}. Use e.g. 0.00392156862745098 (1/255).`,
+      `${fn}: scale a finite number of size ${SMALLEST} to ${LIMIT}, got ${describe(given.scale)}. Use e.g. 0.00392156862745098 (1/255).`,
     );
   }
   if (given.channelOrder !== undefined && given.channelOrder !== 'rgb' && given.channelOrder !== 'bgr') {

@@ -2,13 +2,16 @@
 // written by sharp (RGB, RGBA, grey, grey + alpha, 16-bit, palette), resized against the
 // reference (tf.image.resizeBilinear with half-pixel centres, what Keras applies), and
 // decompression bombs that declare 7000x7000 in a 1 KB file.
+import * as fs from 'fs';
+import * as path from 'path';
 import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { expect } from 'chai';
 import { VIPS_RESIZE_MIN_PIXELS, decodeImage, imageFormat } from '../../lib/data/image-decode';
 import { resizeBilinear, roundHalfEven } from '../../lib/data/bilinear';
-import { DataError } from '../../lib/errors';
+import { ConfigError, DataError } from '../../lib/errors';
+import { resolvePreprocessing } from '../../lib/data/preprocess';
 import { onBackend } from '../helpers/backends';
 
 /** Seeded smooth-plus-noise RGB pixels. */
@@ -203,6 +206,24 @@ describe('data/image-decode (sharp)', function () {
       decodeImage(await encode(pixels(20, 20), 20, 20, 3).png().toBuffer(), 'x', { maxPixels: 399 }),
     );
     expect(e.message).to.match(/at most 399 pixels .* got 20x20/);
+  });
+
+  it("the fuzzer's findings (a 725-byte JPEG and a 153-byte PNG declaring 7000x7000) are refused from their headers", async () => {
+    for (const name of ['image-jpeg-7000x7000.bin', 'image-png-7000x7000.bin']) {
+      const bytes = fs.readFileSync(path.join(__dirname, '..', 'fuzz', 'findings', name));
+      const e = await rejection(decodeImage(bytes, name));
+      expect(e, name).to.be.instanceOf(DataError);
+      expect(e.message, name).to.match(/at most 16000000 pixels .* got 7000x7000/);
+    }
+    const tiny = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', 'fuzz', 'findings', 'preprocess-tiny-std.json'), 'utf8'),
+    );
+    expect(() => resolvePreprocessing(tiny)).to.throw(ConfigError, /at least 0.000001|of size 0.000001 to 1000000/);
+    expect(() => resolvePreprocessing({ std: 3e-323 })).to.throw(ConfigError, /std .* at least 0.000001 in size/);
+    expect(() => resolvePreprocessing({ scale: -1e-300 })).to.throw(
+      ConfigError,
+      /scale a finite number of size 0.000001/,
+    );
   });
 
   it('corrupt, truncated and foreign bytes are DataErrors naming the file', async () => {

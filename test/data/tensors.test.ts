@@ -74,7 +74,7 @@ describe('data/tensors', () => {
     expect(() => toTensors(ds, { start: 2, end: 2 })).to.throw(ConfigError, /non-empty range/);
     expect(() => toTensors(ds, { preprocessing: { std: 0 } })).to.throw(
       ConfigError,
-      /std as one number or three.*non-zero/,
+      /std as one number or three.*at least 0.000001 in size/,
     );
     expect(() => makeImageSet('bad', new Uint8Array(5), new Uint8Array(1), { height: 2, width: 2 }, ['a'])).to.throw(
       DataError,

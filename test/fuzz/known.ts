@@ -14,24 +14,6 @@ export interface KnownFinding {
 
 export const KNOWN_OPEN: readonly KnownFinding[] = [
   {
-    target: 'image',
-    kind: 'hang',
-    owner: 'data',
-    what:
-      'decodeImage: a JPEG whose frame header declares 7000x7000 (under the 50 MP default cap) decodes with jpeg-js for tens of seconds ' +
-      '(test/fuzz/findings/image-jpeg-7000x7000.bin, 725 bytes), and a 153-byte PNG declaring 7000x7000 at 4 bits decodes to 147 MB of pixels ' +
-      'in about 18 s (test/fuzz/findings/image-png-7000x7000.bin); the pixel budget and decoding off the main thread are being moved to sharp',
-  },
-  {
-    target: 'preprocess',
-    kind: 'invalid',
-    owner: 'data',
-    what:
-      'resolvePreprocessing accepts a std or scale so small that the outputs overflow float32 (1e-300, -3.9e-94, denormals such as 3e-323: ' +
-      'finite, non-zero, within the bound), and preprocessPixels then turns pixels 0..255 into Infinity ' +
-      '(test/fuzz/findings/preprocess-tiny-std.json): bound |std| and |scale| from below',
-  },
-  {
     target: 'tflite-inspect',
     kind: 'hang',
     owner: 'realsize',

@@ -72,11 +72,11 @@ export async function openModelArg(p: string, progress: Progress): Promise<Stage
 }
 
 /** Loads --data for a model input, or undefined without --data. */
-export function loadDataArg(
+export async function loadDataArg(
   args: ParsedArgs,
   inputShape: readonly number[],
   progress: Progress,
-): LoadedData | undefined {
+): Promise<LoadedData | undefined> {
   const data = stringArg(args, 'data');
   const labels = stringArg(args, 'labels');
   if (!data) {

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { resolveOptional } from '../core/optional-package';
-import { decodeIdx } from './idx';
+import { decodeIdx, readIdx } from './idx';
 import { ImageSet, ImageSetSplits, makeImageSet } from './image-set';
 import { FileExpectation, readVerified } from './integrity';
 import { DataError } from '../errors';
@@ -101,10 +101,7 @@ function readPartLoose(dir: string, name: string): { shape: number[]; data: Uint
   // A user-supplied folder may hold raw or gzip files, with or without the .gz suffix.
   for (const candidate of [name, `${name}.gz`]) {
     const file = path.join(dir, candidate);
-    if (fs.existsSync(file)) {
-      const b = fs.readFileSync(file);
-      return decodeIdx(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), file);
-    }
+    if (fs.existsSync(file)) return readIdx(file);
   }
   throw new DataError(
     `loadMnist: ${name} (or ${name}.gz) in ${dir}, got no such file. Put the four official MNIST IDX files there.`,

@@ -117,7 +117,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
   try {
     const inputShape = stageInputShape(original);
     const classes = stageClasses(original);
-    data = loadRunData(recipe, {
+    data = await loadRunData(recipe, {
       baseDir: options.baseDir,
       inputShape,
       seed,

@@ -179,8 +179,8 @@ const image: FuzzTarget = {
         { weight: 4, arbitrary: byteInputs([...pngs, ...jpgs]) },
         { weight: 1, arbitrary: byteInputs(jpgs, Uint8Array.from([0xff, 0xd8, 0xff])) },
       ),
-      run: (b) => {
-        const img = decodeImage(b as Uint8Array, 'fuzz-image', { channels: 3 });
+      run: async (b) => {
+        const img = await decodeImage(b as Uint8Array, 'fuzz-image', { channels: 3 });
         return { width: img.width, height: img.height, bytes: img.data.length };
       },
       check: (r) => {

@@ -113,12 +113,12 @@ describe('run --dry-run: checks everything, prints the plan and an estimate, wri
           ],
         }),
         [],
-        /ConfigError: recipe: stages\[1\] a float model to prune, got a quantized one/,
+        /ConfigError: expected stages\[1\] a float model to prune, got a quantized one/,
       ],
       [
         recipe({ data: { evaluation: { path: 'eval', classNames: WORDS } } }),
         [],
-        /ConfigError: recipe: stages\[1\] calibration data for mode 'static', got none/,
+        /ConfigError: expected stages\[1\] calibration data for mode 'static', got none/,
       ],
       [
         recipe({
@@ -128,7 +128,7 @@ describe('run --dry-run: checks everything, prints the plan and an estimate, wri
           },
         }),
         [],
-        /ConfigError: recipe: labelled data\.evaluation for checks\.maxAccuracyDrop, got evaluation data without labels/,
+        /ConfigError: expected labelled data\.evaluation for checks\.maxAccuracyDrop, got evaluation data without labels/,
       ],
       [
         recipe({
@@ -144,17 +144,17 @@ describe('run --dry-run: checks everything, prints the plan and an estimate, wri
         recipe({ data: { evaluation: { path: 'eval', classNames: WORDS.slice(1).concat('ten') } } }),
         [],
         // The image-folder loader applies classNames itself now, and names the folder that is not among them.
-        /DataError: loadImageFolder: class subfolders of .*eval that are among the 10 class names, got 1 that are not: "zero"/,
+        /DataError: expected class subfolders of .*eval that are among the 10 class names, got 1 that are not: "zero"/,
       ],
       [
         recipe({ data: { evaluation: { path: 'missing' } } }),
         [],
-        /DataError: loadDataFiles: a data folder or \.npy file at .*missing/,
+        /DataError: expected a data folder or \.npy file at .*missing/,
       ],
       [
         recipe(),
         ['--out', 'HERE', '--force'],
-        /ConfigError: run: an output folder apart from every input, got .* which contains the recipe/,
+        /ConfigError: expected an output folder apart from every input, got .* which contains the recipe/,
       ],
     ];
     cases.forEach(([value, extra, re], i) => {

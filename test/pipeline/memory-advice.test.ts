@@ -47,7 +47,7 @@ describe('calibration memory advice: checked before calibrating, and the advised
     const refused = cli(args(4096, 'too-big'));
     expect(refused.status).to.equal(1);
     const advice =
-      /ConfigError: quantize\.postTraining: a batch that fits in wasm's \d+ MiB heap .* Pass batchSize: (\d+) or less \(a recipe's calibration\.batchSize, the quantize command's --batch-size\)/.exec(
+      /ConfigError: expected a batch that fits in wasm's \d+ MiB heap .* Pass batchSize: (\d+) or less \(a recipe's calibration\.batchSize, the quantize command's --batch-size\)/.exec(
         refused.stderr,
       );
     expect(advice, refused.stderr).to.not.equal(null);

@@ -56,7 +56,9 @@ async function main(): Promise<void> {
     const input = tf.tidy(
       () => tf.randomUniform([1, ...shape], spec.range[0], spec.range[1], 'float32', 2).dataSync() as Float32Array,
     );
-    const timing = { input, rounds: 5, warmupRuns: 1, runs: 3, minTimeMs: 0 };
+    // Each round runs a runtime at least 3 times and for at least 300 ms (tens of runs for a
+    // few-millisecond model): on a shared machine a round of 3 short runs is mostly noise.
+    const timing = { input, rounds: 7, warmupRuns: 1, runs: 3, minTimeMs: 300 };
     const one = await benchmark(
       [
         tfjsRuntime(model, 'wasm'),

@@ -61,7 +61,10 @@ function spec(key: RealSizeRowKey, m: unknown): Spec | undefined {
         a === undefined
           ? 'not measured: run make bench (real-size-agreement)'
           : `top-1 agreement of ${runtime === 'ort' ? 'ONNX Runtime' : 'TFLite'} INT8 with fp32 on ${fmt(at(`int8.${model}.images`), 0)} views of real photographs (${photos}, real weights); ` +
-            `largest probability change ${fmt(at(`int8.${model}.simVsFp32MaxProbDiff`), 3)}, runtime vs simulation ${fmt(at(`int8.${model}.${runtime}VsSimMaxProbDiff`), 3)}.`,
+            `largest probability change ${fmt(at(`int8.${model}.simVsFp32MaxProbDiff`), 3)}, runtime vs simulation ${fmt(at(`int8.${model}.${runtime}VsSimMaxProbDiff`), 3)}` +
+            (at(`int8.${model}.biasCorrected.simVsFp32MaxProbDiff`) === undefined
+              ? '.'
+              : `; with bias correction (Nagel et al. 2019): largest change ${fmt(at(`int8.${model}.biasCorrected.simVsFp32MaxProbDiff`), 3)}, top-1 agreement ${fmt(at(`int8.${model}.biasCorrected.${runtime}Top1AgreementWithFp32`), 3)}.`),
     };
   };
   switch (key) {

@@ -60,18 +60,34 @@ export {
   readArtifactsAsync,
   writeArtifacts,
 } from './data';
-// Data from files: image folders (one subfolder per class), .npy arrays, either for a model's input.
+// Data from files: image folders (flat, or one subfolder per class; class names from the folders, a
+// list or a labels file), .npy arrays, either for a model's input, with the model's preprocessing.
 export {
   loadImageFolder,
   imageFolderIndex,
+  readLabelsFile,
   decodeImage,
   parseNpy,
   readNpy,
+  readNpyAsync,
   encodeNpy,
   loadDataFiles,
   pathSha256,
+  resolvePreprocessing,
+  PREPROCESS_PRESETS,
 } from './data';
-export type { ImageFolderOptions, NpyArray, NpyDtype, DataFilesOptions, LoadedData } from './data';
+export type {
+  ImageFolderOptions,
+  ImageFolderIndex,
+  ClassNameOptions,
+  NpyArray,
+  NpyDtype,
+  DataFilesOptions,
+  LoadedData,
+  Preprocessing,
+  ResolvedPreprocessing,
+  PreprocessPreset,
+} from './data';
 export type { ModelArtifacts, ReadOptions } from './data';
 
 // Models: the course's builders, cached trained baselines, any cached model.
@@ -109,6 +125,7 @@ export {
   evaluate,
   predictLabels,
   consoleProgress,
+  countProgress,
   inputShapeOf,
   outputKind,
   modelLoss,

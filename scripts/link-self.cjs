@@ -1,14 +1,30 @@
-// Makes `require('tfjs-compress')` resolve to this repository's own package, so notebooks and
-// scripts import the library by its published name (tslab uses Node10 resolution and ignores
-// `exports`; a symlink in node_modules is what both Node and TypeScript follow).
+// Makes the clone use its own package the way an app that installed it does:
+//   node_modules/tfjs-compress -> ..   so `require('tfjs-compress')` resolves to this repository
+//     (notebooks and scripts import the library by its published name; tslab uses Node10
+//     resolution and ignores `exports`, and a symlink is what both Node and TypeScript follow);
+//   node_modules/.bin/tfjs-compress -> ../tfjs-compress/dist/cli/main.js   so `npx tfjs-compress`
+//     and npm scripts find the executable (it exists once `npm run build` has written dist/).
+// npm does neither for a project's own package. This used to be the package's `prepare` script,
+// which npm 11 with strict-allow-scripts refuses (ESTRICTALLOWSCRIPTS, also on `npx tfjs-compress`):
+// `make setup` / `make build` run it instead.
 const fs = require('fs');
 const path = require('path');
 const root = path.resolve(__dirname, '..');
-const link = path.join(root, 'node_modules', 'tfjs-compress');
-if (!fs.existsSync(path.join(root, 'node_modules'))) process.exit(0);
-try {
-  const stat = fs.lstatSync(link);
-  if (stat.isSymbolicLink() && fs.realpathSync(link) === fs.realpathSync(root)) process.exit(0);
-  fs.rmSync(link, { recursive: true, force: true });
-} catch { /* absent */ }
-fs.symlinkSync('..', link, 'dir');
+const modules = path.join(root, 'node_modules');
+if (!fs.existsSync(modules)) process.exit(0);
+
+/** Points `link` at `target` (relative), replacing whatever else is there. */
+function symlink(target, link, type) {
+  try {
+    const stat = fs.lstatSync(link);
+    if (stat.isSymbolicLink() && fs.readlinkSync(link) === target) return;
+    fs.rmSync(link, { recursive: true, force: true });
+  } catch {
+    /* absent */
+  }
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(target, link, type);
+}
+
+symlink('..', path.join(modules, 'tfjs-compress'), 'dir');
+symlink(path.join('..', 'tfjs-compress', 'dist', 'cli', 'main.js'), path.join(modules, '.bin', 'tfjs-compress'), 'file');

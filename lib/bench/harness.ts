@@ -50,6 +50,8 @@ export interface BenchmarkOptions {
   readonly seed?: number;
   /** Called after each row (progress in notebooks). */
   readonly onRow?: (row: BenchRow) => void;
+  /** Called after each runtime's round: `done` of `total` (runtimes x batch sizes x rounds), for progress bars. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** Seeded uniform [0, 1) inputs of `batch` examples of `inputSize` values. */
@@ -119,6 +121,8 @@ export async function benchmark(
   const machine = machineInfo();
   const rows = runtimes.map(() => [] as BenchRow[]); // per runtime, batch sizes in order
   const initialBackend = tf.getBackend();
+  const total = batchSizes.length * rounds * runtimes.length;
+  let done = 0;
   try {
     for (const b of batchSizes) {
       const times = runtimes.map(() => [] as number[][]); // per runtime, each round's timings
@@ -132,6 +136,7 @@ export async function benchmark(
           );
           times[i]?.push(await timeRuns(() => rt.run(x, b), timing, 'bench.benchmark'));
           memory[i] = process.memoryUsage();
+          options.onProgress?.(++done, total);
         }
       }
       for (const [i, rt] of runtimes.entries()) {

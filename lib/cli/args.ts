@@ -3,6 +3,7 @@
 // usage error: exit code 2), and the `--help` text generated from the same spec, so the two
 // never disagree.
 import { parseArgs } from 'util';
+import { closest } from './suggest';
 
 /** A mistake in how the command was typed (exit code 2). */
 export class UsageError extends Error {
@@ -61,7 +62,7 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
       ),
     }) as typeof parsed;
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, '.'), spec.name);
+    throw new UsageError(parseErrorText(e as Error & { code?: string }, Object.keys(options)), spec.name);
   }
   if (parsed.values.help) return parsed;
   if (parsed.positionals.length !== spec.positionals.length) {
@@ -72,6 +73,17 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     );
   }
   return parsed;
+}
+
+/** util.parseArgs' error in the CLI's words, with the closest known flag for an unknown one. */
+function parseErrorText(e: Error & { code?: string }, known: readonly string[]): string {
+  const unknown = /^Unknown option '(-{1,2})([^']*)'/.exec(e.message);
+  if (unknown) {
+    const [, dashes, name] = unknown as unknown as [string, string, string];
+    const guess = dashes === '--' ? closest(name.split('=')[0] as string, known) : undefined;
+    return `unknown option ${dashes}${name}.${guess ? ` Did you mean --${guess}?` : ''}`;
+  }
+  return e.message.replace(/\. To specify a positional argument.*$/s, '.');
 }
 
 /** The `--help` text of a subcommand. */

@@ -8,6 +8,8 @@ import { setOutput } from '../core/output';
 import { CommandSpec, ParsedArgs, UsageError, choiceArg, helpText, parseCommand } from './args';
 import { CommandContext, CommandResult } from './common';
 import { streamProgress } from './progress';
+import { closest } from './suggest';
+import { userMessage } from './error-text';
 import { PROFILE, runProfile } from './commands/profile';
 import { QUANTIZE, runQuantizeCommand } from './commands/quantize';
 import { PRUNE, runPruneCommand } from './commands/prune';
@@ -41,7 +43,7 @@ export function mainHelp(): string {
     ...COMMANDS.map(([s]) => `  ${s.name.padEnd(width)}${s.summary}`),
     `  ${'serve'.padEnd(width)}${SERVE_SUMMARY}`,
     '',
-    "Run `tfjs-compress <command> --help` for a command's options.",
+    "Run `tfjs-compress help <command>` (or `tfjs-compress <command> --help`) for a command's options.",
     'Exit codes: 0 done, 1 failed (a typed error says why), 2 usage error.',
     '',
   ].join('\n');
@@ -52,21 +54,36 @@ const write = (stream: NodeJS.WriteStream, text: string) =>
     stream.write(text, () => resolve());
   });
 
+/** Every command name, `serve` and `help` included (for "did you mean"). */
+export const COMMAND_NAMES: readonly string[] = [...COMMANDS.map(([s]) => s.name), 'serve', 'help'];
+
+/** The usage error for a command that does not exist, with the closest one. */
+function unknownCommand(name: string): string {
+  const guess = closest(name, COMMAND_NAMES);
+  return `tfjs-compress: unknown command ${JSON.stringify(name.slice(0, 40))}.${guess ? ` Did you mean \`tfjs-compress ${guess}\`?` : ''}\n\n${mainHelp()}`;
+}
+
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    await write(name === undefined ? process.stderr : process.stdout, mainHelp());
-    return name === undefined ? 2 : 0;
+  const [first, ...others] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || (first === 'help' && others.length === 0)) {
+    await write(first === undefined ? process.stderr : process.stdout, mainHelp());
+    return first === undefined ? 2 : 0;
   }
-  if (name === '--version') {
+  if (first === '--version') {
     const { packageVersion } = await import('../pipeline/report');
     await write(process.stdout, `${packageVersion('tfjs-compress')}\n`);
     return 0;
   }
+  // `help <command>` is `<command> --help`.
+  const [name, rest] = first === 'help' ? [others[0] as string, ['--help']] : [first, others];
+  if (first === 'help' && others.length > 1) {
+    await write(process.stderr, `tfjs-compress help: takes one command name, got ${others.length}.\n\n${mainHelp()}`);
+    return 2;
+  }
   const entry = COMMANDS.find(([s]) => s.name === name);
   if (!entry) {
-    await write(process.stderr, `tfjs-compress: unknown command ${JSON.stringify(name)}.\n\n${mainHelp()}`);
+    await write(process.stderr, unknownCommand(name));
     return 2;
   }
   const [spec, run] = entry;
@@ -80,9 +97,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     json = Boolean(args.values.json);
     const backend = choiceArg(args, 'backend', ['wasm', 'cpu'] as const) ?? 'wasm';
     // Library text (notebook checks, training lines) goes to stderr: stdout is for results.
-    setOutput((text) => process.stderr.write(`${text}\n`));
+    setOutput((text) => {
+      if (!json) process.stderr.write(`${text}\n`);
+    });
     await initBackend(backend);
-    const progress = streamProgress();
+    const progress = streamProgress({ quiet: json });
     const result = await run(args, { progress, print: (t) => process.stdout.write(`${t}\n`) });
     if (json) await write(process.stdout, `${JSON.stringify(result.json, null, 1)}\n`);
     else await write(process.stdout, `${result.text}\n`);
@@ -95,19 +114,20 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     if (e instanceof UsageError) {
       await write(
         process.stderr,
-        `tfjs-compress ${spec.name}: ${e.message}\nRun \`tfjs-compress ${spec.name} --help\` for its arguments and options.\n`,
+        `tfjs-compress ${spec.name}: ${e.message}\nRun \`tfjs-compress help ${spec.name}\` for its arguments and options.\n`,
       );
       return 2;
     }
     const typed = e instanceof CompressionError;
+    const shown = typed ? userMessage((e as Error).message) : undefined;
     const message = typed
-      ? `${(e as Error).name}: ${(e as Error).message}`
-      : `unexpected error: ${(e as Error)?.stack ?? String(e)}`;
+      ? `${(e as Error).name}: ${shown}`
+      : `unexpected error (please report it): ${(e as Error)?.stack ?? String(e)}`;
     await write(process.stderr, `tfjs-compress ${spec.name}: ${message}\n`);
     if (json)
       await write(
         process.stdout,
-        `${JSON.stringify({ error: { name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) } })}\n`,
+        `${JSON.stringify({ error: { name: (e as Error)?.name ?? 'Error', message: shown ?? (e as Error)?.message ?? String(e) } })}\n`,
       );
     return 1;
   }

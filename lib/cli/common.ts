@@ -1,5 +1,6 @@
 // What the subcommands share: the context they run in (progress, output), opening the MODEL
 // argument, reading --data into the data contract, and the data options' help texts.
+import * as fs from 'fs';
 import * as path from 'path';
 import { LoadedData, loadDataFiles } from '../data/data-files';
 import { StageModel, openModel } from '../pipeline/stage-model';
@@ -43,18 +44,39 @@ export const DATA_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   seed: { type: 'string', value: 'N', description: 'seed of data shuffles and fine-tuning (default 0)' },
 };
 
-/** Opens the MODEL argument (a model folder). */
+/**
+ * The model folder a MODEL argument names: the folder itself, or the folder of the model.json
+ * file given (what `tensorflowjs_converter` and `model.save` write, so users often pass it).
+ * @example modelDirArg('./model/model.json') // '/abs/path/model'
+ */
+export function modelDirArg(p: string): string {
+  const full = path.resolve(p);
+  let isFile = false;
+  try {
+    isFile = fs.statSync(full).isFile();
+  } catch {
+    return full; // absent: the model reader says what is missing
+  }
+  if (!isFile) return full;
+  if (path.basename(full) === 'model.json') return path.dirname(full);
+  throw new UsageError(
+    `MODEL must be a model folder or its model.json, got the file ${JSON.stringify(p.slice(0, 200))}. ` +
+      'A TensorFlow.js model is a model.json with its weight files beside it: pass the folder (rename the file to model.json if it has another name).',
+  );
+}
+
+/** Opens the MODEL argument (a model folder, or its model.json). */
 export async function openModelArg(p: string, progress: Progress): Promise<StageModel> {
   progress.step(`opening ${p}`);
-  return openModel(path.resolve(p));
+  return openModel(modelDirArg(p));
 }
 
 /** Loads --data for a model input, or undefined without --data. */
-export function loadDataArg(
+export async function loadDataArg(
   args: ParsedArgs,
   inputShape: readonly number[],
   progress: Progress,
-): LoadedData | undefined {
+): Promise<LoadedData | undefined> {
   const data = stringArg(args, 'data');
   const labels = stringArg(args, 'labels');
   if (!data) {

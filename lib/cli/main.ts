@@ -5,7 +5,9 @@
 import * as path from 'path';
 import { runCli } from './cli';
 
-const argv = process.argv.slice(2);
+const given = process.argv.slice(2);
+// `help serve` is `serve --help`.
+const argv = given[0] === 'help' && given[1] === 'serve' && given.length === 2 ? ['serve', '--help'] : given;
 if (argv[0] === 'serve') {
   process.argv = [process.argv[0] as string, path.join(__dirname, '..', 'serve', 'cli.js'), ...argv.slice(1)];
 

@@ -20,13 +20,22 @@ export const OPTIONAL_PACKAGES: Readonly<Record<string, string>> = {
   'tfjs-tflite-node': '0.0.2',
 };
 
+/** What a user must know to install a package beyond `npm install` (build tools, install scripts). */
+const INSTALL_NOTES: Readonly<Record<string, string>> = {
+  'tfjs-tflite-node':
+    ' Its install script builds a native binding with node-gyp: it needs g++, make and python3, and on npm 11 with strict-allow-scripts run npm install-scripts approve tfjs-tflite-node first.',
+  'playwright-core':
+    ' It drives the Chromium already installed (e.g. Debian: apt-get install chromium); it downloads no browser.',
+};
+
 function missing(fn: string, name: string, e: unknown): MissingPackageError | undefined {
   const err = e as NodeJS.ErrnoException;
   if (err?.code !== 'MODULE_NOT_FOUND' || hasOptional(name)) return undefined; // installed: another failure, rethrown
   const version = OPTIONAL_PACKAGES[name];
   return new MissingPackageError(
     `${fn}: the npm package ${name} installed, got it missing. ` +
-      `Run npm install ${name}${version ? `@${version}` : ''} (it is an optional dependency of tfjs-compress).`,
+      `Run npm install ${name}${version ? `@${version}` : ''} in your app (an optional peer dependency of tfjs-compress: only this feature needs it).` +
+      (INSTALL_NOTES[name] ?? ''),
     name,
   );
 }

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { ImageSet } from '../data/image-set';
 import { channels, ChannelOptions } from '../prune/channels';
+import { resolveRounding } from '../prune/tiles';
 import { fit } from '../train/fit';
 import { evaluate } from '../train/evaluate';
 import { cachedModel } from '../models/model-cache';
@@ -91,10 +92,12 @@ export async function prunedAndTuned(
   options: PrunedAndTunedOptions,
 ): Promise<{ model: tf.LayersModel; meta: TunedMeta; fromCache: boolean }> {
   const lr = options.learningRate ?? 1e-3;
+  // The cache key names the rounding that applies (the default follows the measured tile table).
+  const { target: _target, ...prune } = options.prune;
   const key = {
     version: 1,
     base: options.baseKey,
-    prune: options.prune,
+    prune: { ...prune, roundTo: resolveRounding('prunedAndTuned', options.prune).roundTo },
     epochs: options.epochs,
     lr,
     train: [options.train.name, options.train.count],

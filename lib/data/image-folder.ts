@@ -1,9 +1,10 @@
-// An image folder with one subfolder per class, the layout of Keras'
-// `image_dataset_from_directory` and torchvision's `ImageFolder`: class names are the subfolder
-// names in sorted order (label i = the i-th name, as both do), PNG and JPEG files are found by
-// extension (.png .jpg .jpeg, any case; other files are skipped, as Keras skips them), decoded,
-// resized bilinearly with half-pixel centres (TF2's tf.image.resize, Keras' default) to the
-// model's input and stored as an ImageSet (uint8 pixels, rounded after resizing).
+// Loading an image folder (see folder-index.ts for the layouts and class names) as an ImageSet of
+// the model's input size: the files are chosen first (seeded shuffle, validation split, limit),
+// then only those are read and decoded, asynchronously (reads through the safe-open primitive,
+// decoding and downscaling in sharp's libuv threads, image-decode.ts) with bounded concurrency
+// and a progress callback. Pixels are resized as Keras' image_dataset_from_directory resizes them
+// (bilinear, half-pixel centres), rounded to uint8. The set carries the preprocessing its pixels
+// need, so calibration, evaluation and fine-tuning all feed the model the same inputs.
 //
 // In memory, not a streaming tf.data.Dataset: an ImageSet holds one byte per value (a 224x224 RGB
 // image is 147 KiB, 4x less than float32 tensors), is read once and then shuffled, split and
@@ -13,135 +14,60 @@
 //
 // The validation split follows Keras: the files are shuffled with `seed`, the last
 // floor(validationSplit x n) form the 'validation' subset and the rest 'training', so the two
-// subsets of one seed never overlap and only the chosen subset is decoded. The order of the result
-// is that shuffled order (so the first examples mix the classes).
+// subsets of one seed never overlap. The order of the result is that shuffled order (so the
+// first examples mix the classes).
 //
-// Hostile input: symlinks are followed only when they stay inside the folder, each file's size is
-// capped before reading, images are capped in pixels before decoding, and any failure is a
-// DataError naming the file: nothing partial is returned.
-import * as fs from 'fs';
+// Hostile input: every file is opened through the safe-open primitive (inside the folder, never
+// a FIFO or device, size capped before reading), images are capped in pixels from their header
+// and in decoding time, and any failure is a DataError naming the file: nothing partial is
+// returned, and the other reads in flight are drained before the error is thrown.
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { permutation } from '../core/rng';
-import { ImageSet, makeImageSet } from './image-set';
-import { decodeImage } from './image-decode';
+import { readRegularFileAsync } from '../core/read-file';
+import { ImageSet, labelsFor, makeImageSet } from './image-set';
+import { DEFAULT_DECODE_SECONDS, DEFAULT_MAX_PIXELS, decodeImage } from './image-decode';
+import { ImageFolderEntry, FolderIndexOptions, imageFolderIndex } from './folder-index';
+import { Preprocessing, ResolvedPreprocessing, resolvePreprocessing } from './preprocess';
 
 /** Options of {@link loadImageFolder}. */
-export interface ImageFolderOptions {
+export interface ImageFolderOptions extends FolderIndexOptions {
   /** Size every image is resized to (the model's input). */
   readonly height: number;
   readonly width: number;
   /** 3 (RGB, default) or 1 (grey). */
   readonly channels?: 1 | 3;
+  /** How the pixels become model inputs, stored on the set (every batch of it then uses it). Default: none stored ('unit', [0, 1], unless a batch asks otherwise). */
+  readonly preprocessing?: Preprocessing | ResolvedPreprocessing;
+  /** Refuse a folder without labels (a flat folder) before reading any image: evaluation and training need them. */
+  readonly requireLabels?: boolean;
   /** Fraction of the files held out, in (0, 1); with `subset`. */
   readonly validationSplit?: number;
   /** Which side of the split to load (required with validationSplit). */
   readonly subset?: 'training' | 'validation';
   /** Seed of the shuffle (and so of the split). Default 0. */
   readonly seed?: number;
-  /** Load at most this many images (after the shuffle and split). */
+  /** Load at most this many images (chosen after the shuffle and split; the others are never read). */
   readonly limit?: number;
   /** Largest image file read, in bytes. Default 32 MiB. */
   readonly maxFileBytes?: number;
-  /** Largest decoded image, in pixels. Default 50 million. */
+  /** Largest image, in pixels, checked from its header. Default 16 million. */
   readonly maxPixels?: number;
+  /** Longest decode of one image, in whole seconds. Default 10. */
+  readonly maxDecodeSeconds?: number;
   /** Largest ImageSet built, in bytes (count x height x width x channels). Default 2 GiB. */
   readonly maxBytes?: number;
+  /** Images read and decoded at once. Default 4 (libuv's default thread pool). */
+  readonly concurrency?: number;
   /** Called after each decoded image (progress). */
   readonly onImage?: (done: number, total: number) => void;
 }
 
-/** One file of the folder and its class. */
-export interface ImageFolderEntry {
-  readonly file: string;
-  readonly label: number;
-}
-
-const EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
-
-function realInside(root: string, p: string, fn: string): string {
-  let real: string;
-  try {
-    real = fs.realpathSync(p);
-  } catch (e) {
-    throw new DataError(
-      `${fn}: a readable entry at ${p}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Fix or remove it.`,
-      p,
-    );
-  }
-  const rel = path.relative(root, real);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) {
-    throw new DataError(
-      `${fn}: entries inside the image folder ${root}, got ${p} pointing to ${real}. Copy the files into the folder instead of linking them.`,
-      p,
-    );
-  }
-  return real;
-}
-
-/**
- * The class names and labelled files of an image folder (sorted: classes by name, files by name).
- * @example imageFolderIndex('data/train').classNames // ['cat', 'dog']
- */
-export function imageFolderIndex(
-  dir: string,
-  fn = 'imageFolderIndex',
-): { classNames: string[]; entries: ImageFolderEntry[] } {
-  let root: string;
-  try {
-    root = fs.realpathSync(dir);
-    if (!fs.statSync(root).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'not a folder' });
-  } catch (e) {
-    throw new DataError(
-      `${fn}: an image folder (one subfolder per class) at ${dir}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`,
-      dir,
-    );
-  }
-  const classDirs = fs
-    .readdirSync(root, { withFileTypes: true })
-    .filter((e) => !e.name.startsWith('.'))
-    .filter(
-      (e) =>
-        e.isDirectory() ||
-        (e.isSymbolicLink() && fs.statSync(realInside(root, path.join(root, e.name), fn)).isDirectory()),
-    )
-    .map((e) => e.name)
-    .sort();
-  if (classDirs.length === 0)
-    throw new DataError(
-      `${fn}: one subfolder per class in ${dir}, got none. Arrange the images as ${dir}/<class name>/<image>.png.`,
-      dir,
-    );
-  if (classDirs.length > 256)
-    throw new DataError(
-      `${fn}: at most 256 classes (labels are stored as uint8), got ${classDirs.length} subfolders in ${dir}. Split the task or use tensors.`,
-      dir,
-    );
-  const entries: ImageFolderEntry[] = [];
-  classDirs.forEach((name, label) => {
-    const classDir = realInside(root, path.join(root, name), fn);
-    const files = fs
-      .readdirSync(classDir, { withFileTypes: true })
-      .filter(
-        (e) =>
-          !e.name.startsWith('.') &&
-          EXTENSIONS.has(path.extname(e.name).toLowerCase()) &&
-          (e.isFile() || e.isSymbolicLink()),
-      )
-      .map((e) => e.name)
-      .sort();
-    for (const f of files) entries.push({ file: realInside(root, path.join(classDir, f), fn), label });
-  });
-  if (entries.length === 0)
-    throw new DataError(
-      `${fn}: PNG or JPEG files in the class folders of ${dir}, got none. Put the images in ${dir}/<class name>/.`,
-      dir,
-    );
-  return { classNames: classDirs, entries };
-}
-
 function check(options: ImageFolderOptions, fn: string): void {
+  if (!options || typeof options !== 'object')
+    throw new ConfigError(
+      `${fn}: options with height and width, got ${describe(options)}. Pass the model's input size.`,
+    );
   for (const [k, v] of [
     ['height', options.height],
     ['width', options.width],
@@ -162,60 +88,72 @@ function check(options: ImageFolderOptions, fn: string): void {
       `${fn}: validationSplit together with subset 'training' or 'validation', got ${describe(split)} and ${describe(options.subset)}. Pass both (as Keras does), or neither.`,
     );
   }
-  if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit > 0))
-    throw new ConfigError(
-      `${fn}: limit a positive integer, got ${describe(options.limit)}. Omit it to load every image.`,
-    );
+  const positive: [string, unknown, string][] = [
+    ['limit', options.limit, 'Omit it to load every image.'],
+    ['concurrency', options.concurrency, 'Use e.g. 4.'],
+    ['maxFileBytes', options.maxFileBytes, 'Use e.g. 33554432 (32 MiB).'],
+    ['maxPixels', options.maxPixels, `Use e.g. ${DEFAULT_MAX_PIXELS}.`],
+    ['maxBytes', options.maxBytes, 'Use e.g. 2147483648 (2 GiB).'],
+    ['maxFiles', options.maxFiles, 'Use e.g. 1000000.'],
+    ['maxDecodeSeconds', options.maxDecodeSeconds, `Use e.g. ${DEFAULT_DECODE_SECONDS}.`],
+  ];
+  for (const [k, v, fix] of positive)
+    if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) > 0))
+      throw new ConfigError(`${fn}: ${k} a positive integer, got ${describe(v)}. ${fix}`);
 }
 
-/** The decoded, resized pixels of one file (HWC uint8). */
-function loadOne(file: string, options: ImageFolderOptions, fn: string): Uint8Array {
-  const maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
-  const size = fs.statSync(file).size;
-  if (size > maxFileBytes)
-    throw new DataError(
-      `${fn}: image files of at most ${maxFileBytes} bytes, got ${size} in ${file}. Downscale it, or raise maxFileBytes if it is trusted.`,
-      file,
-    );
-  const channels = options.channels ?? 3;
-  const img = decodeImage(new Uint8Array(fs.readFileSync(file)), file, {
-    channels,
-    ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
-  });
-  if (img.height === options.height && img.width === options.width) return img.data;
-  const t = tf.tidy(() => {
-    const x = tf.tensor3d(img.data, [img.height, img.width, channels], 'int32').toFloat();
-    return tf
-      .clipByValue(tf.round(tf.image.resizeBilinear(x, [options.height, options.width], false, true)), 0, 255)
-      .toInt();
-  });
-  const out = Uint8Array.from(t.dataSync());
-  t.dispose();
-  return out;
-}
-
-/**
- * Loads an image folder (one subfolder per class) as an ImageSet of the given size.
- * @example const train = loadImageFolder('data', {height: 224, width: 224, validationSplit: 0.2, subset: 'training', seed: 1});
- */
-export function loadImageFolder(dir: string, options: ImageFolderOptions): ImageSet {
-  const fn = 'loadImageFolder';
-  check(options, fn);
-  const { classNames, entries } = imageFolderIndex(dir, fn);
-  const order = permutation(entries.length, options.seed ?? 0);
+/** The entries to load, in load order: seeded shuffle, then the split's side, then the limit. */
+function choose(entries: readonly ImageFolderEntry[], o: ImageFolderOptions, dir: string, fn: string) {
+  const order = permutation(entries.length, o.seed ?? 0);
   let picked = Array.from(order, (i) => entries[i] as ImageFolderEntry);
-  if (options.validationSplit !== undefined) {
-    const nVal = Math.floor(options.validationSplit * entries.length);
+  if (o.validationSplit !== undefined) {
+    const nVal = Math.floor(o.validationSplit * entries.length);
     if (nVal === 0 || nVal === entries.length) {
       throw new DataError(
-        `${fn}: a validationSplit that leaves images on both sides, got ${options.validationSplit} of ${entries.length} images. Use a larger folder or another fraction.`,
+        `${fn}: a validationSplit that leaves images on both sides, got ${o.validationSplit} of ${entries.length} images. Use a larger folder or another fraction.`,
         dir,
       );
     }
-    picked =
-      options.subset === 'validation' ? picked.slice(entries.length - nVal) : picked.slice(0, entries.length - nVal);
+    picked = o.subset === 'validation' ? picked.slice(entries.length - nVal) : picked.slice(0, entries.length - nVal);
   }
-  if (options.limit !== undefined) picked = picked.slice(0, options.limit);
+  return o.limit !== undefined ? picked.slice(0, o.limit) : picked;
+}
+
+/** Runs `work(i)` for i in [0, n) with at most `concurrency` at once; the first error wins once all in flight are done. */
+async function pool(n: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < n) {
+      const i = next++;
+      try {
+        await work(i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  if (failure) throw failure.error;
+}
+
+/**
+ * Loads an image folder (flat, or one subfolder per class) as an ImageSet of the given size.
+ * @example const train = await loadImageFolder('data', {height: 224, width: 224, preprocessing: {preset: 'mobilenet'}, validationSplit: 0.2, subset: 'training', seed: 1});
+ */
+export async function loadImageFolder(dir: string, options: ImageFolderOptions): Promise<ImageSet> {
+  const fn = 'loadImageFolder';
+  check(options, fn);
+  const preprocessing = resolvePreprocessing(options.preprocessing, fn);
+  const index = await imageFolderIndex(dir, options, fn);
+  if (options.requireLabels && index.layout === 'flat') {
+    throw new DataError(
+      `${fn}: labelled images (one subfolder per class) in ${dir}, got ${index.entries.length} images directly in the folder, without labels. ` +
+        `Arrange them as ${dir}/<class name>/<image>, or use this folder only where no labels are needed (calibration).`,
+      dir,
+    );
+  }
+  const picked = choose(index.entries, options, dir, fn);
   const channels = options.channels ?? 3;
   const px = options.height * options.width * channels;
   const maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
@@ -226,18 +164,37 @@ export function loadImageFolder(dir: string, options: ImageFolderOptions): Image
       dir,
     );
   }
+  const classes = index.classNames.length;
   const images = new Uint8Array(picked.length * px);
-  const labels = new Uint8Array(picked.length);
-  picked.forEach((e, k) => {
-    images.set(loadOne(e.file, options, fn), k * px);
-    labels[k] = e.label;
-    options.onImage?.(k + 1, picked.length);
+  const labels = labelsFor(picked.length, classes);
+  const maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
+  let done = 0;
+  await pool(picked.length, options.concurrency ?? 4, async (k) => {
+    const e = picked[k] as ImageFolderEntry;
+    const bytes = await readRegularFileAsync(e.file, {
+      fn,
+      what: 'an image file',
+      maxBytes: maxFileBytes,
+      tooLargeAdvice: 'Downscale it, or raise maxFileBytes if it is trusted.',
+      root: index.root,
+    });
+    const img = await decodeImage(bytes, e.file, {
+      channels,
+      height: options.height,
+      width: options.width,
+      ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+      ...(options.maxDecodeSeconds !== undefined ? { maxDecodeSeconds: options.maxDecodeSeconds } : {}),
+    });
+    images.set(img.data, k * px);
+    labels[k] = e.label ?? 0;
+    options.onImage?.(++done, picked.length);
   });
   return makeImageSet(
     path.basename(path.resolve(dir)),
     images,
     labels,
     { height: options.height, width: options.width, channels },
-    classNames,
+    index.classNames,
+    { labelled: index.layout === 'classes', ...(options.preprocessing !== undefined ? { preprocessing } : {}) },
   );
 }

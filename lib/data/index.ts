@@ -1,9 +1,17 @@
 // The data contract (any DataSource: tf.data.Dataset, tensors, ImageSet), the course's verified
-// data sets as ImageSets, tensors and batches, and model files.
+// data sets as ImageSets, tensors and batches, data and model files.
 export { batchesOf, checkSource, checkInputs, sourceCount, toTargets, isTfDataset } from './source';
 export type { DataSource, Examples, TfDataset, SourceBatch, SourceOptions } from './source';
-export { makeImageSet, sliceImageSet, selectExamples, classCounts, isImageSet, imageSize } from './image-set';
-export type { ImageSet, ImageSetSplits } from './image-set';
+export {
+  makeImageSet,
+  sliceImageSet,
+  selectExamples,
+  classCounts,
+  isImageSet,
+  isLabelled,
+  imageSize,
+} from './image-set';
+export type { ImageSet, ImageSetSplits, ImageSetExtras, Labels } from './image-set';
 export { resizeImageSet } from './resize';
 export type { ResizeOptions } from './resize';
 export { decodeIdx, encodeIdx, readIdx } from './idx';
@@ -12,7 +20,7 @@ export { loadMnist, MNIST_CLASSES, MNIST_COUNTS } from './mnist';
 export type { MnistOptions } from './mnist';
 export { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_COUNTS } from './fashion-mnist';
 export { toTensors, batches, imageInputShape } from './tensors';
-export type { Batch, BatchOptions, TensorOptions } from './tensors';
+export type { Batch, BatchOptions, TensorOptions, ImageBatch } from './tensors';
 export {
   saveModel,
   loadModel,
@@ -33,18 +41,32 @@ export {
   SHARD_SIZE_BYTES,
 } from './model-files';
 export type { ModelArtifacts, ModelJson, WriteOptions, WrittenModel } from './model-files';
-export { readArtifacts, readArtifactsAsync } from './model-read';
+export { readArtifacts, readArtifactsAsync, modelPaths } from './model-read';
+export { parseModelJson, checkModelInputs, jsonDepth, MAX_JSON_DEPTH } from './model-json';
 export type { ReadOptions } from './model-read';
-export { parseNpy, readNpy, encodeNpy } from './npy';
+export { parseNpy, readNpy, readNpyAsync, encodeNpy } from './npy';
 export type { NpyArray, NpyDtype, NpyReadOptions } from './npy';
-export { decodeImage, imageFormat } from './image-decode';
+export { decodeImage, imageFormat, DEFAULT_MAX_PIXELS, DEFAULT_DECODE_SECONDS } from './image-decode';
 export type { DecodedImage, DecodeOptions } from './image-decode';
-export { loadImageFolder, imageFolderIndex } from './image-folder';
-export type { ImageFolderOptions, ImageFolderEntry } from './image-folder';
+export { resizeBilinear } from './bilinear';
+export { loadImageFolder } from './image-folder';
+export type { ImageFolderOptions } from './image-folder';
+export { imageFolderIndex, IMAGE_EXTENSIONS } from './folder-index';
+export type { ImageFolderEntry, ImageFolderIndex, FolderIndexOptions } from './folder-index';
+export { readLabelsFile, parseLabelsFile, checkClassNames, MAX_CLASSES } from './class-names';
+export type { ClassNameOptions } from './class-names';
 export { loadDataFiles } from './data-files';
 export type { DataFilesOptions, LoadedData } from './data-files';
-export { pathSha256 } from './digest';
-export { resolvePreprocessing, preprocessPixels, preprocessValue, PREPROCESS_PRESETS } from './preprocess';
+export { pathSha256, pathSha256Async } from './digest';
+export {
+  resolvePreprocessing,
+  preprocessPixels,
+  preprocessArray,
+  preprocessValue,
+  samePreprocessing,
+  describePreprocessing,
+  PREPROCESS_PRESETS,
+} from './preprocess';
 export type { Preprocessing, ResolvedPreprocessing, PreprocessPreset } from './preprocess';
 export {
   validateDeployment,

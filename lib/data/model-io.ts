@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, ShapeError } from '../errors';
 import { ModelArtifacts, ModelJson, isGraphArtifacts, shardNames, writeArtifacts } from './model-files';
-import { ReadOptions, readArtifactsAsync } from './model-read';
+import { ReadOptions, modelPaths, readArtifactsAsync } from './model-read';
 
 export {
   writeArtifacts,
@@ -19,7 +19,7 @@ export {
   SHARD_SIZE_BYTES,
 } from './model-files';
 export type { ModelArtifacts, ModelJson, WriteOptions, WrittenModel } from './model-files';
-export { readArtifacts, readArtifactsAsync } from './model-read';
+export { readArtifacts, readArtifactsAsync, modelPaths } from './model-read';
 export type { ReadOptions } from './model-read';
 
 const WEIGHTS_FILE = 'weights.bin';
@@ -197,11 +197,11 @@ export async function artifactsToModel(artifacts: ModelArtifacts, source = '<mem
 }
 
 /**
- * Loads a layers model saved by {@link saveModel} (or by the tfjs converter) from `dir`.
- * @example const model = await loadModel('/tmp/simplenet');
+ * Loads a layers model saved by {@link saveModel} (or by the tfjs converter) from `dir` (its folder, or its model.json).
+ * @example const model = await loadModel('/tmp/simplenet'); // or '/tmp/simplenet/model.json'
  */
 export async function loadModel(dir: string, options: ReadOptions = {}): Promise<tf.LayersModel> {
-  return artifactsToModel(await readArtifactsAsync(dir, { caller: 'loadModel', ...options }), `${dir}/model.json`);
+  return artifactsToModel(await readArtifactsAsync(dir, { caller: 'loadModel', ...options }), modelPaths(dir).jsonFile);
 }
 
 interface GraphNodeDef {
@@ -280,12 +280,12 @@ export function artifactsToGraphModel(artifacts: ModelArtifacts, source = '<memo
 
 /**
  * Loads a graph model (tensorflowjs_converter output: model.json with format graph-model and its
- * shards, quantized ones included) from `dir` with stock tfjs.
+ * shards, quantized ones included) from `dir` (its folder, or its model.json) with stock tfjs.
  * @example const model = await loadGraphModel('/models/mobilenet_v2'); model.predict(tf.zeros([1, 224, 224, 3]));
  */
 export async function loadGraphModel(dir: string, options: ReadOptions = {}): Promise<tf.GraphModel> {
   return artifactsToGraphModel(
     await readArtifactsAsync(dir, { caller: 'loadGraphModel', ...options }),
-    `${dir}/model.json`,
+    modelPaths(dir).jsonFile,
   );
 }

@@ -8,7 +8,7 @@
 // the header is parsed as the three known keys only, the byte count must equal shape x item size,
 // and every failure is a DataError naming the file. Little-endian, C order only.
 import { DataError, describe } from '../errors';
-import { readRegularFile } from '../core/read-file';
+import { ReadFileOptions, readRegularFile, readRegularFileAsync } from '../core/read-file';
 
 /** Element types of the arrays read and written (after conversion: int64 -> int32, float64 -> float32 on request). */
 export type NpyDtype =
@@ -213,16 +213,23 @@ export function parseNpy(bytes: Uint8Array, file = '<memory>'): NpyArray {
   return { dtype: kind.dtype, shape: [...shape], data };
 }
 
-/** Reads and parses a `.npy` file, its size checked before reading. */
-export function readNpy(file: string, options: NpyReadOptions = {}): NpyArray {
-  const maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
-  const bytes = readRegularFile(file, {
-    fn: 'readNpy',
+function readOptions(options: NpyReadOptions, fn: string): ReadFileOptions {
+  return {
+    fn,
     what: 'a .npy file',
-    maxBytes,
+    maxBytes: options.maxBytes ?? 2 * 1024 ** 3,
     tooLargeAdvice: 'Raise maxBytes if the file is trusted and fits in memory.',
-  });
-  return parseNpy(bytes, file);
+  };
+}
+
+/** Reads and parses a `.npy` file (a regular file, its size checked before reading). */
+export function readNpy(file: string, options: NpyReadOptions = {}): NpyArray {
+  return parseNpy(readRegularFile(file, readOptions(options, 'readNpy')), file);
+}
+
+/** {@link readNpy} with the read on libuv's threads (the parse, a header and a copy, stays on the caller's). */
+export async function readNpyAsync(file: string, options: NpyReadOptions = {}): Promise<NpyArray> {
+  return parseNpy(await readRegularFileAsync(file, readOptions(options, 'readNpy')), file);
 }
 
 const CODES: Partial<Record<NpyDtype, string>> = {

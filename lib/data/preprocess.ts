@@ -50,33 +50,43 @@ const PRESETS: Readonly<Record<PreprocessPreset, Omit<ResolvedPreprocessing, 'pr
   none: { scale: 1, mean: [0], std: [1], channelOrder: 'rgb' },
 };
 
+// Bounds that keep every output finite in float32: |x * scale - mean| / |std| <= (255e6 + 1e6) / 1e-6.
 const LIMIT = 1e6;
+const SMALLEST = 1e-6;
 const finite = (v: unknown, nonZero: boolean): v is number =>
-  typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= LIMIT && (!nonZero || v !== 0);
+  typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= LIMIT && (!nonZero || Math.abs(v) >= SMALLEST);
 
 function perChannel(fn: string, name: string, value: number | readonly number[], nonZero: boolean): readonly number[] {
   const list = typeof value === 'number' ? [value] : value;
   if (!Array.isArray(list) || (list.length !== 1 && list.length !== 3) || !list.every((v) => finite(v, nonZero))) {
     throw new ConfigError(
-      `${fn}: ${name} as one number or three (one per channel), each finite${nonZero ? ', non-zero' : ''} ` +
+      `${fn}: ${name} as one number or three (one per channel), each finite${nonZero ? `, at least ${SMALLEST} in size` : ''} ` +
         `and within ±${LIMIT}, got ${describe(value)}. Write e.g. ${name === 'std' ? '[0.229, 0.224, 0.225]' : '[0.485, 0.456, 0.406]'}.`,
     );
   }
   return list;
 }
 
+const sameNumbers = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
+
 /**
- * The preprocessing with every number spelled out (the preset's numbers, overridden by explicit ones).
+ * The preprocessing with every number spelled out (the preset's numbers, overridden by explicit
+ * ones). A resolved preprocessing resolves to itself, so either form may be passed on.
  * @example resolvePreprocessing({preset: 'mobilenet'}) // {preset: 'mobilenet', scale: 1/127.5, mean: [1], std: [1], channelOrder: 'rgb'}
  */
-export function resolvePreprocessing(p: Preprocessing | undefined, fn = 'resolvePreprocessing'): ResolvedPreprocessing {
-  const given = p ?? {};
+export function resolvePreprocessing(
+  p: Preprocessing | ResolvedPreprocessing | undefined,
+  fn = 'resolvePreprocessing',
+): ResolvedPreprocessing {
+  const given = (p ?? {}) as Omit<Preprocessing, 'preset'> & { readonly preset?: PreprocessPreset | 'custom' };
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw new ConfigError(
       `${fn}: a preprocessing object such as {preset: 'mobilenet'}, got ${describe(p)}. Pass an object.`,
     );
   }
-  const preset = given.preset ?? 'unit';
+  const wasCustom = given.preset === 'custom';
+  const preset = wasCustom ? 'unit' : (given.preset ?? 'unit');
   if (!(PREPROCESS_PRESETS as readonly string[]).includes(preset)) {
     throw new ConfigError(
       `${fn}: preset one of ${PREPROCESS_PRESETS.join(', ')}, got ${describe(preset)}. ` +
@@ -86,7 +96,7 @@ export function resolvePreprocessing(p: Preprocessing | undefined, fn = 'resolve
   const base = PRESETS[preset];
   if (given.scale !== undefined && !finite(given.scale, true)) {
     throw new ConfigError(
-      `${fn}: scale a finite non-zero number within ±${LIMIT}, got ${describe(given.scale)}. Use e.g. 0.00392156862745098 (1/255).`,
+      `${fn}: scale a finite number of size ${SMALLEST} to ${LIMIT}, got ${describe(given.scale)}. Use e.g. 0.00392156862745098 (1/255).`,
     );
   }
   if (given.channelOrder !== undefined && given.channelOrder !== 'rgb' && given.channelOrder !== 'bgr') {
@@ -94,18 +104,38 @@ export function resolvePreprocessing(p: Preprocessing | undefined, fn = 'resolve
       `${fn}: channelOrder 'rgb' or 'bgr', got ${describe(given.channelOrder)}. Use 'bgr' for Caffe-style models.`,
     );
   }
-  const custom =
-    given.scale !== undefined ||
-    given.mean !== undefined ||
-    given.std !== undefined ||
-    given.channelOrder !== undefined;
-  return {
-    preset: custom ? 'custom' : preset,
+  const resolved = {
     scale: given.scale ?? base.scale,
     mean: given.mean !== undefined ? perChannel(fn, 'mean', given.mean, false) : base.mean,
     std: given.std !== undefined ? perChannel(fn, 'std', given.std, true) : base.std,
     channelOrder: given.channelOrder ?? base.channelOrder,
   };
+  const custom =
+    wasCustom ||
+    resolved.scale !== base.scale ||
+    !sameNumbers(resolved.mean, base.mean) ||
+    !sameNumbers(resolved.std, base.std) ||
+    resolved.channelOrder !== base.channelOrder;
+  return { preset: custom ? 'custom' : preset, ...resolved };
+}
+
+/** True when two preprocessings compute the same inputs (every number equal). */
+export function samePreprocessing(a: ResolvedPreprocessing, b: ResolvedPreprocessing): boolean {
+  return (
+    a.scale === b.scale && a.channelOrder === b.channelOrder && sameNumbers(a.mean, b.mean) && sameNumbers(a.std, b.std)
+  );
+}
+
+/** True when the preprocessing leaves pixel values as they are (0..255, RGB): 'none'. */
+export function isIdentityPreprocessing(p: ResolvedPreprocessing): boolean {
+  return samePreprocessing(p, { preset: 'none', ...PRESETS.none });
+}
+
+/** Short text of a preprocessing for messages, e.g. "mobilenet" or "custom (scale 0.5, mean [1], std [1], rgb)". */
+export function describePreprocessing(p: ResolvedPreprocessing): string {
+  return p.preset !== 'custom'
+    ? `'${p.preset}'`
+    : `custom (scale ${p.scale}, mean ${JSON.stringify(p.mean)}, std ${JSON.stringify(p.std)}, ${p.channelOrder})`;
 }
 
 /**
@@ -146,4 +176,41 @@ export function preprocessValue(rgb: readonly number[], p: ResolvedPreprocessing
     (v, c) =>
       (v * p.scale - (p.mean[p.mean.length === 1 ? 0 : c] as number)) / (p.std[p.std.length === 1 ? 0 : c] as number),
   );
+}
+
+/**
+ * As {@link preprocessPixels}, on plain 8-bit values in NHWC order with `channels` per pixel, into
+ * float32 (what batches built in JavaScript use: one float32 array, no intermediate tensors).
+ * @example preprocessArray(Uint8Array.of(0, 127.5, 255), 3, resolvePreprocessing({preset: 'caffe'}))
+ */
+export function preprocessArray(
+  pixels: ArrayLike<number>,
+  channels: number,
+  p: ResolvedPreprocessing,
+  fn = 'preprocessArray',
+): Float32Array {
+  if (channels !== 1 && channels !== 3) {
+    throw new ShapeError(`${fn}: pixels with 1 or 3 channels, got ${describe(channels)}. Convert the images first.`);
+  }
+  if (channels === 1 && (Math.max(p.mean.length, p.std.length) > 1 || p.channelOrder === 'bgr')) {
+    throw new ConfigError(
+      `${fn}: a single mean and std and RGB order for 1-channel images, got ${describe(p.mean)} / ${describe(p.std)}` +
+        ` (${p.channelOrder}). Use a preset such as 'unit' for grey images, or one mean and std.`,
+    );
+  }
+  // y[c] = (x[order[c]] * scale - mean[c]) / std[c] = x[order[c]] * a[c] + b[c]
+  const a = Array.from({ length: channels }, (_, c) => p.scale / (p.std[p.std.length === 1 ? 0 : c] as number));
+  const b = Array.from(
+    { length: channels },
+    (_, c) => -(p.mean[p.mean.length === 1 ? 0 : c] as number) / (p.std[p.std.length === 1 ? 0 : c] as number),
+  );
+  const bgr = p.channelOrder === 'bgr';
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i += channels) {
+    for (let c = 0; c < channels; c++) {
+      const src = bgr ? channels - 1 - c : c;
+      out[i + c] = (pixels[i + src] as number) * (a[c] as number) + (b[c] as number);
+    }
+  }
+  return out;
 }

@@ -6,12 +6,16 @@
 //   - an ImageSet (the course's MNIST / Fashion-MNIST, or an image folder), an adapter onto the same.
 // Inputs may have any shape and channel count; they are checked against the model's input shape
 // before anything runs (a ShapeError, not a wasm out-of-bounds). Targets may be one-hot or integer
-// labels: integer labels become one-hot when the class count is known.
+// labels: integer labels become one-hot when the class count is known. Targets are made only
+// where they are wanted (`targets`): calibration reads inputs only, so an unlabelled source (a
+// flat image folder, tensors without ys, a dataset of bare inputs) serves it, and evaluation says
+// before any work that it needs labels. Inputs follow the model input's dtype when given.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, ShapeError, describe } from '../errors';
 import { permutation } from '../core/rng';
-import { ImageSet, isImageSet } from './image-set';
-import { batches as imageBatches } from './tensors';
+import { ImageSet, isImageSet, isLabelled } from './image-set';
+import { batchOrder, imageBatch, imageInputShape, requireLabelled, setPreprocessing } from './tensors';
+import { Preprocessing, ResolvedPreprocessing } from './preprocess';
 
 /** In-memory examples: inputs (n, ...) and optional targets (n, classes) or (n) labels. Borrowed. */
 export interface Examples {
@@ -31,8 +35,8 @@ export interface SourceBatch {
   readonly ys?: tf.Tensor;
   /** Examples in the batch. */
   readonly size: number;
-  /** Integer labels when the source is an ImageSet (plain data). */
-  readonly labels?: Uint8Array;
+  /** Integer labels when the source is a labelled ImageSet and targets are made (plain data). */
+  readonly labels?: Uint8Array | Uint16Array;
 }
 
 /** Options of {@link batchesOf}. */
@@ -47,9 +51,15 @@ export interface SourceOptions {
   readonly inputShape?: readonly number[];
   /** Classes of the model's output: integer labels become one-hot of this width. */
   readonly classes?: number;
-  /** ImageSet pixel scaling (p / 255 - mean) / std. */
-  readonly mean?: number;
-  readonly std?: number;
+  /** ImageSet pixels to inputs; default the set's own, else 'unit' ([0, 1]). See preprocess.ts. */
+  readonly preprocessing?: Preprocessing | ResolvedPreprocessing;
+  /**
+   * Targets: 'auto' (default) when the source has labels; 'none' never (inputs only: calibration);
+   * 'required' throws a DataError before the first batch when the source has none (evaluation, training).
+   */
+  readonly targets?: 'auto' | 'none' | 'required';
+  /** The model input's dtype: int inputs become float32 for 'float32'; float inputs are refused for 'int32'. */
+  readonly inputDtype?: 'float32' | 'int32';
   /** Name of the calling function, for error messages. */
   readonly caller?: string;
 }
@@ -122,6 +132,42 @@ function elementParts(el: tf.TensorContainer, fn: string): { xs: tf.Tensor; ys?:
   );
 }
 
+/** Inputs in the model input's dtype (a new tensor when cast, else `xs` itself). */
+function inputsOfDtype(xs: tf.Tensor, o: SourceOptions, fn: string): tf.Tensor {
+  if (o.inputDtype === 'int32' && xs.dtype !== 'int32') {
+    throw new DataError(
+      `${fn}: int32 inputs (the model's input dtype), got ${xs.dtype} values. ` +
+        `Pass integer data (an int32 or uint8 .npy, or tf.cast(x, 'int32') of whole numbers), or a model with a float input.`,
+    );
+  }
+  if (o.inputDtype === 'float32' && xs.dtype !== 'float32') return tf.cast(xs, 'float32');
+  return xs;
+}
+
+function missingTargets(fn: string): DataError {
+  return new DataError(
+    `${fn}: labelled data (targets ys), got inputs without labels. ` +
+      `Pass {xs, ys}, a dataset of {xs, ys}, an image folder with one subfolder per class, or a .npy of inputs with its labels file.`,
+  );
+}
+
+/** The batch of `xs` and `ys` as asked (checked shape, model dtype, targets); `made`: the tensors made here, freed by the caller. */
+function prepare(
+  xs: tf.Tensor,
+  ys: tf.Tensor | undefined,
+  o: SourceOptions,
+  fn: string,
+): { batch: SourceBatch; made: tf.Tensor[] } {
+  checkInputs(xs, o.inputShape, fn);
+  if (o.targets === 'required' && !ys) throw missingTargets(fn);
+  const x = inputsOfDtype(xs, o, fn);
+  const targets = ys && o.targets !== 'none' ? toTargets(ys, o.classes) : undefined;
+  const made = [...(x !== xs ? [x] : []), ...(targets ? [targets] : [])];
+  return { batch: { xs: x, ...(targets ? { ys: targets } : {}), size: xs.shape[0] as number }, made };
+}
+
+type Element = { xs: tf.Tensor; ys?: tf.Tensor };
+
 async function* fromTfDataset(
   ds: TfDataset,
   o: SourceOptions,
@@ -130,13 +176,8 @@ async function* fromTfDataset(
   const inputRank = o.inputShape?.length;
   const it = await ds.iterator();
   let seen = 0;
-  let pending: { xs: tf.Tensor; ys?: tf.Tensor }[] = [];
+  let pending: Element[] = [];
   const limit = o.limit ?? Infinity;
-  const emit = (xs: tf.Tensor, ys: tf.Tensor | undefined): SourceBatch => {
-    checkInputs(xs, o.inputShape, fn);
-    const targets = ys ? toTargets(ys, o.classes) : undefined;
-    return { xs, ...(targets ? { ys: targets } : {}), size: xs.shape[0] as number };
-  };
   try {
     while (seen < limit) {
       const r = await it.next();
@@ -150,84 +191,77 @@ async function* fromTfDataset(
         const take = Math.min(el.xs.shape[0] as number, limit - seen);
         const xs = take < (el.xs.shape[0] as number) ? tf.slice(el.xs, 0, take) : el.xs;
         const ys = el.ys && take < (el.ys.shape[0] as number) ? tf.slice(el.ys, 0, take) : el.ys;
-        let b: SourceBatch;
-        try {
-          b = emit(xs, ys);
-        } catch (e) {
-          tf.dispose([el.xs, el.ys ?? [], xs, ys ?? []]);
-          throw e;
-        }
-        try {
-          yield b;
-        } finally {
-          tf.dispose([el.xs, el.ys ?? [], xs, ys ?? [], b.ys ?? []]);
-        }
+        const owned = [el.xs, el.ys ?? [], xs, ys ?? []].flat();
+        yield* emitOwned(() => prepare(xs, ys, o, fn), owned);
         seen += take;
         continue;
       }
       const parts = pending;
       pending = [];
-      seen += yield* flushStacked(parts, emit);
+      seen += yield* emitOwned(() => stacked(parts, o, fn), parts.flatMap((p) => [p.xs, p.ys ?? []]).flat());
     }
     if (pending.length) {
       const parts = pending;
       pending = [];
-      yield* flushStacked(parts, emit);
+      yield* emitOwned(() => stacked(parts, o, fn), parts.flatMap((p) => [p.xs, p.ys ?? []]).flat());
     }
   } finally {
     tf.dispose(pending.flatMap((p) => [p.xs, p.ys ?? []]));
   }
 }
 
-/** Stacks unbatched elements into one batch and yields it; the elements and the batch are freed after (or on failure). Returns its size. */
-function* flushStacked(
-  parts: readonly { xs: tf.Tensor; ys?: tf.Tensor }[],
-  emit: (xs: tf.Tensor, ys: tf.Tensor | undefined) => SourceBatch,
-): Generator<SourceBatch, number, undefined> {
-  const elements = parts.flatMap((p) => [p.xs, p.ys ?? []]).flat();
-  let b: SourceBatch;
-  try {
-    b = emitStacked(parts, emit);
-  } catch (e) {
-    tf.dispose(elements);
-    throw e;
-  }
-  try {
-    yield b;
-  } finally {
-    tf.dispose([...elements, b.xs, b.ys ?? []]);
-  }
-  return b.size;
-}
-
-function emitStacked(
-  parts: readonly { xs: tf.Tensor; ys?: tf.Tensor }[],
-  emit: (xs: tf.Tensor, ys: tf.Tensor | undefined) => SourceBatch,
-): SourceBatch {
+/** Stacks unbatched elements into one batch (the stacked tensors are among `made`). */
+function stacked(parts: readonly Element[], o: SourceOptions, fn: string): { batch: SourceBatch; made: tf.Tensor[] } {
   const xs = tf.stack(parts.map((p) => p.xs));
   const ys = parts.every((p) => p.ys) ? tf.stack(parts.map((p) => p.ys as tf.Tensor)) : undefined;
   try {
-    const b = emit(xs, ys);
-    ys?.dispose();
-    return b;
+    const { batch, made } = prepare(xs, ys, o, fn);
+    return { batch, made: [...made, xs, ...(ys ? [ys] : [])] };
   } catch (e) {
     tf.dispose([xs, ys ?? []]);
     throw e;
   }
 }
 
+/** Yields the batch `make` builds; frees `owned` and what it made after the yield, or on failure. Returns its size. */
+function* emitOwned(
+  make: () => { batch: SourceBatch; made: tf.Tensor[] },
+  owned: tf.Tensor[],
+): Generator<SourceBatch, number, undefined> {
+  let b: { batch: SourceBatch; made: tf.Tensor[] };
+  try {
+    b = make();
+  } catch (e) {
+    tf.dispose(owned);
+    throw e;
+  }
+  try {
+    yield b.batch;
+  } finally {
+    tf.dispose([...owned, ...b.made]);
+  }
+  return b.batch.size;
+}
+
 function* fromExamples(ex: Examples, o: SourceOptions, fn: string): Generator<SourceBatch, void, undefined> {
   checkInputs(ex.xs, o.inputShape, fn);
+  if (o.targets === 'required' && !ex.ys) throw missingTargets(fn);
+  if (o.inputDtype === 'int32') inputsOfDtype(ex.xs, o, fn); // float inputs are refused before any batch
   const n = Math.min(ex.xs.shape[0] as number, o.limit ?? Infinity);
   const bs = o.batchSize ?? 128;
   const order = o.seed === undefined ? undefined : tf.tensor1d(permutation(n, o.seed), 'int32');
+  const wantTargets = ex.ys && o.targets !== 'none';
   try {
     for (let s = 0; s < n; s += bs) {
       const size = Math.min(bs, n - s);
       const b = tf.tidy(() => {
         const idx = order ? tf.slice(order, s, size) : undefined;
         const pick = (t: tf.Tensor) => (idx ? tf.gather(t, idx) : tf.slice(t, s, size));
-        return { xs: pick(ex.xs), ys: ex.ys ? toTargets(pick(ex.ys), o.classes) : undefined };
+        const xs = pick(ex.xs);
+        return {
+          xs: o.inputDtype === 'float32' && xs.dtype !== 'float32' ? tf.cast(xs, 'float32') : xs,
+          ys: wantTargets ? toTargets(pick(ex.ys as tf.Tensor), o.classes) : undefined,
+        };
       });
       try {
         yield { xs: b.xs, ...(b.ys ? { ys: b.ys } : {}), size };
@@ -237,6 +271,32 @@ function* fromExamples(ex: Examples, o: SourceOptions, fn: string): Generator<So
     }
   } finally {
     order?.dispose();
+  }
+}
+
+function* fromImageSet(
+  set: ImageSet,
+  o: SourceOptions,
+  bs: number,
+  fn: string,
+): Generator<SourceBatch, void, undefined> {
+  const targets = o.targets !== 'none' && isLabelled(set);
+  if (o.targets === 'required') requireLabelled(set, fn);
+  if (targets && o.classes !== undefined && o.classes !== set.classNames.length) {
+    throw new ShapeError(
+      `${fn}: a model with one output per class of '${set.name}' (${set.classNames.length}), got ${o.classes} outputs. ` +
+        `Give the last layer ${set.classNames.length} units, or pass the model's class names (classNames or a labels file) when loading the data.`,
+    );
+  }
+  const shape = imageInputShape(set, o.inputShape, fn);
+  const p = setPreprocessing(set, o.preprocessing, fn);
+  for (const idx of batchOrder(set.count, o, bs)) {
+    const b = imageBatch(set, idx, shape, p, targets, o.inputDtype ?? 'float32', fn);
+    try {
+      yield { xs: b.xs, ...(b.ys ? { ys: b.ys } : {}), size: idx.length, ...(b.labels ? { labels: b.labels } : {}) };
+    } finally {
+      tf.dispose([b.xs, b.ys ?? []]);
+    }
   }
 }
 
@@ -259,22 +319,14 @@ export async function* batchesOf(
       `${fn}: limit a positive integer, got ${describe(options.limit)}. Omit it to use every example.`,
     );
   }
+  const t = options.targets;
+  if (t !== undefined && t !== 'auto' && t !== 'none' && t !== 'required')
+    throw new ConfigError(`${fn}: targets 'auto', 'none' or 'required', got ${describe(t)}. Omit it for 'auto'.`);
+  const d = options.inputDtype;
+  if (d !== undefined && d !== 'float32' && d !== 'int32')
+    throw new ConfigError(`${fn}: inputDtype 'float32' or 'int32', got ${describe(d)}. Pass the model input's dtype.`);
   if (isImageSet(source)) {
-    if (options.classes !== undefined && options.classes !== source.classNames.length) {
-      throw new ShapeError(
-        `${fn}: a model with one output per class of '${source.name}' (${source.classNames.length}), got ${options.classes} outputs. ` +
-          `Give the last layer ${source.classNames.length} units, or pass data with ${options.classes} classes.`,
-      );
-    }
-    for (const b of imageBatches(source, {
-      batchSize: bs,
-      ...(options.seed !== undefined ? { seed: options.seed } : {}),
-      ...(options.limit !== undefined ? { limit: options.limit } : {}),
-      ...(options.inputShape ? { inputShape: options.inputShape } : {}),
-      mean: options.mean,
-      std: options.std,
-    }))
-      yield { xs: b.xs, ys: b.ys, size: b.labels.length, labels: b.labels };
+    yield* fromImageSet(source, options, bs, fn);
     return;
   }
   if (isTfDataset(source)) {

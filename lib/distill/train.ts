@@ -20,7 +20,7 @@ export interface DistillOptions
     DistillationLossOptions,
     Pick<
       FitOptions,
-      'epochs' | 'seed' | 'batchSize' | 'learningRate' | 'optimizer' | 'validation' | 'progress' | 'mean' | 'std'
+      'epochs' | 'seed' | 'batchSize' | 'learningRate' | 'optimizer' | 'validation' | 'progress' | 'preprocessing'
     > {
   /**
    * 'cached' (default for ImageSets): teacher logits computed once for the training set;
@@ -136,8 +136,7 @@ export async function train(
       batchSize,
       loss,
       beforeStep: (step) => source.setStep(step),
-      ...(options.mean !== undefined ? { mean: options.mean } : {}),
-      ...(options.std !== undefined ? { std: options.std } : {}),
+      ...(options.preprocessing !== undefined ? { preprocessing: options.preprocessing } : {}),
       ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
       ...(options.optimizer ? { optimizer: options.optimizer } : {}),
       ...(options.validation ? { validation: options.validation } : {}),

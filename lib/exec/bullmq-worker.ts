@@ -2,21 +2,24 @@
 // (the same thread code as ThreadExecutor), so this process's event loop stays free to renew
 // the job locks while the threads train. If this process dies (even by SIGKILL), its locks
 // expire and BullMQ's stalled-job check on any other worker puts the jobs back in the queue.
-// Start one per machine with `node dist/exec/cli.js --redis redis://host:6379` (see cli.ts).
-import { UnrecoverableError, Worker } from 'bullmq';
+//
+// Anyone who can write to the Redis server can write a job, so a job is data, checked against the
+// one payload schema before anything happens: {name, args}, nothing else. The name must be in
+// this worker's table of jobs (the library's, and those its own process defined before starting);
+// no module, path or file name is ever read from the queue. A malformed job fails typed (a
+// DataError or ConfigError, not retried) and the worker carries on.
+// Start one per machine with `node dist/exec/cli.js --redis redis://host:6379` (see cli.ts), or
+// from your own script after defining your jobs: `await exec.startBullMqWorker({url, jobs: [myJob]})`.
+import { Job, JobJson, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BackendName } from '../core/backend';
-import { ConfigError, describe } from '../errors';
-import { blobHashes, decodeBlobs } from './blobs';
-import { isRetryable } from './job';
+import { DataError } from '../errors';
+import { blobByteLength, BlobRef, blobRefs, checkBlobBytes, decodeBlobs } from './blobs';
+import { isRetryable, JobFailure, toFailure } from './failure';
+import { JobDefinition, knownJob } from './job';
+import { parseJobPayload } from './payload';
+import { blobKey, queueKeys, redisConnection, RedisErrorLog, RedisOptions, whenReady } from './redis';
 import { availableCores, ThreadExecutor } from './thread-executor';
-
-/** What a queued job holds (plain JSON; typed arrays as blob references). */
-export interface QueuedJob {
-  readonly name: string;
-  readonly module?: string;
-  readonly args: unknown;
-}
 
 /** Lock and stall settings (BullMQ's; defaults lock 30 s, stalled check every 30 s, 1 recovery). */
 export interface StallOptions {
@@ -29,35 +32,23 @@ export interface StallOptions {
 }
 
 /** Options of {@link startBullMqWorker}. */
-export interface BullMqWorkerOptions extends StallOptions {
-  /** Redis URL, e.g. redis://127.0.0.1:6379. */
-  readonly url: string;
-  readonly queue?: string;
+export interface BullMqWorkerOptions extends RedisOptions, StallOptions {
   /** Worker threads (jobs at once); default the cores. */
   readonly threads?: number;
   readonly backend?: BackendName;
+  /** Jobs this worker runs besides the library's; default every job defined in this process before it starts. */
+  readonly jobs?: readonly JobDefinition<never, unknown>[];
 }
 
 /** A running worker. */
 export interface BullMqWorkerHandle {
-  readonly worker: Worker;
+  /** The queue it pulls from. */
+  readonly queue: string;
   readonly threads: ThreadExecutor;
+  /** Resolves once the worker is connected to Redis and pulling jobs. */
+  readonly ready: Promise<void>;
   /** Waits for running jobs, then closes the queue connection and the threads. */
   close(): Promise<void>;
-}
-
-/** Redis key of a blob's bytes. */
-export const blobKey = (queue: string, hash: string): string => `tfc:${queue}:blob:${hash}`;
-/** Default queue name. */
-export const DEFAULT_QUEUE = 'tfjs-compress';
-
-/** Throws ConfigError unless `url` is a redis:// or rediss:// URL. */
-export function checkRedisUrl(url: unknown, fn: string): asserts url is string {
-  if (typeof url !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(url)) {
-    throw new ConfigError(
-      `${fn}: a Redis URL such as redis://127.0.0.1:6379, got ${describe(url)}. Set TFJS_COMPRESS_REDIS_URL or pass url.`,
-    );
-  }
 }
 
 /** BullMQ's worker options from ours. */
@@ -73,25 +64,37 @@ export function stallSettings(o: StallOptions): {
   };
 }
 
-/** Blob bytes fetched from Redis, kept while they fit in `maxBytes` (oldest dropped first). */
+/** Blob bytes fetched from Redis (checked: length and sha256), kept while they fit in `maxBytes`. */
 class BlobCache {
   private readonly bytes = new Map<string, Uint8Array>();
   private total = 0;
   constructor(
     private readonly redis: Redis,
-    private readonly queue: string,
+    private readonly key: (hash: string) => string,
     private readonly maxBytes = 2 ** 30,
   ) {}
 
-  async get(hashes: readonly string[]): Promise<Map<string, Uint8Array>> {
-    for (const h of hashes) {
-      if (this.bytes.has(h)) continue;
-      const b = await this.redis.getBuffer(blobKey(this.queue, h));
-      if (!b) continue; // decodeBlobs reports the missing blob
-      this.bytes.set(h, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-      this.total += b.byteLength;
+  async get(refs: readonly BlobRef[], fn: string): Promise<Map<string, Uint8Array>> {
+    const wanted = new Set(refs.map((r) => r.$blob));
+    for (const ref of refs) {
+      if (this.bytes.has(ref.$blob)) continue;
+      const key = this.key(ref.$blob);
+      // The size first: never fetch more than the reference declares.
+      const size = await this.redis.strlen(key);
+      if (size === 0) continue; // decodeBlobs reports the missing blob
+      if (size !== blobByteLength(ref))
+        throw new DataError(
+          `${fn}: blob ${ref.$blob.slice(0, 12)} of ${blobByteLength(ref)} bytes, got ${size} bytes in the queue. Submit the job again.`,
+        );
+      const b = await this.redis.getBuffer(key);
+      if (!b) continue;
+      const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      checkBlobBytes(ref, bytes, fn);
+      this.bytes.set(ref.$blob, bytes);
+      this.total += bytes.byteLength;
       for (const [k, v] of this.bytes) {
-        if (this.total <= this.maxBytes || hashes.includes(k)) break;
+        if (this.total <= this.maxBytes) break;
+        if (wanted.has(k)) continue;
         this.bytes.delete(k);
         this.total -= v.byteLength;
       }
@@ -100,46 +103,105 @@ class BlobCache {
   }
 }
 
+// Jobs whose stored data is not JSON: BullMQ would throw while reading them, before any processor
+// runs, and leave them stuck; here they reach the processor, which fails them typed.
+const unreadable = new WeakMap<Job, string>();
+
+class CheckedWorker extends Worker {
+  protected override createJob(data: JobJson, jobId: string): Job {
+    try {
+      return super.createJob(data, jobId);
+    } catch (e) {
+      const job = super.createJob({ ...data, data: '{}' }, jobId);
+      unreadable.set(job, (e as Error).message);
+      return job;
+    }
+  }
+}
+
 /**
- * Starts pulling jobs from the queue at `url`. Each job runs on one of `threads` worker threads.
- * @example const w = await startBullMqWorker({url: 'redis://127.0.0.1:6379'}); ... await w.close();
+ * Starts pulling jobs from the queue at `url` once connected; resolves when it is. Each job runs
+ * on one of `threads` worker threads.
+ * @example const w = await startBullMqWorker({url: 'redis://127.0.0.1:6379', jobs: [myJob]}); ... await w.close();
  */
 export async function startBullMqWorker(options: BullMqWorkerOptions): Promise<BullMqWorkerHandle> {
-  checkRedisUrl(options.url, 'exec.startBullMqWorker');
-  const queue = options.queue ?? DEFAULT_QUEUE;
+  const handle = createBullMqWorker(options, 'exec.startBullMqWorker');
+  try {
+    await handle.ready;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  return handle;
+}
+
+/** A worker that connects in the background (`ready`), closeable at once. */
+export function createBullMqWorker(
+  options: BullMqWorkerOptions,
+  fn: string,
+  log = new RedisErrorLog(`tfjs-compress worker ${process.pid}`, options.url, options.onRedisError),
+): BullMqWorkerHandle {
+  const connection = redisConnection(options.url, options.tls, fn);
+  const { queue, prefix } = queueKeys(options, fn);
   const threads = new ThreadExecutor({
     workers: options.threads ?? availableCores(),
     ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
   });
-  const redis = new Redis(options.url, { maxRetriesPerRequest: null });
-  const blobs = new BlobCache(redis, queue);
-  const worker = new Worker<QueuedJob>(
-    queue,
-    async (job) => {
-      const data = job.data;
-      const args = decodeBlobs(data.args, await blobs.get(blobHashes(data.args)));
-      const reply = await threads.runTask({
-        name: data.name,
-        ...(data.module ? { module: data.module } : {}),
-        args,
-        backend: threads.backend,
-      });
+  const redis = new Redis({ ...connection, maxRetriesPerRequest: null });
+  log.watchClient(redis);
+  const blobs = new BlobCache(redis, (hash) => blobKey(prefix, queue, hash));
+  const where = `tfjs-compress worker (queue ${queue})`;
+  const processJob = async (job: Job): Promise<unknown> => {
+    let failure: JobFailure;
+    try {
+      const notJson = unreadable.get(job);
+      if (notJson !== undefined)
+        throw new DataError(
+          `${where}: a job payload in JSON, got data that does not parse (${notJson}). Remove the job.`,
+        );
+      const { name, args } = parseJobPayload(job.data as unknown, 'queued', where);
+      knownJob(name, threads.jobs, where);
+      const refs = blobRefs(args, where);
+      const decoded = refs.length ? decodeBlobs(args, await blobs.get(refs, where), where) : args;
+      const reply = await threads.runTask({ name, args: decoded });
       if (reply.ok) return reply.result;
-      // The message carries the error's class, so the submitter rethrows the library's typed error.
-      const text = JSON.stringify(reply.failure);
-      throw isRetryable(reply.failure) ? new Error(text) : new UnrecoverableError(text);
-    },
-    { connection: { url: options.url }, concurrency: threads.concurrency, ...stallSettings(options) },
-  );
-  worker.on('error', () => undefined); // connection errors are retried by ioredis; do not crash the process
-  await worker.waitUntilReady();
+      failure = reply.failure;
+    } catch (e) {
+      failure = toFailure(e);
+    }
+    // The message carries the error's class, so the submitter rethrows the library's typed error.
+    const text = JSON.stringify(failure);
+    throw isRetryable(failure) ? new Error(text) : new UnrecoverableError(text);
+  };
+  let worker: Worker | undefined;
+  let closed = false;
+  // The BullMQ worker starts once Redis answers: one that never connected cannot be closed.
+  const ready = whenReady(redis).then(async () => {
+    if (closed) return;
+    worker = new CheckedWorker(queue, processJob, {
+      connection: { ...connection, maxRetriesPerRequest: null },
+      prefix,
+      concurrency: threads.concurrency,
+      ...stallSettings(options),
+    });
+    log.watch(worker);
+    await worker.waitUntilReady();
+  });
+  ready.catch(() => undefined); // the caller awaits it
+  let closing: Promise<void> | undefined;
   return {
-    worker,
+    queue,
     threads,
-    async close() {
-      await worker.close();
-      await threads.close();
-      redis.disconnect();
+    ready,
+    close() {
+      closed = true;
+      closing ??= (async () => {
+        await worker?.close().catch(() => undefined);
+        await threads.close();
+        redis.disconnect();
+      })();
+      return closing;
     },
   };
 }

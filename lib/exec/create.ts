@@ -9,6 +9,10 @@ import { availableCores, ThreadExecutor } from './thread-executor';
 
 /** The environment variable naming the Redis server of a distributed run. */
 export const REDIS_URL_ENV = 'TFJS_COMPRESS_REDIS_URL';
+/** The environment variable naming the queue (default 'tfjs-compress'). */
+export const QUEUE_ENV = 'TFJS_COMPRESS_QUEUE';
+/** The environment variable naming the Redis key prefix (default 'bull'). */
+export const PREFIX_ENV = 'TFJS_COMPRESS_REDIS_PREFIX';
 
 /** Options of {@link createExecutor}. */
 export interface CreateExecutorOptions {
@@ -18,6 +22,10 @@ export interface CreateExecutorOptions {
   readonly redisUrl?: string;
   /** BullMQ queue name; default $TFJS_COMPRESS_QUEUE or 'tfjs-compress'. */
   readonly queue?: string;
+  /** Redis key prefix; default $TFJS_COMPRESS_REDIS_PREFIX or 'bull'. */
+  readonly prefix?: string;
+  /** With Redis: how long a map() may take, in ms; default 6 hours. */
+  readonly deadlineMs?: number;
   readonly backend?: BackendName;
 }
 
@@ -38,10 +46,13 @@ function envInt(name: string): number | undefined {
 export function createExecutor(options: CreateExecutorOptions = {}): Executor {
   const url = options.redisUrl ?? process.env[REDIS_URL_ENV];
   if (url) {
-    const queue = options.queue ?? process.env.TFJS_COMPRESS_QUEUE;
+    const queue = options.queue ?? process.env[QUEUE_ENV];
+    const prefix = options.prefix ?? process.env[PREFIX_ENV];
     return new BullMqExecutor({
       url,
       ...(queue ? { queue } : {}),
+      ...(prefix ? { prefix } : {}),
+      ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
       localWorkers: options.workers ?? envInt('TFJS_COMPRESS_LOCAL_WORKERS') ?? availableCores(),
     });
   }

@@ -3,7 +3,8 @@
 // reference), ThreadExecutor (a worker-thread pool, one wasm backend per thread, sized to the
 // cores) and BullMqExecutor (a Redis queue that worker processes on any number of machines pull).
 import { ConfigError } from '../errors';
-import { checkJobValue, JobCall, JobDefinition, runJob } from './job';
+import { callName, JobCall, JobDefinition, runJob } from './job';
+import { checkJobValue } from './payload';
 
 /** Runs independent jobs. */
 export interface Executor {
@@ -17,16 +18,6 @@ export interface Executor {
   map<R = unknown>(calls: readonly JobCall[]): Promise<R[]>;
   /** Stops workers and connections; run afterwards throws ConfigError. */
   close(): Promise<void>;
-}
-
-/** The job name and module of a call. */
-export function callTarget(call: JobCall, fn: string): { name: string; module?: string } {
-  if (typeof call.job === 'string') return { name: call.job };
-  if (call.job && typeof call.job.name === 'string')
-    return call.job.module ? { name: call.job.name, module: call.job.module } : { name: call.job.name };
-  throw new ConfigError(
-    `${fn}: a job definition (from exec.defineJob) or a job name, got ${typeof call.job}. Pass {job, args}.`,
-  );
 }
 
 /** Runs jobs in this thread, one after another: the reference the other executors must match. */
@@ -44,9 +35,9 @@ export class InlineExecutor implements Executor {
       throw new ConfigError('exec.InlineExecutor: an open executor, got one already closed. Create a new executor.');
     const out: R[] = [];
     for (const call of calls) {
-      const { name, module } = callTarget(call, 'exec.InlineExecutor');
+      const name = callName(call, 'exec.InlineExecutor');
       checkJobValue(call.args, `exec: job '${name}'`);
-      out.push((await runJob(name, module, call.args)) as R);
+      out.push((await runJob(name, call.args)) as R);
     }
     return out;
   }

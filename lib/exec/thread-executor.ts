@@ -1,16 +1,20 @@
 // The embedded executor: a pool of worker threads (piscina), one per core by default, each with
 // its own tfjs backend (wasm in Node runs one thread per backend, so two cores need two workers).
-// Jobs go to the next free thread; results come back in input order. A thread that dies fails
-// its job (a JobError) and piscina starts a new one. The library runs from dist/ (compiled) or
-// from TypeScript through tsx (tests): then the threads load tsx too.
+// Jobs go to the next free thread as {name, args}; results come back in input order. Which jobs
+// the threads may run is fixed when the pool starts, from this process's code: the library's jobs
+// and the jobs defined in this process (or `jobs`). A thread that dies fails its job (a JobError)
+// and piscina starts a new one. The library runs from dist/ (compiled) or from TypeScript through
+// tsx (tests): then the threads load tsx too.
 import * as os from 'os';
 import { Piscina } from 'piscina';
 import { BackendName } from '../core/backend';
 import { ConfigError, describe } from '../errors';
-import { Executor, callTarget } from './executor';
+import { Executor } from './executor';
+import { fromFailure, JobError } from './failure';
+import { callName, JobCall, JobDefinition, JobTable, jobTable, knownJob } from './job';
+import { checkJobValue } from './payload';
 import { threadEntry } from './thread-entry';
-import { checkJobValue, fromFailure, JobCall, JobDefinition, JobError } from './job';
-import type { ThreadReply, ThreadTask } from './thread-worker';
+import type { ThreadReply, ThreadSetup, ThreadTask } from './thread-worker';
 
 /** Options of {@link ThreadExecutor}. */
 export interface ThreadExecutorOptions {
@@ -18,6 +22,8 @@ export interface ThreadExecutorOptions {
   readonly workers?: number;
   /** Backend of every thread; default 'wasm'. */
   readonly backend?: BackendName;
+  /** Jobs the threads run besides the library's; default every job defined in this process so far. */
+  readonly jobs?: readonly JobDefinition<never, unknown>[];
 }
 
 /** The cores this process may use. */
@@ -25,24 +31,31 @@ export function availableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
+const CLOSED = 'exec.ThreadExecutor: an open executor, got one already closed. Create a new executor.';
+
 /** Runs jobs on a pool of worker threads. Call `close()` when done. */
 export class ThreadExecutor implements Executor {
   readonly kind = 'threads';
   readonly concurrency: number;
   readonly backend: BackendName;
+  /** The jobs the threads run: name -> module (fixed at construction). */
+  readonly jobs: JobTable;
   private readonly pool: Piscina;
   private closed = false;
 
   constructor(options: ThreadExecutorOptions = {}) {
+    const fn = 'exec.ThreadExecutor';
     const n = options.workers ?? availableCores();
     if (!(Number.isInteger(n) && n > 0 && n <= 256)) {
       throw new ConfigError(
-        `exec.ThreadExecutor: workers an integer in [1, 256], got ${describe(n)}. Use e.g. os.availableParallelism().`,
+        `${fn}: workers an integer in [1, 256], got ${describe(n)}. Use e.g. os.availableParallelism().`,
       );
     }
     this.concurrency = n;
     this.backend = options.backend ?? 'wasm';
+    this.jobs = jobTable(options.jobs as readonly JobDefinition<unknown, unknown>[] | undefined, fn);
     const { filename, execArgv } = threadEntry(__dirname, 'thread-worker');
+    const workerData: ThreadSetup = { backend: this.backend, jobs: [...this.jobs] };
     // Threads stay up between jobs (each holds a warm backend); they end with close().
     this.pool = new Piscina({
       filename,
@@ -51,6 +64,7 @@ export class ThreadExecutor implements Executor {
       idleTimeout: 2 ** 31 - 1,
       concurrentTasksPerWorker: 1,
       execArgv,
+      workerData,
     });
   }
 
@@ -59,12 +73,13 @@ export class ThreadExecutor implements Executor {
   }
 
   async map<R = unknown>(calls: readonly JobCall[]): Promise<R[]> {
-    if (this.closed)
-      throw new ConfigError('exec.ThreadExecutor: an open executor, got one already closed. Create a new executor.');
+    const fn = 'exec.ThreadExecutor';
+    if (this.closed) throw new ConfigError(CLOSED);
     const tasks: ThreadTask[] = calls.map((call) => {
-      const { name, module } = callTarget(call, 'exec.ThreadExecutor');
+      const name = callName(call, fn);
+      knownJob(name, this.jobs, fn);
       checkJobValue(call.args, `exec: job '${name}'`);
-      return { name, ...(module ? { module } : {}), args: call.args, backend: this.backend };
+      return { name, args: call.args };
     });
     // Start every job before awaiting any (the pool queues them), then collect in order.
     const replies = await Promise.all(tasks.map((t) => this.runTask(t)));
@@ -80,14 +95,7 @@ export class ThreadExecutor implements Executor {
 
   /** Runs one task; a failure comes back as plain data (what the BullMQ worker forwards). */
   runTask(task: ThreadTask): Promise<ThreadReply> {
-    if (this.closed)
-      return Promise.resolve({
-        ok: false,
-        failure: {
-          name: 'ConfigError',
-          message: 'exec.ThreadExecutor: an open executor, got one already closed. Create a new executor.',
-        },
-      });
+    if (this.closed) return Promise.resolve({ ok: false, failure: { name: 'ConfigError', message: CLOSED } });
     return (this.pool.run(task) as Promise<ThreadReply>).then(
       (reply) => reply,
       (e: unknown): ThreadReply => ({

@@ -9,7 +9,7 @@ import { sha256 } from '../core/hash';
 import { ImageSet, isImageSet } from '../data/image-set';
 import { isTfDataset } from '../data/source';
 import { artifactsToModel, ModelArtifacts, modelToArtifacts } from '../data/model-io';
-import { defineJob, Executor } from '../exec';
+import { checkJobArgs, defineJob, Executor } from '../exec';
 import { teacherLogits, train as distillTrain } from '../distill';
 import type { SoftScale } from '../distill';
 import {
@@ -89,11 +89,30 @@ export async function distillationTrainer(
   };
 }
 
+/** Throws ConfigError unless `t` is a teacher as the evaluator sends it (model artifacts and settings). */
+function checkTeacher(t: unknown): void {
+  const shape = 'teacher {artifacts: {modelJson, weightData}, alpha, temperature, softScale?}';
+  checkJobArgs(t, 'nas.candidate', shape);
+  const art = (t as { artifacts?: unknown }).artifacts as Partial<ModelArtifacts> | undefined;
+  if (
+    !art ||
+    typeof art !== 'object' ||
+    !(art.weightData instanceof Uint8Array) ||
+    typeof art.modelJson !== 'object' ||
+    !art.modelJson
+  )
+    throw new ConfigError(
+      `nas.candidate: a ${shape}, got artifacts ${describe(art)}. Pass the teacher through executorEvaluator.`,
+    );
+}
+
 /** Trains and scores one candidate (the job run by every worker). */
 export const nasCandidate = defineJob(
   'nas.candidate',
   __filename,
   async (a: NasCandidateArgs): Promise<CandidateResult> => {
+    checkJobArgs(a, 'nas.candidate', '{genotype, recipe, task, train, validation, teacher?}');
+    if (a.teacher !== undefined) checkTeacher(a.teacher);
     const trainer = a.teacher ? await distillationTrainer(a.teacher.artifacts, a.teacher) : undefined;
     return proxyEvaluate(
       a.genotype,

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { sliceImageSet } from '../data/image-set';
-import { defineJob } from '../exec';
+import { checkJobArgs, defineJob } from '../exec';
 import { teacherLogits, train as distillTrain } from '../distill';
 import type { SoftScale } from '../distill';
 import { BaselineName, DatasetName, loadBaseline, loadDataset } from '../models/baselines';
@@ -67,6 +67,10 @@ export const studentJob = defineJob(
   'course.student',
   __filename,
   async (a: StudentArgs): Promise<{ testAccuracy: number; fromCache: boolean }> => {
+    checkJobArgs(a, 'course.student', '{dataset, width, seed, recipe, setting}');
+    checkJobArgs(a.recipe, 'course.student', 'recipe {trainExamples, epochs, batchSize, learningRate}');
+    if (a.setting !== 'ce')
+      checkJobArgs(a.setting, 'course.student', "setting 'ce' or {alpha, temperature, softScale, teacher}");
     if (!(Number.isInteger(a.width) && a.width > 0))
       throw new ConfigError(`course.student: width a positive integer, got ${describe(a.width)}. Use e.g. 32.`);
     const s = a.setting;

@@ -3,7 +3,7 @@
 // TFJS_COMPRESS_REDIS_URL), so a cold run keeps both cores busy instead of training one model
 // per notebook on one core.
 import { ConfigError, describe } from '../errors';
-import { availableCores as availableWorkers, defineJob, Executor, withExecutor } from '../exec';
+import { availableCores as availableWorkers, checkJobArgs, defineJob, Executor, withExecutor } from '../exec';
 import { BaselineMeta, BaselineName, DatasetName, baselineKey, loadBaseline } from './baselines';
 import { MobileNetStyleMeta, loadMobileNetStyle, mobileNetStyleCacheEntry } from './mobilenet-baseline';
 import { WideCnnMeta, loadWideCnn, wideCnnCacheEntry } from './wide-cnn';
@@ -58,7 +58,10 @@ async function prepareOne(spec: BaselineSpec): Promise<{ meta: PreparedMeta }> {
 export const baselineJob = defineJob(
   'models.baseline',
   __filename,
-  async (spec: BaselineSpec): Promise<PreparedMeta> => (await prepareOne(spec)).meta,
+  async (spec: BaselineSpec): Promise<PreparedMeta> => {
+    checkJobArgs(spec, 'models.baseline', '{name, dataset?, seed?}');
+    return (await prepareOne(spec)).meta;
+  },
 );
 
 /**
@@ -70,7 +73,11 @@ export const baselineJob = defineJob(
  */
 export async function prepareBaselines(
   specs: readonly BaselineSpec[],
-  options: { readonly executor?: Executor } = {},
+  options: {
+    readonly executor?: Executor;
+    /** Called as each missing model finishes training, with how many are done of how many (e.g. countProgress). */
+    readonly onTrained?: (done: number, total: number, name: string) => void;
+  } = {},
 ): Promise<PreparedBaseline[]> {
   for (const s of specs) {
     if (!NAMES.includes(s?.name as (typeof NAMES)[number])) {
@@ -81,14 +88,24 @@ export async function prepareBaselines(
   }
   const missing = specs.filter((s) => !baselineCached(s));
   const calls = missing.map((args) => ({ job: baselineJob, args }));
+  let trained = 0;
+  const report = (s: BaselineSpec) =>
+    options.onTrained?.(++trained, missing.length, `${s.name}${'dataset' in s && s.dataset ? ` (${s.dataset})` : ''}`);
+  // With a progress callback, one run per model (each reports as it ends); else one map.
+  const runAll = (ex: Executor): Promise<unknown> =>
+    options.onTrained ? Promise.all(calls.map((c) => ex.run(c.job, c.args).then(() => report(c.args)))) : ex.map(calls);
   if (calls.length > 1) {
-    if (options.executor) await options.executor.map(calls);
-    else await withExecutor({ workers: Math.min(calls.length, availableWorkers()) }, (ex) => ex.map(calls));
+    if (options.executor) await runAll(options.executor);
+    else await withExecutor({ workers: Math.min(calls.length, availableWorkers()) }, runAll);
   }
   const out: PreparedBaseline[] = [];
   for (const s of specs) {
     const { key, label } = cacheEntry(s);
-    const meta = cachedMeta<PreparedMeta>(key, label) ?? (await prepareOne(s)).meta; // trained here when it was one job alone
+    let meta = cachedMeta<PreparedMeta>(key, label);
+    if (!meta) {
+      meta = (await prepareOne(s)).meta; // trained here when it was one job alone
+      report(s);
+    }
     out.push({ name: s.name, meta, trainedNow: missing.includes(s) });
   }
   return out;

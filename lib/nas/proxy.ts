@@ -114,7 +114,7 @@ export function dataFingerprint(source: DataSource): string | undefined {
   let fp: string;
   if (isImageSet(source)) {
     fp = sha256(
-      `${source.count}x${source.height}x${source.width}x${source.channels}|${sha256(source.images)}|${sha256(source.labels)}`,
+      `${source.count}x${source.height}x${source.width}x${source.channels}|${sha256(source.images)}|${sha256(new Uint8Array(source.labels.buffer, source.labels.byteOffset, source.labels.byteLength))}`,
     );
   } else {
     const bytes = (t: tf.Tensor) => new Uint8Array((t.dataSync() as Float32Array).slice().buffer);

@@ -2,10 +2,13 @@
 // the library's one harness (bench), with one row per artifact, runtime, thread count and batch
 // size. tfjs runtimes run the float tfjs models (a quantized model's simulation is not a
 // deployment, so it is left out); ONNX Runtime runs the exported .onnx files, beside the original
-// model exported to fp32 ONNX as the baseline an int8 speed-up is measured against.
+// model exported to fp32 ONNX as the baseline an int8 speed-up is measured against. An artifact
+// slower than the original on the same runtime gets a warning (a channel-pruned model whose
+// counts fall off the runtime's tiles can be).
 import * as tf from '@tensorflow/tfjs';
 import * as bench from '../bench';
 import * as exporters from '../export';
+import { PRUNE_TARGETS, PruneTarget, tileOf } from '../prune/tiles';
 import { BenchStage } from './recipe';
 import { StageModel } from './stage-model';
 
@@ -76,4 +79,44 @@ export async function runBench(
     },
   });
   return rows.map((r) => ({ ...r, stage: r.model }));
+}
+
+/** An artifact is reported slower when its median per-round time ratio to the original exceeds this. */
+export const SLOWER_MARGIN = 1.05;
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+/**
+ * One warning per row of an artifact that ran slower than the original on the same runtime,
+ * threads and batch size: the median over the interleaved rounds of (artifact time / original
+ * time) above {@link SLOWER_MARGIN}, so load that hits a round hits both sides of its ratio.
+ * @example slowerThanOriginal(rows) // ['01-prune-channels-0.3 ran slower than the original on ort ...']
+ */
+export function slowerThanOriginal(rows: readonly BenchReportRow[]): string[] {
+  const out: string[] = [];
+  for (const r of rows) {
+    if (r.stage === 'original') continue;
+    const base = rows.find(
+      (b) =>
+        b.stage === 'original' && b.runtime === r.runtime && b.threads === r.threads && b.batchSize === r.batchSize,
+    );
+    if (!base) continue;
+    const n = Math.min(r.roundP50Ms.length, base.roundP50Ms.length);
+    const ratios = Array.from({ length: n }, (_, i) => (r.roundP50Ms[i] as number) / (base.roundP50Ms[i] as number));
+    const ratio = n ? median(ratios) : r.p50Ms / base.p50Ms;
+    if (!(ratio > SLOWER_MARGIN)) continue;
+    const target = PRUNE_TARGETS.find((t) => t === r.runtime) as PruneTarget | undefined;
+    out.push(
+      `${r.stage} ran slower than the original on ${r.runtime} (${r.threads} thread${r.threads === 1 ? '' : 's'}, batch ${r.batchSize}): ` +
+        `p50 ${r.p50Ms.toFixed(3)} ms against ${base.p50Ms.toFixed(3)} ms (${ratio.toFixed(2)}x the time, median of interleaved rounds). ` +
+        (target
+          ? `If it was channel-pruned, prune for this runtime (target "${target}": kept channels in multiples of ${tileOf(target)}) so its channel counts run fast there.`
+          : `If it was channel-pruned, prune with the target runtime named so its channel counts run fast there.`),
+    );
+  }
+  return out;
 }

@@ -8,7 +8,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { OutputCheck, checkOutputFolder } from '../core/safe-output';
-import { imageFolderIndex } from '../data/image-folder';
+import { imageFolderIndex } from '../data/folder-index';
 import { DATA_ROLES, Recipe, stageNames } from './recipe';
 import { RunOptions } from './run';
 import { loadRole, recipeInputs } from './run-data';
@@ -152,7 +152,7 @@ export async function planRecipe(recipe: Recipe, options: RunOptions): Promise<R
       const spec = recipe.data?.[role];
       if (!spec) continue;
       const t = performance.now();
-      const one = loadRole(spec, role, {
+      const one = await loadRole(spec, role, {
         baseDir: options.baseDir,
         inputShape,
         seed: 0,
@@ -164,7 +164,7 @@ export async function planRecipe(recipe: Recipe, options: RunOptions): Promise<R
         if (one.kind === 'image-folder') {
           decodeMs = Math.max(decodeMs, performance.now() - t);
           count = Math.min(
-            imageFolderIndex(path.resolve(options.baseDir, spec.path), 'run').entries.length,
+            (await imageFolderIndex(path.resolve(options.baseDir, spec.path), {}, 'run')).entries.length,
             spec.limit ?? Infinity,
           );
         }

@@ -3,6 +3,7 @@
 // stage names restricted to one folder name.
 import { PREPROCESS_PRESETS } from '../data/preprocess';
 import { Field, Schema } from './schema';
+import { PRUNE_TARGETS } from '../prune/tiles';
 
 const fraction: Schema = { type: 'number', min: 0, max: 1, exclusiveMax: true, hint: 'Use a fraction such as 0.5.' };
 const text = (maxLength: number, hint?: string): Schema => ({ type: 'string', maxLength, ...(hint ? { hint } : {}) });
@@ -93,6 +94,8 @@ export const STAGES: Record<string, Record<string, Field>> = {
       },
     },
     skip: { schema: names },
+    target: { schema: { type: 'string', enum: PRUNE_TARGETS } },
+    roundTo: { schema: positiveInt(4096, "Use 1 (no rounding) or the runtime's tile, e.g. 16.") },
     fineTune: {
       schema: {
         type: 'object',

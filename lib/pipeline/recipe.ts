@@ -26,6 +26,7 @@ import { checkPathSegment } from '../core/safe-output';
 import { Preprocessing, PreprocessPreset, ResolvedPreprocessing, resolvePreprocessing } from '../data/preprocess';
 import { RECIPE, STAGES } from './recipe-schema';
 import { validate } from './schema';
+import type { PruneTarget } from '../prune/tiles';
 
 /** Where data comes from: an image folder (class subfolders) or a .npy file of inputs. */
 export interface DataSpec {
@@ -57,6 +58,10 @@ export interface PruneStage {
   readonly sparsity: number;
   readonly layers?: Readonly<Record<string, number>>;
   readonly skip?: readonly string[];
+  /** Channels: the runtime the model will run on (kept channels in its measured tile; default 'any'). */
+  readonly target?: PruneTarget;
+  /** Channels: round kept channels to multiples of this instead (1: no rounding). */
+  readonly roundTo?: number;
   /** Fine-tune on data.training after pruning (magnitude keeps its zeros). */
   readonly fineTune?: { readonly epochs: number; readonly batchSize?: number; readonly learningRate?: number };
   readonly from?: 'previous' | 'original';

@@ -165,7 +165,7 @@ export interface LoadRoleOptions {
 }
 
 /** Loads one role's data with its preprocessing and class order. */
-export function loadRole(spec: DataSpec, role: string, o: LoadRoleOptions): LoadedData {
+export async function loadRole(spec: DataSpec, role: string, o: LoadRoleOptions): Promise<LoadedData> {
   const r = (f: string) => path.resolve(o.baseDir, f);
   const preprocessing = specPreprocessing(spec, `data.${role}`);
   const classNames = specClassNames(spec, o.baseDir);
@@ -189,7 +189,7 @@ export function loadRole(spec: DataSpec, role: string, o: LoadRoleOptions): Load
       : {}),
     ...(classNames ? { classNames } : {}),
   } as DataFilesOptions;
-  const loaded = loadDataFiles(r(spec.path), options);
+  const loaded = await loadDataFiles(r(spec.path), options);
   if ('preprocessing' in loaded) return loaded;
   const image = loaded.kind === 'image-folder';
   // Image folders arrive scaled to [0, 1] ('unit'); .npy arrives as stored.
@@ -214,14 +214,17 @@ export function loadRole(spec: DataSpec, role: string, o: LoadRoleOptions): Load
  * preprocessing (the recipe's, or 'unit' for image folders, which the loader scales to [0, 1])
  * and the class names (the recipe's, or the evaluation folder's when they match the model's classes).
  */
-export function loadRunData(recipe: Recipe, o: LoadRoleOptions & { progress?: (text: string) => void }): RunData {
+export async function loadRunData(
+  recipe: Recipe,
+  o: LoadRoleOptions & { progress?: (text: string) => void },
+): Promise<RunData> {
   const data: { -readonly [K in (typeof DATA_ROLES)[number]]?: LoadedData } = {};
   try {
     for (const role of DATA_ROLES) {
       const spec = recipe.data?.[role];
       if (!spec) continue;
       o.progress?.(`loading ${role} data from ${spec.path}`);
-      data[role] = loadRole(spec, role, o);
+      data[role] = await loadRole(spec, role, o);
     }
   } catch (e) {
     Object.values(data).forEach((d) => d?.dispose());

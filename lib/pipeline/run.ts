@@ -15,7 +15,7 @@ import { pathSha256 } from '../data/digest';
 import { profileModel } from '../profile/profile-model';
 import { ProgressReporter } from '../train/progress';
 import { DATA_ROLES, ExportStage, Recipe, stageNames } from './recipe';
-import { BenchReportRow, BenchTarget, onnxBaseline, runBench } from './bench-stage';
+import { BenchReportRow, BenchTarget, onnxBaseline, runBench, slowerThanOriginal } from './bench-stage';
 import { StageContext, StageOutcome, runPrune, runQuantize } from './stages';
 import { runExport } from './export-stage';
 import {
@@ -117,7 +117,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
   try {
     const inputShape = stageInputShape(original);
     const classes = stageClasses(original);
-    data = loadRunData(recipe, {
+    data = await loadRunData(recipe, {
       baseDir: options.baseDir,
       inputShape,
       seed,
@@ -196,6 +196,10 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
                 ),
               onProgress: (d, n) => p.update('bench', d, n),
             });
+            for (const w of slowerThanOriginal(bench)) {
+              warnings.push(w);
+              p.line(`  warning: ${w}`);
+            }
             records.push({ index: i + 1, name, kind: 'bench', seconds: (Date.now() - t) / 1000 });
             continue;
           }

@@ -91,6 +91,10 @@ export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageC
     : undefined;
   let pruned: tf.LayersModel;
   let report: unknown;
+  if (stage.method === 'magnitude' && (stage.target !== undefined || stage.roundTo !== undefined))
+    throw new ConfigError(
+      `prune: target and roundTo with method 'channels' (they choose channel counts), got them with method 'magnitude'. Drop them or use method 'channels'.`,
+    );
   if (stage.method === 'magnitude') {
     const r = await prune.magnitude(model, {
       sparsity: stage.sparsity,
@@ -100,11 +104,13 @@ export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageC
     pruned = r.model;
     report = r.report;
   } else {
-    // `sparsity` is the fraction of each group's channels removed.
+    // `sparsity` is the fraction of each group's channels removed; counts in the target's tiles.
     const r = await prune.channels(model, {
       sparsity: stage.sparsity,
       ...(layers ? { layers } : {}),
       ...(skip ? { skip } : {}),
+      ...(stage.target !== undefined ? { target: stage.target } : {}),
+      ...(stage.roundTo !== undefined ? { roundTo: stage.roundTo } : {}),
     });
     pruned = r.model;
     report = r.report;

@@ -4,6 +4,9 @@
 // kept weights copied: each kernel is sliced on the input and output axes its registry entry
 // names, and every per-channel weight (a bias, BatchNormalization's four vectors, PReLU's alpha)
 // on its last axis. Li et al. 2017 (arXiv:1608.08710); Liu et al. 2017 (arXiv:1708.06519).
+// Kept counts are rounded to the channel multiple the target runtime runs fast (tiles.ts), by
+// default one that every measured runtime runs fast: pruning to other counts can make a model
+// slower than the original (channel-counts.ts says how counts and a requested MACs ratio are met).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, UnsupportedLayerError, describe } from '../errors';
 import { GraphNode, requireLayersModel } from '../core/graph';
@@ -11,14 +14,25 @@ import { profileModel } from '../profile/profile-model';
 import { DependencyGraph, PruningGroup, Space } from './graph';
 import { ImportanceCriterion, groupImportance, keepTop } from './importance';
 import { checkSparsity } from './masks';
+import { keptCounts, sparsityForMacsRatio } from './channel-counts';
+import { PruneTarget, resolveRounding } from './tiles';
 
 const FN = 'prune.channels';
 const CRITERIA: readonly ImportanceCriterion[] = ['l1', 'l2', 'bn', 'random'];
 
 /** Options for {@link channels}. */
 export interface ChannelOptions {
-  /** Fraction of each group's channels removed, in [0, 1) (rounded to whole channels). */
-  readonly sparsity: number;
+  /**
+   * Fraction of each group's channels removed, in [0, 1) (rounded to whole channels, then to
+   * `roundTo`). Give this or `macsRatio`.
+   */
+  readonly sparsity?: number;
+  /**
+   * Fraction of the model's MACs to keep, in (0, 1]: the smallest uniform sparsity whose rounded
+   * counts keep at most this much is used (the report gives the sparsity and the fraction kept).
+   * Give this or `sparsity`.
+   */
+  readonly macsRatio?: number;
   /** Per-group sparsity by layer name: a producer's (Dense/Conv) name sets its group's. */
   readonly layers?: Readonly<Record<string, number>>;
   /**
@@ -33,10 +47,15 @@ export interface ChannelOptions {
   /** Channels every group keeps at least (default 1). */
   readonly minChannels?: number;
   /**
-   * Round each group's kept channels to the nearest multiple of this (default 1: no rounding),
-   * never below it nor above the channels there are (Torch-Pruning's round_to). Runtimes compute
-   * channels in tiles: XNNPACK's wasm SIMD kernels (tfjs-wasm) in tiles of 8 output channels, so
-   * 5 filters cost what 8 do. Pruning to whole tiles turns removed MACs into time.
+   * The runtime the pruned model will run on: kept channels are rounded to the multiple measured
+   * fast there (`prune.tileOf(target)`). Default 'any': a multiple of every measured runtime's tile.
+   */
+  readonly target?: PruneTarget;
+  /**
+   * Round each group's kept channels to the nearest multiple of this instead of the target's tile,
+   * never below it nor above the channels there are (Torch-Pruning's round_to). 1: no rounding.
+   * Runtimes compute channels in tiles (ONNX Runtime's NCHWc convolutions in blocks of 16 with
+   * AVX-512), so pruning to whole tiles turns removed MACs into time. Give this or `target`.
    */
   readonly roundTo?: number;
 }
@@ -58,11 +77,19 @@ export interface ChannelGroupReport {
 
 /** What {@link channels} did. */
 export interface ChannelReport {
-  /** The default sparsity asked for. */
+  /** The uniform sparsity applied: the one asked for, or the one found for `requestedMacsRatio`. */
   readonly sparsity: number;
+  /** The fraction of the MACs asked for, when it was. */
+  readonly requestedMacsRatio?: number;
   readonly importance: ImportanceCriterion;
+  /** The runtime the counts were rounded for (absent when `roundTo` was given). */
+  readonly target?: PruneTarget;
   /** Kept channels were rounded to multiples of this (1: no rounding). */
   readonly roundTo: number;
+  /** MACs after / before (what the rounded counts achieved). */
+  readonly macsRatio: number;
+  /** Parameters after / before. */
+  readonly paramsRatio: number;
   readonly groups: ChannelGroupReport[];
   /** Output channels of every producer and tied layer. */
   readonly layers: { name: string; className: string; channelsBefore: number; channelsAfter: number }[];
@@ -80,13 +107,24 @@ function validate(model: tf.LayersModel, options: ChannelOptions): void {
       `${FN}: an options object such as {sparsity: 0.5}, got ${describe(options)}. Pass the fraction of channels to remove.`,
     );
   }
+  if ((options.sparsity === undefined) === (options.macsRatio === undefined) && !('ratio' in options)) {
+    throw new ConfigError(
+      `${FN}: sparsity (the fraction of channels removed) or macsRatio (the fraction of MACs kept), got ${options.sparsity === undefined ? 'neither' : 'both'}. ` +
+        `Pass one, e.g. {sparsity: 0.3} or {macsRatio: 0.5}.`,
+    );
+  }
   if ('ratio' in options) {
     throw new ConfigError(
       `${FN}: sparsity (the fraction of channels removed, the word magnitude pruning uses too), got ratio: ${describe((options as { ratio?: unknown }).ratio)}. ` +
         `Rename ratio to sparsity, e.g. {sparsity: 0.5}.`,
     );
   }
-  checkSparsity(FN, options.sparsity);
+  if (options.sparsity !== undefined) checkSparsity(FN, options.sparsity);
+  const r = options.macsRatio;
+  if (r !== undefined && !(typeof r === 'number' && r > 0 && r <= 1))
+    throw new ConfigError(
+      `${FN}: macsRatio in (0, 1], got ${describe(r)}. Pass the fraction of the MACs to keep, e.g. 0.5 for half.`,
+    );
   const names = new Set(model.layers.map((l) => l.name));
   if (options.skip !== undefined && !Array.isArray(options.skip))
     throw new ConfigError(
@@ -111,11 +149,7 @@ function validate(model: tf.LayersModel, options: ChannelOptions): void {
   const min = options.minChannels ?? 1;
   if (!(Number.isInteger(min) && min >= 1))
     throw new ConfigError(`${FN}: minChannels a positive integer, got ${describe(min)}. Use 1.`);
-  const roundTo = options.roundTo ?? 1;
-  if (!(Number.isInteger(roundTo) && roundTo >= 1))
-    throw new ConfigError(
-      `${FN}: roundTo a positive integer, got ${describe(roundTo)}. Use 1 (no rounding) or the runtime's tile, e.g. 8.`,
-    );
+  resolveRounding(FN, options);
 }
 
 function validateLayers(model: tf.LayersModel, options: ChannelOptions, groups: readonly PruningGroup[]): void {
@@ -134,12 +168,6 @@ function validateLayers(model: tf.LayersModel, options: ChannelOptions, groups: 
     }
     checkSparsity(FN, s, `layers.${n}`);
   }
-}
-
-/** `keep` rounded to the nearest multiple of `roundTo`, within [min(roundTo, channels), channels]. */
-export function roundKept(keep: number, channels: number, roundTo: number): number {
-  if (roundTo <= 1 || keep === channels) return keep;
-  return Math.min(channels, Math.max(Math.min(roundTo, channels), roundTo * Math.round(keep / roundTo)));
 }
 
 /** Gathers `indices` on `axis` into a fresh buffer (see the note where weights are set). */
@@ -165,17 +193,23 @@ export async function channels(
   const groups = graph.groups();
   validateLayers(model, options, groups);
   const importance = options.importance ?? 'l1';
-  const minChannels = options.minChannels ?? 1;
+  const { roundTo, target } = resolveRounding(FN, options);
+  // A group's own sparsity: the largest named for one of its producers.
+  const sparsityOf = (g: PruningGroup) => {
+    const named = g.producers.map((p) => options.layers?.[p]).filter((r): r is number => r !== undefined);
+    return named.length ? Math.max(...named) : undefined;
+  };
+  const countsAt = (s: number) => keptCounts(groups, s, { sparsityOf, minChannels: options.minChannels ?? 1, roundTo });
+  const uniform = options.sparsity ?? sparsityForMacsRatio(graph, options.macsRatio as number, countsAt, FN).sparsity;
+  const counts = countsAt(uniform);
   const warnings: string[] = [];
   const kept = new Map<number, number[]>();
   const groupReports: ChannelGroupReport[] = groups.map((g) => {
     const base = { producers: g.producers, tied: g.tied, consumers: g.consumers, channelsBefore: g.channels };
     if (g.frozen)
       return { ...base, channelsAfter: g.channels, kept: [...Array(g.channels).keys()], reason: g.reason ?? 'frozen' };
-    const named = g.producers.map((p) => options.layers?.[p]).filter((r): r is number => r !== undefined);
-    const sparsity = named.length ? Math.max(...named) : options.sparsity;
-    const unrounded = Math.max(Math.min(minChannels, g.channels), g.channels - Math.round(sparsity * g.channels));
-    const keep = roundKept(unrounded, g.channels, options.roundTo ?? 1);
+    const sparsity = sparsityOf(g) ?? uniform;
+    const keep = counts.get(g.id) as number;
     const { scores, fallback } = groupImportance(model, g, importance, options.seed ?? 0);
     if (fallback) warnings.push(fallback);
     const k = keepTop(scores, keep);
@@ -259,9 +293,13 @@ export async function channels(
   return {
     model: out,
     report: {
-      sparsity: options.sparsity,
+      sparsity: uniform,
+      ...(options.macsRatio !== undefined ? { requestedMacsRatio: options.macsRatio } : {}),
       importance,
-      roundTo: options.roundTo ?? 1,
+      ...(target ? { target } : {}),
+      roundTo,
+      macsRatio: pb.totals.macs > 0 ? pa.totals.macs / pb.totals.macs : 1,
+      paramsRatio: pb.totals.params > 0 ? pa.totals.params / pb.totals.params : 1,
       groups: groupReports,
       layers,
       params: { before: pb.totals.params, after: pa.totals.params },

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { DataSource, batchesOf, checkSource, sourceCount } from '../data/source';
+import { Preprocessing, ResolvedPreprocessing } from '../data/preprocess';
 import { GraphNode, modelGraph, requireLayersModel, runGraph } from '../core/graph';
 import { Rng } from '../core/rng';
 import { inputShapeOf } from '../train/model-output';
@@ -31,9 +32,8 @@ export interface CalibrationOptions {
   readonly skip?: readonly string[];
   /** Seed of the observers' samples (default 0). */
   readonly seed?: number;
-  /** ImageSet pixel scaling. */
-  readonly mean?: number;
-  readonly std?: number;
+  /** How ImageSet pixels become inputs (see data/preprocess.ts); default the set's own, else 'unit' ([0, 1]). */
+  readonly preprocessing?: Preprocessing | ResolvedPreprocessing;
   /** Called after each batch with the examples seen so far (progress). */
   readonly onBatch?: (examples: number) => void;
 }
@@ -75,8 +75,8 @@ export async function forEachCalibrationBatch(
     batchSize,
     limit: options.count ?? 1000,
     inputShape: inputShapeOf(model, caller),
-    mean: options.mean,
-    std: options.std,
+    ...(options.preprocessing ? { preprocessing: options.preprocessing } : {}),
+    targets: 'none', // calibration reads inputs only: unlabelled data serves
     caller,
   })) {
     fn(b.xs);

@@ -28,23 +28,28 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** Reads an admin token from a file (its first line; at most 4 KiB). */
-export function readAdminTokenFile(file: string): string {
+/** Reads a token from a file (its first line; at most 4 KiB): the admin or the inference token. */
+export function readTokenFile(file: string, fn = 'readTokenFile'): string {
   let text: string;
   try {
     const st = fs.statSync(file);
     if (!st.isFile() || st.size > 4096)
       throw new ConfigError(
-        `readAdminTokenFile: a regular file of at most 4096 bytes at ${file}, got ${st.isFile() ? `${st.size} bytes` : 'something else'}. Write the token alone in a file.`,
+        `${fn}: a regular file of at most 4096 bytes at ${file}, got ${st.isFile() ? `${st.size} bytes` : 'something else'}. Write the token alone in a file.`,
       );
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(
-      `readAdminTokenFile: a readable token file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`,
+      `${fn}: a readable token file at ${file}, got ${(e as NodeJS.ErrnoException).code ?? 'an error'}. Check the path.`,
     );
   }
   return (text.split(/\r?\n/)[0] ?? '').trim();
+}
+
+/** Reads an admin token from a file (its first line; at most 4 KiB). */
+export function readAdminTokenFile(file: string): string {
+  return readTokenFile(file, 'readAdminTokenFile');
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();

@@ -6,7 +6,7 @@
 // compute behind the server did not answer in time; see RequestError statuses in server.ts).
 // The executor also encodes each request's answer (answer.ts), so the event loop gets bytes to send.
 import { ConfigError, describe } from '../errors';
-import { AnswerPart } from './answer';
+import type { AnswerPart } from './answer';
 import { Executor } from './executor';
 import { RequestError } from './request-error';
 import { WorkerLostError } from './worker-pool';
@@ -33,6 +33,21 @@ export interface SubmitOptions {
   readonly batch: boolean;
   /** The caller gives up `values` (it does not read them later): a batch of this request alone may hand their buffer to a worker instead of a copy. Default false. */
   readonly transfer?: boolean;
+  /**
+   * The request's deadline (the server starts it when the request arrives): when it aborts, with
+   * its 504 as the reason, a queued request leaves the queue and is never computed. Without it,
+   * the deadline is `timeoutMs` from the call.
+   */
+  readonly signal?: AbortSignal;
+  /** When that deadline passes (performance.now() time): a request past it is never dispatched, even if its timer is late. */
+  readonly deadline?: number;
+  /** How the answer is written (top-k classes, or the Open Inference Protocol's form). */
+  readonly answer?: Pick<AnswerPart, 'top' | 'v2'>;
+}
+
+/** A request admitted before its body is read: it holds a place in the queue until it is submitted or fails. */
+export interface Admission {
+  release(): void;
 }
 
 /** The model version a batch runs on, leased for the batch's duration. */
@@ -72,6 +87,9 @@ interface Job {
   /** The executor may take `values`' buffer. */
   readonly owned: boolean;
   readonly arrived: number;
+  /** performance.now() time past which it is not computed. */
+  readonly deadline: number;
+  readonly answer?: Pick<AnswerPart, 'top' | 'v2'>;
   readonly resolve: (a: BatchAnswer) => void;
   readonly reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
@@ -96,6 +114,8 @@ export function checkBatcherOptions(o: BatcherOptions): BatcherOptions {
 export class Batcher {
   private queue: Job[] = [];
   private queued = 0;
+  /** Requests admitted whose body is still being read or parsed (one place each). */
+  private admitted = 0;
   private delayTimer?: NodeJS.Timeout;
   private closed = false;
   /** Examples per second, smoothed, for Retry-After. */
@@ -118,43 +138,73 @@ export class Batcher {
     return this.queued;
   }
 
+  /** Requests admitted and not yet submitted. */
+  get admittedRequests(): number {
+    return this.admitted;
+  }
+
+  /** The 503 for a full queue or a closing server, or undefined when `count` more examples fit. */
+  private refusal(count: number): RequestError | undefined {
+    if (this.closed)
+      return new RequestError(`predict: a running server, got one shutting down. Retry on another instance.`, 503, {
+        'retry-after': '1',
+      });
+    const waiting = this.queued + this.admitted;
+    if (waiting + count <= this.options.maxQueueExamples) return undefined;
+    const seconds = Math.min(60, Math.max(1, Math.ceil(this.rate > 0 ? (waiting + count) / this.rate : 1)));
+    return new RequestError(
+      `predict: room in the queue (${this.options.maxQueueExamples} examples at most), got ${waiting} waiting. ` +
+        `Retry after ${seconds} s, or send fewer concurrent requests.`,
+      503,
+      { 'retry-after': String(seconds) },
+    );
+  }
+
+  /**
+   * Admits a request before its body is read (throws the 503 at once when the queue is full):
+   * it holds one place until `release()`, which the caller makes just before `submit`.
+   */
+  admit(): Admission {
+    const refused = this.refusal(1);
+    if (refused) throw refused;
+    this.admitted++;
+    let held = true;
+    return {
+      release: () => {
+        if (held) this.admitted--;
+        held = false;
+      },
+    };
+  }
+
   /**
    * Queues `count` examples (row-major `values`, not modified; given up when `options.transfer`)
    * and resolves with their probabilities and encoded answer. Rejects with a RequestError: 503
    * when the queue is full or the server closing, 504 past the deadline.
    */
   submit(values: Float32Array, count: number, options: SubmitOptions): Promise<BatchAnswer> {
-    if (this.closed)
-      return Promise.reject(
-        new RequestError(`predict: a running server, got one shutting down. Retry on another instance.`, 503, {
-          'retry-after': '1',
-        }),
-      );
-    if (this.queued + count > this.options.maxQueueExamples) {
-      const seconds = Math.min(60, Math.max(1, Math.ceil(this.rate > 0 ? (this.queued + count) / this.rate : 1)));
-      return Promise.reject(
-        new RequestError(
-          `predict: room in the queue (${this.options.maxQueueExamples} examples at most), got ${this.queued} waiting. ` +
-            `Retry after ${seconds} s, or send fewer concurrent requests.`,
-          503,
-          { 'retry-after': String(seconds) },
-        ),
-      );
-    }
+    const refused = this.refusal(count);
+    if (refused) return Promise.reject(refused);
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     return new Promise<BatchAnswer>((resolve, reject) => {
       const owned =
         options.transfer === true && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
+      const arrived = performance.now();
       const job: Job = {
         values,
         count,
         batch: options.batch,
         owned,
-        arrived: performance.now(),
+        arrived,
+        deadline: options.deadline ?? arrived + this.options.timeoutMs,
+        ...(options.answer ? { answer: options.answer } : {}),
         resolve,
         reject,
         state: 'queued',
       };
-      job.timer = setTimeout(() => this.expire(job), this.options.timeoutMs);
+      if (signal) signal.addEventListener('abort', () => this.expire(job, signal.reason as Error), { once: true });
+      else job.timer = setTimeout(() => this.expire(job), this.options.timeoutMs);
       this.queue.push(job);
       this.queued += count;
       this.pump();
@@ -166,25 +216,32 @@ export class Batcher {
     this.closed = true;
   }
 
-  private expire(job: Job): void {
+  /** Fails a job with its 504 (`error`, or the batcher's own); a queued job leaves the queue uncomputed. */
+  private expire(job: Job, error?: Error): void {
     if (job.state === 'done') return;
+    clearTimeout(job.timer);
     if (job.state === 'queued') {
-      this.queue.splice(this.queue.indexOf(job), 1);
+      const i = this.queue.indexOf(job);
+      if (i >= 0) this.queue.splice(i, 1);
       this.queued -= job.count;
     }
     const where = job.state === 'queued' ? 'while queued' : 'while computing';
     job.state = 'done';
     job.reject(
-      new RequestError(
-        `predict: an answer within ${this.options.timeoutMs} ms, got none (${where}). The server is overloaded: retry later or send smaller batches.`,
-        504,
-      ),
+      error ??
+        new RequestError(
+          `predict: an answer within ${this.options.timeoutMs} ms, got none (${where}). The server is overloaded: retry later or send smaller batches.`,
+          504,
+        ),
     );
   }
 
   private pump(): void {
     clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
+    // Requests past their deadline (their timer not run yet: the loop was busy) are never computed.
+    const now = performance.now();
+    for (const job of this.queue.filter((j) => j.deadline <= now)) this.expire(job);
     while (this.queue.length > 0 && this.executor.freeSlots() > 0) {
       const waited = performance.now() - (this.queue[0] as Job).arrived;
       if (this.options.batching && this.queued < this.options.maxBatchSize && waited < this.options.maxDelayMs) {
@@ -221,7 +278,7 @@ export class Batcher {
     const parts: AnswerPart[] = [];
     for (const j of jobs) {
       j.state = 'running';
-      parts.push({ count: j.count, batch: j.batch, firstId: this.nextId });
+      parts.push({ count: j.count, batch: j.batch, firstId: this.nextId, ...j.answer });
       this.nextId += j.count;
     }
     const started = performance.now();

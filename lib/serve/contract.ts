@@ -5,6 +5,7 @@
 // contract is refused (409), so no client ever sees its valid requests start failing.
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, describe } from '../errors';
+import type { ResolvedPreprocessing } from '../data/preprocess';
 
 /** A model whose contract differs from the one being served (the server answers 409 Conflict). */
 export class ContractError extends ShapeError {}
@@ -24,6 +25,10 @@ export interface ServingContract {
   readonly output: TensorContract;
   /** 'logits': the server applies softmax; 'probabilities': the model already ends in softmax. */
   readonly outputKind: 'logits' | 'probabilities';
+  /** Name of class i (from the version's deploy.json), when known: answers name the classes. */
+  readonly classNames?: readonly string[];
+  /** How 8-bit pixels of an uploaded image become the input (from deploy.json); 'unit' ([0, 1]) when absent. */
+  readonly preprocessing?: ResolvedPreprocessing;
 }
 
 /** Elements of one example of `t` (product of its shape). */
@@ -77,7 +82,16 @@ export function layersModelContract(model: tf.LayersModel): ServingContract {
   };
 }
 
-/** Why `next` cannot replace `current` (shapes or dtypes differ), or undefined when it can. */
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** The numbers of a preprocessing in a fixed order (the preset's name is only a label). */
+const numbers = (p: ResolvedPreprocessing | undefined): unknown =>
+  p && [p.scale, [...p.mean], [...p.std], p.channelOrder];
+
+/**
+ * Why `next` cannot replace `current` (shapes, dtypes, class names or image preprocessing differ),
+ * or undefined when it can. Class names and preprocessing are part of the contract: a client that
+ * reads class names, or uploads images the server preprocesses, would get wrong answers silently.
+ */
 export function contractMismatch(current: ServingContract, next: ServingContract): string | undefined {
   const diffs: string[] = [];
   for (const k of ['input', 'output'] as const) {
@@ -87,6 +101,8 @@ export function contractMismatch(current: ServingContract, next: ServingContract
       diffs.push(`${k} ${show(b)} where clients send ${show(a)}`);
     }
   }
+  if (!same(current.classNames, next.classNames)) diffs.push('other class names');
+  if (!same(numbers(current.preprocessing), numbers(next.preprocessing))) diffs.push('another image preprocessing');
   return diffs.length ? diffs.join('; ') : undefined;
 }
 
@@ -99,4 +115,27 @@ export function checkContract(fn: string, current: ServingContract, next: Servin
         `got ${why}. Publish the model under a new name, or restart the server on it.`,
     );
   }
+}
+
+/** How an image fills a model input: height, width, 1 or 3 channels, channels last (NHWC) or first (NCHW). */
+export interface ImageLayout {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: 1 | 3;
+  readonly channelsFirst: boolean;
+}
+
+/**
+ * The image layout of a per-example input shape, or undefined when it does not take images:
+ * [h, w, 1 | 3] (TensorFlow.js, Keras, and this library's ONNX exports) or [1 | 3, h, w] (ONNX
+ * models exported from PyTorch).
+ * @example imageLayout({shape: [224, 224, 3], dtype: 'float32'}) // {height: 224, width: 224, channels: 3, channelsFirst: false}
+ */
+export function imageLayout(input: TensorContract): ImageLayout | undefined {
+  const s = input.shape;
+  if (s.length !== 3) return undefined;
+  const [a, b, c] = s as [number, number, number];
+  if (c === 1 || c === 3) return { height: a, width: b, channels: c, channelsFirst: false };
+  if (a === 1 || a === 3) return { height: b, width: c, channels: a, channelsFirst: true };
+  return undefined;
 }

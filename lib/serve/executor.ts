@@ -8,7 +8,11 @@ import { ServingContract, exampleSize } from './contract';
 import { ModelRunner, RunnerOptions, loadRunner } from './model-runner';
 import type { VersionSource } from './registry';
 import { ExecutorStats, RunResult, threadNice } from './worker-protocol';
-import { PredictInput, decodePredict } from './validate';
+import type { ResolvedPreprocessing } from '../data/preprocess';
+import { ImageLayout } from './contract';
+import { BodyKind, decodeRequest } from './decode';
+import { pixelsToInput } from './pixels';
+import { PredictInput } from './validate';
 
 /** Computes batches on loaded model versions. */
 export interface Executor {
@@ -29,8 +33,20 @@ export interface Executor {
   run(key: string, values: Float32Array, count: number, answer?: AnswerRequest): Promise<RunResult>;
   /** Frees a version in every slot. */
   unload(key: string): Promise<void>;
-  /** Parses and validates a predict body, given as the chunks it came in (RequestError 400 when malformed); may take the chunks' buffers. */
-  decode(chunks: readonly Uint8Array[], shape: readonly number[], maxBatch: number): Promise<PredictInput>;
+  /** Parses and validates a JSON body, given as the chunks it came in (RequestError 400 when malformed); may take the chunks' buffers. */
+  decode(
+    kind: BodyKind,
+    chunks: readonly Uint8Array[],
+    shape: readonly number[],
+    maxBatch: number,
+  ): Promise<PredictInput>;
+  /** Preprocesses decoded images (uint8 NHWC pixels) into model inputs; may take the pixels' buffer. */
+  pixels(
+    pixels: Uint8Array,
+    count: number,
+    layout: ImageLayout,
+    preprocessing: ResolvedPreprocessing,
+  ): Promise<Float32Array>;
   /** What each slot holds. */
   stats(): Promise<ExecutorStats[]>;
   close(): Promise<void>;
@@ -47,7 +63,11 @@ export async function runBatch(
   const output = await runner.run(values, count);
   const t1 = performance.now();
   if (!answer) return { output, computeMs: t1 - t0 };
-  const answers = encodeAnswers(output, exampleSize(runner.contract.output), answer);
+  const { output: shape, classNames } = runner.contract;
+  const answers = encodeAnswers(output, exampleSize(shape), answer, {
+    outputShape: shape.shape,
+    ...(classNames ? { classNames } : {}),
+  });
   return { output, answers, computeMs: t1 - t0, encodeMs: performance.now() - t1 };
 }
 
@@ -91,8 +111,22 @@ export class InlineExecutor implements Executor {
     await runner?.dispose();
   }
 
-  async decode(chunks: readonly Uint8Array[], shape: readonly number[], maxBatch: number): Promise<PredictInput> {
-    return decodePredict(chunks, shape, { maxBatch });
+  async decode(
+    kind: BodyKind,
+    chunks: readonly Uint8Array[],
+    shape: readonly number[],
+    maxBatch: number,
+  ): Promise<PredictInput> {
+    return decodeRequest(kind, chunks, shape, { maxBatch });
+  }
+
+  async pixels(
+    pixels: Uint8Array,
+    count: number,
+    layout: ImageLayout,
+    preprocessing: ResolvedPreprocessing,
+  ): Promise<Float32Array> {
+    return pixelsToInput(pixels, count, layout, preprocessing);
   }
 
   async stats(): Promise<ExecutorStats[]> {

@@ -3,7 +3,7 @@
 // sent; every prediction is logged under an id so labelled feedback can be matched to it later.
 import { describe } from '../errors';
 import { Monitor } from '../monitor/monitor';
-import { BatchAnswer, Batcher } from './batcher';
+import { BatchAnswer, Batcher, SubmitOptions } from './batcher';
 import { RequestError } from './request-error';
 import { PredictInput } from './validate';
 
@@ -49,8 +49,6 @@ export class PredictionLog {
 /** What the predict handler needs from the server. */
 export interface PredictContext {
   readonly name: string;
-  /** Parses and validates a body given as the chunks it came in (on the main thread, or in a worker when it is large). */
-  decode(chunks: Buffer[]): Promise<PredictInput>;
   readonly batcher: Batcher;
   readonly log: PredictionLog;
   readonly monitor?: Monitor;
@@ -60,13 +58,18 @@ export interface PredictContext {
 export async function handlePredict(
   ctx: PredictContext,
   input: PredictInput,
+  options: Pick<SubmitOptions, 'signal' | 'deadline' | 'answer'> = {},
 ): Promise<{ count: number; body: Uint8Array; answer: BatchAnswer }> {
   const observe =
     ctx.monitor && ctx.monitor.drift.reference.exampleSize === input.values.length / input.count
       ? ctx.monitor
       : undefined;
   // Without a monitor nothing reads the values again: a request alone in its batch hands them to the worker.
-  const answer = await ctx.batcher.submit(input.values, input.count, { batch: input.batch, transfer: !observe });
+  const answer = await ctx.batcher.submit(input.values, input.count, {
+    ...options,
+    batch: input.batch,
+    transfer: !observe,
+  });
   ctx.log.record(answer.firstId, answer.labels, answer.version);
   observe?.drift.observe(input.values, input.count, answer.output);
   return { count: input.count, body: answer.body, answer };

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../core/backend';
 import { runBatch } from './executor';
 import { ModelRunner, loadRunner } from './model-runner';
-import { decodePredict } from './validate';
+import { decodeRequest } from './decode';
+import { pixelsToInput } from './pixels';
 import {
   ExecutorStats,
   WorkerReply,
@@ -57,7 +58,9 @@ async function handle(msg: WorkerRequest): Promise<WorkerValue> {
     case 'stats':
       return stats();
     case 'decode':
-      return decodePredict(msg.chunks, msg.shape, { maxBatch: msg.maxBatch });
+      return decodeRequest(msg.kind, msg.chunks, msg.shape, { maxBatch: msg.maxBatch });
+    case 'pixels':
+      return pixelsToInput(msg.pixels, msg.count, msg.layout, msg.preprocessing);
   }
 }
 
@@ -80,11 +83,13 @@ if (port) {
         handle(msg).then(
           (value) => {
             const transfer =
-              value && 'computeMs' in value
-                ? resultTransfer(value)
-                : value && 'values' in value
-                  ? [value.values.buffer as ArrayBuffer]
-                  : [];
+              value instanceof Float32Array
+                ? [value.buffer as ArrayBuffer]
+                : value && 'computeMs' in value
+                  ? resultTransfer(value)
+                  : value && 'values' in value
+                    ? [value.values.buffer as ArrayBuffer]
+                    : [];
             port.postMessage({ id: msg.id, ok: true, value } satisfies WorkerReply, transfer);
           },
           (e: unknown) => {

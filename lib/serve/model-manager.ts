@@ -9,21 +9,25 @@ import { ServingContract } from './contract';
 import { Executor } from './executor';
 import { ModelLease } from './batcher';
 import { RunnerOptions } from './model-runner';
-import { checkRegistryName, versionSource } from './registry';
+import { VersionFormat, checkRegistryName, versionSource } from './registry';
 
 /** Options of {@link ModelManager.open}. */
 export interface ModelManagerOptions {
   readonly registryDir: string;
   readonly name: string;
-  readonly runner: Omit<RunnerOptions, 'expected'>;
+  readonly runner: Omit<RunnerOptions, 'expected' | 'caller'>;
 }
 
 interface Entry {
   readonly key: string;
   readonly version: string;
+  readonly format: VersionFormat;
   leases: number;
   retired: boolean;
 }
+
+/** A rollback with nothing served before the active version (another rollback took it first): 409. */
+export class NothingToRollBackError extends ConfigError {}
 
 /** The result of a swap or rollback. */
 export interface SwapResult {
@@ -49,13 +53,10 @@ export class ModelManager implements ModelLease {
   /** Loads `version` as the first active version; its contract is the server's. */
   static async open(executor: Executor, options: ModelManagerOptions, version: string): Promise<ModelManager> {
     const key = `${checkRegistryName('startServer', 'version', version)}#0`;
-    const contract = await executor.load(
-      key,
-      versionSource(options.registryDir, options.name, version),
-      options.runner,
-    );
+    const source = versionSource(options.registryDir, options.name, version);
+    const contract = await executor.load(key, source, { ...options.runner, caller: 'startServer' });
     const m = new ModelManager(executor, options, contract);
-    m.active = { key, version, leases: 0, retired: false };
+    m.active = { key, version, format: source.format, leases: 0, retired: false };
     m.entries.set(key, m.active);
     m.served.push(version);
     return m;
@@ -64,6 +65,11 @@ export class ModelManager implements ModelLease {
   /** The version answering new batches. */
   get version(): string {
     return this.active.version;
+  }
+
+  /** The runtime format of the version answering new batches. */
+  get format(): VersionFormat {
+    return this.active.format;
   }
 
   /** Versions served so far, oldest first (the rollback stack). */
@@ -101,7 +107,7 @@ export class ModelManager implements ModelLease {
     return this.serialize(async () => {
       const prev = this.served[this.served.length - 2];
       if (prev === undefined)
-        throw new ConfigError(
+        throw new NothingToRollBackError(
           `rollback: a version served before ${this.active.version}, got none. Swap to another version first.`,
         );
       const r = await this.install(prev);
@@ -128,9 +134,9 @@ export class ModelManager implements ModelLease {
   private async install(version: string): Promise<SwapResult> {
     const source = versionSource(this.options.registryDir, this.options.name, version);
     const key = `${version}#${++this.generation}`;
-    await this.executor.load(key, source, { ...this.options.runner, expected: this.contract });
+    await this.executor.load(key, source, { ...this.options.runner, expected: this.contract, caller: 'swap' });
     const old = this.active;
-    const next: Entry = { key, version, leases: 0, retired: false };
+    const next: Entry = { key, version, format: source.format, leases: 0, retired: false };
     this.entries.set(key, next);
     this.active = next; // the atomic step: batches dispatched from now on run on `next`
     old.retired = true;

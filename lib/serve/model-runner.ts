@@ -8,7 +8,14 @@ import { CompressionError, DataError } from '../errors';
 import { Rng } from '../core/rng';
 import { loadModel } from '../data/model-io';
 import { ortSession, runOrt, sessionInputShape } from '../export/onnx/runtime';
-import { ServingContract, TensorContract, checkContract, exampleSize, layersModelContract } from './contract';
+import {
+  ServingContract,
+  TensorContract,
+  checkContract,
+  exampleSize,
+  imageLayout,
+  layersModelContract,
+} from './contract';
 import { readOnnxFile } from './serving-manifest';
 import type { VersionSource } from './registry';
 
@@ -22,6 +29,8 @@ export interface RunnerOptions {
   readonly warmUpBatchSize: number;
   /** The contract being served: a model with another one is refused before its warm-up. */
   readonly expected?: ServingContract;
+  /** Named in errors: 'startServer' for the first version, 'swap' (the default) for the next ones. */
+  readonly caller?: string;
 }
 
 /** A loaded version. `run` answers probabilities (softmax applied to logits), row-major. */
@@ -67,15 +76,43 @@ function checkFiniteWeights(model: tf.LayersModel, source: VersionSource): void 
   }
 }
 
+/**
+ * The model's own contract with what the version's deploy.json adds: class names (one per
+ * output), the image preprocessing (fitting the input's channels), and the output kind.
+ */
+function servingContract(base: ServingContract, source: VersionSource, fn: string): ServingContract {
+  const d = source.deployment;
+  if (!d) return base;
+  const bad = (want: string, got: string): DataError =>
+    new DataError(
+      `${fn}: ${want} in the deploy.json of version '${source.version}', got ${got}. Fix deploy.json and publish the version again.`,
+      source.dir,
+    );
+  const classes = exampleSize(base.output);
+  if (d.classNames && (base.output.shape.length !== 1 || d.classNames.length !== classes))
+    throw bad(`one class name per output of [${base.output.shape.join(', ')}]`, `${d.classNames.length} names`);
+  const layout = imageLayout(base.input);
+  const p = d.preprocessing;
+  if (p && layout?.channels === 1 && (p.mean.length > 1 || p.std.length > 1 || p.channelOrder === 'bgr'))
+    throw bad('a preprocessing for 1-channel images (one mean and std, RGB order)', `${p.preset} for a grey input`);
+  return {
+    ...base,
+    outputKind: d.kind ?? base.outputKind,
+    ...(d.classNames ? { classNames: d.classNames } : {}),
+    ...(p ? { preprocessing: p } : {}),
+  };
+}
+
 async function tfjsRunner(source: VersionSource, options: RunnerOptions): Promise<ModelRunner> {
+  const fn = options.caller ?? 'swap';
   const model = await loadModel(source.dir, {
     maxModelJsonBytes: Math.min(options.maxModelBytes, 64 * 1024 * 1024),
     maxWeightBytes: options.maxModelBytes,
-    caller: 'swap',
+    caller: fn,
   });
   try {
-    const contract = layersModelContract(model);
-    if (options.expected) checkContract('swap', options.expected, contract, source.version);
+    const contract = servingContract(layersModelContract(model), source, fn);
+    if (options.expected) checkContract(fn, options.expected, contract, source.version);
     checkFiniteWeights(model, source);
     const shape = contract.input.shape;
     return {
@@ -110,8 +147,9 @@ async function onnxRunner(source: VersionSource, options: RunnerOptions): Promis
       `modelRunner: a serving manifest for ONNX version '${source.version}', got none. Publish it with publishOnnx.`,
       source.dir,
     );
-  const contract = manifest.contract;
-  if (options.expected) checkContract('swap', options.expected, contract, source.version);
+  const fn = options.caller ?? 'swap';
+  const contract = servingContract(manifest.contract, source, fn);
+  if (options.expected) checkContract(fn, options.expected, contract, source.version);
   const bytes = await readOnnxFile(source.dir, manifest, options.maxModelBytes);
   const session: InferenceSession = await ortSession(bytes, { threads: options.ortThreads });
   try {
@@ -122,7 +160,7 @@ async function onnxRunner(source: VersionSource, options: RunnerOptions): Promis
       (declared && declared.join(',') !== contract.input.shape.join(','))
     ) {
       throw new DataError(
-        `modelRunner: an ONNX model as serving.json describes it (input ${manifest.inputName} [${contract.input.shape.join(', ')}]), ` +
+        `${fn}: an ONNX model as serving.json describes it (input ${manifest.inputName} [${contract.input.shape.join(', ')}]), ` +
           `got input ${session.inputNames[0]} [${declared?.join(', ') ?? '?'}]. Publish the version again.`,
         source.dir,
       );

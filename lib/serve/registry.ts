@@ -8,8 +8,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
-import { loadModel, modelToArtifacts, writeArtifacts } from '../data/model-io';
+import { ModelArtifacts, isGraphArtifacts, loadModel, modelToArtifacts, writeArtifacts } from '../data/model-io';
 import { writeFileAtomic, writeFolderAtomic, writeJsonAtomic } from '../core/atomic';
+import { DEPLOYMENT_FILE, Deployment } from '../data/deployment';
+import { VersionDeployment, readVersionDeployment } from './version-deployment';
 import {
   MANIFEST_FILE,
   ONNX_FILE,
@@ -94,9 +96,11 @@ export interface VersionSource {
   readonly dir: string;
   readonly format: VersionFormat;
   readonly manifest?: ServingManifest;
+  /** Class names, image preprocessing and output kind from the version's deploy.json, when it has one. */
+  readonly deployment?: VersionDeployment;
 }
 
-/** Finds one version in the registry (DataError when absent or its manifest is broken). */
+/** Finds one version in the registry (DataError when absent, or its manifest or deploy.json is broken). */
 export function versionSource(registryDir: string, name: string, version: string): VersionSource {
   const dir = versionDir(registryDir, name, version);
   const format = formatOf(dir);
@@ -107,7 +111,14 @@ export function versionSource(registryDir: string, name: string, version: string
       dir,
     );
   }
-  return format === 'onnx' ? { version, dir, format, manifest: readServingManifest(dir) } : { version, dir, format };
+  const deployment = readVersionDeployment(dir);
+  return {
+    version,
+    dir,
+    format,
+    ...(format === 'onnx' ? { manifest: readServingManifest(dir) } : {}),
+    ...(deployment ? { deployment } : {}),
+  };
 }
 
 /** Where and under which version to publish a model. */
@@ -117,6 +128,8 @@ export interface PublishOptions {
   readonly version: string;
   /** Free-form JSON stored beside the model as meta.json (accuracy, recipe, ...). */
   readonly meta?: Record<string, unknown>;
+  /** The version's deploy.json (class names, preprocessing, output kind), validated when loaded. */
+  readonly deployment?: Deployment;
 }
 
 /** Writes a version folder as one unit (writeFolderAtomic: hidden folder, fsync, rename; exclusive). */
@@ -138,6 +151,7 @@ async function publishFolder(
     async (tmp) => {
       const n = await write(tmp);
       if (options.meta) writeJsonAtomic(path.join(tmp, 'meta.json'), options.meta);
+      if (options.deployment) writeJsonAtomic(path.join(tmp, DEPLOYMENT_FILE), options.deployment);
       return n;
     },
     { caller: fn, onExists: exists },
@@ -155,12 +169,24 @@ export async function publishModel(
   model: tf.LayersModel,
   options: PublishOptions,
 ): Promise<{ dir: string; weightBytes: number }> {
-  const artifacts = await modelToArtifacts(model);
-  return publishFolder(
-    'publishModel',
-    options,
-    async (dir) => writeArtifacts(dir, artifacts, { caller: 'publishModel' }).weightBytes,
-  );
+  return publishArtifacts(await modelToArtifacts(model), options, 'publishModel');
+}
+
+/**
+ * Saves a layers model's files (model.json and weights, as read by readArtifacts: quantized
+ * manifests kept as they are) as a new version, as one unit. Graph models are refused.
+ * @example await publishArtifacts(await readArtifactsAsync('run/04-export/tfjs'), {registryDir, name: 'cnn', version: '3'})
+ */
+export async function publishArtifacts(
+  artifacts: ModelArtifacts,
+  options: PublishOptions,
+  fn = 'publishArtifacts',
+): Promise<{ dir: string; weightBytes: number }> {
+  if (isGraphArtifacts(artifacts))
+    throw new ConfigError(
+      `${fn}: a TensorFlow.js layers model, got a graph model. Serve its ONNX export, or the layers model it was converted from.`,
+    );
+  return publishFolder(fn, options, async (dir) => writeArtifacts(dir, artifacts, { caller: fn }).weightBytes);
 }
 
 /**

@@ -1,36 +1,30 @@
-// The server's routes: which methods each path takes (HEAD wherever GET is), what each answers,
-// and how a refused swap becomes 409 (the serving contract) or 422 (a broken model), never 500.
+// The server's routes: which methods each path takes (HEAD wherever GET is), who may call it
+// (access.ts: health probes open; reads and inference behind the Origin, Host and token checks;
+// admin behind its own guard), what each answers, and how a refused swap becomes 409 (the
+// serving contract, or a lost race between two rollbacks) or 422 (a broken model), never 500.
+// The Open Inference Protocol's routes (kserve.ts) share the inference path with /v1/predict.
 import * as http from 'http';
 import { CompressionError, ConfigError } from '../errors';
-import { Monitor } from '../monitor/monitor';
-import { AdminGuard } from './admin-auth';
-import { ContractError, ServingContract } from './contract';
-import { PredictContext, handleFeedback, handlePredict } from './handlers';
-import { ServerMetrics } from './metrics';
-import { ModelManager, SwapResult } from './model-manager';
+import { ContractError, exampleSize } from './contract';
+import { handleFeedback } from './handlers';
+import { NothingToRollBackError, SwapResult } from './model-manager';
 import { listVersions } from './registry';
 import { RequestError } from './request-error';
-import { readBody, readBodyChunks, sendJson, sendJsonBytes } from './http-util';
+import type { RequestScope } from './request-scope';
+import { readBody, sendJson } from './http-util';
 import { parseJson } from './validate';
+import { kserveRoutes, matchKserve } from './kserve';
+import { Handler, RouteEntry, RouteRequest, RouterContext, inferenceRoute } from './inference-route';
 
-/** What the routes need from the server. */
-export interface RouterContext extends PredictContext {
-  readonly registryDir: string;
-  readonly contract: ServingContract;
-  readonly metrics: ServerMetrics;
-  readonly monitor?: Monitor;
-  readonly manager: ModelManager;
-  readonly maxBodyBytes: number;
-  readonly admin: AdminGuard;
-  swap(version: string): Promise<SwapResult>;
-  rollback(): Promise<SwapResult>;
-  ready(): boolean;
-  /** Refreshes the gauges read by /metrics. */
-  gauges(): void;
-}
+export type { RouterContext } from './inference-route';
 
 /** Handles one request and resolves with the status sent; `label` names a path for metrics. */
-export type Route = ((req: http.IncomingMessage, res: http.ServerResponse, t0: number) => Promise<number>) & {
+export type Route = ((
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  t0: number,
+  scope: RequestScope,
+) => Promise<number>) & {
   label(path: string): string;
 };
 
@@ -54,10 +48,10 @@ export function errorKind(status: number): string {
   return KINDS[status] ?? (status < 500 ? 'validation' : 'internal');
 }
 
-/** A refused swap as an HTTP error: 409 for the contract, 400 for a bad name, 422 for a broken model. */
+/** A refused swap as an HTTP error: 409 for the contract or a lost rollback race, 400 for a bad name, 422 for a broken model. */
 function swapRefusal(e: unknown): RequestError {
   const message = e instanceof Error ? e.message : String(e);
-  if (e instanceof ContractError) return new RequestError(message, 409);
+  if (e instanceof ContractError || e instanceof NothingToRollBackError) return new RequestError(message, 409);
   if (e instanceof ConfigError) return new RequestError(message, 400);
   return new RequestError(
     e instanceof CompressionError
@@ -67,53 +61,67 @@ function swapRefusal(e: unknown): RequestError {
   );
 }
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, head: boolean, t0: number) => Promise<number>;
+/** `?top=k` of a predict URL: how many most likely classes each prediction lists. */
+function topOf(url: string, classes: number): number | undefined {
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  const raw = new URLSearchParams(url.slice(q + 1)).get('top');
+  if (raw === null) return undefined;
+  const k = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
+  if (!(k >= 0 && k <= 100))
+    throw new RequestError(
+      `/v1/predict: ?top= an integer in [0, 100], got ${JSON.stringify(raw.slice(0, 20))}. Ask e.g. ?top=5.`,
+    );
+  return Math.min(k, classes);
+}
 
 /** The routes of one server. */
 export function createRouter(ctx: RouterContext): Route {
-  const json = async (req: http.IncomingMessage, path: string): Promise<unknown> =>
-    parseJson(await readBody(req, ctx.maxBodyBytes, path), path);
-  const stage = (name: string, ms: number): void => ctx.metrics.stages.observe({ stage: name }, ms / 1000);
+  const json = async (req: http.IncomingMessage, r: RouteRequest): Promise<unknown> =>
+    parseJson(await readBody(req, ctx.maxBodyBytes, r.path, { scope: r.scope }), r.path);
   const get =
     (body: () => unknown | Promise<unknown>): Handler =>
-    async (_req, res, head) => {
-      sendJson(res, 200, await body(), {}, head);
+    async (_req, res, r) => {
+      sendJson(res, 200, await body(), {}, r.head);
       return 200;
     };
   const adminAction =
     (path: string, act: (body: unknown) => Promise<SwapResult>): Handler =>
-    async (req, res) => {
+    async (req, res, r) => {
       ctx.admin.check(req, path);
-      const body = await json(req, path);
-      let r: SwapResult;
+      const body = await json(req, r);
+      let result: SwapResult;
       try {
-        r = await act(body);
+        result = await act(body);
       } catch (e) {
         throw e instanceof RequestError ? e : swapRefusal(e);
       }
-      sendJson(res, 200, r);
+      sendJson(res, 200, result);
       return 200;
     };
+  const GET = ['GET', 'HEAD'] as const;
 
-  const table: Record<string, { methods: readonly string[]; handle: Handler }> = {
-    '/healthz': { methods: ['GET', 'HEAD'], handle: get(() => ({ status: 'ok' })) },
+  const table: Record<string, RouteEntry> = {
+    '/healthz': { methods: GET, kind: 'health', handle: get(() => ({ status: 'ok' })) },
     '/readyz': {
-      methods: ['GET', 'HEAD'],
-      handle: async (_req, res, head) => {
+      methods: GET,
+      kind: 'health',
+      handle: async (_req, res, r) => {
         const ready = ctx.ready();
         sendJson(
           res,
           ready ? 200 : 503,
           { ready, model: ctx.name, version: ctx.manager.version },
           ready ? {} : { 'retry-after': '1' },
-          head,
+          r.head,
         );
         return ready ? 200 : 503;
       },
     },
     '/metrics': {
-      methods: ['GET', 'HEAD'],
-      handle: async (_req, res, head) => {
+      methods: GET,
+      kind: 'read',
+      handle: async (_req, res, r) => {
         ctx.gauges();
         if (ctx.monitor) {
           const d = ctx.monitor.drift.report();
@@ -127,12 +135,13 @@ export function createRouter(ctx: RouterContext): Route {
           'content-type': ctx.metrics.registry.contentType,
           'content-length': Buffer.byteLength(text),
         });
-        res.end(head ? undefined : text);
+        res.end(r.head ? undefined : text);
         return 200;
       },
     },
     '/v1/models': {
-      methods: ['GET', 'HEAD'],
+      methods: GET,
+      kind: 'read',
       handle: get(() => ({
         model: ctx.name,
         version: ctx.manager.version,
@@ -142,7 +151,8 @@ export function createRouter(ctx: RouterContext): Route {
       })),
     },
     '/v1/monitor': {
-      methods: ['GET', 'HEAD'],
+      methods: GET,
+      kind: 'read',
       handle: get(() => {
         if (!ctx.monitor)
           throw new RequestError(
@@ -154,42 +164,32 @@ export function createRouter(ctx: RouterContext): Route {
     },
     '/v1/predict': {
       methods: ['POST'],
-      handle: async (req, res, _head, t0) => {
-        const chunks = await readBodyChunks(req, ctx.maxBodyBytes, '/v1/predict');
-        const t1 = performance.now();
-        const input = await ctx.decode(chunks);
-        const t2 = performance.now();
-        const out = await handlePredict(ctx, input);
-        const t3 = performance.now();
-        sendJsonBytes(res, 200, out.body);
-        const a = out.answer;
-        stage('read', t1 - t0);
-        stage('parse', t2 - t1);
-        stage('queue', a.queueMs);
-        stage('compute', a.computeMs);
-        stage('encode', a.encodeMs);
-        stage('transfer', Math.max(0, a.transferMs));
-        stage('respond', performance.now() - t3);
-        ctx.monitor?.latency.record(performance.now() - t0);
-        ctx.metrics.predictions.inc({ model: ctx.name, version: a.version }, out.count);
-        return 200;
-      },
+      kind: 'inference',
+      handle: (req, res, r) =>
+        inferenceRoute(ctx, req, res, r, 'predict', { top: topOf(req.url ?? '', exampleSize(ctx.contract.output)) }),
     },
     '/v1/feedback': {
       methods: ['POST'],
-      handle: async (req, res) => {
-        sendJson(res, 200, handleFeedback(await json(req, '/v1/feedback'), ctx.log, ctx.monitor));
+      kind: 'inference',
+      handle: async (req, res, r) => {
+        sendJson(res, 200, handleFeedback(await json(req, r), ctx.log, ctx.monitor));
         return 200;
       },
     },
     '/v1/admin/swap': {
       methods: ['POST'],
+      kind: 'admin',
       handle: adminAction('/v1/admin/swap', async (body) => {
         const version = (body as { version?: unknown } | null)?.version;
-        const versions = listVersions(ctx.registryDir, ctx.name);
-        if (typeof version !== 'string' || !versions.includes(version)) {
+        if (typeof version !== 'string')
           throw new RequestError(
-            `/v1/admin/swap: {"version": one of [${versions.slice(-20).join(', ')}]}, got ${typeof version === 'string' ? 'an unknown version' : 'no version string'}.`,
+            `/v1/admin/swap: {"version": "<a version string>"}, got ${version === undefined ? 'no version' : `a version of type ${version === null ? 'null' : typeof version}`}. Send the version as a JSON string.`,
+            400,
+          );
+        const versions = listVersions(ctx.registryDir, ctx.name);
+        if (!versions.includes(version)) {
+          throw new RequestError(
+            `/v1/admin/swap: {"version": one of [${versions.slice(-20).join(', ')}]}, got an unknown version.`,
             404,
           );
         }
@@ -198,29 +198,51 @@ export function createRouter(ctx: RouterContext): Route {
     },
     '/v1/admin/rollback': {
       methods: ['POST'],
+      kind: 'admin',
       handle: adminAction('/v1/admin/rollback', async () => {
         if (ctx.manager.history().length < 2)
           throw new RequestError(`/v1/admin/rollback: a version served before ${ctx.manager.version}, got none.`, 409);
         return ctx.rollback();
       }),
     },
+    ...kserveRoutes(ctx),
   };
 
-  const route = async (req: http.IncomingMessage, res: http.ServerResponse, t0: number): Promise<number> => {
+  const find = (path: string): { entry: RouteEntry; label: string; params: Record<string, string> } | undefined => {
+    const exact = Object.prototype.hasOwnProperty.call(table, path) ? table[path] : undefined;
+    if (exact) return { entry: exact, label: path, params: {} };
+    const m = matchKserve(path);
+    const entry = m && table[m.label];
+    return m && entry ? { entry, label: m.label, params: m.params } : undefined;
+  };
+
+  const route = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    t0: number,
+    scope: RequestScope,
+  ): Promise<number> => {
     const path = (req.url ?? '/').split('?')[0] as string;
     const method = req.method ?? 'GET';
-    const r = table[path];
-    if (!r)
+    const found = find(path);
+    if (!found)
       throw new RequestError(
-        `${path.slice(0, 100)}: one of ${Object.keys(table).join(', ')}, got an unknown path.`,
+        `${path.slice(0, 100)}: one of ${Object.keys(table)
+          .filter((p) => !p.includes(':'))
+          .join(', ')}, or /v2/models/${ctx.name}[/versions/<version>][/ready|/infer], got an unknown path.`,
         404,
       );
-    if (!r.methods.includes(method)) {
-      throw new RequestError(`${path}: method ${r.methods.join(' or ')}, got ${method.slice(0, 20)}.`, 405, {
-        allow: r.methods.join(', '),
+    const { entry } = found;
+    if (method === 'OPTIONS' && req.headers.origin !== undefined && entry.kind !== 'admin')
+      return ctx.access.preflight(req, res, path);
+    if (!entry.methods.includes(method)) {
+      throw new RequestError(`${path}: method ${entry.methods.join(' or ')}, got ${method.slice(0, 20)}.`, 405, {
+        allow: entry.methods.join(', '),
       });
     }
-    return r.handle(req, res, method === 'HEAD', t0);
+    for (const [k, v] of Object.entries(ctx.access.corsHeaders(req))) res.setHeader(k, v);
+    ctx.access.check(req, path, entry.kind);
+    return entry.handle(req, res, { head: method === 'HEAD', t0, scope, path, params: found.params });
   };
-  return Object.assign(route, { label: (path: string) => (table[path] ? path : 'other') });
+  return Object.assign(route, { label: (path: string) => find(path)?.label ?? 'other' });
 }

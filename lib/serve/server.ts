@@ -7,82 +7,48 @@
 // writes the answers the workers encoded; it never computes, and the workers run at a lower
 // priority (nice 10 on Linux), so /healthz and /metrics answer while the workers are busy.
 //
-// Statuses: 400 malformed, 401 no or wrong admin token, 403 admin off / from a web page / foreign
-// Host, 404, 405 (with Allow), 409 a swap the serving contract refuses, 413 body too large, 415
-// admin body not JSON, 422 a swap to a broken model (corrupt, oversized, NaN outputs), 503 queue
-// full or shutting down (with Retry-After: come back later), 504 no answer within timeoutMs (the
-// request was accepted but the compute behind the server did not answer in time: a gateway
-// timeout, gRPC's DEADLINE_EXCEEDED; it is not 503 because retrying the same request at once is
-// not what helps). A client that goes away is counted as 'client_abort', never as a 5xx.
+// Requests: JSON, PNG/JPEG bodies and multipart image uploads (predict-input.ts), on this
+// server's /v1 API and on the Open Inference Protocol's /v2 (kserve.ts); HTTP or HTTPS (tls).
+// Budgets: each body is capped alone and all bodies in flight together (request-scope.ts); a
+// refused body is never read (the connection closes after the answer); a request is admitted
+// before its body is read (503 at once when the queue is full) and has a deadline from its
+// arrival (504 on time, and a request still queued then is never computed).
+//
+// Statuses: 400 malformed, 401 no or wrong token (admin or inference), 403 admin off / a web page
+// whose origin is not allowed / foreign Host, 404, 405 (with Allow), 409 a swap the serving
+// contract refuses (or a rollback that lost a race), 413 body or image too large, 415 an unsupported
+// content type (or admin body not JSON), 422 a swap to a broken model (corrupt, oversized, NaN
+// outputs), 503 queue full, bodies over budget, or shutting down (with Retry-After: come back
+// later), 504 no answer within timeoutMs (a gateway timeout, gRPC's DEADLINE_EXCEEDED; not 503
+// because retrying the same request at once is not what helps). A client that goes away is
+// counted as 'client_abort', never as a 5xx.
 import * as http from 'http';
+import * as https from 'https';
 import { AddressInfo } from 'net';
 import * as os from 'os';
-import { ConfigError, describe } from '../errors';
 import { Monitor } from '../monitor/monitor';
-import { AdminGuard, AdminOptions } from './admin-auth';
+import { AccessGuard } from './access';
+import { AdminGuard } from './admin-auth';
 import { Batcher } from './batcher';
 import { ServingContract, exampleSize } from './contract';
+import { decodeRequest } from './decode';
 import { Executor, InlineExecutor } from './executor';
+import { ImageDecoder } from './image-decode';
 import { createMetrics, ServerMetrics } from './metrics';
 import { ModelManager, SwapResult } from './model-manager';
+import { DEFAULT_PREPROCESSING, pixelsToInput } from './pixels';
 import { latestVersion, checkRegistryName } from './registry';
 import { RequestError } from './request-error';
+import { BodyBudget, RequestScope } from './request-scope';
+import { ServerOptions, checkHost, checkPort, listenError, positive } from './server-options';
 import { ExecutorStats } from './worker-protocol';
 import { WorkerPool } from './worker-pool';
 import { PredictionLog } from './handlers';
-import { decodePredict } from './validate';
 import { Route, createRouter, errorKind } from './routes';
-import { sendError } from './http-util';
+import { lingerClose, mustClose, sendError } from './http-util';
+import { ConfigError, describe } from '../errors';
 
-/** Options for {@link startServer}. */
-export interface ServerOptions {
-  readonly registryDir: string;
-  /** Model name in the registry. */
-  readonly model: string;
-  /** Version to serve first. Default: the latest. */
-  readonly version?: string;
-  /** Port; 0 (default) picks a free one. */
-  readonly port?: number;
-  /** Address to bind. Default '127.0.0.1' (loopback only); an empty string is refused. */
-  readonly host?: string;
-  /**
-   * Largest request body (bytes), parsed in memory: keep it to tens of MiB. Default: room for
-   * maxBatchSize examples at 16 characters a number, at most 64 MiB.
-   */
-  readonly maxBodyBytes?: number;
-  /** Most examples in one request and in one computed batch. Default 256. */
-  readonly maxBatchSize?: number;
-  /** Longest a request waits for others to fill its batch while a worker is free (ms). Default 0: a free worker takes what is queued at once; batches still form while the workers are busy. */
-  readonly maxDelayMs?: number;
-  /** Gather requests into batches. Default true; false computes each request alone. */
-  readonly batching?: boolean;
-  /** Most examples waiting for a worker; beyond, 503 + Retry-After. Default 4 full batches per worker. */
-  readonly maxQueueExamples?: number;
-  /** Per-request deadline, arrival to answer (ms); past it, 504. Default 10,000. */
-  readonly timeoutMs?: number;
-  /** Inference worker threads. Default one per core; 0 computes on the main thread (the design before workers, for comparison). */
-  readonly workers?: number;
-  /** Nice value of the worker threads (0-19, Linux; ignored elsewhere): above 0 the event loop gets the CPU before inference. Default 10 (DEFAULT_WORKER_NICE in worker-pool.ts says why). */
-  readonly workerNice?: number;
-  /** ONNX Runtime intra-op threads per worker. Default 1. */
-  readonly ortThreads?: number;
-  /** Largest model files read at load, in bytes. Default 512 MiB. */
-  readonly maxModelBytes?: number;
-  /** Bodies of at least this many bytes, arriving while other requests are in flight, are parsed and validated in a worker, not on the event loop. Default 64 KiB. */
-  readonly parseOffloadBytes?: number;
-  /** Examples of the warm-up batch every version must answer with finite outputs. Default 8. */
-  readonly warmUpBatchSize?: number;
-  /** The admin API (swap, rollback). Off without a token unless `insecure` on loopback. */
-  readonly admin?: AdminOptions;
-  /** Monitor fed with every prediction (drift, latency) and every feedback. */
-  readonly monitor?: Monitor;
-  /** How long close() waits for in-flight requests (ms). Default 10,000. */
-  readonly shutdownTimeoutMs?: number;
-  /** A client must send its headers within this (ms). Default 10,000. */
-  readonly headersTimeoutMs?: number;
-  /** A client must send its whole request within this (ms). Default 30,000. */
-  readonly requestTimeoutMs?: number;
-}
+export type { ServerOptions, TlsOptions } from './server-options';
 
 /** A running server. */
 export interface InferenceServer {
@@ -106,33 +72,24 @@ export interface InferenceServer {
   close(): Promise<void>;
 }
 
-function positive(name: string, v: number, integer = true): number {
-  if (!(Number.isFinite(v) && v > 0 && (!integer || Number.isInteger(v)))) {
-    throw new ConfigError(
-      `startServer: ${name} a positive ${integer ? 'integer' : 'number'}, got ${describe(v)}. Leave it out for the default.`,
-    );
-  }
-  return v;
-}
-
 /**
- * Starts the server. Endpoints: POST /v1/predict {input} | {inputs}; POST /v1/feedback {id, label};
- * GET /v1/models; GET /v1/monitor; POST /v1/admin/swap {version}; POST /v1/admin/rollback;
- * GET|HEAD /healthz, /readyz, /metrics.
+ * Starts the server. Endpoints: POST /v1/predict {input} | {inputs} | a PNG/JPEG body | a
+ * multipart form of images (?top=k); POST /v1/feedback {id, label}; GET /v1/models;
+ * GET /v1/monitor; POST /v1/admin/swap {version}; POST /v1/admin/rollback; GET|HEAD /healthz,
+ * /readyz, /metrics; and the Open Inference Protocol: GET /v2, /v2/health/live|ready,
+ * /v2/models/{name}[/ready]; POST /v2/models/{name}/infer.
  * @example const s = await startServer({registryDir, model: 'simplenet', admin: {token}}); ...; await s.close();
  */
 export async function startServer(options: ServerOptions): Promise<InferenceServer> {
   const name = checkRegistryName('startServer', 'model name', options.model);
-  const host = options.host ?? '127.0.0.1';
-  if (typeof host !== 'string' || host.trim() === '') {
-    throw new ConfigError(
-      `startServer: a host to bind (e.g. '127.0.0.1'), got ${describe(host)}. An empty host would bind every interface; say '0.0.0.0' if that is meant.`,
-    );
-  }
+  const host = checkHost(options.host ?? '127.0.0.1');
   const maxBatchSize = positive('maxBatchSize', options.maxBatchSize ?? 256);
-  const port = options.port ?? 0;
-  if (!(Number.isInteger(port) && port >= 0 && port <= 65535))
-    throw new ConfigError(`startServer: port an integer in [0, 65535], got ${describe(port)}. Use 0 for a free port.`);
+  const port = checkPort(options.port ?? 0);
+  const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 10000, false);
+  const maxImageBytes = positive('maxImageBytes', options.maxImageBytes ?? 8 * 1024 * 1024);
+  const images = new ImageDecoder(options.images);
+  positive('images.maxPixels', images.maxPixels);
+  positive('images.timeoutMs', images.timeoutMs, false);
   const workers = options.workers ?? os.availableParallelism();
   if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64))
     throw new ConfigError(`startServer: workers an integer in [0, 64], got ${describe(workers)}. Use one per core.`);
@@ -142,6 +99,11 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     warmUpBatchSize: Math.min(positive('warmUpBatchSize', options.warmUpBatchSize ?? 8), maxBatchSize),
   };
   const admin = new AdminGuard(options.admin, host);
+  const access = new AccessGuard(options.access, host);
+  if (options.tls && !(options.tls.cert && options.tls.key))
+    throw new ConfigError(
+      `startServer: tls {cert, key} as PEM text, got ${describe(Object.keys(options.tls))}. Pass both the certificate and its key.`,
+    );
   const firstVersion = options.version ?? latestVersion(options.registryDir, name);
   const executor: Executor =
     workers === 0 ? new InlineExecutor() : await WorkerPool.start({ workers, workerNice: options.workerNice });
@@ -163,7 +125,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
       maxDelayMs: options.maxDelayMs ?? 0,
       batching: options.batching ?? true,
       maxQueueExamples: options.maxQueueExamples ?? maxBatchSize * 4 * executor.slots,
-      timeoutMs: options.timeoutMs ?? 10000,
+      timeoutMs,
     },
     (b) => metrics.batchExamples.observe(b.examples),
   );
@@ -185,6 +147,14 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   const swap = (version: string) => manager.swap(version).then(swapped('swap'));
   const rollback = () => manager.rollback().then(swapped('rollback'));
 
+  const maxBodyBytes = positive(
+    'maxBodyBytes',
+    options.maxBodyBytes ?? Math.min(maxBatchSize * exampleSize(contract.input) * 16 + 65536, 64 * 1024 * 1024),
+  );
+  const budget = new BodyBudget(
+    positive('maxBodiesBytes', options.maxBodiesBytes ?? Math.max(64 * 1024 * 1024, maxBodyBytes, maxImageBytes)),
+  );
+  const preprocessing = contract.preprocessing ?? DEFAULT_PREPROCESSING;
   const route: Route = createRouter({
     name,
     registryDir: options.registryDir,
@@ -194,19 +164,26 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     log,
     batcher,
     manager,
+    maxBatchSize,
+    maxBodyBytes,
+    maxImageBytes,
+    images,
+    timeoutMs,
     // A large body is joined, parsed and validated in a worker when other requests are in flight
     // (they would wait behind the parse); alone, it is parsed here and saves two thread hops.
-    decode: (chunks) =>
+    // Uploaded images are preprocessed the same way.
+    decode: (kind, chunks) =>
       chunks.reduce((n, c) => n + c.length, 0) >= parseOffloadBytes && inflight > 1
-        ? executor.decode(chunks, contract.input.shape, maxBatchSize)
-        : Promise.resolve(decodePredict(chunks, contract.input.shape, { maxBatch: maxBatchSize })),
-    maxBodyBytes: positive(
-      'maxBodyBytes',
-      options.maxBodyBytes ?? Math.min(maxBatchSize * exampleSize(contract.input) * 16 + 65536, 64 * 1024 * 1024),
-    ),
+        ? executor.decode(kind, chunks, contract.input.shape, maxBatchSize)
+        : Promise.resolve(decodeRequest(kind, chunks, contract.input.shape, { maxBatch: maxBatchSize })),
+    pixels: (pixels, count, layout) =>
+      inflight > 1
+        ? executor.pixels(pixels, count, layout, preprocessing)
+        : Promise.resolve(pixelsToInput(pixels, count, layout, preprocessing)),
     swap,
     rollback,
     admin,
+    access,
     ready: () => !closing,
     gauges: () => {
       metrics.queueExamples.set(batcher.queuedExamples);
@@ -214,49 +191,58 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     },
   });
 
-  const server = http.createServer(
-    {
-      headersTimeout: options.headersTimeoutMs ?? 10000,
-      requestTimeout: options.requestTimeoutMs ?? 30000,
-      connectionsCheckingInterval: 500,
-    },
-    (req, res) => {
-      inflight++;
-      metrics.inflight.inc();
-      const t0 = performance.now();
-      let closedEarly = false;
-      res.on('close', () => {
-        if (!res.writableEnded) closedEarly = true;
+  const serverOptions: http.ServerOptions = {
+    headersTimeout: options.headersTimeoutMs ?? 10000,
+    requestTimeout: options.requestTimeoutMs ?? 30000,
+    connectionsCheckingInterval: 500,
+  };
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    inflight++;
+    metrics.inflight.inc();
+    const t0 = performance.now();
+    let closedEarly = false;
+    res.on('close', () => {
+      if (!res.writableEnded) closedEarly = true;
+    });
+    if (closing) res.setHeader('connection', 'close');
+    const scope = new RequestScope(budget, res);
+    route(req, res, t0, scope)
+      .catch((e: unknown) => {
+        const status = e instanceof RequestError ? e.status : 500;
+        if (!res.headersSent && !closedEarly) {
+          const headers: Record<string, string> = { ...(e instanceof RequestError ? e.headers : {}) };
+          // A large body the server did not read is never read: the connection closes after the answer.
+          if (mustClose(req)) {
+            headers.connection = 'close';
+            lingerClose(req);
+          }
+          sendError(
+            res,
+            status,
+            e instanceof Error ? e.message : String(e),
+            headers,
+            req.method === 'HEAD',
+            (req.url ?? '').startsWith('/v2'),
+          );
+        } else res.end();
+        return status;
+      })
+      .then((code) => {
+        const label = (req.url ?? '/').split('?')[0] as string;
+        const status = closedEarly ? 499 : code;
+        const r = route.label(label);
+        if (status >= 400) metrics.errors.inc({ route: r, kind: errorKind(status) });
+        metrics.requests.inc({ route: r, code: String(status) });
+        metrics.latency.observe({ route: r, code: String(status) }, (performance.now() - t0) / 1000);
+      })
+      .finally(() => {
+        inflight--;
+        metrics.inflight.dec();
       });
-      if (closing) res.setHeader('connection', 'close');
-      route(req, res, t0)
-        .catch((e: unknown) => {
-          const status = e instanceof RequestError ? e.status : 500;
-          if (!res.headersSent && !closedEarly) {
-            sendError(
-              res,
-              status,
-              e instanceof Error ? e.message : String(e),
-              e instanceof RequestError ? e.headers : {},
-              req.method === 'HEAD',
-            );
-          } else res.end();
-          return status;
-        })
-        .then((code) => {
-          const label = (req.url ?? '/').split('?')[0] as string;
-          const status = closedEarly ? 499 : code;
-          const r = route.label(label);
-          if (status >= 400) metrics.errors.inc({ route: r, kind: errorKind(status) });
-          metrics.requests.inc({ route: r, code: String(status) });
-          metrics.latency.observe({ route: r, code: String(status) }, (performance.now() - t0) / 1000);
-        })
-        .finally(() => {
-          inflight--;
-          metrics.inflight.dec();
-        });
-    },
-  );
+  };
+  const server = options.tls
+    ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, handle)
+    : http.createServer(serverOptions, handle);
   server.keepAliveTimeout = 5000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     metrics.errors.inc({ route: 'other', kind: 'framing' });
@@ -269,10 +255,11 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   });
   try {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (e) => reject(listenError(e, host, port)));
       server.listen(port, host, () => resolve());
     });
     admin.listening((server.address() as AddressInfo).port);
+    access.listening((server.address() as AddressInfo).port);
   } catch (e) {
     server.close();
     await manager.close();
@@ -284,7 +271,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   let closed: Promise<void> | undefined;
 
   return {
-    url: `http://${shown}:${addr.port}`,
+    url: `${options.tls ? 'https' : 'http'}://${shown}:${addr.port}`,
     port: addr.port,
     metrics,
     monitor: options.monitor,

@@ -44,14 +44,18 @@ function declared(v: onnx.IValueInfoProto | undefined, what: string): { name: st
   return { name: v.name, shape };
 }
 
-/** Follows the graph output back through Identity/Transpose/Reshape nodes: does a Softmax produce it? */
+/** Follows the graph output back through Identity/Transpose/Reshape/Flatten and Q/DQ nodes: does a Softmax produce it? */
 function producedBySoftmax(graph: onnx.IGraphProto, output: string): boolean {
   const byOutput = new Map<string, onnx.INodeProto>();
   for (const n of graph.node ?? []) for (const o of n.output ?? []) byOutput.set(o, n);
   let node = byOutput.get(output);
   for (let hops = 0; node && hops < 8; hops++) {
     if (node.opType === 'Softmax') return true;
-    if (!['Identity', 'Transpose', 'Reshape', 'Flatten'].includes(node.opType ?? '')) return false;
+    // Q/DQ pairs (an INT8 QDQ graph quantizes its output) keep the values on a grid: still probabilities.
+    if (
+      !['Identity', 'Transpose', 'Reshape', 'Flatten', 'QuantizeLinear', 'DequantizeLinear'].includes(node.opType ?? '')
+    )
+      return false;
     node = byOutput.get((node.input ?? [])[0] ?? '');
   }
   return false;

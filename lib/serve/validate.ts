@@ -12,6 +12,8 @@ export interface PredictInput {
   readonly values: Float32Array;
   readonly count: number;
   readonly batch: boolean;
+  /** Sent as an Open Inference Protocol request: answer in its form (the request's id, a classification). */
+  readonly v2?: { readonly id?: string; readonly classification?: number };
 }
 
 function kind(v: unknown): string {
@@ -21,19 +23,29 @@ function kind(v: unknown): string {
   return typeof v;
 }
 
-/** Writes one example (flat or nested to `shape`) into `out` at `offset`; throws RequestError. */
-function writeExample(ex: unknown, shape: readonly number[], out: Float32Array, offset: number, where: string): void {
+/**
+ * Writes one tensor (flat, or nested to `shape`) into `out` at `offset`; throws a RequestError
+ * (400) whose message starts with `fn`.
+ */
+export function writeTensor(
+  ex: unknown,
+  shape: readonly number[],
+  out: Float32Array,
+  offset: number,
+  where: string,
+  fn = 'predict',
+): void {
   const size = shape.reduce((a, b) => a * b, 1);
   if (!Array.isArray(ex))
-    throw new RequestError(`predict: ${where} must be an array of ${size} numbers, got ${kind(ex)}.`);
+    throw new RequestError(`${fn}: ${where} must be an array of ${size} numbers, got ${kind(ex)}.`);
   if (ex.length === size && (shape.length === 1 || ex.length === 0 || !Array.isArray(ex[0]))) {
     for (let i = 0; i < size; i++) {
       const v = ex[i];
       if (typeof v !== 'number')
-        throw new RequestError(`predict: ${where}[${i}] must be a number (dtype float32), got ${kind(v)}.`);
+        throw new RequestError(`${fn}: ${where}[${i}] must be a number (dtype float32), got ${kind(v)}.`);
       if (!Number.isFinite(Math.fround(v))) {
         throw new RequestError(
-          `predict: ${where}[${i}] must be finite in float32 (|x| <= 3.4028235e38), got ${Number.isFinite(v) ? 'a number outside that range' : 'a non-finite number'}.`,
+          `${fn}: ${where}[${i}] must be finite in float32 (|x| <= 3.4028235e38), got ${Number.isFinite(v) ? 'a number outside that range' : 'a non-finite number'}.`,
         );
       }
       out[offset + i] = v;
@@ -44,12 +56,12 @@ function writeExample(ex: unknown, shape: readonly number[], out: Float32Array, 
   const [head, ...rest] = shape;
   if (rest.length === 0 || ex.length !== head) {
     throw new RequestError(
-      `predict: ${where} must hold ${size} numbers (flat) or be nested as [${shape.join(', ')}], ` +
-        `got ${kind(ex)}. Send one example of the model's input shape.`,
+      `${fn}: ${where} must hold ${size} numbers (flat) or be nested as [${shape.join(', ')}], ` +
+        `got ${kind(ex)}. Send ${fn === 'predict' ? "one example of the model's input shape" : 'data of the shape you declare'}.`,
     );
   }
   const inner = rest.reduce((a, b) => a * b, 1);
-  for (let i = 0; i < head; i++) writeExample(ex[i], rest, out, offset + i * inner, `${where}[${i}]`);
+  for (let i = 0; i < head; i++) writeTensor(ex[i], rest, out, offset + i * inner, `${where}[${i}]`, fn);
 }
 
 /** Limits for {@link parsePredictBody}. */
@@ -92,7 +104,7 @@ export function parsePredictBody(body: unknown, shape: readonly number[], limits
   }
   const size = shape.reduce((a, c) => a * c, 1);
   const values = new Float32Array(examples.length * size);
-  examples.forEach((ex, i) => writeExample(ex, shape, values, i * size, hasOne ? 'input' : `inputs[${i}]`));
+  examples.forEach((ex, i) => writeTensor(ex, shape, values, i * size, hasOne ? 'input' : `inputs[${i}]`));
   return { values, count: examples.length, batch: hasMany };
 }
 
@@ -108,12 +120,16 @@ export function parseJson(buf: Uint8Array, route: string): unknown {
   }
 }
 
+/** A body as one buffer (the chunks it came in joined). */
+export function joined(body: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  return body instanceof Uint8Array ? body : body.length === 1 ? (body[0] as Uint8Array) : Buffer.concat(body);
+}
+
 /** A predict body from its bytes (one buffer, or the chunks it came in): {@link parseJson} then {@link parsePredictBody}. */
 export function decodePredict(
   body: Uint8Array | readonly Uint8Array[],
   shape: readonly number[],
   limits: ValidationLimits,
 ): PredictInput {
-  const buf = body instanceof Uint8Array ? body : body.length === 1 ? (body[0] as Uint8Array) : Buffer.concat(body);
-  return parsePredictBody(parseJson(buf, '/v1/predict'), shape, limits);
+  return parsePredictBody(parseJson(joined(body), '/v1/predict'), shape, limits);
 }

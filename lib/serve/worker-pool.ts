@@ -9,12 +9,16 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { ConfigError, DataError, describe } from '../errors';
 import type { AnswerRequest } from './answer';
-import { ServingContract } from './contract';
+import type { ServingContract } from './contract';
 import { Executor } from './executor';
 import type { RunnerOptions } from './model-runner';
 import type { VersionSource } from './registry';
 import { ExecutorStats, RunResult, WorkerCommand, WorkerReply, reviveError } from './worker-protocol';
-import { PredictInput, decodePredict } from './validate';
+import type { ResolvedPreprocessing } from '../data/preprocess';
+import { ImageLayout } from './contract';
+import { BodyKind, decodeRequest } from './decode';
+import { pixelsToInput } from './pixels';
+import { PredictInput } from './validate';
 
 /** Options of {@link WorkerPool.start}. */
 export interface WorkerPoolOptions {
@@ -42,9 +46,14 @@ export class WorkerLostError extends DataError {}
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 interface Slot {
   worker: Worker;
+  /** Computing a batch. */
   busy: boolean;
+  /** Loading a version: no batch is dispatched to it meanwhile (the others keep serving). */
+  loading: boolean;
   alive: boolean;
   pending: Map<number, Pending>;
+  /** Version keys loaded in this worker. */
+  keys: Set<string>;
 }
 
 /** The worker's script: compiled JavaScript beside this file, or the TypeScript source under tsx. */
@@ -100,7 +109,14 @@ export class WorkerPool implements Executor {
   }
 
   private addSlot(): Promise<Slot> {
-    const slot: Slot = { worker: spawn(this.nice), busy: true, alive: true, pending: new Map() };
+    const slot: Slot = {
+      worker: spawn(this.nice),
+      busy: true,
+      loading: false,
+      alive: true,
+      pending: new Map(),
+      keys: new Set(),
+    };
     this.pool.push(slot);
     return new Promise<Slot>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -148,7 +164,10 @@ export class WorkerPool implements Executor {
     try {
       slot = await this.addSlot();
       slot.busy = true;
-      for (const [key, { source, options }] of this.loaded) await this.send(slot, { op: 'load', key, source, options });
+      for (const [key, { source, options }] of this.loaded) {
+        await this.send(slot, { op: 'load', key, source, options });
+        slot.keys.add(key);
+      }
       slot.busy = false;
       this.onFree?.();
     } catch {
@@ -174,31 +193,44 @@ export class WorkerPool implements Executor {
   }
 
   freeSlots(): number {
-    return this.pool.filter((s) => s.alive && !s.busy).length;
+    return this.pool.filter((s) => s.alive && !s.busy && !s.loading).length;
   }
 
   liveSlots(): number {
     return this.pool.filter((s) => s.alive).length;
   }
 
+  /**
+   * Loads a version into the workers one at a time: the loading worker takes no batch (its
+   * running batch, if any, finishes first), the others keep serving, so a large model's load
+   * and warm-up never hold a request past its deadline. On any failure no worker keeps it.
+   */
   async load(key: string, source: VersionSource, options: RunnerOptions): Promise<ServingContract> {
-    const slots = this.pool.filter((s) => s.alive);
-    const results = await Promise.allSettled(
-      slots.map((s) => this.send<ServingContract>(s, { op: 'load', key, source, options })),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed || slots.length === 0) {
+    let contract: ServingContract | undefined;
+    let failure: unknown;
+    // Until every live worker has it (a worker that replaced a dead one meanwhile included).
+    for (let slot = this.missing(key); slot && failure === undefined; slot = this.missing(key)) {
+      slot.loading = true;
+      try {
+        contract = await this.send<ServingContract>(slot, { op: 'load', key, source, options });
+        slot.keys.add(key);
+      } catch (e) {
+        failure = e;
+      } finally {
+        slot.loading = false;
+        this.onFree?.();
+      }
+    }
+    if (failure !== undefined || contract === undefined) {
       await this.unload(key);
-      throw failed
-        ? failed.reason
-        : new DataError(`WorkerPool.load: at least one live worker, got none. Restart the server.`);
+      throw failure ?? new DataError(`WorkerPool.load: at least one live worker, got none. Restart the server.`);
     }
     this.loaded.set(key, { source, options });
-    return (results[0] as PromiseFulfilledResult<ServingContract>).value;
+    return contract;
   }
 
   async run(key: string, values: Float32Array, count: number, answer?: AnswerRequest): Promise<RunResult> {
-    const slot = this.pool.find((s) => s.alive && !s.busy);
+    const slot = this.pool.find((s) => s.alive && !s.busy && !s.loading);
     if (!slot) throw new Error('WorkerPool.run: a free worker, got none (the batcher dispatches only to free slots)');
     slot.busy = true;
     try {
@@ -216,20 +248,57 @@ export class WorkerPool implements Executor {
    * batch). The chunks go as they are (joined in the worker): each one that is alone on its
    * ArrayBuffer is transferred, the others copied.
    */
-  async decode(chunks: readonly Uint8Array[], shape: readonly number[], maxBatch: number): Promise<PredictInput> {
-    const slot = this.pool.filter((s) => s.alive).sort((a, b) => a.pending.size - b.pending.size)[0];
-    if (!slot) return decodePredict(chunks, shape, { maxBatch });
+  async decode(
+    kind: BodyKind,
+    chunks: readonly Uint8Array[],
+    shape: readonly number[],
+    maxBatch: number,
+  ): Promise<PredictInput> {
+    const slot = this.leastBusy();
+    if (!slot) return decodeRequest(kind, chunks, shape, { maxBatch });
     const own = chunks.map((c) => (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c : c.slice()));
     return this.send<PredictInput>(
       slot,
-      { op: 'decode', chunks: own, shape, maxBatch },
+      { op: 'decode', kind, chunks: own, shape, maxBatch },
       own.map((c) => c.buffer as ArrayBuffer),
     );
   }
 
+  async pixels(
+    pixels: Uint8Array,
+    count: number,
+    layout: ImageLayout,
+    preprocessing: ResolvedPreprocessing,
+  ): Promise<Float32Array> {
+    const slot = this.leastBusy();
+    if (!slot) return pixelsToInput(pixels, count, layout, preprocessing);
+    const own = pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength ? pixels : pixels.slice();
+    return this.send<Float32Array>(slot, { op: 'pixels', pixels: own, count, layout, preprocessing }, [
+      own.buffer as ArrayBuffer,
+    ]);
+  }
+
+  /** A live worker that has not loaded `key` (and is not loading a version). */
+  private missing(key: string): Slot | undefined {
+    return this.pool.find((s) => s.alive && !s.loading && !s.keys.has(key));
+  }
+
+  /** The live worker with the fewest messages waiting, preferring one that is neither computing nor loading. */
+  private leastBusy(): Slot | undefined {
+    const rank = (s: Slot): number => s.pending.size + (s.busy || s.loading ? 1000 : 0);
+    return this.pool.filter((s) => s.alive).sort((a, b) => rank(a) - rank(b))[0];
+  }
+
   async unload(key: string): Promise<void> {
     this.loaded.delete(key);
-    await Promise.allSettled(this.pool.filter((s) => s.alive).map((s) => this.send(s, { op: 'unload', key })));
+    await Promise.allSettled(
+      this.pool
+        .filter((s) => s.alive)
+        .map((s) => {
+          s.keys.delete(key);
+          return this.send(s, { op: 'unload', key });
+        }),
+    );
   }
 
   async stats(): Promise<ExecutorStats[]> {

@@ -2,8 +2,10 @@
 // cross the thread boundary (structured clone keeps neither classes nor prototypes).
 import * as os from 'os';
 import { CompressionError, ConfigError, DataError, ExportError, ShapeError, UnsupportedLayerError } from '../errors';
+import type { ResolvedPreprocessing } from '../data/preprocess';
 import type { AnswerRequest, EncodedAnswers } from './answer';
-import { ContractError, ServingContract } from './contract';
+import { ContractError, ImageLayout, ServingContract } from './contract';
+import type { BodyKind } from './decode';
 import type { RunnerOptions } from './model-runner';
 import type { VersionSource } from './registry';
 import { RequestError } from './request-error';
@@ -22,9 +24,17 @@ export type WorkerCommand =
   | { readonly op: 'unload'; readonly key: string }
   | {
       readonly op: 'decode';
+      readonly kind: BodyKind;
       readonly chunks: readonly Uint8Array[];
       readonly shape: readonly number[];
       readonly maxBatch: number;
+    }
+  | {
+      readonly op: 'pixels';
+      readonly pixels: Uint8Array;
+      readonly count: number;
+      readonly layout: ImageLayout;
+      readonly preprocessing: ResolvedPreprocessing;
     }
   | { readonly op: 'stats' };
 
@@ -32,7 +42,7 @@ export type WorkerCommand =
 export type WorkerRequest = WorkerCommand & { readonly id: number };
 
 /** The value of a successful reply. */
-export type WorkerValue = ServingContract | RunResult | ExecutorStats | PredictInput | null;
+export type WorkerValue = ServingContract | RunResult | ExecutorStats | PredictInput | Float32Array | null;
 
 /** A batch's answer: probabilities (row-major), the encoded answers when asked for, and the time the worker spent computing them. */
 export interface RunResult {

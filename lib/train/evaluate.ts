@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, describe } from '../errors';
 import { DataSource, SourceBatch, batchesOf, checkSource } from '../data/source';
+import { Preprocessing, ResolvedPreprocessing } from '../data/preprocess';
 import { LossFn, inputShapeOf, modelLoss, outputUnits } from './model-output';
 
 /** Options for {@link evaluate}. */
@@ -10,9 +11,8 @@ export interface EvaluateOptions {
   readonly batchSize?: number;
   /** Use only the first `limit` examples. */
   readonly limit?: number;
-  /** Pixel scaling of ImageSets (p / 255 - mean) / std. */
-  readonly mean?: number;
-  readonly std?: number;
+  /** How ImageSet pixels become inputs (see data/preprocess.ts); default the set's own, else 'unit' ([0, 1]). */
+  readonly preprocessing?: Preprocessing | ResolvedPreprocessing;
   /** Loss of (targets, outputs); default the model's own (cross-entropy on logits for functions). */
   readonly loss?: LossFn;
   /** Input shape (without batch) given to a function predictor; a model's own is used otherwise. */
@@ -51,13 +51,14 @@ async function* predictorBatches(
   data: DataSource,
   options: EvaluateOptions,
   fn: string,
+  targets: 'required' | 'none',
 ): AsyncGenerator<SourceBatch, void, undefined> {
   const model = typeof predictor === 'function' ? undefined : predictor;
   yield* batchesOf(data, {
     batchSize: options.batchSize ?? 256,
     limit: options.limit,
-    mean: options.mean,
-    std: options.std,
+    ...(options.preprocessing ? { preprocessing: options.preprocessing } : {}),
+    targets,
     caller: fn,
     ...(model
       ? { inputShape: inputShapeOf(model, fn), classes: outputUnits(model, fn) }
@@ -91,7 +92,7 @@ export async function evaluate(
   let correct = 0;
   let lossSum = 0;
   let count = 0;
-  for await (const b of predictorBatches(predictor, data, options, 'evaluate')) {
+  for await (const b of predictorBatches(predictor, data, options, 'evaluate', 'required')) {
     const ys = b.ys;
     if (!ys)
       throw new ConfigError(`evaluate: labelled data (ys), got a batch without targets. Give the data {xs, ys}.`);
@@ -126,7 +127,7 @@ export async function predictLabels(
   checkPredictor(predictor, 'predictLabels');
   checkSource(data, 'predictLabels');
   const parts: Int32Array[] = [];
-  for await (const b of predictorBatches(predictor, data, options, 'predictLabels')) {
+  for await (const b of predictorBatches(predictor, data, options, 'predictLabels', 'none')) {
     const p = tf.tidy(() => classIndex(runPredictor(predictor, b.xs)));
     parts.push(Int32Array.from(await p.data()));
     p.dispose();

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { DataSource, SourceBatch, batchesOf, checkSource, sourceCount } from '../data/source';
+import { Preprocessing, ResolvedPreprocessing } from '../data/preprocess';
 import { evaluate } from './evaluate';
 import { inputShapeOf, modelLoss, outputUnits } from './model-output';
 import { EpochLog, ProgressReporter } from './progress';
@@ -40,9 +41,8 @@ export interface FitOptions {
   readonly progress?: ProgressReporter;
   /** Variables to train; default the model's trainable weights. */
   readonly variables?: tf.Variable[];
-  /** Pixel scaling of ImageSets (p / 255 - mean) / std. */
-  readonly mean?: number;
-  readonly std?: number;
+  /** How ImageSet pixels become inputs (see data/preprocess.ts); default the set's own, else 'unit' ([0, 1]). */
+  readonly preprocessing?: Preprocessing | ResolvedPreprocessing;
   /**
    * Replicas that share each batch (default 1): this thread and workers - 1 worker threads, each
    * with its own backend, gradients averaged every step (data parallelism, see data-parallel.ts).
@@ -186,8 +186,8 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
         seed: options.seed + epoch,
         inputShape,
         classes,
-        mean: options.mean,
-        std: options.std,
+        ...(options.preprocessing ? { preprocessing: options.preprocessing } : {}),
+        targets: options.loss ? 'auto' : 'required',
         caller: 'fit',
       })) {
         step++;
@@ -223,7 +223,11 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
       await flush();
       const seconds = (performance.now() - t0) / 1000;
       const val = options.validation
-        ? await evaluate(model, options.validation, { mean: options.mean, std: options.std })
+        ? await evaluate(
+            model,
+            options.validation,
+            options.preprocessing ? { preprocessing: options.preprocessing } : {},
+          )
         : undefined;
       const log: EpochLog = {
         epoch: epoch + 1,

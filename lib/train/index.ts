@@ -6,7 +6,7 @@ export { evaluate, predictLabels, runPredictor } from './evaluate';
 export type { Evaluation, EvaluateOptions, Predictor } from './evaluate';
 export { inputShapeOf, outputUnits, outputKind, modelLoss, asLogits } from './model-output';
 export type { OutputKind, LossFn } from './model-output';
-export { consoleProgress, formatEpoch } from './progress';
+export { consoleProgress, countProgress, formatDuration, formatEpoch } from './progress';
 export type { EpochLog, ProgressEvent, ProgressReporter } from './progress';
 export { fusedAdam, FusedAdam, FUSED_ADAM_KERNEL } from './fused-adam';
 export { profileStep } from './step-profile';

@@ -50,3 +50,33 @@ export function consoleProgress(label = 'train'): ProgressReporter {
     writeOutput(formatEpoch(label, e.log, e.epochs));
   };
 }
+
+/** Seconds as "42 s", "3 min 05 s" or "1 h 02 min". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const r = Math.round(seconds);
+  if (r < 60) return `${r} s`;
+  if (r < 3600) return `${Math.floor(r / 60)} min ${String(r % 60).padStart(2, '0')} s`;
+  return `${Math.floor(r / 3600)} h ${String(Math.floor((r % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/**
+ * Progress of independent jobs (sweep points, trainings, search candidates): call the returned
+ * function with the jobs done and the total as each one ends, and it shows
+ * `label: 3/15 done in 41 s, about 2 min 45 s left` through the output sink, so a notebook cell
+ * that runs for minutes shows how far it is. The clock starts when countProgress is called.
+ * @example const progress = countProgress('pruning sweep'); let done = 0;
+ *   await Promise.all(points.map((p) => executor.run(job, p).then((r) => (progress(++done, points.length), r))));
+ */
+export function countProgress(
+  label: string,
+  options: { readonly now?: () => number } = {},
+): (done: number, total: number, detail?: string) => void {
+  const now = options.now ?? (() => performance.now());
+  const start = now();
+  return (done, total, detail) => {
+    const seconds = (now() - start) / 1000;
+    const left = done > 0 && done < total ? `, about ${formatDuration((seconds / done) * (total - done))} left` : '';
+    writeOutput(`${label}: ${done}/${total} done in ${formatDuration(seconds)}${left}${detail ? ` (${detail})` : ''}`);
+  };
+}

@@ -68,11 +68,12 @@ async function timeSweep(
   }
 }
 
-function startWorker(url: string, queue: string, module?: string): Promise<ChildProcess> {
+/** A worker process: lib/exec/cli.ts, or `script` (a worker script that defines more jobs first). */
+function startWorker(url: string, queue: string, script?: string): Promise<ChildProcess> {
   const args = [
     '--import',
     'tsx',
-    path.join(ROOT, 'lib', 'exec', 'cli.ts'),
+    script ?? path.join(ROOT, 'lib', 'exec', 'cli.ts'),
     '--redis',
     url,
     '--queue',
@@ -84,7 +85,7 @@ function startWorker(url: string, queue: string, module?: string): Promise<Child
     '--stalled-ms',
     '1000',
   ];
-  const proc = spawn(process.execPath, module ? [...args, '--module', module] : args, {
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: process.env,
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
     console.log(`bullmq, 2 worker processes: ${bull.jobsPerMinute.toFixed(1)} jobs/min (${bull.seconds.toFixed(1)} s)`);
     // A worker killed mid-job: its job must complete on the other.
     const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-kill-'));
-    const fixture = path.join(ROOT, 'test', 'exec', 'fixtures', 'jobs.ts');
+    const fixture = path.join(ROOT, 'test', 'exec', 'fixtures', 'worker.ts');
     const workers = await Promise.all([
       startWorker(redis.url, 'kill', fixture),
       startWorker(redis.url, 'kill', fixture),

@@ -1,6 +1,6 @@
 // The executable on the course's CNN and a full-size architecture (MobileNetV2, small variant):
 // every subcommand end to end, --json, --help, exit codes, and bad input that must leave nothing.
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -10,7 +10,7 @@ import { saveModel, loadModel } from '../../lib/data/model-io';
 import { profileModel } from '../../lib/profile/profile-model';
 import { ortSession, runOrt } from '../../lib/export';
 import { mobileNetV2 } from '../fixtures/architectures';
-import { cli, entries, mnistNpy, tmpDir } from './helpers';
+import { MAIN, cli, entries, mnistNpy, tmpDir } from './helpers';
 
 describe('cli: the executable on course and architecture models', function () {
   this.timeout(600_000);
@@ -183,7 +183,7 @@ describe('cli: the executable on course and architecture models', function () {
     const before = entries(dir);
     let r = cli(['profile', path.join(dir, 'nope')]);
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/DataError: openModel: a model.json in .*nope/);
+    expect(r.stderr).to.match(/DataError: expected a model.json in .*nope/);
 
     const broken = path.join(dir, 'broken');
     fs.cpSync(cnnDir, broken, { recursive: true });
@@ -196,7 +196,7 @@ describe('cli: the executable on course and architecture models', function () {
     fs.writeFileSync(wrong, fs.readFileSync(data.xs).subarray(0, 128)); // a header and a few bytes: truncated
     r = cli(['quantize', cnnDir, '--mode', 'static', '--data', wrong, '--out', path.join(dir, 'q-wrong')]);
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/DataError: parseNpy: .*wrong\.npy/);
+    expect(r.stderr).to.match(/DataError: expected .*wrong\.npy/);
     const mnist = mnistNpy(dir, 8);
     r = cli([
       'prune',
@@ -213,25 +213,23 @@ describe('cli: the executable on course and architecture models', function () {
       path.join(dir, 'p-wrong'),
     ]);
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/ShapeError: loadDataFiles: inputs of shape \[n, 96, 96, 3\]/);
+    expect(r.stderr).to.match(/ShapeError: expected inputs of shape \[n, 96, 96, 3\]/);
 
     r = cli(['prune', cnnDir, '--sparsity', '0.5', '--out', path.join(dir, 'p-flag'), '--sparsty', '0.4']);
     expect(r.status).to.equal(2);
-    expect(r.stderr).to.match(/Unknown option '--sparsty'/);
+    expect(r.stderr).to.match(/unknown option --sparsty\. Did you mean --sparsity\?/);
     r = cli(['prune', cnnDir, '--sparsity', '1.5', '--out', path.join(dir, 'p-flag')]);
     expect(r.status).to.equal(2);
     r = cli(['run', path.join(dir, 'nope.json'), '--out', path.join(dir, 'run-missing')]);
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/DataError: run: a recipe file/);
+    expect(r.stderr).to.match(/DataError: (expected )?a recipe file/);
 
     // A FIFO named like a model file: opened without blocking (O_NONBLOCK) and refused by its fstat.
     const fifo = path.join(dir, 'fifo.onnx');
     execFileSync('mkfifo', [fifo]);
     r = cli(['bench', fifo]);
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(
-      /DataError: bench: an \.onnx file at .*fifo\.onnx, got something that is not a regular file/,
-    );
+    expect(r.stderr).to.match(/DataError: expected an \.onnx file at .*fifo\.onnx, got .*not a regular file/);
     fs.rmSync(fifo);
 
     const existing = path.join(dir, 'pruned');
@@ -248,5 +246,148 @@ describe('cli: the executable on course and architecture models', function () {
     r = cli(['prune', cnnDir, '--sparsity', '0.2', '--out', existing, '--force']);
     expect(r.status, r.stderr).to.equal(0);
     expect(entries(dir).filter((e) => e.includes('.tmp-') || e.includes('.old-'))).to.deep.equal([]);
+  });
+});
+
+describe('cli: finding your way (did you mean, help, model.json paths, .tflite bench, progress, error text)', function () {
+  this.timeout(600_000);
+  let dir: string;
+  let modelDir: string;
+
+  before(async () => {
+    dir = tmpDir();
+    modelDir = path.join(dir, 'cnn');
+    const model = cnn({ seed: 5 });
+    await saveModel(model, modelDir);
+    model.dispose();
+  });
+
+  it('an unknown command or flag is a usage error (exit 2) that names the closest one; a word far from all gets no guess', () => {
+    let r = cli(['prnue', modelDir]);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/unknown command "prnue"\. Did you mean `tfjs-compress prune`\?/);
+    r = cli(['bnech']);
+    expect(r.stderr).to.match(/Did you mean `tfjs-compress bench`\?/);
+    r = cli(['compile']);
+    expect(r.status).to.equal(2);
+    expect(r.stderr)
+      .to.match(/unknown command "compile"\./)
+      .and.not.match(/Did you mean/);
+    r = cli(['profile', modelDir, '--htlm', 'x.html']);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/unknown option --htlm\. Did you mean --html\?/);
+    r = cli(['bench', modelDir, '--batch-size', '4']);
+    expect(r.stderr).to.match(/unknown option --batch-size\. Did you mean --batch-sizes\?/);
+    r = cli(['bench', modelDir, '--zzzzzz']);
+    expect(r.stderr)
+      .to.match(/unknown option --zzzzzz\./)
+      .and.not.match(/Did you mean/);
+  });
+
+  it("`help <command>` prints what `<command> --help` prints; `help serve` the server's options; `help` alone the command list", () => {
+    for (const c of ['profile', 'prune', 'quantize', 'export', 'bench', 'run']) {
+      const a = cli(['help', c]);
+      expect(a.status, c).to.equal(0);
+      expect(a.stdout, c).to.equal(cli([c, '--help']).stdout);
+    }
+    const serve = cli(['help', 'serve']);
+    expect(serve.status).to.equal(0);
+    expect(serve.stdout).to.match(/^usage: tfjs-compress serve/);
+    const all = cli(['help']);
+    expect(all.status).to.equal(0);
+    expect(all.stdout).to.include('tfjs-compress help <command>');
+    const wrong = cli(['help', 'prnue']);
+    expect(wrong.status).to.equal(2);
+    expect(wrong.stderr).to.match(/Did you mean `tfjs-compress prune`\?/);
+  });
+
+  it('a model.json path works wherever a model folder does; another file is a usage error that says what to pass', () => {
+    const json = path.join(modelDir, 'model.json');
+    const byFolder = JSON.parse(cli(['profile', modelDir, '--json']).stdout);
+    const r = cli(['profile', json, '--json']);
+    expect(r.status, r.stderr).to.equal(0);
+    const byFile = JSON.parse(r.stdout);
+    expect(byFile.totals).to.deep.equal(byFolder.totals);
+    expect(byFile.fileBytes).to.equal(byFolder.fileBytes);
+    const b = cli(['bench', json, '--runtimes', 'tfjs-cpu', '--batch-sizes', '1', '--rounds', '1', '--json']);
+    expect(b.status, b.stderr).to.equal(0);
+    expect(JSON.parse(b.stdout).rows).to.have.length(1);
+    const pruned = path.join(dir, 'pruned-from-json');
+    expect(cli(['prune', json, '--sparsity', '0.5', '--out', pruned]).status).to.equal(0);
+    expect(entries(pruned)).to.include('model.json');
+    const other = path.join(dir, 'other.json');
+    fs.copyFileSync(json, other);
+    const bad = cli(['profile', other]);
+    expect(bad.status).to.equal(2);
+    expect(bad.stderr).to.match(/MODEL must be a model folder or its model\.json, got the file/);
+  });
+
+  it('bench takes the .tflite that export writes: TFLite rows at the batch size the file was exported with; another batch size is a usage error', () => {
+    const out = path.join(dir, 'tflite');
+    let r = cli(['export', modelDir, '--to', 'tflite', '--out', out]);
+    expect(r.status, r.stderr).to.equal(0);
+    const file = path.join(out, 'model.tflite');
+    r = cli(['bench', file, '--rounds', '2', '--json']);
+    expect(r.status, r.stderr).to.equal(0);
+    const { rows } = JSON.parse(r.stdout);
+    expect(rows.map((x: { runtime: string; batchSize: number }) => `${x.runtime}/${x.batchSize}`)).to.deep.equal([
+      'tflite/1',
+    ]);
+    expect(rows[0].p50Ms).to.be.greaterThan(0);
+    expect(rows[0].model).to.equal('model.tflite');
+    r = cli(['bench', file, '--batch-sizes', '1,8']);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/exported for batch size 1 \(TFLite shapes are fixed\), got --batch-sizes 1,8/);
+    r = cli(['bench', file, '--runtimes', 'ort']);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/a \.tflite file runs on tflite only/);
+    // A model folder can be timed on TFLite too, beside tfjs.
+    r = cli(['bench', modelDir, '--runtimes', 'tfjs-cpu,tflite', '--batch-sizes', '2', '--rounds', '1', '--json']);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout).rows.map((x: { runtime: string }) => x.runtime)).to.deep.equal([
+      'tfjs-cpu',
+      'tflite-fp32',
+    ]);
+  });
+
+  it('progress: a bar with an ETA on a terminal, plain lines with an ETA in a log, nothing on stderr with --json', () => {
+    const args = ['bench', modelDir, '--runtimes', 'tfjs-cpu', '--batch-sizes', '1,2', '--rounds', '4'];
+    // A pseudo-terminal (util-linux `script`), as a user's shell gives.
+    const command = [process.execPath, MAIN, ...args].map((a) => `'${a}'`).join(' ');
+    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 300_000 });
+    expect(tty.status, tty.stderr).to.equal(0);
+    expect(tty.stdout).to.match(/rounds \[[^\]]*\] \d+\/8 \| \d+% \| ETA /);
+    const log = cli(args);
+    expect(log.status, log.stderr).to.equal(0);
+    expect(log.stderr).to.match(/^ {2}rounds: 2\/8 \(25%, ETA \d+ s\)$/m);
+    expect(log.stderr).to.match(/^ {2}rounds: 8\/8 \(100%\)$/m);
+    expect(log.stderr).to.not.include('\x1b[');
+    const json = cli([...args, '--json']);
+    expect(json.status, json.stderr).to.equal(0);
+    expect(json.stderr).to.equal('');
+    expect(JSON.parse(json.stdout).rows).to.have.length(2);
+  });
+
+  it("errors read as the user's words: no internal function names, the library's 'expected X, got Y' kept", () => {
+    const bad = path.join(dir, 'bad.npy');
+    fs.writeFileSync(bad, 'not an npy file');
+    const runs = [
+      cli(['profile', path.join(dir, 'missing')]),
+      cli(['quantize', modelDir, '--mode', 'static', '--data', bad, '--out', path.join(dir, 'q-bad')]),
+      cli(['bench', path.join(dir, 'missing.onnx')]),
+      cli(['bench', path.join(dir, 'missing.tflite')]),
+      cli(['export', modelDir, '--to', 'onnx', '--out', modelDir]),
+    ];
+    for (const r of runs) {
+      expect(r.status, r.stderr).to.equal(1);
+      // A camelCase or dotted function name followed by a colon (openModel:, exporters.toOnnx:) is internal.
+      expect(r.stderr, r.stderr).to.not.match(
+        /\b[a-z]+(?:[A-Z][a-z0-9]*)+(?:\.[a-zA-Z]+)*: |\b[a-z]+\.[a-z][A-Za-z]+: /,
+      );
+      expect(r.stderr).to.match(/^tfjs-compress \w+: \w+Error: /m);
+      expect(r.stderr).to.not.match(/\bbrief\b|\bissue\b|^\s+at /m);
+    }
+    const json = cli(['profile', path.join(dir, 'missing'), '--json']);
+    expect(JSON.parse(json.stdout).error.message).to.match(/^expected a model\.json in /);
   });
 });

@@ -117,7 +117,7 @@ describe("cli: export --to tflite | coreml, with the model's own plan", function
     const r = cli(['export', dyn, '--to', 'tflite', '--out', out]);
     expect(r.status).to.equal(1);
     expect(r.stderr).to.match(
-      /ExportError: toTflite: a static quantization plan \(full-integer INT8\) or none \(fp32\), got mode 'dynamic'/,
+      /ExportError: expected a static quantization plan \(full-integer INT8\) or none \(fp32\), got mode 'dynamic'/,
     );
     expect(fs.existsSync(out)).to.equal(false);
     const int4 = path.join(dir, 'int4');
@@ -139,9 +139,7 @@ describe("cli: export --to tflite | coreml, with the model's own plan", function
     const ml = path.join(dir, 'coreml-int4');
     q = cli(['export', int4, '--to', 'coreml', '--out', ml]);
     expect(q.status).to.equal(1);
-    expect(q.stderr).to.match(
-      /ExportError: toCoreML: .*got blockwise int4 parameters \(blocks of 64\) for layer "fc1"/,
-    );
+    expect(q.stderr).to.match(/ExportError: expected .*got blockwise int4 parameters \(blocks of 64\) for layer "fc1"/);
     expect(fs.existsSync(ml)).to.equal(false);
     q = cli(['export', int4, '--to', 'onnx', '--out', path.join(dir, 'onnx-int4'), '--json']);
     expect(q.status, q.stderr).to.equal(0);
@@ -159,7 +157,7 @@ describe("cli: export --to tflite | coreml, with the model's own plan", function
         '--out',
         path.join(dir, 'bad'),
       ]).stderr,
-    ).to.match(/ConfigError: quantize\.postTraining: blockSize a power of two in \[32, 128\], got 48/);
+    ).to.match(/ConfigError: expected blockSize a power of two in \[32, 128\], got 48/);
   });
 
   it("a recipe's tflite stage is scored in TFLite, its coreml stage is not scored (no runtime) but carries the structural check", () => {

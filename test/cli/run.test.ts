@@ -274,10 +274,10 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
     expect(JSON.parse(c.stdout).format).to.equal('graph-model');
     c = cli(['prune', graphDir, '--sparsity', '0.5', '--out', path.join(dir, 'pruned')]);
     expect(c.status).to.equal(1);
-    expect(c.stderr).to.match(/ConfigError: prune\.magnitude: a tf\.LayersModel, got a tf\.GraphModel/);
+    expect(c.stderr).to.match(/ConfigError: expected a tf\.LayersModel, got a tf\.GraphModel/);
     c = cli(['export', graphDir, '--to', 'onnx', '--out', path.join(dir, 'onnx')]);
     expect(c.status).to.equal(1);
-    expect(c.stderr).to.match(/ConfigError: exporters\.toOnnx: a tf\.LayersModel, got a tf\.GraphModel/);
+    expect(c.stderr).to.match(/ConfigError: expected a tf\.LayersModel, got a tf\.GraphModel/);
     c = cli(['quantize', graphDir, '--dtype', 'uint16', '--data', inputs, '--out', path.join(dir, 'q16'), '--json']);
     expect(c.status, c.stderr).to.equal(0);
     const q16 = JSON.parse(c.stdout);
@@ -317,7 +317,7 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
       [{ version: 1, model: 'm', stages: [], extra: true }, /extra is not a known field/],
       [
         { version: 1, model: 'missing-model', stages: [{ kind: 'export', to: 'onnx' }] },
-        /DataError: openModel: a model.json in .*missing-model/,
+        /DataError: expected a model.json in .*missing-model/,
       ],
     ];
     cases.forEach(([recipe, re], i) => {

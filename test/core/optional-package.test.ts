@@ -23,7 +23,7 @@ describe('core/optional packages', () => {
     expect((err as MissingPackageError).packageName).to.equal('tfc-no-such-package');
     expect((err as Error).message).to.equal(
       'someFunction: the npm package tfc-no-such-package installed, got it missing. ' +
-        'Run npm install tfc-no-such-package (it is an optional dependency of tfjs-compress).',
+        'Run npm install tfc-no-such-package in your app (an optional peer dependency of tfjs-compress: only this feature needs it).',
     );
     expect(() => resolveOptional('tfc-no-such-package', 'f', '/x.js')).to.throw(
       MissingPackageError,

@@ -17,7 +17,14 @@ import { recoverFolder } from '../../lib/core/atomic';
 import { Rng } from '../../lib/core/rng';
 import { transpileLib } from '../helpers/transpile';
 
-const LIB_FILES = ['errors.ts', 'core/atomic.ts', 'data/model-files.ts', 'data/model-read.ts'];
+const LIB_FILES = [
+  'errors.ts',
+  'core/atomic.ts',
+  'core/read-file.ts',
+  'data/model-files.ts',
+  'data/model-json.ts',
+  'data/model-read.ts',
+];
 const CHILD = `
 const fs = require('fs'); const path = require('path'); const readline = require('readline');
 const { writeArtifacts } = require('./lib/data/model-files.js');

@@ -42,12 +42,19 @@ async function watchOpens<T>(
     opened.push(String(p));
     return (saved.readFileSync as (...a: unknown[]) => unknown)(p, ...rest);
   };
+  const promises = fs.promises as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const savedPromiseOpen = promises.open as (...a: unknown[]) => unknown;
+  promises.open = (p: unknown, ...rest: unknown[]) => {
+    opened.push(String(p));
+    return savedPromiseOpen(p, ...rest);
+  };
   try {
     return { opened, result: await fn(), error: undefined };
   } catch (error) {
     return { opened, result: undefined, error };
   } finally {
     Object.assign(f, saved);
+    promises.open = savedPromiseOpen;
   }
 }
 

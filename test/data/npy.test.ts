@@ -118,7 +118,7 @@ describe('data/npy', () => {
       .that.matches(/ENOENT/);
   });
 
-  it('loadDataFiles gives tensors {xs, ys} checked against the model input, and leaks nothing on a misfit', () => {
+  it('loadDataFiles gives tensors {xs, ys} checked against the model input, and leaks nothing on a misfit', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-npy-'));
     const xs = path.join(dir, 'xs.npy');
     const ys = path.join(dir, 'ys.npy');
@@ -128,7 +128,7 @@ describe('data/npy', () => {
     );
     fs.writeFileSync(ys, bytes(NUMPY.i64));
     const before = tf.memory().numTensors;
-    const data = loadDataFiles(xs, { inputShape: [2, 2, 1], labels: ys, scale: 1 / 255 });
+    const data = await loadDataFiles(xs, { inputShape: [2, 2, 1], labels: ys, scale: 1 / 255 });
     expect([data.kind, data.count, data.labelled]).to.deep.equal(['npy', 3, true]);
     const src = data.source as { xs: tf.Tensor; ys: tf.Tensor };
     expect(src.xs.shape).to.deep.equal([3, 2, 2, 1]);
@@ -137,12 +137,12 @@ describe('data/npy', () => {
     expect(Array.from(src.ys.dataSync())).to.deep.equal([0, 7, 9]);
     data.dispose();
     expect(tf.memory().numTensors).to.equal(before);
-    const e = errorOf(() => loadDataFiles(xs, { inputShape: [28, 28, 1], labels: ys }));
+    const e = (await loadDataFiles(xs, { inputShape: [28, 28, 1], labels: ys }).catch((x: Error) => x)) as Error;
     expect(e).to.be.instanceOf(ShapeError);
     expect(e.message).to.match(/\[n, 28, 28, 1\].*got \[3, 2, 2, 1\]/);
     expect(tf.memory().numTensors).to.equal(before);
     fs.writeFileSync(ys, encodeNpy({ dtype: 'int32', shape: [2], data: Int32Array.of(0, 1) }));
-    expect(errorOf(() => loadDataFiles(xs, { inputShape: [2, 2, 1], labels: ys })))
+    expect(await loadDataFiles(xs, { inputShape: [2, 2, 1], labels: ys }).catch((x: Error) => x))
       .to.be.instanceOf(ShapeError)
       .with.property('message')
       .that.matches(/one label per example/);

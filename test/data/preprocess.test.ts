@@ -65,6 +65,9 @@ describe('data/preprocess', () => {
     );
     expect(() => resolvePreprocessing({ scale: 0 })).to.throw(ConfigError, /scale/);
     expect(() => resolvePreprocessing({ scale: 1e308 })).to.throw(ConfigError, /scale/);
+    // So small that 255 / std overflows float32: bounded from below too.
+    expect(() => resolvePreprocessing({ scale: 1e-300 })).to.throw(ConfigError, /scale/);
+    expect(() => resolvePreprocessing({ std: 3e-323 })).to.throw(ConfigError, /std/);
     expect(() => resolvePreprocessing({ std: [1, 0, 1] })).to.throw(ConfigError, /std/);
     expect(() => resolvePreprocessing({ mean: [1, 2] })).to.throw(ConfigError, /mean as one number or three/);
     expect(() => resolvePreprocessing({ channelOrder: 'rbg' as never })).to.throw(ConfigError, /channelOrder/);

@@ -28,8 +28,8 @@ describe('data/tensors', () => {
     tf.dispose([b.xs, b.ys]);
   });
 
-  it('the default shape is NHWC with the set channels; mean/std normalization applies', () => {
-    const b = toTensors(ds, { mean: 0.5, std: 0.5 });
+  it('the default shape is NHWC with the set channels; a preprocessing (here [-1, 1]) applies', () => {
+    const b = toTensors(ds, { preprocessing: { mean: 0.5, std: 0.5 } });
     expect(b.xs.shape).to.deep.equal([3, 2, 2, 1]);
     expect(b.xs.dataSync()[1]).to.be.closeTo(1, 1e-6);
     expect(b.xs.dataSync()[0]).to.be.closeTo(-1, 1e-6);
@@ -72,7 +72,10 @@ describe('data/tensors', () => {
       /a model input of 4 values .* got input shape \[3, 3, 1\]\. Resize/,
     );
     expect(() => toTensors(ds, { start: 2, end: 2 })).to.throw(ConfigError, /non-empty range/);
-    expect(() => toTensors(ds, { std: 0 })).to.throw(ConfigError, /std > 0/);
+    expect(() => toTensors(ds, { preprocessing: { std: 0 } })).to.throw(
+      ConfigError,
+      /std as one number or three.*at least 0.000001 in size/,
+    );
     expect(() => makeImageSet('bad', new Uint8Array(5), new Uint8Array(1), { height: 2, width: 2 }, ['a'])).to.throw(
       DataError,
       /1 images of 2x2x1 values/,

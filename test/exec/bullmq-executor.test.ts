@@ -14,24 +14,22 @@ import { startRedis, RedisServer } from '../helpers/redis';
 import { busy, failing, sums, trainTiny } from './fixtures/jobs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const FIXTURE = path.join(__dirname, 'fixtures', 'jobs.ts');
+const WORKER = path.join(__dirname, 'fixtures', 'worker.ts');
 
-/** Starts `lib/exec/cli.ts` as a worker process; resolves once it is ready. */
+/** Starts a worker process (a script that defines the test jobs, then runs lib/exec/cli.ts); resolves once it is ready. */
 function startWorker(url: string, queue: string): Promise<ChildProcess> {
   const proc = spawn(
     process.execPath,
     [
       '--import',
       'tsx',
-      path.join(ROOT, 'lib', 'exec', 'cli.ts'),
+      WORKER,
       '--redis',
       url,
       '--queue',
       queue,
       '--threads',
       '1',
-      '--module',
-      FIXTURE,
       '--lock-ms',
       '3000',
       '--stalled-ms',
@@ -133,7 +131,7 @@ describe('exec/bullmq (redis-server, two worker processes)', function () {
       const sumCalls = ['a', 'b', 'c'].map((tag) => ({ job: sums, args: { f, u, tag } }));
       expect(await ex.map(sumCalls)).to.deep.equal(await new InlineExecutor().map(sumCalls));
       const client = new Redis(redis.url);
-      expect(await client.keys(`tfc:${queue}:blob:*`)).to.have.length(2);
+      expect(await client.keys(`bull:${queue}:blob:*`)).to.have.length(2);
       client.disconnect();
       expect(() => new BullMqExecutor({ url: 'http://x', queue })).to.throw(ConfigError, /a Redis URL/);
     } finally {

@@ -87,7 +87,7 @@ describe('exec/threads', function () {
         err = e;
       }
       expect(err).to.be.instanceOf(ConfigError);
-      expect((err as Error).message).to.match(/a registered job, got 'no\.such\.job'/);
+      expect((err as Error).message).to.match(/a job this worker runs, got "no\.such\.job"/);
       // The pool still works after failures.
       expect((await ex.run(trainTiny, { seed: 7, epochs: 1 })).seed).to.equal(7);
     } finally {

@@ -143,7 +143,8 @@ describe('run --dry-run: checks everything, prints the plan and an estimate, wri
       [
         recipe({ data: { evaluation: { path: 'eval', classNames: WORDS.slice(1).concat('ten') } } }),
         [],
-        /DataError: recipe: subfolders of eval named among classNames, got "zero"/,
+        // The image-folder loader applies classNames itself now, and names the folder that is not among them.
+        /DataError: loadImageFolder: class subfolders of .*eval that are among the 10 class names, got 1 that are not: "zero"/,
       ],
       [
         recipe({ data: { evaluation: { path: 'missing' } } }),

@@ -3,6 +3,8 @@
 // keras.applications): the groups the architecture implies, then sparsity 0.3 against the
 // consumer-zeroed oracle (test/helpers/channel-oracle.ts). test/architectures/ checks the same
 // models against the producer-zeroed oracle, profile and ONNX.
+// The widths here sit below the runtimes' tiles, so these prune with roundTo: 1 (no rounding);
+// the default, hardware-aware rounding has its own tests in round-to.test.ts.
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { channels } from '../../lib/prune/channels';
@@ -104,7 +106,7 @@ describe('prune on the Keras architectures (small variants)', () => {
       expect(groups.filter((g) => g.frozen).map((g) => g.reason)).to.deep.equal([
         'reaches the model output (predictions)',
       ]);
-      const { model: pruned, report } = await channels(model, { sparsity: 0.3 });
+      const { model: pruned, report } = await channels(model, { roundTo: 1, sparsity: 0.3 });
       expect(
         report.groups
           .filter((g) => !g.reason)

@@ -1,3 +1,6 @@
+// prune.channels on small models: slicing, groups, importance, options.
+// The widths here sit below the runtimes' tiles, so these prune with roundTo: 1 (no rounding);
+// the default, hardware-aware rounding has its own tests in round-to.test.ts.
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
@@ -220,7 +223,7 @@ describe('prune/graph', () => {
 describe('prune/channels', () => {
   it('shrinks SimpleNet neurons and its weights are the kept slices', async () => {
     const model = simpleNet({ seed: 1, hidden: [8, 6], inputSize: 5, numClasses: 3 });
-    const { model: small, report } = await channels(model, { sparsity: 0.5 });
+    const { model: small, report } = await channels(model, { roundTo: 1, sparsity: 0.5 });
     expect(report.layers.map((l) => [l.name, l.channelsBefore, l.channelsAfter])).to.deep.equal([
       ['fc1', 8, 4],
       ['fc2', 6, 3],
@@ -241,7 +244,7 @@ describe('prune/channels', () => {
 
   it('sparsity 0 keeps the outputs identical (sequential CNN with BN and Flatten)', async () => {
     const model = cnn({ seed: 1, filters: [4, 6], hidden: 8 });
-    const { model: same, report } = await channels(model, { sparsity: 0 });
+    const { model: same, report } = await channels(model, { roundTo: 1, sparsity: 0 });
     expect(report.params.after).to.equal(report.params.before);
     await expectSameOutputs(model, same, [28, 28, 1]);
     same.dispose();
@@ -253,7 +256,12 @@ describe('prune/channels', () => {
     zeroBn(model, 'bn1', [1, 3]);
     zeroBn(model, 'bn2', [0, 2, 5]);
     zeroChannel(model, 'fc1', [2, 4, 7, 0]);
-    const { model: small, report } = await channels(model, { sparsity: 0.5, importance: 'bn', layers: { fc1: 0.5 } });
+    const { model: small, report } = await channels(model, {
+      roundTo: 1,
+      sparsity: 0.5,
+      importance: 'bn',
+      layers: { fc1: 0.5 },
+    });
     expect(report.groups.map((g) => g.kept)).to.deep.equal([[0, 2], [1, 3, 4], [1, 3, 5, 6], [...Array(10).keys()]]);
     expect(report.warnings.some((w) => /fc1.*ranked by l1/.test(w))).to.equal(true);
     expect(report.macs.after).to.be.lessThan(report.macs.before / 2);
@@ -267,7 +275,12 @@ describe('prune/channels', () => {
     zeroBn(model, 'b1', [1, 4]);
     zeroBn(model, 'b2', [1, 4]);
     zeroChannel(model, 'c3', [0, 2]);
-    const { model: small, report } = await channels(model, { sparsity: 0.34, importance: 'bn', layers: { c3: 0.4 } });
+    const { model: small, report } = await channels(model, {
+      roundTo: 1,
+      sparsity: 0.34,
+      importance: 'bn',
+      layers: { c3: 0.4 },
+    });
     expect(report.groups[0]!.kept).to.deep.equal([0, 2, 3, 5]);
     expect(report.groups[1]!.kept).to.deep.equal([1, 3, 4]);
     expect(small.getLayer('dw').getWeights()[0]!.shape).to.deep.equal([3, 3, 4, 1]);
@@ -281,7 +294,7 @@ describe('prune/channels', () => {
     zeroChannel(model, 'ca', [1]);
     zeroChannel(model, 'cb', [0, 2]);
     zeroChannel(model, 'h', [3, 5, 6, 7]);
-    const { model: small, report } = await channels(model, { sparsity: 0.5, layers: { ca: 0.34 } });
+    const { model: small, report } = await channels(model, { roundTo: 1, sparsity: 0.5, layers: { ca: 0.34 } });
     expect(report.groups.slice(0, 3).map((g) => g.kept)).to.deep.equal([
       [0, 2],
       [1, 3],
@@ -295,7 +308,7 @@ describe('prune/channels', () => {
 
   it('squeeze-excite block: the pruned model equals the original with the removed channels zeroed', async () => {
     const model = squeezeExciteNet();
-    const { model: small, report } = await channels(model, { sparsity: 0.5 });
+    const { model: small, report } = await channels(model, { roundTo: 1, sparsity: 0.5 });
     expect(report.groups.map((x) => [x.channelsBefore, x.channelsAfter])).to.deep.equal([
       [6, 3],
       [3, 1],
@@ -320,19 +333,19 @@ describe('prune/channels', () => {
         tf.layers.dense({ units: 2, name: 'd3' }),
       ],
     });
-    const { model: small, report } = await channels(model, { sparsity: 0.5, skip: ['rs'] });
+    const { model: small, report } = await channels(model, { roundTo: 1, sparsity: 0.5, skip: ['rs'] });
     expect(report.layers.map((l) => l.channelsAfter)).to.deep.equal([8, 3, 2]);
-    await expectNoLeak(async () => (await channels(model, { sparsity: 0.5, skip: ['rs', 'd2'] })).model);
+    await expectNoLeak(async () => (await channels(model, { roundTo: 1, sparsity: 0.5, skip: ['rs', 'd2'] })).model);
     small.dispose();
     model.dispose();
   });
 
   it('random and l2 importance are seeded and valid; bad options are typed errors', async () => {
     const model = simpleNet({ seed: 1, hidden: [8], inputSize: 5, numClasses: 3 });
-    const r1 = await channels(model, { sparsity: 0.5, importance: 'random', seed: 3 });
-    const r2 = await channels(model, { sparsity: 0.5, importance: 'random', seed: 3 });
+    const r1 = await channels(model, { roundTo: 1, sparsity: 0.5, importance: 'random', seed: 3 });
+    const r2 = await channels(model, { roundTo: 1, sparsity: 0.5, importance: 'random', seed: 3 });
     expect(r1.report.groups[0]!.kept).to.deep.equal(r2.report.groups[0]!.kept);
-    const l2 = await channels(model, { sparsity: 0.25, importance: 'l2' });
+    const l2 = await channels(model, { roundTo: 1, sparsity: 0.25, importance: 'l2' });
     expect(l2.report.groups[0]!.channelsAfter).to.equal(6);
     [r1, r2, l2].forEach((r) => r.model.dispose());
     for (const opts of [
@@ -370,7 +383,7 @@ describe('prune/channels', () => {
 
   it('does not leak', async () => {
     const model = residualNet();
-    await expectNoLeak(() => channels(model, { sparsity: 0.5, importance: 'bn' }));
+    await expectNoLeak(() => channels(model, { roundTo: 1, sparsity: 0.5, importance: 'bn' }));
     model.dispose();
   });
 });

@@ -1,5 +1,7 @@
 // The dependency graph read from the layer registry: roles, broadcast merges, softmax over
 // channels, skip as a black box, and the typed errors for layers it cannot follow.
+// The widths here sit below the runtimes' tiles, so these prune with roundTo: 1 (no rounding);
+// the default, hardware-aware rounding has its own tests in round-to.test.ts.
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { UnsupportedLayerError } from '../../lib/errors';
@@ -92,7 +94,7 @@ describe('prune/graph from the layer registry', () => {
       .apply(y) as T;
     y = tf.layers.activation({ name: 'relu', activation: 'relu' }).apply(y) as T;
     const model = tf.model({ inputs: x, outputs: conv('out', 2, 5).apply(y) as T });
-    const { model: pruned, report } = await channels(model, { sparsity: 0.5 });
+    const { model: pruned, report } = await channels(model, { roundTo: 1, sparsity: 0.5 });
     expect(summary(new DependencyGraph(model).groups())).to.deep.equal([
       [['c1'], ['prelu'], ['up'], false],
       [['up'], [], ['out'], false],
@@ -118,7 +120,7 @@ describe('prune/graph from the layer registry', () => {
     expect(g.keptIndices(g.spaces.get('flat')!, new Map([[groups[0]!.id, [1, 2]]]))).to.deep.equal([
       1, 2, 5, 6, 9, 10, 13, 14,
     ]);
-    const { model: pruned, report } = await channels(model, { sparsity: 0.5 });
+    const { model: pruned, report } = await channels(model, { roundTo: 1, sparsity: 0.5 });
     expect(pruned.getLayer('flat').outputShape).to.deep.equal([null, 8]);
     expect(pruned.getLayer('grid').outputShape).to.deep.equal([null, 1, 1, 4]);
     await expectOracle(model, pruned, report);
@@ -132,7 +134,7 @@ describe('prune/graph from the layer registry', () => {
       .batchNormalization({ name: 'bn', betaInitializer: tf.initializers.randomNormal({ seed: 1 }) })
       .apply(conv('a', 6, 1).apply(x) as T) as T;
     const model = tf.model({ inputs: x, outputs: conv('out', 2, 3).apply(conv('b', 6, 2).apply(b) as T) as T });
-    const { model: pruned, report } = await channels(model, { sparsity: 0.5, skip: ['bn'] });
+    const { model: pruned, report } = await channels(model, { roundTo: 1, sparsity: 0.5, skip: ['bn'] });
     expect(report.groups.map((g) => [g.producers[0], g.channelsAfter, g.reason])).to.deep.equal([
       ['a', 6, 'is read by skipped layer bn'],
       ['b', 3, undefined],
@@ -203,7 +205,7 @@ describe('prune/graph from the layer registry', () => {
       const model = build();
       let err: unknown;
       try {
-        await channels(model, { sparsity: 0.5 });
+        await channels(model, { roundTo: 1, sparsity: 0.5 });
       } catch (e) {
         err = e;
       }
@@ -212,7 +214,7 @@ describe('prune/graph from the layer registry', () => {
       expect((err as UnsupportedLayerError).layerName, what).to.be.a('string');
       const name = (err as UnsupportedLayerError).layerName as string;
       // The way out works: the layer as a black box.
-      const { model: pruned } = await channels(model, { sparsity: 0.5, skip: [name] });
+      const { model: pruned } = await channels(model, { roundTo: 1, sparsity: 0.5, skip: [name] });
       const weights = (m: tf.LayersModel) =>
         m
           .getLayer(name)

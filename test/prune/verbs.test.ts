@@ -1,6 +1,8 @@
 // One verb shape across the pruning techniques: `prune.magnitude` and `prune.channels` take the
 // same words (sparsity, layers, skip, seed), return {model, report} with a plain-JSON report and
 // leave their input alone; every prune verb refuses a tf.GraphModel with what to do instead.
+// The widths here sit below the runtimes' tiles, so these prune with roundTo: 1 (no rounding);
+// the default, hardware-aware rounding has its own tests in round-to.test.ts.
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
@@ -39,7 +41,7 @@ describe('prune verbs: one shape, one vocabulary', () => {
   it("`layers` sets one layer's sparsity and `skip` leaves a layer untouched, in both verbs", async () => {
     const model = simpleNet({ seed: 3, hidden: [12, 8], inputSize: 6, numClasses: 3 });
     const m = await magnitude(model, { sparsity: 0.5, layers: { fc1: 0.25 }, skip: ['fc2'] });
-    const c = await channels(model, { sparsity: 0.5, skip: ['fc2'] });
+    const c = await channels(model, { roundTo: 1, sparsity: 0.5, skip: ['fc2'] });
     expect(m.report.sparsity.layers.map((l) => [l.name, l.sparsity])).to.deep.equal([
       ['fc1', 0.25],
       ['fc2', 0],
@@ -47,7 +49,7 @@ describe('prune verbs: one shape, one vocabulary', () => {
     ]);
     expect(layerWeights(m.model, 'fc2')).to.deep.equal(layerWeights(model, 'fc2'));
     // channels: fc1's group loses a quarter of 12; fc2 is a black box, so fc1's outputs (fc2's inputs) stay whole too.
-    const c2 = await channels(model, { sparsity: 0.5, layers: { fc1: 0.25 } });
+    const c2 = await channels(model, { roundTo: 1, sparsity: 0.5, layers: { fc1: 0.25 } });
     expect(c2.report.groups.map((g) => [g.producers[0], g.channelsAfter, g.sparsity])).to.deep.equal([
       ['fc1', 9, 0.25],
       ['fc2', 4, 0.5],
@@ -109,7 +111,7 @@ describe('prune verbs: one shape, one vocabulary', () => {
     const data = { xs: tf.zeros([2, 6]), ys: tf.tensor1d([0, 1], 'int32') };
     const calls: [string, () => unknown][] = [
       ['prune.magnitude', () => magnitude(gm, { sparsity: 0.5 })],
-      ['prune.channels', () => channels(gm, { sparsity: 0.5 })],
+      ['prune.channels', () => channels(gm, { roundTo: 1, sparsity: 0.5 })],
       ['prune.fineTune', () => fineTune(gm, data, { epochs: 1, seed: 1 })],
       ['prune.iterativePrune', () => iterativePrune(gm, data, { sparsities: [0.5], epochsPerRound: 1, seed: 1 })],
       ['prune.sensitivityScan', () => sensitivityScan(gm, data, { sparsities: [0.5] })],

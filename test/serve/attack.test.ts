@@ -47,9 +47,9 @@ describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
     await server.close();
   });
 
-  it('answers 5,000 well-framed malformed requests of 45 kinds (and HEAD on predict) with 4xx only', async () => {
+  it('answers 5,000 well-framed malformed requests of 50 kinds (and HEAD on predict) with 4xx only, 49 kinds flooded', async () => {
     const kinds = contentAttacks(4, MAX_BATCH, MAX_BODY);
-    expect(kinds).to.have.length(45);
+    expect(kinds).to.have.length(50);
     const head = await fetch(`${server.url}/v1/predict`, { method: 'HEAD' });
     expect(head.status).to.equal(405);
     count(head.status);
@@ -68,9 +68,11 @@ describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
       count(res?.status as number);
       await res?.arrayBuffer();
     }
+    // The flood leaves out the body over the cap: its 413 closes the connection (the rest of the
+    // body is never read), which autocannon does not count as an answer (checked on its own below).
     const r = await loadTest({
       url: server.url,
-      requests: kinds.map((k) => k.request),
+      requests: kinds.filter((k) => k.kind !== 'body too large').map((k) => k.request),
       connections: 16,
       amount: 5000,
       timeoutSeconds: 20,
@@ -125,7 +127,7 @@ describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
 
   it('is healthy and correct afterwards, and counted no 5xx', async () => {
     const total = Object.values(counted).reduce((a, b) => a + b, 0);
-    expect(total).to.equal(45 + 1 + 5000 + 540 + 8);
+    expect(total).to.equal(50 + 1 + 5000 + 540 + 8);
     expect(
       Object.keys(counted).filter((c) => Number(c) >= 500),
       JSON.stringify(counted),

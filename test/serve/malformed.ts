@@ -70,6 +70,15 @@ export function contentAttacks(
     post('feedback without id', '{"label": 1}', '/v1/feedback'),
     post('feedback nested deep', `{"feedback": [${'['.repeat(20000)}${']'.repeat(20000)}]}`, '/v1/feedback'),
     post('feedback label string', '{"id": "x", "label": "1"}', '/v1/feedback'),
+    post('v2 infer not a request', '[1, 2, 3]', '/v2/models/tiny/infer'),
+    post(
+      'v2 infer wrong shape',
+      JSON.stringify({ inputs: [{ name: 'input', shape: [1, size + 1], datatype: 'FP32', data: [...ok, 0] }] }),
+      '/v2/models/tiny/infer',
+    ),
+    post('v2 infer unknown model', '{"inputs": []}', '/v2/models/other/infer'),
+    post('PNG garbage', 'not a png at all', '/v1/predict', { 'content-type': 'image/png' }),
+    post('multipart without boundary', '--x\r\n', '/v1/predict', { 'content-type': 'multipart/form-data' }),
   ];
 }
 

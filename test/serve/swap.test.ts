@@ -1,8 +1,13 @@
 // Swaps an unlucky operator or an attacker would try, under load: incompatible, NaN, truncated,
 // tampered, garbage, mistyped-manifest and oversized versions are refused with 409 / 422 and the
 // reason, while the load sees not one failed request and the workers keep not one extra tensor.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { expect } from 'chai';
 import { loadTest } from '../../lib/bench/load-test';
+import { simpleNet } from '../../lib/models/simplenet';
+import { publishModel } from '../../lib/serve/registry';
 import { startServer, InferenceServer } from '../../lib/serve/server';
 import { metricValue } from '../../lib/serve/metrics';
 import { ADMIN_TOKEN, TEST_MAX_MODEL_BYTES, admin, hostileVersions, tinyRegistry } from './fixtures';
@@ -95,5 +100,45 @@ describe('serve: swaps under load (real HTTP, worker threads)', () => {
     expect(after.map((s) => [s.numTensors, s.numBytes, s.models.length])).to.deep.equal(
       baseline.map((s) => [s.numTensors, s.numBytes, s.models.length]),
     );
+  });
+});
+
+describe('serve: swaps of a larger model under load', () => {
+  it('swaps an 8 MB model 6 times under 8 clients with 0 failed requests: each worker loads beside the old version in turn', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-big-'));
+    for (const version of ['1', '2']) {
+      const m = simpleNet({ seed: Number(version), hidden: [4096], inputSize: 512, numClasses: 10 });
+      await publishModel(m, { registryDir: dir, name: 'big', version });
+      m.dispose();
+    }
+    const server = await startServer({
+      registryDir: dir,
+      model: 'big',
+      version: '1',
+      workers: 2,
+      admin: { token: ADMIN_TOKEN },
+    });
+    try {
+      const body = JSON.stringify({ input: Array.from({ length: 512 }, (_, i) => (i % 17) / 17) });
+      const load = loadTest({
+        url: server.url,
+        requests: [{ method: 'POST', path: '/v1/predict', body }],
+        connections: 8,
+        durationSeconds: 8,
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++)
+        statuses.push((await admin(server.url, '/v1/admin/swap', { version: i % 2 ? '1' : '2' })).status);
+      const result = await load;
+      expect(statuses).to.deep.equal([200, 200, 200, 200, 200, 200]);
+      expect(result.requests).to.be.greaterThan(50);
+      expect(result.errors + result.timeouts, 'socket errors and timeouts').to.equal(0);
+      expect(result.status2xx, JSON.stringify(result.statusCounts)).to.equal(result.requests);
+      const stats = await server.executorStats();
+      expect(stats.every((s) => s.models.length === 1)).to.equal(true);
+    } finally {
+      await server.close();
+    }
   });
 });

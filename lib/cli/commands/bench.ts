@@ -1,38 +1,61 @@
-// `tfjs-compress bench MODEL`: latency on tfjs (wasm, cpu) and ONNX Runtime at several batch sizes
-// and thread counts, with the library's benchmark harness. MODEL is a model folder (run in tfjs,
-// and exported to ONNX for ONNX Runtime, INT8 when the folder carries a quantization plan) or an
-// .onnx file (ONNX Runtime only).
+// `tfjs-compress bench MODEL`: latency at several batch sizes and thread counts, with the
+// library's benchmark harness (interleaved rounds). MODEL is
+// - a model folder (or its model.json): run in tfjs, exported to ONNX for ONNX Runtime (INT8 when
+//   the folder carries a quantization plan) and to .tflite for TFLite when asked;
+// - an .onnx file: ONNX Runtime;
+// - a .tflite file (what `export --to tflite` and `run` write): TFLite's interpreter
+//   (tfjs-tflite-node, an optional package), at the batch size the file was exported with.
 import * as path from 'path';
+import * as bench from '../../bench';
 import * as exporters from '../../export';
 import { sessionInputShape } from '../../export/onnx/runtime';
+import { tfliteInterpreter } from '../../export/tflite/runtime';
 import { DataError } from '../../errors';
-import { BenchTarget, runBench } from '../../pipeline/bench-stage';
 import { disposeStageModel, planOfStage, stageInputShape, StageModel } from '../../pipeline/stage-model';
 import { requireLayersModel } from '../../core/graph';
 import { readRegularFile } from '../../core/read-file';
-import { CommandSpec, ParsedArgs, choiceListArg, intListArg, numberArg } from '../args';
+import { CommandSpec, ParsedArgs, UsageError, choiceListArg, intListArg, numberArg } from '../args';
 import { CommandContext, CommandResult, openModelArg, seedArg, textTable } from '../common';
+
+const RUNTIMES = ['tfjs-wasm', 'tfjs-cpu', 'ort', 'tflite'] as const;
+type RuntimeName = (typeof RUNTIMES)[number];
 
 export const BENCH: CommandSpec = {
   name: 'bench',
-  summary: 'Time a model on tfjs (wasm, cpu) and ONNX Runtime at several batch sizes and thread counts.',
-  positionals: [{ name: 'MODEL', description: 'a TensorFlow.js model folder, or an .onnx file' }],
+  summary: 'Time a model on tfjs (wasm, cpu), ONNX Runtime and TFLite at several batch sizes and thread counts.',
+  positionals: [
+    {
+      name: 'MODEL',
+      description: 'a TensorFlow.js model folder (or its model.json), an .onnx file or a .tflite file',
+    },
+  ],
   options: {
     runtimes: {
       type: 'string',
       value: 'R,S',
-      description: 'among tfjs-wasm, tfjs-cpu, ort (default tfjs-wasm,ort; ort only for .onnx)',
+      description:
+        'among tfjs-wasm, tfjs-cpu, ort, tflite (default tfjs-wasm,ort for a folder; ort for .onnx; tflite for .tflite)',
     },
-    'batch-sizes': { type: 'string', value: 'N,M', description: 'batch sizes (default 1,32)' },
-    threads: { type: 'string', value: 'N,M', description: 'ONNX Runtime intra-op threads (default 1)' },
+    'batch-sizes': {
+      type: 'string',
+      value: 'N,M',
+      description: 'batch sizes (default 1,32; a .tflite file runs at the batch size it was exported with)',
+    },
+    threads: { type: 'string', value: 'N,M', description: 'ONNX Runtime and TFLite threads (default 1)' },
     rounds: { type: 'string', value: 'N', description: 'measurement rounds (default 5)' },
     seed: { type: 'string', value: 'N', description: 'seed of the random inputs (default 0)' },
   },
-  notes: ['example: tfjs-compress bench ./model --runtimes tfjs-wasm,ort --batch-sizes 1,32,256 --threads 1,2'],
+  notes: [
+    'example: tfjs-compress bench ./model --runtimes tfjs-wasm,ort --batch-sizes 1,32,256 --threads 1,2',
+    '         tfjs-compress bench ./compressed/04-export-tflite/model.tflite',
+    'TFLite needs the optional package tfjs-tflite-node (npm install tfjs-tflite-node@0.0.2; its install script builds a native binding).',
+  ],
 };
 
 /** ONNX's protobuf limit: a larger model.onnx cannot be a valid single-file model. */
 const MAX_ONNX_BYTES = 2 * 1024 ** 3;
+/** FlatBuffers' 32-bit offsets: a larger .tflite cannot be valid. */
+const MAX_TFLITE_BYTES = 2 * 1024 ** 3;
 
 async function onnxFile(file: string): Promise<{ bytes: Uint8Array; inputShape: number[] }> {
   const bytes = readRegularFile(file, {
@@ -55,46 +78,101 @@ async function onnxFile(file: string): Promise<{ bytes: Uint8Array; inputShape: 
   }
 }
 
+/** The runtimes to time a `.tflite` file on, and the batch size it was exported with. */
+function tfliteFile(file: string, threads: readonly number[]): { runtimes: bench.BenchRuntime[]; batch: number } {
+  const bytes = readRegularFile(file, {
+    fn: 'bench',
+    what: 'a .tflite file',
+    maxBytes: MAX_TFLITE_BYTES,
+    tooLargeAdvice: 'A .tflite file is at most 2 GiB (FlatBuffers offsets).',
+  });
+  const label = path.basename(file);
+  let batch = 1;
+  const runtimes = threads.map((n) => {
+    const interpreter = tfliteInterpreter(bytes, { threads: n });
+    batch = interpreter.inputShape[0] ?? 1;
+    return bench.functionRuntime('tflite', (x) => interpreter.run(x), {
+      inputShape: interpreter.inputShape.slice(1),
+      threads: n,
+      model: label,
+    });
+  });
+  return { runtimes, batch };
+}
+
+function defaultRuntimes(kind: 'onnx' | 'tflite' | 'folder'): RuntimeName[] {
+  return kind === 'onnx' ? ['ort'] : kind === 'tflite' ? ['tflite'] : ['tfjs-wasm', 'ort'];
+}
+
 export async function runBenchCommand(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
   const target = args.positionals[0] as string;
-  const isOnnx = target.toLowerCase().endsWith('.onnx');
-  const runtimes =
-    choiceListArg(args, 'runtimes', ['tfjs-wasm', 'tfjs-cpu', 'ort'] as const) ??
-    (isOnnx ? ['ort' as const] : ['tfjs-wasm' as const, 'ort' as const]);
-  const batchSizes = intListArg(args, 'batch-sizes') ?? [1, 32];
+  const lower = target.toLowerCase();
+  const kind = lower.endsWith('.onnx') ? 'onnx' : lower.endsWith('.tflite') ? 'tflite' : 'folder';
+  const runtimes = choiceListArg(args, 'runtimes', RUNTIMES) ?? defaultRuntimes(kind);
+  const fileRuntime = kind === 'onnx' ? 'ort' : kind === 'tflite' ? 'tflite' : undefined;
+  if (fileRuntime && runtimes.some((r) => r !== fileRuntime))
+    throw new UsageError(
+      `a .${kind} file runs on ${fileRuntime} only, got --runtimes ${runtimes.join(',')}. Bench the model folder to compare runtimes.`,
+    );
   const threads = intListArg(args, 'threads', 256) ?? [1];
   const rounds = numberArg(args, 'rounds', { integer: true, min: 1, max: 1000 }) ?? 5;
+  let batchSizes = intListArg(args, 'batch-sizes');
   let m: StageModel | undefined;
-  const targets: BenchTarget[] = [];
-  let inputShape: number[];
+  const list: bench.BenchRuntime[] = [];
   try {
-    if (isOnnx) {
+    if (kind === 'onnx') {
       ctx.progress.step(`opening ${target}`);
       const f = await onnxFile(path.resolve(target));
-      inputShape = f.inputShape;
-      targets.push({ label: path.basename(target), kind: 'onnx', bytes: f.bytes });
+      for (const n of threads)
+        list.push(
+          bench.ortRuntime(f.bytes, {
+            name: 'ort',
+            threads: n,
+            inputShape: f.inputShape,
+            model: path.basename(target),
+          }),
+        );
+    } else if (kind === 'tflite') {
+      ctx.progress.step(`opening ${target}`);
+      const f = tfliteFile(path.resolve(target), threads);
+      if (batchSizes && batchSizes.some((b) => b !== f.batch))
+        throw new UsageError(
+          `${target} was exported for batch size ${f.batch} (TFLite shapes are fixed), got --batch-sizes ${batchSizes.join(',')}. ` +
+            `Leave --batch-sizes out, or export again with that batch size.`,
+        );
+      batchSizes = [f.batch];
+      list.push(...f.runtimes);
     } else {
       m = await openModelArg(target, ctx.progress);
       requireLayersModel(m.model, 'bench');
-      inputShape = stageInputShape(m);
+      const model = m.model;
+      const inputShape = stageInputShape(m).map((d) => Math.max(d, 1));
       const plan = planOfStage(m);
-      if (runtimes.some((r) => r.startsWith('tfjs-')))
-        targets.push({ label: path.basename(path.resolve(target)), kind: 'tfjs', model: m.model });
-      if (runtimes.includes('ort'))
-        targets.push({
-          label: path.basename(path.resolve(target)),
-          kind: 'onnx',
-          bytes: exporters.toOnnx(m.model, plan ? { plan } : {}).bytes,
-        });
+      const label = path
+        .basename(path.resolve(target))
+        .replace(/^model\.json$/, path.basename(path.dirname(path.resolve(target))));
+      for (const r of runtimes.filter((x) => x.startsWith('tfjs-')))
+        list.push(bench.tfjsRuntime(model, r.slice('tfjs-'.length), { model: label, inputShape }));
+      if (runtimes.includes('ort')) {
+        ctx.progress.step('exporting to ONNX for ONNX Runtime');
+        const bytes = exporters.toOnnx(model, plan ? { plan } : {}).bytes;
+        for (const n of threads)
+          list.push(bench.ortRuntime(bytes, { name: 'ort', threads: n, inputShape, model: label }));
+      }
+      if (runtimes.includes('tflite'))
+        for (const n of threads)
+          list.push(bench.tfliteRuntime(model, { threads: n, model: label, ...(plan ? { plan } : {}) }));
     }
-    ctx.progress.step(`timing on ${runtimes.join(', ')} at batch sizes ${batchSizes.join(', ')}`);
-    const rows = await runBench(
-      { kind: 'bench', runtimes, batchSizes, threads, rounds },
-      targets,
-      inputShape,
-      seedArg(args),
-      (r) => ctx.progress.line(`  ${r.runtime} x${r.threads}, batch ${r.batchSize}: p50 ${r.p50Ms.toFixed(3)} ms`),
-    );
+    const sizes = batchSizes ?? [1, 32];
+    ctx.progress.step(`timing on ${runtimes.join(', ')} at batch sizes ${sizes.join(', ')} (${rounds} rounds)`);
+    const rows = await bench.benchmark(list, {
+      batchSizes: sizes,
+      rounds,
+      seed: seedArg(args),
+      onProgress: (done, total) => ctx.progress.update('rounds', done, total),
+      onRow: (r) =>
+        ctx.progress.line(`  ${r.runtime} x${r.threads}, batch ${r.batchSize}: p50 ${r.p50Ms.toFixed(3)} ms`),
+    });
     const table = textTable(
       ['runtime', 'threads', 'batch', 'p50 ms', 'p90 ms', 'examples/s'],
       rows.map((r) => [

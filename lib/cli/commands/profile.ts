@@ -9,13 +9,15 @@ import { readRegularFile } from '../../core/read-file';
 import type { ModelJson } from '../../data/model-files';
 import { StageModel, modelBytes, disposeStageModel, planOfStage } from '../../pipeline/stage-model';
 import { CommandSpec, ParsedArgs, numberArg, stringArg } from '../args';
-import { CommandContext, CommandResult, formatBytes, openModelArg, textTable } from '../common';
+import { CommandContext, CommandResult, formatBytes, modelDirArg, openModelArg, textTable } from '../common';
 
 export const PROFILE: CommandSpec = {
   name: 'profile',
   summary:
     'Per-layer parameters, MACs, weight and activation bytes, sparsity; totals and file sizes of a model folder (layers or graph model).',
-  positionals: [{ name: 'MODEL', description: 'a TensorFlow.js model folder (model.json and its weight files)' }],
+  positionals: [
+    { name: 'MODEL', description: 'a TensorFlow.js model folder (model.json and its weight files), or its model.json' },
+  ],
   options: {
     html: {
       type: 'string',
@@ -34,7 +36,7 @@ function manifestSpecs(dir: string, m: StageModel): ModelJson['weightsManifest']
       ? m.artifacts.modelJson
       : (JSON.parse(
           Buffer.from(
-            readRegularFile(path.join(path.resolve(dir), 'model.json'), {
+            readRegularFile(path.join(modelDirArg(dir), 'model.json'), {
               fn: 'profile',
               what: 'a model.json',
               maxBytes: 16 * 2 ** 20,
@@ -59,7 +61,7 @@ export async function runProfile(args: ParsedArgs, ctx: CommandContext): Promise
   try {
     ctx.progress.step('profiling');
     const report = await profileModel(m.model, { batchSize });
-    const fileBytes = modelBytes(path.resolve(dir));
+    const fileBytes = modelBytes(modelDirArg(dir));
     const t = report.totals;
     const rows = report.layers.map((l) => [
       l.name,

@@ -3,6 +3,7 @@
 // decoding a file back. A flatbuffer is built back to front: children (vectors, strings, tables)
 // are written before the table that points at them.
 import { Builder, ByteBuffer } from 'flatbuffers';
+import { DataError } from '../../errors';
 
 /** An offset returned by the Builder. */
 export type Offset = number;
@@ -133,32 +134,43 @@ export class TableReader {
     const p = this.field(slot);
     return p ? new TableReader(this.bb, this.bb.__indirect(p)) : undefined;
   }
-  /** Start and length of a vector field. */
-  private vector(slot: number): { start: number; length: number } {
+  /**
+   * Start and length of a vector field of `elementBytes`-byte entries. A length read from a hostile
+   * file is bounded by the file's size before anything walks it (a DataError otherwise).
+   */
+  private vector(slot: number, elementBytes: number): { start: number; length: number } {
     const p = this.field(slot);
     if (!p) return { start: 0, length: 0 };
+    const capacity = this.bb.capacity();
     const v = p + this.bb.readInt32(p);
-    return { start: v + 4, length: this.bb.readInt32(v) };
+    const length = v >= 0 && v + 4 <= capacity ? this.bb.readInt32(v) : -1;
+    if (length < 0 || v + 4 + length * elementBytes > capacity) {
+      throw new DataError(
+        `inspectTflite: a vector inside the file, got ${length < 0 ? 'an offset' : `${length} entries`} past its ` +
+          `${capacity} bytes (at byte ${v}). The file is truncated or corrupt: export it again.`,
+      );
+    }
+    return { start: v + 4, length };
   }
   tables(slot: number): TableReader[] {
-    const { start, length } = this.vector(slot);
+    const { start, length } = this.vector(slot, 4);
     return Array.from({ length }, (_, i) => new TableReader(this.bb, this.bb.__indirect(start + 4 * i)));
   }
   int32s(slot: number): number[] {
-    const { start, length } = this.vector(slot);
+    const { start, length } = this.vector(slot, 4);
     return Array.from({ length }, (_, i) => this.bb.readInt32(start + 4 * i));
   }
   int64s(slot: number): number[] {
-    const { start, length } = this.vector(slot);
+    const { start, length } = this.vector(slot, 8);
     return Array.from({ length }, (_, i) => Number(this.bb.readInt64(start + 8 * i)));
   }
   float32s(slot: number): number[] {
-    const { start, length } = this.vector(slot);
+    const { start, length } = this.vector(slot, 4);
     return Array.from({ length }, (_, i) => this.bb.readFloat32(start + 4 * i));
   }
   /** A ubyte vector as a view on the file's bytes (not copied). */
   bytes(slot: number): Uint8Array {
-    const { start, length } = this.vector(slot);
+    const { start, length } = this.vector(slot, 1);
     return this.bb.bytes().subarray(start, start + length);
   }
 }

@@ -1,0 +1,3 @@
+// Worker threads start from JavaScript: register tsx, then load the TypeScript worker.
+require('tsx/cjs');
+require('./worker.ts');

@@ -110,8 +110,8 @@ async function main(): Promise<void> {
     const spec = MODELS[name];
     if (!spec) throw new Error(`unknown model ${name}: use ${Object.keys(MODELS).join(', ')}`);
     const model = await spec.load();
-    const calibration = realImages('calibration', spec.size);
-    const evaluation = realImages('evaluation', spec.size);
+    const calibration = await realImages('calibration', spec.size);
+    const evaluation = await realImages('evaluation', spec.size);
     const fp32 = await predictOrt(model, evaluation.xs, 2);
     const fp32Tfjs = predictTfjs(model, evaluation.xs.slice([0], [BATCH]) as tf.Tensor4D);
     const base: PostTrainingOptions = {

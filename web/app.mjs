@@ -2,7 +2,9 @@
 // files and runtime) and /models/samples.json (MNIST digits with labels); downloads each model's
 // files itself (so the bytes are counted exactly), builds it (TensorFlow.js; a Deep Compression
 // file is decoded here first; ONNX models go to onnxruntime-web), measures latency in interleaved
-// rounds after a warm-up, and predicts the digits. Results go to the page and to window.__results
+// rounds after a warm-up, and predicts the digits. Every speed-up is against the model's own
+// reference (manifest: `reference`, `change`), so each names one change: INT8 against fp32 in the
+// same runtime, or the runtime switch at the same precision. Results go to the page and to window.__results
 // (read by the headless-browser test). Query: ?backend=wasm|cpu|webgl (tfjs; default wasm), ?rounds=N.
 /* global tf */
 import { decodeDeepCompression, weightData } from './dc-decoder.mjs';
@@ -101,7 +103,8 @@ function render(results, samples) {
     tr.className = 'model-row';
     tr.dataset.key = m.key;
     const dense = m.denseFileBytes ? `<br><span class="muted">dense files: ${m.denseFileBytes.toLocaleString('en')}</span>` : '';
-    tr.innerHTML = cell(`${m.label}${m.note ? `<br><span class="muted">${m.note}</span>` : ''}`) + cell(m.runtime) + cell(m.format) +
+    const vs = m.reference ? `${m.change}<br><span class="muted">vs ${results.models.find((r) => r.key === m.reference).label}</span>` : 'the baseline';
+    tr.innerHTML = cell(`${m.label}${m.note ? `<br><span class="muted">${m.note}</span>` : ''}`) + cell(m.runtime) + cell(m.format) + cell(vs) +
       cell(`${m.downloadBytes.toLocaleString('en')}${dense}`, 'bytes') + cell(fmt(m.p50Batch1Ms), 'p50') + cell(fmt(m.p90Batch1Ms)) + cell(`×${fmt(m.speedupBatch1, 2)}`) +
       cell(fmt(m.p50Batch32Ms)) + cell(fmt(m.p90Batch32Ms)) + cell(`×${fmt(m.speedupBatch32, 2)}`) + cell(`${(m.sampleAccuracy * 100).toFixed(1)}% of ${m.samples}`);
     body.appendChild(tr);
@@ -160,26 +163,30 @@ async function main() {
     const outputs = Array.from(await m.predict());
     const predicted = argmaxRows(outputs, n);
     const bytes = Object.values(m.files).reduce((a, b) => a + b, 0);
-    models.push({ key: entry.key, label: entry.label, note: entry.note, kind: entry.kind, runtime: entry.runtime, format: entry.format, downloadBytes: bytes, files: m.files,
+    models.push({ key: entry.key, label: entry.label, note: entry.note, reference: entry.reference, change: entry.change, kind: entry.kind, runtime: entry.runtime, format: entry.format, downloadBytes: bytes, files: m.files,
       denseFileBytes: entry.denseFileBytes, loadMs, p50Batch1Ms: s1.p50, p90Batch1Ms: s1.p90, p50Batch32Ms: s32.p50, p90Batch32Ms: s32.p90, minBatch1Ms: s1.min, minBatch32Ms: s32.min,
       firstInRoundRatio: (s1.firstInRoundRatio + s32.firstInRoundRatio) / 2, sampleAccuracy: predicted.filter((p, i) => p === samples.labels[i]).length / n, samples: n, predicted, outputs });
     await m.dispose();
   }
+  // Each model against its reference (the baseline against itself: 1).
   for (const m of models) {
-    m.speedupBatch1 = models[0].p50Batch1Ms / m.p50Batch1Ms;
-    m.speedupBatch32 = models[0].p50Batch32Ms / m.p50Batch32Ms;
+    const ref = models.find((r) => r.key === m.reference) || models[0];
+    m.speedupBatch1 = ref.p50Batch1Ms / m.p50Batch1Ms;
+    m.speedupBatch32 = ref.p50Batch32Ms / m.p50Batch32Ms;
   }
   // The pruned model decoded to dense weights does the baseline's arithmetic in the same runtime:
   // their ratio is what noise alone does to a ratio on this page.
-  const twin = loaded.findIndex(({ entry, m }, i) => i > 0 && entry.runtime === 'tfjs' && loaded[0].entry.runtime === 'tfjs' && m.shapes === loaded[0].m.shapes);
+  const twin = loaded.findIndex(({ entry, m }, i) => i > 0 && entry.runtime === 'tfjs' && loaded[0].entry.runtime === 'tfjs' && m.shapes === loaded[0].m.shapes && (entry.reference || loaded[0].entry.key) === loaded[0].entry.key);
   const sameArithmeticRatio = twin > 0 ? { key: models[twin].key, batch1: models[twin].speedupBatch1, batch32: models[twin].speedupBatch32 } : undefined;
   const results = { backend: tf.getBackend(), tfjs: tf.version.tfjs, ort: ort.env.versions ? ort.env.versions.web : '', userAgent: navigator.userAgent,
     threads: { tfjs: 1, ort: ort.env.wasm.numThreads }, warmupRounds, rounds: measured, models, sameArithmeticRatio };
   render(results, samples);
-  const int8 = models.find((m) => m.runtime === 'onnxruntime-web' && /INT8/.test(m.format));
-  $('#speedup').textContent = int8
-    ? `${int8.label} in onnxruntime-web vs ${models[0].label} in TensorFlow.js (${results.backend}): ×${fmt(int8.speedupBatch1, 2)} at batch 1, ×${fmt(int8.speedupBatch32, 2)} at batch 32 (medians of ${rounds} interleaved rounds after ${warmupRounds} warm-up rounds).`
-    : 'no INT8 ONNX model in this set';
+  // One line per change, the quantization first: each ratio compares two models that differ in that change only.
+  const lines = models.filter((m) => m.reference).sort((a, b) => Number(/quantization/.test(b.change)) - Number(/quantization/.test(a.change)))
+    .map((m) => `${m.change}: ×${fmt(m.speedupBatch1, 2)} at batch 1, ×${fmt(m.speedupBatch32, 2)} at batch 32 (${m.label} vs ${models.find((r) => r.key === m.reference).label}).`);
+  $('#speedup').textContent = lines.length
+    ? `${lines.join(' ')} Medians of ${rounds} interleaved rounds after ${warmupRounds} warm-up rounds; TensorFlow.js on ${results.backend}.`
+    : 'one model only: nothing to compare';
   if (sameArithmeticRatio) {
     $('#speedup').insertAdjacentHTML('afterend', `<p class="muted" id="noise">${models[twin].label} does the same arithmetic as ${models[0].label} ` +
       `in the same runtime: their ratio, ×${fmt(sameArithmeticRatio.batch1, 2)} at batch 1 and ×${fmt(sameArithmeticRatio.batch32, 2)} at batch 32, is what this page's measurement noise alone gives.</p>`);

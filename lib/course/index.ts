@@ -7,7 +7,9 @@
 export { BRIEF_TABLE, COURSE_ROWS, LITERATURE, COURSE_MAP, formatClaim, citationsFor } from './brief';
 export type { BriefRow, CourseRow, TableRowKey, Citation, ClaimRange } from './brief';
 export { verdict, cell, numberAt, firstNumber, comparisonMarkdown } from './comparison';
-export type { Verdict, ComparisonCell, SpeedFigure, ComparisonRow } from './comparison';
+export type { Verdict, ComparisonCell, SpeedFigure, ComparisonRow, RealSizeSource, RealSizeColumn } from './comparison';
+export { realSizeColumn } from './real-size';
+export type { RowClaims, RealSizeRowKey } from './real-size';
 export { deepCompress, decodeLayer } from './deep-compression';
 export type { DeepCompressionOptions, DeepCompressionReport, CompressedLayer } from './deep-compression';
 export { BRIEF_DISTILLATION, briefDistillationLoss } from './distillation';

@@ -30,7 +30,10 @@ export interface BrowserModelResult {
   /** The fastest round (less disturbed by other processes than the median on a busy machine). */
   readonly minBatch1Ms: number;
   readonly minBatch32Ms: number;
-  /** The first model's p50 / this model's p50 (same batch size). */
+  /** The model its speed-up is measured against (its reference), and the one change between them. */
+  readonly reference?: string;
+  readonly change?: string;
+  /** The reference's p50 / this model's p50 (same batch size): one change; 1 for the baseline. */
   readonly speedupBatch1: number;
   readonly speedupBatch32: number;
   /** This model's median when it ran first in a round / when it did not (1: no order effect). */

@@ -2,7 +2,9 @@
 // fp32 baseline as TensorFlow.js files; the pruned model in its Deep Compression encoding (CSR
 // relative indices + shared weights + Huffman: pruning shows in the bytes downloaded); and the
 // baseline exported to ONNX, fp32 and INT8 (static post-training quantization, QDQ), for
-// onnxruntime-web. The fp32 ONNX separates what the runtime buys from what INT8 buys.
+// onnxruntime-web. The fp32 ONNX separates what the runtime buys from what INT8 buys: each model
+// names its reference and the one change between them, so every speed-up the page shows measures
+// one effect (INT8 against fp32 in the same runtime; the runtime switch at the same precision).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { DataSource } from '../data/source';
@@ -30,7 +32,7 @@ export interface WebDemoModelsOptions {
 
 /** The demo's models and what building them measured. */
 export interface WebDemoModels {
-  /** In page order: the baseline first (the page's speed-ups are against it). */
+  /** In page order: the baseline first, each model after the reference its speed-up is measured against. */
   readonly models: WebModel[];
   /** The pruned model as decoded from its Deep Compression file: what the page runs (the caller disposes it). */
   readonly decoded: tf.LayersModel;
@@ -83,6 +85,9 @@ export async function webDemoModels(options: WebDemoModelsOptions): Promise<WebD
         artifacts: await modelToArtifacts(dc.model),
         encoded,
         dense: await modelToArtifacts(options.pruned),
+        reference: 'baseline',
+        change:
+          'pruning, shipped in its Deep Compression file (decoded to dense weights: the same arithmetic), both in TensorFlow.js',
         note: `Deep Compression: ${dc.report.bits}-bit shared weights, ${dc.report.indexBits}-bit relative indices, Huffman; decoded in the page`,
       },
       {
@@ -91,6 +96,8 @@ export async function webDemoModels(options: WebDemoModelsOptions): Promise<WebD
         label: `${baselineLabel}, ONNX`,
         note: 'the same weights, exported to ONNX float32',
         onnx: onnxFp32,
+        reference: 'baseline',
+        change: 'runtime switch: TensorFlow.js -> onnxruntime-web, both float32',
       },
       {
         key: 'onnx-int8',
@@ -98,6 +105,8 @@ export async function webDemoModels(options: WebDemoModelsOptions): Promise<WebD
         label: 'SimpleNet INT8 (ONNX QDQ)',
         note: `static post-training quantization, ${calibrationCount} calibration images`,
         onnx: onnxInt8,
+        reference: 'onnx-fp32',
+        change: 'quantization: float32 -> static INT8, both in onnxruntime-web',
       },
     ];
     return { models, decoded: dc.model, onnxFp32, onnxInt8, deepCompression: dc.report, encodedBytes: encoded.length };

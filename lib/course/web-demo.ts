@@ -20,6 +20,10 @@ interface WebModelBase {
   readonly label: string;
   /** e.g. 'fp32 weights' or 'INT8 QDQ, static calibration on 1,000 images'. */
   readonly note?: string;
+  /** The key of the model its speed-up is measured against (an earlier model of the page); none for the baseline. */
+  readonly reference?: string;
+  /** The one change between the reference and this model, e.g. 'quantization: fp32 -> INT8, both in onnxruntime-web'. */
+  readonly change?: string;
 }
 
 /** One model for the page and how to label it. */
@@ -55,6 +59,9 @@ export interface WebModelEntry {
   readonly denseFileBytes?: number;
   /** What the page shows in its format column. */
   readonly format: string;
+  /** The model its speed-up is measured against, and the one change between them (see WebModel). */
+  readonly reference?: string;
+  readonly change?: string;
   /** ONNX: the graph's input and output names and the input shape without the batch dimension. */
   readonly inputName?: string;
   readonly outputName?: string;
@@ -154,12 +161,17 @@ export function prepareWebModels(
     checkRegistryName('prepareWebModels', 'model key', m.key);
     if (keys.has(m.key) || keys.has(`${m.key}-dense`))
       throw new ConfigError(`prepareWebModels: distinct model keys, got "${m.key}" twice. Rename one.`);
+    if (m.reference !== undefined && !out.some((e) => e.key === m.reference))
+      throw new ConfigError(
+        `prepareWebModels: a reference naming an earlier model, got "${m.reference}" for "${m.key}". List the reference first.`,
+      );
     keys.add(m.key).add(`${m.key}-dense`);
     const written = writeModel(dir, m);
     out.push({
       key: m.key,
       label: m.label,
       note: m.note ?? '',
+      ...(m.reference !== undefined ? { reference: m.reference, change: m.change ?? '' } : {}),
       path: m.key,
       ...written,
       fileBytes: Object.values(written.files).reduce((a, b) => a + b, 0),

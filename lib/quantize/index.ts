@@ -1,6 +1,6 @@
 // Quantization: primitives (qparams, affine ops, float16), calibration observers, where
 // activations are quantized (placement), post-training quantization, quantization-aware
-// training, the quantized model (a tf.LayersModel with FakeQuantize layers and its plan), weight
+// training, bias correction, the quantized model (a tf.LayersModel with FakeQuantize layers and its plan), weight
 // sharing and Huffman coding.
 export { chooseQParams, qparamsFromRange, integerRange, broadcastParams, resolveAxis } from './qparams';
 export type { QuantSpec, QParams } from './qparams';
@@ -20,6 +20,8 @@ export { biasQParams, planOf } from './plan';
 export type { QuantMode, QuantPlan } from './plan';
 export { FakeQuantize, DynamicQuantize, dynamicFakeQuantize } from './fake-quantize-layer';
 export { quantizedSizeBytes } from './quantized-model';
+export { correctBias } from './bias-correction';
+export type { BiasCorrectionLayer } from './bias-correction';
 export { postTraining } from './post-training';
 export type { PostTrainingOptions, PostTrainingReport, LayerQuantOptions } from './post-training';
 export type { LayerQuantReport } from './report';

@@ -19,6 +19,7 @@ import { rebuildModel } from './rebuild';
 import { PointReport, checkLayerOptions, pointReports, weightPlan } from './weight-plan';
 import { MemoryBudget, fitBatchSize } from './memory-budget';
 import { layerEntry } from '../core/layers';
+import { BiasCorrectionLayer, correctBias } from './bias-correction';
 
 /** Per-layer overrides of {@link PostTrainingOptions}. */
 export interface LayerQuantOptions {
@@ -64,6 +65,12 @@ export interface PostTrainingOptions {
   readonly batchSize?: number;
   /** Static: how ranges are chosen (default minmax). */
   readonly observer?: ObserverOptions;
+  /**
+   * Empirical bias correction (Nagel et al. 2019, arXiv:1906.04721): subtract from each quantized
+   * layer's bias the mean output shift its rounded kernel causes, measured on the calibration data
+   * (one more pass over it). Needs calibration data. Default false.
+   */
+  readonly biasCorrection?: boolean;
   /** Seed of the observers' samples (percentile, mse, entropy). Default 0. */
   readonly seed?: number;
   /** Per-layer overrides, by layer name. */
@@ -87,6 +94,8 @@ export interface PostTrainingReport {
   /** Examples the per-layer output SQNR was measured on. */
   readonly reportExamples: number;
   readonly foldedBatchNorm: { layer: string; batchNorm: string }[];
+  /** With biasCorrection: each corrected layer and the largest and mean |shift| taken off its bias. */
+  readonly biasCorrection?: BiasCorrectionLayer[];
   readonly layers: LayerQuantReport[];
   /** Static: every layer output, whether it is a quantization point, why, and its range and SQNR. */
   readonly points: PointReport[];
@@ -138,6 +147,14 @@ function check(model: unknown, options: PostTrainingOptions): asserts model is t
     );
   }
   checkLayerOptions(model, options, 'quantize.postTraining');
+  if (options.biasCorrection !== undefined && typeof options.biasCorrection !== 'boolean')
+    throw new ConfigError(
+      `quantize.postTraining: biasCorrection true or false, got ${describe(options.biasCorrection)}. Use true to correct biases on the calibration data.`,
+    );
+  if (options.biasCorrection && !options.calibration)
+    throw new DataError(
+      `quantize.postTraining: calibration data for bias correction, got none. Pass calibration: a slice of the training set.`,
+    );
   if (options.mode === 'static' && !options.calibration) {
     throw new DataError(
       `quantize.postTraining: calibration data for static quantization, got none. Pass calibration: a slice of the training set.`,
@@ -241,7 +258,17 @@ export async function postTraining(
       weights,
       activations,
     };
-    q = await buildQuantizedModel(base, plan, decisions);
+    // Bias correction writes into a copy: the error report compares with the model as it was.
+    let biasCorrection: BiasCorrectionLayer[] | undefined;
+    if (options.biasCorrection) {
+      const corrected = await rebuildModel(base, {}, 'quantize.postTraining');
+      try {
+        biasCorrection = await correctBias(corrected, weights, options.calibration as CalibrationData, calibration);
+        q = await buildQuantizedModel(corrected, plan, decisions);
+      } finally {
+        corrected.dispose();
+      }
+    } else q = await buildQuantizedModel(base, plan, decisions);
     const errors = options.calibration
       ? await outputErrors(base, q, options.calibration, {
           ...calibration,
@@ -264,6 +291,7 @@ export async function postTraining(
       calibrationExamples,
       reportExamples: errors?.examples ?? 0,
       foldedBatchNorm: folded.report.folded,
+      ...(biasCorrection ? { biasCorrection } : {}),
       layers: layerReports(base, q, plan, errors),
       points: options.mode === 'static' ? pointReports(decisions, ranges, activations, errors?.pointSqnrDb) : [],
       floatSizeBytes,

@@ -143,13 +143,28 @@ describe('course/web demo in headless Chromium', function () {
     // The decoded pruned model does the baseline's arithmetic in tfjs: the page reports their ratio as its noise.
     expect(r.sameArithmeticRatio?.key).to.equal('pruned-dc');
     expect(r.sameArithmeticRatio?.batch32).to.equal(dc?.speedupBatch32);
+    // One change per ratio: INT8 against fp32 in onnxruntime-web, fp32 ONNX against tfjs fp32 (the runtime switch).
     const int8 = r.models[3] as (typeof r.models)[number];
+    const fp32 = r.models[2] as (typeof r.models)[number];
+    expect([int8.reference, fp32.reference, r.models[1]?.reference, r.models[0]?.reference]).to.deep.equal([
+      'onnx-fp32',
+      'baseline',
+      'baseline',
+      undefined,
+    ]);
+    expect(int8.speedupBatch1).to.be.closeTo(fp32.p50Batch1Ms / int8.p50Batch1Ms, 1e-9);
+    expect(fp32.speedupBatch32).to.be.closeTo((r.models[0]?.p50Batch32Ms as number) / fp32.p50Batch32Ms, 1e-9);
+    expect(r.models[0]?.speedupBatch1).to.equal(1);
+    expect(r.speedupText.indexOf('quantization: float32 -> static INT8, both in onnxruntime-web')).to.equal(0);
     expect(r.speedupText).to.contain(
       `×${int8.speedupBatch1.toFixed(2)} at batch 1, ×${int8.speedupBatch32.toFixed(2)} at batch 32`,
     );
+    expect(r.speedupText).to.contain(
+      `runtime switch: TensorFlow.js -> onnxruntime-web, both float32: ×${fp32.speedupBatch1.toFixed(2)} at batch 1`,
+    );
     expect(fs.statSync(screenshotPath).size).to.be.greaterThan(10000);
     console.log(
-      `      ${r.userAgent.match(/Chrome\/[\d.]+/)?.[0]}, tfjs ${r.tfjs} (${r.backend}), onnxruntime-web ${r.ort}: INT8 vs tfjs fp32 x${int8.speedupBatch1.toFixed(2)} (batch 1), x${int8.speedupBatch32.toFixed(2)} (batch 32); ` +
+      `      ${r.userAgent.match(/Chrome\/[\d.]+/)?.[0]}, tfjs ${r.tfjs} (${r.backend}), onnxruntime-web ${r.ort}: INT8 vs fp32 in ORT-web x${int8.speedupBatch1.toFixed(2)} (batch 1), x${int8.speedupBatch32.toFixed(2)} (batch 32); ORT-web fp32 vs tfjs fp32 x${fp32.speedupBatch1.toFixed(2)} (batch 1); ` +
         `pruned download ${dc?.downloadBytes} bytes vs ${dc?.denseFileBytes} dense`,
     );
     demo.decoded.dispose();

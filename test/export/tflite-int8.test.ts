@@ -120,6 +120,29 @@ describe('export/tflite INT8', () => {
     q.dispose();
   });
 
+  it('per-tensor FULLY_CONNECTED scale from the weights: a unit of zero weights (a dead unit, as in a real InceptionV3 head) does not round the others to zero', async () => {
+    const dead = await tinyMlp();
+    const fc1 = dead.getLayer('fc1');
+    const [kernel, bias] = fc1.getWeights() as [tf.Tensor2D, tf.Tensor1D];
+    // Output unit 0 of fc1 gets all-zero weights: its per-channel scale is 1 in the plan.
+    const zeroed = tf.tidy(() => kernel.mul(tf.oneHot([0], kernel.shape[1]).sub(1).neg()));
+    fc1.setWeights([zeroed, bias]);
+    zeroed.dispose();
+    const { model: q } = await postTraining(dead, {
+      mode: 'static',
+      calibration: smallMnist().train,
+      calibrationCount: 200,
+    });
+    expect(planOf(q)!.weights.fc1?.scale[0]).to.equal(1);
+    const t = toTflite(q);
+    const scale = inspectTflite(t.bytes).tensors.find((x) => x.name === 'fc1/kernel')?.quantization?.scale?.[0];
+    expect(scale).to.be.below(0.05); // max |w| / 127, not the dead unit's 1
+    const { tflite, sim } = run(q, [784]);
+    expect(top1Agreement(tflite, sim, 10)).to.be.at.least(0.97);
+    q.dispose();
+    dead.dispose();
+  });
+
   it('the CNN: per-channel CONV_2D kernels (OHWI, quantized_dimension 0), pooling and RESHAPE on their input grid; >= 99% agreement', async () => {
     const { model: q, report } = await postTraining(conv, {
       mode: 'static',

@@ -73,7 +73,7 @@ function emitKernelOp(ctx: TfliteContext, node: GraphNode, x: TfliteValue, out: 
     checkKernelParams(node, planned);
     let qp: QParams = planned;
     if (k.op === 'FULLY_CONNECTED' && qp.axis !== undefined && !ctx.options.perChannelFullyConnected) {
-      qp = perTensor(qp);
+      qp = perTensor(qp, k.kernel);
       ctx.notes.push(
         `${node.name}: FULLY_CONNECTED kernel re-quantized per tensor (scale ${qp.scale[0]}), as TFLite 2.9's int8 kernel reads one scale`,
       );

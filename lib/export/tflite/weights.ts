@@ -44,10 +44,17 @@ export function quantizeKernel(data: Float32Array, shape: readonly number[], qp:
   return out;
 }
 
-/** Per-tensor symmetric parameters covering every channel of `qp` (the largest channel scale). */
-export function perTensor(qp: QParams): QParams {
+/**
+ * Per-tensor symmetric parameters for a kernel quantized per channel under `qp`: the scale that
+ * covers the largest |w| of `kernel`. Read from the weights, not from the channel scales: a
+ * channel of zeros has scale 1 in a per-channel plan (any scale represents it), and taking the
+ * largest channel scale would then round every other weight to zero.
+ */
+export function perTensor(qp: QParams, kernel: Float32Array): QParams {
   if (qp.axis === undefined) return qp;
-  const scale = qp.scale.reduce((a, b) => Math.max(a, b), 0);
+  let amax = 0;
+  for (let i = 0; i < kernel.length; i++) amax = Math.max(amax, Math.abs(kernel[i] as number));
+  const scale = amax > 0 ? amax / qp.qmax : 1;
   return { ...qp, axis: undefined, scale: Float32Array.of(scale), zeroPoint: Int32Array.of(0) };
 }
 

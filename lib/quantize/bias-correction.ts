@@ -1,0 +1,104 @@
+// Empirical bias correction (Nagel et al. 2019, "Data-Free Quantization through Weight
+// Equalization and Bias Correction", arXiv:1906.04721, Sec. 4.2). Rounding a kernel to its grid
+// changes the expected output of every channel by E[x] . dW, where dW = dequantize(quantize(W)) - W:
+// a systematic shift, not noise, that depthwise kernels with few taps per channel show most and
+// that every following layer carries on. The correction measures E[x] per input channel of each
+// quantized layer on the calibration data (float model) and subtracts the shift from the layer's
+// bias, so the quantized layer's mean output is the float layer's again. The kernel's grid is
+// untouched; the simulation and every exporter read the corrected bias like any other.
+//   Dense [in, out]:                 shift[o] = sum_i E[x_i] dW[i, o]
+//   Conv2D [kh, kw, in, out]:        shift[o] = sum_i E[x_i] sum_{kh,kw} dW[., ., i, o]
+//   DepthwiseConv2D [kh, kw, C, 1]:  shift[c] = E[x_c] sum_{kh,kw} dW[., ., c, 0]
+// (Padding is ignored: border outputs see fewer taps than the sums assume.)
+import * as tf from '@tensorflow/tfjs';
+import { modelGraph, runGraph } from '../core/graph';
+import { CalibrationData, CalibrationOptions, forEachCalibrationBatch } from './calibrate';
+import { QParams } from './qparams';
+import { dequantize, quantize } from './affine';
+
+/** What bias correction changed in one layer. */
+export interface BiasCorrectionLayer {
+  readonly layer: string;
+  /** Largest |shift| subtracted from a channel's bias, and the mean |shift|. */
+  readonly maxShift: number;
+  readonly meanAbsShift: number;
+}
+
+const CLASSES = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
+
+/**
+ * Subtracts the expected output shift that quantizing its kernel under `weights` causes from the
+ * bias of every quantized Dense, Conv2D and DepthwiseConv2D layer with a bias, in place: `model`
+ * must be the caller's own copy (postTraining's folded model). Layers without a bias, blockwise
+ * kernels and other classes are left as they are. Returns the corrected layers.
+ */
+export async function correctBias(
+  model: tf.LayersModel,
+  weights: Readonly<Record<string, QParams>>,
+  data: CalibrationData,
+  options: CalibrationOptions & { readonly caller: string },
+): Promise<BiasCorrectionLayer[]> {
+  const graph = modelGraph(model, options.caller);
+  const targets = graph.filter((n) => {
+    const qp = weights[n.name];
+    return CLASSES.has(n.className) && qp && qp.blockSize === undefined && n.layer.getWeights().length === 2;
+  });
+  if (targets.length === 0) return [];
+  const names = new Set(targets.map((n) => n.name));
+  // Per layer: the sum over examples of the per-channel input means, and the examples seen.
+  const sums = new Map<string, Float64Array>();
+  let examples = 0;
+  await forEachCalibrationBatch(model, data, options, (x) => {
+    const batch = x.shape[0] as number;
+    tf.tidy(() => {
+      runGraph(
+        graph,
+        x,
+        {
+          before: (node, ins) => {
+            if (names.has(node.name)) {
+              const input = ins[0] as tf.Tensor;
+              const axes = input.shape.map((_, i) => i).slice(0, -1);
+              // Mean over positions, summed over the batch: batch x E[x] of this batch.
+              const m = tf.tidy(() => tf.mul(tf.mean(input, axes), batch).dataSync() as Float32Array);
+              const acc = sums.get(node.name) ?? new Float64Array(m.length);
+              for (let i = 0; i < m.length; i++) acc[i] = (acc[i] as number) + (m[i] as number);
+              sums.set(node.name, acc);
+            }
+            return ins;
+          },
+        },
+        { release: true },
+      );
+    });
+    examples += batch;
+  });
+  const out: BiasCorrectionLayer[] = [];
+  for (const node of targets) {
+    const acc = sums.get(node.name);
+    if (!acc || examples === 0) continue;
+    const mean = Float32Array.from(acc, (s) => s / examples);
+    const [kernel, bias] = node.layer.getWeights() as [tf.Tensor, tf.Tensor];
+    const qp = weights[node.name] as QParams;
+    const shift = tf.tidy(() => {
+      const dW = tf.sub(dequantize(quantize(kernel, qp), qp), kernel);
+      const ex = tf.tensor1d(mean);
+      if (node.className === 'Dense') return tf.matMul(ex.reshape([1, -1]), dW).reshape([-1]);
+      const taps = tf.sum(dW, [0, 1]); // [in, out] or [C, 1]
+      if (node.className === 'DepthwiseConv2D') return tf.mul(ex, taps.reshape([-1]));
+      return tf.matMul(ex.reshape([1, -1]), taps).reshape([-1]);
+    });
+    const s = shift.dataSync() as Float32Array;
+    const corrected = tf.sub(bias, shift);
+    node.layer.setWeights([kernel, corrected]);
+    tf.dispose([shift, corrected]);
+    let maxShift = 0;
+    let sumAbs = 0;
+    for (const v of s) {
+      maxShift = Math.max(maxShift, Math.abs(v));
+      sumAbs += Math.abs(v);
+    }
+    out.push({ layer: node.name, maxShift, meanAbsShift: sumAbs / s.length });
+  }
+  return out;
+}

@@ -103,7 +103,11 @@ export const COURSE_ROWS: readonly CourseRow[] = [
     accuracyKept: { min: 0.9, max: 0.95 },
     typicalUse: 'mobile, embedded (TFLite / LiteRT)',
     notebook: '07-convert',
-    claimSources: { size: "the brief's INT8 row", speed: "the brief's INT8 row", accuracy: "the brief's INT8 row" },
+    claimSources: {
+      size: "the course outline's INT8 row",
+      speed: "the course outline's INT8 row",
+      accuracy: "the course outline's INT8 row",
+    },
   },
   {
     key: 'int4',
@@ -286,6 +290,6 @@ export const COURSE_MAP: readonly { readonly notebook: string; readonly stage: s
   {
     notebook: '10-comparison-table',
     stage: 'summary',
-    covers: 'every cell of the table, measured, beside the brief and the literature',
+    covers: 'every cell of the table, measured, beside the course outline and the literature',
   },
 ];

@@ -142,7 +142,7 @@ export function comparisonMarkdown(
           `Real-size columns: from \`${real.file}\` (written by \`make bench\`, committed), measured on ${real.date}; machine: ${real.machine}.`,
         ]
       : []),
-    "Each cell: measured value / the claim (the brief's; for rows the brief does not have, the claim the notes name) / verdict.",
+    "Each cell: measured value / the claim (the course outline's; for rows the outline does not have, the claim the notes name) / verdict.",
     'Size is the file as a share of the original, speed the headline speed-up (runtime and batch size in the notes), accuracy',
     "kept the accuracy as a share of the original's.",
     ...(real

@@ -27,13 +27,26 @@ export const DATA_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   data: {
     type: 'string',
     value: 'DIR|FILE.npy',
-    description: 'data: a folder of class subfolders (PNG/JPEG) or a .npy file of inputs',
+    description:
+      'data: a folder of images (PNG/JPEG/WebP; one subfolder per class, or flat for calibration) or a .npy file of inputs',
+  },
+  preprocessing: {
+    type: 'string',
+    value: 'unit|mobilenet|caffe|torch|none',
+    description:
+      "how pixels (0..255) become the model's inputs, as Keras' preprocess_input: unit [0, 1] (default), mobilenet [-1, 1], caffe (BGR minus the ImageNet mean), torch (ImageNet mean and std), none",
+  },
+  'class-names': {
+    type: 'string',
+    value: 'FILE',
+    description:
+      "class names in label order (one a line, or a JSON array): subfolders are matched by name, as Keras' class_names",
   },
   labels: { type: 'string', value: 'FILE.npy', description: 'labels for .npy inputs (integers, or one-hot rows)' },
   scale: {
     type: 'string',
     value: 'X',
-    description: '.npy inputs are multiplied by X (e.g. 1/255); image folders are always scaled to [0, 1]',
+    description: '.npy inputs are multiplied by X (e.g. 1/255); for pixels use --preprocessing',
   },
   limit: { type: 'string', value: 'N', description: 'use at most N examples of the data' },
   'image-shape': {
@@ -71,11 +84,17 @@ export async function openModelArg(p: string, progress: Progress): Promise<Stage
   return openModel(modelDirArg(p));
 }
 
-/** Loads --data for a model input, or undefined without --data. */
+const PRESETS = ['unit', 'mobilenet', 'caffe', 'torch', 'none'] as const;
+
+/**
+ * Loads --data for a model input, or undefined without --data. `limit` caps what is read (the
+ * smaller of it and --limit: only those files are decoded); `requireLabels` refuses unlabelled data.
+ */
 export async function loadDataArg(
   args: ParsedArgs,
   inputShape: readonly number[],
   progress: Progress,
+  need: { readonly limit?: number; readonly requireLabels?: boolean } = {},
 ): Promise<LoadedData | undefined> {
   const data = stringArg(args, 'data');
   const labels = stringArg(args, 'labels');
@@ -94,7 +113,15 @@ export async function loadDataArg(
     imageShape = [Number(m[1]), Number(m[2]), Number(m[3])];
   }
   const scale = numberArg(args, 'scale');
-  const limit = numberArg(args, 'limit', { integer: true, min: 1 });
+  const asked = numberArg(args, 'limit', { integer: true, min: 1 });
+  const limit = asked !== undefined && need.limit !== undefined ? Math.min(asked, need.limit) : (asked ?? need.limit);
+  const preset = stringArg(args, 'preprocessing');
+  if (preset !== undefined && !(PRESETS as readonly string[]).includes(preset))
+    throw new UsageError(
+      `--preprocessing must be one of ${PRESETS.join(', ')}, got ${JSON.stringify(preset.slice(0, 40))}. ` +
+        "Use the mode of the Keras preprocess_input the model was trained with (mobilenet for MobileNet's [-1, 1]).",
+    );
+  const classNames = stringArg(args, 'class-names');
   progress.step(`loading data from ${data}`);
   return loadDataFiles(path.resolve(data), {
     inputShape,
@@ -102,6 +129,9 @@ export async function loadDataArg(
     ...(labels ? { labels: path.resolve(labels) } : {}),
     ...(scale !== undefined ? { scale } : {}),
     ...(limit !== undefined ? { limit } : {}),
+    ...(preset !== undefined ? { preprocessing: { preset: preset as (typeof PRESETS)[number] } } : {}),
+    ...(classNames !== undefined ? { labelsFile: path.resolve(classNames) } : {}),
+    ...(need.requireLabels ? { requireLabels: true } : {}),
     ...(imageShape ? { imageShape } : {}),
     onImage: (d, t) => progress.update('images', d, t),
   });

@@ -90,7 +90,7 @@ export async function runPruneCommand(args: ParsedArgs, ctx: CommandContext): Pr
   };
   checkOutputFolder(out, safe);
   const m = await openModelArg(args.positionals[0] as string, ctx.progress);
-  const data = epochs ? await loadDataArg(args, stageInputShape(m), ctx.progress) : undefined;
+  const data = epochs ? await loadDataArg(args, stageInputShape(m), ctx.progress, { requireLabels: true }) : undefined;
   try {
     ctx.progress.step(`pruning (${method}, sparsity ${sparsity})`);
     const result = await runPrune(

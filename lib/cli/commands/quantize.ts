@@ -106,7 +106,7 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
   const safe = { caller: 'quantize', kind: 'quantize', force: Boolean(args.values.force), inputs };
   checkOutputFolder(out, safe); // before any work
   const m = await openModelArg(args.positionals[0] as string, ctx.progress);
-  const data = await loadDataArg(args, stageInputShape(m), ctx.progress);
+  const data = await loadDataArg(args, stageInputShape(m), ctx.progress, { limit: count ?? 1000 });
   try {
     ctx.progress.step(
       m.kind === 'graph' ? `quantizing the weight files (${dtype ?? 'uint8'})` : `quantizing (${mode ?? 'static'})`,

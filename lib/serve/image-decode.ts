@@ -1,6 +1,6 @@
 // Uploaded images to 8-bit RGB pixels at the model's size, with sharp (libvips): decoding and
 // resizing run on libuv's threads, never on the event loop. An upload is hostile until decoded:
-//   - only PNG and JPEG, sniffed from the bytes (not the content type);
+//   - only PNG, JPEG and WebP, sniffed from the bytes (not the content type);
 //   - a pixel budget checked from the header before any pixel is decoded (a 1 KB JPEG may
 //     declare 7000 x 7000), and again by libvips itself (limitInputPixels);
 //   - a time budget: the answer comes at the budget whatever libvips does (its own timeout,
@@ -9,9 +9,10 @@
 //     libuv thread from file reads);
 //   - any failure is a RequestError: 415 not PNG/JPEG, 413 over a budget, 400 corrupt.
 // The image is resized to the model's height and width (stretched, as Keras' load_img and the
-// run's image folders do), RGB, alpha dropped (premultiplied while resizing), 8 bits a channel.
-import type { Sharp, SharpOptions } from 'sharp';
-import { imageFormat } from '../data/image-decode';
+// run's image folders do: the data side's decodeImage, one resize for both), RGB, alpha dropped,
+// 8 bits a channel.
+import { decodeImage, imageFormat } from '../data/image-decode';
+import { imageHeaderSize } from '../data/image-header';
 import { RequestError } from './request-error';
 
 /** Limits of {@link ImageDecoder}. */
@@ -23,12 +24,6 @@ export interface ImageLimits {
   /** Decodes at once. Default 2. */
   readonly maxConcurrent?: number;
 }
-
-type SharpFactory = (input: Uint8Array, options?: SharpOptions) => Sharp;
-let factory: Promise<SharpFactory> | undefined;
-/** sharp, loaded on the first upload (libvips is not loaded by servers that never see an image). */
-const loadSharp = (): Promise<SharpFactory> =>
-  (factory ??= import('sharp').then((m) => ((m as { default?: SharpFactory }).default ?? m) as SharpFactory));
 
 const fail = (status: number, message: string): RequestError => new RequestError(`predict: ${message}`, status);
 
@@ -56,11 +51,10 @@ export class ImageDecoder {
     if (!format)
       throw fail(
         415,
-        `a PNG or JPEG image, got ${bytes.length} bytes starting ${Buffer.from(bytes.subarray(0, 4)).toString('hex') || '(none)'}. Convert the image to PNG or JPEG.`,
+        `a PNG, JPEG or WebP image, got ${bytes.length} bytes starting ${Buffer.from(bytes.subarray(0, 4)).toString('hex') || '(none)'}. Convert the image to PNG or JPEG.`,
       );
-    const sharp = await loadSharp();
     await this.slot(signal);
-    const work = this.run(sharp, bytes, format, height, width);
+    const work = this.run(bytes, format, height, width);
     // The slot is held until libvips stops, even when the answer went out at the budget.
     work
       .catch(() => undefined)
@@ -72,47 +66,38 @@ export class ImageDecoder {
   }
 
   private async run(
-    sharp: SharpFactory,
     bytes: Uint8Array,
-    format: string,
+    format: 'png' | 'jpeg' | 'webp',
     height: number,
     width: number,
   ): Promise<Uint8Array> {
     const corrupt = (e: unknown): RequestError =>
-      /pixel limit/i.test((e as Error)?.message ?? '')
-        ? fail(413, `an image of at most ${this.maxPixels} pixels, got more. Downscale it before sending it.`)
+      /pixel limit|of at most \d+ pixels/i.test((e as Error)?.message ?? '')
+        ? fail(
+            413,
+            `an image of at most ${this.maxPixels} pixels, got more. Downscale it to about the model's input (${width}x${height}) before sending it.`,
+          )
         : fail(
             400,
             `a valid ${format.toUpperCase()} image, got one that does not decode (${String((e as Error)?.message ?? e).slice(0, 120)}). Send the file as it is, not re-encoded.`,
           );
-    let header: { width?: number; height?: number };
-    try {
-      header = await sharp(bytes, { limitInputPixels: false }).metadata();
-    } catch (e) {
-      throw corrupt(e);
-    }
-    const pixels = (header.width ?? 0) * (header.height ?? 0);
-    if (!(pixels > 0)) throw corrupt(new Error('no image size in the header'));
-    if (pixels > this.maxPixels)
+    const declared = imageHeaderSize(bytes, format);
+    if (declared && declared.width * declared.height > this.maxPixels)
       throw fail(
         413,
-        `an image of at most ${this.maxPixels} pixels, got ${header.width}x${header.height}. Downscale it to about the model's input (${width}x${height}) before sending it.`,
+        `an image of at most ${this.maxPixels} pixels, got ${declared.width}x${declared.height}. Downscale it to about the model's input (${width}x${height}) before sending it.`,
       );
     try {
-      const { data, info } = await sharp(bytes, {
-        limitInputPixels: this.maxPixels,
-        failOn: 'error',
-        sequentialRead: true,
-      })
-        .timeout({ seconds: Math.max(1, Math.ceil(this.timeoutMs / 1000)) })
-        .removeAlpha()
-        .toColourspace('srgb')
-        .resize(width, height, { fit: 'fill', kernel: 'linear' })
-        .raw({ depth: 'uchar' })
-        .toBuffer({ resolveWithObject: true });
-      if (info.width !== width || info.height !== height || info.channels !== 3 || data.length !== width * height * 3)
-        throw new Error(`decoded ${info.width}x${info.height}x${info.channels}`);
-      return new Uint8Array(data.buffer, data.byteOffset, data.length);
+      // The run's own decoder: the same bilinear resize (Keras' half-pixel centres) as the image
+      // folders the model was calibrated and evaluated on, so a served photo gets the same pixels.
+      const img = await decodeImage(bytes, 'the upload', {
+        height,
+        width,
+        channels: 3,
+        maxPixels: this.maxPixels,
+        maxDecodeSeconds: Math.max(1, Math.ceil(this.timeoutMs / 1000)),
+      });
+      return img.data;
     } catch (e) {
       throw corrupt(e);
     }

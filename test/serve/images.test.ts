@@ -198,7 +198,13 @@ describe('serve: image uploads (PNG/JPEG bodies and multipart forms, decoded off
       ],
       ['a PNG declaring 65535x65535', await pngDeclaring(65535, 65535), 'image/png', 413, /pixels/],
       ['a real 20-megapixel PNG', huge, 'image/png', 413, /got 5000x4000/],
-      ['garbage bytes', Buffer.from('definitely not an image, just text'), 'image/png', 415, /a PNG or JPEG image/],
+      [
+        'garbage bytes',
+        Buffer.from('definitely not an image, just text'),
+        'image/png',
+        415,
+        /a PNG, JPEG or WebP image/,
+      ],
       ['a GIF', Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1'), 'image/gif', 415, /starting 47494638/],
       ['a truncated PNG', (await png(pixels(4))).subarray(0, 60), 'image/png', 400, /does not decode/],
       ['a truncated JPEG', (await jpeg(pixels(4))).subarray(0, 300), 'image/jpeg', 400, /does not decode/],
@@ -240,7 +246,7 @@ describe('serve: image uploads (PNG/JPEG bodies and multipart forms, decoded off
         form([{ bytes: Buffer.from('hello'), name: 'a.txt', type: 'text/plain' }]),
         undefined,
         415,
-        /PNG or JPEG/,
+        /PNG, JPEG or WebP/,
       ],
     ];
     for (const [what, body, type, status, message] of cases) {

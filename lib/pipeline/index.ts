@@ -2,7 +2,7 @@
 // reports they pass along; what `tfjs-compress run` executes, usable from a script.
 export { validateRecipe, stageNames, defaultStageName, STAGE_FIELDS, MAX_BENCH_WORK } from './recipe';
 export type { Recipe, Stage, PruneStage, QuantizeStage, ExportStage, BenchStage, DataSpec } from './recipe';
-export { readRecipeFile, parseJsonText } from './recipe-file';
+export { readRecipeFile } from './recipe-file';
 export { runRecipe } from './run';
 export type { RunOptions, PipelineProgress } from './run';
 export { planRecipe, planText } from './dry-run';

@@ -2,13 +2,16 @@
 // huge numbers, unbounded benchmarks, stage names that climb out of the output folder, broken
 // JSON; and, by property-based fuzzing, that nothing but a ConfigError ever comes out and no
 // prototype is ever touched.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ConfigError } from '../../lib/errors';
 import { validateRecipe, stageNames, MAX_BENCH_WORK } from '../../lib/pipeline/recipe';
 import { RECIPE } from '../../lib/pipeline/recipe-schema';
 import { numberSchemas } from '../../lib/pipeline/schema';
-import { lineColumn, parseJsonText } from '../../lib/pipeline/recipe-file';
+import { readRecipeFile } from '../../lib/pipeline/recipe-file';
 import { checkPathSegment, isPathSegment } from '../../lib/core/safe-output';
 
 const base = () => ({ version: 1, model: 'm', stages: [{ kind: 'export', to: 'onnx' }] as unknown[] });
@@ -154,15 +157,22 @@ describe('recipe: one schema with own-property checks and bounded numbers', () =
     );
   });
 
-  it('JSON syntax errors name the line and column', () => {
-    const text = '{\n  "version": 1,\n  "model": "m",,\n  "stages": []\n}';
-    expect(() => parseJsonText(text, 'r.json', 'run')).to.throw(
-      ConfigError,
-      /run: a recipe in JSON in r\.json, got a syntax error at line 3, column 16/,
-    );
-    expect(() => parseJsonText('{"a": 1,}', 'r.json', 'run')).to.throw(ConfigError, /line 1, column 9/);
-    expect(() => parseJsonText('', 'r.json', 'run')).to.throw(ConfigError, /line 1, column 1/);
-    expect(lineColumn('ab\ncd', 4)).to.deep.equal({ line: 2, column: 2 });
+  it('JSON syntax errors name the file, the line and the column', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-recipe-json-'));
+    try {
+      const file = path.join(dir, 'r.json');
+      fs.writeFileSync(file, '{\n  "version": 1,\n  "model": "m",,\n  "stages": []\n}');
+      expect(() => readRecipeFile(file)).to.throw(
+        ConfigError,
+        /run: a recipe in JSON, got .* at line 3, column 16 of .*r\.json/,
+      );
+      fs.writeFileSync(file, '\uFEFF{"a": 1,}');
+      expect(() => readRecipeFile(file)).to.throw(ConfigError, /line 1, column 9/);
+      fs.writeFileSync(file, '');
+      expect(() => readRecipeFile(file)).to.throw(ConfigError, /an unexpected end of the text at line 1, column 1/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fuzzed recipes (random JSON and mutated valid ones) give a recipe or a ConfigError, never another error, never a polluted prototype', () => {

@@ -34,13 +34,12 @@ describe('exec/lost jobs and deadlines (redis-server restarted empty)', function
     server = await startRedisServer(port);
     const url = `redis://127.0.0.1:${port}`;
     const ex = new BullMqExecutor({ url, queue: 'nobody', deadlineMs: 1500, checkIntervalMs: 200 });
-    const t0 = Date.now();
     try {
+      // The deadline fired (a JobTimeoutError that says so), not a wait forever: mocha's timeout bounds the test.
       const e = await rejection(ex.map([1, 2].map((i) => ({ job: sums, args: { ...ARGS, tag: String(i) } }))));
       expect(e).to.be.instanceOf(JobTimeoutError);
       expect(e.message).to.match(/got 2 of 2 unfinished at the deadline/);
       expect(e.message).to.match(/workers run on queue 'nobody'/);
-      expect(Date.now() - t0).to.be.below(60000); // fired: not a wait forever
     } finally {
       await ex.close();
     }
@@ -70,14 +69,13 @@ describe('exec/lost jobs and deadlines (redis-server restarted empty)', function
       client.disconnect();
       await server.stop(true); // kill -9: the data is gone (no persistence)
       await new Promise((r) => setTimeout(r, 3000)); // clients retry for a while
-      const t0 = Date.now();
       server = await startRedisServer(port);
       const e = await running;
+      // Lost, not timed out: found missing long before the 6-hour default deadline could fire.
       expect(e).to.be.instanceOf(JobLostError);
       expect(e.message).to.match(
         /job 'test\.sums' \(id 1\) in queue 'restart' until it finished, got no such job in Redis/,
       );
-      expect(Date.now() - t0).to.be.below(60000); // long before the 6-hour default deadline
     } finally {
       await ex.close();
       setOutput(previous);

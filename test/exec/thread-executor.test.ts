@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { InlineExecutor, ThreadExecutor, JobError, checkJobValue } from '../../lib/exec';
 import { ConfigError } from '../../lib/errors';
-import { busy, failing, trainTiny } from './fixtures/jobs';
+import { failing, meet, trainTiny } from './fixtures/jobs';
 
 describe('exec/threads', function () {
   this.timeout(120000);
@@ -34,13 +34,33 @@ describe('exec/threads', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-'));
     const ex = new ThreadExecutor({ workers: 2 });
     try {
-      await ex.run(busy, { id: 0, ms: 10, dir }); // warm up one thread's backend
-      const t0 = Date.now();
-      const r = await ex.map<{ rounds: number }>([1, 2].map((id) => ({ job: busy, args: { id, ms: 1500, dir } })));
-      const wall = Date.now() - t0;
-      expect(r).to.have.length(2);
-      // Serial would take >= 3 s; in parallel both finish in about 1.5 s plus start-up.
-      expect(wall).to.be.below(2900);
+      // Each job waits for the other's start mark: both meet only if they ran at the same time
+      // (one after the other, the first would give up after waitMs). No clock is compared.
+      const r = await ex.map<{ id: number; met: boolean; threadId: number }>([
+        { job: meet, args: { id: 1, other: 2, dir, waitMs: 60000 } },
+        { job: meet, args: { id: 2, other: 1, dir, waitMs: 60000 } },
+      ]);
+      expect(r.map((x) => [x.id, x.met])).to.deep.equal([
+        [1, true],
+        [2, true],
+      ]);
+      expect(r[0]?.threadId).to.not.equal(r[1]?.threadId);
+      expect(r.every((x) => x.threadId > 0)).to.equal(true); // worker threads, not the main thread
+    } finally {
+      await ex.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs one job at a time on one thread (the meeting cannot happen)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-'));
+    const ex = new ThreadExecutor({ workers: 1 });
+    try {
+      const r = await ex.map<{ id: number; met: boolean }>([
+        { job: meet, args: { id: 1, other: 2, dir, waitMs: 300 } },
+        { job: meet, args: { id: 2, other: 1, dir, waitMs: 300 } },
+      ]);
+      expect(r.map((x) => x.met)).to.deep.equal([false, true]); // the second found the first's mark
     } finally {
       await ex.close();
       fs.rmSync(dir, { recursive: true, force: true });

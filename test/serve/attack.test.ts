@@ -104,7 +104,7 @@ describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
   });
 
   it('cuts off slow senders (headers and bodies) with 408 within the configured timeouts', async () => {
-    const t0 = Date.now();
+    // The client gives up after 8 s and then reads no status (0): every 408 was sent within 8 s.
     const header =
       'POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 40\r\n';
     const slowHeaders = Array.from({ length: 4 }, () =>
@@ -122,7 +122,6 @@ describe('serve: attacked (real HTTP on 127.0.0.1)', () => {
       statuses.every((s) => s === 408),
       JSON.stringify(statuses),
     ).to.equal(true);
-    expect(Date.now() - t0).to.be.lessThan(8000);
   });
 
   it('is healthy and correct afterwards, and counted no 5xx', async () => {

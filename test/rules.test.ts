@@ -27,6 +27,41 @@ function importsOf(file: string): string[] {
 
 const all = files(LIB).map((f) => path.relative(LIB, f));
 
+/** The lib-relative file an import names (`./x` -> x.ts or x/index.ts), or undefined outside lib. */
+function resolveImport(imp: string): string | undefined {
+  for (const f of [`${imp}.ts`, path.join(imp, 'index.ts'), imp]) if (all.includes(f)) return f;
+  return undefined;
+}
+
+/** Every relative import of `file` (static, type-only, re-exports and dynamic), as lib-relative files. */
+function edgesOf(file: string): string[] {
+  const text = fs.readFileSync(path.join(LIB, file), 'utf8');
+  const dynamic = [...text.matchAll(/\b(?:import|require)\(\s*['"](\.[^'"]+)['"]\s*\)/g)].map((m) =>
+    path.relative(LIB, path.resolve(path.dirname(path.join(LIB, file)), m[1] as string)),
+  );
+  return [...importsOf(path.join(LIB, file)), ...dynamic].flatMap((imp) => resolveImport(imp) ?? []);
+}
+
+/** The import cycles of lib/, each as the files around it (a depth-first walk; one cycle per back edge). */
+function importCycles(): string[][] {
+  const graph = new Map(all.map((f) => [f, edgesOf(f)]));
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (f: string): void => {
+    state.set(f, 'open');
+    stack.push(f);
+    for (const g of graph.get(f) ?? []) {
+      if (state.get(g) === 'open') cycles.push([...stack.slice(stack.indexOf(g)), g]);
+      else if (!state.has(g)) visit(g);
+    }
+    stack.pop();
+    state.set(f, 'done');
+  };
+  for (const f of all) if (!state.has(f)) visit(f);
+  return cycles;
+}
+
 describe('house rules', () => {
   it('technique modules (prune, quantize, distill, nas) do not import each other', () => {
     const bad: string[] = [];
@@ -86,6 +121,12 @@ describe('house rules', () => {
       .filter((f) => !MAY_PRINT.some((re) => re.test(f.split(path.sep).join('/'))))
       .filter((f) => /\bconsole\.(log|info|warn|error)\(/.test(fs.readFileSync(path.join(LIB, f), 'utf8')));
     expect(bad).to.deep.equal([]);
+  });
+
+  it('no import cycle anywhere in lib/ (relative imports, type-only and dynamic ones included)', () => {
+    const edges = [...all].map(edgesOf).reduce((n, e) => n + e.length, 0);
+    expect(edges).to.be.above(all.length); // the walk sees the imports (a broken regex would find no cycle)
+    expect(importCycles().map((c) => c.join(' -> '))).to.deep.equal([]);
   });
 
   it('no file is past 400 lines', () => {

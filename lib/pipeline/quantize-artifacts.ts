@@ -27,7 +27,7 @@ import {
 } from './artifact';
 import { onnxArtifact, planPrecision, tfjsArtifact, tfliteArtifact } from './export-stage';
 import { saveStageModel, stageScores } from './stage-model';
-import { StageContext } from './stages';
+import { StageContext } from './stage-context';
 
 /** The plan as a non-deployable artifact in `plan/`. */
 function planArtifact(model: tf.LayersModel, plan: QuantPlan): ArtifactOutcome {

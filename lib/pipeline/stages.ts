@@ -15,27 +15,14 @@ import * as exporters from '../export';
 import { artifactsToGraphModel } from '../data/model-io';
 import { LoadedData } from '../data/data-files';
 import { batchesOf } from '../data/source';
-import { ProgressReporter } from '../train/progress';
 import { PruneStage, QuantizeStage } from './recipe';
+import { StageContext } from './stage-context';
 import { ArtifactOutcome, StageOutcome, stageOutcome } from './artifact';
 import { quantizedOutcome } from './quantize-artifacts';
 import { weightStorage } from './sizes';
 import { StageModel, planOfStage, saveStageModel, stageInputShape, stageScores } from './stage-model';
 
-/** What stages see of the run. */
-export interface StageContext {
-  readonly seed: number;
-  readonly data: {
-    readonly calibration?: LoadedData;
-    readonly evaluation?: LoadedData;
-    readonly training?: LoadedData;
-  };
-  /** Epoch and batch progress of fine-tuning. */
-  readonly trainProgress?: ProgressReporter;
-  /** Progress of long steps (calibration, exports): `done` of `total` units. */
-  readonly update?: (label: string, done: number, total: number) => void;
-}
-
+export type { StageContext } from './stage-context';
 export type { StageOutcome } from './artifact';
 
 /** Layer names matching any `*` pattern (ModelOpt-style wildcards); an unmatched pattern is a ConfigError. */

@@ -3,7 +3,8 @@
 // `node --import tsx test/bench/channel-tiles.bench.ts --write-table` (the curves are in
 // results/bench-channel-tiles.json); re-measure on your deployment machine the same way, and
 // review the diff. Do not edit by hand.
-import type { PruneTarget } from './tiles';
+/** The runtimes measured (prune.channels' targets besides 'any'). */
+export type TiledRuntime = 'ort' | 'tfjs-wasm' | 'tflite';
 
 /** One runtime's measured tile. */
 export interface RuntimeTile {
@@ -24,7 +25,7 @@ export const MEASURED_TILES: {
     readonly onnxruntimeNode: string;
     readonly tfjsTfliteNode: string;
   };
-  readonly runtimes: Readonly<Record<Exclude<PruneTarget, 'any'>, RuntimeTile>>;
+  readonly runtimes: Readonly<Record<TiledRuntime, RuntimeTile>>;
 } = {
   measuredAt: '2026-12-07',
   machine: {

@@ -12,10 +12,10 @@
 // curves, and the result is the committed table in tile-table.ts (with the machine and the date).
 // Torch-Pruning's `round_to` is the same knob; here a `target` runtime chooses it by default.
 import { ConfigError, describe } from '../errors';
-import { MEASURED_TILES } from './tile-table';
+import { MEASURED_TILES, TiledRuntime } from './tile-table';
 
 /** Where the pruned model will run: a runtime of the tile table, or 'any' (every runtime in it). */
-export type PruneTarget = 'any' | 'ort' | 'tfjs-wasm' | 'tflite';
+export type PruneTarget = 'any' | TiledRuntime;
 export const PRUNE_TARGETS: readonly PruneTarget[] = ['any', 'ort', 'tfjs-wasm', 'tflite'];
 
 /**

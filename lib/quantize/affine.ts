@@ -3,8 +3,8 @@
 // (the straight-through estimator of Bengio et al. 2013, as TensorFlow's fake_quant ops do).
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors';
-import { QParams, broadcastParams } from './qparams';
-import { blockParams, checkBlocks, fromBlocks, toBlocks } from './blockwise';
+import { QParams, blockParams, broadcastParams, checkBlocks } from './qparams';
+import { fromBlocks, toBlocks } from './blockwise';
 
 function checkChannels(fn: string, x: tf.Tensor, qp: QParams): void {
   if (qp.blockSize !== undefined) return checkBlocks(fn, x.shape, qp);

@@ -3,34 +3,13 @@
 // zero point. What ONNX Runtime's MatMulNBits stores (4-bit weights, blocks of 16-128 along K),
 // torchao's int4 weight-only `group_size` and GPTQ/AWQ groups mean. A Dense kernel [K, N] is
 // quantized per channel along axis 1 with blocks along axis 0; its parameters are laid out
-// [nBlocks, N] (the kernel's layout with K replaced by the block index).
+// [nBlocks, N] (the kernel's layout with K replaced by the block index). This file is the layout
+// only (no QParams); the parameters' own checks and shapes live in qparams.ts.
 import * as tf from '@tensorflow/tfjs';
-import { ShapeError } from '../errors';
-import type { QParams } from './qparams';
 
 /** Number of blocks covering `length` values. @example blockCount(784, 32) // 25 (the last block half full) */
 export function blockCount(length: number, blockSize: number): number {
   return Math.ceil(length / blockSize);
-}
-
-/** Validates that `qp` (blockwise) fits a tensor of `shape`; `fn` names the caller. */
-export function checkBlocks(fn: string, shape: readonly number[], qp: QParams): void {
-  const bs = qp.blockSize as number;
-  const axis = qp.axis;
-  if (shape.length !== 2 || (axis !== 0 && axis !== 1)) {
-    throw new ShapeError(
-      `${fn}: blockwise parameters for a rank-2 kernel with a channel axis 0 or 1, got shape [${shape.join(', ')}] and axis ${axis}. ` +
-        `Quantize Dense kernels blockwise; other kernels per channel.`,
-    );
-  }
-  const channels = shape[axis] as number;
-  const blocks = blockCount(shape[1 - axis] as number, bs);
-  if (qp.scale.length !== blocks * channels || qp.zeroPoint.length !== blocks * channels) {
-    throw new ShapeError(
-      `${fn}: ${blocks} blocks x ${channels} channels of parameters for shape [${shape.join(', ')}] with blocks of ${bs}, ` +
-        `got ${qp.scale.length} scales. Choose the parameters from a tensor of this shape.`,
-    );
-  }
 }
 
 /**
@@ -72,16 +51,4 @@ export function fromBlocks(t: tf.Tensor, shape: readonly number[], axis: number)
     const flat = tf.reshape(t, along === 0 ? [a * b, c] : [a, b * c]);
     return flat.shape[along] === shape[along] ? flat : tf.slice(flat, [0, 0], [...shape]);
   });
-}
-
-/** Scale and zero point shaped to broadcast against the blocked view: [nBlocks, 1, N] or [N, nBlocks, 1]. */
-export function blockParams(qp: QParams, shape: readonly number[]): { scale: tf.Tensor; zeroPoint: tf.Tensor } {
-  const axis = qp.axis as number;
-  const channels = shape[axis] as number;
-  const blocks = blockCount(shape[1 - axis] as number, qp.blockSize as number);
-  const dims = axis === 1 ? [blocks, 1, channels] : [channels, blocks, 1];
-  return {
-    scale: tf.tensor(qp.scale, dims, 'float32'),
-    zeroPoint: tf.tensor(Float32Array.from(qp.zeroPoint), dims, 'float32'),
-  };
 }

@@ -3,8 +3,8 @@
 // channel along any axis, or blockwise (per channel and per block of the other axis of a
 // rank-2 kernel). Zero is always exactly representable (zero padding and ReLU need it).
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, DataError, describe } from '../errors';
-import { toBlocks } from './blockwise';
+import { ConfigError, DataError, ShapeError, describe } from '../errors';
+import { blockCount, toBlocks } from './blockwise';
 
 /** How a tensor is quantized (plain data). */
 export interface QuantSpec {
@@ -166,5 +166,37 @@ export function broadcastParams(qp: QParams, rank: number): { scale: tf.Tensor; 
       shape,
       'float32',
     ),
+  };
+}
+
+/** Validates that `qp` (blockwise) fits a tensor of `shape`; `fn` names the caller. */
+export function checkBlocks(fn: string, shape: readonly number[], qp: QParams): void {
+  const bs = qp.blockSize as number;
+  const axis = qp.axis;
+  if (shape.length !== 2 || (axis !== 0 && axis !== 1)) {
+    throw new ShapeError(
+      `${fn}: blockwise parameters for a rank-2 kernel with a channel axis 0 or 1, got shape [${shape.join(', ')}] and axis ${axis}. ` +
+        `Quantize Dense kernels blockwise; other kernels per channel.`,
+    );
+  }
+  const channels = shape[axis] as number;
+  const blocks = blockCount(shape[1 - axis] as number, bs);
+  if (qp.scale.length !== blocks * channels || qp.zeroPoint.length !== blocks * channels) {
+    throw new ShapeError(
+      `${fn}: ${blocks} blocks x ${channels} channels of parameters for shape [${shape.join(', ')}] with blocks of ${bs}, ` +
+        `got ${qp.scale.length} scales. Choose the parameters from a tensor of this shape.`,
+    );
+  }
+}
+
+/** Scale and zero point shaped to broadcast against the blocked view: [nBlocks, 1, N] or [N, nBlocks, 1]. */
+export function blockParams(qp: QParams, shape: readonly number[]): { scale: tf.Tensor; zeroPoint: tf.Tensor } {
+  const axis = qp.axis as number;
+  const channels = shape[axis] as number;
+  const blocks = blockCount(shape[1 - axis] as number, qp.blockSize as number);
+  const dims = axis === 1 ? [blocks, 1, channels] : [channels, blocks, 1];
+  return {
+    scale: tf.tensor(qp.scale, dims, 'float32'),
+    zeroPoint: tf.tensor(Float32Array.from(qp.zeroPoint), dims, 'float32'),
   };
 }

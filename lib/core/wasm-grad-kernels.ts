@@ -13,7 +13,8 @@
 //   activation; here one pass gives dy where min <= x <= max and 0 elsewhere, the same bits.
 import * as tf from '@tensorflow/tfjs';
 import { convPadding, PadAttr } from './conv-padding';
-import { HeapBackend, overrideWasmKernel, pair } from './wasm-override';
+import { HeapBackend, overrideWasmKernel } from './wasm-override';
+import { pair } from './pair';
 
 /** dx of max pooling over non-overlapping windows (NHWC float32), into a new heap tensor. */
 export function maxPoolGradHeap(

@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { convPadding, PadAttr } from './conv-padding';
 import { ConfigError } from '../errors';
 import { registerWasmGradKernels } from './wasm-grad-kernels';
-import { overrideWasmKernel, pair } from './wasm-override';
+import { overrideWasmKernel } from './wasm-override';
+import { pair } from './pair';
 
 type Attrs = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
-// What the library's wasm kernels share: the backend's heap access, the pair attributes of conv
-// and pooling kernels, and replacing a stock wasm kernel by a faster one that hands the cases it
+// What the library's wasm kernels share: the backend's heap access (their pair attributes are read
+// by core/pair.ts), and replacing a stock wasm kernel by a faster one that hands the cases it
 // does not cover back to the stock kernel.
 import * as tf from '@tensorflow/tfjs';
 
@@ -10,13 +10,6 @@ export interface HeapBackend {
   getMemoryOffset(dataId: object): number;
   /** The emscripten module: its memory is asm.memory (SIMD build) or wasmMemory (threaded build). */
   wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
-}
-
-/** A kernel attribute given as one number or [height, width]. */
-export function pair(v: unknown): [number, number] {
-  if (Array.isArray(v)) return [Number(v[0]), Number(v[1] ?? v[0])];
-  const n = v == null ? 1 : Number(v);
-  return [n, n];
 }
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];

@@ -33,7 +33,7 @@ export function unsupportedConfig(fn: string, node: GraphNode, what: string, fix
 }
 
 /** Transposes a rank-4 array of `shape` by `perm` (e.g. HWIO -> OHWI: perm [3, 0, 1, 2]). */
-export function transpose4<T extends Float32Array | Int8Array>(
+export function transpose4<T extends Float32Array | Int8Array | Uint8Array | Int32Array>(
   data: T,
   shape: readonly number[],
   perm: readonly number[],

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { MissingPackageError } from '../errors';
+import { SafeOutputOptions, writeOutputFolder } from '../core/safe-output';
 import { ArtifactOutcome, StageOutcome } from './artifact';
 import { ArtifactRecord } from './report';
 import { ScoreFn } from './stage-model';
@@ -107,4 +108,35 @@ export function writtenLines(
         `${a.deployable ? '' : '  not deployable: the export plan'}`,
     ),
   ];
+}
+
+/**
+ * The one-stage commands' output (quantize, export): a fresh output folder `out` (see
+ * writeOutputFolder) holding every artifact of `outcome`, unevaluated, and `reportFile` with the
+ * verb's report. Returns the artifacts' records.
+ */
+export async function writeArtifactFolder(
+  out: string,
+  outcome: StageOutcome & { readonly report: unknown },
+  options: {
+    readonly original: RecordContext['original'];
+    readonly reportFile: string;
+    readonly line: (text: string) => void;
+    readonly safe: SafeOutputOptions;
+  },
+): Promise<ArtifactRecord[]> {
+  return writeOutputFolder(
+    out,
+    async (dir) => {
+      const written = await recordArtifacts('', outcome, {
+        runDir: dir,
+        original: options.original,
+        accuracyOf: async () => undefined,
+        line: options.line,
+      });
+      fs.writeFileSync(path.join(dir, options.reportFile), `${JSON.stringify(outcome.report, null, 1)}\n`);
+      return written;
+    },
+    options.safe,
+  );
 }

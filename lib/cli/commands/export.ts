@@ -6,11 +6,11 @@
 // written, against the original's files as written (pipeline/sizes.ts).
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkOutputFolder, writeOutputFolder } from '../../core/safe-output';
+import { checkOutputFolder } from '../../core/safe-output';
 import { runExport } from '../../pipeline/export-stage';
 import { PLAN_FOLDER } from '../../pipeline/artifact';
 import { disposeStageModel } from '../../pipeline/stage-model';
-import { recordArtifacts, writtenLines } from '../../pipeline/record-artifacts';
+import { writeArtifactFolder, writtenLines } from '../../pipeline/record-artifacts';
 import { tfjsFolderFiles } from '../../pipeline/sizes';
 import { CommandSpec, ParsedArgs, UsageError, choiceArg } from '../args';
 import { CommandContext, CommandResult, openModelArg, outArg } from '../common';
@@ -69,20 +69,12 @@ export async function runExportCommand(args: ParsedArgs, ctx: CommandContext): P
     const result = await runExport({ kind: 'export', to, ...(dtype ? { dtype } : {}) }, m);
     try {
       const original = tfjsFolderFiles(given);
-      const records = await writeOutputFolder(
-        out,
-        async (dir) => {
-          const written = await recordArtifacts('', result, {
-            runDir: dir,
-            original,
-            accuracyOf: async () => undefined,
-            line: (text) => ctx.progress.line(text),
-          });
-          fs.writeFileSync(path.join(dir, 'export-report.json'), `${JSON.stringify(result.report, null, 1)}\n`);
-          return written;
-        },
+      const records = await writeArtifactFolder(out, result, {
+        original,
+        reportFile: 'export-report.json',
+        line: (text) => ctx.progress.line(text),
         safe,
-      );
+      });
       const a = records[0];
       return {
         json: {

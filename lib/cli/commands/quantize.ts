@@ -5,12 +5,11 @@
 // plan/ (not deployable; `export DIR` reads it). Graph models through the converter's weight
 // quantization of their files (uint8 / uint16 / float16), with the output error measured on --data.
 // Sizes are the files as written, against the original's files as written (pipeline/sizes.ts).
-import * as fs from 'fs';
 import * as path from 'path';
-import { checkOutputFolder, writeOutputFolder } from '../../core/safe-output';
+import { checkOutputFolder } from '../../core/safe-output';
 import { runQuantize } from '../../pipeline/stages';
 import { disposeStageModel, stageInputShape } from '../../pipeline/stage-model';
-import { recordArtifacts, writtenLines } from '../../pipeline/record-artifacts';
+import { writeArtifactFolder, writtenLines } from '../../pipeline/record-artifacts';
 import { tfjsFolderFiles } from '../../pipeline/sizes';
 import { CommandSpec, ParsedArgs, choiceArg, numberArg, stringArg } from '../args';
 import { CommandContext, CommandResult, DATA_OPTIONS, loadDataArg, openModelArg, outArg, seedArg } from '../common';
@@ -142,20 +141,12 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
     );
     try {
       const original = tfjsFolderFiles(modelDir);
-      const records = await writeOutputFolder(
-        out,
-        async (dir) => {
-          const written = await recordArtifacts('', result, {
-            runDir: dir,
-            original,
-            accuracyOf: async () => undefined,
-            line: (text) => ctx.progress.line(text),
-          });
-          fs.writeFileSync(path.join(dir, 'quantize-report.json'), `${JSON.stringify(result.report, null, 1)}\n`);
-          return written;
-        },
+      const records = await writeArtifactFolder(out, result, {
+        original,
+        reportFile: 'quantize-report.json',
+        line: (text) => ctx.progress.line(text),
         safe,
-      );
+      });
       const primary = records.find((a) => a.deployable) ?? records[0];
       const err = (
         result.report as { outputError?: { maxAbsError: number; meanAbsError: number; top1Agreement?: number } }

@@ -15,12 +15,10 @@ import {
   transpose4,
   unsupportedConfig,
 } from '../layer-data';
+import { pair } from '../../core/pair';
 
 const layerWeights = (node: GraphNode) => sharedLayerWeights(node, 'toCoreML');
 const unsupported = (node: GraphNode, what: string, fix: string) => unsupportedConfig('toCoreML', node, what, fix);
-
-const pair = (v: unknown, def: number): [number, number] =>
-  Array.isArray(v) ? [Number(v[0] ?? def), Number(v[1] ?? v[0] ?? def)] : [Number(v ?? def), Number(v ?? def)];
 
 function paddingOf(node: GraphNode): { valid: object } | { same: { asymmetryMode: number } } {
   const p = config<string>(node, 'padding');

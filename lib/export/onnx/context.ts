@@ -10,6 +10,7 @@ import { QParams } from '../../quantize/qparams';
 import { quantize } from '../../quantize/affine';
 import { Attr, OnnxGraph } from './builder';
 import { TargetProfile } from './targets';
+import { transpose4 } from '../layer-data';
 
 /** The quantization grid a value lies on, with the names of its scale and zero-point constants. */
 export interface ValueGrid {
@@ -89,21 +90,10 @@ export function transposeData<T extends Float32Array | Int8Array | Uint8Array | 
   const rank = shape.length;
   const strides = new Array<number>(rank).fill(1);
   for (let i = rank - 2; i >= 0; i--) strides[i] = (strides[i + 1] as number) * (shape[i + 1] as number);
+  // Conv kernels: plain loops (the general odometer below takes seconds on ResNet50's 25M weights).
+  if (rank === 4) return transpose4(data, shape, perm);
   const outShape = perm.map((p) => shape[p] as number);
   const out = new (data.constructor as new (n: number) => T)(data.length);
-  if (rank === 4) {
-    // Conv kernels: plain loops (the general odometer below takes seconds on ResNet50's 25M weights).
-    const [n0, n1, n2, n3] = outShape as [number, number, number, number];
-    const [t0, t1, t2, t3] = perm.map((p) => strides[p] as number) as [number, number, number, number];
-    let o = 0;
-    for (let a = 0; a < n0; a++)
-      for (let b = 0; b < n1; b++)
-        for (let c = 0; c < n2; c++) {
-          const base = a * t0 + b * t1 + c * t2;
-          for (let d = 0; d < n3; d++) out[o++] = data[base + d * t3] as number;
-        }
-    return out;
-  }
   const idx = new Array<number>(rank).fill(0);
   for (let o = 0; o < data.length; o++) {
     let src = 0;

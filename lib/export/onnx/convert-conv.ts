@@ -18,11 +18,7 @@ import {
 } from './context';
 import { GraphNode } from '../../core/graph';
 import { checkTargetKernel } from './targets';
-
-function pair(v: number | number[] | undefined, fallback: number): [number, number] {
-  if (v === undefined || v === null) return [fallback, fallback];
-  return Array.isArray(v) ? [v[0] as number, (v[1] ?? v[0]) as number] : [v, v];
-}
+import { pair } from '../../core/pair';
 
 function convert(ctx: ConvertContext, node: GraphNode, input: OnnxValue, depthwise: boolean): OnnxValue {
   const { g } = ctx;

@@ -3,11 +3,7 @@
 // GlobalAveragePool / GlobalMaxPool + Flatten (tfjs global pooling drops the spatial axes).
 import { convPadding } from '../../core/conv-padding';
 import { Converter, OnnxValue, config, quantizeDequantize } from './context';
-
-function pair(v: number | number[] | undefined | null, fallback: [number, number]): [number, number] {
-  if (v === undefined || v === null) return fallback;
-  return Array.isArray(v) ? [v[0] as number, (v[1] ?? v[0]) as number] : [v, v];
-}
+import { pair } from '../../core/pair';
 
 function pool(op: 'MaxPool' | 'AveragePool'): Converter {
   return (ctx, node, [x]) => {

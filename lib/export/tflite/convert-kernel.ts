@@ -22,6 +22,7 @@ import {
   transpose4,
   unsupported,
 } from './weights';
+import { pair } from '../../core/pair';
 
 /** What a kernel layer writes, in TFLite terms. */
 interface KernelOp {
@@ -128,11 +129,6 @@ function padding(node: GraphNode): number {
     `padding '${p}'`,
     "Use padding 'same' or 'valid' (or a ZeroPadding2D before a 'valid' convolution)",
   );
-}
-
-function pair(v: unknown, def: number): [number, number] {
-  if (Array.isArray(v)) return [Number(v[0] ?? def), Number(v[1] ?? v[0] ?? def)];
-  return [Number(v ?? def), Number(v ?? def)];
 }
 
 function checkChannelsLast(node: GraphNode): void {

@@ -4,6 +4,8 @@
 // axis, which activation fuses) and the exporters (one converter table per format, typed by
 // `LayerClass` so a new entry must be decided in each) all read it. Adding a layer type means
 // adding one entry here. Layouts: tfjs NHWC, conv kernels [kh, kw, inC, outC].
+import * as tf from '@tensorflow/tfjs';
+import { pair } from './pair';
 
 /** How a layer treats the channel (last) axis, for structured pruning. */
 export type ChannelRole =
@@ -61,6 +63,17 @@ export interface LayerEntry {
    */
   readonly fusesActivation?: boolean;
   /**
+   * A BatchNormalization after it folds into its kernel and bias (W' = W * s on the output axis,
+   * b' = (b - mean) * s + beta). One answer for quantize.foldBatchNorm, the inference form and
+   * TFLite's float fusion (a format may narrow it with its own allow-list).
+   */
+  readonly foldsBatchNorm?: boolean;
+  /**
+   * The layer's linear op run with its kernel replaced by `kernel` (no bias, no activation): what
+   * quantization-aware training runs with a fake-quantized kernel. Inputs borrowed; caller owns the result.
+   */
+  readonly kernelOp?: (x: tf.Tensor, kernel: tf.Tensor, config: Readonly<Record<string, unknown>>) => tf.Tensor;
+  /**
    * Why a configuration cannot be followed channel-wise, or undefined when it can
    * (e.g. BatchNormalization over another axis); the dependency graph reports it.
    */
@@ -71,10 +84,6 @@ const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * Math.max(b, 1), 
 const last = (xs: readonly number[]) => xs[xs.length - 1] as number;
 const zero = () => 0;
 
-function pair(v: unknown): [number, number] {
-  if (Array.isArray(v)) return [Number(v[0]), Number(v[1] ?? v[0])];
-  return [Number(v ?? 1), Number(v ?? 1)];
-}
 function single(v: unknown): number {
   return Array.isArray(v) ? Number(v[0]) : Number(v ?? 1);
 }
@@ -113,6 +122,18 @@ const globalPooling = (className: string, max: boolean) =>
     macs: ({ inputShapes }) => prod(inputShapes[0] ?? []),
   });
 
+const padding = (c: Readonly<Record<string, unknown>>) => (c.padding ?? 'valid') as 'same' | 'valid';
+// (..., in) x [in, units] -> (..., units): Dense on a rank-3+ input applies to the last axis.
+const dense = (x: tf.Tensor, k: tf.Tensor): tf.Tensor =>
+  x.rank === 2
+    ? tf.matMul(x as tf.Tensor2D, k as tf.Tensor2D)
+    : tf.tidy(() =>
+        tf.reshape(tf.matMul(tf.reshape(x, [-1, k.shape[0] as number]), k as tf.Tensor2D), [
+          ...x.shape.slice(0, -1),
+          k.shape[1] as number,
+        ]),
+      );
+
 const ENTRIES = {
   InputLayer: entry('InputLayer', 'input'),
   Dense: entry('Dense', 'producer', {
@@ -122,6 +143,8 @@ const ENTRIES = {
     quantizeAxis: () => 1,
     activation: inlineActivation,
     fusesActivation: true,
+    foldsBatchNorm: true,
+    kernelOp: (x, k) => dense(x, k),
     channelCheck: ({ inputShapes }) =>
       (inputShapes[0]?.length ?? 1) === 1 ? undefined : 'Dense on a rank-2 input (add a Flatten first)',
   }),
@@ -132,6 +155,9 @@ const ENTRIES = {
     quantizeAxis: () => 2,
     activation: inlineActivation,
     fusesActivation: true,
+    foldsBatchNorm: true,
+    kernelOp: (x, k, c) =>
+      tf.conv1d(x as tf.Tensor3D, k as tf.Tensor3D, single(c.strides), padding(c), 'NWC', single(c.dilationRate)),
   }),
   Conv2D: entry('Conv2D', 'producer', {
     kernel: { index: 0, inAxis: 2, outAxis: 3 },
@@ -140,6 +166,9 @@ const ENTRIES = {
     quantizeAxis: () => 3,
     activation: inlineActivation,
     fusesActivation: true,
+    foldsBatchNorm: true,
+    kernelOp: (x, k, c) =>
+      tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, pair(c.strides), padding(c), 'NHWC', pair(c.dilationRate)),
     channelCheck: ({ config }) =>
       config.dataFormat === 'channelsFirst' ? 'Conv2D with dataFormat channelsLast' : undefined,
   }),
@@ -158,6 +187,9 @@ const ENTRIES = {
     quantizeAxis: (shape) => (shape[3] === 1 ? 2 : undefined),
     activation: inlineActivation,
     fusesActivation: true,
+    foldsBatchNorm: true,
+    kernelOp: (x, k, c) =>
+      tf.depthwiseConv2d(x as tf.Tensor4D, k as tf.Tensor4D, pair(c.strides), padding(c), 'NHWC', pair(c.dilationRate)),
     channelCheck: ({ config }) =>
       Number(config.depthMultiplier ?? 1) !== 1 ? 'DepthwiseConv2D with depthMultiplier 1' : undefined,
   }),

@@ -21,14 +21,15 @@ export interface InferenceFormReport {
   readonly kept: string[];
 }
 
-const PRODUCERS = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D', 'Conv1D', 'SeparableConv2D']);
+/** The registry fuses a following activation into this layer, and its config has an inline activation to take it. */
+const takesActivation = (n: GraphNode): boolean => n.entry?.fusesActivation === true && 'activation' in n.config;
 
 /** The producer an activation layer can be fused into, with the activation's name; undefined if none. */
 function fusable(graph: GraphNode[], node: GraphNode): { producer: GraphNode; activation: string } | undefined {
   const activation = node.entry?.activation?.(node.config);
   if (!activation || !FUSABLE_ACTIVATIONS.has(activation) || node.inputs.length !== 1) return undefined;
   const producer = graph.find((n) => n.name === node.inputs[0]);
-  if (!producer || !PRODUCERS.has(producer.className) || producer.entry?.activation?.(producer.config) !== undefined)
+  if (!producer || !takesActivation(producer) || producer.entry?.activation?.(producer.config) !== undefined)
     return undefined;
   if (graph.filter((n) => n.inputs.includes(producer.name)).length !== 1) return undefined;
   return { producer, activation };

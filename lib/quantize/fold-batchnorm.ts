@@ -1,8 +1,7 @@
 // Folding BatchNormalization into the layer before it (inference form): with
 // s = gamma / sqrt(var + eps), W' = W * s along the kernel's output-channel axis and
 // b' = (b - mean) * s + beta. Static INT8 runtimes fold BN before quantizing, so the quantized
-// kernel is the folded one. Which layers can absorb it is read from the registry: those with a
-// kernel whose output channels are the BatchNormalization's channels.
+// kernel is the folded one. Which layers can absorb it is the registry's `foldsBatchNorm`.
 import * as tf from '@tensorflow/tfjs';
 import { GraphNode, consumersOf, modelGraph, requireLayersModel } from '../core/graph';
 import { rebuildModel } from './rebuild';
@@ -20,9 +19,8 @@ function foldable(
   bn: GraphNode,
 ): GraphNode | undefined {
   const producer = byName.get(bn.inputs[0] as string);
-  const k = producer?.entry?.kernel;
-  // A kernel whose output axis carries the output channels (producers, and depthwise's tied channels).
-  if (!producer || !k || !producer.entry?.quantizeAxis) return undefined;
+  // The registry's answer: a kernel whose output axis carries the output channels (Dense, convolutions, depthwise).
+  if (!producer?.entry?.foldsBatchNorm || !producer.entry.kernel) return undefined;
   if (producer.entry.activation?.(producer.config)) return undefined;
   const axis = (bn.config as { axis?: number }).axis ?? -1;
   const rank = bn.outputShape.length + 1;

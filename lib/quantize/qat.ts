@@ -53,9 +53,6 @@ export interface QatReport {
   readonly points: PointReport[];
 }
 
-type Pair = [number, number];
-const pair = (v: unknown): Pair => (Array.isArray(v) ? ([v[0], v[1] ?? v[0]] as Pair) : [v as number, v as number]);
-
 /**
  * The forward op of a quantizable layer with its kernel replaced by `kernel` (gradients reach the
  * layer's variables); its inline activation is the registry's, applied by tfjs's own activation layer.
@@ -63,31 +60,15 @@ const pair = (v: unknown): Pair => (Array.isArray(v) ? ([v[0], v[1] ?? v[0]] as 
 export function weightLayerForward(node: GraphNode, x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
   const cfg = node.config;
   const bias = node.layer.weights[1]?.read();
-  let y: tf.Tensor;
-  const strides = pair(cfg.strides ?? 1);
-  const dilations = pair(cfg.dilationRate ?? 1);
-  const padding = cfg.padding as 'same' | 'valid';
-  switch (node.className) {
-    case 'Dense':
-      y = x.rank === 2 ? tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D) : tf.dot(x, kernel);
-      break;
-    case 'Conv2D':
-      y = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, padding, 'NHWC', dilations);
-      break;
-    case 'DepthwiseConv2D':
-      y = tf.depthwiseConv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, strides, padding, 'NHWC', dilations);
-      break;
-    case 'Conv1D':
-      y = tf.conv1d(x as tf.Tensor3D, kernel as tf.Tensor3D, strides[0], padding, 'NWC', dilations[0]);
-      break;
-    default:
-      throw new UnsupportedLayerError(
-        `quantize: a Dense, Conv1D, Conv2D or DepthwiseConv2D layer to run with a replaced kernel, got "${node.name}" (${node.className}). ` +
-          `Put the layer in skip.`,
-        node.name,
-        node.className,
-      );
-  }
+  const op = node.entry?.kernelOp;
+  if (!op)
+    throw new UnsupportedLayerError(
+      `quantize: a Dense, Conv1D, Conv2D or DepthwiseConv2D layer to run with a replaced kernel, got "${node.name}" (${node.className}). ` +
+        `Put the layer in skip.`,
+      node.name,
+      node.className,
+    );
+  let y = op(x, kernel, cfg);
   if (bias) y = tf.add(y, bias);
   const act = node.entry?.activation?.(cfg);
   return act ? (tf.layers.activation({ activation: act as 'relu' }).apply(y) as tf.Tensor) : y;

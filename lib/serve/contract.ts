@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, describe } from '../errors';
 import type { ResolvedPreprocessing } from '../data/preprocess';
+import { OutputKind, outputKind } from '../train/model-output';
 
 /** A model whose contract differs from the one being served (the server answers 409 Conflict). */
 export class ContractError extends ShapeError {}
@@ -23,8 +24,8 @@ export interface TensorContract {
 export interface ServingContract {
   readonly input: TensorContract;
   readonly output: TensorContract;
-  /** 'logits': the server applies softmax; 'probabilities': the model already ends in softmax. */
-  readonly outputKind: 'logits' | 'probabilities';
+  /** 'logits': the server applies softmax; 'probabilities': the model already ends in softmax or sigmoid (train's outputKind). */
+  readonly outputKind: OutputKind;
   /** Name of class i (from the version's deploy.json), when known: answers name the classes. */
   readonly classNames?: readonly string[];
   /** How 8-bit pixels of an uploaded image become the input (from deploy.json); 'unit' ([0, 1]) when absent. */
@@ -53,14 +54,6 @@ export function fixedShape(fn: string, what: string, shape: readonly (number | n
   return rest as number[];
 }
 
-/** True when the model's last layer applies softmax (its outputs are probabilities). */
-export function endsInSoftmax(model: tf.LayersModel): boolean {
-  const last = model.layers[model.layers.length - 1];
-  if (!last) return false;
-  const cfg = last.getConfig() as { activation?: unknown };
-  return last.getClassName() === 'Softmax' || cfg.activation === 'softmax';
-}
-
 /** The contract of a single-input, single-output layers model. */
 export function layersModelContract(model: tf.LayersModel): ServingContract {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
@@ -78,7 +71,7 @@ export function layersModelContract(model: tf.LayersModel): ServingContract {
   return {
     input: { shape: fixedShape('layersModelContract', 'input shape', input.shape), dtype: 'float32' },
     output: { shape: fixedShape('layersModelContract', 'output shape', output.shape), dtype: 'float32' },
-    outputKind: endsInSoftmax(model) ? 'probabilities' : 'logits',
+    outputKind: outputKind(model),
   };
 }
 

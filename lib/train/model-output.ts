@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError } from '../errors';
 import { requireLayersModel } from '../core/graph';
+import { layerEntry } from '../core/layers';
 
 /** A classifier's output: raw logits, or probabilities (softmax or sigmoid last). */
 export type OutputKind = 'logits' | 'probabilities';
@@ -36,13 +37,23 @@ export function outputUnits(model: tf.LayersModel, fn = 'outputUnits'): number {
   return units;
 }
 
-/** 'probabilities' when the last layer applies softmax or sigmoid, else 'logits'. */
+/** Activations whose outputs are probabilities already (softmax: one distribution; sigmoid: one per unit). */
+const PROBABILITY_ACTIVATIONS: ReadonlySet<string> = new Set(['softmax', 'sigmoid']);
+
+/**
+ * 'probabilities' when the layer that makes the (first) output applies softmax or sigmoid, else
+ * 'logits': the one answer for training, evaluation and serving. The activation is the registry's
+ * (a Softmax layer, an Activation layer, or an inline activation); a class outside the registry is
+ * read from its `activation` config. A sigmoid output is probabilities: applying softmax to it
+ * again (as to logits) would squash independent per-unit probabilities into one distribution.
+ */
 export function outputKind(model: tf.LayersModel): OutputKind {
   const layer = model.outputs[0]?.sourceLayer;
   if (!layer) return 'logits';
-  const cls = layer.getClassName();
-  const act = (layer.getConfig() as { activation?: string }).activation;
-  return cls === 'Softmax' || act === 'softmax' || act === 'sigmoid' ? 'probabilities' : 'logits';
+  const config = layer.getConfig() as Record<string, unknown>;
+  const entry = layerEntry(layer.getClassName());
+  const act = entry ? entry.activation?.(config) : config.activation;
+  return typeof act === 'string' && PROBABILITY_ACTIVATIONS.has(act) ? 'probabilities' : 'logits';
 }
 
 /** A loss of (targets, outputs) -> scalar. */

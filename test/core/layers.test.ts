@@ -9,6 +9,35 @@ describe('core/layers (the registry)', () => {
     expect(layerEntry('NoSuchLayer')).to.equal(undefined);
   });
 
+  it("kernelOp plus bias is the layer's own output (the op QAT runs), with strides, dilation and padding", () => {
+    const layers: [tf.layers.Layer, number[]][] = [
+      [tf.layers.dense({ units: 3 }), [2, 5]],
+      [tf.layers.dense({ units: 3 }), [2, 4, 5]],
+      [tf.layers.conv1d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same' }), [2, 9, 2]],
+      [tf.layers.conv1d({ filters: 3, kernelSize: 2, dilationRate: 2 }), [2, 9, 2]],
+      [tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: [2, 1], padding: 'same' }), [2, 7, 6, 2]],
+      [tf.layers.conv2d({ filters: 3, kernelSize: 2, dilationRate: 2 }), [2, 7, 6, 2]],
+      [tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' }), [2, 7, 6, 2]],
+    ];
+    for (const [layer, shape] of layers) {
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 1);
+      const y = layer.apply(x) as tf.Tensor;
+      const [kernel, bias] = layer.getWeights() as [tf.Tensor, tf.Tensor];
+      const entry = layerEntry(layer.getClassName());
+      const before = tf.memory().numTensors;
+      const op = entry?.kernelOp?.(x, kernel, layer.getConfig()) as tf.Tensor;
+      expect(tf.memory().numTensors, layer.name).to.equal(before + 1); // the result only: no leak
+      const z = tf.add(op, bias);
+      expect(z.shape, layer.name).to.deep.equal(y.shape);
+      expect(tf.max(tf.abs(tf.sub(z, y))).dataSync()[0], layer.name).to.be.below(1e-5);
+      tf.dispose([x, y, z, op]);
+      layer.dispose();
+    }
+    const withOp = [...LAYERS.values()].filter((e) => e.kernelOp).map((e) => e.className);
+    expect(withOp).to.deep.equal(['Dense', 'Conv1D', 'Conv2D', 'DepthwiseConv2D']);
+    expect([...LAYERS.values()].filter((e) => e.foldsBatchNorm).map((e) => e.className)).to.deep.equal(withOp);
+  });
+
   it('kernel axes match the kernels tfjs builds (input and output channels)', () => {
     const i = tf.input({ shape: [8, 8, 3] });
     const conv = tf.layers.conv2d({ filters: 5, kernelSize: 3, name: 'conv' });

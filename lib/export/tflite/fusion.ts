@@ -5,14 +5,18 @@
 // into its kernel and bias. The fused layers write nothing: their output is the op's, and the
 // op's output takes the grid of the last fused layer (quantized after the activation).
 import { GraphNode, consumersOf } from '../../core/graph';
-import { FUSABLE_ACTIVATIONS } from '../../core/layers';
+import { FUSABLE_ACTIVATIONS, LayerClass } from '../../core/layers';
 import { FusedActivation } from './schema';
 import { batchNormAffine, lastAxisBatchNorm } from './weights';
 
-/** Classes whose TFLite op has a fused activation. */
-const FUSES_ACTIVATION = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D', 'Add']);
-/** Classes a BatchNormalization folds into. */
-const FOLDS_BATCH_NORM = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
+/**
+ * TFLite's allow-list, narrowing the registry's `fusesActivation` and `foldsBatchNorm`: the classes
+ * whose TFLite op (FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, ADD) has a fused activation.
+ */
+const TFLITE_FUSED_OPS: ReadonlySet<LayerClass> = new Set<LayerClass>(['Dense', 'Conv2D', 'DepthwiseConv2D', 'Add']);
+const fusesActivation = (n: GraphNode): boolean =>
+  n.entry?.fusesActivation === true && TFLITE_FUSED_OPS.has(n.className as LayerClass);
+const foldsBatchNorm = (n: GraphNode): boolean => n.entry?.foldsBatchNorm === true && fusesActivation(n);
 
 /** What fusion decided for one op. */
 export interface FusedOp {
@@ -50,7 +54,7 @@ export function fuse(graph: readonly GraphNode[], foldBatchNorm: boolean): Fusio
     return cs.length === 1 ? cs[0] : undefined;
   };
   for (const node of graph) {
-    if (!FUSES_ACTIVATION.has(node.className) || aliases.has(node.name)) continue;
+    if (!fusesActivation(node) || aliases.has(node.name)) continue;
     const inline = node.className === 'Add' ? undefined : node.entry?.activation?.(node.config);
     let last = node.name;
     let batchNorm: FusedOp['batchNorm'];
@@ -58,7 +62,7 @@ export function fuse(graph: readonly GraphNode[], foldBatchNorm: boolean): Fusio
     if (
       foldBatchNorm &&
       !inline &&
-      FOLDS_BATCH_NORM.has(node.className) &&
+      foldsBatchNorm(node) &&
       next?.className === 'BatchNormalization' &&
       lastAxisBatchNorm(next)
     ) {

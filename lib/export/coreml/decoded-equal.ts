@@ -6,7 +6,9 @@
 // weights, decoded as Core ML reads them (float16 halves, linear w = scale * q + bias, lookup
 // table entries) within what the storage allows.
 import * as tf from '@tensorflow/tfjs';
-import { modelGraph } from '../../core/graph';
+import { GraphNode, modelGraph } from '../../core/graph';
+import { LayerClass } from '../../core/layers';
+import { pair } from '../../core/pair';
 import { layerWeights, transpose4 } from '../layer-data';
 import { COREML_SPEC_VERSION, modelType } from './proto';
 import { CoreMLWeightMode, WeightParamsMessage, decodeWeightParams } from './weights';
@@ -48,6 +50,152 @@ function withinStorage(
   }
   return undefined;
 }
+
+/** What a per-class check sees: the comparison, the weight storage asked for, and every Core ML layer by name. */
+interface CheckContext {
+  readonly expect: (ok: boolean, what: string) => void;
+  readonly mismatch: (what: string) => void;
+  readonly count: (n: number) => void;
+  readonly mode: CoreMLWeightMode;
+  readonly byName: ReadonlyMap<string, Layer>;
+}
+
+/** Checks the Core ML layer `l` written for the tfjs layer `node`. */
+type Check = (node: GraphNode, l: Layer | undefined, ctx: CheckContext) => void;
+
+type KernelParams = Record<string, unknown> & {
+  weights: WeightParamsMessage;
+  bias?: WeightParamsMessage;
+  hasBias: boolean;
+};
+
+const storedAs = (w: WeightParamsMessage): CoreMLWeightMode =>
+  w.float16Value?.length
+    ? 'float16'
+    : w.quantization?.linearQuantization
+      ? 'linear8'
+      : w.quantization?.lookupTableQuantization
+        ? 'lut'
+        : 'float32';
+
+/** The kernel as Core ML stores it, and its output channels: Dense [in, units] -> [units, in]; conv HWIO -> OIHW. */
+function expectedKernel(
+  node: GraphNode,
+  k: { data: Float32Array; shape: number[] },
+  p: KernelParams,
+  ctx: CheckContext,
+) {
+  if (k.shape.length === 2) {
+    const [inF, units] = k.shape as [number, number];
+    ctx.expect(
+      p.inputChannels === inF && p.outputChannels === units,
+      `${node.name}: innerProduct ${String(p.inputChannels)}x${String(p.outputChannels)}`,
+    );
+    return { want: transpose4(k.data, [1, 1, inF, units], [0, 1, 3, 2]), channels: units };
+  }
+  const [kh, kw, inC, last] = k.shape as [number, number, number, number];
+  const depthwise = node.entry?.role === 'tied'; // [kh, kw, inC, multiplier]
+  const channels = depthwise ? inC * last : last;
+  ctx.expect(
+    p.outputChannels === channels &&
+      p.kernelChannels === (depthwise ? 1 : inC) &&
+      (p.nGroups as number) === (depthwise ? inC : 1),
+    `${node.name}: channels ${String(p.outputChannels)}/${String(p.kernelChannels)}/${String(p.nGroups)}`,
+  );
+  ctx.expect(
+    JSON.stringify(p.kernelSize) === JSON.stringify([kh, kw]) &&
+      JSON.stringify(p.stride) === JSON.stringify(pair(node.config.strides)),
+    `${node.name}: kernel ${JSON.stringify(p.kernelSize)} stride ${JSON.stringify(p.stride)}`,
+  );
+  ctx.expect(
+    (node.config.padding === 'same') === !!p.same && (node.config.padding === 'valid') === !!p.valid,
+    `${node.name}: padding`,
+  );
+  return { want: transpose4(k.data, k.shape, depthwise ? [2, 3, 0, 1] : [3, 2, 0, 1]), channels };
+}
+
+/** Dense, Conv2D, DepthwiseConv2D: sizes, the kernel and bias within their storage, the activation layer. */
+const kernelLayer =
+  (field: 'innerProduct' | 'convolution'): Check =>
+  (node, l, ctx) => {
+    if (!l) return ctx.mismatch(`no Core ML layer for ${node.name}`);
+    const ws = layerWeights(node, 'decodedEqual');
+    const p = l[field] as KernelParams | undefined;
+    ctx.expect(!!p, `${node.name}: ${field} layer`);
+    if (!p) return;
+    const { want, channels } = expectedKernel(node, ws[0] as { data: Float32Array; shape: number[] }, p, ctx);
+    const decoded = decodeWeightParams(p.weights, want.length, channels);
+    ctx.expect(decoded.length === want.length, `${node.name}: ${decoded.length} weights, want ${want.length}`);
+    ctx.expect(
+      storedAs(p.weights) === ctx.mode,
+      `${node.name}: kernel stored as ${storedAs(p.weights)}, asked ${ctx.mode}`,
+    );
+    const err = withinStorage(p.weights, decoded, want, channels);
+    ctx.count(want.length);
+    if (err) ctx.mismatch(`${node.name} kernel ${err}`);
+    const bias = ws[1]?.data;
+    ctx.expect(p.hasBias === !!bias, `${node.name}: hasBias`);
+    if (bias && p.bias) {
+      const err2 = withinStorage(p.bias, decodeWeightParams(p.bias, bias.length, bias.length), bias, bias.length);
+      ctx.count(bias.length);
+      if (err2) ctx.mismatch(`${node.name} bias ${err2}`);
+    }
+    const act = node.entry?.activation?.(node.config);
+    if (act) ctx.expect(ctx.byName.has(`${node.name}/activation`), `${node.name}: its ${act} activation layer`);
+  };
+
+const batchNorm: Check = (node, l, ctx) => {
+  if (!l) return ctx.mismatch(`no Core ML layer for ${node.name}`);
+  const ws = layerWeights(node, 'decodedEqual');
+  const bn = l.batchnorm as Record<string, WeightParamsMessage> | undefined;
+  ctx.expect(!!bn, `${node.name}: batchnorm layer`);
+  if (!bn) return;
+  const mean = (ws[ws.length - 2] as { data: Float32Array }).data;
+  const variance = (ws[ws.length - 1] as { data: Float32Array }).data;
+  const c = variance.length;
+  for (const [field, want] of [
+    ['mean', mean],
+    ['variance', variance],
+  ] as const) {
+    const w = bn[field] as WeightParamsMessage;
+    const err = withinStorage(w, decodeWeightParams(w, c, c), want, c);
+    ctx.count(c);
+    if (err) ctx.mismatch(`${node.name} ${field} ${err}`);
+  }
+};
+
+/** Pooling of Core ML `type` (0 max, 1 average), global or windowed. */
+const pooling =
+  (type: 0 | 1, global: boolean): Check =>
+  (node, l, ctx) => {
+    const p = l?.pooling as Record<string, unknown> | undefined;
+    ctx.expect(!!p && p.type === type && !!p.globalPooling === global, `${node.name}: pooling type`);
+  };
+
+/** An element-wise or concatenation layer (Core ML field `field`) over the node's inputs. */
+const merge =
+  (field: string): Check =>
+  (node, l, ctx) =>
+    ctx.expect(
+      !!l?.[field] && (l.input ?? []).length === node.inputs.length,
+      `${node.name}: ${field} of ${node.inputs.length} inputs`,
+    );
+
+/** What each class's Core ML layer must hold (classes without a check are covered by the graph checks only). */
+const CHECKS: { readonly [K in LayerClass]?: Check } = {
+  Dense: kernelLayer('innerProduct'),
+  Conv2D: kernelLayer('convolution'),
+  DepthwiseConv2D: kernelLayer('convolution'),
+  BatchNormalization: batchNorm,
+  MaxPooling2D: pooling(0, false),
+  AveragePooling2D: pooling(1, false),
+  GlobalMaxPooling2D: pooling(0, true),
+  GlobalAveragePooling2D: pooling(1, true),
+  Add: merge('add'),
+  Multiply: merge('multiply'),
+  Concatenate: merge('concat'),
+  ZeroPadding2D: (node, l, ctx) => ctx.expect(!!l?.padding, `${node.name}: padding layer`),
+};
 
 /**
  * Decodes `bytes` (from toCoreML) and checks every field against `model`. Structural validation
@@ -107,119 +255,13 @@ export function decodedEqual(
   }
   expect(produced.has('output'), 'a layer writes output');
   const byName = new Map(nn.layers.map((l) => [l.name, l]));
-  const mode = options.weights ?? 'float32';
-  for (const node of graph) {
-    const l = byName.get(node.name);
-    const kernelLayer = ['Dense', 'Conv2D', 'DepthwiseConv2D'].includes(node.className);
-    if (kernelLayer || node.className === 'BatchNormalization') {
-      if (!l) {
-        mismatches.push(`no Core ML layer for ${node.name}`);
-        continue;
-      }
-      const ws = layerWeights(node, 'decodedEqual');
-      if (kernelLayer) {
-        const k = ws[0] as { data: Float32Array; shape: number[] };
-        const p = (l.innerProduct ?? l.convolution) as Record<string, unknown> & {
-          weights: WeightParamsMessage;
-          bias?: WeightParamsMessage;
-          hasBias: boolean;
-        };
-        expect(!!p, `${node.name}: ${node.className === 'Dense' ? 'innerProduct' : 'convolution'} layer`);
-        if (!p) continue;
-        let want: Float32Array;
-        let channels: number;
-        if (node.className === 'Dense') {
-          const [inF, units] = k.shape as [number, number];
-          want = transpose4(k.data, [1, 1, inF, units], [0, 1, 3, 2]);
-          channels = units;
-          expect(
-            p.inputChannels === inF && p.outputChannels === units,
-            `${node.name}: innerProduct ${String(p.inputChannels)}x${String(p.outputChannels)}`,
-          );
-        } else {
-          const [kh, kw, inC, last] = k.shape as [number, number, number, number];
-          const depthwise = node.className === 'DepthwiseConv2D';
-          want = transpose4(k.data, k.shape, depthwise ? [2, 3, 0, 1] : [3, 2, 0, 1]);
-          channels = depthwise ? inC * last : last;
-          const strides = node.config.strides as number[] | number;
-          const s = Array.isArray(strides) ? strides : [strides, strides];
-          expect(
-            p.outputChannels === channels &&
-              p.kernelChannels === (depthwise ? 1 : inC) &&
-              (p.nGroups as number) === (depthwise ? inC : 1),
-            `${node.name}: channels ${String(p.outputChannels)}/${String(p.kernelChannels)}/${String(p.nGroups)}`,
-          );
-          expect(
-            JSON.stringify(p.kernelSize) === JSON.stringify([kh, kw]) && JSON.stringify(p.stride) === JSON.stringify(s),
-            `${node.name}: kernel ${JSON.stringify(p.kernelSize)} stride ${JSON.stringify(p.stride)}`,
-          );
-          expect(
-            (node.config.padding === 'same') === !!p.same && (node.config.padding === 'valid') === !!p.valid,
-            `${node.name}: padding`,
-          );
-        }
-        const decoded = decodeWeightParams(p.weights, want.length, channels);
-        expect(decoded.length === want.length, `${node.name}: ${decoded.length} weights, want ${want.length}`);
-        const storedAs = p.weights.float16Value?.length
-          ? 'float16'
-          : p.weights.quantization?.linearQuantization
-            ? 'linear8'
-            : p.weights.quantization?.lookupTableQuantization
-              ? 'lut'
-              : 'float32';
-        expect(storedAs === mode, `${node.name}: kernel stored as ${storedAs}, asked ${mode}`);
-        const err = withinStorage(p.weights, decoded, want, channels);
-        checked += want.length;
-        if (err) mismatches.push(`${node.name} kernel ${err}`);
-        const bias = ws[1]?.data;
-        expect(p.hasBias === !!bias, `${node.name}: hasBias`);
-        if (bias && p.bias) {
-          const err2 = withinStorage(p.bias, decodeWeightParams(p.bias, bias.length, bias.length), bias, bias.length);
-          checked += bias.length;
-          if (err2) mismatches.push(`${node.name} bias ${err2}`);
-        }
-        const act = node.entry?.activation?.(node.config);
-        if (act) expect(byName.has(`${node.name}/activation`), `${node.name}: its ${act} activation layer`);
-      } else {
-        const bn = l.batchnorm as Record<string, WeightParamsMessage> | undefined;
-        expect(!!bn, `${node.name}: batchnorm layer`);
-        if (!bn) continue;
-        const c = (ws[ws.length - 1] as { data: Float32Array }).data.length;
-        const mean = (ws[ws.length - 2] as { data: Float32Array }).data;
-        const variance = (ws[ws.length - 1] as { data: Float32Array }).data;
-        for (const [field, want] of [
-          ['mean', mean],
-          ['variance', variance],
-        ] as const) {
-          const err = withinStorage(
-            bn[field] as WeightParamsMessage,
-            decodeWeightParams(bn[field] as WeightParamsMessage, c, c),
-            want,
-            c,
-          );
-          checked += c;
-          if (err) mismatches.push(`${node.name} ${field} ${err}`);
-        }
-      }
-    } else if (
-      ['MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D'].includes(node.className)
-    ) {
-      const p = l?.pooling as Record<string, unknown> | undefined;
-      expect(
-        !!p &&
-          p.type === (node.className.includes('Max') ? 0 : 1) &&
-          !!p.globalPooling === node.className.startsWith('Global'),
-        `${node.name}: pooling type`,
-      );
-    } else if (['Add', 'Multiply', 'Concatenate'].includes(node.className)) {
-      const type = node.className === 'Concatenate' ? 'concat' : node.className.toLowerCase();
-      expect(
-        !!l?.[type] && (l.input ?? []).length === node.inputs.length,
-        `${node.name}: ${type} of ${node.inputs.length} inputs`,
-      );
-    } else if (node.className === 'ZeroPadding2D') {
-      expect(!!l?.padding, `${node.name}: padding layer`);
-    }
-  }
+  const ctx: CheckContext = {
+    expect,
+    mismatch: (what) => mismatches.push(what),
+    count: (n) => (checked += n),
+    mode: options.weights ?? 'float32',
+    byName,
+  };
+  for (const node of graph) CHECKS[node.className as LayerClass]?.(node, byName.get(node.name), ctx);
   return { equal: mismatches.length === 0, checked, mismatches };
 }

@@ -4,6 +4,7 @@
 // BatchNormalization's parameters. `fn` is the exporter named in error messages.
 import { ExportError } from '../errors';
 import { GraphNode } from '../core/graph';
+import { BatchNormParams, batchNormParamsOf } from '../core/batchnorm';
 
 /** A layer's weights as plain arrays (tfjs layout). ExportError on NaN or Infinity. */
 export function layerWeights(node: GraphNode, fn: string): { data: Float32Array; shape: number[] }[] {
@@ -53,21 +54,12 @@ export function transpose4<T extends Float32Array | Int8Array | Uint8Array | Int
   return out;
 }
 
-/** BatchNormalization's per-channel parameters (gamma 1 and beta 0 when the layer has none). */
-export function batchNormParams(
-  node: GraphNode,
-  fn: string,
-): { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number } {
-  const ws = layerWeights(node, fn);
-  const c = (ws[ws.length - 1] as { data: Float32Array }).data.length;
-  let i = 0;
-  const gamma =
-    config<boolean>(node, 'scale') !== false ? (ws[i++] as { data: Float32Array }).data : new Float32Array(c).fill(1);
-  const beta =
-    config<boolean>(node, 'center') !== false ? (ws[i++] as { data: Float32Array }).data : new Float32Array(c);
-  const mean = (ws[i++] as { data: Float32Array }).data;
-  const variance = (ws[i++] as { data: Float32Array }).data;
-  return { gamma, beta, mean, variance, epsilon: config<number>(node, 'epsilon') ?? 1e-3 };
+/** BatchNormalization's per-channel parameters (gamma 1 and beta 0 when the layer has none); weights checked finite. */
+export function batchNormParams(node: GraphNode, fn: string): BatchNormParams {
+  return batchNormParamsOf(
+    node.config,
+    layerWeights(node, fn).map((w) => w.data),
+  );
 }
 
 /** A layer class an exporter refuses: why, and what to do instead. */

@@ -1,9 +1,10 @@
 // Folding BatchNormalization into the layer before it (inference form): with
 // s = gamma / sqrt(var + eps), W' = W * s along the kernel's output-channel axis and
-// b' = (b - mean) * s + beta. Static INT8 runtimes fold BN before quantizing, so the quantized
+// b' = (b - mean) * s + beta (the arithmetic is core/batchnorm.ts's, shared with TFLite's fusion). Static INT8 runtimes fold BN before quantizing, so the quantized
 // kernel is the folded one. Which layers can absorb it is the registry's `foldsBatchNorm`.
 import * as tf from '@tensorflow/tfjs';
 import { GraphNode, consumersOf, modelGraph, requireLayersModel } from '../core/graph';
+import { batchNormAffine, batchNormParamsOf, foldBatchNormInto } from '../core/batchnorm';
 import { rebuildModel } from './rebuild';
 
 /** What {@link foldBatchNorm} did. */
@@ -48,25 +49,20 @@ export async function foldBatchNorm(model: tf.LayersModel): Promise<{ model: tf.
       report.kept.push(bn.name);
       continue;
     }
-    const cfg = bn.config as { epsilon?: number; scale?: boolean; center?: boolean };
-    const bw = bn.layer.getWeights();
-    const pw = producer.layer.getWeights();
-    const outAxis = producer.entry?.kernel?.outAxis as number;
-    const tied = producer.entry?.role === 'tied';
-    weights[producer.name] = tf.tidy(() => {
-      let i = 0;
-      const c = (bw[bw.length - 1] as tf.Tensor).size;
-      const gamma = cfg.scale !== false ? (bw[i++] as tf.Tensor) : tf.ones([c]);
-      const beta = cfg.center !== false ? (bw[i++] as tf.Tensor) : tf.zeros([c]);
-      const mean = bw[i++] as tf.Tensor;
-      const variance = bw[i++] as tf.Tensor;
-      const s = tf.div(gamma, tf.sqrt(tf.add(variance, cfg.epsilon ?? 1e-3)));
-      const kernel = pw[0] as tf.Tensor;
-      // s along the output axis; a depthwise kernel [kh, kw, in, mult] has output channel in * mult + m.
-      const shape = kernel.shape.map((d, a) => (a === outAxis || (tied && a > outAxis) ? d : 1));
-      const bias = pw[1] ?? tf.zeros([c]);
-      return [tf.mul(kernel, tf.reshape(s, shape)), tf.add(tf.mul(tf.sub(bias, mean), s), beta)];
-    });
+    const affine = batchNormAffine(
+      batchNormParamsOf(
+        bn.config,
+        bn.layer.getWeights().map((w) => w.dataSync() as Float32Array),
+      ),
+    );
+    const [kernel, bias] = producer.layer.getWeights() as [tf.Tensor, tf.Tensor | undefined];
+    const f = foldBatchNormInto(
+      kernel.dataSync() as Float32Array,
+      bias?.dataSync() as Float32Array | undefined,
+      affine.scale.length,
+      affine,
+    );
+    weights[producer.name] = [tf.tensor(f.kernel, kernel.shape, 'float32'), tf.tensor1d(f.bias, 'float32')];
     patch[producer.name] = { use_bias: true };
     remove.set(bn.name, producer.name);
     report.folded.push({ layer: producer.name, batchNorm: bn.name });

@@ -23,6 +23,7 @@ import {
   unsupported,
 } from './weights';
 import { pair } from '../../core/pair';
+import { foldBatchNormInto } from '../../core/batchnorm';
 
 /** What a kernel layer writes, in TFLite terms. */
 interface KernelOp {
@@ -53,18 +54,8 @@ function kernelAndBias(
       : (k.shape[k.shape.length - 1] as number);
   const useBias = config<boolean>(node, 'useBias') !== false;
   const bias = useBias && ws[1] ? Float32Array.from(ws[1].data) : new Float32Array(channels);
-  const bn = out.batchNorm;
-  if (!bn) return { kernel: k.data, shape: k.shape, bias };
-  // The output channel of kernel entry i is i % channels in all three layouts.
-  // (A plain loop: Float32Array.from with a map function is ~10x slower on ResNet50's 25M weights.)
-  const kernel = new Float32Array(k.data.length);
-  for (let i = 0, c = 0; i < kernel.length; i++, c = c + 1 === channels ? 0 : c + 1)
-    kernel[i] = (k.data[i] as number) * (bn.scale[c] as number);
-  return {
-    kernel,
-    shape: k.shape,
-    bias: Float32Array.from(bias, (b, c) => b * (bn.scale[c] as number) + (bn.shift[c] as number)),
-  };
+  if (!out.batchNorm) return { kernel: k.data, shape: k.shape, bias };
+  return { ...foldBatchNormInto(k.data, bias, channels, out.batchNorm), shape: k.shape };
 }
 
 /** Writes the op in int8 when the plan quantizes its kernel and its input and output have grids; else float32. */

@@ -8,6 +8,7 @@ import { ExportError } from '../../errors';
 import { GraphNode } from '../../core/graph';
 import { QParams } from '../../quantize/qparams';
 import { quantize } from '../../quantize/affine';
+import { BatchNormAffine, batchNormAffine as affineOf } from '../../core/batchnorm';
 import {
   batchNormParams,
   config,
@@ -73,11 +74,8 @@ export function quantizeBias(
 }
 
 /** Inference-mode BatchNormalization as y = x * scale + shift per channel. */
-export function batchNormAffine(node: GraphNode): { scale: Float32Array; shift: Float32Array } {
-  const { gamma, beta, mean, variance, epsilon } = batchNormParams(node, 'toTflite');
-  const scale = Float32Array.from(gamma, (g, k) => g / Math.sqrt((variance[k] as number) + epsilon));
-  const shift = Float32Array.from(beta, (b, k) => b - (mean[k] as number) * (scale[k] as number));
-  return { scale, shift };
+export function batchNormAffine(node: GraphNode): BatchNormAffine {
+  return affineOf(batchNormParams(node, 'toTflite'));
 }
 
 /** True when a BatchNormalization normalizes the last (channel) axis. */

@@ -163,7 +163,7 @@ describe('house rules', () => {
       ['quantize/placement.ts', 3],
       ['quantize/post-training.ts', 1],
       ['quantize/quantized-model.ts', 1],
-      ['quantize/rebuild.ts', 2],
+      ['core/rewrite.ts', 2],
       ['quantize/report.ts', 2],
       ['quantize/weight-plan.ts', 3],
       ['serve/serving-manifest.ts', 3],

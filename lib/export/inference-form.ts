@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GraphNode, modelGraph } from '../core/graph';
 import { FUSABLE_ACTIVATIONS } from '../core/layers';
 import { foldBatchNorm } from '../quantize/fold-batchnorm';
-import { rebuildModel } from '../quantize/rebuild';
+import { rebuildModel } from '../core/rewrite';
 
 /** What {@link inferenceForm} did. */
 export interface InferenceFormReport {

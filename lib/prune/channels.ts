@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, UnsupportedLayerError, describe } from '../errors';
 import { GraphNode, requireLayersModel } from '../core/graph';
+import { rebuildModel } from '../core/rewrite';
 import { profileModel } from '../profile/profile-model';
 import { DependencyGraph, PruningGroup, Space } from './graph';
 import { ImportanceCriterion, groupImportance, keepTop } from './importance';
@@ -98,8 +99,6 @@ export interface ChannelReport {
   readonly macs: { before: number; after: number };
   readonly warnings: string[];
 }
-
-type LayerJson = { class_name: string; config: Record<string, unknown> };
 
 function validate(model: tf.LayersModel, options: ChannelOptions): void {
   if (!options || typeof options !== 'object') {
@@ -218,36 +217,36 @@ export async function channels(
   });
   const keptOf = (name: string) => graph.keptIndices(graph.spaces.get(name) as Space, kept);
   const untouched = (node: GraphNode) => skip.has(node.name) || !node.entry || node.entry.role === 'opaque';
+  let out: tf.LayersModel;
 
-  // New topology: widths follow the kept channels (Dense units, Conv filters, a Reshape's last axis).
-  const topology = model.toJSON(null, false) as unknown as { config: { layers: LayerJson[] } };
-  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-  for (const l of topology.config.layers) {
-    const node = byName.get(l.config.name as string);
-    if (!node || untouched(node)) continue;
+  // New widths follow the kept channels (Dense units, Conv filters, a Reshape's last axis).
+  const patch: Record<string, Record<string, unknown>> = {};
+  for (const node of graph.nodes) {
+    if (untouched(node)) continue;
     const width = keptOf(node.name).length;
+    const config = node.layer.getConfig();
     if (node.entry?.role === 'producer') {
-      const key = ['filters', 'units'].find((k) => k in l.config);
+      const key = ['filters', 'units'].find((k) => k in config);
       if (!key)
         throw new UnsupportedLayerError(
           `${FN}: a producer with a filters or units setting, got layer "${node.name}" of class ${node.className}. Add "${node.name}" to skip.`,
           node.name,
           node.className,
         );
-      l.config[key] = width;
+      patch[node.name] = { [key]: width };
     }
-    const target = l.config.target_shape;
-    if (Array.isArray(target) && target[target.length - 1] !== -1) target[target.length - 1] = width;
+    const target = config.targetShape;
+    if (Array.isArray(target) && target[target.length - 1] !== -1)
+      patch[node.name] = { target_shape: [...target.slice(0, -1), width] };
   }
-  const out = await tf.models.modelFromJSON({ modelTopology: topology } as never);
+  // Sliced weights. Fresh buffers: tfjs-wasm's gather output shares its data with an internal 4-D
+  // reshape, and a variable assigned from it is later read with that 4-D shape by fused kernels.
+  const weights: Record<string, tf.Tensor[]> = {};
   try {
     for (const node of graph.nodes) {
-      if (node.layer.weights.length === 0) continue;
-      // Fresh buffers: tfjs-wasm's gather output shares its data with an internal 4-D reshape,
-      // and a variable assigned from it is later read with that 4-D shape by fused kernels.
-      const weights = tf.tidy(() =>
+      if (node.layer.weights.length === 0 || untouched(node)) continue;
+      weights[node.name] = tf.tidy(() =>
         node.layer.getWeights().map((w, i) => {
-          if (untouched(node)) return w.clone();
           const outKept = keptOf(node.name);
           const kernel = node.entry?.kernel;
           if (kernel && i === kernel.index) {
@@ -270,15 +269,10 @@ export async function channels(
           return sliced(w, outKept, w.rank - 1);
         }),
       );
-      try {
-        out.getLayer(node.name).setWeights(weights);
-      } finally {
-        tf.dispose(weights);
-      }
     }
-  } catch (e) {
-    out.dispose();
-    throw e;
+    out = await rebuildModel(model, { patch, weights }, FN);
+  } finally {
+    Object.values(weights).forEach((ws) => tf.dispose(ws));
   }
   const [pb, pa] = await Promise.all([profileModel(model), profileModel(out)]);
   const layers = graph.nodes

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GraphNode, consumersOf, modelGraph, requireLayersModel } from '../core/graph';
 import { batchNormAffine, batchNormParamsOf, foldBatchNormInto } from '../core/batchnorm';
-import { rebuildModel } from './rebuild';
+import { rebuildModel } from '../core/rewrite';
 
 /** What {@link foldBatchNorm} did. */
 export interface FoldReport {

@@ -15,7 +15,7 @@ import { QuantMode, QuantPlan, planOf } from './plan';
 import { QParams, qparamsFromRange } from './qparams';
 import { buildQuantizedModel, quantizedSizeBytes } from './quantized-model';
 import { LayerQuantReport, layerReports, outputErrors } from './report';
-import { rebuildModel } from './rebuild';
+import { rebuildModel } from '../core/rewrite';
 import { PointReport, checkLayerOptions, pointReports, weightPlan } from './weight-plan';
 import { MemoryBudget, fitBatchSize } from './memory-budget';
 import { layerEntry } from '../core/layers';

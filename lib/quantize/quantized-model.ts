@@ -11,7 +11,7 @@ import { QuantPlan, attachPlan, biasQParams } from './plan';
 import { FakeQuantize } from './fake-quantize-layer';
 import { PointDecision, dynamicPoints, inheritsGrid } from './placement';
 import { QParams } from './qparams';
-import { InsertedLayer, rebuildModel } from './rebuild';
+import { InsertedLayer, rebuildModel } from '../core/rewrite';
 import { blockCount } from './blockwise';
 
 /** Bytes of zero points in ONNX for integers of `bits` (int8/uint8 containers, else 16-bit). */

@@ -11,7 +11,7 @@ import { fit } from '../train/fit';
 import { huffmanEncode } from './huffman';
 import { modelGraph, requireLayersModel, runGraph } from '../core/graph';
 import { layerEntry } from '../core/layers';
-import { rebuildModel } from './rebuild';
+import { rebuildModel } from '../core/rewrite';
 import { weightLayerForward } from './qat';
 import { sqnr } from './affine';
 

@@ -1,10 +1,11 @@
-// Rebuilding a layers model from its topology with edits: layers removed, configs patched,
-// weights replaced, and new layers inserted on an edge. How BatchNormalization folding and the
-// quantized models (kernels replaced, FakeQuantize layers inserted) are made without mutating
-// the input model. The result is always a functional model (a Sequential input is rewritten as
+// The one model-rewrite primitive: rebuilding a layers model from its topology with edits
+// (layers removed, configs patched, weights replaced, new layers inserted on an edge). How
+// BatchNormalization folding, the inference form, the quantized models (kernels replaced,
+// FakeQuantize layers inserted), weight sharing and channel pruning (widths patched, weights
+// sliced) make a new model without mutating the input model. The result is always a functional model (a Sequential input is rewritten as
 // the equivalent functional graph), built by tfjs's own deserializer.
 import * as tf from '@tensorflow/tfjs';
-import { modelGraph } from '../core/graph';
+import { modelGraph } from './graph';
 
 /** A layer to insert after `after` (Keras JSON: class name and snake_case config with a unique name). */
 export interface InsertedLayer {

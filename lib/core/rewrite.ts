@@ -2,8 +2,9 @@
 // (layers removed, configs patched, weights replaced, new layers inserted on an edge). How
 // BatchNormalization folding, the inference form, the quantized models (kernels replaced,
 // FakeQuantize layers inserted), weight sharing and channel pruning (widths patched, weights
-// sliced) make a new model without mutating the input model. The result is always a functional model (a Sequential input is rewritten as
-// the equivalent functional graph), built by tfjs's own deserializer.
+// sliced) make a new model without mutating the input model. The result is a functional model
+// (a Sequential input is rewritten as the equivalent functional graph) unless `keepSequential`
+// asks otherwise; built by tfjs's own deserializer.
 import * as tf from '@tensorflow/tfjs';
 import { modelGraph } from './graph';
 
@@ -25,6 +26,8 @@ export interface RebuildEdits {
   /** New weights by layer name (borrowed: copied into the new model). */
   readonly weights?: Readonly<Record<string, readonly tf.Tensor[]>>;
   readonly insert?: readonly InsertedLayer[];
+  /** A Sequential input stays Sequential (with patch and weights edits only; what prune.channels returns). */
+  readonly keepSequential?: boolean;
 }
 
 interface LayerJson {
@@ -47,6 +50,11 @@ export async function rebuildModel(
   const json = model.toJSON(null, false) as unknown as {
     config: { name?: string; layers: { class_name: string; name?: string; config: Record<string, unknown> }[] };
   };
+  // Asked to stay Sequential, and its layers stay in line (only configs and weights change).
+  if (edits.keepSequential && model instanceof tf.Sequential && !remove.size && !edits.insert?.length) {
+    for (const l of json.config.layers) Object.assign(l.config, edits.patch?.[l.config.name as string] ?? {});
+    return withWeights(await tf.models.modelFromJSON({ modelTopology: json } as never), model, edits);
+  }
   const configs = new Map(json.config.layers.map((l) => [(l.config.name ?? l.name) as string, l]));
   const resolve = (name: string): string => {
     let n = name;
@@ -117,10 +125,20 @@ export async function rebuildModel(
   const rebuilt = await tf.models.modelFromJSON({ modelTopology: topology } as unknown as Parameters<
     typeof tf.models.modelFromJSON
   >[0]);
-  for (const layer of rebuilt.layers) {
-    const w = edits.weights?.[layer.name];
-    if (w) layer.setWeights([...w]);
-    else if (layer.weights.length) layer.setWeights(model.getLayer(layer.name).getWeights());
+  return withWeights(rebuilt, model, edits);
+}
+
+/** `rebuilt` with the edited weights, and copies of `model`'s for every other layer (disposed on failure). */
+function withWeights(rebuilt: tf.LayersModel, model: tf.LayersModel, edits: RebuildEdits): tf.LayersModel {
+  try {
+    for (const layer of rebuilt.layers) {
+      const w = edits.weights?.[layer.name];
+      if (w) layer.setWeights([...w]);
+      else if (layer.weights.length) layer.setWeights(model.getLayer(layer.name).getWeights());
+    }
+  } catch (e) {
+    rebuilt.dispose();
+    throw e;
   }
   return rebuilt;
 }

@@ -270,7 +270,7 @@ export async function channels(
         }),
       );
     }
-    out = await rebuildModel(model, { patch, weights }, FN);
+    out = await rebuildModel(model, { patch, weights, keepSequential: true }, FN);
   } finally {
     Object.values(weights).forEach((ws) => tf.dispose(ws));
   }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { Rng } from '../core/rng';
 import { machineInfo, MachineInfo } from '../core/machine';
-import { LatencyStats, latencyStats, quantile, timeRuns } from '../core/latency';
+import { LatencyStats, latencyStats, median, timeRuns } from '../core/latency';
 import { BenchRuntime } from './runtimes';
 
 /** One measured cell: a model (or variant) on a runtime at a batch size, with its latency statistics. */
@@ -85,6 +85,44 @@ function validate(
   }
 }
 
+/** Options of {@link interleavedRounds}. */
+export interface RoundsOptions {
+  /** Rounds; each measures every subject once. */
+  readonly rounds: number;
+  /** Reverse the order on every other round, so no subject always runs first (paired comparisons). Default false. */
+  readonly alternate?: boolean;
+}
+
+/**
+ * The one fair-comparison loop (bench, NAS and the course use it): each round measures every
+ * subject once, back to back, so load that slows one round slows every subject of it. Returns,
+ * per subject, its measurements in round order; compare subjects round by round
+ * ({@link medianRatio}), not by totals.
+ * @example const [a, b] = await interleavedRounds([m1, m2], (m) => timeOf(m), {rounds: 9}); medianRatio(a, b)
+ */
+export async function interleavedRounds<S, T>(
+  subjects: readonly S[],
+  measure: (subject: S, index: number, round: number) => Promise<T> | T,
+  options: RoundsOptions,
+): Promise<T[][]> {
+  if (!(Number.isInteger(options.rounds) && options.rounds >= 1))
+    throw new ConfigError(
+      `bench.interleavedRounds: rounds a positive integer, got ${describe(options.rounds)}. Use 5.`,
+    );
+  const out = subjects.map(() => [] as T[]);
+  const order = [...subjects.keys()];
+  for (let r = 0; r < options.rounds; r++) {
+    for (const i of options.alternate && r % 2 === 1 ? [...order].reverse() : order)
+      out[i]?.push(await measure(subjects[i] as S, i, r));
+  }
+  return out;
+}
+
+/** The median over rounds of `a[r] / b[r]` (two subjects' measurements from the same rounds). @example medianRatio([2, 4, 9], [1, 2, 3]) // 2 */
+export function medianRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, r) => x / (b[r] as number)));
+}
+
 /**
  * Times each runtime at each batch size in interleaved rounds. Runtimes are activated before each
  * of their rounds and disposed at the end; the tfjs backend in use before is restored (the
@@ -125,27 +163,27 @@ export async function benchmark(
   let done = 0;
   try {
     for (const b of batchSizes) {
-      const times = runtimes.map(() => [] as number[][]); // per runtime, each round's timings
       const memory = runtimes.map(() => process.memoryUsage());
-      for (let r = 0; r < rounds; r++) {
-        for (const [i, rt] of runtimes.entries()) {
+      // Per runtime, each round's timings.
+      const times = await interleavedRounds(
+        runtimes,
+        async (rt, i) => {
           await rt.activate?.();
           const x = inputFor(
             rt.inputShape.reduce((a, d) => a * d, 1),
             b,
           );
-          times[i]?.push(await timeRuns(() => rt.run(x, b), timing, 'bench.benchmark'));
+          const t = await timeRuns(() => rt.run(x, b), timing, 'bench.benchmark');
           memory[i] = process.memoryUsage();
           options.onProgress?.(++done, total);
-        }
-      }
+          return t;
+        },
+        { rounds },
+      );
       for (const [i, rt] of runtimes.entries()) {
         const perRound = times[i] as number[][];
         const roundP50Ms = perRound.map((t) => latencyStats(t).p50Ms);
-        const p50Ms = quantile(
-          [...roundP50Ms].sort((p, q) => p - q),
-          0.5,
-        );
+        const p50Ms = median(roundP50Ms);
         const mem = memory[i] as NodeJS.MemoryUsage;
         const row: BenchRow = {
           model: rt.model ?? options.model ?? 'model',

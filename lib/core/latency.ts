@@ -25,6 +25,14 @@ export interface LatencyStats {
   readonly runs: number;
 }
 
+/** The median of `xs` (any order; the mean of the middle two for an even count). @example median([3, 1, 2]) // 2 */
+export function median(xs: readonly number[]): number {
+  return quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+}
+
 /**
  * The q-quantile (0..1) of sorted values, linear interpolation.
  * @example quantile([1, 2, 3, 4], 0.5) // 2.5

@@ -17,10 +17,9 @@ import { evaluate } from '../train/evaluate';
 import { cachedModel } from '../models/model-cache';
 import { inferenceForm } from '../export/inference-form';
 import { toOnnx } from '../export/onnx/to-onnx';
-import { benchmark } from '../bench/harness';
+import { benchmark, interleavedRounds, medianRatio } from '../bench/harness';
+import { median } from '../core/latency';
 import { BenchRuntime, ortRuntime, tfjsRuntime } from '../bench/runtimes';
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** One candidate of {@link sparsityForMacs}. */
 export interface MacsCandidate {
@@ -174,7 +173,7 @@ export async function pruningSpeedups(
         if (!o || !p) continue;
         const roundSpeedups = o.roundP50Ms.map((t, i) => t / (p.roundP50Ms[i] as number));
         figures[runtime][`batch${b}`] = {
-          speedup: median(roundSpeedups),
+          speedup: medianRatio(o.roundP50Ms, p.roundP50Ms),
           roundSpeedups,
           originalP50Ms: o.p50Ms,
           prunedP50Ms: p.p50Ms,
@@ -200,10 +199,11 @@ export async function layerTimes(
   const rounds = options.rounds ?? 9;
   const shape = [options.batchSize ?? 256, ...(models[0]?.inputs[0]?.shape.slice(1) as number[])];
   const x0 = tf.randomUniform(shape, 0, 1, 'float32', options.seed ?? 1);
-  const perRound = models.map(() => [] as Record<string, number>[]);
+  let perRound: Record<string, number>[][];
   try {
-    for (let r = 0; r < rounds; r++) {
-      models.forEach((model, m) => {
+    perRound = await interleavedRounds(
+      models,
+      (model) => {
         const times: Record<string, number> = {};
         let x: tf.Tensor = x0;
         for (const layer of model.layers) {
@@ -216,9 +216,10 @@ export async function layerTimes(
           x = y;
         }
         if (x !== x0) x.dispose();
-        perRound[m]?.push(times);
-      });
-    }
+        return times;
+      },
+      { rounds },
+    );
   } finally {
     x0.dispose();
   }

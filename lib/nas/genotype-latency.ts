@@ -5,6 +5,7 @@ import { buildModel } from './build';
 import { EndToEndOptions, endToEndLatencyMs, LatencyTable } from './latency-table';
 import { Genotype, genotypeKey, NasTask } from './space';
 import { ConfigError, describe } from '../errors';
+import { interleavedRounds, medianRatio } from '../bench/harness';
 
 /** Memoizes a latency function of a built model (seed 0; latency does not depend on weights) by genotype. */
 function memoizedByGenotype(
@@ -79,22 +80,8 @@ export function pairedLatency(
   return memoizedByGenotype(task, async (model) => {
     const once = (m: tf.LayersModel) => endToEndLatencyMs(m, batchSize, { runs: 1, warmupRuns: 0 });
     await endToEndLatencyMs(model, batchSize, { runs: 1, warmupRuns: 2 });
-    const ratios: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) {
-        const ref = await once(reference);
-        ratios.push((await once(model)) / ref);
-      } else {
-        const cand = await once(model);
-        ratios.push(cand / (await once(reference)));
-      }
-    }
-    ratios.sort((a, b) => a - b);
-    const mid = ratios.length / 2;
-    const median =
-      ratios.length % 2
-        ? (ratios[Math.floor(mid)] as number)
-        : ((ratios[mid - 1] as number) + (ratios[mid] as number)) / 2;
-    return options.referenceMs * median;
+    // Reference and candidate back to back, the order alternating: the median per-round ratio.
+    const [ref, cand] = await interleavedRounds([reference, model], once, { rounds, alternate: true });
+    return options.referenceMs * medianRatio(cand as number[], ref as number[]);
   });
 }

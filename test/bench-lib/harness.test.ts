@@ -5,10 +5,39 @@ import { simpleNet } from '../../lib/models/simplenet';
 import { cnn } from '../../lib/models/cnn';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { quantile } from '../../lib/core/latency';
-import { benchmark, randomInputs, speedups } from '../../lib/bench/harness';
+import { benchmark, interleavedRounds, medianRatio, randomInputs, speedups } from '../../lib/bench/harness';
 import { availableTfjsBackends, functionRuntime, ortRuntime, tfjsRuntime } from '../../lib/bench/runtimes';
 
 describe('bench/harness and runtimes', () => {
+  it('interleavedRounds measures every subject once per round, back to back (alternating on request); medianRatio pairs rounds', async () => {
+    const order: string[] = [];
+    const fixed = await interleavedRounds(['a', 'b', 'c'], (s, i, r) => (order.push(`${s}${r}`), i * 10 + r), {
+      rounds: 2,
+    });
+    expect(order).to.deep.equal(['a0', 'b0', 'c0', 'a1', 'b1', 'c1']);
+    expect(fixed).to.deep.equal([
+      [0, 1],
+      [10, 11],
+      [20, 21],
+    ]);
+    order.length = 0;
+    await interleavedRounds(['ref', 'cand'], async (s, _i, r) => void order.push(`${s}${r}`), {
+      rounds: 3,
+      alternate: true,
+    });
+    expect(order).to.deep.equal(['ref0', 'cand0', 'cand1', 'ref1', 'ref2', 'cand2']);
+    expect(medianRatio([2, 4, 9], [1, 2, 3])).to.equal(2); // per-round ratios 2, 2, 3
+    expect(medianRatio([10, 1], [1, 1])).to.equal(5.5); // even count: the mean of the middle two
+    let err: unknown;
+    try {
+      await interleavedRounds(['a'], () => 0, { rounds: 0 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(ConfigError);
+    expect((err as Error).message).to.match(/^bench\.interleavedRounds: rounds a positive integer, got 0/);
+  });
+
   it('measures runtimes in interleaved rounds: warm-up and timed runs of each in turn, round after round', async () => {
     const calls: string[] = [];
     const rt = (name: string) =>

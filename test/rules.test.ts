@@ -186,6 +186,20 @@ describe('house rules', () => {
     expect(over).to.deep.equal([]);
   });
 
+  it("README's count of public runtime names is the one scripts/public-names.cjs measures (refresh: --write-readme)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const names = require('../scripts/public-names.cjs') as {
+      countPublicNames: (m: unknown) => { total: number; namespaceCount: number };
+      readmeLine: (c: unknown) => string;
+      withReadmeLine: (text: string, line: string) => string | undefined;
+    };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const counts = names.countPublicNames(require('../lib/index'));
+    expect(counts.namespaceCount).to.be.above(10); // namespaces are seen as namespaces, not as single names
+    const readme = fs.readFileSync(path.join(LIB, '..', 'README.md'), 'utf8');
+    expect(names.withReadmeLine(readme, names.readmeLine(counts))).to.equal(readme);
+  });
+
   it('no file is past 400 lines', () => {
     const big = all
       .map((f) => [f, fs.readFileSync(path.join(LIB, f), 'utf8').split('\n').length] as const)

@@ -187,13 +187,11 @@ describe('house rules', () => {
   });
 
   it("README's count of public runtime names is the one scripts/public-names.cjs measures (refresh: --write-readme)", () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const names = require('../scripts/public-names.cjs') as {
       countPublicNames: (m: unknown) => { total: number; namespaceCount: number };
       readmeLine: (c: unknown) => string;
       withReadmeLine: (text: string, line: string) => string | undefined;
     };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const counts = names.countPublicNames(require('../lib/index'));
     expect(counts.namespaceCount).to.be.above(10); // namespaces are seen as namespaces, not as single names
     const readme = fs.readFileSync(path.join(LIB, '..', 'README.md'), 'utf8');

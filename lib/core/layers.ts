@@ -134,6 +134,12 @@ const dense = (x: tf.Tensor, k: tf.Tensor): tf.Tensor =>
         ]),
       );
 
+/** Conv2D's and DepthwiseConv2D's kernel op (NHWC) from the layer's config. */
+const conv2dOp =
+  (op: typeof tf.conv2d | typeof tf.depthwiseConv2d): NonNullable<LayerEntry['kernelOp']> =>
+  (x, k, c) =>
+    op(x as tf.Tensor4D, k as tf.Tensor4D, pair(c.strides), padding(c), 'NHWC', pair(c.dilationRate));
+
 const ENTRIES = {
   InputLayer: entry('InputLayer', 'input'),
   Dense: entry('Dense', 'producer', {
@@ -167,8 +173,7 @@ const ENTRIES = {
     activation: inlineActivation,
     fusesActivation: true,
     foldsBatchNorm: true,
-    kernelOp: (x, k, c) =>
-      tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, pair(c.strides), padding(c), 'NHWC', pair(c.dilationRate)),
+    kernelOp: conv2dOp(tf.conv2d),
     channelCheck: ({ config }) =>
       config.dataFormat === 'channelsFirst' ? 'Conv2D with dataFormat channelsLast' : undefined,
   }),
@@ -188,8 +193,7 @@ const ENTRIES = {
     activation: inlineActivation,
     fusesActivation: true,
     foldsBatchNorm: true,
-    kernelOp: (x, k, c) =>
-      tf.depthwiseConv2d(x as tf.Tensor4D, k as tf.Tensor4D, pair(c.strides), padding(c), 'NHWC', pair(c.dilationRate)),
+    kernelOp: conv2dOp(tf.depthwiseConv2d),
     channelCheck: ({ config }) =>
       Number(config.depthMultiplier ?? 1) !== 1 ? 'DepthwiseConv2D with depthMultiplier 1' : undefined,
   }),

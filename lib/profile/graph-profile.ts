@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { graphModelToArtifacts, specBytes } from '../data/model-io';
 import { AttrValue, graphOpMacs, perExample } from './graph-ops';
-import { LayerProfile, ProfileOptions, ProfileReport, peakActivationBytes } from './report';
+import { LayerProfile, ProfileOptions, ProfileReport, profileTotals } from './report';
 
 interface NodeDef {
   name: string;
@@ -213,27 +213,17 @@ export async function profileGraphModel(model: tf.GraphModel, options: ProfileOp
     warnings.push(
       `profileModel: ${unread.length} weight(s) read by no node the outputs depend on (e.g. '${unread[0]}'); they are left out of the totals.`,
     );
-  const params = layers.reduce((a, l) => a + l.params, 0);
-  const macs = layers.reduce((a, l) => a + (l.macs ?? 0), 0);
-  const weightBytes = layers.reduce((a, l) => a + l.weightBytes, 0);
   const inputBytes = model.inputs.reduce((a, i) => a + prod(shapeOf(i.name)) * (BYTES[i.dtype] ?? 4), 0);
-  const peak = peakActivationBytes(layers, inputBytes) * batchSize;
   return {
     layers,
-    totals: {
-      params,
+    totals: profileTotals(layers, {
+      inputBytes,
+      batchSize,
+      zeros,
       trainableParams: 0,
-      macs,
-      flops: 2 * macs,
-      weightBytes,
       weightBytesByDtype: byDtype,
       storedWeightBytesByDtype: storedByDtype,
-      zeroWeights: zeros,
-      sparsity: params ? zeros / params : 0,
-      peakActivationBytes: peak,
-      peakMemoryBytes: weightBytes + peak,
-      batchSize,
-    },
+    }),
     warnings,
   };
 }

@@ -2,7 +2,7 @@
 // sparsity, and the peak memory of a forward pass. Graph models are profiled by graph-profile.ts.
 import * as tf from '@tensorflow/tfjs';
 import { isGraphModel, modelGraph } from '../core/graph';
-import { LayerProfile, ProfileOptions, ProfileReport, peakActivationBytes } from './report';
+import { LayerProfile, ProfileOptions, ProfileReport, profileTotals } from './report';
 import { profileGraphModel } from './graph-profile';
 
 export type { LayerProfile, ProfileOptions, ProfileReport } from './report';
@@ -61,29 +61,19 @@ export async function profileModel(
       sparsity: params ? layerZeros / params : 0,
     });
   }
-  const params = layers.reduce((a, l) => a + l.params, 0);
-  const macs = layers.reduce((a, l) => a + (l.macs ?? 0), 0);
-  const weightBytes = layers.reduce((a, l) => a + l.weightBytes, 0);
   const inputBytes = model.inputs.reduce(
     (a, t) => a + (t.shape.slice(1) as number[]).reduce((x, d) => x * Math.max(d ?? 1, 1), 1) * 4,
     0,
   );
-  const peak = peakActivationBytes(layers, inputBytes) * batchSize;
   return {
     layers,
-    totals: {
-      params,
-      trainableParams: layers.reduce((a, l) => a + l.trainableParams, 0),
-      macs,
-      flops: 2 * macs,
-      weightBytes,
-      weightBytesByDtype: byDtype,
-      zeroWeights: zeros,
-      sparsity: params ? zeros / params : 0,
-      peakActivationBytes: peak,
-      peakMemoryBytes: weightBytes + peak,
+    totals: profileTotals(layers, {
+      inputBytes,
       batchSize,
-    },
+      zeros,
+      trainableParams: layers.reduce((a, l) => a + l.trainableParams, 0),
+      weightBytesByDtype: byDtype,
+    }),
     warnings,
   };
 }

@@ -149,6 +149,14 @@ function totalsTable(t: ProfileReport['totals']): HtmlBlock {
   return { table: { columns: ['total', 'value'], rows } };
 }
 
+/** The columns of a layer table (the HTML report's and the CLI's), sparsity last. */
+export const LAYER_COLUMNS = ['layer', 'class', 'output', 'params', 'MACs', 'weight bytes', 'sparsity'] as const;
+
+/** A layer's cells before sparsity (each display formats sparsity its own way). */
+export function layerCells(l: LayerProfile): (string | number)[] {
+  return [l.name, l.className, `[${l.outputShape.join(',')}]`, l.params, l.macs ?? '?', l.weightBytes];
+}
+
 /**
  * The profile page's HTML (self-contained: no request leaves the page).
  * @example fs.writeFileSync('profile.html', profileHtml(await profileModel(model), {title: 'MobileNetV2'}))
@@ -173,14 +181,9 @@ export function profileHtml(report: ProfileReport, options: ProfileHtmlOptions =
     { heading: 'Layers' },
     {
       table: {
-        columns: ['layer', 'class', 'output', 'params', 'MACs', 'weight bytes', 'sparsity', 'precision'],
+        columns: [...LAYER_COLUMNS, 'precision'],
         rows: layers.map((l) => [
-          l.name,
-          l.className,
-          `[${l.outputShape.join(',')}]`,
-          l.params,
-          l.macs ?? '?',
-          l.weightBytes,
+          ...layerCells(l),
           l.sparsity,
           l.params ? (options.precision?.[l.name] ?? 'float32') : '',
         ]),

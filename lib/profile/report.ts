@@ -78,3 +78,39 @@ export function peakActivationBytes(layers: readonly LayerProfile[], inputBytes 
   });
   return peak;
 }
+
+/**
+ * The totals of a profile from its layers: sums, FLOPs = 2 x MACs, sparsity = zeros / params, and
+ * the peak memory at `batchSize` (weights plus peak live activations). One place for both the
+ * layers-model and the graph-model profile.
+ */
+export function profileTotals(
+  layers: readonly LayerProfile[],
+  o: {
+    readonly inputBytes: number;
+    readonly batchSize: number;
+    readonly zeros: number;
+    readonly trainableParams: number;
+    readonly weightBytesByDtype: Record<string, number>;
+    readonly storedWeightBytesByDtype?: Record<string, number>;
+  },
+): ProfileReport['totals'] {
+  const params = layers.reduce((a, l) => a + l.params, 0);
+  const macs = layers.reduce((a, l) => a + (l.macs ?? 0), 0);
+  const weightBytes = layers.reduce((a, l) => a + l.weightBytes, 0);
+  const peak = peakActivationBytes(layers, o.inputBytes) * o.batchSize;
+  return {
+    params,
+    trainableParams: o.trainableParams,
+    macs,
+    flops: 2 * macs,
+    weightBytes,
+    weightBytesByDtype: o.weightBytesByDtype,
+    ...(o.storedWeightBytesByDtype ? { storedWeightBytesByDtype: o.storedWeightBytesByDtype } : {}),
+    zeroWeights: o.zeros,
+    sparsity: params ? o.zeros / params : 0,
+    peakActivationBytes: peak,
+    peakMemoryBytes: weightBytes + peak,
+    batchSize: o.batchSize,
+  };
+}

@@ -44,36 +44,24 @@ export const BLOCK_SIZES: readonly number[] = [32, 64, 128];
 /** The default block size of weight-only int4. */
 export const DEFAULT_BLOCK_SIZE = 32;
 
+/** Weight-only int4 with no explicit granularity: the mode where Dense goes blockwise and convolutions stay at 8 bits. */
+function int4WeightOnly(options: LayerSelection, own: LayerOwn, bits: number | undefined): boolean {
+  return options.mode === 'weight-only' && bits === 4 && (own.granularity ?? options.granularity) === undefined;
+}
+
+type LayerOwn = { readonly weightBits?: number; readonly granularity?: string };
+
 /**
  * True when weight-only int4 quantizes the layer blockwise: weight-only mode, 4 bits, no
  * explicit granularity, and a Dense kernel (the MatMul that ONNX Runtime's MatMulNBits runs).
  */
-export function blockwiseLayer(
-  className: string,
-  options: LayerSelection,
-  own: { readonly weightBits?: number; readonly granularity?: string },
-): boolean {
-  return (
-    options.mode === 'weight-only' &&
-    className === 'Dense' &&
-    (own.weightBits ?? options.weightBits ?? 8) === 4 &&
-    (own.granularity ?? options.granularity) === undefined
-  );
+export function blockwiseLayer(className: string, options: LayerSelection, own: LayerOwn): boolean {
+  return className === 'Dense' && int4WeightOnly(options, own, own.weightBits ?? options.weightBits ?? 8);
 }
 
 /** True when int4 blockwise mode keeps a convolution kernel at 8 bits per channel (no 4-bit blockwise convolution here). */
-function int4KeepsConvAt8(
-  className: string,
-  options: LayerSelection,
-  own: { readonly weightBits?: number; readonly granularity?: string },
-): boolean {
-  return (
-    options.mode === 'weight-only' &&
-    className !== 'Dense' &&
-    options.weightBits === 4 &&
-    own.weightBits === undefined &&
-    (own.granularity ?? options.granularity) === undefined
-  );
+function int4KeepsConvAt8(className: string, options: LayerSelection, own: LayerOwn): boolean {
+  return className !== 'Dense' && own.weightBits === undefined && int4WeightOnly(options, own, options.weightBits);
 }
 
 /** Validates granularity, `layers` and `skip` against the model; `fn` names the caller. */

@@ -2,7 +2,7 @@
 // model folder: per-layer table, totals, file sizes; --json for machines, --html for a report.
 import * as path from 'path';
 import { profileModel } from '../../profile/profile-model';
-import { profileHtml } from '../../profile/report-html';
+import { LAYER_COLUMNS, layerCells, profileHtml } from '../../profile/report-html';
 import { layerPrecisions } from '../../profile/precision';
 import { writeFileAtomic } from '../../core/atomic';
 import { readRegularFile } from '../../core/read-file';
@@ -63,16 +63,8 @@ export async function runProfile(args: ParsedArgs, ctx: CommandContext): Promise
     const report = await profileModel(m.model, { batchSize });
     const fileBytes = modelBytes(modelDirArg(dir));
     const t = report.totals;
-    const rows = report.layers.map((l) => [
-      l.name,
-      l.className,
-      `[${l.outputShape.join(',')}]`,
-      l.params,
-      l.macs ?? '?',
-      l.weightBytes,
-      `${(l.sparsity * 100).toFixed(1)}%`,
-    ]);
-    const columns = ['layer', 'class', 'output', 'params', 'MACs', 'weight bytes', 'sparsity'];
+    const rows = report.layers.map((l) => [...layerCells(l), `${(l.sparsity * 100).toFixed(1)}%`]);
+    const columns = [...LAYER_COLUMNS];
     const summary = [
       `${m.kind === 'graph' ? 'graph' : 'layers'} model ${dir}: ${report.layers.length} ${m.kind === 'graph' ? 'nodes' : 'layers'}`,
       `params ${t.params.toLocaleString('en-US')}, MACs ${t.macs.toLocaleString('en-US')} (per example), sparsity ${(t.sparsity * 100).toFixed(2)}%`,

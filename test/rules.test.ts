@@ -195,7 +195,10 @@ describe('house rules', () => {
     const counts = names.countPublicNames(require('../lib/index'));
     expect(counts.namespaceCount).to.be.above(10); // namespaces are seen as namespaces, not as single names
     const readme = fs.readFileSync(path.join(LIB, '..', 'README.md'), 'utf8');
-    expect(names.withReadmeLine(readme, names.readmeLine(counts))).to.equal(readme);
+    const line = names.readmeLine(counts);
+    const stated = readme.split('\n').find((l) => l.startsWith('The package has **'));
+    expect(names.withReadmeLine(readme, line), 'README has the public-names markers').to.be.a('string');
+    expect(stated, 'refresh it: npm run build && node scripts/public-names.cjs --write-readme').to.equal(line);
   });
 
   it('no file is past 400 lines', () => {

@@ -215,7 +215,11 @@ export async function search(
   }
   pick ??= { e: original, accuracy: baseHeld.accuracy, count: baseHeld.count };
   if (pick.e.key === original.key)
-    warnings.push('no compressed candidate kept the accuracy drop within the limit: the original is returned');
+    warnings.push(
+      feasible.length > 1 || rejected.length
+        ? `no compressed candidate within the limit was ${o.goal === 'size' ? 'smaller' : `faster on ${o.target}`} than the original: the original is returned`
+        : 'no compressed candidate kept the accuracy drop within the limit: the original is returned',
+    );
   const chosenBuilt = await buildCandidate(pick.e.candidate, ctx);
   await chosenBuilt.dispose(true);
   // The original itself is the caller's: return a copy.

@@ -28,7 +28,10 @@ export function autoRecipe(
 ): Recipe {
   const data: DataSpec = { ...files.data, path: relative(files.recipeDir, path.resolve(files.data.path)) };
   const labels = files.data.labels ? { labels: relative(files.recipeDir, path.resolve(files.data.labels)) } : {};
-  const spec = { ...data, ...labels };
+  const labelsFile = files.data.labelsFile
+    ? { labelsFile: relative(files.recipeDir, path.resolve(files.data.labelsFile)) }
+    : {};
+  const spec = { ...data, ...labels, ...labelsFile };
   return validateRecipe({
     version: 1,
     name: `auto: ${report.chosen.label} for ${report.target}`,

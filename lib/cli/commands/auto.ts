@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeJsonAtomic } from '../../core/atomic';
+import type { Preprocessing } from '../../data/preprocess';
 import { checkOutputFolder, hasOutputMarker, writeOutputFolder } from '../../core/safe-output';
 import { disposeStageModel, stageInputShape } from '../../pipeline/stage-model';
 import { AUTO_GOALS, AutoTarget, JOURNAL_FILE, autoRecipe, resolveAutoOptions, search, splitData } from '../../auto';
@@ -132,10 +133,12 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
   const out = outArg(args);
   const modelDir = modelDirArg(modelArg);
   const labels = stringArg(args, 'labels');
+  const classNames = stringArg(args, 'class-names');
   const inputs = [
     { role: 'the model', path: modelDir },
     { role: 'the --data', path: path.resolve(data) },
     ...(labels ? [{ role: 'the --labels file', path: path.resolve(labels) }] : []),
+    ...(classNames ? [{ role: 'the --class-names file', path: path.resolve(classNames) }] : []),
   ];
   const force = Boolean(args.values.force);
   const safe = { caller: 'auto', kind: 'auto', force, inputs };
@@ -145,7 +148,7 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
     await writeOutputFolder(out, async () => undefined, safe); // the empty output, with the tool's marker
   } else ctx.progress.step(`resuming the search journaled in ${out}`);
   const m = await openModelArg(modelArg, ctx.progress);
-  const loaded = await loadDataArg(args, stageInputShape(m), ctx.progress);
+  const loaded = await loadDataArg(args, stageInputShape(m), ctx.progress, { requireLabels: true });
   try {
     if (m.kind !== 'layers')
       throw new UsageError(
@@ -165,6 +168,7 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
       writeJsonAtomic(path.join(out, AUTO_REPORT_FILE), report);
       const scale = numberArg(args, 'scale');
       const limit = numberArg(args, 'limit', { integer: true, min: 1 });
+      const preset = stringArg(args, 'preprocessing');
       const shape = stringArg(args, 'image-shape')?.split('x').map(Number) as [number, number, number] | undefined;
       const recipe = autoRecipe(report, {
         recipeDir: out,
@@ -176,6 +180,8 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
           ...(scale !== undefined ? { scale } : {}),
           ...(limit !== undefined ? { limit } : {}),
           ...(shape ? { imageShape: shape } : {}),
+          ...(preset ? { preprocessing: preset as Preprocessing['preset'] & string } : {}),
+          ...(classNames ? { labelsFile: path.resolve(classNames) } : {}),
         },
       });
       ctx.progress.step('running the chosen recipe through the pipeline');

@@ -91,7 +91,8 @@ export function layerDecisions(
     if (!d) out.set(layer, (d = { layer, why: '' }));
     return d;
   };
-  const pt = (x: number) => `${(x * 100).toFixed(2)} pt`;
+  const pt = (x: number | null) =>
+    x === null ? 'an unmeasured amount (the budget ran out first)' : `${(x * 100).toFixed(2)} pt`;
   for (const s of sensitivity) {
     const d = get(s.layer);
     d.channelsBefore = s.channels;
@@ -101,9 +102,12 @@ export function layerDecisions(
     }
     const whole = chosen.keepWhole.includes(s.layer);
     d.pruning = whole ? 'kept whole' : 'pruned';
-    d.why = whole
-      ? `pruned alone it lost ${pt(s.accuracyDrop)}, over half the allowed ${pt(maxDrop)}`
-      : `pruned alone it lost ${pt(s.accuracyDrop)}`;
+    d.why =
+      s.accuracyDrop === null
+        ? 'kept whole: the budget ran out before its sensitivity was measured'
+        : whole
+          ? `pruned alone it lost ${pt(s.accuracyDrop)}, over half the allowed ${pt(maxDrop)}`
+          : `pruned alone it lost ${pt(s.accuracyDrop)}`;
   }
   const run = fallback.find((f) => f.sparsity === chosen.sparsity);
   if (chosen.precision === 'int8') {

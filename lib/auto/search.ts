@@ -98,10 +98,10 @@ export async function search(
   const overBudget = () => o.budgetSeconds !== undefined && (Date.now() - started) / 1000 > o.budgetSeconds;
   const say = (text: string) => o.onEvaluation?.(text);
 
-  const evaluate = async (c: Candidate, timed: boolean): Promise<Evaluation | undefined> => {
+  const evaluate = async (c: Candidate, timed: boolean, always = false): Promise<Evaluation | undefined> => {
     const keys = [`timed:${candidateKey(c)}`, ...(timed ? [] : [`untimed:${candidateKey(c)}`])];
     const known = keys.find((k) => journal.has(k));
-    if (!known && overBudget()) {
+    if (!known && !always && overBudget()) {
       budgetExhausted = true;
       return undefined;
     }
@@ -128,7 +128,7 @@ export async function search(
     return value;
   };
 
-  const measuredOriginal = await evaluate(ORIGINAL, true);
+  const measuredOriginal = await evaluate(ORIGINAL, true, true); // the baseline, whatever the budget
   if (!measuredOriginal)
     throw new ConfigError(
       `${FN}: the original model measured on ${o.target}, got ${failed[0]?.reason ?? 'no time (budget)'}. Choose another target or a larger budget.`,
@@ -137,7 +137,8 @@ export async function search(
   const selfSpeedup = measuredOriginal.speedup as number;
   const original: Evaluation = { ...measuredOriginal, speedup: 1 };
   const baseAccuracy = original.accuracy;
-  const sensitivity = o.sparsities.length ? await channelSensitivity(ctx, baseAccuracy, journal) : [];
+  const sensitivity = o.sparsities.length ? await channelSensitivity(ctx, baseAccuracy, journal, overBudget) : [];
+  if (sensitivity.some((s) => s.accuracy === null)) budgetExhausted = true;
   const keepWhole = sensitivity.filter((s) => s.keepWhole).map((s) => s.layer);
   const hasLargeDense = model.layers.some(
     (l) => l.getClassName() === 'Dense' && (l.getWeights()[0]?.size ?? 0) >= INT4_MIN_PARAMS,

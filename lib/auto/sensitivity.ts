@@ -16,8 +16,9 @@ export interface LayerSensitivity {
   /** The group's first producer (Conv2D / Dense). */
   readonly layer: string;
   readonly channels: number;
-  readonly accuracy: number;
-  readonly accuracyDrop: number;
+  /** Null when the budget ran out before this group was probed (it is then kept whole). */
+  readonly accuracy: number | null;
+  readonly accuracyDrop: number | null;
   /** Kept whole at every pruning level. */
   readonly keepWhole: boolean;
 }
@@ -48,11 +49,16 @@ export async function channelSensitivity(
   ctx: EvalContext,
   baseAccuracy: number,
   journal: Journal,
+  overBudget: () => boolean,
 ): Promise<LayerSensitivity[]> {
   const probe = ctx.options.probeSparsity;
   const out: LayerSensitivity[] = [];
   for (const g of await prunableGroups(ctx)) {
     const key = `sensitivity:${hashConfig({ layer: g.layer, probe, target: ctx.options.target })}`;
+    if (!journal.has(key) && overBudget()) {
+      out.push({ ...g, accuracy: null, accuracyDrop: null, keepWhole: true });
+      continue;
+    }
     const { value: accuracy } = await journal.remember(key, async () => {
       const { model } = await prune.channels(ctx.original.model, {
         sparsity: 0,

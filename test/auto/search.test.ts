@@ -11,6 +11,8 @@ import { expect } from 'chai';
 import { loadWideCnn } from '../../lib/models/wide-cnn';
 import { saveModel } from '../../lib/data/model-io';
 import { loadDataFiles } from '../../lib/data/data-files';
+import { loadMnist } from '../../lib/data/mnist';
+import { sliceImageSet } from '../../lib/data/image-set';
 import { autoRecipe, search, shipRecipe, splitData, JOURNAL_FILE } from '../../lib/auto';
 import { planOf } from '../../lib/quantize/plan';
 import { mnistNpy } from '../cli/helpers';
@@ -93,5 +95,38 @@ describe('auto.search on the cached wide MNIST CNN, target ort', function () {
     data.dispose();
     loaded.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('measures TFLite files in TFLite, and for a size goal on tfjs-wasm picks by file size', async () => {
+    const { model } = await loadWideCnn();
+    const set = sliceImageSet(loadMnist().test, 0, 300);
+    const data = splitData(set, { seed: 2 });
+    const before = tf.memory().numTensors;
+    const lite = await search(model, data, { target: 'tflite', maxDrop: 0.02, sparsities: [0.5], rankLayers: 2 });
+    lite.model.dispose();
+    expect(lite.report.candidates.every((c) => c.format === 'tflite')).to.equal(true);
+    expect(lite.report.candidates.map((c) => c.label)).to.include('int8');
+    expect(lite.report.chosen.accuracyDrop).to.be.at.most(0.02);
+    const small = await search(model, data, { target: 'tfjs-wasm', goal: 'size', maxDrop: 0.02, sparsities: [0.5] });
+    small.model.dispose();
+    expect(small.report.candidates.every((c) => c.format === 'tfjs-layers')).to.equal(true);
+    const within = small.report.candidates.filter((c) => small.report.original.accuracy - c.accuracy <= 0.02);
+    const smallest = Math.min(...within.map((c) => c.sizeBytes));
+    if (small.report.rejected.length === 0) expect(small.report.chosen.sizeBytes).to.equal(smallest);
+    expect(small.report.chosen.sizeRatio).to.be.lessThan(0.5); // INT8 weight files: a quarter of float32, plus the topology
+    expect(tf.memory().numTensors).to.equal(before);
+    model.dispose();
+  });
+
+  it('stops starting evaluations once the budget is spent, and still returns a checked point', async () => {
+    const { model } = await loadWideCnn();
+    const data = splitData(sliceImageSet(loadMnist().test, 0, 200), { seed: 3 });
+    const { model: m, report } = await search(model, data, { target: 'ort', maxDrop: 0.02, budgetSeconds: 0.001 });
+    m.dispose();
+    expect(report.budgetExhausted).to.equal(true);
+    expect(report.candidates.map((c) => c.label)).to.deep.equal(['original']);
+    expect(report.chosen.label).to.equal('original');
+    expect(report.chosen.accuracyDrop).to.equal(0);
+    model.dispose();
   });
 });

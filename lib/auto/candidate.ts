@@ -18,6 +18,8 @@ export interface Candidate {
   readonly precision: CandidatePrecision;
   /** INT8: layers reverted to float (the fallback). */
   readonly floatLayers: readonly string[];
+  /** Pruned candidates: epochs of fine-tuning on the training data after pruning (absent or 0: none). */
+  readonly fineTuneEpochs?: number;
 }
 
 /** The original model, as a candidate. */
@@ -30,13 +32,18 @@ export function candidateKey(c: Candidate): string {
     k: [...c.keepWhole].sort(),
     p: c.precision,
     f: [...c.floatLayers].sort(),
+    e: c.fineTuneEpochs ? c.fineTuneEpochs : undefined,
   });
 }
 
 /** A short human label, e.g. 'prune 0.5 + int8 (2 float)'. */
 export function candidateLabel(c: Candidate): string {
   const parts = [
-    ...(c.sparsity > 0 ? [`prune ${c.sparsity}${c.keepWhole.length ? ` (${c.keepWhole.length} whole)` : ''}`] : []),
+    ...(c.sparsity > 0
+      ? [
+          `prune ${c.sparsity}${c.keepWhole.length ? ` (${c.keepWhole.length} whole)` : ''}${c.fineTuneEpochs ? ` + fine-tune ${c.fineTuneEpochs}` : ''}`,
+        ]
+      : []),
     ...(c.precision === 'int8'
       ? [`int8${c.floatLayers.length ? ` (${c.floatLayers.length} float)` : ''}`]
       : c.precision === 'int4-weights'
@@ -64,6 +71,7 @@ export function candidateStages(c: Candidate, target: AutoTarget, calibrationCou
       sparsity: c.sparsity,
       target: pruneTargetOf(target),
       ...(c.keepWhole.length ? { layers: Object.fromEntries(c.keepWhole.map((n) => [literal(n), 0])) } : {}),
+      ...(c.fineTuneEpochs ? { fineTune: { epochs: c.fineTuneEpochs, batchSize: 64 } } : {}),
     };
     stages.push(prune);
   }

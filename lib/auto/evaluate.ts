@@ -31,6 +31,8 @@ export interface EvalContext {
   readonly classes?: number;
   /** Labelled data the candidates are scored on (and INT8 calibrated on). */
   readonly search: LoadedData;
+  /** Labelled training data pruned candidates are fine-tuned on, when given. */
+  readonly training?: LoadedData;
 }
 
 /** A candidate's measurements. */
@@ -70,7 +72,10 @@ export interface Built {
 /** Runs the candidate's stages from the original model, as `run` would. */
 export async function buildCandidate(c: Candidate, ctx: EvalContext): Promise<Built> {
   const { target, calibrationCount, seed } = ctx.options;
-  const stageCtx: StageContext = { seed, data: { calibration: ctx.search, evaluation: ctx.search } };
+  const stageCtx: StageContext = {
+    seed,
+    data: { calibration: ctx.search, evaluation: ctx.search, ...(ctx.training ? { training: ctx.training } : {}) },
+  };
   const outcomes: StageOutcome[] = [];
   const owned: StageModel[] = [];
   let current: StageModel = ctx.original;

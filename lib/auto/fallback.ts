@@ -39,7 +39,7 @@ export type Evaluate = (c: Candidate, timed: boolean) => Promise<Evaluation | un
  * the drop on the search data within `maxDrop`.
  */
 export async function int8WithFallback(
-  base: Pick<Candidate, 'sparsity' | 'keepWhole'>,
+  base: Pick<Candidate, 'sparsity' | 'keepWhole' | 'fineTuneEpochs'>,
   o: {
     readonly baseAccuracy: number;
     readonly maxDrop: number;

@@ -25,7 +25,7 @@ function dataHash(source: DataSource): string {
 /** The search's identity: a short hash. */
 export function searchFingerprint(
   model: tf.LayersModel,
-  data: { readonly search: DataSource; readonly heldOut: DataSource },
+  data: { readonly search: DataSource; readonly heldOut: DataSource; readonly training?: DataSource },
   options: ResolvedAutoOptions,
 ): string {
   const h = createHash('sha256');
@@ -36,6 +36,7 @@ export function searchFingerprint(
     model: h.digest('hex'),
     search: dataHash(data.search),
     heldOut: dataHash(data.heldOut),
+    training: data.training ? dataHash(data.training) : undefined,
     options: measured,
   });
 }

@@ -28,6 +28,8 @@ export interface AutoOptions {
   readonly probeSparsity?: number;
   /** INT8 fallback: how many quantized layers (those with the lowest output SQNR) are ranked by their effect on accuracy (default 8). */
   readonly rankLayers?: number;
+  /** With training data: epochs of fine-tuning after pruning (default 1). */
+  readonly fineTuneEpochs?: number;
   /** Calibration examples for static INT8 (default 256). */
   readonly calibrationCount?: number;
   /** Batch size of the latency measurements (default 1). */
@@ -118,6 +120,7 @@ export function resolveAutoOptions(options: AutoOptions): ResolvedAutoOptions {
     probeSparsity: probe,
     rankLayers: checkInt('rankLayers', 8, 1, 1000),
     calibrationCount: checkInt('calibrationCount', 256, 1, 100_000),
+    fineTuneEpochs: checkInt('fineTuneEpochs', 1, 1, 100),
     batchSize: checkInt('batchSize', 1, 1, 1024),
     rounds: checkInt('rounds', 5, 1, 50),
     seed: checkInt('seed', 0, 0, 2 ** 31 - 1),

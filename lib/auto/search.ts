@@ -41,6 +41,8 @@ const FN = 'auto.search';
 export interface AutoData {
   readonly search: DataSource;
   readonly heldOut: DataSource;
+  /** Labelled training data: pruned candidates are fine-tuned on it (`fineTuneEpochs`), as a recipe's prune stage does. */
+  readonly training?: DataSource;
 }
 
 /** Dense kernels at least this large get an int4 weight-only candidate (MatMulNBits pays off on big matrices). */
@@ -66,6 +68,7 @@ function checkInputs(model: tf.LayersModel, data: AutoData): void {
     );
   checkSource(data.search, FN);
   checkSource(data.heldOut, FN);
+  if (data.training !== undefined) checkSource(data.training, FN);
 }
 
 /**
@@ -91,7 +94,9 @@ export async function search(
     inputShape,
     classes,
     search: asLoaded(data.search),
+    ...(data.training ? { training: asLoaded(data.training) } : {}),
   };
+  const fineTuneEpochs = data.training ? o.fineTuneEpochs : 0;
   const warnings: string[] = [];
   const failed: { label: string; reason: string }[] = [];
   let budgetExhausted = false;
@@ -151,7 +156,11 @@ export async function search(
       warnings.push(`every channel group is too sensitive to prune at ${o.probeSparsity}: no pruned candidates`);
       break;
     }
-    const base = { sparsity, keepWhole: sparsity > 0 ? keepWhole : [] };
+    const base = {
+      sparsity,
+      keepWhole: sparsity > 0 ? keepWhole : [],
+      ...(sparsity > 0 && fineTuneEpochs ? { fineTuneEpochs } : {}),
+    };
     if (sparsity > 0) {
       const e = await evaluate({ ...base, precision: 'float', floatLayers: [] }, true);
       if (e && e.macs >= original.macs) {

@@ -24,20 +24,33 @@ const relative = (from: string, to: string) => {
  */
 export function autoRecipe(
   report: Pick<AutoReport, 'chosen' | 'maxDrop' | 'target'>,
-  files: { readonly recipeDir: string; readonly modelDir: string; readonly data: DataSpec; readonly seed?: number },
+  files: {
+    readonly recipeDir: string;
+    readonly modelDir: string;
+    readonly data: DataSpec;
+    /** The training data pruned candidates were fine-tuned on (when the chosen stages fine-tune). */
+    readonly training?: DataSpec;
+    readonly seed?: number;
+  },
 ): Recipe {
-  const data: DataSpec = { ...files.data, path: relative(files.recipeDir, path.resolve(files.data.path)) };
-  const labels = files.data.labels ? { labels: relative(files.recipeDir, path.resolve(files.data.labels)) } : {};
-  const labelsFile = files.data.labelsFile
-    ? { labelsFile: relative(files.recipeDir, path.resolve(files.data.labelsFile)) }
-    : {};
-  const spec = { ...data, ...labels, ...labelsFile };
+  const rel = (d: DataSpec): DataSpec => ({
+    ...d,
+    path: relative(files.recipeDir, path.resolve(d.path)),
+    ...(d.labels ? { labels: relative(files.recipeDir, path.resolve(d.labels)) } : {}),
+    ...(d.labelsFile ? { labelsFile: relative(files.recipeDir, path.resolve(d.labelsFile)) } : {}),
+  });
+  const spec = rel(files.data);
+  const fineTunes = report.chosen.stages.some((s) => s.kind === 'prune' && s.fineTune);
   return validateRecipe({
     version: 1,
     name: `auto: ${report.chosen.label} for ${report.target}`,
     model: relative(files.recipeDir, path.resolve(files.modelDir)),
     seed: files.seed ?? 0,
-    data: { calibration: spec, evaluation: spec },
+    data: {
+      calibration: spec,
+      evaluation: spec,
+      ...(fineTunes && files.training ? { training: rel(files.training) } : {}),
+    },
     stages: report.chosen.stages,
     checks: { maxAccuracyDrop: report.maxDrop },
     deploy: { prefer: report.target === 'ort' ? 'ort' : report.target === 'tflite' ? 'tflite' : 'tfjs' },

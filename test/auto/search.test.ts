@@ -13,7 +13,7 @@ import { saveModel } from '../../lib/data/model-io';
 import { loadDataFiles } from '../../lib/data/data-files';
 import { loadMnist } from '../../lib/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
-import { autoRecipe, search, shipRecipe, splitData, JOURNAL_FILE } from '../../lib/auto';
+import { autoRecipe, candidateStages, search, shipRecipe, splitData, JOURNAL_FILE } from '../../lib/auto';
 import { planOf } from '../../lib/quantize/plan';
 import { mnistNpy } from '../cli/helpers';
 
@@ -127,6 +127,36 @@ describe('auto.search on the cached wide MNIST CNN, target ort', function () {
     expect(report.candidates.map((c) => c.label)).to.deep.equal(['original']);
     expect(report.chosen.label).to.equal('original');
     expect(report.chosen.accuracyDrop).to.equal(0);
+    model.dispose();
+  });
+
+  it('with training data, pruned candidates are fine-tuned (the recipe fine-tunes on data.training too)', async () => {
+    const { model } = await loadWideCnn();
+    const mnist = loadMnist();
+    const data = splitData(sliceImageSet(mnist.test, 0, 200), { seed: 4 });
+    const training = sliceImageSet(mnist.train, 0, 512);
+    const { model: m, report } = await search(
+      model,
+      { ...data, training },
+      { target: 'ort', maxDrop: 0.5, sparsities: [0.5], probeSparsity: 0.5 },
+    );
+    m.dispose();
+    const pruned = report.candidates.filter((c) => c.candidate.sparsity > 0);
+    expect(pruned.length).to.be.greaterThan(0);
+    expect(pruned.every((c) => c.candidate.fineTuneEpochs === 1 && /fine-tune 1/.test(c.label))).to.equal(true);
+    // The recipe of a fine-tuned candidate names the training data.
+    const stages = candidateStages(pruned[0]!.candidate, 'ort', 256);
+    const recipe = autoRecipe(
+      { ...report, chosen: { ...report.chosen, stages } },
+      {
+        recipeDir: '/tmp/r',
+        modelDir: '/tmp/r/model',
+        data: { path: '/tmp/r/x.npy', labels: '/tmp/r/y.npy' },
+        training: { path: '/tmp/r/t.npy', labels: '/tmp/r/ty.npy' },
+      },
+    );
+    expect(recipe.data?.training).to.deep.equal({ path: 't.npy', labels: 'ty.npy' });
+    expect(recipe.stages[0]).to.deep.include({ kind: 'prune', fineTune: { epochs: 1, batchSize: 64 } });
     model.dispose();
   });
 });

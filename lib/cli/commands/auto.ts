@@ -64,6 +64,12 @@ export const AUTO: CommandSpec = {
     },
     'batch-size': { type: 'string', value: 'N', description: 'batch size of the latency measurements (default 1)' },
     sparsities: { type: 'string', value: 'A,B', description: 'channel-pruning levels tried (default 0.25,0.5)' },
+    train: {
+      type: 'string',
+      value: 'DIR|FILE.npy',
+      description: 'labelled training data: pruned candidates are fine-tuned on it for one epoch (read like --data)',
+    },
+    'train-labels': { type: 'string', value: 'FILE.npy', description: 'labels for .npy --train inputs' },
     out: {
       type: 'string',
       value: 'DIR',
@@ -134,11 +140,16 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
   const modelDir = modelDirArg(modelArg);
   const labels = stringArg(args, 'labels');
   const classNames = stringArg(args, 'class-names');
+  const train = stringArg(args, 'train');
+  const trainLabels = stringArg(args, 'train-labels');
+  if (trainLabels && !train) throw new UsageError('--train-labels needs --train (the inputs the labels belong to).');
   const inputs = [
     { role: 'the model', path: modelDir },
     { role: 'the --data', path: path.resolve(data) },
     ...(labels ? [{ role: 'the --labels file', path: path.resolve(labels) }] : []),
     ...(classNames ? [{ role: 'the --class-names file', path: path.resolve(classNames) }] : []),
+    ...(train ? [{ role: 'the --train data', path: path.resolve(train) }] : []),
+    ...(trainLabels ? [{ role: 'the --train-labels file', path: path.resolve(trainLabels) }] : []),
   ];
   const force = Boolean(args.values.force);
   const safe = { caller: 'auto', kind: 'auto', force, inputs };
@@ -149,6 +160,27 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
   } else ctx.progress.step(`resuming the search journaled in ${out}`);
   const m = await openModelArg(modelArg, ctx.progress);
   const loaded = await loadDataArg(args, stageInputShape(m), ctx.progress, { requireLabels: true });
+  // The training data is read like --data (its scale and preprocessing), with its own labels.
+  const training = train
+    ? await loadDataArg(
+        {
+          ...args,
+          values: {
+            ...args.values,
+            data: train,
+            ...(trainLabels ? { labels: trainLabels } : {}),
+            ...(trainLabels || !labels ? {} : { labels: undefined }),
+          },
+        } as ParsedArgs,
+        stageInputShape(m),
+        ctx.progress,
+        { requireLabels: true },
+      ).catch((e: unknown) => {
+        loaded?.dispose();
+        disposeStageModel(m);
+        throw e;
+      })
+    : undefined;
   try {
     if (m.kind !== 'layers')
       throw new UsageError(
@@ -159,11 +191,15 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
     const split = splitData(loaded.source, { heldOutFraction, seed });
     try {
       ctx.progress.step(`searching for ${target} (${goal ?? 'latency'}, at most ${pct(maxDrop)} lost)`);
-      const { model, report } = await search(m.model, split, {
-        ...searchOptions,
-        journalDir: out,
-        onEvaluation: (text) => ctx.progress.line(`  ${text}`),
-      });
+      const { model, report } = await search(
+        m.model,
+        { ...split, ...(training ? { training: training.source } : {}) },
+        {
+          ...searchOptions,
+          journalDir: out,
+          onEvaluation: (text) => ctx.progress.line(`  ${text}`),
+        },
+      );
       model.dispose();
       writeJsonAtomic(path.join(out, AUTO_REPORT_FILE), report);
       const scale = numberArg(args, 'scale');
@@ -174,6 +210,17 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
         recipeDir: out,
         modelDir,
         seed,
+        ...(train
+          ? {
+              training: {
+                path: path.resolve(train),
+                ...(trainLabels ? { labels: path.resolve(trainLabels) } : {}),
+                ...(scale !== undefined ? { scale } : {}),
+                ...(preset ? { preprocessing: preset as Preprocessing['preset'] & string } : {}),
+                ...(classNames ? { labelsFile: path.resolve(classNames) } : {}),
+              },
+            }
+          : {}),
         data: {
           path: path.resolve(data),
           ...(labels ? { labels: path.resolve(labels) } : {}),
@@ -218,6 +265,7 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
       split.dispose();
     }
   } finally {
+    training?.dispose();
     loaded?.dispose();
     disposeStageModel(m);
   }

@@ -165,6 +165,8 @@ export * as monitor from './monitor';
 export * as viz from './viz';
 // Recipes and the pipeline behind `tfjs-compress run`, and the command line itself.
 export * as pipeline from './pipeline';
+// Compress to a target: the search that finds, checks and ships a recipe for a latency or size goal.
+export * as auto from './auto';
 export * as cli from './cli';
 
 // The course (kept apart: no library folder imports it).

@@ -16,6 +16,7 @@ import { PRUNE, runPruneCommand } from './commands/prune';
 import { EXPORT, runExportCommand } from './commands/export';
 import { BENCH, runBenchCommand } from './commands/bench';
 import { RUN, runRunCommand } from './commands/run';
+import { AUTO, runAutoCommand } from './commands/auto';
 
 type Runner = (args: ParsedArgs, ctx: CommandContext) => Promise<CommandResult>;
 
@@ -27,6 +28,7 @@ export const COMMANDS: readonly (readonly [CommandSpec, Runner])[] = [
   [EXPORT, runExportCommand],
   [BENCH, runBenchCommand],
   [RUN, runRunCommand],
+  [AUTO, runAutoCommand],
 ];
 
 const SERVE_SUMMARY = 'Serve models from a registry over HTTP (see `tfjs-compress serve --help`).';

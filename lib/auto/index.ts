@@ -1,0 +1,18 @@
+// Compress to a target: an accuracy-controlled search over pruning and precision for the latency
+// (or size) goal on the user's runtime, with its recipe and report. Exported as the `auto` namespace.
+export { search } from './search';
+export type { AutoData } from './search';
+export { splitData } from './split';
+export type { SplitOptions } from './split';
+export { resolveAutoOptions, AUTO_TARGETS, AUTO_GOALS } from './options';
+export type { AutoOptions, AutoTarget, AutoGoal } from './options';
+export { candidateStages, candidateLabel, candidateKey } from './candidate';
+export type { Candidate, CandidatePrecision } from './candidate';
+export { fitLatencyModel, predictLatency } from './latency-model';
+export type { LatencyModel, LatencyPoint } from './latency-model';
+export { JOURNAL_FILE } from './journal';
+export { autoRecipe, shipRecipe } from './ship';
+export type { AutoReport, ChosenPoint, LayerDecision } from './report';
+export type { Evaluation } from './evaluate';
+export type { FallbackReport, RankedLayer } from './fallback';
+export type { LayerSensitivity } from './sensitivity';

@@ -1,0 +1,287 @@
+// `auto.search(model, data, options) -> {model, report}`: compress to a target. Given the runtime
+// the model will run on, a goal (latency there, or file size) and the largest accuracy drop allowed,
+// it searches what the library's verbs can do and returns the best model that keeps the drop on
+// held-out data:
+//   1. the original, measured on the target (size, accuracy on the search data, latency);
+//   2. each channel group's sensitivity to pruning, on the search data (sensitivity.ts);
+//   3. for each pruning level (0 and `sparsities`, channel counts in the target's tiles, sensitive
+//      groups kept whole): the pruned float model, static INT8 with NNCF's per-layer float
+//      fallback (fallback.ts), and int4 weight-only when the model has large Dense layers;
+//   4. the Pareto front of accuracy, latency and size; the best point within the limit on the
+//      search data is checked on the held-out data, and the next one tried if it fails there;
+//   5. a latency model fitted on the measurements, with its leave-one-out error.
+// Every evaluation is journaled (journal.ts): a killed search resumes without redoing them.
+// Candidates are made by the pipeline's own stage functions from recipe stages (candidate.ts),
+// so `report.chosen.stages` in a recipe reproduces the chosen model with `tfjs-compress run`.
+// Evaluations run one after another, never in parallel: each times the target, and timings of two
+// models sharing the cores would measure the sharing.
+import * as tf from '@tensorflow/tfjs';
+import { CompressionError, ConfigError } from '../errors';
+import { requireLayersModel } from '../core/graph';
+import { machineInfo } from '../core/machine';
+import { DataSource, checkSource, sourceCount } from '../data/source';
+import { LoadedData } from '../data/data-files';
+import { inputShapeOf, outputUnits } from '../train/model-output';
+import { planOf } from '../quantize/plan';
+import { paretoFront } from '../nas/pareto';
+import { cloneModel } from '../prune/clone';
+import { Candidate, ORIGINAL, candidateKey, candidateLabel, candidateStages } from './candidate';
+import { EvalContext, Evaluation, artifactAccuracy, buildCandidate, evaluateCandidate } from './evaluate';
+import { FallbackReport, int8WithFallback } from './fallback';
+import { searchFingerprint } from './fingerprint';
+import { Journal } from './journal';
+import { fitLatencyModel } from './latency-model';
+import { AutoOptions, resolveAutoOptions } from './options';
+import { AutoReport, ChosenPoint, layerDecisions } from './report';
+import { channelSensitivity } from './sensitivity';
+
+const FN = 'auto.search';
+
+/** The data of a search: labelled search data (scoring, calibration), and held-out data it never sees until the check. */
+export interface AutoData {
+  readonly search: DataSource;
+  readonly heldOut: DataSource;
+  /** Labelled training data: pruned candidates are fine-tuned on it (`fineTuneEpochs`), as a recipe's prune stage does. */
+  readonly training?: DataSource;
+}
+
+/** Dense kernels at least this large get an int4 weight-only candidate (MatMulNBits pays off on big matrices). */
+const INT4_MIN_PARAMS = 65_536;
+
+const asLoaded = (source: DataSource): LoadedData => ({
+  source,
+  kind: 'npy',
+  count: sourceCount(source) ?? 0,
+  labelled: true,
+  paths: [],
+  dispose: () => undefined,
+});
+
+function checkInputs(model: tf.LayersModel, data: AutoData): void {
+  requireLayersModel(model, FN);
+  if (planOf(model))
+    throw new ConfigError(`${FN}: a float model, got a quantized one. Pass the model before quantization.`);
+  if (!data || typeof data !== 'object' || !Object.hasOwn(data, 'search') || !Object.hasOwn(data, 'heldOut'))
+    throw new ConfigError(
+      `${FN}: data {search, heldOut} (labelled; the held-out part is only used to check the result), got ${typeof data}. ` +
+        `Split your data, e.g. with auto.splitData(set, {heldOutFraction: 0.5}).`,
+    );
+  checkSource(data.search, FN);
+  checkSource(data.heldOut, FN);
+  if (data.training !== undefined) checkSource(data.training, FN);
+}
+
+/**
+ * Searches pruning and precision for the smallest latency (or size) on `options.target` whose
+ * accuracy drop on `data.heldOut` is at most `options.maxDrop`. The input model is not modified;
+ * the caller owns the returned model (a quantized model carries its plan for the exporters).
+ * @example const {model, report} = await auto.search(model, {search, heldOut}, {target: 'ort', maxDrop: 0.01});
+ */
+export async function search(
+  model: tf.LayersModel,
+  data: AutoData,
+  options: AutoOptions,
+): Promise<{ model: tf.LayersModel; report: AutoReport }> {
+  checkInputs(model, data);
+  const o = resolveAutoOptions(options);
+  const started = Date.now();
+  const inputShape = inputShapeOf(model, FN);
+  const classes = outputUnits(model, FN);
+  const journal = new Journal(o.journalDir, searchFingerprint(model, data, o));
+  const ctx: EvalContext = {
+    original: { kind: 'layers', model },
+    options: o,
+    inputShape,
+    classes,
+    search: asLoaded(data.search),
+    ...(data.training ? { training: asLoaded(data.training) } : {}),
+  };
+  const fineTuneEpochs = data.training ? o.fineTuneEpochs : 0;
+  const warnings: string[] = [];
+  const failed: { label: string; reason: string }[] = [];
+  let budgetExhausted = false;
+  const overBudget = () => o.budgetSeconds !== undefined && (Date.now() - started) / 1000 > o.budgetSeconds;
+  const say = (text: string) => o.onEvaluation?.(text);
+
+  const evaluate = async (c: Candidate, timed: boolean, always = false): Promise<Evaluation | undefined> => {
+    const keys = [`timed:${candidateKey(c)}`, ...(timed ? [] : [`untimed:${candidateKey(c)}`])];
+    const known = keys.find((k) => journal.has(k));
+    if (!known && !always && overBudget()) {
+      budgetExhausted = true;
+      return undefined;
+    }
+    const { value, reused } = await journal.remember<Evaluation | { error: string }>(
+      known ?? (keys.at(-1) as string),
+      async () => {
+        try {
+          return await evaluateCandidate(c, ctx, timed);
+        } catch (e) {
+          if (!(e instanceof CompressionError)) throw e;
+          return { error: e.message };
+        }
+      },
+    );
+    if ('error' in value) {
+      if (!failed.some((f) => f.label === candidateLabel(c)))
+        failed.push({ label: candidateLabel(c), reason: value.error });
+      return undefined;
+    }
+    say(
+      `${reused ? 'reused' : 'measured'} ${value.label}: accuracy ${(value.accuracy * 100).toFixed(2)}%, ` +
+        `${value.sizeBytes} bytes${value.speedup !== undefined ? `, ${value.speedup.toFixed(2)}x on ${o.target}` : ''}`,
+    );
+    return value;
+  };
+
+  const measuredOriginal = await evaluate(ORIGINAL, true, true); // the baseline, whatever the budget
+  if (!measuredOriginal)
+    throw new ConfigError(
+      `${FN}: the original model measured on ${o.target}, got ${failed[0]?.reason ?? 'no time (budget)'}. Choose another target or a larger budget.`,
+    );
+  // The original timed against itself measures the noise of paired timings here; its speedup is 1 by definition.
+  const selfSpeedup = measuredOriginal.speedup as number;
+  const original: Evaluation = { ...measuredOriginal, speedup: 1 };
+  const baseAccuracy = original.accuracy;
+  const sensitivity = o.sparsities.length ? await channelSensitivity(ctx, baseAccuracy, journal, overBudget) : [];
+  if (sensitivity.some((s) => s.accuracy === null)) budgetExhausted = true;
+  const keepWhole = sensitivity.filter((s) => s.keepWhole).map((s) => s.layer);
+  const hasLargeDense = model.layers.some(
+    (l) => l.getClassName() === 'Dense' && (l.getWeights()[0]?.size ?? 0) >= INT4_MIN_PARAMS,
+  );
+  const timed: Evaluation[] = [original];
+  const fallback: (FallbackReport & { sparsity: number })[] = [];
+  const quantizeHelps = o.goal === 'size' || o.target !== 'tfjs-wasm';
+  for (const sparsity of [0, ...o.sparsities]) {
+    if (sparsity > 0 && sensitivity.every((s) => s.keepWhole)) {
+      warnings.push(`every channel group is too sensitive to prune at ${o.probeSparsity}: no pruned candidates`);
+      break;
+    }
+    const base = {
+      sparsity,
+      keepWhole: sparsity > 0 ? keepWhole : [],
+      ...(sparsity > 0 && fineTuneEpochs ? { fineTuneEpochs } : {}),
+    };
+    if (sparsity > 0) {
+      const e = await evaluate({ ...base, precision: 'float', floatLayers: [] }, true);
+      if (e && e.macs >= original.macs) {
+        warnings.push(
+          `pruning at ${sparsity} removes no channel once counts are rounded to ${o.target}'s tiles: level skipped`,
+        );
+        continue;
+      }
+      if (e) timed.push(e);
+    }
+    if (quantizeHelps) {
+      const f = await int8WithFallback(base, {
+        baseAccuracy,
+        maxDrop: o.maxDrop,
+        rankLayers: o.rankLayers,
+        evaluate,
+      });
+      if (f) {
+        fallback.push({ ...f, sparsity });
+        timed.push(...f.steps);
+      }
+    }
+    if (hasLargeDense && o.target === 'ort') {
+      const e = await evaluate({ ...base, precision: 'int4-weights', floatLayers: [] }, true);
+      if (e) timed.push(e);
+    }
+  }
+  const unique = [...new Map(timed.map((e) => [e.key, e])).values()];
+  // A speed-up counts only beyond the noise of paired timings here (the original timed against
+  // itself, at least 2%): within it, a candidate is as fast as the original, and accuracy decides.
+  const noise = Math.max(0.02, Math.abs(selfSpeedup - 1));
+  const objective = (e: Evaluation) =>
+    o.goal === 'size' ? e.sizeBytes : (e.speedup as number) > 1 + noise ? 1 / (e.speedup as number) : 1;
+  const front = paretoFront(unique, [
+    { name: 'accuracy', value: (e) => e.accuracy, maximize: true },
+    { name: 'time', value: (e) => 1 / (e.speedup as number), maximize: false },
+    { name: 'sizeBytes', value: (e) => e.sizeBytes, maximize: false },
+  ]);
+  const feasible = unique
+    .filter((e) => baseAccuracy - e.accuracy <= o.maxDrop)
+    .sort((a, b) => objective(a) - objective(b) || b.accuracy - a.accuracy);
+
+  // The held-out check, best first; the original always passes (drop 0).
+  const heldOut = async (c: Candidate) =>
+    (
+      await journal.remember(`heldout:${candidateKey(c)}`, async () => {
+        const built = await buildCandidate(c, ctx);
+        try {
+          return await artifactAccuracy(built.artifact, data.heldOut, ctx);
+        } finally {
+          await built.dispose();
+        }
+      })
+    ).value;
+  const baseHeld = await heldOut(ORIGINAL);
+  const rejected: { label: string; heldOutDrop: number }[] = [];
+  let pick: { e: Evaluation; accuracy: number; count: number } | undefined;
+  for (const e of feasible) {
+    const h = e.key === original.key ? baseHeld : await heldOut(e.candidate);
+    const drop = baseHeld.accuracy - h.accuracy;
+    if (drop <= o.maxDrop) {
+      pick = { e, accuracy: h.accuracy, count: h.count };
+      break;
+    }
+    rejected.push({ label: e.label, heldOutDrop: drop });
+  }
+  pick ??= { e: original, accuracy: baseHeld.accuracy, count: baseHeld.count };
+  if (pick.e.key === original.key)
+    warnings.push(
+      feasible.length > 1 || rejected.length
+        ? `no compressed candidate within the limit was ${o.goal === 'size' ? 'smaller' : `faster on ${o.target} by more than the timing noise (${(noise * 100).toFixed(1)}%)`} than the original: the original is returned`
+        : 'no compressed candidate kept the accuracy drop within the limit: the original is returned',
+    );
+  const chosenBuilt = await buildCandidate(pick.e.candidate, ctx);
+  await chosenBuilt.dispose(true);
+  // The original itself is the caller's: return a copy.
+  const chosenModel = chosenBuilt.model.model === model ? await cloneModel(model) : chosenBuilt.model.model;
+  const c = pick.e;
+  const chosen: ChosenPoint = {
+    label: c.label,
+    candidate: c.candidate,
+    stages: candidateStages(c.candidate, o.target, o.calibrationCount),
+    format: c.format,
+    precision: c.precision,
+    sizeBytes: c.sizeBytes,
+    sizeRatio: c.sizeBytes / original.sizeBytes,
+    searchAccuracy: c.accuracy,
+    accuracy: pick.accuracy,
+    baseAccuracy: baseHeld.accuracy,
+    accuracyDrop: baseHeld.accuracy - pick.accuracy,
+    heldOutExamples: pick.count,
+    ...(c.speedup !== undefined ? { speedupOnTarget: c.speedup } : {}),
+    ...(c.latencyMs !== undefined ? { latencyMs: c.latencyMs } : {}),
+  };
+  const latencyModel = fitLatencyModel(
+    unique
+      .filter((e) => e.latencyMs !== undefined)
+      .map((e) => ({ floatMacs: e.macs - e.int8Macs, int8Macs: e.int8Macs, latencyMs: e.latencyMs as number })),
+  );
+  const report: AutoReport = {
+    target: o.target,
+    goal: o.goal,
+    maxDrop: o.maxDrop,
+    batchSize: o.batchSize,
+    original: { ...original, heldOutAccuracy: baseHeld.accuracy, selfSpeedup },
+    sensitivity,
+    candidates: unique,
+    fallback,
+    front: front.map((e) => e.label),
+    chosen,
+    rejected,
+    failed,
+    layers: layerDecisions(c.candidate, sensitivity, fallback, Object.keys(c.layerSqnrDb ?? {}), o.maxDrop),
+    ...(latencyModel ? { latencyModel } : {}),
+    evaluations: journal.computed + journal.reused,
+    reusedEvaluations: journal.reused,
+    resumed: journal.resumedEntries > 0,
+    budgetExhausted,
+    searchSeconds: (Date.now() - started) / 1000,
+    machine: machineInfo(),
+    warnings,
+  };
+  return { model: chosenModel, report };
+}

@@ -4,7 +4,7 @@
 // are probability distributions in the float model (softmax over classes or characters).
 import { ConfigError, DataError, describe } from '../errors';
 import { ortSession } from '../export/onnx/runtime';
-import { OnnxData, eachFeeds, ortFeeds } from './feeds';
+import { OnnxData, eachFeeds, ortFeeds, runSession } from './feeds';
 
 /** One output compared. */
 export interface OutputComparison {
@@ -85,8 +85,8 @@ export async function compareOutputs(
         `onnx.compareOutputs: the same outputs in both models, got ${missing.join(', ')} missing from the compressed one. Compare a model with the one it came from.`,
       );
     for await (const f of eachFeeds(data, 'onnx.compareOutputs', limit)) {
-      const a = await ref.run(ortFeeds(ref, f, 'onnx.compareOutputs'));
-      const b = await cand.run(ortFeeds(cand, f, 'onnx.compareOutputs'));
+      const a = await runSession(ref, ortFeeds(ref, f, 'onnx.compareOutputs'), 'onnx.compareOutputs');
+      const b = await runSession(cand, ortFeeds(cand, f, 'onnx.compareOutputs'), 'onnx.compareOutputs');
       for (const name of ref.outputNames) {
         const x = a[name];
         const y = b[name];

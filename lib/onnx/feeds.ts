@@ -81,3 +81,19 @@ export async function* eachFeeds(data: OnnxData, fn: string, limit = Infinity): 
 export function reiterable(data: OnnxData): boolean {
   return typeof data === 'function' || Array.isArray(data);
 }
+
+/** `session.run`, its failures (a shape the model refuses, a kernel error) as a DataError naming the caller. */
+export async function runSession(
+  session: InferenceSession,
+  feeds: InferenceSession.FeedsType,
+  fn: string,
+  fetches?: readonly string[],
+): Promise<InferenceSession.ReturnType> {
+  try {
+    return fetches ? await session.run(feeds, [...fetches]) : await session.run(feeds);
+  } catch (e) {
+    throw new DataError(
+      `${fn}: inputs the model runs on, got ONNX Runtime's refusal "${(e as Error).message.slice(0, 300)}". Check the feeds' shapes, types and values (e.g. a sample rate or a state).`,
+    );
+  }
+}

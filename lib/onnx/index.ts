@@ -17,3 +17,7 @@ export { compareOutputs } from './compare';
 export type { CompareOptions, OnnxComparison, OutputComparison } from './compare';
 export { calibrateValues } from './calibrate';
 export type { OnnxCalibration } from './calibrate';
+export { profile } from './profile';
+export type { OnnxProfileReport, OnnxProfileOptions, OnnxNodeProfile, OnnxValueInfo } from './profile';
+export { ortFeedsRuntime } from './runtime';
+export type { OrtFeedsRuntimeOptions } from './runtime';

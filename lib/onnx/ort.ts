@@ -14,7 +14,7 @@ import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { DataError } from '../errors';
 import { ortSession } from '../export/onnx/runtime';
-import { OnnxData, eachFeeds, ortFeeds } from './feeds';
+import { OnnxData, eachFeeds, ortFeeds, runSession } from './feeds';
 
 function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-compress-onnx-'));
@@ -67,7 +67,7 @@ export async function traceRun(bytes: Uint8Array, data: OnnxData, runs = 3): Pro
       let feeds;
       for await (const f of eachFeeds(data, 'onnx.profile', 1)) feeds = ortFeeds(session, f, 'onnx.profile');
       if (!feeds) throw new DataError(`onnx.profile: one example to run, got none. Pass data or inputShapes.`);
-      for (let i = 0; i < runs; i++) await session.run(feeds);
+      for (let i = 0; i < runs; i++) await runSession(session, feeds, 'onnx.profile');
       session.endProfiling();
     } finally {
       await session.release();
@@ -124,7 +124,7 @@ export async function observeValues(
   let runs = 0;
   try {
     for await (const f of eachFeeds(data, options.fn, options.limit)) {
-      const out = await session.run(ortFeeds(session, f, options.fn), [...names]);
+      const out = await runSession(session, ortFeeds(session, f, options.fn), options.fn, names);
       const values = new Map<string, { data: Float32Array; dims: readonly number[] }>();
       for (const n of names) {
         const t = out[n];

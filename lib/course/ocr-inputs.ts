@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from '../errors';
 import { resolveOptional } from '../core/optional-package';
+import sharp from 'sharp';
 import type { OnnxFeeds } from '../onnx/feeds';
 
 /** Fonts the text is rendered in, cycled (all in Debian's fonts-dejavu-core). */
@@ -34,8 +35,6 @@ export const OCR_LINES = [
   'Best before 03/2027',
 ] as const;
 
-type Sharp = typeof import('sharp');
-const sharp = (): Sharp => require('sharp') as Sharp;
 
 const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -53,7 +52,7 @@ export async function renderText(
     )
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fff"/>${texts}</svg>`;
-  const { data, info } = await sharp()(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
@@ -89,13 +88,13 @@ export async function recognizerFeeds(text: string, font: string, width = 320): 
   });
   // Trim the white margins (plus 4 px), then scale to height 48 keeping the aspect ratio (at most `width`).
   const raw = { raw: { width: drawn.width, height: drawn.height, channels: 3 as const } };
-  const trimmed = await sharp()(Buffer.from(drawn.pixels), raw)
+  const trimmed = await sharp(Buffer.from(drawn.pixels), raw)
     .trim({ background: '#ffffff', threshold: 10 })
     .extend({ top: 4, bottom: 4, left: 4, right: 4, background: '#ffffff' })
     .png()
     .toBuffer({ resolveWithObject: true });
   const scaled = Math.min(width, Math.ceil((48 * trimmed.info.width) / trimmed.info.height));
-  const { data, info } = await sharp()(trimmed.data)
+  const { data, info } = await sharp(trimmed.data)
     .resize({ height: 48, width: scaled, fit: 'fill' })
     .removeAlpha()
     .raw()

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from '../errors';
 import { resolveOptional } from '../core/optional-package';
-import sharp from 'sharp';
+import type SharpLib from 'sharp';
 import type { OnnxFeeds } from '../onnx/feeds';
 
 /** Fonts the text is rendered in, cycled (all in Debian's fonts-dejavu-core). */
@@ -35,6 +35,9 @@ export const OCR_LINES = [
   'Best before 03/2027',
 ] as const;
 
+
+/** sharp, loaded on first use (libvips is not needed to import the library). */
+const sharp = (...args: Parameters<typeof SharpLib>): ReturnType<typeof SharpLib> => (require('sharp') as typeof SharpLib)(...args);
 
 const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

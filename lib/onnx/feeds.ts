@@ -11,6 +11,8 @@ import { onnxRuntime } from '../export/onnx/runtime';
 export interface OnnxValue {
   readonly data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
   readonly dims: readonly number[];
+  /** 'bool' for a Uint8Array of 0/1 fed to a boolean input (default: the array's own type). */
+  readonly type?: 'bool';
 }
 
 /** One run's inputs, by graph input name. */
@@ -21,6 +23,7 @@ export type OnnxData =
   Iterable<OnnxFeeds> | AsyncIterable<OnnxFeeds> | (() => Iterable<OnnxFeeds> | AsyncIterable<OnnxFeeds>);
 
 function typeOf(v: OnnxValue): Tensor.Type {
+  if (v.type === 'bool' && v.data instanceof Uint8Array) return 'bool';
   if (v.data instanceof Float32Array) return 'float32';
   if (v.data instanceof BigInt64Array) return 'int64';
   if (v.data instanceof Int32Array) return 'int32';

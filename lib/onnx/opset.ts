@@ -269,6 +269,14 @@ export function upgradeOpset(model: onnx.ModelProto, to = QUANT_OPSET, names = n
   const from = defaultOpset(model);
   const rewritten: Record<string, number> = {};
   if (from >= to) return { from, to: from, rewritten };
+  if (model.functions?.length) {
+    throw new UnsupportedLayerError(
+      `onnx.upgradeOpset: a model without model-local functions (their bodies are written for opset ${from}), got ${model.functions.length} (${model.functions
+        .map((f) => f.name)
+        .slice(0, 3)
+        .join(', ')}). Inline them, or convert the model to opset ${to} first (onnx.version_converter).`,
+    );
+  }
   for (const scope of allGraphs(model)) {
     const out: onnx.NodeProto[] = [];
     for (const node of (scope.graph.node ?? []) as onnx.NodeProto[]) {

@@ -149,6 +149,7 @@ export async function quantize(
   hoistConstants(working);
   dedupeInitializers(working);
   const names = new Names(working);
+  if (preprocess) restoreNames(working, file.proto);
   nameNodes(working, names);
   const opset =
     mode === 'dynamic' || mode === 'static'
@@ -239,6 +240,24 @@ export async function quantize(
       warnings,
     },
   };
+}
+
+/**
+ * ONNX Runtime names a fused node after the node it started from plus the fusion
+ * ('fc1/MatMulAddFusion'); give it back the name the user knows, when that name is free.
+ */
+function restoreNames(working: onnx.ModelProto, original: onnx.IModelProto): void {
+  const known = new Set(allGraphs(original).flatMap((s) => (s.graph.node ?? []).map((n) => n.name ?? '')));
+  const used = new Set(allGraphs(working).flatMap((s) => (s.graph.node ?? []).map((n) => n.name ?? '')));
+  for (const { graph } of allGraphs(working))
+    for (const n of graph.node ?? []) {
+      const at = n.name?.lastIndexOf('/') ?? -1;
+      const origin = at > 0 ? (n.name as string).slice(0, at) : undefined;
+      if (origin && known.has(origin) && !used.has(origin)) {
+        used.add(origin);
+        n.name = origin;
+      }
+    }
 }
 
 function pick(o: OnnxQuantizeOptions): Pick<OnnxQuantizeOptions, 'ops' | 'skip' | 'only' | 'layers'> {

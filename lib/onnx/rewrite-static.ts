@@ -58,6 +58,7 @@ export function rewriteStatic(
   grids: ReadonlyMap<string, QParams>,
 ): NodeQuantReport[] {
   const readers = consumers(main.graph);
+  const inputOf = new Map(candidates.map((c) => [c, c.node.input?.[0] ?? ''])); // before the reads are renamed
   for (const [value, qp] of grids) {
     const scale = rw.constant(main, `${value}_scale`, Float32Array.of(qp.scale[0] as number), []);
     const zp = rw.constant(main, `${value}_zero_point`, zeroPoints(qp).subarray(0, 1), []);
@@ -124,8 +125,7 @@ export function rewriteStatic(
     ];
     c.node.input = (c.node.input ?? []).map((x, i) => (i === wIndex ? wdq : x));
     // Bias on the int32 grid x_scale * w_scale (zero point 0), as QLinearConv and QGemm accumulate it.
-    const x = c.node.input?.[0] ?? '';
-    const xGrid = grids.get(x);
+    const xGrid = grids.get(inputOf.get(c) ?? '');
     const bias = c.node.input?.[2];
     const biasTensor = bias ? findInitializer(c.scope, bias) : undefined;
     const gemmBetaOne = c.op !== 'Gemm' || attrFloat(c.node, 'beta', 1) === 1;
@@ -138,7 +138,12 @@ export function rewriteStatic(
     ) {
       const bq = biasQParams(xGrid, w.qw.qp);
       const b = tensorFloats(biasTensor.tensor, 'onnx.quantize');
-      const ints = Int32Array.from(b, (v, i) => Math.round(v / (bq.scale[bq.axis === undefined ? 0 : i] as number)));
+      const ints = Int32Array.from(b, (v, i) =>
+        Math.max(
+          -(2 ** 31),
+          Math.min(2 ** 31 - 1, Math.round(v / (bq.scale[bq.axis === undefined ? 0 : i] as number))),
+        ),
+      );
       const bi = rw.constant(c.scope, `${c.name}_bias_quantized`, ints, [ints.length]);
       const bs = rw.constant(
         c.scope,

@@ -21,3 +21,5 @@ export { profile } from './profile';
 export type { OnnxProfileReport, OnnxProfileOptions, OnnxNodeProfile, OnnxValueInfo } from './profile';
 export { ortFeedsRuntime } from './runtime';
 export type { OrtFeedsRuntimeOptions } from './runtime';
+export { ortWebPage } from './web';
+export type { OrtWebPage } from './web';

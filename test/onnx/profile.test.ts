@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { DataError } from '../../lib/errors';
+import { profile } from '../../lib/onnx/profile';
+import { feeds, model, node, tinyCnn, tinyMlp, value, weight } from './graphs';
+
+describe('onnx.profile', () => {
+  it('counts MACs per node from the shapes of one run (known answer), per example', async () => {
+    // x [2, 3, 8, 8]: conv1 16x8x8 outputs x 27 = 27,648; depthwise 16x8x8 x 9 = 9,216; the pool
+    // reads 1,024 values; the Gemm 4 outputs x 16 = 64.
+    const r = await profile(tinyCnn(), [feeds([2, 3, 8, 8], 1)]);
+    const macs = Object.fromEntries(r.nodes.map((n) => [n.name, n.macs]));
+    expect(macs).to.deep.equal({ conv1: 27648, relu1: 0, dw2: 9216, relu6_2: 0, pool: 1024, flatten: 0, fc: 64, softmax: 0 });
+    expect(r.totals.macs).to.equal(27648 + 9216 + 1024 + 64);
+    expect(r.measuredAt).to.deep.equal({ x: [2, 3, 8, 8] });
+    expect(r.nodes.find((n) => n.name === 'conv1')!.outputShapes).to.deep.equal([[2, 16, 8, 8]]);
+    expect(r.nodes.every((n) => typeof n.latencyMs === 'number')).to.equal(true);
+    expect(r.ops.Conv).to.deep.include({ count: 2, macs: 27648 + 9216, params: 432 + 16 + 144 + 16 });
+  });
+
+  it('counts parameters and initializer bytes (a weight shared by two nodes once), and names the inputs and outputs', async () => {
+    const shared = model({
+      nodes: [node('MatMul', ['x', 'w'], ['h'], {}, 'a'), node('MatMul', ['h', 'w'], ['y'], {}, 'b')],
+      inputs: [value('x', ['N', 8])],
+      outputs: [value('y', ['N', 8])],
+      initializers: [weight('w', [8, 8], 1)],
+    });
+    const r = await profile(shared, undefined, { inputShapes: { x: [1, 8] } });
+    expect(r.totals.params).to.equal(64);
+    expect(r.totals.initializerBytes).to.equal(256);
+    expect(r.nodes.map((n) => [n.name, n.params, n.macs])).to.deep.equal([
+      ['a', 64, 64],
+      ['b', 64, 64],
+    ]);
+    expect(r.inputs).to.deep.equal([{ name: 'x', type: 'float32', dims: ['N', 8] }]);
+    expect(r.outputs).to.deep.equal([{ name: 'y', type: 'float32', dims: ['N', 8] }]);
+  });
+
+  it('reports parameters without running when the input has free dims and no shape is given', async () => {
+    const r = await profile(tinyMlp());
+    expect(r.totals.params).to.equal(64 * 48 + 48 + 48 * 10);
+    expect(r.totals.macs).to.equal(null);
+    expect(r.nodes.find((n) => n.name === 'fc1')!.macs).to.equal(null);
+    expect(r.warnings[0]).to.match(/pass data or inputShapes/);
+    expect(JSON.parse(JSON.stringify(r))).to.deep.equal(r);
+  });
+
+  it('refuses inputs the model cannot run on with a DataError', async () => {
+    let error: unknown;
+    try {
+      await profile(tinyMlp(), undefined, { inputShapes: { x: [1, 63] } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(DataError);
+    expect((error as Error).message).to.match(/onnx.profile: inputs the model runs on/);
+  });
+});

@@ -101,7 +101,8 @@ export const OPS: Readonly<Record<string, OpEntry>> = {
   },
   MatMul: { macs: matMulMacs, weight: WEIGHT_B, modes: ALL, int4: true },
   Gemm: { macs: gemmMacs, weight: WEIGHT_B, modes: ALL, int4: true },
-  LSTM: { macs: recurrentMacs, modes: ['float16'] },
+  // W [dirs, 4*hidden, in]: its rows (axis 1) are the output channels; dynamic INT8 is ONNX Runtime's DynamicQuantizeLSTM.
+  LSTM: { macs: recurrentMacs, weight: { input: 1, channelAxis: () => 1 }, modes: ['dynamic', 'float16'] },
   GRU: { macs: recurrentMacs, modes: ['float16'] },
   RNN: { macs: recurrentMacs, modes: ['float16'] },
   BatchNormalization: { macs: perOutput },

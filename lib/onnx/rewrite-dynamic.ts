@@ -15,6 +15,7 @@ import { Candidate } from './select';
 import { dimsOf, tensorFloats } from './tensor';
 import { QuantizedWeight, quantizeWeight, transpose2d } from './weights';
 import { NodeQuantReport } from './report';
+import { rewriteLstm } from './rewrite-lstm';
 
 const FLOAT = 1;
 
@@ -47,6 +48,7 @@ function weightOf(
 
 /** Rewrites one node; returns its report entry, or a reason to leave it float. */
 export function rewriteDynamic(rw: Rewriter, c: Candidate): NodeQuantReport | string {
+  if (c.op === 'LSTM') return rewriteLstm(rw, c);
   const { node, scope } = c;
   const perChannel = c.granularity === 'per-channel';
   const weight = c.weight as NonNullable<Candidate['weight']>;

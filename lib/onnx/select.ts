@@ -91,6 +91,13 @@ function refusal(
       return "4-bit weight-only is MatMulNBits, for MatMul and Gemm weights; give this node weightBits 8 in 'layers' to store its weights in int8";
     if (dims.length !== 2) return `a ${dims.length}-D weight (MatMulNBits takes a 2-D [K, N] weight)`;
   }
+  if (op === 'LSTM' && mode === 'dynamic') {
+    const r = findInitializer(c.scope, node.input?.[2] ?? '');
+    if (dims.length !== 3 || !r || r.tensor.dataType !== DataType.FLOAT || dimsOf(r.tensor).length !== 3)
+      return 'its W and R are not 3-D float32 constants';
+    if (attrInt(node, 'layout', 0) !== 0)
+      return 'an LSTM with layout = 1 (DynamicQuantizeLSTM takes the default layout)';
+  }
   if ((mode === 'dynamic' || mode === 'weight-only') && op === 'MatMul' && dims.length !== 2)
     return `a ${dims.length}-D weight (2-D [K, N] weights only)`;
   return undefined;

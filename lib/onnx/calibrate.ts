@@ -11,6 +11,8 @@ import { observeValues } from './ort';
 export interface OnnxCalibration {
   /** Range of each value, by name. */
   readonly ranges: Map<string, { min: number; max: number }>;
+  /** Values never produced on this data (inside an If branch not taken). */
+  readonly unobserved: string[];
   readonly examples: number;
 }
 
@@ -57,12 +59,10 @@ export async function calibrateValues(
       `onnx.quantize: calibration feeds, got none. Pass a few representative inputs (e.g. 32 of your images).`,
     );
   const ranges = new Map<string, { min: number; max: number }>();
+  const unobserved: string[] = [];
   for (const [name, o] of observers) {
-    if (o.count === 0)
-      throw new DataError(
-        `onnx.quantize: a float32 value "${name}" in every run, got none. The value is not produced on this data (a branch not taken?); skip the nodes reading it.`,
-      );
-    ranges.set(name, o.range());
+    if (o.count === 0) unobserved.push(name);
+    else ranges.set(name, o.range());
   }
-  return { ranges, examples };
+  return { ranges, unobserved, examples };
 }

@@ -15,7 +15,7 @@ import { calibrateValues } from './calibrate';
 import { dedupeInitializers, hoistConstants } from './constants';
 import { CompareOptions, compareOutputs } from './compare';
 import { OnnxData, reiterable } from './feeds';
-import { Names, allGraphs, cloneModel, nameNodes } from './graph';
+import { GraphScope, Names, allGraphs, cloneModel, nameNodes } from './graph';
 import { OnnxQuantMode } from './ops';
 import { upgradeOpset, QUANT_OPSET } from './opset';
 import { optimizeBasic } from './ort';
@@ -23,7 +23,8 @@ import { OnnxFile, ReadOnnxOptions, decodeOnnx, toOnnxFile } from './read';
 import { ActivationPointReport, NodeQuantReport, OnnxQuantizeReport } from './report';
 import { Rewriter, finalize } from './rewrite';
 import { rewriteDynamic } from './rewrite-dynamic';
-import { activationGrid, rewriteStatic, staticPoints } from './rewrite-static';
+import { StaticPoint, activationGrid, rewriteStatic, staticPoints } from './rewrite-static';
+import { exposeValue } from './expose';
 import { rewriteFloat16, rewriteInt4, rewriteInt8Weights } from './rewrite-weights';
 import { OnnxNodeQuantOptions, SkippedNode, selectNodes } from './select';
 
@@ -159,27 +160,53 @@ export async function quantize(
   const rw = new Rewriter(working, names);
   const nodes: NodeQuantReport[] = [];
   const left: SkippedNode[] = [...skipped];
-  const points: ActivationPointReport[] = [];
+  const pointsReport: ActivationPointReport[] = [];
   let calibrationExamples = 0;
   const symmetric = options.weightSymmetric ?? true;
   if (mode === 'static') {
-    const main = allGraphs(working)[0] as NonNullable<ReturnType<typeof allGraphs>[0]>;
-    const { points: values } = staticPoints(candidates);
-    const calibration = !values.length
-      ? { ranges: new Map(), examples: 0 }
-      : await calibrateValues(onnx.ModelProto.encode(working).finish(), values, data as OnnxData, {
+    const { points, byCandidate } = staticPoints(candidates);
+    // Calibrate a copy whose If-branch values are passed out to the main graph.
+    const copy = cloneModel(working);
+    const copyNames = new Names(copy);
+    const copyScopes = new Map(allGraphs(copy).map((s) => [s.path, s]));
+    const outName = new Map(
+      [...points].map(([k, p]) => [k, exposeValue(copyScopes.get(p.scope.path) as GraphScope, p.value, copyNames)]),
+    );
+    const calibration = !points.size
+      ? { ranges: new Map<string, { min: number; max: number }>(), unobserved: [], examples: 0 }
+      : await calibrateValues(onnx.ModelProto.encode(copy).finish(), [...new Set(outName.values())], data as OnnxData, {
           ...(options.observer ? { observer: options.observer } : {}),
           count: options.calibrationCount ?? 100,
           seed: options.seed ?? 0,
         });
     calibrationExamples = calibration.examples;
     const grids = new Map<string, QParams>();
-    for (const [value, range] of calibration.ranges) {
-      const qp = activationGrid(range, options.activationSymmetric ?? false);
-      grids.set(value, qp);
-      points.push({ value, ...range, scale: qp.scale[0] as number, zeroPoint: qp.zeroPoint[0] as number });
-    }
-    nodes.push(...rewriteStatic(rw, main, candidates, grids));
+    const kept = candidates.filter((c) => {
+      const ok = (byCandidate.get(c) ?? []).every((k) => calibration.ranges.has(outName.get(k) as string));
+      if (!ok)
+        left.push({
+          name: c.name,
+          op: c.op,
+          reason: 'a value it reads or writes was not produced on the calibration data (an If branch not taken)',
+        });
+      return ok;
+    });
+    for (const c of kept)
+      for (const k of byCandidate.get(c) ?? []) {
+        if (grids.has(k)) continue;
+        const range = calibration.ranges.get(outName.get(k) as string) as { min: number; max: number };
+        const qp = activationGrid(range, options.activationSymmetric ?? false);
+        grids.set(k, qp);
+        const p = points.get(k) as StaticPoint;
+        pointsReport.push({
+          value: p.value,
+          ...(p.scope.parent ? { graph: p.scope.path } : {}),
+          ...range,
+          scale: qp.scale[0] as number,
+          zeroPoint: qp.zeroPoint[0] as number,
+        });
+      }
+    nodes.push(...rewriteStatic(rw, kept, points, grids));
   } else {
     for (const c of candidates) {
       const out =
@@ -230,7 +257,7 @@ export async function quantize(
       ...(preprocess ? { preprocess } : {}),
       nodes,
       skipped: left,
-      points,
+      points: pointsReport,
       calibrationExamples,
       floatSizeBytes: file.sizeBytes,
       sizeBytes: bytes.length,

@@ -26,6 +26,8 @@ export interface NodeQuantReport {
 /** One value on an activation grid (static). */
 export interface ActivationPointReport {
   readonly value: string;
+  /** The subgraph it is in (absent: the main graph). */
+  readonly graph?: string;
   readonly min: number;
   readonly max: number;
   readonly scale: number;

@@ -18,28 +18,48 @@ import { eightBit, quantizeWeight, zeroPoints } from './weights';
 import { NodeQuantReport } from './report';
 import { nodeReport } from './rewrite-dynamic';
 
-/** The values a static quantization puts on a grid: each node's activation inputs and its (post-activation) output. */
-export function staticPoints(candidates: readonly Candidate[]): { points: string[]; outputs: Map<string, string> } {
-  const points = new Set<string>();
-  const outputs = new Map<string, string>();
+/** A value on an activation grid, in its graph. */
+export interface StaticPoint {
+  readonly scope: GraphScope;
+  readonly value: string;
+}
+
+/** The key of a value in a graph. */
+export const pointKey = (scope: GraphScope, value: string): string => `${scope.path}\u0000${value}`;
+
+/**
+ * The values a static quantization puts on a grid: each node's activation inputs and its output,
+ * taken after the activation fused into it. Keys by {@link pointKey}; each candidate's keys.
+ */
+export function staticPoints(candidates: readonly Candidate[]): {
+  points: Map<string, StaticPoint>;
+  byCandidate: Map<Candidate, string[]>;
+} {
+  const points = new Map<string, StaticPoint>();
+  const byCandidate = new Map<Candidate, string[]>();
   for (const c of candidates) {
     const readers = consumers(c.scope.graph);
     const graphOutputs = new Set((c.scope.graph.output ?? []).map((o) => o.name));
+    const values: string[] = [];
     // Activation inputs: X / A, and B of a product of two activations.
-    const inputs = c.op === 'MatMul' || c.op === 'Gemm' ? [0, 1] : [0];
-    for (const i of inputs) {
+    for (const i of c.op === 'MatMul' || c.op === 'Gemm' ? [0, 1] : [0]) {
       const x = c.node.input?.[i];
-      if (x && !findInitializer(c.scope, x)) points.add(x);
+      if (x && !findInitializer(c.scope, x)) values.push(x);
     }
     let y = c.node.output?.[0] ?? '';
     const after = readers.get(y) ?? [];
     const act = after[0];
     if (after.length === 1 && act && opEntry(act.opType, act.domain).fusesIntoProducer && !graphOutputs.has(y))
       y = act.output?.[0] ?? y;
-    points.add(y);
-    outputs.set(c.name, y);
+    values.push(y);
+    const keys = values.map((v) => {
+      const k = pointKey(c.scope, v);
+      points.set(k, { scope: c.scope, value: v });
+      return k;
+    });
+    byCandidate.set(c, keys);
   }
-  return { points: [...points], outputs };
+  return { points, byCandidate };
 }
 
 /** The grid of an activation range (uint8 asymmetric by default, int8 symmetric when asked). */
@@ -53,18 +73,21 @@ export function activationGrid(range: { min: number; max: number }, symmetric: b
  */
 export function rewriteStatic(
   rw: Rewriter,
-  main: GraphScope,
   candidates: readonly Candidate[],
+  points: ReadonlyMap<string, StaticPoint>,
   grids: ReadonlyMap<string, QParams>,
 ): NodeQuantReport[] {
-  const readers = consumers(main.graph);
-  const inputOf = new Map(candidates.map((c) => [c, c.node.input?.[0] ?? ''])); // before the reads are renamed
-  for (const [value, qp] of grids) {
-    const scale = rw.constant(main, `${value}_scale`, Float32Array.of(qp.scale[0] as number), []);
-    const zp = rw.constant(main, `${value}_zero_point`, zeroPoints(qp).subarray(0, 1), []);
+  const readersOf = new Map<onnx.IGraphProto, ReturnType<typeof consumers>>();
+  const inputOf = new Map(candidates.map((c) => [c, pointKey(c.scope, c.node.input?.[0] ?? '')])); // before the reads are renamed
+  for (const [key, qp] of grids) {
+    const { scope, value } = points.get(key) as StaticPoint;
+    if (!readersOf.has(scope.graph)) readersOf.set(scope.graph, consumers(scope.graph));
+    const readers = readersOf.get(scope.graph) as ReturnType<typeof consumers>;
+    const scale = rw.constant(scope, `${value}_scale`, Float32Array.of(qp.scale[0] as number), []);
+    const zp = rw.constant(scope, `${value}_zero_point`, zeroPoints(qp).subarray(0, 1), []);
     const q = rw.names.fresh(`${value}_quantized`);
     const dq = rw.names.fresh(`${value}_dequantized`);
-    rw.insertAfterValue(main, value, [
+    rw.insertAfterValue(scope, value, [
       makeNode('QuantizeLinear', [value, scale, zp], [q], rw.names.fresh(`${value}_QuantizeLinear`)),
       makeNode('DequantizeLinear', [q, scale, zp], [dq], rw.names.fresh(`${value}_DequantizeLinear`)),
     ]);

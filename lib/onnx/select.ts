@@ -7,6 +7,7 @@ import { onnx } from 'onnx-proto';
 import { ConfigError, describe } from '../errors';
 import { globToRegExp } from '../export/tfjs-artifacts';
 import { GraphScope, allGraphs, attrInt, findInitializer } from './graph';
+import { exposable } from './expose';
 import { OnnxQuantMode, opEntry } from './ops';
 import { DataType, dimsOf } from './tensor';
 
@@ -81,8 +82,8 @@ function refusal(
   const { node, op, weight } = c;
   if (!weight && mode !== 'float16' && (mode !== 'static' || op !== 'MatMul'))
     return 'its weight is not a float32 constant (an initializer or a folded Constant)';
-  if (mode === 'static' && c.scope.parent)
-    return "it is inside a subgraph (an If or Loop body): static calibration reads the main graph's values; use mode 'dynamic' for it";
+  if (mode === 'static' && !exposable(c.scope))
+    return "it is inside a Loop or Scan body (its values stack per iteration, so they are not calibrated); use mode 'dynamic' for it";
   if (op === 'Gemm' && attrInt(node, 'transA', 0) !== 0 && mode !== 'static' && mode !== 'float16')
     return 'a Gemm with transA = 1 (its input would need a transpose first)';
   const dims = weight ? dimsOf(weight.tensor) : [];

@@ -9,7 +9,16 @@ describe('onnx.profile', () => {
     // reads 1,024 values; the Gemm 4 outputs x 16 = 64.
     const r = await profile(tinyCnn(), [feeds([2, 3, 8, 8], 1)]);
     const macs = Object.fromEntries(r.nodes.map((n) => [n.name, n.macs]));
-    expect(macs).to.deep.equal({ conv1: 27648, relu1: 0, dw2: 9216, relu6_2: 0, pool: 1024, flatten: 0, fc: 64, softmax: 0 });
+    expect(macs).to.deep.equal({
+      conv1: 27648,
+      relu1: 0,
+      dw2: 9216,
+      relu6_2: 0,
+      pool: 1024,
+      flatten: 0,
+      fc: 64,
+      softmax: 0,
+    });
     expect(r.totals.macs).to.equal(27648 + 9216 + 1024 + 64);
     expect(r.measuredAt).to.deep.equal({ x: [2, 3, 8, 8] });
     expect(r.nodes.find((n) => n.name === 'conv1')!.outputShapes).to.deep.equal([[2, 16, 8, 8]]);

@@ -7,6 +7,10 @@ import { onnx } from 'onnx-proto';
 import { GraphScope, Names, makeNode } from './graph';
 import { makeTensor } from './tensor';
 
+/** A float tensor output of unknown shape (ONNX Runtime needs branch outputs typed). */
+const floatOutput = (name: string): onnx.ValueInfoProto =>
+  onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } });
+
 /** True when every graph around `scope` is an If branch (values inside can be passed out). */
 export function exposable(scope: GraphScope): boolean {
   for (let s: GraphScope | undefined = scope; s?.parent; s = s.parent) if (s.owner?.opType !== 'If') return false;
@@ -25,13 +29,18 @@ export function exposeValue(scope: GraphScope, value: string, names: Names): str
   for (const a of owner.attribute ?? []) {
     const g = a.g as onnx.GraphProto | undefined;
     if (!g) continue;
-    if (g === scope.graph) g.output.push(onnx.ValueInfoProto.create({ name: value }));
-    else {
+    if (g === scope.graph) {
+      // A copy through Identity: a branch output may not appear twice (ONNX Runtime crashes on it),
+      // and the If's own output at that place holds whichever branch ran.
+      const copy = names.fresh(`${value}_observed`);
+      g.node.push(makeNode('Identity', [value], [copy], names.fresh(`${value}_observed/Identity`)));
+      g.output.push(floatOutput(copy));
+    } else {
       const empty = names.fresh(`${value}_not_taken`);
       g.initializer.push(makeTensor(empty, new Float32Array(0), [0]));
       const out = names.fresh(`${value}_other_branch`);
       g.node.push(makeNode('Identity', [empty], [out], names.fresh(`${value}_other_branch/Identity`)));
-      g.output.push(onnx.ValueInfoProto.create({ name: out }));
+      g.output.push(floatOutput(out));
     }
   }
   const outer = names.fresh(`${value}_out`);

@@ -23,3 +23,5 @@ export { ortFeedsRuntime } from './runtime';
 export type { OrtFeedsRuntimeOptions } from './runtime';
 export { ortWebPage } from './web';
 export type { OrtWebPage } from './web';
+export { feedsFromFiles, singleInput } from './data-files';
+export type { FeedsFromFilesOptions } from './data-files';

@@ -13,15 +13,18 @@ import { StaticServer, startStaticServer } from '../serve/static-server';
 import type { BenchRuntime } from '../bench/runtimes';
 import { OnnxFeeds } from './feeds';
 
+// The page's sessions are onnxruntime-web's, inside Chromium: not Node sessions (those all come from
+// exporters' ortSession).
 const PAGE = `<!doctype html><meta charset="utf-8"><title>onnx in the browser</title><script type="module">
 const ort = await import('/ort/ort.wasm.min.mjs');
 ort.env.wasm.wasmPaths = '/ort/';
 ort.env.wasm.numThreads = 1;
+const { InferenceSession: WebSession } = ort;
 const sessions = {};
 const TYPES = { float32: Float32Array, int64: BigInt64Array, int32: Int32Array, uint8: Uint8Array, int8: Int8Array, bool: Uint8Array };
 window.ortLoad = async (key, inputs) => {
   const bytes = new Uint8Array(await (await fetch('/files/' + key + '.onnx')).arrayBuffer());
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const session = await WebSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const feeds = {};
   for (const i of inputs) {
     const buffer = await (await fetch('/files/' + key + '.' + i.index + '.bin')).arrayBuffer();

@@ -25,7 +25,7 @@ describe('onnx.feedsFromFiles', () => {
     const f = feedsFromFiles(decodeOnnx(tinyMlp()), file, { scale: 0.5, limit: 2 });
     expect(f).to.have.length(2);
     expect(f[1]!.x!.dims).to.deep.equal([1, 64]);
-    expect(Array.from(f[1]!.x!.data.slice(0, 2))).to.deep.equal([32, 32.5]);
+    expect(Array.from(f[1]!.x!.data as Float32Array).slice(0, 2)).to.deep.equal([32, 32.5]);
     expect(() => feedsFromFiles(decodeOnnx(tinyCnn()), file)).to.throw(
       ShapeError,
       /\.npy examples of the model's input shape/,

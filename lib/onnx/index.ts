@@ -25,3 +25,5 @@ export { ortWebPage } from './web';
 export type { OrtWebPage } from './web';
 export { feedsFromFiles, singleInput } from './data-files';
 export type { FeedsFromFilesOptions } from './data-files';
+export { optimize } from './optimize';
+export type { OnnxOptimizeReport } from './optimize';

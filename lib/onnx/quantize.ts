@@ -12,13 +12,12 @@ import { ObserverOptions, createObserver } from '../quantize/observers';
 import { QParams } from '../quantize/qparams';
 import { ortSession } from '../export/onnx/runtime';
 import { calibrateValues } from './calibrate';
-import { dedupeInitializers, hoistConstants } from './constants';
 import { CompareOptions, compareOutputs } from './compare';
 import { OnnxData, reiterable } from './feeds';
 import { GraphScope, Names, allGraphs, cloneModel, nameNodes } from './graph';
 import { OnnxQuantMode } from './ops';
 import { upgradeOpset, QUANT_OPSET } from './opset';
-import { optimizeBasic } from './ort';
+import { nodeCount, optimizedProto } from './optimize';
 import { OnnxFile, ReadOnnxOptions, decodeOnnx, toOnnxFile } from './read';
 import { ActivationPointReport, NodeQuantReport, OnnxQuantizeReport } from './report';
 import { Rewriter, finalize } from './rewrite';
@@ -119,8 +118,6 @@ function opCounts(model: onnx.IModelProto): Record<string, number> {
   return ops;
 }
 
-const nodeCount = (m: onnx.IModelProto): number => allGraphs(m).reduce((a, s) => a + (s.graph.node?.length ?? 0), 0);
-
 /**
  * Quantizes an ONNX model (a path, bytes, or onnx.read's result; never modified). `data` (feeds in
  * the model's own layout) calibrates a static quantization and measures every mode against the
@@ -141,16 +138,10 @@ export async function quantize(
   const granularity = options.granularity ?? 'per-channel';
   const blockSize = options.blockSize ?? 32;
   const floatBytes = onnx.ModelProto.encode(file.proto).finish();
-  let working: onnx.ModelProto;
-  let preprocess: OnnxQuantizeReport['preprocess'];
-  if (options.preprocess ?? true) {
-    working = onnx.ModelProto.decode(await optimizeBasic(floatBytes));
-    preprocess = { nodesBefore: nodeCount(file.proto), nodesAfter: nodeCount(working) };
-  } else working = cloneModel(file.proto);
-  hoistConstants(working);
-  dedupeInitializers(working);
+  const basic = options.preprocess ?? true;
+  const working = (await optimizedProto(file, basic)).proto;
+  const preprocess = basic ? { nodesBefore: nodeCount(file.proto), nodesAfter: nodeCount(working) } : undefined;
   const names = new Names(working);
-  if (preprocess) restoreNames(working, file.proto);
   nameNodes(working, names);
   const opset =
     mode === 'dynamic' || mode === 'static'
@@ -267,24 +258,6 @@ export async function quantize(
       warnings,
     },
   };
-}
-
-/**
- * ONNX Runtime names a fused node after the node it started from plus the fusion
- * ('fc1/MatMulAddFusion'); give it back the name the user knows, when that name is free.
- */
-function restoreNames(working: onnx.ModelProto, original: onnx.IModelProto): void {
-  const known = new Set(allGraphs(original).flatMap((s) => (s.graph.node ?? []).map((n) => n.name ?? '')));
-  const used = new Set(allGraphs(working).flatMap((s) => (s.graph.node ?? []).map((n) => n.name ?? '')));
-  for (const { graph } of allGraphs(working))
-    for (const n of graph.node ?? []) {
-      const at = n.name?.lastIndexOf('/') ?? -1;
-      const origin = at > 0 ? (n.name as string).slice(0, at) : undefined;
-      if (origin && known.has(origin) && !used.has(origin)) {
-        used.add(origin);
-        n.name = origin;
-      }
-    }
 }
 
 function pick(o: OnnxQuantizeOptions): Pick<OnnxQuantizeOptions, 'ops' | 'skip' | 'only' | 'layers'> {

@@ -27,3 +27,5 @@ export { feedsFromFiles, singleInput } from './data-files';
 export type { FeedsFromFilesOptions } from './data-files';
 export { optimize } from './optimize';
 export type { OnnxOptimizeReport } from './optimize';
+export { fixShapes } from './fix-shapes';
+export type { InputDims } from './fix-shapes';

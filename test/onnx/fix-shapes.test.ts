@@ -35,7 +35,7 @@ describe('onnx.fixShapes', () => {
     ] as const) {
       let error: unknown;
       try {
-        await fixShapes(free(), shapes as Record<string, number[]>);
+        await fixShapes(free(), shapes as unknown as Record<string, number[]>);
       } catch (e) {
         error = e;
       }

@@ -53,12 +53,30 @@ function imageLayout(dims: readonly number[], fn: string): { layout: 'nchw' | 'n
   );
 }
 
+/** Feeds read from files, with the labels when the files have them. */
+export interface FilesFeeds {
+  readonly feeds: OnnxFeeds[];
+  /** Class index of each example (an image folder's subfolder, or a .npy labels file). */
+  readonly labels?: Int32Array;
+  /** An image folder's subfolder names, in label order. */
+  readonly classNames?: readonly string[];
+}
+
 /**
  * Reads `file` (a .npy array or an image folder) into feeds for `model`'s single input, one example
  * each (batch 1).
  * @example onnx.feedsFromFiles(onnx.read('det.onnx'), 'pages/', {inputShape: [1, 3, 640, 640], preprocessing: {preset: 'torch', channelOrder: 'bgr'}})
  */
 export function feedsFromFiles(model: OnnxFile, file: string, options: FeedsFromFilesOptions = {}): OnnxFeeds[] {
+  return readFeeds(model, file, options).feeds;
+}
+
+/** {@link feedsFromFiles} with the labels: an image folder's classes, or a .npy labels file (integers or one-hot rows). */
+export function readFeeds(
+  model: OnnxFile,
+  file: string,
+  options: FeedsFromFilesOptions & { readonly labels?: string } = {},
+): FilesFeeds {
   const fn = 'onnx.feedsFromFiles';
   const input = singleInput(model, fn);
   const given = options.inputShape;
@@ -92,7 +110,7 @@ export function feedsFromFiles(model: OnnxFile, file: string, options: FeedsFrom
     const p = resolvePreprocessing(options.preprocessing, fn);
     const order = p.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
     const at = (arr: readonly number[], i: number) => (arr.length === 1 ? (arr[0] as number) : (arr[i] as number));
-    return Array.from({ length: set.count }, (_, n) => {
+    const feeds = Array.from({ length: set.count }, (_, n) => {
       const data = new Float32Array(h * w * c);
       const base = n * h * w * c;
       for (let y = 0; y < h; y++)
@@ -104,6 +122,8 @@ export function feedsFromFiles(model: OnnxFile, file: string, options: FeedsFrom
           }
       return { [input.name]: { data, dims: layout === 'nchw' ? [1, c, h, w] : [1, h, w, c] } };
     });
+    const labelled = set.classNames.length > 1;
+    return { feeds, ...(labelled ? { labels: Int32Array.from(set.labels), classNames: set.classNames } : {}) };
   }
   const arr = readNpy(file);
   const per = arr.shape.slice(1);
@@ -117,10 +137,24 @@ export function feedsFromFiles(model: OnnxFile, file: string, options: FeedsFrom
   const size = per.reduce((a, b) => a * b, 1);
   const count = Math.min(arr.shape[0] ?? 0, limit);
   const scale = options.scale ?? 1;
-  return Array.from({ length: count }, (_, n) => ({
+  const feeds = Array.from({ length: count }, (_, n) => ({
     [input.name]: {
       data: Float32Array.from(arr.data.subarray(n * size, (n + 1) * size), (v) => Number(v) * scale),
       dims: [1, ...per],
     },
   }));
+  if (!options.labels) return { feeds };
+  const l = readNpy(options.labels);
+  const width = l.shape.length === 2 ? (l.shape[1] as number) : 1;
+  if ((l.shape[0] ?? 0) < count || l.shape.length > 2)
+    throw new ShapeError(
+      `${fn}: one label (or one-hot row) per example, got labels of shape [${l.shape.join(', ')}] for ${count} examples. Save the labels in example order.`,
+    );
+  const labels = Int32Array.from({ length: count }, (_, n) => {
+    if (width === 1) return Number(l.data[n]);
+    let best = 0;
+    for (let j = 1; j < width; j++) if (Number(l.data[n * width + j]) > Number(l.data[n * width + best])) best = j;
+    return best;
+  });
+  return { feeds, labels };
 }

@@ -100,7 +100,9 @@ function zeroFeeds(
 ): OnnxFeeds | undefined {
   const feeds: Record<string, OnnxFeeds[string]> = {};
   for (const i of inputs) {
-    const dims = shapes?.[i.name] ?? (i.dims.every((d) => typeof d === 'number') ? (i.dims as number[]) : undefined);
+    // A free first dim (the batch) runs at 1; other free dims need inputShapes.
+    const fixed = i.dims.map((d, k) => (typeof d === 'number' ? d : k === 0 ? 1 : undefined));
+    const dims = shapes?.[i.name] ?? (fixed.every((d) => d !== undefined) ? (fixed as number[]) : undefined);
     if (!dims) return undefined;
     if (!dims.every((d) => Number.isInteger(d) && d >= 0))
       throw new DataError(

@@ -67,16 +67,20 @@ export interface FilesFeeds {
  * each (batch 1).
  * @example onnx.feedsFromFiles(onnx.read('det.onnx'), 'pages/', {inputShape: [1, 3, 640, 640], preprocessing: {preset: 'torch', channelOrder: 'bgr'}})
  */
-export function feedsFromFiles(model: OnnxFile, file: string, options: FeedsFromFilesOptions = {}): OnnxFeeds[] {
-  return readFeeds(model, file, options).feeds;
+export async function feedsFromFiles(
+  model: OnnxFile,
+  file: string,
+  options: FeedsFromFilesOptions = {},
+): Promise<OnnxFeeds[]> {
+  return (await readFeeds(model, file, options)).feeds;
 }
 
 /** {@link feedsFromFiles} with the labels: an image folder's classes, or a .npy labels file (integers or one-hot rows). */
-export function readFeeds(
+export async function readFeeds(
   model: OnnxFile,
   file: string,
   options: FeedsFromFilesOptions & { readonly labels?: string } = {},
-): FilesFeeds {
+): Promise<FilesFeeds> {
   const fn = 'onnx.feedsFromFiles';
   const input = singleInput(model, fn);
   const given = options.inputShape;
@@ -101,7 +105,7 @@ export function readFeeds(
       dims.map((d) => d ?? 1),
       fn,
     );
-    const set = loadImageFolder(path.resolve(file), {
+    const set = await loadImageFolder(path.resolve(file), {
       height: h,
       width: w,
       channels: c,

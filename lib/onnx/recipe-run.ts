@@ -133,7 +133,7 @@ export async function runOnnxRecipe(recipe: Recipe, options: OnnxRunOptions): Pr
     fixedShape = input.dims[1] === 1 || input.dims[1] === 3 ? ['N', c, h, w] : ['N', h, w, c];
     model = (await fixShapes(model, { [input.name]: fixedShape })).model;
   }
-  const load = (spec: DataSpec | undefined, role: string): FilesFeeds | undefined => {
+  const load = async (spec: DataSpec | undefined, role: string): Promise<FilesFeeds | undefined> => {
     if (!spec) return undefined;
     line(`loading ${role} data from ${spec.path}`);
     const pre = specPreprocessing(spec, `data.${role}`);
@@ -148,8 +148,8 @@ export async function runOnnxRecipe(recipe: Recipe, options: OnnxRunOptions): Pr
         : {}),
     });
   };
-  const calibration = load(specs.calibration, 'calibration');
-  const evaluation = load(specs.evaluation, 'evaluation') ?? calibration;
+  const calibration = await load(specs.calibration, 'calibration');
+  const evaluation = (await load(specs.evaluation, 'evaluation')) ?? calibration;
   const originalBytes = onnx.ModelProto.encode(model.proto).finish();
   const stages: (OnnxRunStage & { bytes: Uint8Array })[] = [];
   let previous = { bytes: originalBytes, name: 'original' };

@@ -44,11 +44,20 @@ describe('onnx.profile', () => {
     expect(r.outputs).to.deep.equal([{ name: 'y', type: 'float32', dims: ['N', 8] }]);
   });
 
-  it('reports parameters without running when the input has free dims and no shape is given', async () => {
-    const r = await profile(tinyMlp());
-    expect(r.totals.params).to.equal(64 * 48 + 48 + 48 * 10);
+  it('runs a free batch dim at 1, and reports parameters without running when other dims are free', async () => {
+    const atOne = await profile(tinyMlp());
+    expect(atOne.totals.macs).to.equal(64 * 48 + 48 * 10);
+    expect(atOne.measuredAt).to.deep.equal({ x: [1, 64] });
+    const free = model({
+      nodes: [node('Relu', ['x'], ['h']), node('Conv', ['h', 'w'], ['y'], {}, 'conv')],
+      inputs: [value('x', ['N', 2, 'H', 'W'])],
+      outputs: [value('y', ['N', 3, 'H', 'W'])],
+      initializers: [weight('w', [3, 2, 1, 1], 5, 0.3)],
+    });
+    const r = await profile(free);
+    expect(r.totals.params).to.equal(6);
     expect(r.totals.macs).to.equal(null);
-    expect(r.nodes.find((n) => n.name === 'fc1')!.macs).to.equal(null);
+    expect(r.nodes.find((n) => n.name === 'conv')!.macs).to.equal(null);
     expect(r.warnings[0]).to.match(/pass data or inputShapes/);
     expect(JSON.parse(JSON.stringify(r))).to.deep.equal(r);
   });

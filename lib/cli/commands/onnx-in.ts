@@ -78,7 +78,11 @@ function imageDims(v: string): number[] {
   return [Number(m[3]), Number(m[1]), Number(m[2])]; // NCHW, the ONNX layout
 }
 
-function dataArg(args: ParsedArgs, model: onnxIn.OnnxFile, ctx: CommandContext): onnxIn.OnnxFeeds[] | undefined {
+async function dataArg(
+  args: ParsedArgs,
+  model: onnxIn.OnnxFile,
+  ctx: CommandContext,
+): Promise<onnxIn.OnnxFeeds[] | undefined> {
   const data = stringArg(args, 'data');
   if (!data) return undefined;
   ctx.progress.step(`loading data from ${data}`);
@@ -135,7 +139,7 @@ export async function runOnnxQuantize(args: ParsedArgs, ctx: CommandContext): Pr
     seed: seedArg(args),
   };
   const model = await openOnnx(args, ctx);
-  const feeds = dataArg(args, model, ctx);
+  const feeds = await dataArg(args, model, ctx);
   ctx.progress.step(`quantizing (${mode})`);
   const { bytes, report } = await onnxIn.quantize(model, feeds, options);
   await writeOutputFolder(
@@ -168,7 +172,7 @@ export async function runOnnxProfile(args: ParsedArgs, ctx: CommandContext): Pro
   const file = args.positionals[0] as string;
   ctx.progress.step(`opening ${file}`);
   const model = onnxIn.read(path.resolve(file)); // as shipped: its own size and dims
-  const feeds = dataArg(args, await openOnnx(args, ctx), ctx);
+  const feeds = await dataArg(args, await openOnnx(args, ctx), ctx);
   const shape = intListArg(args, 'input-shape', 1 << 16);
   const image = stringArg(args, 'image-shape');
   const dims = shape ?? (image ? [1, ...imageDims(image)] : undefined);
@@ -206,7 +210,7 @@ export async function runOnnxProfile(args: ParsedArgs, ctx: CommandContext): Pro
 /** `bench model.onnx` with --data or --input-shape: ONNX Runtime at batch 1 on the given input. */
 export async function runOnnxBench(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
   const model = await openOnnx(args, ctx);
-  const feeds = dataArg(args, model, ctx);
+  const feeds = await dataArg(args, model, ctx);
   const input = onnxIn.singleInput(model, 'bench');
   const dims = input.dims.map((d) => d ?? 1);
   const first = feeds?.[0] ?? {

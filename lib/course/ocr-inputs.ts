@@ -35,9 +35,9 @@ export const OCR_LINES = [
   'Best before 03/2027',
 ] as const;
 
-
 /** sharp, loaded on first use (libvips is not needed to import the library). */
-const sharp = (...args: Parameters<typeof SharpLib>): ReturnType<typeof SharpLib> => (require('sharp') as typeof SharpLib)(...args);
+const sharp = (...args: Parameters<typeof SharpLib>): ReturnType<typeof SharpLib> =>
+  (require('sharp') as typeof SharpLib)(...args);
 
 const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

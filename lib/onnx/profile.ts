@@ -172,7 +172,14 @@ export async function profile(
         ? 0
         : trace
           ? (rule(
-              { inputs: trace.inputs, outputs: trace.outputs },
+              {
+                // ONNX Runtime's profiler leaves some constant inputs out (ConvTranspose's weight): the file has their dims.
+                inputs: (n.input ?? []).map((x, i) => {
+                  const t = x ? findInitializer(scope, x)?.tensor : undefined;
+                  return trace.inputs[i] ?? (t ? dimsOf(t) : undefined);
+                }),
+                outputs: trace.outputs,
+              },
               {
                 group: attrInt(n, 'group', 1),
                 kernelShape: attrInts(n, 'kernel_shape'),
@@ -203,7 +210,7 @@ export async function profile(
   const unknown = nodes.filter((n) => n.macs === null && traces.size);
   if (unknown.length)
     warnings.push(
-      `${unknown.length} nodes with a MAC rule did not run on this input (an If branch not taken) and are not counted: ${unknown
+      `${unknown.length} nodes with a MAC rule are not counted (did not run on this input, an If branch not taken, or shapes not recorded): ${unknown
         .slice(0, 5)
         .map((n) => n.name)
         .join(', ')}${unknown.length > 5 ? ', ...' : ''}.`,

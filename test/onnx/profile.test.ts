@@ -62,6 +62,19 @@ describe('onnx.profile', () => {
     expect(JSON.parse(JSON.stringify(r))).to.deep.equal(r);
   });
 
+  it('counts ConvTranspose MACs from its weight in the file (the profiler does not record that input)', async () => {
+    // x [1, 2, 4, 4] scatters each of its 32 values into 3 output channels x 3x3 kernel: 32 x 27 = 864.
+    const m = model({
+      nodes: [node('ConvTranspose', ['x', 'w'], ['y'], {}, 'up')],
+      inputs: [value('x', [1, 2, 4, 4])],
+      outputs: [value('y', [1, 3, 6, 6])],
+      initializers: [weight('w', [2, 3, 3, 3], 7, 0.3)],
+    });
+    const r = await profile(m);
+    expect(r.nodes[0]!.macs).to.equal(864);
+    expect(r.warnings).to.deep.equal([]);
+  });
+
   it('refuses inputs the model cannot run on with a DataError', async () => {
     let error: unknown;
     try {

@@ -1,7 +1,7 @@
 // The command line on an .onnx model (ONNX in): `quantize`, `profile`, `bench` and `run` hand a
 // model or recipe whose model is an .onnx file to these runners, which call the library's onnx
 // namespace. Data (--data) is a .npy array in the model's layout or an image folder (resized to the
-// model's input, or to --image-shape, preprocessed with --preprocess) for models with one float
+// model's input, or to --image-shape, preprocessed with --preprocessing) for models with one float
 // input; --input-shape fixes free input dims (N,C,H,W: the batch stays free).
 import * as fs from 'fs';
 import { onnx } from 'onnx-proto';
@@ -11,7 +11,7 @@ import { PREPROCESS_PRESETS, PreprocessPreset } from '../../data/preprocess';
 import * as onnxIn from '../../onnx';
 import { benchmark } from '../../bench/harness';
 import type { Recipe } from '../../pipeline/recipe';
-import { CommandContext, CommandResult, formatBytes, seedArg, textTable } from '../common';
+import { CommandContext, CommandResult, DATA_OPTIONS, formatBytes, seedArg, textTable } from '../common';
 import { OptionSpec, ParsedArgs, UsageError, choiceArg, intListArg, numberArg, stringArg } from '../args';
 
 /** Options the ONNX runners read beyond the commands' own. */
@@ -21,11 +21,7 @@ export const ONNX_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     value: 'N,C,H,W',
     description: '.onnx models: fix free input dims to these (the batch stays free)',
   },
-  preprocess: {
-    type: 'string',
-    value: PREPROCESS_PRESETS.join('|'),
-    description: '.onnx models, image folders: how pixels become inputs (default unit: [0, 1])',
-  },
+  preprocessing: DATA_OPTIONS.preprocessing as OptionSpec,
 };
 
 /** Quantize options only ONNX models take. */
@@ -86,7 +82,7 @@ async function dataArg(
   const data = stringArg(args, 'data');
   if (!data) return undefined;
   ctx.progress.step(`loading data from ${data}`);
-  const preset = choiceArg(args, 'preprocess', PREPROCESS_PRESETS) as PreprocessPreset | undefined;
+  const preset = choiceArg(args, 'preprocessing', PREPROCESS_PRESETS) as PreprocessPreset | undefined;
   const scale = numberArg(args, 'scale');
   const limit = numberArg(args, 'limit', { integer: true, min: 1 });
   return onnxIn.feedsFromFiles(model, path.resolve(data), {

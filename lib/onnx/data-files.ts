@@ -99,7 +99,7 @@ export async function readFeeds(
   if (stat.isDirectory()) {
     if (dims.some((d, i) => i > 0 && d === undefined))
       throw new ConfigError(
-        `${fn}: the input's height and width to resize images to, got free dims [${dims.map((d) => d ?? '?').join(', ')}]. Pass inputShape.`,
+        `${fn}: the input's height and width to resize images to, got free dims [${dims.map((d) => d ?? '?').join(', ')}]. Pass inputShape (on the command line: --image-shape HxWxC).`,
       );
     const { layout, h, w, c } = imageLayout(
       dims.map((d) => d ?? 1),

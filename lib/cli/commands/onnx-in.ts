@@ -166,7 +166,6 @@ export async function runOnnxQuantize(args: ParsedArgs, ctx: CommandContext): Pr
 /** `profile model.onnx`: parameters, MACs per node, initializer bytes. */
 export async function runOnnxProfile(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
   const file = args.positionals[0] as string;
-  ctx.progress.step(`opening ${file}`);
   const model = onnxIn.read(path.resolve(file)); // as shipped: its own size and dims
   const feeds = await dataArg(args, await openOnnx(args, ctx), ctx);
   const shape = intListArg(args, 'input-shape', 1 << 16);

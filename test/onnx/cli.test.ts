@@ -70,6 +70,23 @@ describe('cli: an .onnx model', function () {
         .sort(),
     ).to.deep.equal(['model.onnx', 'quantize-report.json']);
     if (hasOnnxChecker()) expect(onnxCheck(new Uint8Array(fs.readFileSync(path.join(out, 'model.onnx'))))).to.equal('');
+    // --count caps what is decoded: the comparison then runs on those examples too.
+    const few = cli([
+      'quantize',
+      model,
+      '--mode',
+      'static',
+      '--data',
+      images,
+      '--count',
+      '3',
+      '--out',
+      path.join(dir, 'few'),
+      '--json',
+    ]);
+    expect(few.status, few.stderr).to.equal(0);
+    const fewReport = JSON.parse(few.stdout).report;
+    expect([fewReport.calibrationExamples, fewReport.comparison.examples]).to.deep.equal([3, 3]);
     const f16 = cli(['quantize', model, '--dtype', 'float16', '--out', path.join(dir, 'f16')]);
     expect(f16.status, f16.stderr).to.equal(0);
     expect(f16.stdout).to.match(/nodes quantized \(float16\)/);

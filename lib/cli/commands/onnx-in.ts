@@ -78,13 +78,16 @@ async function dataArg(
   args: ParsedArgs,
   model: onnxIn.OnnxFile,
   ctx: CommandContext,
+  cap?: number,
 ): Promise<onnxIn.OnnxFeeds[] | undefined> {
   const data = stringArg(args, 'data');
   if (!data) return undefined;
   ctx.progress.step(`loading data from ${data}`);
   const preset = choiceArg(args, 'preprocessing', PREPROCESS_PRESETS) as PreprocessPreset | undefined;
   const scale = numberArg(args, 'scale');
-  const limit = numberArg(args, 'limit', { integer: true, min: 1 });
+  const asked = numberArg(args, 'limit', { integer: true, min: 1 });
+  // Only the examples that will be used are decoded (the smaller of --limit and the command's need).
+  const limit = asked !== undefined && cap !== undefined ? Math.min(asked, cap) : (asked ?? cap);
   return onnxIn.feedsFromFiles(model, path.resolve(data), {
     ...(preset ? { preprocessing: { preset } } : {}),
     ...(scale !== undefined ? { scale } : {}),
@@ -135,7 +138,9 @@ export async function runOnnxQuantize(args: ParsedArgs, ctx: CommandContext): Pr
     seed: seedArg(args),
   };
   const model = await openOnnx(args, ctx);
-  const feeds = await dataArg(args, model, ctx);
+  // Calibration reads --count examples (100 by default) and the comparison the first 32 of them.
+  const needed = mode === 'static' ? (options.calibrationCount ?? 100) : 32;
+  const feeds = await dataArg(args, model, ctx, needed);
   ctx.progress.step(`quantizing (${mode})`);
   const { bytes, report } = await onnxIn.quantize(model, feeds, options);
   await writeOutputFolder(

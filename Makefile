@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := /usr/bin/python3
 JUPYTER := /usr/bin/jupyter
 KERNEL_DIR := $(CURDIR)/build/jupyter
-APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client jupyter-notebook chromium protobuf-compiler redis-server
+APT_PACKAGES := jupyter-nbconvert python3-nbclient jupyter-core jupyter-client jupyter-notebook chromium protobuf-compiler redis-server python3-onnx espeak-ng
 # What node-gyp needs to build tfjs-tflite-node's binding during npm ci (on the machine image; checked anyway).
 BUILD_PACKAGES := g++ make python3
 # make verify and make bench refresh the committed results/ on purpose; any other run writes build/results/.

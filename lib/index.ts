@@ -159,6 +159,8 @@ export * as nas from './nas';
 export * as exec from './exec';
 export * as jobs from './jobs';
 export * as exporters from './export';
+// ONNX in: read, profile and quantize the ONNX models that apps already ship.
+export * as onnx from './onnx';
 export * as bench from './bench';
 export * as serve from './serve';
 export * as monitor from './monitor';

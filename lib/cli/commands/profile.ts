@@ -10,6 +10,7 @@ import type { ModelJson } from '../../data/model-files';
 import { StageModel, modelBytes, disposeStageModel, planOfStage } from '../../pipeline/stage-model';
 import { CommandSpec, ParsedArgs, numberArg, stringArg } from '../args';
 import { CommandContext, CommandResult, formatBytes, modelDirArg, openModelArg, textTable } from '../common';
+import { ONNX_OPTIONS, isOnnxModel, runOnnxProfile } from './onnx-in';
 
 export const PROFILE: CommandSpec = {
   name: 'profile',
@@ -25,6 +26,13 @@ export const PROFILE: CommandSpec = {
       description: 'also write a self-contained HTML report (interactive charts and the layer graph; works offline)',
     },
     'batch-size': { type: 'string', value: 'N', description: 'batch size of the peak-memory estimate (default 1)' },
+    data: {
+      type: 'string',
+      value: 'DIR|FILE.npy',
+      description: '.onnx models: an input to run once for MACs and kernel times',
+    },
+    'image-shape': { type: 'string', value: 'HxWxC', description: '.onnx models: image size (fixes free input dims)' },
+    ...ONNX_OPTIONS,
   },
   notes: ['example: tfjs-compress profile ./model --html profile.html'],
 };
@@ -54,6 +62,7 @@ function planBits(m: StageModel): Record<string, number> {
 }
 
 export async function runProfile(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
+  if (isOnnxModel(args.positionals[0])) return runOnnxProfile(args, ctx);
   const dir = args.positionals[0] as string;
   const batchSize = numberArg(args, 'batch-size', { integer: true, min: 1, max: 65536 }) ?? 1;
   const html = stringArg(args, 'html');

@@ -12,13 +12,14 @@ import { disposeStageModel, stageInputShape } from '../../pipeline/stage-model';
 import { writeArtifactFolder, writtenLines } from '../../pipeline/record-artifacts';
 import { tfjsFolderFiles } from '../../pipeline/sizes';
 import { CommandSpec, ParsedArgs, choiceArg, numberArg, stringArg } from '../args';
+import { ONNX_QUANTIZE_OPTIONS, isOnnxModel, runOnnxQuantize } from './onnx-in';
 import { CommandContext, CommandResult, DATA_OPTIONS, loadDataArg, openModelArg, outArg, seedArg } from '../common';
 
 export const QUANTIZE: CommandSpec = {
   name: 'quantize',
   summary:
     "Post-training quantization of a layers model (weight-only, dynamic, static INT8), or weight quantization of a graph model's files (uint8, uint16, float16).",
-  positionals: [{ name: 'MODEL', description: 'a TensorFlow.js model folder' }],
+  positionals: [{ name: 'MODEL', description: 'a TensorFlow.js model folder, or an .onnx file' }],
   options: {
     out: { type: 'string', value: 'DIR', description: 'output folder: a new one, apart from the model and data' },
     force: { type: 'boolean', description: 'replace an earlier output of tfjs-compress (never another folder)' },
@@ -66,8 +67,10 @@ export const QUANTIZE: CommandSpec = {
       description: 'graph models: weight name patterns to quantize (default all)',
     },
     ...DATA_OPTIONS,
+    ...ONNX_QUANTIZE_OPTIONS,
   },
   notes: [
+    'An .onnx file gives DIR/model.onnx (--mode dynamic, static with --data, weight-only --bits 4, or --dtype float16).',
     'A layers model gives DIR/model.onnx, DIR/model.tflite (static, where it converts), DIR/model.json + weights',
     '(quantized weight files stock tfjs loads) and DIR/plan/ (the export plan, not deployable).',
     'example: tfjs-compress quantize ./model --mode static --data ./calibration --out ./int8',
@@ -77,6 +80,7 @@ export const QUANTIZE: CommandSpec = {
 };
 
 export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
+  if (isOnnxModel(args.positionals[0])) return runOnnxQuantize(args, ctx);
   const out = outArg(args);
   const mode = choiceArg(args, 'mode', ['weight-only', 'dynamic', 'static'] as const);
   const dtype = choiceArg(args, 'dtype', ['uint8', 'uint16', 'float16'] as const);

@@ -8,6 +8,7 @@ import { runRecipe } from '../../pipeline/run';
 import { planRecipe, planText } from '../../pipeline/dry-run';
 import { stageTable } from '../../pipeline/report';
 import { CommandSpec, ParsedArgs } from '../args';
+import { isOnnxModel, runOnnxRun } from './onnx-in';
 import { CommandContext, CommandResult, outArg, textTable } from '../common';
 
 export const RUN: CommandSpec = {
@@ -59,6 +60,7 @@ export async function runRunCommand(args: ParsedArgs, ctx: CommandContext): Prom
     recipeFile: file,
     progress: ctx.progress,
   };
+  if (isOnnxModel(recipe.model) && !args.values['dry-run']) return runOnnxRun(recipe, options, ctx);
   if (args.values['dry-run']) {
     const plan = await planRecipe(recipe, options);
     return { json: { dryRun: true, ...plan }, text: planText(plan, out) };

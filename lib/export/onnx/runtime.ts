@@ -14,6 +14,8 @@ export interface OrtSessionOptions {
   readonly optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Write the optimized graph here (to see what ONNX Runtime fused). */
   readonly optimizedModelFilePath?: string;
+  /** Record every node's run (op, shapes, time) in a JSON trace whose path starts with this prefix (ONNX Runtime's profiler). */
+  readonly profileFilePrefix?: string;
 }
 
 type Ort = typeof import('onnxruntime-node');
@@ -41,6 +43,7 @@ export async function ortSession(
       logSeverityLevel: 3,
       graphOptimizationLevel: options.optimization ?? 'all',
       ...(options.optimizedModelFilePath ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
+      ...(options.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
     });
   } catch (e) {
     throw new DataError(

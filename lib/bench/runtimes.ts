@@ -13,6 +13,7 @@ import { onnxRuntime, ortSession } from '../export/onnx/runtime';
 import { QuantPlan, planOf } from '../quantize/plan';
 import { toTflite } from '../export/tflite/to-tflite';
 import { TfliteInterpreter, tfliteInterpreter } from '../export/tflite/runtime';
+import { valuesOf } from '../core/values';
 
 /** Something that runs a batch of row-major float32 inputs to completion. */
 export interface BenchRuntime {
@@ -98,7 +99,7 @@ export function tfjsRuntime(
         cached = { data: x, x: tf.tensor(x, [batch, ...inputShape], 'float32') }; // uploaded once per input, outside the steady state
       }
       const input = cached.x;
-      return tf.tidy(() => (net.predict(input, { batchSize: input.shape[0] }) as tf.Tensor).dataSync());
+      return valuesOf(() => net.predict(input, { batchSize: input.shape[0] }) as tf.Tensor);
     },
     dispose() {
       cached?.x.dispose();

@@ -10,6 +10,7 @@ import { FakeQuantize, DynamicQuantize } from './fake-quantize-layer';
 import { MemoryBudget } from './memory-budget';
 import { QuantPlan } from './plan';
 import { sqnr } from './affine';
+import { valuesOf } from '../core/values';
 
 /** Per-layer error of a quantized kernel layer. */
 export interface LayerQuantReport {
@@ -104,7 +105,7 @@ export async function outputErrors(
           { release: true },
         );
       });
-      const values = tf.tidy(() => tf.stack(pending.map(([, t]) => t)).dataSync());
+      const values = valuesOf(() => tf.stack(pending.map(([, t]) => t)));
       pending.forEach(([key, t], i) => {
         const s = sums.get(key) ?? [0, 0];
         sums.set(key, [s[0] + (values[2 * i] as number), s[1] + (values[2 * i + 1] as number)]);

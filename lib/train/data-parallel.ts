@@ -19,6 +19,7 @@ import { CompressionError, ConfigError, describe } from '../errors';
 import { SourceBatch } from '../data/source';
 import { threadEntry } from '../exec/thread-entry';
 import { modelLoss } from './model-output';
+import { valuesOf } from '../core/values';
 
 /**
  * The shared control words (Int32Array indices; P replicas, replica 0 this thread):
@@ -310,11 +311,9 @@ export class DataParallel {
     const s = ++this.stepIndex;
     // Every replica has read the previous step's gradients before any is overwritten.
     for (let r = 1; r < P; r++) waitWord(ctrl, ctrlIndex.read(r, P), s - 1, () => this.checkPeers(), PEER_TIMEOUT_MS);
-    const x = (
-      b.xs.dtype === 'float32' ? b.xs.dataSync() : tf.tidy(() => tf.cast(b.xs, 'float32').dataSync())
-    ) as Float32Array;
+    const x = (b.xs.dtype === 'float32' ? b.xs.dataSync() : valuesOf(() => tf.cast(b.xs, 'float32'))) as Float32Array;
     const y = (
-      b.ys.dtype === 'float32' ? b.ys.dataSync() : tf.tidy(() => tf.cast(b.ys as tf.Tensor, 'float32').dataSync())
+      b.ys.dtype === 'float32' ? b.ys.dataSync() : valuesOf(() => tf.cast(b.ys as tf.Tensor, 'float32'))
     ) as Float32Array;
     const xPer = x.length / n;
     const yPer = y.length / n;

@@ -11,6 +11,7 @@ import { quantize } from '../../quantize/affine';
 import { Attr, OnnxGraph } from './builder';
 import { TargetProfile } from './targets';
 import { transpose4 } from '../layer-data';
+import { valuesOf } from '../../core/values';
 
 /** The quantization grid a value lies on, with the names of its scale and zero-point constants. */
 export interface ValueGrid {
@@ -110,7 +111,7 @@ export function transposeData<T extends Float32Array | Int8Array | Uint8Array | 
 
 /** Integer weights of `data` under `qp` (tfjs layout), as the ONNX integer type of `qp`. */
 export function quantizedData(data: Float32Array, shape: readonly number[], qp: QParams): Int8Array | Uint8Array {
-  const q = tf.tidy(() => quantize(tf.tensor(data, [...shape]), qp).dataSync());
+  const q = valuesOf(() => quantize(tf.tensor(data, [...shape]), qp));
   if (qp.qmin < -128 || qp.qmax > 255 || (qp.signed && qp.qmax > 127)) {
     throw new ExportError(
       `toOnnx: weights of at most 8 bits, got ${qp.bits}-bit integers. ONNX opset 13 stores int8/uint8: quantize weights with bits <= 8.`,
@@ -186,7 +187,7 @@ export function emitBias(
 ): string {
   if (wq && input.grid && ctx.plan?.mode === 'static' && ctx.target.int32Bias) {
     const bq = biasQParams(input.grid.qp, wq);
-    const ints = tf.tidy(() => Int32Array.from(quantize(tf.tensor1d(bias), bq).dataSync()));
+    const ints = Int32Array.from(valuesOf(() => quantize(tf.tensor1d(bias), bq)));
     return dequantizeConstant(ctx.g, `${base}_bias`, ints, [bias.length], bq, 0);
   }
   return ctx.g.constant(`${base}_bias`, bias, [bias.length]);

@@ -54,6 +54,20 @@ export function fixedShape(fn: string, what: string, shape: readonly (number | n
   return rest as number[];
 }
 
+/**
+ * The per-example output shape of a classifier: one score per class ([classes], or [1, classes]
+ * and the like). The server answers a label and class probabilities, so a map, a set of boxes or a
+ * sequence (two or more dimensions above 1) is refused rather than answered with a softmax over it.
+ */
+export function classifierOutputShape(fn: string, shape: readonly number[]): readonly number[] {
+  if (shape.filter((d) => d > 1).length > 1)
+    throw new ShapeError(
+      `${fn}: a classifier's output, one score per class per example (e.g. [null, 1000]), got [null, ${shape.join(', ')}]. ` +
+        'The server answers class labels; run models that output maps, boxes or sequences with your own ONNX Runtime or tfjs session.',
+    );
+  return shape;
+}
+
 /** The contract of a single-input, single-output layers model. */
 export function layersModelContract(model: tf.LayersModel): ServingContract {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
@@ -70,7 +84,13 @@ export function layersModelContract(model: tf.LayersModel): ServingContract {
   }
   return {
     input: { shape: fixedShape('layersModelContract', 'input shape', input.shape), dtype: 'float32' },
-    output: { shape: fixedShape('layersModelContract', 'output shape', output.shape), dtype: 'float32' },
+    output: {
+      shape: classifierOutputShape(
+        'layersModelContract',
+        fixedShape('layersModelContract', 'output shape', output.shape),
+      ),
+      dtype: 'float32',
+    },
     outputKind: outputKind(model),
   };
 }

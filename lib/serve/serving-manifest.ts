@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { DataError, describe } from '../errors';
-import { ServingContract, fixedShape } from './contract';
+import { ServingContract, classifierOutputShape, fixedShape } from './contract';
 
 /** The file names of an ONNX version folder. */
 export const ONNX_FILE = 'model.onnx';
@@ -93,7 +93,13 @@ export function onnxServingManifest(bytes: Uint8Array): ServingManifest {
     outputName: output.name,
     contract: {
       input: { shape: fixedShape('onnxServingManifest', 'input shape', input.shape), dtype: 'float32' },
-      output: { shape: fixedShape('onnxServingManifest', 'output shape', output.shape), dtype: 'float32' },
+      output: {
+        shape: classifierOutputShape(
+          'onnxServingManifest',
+          fixedShape('onnxServingManifest', 'output shape', output.shape),
+        ),
+        dtype: 'float32',
+      },
       outputKind: producedBySoftmax(g, output.name) ? 'probabilities' : 'logits',
     },
   };

@@ -1,4 +1,4 @@
-// ESLint (flat config) with typescript-eslint's recommended rules for lib/ and test/. Formatting is
+// ESLint (flat config) with typescript-eslint's recommended rules for lib/, course/ and test/. Formatting is
 // Prettier's job (.prettierrc.json); `make lint` runs both, and `make test` runs `make lint` first.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -20,7 +20,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['lib/**/*.ts', 'test/**/*.ts'],
+    files: ['lib/**/*.ts', 'course/**/*.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',

@@ -20,18 +20,17 @@ export type { BackendName, BackendOptions, MachineInfo, OutputSink } from './cor
 // Files and the cache of trained models (atomic writes; entries keyed by a hash of their recipe).
 export { writeFileAtomic, writeJsonAtomic, writeFolderAtomic, recoverFolder, cacheDir, hashConfig } from './core';
 export type { FolderWriteOptions } from './core';
+export { cachedModel } from './data';
+export type { CachedModel } from './data';
 
 // The layer registry and the one graph walker (what the library knows about each layer class).
 export { LAYERS, layerEntry, modelGraph, requireLayersModel } from './core';
 export type { LayerEntry, LayerClass, GraphNode } from './core';
 
-// The data contract (a tf.data.Dataset of {xs, ys}, tensors {xs, ys}, or an ImageSet), the course's
-// verified data sets as ImageSets, tensors and batches, model files.
+// The data contract (a tf.data.Dataset of {xs, ys}, tensors {xs, ys}, or an ImageSet), tensors and
+// batches, model files.
 export {
   batchesOf,
-  loadMnist,
-  loadFashionMnist,
-  readIdx,
   makeImageSet,
   sliceImageSet,
   selectExamples,
@@ -90,35 +89,6 @@ export type {
 } from './data';
 export type { ModelArtifacts, ReadOptions } from './data';
 
-// Models: the course's builders, cached trained baselines, any cached model.
-export {
-  simpleNet,
-  cnn,
-  mobileNetStyle,
-  loadBaseline,
-  prepareBaselines,
-  BASELINE_RECIPES,
-  loadMobileNetStyle,
-  MOBILENET_STYLE_RECIPE,
-  fashionMnist32,
-  cachedModel,
-  loadWideCnn,
-  WIDE_CNN_RECIPE,
-} from './models';
-export type {
-  SimpleNetOptions,
-  CnnOptions,
-  MobileNetStyleOptions,
-  InvertedResidualStage,
-  BaselineName,
-  BaselineOptions,
-  BaselineSpec,
-  PreparedBaseline,
-  MobileNetStyleMeta,
-  CachedModel,
-  WideCnnMeta,
-} from './models';
-
 // Training and evaluation.
 export {
   fit,
@@ -170,6 +140,3 @@ export * as pipeline from './pipeline';
 // Compress to a target: the search that finds, checks and ships a recipe for a latency or size goal.
 export * as auto from './auto';
 export * as cli from './cli';
-
-// The course (kept apart: no library folder imports it).
-export * as course from './course';

@@ -2,7 +2,11 @@
 //   node_modules/tfjs-compress -> ..   so `require('tfjs-compress')` resolves to this repository
 //     (notebooks and scripts import the library by its published name; tslab uses Node10
 //     resolution and ignores `exports`, and a symlink is what both Node and TypeScript follow);
-//   node_modules/.bin/tfjs-compress -> ../tfjs-compress/dist/cli/main.js   so `npx tfjs-compress`
+//   node_modules/tfjs-compress-course -> ../dist/course   so the notebooks import the course by
+//     its name (course/package.json is copied there after the build); the compiled course requires
+//     the library's compiled files (dist/lib) by relative path, the same files `tfjs-compress`
+//     resolves to: one copy of the library (its error classes, layer registry, tf backend) in a notebook;
+//   node_modules/.bin/tfjs-compress -> ../tfjs-compress/dist/lib/cli/main.js   so `npx tfjs-compress`
 //     and npm scripts find the executable (it exists once `npm run build` has written dist/).
 // npm does neither for a project's own package. This used to be the package's `prepare` script,
 // which npm 11 with strict-allow-scripts refuses (ESTRICTALLOWSCRIPTS, also on `npx tfjs-compress`):
@@ -27,4 +31,11 @@ function symlink(target, link, type) {
 }
 
 symlink('..', path.join(modules, 'tfjs-compress'), 'dir');
-symlink(path.join('..', 'tfjs-compress', 'dist', 'cli', 'main.js'), path.join(modules, '.bin', 'tfjs-compress'), 'file');
+symlink(path.join('..', 'dist', 'course'), path.join(modules, 'tfjs-compress-course'), 'dir');
+if (fs.existsSync(path.join(root, 'dist', 'course')))
+  fs.copyFileSync(path.join(root, 'course', 'package.json'), path.join(root, 'dist', 'course', 'package.json'));
+symlink(
+  path.join('..', 'tfjs-compress', 'dist', 'lib', 'cli', 'main.js'),
+  path.join(modules, '.bin', 'tfjs-compress'),
+  'file',
+);

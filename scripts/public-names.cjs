@@ -2,7 +2,7 @@
 // Counts the package's public runtime names: every name a user reaches from
 // require('tfjs-compress'): the top-level exports (a namespace counts as one name) and, inside
 // each namespace, its own exports (nested namespaces likewise). Types are not runtime names.
-// Reads the compiled package (dist/index.js; run `npm run build` first).
+// Reads the compiled package (dist/lib/index.js; run `npm run build` first).
 //   node scripts/public-names.cjs                 the count, per namespace
 //   node scripts/public-names.cjs --json          the same as JSON
 //   node scripts/public-names.cjs --write-readme  also writes the count into README.md's API
@@ -69,7 +69,7 @@ module.exports = { countPublicNames, readmeLine, withReadmeLine, START, END };
 
 if (require.main === module) {
   const root = path.resolve(__dirname, '..');
-  const entry = path.join(root, 'dist', 'index.js');
+  const entry = path.join(root, 'dist', 'lib', 'index.js');
   if (!fs.existsSync(entry)) {
     console.error(`public-names: the compiled package at ${entry}, got no file. Run npm run build first.`);
     process.exit(1);

@@ -21,7 +21,6 @@ describe('lib/index', () => {
       'serve',
       'monitor',
       'viz',
-      'course',
     ]) {
       expect(typeof (tfc as unknown as Record<string, unknown>)[ns], ns).to.equal('object');
     }
@@ -38,12 +37,11 @@ describe('lib/index', () => {
     for (const f of [
       tfc.initBackend,
       tfc.machineInfo,
-      tfc.loadMnist,
       tfc.fit,
       tfc.evaluate,
       tfc.saveModel,
       tfc.loadModel,
-      tfc.simpleNet,
+      tfc.cachedModel,
     ])
       expect(f).to.be.a('function');
     // Internals stay internal.
@@ -56,8 +54,16 @@ describe('lib/index', () => {
       'check',
       'saveResults',
       'measureLatency',
+      // The course lives outside the package (course/, the tfjs-compress-course package).
+      'course',
+      'simpleNet',
+      'loadMnist',
+      'loadBaseline',
     ])
       expect(names, internal).to.not.include(internal);
+    expect(Object.keys(tfc.jobs)).to.include('nasCandidate');
+    for (const courseJob of ['studentJob', 'prunePointJob', 'baselineJob'])
+      expect(Object.keys(tfc.jobs), courseJob).to.not.include(courseJob);
   });
 
   it('loads none of the optional packages on import', function () {

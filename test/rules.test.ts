@@ -1,11 +1,14 @@
 // House rules, checked: the layering of lib/ (technique modules do not import each other; core
-// imports no technique; nothing but lib/index.ts imports the course), no printing from library code (only the output channel core/output.ts),
-// a size budget per file, and an explicit index.ts in every folder.
+// imports no technique; the library never imports the course, which lives outside it in course/
+// and outside the package), no printing from library or course code (only the output channel
+// core/output.ts and entry points), a size budget per file, and an explicit index.ts in every folder.
 import * as fs from 'fs';
 import * as path from 'path';
 import { expect } from 'chai';
 
-const LIB = path.resolve(__dirname, '..', 'lib');
+const ROOT = path.resolve(__dirname, '..');
+const LIB = path.join(ROOT, 'lib');
+const COURSE = path.join(ROOT, 'course');
 const TECHNIQUES = ['prune', 'quantize', 'distill', 'nas'];
 // The one output channel (everything that shows text goes through it), CLI entry points, and the
 // command line's folder (lib/cli: a program whose job is to print).
@@ -26,6 +29,13 @@ function importsOf(file: string): string[] {
 }
 
 const all = files(LIB).map((f) => path.relative(LIB, f));
+/** The course's files, relative to the repository (course/...): the size, printing, class-name and index rules hold there too. */
+const courseFiles = files(COURSE).map((f) => path.relative(ROOT, f));
+/** lib/ files as lib-relative names and course files as course/... names, each with its absolute path. */
+const everyFile: readonly (readonly [string, string])[] = [
+  ...all.map((f) => [f.split(path.sep).join('/'), path.join(LIB, f)] as const),
+  ...courseFiles.map((f) => [f.split(path.sep).join('/'), path.join(ROOT, f)] as const),
+];
 
 /** The lib-relative file an import names (`./x` -> x.ts or x/index.ts), or undefined outside lib. */
 function resolveImport(imp: string): string | undefined {
@@ -78,7 +88,7 @@ describe('house rules', () => {
 
   it('core, data and train import no technique, deployment or display module', () => {
     const low = ['core', 'data', 'train', 'errors.ts'];
-    const high = [...TECHNIQUES, 'export', 'bench', 'serve', 'monitor', 'viz', 'profile', 'course', 'index.ts'];
+    const high = [...TECHNIQUES, 'export', 'bench', 'serve', 'monitor', 'viz', 'profile', 'index.ts'];
     const bad = all
       .filter((f) => low.includes(f.split(path.sep)[0] as string))
       .flatMap((f) =>
@@ -89,15 +99,30 @@ describe('house rules', () => {
     expect(bad).to.deep.equal([]);
   });
 
-  it('only lib/index.ts imports the course: the library never depends on its own course', () => {
-    const bad = all
-      .filter((f) => f !== 'index.ts' && f.split(path.sep)[0] !== 'course')
-      .flatMap((f) =>
-        importsOf(path.join(LIB, f))
-          .filter((imp) => imp.split(path.sep)[0] === 'course')
-          .map((imp) => `${f} imports ${imp}`),
+  it('no file under lib/ imports the course (course/): the library never depends on its course', () => {
+    expect(courseFiles.length).to.be.above(20); // the course is where the walk looks
+    const bad = all.flatMap((f) => {
+      const text = fs.readFileSync(path.join(LIB, f), 'utf8');
+      const dynamic = [...text.matchAll(/\b(?:import|require)\(\s*['"](\.[^'"]+)['"]\s*\)/g)].map((m) =>
+        path.relative(LIB, path.resolve(path.dirname(path.join(LIB, f)), m[1] as string)),
       );
+      return [...importsOf(path.join(LIB, f)), ...dynamic]
+        .filter((imp) => !path.relative(COURSE, path.resolve(LIB, imp)).startsWith('..'))
+        .map((imp) => `${f} imports ${imp}`);
+    });
     expect(bad).to.deep.equal([]);
+    expect(all.some((f) => /^(course|models)\//.test(f.split(path.sep).join('/')))).to.equal(false);
+  });
+
+  it("the package's files are the compiled library only (no course, no data sets, no demo page)", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      files: string[];
+      main: string;
+      exports: Record<string, unknown>;
+    };
+    expect(pkg.files).to.deep.equal(['dist/lib']);
+    expect(pkg.main).to.equal('dist/lib/index.js');
+    expect(Object.keys(pkg.exports).sort()).to.deep.equal(['.', './package.json']);
   });
 
   it('one ONNX Runtime session factory: only export/onnx/runtime.ts loads onnxruntime-node or creates a session', () => {
@@ -116,10 +141,11 @@ describe('house rules', () => {
     expect(text.match(/^export \* from .*$/gm) ?? []).to.deep.equal([]);
   });
 
-  it('library code does not print (the caller decides what to show)', () => {
-    const bad = all
-      .filter((f) => !MAY_PRINT.some((re) => re.test(f.split(path.sep).join('/'))))
-      .filter((f) => /\bconsole\.(log|info|warn|error)\(/.test(fs.readFileSync(path.join(LIB, f), 'utf8')));
+  it('library and course code do not print (the caller decides what to show)', () => {
+    const bad = everyFile
+      .filter(([f]) => !MAY_PRINT.some((re) => re.test(f)))
+      .filter(([, file]) => /\bconsole\.(log|info|warn|error)\(/.test(fs.readFileSync(file, 'utf8')))
+      .map(([f]) => f);
     expect(bad).to.deep.equal([]);
   });
 
@@ -178,10 +204,9 @@ describe('house rules', () => {
       .filter((c) => c !== 'FakeQuantize' && c !== 'DynamicQuantize'); // the library's own layers
     expect(classes).to.include.members(['Dense', 'Conv2D', 'BatchNormalization', 'ReLU', 'Add']);
     const literal = new RegExp(`['"\`](${classes.join('|')})['"\`]`, 'g');
-    const over = all
-      .map((f) => f.split(path.sep).join('/'))
-      .filter((f) => !OWNERS.includes(f) && !f.startsWith(OTHER_VOCABULARY))
-      .map((f) => [f, (fs.readFileSync(path.join(LIB, f), 'utf8').match(literal) ?? []).length] as const)
+    const over = everyFile
+      .filter(([f]) => !OWNERS.includes(f) && !f.startsWith(OTHER_VOCABULARY))
+      .map(([f, file]) => [f, (fs.readFileSync(file, 'utf8').match(literal) ?? []).length] as const)
       .filter(([f, n]) => n !== (DEBT[f] ?? 0))
       .map(
         ([f, n]) =>
@@ -198,25 +223,27 @@ describe('house rules', () => {
     };
     const counts = names.countPublicNames(require('../lib/index'));
     expect(counts.namespaceCount).to.be.above(10); // namespaces are seen as namespaces, not as single names
-    const readme = fs.readFileSync(path.join(LIB, '..', 'README.md'), 'utf8');
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const line = names.readmeLine(counts);
     const stated = readme.split('\n').find((l) => l.startsWith('The package has **'));
     expect(names.withReadmeLine(readme, line), 'README has the public-names markers').to.be.a('string');
     expect(stated, 'refresh it: npm run build && node scripts/public-names.cjs --write-readme').to.equal(line);
   });
 
-  it('no file is past 400 lines', () => {
-    const big = all
-      .map((f) => [f, fs.readFileSync(path.join(LIB, f), 'utf8').split('\n').length] as const)
+  it('no file of lib or the course is past 400 lines', () => {
+    const big = everyFile
+      .map(([f, file]) => [f, fs.readFileSync(file, 'utf8').split('\n').length] as const)
       .filter(([, n]) => n > 400);
     expect(big).to.deep.equal([]);
   });
 
-  it('every folder of lib has an index.ts naming its exports', () => {
+  it('every folder of lib and of the course has an index.ts naming its exports', () => {
     const dirs = [...new Set(all.map((f) => path.dirname(f)).filter((d) => d !== '.'))].filter(
       (d) => !d.includes(path.sep),
     );
     const missing = dirs.filter((d) => !fs.existsSync(path.join(LIB, d, 'index.ts')));
     expect(missing).to.deep.equal([]);
+    const courseDirs = [...new Set(courseFiles.map((f) => path.dirname(f)))];
+    expect(courseDirs.filter((d) => !fs.existsSync(path.join(ROOT, d, 'index.ts')))).to.deep.equal([]);
   });
 });

@@ -1,5 +1,5 @@
-// The data contract (any DataSource: tf.data.Dataset, tensors, ImageSet), the course's verified
-// data sets as ImageSets, tensors and batches, data and model files.
+// The data contract (any DataSource: tf.data.Dataset, tensors, ImageSet), tensors and batches,
+// data and model files, and the cache of trained models.
 export { batchesOf, checkSource, checkInputs, sourceCount, toTargets, isTfDataset } from './source';
 export type { DataSource, Examples, TfDataset, SourceBatch, SourceOptions } from './source';
 export {
@@ -14,11 +14,6 @@ export {
 export type { ImageSet, ImageSetSplits, ImageSetExtras, Labels } from './image-set';
 export { resizeImageSet } from './resize';
 export type { ResizeOptions } from './resize';
-export { decodeIdx, encodeIdx, readIdx } from './idx';
-export type { IdxArray } from './idx';
-export { loadMnist, MNIST_CLASSES, MNIST_COUNTS } from './mnist';
-export type { MnistOptions } from './mnist';
-export { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_COUNTS } from './fashion-mnist';
 export { toTensors, batches, imageInputShape } from './tensors';
 export type { Batch, BatchOptions, TensorOptions, ImageBatch } from './tensors';
 export {
@@ -47,6 +42,8 @@ export type { ReadOptions } from './model-read';
 export { parseNpy, readNpy, readNpyAsync, encodeNpy } from './npy';
 export type { NpyArray, NpyDtype, NpyReadOptions } from './npy';
 export { decodeImage, imageFormat, DEFAULT_MAX_PIXELS, DEFAULT_DECODE_SECONDS } from './image-decode';
+export { cachedModel, cachedMeta, modelCacheDir } from './model-cache';
+export type { CachedModel } from './model-cache';
 export type { DecodedImage, DecodeOptions } from './image-decode';
 export { resizeBilinear } from './bilinear';
 export { loadImageFolder } from './image-folder';

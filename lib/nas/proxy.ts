@@ -10,7 +10,7 @@ import { ConfigError, describe } from '../errors';
 import { sha256 } from '../core/hash';
 import { DataSource, checkSource, isTfDataset } from '../data/source';
 import { isImageSet } from '../data/image-set';
-import { cachedModel } from '../models/model-cache';
+import { cachedModel } from '../data/model-cache';
 import { fit } from '../train/fit';
 import { evaluate } from '../train/evaluate';
 import { profileModel } from '../profile/profile-model';

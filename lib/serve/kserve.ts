@@ -19,15 +19,23 @@ import { Handler, RouteEntry, RouteRequest, RouterContext, inferenceRoute } from
 
 const MODEL = '/v2/models/:name';
 
-/** The package's version (its package.json beside the compiled or source folder), for the server metadata. */
+/** The package's version (its package.json above the source or compiled folder: lib/ or dist/lib/), for the server metadata. */
 function packageVersion(): string {
-  try {
-    const text = fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8');
-    const v = (JSON.parse(text) as { version?: unknown }).version;
-    return typeof v === 'string' ? v : 'unknown';
-  } catch {
-    return 'unknown';
+  for (const up of [
+    ['..', '..'],
+    ['..', '..', '..'],
+  ]) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, ...up, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (pkg.name === 'tfjs-compress') return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+    } catch {
+      // not this folder
+    }
   }
+  return 'unknown';
 }
 
 /**

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { expect } from 'chai';
 import { cli, mnistNpy, tmpDir } from '../cli/helpers';
-import { loadWideCnn } from '../../lib/models/wide-cnn';
+import { loadWideCnn } from '../../course/models/wide-cnn';
 import { saveModel } from '../../lib/data/model-io';
 import { JOURNAL_FILE } from '../../lib/auto';
 import { MAIN } from '../cli/helpers';

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, DataError, ShapeError } from '../../lib/errors';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cnn } from '../../lib/models/cnn';
+import { simpleNet } from '../../course/models/simplenet';
+import { cnn } from '../../course/models/cnn';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { quantile } from '../../lib/core/latency';
 import { benchmark, interleavedRounds, medianRatio, randomInputs, speedups } from '../../lib/bench/harness';

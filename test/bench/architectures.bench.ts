@@ -9,8 +9,8 @@
 // Run: node --import tsx test/bench/architectures.bench.ts
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
-import { saveResults } from '../../lib/course/results';
-import { loadMnist } from '../../lib/data/mnist';
+import { saveResults } from '../../course/results';
+import { loadMnist } from '../../course/data/mnist';
 import { toTensors } from '../../lib/data/tensors';
 import { profileModel } from '../../lib/profile/profile-model';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
 import { machineInfo } from '../../lib/core/machine';
 import { writeFileAtomic } from '../../lib/core/atomic';
-import { saveResults } from '../../lib/course/results';
+import { saveResults } from '../../course/results';
 import { benchmark } from '../../lib/bench/harness';
 import { BenchRuntime, ortRuntime, tfjsRuntime, tfliteRuntime } from '../../lib/bench/runtimes';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';

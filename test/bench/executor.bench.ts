@@ -12,9 +12,9 @@ import * as path from 'path';
 import { ChildProcess, spawn } from 'child_process';
 import { initBackend } from '../../lib/core/backend';
 import { machineInfo } from '../../lib/core/machine';
-import { saveResults } from '../../lib/course/results';
+import { saveResults } from '../../course/results';
 import { BullMqExecutor, Executor, JobCall, ThreadExecutor } from '../../lib/exec';
-import { studentJob } from '../../lib/jobs';
+import { studentJob } from '../../course/jobs';
 import { startRedis } from '../helpers/redis';
 import { busy } from '../exec/fixtures/jobs';
 

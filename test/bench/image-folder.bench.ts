@@ -16,7 +16,7 @@ import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import { initBackend } from '../../lib/core/backend';
 import { permutation } from '../../lib/core/rng';
-import { saveResults } from '../../lib/course/results';
+import { saveResults } from '../../course/results';
 import { loadImageFolder } from '../../lib/data/image-folder';
 import { imageFolderIndex } from '../../lib/data/folder-index';
 import { decodeImage } from '../../lib/data/image-decode';

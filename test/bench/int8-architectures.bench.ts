@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
-import { saveResults } from '../../lib/course/results';
+import { saveResults } from '../../course/results';
 import { postTraining } from '../../lib/quantize/post-training';
 import { planOf } from '../../lib/quantize/plan';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';

@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { initBackend } from '../../lib/core/backend';
 import { machineInfo } from '../../lib/core/machine';
-import { saveResults } from '../../lib/course/results';
+import { saveResults } from '../../course/results';
 import {
   OCR_FONTS,
   OCR_LINES,
@@ -21,8 +21,8 @@ import {
   ocrAsset,
   ocrCharacters,
   recognizerFeeds,
-} from '../../lib/course/ocr-inputs';
-import { SPEECH_SENTENCES, synthesizeSpeech, vadFrames, vadModelPath, vadRun } from '../../lib/course/speech-inputs';
+} from '../../course/ocr-inputs';
+import { SPEECH_SENTENCES, synthesizeSpeech, vadFrames, vadModelPath, vadRun } from '../../course/speech-inputs';
 import { BenchRow, benchmark } from '../../lib/bench/harness';
 import { ortSession } from '../../lib/export/onnx/runtime';
 import { compareOutputs } from '../../lib/onnx/compare';

@@ -9,16 +9,16 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
-import { saveResults } from '../../lib/course/results';
-import { loadBaseline } from '../../lib/models/baselines';
-import { loadMnist } from '../../lib/data/mnist';
+import { saveResults } from '../../course/results';
+import { loadBaseline } from '../../course/models/baselines';
+import { loadMnist } from '../../course/data/mnist';
 import { toTensors } from '../../lib/data/tensors';
 import { magnitude } from '../../lib/prune/magnitude';
 import { channels } from '../../lib/prune/channels';
 import { SparseMlp } from '../../lib/prune/sparse-mlp';
 import { benchmark } from '../../lib/bench/harness';
-import { loadWideCnn } from '../../lib/models/wide-cnn';
-import { pruningSpeedups, sparsityForMacs } from '../../lib/course/channel-speed';
+import { loadWideCnn } from '../../course/models/wide-cnn';
+import { pruningSpeedups, sparsityForMacs } from '../../course/channel-speed';
 import { functionRuntime, tfjsRuntime } from '../../lib/bench/runtimes';
 
 /** Channel pruning at about half the MACs: the course CNN, and the 16/32-filter CNN with plain and tile-rounded widths. */

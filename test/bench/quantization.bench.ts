@@ -5,10 +5,10 @@
 // Writes results/bench-quantization.json. Run: node --import tsx test/bench/quantization.bench.ts
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
-import { saveResults } from '../../lib/course/results';
+import { saveResults } from '../../course/results';
 import { machineInfo } from '../../lib/core/machine';
-import { loadBaseline } from '../../lib/models/baselines';
-import { loadMnist } from '../../lib/data/mnist';
+import { loadBaseline } from '../../course/models/baselines';
+import { loadMnist } from '../../course/data/mnist';
 import { toTensors } from '../../lib/data/tensors';
 import { postTraining } from '../../lib/quantize/post-training';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';

@@ -20,7 +20,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
 import { machineInfo } from '../../lib/core/machine';
-import { resultsDir, saveResults } from '../../lib/course/results';
+import { resultsDir, saveResults } from '../../course/results';
 import { BenchRow, benchmark } from '../../lib/bench/harness';
 import { ortRuntime, tfjsRuntime } from '../../lib/bench/runtimes';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';

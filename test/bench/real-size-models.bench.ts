@@ -24,7 +24,7 @@ import { benchmark, BenchRow } from '../../lib/bench/harness';
 import { ortRuntime, tfjsRuntime } from '../../lib/bench/runtimes';
 import { paretoFront } from '../../lib/nas/pareto';
 import { profileModel } from '../../lib/profile/profile-model';
-import { MOBILENET_V2_STAGES, mobileNetStyle, InvertedResidualStage } from '../../lib/models/mobilenet-style';
+import { MOBILENET_V2_STAGES, mobileNetStyle, InvertedResidualStage } from '../../course/models/mobilenet-style';
 import { mobileNetV2, resNet50 } from '../fixtures/architectures';
 import { saveRealSize } from './real-size-results';
 

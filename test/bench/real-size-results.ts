@@ -4,7 +4,7 @@
 // pruning bench's `channels` included). Each section also records the machine it was measured on.
 import * as fs from 'fs';
 import * as path from 'path';
-import { ResultsFile, resultsDir, saveResults } from '../../lib/course/results';
+import { ResultsFile, resultsDir, saveResults } from '../../course/results';
 import { machineInfo } from '../../lib/core/machine';
 
 export const REAL_SIZE_RESULTS = 'bench-real-size';

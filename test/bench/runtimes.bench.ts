@@ -3,14 +3,15 @@
 // on the dense tfjs-wasm path and on prune's sparse (CSR) runtime. Batch sizes 1..256.
 // Writes results/bench.json (rows + machine) and prints speed-ups over tfjs-wasm at each batch.
 import * as tfc from '../../lib';
+import * as course from '../../course';
 import type { BenchRuntime } from '../../lib/bench';
 
 const BATCHES = [1, 8, 32, 128, 256];
 
 async function main(): Promise<void> {
   await tfc.initBackend('wasm');
-  const { baseline, compressed } = await tfc.course.deploymentModels();
-  const mnist = tfc.loadMnist();
+  const { baseline, compressed } = await course.deploymentModels();
+  const mnist = course.loadMnist();
   const runtimes: BenchRuntime[] = tfc.bench
     .availableTfjsBackends()
     .filter((b) => b !== 'cpu')
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   const machine = tfc.machineInfo();
   console.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, flags ${machine.cpuFlags.join(' ')}`);
   notes.forEach((n) => console.log(`note: ${n}`));
-  tfc.course.saveResults('bench', {
+  course.saveResults('bench', {
     rows: table.map(({ machine: _m, ...r }) => r),
     batchSizes: BATCHES,
     notes,

@@ -20,8 +20,8 @@ import * as path from 'path';
 import { initBackend } from '../../lib/core/backend';
 import { machineInfo } from '../../lib/core/machine';
 import { writeJsonAtomic } from '../../lib/core/atomic';
-import { resultsDir } from '../../lib/course/results';
-import { simpleNet } from '../../lib/models/simplenet';
+import { resultsDir } from '../../course/results';
+import { simpleNet } from '../../course/models/simplenet';
 import { publishModel } from '../../lib/serve/registry';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -19,16 +19,16 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
 import { Rng } from '../../lib/core/rng';
-import { resultsDir, saveResults } from '../../lib/course/results';
-import { loadMnist } from '../../lib/data/mnist';
-import { loadBaseline } from '../../lib/models/baselines';
+import { resultsDir, saveResults } from '../../course/results';
+import { loadMnist } from '../../course/data/mnist';
+import { loadBaseline } from '../../course/models/baselines';
 import { postTraining } from '../../lib/quantize/post-training';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { publishModel, publishOnnx } from '../../lib/serve/registry';
 import { metricValue } from '../../lib/serve/metrics';
 import { LoadRequest } from '../../lib/bench/load-test';
 import { RoundsSummary, loadRounds } from '../../lib/bench/load-rounds';
-import { digitRequests } from '../../lib/course/serve-scenario';
+import { digitRequests } from '../../course/serve-scenario';
 import { mobileNetV2 } from '../fixtures/architectures/mobilenet-v2';
 
 const ROUND_SECONDS = Number(process.env.SERVE_BENCH_ROUND_SECONDS ?? 10); // 2 rounds a server: 20 s at 32 connections

@@ -9,10 +9,10 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
-import { saveResults } from '../../lib/course/results';
+import { saveResults } from '../../course/results';
 import { machineInfo } from '../../lib/core/machine';
-import { loadBaseline } from '../../lib/models/baselines';
-import { loadMnist } from '../../lib/data/mnist';
+import { loadBaseline } from '../../course/models/baselines';
+import { loadMnist } from '../../course/data/mnist';
 import { toTensors } from '../../lib/data/tensors';
 import { postTraining } from '../../lib/quantize/post-training';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';

@@ -19,12 +19,12 @@ import { initBackend } from '../../lib/core/backend';
 import { setGradients } from '../../lib/core/gradients';
 import { measureLatency } from '../../lib/core/latency';
 import { machineInfo } from '../../lib/core/machine';
-import { saveResults } from '../../lib/course/results';
-import { loadMnist } from '../../lib/data/mnist';
+import { saveResults } from '../../course/results';
+import { loadMnist } from '../../course/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { ImageSet } from '../../lib/data/image-set';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cnn } from '../../lib/models/cnn';
+import { simpleNet } from '../../course/models/simplenet';
+import { cnn } from '../../course/models/cnn';
 import { fit } from '../../lib/train/fit';
 import { profileStep, StepProfile } from '../../lib/train/step-profile';
 

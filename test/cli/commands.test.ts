@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { cnn } from '../../lib/models/cnn';
+import { cnn } from '../../course/models/cnn';
 import { saveModel, loadModel } from '../../lib/data/model-io';
 import { profileModel } from '../../lib/profile/profile-model';
 import { ortSession, runOrt } from '../../lib/export';

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { encodeNpy } from '../../lib/data/npy';
-import { loadMnist } from '../../lib/data/mnist';
+import { loadMnist } from '../../course/data/mnist';
 
 export const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 

@@ -9,7 +9,7 @@ import {
   depthwiseInputGrad,
 } from '../../lib/core/wasm-kernels';
 import { ConfigError } from '../../lib/errors';
-import { cnn } from '../../lib/models/cnn';
+import { cnn } from '../../course/models/cnn';
 import { onBackend, maxAbsDiff } from '../helpers/backends';
 import { expectNoLeak } from '../helpers/leak';
 

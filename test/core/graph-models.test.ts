@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { prune, quantize, distill, exporters, profile, fit, evaluate, CompressionError, ConfigError } from '../../lib';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { ModelArtifacts } from '../../lib/data/model-io';
 import { onBackend, maxAbsDiff } from '../helpers/backends';
 import { mnistGraph, mobilenetGraph, stockGraphModel } from '../fixtures/graph-models';

@@ -3,8 +3,8 @@ import { expect } from 'chai';
 import { consumersOf, modelGraph, requireLayersModel, runGraph } from '../../lib/core/graph';
 import { foldBatchNorm } from '../../lib/quantize/fold-batchnorm';
 import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cnn } from '../../lib/models/cnn';
+import { simpleNet } from '../../course/models/simplenet';
+import { cnn } from '../../course/models/cnn';
 import { maxAbsDiff } from '../helpers/backends';
 import { expectNoLeak } from '../helpers/leak';
 

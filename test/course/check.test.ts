@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { setOutput } from '../../lib/core/output';
-import { check, CheckError } from '../../lib/course/check';
+import { check, CheckError } from '../../course/check';
 
 describe('course/check', () => {
   it('check shows the claim when it holds, and throws a CheckError naming it when not', () => {

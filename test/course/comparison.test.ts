@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { cell, comparisonMarkdown, firstNumber, numberAt, verdict } from '../../lib/course/comparison';
-import { formatClaim } from '../../lib/course/brief';
+import { cell, comparisonMarkdown, firstNumber, numberAt, verdict } from '../../course/comparison';
+import { formatClaim } from '../../course/brief';
 
 describe('course/comparison', () => {
   it('gives verdicts in the right direction', () => {

@@ -3,11 +3,11 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { decodeLayer, deepCompress } from '../../lib/course/deep-compression';
-import { encodeDeepCompression } from '../../lib/course/deep-compression-file';
+import { decodeLayer, deepCompress } from '../../course/deep-compression';
+import { encodeDeepCompression } from '../../course/deep-compression-file';
 import { magnitude } from '../../lib/prune/magnitude';
 import { modelToArtifacts } from '../../lib/data/model-io';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 
 interface Decoder {
   decodeDeepCompression(b: Uint8Array): Map<string, Float32Array>;

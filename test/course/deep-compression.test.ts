@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
-import { decodeLayer, deepCompress } from '../../lib/course/deep-compression';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cnn } from '../../lib/models/cnn';
+import { decodeLayer, deepCompress } from '../../course/deep-compression';
+import { simpleNet } from '../../course/models/simplenet';
+import { cnn } from '../../course/models/cnn';
 import { Rng } from '../../lib/core/rng';
 import { expectNoLeak } from '../helpers/leak';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { BRIEF_DISTILLATION, briefDistillationLoss } from '../../lib/course/distillation';
+import { BRIEF_DISTILLATION, briefDistillationLoss } from '../../course/distillation';
 import { distillationLoss } from '../../lib/distill/loss';
 
 describe('course/brief distillation loss', () => {

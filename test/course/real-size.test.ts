@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { realSizeColumn } from '../../lib/course/real-size';
-import { cell, comparisonMarkdown, ComparisonRow } from '../../lib/course/comparison';
+import { realSizeColumn } from '../../course/real-size';
+import { cell, comparisonMarkdown, ComparisonRow } from '../../course/comparison';
 
 const INT8_CLAIMS = {
   size: { min: 0.25, max: 0.25 },

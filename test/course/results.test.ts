@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { expect } from 'chai';
 import { DataError } from '../../lib/errors';
-import { committedResultsDir, readResults, resultsDir, saveResults } from '../../lib/course/results';
+import { committedResultsDir, readResults, resultsDir, saveResults } from '../../course/results';
 
 describe('course/results', () => {
   const previous = process.env.TFJS_COMPRESS_RESULTS;

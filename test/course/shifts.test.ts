@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
-import { addNoise, rotateImages } from '../../lib/course/shifts';
+import { addNoise, rotateImages } from '../../course/shifts';
 
 describe('course/shifts', () => {
   it('simulates shifts: rotation by hand, noise clipped and seeded', () => {

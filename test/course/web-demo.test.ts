@@ -7,13 +7,13 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { simpleNet } from '../../lib/models/simplenet';
-import { loadMnist } from '../../lib/data/mnist';
+import { simpleNet } from '../../course/models/simplenet';
+import { loadMnist } from '../../course/data/mnist';
 import { magnitude } from '../../lib/prune/magnitude';
 import { ortSession, runOrt } from '../../lib/export/onnx/runtime';
-import { prepareWebModels, startWebDemo } from '../../lib/course/web-demo';
-import { webDemoModels } from '../../lib/course/web-demo-models';
-import { runWebDemoInBrowser } from '../../lib/course/web-demo-browser';
+import { prepareWebModels, startWebDemo } from '../../course/web-demo';
+import { webDemoModels } from '../../course/web-demo-models';
+import { runWebDemoInBrowser } from '../../course/web-demo-browser';
 import { OnnxModel } from '../../lib/export/onnx/to-onnx';
 
 const ROOT = path.resolve(__dirname, '../..');

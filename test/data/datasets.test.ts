@@ -2,11 +2,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { expect } from 'chai';
-import { loadMnist, MNIST_COUNTS } from '../../lib/data/mnist';
-import { loadFashionMnist, FASHION_MNIST_COUNTS } from '../../lib/data/fashion-mnist';
+import { loadMnist, MNIST_COUNTS } from '../../course/data/mnist';
+import { loadFashionMnist, FASHION_MNIST_COUNTS } from '../../course/data/fashion-mnist';
 import { classCounts, sliceImageSet, selectExamples } from '../../lib/data/image-set';
 import { readVerified } from '../../lib/data/integrity';
-import { encodeIdx } from '../../lib/data/idx';
+import { encodeIdx } from '../../course/data/idx';
 import { sha256 } from '../../lib/core/hash';
 import { ConfigError, DataError } from '../../lib/errors';
 

@@ -8,7 +8,7 @@ import * as zlib from 'zlib';
 import { createHash } from 'crypto';
 import { expect } from 'chai';
 import { readNpy, readNpyAsync, encodeNpy } from '../../lib/data/npy';
-import { decodeIdx, encodeIdx, readIdx } from '../../lib/data/idx';
+import { decodeIdx, encodeIdx, readIdx } from '../../course/data/idx';
 import { readVerified } from '../../lib/data/integrity';
 import { readLabelsFile } from '../../lib/data/class-names';
 import { readArtifacts, readArtifactsAsync } from '../../lib/data/model-read';

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { expect } from 'chai';
-import { decodeIdx, encodeIdx, readIdx } from '../../lib/data/idx';
+import { decodeIdx, encodeIdx, readIdx } from '../../course/data/idx';
 import { DataError } from '../../lib/errors';
 
 function thrown(fn: () => unknown): Error {

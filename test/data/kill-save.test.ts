@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { expect } from 'chai';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { ModelArtifacts, modelToArtifacts, writeArtifacts } from '../../lib/data/model-io';
 import { readArtifacts } from '../../lib/data/model-read';
 import { recoverFolder } from '../../lib/core/atomic';

@@ -15,8 +15,8 @@ import {
   writeArtifacts,
   weightByteLengths,
 } from '../../lib/data/model-io';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cnn } from '../../lib/models/cnn';
+import { simpleNet } from '../../course/models/simplenet';
+import { cnn } from '../../course/models/cnn';
 import { ConfigError, DataError, ShapeError } from '../../lib/errors';
 import { mnistGraph, mobilenetGraph, stockGraphModel } from '../fixtures/graph-models';
 import { maxAbsDiff } from '../helpers/backends';

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { teacherLogits, train } from '../../lib/distill';
 import { makeImageSet } from '../../lib/data/image-set';
 import { fit } from '../../lib/train/fit';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { ConfigError, ShapeError } from '../../lib/errors';
 import { Rng } from '../../lib/core/rng';
 import { expectNoLeak } from '../helpers/leak';

@@ -13,7 +13,7 @@ import {
   weightByteLengths,
 } from '../../lib/data/model-io';
 import { profileModel } from '../../lib/profile';
-import { cnn } from '../../lib/models/cnn';
+import { cnn } from '../../course/models/cnn';
 import { ConfigError, ShapeError } from '../../lib/errors';
 import { fromFloat16 } from '../../lib/quantize/float16';
 import { expectNoLeak } from '../helpers/leak';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { inferenceForm } from '../../lib/export/inference-form';
-import { cnn } from '../../lib/models/cnn';
+import { cnn } from '../../course/models/cnn';
 import { ConfigError } from '../../lib/errors';
 import { maxAbsDiff } from '../helpers/backends';
 import { expectNoLeak } from '../helpers/leak';

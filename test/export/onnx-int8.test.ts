@@ -12,7 +12,7 @@ import { planOf } from '../../lib/quantize/plan';
 import { LAYERS } from '../../lib/core/layers';
 import { toTensors } from '../../lib/data/tensors';
 import { ConfigError, ExportError } from '../../lib/errors';
-import { cnn } from '../../lib/models/cnn';
+import { cnn } from '../../course/models/cnn';
 import { smallMnist, residualModel, tinyCnn, tinyMlp } from '../quantize/fixtures';
 import { expectNoLeak } from '../helpers/leak';
 

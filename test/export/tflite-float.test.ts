@@ -4,8 +4,8 @@
 import { expect } from 'chai';
 import { toTflite } from '../../lib/export/tflite/to-tflite';
 import { inspectTflite } from '../../lib/export/tflite/inspect';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cnn } from '../../lib/models/cnn';
+import { simpleNet } from '../../course/models/simplenet';
+import { cnn } from '../../course/models/cnn';
 import { efficientNetB0, inceptionV3, mobileNetV2, resNet50 } from '../fixtures/architectures';
 import { randomizeWeights, zooModel } from './fixtures';
 import { expectNoLeak } from '../helpers/leak';

@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as os from 'os';
 import { writeJsonAtomic } from '../../lib/core/atomic';
 import { machineInfo } from '../../lib/core/machine';
-import { resultsDir } from '../../lib/course/results';
+import { resultsDir } from '../../course/results';
 import { fuzzTarget, TargetResult } from './run';
 import { isKnown, KNOWN_OPEN } from './known';
 import { TARGETS } from './targets';

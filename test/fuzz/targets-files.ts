@@ -15,7 +15,7 @@ import { encodeNpy, parseNpy } from '../../lib/data/npy';
 import { checkManifest, ModelArtifacts, ModelJson } from '../../lib/data/model-files';
 import { readArtifacts } from '../../lib/data/model-read';
 import { modelToArtifacts } from '../../lib/data/model-io';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { byteInputs, INTERESTING_VALUES, jsonInputs, mutatedBytes, mutatedJson } from './mutate';
 import { FuzzTarget, showValue } from './target';
 

@@ -10,7 +10,7 @@ import { inspectOnnx } from '../../lib/export/onnx/inspect';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { inspectTflite } from '../../lib/export/tflite/inspect';
 import { toTflite } from '../../lib/export/tflite/to-tflite';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { byteInputs } from './mutate';
 import { FuzzTarget } from './target';
 

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { InlineExecutor } from '../../lib/exec';
 import { CompressionError } from '../../lib/errors';
 import '../../lib/jobs';
+import '../../course/jobs'; // the course's jobs (defined on import, like any app's)
 
 describe('jobs (arguments from a queue)', () => {
   it('refuse arguments that are not theirs with a typed error, never a TypeError', async () => {

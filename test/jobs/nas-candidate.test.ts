@@ -6,12 +6,12 @@ import * as tf from '@tensorflow/tfjs';
 import { executorEvaluator } from '../../lib/jobs';
 import { InlineExecutor, ThreadExecutor } from '../../lib/exec';
 import { agingEvolution, LocalEvaluator, MlpSpace, ProxyRecipe, taskOf } from '../../lib/nas';
-import { loadMnist } from '../../lib/data/mnist';
+import { loadMnist } from '../../course/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { fit } from '../../lib/train/fit';
 import { ConfigError } from '../../lib/errors';
-import { prepareBaselines, baselineCached } from '../../lib/models/prepare';
+import { prepareBaselines, baselineCached } from '../../course/models/prepare';
 
 describe('jobs/nas-candidate (a search on threads)', function () {
   this.timeout(300000);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { prunedSimpleNet, prunePointJob } from '../../lib/jobs/prune-point';
+import { prunedSimpleNet, prunePointJob } from '../../course/jobs/prune-point';
 import { findJob } from '../../lib/exec/job';
 import { ConfigError } from '../../lib/errors';
 

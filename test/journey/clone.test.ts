@@ -16,13 +16,17 @@ describe('journey: installing in a clone', function () {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
     for (const s of ['prepare', 'preinstall', 'install', 'postinstall']) expect(pkg.scripts[s], s).to.equal(undefined);
     expect(pkg.scripts.prepack).to.equal('npm run build');
-    expect(pkg.bin).to.deep.equal({ 'tfjs-compress': 'dist/cli/main.js' });
+    expect(pkg.bin).to.deep.equal({ 'tfjs-compress': 'dist/lib/cli/main.js' });
   });
 
-  it('the build links node_modules/tfjs-compress and node_modules/.bin/tfjs-compress; npx tfjs-compress runs in the clone', () => {
+  it('the build links node_modules/tfjs-compress, tfjs-compress-course and .bin/tfjs-compress; npx tfjs-compress runs in the clone', () => {
     expect(fs.realpathSync(path.join(REPO, 'node_modules', 'tfjs-compress'))).to.equal(fs.realpathSync(REPO));
     expect(fs.realpathSync(path.join(REPO, 'node_modules', '.bin', 'tfjs-compress'))).to.equal(
-      fs.realpathSync(path.join(REPO, 'dist', 'cli', 'main.js')),
+      fs.realpathSync(path.join(REPO, 'dist', 'lib', 'cli', 'main.js')),
+    );
+    // The course package (not published) is linked the same way, to the compiled course.
+    expect(fs.realpathSync(path.join(REPO, 'node_modules', 'tfjs-compress-course'))).to.equal(
+      fs.realpathSync(path.join(REPO, 'dist', 'course')),
     );
     const r = spawnSync('npx', ['tfjs-compress', '--help'], { cwd: REPO, env: userEnv(), encoding: 'utf8' });
     expect(r.stderr).to.not.include('ESTRICTALLOWSCRIPTS');

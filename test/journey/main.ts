@@ -131,11 +131,13 @@ async function main(): Promise<number> {
       const list = (await sh(`tar -tzf ${JSON.stringify(tarball)}`, { cwd: root })).stdout.split('\n');
       for (const f of [
         'package/package.json',
-        'package/dist/index.js',
-        'package/dist/index.d.ts',
-        'package/dist/cli/main.js',
+        'package/dist/lib/index.js',
+        'package/dist/lib/index.d.ts',
+        'package/dist/lib/cli/main.js',
       ])
         check(list.includes(f), `the tarball lacks ${f}`);
+      const course = list.filter((f) => /^package\/(course|dist\/course|datasets|web|lib|test|notebooks)\//.test(f));
+      check(!course.length, `the tarball holds files outside the library: ${course.slice(0, 5).join(', ')}`);
       const pkg = JSON.parse(
         (await sh(`tar -xOzf ${JSON.stringify(tarball)} package/package.json`, { cwd: root })).stdout,
       ) as { scripts?: Record<string, string>; bin?: Record<string, string> };
@@ -144,7 +146,10 @@ async function main(): Promise<number> {
         !installScripts.length,
         `the package has install scripts an app would have to allow: ${installScripts.join(', ')}`,
       );
-      check(pkg.bin?.['tfjs-compress'] === 'dist/cli/main.js', `bin tfjs-compress -> dist/cli/main.js expected`);
+      check(
+        pkg.bin?.['tfjs-compress'] === 'dist/lib/cli/main.js',
+        `bin tfjs-compress -> dist/lib/cli/main.js expected`,
+      );
       facts.tarballBytes = fs.statSync(tarball).size;
       return `${path.basename(tarball)}, ${fs.statSync(tarball).size} bytes, ${list.filter(Boolean).length} files`;
     });

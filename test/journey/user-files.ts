@@ -16,7 +16,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { artifactsToModel, loadMnist, saveModel, writeArtifacts } from '../../lib/data';
+import { artifactsToModel, saveModel, writeArtifacts } from '../../lib/data';
+import { loadMnist } from '../../course/data/mnist';
 import {
   MNIST_CNN,
   NSFW_MOBILENET_V2,

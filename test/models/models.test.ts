@@ -3,10 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cnn } from '../../lib/models/cnn';
-import { cachedMeta, cachedModel } from '../../lib/models/model-cache';
-import { loadBaseline } from '../../lib/models/baselines';
+import { simpleNet } from '../../course/models/simplenet';
+import { cnn } from '../../course/models/cnn';
+import { cachedMeta, cachedModel } from '../../lib/data/model-cache';
+import { loadBaseline } from '../../course/models/baselines';
 import { ConfigError } from '../../lib/errors';
 import { expectNoLeak } from '../helpers/leak';
 

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { DataError, ExportError } from '../../lib/errors';
-import { loadMnist } from '../../lib/data/mnist';
+import { loadMnist } from '../../course/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { toTensors } from '../../lib/data/tensors';
 import { evaluate, predictLabels } from '../../lib/train/evaluate';

@@ -3,16 +3,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
-import { loadMnist } from '../../lib/data/mnist';
-import { loadFashionMnist } from '../../lib/data/fashion-mnist';
+import { loadMnist } from '../../course/data/mnist';
+import { loadFashionMnist } from '../../course/data/fashion-mnist';
 import { ImageSet } from '../../lib/data/image-set';
 import { permutation } from '../../lib/core/rng';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cachedModel } from '../../lib/models/model-cache';
+import { simpleNet } from '../../course/models/simplenet';
+import { cachedModel } from '../../lib/data/model-cache';
 import { fit } from '../../lib/train/fit';
 import { DriftDetector } from '../../lib/monitor/drift';
 import { buildReference, CONFIDENCE_EDGES, DriftReference, referenceFromModel } from '../../lib/monitor/reference';
-import { addNoise, rotateImages } from '../../lib/course/shifts';
+import { addNoise, rotateImages } from '../../course/shifts';
 import { recommend } from '../../lib/monitor/recommend';
 import { expectNoLeak } from '../helpers/leak';
 

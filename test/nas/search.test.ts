@@ -23,7 +23,7 @@ import {
   taskOf,
 } from '../../lib/nas';
 import { ConfigError } from '../../lib/errors';
-import { loadMnist } from '../../lib/data/mnist';
+import { loadMnist } from '../../course/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
 
 const space: MlpSpace = {

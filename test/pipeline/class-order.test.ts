@@ -7,7 +7,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { PNG } from 'pngjs';
-import { loadMnist } from '../../lib/data/mnist';
+import { loadMnist } from '../../course/data/mnist';
 import { validateDeployment } from '../../lib/data/deployment';
 import { DataError } from '../../lib/errors';
 import { runRecipe } from '../../lib/pipeline/run';

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { expect } from 'chai';
 import { PNG } from 'pngjs';
-import { loadMnist } from '../../lib/data/mnist';
+import { loadMnist } from '../../course/data/mnist';
 import { MNIST_CNN, verifiedModelFiles } from '../fixtures/real-models';
 import { cli, mnistNpy, tmpDir } from '../cli/helpers';
 

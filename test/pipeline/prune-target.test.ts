@@ -9,7 +9,7 @@ import { runPrune } from '../../lib/pipeline/stages';
 import { BenchReportRow, SLOWER_MARGIN, slowerThanOriginal } from '../../lib/pipeline/bench-stage';
 import { ChannelReport } from '../../lib/prune/channels';
 import { tileOf } from '../../lib/prune/tiles';
-import { cnn } from '../../lib/models/cnn';
+import { cnn } from '../../course/models/cnn';
 
 const recipeWith = (stage: Record<string, unknown>) => ({ version: 1, model: 'm', stages: [stage] });
 

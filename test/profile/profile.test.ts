@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { profileModel, modelSizes, graphSvg, peakActivationBytes } from '../../lib/profile';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cnn } from '../../lib/models/cnn';
+import { simpleNet } from '../../course/models/simplenet';
+import { cnn } from '../../course/models/cnn';
 import { ConfigError } from '../../lib/errors';
 import { expectNoLeak } from '../helpers/leak';
 

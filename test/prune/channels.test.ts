@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
-import { cnn } from '../../lib/models/cnn';
-import { simpleNet } from '../../lib/models/simplenet';
+import { cnn } from '../../course/models/cnn';
+import { simpleNet } from '../../course/models/simplenet';
 import { channels } from '../../lib/prune/channels';
 import { DependencyGraph } from '../../lib/prune/graph';
 import { slimmingRegularizer } from '../../lib/prune/importance';

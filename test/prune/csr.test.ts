@@ -3,7 +3,7 @@ import { ConfigError, ShapeError } from '../../lib/errors';
 import { csrBytes, decodeCsr, deserializeCsr, encodeCsr, gapAt, packGaps, serializeCsr } from '../../lib/prune/csr';
 import { sizeReport } from '../../lib/prune/size';
 import { magnitude } from '../../lib/prune/magnitude';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { Rng } from '../../lib/core/rng';
 import { expectNoLeak } from '../helpers/leak';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { computeMasks, magnitude, stripPruning, masksFromZeros } from '../../lib/prune/magnitude';
 import { sparsityReport } from '../../lib/prune/sparsity';
 import { expectNoLeak } from '../helpers/leak';

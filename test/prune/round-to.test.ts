@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
-import { cnn } from '../../lib/models/cnn';
+import { cnn } from '../../course/models/cnn';
 import { channels, ChannelReport } from '../../lib/prune/channels';
 import { keptCounts, macsWithCounts, roundKept, sparsityForMacsRatio } from '../../lib/prune/channel-counts';
 import { DependencyGraph } from '../../lib/prune/graph';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
 import { makeImageSet } from '../../lib/data/image-set';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { sensitivityScan } from '../../lib/prune/sensitivity';
 import { Rng } from '../../lib/core/rng';
 import { expectNoLeak } from '../helpers/leak';

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { ShapeError, UnsupportedLayerError } from '../../lib/errors';
 import { SparseMlp } from '../../lib/prune/sparse-mlp';
 import { magnitude } from '../../lib/prune/magnitude';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { expectNoLeak } from '../helpers/leak';
 import { maxAbsDiff } from '../helpers/backends';
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, ShapeError } from '../../lib/errors';
 import { makeImageSet } from '../../lib/data/image-set';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { magnitude } from '../../lib/prune/magnitude';
 import { ConstantSparsity, PolynomialDecay } from '../../lib/prune/schedule';
 import { fineTune, iterativePrune, pruningHooks } from '../../lib/prune/training';

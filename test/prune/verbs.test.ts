@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { channels } from '../../lib/prune/channels';
 import { DependencyGraph } from '../../lib/prune/graph';
 import { computeMasks, magnitude, masksFromZeros, stripPruning } from '../../lib/prune/magnitude';

@@ -7,8 +7,8 @@ import { fitBatchSize, memoryBudget, WASM_HEAP_MAX_BYTES } from '../../lib/quant
 import { Reservoir } from '../../lib/quantize/reservoir';
 import { createObserver } from '../../lib/quantize/observers';
 import { ConfigError, ShapeError } from '../../lib/errors';
-import { simpleNet } from '../../lib/models/simplenet';
-import { mobileNetStyle } from '../../lib/models/mobilenet-style';
+import { simpleNet } from '../../course/models/simplenet';
+import { mobileNetStyle } from '../../course/models/mobilenet-style';
 import { randomizeWeights } from '../export/fixtures';
 import { expectNoLeak } from '../helpers/leak';
 import { miniMobileNet } from './fixtures';

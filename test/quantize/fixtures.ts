@@ -1,11 +1,11 @@
 // Small trained models for quantization tests (seconds to train, no disk cache), and small
 // untrained topologies of the shapes the placement rule must handle.
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist } from '../../lib/data/mnist';
+import { loadMnist } from '../../course/data/mnist';
 import { sliceImageSet, ImageSet } from '../../lib/data/image-set';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cnn } from '../../lib/models/cnn';
-import { mobileNetStyle } from '../../lib/models/mobilenet-style';
+import { simpleNet } from '../../course/models/simplenet';
+import { cnn } from '../../course/models/cnn';
+import { mobileNetStyle } from '../../course/models/mobilenet-style';
 import { fit } from '../../lib/train/fit';
 import { randomizeWeights } from '../export/fixtures';
 

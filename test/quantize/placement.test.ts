@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { activationPoints, dynamicPoints } from '../../lib/quantize/placement';
 import { foldBatchNorm } from '../../lib/quantize/fold-batchnorm';
 import { modelGraph } from '../../lib/core/graph';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { miniMobileNet, residualModel } from './fixtures';
 
 const points = (ds: ReturnType<typeof activationPoints>) => ds.filter((d) => d.point).map((d) => d.layer);

@@ -7,7 +7,7 @@ import { FakeQuantize } from '../../lib/quantize/fake-quantize-layer';
 import { evaluate } from '../../lib/train/evaluate';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ConfigError } from '../../lib/errors';
-import { cnn } from '../../lib/models/cnn';
+import { cnn } from '../../course/models/cnn';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { expectNoLeak } from '../helpers/leak';
 import { smallMnist, tinyMlp } from './fixtures';

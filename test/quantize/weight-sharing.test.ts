@@ -7,7 +7,7 @@ import { ConfigError, DataError } from '../../lib/errors';
 import { Rng } from '../../lib/core/rng';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { expectNoLeak } from '../helpers/leak';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { smallMnist, tinyMlp } from './fixtures';
 
 describe('quantize/weight sharing and Huffman', () => {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { expect } from 'chai';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { publishModel } from '../../lib/serve/registry';
 import { startServer, InferenceServer } from '../../lib/serve/server';
 import { metricValue } from '../../lib/serve/metrics';

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { onnx } from 'onnx-proto';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import { publishModel, publishOnnx, versionDir } from '../../lib/serve/registry';
 

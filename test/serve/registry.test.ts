@@ -14,7 +14,7 @@ import {
   versionSource,
 } from '../../lib/serve/registry';
 import { readOnnxFile } from '../../lib/serve/serving-manifest';
-import { simpleNet } from '../../lib/models/simplenet';
+import { simpleNet } from '../../course/models/simplenet';
 import { toOnnx } from '../../lib/export/onnx/to-onnx';
 import * as tf from '@tensorflow/tfjs';
 import { tinyRegistry } from './fixtures';

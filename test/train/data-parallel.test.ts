@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { fit } from '../../lib/train/fit';
 import { averageGradients } from '../../lib/train/data-parallel';
-import { simpleNet } from '../../lib/models/simplenet';
-import { cnn } from '../../lib/models/cnn';
-import { loadMnist } from '../../lib/data/mnist';
+import { simpleNet } from '../../course/models/simplenet';
+import { cnn } from '../../course/models/cnn';
+import { loadMnist } from '../../course/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { ConfigError } from '../../lib/errors';
 

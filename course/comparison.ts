@@ -23,7 +23,7 @@ export interface SpeedFigure {
   readonly speedup: number;
 }
 
-/** A row's real-size column (lib/course/real-size.ts builds it from results/bench-real-size.json). */
+/** A row's real-size column (course/real-size.ts builds it from results/bench-real-size.json). */
 export interface RealSizeColumn {
   /** The network(s) and the comparison, e.g. 'ResNet50 224, static INT8 vs fp32, both in ONNX Runtime'. */
   readonly model: string;

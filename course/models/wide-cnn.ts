@@ -1,4 +1,4 @@
-// The course CNN at the width of its original design, 16 and 32 filters (lib/models/cnn.ts; the
+// The course CNN at the width of its original design, 16 and 32 filters (course/models/cnn.ts; the
 // course's default is 8 and 16), where the convolutions dominate inference time: notebook 03 and
 // the pruning benchmark prune it to show what channel pruning buys where compute dominates.
 // Trained once, deterministically, for one epoch on the first 20,000 MNIST training images (a

@@ -1,5 +1,5 @@
 // Benchmark: static INT8 of a MobileNetV2-style network trained on real data, run by ONNX Runtime.
-// The network (lib/models: inverted residuals with expansion, depthwise 3x3, ReLU6 layers,
+// The network (course/models: inverted residuals with expansion, depthwise 3x3, ReLU6 layers,
 // BatchNormalization, residual Adds, ZeroPadding2D before strided convs, as Keras builds them) is
 // trained on Fashion-MNIST resized to 32x32 RGB and cached. Static post-training quantization
 // calibrates on 512 training images, in a fresh child process whose peak RSS (the kernel's

@@ -42,7 +42,7 @@ describe('test/notebooks/run.py (the course runner)', function () {
       notebook(dir, 'too-large', ["console.log('x'.repeat(2200000));"]),
       notebook(dir, 'late-throw', ["setTimeout(() => { throw new Error('thrown later'); }, 10);\nconsole.log('cell finished');"]),
       notebook(dir, 'rejection', ["(async () => { await new Promise((r) => setTimeout(r, 10)); throw new Error('nobody awaited me'); })();\nconsole.log('cell finished');"]),
-      notebook(dir, 'check', ["import * as tfc from 'tfjs-compress';\nconst one: number = 1;\ntfc.course.check('one is two', one === 2);"]),
+      notebook(dir, 'check', ["import * as course from 'tfjs-compress-course';\nconst one: number = 1;\ncourse.check('one is two', one === 2);"]),
       notebook(dir, 'type-error', ["const s: string = 42;"]),
     ];
     let out = '';

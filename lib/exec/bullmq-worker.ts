@@ -8,7 +8,7 @@
 // this worker's table of jobs (the library's, and those its own process defined before starting);
 // no module, path or file name is ever read from the queue. A malformed job fails typed (a
 // DataError or ConfigError, not retried) and the worker carries on.
-// Start one per machine with `node dist/exec/cli.js --redis redis://host:6379` (see cli.ts), or
+// Start one per machine with `node dist/lib/exec/cli.js --redis redis://host:6379` (see cli.ts), or
 // from your own script after defining your jobs: `await exec.startBullMqWorker({url, jobs: [myJob]})`.
 import { Job, JobJson, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';

@@ -1,6 +1,6 @@
 // A worker process for distributed runs: connects to the Redis queue and runs jobs on this
 // machine's cores until stopped (SIGTERM / SIGINT finish the running jobs first).
-//   node node_modules/tfjs-compress/dist/exec/cli.js [--redis redis://host:6379] [--queue name]
+//   node node_modules/tfjs-compress/dist/lib/exec/cli.js [--redis redis://host:6379] [--queue name]
 //     [--prefix name] [--threads n] [--lock-ms ms] [--stalled-ms ms]
 // It runs the library's jobs, and the jobs its process defined before it started: a script of
 // yours that defines jobs and then imports this file (or calls exec.startBullMqWorker) serves

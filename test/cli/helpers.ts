@@ -1,4 +1,4 @@
-// Running the real `tfjs-compress` executable (the built dist/cli/main.js, as `npx tfjs-compress`
+// Running the real `tfjs-compress` executable (the built dist/lib/cli/main.js, as `npx tfjs-compress`
 // runs it) as a child process, and the files the CLI tests hand it.
 import * as fs from 'fs';
 import * as os from 'os';
@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import { encodeNpy } from '../../lib/data/npy';
 import { loadMnist } from '../../course/data/mnist';
 
-export const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+export const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'lib', 'cli', 'main.js');
 
 /** What a run of the executable gave. */
 export interface CliRun {

@@ -4,7 +4,7 @@
 // so the candidate the search measured and the recipe it emits are one thing.
 import { hashConfig } from '../core/hash';
 import type { ExportStage, PruneStage, QuantizeStage, Stage } from '../pipeline/recipe';
-import { AutoTarget, pruneTargetOf } from './options';
+import { AutoTarget, isOnnxTarget, pruneTargetOf } from './options';
 
 /** Weight and activation precision of a candidate. */
 export type CandidatePrecision = 'float' | 'int8' | 'int4-weights';
@@ -91,7 +91,7 @@ export function candidateStages(c: Candidate, target: AutoTarget, calibrationCou
     const e: ExportStage = {
       kind: 'export',
       name: 'export',
-      to: target === 'tflite' ? 'tflite' : target === 'ort' ? 'onnx' : 'tfjs',
+      to: target === 'tflite' ? 'tflite' : isOnnxTarget(target) ? 'onnx' : 'tfjs',
     };
     stages.push(e);
   }
@@ -100,5 +100,5 @@ export function candidateStages(c: Candidate, target: AutoTarget, calibrationCou
 
 /** The artifact format that runs on `target`. */
 export function targetFormat(target: AutoTarget): 'onnx' | 'tflite' | 'tfjs-layers' {
-  return target === 'ort' ? 'onnx' : target === 'tflite' ? 'tflite' : 'tfjs-layers';
+  return isOnnxTarget(target) ? 'onnx' : target === 'tflite' ? 'tflite' : 'tfjs-layers';
 }

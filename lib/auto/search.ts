@@ -14,7 +14,8 @@
 // Candidates are made by the pipeline's own stage functions from recipe stages (candidate.ts),
 // so `report.chosen.stages` in a recipe reproduces the chosen model with `tfjs-compress run`.
 // Evaluations run one after another, never in parallel: each times the target, and timings of two
-// models sharing the cores would measure the sharing.
+// models sharing the cores would measure the sharing. Target 'ort-web' times onnxruntime-web in
+// one headless Chromium page (onnx/web.ts), opened on the first timing and closed at the end.
 import * as tf from '@tensorflow/tfjs';
 import { CompressionError, ConfigError } from '../errors';
 import { requireLayersModel } from '../core/graph';
@@ -31,7 +32,8 @@ import { FallbackReport, int8WithFallback } from './fallback';
 import { searchFingerprint } from './fingerprint';
 import { Journal } from './journal';
 import { fitLatencyModel } from './latency-model';
-import { AutoOptions, resolveAutoOptions } from './options';
+import { AutoOptions, ResolvedAutoOptions, isOnnxTarget, resolveAutoOptions } from './options';
+import { OrtWebPage, ortWebPage } from '../onnx/web';
 import { AutoReport, ChosenPoint, layerDecisions } from './report';
 import { channelSensitivity } from './sensitivity';
 
@@ -84,6 +86,20 @@ export async function search(
 ): Promise<{ model: tf.LayersModel; report: AutoReport }> {
   checkInputs(model, data);
   const o = resolveAutoOptions(options);
+  let page: Promise<OrtWebPage> | undefined;
+  try {
+    return await searchWith(model, data, o, o.target === 'ort-web' ? () => (page ??= ortWebPage()) : undefined);
+  } finally {
+    if (page) await (await page.catch(() => undefined))?.close();
+  }
+}
+
+async function searchWith(
+  model: tf.LayersModel,
+  data: AutoData,
+  o: ResolvedAutoOptions,
+  webPage: (() => Promise<OrtWebPage>) | undefined,
+): Promise<{ model: tf.LayersModel; report: AutoReport }> {
   const started = Date.now();
   const inputShape = inputShapeOf(model, FN);
   const classes = outputUnits(model, FN);
@@ -95,6 +111,7 @@ export async function search(
     classes,
     search: asLoaded(data.search),
     ...(data.training ? { training: asLoaded(data.training) } : {}),
+    ...(webPage ? { webPage } : {}),
   };
   const fineTuneEpochs = data.training ? o.fineTuneEpochs : 0;
   const warnings: string[] = [];
@@ -183,7 +200,7 @@ export async function search(
         timed.push(...f.steps);
       }
     }
-    if (hasLargeDense && o.target === 'ort') {
+    if (hasLargeDense && isOnnxTarget(o.target)) {
       const e = await evaluate({ ...base, precision: 'int4-weights', floatLayers: [] }, true);
       if (e) timed.push(e);
     }

@@ -9,6 +9,7 @@ import { DataSource } from '../data/source';
 import { scoreAccuracy, stageScores } from '../pipeline/stage-model';
 import { EvalContext } from './evaluate';
 import { Journal } from './journal';
+import { pruneTargetOf } from './options';
 import { hashConfig } from '../core/hash';
 
 /** One group's probe. */
@@ -63,7 +64,7 @@ export async function channelSensitivity(
       const { model } = await prune.channels(ctx.original.model, {
         sparsity: 0,
         layers: { [g.layer]: probe },
-        target: ctx.options.target,
+        target: pruneTargetOf(ctx.options.target),
       });
       try {
         return await floatAccuracy(model, ctx.search.source, ctx);

@@ -7,6 +7,7 @@ import { DataSpec, Recipe, validateRecipe } from '../pipeline/recipe';
 import { runRecipe, PipelineProgress } from '../pipeline/run';
 import type { PipelineReport } from '../pipeline/report';
 import { AutoReport } from './report';
+import { isOnnxTarget } from './options';
 
 /** The recipe file's name in the output folder, and the run's folder. */
 export const RECIPE_FILE = 'recipe.json';
@@ -53,7 +54,7 @@ export function autoRecipe(
     },
     stages: report.chosen.stages,
     checks: { maxAccuracyDrop: report.maxDrop },
-    deploy: { prefer: report.target === 'ort' ? 'ort' : report.target === 'tflite' ? 'tflite' : 'tfjs' },
+    deploy: { prefer: isOnnxTarget(report.target) ? 'ort' : report.target === 'tflite' ? 'tflite' : 'tfjs' },
   });
 }
 

@@ -105,10 +105,6 @@ describe('tfjs-compress auto', function () {
       expect(r.stderr).to.not.match(/\n\s+at /); // no stack
       expect(fs.existsSync(out)).to.equal(false);
     }
-    const web = cli(['auto', ...common, '--target', 'ort-web', '--max-drop', '0.01', '--out', out]);
-    expect(web.status).to.not.equal(0);
-    expect(web.stderr).to.match(/ort-web.*Use 'ort'/);
-    expect(fs.existsSync(out)).to.equal(false);
     const noData = cli([
       'auto',
       '--model',

@@ -26,8 +26,7 @@ describe('auto: options', () => {
       rounds: 5,
     });
     const bad: [object, RegExp][] = [
-      [{ target: 'gpu', maxDrop: 0.01 }, /target one of ort, tfjs-wasm, tflite, got .*gpu/],
-      [{ target: 'ort-web', maxDrop: 0.01 }, /Use 'ort'/],
+      [{ target: 'gpu', maxDrop: 0.01 }, /target one of ort, ort-web, tfjs-wasm, tflite, got .*gpu/],
       [{ target: 'ort', maxDrop: -0.1 }, /maxDrop a fraction in \[0, 1\), got -0.1/],
       [{ target: 'ort', maxDrop: NaN }, /maxDrop .* got NaN/],
       [{ target: 'ort', maxDrop: '0.01' }, /maxDrop/],

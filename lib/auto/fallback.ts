@@ -60,10 +60,12 @@ export async function int8WithFallback(
     .filter((s) => !s.layer.includes('*'))
     .sort((a, b) => (a.db ?? Infinity) - (b.db ?? Infinity))
     .slice(0, o.rankLayers);
+  // Independent probes: the evaluator runs them in parallel when it has workers.
+  const probed = await Promise.all(preselected.map((s) => o.evaluate({ ...int8, floatLayers: [s.layer] }, false)));
   const ranking: RankedLayer[] = [];
-  for (const s of preselected) {
-    const e = await o.evaluate({ ...int8, floatLayers: [s.layer] }, false);
-    if (!e) break;
+  for (const [i, s] of preselected.entries()) {
+    const e = probed[i];
+    if (!e) continue;
     ranking.push({
       layer: s.layer,
       outputSqnrDb: s.db,

@@ -3,6 +3,7 @@
 // budget, and the search's knobs (channel-pruning levels, how many layers the INT8 fallback ranks).
 import { ConfigError, describe } from '../errors';
 import type { PruneTarget } from '../prune/tiles';
+import type { Executor } from '../exec/executor';
 
 /** Where the compressed model will run (its latency is measured there). */
 export type AutoTarget = 'ort' | 'ort-web' | 'tfjs-wasm' | 'tflite';
@@ -45,11 +46,19 @@ export interface AutoOptions {
   readonly seed?: number;
   /** Each finished (or reused) evaluation, for progress. */
   readonly onEvaluation?: (text: string) => void;
+  /**
+   * Runs the accuracy-only probes (channel sensitivity, the INT8 layers' ranking) in parallel as
+   * `auto.probe` jobs (exec.createExecutor: worker threads, or BullMQ workers). Timings stay serial
+   * in this process. The caller owns it (and closes it). Default: every probe here, one by one.
+   */
+  readonly executor?: Executor;
 }
 
 /** The options with every default filled in. */
-export type ResolvedAutoOptions = Required<Omit<AutoOptions, 'budgetSeconds' | 'journalDir' | 'onEvaluation'>> &
-  Pick<AutoOptions, 'budgetSeconds' | 'journalDir' | 'onEvaluation'>;
+export type ResolvedAutoOptions = Required<
+  Omit<AutoOptions, 'budgetSeconds' | 'journalDir' | 'onEvaluation' | 'executor'>
+> &
+  Pick<AutoOptions, 'budgetSeconds' | 'journalDir' | 'onEvaluation' | 'executor'>;
 
 const FN = 'auto.search';
 
@@ -114,6 +123,14 @@ export function resolveAutoOptions(options: AutoOptions): ResolvedAutoOptions {
     throw new ConfigError(
       `${FN}: onEvaluation a function, got ${describe(onEvaluation)}. Pass (text) => ... or leave it out.`,
     );
+  const executor = own('executor');
+  if (
+    executor !== undefined &&
+    !(executor !== null && typeof executor === 'object' && typeof (executor as Executor).run === 'function')
+  )
+    throw new ConfigError(
+      `${FN}: executor an executor (exec.createExecutor()), got ${describe(executor)}. Create one or leave it out.`,
+    );
   return {
     target: target as AutoTarget,
     goal: goal as AutoGoal,
@@ -129,5 +146,6 @@ export function resolveAutoOptions(options: AutoOptions): ResolvedAutoOptions {
     ...(budget !== undefined ? { budgetSeconds: budget } : {}),
     ...(journalDir !== undefined ? { journalDir } : {}),
     ...(onEvaluation !== undefined ? { onEvaluation: onEvaluation as (text: string) => void } : {}),
+    ...(executor !== undefined ? { executor: executor as Executor } : {}),
   };
 }

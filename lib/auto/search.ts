@@ -13,11 +13,12 @@
 // Every evaluation is journaled (journal.ts): a killed search resumes without redoing them.
 // Candidates are made by the pipeline's own stage functions from recipe stages (candidate.ts),
 // so `report.chosen.stages` in a recipe reproduces the chosen model with `tfjs-compress run`.
-// Evaluations run one after another, never in parallel: each times the target, and timings of two
-// models sharing the cores would measure the sharing. Target 'ort-web' times onnxruntime-web in
+// Timed evaluations run one after another, never in parallel, and never while probes run: timings
+// of two models sharing the cores would measure the sharing. The accuracy-only probes (sensitivity,
+// the INT8 layers' ranking) run in parallel on `options.executor` when one is given (probe.ts). Target 'ort-web' times onnxruntime-web in
 // one headless Chromium page (onnx/web.ts), opened on the first timing and closed at the end.
 import * as tf from '@tensorflow/tfjs';
-import { CompressionError, ConfigError } from '../errors';
+import { CompressionError, ConfigError, UnsupportedLayerError } from '../errors';
 import { requireLayersModel } from '../core/graph';
 import { machineInfo } from '../core/machine';
 import { DataSource, checkSource, sourceCount } from '../data/source';
@@ -36,6 +37,7 @@ import { AutoOptions, ResolvedAutoOptions, isOnnxTarget, resolveAutoOptions } fr
 import { OrtWebPage, ortWebPage } from '../onnx/web';
 import { AutoReport, ChosenPoint, layerDecisions } from './report';
 import { channelSensitivity } from './sensitivity';
+import { ProbeResult, ProbeSpec, probeOn, probeShared, runProbe } from './probe';
 
 const FN = 'auto.search';
 
@@ -59,7 +61,16 @@ const asLoaded = (source: DataSource): LoadedData => ({
   dispose: () => undefined,
 });
 
+/** True for an ONNX model as bytes or as onnx.read gives it. */
+const isOnnxInput = (m: unknown): boolean =>
+  m instanceof Uint8Array || (m !== null && typeof m === 'object' && 'proto' in m && 'opset' in m && 'irVersion' in m);
+
 function checkInputs(model: tf.LayersModel, data: AutoData): void {
+  if (isOnnxInput(model))
+    throw new UnsupportedLayerError(
+      `${FN}: a float tf.LayersModel (the models it can prune, calibrate and fine-tune), got an ONNX model. ` +
+        `Search its tfjs layers model instead, or quantize the ONNX model with onnx.quantize (static INT8 with per-node skips, checked by onnx.compareOutputs).`,
+    );
   requireLayersModel(model, FN);
   if (planOf(model))
     throw new ConfigError(`${FN}: a float model, got a quantized one. Pass the model before quantization.`);
@@ -120,6 +131,19 @@ async function searchWith(
   const overBudget = () => o.budgetSeconds !== undefined && (Date.now() - started) / 1000 > o.budgetSeconds;
   const say = (text: string) => o.onEvaluation?.(text);
 
+  // Probes (accuracy only) go to the executor when there is one, all at once; everything that runs
+  // here runs one at a time, and no timing overlaps a probe (each phase is awaited before the next).
+  const shared = o.executor ? await probeShared(ctx) : undefined;
+  if (o.executor && !shared) warnings.push('a tf.data.Dataset cannot be sent to workers: every probe ran here');
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const p = chain.then(f);
+    chain = p.catch(() => undefined);
+    return p;
+  };
+  const probe = (spec: ProbeSpec): Promise<ProbeResult> =>
+    o.executor && shared ? probeOn(o.executor, shared, spec) : serial(() => runProbe(spec, ctx));
+
   const evaluate = async (c: Candidate, timed: boolean, always = false): Promise<Evaluation | undefined> => {
     const keys = [`timed:${candidateKey(c)}`, ...(timed ? [] : [`untimed:${candidateKey(c)}`])];
     const known = keys.find((k) => journal.has(k));
@@ -131,7 +155,9 @@ async function searchWith(
       known ?? (keys.at(-1) as string),
       async () => {
         try {
-          return await evaluateCandidate(c, ctx, timed);
+          return timed
+            ? await serial(() => evaluateCandidate(c, ctx, true))
+            : ((await probe({ kind: 'candidate', candidate: c })) as Evaluation);
         } catch (e) {
           if (!(e instanceof CompressionError)) throw e;
           return { error: e.message };
@@ -159,7 +185,9 @@ async function searchWith(
   const selfSpeedup = measuredOriginal.speedup as number;
   const original: Evaluation = { ...measuredOriginal, speedup: 1 };
   const baseAccuracy = original.accuracy;
-  const sensitivity = o.sparsities.length ? await channelSensitivity(ctx, baseAccuracy, journal, overBudget) : [];
+  const sensitivity = o.sparsities.length
+    ? await channelSensitivity(ctx, baseAccuracy, journal, overBudget, probe, shared !== undefined)
+    : [];
   if (sensitivity.some((s) => s.accuracy === null)) budgetExhausted = true;
   const keepWhole = sensitivity.filter((s) => s.keepWhole).map((s) => s.layer);
   const hasLargeDense = model.layers.some(

@@ -6,8 +6,15 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { ConfigError } from '../../lib/errors';
-import { fitLatencyModel, predictLatency, resolveAutoOptions, splitData, candidateStages } from '../../lib/auto';
+import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
+import {
+  fitLatencyModel,
+  predictLatency,
+  resolveAutoOptions,
+  search,
+  splitData,
+  candidateStages,
+} from '../../lib/auto';
 import { int8WithFallback } from '../../lib/auto/fallback';
 import { Journal, JOURNAL_FILE } from '../../lib/auto/journal';
 import { Candidate, candidateKey } from '../../lib/auto/candidate';
@@ -37,6 +44,7 @@ describe('auto: options', () => {
       [{ target: 'ort', maxDrop: 0.01, rankLayers: 2.5 }, /rankLayers an integer/],
       [{ target: 'ort', maxDrop: 0.01, batchSize: 1e9 }, /batchSize an integer in \[1, 1024\]/],
       [{ target: 'ort', maxDrop: 0.01, onEvaluation: 'print' }, /onEvaluation a function/],
+      [{ target: 'ort', maxDrop: 0.01, executor: 'threads' }, /executor an executor/],
     ];
     for (const [opts, message] of bad)
       expect(() => resolveAutoOptions(opts as never), JSON.stringify(opts)).to.throw(ConfigError, message);
@@ -58,6 +66,28 @@ describe('auto: options', () => {
     ]);
     expect(candidateKey(c)).to.equal(candidateKey({ ...c, keepWhole: ['conv1'] }));
     expect(candidateKey(c)).to.not.equal(candidateKey({ ...c, floatLayers: [] }));
+  });
+});
+
+describe('auto: inputs', () => {
+  it('refuses an ONNX model (bytes, or as onnx.read gives it) with a typed error naming what it takes and what to use', async () => {
+    const xs = tf.zeros([4, 2]);
+    const ys = tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2);
+    const data = { search: { xs, ys }, heldOut: { xs, ys } };
+    const onnxLike = [new Uint8Array([8, 7]), { proto: {}, sizeBytes: 2, opset: 17, irVersion: 8 }];
+    for (const m of onnxLike) {
+      let e: unknown;
+      try {
+        await search(m as never, data, { target: 'ort', maxDrop: 0.01 });
+      } catch (x) {
+        e = x;
+      }
+      expect(e).to.be.instanceOf(UnsupportedLayerError);
+      expect((e as Error).message).to.match(
+        /^auto\.search: a float tf\.LayersModel .* got an ONNX model\. .*onnx\.quantize/,
+      );
+    }
+    tf.dispose([xs, ys]);
   });
 });
 

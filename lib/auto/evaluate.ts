@@ -18,6 +18,7 @@ import type { OrtWebPage } from '../onnx/web';
 import { ArtifactOutcome, StageOutcome } from '../pipeline/artifact';
 import { runPrune, runQuantize, StageContext } from '../pipeline/stages';
 import { runExport } from '../pipeline/export-stage';
+import { runDistill } from '../pipeline/distill-stage';
 import { StageModel, disposeStageModel, scoreAccuracy } from '../pipeline/stage-model';
 import { filesBytes } from '../pipeline/sizes';
 import { Candidate, candidateKey, candidateLabel, candidateStages, targetFormat } from './candidate';
@@ -32,7 +33,7 @@ export interface EvalContext {
   readonly classes?: number;
   /** Labelled data the candidates are scored on (and INT8 calibrated on). */
   readonly search: LoadedData;
-  /** Labelled training data pruned candidates are fine-tuned on, when given. */
+  /** Labelled training data pruned candidates are distilled on, when given. */
   readonly training?: LoadedData;
   /** target 'ort-web': the search's one Chromium page running onnxruntime-web (opened on first use). */
   readonly webPage?: () => Promise<OrtWebPage>;
@@ -93,9 +94,11 @@ export async function buildCandidate(c: Candidate, ctx: EvalContext): Promise<Bu
           ? await runPrune(stage, current, stageCtx)
           : stage.kind === 'quantize'
             ? await runQuantize(stage, current, stageCtx)
-            : stage.kind === 'export'
-              ? await runExport(stage, current)
-              : undefined;
+            : stage.kind === 'distill'
+              ? await runDistill(stage, current, stageCtx, ctx.original)
+              : stage.kind === 'export'
+                ? await runExport(stage, current)
+                : undefined;
       if (!out) continue;
       outcomes.push(out);
       if (out.model) {

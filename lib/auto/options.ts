@@ -33,7 +33,7 @@ export interface AutoOptions {
   readonly probeSparsity?: number;
   /** INT8 fallback: how many quantized layers (those with the lowest output SQNR) are ranked by their effect on accuracy (default 8). */
   readonly rankLayers?: number;
-  /** With training data: epochs of fine-tuning after pruning (default 1). */
+  /** With training data: epochs of distillation from the original model after pruning (default 1). */
   readonly fineTuneEpochs?: number;
   /** Calibration examples for static INT8 (default 256). */
   readonly calibrationCount?: number;

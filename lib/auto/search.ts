@@ -45,7 +45,7 @@ const FN = 'auto.search';
 export interface AutoData {
   readonly search: DataSource;
   readonly heldOut: DataSource;
-  /** Labelled training data: pruned candidates are fine-tuned on it (`fineTuneEpochs`), as a recipe's prune stage does. */
+  /** Labelled training data: pruned candidates are distilled from the original model on it (`fineTuneEpochs`), as a recipe's distill stage does. */
   readonly training?: DataSource;
 }
 
@@ -186,7 +186,14 @@ async function searchWith(
   const original: Evaluation = { ...measuredOriginal, speedup: 1 };
   const baseAccuracy = original.accuracy;
   const sensitivity = o.sparsities.length
-    ? await channelSensitivity(ctx, baseAccuracy, journal, overBudget, probe, shared !== undefined)
+    ? await channelSensitivity(
+        ctx,
+        baseAccuracy,
+        journal,
+        overBudget,
+        async (layer, sparsity) => (await probe({ kind: 'sensitivity', layer, sparsity })).accuracy,
+        shared !== undefined,
+      )
     : [];
   if (sensitivity.some((s) => s.accuracy === null)) budgetExhausted = true;
   const keepWhole = sensitivity.filter((s) => s.keepWhole).map((s) => s.layer);

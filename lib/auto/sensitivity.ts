@@ -11,7 +11,6 @@ import { EvalContext } from './evaluate';
 import { Journal } from './journal';
 import { pruneTargetOf } from './options';
 import { hashConfig } from '../core/hash';
-import type { ProbeResult, ProbeSpec } from './probe';
 
 /** One group's probe. */
 export interface LayerSensitivity {
@@ -69,17 +68,14 @@ export async function channelSensitivity(
   baseAccuracy: number,
   journal: Journal,
   overBudget: () => boolean,
-  run: (probe: ProbeSpec) => Promise<ProbeResult>,
+  run: (layer: string, sparsity: number) => Promise<number>,
   parallel: boolean,
 ): Promise<LayerSensitivity[]> {
   const probe = ctx.options.probeSparsity;
   const one = async (g: { layer: string; channels: number }): Promise<LayerSensitivity> => {
     const key = `sensitivity:${hashConfig({ layer: g.layer, probe, target: ctx.options.target })}`;
     if (!journal.has(key) && overBudget()) return { ...g, accuracy: null, accuracyDrop: null, keepWhole: true };
-    const { value: accuracy } = await journal.remember(key, async () => {
-      const r = await run({ kind: 'sensitivity', layer: g.layer, sparsity: probe });
-      return r.accuracy;
-    });
+    const { value: accuracy } = await journal.remember(key, () => run(g.layer, probe));
     const accuracyDrop = baseAccuracy - accuracy;
     ctx.options.onEvaluation?.(`sensitivity of ${g.layer} at ${probe}: drop ${(accuracyDrop * 100).toFixed(2)} pt`);
     return { ...g, accuracy, accuracyDrop, keepWhole: accuracyDrop > ctx.options.maxDrop / 2 };

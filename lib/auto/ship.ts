@@ -29,7 +29,7 @@ export function autoRecipe(
     readonly recipeDir: string;
     readonly modelDir: string;
     readonly data: DataSpec;
-    /** The training data pruned candidates were fine-tuned on (when the chosen stages fine-tune). */
+    /** The training data pruned candidates were distilled on (when the chosen stages distill). */
     readonly training?: DataSpec;
     readonly seed?: number;
   },
@@ -41,7 +41,7 @@ export function autoRecipe(
     ...(d.labelsFile ? { labelsFile: relative(files.recipeDir, path.resolve(d.labelsFile)) } : {}),
   });
   const spec = rel(files.data);
-  const fineTunes = report.chosen.stages.some((s) => s.kind === 'prune' && s.fineTune);
+  const fineTunes = report.chosen.stages.some((s) => s.kind === 'distill' || (s.kind === 'prune' && s.fineTune));
   return validateRecipe({
     version: 1,
     name: `auto: ${report.chosen.label} for ${report.target}`,

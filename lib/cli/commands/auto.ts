@@ -68,7 +68,8 @@ export const AUTO: CommandSpec = {
     train: {
       type: 'string',
       value: 'DIR|FILE.npy',
-      description: 'labelled training data: pruned candidates are fine-tuned on it for one epoch (read like --data)',
+      description:
+        'labelled training data: pruned candidates learn back from the original model on it (one epoch of distillation; read like --data)',
     },
     'train-labels': { type: 'string', value: 'FILE.npy', description: 'labels for .npy --train inputs' },
     workers: {

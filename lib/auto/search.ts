@@ -213,8 +213,10 @@ async function searchWith(
       keepWhole: sparsity > 0 ? keepWhole : [],
       ...(sparsity > 0 && fineTuneEpochs ? { fineTuneEpochs } : {}),
     };
+    let floatAccuracy = baseAccuracy;
     if (sparsity > 0) {
       const e = await evaluate({ ...base, precision: 'float', floatLayers: [] }, true);
+      floatAccuracy = e?.accuracy ?? baseAccuracy;
       if (e && e.macs >= original.macs) {
         warnings.push(
           `pruning at ${sparsity} removes no channel once counts are rounded to ${o.target}'s tiles: level skipped`,
@@ -226,6 +228,7 @@ async function searchWith(
     if (quantizeHelps) {
       const f = await int8WithFallback(base, {
         baseAccuracy,
+        floatAccuracy,
         maxDrop: o.maxDrop,
         rankLayers: o.rankLayers,
         evaluate,

@@ -150,6 +150,17 @@ describe("auto: NNCF's revert loop", () => {
     expect(calls).to.deep.equal(['all-int8 (timed)', 'c', 'b', 'a', 'b (timed)']);
   });
 
+  it('spends no ranking when the float model of the same pruning is already over the limit', async () => {
+    const calls: string[] = [];
+    const r = await int8WithFallback(
+      { sparsity: 0.5, keepWhole: [] },
+      { baseAccuracy: 0.9, floatAccuracy: 0.85, maxDrop: 0.025, rankLayers: 3, evaluate: fake(calls) },
+    );
+    expect(calls).to.deep.equal(['all-int8 (timed)']);
+    expect(r?.ranking).to.deep.equal([]);
+    expect(r?.withinDrop).to.equal(false);
+  });
+
   it('stops at once when all-INT8 is within the limit, and says so when reverting every ranked layer is not enough', async () => {
     expect(
       (

@@ -5,8 +5,8 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
 import { expect } from 'chai';
-import { loadWideCnn } from '../../lib/models/wide-cnn';
-import { loadMnist } from '../../lib/data/mnist';
+import { loadWideCnn } from '../../course/models/wide-cnn';
+import { loadMnist } from '../../course/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { search, splitData } from '../../lib/auto';
 import { BullMqExecutor } from '../../lib/exec';

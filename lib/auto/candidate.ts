@@ -1,10 +1,11 @@
 // A candidate of the search: a channel-pruning level (with the layers kept whole because they are
 // sensitive), a precision (float, static INT8 with some layers reverted to float, or int4
-// weight-only), and the recipe stages that make it. The stages are what `tfjs-compress run` runs,
+// weight-only), with training data distillation of the pruned model from the original, and the
+// recipe stages that make it. The stages are what `tfjs-compress run` runs,
 // so the candidate the search measured and the recipe it emits are one thing.
 import { hashConfig } from '../core/hash';
 import type { ExportStage, PruneStage, QuantizeStage, Stage } from '../pipeline/recipe';
-import { AutoTarget, pruneTargetOf } from './options';
+import { AutoTarget, isOnnxTarget, pruneTargetOf } from './options';
 
 /** Weight and activation precision of a candidate. */
 export type CandidatePrecision = 'float' | 'int8' | 'int4-weights';
@@ -18,7 +19,7 @@ export interface Candidate {
   readonly precision: CandidatePrecision;
   /** INT8: layers reverted to float (the fallback). */
   readonly floatLayers: readonly string[];
-  /** Pruned candidates: epochs of fine-tuning on the training data after pruning (absent or 0: none). */
+  /** Pruned candidates: epochs of distillation from the original model on the training data after pruning (absent or 0: none). */
   readonly fineTuneEpochs?: number;
 }
 
@@ -33,6 +34,7 @@ export function candidateKey(c: Candidate): string {
     p: c.precision,
     f: [...c.floatLayers].sort(),
     e: c.fineTuneEpochs ? c.fineTuneEpochs : undefined,
+    d: c.fineTuneEpochs ? 'distill' : undefined,
   });
 }
 
@@ -41,7 +43,7 @@ export function candidateLabel(c: Candidate): string {
   const parts = [
     ...(c.sparsity > 0
       ? [
-          `prune ${c.sparsity}${c.keepWhole.length ? ` (${c.keepWhole.length} whole)` : ''}${c.fineTuneEpochs ? ` + fine-tune ${c.fineTuneEpochs}` : ''}`,
+          `prune ${c.sparsity}${c.keepWhole.length ? ` (${c.keepWhole.length} whole)` : ''}${c.fineTuneEpochs ? ` + distill ${c.fineTuneEpochs}` : ''}`,
         ]
       : []),
     ...(c.precision === 'int8'
@@ -71,9 +73,10 @@ export function candidateStages(c: Candidate, target: AutoTarget, calibrationCou
       sparsity: c.sparsity,
       target: pruneTargetOf(target),
       ...(c.keepWhole.length ? { layers: Object.fromEntries(c.keepWhole.map((n) => [literal(n), 0])) } : {}),
-      ...(c.fineTuneEpochs ? { fineTune: { epochs: c.fineTuneEpochs, batchSize: 64 } } : {}),
     };
     stages.push(prune);
+    // With training data, the pruned model learns back from the original (the teacher).
+    if (c.fineTuneEpochs) stages.push({ kind: 'distill', name: 'distill', epochs: c.fineTuneEpochs, batchSize: 64 });
   }
   if (c.precision === 'int8') {
     const q: QuantizeStage = {
@@ -91,7 +94,7 @@ export function candidateStages(c: Candidate, target: AutoTarget, calibrationCou
     const e: ExportStage = {
       kind: 'export',
       name: 'export',
-      to: target === 'tflite' ? 'tflite' : target === 'ort' ? 'onnx' : 'tfjs',
+      to: target === 'tflite' ? 'tflite' : isOnnxTarget(target) ? 'onnx' : 'tfjs',
     };
     stages.push(e);
   }
@@ -100,5 +103,5 @@ export function candidateStages(c: Candidate, target: AutoTarget, calibrationCou
 
 /** The artifact format that runs on `target`. */
 export function targetFormat(target: AutoTarget): 'onnx' | 'tflite' | 'tfjs-layers' {
-  return target === 'ort' ? 'onnx' : target === 'tflite' ? 'tflite' : 'tfjs-layers';
+  return isOnnxTarget(target) ? 'onnx' : target === 'tflite' ? 'tflite' : 'tfjs-layers';
 }

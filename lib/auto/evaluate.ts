@@ -14,9 +14,11 @@ import { ExportError } from '../errors';
 import { profileModel } from '../profile/profile-model';
 import { DataSource } from '../data/source';
 import { LoadedData } from '../data/data-files';
+import type { OrtWebPage } from '../onnx/web';
 import { ArtifactOutcome, StageOutcome } from '../pipeline/artifact';
 import { runPrune, runQuantize, StageContext } from '../pipeline/stages';
 import { runExport } from '../pipeline/export-stage';
+import { runDistill } from '../pipeline/distill-stage';
 import { StageModel, disposeStageModel, scoreAccuracy } from '../pipeline/stage-model';
 import { filesBytes } from '../pipeline/sizes';
 import { Candidate, candidateKey, candidateLabel, candidateStages, targetFormat } from './candidate';
@@ -31,8 +33,10 @@ export interface EvalContext {
   readonly classes?: number;
   /** Labelled data the candidates are scored on (and INT8 calibrated on). */
   readonly search: LoadedData;
-  /** Labelled training data pruned candidates are fine-tuned on, when given. */
+  /** Labelled training data pruned candidates are distilled on, when given. */
   readonly training?: LoadedData;
+  /** target 'ort-web': the search's one Chromium page running onnxruntime-web (opened on first use). */
+  readonly webPage?: () => Promise<OrtWebPage>;
 }
 
 /** A candidate's measurements. */
@@ -90,9 +94,11 @@ export async function buildCandidate(c: Candidate, ctx: EvalContext): Promise<Bu
           ? await runPrune(stage, current, stageCtx)
           : stage.kind === 'quantize'
             ? await runQuantize(stage, current, stageCtx)
-            : stage.kind === 'export'
-              ? await runExport(stage, current)
-              : undefined;
+            : stage.kind === 'distill'
+              ? await runDistill(stage, current, stageCtx, ctx.original)
+              : stage.kind === 'export'
+                ? await runExport(stage, current)
+                : undefined;
       if (!out) continue;
       outcomes.push(out);
       if (out.model) {
@@ -147,12 +153,21 @@ export async function artifactAccuracy(
 }
 
 /** A runtime of the target over a model (a quantized layers model carries its plan) or ONNX bytes. */
-function targetRuntime(
+async function targetRuntime(
   ctx: EvalContext,
   label: string,
   m: { model: tf.LayersModel; float?: tf.LayersModel | undefined; onnx?: Uint8Array | undefined },
-): bench.BenchRuntime {
+): Promise<bench.BenchRuntime> {
   const shape = ctx.inputShape.map((d) => Math.max(d, 1));
+  if (ctx.options.target === 'ort-web') {
+    if (!ctx.webPage)
+      throw new ExportError(`auto.search: a browser page for onnxruntime-web, got none. Target 'ort' instead.`);
+    const bytes = m.onnx ?? exporters.toOnnx(m.model).bytes;
+    const dims = [ctx.options.batchSize, ...shape];
+    const data = new Float32Array(dims.reduce((a, d) => a * d, 1)).map((_, i) => ((i * 7919) % 256) / 255);
+    const feeds = { [exporters.inspectOnnx(bytes).inputName]: { data, dims } };
+    return (await ctx.webPage()).runtime(bytes, feeds, { name: 'ort-web', model: label });
+  }
   if (ctx.options.target === 'ort')
     return bench.ortRuntime(m.onnx ?? exporters.toOnnx(m.model).bytes, {
       name: 'ort',
@@ -177,8 +192,8 @@ export async function measureLatency(
 ): Promise<{ latencyMs: number; originalLatencyMs: number; speedup: number }> {
   const { batchSize, rounds, seed } = ctx.options;
   const runtimes = [
-    targetRuntime(ctx, 'original', { model: ctx.original.model }),
-    targetRuntime(ctx, 'candidate', {
+    await targetRuntime(ctx, 'original', { model: ctx.original.model }),
+    await targetRuntime(ctx, 'candidate', {
       model: built.model.model,
       float: built.model.float,
       onnx: built.artifact.onnx,

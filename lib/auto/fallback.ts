@@ -4,7 +4,8 @@
 // gained when that layer alone goes back to float), then revert the most harmful ones to float,
 // one at a time, measuring after each, until the drop is within the limit. Ranking every layer costs
 // one quantization each, so only the layers with the lowest output SQNR (quantize's per-layer
-// report; NNCF likewise ranks a preselected group) are ranked, `rankLayers` of them.
+// report; NNCF likewise ranks a preselected group) are ranked, `rankLayers` of them. When the
+// float model of the same pruning is itself over the limit, no revert can help: none is tried.
 import { Candidate } from './candidate';
 import { Evaluation } from './evaluate';
 
@@ -42,6 +43,8 @@ export async function int8WithFallback(
   base: Pick<Candidate, 'sparsity' | 'keepWhole' | 'fineTuneEpochs'>,
   o: {
     readonly baseAccuracy: number;
+    /** Accuracy of `base` in float: the most reverting layers can give back (default baseAccuracy). */
+    readonly floatAccuracy?: number;
     readonly maxDrop: number;
     readonly rankLayers: number;
     readonly evaluate: Evaluate;
@@ -52,6 +55,10 @@ export async function int8WithFallback(
   if (!first) return undefined;
   const within = (e: Evaluation) => o.baseAccuracy - e.accuracy <= o.maxDrop;
   if (within(first)) return { steps: [first], ranking: [], reverted: [], withinDrop: true };
+  // Reverting layers to float gives back at most the float model's accuracy: when that is already
+  // over the limit (pruning lost too much), ranking and reverting cannot help, and are not spent.
+  if (o.baseAccuracy - (o.floatAccuracy ?? o.baseAccuracy) > o.maxDrop)
+    return { steps: [first], ranking: [], reverted: [], withinDrop: false };
   const sqnr = Object.entries(first.layerSqnrDb ?? {}).map(([layer, db]) => ({
     layer,
     db: typeof db === 'number' ? db : null,
@@ -60,10 +67,12 @@ export async function int8WithFallback(
     .filter((s) => !s.layer.includes('*'))
     .sort((a, b) => (a.db ?? Infinity) - (b.db ?? Infinity))
     .slice(0, o.rankLayers);
+  // Independent probes: the evaluator runs them in parallel when it has workers.
+  const probed = await Promise.all(preselected.map((s) => o.evaluate({ ...int8, floatLayers: [s.layer] }, false)));
   const ranking: RankedLayer[] = [];
-  for (const s of preselected) {
-    const e = await o.evaluate({ ...int8, floatLayers: [s.layer] }, false);
-    if (!e) break;
+  for (const [i, s] of preselected.entries()) {
+    const e = probed[i];
+    if (!e) continue;
     ranking.push({
       layer: s.layer,
       outputSqnrDb: s.db,

@@ -31,7 +31,7 @@ export function searchFingerprint(
   const h = createHash('sha256');
   h.update(JSON.stringify(model.toJSON(null, false)));
   for (const w of model.getWeights()) h.update(bytesOf(w.dataSync()));
-  const { journalDir: _dir, onEvaluation: _fn, budgetSeconds: _budget, ...measured } = options;
+  const { journalDir: _dir, onEvaluation: _fn, budgetSeconds: _budget, executor: _executor, ...measured } = options;
   return hashConfig({
     model: h.digest('hex'),
     search: dataHash(data.search),

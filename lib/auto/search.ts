@@ -13,10 +13,12 @@
 // Every evaluation is journaled (journal.ts): a killed search resumes without redoing them.
 // Candidates are made by the pipeline's own stage functions from recipe stages (candidate.ts),
 // so `report.chosen.stages` in a recipe reproduces the chosen model with `tfjs-compress run`.
-// Evaluations run one after another, never in parallel: each times the target, and timings of two
-// models sharing the cores would measure the sharing.
+// Timed evaluations run one after another, never in parallel, and never while probes run: timings
+// of two models sharing the cores would measure the sharing. The accuracy-only probes (sensitivity,
+// the INT8 layers' ranking) run in parallel on `options.executor` when one is given (probe.ts). Target 'ort-web' times onnxruntime-web in
+// one headless Chromium page (onnx/web.ts), opened on the first timing and closed at the end.
 import * as tf from '@tensorflow/tfjs';
-import { CompressionError, ConfigError } from '../errors';
+import { CompressionError, ConfigError, UnsupportedLayerError } from '../errors';
 import { requireLayersModel } from '../core/graph';
 import { machineInfo } from '../core/machine';
 import { DataSource, checkSource, sourceCount } from '../data/source';
@@ -31,9 +33,11 @@ import { FallbackReport, int8WithFallback } from './fallback';
 import { searchFingerprint } from './fingerprint';
 import { Journal } from './journal';
 import { fitLatencyModel } from './latency-model';
-import { AutoOptions, resolveAutoOptions } from './options';
+import { AutoOptions, ResolvedAutoOptions, isOnnxTarget, resolveAutoOptions } from './options';
+import { OrtWebPage, ortWebPage } from '../onnx/web';
 import { AutoReport, ChosenPoint, layerDecisions } from './report';
 import { channelSensitivity } from './sensitivity';
+import { ProbeResult, ProbeSpec, probeOn, probeShared, runProbe } from './probe';
 
 const FN = 'auto.search';
 
@@ -41,7 +45,7 @@ const FN = 'auto.search';
 export interface AutoData {
   readonly search: DataSource;
   readonly heldOut: DataSource;
-  /** Labelled training data: pruned candidates are fine-tuned on it (`fineTuneEpochs`), as a recipe's prune stage does. */
+  /** Labelled training data: pruned candidates are distilled from the original model on it (`fineTuneEpochs`), as a recipe's distill stage does. */
   readonly training?: DataSource;
 }
 
@@ -57,7 +61,16 @@ const asLoaded = (source: DataSource): LoadedData => ({
   dispose: () => undefined,
 });
 
+/** True for an ONNX model as bytes or as onnx.read gives it. */
+const isOnnxInput = (m: unknown): boolean =>
+  m instanceof Uint8Array || (m !== null && typeof m === 'object' && 'proto' in m && 'opset' in m && 'irVersion' in m);
+
 function checkInputs(model: tf.LayersModel, data: AutoData): void {
+  if (isOnnxInput(model))
+    throw new UnsupportedLayerError(
+      `${FN}: a float tf.LayersModel (the models it can prune, calibrate and fine-tune), got an ONNX model. ` +
+        `Search its tfjs layers model instead, or quantize the ONNX model with onnx.quantize (static INT8 with per-node skips, checked by onnx.compareOutputs).`,
+    );
   requireLayersModel(model, FN);
   if (planOf(model))
     throw new ConfigError(`${FN}: a float model, got a quantized one. Pass the model before quantization.`);
@@ -84,6 +97,20 @@ export async function search(
 ): Promise<{ model: tf.LayersModel; report: AutoReport }> {
   checkInputs(model, data);
   const o = resolveAutoOptions(options);
+  let page: Promise<OrtWebPage> | undefined;
+  try {
+    return await searchWith(model, data, o, o.target === 'ort-web' ? () => (page ??= ortWebPage()) : undefined);
+  } finally {
+    if (page) await (await page.catch(() => undefined))?.close();
+  }
+}
+
+async function searchWith(
+  model: tf.LayersModel,
+  data: AutoData,
+  o: ResolvedAutoOptions,
+  webPage: (() => Promise<OrtWebPage>) | undefined,
+): Promise<{ model: tf.LayersModel; report: AutoReport }> {
   const started = Date.now();
   const inputShape = inputShapeOf(model, FN);
   const classes = outputUnits(model, FN);
@@ -95,6 +122,7 @@ export async function search(
     classes,
     search: asLoaded(data.search),
     ...(data.training ? { training: asLoaded(data.training) } : {}),
+    ...(webPage ? { webPage } : {}),
   };
   const fineTuneEpochs = data.training ? o.fineTuneEpochs : 0;
   const warnings: string[] = [];
@@ -102,6 +130,19 @@ export async function search(
   let budgetExhausted = false;
   const overBudget = () => o.budgetSeconds !== undefined && (Date.now() - started) / 1000 > o.budgetSeconds;
   const say = (text: string) => o.onEvaluation?.(text);
+
+  // Probes (accuracy only) go to the executor when there is one, all at once; everything that runs
+  // here runs one at a time, and no timing overlaps a probe (each phase is awaited before the next).
+  const shared = o.executor ? await probeShared(ctx) : undefined;
+  if (o.executor && !shared) warnings.push('a tf.data.Dataset cannot be sent to workers: every probe ran here');
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const p = chain.then(f);
+    chain = p.catch(() => undefined);
+    return p;
+  };
+  const probe = (spec: ProbeSpec): Promise<ProbeResult> =>
+    o.executor && shared ? probeOn(o.executor, shared, spec) : serial(() => runProbe(spec, ctx));
 
   const evaluate = async (c: Candidate, timed: boolean, always = false): Promise<Evaluation | undefined> => {
     const keys = [`timed:${candidateKey(c)}`, ...(timed ? [] : [`untimed:${candidateKey(c)}`])];
@@ -114,7 +155,9 @@ export async function search(
       known ?? (keys.at(-1) as string),
       async () => {
         try {
-          return await evaluateCandidate(c, ctx, timed);
+          return timed
+            ? await serial(() => evaluateCandidate(c, ctx, true))
+            : ((await probe({ kind: 'candidate', candidate: c })) as Evaluation);
         } catch (e) {
           if (!(e instanceof CompressionError)) throw e;
           return { error: e.message };
@@ -142,7 +185,16 @@ export async function search(
   const selfSpeedup = measuredOriginal.speedup as number;
   const original: Evaluation = { ...measuredOriginal, speedup: 1 };
   const baseAccuracy = original.accuracy;
-  const sensitivity = o.sparsities.length ? await channelSensitivity(ctx, baseAccuracy, journal, overBudget) : [];
+  const sensitivity = o.sparsities.length
+    ? await channelSensitivity(
+        ctx,
+        baseAccuracy,
+        journal,
+        overBudget,
+        async (layer, sparsity) => (await probe({ kind: 'sensitivity', layer, sparsity })).accuracy,
+        shared !== undefined,
+      )
+    : [];
   if (sensitivity.some((s) => s.accuracy === null)) budgetExhausted = true;
   const keepWhole = sensitivity.filter((s) => s.keepWhole).map((s) => s.layer);
   const hasLargeDense = model.layers.some(
@@ -161,8 +213,10 @@ export async function search(
       keepWhole: sparsity > 0 ? keepWhole : [],
       ...(sparsity > 0 && fineTuneEpochs ? { fineTuneEpochs } : {}),
     };
+    let floatAccuracy = baseAccuracy;
     if (sparsity > 0) {
       const e = await evaluate({ ...base, precision: 'float', floatLayers: [] }, true);
+      floatAccuracy = e?.accuracy ?? baseAccuracy;
       if (e && e.macs >= original.macs) {
         warnings.push(
           `pruning at ${sparsity} removes no channel once counts are rounded to ${o.target}'s tiles: level skipped`,
@@ -174,6 +228,7 @@ export async function search(
     if (quantizeHelps) {
       const f = await int8WithFallback(base, {
         baseAccuracy,
+        floatAccuracy,
         maxDrop: o.maxDrop,
         rankLayers: o.rankLayers,
         evaluate,
@@ -183,7 +238,7 @@ export async function search(
         timed.push(...f.steps);
       }
     }
-    if (hasLargeDense && o.target === 'ort') {
+    if (hasLargeDense && isOnnxTarget(o.target)) {
       const e = await evaluate({ ...base, precision: 'int4-weights', floatLayers: [] }, true);
       if (e) timed.push(e);
     }

@@ -9,6 +9,7 @@ import { DataSource } from '../data/source';
 import { scoreAccuracy, stageScores } from '../pipeline/stage-model';
 import { EvalContext } from './evaluate';
 import { Journal } from './journal';
+import { pruneTargetOf } from './options';
 import { hashConfig } from '../core/hash';
 
 /** One group's probe. */
@@ -44,36 +45,44 @@ async function floatAccuracy(model: import('@tensorflow/tfjs').LayersModel, data
   ).accuracy;
 }
 
-/** Probes every group (journaled one by one) and marks the sensitive ones. */
+/** Accuracy on the search data of the float model with `layer`'s group alone pruned at `sparsity`. */
+export async function sensitivityAccuracy(ctx: EvalContext, layer: string, sparsity: number): Promise<number> {
+  const { model } = await prune.channels(ctx.original.model, {
+    sparsity: 0,
+    layers: { [layer]: sparsity },
+    target: pruneTargetOf(ctx.options.target),
+  });
+  try {
+    return await floatAccuracy(model, ctx.search.source, ctx);
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Probes every group (each journaled as it finishes; with `parallel`, all at once on the executor
+ * behind `run`) and marks the sensitive ones.
+ */
 export async function channelSensitivity(
   ctx: EvalContext,
   baseAccuracy: number,
   journal: Journal,
   overBudget: () => boolean,
+  run: (layer: string, sparsity: number) => Promise<number>,
+  parallel: boolean,
 ): Promise<LayerSensitivity[]> {
   const probe = ctx.options.probeSparsity;
-  const out: LayerSensitivity[] = [];
-  for (const g of await prunableGroups(ctx)) {
+  const one = async (g: { layer: string; channels: number }): Promise<LayerSensitivity> => {
     const key = `sensitivity:${hashConfig({ layer: g.layer, probe, target: ctx.options.target })}`;
-    if (!journal.has(key) && overBudget()) {
-      out.push({ ...g, accuracy: null, accuracyDrop: null, keepWhole: true });
-      continue;
-    }
-    const { value: accuracy } = await journal.remember(key, async () => {
-      const { model } = await prune.channels(ctx.original.model, {
-        sparsity: 0,
-        layers: { [g.layer]: probe },
-        target: ctx.options.target,
-      });
-      try {
-        return await floatAccuracy(model, ctx.search.source, ctx);
-      } finally {
-        model.dispose();
-      }
-    });
+    if (!journal.has(key) && overBudget()) return { ...g, accuracy: null, accuracyDrop: null, keepWhole: true };
+    const { value: accuracy } = await journal.remember(key, () => run(g.layer, probe));
     const accuracyDrop = baseAccuracy - accuracy;
-    out.push({ ...g, accuracy, accuracyDrop, keepWhole: accuracyDrop > ctx.options.maxDrop / 2 });
     ctx.options.onEvaluation?.(`sensitivity of ${g.layer} at ${probe}: drop ${(accuracyDrop * 100).toFixed(2)} pt`);
-  }
+    return { ...g, accuracy, accuracyDrop, keepWhole: accuracyDrop > ctx.options.maxDrop / 2 };
+  };
+  const groups = await prunableGroups(ctx);
+  if (parallel) return Promise.all(groups.map(one));
+  const out: LayerSensitivity[] = [];
+  for (const g of groups) out.push(await one(g));
   return out;
 }

@@ -7,6 +7,7 @@ import { DataSpec, Recipe, validateRecipe } from '../pipeline/recipe';
 import { runRecipe, PipelineProgress } from '../pipeline/run';
 import type { PipelineReport } from '../pipeline/report';
 import { AutoReport } from './report';
+import { isOnnxTarget } from './options';
 
 /** The recipe file's name in the output folder, and the run's folder. */
 export const RECIPE_FILE = 'recipe.json';
@@ -28,7 +29,7 @@ export function autoRecipe(
     readonly recipeDir: string;
     readonly modelDir: string;
     readonly data: DataSpec;
-    /** The training data pruned candidates were fine-tuned on (when the chosen stages fine-tune). */
+    /** The training data pruned candidates were distilled on (when the chosen stages distill). */
     readonly training?: DataSpec;
     readonly seed?: number;
   },
@@ -40,7 +41,7 @@ export function autoRecipe(
     ...(d.labelsFile ? { labelsFile: relative(files.recipeDir, path.resolve(d.labelsFile)) } : {}),
   });
   const spec = rel(files.data);
-  const fineTunes = report.chosen.stages.some((s) => s.kind === 'prune' && s.fineTune);
+  const fineTunes = report.chosen.stages.some((s) => s.kind === 'distill' || (s.kind === 'prune' && s.fineTune));
   return validateRecipe({
     version: 1,
     name: `auto: ${report.chosen.label} for ${report.target}`,
@@ -53,7 +54,7 @@ export function autoRecipe(
     },
     stages: report.chosen.stages,
     checks: { maxAccuracyDrop: report.maxDrop },
-    deploy: { prefer: report.target === 'ort' ? 'ort' : report.target === 'tflite' ? 'tflite' : 'tfjs' },
+    deploy: { prefer: isOnnxTarget(report.target) ? 'ort' : report.target === 'tflite' ? 'tflite' : 'tfjs' },
   });
 }
 

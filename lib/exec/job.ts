@@ -35,7 +35,10 @@ const LIB_ROOT = path.resolve(__dirname, '..');
 
 // The library's jobs: name -> defining module, relative to lib/ (dist/lib/ when compiled).
 // A test checks that each module defines exactly its name and that no other library file defines a job.
-const LIBRARY_JOBS: ReadonlyMap<string, string> = new Map([['nas.candidate', 'jobs/nas-candidate']]);
+const LIBRARY_JOBS: ReadonlyMap<string, string> = new Map([
+  ['nas.candidate', 'jobs/nas-candidate'],
+  ['auto.probe', 'auto/probe'],
+]);
 
 const registry = new Map<string, JobDefinition<unknown, unknown>>();
 

@@ -155,9 +155,9 @@ export async function runOnnxRecipe(recipe: Recipe, options: OnnxRunOptions): Pr
   let previous = { bytes: originalBytes, name: 'original' };
   for (const [i, stage] of recipe.stages.entries()) {
     const nn = String(i + 1).padStart(2, '0');
-    if (stage.kind === 'prune')
+    if (stage.kind === 'prune' || stage.kind === 'distill')
       throw new ConfigError(
-        `${FN}: stages an ONNX model takes (quantize, export to onnx, bench), got a prune stage (stages[${i}]). Prune the TensorFlow.js model before converting it, or drop the stage.`,
+        `${FN}: stages an ONNX model takes (quantize, export to onnx, bench), got a ${stage.kind} stage (stages[${i}]). ${stage.kind === 'prune' ? 'Prune' : 'Distill'} the TensorFlow.js model before converting it, or drop the stage.`,
       );
     if (stage.kind === 'export' && stage.to !== 'onnx')
       throw new ConfigError(

@@ -103,6 +103,12 @@ function estimate(
         s.fineTune.epochs * count('training') * perExampleMs * 10,
         `${s.fineTune.epochs} epochs x ${count('training')} examples x 10 forward passes (backprop costs about 10 on wasm)`,
       );
+    if (s.kind === 'distill')
+      add(
+        `${name}: distillation`,
+        s.epochs * count('training') * perExampleMs * 11,
+        `${s.epochs} epochs x ${count('training')} examples x 11 forward passes (the student's backprop and the teacher's forward pass)`,
+      );
     if (s.kind === 'bench') {
       const targets = plan.stages.flatMap((x) => x.artifacts).filter((a) => a.bench).length + 1;
       const batches = s.batchSizes ?? [1, 32];

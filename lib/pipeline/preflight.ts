@@ -87,6 +87,18 @@ function next(s: Stage, i: number, state: ModelState, data: DataPresence, origin
           'Add "data": {"training": {"path": ...}} or drop fineTune',
         );
       return { kind: 'float' };
+    case 'distill':
+      layersOnly('distill');
+      if (input.kind === 'plan')
+        refuse(i, 'a float model to distill', 'a quantized one', 'Put quantization after distillation in the recipe');
+      if (!data.training)
+        refuse(
+          i,
+          'labelled data.training to distill on',
+          'none',
+          'Add "data": {"training": {"path": ...}} or drop the distill stage',
+        );
+      return { kind: 'float' };
     case 'quantize':
       if (input.kind === 'graph') {
         if (s.mode)
@@ -176,7 +188,7 @@ export function plannedArtifacts(
     const plan = input.kind === 'plan' ? input : undefined;
     const bytesPerWeight = plan ? plan.weightBits / 8 : 4;
     let artifacts: PlannedArtifact[] = [];
-    if (s.kind === 'prune')
+    if (s.kind === 'prune' || s.kind === 'distill')
       artifacts = [
         one({
           file: at('model.json'),

@@ -137,6 +137,16 @@ export const STAGES: Record<string, Record<string, Field>> = {
     dtype: { schema: { type: 'string', enum: ['uint8', 'uint16', 'float16'] } },
     weights: { schema: names },
   },
+  distill: {
+    ...common,
+    from,
+    epochs: { schema: { type: 'number', integer: true, min: 1, max: 1000, hint: 'Use e.g. 1.' }, required: true },
+    batchSize: { schema: positiveInt(4096, 'Use e.g. 64.') },
+    learningRate: { schema: { type: 'number', min: 1e-9, max: 10, hint: 'Use e.g. 0.0005.' } },
+    alpha: { schema: { type: 'number', min: 0, max: 1, hint: 'Use e.g. 0.7 (the weight of the hard-label loss).' } },
+    temperature: { schema: { type: 'number', min: 0, exclusiveMin: true, max: 1000, hint: 'Use e.g. 4.' } },
+    softScale: { schema: { type: 'string', enum: ['temperatureSquared', 'none'] } },
+  },
   export: {
     ...common,
     to: { schema: { type: 'string', enum: ['onnx', 'tfjs', 'tflite', 'coreml'] }, required: true },

@@ -99,6 +99,21 @@ export interface ExportStage {
   readonly name?: string;
 }
 
+/** Knowledge distillation of the stage's model from the recipe's original model, on data.training (distill.train's options). */
+export interface DistillStage {
+  readonly kind: 'distill';
+  readonly epochs: number;
+  readonly batchSize?: number;
+  readonly learningRate?: number;
+  /** Weight of the hard-label loss (default 0.7); the soft term gets 1 - alpha. */
+  readonly alpha?: number;
+  /** Softmax temperature of the soft term (default 4). */
+  readonly temperature?: number;
+  readonly softScale?: 'temperatureSquared' | 'none';
+  readonly from?: 'previous' | 'original';
+  readonly name?: string;
+}
+
 export interface BenchStage {
   readonly kind: 'bench';
   readonly runtimes?: readonly ('tfjs-wasm' | 'tfjs-cpu' | 'ort')[];
@@ -108,7 +123,7 @@ export interface BenchStage {
   readonly name?: string;
 }
 
-export type Stage = PruneStage | QuantizeStage | ExportStage | BenchStage;
+export type Stage = PruneStage | QuantizeStage | DistillStage | ExportStage | BenchStage;
 
 /** A validated recipe. */
 export interface Recipe {
@@ -149,7 +164,9 @@ export function defaultStageName(stage: Stage, i: number): string {
         ? (stage.dtype ?? stage.mode ?? 'static')
         : stage.kind === 'export'
           ? `${stage.to}${stage.dtype ? `-${stage.dtype}` : ''}`
-          : '';
+          : stage.kind === 'distill'
+            ? `${stage.epochs}`
+            : '';
   return `${String(i).padStart(2, '0')}-${stage.kind}${detail ? `-${detail}` : ''}`
     .replace(/[^A-Za-z0-9._-]/g, '_')
     .slice(0, 64);

@@ -47,7 +47,7 @@ export interface ArtifactRecord {
 export interface StageRecord {
   readonly index: number;
   readonly name: string;
-  readonly kind: 'original' | 'prune' | 'quantize' | 'export' | 'bench';
+  readonly kind: 'original' | 'prune' | 'quantize' | 'distill' | 'export' | 'bench';
   /** The stage's folder in the output, relative to it. */
   readonly artifact?: string;
   /** Model files written (what sizeBytes counts), relative to the artifact folder. */

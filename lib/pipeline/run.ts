@@ -17,6 +17,7 @@ import { ProgressReporter } from '../train/progress';
 import { DATA_ROLES, ExportStage, Recipe, stageNames } from './recipe';
 import { BenchReportRow, BenchTarget, onnxBaseline, runBench, slowerThanOriginal } from './bench-stage';
 import { StageContext, StageOutcome, runPrune, runQuantize } from './stages';
+import { runDistill } from './distill-stage';
 import { runExport } from './export-stage';
 import {
   StageModel,
@@ -209,7 +210,9 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
               ? await runPrune(stage, from, ctx)
               : stage.kind === 'quantize'
                 ? await runQuantize(stage, from, ctx)
-                : await exportWithProgress(stage, from, p);
+                : stage.kind === 'distill'
+                  ? await runDistill(stage, from, ctx, original)
+                  : await exportWithProgress(stage, from, p);
           outcomes.push(out);
           if (out.model) owned.push(out.model);
           const artifacts = await recordArtifacts(name, out, {

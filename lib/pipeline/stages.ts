@@ -40,7 +40,7 @@ export function matchLayers(names: readonly string[], patterns: readonly string[
   return [...out];
 }
 
-function layersOf(m: StageModel, verb: string): tf.LayersModel {
+export function layersOf(m: StageModel, verb: string): tf.LayersModel {
   // The library's own refusal of a graph model, naming what works on it instead.
   requireLayersModel(m.model, verb);
   if (m.kind === 'layers' && planOfStage(m))
@@ -49,7 +49,7 @@ function layersOf(m: StageModel, verb: string): tf.LayersModel {
 }
 
 /** The stage's model as tfjs files (float32 as in memory, or a graph model's own artifacts), scored as it is. */
-function tfjsOutcome(model: StageModel, report: unknown): StageOutcome {
+export function tfjsOutcome(model: StageModel, report: unknown): StageOutcome {
   const artifact: ArtifactOutcome = {
     format: model.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers',
     runtime: 'tfjs',

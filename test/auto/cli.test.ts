@@ -97,6 +97,7 @@ describe('tfjs-compress auto', function () {
       [['--target', 'ort', '--max-drop', '0.01', '--sparsities', '0.5,1.5'], /--sparsities must be/],
       [['--target', 'ort', '--max-drop', '0.01', '--goal', 'speed'], /--goal must be one of latency, size/],
       [['--target', 'ort', '--max-drop', '0.01', '--held-out', '1'], /--held-out/],
+      [['--target', 'ort', '--max-drop', '0.01', '--workers', '0'], /--workers/],
     ];
     for (const [flags, message] of cases) {
       const r = cli(['auto', ...common, ...flags, '--out', out]);
@@ -105,10 +106,6 @@ describe('tfjs-compress auto', function () {
       expect(r.stderr).to.not.match(/\n\s+at /); // no stack
       expect(fs.existsSync(out)).to.equal(false);
     }
-    const web = cli(['auto', ...common, '--target', 'ort-web', '--max-drop', '0.01', '--out', out]);
-    expect(web.status).to.not.equal(0);
-    expect(web.stderr).to.match(/ort-web.*Use 'ort'/);
-    expect(fs.existsSync(out)).to.equal(false);
     const noData = cli([
       'auto',
       '--model',
@@ -121,6 +118,27 @@ describe('tfjs-compress auto', function () {
       out,
     ]);
     expect(noData.stderr).to.match(/--data is required/);
+    // An ONNX model is refused by name, with what to do instead.
+    const onnxFile = path.join(dir, 'model.onnx');
+    fs.writeFileSync(onnxFile, new Uint8Array(16));
+    const onnx = cli([
+      'auto',
+      ...common.slice(2),
+      '--model',
+      onnxFile,
+      '--target',
+      'ort',
+      '--max-drop',
+      '0.01',
+      '--out',
+      out,
+    ]);
+    expect(onnx.status).to.not.equal(0);
+    expect(onnx.stderr).to.match(
+      /--model must be a TensorFlow\.js layers model folder .* got the ONNX file .*tfjs-compress quantize model\.onnx/,
+    );
+    expect(onnx.stderr).to.not.match(/\n\s+at /);
+    expect(fs.existsSync(out)).to.equal(false);
     // An output folder that is not ours is never written into.
     fs.mkdirSync(path.join(dir, 'mine'));
     fs.writeFileSync(path.join(dir, 'mine', 'notes.txt'), 'mine');

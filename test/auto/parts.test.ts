@@ -6,8 +6,15 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { ConfigError } from '../../lib/errors';
-import { fitLatencyModel, predictLatency, resolveAutoOptions, splitData, candidateStages } from '../../lib/auto';
+import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
+import {
+  fitLatencyModel,
+  predictLatency,
+  resolveAutoOptions,
+  search,
+  splitData,
+  candidateStages,
+} from '../../lib/auto';
 import { int8WithFallback } from '../../lib/auto/fallback';
 import { Journal, JOURNAL_FILE } from '../../lib/auto/journal';
 import { Candidate, candidateKey } from '../../lib/auto/candidate';
@@ -26,8 +33,7 @@ describe('auto: options', () => {
       rounds: 5,
     });
     const bad: [object, RegExp][] = [
-      [{ target: 'gpu', maxDrop: 0.01 }, /target one of ort, tfjs-wasm, tflite, got .*gpu/],
-      [{ target: 'ort-web', maxDrop: 0.01 }, /Use 'ort'/],
+      [{ target: 'gpu', maxDrop: 0.01 }, /target one of ort, ort-web, tfjs-wasm, tflite, got .*gpu/],
       [{ target: 'ort', maxDrop: -0.1 }, /maxDrop a fraction in \[0, 1\), got -0.1/],
       [{ target: 'ort', maxDrop: NaN }, /maxDrop .* got NaN/],
       [{ target: 'ort', maxDrop: '0.01' }, /maxDrop/],
@@ -38,6 +44,7 @@ describe('auto: options', () => {
       [{ target: 'ort', maxDrop: 0.01, rankLayers: 2.5 }, /rankLayers an integer/],
       [{ target: 'ort', maxDrop: 0.01, batchSize: 1e9 }, /batchSize an integer in \[1, 1024\]/],
       [{ target: 'ort', maxDrop: 0.01, onEvaluation: 'print' }, /onEvaluation a function/],
+      [{ target: 'ort', maxDrop: 0.01, executor: 'threads' }, /executor an executor/],
     ];
     for (const [opts, message] of bad)
       expect(() => resolveAutoOptions(opts as never), JSON.stringify(opts)).to.throw(ConfigError, message);
@@ -59,6 +66,28 @@ describe('auto: options', () => {
     ]);
     expect(candidateKey(c)).to.equal(candidateKey({ ...c, keepWhole: ['conv1'] }));
     expect(candidateKey(c)).to.not.equal(candidateKey({ ...c, floatLayers: [] }));
+  });
+});
+
+describe('auto: inputs', () => {
+  it('refuses an ONNX model (bytes, or as onnx.read gives it) with a typed error naming what it takes and what to use', async () => {
+    const xs = tf.zeros([4, 2]);
+    const ys = tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2);
+    const data = { search: { xs, ys }, heldOut: { xs, ys } };
+    const onnxLike = [new Uint8Array([8, 7]), { proto: {}, sizeBytes: 2, opset: 17, irVersion: 8 }];
+    for (const m of onnxLike) {
+      let e: unknown;
+      try {
+        await search(m as never, data, { target: 'ort', maxDrop: 0.01 });
+      } catch (x) {
+        e = x;
+      }
+      expect(e).to.be.instanceOf(UnsupportedLayerError);
+      expect((e as Error).message).to.match(
+        /^auto\.search: a float tf\.LayersModel .* got an ONNX model\. .*onnx\.quantize/,
+      );
+    }
+    tf.dispose([xs, ys]);
   });
 });
 
@@ -119,6 +148,17 @@ describe("auto: NNCF's revert loop", () => {
     expect(r?.reverted).to.deep.equal(['b']); // 0.9 - 0.02 = 0.88: within 0.025
     expect(r?.withinDrop).to.equal(true);
     expect(calls).to.deep.equal(['all-int8 (timed)', 'c', 'b', 'a', 'b (timed)']);
+  });
+
+  it('spends no ranking when the float model of the same pruning is already over the limit', async () => {
+    const calls: string[] = [];
+    const r = await int8WithFallback(
+      { sparsity: 0.5, keepWhole: [] },
+      { baseAccuracy: 0.9, floatAccuracy: 0.85, maxDrop: 0.025, rankLayers: 3, evaluate: fake(calls) },
+    );
+    expect(calls).to.deep.equal(['all-int8 (timed)']);
+    expect(r?.ranking).to.deep.equal([]);
+    expect(r?.withinDrop).to.equal(false);
   });
 
   it('stops at once when all-INT8 is within the limit, and says so when reverting every ranked layer is not enough', async () => {

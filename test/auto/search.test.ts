@@ -130,33 +130,58 @@ describe('auto.search on the cached wide MNIST CNN, target ort', function () {
     model.dispose();
   });
 
-  it('with training data, pruned candidates are fine-tuned (the recipe fine-tunes on data.training too)', async () => {
+  it('with training data, pruned candidates are distilled from the original; the recipe (a distill stage) reproduces one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-auto-distill-'));
     const { model } = await loadWideCnn();
-    const mnist = loadMnist();
-    const data = splitData(sliceImageSet(mnist.test, 0, 200), { seed: 4 });
-    const training = sliceImageSet(mnist.train, 0, 512);
+    const modelDir = path.join(dir, 'model');
+    await saveModel(model, modelDir);
+    const files = mnistNpy(dir, 400, 0);
+    const trainFiles = mnistNpy(dir, 512, 2000);
+    const loaded = await loadDataFiles(files.xs, { inputShape: [28, 28, 1], labels: files.ys, scale: 1 / 255 });
+    const train = await loadDataFiles(trainFiles.xs, {
+      inputShape: [28, 28, 1],
+      labels: trainFiles.ys,
+      scale: 1 / 255,
+    });
+    const data = splitData(loaded.source as { xs: tf.Tensor; ys: tf.Tensor }, { heldOutFraction: 0.5, seed: 4 });
+    const before = tf.memory().numTensors;
     const { model: m, report } = await search(
       model,
-      { ...data, training },
-      { target: 'ort', maxDrop: 0.5, sparsities: [0.5], probeSparsity: 0.5 },
+      { ...data, training: train.source },
+      { target: 'ort', maxDrop: 0.5, sparsities: [0.5], probeSparsity: 0.5, rankLayers: 1 },
     );
     m.dispose();
+    expect(tf.memory().numTensors, 'tensors leaked').to.equal(before);
     const pruned = report.candidates.filter((c) => c.candidate.sparsity > 0);
     expect(pruned.length).to.be.greaterThan(0);
-    expect(pruned.every((c) => c.candidate.fineTuneEpochs === 1 && /fine-tune 1/.test(c.label))).to.equal(true);
-    // The recipe of a fine-tuned candidate names the training data.
-    const stages = candidateStages(pruned[0]!.candidate, 'ort', 256);
+    expect(pruned.every((c) => c.candidate.fineTuneEpochs === 1 && /distill 1/.test(c.label))).to.equal(true);
+    // The pruned float candidate's stages: prune, distill from the original, export; run as a recipe.
+    const float = pruned.find((c) => c.candidate.precision === 'float')!;
+    const stages = candidateStages(float.candidate, 'ort', 256);
+    expect(stages.map((s) => s.kind)).to.deep.equal(['prune', 'distill', 'export']);
+    expect(stages[1]).to.deep.include({ kind: 'distill', epochs: 1 });
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(out);
     const recipe = autoRecipe(
       { ...report, chosen: { ...report.chosen, stages } },
       {
-        recipeDir: '/tmp/r',
-        modelDir: '/tmp/r/model',
-        data: { path: '/tmp/r/x.npy', labels: '/tmp/r/y.npy' },
-        training: { path: '/tmp/r/t.npy', labels: '/tmp/r/ty.npy' },
+        recipeDir: out,
+        modelDir,
+        data: { path: files.xs, labels: files.ys, scale: 1 / 255 },
+        training: { path: trainFiles.xs, labels: trainFiles.ys, scale: 1 / 255 },
       },
     );
-    expect(recipe.data?.training).to.deep.equal({ path: 't.npy', labels: 'ty.npy' });
-    expect(recipe.stages[0]).to.deep.include({ kind: 'prune', fineTune: { epochs: 1, batchSize: 64 } });
+    expect(recipe.data?.training?.path).to.be.a('string');
+    const { run } = await shipRecipe(recipe, out);
+    expect(run.stages.map((s) => s.kind)).to.include('distill');
+    const onnx = run.stages.at(-1)?.artifacts?.find((a) => a.format === 'onnx');
+    expect(onnx?.sizeBytes).to.equal(float.sizeBytes);
+    // Scored on all 400 images (the 200 the search scored it on, and 200 others): within noise.
+    expect(Math.abs((onnx?.accuracy as number) - float.accuracy)).to.be.at.most(0.03);
+    data.dispose();
+    loaded.dispose();
+    train.dispose();
     model.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -311,8 +311,8 @@ describe('cli: run a recipe on the real npm model and on a graph model', functio
         /stages\[1\]\.sparsity must be a number >= 0 and < 1, got number 1\.5/,
       ],
       [
-        { version: 1, model: 'm', stages: [{ kind: 'distill' }] },
-        /stages\[0\]\.kind must be one of "prune", "quantize", "export", "bench"/,
+        { version: 1, model: 'm', stages: [{ kind: 'train' }] },
+        /stages\[0\]\.kind must be one of "prune", "quantize", "distill", "export", "bench"/,
       ],
       [{ version: 1, model: 'm', stages: [], extra: true }, /extra is not a known field/],
       [

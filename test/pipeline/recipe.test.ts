@@ -43,7 +43,7 @@ describe('recipe: one schema with own-property checks and bounded numbers', () =
     for (const kind of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
       fails(
         { ...base(), stages: [{ kind }] },
-        /stages\[0\]\.kind must be one of "prune", "quantize", "export", "bench"/,
+        /stages\[0\]\.kind must be one of "prune", "quantize", "distill", "export", "bench"/,
       );
     }
   });

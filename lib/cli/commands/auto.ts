@@ -24,6 +24,7 @@ import {
   textTable,
 } from '../common';
 import { shipRecipe } from '../../auto/ship';
+import { createExecutor } from '../../exec/create';
 
 /** The search's report in the output folder. */
 export const AUTO_REPORT_FILE = 'auto-report.json';
@@ -67,9 +68,16 @@ export const AUTO: CommandSpec = {
     train: {
       type: 'string',
       value: 'DIR|FILE.npy',
-      description: 'labelled training data: pruned candidates are fine-tuned on it for one epoch (read like --data)',
+      description:
+        'labelled training data: pruned candidates learn back from the original model on it (one epoch of distillation; read like --data)',
     },
     'train-labels': { type: 'string', value: 'FILE.npy', description: 'labels for .npy --train inputs' },
+    workers: {
+      type: 'string',
+      value: 'N',
+      description:
+        'run the accuracy-only probes in parallel on N worker threads (on the BullMQ queue when TFJS_COMPRESS_REDIS_URL is set); timings stay serial',
+    },
     out: {
       type: 'string',
       value: 'DIR',
@@ -125,6 +133,7 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
   const heldOutFraction = numberArg(args, 'held-out', { min: 0.05, max: 0.95 }) ?? 0.5;
   const batchSize = numberArg(args, 'batch-size', { integer: true, min: 1, max: 1024 });
   const sparsities = sparsitiesArg(args);
+  const workers = numberArg(args, 'workers', { integer: true, min: 1, max: 64 });
   const seed = seedArg(args);
   const searchOptions = {
     target: target as AutoTarget,
@@ -137,6 +146,11 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
   };
   resolveAutoOptions(searchOptions); // every option checked before any work
   const out = outArg(args);
+  if (/\.onnx$/i.test(modelArg))
+    throw new UsageError(
+      `--model must be a TensorFlow.js layers model folder (float; auto prunes, calibrates and fine-tunes its layers), got the ONNX file ${JSON.stringify(modelArg.slice(0, 200))}. ` +
+        'Pass the tfjs layers model it came from, or quantize the ONNX file with `tfjs-compress quantize model.onnx --mode static --data ... --out DIR`.',
+    );
   const modelDir = modelDirArg(modelArg);
   const labels = stringArg(args, 'labels');
   const classNames = stringArg(args, 'class-names');
@@ -189,6 +203,7 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
     if (!loaded?.labelled)
       throw new UsageError('--data must be labelled: class subfolders, or .npy inputs with --labels.');
     const split = splitData(loaded.source, { heldOutFraction, seed });
+    const executor = workers !== undefined ? createExecutor({ workers }) : undefined;
     try {
       ctx.progress.step(`searching for ${target} (${goal ?? 'latency'}, at most ${pct(maxDrop)} lost)`);
       const { model, report } = await search(
@@ -198,6 +213,7 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
           ...searchOptions,
           journalDir: out,
           onEvaluation: (text) => ctx.progress.line(`  ${text}`),
+          ...(executor ? { executor } : {}),
         },
       );
       model.dispose();
@@ -263,6 +279,7 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
       };
     } finally {
       split.dispose();
+      await executor?.close();
     }
   } finally {
     training?.dispose();

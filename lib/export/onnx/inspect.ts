@@ -13,6 +13,8 @@ export interface OnnxSummary {
   readonly initializerBytes: number;
   /** Shape of the first graph input, batch dimension excluded; null where a dimension is symbolic. */
   readonly inputShape: (number | null)[];
+  /** Name of the first graph input ('' when the graph has none). */
+  readonly inputName: string;
 }
 
 /**
@@ -43,5 +45,5 @@ export function inspectOnnx(source: Uint8Array | string): OnnxSummary {
     .map((d) =>
       d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : null,
     );
-  return { opset, ops, nodes: m.graph?.node?.length ?? 0, initializerBytes, inputShape };
+  return { opset, ops, nodes: m.graph?.node?.length ?? 0, initializerBytes, inputShape, inputName: input?.name ?? '' };
 }

@@ -10,7 +10,7 @@
 // is measured on what the file holds.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, UnsupportedLayerError, describe } from '../lib/errors';
-import { decodeCsr, encodeCsr, gapAt, IndexBits, packGaps } from '../lib/prune/csr';
+import { decodeCsr, encodeCsr, gapAt, IndexBits, packGaps } from '../lib/core/csr';
 import { decodeShared, kmeansCluster } from '../lib/quantize/weight-sharing';
 import { huffmanDecode, huffmanEncode, HuffmanEncoded } from '../lib/quantize/huffman';
 import { artifactsToModel, modelToArtifacts } from '../lib/data/model-io';

@@ -34,7 +34,6 @@ export {
   toFloat32Artifacts,
   converterRange,
   converterQuantize,
-  globToRegExp,
 } from './tfjs-artifacts';
 export { quantizeGraphArtifacts, measureArtifactsError } from './graph-artifacts';
 export { inferenceForm } from './inference-form';

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { requireLayersModel } from '../core/graph';
+import { matchNames } from '../core/glob';
 import * as prune from '../prune';
 import * as quantize from '../quantize';
 import * as exporters from '../export';
@@ -27,17 +28,7 @@ export type { StageOutcome } from './artifact';
 
 /** Layer names matching any `*` pattern (ModelOpt-style wildcards); an unmatched pattern is a ConfigError. */
 export function matchLayers(names: readonly string[], patterns: readonly string[], field: string): string[] {
-  const out = new Set<string>();
-  for (const p of patterns) {
-    const re = exporters.globToRegExp(p);
-    const hit = names.filter((n) => re.test(n));
-    if (!hit.length)
-      throw new ConfigError(
-        `recipe: ${field} patterns that match layer names, got "${p}" matching none. Layers are: ${names.slice(0, 40).join(', ')}${names.length > 40 ? ', ...' : ''}.`,
-      );
-    hit.forEach((n) => out.add(n));
-  }
-  return [...out];
+  return matchNames('recipe', field, names, patterns);
 }
 
 function layersOf(m: StageModel, verb: string): tf.LayersModel {

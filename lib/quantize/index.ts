@@ -27,7 +27,7 @@ export type { PostTrainingOptions, PostTrainingReport, LayerQuantOptions } from 
 export type { LayerQuantReport } from './report';
 export type { PointReport } from './weight-plan';
 export { quantizationAwareTraining, convertQat } from './qat';
-export type { QatOptions, QatReport, ActivationRanges } from './qat';
+export type { QatOptions, QatReport, ActivationRanges, ConvertQatOptions, ConvertQatReport } from './qat';
 export { kmeansCluster, decodeShared, weightSharing } from './weight-sharing';
 export type {
   KMeansOptions,

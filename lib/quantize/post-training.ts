@@ -16,7 +16,7 @@ import { QParams, qparamsFromRange } from './qparams';
 import { buildQuantizedModel, quantizedSizeBytes } from './quantized-model';
 import { LayerQuantReport, layerReports, outputErrors } from './report';
 import { rebuildModel } from '../core/rewrite';
-import { PointReport, checkLayerOptions, pointReports, weightPlan } from './weight-plan';
+import { PointReport, checkLayerOptions, namedSkip, pointReports, weightPlan } from './weight-plan';
 import { MemoryBudget, fitBatchSize } from './memory-budget';
 import { layerEntry } from '../core/layers';
 import { BiasCorrectionLayer, correctBias } from './bias-correction';
@@ -75,8 +75,10 @@ export interface PostTrainingOptions {
   readonly seed?: number;
   /** Per-layer overrides, by layer name. */
   readonly layers?: Readonly<Record<string, LayerQuantOptions>>;
-  /** Layers left float (their kernels, and their own output point). */
+  /** Layer-name patterns left float (their kernels, and their own output point); `*` matches any text. */
   readonly skip?: readonly string[];
+  /** Layer-name patterns of the layers quantized (default every layer); the others are left float as in skip. */
+  readonly only?: readonly string[];
   /** Progress of the passes over the calibration data: `done` of `total` examples of the step named by `label`. */
   readonly onProgress?: (label: 'calibration' | 'error report', done: number, total: number) => void;
 }
@@ -176,6 +178,8 @@ export async function postTraining(
   model: tf.LayersModel,
   options: PostTrainingOptions,
 ): Promise<{ model: tf.LayersModel; report: PostTrainingReport }> {
+  requireLayersModel(model, 'quantize.postTraining');
+  if (options && typeof options === 'object') options = namedSkip(model, options, 'quantize.postTraining');
   check(model, options);
   if (options.calibration !== undefined) {
     // The most demanding pass first, before anything runs: the error report's two models side by

@@ -48,7 +48,9 @@ describe('quantize/quantizationAwareTraining', () => {
     // The quantized model exports to ONNX QDQ like a PTQ model: input and three layer outputs.
     expect(toOnnx(qat).ops.QuantizeLinear).to.equal(4);
     // convertQat builds the same activation grids from the learned ranges.
-    const again = await convertQat(mlp, report.ranges, { weightBits: 2 });
+    const { model: again, report: converted } = await convertQat(mlp, { ranges: report.ranges, weightBits: 2 });
+    expect(JSON.parse(JSON.stringify(converted))).to.deep.equal(converted);
+    expect(converted.points.filter((p) => p.point).length).to.equal(4);
     const scales = (m: tf.LayersModel) =>
       m.layers.filter((l) => l instanceof FakeQuantize).map((l) => (l as FakeQuantize).qparams.scale[0]);
     expect(scales(again)).to.deep.equal(scales(qat));
@@ -91,8 +93,8 @@ describe('quantize/quantizationAwareTraining', () => {
       quantizationAwareTraining(q, smallMnist().train, { epochs: 1, seed: 1 }),
       /a float model, got one already quantized/,
     );
-    await reject(convertQat(q, {}), /a float model \(the one QAT trained\)/);
-    await reject(convertQat(mlp, {}), /a range for every quantization point, got none for "fc1_input"/);
+    await reject(convertQat(q, { ranges: {} }), /a float model \(the one QAT trained\)/);
+    await reject(convertQat(mlp, { ranges: {} }), /a range for every quantization point, got none for "fc1_input"/);
     q.dispose();
   });
 

@@ -38,3 +38,12 @@ export type {
 } from './weight-sharing';
 export { huffmanEncode, huffmanDecode, huffmanLengths } from './huffman';
 export type { HuffmanEncoded } from './huffman';
+export { deepCompress } from './deep-compress';
+export type {
+  DeepCompressOptions,
+  DeepCompressLayerOptions,
+  DeepCompressReport,
+  DeepCompressLayerReport,
+} from './deep-compress';
+export { encodeKernel, decodeKernel } from './deep-compress-codec';
+export type { EncodedKernel, KernelCoding } from './deep-compress-codec';

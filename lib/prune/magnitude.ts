@@ -156,6 +156,12 @@ export async function stripPruning(
   masks?: PruningMasks,
 ): Promise<{ model: tf.LayersModel; report: SparsityReport }> {
   requireLayersModel(model, 'prune.stripPruning');
+  const prunable = prunableLayers(model, 'prune.stripPruning').map((l) => l.name);
+  for (const name of Object.keys(masks ?? {}))
+    if (!prunable.includes(name))
+      throw new ConfigError(
+        `prune.stripPruning: masks by prunable layer name, got a mask for "${name}". Prunable layers are: ${prunable.join(', ')}.`,
+      );
   const out = await cloneModel(model);
   if (masks) applyMasks(out, masks);
   return { model: out, report: sparsityReport(out) };

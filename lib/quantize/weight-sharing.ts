@@ -180,7 +180,13 @@ function sharingPlan(model: tf.LayersModel, options: WeightSharingOptions): Map<
     if (!o || typeof o !== 'object')
       throw new ConfigError(`${FN}: layers.${name} an object such as {bits: 8}, got ${describe(o)}. Pass {bits}.`);
   }
-  return new Map(selected.map((n) => [n, { ...options, ...options.layers?.[n] }]));
+  const plan = new Map(selected.map((n) => [n, { ...options, ...options.layers?.[n] }]));
+  for (const [name, o] of plan)
+    if (!(Number.isInteger(o.bits) && o.bits >= 1 && o.bits <= 16))
+      throw new ConfigError(
+        `${FN}: bits an integer in [1, 16], got ${describe(o.bits)} for "${name}". Use 4 or 5 as Deep Compression does.`,
+      );
+  return plan;
 }
 
 /**

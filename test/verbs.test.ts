@@ -105,8 +105,7 @@ const NOT_VERBS: Record<string, string[]> = {
     ...['dequantize', 'fakeQuantize', 'sqnr', 'toFloat16', 'fromFloat16', 'toFloat16Bits', 'fromFloat16Bits'],
     ...['createObserver', 'quantizationMse', 'activationPoints', 'dynamicPoints', 'inheritsGrid', 'calibrateRanges'],
     ...['memoryBudget', 'biasQParams', 'planOf', 'dynamicFakeQuantize', 'quantizedSizeBytes', 'correctBias'],
-    ...['kmeansCluster', 'decodeShared', 'huffmanEncode', 'huffmanDecode', 'huffmanLengths', 'encodeKernel'],
-    'decodeKernel',
+    ...['kmeansCluster', 'decodeShared', 'huffmanEncode', 'huffmanDecode', 'huffmanLengths'],
   ],
   distill: ['distillationLoss', 'softKl', 'softTargets', 'distillationOptions', 'hintLoss', 'teacherLogits'],
 };

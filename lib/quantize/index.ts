@@ -45,5 +45,3 @@ export type {
   DeepCompressReport,
   DeepCompressLayerReport,
 } from './deep-compress';
-export { encodeKernel, decodeKernel } from './deep-compress-codec';
-export type { EncodedKernel, KernelCoding } from './deep-compress-codec';

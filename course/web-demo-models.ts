@@ -57,7 +57,7 @@ export async function webDemoModels(options: WebDemoModelsOptions): Promise<WebD
   const calibrationCount = options.calibrationCount ?? 1000;
   const dc = await deepCompress(options.pruned, options.deepCompression);
   try {
-    const encoded = encodeDeepCompression(dc.layers);
+    const encoded = encodeDeepCompression(dc.model, options.deepCompression);
     const q = await postTraining(options.baseline, {
       mode: 'static',
       calibration: options.calibration,

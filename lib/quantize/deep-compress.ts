@@ -47,6 +47,7 @@ export interface DeepCompressLayerReport {
   readonly bits: number;
   readonly nonzeros: number;
   readonly entries: number;
+  /** The encoded kernel plus the layer's other weights (bias, ...) as float32. */
   readonly bytes: number;
   readonly codeBitsPerEntry: number;
   readonly gapBitsPerEntry: number;
@@ -139,6 +140,8 @@ export async function deepCompress(
       const kernel = tf.tensor(shared, k.shape);
       target.setWeights(weights.map((w, i) => (i === p.index ? kernel : w)));
       kernel.dispose(); // getWeights() gives the variables' own values: not ours to dispose
+      // The layer's size: its encoded kernel and its other weights (bias, ...) as float32.
+      const otherBytes = 4 * (p.layer.countParams() - values.length);
       kernelFloats += values.length;
       kernelBytes += enc.bytes;
       layers.push({
@@ -148,7 +151,7 @@ export async function deepCompress(
         bits: p.bits,
         nonzeros: enc.nonzeros,
         entries: enc.entries,
-        bytes: enc.bytes,
+        bytes: enc.bytes + otherBytes,
         codeBitsPerEntry: enc.entries ? enc.codes.bitLength / enc.entries : 0,
         gapBitsPerEntry: enc.entries ? enc.gaps.bitLength / enc.entries : 0,
       });

@@ -226,7 +226,7 @@ describe('quantize/postTraining', () => {
     await expectReject(
       postTraining(mlp, { mode: 'weight-only', skip: ['fc9'] }),
       ConfigError,
-      /skip to name layers of the model, got unknown layer "fc9"/,
+      /quantize\.postTraining: skip patterns that match layer names, got "fc9" matching none/,
     );
     await expectReject(
       postTraining(mlp, { mode: 'weight-only', layers: ['fc1'] as never }),

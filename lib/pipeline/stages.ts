@@ -61,7 +61,11 @@ function tfjsOutcome(model: StageModel, report: unknown): StageOutcome {
 export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageContext): Promise<StageOutcome> {
   const model = layersOf(input, stage.method === 'magnitude' ? 'prune.magnitude' : 'prune.channels');
   const names = model.layers.map((l) => l.name);
-  const skip = stage.skip ? matchLayers(names, stage.skip, 'skip') : undefined;
+  // Patterns go to the verb as they are (it matches them among its prunable layers); a pattern that
+  // matches no layer at all is the recipe's error.
+  if (stage.skip) matchLayers(names, stage.skip, 'skip');
+  if (stage.only) matchLayers(names, stage.only, 'only');
+  const { skip, only } = stage;
   const layers = stage.layers
     ? Object.fromEntries(
         Object.entries(stage.layers).flatMap(([p, s]) => matchLayers(names, [p], 'layers').map((n) => [n, s])),
@@ -78,6 +82,7 @@ export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageC
       sparsity: stage.sparsity,
       ...(layers ? { layers } : {}),
       ...(skip ? { skip } : {}),
+      ...(only ? { only } : {}),
     });
     pruned = r.model;
     report = r.report;
@@ -87,6 +92,7 @@ export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageC
       sparsity: stage.sparsity,
       ...(layers ? { layers } : {}),
       ...(skip ? { skip } : {}),
+      ...(only ? { only } : {}),
       ...(stage.target !== undefined ? { target: stage.target } : {}),
       ...(stage.roundTo !== undefined ? { roundTo: stage.roundTo } : {}),
     });
@@ -174,13 +180,9 @@ export async function runQuantize(stage: QuantizeStage, input: StageModel, ctx: 
     throw new ConfigError(
       `quantize: calibration data for mode 'static', got none. Pass --data (recipe: data.calibration) with a few hundred examples.`,
     );
-  const skip = stage.skip
-    ? matchLayers(
-        model.layers.map((l) => l.name),
-        stage.skip,
-        'skip',
-      )
-    : undefined;
+  const names = model.layers.map((l) => l.name);
+  const skip = stage.skip ? matchLayers(names, stage.skip, 'skip') : undefined;
+  const only = stage.only ? matchLayers(names, stage.only, 'only') : undefined;
   const { model: q, report } = await quantize.postTraining(model, {
     mode,
     ...(stage.weightBits ? { weightBits: stage.weightBits } : {}),
@@ -192,6 +194,7 @@ export async function runQuantize(stage: QuantizeStage, input: StageModel, ctx: 
     ...(stage.calibration?.batchSize ? { batchSize: stage.calibration.batchSize } : {}),
     ...(stage.calibration?.observer ? { observer: { method: stage.calibration.observer } } : {}),
     ...(skip ? { skip } : {}),
+    ...(only ? { only } : {}),
     ...(ctx.update
       ? { onProgress: (label: string, done: number, total: number) => ctx.update?.(label, done, total) }
       : {}),

@@ -58,9 +58,8 @@ export async function webDemoModels(options: WebDemoModelsOptions): Promise<WebD
   const dc = await deepCompress(options.pruned, options.deepCompression);
   try {
     const encoded = encodeDeepCompression(dc.model, options.deepCompression);
-    const q = await postTraining(options.baseline, {
+    const q = await postTraining(options.baseline, options.calibration, {
       mode: 'static',
-      calibration: options.calibration,
       calibrationCount,
     });
     let onnxInt8: OnnxModel;

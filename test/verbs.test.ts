@@ -50,7 +50,7 @@ const ROWS: Record<string, Record<string, Row>> = {
   },
   quantize: {
     postTraining: {
-      run: (m, d) => quantize.postTraining(m, { mode: 'static', calibration: d, batchSize: 8 }),
+      run: (m, d) => quantize.postTraining(m, d, { mode: 'static', batchSize: 8 }),
       bad: (m) => quantize.postTraining(m, { mode: 'int3' as never }),
     },
     quantizationAwareTraining: {

@@ -183,13 +183,12 @@ export async function runQuantize(stage: QuantizeStage, input: StageModel, ctx: 
   const names = model.layers.map((l) => l.name);
   const skip = stage.skip ? matchLayers(names, stage.skip, 'skip') : undefined;
   const only = stage.only ? matchLayers(names, stage.only, 'only') : undefined;
-  const { model: q, report } = await quantize.postTraining(model, {
+  const { model: q, report } = await quantize.postTraining(model, calibration?.source, {
     mode,
     ...(stage.weightBits ? { weightBits: stage.weightBits } : {}),
     ...(stage.activationBits ? { activationBits: stage.activationBits } : {}),
     ...(stage.granularity ? { granularity: stage.granularity } : {}),
     ...(stage.blockSize ? { blockSize: stage.blockSize } : {}),
-    ...(calibration ? { calibration: calibration.source } : {}),
     ...(stage.calibration?.count ? { calibrationCount: stage.calibration.count } : {}),
     ...(stage.calibration?.batchSize ? { batchSize: stage.calibration.batchSize } : {}),
     ...(stage.calibration?.observer ? { observer: { method: stage.calibration.observer } } : {}),

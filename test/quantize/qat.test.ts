@@ -22,9 +22,8 @@ describe('quantize/quantizationAwareTraining', () => {
   it('at 2-bit weights, QAT recovers accuracy that PTQ loses, returns a quantized model, and leaves the input unchanged', async () => {
     const { train, test } = smallMnist();
     const before = mlp.getLayer('fc1').getWeights()[0]?.dataSync().slice(0, 5);
-    const { model: ptq } = await postTraining(mlp, {
+    const { model: ptq } = await postTraining(mlp, train, {
       mode: 'static',
-      calibration: train,
       calibrationCount: 500,
       weightBits: 2,
     });

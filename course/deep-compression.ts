@@ -1,19 +1,11 @@
 // The combined row of the comparison table, after Deep Compression (Han et al. 2016,
-// arXiv:1510.00149), composed from the library's own coders. Each Dense kernel of a pruned model,
-// flattened row-major, is stored as:
-//   1. prune's CSR coder (one row): the stored entries and the relative index (gap) of each,
-//      with a padding zero entry bridging a gap longer than 2^indexBits;
-//   2. quantize's k-means weight sharing with code 0 reserved for the exact zeros (the padding
-//      entries), so 2^bits - 1 centroids are learned for the nonzeros;
-//   3. quantize's Huffman coder over the code stream and over the gap stream.
-// Sizes are real encoded bytes, and the model is rebuilt from the decoded streams, so accuracy
-// is measured on what the file holds.
+// arXiv:1510.00149): the library's technique, quantize.deepCompress (pruning already done by the
+// caller, so sparsity 0 keeps the model's zeros; k-means sharing with code 0 for the zeros;
+// Huffman-coded codes and relative indices). Sizes are real encoded bytes, and the model holds
+// exactly what the file (exporters.toDeepCompressed) stores, so accuracy is measured on it.
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, UnsupportedLayerError, describe } from '../lib/errors';
-import { decodeCsr, encodeCsr, gapAt, IndexBits, packGaps } from '../lib/prune/csr';
-import { decodeShared, kmeansCluster } from '../lib/quantize/weight-sharing';
-import { huffmanDecode, huffmanEncode, HuffmanEncoded } from '../lib/quantize/huffman';
-import { artifactsToModel, modelToArtifacts } from '../lib/data/model-io';
+import { IndexBits } from '../lib/core/csr';
+import { deepCompress as deepCompressModel } from '../lib/quantize';
 
 /** Options for {@link deepCompress}. */
 export interface DeepCompressionOptions {
@@ -27,23 +19,7 @@ export interface DeepCompressionOptions {
   readonly seed?: number;
 }
 
-/** One layer's encoding. */
-export interface CompressedLayer {
-  readonly name: string;
-  readonly shape: number[];
-  readonly nonzeros: number;
-  /** Entries stored (nonzeros + padding zeros). */
-  readonly entries: number;
-  /** The shared values of codes 1.. (code 0 is the exact zero and is not stored). */
-  readonly centroids: Float32Array;
-  readonly codes: HuffmanEncoded;
-  readonly gaps: HuffmanEncoded;
-  readonly indexBits: IndexBits;
-  readonly bias: Float32Array | undefined;
-  readonly bytes: number;
-}
-
-/** The report of {@link deepCompress}. */
+/** The report of {@link deepCompress} (the keys results/*.json keep). */
 export interface DeepCompressionReport {
   readonly layers: {
     name: string;
@@ -62,142 +38,32 @@ export interface DeepCompressionReport {
   readonly indexBits: IndexBits;
 }
 
-// Per layer: entry count and the two stream lengths (uint32 each).
-const HEADER_BYTES = 12;
-
-function encodeLayer(
-  name: string,
-  kernel: Float32Array,
-  shape: number[],
-  bias: Float32Array | undefined,
-  options: Required<DeepCompressionOptions>,
-): CompressedLayer {
-  const csr = encodeCsr(kernel, 1, kernel.length, options.indexBits);
-  const entries = csr.values.length;
-  const shared =
-    entries > 0
-      ? kmeansCluster(csr.values, [entries], {
-          bits: options.bits,
-          seed: options.seed,
-          iterations: options.iterations,
-          reserveZero: true,
-        })
-      : { codebook: new Float32Array(1), indices: new Uint16Array(0) }; // an all-zero kernel stores nothing
-  const gapSymbols = Uint16Array.from({ length: entries }, (_, i) => gapAt(csr, i));
-  // The code-length tables cover the symbols up to the largest one present.
-  const codes = huffmanEncode(shared.indices, shared.codebook.length);
-  const gaps = huffmanEncode(
-    gapSymbols,
-    gapSymbols.reduce((m, g) => Math.max(m, g + 1), 1),
-  );
-  const centroids = shared.codebook.slice(1);
-  const bytes = HEADER_BYTES + codes.sizeBytes + gaps.sizeBytes + centroids.byteLength + (bias ? bias.byteLength : 0);
-  return {
-    name,
-    shape,
-    nonzeros: entries - countZeros(csr.values),
-    entries,
-    centroids,
-    codes,
-    gaps,
-    indexBits: options.indexBits,
-    bias,
-    bytes,
-  };
-}
-
-function countZeros(values: Float32Array): number {
-  let n = 0;
-  for (const v of values) if (v === 0) n++;
-  return n;
-}
-
-/** Rebuilds a dense kernel (row-major, the layer's shape) from a layer's decoded streams. */
-export function decodeLayer(layer: CompressedLayer): Float32Array {
-  const indices = huffmanDecode(layer.codes);
-  const values = decodeShared({
-    codebook: Float32Array.from([0, ...layer.centroids]),
-    indices,
-    shape: [indices.length],
-  });
-  const size = layer.shape.reduce((a, b) => a * b, 1);
-  return decodeCsr({
-    rows: 1,
-    cols: size,
-    indexBits: layer.indexBits,
-    values,
-    gaps: packGaps(huffmanDecode(layer.gaps), layer.indexBits),
-    rowPtr: Uint32Array.from([0, values.length]),
-  });
-}
-
-function resolve(options: DeepCompressionOptions): Required<DeepCompressionOptions> {
-  const o = {
-    bits: options.bits ?? 5,
-    indexBits: options.indexBits ?? 8,
-    iterations: options.iterations ?? 30,
-    seed: options.seed ?? 0,
-  };
-  if (!(Number.isInteger(o.bits) && o.bits >= 2 && o.bits <= 8) || (o.indexBits !== 4 && o.indexBits !== 8)) {
-    throw new ConfigError(
-      `deepCompress: bits in [2, 8] and indexBits 4 or 8, got ${describe(o.bits)} and ${describe(o.indexBits)}. Use e.g. bits 4, indexBits 8.`,
-    );
-  }
-  return o;
-}
-
 /**
- * Deep-compresses the Dense kernels of a (pruned) model, decodes them back into a new model and
- * reports the sizes. The input is borrowed; the caller owns the returned model.
+ * Deep-compresses the kernels of a (pruned) model with quantize.deepCompress and reports the
+ * sizes in the course's keys. The input is borrowed; the caller owns the returned model.
  * @example const {model, report} = await deepCompress(pruned, {bits: 4}); report.compressionRatio
  */
 export async function deepCompress(
   model: tf.LayersModel,
   options: DeepCompressionOptions = {},
-): Promise<{ model: tf.LayersModel; layers: CompressedLayer[]; report: DeepCompressionReport }> {
-  const o = resolve(options);
-  const layers: CompressedLayer[] = [];
-  let denseBytes = 0;
-  for (const layer of model.layers) {
-    const cls = layer.getClassName();
-    if (cls === 'InputLayer' || layer.getWeights().length === 0) continue;
-    if (cls !== 'Dense') {
-      throw new UnsupportedLayerError(
-        `deepCompress: Dense layers only, got layer "${layer.name}" of class ${cls}. Use it on MLPs such as SimpleNet.`,
-        layer.name,
-        cls,
-      );
-    }
-    const [k, b] = layer.getWeights() as [tf.Tensor, tf.Tensor | undefined];
-    const kernel = k.dataSync() as Float32Array;
-    const bias = b ? Float32Array.from(b.dataSync()) : undefined;
-    denseBytes += kernel.byteLength + (bias ? bias.byteLength : 0);
-    layers.push(encodeLayer(layer.name, kernel, k.shape, bias, o));
-  }
-  const rebuilt = await artifactsToModel(await modelToArtifacts(model));
-  for (const l of layers) {
-    const weights = [tf.tensor(decodeLayer(l), l.shape), ...(l.bias ? [tf.tensor(l.bias)] : [])];
-    rebuilt.getLayer(l.name).setWeights(weights);
-    tf.dispose(weights);
-  }
-  const compressedBytes = layers.reduce((a, l) => a + l.bytes, 0);
+): Promise<{ model: tf.LayersModel; report: DeepCompressionReport }> {
+  const { model: out, report } = await deepCompressModel(model, options);
   return {
-    model: rebuilt,
-    layers,
+    model: out,
     report: {
-      layers: layers.map((l) => ({
+      layers: report.layers.map((l) => ({
         name: l.name,
         nonzeros: l.nonzeros,
         entries: l.entries,
         bytes: l.bytes,
-        codeBitsPerEntry: l.codes.bitLength / l.entries,
-        gapBitsPerEntry: l.gaps.bitLength / l.entries,
+        codeBitsPerEntry: l.codeBitsPerEntry,
+        gapBitsPerEntry: l.gapBitsPerEntry,
       })),
-      denseBytes,
-      compressedBytes,
-      compressionRatio: denseBytes / compressedBytes,
-      bits: o.bits,
-      indexBits: o.indexBits,
+      denseBytes: report.denseBytes,
+      compressedBytes: report.compressedBytes,
+      compressionRatio: report.compressionRatio,
+      bits: report.bits,
+      indexBits: report.indexBits,
     },
   };
 }

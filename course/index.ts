@@ -60,8 +60,8 @@ export { verdict, cell, numberAt, firstNumber, comparisonMarkdown } from './comp
 export type { Verdict, ComparisonCell, SpeedFigure, ComparisonRow, RealSizeSource, RealSizeColumn } from './comparison';
 export { realSizeColumn } from './real-size';
 export type { RowClaims, RealSizeRowKey } from './real-size';
-export { deepCompress, decodeLayer } from './deep-compression';
-export type { DeepCompressionOptions, DeepCompressionReport, CompressedLayer } from './deep-compression';
+export { deepCompress } from './deep-compression';
+export type { DeepCompressionOptions, DeepCompressionReport } from './deep-compression';
 export { BRIEF_DISTILLATION, briefDistillationLoss } from './distillation';
 export { deploymentModels } from './deploy-models';
 export type { DeployModel, DeploymentModelsOptions } from './deploy-models';

@@ -57,10 +57,9 @@ export async function webDemoModels(options: WebDemoModelsOptions): Promise<WebD
   const calibrationCount = options.calibrationCount ?? 1000;
   const dc = await deepCompress(options.pruned, options.deepCompression);
   try {
-    const encoded = encodeDeepCompression(dc.layers);
-    const q = await postTraining(options.baseline, {
+    const encoded = encodeDeepCompression(dc.model, options.deepCompression);
+    const q = await postTraining(options.baseline, options.calibration, {
       mode: 'static',
-      calibration: options.calibration,
       calibrationCount,
     });
     let onnxInt8: OnnxModel;

@@ -1,4 +1,4 @@
-// Decodes the Deep Compression file the course writes (course/deep-compression-file.ts has
+// Decodes the Deep Compression file the library writes (lib/export/deep-compressed.ts has
 // the layout) back into float32 weights, in the browser (or Node): canonical Huffman decoding of
 // the shared-weight codes and of the relative indices, the codebook lookup, and the CSR walk
 // that puts each stored value at its position. Plain ES module, no dependencies.

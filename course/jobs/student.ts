@@ -95,7 +95,7 @@ export const studentJob = defineJob(
     const entry = await cachedModel(key, `kd-${a.dataset}-w${a.width}-s${a.seed}`, async () => {
       const data = loadDataset(a.dataset);
       const subset = sliceImageSet(data.train, 0, a.recipe.trainExamples);
-      const model = simpleNet({ seed: a.seed, hidden: [a.width] });
+      let model = simpleNet({ seed: a.seed, hidden: [a.width] });
       const opts = {
         epochs: a.recipe.epochs,
         seed: a.seed,
@@ -106,13 +106,16 @@ export const studentJob = defineJob(
         await fit(model, subset, opts);
       } else {
         const t = await teacherFor(a.dataset, s.teacher, a.recipe.trainExamples);
-        await distillTrain(model, t.model, subset, {
+        const student = model;
+        ({ model } = await distillTrain(student, subset, {
           ...opts,
+          teacher: t.model,
           teacherLogits: t.logits,
           alpha: s.alpha,
           temperature: s.temperature,
           softScale: s.softScale,
-        });
+        }));
+        student.dispose();
       }
       return { model, meta: { testAccuracy: (await evaluate(model, data.test)).accuracy } };
     });

@@ -197,7 +197,7 @@ export interface TfliteRuntimeOptions extends RuntimeOptions {
 /**
  * TFLite (tfjs-tflite-node's interpreter) running `net`'s .tflite export. TFLite shapes are fixed
  * here, so the model is exported once per batch size, on the first (untimed warm-up) run at it.
- * @example tfliteRuntime((await quantize.postTraining(m, {mode: 'static', calibration})).model, {threads: 2}) // 'tflite-int8'
+ * @example tfliteRuntime((await quantize.postTraining(m, calibration, {mode: 'static'})).model, {threads: 2}) // 'tflite-int8'
  */
 export function tfliteRuntime(net: tf.LayersModel, options: TfliteRuntimeOptions = {}): BenchRuntime {
   const threads = options.threads ?? 1;

@@ -10,6 +10,8 @@ export { setGradients, currentGradients } from './gradients';
 export type { GradientOptions } from './gradients';
 export { registerWasmKernels } from './wasm-kernels';
 export { wasmThreads, MAX_WASM_THREADS } from './wasm-threads';
+export { globToRegExp, matchNames, selectNames, checkPatterns } from './glob';
+export type { LayerPatterns } from './glob';
 export { convPadding } from './conv-padding';
 export type { PadAttr, Padding2D } from './conv-padding';
 export { Rng, permutation } from './rng';

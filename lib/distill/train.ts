@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, describe } from '../errors';
 import { requireLayersModel } from '../core/graph';
+import { rebuildModel } from '../core/rewrite';
 import { DataSource, SourceBatch, checkSource } from '../data/source';
 import { isImageSet } from '../data/image-set';
 import { fit, FitOptions, trainableVariables } from '../train/fit';
@@ -30,6 +31,8 @@ export interface DistillOptions
   readonly teacherLogits?: 'cached' | 'per-batch' | Float32Array;
   /** Optional FitNets hint loss with a learned linear projection. */
   readonly hint?: HintOptions;
+  /** The frozen teacher (a tf.LayersModel with the student's outputs); never modified. */
+  readonly teacher: tf.LayersModel;
 }
 
 /** What {@link train} returns: fit's history plus how the teacher was used. */
@@ -86,20 +89,45 @@ function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSo
 }
 
 /**
- * Trains `student` in place (like `fit`) to match the frozen `teacher` with the distillation loss
+ * Trains a copy of `student` to match the frozen `options.teacher` with the distillation loss
  * (plus a FitNets hint term when `hint` is given). Same seed, epochs and batch size as a `fit`
- * run give the same batch order, so a cross-entropy twin is directly comparable.
- * @example await distill.train(simpleNet({seed: 1, hidden: [32]}), teacher, mnist.train, {epochs: 3, seed: 1})
+ * run give the same batch order, so a cross-entropy twin is directly comparable. Neither model
+ * is modified; the caller owns the returned model.
+ * @example const {model, report} = await distill.train(simpleNet({seed: 1, hidden: [32]}), mnist.train, {teacher, epochs: 3, seed: 1})
  */
 export async function train(
+  student: tf.LayersModel,
+  data: DataSource,
+  options: DistillOptions,
+): Promise<{ model: tf.LayersModel; report: DistillReport }> {
+  requireLayersModel(student, 'distill.train');
+  if (!options || typeof options !== 'object')
+    throw new ConfigError(
+      `distill.train: an options object such as {teacher, epochs: 3, seed: 1}, got ${describe(options)}. Pass the teacher and the training options.`,
+    );
+  const { teacher } = options;
+  if (teacher === undefined)
+    throw new ConfigError(
+      `distill.train: options.teacher, the frozen teacher model, got none. Pass {teacher, ...}: distill.train(student, data, {teacher, epochs, seed}).`,
+    );
+  requireLayersModel(teacher, 'distill.train');
+  validate(student, teacher, data, options);
+  const copy = await rebuildModel(student, {}, 'distill.train');
+  try {
+    const report = await trainInPlace(copy, teacher, data, options);
+    return { model: copy, report };
+  } catch (e) {
+    copy.dispose();
+    throw e;
+  }
+}
+
+async function trainInPlace(
   student: tf.LayersModel,
   teacher: tf.LayersModel,
   data: DataSource,
   options: DistillOptions,
 ): Promise<DistillReport> {
-  requireLayersModel(student, 'distill.train');
-  requireLayersModel(teacher, 'distill.train');
-  validate(student, teacher, data, options);
   const { alpha, temperature, softScale } = distillationOptions('distill.train', options);
   const batchSize = options.batchSize ?? 128;
   const mode = options.teacherLogits === 'per-batch' || !isImageSet(data) ? 'per-batch' : 'cached';

@@ -17,13 +17,8 @@ import {
   specBytes,
   weightByteLengths,
 } from '../data/model-io';
-import {
-  TfjsArtifactsReport,
-  TfjsQuantizeOptions,
-  TfjsWeightReport,
-  encodeWeight,
-  globToRegExp,
-} from './tfjs-artifacts';
+import { TfjsArtifactsReport, TfjsQuantizeOptions, TfjsWeightReport, encodeWeight } from './tfjs-artifacts';
+import { globToRegExp } from '../core/glob';
 
 /** What {@link quantizeGraphArtifacts} reports. */
 export interface ArtifactsQuantizeReport extends TfjsArtifactsReport {

@@ -34,10 +34,11 @@ export {
   toFloat32Artifacts,
   converterRange,
   converterQuantize,
-  globToRegExp,
 } from './tfjs-artifacts';
 export { quantizeGraphArtifacts, measureArtifactsError } from './graph-artifacts';
 export { inferenceForm } from './inference-form';
+export { toDeepCompressed, readDeepCompressed } from './deep-compressed';
+export type { DeepCompressedOptions, DeepCompressedReport } from './deep-compressed';
 export type { InferenceFormReport } from './inference-form';
 export type { ArtifactsQuantizeReport, ArtifactsErrorOptions, ArtifactsError } from './graph-artifacts';
 export type { TfjsQuantDtype, TfjsQuantizeOptions, TfjsWeightReport, TfjsArtifactsReport } from './tfjs-artifacts';

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { requireLayersModel } from '../core/graph';
+import { globToRegExp } from '../core/glob';
 import { ModelArtifacts, modelToArtifacts, specBytes } from '../data/model-io';
 import { toFloat16, fromFloat16 } from '../quantize/float16';
 import { channelAxes, weightError } from './weight-error';
@@ -50,16 +51,6 @@ export interface TfjsArtifactsReport {
   readonly sizeRatio: number;
   /** Weights whose worst channel is below `minSqnrDb`. */
   readonly warnings: string[];
-}
-
-/** A weight-name pattern as a RegExp: `*` matches any text (the converter's --quantize_* '*' patterns). */
-export function globToRegExp(pattern: string): RegExp {
-  return new RegExp(
-    `^${pattern
-      .split('*')
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
 }
 
 /** Python's round (half to even). */

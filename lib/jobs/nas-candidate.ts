@@ -75,7 +75,9 @@ export async function distillationTrainer(
           teacherMemo.logits = { data: fp, table: await teacherLogits(model, data) };
         table = teacherMemo?.logits?.table;
       }
-      await distillTrain(student, model, data, {
+      // The trainer's contract trains `student` itself: the distilled copy's weights go back into it.
+      const { model: trained } = await distillTrain(student, data, {
+        teacher: model,
         epochs: recipe.epochs,
         seed: recipe.seed,
         batchSize: recipe.batchSize,
@@ -85,6 +87,8 @@ export async function distillationTrainer(
         softScale,
         ...(table ? { teacherLogits: table } : {}),
       });
+      student.setWeights(trained.getWeights());
+      trained.dispose();
     },
   };
 }

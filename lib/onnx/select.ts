@@ -5,7 +5,7 @@
 // nodes there are. Every eligible node left out says why.
 import { onnx } from 'onnx-proto';
 import { ConfigError, describe } from '../errors';
-import { globToRegExp } from '../export/tfjs-artifacts';
+import { globToRegExp } from '../core/glob';
 import { GraphScope, allGraphs, attrInt, findInitializer } from './graph';
 import { exposable } from './expose';
 import { OnnxQuantMode, opEntry } from './ops';

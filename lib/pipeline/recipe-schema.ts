@@ -94,6 +94,7 @@ export const STAGES: Record<string, Record<string, Field>> = {
       },
     },
     skip: { schema: names },
+    only: { schema: names },
     target: { schema: { type: 'string', enum: PRUNE_TARGETS } },
     roundTo: { schema: positiveInt(4096, "Use 1 (no rounding) or the runtime's tile, e.g. 16.") },
     fineTune: {
@@ -134,6 +135,7 @@ export const STAGES: Record<string, Record<string, Field>> = {
       },
     },
     skip: { schema: names },
+    only: { schema: names },
     dtype: { schema: { type: 'string', enum: ['uint8', 'uint16', 'float16'] } },
     weights: { schema: names },
   },

@@ -58,6 +58,8 @@ export interface PruneStage {
   readonly sparsity: number;
   readonly layers?: Readonly<Record<string, number>>;
   readonly skip?: readonly string[];
+  /** Layer-name patterns of the only layers the stage touches (`*` matches any text). */
+  readonly only?: readonly string[];
   /** Channels: the runtime the model will run on (kept channels in its measured tile; default 'any'). */
   readonly target?: PruneTarget;
   /** Channels: round kept channels to multiples of this instead (1: no rounding). */
@@ -84,6 +86,8 @@ export interface QuantizeStage {
     readonly observer?: 'minmax' | 'moving-average' | 'percentile' | 'mse' | 'entropy';
   };
   readonly skip?: readonly string[];
+  /** Layer-name patterns of the only layers the stage touches (`*` matches any text). */
+  readonly only?: readonly string[];
   /** Graph models (and tfjs files): the converter's weight quantization. */
   readonly dtype?: 'uint8' | 'uint16' | 'float16';
   readonly weights?: readonly string[];

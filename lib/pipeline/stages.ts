@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { requireLayersModel } from '../core/graph';
+import { matchNames } from '../core/glob';
 import * as prune from '../prune';
 import * as quantize from '../quantize';
 import * as exporters from '../export';
@@ -27,17 +28,7 @@ export type { StageOutcome } from './artifact';
 
 /** Layer names matching any `*` pattern (ModelOpt-style wildcards); an unmatched pattern is a ConfigError. */
 export function matchLayers(names: readonly string[], patterns: readonly string[], field: string): string[] {
-  const out = new Set<string>();
-  for (const p of patterns) {
-    const re = exporters.globToRegExp(p);
-    const hit = names.filter((n) => re.test(n));
-    if (!hit.length)
-      throw new ConfigError(
-        `recipe: ${field} patterns that match layer names, got "${p}" matching none. Layers are: ${names.slice(0, 40).join(', ')}${names.length > 40 ? ', ...' : ''}.`,
-      );
-    hit.forEach((n) => out.add(n));
-  }
-  return [...out];
+  return matchNames('recipe', field, names, patterns);
 }
 
 export function layersOf(m: StageModel, verb: string): tf.LayersModel {
@@ -70,7 +61,11 @@ export function tfjsOutcome(model: StageModel, report: unknown): StageOutcome {
 export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageContext): Promise<StageOutcome> {
   const model = layersOf(input, stage.method === 'magnitude' ? 'prune.magnitude' : 'prune.channels');
   const names = model.layers.map((l) => l.name);
-  const skip = stage.skip ? matchLayers(names, stage.skip, 'skip') : undefined;
+  // Patterns go to the verb as they are (it matches them among its prunable layers); a pattern that
+  // matches no layer at all is the recipe's error.
+  if (stage.skip) matchLayers(names, stage.skip, 'skip');
+  if (stage.only) matchLayers(names, stage.only, 'only');
+  const { skip, only } = stage;
   const layers = stage.layers
     ? Object.fromEntries(
         Object.entries(stage.layers).flatMap(([p, s]) => matchLayers(names, [p], 'layers').map((n) => [n, s])),
@@ -87,6 +82,7 @@ export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageC
       sparsity: stage.sparsity,
       ...(layers ? { layers } : {}),
       ...(skip ? { skip } : {}),
+      ...(only ? { only } : {}),
     });
     pruned = r.model;
     report = r.report;
@@ -96,6 +92,7 @@ export async function runPrune(stage: PruneStage, input: StageModel, ctx: StageC
       sparsity: stage.sparsity,
       ...(layers ? { layers } : {}),
       ...(skip ? { skip } : {}),
+      ...(only ? { only } : {}),
       ...(stage.target !== undefined ? { target: stage.target } : {}),
       ...(stage.roundTo !== undefined ? { roundTo: stage.roundTo } : {}),
     });
@@ -183,24 +180,20 @@ export async function runQuantize(stage: QuantizeStage, input: StageModel, ctx: 
     throw new ConfigError(
       `quantize: calibration data for mode 'static', got none. Pass --data (recipe: data.calibration) with a few hundred examples.`,
     );
-  const skip = stage.skip
-    ? matchLayers(
-        model.layers.map((l) => l.name),
-        stage.skip,
-        'skip',
-      )
-    : undefined;
-  const { model: q, report } = await quantize.postTraining(model, {
+  const names = model.layers.map((l) => l.name);
+  const skip = stage.skip ? matchLayers(names, stage.skip, 'skip') : undefined;
+  const only = stage.only ? matchLayers(names, stage.only, 'only') : undefined;
+  const { model: q, report } = await quantize.postTraining(model, calibration?.source, {
     mode,
     ...(stage.weightBits ? { weightBits: stage.weightBits } : {}),
     ...(stage.activationBits ? { activationBits: stage.activationBits } : {}),
     ...(stage.granularity ? { granularity: stage.granularity } : {}),
     ...(stage.blockSize ? { blockSize: stage.blockSize } : {}),
-    ...(calibration ? { calibration: calibration.source } : {}),
     ...(stage.calibration?.count ? { calibrationCount: stage.calibration.count } : {}),
     ...(stage.calibration?.batchSize ? { batchSize: stage.calibration.batchSize } : {}),
     ...(stage.calibration?.observer ? { observer: { method: stage.calibration.observer } } : {}),
     ...(skip ? { skip } : {}),
+    ...(only ? { only } : {}),
     ...(ctx.update
       ? { onProgress: (label: string, done: number, total: number) => ctx.update?.(label, done, total) }
       : {}),

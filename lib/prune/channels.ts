@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, UnsupportedLayerError, describe } from '../errors';
 import { GraphNode, requireLayersModel } from '../core/graph';
+import { selectNames } from '../core/glob';
 import { rebuildModel } from '../core/rewrite';
 import { profileModel } from '../profile/profile-model';
 import { DependencyGraph, PruningGroup, Space } from './graph';
@@ -39,8 +40,11 @@ export interface ChannelOptions {
   /**
    * Layers left untouched, as black boxes: their weights are copied as they are and the channels
    * they read and write are not pruned. This is also how an unsupported layer is let through.
+   * Layer-name patterns (`*` matches any text).
    */
   readonly skip?: readonly string[];
+  /** Layer-name patterns of the producers whose groups are pruned (default every group); the others keep every channel. */
+  readonly only?: readonly string[];
   /** How channels are ranked (default 'l1'). */
   readonly importance?: ImportanceCriterion;
   /** Seed of 'random' importance (required for it). */
@@ -124,17 +128,6 @@ function validate(model: tf.LayersModel, options: ChannelOptions): void {
     throw new ConfigError(
       `${FN}: macsRatio in (0, 1], got ${describe(r)}. Pass the fraction of the MACs to keep, e.g. 0.5 for half.`,
     );
-  const names = new Set(model.layers.map((l) => l.name));
-  if (options.skip !== undefined && !Array.isArray(options.skip))
-    throw new ConfigError(
-      `${FN}: skip a list of layer names, got ${describe(options.skip)}. Pass e.g. skip: ['conv1'].`,
-    );
-  for (const n of options.skip ?? []) {
-    if (!names.has(n))
-      throw new ConfigError(
-        `${FN}: skip to name layers of the model, got unknown layer "${n}". Layers are: ${[...names].join(', ')}.`,
-      );
-  }
   if (options.importance !== undefined && !CRITERIA.includes(options.importance)) {
     throw new ConfigError(
       `${FN}: importance ${CRITERIA.map((c) => `'${c}'`).join(', ')}, got ${describe(options.importance)}. Use 'l1' (Li et al.) or 'bn' (Network Slimming).`,
@@ -187,7 +180,11 @@ export async function channels(
 ): Promise<{ model: tf.LayersModel; report: ChannelReport }> {
   requireLayersModel(model, FN);
   validate(model, options);
-  const skip = new Set(options.skip ?? []);
+  const names = model.layers.map((l) => l.name);
+  const skip = new Set(
+    options.skip ? names.filter((n) => !selectNames(FN, names, { skip: options.skip }).includes(n)) : [],
+  );
+  const only = options.only ? new Set(selectNames(FN, names, { only: options.only })) : undefined;
   const graph = new DependencyGraph(model, [...skip], FN);
   const groups = graph.groups();
   validateLayers(model, options, groups);
@@ -195,6 +192,7 @@ export async function channels(
   const { roundTo, target } = resolveRounding(FN, options);
   // A group's own sparsity: the largest named for one of its producers.
   const sparsityOf = (g: PruningGroup) => {
+    if (only && !g.producers.some((p) => only.has(p))) return 0;
     const named = g.producers.map((p) => options.layers?.[p]).filter((r): r is number => r !== undefined);
     return named.length ? Math.max(...named) : undefined;
   };

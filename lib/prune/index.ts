@@ -18,8 +18,8 @@ export type {
   IterativePruneOptions,
 } from './training';
 export { cloneModel } from './clone';
-export { encodeCsr, decodeCsr, csrBytes, serializeCsr, deserializeCsr, gapAt, packGaps } from './csr';
-export type { CsrEncoding, IndexBits } from './csr';
+export { encodeCsr, decodeCsr, csrBytes, serializeCsr, deserializeCsr, gapAt, packGaps } from '../core/csr';
+export type { CsrEncoding, IndexBits } from '../core/csr';
 export { sizeReport, encodeModel, kernelMatrix } from './size';
 export type { SizeReport } from './size';
 export { SparseMlp } from './sparse-mlp';

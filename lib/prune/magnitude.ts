@@ -21,8 +21,10 @@ export interface MagnitudeOptions {
   readonly sparsity: number;
   /** Per-layer sparsity by layer name. */
   readonly layers?: Readonly<Record<string, number>>;
-  /** Layer names left dense. */
+  /** Layer-name patterns left dense (`*` matches any text). */
   readonly skip?: readonly string[];
+  /** Layer-name patterns of the layers pruned (default every prunable layer). */
+  readonly only?: readonly string[];
   /** 'layer' (default): each layer at its own target; 'global': one |w| threshold across the layers at `sparsity` (layers in `layers` keep their own). */
   readonly scope?: 'layer' | 'global';
   /** 'magnitude' (default) or 'random' (the control). */
@@ -154,6 +156,12 @@ export async function stripPruning(
   masks?: PruningMasks,
 ): Promise<{ model: tf.LayersModel; report: SparsityReport }> {
   requireLayersModel(model, 'prune.stripPruning');
+  const prunable = prunableLayers(model, 'prune.stripPruning').map((l) => l.name);
+  for (const name of Object.keys(masks ?? {}))
+    if (!prunable.includes(name))
+      throw new ConfigError(
+        `prune.stripPruning: masks by prunable layer name, got a mask for "${name}". Prunable layers are: ${prunable.join(', ')}.`,
+      );
   const out = await cloneModel(model);
   if (masks) applyMasks(out, masks);
   return { model: out, report: sparsityReport(out) };

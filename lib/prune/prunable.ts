@@ -7,6 +7,7 @@ import { ConfigError, UnsupportedLayerError } from '../errors';
 import { LAYERS, layerEntry } from '../core/layers';
 import { requireLayersModel } from '../core/graph';
 import { checkSparsity } from './masks';
+import { LayerPatterns, selectNames } from '../core/glob';
 
 /** The layer classes with a kernel, from the registry. */
 function kernelClasses(): string[] {
@@ -26,16 +27,15 @@ export function prunableLayers(model: tf.LayersModel, fn = 'prunableLayers'): tf
 }
 
 /** Per-layer targets: a default sparsity, overrides by name, and names to skip. */
-export interface LayerTargets {
+export interface LayerTargets extends LayerPatterns {
   readonly sparsity: number;
   readonly layers?: Readonly<Record<string, number>>;
-  readonly skip?: readonly string[];
 }
 
 /**
- * The sparsity for each prunable layer (layers skipped are absent). Unknown names give a
- * ConfigError listing the model's prunable layers; a layer without a kernel named gives an
- * UnsupportedLayerError.
+ * The sparsity for each prunable layer (layers skipped, or not in `only`, are absent; both take
+ * `*` patterns). Unknown names give a ConfigError listing the model's prunable layers; a layer
+ * without a kernel named gives an UnsupportedLayerError.
  */
 export function resolveTargets(fn: string, model: tf.LayersModel, targets: LayerTargets): Map<string, number> {
   const base = checkSparsity(fn, targets.sparsity);
@@ -58,16 +58,13 @@ export function resolveTargets(fn: string, model: tf.LayersModel, targets: Layer
         `Prunable layers are: ${[...names].join(', ')}.`,
     );
   };
-  for (const name of targets.skip ?? []) checkName(name, 'skip');
+  const selected = new Set(selectNames(fn, [...names], targets, (p, field) => checkName(p, field)));
   for (const [name, s] of Object.entries(targets.layers ?? {})) {
     checkName(name, 'layers');
     checkSparsity(fn, s, `layers.${name}`);
   }
   const out = new Map<string, number>();
-  for (const l of prunable) {
-    if (targets.skip?.includes(l.name)) continue;
-    out.set(l.name, targets.layers?.[l.name] ?? base);
-  }
+  for (const l of prunable) if (selected.has(l.name)) out.set(l.name, targets.layers?.[l.name] ?? base);
   return out;
 }
 

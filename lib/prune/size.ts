@@ -5,7 +5,7 @@ import * as zlib from 'zlib';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { prunableLayers, kernelOf } from './prunable';
-import { CsrEncoding, IndexBits, csrBytes, encodeCsr, serializeCsr } from './csr';
+import { CsrEncoding, IndexBits, csrBytes, encodeCsr, serializeCsr } from '../core/csr';
 
 /** Sizes of one model, in bytes. */
 export interface SizeReport {

@@ -6,7 +6,7 @@
 // the benchmark measures both against the dense tfjs path.
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UnsupportedLayerError, describe } from '../errors';
-import { CsrEncoding, IndexBits, encodeCsr, gapAt } from './csr';
+import { CsrEncoding, IndexBits, encodeCsr, gapAt } from '../core/csr';
 import { kernelMatrix } from './size';
 
 /** Activations the runtime supports. */

@@ -10,6 +10,13 @@ import { applyMasks, computeMasks, magnitude, masksFromZeros, PruningMasks } fro
 import { PruningSchedule } from './schedule';
 import { sparsityReport, SparsityReport } from './sparsity';
 import { cloneModel } from './clone';
+import { checkSparsity } from './masks';
+
+/** The verb's own check of an epoch count (before fit, whose error would name fit). */
+function checkEpochs(fn: string, field: string, epochs: unknown): void {
+  if (!(Number.isInteger(epochs) && (epochs as number) >= 0))
+    throw new ConfigError(`${fn}: ${field} a non-negative integer, got ${describe(epochs)}. Use e.g. 1.`);
+}
 
 /** Options for {@link pruningHooks}. */
 export interface PruningHooksOptions {
@@ -112,6 +119,7 @@ export async function fineTune(
     throw new ConfigError(
       `prune.fineTune: an options object such as {epochs: 2, seed: 1}, got ${describe(options)}. Pass fit's options.`,
     );
+  checkEpochs('prune.fineTune', 'epochs', options.epochs);
   const out = await cloneModel(model);
   let zeroMasks: PruningMasks | undefined;
   let hooks: PruningHooks;
@@ -173,6 +181,8 @@ export async function iterativePrune(
       `prune.iterativePrune: a non-empty increasing list of sparsities, got ${describe(sparsities)}. Use e.g. [0.5, 0.75, 0.9].`,
     );
   }
+  sparsities.forEach((s, i) => checkSparsity('prune.iterativePrune', s, `sparsities[${i}]`));
+  checkEpochs('prune.iterativePrune', 'epochsPerRound', epochsPerRound);
   let current = model;
   const rounds: { sparsity: number; history: FitHistory }[] = [];
   try {

@@ -27,7 +27,7 @@ export type { PostTrainingOptions, PostTrainingReport, LayerQuantOptions } from 
 export type { LayerQuantReport } from './report';
 export type { PointReport } from './weight-plan';
 export { quantizationAwareTraining, convertQat } from './qat';
-export type { QatOptions, QatReport, ActivationRanges } from './qat';
+export type { QatOptions, QatReport, ActivationRanges, ConvertQatOptions, ConvertQatReport } from './qat';
 export { kmeansCluster, decodeShared, weightSharing } from './weight-sharing';
 export type {
   KMeansOptions,
@@ -38,3 +38,10 @@ export type {
 } from './weight-sharing';
 export { huffmanEncode, huffmanDecode, huffmanLengths } from './huffman';
 export type { HuffmanEncoded } from './huffman';
+export { deepCompress } from './deep-compress';
+export type {
+  DeepCompressOptions,
+  DeepCompressLayerOptions,
+  DeepCompressReport,
+  DeepCompressLayerReport,
+} from './deep-compress';

@@ -16,7 +16,7 @@ import { QParams, qparamsFromRange } from './qparams';
 import { buildQuantizedModel, quantizedSizeBytes } from './quantized-model';
 import { LayerQuantReport, layerReports, outputErrors } from './report';
 import { rebuildModel } from '../core/rewrite';
-import { PointReport, checkLayerOptions, pointReports, weightPlan } from './weight-plan';
+import { PointReport, checkLayerOptions, namedSkip, pointReports, weightPlan } from './weight-plan';
 import { MemoryBudget, fitBatchSize } from './memory-budget';
 import { layerEntry } from '../core/layers';
 import { BiasCorrectionLayer, correctBias } from './bias-correction';
@@ -57,8 +57,6 @@ export interface PostTrainingOptions {
   readonly activationSymmetric?: boolean;
   /** Static: where activations are quantized (default 'fused': after fused activations, as runtimes do). */
   readonly activationPlacement?: ActivationPlacement;
-  /** Static: calibration inputs (required). Others: optional, used only for the error report. */
-  readonly calibration?: CalibrationData;
   /** Examples taken from the calibration data (default 1000); the error report uses at most 256 of them. */
   readonly calibrationCount?: number;
   /** Examples per calibration forward pass (default 32, lowered to what fits in wasm's heap). */
@@ -75,8 +73,10 @@ export interface PostTrainingOptions {
   readonly seed?: number;
   /** Per-layer overrides, by layer name. */
   readonly layers?: Readonly<Record<string, LayerQuantOptions>>;
-  /** Layers left float (their kernels, and their own output point). */
+  /** Layer-name patterns left float (their kernels, and their own output point); `*` matches any text. */
   readonly skip?: readonly string[];
+  /** Layer-name patterns of the layers quantized (default every layer); the others are left float as in skip. */
+  readonly only?: readonly string[];
   /** Progress of the passes over the calibration data: `done` of `total` examples of the step named by `label`. */
   readonly onProgress?: (label: 'calibration' | 'error report', done: number, total: number) => void;
 }
@@ -112,7 +112,10 @@ const MODES: readonly QuantMode[] = ['weight-only', 'dynamic', 'static'];
 /** The error report measures at most this many examples. */
 const REPORT_EXAMPLES = 256;
 
-function check(model: unknown, options: PostTrainingOptions): asserts model is tf.LayersModel {
+/** The options with the data beside them, as the steps inside read them (checked once, at the verb). */
+type Checked = PostTrainingOptions & { readonly calibration?: CalibrationData };
+
+function check(model: unknown, options: Checked): asserts model is tf.LayersModel {
   requireLayersModel(model, 'quantize.postTraining');
   if (!options || typeof options !== 'object')
     throw new ConfigError(
@@ -153,11 +156,11 @@ function check(model: unknown, options: PostTrainingOptions): asserts model is t
     );
   if (options.biasCorrection && !options.calibration)
     throw new DataError(
-      `quantize.postTraining: calibration data for bias correction, got none. Pass calibration: a slice of the training set.`,
+      `quantize.postTraining: calibration data for bias correction, got none. Pass a slice of the training set as the data: postTraining(model, data, options).`,
     );
   if (options.mode === 'static' && !options.calibration) {
     throw new DataError(
-      `quantize.postTraining: calibration data for static quantization, got none. Pass calibration: a slice of the training set.`,
+      `quantize.postTraining: calibration data for static quantization, got none. Pass a slice of the training set as the data: postTraining(model, data, options).`,
     );
   }
   if (options.calibration !== undefined) checkSource(options.calibration, 'quantize.postTraining');
@@ -168,15 +171,45 @@ function check(model: unknown, options: PostTrainingOptions): asserts model is t
  * quantized model computes (kernels on their integer grid, activations rounded at the plan's
  * points) and carries its plan (`planOf`), so evaluate, fit, profileModel, saveModel and
  * exporters.toOnnx take it like any model; and a JSON report. The input model is not modified.
- * Static mode folds BatchNormalization first.
- * @example const {model: q, report} = await quantize.postTraining(model, {mode: 'static', calibration: mnist.train});
+ * `data` (calibration inputs) is required for static mode and bias correction; with the other
+ * modes it only feeds the error report. Static mode folds BatchNormalization first.
+ * @example const {model: q, report} = await quantize.postTraining(model, mnist.train, {mode: 'static'});
  * @example const {model: q4} = await quantize.postTraining(model, {mode: 'weight-only', weightBits: 4, blockSize: 32}); // MatMulNBits in ONNX
  */
 export async function postTraining(
   model: tf.LayersModel,
   options: PostTrainingOptions,
+): Promise<{ model: tf.LayersModel; report: PostTrainingReport }>;
+export async function postTraining(
+  model: tf.LayersModel,
+  data: CalibrationData | undefined,
+  options: PostTrainingOptions,
+): Promise<{ model: tf.LayersModel; report: PostTrainingReport }>;
+export async function postTraining(
+  model: tf.LayersModel,
+  dataOrOptions: CalibrationData | PostTrainingOptions | undefined,
+  maybeOptions?: PostTrainingOptions,
 ): Promise<{ model: tf.LayersModel; report: PostTrainingReport }> {
+  const FN = 'quantize.postTraining';
+  const twoArgs = maybeOptions === undefined;
+  const given = (twoArgs ? dataOrOptions : maybeOptions) as PostTrainingOptions;
+  requireLayersModel(model, FN);
+  if (given && typeof given === 'object' && 'calibration' in given)
+    throw new ConfigError(
+      `${FN}: the calibration data as the second argument, postTraining(model, data, options), got options.calibration. Move it out of the options.`,
+    );
+  const data = twoArgs ? undefined : (dataOrOptions as CalibrationData | undefined);
+  let options: Checked =
+    given && typeof given === 'object' ? { ...given, ...(data !== undefined ? { calibration: data } : {}) } : given;
+  if (options && typeof options === 'object') options = namedSkip(model, options, FN);
   check(model, options);
+  return quantizeChecked(model, options);
+}
+
+async function quantizeChecked(
+  model: tf.LayersModel,
+  options: Checked,
+): Promise<{ model: tf.LayersModel; report: PostTrainingReport }> {
   if (options.calibration !== undefined) {
     // The most demanding pass first, before anything runs: the error report's two models side by
     // side, while the folded and the quantized copies of the model are held (calibration needs less).

@@ -15,7 +15,7 @@ import { QuantPlan, planOf } from './plan';
 import { QParams, qparamsFromRange } from './qparams';
 import { buildQuantizedModel } from './quantized-model';
 import { ActivationPlacement, activationPoints } from './placement';
-import { LayerSelection, PointReport, checkLayerOptions, pointReports, weightPlan } from './weight-plan';
+import { LayerSelection, PointReport, checkLayerOptions, namedSkip, pointReports, weightPlan } from './weight-plan';
 
 /** Options of {@link quantizationAwareTraining}. */
 export interface QatOptions {
@@ -28,9 +28,10 @@ export interface QatOptions {
   readonly activationBits?: number;
   /** Where activations are quantized (default 'fused', as postTraining). */
   readonly activationPlacement?: ActivationPlacement;
-  /** Per-layer overrides and layers left float, as postTraining. */
+  /** Per-layer overrides and layer-name patterns left float (`skip`) or quantized (`only`), as postTraining. */
   readonly layers?: LayerSelection['layers'];
   readonly skip?: readonly string[];
+  readonly only?: readonly string[];
   /** Adam learning rate (default 1e-4: fine-tuning). */
   readonly learningRate?: number;
   readonly batchSize?: number;
@@ -100,31 +101,54 @@ function check(model: unknown, o: QatOptions): asserts model is tf.LayersModel {
   checkLayerOptions(model, o, 'quantize.quantizationAwareTraining');
 }
 
+/** Options of {@link convertQat}: the activation ranges QAT learned, and the QAT options it ran with. */
+export interface ConvertQatOptions extends Omit<QatOptions, 'epochs' | 'seed'> {
+  /** The learned activation ranges (`report.ranges` of {@link quantizationAwareTraining}). */
+  readonly ranges: ActivationRanges;
+}
+
+/** What {@link convertQat} reports. */
+export interface ConvertQatReport {
+  readonly weightBits: number;
+  readonly activationBits: number;
+  readonly foldedBatchNorm: { layer: string; batchNorm: string }[];
+  readonly points: PointReport[];
+}
+
 /**
  * The quantized model of a QAT-trained model from its learned activation ranges (BatchNormalization
- * folded first if still there). Borrows `model`; the caller owns the result.
+ * folded first if still there). The input is not modified; the caller owns the returned model.
+ * @example const {model: q} = await quantize.convertQat(trained, {ranges: report.ranges, weightBits: 4});
  */
 export async function convertQat(
   model: tf.LayersModel,
-  ranges: ActivationRanges,
-  options: Omit<QatOptions, 'epochs' | 'seed'> = {},
-): Promise<tf.LayersModel> {
-  requireLayersModel(model, 'quantize.convertQat');
+  options: ConvertQatOptions,
+): Promise<{ model: tf.LayersModel; report: ConvertQatReport }> {
+  const FN = 'quantize.convertQat';
+  requireLayersModel(model, FN);
+  if (!options || typeof options !== 'object' || !options.ranges || typeof options.ranges !== 'object')
+    throw new ConfigError(
+      `${FN}: options with the learned ranges, {ranges: report.ranges, ...}, got ${describe(options)}. Pass the ranges from the QAT report of this model.`,
+    );
   if (planOf(model))
     throw new ConfigError(
-      `quantize.convertQat: a float model (the one QAT trained), got one already quantized. It needs no conversion: use it as it is.`,
+      `${FN}: a float model (the one QAT trained), got one already quantized. It needs no conversion: use it as it is.`,
     );
-  const { model: base } = await foldBatchNorm(model);
+  options = namedSkip(model, options, FN);
+  checkLayerOptions(model, { ...options, mode: 'static' }, FN);
+  const { ranges } = options;
+  const folded = await foldBatchNorm(model);
+  const base = folded.model;
   try {
     const activationBits = options.activationBits ?? 8;
     const placement = options.activationPlacement ?? 'fused';
-    const decisions = activationPoints(modelGraph(base, 'quantize.convertQat'), { placement, skip: options.skip });
+    const decisions = activationPoints(modelGraph(base, FN), { placement, skip: options.skip });
     const activations: Record<string, QParams> = {};
     for (const d of decisions.filter((x) => x.point)) {
       const r = ranges[d.layer];
       if (!r)
         throw new ConfigError(
-          `quantize.convertQat: a range for every quantization point, got none for "${d.layer}". Pass the ranges from the QAT report of this model.`,
+          `${FN}: a range for every quantization point, got none for "${d.layer}". Pass the ranges from the QAT report of this model.`,
         );
       activations[d.layer] = qparamsFromRange([r.min], [r.max], { bits: activationBits });
     }
@@ -136,7 +160,16 @@ export async function convertQat(
       weights: weightPlan(base, { ...options, mode: 'static' }),
       activations,
     };
-    return await buildQuantizedModel(base, plan, decisions);
+    const q = await buildQuantizedModel(base, plan, decisions);
+    return {
+      model: q,
+      report: {
+        weightBits: plan.weightBits,
+        activationBits,
+        foldedBatchNorm: folded.report.folded,
+        points: pointReports(decisions, ranges, activations),
+      },
+    };
   } finally {
     base.dispose();
   }
@@ -153,6 +186,8 @@ export async function quantizationAwareTraining(
   train: DataSource,
   options: QatOptions,
 ): Promise<{ model: tf.LayersModel; report: QatReport }> {
+  requireLayersModel(model, 'quantize.quantizationAwareTraining');
+  if (options && typeof options === 'object') options = namedSkip(model, options, 'quantize.quantizationAwareTraining');
   check(model, options);
   const weightBits = options.weightBits ?? 8;
   const activationBits = options.activationBits ?? 8;
@@ -210,7 +245,7 @@ export async function quantizationAwareTraining(
     });
     for (const d of decisions)
       if (d.grid && !ranges[d.layer]) ranges[d.layer] = ranges[d.grid] as { min: number; max: number };
-    const q = await convertQat(base, ranges, options);
+    const { model: q } = await convertQat(base, { ...options, ranges });
     const activations = planOf(q)?.activations ?? {};
     return {
       model: q,

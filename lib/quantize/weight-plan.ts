@@ -7,6 +7,7 @@ import { ConfigError, DataError, describe } from '../errors';
 import { QParams, chooseQParams } from './qparams';
 import { PointDecision } from './placement';
 import { layerEntry } from '../core/layers';
+import { selectNames } from '../core/glob';
 
 /** The per-layer options the quantize verbs share. */
 export interface LayerSelection {
@@ -19,7 +20,22 @@ export interface LayerSelection {
   readonly layers?: Readonly<
     Record<string, { readonly weightBits?: number; readonly granularity?: 'per-tensor' | 'per-channel' }>
   >;
+  /** Layer-name patterns left float (`*` matches any text). */
   readonly skip?: readonly string[];
+  /** Layer-name patterns of the layers quantized (default every layer); the others stay float. */
+  readonly only?: readonly string[];
+}
+
+/**
+ * The options with `only` and `skip` patterns resolved against the model into one list of the
+ * layer names left float (`skip`), which is what the verbs' inner steps read. Unmatched patterns
+ * are a ConfigError naming `fn`.
+ */
+export function namedSkip<T extends LayerSelection>(model: tf.LayersModel, options: T, fn: string): T {
+  if (options.skip === undefined && options.only === undefined) return options;
+  const names = model.layers.map((l) => l.name);
+  const kept = new Set(selectNames(fn, names, options));
+  return { ...options, only: undefined, skip: names.filter((n) => !kept.has(n)) };
 }
 
 /** One layer output in the report: point or not, why, and (points) its range, parameters and SQNR. */
@@ -91,6 +107,7 @@ export function checkLayerOptions(model: tf.LayersModel, options: LayerSelection
       );
     }
   }
+  // skip/only: patterns, resolved to names by namedSkip at the public verb.
   if (options.skip !== undefined && !Array.isArray(options.skip))
     throw new ConfigError(`${fn}: skip a list of layer names, got ${describe(options.skip)}. Pass e.g. ['fc3'].`);
   for (const n of options.skip ?? []) known(n, 'skip');

@@ -14,6 +14,9 @@ import { layerEntry } from '../core/layers';
 import { rebuildModel } from '../core/rewrite';
 import { weightLayerForward } from './qat';
 import { sqnr } from './affine';
+import { LayerPatterns, selectNames } from '../core/glob';
+
+const FN = 'quantize.weightSharing';
 
 /** Options of {@link kmeansCluster}. */
 export interface KMeansOptions {
@@ -127,12 +130,11 @@ export function decodeShared(s: SharedTensor): Float32Array {
 }
 
 /** Options of {@link weightSharing}. */
-export interface WeightSharingOptions extends KMeansOptions {
-  /** Layers to cluster (default every Dense / Conv2D / DepthwiseConv2D kernel). */
-  readonly layers?: readonly string[];
-  /** Fine-tune the centroids (and biases) on this data set. */
+export interface WeightSharingOptions extends KMeansOptions, LayerPatterns {
+  /** Per-layer overrides by layer name (e.g. {fc1: {bits: 8}}); `only`/`skip` patterns select the layers. */
+  readonly layers?: Readonly<Record<string, { readonly bits?: number }>>;
+  /** Fine-tuning of the centroids (and biases) on the data (default 1 epoch when data is given). */
   readonly fineTune?: {
-    readonly data: DataSource;
     readonly epochs: number;
     readonly learningRate?: number;
     readonly batchSize?: number;
@@ -142,6 +144,7 @@ export interface WeightSharingOptions extends KMeansOptions {
 /** Per-layer sizes and error of weight sharing. */
 export interface WeightSharingLayer {
   readonly layer: string;
+  readonly bits: number;
   readonly weights: number;
   readonly clusters: number;
   readonly sqnrDb: number;
@@ -153,6 +156,7 @@ export interface WeightSharingLayer {
 
 /** What {@link weightSharing} reports. */
 export interface WeightSharingReport {
+  /** The default bits (layers may override it: see each layer's). */
   readonly bits: number;
   readonly layers: WeightSharingLayer[];
   /** All parameters as float32. */
@@ -164,28 +168,92 @@ export interface WeightSharingReport {
   readonly fineTuneSteps: number;
 }
 
+/** The clustered layers (every layer with a kernel the registry quantizes, selected by only/skip) and their options. */
+function sharingPlan(model: tf.LayersModel, options: WeightSharingOptions): Map<string, KMeansOptions> {
+  const names = model.layers.filter((l) => layerEntry(l.getClassName())?.quantizeAxis).map((l) => l.name);
+  const selected = selectNames(FN, names, options);
+  for (const [name, o] of Object.entries(options.layers ?? {})) {
+    if (!names.includes(name))
+      throw new ConfigError(
+        `${FN}: layers to name layers with a kernel, got "${name}". Layers with a kernel are: ${names.join(', ')}.`,
+      );
+    if (!o || typeof o !== 'object')
+      throw new ConfigError(`${FN}: layers.${name} an object such as {bits: 8}, got ${describe(o)}. Pass {bits}.`);
+  }
+  const plan = new Map(selected.map((n) => [n, { ...options, ...options.layers?.[n] }]));
+  for (const [name, o] of plan)
+    if (!(Number.isInteger(o.bits) && o.bits >= 1 && o.bits <= 16))
+      throw new ConfigError(
+        `${FN}: bits an integer in [1, 16], got ${describe(o.bits)} for "${name}". Use 4 or 5 as Deep Compression does.`,
+      );
+  return plan;
+}
+
 /**
- * Clusters each kernel of `model` into 2^bits shared values (optionally fine-tuning the
- * centroids); returns a new model with the shared values, the codebooks and a size report.
- * The input model is not modified.
+ * Clusters each kernel of `model` into 2^bits shared values (fine-tuning the centroids on `data`
+ * when given); returns a new model with the shared values and a size report. The input model
+ * is not modified; the caller owns the returned model.
+ * @example const {model: shared, report} = await quantize.weightSharing(model, {bits: 5, seed: 1});
+ * @example const {model: tuned} = await quantize.weightSharing(model, train, {bits: 2, seed: 1, fineTune: {epochs: 1}});
  */
 export async function weightSharing(
   model: tf.LayersModel,
   options: WeightSharingOptions,
-): Promise<{ model: tf.LayersModel; shared: Record<string, SharedTensor>; report: WeightSharingReport }> {
-  requireLayersModel(model, 'quantize.weightSharing');
+): Promise<{ model: tf.LayersModel; report: WeightSharingReport }>;
+export async function weightSharing(
+  model: tf.LayersModel,
+  data: DataSource,
+  options: WeightSharingOptions,
+): Promise<{ model: tf.LayersModel; report: WeightSharingReport }>;
+export async function weightSharing(
+  model: tf.LayersModel,
+  dataOrOptions: DataSource | WeightSharingOptions,
+  maybeOptions?: WeightSharingOptions,
+): Promise<{ model: tf.LayersModel; report: WeightSharingReport }> {
+  requireLayersModel(model, FN);
+  const data = maybeOptions === undefined ? undefined : (dataOrOptions as DataSource);
+  const options = maybeOptions ?? (dataOrOptions as WeightSharingOptions);
+  if (!options || typeof options !== 'object')
+    throw new ConfigError(
+      `${FN}: an options object such as {bits: 5, seed: 1}, got ${describe(options)}. Pass the options.`,
+    );
+  if ('data' in (options.fineTune ?? {}))
+    throw new ConfigError(
+      `${FN}: the data as the second argument, weightSharing(model, data, {fineTune: {epochs}}), got fineTune.data. Move it out of the options.`,
+    );
+  const plan = sharingPlan(model, options);
   const shared: Record<string, SharedTensor> = {};
-  for (const layer of model.layers) {
-    if (!layerEntry(layer.getClassName())?.quantizeAxis || (options.layers && !options.layers.includes(layer.name)))
-      continue;
-    const k = layer.getWeights()[0] as tf.Tensor;
-    shared[layer.name] = kmeansCluster(k.dataSync() as Float32Array, k.shape, options);
+  for (const [name, o] of plan) {
+    const k = model.getLayer(name).getWeights()[0] as tf.Tensor;
+    shared[name] = kmeansCluster(k.dataSync() as Float32Array, k.shape, o);
   }
   const copy = await rebuildModel(model, {});
-  let steps = 0;
-  if (options.fineTune)
-    steps = await fineTuneCentroids(copy, shared, options.fineTune, options.seed, options.reserveZero ?? false);
-  // Write the (possibly fine-tuned) shared values into the copy.
+  try {
+    let steps = 0;
+    if (data !== undefined)
+      steps = await fineTuneCentroids(
+        copy,
+        shared,
+        data,
+        options.fineTune ?? { epochs: 1 },
+        options.seed,
+        options.reserveZero ?? false,
+      );
+    return { model: copy, report: sharingReport(model, copy, shared, plan, steps) };
+  } catch (e) {
+    copy.dispose();
+    throw e;
+  }
+}
+
+/** Writes the (possibly fine-tuned) shared values into `copy` and measures sizes and error. */
+function sharingReport(
+  model: tf.LayersModel,
+  copy: tf.LayersModel,
+  shared: Record<string, SharedTensor>,
+  plan: Map<string, KMeansOptions>,
+  steps: number,
+): WeightSharingReport {
   for (const [name, s] of Object.entries(shared)) {
     const layer = copy.getLayer(name);
     const ws = layer.getWeights();
@@ -194,16 +262,18 @@ export async function weightSharing(
     kernel.dispose();
   }
   const layers: WeightSharingLayer[] = Object.entries(shared).map(([name, s]) => {
+    const bits = (plan.get(name) as KMeansOptions).bits;
     const original = model.getLayer(name).getWeights()[0] as tf.Tensor;
     const clusteredT = copy.getLayer(name).getWeights()[0] as tf.Tensor;
     const coded = huffmanEncode(s.indices, s.codebook.length);
     const codebookBytes = 4 * s.codebook.length;
     return {
       layer: name,
+      bits,
       weights: s.indices.length,
       clusters: s.codebook.length,
       sqnrDb: sqnr(original, clusteredT).sqnrDb,
-      sizeBytes: Math.ceil((s.indices.length * options.bits) / 8) + codebookBytes,
+      sizeBytes: Math.ceil((s.indices.length * bits) / 8) + codebookBytes,
       huffmanSizeBytes: coded.sizeBytes + codebookBytes,
     };
   });
@@ -211,16 +281,12 @@ export async function weightSharing(
   const clusteredParams = layers.reduce((a, l) => a + l.weights, 0);
   const rest = floatSizeBytes - 4 * clusteredParams;
   return {
-    model: copy,
-    shared,
-    report: {
-      bits: options.bits,
-      layers,
-      floatSizeBytes,
-      sizeBytes: rest + layers.reduce((a, l) => a + l.sizeBytes, 0),
-      huffmanSizeBytes: rest + layers.reduce((a, l) => a + l.huffmanSizeBytes, 0),
-      fineTuneSteps: steps,
-    },
+    bits: [...plan.values()][0]?.bits ?? 0,
+    layers,
+    floatSizeBytes,
+    sizeBytes: rest + layers.reduce((a, l) => a + l.sizeBytes, 0),
+    huffmanSizeBytes: rest + layers.reduce((a, l) => a + l.huffmanSizeBytes, 0),
+    fineTuneSteps: steps,
   };
 }
 
@@ -252,11 +318,12 @@ function sharedKernel(
 async function fineTuneCentroids(
   model: tf.LayersModel,
   shared: Record<string, SharedTensor>,
+  data: DataSource,
   ft: NonNullable<WeightSharingOptions['fineTune']>,
   seed: number,
   reserveZero: boolean,
 ): Promise<number> {
-  const graph = modelGraph(model, 'weightSharing');
+  const graph = modelGraph(model, FN);
   const names = Object.keys(shared);
   const centroids = names.map((n) => {
     const init = tf.tensor1d((shared[n] as SharedTensor).codebook);
@@ -267,7 +334,7 @@ async function fineTuneCentroids(
   const indices = names.map((n) => tf.tensor1d(Int32Array.from((shared[n] as SharedTensor).indices), 'int32'));
   try {
     // fit trains only the centroids; the forward pass builds each clustered kernel from them.
-    const history = await fit(model, ft.data, {
+    const history = await fit(model, data, {
       epochs: ft.epochs,
       seed,
       batchSize: ft.batchSize ?? 128,

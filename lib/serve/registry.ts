@@ -193,7 +193,7 @@ export async function publishArtifacts(
  * Saves an ONNX model (`exporters.toOnnx(...)` or its bytes) as a new version: model.onnx and
  * serving.json, the serving manifest read from the graph (shapes, dtypes, logits or
  * probabilities, size, sha256). A graph the server cannot serve is refused here, not at swap time.
- * @example await publishOnnx(exporters.toOnnx((await quantize.postTraining(m, {mode: 'static', calibration})).model), {registryDir, name: 'cnn', version: '2'})
+ * @example await publishOnnx(exporters.toOnnx((await quantize.postTraining(m, calibration, {mode: 'static'})).model), {registryDir, name: 'cnn', version: '2'})
  */
 export async function publishOnnx(
   onnxModel: Uint8Array | { readonly bytes: Uint8Array },

@@ -55,11 +55,14 @@ describe('Keras architectures, small variants: INT8 in ONNX Runtime', () => {
       const file = path.join(os.tmpdir(), `tfjs-compress-arch-${process.pid}.onnx`);
       try {
         for (const mode of ['static', 'dynamic', 'weight-only'] as const) {
-          const { model: q, report } = await postTraining(model, {
-            mode,
-            calibration: { xs: calibration },
-            batchSize: 8,
-          });
+          const { model: q, report } = await postTraining(
+            model,
+            { xs: calibration },
+            {
+              mode,
+              batchSize: 8,
+            },
+          );
           const onnx = toOnnx(q);
           const { initializerBytes } = inspectOnnx(onnx.bytes);
           expect(initializerBytes - report.sizeBytes, `${mode}: constants beyond the parameters`).to.be.within(

@@ -41,11 +41,14 @@ async function main(): Promise<void> {
     const modes: Record<string, unknown> = {};
     for (const mode of ['static', 'dynamic', 'weight-only'] as const) {
       const t0 = performance.now();
-      const { model: q, report } = await postTraining(model, {
-        mode,
-        calibration: { xs: calibration },
-        calibrationCount: CALIBRATION_IMAGES,
-      });
+      const { model: q, report } = await postTraining(
+        model,
+        { xs: calibration },
+        {
+          mode,
+          calibrationCount: CALIBRATION_IMAGES,
+        },
+      );
       const quantizeSeconds = (performance.now() - t0) / 1000;
       const onnx = toOnnx(q);
       const session = await ortSession(onnx, { optimizedModelFilePath: file });

@@ -46,9 +46,8 @@ async function calibrateChild(dir: string): Promise<void> {
   );
   const rssBeforeBytes = process.memoryUsage().rss;
   const t0 = performance.now();
-  const { model: q, report } = await postTraining(model, {
+  const { model: q, report } = await postTraining(model, calibration, {
     mode: 'static',
-    calibration,
     calibrationCount: CALIBRATION_IMAGES,
   });
   const seconds = (performance.now() - t0) / 1000;
@@ -117,9 +116,8 @@ async function main(): Promise<void> {
   const variants: Record<string, unknown> = {};
   const fusedConvs = new Set<string>();
   for (const placement of ['fused', 'layer-output'] as ActivationPlacement[]) {
-    const { model: q, report } = await postTraining(model, {
+    const { model: q, report } = await postTraining(model, calibration, {
       mode: 'static',
-      calibration,
       calibrationCount: CALIBRATION_IMAGES,
       activationPlacement: placement,
     });

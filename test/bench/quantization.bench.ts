@@ -19,9 +19,8 @@ async function main(): Promise<void> {
   await initBackend('wasm');
   const { model } = await loadBaseline('simplenet');
   const mnist = loadMnist();
-  const { model: qStatic } = await postTraining(model, {
+  const { model: qStatic } = await postTraining(model, mnist.train, {
     mode: 'static',
-    calibration: mnist.train,
     calibrationCount: 1000,
   });
   const { model: qDynamic } = await postTraining(model, { mode: 'dynamic' });

@@ -78,12 +78,13 @@ async function predictOrt(model: tf.LayersModel, xs: tf.Tensor4D, threads: numbe
 /** The agreement figures of one quantization of `model`. */
 async function measure(
   model: tf.LayersModel,
+  calibration: { xs: tf.Tensor4D },
   options: PostTrainingOptions,
   evaluation: tf.Tensor4D,
   fp32: Float32Array,
 ): Promise<Record<string, number>> {
   const t0 = performance.now();
-  const { model: q } = await postTraining(model, options);
+  const { model: q } = await postTraining(model, calibration, options);
   const quantizeSeconds = (performance.now() - t0) / 1000;
   const sim = predictTfjs(q, evaluation);
   const ort = await predictOrt(q, evaluation, 2);
@@ -116,15 +117,14 @@ async function main(): Promise<void> {
     const fp32Tfjs = predictTfjs(model, evaluation.xs.slice([0], [BATCH]) as tf.Tensor4D);
     const base: PostTrainingOptions = {
       mode: 'static',
-      calibration: { xs: calibration.xs },
       calibrationCount: calibration.xs.shape[0],
       batchSize: BATCH,
     };
-    const plain = await measure(model, base, evaluation.xs, fp32);
+    const plain = await measure(model, { xs: calibration.xs }, base, evaluation.xs, fp32);
     console.log(`${name} static INT8 (minmax):`, plain);
     // Bias correction (Nagel et al. 2019) on the network it was proposed for: INT8's own error, with and without.
     const corrected = spec.biasCorrection
-      ? await measure(model, { ...base, biasCorrection: true }, evaluation.xs, fp32)
+      ? await measure(model, { xs: calibration.xs }, { ...base, biasCorrection: true }, evaluation.xs, fp32)
       : undefined;
     if (corrected) console.log(`${name} static INT8 + bias correction:`, corrected);
     const result = {

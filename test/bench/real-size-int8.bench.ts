@@ -42,12 +42,15 @@ async function main(): Promise<void> {
     const shape = (model.inputs[0] as tf.SymbolicTensor).shape.slice(1) as number[];
     const calibration = tf.randomUniform([CALIBRATION, ...shape], spec.range[0], spec.range[1], 'float32', 1);
     const t0 = performance.now();
-    const { model: q, report } = await postTraining(model, {
-      mode: 'static',
-      calibration: { xs: calibration },
-      calibrationCount: CALIBRATION,
-      batchSize: 4,
-    });
+    const { model: q, report } = await postTraining(
+      model,
+      { xs: calibration },
+      {
+        mode: 'static',
+        calibrationCount: CALIBRATION,
+        batchSize: 4,
+      },
+    );
     const quantizeSeconds = (performance.now() - t0) / 1000;
     calibration.dispose();
     const fp32Onnx = toOnnx(model);

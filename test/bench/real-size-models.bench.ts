@@ -40,12 +40,15 @@ async function distillationAndCombined(): Promise<Record<string, Record<string, 
   const teacher = resNet50({ seed: 1 });
   const student = mobileNetV2({ seed: 1 });
   const calibration = tf.randomUniform([8, 224, 224, 3], -1, 1, 'float32', 1);
-  const { model: studentInt8 } = await postTraining(student, {
-    mode: 'static',
-    calibration: { xs: calibration },
-    calibrationCount: 8,
-    batchSize: 4,
-  });
+  const { model: studentInt8 } = await postTraining(
+    student,
+    { xs: calibration },
+    {
+      mode: 'static',
+      calibrationCount: 8,
+      batchSize: 4,
+    },
+  );
   calibration.dispose();
   const onnx = { teacher: toOnnx(teacher), student: toOnnx(student), studentInt8: toOnnx(studentInt8) };
   const runtimes = (threads: number) => [

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/core/backend';
 import { Rng } from '../../lib/core/rng';
-import { encodeCsr, csrBytes } from '../../lib/prune/csr';
+import { encodeCsr, csrBytes } from '../../lib/core/csr';
 import { SparseMlp } from '../../lib/prune/sparse-mlp';
 import { benchmark } from '../../lib/bench/harness';
 import { functionRuntime, tfjsRuntime } from '../../lib/bench/runtimes';

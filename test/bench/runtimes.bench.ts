@@ -22,9 +22,8 @@ async function main(): Promise<void> {
     const fp32 = tfc.exporters.toOnnx(baseline.model);
     for (const threads of [1, 2]) runtimes.push(tfc.bench.ortRuntime(fp32, { name: 'ort-fp32', threads }));
     if (typeof api.quantize?.postTraining === 'function') {
-      const q = await tfc.quantize.postTraining(baseline.model, {
+      const q = await tfc.quantize.postTraining(baseline.model, mnist.train, {
         mode: 'static',
-        calibration: mnist.train,
         calibrationCount: 1000,
       });
       const int8 = tfc.exporters.toOnnx(q.model);

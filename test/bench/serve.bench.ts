@@ -196,7 +196,7 @@ async function main(): Promise<void> {
   try {
     // 1. The course CNN.
     const cnn = await loadBaseline('cnn');
-    const q = await postTraining(cnn.model, { mode: 'static', calibration: mnist.train, calibrationCount: 1000 });
+    const q = await postTraining(cnn.model, mnist.train, { mode: 'static', calibrationCount: 1000 });
     await publishModel(cnn.model, { registryDir, name: 'cnn', version: 'tfjs-fp32' });
     await publishOnnx(toOnnx(q.model), { registryDir, name: 'cnn', version: 'onnx-int8' });
     await publishOnnx(toOnnx(cnn.model), { registryDir, name: 'cnn', version: 'onnx-fp32' });
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
       classifierActivation: 'linear',
     });
     const calibration = tf.randomUniform([256, ...shape], 0, 1, 'float32', 3);
-    const qm = await postTraining(mb, { mode: 'static', calibration: { xs: calibration }, calibrationCount: 256 });
+    const qm = await postTraining(mb, { xs: calibration }, { mode: 'static', calibrationCount: 256 });
     calibration.dispose();
     await publishModel(mb, { registryDir, name: 'mobilenetv2', version: 'tfjs-fp32' });
     await publishOnnx(toOnnx(qm.model), { registryDir, name: 'mobilenetv2', version: 'onnx-int8' });

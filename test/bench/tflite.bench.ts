@@ -34,9 +34,8 @@ async function main(): Promise<void> {
     ['cnn', [28, 28, 1]],
   ] as const) {
     const { model } = await loadBaseline(name);
-    const { model: q } = await postTraining(model, {
+    const { model: q } = await postTraining(model, mnist.train, {
       mode: 'static',
-      calibration: mnist.train,
       calibrationCount: 1000,
     });
     const sample = toTensors(mnist.test, { inputShape: [...inputShape], start: 0, end: 32 });

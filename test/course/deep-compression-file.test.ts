@@ -3,7 +3,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { decodeLayer, deepCompress } from '../../course/deep-compression';
+import { deepCompress } from '../../course/deep-compression';
 import { encodeDeepCompression } from '../../course/deep-compression-file';
 import { magnitude } from '../../lib/prune/magnitude';
 import { modelToArtifacts } from '../../lib/data/model-io';
@@ -27,21 +27,21 @@ describe('course/Deep Compression file and the page decoder', () => {
       [8, 4],
     ] as const) {
       const dc = await deepCompress(pruned.model, { bits, indexBits });
-      const bytes = encodeDeepCompression(dc.layers);
+      const bytes = encodeDeepCompression(dc.model, { bits, indexBits });
       const decoded = dec.decodeDeepCompression(bytes);
-      for (const l of dc.layers) {
-        expect(
-          Array.from(decoded.get(`${l.name}/kernel`) as Float32Array),
-          `${l.name} ${bits}/${indexBits}`,
-        ).to.deep.equal(Array.from(decodeLayer(l)));
-        expect(Array.from(decoded.get(`${l.name}/bias`) as Float32Array)).to.deep.equal(
-          Array.from(l.bias as Float32Array),
+      for (const name of ['fc1', 'fc2', 'fc3']) {
+        const [k, b] = dc.model.getLayer(name).getWeights() as [tf.Tensor, tf.Tensor];
+        expect(Array.from(decoded.get(`${name}/kernel`) as Float32Array), `${name} ${bits}/${indexBits}`).to.deep.equal(
+          Array.from(k.dataSync()),
         );
+        expect(Array.from(decoded.get(`${name}/bias`) as Float32Array)).to.deep.equal(Array.from(b.dataSync()));
       }
-      const names = dc.layers.reduce((a, l) => a + `${l.name}/kernel`.length + `${l.name}/bias`.length, 0);
-      const headers =
-        8 + dc.layers.reduce((a, l) => a + 2 + 2 + 1 + 4 * l.shape.length + 1 + 4 + 2 + 2 * (2 + 4 + 4) + 4, 0);
-      expect(bytes.length).to.equal(dc.report.compressedBytes - 12 * dc.layers.length + names + headers);
+      // The file is the report's encoded bytes (12-byte header a layer) plus names and the file's own headers.
+      const layers = dc.report.layers;
+      const names = layers.reduce((a, l) => a + `${l.name}/kernel`.length + `${l.name}/bias`.length, 0);
+      const shapes = layers.reduce((a, l) => a + 4 * (dc.model.getLayer(l.name).getWeights()[0] as tf.Tensor).rank, 0);
+      const headers = 8 + shapes + layers.reduce((a) => a + 2 + 2 + 1 + 1 + 4 + 2 + 2 * (2 + 4 + 4) + 4, 0);
+      expect(bytes.length).to.equal(dc.report.compressedBytes - 12 * layers.length + names + headers);
       // The weight data the page builds loads into the decoded model's topology and predicts as it does.
       const artifacts = await modelToArtifacts(dc.model);
       const specs = artifacts.modelJson.weightsManifest.flatMap((g) => g.weights);
@@ -58,7 +58,7 @@ describe('course/Deep Compression file and the page decoder', () => {
     const dec = (await import(decoderPath)) as Decoder;
     const m = simpleNet({ seed: 1, hidden: [8], inputSize: 20, numClasses: 3 });
     const dc = await deepCompress(m, { bits: 3 });
-    const bytes = encodeDeepCompression(dc.layers);
+    const bytes = encodeDeepCompression(dc.model, { bits: 3 });
     expect(() => dec.decodeDeepCompression(bytes.slice(0, bytes.length - 3))).to.throw();
     const bad = bytes.slice();
     bad[0] = 0;

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
-import { decodeLayer, deepCompress } from '../../course/deep-compression';
+import { ConfigError } from '../../lib/errors';
+import { deepCompress } from '../../course/deep-compression';
 import { simpleNet } from '../../course/models/simplenet';
 import { cnn } from '../../course/models/cnn';
 import { Rng } from '../../lib/core/rng';
+import { layerEntry } from '../../lib/core/layers';
 import { expectNoLeak } from '../helpers/leak';
 
 describe('course/deep compression', () => {
@@ -18,7 +19,8 @@ describe('course/deep compression', () => {
     const pk = tf.tensor(kv, k.shape);
     model.getLayer('fc1').setWeights([pk, b]);
     pk.dispose();
-    const { model: out, report, layers } = await deepCompress(model, { bits: 4, indexBits: 4 });
+    const { model: out, report } = await deepCompress(model, { bits: 4, indexBits: 4 });
+    const { layers } = report;
     const dk = out.getLayer('fc1').getWeights()[0]?.dataSync() as Float32Array;
     let maxErr = 0;
     for (let i = 0; i < kv.length; i++) {
@@ -33,8 +35,7 @@ describe('course/deep compression', () => {
     const l = layers[0]!;
     expect(l.entries).to.be.greaterThan(l.nonzeros); // padding entries for gaps > 16
     expect(l.nonzeros).to.equal(kv.filter((v) => v !== 0).length);
-    expect(l.centroids.length).to.equal(15); // 2^4 - 1: code 0 is the zero
-    expect(Array.from(decodeLayer(l))).to.deep.equal(Array.from(dk));
+    expect(new Set(Array.from(dk).filter((v) => v !== 0)).size).to.be.at.most(15); // 2^4 - 1: code 0 is the zero
     expect(report.denseBytes).to.equal((64 * 40 + 40 + 40 * 10 + 10) * 4);
     expect(report.compressedBytes).to.equal(layers.reduce((a, x) => a + x.bytes, 0));
     expect(report.compressionRatio).to.be.greaterThan(1);
@@ -55,14 +56,14 @@ describe('course/deep compression', () => {
     }
     expect(err).to.be.instanceOf(ConfigError);
     model.dispose();
+    // Every layer with a kernel, convolutions too (quantize.deepCompress reads the layer registry).
     const conv = cnn({ seed: 1 });
-    err = undefined;
-    try {
-      await deepCompress(conv);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).to.be.instanceOf(UnsupportedLayerError);
+    const dcConv = await deepCompress(conv);
+    expect(dcConv.report.layers.map((x) => x.name)).to.deep.equal(
+      conv.layers.filter((x) => layerEntry(x.getClassName())?.kernel).map((x) => x.name),
+    );
+    expect(dcConv.report.layers.length).to.be.above(1);
+    dcConv.model.dispose();
     conv.dispose();
   });
 
@@ -72,8 +73,8 @@ describe('course/deep compression', () => {
     const zeros = tf.zerosLike(k);
     model.getLayer('fc1').setWeights([zeros, b]);
     zeros.dispose();
-    const { model: out, layers } = await deepCompress(model, { bits: 3 });
-    const fc1 = layers.find((l) => l.name === 'fc1')!;
+    const { model: out, report } = await deepCompress(model, { bits: 3 });
+    const fc1 = report.layers.find((l) => l.name === 'fc1')!;
     expect(fc1.entries).to.equal(0);
     expect(Array.from(out.getLayer('fc1').getWeights()[0]!.dataSync())).to.deep.equal(new Array(16 * 8).fill(0));
     out.dispose();

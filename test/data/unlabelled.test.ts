@@ -47,9 +47,8 @@ describe('data: calibration without labels, evaluation with them', function () {
     expect([data.labelled, data.classNames]).to.deep.equal([true, ['only']]);
     const before = tf.memory().numTensors;
     for (let call = 0; call < 3; call++) {
-      const { model: q, report } = await postTraining(model, {
+      const { model: q, report } = await postTraining(model, data.source, {
         mode: 'static',
-        calibration: data.source,
         batchSize: 4,
       });
       expect(report.mode).to.equal('static');

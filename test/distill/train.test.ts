@@ -45,14 +45,48 @@ function maxWeightDiff(a: tf.LayersModel, b: tf.LayersModel): number {
   return Math.max(...weightsOf(a).map((w, i) => maxAbsDiff(w, weightsOf(b)[i] as tf.Tensor)));
 }
 
+/** The student trained in place, from distill.train's copy (these tests compare weights with fit's in-place runs). */
+async function trainInto(
+  student: tf.LayersModel,
+  teacher: tf.LayersModel,
+  data: Parameters<typeof train>[1],
+  options: Omit<Parameters<typeof train>[2], 'teacher'>,
+) {
+  const { model, report } = await train(student, data, { ...options, teacher });
+  student.setWeights(model.getWeights());
+  model.dispose();
+  return report;
+}
+
 describe('distill/train', () => {
+  it('trains a copy: returns {model, report}, the student and teacher keep their weights', async () => {
+    const teacher = mlp(5, [8]);
+    const student = mlp(7, [4]);
+    const before = weightsOf(student).map((w) => Array.from(w.dataSync()));
+    const result = await train(student, toyData(1), { teacher, epochs: 1, seed: 3, batchSize: 16 });
+    expect(Object.keys(result).sort()).to.deep.equal(['model', 'report']);
+    expect(result.model).to.not.equal(student);
+    expect(weightsOf(student).map((w) => Array.from(w.dataSync()))).to.deep.equal(before);
+    expect(maxWeightDiff(result.model, student)).to.be.above(0);
+    expect(JSON.parse(JSON.stringify(result.report))).to.deep.equal(result.report);
+    let err: unknown;
+    try {
+      await train(student, toyData(1), { epochs: 1, seed: 1 } as never);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(ConfigError);
+    expect((err as Error).message).to.match(/^distill\.train: options\.teacher/);
+    [teacher, student, result.model].forEach((m) => m.dispose());
+  });
+
   const data = toyData(1);
   const val = toyData(2, 30);
 
   it('with alpha 1 trains exactly like fit with the same seed (the cross-entropy twin)', async () => {
     const teacher = mlp(5, [8]);
     const [a, b] = [mlp(7, [4]), mlp(7, [4])];
-    await train(a, teacher, data, { epochs: 2, seed: 3, batchSize: 16, alpha: 1 });
+    await trainInto(a, teacher, data, { epochs: 2, seed: 3, batchSize: 16, alpha: 1 });
     await fit(b, data, { epochs: 2, seed: 3, batchSize: 16 });
     expect(maxWeightDiff(a, b)).to.be.below(1e-6);
     [teacher, a, b].forEach((m) => m.dispose());
@@ -61,14 +95,14 @@ describe('distill/train', () => {
   it('cached teacher logits give the same student as per-batch teacher logits', async () => {
     const teacher = imageTeacher(5);
     const [a, b] = [mlp(7, [4]), mlp(7, [4])];
-    const ra = await train(a, teacher, data, {
+    const ra = await trainInto(a, teacher, data, {
       epochs: 3,
       seed: 4,
       batchSize: 16,
       alpha: 0.3,
       teacherLogits: 'cached',
     });
-    const rb = await train(b, teacher, data, {
+    const rb = await trainInto(b, teacher, data, {
       epochs: 3,
       seed: 4,
       batchSize: 16,
@@ -80,11 +114,11 @@ describe('distill/train', () => {
     const table = await teacherLogits(teacher, data);
     expect(table.length).to.equal(data.count * 3);
     const c = mlp(7, [4]);
-    await train(c, teacher, data, { epochs: 3, seed: 4, batchSize: 16, alpha: 0.3, teacherLogits: table });
+    await trainInto(c, teacher, data, { epochs: 3, seed: 4, batchSize: 16, alpha: 0.3, teacherLogits: table });
     expect(maxWeightDiff(a, c)).to.equal(0);
     let err: unknown;
     try {
-      await train(c, teacher, data, { epochs: 1, seed: 4, teacherLogits: table.subarray(3) });
+      await trainInto(c, teacher, data, { epochs: 1, seed: 4, teacherLogits: table.subarray(3) });
     } catch (e) {
       err = e;
     }
@@ -109,7 +143,7 @@ describe('distill/train', () => {
         );
         return tf.mean(tf.cast(same, 'float32')).dataSync()[0] as number;
       });
-    const r = await train(student, teacher, data, {
+    const r = await trainInto(student, teacher, data, {
       epochs: 8,
       seed: 2,
       batchSize: 16,
@@ -130,7 +164,7 @@ describe('distill/train', () => {
     const teacher = imageTeacher(5);
     const student = mlp(7, [4]);
     const w0 = student.getLayer('fc1').getWeights()[0]!.clone();
-    const r = await train(student, teacher, data, {
+    const r = await trainInto(student, teacher, data, {
       epochs: 1,
       seed: 1,
       batchSize: 16,
@@ -156,17 +190,17 @@ describe('distill/train', () => {
       throw new Error('expected a rejection');
     };
     const opts = { epochs: 1, seed: 1 };
-    const e1 = await fail(train(fourOut, teacher, data, opts));
+    const e1 = await fail(trainInto(fourOut, teacher, data, opts));
     expect(e1).to.be.instanceOf(ShapeError);
     expect(e1.message).to.match(/same number of outputs, got teacher 3 and student 4/);
-    expect(await fail(train(wrongInput, teacher, data, opts))).to.be.instanceOf(ShapeError);
-    expect(await fail(train(student, teacher, data, { ...opts, temperature: -1 }))).to.be.instanceOf(ConfigError);
-    expect(await fail(train(student, teacher, data, { ...opts, teacherLogits: 'x' as 'cached' }))).to.be.instanceOf(
+    expect(await fail(trainInto(wrongInput, teacher, data, opts))).to.be.instanceOf(ShapeError);
+    expect(await fail(trainInto(student, teacher, data, { ...opts, temperature: -1 }))).to.be.instanceOf(ConfigError);
+    expect(await fail(trainInto(student, teacher, data, { ...opts, teacherLogits: 'x' as 'cached' }))).to.be.instanceOf(
       ConfigError,
     );
-    expect(await fail(train(student, student, data, opts))).to.be.instanceOf(ConfigError);
+    expect(await fail(trainInto(student, student, data, opts))).to.be.instanceOf(ConfigError);
     const e2 = await fail(
-      train(student, teacher, data, { ...opts, hint: { studentLayer: 'nope', teacherLayer: 'fc1' } }),
+      trainInto(student, teacher, data, { ...opts, hint: { studentLayer: 'nope', teacherLayer: 'fc1' } }),
     );
     expect(e2).to.be.instanceOf(ConfigError);
     expect(e2.message).to.match(/hint.studentLayer/);
@@ -176,13 +210,13 @@ describe('distill/train', () => {
   it('leaks no tensors (cached, per-batch, hint)', async () => {
     const teacher = imageTeacher(5);
     const student = mlp(7, [4]);
-    await train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32 }); // warm the optimizer/kernels
-    await expectNoLeak(() => train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, validation: val }));
+    await trainInto(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32 }); // warm the optimizer/kernels
+    await expectNoLeak(() => trainInto(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, validation: val }));
     await expectNoLeak(() =>
-      train(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, teacherLogits: 'per-batch' }),
+      trainInto(student, teacher, data, { epochs: 1, seed: 1, batchSize: 32, teacherLogits: 'per-batch' }),
     );
     await expectNoLeak(() =>
-      train(student, teacher, data, {
+      trainInto(student, teacher, data, {
         epochs: 1,
         seed: 1,
         batchSize: 32,

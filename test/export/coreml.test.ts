@@ -83,9 +83,8 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
 
   it("linear8 with a static plan stores the plan's int8 kernels (scale s, bias -128 s)", async () => {
     const model = simpleNet({ seed: 1, hidden: [32, 16] });
-    const { model: q } = await postTraining(model, {
+    const { model: q } = await postTraining(model, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 64,
     });
     const m = toCoreML(q, { weights: 'linear8' });

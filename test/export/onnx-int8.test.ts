@@ -65,9 +65,8 @@ describe('export/onnx INT8', () => {
   });
 
   it('static QDQ SimpleNet, plan read from the model: ORT agrees with tfjs on >= 99% and fuses every Dense into QGemm', async () => {
-    const { model: q } = await postTraining(mlp, {
+    const { model: q } = await postTraining(mlp, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 500,
     });
     const onnx = toOnnx(q);
@@ -80,9 +79,8 @@ describe('export/onnx INT8', () => {
   });
 
   it('static QDQ CNN: BatchNormalization folded, conv + ReLU fused into QLinearConv (Conv -> Relu -> Q -> DQ), max pooling on its input grid', async () => {
-    const { model: q, report } = await postTraining(conv, {
+    const { model: q, report } = await postTraining(conv, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 300,
     });
     expect(report.foldedBatchNorm.length).to.equal(2);
@@ -100,7 +98,7 @@ describe('export/onnx INT8', () => {
   it('static QDQ with Add + ReLU, a sigmoid, Concatenate and global average pooling: every op runs in int8 and equals tfjs', async () => {
     const m = residualModel(3);
     const x = tf.randomUniform([64, 8, 8, 4], -1, 1, 'float32', 1);
-    const { model: q } = await postTraining(m, { mode: 'static', calibration: { xs: x } });
+    const { model: q } = await postTraining(m, { xs: x }, { mode: 'static' });
     const { maxDiff } = await runBoth(q, x);
     const outScale = planOf(q)?.activations.out?.scale[0] as number;
     expect(maxDiff).to.be.at.most(outScale * 1.0001); // at most one step of the output grid
@@ -142,7 +140,7 @@ describe('export/onnx INT8', () => {
       [m, { xs: x }],
     ] as const) {
       for (const mode of ['weight-only', 'dynamic', 'static'] as const) {
-        const { model: q, report } = await postTraining(model, { mode, calibration, calibrationCount: 64 });
+        const { model: q, report } = await postTraining(model, calibration, { mode, calibrationCount: 64 });
         const onnx = toOnnx(q);
         const { initializerBytes, nodes } = inspectOnnx(onnx.bytes);
         expect(initializerBytes, `${model.name} ${mode}`).to.equal(report.sizeBytes);
@@ -164,7 +162,7 @@ describe('export/onnx INT8', () => {
 
   it('an explicit plan on the float model gives the same INT8 graph outputs', async () => {
     const c = cnn({ seed: 4, filters: [2, 4], hidden: 8 });
-    const { model: q } = await postTraining(c, { mode: 'static', calibration: { xs: images }, calibrationCount: 100 });
+    const { model: q } = await postTraining(c, { xs: images }, { mode: 'static', calibrationCount: 100 });
     const { model: folded } = await foldBatchNorm(c);
     const x = images.slice(0, 50);
     const s = await ortSession(toOnnx(folded, { plan: planOf(q) }));
@@ -194,9 +192,8 @@ describe('export/onnx INT8', () => {
   });
 
   it('refuses activations wider than 8 bits in QDQ form with an ExportError', async () => {
-    const { model: q } = await postTraining(mlp, {
+    const { model: q } = await postTraining(mlp, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 100,
       activationBits: 12,
     });
@@ -207,7 +204,7 @@ describe('export/onnx INT8', () => {
   it('exporting static, dynamic and weight-only INT8 graphs leaks no tensors', async () => {
     const plans = await Promise.all(
       (['static', 'dynamic', 'weight-only'] as const).map((mode) =>
-        postTraining(mlp, { mode, calibration: smallMnist().train, calibrationCount: 100 }),
+        postTraining(mlp, smallMnist().train, { mode, calibrationCount: 100 }),
       ),
     );
     await expectNoLeak(() => {

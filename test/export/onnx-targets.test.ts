@@ -97,9 +97,8 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
       [mlp, flat],
       [conv, images],
     ] as const) {
-      const { model: q } = await postTraining(model, {
+      const { model: q } = await postTraining(model, smallMnist().train, {
         mode: 'static',
-        calibration: smallMnist().train,
         calibrationCount: 300,
       });
       const trt = toOnnx(q, { target: 'tensorrt' });
@@ -117,9 +116,8 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
   });
 
   it("activationSymmetric makes the plan itself TensorRT's: nothing re-derived, every target file agrees with the simulated model", async () => {
-    const { model: q, report } = await postTraining(mlp, {
+    const { model: q, report } = await postTraining(mlp, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 300,
       activationSymmetric: true,
     });
@@ -134,9 +132,8 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
   });
 
   it('OpenVINO: QDQ pairs with int8 weights and float biases, 0 violations, runs in ONNX Runtime; int4 with one float zero point per block', async () => {
-    const { model: q } = await postTraining(conv, {
+    const { model: q } = await postTraining(conv, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 300,
     });
     const ov = toOnnx(q, { target: 'openvino' });
@@ -205,7 +202,7 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
       DataError,
       /checkOnnxTarget: an ONNX model file/,
     );
-    const { model: q } = await postTraining(mlp, { mode: 'static', calibration: { xs: flat }, calibrationCount: 100 });
+    const { model: q } = await postTraining(mlp, { xs: flat }, { mode: 'static', calibrationCount: 100 });
     await expectNoLeak(() => {
       for (const t of TARGETS) checkOnnxTarget(toOnnx(q, { target: t }).bytes, t);
     });

@@ -57,9 +57,8 @@ describe('export/tflite INT8', () => {
   });
 
   it('SimpleNet: QUANTIZE, three int8 FULLY_CONNECTED with fused RELU, DEQUANTIZE; >= 99% top-1 agreement with the simulated model', async () => {
-    const { model: q } = await postTraining(mlp, {
+    const { model: q } = await postTraining(mlp, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 500,
       granularity: 'per-tensor',
     });
@@ -102,9 +101,8 @@ describe('export/tflite INT8', () => {
   });
 
   it('per-channel FULLY_CONNECTED: re-quantized per tensor by default, because TFLite 2.9 returns zeros for per-channel kernels', async () => {
-    const { model: q } = await postTraining(mlp, {
+    const { model: q } = await postTraining(mlp, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 200,
     });
     expect(planOf(q)!.weights.fc1?.axis).to.equal(1); // the plan is per channel
@@ -128,9 +126,8 @@ describe('export/tflite INT8', () => {
     const zeroed = tf.tidy(() => kernel.mul(tf.oneHot([0], kernel.shape[1]).sub(1).neg()));
     fc1.setWeights([zeroed, bias]);
     zeroed.dispose();
-    const { model: q } = await postTraining(dead, {
+    const { model: q } = await postTraining(dead, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 200,
     });
     expect(planOf(q)!.weights.fc1?.scale[0]).to.equal(1);
@@ -144,9 +141,8 @@ describe('export/tflite INT8', () => {
   });
 
   it('the CNN: per-channel CONV_2D kernels (OHWI, quantized_dimension 0), pooling and RESHAPE on their input grid; >= 99% agreement', async () => {
-    const { model: q, report } = await postTraining(conv, {
+    const { model: q, report } = await postTraining(conv, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 300,
     });
     expect(report.foldedBatchNorm).to.have.length(2);
@@ -177,9 +173,8 @@ describe('export/tflite INT8', () => {
     for (const o of s.operators.filter((y) => y.op === 'MAX_POOL_2D' || y.op === 'RESHAPE')) {
       expect(s.tensors[o.outputs[0]!]!.quantization).to.deep.equal(s.tensors[o.inputs[0]!]!.quantization);
     }
-    const { model: sim } = await postTraining(conv, {
+    const { model: sim } = await postTraining(conv, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 300,
       layers: perTensorDense(conv),
     });
@@ -193,11 +188,14 @@ describe('export/tflite INT8', () => {
   it('small MobileNetV2: int8 DEPTHWISE_CONV_2D per channel on quantized_dimension 3 ([1, kh, kw, C]), PAD, ADD, MEAN; close to the float model', async () => {
     const model = mobileNetV2({ seed: 4, alpha: 0.35, inputShape: [32, 32, 3], classes: 10 });
     const calibration = tf.tensor(randomInput([128, 32, 32, 3], 1), [128, 32, 32, 3]);
-    const { model: q } = await postTraining(model, {
-      mode: 'static',
-      calibration: { xs: calibration },
-      calibrationCount: 128,
-    });
+    const { model: q } = await postTraining(
+      model,
+      { xs: calibration },
+      {
+        mode: 'static',
+        calibrationCount: 128,
+      },
+    );
     calibration.dispose();
     const t = toTflite(q, { batchSize: 8 });
     const s = inspectTflite(t.bytes);
@@ -230,11 +228,14 @@ describe('export/tflite INT8', () => {
   it('the zoo model: a BatchNormalization that cannot be folded and a Dense with an inline tanh run in float32, named in the report', async () => {
     const model = zooModel(11);
     const calibration = tf.tensor(randomInput([64, 9, 8, 3], 2), [64, 9, 8, 3]);
-    const { model: q } = await postTraining(model, {
-      mode: 'static',
-      calibration: { xs: calibration },
-      calibrationCount: 64,
-    });
+    const { model: q } = await postTraining(
+      model,
+      { xs: calibration },
+      {
+        mode: 'static',
+        calibrationCount: 64,
+      },
+    );
     calibration.dispose();
     const t = toTflite(q, { batchSize: 4 });
     expect(t.floatLayers.map((f) => f.layer)).to.deep.equal(['bn', 'd1', 'bn2']);
@@ -254,17 +255,15 @@ describe('export/tflite INT8', () => {
     const int4 = await postTraining(mlp, { mode: 'weight-only', weightBits: 4 });
     expect(() => toTflite(int4.model)).to.throw(ExportError, /static quantization plan.*mode 'weight-only'/);
     int4.model.dispose();
-    const wide = await postTraining(mlp, {
+    const wide = await postTraining(mlp, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 50,
       activationBits: 12,
     });
     expect(() => toTflite(wide.model)).to.throw(ExportError, /8-bit activations, got 12 bits/);
     wide.model.dispose();
-    const asym = await postTraining(mlp, {
+    const asym = await postTraining(mlp, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 50,
       weightSymmetric: false,
     });
@@ -299,9 +298,8 @@ describe('export/tflite INT8', () => {
   });
 
   it('exporting INT8 leaks no tensors', async () => {
-    const { model: q } = await postTraining(conv, {
+    const { model: q } = await postTraining(conv, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 50,
     });
     await expectNoLeak(() => {

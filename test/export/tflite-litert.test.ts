@@ -98,9 +98,8 @@ describe('export/tflite in LiteRT.js (headless Chromium)', function () {
 
   it('runs the INT8 SimpleNet as TFLite 2.9 in Node does, per-tensor FULLY_CONNECTED; and per-channel (which 2.9 zeroes)', async () => {
     const mlp = await tinyMlp();
-    const { model: q } = await postTraining(mlp, {
+    const { model: q } = await postTraining(mlp, smallMnist().train, {
       mode: 'static',
-      calibration: smallMnist().train,
       calibrationCount: 200,
     });
     const { xs, ys } = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 20 });

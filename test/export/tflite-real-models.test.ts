@@ -30,12 +30,15 @@ describe('export: INT8 runtimes agree with the simulation on real networks (nsfw
       const model = await load();
       const photos = realPhotoBatch(size);
       const before = tf.memory().numTensors;
-      const { model: q } = await postTraining(model, {
-        mode: 'static',
-        calibration: { xs: photos },
-        calibrationCount: 8,
-        batchSize: 8,
-      });
+      const { model: q } = await postTraining(
+        model,
+        { xs: photos },
+        {
+          mode: 'static',
+          calibrationCount: 8,
+          batchSize: 8,
+        },
+      );
       const sim = tf.tidy(() => (q.predict(photos) as tf.Tensor).dataSync() as Float32Array);
       const x = photos.dataSync() as Float32Array;
       const tflite = runTflite(tfliteInterpreter(toTflite(q, { batchSize: 8 })), x);

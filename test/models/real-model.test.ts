@@ -258,12 +258,15 @@ describe('real models shipped in npm packages', () => {
       const errors: Record<string, number> = {};
       for (const placement of ['fused', 'layer-output'] as const) {
         // Calibrated on the photo's 8 views (the only real images here): enough to show where the grid sits.
-        const { model: q } = await postTraining(model, {
-          mode: 'static',
-          calibration: { xs: photos },
-          calibrationCount: 8,
-          activationPlacement: placement,
-        });
+        const { model: q } = await postTraining(
+          model,
+          { xs: photos },
+          {
+            mode: 'static',
+            calibrationCount: 8,
+            activationPlacement: placement,
+          },
+        );
         const session = await ortSession(toOnnx(q));
         const got = await runOrt(session, photos.dataSync() as Float32Array, photos.shape);
         await session.release();

@@ -83,6 +83,44 @@ describe('pipeline: prune target and roundTo, and the slower-than-original warni
     model.dispose();
   });
 
+  it('`only` and `skip` patterns select layers in recipes, the same words as the API and the CLI', async () => {
+    expect(() =>
+      validateRecipe(recipeWith({ kind: 'prune', method: 'magnitude', sparsity: 0.5, only: ['conv*'] })),
+    ).to.not.throw();
+    expect(() => validateRecipe(recipeWith({ kind: 'quantize', mode: 'dynamic', only: 'fc' }))).to.throw(
+      ConfigError,
+      /only/,
+    );
+    const model = cnn({ seed: 1, filters: [8, 8] });
+    const input = { kind: 'layers' as const, model };
+    const out = await runPrune(
+      { kind: 'prune', method: 'magnitude', sparsity: 0.5, only: ['conv*'], skip: ['*2'] },
+      input,
+      {
+        seed: 0,
+        data: {},
+      },
+    );
+    const targets = (out.report as { targets: Record<string, number> }).targets;
+    const convs = model.layers.filter((l) => /^conv/.test(l.name)).map((l) => l.name);
+    expect(convs.length).to.be.above(1);
+    expect(Object.keys(targets)).to.deep.equal(convs.filter((n) => !n.endsWith('2')));
+    let err: unknown;
+    try {
+      await runPrune({ kind: 'prune', method: 'magnitude', sparsity: 0.5, only: ['nothing*'] }, input, {
+        seed: 0,
+        data: {},
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).to.match(
+      /^recipe: only patterns that match layer names, got "nothing\*" matching none/,
+    );
+    if (out.model?.kind === 'layers') out.model.model.dispose();
+    model.dispose();
+  });
+
   it('slowerThanOriginal warns from the median of per-round ratios, per runtime and batch, with the fix for that runtime', () => {
     const rows = [
       row('original', 'ort', 1, [5.0, 5.2, 9.0]),

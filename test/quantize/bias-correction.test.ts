@@ -26,10 +26,9 @@ describe('quantize/bias correction', () => {
       mode: 'weight-only' as const,
       weightBits: 2,
       granularity: 'per-tensor' as const,
-      calibration: { xs },
     };
-    const plain = await postTraining(model, opts);
-    const fixed = await postTraining(model, { ...opts, biasCorrection: true });
+    const plain = await postTraining(model, { xs }, opts);
+    const fixed = await postTraining(model, { xs }, { ...opts, biasCorrection: true });
     expect(fixed.report.biasCorrection).to.have.length(1);
     expect(fixed.report.biasCorrection?.[0]?.maxShift).to.be.closeTo(0.6, 1e-6);
     const bias = (m: tf.LayersModel) => (m.getLayer('fc').getWeights()[1] as tf.Tensor).dataSync()[0] as number;
@@ -49,9 +48,9 @@ describe('quantize/bias correction', () => {
   it('static INT8 of a CNN: conv and dense biases corrected; the mean logit shift from float shrinks', async () => {
     const cnn = await tinyCnn();
     const calibration = smallMnist().train;
-    const base = { mode: 'static' as const, calibration, calibrationCount: 300, weightBits: 4 };
-    const plain = await postTraining(cnn, base);
-    const fixed = await postTraining(cnn, { ...base, biasCorrection: true });
+    const base = { mode: 'static' as const, calibrationCount: 300, weightBits: 4 };
+    const plain = await postTraining(cnn, calibration, base);
+    const fixed = await postTraining(cnn, calibration, { ...base, biasCorrection: true });
     expect(fixed.report.biasCorrection?.map((l) => l.layer).sort()).to.include.members(
       cnn.layers.filter((l) => ['Conv2D', 'Dense'].includes(l.getClassName())).map((l) => l.name),
     );
@@ -86,11 +85,14 @@ describe('quantize/bias correction', () => {
     expect(err).to.be.instanceOf(DataError);
     const xs = tf.randomUniform([8, 2]);
     await expectNoLeak(async () => {
-      const { model: q } = await postTraining(model, {
-        mode: 'weight-only',
-        calibration: { xs },
-        biasCorrection: true,
-      });
+      const { model: q } = await postTraining(
+        model,
+        { xs },
+        {
+          mode: 'weight-only',
+          biasCorrection: true,
+        },
+      );
       q.dispose();
     });
     xs.dispose();

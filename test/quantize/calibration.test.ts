@@ -49,7 +49,7 @@ describe('quantize calibration: memory, shapes, bounded observers', () => {
     const m = tf.model({ inputs: inp, outputs: out });
     const xs = tf.zeros([64, 64, 64, 3]);
     for (const call of [
-      () => postTraining(m, { mode: 'static', calibration: { xs }, batchSize: 64 }),
+      () => postTraining(m, { xs }, { mode: 'static', batchSize: 64 }),
       () => calibrateRanges(m, { xs }, { batchSize: 64 }),
     ]) {
       let err: unknown;
@@ -86,8 +86,8 @@ describe('quantize calibration: memory, shapes, bounded observers', () => {
     const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1], 'int32'), 4);
     const small = tf.zeros([2, 8, 8, 3]);
     const calls: [string, () => Promise<unknown>][] = [
-      ['quantize.postTraining', () => postTraining(m, { mode: 'static', calibration: { xs } })],
-      ['quantize.postTraining', () => postTraining(m, { mode: 'dynamic', calibration: { xs } })],
+      ['quantize.postTraining', () => postTraining(m, { xs }, { mode: 'static' })],
+      ['quantize.postTraining', () => postTraining(m, { xs }, { mode: 'dynamic' })],
       ['quantize.calibrateRanges', () => calibrateRanges(m, { xs })],
       ['fit', () => quantizationAwareTraining(m, { xs, ys }, { epochs: 1, seed: 1 })],
       ['quantize.calibrateRanges', () => calibrateRanges(m, tf.data.array([{ xs: small }]))],
@@ -112,7 +112,7 @@ describe('quantize calibration: memory, shapes, bounded observers', () => {
   it('streamed results do not depend on the batch size: ranges and per-layer SQNR', async () => {
     const m = miniMobileNet(6);
     const xs = tf.randomUniform([30, 16, 16, 3], 0, 1, 'float32', 4);
-    const run = (batchSize: number) => postTraining(m, { mode: 'static', calibration: { xs }, batchSize });
+    const run = (batchSize: number) => postTraining(m, { xs }, { mode: 'static', batchSize });
     const [a, b] = [await run(4), await run(30)];
     expect(a.report.points.map((p) => [p.min, p.max])).to.deep.equal(b.report.points.map((p) => [p.min, p.max]));
     a.report.layers.forEach((l, i) =>

@@ -145,7 +145,7 @@ describe('quantize/postTraining weight-only int4 (blockwise)', () => {
       );
     }
     await expectReject(
-      postTraining(mlp, { mode: 'static', calibration: smallMnist().train, weightBits: 4, blockSize: 32 }),
+      postTraining(mlp, smallMnist().train, { mode: 'static', weightBits: 4, blockSize: 32 }),
       ConfigError,
       /blockSize with mode 'weight-only', weightBits 4 and no granularity, got mode "static"/,
     );
@@ -160,13 +160,16 @@ describe('quantize/postTraining weight-only int4 (blockwise)', () => {
   it('leaks no tensors (quantize, predict, error paths)', async () => {
     const x = toTensors(smallMnist().test, { inputShape: [784], start: 0, end: 20 }).xs;
     await expectNoLeak(async () => {
-      const { model: q } = await postTraining(mlp, {
-        mode: 'weight-only',
-        weightBits: 4,
-        blockSize: 64,
-        weightSymmetric: false,
-        calibration: { xs: x },
-      });
+      const { model: q } = await postTraining(
+        mlp,
+        { xs: x },
+        {
+          mode: 'weight-only',
+          weightBits: 4,
+          blockSize: 64,
+          weightSymmetric: false,
+        },
+      );
       (q.predict(x) as tf.Tensor).dispose();
       q.dispose();
       await postTraining(mlp, { mode: 'weight-only', weightBits: 4, blockSize: 48 }).catch(() => undefined);

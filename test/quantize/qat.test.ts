@@ -22,9 +22,8 @@ describe('quantize/quantizationAwareTraining', () => {
   it('at 2-bit weights, QAT recovers accuracy that PTQ loses, returns a quantized model, and leaves the input unchanged', async () => {
     const { train, test } = smallMnist();
     const before = mlp.getLayer('fc1').getWeights()[0]?.dataSync().slice(0, 5);
-    const { model: ptq } = await postTraining(mlp, {
+    const { model: ptq } = await postTraining(mlp, train, {
       mode: 'static',
-      calibration: train,
       calibrationCount: 500,
       weightBits: 2,
     });
@@ -48,7 +47,9 @@ describe('quantize/quantizationAwareTraining', () => {
     // The quantized model exports to ONNX QDQ like a PTQ model: input and three layer outputs.
     expect(toOnnx(qat).ops.QuantizeLinear).to.equal(4);
     // convertQat builds the same activation grids from the learned ranges.
-    const again = await convertQat(mlp, report.ranges, { weightBits: 2 });
+    const { model: again, report: converted } = await convertQat(mlp, { ranges: report.ranges, weightBits: 2 });
+    expect(JSON.parse(JSON.stringify(converted))).to.deep.equal(converted);
+    expect(converted.points.filter((p) => p.point).length).to.equal(4);
     const scales = (m: tf.LayersModel) =>
       m.layers.filter((l) => l instanceof FakeQuantize).map((l) => (l as FakeQuantize).qparams.scale[0]);
     expect(scales(again)).to.deep.equal(scales(qat));
@@ -91,8 +92,8 @@ describe('quantize/quantizationAwareTraining', () => {
       quantizationAwareTraining(q, smallMnist().train, { epochs: 1, seed: 1 }),
       /a float model, got one already quantized/,
     );
-    await reject(convertQat(q, {}), /a float model \(the one QAT trained\)/);
-    await reject(convertQat(mlp, {}), /a range for every quantization point, got none for "fc1_input"/);
+    await reject(convertQat(q, { ranges: {} }), /a float model \(the one QAT trained\)/);
+    await reject(convertQat(mlp, { ranges: {} }), /a range for every quantization point, got none for "fc1_input"/);
     q.dispose();
   });
 

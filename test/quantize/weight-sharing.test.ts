@@ -76,12 +76,16 @@ describe('quantize/weight sharing and Huffman', () => {
     const mlp = await tinyMlp();
     const { train, test } = smallMnist();
     const fp32 = (await evaluate(mlp, test)).accuracy;
-    const { model, shared, report } = await weightSharing(mlp, {
+    const { model, report } = await weightSharing(mlp, sliceImageSet(train, 0, 512), {
       bits: 5,
       seed: 1,
-      fineTune: { data: sliceImageSet(train, 0, 512), epochs: 1 },
+      fineTune: { epochs: 1 },
     });
-    expect(Object.keys(shared)).to.deep.equal(['fc1', 'fc2', 'fc3']);
+    expect(report.layers.map((l) => [l.layer, l.bits])).to.deep.equal([
+      ['fc1', 5],
+      ['fc2', 5],
+      ['fc3', 5],
+    ]);
     const distinct = new Set(model.getLayer('fc1').getWeights()[0]?.dataSync());
     expect(distinct.size).to.be.at.most(32);
     expect((await evaluate(model, test)).accuracy).to.be.above(fp32 - 0.02);
@@ -107,16 +111,48 @@ describe('quantize/weight sharing and Huffman', () => {
         .map((w) => Array.from(w.dataSync()).flatMap((x, i) => (x === 0 ? [i] : [])));
     const before = zerosOf(pruned);
     expect(before.flat().length).to.be.greaterThan(0);
-    const { model, shared } = await weightSharing(pruned, {
+    const { model, report } = await weightSharing(pruned, sliceImageSet(smallMnist().train, 0, 256), {
       bits: 3,
       seed: 1,
       reserveZero: true,
-      fineTune: { data: sliceImageSet(smallMnist().train, 0, 256), epochs: 1 },
+      fineTune: { epochs: 1 },
     });
     expect(zerosOf(model)).to.deep.equal(before);
-    for (const s of Object.values(shared)) expect(s.codebook[0]).to.equal(0);
+    expect(report.fineTuneSteps).to.equal(2);
     model.dispose();
     pruned.dispose();
+    mlp.dispose();
+  });
+
+  it('weightSharing: `layers` overrides bits per layer, `only`/`skip` patterns select layers, fineTune.data is refused', async () => {
+    const mlp = simpleNet({ seed: 2, hidden: [16, 8], inputSize: 12, numClasses: 3 });
+    const { model, report } = await weightSharing(mlp, {
+      bits: 2,
+      seed: 1,
+      skip: ['fc3'],
+      layers: { fc1: { bits: 3 } },
+    });
+    expect(report.layers.map((l) => [l.layer, l.bits, l.clusters])).to.deep.equal([
+      ['fc1', 3, 8],
+      ['fc2', 2, 4],
+    ]);
+    expect(Array.from(model.getLayer('fc3').getWeights()[0]!.dataSync())).to.deep.equal(
+      Array.from(mlp.getLayer('fc3').getWeights()[0]!.dataSync()),
+    );
+    const only = await weightSharing(mlp, { bits: 2, seed: 1, only: ['fc*2'] });
+    expect(only.report.layers.map((l) => l.layer)).to.deep.equal(['fc2']);
+    await rejectWith(
+      weightSharing(mlp, { bits: 2, seed: 1, skip: ['nope*'] }),
+      ConfigError,
+      /quantize\.weightSharing: skip patterns that match layer names, got "nope\*"/,
+    );
+    await rejectWith(
+      weightSharing(mlp, { bits: 2, seed: 1, fineTune: { epochs: 1, data: {} } } as never),
+      ConfigError,
+      /quantize\.weightSharing: the data as the second argument/,
+    );
+    model.dispose();
+    only.model.dispose();
     mlp.dispose();
   });
 
@@ -133,13 +169,24 @@ describe('quantize/weight sharing and Huffman', () => {
       ],
     });
     await expectNoLeak(async () => {
-      const { model } = await weightSharing(m, {
+      const { model } = await weightSharing(m, sliceImageSet(smallMnist().train, 0, 64), {
         bits: 2,
         seed: 1,
-        fineTune: { data: sliceImageSet(smallMnist().train, 0, 64), epochs: 1 },
+        fineTune: { epochs: 1 },
       });
       return model;
     });
     m.dispose();
   });
 });
+
+async function rejectWith(p: Promise<unknown>, type: new (...a: never[]) => Error, message: RegExp): Promise<void> {
+  let err: unknown;
+  try {
+    await p;
+  } catch (e) {
+    err = e;
+  }
+  expect(err).to.be.instanceOf(type);
+  expect((err as Error).message).to.match(message);
+}

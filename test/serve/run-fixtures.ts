@@ -72,7 +72,7 @@ export async function writeRunFolder(
   const xs = tf.tidy(() =>
     preprocessPixels(tf.randomUniform([32, SIZE, SIZE, channels], 0, 255, 'int32', 7), preprocessing),
   );
-  const { model: q } = await postTraining(model, { mode: 'static', calibration: { xs } });
+  const { model: q } = await postTraining(model, { xs }, { mode: 'static' });
   xs.dispose();
   const int8 = toOnnx(q).bytes;
   q.dispose();

@@ -33,6 +33,7 @@ export const PRUNE: CommandSpec = {
       description: 'fraction removed in [0, 1) (weights for magnitude, channels per group for channels)',
     },
     skip: { type: 'string', value: 'A,B', description: 'layer names (or * patterns) left whole' },
+    only: { type: 'string', value: 'A,B', description: 'only these layers (names or * patterns) are pruned' },
     target: {
       type: 'string',
       value: PRUNE_TARGETS.join('|'),
@@ -71,10 +72,12 @@ export async function runPruneCommand(args: ParsedArgs, ctx: CommandContext): Pr
   const batchSize = numberArg(args, 'batch-size', { integer: true, min: 1, max: 4096 });
   const learningRate = numberArg(args, 'learning-rate', { min: 1e-9, max: 10 });
   if (epochs && !stringArg(args, 'data')) throw new UsageError('--epochs needs --data (labelled training examples).');
-  const skip = stringArg(args, 'skip')
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const [skip, only] = (['skip', 'only'] as const).map((k) =>
+    stringArg(args, k)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   // The one safe-output rule set (core/safe-output.ts): never an input, --force only over an earlier output.
   const safe = {
     caller: 'prune',
@@ -99,6 +102,7 @@ export async function runPruneCommand(args: ParsedArgs, ctx: CommandContext): Pr
         method,
         sparsity,
         ...(skip?.length ? { skip } : {}),
+        ...(only?.length ? { only } : {}),
         ...(target !== undefined ? { target } : {}),
         ...(roundTo !== undefined ? { roundTo } : {}),
         ...(epochs

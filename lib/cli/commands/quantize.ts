@@ -56,6 +56,7 @@ export const QUANTIZE: CommandSpec = {
       description: 'how activation ranges are chosen (default minmax)',
     },
     skip: { type: 'string', value: 'A,B', description: 'layer names (or * patterns) kept in float' },
+    only: { type: 'string', value: 'A,B', description: 'only these layers (names or * patterns) are quantized' },
     dtype: {
       type: 'string',
       value: 'uint8|uint16|float16',
@@ -97,6 +98,7 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
       .map((s) => s.trim())
       .filter(Boolean);
   const skip = list('skip');
+  const only = list('only');
   const weights = list('weights');
   const modelDir = path.resolve(args.positionals[0] as string);
   const inputs = [
@@ -134,6 +136,7 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
             }
           : {}),
         ...(skip?.length ? { skip } : {}),
+        ...(only?.length ? { only } : {}),
         ...(weights?.length ? { weights } : {}),
       },
       m,

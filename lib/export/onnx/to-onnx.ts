@@ -153,7 +153,7 @@ export interface OnnxModel {
  * and again after each layer that only moves values, so every integer op has its DequantizeLinear
  * right before it). Unsupported layers throw an ExportError naming the layer, why, and what to
  * do. The model is not modified.
- * @example const {bytes} = toOnnx((await quantize.postTraining(m, {mode: 'static', calibration})).model); // run it with onnxruntime-node
+ * @example const {bytes} = toOnnx((await quantize.postTraining(m, calibration, {mode: 'static'})).model); // run it with onnxruntime-node
  */
 export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxModel {
   requireLayersModel(model, 'toOnnx');

@@ -54,7 +54,7 @@ export function tfliteQuantization(
   if (plan && plan.mode !== 'static') {
     throw new ExportError(
       `toTflite: a static quantization plan (full-integer INT8) or none (fp32), got mode '${plan.mode}'. ` +
-        `Quantize with quantize.postTraining(model, {mode: 'static', calibration}), or export the float model.`,
+        `Quantize with quantize.postTraining(model, calibration, {mode: 'static'}), or export the float model.`,
     );
   }
   const grids = new Map<string, QParams>();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConfigError, ShapeError } from '../../lib/errors';
-import { csrBytes, decodeCsr, deserializeCsr, encodeCsr, gapAt, packGaps, serializeCsr } from '../../lib/prune/csr';
+import { csrBytes, decodeCsr, deserializeCsr, encodeCsr, gapAt, packGaps, serializeCsr } from '../../lib/core/csr';
 import { sizeReport } from '../../lib/prune/size';
 import { magnitude } from '../../lib/prune/magnitude';
 import { simpleNet } from '../../course/models/simplenet';
@@ -14,7 +14,7 @@ function sparseMatrix(rows: number, cols: number, density: number, seed: number)
   return out;
 }
 
-describe('prune/csr', () => {
+describe('core/csr', () => {
   it('encodes the documented example by hand', () => {
     const enc = encodeCsr(new Float32Array([0, 2, 0, 0, 0, 3]), 2, 3, 4);
     expect(Array.from(enc.values)).to.deep.equal([2, 3]);

@@ -1,0 +1,176 @@
+// Deep Compression (Han et al. 2016, arXiv:1510.00149) as a model verb, for every layer whose
+// registry entry has a kernel (Dense, Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, ...):
+// magnitude pruning of each kernel to `sparsity`, k-means weight sharing of the survivors
+// (2^bits - 1 centroids, code 0 kept for the zeros), and the sizes of the Huffman-coded sparse
+// storage (deep-compress-codec.ts). The returned model holds exactly the values the encoding
+// stands for, so its accuracy is that of the file `exporters.toDeepCompressed` writes.
+// Not done here: the paper's retraining between steps (fine-tune with prune.fineTune first).
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, describe } from '../errors';
+import { IndexBits } from '../core/csr';
+import { LayerPatterns, selectNames } from '../core/glob';
+import { requireLayersModel } from '../core/graph';
+import { layerEntry } from '../core/layers';
+import { keepLargest, zerosFor } from '../core/magnitude-order';
+import { rebuildModel } from '../core/rewrite';
+import { checkCoding, decodeKernel, encodeKernel, KernelCoding } from './deep-compress-codec';
+
+const FN = 'quantize.deepCompress';
+
+/** Per-layer overrides of {@link DeepCompressOptions}. */
+export interface DeepCompressLayerOptions {
+  readonly sparsity?: number;
+  readonly bits?: number;
+}
+
+/** Options of {@link deepCompress}. */
+export interface DeepCompressOptions extends LayerPatterns {
+  /** Fraction of each kernel's smallest-|w| entries zeroed first, in [0, 1). Default 0 (keep the model's own zeros). */
+  readonly sparsity?: number;
+  /** Bits per shared-weight code, in [2, 8] (2^bits - 1 centroids plus the zero code). Default 5. */
+  readonly bits?: number;
+  /** Bits of a relative index: 4 (gaps up to 16) or 8 (gaps up to 256). Default 8. */
+  readonly indexBits?: IndexBits;
+  /** Lloyd iterations of k-means. Default 30. */
+  readonly iterations?: number;
+  /** Seed of k-means (its linear initialization does not draw from it). Default 0. */
+  readonly seed?: number;
+  /** Per-layer overrides by layer name. */
+  readonly layers?: Readonly<Record<string, DeepCompressLayerOptions>>;
+}
+
+/** One kernel's row of the report. */
+export interface DeepCompressLayerReport {
+  readonly name: string;
+  readonly className: string;
+  readonly sparsity: number;
+  readonly bits: number;
+  readonly nonzeros: number;
+  readonly entries: number;
+  /** The encoded kernel plus the layer's other weights (bias, ...) as float32. */
+  readonly bytes: number;
+  readonly codeBitsPerEntry: number;
+  readonly gapBitsPerEntry: number;
+}
+
+/** What {@link deepCompress} reports. */
+export interface DeepCompressReport {
+  readonly layers: DeepCompressLayerReport[];
+  /** Dense float32 bytes of all the model's weights. */
+  readonly denseBytes: number;
+  /** Encoded kernels plus every other weight as float32. */
+  readonly compressedBytes: number;
+  readonly compressionRatio: number;
+  readonly bits: number;
+  readonly indexBits: IndexBits;
+}
+
+/** The layers with a kernel (registry), each with its kernel index. */
+export function kernelLayers(model: tf.LayersModel): { layer: tf.layers.Layer; index: number }[] {
+  return model.layers.flatMap((layer) => {
+    const index = layerEntry(layer.getClassName())?.kernel?.index;
+    return index !== undefined && index < layer.weights.length ? [{ layer, index }] : [];
+  });
+}
+
+function resolve(model: tf.LayersModel, options: DeepCompressOptions) {
+  if (!options || typeof options !== 'object')
+    throw new ConfigError(
+      `${FN}: an options object such as {sparsity: 0.9, bits: 5}, got ${describe(options)}. Pass the options.`,
+    );
+  const base = {
+    sparsity: options.sparsity ?? 0,
+    bits: options.bits ?? 5,
+    indexBits: options.indexBits ?? 8,
+    iterations: options.iterations ?? 30,
+    seed: options.seed ?? 0,
+  };
+  const kernels = kernelLayers(model);
+  const names = kernels.map((k) => k.layer.name);
+  const selected = new Set(selectNames(FN, names, options));
+  for (const [name, o] of Object.entries(options.layers ?? {}))
+    if (!names.includes(name) || !o || typeof o !== 'object')
+      throw new ConfigError(
+        `${FN}: layers to map layers with a kernel to {sparsity?, bits?}, got ${describe(name)}: ${describe(o)}. Layers with a kernel are: ${names.join(', ')}.`,
+      );
+  const plan = kernels
+    .filter((k) => selected.has(k.layer.name))
+    .map((k) => ({ ...k, ...base, ...options.layers?.[k.layer.name] }));
+  for (const p of plan) {
+    if (!(typeof p.sparsity === 'number' && p.sparsity >= 0 && p.sparsity < 1))
+      throw new ConfigError(
+        `${FN}: sparsity in [0, 1), got ${describe(p.sparsity)} for "${p.layer.name}". Use e.g. 0.9.`,
+      );
+    checkCoding(FN, p.bits, p.indexBits);
+  }
+  return { base, plan };
+}
+
+/**
+ * Deep-compresses a copy of `model`: per kernel layer, prune to `sparsity`, share the survivors'
+ * values (k-means), and measure the Huffman-coded sparse storage. The input is not modified; the
+ * caller owns the returned model, whose kernels hold exactly the shared values.
+ * @example const {model, report} = await quantize.deepCompress(model, {sparsity: 0.9, bits: 4}); report.compressionRatio
+ */
+export async function deepCompress(
+  model: tf.LayersModel,
+  options: DeepCompressOptions = {},
+): Promise<{ model: tf.LayersModel; report: DeepCompressReport }> {
+  requireLayersModel(model, FN);
+  const { base, plan } = resolve(model, options);
+  const copy = await rebuildModel(model, {}, FN);
+  try {
+    const layers: DeepCompressLayerReport[] = [];
+    let kernelFloats = 0;
+    let kernelBytes = 0;
+    for (const p of plan) {
+      const target = copy.getLayer(p.layer.name);
+      const weights = target.getWeights();
+      const k = weights[p.index] as tf.Tensor;
+      const values = Float32Array.from(k.dataSync());
+      const abs = values.map(Math.abs);
+      const keep = keepLargest(abs, zerosFor(values.length, p.sparsity));
+      values.forEach((_, i) => {
+        if (!keep[i]) values[i] = 0;
+      });
+      const coding: KernelCoding = { bits: p.bits, indexBits: p.indexBits, iterations: p.iterations, seed: p.seed };
+      // The shared values (k-means), then their exact encoding: what the file stores and its size.
+      const shared = decodeKernel(encodeKernel(values, k.shape, coding));
+      const enc = encodeKernel(shared, k.shape, coding);
+      const kernel = tf.tensor(shared, k.shape);
+      target.setWeights(weights.map((w, i) => (i === p.index ? kernel : w)));
+      kernel.dispose(); // getWeights() gives the variables' own values: not ours to dispose
+      // The layer's size: its encoded kernel and its other weights (bias, ...) as float32.
+      const otherBytes = 4 * (p.layer.countParams() - values.length);
+      kernelFloats += values.length;
+      kernelBytes += enc.bytes;
+      layers.push({
+        name: p.layer.name,
+        className: p.layer.getClassName(),
+        sparsity: p.sparsity,
+        bits: p.bits,
+        nonzeros: enc.nonzeros,
+        entries: enc.entries,
+        bytes: enc.bytes + otherBytes,
+        codeBitsPerEntry: enc.entries ? enc.codes.bitLength / enc.entries : 0,
+        gapBitsPerEntry: enc.entries ? enc.gaps.bitLength / enc.entries : 0,
+      });
+    }
+    const denseBytes = 4 * model.countParams();
+    const compressedBytes = denseBytes - 4 * kernelFloats + kernelBytes;
+    return {
+      model: copy,
+      report: {
+        layers,
+        denseBytes,
+        compressedBytes,
+        compressionRatio: denseBytes / compressedBytes,
+        bits: base.bits,
+        indexBits: base.indexBits,
+      },
+    };
+  } catch (e) {
+    copy.dispose();
+    throw e;
+  }
+}

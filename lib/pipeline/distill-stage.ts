@@ -3,38 +3,13 @@
 // hard-label loss weighted by alpha, the soft term at `temperature` by 1 - alpha (Hinton et al.
 // 2015), with distill.train's option names. The student is copied; the input stays as it was.
 // A magnitude-pruned model's zeros are not kept (every weight trains): distill channel-pruned models.
-import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import * as distill from '../distill';
-import type { DistillOptions, DistillReport } from '../distill';
-import { DataSource } from '../data/source';
-import { cloneModel } from '../prune/clone';
 import { DistillStage } from './recipe';
 import { StageContext } from './stage-context';
 import { StageOutcome } from './artifact';
 import { StageModel } from './stage-model';
 import { layersOf, tfjsOutcome } from './stages';
-
-/**
- * `distill.train(student, data, {teacher, ...})` returning a trained copy and its report (the
- * verb's closed shape). The one call of the distill verb here: when the verb takes this shape
- * itself, this body becomes `return distill.train(student, data, {teacher, ...options})`.
- */
-export async function distillFromTeacher(
-  student: tf.LayersModel,
-  data: DataSource,
-  options: DistillOptions & { readonly teacher: tf.LayersModel },
-): Promise<{ model: tf.LayersModel; report: DistillReport }> {
-  const { teacher, ...rest } = options;
-  const model = await cloneModel(student);
-  try {
-    const report = await distill.train(model, teacher, data, rest);
-    return { model, report };
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-}
 
 /** Trains a copy of the stage's float model by distillation from `teacher` (the recipe's original model). */
 export async function runDistill(
@@ -49,7 +24,7 @@ export async function runDistill(
     throw new ConfigError(
       `recipe: data.training to distill on, got none. Add "data": {"training": {"path": ...}} or drop the distill stage.`,
     );
-  const { model, report } = await distillFromTeacher(student, training.source, {
+  const { model, report } = await distill.train(student, training.source, {
     teacher: layersOf(teacher, 'distill.train'),
     epochs: stage.epochs,
     seed: ctx.seed,

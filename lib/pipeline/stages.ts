@@ -12,6 +12,8 @@ import { requireLayersModel } from '../core/graph';
 import * as prune from '../prune';
 import * as quantize from '../quantize';
 import * as exporters from '../export';
+import { globToRegExp } from '../export/tfjs-artifacts';
+import { measureArtifactsError } from '../export/graph-artifacts';
 import { artifactsToGraphModel } from '../data/model-io';
 import { LoadedData } from '../data/data-files';
 import { batchesOf } from '../data/source';
@@ -29,7 +31,7 @@ export type { StageOutcome } from './artifact';
 export function matchLayers(names: readonly string[], patterns: readonly string[], field: string): string[] {
   const out = new Set<string>();
   for (const p of patterns) {
-    const re = exporters.globToRegExp(p);
+    const re = globToRegExp(p);
     const hit = names.filter((n) => re.test(n));
     if (!hit.length)
       throw new ConfigError(
@@ -154,7 +156,7 @@ async function quantizeGraph(
   if (data) {
     const x = await firstInputs(data, stageInputShape(input), 256);
     try {
-      error = await exporters.measureArtifactsError(input.artifacts, artifacts, x);
+      error = await measureArtifactsError(input.artifacts, artifacts, x);
     } finally {
       x.dispose();
     }

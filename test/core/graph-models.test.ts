@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { prune, quantize, distill, exporters, profile, fit, evaluate, CompressionError, ConfigError } from '../../lib';
+import { calibrateRanges } from '../../lib/quantize/calibrate';
+import { foldBatchNorm } from '../../lib/quantize/fold-batchnorm';
 import { simpleNet } from '../../course/models/simplenet';
 import { ModelArtifacts } from '../../lib/data/model-io';
 import { onBackend, maxAbsDiff } from '../helpers/backends';
@@ -101,9 +103,9 @@ describe('core: graph models', () => {
         () => quantize.quantizationAwareTraining(g, data, { epochs: 1, seed: 1 } as never),
       ],
       ['quantize.weightSharing', () => quantize.weightSharing(g, { clusters: 4, seed: 1 } as never)],
-      ['quantize.calibrateRanges', () => quantize.calibrateRanges(g, data)],
+      ['calibrateRanges', () => calibrateRanges(g, data)],
       ['quantize.convertQat', () => quantize.convertQat(g, {})],
-      ['quantize.foldBatchNorm', () => quantize.foldBatchNorm(g)],
+      ['foldBatchNorm', () => foldBatchNorm(g)],
       ['distill.train', () => distill.train(other, g, data, { epochs: 1, seed: 1 } as never)],
       ['distill.train', () => distill.train(g, other, data, { epochs: 1, seed: 1 } as never)],
       ['toOnnx', () => exporters.toOnnx(g)],

@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { quantizeGraphArtifacts, measureArtifactsError, quantizedArtifacts, converterQuantize } from '../../lib/export';
+import { quantizeGraphArtifacts, quantizedArtifacts, converterQuantize } from '../../lib/export';
+import { measureArtifactsError } from '../../lib/export/graph-artifacts';
 import {
   ModelArtifacts,
   loadGraphModel,

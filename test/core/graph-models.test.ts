@@ -7,7 +7,7 @@ import { prune, quantize, distill, exporters, profile, fit, evaluate, Compressio
 import { calibrateRanges } from '../../lib/quantize/calibrate';
 import { foldBatchNorm } from '../../lib/quantize/fold-batchnorm';
 import { simpleNet } from '../../course/models/simplenet';
-import { ModelArtifacts } from '../../lib/data/model-io';
+import { ModelArtifacts } from '../../lib/data/model-files';
 import { onBackend, maxAbsDiff } from '../helpers/backends';
 import { mnistGraph, mobilenetGraph, stockGraphModel } from '../fixtures/graph-models';
 
@@ -103,9 +103,9 @@ describe('core: graph models', () => {
         () => quantize.quantizationAwareTraining(g, data, { epochs: 1, seed: 1 } as never),
       ],
       ['quantize.weightSharing', () => quantize.weightSharing(g, { clusters: 4, seed: 1 } as never)],
-      ['calibrateRanges', () => calibrateRanges(g, data)],
+      ['quantize.calibrateRanges', () => calibrateRanges(g, data)],
       ['quantize.convertQat', () => quantize.convertQat(g, {})],
-      ['foldBatchNorm', () => foldBatchNorm(g)],
+      ['quantize.foldBatchNorm', () => foldBatchNorm(g)],
       ['distill.train', () => distill.train(other, g, data, { epochs: 1, seed: 1 } as never)],
       ['distill.train', () => distill.train(g, other, data, { epochs: 1, seed: 1 } as never)],
       ['toOnnx', () => exporters.toOnnx(g)],

@@ -5,14 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { quantizeGraphArtifacts, quantizedArtifacts, converterQuantize } from '../../lib/export';
 import { measureArtifactsError } from '../../lib/export/graph-artifacts';
-import {
-  ModelArtifacts,
-  loadGraphModel,
-  modelToArtifacts,
-  readArtifacts,
-  writeArtifacts,
-  weightByteLengths,
-} from '../../lib/data/model-io';
+import { loadGraphModel, modelToArtifacts } from '../../lib/data/model-io';
+import { ModelArtifacts, writeArtifacts, weightByteLengths } from '../../lib/data/model-files';
+import { readArtifacts } from '../../lib/data/model-read';
 import { profileModel } from '../../lib/profile';
 import { cnn } from '../../course/models/cnn';
 import { ConfigError, ShapeError } from '../../lib/errors';

@@ -31,7 +31,11 @@ export const VAD_RATE = 16000;
 
 /** Path of a Silero VAD model shipped in @ricky0123/vad-web. */
 export function vadModelPath(name: 'silero_vad_v5.onnx' | 'silero_vad_legacy.onnx' = 'silero_vad_v5.onnx'): string {
-  return path.join(path.dirname(resolveCoursePackage('@ricky0123/vad-web', 'vadModelPath', '/package.json')), 'dist', name);
+  return path.join(
+    path.dirname(resolveCoursePackage('@ricky0123/vad-web', 'vadModelPath', '/package.json')),
+    'dist',
+    name,
+  );
 }
 
 function wavSamples(wav: Buffer): { samples: Float32Array; rate: number } {

@@ -23,13 +23,7 @@ export type { LayerEntry, LayerClass } from './core';
 
 // The data contract (a tf.data.Dataset of {xs, ys}, tensors {xs, ys}, or an ImageSet), tensors and
 // batches, model files.
-export {
-  makeImageSet,
-  sliceImageSet,
-  resizeImageSet,
-  toTensors,
-  batches,
-} from './data';
+export { makeImageSet, sliceImageSet, resizeImageSet, toTensors, batches } from './data';
 export type {
   DataSource,
   Examples,

@@ -10,7 +10,7 @@ import { ConfigError, DataError, describe } from '../lib/errors';
 import { writeFileAtomic, writeFolderAtomicSync, writeJsonAtomic } from '../lib/core/atomic';
 import { resolveOptional } from '../lib/core/optional-package';
 import { ImageSet, imageSize } from '../lib/data/image-set';
-import { ModelArtifacts, writeArtifacts } from '../lib/data/model-io';
+import { ModelArtifacts, writeArtifacts } from '../lib/data/model-files';
 import { OnnxModel } from '../lib/export/onnx/to-onnx';
 import { checkRegistryName } from '../lib/serve/registry';
 import { startStaticServer, StaticServer } from '../lib/serve/static-server';

@@ -61,7 +61,7 @@ describe('lib/index', () => {
       'loadBaseline',
     ])
       expect(names, internal).to.not.include(internal);
-    expect(Object.keys(tfc.jobs)).to.include('nasCandidate');
+    expect(Object.keys(tfc.jobs)).to.include('executorEvaluator');
     for (const courseJob of ['studentJob', 'prunePointJob', 'baselineJob'])
       expect(Object.keys(tfc.jobs), courseJob).to.not.include(courseJob);
   });

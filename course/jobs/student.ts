@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../../lib/errors';
 import { sliceImageSet } from '../../lib/data/image-set';
-import { checkJobArgs, defineJob } from '../../lib/exec';
+import { defineJob } from '../../lib/exec';
+import { checkJobArgs } from '../../lib/exec/job';
 import { teacherLogits, train as distillTrain } from '../../lib/distill';
 import type { SoftScale } from '../../lib/distill';
 import { BaselineName, DatasetName, loadBaseline, loadDataset } from '../models/baselines';

@@ -3,7 +3,9 @@
 // TFJS_COMPRESS_REDIS_URL), so a cold run keeps both cores busy instead of training one model
 // per notebook on one core.
 import { ConfigError, describe } from '../../lib/errors';
-import { availableCores as availableWorkers, checkJobArgs, defineJob, Executor, withExecutor } from '../../lib/exec';
+import { defineJob, Executor, withExecutor } from '../../lib/exec';
+import { availableCores as availableWorkers } from '../../lib/exec/thread-executor';
+import { checkJobArgs } from '../../lib/exec/job';
 import { BaselineMeta, BaselineName, DatasetName, baselineKey, loadBaseline } from './baselines';
 import { MobileNetStyleMeta, loadMobileNetStyle, mobileNetStyleCacheEntry } from './mobilenet-baseline';
 import { WideCnnMeta, loadWideCnn, wideCnnCacheEntry } from './wide-cnn';

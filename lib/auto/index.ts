@@ -4,15 +4,15 @@ export { search } from './search';
 export type { AutoData } from './search';
 export { splitData } from './split';
 export type { SplitOptions } from './split';
-export { resolveAutoOptions, AUTO_TARGETS, AUTO_GOALS } from './options';
 export type { AutoOptions, AutoTarget, AutoGoal } from './options';
-export { candidateStages, candidateLabel, candidateKey } from './candidate';
 export type { Candidate, CandidatePrecision } from './candidate';
-export { fitLatencyModel, predictLatency } from './latency-model';
 export type { LatencyModel, LatencyPoint } from './latency-model';
-export { JOURNAL_FILE } from './journal';
 export { autoRecipe, shipRecipe } from './ship';
 export type { AutoReport, ChosenPoint, LayerDecision } from './report';
 export type { Evaluation } from './evaluate';
 export type { FallbackReport, RankedLayer } from './fallback';
 export type { LayerSensitivity } from './sensitivity';
+
+// Kept public only for the course notebooks, until the course package re-exports them from their own files.
+export { fitLatencyModel } from './latency-model';
+export { JOURNAL_FILE } from './journal';

@@ -10,11 +10,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { sha256 } from '../core/hash';
-import { checkJobArgs, defineJob, Executor } from '../exec';
+import { defineJob, Executor } from '../exec';
+import { checkJobArgs } from '../exec/job';
 import { DataSource, isTfDataset } from '../data/source';
 import { ImageSet, isImageSet } from '../data/image-set';
 import { LoadedData } from '../data/data-files';
-import { artifactsToModel, ModelArtifacts, modelToArtifacts } from '../data/model-io';
+import { artifactsToModel, modelToArtifacts } from '../data/model-io';
+import { ModelArtifacts } from '../data/model-files';
 import { Candidate } from './candidate';
 import { EvalContext, Evaluation, evaluateCandidate } from './evaluate';
 import { ResolvedAutoOptions } from './options';

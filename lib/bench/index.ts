@@ -1,7 +1,6 @@
 // Benchmarks: HTTP load tests, runtimes and the benchmark harness.
 export { loadTest } from './load-test';
 export type { LoadRequest, LoadTestOptions, LoadTestResult } from './load-test';
-export { loadRounds, roundOrder } from './load-rounds';
 export type { RoundTarget, LoadRoundsOptions, RoundsSummary } from './load-rounds';
 export { tfjsRuntime, ortRuntime, tfliteRuntime, functionRuntime, availableTfjsBackends } from './runtimes';
 export type {
@@ -11,5 +10,5 @@ export type {
   TfliteRuntimeOptions,
   FunctionRuntimeOptions,
 } from './runtimes';
-export { benchmark, randomInputs, speedups } from './harness';
+export { benchmark, speedups } from './harness';
 export type { BenchRow, BenchmarkOptions } from './harness';

@@ -9,19 +9,6 @@ import { ConfigError, DataError, ShapeError } from '../errors';
 import { ModelArtifacts, ModelJson, isGraphArtifacts, shardNames, writeArtifacts } from './model-files';
 import { ReadOptions, modelPaths, readArtifactsAsync } from './model-read';
 
-export {
-  writeArtifacts,
-  writeArtifactFiles,
-  specBytes,
-  weightByteLengths,
-  isGraphArtifacts,
-  shardNames,
-  SHARD_SIZE_BYTES,
-} from './model-files';
-export type { ModelArtifacts, ModelJson, WriteOptions, WrittenModel } from './model-files';
-export { readArtifacts, readArtifactsAsync, modelPaths } from './model-read';
-export type { ReadOptions } from './model-read';
-
 const WEIGHTS_FILE = 'weights.bin';
 
 function concat(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {

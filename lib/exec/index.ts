@@ -3,21 +3,19 @@
 // Redis that workers on any number of machines pull from. Jobs are registered by name; a worker
 // runs only the jobs its own code registered; their arguments are JSON plus typed arrays, their
 // results JSON, and every payload is checked against one schema.
-export { defineJob, findJob, jobTable, libraryJobs, checkJobArgs } from './job';
+export { defineJob } from './job';
 export type { JobDefinition, JobCall, JobTable } from './job';
-export { checkJobValue, isJobArray, parseJobPayload, MAX_BLOB_BYTES, MAX_DEPTH } from './payload';
 export type { JobValue, JobArray, JobPayload, BlobRef } from './payload';
 export { JobError, JobLostError, JobTimeoutError } from './failure';
 export type { JobFailure } from './failure';
 export { InlineExecutor } from './executor';
 export type { Executor } from './executor';
-export { ThreadExecutor, availableCores } from './thread-executor';
+export { ThreadExecutor } from './thread-executor';
 export type { ThreadExecutorOptions } from './thread-executor';
-export { BullMqExecutor, DEFAULT_DEADLINE_MS } from './bullmq-executor';
+export { BullMqExecutor } from './bullmq-executor';
 export type { BullMqExecutorOptions } from './bullmq-executor';
 export { startBullMqWorker } from './bullmq-worker';
 export type { BullMqWorkerOptions, BullMqWorkerHandle, StallOptions } from './bullmq-worker';
-export { redisConnection, DEFAULT_QUEUE, DEFAULT_PREFIX } from './redis';
 export type { RedisOptions } from './redis';
-export { createExecutor, withExecutor, REDIS_URL_ENV, QUEUE_ENV, PREFIX_ENV } from './create';
+export { createExecutor, withExecutor } from './create';
 export type { CreateExecutorOptions } from './create';

@@ -8,15 +8,8 @@
 // inputs and reports the output error and top-1 agreement.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, ShapeError, describe } from '../errors';
-import {
-  ModelArtifacts,
-  artifactsToGraphModel,
-  artifactsToModel,
-  isGraphArtifacts,
-  shardNames,
-  specBytes,
-  weightByteLengths,
-} from '../data/model-io';
+import { artifactsToGraphModel, artifactsToModel } from '../data/model-io';
+import { ModelArtifacts, isGraphArtifacts, shardNames, specBytes, weightByteLengths } from '../data/model-files';
 import { TfjsArtifactsReport, TfjsQuantizeOptions, TfjsWeightReport, encodeWeight } from './tfjs-artifacts';
 import { globToRegExp } from '../core/glob';
 

@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { requireLayersModel } from '../core/graph';
 import { globToRegExp } from '../core/glob';
-import { ModelArtifacts, modelToArtifacts, specBytes } from '../data/model-io';
+import { modelToArtifacts } from '../data/model-io';
+import { ModelArtifacts, specBytes } from '../data/model-files';
 import { toFloat16, fromFloat16 } from '../quantize/float16';
 import { channelAxes, weightError } from './weight-error';
 

@@ -8,25 +8,21 @@ import { ConfigError, describe } from '../errors';
 import { sha256 } from '../core/hash';
 import { ImageSet, isImageSet } from '../data/image-set';
 import { isTfDataset } from '../data/source';
-import { artifactsToModel, ModelArtifacts, modelToArtifacts } from '../data/model-io';
-import { checkJobArgs, defineJob, Executor } from '../exec';
+import { artifactsToModel, modelToArtifacts } from '../data/model-io';
+import { ModelArtifacts } from '../data/model-files';
+import { defineJob, Executor } from '../exec';
+import { checkJobArgs } from '../exec/job';
 import { teacherLogits, train as distillTrain } from '../distill';
 import type { SoftScale } from '../distill';
+import { CandidateResult, CandidateTrainer, Evaluator, Genotype, genotypeKey, NasTask, ProxyRecipe } from '../nas';
 import {
-  CandidateResult,
-  CandidateTrainer,
   checkProxyData,
   checkRecipe,
   dataFingerprint,
   DEFAULT_PROXY,
-  Evaluator,
-  Genotype,
-  genotypeKey,
-  NasTask,
   proxyEvaluate,
-  ProxyRecipe,
   recipeLearningRate,
-} from '../nas';
+} from '../nas/proxy';
 
 /** Distillation settings of the proxy training (the soft term scaled by T^2 unless softScale says 'none'). */
 export interface ProxyDistillation {

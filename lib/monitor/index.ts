@@ -1,10 +1,9 @@
 // Monitoring of deployed models: drift (PSI / KL against a training reference), labelled
 // feedback accuracy, latency objectives, and the retrain / re-compress recommendation.
-export { psi, klDivergence, smoothedProportions, quantileEdges, binIndex, binCounts } from './divergence';
-export { featureNames, inputFeatures, argmaxRows } from './features';
-export { buildReference, referenceFromModel, CONFIDENCE_EDGES } from './reference';
+export { psi, klDivergence } from './divergence';
+export { buildReference, referenceFromModel } from './reference';
 export type { BinnedFeature, DriftReference, ReferenceOptions } from './reference';
-export { DriftDetector, DEFAULT_THRESHOLDS } from './drift';
+export { DriftDetector } from './drift';
 export type { DriftOptions, DriftReport, DriftStatus, DriftThresholds } from './drift';
 export { FeedbackLog } from './feedback';
 export type { FeedbackRecord, FeedbackReport } from './feedback';

@@ -3,16 +3,7 @@
 // an Evaluator (in-process here; on an executor's threads or queue in lib/jobs), random search
 // and aging evolution under constraints, the Pareto front, a per-layer latency predictor, and
 // rank correlations of proxy scores with full training.
-export {
-  validateSpace,
-  genotypeKey,
-  checkGenotype,
-  stagesAllowed,
-  ACTIVATIONS,
-  taskOf,
-  checkTask,
-  poolFactor,
-} from './space';
+export { validateSpace, taskOf } from './space';
 export type {
   Activation,
   MlpSpace,
@@ -25,26 +16,23 @@ export type {
   NasTask,
 } from './space';
 export { sample, mutate } from './sample';
-export { buildModel, poolMatrix } from './build';
+export { buildModel } from './build';
 export type { BuildOptions } from './build';
-export {
-  proxyEvaluate,
-  recipeLearningRate,
-  genotypeCost,
-  checkRecipe,
-  checkProxyData,
-  dataFingerprint,
-  DEFAULT_PROXY,
-} from './proxy';
 export type { ProxyRecipe, ProxyData, ProxyOptions, CandidateTrainer, CandidateResult } from './proxy';
 export { LocalEvaluator } from './evaluator';
 export type { Evaluator } from './evaluator';
 export { randomSearch, agingEvolution } from './search';
 export type { Constraints, SearchOptions, EvolutionOptions, SearchStep, SearchResult } from './search';
-export { paretoFront, dominates } from './pareto';
+export { paretoFront } from './pareto';
 export type { Objective } from './pareto';
-export { LatencyTable, endToEndLatencyMs, pearson } from './latency-table';
+export { LatencyTable } from './latency-table';
 export type { LatencyTableOptions, LayerLatency, EndToEndOptions } from './latency-table';
-export { latencyPredictor, measuredLatency, pairedLatency } from './genotype-latency';
+export { latencyPredictor } from './genotype-latency';
 export type { PairedLatencyOptions } from './genotype-latency';
-export { spearman, kendall, ranks } from './rank-correlation';
+
+// Kept public only for the course notebooks, until the course package re-exports them from their own files.
+export { genotypeKey } from './space';
+export { genotypeCost } from './proxy';
+export { endToEndLatencyMs, pearson } from './latency-table';
+export { pairedLatency } from './genotype-latency';
+export { spearman, kendall } from './rank-correlation';

@@ -5,6 +5,7 @@
 // turns them into numbers.
 import { onnx } from 'onnx-proto';
 import { DataError, ShapeError } from '../errors';
+import { fromFloat16Bits } from '../quantize/float16';
 
 export const DataType = onnx.TensorProto.DataType;
 
@@ -111,18 +112,9 @@ export function tensorFloats(t: onnx.ITensorProto, fn = 'onnx'): Float32Array {
     const bits = t.rawData?.length
       ? new Uint16Array(aligned(checkRaw(t, count, 2, fn), count * 2))
       : Uint16Array.from(t.int32Data ?? []);
-    return Float32Array.from(bits, halfToFloat);
+    return Float32Array.from(bits, fromFloat16Bits);
   }
   return Float32Array.from(tensorNumbers(t, fn));
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 0x1f) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 /** The values of an integer, bool or float tensor as plain numbers (int64 beyond 2^53 loses precision). */

@@ -28,6 +28,37 @@ export function stageLatency(r: PipelineReport, stage: string): BenchReportRow |
   return rows.filter((b) => b.batchSize === batch).sort((a, b) => a.p50Ms - b.p50Ms)[0];
 }
 
+/** One bar per stage in the stage's colour, with a label on the bar and a hover text (size, accuracy). */
+function stageBars(
+  stages: readonly StageRecord[],
+  color: (n: string) => string,
+  o: {
+    readonly title: string;
+    readonly yFormat: 'bytes' | 'percent';
+    readonly name: string;
+    readonly value: (s: StageRecord) => number;
+    readonly label: (s: StageRecord) => string;
+    readonly hover: (s: StageRecord) => string;
+  },
+): Figure {
+  return barChart({
+    title: o.title,
+    yTitle: o.name,
+    yFormat: o.yFormat,
+    categories: stages.map((s) => s.name),
+    legend: 'none',
+    series: [
+      {
+        name: o.name,
+        values: stages.map(o.value),
+        color: stages.map((s) => color(s.name)),
+        labels: stages.map(o.label),
+        hoverText: stages.map(o.hover),
+      },
+    ],
+  });
+}
+
 function sizeFigure(r: PipelineReport, color: (n: string) => string): Figure | undefined {
   const stages = r.stages.filter((s) => typeof s.sizeBytes === 'number');
   if (!stages.length) return undefined;
@@ -35,51 +66,31 @@ function sizeFigure(r: PipelineReport, color: (n: string) => string): Figure | u
     const v = (s as unknown as Record<string, unknown>).storage;
     return typeof v === 'string' ? ` · weights stored as ${v}` : '';
   };
-  return barChart({
+  return stageBars(stages, color, {
     title: 'Model size per stage (the files as written)',
-    yTitle: 'size',
     yFormat: 'bytes',
-    categories: stages.map((s) => s.name),
-    legend: 'none',
-    series: [
-      {
-        name: 'size',
-        values: stages.map((s) => s.sizeBytes as number),
-        color: stages.map((s) => color(s.name)),
-        labels: stages.map((s) => (s.sizeRatio !== undefined ? `${+s.sizeRatio.toPrecision(3)}x` : '')),
-        hoverText: stages.map(
-          (s) =>
-            `${s.name}: ${formatAs('bytes', s.sizeBytes as number)} (${(s.sizeBytes as number).toLocaleString('en-US')} bytes)` +
-            (s.sizeRatio !== undefined ? `, ${+s.sizeRatio.toPrecision(3)}x the original` : '') +
-            storage(s),
-        ),
-      },
-    ],
+    name: 'size',
+    value: (s) => s.sizeBytes as number,
+    label: (s) => (s.sizeRatio !== undefined ? `${+s.sizeRatio.toPrecision(3)}x` : ''),
+    hover: (s) =>
+      `${s.name}: ${formatAs('bytes', s.sizeBytes as number)} (${(s.sizeBytes as number).toLocaleString('en-US')} bytes)` +
+      (s.sizeRatio !== undefined ? `, ${+s.sizeRatio.toPrecision(3)}x the original` : '') +
+      storage(s),
   });
 }
 
 function accuracyFigure(r: PipelineReport, color: (n: string) => string): Figure | undefined {
   const scored = r.stages.filter((s) => typeof s.accuracy === 'number');
   if (!scored.length) return undefined;
-  const fig = barChart({
+  const fig = stageBars(scored, color, {
     title: 'Accuracy per stage',
-    yTitle: 'accuracy',
     yFormat: 'percent',
-    categories: scored.map((s) => s.name),
-    legend: 'none',
-    series: [
-      {
-        name: 'accuracy',
-        values: scored.map((s) => s.accuracy as number),
-        color: scored.map((s) => color(s.name)),
-        labels: scored.map((s) => formatAs('percent', s.accuracy as number)),
-        hoverText: scored.map(
-          (s) =>
-            `${s.name}: ${formatAs('percent', s.accuracy as number)} on ${s.examples ?? '?'} examples (${s.evaluatedOn ?? '?'})` +
-            (s.accuracyDrop !== undefined ? `, drop ${(s.accuracyDrop * 100).toFixed(2)} points` : ''),
-        ),
-      },
-    ],
+    name: 'accuracy',
+    value: (s) => s.accuracy as number,
+    label: (s) => formatAs('percent', s.accuracy as number),
+    hover: (s) =>
+      `${s.name}: ${formatAs('percent', s.accuracy as number)} on ${s.examples ?? '?'} examples (${s.evaluatedOn ?? '?'})` +
+      (s.accuracyDrop !== undefined ? `, drop ${(s.accuracyDrop * 100).toFixed(2)} points` : ''),
   });
   // The accuracy check as a line: the original's accuracy minus the largest drop allowed.
   const base = r.stages.find((s) => s.kind === 'original')?.accuracy;

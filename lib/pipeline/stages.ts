@@ -13,6 +13,7 @@ import { matchNames } from '../core/glob';
 import * as prune from '../prune';
 import * as quantize from '../quantize';
 import * as exporters from '../export';
+import { measureArtifactsError } from '../export/graph-artifacts';
 import { artifactsToGraphModel } from '../data/model-io';
 import { LoadedData } from '../data/data-files';
 import { batchesOf } from '../data/source';
@@ -151,7 +152,7 @@ async function quantizeGraph(
   if (data) {
     const x = await firstInputs(data, stageInputShape(input), 256);
     try {
-      error = await exporters.measureArtifactsError(input.artifacts, artifacts, x);
+      error = await measureArtifactsError(input.artifacts, artifacts, x);
     } finally {
       x.dispose();
     }

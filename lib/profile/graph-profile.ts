@@ -7,7 +7,8 @@
 // A graph model's weights are constants (tfjs cannot train it): trainableParams is 0.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
-import { graphModelToArtifacts, specBytes } from '../data/model-io';
+import { graphModelToArtifacts } from '../data/model-io';
+import { specBytes } from '../data/model-files';
 import { AttrValue, graphOpMacs, perExample } from './graph-ops';
 import { LayerProfile, ProfileOptions, ProfileReport, profileTotals } from './report';
 

@@ -86,14 +86,10 @@ export function peakActivationBytes(layers: readonly LayerProfile[], inputBytes 
  */
 export function profileTotals(
   layers: readonly LayerProfile[],
-  o: {
-    readonly inputBytes: number;
-    readonly batchSize: number;
-    readonly zeros: number;
-    readonly trainableParams: number;
-    readonly weightBytesByDtype: Record<string, number>;
-    readonly storedWeightBytesByDtype?: Record<string, number>;
-  },
+  o: Pick<
+    ProfileReport['totals'],
+    'batchSize' | 'trainableParams' | 'weightBytesByDtype' | 'storedWeightBytesByDtype'
+  > & { readonly inputBytes: number; readonly zeros: number },
 ): ProfileReport['totals'] {
   const params = layers.reduce((a, l) => a + l.params, 0);
   const macs = layers.reduce((a, l) => a + (l.macs ?? 0), 0);

@@ -68,6 +68,23 @@ export function classifierOutputShape(fn: string, shape: readonly number[]): rea
   return shape;
 }
 
+/**
+ * The contract of a classifier with one float32 input and output, from their shapes without the
+ * batch dimension (each dimension fixed; the output one score per class).
+ */
+export function classifierContract(
+  fn: string,
+  inputShape: readonly (number | null | string | undefined)[],
+  outputShape: readonly (number | null | string | undefined)[],
+  outputKind: ServingContract['outputKind'],
+): ServingContract {
+  return {
+    input: { shape: fixedShape(fn, 'input shape', inputShape), dtype: 'float32' },
+    output: { shape: classifierOutputShape(fn, fixedShape(fn, 'output shape', outputShape)), dtype: 'float32' },
+    outputKind,
+  };
+}
+
 /** The contract of a single-input, single-output layers model. */
 export function layersModelContract(model: tf.LayersModel): ServingContract {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
@@ -82,17 +99,7 @@ export function layersModelContract(model: tf.LayersModel): ServingContract {
     if (t.dtype !== 'float32')
       throw new ShapeError(`layersModelContract: float32 inputs and outputs, got ${t.dtype}. Cast inside the model.`);
   }
-  return {
-    input: { shape: fixedShape('layersModelContract', 'input shape', input.shape), dtype: 'float32' },
-    output: {
-      shape: classifierOutputShape(
-        'layersModelContract',
-        fixedShape('layersModelContract', 'output shape', output.shape),
-      ),
-      dtype: 'float32',
-    },
-    outputKind: outputKind(model),
-  };
+  return classifierContract('layersModelContract', input.shape, output.shape, outputKind(model));
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

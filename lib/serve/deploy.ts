@@ -14,14 +14,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, DataError, describe } from '../errors';
 import { cacheDir } from '../core/cache-dir';
-import { isInside, readRegularFile, readRegularFileAsync } from '../core/read-file';
+import { isInside, readRegularFileAsync } from '../core/read-file';
 import { DEPLOYMENT_FILE, Deployment, DeploymentArtifact, validateDeployment } from '../data/deployment';
-import { ModelArtifacts, artifactsToModel, readArtifactsAsync } from '../data/model-io';
+import { artifactsToModel } from '../data/model-io';
+import { ModelArtifacts } from '../data/model-files';
+import { readArtifactsAsync } from '../data/model-read';
 import { layersModelContract } from './contract';
 import { onnxServingManifest } from './serving-manifest';
 import { Preprocessing, resolvePreprocessing } from '../data/preprocess';
 import { listVersions, publishArtifacts, publishOnnx, versionDir } from './registry';
-import { MAX_DEPLOYMENT_BYTES } from './version-deployment';
+import { readDeploymentFile } from './version-deployment';
 
 /** Options of {@link publishForServing}. */
 export interface PublishForServingOptions {
@@ -75,23 +77,11 @@ export function readDeployment(runDir: string): Deployment {
         `Run \`tfjs-compress run\` with --out ${runDir} first, or serve a model folder or an .onnx file directly.`,
       file,
     );
-  const bytes = readRegularFile(file, {
+  return readDeploymentFile(file, runDir, {
     fn: FN,
-    what: `the run's ${DEPLOYMENT_FILE}`,
-    maxBytes: MAX_DEPLOYMENT_BYTES,
+    fix: 'Re-create it with `tfjs-compress run`',
     tooLargeAdvice: 'Re-create it with `tfjs-compress run`.',
-    root: runDir,
   });
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (e) {
-    throw new DataError(
-      `${FN}: valid JSON in ${file}, got a parse error (${String((e as Error).message).slice(0, 120)}). Re-create it with \`tfjs-compress run\`.`,
-      file,
-    );
-  }
-  return validateDeployment(json);
 }
 
 const servable = (a: DeploymentArtifact): boolean =>

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { DataError, describe } from '../errors';
-import { ServingContract, classifierOutputShape, fixedShape } from './contract';
+import { ServingContract, classifierContract } from './contract';
 
 /** The file names of an ONNX version folder. */
 export const ONNX_FILE = 'model.onnx';
@@ -91,17 +91,12 @@ export function onnxServingManifest(bytes: Uint8Array): ServingManifest {
     sha256: createHash('sha256').update(bytes).digest('hex'),
     inputName: input.name,
     outputName: output.name,
-    contract: {
-      input: { shape: fixedShape('onnxServingManifest', 'input shape', input.shape), dtype: 'float32' },
-      output: {
-        shape: classifierOutputShape(
-          'onnxServingManifest',
-          fixedShape('onnxServingManifest', 'output shape', output.shape),
-        ),
-        dtype: 'float32',
-      },
-      outputKind: producedBySoftmax(g, output.name) ? 'probabilities' : 'logits',
-    },
+    contract: classifierContract(
+      'onnxServingManifest',
+      input.shape,
+      output.shape,
+      producedBySoftmax(g, output.name) ? 'probabilities' : 'logits',
+    ),
   };
 }
 

@@ -21,6 +21,36 @@ export interface VersionDeployment {
 /** Largest deploy.json read (100,000 class names of 100 characters fit). */
 export const MAX_DEPLOYMENT_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Reads `file` (a regular file inside `root`, capped at MAX_DEPLOYMENT_BYTES), parses and validates
+ * it as a deployment descriptor; a DataError from `fn` ending with `fix` (or `tooLargeAdvice`) when
+ * it is not one.
+ */
+export function readDeploymentFile(
+  file: string,
+  root: string,
+  o: { readonly fn: string; readonly fix: string; readonly tooLargeAdvice: string },
+): Deployment {
+  const { fn, fix } = o;
+  const bytes = readRegularFile(file, {
+    fn,
+    what: `the ${DEPLOYMENT_FILE} at ${root}`,
+    maxBytes: MAX_DEPLOYMENT_BYTES,
+    tooLargeAdvice: o.tooLargeAdvice,
+    root,
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (e) {
+    throw new DataError(
+      `${fn}: valid JSON in ${file}, got a parse error (${String((e as Error).message).slice(0, 120)}). ${fix}.`,
+      file,
+    );
+  }
+  return validateDeployment(json);
+}
+
 /** The serving facts of a deployment descriptor. */
 export function deploymentFacts(d: Deployment): VersionDeployment {
   return {
@@ -41,21 +71,11 @@ export function readVersionDeployment(dir: string): VersionDeployment | undefine
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // published without one
   }
-  const bytes = readRegularFile(file, {
-    fn: 'readVersionDeployment',
-    what: 'the deploy.json of a registry version',
-    maxBytes: MAX_DEPLOYMENT_BYTES,
-    tooLargeAdvice: 'Publish the version again with fewer or shorter class names.',
-    root: dir,
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (e) {
-    throw new DataError(
-      `readVersionDeployment: valid JSON in ${file}, got a parse error (${String((e as Error).message).slice(0, 120)}). Publish the version again.`,
-      file,
-    );
-  }
-  return deploymentFacts(validateDeployment(json));
+  return deploymentFacts(
+    readDeploymentFile(file, dir, {
+      fn: 'readVersionDeployment',
+      fix: 'Publish the version again',
+      tooLargeAdvice: 'Publish the version again with fewer or shorter class names.',
+    }),
+  );
 }

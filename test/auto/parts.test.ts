@@ -7,17 +7,12 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError, UnsupportedLayerError } from '../../lib/errors';
-import {
-  fitLatencyModel,
-  predictLatency,
-  resolveAutoOptions,
-  search,
-  splitData,
-  candidateStages,
-} from '../../lib/auto';
+import { fitLatencyModel, search, splitData } from '../../lib/auto';
+import { predictLatency } from '../../lib/auto/latency-model';
+import { resolveAutoOptions } from '../../lib/auto/options';
 import { int8WithFallback } from '../../lib/auto/fallback';
 import { Journal, JOURNAL_FILE } from '../../lib/auto/journal';
-import { Candidate, candidateKey } from '../../lib/auto/candidate';
+import { Candidate, candidateKey, candidateStages } from '../../lib/auto/candidate';
 import { Evaluation } from '../../lib/auto/evaluate';
 import { validateRecipe } from '../../lib/pipeline/recipe';
 import { makeImageSet } from '../../lib/data/image-set';

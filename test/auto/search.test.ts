@@ -13,7 +13,8 @@ import { saveModel } from '../../lib/data/model-io';
 import { loadDataFiles } from '../../lib/data/data-files';
 import { loadMnist } from '../../course/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
-import { autoRecipe, candidateStages, search, shipRecipe, splitData, JOURNAL_FILE } from '../../lib/auto';
+import { autoRecipe, search, shipRecipe, splitData, JOURNAL_FILE } from '../../lib/auto';
+import { candidateStages } from '../../lib/auto/candidate';
 import { planOf } from '../../lib/quantize/plan';
 import { mnistNpy } from '../cli/helpers';
 

@@ -4,8 +4,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { prune, quantize, distill, exporters, profile, fit, evaluate, CompressionError, ConfigError } from '../../lib';
+import { calibrateRanges } from '../../lib/quantize/calibrate';
+import { foldBatchNorm } from '../../lib/quantize/fold-batchnorm';
 import { simpleNet } from '../../course/models/simplenet';
-import { ModelArtifacts } from '../../lib/data/model-io';
+import { ModelArtifacts } from '../../lib/data/model-files';
 import { onBackend, maxAbsDiff } from '../helpers/backends';
 import { mnistGraph, mobilenetGraph, stockGraphModel } from '../fixtures/graph-models';
 
@@ -101,9 +103,9 @@ describe('core: graph models', () => {
         () => quantize.quantizationAwareTraining(g, data, { epochs: 1, seed: 1 } as never),
       ],
       ['quantize.weightSharing', () => quantize.weightSharing(g, { clusters: 4, seed: 1 } as never)],
-      ['quantize.calibrateRanges', () => quantize.calibrateRanges(g, data)],
+      ['quantize.calibrateRanges', () => calibrateRanges(g, data)],
       ['quantize.convertQat', () => quantize.convertQat(g, { ranges: {} })],
-      ['quantize.foldBatchNorm', () => quantize.foldBatchNorm(g)],
+      ['quantize.foldBatchNorm', () => foldBatchNorm(g)],
       ['distill.train', () => distill.train(other, data, { teacher: g, epochs: 1, seed: 1 } as never)],
       ['distill.train', () => distill.train(g, data, { teacher: other, epochs: 1, seed: 1 } as never)],
       ['toOnnx', () => exporters.toOnnx(g)],

@@ -5,7 +5,8 @@
 import * as path from 'path';
 import { ChildProcess, spawn } from 'child_process';
 import { expect } from 'chai';
-import { BullMqExecutor, libraryJobs } from '../../lib/exec';
+import { BullMqExecutor } from '../../lib/exec';
+import { libraryJobs } from '../../lib/exec/job';
 import { ConfigError } from '../../lib/errors';
 import { startRedis, RedisServer } from '../helpers/redis';
 

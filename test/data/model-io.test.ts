@@ -11,10 +11,9 @@ import {
   loadGraphModel,
   artifactsToGraphModel,
   graphModelToArtifacts,
-  readArtifacts,
-  writeArtifacts,
-  weightByteLengths,
 } from '../../lib/data/model-io';
+import { readArtifacts } from '../../lib/data/model-read';
+import { writeArtifacts, weightByteLengths } from '../../lib/data/model-files';
 import { simpleNet } from '../../course/models/simplenet';
 import { cnn } from '../../course/models/cnn';
 import { ConfigError, DataError, ShapeError } from '../../lib/errors';

@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { BullMqExecutor, JobTimeoutError, redisConnection, startBullMqWorker } from '../../lib/exec';
+import { BullMqExecutor, JobTimeoutError, startBullMqWorker } from '../../lib/exec';
+import { redisConnection } from '../../lib/exec/redis';
 import type { BullMqWorkerHandle } from '../../lib/exec';
 import { ConfigError } from '../../lib/errors';
 import { freePort, redisHasTls, selfSignedCertificate, startRedisServer, TestRedis } from './redis-servers';

@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { InlineExecutor, ThreadExecutor, JobError, checkJobValue } from '../../lib/exec';
+import { InlineExecutor, ThreadExecutor, JobError } from '../../lib/exec';
+import { checkJobValue } from '../../lib/exec/payload';
 import { ConfigError } from '../../lib/errors';
 import { failing, meet, trainTiny } from './fixtures/jobs';
 

@@ -3,15 +3,11 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { quantizeGraphArtifacts, measureArtifactsError, quantizedArtifacts, converterQuantize } from '../../lib/export';
-import {
-  ModelArtifacts,
-  loadGraphModel,
-  modelToArtifacts,
-  readArtifacts,
-  writeArtifacts,
-  weightByteLengths,
-} from '../../lib/data/model-io';
+import { quantizeGraphArtifacts, quantizedArtifacts, converterQuantize } from '../../lib/export';
+import { measureArtifactsError } from '../../lib/export/graph-artifacts';
+import { loadGraphModel, modelToArtifacts } from '../../lib/data/model-io';
+import { ModelArtifacts, writeArtifacts, weightByteLengths } from '../../lib/data/model-files';
+import { readArtifacts } from '../../lib/data/model-read';
 import { profileModel } from '../../lib/profile';
 import { cnn } from '../../course/models/cnn';
 import { ConfigError, ShapeError } from '../../lib/errors';

@@ -10,7 +10,7 @@ import { evaluate, predictLabels } from '../../lib/train/evaluate';
 import { profileModel } from '../../lib/profile/profile-model';
 import { quantizeGraphArtifacts } from '../../lib/export/graph-artifacts';
 import { dequantizeArtifacts } from '../../lib/export/tfjs-artifacts';
-import { specBytes } from '../../lib/data/model-io';
+import { specBytes } from '../../lib/data/model-files';
 import { hasConverter, toOnnx } from '../../lib/export/onnx/to-onnx';
 import { ortSession, ortPredictLabels, runOrt } from '../../lib/export/onnx/runtime';
 import { postTraining } from '../../lib/quantize/post-training';

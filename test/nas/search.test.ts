@@ -12,7 +12,6 @@ import {
   LatencyTable,
   latencyPredictor,
   pairedLatency,
-  proxyEvaluate,
   LocalEvaluator,
   Evaluator,
   Genotype,
@@ -22,6 +21,7 @@ import {
   NasTask,
   taskOf,
 } from '../../lib/nas';
+import { proxyEvaluate } from '../../lib/nas/proxy';
 import { ConfigError } from '../../lib/errors';
 import { loadMnist } from '../../course/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';

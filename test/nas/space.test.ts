@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import {
   buildModel,
-  checkGenotype,
   genotypeKey,
   mutate,
   sample,
@@ -11,14 +10,15 @@ import {
   pearson,
   spearman,
   kendall,
-  ranks,
   taskOf,
-  poolMatrix,
   MlpSpace,
   CnnSpace,
   Genotype,
   NasTask,
 } from '../../lib/nas';
+import { checkGenotype } from '../../lib/nas/space';
+import { ranks } from '../../lib/nas/rank-correlation';
+import { poolMatrix } from '../../lib/nas/build';
 import { makeImageSet } from '../../lib/data/image-set';
 import { Rng } from '../../lib/core/rng';
 import { ConfigError } from '../../lib/errors';

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { expect } from 'chai';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../lib/viz';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../lib/viz/render';
 
 const root = path.resolve(__dirname, '..', '..');
 const kernelDir = path.join(root, 'build', 'jupyter');

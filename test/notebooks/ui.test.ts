@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../lib/viz';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../lib/viz/render';
 
  
 const server = require('../../scripts/notebook-server.cjs') as {

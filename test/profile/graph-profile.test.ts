@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { profileModel, graphOpMacs, modelSizes } from '../../lib/profile';
+import { profileModel, modelSizes } from '../../lib/profile';
+import { graphOpMacs } from '../../lib/profile/graph-ops';
 import { quantizeGraphArtifacts } from '../../lib/export';
 import { ConfigError } from '../../lib/errors';
 import { expectNoLeak } from '../helpers/leak';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { profileModel, modelSizes, graphSvg, peakActivationBytes } from '../../lib/profile';
+import { profileModel, modelSizes, graphSvg } from '../../lib/profile';
+import { peakActivationBytes } from '../../lib/profile/report';
 import { simpleNet } from '../../course/models/simplenet';
 import { cnn } from '../../course/models/cnn';
 import { ConfigError } from '../../lib/errors';

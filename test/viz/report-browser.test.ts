@@ -16,14 +16,10 @@ import { hasOptional } from '../../lib/core/optional-package';
 import { runRecipe } from '../../lib/pipeline/run';
 import { PipelineReport } from '../../lib/pipeline/report';
 import { reportFigures } from '../../lib/pipeline/report-figures';
-import {
-  profileModel,
-  ProfileReport,
-  layerBlocks,
-  layerPrecisions,
-  profileHtml,
-  profileFigures,
-} from '../../lib/profile';
+import { profileModel, ProfileReport, profileHtml } from '../../lib/profile';
+import { layerBlocks } from '../../lib/profile/graph-blocks';
+import { layerPrecisions } from '../../lib/profile/precision';
+import { profileFigures } from '../../lib/profile/report-html';
 import {
   MNIST_CNN,
   NSFW_MOBILENET_V2,

@@ -3,19 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { expect } from 'chai';
 import { chromium } from 'playwright-core';
-import {
-  lineChart,
-  barChart,
-  histogram,
-  imageGrid,
-  renderPng,
-  saveFigure,
-  closeRenderer,
-  tableText,
-  CHROMIUM_PATH,
-  CHROMIUM_ARGS,
-  renderUnavailableReason,
-} from '../../lib/viz';
+import { lineChart, barChart, histogram, imageGrid, saveFigure, renderUnavailableReason } from '../../lib/viz';
+import { renderPng, closeRenderer, CHROMIUM_PATH, CHROMIUM_ARGS } from '../../lib/viz/render';
+import { tableText } from '../../lib/viz/table';
 
 /** Counts non-white pixels of a PNG by decoding it in the browser (a real check that a chart was drawn). */
 async function inkPixels(png: Uint8Array): Promise<{ width: number; height: number; ink: number }> {

@@ -10,7 +10,8 @@ import { writeJsonAtomic } from '../../core/atomic';
 import type { Preprocessing } from '../../data/preprocess';
 import { checkOutputFolder, hasOutputMarker, writeOutputFolder } from '../../core/safe-output';
 import { disposeStageModel, stageInputShape } from '../../pipeline/stage-model';
-import { AUTO_GOALS, AutoTarget, JOURNAL_FILE, autoRecipe, resolveAutoOptions, search, splitData } from '../../auto';
+import { AutoTarget, JOURNAL_FILE, autoRecipe, search, splitData } from '../../auto';
+import { AUTO_GOALS, resolveAutoOptions } from '../../auto/options';
 import { CommandSpec, ParsedArgs, UsageError, choiceArg, numberArg, stringArg } from '../args';
 import {
   CommandContext,

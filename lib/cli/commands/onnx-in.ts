@@ -9,6 +9,8 @@ import * as path from 'path';
 import { checkOutputFolder, writeOutputFolder } from '../../core/safe-output';
 import { PREPROCESS_PRESETS, PreprocessPreset } from '../../data/preprocess';
 import * as onnxIn from '../../onnx';
+import { singleInput } from '../../onnx/data-files';
+import { runOnnxRecipe, onnxRunMarkdown } from '../../onnx/recipe-run';
 import { benchmark } from '../../bench/harness';
 import type { Recipe } from '../../pipeline/recipe';
 import { CommandContext, CommandResult, DATA_OPTIONS, formatBytes, seedArg, textTable } from '../common';
@@ -59,7 +61,7 @@ async function openOnnx(args: ParsedArgs, ctx: CommandContext): Promise<onnxIn.O
   const image = stringArg(args, 'image-shape');
   const dims = shape ?? (image ? imageDims(image) : undefined);
   if (dims) {
-    const input = onnxIn.singleInput(model, 'tfjs-compress');
+    const input = singleInput(model, 'tfjs-compress');
     model = (await onnxIn.fixShapes(model, { [input.name]: ['N', ...dims.slice(shape ? 1 : 0)] })).model;
   }
   return model;
@@ -180,7 +182,7 @@ export async function runOnnxProfile(args: ParsedArgs, ctx: CommandContext): Pro
   const r = await onnxIn.profile(
     model,
     feeds?.slice(0, 1),
-    dims ? { inputShapes: { [onnxIn.singleInput(model, 'profile').name]: dims } } : {},
+    dims ? { inputShapes: { [singleInput(model, 'profile').name]: dims } } : {},
   );
   const t = r.totals;
   const rows = r.nodes
@@ -211,7 +213,7 @@ export async function runOnnxProfile(args: ParsedArgs, ctx: CommandContext): Pro
 export async function runOnnxBench(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
   const model = await openOnnx(args, ctx);
   const feeds = await dataArg(args, model, ctx);
-  const input = onnxIn.singleInput(model, 'bench');
+  const input = singleInput(model, 'bench');
   const dims = input.dims.map((d) => d ?? 1);
   const first = feeds?.[0] ?? {
     [input.name]: {
@@ -249,10 +251,10 @@ export async function runOnnxRun(
   options: { baseDir: string; outDir: string; force: boolean; recipeFile: string },
   ctx: CommandContext,
 ): Promise<CommandResult> {
-  const report = await onnxIn.runOnnxRecipe(recipe, { ...options, line: (t) => ctx.progress.line(t) });
+  const report = await runOnnxRecipe(recipe, { ...options, line: (t) => ctx.progress.line(t) });
   return {
     json: report,
-    text: `wrote ${options.outDir} (deploy.json, report.json, report.md)\n\n${onnxIn.onnxRunMarkdown(report)}`,
+    text: `wrote ${options.outDir} (deploy.json, report.json, report.md)\n\n${onnxRunMarkdown(report)}`,
     failed: report.checks ? !report.checks.passed : false,
   };
 }

@@ -107,3 +107,4 @@ export {
   vadFrames,
   vadRun,
 } from './speech-inputs';
+export * from './library';

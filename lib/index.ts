@@ -85,10 +85,3 @@ export * as pipeline from './pipeline';
 // Compress to a target: the search that finds, checks and ships a recipe for a latency or size goal.
 export * as auto from './auto';
 export * as cli from './cli';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their
-// own files: they are the course's tools, not the library's API.
-export { Rng, permutation, writeFileAtomic, writeJsonAtomic, cacheDir, hashConfig } from './core';
-export { classCounts, parseNpy, artifactsToModel, writeArtifacts, cachedModel } from './data';
-export type { CachedModel } from './data';
-export { countProgress } from './train';

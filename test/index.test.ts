@@ -34,15 +34,7 @@ describe('lib/index', () => {
     ]) {
       expect(new e('x', 'y')).to.be.instanceOf(tfc.CompressionError);
     }
-    for (const f of [
-      tfc.initBackend,
-      tfc.machineInfo,
-      tfc.fit,
-      tfc.evaluate,
-      tfc.saveModel,
-      tfc.loadModel,
-      tfc.cachedModel,
-    ])
+    for (const f of [tfc.initBackend, tfc.machineInfo, tfc.fit, tfc.evaluate, tfc.saveModel, tfc.loadModel])
       expect(f).to.be.a('function');
     // Internals stay internal.
     const names = Object.keys(tfc);

@@ -60,7 +60,7 @@ describe('the published package', function () {
       lib: string[];
       sameClass: boolean;
     };
-    expect(r.names).to.include.members(['prune', 'quantize', 'exec', 'cachedModel']);
+    expect(r.names).to.include.members(['prune', 'quantize', 'exec', 'loadModel']);
     for (const name of ['course', 'simpleNet', 'cnn', 'loadMnist', 'loadFashionMnist', 'loadBaseline', 'readIdx'])
       expect(r.names, name).to.not.include(name);
     expect(r.jobs).to.not.include('studentJob');

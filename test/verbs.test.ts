@@ -93,21 +93,10 @@ const ROWS: Record<string, Record<string, Row>> = {
 /** Exported functions that are not model verbs: primitives on tensors or plain data, analyses, helpers. */
 const NOT_VERBS: Record<string, string[]> = {
   prune: [
-    ...['magnitudeMask', 'globalMagnitudeMasks', 'randomMask', 'nonzeroMask', 'zerosFor', 'countZeros', 'sparsityOf'],
-    ...['sparsityReport', 'prunableLayers', 'computeMasks', 'applyMasks', 'masksFromZeros', 'pruningHooks'],
-    ...['cloneModel', 'encodeCsr', 'decodeCsr', 'csrBytes', 'serializeCsr', 'deserializeCsr', 'gapAt', 'packGaps'],
-    ...['sizeReport', 'encodeModel', 'kernelMatrix', 'sensitivityScan', 'groupImportance', 'channelNorms', 'keepTop'],
-    ...['slimmingRegularizer', 'roundKept', 'keptCounts', 'macsWithCounts', 'sparsityForMacsRatio', 'tileOf'],
-    ...['resolveRounding', 'detectTile'],
+    ...['magnitudeMask', 'sparsityReport', 'pruningHooks', 'sizeReport', 'sensitivityScan', 'slimmingRegularizer'],
   ],
-  quantize: [
-    ...['chooseQParams', 'qparamsFromRange', 'integerRange', 'broadcastParams', 'resolveAxis', 'quantize'],
-    ...['dequantize', 'fakeQuantize', 'sqnr', 'toFloat16', 'fromFloat16', 'toFloat16Bits', 'fromFloat16Bits'],
-    ...['createObserver', 'quantizationMse', 'activationPoints', 'dynamicPoints', 'inheritsGrid', 'calibrateRanges'],
-    ...['memoryBudget', 'biasQParams', 'planOf', 'dynamicFakeQuantize', 'quantizedSizeBytes', 'correctBias'],
-    ...['kmeansCluster', 'decodeShared', 'huffmanEncode', 'huffmanDecode', 'huffmanLengths'],
-  ],
-  distill: ['distillationLoss', 'softKl', 'softTargets', 'distillationOptions', 'hintLoss', 'teacherLogits'],
+  quantize: ['chooseQParams', 'quantize', 'dequantize', 'fakeQuantize', 'sqnr', 'planOf', 'quantizedSizeBytes'],
+  distill: ['distillationLoss', 'hintLoss', 'teacherLogits'],
 };
 
 const NAMESPACES: Record<string, Record<string, unknown>> = { prune, quantize, distill };

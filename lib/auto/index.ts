@@ -12,7 +12,3 @@ export type { AutoReport, ChosenPoint, LayerDecision } from './report';
 export type { Evaluation } from './evaluate';
 export type { FallbackReport, RankedLayer } from './fallback';
 export type { LayerSensitivity } from './sensitivity';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { fitLatencyModel } from './latency-model';
-export { JOURNAL_FILE } from './journal';

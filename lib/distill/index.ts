@@ -7,6 +7,3 @@ export type { DistillOptions, DistillReport } from './train';
 export { hintLoss } from './hint';
 export { teacherLogits } from './teacher-logits';
 export type { HintOptions } from './hint';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { softTargets } from './loss';

@@ -35,8 +35,3 @@ export type {
 export { toCoreML } from './coreml';
 export type { CoreMLExportOptions, CoreMLModel, CoreMLWeightMode, DecodedEqualReport } from './coreml';
 export type { WeightError } from './weight-error';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { ONNX_TARGETS } from './onnx';
-export { toFloat32Artifacts, converterQuantize } from './tfjs-artifacts';
-export * as coreml from './coreml';

@@ -14,7 +14,8 @@ import { defineJob, Executor } from '../exec';
 import { checkJobArgs } from '../exec/job';
 import { teacherLogits, train as distillTrain } from '../distill';
 import type { SoftScale } from '../distill';
-import { CandidateResult, CandidateTrainer, Evaluator, Genotype, genotypeKey, NasTask, ProxyRecipe } from '../nas';
+import { CandidateResult, CandidateTrainer, Evaluator, Genotype, NasTask, ProxyRecipe } from '../nas';
+import { genotypeKey } from '../nas/space';
 import {
   checkProxyData,
   checkRecipe,

@@ -29,10 +29,3 @@ export { LatencyTable } from './latency-table';
 export type { LatencyTableOptions, LayerLatency, EndToEndOptions } from './latency-table';
 export { latencyPredictor } from './genotype-latency';
 export type { PairedLatencyOptions } from './genotype-latency';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { genotypeKey } from './space';
-export { genotypeCost } from './proxy';
-export { endToEndLatencyMs, pearson } from './latency-table';
-export { pairedLatency } from './genotype-latency';
-export { spearman, kendall } from './rank-correlation';

@@ -27,6 +27,3 @@ export type { OnnxOptimizeReport } from './optimize';
 export { fixShapes } from './fix-shapes';
 export type { InputDims } from './fix-shapes';
 export type { OnnxRunOptions, OnnxRunReport, OnnxRunStage } from './recipe-run';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { ortWebPage } from './web';

@@ -10,6 +10,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import * as exporters from '../export';
+import { decodedEqual } from '../export/coreml';
 import { requireLayersModel } from '../core/graph';
 import { ModelArtifacts, writeArtifactFiles } from '../data/model-files';
 import { artifactsToGraphModel, artifactsToModel, modelToArtifacts } from '../data/model-io';
@@ -108,7 +109,7 @@ export function tfliteArtifact(model: tf.LayersModel, plan: QuantPlan | undefine
 export function coremlArtifact(model: tf.LayersModel, plan: QuantPlan | undefined): ArtifactOutcome {
   const weights = plan ? 'linear8' : 'float32';
   const file = exporters.toCoreML(model, { weights, ...(plan ? { plan } : {}) });
-  const check = exporters.coreml.decodedEqual(file.bytes, model, { weights });
+  const check = decodedEqual(file.bytes, model, { weights });
   return {
     format: 'coreml',
     runtime: 'coreml',

@@ -12,8 +12,3 @@ export type { SizeFigures } from './sizes';
 export type { BenchTarget, BenchReportRow } from './bench-stage';
 export type { StageModel, ScoreFn } from './stage-model';
 export type { PipelineReport, StageRecord, ArtifactRecord, InputRecord } from './report';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { openModel, disposeStageModel, stageInputShape, stageScores, scoreAccuracy, modelBytes } from './stage-model';
-export { stageTable, benchTable } from './report';
-export { reportFigures } from './report-figures';

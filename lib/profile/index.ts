@@ -16,6 +16,3 @@ export type { GraphColouring } from './graph-colour';
 export type { PrecisionSources, WeightSpecLike } from './precision';
 export { profileHtml } from './report-html';
 export type { ProfileHtmlOptions } from './report-html';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { latencyStats } from '../core/latency';

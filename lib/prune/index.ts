@@ -30,11 +30,3 @@ export { channels } from './channels';
 export type { PruneTarget, ResolvedRounding, TileStep } from './tiles';
 export type { RuntimeTile } from './tile-table';
 export type { ChannelOptions, ChannelReport, ChannelGroupReport } from './channels';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { sparsityOf } from './sparsity';
-export { encodeCsr, decodeCsr, csrBytes, gapAt } from '../core/csr';
-export { SparseMlp } from './sparse-mlp';
-export { channelNorms } from './importance';
-export { tileOf } from './tiles';
-export { MEASURED_TILES } from './tile-table';

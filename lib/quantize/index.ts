@@ -37,9 +37,3 @@ export type {
   DeepCompressReport,
   DeepCompressLayerReport,
 } from './deep-compress';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { qparamsFromRange } from './qparams';
-export { createObserver } from './observers';
-export { kmeansCluster } from './weight-sharing';
-export { huffmanEncode, huffmanDecode } from './huffman';

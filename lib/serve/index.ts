@@ -28,6 +28,3 @@ export type { SwapResult } from './model-manager';
 export type { ExecutorStats } from './worker-protocol';
 export type { Prediction, RankedClass } from './answer';
 export type { StaticServer, StaticServerOptions } from './static-server';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { metricValue, LATENCY_BUCKETS } from './metrics';

@@ -9,6 +9,3 @@ export type { Quantity, ColumnFormats } from './format';
 export { saveFigure } from './render';
 export type { HtmlBlock, HtmlPageOptions } from './html-page';
 export type { BannerData, BannerCheck } from './banner';
-
-// Kept public only for the course notebooks, until the course package re-exports them from their own files.
-export { renderUnavailableReason } from './render';

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { cli, mnistNpy, tmpDir } from '../cli/helpers';
 import { loadWideCnn } from '../../course/models/wide-cnn';
 import { saveModel } from '../../lib/data/model-io';
-import { JOURNAL_FILE } from '../../lib/auto';
+import { JOURNAL_FILE } from '../../lib/auto/journal';
 import { MAIN } from '../cli/helpers';
 
 const journalEntries = (dir: string): number => {

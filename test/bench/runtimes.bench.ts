@@ -34,15 +34,15 @@ async function main(): Promise<void> {
   const sparseRuntimes: BenchRuntime[] = [
     tfc.bench.tfjsRuntime(compressed.model, 'wasm', { model: 'simplenet-pruned90' }),
   ];
-  if (typeof api.prune?.SparseMlp === 'function') {
-    const mlp = tfc.prune.SparseMlp.fromModel(compressed.model);
+  {
+    const mlp = course.SparseMlp.fromModel(compressed.model);
     sparseRuntimes.push(
       tfc.bench.functionRuntime('sparse-csr', (x, n) => mlp.predict(x, n), {
         model: 'simplenet-pruned90',
         inputShape: [mlp.inputSize],
       }),
     );
-  } else notes.push('prune.SparseMlp missing: no sparse rows');
+  }
   // One harness call: every runtime interleaved in the same rounds; then the pure-JS cpu backend
   // on its own (its garbage would slow whatever runs next).
   const rows = [

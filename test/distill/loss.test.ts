@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { distillationLoss, softTargets } from '../../lib/distill';
+import { distillationLoss } from '../../lib/distill';
+import { softTargets } from '../../lib/distill/loss';
 import { softKl } from '../../lib/distill/loss';
 import { ConfigError, ShapeError } from '../../lib/errors';
 import { Rng } from '../../lib/core/rng';

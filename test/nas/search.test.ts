@@ -6,12 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import {
   agingEvolution,
   randomSearch,
-  genotypeKey,
-  genotypeCost,
   buildModel,
   LatencyTable,
   latencyPredictor,
-  pairedLatency,
   LocalEvaluator,
   Evaluator,
   Genotype,
@@ -21,6 +18,9 @@ import {
   NasTask,
   taskOf,
 } from '../../lib/nas';
+import { genotypeKey } from '../../lib/nas/space';
+import { genotypeCost } from '../../lib/nas/proxy';
+import { pairedLatency } from '../../lib/nas/genotype-latency';
 import { proxyEvaluate } from '../../lib/nas/proxy';
 import { ConfigError } from '../../lib/errors';
 import { loadMnist } from '../../course/data/mnist';

@@ -2,20 +2,20 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import {
   buildModel,
-  genotypeKey,
   mutate,
   sample,
   validateSpace,
   paretoFront,
-  pearson,
-  spearman,
-  kendall,
   taskOf,
   MlpSpace,
   CnnSpace,
   Genotype,
   NasTask,
 } from '../../lib/nas';
+import { genotypeKey } from '../../lib/nas/space';
+import { spearman } from '../../lib/nas/rank-correlation';
+import { pearson } from '../../lib/nas/latency-table';
+import { kendall } from '../../lib/nas/rank-correlation';
 import { checkGenotype } from '../../lib/nas/space';
 import { ranks } from '../../lib/nas/rank-correlation';
 import { poolMatrix } from '../../lib/nas/build';

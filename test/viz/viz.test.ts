@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { expect } from 'chai';
 import { chromium } from 'playwright-core';
-import { lineChart, barChart, histogram, imageGrid, saveFigure, renderUnavailableReason } from '../../lib/viz';
+import { lineChart, barChart, histogram, imageGrid, saveFigure } from '../../lib/viz';
+import { renderUnavailableReason } from '../../lib/viz/render';
 import { renderPng, closeRenderer, CHROMIUM_PATH, CHROMIUM_ARGS } from '../../lib/viz/render';
 import { tableText } from '../../lib/viz/table';
 

@@ -10,7 +10,8 @@ import { writeJsonAtomic } from '../../core/atomic';
 import type { Preprocessing } from '../../data/preprocess';
 import { checkOutputFolder, hasOutputMarker, writeOutputFolder } from '../../core/safe-output';
 import { disposeStageModel, stageInputShape } from '../../pipeline/stage-model';
-import { AutoTarget, JOURNAL_FILE, autoRecipe, search, splitData } from '../../auto';
+import { AutoTarget, autoRecipe, search, splitData } from '../../auto';
+import { JOURNAL_FILE } from '../../auto/journal';
 import { AUTO_GOALS, resolveAutoOptions } from '../../auto/options';
 import { CommandSpec, ParsedArgs, UsageError, choiceArg, numberArg, stringArg } from '../args';
 import {

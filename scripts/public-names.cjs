@@ -38,7 +38,7 @@ const PURPOSE = {
   prune:
     'pruning: magnitude masks and schedules, fine-tuning, sensitivity, channel pruning over the dependency graph, sizes',
   quantize:
-    'quantization: qparams and affine ops, post-training (static, dynamic), quantization-aware training, weight sharing',
+    'quantization: qparams and affine ops, post-training (static, dynamic), quantization-aware training, weight sharing, BatchNorm folding, Deep Compression',
   serve: 'the inference server over a versioned model registry, and publishing models and run folders to it',
   viz: 'Plotly charts and tables for notebooks, and figures saved as PNG',
 };

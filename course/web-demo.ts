@@ -90,10 +90,10 @@ function writeModel(dir: string, m: WebModel): Omit<WebModelEntry, 'key' | 'labe
       kind: 'onnx',
       runtime: 'onnxruntime-web',
       files: sizes(folder, ['model.onnx']),
-      format: m.onnx.mode === 'float32' ? 'ONNX float32' : `ONNX INT8 (${m.onnx.mode})`,
-      inputName: m.onnx.inputName,
-      outputName: m.onnx.outputName,
-      inputShape: m.onnx.inputShape,
+      format: m.onnx.report.mode === 'float32' ? 'ONNX float32' : `ONNX INT8 (${m.onnx.report.mode})`,
+      inputName: m.onnx.report.inputName,
+      outputName: m.onnx.report.outputName,
+      inputShape: m.onnx.report.inputShape,
     };
   }
   if (m.kind === 'tfjs-deep-compression') {

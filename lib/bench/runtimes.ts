@@ -130,7 +130,7 @@ export function ortRuntime(source: OnnxModel | Uint8Array, options: OrtRuntimeOp
   const bytes = source instanceof Uint8Array ? source : source.bytes;
   const inputShape = checkShape(
     'ortRuntime',
-    options.inputShape ?? (source instanceof Uint8Array ? inspectOnnx(bytes).inputShape : source.inputShape),
+    options.inputShape ?? (source instanceof Uint8Array ? inspectOnnx(bytes).inputShape : source.report.inputShape),
   );
   let session: InferenceSession | undefined;
   return {

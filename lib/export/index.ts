@@ -3,10 +3,18 @@
 // (NeuralNetwork; structural validation only) and TensorFlow.js artifacts with the converter's
 // quantized weights, for layers and graph models (the converter's --quantize_* flags in JS); the
 // inference form (BatchNormalization folded, ReLU fused) that deployment converters run.
+//
+// Result shape (one rule for every exporter; inputs are never mutated; reports are plain JSON):
+// - a single-file format returns `{bytes, report}`: toOnnx, toTflite, toCoreML, toDeepCompressed;
+// - TensorFlow.js artifacts (model.json plus weight files) return `{artifacts, report}` with a
+//   tfjs `ModelArtifacts`, the product tfjs itself saves and loads (tf.io.fromMemory, saveModel):
+//   quantizedArtifacts, quantizeGraphArtifacts;
+// - a model transform returns `{model, report}`: inferenceForm.
 export { toOnnx, ortSession, runOrt, ortPredictLabels, inspectOnnx, checkOnnxTarget, TARGETS } from './onnx';
 export type {
   OnnxExportOptions,
   OnnxModel,
+  OnnxReport,
   OrtSessionOptions,
   OrtPredictOptions,
   OnnxSummary,
@@ -26,6 +34,7 @@ export { toTflite, inspectTflite, tfliteInterpreter, runTflite, tflitePredictor 
 export type {
   TfliteExportOptions,
   TfliteModel,
+  TfliteReport,
   TfliteSummary,
   TfliteTensorSummary,
   TfliteOperatorSummary,
@@ -33,5 +42,5 @@ export type {
   TfliteInterpreterOptions,
 } from './tflite';
 export { toCoreML } from './coreml';
-export type { CoreMLExportOptions, CoreMLModel, CoreMLWeightMode, DecodedEqualReport } from './coreml';
+export type { CoreMLExportOptions, CoreMLModel, CoreMLReport, CoreMLWeightMode, DecodedEqualReport } from './coreml';
 export type { WeightError } from './weight-error';

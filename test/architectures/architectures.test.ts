@@ -195,7 +195,7 @@ describe('full-size Keras architectures (slow)', function () {
           const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
           const diff = maxAbsDiff(want, got.data);
           console.log(
-            `      ${arch.name}: ONNX ${onnxModel.sizeBytes} bytes, max |tfjs - ORT| = ${diff.toExponential(2)}`,
+            `      ${arch.name}: ONNX ${onnxModel.report.sizeBytes} bytes, max |tfjs - ORT| = ${diff.toExponential(2)}`,
           );
           expect(got.dims).to.deep.equal([2, 1000]);
           expect(diff).to.be.at.most(1e-4);
@@ -213,7 +213,7 @@ describe('full-size Keras architectures (slow)', function () {
           const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
           const diff = maxAbsDiff(want, got);
           console.log(
-            `      ${arch.name}: TFLite ${tflite.sizeBytes} bytes, max |tfjs - TFLite| = ${diff.toExponential(2)}`,
+            `      ${arch.name}: TFLite ${tflite.report.sizeBytes} bytes, max |tfjs - TFLite| = ${diff.toExponential(2)}`,
           );
           expect(got.length).to.equal(2000);
           expect(diff).to.be.at.most(1e-4);

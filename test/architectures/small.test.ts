@@ -79,7 +79,7 @@ describe('Keras architectures, small variants', () => {
         expect(p.warnings).to.deep.equal([]);
         expect(p.totals.params).to.equal(model.countParams());
         const onnxModel = toOnnx(model);
-        for (const op of arch.ops) expect(onnxModel.ops[op], op).to.be.at.least(1);
+        for (const op of arch.ops) expect(onnxModel.report.ops[op], op).to.be.at.least(1);
         const session = await ortSession(onnxModel);
         try {
           const got = await runOrt(session, x.dataSync() as Float32Array, x.shape);

@@ -93,7 +93,7 @@ async function realModel(): Promise<Record<string, unknown>> {
     version: MNIST_CNN.packageVersion,
     licence: MNIST_CNN.licence,
     params: MNIST_CNN.expectedParams,
-    onnxSizeBytes: onnx.sizeBytes,
+    onnxSizeBytes: onnx.report.sizeBytes,
     tfjsAccuracy: tfjsCorrect / test.count,
     ortFp32Accuracy: ortCorrect / test.count,
     ortFp32Top1Agreement: agree / test.count,

@@ -178,7 +178,7 @@ async function main(): Promise<void> {
       calibrationSeconds: calib.seconds,
       calibrationBatchSize: calib.batchSize,
       calibrationEstimateBytes: calib.estimateBytes,
-      onnxFp32SizeBytes: fp32Onnx.sizeBytes,
+      onnxFp32SizeBytes: fp32Onnx.report.sizeBytes,
       onnxInt8SizeBytes: fusedBytes.length,
       params: model.countParams(),
       placements: variants,

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       dynamicSpeedupBatch256: p50('fp32', 256) / p50('int8Dynamic', 256),
       threads: 1,
       ...figures,
-      sizeBytes: Object.fromEntries(Object.entries(models).map(([k, m]) => [k, m.sizeBytes])),
+      sizeBytes: Object.fromEntries(Object.entries(models).map(([k, m]) => [k, m.report.sizeBytes])),
     },
     cpuFlags: cpu.cpuFlags,
     cpuModel: cpu.cpuModel,

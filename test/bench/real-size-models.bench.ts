@@ -72,7 +72,7 @@ async function distillationAndCombined(): Promise<Record<string, Record<string, 
     weights: 'seeded random (speed and size only)',
     teacherParams: teacher.countParams(),
     studentParams: student.countParams(),
-    sizeRatio: onnx.student.sizeBytes / onnx.teacher.sizeBytes,
+    sizeRatio: onnx.student.report.sizeBytes / onnx.teacher.report.sizeBytes,
     speedup: p50(one, 'resnet50', 'ort-fp32', 1) / p50(one, 'mobilenetv2', 'ort-fp32', 1),
     speedupBatched: p50(batched, 'resnet50', 'ort-fp32', BATCH) / p50(batched, 'mobilenetv2', 'ort-fp32', BATCH),
     speedupTfjsBatch1: p50(one, 'resnet50', 'tfjs-wasm', 1) / p50(one, 'mobilenetv2', 'tfjs-wasm', 1),
@@ -82,7 +82,7 @@ async function distillationAndCombined(): Promise<Record<string, Record<string, 
   };
   const combined = {
     what: 'ResNet50 fp32 (teacher) -> MobileNetV2 1.0 static INT8: distillation and quantization together, both in ORT',
-    sizeRatio: onnx.studentInt8.sizeBytes / onnx.teacher.sizeBytes,
+    sizeRatio: onnx.studentInt8.report.sizeBytes / onnx.teacher.report.sizeBytes,
     speedup: p50(one, 'resnet50', 'ort-fp32', 1) / p50(one, 'mobilenetv2', 'ort-int8', 1),
     speedupBatched: p50(batched, 'resnet50', 'ort-fp32', BATCH) / p50(batched, 'mobilenetv2', 'ort-int8', BATCH),
   };
@@ -190,7 +190,9 @@ async function architectureSearch(): Promise<Record<string, unknown>> {
     front: front.map((c) => c.name),
     chosen: {
       ...chosen,
-      sizeRatio: (onnx.get(chosen.name) as OnnxModel).sizeBytes / (onnx.get(nameOf(reference)) as OnnxModel).sizeBytes,
+      sizeRatio:
+        (onnx.get(chosen.name) as OnnxModel).report.sizeBytes /
+        (onnx.get(nameOf(reference)) as OnnxModel).report.sizeBytes,
       macsRatio: chosen.macs / (macs.get(nameOf(reference)) as number),
       speedupOnTarget: p50(final, 'reference', 'ort-fp32', 1) / p50(final, 'chosen', 'ort-fp32', 1),
     },

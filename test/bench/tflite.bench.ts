@@ -77,8 +77,8 @@ async function main(): Promise<void> {
         );
       }
     }
-    const fp32Bytes = toTflite(model).sizeBytes;
-    const int8Bytes = toTflite(q).sizeBytes;
+    const fp32Bytes = toTflite(model).report.sizeBytes;
+    const int8Bytes = toTflite(q).report.sizeBytes;
     results[name] = {
       ...figures,
       tfliteFp32Bytes: fp32Bytes,

@@ -37,9 +37,9 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
     const sizes: Record<string, number> = {};
     for (const weights of MODES) {
       const m = toCoreML(model, { weights });
-      sizes[weights] = m.sizeBytes;
-      expect(m.layers).to.deep.equal({ innerProduct: 3, activation: 2 });
-      expect(m.inputShape).to.deep.equal([1, 784, 1, 1]);
+      sizes[weights] = m.report.sizeBytes;
+      expect(m.report.layers).to.deep.equal({ innerProduct: 3, activation: 2 });
+      expect(m.report.inputShape).to.deep.equal([1, 784, 1, 1]);
       const report = decodedEqual(m.bytes, model, { weights });
       expect(report.mismatches).to.deep.equal([]);
       expect(report.equal).to.equal(true);
@@ -66,7 +66,7 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
         expect(report.mismatches, `${model.name} ${weights}`).to.deep.equal([]);
       }
     }
-    const cnnLayers = toCoreML(models[0] as tf.LayersModel).layers;
+    const cnnLayers = toCoreML(models[0] as tf.LayersModel).report.layers;
     expect(cnnLayers).to.deep.equal({
       convolution: 2,
       batchnorm: 2,
@@ -75,7 +75,7 @@ describe('export/coreml (structural validation only; not run in Core ML here)', 
       flatten: 1,
       innerProduct: 2,
     });
-    const mobile = toCoreML(models[2] as tf.LayersModel).layers;
+    const mobile = toCoreML(models[2] as tf.LayersModel).report.layers;
     expect(mobile.clip).to.be.above(0); // ReLU6 as clip [0, 6]
     expect(mobile.padding).to.be.above(0); // ZeroPadding2D
     models.forEach((m) => m.dispose());

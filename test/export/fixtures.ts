@@ -75,5 +75,5 @@ export async function compareWithOrt(
   let diff = 0;
   for (let i = 0; i < w.length; i++) diff = Math.max(diff, Math.abs((w[i] as number) - (got.data[i] as number)));
   tf.dispose([x, want]);
-  return { diff, ops: onnxModel.ops as Record<string, number> };
+  return { diff, ops: onnxModel.report.ops as Record<string, number> };
 }

@@ -109,7 +109,7 @@ describe('export/onnx int4 weight-only (MatMulNBits)', () => {
           weightSymmetric,
         });
         const onnx = toOnnx(q);
-        expect(onnx.ops).to.deep.equal({ MatMulNBits: 3, Relu: 2, Identity: 1 });
+        expect(onnx.report.ops).to.deep.equal({ MatMulNBits: 3, Relu: 2, Identity: 1 });
         const { maxDiff, maxAbs } = await ortVsTfjs(q, flat);
         expect(maxDiff, `blocks of ${blockSize}, symmetric ${weightSymmetric}`).to.be.at.most(1e-5 * maxAbs);
         q.dispose();
@@ -126,8 +126,8 @@ describe('export/onnx int4 weight-only (MatMulNBits)', () => {
         const onnx = toOnnx(q);
         expect(inspectOnnx(onnx.bytes).initializerBytes, `${model.name} ${weightSymmetric}`).to.equal(report.sizeBytes);
         if (model === conv) {
-          expect(onnx.ops.MatMulNBits).to.equal(2);
-          expect(onnx.ops.DequantizeLinear).to.equal(2); // the 8-bit convolution kernels
+          expect(onnx.report.ops.MatMulNBits).to.equal(2);
+          expect(onnx.report.ops.DequantizeLinear).to.equal(2); // the 8-bit convolution kernels
           const { maxDiff, maxAbs } = await ortVsTfjs(q, images);
           expect(maxDiff).to.be.at.most(1e-5 * maxAbs);
         }
@@ -135,7 +135,7 @@ describe('export/onnx int4 weight-only (MatMulNBits)', () => {
       }
     }
     const { model: q4 } = await postTraining(mlp, { mode: 'weight-only', weightBits: 4 });
-    expect(toOnnx(q4).sizeBytes / toOnnx(mlp).sizeBytes).to.be.below(0.2);
+    expect(toOnnx(q4).report.sizeBytes / toOnnx(mlp).report.sizeBytes).to.be.below(0.2);
     q4.dispose();
     images.dispose();
     conv.dispose();

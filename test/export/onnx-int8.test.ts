@@ -70,9 +70,9 @@ describe('export/onnx INT8', () => {
       calibrationCount: 500,
     });
     const onnx = toOnnx(q);
-    expect(onnx.mode).to.equal('static');
-    expect(onnx.ops.QuantizeLinear).to.equal(4); // input + 3 layer outputs (ReLU inline)
-    expect(onnx.ops.DequantizeLinear).to.equal(4 + 3 + 3); // activations + kernels + int32 biases
+    expect(onnx.report.mode).to.equal('static');
+    expect(onnx.report.ops.QuantizeLinear).to.equal(4); // input + 3 layer outputs (ReLU inline)
+    expect(onnx.report.ops.DequantizeLinear).to.equal(4 + 3 + 3); // activations + kernels + int32 biases
     expect((await runBoth(q, flat)).agree).to.be.at.least(0.99);
     expect((await optimizedOps(onnx.bytes))['com.microsoft.QGemm']).to.equal(3);
     q.dispose();
@@ -85,7 +85,7 @@ describe('export/onnx INT8', () => {
     });
     expect(report.foldedBatchNorm.length).to.equal(2);
     const onnx = toOnnx(q);
-    expect(onnx.ops.BatchNormalization).to.equal(undefined);
+    expect(onnx.report.ops.BatchNormalization).to.equal(undefined);
     expect((await runBoth(q, images)).agree).to.be.at.least(0.99);
     const fused = await optimizedOps(onnx.bytes);
     expect(fused['com.microsoft.QLinearConv']).to.equal(2);
@@ -121,11 +121,11 @@ describe('export/onnx INT8', () => {
   it('dynamic INT8: DynamicQuantizeLinear + MatMulInteger for Dense, convolutions float; ORT agrees on >= 99%', async () => {
     const { model: q } = await postTraining(mlp, { mode: 'dynamic' });
     const onnx = toOnnx(q);
-    expect(onnx.ops.MatMulInteger).to.equal(3);
-    expect(onnx.ops.DynamicQuantizeLinear).to.equal(3);
+    expect(onnx.report.ops.MatMulInteger).to.equal(3);
+    expect(onnx.report.ops.DynamicQuantizeLinear).to.equal(3);
     expect((await runBoth(q, flat)).agree).to.be.at.least(0.99);
     const { model: qc } = await postTraining(conv, { mode: 'dynamic' });
-    const ops = toOnnx(qc).ops;
+    const ops = toOnnx(qc).report.ops;
     expect([ops.Conv, ops.ConvInteger, ops.MatMulInteger]).to.deep.equal([2, undefined, 2]);
     expect((await runBoth(qc, images)).agree).to.be.at.least(0.99);
     [q, qc].forEach((v) => v.dispose());
@@ -145,7 +145,7 @@ describe('export/onnx INT8', () => {
         const { initializerBytes, nodes } = inspectOnnx(onnx.bytes);
         expect(initializerBytes, `${model.name} ${mode}`).to.equal(report.sizeBytes);
         // The rest of the file is protobuf: names, node and tensor headers.
-        expect(onnx.sizeBytes - initializerBytes, 'protobuf overhead').to.be.below(200 * nodes);
+        expect(onnx.report.sizeBytes - initializerBytes, 'protobuf overhead').to.be.below(200 * nodes);
         q.dispose();
       }
     }
@@ -156,7 +156,7 @@ describe('export/onnx INT8', () => {
   it('weight-only INT8 (DequantizeLinear kernels): ORT agrees on >= 99% and the file is about a quarter', async () => {
     const { model: q } = await postTraining(mlp, { mode: 'weight-only' });
     expect((await runBoth(q, flat)).agree).to.be.at.least(0.99);
-    expect(toOnnx(q).sizeBytes / toOnnx(mlp).sizeBytes).to.be.below(0.3);
+    expect(toOnnx(q).report.sizeBytes / toOnnx(mlp).report.sizeBytes).to.be.below(0.3);
     q.dispose();
   });
 

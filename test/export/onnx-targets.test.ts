@@ -102,10 +102,10 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
         calibrationCount: 300,
       });
       const trt = toOnnx(q, { target: 'tensorrt' });
-      expect(trt.target).to.equal('tensorrt');
+      expect(trt.report.target).to.equal('tensorrt');
       expect(checkOnnxTarget(trt.bytes, 'tensorrt'), model.name).to.deep.equal([]);
       // The plan's uint8 grids were re-derived as symmetric int8 over the same ranges.
-      expect(trt.regridded.length).to.be.above(0);
+      expect(trt.report.regridded.length).to.be.above(0);
       expect(await agreement(trt.bytes, q, x), model.name).to.be.at.least(0.98);
       // The default (ONNX Runtime) form breaks TensorRT's rules: uint8 activations and int32 biases.
       const ortForm = checkOnnxTarget(toOnnx(q).bytes, 'tensorrt').map((r) => r.rule);
@@ -124,7 +124,7 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
     expect(report.points.filter((p) => p.point).every((p) => p.zeroPoint === 0)).to.equal(true);
     for (const target of TARGETS) {
       const file = toOnnx(q, { target });
-      expect(file.regridded, target).to.deep.equal([]);
+      expect(file.report.regridded, target).to.deep.equal([]);
       expect(checkOnnxTarget(file.bytes, target), target).to.deep.equal([]);
       expect(await agreement(file.bytes, q, flat), target).to.be.at.least(0.99);
     }
@@ -137,7 +137,7 @@ describe('export/onnx target profiles (TensorRT, OpenVINO rules; run in ONNX Run
       calibrationCount: 300,
     });
     const ov = toOnnx(q, { target: 'openvino' });
-    expect(ov.regridded).to.deep.equal([]); // OpenVINO takes the uint8 grids as planned
+    expect(ov.report.regridded).to.deep.equal([]); // OpenVINO takes the uint8 grids as planned
     expect(checkOnnxTarget(ov.bytes, 'openvino')).to.deep.equal([]);
     expect(await agreement(ov.bytes, q, images)).to.be.at.least(0.99);
     q.dispose();

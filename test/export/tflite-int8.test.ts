@@ -63,8 +63,8 @@ describe('export/tflite INT8', () => {
       granularity: 'per-tensor',
     });
     const t = toTflite(q);
-    expect(t.mode).to.equal('int8');
-    expect(t.floatLayers).to.deep.equal([]);
+    expect(t.report.mode).to.equal('int8');
+    expect(t.report.floatLayers).to.deep.equal([]);
     const s = inspectTflite(t.bytes);
     expect(s.ops).to.deep.equal({ QUANTIZE: 1, FULLY_CONNECTED: 3, DEQUANTIZE: 1 });
     expect(
@@ -96,7 +96,7 @@ describe('export/tflite INT8', () => {
     }
     const { tflite, sim } = run(q, [784]);
     expect(top1Agreement(tflite, sim, 10)).to.be.at.least(0.99);
-    expect(t.sizeBytes / toTflite(mlp).sizeBytes).to.be.below(0.3);
+    expect(t.report.sizeBytes / toTflite(mlp).report.sizeBytes).to.be.below(0.3);
     q.dispose();
   });
 
@@ -107,7 +107,7 @@ describe('export/tflite INT8', () => {
     });
     expect(planOf(q)!.weights.fc1?.axis).to.equal(1); // the plan is per channel
     const t = toTflite(q);
-    expect(t.notes.filter((n) => /re-quantized per tensor/.test(n))).to.have.length(3);
+    expect(t.report.notes.filter((n) => /re-quantized per tensor/.test(n))).to.have.length(3);
     const fc1 = inspectTflite(t.bytes).tensors.find((x) => x.name === 'fc1/kernel');
     expect(fc1?.quantization?.scale).to.have.length(1);
     const perTensor = run(q, [784]);
@@ -147,7 +147,7 @@ describe('export/tflite INT8', () => {
     });
     expect(report.foldedBatchNorm).to.have.length(2);
     const t = toTflite(q);
-    expect(t.floatLayers).to.deep.equal([]);
+    expect(t.report.floatLayers).to.deep.equal([]);
     const s = inspectTflite(t.bytes);
     expect(s.ops).to.deep.equal({
       QUANTIZE: 1,
@@ -212,7 +212,7 @@ describe('export/tflite INT8', () => {
       true,
     );
     // Only the classifier (Dense with an inline softmax: no calibrated grid before the softmax) runs in float32.
-    expect(t.floatLayers.map((f) => f.layer)).to.deep.equal(['predictions']);
+    expect(t.report.floatLayers.map((f) => f.layer)).to.deep.equal(['predictions']);
     const x = randomInput([16, 32, 32, 3], 9);
     const xt = tf.tensor(x, [16, 32, 32, 3]);
     const float = tf.tidy(() => (model.predict(xt) as tf.Tensor).dataSync());
@@ -238,7 +238,7 @@ describe('export/tflite INT8', () => {
     );
     calibration.dispose();
     const t = toTflite(q, { batchSize: 4 });
-    expect(t.floatLayers.map((f) => f.layer)).to.deep.equal(['bn', 'd1', 'bn2']);
+    expect(t.report.floatLayers.map((f) => f.layer)).to.deep.equal(['bn', 'd1', 'bn2']);
     const x = randomInput([8, 9, 8, 3], 3);
     const xt = tf.tensor(x, [8, 9, 8, 3]);
     const float = tf.tidy(() => (model.predict(xt) as tf.Tensor).dataSync());

@@ -45,7 +45,7 @@ describe('quantize/quantizationAwareTraining', () => {
     );
     expect(planOf(qat)?.weights.fc1?.bits).to.equal(2);
     // The quantized model exports to ONNX QDQ like a PTQ model: input and three layer outputs.
-    expect(toOnnx(qat).ops.QuantizeLinear).to.equal(4);
+    expect(toOnnx(qat).report.ops.QuantizeLinear).to.equal(4);
     // convertQat builds the same activation grids from the learned ranges.
     const { model: again, report: converted } = await convertQat(mlp, { ranges: report.ranges, weightBits: 2 });
     expect(JSON.parse(JSON.stringify(converted))).to.deep.equal(converted);

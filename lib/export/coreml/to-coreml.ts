@@ -94,7 +94,13 @@ export interface CoreMLExportOptions {
 
 /** An exported Core ML model. */
 export interface CoreMLModel {
+  /** The .mlmodel file. */
   readonly bytes: Uint8Array;
+  readonly report: CoreMLReport;
+}
+
+/** What {@link toCoreML} wrote (plain JSON). */
+export interface CoreMLReport {
   readonly sizeBytes: number;
   readonly specificationVersion: number;
   readonly weights: CoreMLWeightMode;
@@ -194,14 +200,16 @@ export function toCoreML(model: tf.LayersModel, options: CoreMLExportOptions = {
   }
   return {
     bytes,
-    sizeBytes: bytes.length,
-    specificationVersion: COREML_SPEC_VERSION,
-    weights,
-    inputName: 'input',
-    outputName: 'output',
-    inputShape: input.shape,
-    outputShape: last.shape,
-    layers: counts,
-    quantizedKernels: ctx.quantizedKernels,
+    report: {
+      sizeBytes: bytes.length,
+      specificationVersion: COREML_SPEC_VERSION,
+      weights,
+      inputName: 'input',
+      outputName: 'output',
+      inputShape: [...input.shape],
+      outputShape: [...last.shape],
+      layers: counts,
+      quantizedKernels: [...ctx.quantizedKernels],
+    },
   };
 }

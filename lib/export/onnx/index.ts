@@ -1,7 +1,7 @@
 // ONNX export (opset 13) and ONNX Runtime helpers.
 export { toOnnx, CONVERTERS, hasConverter } from './to-onnx';
 export type { Refusal } from './to-onnx';
-export type { OnnxExportOptions, OnnxModel } from './to-onnx';
+export type { OnnxExportOptions, OnnxModel, OnnxReport } from './to-onnx';
 export { OPSET, IR_VERSION } from './builder';
 export { ortSession, runOrt, onnxRuntime, ortPredictLabels } from './runtime';
 export type { OrtSessionOptions, OrtPredictOptions } from './runtime';

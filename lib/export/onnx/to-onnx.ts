@@ -131,7 +131,13 @@ export interface OnnxExportOptions {
 
 /** An exported ONNX model. */
 export interface OnnxModel {
+  /** The .onnx file. */
   readonly bytes: Uint8Array;
+  readonly report: OnnxReport;
+}
+
+/** What {@link toOnnx} wrote (plain JSON). */
+export interface OnnxReport {
   readonly sizeBytes: number;
   readonly opset: number;
   readonly mode: 'float32' | QuantPlan['mode'];
@@ -242,16 +248,18 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
   for (const n of g.nodes) ops[n.opType as string] = (ops[n.opType as string] ?? 0) + 1;
   return {
     bytes,
-    sizeBytes: bytes.length,
-    opset: OPSET,
-    mode: plan?.mode ?? 'float32',
-    target: target.target,
-    regridded,
-    inputName,
-    outputName: outName,
-    inputShape,
-    outputShape: out.shape,
-    ops,
+    report: {
+      sizeBytes: bytes.length,
+      opset: OPSET,
+      mode: plan?.mode ?? 'float32',
+      target: target.target,
+      regridded: [...regridded],
+      inputName,
+      outputName: outName,
+      inputShape: [...inputShape],
+      outputShape: [...out.shape],
+      ops: { ...ops },
+    },
   };
 }
 

@@ -98,7 +98,13 @@ export interface TfliteExportOptions {
 
 /** An exported TFLite model. */
 export interface TfliteModel {
+  /** The .tflite file. */
   readonly bytes: Uint8Array;
+  readonly report: TfliteReport;
+}
+
+/** What {@link toTflite} wrote (plain JSON). */
+export interface TfliteReport {
   readonly sizeBytes: number;
   readonly mode: 'float32' | 'int8';
   readonly batchSize: number;
@@ -184,13 +190,15 @@ export function toTflite(model: tf.LayersModel, options: TfliteExportOptions = {
   const bytes = w.encode([inputTensor], [output], options.description ?? `tfjs-compress: ${model.name}`);
   return {
     bytes,
-    sizeBytes: bytes.length,
-    mode: quant ? 'int8' : 'float32',
-    batchSize: batch,
-    inputShape: inputNode.outputShape,
-    outputShape: out.shape.slice(1),
-    ops: w.opCounts(),
-    floatLayers: ctx.floatLayers,
-    notes: ctx.notes,
+    report: {
+      sizeBytes: bytes.length,
+      mode: quant ? 'int8' : 'float32',
+      batchSize: batch,
+      inputShape: [...inputNode.outputShape],
+      outputShape: out.shape.slice(1),
+      ops: w.opCounts(),
+      floatLayers: ctx.floatLayers.map((f) => ({ ...f })),
+      notes: [...ctx.notes],
+    },
   };
 }

@@ -36,10 +36,12 @@ export interface TfjsWeightReport {
   readonly sizeBytes: number;
   readonly scale?: number;
   readonly min?: number;
-  /** SQNR (dB) of the decoded weight against the float weight (Infinity when exact). */
+  /** SQNR (dB) of the decoded weight against the float weight; left out when not finite (JSON has no Infinity). */
   readonly sqnrDb?: number;
-  /** The lowest SQNR of any output channel (per-channel axis of the registry, else the last axis). */
+  /** The lowest SQNR of any output channel (per-channel axis of the registry, else the last axis); left out when not finite. */
   readonly minChannelSqnrDb?: number;
+  /** The decoded weight equals the float weight exactly (its SQNR is infinite). */
+  readonly exact?: true;
   /** 'auto': why this type. */
   readonly reason?: string;
 }
@@ -171,12 +173,17 @@ export function encodeWeight(
       dtype: chosen.dtype,
       sizeBytes: chosen.bytes.byteLength,
       ...(chosen.scale !== undefined ? { scale: chosen.scale, min: chosen.min } : {}),
-      sqnrDb: chosen.error.sqnrDb,
-      minChannelSqnrDb: chosen.error.minChannelSqnrDb,
+      ...finite('sqnrDb', chosen.error.sqnrDb),
+      ...finite('minChannelSqnrDb', chosen.error.minChannelSqnrDb),
+      ...(chosen.error.sqnrDb === Infinity ? { exact: true as const } : {}),
       ...(reason ? { reason } : {}),
     },
   };
 }
+
+/** `{[key]: value}` when value is finite, else nothing: a report stays plain JSON. */
+const finite = <K extends string>(key: K, value: number): Partial<Record<K, number>> =>
+  Number.isFinite(value) ? ({ [key]: value } as Record<K, number>) : {};
 
 /**
  * Artifacts of `model` with the selected weights quantized (model.json manifest + one weights

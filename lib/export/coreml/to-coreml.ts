@@ -126,6 +126,8 @@ const MODES: readonly CoreMLWeightMode[] = ['float32', 'float16', 'linear8', 'lu
  */
 export function toCoreML(model: tf.LayersModel, options: CoreMLExportOptions = {}): CoreMLModel {
   requireLayersModel(model, 'toCoreML');
+  if (!options || typeof options !== 'object' || Array.isArray(options))
+    throw new ConfigError(`toCoreML: options as an object, got ${describe(options)}. Pass {} or leave them out.`);
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new ExportError(
       `toCoreML: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`,

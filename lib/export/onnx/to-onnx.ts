@@ -3,7 +3,7 @@
 // form ONNX Runtime fuses into QGemm / QLinearConv and TensorRT consumes), or dynamic INT8
 // (DynamicQuantizeLinear + MatMulInteger). The graph's input and output keep tfjs's NHWC order.
 import * as tf from '@tensorflow/tfjs';
-import { ExportError } from '../../errors';
+import { ConfigError, ExportError, describe } from '../../errors';
 import { GraphNode, modelGraph, requireLayersModel } from '../../core/graph';
 import { LayerClass } from '../../core/layers';
 import { QuantPlan, planOf } from '../../quantize/plan';
@@ -163,6 +163,8 @@ export interface OnnxReport {
  */
 export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxModel {
   requireLayersModel(model, 'toOnnx');
+  if (!options || typeof options !== 'object' || Array.isArray(options))
+    throw new ConfigError(`toOnnx: options as an object, got ${describe(options)}. Pass {} or leave them out.`);
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new ExportError(
       `toOnnx: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`,

@@ -126,6 +126,8 @@ export interface TfliteReport {
  */
 export function toTflite(model: tf.LayersModel, options: TfliteExportOptions = {}): TfliteModel {
   requireLayersModel(model, 'toTflite');
+  if (!options || typeof options !== 'object' || Array.isArray(options))
+    throw new ConfigError(`toTflite: options as an object, got ${describe(options)}. Pass {} or leave them out.`);
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new ExportError(
       `toTflite: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`,

@@ -122,7 +122,7 @@ const MODES: readonly CoreMLWeightMode[] = ['float32', 'float16', 'linear8', 'lu
  * bytes). Structural validation only: decode it with {@link decodedEqual}; it is not run in
  * Core ML here (no Core ML runtime on Linux). Unsupported layers throw an ExportError naming the
  * layer and the way out; non-finite weights are refused. The model is not modified.
- * @example const {bytes} = toCoreML(simpleNet({seed: 1}), {weights: 'linear8'}); // write it to simplenet.mlmodel
+ * @example const {bytes, report} = toCoreML(simpleNet({seed: 1}), {weights: 'linear8'}); // write bytes to simplenet.mlmodel; report.quantizedKernels
  */
 export function toCoreML(model: tf.LayersModel, options: CoreMLExportOptions = {}): CoreMLModel {
   requireLayersModel(model, 'toCoreML');

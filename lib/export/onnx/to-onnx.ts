@@ -159,7 +159,7 @@ export interface OnnxReport {
  * and again after each layer that only moves values, so every integer op has its DequantizeLinear
  * right before it). Unsupported layers throw an ExportError naming the layer, why, and what to
  * do. The model is not modified.
- * @example const {bytes} = toOnnx((await quantize.postTraining(m, calibration, {mode: 'static'})).model); // run it with onnxruntime-node
+ * @example const {bytes, report} = toOnnx((await quantize.postTraining(m, calibration, {mode: 'static'})).model); // run bytes with onnxruntime-node; report.ops counts its nodes
  */
 export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxModel {
   requireLayersModel(model, 'toOnnx');

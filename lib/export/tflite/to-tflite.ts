@@ -122,7 +122,7 @@ export interface TfliteReport {
  * Converts a single-input, single-output layers model to a .tflite flatbuffer. Unsupported layers
  * throw an ExportError naming the layer, why, and what to do; non-finite weights are refused.
  * The model is not modified.
- * @example const {bytes} = toTflite(simpleNet({seed: 1})); // run it with tfjs-tflite-node or LiteRT.js
+ * @example const {bytes, report} = toTflite(simpleNet({seed: 1})); // run bytes with tfjs-tflite-node or LiteRT.js; report.floatLayers
  */
 export function toTflite(model: tf.LayersModel, options: TfliteExportOptions = {}): TfliteModel {
   requireLayersModel(model, 'toTflite');

@@ -8,7 +8,8 @@ import type { ExportStage, PruneStage, QuantizeStage, Stage } from '../pipeline/
 import { AutoTarget, isOnnxTarget, pruneTargetOf } from './options';
 
 /** Weight and activation precision of a candidate. */
-export type CandidatePrecision = 'float' | 'int8' | 'int4-weights';
+/** 'int8-dynamic' and 'float16' are candidates of ONNX models only (onnx.quantize's modes 'dynamic' and 'float16'). */
+export type CandidatePrecision = 'float' | 'int8' | 'int4-weights' | 'int8-dynamic' | 'float16';
 
 /** One point of the search space. */
 export interface Candidate {
@@ -50,7 +51,11 @@ export function candidateLabel(c: Candidate): string {
       ? [`int8${c.floatLayers.length ? ` (${c.floatLayers.length} float)` : ''}`]
       : c.precision === 'int4-weights'
         ? ['int4 weights']
-        : []),
+        : c.precision === 'int8-dynamic'
+          ? ['dynamic int8']
+          : c.precision === 'float16'
+            ? ['float16 weights']
+            : []),
   ];
   return parts.length ? parts.join(' + ') : 'original';
 }
@@ -89,6 +94,10 @@ export function candidateStages(c: Candidate, target: AutoTarget, calibrationCou
     stages.push(q);
   } else if (c.precision === 'int4-weights') {
     stages.push({ kind: 'quantize', name: 'quantize', mode: 'weight-only', weightBits: 4, blockSize: 32 });
+  } else if (c.precision === 'int8-dynamic') {
+    stages.push({ kind: 'quantize', name: 'quantize', mode: 'dynamic' });
+  } else if (c.precision === 'float16') {
+    stages.push({ kind: 'quantize', name: 'quantize', dtype: 'float16' });
   } else if (target !== 'tfjs-wasm' || stages.length === 0) {
     // A float model for ONNX Runtime or TFLite needs its export; tfjs runs the pruned files as they are.
     const e: ExportStage = {

@@ -199,13 +199,39 @@ export async function measureLatency(
       onnx: built.artifact.onnx,
     }),
   ];
-  const rows = await bench.benchmark(runtimes, { batchSizes: [batchSize], rounds, seed, warmupRuns: 2, minTimeMs: 60 });
+  return pairedSpeedup(runtimes[0] as bench.BenchRuntime, runtimes[1] as bench.BenchRuntime, {
+    batchSize,
+    rounds,
+    seed,
+  });
+}
+
+/**
+ * The search's one timing: `candidate` against `original` (runtimes labelled 'original' and
+ * 'candidate') in interleaved rounds of bench.benchmark; speedup = median of per-round ratios.
+ */
+export async function pairedSpeedup(
+  original: bench.BenchRuntime,
+  candidate: bench.BenchRuntime,
+  o: { readonly batchSize: number; readonly rounds: number; readonly seed: number },
+): Promise<{ latencyMs: number; originalLatencyMs: number; speedup: number }> {
+  const { batchSize, rounds, seed } = o;
+  const rows = await bench.benchmark([original, candidate], {
+    batchSizes: [batchSize],
+    rounds,
+    seed,
+    warmupRuns: 2,
+    minTimeMs: 60,
+  });
   const orig = rows.find((r) => r.model === 'original') as bench.BenchRow;
   const cand = rows.find((r) => r.model === 'candidate') as bench.BenchRow;
   const n = Math.min(orig.roundP50Ms.length, cand.roundP50Ms.length);
   const ratios = Array.from({ length: n }, (_, i) => (orig.roundP50Ms[i] as number) / (cand.roundP50Ms[i] as number));
   return { latencyMs: cand.p50Ms, originalLatencyMs: orig.p50Ms, speedup: median(ratios) };
 }
+
+/** The noise of paired timings here: the original timed against itself (at least 2%). A speed-up counts only beyond it. */
+export const timingNoise = (selfSpeedup: number): number => Math.max(0.02, Math.abs(selfSpeedup - 1));
 
 /** MACs of the model and of its layers that run in INT8 (the quantize report's layers). */
 async function macsOf(

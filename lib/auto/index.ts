@@ -2,6 +2,7 @@
 // (or size) goal on the user's runtime, with its recipe and report. Exported as the `auto` namespace.
 export { search } from './search';
 export type { AutoData } from './search';
+export type { OnnxAutoData, OnnxAutoResult } from './onnx-search';
 export { splitData } from './split';
 export type { SplitOptions } from './split';
 export type { AutoOptions, AutoTarget, AutoGoal } from './options';

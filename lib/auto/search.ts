@@ -18,7 +18,7 @@
 // the INT8 layers' ranking) run in parallel on `options.executor` when one is given (probe.ts). Target 'ort-web' times onnxruntime-web in
 // one headless Chromium page (onnx/web.ts), opened on the first timing and closed at the end.
 import * as tf from '@tensorflow/tfjs';
-import { CompressionError, ConfigError, UnsupportedLayerError } from '../errors';
+import { CompressionError, ConfigError } from '../errors';
 import { requireLayersModel } from '../core/graph';
 import { machineInfo } from '../core/machine';
 import { DataSource, checkSource, sourceCount } from '../data/source';
@@ -28,7 +28,7 @@ import { planOf } from '../quantize/plan';
 import { paretoFront } from '../nas/pareto';
 import { cloneModel } from '../prune/clone';
 import { Candidate, ORIGINAL, candidateKey, candidateLabel, candidateStages } from './candidate';
-import { EvalContext, Evaluation, artifactAccuracy, buildCandidate, evaluateCandidate } from './evaluate';
+import { EvalContext, Evaluation, artifactAccuracy, buildCandidate, evaluateCandidate, timingNoise } from './evaluate';
 import { FallbackReport, int8WithFallback } from './fallback';
 import { searchFingerprint } from './fingerprint';
 import { Journal } from './journal';
@@ -38,6 +38,8 @@ import { OrtWebPage, ortWebPage } from '../onnx/web';
 import { AutoReport, ChosenPoint, layerDecisions } from './report';
 import { channelSensitivity } from './sensitivity';
 import { ProbeResult, ProbeSpec, probeOn, probeShared, runProbe } from './probe';
+import { OnnxAutoData, OnnxAutoResult, searchOnnx } from './onnx-search';
+import type { OnnxFile } from '../onnx/read';
 
 const FN = 'auto.search';
 
@@ -66,11 +68,6 @@ const isOnnxInput = (m: unknown): boolean =>
   m instanceof Uint8Array || (m !== null && typeof m === 'object' && 'proto' in m && 'opset' in m && 'irVersion' in m);
 
 function checkInputs(model: tf.LayersModel, data: AutoData): void {
-  if (isOnnxInput(model))
-    throw new UnsupportedLayerError(
-      `${FN}: a float tf.LayersModel (the models it can prune, calibrate and fine-tune), got an ONNX model. ` +
-        `Search its tfjs layers model instead, or quantize the ONNX model with onnx.quantize (static INT8 with per-node skips, checked by onnx.compareOutputs).`,
-    );
   requireLayersModel(model, FN);
   if (planOf(model))
     throw new ConfigError(`${FN}: a float model, got a quantized one. Pass the model before quantization.`);
@@ -91,6 +88,27 @@ function checkInputs(model: tf.LayersModel, data: AutoData): void {
  * @example const {model, report} = await auto.search(model, {search, heldOut}, {target: 'ort', maxDrop: 0.01});
  */
 export async function search(
+  model: tf.LayersModel,
+  data: AutoData,
+  options: AutoOptions,
+): Promise<{ model: tf.LayersModel; report: AutoReport }>;
+/** An ONNX model (a path, bytes, or onnx.read's result): precision candidates timed in ONNX Runtime (onnx-search.ts). */
+export async function search(
+  model: OnnxFile | Uint8Array | string,
+  data: OnnxAutoData,
+  options: AutoOptions,
+): Promise<OnnxAutoResult>;
+export async function search(
+  model: tf.LayersModel | OnnxFile | Uint8Array | string,
+  data: AutoData | OnnxAutoData,
+  options: AutoOptions,
+): Promise<{ model: tf.LayersModel; report: AutoReport } | OnnxAutoResult> {
+  if (isOnnxInput(model) || typeof model === 'string')
+    return searchOnnx(model as OnnxFile | Uint8Array | string, data as OnnxAutoData, options);
+  return searchLayers(model as tf.LayersModel, data as AutoData, options);
+}
+
+async function searchLayers(
   model: tf.LayersModel,
   data: AutoData,
   options: AutoOptions,
@@ -246,7 +264,7 @@ async function searchWith(
   const unique = [...new Map(timed.map((e) => [e.key, e])).values()];
   // A speed-up counts only beyond the noise of paired timings here (the original timed against
   // itself, at least 2%): within it, a candidate is as fast as the original, and accuracy decides.
-  const noise = Math.max(0.02, Math.abs(selfSpeedup - 1));
+  const noise = timingNoise(selfSpeedup);
   const objective = (e: Evaluation) =>
     o.goal === 'size' ? e.sizeBytes : (e.speedup as number) > 1 + noise ? 1 / (e.speedup as number) : 1;
   const front = paretoFront(unique, [

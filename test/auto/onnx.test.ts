@@ -1,0 +1,134 @@
+// auto.search on an ONNX model: the course's cached wide MNIST CNN (trained on real MNIST) exported
+// by the library's ONNX exporter, searched on real MNIST test images as feeds, timed and scored in
+// real ONNX Runtime. The chosen point keeps the held-out drop within maxDrop, its bytes load in ONNX
+// Runtime and are the size the report says; a search interrupted after a few evaluations resumes
+// from its journal without redoing them; other targets are refused with a typed error; no leaks.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { loadWideCnn } from '../../course/models/wide-cnn';
+import { loadMnist } from '../../course/data/mnist';
+import { ImageSet } from '../../lib/data/image-set';
+import { toOnnx, inspectOnnx, ortSession } from '../../lib/export';
+import { search } from '../../lib/auto';
+import type { OnnxAutoData } from '../../lib/auto';
+import type { OnnxFeeds } from '../../lib/onnx';
+import { ConfigError } from '../../lib/errors';
+
+/** Examples [from, to) of `set` as feeds of `batch` images in [0, 1] (the model's NHWC input) and their labels. */
+function feedsOf(set: ImageSet, input: string, from: number, to: number, batch: number) {
+  const size = set.height * set.width * set.channels;
+  const feeds: OnnxFeeds[] = [];
+  for (let i = from; i < to; i += batch) {
+    const n = Math.min(batch, to - i);
+    const data = Float32Array.from(set.images.subarray(i * size, (i + n) * size), (v) => v / 255);
+    feeds.push({ [input]: { data, dims: [n, set.height, set.width, set.channels] } });
+  }
+  return { feeds, labels: Int32Array.from(set.labels.subarray(from, to)) };
+}
+
+describe('auto.search on an ONNX model (the wide MNIST CNN exported to ONNX), target ort', function () {
+  this.timeout(900_000);
+  let bytes: Uint8Array;
+  let data: OnnxAutoData;
+  before(async () => {
+    const { model } = await loadWideCnn();
+    bytes = toOnnx(model).bytes;
+    const input = inspectOnnx(bytes).inputName;
+    const test = loadMnist().test;
+    data = { search: feedsOf(test, input, 0, 300, 50), heldOut: feedsOf(test, input, 300, 600, 50) };
+  });
+
+  it('chooses a point within maxDrop on held-out feeds, whose bytes load in ONNX Runtime at the reported size', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-auto-onnx-'));
+    const copy = bytes.slice();
+    const before = tf.memory().numTensors;
+    const {
+      model,
+      bytes: chosen,
+      report,
+    } = await search(bytes, data, {
+      target: 'ort',
+      maxDrop: 0.01,
+      rankLayers: 2,
+      rounds: 3,
+      journalDir: dir,
+    });
+    expect(tf.memory().numTensors, 'tensors leaked').to.equal(before);
+    expect(Buffer.from(bytes).equals(Buffer.from(copy)), 'input modified').to.equal(true);
+    expect(report.chosen.accuracyDrop).to.be.at.most(0.01);
+    expect(report.chosen.heldOutExamples).to.equal(300);
+    expect(report.original.examples).to.equal(300);
+    const labels = report.candidates.map((c) => c.label);
+    expect(labels[0]).to.equal('original');
+    expect(labels).to.include.members(['int8', 'dynamic int8']);
+    expect(report.sensitivity).to.deep.equal([]);
+    expect(report.warnings.join(' ')).to.match(/pruning needs a TensorFlow\.js model/);
+    expect(report.chosen.stages.length).to.equal(1);
+    expect(report.original.selfSpeedup).to.be.above(0);
+    // The chosen file: the size the report says, and it runs in ONNX Runtime.
+    const file = path.join(dir, 'chosen.onnx');
+    fs.writeFileSync(file, chosen);
+    expect(fs.statSync(file).size).to.equal(report.chosen.sizeBytes);
+    expect(model.proto.graph?.node?.length).to.be.above(0);
+    const s = await ortSession(chosen);
+    expect(s.inputNames).to.deep.equal([inspectOnnx(bytes).inputName]);
+    await s.release();
+    expect(JSON.parse(JSON.stringify(report)).chosen.label).to.equal(report.chosen.label);
+    console.log(
+      `    ONNX auto: chose ${report.chosen.label}, ${report.chosen.speedupOnTarget?.toFixed(2)}x on ort, ` +
+        `size ${report.chosen.sizeRatio.toFixed(3)}, held-out drop ${report.chosen.accuracyDrop.toFixed(4)}, ` +
+        `self ${report.original.selfSpeedup.toFixed(3)}, ${report.evaluations} evaluations, ${report.searchSeconds.toFixed(1)} s; ` +
+        report.candidates
+          .map((c) => `${c.label} ${c.accuracy.toFixed(3)} ${c.speedup?.toFixed(2)}x ${c.sizeBytes} B`)
+          .join('; '),
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('resumes an interrupted search from its journal without redoing finished evaluations', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-auto-onnx-resume-'));
+    const options = {
+      target: 'ort' as const,
+      goal: 'size' as const,
+      maxDrop: 0.01,
+      rankLayers: 1,
+      rounds: 1,
+      journalDir: dir,
+    };
+    let seen = 0;
+    const stop = new Error('interrupted');
+    await search(bytes, data, {
+      ...options,
+      onEvaluation: () => {
+        if (++seen === 2) throw stop;
+      },
+    }).then(
+      () => expect.fail('the search was not interrupted'),
+      (e: unknown) => expect(e).to.equal(stop),
+    );
+    const lines: string[] = [];
+    const { report } = await search(bytes, data, { ...options, onEvaluation: (t) => lines.push(t) });
+    expect(report.resumed).to.equal(true);
+    expect(report.reusedEvaluations).to.equal(2);
+    expect(lines.filter((l) => l.startsWith('reused'))).to.have.length(2);
+    expect(report.candidates.map((c) => c.label)).to.include('float16 weights');
+    expect(report.chosen.sizeBytes).to.be.below(report.original.sizeBytes);
+    expect(report.chosen.accuracyDrop).to.be.at.most(0.01);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses targets other than ort, and a batch size, for an ONNX model with a typed error', async () => {
+    for (const target of ['ort-web', 'tflite', 'tfjs-wasm'] as const) {
+      const e = await search(bytes, data, { target, maxDrop: 0.01 }).catch((x: unknown) => x);
+      expect(e).to.be.instanceOf(ConfigError);
+      expect((e as Error).message).to.match(
+        /^auto\.search: target 'ort' for an ONNX model .* got "[a-z-]+"\. Use target 'ort'/,
+      );
+    }
+    const e = await search(bytes, data, { target: 'ort', maxDrop: 0.01, batchSize: 8 }).catch((x: unknown) => x);
+    expect(e).to.be.instanceOf(ConfigError);
+  });
+});

@@ -118,27 +118,21 @@ describe('tfjs-compress auto', function () {
       out,
     ]);
     expect(noData.stderr).to.match(/--data is required/);
-    // An ONNX model is refused by name, with what to do instead.
+    // An ONNX model is searched for target ort only; a broken .onnx file gets a typed error, no stack, no output.
     const onnxFile = path.join(dir, 'model.onnx');
     fs.writeFileSync(onnxFile, new Uint8Array(16));
-    const onnx = cli([
-      'auto',
-      ...common.slice(2),
-      '--model',
-      onnxFile,
-      '--target',
-      'ort',
-      '--max-drop',
-      '0.01',
-      '--out',
-      out,
-    ]);
-    expect(onnx.status).to.not.equal(0);
-    expect(onnx.stderr).to.match(
-      /--model must be a TensorFlow\.js layers model folder .* got the ONNX file .*tfjs-compress quantize model\.onnx/,
-    );
-    expect(onnx.stderr).to.not.match(/\n\s+at /);
-    expect(fs.existsSync(out)).to.equal(false);
+    const onnxCase = (target: string) =>
+      cli(['auto', ...common.slice(2), '--model', onnxFile, '--target', target, '--max-drop', '0.01', '--out', out]);
+    for (const [target, message] of [
+      ['tflite', /--target must be ort for an ONNX model .* got tflite\. Use --target ort/],
+      ['ort', /onnx\.read: an ONNX model with a graph, got none/],
+    ] as const) {
+      const r = onnxCase(target);
+      expect(r.status, target).to.not.equal(0);
+      expect(r.stderr, target).to.match(message);
+      expect(r.stderr).to.not.match(/\n\s+at /);
+      expect(fs.existsSync(out)).to.equal(false);
+    }
     // An output folder that is not ours is never written into.
     fs.mkdirSync(path.join(dir, 'mine'));
     fs.writeFileSync(path.join(dir, 'mine', 'notes.txt'), 'mine');

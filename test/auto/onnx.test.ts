@@ -16,6 +16,7 @@ import { search } from '../../lib/auto';
 import type { OnnxAutoData } from '../../lib/auto';
 import type { OnnxFeeds } from '../../lib/onnx';
 import { ConfigError } from '../../lib/errors';
+import { cli, mnistNpy } from '../cli/helpers';
 
 /** Examples [from, to) of `set` as feeds of `batch` images in [0, 1] (the model's NHWC input) and their labels. */
 function feedsOf(set: ImageSet, input: string, from: number, to: number, batch: number) {
@@ -130,5 +131,42 @@ describe('auto.search on an ONNX model (the wide MNIST CNN exported to ONNX), ta
     }
     const e = await search(bytes, data, { target: 'ort', maxDrop: 0.01, batchSize: 8 }).catch((x: unknown) => x);
     expect(e).to.be.instanceOf(ConfigError);
+  });
+
+  it('tfjs-compress auto --model model.onnx writes the chosen model, its report, and a recipe the ONNX pipeline runs', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfc-auto-onnx-cli-'));
+    const modelFile = path.join(dir, 'wide.onnx');
+    fs.writeFileSync(modelFile, bytes);
+    const files = mnistNpy(dir, 300, 1000);
+    const out = path.join(dir, 'out');
+    const args = ['auto', '--model', modelFile, '--data', files.xs, '--labels', files.ys, '--scale', String(1 / 255)];
+    const r = cli([...args, '--target', 'ort', '--goal', 'size', '--max-drop', '0.01', '--out', out, '--json']);
+    expect(r.status, r.stderr).to.equal(0);
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'auto-report.json'), 'utf8')) as {
+      chosen: { sizeBytes: number; accuracyDrop: number; label: string; stages: unknown[] };
+      original: { sizeBytes: number };
+    };
+    expect(fs.statSync(path.join(out, 'model.onnx')).size).to.equal(report.chosen.sizeBytes);
+    expect(report.chosen.accuracyDrop).to.be.at.most(0.01);
+    expect(report.chosen.sizeBytes).to.be.below(report.original.sizeBytes);
+    const recipe = JSON.parse(fs.readFileSync(path.join(out, 'recipe.json'), 'utf8')) as { stages: unknown[] };
+    expect(recipe.stages).to.deep.equal(report.chosen.stages);
+    // The pipeline's run of the recipe: the same quantization, so the same file size.
+    const run = JSON.parse(fs.readFileSync(path.join(out, 'run', 'report.json'), 'utf8')) as {
+      stages: { sizeBytes: number; accuracyDrop?: number }[];
+    };
+    expect(fs.existsSync(path.join(out, 'run', 'deploy.json'))).to.equal(true);
+    if (report.chosen.stages.some((st) => (st as { kind: string }).kind === 'quantize'))
+      expect(run.stages.at(-1)?.sizeBytes).to.equal(report.chosen.sizeBytes);
+    console.log(
+      `    ONNX auto CLI (goal size): chose ${report.chosen.label}, ${report.chosen.sizeBytes} of ${report.original.sizeBytes} B; ` +
+        `recipe run: ${run.stages.map((st) => `${st.sizeBytes} B, drop ${st.accuracyDrop}`).join('; ')}`,
+    );
+    // Run again with the same arguments: the search resumes from its journal.
+    const again = cli([...args, '--target', 'ort', '--goal', 'size', '--max-drop', '0.01', '--out', out]);
+    expect(again.status, again.stderr).to.equal(0);
+    expect(again.stdout).to.match(/evaluations \(\d+ from the journal\)/);
+    expect(again.stdout).to.not.match(/\(0 from the journal\)/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -27,6 +27,7 @@ import {
 } from '../common';
 import { shipRecipe } from '../../auto/ship';
 import { createExecutor } from '../../exec/create';
+import { runAutoOnnx } from './auto-onnx';
 
 /** The search's report in the output folder. */
 export const AUTO_REPORT_FILE = 'auto-report.json';
@@ -42,7 +43,8 @@ export const AUTO: CommandSpec = {
     model: {
       type: 'string',
       value: 'DIR',
-      description: 'a TensorFlow.js layers model folder (float), or its model.json',
+      description:
+        'a TensorFlow.js layers model folder (float), or its model.json; or an .onnx file (precision candidates only, --target ort)',
     },
     target: {
       type: 'string',
@@ -149,10 +151,7 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
   resolveAutoOptions(searchOptions); // every option checked before any work
   const out = outArg(args);
   if (/\.onnx$/i.test(modelArg))
-    throw new UsageError(
-      `--model must be a TensorFlow.js layers model folder (float; auto prunes, calibrates and fine-tunes its layers), got the ONNX file ${JSON.stringify(modelArg.slice(0, 200))}. ` +
-        'Pass the tfjs layers model it came from, or quantize the ONNX file with `tfjs-compress quantize model.onnx --mode static --data ... --out DIR`.',
-    );
+    return runAutoOnnx(args, ctx, { modelFile: modelArg, data, out, heldOutFraction, options: searchOptions });
   const modelDir = modelDirArg(modelArg);
   const labels = stringArg(args, 'labels');
   const classNames = stringArg(args, 'class-names');

@@ -125,7 +125,7 @@ describe('tfjs-compress auto', function () {
       cli(['auto', ...common.slice(2), '--model', onnxFile, '--target', target, '--max-drop', '0.01', '--out', out]);
     for (const [target, message] of [
       ['tflite', /--target must be ort for an ONNX model .* got tflite\. Use --target ort/],
-      ['ort', /onnx\.read: an ONNX model with a graph, got none/],
+      ['ort', /DataError: expected an ONNX model with a graph, got none/],
     ] as const) {
       const r = onnxCase(target);
       expect(r.status, target).to.not.equal(0);

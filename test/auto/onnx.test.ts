@@ -16,6 +16,7 @@ import { search } from '../../lib/auto';
 import type { OnnxAutoData } from '../../lib/auto';
 import type { OnnxFeeds } from '../../lib/onnx';
 import { ConfigError } from '../../lib/errors';
+import { quantize } from '../../lib/onnx/quantize';
 import { cli, mnistNpy } from '../cli/helpers';
 
 /** Examples [from, to) of `set` as feeds of `batch` images in [0, 1] (the model's NHWC input) and their labels. */
@@ -78,6 +79,14 @@ describe('auto.search on an ONNX model (the wide MNIST CNN exported to ONNX), ta
     expect(s.inputNames).to.deep.equal([inspectOnnx(bytes).inputName]);
     await s.release();
     expect(JSON.parse(JSON.stringify(report)).chosen.label).to.equal(report.chosen.label);
+    // The INT8 fallback reverts nodes by the names the quantize report gives (onnx.quantize's skip):
+    // a name from the all-INT8 candidate's per-node SQNR, skipped, stays float.
+    const int8 = report.candidates.find((c) => c.label === 'int8');
+    const node = Object.keys(int8?.layerSqnrDb ?? {})[0] as string;
+    expect(node).to.be.a('string');
+    const q = await quantize(bytes, () => data.search.feeds, { mode: 'static', skip: [node], compareCount: 0 });
+    expect(q.report.nodes.map((n) => n.name)).to.not.include(node);
+    expect(q.report.skipped.map((n) => n.name)).to.include(node);
     console.log(
       `    ONNX auto: chose ${report.chosen.label}, ${report.chosen.speedupOnTarget?.toFixed(2)}x on ort, ` +
         `size ${report.chosen.sizeRatio.toFixed(3)}, held-out drop ${report.chosen.accuracyDrop.toFixed(4)}, ` +

@@ -17,6 +17,8 @@
 // of two models sharing the cores would measure the sharing. The accuracy-only probes (sensitivity,
 // the INT8 layers' ranking) run in parallel on `options.executor` when one is given (probe.ts). Target 'ort-web' times onnxruntime-web in
 // one headless Chromium page (onnx/web.ts), opened on the first timing and closed at the end.
+// An ONNX model (a path, bytes, or onnx.read's result) is searched by onnx-search.ts: precision
+// candidates only (pruning needs a TensorFlow.js model), timed in ONNX Runtime for Node.
 import * as tf from '@tensorflow/tfjs';
 import { CompressionError, ConfigError } from '../errors';
 import { requireLayersModel } from '../core/graph';

@@ -3,7 +3,7 @@
 // evaluation in DIR (run it again with the same arguments after a crash or a kill and it resumes),
 // checks the chosen point on held-out data, then writes DIR/recipe.json and runs it through the
 // pipeline into DIR/run (the artifact, deploy.json and report that `tfjs-compress run` writes), with
-// the search's own report in DIR/auto-report.json.
+// the search's own report in DIR/auto-report.json. An .onnx --model takes the ONNX path (auto-onnx.ts).
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeJsonAtomic } from '../../core/atomic';
@@ -95,6 +95,7 @@ export const AUTO: CommandSpec = {
     'the held-out part is only used to check the chosen point.',
     'example: tfjs-compress auto --model ./model --data ./images --target ort --max-drop 0.01 --out ./auto',
     '         tfjs-compress auto --model ./model --data x.npy --labels y.npy --scale 0.00392156862745098 --target tflite --goal size --max-drop 0.005 --budget 30m --out ./auto',
+    '         tfjs-compress auto --model model.onnx --data ./images --target ort --max-drop 0.01 --out ./auto   (ONNX: precision only)',
   ],
 };
 
@@ -124,7 +125,7 @@ const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
 export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
   const modelArg = stringArg(args, 'model');
-  if (!modelArg) throw new UsageError('--model DIR is required (a TensorFlow.js layers model folder).');
+  if (!modelArg) throw new UsageError('--model DIR is required (a TensorFlow.js layers model folder, or an .onnx file).');
   const data = stringArg(args, 'data');
   if (!data) throw new UsageError('--data is required (labelled examples: class subfolders, or .npy with --labels).');
   const target = choiceArg(args, 'target', TARGETS);

@@ -125,7 +125,8 @@ const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
 export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
   const modelArg = stringArg(args, 'model');
-  if (!modelArg) throw new UsageError('--model DIR is required (a TensorFlow.js layers model folder, or an .onnx file).');
+  if (!modelArg)
+    throw new UsageError('--model DIR is required (a TensorFlow.js layers model folder, or an .onnx file).');
   const data = stringArg(args, 'data');
   if (!data) throw new UsageError('--data is required (labelled examples: class subfolders, or .npy with --labels).');
   const target = choiceArg(args, 'target', TARGETS);

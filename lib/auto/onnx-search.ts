@@ -12,7 +12,7 @@
 // evaluation is journaled (journal.ts), so a killed search resumes without redoing them.
 import { createHash } from 'crypto';
 import { onnx } from 'onnx-proto';
-import { CompressionError, ConfigError, DataError, describe } from '../errors';
+import { ConfigError, DataError, describe } from '../errors';
 import { hashConfig } from '../core/hash';
 import { machineInfo } from '../core/machine';
 import { LabelledFeeds, labelledAccuracy } from '../onnx/accuracy';
@@ -20,11 +20,12 @@ import { profile } from '../onnx/profile';
 import { quantize } from '../onnx/quantize';
 import { OnnxFile, toOnnxFile } from '../onnx/read';
 import { ortFeedsRuntime } from '../onnx/runtime';
-import { paretoFront } from '../nas/pareto';
+import { choosePoint } from './choose';
 import { Candidate, ORIGINAL, candidateKey, candidateLabel, candidateStages } from './candidate';
-import { Evaluation, pairedSpeedup, timingNoise } from './evaluate';
+import { Evaluation, pairedSpeedup } from './evaluate';
 import { FallbackReport, int8WithFallback } from './fallback';
 import { Journal } from './journal';
+import { journaledEvaluator } from './journaled';
 import { AutoOptions, ResolvedAutoOptions, resolveAutoOptions } from './options';
 import { AutoReport, ChosenPoint } from './report';
 
@@ -107,8 +108,6 @@ export async function searchOnnx(
   const warnings: string[] = [
     'pruning needs a TensorFlow.js model (channel groups, fine-tuning): an ONNX model gets precision candidates only',
   ];
-  const failed: { label: string; reason: string }[] = [];
-  let budgetExhausted = false;
   const overBudget = () => o.budgetSeconds !== undefined && (Date.now() - started) / 1000 > o.budgetSeconds;
   const prof = await profile(floatBytes, [timingFeeds]);
   const macsOf = new Map(prof.nodes.map((n) => [n.name, n.macs ?? 0]));
@@ -162,35 +161,12 @@ export async function searchOnnx(
     };
   };
 
-  const evaluate = async (c: Candidate, timed: boolean, always = false): Promise<Evaluation | undefined> => {
-    const keys = [`timed:${candidateKey(c)}`, ...(timed ? [] : [`untimed:${candidateKey(c)}`])];
-    const known = keys.find((k) => journal.has(k));
-    if (!known && !always && overBudget()) {
-      budgetExhausted = true;
-      return undefined;
-    }
-    const { value, reused } = await journal.remember<Evaluation | { error: string }>(
-      known ?? (keys.at(-1) as string),
-      async () => {
-        try {
-          return await measure(c, timed);
-        } catch (e) {
-          if (!(e instanceof CompressionError)) throw e;
-          return { error: e.message };
-        }
-      },
-    );
-    if ('error' in value) {
-      if (!failed.some((f) => f.label === candidateLabel(c)))
-        failed.push({ label: candidateLabel(c), reason: value.error });
-      return undefined;
-    }
-    o.onEvaluation?.(
-      `${reused ? 'reused' : 'measured'} ${value.label}: accuracy ${(value.accuracy * 100).toFixed(2)}%, ` +
-        `${value.sizeBytes} bytes${value.speedup !== undefined ? `, ${value.speedup.toFixed(2)}x on ort` : ''}`,
-    );
-    return value;
-  };
+  const evaluator = journaledEvaluator(journal, measure, {
+    overBudget,
+    runtime: 'ort',
+    ...(o.onEvaluation ? { say: o.onEvaluation } : {}),
+  });
+  const { evaluate, failed } = evaluator;
 
   const measuredOriginal = await evaluate(ORIGINAL, true, true);
   if (!measuredOriginal)
@@ -222,38 +198,20 @@ export async function searchOnnx(
     const e = await evaluate({ ...base, precision, floatLayers: [] }, true);
     if (e) timed.push(e);
   }
-  const unique = [...new Map(timed.map((e) => [e.key, e])).values()];
-  const noise = timingNoise(selfSpeedup);
-  const objective = (e: Evaluation) =>
-    o.goal === 'size' ? e.sizeBytes : (e.speedup as number) > 1 + noise ? 1 / (e.speedup as number) : 1;
-  const front = paretoFront(unique, [
-    { name: 'accuracy', value: (e) => e.accuracy, maximize: true },
-    { name: 'time', value: (e) => 1 / (e.speedup as number), maximize: false },
-    { name: 'sizeBytes', value: (e) => e.sizeBytes, maximize: false },
-  ]);
-  const feasible = unique
-    .filter((e) => baseAccuracy - e.accuracy <= o.maxDrop)
-    .sort((a, b) => objective(a) - objective(b) || b.accuracy - a.accuracy);
-
   const heldOut = async (c: Candidate) =>
     (
       await journal.remember(`heldout:${candidateKey(c)}`, async () =>
         labelledAccuracy((await build(c)).bytes, held, FN),
       )
     ).value;
-  const baseHeld = await heldOut(ORIGINAL);
-  const rejected: { label: string; heldOutDrop: number }[] = [];
-  let pick: { e: Evaluation; accuracy: number; count: number } | undefined;
-  for (const e of feasible) {
-    const h = e.key === original.key ? baseHeld : await heldOut(e.candidate);
-    const drop = baseHeld.accuracy - h.accuracy;
-    if (drop <= o.maxDrop) {
-      pick = { e, accuracy: h.accuracy, count: h.count };
-      break;
-    }
-    rejected.push({ label: e.label, heldOutDrop: drop });
-  }
-  pick ??= { e: original, accuracy: baseHeld.accuracy, count: baseHeld.count };
+  const { unique, noise, front, baseHeld, rejected, pick } = await choosePoint(
+    timed,
+    original,
+    baseAccuracy,
+    selfSpeedup,
+    o,
+    heldOut,
+  );
   if (pick.e.key === original.key)
     warnings.push(
       `no compressed candidate within the limit was ${o.goal === 'size' ? 'smaller' : `faster in ONNX Runtime by more than the timing noise (${(noise * 100).toFixed(1)}%)`} than the original: the original is returned`,
@@ -307,7 +265,7 @@ export async function searchOnnx(
     evaluations: journal.computed + journal.reused,
     reusedEvaluations: journal.reused,
     resumed: journal.resumedEntries > 0,
-    budgetExhausted,
+    budgetExhausted: evaluator.budgetExhausted,
     searchSeconds: (Date.now() - started) / 1000,
     machine: machineInfo(),
     warnings,

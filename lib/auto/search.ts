@@ -20,20 +20,21 @@
 // An ONNX model (a path, bytes, or onnx.read's result) is searched by onnx-search.ts: precision
 // candidates only (pruning needs a TensorFlow.js model), timed in ONNX Runtime for Node.
 import * as tf from '@tensorflow/tfjs';
-import { CompressionError, ConfigError } from '../errors';
+import { ConfigError } from '../errors';
 import { requireLayersModel } from '../core/graph';
 import { machineInfo } from '../core/machine';
 import { DataSource, checkSource, sourceCount } from '../data/source';
 import { LoadedData } from '../data/data-files';
 import { inputShapeOf, outputUnits } from '../train/model-output';
 import { planOf } from '../quantize/plan';
-import { paretoFront } from '../nas/pareto';
 import { cloneModel } from '../prune/clone';
-import { Candidate, ORIGINAL, candidateKey, candidateLabel, candidateStages } from './candidate';
-import { EvalContext, Evaluation, artifactAccuracy, buildCandidate, evaluateCandidate, timingNoise } from './evaluate';
+import { Candidate, ORIGINAL, candidateKey, candidateStages } from './candidate';
+import { EvalContext, Evaluation, artifactAccuracy, buildCandidate, evaluateCandidate } from './evaluate';
+import { choosePoint } from './choose';
 import { FallbackReport, int8WithFallback } from './fallback';
 import { searchFingerprint } from './fingerprint';
 import { Journal } from './journal';
+import { journaledEvaluator } from './journaled';
 import { fitLatencyModel } from './latency-model';
 import { AutoOptions, ResolvedAutoOptions, isOnnxTarget, resolveAutoOptions } from './options';
 import { OrtWebPage, ortWebPage } from '../onnx/web';
@@ -146,8 +147,6 @@ async function searchWith(
   };
   const fineTuneEpochs = data.training ? o.fineTuneEpochs : 0;
   const warnings: string[] = [];
-  const failed: { label: string; reason: string }[] = [];
-  let budgetExhausted = false;
   const overBudget = () => o.budgetSeconds !== undefined && (Date.now() - started) / 1000 > o.budgetSeconds;
   const say = (text: string) => o.onEvaluation?.(text);
 
@@ -164,37 +163,15 @@ async function searchWith(
   const probe = (spec: ProbeSpec): Promise<ProbeResult> =>
     o.executor && shared ? probeOn(o.executor, shared, spec) : serial(() => runProbe(spec, ctx));
 
-  const evaluate = async (c: Candidate, timed: boolean, always = false): Promise<Evaluation | undefined> => {
-    const keys = [`timed:${candidateKey(c)}`, ...(timed ? [] : [`untimed:${candidateKey(c)}`])];
-    const known = keys.find((k) => journal.has(k));
-    if (!known && !always && overBudget()) {
-      budgetExhausted = true;
-      return undefined;
-    }
-    const { value, reused } = await journal.remember<Evaluation | { error: string }>(
-      known ?? (keys.at(-1) as string),
-      async () => {
-        try {
-          return timed
-            ? await serial(() => evaluateCandidate(c, ctx, true))
-            : ((await probe({ kind: 'candidate', candidate: c })) as Evaluation);
-        } catch (e) {
-          if (!(e instanceof CompressionError)) throw e;
-          return { error: e.message };
-        }
-      },
-    );
-    if ('error' in value) {
-      if (!failed.some((f) => f.label === candidateLabel(c)))
-        failed.push({ label: candidateLabel(c), reason: value.error });
-      return undefined;
-    }
-    say(
-      `${reused ? 'reused' : 'measured'} ${value.label}: accuracy ${(value.accuracy * 100).toFixed(2)}%, ` +
-        `${value.sizeBytes} bytes${value.speedup !== undefined ? `, ${value.speedup.toFixed(2)}x on ${o.target}` : ''}`,
-    );
-    return value;
-  };
+  const evaluator = journaledEvaluator(
+    journal,
+    (c, timed) =>
+      timed
+        ? serial(() => evaluateCandidate(c, ctx, true))
+        : probe({ kind: 'candidate', candidate: c }).then((r) => r as Evaluation),
+    { overBudget, runtime: o.target, say },
+  );
+  const { evaluate, failed } = evaluator;
 
   const measuredOriginal = await evaluate(ORIGINAL, true, true); // the baseline, whatever the budget
   if (!measuredOriginal)
@@ -215,7 +192,7 @@ async function searchWith(
         shared !== undefined,
       )
     : [];
-  if (sensitivity.some((s) => s.accuracy === null)) budgetExhausted = true;
+  if (sensitivity.some((s) => s.accuracy === null)) evaluator.budgetExhausted = true;
   const keepWhole = sensitivity.filter((s) => s.keepWhole).map((s) => s.layer);
   const hasLargeDense = model.layers.some(
     (l) => l.getClassName() === 'Dense' && (l.getWeights()[0]?.size ?? 0) >= INT4_MIN_PARAMS,
@@ -263,22 +240,7 @@ async function searchWith(
       if (e) timed.push(e);
     }
   }
-  const unique = [...new Map(timed.map((e) => [e.key, e])).values()];
-  // A speed-up counts only beyond the noise of paired timings here (the original timed against
-  // itself, at least 2%): within it, a candidate is as fast as the original, and accuracy decides.
-  const noise = timingNoise(selfSpeedup);
-  const objective = (e: Evaluation) =>
-    o.goal === 'size' ? e.sizeBytes : (e.speedup as number) > 1 + noise ? 1 / (e.speedup as number) : 1;
-  const front = paretoFront(unique, [
-    { name: 'accuracy', value: (e) => e.accuracy, maximize: true },
-    { name: 'time', value: (e) => 1 / (e.speedup as number), maximize: false },
-    { name: 'sizeBytes', value: (e) => e.sizeBytes, maximize: false },
-  ]);
-  const feasible = unique
-    .filter((e) => baseAccuracy - e.accuracy <= o.maxDrop)
-    .sort((a, b) => objective(a) - objective(b) || b.accuracy - a.accuracy);
-
-  // The held-out check, best first; the original always passes (drop 0).
+  // The held-out check runs on the built artifact, journaled like every evaluation.
   const heldOut = async (c: Candidate) =>
     (
       await journal.remember(`heldout:${candidateKey(c)}`, async () => {
@@ -290,19 +252,14 @@ async function searchWith(
         }
       })
     ).value;
-  const baseHeld = await heldOut(ORIGINAL);
-  const rejected: { label: string; heldOutDrop: number }[] = [];
-  let pick: { e: Evaluation; accuracy: number; count: number } | undefined;
-  for (const e of feasible) {
-    const h = e.key === original.key ? baseHeld : await heldOut(e.candidate);
-    const drop = baseHeld.accuracy - h.accuracy;
-    if (drop <= o.maxDrop) {
-      pick = { e, accuracy: h.accuracy, count: h.count };
-      break;
-    }
-    rejected.push({ label: e.label, heldOutDrop: drop });
-  }
-  pick ??= { e: original, accuracy: baseHeld.accuracy, count: baseHeld.count };
+  const { unique, noise, front, feasible, baseHeld, rejected, pick } = await choosePoint(
+    timed,
+    original,
+    baseAccuracy,
+    selfSpeedup,
+    o,
+    heldOut,
+  );
   if (pick.e.key === original.key)
     warnings.push(
       feasible.length > 1 || rejected.length
@@ -353,7 +310,7 @@ async function searchWith(
     evaluations: journal.computed + journal.reused,
     reusedEvaluations: journal.reused,
     resumed: journal.resumedEntries > 0,
-    budgetExhausted,
+    budgetExhausted: evaluator.budgetExhausted,
     searchSeconds: (Date.now() - started) / 1000,
     machine: machineInfo(),
     warnings,

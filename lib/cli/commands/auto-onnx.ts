@@ -11,6 +11,7 @@ import { checkOutputFolder, hasOutputMarker, writeOutputFolder } from '../../cor
 import { permutation } from '../../core/rng';
 import { PREPROCESS_PRESETS, PreprocessPreset } from '../../data/preprocess';
 import type { AutoOptions } from '../../auto/options';
+import type { AutoReport } from '../../auto/report';
 import { search } from '../../auto/search';
 import { JOURNAL_FILE } from '../../auto/journal';
 import { autoRecipe, RECIPE_FILE, RUN_FOLDER } from '../../auto/ship';
@@ -24,6 +25,31 @@ import { CommandContext, CommandResult, textTable } from '../common';
 export const AUTO_ONNX_FILE = 'model.onnx';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+/** The lines both auto commands print after a search: the candidates, the chosen point, the latency model, warnings. */
+export function searchSummary(report: AutoReport, runtime: string, maxDrop: number): string[] {
+  const c = report.chosen;
+  const rows = report.candidates.map((e) => [
+    e.label,
+    pct(e.accuracy),
+    e.sizeBytes,
+    e.speedup !== undefined ? `${e.speedup.toFixed(2)}x` : '-',
+    report.front.includes(e.label) ? 'front' : '',
+  ]);
+  return [
+    textTable(['candidate', 'accuracy (search)', 'sizeBytes', `speedup on ${runtime}`, ''], rows),
+    '',
+    `chosen: ${c.label}: held-out accuracy ${pct(c.accuracy)} (original ${pct(c.baseAccuracy)}, drop ${pct(c.accuracyDrop)} <= ${pct(maxDrop)}), ` +
+      `${c.speedupOnTarget !== undefined ? `${c.speedupOnTarget.toFixed(2)}x on ${runtime}, ` : ''}size ratio ${c.sizeRatio.toFixed(3)}`,
+    ...(report.latencyModel
+      ? [
+          `latency model: median error ${report.latencyModel.medianAbsErrorPct.toFixed(1)}% (leave-one-out, ${report.latencyModel.points} points)`,
+        ]
+      : []),
+    `${report.evaluations} evaluations (${report.reusedEvaluations} from the journal), ${report.searchSeconds.toFixed(1)} s`,
+    ...report.warnings.map((w) => `warning: ${w}`),
+  ];
+}
 
 /** Examples of `all` in a seeded order, the first `1 - heldOutFraction` for the search, the rest held out. */
 function splitFeeds(all: FilesFeeds, heldOutFraction: number, seed: number) {
@@ -110,23 +136,10 @@ export async function runAutoOnnx(
     force: true,
     line: (t) => ctx.progress.line(t),
   });
-  const c = report.chosen;
-  const rows = report.candidates.map((e) => [
-    e.label,
-    pct(e.accuracy),
-    e.sizeBytes,
-    e.speedup !== undefined ? `${e.speedup.toFixed(2)}x` : '-',
-    report.front.includes(e.label) ? 'front' : '',
-  ]);
   const text = [
     `wrote ${o.out}: ${AUTO_ONNX_FILE}, auto-report.json, ${RECIPE_FILE}, ${RUN_FOLDER}/ (deploy.json: ${run.deploy.recommended})`,
     '',
-    textTable(['candidate', 'accuracy (search)', 'sizeBytes', 'speedup on ort', ''], rows),
-    '',
-    `chosen: ${c.label}: held-out accuracy ${pct(c.accuracy)} (original ${pct(c.baseAccuracy)}, drop ${pct(c.accuracyDrop)} <= ${pct(o.options.maxDrop)}), ` +
-      `${c.speedupOnTarget !== undefined ? `${c.speedupOnTarget.toFixed(2)}x on ort, ` : ''}size ratio ${c.sizeRatio.toFixed(3)}`,
-    `${report.evaluations} evaluations (${report.reusedEvaluations} from the journal), ${report.searchSeconds.toFixed(1)} s`,
-    ...report.warnings.map((w) => `warning: ${w}`),
+    ...searchSummary(report, 'ort', o.options.maxDrop),
   ];
   return {
     json: { out: o.out, report, recipe, run },

@@ -23,11 +23,10 @@ import {
   openModelArg,
   outArg,
   seedArg,
-  textTable,
 } from '../common';
 import { shipRecipe } from '../../auto/ship';
 import { createExecutor } from '../../exec/create';
-import { runAutoOnnx } from './auto-onnx';
+import { runAutoOnnx, searchSummary } from './auto-onnx';
 
 /** The search's report in the output folder. */
 export const AUTO_REPORT_FILE = 'auto-report.json';
@@ -252,28 +251,10 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
       });
       ctx.progress.step('running the chosen recipe through the pipeline');
       const { recipeFile, runDir, run } = await shipRecipe(recipe, out, ctx.progress);
-      const c = report.chosen;
-      const rows = report.candidates.map((e) => [
-        e.label,
-        pct(e.accuracy),
-        e.sizeBytes,
-        e.speedup !== undefined ? `${e.speedup.toFixed(2)}x` : '-',
-        report.front.includes(e.label) ? 'front' : '',
-      ]);
       const text = [
         `wrote ${out}: ${AUTO_REPORT_FILE}, ${path.basename(recipeFile)}, ${path.basename(runDir)}/ (deploy.json: ${run.deploy?.recommended ?? 'none'})`,
         '',
-        textTable(['candidate', 'accuracy (search)', 'sizeBytes', `speedup on ${target}`, ''], rows),
-        '',
-        `chosen: ${c.label}: held-out accuracy ${pct(c.accuracy)} (original ${pct(c.baseAccuracy)}, drop ${pct(c.accuracyDrop)} <= ${pct(maxDrop)}), ` +
-          `${c.speedupOnTarget !== undefined ? `${c.speedupOnTarget.toFixed(2)}x on ${target}, ` : ''}size ratio ${c.sizeRatio.toFixed(3)}`,
-        ...(report.latencyModel
-          ? [
-              `latency model: median error ${report.latencyModel.medianAbsErrorPct.toFixed(1)}% (leave-one-out, ${report.latencyModel.points} points)`,
-            ]
-          : []),
-        `${report.evaluations} evaluations (${report.reusedEvaluations} from the journal), ${report.searchSeconds.toFixed(1)} s`,
-        ...report.warnings.map((w) => `warning: ${w}`),
+        ...searchSummary(report, target, maxDrop),
       ];
       return {
         json: { out, report, recipe, run },

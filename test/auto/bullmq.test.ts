@@ -2,7 +2,7 @@
 // (the library's worker command, which runs the library's jobs, auto.probe among them) pulling
 // from the queue, and the search in this process timing candidates alone. The sensitivity the
 // workers measure equals the one measured here, one by one.
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess } from 'child_process';
 import * as path from 'path';
 import { expect } from 'chai';
 import { loadWideCnn } from '../../course/models/wide-cnn';
@@ -10,27 +10,12 @@ import { loadMnist } from '../../course/data/mnist';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { search, splitData } from '../../lib/auto';
 import { BullMqExecutor } from '../../lib/exec';
-import { startRedis, RedisServer } from '../helpers/redis';
+import { startRedis, startWorkerProcess, RedisServer } from '../helpers/redis';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-function startWorker(url: string, queue: string): Promise<ChildProcess> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'lib', 'exec', 'cli.ts'), '--redis', url, '--queue', queue, '--threads', '2'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let err = '';
-    proc.stderr?.on('data', (d) => {
-      err += String(d);
-    });
-    proc.stdout?.on('data', (d) => {
-      if (/ready/.test(String(d))) resolve(proc);
-    });
-    proc.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${err}`)));
-  });
-}
+const startWorker = (url: string, queue: string): Promise<ChildProcess> =>
+  startWorkerProcess(path.join(ROOT, 'lib', 'exec', 'cli.ts'), url, queue, ['--threads', '2']);
 
 describe('auto.search with its probes on BullMQ (redis-server, a worker process)', function () {
   this.timeout(600_000);

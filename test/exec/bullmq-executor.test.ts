@@ -5,49 +5,19 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess } from 'child_process';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { BullMqExecutor, InlineExecutor } from '../../lib/exec';
 import { ConfigError } from '../../lib/errors';
-import { startRedis, RedisServer } from '../helpers/redis';
+import { startRedis, startWorkerProcess, RedisServer } from '../helpers/redis';
 import { busy, failing, sums, trainTiny } from './fixtures/jobs';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const WORKER = path.join(__dirname, 'fixtures', 'worker.ts');
 
 /** Starts a worker process (a script that defines the test jobs, then runs lib/exec/cli.ts); resolves once it is ready. */
-function startWorker(url: string, queue: string): Promise<ChildProcess> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      WORKER,
-      '--redis',
-      url,
-      '--queue',
-      queue,
-      '--threads',
-      '1',
-      '--lock-ms',
-      '3000',
-      '--stalled-ms',
-      '1000',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let err = '';
-    proc.stderr?.on('data', (d) => {
-      err += String(d);
-    });
-    proc.stdout?.on('data', (d) => {
-      if (/ready/.test(String(d))) resolve(proc);
-    });
-    proc.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${err}`)));
-  });
-}
+const startWorker = (url: string, queue: string): Promise<ChildProcess> =>
+  startWorkerProcess(WORKER, url, queue, ['--threads', '1', '--lock-ms', '3000', '--stalled-ms', '1000']);
 
 async function stopWorker(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;

@@ -1,6 +1,7 @@
 // A real Redis server for tests: `redis-server` (Debian package, installed by `make setup`) on
 // 127.0.0.1 and a free port, without persistence; stopped by its PID.
 import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as path from 'path';
 import * as net from 'net';
 import { Redis } from 'ioredis';
 
@@ -62,4 +63,32 @@ export async function startRedis(): Promise<RedisServer> {
       await exited;
     },
   };
+}
+
+/**
+ * A BullMQ worker process: `entry` (the library's lib/exec/cli.ts, or a script that defines jobs and
+ * then runs it) with `--redis url --queue queue` and `args`, resolved once it prints "ready"
+ * (rejected if it exits first).
+ */
+export function startWorkerProcess(
+  entry: string,
+  url: string,
+  queue: string,
+  args: readonly string[],
+): Promise<ChildProcess> {
+  const root = path.resolve(__dirname, '..', '..');
+  const proc = spawn(process.execPath, ['--import', 'tsx', entry, '--redis', url, '--queue', queue, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    proc.stderr?.on('data', (d) => {
+      err += String(d);
+    });
+    proc.stdout?.on('data', (d) => {
+      if (/ready/.test(String(d))) resolve(proc);
+    });
+    proc.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${err}`)));
+  });
 }

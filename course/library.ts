@@ -19,7 +19,8 @@ export { createObserver } from '../lib/quantize/observers';
 export { kmeansCluster } from '../lib/quantize/weight-sharing';
 export { huffmanEncode, huffmanDecode } from '../lib/quantize/huffman';
 export { metricValue, LATENCY_BUCKETS } from '../lib/serve/metrics';
-export { latencyStats } from '../lib/core/latency';
+export { latencyStats, median } from '../lib/core/latency';
+export { interleavedRounds, medianRatio } from '../lib/bench/harness';
 export {
   openModel,
   disposeStageModel,

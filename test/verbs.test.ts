@@ -1,20 +1,26 @@
-// The closed verb shape, across the technique namespaces: every public model verb of prune,
-// quantize and distill runs on a small real conv net with real data and returns exactly
+// The closed verb shape, across every namespace: every public model verb of prune, quantize,
+// distill and auto runs on a small real conv net with real data and returns exactly
 // {model, report}, a plain-JSON report, the input's weights unchanged byte for byte, no tensor
 // leaked once the result is disposed, and a typed error naming the verb for bad options. The
-// table must list every function a namespace exports, as a verb row or as a named non-verb
-// helper, so a new verb cannot be added without a row. The exporters follow the same rule with
-// their own result shapes (lib/export/index.ts): {bytes, report} for one file, {artifacts, report}
-// for TensorFlow.js artifacts, {model, report} for the inference-form transform.
+// exporters follow the same rule with their own result shapes (lib/export/index.ts): {bytes, report}
+// for one file, {artifacts, report} for TensorFlow.js artifacts, {model, report} for the
+// inference-form transform. ONNX models in (lib/onnx) give {model, bytes, report}: the decoded
+// file, its bytes, and the report; the input bytes are never modified. Every function of every
+// one of the package's namespaces must be a verb row here or be named under what else it is
+// (an analysis, a runtime, a builder...), so a new verb cannot be added without a row.
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import * as prune from '../lib/prune';
 import * as quantize from '../lib/quantize';
 import * as distill from '../lib/distill';
+import * as auto from '../lib/auto';
+import * as onnxIn from '../lib/onnx';
+import * as tfc from '../lib';
 import * as exporters from '../lib/export';
 import { modelToArtifacts } from '../lib/data/model-io';
 import type { ModelArtifacts } from '../lib/data/model-files';
 import { CompressionError } from '../lib/errors';
+import { inspectOnnx } from '../lib/export';
 
 type Result = { model: tf.LayersModel; report: unknown };
 interface Row {
@@ -93,19 +99,83 @@ const ROWS: Record<string, Record<string, Row>> = {
       bad: (m, d) => distill.train(m, d, { teacher: m, epochs: 1, seed: 1 }),
     },
   },
+  auto: {
+    search: {
+      run: async (m, d) => {
+        const split = auto.splitData(d, { heldOutFraction: 0.5, seed: 1 });
+        try {
+          return await auto.search(m, split, {
+            target: 'ort',
+            goal: 'size',
+            maxDrop: 0.99,
+            sparsities: [0.5],
+            rankLayers: 1,
+            calibrationCount: 8,
+            batchSize: 8,
+          });
+        } finally {
+          split.dispose();
+        }
+      },
+      bad: (m, d) => auto.search(m, { search: d, heldOut: d }, { target: 'gpu' as never, maxDrop: 0.01 }),
+    },
+  },
 };
 
-/** Exported functions that are not model verbs: primitives on tensors or plain data, analyses, helpers. */
-const NOT_VERBS: Record<string, string[]> = {
-  prune: [
-    ...['magnitudeMask', 'sparsityReport', 'pruningHooks', 'sizeReport', 'sensitivityScan', 'slimmingRegularizer'],
-  ],
-  quantize: ['chooseQParams', 'quantize', 'dequantize', 'fakeQuantize', 'sqnr', 'planOf', 'quantizedSizeBytes'],
-  distill: ['distillationLoss', 'hintLoss', 'teacherLogits'],
-  exporters: [
-    ...['ortSession', 'runOrt', 'ortPredictLabels', 'inspectOnnx', 'checkOnnxTarget', 'readDeepCompressed'],
-    ...['inspectTflite', 'tfliteInterpreter', 'runTflite', 'tflitePredictor'],
-  ],
+/**
+ * Exported functions that are not model verbs, by what they are: primitives on tensors or plain
+ * data, analyses (a model in, a report out), runtimes, builders, searches, servers, charts.
+ */
+const NOT_VERBS: Record<string, Record<string, string[]>> = {
+  prune: {
+    primitives: ['magnitudeMask', 'pruningHooks', 'slimmingRegularizer'],
+    analyses: ['sparsityReport', 'sizeReport', 'sensitivityScan'],
+  },
+  quantize: {
+    primitives: ['chooseQParams', 'quantize', 'dequantize', 'fakeQuantize', 'sqnr'],
+    analyses: ['planOf', 'quantizedSizeBytes'],
+  },
+  distill: { primitives: ['distillationLoss', 'hintLoss', 'teacherLogits'] },
+  exporters: {
+    runtimes: ['ortSession', 'runOrt', 'ortPredictLabels', 'tfliteInterpreter', 'runTflite', 'tflitePredictor'],
+    analyses: ['inspectOnnx', 'checkOnnxTarget', 'inspectTflite'],
+    readers: ['readDeepCompressed'],
+  },
+  auto: { 'data and recipes': ['splitData', 'autoRecipe', 'shipRecipe'] },
+  onnx: {
+    readers: ['read', 'feedsFromFiles'],
+    analyses: ['profile', 'compareOutputs'],
+    runtimes: ['ortFeedsRuntime'],
+  },
+  nas: {
+    'spaces and genotypes': ['validateSpace', 'taskOf', 'sample', 'mutate', 'buildModel', 'paretoFront'],
+    'searches (a space in, the steps out)': ['randomSearch', 'agingEvolution'],
+    'latency predictors': ['latencyPredictor'],
+  },
+  profile: {
+    analyses: ['profileModel', 'profileGraphModel', 'modelSizes', 'measureLatency'],
+    views: ['graphSvg', 'profileHtml'],
+  },
+  bench: {
+    runtimes: ['tfjsRuntime', 'ortRuntime', 'tfliteRuntime', 'functionRuntime', 'availableTfjsBackends'],
+    harness: ['benchmark', 'speedups', 'loadTest'],
+  },
+  serve: {
+    server: ['startServer'],
+    'model store': ['publishForServing', 'publishModel', 'publishOnnx', 'publishArtifacts'],
+    'model store reads': ['listVersions', 'latestVersion', 'loadVersion', 'compareVersions'],
+  },
+  monitor: {
+    statistics: ['psi', 'klDivergence', 'buildReference', 'referenceFromModel', 'recommend'],
+  },
+  viz: {
+    charts: ['lineChart', 'scatterChart', 'barChart', 'histogram', 'heatmap', 'imageGrid'],
+    display: ['show', 'showTable', 'showMarkdown', 'showSvg', 'showPng', 'saveFigure'],
+  },
+  pipeline: { recipes: ['validateRecipe', 'readRecipeFile', 'runRecipe', 'planRecipe'] },
+  exec: { jobs: ['defineJob', 'startBullMqWorker', 'createExecutor', 'withExecutor'] },
+  jobs: { evaluators: ['executorEvaluator'] },
+  cli: { 'command line': ['runCli'] },
 };
 
 type Exported = { bytes: Uint8Array; report: unknown } | { artifacts: ModelArtifacts; report: unknown } | Result;
@@ -152,15 +222,41 @@ const EXPORTERS: Record<string, ExporterRow> = {
   },
 };
 
-const NAMESPACES: Record<string, Record<string, unknown>> = { prune, quantize, distill, exporters };
-const ALL_ROWS: Record<string, Record<string, unknown>> = { ...ROWS, exporters: EXPORTERS };
+type OnnxResult = { model: onnxIn.OnnxFile; bytes: Uint8Array; report: unknown };
+interface OnnxRow {
+  /** The verb on the model's bytes and feeds of its input. */
+  readonly run: (bytes: Uint8Array, data: onnxIn.OnnxFeeds[]) => Promise<OnnxResult>;
+  readonly bad: (bytes: Uint8Array, data: onnxIn.OnnxFeeds[]) => Promise<unknown>;
+}
+const ONNX: Record<string, OnnxRow> = {
+  quantize: {
+    run: (b, d) => onnxIn.quantize(b, d, { mode: 'static' }),
+    bad: (b, d) => onnxIn.quantize(b, d, { mode: 'int3' as never }),
+  },
+  optimize: { run: (b) => onnxIn.optimize(b), bad: () => onnxIn.optimize(42 as never) },
+  fixShapes: {
+    run: (b) => onnxIn.fixShapes(b, { inputs: { [inspectOnnx(b).inputName]: ['N', 6, 6, 1] } }),
+    bad: (b) => onnxIn.fixShapes(b, { inputs: { nope: [1] } }),
+  },
+  upgradeOpset: { run: (b) => onnxIn.upgradeOpset(b), bad: (b) => onnxIn.upgradeOpset(b, { opset: 99 }) },
+};
+
+/** The package's namespaces, read from the package itself (a new namespace needs rows or a NOT_VERBS entry). */
+const NAMESPACES = Object.fromEntries(
+  Object.entries(tfc as Record<string, unknown>).filter(
+    ([, v]) => v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).some((f) => typeof f === 'function'),
+  ),
+) as Record<string, Record<string, unknown>>;
+const ALL_ROWS: Record<string, Record<string, unknown>> = { ...ROWS, exporters: EXPORTERS, onnx: ONNX };
 const isClass = (f: unknown) => typeof f === 'function' && /^class\b/.test(Function.prototype.toString.call(f));
 
 describe('verbs: one closed shape across the technique namespaces', () => {
   it('every exported function of every namespace is a verb row or a named non-verb helper', () => {
+    expect(Object.keys(NAMESPACES)).to.include.members(['prune', 'quantize', 'distill', 'exporters', 'nas', 'onnx']);
+    expect(Object.keys(NAMESPACES).sort()).to.deep.equal(Object.keys({ ...ROWS, ...NOT_VERBS }).sort());
     for (const [ns, exports] of Object.entries(NAMESPACES)) {
       const fns = Object.keys(exports).filter((k) => typeof exports[k] === 'function' && !isClass(exports[k]));
-      const listed = [...Object.keys(ALL_ROWS[ns] ?? {}), ...(NOT_VERBS[ns] ?? [])];
+      const listed = [...Object.keys(ALL_ROWS[ns] ?? {}), ...Object.values(NOT_VERBS[ns] ?? {}).flat()];
       expect(
         fns.filter((f) => !listed.includes(f)),
         `${ns}: exported functions without a row`,
@@ -243,6 +339,35 @@ describe('verbs: one closed shape across the technique namespaces', () => {
       expect(err).to.be.instanceOf(CompressionError);
       expect((err as Error).message).to.match(new RegExp(`^(exporters\\.)?${name}: `));
       model.dispose();
+    });
+  }
+
+  for (const [name, row] of Object.entries(ONNX)) {
+    it(`onnx.${name}: {model, bytes, report}, plain-JSON report, input bytes unchanged, typed error`, async () => {
+      const model = convNet(1, false);
+      const bytes = exporters.toOnnx(model).bytes;
+      model.dispose();
+      const input = inspectOnnx(bytes).inputName;
+      const data = [0, 1].map((i) => ({
+        [input]: { data: Float32Array.from({ length: 8 * 36 }, (_, j) => ((j * 7 + i) % 11) / 11), dims: [8, 6, 6, 1] },
+      }));
+      const copy = bytes.slice();
+      const result = await row.run(bytes, data);
+      expect(Object.keys(result).sort()).to.deep.equal(['bytes', 'model', 'report']);
+      expect(result.bytes).to.be.instanceOf(Uint8Array).and.not.equal(bytes);
+      expect(result.model.proto.graph?.node?.length).to.be.above(0);
+      expect(JSON.parse(JSON.stringify(result.report))).to.deep.equal(result.report);
+      expect(Buffer.from(bytes).equals(Buffer.from(copy)), 'input bytes modified').to.equal(true);
+      const session = await exporters.ortSession(result.bytes);
+      await session.release();
+      let err: unknown;
+      try {
+        await row.bad(bytes, data);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(CompressionError);
+      expect((err as Error).message).to.match(new RegExp(`^onnx\\.${name}: `));
     });
   }
 });

@@ -101,7 +101,7 @@ export async function searchOnnx(
   const search = checkFeeds(data.search, 'search');
   const held = checkFeeds(data.heldOut, 'heldOut');
   const started = Date.now();
-  const file = toOnnxFile(model);
+  const file = toOnnxFile(model, {}, 'auto.search');
   const floatBytes = onnx.ModelProto.encode(file.proto).finish();
   const journal = new Journal(o.journalDir, fingerprint(floatBytes, { search, heldOut: held }, o));
   const timingFeeds = search.feeds[0] as LabelledFeeds['feeds'][number];

@@ -26,17 +26,37 @@ const ZEROS: Readonly<Record<number, (n: number) => OnnxFeeds[string]['data']>> 
 const dimProto = (d: number | string): onnx.TensorShapeProto.IDimension =>
   typeof d === 'number' ? { dimValue: d } : { dimParam: d };
 
+/** Options of {@link fixShapes}. */
+export interface FixShapesOptions {
+  /** Dims per input name: numbers, or a name for the batch dim left free (e.g. {x: ['N', 3, 224, 224]}). */
+  readonly inputs: Readonly<Record<string, InputDims>>;
+  readonly read?: ReadOnnxOptions;
+}
+
+/** What {@link fixShapes} declared: every graph input's and output's dims. */
+export interface FixShapesReport {
+  readonly inputs: Record<string, (number | string)[]>;
+  readonly outputs: Record<string, (number | string)[]>;
+}
+
+const dimsOf = (v: onnx.IValueInfoProto): (number | string)[] =>
+  (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : num(d.dimValue ?? 0)));
+
 /**
  * The model with the named inputs' dims fixed and its outputs' dims declared (a path, bytes, or
  * onnx.read's result in; never modified).
- * @example await onnx.fixShapes('rec.onnx', {x: ['N', 3, 48, 320]}) // output [N, 40, 6625]
+ * @example await onnx.fixShapes('rec.onnx', {inputs: {x: ['N', 3, 48, 320]}}) // report.outputs: {y: ['N', 40, 6625]}
  */
 export async function fixShapes(
   model: OnnxFile | Uint8Array | string,
-  shapes: Readonly<Record<string, InputDims>>,
-  options: { readonly read?: ReadOnnxOptions } = {},
-): Promise<{ model: OnnxFile; bytes: Uint8Array }> {
-  const file = toOnnxFile(model, options.read);
+  options: FixShapesOptions,
+): Promise<{ model: OnnxFile; bytes: Uint8Array; report: FixShapesReport }> {
+  const shapes = options?.inputs;
+  if (!shapes || typeof shapes !== 'object' || Array.isArray(shapes))
+    throw new ConfigError(
+      `onnx.fixShapes: options.inputs, dims per input name, got ${describe(shapes)}. Pass e.g. {inputs: {x: ['N', 3, 224, 224]}}.`,
+    );
+  const file = toOnnxFile(model, options.read, 'onnx.fixShapes');
   const proto = cloneModel(file.proto);
   const graph = proto.graph as onnx.GraphProto;
   const inits = new Set(graph.initializer.map((t) => t.name));
@@ -97,5 +117,9 @@ export async function fixShapes(
   }
   graph.valueInfo = [];
   const bytes = onnx.ModelProto.encode(proto).finish();
-  return { model: decodeOnnx(bytes, { maxBytes: 2 ** 31 }), bytes };
+  const report: FixShapesReport = {
+    inputs: Object.fromEntries(inputs.map((v) => [v.name ?? '', dimsOf(v)])),
+    outputs: Object.fromEntries(graph.output.map((v) => [v.name ?? '', dimsOf(v)])),
+  };
+  return { model: decodeOnnx(bytes, { maxBytes: 2 ** 31 }), bytes, report };
 }

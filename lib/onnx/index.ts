@@ -11,7 +11,7 @@ export type { OnnxQuantizeReport, NodeQuantReport, ActivationPointReport } from 
 export type { OnnxNodeQuantOptions, SkippedNode } from './select';
 export type { OnnxQuantMode, OpEntry, NodeShapes } from './ops';
 export { upgradeOpset } from './opset';
-export type { OpsetUpgrade } from './opset';
+export type { OpsetUpgrade, UpgradeOpsetOptions } from './opset';
 export { compareOutputs } from './compare';
 export type { CompareOptions, OnnxComparison, OutputComparison } from './compare';
 export type { OnnxCalibration } from './calibrate';
@@ -25,5 +25,5 @@ export type { FeedsFromFilesOptions, FilesFeeds } from './data-files';
 export { optimize } from './optimize';
 export type { OnnxOptimizeReport } from './optimize';
 export { fixShapes } from './fix-shapes';
-export type { InputDims } from './fix-shapes';
+export type { InputDims, FixShapesOptions, FixShapesReport } from './fix-shapes';
 export type { OnnxRunOptions, OnnxRunReport, OnnxRunStage } from './recipe-run';

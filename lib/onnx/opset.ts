@@ -7,7 +7,7 @@
 // Identity at inference), BatchNormalization's `spatial` (gone in 9), Scatter (ScatterElements).
 // An operator in neither list is refused by name: the library does not guess a semantics.
 import { onnx } from 'onnx-proto';
-import { UnsupportedLayerError } from '../errors';
+import { ConfigError, UnsupportedLayerError, describe } from '../errors';
 import {
   GraphScope,
   Names,
@@ -18,8 +18,10 @@ import {
   attrInts,
   attrs,
   defaultOpset,
+  cloneModel,
   makeNode,
 } from './graph';
+import { OnnxFile, ReadOnnxOptions, decodeOnnx, toOnnxFile } from './read';
 import { int64Tensor, makeTensor, num } from './tensor';
 
 /** The opset quantized models are written in when their own is older. */
@@ -262,10 +264,11 @@ export interface OpsetUpgrade {
 }
 
 /**
- * Raises the default-domain opset of `model` to `to` (mutates it: call on a copy). A model already
- * at or above it is left as is. Refuses, naming the node, an operator whose change it does not know.
+ * Raises the default-domain opset of the proto `model` to `to` in place (call on a copy; the public
+ * verb is {@link upgradeOpset}). A model already at or above it is left as is. Refuses, naming the
+ * node, an operator whose change it does not know.
  */
-export function upgradeOpset(model: onnx.ModelProto, to = QUANT_OPSET, names = new Names(model)): OpsetUpgrade {
+export function upgradeProto(model: onnx.ModelProto, to = QUANT_OPSET, names = new Names(model)): OpsetUpgrade {
   const from = defaultOpset(model);
   const rewritten: Record<string, number> = {};
   if (from >= to) return { from, to: from, rewritten };
@@ -298,4 +301,31 @@ export function upgradeOpset(model: onnx.ModelProto, to = QUANT_OPSET, names = n
   if (o) o.version = to;
   if (num(model.irVersion) < 7) model.irVersion = 7;
   return { from, to, rewritten };
+}
+
+/** Options of {@link upgradeOpset}. */
+export interface UpgradeOpsetOptions {
+  /** The default-domain opset to write, 8 to 13 (default 13: per-channel QuantizeLinear and DequantizeLinear). */
+  readonly opset?: number;
+  readonly read?: ReadOnnxOptions;
+}
+
+/**
+ * The model at a newer default-domain opset (a path, bytes, or onnx.read's result in; never
+ * modified), each changed operator rewritten as ONNX's version converter does.
+ * @example const { bytes, report } = await onnx.upgradeOpset('old.onnx'); report.rewritten // {Clip: 2, Softmax: 1}
+ */
+export async function upgradeOpset(
+  model: OnnxFile | Uint8Array | string,
+  options: UpgradeOpsetOptions = {},
+): Promise<{ model: OnnxFile; bytes: Uint8Array; report: OpsetUpgrade }> {
+  const to = options.opset ?? QUANT_OPSET;
+  if (!(Number.isInteger(to) && to >= 8 && to <= QUANT_OPSET))
+    throw new ConfigError(
+      `onnx.upgradeOpset: opset an integer from 8 to ${QUANT_OPSET}, got ${describe(to)}. Omit it for ${QUANT_OPSET}.`,
+    );
+  const proto = cloneModel(toOnnxFile(model, options.read, 'onnx.upgradeOpset').proto);
+  const report = upgradeProto(proto, to);
+  const bytes = onnx.ModelProto.encode(proto).finish();
+  return { model: decodeOnnx(bytes, { maxBytes: 2 ** 31 }), bytes, report };
 }

@@ -66,7 +66,7 @@ export async function optimize(
   model: OnnxFile | Uint8Array | string,
   options: { readonly read?: ReadOnnxOptions } = {},
 ): Promise<{ model: OnnxFile; bytes: Uint8Array; report: OnnxOptimizeReport }> {
-  const file = toOnnxFile(model, options.read);
+  const file = toOnnxFile(model, options.read, 'onnx.optimize');
   const { proto, dedupedBytes } = await optimizedProto(file);
   const nodesAfter = nodeCount(proto);
   const bytes = finalize(proto, 'onnx.optimize');

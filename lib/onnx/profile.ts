@@ -125,7 +125,7 @@ export async function profile(
   data?: OnnxData,
   options: OnnxProfileOptions = {},
 ): Promise<OnnxProfileReport> {
-  const file = toOnnxFile(model, options.read);
+  const file = toOnnxFile(model, options.read, 'onnx.profile');
   const proto = cloneModel(file.proto);
   nameNodes(proto);
   const graph = proto.graph as onnx.GraphProto;

@@ -16,7 +16,7 @@ import { CompareOptions, compareOutputs } from './compare';
 import { OnnxData, reiterable } from './feeds';
 import { GraphScope, Names, allGraphs, cloneModel, nameNodes } from './graph';
 import { OnnxQuantMode } from './ops';
-import { upgradeOpset, QUANT_OPSET } from './opset';
+import { upgradeProto, QUANT_OPSET } from './opset';
 import { nodeCount, optimizedProto } from './optimize';
 import { OnnxFile, ReadOnnxOptions, decodeOnnx, toOnnxFile } from './read';
 import { ActivationPointReport, NodeQuantReport, OnnxQuantizeReport } from './report';
@@ -131,7 +131,7 @@ export async function quantize(
 ): Promise<OnnxQuantizeResult> {
   checkOptions(options, data);
   await tf.ready();
-  const file = toOnnxFile(model, options.read);
+  const file = toOnnxFile(model, options.read, 'onnx.quantize');
   const mode = options.mode;
   const warnings: string[] = [];
   const weightBits = options.weightBits ?? (mode === 'weight-only' ? 4 : mode === 'float16' ? 16 : 8);
@@ -145,7 +145,7 @@ export async function quantize(
   nameNodes(working, names);
   const opset =
     mode === 'dynamic' || mode === 'static'
-      ? upgradeOpset(working, QUANT_OPSET, names)
+      ? upgradeProto(working, QUANT_OPSET, names)
       : { from: file.opset, to: file.opset, rewritten: {} };
   const { candidates, skipped } = selectNodes(working, { mode, weightBits, granularity, blockSize, ...pick(options) });
   const rw = new Rewriter(working, names);

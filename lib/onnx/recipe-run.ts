@@ -131,7 +131,7 @@ export async function runOnnxRecipe(recipe: Recipe, options: OnnxRunOptions): Pr
   if (imageShape && input.dims.slice(1).some((d) => d === undefined)) {
     const [h, w, c] = imageShape;
     fixedShape = input.dims[1] === 1 || input.dims[1] === 3 ? ['N', c, h, w] : ['N', h, w, c];
-    model = (await fixShapes(model, { [input.name]: fixedShape })).model;
+    model = (await fixShapes(model, { inputs: { [input.name]: fixedShape } })).model;
   }
   const load = async (spec: DataSpec | undefined, role: string): Promise<FilesFeeds | undefined> => {
     if (!spec) return undefined;

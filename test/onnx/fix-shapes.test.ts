@@ -17,7 +17,8 @@ describe('onnx.fixShapes', () => {
     });
 
   it('fixes the input dims, declares the output dims of one run, and the server reads them (and refuses a map output by its shape)', async () => {
-    const { bytes, model: m } = await fixShapes(free(), { x: ['N', 3, 9, 13] });
+    const { bytes, model: m, report } = await fixShapes(free(), { inputs: { x: ['N', 3, 9, 13] } });
+    expect(report).to.deep.equal({ inputs: { x: ['N', 3, 9, 13] }, outputs: { y: ['N', 4, 4, 6] } });
     const dims = (i: number, which: 'input' | 'output') =>
       m.proto.graph![which]![i]!.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
     expect(dims(0, 'input')).to.deep.equal(['N', 3, 9, 13]);
@@ -35,10 +36,11 @@ describe('onnx.fixShapes', () => {
       [{ z: [1, 2] }, /inputs among x/],
       [{ x: [1, 3, 9] }, /4 dims for input "x", got 3/],
       [{ x: [1, 3, 0, 9] }, /positive integers/],
+      [undefined, /options.inputs, dims per input name, got undefined/],
     ] as const) {
       let error: unknown;
       try {
-        await fixShapes(free(), shapes as unknown as Record<string, number[]>);
+        await fixShapes(free(), { inputs: shapes as unknown as Record<string, number[]> });
       } catch (e) {
         error = e;
       }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { onnx } from 'onnx-proto';
 import { UnsupportedLayerError } from '../../lib/errors';
 import { defaultOpset } from '../../lib/onnx/graph';
-import { upgradeOpset } from '../../lib/onnx/opset';
+import { upgradeOpset, upgradeProto } from '../../lib/onnx/opset';
 import { makeTensor } from '../../lib/onnx/tensor';
 import { feeds, hasOnnxChecker, maxAbsDiff, model, node, onnxCheck, run, value } from './graphs';
 
@@ -40,7 +40,7 @@ describe('onnx.upgradeOpset', () => {
   it('carries opset-9 operators to opset 13 with the same outputs in ONNX Runtime', async () => {
     const before = opset9();
     const m = onnx.ModelProto.decode(before);
-    const report = upgradeOpset(m, 13);
+    const report = upgradeProto(m, 13);
     expect(report).to.deep.include({ from: 9, to: 13 });
     expect(report.rewritten).to.deep.equal({
       Clip: 1,
@@ -66,10 +66,28 @@ describe('onnx.upgradeOpset', () => {
     expect(m.graph!.node!.map((n) => n.opType)).to.include.members(['Flatten', 'Reshape', 'Resize', 'Identity']);
   });
 
+  it('the verb: a new model with the same outputs, the input bytes untouched, a typed error for a bad opset', async () => {
+    const before = opset9();
+    const copy = Uint8Array.from(before);
+    const { model: m, bytes, report } = await upgradeOpset(before);
+    expect(Buffer.from(before).equals(Buffer.from(copy))).to.equal(true);
+    expect(report).to.deep.include({ from: 9, to: 13 });
+    expect(defaultOpset(m.proto)).to.equal(13);
+    const f = { x: { data: Float32Array.from({ length: 48 }, (_, i) => Math.cos(i) * 0.7), dims: [1, 2, 4, 6] } };
+    const [a, b] = [await run(before, f), await run(bytes, f)];
+    for (const k of Object.keys(a)) expect(maxAbsDiff(a[k]!.data, b[k]!.data), k).to.be.below(1e-6);
+    expect((await upgradeOpset(before, { opset: 11 })).report).to.deep.include({ from: 9, to: 11 });
+    for (const opset of [7, 14, 12.5, '13'])
+      await upgradeOpset(before, { opset: opset as number }).then(
+        () => expect.fail(`opset ${opset} accepted`),
+        (e: Error) => expect(e.message).to.match(/^onnx.upgradeOpset: opset an integer from 8 to 13, got/),
+      );
+  });
+
   it('writes a model the ONNX checker accepts', function () {
     if (!hasOnnxChecker()) this.skip();
     const m = onnx.ModelProto.decode(opset9());
-    upgradeOpset(m, 13);
+    upgradeProto(m, 13);
     expect(onnxCheck(onnx.ModelProto.encode(m).finish())).to.equal('');
   });
 
@@ -80,7 +98,7 @@ describe('onnx.upgradeOpset', () => {
       outputs: [value('y', [1, 4])],
     });
     const m = onnx.ModelProto.decode(bytes);
-    expect(upgradeOpset(m, 13)).to.deep.equal({ from: 13, to: 13, rewritten: {} });
+    expect(upgradeProto(m, 13)).to.deep.equal({ from: 13, to: 13, rewritten: {} });
     expect(onnx.ModelProto.encode(m).finish()).to.deep.equal(bytes);
     await run(bytes, feeds([1, 4], 0));
   });
@@ -96,7 +114,7 @@ describe('onnx.upgradeOpset', () => {
     );
     let error: unknown;
     try {
-      upgradeOpset(m, 13);
+      upgradeProto(m, 13);
     } catch (e) {
       error = e;
     }
@@ -116,6 +134,6 @@ describe('onnx.upgradeOpset', () => {
         outputs: [value('y', [2]), value('mask', [2], 9)],
       }),
     );
-    expect(() => upgradeOpset(m, 13)).to.throw(UnsupportedLayerError, /Dropout whose mask output is used.*"drop"/);
+    expect(() => upgradeProto(m, 13)).to.throw(UnsupportedLayerError, /Dropout whose mask output is used.*"drop"/);
   });
 });

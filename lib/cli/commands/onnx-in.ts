@@ -62,7 +62,7 @@ async function openOnnx(args: ParsedArgs, ctx: CommandContext): Promise<onnxIn.O
   const dims = shape ?? (image ? imageDims(image) : undefined);
   if (dims) {
     const input = singleInput(model, 'tfjs-compress');
-    model = (await onnxIn.fixShapes(model, { [input.name]: ['N', ...dims.slice(shape ? 1 : 0)] })).model;
+    model = (await onnxIn.fixShapes(model, { inputs: { [input.name]: ['N', ...dims.slice(shape ? 1 : 0)] } })).model;
   }
   return model;
 }

@@ -16,7 +16,7 @@ export type { CachedModel } from '../lib/data/model-cache';
 export { countProgress } from '../lib/train/progress';
 export { qparamsFromRange } from '../lib/quantize/qparams';
 export { createObserver } from '../lib/quantize/observers';
-export { kmeansCluster } from '../lib/quantize/weight-sharing';
+export { kmeansCluster } from '../lib/quantize/kmeans';
 export { huffmanEncode, huffmanDecode } from '../lib/quantize/huffman';
 export { metricValue, LATENCY_BUCKETS } from '../lib/serve/metrics';
 export { latencyStats, median } from '../lib/core/latency';

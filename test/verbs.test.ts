@@ -82,7 +82,7 @@ const ROWS: Record<string, Record<string, Row>> = {
       bad: (m) => quantize.weightSharing(m, { bits: 40, seed: 1 }),
     },
     deepCompress: {
-      run: (m) => quantize.deepCompress(m, { sparsity: 0.5, bits: 3 }),
+      run: (m, d) => quantize.deepCompress(m, d, { sparsity: 0.5, bits: 3, fineTune: { epochs: 1, batchSize: 8 } }),
       bad: (m) => quantize.deepCompress(m, { bits: 40 }),
     },
   },

@@ -9,7 +9,7 @@
 // Sizes are real encoded bytes; decodeKernel gives back exactly the values the codes stand for.
 import { ConfigError, describe } from '../errors';
 import { decodeCsr, encodeCsr, gapAt, IndexBits, packGaps } from '../core/csr';
-import { decodeShared, kmeansCluster } from './weight-sharing';
+import { decodeShared, kmeansCluster } from './kmeans';
 import { huffmanDecode, huffmanEncode, HuffmanEncoded } from './huffman';
 
 /** How a kernel is coded. */

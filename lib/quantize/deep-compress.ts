@@ -2,9 +2,11 @@
 // registry entry has a kernel (Dense, Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, ...):
 // magnitude pruning of each kernel to `sparsity`, k-means weight sharing of the survivors
 // (2^bits - 1 centroids, code 0 kept for the zeros), and the sizes of the Huffman-coded sparse
-// storage (deep-compress-codec.ts). The returned model holds exactly the values the encoding
-// stands for, so its accuracy is that of the file `exporters.toDeepCompressed` writes.
-// Not done here: the paper's retraining between steps (fine-tune with prune.fineTune first).
+// storage (deep-compress-codec.ts). Given data, the shared centroids are then fine-tuned on it
+// (the paper's Sec. 3.3; pruned weights stay zero), for every layer whose registry entry has a
+// kernel op. The returned model holds exactly the values the encoding stands for, so its accuracy
+// is that of the file `exporters.toDeepCompressed` writes. Not done here: the paper's retraining
+// of the surviving weights after pruning (prune.fineTune before this verb does that).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { IndexBits } from '../core/csr';
@@ -13,7 +15,11 @@ import { requireLayersModel } from '../core/graph';
 import { layerEntry } from '../core/layers';
 import { keepLargest, zerosFor } from '../core/magnitude-order';
 import { rebuildModel } from '../core/rewrite';
-import { checkCoding, decodeKernel, encodeKernel, KernelCoding } from './deep-compress-codec';
+import { checkCoding, decodeKernel, encodeKernel, EncodedKernel, KernelCoding } from './deep-compress-codec';
+import { CentroidFineTune, fineTuneCentroids } from './centroid-tuning';
+import { SharedTensor, decodeShared } from './kmeans';
+import { DataSource, checkSource, isTfDataset } from '../data/source';
+import { isImageSet } from '../data/image-set';
 
 const FN = 'quantize.deepCompress';
 
@@ -37,6 +43,8 @@ export interface DeepCompressOptions extends LayerPatterns {
   readonly seed?: number;
   /** Per-layer overrides by layer name. */
   readonly layers?: Readonly<Record<string, DeepCompressLayerOptions>>;
+  /** Fine-tuning of the shared centroids on the data (default 1 epoch when data is given). */
+  readonly fineTune?: CentroidFineTune;
 }
 
 /** One kernel's row of the report. */
@@ -51,6 +59,8 @@ export interface DeepCompressLayerReport {
   readonly bytes: number;
   readonly codeBitsPerEntry: number;
   readonly gapBitsPerEntry: number;
+  /** Its centroids were fine-tuned on the data (false without data, or for a class with no kernel op). */
+  readonly fineTuned: boolean;
 }
 
 /** What {@link deepCompress} reports. */
@@ -63,6 +73,8 @@ export interface DeepCompressReport {
   readonly compressionRatio: number;
   readonly bits: number;
   readonly indexBits: IndexBits;
+  /** Optimizer steps of the centroid fine-tuning (0 without data). */
+  readonly fineTuneSteps: number;
 }
 
 /** The layers with a kernel (registry), each with its kernel index. */
@@ -106,71 +118,144 @@ function resolve(model: tf.LayersModel, options: DeepCompressOptions) {
   return { base, plan };
 }
 
+/** A kernel's shared values as codebook [0, ...centroids] and one code per entry (code 0: the zeros). */
+function sharedOf(values: Float32Array, enc: EncodedKernel): SharedTensor {
+  const code = new Map<number, number>();
+  enc.centroids.forEach((c, i) => code.set(c, i + 1));
+  return {
+    codebook: Float32Array.from([0, ...enc.centroids]),
+    indices: Uint16Array.from(values, (v) => (v === 0 ? 0 : (code.get(v) as number))),
+    shape: enc.shape,
+  };
+}
+
 /**
  * Deep-compresses a copy of `model`: per kernel layer, prune to `sparsity`, share the survivors'
- * values (k-means), and measure the Huffman-coded sparse storage. The input is not modified; the
- * caller owns the returned model, whose kernels hold exactly the shared values.
+ * values (k-means), fine-tune the shared values on `data` when given, and measure the
+ * Huffman-coded sparse storage. The input is not modified; the caller owns the returned model,
+ * whose kernels hold exactly the shared values.
  * @example const {model, report} = await quantize.deepCompress(model, {sparsity: 0.9, bits: 4}); report.compressionRatio
+ * @example const {model: tuned} = await quantize.deepCompress(model, train, {sparsity: 0.9, bits: 4, fineTune: {epochs: 1}});
  */
 export async function deepCompress(
   model: tf.LayersModel,
-  options: DeepCompressOptions = {},
+  options?: DeepCompressOptions,
+): Promise<{ model: tf.LayersModel; report: DeepCompressReport }>;
+export async function deepCompress(
+  model: tf.LayersModel,
+  data: DataSource,
+  options: DeepCompressOptions,
+): Promise<{ model: tf.LayersModel; report: DeepCompressReport }>;
+export async function deepCompress(
+  model: tf.LayersModel,
+  dataOrOptions?: DataSource | DeepCompressOptions,
+  maybeOptions?: DeepCompressOptions,
 ): Promise<{ model: tf.LayersModel; report: DeepCompressReport }> {
   requireLayersModel(model, FN);
+  const data = maybeOptions === undefined ? undefined : (dataOrOptions as DataSource);
+  const options = maybeOptions ?? (dataOrOptions as DeepCompressOptions | undefined) ?? {};
+  if (
+    data === undefined &&
+    options &&
+    typeof options === 'object' &&
+    (isImageSet(options) || isTfDataset(options) || 'xs' in options)
+  )
+    throw new ConfigError(
+      `${FN}: options as the third argument after the data, deepCompress(model, data, {fineTune: {epochs: 1}}), got data and no options. Pass the options too.`,
+    );
+  if (data !== undefined) checkSource(data, FN);
   const { base, plan } = resolve(model, options);
   const copy = await rebuildModel(model, {}, FN);
   try {
-    const layers: DeepCompressLayerReport[] = [];
-    let kernelFloats = 0;
-    let kernelBytes = 0;
+    // 1. Prune and share each kernel: the shared values, as codes over their centroids.
+    const shared: Record<string, SharedTensor> = {};
     for (const p of plan) {
       const target = copy.getLayer(p.layer.name);
-      const weights = target.getWeights();
-      const k = weights[p.index] as tf.Tensor;
+      const k = target.getWeights()[p.index] as tf.Tensor;
       const values = Float32Array.from(k.dataSync());
-      const abs = values.map(Math.abs);
-      const keep = keepLargest(abs, zerosFor(values.length, p.sparsity));
+      const keep = keepLargest(values.map(Math.abs), zerosFor(values.length, p.sparsity));
       values.forEach((_, i) => {
         if (!keep[i]) values[i] = 0;
       });
       const coding: KernelCoding = { bits: p.bits, indexBits: p.indexBits, iterations: p.iterations, seed: p.seed };
-      // The shared values (k-means), then their exact encoding: what the file stores and its size.
-      const shared = decodeKernel(encodeKernel(values, k.shape, coding));
-      const enc = encodeKernel(shared, k.shape, coding);
-      const kernel = tf.tensor(shared, k.shape);
-      target.setWeights(weights.map((w, i) => (i === p.index ? kernel : w)));
-      kernel.dispose(); // getWeights() gives the variables' own values: not ours to dispose
-      // The layer's size: its encoded kernel and its other weights (bias, ...) as float32.
-      const otherBytes = 4 * (p.layer.countParams() - values.length);
-      kernelFloats += values.length;
-      kernelBytes += enc.bytes;
-      layers.push({
-        name: p.layer.name,
-        className: p.layer.getClassName(),
-        sparsity: p.sparsity,
-        bits: p.bits,
-        nonzeros: enc.nonzeros,
-        entries: enc.entries,
-        bytes: enc.bytes + otherBytes,
-        codeBitsPerEntry: enc.entries ? enc.codes.bitLength / enc.entries : 0,
-        gapBitsPerEntry: enc.entries ? enc.gaps.bitLength / enc.entries : 0,
-      });
+      const enc = encodeKernel(values, k.shape, coding);
+      shared[p.layer.name] = sharedOf(decodeKernel(enc), enc);
     }
-    const denseBytes = 4 * model.countParams();
-    const compressedBytes = denseBytes - 4 * kernelFloats + kernelBytes;
-    return {
-      model: copy,
-      report: {
-        layers,
-        denseBytes,
-        compressedBytes,
-        compressionRatio: denseBytes / compressedBytes,
-        bits: base.bits,
-        indexBits: base.indexBits,
-      },
-    };
+    // 2. With data, train the centroids of the layers the registry can run with a replaced kernel.
+    const tunable =
+      data === undefined
+        ? []
+        : plan.filter((p) => layerEntry(p.layer.getClassName())?.kernelOp).map((p) => p.layer.name);
+    const tuned = Object.fromEntries(tunable.map((n) => [n, shared[n] as SharedTensor]));
+    const steps =
+      data === undefined || !tunable.length
+        ? 0
+        : await fineTuneCentroids(copy, tuned, data, {
+            ...(options.fineTune ?? { epochs: 1 }),
+            seed: base.seed,
+            reserveZero: true,
+            fn: FN,
+          });
+    Object.assign(shared, tuned);
+    return { model: copy, report: writeShared(model, copy, plan, shared, tunable, base, steps) };
   } catch (e) {
     copy.dispose();
     throw e;
   }
+}
+
+/**
+ * Writes each kernel's shared values into `copy` and measures the exact encoding of each (a kernel
+ * with at most 2^bits - 1 distinct nonzeros is stored exactly, fine-tuned or not).
+ */
+function writeShared(
+  model: tf.LayersModel,
+  copy: tf.LayersModel,
+  plan: ReturnType<typeof resolve>['plan'],
+  shared: Record<string, SharedTensor>,
+  tuned: readonly string[],
+  base: ReturnType<typeof resolve>['base'],
+  fineTuneSteps: number,
+): DeepCompressReport {
+  const layers: DeepCompressLayerReport[] = [];
+  let kernelFloats = 0;
+  let kernelBytes = 0;
+  for (const p of plan) {
+    const s = shared[p.layer.name] as SharedTensor;
+    const values = decodeShared(s);
+    const coding: KernelCoding = { bits: p.bits, indexBits: p.indexBits, iterations: p.iterations, seed: p.seed };
+    const enc = encodeKernel(values, s.shape, coding);
+    const target = copy.getLayer(p.layer.name);
+    const weights = target.getWeights();
+    const kernel = tf.tensor(values, [...s.shape]);
+    target.setWeights(weights.map((w, i) => (i === p.index ? kernel : w)));
+    kernel.dispose(); // getWeights() gives the variables' own values: not ours to dispose
+    // The layer's size: its encoded kernel and its other weights (bias, ...) as float32.
+    const otherBytes = 4 * (p.layer.countParams() - values.length);
+    kernelFloats += values.length;
+    kernelBytes += enc.bytes;
+    layers.push({
+      name: p.layer.name,
+      className: p.layer.getClassName(),
+      sparsity: p.sparsity,
+      bits: p.bits,
+      nonzeros: enc.nonzeros,
+      entries: enc.entries,
+      bytes: enc.bytes + otherBytes,
+      codeBitsPerEntry: enc.entries ? enc.codes.bitLength / enc.entries : 0,
+      gapBitsPerEntry: enc.entries ? enc.gaps.bitLength / enc.entries : 0,
+      fineTuned: tuned.includes(p.layer.name),
+    });
+  }
+  const denseBytes = 4 * model.countParams();
+  const compressedBytes = denseBytes - 4 * kernelFloats + kernelBytes;
+  return {
+    layers,
+    denseBytes,
+    compressedBytes,
+    compressionRatio: denseBytes / compressedBytes,
+    bits: base.bits,
+    indexBits: base.indexBits,
+    fineTuneSteps,
+  };
 }

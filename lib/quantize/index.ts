@@ -22,13 +22,9 @@ export type { PointReport } from './weight-plan';
 export { quantizationAwareTraining, convertQat } from './qat';
 export type { QatOptions, QatReport, ActivationRanges, ConvertQatOptions, ConvertQatReport } from './qat';
 export { weightSharing } from './weight-sharing';
-export type {
-  KMeansOptions,
-  SharedTensor,
-  WeightSharingOptions,
-  WeightSharingLayer,
-  WeightSharingReport,
-} from './weight-sharing';
+export type { WeightSharingOptions, WeightSharingLayer, WeightSharingReport } from './weight-sharing';
+export type { KMeansOptions, SharedTensor } from './kmeans';
+export type { CentroidFineTune } from './centroid-tuning';
 export type { HuffmanEncoded } from './huffman';
 export { deepCompress } from './deep-compress';
 export type {

@@ -83,6 +83,66 @@ describe('quantize/deepCompress', () => {
     [out, only.model, model].forEach((m) => m.dispose());
   });
 
+  it('with data, fine-tunes the shared centroids: zeros stay where they were, codes stay, the loss falls, still stored exactly', async () => {
+    const model = convNet();
+    const xs = tf.randomUniform([64, 8, 8, 3], 0, 1, 'float32', 5);
+    const ys = tf.tensor1d(
+      Array.from({ length: 64 }, (_, i) => i % 4),
+      'int32',
+    );
+    const options = { sparsity: 0.5, bits: 3, seed: 1 };
+    const plain = await deepCompress(model, options);
+    const start = tf.memory().numTensors;
+    const tuned = await deepCompress(
+      model,
+      { xs, ys },
+      { ...options, fineTune: { epochs: 5, learningRate: 0.01, batchSize: 16 } },
+    );
+    expect(tuned.report.fineTuneSteps).to.equal(20);
+    expect(tuned.report.layers.map((l) => [l.name, l.fineTuned])).to.deep.equal([
+      ['conv1', true],
+      ['dw', true],
+      ['fc', true],
+    ]);
+    expect(plain.report.fineTuneSteps).to.equal(0);
+    const loss = (m: tf.LayersModel) =>
+      tf.tidy(
+        () => tf.losses.softmaxCrossEntropy(tf.oneHot(ys, 4), m.predict(xs) as tf.Tensor).dataSync()[0] as number,
+      );
+    expect(loss(tuned.model)).to.be.below(loss(plain.model));
+    for (const name of ['conv1', 'dw', 'fc']) {
+      const [a, b] = [kernel(plain.model, name), kernel(tuned.model, name)];
+      expect(
+        Array.from(b).map((v) => v === 0),
+        name,
+      ).to.deep.equal(Array.from(a).map((v) => v === 0));
+      expect(Array.from(b), name).to.not.deep.equal(Array.from(a));
+      // Same code per weight: equal shared values before stay equal after.
+      const pairs = new Map<number, number>();
+      a.forEach((v, i) => {
+        if (v !== 0) (expect(pairs.get(v) ?? b[i], name).to.equal(b[i]), pairs.set(v, b[i] as number));
+      });
+      const shape = tuned.model.getLayer(name).getWeights()[0]!.shape;
+      const enc = encodeKernel(b, shape, { bits: 3, indexBits: 8, iterations: 30, seed: 1 });
+      expect(enc.exact, name).to.equal(true);
+      expect(enc.bytes + 4 * (tuned.model.getLayer(name).countParams() - b.length)).to.equal(
+        tuned.report.layers.find((l) => l.name === name)?.bytes,
+      );
+    }
+    tuned.model.dispose();
+    expect(tf.memory().numTensors, 'tensors left').to.equal(start);
+    let err: unknown;
+    try {
+      await deepCompress(model, { xs, ys } as never);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).to.match(/^quantize\.deepCompress: options as the third argument/);
+    plain.model.dispose();
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+
   it('refuses bad options with a ConfigError naming quantize.deepCompress, and leaks no tensor', async () => {
     const model = convNet();
     const start = tf.memory().numTensors;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { kmeansCluster, decodeShared, weightSharing } from '../../lib/quantize/weight-sharing';
+import { weightSharing } from '../../lib/quantize/weight-sharing';
+import { kmeansCluster, decodeShared } from '../../lib/quantize/kmeans';
 import { huffmanEncode, huffmanDecode, huffmanLengths } from '../../lib/quantize/huffman';
 import { evaluate } from '../../lib/train/evaluate';
 import { ConfigError, DataError } from '../../lib/errors';

@@ -7,7 +7,7 @@
 import { ConfigError, ExportError, describe } from '../../errors';
 import { QParams } from '../../quantize/qparams';
 import { fromFloat16Bits, toFloat16Bits } from '../../quantize/float16';
-import { kmeansCluster } from '../../quantize/weight-sharing';
+import { kmeansCluster } from '../../quantize/kmeans';
 
 /** How kernels are stored. */
 export type CoreMLWeightMode = 'float32' | 'float16' | 'linear8' | 'lut';

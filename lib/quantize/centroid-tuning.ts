@@ -1,0 +1,104 @@
+// Fine-tuning shared weights (Deep Compression, Han et al. 2016, arXiv:1510.00149, Sec. 3.3):
+// each clustered kernel is rebuilt from its centroids in the forward pass, and the gradient of a
+// centroid is the sum of its weights' gradients; only the centroids train. Weight sharing and
+// Deep Compression both use it.
+import * as tf from '@tensorflow/tfjs';
+import { DataSource } from '../data/source';
+import { fit } from '../train/fit';
+import { modelGraph, runGraph } from '../core/graph';
+import { weightLayerForward } from './qat';
+import type { SharedTensor } from './kmeans';
+
+/** How centroids are fine-tuned. */
+export interface CentroidFineTune {
+  readonly epochs: number;
+  /** Default 1e-4. */
+  readonly learningRate?: number;
+  /** Default 128. */
+  readonly batchSize?: number;
+}
+
+/**
+ * The kernel of shared values `centroids[indices]` (shape `shape`) with the gradient of each
+ * centroid summed over its weights (a segment sum in plain data: wasm has no UnsortedSegmentSum
+ * kernel for tf.gather's own gradient).
+ */
+function sharedKernel(
+  centroids: tf.Variable,
+  indices: tf.Tensor,
+  codes: Uint8Array | Uint16Array | Int32Array,
+  shape: readonly number[],
+  reserveZero: boolean,
+): tf.Tensor {
+  const op = tf.customGrad(((c: tf.Tensor) => ({
+    value: tf.reshape(tf.gather(c, indices), [...shape]),
+    gradFunc: (dy: tf.Tensor) => {
+      const g = dy.dataSync();
+      const sums = new Float32Array(c.size);
+      for (let j = 0; j < g.length; j++) sums[codes[j] as number]! += g[j] as number;
+      if (reserveZero) sums[0] = 0; // pruned weights stay exactly zero
+      return tf.tensor1d(sums);
+    },
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(centroids);
+}
+
+/**
+ * Trains the centroids of `shared` (layers of `model` by name, each with a registry kernel op) on
+ * `data`, every other weight frozen, and writes the trained codebooks back into `shared`; returns
+ * the optimizer steps. With `reserveZero`, code 0 stays exactly zero (pruned weights stay pruned).
+ */
+export async function fineTuneCentroids(
+  model: tf.LayersModel,
+  shared: Record<string, SharedTensor>,
+  data: DataSource,
+  ft: CentroidFineTune & { readonly seed: number; readonly reserveZero: boolean; readonly fn: string },
+): Promise<number> {
+  const { seed, reserveZero } = ft;
+  const graph = modelGraph(model, ft.fn);
+  const names = Object.keys(shared);
+  const centroids = names.map((n) => {
+    const init = tf.tensor1d((shared[n] as SharedTensor).codebook);
+    const v = tf.variable(init);
+    init.dispose();
+    return v;
+  });
+  const indices = names.map((n) => tf.tensor1d(Int32Array.from((shared[n] as SharedTensor).indices), 'int32'));
+  try {
+    // fit trains only the centroids; the forward pass builds each clustered kernel from them.
+    const history = await fit(model, data, {
+      epochs: ft.epochs,
+      seed,
+      batchSize: ft.batchSize ?? 128,
+      learningRate: ft.learningRate ?? 1e-4,
+      variables: centroids,
+      forward: (xs) =>
+        runGraph(
+          graph,
+          xs,
+          {
+            apply: (node, ins) => {
+              const i = names.indexOf(node.name);
+              if (i < 0) return undefined;
+              const s = shared[node.name] as SharedTensor;
+              return weightLayerForward(
+                node,
+                ins[0] as tf.Tensor,
+                sharedKernel(centroids[i] as tf.Variable, indices[i] as tf.Tensor, s.indices, s.shape, reserveZero),
+              );
+            },
+          },
+          { training: true },
+        ),
+    });
+    names.forEach((n, i) => {
+      shared[n] = {
+        ...(shared[n] as SharedTensor),
+        codebook: Float32Array.from((centroids[i] as tf.Variable).dataSync()),
+      };
+    });
+    return history.steps;
+  } finally {
+    tf.dispose([...centroids, ...indices]);
+  }
+}

@@ -8,7 +8,7 @@
 // pooling, concatenation, unfolded BatchNormalization) gets its own point. Concatenate gets its
 // own grid, as ONNX Runtime's QLinearConcat does (it requantizes each input); TFLite instead
 // forces one scale on the inputs and the output.
-import { FUSABLE_ACTIVATIONS, fusableActivation as fusableLayer, isModelInput } from '../core/layers';
+import { FUSABLE_ACTIVATIONS, fusableActivation, isModelInput } from '../core/layers';
 import { GraphNode, consumersOf } from '../core/graph';
 
 /**
@@ -42,8 +42,8 @@ export function inheritsGrid(node: Pick<GraphNode, 'entry' | 'inputs'>): boolean
 }
 
 /** The activation a consumer would fuse, or undefined when it cannot be fused into its producer. */
-function fusableActivation(c: GraphNode): string | undefined {
-  return c.inputs.length === 1 ? fusableLayer(c.entry, c.config) : undefined;
+function fusableConsumer(c: GraphNode): string | undefined {
+  return c.inputs.length === 1 ? fusableActivation(c.entry, c.config) : undefined;
 }
 
 /**
@@ -77,9 +77,9 @@ export function activationPoints(graph: readonly GraphNode[], options: Placement
       node.entry?.fusesActivation &&
       (!inlineAct || FUSABLE_ACTIVATIONS.has(inlineAct)) &&
       only &&
-      fusableActivation(only)
+      fusableConsumer(only)
     ) {
-      d = float(`fused with ${only.name} (${fusableActivation(only)}): quantized after the activation`);
+      d = float(`fused with ${only.name} (${fusableConsumer(only)}): quantized after the activation`);
     } else if (skip.has(node.name)) d = float('in skip: left float');
     else if (!node.entry) d = own(`output of ${node.className} (no registry entry: treated as opaque)`);
     else if (node.entry.activation && !node.entry.kernel && node.entry.role === 'pass')

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../lib/errors';
 import { ImageSet } from '../lib/data/image-set';
 import { channels, ChannelOptions } from '../lib/prune/channels';
+import { layerEntry } from '../lib/core/layers';
 import { resolveRounding } from '../lib/prune/tiles';
 import { fit } from '../lib/train/fit';
 import { evaluate } from '../lib/train/evaluate';
@@ -21,12 +22,18 @@ import { benchmark, interleavedRounds, medianRatio } from '../lib/bench/harness'
 import { median } from '../lib/core/latency';
 import { BenchRuntime, ortRuntime, tfjsRuntime } from '../lib/bench/runtimes';
 
+/** A convolution: a layer that makes new channels (registry role 'producer') with a kernel that is not a MatMul. */
+const isConvolution = (className: string): boolean => {
+  const e = layerEntry(className);
+  return e?.role === 'producer' && !e.matMul;
+};
+
 /** One candidate of {@link sparsityForMacs}. */
 export interface MacsCandidate {
   readonly sparsity: number;
   readonly macsRatio: number;
   readonly paramsRatio: number;
-  /** Output channels of each Conv2D after pruning. */
+  /** Output channels of each convolution (Conv2D, Conv1D, ...) after pruning. */
   readonly convChannels: number[];
 }
 
@@ -54,7 +61,7 @@ export async function sparsityForMacs(
       sparsity,
       macsRatio: report.macs.after / report.macs.before,
       paramsRatio: report.params.after / report.params.before,
-      convChannels: report.layers.filter((l) => l.className === 'Conv2D').map((l) => l.channelsAfter),
+      convChannels: report.layers.filter((l) => isConvolution(l.className)).map((l) => l.channelsAfter),
     });
   }
   const best = candidates.reduce((a, b) => (Math.abs(b.macsRatio - target) < Math.abs(a.macsRatio - target) ? b : a));

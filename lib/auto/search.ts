@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { requireLayersModel } from '../core/graph';
+import { layerEntry } from '../core/layers';
 import { machineInfo } from '../core/machine';
 import { DataSource, checkSource, sourceCount } from '../data/source';
 import { LoadedData } from '../data/data-files';
@@ -195,7 +196,7 @@ async function searchWith(
   if (sensitivity.some((s) => s.accuracy === null)) evaluator.budgetExhausted = true;
   const keepWhole = sensitivity.filter((s) => s.keepWhole).map((s) => s.layer);
   const hasLargeDense = model.layers.some(
-    (l) => l.getClassName() === 'Dense' && (l.getWeights()[0]?.size ?? 0) >= INT4_MIN_PARAMS,
+    (l) => layerEntry(l.getClassName())?.matMul && (l.getWeights()[0]?.size ?? 0) >= INT4_MIN_PARAMS,
   );
   const timed: Evaluation[] = [original];
   const fallback: (FallbackReport & { sparsity: number })[] = [];

@@ -5,7 +5,7 @@
 // (tf.loadGraphModel) are refused by `requireLayersModel` with what to do instead.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, UnsupportedLayerError, describe } from '../errors';
-import { LayerEntry, layerEntry } from './layers';
+import { LayerEntry, isModelInput, layerEntry } from './layers';
 
 /** One layer of the graph. Shapes are without the batch dimension (-1 where unknown). */
 export interface GraphNode {
@@ -80,7 +80,7 @@ export function modelGraph(model: tf.LayersModel, fn = 'modelGraph'): GraphNode[
     visiting.add(layer.name);
     const className = layer.getClassName();
     const inbound = (layer as unknown as { inboundNodes: NodeLike[] }).inboundNodes ?? [];
-    if (inbound.length > 1 && className !== 'InputLayer') {
+    if (inbound.length > 1 && !isModelInput(className)) {
       throw new UnsupportedLayerError(
         `${fn}: each layer applied once, got layer "${layer.name}" (${className}) applied ` +
           `${inbound.length} times (a shared layer). Give each call its own layer.`,
@@ -89,7 +89,7 @@ export function modelGraph(model: tf.LayersModel, fn = 'modelGraph'): GraphNode[
       );
     }
     const node = inbound[t.nodeIndex];
-    const inputs = className === 'InputLayer' || !node ? [] : node.inputTensors;
+    const inputs = isModelInput(className) || !node ? [] : node.inputTensors;
     for (const i of inputs) {
       if (i.tensorIndex !== 0) {
         throw new UnsupportedLayerError(
@@ -103,10 +103,9 @@ export function modelGraph(model: tf.LayersModel, fn = 'modelGraph'): GraphNode[
     }
     visiting.delete(layer.name);
     done.add(layer.name);
-    const outputShape =
-      className === 'InputLayer'
-        ? dropBatch((layer as unknown as { batchInputShape: (number | null)[] }).batchInputShape ?? t.shape)
-        : dropBatch(t.shape);
+    const outputShape = isModelInput(className)
+      ? dropBatch((layer as unknown as { batchInputShape: (number | null)[] }).batchInputShape ?? t.shape)
+      : dropBatch(t.shape);
     order.push({
       layer,
       name: layer.name,
@@ -166,7 +165,7 @@ export function runGraph(
   let last: tf.Tensor = x;
   for (const node of graph) {
     let y: tf.Tensor;
-    if (node.className === 'InputLayer') y = x;
+    if (isModelInput(node.className)) y = x;
     else {
       let ins = node.inputs.map((n) => values.get(n) as tf.Tensor);
       if (hooks.before) ins = hooks.before(node, ins);

@@ -69,6 +69,19 @@ export interface LayerEntry {
    */
   readonly foldsBatchNorm?: boolean;
   /**
+   * A batch normalization (per-channel gamma * (x - mean) / sqrt(var + eps) + beta, weights
+   * [gamma if config.scale, beta if config.center, mean, variance]): what folds into a kernel that
+   * `foldsBatchNorm`, whose gamma is Network Slimming's channel importance, and whose missing gamma
+   * or beta ONNX stores as ones or zeros.
+   */
+  readonly batchNorm?: boolean;
+  /**
+   * The kernel op is a matrix multiply (ONNX MatMul): what dynamic quantization
+   * (DynamicQuantizeLinear + MatMulInteger), blockwise int4 (ONNX Runtime's MatMulNBits) and a
+   * sparse MLP run; the other kernel layers are convolutions.
+   */
+  readonly matMul?: boolean;
+  /**
    * The layer's linear op run with its kernel replaced by `kernel` (no bias, no activation): what
    * quantization-aware training runs with a fake-quantized kernel. Inputs borrowed; caller owns the result.
    */
@@ -140,6 +153,24 @@ const conv2dOp =
   (x, k, c) =>
     op(x as tf.Tensor4D, k as tf.Tensor4D, pair(c.strides), padding(c), 'NHWC', pair(c.dilationRate));
 
+/**
+ * Conv2DTranspose's kernel op (NHWC, kernel [kh, kw, outC, inC]); the output size is tfjs-layers'
+ * (in * stride, plus max(k - stride, 0) with 'valid' padding). tfjs has no dilated transposed conv.
+ */
+const conv2dTransposeOp: NonNullable<LayerEntry['kernelOp']> = (x, k, c) => {
+  const [n, h, w] = x.shape as [number, number, number, number];
+  const [kh, kw, outC] = k.shape as [number, number, number, number];
+  const [sh, sw] = pair(c.strides);
+  const size = (d: number, kd: number, s: number) => d * s + (padding(c) === 'valid' ? Math.max(kd - s, 0) : 0);
+  return tf.conv2dTranspose(
+    x as tf.Tensor4D,
+    k as tf.Tensor4D,
+    [n, size(h, kh, sh), size(w, kw, sw), outC],
+    [sh, sw],
+    padding(c),
+  );
+};
+
 const ENTRIES = {
   InputLayer: entry('InputLayer', 'input'),
   Dense: entry('Dense', 'producer', {
@@ -150,6 +181,7 @@ const ENTRIES = {
     activation: inlineActivation,
     fusesActivation: true,
     foldsBatchNorm: true,
+    matMul: true,
     kernelOp: (x, k) => dense(x, k),
     channelCheck: ({ inputShapes }) =>
       (inputShapes[0]?.length ?? 1) === 1 ? undefined : 'Dense on a rank-2 input (add a Flatten first)',
@@ -184,6 +216,7 @@ const ENTRIES = {
       prod(inputShapes[0] ?? []) * prod(pair(config.kernelSize)) * last(outputShape),
     activation: inlineActivation,
     fusesActivation: true,
+    kernelOp: conv2dTransposeOp,
   }),
   DepthwiseConv2D: entry('DepthwiseConv2D', 'tied', {
     // Kernel [kh, kw, inC, multiplier]: channel c of the output is c * multiplier + m.
@@ -208,6 +241,7 @@ const ENTRIES = {
     fusesActivation: true,
   }),
   BatchNormalization: entry('BatchNormalization', 'tied', {
+    batchNorm: true,
     macs: ({ outputShape }) => prod(outputShape),
     channelCheck: ({ config, outputShape }) =>
       lastAxis(config, outputShape.length) ? undefined : 'BatchNormalization over the last (channel) axis',
@@ -282,3 +316,36 @@ export function layerEntry(className: string): LayerEntry | undefined {
 
 /** Activations that deployment runtimes fuse into the convolution or matmul before them (TFLite, ONNX Runtime, PyTorch). */
 export const FUSABLE_ACTIVATIONS: ReadonlySet<string> = new Set(['relu', 'relu6']);
+
+/** True for the model input's class (tfjs' InputLayer): its node reads nothing and carries the input shape. */
+export function isModelInput(className: string): boolean {
+  return layerEntry(className)?.role === 'input';
+}
+
+/**
+ * The activation of a standalone activation layer (ReLU, Activation, ...) when runtimes fuse it
+ * into the op before it (FUSABLE_ACTIVATIONS), else undefined.
+ */
+export function fusableActivation(
+  entry: LayerEntry | undefined,
+  config: Readonly<Record<string, unknown>>,
+): string | undefined {
+  if (entry?.role !== 'pass' || entry.kernel) return undefined;
+  const act = entry.activation?.(config);
+  return act && FUSABLE_ACTIVATIONS.has(act) ? act : undefined;
+}
+
+/** Output channels of a kernel: its out axis, times the depth multiplier for a tied (depthwise) kernel [kh, kw, inC, mult]. */
+export function kernelOutputChannels(entry: LayerEntry | undefined, kernelShape: readonly number[]): number {
+  const axis = entry?.kernel?.outAxis ?? kernelShape.length - 1;
+  const n = kernelShape[axis] as number;
+  return entry?.role === 'tied' ? n * prod(kernelShape.slice(axis + 1)) : n;
+}
+
+/** The layers of `model` with a kernel (the registry's), each with its kernel's index in its weights. */
+export function kernelLayers(model: tf.LayersModel): { layer: tf.layers.Layer; index: number }[] {
+  return model.layers.flatMap((layer) => {
+    const index = layerEntry(layer.getClassName())?.kernel?.index;
+    return index !== undefined && index < layer.weights.length ? [{ layer, index }] : [];
+  });
+}

@@ -7,6 +7,7 @@
 // asks otherwise; built by tfjs's own deserializer.
 import * as tf from '@tensorflow/tfjs';
 import { modelGraph } from './graph';
+import { isModelInput } from './layers';
 
 /** A layer to insert after `after` (Keras JSON: class name and snake_case config with a unique name). */
 export interface InsertedLayer {
@@ -76,11 +77,11 @@ export async function rebuildModel(
   for (const node of graph) {
     if (remove.has(node.name)) continue;
     let entry: LayerJson;
-    if (node.className === 'InputLayer') {
+    if (isModelInput(node.className)) {
       const c = node.layer.getConfig() as { batchInputShape?: (number | null)[]; dtype?: string };
       entry = {
         name: node.name,
-        class_name: 'InputLayer',
+        class_name: node.className,
         inbound_nodes: [],
         config: {
           batch_input_shape: c.batchInputShape ?? [null, ...node.outputShape.map((d) => (d < 0 ? null : d))],

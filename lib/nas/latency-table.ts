@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { measureLatency, LatencyOptions } from '../core/latency';
+import { isModelInput } from '../core/layers';
 
 /** Options of {@link LatencyTable}. */
 export interface LatencyTableOptions extends EndToEndOptions {
@@ -148,7 +149,7 @@ export class LatencyTable {
   async measure(model: tf.LayersModel): Promise<void> {
     for (const layer of model.layers) {
       const { key, inputShape, config } = layerKey(layer);
-      if (this.entries.has(key) || layer.getClassName() === 'InputLayer') continue;
+      if (this.entries.has(key) || isModelInput(layer.getClassName())) continue;
       const single = tf.sequential({
         layers: [tf.layers.inputLayer({ inputShape }), layerFromConfig(layer.getClassName(), config)],
       });
@@ -170,7 +171,7 @@ export class LatencyTable {
     const overhead = await this.overheadMs();
     let total = overhead;
     for (const layer of model.layers) {
-      if (layer.getClassName() === 'InputLayer') continue;
+      if (isModelInput(layer.getClassName())) continue;
       total += Math.max(0, (this.entries.get(layerKey(layer).key) as LayerLatency).ms - overhead);
     }
     return total;

@@ -2,6 +2,7 @@
 // sparsity, and the peak memory of a forward pass. Graph models are profiled by graph-profile.ts.
 import * as tf from '@tensorflow/tfjs';
 import { isGraphModel, modelGraph } from '../core/graph';
+import { isModelInput } from '../core/layers';
 import { LayerProfile, ProfileOptions, ProfileReport, profileTotals } from './report';
 import { profileGraphModel } from './graph-profile';
 
@@ -26,7 +27,7 @@ export async function profileModel(
   const byDtype: Record<string, number> = {};
   let zeros = 0;
   // The model input is accounted by peakActivationBytes, not as a layer.
-  for (const node of graph.filter((n) => n.className !== 'InputLayer')) {
+  for (const node of graph.filter((n) => !isModelInput(n.className))) {
     const layer = node.layer;
     let params = 0;
     let trainable = 0;

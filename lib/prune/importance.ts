@@ -47,7 +47,7 @@ export function groupImportance(
     return { scores };
   }
   if (criterion === 'bn') {
-    const bns = group.tied.filter((n) => model.getLayer(n).getClassName() === 'BatchNormalization');
+    const bns = group.tied.filter((n) => layerEntry(model.getLayer(n).getClassName())?.batchNorm);
     const withGamma = bns.filter((n) => (model.getLayer(n).getConfig() as { scale?: boolean }).scale !== false);
     if (withGamma.length > 0) {
       for (const n of withGamma) {
@@ -98,7 +98,7 @@ export function slimmingRegularizer(model: tf.LayersModel, options: { readonly l
     );
   }
   const gammas = model.layers
-    .filter((l) => l.getClassName() === 'BatchNormalization' && (l.getConfig() as { scale?: boolean }).scale !== false)
+    .filter((l) => layerEntry(l.getClassName())?.batchNorm && (l.getConfig() as { scale?: boolean }).scale !== false)
     .map((l) => l.weights[0] as tf.LayerVariable);
   if (gammas.length === 0)
     throw new ConfigError(

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UnsupportedLayerError, describe } from '../errors';
 import { CsrEncoding, IndexBits, encodeCsr, gapAt } from '../core/csr';
 import { kernelMatrix } from './size';
+import { isModelInput, layerEntry } from '../core/layers';
 
 /** Activations the runtime supports. */
 export type SparseActivation = 'relu' | 'linear';
@@ -90,9 +91,9 @@ export class SparseMlp {
     const specs: SparseDenseSpec[] = [];
     for (const layer of model.layers) {
       const cls = layer.getClassName();
-      if (cls === 'InputLayer') continue;
+      if (isModelInput(cls)) continue;
       const cfg = layer.getConfig() as { activation?: string; useBias?: boolean; use_bias?: boolean };
-      if (cls !== 'Dense') {
+      if (!layerEntry(cls)?.matMul) {
         throw new UnsupportedLayerError(
           `SparseMlp.fromModel: only Dense layers, got layer "${layer.name}" of class ${cls}. ` +
             `Run other models with tfjs, or build the MLP from Dense layers only.`,

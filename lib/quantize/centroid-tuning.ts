@@ -88,7 +88,7 @@ export async function fineTuneCentroids(
               );
             },
           },
-          { training: true },
+          { training: false }, // BatchNormalization in inference form: the centroids are tuned for the model that ships
         ),
     });
     names.forEach((n, i) => {

@@ -12,7 +12,7 @@ import { ConfigError, describe } from '../errors';
 import { IndexBits } from '../core/csr';
 import { LayerPatterns, selectNames } from '../core/glob';
 import { requireLayersModel } from '../core/graph';
-import { layerEntry } from '../core/layers';
+import { kernelLayers, layerEntry } from '../core/layers';
 import { keepLargest, zerosFor } from '../core/magnitude-order';
 import { rebuildModel } from '../core/rewrite';
 import { checkCoding, decodeKernel, encodeKernel, EncodedKernel, KernelCoding } from './deep-compress-codec';
@@ -75,14 +75,6 @@ export interface DeepCompressReport {
   readonly indexBits: IndexBits;
   /** Optimizer steps of the centroid fine-tuning (0 without data). */
   readonly fineTuneSteps: number;
-}
-
-/** The layers with a kernel (registry), each with its kernel index. */
-export function kernelLayers(model: tf.LayersModel): { layer: tf.layers.Layer; index: number }[] {
-  return model.layers.flatMap((layer) => {
-    const index = layerEntry(layer.getClassName())?.kernel?.index;
-    return index !== undefined && index < layer.weights.length ? [{ layer, index }] : [];
-  });
 }
 
 function resolve(model: tf.LayersModel, options: DeepCompressOptions) {

@@ -43,7 +43,7 @@ export async function foldBatchNorm(model: tf.LayersModel): Promise<{ model: tf.
   const patch: Record<string, Record<string, unknown>> = {};
   const weights: Record<string, tf.Tensor[]> = {};
   const report: FoldReport = { folded: [], kept: [] };
-  for (const bn of graph.filter((n) => n.className === 'BatchNormalization')) {
+  for (const bn of graph.filter((n) => n.entry?.batchNorm)) {
     const producer = foldable(byName, consumers, bn);
     if (!producer) {
       report.kept.push(bn.name);

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { modelGraph } from '../core/graph';
+import { isModelInput } from '../core/layers';
 import { LayerProfile, peakActivationBytes } from '../profile/profile-model';
 
 /** wasm32's heap limit as tfjs-backend-wasm 4.x's Emscripten build reports it (getHeapMax: 4 GiB minus one 64 KiB page). */
@@ -52,9 +53,9 @@ function heap(): number | undefined {
 export function peakActivationBytesPerExample(model: tf.LayersModel, fn = 'memoryBudget'): number {
   const graph = modelGraph(model, fn);
   const bytes = (shape: readonly number[]) => 4 * shape.reduce((a, d) => a * Math.max(d, 1), 1);
-  const inputBytes = graph.filter((n) => n.className === 'InputLayer').reduce((a, n) => a + bytes(n.outputShape), 0);
+  const inputBytes = graph.filter((n) => isModelInput(n.className)).reduce((a, n) => a + bytes(n.outputShape), 0);
   const layers = graph
-    .filter((n) => n.className !== 'InputLayer')
+    .filter((n) => !isModelInput(n.className))
     .map(
       (n) =>
         ({ name: n.name, inputs: [...n.inputs], activationBytes: bytes(n.outputShape) }) as unknown as LayerProfile,

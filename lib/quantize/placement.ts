@@ -8,7 +8,7 @@
 // pooling, concatenation, unfolded BatchNormalization) gets its own point. Concatenate gets its
 // own grid, as ONNX Runtime's QLinearConcat does (it requantizes each input); TFLite instead
 // forces one scale on the inputs and the output.
-import { FUSABLE_ACTIVATIONS } from '../core/layers';
+import { FUSABLE_ACTIVATIONS, fusableActivation, isModelInput } from '../core/layers';
 import { GraphNode, consumersOf } from '../core/graph';
 
 /**
@@ -42,10 +42,8 @@ export function inheritsGrid(node: Pick<GraphNode, 'entry' | 'inputs'>): boolean
 }
 
 /** The activation a consumer would fuse, or undefined when it cannot be fused into its producer. */
-function fusableActivation(c: GraphNode): string | undefined {
-  if (c.entry?.role !== 'pass' || c.entry.kernel || c.inputs.length !== 1) return undefined;
-  const act = c.entry.activation?.(c.config);
-  return act && FUSABLE_ACTIVATIONS.has(act) ? act : undefined;
+function fusableConsumer(c: GraphNode): string | undefined {
+  return c.inputs.length === 1 ? fusableActivation(c.entry, c.config) : undefined;
 }
 
 /**
@@ -65,7 +63,7 @@ export function activationPoints(graph: readonly GraphNode[], options: Placement
     const only = outs.length === 1 ? (outs[0] as GraphNode) : undefined;
     const inlineAct = node.entry?.activation?.(node.config);
     let d: PointDecision;
-    if (node.className === 'InputLayer') d = own('model input');
+    if (isModelInput(node.className)) d = own('model input');
     else if (inheritsGrid(node)) {
       const up = decided.get(node.inputs[0] as string);
       d = {
@@ -79,14 +77,14 @@ export function activationPoints(graph: readonly GraphNode[], options: Placement
       node.entry?.fusesActivation &&
       (!inlineAct || FUSABLE_ACTIVATIONS.has(inlineAct)) &&
       only &&
-      fusableActivation(only)
+      fusableConsumer(only)
     ) {
-      d = float(`fused with ${only.name} (${fusableActivation(only)}): quantized after the activation`);
+      d = float(`fused with ${only.name} (${fusableConsumer(only)}): quantized after the activation`);
     } else if (skip.has(node.name)) d = float('in skip: left float');
     else if (!node.entry) d = own(`output of ${node.className} (no registry entry: treated as opaque)`);
     else if (node.entry.activation && !node.entry.kernel && node.entry.role === 'pass')
       d = own(`activation output (${inlineAct ?? 'activation'})`);
-    else if (node.className === 'Concatenate')
+    else if (node.entry.role === 'concat')
       d = own('concatenation: own grid (ONNX Runtime QLinearConcat requantizes each input)');
     else if (placement === 'layer-output') d = own('layer output (layer-output placement)');
     else if (
@@ -114,6 +112,6 @@ export function dynamicPoints(
   quantized: (name: string) => boolean,
 ): { layer: string; input: string }[] {
   return graph
-    .filter((n) => n.className === 'Dense' && quantized(n.name))
+    .filter((n) => n.entry?.matMul && quantized(n.name))
     .map((n) => ({ layer: n.name, input: n.inputs[0] as string }));
 }

@@ -11,6 +11,7 @@ import { ProgressReporter } from '../train/progress';
 import { fakeQuantize } from './affine';
 import { foldBatchNorm } from './fold-batchnorm';
 import { GraphNode, modelGraph, requireLayersModel, runGraph } from '../core/graph';
+import { LAYERS } from '../core/layers';
 import { QuantPlan, planOf } from './plan';
 import { QParams, qparamsFromRange } from './qparams';
 import { buildQuantizedModel } from './quantized-model';
@@ -54,6 +55,9 @@ export interface QatReport {
   readonly points: PointReport[];
 }
 
+/** The classes whose kernel op the registry knows (the layers QAT and weight sharing can run with a replaced kernel). */
+const WITH_KERNEL_OP = [...LAYERS.values()].flatMap((e) => (e.kernelOp ? [e.className] : []));
+
 /**
  * The forward op of a quantizable layer with its kernel replaced by `kernel` (gradients reach the
  * layer's variables); its inline activation is the registry's, applied by tfjs's own activation layer.
@@ -64,7 +68,7 @@ export function weightLayerForward(node: GraphNode, x: tf.Tensor, kernel: tf.Ten
   const op = node.entry?.kernelOp;
   if (!op)
     throw new UnsupportedLayerError(
-      `quantize: a Dense, Conv1D, Conv2D or DepthwiseConv2D layer to run with a replaced kernel, got "${node.name}" (${node.className}). ` +
+      `quantize: a layer with a known kernel op (${WITH_KERNEL_OP.join(', ')}) to run with a replaced kernel, got "${node.name}" (${node.className}). ` +
         `Put the layer in skip.`,
       node.name,
       node.className,

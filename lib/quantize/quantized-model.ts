@@ -46,7 +46,7 @@ export function quantizedSizeBytes(model: tf.LayersModel, plan: QuantPlan): numb
   for (const node of graph) {
     if (node.layer instanceof FakeQuantize) bytes += 4 + zeroPointBytes(node.layer.qparams.bits);
     // ONNX BatchNormalization takes a scale and a bias: one without gamma or beta stores ones / zeros.
-    if (node.className === 'BatchNormalization')
+    if (node.entry?.batchNorm)
       bytes +=
         4 *
         (node.outputShape.at(-1) as number) *

@@ -11,6 +11,7 @@ import { MemoryBudget } from './memory-budget';
 import { QuantPlan } from './plan';
 import { sqnr } from './affine';
 import { valuesOf } from '../core/values';
+import { isModelInput } from '../core/layers';
 
 /** Per-layer error of a quantized kernel layer. */
 export interface LayerQuantReport {
@@ -68,7 +69,7 @@ export async function outputErrors(
           {
             after: (node, y) => {
               let f: tf.Tensor;
-              if (node.className === 'InputLayer') f = x;
+              if (isModelInput(node.className)) f = x;
               else {
                 const ins = node.inputs.map((n) => twins.get(n) as tf.Tensor);
                 // Each step in its own tidy: a layer's (or a sum's) intermediates must not pile up over the whole batch.
@@ -93,7 +94,7 @@ export async function outputErrors(
               }
               twins.set(node.name, f);
               left.set(node.name, (readers.get(node.name) ?? []).length);
-              if (node.className !== 'InputLayer' && !(node.layer instanceof DynamicQuantize)) {
+              if (!isModelInput(node.className) && !(node.layer instanceof DynamicQuantize)) {
                 pending.push([
                   node.name,
                   tf.keep(tf.tidy(() => tf.stack([tf.sum(tf.square(f)), tf.sum(tf.square(tf.sub(f, y)))]))),

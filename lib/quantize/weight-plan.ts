@@ -72,12 +72,16 @@ type LayerOwn = { readonly weightBits?: number; readonly granularity?: string };
  * explicit granularity, and a Dense kernel (the MatMul that ONNX Runtime's MatMulNBits runs).
  */
 export function blockwiseLayer(className: string, options: LayerSelection, own: LayerOwn): boolean {
-  return className === 'Dense' && int4WeightOnly(options, own, own.weightBits ?? options.weightBits ?? 8);
+  return (
+    layerEntry(className)?.matMul === true && int4WeightOnly(options, own, own.weightBits ?? options.weightBits ?? 8)
+  );
 }
 
 /** True when int4 blockwise mode keeps a convolution kernel at 8 bits per channel (no 4-bit blockwise convolution here). */
 function int4KeepsConvAt8(className: string, options: LayerSelection, own: LayerOwn): boolean {
-  return className !== 'Dense' && own.weightBits === undefined && int4WeightOnly(options, own, options.weightBits);
+  return (
+    !layerEntry(className)?.matMul && own.weightBits === undefined && int4WeightOnly(options, own, options.weightBits)
+  );
 }
 
 /** Validates granularity, `layers` and `skip` against the model; `fn` names the caller. */
@@ -147,7 +151,7 @@ export function weightPlan(
   for (const layer of model.layers) {
     const entry = layerEntry(layer.getClassName());
     if (!entry?.quantizeAxis || !entry.kernel || skip.has(layer.name)) continue;
-    if (options.mode === 'dynamic' && layer.getClassName() !== 'Dense') continue;
+    if (options.mode === 'dynamic' && !entry.matMul) continue;
     const kernel = layer.getWeights()[entry.kernel.index] as tf.Tensor;
     const finite = tf.tidy(() => tf.all(tf.isFinite(kernel)).dataSync()[0]);
     if (!finite)

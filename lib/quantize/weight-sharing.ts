@@ -8,7 +8,7 @@ import { KMeansOptions, SharedTensor, decodeShared, kmeansCluster } from './kmea
 import { DataSource } from '../data/source';
 import { huffmanEncode } from './huffman';
 import { requireLayersModel } from '../core/graph';
-import { layerEntry } from '../core/layers';
+import { kernelLayers } from '../core/layers';
 import { rebuildModel } from '../core/rewrite';
 import { CentroidFineTune, fineTuneCentroids } from './centroid-tuning';
 import { sqnr } from './affine';
@@ -51,9 +51,14 @@ export interface WeightSharingReport {
   readonly fineTuneSteps: number;
 }
 
-/** The clustered layers (every layer with a kernel the registry quantizes, selected by only/skip) and their options. */
-function sharingPlan(model: tf.LayersModel, options: WeightSharingOptions): Map<string, KMeansOptions> {
-  const names = model.layers.filter((l) => layerEntry(l.getClassName())?.quantizeAxis).map((l) => l.name);
+/** A clustered layer's k-means options and the index of its kernel in its weights. */
+type SharingPlan = Map<string, KMeansOptions & { readonly index: number }>;
+
+/** The clustered layers (every layer with a kernel in the registry, as deepCompress's, selected by only/skip) and their options. */
+function sharingPlan(model: tf.LayersModel, options: WeightSharingOptions): SharingPlan {
+  const kernels = kernelLayers(model);
+  const names = kernels.map((k) => k.layer.name);
+  const index = new Map(kernels.map((k) => [k.layer.name, k.index]));
   const selected = selectNames(FN, names, options);
   for (const [name, o] of Object.entries(options.layers ?? {})) {
     if (!names.includes(name))
@@ -63,7 +68,9 @@ function sharingPlan(model: tf.LayersModel, options: WeightSharingOptions): Map<
     if (!o || typeof o !== 'object')
       throw new ConfigError(`${FN}: layers.${name} an object such as {bits: 8}, got ${describe(o)}. Pass {bits}.`);
   }
-  const plan = new Map(selected.map((n) => [n, { ...options, ...options.layers?.[n] }]));
+  const plan: SharingPlan = new Map(
+    selected.map((n) => [n, { ...options, ...options.layers?.[n], index: index.get(n) as number }]),
+  );
   for (const [name, o] of plan)
     if (!(Number.isInteger(o.bits) && o.bits >= 1 && o.bits <= 16))
       throw new ConfigError(
@@ -107,7 +114,7 @@ export async function weightSharing(
   const plan = sharingPlan(model, options);
   const shared: Record<string, SharedTensor> = {};
   for (const [name, o] of plan) {
-    const k = model.getLayer(name).getWeights()[0] as tf.Tensor;
+    const k = model.getLayer(name).getWeights()[o.index] as tf.Tensor;
     shared[name] = kmeansCluster(k.dataSync() as Float32Array, k.shape, o);
   }
   const copy = await rebuildModel(model, {});
@@ -132,20 +139,20 @@ function sharingReport(
   model: tf.LayersModel,
   copy: tf.LayersModel,
   shared: Record<string, SharedTensor>,
-  plan: Map<string, KMeansOptions>,
+  plan: SharingPlan,
   steps: number,
 ): WeightSharingReport {
+  const kernelIndex = (name: string) => (plan.get(name) as { index: number }).index;
   for (const [name, s] of Object.entries(shared)) {
     const layer = copy.getLayer(name);
-    const ws = layer.getWeights();
     const kernel = tf.tensor(decodeShared(s), [...s.shape]);
-    layer.setWeights([kernel, ...ws.slice(1)]);
+    layer.setWeights(layer.getWeights().map((w, i) => (i === kernelIndex(name) ? kernel : w)));
     kernel.dispose();
   }
   const layers: WeightSharingLayer[] = Object.entries(shared).map(([name, s]) => {
     const bits = (plan.get(name) as KMeansOptions).bits;
-    const original = model.getLayer(name).getWeights()[0] as tf.Tensor;
-    const clusteredT = copy.getLayer(name).getWeights()[0] as tf.Tensor;
+    const original = model.getLayer(name).getWeights()[kernelIndex(name)] as tf.Tensor;
+    const clusteredT = copy.getLayer(name).getWeights()[kernelIndex(name)] as tf.Tensor;
     const coded = huffmanEncode(s.indices, s.codebook.length);
     const codebookBytes = 4 * s.codebook.length;
     return {

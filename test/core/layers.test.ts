@@ -18,6 +18,9 @@ describe('core/layers (the registry)', () => {
       [tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: [2, 1], padding: 'same' }), [2, 7, 6, 2]],
       [tf.layers.conv2d({ filters: 3, kernelSize: 2, dilationRate: 2 }), [2, 7, 6, 2]],
       [tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' }), [2, 7, 6, 2]],
+      [tf.layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2, padding: 'same' }), [2, 5, 4, 2]],
+      [tf.layers.conv2dTranspose({ filters: 3, kernelSize: [3, 2], strides: [2, 3] }), [2, 5, 4, 2]],
+      [tf.layers.conv2dTranspose({ filters: 2, kernelSize: 2, strides: 3 }), [2, 5, 4, 2]],
     ];
     for (const [layer, shape] of layers) {
       const x = tf.randomNormal(shape, 0, 1, 'float32', 1);
@@ -34,8 +37,11 @@ describe('core/layers (the registry)', () => {
       layer.dispose();
     }
     const withOp = [...LAYERS.values()].filter((e) => e.kernelOp).map((e) => e.className);
-    expect(withOp).to.deep.equal(['Dense', 'Conv1D', 'Conv2D', 'DepthwiseConv2D']);
-    expect([...LAYERS.values()].filter((e) => e.foldsBatchNorm).map((e) => e.className)).to.deep.equal(withOp);
+    expect(withOp).to.deep.equal(['Dense', 'Conv1D', 'Conv2D', 'Conv2DTranspose', 'DepthwiseConv2D']);
+    // A transposed conv's kernel [kh, kw, outC, inC] has no BatchNormalization fold here.
+    expect([...LAYERS.values()].filter((e) => e.foldsBatchNorm).map((e) => e.className)).to.deep.equal(
+      withOp.filter((c) => c !== 'Conv2DTranspose'),
+    );
   });
 
   it('kernel axes match the kernels tfjs builds (input and output channels)', () => {

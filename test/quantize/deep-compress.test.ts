@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { ConfigError } from '../../lib/errors';
+import { fit } from '../../lib/train/fit';
 import { deepCompress } from '../../lib/quantize/deep-compress';
 import { decodeKernel, encodeKernel } from '../../lib/quantize/deep-compress-codec';
 
@@ -86,19 +87,27 @@ describe('quantize/deepCompress', () => {
   it('with data, fine-tunes the shared centroids: zeros stay where they were, codes stay, the loss falls, still stored exactly', async () => {
     const model = convNet();
     const xs = tf.randomUniform([64, 8, 8, 3], 0, 1, 'float32', 5);
-    const ys = tf.tensor1d(
-      Array.from({ length: 64 }, (_, i) => i % 4),
-      'int32',
-    );
-    const options = { sparsity: 0.5, bits: 3, seed: 1 };
+    // A learnable task: the class is the image quadrant with the brightest first channel.
+    const ys = tf.tidy(() => {
+      const q = [
+        [0, 0],
+        [0, 4],
+        [4, 0],
+        [4, 4],
+      ].map(([r, c]) => tf.mean(tf.slice(xs, [0, r!, c!, 0], [-1, 4, 4, 1]), [1, 2, 3]));
+      return tf.cast(tf.argMax(tf.stack(q, 1), 1), 'int32');
+    });
+    // Trained first, as Deep Compression's input is: then pruning and 2-bit sharing cost loss that tuning wins back.
+    await fit(model, { xs, ys }, { epochs: 30, batchSize: 16, learningRate: 0.01, seed: 1 });
+    const options = { sparsity: 0.5, bits: 2, seed: 1 };
     const plain = await deepCompress(model, options);
     const start = tf.memory().numTensors;
     const tuned = await deepCompress(
       model,
       { xs, ys },
-      { ...options, fineTune: { epochs: 5, learningRate: 0.01, batchSize: 16 } },
+      { ...options, fineTune: { epochs: 10, learningRate: 0.01, batchSize: 16 } },
     );
-    expect(tuned.report.fineTuneSteps).to.equal(20);
+    expect(tuned.report.fineTuneSteps).to.equal(40);
     expect(tuned.report.layers.map((l) => [l.name, l.fineTuned])).to.deep.equal([
       ['conv1', true],
       ['dw', true],
@@ -109,7 +118,10 @@ describe('quantize/deepCompress', () => {
       tf.tidy(
         () => tf.losses.softmaxCrossEntropy(tf.oneHot(ys, 4), m.predict(xs) as tf.Tensor).dataSync()[0] as number,
       );
-    expect(loss(tuned.model)).to.be.below(loss(plain.model));
+    // At least a quarter of the loss that compression cost is won back (about half on this machine).
+    const [lf, lp, lt] = [loss(model), loss(plain.model), loss(tuned.model)];
+    expect(lp).to.be.above(lf);
+    expect(lt).to.be.below(lp - 0.25 * (lp - lf));
     for (const name of ['conv1', 'dw', 'fc']) {
       const [a, b] = [kernel(plain.model, name), kernel(tuned.model, name)];
       expect(
@@ -123,7 +135,7 @@ describe('quantize/deepCompress', () => {
         if (v !== 0) (expect(pairs.get(v) ?? b[i], name).to.equal(b[i]), pairs.set(v, b[i] as number));
       });
       const shape = tuned.model.getLayer(name).getWeights()[0]!.shape;
-      const enc = encodeKernel(b, shape, { bits: 3, indexBits: 8, iterations: 30, seed: 1 });
+      const enc = encodeKernel(b, shape, { bits: 2, indexBits: 8, iterations: 30, seed: 1 });
       expect(enc.exact, name).to.equal(true);
       expect(enc.bytes + 4 * (tuned.model.getLayer(name).countParams() - b.length)).to.equal(
         tuned.report.layers.find((l) => l.name === name)?.bytes,

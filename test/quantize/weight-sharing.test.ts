@@ -8,6 +8,7 @@ import { ConfigError, DataError } from '../../lib/errors';
 import { Rng } from '../../lib/core/rng';
 import { sliceImageSet } from '../../lib/data/image-set';
 import { expectNoLeak } from '../helpers/leak';
+import { kernelLayers, layerEntry } from '../../lib/core/layers';
 import { simpleNet } from '../../course/models/simplenet';
 import { smallMnist, tinyMlp } from './fixtures';
 
@@ -155,6 +156,54 @@ describe('quantize/weight sharing and Huffman', () => {
     model.dispose();
     only.model.dispose();
     mlp.dispose();
+  });
+
+  it("weightSharing clusters every layer with a kernel (the registry's, as deepCompress): Conv2DTranspose too, which has no quantize axis", async () => {
+    const i = tf.input({ shape: [6, 6, 3] });
+    const layers = [
+      tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv' }),
+      tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'dw' }),
+      tf.layers.conv2dTranspose({ filters: 4, kernelSize: 2, strides: 2, activation: 'relu', name: 'up' }),
+      tf.layers.separableConv2d({ filters: 4, kernelSize: 3, name: 'sep' }),
+      tf.layers.globalAveragePooling2d({}),
+      tf.layers.dense({ units: 3, activation: 'softmax', name: 'fc' }),
+    ];
+    const o = layers.reduce<tf.SymbolicTensor>((h, l) => l.apply(h) as tf.SymbolicTensor, i);
+    const m = tf.model({ inputs: i, outputs: o });
+    const xs = tf.randomNormal([16, 6, 6, 3], 0, 1, 'float32', 3);
+    const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 'int32'), 3);
+    expect(layerEntry('Conv2DTranspose')?.quantizeAxis).to.equal(undefined); // what the old rule picked by
+    const kernels = kernelLayers(m).map((k) => k.layer.name);
+    expect(kernels).to.deep.equal(['conv', 'dw', 'up', 'fc']);
+    const plain = await weightSharing(m, { bits: 2, seed: 1 });
+    const tuned = await weightSharing(
+      m,
+      { xs, ys },
+      { bits: 2, seed: 1, fineTune: { epochs: 1, batchSize: 8, learningRate: 0.01 } },
+    );
+    for (const { model, report } of [plain, tuned]) {
+      expect(report.layers.map((l) => [l.layer, l.clusters])).to.deep.equal(kernels.map((n) => [n, 4]));
+      for (const n of kernels) {
+        const [k, b] = model.getLayer(n).getWeights() as [tf.Tensor, tf.Tensor];
+        expect(new Set(k.dataSync()).size, n).to.be.at.most(4);
+        expect(Array.from(b.dataSync()), n).to.deep.equal(Array.from(m.getLayer(n).getWeights()[1]!.dataSync()));
+      }
+      // SeparableConv2D has two kernels (depthwise and pointwise) and no kernel entry: it stays float.
+      model
+        .getLayer('sep')
+        .getWeights()
+        .forEach((w, j) =>
+          expect(Array.from(w.dataSync())).to.deep.equal(Array.from(m.getLayer('sep').getWeights()[j]!.dataSync())),
+        );
+    }
+    // Fine-tuning ran through the transposed conv's kernel op and moved its centroids.
+    expect(tuned.report.fineTuneSteps).to.equal(2);
+    const codebook = (model: tf.LayersModel) => [...new Set(model.getLayer('up').getWeights()[0]!.dataSync())].sort();
+    expect(codebook(tuned.model)).to.not.deep.equal(codebook(plain.model));
+    tf.dispose([xs, ys]);
+    plain.model.dispose();
+    tuned.model.dispose();
+    m.dispose();
   });
 
   it('rejects bad bits and non-finite weights', () => {

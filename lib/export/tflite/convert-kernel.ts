@@ -11,6 +11,7 @@ import { Converter, OutputPlan, TfliteContext, TfliteValue, options } from './co
 import { f, table } from './flatbuffer';
 import { OperatorOptions } from './model-writer';
 import { GraphNode } from '../../core/graph';
+import { kernelOutputChannels } from '../../core/layers';
 import { QParams } from '../../quantize/qparams';
 import {
   checkKernelParams,
@@ -48,10 +49,7 @@ function kernelAndBias(
 ): { kernel: Float32Array; shape: number[]; bias: Float32Array } {
   const ws = layerWeights(node);
   const k = ws[0] as { data: Float32Array; shape: number[] };
-  const channels =
-    node.className === 'DepthwiseConv2D'
-      ? (k.shape[2] as number) * (k.shape[3] as number)
-      : (k.shape[k.shape.length - 1] as number);
+  const channels = kernelOutputChannels(node.entry, k.shape);
   const useBias = config<boolean>(node, 'useBias') !== false;
   const bias = useBias && ws[1] ? Float32Array.from(ws[1].data) : new Float32Array(channels);
   if (!out.batchNorm) return { kernel: k.data, shape: k.shape, bias };

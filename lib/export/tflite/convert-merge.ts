@@ -106,11 +106,7 @@ function onOutputGrid(
 function extremum(op: 'MAXIMUM' | 'MINIMUM'): Converter {
   return (ctx, node, inputs, out) => {
     if (inputs.length !== 2)
-      throw unsupported(
-        node,
-        `${inputs.length} inputs`,
-        `Chain two-input ${op === 'MAXIMUM' ? 'Maximum' : 'Minimum'} layers`,
-      );
+      throw unsupported(node, `${inputs.length} inputs`, `Chain two-input ${node.className} layers`);
     return onOutputGrid(
       ctx,
       node,

@@ -5,7 +5,7 @@
 // into its kernel and bias. The fused layers write nothing: their output is the op's, and the
 // op's output takes the grid of the last fused layer (quantized after the activation).
 import { GraphNode, consumersOf } from '../../core/graph';
-import { FUSABLE_ACTIVATIONS, LayerClass } from '../../core/layers';
+import { FUSABLE_ACTIVATIONS, LayerClass, fusableActivation } from '../../core/layers';
 import { FusedActivation } from './schema';
 import { batchNormAffine, lastAxisBatchNorm } from './weights';
 
@@ -37,13 +37,6 @@ export interface Fusion {
 const toFused = (act: string | undefined): FusedActivation =>
   act === 'relu' ? 'RELU' : act === 'relu6' ? 'RELU6' : 'NONE';
 
-/** The activation of a standalone activation layer, when TFLite can fuse it. */
-function fusableLayer(n: GraphNode): string | undefined {
-  if (n.className !== 'ReLU' && n.className !== 'Activation') return undefined;
-  const act = n.entry?.activation?.(n.config);
-  return act && FUSABLE_ACTIVATIONS.has(act) ? act : undefined;
-}
-
 /** Decides the fusions of `graph`; `foldBatchNorm` only for float exports (INT8 plans fold it before calibrating). */
 export function fuse(graph: readonly GraphNode[], foldBatchNorm: boolean): Fusion {
   const consumers = consumersOf(graph);
@@ -55,17 +48,11 @@ export function fuse(graph: readonly GraphNode[], foldBatchNorm: boolean): Fusio
   };
   for (const node of graph) {
     if (!fusesActivation(node) || aliases.has(node.name)) continue;
-    const inline = node.className === 'Add' ? undefined : node.entry?.activation?.(node.config);
+    const inline = node.entry?.activation?.(node.config);
     let last = node.name;
     let batchNorm: FusedOp['batchNorm'];
     const next = only(node.name);
-    if (
-      foldBatchNorm &&
-      !inline &&
-      foldsBatchNorm(node) &&
-      next?.className === 'BatchNormalization' &&
-      lastAxisBatchNorm(next)
-    ) {
+    if (foldBatchNorm && !inline && foldsBatchNorm(node) && next?.entry?.batchNorm && lastAxisBatchNorm(next)) {
       batchNorm = batchNormAffine(next);
       aliases.set(next.name, node.name);
       last = next.name;
@@ -77,7 +64,7 @@ export function fuse(graph: readonly GraphNode[], foldBatchNorm: boolean): Fusio
       else after = inline;
     } else {
       const act = only(last);
-      const a = act ? fusableLayer(act) : undefined;
+      const a = act ? fusableActivation(act.entry, act.config) : undefined;
       if (act && a) {
         activation = toFused(a);
         aliases.set(act.name, node.name);

@@ -62,6 +62,18 @@ export function batchNormParams(node: GraphNode, fn: string): BatchNormParams {
   );
 }
 
+/**
+ * The readers above bound to one exporter's name `fn` (what its error messages start with).
+ * @example const { layerWeights, unsupported } = exporterReaders('toTflite');
+ */
+export function exporterReaders(fn: string) {
+  return {
+    layerWeights: (node: GraphNode) => layerWeights(node, fn),
+    batchNormParams: (node: GraphNode) => batchNormParams(node, fn),
+    unsupported: (node: GraphNode, what: string, fix: string) => unsupportedConfig(fn, node, what, fix),
+  };
+}
+
 /** A layer class an exporter refuses: why, and what to do instead. */
 export interface Refusal {
   readonly refused: string;

@@ -8,17 +8,10 @@
 import { ExportError } from '../../errors';
 import { GraphNode } from '../../core/graph';
 import { Converter, CoreMLContext, CoreMLValue, coremlShape } from './context';
-import {
-  batchNormParams,
-  config,
-  layerWeights as sharedLayerWeights,
-  transpose4,
-  unsupportedConfig,
-} from '../layer-data';
+import { config, exporterReaders, transpose4 } from '../layer-data';
 import { pair } from '../../core/pair';
 
-const layerWeights = (node: GraphNode) => sharedLayerWeights(node, 'toCoreML');
-const unsupported = (node: GraphNode, what: string, fix: string) => unsupportedConfig('toCoreML', node, what, fix);
+const { layerWeights, batchNormParams, unsupported } = exporterReaders('toCoreML');
 
 function paddingOf(node: GraphNode): { valid: object } | { same: { asymmetryMode: number } } {
   const p = config<string>(node, 'padding');
@@ -180,7 +173,7 @@ export const convertBatchNormalization: Converter = (ctx, node, [x]) => {
   const axis = config<number | undefined>(node, 'axis') ?? -1;
   if (!(axis === -1 || axis === node.outputShape.length))
     throw unsupported(node, `axis ${axis}`, 'Normalize over the channel (last) axis');
-  const { gamma, beta, mean, variance, epsilon } = batchNormParams(node, 'toCoreML');
+  const { gamma, beta, mean, variance, epsilon } = batchNormParams(node);
   return ctx.layer(
     node.name,
     [x as CoreMLValue],

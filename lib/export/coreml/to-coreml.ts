@@ -5,10 +5,10 @@
 // Core ML runtime on Linux: files are checked structurally (decodedEqual), not run.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ExportError, describe } from '../../errors';
-import { GraphNode, modelGraph, requireLayersModel } from '../../core/graph';
 import { LayerClass } from '../../core/layers';
 import { QuantPlan, planOf } from '../../quantize/plan';
-import { Refusal, converterFor, refuse, sharedRefusals, inferenceIdentities } from '../layer-data';
+import { Refusal, refuse, sharedRefusals, inferenceIdentities } from '../layer-data';
+import { exportGraph, fixedInput, layerConverters } from '../export-graph';
 import { ARRAY_FLOAT32, COREML_SPEC_VERSION, modelType } from './proto';
 import { Converter, CoreMLContext, CoreMLValue, coremlShape } from './context';
 import { CoreMLWeightMode } from './weights';
@@ -125,25 +125,13 @@ const MODES: readonly CoreMLWeightMode[] = ['float32', 'float16', 'linear8', 'lu
  * @example const {bytes, report} = toCoreML(simpleNet({seed: 1}), {weights: 'linear8'}); // write bytes to simplenet.mlmodel; report.quantizedKernels
  */
 export function toCoreML(model: tf.LayersModel, options: CoreMLExportOptions = {}): CoreMLModel {
-  requireLayersModel(model, 'toCoreML');
-  if (!options || typeof options !== 'object' || Array.isArray(options))
-    throw new ConfigError(`toCoreML: options as an object, got ${describe(options)}. Pass {} or leave them out.`);
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new ExportError(
-      `toCoreML: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`,
-    );
-  }
+  const graph = exportGraph(model, options, 'toCoreML');
   const weights = options.weights ?? 'float32';
   if (!MODES.includes(weights))
     throw new ConfigError(
       `toCoreML: weights one of ${MODES.join(', ')}, got ${describe(weights)}. Use 'float16' or 'linear8'.`,
     );
-  const graph = modelGraph(model, 'toCoreML');
-  const converters = new Map(
-    graph
-      .filter((n) => n.className !== 'InputLayer')
-      .map((n) => [n.name, converterFor<Converter>(COREML_CONVERTERS, n, 'toCoreML', 'lib/export/coreml')]),
-  );
+  const converters = layerConverters<Converter>(graph, COREML_CONVERTERS, 'toCoreML', 'lib/export/coreml');
   const plan = options.plan ?? planOf(model);
   const ctx = new CoreMLContext({
     weights,
@@ -151,12 +139,7 @@ export function toCoreML(model: tf.LayersModel, options: CoreMLExportOptions = {
     seed: options.seed ?? 0,
     ...(plan ? { plan } : {}),
   });
-  const inputNode = graph[0] as GraphNode;
-  if (inputNode.outputShape.some((d) => !(d > 0))) {
-    throw new ExportError(
-      `toCoreML: a model input of fixed shape, got [${inputNode.outputShape.join(', ')}]. Build the model with a full inputShape.`,
-    );
-  }
+  const inputNode = fixedInput(graph, 'toCoreML');
   const input: CoreMLValue = { name: 'input', shape: coremlShape(inputNode, inputNode.outputShape) };
   const values = new Map<string, CoreMLValue>();
   let last = input;

@@ -3,8 +3,8 @@
 // form ONNX Runtime fuses into QGemm / QLinearConv and TensorRT consumes), or dynamic INT8
 // (DynamicQuantizeLinear + MatMulInteger). The graph's input and output keep tfjs's NHWC order.
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, ExportError, describe } from '../../errors';
-import { GraphNode, modelGraph, requireLayersModel } from '../../core/graph';
+import { ExportError } from '../../errors';
+import { GraphNode } from '../../core/graph';
 import { LayerClass } from '../../core/layers';
 import { QuantPlan, planOf } from '../../quantize/plan';
 import { FakeQuantize } from '../../quantize/fake-quantize-layer';
@@ -36,13 +36,11 @@ import { convertReshape } from './convert-reshape';
 import { convertRescaling } from './convert-rescaling';
 import { OnnxTarget, checkTargetMode, targetGrid, targetProfile } from './targets';
 import { QParams } from '../../quantize/qparams';
+import { Refusal, inferenceIdentities, refuse, sharedRefusals } from '../layer-data';
+import { exportGraph } from '../export-graph';
 
-/** A layer class the exporter refuses: why, and what to do instead. */
-export interface Refusal {
-  readonly refused: string;
-  readonly fix: string;
-}
-const refuse = (refused: string, fix: string): Refusal => ({ refused, fix });
+export type { Refusal } from '../layer-data';
+
 const NONE = 'no ONNX converter yet';
 const REPLACE = 'Replace the layer with supported ones before exporting, or add a converter in lib/export/onnx';
 
@@ -51,43 +49,25 @@ const REPLACE = 'Replace the layer with supported ones before exporting, or add 
  * here): its converter, or an explicit refusal with the reason.
  */
 export const CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer'>]: Converter | Refusal } = {
+  ...sharedRefusals(NONE, REPLACE),
   Dense: convertDense,
-  Conv1D: refuse(NONE, 'Use Conv2D on a [1, width, channels] image'),
   Conv2D: convertConv2D,
-  Conv2DTranspose: refuse(NONE, REPLACE),
   DepthwiseConv2D: convertDepthwiseConv2D,
-  SeparableConv2D: refuse(NONE, 'Rebuild it as DepthwiseConv2D followed by a 1x1 Conv2D (the same computation)'),
   BatchNormalization: convertBatchNormalization,
-  LayerNormalization: refuse(NONE, REPLACE),
   Activation: convertActivation,
   ReLU: convertReLU,
   LeakyReLU: refuse(NONE, REPLACE),
   ELU: refuse(NONE, "Use Activation('elu')"),
-  ThresholdedReLU: refuse(NONE, REPLACE),
   Softmax: convertSoftmax,
   PReLU: refuse(NONE, REPLACE),
-  // Identity at inference.
-  Dropout: convertDropout,
-  SpatialDropout1D: convertDropout,
-  SpatialDropout2D: convertDropout,
-  GaussianNoise: convertDropout,
-  GaussianDropout: convertDropout,
-  AlphaDropout: convertDropout,
+  ...inferenceIdentities(convertDropout),
   ZeroPadding2D: convertZeroPadding2D,
-  Cropping2D: refuse(NONE, REPLACE),
-  UpSampling2D: refuse(NONE, REPLACE),
   MaxPooling2D: convertMaxPooling2D,
   AveragePooling2D: convertAveragePooling2D,
-  MaxPooling1D: refuse(NONE, 'Use MaxPooling2D on a [1, width, channels] image'),
-  AveragePooling1D: refuse(NONE, 'Use AveragePooling2D on a [1, width, channels] image'),
   GlobalMaxPooling2D: convertGlobalMaxPooling2D,
   GlobalAveragePooling2D: convertGlobalAveragePooling2D,
-  GlobalMaxPooling1D: refuse(NONE, REPLACE),
-  GlobalAveragePooling1D: refuse(NONE, REPLACE),
   Flatten: convertFlatten,
   Reshape: convertReshape,
-  Permute: refuse(NONE, REPLACE),
-  RepeatVector: refuse(NONE, REPLACE),
   Rescaling: convertRescaling,
   Add: convertAdd,
   Subtract: refuse(NONE, REPLACE),
@@ -162,15 +142,7 @@ export interface OnnxReport {
  * @example const {bytes, report} = toOnnx((await quantize.postTraining(m, calibration, {mode: 'static'})).model); // run bytes with onnxruntime-node; report.ops counts its nodes
  */
 export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxModel {
-  requireLayersModel(model, 'toOnnx');
-  if (!options || typeof options !== 'object' || Array.isArray(options))
-    throw new ConfigError(`toOnnx: options as an object, got ${describe(options)}. Pass {} or leave them out.`);
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new ExportError(
-      `toOnnx: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`,
-    );
-  }
-  const graph: GraphNode[] = modelGraph(model, 'toOnnx');
+  const graph = exportGraph(model, options, 'toOnnx');
   const missing = graph.filter((n) => n.className !== 'InputLayer' && !hasConverter(n.className));
   if (missing.length > 0) throw unsupportedLayers(missing);
   const plan = options.plan ?? planOf(model);

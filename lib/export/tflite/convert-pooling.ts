@@ -80,24 +80,16 @@ export const convertGlobalAveragePooling2D: Converter = (ctx, node, [x], out) =>
   checkGlobal(node);
   const input = x as TfliteValue;
   const shape = [input.shape[0] as number, ...node.outputShape];
-  if (ctx.int8([input], out)) {
-    const y = ctx.output(node.name, shape, out.grid);
-    ctx.op(
-      'MEAN',
-      true,
-      [ctx.asInt8(input, node.inputs[0] as string), spatialAxes(ctx, node)],
-      [y.int8 as number],
-      reduceOptions(),
-    );
-    return y;
-  }
-  if (ctx.quant && out.grid) ctx.ranInFloat(node, 'its input has no grid');
-  const y = ctx.output(node.name, shape, undefined);
+  // int8 MEAN requantizes onto the output grid itself; float32 otherwise.
+  const int8 = ctx.int8([input], out);
+  if (!int8 && ctx.quant && out.grid) ctx.ranInFloat(node, 'its input has no grid');
+  const y = ctx.output(node.name, shape, int8 ? out.grid : undefined);
+  const from = node.inputs[0] as string;
   ctx.op(
     'MEAN',
-    false,
-    [ctx.asFloat(input, node.inputs[0] as string), spatialAxes(ctx, node)],
-    [y.float as number],
+    int8,
+    [int8 ? ctx.asInt8(input, from) : ctx.asFloat(input, from), spatialAxes(ctx, node)],
+    [(int8 ? y.int8 : y.float) as number],
     reduceOptions(),
   );
   return y;

@@ -5,7 +5,6 @@
 // and tfjs-tflite-node feed and read. NHWC throughout: no transposes, unlike ONNX.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ExportError, describe } from '../../errors';
-import { GraphNode, modelGraph, requireLayersModel } from '../../core/graph';
 import { LayerClass } from '../../core/layers';
 import { QuantPlan, planOf } from '../../quantize/plan';
 import { Converter, OutputPlan, TfliteContext, TfliteValue, sameGrid } from './context';
@@ -31,7 +30,8 @@ import {
 } from './convert-merge';
 import { convertBatchNormalization, convertRescaling } from './convert-affine';
 import { unsupported } from './weights';
-import { Refusal, converterFor, refuse, sharedRefusals, inferenceIdentities } from '../layer-data';
+import { Refusal, refuse, sharedRefusals, inferenceIdentities } from '../layer-data';
+import { exportGraph, fixedInput, layerConverters } from '../export-graph';
 
 const NONE = 'no TFLite converter yet';
 const REPLACE = 'Replace the layer with supported ones before exporting, or add a converter in lib/export/tflite';
@@ -77,11 +77,6 @@ export const TFLITE_CONVERTERS: { readonly [K in Exclude<LayerClass, 'InputLayer
   ),
 };
 
-/** The converter of a layer, or an ExportError naming the layer, why and what to do. */
-function converterOf(node: GraphNode): Converter {
-  return converterFor<Converter>(TFLITE_CONVERTERS, node, 'toTflite', 'lib/export/tflite');
-}
-
 /** Options of {@link toTflite}. */
 export interface TfliteExportOptions {
   /** A static quantization plan (full-integer INT8); float32 when absent. */
@@ -125,31 +120,18 @@ export interface TfliteReport {
  * @example const {bytes, report} = toTflite(simpleNet({seed: 1})); // run bytes with tfjs-tflite-node or LiteRT.js; report.floatLayers
  */
 export function toTflite(model: tf.LayersModel, options: TfliteExportOptions = {}): TfliteModel {
-  requireLayersModel(model, 'toTflite');
-  if (!options || typeof options !== 'object' || Array.isArray(options))
-    throw new ConfigError(`toTflite: options as an object, got ${describe(options)}. Pass {} or leave them out.`);
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new ExportError(
-      `toTflite: a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}. Export each head as its own model.`,
-    );
-  }
+  const graph = exportGraph(model, options, 'toTflite');
   const batch = options.batchSize ?? 1;
   if (!(Number.isInteger(batch) && batch >= 1))
     throw new ConfigError(`toTflite: batchSize a positive integer, got ${describe(batch)}. Use 1.`);
-  const graph = modelGraph(model, 'toTflite');
   // The plan first: a dynamic or weight-only model gets the plan's reason, not its DynamicQuantize layers'.
   const quant = tfliteQuantization(graph, options.plan ?? planOf(model));
-  const converters = new Map(graph.filter((n) => n.className !== 'InputLayer').map((n) => [n.name, converterOf(n)]));
+  const converters = layerConverters<Converter>(graph, TFLITE_CONVERTERS, 'toTflite', 'lib/export/tflite');
   const fusion = fuse(graph, !quant);
   const w = new TfliteModelWriter();
   const ctx = new TfliteContext(w, quant, { perChannelFullyConnected: options.perChannelFullyConnected ?? false });
   const values = new Map<string, TfliteValue>();
-  const inputNode = graph[0] as GraphNode;
-  if (inputNode.outputShape.some((d) => !(d > 0))) {
-    throw new ExportError(
-      `toTflite: a model input of fixed shape, got [${inputNode.outputShape.join(', ')}]. Build the model with a full inputShape.`,
-    );
-  }
+  const inputNode = fixedInput(graph, 'toTflite');
   const inputTensor = ctx.floatTensor('input', [batch, ...inputNode.outputShape]);
   let last: TfliteValue | undefined;
   for (const node of graph) {

@@ -9,23 +9,12 @@ import { GraphNode } from '../../core/graph';
 import { QParams } from '../../quantize/qparams';
 import { quantize } from '../../quantize/affine';
 import { BatchNormAffine, batchNormAffine as affineOf } from '../../core/batchnorm';
-import {
-  batchNormParams,
-  config,
-  layerWeights as sharedLayerWeights,
-  transpose4,
-  unsupportedConfig,
-} from '../layer-data';
+import { config, exporterReaders, transpose4 } from '../layer-data';
 
 export { config, transpose4 };
 
-/** A layer's weights as plain arrays (tfjs layout). ExportError on NaN or Infinity. */
-export const layerWeights = (node: GraphNode): { data: Float32Array; shape: number[] }[] =>
-  sharedLayerWeights(node, 'toTflite');
-
-/** ExportError for a layer configuration the converter does not handle, naming the layer and the way out. */
-export const unsupported = (node: GraphNode, what: string, fix: string): ExportError =>
-  unsupportedConfig('toTflite', node, what, fix);
+/** layer-data's weight reader (ExportError on NaN or Infinity), batchNorm reader and configuration error, as toTflite's. */
+export const { layerWeights, batchNormParams, unsupported } = exporterReaders('toTflite');
 
 /** Checks that kernel parameters are what TFLite's int8 kernels take: symmetric signed, at most 8 bits. */
 export function checkKernelParams(node: GraphNode, qp: QParams): void {
@@ -75,7 +64,7 @@ export function quantizeBias(
 
 /** Inference-mode BatchNormalization as y = x * scale + shift per channel. */
 export function batchNormAffine(node: GraphNode): BatchNormAffine {
-  return affineOf(batchNormParams(node, 'toTflite'));
+  return affineOf(batchNormParams(node));
 }
 
 /** True when a BatchNormalization normalizes the last (channel) axis. */

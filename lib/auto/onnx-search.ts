@@ -14,20 +14,19 @@ import { createHash } from 'crypto';
 import { onnx } from 'onnx-proto';
 import { ConfigError, DataError, describe } from '../errors';
 import { hashConfig } from '../core/hash';
-import { machineInfo } from '../core/machine';
 import { LabelledFeeds, labelledAccuracy } from '../onnx/accuracy';
 import { profile } from '../onnx/profile';
 import { quantize } from '../onnx/quantize';
 import { OnnxFile, toOnnxFile } from '../onnx/read';
 import { ortFeedsRuntime } from '../onnx/runtime';
 import { choosePoint } from './choose';
-import { Candidate, ORIGINAL, candidateKey, candidateLabel, candidateStages } from './candidate';
+import { Candidate, ORIGINAL, candidateKey, candidateLabel } from './candidate';
 import { Evaluation, pairedSpeedup } from './evaluate';
 import { FallbackReport, int8WithFallback } from './fallback';
 import { Journal } from './journal';
 import { journaledEvaluator } from './journaled';
 import { AutoOptions, ResolvedAutoOptions, resolveAutoOptions } from './options';
-import { AutoReport, ChosenPoint } from './report';
+import { AutoReport, autoReport } from './report';
 
 const FN = 'auto.search';
 
@@ -204,71 +203,22 @@ export async function searchOnnx(
         labelledAccuracy((await build(c)).bytes, held, FN),
       )
     ).value;
-  const { unique, noise, front, baseHeld, rejected, pick } = await choosePoint(
-    timed,
-    original,
-    baseAccuracy,
-    selfSpeedup,
+  const choice = await choosePoint(timed, original, baseAccuracy, selfSpeedup, o, heldOut);
+  const bytes = (await build(choice.pick.e.candidate)).bytes;
+  const report = autoReport({
     o,
-    heldOut,
-  );
-  if (pick.e.key === original.key)
-    warnings.push(
-      `no compressed candidate within the limit was ${o.goal === 'size' ? 'smaller' : `faster in ONNX Runtime by more than the timing noise (${(noise * 100).toFixed(1)}%)`} than the original: the original is returned`,
-    );
-  const c = pick.e;
-  const bytes = (await build(c.candidate)).bytes;
-  const chosen: ChosenPoint = {
-    label: c.label,
-    candidate: c.candidate,
-    stages: candidateStages(c.candidate, 'ort', o.calibrationCount),
-    format: 'onnx',
-    precision: c.precision,
-    sizeBytes: bytes.length,
-    sizeRatio: bytes.length / original.sizeBytes,
-    searchAccuracy: c.accuracy,
-    accuracy: pick.accuracy,
-    baseAccuracy: baseHeld.accuracy,
-    accuracyDrop: baseHeld.accuracy - pick.accuracy,
-    heldOutExamples: pick.count,
-    ...(c.speedup !== undefined ? { speedupOnTarget: c.speedup } : {}),
-    ...(c.latencyMs !== undefined ? { latencyMs: c.latencyMs } : {}),
-  };
-  const sqnr = Object.keys(c.layerSqnrDb ?? {});
-  const report: AutoReport = {
-    target: o.target,
-    goal: o.goal,
-    maxDrop: o.maxDrop,
-    batchSize: o.batchSize,
-    original: { ...original, heldOutAccuracy: baseHeld.accuracy, selfSpeedup },
+    original,
+    selfSpeedup,
+    choice,
+    chosenSizeBytes: bytes.length,
+    timedOn: 'in ONNX Runtime',
     sensitivity: [],
-    candidates: unique,
     fallback,
-    front: front.map((e) => e.label),
-    chosen,
-    rejected,
     failed,
-    layers: [
-      ...sqnr
-        .filter((n) => !c.candidate.floatLayers.includes(n))
-        .map((layer) => ({ layer, precision: 'int8', why: 'quantized to INT8' })),
-      ...c.candidate.floatLayers.map((layer) => {
-        const r = f?.ranking.findIndex((x) => x.layer === layer) ?? -1;
-        const gave = r >= 0 ? f?.ranking[r]?.contribution : undefined;
-        return {
-          layer,
-          precision: 'float',
-          why: `reverted to float: rank ${r + 1} by contribution to the INT8 drop${gave !== undefined ? ` (alone in float it gave back ${(gave * 100).toFixed(2)} pt)` : ''}`,
-        };
-      }),
-    ],
-    evaluations: journal.computed + journal.reused,
-    reusedEvaluations: journal.reused,
-    resumed: journal.resumedEntries > 0,
+    journal,
     budgetExhausted: evaluator.budgetExhausted,
-    searchSeconds: (Date.now() - started) / 1000,
-    machine: machineInfo(),
+    started,
     warnings,
-  };
+  });
   return { model: toOnnxFile(bytes, { maxBytes: 2 ** 31 }), bytes, report };
 }

@@ -1,12 +1,14 @@
 // The search's report (plain JSON): what was measured, the Pareto front of size / latency /
 // accuracy, the chosen point checked on held-out data, and each layer's decision with its reason.
-import { MachineInfo } from '../core/machine';
+import { MachineInfo, machineInfo } from '../core/machine';
 import type { Stage } from '../pipeline/recipe';
-import { Candidate } from './candidate';
+import { Candidate, candidateStages } from './candidate';
+import { Choice } from './choose';
 import { Evaluation } from './evaluate';
 import { FallbackReport } from './fallback';
+import { Journal } from './journal';
 import { LatencyModel } from './latency-model';
-import { AutoGoal, AutoTarget } from './options';
+import { AutoGoal, AutoTarget, ResolvedAutoOptions } from './options';
 import { LayerSensitivity } from './sensitivity';
 
 /** What happened to one layer in the chosen model. */
@@ -128,4 +130,80 @@ export function layerDecisions(
     if (d.precision === 'int8' && !d.why.includes('reverted')) d.why = `${d.why ? `${d.why}; ` : ''}quantized to INT8`;
   }
   return [...out.values()].filter((d) => d.pruning || d.precision || d.channelsBefore);
+}
+
+/** What a search (of a layers or an ONNX model) measured and chose, for {@link autoReport}. */
+export interface SearchOutcome {
+  readonly o: ResolvedAutoOptions;
+  /** The original's evaluation (speedup 1) and its speedup timed against itself. */
+  readonly original: Evaluation;
+  readonly selfSpeedup: number;
+  readonly choice: Choice;
+  /** The chosen point's file size as built. */
+  readonly chosenSizeBytes: number;
+  /** Where candidates were timed, for the warning when none beats the original (e.g. 'on tfjs-wasm'). */
+  readonly timedOn: string;
+  readonly sensitivity: LayerSensitivity[];
+  readonly fallback: (FallbackReport & { readonly sparsity: number })[];
+  readonly failed: { label: string; reason: string }[];
+  readonly latencyModel?: LatencyModel;
+  readonly journal: Journal;
+  readonly budgetExhausted: boolean;
+  /** Date.now() when the search started. */
+  readonly started: number;
+  readonly warnings: readonly string[];
+}
+
+/** The report of a search: the chosen point checked on held-out data, each layer's decision, and the search's own accounting. */
+export function autoReport(s: SearchOutcome): AutoReport {
+  const { o, original, choice, journal } = s;
+  const { unique, noise, front, feasible, baseHeld, rejected, pick } = choice;
+  const c = pick.e;
+  const chosen: ChosenPoint = {
+    label: c.label,
+    candidate: c.candidate,
+    stages: candidateStages(c.candidate, o.target, o.calibrationCount),
+    format: c.format,
+    precision: c.precision,
+    sizeBytes: s.chosenSizeBytes,
+    sizeRatio: s.chosenSizeBytes / original.sizeBytes,
+    searchAccuracy: c.accuracy,
+    accuracy: pick.accuracy,
+    baseAccuracy: baseHeld.accuracy,
+    accuracyDrop: baseHeld.accuracy - pick.accuracy,
+    heldOutExamples: pick.count,
+    ...(c.speedup !== undefined ? { speedupOnTarget: c.speedup } : {}),
+    ...(c.latencyMs !== undefined ? { latencyMs: c.latencyMs } : {}),
+  };
+  const noGain =
+    c.key !== original.key
+      ? []
+      : [
+          feasible.length > 1 || rejected.length
+            ? `no compressed candidate within the limit was ${o.goal === 'size' ? 'smaller' : `faster ${s.timedOn} by more than the timing noise (${(noise * 100).toFixed(1)}%)`} than the original: the original is returned`
+            : 'no compressed candidate kept the accuracy drop within the limit: the original is returned',
+        ];
+  return {
+    target: o.target,
+    goal: o.goal,
+    maxDrop: o.maxDrop,
+    batchSize: o.batchSize,
+    original: { ...original, heldOutAccuracy: baseHeld.accuracy, selfSpeedup: s.selfSpeedup },
+    sensitivity: s.sensitivity,
+    candidates: unique,
+    fallback: s.fallback,
+    front: front.map((e) => e.label),
+    chosen,
+    rejected,
+    failed: s.failed,
+    layers: layerDecisions(c.candidate, s.sensitivity, s.fallback, Object.keys(c.layerSqnrDb ?? {}), o.maxDrop),
+    ...(s.latencyModel ? { latencyModel: s.latencyModel } : {}),
+    evaluations: journal.computed + journal.reused,
+    reusedEvaluations: journal.reused,
+    resumed: journal.resumedEntries > 0,
+    budgetExhausted: s.budgetExhausted,
+    searchSeconds: (Date.now() - s.started) / 1000,
+    machine: machineInfo(),
+    warnings: [...s.warnings, ...noGain],
+  };
 }

@@ -23,13 +23,12 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { requireLayersModel } from '../core/graph';
 import { layerEntry } from '../core/layers';
-import { machineInfo } from '../core/machine';
 import { DataSource, checkSource, sourceCount } from '../data/source';
 import { LoadedData } from '../data/data-files';
 import { inputShapeOf, outputUnits } from '../train/model-output';
 import { planOf } from '../quantize/plan';
 import { cloneModel } from '../prune/clone';
-import { Candidate, ORIGINAL, candidateKey, candidateStages } from './candidate';
+import { Candidate, ORIGINAL, candidateKey } from './candidate';
 import { EvalContext, Evaluation, artifactAccuracy, buildCandidate, evaluateCandidate } from './evaluate';
 import { choosePoint } from './choose';
 import { FallbackReport, int8WithFallback } from './fallback';
@@ -39,7 +38,7 @@ import { journaledEvaluator } from './journaled';
 import { fitLatencyModel } from './latency-model';
 import { AutoOptions, ResolvedAutoOptions, isOnnxTarget, resolveAutoOptions } from './options';
 import { OrtWebPage, ortWebPage } from '../onnx/web';
-import { AutoReport, ChosenPoint, layerDecisions } from './report';
+import { AutoReport, autoReport } from './report';
 import { channelSensitivity } from './sensitivity';
 import { ProbeResult, ProbeSpec, probeOn, probeShared, runProbe } from './probe';
 import { OnnxAutoData, OnnxAutoResult, searchOnnx } from './onnx-search';
@@ -253,68 +252,31 @@ async function searchWith(
         }
       })
     ).value;
-  const { unique, noise, front, feasible, baseHeld, rejected, pick } = await choosePoint(
-    timed,
-    original,
-    baseAccuracy,
-    selfSpeedup,
-    o,
-    heldOut,
-  );
-  if (pick.e.key === original.key)
-    warnings.push(
-      feasible.length > 1 || rejected.length
-        ? `no compressed candidate within the limit was ${o.goal === 'size' ? 'smaller' : `faster on ${o.target} by more than the timing noise (${(noise * 100).toFixed(1)}%)`} than the original: the original is returned`
-        : 'no compressed candidate kept the accuracy drop within the limit: the original is returned',
-    );
-  const chosenBuilt = await buildCandidate(pick.e.candidate, ctx);
+  const choice = await choosePoint(timed, original, baseAccuracy, selfSpeedup, o, heldOut);
+  const chosenBuilt = await buildCandidate(choice.pick.e.candidate, ctx);
   await chosenBuilt.dispose(true);
   // The original itself is the caller's: return a copy.
   const chosenModel = chosenBuilt.model.model === model ? await cloneModel(model) : chosenBuilt.model.model;
-  const c = pick.e;
-  const chosen: ChosenPoint = {
-    label: c.label,
-    candidate: c.candidate,
-    stages: candidateStages(c.candidate, o.target, o.calibrationCount),
-    format: c.format,
-    precision: c.precision,
-    sizeBytes: c.sizeBytes,
-    sizeRatio: c.sizeBytes / original.sizeBytes,
-    searchAccuracy: c.accuracy,
-    accuracy: pick.accuracy,
-    baseAccuracy: baseHeld.accuracy,
-    accuracyDrop: baseHeld.accuracy - pick.accuracy,
-    heldOutExamples: pick.count,
-    ...(c.speedup !== undefined ? { speedupOnTarget: c.speedup } : {}),
-    ...(c.latencyMs !== undefined ? { latencyMs: c.latencyMs } : {}),
-  };
   const latencyModel = fitLatencyModel(
-    unique
+    choice.unique
       .filter((e) => e.latencyMs !== undefined)
       .map((e) => ({ floatMacs: e.macs - e.int8Macs, int8Macs: e.int8Macs, latencyMs: e.latencyMs as number })),
   );
-  const report: AutoReport = {
-    target: o.target,
-    goal: o.goal,
-    maxDrop: o.maxDrop,
-    batchSize: o.batchSize,
-    original: { ...original, heldOutAccuracy: baseHeld.accuracy, selfSpeedup },
+  const report = autoReport({
+    o,
+    original,
+    selfSpeedup,
+    choice,
+    chosenSizeBytes: choice.pick.e.sizeBytes,
+    timedOn: `on ${o.target}`,
     sensitivity,
-    candidates: unique,
     fallback,
-    front: front.map((e) => e.label),
-    chosen,
-    rejected,
     failed,
-    layers: layerDecisions(c.candidate, sensitivity, fallback, Object.keys(c.layerSqnrDb ?? {}), o.maxDrop),
     ...(latencyModel ? { latencyModel } : {}),
-    evaluations: journal.computed + journal.reused,
-    reusedEvaluations: journal.reused,
-    resumed: journal.resumedEntries > 0,
+    journal,
     budgetExhausted: evaluator.budgetExhausted,
-    searchSeconds: (Date.now() - started) / 1000,
-    machine: machineInfo(),
+    started,
     warnings,
-  };
+  });
   return { model: chosenModel, report };
 }

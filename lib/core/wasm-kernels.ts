@@ -172,53 +172,36 @@ function unsupported(kernel: string, what: string): never {
   );
 }
 
+type Grad = (inputs: tf.NamedTensorInfoMap, a: Attrs, strides: [number, number], pad: PadAttr) => tf.Tensor4D;
+
+/** A wasm gradient kernel: `refusal` names an attribute it cannot take (a ConfigError), else `grad` runs. */
+function gradKernel(kernelName: string, refusal: (a: Attrs) => string | undefined, grad: Grad): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) => {
+      const a = attrs as Attrs;
+      const what = refusal(a);
+      if (what) unsupported(kernelName, what);
+      return grad(inputs, a, pair(a.strides), a.pad as PadAttr) as unknown as tf.TensorInfo;
+    },
+  };
+}
+
+const nhwcOnly = (a: Attrs) => ((a.dataFormat ?? 'NHWC') !== 'NHWC' ? `dataFormat ${String(a.dataFormat)}` : undefined);
+const dilationOne = (a: Attrs) => (pair(a.dilations).some((d) => d !== 1) ? 'dilation > 1' : undefined);
+const t4 = (t: tf.TensorInfo | undefined) => t as unknown as tf.Tensor4D;
+
 const KERNELS: tf.KernelConfig[] = [
-  {
-    kernelName: 'Conv2DBackpropFilter',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
-      const a = attrs as Attrs;
-      if ((a.dataFormat ?? 'NHWC') !== 'NHWC')
-        unsupported('Conv2DBackpropFilter', `dataFormat ${String(a.dataFormat)}`);
-      return conv2dFilterGrad(
-        inputs.x as tf.Tensor4D,
-        inputs.dy as tf.Tensor4D,
-        a.filterShape as number[],
-        pair(a.strides),
-        a.pad as PadAttr,
-      ) as unknown as tf.TensorInfo;
-    },
-  },
-  {
-    kernelName: 'DepthwiseConv2dNativeBackpropFilter',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
-      const a = attrs as Attrs;
-      if (pair(a.dilations).some((d) => d !== 1)) unsupported('DepthwiseConv2dNativeBackpropFilter', 'dilation > 1');
-      return depthwiseFilterGrad(
-        inputs.x as tf.Tensor4D,
-        inputs.dy as tf.Tensor4D,
-        a.filterShape as number[],
-        pair(a.strides),
-        a.pad as PadAttr,
-      ) as unknown as tf.TensorInfo;
-    },
-  },
-  {
-    kernelName: 'DepthwiseConv2dNativeBackpropInput',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
-      const a = attrs as Attrs;
-      if (pair(a.dilations).some((d) => d !== 1)) unsupported('DepthwiseConv2dNativeBackpropInput', 'dilation > 1');
-      return depthwiseInputGrad(
-        a.inputShape as number[],
-        inputs.dy as tf.Tensor4D,
-        inputs.filter as tf.Tensor4D,
-        pair(a.strides),
-        a.pad as PadAttr,
-      ) as unknown as tf.TensorInfo;
-    },
-  },
+  gradKernel('Conv2DBackpropFilter', nhwcOnly, (i, a, strides, pad) =>
+    conv2dFilterGrad(t4(i.x), t4(i.dy), a.filterShape as number[], strides, pad),
+  ),
+  gradKernel('DepthwiseConv2dNativeBackpropFilter', dilationOne, (i, a, strides, pad) =>
+    depthwiseFilterGrad(t4(i.x), t4(i.dy), a.filterShape as number[], strides, pad),
+  ),
+  gradKernel('DepthwiseConv2dNativeBackpropInput', dilationOne, (i, a, strides, pad) =>
+    depthwiseInputGrad(a.inputShape as number[], t4(i.dy), t4(i.filter), strides, pad),
+  ),
 ];
 
 /**

@@ -16,9 +16,8 @@ import { DataSource } from '../data/source';
 import { LoadedData } from '../data/data-files';
 import type { OrtWebPage } from '../onnx/web';
 import { ArtifactOutcome, StageOutcome } from '../pipeline/artifact';
-import { runPrune, runQuantize, StageContext } from '../pipeline/stages';
-import { runExport } from '../pipeline/export-stage';
-import { runDistill } from '../pipeline/distill-stage';
+import { StageContext } from '../pipeline/stages';
+import { runModelStage } from '../pipeline/run-stage';
 import { StageModel, disposeStageModel, scoreAccuracy } from '../pipeline/stage-model';
 import { filesBytes } from '../pipeline/sizes';
 import { Candidate, candidateKey, candidateLabel, candidateStages, targetFormat } from './candidate';
@@ -89,17 +88,8 @@ export async function buildCandidate(c: Candidate, ctx: EvalContext): Promise<Bu
   };
   try {
     for (const stage of candidateStages(c, target, calibrationCount)) {
-      const out =
-        stage.kind === 'prune'
-          ? await runPrune(stage, current, stageCtx)
-          : stage.kind === 'quantize'
-            ? await runQuantize(stage, current, stageCtx)
-            : stage.kind === 'distill'
-              ? await runDistill(stage, current, stageCtx, ctx.original)
-              : stage.kind === 'export'
-                ? await runExport(stage, current)
-                : undefined;
-      if (!out) continue;
+      if (stage.kind === 'bench') continue;
+      const out = await runModelStage(stage, current, stageCtx, ctx.original);
       outcomes.push(out);
       if (out.model) {
         owned.push(out.model);

@@ -145,6 +145,14 @@ export function numberArg(
   return n;
 }
 
+/** A comma-separated list of names (e.g. --skip conv1,block2_*), trimmed, empty entries dropped; or undefined. */
+export function listArg(args: ParsedArgs, name: string): string[] | undefined {
+  return stringArg(args, name)
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** A comma-separated list of positive integers (e.g. --batch-sizes 1,32,256), or undefined. */
 export function intListArg(args: ParsedArgs, name: string, max = 4096): number[] | undefined {
   const v = stringArg(args, name);

@@ -2,8 +2,12 @@
 // argument, reading --data into the data contract, and the data options' help texts.
 import * as fs from 'fs';
 import * as path from 'path';
+import { OutputInput, SafeOutputOptions, checkOutputFolder } from '../core/safe-output';
 import { LoadedData, loadDataFiles } from '../data/data-files';
 import { StageModel, openModel } from '../pipeline/stage-model';
+import { StageOutcome } from '../pipeline/artifact';
+import { writeArtifactFolder, writtenLines } from '../pipeline/record-artifacts';
+import { tfjsFolderFiles } from '../pipeline/sizes';
 import { OptionSpec, ParsedArgs, UsageError, numberArg, stringArg } from './args';
 import { Progress } from './progress';
 
@@ -56,6 +60,65 @@ export const DATA_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   },
   seed: { type: 'string', value: 'N', description: 'seed of data shuffles and fine-tuning (default 0)' },
 };
+
+/** The replace-it option of the commands that write a folder (the one safe-output rule set, core/safe-output.ts). */
+const FORCE: OptionSpec = {
+  type: 'boolean',
+  description: 'replace an earlier output of tfjs-compress (never another folder)',
+};
+
+/**
+ * --out DIR and --force of a command that writes a folder: `out` says what the folder must be,
+ * `force` (optional) what --force does when it differs from replacing an earlier output.
+ */
+export function outputOptions(out: string, force?: string): Readonly<Record<string, OptionSpec>> {
+  return {
+    out: { type: 'string', value: 'DIR', description: out },
+    force: force ? { ...FORCE, description: force } : FORCE,
+  };
+}
+
+/** --skip and --only, layer-name lists (names or * patterns): `skipped` and `done` say what happens to them. */
+export function layerListOptions(skipped: string, done: string): Readonly<Record<string, OptionSpec>> {
+  return {
+    skip: { type: 'string', value: 'A,B', description: `layer names (or * patterns) ${skipped}` },
+    only: { type: 'string', value: 'A,B', description: `only these layers (names or * patterns) are ${done}` },
+  };
+}
+
+/**
+ * What a command reads, which its output folder must never be, contain or lie inside (core/safe-output.ts):
+ * the model, and the paths the given options name when they are set.
+ */
+export function commandInputs(args: ParsedArgs, model: string, options: readonly string[]): OutputInput[] {
+  return [
+    { role: 'the model', path: path.resolve(model) },
+    ...options.flatMap((k) => {
+      const v = stringArg(args, k);
+      return v ? [{ role: `the --${k} path`, path: path.resolve(v) }] : [];
+    }),
+  ];
+}
+
+/**
+ * The --out folder of a command that reads the MODEL argument (and the paths `reads` names),
+ * checked before any work by the one safe-output rule set; `safe` is what writing it takes.
+ */
+export function checkedOutput(
+  args: ParsedArgs,
+  kind: string,
+  reads: readonly string[] = ['data', 'labels'],
+): { out: string; safe: SafeOutputOptions } {
+  const out = outArg(args);
+  const safe = {
+    caller: kind,
+    kind,
+    force: Boolean(args.values.force),
+    inputs: commandInputs(args, args.positionals[0] as string, reads),
+  };
+  checkOutputFolder(out, safe);
+  return { out, safe };
+}
 
 /**
  * The model folder a MODEL argument names: the folder itself, or the folder of the model.json
@@ -163,4 +226,43 @@ export function textTable(columns: readonly string[], rows: readonly (readonly (
   return cells
     .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  '))
     .join('\n');
+}
+
+/**
+ * The one-stage commands' output (quantize, export): every artifact of `outcome` and its report
+ * (`reportFile`) written to `out`, with the lines to print and the JSON fields they share (the
+ * first deployable artifact's size and storage against the model's files in `modelDir`).
+ */
+export async function writeStageFolder(
+  out: string,
+  outcome: StageOutcome & { readonly report: unknown },
+  modelDir: string,
+  reportFile: string,
+  safe: SafeOutputOptions,
+  ctx: CommandContext,
+) {
+  const original = tfjsFolderFiles(modelDir);
+  const records = await writeArtifactFolder(out, outcome, {
+    original,
+    reportFile,
+    line: (text) => ctx.progress.line(text),
+    safe,
+  });
+  const primary = records.find((a) => a.deployable) ?? records[0];
+  return {
+    records,
+    lines: [
+      ...writtenLines(out, records, original),
+      ...records.flatMap((a) => (a.notes ?? []).map((n) => `  ${a.file}: ${n}`)),
+    ],
+    json: {
+      out,
+      sizeBytes: primary?.sizeBytes,
+      sizeRatio: primary?.sizeRatio,
+      storage: primary?.storage,
+      original: { sizeBytes: original.sizeBytes, storage: original.storage },
+      artifacts: records,
+      report: outcome.report,
+    },
+  };
 }

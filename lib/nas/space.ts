@@ -47,28 +47,30 @@ export function poolFactor(task: NasTask, resolution: number): number | undefine
 export type Activation = 'relu' | 'relu6' | 'elu' | 'tanh';
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'relu6', 'elu', 'tanh'];
 
-/** Choices of an MLP search space (each list holds the allowed values of one decision). */
-export interface MlpSpace {
-  readonly kind: 'mlp';
+/** The choices every search space has (each list holds the allowed values of one decision). */
+interface SpaceChoices {
   /** Input height after pooling; each must divide the task's height (and its width at the same factor), e.g. 28, 14, 7 for 28x28 images. */
   readonly resolutions: readonly number[];
-  /** Number of hidden layers (0 = linear classifier). */
-  readonly depths: readonly number[];
-  readonly widths: readonly number[];
   readonly activations: readonly Activation[];
 }
 
+/** Choices of an MLP search space. */
+export interface MlpSpace extends SpaceChoices {
+  readonly kind: 'mlp';
+  /** Number of hidden layers (0 = linear classifier). */
+  readonly depths: readonly number[];
+  readonly widths: readonly number[];
+}
+
 /** Choices of a CNN search space. */
-export interface CnnSpace {
+export interface CnnSpace extends SpaceChoices {
   readonly kind: 'cnn';
-  readonly resolutions: readonly number[];
   /** Number of conv stages, each conv -> BN -> activation -> 2x2 max-pool. */
   readonly stages: readonly number[];
   readonly channels: readonly number[];
   readonly kernelSizes: readonly number[];
   /** Allowed values of the depthwise-separable switch: [false], [true] or [false, true]. */
   readonly separable: readonly boolean[];
-  readonly activations: readonly Activation[];
 }
 
 export type SearchSpace = MlpSpace | CnnSpace;

@@ -14,11 +14,10 @@ import { DEPLOYMENT_FILE } from '../data/deployment';
 import { pathSha256 } from '../data/digest';
 import { profileModel } from '../profile/profile-model';
 import { ProgressReporter } from '../train/progress';
-import { DATA_ROLES, ExportStage, Recipe, stageNames } from './recipe';
+import { DATA_ROLES, Recipe, stageNames } from './recipe';
 import { BenchReportRow, BenchTarget, onnxBaseline, runBench, slowerThanOriginal } from './bench-stage';
-import { StageContext, StageOutcome, runPrune, runQuantize } from './stages';
-import { runDistill } from './distill-stage';
-import { runExport } from './export-stage';
+import { StageContext, StageOutcome } from './stages';
+import { runModelStage } from './run-stage';
 import {
   StageModel,
   disposeStageModel,
@@ -72,13 +71,6 @@ async function describeModel(m: StageModel): Promise<Pick<StageRecord, 'params' 
 }
 
 /** An export stage, with its one step reported (the CLI shows steps with totals). */
-async function exportWithProgress(stage: ExportStage, from: StageModel, p: PipelineProgress): Promise<StageOutcome> {
-  p.update(`export to ${stage.to}`, 0, 1);
-  const out = await runExport(stage, from);
-  p.update(`export to ${stage.to}`, 1, 1);
-  return out;
-}
-
 /** The files the run read, with their sha256, named as the recipe names them. */
 function inputRecords(recipe: Recipe, baseDir: string, recipeFile: string | undefined): InputRecord[] {
   const r = (f: string) => path.resolve(baseDir, f);
@@ -205,14 +197,10 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Pi
             continue;
           }
           const from = 'from' in stage && stage.from === 'original' ? original : current;
-          const out =
-            stage.kind === 'prune'
-              ? await runPrune(stage, from, ctx)
-              : stage.kind === 'quantize'
-                ? await runQuantize(stage, from, ctx)
-                : stage.kind === 'distill'
-                  ? await runDistill(stage, from, ctx, original)
-                  : await exportWithProgress(stage, from, p);
+          const exporting = stage.kind === 'export' ? `export to ${stage.to}` : undefined;
+          if (exporting) p.update(exporting, 0, 1);
+          const out = await runModelStage(stage, from, ctx, original);
+          if (exporting) p.update(exporting, 1, 1);
           outcomes.push(out);
           if (out.model) owned.push(out.model);
           const artifacts = await recordArtifacts(name, out, {

@@ -10,7 +10,7 @@ import { ConfigError, DataError, describe } from '../errors';
 import { graphModelToArtifacts } from '../data/model-io';
 import { specBytes } from '../data/model-files';
 import { AttrValue, graphOpMacs, perExample } from './graph-ops';
-import { LayerProfile, ProfileOptions, ProfileReport, profileTotals } from './report';
+import { LayerProfile, ProfileOptions, ProfileReport, profileReport } from './report';
 
 interface NodeDef {
   name: string;
@@ -215,16 +215,6 @@ export async function profileGraphModel(model: tf.GraphModel, options: ProfileOp
       `profileModel: ${unread.length} weight(s) read by no node the outputs depend on (e.g. '${unread[0]}'); they are left out of the totals.`,
     );
   const inputBytes = model.inputs.reduce((a, i) => a + prod(shapeOf(i.name)) * (BYTES[i.dtype] ?? 4), 0);
-  return {
-    layers,
-    totals: profileTotals(layers, {
-      inputBytes,
-      batchSize,
-      zeros,
-      trainableParams: 0,
-      weightBytesByDtype: byDtype,
-      storedWeightBytesByDtype: storedByDtype,
-    }),
-    warnings,
-  };
+  const weights = { weightBytesByDtype: byDtype, storedWeightBytesByDtype: storedByDtype };
+  return profileReport(layers, { inputBytes, batchSize, zeros, ...weights }, warnings);
 }

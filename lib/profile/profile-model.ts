@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { isGraphModel, modelGraph } from '../core/graph';
 import { isModelInput } from '../core/layers';
-import { LayerProfile, ProfileOptions, ProfileReport, profileTotals } from './report';
+import { LayerProfile, ProfileOptions, ProfileReport, profileReport } from './report';
 import { profileGraphModel } from './graph-profile';
 
 export type { LayerProfile, ProfileOptions, ProfileReport } from './report';
@@ -66,15 +66,5 @@ export async function profileModel(
     (a, t) => a + (t.shape.slice(1) as number[]).reduce((x, d) => x * Math.max(d ?? 1, 1), 1) * 4,
     0,
   );
-  return {
-    layers,
-    totals: profileTotals(layers, {
-      inputBytes,
-      batchSize,
-      zeros,
-      trainableParams: layers.reduce((a, l) => a + l.trainableParams, 0),
-      weightBytesByDtype: byDtype,
-    }),
-    warnings,
-  };
+  return profileReport(layers, { inputBytes, batchSize, zeros, weightBytesByDtype: byDtype }, warnings);
 }

@@ -80,24 +80,25 @@ export function peakActivationBytes(layers: readonly LayerProfile[], inputBytes 
 }
 
 /**
- * The totals of a profile from its layers: sums, FLOPs = 2 x MACs, sparsity = zeros / params, and
- * the peak memory at `batchSize` (weights plus peak live activations). One place for both the
- * layers-model and the graph-model profile.
+ * A profile from its layers: the totals are sums (trainableParams too), FLOPs = 2 x MACs,
+ * sparsity = zeros / params, and the peak memory at `batchSize` (weights plus peak live
+ * activations). One place for both the layers-model and the graph-model profile.
  */
-export function profileTotals(
-  layers: readonly LayerProfile[],
-  o: Pick<
-    ProfileReport['totals'],
-    'batchSize' | 'trainableParams' | 'weightBytesByDtype' | 'storedWeightBytesByDtype'
-  > & { readonly inputBytes: number; readonly zeros: number },
-): ProfileReport['totals'] {
+export function profileReport(
+  layers: LayerProfile[],
+  o: Pick<ProfileReport['totals'], 'batchSize' | 'weightBytesByDtype' | 'storedWeightBytesByDtype'> & {
+    readonly inputBytes: number;
+    readonly zeros: number;
+  },
+  warnings: string[],
+): ProfileReport {
   const params = layers.reduce((a, l) => a + l.params, 0);
   const macs = layers.reduce((a, l) => a + (l.macs ?? 0), 0);
   const weightBytes = layers.reduce((a, l) => a + l.weightBytes, 0);
   const peak = peakActivationBytes(layers, o.inputBytes) * o.batchSize;
-  return {
+  const totals: ProfileReport['totals'] = {
     params,
-    trainableParams: o.trainableParams,
+    trainableParams: layers.reduce((a, l) => a + l.trainableParams, 0),
     macs,
     flops: 2 * macs,
     weightBytes,
@@ -109,4 +110,5 @@ export function profileTotals(
     peakMemoryBytes: weightBytes + peak,
     batchSize: o.batchSize,
   };
+  return { layers, totals, warnings };
 }

@@ -19,7 +19,7 @@ import { readOnnx } from '../../onnx/read';
 import { FilesFeeds, readFeeds } from '../../onnx/data-files';
 import { runOnnxRecipe } from '../../onnx/recipe-run';
 import { ParsedArgs, UsageError, choiceArg, numberArg, stringArg } from '../args';
-import { CommandContext, CommandResult, textTable } from '../common';
+import { CommandContext, CommandResult, commandInputs, textTable } from '../common';
 
 /** The chosen model's file in the output folder. */
 export const AUTO_ONNX_FILE = 'model.onnx';
@@ -81,11 +81,7 @@ export async function runAutoOnnx(
   const modelFile = path.resolve(o.modelFile);
   const labels = stringArg(args, 'labels');
   const force = Boolean(args.values.force);
-  const inputs = [
-    { role: 'the model', path: modelFile },
-    { role: 'the --data', path: path.resolve(o.data) },
-    ...(labels ? [{ role: 'the --labels file', path: path.resolve(labels) }] : []),
-  ];
+  const inputs = commandInputs(args, modelFile, ['data', 'labels']);
   const safe = { caller: 'auto', kind: 'auto', force, inputs };
   const resuming = !force && fs.existsSync(path.join(o.out, JOURNAL_FILE)) && hasOutputMarker(o.out);
   if (!resuming) checkOutputFolder(o.out, safe); // before any work

@@ -23,6 +23,8 @@ import {
   openModelArg,
   outArg,
   seedArg,
+  commandInputs,
+  outputOptions,
 } from '../common';
 import { shipRecipe } from '../../auto/ship';
 import { createExecutor } from '../../exec/create';
@@ -81,12 +83,10 @@ export const AUTO: CommandSpec = {
       description:
         'run the accuracy-only probes in parallel on N worker threads (on the BullMQ queue when TFJS_COMPRESS_REDIS_URL is set); timings stay serial',
     },
-    out: {
-      type: 'string',
-      value: 'DIR',
-      description: 'output folder: new, or the folder of an interrupted search with the same arguments (it resumes)',
-    },
-    force: { type: 'boolean', description: 'replace an earlier output of tfjs-compress instead of resuming it' },
+    ...outputOptions(
+      'output folder: new, or the folder of an interrupted search with the same arguments (it resumes)',
+      'replace an earlier output of tfjs-compress instead of resuming it',
+    ),
     ...DATA_OPTIONS,
   },
   notes: [
@@ -159,14 +159,7 @@ export async function runAutoCommand(args: ParsedArgs, ctx: CommandContext): Pro
   const train = stringArg(args, 'train');
   const trainLabels = stringArg(args, 'train-labels');
   if (trainLabels && !train) throw new UsageError('--train-labels needs --train (the inputs the labels belong to).');
-  const inputs = [
-    { role: 'the model', path: modelDir },
-    { role: 'the --data', path: path.resolve(data) },
-    ...(labels ? [{ role: 'the --labels file', path: path.resolve(labels) }] : []),
-    ...(classNames ? [{ role: 'the --class-names file', path: path.resolve(classNames) }] : []),
-    ...(train ? [{ role: 'the --train data', path: path.resolve(train) }] : []),
-    ...(trainLabels ? [{ role: 'the --train-labels file', path: path.resolve(trainLabels) }] : []),
-  ];
+  const inputs = commandInputs(args, modelDir, ['data', 'labels', 'class-names', 'train', 'train-labels']);
   const force = Boolean(args.values.force);
   const safe = { caller: 'auto', kind: 'auto', force, inputs };
   const resuming = !force && fs.existsSync(path.join(out, JOURNAL_FILE)) && hasOutputMarker(out);

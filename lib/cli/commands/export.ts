@@ -6,14 +6,11 @@
 // written, against the original's files as written (pipeline/sizes.ts).
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkOutputFolder } from '../../core/safe-output';
 import { runExport } from '../../pipeline/export-stage';
 import { PLAN_FOLDER } from '../../pipeline/artifact';
 import { disposeStageModel } from '../../pipeline/stage-model';
-import { writeArtifactFolder, writtenLines } from '../../pipeline/record-artifacts';
-import { tfjsFolderFiles } from '../../pipeline/sizes';
 import { CommandSpec, ParsedArgs, UsageError, choiceArg } from '../args';
-import { CommandContext, CommandResult, openModelArg, outArg } from '../common';
+import { CommandContext, CommandResult, checkedOutput, openModelArg, outputOptions, writeStageFolder } from '../common';
 
 export const EXPORT: CommandSpec = {
   name: 'export',
@@ -27,8 +24,7 @@ export const EXPORT: CommandSpec = {
   ],
   options: {
     to: { type: 'string', value: 'onnx|tfjs|tflite|coreml', description: 'the target format' },
-    out: { type: 'string', value: 'DIR', description: 'output folder: a new one, apart from the model' },
-    force: { type: 'boolean', description: 'replace an earlier output of tfjs-compress (never another folder)' },
+    ...outputOptions('output folder: a new one, apart from the model'),
     dtype: {
       type: 'string',
       value: 'float32|uint8|uint16|float16|auto',
@@ -42,7 +38,7 @@ export const EXPORT: CommandSpec = {
 };
 
 export async function runExportCommand(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
-  const out = outArg(args);
+  const { out, safe } = checkedOutput(args, 'export', []); // before any work
   const to = choiceArg(args, 'to', ['onnx', 'tfjs', 'tflite', 'coreml'] as const);
   if (!to) throw new UsageError('--to onnx|tfjs|tflite|coreml is required.');
   const dtype = choiceArg(args, 'dtype', ['float32', 'uint8', 'uint16', 'float16', 'auto'] as const);
@@ -51,13 +47,6 @@ export async function runExportCommand(args: ParsedArgs, ctx: CommandContext): P
       `--dtype applies to --to tfjs, got --to ${to}. Quantize for ONNX with the quantize command first.`,
     );
   const given = path.resolve(args.positionals[0] as string);
-  const safe = {
-    caller: 'export',
-    kind: 'export',
-    force: Boolean(args.values.force),
-    inputs: [{ role: 'the model', path: given }],
-  };
-  checkOutputFolder(out, safe); // before any work
   // A quantize step's folder (the quantize command's, or a run's quantize stage): export its plan
   // (the quantized model), not its tfjs files (the float model with quantized weight storage).
   const planDir = path.join(given, PLAN_FOLDER);
@@ -68,31 +57,8 @@ export async function runExportCommand(args: ParsedArgs, ctx: CommandContext): P
     ctx.progress.step(`exporting to ${to}`);
     const result = await runExport({ kind: 'export', to, ...(dtype ? { dtype } : {}) }, m);
     try {
-      const original = tfjsFolderFiles(given);
-      const records = await writeArtifactFolder(out, result, {
-        original,
-        reportFile: 'export-report.json',
-        line: (text) => ctx.progress.line(text),
-        safe,
-      });
-      const a = records[0];
-      return {
-        json: {
-          out,
-          format: result.format,
-          files: a?.files ?? [],
-          sizeBytes: a?.sizeBytes,
-          sizeRatio: a?.sizeRatio,
-          storage: a?.storage,
-          original: { sizeBytes: original.sizeBytes, storage: original.storage },
-          artifacts: records,
-          report: result.report,
-        },
-        text: [
-          ...writtenLines(out, records, original),
-          ...records.flatMap((r) => (r.notes ?? []).map((n) => `  ${r.file}: ${n}`)),
-        ].join('\n'),
-      };
+      const { records, lines, json } = await writeStageFolder(out, result, given, 'export-report.json', safe, ctx);
+      return { json: { ...json, format: result.format, files: records[0]?.files ?? [] }, text: lines.join('\n') };
     } finally {
       await result.dispose();
     }

@@ -6,14 +6,14 @@
 import * as fs from 'fs';
 import { onnx } from 'onnx-proto';
 import * as path from 'path';
-import { checkOutputFolder, writeOutputFolder } from '../../core/safe-output';
+import { writeOutputFolder } from '../../core/safe-output';
 import { PREPROCESS_PRESETS, PreprocessPreset } from '../../data/preprocess';
 import * as onnxIn from '../../onnx';
 import { singleInput } from '../../onnx/data-files';
 import { runOnnxRecipe, onnxRunMarkdown } from '../../onnx/recipe-run';
 import { benchmark } from '../../bench/harness';
 import type { Recipe } from '../../pipeline/recipe';
-import { CommandContext, CommandResult, DATA_OPTIONS, formatBytes, seedArg, textTable } from '../common';
+import { CommandContext, CommandResult, DATA_OPTIONS, checkedOutput, formatBytes, seedArg, textTable } from '../common';
 import { OptionSpec, ParsedArgs, UsageError, choiceArg, intListArg, numberArg, stringArg } from '../args';
 
 /** Options the ONNX runners read beyond the commands' own. */
@@ -99,20 +99,8 @@ async function dataArg(
 
 /** `quantize model.onnx --mode ... --out DIR`: DIR/model.onnx and DIR/quantize-report.json. */
 export async function runOnnxQuantize(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
-  const out = stringArg(args, 'out');
-  if (!out) throw new UsageError('--out DIR is required.');
-  const file = path.resolve(args.positionals[0] as string);
+  const { out, safe } = checkedOutput(args, 'quantize', ['data']);
   const data = stringArg(args, 'data');
-  const safe = {
-    caller: 'quantize',
-    kind: 'quantize',
-    force: Boolean(args.values.force),
-    inputs: [
-      { role: 'the model', path: file },
-      ...(data ? [{ role: 'the --data file', path: path.resolve(data) }] : []),
-    ],
-  };
-  checkOutputFolder(out, safe);
   const dtype = choiceArg(args, 'dtype', ['float16'] as const);
   const mode =
     dtype === 'float16'

@@ -1,18 +1,19 @@
 // `tfjs-compress prune MODEL --out DIR`: prune.magnitude or prune.channels (then prune.fineTune
 // on --data when --epochs is given), written as a model folder that stock tfjs loads.
-import * as path from 'path';
-import { checkOutputFolder, writeOutputFolder } from '../../core/safe-output';
+import { writeOutputFolder } from '../../core/safe-output';
 import { runPrune } from '../../pipeline/stages';
 import { PRUNE_TARGETS } from '../../prune/tiles';
 import { disposeStageModel, modelBytes, stageInputShape } from '../../pipeline/stage-model';
-import { CommandSpec, ParsedArgs, UsageError, choiceArg, numberArg, stringArg } from '../args';
+import { CommandSpec, ParsedArgs, UsageError, choiceArg, listArg, numberArg, stringArg } from '../args';
 import {
   CommandContext,
   CommandResult,
   DATA_OPTIONS,
+  checkedOutput,
+  layerListOptions,
   loadDataArg,
   openModelArg,
-  outArg,
+  outputOptions,
   seedArg,
   formatBytes,
 } from '../common';
@@ -24,16 +25,14 @@ export const PRUNE: CommandSpec = {
     'Prune a layers model: magnitude (zero the smallest weights) or channels (remove whole filters/neurons), optionally fine-tuned on data.',
   positionals: [{ name: 'MODEL', description: 'a TensorFlow.js layers model folder, or its model.json' }],
   options: {
-    out: { type: 'string', value: 'DIR', description: 'output model folder (must not exist unless --force)' },
-    force: { type: 'boolean', description: 'replace an existing output folder' },
+    ...outputOptions('output model folder: a new one, apart from the model and data'),
     method: { type: 'string', value: 'magnitude|channels', description: 'what to remove (default magnitude)' },
     sparsity: {
       type: 'string',
       value: 'S',
       description: 'fraction removed in [0, 1) (weights for magnitude, channels per group for channels)',
     },
-    skip: { type: 'string', value: 'A,B', description: 'layer names (or * patterns) left whole' },
-    only: { type: 'string', value: 'A,B', description: 'only these layers (names or * patterns) are pruned' },
+    ...layerListOptions('left whole', 'pruned'),
     target: {
       type: 'string',
       value: PRUNE_TARGETS.join('|'),
@@ -58,7 +57,7 @@ export const PRUNE: CommandSpec = {
 };
 
 export async function runPruneCommand(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
-  const out = outArg(args);
+  const { out, safe } = checkedOutput(args, 'prune');
   const sparsity = numberArg(args, 'sparsity', { min: 0, max: 0.999999 });
   if (sparsity === undefined) throw new UsageError('--sparsity S is required (a fraction in [0, 1), e.g. 0.5).');
   const method = choiceArg(args, 'method', ['magnitude', 'channels'] as const) ?? 'magnitude';
@@ -72,26 +71,8 @@ export async function runPruneCommand(args: ParsedArgs, ctx: CommandContext): Pr
   const batchSize = numberArg(args, 'batch-size', { integer: true, min: 1, max: 4096 });
   const learningRate = numberArg(args, 'learning-rate', { min: 1e-9, max: 10 });
   if (epochs && !stringArg(args, 'data')) throw new UsageError('--epochs needs --data (labelled training examples).');
-  const [skip, only] = (['skip', 'only'] as const).map((k) =>
-    stringArg(args, k)
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
-  // The one safe-output rule set (core/safe-output.ts): never an input, --force only over an earlier output.
-  const safe = {
-    caller: 'prune',
-    kind: 'prune',
-    force: Boolean(args.values.force),
-    inputs: [
-      { role: 'the model', path: path.resolve(args.positionals[0] as string) },
-      ...(['data', 'labels'] as const).flatMap((k) => {
-        const v = stringArg(args, k);
-        return v ? [{ role: `the --${k} file`, path: path.resolve(v) }] : [];
-      }),
-    ],
-  };
-  checkOutputFolder(out, safe);
+  const skip = listArg(args, 'skip');
+  const only = listArg(args, 'only');
   const m = await openModelArg(args.positionals[0] as string, ctx.progress);
   const data = epochs ? await loadDataArg(args, stageInputShape(m), ctx.progress, { requireLabels: true }) : undefined;
   try {

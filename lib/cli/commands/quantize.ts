@@ -6,14 +6,22 @@
 // quantization of their files (uint8 / uint16 / float16), with the output error measured on --data.
 // Sizes are the files as written, against the original's files as written (pipeline/sizes.ts).
 import * as path from 'path';
-import { checkOutputFolder } from '../../core/safe-output';
 import { runQuantize } from '../../pipeline/stages';
 import { disposeStageModel, stageInputShape } from '../../pipeline/stage-model';
-import { writeArtifactFolder, writtenLines } from '../../pipeline/record-artifacts';
-import { tfjsFolderFiles } from '../../pipeline/sizes';
-import { CommandSpec, ParsedArgs, choiceArg, numberArg, stringArg } from '../args';
+import { CommandSpec, ParsedArgs, choiceArg, listArg, numberArg, stringArg } from '../args';
 import { ONNX_QUANTIZE_OPTIONS, isOnnxModel, runOnnxQuantize } from './onnx-in';
-import { CommandContext, CommandResult, DATA_OPTIONS, loadDataArg, openModelArg, outArg, seedArg } from '../common';
+import {
+  CommandContext,
+  CommandResult,
+  DATA_OPTIONS,
+  checkedOutput,
+  layerListOptions,
+  loadDataArg,
+  openModelArg,
+  outputOptions,
+  seedArg,
+  writeStageFolder,
+} from '../common';
 
 export const QUANTIZE: CommandSpec = {
   name: 'quantize',
@@ -21,8 +29,7 @@ export const QUANTIZE: CommandSpec = {
     "Post-training quantization of a layers model (weight-only, dynamic, static INT8), or weight quantization of a graph model's files (uint8, uint16, float16).",
   positionals: [{ name: 'MODEL', description: 'a TensorFlow.js model folder, or an .onnx file' }],
   options: {
-    out: { type: 'string', value: 'DIR', description: 'output folder: a new one, apart from the model and data' },
-    force: { type: 'boolean', description: 'replace an earlier output of tfjs-compress (never another folder)' },
+    ...outputOptions('output folder: a new one, apart from the model and data'),
     mode: {
       type: 'string',
       value: 'weight-only|dynamic|static',
@@ -55,8 +62,7 @@ export const QUANTIZE: CommandSpec = {
       value: 'minmax|moving-average|percentile|mse|entropy',
       description: 'how activation ranges are chosen (default minmax)',
     },
-    skip: { type: 'string', value: 'A,B', description: 'layer names (or * patterns) kept in float' },
-    only: { type: 'string', value: 'A,B', description: 'only these layers (names or * patterns) are quantized' },
+    ...layerListOptions('kept in float', 'quantized'),
     dtype: {
       type: 'string',
       value: 'uint8|uint16|float16',
@@ -82,7 +88,7 @@ export const QUANTIZE: CommandSpec = {
 
 export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext): Promise<CommandResult> {
   if (isOnnxModel(args.positionals[0])) return runOnnxQuantize(args, ctx);
-  const out = outArg(args);
+  const { out, safe } = checkedOutput(args, 'quantize'); // before any work
   const mode = choiceArg(args, 'mode', ['weight-only', 'dynamic', 'static'] as const);
   const dtype = choiceArg(args, 'dtype', ['uint8', 'uint16', 'float16'] as const);
   const weightBits = numberArg(args, 'bits', { integer: true, min: 2, max: 16 });
@@ -92,24 +98,10 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
   const count = numberArg(args, 'count', { integer: true, min: 1, max: 1_000_000 });
   const batchSize = numberArg(args, 'batch-size', { integer: true, min: 1, max: 4096 });
   const observer = choiceArg(args, 'observer', ['minmax', 'moving-average', 'percentile', 'mse', 'entropy'] as const);
-  const list = (k: string) =>
-    stringArg(args, k)
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  const skip = list('skip');
-  const only = list('only');
-  const weights = list('weights');
+  const skip = listArg(args, 'skip');
+  const only = listArg(args, 'only');
+  const weights = listArg(args, 'weights');
   const modelDir = path.resolve(args.positionals[0] as string);
-  const inputs = [
-    { role: 'the model', path: modelDir },
-    ...(['data', 'labels'] as const).flatMap((k) => {
-      const v = stringArg(args, k);
-      return v ? [{ role: `the --${k} file`, path: path.resolve(v) }] : [];
-    }),
-  ];
-  const safe = { caller: 'quantize', kind: 'quantize', force: Boolean(args.values.force), inputs };
-  checkOutputFolder(out, safe); // before any work
   const m = await openModelArg(args.positionals[0] as string, ctx.progress);
   const data = await loadDataArg(args, stageInputShape(m), ctx.progress, { limit: count ?? 1000 });
   try {
@@ -147,20 +139,12 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
       },
     );
     try {
-      const original = tfjsFolderFiles(modelDir);
-      const records = await writeArtifactFolder(out, result, {
-        original,
-        reportFile: 'quantize-report.json',
-        line: (text) => ctx.progress.line(text),
-        safe,
-      });
-      const primary = records.find((a) => a.deployable) ?? records[0];
+      const { records, lines, json } = await writeStageFolder(out, result, modelDir, 'quantize-report.json', safe, ctx);
       const err = (
         result.report as { outputError?: { maxAbsError: number; meanAbsError: number; top1Agreement?: number } }
       ).outputError;
       const text = [
-        ...writtenLines(out, records, original),
-        ...records.flatMap((a) => (a.notes ?? []).map((n) => `  ${a.file}: ${n}`)),
+        ...lines,
         ...result.skipped.map((k) => `  no ${k.format} file: ${k.reason}`),
         ...(err
           ? [
@@ -170,17 +154,7 @@ export async function runQuantizeCommand(args: ParsedArgs, ctx: CommandContext):
           : []),
       ];
       return {
-        json: {
-          out,
-          files: records.flatMap((a) => a.files),
-          sizeBytes: primary?.sizeBytes,
-          sizeRatio: primary?.sizeRatio,
-          storage: primary?.storage,
-          original: { sizeBytes: original.sizeBytes, storage: original.storage },
-          artifacts: records,
-          skipped: result.skipped,
-          report: result.report,
-        },
+        json: { ...json, files: records.flatMap((a) => a.files), skipped: result.skipped },
         text: text.join('\n'),
       };
     } finally {

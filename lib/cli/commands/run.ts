@@ -9,7 +9,7 @@ import { planRecipe, planText } from '../../pipeline/dry-run';
 import { stageTable } from '../../pipeline/report';
 import { CommandSpec, ParsedArgs } from '../args';
 import { isOnnxModel, runOnnxRun } from './onnx-in';
-import { CommandContext, CommandResult, outArg, textTable } from '../common';
+import { CommandContext, CommandResult, outArg, outputOptions, textTable } from '../common';
 
 export const RUN: CommandSpec = {
   name: 'run',
@@ -17,12 +17,7 @@ export const RUN: CommandSpec = {
     "Run a compression pipeline from a recipe (JSON): optimize, convert and benchmark, writing every stage's artifacts, deploy.json and one report.",
   positionals: [{ name: 'RECIPE', description: 'a recipe file (JSON); its paths are relative to it' }],
   options: {
-    out: {
-      type: 'string',
-      value: 'DIR',
-      description: 'output folder: a new one, never one holding the recipe, model or data',
-    },
-    force: { type: 'boolean', description: 'replace an earlier output of tfjs-compress (never another folder)' },
+    ...outputOptions('output folder: a new one, never one holding the recipe, model or data'),
     'dry-run': {
       type: 'boolean',
       description: 'check the recipe, model, data and output folder, print the plan and an estimate, write nothing',

@@ -10,13 +10,14 @@ import { onnx } from 'onnx-proto';
 import { QParams, qparamsFromRange } from '../quantize/qparams';
 import { biasQParams } from '../quantize/plan';
 import { GraphScope, attrFloat, attrs, consumers, findInitializer, makeNode } from './graph';
-import { OPS, opEntry } from './ops';
+import { opEntry } from './ops';
 import { Rewriter, renameReads } from './rewrite';
 import { Candidate } from './select';
 import { dimsOf, tensorFloats } from './tensor';
-import { eightBit, quantizeWeight, zeroPoints } from './weights';
+import { zeroPoints } from './weights';
 import { NodeQuantReport } from './report';
 import { nodeReport } from './rewrite-dynamic';
+import { dequantizedWeight } from './rewrite-weights';
 
 /** A value on an activation grid, in its graph. */
 export interface StaticPoint {
@@ -107,46 +108,8 @@ export function rewriteStatic(
       });
       continue;
     }
-    const weight = c.weight;
-    const perChannel = c.granularity === 'per-channel';
-    const axis = perChannel ? weight.axis : undefined;
-    const w = rw.once(`w8s:${weight.tensor.name}:${axis}`, () => {
-      const values = tensorFloats(weight.tensor, 'onnx.quantize');
-      const dims = dimsOf(weight.tensor);
-      const qw = quantizeWeight(values, dims, {
-        bits: c.weightBits,
-        symmetric: true,
-        ...(axis !== undefined ? { axis } : {}),
-      });
-      const base = weight.tensor.name ?? c.name;
-      const wq = rw.constant(weight.scope, `${base}_quantized`, eightBit(qw), dims);
-      const s = rw.constant(
-        weight.scope,
-        `${base}_scale`,
-        Float32Array.from(qw.qp.scale),
-        perChannel ? [qw.qp.scale.length] : [],
-      );
-      const zp = zeroPoints(qw.qp);
-      const z = rw.constant(
-        weight.scope,
-        `${base}_zero_point`,
-        perChannel ? zp : zp.subarray(0, 1),
-        perChannel ? [zp.length] : [],
-      );
-      return { qw, inputs: [wq, s, z] };
-    });
-    const wIndex = (OPS[c.op]?.weight?.input ?? 1) as number;
-    const wdq = rw.names.fresh(`${c.name}_weight_dequantized`);
-    const dqNodes = [
-      makeNode(
-        'DequantizeLinear',
-        w.inputs,
-        [wdq],
-        rw.names.fresh(`${c.name}_weight_DequantizeLinear`),
-        axis !== undefined ? [attrs.int('axis', axis)] : [],
-      ),
-    ];
-    c.node.input = (c.node.input ?? []).map((x, i) => (i === wIndex ? wdq : x));
+    const w = dequantizedWeight(rw, c, true);
+    const dqNodes = [w.dq];
     // Bias on the int32 grid x_scale * w_scale (zero point 0), as QLinearConv and QGemm accumulate it.
     const xGrid = grids.get(inputOf.get(c) ?? '');
     const bias = c.node.input?.[2];
@@ -187,7 +150,7 @@ export function rewriteStatic(
       c.node.input = (c.node.input ?? []).map((v, i) => (i === 2 ? bdq : v));
     }
     rw.insertBefore(c.node, dqNodes);
-    reports.push(nodeReport(c, w.qw, 'QDQ', perChannel ? 'per-channel' : 'per-tensor'));
+    reports.push(nodeReport(c, w.qw, 'QDQ', w.granularity));
   }
   return reports;
 }

@@ -99,12 +99,16 @@ export function rewriteInt4(rw: Rewriter, c: Candidate, symmetric: boolean): Nod
   return nodeReport(c, packed.qw, 'MatMulNBits', 'per-channel');
 }
 
-/** int8 weights behind a DequantizeLinear (float arithmetic). */
-export function rewriteInt8Weights(rw: Rewriter, c: Candidate, symmetric: boolean): NodeQuantReport {
+/**
+ * The node's weight as int8 constants (quantized values, scale, zero point; made once per tensor
+ * and grid) and the DequantizeLinear that makes it float again, which now feeds the node's weight
+ * input; the caller inserts `dq` before the node. Weight-only and static (QDQ) quantization share it.
+ */
+export function dequantizedWeight(rw: Rewriter, c: Candidate, symmetric: boolean) {
   const weight = c.weight as NonNullable<Candidate['weight']>;
   const perChannel = c.granularity === 'per-channel';
   const axis = perChannel ? weight.axis : undefined;
-  const w = rw.once(`w8w:${weight.tensor.name}:${axis}:${symmetric}`, () => {
+  const w = rw.once(`w8:${weight.tensor.name}:${axis}:${symmetric}`, () => {
     const dims = dimsOf(weight.tensor);
     const qw = quantizeWeight(tensorFloats(weight.tensor, 'onnx.quantize'), dims, {
       bits: c.weightBits,
@@ -133,18 +137,23 @@ export function rewriteInt8Weights(rw: Rewriter, c: Candidate, symmetric: boolea
     };
   });
   const out = rw.names.fresh(`${c.name}_weight_dequantized`);
-  rw.insertBefore(c.node, [
-    makeNode(
-      'DequantizeLinear',
-      w.inputs,
-      [out],
-      rw.names.fresh(`${c.name}_weight_DequantizeLinear`),
-      axis !== undefined ? [attrs.int('axis', axis)] : [],
-    ),
-  ]);
+  const dq = makeNode(
+    'DequantizeLinear',
+    w.inputs,
+    [out],
+    rw.names.fresh(`${c.name}_weight_DequantizeLinear`),
+    axis !== undefined ? [attrs.int('axis', axis)] : [],
+  );
   const wIndex = OPS[c.op]?.weight?.input ?? 1;
   c.node.input = (c.node.input ?? []).map((x, i) => (i === wIndex ? out : x));
-  return nodeReport(c, w.qw, 'DequantizeLinear', perChannel ? 'per-channel' : 'per-tensor');
+  return { qw: w.qw, dq, granularity: perChannel ? ('per-channel' as const) : ('per-tensor' as const) };
+}
+
+/** int8 weights behind a DequantizeLinear (float arithmetic). */
+export function rewriteInt8Weights(rw: Rewriter, c: Candidate, symmetric: boolean): NodeQuantReport {
+  const { qw, dq, granularity } = dequantizedWeight(rw, c, symmetric);
+  rw.insertBefore(c.node, [dq]);
+  return nodeReport(c, qw, 'DequantizeLinear', granularity);
 }
 
 /** float16 storage of every float32 constant input of the node (a Cast back to float32 per constant). */

@@ -154,6 +154,21 @@ function label(layers: readonly LayerProfile[], g: Group): string {
   return /\d/.test(prefix) ? prefix : `${names[0]} … ${names[names.length - 1]}`;
 }
 
+/** `groups` with each maximal run of unbranched groups replaced by `split` of the layers it spans. */
+function splitChains(groups: readonly Group[], split: (start: number, end: number) => Group[]): Group[] {
+  const out: Group[] = [];
+  for (let k = 0; k < groups.length;) {
+    let e = k;
+    while (e < groups.length && !(groups[e] as Group).branched) e++;
+    if (e === k) out.push(groups[k++] as Group);
+    else {
+      out.push(...split((groups[k] as Group).start, (groups[e - 1] as Group).end));
+      k = e;
+    }
+  }
+  return out;
+}
+
 /**
  * The blocks of a layer graph (see the file header).
  * @example layerBlocks(profile.layers).map((b) => b.label) // MobileNetV2: [..., 'block_2', 'block_3', 'block_4', ...]
@@ -170,27 +185,9 @@ export function layerBlocks(layers: readonly LayerProfile[], options: LayerBlock
     start = i + 1;
   });
   // Chains between branched segments become runs of one name family each.
-  const runs: Group[] = [];
-  for (let k = 0; k < segments.length;) {
-    let e = k;
-    while (e < segments.length && !(segments[e] as Group).branched) e++;
-    if (e === k) runs.push(segments[k++] as Group);
-    else {
-      runs.push(...familyRuns(layers, (segments[k] as Group).start, (segments[e - 1] as Group).end));
-      k = e;
-    }
-  }
+  const runs = splitChains(segments, (start, end) => familyRuns(layers, start, end));
   const merged = mergeIntoBranches(layers, runs, maxMerged);
   // What stays a chain between branched blocks is cut into readable pieces.
-  const groups: Group[] = [];
-  for (let k = 0; k < merged.length;) {
-    let e = k;
-    while (e < merged.length && !(merged[e] as Group).branched) e++;
-    if (e === k) groups.push(merged[k++] as Group);
-    else {
-      groups.push(...chainPieces(layers, (merged[k] as Group).start, (merged[e - 1] as Group).end, maxChain));
-      k = e;
-    }
-  }
+  const groups = splitChains(merged, (start, end) => chainPieces(layers, start, end, maxChain));
   return groups.map((g) => ({ start: g.start, end: g.end, label: label(layers, g), branched: g.branched }));
 }

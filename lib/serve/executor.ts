@@ -7,12 +7,17 @@ import { AnswerRequest, encodeAnswers } from './answer';
 import { ServingContract, exampleSize } from './contract';
 import { ModelRunner, RunnerOptions, loadRunner } from './model-runner';
 import type { VersionSource } from './registry';
-import { ExecutorStats, RunResult, threadNice } from './worker-protocol';
-import type { ResolvedPreprocessing } from '../data/preprocess';
-import { ImageLayout } from './contract';
-import { BodyKind, decodeRequest } from './decode';
+import { DecodeJob, ExecutorStats, PixelsJob, RunResult, threadNice } from './worker-protocol';
+import { decodeRequest } from './decode';
 import { pixelsToInput } from './pixels';
 import { PredictInput } from './validate';
+
+/** Does a decode job on this thread (the main thread, or the worker it was sent to). */
+export const decodeJob = (j: DecodeJob): PredictInput =>
+  decodeRequest(j.kind, j.chunks, j.shape, { maxBatch: j.maxBatch });
+
+/** Does a pixels job on this thread. */
+export const pixelsJob = (j: PixelsJob): Float32Array => pixelsToInput(j.pixels, j.count, j.layout, j.preprocessing);
 
 /** Computes batches on loaded model versions. */
 export interface Executor {
@@ -34,19 +39,9 @@ export interface Executor {
   /** Frees a version in every slot. */
   unload(key: string): Promise<void>;
   /** Parses and validates a JSON body, given as the chunks it came in (RequestError 400 when malformed); may take the chunks' buffers. */
-  decode(
-    kind: BodyKind,
-    chunks: readonly Uint8Array[],
-    shape: readonly number[],
-    maxBatch: number,
-  ): Promise<PredictInput>;
+  decode(job: DecodeJob): Promise<PredictInput>;
   /** Preprocesses decoded images (uint8 NHWC pixels) into model inputs; may take the pixels' buffer. */
-  pixels(
-    pixels: Uint8Array,
-    count: number,
-    layout: ImageLayout,
-    preprocessing: ResolvedPreprocessing,
-  ): Promise<Float32Array>;
+  pixels(job: PixelsJob): Promise<Float32Array>;
   /** What each slot holds. */
   stats(): Promise<ExecutorStats[]>;
   close(): Promise<void>;
@@ -111,22 +106,12 @@ export class InlineExecutor implements Executor {
     await runner?.dispose();
   }
 
-  async decode(
-    kind: BodyKind,
-    chunks: readonly Uint8Array[],
-    shape: readonly number[],
-    maxBatch: number,
-  ): Promise<PredictInput> {
-    return decodeRequest(kind, chunks, shape, { maxBatch });
+  async decode(job: DecodeJob): Promise<PredictInput> {
+    return decodeJob(job);
   }
 
-  async pixels(
-    pixels: Uint8Array,
-    count: number,
-    layout: ImageLayout,
-    preprocessing: ResolvedPreprocessing,
-  ): Promise<Float32Array> {
-    return pixelsToInput(pixels, count, layout, preprocessing);
+  async pixels(job: PixelsJob): Promise<Float32Array> {
+    return pixelsJob(job);
   }
 
   async stats(): Promise<ExecutorStats[]> {

@@ -7,10 +7,8 @@ import * as os from 'os';
 import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../core/backend';
-import { runBatch } from './executor';
+import { decodeJob, pixelsJob, runBatch } from './executor';
 import { ModelRunner, loadRunner } from './model-runner';
-import { decodeRequest } from './decode';
-import { pixelsToInput } from './pixels';
 import {
   ExecutorStats,
   WorkerReply,
@@ -58,9 +56,9 @@ async function handle(msg: WorkerRequest): Promise<WorkerValue> {
     case 'stats':
       return stats();
     case 'decode':
-      return decodeRequest(msg.kind, msg.chunks, msg.shape, { maxBatch: msg.maxBatch });
+      return decodeJob(msg);
     case 'pixels':
-      return pixelsToInput(msg.pixels, msg.count, msg.layout, msg.preprocessing);
+      return pixelsJob(msg);
   }
 }
 

@@ -31,12 +31,11 @@ import { AccessGuard } from './access';
 import { AdminGuard } from './admin-auth';
 import { Batcher } from './batcher';
 import { ServingContract, exampleSize } from './contract';
-import { decodeRequest } from './decode';
-import { Executor, InlineExecutor } from './executor';
+import { Executor, InlineExecutor, decodeJob, pixelsJob } from './executor';
 import { ImageDecoder } from './image-decode';
 import { createMetrics, ServerMetrics } from './metrics';
 import { ModelManager, SwapResult } from './model-manager';
-import { DEFAULT_PREPROCESSING, pixelsToInput } from './pixels';
+import { DEFAULT_PREPROCESSING } from './pixels';
 import { latestVersion, checkRegistryName } from './registry';
 import { RequestError } from './request-error';
 import { BodyBudget, RequestScope } from './request-scope';
@@ -172,14 +171,15 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     // A large body is joined, parsed and validated in a worker when other requests are in flight
     // (they would wait behind the parse); alone, it is parsed here and saves two thread hops.
     // Uploaded images are preprocessed the same way.
-    decode: (kind, chunks) =>
-      chunks.reduce((n, c) => n + c.length, 0) >= parseOffloadBytes && inflight > 1
-        ? executor.decode(kind, chunks, contract.input.shape, maxBatchSize)
-        : Promise.resolve(decodeRequest(kind, chunks, contract.input.shape, { maxBatch: maxBatchSize })),
-    pixels: (pixels, count, layout) =>
-      inflight > 1
-        ? executor.pixels(pixels, count, layout, preprocessing)
-        : Promise.resolve(pixelsToInput(pixels, count, layout, preprocessing)),
+    decode: (kind, chunks) => {
+      const job = { kind, chunks, shape: contract.input.shape, maxBatch: maxBatchSize };
+      const large = chunks.reduce((n, c) => n + c.length, 0) >= parseOffloadBytes;
+      return large && inflight > 1 ? executor.decode(job) : Promise.resolve(decodeJob(job));
+    },
+    pixels: (pixels, count, layout) => {
+      const job = { pixels, count, layout, preprocessing };
+      return inflight > 1 ? executor.pixels(job) : Promise.resolve(pixelsJob(job));
+    },
     swap,
     rollback,
     admin,

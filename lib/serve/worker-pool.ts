@@ -10,14 +10,18 @@ import { Worker } from 'worker_threads';
 import { ConfigError, DataError, describe } from '../errors';
 import type { AnswerRequest } from './answer';
 import type { ServingContract } from './contract';
-import { Executor } from './executor';
+import { Executor, decodeJob, pixelsJob } from './executor';
 import type { RunnerOptions } from './model-runner';
 import type { VersionSource } from './registry';
-import { ExecutorStats, RunResult, WorkerCommand, WorkerReply, reviveError } from './worker-protocol';
-import type { ResolvedPreprocessing } from '../data/preprocess';
-import { ImageLayout } from './contract';
-import { BodyKind, decodeRequest } from './decode';
-import { pixelsToInput } from './pixels';
+import {
+  DecodeJob,
+  ExecutorStats,
+  PixelsJob,
+  RunResult,
+  WorkerCommand,
+  WorkerReply,
+  reviveError,
+} from './worker-protocol';
 import { PredictInput } from './validate';
 
 /** Options of {@link WorkerPool.start}. */
@@ -248,34 +252,23 @@ export class WorkerPool implements Executor {
    * batch). The chunks go as they are (joined in the worker): each one that is alone on its
    * ArrayBuffer is transferred, the others copied.
    */
-  async decode(
-    kind: BodyKind,
-    chunks: readonly Uint8Array[],
-    shape: readonly number[],
-    maxBatch: number,
-  ): Promise<PredictInput> {
+  async decode(job: DecodeJob): Promise<PredictInput> {
     const slot = this.leastBusy();
-    if (!slot) return decodeRequest(kind, chunks, shape, { maxBatch });
-    const own = chunks.map((c) => (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c : c.slice()));
+    if (!slot) return decodeJob(job);
+    const own = job.chunks.map((c) => (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c : c.slice()));
     return this.send<PredictInput>(
       slot,
-      { op: 'decode', kind, chunks: own, shape, maxBatch },
+      { op: 'decode', ...job, chunks: own },
       own.map((c) => c.buffer as ArrayBuffer),
     );
   }
 
-  async pixels(
-    pixels: Uint8Array,
-    count: number,
-    layout: ImageLayout,
-    preprocessing: ResolvedPreprocessing,
-  ): Promise<Float32Array> {
+  async pixels(job: PixelsJob): Promise<Float32Array> {
     const slot = this.leastBusy();
-    if (!slot) return pixelsToInput(pixels, count, layout, preprocessing);
+    if (!slot) return pixelsJob(job);
+    const { pixels } = job;
     const own = pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength ? pixels : pixels.slice();
-    return this.send<Float32Array>(slot, { op: 'pixels', pixels: own, count, layout, preprocessing }, [
-      own.buffer as ArrayBuffer,
-    ]);
+    return this.send<Float32Array>(slot, { op: 'pixels', ...job, pixels: own }, [own.buffer as ArrayBuffer]);
   }
 
   /** A live worker that has not loaded `key` (and is not loading a version). */

@@ -11,6 +11,22 @@ import type { VersionSource } from './registry';
 import { RequestError } from './request-error';
 import type { PredictInput } from './validate';
 
+/** A JSON body to parse and validate against the model's input `shape`, as the chunks it came in. */
+export interface DecodeJob {
+  readonly kind: BodyKind;
+  readonly chunks: readonly Uint8Array[];
+  readonly shape: readonly number[];
+  readonly maxBatch: number;
+}
+
+/** Decoded images (`count` uint8 NHWC pixel arrays of `layout`) to preprocess into model inputs. */
+export interface PixelsJob {
+  readonly pixels: Uint8Array;
+  readonly count: number;
+  readonly layout: ImageLayout;
+  readonly preprocessing: ResolvedPreprocessing;
+}
+
 /** What the main thread asks a worker to do. */
 export type WorkerCommand =
   | { readonly op: 'load'; readonly key: string; readonly source: VersionSource; readonly options: RunnerOptions }
@@ -22,20 +38,8 @@ export type WorkerCommand =
       readonly answer?: AnswerRequest;
     }
   | { readonly op: 'unload'; readonly key: string }
-  | {
-      readonly op: 'decode';
-      readonly kind: BodyKind;
-      readonly chunks: readonly Uint8Array[];
-      readonly shape: readonly number[];
-      readonly maxBatch: number;
-    }
-  | {
-      readonly op: 'pixels';
-      readonly pixels: Uint8Array;
-      readonly count: number;
-      readonly layout: ImageLayout;
-      readonly preprocessing: ResolvedPreprocessing;
-    }
+  | ({ readonly op: 'decode' } & DecodeJob)
+  | ({ readonly op: 'pixels' } & PixelsJob)
   | { readonly op: 'stats' };
 
 /** A command with the `id` that pairs it with its reply. */

@@ -30,18 +30,27 @@ export interface NpyReadOptions {
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-const DESCR: Record<string, { dtype: NpyDtype; bytes: number }> = {
-  f4: { dtype: 'float32', bytes: 4 },
-  f8: { dtype: 'float64', bytes: 8 },
-  i1: { dtype: 'int8', bytes: 1 },
-  u1: { dtype: 'uint8', bytes: 1 },
-  i2: { dtype: 'int16', bytes: 2 },
-  u2: { dtype: 'uint16', bytes: 2 },
-  i4: { dtype: 'int32', bytes: 4 },
-  u4: { dtype: 'uint32', bytes: 4 },
-  i8: { dtype: 'int64', bytes: 8 },
-  u8: { dtype: 'uint64', bytes: 8 },
-  b1: { dtype: 'bool', bytes: 1 },
+type Bad = (what: string, got: unknown) => DataError;
+
+/**
+ * Each dtype by its descr code (without the byte order): item bytes, and the values of a buffer
+ * (64-bit integers are converted to int32, checked to fit, so they are read but not written).
+ */
+const DESCR: Record<
+  string,
+  { dtype: NpyDtype; bytes: number; read: (raw: ArrayBuffer, bad: Bad) => NpyArray['data'] }
+> = {
+  f4: { dtype: 'float32', bytes: 4, read: (raw) => new Float32Array(raw) },
+  f8: { dtype: 'float64', bytes: 8, read: (raw) => new Float64Array(raw) },
+  i1: { dtype: 'int8', bytes: 1, read: (raw) => new Int8Array(raw) },
+  u1: { dtype: 'uint8', bytes: 1, read: (raw) => new Uint8Array(raw) },
+  i2: { dtype: 'int16', bytes: 2, read: (raw) => new Int16Array(raw) },
+  u2: { dtype: 'uint16', bytes: 2, read: (raw) => new Uint16Array(raw) },
+  i4: { dtype: 'int32', bytes: 4, read: (raw) => new Int32Array(raw) },
+  u4: { dtype: 'uint32', bytes: 4, read: (raw) => new Uint32Array(raw) },
+  i8: { dtype: 'int64', bytes: 8, read: (raw, bad) => int64ToInt32(new BigInt64Array(raw), bad) },
+  u8: { dtype: 'uint64', bytes: 8, read: (raw, bad) => int64ToInt32(new BigUint64Array(raw), bad) },
+  b1: { dtype: 'bool', bytes: 1, read: (raw) => new Uint8Array(raw) },
 };
 
 type Literal = string | boolean | number[];
@@ -117,7 +126,7 @@ function parseHeaderDict(text: string, bad: (what: string, got: unknown) => Data
   return out;
 }
 
-function int64ToInt32(big: BigInt64Array | BigUint64Array, bad: (what: string, got: unknown) => DataError): Int32Array {
+function int64ToInt32(big: BigInt64Array | BigUint64Array, bad: Bad): Int32Array {
   const out = new Int32Array(big.length);
   for (let k = 0; k < big.length; k++) {
     const v = big[k] as bigint;
@@ -184,32 +193,7 @@ export function parseNpy(bytes: Uint8Array, file = '<memory>'): NpyArray {
     );
   }
   // Copy: the values may sit at an offset that is not a multiple of the item size.
-  const raw = bytes.slice(start).buffer;
-  const data = (() => {
-    switch (kind.dtype) {
-      case 'float32':
-        return new Float32Array(raw);
-      case 'float64':
-        return new Float64Array(raw);
-      case 'int8':
-        return new Int8Array(raw);
-      case 'uint8':
-      case 'bool':
-        return new Uint8Array(raw);
-      case 'int16':
-        return new Int16Array(raw);
-      case 'uint16':
-        return new Uint16Array(raw);
-      case 'int32':
-        return new Int32Array(raw);
-      case 'uint32':
-        return new Uint32Array(raw);
-      case 'int64':
-        return int64ToInt32(new BigInt64Array(raw), bad);
-      case 'uint64':
-        return int64ToInt32(new BigUint64Array(raw), bad);
-    }
-  })();
+  const data = kind.read(bytes.slice(start).buffer, bad);
   return { dtype: kind.dtype, shape: [...shape], data };
 }
 
@@ -232,17 +216,12 @@ export async function readNpyAsync(file: string, options: NpyReadOptions = {}): 
   return parseNpy(await readRegularFileAsync(file, readOptions(options, 'readNpy')), file);
 }
 
-const CODES: Partial<Record<NpyDtype, string>> = {
-  float32: '<f4',
-  float64: '<f8',
-  int8: '|i1',
-  uint8: '|u1',
-  int16: '<i2',
-  uint16: '<u2',
-  int32: '<i4',
-  uint32: '<u4',
-  bool: '|b1',
-};
+/** The descr each dtype is written with (little-endian; 64-bit integers are not written: they are read as int32). */
+const CODES: Partial<Record<NpyDtype, string>> = Object.fromEntries(
+  Object.entries(DESCR)
+    .filter(([, d]) => d.dtype !== 'int64' && d.dtype !== 'uint64')
+    .map(([code, d]) => [d.dtype, `${d.bytes > 1 ? '<' : '|'}${code}`]),
+);
 
 /**
  * Encodes an array as a version 1.0 `.npy` file (header padded to 64 bytes, as numpy does).

@@ -117,53 +117,44 @@ export function tensorFloats(t: onnx.ITensorProto, fn = 'onnx'): Float32Array {
   return Float32Array.from(tensorNumbers(t, fn));
 }
 
+/**
+ * Where a TensorProto keeps the values of each non-float numeric type when they are not in
+ * rawData (the ONNX spec's field per type), and the typed view that reads them from rawData.
+ */
+const NUMBER_STORAGE: Readonly<
+  Record<
+    number,
+    {
+      readonly view: { new (b: ArrayBuffer): ArrayLike<number | bigint>; readonly BYTES_PER_ELEMENT: number };
+      readonly field: 'doubleData' | 'int64Data' | 'uint64Data' | 'int32Data';
+    }
+  >
+> = {
+  [DataType.DOUBLE]: { view: Float64Array, field: 'doubleData' },
+  [DataType.INT64]: { view: BigInt64Array, field: 'int64Data' },
+  [DataType.UINT64]: { view: BigUint64Array, field: 'uint64Data' },
+  [DataType.INT32]: { view: Int32Array, field: 'int32Data' },
+  [DataType.UINT32]: { view: Uint32Array, field: 'uint64Data' },
+  [DataType.INT8]: { view: Int8Array, field: 'int32Data' },
+  [DataType.UINT8]: { view: Uint8Array, field: 'int32Data' },
+  [DataType.BOOL]: { view: Uint8Array, field: 'int32Data' },
+  [DataType.INT16]: { view: Int16Array, field: 'int32Data' },
+  [DataType.UINT16]: { view: Uint16Array, field: 'int32Data' },
+};
+
 /** The values of an integer, bool or float tensor as plain numbers (int64 beyond 2^53 loses precision). */
 export function tensorNumbers(t: onnx.ITensorProto, fn = 'onnx'): number[] {
   const type = t.dataType ?? 0;
+  if (type === DataType.FLOAT || type === DataType.FLOAT16) return Array.from(tensorFloats(t, fn));
+  const storage = NUMBER_STORAGE[type];
+  if (!storage)
+    throw new DataError(
+      `${fn}: a numeric tensor, got tensor "${t.name}" of type ${typeName(type)}. Keep such tensors out of the quantized nodes.`,
+    );
+  if (!t.rawData?.length) return (t[storage.field] ?? []).map(num);
   const count = elementCount(dimsOf(t));
-  const raw = t.rawData?.length ? t.rawData : undefined;
-  switch (type) {
-    case DataType.FLOAT:
-    case DataType.FLOAT16:
-      return Array.from(tensorFloats(t, fn));
-    case DataType.DOUBLE:
-      return raw
-        ? Array.from(new Float64Array(aligned(checkRaw(t, count, 8, fn), count * 8)))
-        : (t.doubleData ?? []).slice();
-    case DataType.INT64:
-      return raw
-        ? Array.from(new BigInt64Array(aligned(checkRaw(t, count, 8, fn), count * 8)), Number)
-        : (t.int64Data ?? []).map(num);
-    case DataType.UINT64:
-      return raw
-        ? Array.from(new BigUint64Array(aligned(checkRaw(t, count, 8, fn), count * 8)), Number)
-        : (t.uint64Data ?? []).map(num);
-    case DataType.INT32:
-      return raw
-        ? Array.from(new Int32Array(aligned(checkRaw(t, count, 4, fn), count * 4)))
-        : (t.int32Data ?? []).slice();
-    case DataType.UINT32:
-      return raw
-        ? Array.from(new Uint32Array(aligned(checkRaw(t, count, 4, fn), count * 4)))
-        : (t.uint64Data ?? []).map(num);
-    case DataType.INT8:
-      return raw ? Array.from(new Int8Array(aligned(checkRaw(t, count, 1, fn), count))) : (t.int32Data ?? []).slice();
-    case DataType.UINT8:
-    case DataType.BOOL:
-      return raw ? Array.from(checkRaw(t, count, 1, fn)) : (t.int32Data ?? []).slice();
-    case DataType.INT16:
-      return raw
-        ? Array.from(new Int16Array(aligned(checkRaw(t, count, 2, fn), count * 2)))
-        : (t.int32Data ?? []).slice();
-    case DataType.UINT16:
-      return raw
-        ? Array.from(new Uint16Array(aligned(checkRaw(t, count, 2, fn), count * 2)))
-        : (t.int32Data ?? []).slice();
-    default:
-      throw new DataError(
-        `${fn}: a numeric tensor, got tensor "${t.name}" of type ${typeName(type)}. Keep such tensors out of the quantized nodes.`,
-      );
-  }
+  const per = storage.view.BYTES_PER_ELEMENT;
+  return Array.from(new storage.view(aligned(checkRaw(t, count, per, fn), count * per)), Number);
 }
 
 /** Values a constant tensor may be built from, typed by ONNX element type. */

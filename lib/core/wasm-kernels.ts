@@ -27,18 +27,21 @@ function padded(x: tf.Tensor4D, pad: PadAttr, kH: number, kW: number, strides: [
     : x;
 }
 
-/**
- * dW[kh, kw, ci, co] = sum over n, oh, ow of xPadded[n, oh*s + kh, ow*s + kw, ci] * dy[n, oh, ow, co]:
- * a valid convolution of x^T (ci, Hp, Wp, n) by dy^T (oh, ow, n, co) with dilation s.
- */
-export function conv2dFilterGrad(
+/** A filter gradient: dW of `filterShape` from the layer's input `x` and the output gradient `dy`. */
+export type FilterGrad = (
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   filterShape: readonly number[],
   strides: [number, number],
   pad: PadAttr,
-): tf.Tensor4D {
-  return tf.tidy(() => {
+) => tf.Tensor4D;
+
+/**
+ * dW[kh, kw, ci, co] = sum over n, oh, ow of xPadded[n, oh*s + kh, ow*s + kw, ci] * dy[n, oh, ow, co]:
+ * a valid convolution of x^T (ci, Hp, Wp, n) by dy^T (oh, ow, n, co) with dilation s.
+ */
+export const conv2dFilterGrad: FilterGrad = (x, dy, filterShape, strides, pad) =>
+  tf.tidy(() => {
     const [kH, kW] = filterShape as [number, number];
     const xp = padded(x, pad, kH, kW, strides);
     const xT = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D; // (ci, Hp, Wp, n)
@@ -47,7 +50,6 @@ export function conv2dFilterGrad(
     if (out.shape[1] !== kH || out.shape[2] !== kW) out = tf.slice(out, [0, 0, 0, 0], [-1, kH, kW, -1]);
     return tf.transpose(out, [1, 2, 0, 3]); // (kh, kw, ci, co)
   });
-}
 
 /** dy with s - 1 zeros between its rows and columns (the stride undone): (n, (oh-1)*sh+1, (ow-1)*sw+1, c). */
 function dilate(dy: tf.Tensor4D, strides: [number, number]): tf.Tensor4D {
@@ -139,14 +141,8 @@ export function depthwiseInputGrad(
 }
 
 /** dFilter of a depthwise conv: per channel multiplier m, a depthwise conv of x by dy with the batch folded into channels. */
-export function depthwiseFilterGrad(
-  x: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  filterShape: readonly number[],
-  strides: [number, number],
-  pad: PadAttr,
-): tf.Tensor4D {
-  return tf.tidy(() => {
+export const depthwiseFilterGrad: FilterGrad = (x, dy, filterShape, strides, pad) =>
+  tf.tidy(() => {
     const [kH, kW, C, M] = filterShape as [number, number, number, number];
     const n = x.shape[0];
     const xp = padded(x, pad, kH, kW, strides);
@@ -164,7 +160,6 @@ export function depthwiseFilterGrad(
     }
     return tf.stack(perM, 3) as tf.Tensor4D; // (kh, kw, C, M)
   });
-}
 
 function unsupported(kernel: string, what: string): never {
   throw new ConfigError(
@@ -191,14 +186,14 @@ function gradKernel(kernelName: string, refusal: (a: Attrs) => string | undefine
 const nhwcOnly = (a: Attrs) => ((a.dataFormat ?? 'NHWC') !== 'NHWC' ? `dataFormat ${String(a.dataFormat)}` : undefined);
 const dilationOne = (a: Attrs) => (pair(a.dilations).some((d) => d !== 1) ? 'dilation > 1' : undefined);
 const t4 = (t: tf.TensorInfo | undefined) => t as unknown as tf.Tensor4D;
+const filterGradKernel = (kernelName: string, refusal: (a: Attrs) => string | undefined, grad: FilterGrad) =>
+  gradKernel(kernelName, refusal, (i, a, strides, pad) =>
+    grad(t4(i.x), t4(i.dy), a.filterShape as number[], strides, pad),
+  );
 
 const KERNELS: tf.KernelConfig[] = [
-  gradKernel('Conv2DBackpropFilter', nhwcOnly, (i, a, strides, pad) =>
-    conv2dFilterGrad(t4(i.x), t4(i.dy), a.filterShape as number[], strides, pad),
-  ),
-  gradKernel('DepthwiseConv2dNativeBackpropFilter', dilationOne, (i, a, strides, pad) =>
-    depthwiseFilterGrad(t4(i.x), t4(i.dy), a.filterShape as number[], strides, pad),
-  ),
+  filterGradKernel('Conv2DBackpropFilter', nhwcOnly, conv2dFilterGrad),
+  filterGradKernel('DepthwiseConv2dNativeBackpropFilter', dilationOne, depthwiseFilterGrad),
   gradKernel('DepthwiseConv2dNativeBackpropInput', dilationOne, (i, a, strides, pad) =>
     depthwiseInputGrad(a.inputShape as number[], t4(i.dy), t4(i.filter), strides, pad),
   ),

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ExportError, describe } from '../errors';
 import { GraphNode, modelGraph, requireLayersModel } from '../core/graph';
+import { isModelInput } from '../core/layers';
 import { Refusal, converterFor } from './layer-data';
 
 /**
@@ -45,6 +46,6 @@ export function layerConverters<C extends (...args: never[]) => unknown>(
   folder: string,
 ): Map<string, C> {
   return new Map(
-    graph.filter((n) => n.className !== 'InputLayer').map((n) => [n.name, converterFor<C>(table, n, fn, folder)]),
+    graph.filter((n) => !isModelInput(n.className)).map((n) => [n.name, converterFor<C>(table, n, fn, folder)]),
   );
 }

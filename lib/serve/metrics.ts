@@ -48,78 +48,57 @@ export const LATENCY_BUCKETS = [
  */
 export function createMetrics(prefix = 'tfc_'): ServerMetrics {
   const registry = new Registry();
-  const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix, eventLoopMonitoringPrecision: 10 });
+  // Every metric: its name under the prefix, in this registry.
+  const named = <T extends object>(name: string, help: string, more: T) => ({
+    name: `${prefix}${name}`,
+    help,
+    registers: [registry],
+    ...more,
+  });
   return {
     registry,
-    latency: new Histogram({
-      name: `${prefix}request_duration_seconds`,
-      help: 'Request latency in seconds.',
-      labelNames: ['route', 'code'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    }),
-    requests: new Counter({
-      name: `${prefix}requests_total`,
-      help: 'Requests answered.',
-      labelNames: ['route', 'code'],
-      registers,
-    }),
-    errors: new Counter({
-      name: `${prefix}errors_total`,
-      help: 'Requests answered with an error.',
-      labelNames: ['route', 'kind'],
-      registers,
-    }),
-    predictions: new Counter({
-      name: `${prefix}predictions_total`,
-      help: 'Examples predicted.',
-      labelNames: ['model', 'version'],
-      registers,
-    }),
-    modelVersion: new Gauge({
-      name: `${prefix}model_version_info`,
-      help: '1 for the model version being served.',
-      labelNames: ['model', 'version'],
-      registers,
-    }),
-    swaps: new Counter({
-      name: `${prefix}model_swaps_total`,
-      help: 'Hot-swaps and rollbacks.',
-      labelNames: ['model', 'kind'],
-      registers,
-    }),
-    drift: new Gauge({
-      name: `${prefix}drift_score`,
-      help: 'Population stability index of the recent window vs the reference.',
-      labelNames: ['kind'],
-      registers,
-    }),
-    feedbackAccuracy: new Gauge({
-      name: `${prefix}feedback_accuracy`,
-      help: 'Accuracy over the labelled feedback window.',
-      registers,
-    }),
-    inflight: new Gauge({ name: `${prefix}inflight_requests`, help: 'Requests being handled.', registers }),
-    stages: new Histogram({
-      name: `${prefix}stage_duration_seconds`,
-      help: 'Time of each stage of a predict request.',
-      labelNames: ['stage'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    }),
-    batchExamples: new Histogram({
-      name: `${prefix}batch_examples`,
-      help: 'Examples per computed batch.',
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
-      registers,
-    }),
-    queueExamples: new Gauge({
-      name: `${prefix}queue_examples`,
-      help: 'Examples waiting in the batch queue.',
-      registers,
-    }),
-    workers: new Gauge({ name: `${prefix}workers`, help: 'Live inference workers.', registers }),
+    latency: new Histogram(
+      named('request_duration_seconds', 'Request latency in seconds.', {
+        labelNames: ['route', 'code'] as const,
+        buckets: LATENCY_BUCKETS,
+      }),
+    ),
+    requests: new Counter(named('requests_total', 'Requests answered.', { labelNames: ['route', 'code'] as const })),
+    errors: new Counter(
+      named('errors_total', 'Requests answered with an error.', { labelNames: ['route', 'kind'] as const }),
+    ),
+    predictions: new Counter(
+      named('predictions_total', 'Examples predicted.', { labelNames: ['model', 'version'] as const }),
+    ),
+    modelVersion: new Gauge(
+      named('model_version_info', '1 for the model version being served.', {
+        labelNames: ['model', 'version'] as const,
+      }),
+    ),
+    swaps: new Counter(
+      named('model_swaps_total', 'Hot-swaps and rollbacks.', { labelNames: ['model', 'kind'] as const }),
+    ),
+    drift: new Gauge(
+      named('drift_score', 'Population stability index of the recent window vs the reference.', {
+        labelNames: ['kind'] as const,
+      }),
+    ),
+    feedbackAccuracy: new Gauge(named('feedback_accuracy', 'Accuracy over the labelled feedback window.', {})),
+    inflight: new Gauge(named('inflight_requests', 'Requests being handled.', {})),
+    stages: new Histogram(
+      named('stage_duration_seconds', 'Time of each stage of a predict request.', {
+        labelNames: ['stage'] as const,
+        buckets: LATENCY_BUCKETS,
+      }),
+    ),
+    batchExamples: new Histogram(
+      named('batch_examples', 'Examples per computed batch.', {
+        buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      }),
+    ),
+    queueExamples: new Gauge(named('queue_examples', 'Examples waiting in the batch queue.', {})),
+    workers: new Gauge(named('workers', 'Live inference workers.', {})),
   };
 }
 

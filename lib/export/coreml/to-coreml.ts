@@ -5,7 +5,7 @@
 // Core ML runtime on Linux: files are checked structurally (decodedEqual), not run.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ExportError, describe } from '../../errors';
-import { LayerClass } from '../../core/layers';
+import { LayerClass, isModelInput } from '../../core/layers';
 import { QuantPlan, planOf } from '../../quantize/plan';
 import { Refusal, refuse, sharedRefusals, inferenceIdentities } from '../layer-data';
 import { exportGraph, fixedInput, layerConverters } from '../export-graph';
@@ -144,14 +144,13 @@ export function toCoreML(model: tf.LayersModel, options: CoreMLExportOptions = {
   const values = new Map<string, CoreMLValue>();
   let last = input;
   for (const node of graph) {
-    last =
-      node.className === 'InputLayer'
-        ? input
-        : (converters.get(node.name) as Converter)(
-            ctx,
-            node,
-            node.inputs.map((n) => values.get(n) as CoreMLValue),
-          );
+    last = isModelInput(node.className)
+      ? input
+      : (converters.get(node.name) as Converter)(
+          ctx,
+          node,
+          node.inputs.map((n) => values.get(n) as CoreMLValue),
+        );
     values.set(node.name, last);
   }
   const producer = ctx.layers.find((l) => l.output[0] === last.name);

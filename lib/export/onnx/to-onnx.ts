@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ExportError } from '../../errors';
 import { GraphNode } from '../../core/graph';
-import { LayerClass } from '../../core/layers';
+import { LayerClass, isModelInput } from '../../core/layers';
 import { QuantPlan, planOf } from '../../quantize/plan';
 import { FakeQuantize } from '../../quantize/fake-quantize-layer';
 import { inheritsGrid } from '../../quantize/placement';
@@ -143,7 +143,7 @@ export interface OnnxReport {
  */
 export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): OnnxModel {
   const graph = exportGraph(model, options, 'toOnnx');
-  const missing = graph.filter((n) => n.className !== 'InputLayer' && !hasConverter(n.className));
+  const missing = graph.filter((n) => !isModelInput(n.className) && !hasConverter(n.className));
   if (missing.length > 0) throw unsupportedLayers(missing);
   const plan = options.plan ?? planOf(model);
   const target = targetProfile(options.target ?? 'ort', 'toOnnx');
@@ -170,7 +170,7 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
   let last: OnnxValue | undefined;
   for (const node of graph) {
     let v: OnnxValue;
-    if (node.className === 'InputLayer') {
+    if (isModelInput(node.className)) {
       v = { name: inputName, shape: node.outputShape, nchw: false };
     } else {
       const inputs = node.inputs.map((n) => values.get(n) as OnnxValue);
@@ -192,7 +192,7 @@ export function toOnnx(model: tf.LayersModel, options: OnnxExportOptions = {}): 
     const planned = planPoints ? plan?.activations[node.name] : undefined;
     const qp = planned ? grid(node.name, planned) : undefined;
     if (qp) v = { ...v, ...quantizeDequantize(g, v.name, qp, node.name) };
-    if (node.className === 'InputLayer' && v.shape.length === 3) {
+    if (isModelInput(node.className) && v.shape.length === 3) {
       // NHWC input -> NCHW inside the graph (on the same grid).
       v = { ...v, name: g.op('Transpose', [v.name], 'input_nchw', { perm: { ints: [0, 3, 1, 2] } }), nchw: true };
       if (v.grid) v = { ...v, ...quantizeDequantize(g, v.name, v.grid.qp, 'input_nchw', v.grid) };

@@ -106,25 +106,25 @@ export class TableReader {
   has(slot: number): boolean {
     return this.field(slot) !== 0;
   }
-  int8(slot: number, def = 0): number {
+  /** A scalar field read by `read` at its position, or `def` when absent. */
+  private scalar(slot: number, def: number, read: (p: number) => number): number {
     const p = this.field(slot);
-    return p ? this.bb.readInt8(p) : def;
+    return p ? read(p) : def;
+  }
+  int8(slot: number, def = 0): number {
+    return this.scalar(slot, def, (p) => this.bb.readInt8(p));
   }
   uint8(slot: number, def = 0): number {
-    const p = this.field(slot);
-    return p ? this.bb.readUint8(p) : def;
+    return this.scalar(slot, def, (p) => this.bb.readUint8(p));
   }
   int32(slot: number, def = 0): number {
-    const p = this.field(slot);
-    return p ? this.bb.readInt32(p) : def;
+    return this.scalar(slot, def, (p) => this.bb.readInt32(p));
   }
   uint32(slot: number, def = 0): number {
-    const p = this.field(slot);
-    return p ? this.bb.readUint32(p) : def;
+    return this.scalar(slot, def, (p) => this.bb.readUint32(p));
   }
   float32(slot: number, def = 0): number {
-    const p = this.field(slot);
-    return p ? this.bb.readFloat32(p) : def;
+    return this.scalar(slot, def, (p) => this.bb.readFloat32(p));
   }
   string(slot: number): string | undefined {
     const p = this.field(slot);

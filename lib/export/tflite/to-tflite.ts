@@ -5,7 +5,7 @@
 // and tfjs-tflite-node feed and read. NHWC throughout: no transposes, unlike ONNX.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ExportError, describe } from '../../errors';
-import { LayerClass } from '../../core/layers';
+import { LayerClass, isModelInput } from '../../core/layers';
 import { QuantPlan, planOf } from '../../quantize/plan';
 import { Converter, OutputPlan, TfliteContext, TfliteValue, sameGrid } from './context';
 import { TfliteModelWriter } from './model-writer';
@@ -137,7 +137,7 @@ export function toTflite(model: tf.LayersModel, options: TfliteExportOptions = {
   for (const node of graph) {
     let v: TfliteValue;
     const alias = fusion.aliases.get(node.name);
-    if (node.className === 'InputLayer') {
+    if (isModelInput(node.className)) {
       v = { shape: [batch, ...node.outputShape], float: inputTensor };
     } else if (alias) {
       v = values.get(alias) as TfliteValue;

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { onnx } from 'onnx-proto';
 import { ConfigError, describe } from '../errors';
+import { LayerPatterns } from '../core/glob';
 import { ObserverOptions, createObserver } from '../quantize/observers';
 import { QParams } from '../quantize/qparams';
 import { ortSession } from '../export/onnx/runtime';
@@ -27,8 +28,8 @@ import { exposeValue } from './expose';
 import { rewriteFloat16, rewriteInt4, rewriteInt8Weights } from './rewrite-weights';
 import { OnnxNodeQuantOptions, SkippedNode, selectNodes } from './select';
 
-/** Options of {@link quantize}. */
-export interface OnnxQuantizeOptions {
+/** Options of {@link quantize}; `skip` and `only` are node-name patterns (left float; quantize only these). */
+export interface OnnxQuantizeOptions extends LayerPatterns {
   readonly mode: OnnxQuantMode;
   /** dynamic and static: 8. weight-only: 4 (MatMulNBits, default) or 8. */
   readonly weightBits?: number;
@@ -52,10 +53,6 @@ export interface OnnxQuantizeOptions {
   readonly ops?: readonly string[];
   /** Per-node overrides, by node-name pattern. */
   readonly layers?: Readonly<Record<string, OnnxNodeQuantOptions>>;
-  /** Node-name patterns left float. */
-  readonly skip?: readonly string[];
-  /** Node-name patterns: quantize only these. */
-  readonly only?: readonly string[];
   /** Apply ONNX Runtime's basic optimizations first (default true). */
   readonly preprocess?: boolean;
   /** Seed of the observers' samples. */

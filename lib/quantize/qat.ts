@@ -11,6 +11,7 @@ import { ProgressReporter } from '../train/progress';
 import { fakeQuantize } from './affine';
 import { foldBatchNorm } from './fold-batchnorm';
 import { GraphNode, modelGraph, requireLayersModel, runGraph } from '../core/graph';
+import { LayerPatterns } from '../core/glob';
 import { LAYERS } from '../core/layers';
 import { QuantPlan, planOf } from './plan';
 import { QParams, qparamsFromRange } from './qparams';
@@ -19,7 +20,7 @@ import { ActivationPlacement, activationPoints } from './placement';
 import { LayerSelection, PointReport, checkLayerOptions, namedSkip, pointReports, weightPlan } from './weight-plan';
 
 /** Options of {@link quantizationAwareTraining}. */
-export interface QatOptions {
+export interface QatOptions extends LayerPatterns {
   readonly epochs: number;
   readonly seed: number;
   /** Kernel bits (default 8); per channel unless granularity says otherwise. */
@@ -31,8 +32,6 @@ export interface QatOptions {
   readonly activationPlacement?: ActivationPlacement;
   /** Per-layer overrides and layer-name patterns left float (`skip`) or quantized (`only`), as postTraining. */
   readonly layers?: LayerSelection['layers'];
-  readonly skip?: readonly string[];
-  readonly only?: readonly string[];
   /** Adam learning rate (default 1e-4: fine-tuning). */
   readonly learningRate?: number;
   readonly batchSize?: number;

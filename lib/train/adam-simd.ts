@@ -86,6 +86,17 @@ function loop(stride: number, kind: 'vector' | 'scalar'): number[] {
   const scalar = (k: number) => (kind === 'vector' ? get(SPLAT0 + k) : get(8 + k)); // b1 c1 b2 c2 d1 d2 eps nlr
   const [g, m, v] = kind === 'vector' ? [G, M, V] : [SG, SM, SV];
   const at = (ptr: number) => [...get(ptr), ...get(OFF), ...I32_ADD];
+  // A moment's update, the same moving average for both: old * scalar(b) + term * scalar(c), old read at `ptr`.
+  const moment = (ptr: number, b: number, term: number[], c: number) => [
+    ...at(ptr),
+    ...load,
+    ...scalar(b),
+    ...mul,
+    ...term,
+    ...scalar(c),
+    ...mul,
+    ...add,
+  ];
   return [
     ...BLOCK,
     ...LOOP,
@@ -97,26 +108,10 @@ function loop(stride: number, kind: 'vector' | 'scalar'): number[] {
     ...load,
     ...set(g),
     // m1 = m * b1 + g * c1
-    ...at(1),
-    ...load,
-    ...scalar(0),
-    ...mul,
-    ...get(g),
-    ...scalar(1),
-    ...mul,
-    ...add,
+    ...moment(1, 0, get(g), 1),
     ...set(m),
     // v1 = v * b2 + (g * g) * c2
-    ...at(2),
-    ...load,
-    ...scalar(2),
-    ...mul,
-    ...get(g),
-    ...get(g),
-    ...mul,
-    ...scalar(3),
-    ...mul,
-    ...add,
+    ...moment(2, 2, [...get(g), ...get(g), ...mul], 3),
     ...set(v),
     ...at(5),
     ...get(m),

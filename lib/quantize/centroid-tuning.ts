@@ -7,7 +7,7 @@ import { DataSource } from '../data/source';
 import { fit } from '../train/fit';
 import { modelGraph, runGraph } from '../core/graph';
 import { weightLayerForward } from './qat';
-import type { SharedTensor } from './kmeans';
+import { SharedTensor, decodeShared } from './kmeans';
 
 /** How centroids are fine-tuned. */
 export interface CentroidFineTune {
@@ -100,5 +100,19 @@ export async function fineTuneCentroids(
     return history.steps;
   } finally {
     tf.dispose([...centroids, ...indices]);
+  }
+}
+
+/** Writes each shared kernel's values into the layer of `model` of that name, at its kernel index. */
+export function writeSharedKernels(
+  model: tf.LayersModel,
+  shared: Readonly<Record<string, SharedTensor>>,
+  kernelIndex: (layer: string) => number,
+): void {
+  for (const [name, s] of Object.entries(shared)) {
+    const layer = model.getLayer(name);
+    const kernel = tf.tensor(decodeShared(s), [...s.shape]);
+    layer.setWeights(layer.getWeights().map((w, i) => (i === kernelIndex(name) ? kernel : w)));
+    kernel.dispose(); // getWeights() gives the variables' own values: not ours to dispose
   }
 }

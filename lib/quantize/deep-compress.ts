@@ -16,7 +16,7 @@ import { kernelLayers, layerEntry } from '../core/layers';
 import { keepLargest, zerosFor } from '../core/magnitude-order';
 import { rebuildModel } from '../core/rewrite';
 import { checkCoding, decodeKernel, encodeKernel, EncodedKernel, KernelCoding } from './deep-compress-codec';
-import { CentroidFineTune, fineTuneCentroids } from './centroid-tuning';
+import { CentroidFineTune, fineTuneCentroids, writeSharedKernels } from './centroid-tuning';
 import { SharedTensor, decodeShared } from './kmeans';
 import { DataSource, checkSource, isTfDataset } from '../data/source';
 import { isImageSet } from '../data/image-set';
@@ -209,6 +209,7 @@ function writeShared(
   base: ReturnType<typeof resolve>['base'],
   fineTuneSteps: number,
 ): DeepCompressReport {
+  writeSharedKernels(copy, shared, (name) => (plan.find((p) => p.layer.name === name) as { index: number }).index);
   const layers: DeepCompressLayerReport[] = [];
   let kernelFloats = 0;
   let kernelBytes = 0;
@@ -217,11 +218,6 @@ function writeShared(
     const values = decodeShared(s);
     const coding: KernelCoding = { bits: p.bits, indexBits: p.indexBits, iterations: p.iterations, seed: p.seed };
     const enc = encodeKernel(values, s.shape, coding);
-    const target = copy.getLayer(p.layer.name);
-    const weights = target.getWeights();
-    const kernel = tf.tensor(values, [...s.shape]);
-    target.setWeights(weights.map((w, i) => (i === p.index ? kernel : w)));
-    kernel.dispose(); // getWeights() gives the variables' own values: not ours to dispose
     // The layer's size: its encoded kernel and its other weights (bias, ...) as float32.
     const otherBytes = 4 * (p.layer.countParams() - values.length);
     kernelFloats += values.length;

@@ -4,13 +4,13 @@
 // the indices gives the final size.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { KMeansOptions, SharedTensor, decodeShared, kmeansCluster } from './kmeans';
+import { KMeansOptions, SharedTensor, kmeansCluster } from './kmeans';
 import { DataSource } from '../data/source';
 import { huffmanEncode } from './huffman';
 import { requireLayersModel } from '../core/graph';
 import { kernelLayers } from '../core/layers';
 import { rebuildModel } from '../core/rewrite';
-import { CentroidFineTune, fineTuneCentroids } from './centroid-tuning';
+import { CentroidFineTune, fineTuneCentroids, writeSharedKernels } from './centroid-tuning';
 import { sqnr } from './affine';
 import { LayerPatterns, selectNames } from '../core/glob';
 
@@ -143,12 +143,7 @@ function sharingReport(
   steps: number,
 ): WeightSharingReport {
   const kernelIndex = (name: string) => (plan.get(name) as { index: number }).index;
-  for (const [name, s] of Object.entries(shared)) {
-    const layer = copy.getLayer(name);
-    const kernel = tf.tensor(decodeShared(s), [...s.shape]);
-    layer.setWeights(layer.getWeights().map((w, i) => (i === kernelIndex(name) ? kernel : w)));
-    kernel.dispose();
-  }
+  writeSharedKernels(copy, shared, kernelIndex);
   const layers: WeightSharingLayer[] = Object.entries(shared).map(([name, s]) => {
     const bits = (plan.get(name) as KMeansOptions).bits;
     const original = model.getLayer(name).getWeights()[kernelIndex(name)] as tf.Tensor;

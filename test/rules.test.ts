@@ -155,6 +155,17 @@ describe('house rules', () => {
     expect(importCycles().map((c) => c.join(' -> '))).to.deep.equal([]);
   });
 
+  it("only lib/data/ tells an ImageSet from the other DataSources (the rest asks data/'s questions of any source)", () => {
+    // Input shape, fingerprint, subsets, labels, crossing to workers, cached per-example results:
+    // lib/data/source-info.ts and lib/data/shipped.ts answer them for every kind of source.
+    const inData = all.filter((f) => f.split(path.sep)[0] === 'data');
+    expect(inData.some((f) => /\bisImageSet\(/.test(fs.readFileSync(path.join(LIB, f), 'utf8')))).to.equal(true);
+    const bad = all
+      .filter((f) => f.split(path.sep)[0] !== 'data')
+      .filter((f) => /\bisImageSet\b/.test(fs.readFileSync(path.join(LIB, f), 'utf8')));
+    expect(bad).to.deep.equal([]);
+  });
+
   it('Keras class names are string literals only in the registry and the graph-op table (the rest is a shrinking debt)', () => {
     // What a class does is the registry's (lib/core/layers.ts); graph models' ops have their table
     // (profile/graph-ops.ts). Files still naming classes are listed with their exact count: a count

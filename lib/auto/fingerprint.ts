@@ -3,24 +3,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'crypto';
 import { hashConfig } from '../core/hash';
-import { DataSource, isTfDataset } from '../data/source';
-import { isImageSet } from '../data/image-set';
+import { DataSource } from '../data/source';
+import { sourceFingerprint } from '../data/source-info';
 import { ResolvedAutoOptions } from './options';
 
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-function dataHash(source: DataSource): string {
-  const h = createHash('sha256');
-  if (isImageSet(source)) {
-    h.update(bytesOf(source.images)).update(bytesOf(source.labels));
-    h.update(JSON.stringify(source.preprocessing ?? null));
-  } else if (isTfDataset(source)) h.update('tf.data.Dataset');
-  else {
-    h.update(bytesOf(source.xs.dataSync()));
-    if (source.ys) h.update(bytesOf(source.ys.dataSync()));
-  }
-  return h.digest('hex').slice(0, 16);
-}
+// A tf.data.Dataset cannot be read without consuming it: every one hashes alike.
+const dataHash = (source: DataSource): string => (sourceFingerprint(source) ?? 'tf.data.Dataset').slice(0, 16);
 
 /** The search's identity: a short hash. */
 export function searchFingerprint(

@@ -8,12 +8,11 @@
 // options that change a measurement, and the search (and training) data as an ImageSet or as
 // tensors' values with their shapes. A tf.data.Dataset cannot travel: such searches probe locally.
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors';
 import { sha256 } from '../core/hash';
 import { defineJob, Executor } from '../exec';
 import { checkJobArgs } from '../exec/job';
-import { DataSource, isTfDataset } from '../data/source';
-import { ImageSet, isImageSet } from '../data/image-set';
+import { DataSource } from '../data/source';
+import { ShippedSource, shipSource, unshipSource } from '../data/shipped';
 import { LoadedData } from '../data/data-files';
 import { artifactsToModel, modelToArtifacts } from '../data/model-io';
 import { ModelArtifacts } from '../data/model-files';
@@ -21,14 +20,6 @@ import { Candidate } from './candidate';
 import { EvalContext, Evaluation, evaluateCandidate } from './evaluate';
 import { ResolvedAutoOptions } from './options';
 import { sensitivityAccuracy } from './sensitivity';
-
-/** A tensor's values, dtype and shape (what crosses to a worker). */
-interface TensorValues {
-  readonly values: Float32Array | Int32Array;
-  readonly dtype: 'float32' | 'int32';
-  readonly shape: number[];
-}
-type ShippedData = { readonly images: ImageSet } | { readonly xs: TensorValues; readonly ys?: TensorValues };
 
 /** The options that change a measurement (no functions, no folders). */
 type ProbeOptions = Omit<ResolvedAutoOptions, 'journalDir' | 'onEvaluation' | 'budgetSeconds' | 'executor'>;
@@ -44,8 +35,8 @@ export interface AutoProbeArgs {
   readonly options: ProbeOptions;
   readonly inputShape: number[];
   readonly classes?: number;
-  readonly search: ShippedData;
-  readonly training?: ShippedData;
+  readonly search: ShippedSource;
+  readonly training?: ShippedSource;
   readonly probe: ProbeSpec;
 }
 
@@ -67,45 +58,13 @@ export async function runProbe(probe: ProbeSpec, ctx: EvalContext): Promise<Prob
   return evaluateCandidate(probe.candidate, ctx, false);
 }
 
-async function shipData(source: DataSource): Promise<ShippedData | undefined> {
-  if (isImageSet(source)) return { images: source };
-  if (isTfDataset(source)) return undefined;
-  const values = async (t: tf.Tensor): Promise<TensorValues> => {
-    const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
-    const v = dtype === 'int32' ? t : tf.cast(t, 'float32');
-    try {
-      return { values: (await v.data()) as Float32Array | Int32Array, dtype, shape: [...t.shape] };
-    } finally {
-      if (v !== t) v.dispose();
-    }
-  };
-  return { xs: await values(source.xs), ...(source.ys ? { ys: await values(source.ys) } : {}) };
-}
-
-function unship(d: ShippedData, fn: string): { source: DataSource; dispose(): void } {
-  if ('images' in d) {
-    if (!isImageSet(d.images))
-      throw new ConfigError(`${fn}: search data as an ImageSet, got another object. Resend it.`);
-    return { source: d.images, dispose: () => undefined };
-  }
-  const t = (v: TensorValues | undefined) => {
-    if (!v) return undefined;
-    if (!Array.isArray(v.shape) || !(v.values instanceof Float32Array || v.values instanceof Int32Array))
-      throw new ConfigError(`${fn}: tensor values {values, dtype, shape}, got another object. Resend them.`);
-    return tf.tensor(v.values, v.shape, v.dtype);
-  };
-  const xs = t(d.xs) as tf.Tensor;
-  const ys = t(d.ys);
-  return { source: { xs, ...(ys ? { ys } : {}) }, dispose: () => tf.dispose([xs, ...(ys ? [ys] : [])]) };
-}
-
 /**
  * The arguments shared by every probe of one search (the probe itself is added per call), or
  * undefined when the data cannot travel to a worker (a tf.data.Dataset).
  */
 export async function probeShared(ctx: EvalContext): Promise<Omit<AutoProbeArgs, 'probe'> | undefined> {
-  const search = await shipData(ctx.search.source);
-  const training = ctx.training ? await shipData(ctx.training.source) : undefined;
+  const search = await shipSource(ctx.search.source);
+  const training = ctx.training ? await shipSource(ctx.training.source) : undefined;
   if (!search || (ctx.training && !training)) return undefined;
   const { journalDir: _d, onEvaluation: _f, budgetSeconds: _b, executor: _e, ...options } = ctx.options;
   return {
@@ -131,8 +90,8 @@ export const autoProbe = defineJob('auto.probe', __filename, async (args: AutoPr
     memo = undefined;
     memo = { hash, model: await artifactsToModel(args.model, 'the model of auto.probe') };
   }
-  const search = unship(args.search, fn);
-  const training = args.training ? unship(args.training, fn) : undefined;
+  const search = unshipSource(args.search, fn);
+  const training = args.training ? unshipSource(args.training, fn) : undefined;
   try {
     const ctx: EvalContext = {
       original: { kind: 'layers', model: memo.model },

@@ -64,6 +64,14 @@ export interface SourceOptions {
   readonly caller?: string;
 }
 
+declare const CHECKED: unique symbol;
+
+/**
+ * A DataSource that a public verb has checked ({@link checkedSource}). The functions inside the
+ * library that take one read it ({@link readBatches}) without checking it again.
+ */
+export type CheckedSource = DataSource & { readonly [CHECKED]: true };
+
 /** True for a tf.data.Dataset. */
 export function isTfDataset(value: unknown): value is TfDataset {
   return value instanceof tf.data.Dataset;
@@ -87,6 +95,12 @@ export function checkSource(value: unknown, fn: string): asserts value is DataSo
     `${fn}: data as a tf.data.Dataset of {xs, ys}, tensors {xs, ys} or an ImageSet, got ${describe(value)}. ` +
       `Pass what you would give model.fitDataset or model.fit.`,
   );
+}
+
+/** `value`, checked once (a typed error naming `fn` unless it is a DataSource), for the functions inside the verb. */
+export function checkedSource(value: unknown, fn: string): CheckedSource {
+  checkSource(value, fn);
+  return value as CheckedSource;
 }
 
 /** Number of examples when it is known without reading the source (undefined for tf.data). */
@@ -310,7 +324,7 @@ export async function* batchesOf(
   options: SourceOptions = {},
 ): AsyncGenerator<SourceBatch, void, undefined> {
   const fn = options.caller ?? 'batchesOf';
-  checkSource(source, fn);
+  const checked = checkedSource(source, fn);
   const bs = options.batchSize ?? 128;
   if (!(Number.isInteger(bs) && bs > 0))
     throw new ConfigError(`${fn}: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
@@ -325,6 +339,20 @@ export async function* batchesOf(
   const d = options.inputDtype;
   if (d !== undefined && d !== 'float32' && d !== 'int32')
     throw new ConfigError(`${fn}: inputDtype 'float32' or 'int32', got ${describe(d)}. Pass the model input's dtype.`);
+  yield* readBatches(checked, options);
+}
+
+/**
+ * {@link batchesOf} for a source a verb has checked, with options the library built from checked
+ * values (a positive batchSize and limit): nothing is checked again. The data's fit to the model
+ * (shape, labels, dtype) is still found batch by batch, where it is read.
+ */
+export async function* readBatches(
+  source: CheckedSource,
+  options: SourceOptions = {},
+): AsyncGenerator<SourceBatch, void, undefined> {
+  const fn = options.caller ?? 'batchesOf';
+  const bs = options.batchSize ?? 128;
   if (isImageSet(source)) {
     yield* fromImageSet(source, options, bs, fn);
     return;

@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, describe } from '../errors';
 import { requireLayersModel } from '../core/graph';
 import { rebuildModel } from '../core/rewrite';
-import { DataSource, SourceBatch, checkSource } from '../data/source';
-import { isImageSet } from '../data/image-set';
-import { fit, FitOptions, trainableVariables } from '../train/fit';
+import { CheckedSource, DataSource, SourceBatch, checkedSource } from '../data/source';
+import { indexedExamples } from '../data/source-info';
+import { checkFitOptions, fitChecked, FitOptions, trainableVariables } from '../train/fit';
 import { asLogits, inputShapeOf, outputKind, outputUnits } from '../train/model-output';
 import { EpochLog } from '../train/progress';
 import { distillationLoss, distillationOptions, DistillationLossOptions, SoftScale } from './loss';
@@ -48,7 +48,13 @@ export interface DistillReport {
   readonly hint?: { readonly studentLayer: string; readonly teacherLayer: string; readonly weight: number };
 }
 
-function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSource, options: DistillOptions): void {
+/** distill.train's one check of its models, data and options: the data and loss settings come back checked for the loop. */
+function validate(
+  student: tf.LayersModel,
+  teacher: tf.LayersModel,
+  data: DataSource,
+  options: DistillOptions,
+): { data: CheckedSource; loss: Required<DistillationLossOptions> } {
   const fn = 'distill.train';
   if (!(student instanceof tf.LayersModel) || !(teacher instanceof tf.LayersModel)) {
     throw new ConfigError(
@@ -59,7 +65,9 @@ function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSo
     throw new ConfigError(
       `${fn}: two different models, got the same model as student and teacher. Pass a fresh student.`,
     );
-  checkSource(data, fn);
+  const checked = checkedSource(data, fn);
+  checkFitOptions(options, fn);
+  const loss = distillationOptions(fn, options);
   const [s, t] = [outputUnits(student, fn), outputUnits(teacher, fn)];
   if (s !== t) {
     throw new ShapeError(
@@ -80,12 +88,13 @@ function validate(student: tf.LayersModel, teacher: tf.LayersModel, data: DataSo
       `${fn}: teacherLogits 'cached' or 'per-batch', got ${describe(options.teacherLogits)}. Omit it for the default.`,
     );
   }
-  if ((tl === 'cached' || tl instanceof Float32Array) && !isImageSet(data)) {
+  if ((tl === 'cached' || tl instanceof Float32Array) && !indexedExamples(data)) {
     throw new ConfigError(
       `${fn}: teacherLogits 'per-batch' for tensors or a tf.data.Dataset, got ${tl === 'cached' ? "'cached'" : 'a table'}. ` +
         `Cached logits need an ImageSet (whose order fit reproduces); omit teacherLogits.`,
     );
   }
+  return { data: checked, loss };
 }
 
 /**
@@ -111,10 +120,10 @@ export async function train(
       `distill.train: options.teacher, the frozen teacher model, got none. Pass {teacher, ...}: distill.train(student, data, {teacher, epochs, seed}).`,
     );
   requireLayersModel(teacher, 'distill.train');
-  validate(student, teacher, data, options);
+  const checked = validate(student, teacher, data, options);
   const copy = await rebuildModel(student, {}, 'distill.train');
   try {
-    const report = await trainInPlace(copy, teacher, data, options);
+    const report = await trainInPlace(copy, teacher, checked.data, checked.loss, options);
     return { model: copy, report };
   } catch (e) {
     copy.dispose();
@@ -125,17 +134,17 @@ export async function train(
 async function trainInPlace(
   student: tf.LayersModel,
   teacher: tf.LayersModel,
-  data: DataSource,
+  data: CheckedSource,
+  { alpha, temperature, softScale }: Required<DistillationLossOptions>,
   options: DistillOptions,
 ): Promise<DistillReport> {
-  const { alpha, temperature, softScale } = distillationOptions('distill.train', options);
   const batchSize = options.batchSize ?? 128;
-  const mode = options.teacherLogits === 'per-batch' || !isImageSet(data) ? 'per-batch' : 'cached';
+  const set = options.teacherLogits === 'per-batch' ? undefined : indexedExamples(data);
+  const mode = set ? 'cached' : 'per-batch';
   const table = options.teacherLogits instanceof Float32Array ? options.teacherLogits : undefined;
-  const source: TeacherLogitSource =
-    mode === 'cached' && isImageSet(data)
-      ? await cachedTeacher(teacher, data, options.seed, batchSize, table)
-      : perBatchTeacher(teacher);
+  const source: TeacherLogitSource = set
+    ? await cachedTeacher(teacher, set, options.seed, batchSize, table)
+    : perBatchTeacher(teacher);
   const hint = options.hint ? makeHint('distill.train', student, teacher, options.hint, options.seed) : undefined;
   const teacherShape = inputShapeOf(teacher, 'distill.train');
   const studentKind = outputKind(student);
@@ -158,19 +167,25 @@ async function trainInPlace(
     ) as tf.Scalar;
   };
   try {
-    const history = await fit(student, data, {
-      epochs: options.epochs,
-      seed: options.seed,
-      batchSize,
-      loss,
-      beforeStep: (step) => source.setStep(step),
-      ...(options.preprocessing !== undefined ? { preprocessing: options.preprocessing } : {}),
-      ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
-      ...(options.optimizer ? { optimizer: options.optimizer } : {}),
-      ...(options.validation ? { validation: options.validation } : {}),
-      ...(options.progress ? { progress: options.progress } : {}),
-      ...(hint ? { variables: [...trainableVariables(student), hint.projection] } : {}),
-    });
+    // The data and fit's options were checked once, by validate: the loop does not check them again.
+    const history = await fitChecked(
+      student,
+      data,
+      {
+        epochs: options.epochs,
+        seed: options.seed,
+        batchSize,
+        loss,
+        beforeStep: (step) => source.setStep(step),
+        ...(options.preprocessing !== undefined ? { preprocessing: options.preprocessing } : {}),
+        ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+        ...(options.optimizer ? { optimizer: options.optimizer } : {}),
+        ...(options.validation ? { validation: options.validation } : {}),
+        ...(options.progress ? { progress: options.progress } : {}),
+        ...(hint ? { variables: [...trainableVariables(student), hint.projection] } : {}),
+      },
+      'distill.train',
+    );
     return {
       epochs: history.epochs,
       steps: history.steps,

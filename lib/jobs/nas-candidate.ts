@@ -6,8 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { sha256 } from '../core/hash';
-import { ImageSet, isImageSet } from '../data/image-set';
+import { ImageSet } from '../data/image-set';
 import { isTfDataset } from '../data/source';
+import { indexedExamples, sourceFingerprint } from '../data/source-info';
+import { crossesAsIs } from '../data/shipped';
 import { artifactsToModel, modelToArtifacts } from '../data/model-io';
 import { ModelArtifacts } from '../data/model-files';
 import { defineJob, Executor } from '../exec';
@@ -16,14 +18,7 @@ import { teacherLogits, train as distillTrain } from '../distill';
 import type { SoftScale } from '../distill';
 import { CandidateResult, CandidateTrainer, Evaluator, Genotype, NasTask, ProxyRecipe } from '../nas';
 import { genotypeKey } from '../nas/space';
-import {
-  checkProxyData,
-  checkRecipe,
-  dataFingerprint,
-  DEFAULT_PROXY,
-  proxyEvaluate,
-  recipeLearningRate,
-} from '../nas/proxy';
+import { checkProxyData, checkRecipe, DEFAULT_PROXY, proxyEvaluate, recipeLearningRate } from '../nas/proxy';
 
 /** Distillation settings of the proxy training (the soft term scaled by T^2 unless softScale says 'none'). */
 export interface ProxyDistillation {
@@ -65,11 +60,13 @@ export async function distillationTrainer(
   return {
     key: { teacher: hash, alpha: settings.alpha, temperature: settings.temperature, softScale },
     async train(student, data, recipe) {
-      const fp = isImageSet(data) ? dataFingerprint(data) : undefined;
+      // Logits cached by example index need examples fit draws by index (an ImageSet's).
+      const set = indexedExamples(data);
+      const fp = set && sourceFingerprint(set);
       let table: Float32Array | undefined;
-      if (isImageSet(data) && fp) {
+      if (set && fp) {
         if (teacherMemo && teacherMemo.hash === hash && teacherMemo.logits?.data !== fp)
-          teacherMemo.logits = { data: fp, table: await teacherLogits(model, data) };
+          teacherMemo.logits = { data: fp, table: await teacherLogits(model, set) };
         table = teacherMemo?.logits?.table;
       }
       // The trainer's contract trains `student` itself: the distilled copy's weights go back into it.
@@ -153,7 +150,7 @@ export async function executorEvaluator(
     ['train', data?.train],
     ['validation', data?.validation],
   ] as const) {
-    if (!isImageSet(split)) {
+    if (!crossesAsIs(split)) {
       throw new ConfigError(
         `${fn}: ${name} data as an ImageSet (plain arrays that can be copied to worker threads and machines), got ${isTfDataset(split) ? 'a tf.data.Dataset' : describe(split)}. ` +
           `tf.data datasets and tensors cannot cross threads: collect the examples into an ImageSet (makeImageSet), or use nas.LocalEvaluator in this process.`,

@@ -7,9 +7,8 @@
 // genotype, recipe, trainer and a fingerprint of the data, so repeated searches retrain nothing.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { sha256 } from '../core/hash';
-import { DataSource, checkSource, isTfDataset } from '../data/source';
-import { isImageSet } from '../data/image-set';
+import { DataSource, checkSource } from '../data/source';
+import { sourceFingerprint } from '../data/source-info';
 import { cachedModel } from '../data/model-cache';
 import { fit } from '../train/fit';
 import { evaluate } from '../train/evaluate';
@@ -101,31 +100,6 @@ export function checkRecipe(recipe: ProxyRecipe, fn = 'nas.proxy'): void {
   }
 }
 
-const fingerprints = new WeakMap<object, string>();
-
-/**
- * A content hash of a data source (ImageSet pixels and labels, or tensor values); undefined for a
- * tf.data.Dataset, which cannot be read without consuming it (such candidates are not cached).
- */
-export function dataFingerprint(source: DataSource): string | undefined {
-  if (isTfDataset(source)) return undefined;
-  const memo = fingerprints.get(source as object);
-  if (memo) return memo;
-  let fp: string;
-  if (isImageSet(source)) {
-    fp = sha256(
-      `${source.count}x${source.height}x${source.width}x${source.channels}|${sha256(source.images)}|${sha256(new Uint8Array(source.labels.buffer, source.labels.byteOffset, source.labels.byteLength))}`,
-    );
-  } else {
-    const bytes = (t: tf.Tensor) => new Uint8Array((t.dataSync() as Float32Array).slice().buffer);
-    fp = sha256(
-      `${source.xs.shape.join('x')}|${sha256(bytes(source.xs))}|${source.ys ? sha256(bytes(source.ys)) : '-'}`,
-    );
-  }
-  fingerprints.set(source as object, fp);
-  return fp;
-}
-
 /** Params and MACs (one example) of a genotype's model for a task, without training it. */
 export async function genotypeCost(g: Genotype, task: NasTask): Promise<{ params: number; macs: number }> {
   const model = buildModel(g, { seed: 0, task });
@@ -177,7 +151,8 @@ export async function proxyEvaluate(
     const trainSeconds = (performance.now() - t0) / 1000;
     return { model, meta: { accuracy: (await evaluate(model, data.validation)).accuracy, trainSeconds } };
   };
-  const [trainFp, valFp] = [dataFingerprint(data.train), dataFingerprint(data.validation)];
+  // A tf.data.Dataset has no fingerprint (it cannot be read without consuming it): not cached.
+  const [trainFp, valFp] = [sourceFingerprint(data.train), sourceFingerprint(data.validation)];
   const entry =
     trainFp && valFp
       ? await cachedModel<{ accuracy: number; trainSeconds: number }>(

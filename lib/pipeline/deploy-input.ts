@@ -1,8 +1,7 @@
 // What deploy.json says the model takes and gives: the input's per-example shape (free dimensions
 // filled from the data the run used) and dtype, the preprocessing the run applied to pixels, and
 // whether the output is probabilities (a final softmax).
-import * as tf from '@tensorflow/tfjs';
-import { isImageSet } from '../data/image-set';
+import { sourceInputShape } from '../data/source-info';
 import { Deployment } from '../data/deployment';
 import { StageModel, stageInputShape } from './stage-model';
 import { RunData } from './run-data';
@@ -10,10 +9,8 @@ import { RunData } from './run-data';
 /** The per-example shape of the data the run used (first role that has one). */
 function dataShape(data: RunData): readonly number[] | undefined {
   for (const d of [data.evaluation, data.calibration, data.training]) {
-    const s = d?.source;
-    if (!s) continue;
-    if (isImageSet(s)) return [s.height, s.width, s.channels];
-    if (s instanceof Object && 'xs' in s && s.xs instanceof tf.Tensor) return s.xs.shape.slice(1);
+    const shape = d?.source ? sourceInputShape(d.source) : undefined;
+    if (shape) return shape;
   }
   return undefined;
 }

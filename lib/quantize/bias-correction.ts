@@ -11,8 +11,9 @@
 //   DepthwiseConv2D [kh, kw, C, 1]:  shift[c] = E[x_c] sum_{kh,kw} dW[., ., c, 0]
 // (Padding is ignored: border outputs see fewer taps than the sums assume.)
 import * as tf from '@tensorflow/tfjs';
-import { modelGraph, runGraph } from '../core/graph';
-import { CalibrationData, CalibrationOptions, forEachCalibrationBatch } from './calibrate';
+import { GraphHooks, GraphNode, modelGraph, runGraph } from '../core/graph';
+import { CheckedSource } from '../data/source';
+import { CheckedCalibrationOptions, forEachCalibrationBatch } from './calibrate';
 import { QParams } from './qparams';
 import { dequantize, quantize } from './affine';
 
@@ -26,58 +27,90 @@ export interface BiasCorrectionLayer {
 
 const CLASSES = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
 
-/**
- * Subtracts the expected output shift that quantizing its kernel under `weights` causes from the
- * bias of every quantized Dense, Conv2D and DepthwiseConv2D layer with a bias, in place: `model`
- * must be the caller's own copy (postTraining's folded model). Layers without a bias, blockwise
- * kernels and other classes are left as they are. Returns the corrected layers.
- */
-export async function correctBias(
-  model: tf.LayersModel,
-  weights: Readonly<Record<string, QParams>>,
-  data: CalibrationData,
-  options: CalibrationOptions & { readonly caller: string },
-): Promise<BiasCorrectionLayer[]> {
-  const graph = modelGraph(model, options.caller);
-  const targets = graph.filter((n) => {
+/** The layers bias correction corrects: quantized Dense, Conv2D and DepthwiseConv2D layers with a bias, not blockwise. */
+function corrected(graph: readonly GraphNode[], weights: Readonly<Record<string, QParams>>): GraphNode[] {
+  return graph.filter((n) => {
     const qp = weights[n.name];
     return CLASSES.has(n.className) && qp && qp.blockSize === undefined && n.layer.getWeights().length === 2;
   });
-  if (targets.length === 0) return [];
-  const names = new Set(targets.map((n) => n.name));
+}
+
+/** Per-channel input means of the corrected layers, gathered by a runGraph hook over float forward passes. */
+export interface InputMeans {
+  /** runGraph's `before` hook (returns the inputs unchanged); add it to a pass over the calibration data. */
+  readonly hooks: Pick<GraphHooks, 'before'>;
+  /** E[x] per input channel of each corrected layer seen so far, by layer name. */
+  means(): Map<string, Float32Array>;
+}
+
+/** Starts gathering the input means of the layers of `model` that `weights` quantizes (see correctBias). */
+export function inputMeans(model: tf.LayersModel, weights: Readonly<Record<string, QParams>>, fn: string): InputMeans {
+  const names = new Set(corrected(modelGraph(model, fn), weights).map((n) => n.name));
   // Per layer: the sum over examples of the per-channel input means, and the examples seen.
-  const sums = new Map<string, Float64Array>();
-  let examples = 0;
+  const sums = new Map<string, { sum: Float64Array; examples: number }>();
+  return {
+    hooks: {
+      before: (node, ins) => {
+        if (!names.has(node.name)) return ins;
+        const input = ins[0] as tf.Tensor;
+        const batch = input.shape[0] as number;
+        const axes = input.shape.map((_, i) => i).slice(0, -1);
+        // Mean over positions, summed over the batch: batch x E[x] of this batch.
+        const m = tf.tidy(() => tf.mul(tf.mean(input, axes), batch).dataSync() as Float32Array);
+        const acc = sums.get(node.name) ?? { sum: new Float64Array(m.length), examples: 0 };
+        for (let i = 0; i < m.length; i++) acc.sum[i] = (acc.sum[i] as number) + (m[i] as number);
+        acc.examples += batch;
+        sums.set(node.name, acc);
+        return ins;
+      },
+    },
+    means: () =>
+      new Map(
+        [...sums]
+          .filter(([, a]) => a.examples > 0)
+          .map(([k, a]) => [k, Float32Array.from(a.sum, (s) => s / a.examples)]),
+      ),
+  };
+}
+
+/**
+ * The input means of {@link inputMeans} in a pass of their own over the calibration data (the
+ * modes without calibration; static mode gathers them in its calibration pass).
+ */
+export async function measureInputMeans(
+  model: tf.LayersModel,
+  weights: Readonly<Record<string, QParams>>,
+  data: CheckedSource,
+  options: CheckedCalibrationOptions,
+): Promise<Map<string, Float32Array>> {
+  const graph = modelGraph(model, options.caller);
+  if (corrected(graph, weights).length === 0) return new Map(); // nothing to correct: no pass
+  const gather = inputMeans(model, weights, options.caller);
   await forEachCalibrationBatch(model, data, options, (x) => {
-    const batch = x.shape[0] as number;
     tf.tidy(() => {
-      runGraph(
-        graph,
-        x,
-        {
-          before: (node, ins) => {
-            if (names.has(node.name)) {
-              const input = ins[0] as tf.Tensor;
-              const axes = input.shape.map((_, i) => i).slice(0, -1);
-              // Mean over positions, summed over the batch: batch x E[x] of this batch.
-              const m = tf.tidy(() => tf.mul(tf.mean(input, axes), batch).dataSync() as Float32Array);
-              const acc = sums.get(node.name) ?? new Float64Array(m.length);
-              for (let i = 0; i < m.length; i++) acc[i] = (acc[i] as number) + (m[i] as number);
-              sums.set(node.name, acc);
-            }
-            return ins;
-          },
-        },
-        { release: true },
-      );
+      runGraph(graph, x, gather.hooks, { release: true });
     });
-    examples += batch;
   });
+  return gather.means();
+}
+
+/**
+ * Subtracts the expected output shift that quantizing its kernel under `weights` causes from the
+ * bias of every quantized Dense, Conv2D and DepthwiseConv2D layer with a bias, in place: `model`
+ * must be the caller's own copy (postTraining's folded model). `means`: the float model's
+ * per-channel input means of those layers (inputMeans). Layers without a bias, blockwise kernels
+ * and other classes are left as they are. Returns the corrected layers.
+ */
+export function correctBias(
+  model: tf.LayersModel,
+  weights: Readonly<Record<string, QParams>>,
+  means: ReadonlyMap<string, Float32Array>,
+  fn: string,
+): BiasCorrectionLayer[] {
   const out: BiasCorrectionLayer[] = [];
-  for (const node of targets) {
-    const acc = sums.get(node.name);
-    if (!acc || examples === 0) continue;
-    const mean = Float32Array.from(acc, (s) => s / examples);
+  for (const node of corrected(modelGraph(model, fn), weights)) {
+    const mean = means.get(node.name);
+    if (!mean) continue;
     const [kernel, bias] = node.layer.getWeights() as [tf.Tensor, tf.Tensor];
     const qp = weights[node.name] as QParams;
     const shift = tf.tidy(() => {
@@ -89,9 +122,9 @@ export async function correctBias(
       return tf.matMul(ex.reshape([1, -1]), taps).reshape([-1]);
     });
     const s = shift.dataSync() as Float32Array;
-    const corrected = tf.sub(bias, shift);
-    node.layer.setWeights([kernel, corrected]);
-    tf.dispose([shift, corrected]);
+    const fixed = tf.sub(bias, shift);
+    node.layer.setWeights([kernel, fixed]);
+    tf.dispose([shift, fixed]);
     let maxShift = 0;
     let sumAbs = 0;
     for (const v of s) {

@@ -7,9 +7,8 @@
 // point in JavaScript, whatever the number of examples.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
-import { DataSource, batchesOf, checkSource, sourceCount } from '../data/source';
-import { Preprocessing, ResolvedPreprocessing } from '../data/preprocess';
-import { GraphNode, modelGraph, requireLayersModel, runGraph } from '../core/graph';
+import { CheckedSource, DataSource, SourceOptions, checkedSource, readBatches, sourceCount } from '../data/source';
+import { GraphHooks, GraphNode, modelGraph, requireLayersModel, runGraph } from '../core/graph';
 import { Rng } from '../core/rng';
 import { inputShapeOf } from '../train/model-output';
 import { Observer, ObserverOptions, createObserver } from './observers';
@@ -19,8 +18,8 @@ import { MemoryBudget, fitBatchSize } from './memory-budget';
 /** Calibration inputs: any DataSource (targets, if present, are not used). */
 export type CalibrationData = DataSource;
 
-/** Options of {@link calibrateRanges}. */
-export interface CalibrationOptions {
+/** Options of {@link calibrateRanges} (`preprocessing`: how ImageSet pixels become inputs, as for any DataSource). */
+export interface CalibrationOptions extends Pick<SourceOptions, 'preprocessing'> {
   readonly observer?: ObserverOptions;
   /** Examples used (default 1000). */
   readonly count?: number;
@@ -32,8 +31,6 @@ export interface CalibrationOptions {
   readonly skip?: readonly string[];
   /** Seed of the observers' samples (default 0). */
   readonly seed?: number;
-  /** How ImageSet pixels become inputs (see data/preprocess.ts); default the set's own, else 'unit' ([0, 1]). */
-  readonly preprocessing?: Preprocessing | ResolvedPreprocessing;
   /** Called after each batch with the examples seen so far (progress). */
   readonly onBatch?: (examples: number) => void;
 }
@@ -41,28 +38,40 @@ export interface CalibrationOptions {
 /** Default examples per calibration batch. */
 export const CALIBRATION_BATCH_SIZE = 32;
 
-/** Throws a ConfigError unless `batchSize` is a positive integer (or absent). */
-export function checkBatchSize(batchSize: unknown, fn: string): void {
+/**
+ * Throws a ConfigError unless the calibration batch size and example count are positive integers
+ * (or absent). `count` names the option as the verb spells it (calibrationCount, count).
+ */
+export function checkCalibrationSizes(
+  options: { readonly batchSize?: unknown; readonly count?: unknown },
+  count: string,
+  fn: string,
+): void {
+  const { batchSize, count: n } = options;
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && (batchSize as number) > 0)) {
     throw new ConfigError(
       `${fn}: batchSize a positive integer, got ${describe(batchSize)}. Use e.g. ${CALIBRATION_BATCH_SIZE}.`,
     );
   }
+  if (n !== undefined && !(Number.isInteger(n) && (n as number) > 0))
+    throw new ConfigError(`${fn}: ${count} a positive integer, got ${describe(n)}. Use e.g. 1000, or omit it.`);
 }
+
+/** Calibration options as the verb checked them (checkCalibrationSizes), with the verb's name for messages. */
+export type CheckedCalibrationOptions = CalibrationOptions & { readonly caller: string };
 
 /**
  * Calls `fn(x)` on each calibration batch (tensors disposed after); returns the examples seen.
  * `passes`: forward passes the caller runs side by side on each batch (for the memory check).
+ * The data and options were checked by the verb: nothing is checked again here.
  */
 export async function forEachCalibrationBatch(
   model: tf.LayersModel,
-  data: CalibrationData,
-  options: CalibrationOptions & { readonly passes?: number; readonly caller?: string },
+  data: CheckedSource,
+  options: CheckedCalibrationOptions & { readonly passes?: number },
   fn: (x: tf.Tensor) => void,
 ): Promise<{ examples: number; memory: MemoryBudget }> {
-  const caller = options.caller ?? 'calibrate';
-  checkSource(data, caller);
-  checkBatchSize(options.batchSize, caller);
+  const { caller } = options;
   const { batchSize, budget } = fitBatchSize(
     model,
     options.batchSize ?? CALIBRATION_BATCH_SIZE,
@@ -71,7 +80,7 @@ export async function forEachCalibrationBatch(
     caller,
   );
   let seen = 0;
-  for await (const b of batchesOf(data, {
+  for await (const b of readBatches(data, {
     batchSize,
     limit: options.count ?? 1000,
     inputShape: inputShapeOf(model, caller),
@@ -131,16 +140,18 @@ function observeOnDevice(observer: Observer, y: tf.Tensor, rng: Rng, batches: nu
   tf.dispose([lo, hi, sample ?? []]);
 }
 
-/** Calibrates the points of `model`: ranges of every grid, with the decisions and figures of the run. */
+/**
+ * Calibrates the points of `model`: ranges of every grid, with the decisions and figures of the
+ * run. `also`: hooks that read the same float forward passes (bias correction's input means), so
+ * the data is read once for both. The verb checked the model, data and options.
+ */
 export async function calibrate(
   model: tf.LayersModel,
-  data: CalibrationData,
-  options: CalibrationOptions & { readonly caller?: string } = {},
+  data: CheckedSource,
+  options: CheckedCalibrationOptions,
+  also: Pick<GraphHooks, 'before'> = {},
 ): Promise<Calibration> {
-  const caller = options.caller ?? 'quantize.calibrateRanges';
-  requireLayersModel(model, caller);
-  checkSource(data, caller);
-  const graph: GraphNode[] = modelGraph(model, caller);
+  const graph: GraphNode[] = modelGraph(model, options.caller);
   const decisions = activationPoints(graph, { placement: options.placement, skip: options.skip });
   const method = options.observer ?? { method: 'minmax' };
   const observers = new Map(
@@ -150,13 +161,14 @@ export async function calibrate(
   );
   const rng = new Rng(options.seed ?? 0);
   const count = Math.min(options.count ?? 1000, sourceCount(data) ?? Infinity);
-  const { examples, memory } = await forEachCalibrationBatch(model, data, { ...options, caller }, (x) => {
+  const { examples, memory } = await forEachCalibrationBatch(model, data, options, (x) => {
     const batches = Number.isFinite(count) ? Math.ceil(count / (x.shape[0] as number)) : 16;
     tf.tidy(() => {
       runGraph(
         graph,
         x,
         {
+          ...also,
           after: (node, y) => {
             const o = observers.get(node.name);
             if (o) observeOnDevice(o, y, rng, batches);
@@ -184,5 +196,13 @@ export async function calibrateRanges(
   data: CalibrationData,
   options: CalibrationOptions = {},
 ): Promise<Record<string, { min: number; max: number }>> {
-  return (await calibrate(model, data, { ...options, caller: 'quantize.calibrateRanges' })).ranges;
+  const caller = 'quantize.calibrateRanges';
+  requireLayersModel(model, caller);
+  const checked = checkedSource(data, caller);
+  if (!options || typeof options !== 'object')
+    throw new ConfigError(
+      `${caller}: an options object such as {batchSize: 16}, got ${describe(options)}. Pass {} for the defaults.`,
+    );
+  checkCalibrationSizes(options, 'count', caller);
+  return (await calibrate(model, checked, { ...options, caller })).ranges;
 }

@@ -6,8 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, describe } from '../errors';
 import { requireLayersModel, modelGraph } from '../core/graph';
-import { checkSource, sourceCount } from '../data/source';
-import { CALIBRATION_BATCH_SIZE, CalibrationData, CalibrationOptions, calibrate, checkBatchSize } from './calibrate';
+import { CheckedSource, checkedSource, sourceCount } from '../data/source';
+import {
+  CALIBRATION_BATCH_SIZE,
+  CalibrationData,
+  CheckedCalibrationOptions,
+  calibrate,
+  checkCalibrationSizes,
+} from './calibrate';
 import { foldBatchNorm } from './fold-batchnorm';
 import { ObserverOptions } from './observers';
 import { ActivationPlacement, activationPoints } from './placement';
@@ -19,7 +25,7 @@ import { rebuildModel } from '../core/rewrite';
 import { PointReport, checkLayerOptions, namedSkip, pointReports, weightPlan } from './weight-plan';
 import { MemoryBudget, fitBatchSize } from './memory-budget';
 import { layerEntry } from '../core/layers';
-import { BiasCorrectionLayer, correctBias } from './bias-correction';
+import { BiasCorrectionLayer, correctBias, inputMeans, measureInputMeans } from './bias-correction';
 
 /** Per-layer overrides of {@link PostTrainingOptions}. */
 export interface LayerQuantOptions {
@@ -108,15 +114,18 @@ export interface PostTrainingReport {
   readonly warnings: string[];
 }
 
+const FN = 'quantize.postTraining';
 const MODES: readonly QuantMode[] = ['weight-only', 'dynamic', 'static'];
 /** The error report measures at most this many examples. */
 const REPORT_EXAMPLES = 256;
 
-/** The options with the data beside them, as the steps inside read them (checked once, at the verb). */
-type Checked = PostTrainingOptions & { readonly calibration?: CalibrationData };
+/**
+ * The options with the data beside them, as the steps inside read them: checked once, here at
+ * the verb (check); calibration, bias correction and the error report do not check them again.
+ */
+type Checked = PostTrainingOptions & { readonly calibration?: CheckedSource };
 
-function check(model: unknown, options: Checked): asserts model is tf.LayersModel {
-  requireLayersModel(model, 'quantize.postTraining');
+function check(model: tf.LayersModel, options: PostTrainingOptions & { readonly calibration?: unknown }): Checked {
   if (!options || typeof options !== 'object')
     throw new ConfigError(
       `quantize.postTraining: an options object such as {mode: 'static', calibration}, got ${describe(options)}. Pass the options.`,
@@ -143,13 +152,13 @@ function check(model: unknown, options: Checked): asserts model is tf.LayersMode
       `quantize.postTraining: activationPlacement 'fused' or 'layer-output', got ${describe(placement)}. Use 'fused'.`,
     );
   }
-  checkBatchSize(options.batchSize, 'quantize.postTraining');
+  checkCalibrationSizes({ batchSize: options.batchSize, count: options.calibrationCount }, 'calibrationCount', FN);
   if (options.activationSymmetric !== undefined && typeof options.activationSymmetric !== 'boolean') {
     throw new ConfigError(
       `quantize.postTraining: activationSymmetric true or false, got ${describe(options.activationSymmetric)}. Use true for TensorRT's symmetric int8 activations.`,
     );
   }
-  checkLayerOptions(model, options, 'quantize.postTraining');
+  checkLayerOptions(model, options, FN);
   if (options.biasCorrection !== undefined && typeof options.biasCorrection !== 'boolean')
     throw new ConfigError(
       `quantize.postTraining: biasCorrection true or false, got ${describe(options.biasCorrection)}. Use true to correct biases on the calibration data.`,
@@ -163,7 +172,8 @@ function check(model: unknown, options: Checked): asserts model is tf.LayersMode
       `quantize.postTraining: calibration data for static quantization, got none. Pass a slice of the training set as the data: postTraining(model, data, options).`,
     );
   }
-  if (options.calibration !== undefined) checkSource(options.calibration, 'quantize.postTraining');
+  const { calibration, ...rest } = options;
+  return calibration === undefined ? rest : { ...rest, calibration: checkedSource(calibration, FN) };
 }
 
 /**
@@ -190,7 +200,6 @@ export async function postTraining(
   dataOrOptions: CalibrationData | PostTrainingOptions | undefined,
   maybeOptions?: PostTrainingOptions,
 ): Promise<{ model: tf.LayersModel; report: PostTrainingReport }> {
-  const FN = 'quantize.postTraining';
   const twoArgs = maybeOptions === undefined;
   const given = (twoArgs ? dataOrOptions : maybeOptions) as PostTrainingOptions;
   requireLayersModel(model, FN);
@@ -199,11 +208,10 @@ export async function postTraining(
       `${FN}: the calibration data as the second argument, postTraining(model, data, options), got options.calibration. Move it out of the options.`,
     );
   const data = twoArgs ? undefined : (dataOrOptions as CalibrationData | undefined);
-  let options: Checked =
+  let options: PostTrainingOptions & { readonly calibration?: unknown } =
     given && typeof given === 'object' ? { ...given, ...(data !== undefined ? { calibration: data } : {}) } : given;
   if (options && typeof options === 'object') options = namedSkip(model, options, FN);
-  check(model, options);
-  return quantizeChecked(model, options);
+  return quantizeChecked(model, check(model, options));
 }
 
 async function quantizeChecked(
@@ -218,7 +226,7 @@ async function quantizeChecked(
       options.batchSize ?? CALIBRATION_BATCH_SIZE,
       2,
       options.batchSize !== undefined,
-      'quantize.postTraining',
+      FN,
       2 * 4 * model.countParams(),
     );
   }
@@ -227,7 +235,7 @@ async function quantizeChecked(
   const folded =
     options.mode === 'static'
       ? await foldBatchNorm(model)
-      : { model: await rebuildModel(model, {}, 'quantize.postTraining'), report: { folded: [], kept: [] } };
+      : { model: await rebuildModel(model, {}, FN), report: { folded: [], kept: [] } };
   const base = folded.model;
   let q: tf.LayersModel | undefined;
   try {
@@ -248,8 +256,8 @@ async function quantizeChecked(
       }
     }
     const activationBits = options.activationBits ?? 8;
-    const calibration: CalibrationOptions & { caller: string } = {
-      caller: 'quantize.postTraining',
+    const calibration: CheckedCalibrationOptions = {
+      caller: FN,
       placement,
       skip: options.skip,
       observer: options.observer,
@@ -257,7 +265,7 @@ async function quantizeChecked(
       count: options.calibrationCount,
       batchSize: options.batchSize,
     };
-    let decisions = activationPoints(modelGraph(base, 'quantize.postTraining'), { placement, skip: options.skip });
+    let decisions = activationPoints(modelGraph(base, FN), { placement, skip: options.skip });
     const activations: Record<string, QParams> = {};
     let ranges: Record<string, { min: number; max: number }> = {};
     let calibrationExamples = 0;
@@ -265,11 +273,16 @@ async function quantizeChecked(
     const total = options.calibration
       ? Math.min(options.calibrationCount ?? 1000, sourceCount(options.calibration) ?? Infinity)
       : 0;
+    // Bias correction's input means come from the float model on the calibration data: in static
+    // mode they are gathered in the calibration pass itself, so the data is read once for both.
+    const means = options.biasCorrection && options.mode === 'static' ? inputMeans(base, weights, FN) : undefined;
     if (options.mode === 'static') {
-      const c = await calibrate(base, options.calibration as CalibrationData, {
-        ...calibration,
-        onBatch: (d) => options.onProgress?.('calibration', d, Math.max(d, total)),
-      });
+      const c = await calibrate(
+        base,
+        options.calibration as CheckedSource,
+        { ...calibration, onBatch: (d) => options.onProgress?.('calibration', d, Math.max(d, total)) },
+        means?.hooks,
+      );
       ({ ranges, decisions, memory } = c);
       calibrationExamples = c.examples;
       const symmetric = options.activationSymmetric === true;
@@ -294,14 +307,18 @@ async function quantizeChecked(
     // Bias correction writes into a copy: the error report compares with the model as it was.
     let biasCorrection: BiasCorrectionLayer[] | undefined;
     if (options.biasCorrection) {
-      const corrected = await rebuildModel(base, {}, 'quantize.postTraining');
+      const corrected = await rebuildModel(base, {}, FN);
       try {
-        biasCorrection = await correctBias(corrected, weights, options.calibration as CalibrationData, calibration);
+        const m =
+          means?.means() ?? (await measureInputMeans(base, weights, options.calibration as CheckedSource, calibration));
+        biasCorrection = correctBias(corrected, weights, m, FN);
         q = await buildQuantizedModel(corrected, plan, decisions);
       } finally {
         corrected.dispose();
       }
     } else q = await buildQuantizedModel(base, plan, decisions);
+    // The error report is a second pass over the data, and must be: it measures the quantized
+    // model, which exists only once calibration (the first pass) has chosen its ranges.
     const errors = options.calibration
       ? await outputErrors(base, q, options.calibration, {
           ...calibration,

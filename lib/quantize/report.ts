@@ -5,7 +5,8 @@
 // of examples (nothing is kept per layer but two numbers).
 import * as tf from '@tensorflow/tfjs';
 import { GraphNode, consumersOf, modelGraph, runGraph } from '../core/graph';
-import { CalibrationData, CalibrationOptions, forEachCalibrationBatch } from './calibrate';
+import { CheckedSource } from '../data/source';
+import { CheckedCalibrationOptions, forEachCalibrationBatch } from './calibrate';
 import { FakeQuantize, DynamicQuantize } from './fake-quantize-layer';
 import { MemoryBudget } from './memory-budget';
 import { QuantPlan } from './plan';
@@ -47,73 +48,68 @@ const db = (signal: number, noise: number) => (noise === 0 ? Infinity : 10 * Mat
 export async function outputErrors(
   float: tf.LayersModel,
   q: tf.LayersModel,
-  data: CalibrationData,
-  options: CalibrationOptions & { readonly caller?: string } = {},
+  data: CheckedSource,
+  options: CheckedCalibrationOptions,
 ): Promise<OutputErrors> {
-  const graph: GraphNode[] = modelGraph(q, options.caller ?? 'quantize');
+  const graph: GraphNode[] = modelGraph(q, options.caller);
   const readers = consumersOf(graph);
   const isQuant = (n: GraphNode) => n.layer instanceof FakeQuantize || n.layer instanceof DynamicQuantize;
   const sums = new Map<string, [number, number]>();
-  const { examples, memory } = await forEachCalibrationBatch(
-    float,
-    data,
-    { ...options, passes: 2, caller: options.caller ?? 'quantize' },
-    (x) => {
-      const twins = new Map<string, tf.Tensor>();
-      const left = new Map<string, number>();
-      const pending: [string, tf.Tensor][] = [];
-      tf.tidy(() => {
-        runGraph(
-          graph,
-          x,
-          {
-            after: (node, y) => {
-              let f: tf.Tensor;
-              if (isModelInput(node.className)) f = x;
-              else {
-                const ins = node.inputs.map((n) => twins.get(n) as tf.Tensor);
-                // Each step in its own tidy: a layer's (or a sum's) intermediates must not pile up over the whole batch.
-                f = isQuant(node)
-                  ? (ins[0] as tf.Tensor)
-                  : tf.tidy(
-                      () =>
-                        float
-                          .getLayer(node.name)
-                          .apply(ins.length === 1 ? (ins[0] as tf.Tensor) : ins, { training: false }) as tf.Tensor,
-                    );
-                for (const n of node.inputs) {
-                  const l = (left.get(n) ?? 1) - 1;
-                  left.set(n, l);
-                  const t = twins.get(n);
-                  if (l === 0 && t && t !== x && t !== f) {
-                    twins.delete(n);
-                    // A FakeQuantize's twin is its input's tensor: free it only when no other name holds it.
-                    if (![...twins.values()].includes(t)) t.dispose();
-                  }
+  const { examples, memory } = await forEachCalibrationBatch(float, data, { ...options, passes: 2 }, (x) => {
+    const twins = new Map<string, tf.Tensor>();
+    const left = new Map<string, number>();
+    const pending: [string, tf.Tensor][] = [];
+    tf.tidy(() => {
+      runGraph(
+        graph,
+        x,
+        {
+          after: (node, y) => {
+            let f: tf.Tensor;
+            if (isModelInput(node.className)) f = x;
+            else {
+              const ins = node.inputs.map((n) => twins.get(n) as tf.Tensor);
+              // Each step in its own tidy: a layer's (or a sum's) intermediates must not pile up over the whole batch.
+              f = isQuant(node)
+                ? (ins[0] as tf.Tensor)
+                : tf.tidy(
+                    () =>
+                      float
+                        .getLayer(node.name)
+                        .apply(ins.length === 1 ? (ins[0] as tf.Tensor) : ins, { training: false }) as tf.Tensor,
+                  );
+              for (const n of node.inputs) {
+                const l = (left.get(n) ?? 1) - 1;
+                left.set(n, l);
+                const t = twins.get(n);
+                if (l === 0 && t && t !== x && t !== f) {
+                  twins.delete(n);
+                  // A FakeQuantize's twin is its input's tensor: free it only when no other name holds it.
+                  if (![...twins.values()].includes(t)) t.dispose();
                 }
               }
-              twins.set(node.name, f);
-              left.set(node.name, (readers.get(node.name) ?? []).length);
-              if (!isModelInput(node.className) && !(node.layer instanceof DynamicQuantize)) {
-                pending.push([
-                  node.name,
-                  tf.keep(tf.tidy(() => tf.stack([tf.sum(tf.square(f)), tf.sum(tf.square(tf.sub(f, y)))]))),
-                ]);
-              }
-              return y;
-            },
+            }
+            twins.set(node.name, f);
+            left.set(node.name, (readers.get(node.name) ?? []).length);
+            if (!isModelInput(node.className) && !(node.layer instanceof DynamicQuantize)) {
+              pending.push([
+                node.name,
+                tf.keep(tf.tidy(() => tf.stack([tf.sum(tf.square(f)), tf.sum(tf.square(tf.sub(f, y)))]))),
+              ]);
+            }
+            return y;
           },
-          { release: true },
-        );
-      });
-      const values = valuesOf(() => tf.stack(pending.map(([, t]) => t)));
-      pending.forEach(([key, t], i) => {
-        const s = sums.get(key) ?? [0, 0];
-        sums.set(key, [s[0] + (values[2 * i] as number), s[1] + (values[2 * i + 1] as number)]);
-        t.dispose();
-      });
-    },
-  );
+        },
+        { release: true },
+      );
+    });
+    const values = valuesOf(() => tf.stack(pending.map(([, t]) => t)));
+    pending.forEach(([key, t], i) => {
+      const s = sums.get(key) ?? [0, 0];
+      sums.set(key, [s[0] + (values[2 * i] as number), s[1] + (values[2 * i + 1] as number)]);
+      t.dispose();
+    });
+  });
   const sqnrDb = Object.fromEntries([...sums].map(([k, [s, n]]) => [k, db(s, n)]));
   const pointSqnrDb = Object.fromEntries(
     graph.filter((n) => n.layer instanceof FakeQuantize).map((n) => [n.inputs[0] as string, sqnrDb[n.name] as number]),

@@ -4,7 +4,7 @@
 // after each step, distillation swaps the loss, QAT and weight sharing swap the forward pass.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { DataSource, SourceBatch, batchesOf, checkSource, sourceCount } from '../data/source';
+import { CheckedSource, DataSource, SourceBatch, checkedSource, readBatches, sourceCount } from '../data/source';
 import { Preprocessing, ResolvedPreprocessing } from '../data/preprocess';
 import { evaluate } from './evaluate';
 import { inputShapeOf, modelLoss, outputUnits } from './model-output';
@@ -64,42 +64,45 @@ export interface FitHistory {
 // tf.Optimizer's instanceof test reads .minimize of its argument: guard null and primitives.
 const isOptimizer = (o: unknown): o is tf.Optimizer => typeof o === 'object' && o !== null && o instanceof tf.Optimizer;
 
-function check(options: FitOptions): void {
+/** Throws a typed error naming `fn` (the verb the user called) unless `options` are fit's options. */
+export function checkFitOptions(options: FitOptions, fn = 'fit'): void {
   if (!options || typeof options !== 'object')
     throw new ConfigError(
-      `fit: an options object such as {epochs: 1, seed: 0}, got ${describe(options)}. Pass the options.`,
+      `${fn}: an options object such as {epochs: 1, seed: 0}, got ${describe(options)}. Pass the options.`,
     );
   if (!(Number.isInteger(options.epochs) && options.epochs >= 0)) {
-    throw new ConfigError(`fit: epochs a non-negative integer, got ${describe(options.epochs)}. Use e.g. 3.`);
+    throw new ConfigError(`${fn}: epochs a non-negative integer, got ${describe(options.epochs)}. Use e.g. 3.`);
   }
   if (!Number.isFinite(options.seed))
-    throw new ConfigError(`fit: seed a number, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
+    throw new ConfigError(`${fn}: seed a number, got ${describe(options.seed)}. Pass e.g. seed: 1.`);
   const lr = options.learningRate;
   if (typeof lr === 'number' && !(lr > 0))
-    throw new ConfigError(`fit: learningRate > 0, got ${describe(lr)}. Use e.g. 1e-3.`);
+    throw new ConfigError(`${fn}: learningRate > 0, got ${describe(lr)}. Use e.g. 1e-3.`);
   const opt = options.optimizer;
   if (!(opt === undefined || opt === 'adam' || opt === 'sgd' || isOptimizer(opt))) {
     throw new ConfigError(
-      `fit: optimizer 'adam', 'sgd' or a tf.Optimizer, got ${describe(opt)}. Use e.g. optimizer: 'adam' or tf.train.rmsprop(1e-3).`,
+      `${fn}: optimizer 'adam', 'sgd' or a tf.Optimizer, got ${describe(opt)}. Use e.g. optimizer: 'adam' or tf.train.rmsprop(1e-3).`,
     );
   }
   const bs = options.batchSize ?? 128;
   if (!(Number.isInteger(bs) && bs > 0))
-    throw new ConfigError(`fit: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
+    throw new ConfigError(`${fn}: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
   const workers = options.workers ?? 1;
   if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64))
-    throw new ConfigError(`fit: workers an integer from 1 to 64, got ${describe(workers)}. Use e.g. 2 (one per core).`);
+    throw new ConfigError(
+      `${fn}: workers an integer from 1 to 64, got ${describe(workers)}. Use e.g. 2 (one per core).`,
+    );
   if (workers > 1) {
     const set = SINGLE_PROCESS_OPTIONS.filter((k) => options[k] !== undefined);
     if (set.length || isOptimizer(opt)) {
       throw new ConfigError(
-        `fit: workers > 1 trains with the model's own loss and forward pass and optimizer 'adam' or 'sgd', got ${[...set, ...(isOptimizer(opt) ? ['an optimizer object'] : [])].join(', ')}. ` +
+        `${fn}: workers > 1 trains with the model's own loss and forward pass and optimizer 'adam' or 'sgd', got ${[...set, ...(isOptimizer(opt) ? ['an optimizer object'] : [])].join(', ')}. ` +
           'Drop those options, or train with workers: 1.',
       );
     }
     if (bs < workers)
       throw new ConfigError(
-        `fit: a batchSize of at least workers (${workers}), got ${describe(bs)}. Use a larger batch or fewer workers.`,
+        `${fn}: a batchSize of at least workers (${workers}), got ${describe(bs)}. Use a larger batch or fewer workers.`,
       );
   }
 }
@@ -115,10 +118,22 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
  * @example await fit(model, tf.data.array(items).batch(32), {epochs: 2, seed: 0})
  */
 export async function fit(model: tf.LayersModel, data: DataSource, options: FitOptions): Promise<FitHistory> {
-  check(options);
-  checkSource(data, 'fit');
-  const inputShape = inputShapeOf(model, 'fit');
-  const classes = outputUnits(model, 'fit');
+  checkFitOptions(options);
+  return fitChecked(model, checkedSource(data, 'fit'), options);
+}
+
+/**
+ * The loop of {@link fit} for data and options a verb has checked (checkedSource,
+ * checkFitOptions): nothing is checked again. `fn` names that verb in the errors the batches raise.
+ */
+export async function fitChecked(
+  model: tf.LayersModel,
+  data: CheckedSource,
+  options: FitOptions,
+  fn = 'fit',
+): Promise<FitHistory> {
+  const inputShape = inputShapeOf(model, fn);
+  const classes = outputUnits(model, fn);
   const batchSize = options.batchSize ?? 128;
   const lrAt = (e: number) =>
     typeof options.learningRate === 'function' ? options.learningRate(e) : (options.learningRate ?? 1e-3);
@@ -138,7 +153,7 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
     ((out: tf.Tensor, b: SourceBatch) => {
       if (!b.ys)
         throw new ConfigError(
-          `fit: targets (ys) to train on, got a batch without them. Give the data {xs, ys}, or pass a loss that needs none.`,
+          `${fn}: targets (ys) to train on, got a batch without them. Give the data {xs, ys}, or pass a loss that needs none.`,
         );
       return ownLoss(b.ys, out);
     });
@@ -181,14 +196,14 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
         pending.forEach((t) => t.dispose());
         pending.length = 0;
       };
-      for await (const b of batchesOf(data, {
+      for await (const b of readBatches(data, {
         batchSize,
         seed: options.seed + epoch,
         inputShape,
         classes,
         ...(options.preprocessing ? { preprocessing: options.preprocessing } : {}),
         targets: options.loss ? 'auto' : 'required',
-        caller: 'fit',
+        caller: fn,
       })) {
         step++;
         options.beforeStep?.(step, b);

@@ -207,6 +207,52 @@ describe('distill/train', () => {
     [teacher, fourOut, wrongInput, student].forEach((m) => m.dispose());
   });
 
+  it('checks data and options once, at the verb, naming distill.train; then reads a tf.data dataset once per epoch', async () => {
+    const teacher = mlp(5, [8]);
+    const student = mlp(1, [4]);
+    const fail = (p: Promise<unknown>) =>
+      p.then(
+        () => new Error('expected a rejection'),
+        (e: unknown) => e as Error,
+      );
+    const opts = { epochs: 1, seed: 1 };
+    for (const [options, re] of [
+      [{ ...opts, epochs: -1 }, /^distill\.train: epochs a non-negative integer, got -1\./],
+      [{ ...opts, batchSize: 0 }, /^distill\.train: batchSize a positive integer, got 0\./],
+      [{ ...opts, learningRate: 0 }, /^distill\.train: learningRate > 0, got 0\./],
+    ] as const) {
+      const e = await fail(trainInto(student, teacher, data, options));
+      expect(e).to.be.instanceOf(ConfigError);
+      expect(e.message).to.match(re);
+    }
+    const bad = await fail(trainInto(student, teacher, 'toy/' as never, opts));
+    expect(bad).to.be.instanceOf(ConfigError);
+    expect(bad.message).to.match(/^distill\.train: data as a tf\.data\.Dataset/);
+    // A tf.data dataset of the same examples: one iterator per epoch, none for checking.
+    const { xs, ys } = tf.tidy(() => ({
+      xs: tf.tensor2d(data.images, [data.count, 36]).div(255),
+      ys: tf.oneHot(tf.tensor1d(Int32Array.from(data.labels), 'int32'), 3).toFloat(),
+    }));
+    const ds = tf.data.zip({ xs: tf.data.array(xs.unstack()), ys: tf.data.array(ys.unstack()) }).batch(16);
+    let iterators = 0;
+    const iterator = ds.iterator.bind(ds);
+    ds.iterator = () => {
+      iterators++;
+      return iterator();
+    };
+    const { model, report } = await train(student, ds as tf.data.Dataset<tf.TensorContainer>, {
+      ...opts,
+      epochs: 2,
+      teacher,
+    });
+    expect(iterators).to.equal(2);
+    expect(report.teacherLogits).to.equal('per-batch');
+    expect(report.epochs).to.have.length(2);
+    model.dispose();
+    tf.dispose([xs, ys]);
+    [teacher, student].forEach((m) => m.dispose());
+  });
+
   it('leaks no tensors (cached, per-batch, hint)', async () => {
     const teacher = imageTeacher(5);
     const student = mlp(7, [4]);

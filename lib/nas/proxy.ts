@@ -7,10 +7,10 @@
 // genotype, recipe, trainer and a fingerprint of the data, so repeated searches retrain nothing.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { DataSource, checkSource } from '../data/source';
+import { CheckedSource, DataSource, checkSource, checkedSource } from '../data/source';
 import { sourceFingerprint } from '../data/source-info';
 import { cachedModel } from '../data/model-cache';
-import { fit } from '../train/fit';
+import { fitChecked } from '../train/fit';
 import { evaluate } from '../train/evaluate';
 import { profileModel } from '../profile/profile-model';
 import { buildModel } from './build';
@@ -111,15 +111,15 @@ export async function genotypeCost(g: Genotype, task: NasTask): Promise<{ params
   }
 }
 
-/** Checks the data of a proxy (task, and both splits data sources). */
-export function checkProxyData(data: ProxyData, fn = 'nas.proxyEvaluate'): void {
+/** Checks the data of a proxy (task, and both splits data sources); the training split comes back checked. */
+export function checkProxyData(data: ProxyData, fn = 'nas.proxyEvaluate'): CheckedSource {
   if (!data || typeof data !== 'object')
     throw new ConfigError(
       `${fn}: {task, train, validation}, got ${describe(data)}. Pass the task and two data splits.`,
     );
   checkTask(data.task, fn);
-  checkSource(data.train, fn);
   checkSource(data.validation, fn);
+  return checkedSource(data.train, fn);
 }
 
 /**
@@ -133,8 +133,8 @@ export async function proxyEvaluate(
   recipe: ProxyRecipe = DEFAULT_PROXY,
   options: ProxyOptions = {},
 ): Promise<CandidateResult> {
-  checkProxyData(data);
-  checkRecipe(recipe);
+  const train = checkProxyData(data);
+  checkRecipe(recipe); // fit's options, checked here: the default trainer does not check them again
   const key = genotypeKey(g);
   const trainer = options.trainer;
   const work = async () => {
@@ -142,12 +142,17 @@ export async function proxyEvaluate(
     const t0 = performance.now();
     if (trainer) await trainer.train(model, data.train, recipe);
     else
-      await fit(model, data.train, {
-        epochs: recipe.epochs,
-        seed: recipe.seed,
-        batchSize: recipe.batchSize,
-        learningRate: recipeLearningRate(recipe),
-      });
+      await fitChecked(
+        model,
+        train,
+        {
+          epochs: recipe.epochs,
+          seed: recipe.seed,
+          batchSize: recipe.batchSize,
+          learningRate: recipeLearningRate(recipe),
+        },
+        'nas.proxyEvaluate',
+      );
     const trainSeconds = (performance.now() - t0) / 1000;
     return { model, meta: { accuracy: (await evaluate(model, data.validation)).accuracy, trainSeconds } };
   };

@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { requireLayersModel } from '../core/graph';
-import { DataSource } from '../data/source';
-import { fit, FitHistory, FitOptions } from '../train/fit';
+import { CheckedSource, DataSource, checkedSource } from '../data/source';
+import { checkFitOptions, fitChecked, FitHistory, FitOptions } from '../train/fit';
 import { applyMasks, computeMasks, magnitude, masksFromZeros, PruningMasks } from './magnitude';
 import { PruningSchedule } from './schedule';
 import { sparsityReport, SparsityReport } from './sparsity';
@@ -16,6 +16,21 @@ import { checkSparsity } from './masks';
 function checkEpochs(fn: string, field: string, epochs: unknown): void {
   if (!(Number.isInteger(epochs) && (epochs as number) >= 0))
     throw new ConfigError(`${fn}: ${field} a non-negative integer, got ${describe(epochs)}. Use e.g. 1.`);
+}
+
+/**
+ * A training verb's one check of its data and fit's options, naming the verb: the data comes back
+ * checked for the loop (fitChecked), which checks nothing again. Masks are re-applied after every
+ * step in this thread, so the verbs train with one worker.
+ */
+function checkTraining(fn: string, train: DataSource, options: Omit<FitOptions, 'afterStep'>): CheckedSource {
+  const checked = checkedSource(train, fn);
+  checkFitOptions(options, fn);
+  if ((options.workers ?? 1) !== 1)
+    throw new ConfigError(
+      `${fn}: workers 1 (the pruning masks are re-applied after every step in this thread), got ${describe(options.workers)}. Omit workers.`,
+    );
+  return checked;
 }
 
 /** Options for {@link pruningHooks}. */
@@ -120,6 +135,16 @@ export async function fineTune(
       `prune.fineTune: an options object such as {epochs: 2, seed: 1}, got ${describe(options)}. Pass fit's options.`,
     );
   checkEpochs('prune.fineTune', 'epochs', options.epochs);
+  return fineTuneChecked(model, checkTraining('prune.fineTune', train, options), options, 'prune.fineTune');
+}
+
+/** {@link fineTune} on data and options its verb (`fn`) checked. */
+async function fineTuneChecked(
+  model: tf.LayersModel,
+  train: CheckedSource,
+  options: FineTuneOptions,
+  fn: string,
+): Promise<{ model: tf.LayersModel; report: FineTuneReport }> {
   const out = await cloneModel(model);
   let zeroMasks: PruningMasks | undefined;
   let hooks: PruningHooks;
@@ -133,7 +158,7 @@ export async function fineTune(
   }
   try {
     const { masks: _m, schedule: _s, layers: _l, skip: _k, scope: _c, ...fitOptions } = options;
-    const history = await fit(out, train, { ...fitOptions, afterStep: hooks.afterStep });
+    const history = await fitChecked(out, train, { ...fitOptions, afterStep: hooks.afterStep }, fn);
     return { model: out, report: { history, sparsity: sparsityReport(out) } };
   } catch (e) {
     out.dispose();
@@ -183,6 +208,7 @@ export async function iterativePrune(
   }
   sparsities.forEach((s, i) => checkSparsity('prune.iterativePrune', s, `sparsities[${i}]`));
   checkEpochs('prune.iterativePrune', 'epochsPerRound', epochsPerRound);
+  const checked = checkTraining('prune.iterativePrune', train, { ...fitOptions, epochs: epochsPerRound });
   let current = model;
   const rounds: { sparsity: number; history: FitHistory }[] = [];
   try {
@@ -191,11 +217,12 @@ export async function iterativePrune(
       if (current !== model) current.dispose();
       current = model;
       try {
-        const tuned = await fineTune(pruned.model, train, {
-          ...fitOptions,
-          seed: fitOptions.seed + 1000 * i,
-          epochs: epochsPerRound,
-        });
+        const tuned = await fineTuneChecked(
+          pruned.model,
+          checked,
+          { ...fitOptions, seed: fitOptions.seed + 1000 * i, epochs: epochsPerRound },
+          'prune.iterativePrune',
+        );
         current = tuned.model;
         rounds.push({ sparsity: s, history: tuned.report.history });
       } finally {

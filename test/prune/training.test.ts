@@ -106,6 +106,34 @@ describe('prune/training', () => {
     model.dispose();
   });
 
+  it('fineTune and iterativePrune check data and fit options once, naming themselves (not fit), before any work', async () => {
+    const model = tinyNet();
+    const data = tinyData();
+    const fail = (p: Promise<unknown>) =>
+      p.then(
+        () => new Error('expected a rejection'),
+        (e: unknown) => e as Error,
+      );
+    const round = { sparsities: [0.5], epochsPerRound: 1, seed: 1 };
+    for (const [call, re] of [
+      [
+        () => fineTune(model, 'data/' as never, { epochs: 1, seed: 1 }),
+        /^prune\.fineTune: data as a tf\.data\.Dataset/,
+      ],
+      [() => fineTune(model, data, { epochs: 1, seed: 1, batchSize: 0 }), /^prune\.fineTune: batchSize a positive/],
+      [() => fineTune(model, data, { epochs: 1, seed: 1, workers: 2 }), /^prune\.fineTune: workers 1 \(the pruning/],
+      [() => iterativePrune(model, 'data/' as never, round), /^prune\.iterativePrune: data as a tf\.data\.Dataset/],
+      [() => iterativePrune(model, data, { ...round, learningRate: -1 }), /^prune\.iterativePrune: learningRate > 0/],
+    ] as const) {
+      const before = tf.memory().numTensors;
+      const err = await fail(call());
+      expect(err).to.be.instanceOf(ConfigError);
+      expect(err.message).to.match(re);
+      expect(tf.memory().numTensors).to.equal(before); // refused before the model was copied
+    }
+    model.dispose();
+  });
+
   it('does not leak', async () => {
     const model = tinyNet();
     const schedule = new ConstantSparsity({ targetSparsity: 0.5, frequency: 2 });

@@ -77,6 +77,14 @@ export function isTfDataset(value: unknown): value is TfDataset {
   return value instanceof tf.data.Dataset;
 }
 
+/**
+ * True when `value` is, or is meant as, a DataSource (an ImageSet, a tf.data dataset, or an object
+ * with `xs`): for verbs whose data argument is optional, to tell data given in the options' place.
+ */
+export function looksLikeData(value: unknown): boolean {
+  return isImageSet(value) || isTfDataset(value) || (typeof value === 'object' && value !== null && 'xs' in value);
+}
+
 /** Throws a typed error unless `value` is a DataSource. */
 export function checkSource(value: unknown, fn: string): asserts value is DataSource {
   if (isImageSet(value) || isTfDataset(value)) return;

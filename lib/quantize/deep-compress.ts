@@ -18,8 +18,7 @@ import { rebuildModel } from '../core/rewrite';
 import { checkCoding, decodeKernel, encodeKernel, EncodedKernel, KernelCoding } from './deep-compress-codec';
 import { CentroidFineTune, fineTuneCentroids, writeSharedKernels } from './centroid-tuning';
 import { SharedTensor, decodeShared } from './kmeans';
-import { DataSource, checkSource, isTfDataset } from '../data/source';
-import { isImageSet } from '../data/image-set';
+import { DataSource, checkSource, looksLikeData } from '../data/source';
 
 const FN = 'quantize.deepCompress';
 
@@ -146,12 +145,7 @@ export async function deepCompress(
   requireLayersModel(model, FN);
   const data = maybeOptions === undefined ? undefined : (dataOrOptions as DataSource);
   const options = maybeOptions ?? (dataOrOptions as DeepCompressOptions | undefined) ?? {};
-  if (
-    data === undefined &&
-    options &&
-    typeof options === 'object' &&
-    (isImageSet(options) || isTfDataset(options) || 'xs' in options)
-  )
+  if (data === undefined && looksLikeData(options))
     throw new ConfigError(
       `${FN}: options as the third argument after the data, deepCompress(model, data, {fineTune: {epochs: 1}}), got data and no options. Pass the options too.`,
     );

@@ -333,6 +333,15 @@ export async function* batchesOf(
 ): AsyncGenerator<SourceBatch, void, undefined> {
   const fn = options.caller ?? 'batchesOf';
   const checked = checkedSource(source, fn);
+  checkBatchOptions(options, fn);
+  yield* readBatches(checked, options);
+}
+
+/** Throws a ConfigError naming `fn` unless the options of {@link batchesOf} are valid (what readBatches trusts). */
+export function checkBatchOptions(
+  options: Pick<SourceOptions, 'batchSize' | 'limit' | 'targets' | 'inputDtype'>,
+  fn: string,
+): void {
   const bs = options.batchSize ?? 128;
   if (!(Number.isInteger(bs) && bs > 0))
     throw new ConfigError(`${fn}: batchSize a positive integer, got ${describe(bs)}. Use e.g. 128.`);
@@ -347,7 +356,6 @@ export async function* batchesOf(
   const d = options.inputDtype;
   if (d !== undefined && d !== 'float32' && d !== 'int32')
     throw new ConfigError(`${fn}: inputDtype 'float32' or 'int32', got ${describe(d)}. Pass the model input's dtype.`);
-  yield* readBatches(checked, options);
 }
 
 /**

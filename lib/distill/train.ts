@@ -7,7 +7,7 @@ import { requireLayersModel } from '../core/graph';
 import { rebuildModel } from '../core/rewrite';
 import { CheckedSource, DataSource, SourceBatch, checkedSource } from '../data/source';
 import { indexedExamples } from '../data/source-info';
-import { checkFitOptions, fitChecked, FitOptions, trainableVariables } from '../train/fit';
+import { CheckedFitOptions, checkFitOptions, fitChecked, FitOptions, trainableVariables } from '../train/fit';
 import { asLogits, inputShapeOf, outputKind, outputUnits } from '../train/model-output';
 import { EpochLog } from '../train/progress';
 import { distillationLoss, distillationOptions, DistillationLossOptions, SoftScale } from './loss';
@@ -48,13 +48,20 @@ export interface DistillReport {
   readonly hint?: { readonly studentLayer: string; readonly teacherLayer: string; readonly weight: number };
 }
 
+/** What distill.train checked once: its data, the loss settings, and fit's validation data. */
+interface Checked {
+  readonly data: CheckedSource;
+  readonly loss: Required<DistillationLossOptions>;
+  readonly fit: Pick<CheckedFitOptions, 'validation'>;
+}
+
 /** distill.train's one check of its models, data and options: the data and loss settings come back checked for the loop. */
 function validate(
   student: tf.LayersModel,
   teacher: tf.LayersModel,
   data: DataSource,
   options: DistillOptions,
-): { data: CheckedSource; loss: Required<DistillationLossOptions> } {
+): Checked {
   const fn = 'distill.train';
   if (!(student instanceof tf.LayersModel) || !(teacher instanceof tf.LayersModel)) {
     throw new ConfigError(
@@ -66,7 +73,7 @@ function validate(
       `${fn}: two different models, got the same model as student and teacher. Pass a fresh student.`,
     );
   const checked = checkedSource(data, fn);
-  checkFitOptions(options, fn);
+  const fitChecks = checkFitOptions(options, fn);
   const loss = distillationOptions(fn, options);
   const [s, t] = [outputUnits(student, fn), outputUnits(teacher, fn)];
   if (s !== t) {
@@ -94,7 +101,7 @@ function validate(
         `Cached logits need an ImageSet (whose order fit reproduces); omit teacherLogits.`,
     );
   }
-  return { data: checked, loss };
+  return { data: checked, loss, fit: fitChecks };
 }
 
 /**
@@ -123,7 +130,7 @@ export async function train(
   const checked = validate(student, teacher, data, options);
   const copy = await rebuildModel(student, {}, 'distill.train');
   try {
-    const report = await trainInPlace(copy, teacher, checked.data, checked.loss, options);
+    const report = await trainInPlace(copy, teacher, checked, options);
     return { model: copy, report };
   } catch (e) {
     copy.dispose();
@@ -134,10 +141,11 @@ export async function train(
 async function trainInPlace(
   student: tf.LayersModel,
   teacher: tf.LayersModel,
-  data: CheckedSource,
-  { alpha, temperature, softScale }: Required<DistillationLossOptions>,
+  checked: Checked,
   options: DistillOptions,
 ): Promise<DistillReport> {
+  const { data } = checked;
+  const { alpha, temperature, softScale } = checked.loss;
   const batchSize = options.batchSize ?? 128;
   const set = options.teacherLogits === 'per-batch' ? undefined : indexedExamples(data);
   const mode = set ? 'cached' : 'per-batch';
@@ -180,7 +188,7 @@ async function trainInPlace(
         ...(options.preprocessing !== undefined ? { preprocessing: options.preprocessing } : {}),
         ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
         ...(options.optimizer ? { optimizer: options.optimizer } : {}),
-        ...(options.validation ? { validation: options.validation } : {}),
+        ...checked.fit,
         ...(options.progress ? { progress: options.progress } : {}),
         ...(hint ? { variables: [...trainableVariables(student), hint.projection] } : {}),
       },

@@ -7,11 +7,11 @@
 // genotype, recipe, trainer and a fingerprint of the data, so repeated searches retrain nothing.
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { CheckedSource, DataSource, checkSource, checkedSource } from '../data/source';
+import { CheckedSource, DataSource, checkedSource } from '../data/source';
 import { sourceFingerprint } from '../data/source-info';
 import { cachedModel } from '../data/model-cache';
 import { fitChecked } from '../train/fit';
-import { evaluate } from '../train/evaluate';
+import { evaluateChecked } from '../train/evaluate';
 import { profileModel } from '../profile/profile-model';
 import { buildModel } from './build';
 import { checkTask, Genotype, genotypeKey, NasTask } from './space';
@@ -111,15 +111,17 @@ export async function genotypeCost(g: Genotype, task: NasTask): Promise<{ params
   }
 }
 
-/** Checks the data of a proxy (task, and both splits data sources); the training split comes back checked. */
-export function checkProxyData(data: ProxyData, fn = 'nas.proxyEvaluate'): CheckedSource {
+/** Checks the data of a proxy (task, and both splits data sources); the splits come back checked. */
+export function checkProxyData(
+  data: ProxyData,
+  fn = 'nas.proxyEvaluate',
+): { readonly train: CheckedSource; readonly validation: CheckedSource } {
   if (!data || typeof data !== 'object')
     throw new ConfigError(
       `${fn}: {task, train, validation}, got ${describe(data)}. Pass the task and two data splits.`,
     );
   checkTask(data.task, fn);
-  checkSource(data.validation, fn);
-  return checkedSource(data.train, fn);
+  return { train: checkedSource(data.train, fn), validation: checkedSource(data.validation, fn) };
 }
 
 /**
@@ -133,7 +135,7 @@ export async function proxyEvaluate(
   recipe: ProxyRecipe = DEFAULT_PROXY,
   options: ProxyOptions = {},
 ): Promise<CandidateResult> {
-  const train = checkProxyData(data);
+  const checked = checkProxyData(data);
   checkRecipe(recipe); // fit's options, checked here: the default trainer does not check them again
   const key = genotypeKey(g);
   const trainer = options.trainer;
@@ -144,7 +146,7 @@ export async function proxyEvaluate(
     else
       await fitChecked(
         model,
-        train,
+        checked.train,
         {
           epochs: recipe.epochs,
           seed: recipe.seed,
@@ -154,7 +156,13 @@ export async function proxyEvaluate(
         'nas.proxyEvaluate',
       );
     const trainSeconds = (performance.now() - t0) / 1000;
-    return { model, meta: { accuracy: (await evaluate(model, data.validation)).accuracy, trainSeconds } };
+    return {
+      model,
+      meta: {
+        accuracy: (await evaluateChecked(model, checked.validation, {}, 'nas.proxyEvaluate')).accuracy,
+        trainSeconds,
+      },
+    };
   };
   // A tf.data.Dataset has no fingerprint (it cannot be read without consuming it): not cached.
   const [trainFp, valFp] = [sourceFingerprint(data.train), sourceFingerprint(data.validation)];

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { requireLayersModel } from '../core/graph';
 import { CheckedSource, DataSource, checkedSource } from '../data/source';
-import { checkFitOptions, fitChecked, FitHistory, FitOptions } from '../train/fit';
+import { CheckedFitOptions, checkFitOptions, fitChecked, FitHistory, FitOptions } from '../train/fit';
 import { applyMasks, computeMasks, magnitude, masksFromZeros, PruningMasks } from './magnitude';
 import { PruningSchedule } from './schedule';
 import { sparsityReport, SparsityReport } from './sparsity';
@@ -18,14 +18,19 @@ function checkEpochs(fn: string, field: string, epochs: unknown): void {
     throw new ConfigError(`${fn}: ${field} a non-negative integer, got ${describe(epochs)}. Use e.g. 1.`);
 }
 
+/** What a training verb checked once: its training data and fit's validation data. */
+interface CheckedTraining {
+  readonly train: CheckedSource;
+  readonly fit: Pick<CheckedFitOptions, 'validation'>;
+}
+
 /**
  * A training verb's one check of its data and fit's options, naming the verb: the data comes back
  * checked for the loop (fitChecked), which checks nothing again. Masks are re-applied after every
  * step in this thread, so the verbs train with one worker.
  */
-function checkTraining(fn: string, train: DataSource, options: Omit<FitOptions, 'afterStep'>): CheckedSource {
-  const checked = checkedSource(train, fn);
-  checkFitOptions(options, fn);
+function checkTraining(fn: string, train: DataSource, options: Omit<FitOptions, 'afterStep'>): CheckedTraining {
+  const checked = { train: checkedSource(train, fn), fit: checkFitOptions(options, fn) };
   if ((options.workers ?? 1) !== 1)
     throw new ConfigError(
       `${fn}: workers 1 (the pruning masks are re-applied after every step in this thread), got ${describe(options.workers)}. Omit workers.`,
@@ -141,7 +146,7 @@ export async function fineTune(
 /** {@link fineTune} on data and options its verb (`fn`) checked. */
 async function fineTuneChecked(
   model: tf.LayersModel,
-  train: CheckedSource,
+  checked: CheckedTraining,
   options: FineTuneOptions,
   fn: string,
 ): Promise<{ model: tf.LayersModel; report: FineTuneReport }> {
@@ -157,8 +162,13 @@ async function fineTuneChecked(
     throw e;
   }
   try {
-    const { masks: _m, schedule: _s, layers: _l, skip: _k, scope: _c, ...fitOptions } = options;
-    const history = await fitChecked(out, train, { ...fitOptions, afterStep: hooks.afterStep }, fn);
+    const { masks: _m, schedule: _s, layers: _l, skip: _k, scope: _c, validation: _v, ...fitOptions } = options;
+    const history = await fitChecked(
+      out,
+      checked.train,
+      { ...fitOptions, ...checked.fit, afterStep: hooks.afterStep },
+      fn,
+    );
     return { model: out, report: { history, sparsity: sparsityReport(out) } };
   } catch (e) {
     out.dispose();

@@ -2,7 +2,7 @@
 // model may output logits or probabilities; the loss is the model's own (see modelLoss).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError, describe } from '../errors';
-import { DataSource, SourceBatch, batchesOf, checkSource } from '../data/source';
+import { CheckedSource, DataSource, SourceBatch, checkBatchOptions, checkedSource, readBatches } from '../data/source';
 import { Preprocessing, ResolvedPreprocessing } from '../data/preprocess';
 import { LossFn, inputShapeOf, modelLoss, outputUnits } from './model-output';
 
@@ -48,13 +48,13 @@ function checkPredictor(predictor: unknown, fn: string): asserts predictor is Pr
 
 async function* predictorBatches(
   predictor: Predictor,
-  data: DataSource,
+  data: CheckedSource,
   options: EvaluateOptions,
   fn: string,
   targets: 'required' | 'none',
 ): AsyncGenerator<SourceBatch, void, undefined> {
   const model = typeof predictor === 'function' ? undefined : predictor;
-  yield* batchesOf(data, {
+  yield* readBatches(data, {
     batchSize: options.batchSize ?? 256,
     limit: options.limit,
     ...(options.preprocessing ? { preprocessing: options.preprocessing } : {}),
@@ -83,7 +83,21 @@ export async function evaluate(
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
   checkPredictor(predictor, 'evaluate');
-  checkSource(data, 'evaluate');
+  const checked = checkedSource(data, 'evaluate');
+  checkBatchOptions(options, 'evaluate');
+  return evaluateChecked(predictor, checked, options);
+}
+
+/**
+ * {@link evaluate} on data a verb checked (checkedSource) with options the library built (a
+ * positive batchSize and limit): nothing is checked again. `fn` names that verb in errors.
+ */
+export async function evaluateChecked(
+  predictor: Predictor,
+  data: CheckedSource,
+  options: EvaluateOptions = {},
+  fn = 'evaluate',
+): Promise<Evaluation> {
   const lossFn: LossFn =
     options.loss ??
     (typeof predictor === 'function'
@@ -92,15 +106,14 @@ export async function evaluate(
   let correct = 0;
   let lossSum = 0;
   let count = 0;
-  for await (const b of predictorBatches(predictor, data, options, 'evaluate', 'required')) {
+  for await (const b of predictorBatches(predictor, data, options, fn, 'required')) {
     const ys = b.ys;
-    if (!ys)
-      throw new ConfigError(`evaluate: labelled data (ys), got a batch without targets. Give the data {xs, ys}.`);
+    if (!ys) throw new ConfigError(`${fn}: labelled data (ys), got a batch without targets. Give the data {xs, ys}.`);
     const [c, l] = tf.tidy(() => {
       const out = runPredictor(predictor, b.xs);
       if (out.rank !== 2 || out.shape[1] !== ys.shape[1]) {
         throw new ShapeError(
-          `evaluate: outputs of shape [n, ${ys.shape[1]}] (one score per class of the data), got [${out.shape.join(', ')}]. ` +
+          `${fn}: outputs of shape [n, ${ys.shape[1]}] (one score per class of the data), got [${out.shape.join(', ')}]. ` +
             `Pass a classifier whose last layer has one unit per class.`,
         );
       }
@@ -114,7 +127,7 @@ export async function evaluate(
     count += b.size;
     tf.dispose([c, l]);
   }
-  if (count === 0) throw new ConfigError(`evaluate: at least one example, got none. Pass a non-empty data set.`);
+  if (count === 0) throw new ConfigError(`${fn}: at least one example, got none. Pass a non-empty data set.`);
   return { accuracy: correct / count, loss: lossSum / count, count };
 }
 
@@ -125,9 +138,10 @@ export async function predictLabels(
   options: EvaluateOptions = {},
 ): Promise<Int32Array> {
   checkPredictor(predictor, 'predictLabels');
-  checkSource(data, 'predictLabels');
+  const checked = checkedSource(data, 'predictLabels');
+  checkBatchOptions(options, 'predictLabels');
   const parts: Int32Array[] = [];
-  for await (const b of predictorBatches(predictor, data, options, 'predictLabels', 'none')) {
+  for await (const b of predictorBatches(predictor, checked, options, 'predictLabels', 'none')) {
     const p = tf.tidy(() => classIndex(runPredictor(predictor, b.xs)));
     parts.push(Int32Array.from(await p.data()));
     p.dispose();

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
 import { CheckedSource, DataSource, SourceBatch, checkedSource, readBatches, sourceCount } from '../data/source';
 import { Preprocessing, ResolvedPreprocessing } from '../data/preprocess';
-import { evaluate } from './evaluate';
+import { evaluateChecked } from './evaluate';
 import { inputShapeOf, modelLoss, outputUnits } from './model-output';
 import { EpochLog, ProgressReporter } from './progress';
 import { fusedAdam } from './fused-adam';
@@ -64,8 +64,11 @@ export interface FitHistory {
 // tf.Optimizer's instanceof test reads .minimize of its argument: guard null and primitives.
 const isOptimizer = (o: unknown): o is tf.Optimizer => typeof o === 'object' && o !== null && o instanceof tf.Optimizer;
 
-/** Throws a typed error naming `fn` (the verb the user called) unless `options` are fit's options. */
-export function checkFitOptions(options: FitOptions, fn = 'fit'): void {
+/**
+ * Throws a typed error naming `fn` (the verb the user called) unless `options` are fit's options;
+ * returns the validation data checked ({} without it), for the loop (fitChecked) to evaluate on.
+ */
+export function checkFitOptions(options: FitOptions, fn = 'fit'): Pick<CheckedFitOptions, 'validation'> {
   if (!options || typeof options !== 'object')
     throw new ConfigError(
       `${fn}: an options object such as {epochs: 1, seed: 0}, got ${describe(options)}. Pass the options.`,
@@ -105,6 +108,7 @@ export function checkFitOptions(options: FitOptions, fn = 'fit'): void {
         `${fn}: a batchSize of at least workers (${workers}), got ${describe(bs)}. Use a larger batch or fewer workers.`,
       );
   }
+  return options.validation === undefined ? {} : { validation: checkedSource(options.validation, fn) };
 }
 
 /** The model's trainable variables. */
@@ -118,9 +122,13 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
  * @example await fit(model, tf.data.array(items).batch(32), {epochs: 2, seed: 0})
  */
 export async function fit(model: tf.LayersModel, data: DataSource, options: FitOptions): Promise<FitHistory> {
-  checkFitOptions(options);
-  return fitChecked(model, checkedSource(data, 'fit'), options);
+  const { validation: _unchecked, ...rest } = options;
+  const { validation } = checkFitOptions(options);
+  return fitChecked(model, checkedSource(data, 'fit'), { ...rest, ...(validation ? { validation } : {}) }, 'fit');
 }
+
+/** fit's options as a verb checked them (checkFitOptions), the validation data included (checkedSource). */
+export type CheckedFitOptions = Omit<FitOptions, 'validation'> & { readonly validation?: CheckedSource };
 
 /**
  * The loop of {@link fit} for data and options a verb has checked (checkedSource,
@@ -129,7 +137,7 @@ export async function fit(model: tf.LayersModel, data: DataSource, options: FitO
 export async function fitChecked(
   model: tf.LayersModel,
   data: CheckedSource,
-  options: FitOptions,
+  options: CheckedFitOptions,
   fn = 'fit',
 ): Promise<FitHistory> {
   const inputShape = inputShapeOf(model, fn);
@@ -238,10 +246,11 @@ export async function fitChecked(
       await flush();
       const seconds = (performance.now() - t0) / 1000;
       const val = options.validation
-        ? await evaluate(
+        ? await evaluateChecked(
             model,
             options.validation,
             options.preprocessing ? { preprocessing: options.preprocessing } : {},
+            fn,
           )
         : undefined;
       const log: EpochLog = {

@@ -220,6 +220,8 @@ describe('distill/train', () => {
       [{ ...opts, epochs: -1 }, /^distill\.train: epochs a non-negative integer, got -1\./],
       [{ ...opts, batchSize: 0 }, /^distill\.train: batchSize a positive integer, got 0\./],
       [{ ...opts, learningRate: 0 }, /^distill\.train: learningRate > 0, got 0\./],
+      // The validation data too, before the first epoch (it was checked after each epoch's training).
+      [{ ...opts, validation: 'val/' as never }, /^distill\.train: data as a tf\.data\.Dataset/],
     ] as const) {
       const e = await fail(trainInto(student, teacher, data, options));
       expect(e).to.be.instanceOf(ConfigError);

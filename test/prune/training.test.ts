@@ -122,6 +122,10 @@ describe('prune/training', () => {
       ],
       [() => fineTune(model, data, { epochs: 1, seed: 1, batchSize: 0 }), /^prune\.fineTune: batchSize a positive/],
       [() => fineTune(model, data, { epochs: 1, seed: 1, workers: 2 }), /^prune\.fineTune: workers 1 \(the pruning/],
+      [
+        () => fineTune(model, data, { epochs: 1, seed: 1, validation: 'val/' as never }),
+        /^prune\.fineTune: data as a tf\.data\.Dataset/,
+      ],
       [() => iterativePrune(model, 'data/' as never, round), /^prune\.iterativePrune: data as a tf\.data\.Dataset/],
       [() => iterativePrune(model, data, { ...round, learningRate: -1 }), /^prune\.iterativePrune: learningRate > 0/],
     ] as const) {

@@ -46,6 +46,14 @@ function checkPredictor(predictor: unknown, fn: string): asserts predictor is Pr
   }
 }
 
+/** The one check of evaluate and predictLabels (the predictor, the data, the batch options); the data comes back checked. */
+function checkReader(predictor: unknown, data: DataSource, options: EvaluateOptions, fn: string): CheckedSource {
+  checkPredictor(predictor, fn);
+  const checked = checkedSource(data, fn);
+  checkBatchOptions(options, fn);
+  return checked;
+}
+
 async function* predictorBatches(
   predictor: Predictor,
   data: CheckedSource,
@@ -82,10 +90,7 @@ export async function evaluate(
   data: DataSource,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
-  checkPredictor(predictor, 'evaluate');
-  const checked = checkedSource(data, 'evaluate');
-  checkBatchOptions(options, 'evaluate');
-  return evaluateChecked(predictor, checked, options);
+  return evaluateChecked(predictor, checkReader(predictor, data, options, 'evaluate'), options);
 }
 
 /**
@@ -137,9 +142,7 @@ export async function predictLabels(
   data: DataSource,
   options: EvaluateOptions = {},
 ): Promise<Int32Array> {
-  checkPredictor(predictor, 'predictLabels');
-  const checked = checkedSource(data, 'predictLabels');
-  checkBatchOptions(options, 'predictLabels');
+  const checked = checkReader(predictor, data, options, 'predictLabels');
   const parts: Int32Array[] = [];
   for await (const b of predictorBatches(predictor, checked, options, 'predictLabels', 'none')) {
     const p = tf.tidy(() => classIndex(runPredictor(predictor, b.xs)));

@@ -7,15 +7,32 @@ import { fit } from '../../lib/train/fit';
 import { deepCompress } from '../../lib/quantize/deep-compress';
 import { decodeKernel, encodeKernel } from '../../lib/quantize/deep-compress-codec';
 
+/** Seeded, so a test's result does not depend on the tests that ran before it (unseeded initializers draw from a shared stream). */
 function convNet(): tf.LayersModel {
   const input = tf.input({ shape: [8, 8, 3] });
   let x = tf.layers
-    .conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv1' })
+    .conv2d({
+      filters: 8,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      name: 'conv1',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    })
     .apply(input);
-  x = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'dw' }).apply(x);
+  x = tf.layers
+    .depthwiseConv2d({
+      kernelSize: 3,
+      padding: 'same',
+      name: 'dw',
+      depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    })
+    .apply(x);
   x = tf.layers.batchNormalization({ name: 'bn' }).apply(x);
   x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x);
-  const y = tf.layers.dense({ units: 4, name: 'fc' }).apply(x) as tf.SymbolicTensor;
+  const y = tf.layers
+    .dense({ units: 4, name: 'fc', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: y });
 }
 

@@ -3,8 +3,8 @@
 // centroid is the sum of its weights' gradients; only the centroids train. Weight sharing and
 // Deep Compression both use it.
 import * as tf from '@tensorflow/tfjs';
-import { DataSource } from '../data/source';
-import { fit } from '../train/fit';
+import { CheckedSource, DataSource, checkedSource } from '../data/source';
+import { FitOptions, checkFitOptions, fitChecked } from '../train/fit';
 import { modelGraph, runGraph } from '../core/graph';
 import { weightLayerForward } from './qat';
 import { SharedTensor, decodeShared } from './kmeans';
@@ -43,6 +43,31 @@ function sharedKernel(
   return op(centroids);
 }
 
+/** Centroid fine-tuning as its verb checked it: the data and fit's options. */
+export interface CheckedCentroidTuning {
+  readonly data: CheckedSource;
+  readonly fit: Pick<FitOptions, 'epochs' | 'seed' | 'batchSize' | 'learningRate'>;
+  /** The verb, for error messages. */
+  readonly fn: string;
+}
+
+/** Checks the data and the fine-tuning options once, at the verb `fn` (before any clustering). */
+export function checkCentroidTuning(
+  data: DataSource,
+  ft: CentroidFineTune | undefined,
+  seed: number,
+  fn: string,
+): CheckedCentroidTuning {
+  const fitOptions = {
+    epochs: ft?.epochs ?? 1,
+    seed,
+    batchSize: ft?.batchSize ?? 128,
+    learningRate: ft?.learningRate ?? 1e-4,
+  };
+  checkFitOptions(fitOptions, fn);
+  return { data: checkedSource(data, fn), fit: fitOptions, fn };
+}
+
 /**
  * Trains the centroids of `shared` (layers of `model` by name, each with a registry kernel op) on
  * `data`, every other weight frozen, and writes the trained codebooks back into `shared`; returns
@@ -51,11 +76,10 @@ function sharedKernel(
 export async function fineTuneCentroids(
   model: tf.LayersModel,
   shared: Record<string, SharedTensor>,
-  data: DataSource,
-  ft: CentroidFineTune & { readonly seed: number; readonly reserveZero: boolean; readonly fn: string },
+  tuning: CheckedCentroidTuning,
+  reserveZero: boolean,
 ): Promise<number> {
-  const { seed, reserveZero } = ft;
-  const graph = modelGraph(model, ft.fn);
+  const graph = modelGraph(model, tuning.fn);
   const names = Object.keys(shared);
   const centroids = names.map((n) => {
     const init = tf.tensor1d((shared[n] as SharedTensor).codebook);
@@ -66,31 +90,33 @@ export async function fineTuneCentroids(
   const indices = names.map((n) => tf.tensor1d(Int32Array.from((shared[n] as SharedTensor).indices), 'int32'));
   try {
     // fit trains only the centroids; the forward pass builds each clustered kernel from them.
-    const history = await fit(model, data, {
-      epochs: ft.epochs,
-      seed,
-      batchSize: ft.batchSize ?? 128,
-      learningRate: ft.learningRate ?? 1e-4,
-      variables: centroids,
-      forward: (xs) =>
-        runGraph(
-          graph,
-          xs,
-          {
-            apply: (node, ins) => {
-              const i = names.indexOf(node.name);
-              if (i < 0) return undefined;
-              const s = shared[node.name] as SharedTensor;
-              return weightLayerForward(
-                node,
-                ins[0] as tf.Tensor,
-                sharedKernel(centroids[i] as tf.Variable, indices[i] as tf.Tensor, s.indices, s.shape, reserveZero),
-              );
+    const history = await fitChecked(
+      model,
+      tuning.data,
+      {
+        ...tuning.fit,
+        variables: centroids,
+        forward: (xs) =>
+          runGraph(
+            graph,
+            xs,
+            {
+              apply: (node, ins) => {
+                const i = names.indexOf(node.name);
+                if (i < 0) return undefined;
+                const s = shared[node.name] as SharedTensor;
+                return weightLayerForward(
+                  node,
+                  ins[0] as tf.Tensor,
+                  sharedKernel(centroids[i] as tf.Variable, indices[i] as tf.Tensor, s.indices, s.shape, reserveZero),
+                );
+              },
             },
-          },
-          { training: false }, // BatchNormalization in inference form: the centroids are tuned for the model that ships
-        ),
-    });
+            { training: false }, // BatchNormalization in inference form: the centroids are tuned for the model that ships
+          ),
+      },
+      tuning.fn,
+    );
     names.forEach((n, i) => {
       shared[n] = {
         ...(shared[n] as SharedTensor),

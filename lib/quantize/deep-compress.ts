@@ -16,9 +16,9 @@ import { kernelLayers, layerEntry } from '../core/layers';
 import { keepLargest, zerosFor } from '../core/magnitude-order';
 import { rebuildModel } from '../core/rewrite';
 import { checkCoding, decodeKernel, encodeKernel, EncodedKernel, KernelCoding } from './deep-compress-codec';
-import { CentroidFineTune, fineTuneCentroids, writeSharedKernels } from './centroid-tuning';
+import { CentroidFineTune, checkCentroidTuning, fineTuneCentroids, writeSharedKernels } from './centroid-tuning';
 import { SharedTensor, decodeShared } from './kmeans';
-import { DataSource, checkSource, looksLikeData } from '../data/source';
+import { DataSource, looksLikeData } from '../data/source';
 
 const FN = 'quantize.deepCompress';
 
@@ -149,8 +149,8 @@ export async function deepCompress(
     throw new ConfigError(
       `${FN}: options as the third argument after the data, deepCompress(model, data, {fineTune: {epochs: 1}}), got data and no options. Pass the options too.`,
     );
-  if (data !== undefined) checkSource(data, FN);
   const { base, plan } = resolve(model, options);
+  const tuning = data === undefined ? undefined : checkCentroidTuning(data, options.fineTune, base.seed, FN);
   const copy = await rebuildModel(model, {}, FN);
   try {
     // 1. Prune and share each kernel: the shared values, as codes over their centroids.
@@ -168,20 +168,11 @@ export async function deepCompress(
       shared[p.layer.name] = sharedOf(decodeKernel(enc), enc);
     }
     // 2. With data, train the centroids of the layers the registry can run with a replaced kernel.
-    const tunable =
-      data === undefined
-        ? []
-        : plan.filter((p) => layerEntry(p.layer.getClassName())?.kernelOp).map((p) => p.layer.name);
+    const tunable = !tuning
+      ? []
+      : plan.filter((p) => layerEntry(p.layer.getClassName())?.kernelOp).map((p) => p.layer.name);
     const tuned = Object.fromEntries(tunable.map((n) => [n, shared[n] as SharedTensor]));
-    const steps =
-      data === undefined || !tunable.length
-        ? 0
-        : await fineTuneCentroids(copy, tuned, data, {
-            ...(options.fineTune ?? { epochs: 1 }),
-            seed: base.seed,
-            reserveZero: true,
-            fn: FN,
-          });
+    const steps = tuning && tunable.length ? await fineTuneCentroids(copy, tuned, tuning, true) : 0;
     Object.assign(shared, tuned);
     return { model: copy, report: writeShared(model, copy, plan, shared, tunable, base, steps) };
   } catch (e) {

@@ -10,7 +10,7 @@ import { huffmanEncode } from './huffman';
 import { requireLayersModel } from '../core/graph';
 import { kernelLayers } from '../core/layers';
 import { rebuildModel } from '../core/rewrite';
-import { CentroidFineTune, fineTuneCentroids, writeSharedKernels } from './centroid-tuning';
+import { CentroidFineTune, checkCentroidTuning, fineTuneCentroids, writeSharedKernels } from './centroid-tuning';
 import { sqnr } from './affine';
 import { LayerPatterns, selectNames } from '../core/glob';
 
@@ -112,6 +112,7 @@ export async function weightSharing(
       `${FN}: the data as the second argument, weightSharing(model, data, {fineTune: {epochs}}), got fineTune.data. Move it out of the options.`,
     );
   const plan = sharingPlan(model, options);
+  const tuning = data === undefined ? undefined : checkCentroidTuning(data, options.fineTune, options.seed, FN);
   const shared: Record<string, SharedTensor> = {};
   for (const [name, o] of plan) {
     const k = model.getLayer(name).getWeights()[o.index] as tf.Tensor;
@@ -120,13 +121,7 @@ export async function weightSharing(
   const copy = await rebuildModel(model, {});
   try {
     let steps = 0;
-    if (data !== undefined)
-      steps = await fineTuneCentroids(copy, shared, data, {
-        ...(options.fineTune ?? { epochs: 1 }),
-        seed: options.seed,
-        reserveZero: options.reserveZero ?? false,
-        fn: FN,
-      });
+    if (tuning) steps = await fineTuneCentroids(copy, shared, tuning, options.reserveZero ?? false);
     return { model: copy, report: sharingReport(model, copy, shared, plan, steps) };
   } catch (e) {
     copy.dispose();

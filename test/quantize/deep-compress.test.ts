@@ -167,6 +167,14 @@ describe('quantize/deepCompress', () => {
       err = e;
     }
     expect((err as Error).message).to.match(/^quantize\.deepCompress: options as the third argument/);
+    // The data and the fine-tuning options are checked at the verb, before any clustering.
+    for (const [data, fineTune, match] of [
+      [{ xs, ys }, { epochs: -1 }, /^quantize\.deepCompress: epochs a non-negative integer/],
+      [{ xs: 'x' }, { epochs: 1 }, /^quantize\.deepCompress: data as a tf\.data\.Dataset/],
+    ] as const) {
+      const e = await deepCompress(model, data as never, { fineTune: fineTune as never }).catch((x: Error) => x);
+      expect((e as Error).message).to.match(match);
+    }
     plain.model.dispose();
     tf.dispose([xs, ys]);
     model.dispose();

@@ -189,12 +189,6 @@ describe('house rules', () => {
       // TFLite's allow-list narrowing the registry's fusesActivation and foldsBatchNorm (the ops with a
       // fused_activation_function: FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, ADD), a Set<LayerClass>.
       ['export/tflite/fusion.ts', 4],
-      // A Softmax output as 'probabilities': the registry's output kind, to move.
-      ['pipeline/deploy-input.ts', 1],
-      // The classes bias correction handles and their expected-output-shift op: to move (matMul, kernelOp).
-      ['quantize/bias-correction.ts', 5],
-      // Dense left out of the convolution-only pass: the registry's matMul, to move.
-      ['quantize/post-training.ts', 1],
       // ONNX operator types (Reshape, Flatten) in the list of value-moving ops the output walk passes
       // through: an ONNX graph is read here, not a Keras model.
       ['serve/serving-manifest.ts', 2],

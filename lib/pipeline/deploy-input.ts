@@ -5,6 +5,7 @@ import { sourceInputShape } from '../data/source-info';
 import { Deployment } from '../data/deployment';
 import { StageModel, stageInputShape } from './stage-model';
 import { RunData } from './run-data';
+import { outputKind as modelOutputKind } from '../train/model-output';
 
 /** The per-example shape of the data the run used (first role that has one). */
 function dataShape(data: RunData): readonly number[] | undefined {
@@ -32,11 +33,10 @@ export function deploymentInput(model: StageModel, data: RunData, warnings: stri
   return { shape: filled, dtype, ...(data.preprocessing ? { preprocessing: data.preprocessing } : {}) };
 }
 
-/** 'probabilities' when a layers model ends in a softmax; undefined when unknown. */
+/**
+ * A layers model's output kind (train's outputKind: 'probabilities' when it ends in softmax or
+ * sigmoid, else 'logits'); undefined for other stage models.
+ */
 export function outputKind(model: StageModel): Deployment['output']['kind'] {
-  if (model.kind !== 'layers') return undefined;
-  const last = model.model.layers.at(-1);
-  if (!last) return undefined;
-  const config = last.getConfig() as { activation?: unknown };
-  return last.getClassName() === 'Softmax' || config.activation === 'softmax' ? 'probabilities' : undefined;
+  return model.kind === 'layers' ? modelOutputKind(model.model) : undefined;
 }

@@ -6,9 +6,10 @@
 // quantized layer on the calibration data (float model) and subtracts the shift from the layer's
 // bias, so the quantized layer's mean output is the float layer's again. The kernel's grid is
 // untouched; the simulation and every exporter read the corrected bias like any other.
-//   Dense [in, out]:                 shift[o] = sum_i E[x_i] dW[i, o]
-//   Conv2D [kh, kw, in, out]:        shift[o] = sum_i E[x_i] sum_{kh,kw} dW[., ., i, o]
-//   DepthwiseConv2D [kh, kw, C, 1]:  shift[c] = E[x_c] sum_{kh,kw} dW[., ., c, 0]
+//   a producer (Dense [in, out], Conv1D [k, in, out], Conv2D [kh, kw, in, out]):
+//       shift[o] = sum_i E[x_i] sum_{taps} dW[..., i, o]
+//   a tied layer (DepthwiseConv2D [kh, kw, C, m]): shift[c m + j] = E[x_c] sum_{taps} dW[., ., c, j]
+// The kernel's axes and the layer's role are the registry's (core/layers.ts).
 // (Padding is ignored: border outputs see fewer taps than the sums assume.)
 import * as tf from '@tensorflow/tfjs';
 import { GraphHooks, GraphNode, modelGraph, runGraph } from '../core/graph';
@@ -25,14 +26,31 @@ export interface BiasCorrectionLayer {
   readonly meanAbsShift: number;
 }
 
-const CLASSES = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
-
-/** The layers bias correction corrects: quantized Dense, Conv2D and DepthwiseConv2D layers with a bias, not blockwise. */
+/** The layers bias correction corrects: quantized kernel layers (registry: a kernel PTQ quantizes) with a bias, not blockwise. */
 function corrected(graph: readonly GraphNode[], weights: Readonly<Record<string, QParams>>): GraphNode[] {
   return graph.filter((n) => {
     const qp = weights[n.name];
-    return CLASSES.has(n.className) && qp && qp.blockSize === undefined && n.layer.getWeights().length === 2;
+    const k = n.entry?.kernel;
+    return (
+      k?.index === 0 &&
+      n.entry?.quantizeAxis &&
+      (k.inAxis !== undefined || n.entry.role === 'tied') &&
+      qp &&
+      qp.blockSize === undefined &&
+      n.layer.getWeights().length === 2
+    );
   });
+}
+
+/** The expected output shift E[x] . dW of a corrected layer (`ex`: per-input-channel means). */
+function outputShift(node: GraphNode, ex: tf.Tensor1D, dW: tf.Tensor): tf.Tensor {
+  const k = node.entry?.kernel as NonNullable<NonNullable<GraphNode['entry']>['kernel']>;
+  const channelAxes = k.inAxis === undefined ? [k.outAxis, dW.rank - 1] : [k.inAxis, k.outAxis];
+  const tapAxes = [...Array(dW.rank).keys()].filter((a) => !channelAxes.includes(a));
+  const summed = tapAxes.length ? tf.sum(dW, tapAxes) : dW; // the two channel axes, in kernel order
+  if (k.inAxis === undefined) return tf.mul(ex.reshape([-1, 1]), summed).reshape([-1]); // tied: [C, m]
+  const taps = k.inAxis < k.outAxis ? summed : tf.transpose(summed); // [in, out]
+  return tf.matMul(ex.reshape([1, -1]), taps as tf.Tensor2D).reshape([-1]);
 }
 
 /** Per-channel input means of the corrected layers, gathered by a runGraph hook over float forward passes. */
@@ -115,11 +133,7 @@ export function correctBias(
     const qp = weights[node.name] as QParams;
     const shift = tf.tidy(() => {
       const dW = tf.sub(dequantize(quantize(kernel, qp), qp), kernel);
-      const ex = tf.tensor1d(mean);
-      if (node.className === 'Dense') return tf.matMul(ex.reshape([1, -1]), dW).reshape([-1]);
-      const taps = tf.sum(dW, [0, 1]); // [in, out] or [C, 1]
-      if (node.className === 'DepthwiseConv2D') return tf.mul(ex, taps.reshape([-1]));
-      return tf.matMul(ex.reshape([1, -1]), taps).reshape([-1]);
+      return outputShift(node, tf.tensor1d(mean), dW);
     });
     const s = shift.dataSync() as Float32Array;
     const fixed = tf.sub(bias, shift);

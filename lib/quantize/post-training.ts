@@ -241,10 +241,10 @@ async function quantizeChecked(
   try {
     const weights = weightPlan(base, options, warnings);
     if (options.mode === 'dynamic') {
-      const floatConvs = base.layers.filter(
-        (l) =>
-          l.getClassName() !== 'Dense' && layerEntry(l.getClassName())?.quantizeAxis && !options.skip?.includes(l.name),
-      );
+      const floatConvs = base.layers.filter((l) => {
+        const entry = layerEntry(l.getClassName());
+        return entry?.quantizeAxis && !entry.matMul && !options.skip?.includes(l.name);
+      });
       if (floatConvs.length) {
         warnings.push(
           `dynamic mode quantizes Dense kernels only (as PyTorch's quantize_dynamic; ONNX Runtime's ConvInteger is unoptimized on CPU): ` +

@@ -45,6 +45,34 @@ describe('quantize/bias correction', () => {
     [model, plain.model, fixed.model].forEach((m) => m.dispose());
   });
 
+  it('a Conv1D layer (any registry producer): on a constant input the corrected model gives the float output again', async () => {
+    // A constant input makes every window's input its mean, so with 'valid' padding the shift
+    // E[x] . sum_taps dW is exact: the corrected output equals the float one.
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv1d({
+          filters: 3,
+          kernelSize: 3,
+          inputShape: [8, 2],
+          name: 'c1',
+          kernelInitializer: tf.initializers.randomUniform({ minval: -1, maxval: 1, seed: 3 }),
+          biasInitializer: 'ones',
+        }),
+      ],
+    });
+    const xs = tf.fill([4, 8, 2], 0.7);
+    const opts = { mode: 'weight-only' as const, weightBits: 2, granularity: 'per-tensor' as const };
+    const plain = await postTraining(m, { xs }, opts);
+    const fixed = await postTraining(m, { xs }, { ...opts, biasCorrection: true });
+    expect(fixed.report.biasCorrection?.map((l) => l.layer)).to.deep.equal(['c1']);
+    const out = (model: tf.LayersModel) => Array.from((model.predict(xs) as tf.Tensor).dataSync());
+    const [f, p, c] = [out(m), out(plain.model), out(fixed.model)];
+    expect(Math.max(...p.map((v, i) => Math.abs(v - f[i]!)))).to.be.above(0.01); // 2 bits move the output
+    c.forEach((v, i) => expect(v).to.be.closeTo(f[i]!, 1e-5));
+    tf.dispose(xs);
+    [m, plain.model, fixed.model].forEach((x) => x.dispose());
+  });
+
   it('static INT8 of a CNN: conv and dense biases corrected; the mean logit shift from float shrinks', async () => {
     const cnn = await tinyCnn();
     const calibration = smallMnist().train;

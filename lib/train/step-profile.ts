@@ -7,7 +7,7 @@
 // a core).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, describe } from '../errors';
-import { DataSource, SourceBatch, batchesOf, checkSource } from '../data/source';
+import { DataSource, SourceBatch, checkedSource, readBatches } from '../data/source';
 import { inputShapeOf, modelLoss, outputUnits } from './model-output';
 import { fusedAdam } from './fused-adam';
 import { trainableVariables } from './fit';
@@ -79,7 +79,7 @@ export async function profileStep(
   options: StepProfileOptions = {},
 ): Promise<StepProfile> {
   const fn = 'profileStep';
-  checkSource(data, fn);
+  const checked = checkedSource(data, fn);
   const batchSize = options.batchSize ?? 128;
   const steps = options.steps ?? 20;
   const rounds = options.rounds ?? 3;
@@ -100,7 +100,8 @@ export async function profileStep(
   const loss = modelLoss(model);
   const lossOf = (b: SourceBatch) => loss(b.ys as tf.Tensor, model.apply(b.xs, { training: true }) as tf.Tensor);
   const limit = ((rounds + 1) * steps + profiled) * batchSize;
-  const it = batchesOf(data, {
+  const it = readBatches(checked, {
+    // options checked above: batchSize, and a limit of positive integers
     batchSize,
     seed: options.seed ?? 0,
     limit,

@@ -15,7 +15,7 @@ import { startRedis, startWorkerProcess, RedisServer } from '../helpers/redis';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 const startWorker = (url: string, queue: string): Promise<ChildProcess> =>
-  startWorkerProcess(path.join(ROOT, 'lib', 'exec', 'cli.ts'), url, queue, ['--threads', '2']);
+  startWorkerProcess(path.join(ROOT, 'lib', 'exec', 'cli.ts'), url, queue, ['--threads', '2']).then((w) => w.proc);
 
 describe('auto.search with its probes on BullMQ (redis-server, a worker process)', function () {
   this.timeout(600_000);

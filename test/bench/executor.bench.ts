@@ -9,13 +9,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess } from 'child_process';
 import { initBackend } from '../../lib/core/backend';
 import { machineInfo } from '../../lib/core/machine';
 import { saveResults } from '../../course/results';
 import { BullMqExecutor, Executor, JobCall, ThreadExecutor } from '../../lib/exec';
 import { studentJob } from '../../course/jobs';
-import { startRedis } from '../helpers/redis';
+import { startRedis, startWorkerProcess, stopWorkerProcess } from '../helpers/redis';
 import { busy } from '../exec/fixtures/jobs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -68,48 +68,20 @@ async function timeSweep(
   }
 }
 
-/** A worker process: lib/exec/cli.ts, or `script` (a worker script that defines more jobs first). */
-function startWorker(url: string, queue: string, script?: string): Promise<ChildProcess> {
-  const args = [
-    '--import',
-    'tsx',
-    script ?? path.join(ROOT, 'lib', 'exec', 'cli.ts'),
-    '--redis',
-    url,
-    '--queue',
-    queue,
+/** A worker process: the course's worker (course/worker.ts: the course's jobs, such as course.student, and the library's), or `script`. */
+const startWorker = (url: string, queue: string, script?: string): Promise<ChildProcess> =>
+  startWorkerProcess(script ?? path.join(ROOT, 'course', 'worker.ts'), url, queue, [
     '--threads',
     '1',
     '--lock-ms',
     '4000',
     '--stalled-ms',
     '1000',
-  ];
-  const proc = spawn(process.execPath, args, {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: process.env,
-  });
-  return new Promise((resolve, reject) => {
-    proc.stdout?.on('data', (d) => {
-      if (/ready/.test(String(d))) resolve(proc);
-    });
-    proc.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-  });
-}
+  ]).then((w) => w.proc);
 
-async function stopWorkers(ps: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    ps.map((p) =>
-      p.exitCode !== null || p.signalCode !== null
-        ? undefined
-        : new Promise((r) => {
-            p.once('exit', r);
-            p.kill('SIGTERM');
-          }),
-    ),
-  );
-}
+const stopWorkers = async (ps: ChildProcess[]): Promise<void> => {
+  await Promise.all(ps.map(stopWorkerProcess));
+};
 
 async function main(): Promise<void> {
   await initBackend('wasm');

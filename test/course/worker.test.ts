@@ -3,40 +3,17 @@
 // library's own; a course job sent by name runs the course's handler (its argument check answers
 // with a typed error), and the library's worker alone refuses the same name.
 import * as path from 'path';
-import { ChildProcess, spawn } from 'child_process';
 import { expect } from 'chai';
 import { BullMqExecutor } from '../../lib/exec';
 import { libraryJobs } from '../../lib/exec/job';
 import { ConfigError } from '../../lib/errors';
-import { startRedis, RedisServer } from '../helpers/redis';
+import { startRedis, startWorkerProcess, stopWorkerProcess, RedisServer } from '../helpers/redis';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** Starts `entry` (a worker script run through tsx) on `queue`; resolves with it and its ready line. */
-function startWorker(entry: string, url: string, queue: string): Promise<{ proc: ChildProcess; ready: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry, '--redis', url, '--queue', queue, '--threads', '1'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    proc.stderr?.on('data', (d) => {
-      err += String(d);
-    });
-    proc.stdout?.on('data', (d) => {
-      const line = String(d);
-      if (/ready/.test(line)) resolve({ proc, ready: line });
-    });
-    proc.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${err}`)));
-  });
-}
-
-async function stop(p: ChildProcess | undefined): Promise<void> {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  await exited;
-}
+const startWorker = (entry: string, url: string, queue: string) =>
+  startWorkerProcess(entry, url, queue, ['--threads', '1']);
+const stop = stopWorkerProcess;
 
 async function failureOf(ex: BullMqExecutor, job: string, args: unknown): Promise<unknown> {
   try {

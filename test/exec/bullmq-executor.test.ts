@@ -10,21 +10,17 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { BullMqExecutor, InlineExecutor } from '../../lib/exec';
 import { ConfigError } from '../../lib/errors';
-import { startRedis, startWorkerProcess, RedisServer } from '../helpers/redis';
+import { startRedis, startWorkerProcess, stopWorkerProcess, RedisServer } from '../helpers/redis';
 import { busy, failing, sums, trainTiny } from './fixtures/jobs';
 
 const WORKER = path.join(__dirname, 'fixtures', 'worker.ts');
 
 /** Starts a worker process (a script that defines the test jobs, then runs lib/exec/cli.ts); resolves once it is ready. */
 const startWorker = (url: string, queue: string): Promise<ChildProcess> =>
-  startWorkerProcess(WORKER, url, queue, ['--threads', '1', '--lock-ms', '3000', '--stalled-ms', '1000']);
-
-async function stopWorker(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  await exited;
-}
+  startWorkerProcess(WORKER, url, queue, ['--threads', '1', '--lock-ms', '3000', '--stalled-ms', '1000']).then(
+    (w) => w.proc,
+  );
+const stopWorker = stopWorkerProcess;
 
 describe('exec/bullmq (redis-server, two worker processes)', function () {
   this.timeout(180000);

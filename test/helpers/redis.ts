@@ -68,14 +68,14 @@ export async function startRedis(): Promise<RedisServer> {
 /**
  * A BullMQ worker process: `entry` (the library's lib/exec/cli.ts, or a script that defines jobs and
  * then runs it) with `--redis url --queue queue` and `args`, resolved once it prints "ready"
- * (rejected if it exits first).
+ * (rejected if it exits first), with that ready line (it lists the jobs the worker serves).
  */
 export function startWorkerProcess(
   entry: string,
   url: string,
   queue: string,
   args: readonly string[],
-): Promise<ChildProcess> {
+): Promise<{ proc: ChildProcess; ready: string }> {
   const root = path.resolve(__dirname, '..', '..');
   const proc = spawn(process.execPath, ['--import', 'tsx', entry, '--redis', url, '--queue', queue, ...args], {
     cwd: root,
@@ -87,8 +87,17 @@ export function startWorkerProcess(
       err += String(d);
     });
     proc.stdout?.on('data', (d) => {
-      if (/ready/.test(String(d))) resolve(proc);
+      const line = String(d);
+      if (/ready/.test(line)) resolve({ proc, ready: line });
     });
     proc.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${err}`)));
   });
+}
+
+/** Stops a worker process with SIGTERM and waits for it to exit (nothing if it already has). */
+export async function stopWorkerProcess(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await exited;
 }
